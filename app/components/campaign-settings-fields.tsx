@@ -1,0 +1,42 @@
+import type { FieldMetadata } from '@conform-to/react'
+import { useTranslation } from 'react-i18next'
+import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
+import { CAMPAIGN_STATUSES, CURRENCIES } from '~/utils/schemas.ts'
+import { SelectField, TextField } from './ui/field.tsx'
+
+type Fields = {
+  slug: FieldMetadata<string>
+  status: FieldMetadata<string>
+  defaultLocale: FieldMetadata<string>
+  currency: FieldMetadata<string>
+  signatureGoal: FieldMetadata<number | null>
+  target: FieldMetadata<string>
+}
+
+export function CampaignSettingsFields({ fields }: { fields: Fields }) {
+  const { t } = useTranslation()
+  return (
+    <>
+      <TextField meta={fields.slug} label={t('admin.settings.slug')} hint={t('admin.settings.slugHint')} />
+      <SelectField
+        meta={fields.status}
+        label={t('admin.settings.status')}
+        hint={t('admin.settings.statusHint')}
+        options={CAMPAIGN_STATUSES.map((s) => ({ value: s, label: t(`campaign.status.${s}`) }))}
+      />
+      <SelectField
+        meta={fields.defaultLocale}
+        label={t('admin.settings.defaultLocale')}
+        hint={t('admin.settings.defaultLocaleHint')}
+        options={LANGUAGES.map((l) => ({ value: l, label: LANGUAGE_NAMES[l] }))}
+      />
+      <SelectField
+        meta={fields.currency}
+        label={t('admin.settings.currency')}
+        options={CURRENCIES.map((c) => ({ value: c, label: c }))}
+      />
+      <TextField meta={fields.signatureGoal} type="number" label={t('admin.settings.goal')} hint={t('admin.settings.goalHint')} />
+      <TextField meta={fields.target} label={t('admin.settings.target')} hint={t('admin.settings.targetHint')} />
+    </>
+  )
+}

@@ -1,0 +1,14 @@
+import type { Language } from './utils/i18n.ts'
+
+/** What the server hands every loader and action (see server/index.ts). */
+export type VigilLoadContext = {
+  cspNonce: string
+  lang: Language
+  /** The client's address, for rate limits only: hash it before storing, never log it. */
+  clientIp: string
+}
+
+declare module '@remix-run/node' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface AppLoadContext extends VigilLoadContext {}
+}

@@ -1,0 +1,360 @@
+import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm'
+import { getDb, type Tx } from '#db/client.server.ts'
+import {
+  campaigns,
+  campaignTranslations,
+  organizations,
+  updates,
+  updateTranslations,
+  type Campaign,
+  type CampaignStatus,
+  type CampaignTranslation,
+  type Locale,
+} from '#db/schema.ts'
+import { renderMarkdown } from '~/services/markdown.server.ts'
+import { purgePublicPages } from '~/services/page-cache.server.ts'
+import type { Language } from '~/utils/i18n.ts'
+import { recordAudit } from './audit.server.ts'
+
+export const PUBLIC_STATUSES: CampaignStatus[] = ['live', 'closed', 'won']
+
+type TranslatableField = 'title' | 'summary' | 'storyMd' | 'petitionText' | 'imageAlt'
+
+/** A text in the language it is actually written in, so the page can mark fallbacks with `lang`. */
+export type Localized<T = string> = { value: T; lang: Language }
+
+function resolveField(
+  field: TranslatableField,
+  wanted: CampaignTranslation | undefined,
+  fallback: CampaignTranslation | undefined,
+): Localized {
+  const own = wanted?.[field]
+  if (own) return { value: own, lang: wanted.locale }
+  return { value: fallback?.[field] ?? '', lang: fallback?.locale ?? 'en' }
+}
+
+function translationsOf(tx: Pick<Tx, 'select'>, campaignIds: number[]) {
+  if (campaignIds.length === 0) return []
+  return tx.select().from(campaignTranslations).where(inArray(campaignTranslations.campaignId, campaignIds)).all()
+}
+
+function localize(campaign: Campaign, rows: CampaignTranslation[], lang: Language) {
+  const wanted = rows.find((r) => r.locale === lang)
+  const fallback = rows.find((r) => r.locale === campaign.defaultLocale) ?? rows[0]
+  return {
+    title: resolveField('title', wanted, fallback),
+    summary: resolveField('summary', wanted, fallback),
+    story: resolveField('storyMd', wanted, fallback),
+    petitionText: resolveField('petitionText', wanted, fallback),
+    imageAlt: resolveField('imageAlt', wanted, fallback),
+    languages: rows.map((r) => r.locale),
+  }
+}
+
+/** Home page: campaigns visitors can act on now. */
+export async function listLiveCampaigns({ lang }: { lang: Language }) {
+  const db = getDb()
+  const rows = db
+    .select()
+    .from(campaigns)
+    .where(eq(campaigns.status, 'live'))
+    .orderBy(desc(campaigns.publishedAt), desc(campaigns.id))
+    .all()
+  const translations = translationsOf(db, rows.map((c) => c.id))
+  return rows.map((campaign) => {
+    const text = localize(campaign, translations.filter((t) => t.campaignId === campaign.id), lang)
+    return {
+      slug: campaign.slug,
+      imagePath: campaign.imagePath,
+      title: text.title,
+      summary: text.summary,
+      imageAlt: text.imageAlt,
+    }
+  })
+}
+
+export type PublicCampaign = NonNullable<Awaited<ReturnType<typeof getPublicCampaign>>>
+
+/**
+ * Everything the campaign page shows, in `lang` with per-field fallback to the
+ * campaign's default language. Drafts are null unless `preview` (organisers only).
+ */
+export async function getPublicCampaign({
+  slug,
+  lang,
+  preview = false,
+}: {
+  slug: string
+  lang: Language
+  preview?: boolean
+}) {
+  const db = getDb()
+  const row = db
+    .select({ campaign: campaigns, organizationName: organizations.name })
+    .from(campaigns)
+    .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
+    .where(eq(campaigns.slug, slug))
+    .get()
+  if (!row) return null
+  const { campaign } = row
+  if (!preview && !PUBLIC_STATUSES.includes(campaign.status)) return null
+  const text = localize(campaign, translationsOf(db, [campaign.id]), lang)
+  const fellBack = [text.title, text.summary, text.story, text.petitionText].some((f) => f.value && f.lang !== lang)
+  return {
+    id: campaign.id,
+    slug: campaign.slug,
+    status: campaign.status,
+    currency: campaign.currency,
+    target: campaign.target,
+    signatureGoal: campaign.signatureGoal,
+    imagePath: campaign.imagePath,
+    defaultLocale: campaign.defaultLocale,
+    organizationName: row.organizationName,
+    updatedAt: campaign.updatedAt,
+    title: text.title,
+    summary: text.summary,
+    storyHtml: { value: renderMarkdown(text.story.value), lang: text.story.lang },
+    petitionText: text.petitionText,
+    imageAlt: text.imageAlt,
+    languages: text.languages,
+    fallbackFrom: fellBack ? campaign.defaultLocale : null,
+    timeline: await listTimeline({ campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale }),
+  }
+}
+
+/** Published timeline entries, newest first, each in `lang` or the campaign's default language. */
+export async function listTimeline({
+  campaignId,
+  lang,
+  defaultLocale,
+}: {
+  campaignId: number
+  lang: Language
+  defaultLocale: Locale
+}) {
+  const db = getDb()
+  const entries = db
+    .select()
+    .from(updates)
+    .where(and(eq(updates.campaignId, campaignId), isNotNull(updates.publishedAt)))
+    .orderBy(desc(updates.happenedOn), desc(updates.id))
+    .all()
+  if (entries.length === 0) return []
+  const texts = db
+    .select()
+    .from(updateTranslations)
+    .where(inArray(updateTranslations.updateId, entries.map((e) => e.id)))
+    .all()
+  return entries.flatMap((entry) => {
+    const mine = texts.filter((t) => t.updateId === entry.id)
+    const text =
+      mine.find((t) => t.locale === lang) ?? mine.find((t) => t.locale === defaultLocale) ?? mine[0]
+    if (!text) return []
+    return [
+      {
+        id: entry.id,
+        happenedOn: entry.happenedOn,
+        lang: text.locale,
+        title: text.title,
+        bodyHtml: renderMarkdown(text.bodyMd),
+      },
+    ]
+  })
+}
+
+/** Slugs of public campaigns for the sitemap. */
+export async function listPublicCampaignSlugs() {
+  return getDb()
+    .select({ slug: campaigns.slug, updatedAt: campaigns.updatedAt })
+    .from(campaigns)
+    .where(inArray(campaigns.status, PUBLIC_STATUSES))
+    .orderBy(asc(campaigns.id))
+    .all()
+}
+
+// ——— Back office ———
+
+export async function listCampaignsForAdmin({ lang }: { lang: Language }) {
+  const db = getDb()
+  const rows = db.select().from(campaigns).orderBy(desc(campaigns.updatedAt)).all()
+  const translations = translationsOf(db, rows.map((c) => c.id))
+  return rows.map((c) => ({
+    id: c.id,
+    slug: c.slug,
+    status: c.status,
+    updatedAt: c.updatedAt,
+    title: localize(c, translations.filter((t) => t.campaignId === c.id), lang).title,
+  }))
+}
+
+export async function getCampaignForAdmin({ id }: { id: number }) {
+  const db = getDb()
+  const campaign = db.select().from(campaigns).where(eq(campaigns.id, id)).get()
+  if (!campaign) return null
+  return { ...campaign, translations: translationsOf(db, [id]) }
+}
+
+export class SlugTakenError extends Error {}
+
+function assertSlugFree(tx: Pick<Tx, 'select'>, slug: string, exceptId?: number) {
+  const other = tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug)).get()
+  if (other && other.id !== exceptId) throw new SlugTakenError(slug)
+}
+
+export type CampaignSettingsInput = {
+  slug: string
+  status: CampaignStatus
+  defaultLocale: Locale
+  currency: string
+  signatureGoal: number | null
+  target: string
+}
+
+export async function createCampaign({
+  actor,
+  settings,
+  text,
+}: {
+  actor: { id: number; organizationId: number }
+  settings: CampaignSettingsInput
+  text: { title: string; summary: string }
+}) {
+  const db = getDb()
+  const id = db.transaction((tx) => {
+    assertSlugFree(tx, settings.slug)
+    const created = tx
+      .insert(campaigns)
+      .values({
+        ...settings,
+        organizationId: actor.organizationId,
+        publishedAt: settings.status === 'draft' ? null : Date.now(),
+      })
+      .returning({ id: campaigns.id })
+      .get()
+    tx.insert(campaignTranslations)
+      .values({ campaignId: created.id, locale: settings.defaultLocale, title: text.title, summary: text.summary })
+      .run()
+    recordAudit(tx, {
+      organizerId: actor.id,
+      action: 'campaign.create',
+      subjectType: 'campaign',
+      subjectId: created.id,
+      details: { ...settings, title: text.title },
+    })
+    return created.id
+  })
+  purgePublicPages()
+  return id
+}
+
+function changedFields<T extends Record<string, unknown>>(before: T, after: Partial<T>) {
+  const changes: Record<string, [unknown, unknown]> = {}
+  for (const [key, value] of Object.entries(after)) {
+    if (before[key] !== value) changes[key] = [before[key], value]
+  }
+  return changes
+}
+
+export async function updateCampaignSettings({
+  actorId,
+  campaignId,
+  settings,
+}: {
+  actorId: number
+  campaignId: number
+  settings: CampaignSettingsInput
+}) {
+  const db = getDb()
+  db.transaction((tx) => {
+    const before = tx.select().from(campaigns).where(eq(campaigns.id, campaignId)).get()
+    if (!before) throw new Response('Not found', { status: 404 })
+    assertSlugFree(tx, settings.slug, campaignId)
+    const changes = changedFields(before, settings)
+    if (Object.keys(changes).length === 0) return
+    const firstPublish = before.publishedAt === null && settings.status !== 'draft'
+    tx.update(campaigns)
+      .set({ ...settings, updatedAt: Date.now(), ...(firstPublish ? { publishedAt: Date.now() } : {}) })
+      .where(eq(campaigns.id, campaignId))
+      .run()
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: 'campaign.update',
+      subjectType: 'campaign',
+      subjectId: campaignId,
+      details: changes,
+    })
+  })
+  purgePublicPages()
+}
+
+export type CampaignTextInput = Pick<CampaignTranslation, 'title' | 'summary' | 'storyMd' | 'petitionText' | 'imageAlt'>
+
+export async function saveCampaignTranslation({
+  actorId,
+  campaignId,
+  locale,
+  text,
+}: {
+  actorId: number
+  campaignId: number
+  locale: Locale
+  text: CampaignTextInput
+}) {
+  const db = getDb()
+  db.transaction((tx) => {
+    const before = tx
+      .select()
+      .from(campaignTranslations)
+      .where(and(eq(campaignTranslations.campaignId, campaignId), eq(campaignTranslations.locale, locale)))
+      .get()
+    const now = Date.now()
+    tx.insert(campaignTranslations)
+      .values({ campaignId, locale, ...text, updatedAt: now })
+      .onConflictDoUpdate({
+        target: [campaignTranslations.campaignId, campaignTranslations.locale],
+        set: { ...text, updatedAt: now },
+      })
+      .run()
+    tx.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaignId)).run()
+    const changed = before ? Object.keys(changedFields(before, text)) : Object.keys(text)
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: before ? 'campaign.translation.update' : 'campaign.translation.create',
+      subjectType: 'campaign',
+      subjectId: campaignId,
+      details: { locale, fields: changed },
+    })
+  })
+  purgePublicPages()
+}
+
+export async function setCampaignImage({
+  actorId,
+  campaignId,
+  imagePath,
+}: {
+  actorId: number
+  campaignId: number
+  imagePath: string | null
+}) {
+  const db = getDb()
+  db.transaction((tx) => {
+    tx.update(campaigns).set({ imagePath, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: imagePath ? 'campaign.image.set' : 'campaign.image.remove',
+      subjectType: 'campaign',
+      subjectId: campaignId,
+      details: { imagePath },
+    })
+  })
+  purgePublicPages()
+}
+
+/** The campaign a back-office route is about, or a 404 page. */
+export async function requireCampaignForAdmin(idParam: string | undefined) {
+  const id = Number(idParam)
+  const campaign = Number.isInteger(id) && id > 0 ? await getCampaignForAdmin({ id }) : null
+  if (!campaign) throw new Response('Campaign not found', { status: 404 })
+  return campaign
+}

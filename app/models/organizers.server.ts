@@ -1,0 +1,262 @@
+import { hash, verify } from '@node-rs/argon2'
+import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm'
+import { getDb, type Tx } from '#db/client.server.ts'
+import {
+  organizations,
+  organizers,
+  organizerTokens,
+  sessions,
+  type Organizer,
+  type OrganizerRole,
+} from '#db/schema.ts'
+import { randomToken, sha256 } from '~/services/crypto.server.ts'
+import { recordAudit } from './audit.server.ts'
+
+export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
+export const PASSWORD_TOKEN_TTL_MS = 48 * 60 * 60 * 1000
+
+export type SessionOrganizer = Pick<Organizer, 'id' | 'name' | 'email' | 'role' | 'organizationId'>
+
+export function normalizeOrganizerEmail(email: string) {
+  return email.trim().toLowerCase()
+}
+
+export async function hashPassword(password: string) {
+  // @node-rs/argon2 defaults to argon2id; parameters are OWASP's minimum-memory recommendation and up.
+  return hash(password, { memoryCost: 19456, timeCost: 2, parallelism: 1 })
+}
+
+// Verifying against a real hash for unknown accounts keeps timing from telling who exists.
+const dummyHash = hashPassword(randomToken())
+
+export async function verifyOrganizerLogin({
+  email,
+  password,
+}: {
+  email: string
+  password: string
+}): Promise<SessionOrganizer | null> {
+  const db = getDb()
+  const organizer = db
+    .select()
+    .from(organizers)
+    .where(eq(organizers.email, normalizeOrganizerEmail(email)))
+    .get()
+  const stored = organizer?.passwordHash ?? (await dummyHash)
+  const ok = await verify(stored, password).catch(() => false)
+  if (!ok || !organizer || !organizer.passwordHash || organizer.disabledAt) return null
+  return pick(organizer)
+}
+
+function pick(o: Organizer): SessionOrganizer {
+  return { id: o.id, name: o.name, email: o.email, role: o.role, organizationId: o.organizationId }
+}
+
+export class OrganizerExistsError extends Error {}
+
+/** Create an organiser without a password and return a one-time link token to set one. */
+export async function createOrganizer({
+  email,
+  name,
+  role,
+  actorId,
+  organizationId,
+}: {
+  email: string
+  name: string
+  role: OrganizerRole
+  actorId: number | null
+  organizationId?: number
+}) {
+  const db = getDb()
+  const token = randomToken()
+  return db.transaction((tx) => {
+    const orgId =
+      organizationId ?? tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).get()?.id
+    if (orgId === undefined) throw new Error('No organisation exists yet: run the seed or create one first')
+    const normalized = normalizeOrganizerEmail(email)
+    if (tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, normalized)).get()) {
+      throw new OrganizerExistsError(normalized)
+    }
+    const organizer = tx
+      .insert(organizers)
+      .values({ organizationId: orgId, email: normalized, name: name.trim(), role })
+      .returning()
+      .get()
+    tx.insert(organizerTokens)
+      .values({
+        organizerId: organizer.id,
+        tokenHash: sha256(token),
+        purpose: 'set_password',
+        expiresAt: Date.now() + PASSWORD_TOKEN_TTL_MS,
+      })
+      .run()
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: 'organizer.create',
+      subjectType: 'organizer',
+      subjectId: organizer.id,
+      details: { name: organizer.name, role },
+    })
+    return { organizer: pick(organizer), token }
+  })
+}
+
+/** A fresh set-password link for an existing organiser (older unused links stop working). */
+export async function issuePasswordToken({ organizerId, actorId }: { organizerId: number; actorId: number | null }) {
+  const db = getDb()
+  const token = randomToken()
+  db.transaction((tx) => {
+    tx.delete(organizerTokens).where(eq(organizerTokens.organizerId, organizerId)).run()
+    tx.insert(organizerTokens)
+      .values({
+        organizerId,
+        tokenHash: sha256(token),
+        purpose: 'set_password',
+        expiresAt: Date.now() + PASSWORD_TOKEN_TTL_MS,
+      })
+      .run()
+    recordAudit(tx, { organizerId: actorId, action: 'organizer.password_link', subjectType: 'organizer', subjectId: organizerId })
+  })
+  return token
+}
+
+export async function getPasswordToken({ token }: { token: string }) {
+  const db = getDb()
+  return (
+    db
+      .select({ organizerId: organizerTokens.organizerId, name: organizers.name })
+      .from(organizerTokens)
+      .innerJoin(organizers, eq(organizers.id, organizerTokens.organizerId))
+      .where(
+        and(
+          eq(organizerTokens.tokenHash, sha256(token)),
+          isNull(organizerTokens.usedAt),
+          gt(organizerTokens.expiresAt, Date.now()),
+        ),
+      )
+      .get() ?? null
+  )
+}
+
+/** Use a one-time link: set the password, spend the token, end other sessions. */
+export async function setPasswordWithToken({ token, password }: { token: string; password: string }) {
+  const found = await getPasswordToken({ token })
+  if (!found) return null
+  const passwordHash = await hashPassword(password)
+  const db = getDb()
+  return db.transaction((tx) => {
+    const spent = tx
+      .update(organizerTokens)
+      .set({ usedAt: Date.now() })
+      .where(and(eq(organizerTokens.tokenHash, sha256(token)), isNull(organizerTokens.usedAt)))
+      .run()
+    // Two tabs racing on one link: only the first wins.
+    if (spent.changes !== 1) return null
+    tx.update(organizers).set({ passwordHash }).where(eq(organizers.id, found.organizerId)).run()
+    tx.delete(sessions).where(eq(sessions.organizerId, found.organizerId)).run()
+    recordAudit(tx, {
+      organizerId: found.organizerId,
+      action: 'organizer.set_password',
+      subjectType: 'organizer',
+      subjectId: found.organizerId,
+    })
+    return found.organizerId
+  })
+}
+
+export async function createSession({ organizerId }: { organizerId: number }) {
+  const db = getDb()
+  const token = randomToken()
+  const now = Date.now()
+  db.transaction((tx) => {
+    tx.delete(sessions).where(lt(sessions.expiresAt, now)).run()
+    tx.insert(sessions).values({ idHash: sha256(token), organizerId, expiresAt: now + SESSION_TTL_MS }).run()
+  })
+  return { token, expiresAt: now + SESSION_TTL_MS }
+}
+
+export async function getSessionOrganizer({ token }: { token: string }): Promise<SessionOrganizer | null> {
+  const db = getDb()
+  const row = db
+    .select({
+      id: organizers.id,
+      name: organizers.name,
+      email: organizers.email,
+      role: organizers.role,
+      organizationId: organizers.organizationId,
+    })
+    .from(sessions)
+    .innerJoin(organizers, eq(organizers.id, sessions.organizerId))
+    .where(and(eq(sessions.idHash, sha256(token)), gt(sessions.expiresAt, Date.now()), isNull(organizers.disabledAt)))
+    .get()
+  return row ?? null
+}
+
+export async function deleteSession({ token }: { token: string }) {
+  getDb().delete(sessions).where(eq(sessions.idHash, sha256(token))).run()
+}
+
+export async function listOrganizers() {
+  return getDb()
+    .select({
+      id: organizers.id,
+      name: organizers.name,
+      email: organizers.email,
+      role: organizers.role,
+      disabledAt: organizers.disabledAt,
+      hasPassword: organizers.passwordHash,
+      createdAt: organizers.createdAt,
+    })
+    .from(organizers)
+    .orderBy(asc(organizers.name))
+    .all()
+    .map((o) => ({ ...o, hasPassword: o.hasPassword !== null }))
+}
+
+export class LastOwnerError extends Error {}
+
+function assertAnotherActiveOwner(tx: Tx, organizerId: number) {
+  const owners = tx
+    .select({ id: organizers.id })
+    .from(organizers)
+    .where(and(eq(organizers.role, 'owner'), isNull(organizers.disabledAt)))
+    .all()
+  if (!owners.some((o) => o.id !== organizerId)) throw new LastOwnerError()
+}
+
+export async function changeOrganizer({
+  actorId,
+  organizerId,
+  role,
+  disabled,
+}: {
+  actorId: number
+  organizerId: number
+  role?: OrganizerRole
+  disabled?: boolean
+}) {
+  const db = getDb()
+  db.transaction((tx) => {
+    const current = tx.select().from(organizers).where(eq(organizers.id, organizerId)).get()
+    if (!current) return
+    const demotes = role !== undefined && role !== 'owner' && current.role === 'owner'
+    const disables = disabled === true && current.role === 'owner'
+    if (demotes || disables) assertAnotherActiveOwner(tx, organizerId)
+    tx.update(organizers)
+      .set({
+        ...(role ? { role } : {}),
+        ...(disabled === undefined ? {} : { disabledAt: disabled ? Date.now() : null }),
+      })
+      .where(eq(organizers.id, organizerId))
+      .run()
+    if (disabled) tx.delete(sessions).where(eq(sessions.organizerId, organizerId)).run()
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: 'organizer.update',
+      subjectType: 'organizer',
+      subjectId: organizerId,
+      details: { ...(role ? { role: [current.role, role] } : {}), ...(disabled === undefined ? {} : { disabled }) },
+    })
+  })
+}

@@ -1,0 +1,163 @@
+import type { LinksFunction, LoaderFunctionArgs } from '@remix-run/node'
+import {
+  isRouteErrorResponse,
+  Link,
+  Links,
+  Meta,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  useLocation,
+  useRouteError,
+  useRouteLoaderData,
+} from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { getEnv } from './services/env.server.ts'
+import { getOrganizer } from './services/session.server.ts'
+import appStyles from './styles/app.css?url'
+import { LANGUAGE_NAMES, LANGUAGE_PARAM, LANGUAGES, type Language } from './utils/i18n.ts'
+import { useNonce } from './utils/nonce.tsx'
+
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: appStyles },
+  { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
+]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const env = getEnv()
+  // Without a session cookie this returns before touching the database.
+  const organizer = await getOrganizer(request)
+  return {
+    lang: context.lang,
+    demo: env.mode === 'demo',
+    publicUrl: env.publicUrl,
+    organizer: organizer ? { name: organizer.name, role: organizer.role } : null,
+  }
+}
+
+export type RootData = Awaited<ReturnType<typeof loader>>
+
+export function useRootData() {
+  return useRouteLoaderData<typeof loader>('root')
+}
+
+function LanguageSwitcher({ current }: { current: Language }) {
+  const { t } = useTranslation()
+  const location = useLocation()
+  return (
+    <nav aria-label={t('nav.language')} className="language-switcher">
+      <ul>
+        {LANGUAGES.map((lng) => {
+          const params = new URLSearchParams(location.search)
+          params.set(LANGUAGE_PARAM, lng)
+          return (
+            <li key={lng}>
+              {/* A full load: the whole document, <html lang> and catalogs switch together. */}
+              <Link
+                to={`${location.pathname}?${params}`}
+                reloadDocument
+                hrefLang={lng}
+                lang={lng}
+                aria-current={lng === current ? 'true' : undefined}
+              >
+                {LANGUAGE_NAMES[lng]}
+              </Link>
+            </li>
+          )
+        })}
+      </ul>
+    </nav>
+  )
+}
+
+function Alternates({ publicUrl }: { publicUrl: string }) {
+  const { pathname } = useLocation()
+  if (pathname.startsWith('/admin')) return null
+  const base = `${publicUrl}${pathname}`
+  return (
+    <>
+      {LANGUAGES.map((lng) => (
+        <link key={lng} rel="alternate" hrefLang={lng} href={`${base}?${LANGUAGE_PARAM}=${lng}`} />
+      ))}
+      <link rel="alternate" hrefLang="x-default" href={base} />
+    </>
+  )
+}
+
+export function Layout({ children }: { children: React.ReactNode }) {
+  const data = useRootData()
+  const nonce = useNonce()
+  const { t, i18n } = useTranslation()
+  const lang = data?.lang ?? (i18n.language as Language) ?? 'en'
+  return (
+    <html lang={lang} dir="ltr">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light" />
+        <Meta />
+        <Links />
+        {data ? <Alternates publicUrl={data.publicUrl} /> : null}
+      </head>
+      <body>
+        <a className="skip-link" href="#main">
+          {t('nav.skip')}
+        </a>
+        {data?.demo ? (
+          <div className="demo-banner" role="note">
+            {t('demo.banner')}
+          </div>
+        ) : null}
+        <header className="site-header">
+          <div className="wrap site-header__inner">
+            <Link to="/" className="brand">
+              <span aria-hidden="true" className="brand__mark" />
+              Vigil
+            </Link>
+            <LanguageSwitcher current={lang} />
+          </div>
+        </header>
+        <div id="main">{children}</div>
+        <footer className="site-footer">
+          <div className="wrap">
+            <p>{t('footer.privacy')}</p>
+            {data?.organizer ? (
+              <p>
+                <Link to="/admin">{t('footer.backOffice')}</Link>
+              </p>
+            ) : null}
+          </div>
+        </footer>
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
+      </body>
+    </html>
+  )
+}
+
+export default function App() {
+  return <Outlet />
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  return <ErrorPage error={error} />
+}
+
+export function ErrorPage({ error }: { error: unknown }) {
+  const { t } = useTranslation()
+  const status = isRouteErrorResponse(error) ? error.status : 500
+  const kind = status === 404 ? 'notFound' : status === 403 ? 'forbidden' : status < 500 ? 'badRequest' : 'crash'
+  return (
+    <main className="wrap page error-page">
+      <p className="eyebrow">{t('errors.status', { status })}</p>
+      <h1>{t(`errors.${kind}.title`)}</h1>
+      <p>{t(`errors.${kind}.body`)}</p>
+      <p>
+        <Link to="/" className="button">
+          {t('errors.home')}
+        </Link>
+      </p>
+    </main>
+  )
+}

@@ -1,0 +1,71 @@
+import { getFormProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
+import { requireCampaignForAdmin, SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { requireOrganizer } from '~/services/session.server.ts'
+import { campaignSettingsSchema } from '~/utils/schemas.ts'
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requireOrganizer(request)
+  const c = await requireCampaignForAdmin(params.id)
+  return {
+    settings: {
+      slug: c.slug,
+      status: c.status,
+      defaultLocale: c.defaultLocale,
+      currency: c.currency,
+      signatureGoal: c.signatureGoal ?? undefined,
+      target: c.target,
+    },
+  }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const organizer = await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  const t = getT(context.lang)
+  const submission = parseWithZod(await request.formData(), { schema: campaignSettingsSchema(t) })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
+  try {
+    await updateCampaignSettings({ actorId: organizer.id, campaignId: campaign.id, settings: submission.value })
+  } catch (error) {
+    if (!(error instanceof SlugTakenError)) throw error
+    return data({ result: submission.reply({ fieldErrors: { slug: [t('forms.slugTaken')] } }) }, { status: 400 })
+  }
+  return redirect(`/admin/campaigns/${campaign.id}?saved=1`)
+}
+
+export default function CampaignSettings() {
+  const { settings } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const [searchParams] = useSearchParams()
+  const navigation = useNavigation()
+  const { t } = useTranslation()
+  const [form, fields] = useForm({
+    id: `settings-${settings.slug}`,
+    lastResult: actionData?.result,
+    defaultValue: settings,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: campaignSettingsSchema(t) }),
+    shouldRevalidate: 'onBlur',
+  })
+  return (
+    <section className="admin-section">
+      <h2>{t('admin.settings.title')}</h2>
+      {searchParams.get('saved') && !actionData ? (
+        <p className="notice notice--success" role="status">
+          {t('admin.saved')}
+        </p>
+      ) : null}
+      <Form method="post" {...getFormProps(form)} className="stack">
+        <CampaignSettingsFields fields={fields} />
+        <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
+          {t('admin.save')}
+        </button>
+      </Form>
+    </section>
+  )
+}

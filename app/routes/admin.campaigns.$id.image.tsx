@@ -1,0 +1,99 @@
+import {
+  data,
+  MaxPartSizeExceededError,
+  redirect,
+  unstable_createMemoryUploadHandler,
+  unstable_parseMultipartFormData,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+} from '@remix-run/node'
+import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { ErrorList } from '~/components/ui/field.tsx'
+import { requireCampaignForAdmin, setCampaignImage } from '~/models/campaigns.server.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { requireOrganizer } from '~/services/session.server.ts'
+import { ImageRejectedError, MAX_IMAGE_BYTES, storeCampaignImage } from '~/services/uploads.server.ts'
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  return { imagePath: campaign.imagePath, maxMb: MAX_IMAGE_BYTES / 1024 / 1024 }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const organizer = await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  const t = getT(context.lang)
+  const reject = (reason: ImageRejectedError['reason']) =>
+    data({ error: t(`admin.image.errors.${reason}`, { max: MAX_IMAGE_BYTES / 1024 / 1024 }) }, { status: reason === 'size' ? 413 : 400 })
+  let formData: FormData
+  try {
+    formData = await unstable_parseMultipartFormData(
+      request,
+      unstable_createMemoryUploadHandler({ maxPartSize: MAX_IMAGE_BYTES }),
+    )
+  } catch (error) {
+    if (error instanceof MaxPartSizeExceededError) return reject('size')
+    return reject('missing')
+  }
+  if (formData.get('intent') === 'remove') {
+    await setCampaignImage({ actorId: organizer.id, campaignId: campaign.id, imagePath: null })
+    return redirect(`/admin/campaigns/${campaign.id}/image?saved=1`)
+  }
+  const file = formData.get('image')
+  try {
+    const imagePath = await storeCampaignImage(file instanceof File ? file : null, campaign.id)
+    await setCampaignImage({ actorId: organizer.id, campaignId: campaign.id, imagePath })
+  } catch (error) {
+    if (error instanceof ImageRejectedError) return reject(error.reason)
+    throw error
+  }
+  return redirect(`/admin/campaigns/${campaign.id}/image?saved=1`)
+}
+
+export default function CampaignImage() {
+  const { imagePath, maxMb } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const [searchParams] = useSearchParams()
+  const navigation = useNavigation()
+  const { t } = useTranslation()
+  return (
+    <section className="admin-section">
+      <h2>{t('admin.image.title')}</h2>
+      {searchParams.get('saved') && !actionData ? (
+        <p className="notice notice--success" role="status">
+          {t('admin.saved')}
+        </p>
+      ) : null}
+      {imagePath ? <img src={imagePath} alt="" className="admin-image-preview" /> : <p>{t('admin.image.none')}</p>}
+      <Form method="post" encType="multipart/form-data" className="stack">
+        <div className="field">
+          <label htmlFor="image">{t('admin.image.choose')}</label>
+          <p className="field__hint" id="image-hint">
+            {t('admin.image.hint', { max: maxMb })}
+          </p>
+          <input
+            id="image"
+            name="image"
+            type="file"
+            accept="image/jpeg,image/png,image/webp"
+            aria-describedby="image-hint image-error"
+            aria-invalid={actionData?.error ? true : undefined}
+          />
+          <ErrorList id="image-error" errors={actionData?.error ? [actionData.error] : undefined} />
+        </div>
+        <div className="row">
+          <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
+            {t('admin.image.upload')}
+          </button>
+          {imagePath ? (
+            <button type="submit" name="intent" value="remove" className="button button--quiet">
+              {t('admin.image.remove')}
+            </button>
+          ) : null}
+        </div>
+      </Form>
+    </section>
+  )
+}

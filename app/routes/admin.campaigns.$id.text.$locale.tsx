@@ -1,0 +1,90 @@
+import { getFormProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { TextAreaField, TextField } from '~/components/ui/field.tsx'
+import { requireCampaignForAdmin, saveCampaignTranslation } from '~/models/campaigns.server.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { requireOrganizer } from '~/services/session.server.ts'
+import { isLanguage, languageName } from '~/utils/i18n.ts'
+import { campaignTextSchema } from '~/utils/schemas.ts'
+
+function requireLocale(value: string | undefined) {
+  if (!isLanguage(value)) throw new Response('Unknown language', { status: 404 })
+  return value
+}
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  const locale = requireLocale(params.locale)
+  const text = campaign.translations.find((tr) => tr.locale === locale)
+  return {
+    campaignId: campaign.id,
+    locale,
+    isDefault: campaign.defaultLocale === locale,
+    defaultLocale: campaign.defaultLocale,
+    exists: Boolean(text),
+    text: {
+      title: text?.title ?? '',
+      summary: text?.summary ?? '',
+      storyMd: text?.storyMd ?? '',
+      petitionText: text?.petitionText ?? '',
+      imageAlt: text?.imageAlt ?? '',
+    },
+  }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const organizer = await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  const locale = requireLocale(params.locale)
+  const submission = parseWithZod(await request.formData(), { schema: campaignTextSchema(getT(context.lang)) })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
+  await saveCampaignTranslation({ actorId: organizer.id, campaignId: campaign.id, locale, text: submission.value })
+  return redirect(`/admin/campaigns/${campaign.id}/text/${locale}?saved=1`)
+}
+
+export default function CampaignText() {
+  const loaderData = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const [searchParams] = useSearchParams()
+  const navigation = useNavigation()
+  const { t, i18n } = useTranslation()
+  const [form, fields] = useForm({
+    id: `text-${loaderData.campaignId}-${loaderData.locale}`,
+    lastResult: actionData?.result,
+    defaultValue: loaderData.text,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: campaignTextSchema(t) }),
+    shouldRevalidate: 'onBlur',
+  })
+  const uiLang = isLanguage(i18n.language) ? i18n.language : 'en'
+  const language = languageName(loaderData.locale, uiLang)
+  const fallback = languageName(loaderData.defaultLocale, uiLang)
+  return (
+    <section className="admin-section">
+      <h2>{t('admin.text.heading', { language })}</h2>
+      {searchParams.get('saved') && !actionData ? (
+        <p className="notice notice--success" role="status">
+          {t('admin.saved')}{' '}
+          <Link to={`/admin/campaigns/${loaderData.campaignId}/preview?locale=${loaderData.locale}`}>{t('admin.tabs.preview')}</Link>
+        </p>
+      ) : null}
+      {!loaderData.exists ? (
+        <p className="notice">{t('admin.text.missing', { language, fallback })}</p>
+      ) : null}
+      {!loaderData.isDefault ? <p className="muted">{t('admin.text.fallbackHint', { fallback })}</p> : null}
+      <Form method="post" {...getFormProps(form)} className="stack" lang={loaderData.locale}>
+        <TextField meta={fields.title} label={t('admin.text.title')} />
+        <TextAreaField meta={fields.summary} rows={3} label={t('admin.text.summary')} hint={t('admin.text.summaryHint')} />
+        <TextAreaField meta={fields.storyMd} rows={18} label={t('admin.text.story')} hint={t('admin.text.storyHint')} />
+        <TextAreaField meta={fields.petitionText} rows={4} label={t('admin.text.petition')} hint={t('admin.text.petitionHint')} />
+        <TextField meta={fields.imageAlt} label={t('admin.text.imageAlt')} hint={t('admin.text.imageAltHint')} />
+        <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
+          {t('admin.save')}
+        </button>
+      </Form>
+    </section>
+  )
+}

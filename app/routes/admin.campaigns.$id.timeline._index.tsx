@@ -1,0 +1,92 @@
+import { parseWithZod } from '@conform-to/zod'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { TimelineEntryForm } from '~/components/timeline-entry-form.tsx'
+import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
+import { createTimelineEntry, listTimelineForAdmin } from '~/models/timeline.server.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { requireOrganizer } from '~/services/session.server.ts'
+import { formatDate, LANGUAGES } from '~/utils/i18n.ts'
+import { timelineEntrySchema } from '~/utils/schemas.ts'
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  return {
+    campaignId: campaign.id,
+    defaultLocale: campaign.defaultLocale,
+    lang: context.lang,
+    entries: await listTimelineForAdmin({ campaignId: campaign.id }),
+  }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const organizer = await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  const submission = parseWithZod(await request.formData(), { schema: timelineEntrySchema(getT(context.lang)) })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
+  await createTimelineEntry({ actorId: organizer.id, campaignId: campaign.id, input: submission.value })
+  return redirect(`/admin/campaigns/${campaign.id}/timeline?saved=1`)
+}
+
+export default function TimelineAdmin() {
+  const { campaignId, defaultLocale, entries, lang } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const [searchParams] = useSearchParams()
+  const { t } = useTranslation()
+  return (
+    <section className="admin-section">
+      <h2>{t('admin.timeline.title')}</h2>
+      {searchParams.get('saved') && !actionData ? (
+        <p className="notice notice--success" role="status">
+          {t('admin.saved')}
+        </p>
+      ) : null}
+      <details className="panel" open={Boolean(actionData) || entries.length === 0}>
+        <summary>{t('admin.timeline.add')}</summary>
+        <TimelineEntryForm
+          id={`timeline-new-${campaignId}`}
+          lastResult={actionData?.result}
+          defaultValue={{ locale: defaultLocale, happenedOn: new Date().toISOString().slice(0, 10) }}
+          submitLabel={t('admin.timeline.add')}
+        />
+      </details>
+      {entries.length === 0 ? (
+        <p>{t('campaign.timelineEmpty')}</p>
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">{t('admin.timeline.date')}</th>
+              <th scope="col">{t('admin.timeline.entryTitle')}</th>
+              <th scope="col">{t('admin.timeline.languages')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((entry) => {
+              const text = entry.translations.find((tr) => tr.locale === lang) ?? entry.translations[0]
+              return (
+                <tr key={entry.id}>
+                  <td>{formatDate(entry.happenedOn, lang)}</td>
+                  <td>
+                    <Link to={`/admin/campaigns/${campaignId}/timeline/${entry.id}`}>{text?.title ?? '—'}</Link>
+                  </td>
+                  <td>
+                    {LANGUAGES.map((l) =>
+                      entry.translations.some((tr) => tr.locale === l) ? (
+                        <span key={l} className="tag">
+                          {l.toUpperCase()}
+                        </span>
+                      ) : null,
+                    )}
+                  </td>
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  )
+}

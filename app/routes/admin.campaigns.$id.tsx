@@ -1,0 +1,56 @@
+import type { LoaderFunctionArgs } from '@remix-run/node'
+import { NavLink, Outlet, useLoaderData, useRouteError } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
+import { ErrorPage } from '~/root.tsx'
+import { requireOrganizer } from '~/services/session.server.ts'
+import { LANGUAGES } from '~/utils/i18n.ts'
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  const title =
+    campaign.translations.find((tr) => tr.locale === context.lang)?.title ??
+    campaign.translations.find((tr) => tr.locale === campaign.defaultLocale)?.title ??
+    campaign.slug
+  return { id: campaign.id, slug: campaign.slug, status: campaign.status, title }
+}
+
+export default function CampaignAdminLayout() {
+  const campaign = useLoaderData<typeof loader>()
+  const { t } = useTranslation()
+  const base = `/admin/campaigns/${campaign.id}`
+  return (
+    <main className="wrap page">
+      <div className="page-head">
+        <div>
+          <p className="eyebrow">
+            <span className={`status status--${campaign.status}`}>{t(`campaign.status.${campaign.status}`)}</span> /c/
+            {campaign.slug}
+          </p>
+          <h1>{campaign.title}</h1>
+        </div>
+        <NavLink to={`${base}/preview`} className="button button--quiet">
+          {t('admin.tabs.preview')}
+        </NavLink>
+      </div>
+      <nav className="tabs" aria-label={t('admin.tabs.label')}>
+        <NavLink to={base} end>
+          {t('admin.tabs.settings')}
+        </NavLink>
+        {LANGUAGES.map((lng) => (
+          <NavLink key={lng} to={`${base}/text/${lng}`}>
+            {t('admin.tabs.text', { language: lng.toUpperCase() })}
+          </NavLink>
+        ))}
+        <NavLink to={`${base}/image`}>{t('admin.tabs.image')}</NavLink>
+        <NavLink to={`${base}/timeline`}>{t('admin.tabs.timeline')}</NavLink>
+      </nav>
+      <Outlet />
+    </main>
+  )
+}
+
+export function ErrorBoundary() {
+  return <ErrorPage error={useRouteError()} />
+}

@@ -1,0 +1,55 @@
+import { getFormProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { Form, useActionData } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
+import { TextAreaField, TextField } from '~/components/ui/field.tsx'
+import { createCampaign, SlugTakenError } from '~/models/campaigns.server.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { requireOrganizer } from '~/services/session.server.ts'
+import { newCampaignSchema } from '~/utils/schemas.ts'
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireOrganizer(request)
+  return null
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const organizer = await requireOrganizer(request)
+  const t = getT(context.lang)
+  const submission = parseWithZod(await request.formData(), { schema: newCampaignSchema(t) })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
+  const { title, summary, ...settings } = submission.value
+  try {
+    const id = await createCampaign({ actor: organizer, settings, text: { title, summary } })
+    return redirect(`/admin/campaigns/${id}/text/${settings.defaultLocale}`)
+  } catch (error) {
+    if (!(error instanceof SlugTakenError)) throw error
+    return data({ result: submission.reply({ fieldErrors: { slug: [t('forms.slugTaken')] } }) }, { status: 400 })
+  }
+}
+
+export default function NewCampaign() {
+  const actionData = useActionData<typeof action>()
+  const { t, i18n } = useTranslation()
+  const [form, fields] = useForm({
+    lastResult: actionData?.result,
+    defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR' },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: newCampaignSchema(t) }),
+    shouldRevalidate: 'onBlur',
+  })
+  return (
+    <main className="wrap page page--narrow">
+      <h1>{t('admin.campaigns.new')}</h1>
+      <Form method="post" {...getFormProps(form)} className="stack">
+        <TextField meta={fields.title} label={t('admin.text.title')} />
+        <TextAreaField meta={fields.summary} rows={3} label={t('admin.text.summary')} hint={t('admin.text.summaryHint')} />
+        <CampaignSettingsFields fields={fields} />
+        <button type="submit" className="button">
+          {t('admin.campaigns.create')}
+        </button>
+      </Form>
+    </main>
+  )
+}

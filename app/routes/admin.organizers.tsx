@@ -1,0 +1,162 @@
+import { getFormProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { SelectField, TextField } from '~/components/ui/field.tsx'
+import {
+  changeOrganizer,
+  createOrganizer,
+  issuePasswordToken,
+  LastOwnerError,
+  listOrganizers,
+  OrganizerExistsError,
+} from '~/models/organizers.server.ts'
+import { getEnv } from '~/services/env.server.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { requireOwner } from '~/services/session.server.ts'
+import { organizerSchema } from '~/utils/schemas.ts'
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const me = await requireOwner(request)
+  return { organizers: await listOrganizers(), meId: me.id }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const me = await requireOwner(request)
+  const t = getT(context.lang)
+  const formData = await request.formData()
+  const intent = formData.get('intent')
+  const link = (token: string) => `${getEnv().publicUrl}/admin/set-password/${token}`
+  if (intent === 'create') {
+    const submission = parseWithZod(formData, { schema: organizerSchema(t) })
+    if (submission.status !== 'success') return data({ result: submission.reply(), link: null, error: null }, { status: 400 })
+    try {
+      const { token } = await createOrganizer({ ...submission.value, actorId: me.id, organizationId: me.organizationId })
+      return { result: submission.reply({ resetForm: true }), link: link(token), error: null }
+    } catch (error) {
+      if (!(error instanceof OrganizerExistsError)) throw error
+      return data({ result: submission.reply({ fieldErrors: { email: [t('admin.organizers.exists')] } }), link: null, error: null }, { status: 400 })
+    }
+  }
+  const organizerId = Number(formData.get('organizerId'))
+  if (!Number.isInteger(organizerId) || organizerId <= 0) {
+    return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
+  }
+  try {
+    if (intent === 'link') return { result: undefined, link: link(await issuePasswordToken({ organizerId, actorId: me.id })), error: null }
+    if (intent === 'role') {
+      const role = formData.get('role')
+      if (role !== 'owner' && role !== 'editor') return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
+      await changeOrganizer({ actorId: me.id, organizerId, role })
+    } else if (intent === 'disable' || intent === 'enable') {
+      await changeOrganizer({ actorId: me.id, organizerId, disabled: intent === 'disable' })
+    } else {
+      return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
+    }
+  } catch (error) {
+    if (!(error instanceof LastOwnerError)) throw error
+    return data({ result: undefined, link: null, error: t('admin.organizers.lastOwner') }, { status: 400 })
+  }
+  return { result: undefined, link: null, error: null }
+}
+
+export default function Organizers() {
+  const { organizers, meId } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const { t } = useTranslation()
+  const [form, fields] = useForm({
+    id: 'new-organizer',
+    lastResult: actionData?.result,
+    defaultValue: { role: 'editor' },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: organizerSchema(t) }),
+    shouldRevalidate: 'onBlur',
+  })
+  return (
+    <main className="wrap page">
+      <h1>{t('admin.organizers.title')}</h1>
+      {actionData?.error ? <p className="notice notice--error">{actionData.error}</p> : null}
+      {actionData?.link ? (
+        <div className="notice notice--success" role="status">
+          <p>{t('admin.organizers.linkIntro')}</p>
+          <p>
+            <code className="copyable">{actionData.link}</code>
+          </p>
+        </div>
+      ) : null}
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">{t('admin.organizers.name')}</th>
+            <th scope="col">{t('admin.organizers.role')}</th>
+            <th scope="col">{t('admin.organizers.state')}</th>
+            <th scope="col">{t('admin.organizers.actions')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {organizers.map((o) => (
+            <tr key={o.id}>
+              <td>
+                {o.name}
+                <div className="muted">{o.email}</div>
+              </td>
+              <td>
+                <Form method="post" className="row">
+                  <input type="hidden" name="intent" value="role" />
+                  <input type="hidden" name="organizerId" value={o.id} />
+                  <select name="role" defaultValue={o.role} aria-label={t('admin.organizers.role')}>
+                    <option value="owner">{t('admin.roles.owner')}</option>
+                    <option value="editor">{t('admin.roles.editor')}</option>
+                  </select>
+                  <button type="submit" className="button button--quiet">
+                    {t('admin.save')}
+                  </button>
+                </Form>
+              </td>
+              <td>
+                {o.disabledAt
+                  ? t('admin.organizers.disabled')
+                  : o.hasPassword
+                    ? t('admin.organizers.active')
+                    : t('admin.organizers.invited')}
+              </td>
+              <td className="row">
+                <Form method="post">
+                  <input type="hidden" name="organizerId" value={o.id} />
+                  <button type="submit" name="intent" value="link" className="button button--quiet">
+                    {t('admin.organizers.newLink')}
+                  </button>
+                </Form>
+                {o.id !== meId ? (
+                  <Form method="post">
+                    <input type="hidden" name="organizerId" value={o.id} />
+                    <button type="submit" name="intent" value={o.disabledAt ? 'enable' : 'disable'} className="button button--quiet">
+                      {o.disabledAt ? t('admin.organizers.enable') : t('admin.organizers.disable')}
+                    </button>
+                  </Form>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>{t('admin.organizers.add')}</h2>
+      <Form method="post" {...getFormProps(form)} className="stack panel">
+        <input type="hidden" name="intent" value="create" />
+        <TextField meta={fields.name} label={t('admin.organizers.name')} />
+        <TextField meta={fields.email} type="email" label={t('admin.organizers.email')} />
+        <SelectField
+          meta={fields.role}
+          label={t('admin.organizers.role')}
+          options={[
+            { value: 'editor', label: t('admin.roles.editor') },
+            { value: 'owner', label: t('admin.roles.owner') },
+          ]}
+        />
+        <button type="submit" className="button">
+          {t('admin.organizers.create')}
+        </button>
+      </Form>
+    </main>
+  )
+}

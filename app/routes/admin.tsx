@@ -1,0 +1,55 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Form, NavLink, Outlet, useLoaderData, useRouteError } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { ErrorPage } from '~/root.tsx'
+import { requireOrganizer } from '~/services/session.server.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Vigil — back office' }, { name: 'robots', content: 'noindex' }]
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const organizer = await requireOrganizer(request)
+  return { organizer: { name: organizer.name, role: organizer.role } }
+}
+
+export default function AdminLayout() {
+  const { organizer } = useLoaderData<typeof loader>()
+  const { t } = useTranslation()
+  return (
+    <div className="admin">
+      <nav className="admin-nav" aria-label={t('admin.nav.label')}>
+        <div className="wrap admin-nav__inner">
+          <ul>
+            <li>
+              <NavLink to="/admin" end>
+                {t('admin.nav.campaigns')}
+              </NavLink>
+            </li>
+            {organizer.role === 'owner' ? (
+              <>
+                <li>
+                  <NavLink to="/admin/organizers">{t('admin.nav.organizers')}</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/admin/audit">{t('admin.nav.audit')}</NavLink>
+                </li>
+              </>
+            ) : null}
+          </ul>
+          <div className="admin-nav__me">
+            <span>{t('admin.nav.signedInAs', { name: organizer.name, role: t(`admin.roles.${organizer.role}`) })}</span>
+            <Form method="post" action="/admin/logout">
+              <button type="submit" className="button button--quiet">
+                {t('admin.nav.logout')}
+              </button>
+            </Form>
+          </div>
+        </div>
+      </nav>
+      <Outlet />
+    </div>
+  )
+}
+
+export function ErrorBoundary() {
+  return <ErrorPage error={useRouteError()} />
+}

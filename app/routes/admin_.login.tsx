@@ -1,0 +1,73 @@
+import { getFormProps, useForm } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { ErrorList, TextField } from '~/components/ui/field.tsx'
+import { verifyOrganizerLogin } from '~/models/organizers.server.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { consumeRateLimits, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, RateLimitedError } from '~/services/rate-limit.server.ts'
+import { getOrganizer, safeRedirect, startSession } from '~/services/session.server.ts'
+import { loginSchema } from '~/utils/schemas.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Vigil — log in' }, { name: 'robots', content: 'noindex' }]
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  if (await getOrganizer(request)) throw redirect('/admin')
+  return null
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const t = getT(context.lang)
+  const formData = await request.formData()
+  const submission = parseWithZod(formData, { schema: loginSchema(t) })
+  if (submission.status !== 'success') {
+    return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
+  }
+  const { email, password, redirectTo } = submission.value
+  try {
+    await consumeRateLimits([
+      { policy: LOGIN_PER_IP, value: context.clientIp },
+      { policy: LOGIN_PER_ACCOUNT, value: email.toLowerCase() },
+    ])
+  } catch (error) {
+    if (!(error instanceof RateLimitedError)) throw error
+    const minutes = Math.ceil(error.retryAfterMs / 60_000)
+    return data(
+      { result: submission.reply({ formErrors: [t('login.tooMany', { count: minutes })], hideFields: ['password'] }) },
+      { status: 429, headers: { 'Retry-After': String(Math.ceil(error.retryAfterMs / 1000)) } },
+    )
+  }
+  const organizer = await verifyOrganizerLogin({ email, password })
+  if (!organizer) {
+    return data({ result: submission.reply({ formErrors: [t('login.failed')], hideFields: ['password'] }) }, { status: 400 })
+  }
+  return startSession(organizer.id, safeRedirect(redirectTo))
+}
+
+export default function Login() {
+  const actionData = useActionData<typeof action>()
+  const { t } = useTranslation()
+  const [searchParams] = useSearchParams()
+  const navigation = useNavigation()
+  const [form, fields] = useForm({
+    lastResult: actionData?.result,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: loginSchema(t) }),
+    shouldRevalidate: 'onBlur',
+  })
+  return (
+    <main className="wrap page page--narrow">
+      <h1>{t('login.title')}</h1>
+      {searchParams.get('passwordSet') ? <p className="notice notice--success">{t('login.passwordSet')}</p> : null}
+      <Form method="post" {...getFormProps(form)} className="stack">
+        <ErrorList id={form.errorId} errors={form.errors} />
+        <input type="hidden" name="redirectTo" value={searchParams.get('redirectTo') ?? ''} />
+        <TextField meta={fields.email} type="email" label={t('login.email')} autoComplete="username" />
+        <TextField meta={fields.password} type="password" label={t('login.password')} autoComplete="current-password" />
+        <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
+          {navigation.state === 'submitting' ? t('login.submitting') : t('login.submit')}
+        </button>
+      </Form>
+    </main>
+  )
+}

@@ -1,0 +1,11 @@
+import { redirect, type ActionFunctionArgs } from '@remix-run/node'
+import { endSession } from '~/services/session.server.ts'
+
+// Logging out changes state, so it is a POST; a stray GET just goes back.
+export async function loader() {
+  return redirect('/admin')
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  return endSession(request)
+}

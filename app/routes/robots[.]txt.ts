@@ -1,0 +1,6 @@
+import { getEnv } from '~/services/env.server.ts'
+
+export async function loader() {
+  const body = ['User-agent: *', 'Disallow: /admin', 'Disallow: /confirm/', '', `Sitemap: ${getEnv().publicUrl}/sitemap.xml`, ''].join('\n')
+  return new Response(body, { headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'public, max-age=3600' } })
+}

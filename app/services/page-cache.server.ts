@@ -1,0 +1,62 @@
+/**
+ * A short-lived, in-process cache of the HTML anonymous visitors get for public pages.
+ *
+ * The server consults it before Remix renders anything; entries live `ttlMs` and are
+ * dropped at once when an organiser (or, later, a signature) changes what they show.
+ * Keys are path + language; requests with a session cookie or a query string never
+ * read or fill it. The CSP nonce of the render is cut out of the stored HTML so each
+ * hit gets a fresh nonce (see docs/decisions/003-anonymous-page-cache.md).
+ */
+export type CachedPage = {
+  status: number
+  headers: [string, string][]
+  parts: string[]
+  expiresAt: number
+}
+
+export class PageCache {
+  #entries = new Map<string, CachedPage>()
+  constructor(public ttlMs: number, private maxEntries = 500) {}
+
+  get(key: string, now = Date.now()): CachedPage | undefined {
+    const entry = this.#entries.get(key)
+    if (!entry) return undefined
+    if (entry.expiresAt <= now) {
+      this.#entries.delete(key)
+      return undefined
+    }
+    return entry
+  }
+
+  set(key: string, page: Omit<CachedPage, 'expiresAt'>, now = Date.now()) {
+    if (this.ttlMs <= 0) return
+    if (this.#entries.size >= this.maxEntries) {
+      const oldest = this.#entries.keys().next()
+      if (!oldest.done) this.#entries.delete(oldest.value)
+    }
+    this.#entries.set(key, { ...page, expiresAt: now + this.ttlMs })
+  }
+
+  purge() {
+    this.#entries.clear()
+  }
+
+  get size() {
+    return this.#entries.size
+  }
+}
+
+declare global {
+  var __vigilPageCache: PageCache | undefined
+}
+
+/** One cache per process, shared by the server and the app bundle (they are loaded separately). */
+export function getPageCache(ttlMs = 5000): PageCache {
+  globalThis.__vigilPageCache ??= new PageCache(ttlMs)
+  return globalThis.__vigilPageCache
+}
+
+/** Call after any change that public pages show. */
+export function purgePublicPages() {
+  globalThis.__vigilPageCache?.purge()
+}

@@ -1,0 +1,81 @@
+import { createCookie, redirect } from '@remix-run/node'
+import {
+  createSession,
+  deleteSession,
+  getSessionOrganizer,
+  SESSION_TTL_MS,
+  type SessionOrganizer,
+} from '~/models/organizers.server.ts'
+import { getEnv } from './env.server.ts'
+import { SESSION_COOKIE } from './session-cookie.ts'
+
+declare global {
+  var __vigilSessionCookie: ReturnType<typeof createCookie> | undefined
+}
+
+function sessionCookie() {
+  const env = getEnv()
+  globalThis.__vigilSessionCookie ??= createCookie(SESSION_COOKIE, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: env.publicUrl.startsWith('https:'),
+    path: '/',
+    maxAge: SESSION_TTL_MS / 1000,
+    secrets: [env.sessionSecret],
+  })
+  return globalThis.__vigilSessionCookie
+}
+
+async function readToken(request: Request): Promise<string | null> {
+  const value: unknown = await sessionCookie().parse(request.headers.get('Cookie'))
+  return typeof value === 'string' && value.length > 0 ? value : null
+}
+
+export async function getOrganizer(request: Request): Promise<SessionOrganizer | null> {
+  const token = await readToken(request)
+  return token ? getSessionOrganizer({ token }) : null
+}
+
+function loginRedirect(request: Request) {
+  const url = new URL(request.url)
+  const redirectTo = `${url.pathname}${url.search}`
+  const search = redirectTo === '/admin' ? '' : `?${new URLSearchParams({ redirectTo })}`
+  return redirect(`/admin/login${search}`)
+}
+
+/** Throws a redirect to the login page for anonymous visitors. */
+export async function requireOrganizer(request: Request): Promise<SessionOrganizer> {
+  const organizer = await getOrganizer(request)
+  if (!organizer) throw loginRedirect(request)
+  return organizer
+}
+
+/** Owners only: editors get a 403 page. */
+export async function requireOwner(request: Request): Promise<SessionOrganizer> {
+  const organizer = await requireOrganizer(request)
+  if (organizer.role !== 'owner') {
+    throw new Response('Only owners can do this.', { status: 403, statusText: 'Forbidden' })
+  }
+  return organizer
+}
+
+export async function startSession(organizerId: number, redirectTo: string) {
+  const { token } = await createSession({ organizerId })
+  return redirect(safeRedirect(redirectTo), {
+    headers: { 'Set-Cookie': await sessionCookie().serialize(token) },
+  })
+}
+
+export async function endSession(request: Request) {
+  const token = await readToken(request)
+  if (token) await deleteSession({ token })
+  return redirect('/admin/login', {
+    headers: { 'Set-Cookie': await sessionCookie().serialize('', { maxAge: 0 }) },
+  })
+}
+
+/** Only same-site paths, so a crafted login link cannot send an organiser elsewhere. */
+export function safeRedirect(to: string | null | undefined, fallback = '/admin') {
+  if (!to || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback
+  return to
+}

@@ -1,0 +1,112 @@
+import type { TFunction } from 'i18next'
+import { z } from 'zod'
+import { LANGUAGES } from './i18n.ts'
+
+/**
+ * The Zod schemas shared by each back-office form (Conform, in the browser) and its
+ * action (the authority). They take `t` so every message is in the organiser's language.
+ */
+export const CAMPAIGN_STATUSES = ['draft', 'live', 'closed', 'won'] as const
+export const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'CAD', 'AUD', 'MXN'] as const
+export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
+
+function text(t: TFunction, { min = 0, max }: { min?: number; max: number }) {
+  const base = z
+    .string({ required_error: t('forms.required'), invalid_type_error: t('forms.required') })
+    .trim()
+    .max(max, t('forms.tooLong', { max }))
+  return min > 0 ? base.min(min, t('forms.required')) : base
+}
+
+/** Optional text: Conform sends empty fields as undefined; store them as ''. */
+function optionalText(t: TFunction, max: number) {
+  return z.string().trim().max(max, t('forms.tooLong', { max })).optional().transform((v) => v ?? '')
+}
+
+function enumOf<T extends readonly [string, ...string[]]>(t: TFunction, values: T) {
+  return z.enum(values, { errorMap: () => ({ message: t('forms.choose') }) })
+}
+
+export function loginSchema(t: TFunction) {
+  return z.object({
+    email: text(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
+    password: z.string({ required_error: t('forms.required') }).min(1, t('forms.required')).max(200, t('forms.tooLong', { max: 200 })),
+    redirectTo: z.string().optional(),
+  })
+}
+
+export function setPasswordSchema(t: TFunction) {
+  return z
+    .object({
+      password: z
+        .string({ required_error: t('forms.required') })
+        .min(12, t('forms.passwordTooShort', { min: 12 }))
+        .max(200, t('forms.tooLong', { max: 200 })),
+      confirm: z.string({ required_error: t('forms.required') }),
+    })
+    .refine((v) => v.password === v.confirm, { path: ['confirm'], message: t('forms.passwordMismatch') })
+}
+
+function settingsFields(t: TFunction) {
+  return {
+    slug: text(t, { min: 3, max: 80 })
+      .transform((s) => s.toLowerCase())
+      .pipe(z.string().regex(SLUG_PATTERN, t('forms.slug'))),
+    status: enumOf(t, CAMPAIGN_STATUSES),
+    defaultLocale: enumOf(t, LANGUAGES),
+    currency: enumOf(t, CURRENCIES),
+    signatureGoal: z
+      .number({ invalid_type_error: t('forms.wholeNumber') })
+      .int(t('forms.wholeNumber'))
+      .min(1, t('forms.min', { min: 1 }))
+      .max(100_000_000, t('forms.max', { max: '100,000,000' }))
+      .optional()
+      .transform((v) => v ?? null),
+    target: optionalText(t, 200),
+  }
+}
+
+export function campaignSettingsSchema(t: TFunction) {
+  return z.object(settingsFields(t))
+}
+
+export function newCampaignSchema(t: TFunction) {
+  return z.object({
+    ...settingsFields(t),
+    title: text(t, { min: 1, max: 160 }),
+    summary: optionalText(t, 400),
+  })
+}
+
+export function campaignTextSchema(t: TFunction) {
+  return z.object({
+    title: text(t, { min: 1, max: 160 }),
+    summary: optionalText(t, 400),
+    storyMd: optionalText(t, 50_000),
+    petitionText: optionalText(t, 2_000),
+    imageAlt: optionalText(t, 300),
+  })
+}
+
+export function isCalendarDate(value: string) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false
+  const date = new Date(`${value}T00:00:00Z`)
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value)
+}
+
+export function timelineEntrySchema(t: TFunction) {
+  return z.object({
+    happenedOn: text(t, { min: 1, max: 10 }).refine(isCalendarDate, t('forms.date')),
+    locale: enumOf(t, LANGUAGES),
+    title: text(t, { min: 1, max: 200 }),
+    bodyMd: optionalText(t, 10_000),
+  })
+}
+
+export function organizerSchema(t: TFunction) {
+  return z.object({
+    email: text(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
+    name: text(t, { min: 1, max: 120 }),
+    role: enumOf(t, ['owner', 'editor'] as const),
+  })
+}

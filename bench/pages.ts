@@ -1,0 +1,76 @@
+/**
+ * npm run bench:pages — what a visitor's page costs, against two floors measured in the same run:
+ *   bare     a node:http server answering a fixed 10 kB HTML page (the machine's ceiling)
+ *   floor    /healthz of the same Remix build: a trivial React render (the framework's ceiling)
+ * then the campaign and home pages as anonymous visitors get them (page cache on) and the
+ * campaign page rendered on every request (a query string bypasses the cache).
+ * autocannon, 50 connections, BENCH_SECONDS (default 10) per target. Not a test: it prints figures.
+ */
+import { spawn } from 'node:child_process'
+import autocannon from 'autocannon'
+import { freePort, startServer } from '../tests/helpers/server.ts'
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+const connections = 50
+
+async function startBare() {
+  const port = await freePort()
+  const code = `
+    const body = '<!doctype html><html><body>' + 'x'.repeat(10 * 1024) + '</body></html>'
+    require('node:http').createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) })
+      res.end(body)
+    }).listen(${port}, '127.0.0.1', () => console.log('ready'))`
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise((resolve) => child.stdout.once('data', resolve))
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }
+}
+
+type Result = { name: string; rps: number; p50: number; p99: number; non2xx: number; bytes: number }
+
+async function measure(name: string, url: string): Promise<Result> {
+  // A short warm-up fills the cache and lets V8 optimise before the measured run.
+  await autocannon({ url, connections: 10, duration: 1 })
+  const r = await autocannon({ url, connections, duration: seconds })
+  return {
+    name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx + r.errors,
+    bytes: r.throughput.average / Math.max(1, r.requests.average),
+  }
+}
+
+const bare = await startBare()
+const vigil = await startServer({ env: { VIGIL_QUIET_LOG: '1' } })
+const results: Result[] = []
+try {
+  results.push(await measure('bare node:http, 10 kB', `${bare.url}/`))
+  results.push(await measure('Remix floor (/healthz)', `${vigil.url}/healthz`))
+  results.push(await measure('campaign, uncached render', `${vigil.url}/c/free-andry?bench=uncached`))
+  results.push(await measure('campaign, anonymous (cached)', `${vigil.url}/c/free-andry`))
+  results.push(await measure('home, anonymous (cached)', `${vigil.url}/`))
+  results.push(await measure('home, uncached render', `${vigil.url}/?bench=uncached`))
+} finally {
+  bare.stop()
+  await vigil.stop()
+}
+
+const pad = (s: string | number, n: number) => String(s).padStart(n)
+console.log(`\nbench:pages — ${connections} connections, ${seconds} s each, ${new Date().toISOString()}`)
+console.log(`${'target'.padEnd(32)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('kB/req', 9)}${pad('errors', 8)}`)
+for (const r of results) {
+  console.log(
+    `${r.name.padEnd(32)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50, 9)}${pad(r.p99, 9)}${pad((r.bytes / 1024).toFixed(1), 9)}${pad(r.non2xx, 8)}`,
+  )
+}
+const by = (name: string) => results.find((r) => r.name.startsWith(name))!.rps
+const uncachedVsFloor = by('campaign, uncached') / by('Remix floor')
+const cachedVsBare = by('campaign, anonymous') / by('bare')
+console.log(`\ncampaign uncached / Remix floor : ${(uncachedVsFloor * 100).toFixed(0)} %  (goal ≥ 50 %)`)
+console.log(`campaign cached   / bare http   : ${(cachedVsBare * 100).toFixed(0)} %  (goal ≥ 30 %)`)
+if (results.some((r) => r.non2xx > 0)) {
+  console.log('\nwarning: some requests failed; figures are not comparable')
+  process.exitCode = 1
+}

@@ -1,0 +1,35 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import * as schema from './schema.ts'
+
+export type DB = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
+
+export function databasePath() {
+  return path.resolve(process.env.DATABASE_PATH ?? './data/vigil.db')
+}
+
+export function openDatabase(file = databasePath()): DB {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const sqlite = new Database(file)
+  sqlite.pragma('journal_mode = WAL')
+  // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma('busy_timeout = 5000')
+  return drizzle(sqlite, { schema }) as DB
+}
+
+declare global {
+  var __vigilDb: DB | undefined
+}
+
+/** The process-wide connection, opened on first use (kept across dev reloads). */
+export function getDb(): DB {
+  globalThis.__vigilDb ??= openDatabase()
+  return globalThis.__vigilDb
+}
+
+/** The handle a synchronous transaction callback receives. */
+export type Tx = Parameters<Parameters<DB['transaction']>[0]>[0]

@@ -1,0 +1,179 @@
+import { sql } from 'drizzle-orm'
+import {
+  type AnySQLiteColumn,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+} from 'drizzle-orm/sqlite-core'
+
+// Times are unix epoch milliseconds (integer); calendar dates are 'YYYY-MM-DD' text.
+const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`
+const createdAt = () => integer('created_at').notNull().default(now)
+
+export const LOCALES = ['en', 'de', 'es'] as const
+export type Locale = (typeof LOCALES)[number]
+export const CAMPAIGN_STATUSES = ['draft', 'live', 'closed', 'won'] as const
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number]
+export const ORGANIZER_ROLES = ['owner', 'editor'] as const
+export type OrganizerRole = (typeof ORGANIZER_ROLES)[number]
+
+export const organizations = sqliteTable('organizations', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  address: text('address').notNull().default(''),
+  website: text('website'),
+  createdAt: createdAt(),
+})
+
+export const organizers = sqliteTable('organizers', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  organizationId: integer('organization_id')
+    .notNull()
+    .references(() => organizations.id),
+  // Stored lower-cased and trimmed; organisers log in with it.
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash'),
+  role: text('role', { enum: ORGANIZER_ROLES }).notNull().default('editor'),
+  disabledAt: integer('disabled_at'),
+  createdAt: createdAt(),
+})
+
+// One-time links (set or reset a password). Only the SHA-256 of the token is kept.
+export const organizerTokens = sqliteTable('organizer_tokens', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  organizerId: integer('organizer_id')
+    .notNull()
+    .references(() => organizers.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  purpose: text('purpose', { enum: ['set_password'] }).notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  usedAt: integer('used_at'),
+  createdAt: createdAt(),
+})
+
+// Server-side sessions: the cookie carries a random id, the table its SHA-256,
+// so logging out or disabling an organiser ends the session at once.
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    organizerId: integer('organizer_id')
+      .notNull()
+      .references(() => organizers.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('sessions_organizer_idx').on(t.organizerId)],
+)
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    organizerId: integer('organizer_id').references(() => organizers.id, { onDelete: 'set null' }),
+    action: text('action').notNull(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id'),
+    // JSON: what changed. Never secrets, never supporter emails.
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('audit_log_created_idx').on(t.createdAt)],
+)
+
+export const campaigns = sqliteTable(
+  'campaigns',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    organizationId: integer('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    slug: text('slug').notNull().unique(),
+    status: text('status', { enum: CAMPAIGN_STATUSES }).notNull().default('draft'),
+    defaultLocale: text('default_locale', { enum: LOCALES }).notNull().default('en'),
+    currency: text('currency').notNull().default('EUR'),
+    // Null: the goal rises in steps as the count grows.
+    signatureGoal: integer('signature_goal'),
+    target: text('target').notNull().default(''),
+    imagePath: text('image_path'),
+    publishedAt: integer('published_at'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('campaigns_status_idx').on(t.status)],
+)
+
+export const campaignTranslations = sqliteTable(
+  'campaign_translations',
+  {
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    // Empty means "not translated": the page falls back to the default locale.
+    storyMd: text('story_md').notNull().default(''),
+    petitionText: text('petition_text').notNull().default(''),
+    imageAlt: text('image_alt').notNull().default(''),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.locale] })],
+)
+
+// Dated entries of a case's timeline. Supporter email updates (a later issue)
+// are updates too: they extend this table rather than duplicate it.
+export const updates = sqliteTable(
+  'updates',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    happenedOn: text('happened_on').notNull(),
+    authorId: integer('author_id').references((): AnySQLiteColumn => organizers.id, {
+      onDelete: 'set null',
+    }),
+    publishedAt: integer('published_at'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('updates_campaign_idx').on(t.campaignId, t.happenedOn)],
+)
+
+export const updateTranslations = sqliteTable(
+  'update_translations',
+  {
+    updateId: integer('update_id')
+      .notNull()
+      .references(() => updates.id, { onDelete: 'cascade' }),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    title: text('title').notNull(),
+    bodyMd: text('body_md').notNull().default(''),
+  },
+  (t) => [primaryKey({ columns: [t.updateId, t.locale] })],
+)
+
+// Sliding-window rate limits. `keyHash` is an HMAC of the IP or account, never the raw value.
+export const rateLimitHits = sqliteTable(
+  'rate_limit_hits',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    bucket: text('bucket').notNull(),
+    keyHash: text('key_hash').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('rate_limit_hits_lookup_idx').on(t.bucket, t.keyHash, t.at)],
+)
+
+export type Organization = typeof organizations.$inferSelect
+export type Organizer = typeof organizers.$inferSelect
+export type Campaign = typeof campaigns.$inferSelect
+export type CampaignTranslation = typeof campaignTranslations.$inferSelect
+export type Update = typeof updates.$inferSelect
+export type UpdateTranslation = typeof updateTranslations.$inferSelect
+export type AuditEntry = typeof auditLog.$inferSelect

@@ -1,0 +1,94 @@
+/**
+ * Demo data: one organisation, a demo owner (demo mode only) and the campaign for
+ * Andry Hernández Romero with its timeline. Idempotent: rows that exist are left as
+ * they are, so a second run changes nothing (and never overwrites organisers' edits).
+ */
+import { pathToFileURL } from 'node:url'
+import { eq } from 'drizzle-orm'
+import { hashPassword } from '../app/models/organizers.server.ts'
+import { loadEnv } from '../app/services/env.server.ts'
+import { openDatabase, type DB } from './client.server.ts'
+import { migrateDatabase } from './migrate.ts'
+import { campaigns, campaignTranslations, organizations, organizers, updates, updateTranslations } from './schema.ts'
+import { demoCampaign, demoOrganization, type SeedLocale } from './seed-content.ts'
+
+export const DEMO_ORGANIZER = { email: 'demo@vigil.example', password: 'vigil-demo-2026', name: 'Demo Organiser' }
+
+const at = (iso: string) => Date.parse(iso)
+
+export async function seedDemo(db: DB, { demoOrganizer }: { demoOrganizer: boolean }) {
+  const passwordHash = demoOrganizer ? await hashPassword(DEMO_ORGANIZER.password) : null
+  return db.transaction((tx) => {
+    const created: string[] = []
+    tx.insert(organizations)
+      .values({ slug: 'demo', ...demoOrganization, createdAt: at('2025-03-01T00:00:00Z') })
+      .onConflictDoNothing()
+      .run()
+    const org = tx.select().from(organizations).where(eq(organizations.slug, 'demo')).get()!
+
+    if (passwordHash) {
+      const inserted = tx
+        .insert(organizers)
+        .values({
+          organizationId: org.id,
+          email: DEMO_ORGANIZER.email,
+          name: DEMO_ORGANIZER.name,
+          role: 'owner',
+          passwordHash,
+          createdAt: at('2025-03-01T00:00:00Z'),
+        })
+        .onConflictDoNothing()
+        .run()
+      if (inserted.changes) created.push('demo organiser')
+    }
+
+    const existing = tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, demoCampaign.slug)).get()
+    if (existing) return created
+    const published = at('2025-03-25T09:00:00Z')
+    const campaign = tx
+      .insert(campaigns)
+      .values({
+        organizationId: org.id,
+        slug: demoCampaign.slug,
+        status: 'live',
+        defaultLocale: 'en',
+        currency: 'EUR',
+        target: demoCampaign.target,
+        imagePath: '/images/free-andry-vigil.png',
+        publishedAt: published,
+        createdAt: published,
+        updatedAt: published,
+      })
+      .returning({ id: campaigns.id })
+      .get()
+    for (const locale of ['en', 'de', 'es'] as const satisfies SeedLocale[]) {
+      const text = demoCampaign.translations[locale]
+      tx.insert(campaignTranslations)
+        .values({ campaignId: campaign.id, locale, ...text, imageAlt: demoCampaign.imageAlt[locale], updatedAt: published })
+        .run()
+    }
+    for (const entry of demoCampaign.timeline) {
+      const stamp = at(`${entry.happenedOn}T12:00:00Z`)
+      const update = tx
+        .insert(updates)
+        .values({ campaignId: campaign.id, happenedOn: entry.happenedOn, publishedAt: stamp, createdAt: stamp, updatedAt: stamp })
+        .returning({ id: updates.id })
+        .get()
+      for (const [locale, text] of Object.entries(entry.translations) as [SeedLocale, { title: string; bodyMd: string }][]) {
+        tx.insert(updateTranslations).values({ updateId: update.id, locale, title: text.title, bodyMd: text.bodyMd }).run()
+      }
+    }
+    created.push(`campaign /c/${demoCampaign.slug}`)
+    return created
+  })
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const env = loadEnv()
+  const db = openDatabase(env.databasePath)
+  migrateDatabase(db)
+  const created = await seedDemo(db, { demoOrganizer: env.mode === 'demo' })
+  db.$client.close()
+  console.log(created.length ? `seed: created ${created.join(', ')}` : 'seed: demo data already present, nothing changed')
+  if (env.mode === 'demo') console.log(`seed: demo organiser ${DEMO_ORGANIZER.email} / ${DEMO_ORGANIZER.password}`)
+}

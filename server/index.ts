@@ -1,0 +1,226 @@
+/**
+ * Vigil's HTTP server: one node:http server in front of Remix.
+ *
+ * Order of work for each request: security headers and a fresh CSP nonce; the
+ * anonymous page cache (served without touching Express or React); static files;
+ * the CSRF check for organiser writes; then Remix. Logs carry method, a path with
+ * tokens masked, status and time: never query strings, emails or addresses.
+ */
+import http from 'node:http'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createRequestHandler as createExpressHandler } from '@remix-run/express'
+import { createRequestHandler, type ServerBuild } from '@remix-run/node'
+import express from 'express'
+import { getDb } from '../db/client.server.ts'
+import { migrateDatabase } from '../db/migrate.ts'
+import { ConfigError, getEnv } from '../app/services/env.server.ts'
+import { getPageCache } from '../app/services/page-cache.server.ts'
+import { SESSION_COOKIE } from '../app/services/session-cookie.ts'
+import { languageCookie, LANGUAGE_PARAM, negotiateLanguage, readCookie } from '../app/utils/i18n.ts'
+import type { VigilLoadContext } from '../app/load-context.ts'
+import {
+  contentSecurityPolicy,
+  createNonce,
+  isSameOriginRequest,
+  loggablePath,
+  securityHeaders,
+} from './headers.ts'
+
+const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
+let env: ReturnType<typeof getEnv>
+try {
+  env = getEnv()
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`vigil: configuration error: ${error.message}`)
+    process.exit(1)
+  }
+  throw error
+}
+const dev = !env.production
+const quiet = process.env.VIGIL_QUIET_LOG === '1'
+
+const db = getDb()
+migrateDatabase(db)
+
+const viteDevServer = dev
+  ? await import('vite').then((vite) =>
+      vite.createServer({ root, server: { middlewareMode: true } }),
+    )
+  : undefined
+
+async function loadBuild(): Promise<ServerBuild> {
+  if (viteDevServer) {
+    return (await viteDevServer.ssrLoadModule('virtual:remix/server-build')) as ServerBuild
+  }
+  return (await import(path.join(root, 'build/server/index.js'))) as ServerBuild
+}
+const productionBuild = dev ? undefined : await loadBuild()
+const mode = dev ? 'development' : 'production'
+const remixFetchHandler = createRequestHandler(productionBuild ?? loadBuild, mode)
+
+const baseHeaders = securityHeaders({ https: env.publicUrl.startsWith('https:') })
+const publicOrigin = new URL(env.publicUrl).origin
+const pageCache = getPageCache(env.pageCacheTtlMs)
+
+function clientIp(req: http.IncomingMessage) {
+  if (env.trustProxy) {
+    const forwarded = req.headers['x-forwarded-for']
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim()
+    if (first) return first
+  }
+  return req.socket.remoteAddress ?? 'unknown'
+}
+
+function requestOrigin(req: http.IncomingMessage) {
+  const proto = env.trustProxy && req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'
+  return `${proto}://${req.headers.host ?? ''}`
+}
+
+type Prepared = { nonce: string; context: VigilLoadContext; url: URL; setLanguageCookie: boolean }
+
+function prepare(req: http.IncomingMessage, res: http.ServerResponse): Prepared {
+  const nonce = createNonce()
+  for (const [name, value] of baseHeaders) res.setHeader(name, value)
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(nonce, { dev }))
+  const url = new URL(req.url ?? '/', 'http://vigil.invalid')
+  const { language, fromParam } = negotiateLanguage({
+    param: url.searchParams.get(LANGUAGE_PARAM),
+    cookieHeader: req.headers.cookie,
+    acceptLanguage: req.headers['accept-language'],
+  })
+  const setLanguageCookie = fromParam && readCookie(req.headers.cookie, 'vigil_lang') !== language
+  if (setLanguageCookie) res.appendHeader('Set-Cookie', languageCookie(language))
+  return { nonce, url, setLanguageCookie, context: { cspNonce: nonce, lang: language, clientIp: clientIp(req) } }
+}
+
+function isCacheable(req: http.IncomingMessage, prepared: Prepared) {
+  if (pageCache.ttlMs <= 0) return false
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false
+  if (prepared.url.search !== '') return false
+  const { pathname } = prepared.url
+  if (pathname !== '/' && !/^\/c\/[a-z0-9-]+$/.test(pathname)) return false
+  return readCookie(req.headers.cookie, SESSION_COOKIE) === undefined
+}
+
+function sendCached(req: http.IncomingMessage, res: http.ServerResponse, page: { status: number; headers: [string, string][]; parts: string[] }, nonce: string) {
+  const body = page.parts.length === 1 ? page.parts[0]! : page.parts.join(nonce)
+  for (const [name, value] of page.headers) res.setHeader(name, value)
+  res.setHeader('Content-Length', Buffer.byteLength(body))
+  res.writeHead(page.status)
+  res.end(req.method === 'HEAD' ? undefined : body)
+}
+
+async function renderAndCache(req: http.IncomingMessage, res: http.ServerResponse, prepared: Prepared, key: string) {
+  const request = new Request(new URL(prepared.url.pathname, publicOrigin), {
+    method: 'GET',
+    headers: req.headers as Record<string, string>,
+  })
+  const response = await remixFetchHandler(request, prepared.context)
+  const html = await response.text()
+  const headers: [string, string][] = []
+  response.headers.forEach((value, name) => {
+    if (name !== 'content-length' && name !== 'content-security-policy') headers.push([name, value])
+  })
+  headers.push(['Vary', 'Cookie, Accept-Language'])
+  const page = { status: response.status, headers, parts: html.split(prepared.nonce) }
+  const storable =
+    response.status === 200 &&
+    !response.headers.has('set-cookie') &&
+    (response.headers.get('content-type') ?? '').startsWith('text/html')
+  if (storable) pageCache.set(key, page)
+  res.setHeader('X-Vigil-Cache', 'miss')
+  sendCached(req, res, page, prepared.nonce)
+}
+
+const app = express()
+app.disable('x-powered-by')
+app.set('trust proxy', env.trustProxy)
+
+if (viteDevServer) {
+  app.use(viteDevServer.middlewares)
+} else {
+  app.use('/assets', express.static(path.join(root, 'build/client/assets'), { immutable: true, maxAge: '1y' }))
+  app.use(express.static(path.join(root, 'build/client'), { maxAge: '1h' }))
+}
+app.use('/media', express.static(env.uploadsPath, { maxAge: '1d', fallthrough: false, dotfiles: 'deny' }))
+
+app.use((req, res, next) => {
+  const unsafe = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS'
+  if (unsafe && req.path.startsWith('/admin')) {
+    const allowed = [publicOrigin, requestOrigin(req)]
+    if (!isSameOriginRequest(req.headers as Record<string, string>, allowed)) {
+      res.status(403).type('text/plain').send('This request did not come from a Vigil page (cross-site request refused).')
+      return
+    }
+  }
+  next()
+})
+
+app.all(
+  '*',
+  createExpressHandler({
+    build: productionBuild ?? loadBuild,
+    mode,
+    getLoadContext: (_req, res) => res.locals.vigil as VigilLoadContext,
+  }),
+)
+
+const server = http.createServer((req, res) => {
+  const started = performance.now()
+  res.on('finish', () => {
+    if (quiet) return
+    const ms = (performance.now() - started).toFixed(1)
+    console.log(`${req.method} ${loggablePath((req.url ?? '/').split('?')[0]!)} ${res.statusCode} ${ms}ms`)
+  })
+  let prepared: Prepared
+  try {
+    prepared = prepare(req, res)
+  } catch {
+    res.writeHead(400).end('Bad request')
+    return
+  }
+  if (isCacheable(req, prepared)) {
+    const key = `${prepared.context.lang}:${prepared.url.pathname}`
+    const hit = pageCache.get(key)
+    if (hit) {
+      res.setHeader('X-Vigil-Cache', 'hit')
+      sendCached(req, res, hit, prepared.nonce)
+      return
+    }
+    renderAndCache(req, res, prepared, key).catch((error: unknown) => {
+      console.error('vigil: render failed', error)
+      if (!res.headersSent) res.writeHead(500).end('Internal error')
+    })
+    return
+  }
+  ;(res as http.ServerResponse & { locals?: unknown }).locals = { vigil: prepared.context }
+  app(req as express.Request, res as express.Response)
+})
+
+server.listen(env.port, env.host, () => {
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : env.port
+  console.log(`vigil: listening on http://localhost:${port} (${env.mode} mode, ${mode} build)`)
+  if (env.mode === 'demo') {
+    console.log(`vigil: demo mode: emails are captured to the outbox, payments are simulated.`)
+    console.log(`vigil: organiser login: ${env.publicUrl}/admin/login  (demo@vigil.example / vigil-demo-2026)`)
+  }
+})
+
+let stopping = false
+function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
+  console.log(`vigil: ${signal} received, closing`)
+  server.close(() => {
+    db.$client.close()
+    process.exit(0)
+  })
+  server.closeIdleConnections()
+  setTimeout(() => process.exit(0), 3000).unref()
+  void viteDevServer?.close()
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'))
+process.on('SIGINT', () => shutdown('SIGINT'))

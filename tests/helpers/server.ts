@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)))
+
+export type RunningServer = {
+  url: string
+  port: number
+  dir: string
+  databasePath: string
+  /** Everything the server printed so far. */
+  output: () => string
+  stop: () => Promise<void>
+}
+
+export function requireBuild() {
+  if (!fs.existsSync(path.join(ROOT, 'build/server/index.js'))) {
+    throw new Error('No production build: run `npm run build` first (npm test does).')
+  }
+}
+
+/** Run a project script (tsx) against a data folder; resolves with its output. */
+export function runScript(script: string, args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+  })
+}
+
+export function freePort() {
+  return new Promise<number>((resolve, reject) => {
+    const probe = net.createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+export function makeDataDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-srv-'))
+}
+
+/**
+ * Start the production build on a free port with its own SQLite file. With `seed`, the demo
+ * data (and demo organiser) are loaded first through the real seed script.
+ */
+export async function startServer({
+  seed = true,
+  env = {},
+  dir = makeDataDir(),
+}: { seed?: boolean; env?: Record<string, string>; dir?: string } = {}): Promise<RunningServer> {
+  requireBuild()
+  const databasePath = path.join(dir, 'vigil.db')
+  const freshPort = await freePort()
+  const baseEnv: Record<string, string> = {
+    NODE_ENV: 'production',
+    DATABASE_PATH: databasePath,
+    UPLOADS_PATH: path.join(dir, 'uploads'),
+    PORT: String(freshPort),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${freshPort}`,
+    STRIPE_SECRET_KEY: '',
+    RESEND_API_KEY: '',
+    ...env,
+  }
+  if (seed) {
+    const result = await runScript('db/seed.ts', [], baseEnv)
+    if (result.code !== 0) throw new Error(`seed failed: ${result.stderr}`)
+  }
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...baseEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000)
+    const onData = () => {
+      const match = /listening on http:\/\/localhost:(\d+)/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(Number(match[1]))
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code}:\n${output}`))
+    })
+  })
+  const url = `http://127.0.0.1:${port}`
+  return {
+    url,
+    port,
+    dir,
+    databasePath,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        const timeout = setTimeout(() => child.kill('SIGKILL'), 5000)
+        await exited
+        clearTimeout(timeout)
+      }
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config'
+import tsconfigPaths from 'vite-tsconfig-paths'
+
+// Browser tests: Playwright (playwright-core) drives Debian's Chromium against the production build.
+export default defineConfig({
+  plugins: [tsconfigPaths()],
+  test: {
+    include: ['tests/e2e/**/*.test.ts'],
+    pool: 'forks',
+    poolOptions: { forks: { singleFork: true } },
+    testTimeout: 60_000,
+    hookTimeout: 90_000,
+  },
+})
