@@ -20,15 +20,18 @@ export async function seedDemo(db: DB, { demoOrganizer }: { demoOrganizer: boole
   const passwordHash = demoOrganizer ? await hashPassword(DEMO_ORGANIZER.password) : null
   return db.transaction((tx) => {
     const created: string[] = []
-    tx.insert(organizations)
-      .values({ slug: 'demo', ...demoOrganization, createdAt: at('2025-03-01T00:00:00Z') })
-      .onConflictDoNothing()
-      .run()
-    const org = tx.select().from(organizations).where(eq(organizations.slug, 'demo')).get()!
+    // Look before inserting: even a no-op INSERT … ON CONFLICT advances AUTOINCREMENT counters.
+    const org =
+      tx.select().from(organizations).where(eq(organizations.slug, 'demo')).get() ??
+      tx
+        .insert(organizations)
+        .values({ slug: 'demo', ...demoOrganization, createdAt: at('2025-03-01T00:00:00Z') })
+        .returning()
+        .get()
 
-    if (passwordHash) {
-      const inserted = tx
-        .insert(organizers)
+    const hasDemoOrganizer = tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER.email)).get()
+    if (passwordHash && !hasDemoOrganizer) {
+      tx.insert(organizers)
         .values({
           organizationId: org.id,
           email: DEMO_ORGANIZER.email,
@@ -37,9 +40,8 @@ export async function seedDemo(db: DB, { demoOrganizer }: { demoOrganizer: boole
           passwordHash,
           createdAt: at('2025-03-01T00:00:00Z'),
         })
-        .onConflictDoNothing()
         .run()
-      if (inserted.changes) created.push('demo organiser')
+      created.push('demo organiser')
     }
 
     const existing = tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, demoCampaign.slug)).get()

@@ -145,10 +145,34 @@ if (viteDevServer) {
   app.use(express.static(path.join(root, 'build/client'), { maxAge: '1h' }))
 }
 app.use('/media', express.static(env.uploadsPath, { maxAge: '1d', fallthrough: false, dotfiles: 'deny' }))
+// A missing upload is an ordinary 404, not an error: without this, Express's final handler
+// prints a stack trace with the raw requested path to the log for every such request.
+app.use('/media', ((error, _req, res, next) => {
+  const status = Number((error as { status?: unknown } | null)?.status)
+  if (status >= 400 && status < 500) {
+    res.status(status).type('text/plain').send(http.STATUS_CODES[status] ?? 'Not found')
+    return
+  }
+  next(error)
+}) satisfies express.ErrorRequestHandler)
+
+/**
+ * Remix matches routes case-insensitively and after percent-decoding (/ADMIN/x and
+ * /%61dmin/x reach the /admin/x route), so the guard below must see paths the same way.
+ */
+function isAdminPath(rawPath: string) {
+  let decoded = rawPath
+  try {
+    decoded = decodeURIComponent(rawPath)
+  } catch {
+    // Malformed escapes: React Router falls back to the raw path as well.
+  }
+  return decoded.toLowerCase().startsWith('/admin')
+}
 
 app.use((req, res, next) => {
   const unsafe = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS'
-  if (unsafe && req.path.startsWith('/admin')) {
+  if (unsafe && isAdminPath(req.path)) {
     const allowed = [publicOrigin, requestOrigin(req)]
     if (!isSameOriginRequest(req.headers as Record<string, string>, allowed)) {
       res.status(403).type('text/plain').send('This request did not come from a Vigil page (cross-site request refused).')
@@ -172,7 +196,9 @@ const server = http.createServer((req, res) => {
   res.on('finish', () => {
     if (quiet) return
     const ms = (performance.now() - started).toFixed(1)
-    console.log(`${req.method} ${loggablePath((req.url ?? '/').split('?')[0]!)} ${res.statusCode} ${ms}ms`)
+    // Express rewrites req.url inside mounted middleware; the original is what was asked for.
+    const url = (req as http.IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/'
+    console.log(`${req.method} ${loggablePath(url.split('?')[0]!)} ${res.statusCode} ${ms}ms`)
   })
   let prepared: Prepared
   try {

@@ -1,10 +1,10 @@
-import { getFormProps, useForm, type SubmissionResult } from '@conform-to/react'
+import { useForm, type SubmissionResult } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
-import { Form, useNavigation } from '@remix-run/react'
+import { useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 import { timelineEntrySchema } from '~/utils/schemas.ts'
-import { SelectField, TextAreaField, TextField } from './ui/field.tsx'
+import { ConformForm, SelectField, TextAreaField, TextField } from './ui/field.tsx'
 
 export function TimelineEntryForm({
   id,
@@ -24,10 +24,10 @@ export function TimelineEntryForm({
     lastResult,
     defaultValue,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: timelineEntrySchema(t) }),
-    shouldRevalidate: 'onBlur',
+    shouldRevalidate: 'onInput',
   })
   return (
-    <Form method="post" {...getFormProps(form)} className="stack">
+    <ConformForm form={form} className="stack">
       <input type="hidden" name="intent" value="save" />
       <div className="row">
         <TextField meta={fields.happenedOn} type="date" label={t('admin.timeline.date')} />
@@ -42,6 +42,6 @@ export function TimelineEntryForm({
       <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
         {submitLabel}
       </button>
-    </Form>
+    </ConformForm>
   )
 }

@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2'
-import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.server.ts'
 import {
   organizations,
@@ -216,11 +216,12 @@ export async function listOrganizers() {
 
 export class LastOwnerError extends Error {}
 
+/** An owner who can actually log in (not disabled, password set) must remain. */
 function assertAnotherActiveOwner(tx: Tx, organizerId: number) {
   const owners = tx
     .select({ id: organizers.id })
     .from(organizers)
-    .where(and(eq(organizers.role, 'owner'), isNull(organizers.disabledAt)))
+    .where(and(eq(organizers.role, 'owner'), isNull(organizers.disabledAt), isNotNull(organizers.passwordHash)))
     .all()
   if (!owners.some((o) => o.id !== organizerId)) throw new LastOwnerError()
 }

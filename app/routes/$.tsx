@@ -1,4 +1,7 @@
+import type { MetaFunction } from '@remix-run/node'
 import { ErrorPage } from '~/root.tsx'
+
+export const meta: MetaFunction = () => [{ title: 'Vigil — 404' }, { name: 'robots', content: 'noindex' }]
 
 // Unknown paths: a real 404 page in the visitor's language, not a crash.
 export async function loader() {

@@ -1,7 +1,8 @@
-import { getFormProps, useForm } from '@conform-to/react'
+import { useForm } from '@conform-to/react'
+import { ConformForm,  } from '~/components/ui/field.tsx'
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
+import { useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
 import { requireCampaignForAdmin, SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
@@ -50,7 +51,7 @@ export default function CampaignSettings() {
     lastResult: actionData?.result,
     defaultValue: settings,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: campaignSettingsSchema(t) }),
-    shouldRevalidate: 'onBlur',
+    shouldRevalidate: 'onInput',
   })
   return (
     <section className="admin-section">
@@ -60,12 +61,12 @@ export default function CampaignSettings() {
           {t('admin.saved')}
         </p>
       ) : null}
-      <Form method="post" {...getFormProps(form)} className="stack">
+      <ConformForm form={form} className="stack">
         <CampaignSettingsFields fields={fields} />
         <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
           {t('admin.save')}
         </button>
-      </Form>
+      </ConformForm>
     </section>
   )
 }

@@ -1,9 +1,9 @@
-import { getFormProps, useForm } from '@conform-to/react'
+import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
+import { Link, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { TextAreaField, TextField } from '~/components/ui/field.tsx'
+import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx'
 import { requireCampaignForAdmin, saveCampaignTranslation } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
@@ -57,7 +57,7 @@ export default function CampaignText() {
     lastResult: actionData?.result,
     defaultValue: loaderData.text,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: campaignTextSchema(t) }),
-    shouldRevalidate: 'onBlur',
+    shouldRevalidate: 'onInput',
   })
   const uiLang = isLanguage(i18n.language) ? i18n.language : 'en'
   const language = languageName(loaderData.locale, uiLang)
@@ -75,7 +75,7 @@ export default function CampaignText() {
         <p className="notice">{t('admin.text.missing', { language, fallback })}</p>
       ) : null}
       {!loaderData.isDefault ? <p className="muted">{t('admin.text.fallbackHint', { fallback })}</p> : null}
-      <Form method="post" {...getFormProps(form)} className="stack" lang={loaderData.locale}>
+      <ConformForm form={form} className="stack" lang={loaderData.locale}>
         <TextField meta={fields.title} label={t('admin.text.title')} />
         <TextAreaField meta={fields.summary} rows={3} label={t('admin.text.summary')} hint={t('admin.text.summaryHint')} />
         <TextAreaField meta={fields.storyMd} rows={18} label={t('admin.text.story')} hint={t('admin.text.storyHint')} />
@@ -84,7 +84,7 @@ export default function CampaignText() {
         <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
           {t('admin.save')}
         </button>
-      </Form>
+      </ConformForm>
     </section>
   )
 }

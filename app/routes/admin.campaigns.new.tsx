@@ -1,10 +1,10 @@
-import { getFormProps, useForm } from '@conform-to/react'
+import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Form, useActionData } from '@remix-run/react'
+import { useActionData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
-import { TextAreaField, TextField } from '~/components/ui/field.tsx'
+import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx'
 import { createCampaign, SlugTakenError } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
@@ -34,22 +34,23 @@ export default function NewCampaign() {
   const actionData = useActionData<typeof action>()
   const { t, i18n } = useTranslation()
   const [form, fields] = useForm({
+    id: 'new-campaign-form',
     lastResult: actionData?.result,
     defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR' },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: newCampaignSchema(t) }),
-    shouldRevalidate: 'onBlur',
+    shouldRevalidate: 'onInput',
   })
   return (
     <main className="wrap page page--narrow">
       <h1>{t('admin.campaigns.new')}</h1>
-      <Form method="post" {...getFormProps(form)} className="stack">
+      <ConformForm form={form} className="stack">
         <TextField meta={fields.title} label={t('admin.text.title')} />
         <TextAreaField meta={fields.summary} rows={3} label={t('admin.text.summary')} hint={t('admin.text.summaryHint')} />
         <CampaignSettingsFields fields={fields} />
         <button type="submit" className="button">
           {t('admin.campaigns.create')}
         </button>
-      </Form>
+      </ConformForm>
     </main>
   )
 }

@@ -1,9 +1,9 @@
-import { getFormProps, useForm } from '@conform-to/react'
+import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { SelectField, TextField } from '~/components/ui/field.tsx'
+import { ConformForm, SelectField, TextField } from '~/components/ui/field.tsx'
 import {
   changeOrganizer,
   createOrganizer,
@@ -70,7 +70,7 @@ export default function Organizers() {
     lastResult: actionData?.result,
     defaultValue: { role: 'editor' },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: organizerSchema(t) }),
-    shouldRevalidate: 'onBlur',
+    shouldRevalidate: 'onInput',
   })
   return (
     <main className="wrap page">
@@ -141,7 +141,7 @@ export default function Organizers() {
         </tbody>
       </table>
       <h2>{t('admin.organizers.add')}</h2>
-      <Form method="post" {...getFormProps(form)} className="stack panel">
+      <ConformForm form={form} className="stack panel">
         <input type="hidden" name="intent" value="create" />
         <TextField meta={fields.name} label={t('admin.organizers.name')} />
         <TextField meta={fields.email} type="email" label={t('admin.organizers.email')} />
@@ -156,7 +156,7 @@ export default function Organizers() {
         <button type="submit" className="button">
           {t('admin.organizers.create')}
         </button>
-      </Form>
+      </ConformForm>
     </main>
   )
 }

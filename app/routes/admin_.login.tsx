@@ -1,9 +1,16 @@
-import { getFormProps, useForm } from '@conform-to/react'
+import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type HeadersFunction,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
+import { useActionData, useNavigation, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { ErrorList, TextField } from '~/components/ui/field.tsx'
+import { ConformForm, TextField } from '~/components/ui/field.tsx'
 import { verifyOrganizerLogin } from '~/models/organizers.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { consumeRateLimits, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, RateLimitedError } from '~/services/rate-limit.server.ts'
@@ -11,6 +18,15 @@ import { getOrganizer, safeRedirect, startSession } from '~/services/session.ser
 import { loginSchema } from '~/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — log in' }, { name: 'robots', content: 'noindex' }]
+
+// Remix passes only Set-Cookie from an action to the document on its own; the 429's
+// Retry-After has to be handed on here or clients never see it.
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const headers = new Headers()
+  const retryAfter = actionHeaders.get('Retry-After')
+  if (retryAfter) headers.set('Retry-After', retryAfter)
+  return headers
+}
 
 export async function loader({ request }: LoaderFunctionArgs) {
   if (await getOrganizer(request)) throw redirect('/admin')
@@ -51,23 +67,23 @@ export default function Login() {
   const [searchParams] = useSearchParams()
   const navigation = useNavigation()
   const [form, fields] = useForm({
+    id: 'login-form',
     lastResult: actionData?.result,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: loginSchema(t) }),
-    shouldRevalidate: 'onBlur',
+    shouldRevalidate: 'onInput',
   })
   return (
     <main className="wrap page page--narrow">
       <h1>{t('login.title')}</h1>
       {searchParams.get('passwordSet') ? <p className="notice notice--success">{t('login.passwordSet')}</p> : null}
-      <Form method="post" {...getFormProps(form)} className="stack">
-        <ErrorList id={form.errorId} errors={form.errors} />
+      <ConformForm form={form} className="stack">
         <input type="hidden" name="redirectTo" value={searchParams.get('redirectTo') ?? ''} />
         <TextField meta={fields.email} type="email" label={t('login.email')} autoComplete="username" />
         <TextField meta={fields.password} type="password" label={t('login.password')} autoComplete="current-password" />
         <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
           {navigation.state === 'submitting' ? t('login.submitting') : t('login.submit')}
         </button>
-      </Form>
+      </ConformForm>
     </main>
   )
 }

@@ -1,9 +1,9 @@
-import { getFormProps, useForm } from '@conform-to/react'
+import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { TextField } from '~/components/ui/field.tsx'
+import { ConformForm, TextField } from '~/components/ui/field.tsx'
 import { getPasswordToken, setPasswordWithToken } from '~/models/organizers.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { setPasswordSchema } from '~/utils/schemas.ts'
@@ -33,9 +33,10 @@ export default function SetPassword() {
   const actionData = useActionData<typeof action>()
   const { t } = useTranslation()
   const [form, fields] = useForm({
+    id: 'set-password-form',
     lastResult: actionData?.result,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: setPasswordSchema(t) }),
-    shouldRevalidate: 'onBlur',
+    shouldRevalidate: 'onInput',
   })
   if (!valid) {
     return (
@@ -49,14 +50,13 @@ export default function SetPassword() {
     <main className="wrap page page--narrow">
       <h1>{t('setPassword.title')}</h1>
       <p>{t('setPassword.intro', { name })}</p>
-      <Form method="post" {...getFormProps(form)} className="stack">
-        {form.errors ? <p className="notice notice--error">{form.errors.join(' ')}</p> : null}
+      <ConformForm form={form} className="stack">
         <TextField meta={fields.password} type="password" label={t('setPassword.password')} hint={t('setPassword.hint')} autoComplete="new-password" />
         <TextField meta={fields.confirm} type="password" label={t('setPassword.confirm')} autoComplete="new-password" />
         <button type="submit" className="button">
           {t('setPassword.submit')}
         </button>
-      </Form>
+      </ConformForm>
     </main>
   )
 }

@@ -7,7 +7,7 @@ const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 function urlEntry(loc: string, lastmod?: number) {
   const alternates = LANGUAGES.map(
     (lng) => `    <xhtml:link rel="alternate" hreflang="${lng}" href="${escapeXml(`${loc}?${LANGUAGE_PARAM}=${lng}`)}"/>`,
-  ).join('\n')
+  ).concat(`    <xhtml:link rel="alternate" hreflang="x-default" href="${escapeXml(loc)}"/>`).join('\n')
   const modified = lastmod ? `\n    <lastmod>${new Date(lastmod).toISOString()}</lastmod>` : ''
   return `  <url>\n    <loc>${escapeXml(loc)}</loc>${modified}\n${alternates}\n  </url>`
 }

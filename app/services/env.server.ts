@@ -34,7 +34,9 @@ export type Env = {
 
 export class ConfigError extends Error {}
 
-function readInt(name: string, fallback: number, source: NodeJS.ProcessEnv) {
+type EnvSource = Record<string, string | undefined>
+
+function readInt(name: string, fallback: number, source: EnvSource) {
   const raw = source[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
@@ -59,7 +61,7 @@ function demoSessionSecret(dataDir: string) {
   }
 }
 
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function loadEnv(source: EnvSource = process.env): Env {
   const live = LIVE_TRIGGERS.some((name) => source[name])
   if (live) {
     const missing = LIVE_VARIABLES.filter((name) => !source[name])

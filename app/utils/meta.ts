@@ -1,5 +1,8 @@
 import type { MetaDescriptor } from '@remix-run/node'
 
+// Open Graph wants territory-qualified locales.
+const OG_LOCALES: Record<string, string> = { en: 'en_US', de: 'de_DE', es: 'es_ES' }
+
 /** Title, description and the Open Graph / Twitter card tags that link previews read. */
 export function socialMeta({
   title,
@@ -26,7 +29,7 @@ export function socialMeta({
     { property: 'og:title', content: title },
     { property: 'og:description', content: description },
     { property: 'og:url', content: url },
-    { property: 'og:locale', content: locale },
+    { property: 'og:locale', content: OG_LOCALES[locale] ?? locale },
     { name: 'twitter:card', content: image ? 'summary_large_image' : 'summary' },
     { name: 'twitter:title', content: title },
     { name: 'twitter:description', content: description },

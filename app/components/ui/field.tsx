@@ -1,10 +1,16 @@
 import {
+  FormProvider,
+  getFormProps,
   getInputProps,
   getSelectProps,
   getTextareaProps,
+  useField,
+  useFormMetadata,
   type FieldMetadata,
+  type FormMetadata,
 } from '@conform-to/react'
-import type { ReactNode } from 'react'
+import { Form } from '@remix-run/react'
+import type { ComponentProps, ReactNode } from 'react'
 
 export function ErrorList({ id, errors }: { id?: string; errors?: string[] }) {
   if (!errors?.length) return null
@@ -17,7 +23,33 @@ export function ErrorList({ id, errors }: { id?: string; errors?: string[] }) {
   )
 }
 
+function FormErrors() {
+  const form = useFormMetadata()
+  return <ErrorList id={form.errorId} errors={form.errors} />
+}
+
+/**
+ * A Remix <Form> wired to a Conform form, with its form-level errors on top. The
+ * FormProvider lets each field subscribe to its own state (useField), so messages from
+ * client-side validation re-render the field that shows them.
+ */
+export function ConformForm<T extends Record<string, unknown>>({
+  form,
+  children,
+  ...props
+}: { form: FormMetadata<T, string[]> } & Omit<ComponentProps<typeof Form>, 'id' | 'onSubmit' | 'noValidate'>) {
+  return (
+    <FormProvider context={form.context}>
+      <Form method="post" {...getFormProps(form)} {...props}>
+        <FormErrors />
+        {children}
+      </Form>
+    </FormProvider>
+  )
+}
+
 type Common = { label: ReactNode; hint?: ReactNode; className?: string }
+type AnyField = { name: string }
 
 function Shell({ meta, label, hint, className, children }: Common & { meta: FieldMetadata<unknown>; children: ReactNode }) {
   return (
@@ -35,24 +67,27 @@ function Shell({ meta, label, hint, className, children }: Common & { meta: Fiel
 }
 
 export function TextField({
-  meta,
+  meta: { name },
   type = 'text',
+  autoComplete,
   ...rest
 }: Common & {
-  meta: FieldMetadata<string | number | null | undefined>
+  meta: AnyField
   type?: 'text' | 'email' | 'password' | 'number' | 'date' | 'url'
   autoComplete?: string
 }) {
-  const { key, ...props } = getInputProps(meta as FieldMetadata<string>, { type, ariaDescribedBy: rest.hint ? `${meta.id}-hint` : undefined })
+  const [meta] = useField<string>(name)
+  const { key, ...props } = getInputProps(meta, { type, ariaDescribedBy: rest.hint ? `${meta.id}-hint` : undefined })
   return (
     <Shell meta={meta as FieldMetadata<unknown>} {...rest}>
-      <input key={key} {...props} autoComplete={rest.autoComplete} />
+      <input key={key} {...props} autoComplete={autoComplete} />
     </Shell>
   )
 }
 
-export function TextAreaField({ meta, rows = 6, ...rest }: Common & { meta: FieldMetadata<string | null | undefined>; rows?: number }) {
-  const { key, ...props } = getTextareaProps(meta as FieldMetadata<string>, { ariaDescribedBy: rest.hint ? `${meta.id}-hint` : undefined })
+export function TextAreaField({ meta: { name }, rows = 6, ...rest }: Common & { meta: AnyField; rows?: number }) {
+  const [meta] = useField<string>(name)
+  const { key, ...props } = getTextareaProps(meta, { ariaDescribedBy: rest.hint ? `${meta.id}-hint` : undefined })
   return (
     <Shell meta={meta as FieldMetadata<unknown>} {...rest}>
       <textarea key={key} rows={rows} {...props} />
@@ -61,11 +96,12 @@ export function TextAreaField({ meta, rows = 6, ...rest }: Common & { meta: Fiel
 }
 
 export function SelectField({
-  meta,
+  meta: { name },
   options,
   ...rest
-}: Common & { meta: FieldMetadata<string | null | undefined>; options: { value: string; label: string }[] }) {
-  const { key, ...props } = getSelectProps(meta as FieldMetadata<string>)
+}: Common & { meta: AnyField; options: { value: string; label: string }[] }) {
+  const [meta] = useField<string>(name)
+  const { key, ...props } = getSelectProps(meta, { ariaDescribedBy: rest.hint ? `${meta.id}-hint` : undefined })
   return (
     <Shell meta={meta as FieldMetadata<unknown>} {...rest}>
       <select key={key} {...props}>

@@ -1,0 +1,39 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { chromium, type BrowserContext } from 'playwright-core'
+import { ROOT } from './server.ts'
+
+export const SCREENSHOTS = path.join(ROOT, 'tests/e2e/screenshots')
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** Debian's Chromium with a throwaway profile; the flags keep it off the (closed) network. */
+export async function launchBrowser(options: { javaScriptEnabled?: boolean; viewport?: { width: number; height: number }; locale?: string } = {}) {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium`)
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-chromium-'))
+  const context: BrowserContext = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    javaScriptEnabled: options.javaScriptEnabled ?? true,
+    locale: options.locale ?? 'en-US',
+  })
+  fs.mkdirSync(SCREENSHOTS, { recursive: true })
+  return {
+    context,
+    close: async () => {
+      await context.close()
+      fs.rmSync(profile, { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,379 @@
+/**
+ * Who may reach which back-office route. The list of routes comes from the production
+ * build itself, so a route added later is covered without editing this file.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { ServerBuild } from '@remix-run/node'
+import Database from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+
+const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
+const EDITOR = { email: 'edith.editor@access.example', name: 'Edith Editor', password: 'a long editor passphrase 42' }
+
+/** Public by design: logging in and out, and the token-gated set-password page. */
+const PUBLIC_ADMIN_ROUTES = ['routes/admin_.login', 'routes/admin_.logout', 'routes/admin_.set-password.$token']
+const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit']
+/** What the build must contain at least: guards against an enumeration that finds nothing. */
+const EXPECTED_PATTERNS = [
+  '/admin',
+  '/admin/audit',
+  '/admin/organizers',
+  '/admin/campaigns/new',
+  '/admin/campaigns/:id',
+  '/admin/campaigns/:id/text/:locale',
+  '/admin/campaigns/:id/image',
+  '/admin/campaigns/:id/preview',
+  '/admin/campaigns/:id/timeline',
+  '/admin/campaigns/:id/timeline/:entryId',
+]
+
+type AdminRoute = {
+  id: string
+  pattern: string
+  /** Concrete URL (path + search) to request. */
+  url: string
+  hasAction: boolean
+  ownerOnly: boolean
+}
+
+let server: RunningServer
+let db: Database.Database
+let routes: AdminRoute[]
+let ownerCookie: string
+let editorCookie: string
+let campaignId: number
+let entryId: number
+
+function form(fields: Record<string, string>) {
+  return new URLSearchParams(fields)
+}
+
+function tinyPng() {
+  // Signature only: enough for the upload sniffing, never stored because every request here is refused.
+  return new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0])], { type: 'image/png' })
+}
+
+/**
+ * A body that would succeed (and change something) if the request were allowed, so
+ * "nothing changed" means the request was refused, not that it was malformed.
+ */
+function effectivePayload(routeId: string): URLSearchParams | FormData {
+  switch (routeId) {
+    case 'routes/admin.campaigns.new':
+      return form({ title: 'Probe campaign', slug: 'probe-campaign', status: 'live', defaultLocale: 'en', currency: 'EUR' })
+    case 'routes/admin.campaigns.$id._index':
+      return form({ slug: 'free-andry', status: 'closed', defaultLocale: 'en', currency: 'EUR', signatureGoal: '7', target: 'Probe' })
+    case 'routes/admin.campaigns.$id.text.$locale':
+      return form({ title: 'Probe title', summary: 'Probe summary' })
+    case 'routes/admin.campaigns.$id.image': {
+      const data = new FormData()
+      data.append('image', tinyPng(), 'probe.png')
+      return data
+    }
+    case 'routes/admin.campaigns.$id.timeline._index':
+      return form({ happenedOn: '2025-01-02', locale: 'en', title: 'Probe entry', bodyMd: '' })
+    case 'routes/admin.campaigns.$id.timeline.$entryId':
+      return form({ intent: 'delete' })
+    case 'routes/admin.organizers':
+      return form({ intent: 'create', email: 'intruder@access.example', name: 'Intruder', role: 'owner' })
+    default:
+      return form({ intent: 'anything', title: 'Probe' })
+  }
+}
+
+function post(url: string, body: URLSearchParams | FormData, headers: Record<string, string> = {}, method = 'POST') {
+  return fetch(server.url + url, { method, redirect: 'manual', headers, body })
+}
+
+function get(url: string, cookie?: string) {
+  return fetch(server.url + url, { redirect: 'manual', headers: cookie ? { Cookie: cookie } : {} })
+}
+
+/** Everything organisers can change, row by row, plus the uploaded files. */
+function snapshot() {
+  const tables = ['audit_log', 'organizers', 'organizer_tokens', 'campaigns', 'campaign_translations', 'updates', 'update_translations']
+  const rows = Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]))
+  const uploads = path.join(server.dir, 'uploads')
+  return { rows, uploads: fs.existsSync(uploads) ? fs.readdirSync(uploads).sort() : [] }
+}
+
+function auditCount() {
+  return (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n
+}
+
+function cookieFrom(response: Response) {
+  const header = response.headers.get('set-cookie') ?? ''
+  const match = /(?:^|,\s*)(vigil_session=[^;]+)/.exec(header)
+  if (!match?.[1]) throw new Error(`no session cookie in ${response.status} response: ${header}`)
+  return match[1]
+}
+
+async function logIn(email: string, password: string) {
+  const response = await post('/admin/login', form({ email, password }), { Origin: server.url })
+  expect(response.status).toBe(302)
+  return cookieFrom(response)
+}
+
+function expectLoginRedirect(response: Response, requested: string) {
+  expect(response.status, `${requested} should send anonymous visitors to the login page`).toBe(302)
+  const location = new URL(response.headers.get('location') ?? '', server.url)
+  expect(location.pathname).toBe('/admin/login')
+  // Everything comes back to where it was (Remix hides its own ?index marker from loaders);
+  // the bare dashboard needs no redirectTo.
+  const back = requested.replace(/\?index$/, '')
+  expect(location.searchParams.get('redirectTo')).toBe(back === '/admin' ? null : back)
+}
+
+/** Compose full paths through parents, the way Remix's route manifest nests them. */
+function adminRoutesFromBuild(build: ServerBuild) {
+  const all = build.routes
+  const fullPattern = (id: string): string => {
+    const segments: string[] = []
+    for (let route = all[id]; route; route = route.parentId ? all[route.parentId] : undefined) {
+      if (route.path) segments.unshift(route.path.replace(/^\/+|\/+$/g, ''))
+    }
+    return `/${segments.filter(Boolean).join('/')}`
+  }
+  return Object.values(all)
+    .filter((route): route is NonNullable<typeof route> => Boolean(route?.id.startsWith('routes/admin')))
+    .map((route) => ({
+      id: route.id,
+      pattern: fullPattern(route.id),
+      // An index route without its own path shares its URL with its layout: ?index targets it.
+      isPathlessIndex: Boolean(route.index) && !route.path,
+      hasAction: typeof route.module.action === 'function',
+    }))
+}
+
+beforeAll(async () => {
+  server = await startServer()
+  db = new Database(server.databasePath, { readonly: true, fileMustExist: true })
+  const campaign = db.prepare(`SELECT id FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number } | undefined
+  if (!campaign) throw new Error('the seed did not create the demo campaign')
+  campaignId = campaign.id
+  const entry = db.prepare('SELECT id FROM updates WHERE campaign_id = ? ORDER BY id LIMIT 1').get(campaignId) as
+    | { id: number }
+    | undefined
+  if (!entry) throw new Error('the seed did not create timeline entries')
+  entryId = entry.id
+
+  const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
+  const params: Record<string, string> = { id: String(campaignId), locale: 'de', entryId: String(entryId) }
+  routes = adminRoutesFromBuild(build)
+    .filter((route) => !PUBLIC_ADMIN_ROUTES.includes(route.id))
+    .map((route) => {
+      const concrete = route.pattern.replace(/:(\w+)/g, (_, name: string) => {
+        const value = params[name]
+        if (value === undefined) throw new Error(`no test value for :${name} in ${route.id}`)
+        return value
+      })
+      return {
+        id: route.id,
+        pattern: route.pattern,
+        url: route.isPathlessIndex ? `${concrete}?index` : concrete,
+        hasAction: route.hasAction,
+        ownerOnly: OWNER_ONLY_ROUTES.includes(route.id),
+      }
+    })
+
+  ownerCookie = await logIn(OWNER.email, OWNER.password)
+
+  // The editor is made the way a real install makes one: the CLI prints a one-time link,
+  // and the new organiser sets a password through that page.
+  const created = await runScript(
+    'scripts/organizer-create.ts',
+    ['--email', EDITOR.email, '--name', EDITOR.name, '--role', 'editor'],
+    { DATABASE_PATH: server.databasePath, PUBLIC_URL: server.url },
+  )
+  if (created.code !== 0) throw new Error(`organizer:create failed: ${created.stderr}`)
+  const link = /https?:\/\/\S+\/admin\/set-password\/\S+/.exec(created.stdout)?.[0]
+  if (!link) throw new Error(`organizer:create printed no link: ${created.stdout}`)
+  const linkPath = new URL(link).pathname
+  const page = await get(linkPath)
+  expect(page.status).toBe(200)
+  const set = await post(linkPath, form({ password: EDITOR.password, confirm: EDITOR.password }), { Origin: server.url })
+  expect(set.status).toBe(302)
+  expect(set.headers.get('location')).toBe('/admin/login?passwordSet=1')
+  editorCookie = await logIn(EDITOR.email, EDITOR.password)
+})
+
+afterAll(async () => {
+  db?.close()
+  await server?.stop()
+})
+
+describe('the admin route enumeration', () => {
+  it('finds every back-office route in the production build', () => {
+    const patterns = new Set(routes.map((r) => r.pattern))
+    for (const expected of EXPECTED_PATTERNS) expect(patterns, `missing ${expected}`).toContain(expected)
+    expect(routes.length).toBeGreaterThanOrEqual(12)
+    // Owner-only routes must exist under these ids, or the role checks below test nothing.
+    expect(routes.filter((r) => r.ownerOnly).map((r) => r.id).sort()).toEqual([...OWNER_ONLY_ROUTES].sort())
+  })
+
+  it('leaves out only the deliberately public login, logout and set-password routes', async () => {
+    const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
+    const skipped = adminRoutesFromBuild(build)
+      .map((r) => r.id)
+      .filter((id) => !routes.some((r) => r.id === id))
+    expect(skipped.sort()).toEqual([...PUBLIC_ADMIN_ROUTES].sort())
+  })
+})
+
+describe('anonymous visitors', () => {
+  it('are sent to the login page, with a way back, from every admin route', async () => {
+    for (const route of routes) {
+      const response = await get(route.url)
+      expectLoginRedirect(response, route.url)
+      expect(await response.text()).not.toContain('Demo Organiser')
+    }
+  })
+
+  it('cannot change anything by posting to any admin route', async () => {
+    const before = snapshot()
+    const auditBefore = auditCount()
+    for (const route of routes) {
+      const response = await post(route.url, effectivePayload(route.id), { Origin: server.url })
+      const label = `anonymous POST ${route.url}`
+      expect(response.status, label).not.toBe(200)
+      if (route.hasAction || response.status === 302) {
+        expectLoginRedirect(response, route.url)
+      } else {
+        // No action on this route: Remix refuses the method.
+        expect([404, 405], label).toContain(response.status)
+        expect(await response.text(), label).not.toContain('Demo Organiser')
+      }
+    }
+    expect(auditCount()).toBe(auditBefore)
+    expect(snapshot()).toEqual(before)
+  })
+
+  it('get no session from a forged or empty cookie', async () => {
+    for (const cookie of ['vigil_session=', 'vigil_session=abc', 'vigil_session=ImFiYyI.bm90LWEtc2lnbmF0dXJl']) {
+      expectLoginRedirect(await get('/admin/organizers', cookie), '/admin/organizers')
+    }
+  })
+})
+
+describe('an editor', () => {
+  it('opens every admin page except the owner-only ones', async () => {
+    for (const route of routes.filter((r) => !r.ownerOnly)) {
+      const response = await get(route.url, editorCookie)
+      expect(response.status, `editor GET ${route.url}`).toBe(200)
+      expect(await response.text()).toContain(EDITOR.name)
+    }
+  })
+
+  it('is refused the organisers and audit pages with 403 and sees none of their content', async () => {
+    for (const route of routes.filter((r) => r.ownerOnly)) {
+      const response = await get(route.url, editorCookie)
+      expect(response.status, `editor GET ${route.url}`).toBe(403)
+      const html = await response.text()
+      expect(html).not.toContain(OWNER.email)
+      expect(html).not.toContain('organizer.create')
+    }
+  })
+
+  it('cannot change anything through the owner-only routes', async () => {
+    const before = snapshot()
+    for (const route of routes.filter((r) => r.ownerOnly)) {
+      const response = await post(route.url, effectivePayload(route.id), { Origin: server.url, Cookie: editorCookie })
+      // With an action the owner check answers 403; without one, the method itself is refused.
+      expect(response.status, `editor POST ${route.url}`).toBe(route.hasAction ? 403 : 405)
+    }
+    expect(snapshot()).toEqual(before)
+  })
+
+  it('is told which role they have in the navigation, without owner links', async () => {
+    const html = await (await get('/admin', editorCookie)).text()
+    expect(html).toContain(`${EDITOR.name} (editor)`)
+    expect(html).not.toContain('href="/admin/organizers"')
+    expect(html).not.toContain('href="/admin/audit"')
+  })
+})
+
+describe('an owner', () => {
+  it('opens every admin page, the owner-only ones included', async () => {
+    for (const route of routes) {
+      const response = await get(route.url, ownerCookie)
+      expect(response.status, `owner GET ${route.url}`).toBe(200)
+    }
+  })
+})
+
+describe('cross-site request protection', () => {
+  const timelineUrl = () => `/admin/campaigns/${campaignId}/timeline`
+  const entry = (title: string) => form({ happenedOn: '2025-01-03', locale: 'en', title, bodyMd: '' })
+  const refused = async (response: Response) => {
+    expect(response.status).toBe(403)
+    expect(await response.text()).toMatch(/cross-site request refused/)
+  }
+
+  it('refuses an organiser POST carrying a foreign Origin, and changes nothing', async () => {
+    const before = snapshot()
+    await refused(await post(timelineUrl(), entry('From evil'), { Cookie: ownerCookie, Origin: 'https://evil.example' }))
+    await refused(await post(timelineUrl(), entry('From a sibling'), { Cookie: ownerCookie, Origin: server.url.replace('127.0.0.1', 'localhost') }))
+    await refused(await post(timelineUrl(), entry('Opaque origin'), { Cookie: ownerCookie, Origin: 'null' }))
+    expect(snapshot()).toEqual(before)
+  })
+
+  it('refuses a POST with neither Origin nor Sec-Fetch-Site, or with a non-same-origin Sec-Fetch-Site', async () => {
+    const before = snapshot()
+    await refused(await post(timelineUrl(), entry('No headers'), { Cookie: ownerCookie }))
+    for (const site of ['cross-site', 'same-site', 'none']) {
+      await refused(await post(timelineUrl(), entry(`Fetch site ${site}`), { Cookie: ownerCookie, 'Sec-Fetch-Site': site }))
+    }
+    expect(snapshot()).toEqual(before)
+  })
+
+  it('refuses every state-changing method, not only POST', async () => {
+    const before = snapshot()
+    for (const method of ['PUT', 'PATCH', 'DELETE']) {
+      await refused(await post(timelineUrl(), entry(`Via ${method}`), { Cookie: ownerCookie, Origin: 'https://evil.example' }, method))
+    }
+    expect(snapshot()).toEqual(before)
+  })
+
+  it('cannot be sidestepped by spelling the admin path in another case or percent-encoded', async () => {
+    const before = snapshot()
+    const organizers = form({ intent: 'create', email: 'sneaky@access.example', name: 'Sneaky', role: 'owner' })
+    for (const variant of ['/ADMIN/organizers', '/Admin/Organizers', '/%61dmin/organizers']) {
+      await refused(await post(variant, organizers, { Cookie: ownerCookie }))
+      await refused(await post(variant, organizers, { Cookie: ownerCookie, Origin: 'https://evil.example' }))
+    }
+    expect(snapshot()).toEqual(before)
+  })
+
+  it('refuses a cross-site login (no session is handed out)', async () => {
+    const response = await post('/admin/login', form(OWNER), { Origin: 'https://evil.example' })
+    await refused(response)
+    expect(response.headers.get('set-cookie')).toBeNull()
+  })
+
+  it('allows a same-origin request identified only by Sec-Fetch-Site', async () => {
+    const auditBefore = auditCount()
+    const response = await post(timelineUrl(), entry('Same origin, no Origin header'), {
+      Cookie: ownerCookie,
+      'Sec-Fetch-Site': 'same-origin',
+    })
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toBe(`${timelineUrl()}?saved=1`)
+    expect(auditCount()).toBe(auditBefore + 1)
+    const saved = db
+      .prepare(
+        `SELECT u.campaign_id AS campaignId FROM updates u JOIN update_translations t ON t.update_id = u.id WHERE t.title = ?`,
+      )
+      .get('Same origin, no Origin header') as { campaignId: number } | undefined
+    expect(saved?.campaignId).toBe(campaignId)
+  })
+
+  it('allows a POST whose Origin is the server’s own', async () => {
+    const auditBefore = auditCount()
+    const response = await post(timelineUrl(), entry('Same origin header'), { Cookie: ownerCookie, Origin: server.url })
+    expect(response.status).toBe(302)
+    expect(auditCount()).toBe(auditBefore + 1)
+  })
+})

@@ -1,0 +1,44 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadEnv } from '~/services/env.server.ts'
+
+const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-env-')), 'vigil.db')
+
+describe('loadEnv', () => {
+  it('runs in demo mode with nothing set and keeps one generated session secret', () => {
+    const DATABASE_PATH = tmp()
+    const first = loadEnv({ DATABASE_PATH })
+    const second = loadEnv({ DATABASE_PATH })
+    expect(first.mode).toBe('demo')
+    expect(first.sessionSecret.length).toBeGreaterThanOrEqual(32)
+    expect(second.sessionSecret).toBe(first.sessionSecret)
+    expect(first.publicUrl).toBe('http://localhost:3000')
+  })
+
+  it('refuses to start in live mode with variables missing, and names them', () => {
+    expect(() => loadEnv({ DATABASE_PATH: tmp(), STRIPE_SECRET_KEY: 'sk_live_x' })).toThrow(ConfigError)
+    expect(() => loadEnv({ DATABASE_PATH: tmp(), RESEND_API_KEY: 're_x' })).toThrow(/STRIPE_WEBHOOK_SECRET.*MAIL_FROM.*SESSION_SECRET.*PUBLIC_URL/)
+  })
+
+  it('starts in live mode when everything is there', () => {
+    const env = loadEnv({
+      DATABASE_PATH: tmp(),
+      STRIPE_SECRET_KEY: 'sk_live_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      RESEND_API_KEY: 're_x',
+      RESEND_WEBHOOK_SECRET: 'whsec_y',
+      MAIL_FROM: 'Team <team@example.org>',
+      SESSION_SECRET: 'x'.repeat(40),
+      PUBLIC_URL: 'https://campaigns.example.org/',
+    })
+    expect(env.mode).toBe('live')
+    expect(env.publicUrl).toBe('https://campaigns.example.org')
+  })
+
+  it('explains bad numbers and short secrets', () => {
+    expect(() => loadEnv({ DATABASE_PATH: tmp(), PORT: 'eighty' })).toThrow(/PORT/)
+    expect(() => loadEnv({ DATABASE_PATH: tmp(), SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/)
+  })
+})
