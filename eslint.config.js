@@ -10,8 +10,8 @@ const serverOnly = {
     { name: 'resend', message: 'Import Resend only from *.server.ts files.' },
   ],
   patterns: [
-    { group: ['drizzle-orm', 'drizzle-orm/*'], message: 'Import Drizzle only from *.server.ts files.' },
-    { group: ['#db/*', '**/db/*', '~/../db/*'], message: 'Import db/ only from *.server.ts files.' },
+    { regex: '^drizzle-orm(/|$)', message: 'Import Drizzle only from *.server.ts files.' },
+    { regex: '^(#db/|(\\.\\.?/)+db/)', message: 'Import db/ only from *.server.ts files.' },
   ],
 }
 

@@ -2,8 +2,9 @@ import { useForm } from '@conform-to/react'
 import { ConformForm,  } from '~/components/ui/field.tsx'
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
+import { useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { SavedNotice } from '~/components/saved-notice.tsx'
 import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
 import { requireCampaignForAdmin, SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
@@ -43,7 +44,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export default function CampaignSettings() {
   const { settings } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const [searchParams] = useSearchParams()
   const navigation = useNavigation()
   const { t } = useTranslation()
   const [form, fields] = useForm({
@@ -56,11 +56,7 @@ export default function CampaignSettings() {
   return (
     <section className="admin-section">
       <h2>{t('admin.settings.title')}</h2>
-      {searchParams.get('saved') && !actionData ? (
-        <p className="notice notice--success" role="status">
-          {t('admin.saved')}
-        </p>
-      ) : null}
+      <SavedNotice stale={Boolean(actionData)} />
       <ConformForm form={form} className="stack">
         <CampaignSettingsFields fields={fields} />
         <button type="submit" className="button" disabled={navigation.state === 'submitting'}>

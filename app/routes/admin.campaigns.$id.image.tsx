@@ -7,8 +7,9 @@ import {
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
 } from '@remix-run/node'
-import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { SavedNotice } from '~/components/saved-notice.tsx'
 import { ErrorList } from '~/components/ui/field.tsx'
 import { requireCampaignForAdmin, setCampaignImage } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
@@ -55,17 +56,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export default function CampaignImage() {
   const { imagePath, maxMb } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const [searchParams] = useSearchParams()
   const navigation = useNavigation()
   const { t } = useTranslation()
   return (
     <section className="admin-section">
       <h2>{t('admin.image.title')}</h2>
-      {searchParams.get('saved') && !actionData ? (
-        <p className="notice notice--success" role="status">
-          {t('admin.saved')}
-        </p>
-      ) : null}
+      <SavedNotice stale={Boolean(actionData)} />
       {imagePath ? <img src={imagePath} alt="" className="admin-image-preview" /> : <p>{t('admin.image.none')}</p>}
       <Form method="post" encType="multipart/form-data" className="stack">
         <div className="field">

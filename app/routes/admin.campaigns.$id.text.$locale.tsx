@@ -1,8 +1,9 @@
 import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Link, useActionData, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
+import { Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { SavedNotice } from '~/components/saved-notice.tsx'
 import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx'
 import { requireCampaignForAdmin, saveCampaignTranslation } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
@@ -49,7 +50,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export default function CampaignText() {
   const loaderData = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const [searchParams] = useSearchParams()
   const navigation = useNavigation()
   const { t, i18n } = useTranslation()
   const [form, fields] = useForm({
@@ -65,12 +65,9 @@ export default function CampaignText() {
   return (
     <section className="admin-section">
       <h2>{t('admin.text.heading', { language })}</h2>
-      {searchParams.get('saved') && !actionData ? (
-        <p className="notice notice--success" role="status">
-          {t('admin.saved')}{' '}
+      <SavedNotice stale={Boolean(actionData)}>
           <Link to={`/admin/campaigns/${loaderData.campaignId}/preview?locale=${loaderData.locale}`}>{t('admin.tabs.preview')}</Link>
-        </p>
-      ) : null}
+        </SavedNotice>
       {!loaderData.exists ? (
         <p className="notice">{t('admin.text.missing', { language, fallback })}</p>
       ) : null}

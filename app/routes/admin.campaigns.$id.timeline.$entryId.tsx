@@ -1,7 +1,8 @@
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { SavedNotice } from '~/components/saved-notice.tsx'
 import { TimelineEntryForm } from '~/components/timeline-entry-form.tsx'
 import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { deleteTimelineEntry, getTimelineEntry, saveTimelineEntry } from '~/models/timeline.server.ts'
@@ -49,7 +50,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export default function TimelineEntryAdmin() {
   const { campaignId, entryId, locale, languages, value } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const [searchParams] = useSearchParams()
   const { t } = useTranslation()
   return (
     <section className="admin-section">
@@ -57,11 +57,7 @@ export default function TimelineEntryAdmin() {
         <Link to={`/admin/campaigns/${campaignId}/timeline`}>← {t('admin.timeline.title')}</Link>
       </p>
       <h2>{t('admin.timeline.edit')}</h2>
-      {searchParams.get('saved') && !actionData ? (
-        <p className="notice notice--success" role="status">
-          {t('admin.saved')}
-        </p>
-      ) : null}
+      <SavedNotice stale={Boolean(actionData)} />
       <nav className="tabs" aria-label={t('admin.timeline.language')}>
         {LANGUAGES.map((l) => (
           <Link key={l} to={`?locale=${l}`} aria-current={l === locale ? 'page' : undefined}>

@@ -1,7 +1,8 @@
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
+import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { SavedNotice } from '~/components/saved-notice.tsx'
 import { TimelineEntryForm } from '~/components/timeline-entry-form.tsx'
 import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { createTimelineEntry, listTimelineForAdmin } from '~/models/timeline.server.ts'
@@ -33,16 +34,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export default function TimelineAdmin() {
   const { campaignId, defaultLocale, entries, lang } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const [searchParams] = useSearchParams()
   const { t } = useTranslation()
   return (
     <section className="admin-section">
       <h2>{t('admin.timeline.title')}</h2>
-      {searchParams.get('saved') && !actionData ? (
-        <p className="notice notice--success" role="status">
-          {t('admin.saved')}
-        </p>
-      ) : null}
+      <SavedNotice stale={Boolean(actionData)} />
       <details className="panel" open={Boolean(actionData) || entries.length === 0}>
         <summary>{t('admin.timeline.add')}</summary>
         <TimelineEntryForm

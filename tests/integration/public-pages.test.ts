@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '#db/seed-content.ts'
+import { textOf, tagsOf, attr, htmlLang, h1Text } from '../helpers/html.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
@@ -54,39 +55,6 @@ function setCampaignStatus(slug: string, status: string) {
 async function get(path: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${server.url}${path}`, { redirect: 'manual', headers })
   return { res, body: await res.text() }
-}
-
-function decodeEntities(text: string) {
-  return text
-    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
-    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-}
-
-/** Visible text: tags removed and entities decoded. */
-function textOf(html: string) {
-  return decodeEntities(html.replace(/<[^>]*>/g, ''))
-}
-
-function tagsOf(html: string, name: string): string[] {
-  return html.match(new RegExp(`<${name}\\b[^>]*>`, 'gi')) ?? []
-}
-
-function attr(tag: string, name: string): string | undefined {
-  const match = new RegExp(`\\s${name}="([^"]*)"`, 'i').exec(tag)
-  return match ? decodeEntities(match[1]!) : undefined
-}
-
-function htmlLang(html: string) {
-  return attr(tagsOf(html, 'html')[0] ?? '', 'lang')
-}
-
-function h1Text(html: string) {
-  const match = /<h1\b[^>]*>([\s\S]*?)<\/h1>/i.exec(html)
-  return match ? textOf(match[1]!) : undefined
 }
 
 /** The content of <meta property|name="key">. */
