@@ -17,11 +17,13 @@ import { migrateDatabase } from '../db/migrate.ts'
 import { ConfigError, getEnv } from '../app/services/env.server.ts'
 import { getPageCache } from '../app/services/page-cache.server.ts'
 import { SESSION_COOKIE } from '../app/services/session-cookie.ts'
-import { languageCookie, LANGUAGE_PARAM, negotiateLanguage, readCookie } from '../app/utils/i18n.ts'
+import { LANGUAGE_COOKIE, languageCookie, LANGUAGE_PARAM, negotiateLanguage, readCookie } from '../app/utils/i18n.ts'
 import type { VigilLoadContext } from '../app/load-context.ts'
+import { buildCachedPage, sendCachedPage } from './cached-page.ts'
 import {
-  contentSecurityPolicy,
   createNonce,
+  cspForScripts as cspForScriptsOf,
+  cspTemplate,
   isSameOriginRequest,
   loggablePath,
   securityHeaders,
@@ -61,6 +63,9 @@ const mode = dev ? 'development' : 'production'
 const remixFetchHandler = createRequestHandler(productionBuild ?? loadBuild, mode)
 
 const baseHeaders = securityHeaders({ https: env.publicUrl.startsWith('https:') })
+const flatBaseHeaders = baseHeaders.flat()
+const csp = cspTemplate(dev)
+const cspForScripts = cspForScriptsOf(dev)
 const publicOrigin = new URL(env.publicUrl).origin
 const pageCache = getPageCache(env.pageCacheTtlMs)
 
@@ -80,18 +85,15 @@ function requestOrigin(req: http.IncomingMessage) {
 
 type Prepared = { nonce: string; context: VigilLoadContext; url: URL; setLanguageCookie: boolean }
 
-function prepare(req: http.IncomingMessage, res: http.ServerResponse): Prepared {
+function prepare(req: http.IncomingMessage): Prepared {
   const nonce = createNonce()
-  for (const [name, value] of baseHeaders) res.setHeader(name, value)
-  res.setHeader('Content-Security-Policy', contentSecurityPolicy(nonce, { dev }))
   const url = new URL(req.url ?? '/', 'http://vigil.invalid')
   const { language, fromParam } = negotiateLanguage({
     param: url.searchParams.get(LANGUAGE_PARAM),
     cookieHeader: req.headers.cookie,
     acceptLanguage: req.headers['accept-language'],
   })
-  const setLanguageCookie = fromParam && readCookie(req.headers.cookie, 'vigil_lang') !== language
-  if (setLanguageCookie) res.appendHeader('Set-Cookie', languageCookie(language))
+  const setLanguageCookie = fromParam && readCookie(req.headers.cookie, LANGUAGE_COOKIE) !== language
   return { nonce, url, setLanguageCookie, context: { cspNonce: nonce, lang: language, clientIp: clientIp(req) } }
 }
 
@@ -104,34 +106,45 @@ function isCacheable(req: http.IncomingMessage, prepared: Prepared) {
   return readCookie(req.headers.cookie, SESSION_COOKIE) === undefined
 }
 
-function sendCached(req: http.IncomingMessage, res: http.ServerResponse, page: { status: number; headers: [string, string][]; parts: string[] }, nonce: string) {
-  const body = page.parts.length === 1 ? page.parts[0]! : page.parts.join(nonce)
-  for (const [name, value] of page.headers) res.setHeader(name, value)
-  res.setHeader('Content-Length', Buffer.byteLength(body))
-  res.writeHead(page.status)
-  res.end(req.method === 'HEAD' ? undefined : body)
+/** Headers every response gets; the page cache path writes the same set in one writeHead. */
+function applyHeaders(res: http.ServerResponse, prepared: Prepared) {
+  for (const [name, value] of baseHeaders) res.setHeader(name, value)
+  res.setHeader('Content-Security-Policy', csp(prepared.nonce))
+  if (prepared.setLanguageCookie) res.appendHeader('Set-Cookie', languageCookie(prepared.context.lang))
 }
 
-async function renderAndCache(req: http.IncomingMessage, res: http.ServerResponse, prepared: Prepared, key: string) {
+async function renderPage(req: http.IncomingMessage, prepared: Prepared) {
   const request = new Request(new URL(prepared.url.pathname, publicOrigin), {
     method: 'GET',
     headers: req.headers as Record<string, string>,
   })
   const response = await remixFetchHandler(request, prepared.context)
   const html = await response.text()
-  const headers: [string, string][] = []
+  const headers: string[] = []
   response.headers.forEach((value, name) => {
-    if (name !== 'content-length' && name !== 'content-security-policy') headers.push([name, value])
+    if (name !== 'content-length' && name !== 'content-security-policy') headers.push(name, value)
   })
-  headers.push(['Vary', 'Cookie, Accept-Language'])
-  const page = { status: response.status, headers, parts: html.split(prepared.nonce) }
+  const page = buildCachedPage({ html, nonce: prepared.nonce, status: response.status, headers, baseHeaders: flatBaseHeaders, cspForScripts })
   const storable =
     response.status === 200 &&
     !response.headers.has('set-cookie') &&
     (response.headers.get('content-type') ?? '').startsWith('text/html')
+  return { page, storable }
+}
+
+// When an entry expires under load, the first request renders it and the others wait
+// for that render instead of all rendering the same page at once.
+const inflight = new Map<string, ReturnType<typeof renderPage>>()
+
+async function renderAndCache(req: http.IncomingMessage, res: http.ServerResponse, prepared: Prepared, key: string) {
+  let pending = inflight.get(key)
+  if (!pending) {
+    pending = renderPage(req, prepared).finally(() => inflight.delete(key))
+    inflight.set(key, pending)
+  }
+  const { page, storable } = await pending
   if (storable) pageCache.set(key, page)
-  res.setHeader('X-Vigil-Cache', 'miss')
-  sendCached(req, res, page, prepared.nonce)
+  sendCachedPage(req, res, page, 'miss')
 }
 
 const app = express()
@@ -191,18 +204,21 @@ app.all(
   }),
 )
 
-const server = http.createServer((req, res) => {
+function logRequest(req: http.IncomingMessage, res: http.ServerResponse) {
   const started = performance.now()
   res.on('finish', () => {
-    if (quiet) return
     const ms = (performance.now() - started).toFixed(1)
     // Express rewrites req.url inside mounted middleware; the original is what was asked for.
     const url = (req as http.IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/'
     console.log(`${req.method} ${loggablePath(url.split('?')[0]!)} ${res.statusCode} ${ms}ms`)
   })
+}
+
+const server = http.createServer((req, res) => {
+  if (!quiet) logRequest(req, res)
   let prepared: Prepared
   try {
-    prepared = prepare(req, res)
+    prepared = prepare(req)
   } catch {
     res.writeHead(400).end('Bad request')
     return
@@ -211,16 +227,18 @@ const server = http.createServer((req, res) => {
     const key = `${prepared.context.lang}:${prepared.url.pathname}`
     const hit = pageCache.get(key)
     if (hit) {
-      res.setHeader('X-Vigil-Cache', 'hit')
-      sendCached(req, res, hit, prepared.nonce)
+      sendCachedPage(req, res, hit, 'hit')
       return
     }
     renderAndCache(req, res, prepared, key).catch((error: unknown) => {
       console.error('vigil: render failed', error)
-      if (!res.headersSent) res.writeHead(500).end('Internal error')
+      if (res.headersSent) return res.destroy()
+      applyHeaders(res, prepared)
+      res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Something went wrong on our side. Please try again in a moment.')
     })
     return
   }
+  applyHeaders(res, prepared)
   ;(res as http.ServerResponse & { locals?: unknown }).locals = { vigil: prepared.context }
   app(req as express.Request, res as express.Response)
 })

@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, inArray, isNotNull } from 'drizzle-orm'
-import { getDb, type Tx } from '#db/client.server.ts'
+import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm'
+import { getDb, type DB, type Tx } from '#db/client.server.ts'
 import {
   campaigns,
   campaignTranslations,
@@ -17,6 +17,42 @@ import type { Language } from '~/utils/i18n.ts'
 import { recordAudit } from './audit.server.ts'
 
 export const PUBLIC_STATUSES: CampaignStatus[] = ['live', 'closed', 'won']
+
+// The public page's queries, prepared once per connection: this path runs on every uncached view.
+function preparePublicQueries(db: DB) {
+  return {
+    campaignBySlug: db
+      .select({ campaign: campaigns, organizationName: organizations.name })
+      .from(campaigns)
+      .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
+      .where(eq(campaigns.slug, sql.placeholder('slug')))
+      .prepare(),
+    translations: db
+      .select()
+      .from(campaignTranslations)
+      .where(eq(campaignTranslations.campaignId, sql.placeholder('campaignId')))
+      .prepare(),
+    timeline: db
+      .select()
+      .from(updates)
+      .where(and(eq(updates.campaignId, sql.placeholder('campaignId')), isNotNull(updates.publishedAt)))
+      .orderBy(desc(updates.happenedOn), desc(updates.id))
+      .prepare(),
+    timelineTexts: db
+      .select({ text: updateTranslations })
+      .from(updateTranslations)
+      .innerJoin(updates, eq(updates.id, updateTranslations.updateId))
+      .where(eq(updates.campaignId, sql.placeholder('campaignId')))
+      .prepare(),
+  }
+}
+const publicQueries = new WeakMap<DB, ReturnType<typeof preparePublicQueries>>()
+function queries() {
+  const db = getDb()
+  let prepared = publicQueries.get(db)
+  if (!prepared) publicQueries.set(db, (prepared = preparePublicQueries(db)))
+  return prepared
+}
 
 type TranslatableField = 'title' | 'summary' | 'storyMd' | 'petitionText' | 'imageAlt'
 
@@ -88,17 +124,12 @@ export async function getPublicCampaign({
   lang: Language
   preview?: boolean
 }) {
-  const db = getDb()
-  const row = db
-    .select({ campaign: campaigns, organizationName: organizations.name })
-    .from(campaigns)
-    .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
-    .where(eq(campaigns.slug, slug))
-    .get()
+  const q = queries()
+  const row = q.campaignBySlug.get({ slug })
   if (!row) return null
   const { campaign } = row
   if (!preview && !PUBLIC_STATUSES.includes(campaign.status)) return null
-  const text = localize(campaign, translationsOf(db, [campaign.id]), lang)
+  const text = localize(campaign, q.translations.all({ campaignId: campaign.id }), lang)
   const fellBack = [text.title, text.summary, text.story, text.petitionText].some((f) => f.value && f.lang !== lang)
   return {
     id: campaign.id,
@@ -132,19 +163,10 @@ export async function listTimeline({
   lang: Language
   defaultLocale: Locale
 }) {
-  const db = getDb()
-  const entries = db
-    .select()
-    .from(updates)
-    .where(and(eq(updates.campaignId, campaignId), isNotNull(updates.publishedAt)))
-    .orderBy(desc(updates.happenedOn), desc(updates.id))
-    .all()
+  const q = queries()
+  const entries = q.timeline.all({ campaignId })
   if (entries.length === 0) return []
-  const texts = db
-    .select()
-    .from(updateTranslations)
-    .where(inArray(updateTranslations.updateId, entries.map((e) => e.id)))
-    .all()
+  const texts = q.timelineTexts.all({ campaignId }).map((row) => row.text)
   return entries.flatMap((entry) => {
     const mine = texts.filter((t) => t.updateId === entry.id)
     const text =

@@ -4,13 +4,18 @@
  * The server consults it before Remix renders anything; entries live `ttlMs` and are
  * dropped at once when an organiser (or, later, a signature) changes what they show.
  * Keys are path + language; requests with a session cookie or a query string never
- * read or fill it. The CSP nonce of the render is cut out of the stored HTML so each
- * hit gets a fresh nonce (see docs/decisions/003-anonymous-page-cache.md).
+ * read or fill it. A stored page carries no nonce: its CSP lists the hashes of its
+ * inline scripts, so the bytes are the same for every visitor and are compressed once
+ * (see docs/decisions/003-anonymous-page-cache.md).
  */
+export type Encoding = 'br' | 'gzip' | 'identity'
+
+/** One way to send the page: its bytes and the complete headers (flat, as writeHead takes them). */
+export type PageVariant = { body: Buffer; headers: string[] }
+
 export type CachedPage = {
   status: number
-  headers: [string, string][]
-  parts: string[]
+  variants: Record<Encoding, PageVariant>
   expiresAt: number
 }
 

@@ -38,35 +38,56 @@ export function negotiateLanguage(input: {
   if (isLanguage(input.param)) return { language: input.param, fromParam: true }
   const cookie = readCookie(input.cookieHeader, LANGUAGE_COOKIE)
   if (isLanguage(cookie)) return { language: cookie, fromParam: false }
-  if (input.acceptLanguage) {
-    const picked = pick([...LANGUAGES], input.acceptLanguage, { loose: true })
-    if (isLanguage(picked)) return { language: picked, fromParam: false }
-  }
+  if (input.acceptLanguage) return { language: fromAcceptLanguage(input.acceptLanguage), fromParam: false }
   return { language: DEFAULT_LANGUAGE, fromParam: false }
+}
+
+// Browsers send few distinct Accept-Language values; parsing one is the costliest step of a cached page view.
+const accepted = new Map<string, Language>()
+function fromAcceptLanguage(header: string): Language {
+  let language = accepted.get(header)
+  if (language === undefined) {
+    const picked = pick([...LANGUAGES], header, { loose: true })
+    language = isLanguage(picked) ? picked : DEFAULT_LANGUAGE
+    if (accepted.size >= 1000) accepted.clear()
+    accepted.set(header, language)
+  }
+  return language
 }
 
 export function languageCookie(language: Language) {
   return `${LANGUAGE_COOKIE}=${language}; Path=/; Max-Age=31536000; SameSite=Lax`
 }
 
+// Building an Intl formatter costs far more than using one: keep one per language and style.
+function memoize<T>(make: (language: Language) => T) {
+  const made = new Map<Language, T>()
+  return (language: Language) => {
+    let value = made.get(language)
+    if (value === undefined) made.set(language, (value = make(language)))
+    return value
+  }
+}
+
+// Calendar dates carry no time zone: format them as UTC so no visitor sees the day before.
+const dateFormat = memoize((l) => new Intl.DateTimeFormat(l, { dateStyle: 'long', timeZone: 'UTC' }))
+const dateTimeFormat = memoize((l) => new Intl.DateTimeFormat(l, { dateStyle: 'medium', timeStyle: 'short' }))
+const numberFormat = memoize((l) => new Intl.NumberFormat(l))
+const languageNames = memoize((l) => new Intl.DisplayNames([l], { type: 'language' }))
+
 export function formatDate(isoDate: string, language: Language) {
-  // Calendar dates carry no time zone: format them as UTC so no visitor sees the day before.
-  return new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(
-    new Date(`${isoDate}T00:00:00Z`),
-  )
+  return dateFormat(language).format(new Date(`${isoDate}T00:00:00Z`))
 }
 
 export function formatDateTime(epochMs: number, language: Language) {
-  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(
-    new Date(epochMs),
-  )
+  return dateTimeFormat(language).format(new Date(epochMs))
 }
 
 export function formatNumber(value: number, language: Language) {
-  return new Intl.NumberFormat(language).format(value)
+  return numberFormat(language).format(value)
 }
 
 /** A language's name as written in another language, for sentences ("auf Englisch"). */
 export function languageName(code: Language, inLanguage: Language) {
-  return new Intl.DisplayNames([inLanguage], { type: 'language' }).of(code) ?? LANGUAGE_NAMES[code]
+  return languageNames(inLanguage).of(code) ?? LANGUAGE_NAMES[code]
 }

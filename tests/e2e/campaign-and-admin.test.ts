@@ -56,6 +56,25 @@ describe('a visitor', () => {
     await page.close()
   })
 
+  it('gets a working, hydrated page from the cache, its scripts allowed by hash', async () => {
+    await browser.context.clearCookies()
+    const page = await browser.context.newPage()
+    const violations: string[] = []
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text())
+    })
+    await page.goto(`${server.url}/c/free-andry`)
+    const cached = await page.goto(`${server.url}/c/free-andry`)
+    expect(cached?.headers()['x-vigil-cache']).toBe('hit')
+    expect(cached?.headers()['content-security-policy']).toContain("'sha256-")
+    await page.waitForFunction(() => '__remixRouter' in window)
+    // Client-side navigation only works once React has hydrated the page.
+    await page.click('a.brand')
+    await page.waitForURL(`${server.url}/`)
+    expect(violations).toEqual([])
+    await page.close()
+  })
+
   it('can read the campaign with JavaScript turned off', async () => {
     const noJs = await launchBrowser({ javaScriptEnabled: false })
     const page = await noJs.context.newPage()
