@@ -172,6 +172,7 @@ export async function createSession({ organizerId }: { organizerId: number }) {
   db.transaction((tx) => {
     tx.delete(sessions).where(lt(sessions.expiresAt, now)).run()
     tx.insert(sessions).values({ idHash: sha256(token), organizerId, expiresAt: now + SESSION_TTL_MS }).run()
+    recordAudit(tx, { organizerId, action: 'organizer.login', subjectType: 'organizer', subjectId: organizerId })
   })
   return { token, expiresAt: now + SESSION_TTL_MS }
 }
