@@ -4,6 +4,8 @@ import type { Language } from './utils/i18n.ts'
 export type VigilLoadContext = {
   cspNonce: string
   lang: Language
+  /** A country guessed from Accept-Language ("de-AT" → AT), to preselect in forms; part of the page cache key. */
+  countryHint: string | null
   /** The client's address, for rate limits only: hash it before storing, never log it. */
   clientIp: string
 }

@@ -6,6 +6,7 @@ import {
   primaryKey,
   sqliteTable,
   text,
+  uniqueIndex,
 } from 'drizzle-orm/sqlite-core'
 
 // Times are unix epoch milliseconds (integer); calendar dates are 'YYYY-MM-DD' text.
@@ -170,6 +171,125 @@ export const rateLimitHits = sqliteTable(
   (t) => [index('rate_limit_hits_lookup_idx').on(t.bucket, t.keyHash, t.at)],
 )
 
+export const SIGNATURE_STATUSES = ['pending', 'confirmed', 'invalidated'] as const
+export type SignatureStatus = (typeof SIGNATURE_STATUSES)[number]
+
+// One person across everything they do, found by normalised email.
+export const supporters = sqliteTable('supporters', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  emailNormalized: text('email_normalized').notNull().unique(),
+  // As typed the last time: the address we write to.
+  email: text('email').notNull(),
+  firstName: text('first_name').notNull(),
+  lastName: text('last_name').notNull(),
+  country: text('country').notNull(),
+  locale: text('locale', { enum: LOCALES }).notNull(),
+  createdAt: createdAt(),
+  updatedAt: integer('updated_at').notNull().default(now),
+})
+
+// Append-only: the latest row per (supporter, purpose, campaign) is the supporter's answer.
+export const consents = sqliteTable(
+  'consents',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    supporterId: integer('supporter_id')
+      .notNull()
+      .references(() => supporters.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: ['campaign_updates'] }).notNull(),
+    campaignId: integer('campaign_id').references(() => campaigns.id, { onDelete: 'cascade' }),
+    granted: integer('granted', { mode: 'boolean' }).notNull(),
+    source: text('source').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('consents_supporter_idx').on(t.supporterId, t.purpose, t.campaignId, t.id)],
+)
+
+export const signatures = sqliteTable(
+  'signatures',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    supporterId: integer('supporter_id')
+      .notNull()
+      .references(() => supporters.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: SIGNATURE_STATUSES }).notNull().default('pending'),
+    // What was signed with, kept with the signature (a supporter may sign other campaigns differently).
+    firstName: text('first_name').notNull(),
+    lastName: text('last_name').notNull(),
+    country: text('country').notNull(),
+    postalCode: text('postal_code'),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    showName: integer('show_name', { mode: 'boolean' }).notNull().default(false),
+    message: text('message'),
+    messageStatus: text('message_status', { enum: ['pending', 'approved', 'rejected'] }),
+    // SHA-256 of the emailed token; cleared once used.
+    tokenHash: text('token_hash').unique(),
+    tokenExpiresAt: integer('token_expires_at'),
+    confirmationsSent: integer('confirmations_sent').notNull().default(0),
+    ipHash: text('ip_hash'),
+    createdAt: createdAt(),
+    confirmedAt: integer('confirmed_at'),
+    invalidatedAt: integer('invalidated_at'),
+    invalidationReason: text('invalidation_reason'),
+  },
+  (t) => [
+    uniqueIndex('signatures_campaign_supporter_idx').on(t.campaignId, t.supporterId),
+    index('signatures_campaign_status_idx').on(t.campaignId, t.status, t.id),
+    index('signatures_campaign_confirmed_idx').on(t.campaignId, t.confirmedAt),
+  ],
+)
+
+// Kept exact by the transactions that change signatures; page views read these, never COUNT(*).
+export const campaignCounters = sqliteTable('campaign_counters', {
+  campaignId: integer('campaign_id')
+    .primaryKey()
+    .references(() => campaigns.id, { onDelete: 'cascade' }),
+  confirmed: integer('confirmed').notNull().default(0),
+  pending: integer('pending').notNull().default(0),
+  updatedAt: integer('updated_at').notNull().default(now),
+})
+
+export const countryCounters = sqliteTable(
+  'country_counters',
+  {
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    country: text('country').notNull(),
+    confirmed: integer('confirmed').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.country] })],
+)
+
+export const EMAIL_STATUSES = ['queued', 'sending', 'sent', 'captured', 'failed'] as const
+export type EmailStatus = (typeof EMAIL_STATUSES)[number]
+
+// The outbox: one row per email, written in the transaction that causes it (see app/services/mail-sender.server.ts).
+export const emailMessages = sqliteTable(
+  'email_messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    template: text('template').notNull(),
+    toEmail: text('to_email').notNull(),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    props: text('props', { mode: 'json' }).notNull().$type<Record<string, unknown>>(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    campaignId: integer('campaign_id').references(() => campaigns.id, { onDelete: 'set null' }),
+    status: text('status', { enum: EMAIL_STATUSES }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull().default(0),
+    claimedAt: integer('claimed_at'),
+    providerId: text('provider_id'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: integer('sent_at'),
+  },
+  (t) => [index('email_messages_due_idx').on(t.status, t.nextAttemptAt), index('email_messages_created_idx').on(t.createdAt)],
+)
+
 export type Organization = typeof organizations.$inferSelect
 export type Organizer = typeof organizers.$inferSelect
 export type Campaign = typeof campaigns.$inferSelect
@@ -177,3 +297,6 @@ export type CampaignTranslation = typeof campaignTranslations.$inferSelect
 export type Update = typeof updates.$inferSelect
 export type UpdateTranslation = typeof updateTranslations.$inferSelect
 export type AuditEntry = typeof auditLog.$inferSelect
+export type Supporter = typeof supporters.$inferSelect
+export type Signature = typeof signatures.$inferSelect
+export type EmailMessage = typeof emailMessages.$inferSelect

@@ -15,10 +15,12 @@ import express from 'express'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { ConfigError, getEnv } from '../app/services/env.server.ts'
+import { startSender } from '../app/services/mail-sender.server.ts'
 import { getPageCache } from '../app/services/page-cache.server.ts'
 import { SESSION_COOKIE } from '../app/services/session-cookie.ts'
 import { LANGUAGE_COOKIE, languageCookie, LANGUAGE_PARAM, negotiateLanguage, readCookie } from '../app/utils/i18n.ts'
 import type { VigilLoadContext } from '../app/load-context.ts'
+import { countryFromAcceptLanguage } from '../app/utils/countries.ts'
 import { buildCachedPage, sendCachedPage } from './cached-page.ts'
 import {
   createNonce,
@@ -45,6 +47,8 @@ const quiet = process.env.VIGIL_QUIET_LOG === '1'
 
 const db = getDb()
 migrateDatabase(db)
+// The outbox sender runs here by default; VIGIL_SENDER=off leaves it to a separate process.
+const sender = process.env.VIGIL_SENDER === 'off' ? undefined : startSender()
 
 const viteDevServer = dev
   ? await import('vite').then((vite) =>
@@ -94,7 +98,8 @@ function prepare(req: http.IncomingMessage): Prepared {
     acceptLanguage: req.headers['accept-language'],
   })
   const setLanguageCookie = fromParam && readCookie(req.headers.cookie, LANGUAGE_COOKIE) !== language
-  return { nonce, url, setLanguageCookie, context: { cspNonce: nonce, lang: language, clientIp: clientIp(req) } }
+  const countryHint = countryFromAcceptLanguage(req.headers['accept-language']) ?? null
+  return { nonce, url, setLanguageCookie, context: { cspNonce: nonce, lang: language, countryHint, clientIp: clientIp(req) } }
 }
 
 function isCacheable(req: http.IncomingMessage, prepared: Prepared) {
@@ -224,7 +229,7 @@ const server = http.createServer((req, res) => {
     return
   }
   if (isCacheable(req, prepared)) {
-    const key = `${prepared.context.lang}:${prepared.url.pathname}`
+    const key = `${prepared.context.lang}:${prepared.context.countryHint ?? ''}:${prepared.url.pathname}`
     const hit = pageCache.get(key)
     if (hit) {
       sendCachedPage(req, res, hit, 'hit')
@@ -258,6 +263,7 @@ function shutdown(signal: string) {
   if (stopping) return
   stopping = true
   console.log(`vigil: ${signal} received, closing`)
+  sender?.stop()
   server.close(() => {
     db.$client.close()
     process.exit(0)

@@ -1,11 +1,12 @@
+import type { ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { PublicCampaign } from '~/models/campaigns.server.ts'
 import { formatDate, languageName, type Language } from '~/utils/i18n.ts'
 
-type Props = { campaign: PublicCampaign; lang: Language }
+type Props = { campaign: PublicCampaign; lang: Language; petition?: ReactNode }
 
 /** The public campaign page body; the admin preview renders the same component. */
-export function CampaignView({ campaign, lang }: Props) {
+export function CampaignView({ campaign, lang, petition }: Props) {
   const { t } = useTranslation()
   return (
     <article className="campaign">
@@ -43,14 +44,15 @@ export function CampaignView({ campaign, lang }: Props) {
         ) : null}
 
         <aside className="campaign__actions" aria-label={t('campaign.actions')}>
-          <section className="panel panel--petition" id="petition" aria-labelledby="petition-title">
-            <h2 id="petition-title">{t('petition.title')}</h2>
-            {campaign.target ? <p className="panel__target">{t('petition.to', { target: campaign.target })}</p> : null}
-            <blockquote className="petition-text" lang={campaign.petitionText.lang}>
-              {campaign.petitionText.value}
-            </blockquote>
-            <p className="panel__placeholder">{t('petition.soon')}</p>
-          </section>
+          {petition ?? (
+            <section className="panel panel--petition" id="petition" aria-labelledby="petition-title">
+              <h2 id="petition-title">{t('petition.title')}</h2>
+              {campaign.target ? <p className="panel__target">{t('petition.to', { target: campaign.target })}</p> : null}
+              <blockquote className="petition-text" lang={campaign.petitionText.lang}>
+                {campaign.petitionText.value}
+              </blockquote>
+            </section>
+          )}
           <section className="panel panel--donate" id="donate" aria-labelledby="donate-title">
             <h2 id="donate-title">{t('donate.title')}</h2>
             <p>{t('donate.intro')}</p>

@@ -24,6 +24,9 @@ export default function AdminLayout() {
                 {t('admin.nav.campaigns')}
               </NavLink>
             </li>
+            <li>
+              <NavLink to="/admin/outbox">{t('admin.nav.outbox')}</NavLink>
+            </li>
             {organizer.role === 'owner' ? (
               <>
                 <li>

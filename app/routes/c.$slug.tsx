@@ -1,14 +1,35 @@
-import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { useLoaderData } from '@remix-run/react'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { useActionData, useLoaderData } from '@remix-run/react'
 import { CampaignView } from '~/components/campaign-view.tsx'
+import { PetitionPanel } from '~/components/petition-panel.tsx'
 import { getPublicCampaign } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/services/env.server.ts'
+import { handleSignature, loadPetition } from '~/services/petition.server.ts'
 import { socialMeta } from '~/utils/meta.ts'
 
 export async function loader({ params, context }: LoaderFunctionArgs) {
   const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
-  return { campaign, lang: context.lang, publicUrl: getEnv().publicUrl }
+  const petition = await loadPetition({ campaign, lang: context.lang, countryHint: context.countryHint })
+  return { campaign, petition, lang: context.lang, publicUrl: getEnv().publicUrl }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
+  if (!campaign) throw new Response('Not found', { status: 404 })
+  const formData = await request.formData()
+  const answer = await handleSignature({ formData, campaign, lang: context.lang, clientIp: context.clientIp })
+  if (answer.status === 429) {
+    const seconds = Math.ceil(answer.retryAfterMs / 1000)
+    return data(
+      { result: answer.result, retryAfterMinutes: Math.max(1, Math.ceil(seconds / 60)) },
+      { status: 429, headers: { 'Retry-After': String(seconds) } },
+    )
+  }
+  if (answer.status === 400) return data({ result: answer.result }, { status: 400 })
+  // Without JavaScript: post, redirect, get (a reload does not sign twice).
+  if (!formData.get('_js')) throw redirect(`/c/${campaign.slug}?signed=1#petition`, 303)
+  return { result: answer.result, signed: true }
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => {
@@ -26,10 +47,11 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 }
 
 export default function CampaignPage() {
-  const { campaign, lang } = useLoaderData<typeof loader>()
+  const { campaign, petition, lang } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
   return (
     <main>
-      <CampaignView campaign={campaign} lang={lang} />
+      <CampaignView campaign={campaign} lang={lang} petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} />} />
     </main>
   )
 }

@@ -18,7 +18,7 @@ function instances() {
       supportedLngs: [...LANGUAGES],
       resources,
       defaultNS: 'common',
-      ns: ['common'],
+      ns: ['common', 'emails'],
       interpolation: { escapeValue: false },
       react: { useSuspense: false },
       initImmediate: false,

@@ -27,3 +27,19 @@ export async function consumeRateLimits(checks: { policy: RateLimitPolicy; value
   }
   if (retryAfterMs > 0) throw new RateLimitedError(retryAfterMs)
 }
+
+function limitFromEnv(name: string, fallback: number) {
+  const value = Number(process.env[name])
+  return Number.isInteger(value) && value > 0 ? value : fallback
+}
+
+/**
+ * Signing from one address: a family or an office behind one router can all sign,
+ * a script cannot. SIGN_LIMIT_PER_10_MIN / SIGN_LIMIT_PER_DAY override the defaults.
+ */
+export function signingPolicies(): RateLimitPolicy[] {
+  return [
+    { bucket: 'sign:ip:10min', limit: limitFromEnv('SIGN_LIMIT_PER_10_MIN', 10), windowMs: 10 * 60_000 },
+    { bucket: 'sign:ip:day', limit: limitFromEnv('SIGN_LIMIT_PER_DAY', 100), windowMs: 24 * 60 * 60_000 },
+  ]
+}

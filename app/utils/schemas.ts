@@ -110,3 +110,40 @@ export function organizerSchema(t: TFunction) {
     role: enumOf(t, ['owner', 'editor'] as const),
   })
 }
+
+// Control characters (other than line breaks and tabs in longer texts) never belong in a form.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028\u2029\uFFFE\uFFFF]/
+const CONTROL_ONE_LINE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\uFFFE\uFFFF]/
+// Lone surrogates are what invalid UTF-8 becomes after decoding: refuse them rather than store them.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function cleanLine(t: TFunction, { min = 0, max }: { min?: number; max: number }) {
+  return text(t, { min, max })
+    .refine((v) => !CONTROL_ONE_LINE.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
+}
+
+/** The petition form: the same schema validates in the browser (Conform) and in the action. */
+export function signSchema(t: TFunction, countryCodes: readonly [string, ...string[]]) {
+  return z.object({
+    firstName: cleanLine(t, { min: 1, max: 80 }),
+    lastName: cleanLine(t, { min: 1, max: 80 }),
+    email: cleanLine(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
+    country: enumOf(t, countryCodes),
+    postalCode: z
+      .string()
+      .trim()
+      .max(16, t('forms.tooLong', { max: 16 }))
+      .regex(/^[\p{L}\p{N} -]*$/u, t('forms.postalCode'))
+      .optional(),
+    message: z
+      .string()
+      .trim()
+      .max(500, t('forms.tooLong', { max: 500 }))
+      .refine((v) => !CONTROL.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
+      .optional(),
+    showName: z.boolean().optional().default(false),
+    updates: z.boolean().optional().default(false),
+    // Honeypot: hidden from people, filled in by naive bots.
+    website: z.string().optional(),
+  })
+}

@@ -36,15 +36,33 @@ function FormErrors() {
 export function ConformForm<T extends Record<string, unknown>>({
   form,
   children,
+  as: FormComponent = Form,
   ...props
-}: { form: FormMetadata<T, string[]> } & Omit<ComponentProps<typeof Form>, 'id' | 'onSubmit' | 'noValidate'>) {
+}: { form: FormMetadata<T, string[]>; as?: typeof Form } & Omit<ComponentProps<typeof Form>, 'id' | 'onSubmit' | 'noValidate'>) {
   return (
     <FormProvider context={form.context}>
-      <Form method="post" {...getFormProps(form)} {...props}>
+      <FormComponent method="post" {...getFormProps(form)} {...props}>
         <FormErrors />
         {children}
-      </Form>
+      </FormComponent>
     </FormProvider>
+  )
+}
+
+export function CheckboxField({ meta: { name }, label, hint }: { meta: AnyField; label: ReactNode; hint?: ReactNode }) {
+  const [meta] = useField<boolean>(name)
+  const { key, ...props } = getInputProps(meta, { type: 'checkbox', ariaDescribedBy: hint ? `${meta.id}-hint` : undefined })
+  return (
+    <div className="field field--checkbox">
+      <input key={key} {...props} />
+      <label htmlFor={meta.id}>{label}</label>
+      {hint ? (
+        <p className="field__hint" id={`${meta.id}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      <ErrorList id={meta.errorId} errors={meta.errors} />
+    </div>
   )
 }
 

@@ -1,0 +1,111 @@
+import { useForm, type SubmissionResult } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod'
+import { useFetcher, useSearchParams } from '@remix-run/react'
+import { useEffect, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { COUNTRY_CODES } from '~/utils/countries.ts'
+import { formatNumber, type Language } from '~/utils/i18n.ts'
+import { signSchema } from '~/utils/schemas.ts'
+import { CheckboxField, ConformForm, SelectField, TextAreaField, TextField } from './ui/field.tsx'
+
+export type PetitionData = {
+  open: boolean
+  target: string
+  text: { value: string; lang: Language }
+  confirmed: number
+  goal: number
+  recent: { name: string; country: string }[]
+  countries: { code: string; name: string }[]
+  suggestedCountry: string | null
+}
+
+export type SignActionData = { result?: SubmissionResult<string[]>; signed?: boolean; retryAfterMinutes?: number }
+
+/**
+ * The petition: count, goal and the form. Without JavaScript the form posts and the
+ * page comes back (redirect); with it, a fetcher keeps the visitor where they are.
+ */
+export function PetitionPanel({ petition, lang, actionData }: { petition: PetitionData; lang: Language; actionData?: SignActionData }) {
+  const { t } = useTranslation()
+  const fetcher = useFetcher<SignActionData>()
+  const [searchParams] = useSearchParams()
+  const [hydrated, setHydrated] = useState(false)
+  useEffect(() => setHydrated(true), [])
+  const last = fetcher.data ?? actionData
+  const signed = last?.signed || searchParams.get('signed') === '1'
+  const [form, fields] = useForm({
+    id: 'sign-form',
+    lastResult: last?.result,
+    defaultValue: { country: petition.suggestedCountry ?? '' },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: signSchema(t, COUNTRY_CODES) }),
+    shouldValidate: 'onSubmit',
+    shouldRevalidate: 'onInput',
+  })
+  const percent = Math.min(100, Math.round((petition.confirmed / petition.goal) * 100))
+  return (
+    <section className="panel panel--petition" id="petition" aria-labelledby="petition-title">
+      <h2 id="petition-title">{t('petition.title')}</h2>
+      <p className="petition-count">
+        <strong>{t('petition.count', { count: petition.confirmed })}</strong>
+      </p>
+      <progress className="petition-progress" max={petition.goal} value={petition.confirmed} aria-label={`${percent} %`} />
+      <p className="muted">{t('petition.goal', { goal: formatNumber(petition.goal, lang) })}</p>
+      {petition.target ? <p className="panel__target">{t('petition.to', { target: petition.target })}</p> : null}
+      <blockquote className="petition-text" lang={petition.text.lang}>
+        {petition.text.value}
+      </blockquote>
+      {!petition.open ? (
+        <p className="notice">{t('petition.closed')}</p>
+      ) : signed ? (
+        <p className="notice notice--success" role="status">
+          {t('petition.checkInbox')}
+        </p>
+      ) : (
+        <ConformForm form={form} as={fetcher.Form} action="#petition" className="stack sign-form">
+          {last?.retryAfterMinutes ? (
+            <p className="notice notice--error" role="alert">
+              {t('petition.rateLimited', { count: last.retryAfterMinutes })}
+            </p>
+          ) : null}
+          {hydrated ? <input type="hidden" name="_js" value="1" /> : null}
+          <div className="row">
+            <TextField meta={fields.firstName} label={t('petition.firstName')} autoComplete="given-name" />
+            <TextField meta={fields.lastName} label={t('petition.lastName')} autoComplete="family-name" />
+          </div>
+          <TextField meta={fields.email} type="email" label={t('petition.email')} autoComplete="email" />
+          <div className="row">
+            <SelectField
+              meta={fields.country}
+              label={t('petition.country')}
+              options={[{ value: '', label: '—' }, ...petition.countries.map((c) => ({ value: c.code, label: c.name }))]}
+            />
+            <TextField meta={fields.postalCode} label={t('petition.postalCode')} autoComplete="postal-code" />
+          </div>
+          <TextAreaField meta={fields.message} rows={3} label={t('petition.message')} hint={t('petition.messageHint')} />
+          <CheckboxField meta={fields.showName} label={t('petition.showName')} />
+          <CheckboxField meta={fields.updates} label={t('petition.updates')} hint={t('petition.updatesHint')} />
+          <div className="honeypot" aria-hidden="true">
+            <label htmlFor="sign-website">{t('petition.honeypot')}</label>
+            <input id="sign-website" name="website" type="text" tabIndex={-1} autoComplete="off" />
+          </div>
+          <button type="submit" className="button" disabled={fetcher.state !== 'idle'}>
+            {fetcher.state !== 'idle' ? t('petition.submitting') : t('petition.submit')}
+          </button>
+          <p className="field__hint">{t('petition.privacy')}</p>
+        </ConformForm>
+      )}
+      {petition.recent.length > 0 ? (
+        <div className="recent-signers">
+          <h3>{t('petition.recent')}</h3>
+          <ul>
+            {petition.recent.map((r, i) => (
+              <li key={i}>
+                {r.name}, {r.country}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </section>
+  )
+}

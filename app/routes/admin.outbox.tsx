@@ -1,0 +1,60 @@
+import type { LoaderFunctionArgs } from '@remix-run/node'
+import { Link, useLoaderData } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { listOutbox } from '~/models/outbox.server.ts'
+import { getEnv } from '~/services/env.server.ts'
+import { requireOrganizer } from '~/services/session.server.ts'
+import { formatDateTime } from '~/utils/i18n.ts'
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireOrganizer(request)
+  const before = Number(new URL(request.url).searchParams.get('before')) || undefined
+  return { ...(await listOutbox({ before })), demo: getEnv().mode === 'demo', lang: context.lang }
+}
+
+export default function Outbox() {
+  const { messages, nextBefore, demo, lang } = useLoaderData<typeof loader>()
+  const { t } = useTranslation()
+  return (
+    <main className="wrap page">
+      <h1>{t('admin.outbox.title')}</h1>
+      <p className="muted">{demo ? t('admin.outbox.demo') : t('admin.outbox.live')}</p>
+      {messages.length === 0 ? (
+        <p>{t('admin.outbox.empty')}</p>
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">{t('admin.outbox.when')}</th>
+              <th scope="col">{t('admin.outbox.to')}</th>
+              <th scope="col">{t('admin.outbox.template')}</th>
+              <th scope="col">{t('admin.outbox.status')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {messages.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  <Link to={`/admin/outbox/${m.id}`}>{formatDateTime(m.createdAt, lang)}</Link>
+                </td>
+                <td>{m.toEmail}</td>
+                <td>
+                  {m.template} ({m.locale})
+                </td>
+                <td>
+                  <span className={`status status--${m.status}`}>{t(`admin.outbox.statuses.${m.status}`)}</span>
+                  {m.lastError ? <div className="muted">{m.lastError}</div> : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {nextBefore ? (
+        <p>
+          <Link to={`?before=${nextBefore}`}>{t('admin.audit.older')}</Link>
+        </p>
+      ) : null}
+    </main>
+  )
+}

@@ -1,0 +1,77 @@
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { getPublicCampaign } from '~/models/campaigns.server.ts'
+import { confirmSignature, discardSignature, getPendingConfirmation } from '~/models/signatures.server.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }]
+
+// Mail scanners open links, they do not press buttons: GET only shows, POST acts.
+export async function loader({ params, context }: LoaderFunctionArgs) {
+  const pending = await getPendingConfirmation({ token: params.token ?? '' })
+  if (!pending) return { pending: null }
+  const campaign = await getPublicCampaign({ slug: pending.campaignSlug, lang: context.lang })
+  return {
+    pending: { firstName: pending.firstName, title: campaign?.title ?? null, slug: pending.campaignSlug },
+  }
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const token = params.token ?? ''
+  const intent = (await request.formData()).get('intent')
+  if (intent === 'discard') {
+    const discarded = await discardSignature({ token })
+    return { discarded: Boolean(discarded), slug: discarded?.campaignSlug ?? null }
+  }
+  const confirmed = await confirmSignature({ token })
+  if (!confirmed) return { discarded: false, slug: null, invalid: true }
+  throw redirect(`/thanks/${confirmed.campaignSlug}?name=${encodeURIComponent(confirmed.firstName)}`, 303)
+}
+
+export default function Confirm() {
+  const { pending } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const [searchParams] = useSearchParams()
+  const { t } = useTranslation()
+  if (actionData?.discarded) {
+    return (
+      <main className="wrap page page--narrow">
+        <h1>{t('confirm.title')}</h1>
+        <p className="notice notice--success">{t('confirm.discarded')}</p>
+      </main>
+    )
+  }
+  if (!pending || actionData) {
+    return (
+      <main className="wrap page page--narrow">
+        <h1>{t('confirm.title')}</h1>
+        <p className="notice notice--error">{t('confirm.invalid')}</p>
+      </main>
+    )
+  }
+  const notMe = searchParams.has('not-me')
+  return (
+    <main className="wrap page page--narrow">
+      <h1>{t('confirm.title')}</h1>
+      <p>{t('confirm.intro', { firstName: pending.firstName })}</p>
+      {pending.title ? (
+        <p className="confirm-campaign" lang={pending.title.lang}>
+          <strong>{pending.title.value}</strong>
+        </p>
+      ) : null}
+      <Form method="post" className="stack">
+        {notMe ? null : (
+          <button type="submit" name="intent" value="confirm" className="button">
+            {t('confirm.button')}
+          </button>
+        )}
+        <button type="submit" name="intent" value="discard" className={notMe ? 'button button--danger' : 'button button--quiet'}>
+          {t('confirm.notMe')}
+        </button>
+      </Form>
+      <p>
+        <Link to={`/c/${pending.slug}`}>{t('confirm.back')}</Link>
+      </p>
+    </main>
+  )
+}

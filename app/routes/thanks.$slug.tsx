@@ -1,0 +1,77 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Link, useLoaderData } from '@remix-run/react'
+import { useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { getPublicCampaign } from '~/models/campaigns.server.ts'
+import { getEnv } from '~/services/env.server.ts'
+
+export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }]
+
+export async function loader({ params, request, context }: LoaderFunctionArgs) {
+  const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
+  if (!campaign) throw new Response('Not found', { status: 404 })
+  const name = new URL(request.url).searchParams.get('name')?.slice(0, 80) ?? ''
+  return { slug: campaign.slug, title: campaign.title, url: `${getEnv().publicUrl}/c/${campaign.slug}`, name }
+}
+
+/** After confirming: thanks, then sharing (plain links, no third-party scripts) and donating. */
+export default function Thanks() {
+  const { slug, title, url, name } = useLoaderData<typeof loader>()
+  const { t } = useTranslation()
+  const [copied, setCopied] = useState(false)
+  const text = `${title.value} ${url}`
+  const share = async () => {
+    if (navigator.share) await navigator.share({ title: title.value, url }).catch(() => undefined)
+    else {
+      await navigator.clipboard.writeText(url)
+      setCopied(true)
+    }
+  }
+  return (
+    <main className="wrap page page--narrow">
+      <h1>{t('confirm.thanksTitle', { firstName: name })}</h1>
+      <p lang={title.lang}>
+        <strong>{title.value}</strong>
+      </p>
+      <h2>{t('confirm.share')}</h2>
+      <p>
+        <input className="share-url" readOnly value={url} aria-label={t('confirm.copyLink')} onFocus={(e) => e.currentTarget.select()} />
+      </p>
+      <ul className="share-links row">
+        <li>
+          <button type="button" className="button" onClick={share}>
+            {copied ? t('confirm.copied') : t('confirm.copyLink')}
+          </button>
+        </li>
+        <li>
+          <a className="button button--quiet" href={`mailto:?subject=${encodeURIComponent(title.value)}&body=${encodeURIComponent(url)}`}>
+            {t('confirm.shareEmail')}
+          </a>
+        </li>
+        <li>
+          <a className="button button--quiet" href={`https://wa.me/?text=${encodeURIComponent(text)}`} rel="noopener noreferrer">
+            WhatsApp
+          </a>
+        </li>
+        <li>
+          <a className="button button--quiet" href={`https://t.me/share/url?url=${encodeURIComponent(url)}&text=${encodeURIComponent(title.value)}`} rel="noopener noreferrer">
+            Telegram
+          </a>
+        </li>
+        <li>
+          <a className="button button--quiet" href={`https://bsky.app/intent/compose?text=${encodeURIComponent(text)}`} rel="noopener noreferrer">
+            Bluesky
+          </a>
+        </li>
+      </ul>
+      <p>
+        <Link to={`/c/${slug}#donate`} className="button">
+          {t('confirm.donate')}
+        </Link>
+      </p>
+      <p>
+        <Link to={`/c/${slug}`}>{t('confirm.back')}</Link>
+      </p>
+    </main>
+  )
+}

@@ -1,0 +1,106 @@
+import { Button, Link, Section, Text } from '@react-email/components'
+import { Fragment } from 'react'
+import { EmailLayout, Greeting, SignOff, colors, styles, subjectLine, translate, type EmailLanguage, type EmailT } from './layout.tsx'
+
+/** How long the confirmation link works, as the email tells the signer. Keep in step with the token lifetime. */
+export const CONFIRM_LINK_VALID_DAYS = 7
+
+export type ConfirmSignatureProps = {
+  t: EmailT
+  lang: EmailLanguage
+  firstName: string
+  campaignTitle: string
+  organizationName: string
+  confirmUrl: string
+  discardUrl: string
+  petitionText: string
+}
+
+export function subject({ t, campaignTitle }: Pick<ConfirmSignatureProps, 't' | 'campaignTitle'>): string {
+  return subjectLine(translate(t, 'confirmSignature.subject', { campaign: campaignTitle }))
+}
+
+/** The petition text, quoted: a blank line starts a paragraph, single line breaks are kept. */
+function PetitionQuote({ text }: { text: string }) {
+  const paragraphs = text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .filter(Boolean)
+  return (
+    <blockquote
+      style={{
+        margin: '0 0 16px',
+        padding: '12px 16px',
+        borderLeft: `4px solid ${colors.line}`,
+        backgroundColor: colors.quote,
+        color: colors.ink,
+      }}
+    >
+      {paragraphs.map((paragraph, i) => (
+        <Text key={i} style={{ ...styles.text, margin: i === paragraphs.length - 1 ? 0 : '0 0 12px', backgroundColor: colors.quote }}>
+          {paragraph.split('\n').map((line, j) => (
+            <Fragment key={j}>
+              {j > 0 ? <br /> : null}
+              {line}
+            </Fragment>
+          ))}
+        </Text>
+      ))}
+    </blockquote>
+  )
+}
+
+export default function ConfirmSignatureEmail({
+  t,
+  lang,
+  firstName,
+  campaignTitle,
+  organizationName,
+  confirmUrl,
+  discardUrl,
+  petitionText,
+}: ConfirmSignatureProps) {
+  const campaign = { campaign: campaignTitle }
+  return (
+    <EmailLayout
+      lang={lang}
+      preview={translate(t, 'confirmSignature.preview', campaign)}
+      organizationName={organizationName}
+      footer={translate(t, 'confirmSignature.footer', campaign)}
+    >
+      <Greeting t={t} firstName={firstName} />
+      <Text style={styles.text}>{translate(t, 'confirmSignature.intro', campaign)}</Text>
+
+      <Section style={{ margin: '8px 0 24px', textAlign: 'center' }}>
+        <Button href={confirmUrl} style={styles.button}>
+          {translate(t, 'confirmSignature.button')}
+        </Button>
+      </Section>
+
+      <Text style={styles.text}>{translate(t, 'confirmSignature.howItWorks')}</Text>
+      <Text style={styles.text}>{translate(t, 'confirmSignature.expiry', { count: CONFIRM_LINK_VALID_DAYS })}</Text>
+      {/* The plain-text version already prints the address next to the button label. */}
+      <Text style={styles.small} data-skip-in-text="true">
+        {translate(t, 'confirmSignature.fallback')}
+        <br />
+        <span style={styles.url}>{confirmUrl}</span>
+      </Text>
+
+      <Text style={styles.heading}>{translate(t, 'confirmSignature.petitionHeading')}</Text>
+      <PetitionQuote text={petitionText} />
+
+      <Text style={styles.text}>
+        {translate(t, 'confirmSignature.notYou')}
+        <br />
+        <Link href={discardUrl} style={styles.link}>
+          {translate(t, 'confirmSignature.discard')}
+        </Link>
+      </Text>
+
+      <Text style={styles.small}>{translate(t, 'confirmSignature.privacy')}</Text>
+
+      <SignOff t={t} organizationName={organizationName} />
+    </EmailLayout>
+  )
+}
