@@ -36,6 +36,7 @@ type AdminRoute = {
   /** Concrete URL (path + search) to request. */
   url: string
   hasAction: boolean
+  isPage: boolean
   ownerOnly: boolean
 }
 
@@ -145,6 +146,8 @@ function adminRoutesFromBuild(build: ServerBuild) {
       // An index route without its own path shares its URL with its layout: ?index targets it.
       isPathlessIndex: Boolean(route.index) && !route.path,
       hasAction: typeof route.module.action === 'function',
+      // Resource routes (no component) answer with their own documents, not the back-office page.
+      isPage: typeof route.module.default === 'function',
     }))
 }
 
@@ -159,6 +162,15 @@ beforeAll(async () => {
     | undefined
   if (!entry) throw new Error('the seed did not create timeline entries')
   entryId = entry.id
+  // A signature puts an email in the outbox, so /admin/outbox/:id has something to show.
+  const signed = await fetch(`${server.url}/c/free-andry`, {
+    method: 'POST',
+    redirect: 'manual',
+    body: new URLSearchParams({ firstName: 'Ana', lastName: 'Lopez', email: 'ana@example.org', country: 'ES' }),
+  })
+  if (signed.status !== 303) throw new Error(`signing for the outbox fixture failed: ${signed.status}`)
+  const message = db.prepare('SELECT id FROM email_messages ORDER BY id LIMIT 1').get() as { id: number } | undefined
+  if (message?.id !== campaignId) throw new Error('the outbox fixture must share the campaign id (both are :id)')
 
   const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
   const params: Record<string, string> = { id: String(campaignId), locale: 'de', entryId: String(entryId) }
@@ -175,6 +187,7 @@ beforeAll(async () => {
         pattern: route.pattern,
         url: route.isPathlessIndex ? `${concrete}?index` : concrete,
         hasAction: route.hasAction,
+        isPage: route.isPage,
         ownerOnly: OWNER_ONLY_ROUTES.includes(route.id),
       }
     })
@@ -263,7 +276,7 @@ describe('an editor', () => {
     for (const route of routes.filter((r) => !r.ownerOnly)) {
       const response = await get(route.url, editorCookie)
       expect(response.status, `editor GET ${route.url}`).toBe(200)
-      expect(await response.text()).toContain(EDITOR.name)
+      if (route.isPage) expect(await response.text()).toContain(EDITOR.name)
     }
   })
 
