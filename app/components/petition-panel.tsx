@@ -99,9 +99,7 @@ export function PetitionPanel({ petition, lang, actionData }: { petition: Petiti
           <h3>{t('petition.recent')}</h3>
           <ul>
             {petition.recent.map((r, i) => (
-              <li key={i}>
-                {r.name}, {r.country}
-              </li>
+              <li key={i}>{`${r.name}, ${r.country}`}</li>
             ))}
           </ul>
         </div>

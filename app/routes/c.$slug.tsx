@@ -1,4 +1,11 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type HeadersFunction,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node'
 import { useActionData, useLoaderData } from '@remix-run/react'
 import { CampaignView } from '~/components/campaign-view.tsx'
 import { PetitionPanel } from '~/components/petition-panel.tsx'
@@ -30,6 +37,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   // Without JavaScript: post, redirect, get (a reload does not sign twice).
   if (!formData.get('_js')) throw redirect(`/c/${campaign.slug}?signed=1#petition`, 303)
   return { result: answer.result, signed: true }
+}
+
+// A refused signature's Retry-After must reach the browser with the page.
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get('Retry-After')
+  return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => {

@@ -32,11 +32,14 @@ export function resendTransport({ apiKey, from, baseUrl }: { apiKey: string; fro
       )
       if (!error) return { ok: true, providerId: data?.id ?? null }
       const status = Number((error as { statusCode?: number | null }).statusCode ?? 0)
+      // The key was already used for an accepted email (e.g. resent after a crash, with the
+      // template changed by a deploy in between): it went out, so do not send it again.
+      if (status === 409 && error.name === 'invalid_idempotent_request') return { ok: true, providerId: null }
       const retryAfter = Number(headers?.['retry-after'])
       return {
         ok: false,
         // No status: the request never got an answer (network), so try again.
-        transient: status === 0 || status === 429 || status >= 500,
+        transient: status === 0 || status === 429 || status === 409 || status >= 500,
         error: `${status || 'network'} ${error.name}: ${error.message}`,
         retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
       }

@@ -1,0 +1,157 @@
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.server.ts'
+import { seedDemo } from '#db/seed.ts'
+import { emailMessages } from '#db/schema.ts'
+import { CLAIM_TIMEOUT_MS, claimDueMessages, queueEmail } from '~/models/outbox.server.ts'
+import { drainOutboxOnce, resendTransport, type Transport } from '~/services/mail-sender.server.ts'
+import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+
+let resend: ResendStandIn
+let transport: Transport
+let n = 0
+
+beforeAll(async () => {
+  await seedDemo(getDb(), { demoOrganizer: false })
+  resend = await startResendStandIn()
+  transport = resendTransport({ apiKey: resend.apiKey, from: 'Vigil <team@example.org>', baseUrl: resend.url })
+})
+
+afterAll(async () => {
+  await resend?.close()
+})
+
+beforeEach(() => {
+  resend.reset()
+  getDb().delete(emailMessages).run()
+})
+
+function queue(count = 1) {
+  const keys: string[] = []
+  getDb().transaction((tx) => {
+    for (let i = 0; i < count; i++) {
+      const key = `test:${++n}`
+      keys.push(key)
+      queueEmail(tx, {
+        template: 'already-signed',
+        to: `person${n}@example.org`,
+        locale: 'de',
+        idempotencyKey: key,
+        props: { firstName: 'Eva', campaignTitle: 'Gerechtigkeit für Andry', organizationName: 'Demo Reporting Collective', campaignSlug: 'free-andry' },
+      })
+    }
+  })
+  return keys
+}
+
+const row = (key: string) => getDb().select().from(emailMessages).where(eq(emailMessages.idempotencyKey, key)).get()!
+
+describe('the outbox sender with Resend', () => {
+  it('sends each queued email once, with its idempotency key, in the recipient’s language, and records the provider id', async () => {
+    const [key] = queue()
+    expect(await drainOutboxOnce(transport)).toBe(1)
+    const sent = resend.sent()
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.idempotencyKey).toBe(key)
+    expect(sent[0]!.email.to).toEqual(`person${n}@example.org`)
+    expect(String(sent[0]!.email.subject)).toContain('Gerechtigkeit für Andry')
+    expect(String(sent[0]!.email.html)).toContain('lang="de"')
+    expect(String(sent[0]!.email.text)).toContain('http')
+    expect(resend.rejected()).toEqual([])
+    expect(row(key!)).toMatchObject({ status: 'sent', providerId: sent[0]!.id, attempts: 1 })
+    expect(await drainOutboxOnce(transport)).toBe(0)
+  })
+
+  it('a repeated idempotency key queues nothing new', () => {
+    const [key] = queue()
+    const again = getDb().transaction((tx) =>
+      queueEmail(tx, { template: 'already-signed', to: 'x@example.org', locale: 'en', idempotencyKey: key!, props: {} }),
+    )
+    expect(again).toBe(false)
+    expect(getDb().select().from(emailMessages).all()).toHaveLength(1)
+  })
+
+  it('waits as long as Retry-After says after a 429, then sends', async () => {
+    const [key] = queue()
+    resend.failNext(1, { status: 429, retryAfterSeconds: 30 })
+    const before = Date.now()
+    await drainOutboxOnce(transport)
+    const waiting = row(key!)
+    expect(waiting.status).toBe('queued')
+    expect(waiting.lastError).toMatch(/429/)
+    expect(waiting.nextAttemptAt).toBeGreaterThanOrEqual(before + 30_000)
+    expect(waiting.nextAttemptAt).toBeLessThan(before + 31_000)
+    // Not due yet: nothing is sent early.
+    expect(await drainOutboxOnce(transport)).toBe(0)
+    expect(await drainOutboxOnce(transport, waiting.nextAttemptAt)).toBe(1)
+    expect(row(key!).status).toBe('sent')
+    expect(resend.sent()).toHaveLength(1)
+  })
+
+  it('backs off after a server error and retries with the same key', async () => {
+    const [key] = queue()
+    resend.failNext(1, { status: 500 })
+    await drainOutboxOnce(transport)
+    const waiting = row(key!)
+    expect(waiting).toMatchObject({ status: 'queued', attempts: 1 })
+    await drainOutboxOnce(transport, waiting.nextAttemptAt)
+    expect(row(key!)).toMatchObject({ status: 'sent', attempts: 2 })
+    const keys = resend.requests().map((r) => r.idempotencyKey)
+    expect(keys).toEqual([key, key])
+  })
+
+  it('fails an email the provider refuses for good, with the reason', async () => {
+    getDb().transaction((tx) =>
+      queueEmail(tx, {
+        template: 'already-signed',
+        to: 'not an address',
+        locale: 'en',
+        idempotencyKey: 'test:bad-address',
+        props: { firstName: 'X', campaignTitle: 'Y', organizationName: 'Z', campaignSlug: 'free-andry' },
+      }),
+    )
+    await drainOutboxOnce(transport)
+    expect(row('test:bad-address')).toMatchObject({ status: 'failed' })
+    expect(row('test:bad-address').lastError).toMatch(/422/)
+  })
+
+  it('delivers exactly once when the answer was lost: the retry reuses the key', async () => {
+    const [key] = queue()
+    resend.dropResponseNext(1)
+    await drainOutboxOnce(transport)
+    const waiting = row(key!)
+    expect(waiting.status).toBe('queued')
+    await drainOutboxOnce(transport, waiting.nextAttemptAt)
+    expect(row(key!).status).toBe('sent')
+    expect(resend.sent()).toHaveLength(1)
+  })
+
+  it('resumes after a crash mid-send without sending anything twice', async () => {
+    const keys = queue(5)
+    // A sender claims the batch and sends two of them, then dies before recording anything.
+    const claimed = await claimDueMessages({ limit: 10 })
+    expect(claimed).toHaveLength(5)
+    for (const message of claimed.slice(0, 2)) await transport.send(message)
+    expect(resend.sent()).toHaveLength(2)
+    // Until the claim times out nobody else takes those messages.
+    expect(await drainOutboxOnce(transport)).toBe(0)
+    // A restarted sender picks them up again once the claim is stale.
+    expect(await drainOutboxOnce(transport, Date.now() + CLAIM_TIMEOUT_MS + 1)).toBe(5)
+    expect(resend.sent().map((s) => s.idempotencyKey).sort()).toEqual([...keys].sort())
+    for (const key of keys) expect(row(key).status).toBe('sent')
+  })
+})
+
+describe('an email resent after a deploy changed its template', () => {
+  it('counts as sent when Resend says the key was already used, instead of failing or sending twice', async () => {
+    const [key] = queue()
+    const [message] = await claimDueMessages({ limit: 1 })
+    await transport.send(message!)
+    // The same key with a different body: what a changed template produces after a crash.
+    getDb().update(emailMessages).set({ props: { firstName: 'Eva (neu)', campaignTitle: 'Gerechtigkeit für Andry', organizationName: 'Demo Reporting Collective', campaignSlug: 'free-andry' } }).where(eq(emailMessages.idempotencyKey, key!)).run()
+    await drainOutboxOnce(transport, Date.now() + CLAIM_TIMEOUT_MS + 1)
+    expect(resend.requests().at(-1)!.status).toBe(409)
+    expect(row(key!).status).toBe('sent')
+    expect(resend.sent()).toHaveLength(1)
+  })
+})

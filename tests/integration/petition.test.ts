@@ -1,0 +1,286 @@
+import Database from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
+
+let server: RunningServer
+let db: Database.Database
+let ownerCookie = ''
+let emailCounter = 0
+
+beforeAll(async () => {
+  // No page cache, so every page shows the count as it is; tight limits to see the 429.
+  server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', SIGN_LIMIT_PER_10_MIN: '40', TRUST_PROXY: '1' } })
+  db = new Database(server.databasePath)
+  const login = await fetch(`${server.url}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { Origin: server.url },
+    body: new URLSearchParams({ email: 'demo@vigil.example', password: 'vigil-demo-2026' }),
+  })
+  ownerCookie = login.headers.get('set-cookie')!.split(';')[0]!
+})
+
+afterAll(async () => {
+  db?.close()
+  await server?.stop()
+})
+
+type Form = Record<string, string>
+const person = (extra: Form = {}): Form => ({
+  firstName: 'Maria',
+  lastName: 'González',
+  email: `maria.${++emailCounter}@example.org`,
+  country: 'DE',
+  ...extra,
+})
+
+let ipCounter = 0
+function sign(form: Form, { lang = 'en', ip }: { lang?: string; ip?: string } = {}) {
+  return fetch(`${server.url}/c/free-andry?lng=${lang}`, {
+    method: 'POST',
+    redirect: 'manual',
+    // Each test signs from its own address so the rate limit only bites where it is tested.
+    headers: { 'X-Forwarded-For': ip ?? `10.0.${Math.floor(++ipCounter / 200)}.${ipCounter % 200}` },
+    body: new URLSearchParams(form),
+  })
+}
+
+const counters = () =>
+  (db.prepare(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = 1`).get() as { confirmed: number; pending: number } | undefined) ??
+  { confirmed: 0, pending: 0 }
+const emailsTo = (address: string) =>
+  db.prepare(`SELECT * FROM email_messages WHERE to_email = ? ORDER BY id`).all(address) as { id: number; template: string; locale: string; idempotency_key: string; status: string }[]
+
+/** The links of an outbox email, read from the organiser's outbox page. */
+async function linksOf(messageId: number) {
+  const page = await fetch(`${server.url}/admin/outbox/${messageId}`, { headers: { Cookie: ownerCookie } })
+  expect(page.status).toBe(200)
+  const html = await page.text()
+  const list = /<ul class="outbox-links">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? ''
+  return [...list.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&'))
+}
+
+async function waitForEmail(address: string, count = 1) {
+  for (let i = 0; i < 50; i++) {
+    const rows = emailsTo(address)
+    if (rows.length >= count && rows.every((r) => r.status === 'captured')) return rows
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`no captured email for ${address}`)
+}
+
+async function confirmLinkFor(address: string) {
+  const [email] = await waitForEmail(address)
+  const [confirm] = await linksOf(email!.id)
+  return confirm!
+}
+
+describe('signing', () => {
+  it.each(['en', 'de', 'es'])('signs in %s: the confirmation email is in that language and only confirming counts', async (lang) => {
+    const form = person({ message: 'Fuerza, Andry', showName: 'on' })
+    const before = counters()
+    const response = await sign(form, { lang })
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/c/free-andry?signed=1#petition')
+    expect(counters()).toEqual({ confirmed: before.confirmed, pending: before.pending + 1 })
+    const [email] = await waitForEmail(form.email!)
+    expect(email).toMatchObject({ template: 'confirm-signature', locale: lang })
+
+    const confirmUrl = await confirmLinkFor(form.email!)
+    expect(confirmUrl).toMatch(new RegExp(`^${server.url}/confirm/[A-Za-z0-9_-]{40,}$`))
+    // Opening the link (as a mail scanner would) changes nothing.
+    const page = await fetch(confirmUrl)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('name="intent" value="confirm"')
+    expect(counters().confirmed).toBe(before.confirmed)
+
+    const confirmed = await fetch(confirmUrl, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+    expect(confirmed.status).toBe(303)
+    expect(confirmed.headers.get('location')).toMatch(/^\/thanks\/free-andry/)
+    expect(counters()).toEqual({ confirmed: before.confirmed + 1, pending: before.pending })
+  })
+
+  it('answers a new address, a pending one and a confirmed one exactly alike', async () => {
+    const form = person()
+    const first = await sign(form)
+    const again = await sign(form)
+    const confirmUrl = await confirmLinkFor(form.email!)
+    await fetch(confirmUrl, { method: 'POST', body: new URLSearchParams({ intent: 'confirm' }) })
+    const afterConfirm = await sign(form)
+    for (const response of [first, again, afterConfirm]) {
+      expect(response.status).toBe(303)
+      expect(response.headers.get('location')).toBe('/c/free-andry?signed=1#petition')
+    }
+  })
+
+  it('re-sends the confirmation at most three times for a pending signature', async () => {
+    const form = person()
+    for (let i = 0; i < 5; i++) expect((await sign(form)).status).toBe(303)
+    const emails = await waitForEmail(form.email!, 3)
+    expect(emails.map((e) => e.idempotency_key.split(':').slice(2).join(':'))).toEqual(['confirm:1', 'confirm:2', 'confirm:3'])
+    // Only the newest link works.
+    const links = await Promise.all(emails.map((e) => linksOf(e.id).then((l) => l[0]!)))
+    const old = await fetch(links[0]!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+    expect(old.status).toBe(200)
+    const newest = await fetch(links[2]!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+    expect(newest.status).toBe(303)
+  })
+
+  it('sends “you have already signed” to a confirmed signer who signs again, once a day', async () => {
+    const form = person()
+    await sign(form)
+    await fetch(await confirmLinkFor(form.email!), { method: 'POST', body: new URLSearchParams({ intent: 'confirm' }) })
+    await sign(form)
+    await sign(form)
+    const emails = await waitForEmail(form.email!, 2)
+    expect(emails.map((e) => e.template)).toEqual(['confirm-signature', 'already-signed'])
+  })
+
+  it('treats case, spaces, Gmail dots and +tags as the same address, and writes to the address as typed', async () => {
+    const before = counters()
+    await sign(person({ email: 'Andry.Friend@gmail.com' }))
+    await sign(person({ email: '  andryfriend+petition@googlemail.com ' }))
+    expect(counters().pending).toBe(before.pending + 1)
+    const rows = db.prepare(`SELECT to_email FROM email_messages WHERE to_email LIKE '%ndry%riend%' ORDER BY id`).all() as { to_email: string }[]
+    expect(rows.map((r) => r.to_email)).toEqual(['Andry.Friend@gmail.com', 'andryfriend+petition@googlemail.com'])
+  })
+
+  it('records the separate consent to updates with its time and source', async () => {
+    const form = person({ updates: 'on' })
+    await sign(form)
+    const consent = db
+      .prepare(`SELECT c.purpose, c.granted, c.source, c.created_at FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`)
+      .get(form.email) as { purpose: string; granted: number; source: string; created_at: number }
+    expect(consent).toMatchObject({ purpose: 'campaign_updates', granted: 1, source: 'petition_form' })
+    expect(Math.abs(consent.created_at - Date.now())).toBeLessThan(60_000)
+    const without = person()
+    await sign(without)
+    const none = db.prepare(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`).get(without.email) as { n: number }
+    expect(none.n).toBe(0)
+  })
+})
+
+describe('confirmation links', () => {
+  it('work once', async () => {
+    const form = person()
+    await sign(form)
+    const url = await confirmLinkFor(form.email!)
+    await fetch(url, { method: 'POST', body: new URLSearchParams({ intent: 'confirm' }) })
+    const before = counters()
+    const reused = await fetch(url, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+    expect(reused.status).toBe(200)
+    expect(await reused.text()).toContain('expired or was already used')
+    expect(counters()).toEqual(before)
+  })
+
+  it('expire after 7 days', async () => {
+    const form = person()
+    await sign(form)
+    const url = await confirmLinkFor(form.email!)
+    db.prepare(`UPDATE signatures SET token_expires_at = ? WHERE token_hash IS NOT NULL AND id = (SELECT max(id) FROM signatures)`).run(Date.now() - 1)
+    const before = counters()
+    const late = await fetch(url, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+    expect(await late.text()).toContain('expired or was already used')
+    expect(counters()).toEqual(before)
+  })
+
+  it('are never stored: the database holds only their hashes', async () => {
+    const form = person()
+    await sign(form)
+    const token = (await confirmLinkFor(form.email!)).split('/confirm/')[1]!
+    const dump = JSON.stringify(db.prepare(`SELECT * FROM signatures`).all()) + JSON.stringify(db.prepare(`SELECT * FROM email_messages`).all())
+    expect(dump).not.toContain(token)
+  })
+
+  it('let someone who did not sign remove the pending signature (“this wasn’t me”)', async () => {
+    const form = person({ updates: 'on' })
+    await sign(form)
+    const [, notMe] = await linksOf((await waitForEmail(form.email!))[0]!.id)
+    expect(notMe).toContain('?not-me')
+    const page = await (await fetch(notMe!)).text()
+    expect(page).toContain('value="discard"')
+    const before = counters()
+    const removed = await fetch(notMe!, { method: 'POST', body: new URLSearchParams({ intent: 'discard' }) })
+    expect(await removed.text()).toContain('was removed')
+    expect(counters()).toEqual({ confirmed: before.confirmed, pending: before.pending - 1 })
+    const left = db.prepare(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`).get(form.email) as { n: number }
+    expect(left.n).toBe(0)
+    const consent = db
+      .prepare(`SELECT granted, source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? ORDER BY c.id DESC LIMIT 1`)
+      .get(form.email)
+    expect(consent).toEqual({ granted: 0, source: 'not_me_link' })
+  })
+})
+
+describe('against abuse', () => {
+  it('quietly drops what a bot puts in the hidden field', async () => {
+    const form = person({ website: 'http://spam.example' })
+    const response = await sign(form)
+    expect(response.status).toBe(303)
+    expect(db.prepare(`SELECT count(*) AS n FROM supporters WHERE email = ?`).get(form.email)).toEqual({ n: 0 })
+  })
+
+  it('refuses a disposable address with a clear message, in the visitor’s language', async () => {
+    const response = await sign(person({ email: 'someone@mailinator.com' }), { lang: 'de' })
+    expect(response.status).toBe(400)
+    expect(await response.text()).toContain('Wegwerf-Postfächer')
+  })
+
+  it('answers bad input with 400, messages per field and what was typed', async () => {
+    const response = await sign({ firstName: 'Ada', lastName: '', email: 'not-an-address', country: 'XX', message: 'x'.repeat(501) }, { lang: 'es' })
+    expect(response.status).toBe(400)
+    const html = await response.text()
+    expect(html).toContain('value="Ada"')
+    expect(html.match(/class="field__errors"/g)!.length).toBeGreaterThanOrEqual(4)
+    expect(html).toContain('500')
+  })
+
+  it('stops a flood from one address with 429, Retry-After and when to try again', async () => {
+    const ip = '203.0.113.7'
+    const statuses: number[] = []
+    let last: Response | undefined
+    for (let i = 0; i < 42; i++) {
+      last = await sign(person(), { ip })
+      statuses.push(last.status)
+    }
+    expect(statuses.slice(0, 40).every((s) => s === 303)).toBe(true)
+    expect(statuses.slice(40)).toEqual([429, 429])
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(await last!.text()).toMatch(/try again in \d+ minutes?/)
+    // Another household is not affected.
+    expect((await sign(person(), { ip: '203.0.113.8' })).status).toBe(303)
+  })
+})
+
+describe('counting', () => {
+  it('serves count.json with the confirmed count, goal, countries, CDN caching and an ETag', async () => {
+    const response = await fetch(`${server.url}/c/free-andry/count.json`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toMatch(/max-age=\d+.*stale-while-revalidate=\d+/)
+    const body = (await response.json()) as { confirmed: number; goal: number; countries: Record<string, number> }
+    expect(body.confirmed).toBe(counters().confirmed)
+    expect(body.goal).toBeGreaterThan(body.confirmed)
+    expect(Object.values(body.countries).reduce((a, b) => a + b, 0)).toBe(body.confirmed)
+    const etag = response.headers.get('etag')!
+    const again = await fetch(`${server.url}/c/free-andry/count.json`, { headers: { 'If-None-Match': etag } })
+    expect(again.status).toBe(304)
+  })
+
+  it('shows the confirmed count and shown names (first name and initial) on the campaign page, never an email', async () => {
+    const html = await (await fetch(`${server.url}/c/free-andry?lng=de`)).text()
+    expect(html).toContain(`${counters().confirmed} Unterschriften`)
+    expect(html).toContain('Maria G., Deutschland')
+    expect(html).not.toMatch(/maria\.\d+@example\.org/)
+  })
+
+  it('npm run recount finds drift, repairs it, and then finds none', async () => {
+    const real = counters()
+    db.prepare(`UPDATE campaign_counters SET confirmed = confirmed + 7 WHERE campaign_id = 1`).run()
+    const first = await runScript('scripts/recount.ts', [], { DATABASE_PATH: server.databasePath })
+    expect(first.code).toBe(0)
+    expect(first.stdout).toContain(`stored ${real.confirmed + 7}, actual ${real.confirmed}`)
+    expect(counters()).toEqual(real)
+    const second = await runScript('scripts/recount.ts', [], { DATABASE_PATH: server.databasePath })
+    expect(second.stdout).toContain('all counters match')
+  })
+})
