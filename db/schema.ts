@@ -239,6 +239,8 @@ export const signatures = sqliteTable(
     uniqueIndex('signatures_campaign_supporter_idx').on(t.campaignId, t.supporterId),
     index('signatures_campaign_status_idx').on(t.campaignId, t.status, t.id),
     index('signatures_campaign_confirmed_idx').on(t.campaignId, t.confirmedAt),
+    index('signatures_campaign_message_idx').on(t.campaignId, t.messageStatus, t.id),
+    index('signatures_campaign_ip_idx').on(t.campaignId, t.ipHash),
   ],
 )
 
@@ -262,6 +264,21 @@ export const countryCounters = sqliteTable(
     confirmed: integer('confirmed').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.campaignId, t.country] })],
+)
+
+// Organisers' answers to messages of support, shown under the message as the team's.
+export const replies = sqliteTable(
+  'replies',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    signatureId: integer('signature_id')
+      .notNull()
+      .references(() => signatures.id, { onDelete: 'cascade' }),
+    organizerId: integer('organizer_id').references(() => organizers.id, { onDelete: 'set null' }),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('replies_signature_idx').on(t.signatureId)],
 )
 
 export const EMAIL_STATUSES = ['queued', 'sending', 'sent', 'captured', 'failed'] as const

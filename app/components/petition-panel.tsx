@@ -15,6 +15,8 @@ export type PetitionData = {
   confirmed: number
   goal: number
   recent: { name: string; country: string }[]
+  messages: { id: number; name: string | null; country: string; message: string; replies: string[] }[]
+  organizationName: string
   countries: { code: string; name: string }[]
   suggestedCountry: string | null
 }
@@ -100,6 +102,25 @@ export function PetitionPanel({ petition, lang, actionData }: { petition: Petiti
           <ul>
             {petition.recent.map((r, i) => (
               <li key={i}>{`${r.name}, ${r.country}`}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {petition.messages.length > 0 ? (
+        <div className="support-messages">
+          <h3>{t('petition.messages')}</h3>
+          <ul>
+            {petition.messages.map((m) => (
+              <li key={m.id}>
+                <blockquote className="support-message">{m.message}</blockquote>
+                <p className="muted">{`— ${m.name ?? t('petition.aSupporter')}, ${m.country}`}</p>
+                {m.replies.map((reply, i) => (
+                  <div key={i} className="reply">
+                    <strong>{t('petition.teamReply', { organization: petition.organizationName })}</strong>
+                    <p>{reply}</p>
+                  </div>
+                ))}
+              </li>
             ))}
           </ul>
         </div>

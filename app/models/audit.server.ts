@@ -45,3 +45,18 @@ export async function listAuditEntries({ before, limit = 50 }: { before?: number
     .all()
   return { entries: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
 }
+
+/** Exports of supporter data are changes of a kind too: who took what, when. */
+export async function recordExport({
+  organizerId,
+  campaignId,
+  kind,
+  withEmails,
+}: {
+  organizerId: number
+  campaignId: number
+  kind: string
+  withEmails: boolean
+}) {
+  recordAudit(getDb(), { organizerId, action: 'signatures.export', subjectType: 'campaign', subjectId: campaignId, details: { kind, withEmails } })
+}

@@ -45,6 +45,8 @@ export default function CampaignAdminLayout() {
         ))}
         <NavLink to={`${base}/image`}>{t('admin.tabs.image')}</NavLink>
         <NavLink to={`${base}/timeline`}>{t('admin.tabs.timeline')}</NavLink>
+        <NavLink to={`${base}/signatures`}>{t('admin.tabs.signatures')}</NavLink>
+        <NavLink to={`${base}/messages`}>{t('admin.tabs.messages')}</NavLink>
       </nav>
       <Outlet />
     </main>

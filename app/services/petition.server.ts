@@ -1,6 +1,7 @@
 import type { SubmissionResult } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
 import { isDisposableEmail } from 'disposable-email-domains-js'
+import { listPublicMessages } from '~/models/signatures-admin.server.ts'
 import { getPetitionStats, listRecentSigners, signPetition } from '~/models/signatures.server.ts'
 import type { PublicCampaign } from '~/models/campaigns.server.ts'
 import type { PetitionData } from '~/components/petition-panel.tsx'
@@ -20,9 +21,10 @@ export async function loadPetition({
   lang: Language
   countryHint: string | null
 }): Promise<PetitionData> {
-  const [stats, recent] = await Promise.all([
+  const [stats, recent, messages] = await Promise.all([
     getPetitionStats({ campaignId: campaign.id, fixedGoal: campaign.signatureGoal }),
     listRecentSigners({ campaignId: campaign.id }),
+    listPublicMessages({ campaignId: campaign.id }),
   ])
   return {
     open: campaign.status === 'live',
@@ -30,6 +32,8 @@ export async function loadPetition({
     text: campaign.petitionText,
     ...stats,
     recent: recent.map((r) => ({ name: r.name, country: countryName(r.country, lang) })),
+    messages: messages.map((m) => ({ ...m, country: countryName(m.country, lang) })),
+    organizationName: campaign.organizationName,
     countries: countryOptions(lang),
     suggestedCountry: countryHint,
   }

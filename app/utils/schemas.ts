@@ -147,3 +147,32 @@ export function signSchema(t: TFunction, countryCodes: readonly [string, ...stri
     website: z.string().optional(),
   })
 }
+
+const optionalDate = (t: TFunction) =>
+  z.string().trim().optional().refine((v) => !v || isCalendarDate(v), t('forms.date'))
+
+/** Bulk invalidation: which signatures (at least one narrowing criterion), and why. */
+export function invalidationSchema(t: TFunction) {
+  return z
+    .object({
+      reason: text(t, { min: 3, max: 200 }),
+      ids: z.array(z.number().int().positive()).max(500).optional(),
+      ipHash: z.string().trim().regex(/^[A-Za-z0-9_-]{8,64}$/, t('admin.signatures.ipHashFormat')).optional(),
+      emailDomain: z
+        .string()
+        .trim()
+        .toLowerCase()
+        .regex(/^(?=.{3,253}$)([a-z0-9-]+\.)+[a-z]{2,}$/, t('admin.signatures.domainFormat'))
+        .optional(),
+      from: optionalDate(t),
+      to: optionalDate(t),
+    })
+    .refine((v) => Boolean(v.ids?.length || v.ipHash || v.emailDomain), {
+      path: ['reason'],
+      message: t('admin.signatures.narrowFirst'),
+    })
+}
+
+export function replySchema(t: TFunction) {
+  return z.object({ signatureId: z.number().int().positive(), body: text(t, { min: 1, max: 2000 }) })
+}

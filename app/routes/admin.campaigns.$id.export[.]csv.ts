@@ -1,0 +1,59 @@
+import type { LoaderFunctionArgs } from '@remix-run/node'
+import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
+import { countryCountsForExport, exportBatch } from '~/models/signatures-admin.server.ts'
+import { recordExport } from '~/models/audit.server.ts'
+import { requireOrganizer } from '~/services/session.server.ts'
+import { countryName } from '~/utils/countries.ts'
+import { csvRow } from '~/utils/csv.ts'
+
+/**
+ * Confirmed signatures as CSV, streamed a thousand rows at a time so memory stays flat
+ * however large the petition. Email addresses are included for owners only.
+ */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const organizer = await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  const kind = new URL(request.url).searchParams.get('kind') === 'countries' ? 'countries' : 'signatures'
+  const withEmails = kind === 'signatures' && organizer.role === 'owner'
+  await recordExport({ organizerId: organizer.id, campaignId: campaign.id, kind, withEmails })
+  const encoder = new TextEncoder()
+  const filename = `${campaign.slug}-${kind}-${new Date().toISOString().slice(0, 10)}.csv`
+  const headers = {
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${filename}"`,
+    'Cache-Control': 'no-store',
+  }
+  if (kind === 'countries') {
+    const rows = await countryCountsForExport({ campaignId: campaign.id })
+    const body = [csvRow(['country_code', 'country', 'confirmed']), ...rows.map((r) => csvRow([r.country, countryName(r.country, context.lang), r.confirmed]))].join('')
+    return new Response(body, { headers })
+  }
+  let after = 0
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const columns = ['first_name', 'last_name', ...(withEmails ? ['email'] : []), 'country', 'postal_code', 'confirmed_at', 'message']
+      // A byte-order mark so spreadsheet programs read the names as UTF-8.
+      controller.enqueue(encoder.encode(`\uFEFF${csvRow(columns)}`))
+    },
+    pull(controller) {
+      const rows = exportBatch({ campaignId: campaign.id, after })
+      if (rows.length === 0) return controller.close()
+      after = rows[rows.length - 1]!.id
+      const text = rows
+        .map((r) =>
+          csvRow([
+            r.firstName,
+            r.lastName,
+            ...(withEmails ? [r.email] : []),
+            r.country,
+            r.postalCode ?? '',
+            r.confirmedAt ? new Date(r.confirmedAt).toISOString() : '',
+            r.message ?? '',
+          ]),
+        )
+        .join('')
+      controller.enqueue(encoder.encode(text))
+    },
+  })
+  return new Response(stream, { headers })
+}
