@@ -10,7 +10,6 @@ import {
   type Locale,
 } from '#db/schema.ts'
 import { randomToken, sha256 } from '~/services/crypto.server.ts'
-import { purgePublicPages } from '~/services/page-cache.server.ts'
 import { signatureToken } from '~/services/tokens.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { signatureGoal } from '~/utils/goal.ts'
@@ -250,7 +249,8 @@ export async function confirmSignature({ token, now = Date.now() }: { token: str
     },
     { behavior: 'immediate' },
   )
-  if (confirmed) purgePublicPages()
+  // No cache purge here: under a surge that would purge on every confirmation. Pages
+  // catch up within PAGE_CACHE_TTL_MS; count.json is never cached by the server.
   return confirmed
 }
 

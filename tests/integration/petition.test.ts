@@ -1,23 +1,19 @@
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { petitionClient } from '../helpers/petition.ts'
 import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
 let db: Database.Database
+let client: ReturnType<typeof petitionClient>
 let ownerCookie = ''
-let emailCounter = 0
 
 beforeAll(async () => {
   // No page cache, so every page shows the count as it is; tight limits to see the 429.
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', SIGN_LIMIT_PER_10_MIN: '40', TRUST_PROXY: '1' } })
   db = new Database(server.databasePath)
-  const login = await fetch(`${server.url}/admin/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { Origin: server.url },
-    body: new URLSearchParams({ email: 'demo@vigil.example', password: 'vigil-demo-2026' }),
-  })
-  ownerCookie = login.headers.get('set-cookie')!.split(';')[0]!
+  client = petitionClient(server, db)
+  ownerCookie = await client.login()
 })
 
 afterAll(async () => {
@@ -25,49 +21,11 @@ afterAll(async () => {
   await server?.stop()
 })
 
-type Form = Record<string, string>
-const person = (extra: Form = {}): Form => ({
-  firstName: 'Maria',
-  lastName: 'González',
-  email: `maria.${++emailCounter}@example.org`,
-  country: 'DE',
-  ...extra,
-})
-
-let ipCounter = 0
-function sign(form: Form, { lang = 'en', ip }: { lang?: string; ip?: string } = {}) {
-  return fetch(`${server.url}/c/free-andry?lng=${lang}`, {
-    method: 'POST',
-    redirect: 'manual',
-    // Each test signs from its own address so the rate limit only bites where it is tested.
-    headers: { 'X-Forwarded-For': ip ?? `10.0.${Math.floor(++ipCounter / 200)}.${ipCounter % 200}` },
-    body: new URLSearchParams(form),
-  })
-}
-
-const counters = () =>
-  (db.prepare(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = 1`).get() as { confirmed: number; pending: number } | undefined) ??
-  { confirmed: 0, pending: 0 }
-const emailsTo = (address: string) =>
-  db.prepare(`SELECT * FROM email_messages WHERE to_email = ? ORDER BY id`).all(address) as { id: number; template: string; locale: string; idempotency_key: string; status: string }[]
-
-/** The links of an outbox email, read from the organiser's outbox page. */
-async function linksOf(messageId: number) {
-  const page = await fetch(`${server.url}/admin/outbox/${messageId}`, { headers: { Cookie: ownerCookie } })
-  expect(page.status).toBe(200)
-  const html = await page.text()
-  const list = /<ul class="outbox-links">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? ''
-  return [...list.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&'))
-}
-
-async function waitForEmail(address: string, count = 1) {
-  for (let i = 0; i < 50; i++) {
-    const rows = emailsTo(address)
-    if (rows.length >= count && rows.every((r) => r.status === 'captured')) return rows
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`no captured email for ${address}`)
-}
+const person = (extra: Record<string, string> = {}) => client.person(extra)
+const sign = (form: Record<string, string>, { lang = 'en', ip }: { lang?: string; ip?: string } = {}) => client.sign(form, { lang, from: ip })
+const counters = () => client.counters()
+const waitForEmail = (address: string, count = 1) => client.waitForEmails(address, count)
+const linksOf = (messageId: number) => client.linksOf(messageId, ownerCookie)
 
 async function confirmLinkFor(address: string) {
   const [email] = await waitForEmail(address)
