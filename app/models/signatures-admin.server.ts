@@ -200,6 +200,17 @@ export async function invalidateSignatures({
 
 // ——— Messages of support ———
 
+function repliesTo(signatureIds: number[]) {
+  if (signatureIds.length === 0) return []
+  return getDb()
+    .select({ signatureId: replies.signatureId, body: replies.body, createdAt: replies.createdAt, author: organizers.name })
+    .from(replies)
+    .leftJoin(organizers, eq(organizers.id, replies.organizerId))
+    .where(inArray(replies.signatureId, signatureIds))
+    .orderBy(asc(replies.id))
+    .all()
+}
+
 export async function listMessagesForModeration({ campaignId, status }: { campaignId: number; status: 'pending' | 'approved' | 'rejected' }) {
   const db = getDb()
   const rows = db
@@ -217,15 +228,7 @@ export async function listMessagesForModeration({ campaignId, status }: { campai
     .orderBy(status === 'pending' ? asc(signatures.id) : desc(signatures.id))
     .limit(100)
     .all()
-  const answers = rows.length
-    ? db
-        .select({ signatureId: replies.signatureId, body: replies.body, createdAt: replies.createdAt, author: organizers.name })
-        .from(replies)
-        .leftJoin(organizers, eq(organizers.id, replies.organizerId))
-        .where(inArray(replies.signatureId, rows.map((r) => r.id)))
-        .orderBy(asc(replies.id))
-        .all()
-    : []
+  const answers = repliesTo(rows.map((r) => r.id))
   return rows.map((r) => ({ ...r, replies: answers.filter((a) => a.signatureId === r.id) }))
 }
 
@@ -301,9 +304,7 @@ export async function listPublicMessages({ campaignId, limit = 10 }: { campaignI
     .orderBy(desc(signatures.id))
     .limit(limit)
     .all()
-  const answers = rows.length
-    ? db.select({ signatureId: replies.signatureId, body: replies.body }).from(replies).where(inArray(replies.signatureId, rows.map((r) => r.id))).orderBy(asc(replies.id)).all()
-    : []
+  const answers = repliesTo(rows.map((r) => r.id))
   return rows.map((r) => ({
     id: r.id,
     name: r.showName ? `${r.firstName} ${Array.from(r.lastName)[0] ?? ''}.` : null,
