@@ -66,7 +66,9 @@ export function PetitionPanel({ petition, lang, actionData }: { petition: Petiti
         <ConformForm form={form} as={fetcher.Form} action="#petition" className="stack sign-form">
           {last?.retryAfterMinutes ? (
             <p className="notice notice--error" role="alert">
-              {t('petition.rateLimited', { count: last.retryAfterMinutes })}
+              {last.retryAfterMinutes > 90
+                ? t('petition.rateLimitedHours', { count: Math.ceil(last.retryAfterMinutes / 60) })
+                : t('petition.rateLimited', { count: last.retryAfterMinutes })}
             </p>
           ) : null}
           {hydrated ? <input type="hidden" name="_js" value="1" /> : null}

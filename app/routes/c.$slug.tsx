@@ -24,7 +24,9 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
-  const formData = await request.formData()
+  const formData = await request.formData().catch(() => null)
+  // Not a form at all (JSON, broken multipart): the visitor gets the 400 page in their language.
+  if (!formData) throw new Response('Bad request', { status: 400 })
   const answer = await handleSignature({ formData, campaign, lang: context.lang, clientIp: context.clientIp })
   if (answer.status === 429) {
     const seconds = Math.ceil(answer.retryAfterMs / 1000)

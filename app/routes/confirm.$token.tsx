@@ -18,7 +18,9 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const token = params.token ?? ''
-  const intent = (await request.formData()).get('intent')
+  const formData = await request.formData().catch(() => null)
+  if (!formData) throw new Response('Bad request', { status: 400 })
+  const intent = formData.get('intent')
   if (intent === 'discard') {
     const discarded = await discardSignature({ token })
     return { discarded: Boolean(discarded), slug: discarded?.campaignSlug ?? null }

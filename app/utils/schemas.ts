@@ -111,9 +111,11 @@ export function organizerSchema(t: TFunction) {
   })
 }
 
-// Control characters (other than line breaks and tabs in longer texts) never belong in a form.
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028\u2029\uFFFE\uFFFF]/
-const CONTROL_ONE_LINE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\uFFFE\uFFFF]/
+// Control and invisible format characters (zero-width spaces, text-direction overrides) never
+// belong in a name or message; line breaks and tabs do in longer texts, and the zero-width
+// joiner inside emoji. U+FFFD is what a form decoder makes of invalid UTF-8.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028\u2029\uFFFD\uFFFE\uFFFF]|(?!\u200D)\p{Cf}/u
+const CONTROL_ONE_LINE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\uFFFD\uFFFE\uFFFF]|(?!\u200D)\p{Cf}/u
 // Lone surrogates are what invalid UTF-8 becomes after decoding: refuse them rather than store them.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
@@ -130,21 +132,21 @@ export function signSchema(t: TFunction, countryCodes: readonly [string, ...stri
     email: cleanLine(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
     country: enumOf(t, countryCodes),
     postalCode: z
-      .string()
+      .string({ invalid_type_error: t('forms.invalidCharacters') })
       .trim()
       .max(16, t('forms.tooLong', { max: 16 }))
       .regex(/^[\p{L}\p{N} -]*$/u, t('forms.postalCode'))
       .optional(),
     message: z
-      .string()
+      .string({ invalid_type_error: t('forms.invalidCharacters') })
       .trim()
       .max(500, t('forms.tooLong', { max: 500 }))
       .refine((v) => !CONTROL.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
       .optional(),
-    showName: z.boolean().optional().default(false),
-    updates: z.boolean().optional().default(false),
-    // Honeypot: hidden from people, filled in by naive bots.
-    website: z.string().optional(),
+    showName: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
+    updates: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
+    // Honeypot: hidden from people, filled in by naive bots. Any value, in any shape, marks a bot.
+    website: z.unknown().optional(),
   })
 }
 

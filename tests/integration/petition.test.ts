@@ -193,6 +193,23 @@ describe('against abuse', () => {
     expect(html).toContain('500')
   })
 
+  it('answers a body that is not a form with a 400 page, not a server error', async () => {
+    const json = await fetch(`${server.url}/c/free-andry`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"firstName":"x"}' })
+    expect(json.status).toBe(400)
+    const multipart = await fetch(`${server.url}/c/free-andry`, { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=x' }, body: 'garbage' })
+    expect(multipart.status).toBe(400)
+  })
+
+  it('refuses invisible, direction-reversing and undecodable characters in names', async () => {
+    for (const firstName of ['\u200B', 'Ana\u202Eevil', 'Ana\uFFFD']) {
+      const response = await sign(person({ firstName }), { lang: 'de' })
+      expect(response.status, JSON.stringify(firstName)).toBe(400)
+      expect(await response.text()).toContain('ungewöhnlichen Zeichen')
+    }
+    // Emoji joined with a zero-width joiner are fine in a message.
+    expect((await sign(person({ message: 'Wir sind bei dir 👨‍👩‍👧' }))).status).toBe(303)
+  })
+
   it('stops a flood from one address with 429, Retry-After and when to try again', async () => {
     const ip = '203.0.113.7'
     const statuses: number[] = []

@@ -492,9 +492,11 @@ describe('the sign action', () => {
           // Refused attempts count too: from the sixth on, the daily limit is the one that bites.
           expect(seconds).toBeLessThanOrEqual(i + 1 > LIMIT_PER_DAY ? 24 * 3600 : 600)
           const minutes = Math.max(1, Math.ceil(seconds / 60))
-          const rule = new Intl.PluralRules(lng).select(minutes)
+          // Long waits are said in hours.
+          const [key, count] = minutes > 90 ? ['rateLimitedHours', Math.ceil(minutes / 60)] : ['rateLimited', minutes]
+          const rule = new Intl.PluralRules(lng).select(count)
           const t = CATALOGS[lng].petition as Record<string, string>
-          const message = (t[`rateLimited_${rule}`] ?? t.rateLimited_other!).replace('{{count}}', String(minutes))
+          const message = (t[`${key}_${rule}`] ?? t[`${key}_other`]!).replace('{{count}}', String(count))
           expect(panelMessages(answer.html).notices).toEqual([message])
           // What was typed is kept for when the visitor can try again.
           expect(inputValue(answer.html, 'firstName')).toBe(s.fields.firstName)
