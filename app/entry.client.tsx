@@ -6,19 +6,24 @@ import { I18nextProvider } from 'react-i18next'
 import { DEFAULT_LANGUAGE, isLanguage } from './utils/i18n.ts'
 
 const catalogs = import.meta.glob<{ default: Record<string, unknown> }>('./locales/*/common.json')
+const countryCatalogs = import.meta.glob<{ default: Record<string, string> }>('./locales/*/countries.json')
 
 async function hydrate() {
   const htmlLang = document.documentElement.lang
   const lng = isLanguage(htmlLang) ? htmlLang : DEFAULT_LANGUAGE
   const load = catalogs[`./locales/${lng}/common.json`]
-  const common = load ? (await load()).default : {}
+  const loadCountries = countryCatalogs[`./locales/${lng}/countries.json`]
+  const [common, countries] = await Promise.all([
+    load ? load().then((m) => m.default) : {},
+    loadCountries ? loadCountries().then((m) => m.default) : {},
+  ])
   const i18n = i18next.createInstance()
   await i18n.init({
     lng,
     fallbackLng: false,
-    resources: { [lng]: { common } },
+    resources: { [lng]: { common, countries } },
     defaultNS: 'common',
-    ns: ['common'],
+    ns: ['common', 'countries'],
     interpolation: { escapeValue: false },
     react: { useSuspense: false },
   })

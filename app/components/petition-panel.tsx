@@ -17,7 +17,6 @@ export type PetitionData = {
   recent: { name: string; country: string }[]
   messages: { id: number; name: string | null; country: string; message: string; replies: string[] }[]
   organizationName: string
-  countries: { code: string; name: string }[]
   suggestedCountry: string | null
 }
 
@@ -28,8 +27,11 @@ export type SignActionData = { result?: SubmissionResult<string[]>; signed?: boo
  * page comes back (redirect); with it, a fetcher keeps the visitor where they are.
  */
 export function PetitionPanel({ petition, lang, actionData }: { petition: PetitionData; lang: Language; actionData?: SignActionData }) {
-  const { t } = useTranslation()
+  const { t, i18n } = useTranslation()
   const fetcher = useFetcher<SignActionData>()
+  // Names come from the page's catalog (already sorted), not from the loader: it keeps the
+  // page's data small and the server's and the browser's lists identical.
+  const countries = Object.entries((i18n.getResourceBundle(lang, 'countries') ?? {}) as Record<string, string>)
   const [searchParams] = useSearchParams()
   const [hydrated, setHydrated] = useState(false)
   useEffect(() => setHydrated(true), [])
@@ -81,7 +83,7 @@ export function PetitionPanel({ petition, lang, actionData }: { petition: Petiti
             <SelectField
               meta={fields.country}
               label={t('petition.country')}
-              options={[{ value: '', label: '—' }, ...petition.countries.map((c) => ({ value: c.code, label: c.name }))]}
+              options={[{ value: '', label: '—' }, ...countries.map(([code, name]) => ({ value: code, label: name }))]}
             />
             <TextField meta={fields.postalCode} label={t('petition.postalCode')} autoComplete="postal-code" />
           </div>

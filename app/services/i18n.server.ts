@@ -18,7 +18,7 @@ function instances() {
       supportedLngs: [...LANGUAGES],
       resources,
       defaultNS: 'common',
-      ns: ['common', 'emails'],
+      ns: ['common', 'emails', 'countries'],
       interpolation: { escapeValue: false },
       react: { useSuspense: false },
       initImmediate: false,

@@ -5,7 +5,7 @@ import { listPublicMessages } from '~/models/signatures-admin.server.ts'
 import { getPetitionStats, listRecentSigners, signPetition } from '~/models/signatures.server.ts'
 import type { PublicCampaign } from '~/models/campaigns.server.ts'
 import type { PetitionData } from '~/components/petition-panel.tsx'
-import { COUNTRY_CODES, countryName, countryOptions } from '~/utils/countries.ts'
+import { COUNTRY_CODES, countryName } from '~/utils/countries.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { signSchema } from '~/utils/schemas.ts'
 import { getT } from './i18n.server.ts'
@@ -34,7 +34,6 @@ export async function loadPetition({
     recent: recent.map((r) => ({ name: r.name, country: countryName(r.country, lang) })),
     messages: messages.map((m) => ({ ...m, country: countryName(m.country, lang) })),
     organizationName: campaign.organizationName,
-    countries: countryOptions(lang),
     suggestedCountry: countryHint,
   }
 }
