@@ -7,9 +7,9 @@
  * autocannon, 50 connections, BENCH_SECONDS (default 10) per target, with a browser's
  * Accept-Encoding and Accept-Language. Not a test: it prints figures.
  */
-import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
-import { freePort, startServer } from '../tests/helpers/server.ts'
+import { startServer } from '../tests/helpers/server.ts'
+import { startBare } from './baselines.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = 50
@@ -18,18 +18,6 @@ const connections = 50
 // threads for every target, baselines included.
 const workers = Number(process.env.BENCH_WORKERS ?? 2)
 
-async function startBare() {
-  const port = await freePort()
-  const code = `
-    const body = '<!doctype html><html><body>' + 'x'.repeat(10 * 1024) + '</body></html>'
-    require('node:http').createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) })
-      res.end(body)
-    }).listen(${port}, '127.0.0.1', () => console.log('ready'))`
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise((resolve) => child.stdout.once('data', resolve))
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }
-}
 
 type Result = { name: string; rps: number; p50: number; p99: number; non2xx: number; bytes: number }
 

@@ -16,13 +16,13 @@
  * drain, so confirmation emails do not spill into the next target. BENCH_SEED_ROWS changes
  * the 1M. Not a test: it prints figures.
  */
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
-import { freePort, makeDataDir, startServer, type RunningServer } from '../tests/helpers/server.ts'
+import { makeDataDir, startServer, type RunningServer } from '../tests/helpers/server.ts'
+import { startBare } from './baselines.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = 50
@@ -38,18 +38,6 @@ const serverEnv = {
   TRUST_PROXY: '1',
 }
 
-async function startBare() {
-  const port = await freePort()
-  const code = `
-    const body = '<!doctype html><html><body>' + 'x'.repeat(10 * 1024) + '</body></html>'
-    require('node:http').createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) })
-      res.end(body)
-    }).listen(${port}, '127.0.0.1', () => console.log('ready'))`
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise((resolve) => child.stdout.once('data', resolve))
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }
-}
 
 // autocannon's worker threads `require` a request's setupRequest from a file: one signer per request.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-sign-'))
