@@ -8,6 +8,38 @@ import { signatureToken } from './tokens.server.ts'
 
 export type RenderedEmail = { subject: string; html: string; text: string; links: string[] }
 
+// Rendering react-email costs milliseconds; signing can queue hundreds of emails a second.
+// A template is rendered once per campaign text and language with placeholders for what
+// differs per recipient (name, token), which are then filled in, HTML-escaped where needed.
+const NAME = 'VIGILPLACEHOLDERNAME'
+const TOKEN = 'VIGILPLACEHOLDERTOKEN'
+const rendered = new Map<string, Promise<{ subject: string; html: string; text: string }>>()
+const RENDER_CACHE_SIZE = 200
+
+function escapeHtml(value: string) {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!)
+}
+
+function renderOnce(key: string, element: () => React.ReactElement, subject: string) {
+  let pending = rendered.get(key)
+  if (!pending) {
+    const el = element()
+    pending = Promise.all([render(el), render(el, { plainText: true })]).then(([html, text]) => ({ subject, html, text }))
+    pending.catch(() => rendered.delete(key))
+    if (rendered.size >= RENDER_CACHE_SIZE) rendered.delete(rendered.keys().next().value!)
+    rendered.set(key, pending)
+  }
+  return pending
+}
+
+function fill(template: { subject: string; html: string; text: string }, values: { name: string; token?: string }) {
+  const apply = (s: string, name: string) => {
+    const withName = s.replaceAll(NAME, name)
+    return values.token === undefined ? withName : withName.replaceAll(TOKEN, values.token)
+  }
+  return { subject: apply(template.subject, values.name), html: apply(template.html, escapeHtml(values.name)), text: apply(template.text, values.name) }
+}
+
 type Props = Record<string, unknown>
 const str = (props: Props, key: string) => String(props[key] ?? '')
 
@@ -20,45 +52,29 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
   const t = getI18n(message.locale).getFixedT(message.locale, 'emails')
   const common = { t: (key: string, options?: Record<string, unknown>) => t(key, options ?? {}) as string, lang: message.locale }
   const props = message.props
-  let subject: string
-  let element: React.ReactElement
-  let links: string[]
+  const name = str(props, 'firstName').trim()
+  const shared = {
+    ...common,
+    firstName: NAME,
+    campaignTitle: str(props, 'campaignTitle'),
+    organizationName: str(props, 'organizationName'),
+  }
+  const cacheKey = (extra: unknown) => JSON.stringify([message.template, message.locale, base, shared.campaignTitle, shared.organizationName, extra])
   switch (message.template) {
     case 'confirm-signature': {
       const token = signatureToken(str(props, 'tokenSeed'))
-      const confirmUrl = `${base}/confirm/${token}`
-      const discardUrl = `${base}/confirm/${token}?not-me`
-      const values = {
-        ...common,
-        firstName: str(props, 'firstName'),
-        campaignTitle: str(props, 'campaignTitle'),
-        organizationName: str(props, 'organizationName'),
-        petitionText: str(props, 'petitionText'),
-        confirmUrl,
-        discardUrl,
-      }
-      subject = confirmSubject(values)
-      element = <ConfirmSignatureEmail {...values} />
-      links = [confirmUrl, discardUrl]
-      break
+      const petitionText = str(props, 'petitionText')
+      const values = { ...shared, petitionText, confirmUrl: `${base}/confirm/${TOKEN}`, discardUrl: `${base}/confirm/${TOKEN}?not-me` }
+      const template = await renderOnce(cacheKey(petitionText), () => <ConfirmSignatureEmail {...values} />, confirmSubject(values))
+      return { ...fill(template, { name, token }), links: [`${base}/confirm/${token}`, `${base}/confirm/${token}?not-me`] }
     }
     case 'already-signed': {
       const campaignUrl = `${base}/c/${str(props, 'campaignSlug')}`
-      const values = {
-        ...common,
-        firstName: str(props, 'firstName'),
-        campaignTitle: str(props, 'campaignTitle'),
-        organizationName: str(props, 'organizationName'),
-        campaignUrl,
-      }
-      subject = alreadySignedSubject(values)
-      element = <AlreadySignedEmail {...values} />
-      links = [campaignUrl]
-      break
+      const values = { ...shared, campaignUrl }
+      const template = await renderOnce(cacheKey(campaignUrl), () => <AlreadySignedEmail {...values} />, alreadySignedSubject(values))
+      return { ...fill(template, { name }), links: [campaignUrl] }
     }
     default:
       throw new Error(`unknown email template "${message.template}"`)
   }
-  const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
-  return { subject, html, text, links }
 }
