@@ -1,15 +1,19 @@
 import type { SubmissionResult } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
-import { isDisposableEmail } from 'disposable-email-domains-js'
+import { disposableEmailBlocklistSet } from 'disposable-email-domains-js'
 import { listPublicMessages } from '~/models/signatures-admin.server.ts'
 import { getPetitionStats, listRecentSigners, signPetition } from '~/models/signatures.server.ts'
 import type { PublicCampaign } from '~/models/campaigns.server.ts'
 import type { PetitionData } from '~/components/petition-panel.tsx'
 import { COUNTRY_CODES, countryName } from '~/utils/countries.ts'
+import { emailDomain } from '~/utils/email.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { signSchema } from '~/utils/schemas.ts'
 import { getT } from './i18n.server.ts'
 import { consumeRateLimits, rateLimitKey, RateLimitedError, signingPolicies } from './rate-limit.server.ts'
+
+// The library builds its set of some 100,000 domains on every call: build it once.
+const disposableDomains = disposableEmailBlocklistSet()
 
 /** Everything the petition panel shows, for one campaign in one language. */
 export async function loadPetition({
@@ -72,7 +76,7 @@ export async function handleSignature({
     if (!(error instanceof RateLimitedError)) throw error
     return { status: 429, result: submission.reply(), retryAfterMs: error.retryAfterMs }
   }
-  if (isDisposableEmail(input.email.trim().toLowerCase())) {
+  if (disposableDomains.has(emailDomain(input.email))) {
     return { status: 400, result: submission.reply({ fieldErrors: { email: [t('petition.disposable')] } }) }
   }
   await signPetition({
