@@ -71,15 +71,50 @@ module.exports = function setupRequest(request) {
 `,
 )
 
-type Result = { name: string; rps: number; p50: number; p99: number; non2xx: number; bytes: number; ok: number; duration: number }
+type Result = {
+  name: string
+  rps: number
+  p50: number
+  p99: number
+  non2xx: number
+  bytes: number
+  ok: number
+  duration: number
+  /** CPU time the serving process spent per answered request, in ms. */
+  cpuMs: number
+}
 
 // What a browser sends: pages are compressed for it (the bare server ignores this header).
 const headers = { 'accept-encoding': 'gzip, deflate, br', 'accept-language': 'en-US,en;q=0.9' }
 const formHeaders = { ...headers, 'content-type': 'application/x-www-form-urlencoded' }
 
-async function measure(name: string, options: autocannon.Options): Promise<Result> {
-  // A short warm-up lets V8 optimise (and fills the page cache) before the measured run.
-  await autocannon({ headers, ...options, connections: 10, duration: 1 })
+/**
+ * The serving process's CPU time (user + system, ms) from /proc. Other processes on a shared
+ * machine move req/s and latency a lot; the CPU a request costs the server moves far less.
+ */
+function cpuTimeMs(pid: number) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime in clock ticks (100 per second)
+}
+
+/** startServer does not say which process serves: find it by its database path. */
+function serverPid(server: RunningServer) {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      if (!cmdline.includes('server/index.ts')) continue
+      if (fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`DATABASE_PATH=${server.databasePath}`)) return Number(entry)
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  throw new Error(`no server process found for ${server.databasePath}`)
+}
+
+async function run(name: string, options: autocannon.Options, pid?: number): Promise<Result> {
+  const cpuBefore = pid ? cpuTimeMs(pid) : NaN
   const r = await autocannon({ headers, ...options, connections, duration: seconds, ...(workers > 0 ? { workers } : {}) })
   return {
     name,
@@ -90,7 +125,14 @@ async function measure(name: string, options: autocannon.Options): Promise<Resul
     bytes: r.throughput.average / Math.max(1, r.requests.average),
     ok: r['2xx'],
     duration: r.duration,
+    cpuMs: pid ? (cpuTimeMs(pid) - cpuBefore) / Math.max(1, r.requests.total) : NaN,
   }
+}
+
+async function measure(name: string, options: autocannon.Options, pid?: number): Promise<Result> {
+  // A short warm-up lets V8 optimise (and fills the page cache) before the measured run.
+  await autocannon({ headers, ...options, connections: 10, duration: 1 })
+  return run(name, options, pid)
 }
 
 /** Reads the server's database beside it (WAL): how many signatures got stored, whether the outbox has caught up. */
@@ -111,7 +153,7 @@ type Probe = ReturnType<typeof openProbe>
 type SignFigures = { stored: number; backlog: number; drainMs: number }
 
 /** Sign, then let the in-process mail sender drain the confirmation emails before the next target. */
-async function measureSigning(name: string, server: RunningServer, probe: Probe): Promise<Result & SignFigures> {
+async function measureSigning(name: string, server: RunningServer, pid: number, probe: Probe): Promise<Result & SignFigures> {
   const options: autocannon.Options = {
     url: server.url,
     headers: formHeaders,
@@ -119,24 +161,12 @@ async function measureSigning(name: string, server: RunningServer, probe: Probe)
   }
   await autocannon({ ...options, connections: 10, duration: 1 })
   const before = probe.signatures()
-  const r = await autocannon({ ...options, connections, duration: seconds, ...(workers > 0 ? { workers } : {}) })
+  const result = await run(name, options, pid)
   const stored = probe.signatures() - before
   const backlog = probe.backlog()
   const started = Date.now()
   while (probe.backlog() > 0 && Date.now() - started < 60_000) await new Promise((resolve) => setTimeout(resolve, 100))
-  return {
-    name,
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    non2xx: r.non2xx + r.errors,
-    bytes: r.throughput.average / Math.max(1, r.requests.average),
-    ok: r['2xx'],
-    duration: r.duration,
-    stored,
-    backlog,
-    drainMs: Date.now() - started,
-  }
+  return { ...result, stored, backlog, drainMs: Date.now() - started }
 }
 
 const COUNTRY_WEIGHTS: [string, number][] = [
@@ -233,20 +263,25 @@ let probe: Probe | undefined
 let keptDir: string | undefined
 try {
   vigil = await startServer({ env: serverEnv })
+  let pid = serverPid(vigil)
   probe = openProbe(vigil.databasePath)
   results.push(await measure('bare node:http, 10 kB', { url: `${bare.url}/` }))
   results.push(
-    await measure('Remix floor (POST /healthz/echo)', {
-      url: `${vigil.url}/healthz/echo`,
-      method: 'POST',
-      headers: formHeaders,
-      body: new URLSearchParams({ firstName: 'Ana', lastName: 'Pérez', email: 'ana@bench.vigil.example', country: 'VE', _js: '1' }).toString(),
-    }),
+    await measure(
+      'Remix floor (POST /healthz/echo)',
+      {
+        url: `${vigil.url}/healthz/echo`,
+        method: 'POST',
+        headers: formHeaders,
+        body: new URLSearchParams({ firstName: 'Ana', lastName: 'Pérez', email: 'ana@bench.vigil.example', country: 'VE', _js: '1' }).toString(),
+      },
+      pid,
+    ),
   )
-  signing.push(await measureSigning('sign (POST /c/:slug.data)', vigil, probe))
+  signing.push(await measureSigning('sign (POST /c/:slug.data)', vigil, pid, probe))
   results.push(signing.at(-1)!)
-  results.push(await measure('count.json', { url: `${vigil.url}/c/${slug}/count.json` }))
-  results.push(await measure('campaign, anonymous (cached)', { url: `${vigil.url}/c/${slug}` }))
+  results.push(await measure('count.json', { url: `${vigil.url}/c/${slug}/count.json` }, pid))
+  results.push(await measure('campaign, anonymous (cached)', { url: `${vigil.url}/c/${slug}` }, pid))
 
   probe.close()
   probe = undefined
@@ -257,11 +292,12 @@ try {
   const restartStarted = Date.now()
   vigil = await startServer({ seed: false, dir: keptDir, env: serverEnv })
   seedFigures = { ms: restartStarted - seedStarted, ...counters, restartMs: Date.now() - restartStarted }
+  pid = serverPid(vigil)
   probe = openProbe(vigil.databasePath)
-  signing.push(await measureSigning('sign @1M', vigil, probe))
+  signing.push(await measureSigning('sign @1M', vigil, pid, probe))
   results.push(signing.at(-1)!)
-  results.push(await measure('count.json @1M', { url: `${vigil.url}/c/${slug}/count.json` }))
-  results.push(await measure('campaign, anonymous @1M', { url: `${vigil.url}/c/${slug}` }))
+  results.push(await measure('count.json @1M', { url: `${vigil.url}/c/${slug}/count.json` }, pid))
+  results.push(await measure('campaign, anonymous @1M', { url: `${vigil.url}/c/${slug}` }, pid))
 } finally {
   probe?.close()
   bare.stop()
@@ -274,12 +310,13 @@ const pad = (s: string | number, n: number) => String(s).padStart(n)
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`
 console.log(`\nbench:sign — ${connections} connections, ${seconds} s each, ${workers} client workers, ${new Date().toISOString()}`)
 console.log(`machine load before the run: ${loadBefore.toFixed(2)} (1-min average, ${os.availableParallelism()} cores)`)
-console.log(`${'target'.padEnd(34)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('kB/resp', 9)}${pad('errors', 8)}`)
+console.log(`${'target'.padEnd(34)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('kB/resp', 9)}${pad('errors', 8)}${pad('CPU ms/req', 12)}`)
 for (const r of results) {
   console.log(
-    `${r.name.padEnd(34)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50, 9)}${pad(r.p99, 9)}${pad((r.bytes / 1024).toFixed(1), 9)}${pad(r.non2xx, 8)}`,
+    `${r.name.padEnd(34)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50, 9)}${pad(r.p99, 9)}${pad((r.bytes / 1024).toFixed(1), 9)}${pad(r.non2xx, 8)}${pad(Number.isNaN(r.cpuMs) ? '-' : r.cpuMs.toFixed(2), 12)}`,
   )
 }
+console.log("(CPU ms/req: the serving process's CPU time per answered request; one process uses one core at most)")
 const by = (name: string) => results.find((r) => r.name.startsWith(name))!
 
 console.log('')
@@ -304,7 +341,7 @@ console.log(`signatures/s             : ${signRate.toFixed(0)}, p99 ${sign.p99} 
 console.log(`count.json / bare http   : ${(countVsBare * 100).toFixed(0)} %  (goal ≥ 30 %: ${met(countVsBare >= 0.3)})`)
 
 console.log(`\nat ${seedRows.toLocaleString('en')} signatures vs the start (goal: every figure within 10 %)`)
-console.log(`${'target'.padEnd(34)}${pad('req/s', 10)}${pad('p50', 10)}${pad('p99', 10)}`)
+console.log(`${'target'.padEnd(34)}${pad('req/s', 10)}${pad('p50', 10)}${pad('p99', 10)}${pad('CPU/req', 10)}`)
 for (const [start, later] of [
   ['sign (POST', 'sign @1M'],
   ['count.json', 'count.json @1M'],
@@ -317,7 +354,8 @@ for (const [start, later] of [
   const p99 = b.p99 / a.p99 - 1
   // Worse by more than 10 %: fewer requests per second, or slower answers.
   const within = rps >= -0.1 && p50 <= 0.1 && p99 <= 0.1
-  console.log(`${b.name.padEnd(34)}${pad(pct(rps), 10)}${pad(pct(p50), 10)}${pad(pct(p99), 10)}  ${met(within)}`)
+  const cpu = b.cpuMs / a.cpuMs - 1
+  console.log(`${b.name.padEnd(34)}${pad(pct(rps), 10)}${pad(pct(p50), 10)}${pad(pct(p99), 10)}${pad(pct(cpu), 10)}  ${met(within)}`)
 }
 if (results.some((r) => r.non2xx > 0) || signing.some((s) => s.stored < s.ok)) {
   console.log('\nwarning: some requests failed or did not store a signature; figures are not comparable')
