@@ -10,6 +10,7 @@ import {
   useLocation,
   useRouteError,
   useRouteLoaderData,
+  type ShouldRevalidateFunction,
 } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getEnv } from './services/env.server.ts'
@@ -34,6 +35,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     organizer: organizer ? { name: organizer.name, role: organizer.role } : null,
   }
 }
+
+// Signing a petition changes nothing the layout shows (language, demo mode, who is logged in).
+export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, formAction, defaultShouldRevalidate }) =>
+  formMethod?.toUpperCase() === 'POST' && formAction?.startsWith('/c/') ? false : defaultShouldRevalidate
 
 export type RootData = Awaited<ReturnType<typeof loader>>
 

@@ -31,5 +31,19 @@ export function getDb(): DB {
   return globalThis.__vigilDb
 }
 
+/**
+ * Statements prepared once per connection, for paths that run on every request:
+ * building and compiling a query costs more than running it.
+ */
+export function preparedPerConnection<T>(prepare: (db: DB) => T): () => T {
+  const cache = new WeakMap<DB, T>()
+  return () => {
+    const db = getDb()
+    let prepared = cache.get(db)
+    if (!prepared) cache.set(db, (prepared = prepare(db)))
+    return prepared
+  }
+}
+
 /** The handle a synchronous transaction callback receives. */
 export type Tx = Parameters<Parameters<DB['transaction']>[0]>[0]

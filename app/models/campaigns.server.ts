@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm'
-import { getDb, type DB, type Tx } from '#db/client.server.ts'
+import { getDb, preparedPerConnection, type DB, type Tx } from '#db/client.server.ts'
 import {
   campaigns,
   campaignTranslations,
@@ -46,13 +46,7 @@ function preparePublicQueries(db: DB) {
       .prepare(),
   }
 }
-const publicQueries = new WeakMap<DB, ReturnType<typeof preparePublicQueries>>()
-function queries() {
-  const db = getDb()
-  let prepared = publicQueries.get(db)
-  if (!prepared) publicQueries.set(db, (prepared = preparePublicQueries(db)))
-  return prepared
-}
+const queries = preparedPerConnection(preparePublicQueries)
 
 type TranslatableField = 'title' | 'summary' | 'storyMd' | 'petitionText' | 'imageAlt'
 
@@ -152,6 +146,27 @@ export async function getPublicCampaign({
     timeline: await listTimeline({ campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale }),
   }
 }
+
+/**
+ * What signing needs, and nothing else (no story rendering, no timeline): the sign
+ * action runs on every submission of a surge. Null for unknown slugs and drafts.
+ */
+export async function getSigningCampaign({ slug, lang }: { slug: string; lang: Language }) {
+  const q = queries()
+  const row = q.campaignBySlug.get({ slug })
+  if (!row || !PUBLIC_STATUSES.includes(row.campaign.status)) return null
+  const { campaign } = row
+  const text = localize(campaign, q.translations.all({ campaignId: campaign.id }), lang)
+  return {
+    id: campaign.id,
+    slug: campaign.slug,
+    status: campaign.status,
+    title: text.title.value,
+    petitionText: text.petitionText.value,
+    organizationName: row.organizationName,
+  }
+}
+export type SigningCampaign = NonNullable<Awaited<ReturnType<typeof getSigningCampaign>>>
 
 /** Published timeline entries, newest first, each in `lang` or the campaign's default language. */
 export async function listTimeline({

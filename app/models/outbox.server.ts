@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm'
-import { getDb, type Tx } from '#db/client.server.ts'
+import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { emailMessages, type EmailMessage, type Locale } from '#db/schema.ts'
 
 /**
@@ -21,20 +21,27 @@ export type QueueEmail = {
   campaignId?: number | null
 }
 
-/** Queue inside the caller's transaction. A repeated key is a no-op: that email exists already. */
-export function queueEmail(tx: Pick<Tx, 'insert'>, email: QueueEmail) {
-  return tx
+const queueStatement = preparedPerConnection((db) =>
+  db
     .insert(emailMessages)
     .values({
-      template: email.template,
-      toEmail: email.to,
-      locale: email.locale,
-      props: email.props,
-      idempotencyKey: email.idempotencyKey,
-      campaignId: email.campaignId ?? null,
+      template: sql.placeholder('template'),
+      toEmail: sql.placeholder('to'),
+      locale: sql.placeholder('locale'),
+      props: sql.placeholder('props'),
+      idempotencyKey: sql.placeholder('idempotencyKey'),
+      campaignId: sql.placeholder('campaignId'),
     })
     .onConflictDoNothing({ target: emailMessages.idempotencyKey })
-    .run().changes === 1
+    .prepare(),
+)
+
+/**
+ * Queue an email. Call it inside the transaction of the change that causes it (one
+ * connection, so the statement joins that transaction). A repeated key is a no-op.
+ */
+export function queueEmail(email: QueueEmail) {
+  return queueStatement().run({ ...email, campaignId: email.campaignId ?? null }).changes === 1
 }
 
 export async function claimDueMessages({ limit, now = Date.now() }: { limit: number; now?: number }) {
@@ -62,28 +69,40 @@ export async function claimDueMessages({ limit, now = Date.now() }: { limit: num
   })
 }
 
-export async function markDelivered({ id, status, providerId }: { id: number; status: 'sent' | 'captured'; providerId: string | null }) {
-  getDb()
-    .update(emailMessages)
-    .set({ status, providerId, sentAt: Date.now(), lastError: null })
-    .where(and(eq(emailMessages.id, id), eq(emailMessages.status, 'sending')))
-    .run()
-}
+export type Outcome =
+  | { id: number; status: 'sent' | 'captured'; providerId: string | null; at: number }
+  | { id: number; status: 'retry'; error: string; retryAt: number }
+  | { id: number; status: 'failed'; error: string }
 
-export async function markRetry({ id, error, retryAt }: { id: number; error: string; retryAt: number }) {
-  getDb()
-    .update(emailMessages)
-    .set({ status: 'queued', lastError: error, nextAttemptAt: retryAt, claimedAt: null })
-    .where(and(eq(emailMessages.id, id), eq(emailMessages.status, 'sending')))
-    .run()
-}
+// Only a claim still held is settled: a message reclaimed after a timeout belongs to its new sender.
+const settleStatements = preparedPerConnection((db) => {
+  const held = and(eq(emailMessages.id, sql.placeholder('id')), eq(emailMessages.status, 'sending'))
+  return {
+    delivered: db
+      .update(emailMessages)
+      .set({ status: sql`${sql.placeholder('status')}`, providerId: sql`${sql.placeholder('providerId')}`, sentAt: sql`${sql.placeholder('at')}`, lastError: null })
+      .where(held)
+      .prepare(),
+    retry: db
+      .update(emailMessages)
+      .set({ status: 'queued', lastError: sql`${sql.placeholder('error')}`, nextAttemptAt: sql`${sql.placeholder('retryAt')}`, claimedAt: null })
+      .where(held)
+      .prepare(),
+    failed: db.update(emailMessages).set({ status: 'failed', lastError: sql`${sql.placeholder('error')}` }).where(held).prepare(),
+  }
+})
 
-export async function markFailed({ id, error }: { id: number; error: string }) {
-  getDb()
-    .update(emailMessages)
-    .set({ status: 'failed', lastError: error })
-    .where(and(eq(emailMessages.id, id), eq(emailMessages.status, 'sending')))
-    .run()
+/** Record what happened to a claimed batch, in one transaction. */
+export async function recordOutcomes(outcomes: Outcome[]) {
+  if (outcomes.length === 0) return
+  const q = settleStatements()
+  getDb().transaction(() => {
+    for (const outcome of outcomes) {
+      if (outcome.status === 'retry') q.retry.run(outcome)
+      else if (outcome.status === 'failed') q.failed.run(outcome)
+      else q.delivered.run(outcome)
+    }
+  })
 }
 
 export async function listOutbox({ before, limit = 50 }: { before?: number; limit?: number }) {

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, sql } from 'drizzle-orm'
-import { getDb, type Tx } from '#db/client.server.ts'
+import { getDb, preparedPerConnection, type DB, type Tx } from '#db/client.server.ts'
 import {
   campaignCounters,
   campaigns,
@@ -14,6 +14,7 @@ import { signatureToken } from '~/services/tokens.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { signatureGoal } from '~/utils/goal.ts'
 import { queueEmail } from './outbox.server.ts'
+import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
 
 /**
  * A signature is `pending` until its email address is confirmed, then `confirmed`
@@ -44,22 +45,96 @@ export type SignCampaign = {
   organizationName: string
 }
 
-export type SignOutcome = 'created' | 'resent' | 'limit' | 'already' | 'invalidated'
+export type SignOutcome =
+  | { outcome: 'created' | 'resent' | 'limit' | 'already' | 'invalidated' }
+  | { outcome: 'rate-limited'; retryAfterMs: number }
 
-function moveCounters(tx: Pick<Tx, 'insert'>, campaignId: number, change: { confirmed?: number; pending?: number }) {
-  const confirmed = change.confirmed ?? 0
-  const pending = change.pending ?? 0
-  tx.insert(campaignCounters)
-    .values({ campaignId, confirmed, pending })
+const p = sql.placeholder
+
+// Signing runs on every submission of a surge: its statements are prepared once per connection.
+const signQueries = preparedPerConnection((db: DB) => ({
+  supporterByEmail: db
+    .select({ id: supporters.id })
+    .from(supporters)
+    .where(eq(supporters.emailNormalized, p('emailNormalized')))
+    .prepare(),
+  insertSupporter: db
+    .insert(supporters)
+    .values({
+      emailNormalized: p('emailNormalized'),
+      email: p('email'),
+      firstName: p('firstName'),
+      lastName: p('lastName'),
+      country: p('country'),
+      locale: p('locale'),
+    })
+    .returning({ id: supporters.id })
+    .prepare(),
+  signatureOf: db
+    .select({ id: signatures.id, status: signatures.status, confirmationsSent: signatures.confirmationsSent })
+    .from(signatures)
+    .where(and(eq(signatures.campaignId, p('campaignId')), eq(signatures.supporterId, p('supporterId'))))
+    .prepare(),
+  insertSignature: db
+    .insert(signatures)
+    .values({
+      campaignId: p('campaignId'),
+      supporterId: p('supporterId'),
+      firstName: p('firstName'),
+      lastName: p('lastName'),
+      country: p('country'),
+      postalCode: p('postalCode'),
+      locale: p('locale'),
+      showName: p('showName'),
+      message: p('message'),
+      messageStatus: p('messageStatus'),
+      tokenHash: p('tokenHash'),
+      tokenExpiresAt: p('tokenExpiresAt'),
+      confirmationsSent: 1,
+      ipHash: p('ipHash'),
+      createdAt: p('now'),
+    })
+    .returning({ id: signatures.id })
+    .prepare(),
+  // `set` takes SQL, not placeholders: values pass unencoded, so booleans go in as 0/1.
+  resendToPending: db
+    .update(signatures)
+    .set({
+      firstName: sql`${p('firstName')}`,
+      lastName: sql`${p('lastName')}`,
+      country: sql`${p('country')}`,
+      postalCode: sql`${p('postalCode')}`,
+      locale: sql`${p('locale')}`,
+      showName: sql`${p('showNameInt')}`,
+      message: sql`${p('message')}`,
+      messageStatus: sql`${p('messageStatus')}`,
+      tokenHash: sql`${p('tokenHash')}`,
+      tokenExpiresAt: sql`${p('tokenExpiresAt')}`,
+      confirmationsSent: sql`${p('attempt')}`,
+    })
+    .where(eq(signatures.id, p('id')))
+    .prepare(),
+  grantUpdates: db
+    .insert(consents)
+    .values({ supporterId: p('supporterId'), purpose: 'campaign_updates', campaignId: p('campaignId'), granted: true, source: 'petition_form', createdAt: p('now') })
+    .prepare(),
+  moveCounters: db
+    .insert(campaignCounters)
+    .values({ campaignId: p('campaignId'), confirmed: p('confirmed'), pending: p('pending') })
     .onConflictDoUpdate({
       target: campaignCounters.campaignId,
       set: {
-        confirmed: sql`${campaignCounters.confirmed} + ${confirmed}`,
-        pending: sql`${campaignCounters.pending} + ${pending}`,
-        updatedAt: Date.now(),
+        confirmed: sql`${campaignCounters.confirmed} + excluded.confirmed`,
+        pending: sql`${campaignCounters.pending} + excluded.pending`,
+        updatedAt: sql`excluded.updated_at`,
       },
     })
-    .run()
+    .prepare(),
+}))
+
+/** Runs inside the caller's transaction (same connection). */
+function moveCounters(campaignId: number, change: { confirmed?: number; pending?: number }) {
+  signQueries().moveCounters.run({ campaignId, confirmed: change.confirmed ?? 0, pending: change.pending ?? 0 })
 }
 
 function moveCountry(tx: Pick<Tx, 'insert'>, campaignId: number, country: string, by: number) {
@@ -72,19 +147,16 @@ function moveCountry(tx: Pick<Tx, 'insert'>, campaignId: number, country: string
     .run()
 }
 
-function queueConfirmation(
-  tx: Pick<Tx, 'insert'>,
-  { signatureId, attempt, seed, to, locale, campaign, firstName }: {
-    signatureId: number
-    attempt: number
-    seed: string
-    to: string
-    locale: Locale
-    campaign: SignCampaign
-    firstName: string
-  },
-) {
-  queueEmail(tx, {
+function queueConfirmation({ signatureId, attempt, seed, to, locale, campaign, firstName }: {
+  signatureId: number
+  attempt: number
+  seed: string
+  to: string
+  locale: Locale
+  campaign: SignCampaign
+  firstName: string
+}) {
+  queueEmail({
     template: 'confirm-signature',
     to,
     locale,
@@ -102,23 +174,30 @@ function queueConfirmation(
 
 /**
  * Sign, or answer a repeat. The caller shows the same "check your inbox" whatever the
- * outcome, so nobody can learn from the page whether an address has signed.
+ * outcome, so nobody can learn from the page whether an address has signed. `limits`
+ * are counted in the same transaction, first: over any of them, only the attempt is
+ * recorded (one write per submission, which is what a surge is made of).
  */
 export async function signPetition({
   campaign,
   input,
   locale,
   ipHash,
+  limits = [],
   now = Date.now(),
 }: {
   campaign: SignCampaign
   input: SignInput
   locale: Locale
   ipHash: string | null
+  limits?: RateLimitHit[]
   now?: number
 }): Promise<SignOutcome> {
   const db = getDb()
+  const q = signQueries()
   const emailNormalized = normalizeEmail(input.email)
+  // The address as typed this time is where the answer goes.
+  const to = input.email.trim()
   const fields = {
     firstName: input.firstName,
     lastName: input.lastName,
@@ -127,79 +206,51 @@ export async function signPetition({
     locale,
     showName: input.showName,
     message: input.message || null,
-    messageStatus: input.message ? ('pending' as const) : null,
+    messageStatus: input.message ? 'pending' : null,
   }
-  const outcome = db.transaction(
-    (tx): SignOutcome => {
-      const supporter =
-        tx.select().from(supporters).where(eq(supporters.emailNormalized, emailNormalized)).get() ??
-        tx
-          .insert(supporters)
-          .values({
-            emailNormalized,
-            email: input.email.trim(),
-            firstName: input.firstName,
-            lastName: input.lastName,
-            country: input.country,
-            locale,
-          })
-          .returning()
-          .get()
-      const existing = tx
-        .select()
-        .from(signatures)
-        .where(and(eq(signatures.campaignId, campaign.id), eq(signatures.supporterId, supporter.id)))
-        .get()
-      // The address as typed this time is where the answer goes.
-      const to = input.email.trim()
+  const grantUpdates = (supporterId: number) => {
+    if (input.updates) q.grantUpdates.run({ supporterId, campaignId: campaign.id, now })
+  }
+  return db.transaction(
+    (): SignOutcome => {
+      const limited = recordHits(limits, now)
+      if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
+      const supporterId =
+        q.supporterByEmail.get({ emailNormalized })?.id ??
+        q.insertSupporter.get({ emailNormalized, email: to, firstName: input.firstName, lastName: input.lastName, country: input.country, locale })!.id
+      const existing = q.signatureOf.get({ campaignId: campaign.id, supporterId })
 
       if (!existing) {
         const seed = randomToken(16)
-        const signature = tx
-          .insert(signatures)
-          .values({
-            ...fields,
-            campaignId: campaign.id,
-            supporterId: supporter.id,
-            tokenHash: sha256(signatureToken(seed)),
-            tokenExpiresAt: now + TOKEN_TTL_MS,
-            confirmationsSent: 1,
-            ipHash,
-            createdAt: now,
-          })
-          .returning({ id: signatures.id })
-          .get()
-        moveCounters(tx, campaign.id, { pending: 1 })
-        if (input.updates) {
-          tx.insert(consents)
-            .values({ supporterId: supporter.id, purpose: 'campaign_updates', campaignId: campaign.id, granted: true, source: 'petition_form', createdAt: now })
-            .run()
-        }
-        queueConfirmation(tx, { signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
-        return 'created'
+        const signature = q.insertSignature.get({
+          ...fields,
+          campaignId: campaign.id,
+          supporterId,
+          tokenHash: sha256(signatureToken(seed)),
+          tokenExpiresAt: now + TOKEN_TTL_MS,
+          ipHash,
+          now,
+        })!
+        moveCounters(campaign.id, { pending: 1 })
+        grantUpdates(supporterId)
+        queueConfirmation({ signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
+        return { outcome: 'created' }
       }
 
       if (existing.status === 'pending') {
-        if (existing.confirmationsSent >= MAX_CONFIRMATION_EMAILS) return 'limit'
+        if (existing.confirmationsSent >= MAX_CONFIRMATION_EMAILS) return { outcome: 'limit' }
         const seed = randomToken(16)
         const attempt = existing.confirmationsSent + 1
-        tx.update(signatures)
-          .set({ ...fields, tokenHash: sha256(signatureToken(seed)), tokenExpiresAt: now + TOKEN_TTL_MS, confirmationsSent: attempt })
-          .where(eq(signatures.id, existing.id))
-          .run()
-        if (input.updates) {
-          tx.insert(consents)
-            .values({ supporterId: supporter.id, purpose: 'campaign_updates', campaignId: campaign.id, granted: true, source: 'petition_form', createdAt: now })
-            .run()
-        }
-        queueConfirmation(tx, { signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
-        return 'resent'
+        q.resendToPending.run({ ...fields, showNameInt: fields.showName ? 1 : 0, tokenHash: sha256(signatureToken(seed)), tokenExpiresAt: now + TOKEN_TTL_MS, attempt, id: existing.id })
+        grantUpdates(supporterId)
+        queueConfirmation({ signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
+        return { outcome: 'resent' }
       }
 
       if (existing.status === 'confirmed') {
         // At most one such email per signature and day, however often someone tries.
         const day = new Date(now).toISOString().slice(0, 10)
-        queueEmail(tx, {
+        queueEmail({
           template: 'already-signed',
           to,
           locale,
@@ -207,13 +258,12 @@ export async function signPetition({
           idempotencyKey: `signature:${existing.id}:already:${day}`,
           props: { firstName: input.firstName, campaignTitle: campaign.title, organizationName: campaign.organizationName, campaignSlug: campaign.slug },
         })
-        return 'already'
+        return { outcome: 'already' }
       }
-      return 'invalidated'
+      return { outcome: 'invalidated' }
     },
     { behavior: 'immediate' },
   )
-  return outcome
 }
 
 function pendingByToken(tx: Pick<Tx, 'select'>, token: string, now: number) {
@@ -243,7 +293,7 @@ export async function confirmSignature({ token, now = Date.now() }: { token: str
         .set({ status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null })
         .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending')))
         .run()
-      moveCounters(tx, signature.campaignId, { pending: -1, confirmed: 1 })
+      moveCounters(signature.campaignId, { pending: -1, confirmed: 1 })
       moveCountry(tx, signature.campaignId, signature.country, 1)
       return { campaignSlug: row.slug, firstName: signature.firstName }
     },
@@ -263,7 +313,7 @@ export async function discardSignature({ token, now = Date.now() }: { token: str
       if (!row) return null
       const { signature } = row
       tx.delete(signatures).where(eq(signatures.id, signature.id)).run()
-      moveCounters(tx, signature.campaignId, { pending: -1 })
+      moveCounters(signature.campaignId, { pending: -1 })
       tx.insert(consents)
         .values({ supporterId: signature.supporterId, purpose: 'campaign_updates', campaignId: signature.campaignId, granted: false, source: 'not_me_link', createdAt: now })
         .run()

@@ -6,10 +6,11 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
+import type { ShouldRevalidateFunction } from '@remix-run/react'
 import { useActionData, useLoaderData } from '@remix-run/react'
 import { CampaignView } from '~/components/campaign-view.tsx'
 import { PetitionPanel } from '~/components/petition-panel.tsx'
-import { getPublicCampaign } from '~/models/campaigns.server.ts'
+import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { handleSignature, loadPetition } from '~/services/petition.server.ts'
 import { socialMeta } from '~/utils/meta.ts'
@@ -22,7 +23,7 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
+  const campaign = await getSigningCampaign({ slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   const formData = await request.formData().catch(() => null)
   // Not a form at all (JSON, broken multipart): the visitor gets the 400 page in their language.
@@ -40,6 +41,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (!formData.get('_js')) throw redirect(`/c/${campaign.slug}?signed=1#petition`, 303)
   return { result: answer.result, signed: true }
 }
+
+// Signing changes nothing the page shows (only confirmed signatures count), so the
+// loader does not run again after it: half the server work of every signature.
+export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, defaultShouldRevalidate }) =>
+  formMethod?.toUpperCase() === 'POST' ? false : defaultShouldRevalidate
 
 // A refused signature's Retry-After must reach the browser with the page.
 export const headers: HeadersFunction = ({ actionHeaders }) => {

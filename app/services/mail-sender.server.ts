@@ -1,6 +1,6 @@
 import { Resend } from 'resend'
 import type { EmailMessage } from '#db/schema.ts'
-import { claimDueMessages, markDelivered, markFailed, markRetry } from '~/models/outbox.server.ts'
+import { claimDueMessages, recordOutcomes, type Outcome } from '~/models/outbox.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
 import { getEnv } from './env.server.ts'
 
@@ -71,21 +71,29 @@ export function backoffMs(attempts: number) {
 /** Send what is due now; returns how many messages were handled. */
 export async function drainOutboxOnce(transport: Transport, now = Date.now()) {
   const claimed = await claimDueMessages({ limit: BATCH, now })
-  for (const message of claimed) {
-    let result: SendResult
-    try {
-      result = await transport.send(message)
-    } catch (error) {
-      // A template that cannot render will not render next time either.
-      result = { ok: false, transient: false, error: error instanceof Error ? error.message : String(error) }
+  const outcomes: Outcome[] = []
+  try {
+    for (const message of claimed) {
+      let result: SendResult
+      try {
+        result = await transport.send(message)
+      } catch (error) {
+        // A template that cannot render will not render next time either.
+        result = { ok: false, transient: false, error: error instanceof Error ? error.message : String(error) }
+      }
+      const { id } = message
+      if (result.ok) {
+        outcomes.push({ id, status: transport.captured ? 'captured' : 'sent', providerId: result.providerId, at: Date.now() })
+      } else if (result.transient && message.attempts < MAX_ATTEMPTS) {
+        outcomes.push({ id, status: 'retry', error: result.error, retryAt: Date.now() + (result.retryAfterMs ?? backoffMs(message.attempts)) })
+      } else {
+        outcomes.push({ id, status: 'failed', error: result.error })
+      }
     }
-    if (result.ok) {
-      await markDelivered({ id: message.id, status: transport.captured ? 'captured' : 'sent', providerId: result.providerId })
-    } else if (result.transient && message.attempts < MAX_ATTEMPTS) {
-      await markRetry({ id: message.id, error: result.error, retryAt: Date.now() + (result.retryAfterMs ?? backoffMs(message.attempts)) })
-    } else {
-      await markFailed({ id: message.id, error: result.error })
-    }
+  } finally {
+    // One write for the whole batch. Should the process die before it, the claims time
+    // out and the messages go again with their idempotency keys: the provider sends once.
+    await recordOutcomes(outcomes)
   }
   return claimed.length
 }

@@ -1,19 +1,24 @@
 import type { SubmissionResult } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod'
+import { parseWithZod, unstable_coerceFormValue as coerceFormValue } from '@conform-to/zod'
 import { disposableEmailBlocklistSet } from 'disposable-email-domains-js'
 import { listPublicMessages } from '~/models/signatures-admin.server.ts'
+import { hitRateLimits } from '~/models/rate-limits.server.ts'
 import { getPetitionStats, listRecentSigners, signPetition } from '~/models/signatures.server.ts'
-import type { PublicCampaign } from '~/models/campaigns.server.ts'
+import type { PublicCampaign, SigningCampaign } from '~/models/campaigns.server.ts'
 import type { PetitionData } from '~/components/petition-panel.tsx'
 import { COUNTRY_CODES, countryName } from '~/utils/countries.ts'
 import { emailDomain } from '~/utils/email.ts'
-import type { Language } from '~/utils/i18n.ts'
+import { LANGUAGES, type Language } from '~/utils/i18n.ts'
 import { signSchema } from '~/utils/schemas.ts'
 import { getT } from './i18n.server.ts'
-import { consumeRateLimits, rateLimitKey, RateLimitedError, signingPolicies } from './rate-limit.server.ts'
+import { rateLimitKey, signingPolicies } from './rate-limit.server.ts'
 
 // The library builds its set of some 100,000 domains on every call: build it once.
 const disposableDomains = disposableEmailBlocklistSet()
+
+// Building the schema, and Conform's coercing copy of it (which parseWithZod would
+// otherwise rebuild on every call), costs more than validating: once per language.
+const signSchemas = new Map(LANGUAGES.map((lang) => [lang, coerceFormValue(signSchema(getT(lang), COUNTRY_CODES))]))
 
 /** Everything the petition panel shows, for one campaign in one language. */
 export async function loadPetition({
@@ -57,39 +62,28 @@ export async function handleSignature({
   clientIp,
 }: {
   formData: FormData
-  campaign: PublicCampaign
+  campaign: SigningCampaign
   lang: Language
   clientIp: string
 }): Promise<SignResponse> {
   const t = getT(lang)
-  const submission = parseWithZod(formData, { schema: signSchema(t, COUNTRY_CODES) })
+  const submission = parseWithZod(formData, { schema: signSchemas.get(lang)!, disableAutoCoercion: true })
   if (submission.status !== 'success') return { status: 400, result: submission.reply() }
   const input = submission.value
-  if (!campaign || campaign.status !== 'live') {
+  if (campaign.status !== 'live') {
     return { status: 400, result: submission.reply({ formErrors: [t('petition.closed')] }) }
   }
   // A bot filled the hidden field: answer as if it worked, store nothing.
   if (input.website) return { status: 200, result: submission.reply({ resetForm: true }) }
-  try {
-    await consumeRateLimits(signingPolicies().map((policy) => ({ policy, value: clientIp })))
-  } catch (error) {
-    if (!(error instanceof RateLimitedError)) throw error
-    return { status: 429, result: submission.reply(), retryAfterMs: error.retryAfterMs }
-  }
+  const ipHash = rateLimitKey(clientIp)
+  const limits = signingPolicies().map((policy) => ({ ...policy, keyHash: ipHash }))
   if (disposableDomains.has(emailDomain(input.email))) {
+    // Still an attempt: a script cycling throwaway addresses meets the limit too.
+    const counted = await hitRateLimits(limits)
+    if (!counted.allowed) return { status: 429, result: submission.reply(), retryAfterMs: counted.retryAfterMs }
     return { status: 400, result: submission.reply({ fieldErrors: { email: [t('petition.disposable')] } }) }
   }
-  await signPetition({
-    campaign: {
-      id: campaign.id,
-      slug: campaign.slug,
-      title: campaign.title.value,
-      petitionText: campaign.petitionText.value,
-      organizationName: campaign.organizationName,
-    },
-    input,
-    locale: lang,
-    ipHash: rateLimitKey(clientIp),
-  })
+  const signed = await signPetition({ campaign, input, locale: lang, ipHash, limits })
+  if (signed.outcome === 'rate-limited') return { status: 429, result: submission.reply(), retryAfterMs: signed.retryAfterMs }
   return { status: 200, result: submission.reply({ resetForm: true }) }
 }

@@ -1,4 +1,4 @@
-import { hitRateLimit } from '~/models/rate-limits.server.ts'
+import { hitRateLimits } from '~/models/rate-limits.server.ts'
 import { hmac } from './crypto.server.ts'
 import { getEnv } from './env.server.ts'
 
@@ -18,14 +18,13 @@ export class RateLimitedError extends Error {
   }
 }
 
-/** Count one attempt against every policy; throws RateLimitedError when any is exhausted. */
-export async function consumeRateLimits(checks: { policy: RateLimitPolicy; value: string }[]) {
-  let retryAfterMs = 0
-  for (const { policy, value } of checks) {
-    const result = await hitRateLimit({ ...policy, keyHash: rateLimitKey(value) })
-    if (!result.allowed) retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs)
-  }
-  if (retryAfterMs > 0) throw new RateLimitedError(retryAfterMs)
+/**
+ * Count one attempt against every policy; throws RateLimitedError when any is exhausted.
+ * A value may come with its key already derived (`keyHash`), to spare a second HMAC.
+ */
+export async function consumeRateLimits(checks: { policy: RateLimitPolicy; value: string; keyHash?: string }[]) {
+  const result = await hitRateLimits(checks.map(({ policy, value, keyHash }) => ({ ...policy, keyHash: keyHash ?? rateLimitKey(value) })))
+  if (!result.allowed) throw new RateLimitedError(result.retryAfterMs)
 }
 
 function limitFromEnv(name: string, fallback: number) {
@@ -37,9 +36,10 @@ function limitFromEnv(name: string, fallback: number) {
  * Signing from one address: a family or an office behind one router can all sign,
  * a script cannot. SIGN_LIMIT_PER_10_MIN / SIGN_LIMIT_PER_DAY override the defaults.
  */
+let signing: RateLimitPolicy[] | undefined
 export function signingPolicies(): RateLimitPolicy[] {
-  return [
+  return (signing ??= [
     { bucket: 'sign:ip:10min', limit: limitFromEnv('SIGN_LIMIT_PER_10_MIN', 10), windowMs: 10 * 60_000 },
     { bucket: 'sign:ip:day', limit: limitFromEnv('SIGN_LIMIT_PER_DAY', 100), windowMs: 24 * 60 * 60_000 },
-  ]
+  ])
 }

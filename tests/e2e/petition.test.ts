@@ -137,8 +137,10 @@ describe('signing with JavaScript', () => {
       await fillForm(page, signer)
       // Hold the answer back a little so the pending state can be seen; the real server still answers.
       const campaignRequests = (u: URL) => u.pathname.startsWith(CAMPAIGN)
+      const reloads: string[] = []
       await page.route(campaignRequests, async (route) => {
         if (route.request().method() === 'POST') await new Promise((r) => setTimeout(r, 1000))
+        else reloads.push(route.request().url())
         await route.continue()
       })
       const posted = page.waitForResponse((r) => r.request().method() === 'POST')
@@ -152,6 +154,9 @@ describe('signing with JavaScript', () => {
       // Same document, same address: the fetcher did the work.
       expect(await page.evaluate(() => (window as unknown as { signMarker?: string }).signMarker)).toBe('same document')
       expect(page.url()).toBe(url)
+      // Signing changes nothing the page shows, so its loader is not fetched again.
+      await page.waitForTimeout(300)
+      expect(reloads, reloads.join(" ")).toEqual([])
       await page.unroute(campaignRequests)
 
       // Signing alone does not count.

@@ -28,11 +28,11 @@ beforeEach(() => {
 
 function queue(count = 1) {
   const keys: string[] = []
-  getDb().transaction((tx) => {
+  getDb().transaction(() => {
     for (let i = 0; i < count; i++) {
       const key = `test:${++n}`
       keys.push(key)
-      queueEmail(tx, {
+      queueEmail({
         template: 'already-signed',
         to: `person${n}@example.org`,
         locale: 'de',
@@ -64,8 +64,8 @@ describe('the outbox sender with Resend', () => {
 
   it('a repeated idempotency key queues nothing new', () => {
     const [key] = queue()
-    const again = getDb().transaction((tx) =>
-      queueEmail(tx, { template: 'already-signed', to: 'x@example.org', locale: 'en', idempotencyKey: key!, props: {} }),
+    const again = getDb().transaction(() =>
+      queueEmail({ template: 'already-signed', to: 'x@example.org', locale: 'en', idempotencyKey: key!, props: {} }),
     )
     expect(again).toBe(false)
     expect(getDb().select().from(emailMessages).all()).toHaveLength(1)
@@ -101,8 +101,8 @@ describe('the outbox sender with Resend', () => {
   })
 
   it('fails an email the provider refuses for good, with the reason', async () => {
-    getDb().transaction((tx) =>
-      queueEmail(tx, {
+    getDb().transaction(() =>
+      queueEmail({
         template: 'already-signed',
         to: 'not an address',
         locale: 'en',
