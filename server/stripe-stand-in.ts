@@ -277,14 +277,17 @@ function isParamMap(value: Param | undefined): value is ParamMap {
 // ---- Errors ---------------------------------------------------------------------------------------------
 
 class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: 'invalid_request_error' | 'idempotency_error' | 'api_error',
-    message: string,
-    readonly code?: string,
-    readonly param?: string,
-  ) {
+  readonly status: number
+  readonly type: 'invalid_request_error' | 'idempotency_error' | 'api_error'
+  readonly code: string | undefined
+  readonly param: string | undefined
+
+  constructor(status: number, type: ApiError['type'], message: string, code?: string, param?: string) {
     super(message)
+    this.status = status
+    this.type = type
+    this.code = code
+    this.param = param
   }
 
   body(): JsonObject {
@@ -1538,7 +1541,8 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
         .then(() => deliverEvent(webhookUrl, event))
         .catch((error: unknown) => log(`stripe stand-in: delivery of ${event.id} crashed: ${String(error)}`))
         .finally(() => {
-          pending -= 1
+          // close() zeroes the count while deliveries may still be unwinding.
+          pending = Math.max(0, pending - 1)
           if (queues.get(group) === next) queues.delete(group)
           settleIdle()
         })
@@ -1774,13 +1778,14 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
       log(`stripe stand-in: card declined on ${session.id}`)
       return { declined: true, session: renderSession(session) }
     }
+    const existing = session.customer ? customers.get(session.customer) : undefined
     const person: Person = {
-      email: session.customerEmail ?? completeOptions.email ?? 'supporter@example.org',
+      email: session.customerEmail ?? existing?.email ?? completeOptions.email ?? 'supporter@example.org',
       name: completeOptions.name?.trim() || 'Demo Supporter',
     }
     const needsCustomer = session.mode === 'subscription' || session.customerCreation === 'always'
-    const customer = session.customer
-      ? (customers.get(session.customer) ?? null)
+    const customer = existing
+      ? existing
       : needsCustomer
         ? createCustomer(person, session.currency, session.locale)
         : null
@@ -1871,7 +1876,7 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
       } catch (error) {
         log(`stripe stand-in: settling ${sessionId} failed: ${String(error)}`)
       } finally {
-        pending -= 1
+        pending = Math.max(0, pending - 1)
         settleIdle()
       }
     }, asyncDelayMs)
