@@ -38,21 +38,43 @@ export function buildCachedPage({
     'Vary',
     'Cookie, Accept-Language, Accept-Encoding',
   ]
-  const identity = Buffer.from(shared)
+  return { status, variants: compressedVariants(Buffer.from(shared), common) }
+}
+
+/** A small public JSON document (count.json): shared by every client, compressed once. */
+export function buildCachedJson({
+  body,
+  status,
+  headers,
+  baseHeaders,
+}: {
+  body: string
+  status: number
+  headers: string[]
+  baseHeaders: string[]
+}): Omit<CachedPage, 'expiresAt'> {
+  const common = [
+    ...baseHeaders,
+    ...headers,
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Content-Security-Policy',
+    "default-src 'none'; frame-ancestors 'none'",
+    'Vary',
+    'Accept-Encoding',
+  ]
+  return { status, variants: compressedVariants(Buffer.from(body), common) }
+}
+
+function compressedVariants(identity: Buffer, common: string[]): Record<Encoding, PageVariant> {
   const variant = (body: Buffer, encoding?: string): PageVariant => ({
     body,
     headers: [...common, ...(encoding ? ['Content-Encoding', encoding] : []), 'Content-Length', String(body.length)],
   })
   return {
-    status,
-    variants: {
-      identity: variant(identity),
-      gzip: variant(zlib.gzipSync(identity, { level: 9 }), 'gzip'),
-      br: variant(
-        zlib.brotliCompressSync(identity, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9 } }),
-        'br',
-      ),
-    },
+    identity: variant(identity),
+    gzip: variant(zlib.gzipSync(identity, { level: 9 }), 'gzip'),
+    br: variant(zlib.brotliCompressSync(identity, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9 } }), 'br'),
   }
 }
 

@@ -6,6 +6,7 @@
  * the CSRF check for organiser writes; then Remix. Logs carry method, a path with
  * tokens masked, status and time: never query strings, emails or addresses.
  */
+import crypto from 'node:crypto'
 import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,7 +22,8 @@ import { SESSION_COOKIE } from '../app/services/session-cookie.ts'
 import { LANGUAGE_COOKIE, languageCookie, LANGUAGE_PARAM, negotiateLanguage, readCookie } from '../app/utils/i18n.ts'
 import type { VigilLoadContext } from '../app/load-context.ts'
 import { countryFromAcceptLanguage } from '../app/utils/countries.ts'
-import { buildCachedPage, sendCachedPage } from './cached-page.ts'
+import { getCountFeed } from '../app/models/signatures.server.ts'
+import { buildCachedJson, buildCachedPage, sendCachedPage } from './cached-page.ts'
 import {
   createNonce,
   cspForScripts as cspForScriptsOf,
@@ -152,6 +154,44 @@ async function renderAndCache(req: http.IncomingMessage, res: http.ServerRespons
   sendCachedPage(req, res, page, 'miss')
 }
 
+/**
+ * GET /c/:slug/count.json, for widgets and CDNs. Answered here, before Express and Remix,
+ * from the page cache (the same TTL and purges as the page that shows the count), with an
+ * ETag, a CDN-friendly Cache-Control, and CORS open: the count is public.
+ */
+const COUNT_FEED = /^\/c\/([a-z0-9-]{1,100})\/count\.json(?:\?.*)?$/
+
+async function serveCountFeed(req: http.IncomingMessage, res: http.ServerResponse, slug: string) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, [...flatBaseHeaders, 'Allow', 'GET, HEAD', 'Content-Type', 'text/plain; charset=utf-8']).end('Method not allowed')
+    return
+  }
+  const key = `count:${slug}`
+  let feed = pageCache.get(key)
+  const state = feed ? 'hit' : 'miss'
+  if (!feed) {
+    const data = await getCountFeed({ slug })
+    const body = JSON.stringify(data ?? { error: 'No such campaign' })
+    const etag = `"${crypto.createHash('sha1').update(body).digest('base64url')}"`
+    feed = {
+      expiresAt: 0,
+      ...buildCachedJson({
+        body,
+        status: data ? 200 : 404,
+        headers: ['Cache-Control', 'public, max-age=5, stale-while-revalidate=30', 'Access-Control-Allow-Origin', '*', 'ETag', etag],
+        baseHeaders: flatBaseHeaders,
+      }),
+      etag,
+    }
+    pageCache.set(key, feed)
+  }
+  if (feed.status === 200 && req.headers['if-none-match'] === feed.etag) {
+    res.writeHead(304, [...flatBaseHeaders, 'ETag', feed.etag!, 'Cache-Control', 'public, max-age=5, stale-while-revalidate=30', 'X-Vigil-Cache', state]).end()
+    return
+  }
+  sendCachedPage(req, res, feed, state)
+}
+
 const app = express()
 app.disable('x-powered-by')
 app.set('trust proxy', env.trustProxy)
@@ -221,6 +261,14 @@ function logRequest(req: http.IncomingMessage, res: http.ServerResponse) {
 
 const server = http.createServer((req, res) => {
   if (!quiet) logRequest(req, res)
+  const countFeed = req.url?.startsWith('/c/') ? COUNT_FEED.exec(req.url) : null
+  if (countFeed) {
+    serveCountFeed(req, res, countFeed[1]!).catch((error: unknown) => {
+      console.error('vigil: count feed failed', error)
+      if (!res.headersSent) res.writeHead(500, flatBaseHeaders).end()
+    })
+    return
+  }
   let prepared: Prepared
   try {
     prepared = prepare(req)

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, sql } from 'drizzle-orm'
+import { and, count, desc, eq, gt, inArray, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection, type DB, type Tx } from '#db/client.server.ts'
 import {
   campaignCounters,
@@ -13,6 +13,7 @@ import { randomToken, sha256 } from '~/services/crypto.server.ts'
 import { signatureToken } from '~/services/tokens.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { signatureGoal } from '~/utils/goal.ts'
+import { PUBLIC_STATUSES } from './campaigns.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
 
@@ -117,6 +118,18 @@ const signQueries = preparedPerConnection((db: DB) => ({
   grantUpdates: db
     .insert(consents)
     .values({ supporterId: p('supporterId'), purpose: 'campaign_updates', campaignId: p('campaignId'), granted: true, source: 'petition_form', createdAt: p('now') })
+    .prepare(),
+  publicCampaign: db
+    .select({ id: campaigns.id, signatureGoal: campaigns.signatureGoal })
+    .from(campaigns)
+    .where(and(eq(campaigns.slug, p('slug')), inArray(campaigns.status, PUBLIC_STATUSES)))
+    .prepare(),
+  counters: db.select({ confirmed: campaignCounters.confirmed }).from(campaignCounters).where(eq(campaignCounters.campaignId, p('campaignId'))).prepare(),
+  countries: db
+    .select({ country: countryCounters.country, confirmed: countryCounters.confirmed })
+    .from(countryCounters)
+    .where(and(eq(countryCounters.campaignId, p('campaignId')), gt(countryCounters.confirmed, 0)))
+    .orderBy(desc(countryCounters.confirmed))
     .prepare(),
   moveCounters: db
     .insert(campaignCounters)
@@ -330,13 +343,18 @@ export async function getPetitionStats({ campaignId, fixedGoal }: { campaignId: 
   return { confirmed, goal: signatureGoal(confirmed, fixedGoal) }
 }
 
-export async function listCountryCounts({ campaignId }: { campaignId: number }) {
-  return getDb()
-    .select({ country: countryCounters.country, confirmed: countryCounters.confirmed })
-    .from(countryCounters)
-    .where(and(eq(countryCounters.campaignId, campaignId), gt(countryCounters.confirmed, 0)))
-    .orderBy(desc(countryCounters.confirmed))
-    .all()
+/** The public count feed (count.json): counters only. Null for unknown slugs and drafts. */
+export async function getCountFeed({ slug }: { slug: string }) {
+  const q = signQueries()
+  const campaign = q.publicCampaign.get({ slug })
+  if (!campaign) return null
+  const confirmed = q.counters.get({ campaignId: campaign.id })?.confirmed ?? 0
+  const countries = q.countries.all({ campaignId: campaign.id })
+  return {
+    confirmed,
+    goal: signatureGoal(confirmed, campaign.signatureGoal),
+    countries: Object.fromEntries(countries.map((c) => [c.country, c.confirmed])),
+  }
 }
 
 /** Recent signers who asked to be shown: first name and initial only. */

@@ -17,6 +17,7 @@ export type CachedPage = {
   status: number
   variants: Record<Encoding, PageVariant>
   expiresAt: number
+  etag?: string
 }
 
 export class PageCache {

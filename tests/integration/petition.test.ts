@@ -239,6 +239,19 @@ describe('counting', () => {
     const etag = response.headers.get('etag')!
     const again = await fetch(`${server.url}/c/free-andry/count.json`, { headers: { 'If-None-Match': etag } })
     expect(again.status).toBe(304)
+    expect(again.headers.get('etag')).toBe(etag)
+    // Public, for widgets on other sites; never a page of ours in a frame.
+    expect(response.headers.get('access-control-allow-origin')).toBe('*')
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+  })
+
+  it('answers count.json for an unknown campaign with a JSON 404, and other methods with 405', async () => {
+    const missing = await fetch(`${server.url}/c/no-such-campaign/count.json`)
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toEqual({ error: 'No such campaign' })
+    const posted = await fetch(`${server.url}/c/free-andry/count.json`, { method: 'POST', body: 'x=1' })
+    expect(posted.status).toBe(405)
+    expect(posted.headers.get('allow')).toBe('GET, HEAD')
   })
 
   it('shows the confirmed count and shown names (first name and initial) on the campaign page, never an email', async () => {
