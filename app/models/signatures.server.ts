@@ -185,28 +185,63 @@ function queueConfirmation({ signatureId, attempt, seed, to, locale, campaign, f
   })
 }
 
-/**
- * Sign, or answer a repeat. The caller shows the same "check your inbox" whatever the
- * outcome, so nobody can learn from the page whether an address has signed. `limits`
- * are counted in the same transaction, first: over any of them, only the attempt is
- * recorded (one write per submission, which is what a surge is made of).
- */
-export async function signPetition({
-  campaign,
-  input,
-  locale,
-  ipHash,
-  limits = [],
-  now = Date.now(),
-}: {
+export type SignRequest = {
   campaign: SignCampaign
   input: SignInput
   locale: Locale
   ipHash: string | null
   limits?: RateLimitHit[]
   now?: number
-}): Promise<SignOutcome> {
-  const db = getDb()
+}
+
+type SignJob = { request: SignRequest; resolve: (outcome: SignOutcome) => void; reject: (error: unknown) => void }
+
+// Group commit. A commit writes every page the signature touched (table, indexes,
+// counters, outbox) to the WAL; signatures that arrive together share one commit, each
+// in its own savepoint so one failure cannot undo another. Nobody hears "check your
+// inbox" before the commit that holds their signature. Idle, a batch is one signature.
+const MAX_BATCH = 64
+const queued: SignJob[] = []
+
+const commitBatch = preparedPerConnection((db) => {
+  const one = db.$client.transaction((request: SignRequest) => signOne(request))
+  return db.$client.transaction((jobs: SignJob[]) =>
+    jobs.map((job): { ok: true; outcome: SignOutcome } | { ok: false; error: unknown } => {
+      try {
+        return { ok: true, outcome: one(job.request) }
+      } catch (error) {
+        return { ok: false, error }
+      }
+    }),
+  )
+})
+
+function flushSignatures() {
+  const jobs = queued.splice(0, MAX_BATCH)
+  if (queued.length > 0) setImmediate(flushSignatures)
+  let results
+  try {
+    results = commitBatch().immediate(jobs)
+  } catch (error) {
+    for (const job of jobs) job.reject(error)
+    return
+  }
+  results.forEach((result, i) => (result.ok ? jobs[i]!.resolve(result.outcome) : jobs[i]!.reject(result.error)))
+}
+
+/**
+ * Sign, or answer a repeat. The caller shows the same "check your inbox" whatever the
+ * outcome, so nobody can learn from the page whether an address has signed. `limits`
+ * are counted in the same transaction, first: over any of them, only the attempt is
+ * recorded (one write per submission, which is what a surge is made of).
+ */
+export function signPetition(request: SignRequest): Promise<SignOutcome> {
+  return new Promise((resolve, reject) => {
+    if (queued.push({ request, resolve, reject }) === 1) setImmediate(flushSignatures)
+  })
+}
+
+function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now() }: SignRequest): SignOutcome {
   const q = signQueries()
   const emailNormalized = normalizeEmail(input.email)
   // The address as typed this time is where the answer goes.
@@ -224,59 +259,54 @@ export async function signPetition({
   const grantUpdates = (supporterId: number) => {
     if (input.updates) q.grantUpdates.run({ supporterId, campaignId: campaign.id, now })
   }
-  return db.transaction(
-    (): SignOutcome => {
-      const limited = recordHits(limits, now)
-      if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
-      const supporterId =
-        q.supporterByEmail.get({ emailNormalized })?.id ??
-        q.insertSupporter.get({ emailNormalized, email: to, firstName: input.firstName, lastName: input.lastName, country: input.country, locale })!.id
-      const existing = q.signatureOf.get({ campaignId: campaign.id, supporterId })
+  const limited = recordHits(limits, now)
+  if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
+  const supporterId =
+    q.supporterByEmail.get({ emailNormalized })?.id ??
+    q.insertSupporter.get({ emailNormalized, email: to, firstName: input.firstName, lastName: input.lastName, country: input.country, locale })!.id
+  const existing = q.signatureOf.get({ campaignId: campaign.id, supporterId })
 
-      if (!existing) {
-        const seed = randomToken(16)
-        const signature = q.insertSignature.get({
-          ...fields,
-          campaignId: campaign.id,
-          supporterId,
-          tokenHash: sha256(signatureToken(seed)),
-          tokenExpiresAt: now + TOKEN_TTL_MS,
-          ipHash,
-          now,
-        })!
-        moveCounters(campaign.id, { pending: 1 })
-        grantUpdates(supporterId)
-        queueConfirmation({ signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
-        return { outcome: 'created' }
-      }
+  if (!existing) {
+    const seed = randomToken(16)
+    const signature = q.insertSignature.get({
+      ...fields,
+      campaignId: campaign.id,
+      supporterId,
+      tokenHash: sha256(signatureToken(seed)),
+      tokenExpiresAt: now + TOKEN_TTL_MS,
+      ipHash,
+      now,
+    })!
+    moveCounters(campaign.id, { pending: 1 })
+    grantUpdates(supporterId)
+    queueConfirmation({ signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
+    return { outcome: 'created' }
+  }
 
-      if (existing.status === 'pending') {
-        if (existing.confirmationsSent >= MAX_CONFIRMATION_EMAILS) return { outcome: 'limit' }
-        const seed = randomToken(16)
-        const attempt = existing.confirmationsSent + 1
-        q.resendToPending.run({ ...fields, showNameInt: fields.showName ? 1 : 0, tokenHash: sha256(signatureToken(seed)), tokenExpiresAt: now + TOKEN_TTL_MS, attempt, id: existing.id })
-        grantUpdates(supporterId)
-        queueConfirmation({ signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
-        return { outcome: 'resent' }
-      }
+  if (existing.status === 'pending') {
+    if (existing.confirmationsSent >= MAX_CONFIRMATION_EMAILS) return { outcome: 'limit' }
+    const seed = randomToken(16)
+    const attempt = existing.confirmationsSent + 1
+    q.resendToPending.run({ ...fields, showNameInt: fields.showName ? 1 : 0, tokenHash: sha256(signatureToken(seed)), tokenExpiresAt: now + TOKEN_TTL_MS, attempt, id: existing.id })
+    grantUpdates(supporterId)
+    queueConfirmation({ signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
+    return { outcome: 'resent' }
+  }
 
-      if (existing.status === 'confirmed') {
-        // At most one such email per signature and day, however often someone tries.
-        const day = new Date(now).toISOString().slice(0, 10)
-        queueEmail({
-          template: 'already-signed',
-          to,
-          locale,
-          campaignId: campaign.id,
-          idempotencyKey: `signature:${existing.id}:already:${day}`,
-          props: { firstName: input.firstName, campaignTitle: campaign.title, organizationName: campaign.organizationName, campaignSlug: campaign.slug },
-        })
-        return { outcome: 'already' }
-      }
-      return { outcome: 'invalidated' }
-    },
-    { behavior: 'immediate' },
-  )
+  if (existing.status === 'confirmed') {
+    // At most one such email per signature and day, however often someone tries.
+    const day = new Date(now).toISOString().slice(0, 10)
+    queueEmail({
+      template: 'already-signed',
+      to,
+      locale,
+      campaignId: campaign.id,
+      idempotencyKey: `signature:${existing.id}:already:${day}`,
+      props: { firstName: input.firstName, campaignTitle: campaign.title, organizationName: campaign.organizationName, campaignSlug: campaign.slug },
+    })
+    return { outcome: 'already' }
+  }
+  return { outcome: 'invalidated' }
 }
 
 function pendingByToken(tx: Pick<Tx, 'select'>, token: string, now: number) {
