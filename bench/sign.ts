@@ -352,8 +352,10 @@ for (const [start, later] of [
   const rps = b.rps / a.rps - 1
   const p50 = b.p50 / a.p50 - 1
   const p99 = b.p99 / a.p99 - 1
-  // Worse by more than 10 %: fewer requests per second, or slower answers.
-  const within = rps >= -0.1 && p50 <= 0.1 && p99 <= 0.1
+  // Worse by more than 10 %: fewer requests per second, or slower answers. Latencies
+  // come in whole milliseconds, so a change of 1 ms is below what autocannon can tell.
+  const slower = (before: number, after: number) => after > before * 1.1 && after - before > 1
+  const within = rps >= -0.1 && !slower(a.p50, b.p50) && !slower(a.p99, b.p99)
   const cpu = b.cpuMs / a.cpuMs - 1
   console.log(`${b.name.padEnd(34)}${pad(pct(rps), 10)}${pad(pct(p50), 10)}${pad(pct(p99), 10)}${pad(pct(cpu), 10)}  ${met(within)}`)
 }
