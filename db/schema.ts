@@ -307,6 +307,134 @@ export const emailMessages = sqliteTable(
   (t) => [index('email_messages_due_idx').on(t.status, t.nextAttemptAt), index('email_messages_created_idx').on(t.createdAt)],
 )
 
+// ——— Donations (issue 4). Money is in minor units (cents); currencies are ISO 4217, upper case. ———
+
+export const FUND_STATUSES = ['open', 'closed'] as const
+export type FundStatus = (typeof FUND_STATUSES)[number]
+
+// A named purpose with a budget, e.g. a reporting trip. Totals live in fund_counters.
+export const funds = sqliteTable(
+  'funds',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    slug: text('slug').notNull(),
+    goalMinor: integer('goal_minor').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: FUND_STATUSES }).notNull().default('open'),
+    position: integer('position').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [uniqueIndex('funds_campaign_slug_idx').on(t.campaignId, t.slug), index('funds_campaign_position_idx').on(t.campaignId, t.position)],
+)
+
+export const fundTranslations = sqliteTable(
+  'fund_translations',
+  {
+    fundId: integer('fund_id')
+      .notNull()
+      .references(() => funds.id, { onDelete: 'cascade' }),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+  },
+  (t) => [primaryKey({ columns: [t.fundId, t.locale] })],
+)
+
+// Kept exact by the webhook transactions: raised = what donations to the fund net today.
+export const fundCounters = sqliteTable('fund_counters', {
+  fundId: integer('fund_id')
+    .primaryKey()
+    .references(() => funds.id, { onDelete: 'cascade' }),
+  raisedMinor: integer('raised_minor').notNull().default(0),
+  donations: integer('donations').notNull().default(0),
+  donors: integer('donors').notNull().default(0),
+  updatedAt: integer('updated_at').notNull().default(now),
+})
+
+// Who has given to a fund at least once (for the donor count without COUNT(DISTINCT)).
+export const fundDonors = sqliteTable(
+  'fund_donors',
+  {
+    fundId: integer('fund_id')
+      .notNull()
+      .references(() => funds.id, { onDelete: 'cascade' }),
+    supporterId: integer('supporter_id')
+      .notNull()
+      .references(() => supporters.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.fundId, t.supporterId] })],
+)
+
+export const DONATION_INTERVALS = ['one_time', 'monthly'] as const
+export type DonationInterval = (typeof DONATION_INTERVALS)[number]
+export const DISPUTE_STATUSES = ['open', 'won', 'lost'] as const
+
+/**
+ * One payment. Its state is a set of facts that only ever grow (paid, failed, refunded so
+ * far, dispute status), so applying Stripe's events in any order, any number of times,
+ * ends in the same row. `status` is derived from the facts (app/models/donations.server.ts).
+ * A monthly gift is one row per paid invoice; `parentId` points at the first.
+ */
+export const donations = sqliteTable(
+  'donations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    fundId: integer('fund_id')
+      .notNull()
+      .references(() => funds.id, { onDelete: 'cascade' }),
+    supporterId: integer('supporter_id').references(() => supporters.id, { onDelete: 'set null' }),
+    parentId: integer('parent_id').references((): AnySQLiteColumn => donations.id, { onDelete: 'set null' }),
+    interval: text('interval', { enum: DONATION_INTERVALS }).notNull(),
+    // What the donor chose, and what was charged (the gift plus any fees they chose to cover).
+    giftMinor: integer('gift_minor').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['open', 'processing', 'succeeded', 'failed', 'refunded', 'disputed'] })
+      .notNull()
+      .default('open'),
+    paidAt: integer('paid_at'),
+    failedAt: integer('failed_at'),
+    refundedMinor: integer('refunded_minor').notNull().default(0),
+    disputeStatus: text('dispute_status', { enum: DISPUTE_STATUSES }),
+    disputedMinor: integer('disputed_minor').notNull().default(0),
+    // What this row adds to its fund's total now; the counters move by its changes.
+    countedMinor: integer('counted_minor').notNull().default(0),
+    publicName: text('public_name'),
+    message: text('message'),
+    wantsUpdates: integer('wants_updates', { mode: 'boolean' }).notNull().default(false),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    email: text('email').notNull(),
+    stripeCheckoutSessionId: text('stripe_checkout_session_id').unique(),
+    stripePaymentIntentId: text('stripe_payment_intent_id').unique(),
+    stripeInvoiceId: text('stripe_invoice_id').unique(),
+    stripeSubscriptionId: text('stripe_subscription_id'),
+    stripeCustomerId: text('stripe_customer_id'),
+    subscriptionEndedAt: integer('subscription_ended_at'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [
+    index('donations_fund_paid_idx').on(t.fundId, t.paidAt),
+    index('donations_campaign_created_idx').on(t.campaignId, t.id),
+    index('donations_subscription_idx').on(t.stripeSubscriptionId),
+  ],
+)
+
+// The webhook's dedupe ledger: an event id is inserted in the transaction that applies it.
+export const stripeEvents = sqliteTable('stripe_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  created: integer('created').notNull(),
+  receivedAt: integer('received_at').notNull().default(now),
+})
+
 export type Organization = typeof organizations.$inferSelect
 export type Organizer = typeof organizers.$inferSelect
 export type Campaign = typeof campaigns.$inferSelect
@@ -317,3 +445,6 @@ export type AuditEntry = typeof auditLog.$inferSelect
 export type Supporter = typeof supporters.$inferSelect
 export type Signature = typeof signatures.$inferSelect
 export type EmailMessage = typeof emailMessages.$inferSelect
+export type Fund = typeof funds.$inferSelect
+export type FundTranslation = typeof fundTranslations.$inferSelect
+export type Donation = typeof donations.$inferSelect

@@ -17,6 +17,7 @@ import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { ConfigError, getEnv } from '../app/services/env.server.ts'
 import { startSender } from '../app/services/mail-sender.server.ts'
+import { pointStripeAt } from '../app/services/stripe.server.ts'
 import { getPageCache } from '../app/services/page-cache.server.ts'
 import { SESSION_COOKIE } from '../app/services/session-cookie.ts'
 import { LANGUAGE_COOKIE, languageCookie, LANGUAGE_PARAM, negotiateLanguage, readCookie } from '../app/utils/i18n.ts'
@@ -296,12 +297,36 @@ const server = http.createServer((req, res) => {
   app(req as express.Request, res as express.Response)
 })
 
-server.listen(env.port, env.host, () => {
+/**
+ * Demo mode: payments go to the local Stripe stand-in, started here, whose checkout page
+ * (clearly marked as a demo) sends signed webhooks back to this server.
+ */
+async function startDemoStripe(port: number) {
+  if (env.mode !== 'demo' || env.stripe.apiBase) return null
+  const { startStripeStandIn } = await import('./stripe-stand-in.ts')
+  const standIn = await startStripeStandIn({
+    port: Number(process.env.STRIPE_DEMO_PORT ?? 0),
+    host: env.host,
+    secretKey: env.stripe.secretKey,
+    webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
+    webhookSecret: env.stripe.webhookSecret,
+    asyncDelayMs: Number(process.env.STRIPE_DEMO_ASYNC_DELAY_MS ?? 3000),
+  })
+  const pages = new URL(env.publicUrl)
+  pages.port = String(standIn.port)
+  pointStripeAt(`http://127.0.0.1:${standIn.port}`)
+  return { standIn, pagesUrl: pages.origin }
+}
+let demoStripe: Awaited<ReturnType<typeof startDemoStripe>> = null
+
+server.listen(env.port, env.host, async () => {
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : env.port
+  demoStripe = await startDemoStripe(port)
   console.log(`vigil: listening on http://localhost:${port} (${env.mode} mode, ${mode} build)`)
   if (env.mode === 'demo') {
     console.log(`vigil: demo mode: emails are captured to the outbox, payments are simulated.`)
+    if (demoStripe) console.log(`vigil: demo payments: a local Stripe stand-in on ${demoStripe.pagesUrl} (no money moves)`)
     console.log(`vigil: organiser login: ${env.publicUrl}/admin/login  (demo@vigil.example / vigil-demo-2026)`)
   }
 })
@@ -312,6 +337,7 @@ function shutdown(signal: string) {
   stopping = true
   console.log(`vigil: ${signal} received, closing`)
   sender?.stop()
+  void demoStripe?.standIn.close()
   server.close(() => {
     db.$client.close()
     process.exit(0)

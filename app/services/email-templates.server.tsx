@@ -1,10 +1,12 @@
 import { render } from '@react-email/render'
+import { z } from 'zod'
 import type { EmailMessage } from '#db/schema.ts'
 import AlreadySignedEmail, { subject as alreadySignedSubject } from '#emails/already-signed.tsx'
 import ConfirmSignatureEmail, { subject as confirmSubject } from '#emails/confirm-signature.tsx'
+import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
 import { getEnv } from './env.server.ts'
 import { getI18n } from './i18n.server.ts'
-import { signatureToken } from './tokens.server.ts'
+import { donationManageToken, signatureToken } from './tokens.server.ts'
 
 export type RenderedEmail = { subject: string; html: string; text: string; links: string[] }
 
@@ -43,6 +45,32 @@ function fill(template: { subject: string; html: string; text: string }, values:
 type Props = Record<string, unknown>
 const str = (props: Props, key: string) => String(props[key] ?? '')
 
+const id = z.number().int().positive()
+const minor = z.number().int().nonnegative()
+// A receipt states amounts and dates to the donor: a row that does not hold exactly these fails to
+// send (and stays visible in the outbox) rather than go out with a wrong or empty figure.
+const donationReceiptProps = z
+  .object({
+    donationId: id,
+    firstName: z.string().nullable(),
+    amountMinor: minor,
+    giftMinor: minor,
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    interval: z.enum(['one_time', 'monthly']),
+    paidAt: z.number().int().positive(),
+    fundTitle: z.string(),
+    campaignTitle: z.string(),
+    campaignSlug: z.string().min(1),
+    organizationName: z.string(),
+    organizationAddress: z.string(),
+    manageDonationId: id.nullable(),
+  })
+  .refine((p) => p.giftMinor <= p.amountMinor, 'the gift is more than was charged')
+  .refine((p) => (p.interval === 'monthly') === (p.manageDonationId !== null), 'a manage link belongs to monthly gifts, and every monthly gift has one')
+
+/** What the outbox row of a donation receipt holds (JSON). */
+export type DonationReceiptMessageProps = z.input<typeof donationReceiptProps>
+
 /**
  * Turn an outbox row into the email its recipient reads, in their language. Links are
  * built here from the stored seed and the server secret (see signatures.server.ts).
@@ -73,6 +101,16 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       const values = { ...shared, campaignUrl }
       const template = await renderOnce(cacheKey(campaignUrl), () => <AlreadySignedEmail {...values} />, alreadySignedSubject(values))
       return { ...fill(template, { name }), links: [campaignUrl] }
+    }
+    case 'donation-receipt': {
+      // Few enough to render one by one: the render cache and its placeholders are for signing's bursts.
+      const { campaignSlug, manageDonationId, firstName, ...receipt } = donationReceiptProps.parse(props)
+      const campaignUrl = `${base}/c/${encodeURIComponent(campaignSlug)}`
+      const manageUrl = manageDonationId === null ? null : `${base}/donations/manage/${donationManageToken(manageDonationId)}`
+      const values = { ...common, ...receipt, firstName: firstName ?? '', campaignUrl, manageUrl }
+      const element = <DonationReceiptEmail {...values} />
+      const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
+      return { subject: donationReceiptSubject(values), html, text, links: manageUrl ? [campaignUrl, manageUrl] : [campaignUrl] }
     }
     default:
       throw new Error(`unknown email template "${message.template}"`)

@@ -30,6 +30,39 @@ export type Env = {
   sessionSecret: string
   pageCacheTtlMs: number
   trustProxy: boolean
+  stripe: {
+    secretKey: string
+    webhookSecret: string
+    /** Where the Stripe API is: null for Stripe itself; in demo mode the local stand-in (set by the server). */
+    apiBase: URL | null
+  }
+  donations: DonationSettings
+}
+
+export type DonationSettings = {
+  minMinor: number
+  maxMinor: number
+  /** Preset amounts in minor units, per currency (upper case); `*` for any other currency. */
+  presets: Record<string, number[]>
+  /** The processor's fee, estimated for "cover the fees": percent of the amount plus a fixed part. */
+  feePercent: number
+  feeFixedMinor: number
+}
+
+// The key the local Stripe stand-in accepts in demo mode (it is not a secret: no money moves).
+export const DEMO_STRIPE_KEY = 'sk_test_vigil_stand_in'
+
+function readPresets(source: EnvSource): Record<string, number[]> {
+  const presets: Record<string, number[]> = { '*': [1000, 2500, 5000, 10000] }
+  // DONATION_PRESETS="EUR:1000,2500,5000;USD:1500,3000"
+  for (const part of (source.DONATION_PRESETS ?? '').split(';')) {
+    const [currency, amounts] = part.split(':')
+    if (!currency?.trim() || !amounts) continue
+    const values = amounts.split(',').map((a) => Number(a.trim()))
+    if (values.some((v) => !Number.isInteger(v) || v <= 0)) throw new ConfigError(`DONATION_PRESETS: "${part}" must be CUR:amount,amount in minor units`)
+    presets[currency.trim().toUpperCase()] = values
+  }
+  return presets
 }
 
 export class ConfigError extends Error {}
@@ -93,7 +126,40 @@ export function loadEnv(source: EnvSource = process.env): Env {
     sessionSecret,
     pageCacheTtlMs: readInt('PAGE_CACHE_TTL_MS', 5000, source),
     trustProxy: source.TRUST_PROXY === '1' || source.TRUST_PROXY === 'true',
+    stripe: {
+      secretKey: source.STRIPE_SECRET_KEY || DEMO_STRIPE_KEY,
+      // Demo: derived from the session secret, so the server and its stand-in agree without configuration.
+      webhookSecret:
+        source.STRIPE_WEBHOOK_SECRET ||
+        `whsec_demo_${crypto.createHmac('sha256', sessionSecret).update('stripe-demo-webhook').digest('base64url')}`,
+      apiBase: readUrl('STRIPE_API_BASE', source),
+    },
+    donations: {
+      minMinor: readInt('DONATION_MIN_MINOR', 100, source),
+      maxMinor: readInt('DONATION_MAX_MINOR', 1_000_000, source),
+      presets: readPresets(source),
+      feePercent: readNumber('DONATION_FEE_PERCENT', 1.5, source),
+      feeFixedMinor: readInt('DONATION_FEE_FIXED_MINOR', 25, source),
+    },
   }
+}
+
+function readUrl(name: string, source: EnvSource) {
+  const raw = source[name]
+  if (!raw) return null
+  try {
+    return new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${raw}"`)
+  }
+}
+
+function readNumber(name: string, fallback: number, source: EnvSource) {
+  const raw = source[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a non-negative number, got "${raw}"`)
+  return value
 }
 
 declare global {

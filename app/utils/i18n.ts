@@ -91,3 +91,19 @@ export function formatNumber(value: number, language: Language) {
 export function languageName(code: Language, inLanguage: Language) {
   return languageNames(inLanguage).of(code) ?? LANGUAGE_NAMES[code]
 }
+
+// One formatter per language and currency, with the currency's minor-unit digits as Intl knows them
+// (2 for EUR, 0 for JPY): amounts are stored in minor units and must be scaled by exactly that.
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>()
+
+/** An amount in minor units as the language writes it: 2500 EUR is "€25.00" in English and "25,00 €" in German. */
+export function formatMoney(minor: number, currency: string, language: Language) {
+  const key = `${language}:${currency.toUpperCase()}`
+  let money = moneyFormats.get(key)
+  if (money === undefined) {
+    const format = new Intl.NumberFormat(language, { style: 'currency', currency })
+    money = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 }
+    moneyFormats.set(key, money)
+  }
+  return money.format.format(minor / 10 ** money.digits)
+}

@@ -1,0 +1,383 @@
+import { and, eq, sql } from 'drizzle-orm'
+import { getDb, type Tx } from '#db/client.server.ts'
+import {
+  campaigns,
+  consents,
+  donations,
+  fundCounters,
+  fundDonors,
+  funds,
+  fundTranslations,
+  organizations,
+  stripeEvents,
+  supporters,
+  type Donation,
+  type DonationInterval,
+  type Locale,
+} from '#db/schema.ts'
+import { normalizeEmail } from '~/utils/email.ts'
+import { queueEmail } from './outbox.server.ts'
+
+/**
+ * Donations are recorded from the payment provider's webhook only: the success page never
+ * marks anything paid. A donation's state is a set of facts that only grow — paid at,
+ * failed at, the refunded total so far, the dispute's status (closed wins over open) — so
+ * events applied in any order and any number of times end in the same row. Everything
+ * public (fund totals, donor counts) is derived from those facts and moved, in the same
+ * transaction, by the difference each event makes.
+ */
+
+/** A donation as the donor chose it, before paying. */
+export type NewDonation = {
+  campaignId: number
+  fundId: number
+  interval: DonationInterval
+  giftMinor: number
+  amountMinor: number
+  currency: string
+  email: string
+  publicName: string | null
+  message: string | null
+  wantsUpdates: boolean
+  locale: Locale
+}
+
+export async function createDonation(input: NewDonation) {
+  const db = getDb()
+  return db.transaction((tx) => {
+    const emailNormalized = normalizeEmail(input.email)
+    const supporter =
+      tx.select({ id: supporters.id }).from(supporters).where(eq(supporters.emailNormalized, emailNormalized)).get() ??
+      tx
+        .insert(supporters)
+        .values({ emailNormalized, email: input.email.trim(), firstName: '', lastName: '', country: '', locale: input.locale })
+        .returning({ id: supporters.id })
+        .get()
+    return tx
+      .insert(donations)
+      .values({ ...input, email: input.email.trim(), supporterId: supporter.id })
+      .returning({ id: donations.id })
+      .get().id
+  })
+}
+
+export async function attachCheckoutSession({ donationId, sessionId }: { donationId: number; sessionId: string }) {
+  getDb()
+    .update(donations)
+    .set({ stripeCheckoutSessionId: sessionId })
+    .where(and(eq(donations.id, donationId), sql`${donations.stripeCheckoutSessionId} is null`))
+    .run()
+}
+
+/** For the success page: what the webhook has recorded so far for a checkout. */
+export async function getDonationByCheckout({ sessionId }: { sessionId: string }) {
+  return (
+    getDb()
+      .select({ id: donations.id, status: donations.status, campaignId: donations.campaignId, interval: donations.interval, amountMinor: donations.amountMinor, currency: donations.currency })
+      .from(donations)
+      .where(eq(donations.stripeCheckoutSessionId, sessionId))
+      .get() ?? null
+  )
+}
+
+export async function getDonation({ id }: { id: number }) {
+  return getDb().select().from(donations).where(eq(donations.id, id)).get() ?? null
+}
+
+export async function findDonationIdByPaymentIntent({ paymentIntentId }: { paymentIntentId: string }) {
+  return getDb().select({ id: donations.id }).from(donations).where(eq(donations.stripePaymentIntentId, paymentIntentId)).get()?.id ?? null
+}
+
+export async function findDonationIdByInvoice({ invoiceId }: { invoiceId: string }) {
+  return getDb().select({ id: donations.id }).from(donations).where(eq(donations.stripeInvoiceId, invoiceId)).get()?.id ?? null
+}
+
+// ——— Facts from the provider ———
+
+/** Where a fact points: our id when the provider echoed our metadata, else the provider's ids. */
+export type DonationRef = { donationId?: number | null; paymentIntentId?: string | null; invoiceId?: string | null }
+
+export type PaymentFact =
+  | {
+      kind: 'checkout'
+      donationId: number
+      sessionId: string
+      paymentIntentId: string | null
+      subscriptionId: string | null
+      customerId: string | null
+      invoiceId: string | null
+      outcome: 'paid' | 'processing' | 'failed'
+      at: number
+    }
+  | {
+      // A paid invoice of a monthly gift: the first one is the checkout's donation, later ones are new donations.
+      kind: 'invoice-paid'
+      firstDonationId: number
+      first: boolean
+      invoiceId: string
+      subscriptionId: string | null
+      customerId: string | null
+      paymentIntentId: string | null
+      amountMinor: number
+      currency: string
+      at: number
+    }
+  | { kind: 'refunded'; ref: DonationRef; refundedMinor: number; at: number }
+  | { kind: 'dispute'; ref: DonationRef; status: 'open' | 'won' | 'lost'; amountMinor: number; at: number }
+  | { kind: 'subscription-ended'; firstDonationId: number | null; subscriptionId: string; at: number }
+
+export type ApplyResult = 'applied' | 'duplicate'
+
+/**
+ * Apply one provider event: record its id and its facts in one transaction. An event id
+ * seen before changes nothing. Facts about a donation we do not know are skipped (a
+ * payment made outside Vigil), never guessed.
+ */
+export async function applyPaymentEvent({ eventId, type, created, facts }: { eventId: string; type: string; created: number; facts: PaymentFact[] }): Promise<ApplyResult> {
+  const db = getDb()
+  return db.transaction(
+    (tx) => {
+      const fresh = tx.insert(stripeEvents).values({ id: eventId, type, created }).onConflictDoNothing().run().changes === 1
+      if (!fresh) return 'duplicate'
+      for (const fact of facts) applyFact(tx, fact)
+      return 'applied'
+    },
+    { behavior: 'immediate' },
+  )
+}
+
+function findRef(tx: Tx, ref: DonationRef): Donation | undefined {
+  if (ref.invoiceId) {
+    const byInvoice = tx.select().from(donations).where(eq(donations.stripeInvoiceId, ref.invoiceId)).get()
+    if (byInvoice) return byInvoice
+  }
+  if (ref.paymentIntentId) {
+    const byIntent = tx.select().from(donations).where(eq(donations.stripePaymentIntentId, ref.paymentIntentId)).get()
+    if (byIntent) return byIntent
+  }
+  if (ref.donationId) return tx.select().from(donations).where(eq(donations.id, ref.donationId)).get()
+  return undefined
+}
+
+type Change = Partial<Pick<Donation, 'paidAt' | 'failedAt' | 'refundedMinor' | 'disputeStatus' | 'disputedMinor' | 'status' | 'stripeCheckoutSessionId' | 'stripePaymentIntentId' | 'stripeInvoiceId' | 'stripeSubscriptionId' | 'stripeCustomerId' | 'subscriptionEndedAt'>>
+
+/** Set-once ids: the first value the provider tells us stays. */
+function ids(row: Donation, values: Partial<Record<'stripeCheckoutSessionId' | 'stripePaymentIntentId' | 'stripeInvoiceId' | 'stripeSubscriptionId' | 'stripeCustomerId', string | null>>): Change {
+  const change: Change = {}
+  for (const [key, value] of Object.entries(values) as [keyof typeof values, string | null][]) {
+    if (value && !row[key]) change[key] = value
+  }
+  return change
+}
+
+function paid(row: Donation, at: number): Change {
+  return row.paidAt === null ? { paidAt: at } : {}
+}
+
+function applyFact(tx: Tx, fact: PaymentFact) {
+  switch (fact.kind) {
+    case 'checkout': {
+      const row = findRef(tx, { donationId: fact.donationId })
+      if (!row) return
+      const change: Change = ids(row, {
+        stripeCheckoutSessionId: fact.sessionId,
+        stripePaymentIntentId: fact.paymentIntentId,
+        stripeSubscriptionId: fact.subscriptionId,
+        stripeCustomerId: fact.customerId,
+        stripeInvoiceId: fact.invoiceId,
+      })
+      if (fact.outcome === 'paid') Object.assign(change, paid(row, fact.at))
+      else if (fact.outcome === 'failed' && row.failedAt === null && row.paidAt === null) change.failedAt = fact.at
+      else if (fact.outcome === 'processing' && row.status === 'open') change.status = 'processing'
+      return update(tx, row, change)
+    }
+    case 'invoice-paid': {
+      const existing = findRef(tx, { invoiceId: fact.invoiceId, paymentIntentId: fact.paymentIntentId })
+      if (existing) return update(tx, existing, { ...ids(existing, { stripePaymentIntentId: fact.paymentIntentId }), ...paid(existing, fact.at) })
+      const first = tx.select().from(donations).where(eq(donations.id, fact.firstDonationId)).get()
+      if (!first) return
+      if (fact.first && first.stripeInvoiceId === null) {
+        return update(tx, first, {
+          ...ids(first, { stripeInvoiceId: fact.invoiceId, stripePaymentIntentId: fact.paymentIntentId, stripeSubscriptionId: fact.subscriptionId, stripeCustomerId: fact.customerId }),
+          ...paid(first, fact.at),
+        })
+      }
+      // A renewal: a new donation like the first, for what this invoice charged.
+      const renewal = tx
+        .insert(donations)
+        .values({
+          campaignId: first.campaignId,
+          fundId: first.fundId,
+          supporterId: first.supporterId,
+          parentId: first.id,
+          interval: 'monthly',
+          giftMinor: fact.amountMinor === first.amountMinor ? first.giftMinor : fact.amountMinor,
+          amountMinor: fact.amountMinor,
+          currency: fact.currency.toUpperCase(),
+          publicName: first.publicName,
+          message: null,
+          wantsUpdates: false,
+          locale: first.locale,
+          email: first.email,
+          stripeInvoiceId: fact.invoiceId,
+          stripePaymentIntentId: fact.paymentIntentId,
+          stripeSubscriptionId: fact.subscriptionId ?? first.stripeSubscriptionId,
+          stripeCustomerId: fact.customerId ?? first.stripeCustomerId,
+        })
+        .returning()
+        .get()
+      return update(tx, renewal, paid(renewal, fact.at))
+    }
+    case 'refunded': {
+      const row = findRef(tx, fact.ref)
+      if (!row) return
+      // Refunds are reported as a running total: keep the largest seen. A refund proves a payment.
+      const change: Change = { ...paid(row, fact.at), ...ids(row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null }) }
+      if (fact.refundedMinor > row.refundedMinor) change.refundedMinor = Math.min(fact.refundedMinor, row.amountMinor)
+      return update(tx, row, change)
+    }
+    case 'dispute': {
+      const row = findRef(tx, fact.ref)
+      if (!row) return
+      const change: Change = { ...paid(row, fact.at), ...ids(row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null }) }
+      // A closed dispute stays closed, whatever arrives after it.
+      const closed = row.disputeStatus === 'won' || row.disputeStatus === 'lost'
+      if (!closed && fact.status !== row.disputeStatus) change.disputeStatus = fact.status
+      if (fact.amountMinor > row.disputedMinor) change.disputedMinor = Math.min(fact.amountMinor, row.amountMinor)
+      return update(tx, row, change)
+    }
+    case 'subscription-ended': {
+      const rows = tx.select().from(donations).where(eq(donations.stripeSubscriptionId, fact.subscriptionId)).all()
+      const first = fact.firstDonationId ? tx.select().from(donations).where(eq(donations.id, fact.firstDonationId)).get() : undefined
+      for (const row of first && !rows.some((r) => r.id === first.id) ? [...rows, first] : rows) {
+        if (row.subscriptionEndedAt === null) update(tx, row, { subscriptionEndedAt: fact.at, ...ids(row, { stripeSubscriptionId: fact.subscriptionId }) })
+      }
+      return
+    }
+  }
+}
+
+/** What a donation adds to its fund's total: paid, not failed, less refunds and open or lost disputes. */
+export function countedMinor(d: Pick<Donation, 'paidAt' | 'failedAt' | 'amountMinor' | 'refundedMinor' | 'disputeStatus' | 'disputedMinor'>) {
+  if (d.paidAt === null) return 0
+  const withheld = d.disputeStatus === 'open' || d.disputeStatus === 'lost' ? d.disputedMinor : 0
+  return Math.max(0, d.amountMinor - d.refundedMinor - withheld)
+}
+
+export function donationStatus(d: Pick<Donation, 'paidAt' | 'failedAt' | 'status' | 'amountMinor' | 'refundedMinor' | 'disputeStatus'>): Donation['status'] {
+  if (d.paidAt === null) return d.failedAt !== null ? 'failed' : d.status === 'processing' ? 'processing' : 'open'
+  if (d.disputeStatus === 'open' || d.disputeStatus === 'lost') return 'disputed'
+  if (d.refundedMinor >= d.amountMinor) return 'refunded'
+  return 'succeeded'
+}
+
+function update(tx: Tx, row: Donation, change: Change) {
+  if (Object.keys(change).length === 0) return
+  const next = { ...row, ...change }
+  next.status = donationStatus(next)
+  const counted = countedMinor(next)
+  tx.update(donations)
+    .set({ ...change, status: next.status, countedMinor: counted, updatedAt: Date.now() })
+    .where(eq(donations.id, row.id))
+    .run()
+  const delta = counted - row.countedMinor
+  const countingDelta = (counted > 0 ? 1 : 0) - (row.countedMinor > 0 ? 1 : 0)
+  let newDonor = 0
+  const becamePaid = row.paidAt === null && next.paidAt !== null
+  if (becamePaid && row.supporterId !== null) {
+    newDonor = tx.insert(fundDonors).values({ fundId: row.fundId, supporterId: row.supporterId }).onConflictDoNothing().run().changes
+  }
+  if (delta !== 0 || countingDelta !== 0 || newDonor !== 0) {
+    tx.insert(fundCounters)
+      .values({ fundId: row.fundId, raisedMinor: delta, donations: countingDelta, donors: newDonor })
+      .onConflictDoUpdate({
+        target: fundCounters.fundId,
+        set: {
+          raisedMinor: sql`${fundCounters.raisedMinor} + ${delta}`,
+          donations: sql`${fundCounters.donations} + ${countingDelta}`,
+          donors: sql`${fundCounters.donors} + ${newDonor}`,
+          updatedAt: Date.now(),
+        },
+      })
+      .run()
+  }
+  if (becamePaid) onPaid(tx, next)
+}
+
+/** First proof of payment: the receipt, and the consent the donor gave on the form. */
+function onPaid(tx: Tx, donation: Donation) {
+  const context = tx
+    .select({
+      campaignSlug: campaigns.slug,
+      defaultLocale: campaigns.defaultLocale,
+      organizationName: organizations.name,
+      organizationAddress: organizations.address,
+    })
+    .from(campaigns)
+    .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
+    .where(eq(campaigns.id, donation.campaignId))
+    .get()
+  if (!context) return
+  const texts = tx.select().from(fundTranslations).where(eq(fundTranslations.fundId, donation.fundId)).all()
+  const fundText = texts.find((t) => t.locale === donation.locale) ?? texts.find((t) => t.locale === context.defaultLocale) ?? texts[0]
+  const campaignTitle =
+    tx.get<{ title: string }>(
+      sql`select title from campaign_translations where campaign_id = ${donation.campaignId} order by locale = ${donation.locale} desc, locale = ${context.defaultLocale} desc limit 1`,
+    )?.title ?? ''
+  queueEmail({
+    template: 'donation-receipt',
+    to: donation.email,
+    locale: donation.locale,
+    campaignId: donation.campaignId,
+    idempotencyKey: `donation:${donation.id}:receipt`,
+    props: {
+      donationId: donation.id,
+      firstName: donation.publicName,
+      amountMinor: donation.amountMinor,
+      giftMinor: donation.giftMinor,
+      currency: donation.currency,
+      interval: donation.interval,
+      paidAt: donation.paidAt,
+      fundTitle: fundText?.title ?? '',
+      campaignTitle,
+      campaignSlug: context.campaignSlug,
+      organizationName: context.organizationName,
+      organizationAddress: context.organizationAddress,
+      manageDonationId: donation.interval === 'monthly' ? (donation.parentId ?? donation.id) : null,
+    },
+  })
+  if (donation.wantsUpdates && donation.supporterId !== null) {
+    tx.insert(consents)
+      .values({ supporterId: donation.supporterId, purpose: 'campaign_updates', campaignId: donation.campaignId, granted: true, source: 'donation_form', createdAt: donation.paidAt ?? Date.now() })
+      .run()
+  }
+}
+
+/** Recompute every fund's counters from the donations; report and repair drift. */
+export async function recountFunds() {
+  const db = getDb()
+  return db.transaction(
+    (tx) => {
+      const drift: { fundId: number; field: string; stored: number; actual: number }[] = []
+      const fundIds = tx.select({ id: funds.id }).from(funds).all().map((f) => f.id)
+      for (const fundId of fundIds) {
+        const rows = tx.select().from(donations).where(eq(donations.fundId, fundId)).all()
+        const actual = {
+          raisedMinor: rows.reduce((sum, d) => sum + countedMinor(d), 0),
+          donations: rows.filter((d) => countedMinor(d) > 0).length,
+          donors: tx.select({ n: sql<number>`count(*)` }).from(fundDonors).where(eq(fundDonors.fundId, fundId)).get()?.n ?? 0,
+        }
+        const stored = tx.select().from(fundCounters).where(eq(fundCounters.fundId, fundId)).get()
+        for (const field of ['raisedMinor', 'donations', 'donors'] as const) {
+          if ((stored?.[field] ?? 0) !== actual[field]) drift.push({ fundId, field, stored: stored?.[field] ?? 0, actual: actual[field] })
+        }
+        tx.insert(fundCounters)
+          .values({ fundId, ...actual })
+          .onConflictDoUpdate({ target: fundCounters.fundId, set: { ...actual, updatedAt: Date.now() } })
+          .run()
+      }
+      return drift
+    },
+    { behavior: 'immediate' },
+  )
+}

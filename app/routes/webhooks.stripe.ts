@@ -1,0 +1,14 @@
+import type { ActionFunctionArgs } from '@remix-run/node'
+import { handleStripeWebhook } from '~/services/stripe.server.ts'
+
+// Stripe's webhook endpoint: the signature is checked on the raw bytes, so the body is read as-is.
+export async function action({ request }: ActionFunctionArgs) {
+  if (request.method !== 'POST') return new Response('Method not allowed', { status: 405, headers: { Allow: 'POST' } })
+  const body = Buffer.from(await request.arrayBuffer())
+  const answer = await handleStripeWebhook(body, request.headers.get('stripe-signature'))
+  return new Response(answer.body, { status: answer.status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+}
+
+export function loader() {
+  return new Response('Method not allowed', { status: 405, headers: { Allow: 'POST' } })
+}
