@@ -47,8 +47,8 @@ const str = (props: Props, key: string) => String(props[key] ?? '')
 
 const id = z.number().int().positive()
 const minor = z.number().int().nonnegative()
-// A receipt states amounts and dates to the donor: a row that does not hold exactly these fails to
-// send (and stays visible in the outbox) rather than go out with a wrong or empty figure.
+// A receipt states amounts and dates to the donor: a row that does not hold exactly these is marked
+// failed by the sender, with the reason, rather than go out with a wrong or empty figure.
 const donationReceiptProps = z
   .object({
     donationId: id,
