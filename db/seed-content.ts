@@ -315,3 +315,49 @@ export const demoCampaign: {
     },
   ],
 }
+
+export type SeedFund = {
+  slug: string
+  goalMinor: number
+  texts: Record<SeedLocale, { title: string; description: string }>
+}
+
+// Named reporting trips with their own budgets, as the collective in ../shared/seeds runs them.
+export const demoFunds: SeedFund[] = [
+  {
+    slug: 'capacho-trip',
+    goalMinor: 450_000,
+    texts: {
+      en: {
+        title: 'Trip to Capacho: meet Andry’s family',
+        description: 'Flights, a local fixer and five days in Capacho, Venezuela, to hear from his mother and brothers and document his return.',
+      },
+      de: {
+        title: 'Reise nach Capacho: Andrys Familie treffen',
+        description: 'Flüge, ein lokaler Fixer und fünf Tage in Capacho, Venezuela, um mit seiner Mutter und seinen Brüdern zu sprechen und seine Rückkehr zu dokumentieren.',
+      },
+      es: {
+        title: 'Viaje a Capacho: conocer a la familia de Andry',
+        description: 'Vuelos, un productor local y cinco días en Capacho, Venezuela, para escuchar a su madre y a sus hermanos y documentar su regreso.',
+      },
+    },
+  },
+  {
+    slug: 'cecot-reporting',
+    goalMinor: 600_000,
+    texts: {
+      en: {
+        title: 'El Salvador: document conditions at CECOT',
+        description: 'A reporting trip to San Salvador and Tecoluca: interviews with lawyers, released detainees and their families, and public-records requests.',
+      },
+      de: {
+        title: 'El Salvador: die Bedingungen im CECOT dokumentieren',
+        description: 'Eine Recherchereise nach San Salvador und Tecoluca: Gespräche mit Anwält*innen, freigelassenen Gefangenen und ihren Familien sowie Anfragen nach Akteneinsicht.',
+      },
+      es: {
+        title: 'El Salvador: documentar las condiciones en el CECOT',
+        description: 'Un viaje de reportería a San Salvador y Tecoluca: entrevistas con abogados, exdetenidos y sus familias, y solicitudes de acceso a la información.',
+      },
+    },
+  },
+]

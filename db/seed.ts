@@ -7,10 +7,10 @@ import { pathToFileURL } from 'node:url'
 import { eq } from 'drizzle-orm'
 import { hashPassword } from '../app/models/organizers.server.ts'
 import { loadEnv } from '../app/services/env.server.ts'
-import { openDatabase, type DB } from './client.server.ts'
+import { openDatabase, type DB, type Tx } from './client.server.ts'
 import { migrateDatabase } from './migrate.ts'
-import { campaigns, campaignTranslations, organizations, organizers, updates, updateTranslations } from './schema.ts'
-import { demoCampaign, demoOrganization, type SeedLocale } from './seed-content.ts'
+import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from './schema.ts'
+import { demoCampaign, demoFunds, demoOrganization, type SeedLocale } from './seed-content.ts'
 
 export const DEMO_ORGANIZER = { email: 'demo@vigil.example', password: 'vigil-demo-2026', name: 'Demo Organiser' }
 
@@ -45,7 +45,10 @@ export async function seedDemo(db: DB, { demoOrganizer }: { demoOrganizer: boole
     }
 
     const existing = tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, demoCampaign.slug)).get()
-    if (existing) return created
+    if (existing) {
+      seedFunds(tx, existing.id, created)
+      return created
+    }
     const published = at('2025-03-25T09:00:00Z')
     const campaign = tx
       .insert(campaigns)
@@ -81,8 +84,21 @@ export async function seedDemo(db: DB, { demoOrganizer }: { demoOrganizer: boole
       }
     }
     created.push(`campaign /c/${demoCampaign.slug}`)
+    seedFunds(tx, campaign.id, created)
     return created
   })
+}
+
+/** The demo's reporting trips, added once (also to a campaign seeded before funds existed). */
+function seedFunds(tx: Tx, campaignId: number, created: string[]) {
+  if (tx.select({ id: funds.id }).from(funds).where(eq(funds.campaignId, campaignId)).get()) return
+  demoFunds.forEach((fund, position) => {
+    const row = tx.insert(funds).values({ campaignId, slug: fund.slug, goalMinor: fund.goalMinor, currency: 'EUR', position }).returning({ id: funds.id }).get()
+    for (const [locale, text] of Object.entries(fund.texts) as [SeedLocale, { title: string; description: string }][]) {
+      tx.insert(fundTranslations).values({ fundId: row.id, locale, ...text }).run()
+    }
+  })
+  created.push(`${demoFunds.length} funds`)
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

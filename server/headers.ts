@@ -16,20 +16,27 @@ export function createNonce() {
  * Only our own origin: no CDNs, fonts, analytics or embeds on any page. default-src
  * covers fonts, connections and styles; scripts also need this response's nonce.
  */
-export function contentSecurityPolicy(nonce: string, { dev = false } = {}) {
-  return cspTemplate(dev)(nonce)
+export function contentSecurityPolicy(nonce: string, { dev = false, formTargets = [] as string[] } = {}) {
+  return cspTemplate(dev, formTargets)(nonce)
 }
 
-export function cspTemplate(dev: boolean) {
-  const forScripts = cspForScripts(dev)
+export function cspTemplate(dev: boolean, formTargets: string[] = []) {
+  const forScripts = cspForScripts(dev, formTargets)
   return (nonce: string) => forScripts(`'nonce-${nonce}'`)
 }
 
+/**
+ * Where a form may lead besides our own pages: the donation form and the "manage your
+ * gift" button answer with a redirect to Stripe's Checkout or portal, and browsers apply
+ * form-action to that redirect too. Only navigation, never a request from our pages.
+ */
+export const STRIPE_FORM_TARGETS = ['https://checkout.stripe.com', 'https://billing.stripe.com']
+
 /** The policy with the given script sources (a nonce, or hashes of a cached page's inline scripts). */
-export function cspForScripts(dev: boolean) {
+export function cspForScripts(dev: boolean, formTargets: string[] = []) {
   const before = `default-src 'self'; script-src 'self' `
   const after =
-    `; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'` +
+    `; img-src 'self' data:; form-action ${['\'self\'', ...formTargets].join(' ')}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'` +
     (dev ? `; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:` : '')
   return (sources: string) => before + sources + after
 }

@@ -8,6 +8,7 @@
  */
 import crypto from 'node:crypto'
 import http from 'node:http'
+import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequestHandler as createExpressHandler } from '@remix-run/express'
@@ -32,6 +33,7 @@ import {
   isSameOriginRequest,
   loggablePath,
   securityHeaders,
+  STRIPE_FORM_TARGETS,
 } from './headers.ts'
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -71,8 +73,15 @@ const remixFetchHandler = createRequestHandler(productionBuild ?? loadBuild, mod
 
 const baseHeaders = securityHeaders({ https: env.publicUrl.startsWith('https:') })
 const flatBaseHeaders = baseHeaders.flat()
-const csp = cspTemplate(dev)
-const cspForScripts = cspForScriptsOf(dev)
+// Where the donation form may lead: Stripe's hosted pages, or a stand-in's (demo mode, tests).
+function formTargets(standIn?: string) {
+  const targets = env.mode === 'live' ? [...STRIPE_FORM_TARGETS] : []
+  if (env.stripe.apiBase) targets.push(env.stripe.apiBase.origin)
+  if (standIn) targets.push(standIn)
+  return [...new Set(targets)]
+}
+let csp = cspTemplate(dev, formTargets())
+let cspForScripts = cspForScriptsOf(dev, formTargets())
 const publicOrigin = new URL(env.publicUrl).origin
 const pageCache = getPageCache(env.pageCacheTtlMs)
 
@@ -304,18 +313,34 @@ const server = http.createServer((req, res) => {
 async function startDemoStripe(port: number) {
   if (env.mode !== 'demo' || env.stripe.apiBase) return null
   const { startStripeStandIn } = await import('./stripe-stand-in.ts')
+  const standInPort = Number(process.env.STRIPE_DEMO_PORT) || (await freePort())
+  // The browser reaches the stand-in's checkout page on the host it reaches Vigil on.
+  const pages = new URL(env.publicUrl)
+  pages.port = String(standInPort)
   const standIn = await startStripeStandIn({
-    port: Number(process.env.STRIPE_DEMO_PORT ?? 0),
+    port: standInPort,
     host: env.host,
+    publicUrl: pages.origin,
     secretKey: env.stripe.secretKey,
     webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
     webhookSecret: env.stripe.webhookSecret,
     asyncDelayMs: Number(process.env.STRIPE_DEMO_ASYNC_DELAY_MS ?? 3000),
   })
-  const pages = new URL(env.publicUrl)
-  pages.port = String(standIn.port)
   pointStripeAt(`http://127.0.0.1:${standIn.port}`)
+  csp = cspTemplate(dev, formTargets(pages.origin))
+  cspForScripts = cspForScriptsOf(dev, formTargets(pages.origin))
   return { standIn, pagesUrl: pages.origin }
+}
+
+function freePort() {
+  return new Promise<number>((resolve, reject) => {
+    const probe = net.createServer()
+    probe.once('error', reject)
+    probe.listen(0, env.host, () => {
+      const address = probe.address()
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
 }
 let demoStripe: Awaited<ReturnType<typeof startDemoStripe>> = null
 

@@ -3,10 +3,10 @@ import { useTranslation } from 'react-i18next'
 import type { PublicCampaign } from '~/models/campaigns.server.ts'
 import { formatDate, languageName, type Language } from '~/utils/i18n.ts'
 
-type Props = { campaign: PublicCampaign; lang: Language; petition?: ReactNode }
+type Props = { campaign: PublicCampaign; lang: Language; petition?: ReactNode; donate?: ReactNode }
 
 /** The public campaign page body; the admin preview renders the same component. */
-export function CampaignView({ campaign, lang, petition }: Props) {
+export function CampaignView({ campaign, lang, petition, donate }: Props) {
   const { t } = useTranslation()
   return (
     <article className="campaign">
@@ -53,11 +53,7 @@ export function CampaignView({ campaign, lang, petition }: Props) {
               </blockquote>
             </section>
           )}
-          <section className="panel panel--donate" id="donate" aria-labelledby="donate-title">
-            <h2 id="donate-title">{t('donate.title')}</h2>
-            <p>{t('donate.intro')}</p>
-            <p className="panel__placeholder">{t('donate.soon')}</p>
-          </section>
+          {donate ?? null}
         </aside>
 
         <div className="campaign__main">

@@ -381,3 +381,21 @@ export async function recountFunds() {
     { behavior: 'immediate' },
   )
 }
+
+/** The donor wall: names and messages donors chose to show, never amounts. One entry per gift, not per month. */
+export async function listDonorWall({ campaignId, limit = 12 }: { campaignId: number; limit?: number }) {
+  return getDb()
+    .select({ id: donations.id, name: donations.publicName, message: donations.message, paidAt: donations.paidAt })
+    .from(donations)
+    .where(
+      and(
+        eq(donations.campaignId, campaignId),
+        eq(donations.status, 'succeeded'),
+        sql`${donations.parentId} is null`,
+        sql`${donations.publicName} is not null`,
+      ),
+    )
+    .orderBy(sql`${donations.paidAt} desc`)
+    .limit(limit)
+    .all()
+}

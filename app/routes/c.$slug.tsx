@@ -9,17 +9,22 @@ import {
 import type { ShouldRevalidateFunction } from '@remix-run/react'
 import { useActionData, useLoaderData } from '@remix-run/react'
 import { CampaignView } from '~/components/campaign-view.tsx'
+import { DonatePanel } from '~/components/donate-panel.tsx'
 import { PetitionPanel } from '~/components/petition-panel.tsx'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/services/env.server.ts'
+import { loadDonations } from '~/services/donate.server.ts'
 import { handleSignature, loadPetition } from '~/services/petition.server.ts'
 import { socialMeta } from '~/utils/meta.ts'
 
 export async function loader({ params, context }: LoaderFunctionArgs) {
   const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
-  const petition = await loadPetition({ campaign, lang: context.lang, countryHint: context.countryHint })
-  return { campaign, petition, lang: context.lang, publicUrl: getEnv().publicUrl }
+  const [petition, donations] = await Promise.all([
+    loadPetition({ campaign, lang: context.lang, countryHint: context.countryHint }),
+    loadDonations({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang: context.lang }),
+  ])
+  return { campaign, petition, donations, lang: context.lang, publicUrl: getEnv().publicUrl }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -68,11 +73,16 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 }
 
 export default function CampaignPage() {
-  const { campaign, petition, lang } = useLoaderData<typeof loader>()
+  const { campaign, petition, donations, lang } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   return (
     <main>
-      <CampaignView campaign={campaign} lang={lang} petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} />} />
+      <CampaignView
+        campaign={campaign}
+        lang={lang}
+        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} />}
+        donate={<DonatePanel data={donations} lang={lang} />}
+      />
     </main>
   )
 }

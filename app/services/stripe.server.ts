@@ -9,6 +9,7 @@ import {
 } from '~/models/donations.server.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { getEnv } from './env.server.ts'
+import { purgePublicPages } from './page-cache.server.ts'
 
 /**
  * Vigil's side of Stripe: Checkout Sessions for donations, the customer portal for monthly
@@ -119,6 +120,8 @@ export async function handleStripeWebhook(rawBody: Buffer, signature: string | n
   const facts = await factsOf(event)
   if (facts === null) return { status: 200, body: 'ignored', result: 'ignored' }
   const result = await applyPaymentEvent({ eventId: event.id, type: event.type, created: event.created, facts })
+  // Fund bars move when money does, not a page-cache lifetime later.
+  if (result === 'applied' && facts.length > 0) purgePublicPages()
   return { status: 200, body: result, result }
 }
 

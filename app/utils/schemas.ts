@@ -178,3 +178,35 @@ export function invalidationSchema(t: TFunction) {
 export function replySchema(t: TFunction) {
   return z.object({ signatureId: z.number().int().positive(), body: text(t, { min: 1, max: 2000 }) })
 }
+
+export const DONATION_INTERVALS = ['one_time', 'monthly'] as const
+
+/**
+ * The donation form. The amount is a preset (minor units) or "custom" with a typed
+ * amount; the action checks it against the chosen fund's currency and the limits.
+ */
+export function donationSchema(t: TFunction) {
+  return z
+    .object({
+      fundId: z.number({ required_error: t('donate.chooseFund'), invalid_type_error: t('donate.chooseFund') }).int().positive(t('donate.chooseFund')),
+      currency: z.string().trim().regex(/^[A-Za-z]{3}$/).optional(),
+      interval: enumOf(t, DONATION_INTERVALS),
+      amount: z.string({ required_error: t('donate.chooseAmount') }).regex(/^(\d{1,9}|custom)$/, t('donate.chooseAmount')),
+      customAmount: z.string().trim().max(20, t('donate.amountFormat')).optional(),
+      coverFees: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
+      email: cleanLine(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
+      publicName: cleanLine(t, { max: 80 }).optional(),
+      message: z
+        .string({ invalid_type_error: t('forms.invalidCharacters') })
+        .trim()
+        .max(500, t('forms.tooLong', { max: 500 }))
+        .refine((v) => !CONTROL.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
+        .optional(),
+      updates: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
+    })
+    .superRefine((value, ctx) => {
+      if (value.amount === 'custom' && !value.customAmount) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['customAmount'], message: t('donate.enterAmount') })
+      }
+    })
+}

@@ -88,17 +88,21 @@ export function TextField({
   meta: { name },
   type = 'text',
   autoComplete,
+  inputMode,
+  onFocus,
   ...rest
 }: Common & {
   meta: AnyField
   type?: 'text' | 'email' | 'password' | 'number' | 'date' | 'url'
   autoComplete?: string
+  inputMode?: 'decimal' | 'numeric' | 'email' | 'text'
+  onFocus?: () => void
 }) {
   const [meta] = useField<string>(name)
   const { key, ...props } = getInputProps(meta, { type, ariaDescribedBy: rest.hint ? `${meta.id}-hint` : undefined })
   return (
     <Shell meta={meta as FieldMetadata<unknown>} {...rest}>
-      <input key={key} {...props} autoComplete={autoComplete} />
+      <input key={key} {...props} autoComplete={autoComplete} inputMode={inputMode} onFocus={onFocus} />
     </Shell>
   )
 }

@@ -1,0 +1,222 @@
+import { useForm, type SubmissionResult } from '@conform-to/react'
+import { parseWithZod } from '@conform-to/zod'
+import { Form, useNavigation } from '@remix-run/react'
+import { useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { formatMoney, formatNumber, type Language } from '~/utils/i18n.ts'
+import { feeCover, parseAmount, type FeeSettings } from '~/utils/money.ts'
+import { donationSchema } from '~/utils/schemas.ts'
+import { CheckboxField, ConformForm, ErrorList, TextAreaField, TextField } from './ui/field.tsx'
+
+export type PublicFundData = {
+  id: number
+  slug: string
+  currency: string
+  goalMinor: number
+  raisedMinor: number
+  donors: number
+  title: string
+  description: string
+  lang: Language
+}
+
+export type DonationData = {
+  slug: string
+  funds: PublicFundData[]
+  totals: { currency: string; raisedMinor: number; donors: number }[]
+  wall: { id: number; name: string | null; message: string | null }[]
+  presets: Record<string, number[]>
+  fees: FeeSettings
+  minMinor: number
+  maxMinor: number
+}
+
+export type DonateActionData = { result?: SubmissionResult<string[]> }
+
+function presetsFor(data: Pick<DonationData, 'presets'>, currency: string) {
+  return data.presets[currency] ?? data.presets['*'] ?? []
+}
+
+export function FundProgress({ fund, lang }: { fund: PublicFundData; lang: Language }) {
+  const { t } = useTranslation()
+  const percent = fund.goalMinor > 0 ? Math.min(100, Math.round((fund.raisedMinor / fund.goalMinor) * 100)) : 0
+  return (
+    <div className="fund" data-fund={fund.slug}>
+      <h3 className="fund__title" lang={fund.lang}>
+        {fund.title}
+      </h3>
+      {fund.description ? (
+        <p className="fund__description" lang={fund.lang}>
+          {fund.description}
+        </p>
+      ) : null}
+      <progress className="fund__progress" max={fund.goalMinor} value={Math.min(fund.raisedMinor, fund.goalMinor)} aria-label={`${percent} %`} />
+      <p className="fund__figures">
+        {t('donate.raised', { raised: formatMoney(fund.raisedMinor, fund.currency, lang), goal: formatMoney(fund.goalMinor, fund.currency, lang) })}
+        {' · '}
+        {t('donate.donors', { count: fund.donors, formatted: formatNumber(fund.donors, lang) })}
+      </p>
+    </div>
+  )
+}
+
+/**
+ * The donation form: works as a plain form post (the action redirects to Stripe); with
+ * JavaScript it also shows the exact fee before paying. Shared by the campaign page
+ * and /c/:slug/donate.
+ */
+export function DonateForm({
+  data,
+  lang,
+  result,
+  selectedFund,
+  id = 'donate-form',
+}: {
+  data: DonationData
+  lang: Language
+  result?: SubmissionResult<string[]>
+  selectedFund?: number
+  id?: string
+}) {
+  const { t } = useTranslation()
+  const navigation = useNavigation()
+  const busy = navigation.state !== 'idle' && navigation.formAction?.endsWith('/donate') === true
+  const firstFund = data.funds.find((f) => f.id === selectedFund) ?? data.funds[0]
+  const [form, fields] = useForm({
+    id,
+    lastResult: result,
+    defaultValue: {
+      fundId: String(firstFund?.id ?? ''),
+      interval: 'one_time',
+      amount: String(presetsFor(data, firstFund?.currency ?? '*')[1] ?? 'custom'),
+    },
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: donationSchema(t) }),
+    shouldValidate: 'onSubmit',
+    shouldRevalidate: 'onInput',
+  })
+  // Controlled radios: the browser still submits them as a plain form does.
+  const [fundId, setFundId] = useState(fields.fundId.initialValue ?? String(firstFund?.id ?? ''))
+  const [amount, setAmount] = useState(fields.amount.initialValue ?? String(presetsFor(data, firstFund?.currency ?? '*')[1] ?? 'custom'))
+  const fund = data.funds.find((f) => String(f.id) === fundId) ?? firstFund
+  if (!fund) return null
+  const currency = fund.currency
+  const presets = presetsFor(data, currency)
+  const chosen = amount === 'custom' ? parseAmount(fields.customAmount.value ?? '', currency) : Number(amount)
+  const fee = chosen && chosen > 0 ? feeCover(chosen, data.fees) : null
+  const money = (minor: number) => formatMoney(minor, currency, lang)
+
+  return (
+    <ConformForm form={form} as={Form} action={`/c/${data.slug}/donate`} className="stack donate-form">
+      <ErrorList id={form.errorId} errors={form.errors} />
+      <input type="hidden" name="currency" value={currency} />
+      {data.funds.length > 1 ? (
+        <fieldset className="field choice">
+          <legend>{t('donate.fund')}</legend>
+          {data.funds.map((f) => (
+            <label key={f.id} className="choice__option">
+              <input
+                type="radio"
+                name={fields.fundId.name}
+                value={f.id}
+                checked={String(f.id) === String(fund.id)}
+                onChange={() => setFundId(String(f.id))}
+              />
+              <span lang={f.lang}>{f.title}</span>
+            </label>
+          ))}
+          <ErrorList id={fields.fundId.errorId} errors={fields.fundId.errors} />
+        </fieldset>
+      ) : (
+        <input type="hidden" name={fields.fundId.name} value={fund.id} />
+      )}
+      <fieldset className="field choice choice--inline">
+        <legend>{t('donate.frequency')}</legend>
+        {(['one_time', 'monthly'] as const).map((interval) => (
+          <label key={interval} className="choice__option">
+            <input type="radio" name={fields.interval.name} value={interval} defaultChecked={(fields.interval.initialValue ?? 'one_time') === interval} />
+            <span>{t(`donate.interval.${interval}`)}</span>
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="field choice choice--amounts" aria-describedby={fields.amount.errorId}>
+        <legend>{t('donate.amount')}</legend>
+        {presets.map((minor) => (
+          <label key={minor} className="choice__option choice__option--amount">
+            <input
+              type="radio"
+              name={fields.amount.name}
+              value={minor}
+              checked={amount === String(minor)}
+              onChange={() => setAmount(String(minor))}
+            />
+            <span>{money(minor)}</span>
+          </label>
+        ))}
+        <label className="choice__option choice__option--amount">
+          <input type="radio" name={fields.amount.name} value="custom" checked={amount === 'custom'} onChange={() => setAmount('custom')} />
+          <span>{t('donate.other')}</span>
+        </label>
+        <ErrorList id={fields.amount.errorId} errors={fields.amount.errors} />
+      </fieldset>
+      <TextField
+        meta={fields.customAmount}
+        label={t('donate.customAmount', { currency })}
+        inputMode="decimal"
+        hint={t('donate.limits', { min: money(data.minMinor), max: money(data.maxMinor) })}
+        onFocus={() => setAmount('custom')}
+      />
+      <CheckboxField
+        meta={fields.coverFees}
+        label={fee !== null ? t('donate.coverFeesExact', { fee: money(fee) }) : t('donate.coverFees')}
+        hint={t('donate.coverFeesHint', { percent: formatNumber(data.fees.feePercent, lang), fixed: money(data.fees.feeFixedMinor) })}
+      />
+      <TextField meta={fields.email} type="email" label={t('donate.email')} autoComplete="email" hint={t('donate.emailHint')} />
+      <TextField meta={fields.publicName} label={t('donate.publicName')} hint={t('donate.publicNameHint')} autoComplete="off" />
+      <TextAreaField meta={fields.message} rows={2} label={t('donate.message')} hint={t('donate.messageHint')} />
+      <CheckboxField meta={fields.updates} label={t('donate.updates')} hint={t('petition.updatesHint')} />
+      <button type="submit" className="button button--donate" disabled={busy}>
+        {busy ? t('donate.redirecting') : t('donate.submit')}
+      </button>
+      <p className="field__hint">{t('donate.privacy')}</p>
+    </ConformForm>
+  )
+}
+
+/** The campaign page's money panel: funds with progress, the campaign total, the form, the donor wall. */
+export function DonatePanel({ data, lang }: { data: DonationData; lang: Language }) {
+  const { t } = useTranslation()
+  return (
+    <section className="panel panel--donate" id="donate" aria-labelledby="donate-title">
+      <h2 id="donate-title">{t('donate.title')}</h2>
+      <p>{t('donate.intro')}</p>
+      {data.totals.some((total) => total.raisedMinor > 0) ? (
+        <p className="donate-total">
+          {t('donate.total', { total: data.totals.map((total) => formatMoney(total.raisedMinor, total.currency, lang)).join(' + ') })}
+        </p>
+      ) : null}
+      {data.funds.length === 0 ? (
+        <p className="muted">{t('donate.noFunds')}</p>
+      ) : (
+        <>
+          {data.funds.map((fund) => (
+            <FundProgress key={fund.id} fund={fund} lang={lang} />
+          ))}
+          <DonateForm data={data} lang={lang} id="donate-panel-form" />
+        </>
+      )}
+      {data.wall.length > 0 ? (
+        <div className="donor-wall">
+          <h3>{t('donate.wall')}</h3>
+          <ul>
+            {data.wall.map((entry) => (
+              <li key={entry.id}>
+                <strong>{entry.name}</strong>
+                {entry.message ? <blockquote className="support-message">{entry.message}</blockquote> : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </section>
+  )
+}

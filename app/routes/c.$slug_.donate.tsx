@@ -1,0 +1,69 @@
+import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { DonateForm, FundProgress } from '~/components/donate-panel.tsx'
+import { getPublicCampaign } from '~/models/campaigns.server.ts'
+import { handleDonation, loadDonations } from '~/services/donate.server.ts'
+
+async function campaignFor(slug: string, lang: LoaderFunctionArgs['context']['lang']) {
+  const campaign = await getPublicCampaign({ slug, lang })
+  if (!campaign) throw new Response('Not found', { status: 404 })
+  return { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale, status: campaign.status }
+}
+
+export async function loader({ params, context }: LoaderFunctionArgs) {
+  const campaign = await campaignFor(params.slug ?? '', context.lang)
+  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang }
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const campaign = await campaignFor(params.slug ?? '', context.lang)
+  const formData = await request.formData().catch(() => null)
+  if (!formData) throw new Response('Bad request', { status: 400 })
+  const answer = await handleDonation({ formData, campaign, lang: context.lang, clientIp: context.clientIp })
+  if (answer.status === 303) throw redirect(answer.location, 303)
+  const headers: Record<string, string> = answer.retryAfterSeconds ? { 'Retry-After': String(answer.retryAfterSeconds) } : {}
+  return data({ result: answer.result }, { status: answer.status, headers })
+}
+
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get('Retry-After')
+  return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.campaign.title} — Vigil` : 'Vigil' },
+  { name: 'robots', content: 'noindex' },
+]
+
+export default function DonatePage() {
+  const { campaign, donations, lang } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const [params] = useSearchParams()
+  const { t } = useTranslation()
+  const wanted = donations.funds.find((f) => f.slug === params.get('fund'))
+  return (
+    <main className="wrap narrow donate-page">
+      <p>
+        <Link to={`/c/${campaign.slug}`}>← {campaign.title}</Link>
+      </p>
+      <h1>{t('donate.title')}</h1>
+      {params.get('cancelled') ? (
+        <p className="notice" role="status">
+          {t('donate.cancelled')}
+        </p>
+      ) : null}
+      <p>{t('donate.intro')}</p>
+      {donations.funds.length === 0 ? (
+        <p className="notice">{t('donate.noFunds')}</p>
+      ) : (
+        <>
+          {donations.funds.map((fund) => (
+            <FundProgress key={fund.id} fund={fund} lang={lang} />
+          ))}
+          <DonateForm data={donations} lang={lang} result={actionData?.result} selectedFund={wanted?.id} />
+        </>
+      )}
+    </main>
+  )
+}

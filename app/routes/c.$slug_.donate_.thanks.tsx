@@ -1,0 +1,54 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Link, useLoaderData, useRevalidator } from '@remix-run/react'
+import { useEffect } from 'react'
+import { useTranslation } from 'react-i18next'
+import { getSigningCampaign } from '~/models/campaigns.server.ts'
+import { getDonationByCheckout } from '~/models/donations.server.ts'
+import { formatMoney } from '~/utils/i18n.ts'
+
+/**
+ * Where Stripe sends the donor back. It marks nothing paid: it shows what the webhook has
+ * recorded, and looks again every few seconds while the payment is still processing.
+ */
+export async function loader({ params, request, context }: LoaderFunctionArgs) {
+  const campaign = await getSigningCampaign({ slug: params.slug ?? '', lang: context.lang })
+  if (!campaign) throw new Response('Not found', { status: 404 })
+  const sessionId = new URL(request.url).searchParams.get('session_id') ?? ''
+  const donation = /^cs_[A-Za-z0-9_]{1,200}$/.test(sessionId) ? await getDonationByCheckout({ sessionId }) : null
+  if (!donation || donation.campaignId !== campaign.id) throw new Response('Not found', { status: 404 })
+  const state = donation.status === 'succeeded' ? 'succeeded' : donation.status === 'failed' ? 'failed' : 'processing'
+  return { campaign: { slug: campaign.slug, title: campaign.title }, state, interval: donation.interval, amount: formatMoney(donation.amountMinor, donation.currency, context.lang) }
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.campaign.title} — Vigil` : 'Vigil' },
+  { name: 'robots', content: 'noindex' },
+  // Without JavaScript the page reloads itself while the payment is processing.
+  ...(data?.state === 'processing' ? [{ httpEquiv: 'refresh', content: '4' } as const] : []),
+]
+
+export default function DonationThanks() {
+  const { campaign, state, interval, amount } = useLoaderData<typeof loader>()
+  const { t } = useTranslation()
+  const revalidator = useRevalidator()
+  useEffect(() => {
+    if (state !== 'processing') return
+    const timer = setInterval(() => revalidator.state === 'idle' && revalidator.revalidate(), 2000)
+    return () => clearInterval(timer)
+  }, [state, revalidator])
+  return (
+    <main className="wrap narrow donate-thanks">
+      <h1>{t(`donate.thanks.${state}.title`)}</h1>
+      <p role="status" className={`notice ${state === 'succeeded' ? 'notice--success' : state === 'failed' ? 'notice--error' : ''}`} data-state={state}>
+        {t(`donate.thanks.${state}.body`, { amount, campaign: campaign.title })}
+      </p>
+      {state === 'succeeded' && interval === 'monthly' ? <p>{t('donate.thanks.monthly')}</p> : null}
+      {state !== 'failed' ? <p>{t('donate.thanks.receipt')}</p> : null}
+      <p>
+        <Link className="button" to={state === 'failed' ? `/c/${campaign.slug}/donate` : `/c/${campaign.slug}`}>
+          {state === 'failed' ? t('donate.thanks.tryAgain') : t('donate.thanks.back')}
+        </Link>
+      </p>
+    </main>
+  )
+}

@@ -1,0 +1,63 @@
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useLoaderData } from '@remix-run/react'
+import { useTranslation } from 'react-i18next'
+import { getDonation } from '~/models/donations.server.ts'
+import { getEnv } from '~/services/env.server.ts'
+import { createPortalSession } from '~/services/stripe.server.ts'
+import { donationFromManageToken } from '~/services/tokens.server.ts'
+import { formatMoney } from '~/utils/i18n.ts'
+
+/**
+ * The link in a monthly donor's receipt. Opening it changes nothing (mail scanners open
+ * links); the button opens Stripe's customer portal, where the gift can be changed or cancelled.
+ */
+async function giftFor(token: string) {
+  const id = donationFromManageToken(token)
+  const donation = id === null ? null : await getDonation({ id })
+  if (!donation || donation.interval !== 'monthly') throw new Response('Not found', { status: 404 })
+  return donation
+}
+
+export async function loader({ params, context }: LoaderFunctionArgs) {
+  const gift = await giftFor(params.token ?? '')
+  return {
+    amount: formatMoney(gift.amountMinor, gift.currency, context.lang),
+    ended: gift.subscriptionEndedAt !== null,
+    ready: gift.stripeCustomerId !== null,
+  }
+}
+
+export async function action({ params }: ActionFunctionArgs) {
+  const gift = await giftFor(params.token ?? '')
+  if (!gift.stripeCustomerId) throw new Response('Not ready', { status: 409 })
+  const url = await createPortalSession({ customerId: gift.stripeCustomerId, returnUrl: `${getEnv().publicUrl}/donations/manage/${params.token}` })
+  throw redirect(url, 303)
+}
+
+export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }, { name: 'referrer', content: 'no-referrer' }]
+
+export default function ManageGift() {
+  const { amount, ended, ready } = useLoaderData<typeof loader>()
+  const { t } = useTranslation()
+  return (
+    <main className="wrap narrow">
+      <h1>{t('donate.manage.title')}</h1>
+      {ended ? (
+        <p className="notice">{t('donate.manage.ended', { amount })}</p>
+      ) : (
+        <>
+          <p>{t('donate.manage.body', { amount })}</p>
+          {ready ? (
+            <Form method="post">
+              <button type="submit" className="button">
+                {t('donate.manage.open')}
+              </button>
+            </Form>
+          ) : (
+            <p className="notice">{t('donate.manage.notReady')}</p>
+          )}
+        </>
+      )}
+    </main>
+  )
+}
