@@ -110,7 +110,7 @@ export function DonateForm({
       <ErrorList id={form.errorId} errors={form.errors} />
       <input type="hidden" name="currency" value={currency} />
       {data.funds.length > 1 ? (
-        <fieldset className="field choice">
+        <fieldset className="field choice choice--funds">
           <legend>{t('donate.fund')}</legend>
           {data.funds.map((f) => (
             <label key={f.id} className="choice__option">
@@ -173,7 +173,7 @@ export function DonateForm({
       <TextField meta={fields.email} type="email" label={t('donate.email')} autoComplete="email" hint={t('donate.emailHint')} />
       <TextField meta={fields.publicName} label={t('donate.publicName')} hint={t('donate.publicNameHint')} autoComplete="off" />
       <TextAreaField meta={fields.message} rows={2} label={t('donate.message')} hint={t('donate.messageHint')} />
-      <CheckboxField meta={fields.updates} label={t('donate.updates')} hint={t('petition.updatesHint')} />
+      <CheckboxField meta={fields.updates} label={t('donate.updates')} hint={t('donate.updatesHint')} />
       <button type="submit" className="button button--donate" disabled={busy}>
         {busy ? t('donate.redirecting') : t('donate.submit')}
       </button>

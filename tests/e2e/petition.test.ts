@@ -95,6 +95,8 @@ async function confirmLinkFromOutbox(email: string, lng: Lng) {
   expect(await newest.locator('td').nth(2).textContent()).toBe(`confirm-signature (${lng})`)
   await newest.locator('a').first().click()
   await page.waitForURL(/\/admin\/outbox\/\d+$/)
+  // The URL changes before the client-side navigation has rendered the message.
+  await page.locator('ul.outbox-links').waitFor()
   const links = await page.locator('ul.outbox-links a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href))
   await page.close()
   const confirm = links.filter((href) => /\/confirm\/[^/?]+$/.test(href))
