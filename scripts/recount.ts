@@ -1,15 +1,15 @@
-/** npm run recount: recompute every signature counter from the rows, print any drift, repair it. */
+/** npm run recount: recompute every signature and fund counter from the rows, print any drift, repair it. */
+import { recountFunds } from '../app/models/donations.server.ts'
 import { recountSignatures } from '../app/models/signatures.server.ts'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 
 const db = getDb()
 migrateDatabase(db)
-const drift = await recountSignatures()
+const signatureDrift = await recountSignatures()
+const fundDrift = await recountFunds()
 db.$client.close()
-if (drift.length === 0) {
-  console.log('recount: all counters match the signatures')
-} else {
-  for (const d of drift) console.log(`recount: campaign ${d.campaignId} ${d.field}: stored ${d.stored}, actual ${d.actual} (repaired)`)
-  console.log(`recount: repaired ${drift.length} counter(s)`)
-}
+for (const d of signatureDrift) console.log(`recount: campaign ${d.campaignId} ${d.field}: stored ${d.stored}, actual ${d.actual} (repaired)`)
+for (const d of fundDrift) console.log(`recount: fund ${d.fundId} ${d.field}: stored ${d.stored}, actual ${d.actual} (repaired)`)
+const repaired = signatureDrift.length + fundDrift.length
+console.log(repaired === 0 ? 'recount: all counters match the signatures and donations' : `recount: repaired ${repaired} counter(s)`)
