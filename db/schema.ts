@@ -281,7 +281,8 @@ export const replies = sqliteTable(
   (t) => [index('replies_signature_idx').on(t.signatureId)],
 )
 
-export const EMAIL_STATUSES = ['queued', 'sending', 'sent', 'captured', 'failed'] as const
+// 'batched': bulk mail waiting in its batch (the batch, not the message, is claimed and sent).
+export const EMAIL_STATUSES = ['queued', 'batched', 'sending', 'sent', 'captured', 'failed'] as const
 export type EmailStatus = (typeof EMAIL_STATUSES)[number]
 
 // The outbox: one row per email, written in the transaction that causes it (see app/services/mail-sender.server.ts).
@@ -303,9 +304,76 @@ export const emailMessages = sqliteTable(
     lastError: text('last_error'),
     createdAt: createdAt(),
     sentAt: integer('sent_at'),
+    // Bulk mail (supporter updates) travels in batches; transactional mail has no batch.
+    batchId: integer('batch_id').references((): AnySQLiteColumn => emailBatches.id, { onDelete: 'cascade' }),
+    supporterId: integer('supporter_id').references(() => supporters.id, { onDelete: 'set null' }),
+    // What the provider reported after sending (its webhook): delivered, bounced, complained.
+    deliveryStatus: text('delivery_status', { enum: ['delivered', 'bounced', 'complained'] }),
+    deliveryAt: integer('delivery_at'),
   },
-  (t) => [index('email_messages_due_idx').on(t.status, t.nextAttemptAt), index('email_messages_created_idx').on(t.createdAt)],
+  (t) => [
+    index('email_messages_due_idx').on(t.status, t.nextAttemptAt),
+    index('email_messages_created_idx').on(t.createdAt),
+    index('email_messages_batch_idx').on(t.batchId),
+    index('email_messages_provider_idx').on(t.providerId),
+  ],
 )
+
+/**
+ * One email to many supporters: sending an update snapshots its recipients into
+ * email_messages and these batches (at most 100 messages each) in one transaction.
+ */
+export const updateSends = sqliteTable('update_sends', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  // One send per update: pressing Send twice cannot send twice.
+  updateId: integer('update_id')
+    .notNull()
+    .unique()
+    .references(() => updates.id, { onDelete: 'cascade' }),
+  campaignId: integer('campaign_id')
+    .notNull()
+    .references(() => campaigns.id, { onDelete: 'cascade' }),
+  audience: text('audience', { mode: 'json' }).notNull().$type<Record<string, unknown>>(),
+  recipients: integer('recipients').notNull(),
+  createdBy: integer('created_by').references(() => organizers.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+})
+
+export const BATCH_STATUSES = ['pending', 'submitting', 'submitted', 'failed'] as const
+
+export const emailBatches = sqliteTable(
+  'email_batches',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sendId: integer('send_id')
+      .notNull()
+      .references(() => updateSends.id, { onDelete: 'cascade' }),
+    // Sent as Resend's Idempotency-Key: a batch retried after a crash is delivered once.
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    status: text('status', { enum: BATCH_STATUSES }).notNull().default('pending'),
+    size: integer('size').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull().default(0),
+    claimedAt: integer('claimed_at'),
+    lastError: text('last_error'),
+    submittedAt: integer('submitted_at'),
+  },
+  (t) => [index('email_batches_due_idx').on(t.status, t.nextAttemptAt), index('email_batches_send_idx').on(t.sendId)],
+)
+
+// Addresses no email may go to again: hard bounces and complaints, reported by the provider.
+export const suppressions = sqliteTable('suppressions', {
+  emailNormalized: text('email_normalized').primaryKey(),
+  reason: text('reason', { enum: ['bounce', 'complaint'] }).notNull(),
+  createdAt: createdAt(),
+})
+
+// The provider webhook's dedupe ledger (Svix message ids).
+export const resendEvents = sqliteTable('resend_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  receivedAt: integer('received_at').notNull().default(now),
+})
 
 // ——— Donations (issue 4). Money is in minor units (cents); currencies are ISO 4217, upper case. ———
 
@@ -448,3 +516,5 @@ export type EmailMessage = typeof emailMessages.$inferSelect
 export type Fund = typeof funds.$inferSelect
 export type FundTranslation = typeof fundTranslations.$inferSelect
 export type Donation = typeof donations.$inferSelect
+export type EmailBatch = typeof emailBatches.$inferSelect
+export type UpdateSend = typeof updateSends.$inferSelect

@@ -1,20 +1,25 @@
 import { render } from '@react-email/render'
 import { z } from 'zod'
 import type { EmailMessage } from '#db/schema.ts'
+import CampaignUpdateEmail, { subject as campaignUpdateSubject } from '#emails/campaign-update.tsx'
 import AlreadySignedEmail, { subject as alreadySignedSubject } from '#emails/already-signed.tsx'
 import ConfirmSignatureEmail, { subject as confirmSubject } from '#emails/confirm-signature.tsx'
 import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
 import { getEnv } from './env.server.ts'
 import { getI18n } from './i18n.server.ts'
-import { donationManageToken, signatureToken } from './tokens.server.ts'
+import { getUpdateForEmail } from '~/models/update-sends.server.ts'
+import { renderMarkdown } from './markdown.server.ts'
+import { donationManageToken, preferencesToken, signatureToken, unsubscribeToken } from './tokens.server.ts'
 
-export type RenderedEmail = { subject: string; html: string; text: string; links: string[] }
+export type RenderedEmail = { subject: string; html: string; text: string; links: string[]; headers?: Record<string, string> }
 
 // Rendering react-email costs milliseconds; signing can queue hundreds of emails a second.
 // A template is rendered once per campaign text and language with placeholders for what
 // differs per recipient (name, token), which are then filled in, HTML-escaped where needed.
 const NAME = 'VIGILPLACEHOLDERNAME'
 const TOKEN = 'VIGILPLACEHOLDERTOKEN'
+const UNSUBSCRIBE = 'VIGILPLACEHOLDERUNSUBSCRIBE'
+const PREFERENCES = 'VIGILPLACEHOLDERPREFERENCES'
 const rendered = new Map<string, Promise<{ subject: string; html: string; text: string }>>()
 const RENDER_CACHE_SIZE = 200
 
@@ -101,6 +106,36 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       const values = { ...shared, campaignUrl }
       const template = await renderOnce(cacheKey(campaignUrl), () => <AlreadySignedEmail {...values} />, alreadySignedSubject(values))
       return { ...fill(template, { name }), links: [campaignUrl] }
+    }
+    case 'campaign-update': {
+      const updateId = Number(props.updateId)
+      const supporterId = Number(props.supporterId)
+      const update = await getUpdateForEmail({ updateId, locale: message.locale })
+      if (!update) throw new Error(`update ${updateId} has no text to send`)
+      const campaignUrl = `${base}/c/${update.campaignSlug}`
+      const values = {
+        ...common,
+        title: update.title,
+        bodyHtml: renderMarkdown(update.bodyMd),
+        campaignTitle: update.campaignTitle,
+        campaignUrl,
+        organizationName: update.organizationName,
+        unsubscribeUrl: `${base}/unsubscribe/${UNSUBSCRIBE}`,
+        preferencesUrl: `${base}/preferences/${PREFERENCES}`,
+      }
+      // One rendering per update text and language; each recipient's own links are filled in.
+      const template = await renderOnce(cacheKey([updateId, update.title, update.bodyMd, update.campaignTitle]), () => <CampaignUpdateEmail {...values} />, campaignUpdateSubject(values))
+      const unsubscribeUrl = `${base}/unsubscribe/${unsubscribeToken(supporterId, update.campaignId)}`
+      const preferencesUrl = `${base}/preferences/${preferencesToken(supporterId)}`
+      const own = (s: string) => s.replaceAll(`${base}/unsubscribe/${UNSUBSCRIBE}`, unsubscribeUrl).replaceAll(`${base}/preferences/${PREFERENCES}`, preferencesUrl)
+      return {
+        subject: template.subject,
+        html: own(template.html),
+        text: own(template.text),
+        links: [campaignUrl, unsubscribeUrl, preferencesUrl],
+        // One-click unsubscribe (RFC 8058): mail programs POST to the link without opening it.
+        headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      }
     }
     case 'donation-receipt': {
       // Few enough to render one by one: the render cache and its placeholders are for signing's bursts.

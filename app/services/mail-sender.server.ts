@@ -1,6 +1,7 @@
 import { Resend } from 'resend'
 import type { EmailMessage } from '#db/schema.ts'
 import { claimDueMessages, recordOutcomes, type Outcome } from '~/models/outbox.server.ts'
+import { blockedRecipients, claimBatch, recordBatchOutcome, type BatchOutcome } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
 import { getEnv } from './env.server.ts'
 
@@ -18,14 +19,77 @@ export type SendResult =
   | { ok: true; providerId: string | null }
   | { ok: false; transient: boolean; error: string; retryAfterMs?: number }
 
-export type Transport = { captured: boolean; send: (message: EmailMessage) => Promise<SendResult> }
+export type OutgoingEmail = { to: string; subject: string; html: string; text: string; headers?: Record<string, string> }
 
-export function resendTransport({ apiKey, from, baseUrl }: { apiKey: string; from: string; baseUrl?: string }): Transport {
+export type BatchResult =
+  | { ok: true; results: { providerId: string | null; error: string | null }[] }
+  | { ok: false; transient: boolean; error: string; retryAfterMs?: number }
+
+export type Transport = {
+  captured: boolean
+  send: (message: EmailMessage) => Promise<SendResult>
+  /** Up to 100 emails in one request, under one idempotency key; one bad address does not sink the rest. */
+  sendBatch: (emails: OutgoingEmail[], idempotencyKey: string) => Promise<BatchResult>
+}
+
+/**
+ * Keeps to the provider's request rate (Resend: 2 requests/s by default) across every
+ * request this process makes, and stops all of them while a 429's Retry-After runs.
+ * `perSecond` 0 means unpaced.
+ */
+export function createPacer(perSecond: number) {
+  let next = 0
+  return {
+    async turn() {
+      const now = Date.now()
+      const at = Math.max(now, next)
+      next = at + (perSecond > 0 ? 1000 / perSecond : 0)
+      if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now))
+    },
+    pauseFor(ms: number) {
+      next = Math.max(next, Date.now() + ms)
+    },
+  }
+}
+
+function failure(status: number, error: { name?: string; message?: string }, retryAfterHeader: string | undefined) {
+  const retryAfter = Number(retryAfterHeader)
+  return {
+    ok: false as const,
+    // No status: the request never got an answer (network), so try again.
+    transient: status === 0 || status === 429 || status === 409 || status >= 500,
+    error: `${status || 'network'} ${error.name}: ${error.message}`,
+    retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+  }
+}
+
+export function resendTransport({ apiKey, from, baseUrl, perSecond = 2 }: { apiKey: string; from: string; baseUrl?: string; perSecond?: number }): Transport {
   const resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined)
+  const pacer = createPacer(perSecond)
   return {
     captured: false,
+    async sendBatch(emails, idempotencyKey) {
+      await pacer.turn()
+      const { data, error, headers } = await resend.batch.send(
+        emails.map((email) => ({ from, ...email })),
+        { idempotencyKey, batchValidation: 'permissive' },
+      )
+      if (!error && data) {
+        // Permissive: `data` lists the accepted emails in order, `errors` the refused ones by index.
+        const refused = new Map((data.errors ?? []).map((e) => [e.index, e.message]))
+        const ids = data.data.map((d) => d.id)
+        let next = 0
+        return { ok: true, results: emails.map((_, index) => (refused.has(index) ? { providerId: null, error: `refused: ${refused.get(index)}` } : { providerId: ids[next++] ?? null, error: null })) }
+      }
+      const status = Number((error as { statusCode?: number | null } | null)?.statusCode ?? 0)
+      // The key was used for a batch Resend accepted (a resend after a crash whose content changed): it went out.
+      if (status === 409 && error?.name === 'invalid_idempotent_request') return { ok: true, results: emails.map(() => ({ providerId: null, error: null })) }
+      if (status === 429) pacer.pauseFor(Number(headers?.['retry-after'] ?? 1) * 1000)
+      return failure(status, error ?? {}, headers?.['retry-after'])
+    },
     async send(message) {
       const email = await renderEmail(message)
+      await pacer.turn()
       const { data, error, headers } = await resend.emails.send(
         { from, to: message.toEmail, subject: email.subject, html: email.html, text: email.text },
         { idempotencyKey: message.idempotencyKey },
@@ -35,14 +99,8 @@ export function resendTransport({ apiKey, from, baseUrl }: { apiKey: string; fro
       // The key was already used for an accepted email (e.g. resent after a crash, with the
       // template changed by a deploy in between): it went out, so do not send it again.
       if (status === 409 && error.name === 'invalid_idempotent_request') return { ok: true, providerId: null }
-      const retryAfter = Number(headers?.['retry-after'])
-      return {
-        ok: false,
-        // No status: the request never got an answer (network), so try again.
-        transient: status === 0 || status === 429 || status === 409 || status >= 500,
-        error: `${status || 'network'} ${error.name}: ${error.message}`,
-        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-      }
+      if (status === 429) pacer.pauseFor(Number(headers?.['retry-after'] ?? 1) * 1000)
+      return failure(status, error, headers?.['retry-after'])
     },
   }
 }
@@ -51,6 +109,9 @@ export const captureTransport: Transport = {
   captured: true,
   async send() {
     return { ok: true, providerId: null }
+  },
+  async sendBatch(emails) {
+    return { ok: true, results: emails.map(() => ({ providerId: null, error: null })) }
   },
 }
 
@@ -61,6 +122,7 @@ export function transportFromEnv(): Transport {
     apiKey: process.env.RESEND_API_KEY!,
     from: process.env.MAIL_FROM!,
     baseUrl: process.env.RESEND_BASE_URL || undefined,
+    perSecond: Number(process.env.RESEND_REQUESTS_PER_SECOND ?? 2),
   })
 }
 
@@ -98,6 +160,53 @@ export async function drainOutboxOnce(transport: Transport, now = Date.now()) {
   return claimed.length
 }
 
+/**
+ * Send one due batch of bulk mail (supporter updates), if any; returns whether there was
+ * one. The batch's idempotency key goes to Resend with it, so a batch resent after a crash
+ * is delivered once. Recipients who unsubscribed or were suppressed since the snapshot
+ * are left out.
+ */
+export async function sendDueBatchOnce(transport: Transport, now = Date.now()) {
+  const claimed = await claimBatch({ now })
+  if (!claimed) return false
+  const { batch, messages } = claimed
+  const campaignId = messages[0]?.campaignId ?? 0
+  const blocked = await blockedRecipients({ messageIds: messages.map((m) => m.id), campaignId })
+  const results = new Map<number, { providerId: string | null; error: string | null }>()
+  const outgoing: { id: number; email: OutgoingEmail }[] = []
+  for (const message of messages) {
+    if (blocked.has(message.id)) {
+      results.set(message.id, { providerId: null, error: 'not sent: unsubscribed or suppressed after the send started' })
+      continue
+    }
+    try {
+      const email = await renderEmail(message)
+      outgoing.push({ id: message.id, email: { to: message.toEmail, subject: email.subject, html: email.html, text: email.text, headers: email.headers } })
+    } catch (error) {
+      results.set(message.id, { providerId: null, error: `not sent: ${error instanceof Error ? error.message : String(error)}` })
+    }
+  }
+  let outcome: BatchOutcome
+  if (outgoing.length === 0) {
+    outcome = { status: 'submitted', results: [], at: Date.now() }
+  } else {
+    const sent = await transport.sendBatch(outgoing.map((o) => o.email), batch.idempotencyKey)
+    if (sent.ok) {
+      sent.results.forEach((result, i) => results.set(outgoing[i]!.id, result))
+      outcome = { status: 'submitted', results: [], at: Date.now() }
+    } else if (sent.transient && batch.attempts < MAX_ATTEMPTS) {
+      outcome = { status: 'retry', error: sent.error, retryAt: Date.now() + (sent.retryAfterMs ?? backoffMs(batch.attempts)) }
+    } else {
+      outcome = { status: 'failed', error: sent.error }
+    }
+  }
+  if (outcome.status === 'submitted') {
+    outcome.results = [...results].map(([id, r]) => ({ id, ...r, captured: transport.captured }))
+  }
+  await recordBatchOutcome({ batchId: batch.id, outcome })
+  return true
+}
+
 /** Run the sender until stopped: polls often, and keeps going while there is work. */
 export function startSender({ transport = transportFromEnv(), intervalMs = 500 }: { transport?: Transport; intervalMs?: number } = {}) {
   let stopped = false
@@ -105,8 +214,13 @@ export function startSender({ transport = transportFromEnv(), intervalMs = 500 }
   const tick = async () => {
     if (stopped) return
     try {
-      while (!stopped && (await drainOutboxOnce(transport)) > 0) {
-        // keep draining
+      // Transactional mail first (a confirmation link is awaited), then one batch, and again.
+      for (;;) {
+        if (stopped) break
+        const single = await drainOutboxOnce(transport)
+        if (stopped) break
+        const bulk = await sendDueBatchOnce(transport)
+        if (single === 0 && !bulk) break
       }
     } catch (error) {
       console.error('vigil: mail sender error', error instanceof Error ? error.message : error)

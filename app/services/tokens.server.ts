@@ -22,3 +22,35 @@ export function donationFromManageToken(token: string): number | null {
   const expected = donationManageToken(id)
   return expected.length === token.length && crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(token)) ? id : null
 }
+
+function signed(kind: string, parts: number[]) {
+  return `${parts.join('.')}.${hmac(getEnv().sessionSecret, `${kind}:${parts.join(':')}`)}`
+}
+
+function verified(kind: string, token: string, count: number): number[] | null {
+  const pieces = token.split('.')
+  if (pieces.length !== count + 1) return null
+  const parts = pieces.slice(0, count).map(Number)
+  if (parts.some((n) => !Number.isSafeInteger(n) || n <= 0)) return null
+  const expected = signed(kind, parts)
+  return expected.length === token.length && crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(token)) ? parts : null
+}
+
+/** The unsubscribe link's token: one supporter, one campaign. Derived, never stored. */
+export function unsubscribeToken(supporterId: number, campaignId: number) {
+  return signed('unsubscribe', [supporterId, campaignId])
+}
+
+export function fromUnsubscribeToken(token: string): { supporterId: number; campaignId: number } | null {
+  const parts = verified('unsubscribe', token, 2)
+  return parts ? { supporterId: parts[0]!, campaignId: parts[1]! } : null
+}
+
+/** The email-preferences link's token: every campaign of one supporter. */
+export function preferencesToken(supporterId: number) {
+  return signed('preferences', [supporterId])
+}
+
+export function fromPreferencesToken(token: string): number | null {
+  return verified('preferences', token, 1)?.[0] ?? null
+}

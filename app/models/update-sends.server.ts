@@ -1,0 +1,266 @@
+import { and, asc, eq, inArray, lt, lte, sql } from 'drizzle-orm'
+import { getDb } from '#db/client.server.ts'
+import { emailBatches, emailMessages, updateSends, updates, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
+
+/**
+ * Sending an update to supporters. Pressing Send snapshots the audience — supporters
+ * whose latest `campaign_updates` consent for the campaign is granted, who are confirmed
+ * signers and/or paying donors, and whose address is not suppressed — into one message
+ * each and batches of at most BATCH_SIZE, in one transaction. The batch sender then
+ * claims whole batches (app/services/batch-sender.server.ts).
+ */
+export const BATCH_SIZE = 100
+export const BATCH_CLAIM_TIMEOUT_MS = 120_000
+
+export type Audience = { signers: boolean; donors: 'none' | 'campaign' | 'fund'; fundId?: number | null }
+
+/** The audience as SQL: one row per supporter (id, email, locale). */
+function audienceQuery(campaignId: number, audience: Audience) {
+  const parts = []
+  if (audience.signers) {
+    parts.push(sql`select supporter_id as id from signatures where campaign_id = ${campaignId} and status = 'confirmed'`)
+  }
+  if (audience.donors === 'campaign') {
+    parts.push(sql`select supporter_id as id from donations where campaign_id = ${campaignId} and paid_at is not null and supporter_id is not null`)
+  } else if (audience.donors === 'fund' && audience.fundId) {
+    parts.push(
+      sql`select supporter_id as id from donations where campaign_id = ${campaignId} and fund_id = ${audience.fundId} and paid_at is not null and supporter_id is not null`,
+    )
+  }
+  if (parts.length === 0) return null
+  const union = sql.join(parts, sql` union `)
+  // The latest consent row decides: consents are append-only (granted, then maybe withdrawn).
+  return sql`
+    select s.id as id, s.email as email, s.locale as locale
+    from (${union}) as wanted
+    join supporters s on s.id = wanted.id
+    where (
+      select c.granted from consents c
+      where c.supporter_id = s.id and c.purpose = 'campaign_updates' and c.campaign_id = ${campaignId}
+      order by c.id desc limit 1
+    ) = 1
+    and not exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)`
+}
+
+/** How many supporters a send would reach now, in all and per language. */
+export async function countAudience({ campaignId, audience }: { campaignId: number; audience: Audience }) {
+  const query = audienceQuery(campaignId, audience)
+  const byLocale: Record<Locale, number> = { en: 0, de: 0, es: 0 }
+  if (!query) return { total: 0, byLocale }
+  const rows = getDb().all<{ locale: Locale; n: number }>(sql`select locale, count(*) as n from (${query}) group by locale`)
+  for (const row of rows) byLocale[row.locale] = row.n
+  return { total: rows.reduce((sum, r) => sum + r.n, 0), byLocale }
+}
+
+export type StartSendResult = { status: 'started'; sendId: number; recipients: number } | { status: 'already-sent' | 'empty' | 'unpublished' }
+
+/**
+ * Snapshot the audience into messages and batches, in one transaction. An update is
+ * sent at most once (a unique index on update_sends.update_id), so a second press of
+ * Send, or two organisers pressing it at once, sends nothing more.
+ */
+export async function startUpdateSend({
+  updateId,
+  campaignId,
+  audience,
+  organizerId,
+}: {
+  updateId: number
+  campaignId: number
+  audience: Audience
+  organizerId: number | null
+}): Promise<StartSendResult> {
+  const query = audienceQuery(campaignId, audience)
+  if (!query) return { status: 'empty' }
+  const db = getDb()
+  return db.transaction(
+    (tx): StartSendResult => {
+      const update = tx.select({ id: updates.id, publishedAt: updates.publishedAt }).from(updates).where(and(eq(updates.id, updateId), eq(updates.campaignId, campaignId))).get()
+      if (!update) return { status: 'unpublished' }
+      if (tx.select({ id: updateSends.id }).from(updateSends).where(eq(updateSends.updateId, updateId)).get()) return { status: 'already-sent' }
+      const send = tx.insert(updateSends).values({ updateId, campaignId, audience, recipients: 0, createdBy: organizerId }).returning({ id: updateSends.id }).get()
+      // Ordered by language so a batch mostly shares one rendering.
+      const inserted = tx.run(sql`
+        insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id, status)
+        select 'campaign-update', a.email, a.locale, json_object('updateId', ${updateId}, 'supporterId', a.id),
+               'update:' || ${updateId} || ':' || a.id, ${campaignId}, a.id, 'batched'
+        from (${query}) as a
+        order by a.locale, a.id`)
+      const recipients = inserted.changes
+      if (recipients === 0) {
+        tx.delete(updateSends).where(eq(updateSends.id, send.id)).run()
+        return { status: 'empty' }
+      }
+      const lastMessage = Number(inserted.lastInsertRowid)
+      const firstMessage = lastMessage - recipients + 1
+      const batchCount = Math.ceil(recipients / BATCH_SIZE)
+      const batches = tx.run(sql`
+        with recursive seq(i) as (select 0 union all select i + 1 from seq where i + 1 < ${batchCount})
+        insert into email_batches (send_id, idempotency_key, size)
+        select ${send.id}, 'update:' || ${updateId} || ':batch:' || i,
+               min(${BATCH_SIZE}, ${recipients} - i * ${BATCH_SIZE})
+        from seq`)
+      const firstBatch = Number(batches.lastInsertRowid) - batchCount + 1
+      // Messages were numbered consecutively in this transaction: batch k holds the k-th hundred.
+      // (Integer division: bound JS numbers arrive as REAL, so the arithmetic is cast.)
+      tx.run(sql`
+        update email_messages set batch_id = cast(${firstBatch} as integer) + (id - cast(${firstMessage} as integer)) / ${sql.raw(String(BATCH_SIZE))}
+        where id between ${firstMessage} and ${lastMessage}`)
+      tx.update(updateSends).set({ recipients }).where(eq(updateSends.id, send.id)).run()
+      return { status: 'started', sendId: send.id, recipients }
+    },
+    { behavior: 'immediate' },
+  )
+}
+
+/** Where a send stands, for the organiser's progress view. */
+export async function getSendProgress({ updateId }: { updateId: number }) {
+  const db = getDb()
+  const send = db.select().from(updateSends).where(eq(updateSends.updateId, updateId)).get()
+  if (!send) return null
+  const messages = db.all<{ status: string; delivery: string | null; n: number }>(sql`
+    select m.status as status, m.delivery_status as delivery, count(*) as n
+    from email_messages m join email_batches b on b.id = m.batch_id
+    where b.send_id = ${send.id}
+    group by m.status, m.delivery_status`)
+  const count = (predicate: (row: { status: string; delivery: string | null }) => boolean) => messages.filter(predicate).reduce((sum, r) => sum + r.n, 0)
+  const sent = count((r) => r.status === 'sent' || r.status === 'captured')
+  const failed = count((r) => r.status === 'failed')
+  const unsubscribed =
+    db.get<{ n: number }>(sql`
+      select count(distinct c.supporter_id) as n from consents c
+      join email_messages m on m.supporter_id = c.supporter_id
+      join email_batches b on b.id = m.batch_id and b.send_id = ${send.id}
+      where c.purpose = 'campaign_updates' and c.campaign_id = ${send.campaignId} and c.granted = 0 and c.created_at >= ${send.createdAt}`)?.n ?? 0
+  return {
+    sendId: send.id,
+    startedAt: send.createdAt,
+    audience: send.audience,
+    recipients: send.recipients,
+    sent,
+    failed,
+    remaining: send.recipients - sent - failed,
+    delivered: count((r) => r.delivery === 'delivered'),
+    bounced: count((r) => r.delivery === 'bounced'),
+    complained: count((r) => r.delivery === 'complained'),
+    unsubscribed,
+  }
+}
+
+// ——— The batch sender's side ———
+
+export type ClaimedBatch = { batch: EmailBatch; messages: EmailMessage[] }
+
+/**
+ * Claim one due batch. The claim is a single UPDATE … RETURNING on SQLite's one writer,
+ * so two senders (the web server and `npm run worker`) never hold the same batch. A claim
+ * older than BATCH_CLAIM_TIMEOUT_MS belonged to a sender that died: it is due again and is
+ * resent with the same idempotency key.
+ */
+export async function claimBatch({ now = Date.now() }: { now?: number } = {}): Promise<ClaimedBatch | null> {
+  const db = getDb()
+  return db.transaction(
+    (tx) => {
+      tx.update(emailBatches)
+        .set({ status: 'pending' })
+        .where(and(eq(emailBatches.status, 'submitting'), lt(emailBatches.claimedAt, now - BATCH_CLAIM_TIMEOUT_MS)))
+        .run()
+      const due = tx
+        .select({ id: emailBatches.id })
+        .from(emailBatches)
+        .where(and(eq(emailBatches.status, 'pending'), lte(emailBatches.nextAttemptAt, now)))
+        .orderBy(asc(emailBatches.nextAttemptAt), asc(emailBatches.id))
+        .limit(1)
+        .get()
+      if (!due) return null
+      const batch = tx
+        .update(emailBatches)
+        .set({ status: 'submitting', claimedAt: now, attempts: sql`${emailBatches.attempts} + 1` })
+        .where(and(eq(emailBatches.id, due.id), eq(emailBatches.status, 'pending')))
+        .returning()
+        .get()
+      if (!batch) return null
+      const messages = tx.select().from(emailMessages).where(eq(emailMessages.batchId, batch.id)).orderBy(asc(emailMessages.id)).all()
+      return { batch, messages }
+    },
+    { behavior: 'immediate' },
+  )
+}
+
+/** Messages of a claimed batch that must not go out now: suppressed since, or consent withdrawn since. */
+export async function blockedRecipients({ messageIds, campaignId }: { messageIds: number[]; campaignId: number }) {
+  if (messageIds.length === 0) return new Set<number>()
+  const rows = getDb().all<{ id: number }>(sql`
+    select m.id as id from email_messages m
+    left join supporters s on s.id = m.supporter_id
+    where m.id in (${sql.join(messageIds.map((id) => sql`${id}`), sql`, `)})
+    and (
+      exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)
+      or coalesce((
+        select c.granted from consents c
+        where c.supporter_id = m.supporter_id and c.purpose = 'campaign_updates' and c.campaign_id = ${campaignId}
+        order by c.id desc limit 1
+      ), 0) = 0
+    )`)
+  return new Set(rows.map((r) => r.id))
+}
+
+export type BatchOutcome =
+  | { status: 'submitted'; results: { id: number; providerId: string | null; error: string | null; captured: boolean }[]; at: number }
+  | { status: 'retry'; error: string; retryAt: number }
+  | { status: 'failed'; error: string }
+
+/** Record what happened to a claimed batch, and to each of its messages, in one transaction. */
+export async function recordBatchOutcome({ batchId, outcome }: { batchId: number; outcome: BatchOutcome }) {
+  const db = getDb()
+  db.transaction((tx) => {
+    const held = and(eq(emailBatches.id, batchId), eq(emailBatches.status, 'submitting'))
+    if (outcome.status === 'retry') {
+      tx.update(emailBatches).set({ status: 'pending', lastError: outcome.error, nextAttemptAt: outcome.retryAt, claimedAt: null }).where(held).run()
+      return
+    }
+    if (outcome.status === 'failed') {
+      const changed = tx.update(emailBatches).set({ status: 'failed', lastError: outcome.error }).where(held).run().changes
+      if (changed) tx.update(emailMessages).set({ status: 'failed', lastError: outcome.error }).where(eq(emailMessages.batchId, batchId)).run()
+      return
+    }
+    const changed = tx.update(emailBatches).set({ status: 'submitted', submittedAt: outcome.at, lastError: null }).where(held).run().changes
+    if (!changed) return
+    const sent = db.$client.prepare(`update email_messages set status = ?, provider_id = ?, sent_at = ?, last_error = null where id = ? and batch_id = ?`)
+    const failed = db.$client.prepare(`update email_messages set status = 'failed', last_error = ? where id = ? and batch_id = ?`)
+    for (const result of outcome.results) {
+      if (result.error === null) sent.run(result.captured ? 'captured' : 'sent', result.providerId, outcome.at, result.id, batchId)
+      else failed.run(result.error, result.id, batchId)
+    }
+  })
+}
+
+/** Whether any batch is waiting (the sender sleeps less when there is). */
+export async function hasDueBatches({ now = Date.now() }: { now?: number } = {}) {
+  return (
+    getDb()
+      .select({ id: emailBatches.id })
+      .from(emailBatches)
+      .where(and(inArray(emailBatches.status, ['pending']), lte(emailBatches.nextAttemptAt, now)))
+      .limit(1)
+      .get() !== undefined
+  )
+}
+
+/** An update's texts for its email in `locale` (else the campaign's default language), with the campaign's. */
+export async function getUpdateForEmail({ updateId, locale }: { updateId: number; locale: Locale }) {
+  return (
+    getDb().get<{ title: string; bodyMd: string; lang: Locale; campaignId: number; campaignSlug: string; campaignTitle: string; organizationName: string }>(sql`
+      select ut.title as title, ut.body_md as bodyMd, ut.locale as lang, c.id as campaignId, c.slug as campaignSlug,
+             coalesce((select title from campaign_translations ct where ct.campaign_id = c.id
+                       order by ct.locale = ${locale} desc, ct.locale = c.default_locale desc limit 1), '') as campaignTitle,
+             o.name as organizationName
+      from updates u
+      join campaigns c on c.id = u.campaign_id
+      join organizations o on o.id = c.organization_id
+      join update_translations ut on ut.update_id = u.id
+      where u.id = ${updateId}
+      order by ut.locale = ${locale} desc, ut.locale = c.default_locale desc
+      limit 1`) ?? null
+  )
+}

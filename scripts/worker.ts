@@ -1,0 +1,35 @@
+/**
+ * npm run worker: the email sender on its own, for when the web server runs with
+ * VIGIL_SENDER=off (or alongside it: batch and message claims are atomic, so two senders
+ * never send the same thing). Works from the database only; stop it any time.
+ */
+import { ConfigError, getEnv } from '../app/services/env.server.ts'
+import { startSender } from '../app/services/mail-sender.server.ts'
+import { getDb } from '../db/client.server.ts'
+import { migrateDatabase } from '../db/migrate.ts'
+
+try {
+  getEnv()
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`vigil worker: configuration error: ${error.message}`)
+    process.exit(1)
+  }
+  throw error
+}
+const db = getDb()
+migrateDatabase(db)
+const sender = startSender()
+console.log(`vigil worker: sending (${getEnv().mode} mode)`)
+
+function stop(signal: string) {
+  console.log(`vigil worker: ${signal} received, stopping`)
+  sender.stop()
+  // Let an in-flight request finish; its claim is released or recorded by then.
+  setTimeout(() => {
+    db.$client.close()
+    process.exit(0)
+  }, 500).unref()
+}
+process.on('SIGTERM', () => stop('SIGTERM'))
+process.on('SIGINT', () => stop('SIGINT'))
