@@ -30,24 +30,23 @@ export type Transport = {
   send: (message: EmailMessage) => Promise<SendResult>
   /** Up to 100 emails in one request, under one idempotency key; one bad address does not sink the rest. */
   sendBatch: (emails: OutgoingEmail[], idempotencyKey: string) => Promise<BatchResult>
+  /** Until when the provider asked us (429 Retry-After) to send nothing at all; the sender loop waits. */
+  limitedUntil?: () => number
 }
 
 /**
  * Keeps to the provider's request rate (Resend: 2 requests/s by default) across every
- * request this process makes, and stops all of them while a 429's Retry-After runs.
- * `perSecond` 0 means unpaced.
+ * request this process makes. `perSecond` 0 means unpaced.
  */
 export function createPacer(perSecond: number) {
   let next = 0
   return {
     async turn() {
+      if (perSecond <= 0) return
       const now = Date.now()
       const at = Math.max(now, next)
-      next = at + (perSecond > 0 ? 1000 / perSecond : 0)
+      next = at + 1000 / perSecond
       if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now))
-    },
-    pauseFor(ms: number) {
-      next = Math.max(next, Date.now() + ms)
     },
   }
 }
@@ -66,8 +65,13 @@ function failure(status: number, error: { name?: string; message?: string }, ret
 export function resendTransport({ apiKey, from, baseUrl, perSecond = 2 }: { apiKey: string; from: string; baseUrl?: string; perSecond?: number }): Transport {
   const resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined)
   const pacer = createPacer(perSecond)
+  let limitedUntil = 0
+  const limited = (status: number, retryAfter: string | undefined) => {
+    if (status === 429) limitedUntil = Math.max(limitedUntil, Date.now() + (Number(retryAfter) || 1) * 1000)
+  }
   return {
     captured: false,
+    limitedUntil: () => limitedUntil,
     async sendBatch(emails, idempotencyKey) {
       await pacer.turn()
       const { data, error, headers } = await resend.batch.send(
@@ -84,7 +88,7 @@ export function resendTransport({ apiKey, from, baseUrl, perSecond = 2 }: { apiK
       const status = Number((error as { statusCode?: number | null } | null)?.statusCode ?? 0)
       // The key was used for a batch Resend accepted (a resend after a crash whose content changed): it went out.
       if (status === 409 && error?.name === 'invalid_idempotent_request') return { ok: true, results: emails.map(() => ({ providerId: null, error: null })) }
-      if (status === 429) pacer.pauseFor(Number(headers?.['retry-after'] ?? 1) * 1000)
+      limited(status, headers?.['retry-after'])
       return failure(status, error ?? {}, headers?.['retry-after'])
     },
     async send(message) {
@@ -99,7 +103,7 @@ export function resendTransport({ apiKey, from, baseUrl, perSecond = 2 }: { apiK
       // The key was already used for an accepted email (e.g. resent after a crash, with the
       // template changed by a deploy in between): it went out, so do not send it again.
       if (status === 409 && error.name === 'invalid_idempotent_request') return { ok: true, providerId: null }
-      if (status === 429) pacer.pauseFor(Number(headers?.['retry-after'] ?? 1) * 1000)
+      limited(status, headers?.['retry-after'])
       return failure(status, error, headers?.['retry-after'])
     },
   }
@@ -137,6 +141,12 @@ export async function drainOutboxOnce(transport: Transport, now = Date.now()) {
   try {
     for (const message of claimed) {
       let result: SendResult
+      const limitedUntil = transport.limitedUntil?.() ?? 0
+      if (limitedUntil > Date.now()) {
+        // A 429 earlier in this claim: the rest wait too, without a request each.
+        outcomes.push({ id: message.id, status: 'retry', error: '429 rate_limit_exceeded (not attempted)', retryAt: limitedUntil })
+        continue
+      }
       try {
         result = await transport.send(message)
       } catch (error) {
@@ -213,12 +223,18 @@ export function startSender({ transport = transportFromEnv(), intervalMs = 500 }
   let timer: NodeJS.Timeout | undefined
   const tick = async () => {
     if (stopped) return
+    // After a 429 nothing goes out, to any recipient, until Retry-After has passed.
+    const wait = (transport.limitedUntil?.() ?? 0) - Date.now()
+    if (wait > 0) {
+      timer = setTimeout(tick, wait)
+      return
+    }
     try {
       // Transactional mail first (a confirmation link is awaited), then one batch, and again.
       for (;;) {
         if (stopped) break
         const single = await drainOutboxOnce(transport)
-        if (stopped) break
+        if (stopped || (transport.limitedUntil?.() ?? 0) > Date.now()) break
         const bulk = await sendDueBatchOnce(transport)
         if (single === 0 && !bulk) break
       }
