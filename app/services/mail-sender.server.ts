@@ -139,12 +139,12 @@ export async function drainOutboxOnce(transport: Transport, now = Date.now()) {
   const claimed = await claimDueMessages({ limit: BATCH, now })
   const outcomes: Outcome[] = []
   try {
+    let pausedUntil = 0
     for (const message of claimed) {
       let result: SendResult
-      const limitedUntil = transport.limitedUntil?.() ?? 0
-      if (limitedUntil > Date.now()) {
-        // A 429 earlier in this claim: the rest wait too, without a request each.
-        outcomes.push({ id: message.id, status: 'retry', error: '429 rate_limit_exceeded (not attempted)', retryAt: limitedUntil })
+      if (pausedUntil > 0) {
+        // The provider said wait (429) earlier in this claim: the rest wait too, unsent.
+        outcomes.push({ id: message.id, status: 'retry', error: 'not attempted: waiting for Retry-After', retryAt: pausedUntil })
         continue
       }
       try {
@@ -157,7 +157,9 @@ export async function drainOutboxOnce(transport: Transport, now = Date.now()) {
       if (result.ok) {
         outcomes.push({ id, status: transport.captured ? 'captured' : 'sent', providerId: result.providerId, at: Date.now() })
       } else if (result.transient && message.attempts < MAX_ATTEMPTS) {
-        outcomes.push({ id, status: 'retry', error: result.error, retryAt: Date.now() + (result.retryAfterMs ?? backoffMs(message.attempts)) })
+        const retryAt = now + (result.retryAfterMs ?? backoffMs(message.attempts))
+        if (result.retryAfterMs) pausedUntil = retryAt
+        outcomes.push({ id, status: 'retry', error: result.error, retryAt })
       } else {
         outcomes.push({ id, status: 'failed', error: result.error })
       }
@@ -205,7 +207,7 @@ export async function sendDueBatchOnce(transport: Transport, now = Date.now()) {
       sent.results.forEach((result, i) => results.set(outgoing[i]!.id, result))
       outcome = { status: 'submitted', results: [], at: Date.now() }
     } else if (sent.transient && batch.attempts < MAX_ATTEMPTS) {
-      outcome = { status: 'retry', error: sent.error, retryAt: Date.now() + (sent.retryAfterMs ?? backoffMs(batch.attempts)) }
+      outcome = { status: 'retry', error: sent.error, retryAt: now + (sent.retryAfterMs ?? backoffMs(batch.attempts)) }
     } else {
       outcome = { status: 'failed', error: sent.error }
     }
