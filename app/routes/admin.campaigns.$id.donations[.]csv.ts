@@ -51,7 +51,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       // A byte-order mark so spreadsheet programs read the names as UTF-8.
       controller.enqueue(encoder.encode(`\uFEFF${csvRow(columns)}`))
     },
-    pull(controller) {
+    async pull(controller) {
+      // Remix's writer asks for the next batch as soon as it has written one, without waiting
+      // for the socket: yielding here lets other requests (and a cancelled download) through
+      // between batches instead of holding the event loop until the export ends.
+      await new Promise((resolve) => setImmediate(resolve))
+      if (request.signal.aborted) return controller.close()
       const rows = exportDonationsBatch({ campaignId: campaign.id, filter, after, withEmails })
       if (rows.length === 0) return controller.close()
       after = rows[rows.length - 1]!.id
