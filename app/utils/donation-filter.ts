@@ -4,7 +4,6 @@ export const DONATION_STATUSES = ['open', 'processing', 'succeeded', 'failed', '
 export type DonationStatus = (typeof DONATION_STATUSES)[number]
 export const DONATION_INTERVALS = ['one_time', 'monthly'] as const
 export type DonationInterval = (typeof DONATION_INTERVALS)[number]
-export const DISPUTE_STATUSES = ['open', 'won', 'lost'] as const
 
 /** What the donations table and its export show: all by default, each criterion narrowing. */
 export type DonationFilter = {
