@@ -492,6 +492,13 @@ export const donations = sqliteTable(
     index('donations_fund_paid_idx').on(t.fundId, t.paidAt),
     index('donations_campaign_created_idx').on(t.campaignId, t.id),
     index('donations_subscription_idx').on(t.stripeSubscriptionId),
+    // The back office's table, newest first, with and without its selective filters (app/models/donations-admin.server.ts).
+    index('donations_campaign_time_idx').on(t.campaignId, t.createdAt),
+    index('donations_campaign_status_time_idx').on(t.campaignId, t.status, t.createdAt),
+    index('donations_fund_time_idx').on(t.fundId, t.createdAt),
+    // Covering indexes for the back office's totals per fund and per month: read from the index alone.
+    index('donations_campaign_money_idx').on(t.campaignId, t.fundId, t.currency, t.paidAt, t.amountMinor, t.countedMinor, t.refundedMinor, t.disputeStatus, t.disputedMinor),
+    index('donations_campaign_paid_idx').on(t.campaignId, t.currency, t.paidAt, t.countedMinor, t.amountMinor),
   ],
 )
 

@@ -52,11 +52,15 @@ export async function recordExport({
   campaignId,
   kind,
   withEmails,
+  of = 'signatures',
+  filter,
 }: {
   organizerId: number
   campaignId: number
   kind: string
   withEmails: boolean
+  of?: 'signatures' | 'donations'
+  filter?: Record<string, unknown>
 }) {
-  recordAudit(getDb(), { organizerId, action: 'signatures.export', subjectType: 'campaign', subjectId: campaignId, details: { kind, withEmails } })
+  recordAudit(getDb(), { organizerId, action: `${of}.export`, subjectType: 'campaign', subjectId: campaignId, details: { kind, withEmails, ...(filter ? { filter } : {}) } })
 }

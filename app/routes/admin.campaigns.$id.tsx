@@ -47,6 +47,8 @@ export default function CampaignAdminLayout() {
         <NavLink to={`${base}/timeline`}>{t('admin.tabs.timeline')}</NavLink>
         <NavLink to={`${base}/signatures`}>{t('admin.tabs.signatures')}</NavLink>
         <NavLink to={`${base}/messages`}>{t('admin.tabs.messages')}</NavLink>
+        <NavLink to={`${base}/funds`}>{t('admin.tabs.funds')}</NavLink>
+        <NavLink to={`${base}/donations`}>{t('admin.tabs.donations')}</NavLink>
       </nav>
       <Outlet />
     </main>

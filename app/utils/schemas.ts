@@ -1,6 +1,7 @@
 import type { TFunction } from 'i18next'
 import { z } from 'zod'
-import { LANGUAGES } from './i18n.ts'
+import { LANGUAGES, type Language } from './i18n.ts'
+import { currencyDigits, MAJOR_AMOUNT_PATTERN, toMinorUnits } from './money.ts'
 
 /**
  * The Zod schemas shared by each back-office form (Conform, in the browser) and its
@@ -209,4 +210,71 @@ export function donationSchema(t: TFunction) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['customAmount'], message: t('donate.enterAmount') })
       }
     })
+}
+
+// ——— Funds ———
+
+export const FUND_STATUSES = ['open', 'closed'] as const
+const FUND_GOAL_MAX_MAJOR = 100_000_000
+
+/** The currencies a fund may use: the common ones, the campaign's, and the fund's own if it is something else. */
+export function fundCurrencies(...extra: (string | null | undefined)[]): [string, ...string[]] {
+  const codes = new Set<string>(CURRENCIES)
+  for (const code of extra) if (code && /^[A-Za-z]{3}$/.test(code)) codes.add(code.toUpperCase())
+  return [...codes] as [string, ...string[]]
+}
+
+/**
+ * A fund: its settings and its title and description in each language (`texts.en.title`
+ * …). The goal is typed in major units ("4500.50") and comes out in minor units; at least
+ * one language needs a title, and a description needs a title beside it.
+ */
+export function fundSchema(t: TFunction, { currencies, defaultLocale }: { currencies: readonly [string, ...string[]]; defaultLocale: Language }) {
+  const localized = z
+    .object({ title: optionalText(t, 120), description: optionalText(t, 2_000) })
+    .optional()
+    .transform((v) => v ?? { title: '', description: '' })
+  return z
+    .object({
+      slug: text(t, { min: 1, max: 60 })
+        .transform((s) => s.toLowerCase())
+        .pipe(z.string().regex(SLUG_PATTERN, t('admin.funds.slugFormat'))),
+      goal: text(t, { min: 1, max: 20 }).refine((v) => MAJOR_AMOUNT_PATTERN.test(v), t('admin.funds.goalFormat')),
+      currency: enumOf(t, currencies),
+      status: enumOf(t, FUND_STATUSES),
+      position: z
+        .number({ invalid_type_error: t('forms.wholeNumber') })
+        .int(t('forms.wholeNumber'))
+        .min(0, t('forms.min', { min: 0 }))
+        .max(9_999, t('forms.max', { max: 9999 }))
+        .optional()
+        .transform((v) => v ?? 0),
+      texts: z
+        .object({ en: localized, de: localized, es: localized })
+        .optional()
+        .transform((v) => v ?? { en: { title: '', description: '' }, de: { title: '', description: '' }, es: { title: '', description: '' } }),
+    })
+    // Zod runs this even when a field above failed (the values are then as typed): check only what parsed.
+    .superRefine((v, ctx) => {
+      if (currencies.includes(v.currency) && MAJOR_AMOUNT_PATTERN.test(v.goal ?? '')) {
+        const goalMinor = toMinorUnits(v.goal, v.currency)
+        const digits = currencyDigits(v.currency)
+        if (goalMinor === null) {
+          ctx.addIssue({ code: 'custom', path: ['goal'], message: t('admin.funds.goalDecimals', { count: digits, currency: v.currency }) })
+        } else if (goalMinor < 1) {
+          ctx.addIssue({ code: 'custom', path: ['goal'], message: t('admin.funds.goalMin') })
+        } else if (goalMinor > FUND_GOAL_MAX_MAJOR * 10 ** digits) {
+          ctx.addIssue({ code: 'custom', path: ['goal'], message: t('admin.funds.goalMax') })
+        }
+      }
+      if (!LANGUAGES.some((l) => v.texts?.[l]?.title)) {
+        ctx.addIssue({ code: 'custom', path: ['texts', defaultLocale, 'title'], message: t('admin.funds.titleRequired') })
+      }
+      for (const l of LANGUAGES) {
+        if (v.texts?.[l]?.description && !v.texts[l].title) {
+          ctx.addIssue({ code: 'custom', path: ['texts', l, 'title'], message: t('admin.funds.titleForDescription') })
+        }
+      }
+    })
+    .transform(({ goal, ...v }) => ({ ...v, goalMinor: toMinorUnits(goal, v.currency) ?? 0 }))
 }

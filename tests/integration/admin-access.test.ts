@@ -28,6 +28,10 @@ const EXPECTED_PATTERNS = [
   '/admin/campaigns/:id/preview',
   '/admin/campaigns/:id/timeline',
   '/admin/campaigns/:id/timeline/:entryId',
+  '/admin/campaigns/:id/funds',
+  '/admin/campaigns/:id/funds/:fundId',
+  '/admin/campaigns/:id/donations',
+  '/admin/campaigns/:id/donations.csv',
 ]
 
 type AdminRoute = {
@@ -47,6 +51,7 @@ let ownerCookie: string
 let editorCookie: string
 let campaignId: number
 let entryId: number
+let fundId: number
 
 function form(fields: Record<string, string>) {
   return new URLSearchParams(fields)
@@ -78,6 +83,10 @@ function effectivePayload(routeId: string): URLSearchParams | FormData {
       return form({ happenedOn: '2025-01-02', locale: 'en', title: 'Probe entry', bodyMd: '' })
     case 'routes/admin.campaigns.$id.timeline.$entryId':
       return form({ intent: 'delete' })
+    case 'routes/admin.campaigns.$id.funds._index':
+      return form({ slug: 'probe-fund', goal: '100', currency: 'EUR', status: 'open', position: '0', 'texts.en.title': 'Probe fund' })
+    case 'routes/admin.campaigns.$id.funds.$fundId':
+      return form({ slug: 'probe-renamed', goal: '7', currency: 'USD', status: 'closed', position: '3', 'texts.en.title': 'Probe title' })
     case 'routes/admin.organizers':
       return form({ intent: 'create', email: 'intruder@access.example', name: 'Intruder', role: 'owner' })
     default:
@@ -95,7 +104,7 @@ function get(url: string, cookie?: string) {
 
 /** Everything organisers can change, row by row, plus the uploaded files. */
 function snapshot() {
-  const tables = ['audit_log', 'organizers', 'organizer_tokens', 'campaigns', 'campaign_translations', 'updates', 'update_translations']
+  const tables = ['audit_log', 'organizers', 'organizer_tokens', 'campaigns', 'campaign_translations', 'updates', 'update_translations', 'funds', 'fund_translations']
   const rows = Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]))
   const uploads = path.join(server.dir, 'uploads')
   return { rows, uploads: fs.existsSync(uploads) ? fs.readdirSync(uploads).sort() : [] }
@@ -162,6 +171,16 @@ beforeAll(async () => {
     | undefined
   if (!entry) throw new Error('the seed did not create timeline entries')
   entryId = entry.id
+  // A fund for /admin/campaigns/:id/funds/:fundId (the demo seed may have none).
+  const writable = new Database(server.databasePath)
+  const fund =
+    (writable.prepare('SELECT id FROM funds WHERE campaign_id = ? ORDER BY id LIMIT 1').get(campaignId) as { id: number } | undefined) ??
+    (writable
+      .prepare(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'access-probe', 100000, 'EUR') RETURNING id`)
+      .get(campaignId) as { id: number })
+  writable.prepare(`INSERT OR IGNORE INTO fund_translations (fund_id, locale, title) VALUES (?, 'en', 'Access probe')`).run(fund.id)
+  writable.close()
+  fundId = fund.id
   // A signature puts an email in the outbox, so /admin/outbox/:id has something to show.
   const signed = await fetch(`${server.url}/c/free-andry`, {
     method: 'POST',
@@ -173,7 +192,7 @@ beforeAll(async () => {
   if (message?.id !== campaignId) throw new Error('the outbox fixture must share the campaign id (both are :id)')
 
   const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
-  const params: Record<string, string> = { id: String(campaignId), locale: 'de', entryId: String(entryId) }
+  const params: Record<string, string> = { id: String(campaignId), locale: 'de', entryId: String(entryId), fundId: String(fundId) }
   routes = adminRoutesFromBuild(build)
     .filter((route) => !PUBLIC_ADMIN_ROUTES.includes(route.id))
     .map((route) => {
