@@ -237,6 +237,22 @@ describe('monthly gifts', () => {
     expect(stack.counters(1)).toEqual({ raised: afterFirst.raised + 1500, donations: afterFirst.donations + 1, donors: afterFirst.donors })
   })
 
+  it('marks a renewal ended too when its invoice.paid arrives after customer.subscription.deleted', async () => {
+    const gift = await stack.donate({ interval: 'monthly', amount: '1200' })
+    const mark = stack.standIn.events().length
+    stack.standIn.complete(gift.sessionId)
+    const subscriptionId = String(stack.standIn.object(gift.sessionId)!.subscription)
+    const invoice = stack.standIn.renew(subscriptionId)
+    stack.standIn.cancel(subscriptionId)
+    const events = stack.eventsSince(mark)
+    const renewalPaid = events.find((e) => e.type === 'invoice.paid' && e.data.object.id === invoice.id)!
+    await deliverAll([...events.filter((e) => e !== renewalPaid), renewalPaid])
+
+    const renewal = stack.donationByInvoice(String(invoice.id))!
+    expect(renewal).toMatchObject({ parent_id: gift.donationId, status: 'succeeded', subscription_ended_at: expect.any(Number) })
+    expect(stack.donation(gift.donationId)).toMatchObject({ subscription_ended_at: expect.any(Number) })
+  })
+
   it('finds a renewal through Stripe when its refund arrives before its invoice.paid', async () => {
     const gift = await stack.donate({ interval: 'monthly', amount: '2000' })
     stack.standIn.complete(gift.sessionId)
