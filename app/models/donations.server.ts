@@ -223,6 +223,8 @@ function applyFact(tx: Tx, fact: PaymentFact) {
           stripePaymentIntentId: fact.paymentIntentId,
           stripeSubscriptionId: fact.subscriptionId ?? first.stripeSubscriptionId,
           stripeCustomerId: fact.customerId ?? first.stripeCustomerId,
+          // The end of the subscription may have arrived before this invoice's event did.
+          subscriptionEndedAt: first.subscriptionEndedAt,
         })
         .returning()
         .get()

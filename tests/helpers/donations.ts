@@ -1,0 +1,238 @@
+import Database from 'better-sqlite3'
+import Stripe from 'stripe'
+import { expect } from 'vitest'
+import { startStripeStandIn, type StripeEventJson, type StripeStandIn } from '../../server/stripe-stand-in.ts'
+import { startServer, type RunningServer } from './server.ts'
+
+/**
+ * Donations end to end: the production server with its own SQLite file, pointed at a local
+ * Stripe stand-in that builds events without sending them (`deliver: false`), so each test
+ * decides what reaches POST /webhooks/stripe, in which order and how often.
+ */
+
+export const WEBHOOK_SECRET = 'whsec_test_vigil_webhook_tests'
+export const CAMPAIGN_SLUG = 'free-andry'
+
+/** The event types Vigil acts on; every other type is answered 200 and not recorded. */
+export const HANDLED_TYPES = new Set([
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'invoice.paid',
+  'charge.refunded',
+  'charge.dispute.created',
+  'charge.dispute.closed',
+  'customer.subscription.deleted',
+])
+
+export type DonationRow = {
+  id: number
+  fund_id: number
+  supporter_id: number | null
+  parent_id: number | null
+  interval: 'one_time' | 'monthly'
+  gift_minor: number
+  amount_minor: number
+  currency: string
+  status: string
+  paid_at: number | null
+  failed_at: number | null
+  refunded_minor: number
+  dispute_status: 'open' | 'won' | 'lost' | null
+  disputed_minor: number
+  counted_minor: number
+  wants_updates: number
+  email: string
+  stripe_checkout_session_id: string | null
+  stripe_payment_intent_id: string | null
+  stripe_invoice_id: string | null
+  stripe_subscription_id: string | null
+  stripe_customer_id: string | null
+  subscription_ended_at: number | null
+}
+
+export type Counters = { raised: number; donations: number; donors: number }
+
+export type DonationStack = Awaited<ReturnType<typeof startDonationStack>>
+
+export async function startDonationStack() {
+  const standIn: StripeStandIn = await startStripeStandIn({ deliver: false, webhookSecret: WEBHOOK_SECRET })
+  let server: RunningServer
+  try {
+    server = await startServer({
+      env: {
+        // Demo mode (no STRIPE_SECRET_KEY), but with our stand-in instead of the server's own.
+        STRIPE_API_BASE: standIn.url,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        PAGE_CACHE_TTL_MS: '0',
+        // Each donation from its own address, so the per-IP limit on the form never answers 429.
+        TRUST_PROXY: '1',
+        VIGIL_QUIET_LOG: '1',
+      },
+    })
+  } catch (error) {
+    await standIn.close()
+    throw error
+  }
+  const db = new Database(server.databasePath)
+  const stripe = new Stripe(standIn.secretKey, standIn.sdkOptions)
+  let visitor = 0
+  let emails = 0
+
+  /** POST the donation form as a browser without JavaScript does. */
+  function postDonation(form: Record<string, string>, { lang = 'en' }: { lang?: string } = {}) {
+    visitor += 1
+    return fetch(`${server.url}/c/${CAMPAIGN_SLUG}/donate`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'Accept-Language': lang,
+        'X-Forwarded-For': `10.77.${Math.floor(visitor / 250)}.${visitor % 250}`,
+      },
+      body: new URLSearchParams(form).toString(),
+    })
+  }
+
+  function uniqueEmail() {
+    emails += 1
+    return `donor.${emails}@example.org`
+  }
+
+  /** A donation through the form, up to the Checkout redirect: the row and its session. */
+  async function donate(form: Record<string, string> = {}) {
+    const fields = { fundId: '1', currency: 'EUR', interval: 'one_time', amount: '2500', email: uniqueEmail(), publicName: 'Ada', message: 'For Andry', ...form }
+    const response = await postDonation(fields)
+    expect(response.status, await response.clone().text().then((t) => t.slice(0, 300))).toBe(303)
+    const location = response.headers.get('location') ?? ''
+    const sessionId = new RegExp(`^${standIn.url}/c/pay/(cs_[A-Za-z0-9_]+)$`).exec(location)?.[1]
+    if (!sessionId) throw new Error(`not a stand-in checkout URL: ${location}`)
+    const row = donationBySession(sessionId)
+    if (!row) throw new Error(`no donation row for ${sessionId}`)
+    return { sessionId, donationId: row.id, email: fields.email, row }
+  }
+
+  /** Deliver one event as Stripe does: the exact bytes with a fresh signature. */
+  async function deliver(event: StripeEventJson) {
+    return send(standIn.webhookRequest(event))
+  }
+
+  async function send({ body, headers }: { body: string; headers: Record<string, string> }) {
+    const response = await fetch(`${server.url}/webhooks/stripe`, { method: 'POST', headers, body })
+    return { status: response.status, body: await response.text() }
+  }
+
+  /** Events the stand-in built since `mark` (an index into its event list). */
+  function eventsSince(mark: number) {
+    return standIn.events().slice(mark)
+  }
+
+  function donation(id: number) {
+    return db.prepare('SELECT * FROM donations WHERE id = ?').get(id) as DonationRow | undefined
+  }
+
+  function donationBySession(sessionId: string) {
+    return db.prepare('SELECT * FROM donations WHERE stripe_checkout_session_id = ?').get(sessionId) as DonationRow | undefined
+  }
+
+  function donationByInvoice(invoiceId: string) {
+    return db.prepare('SELECT * FROM donations WHERE stripe_invoice_id = ?').get(invoiceId) as DonationRow | undefined
+  }
+
+  function counters(fundId: number): Counters {
+    const row = db.prepare('SELECT raised_minor AS raised, donations, donors FROM fund_counters WHERE fund_id = ?').get(fundId) as Counters | undefined
+    return row ?? { raised: 0, donations: 0, donors: 0 }
+  }
+
+  /**
+   * What the counters must be, recomputed from the donation rows: the total of what each
+   * counts, how many count, and how many supporters ever paid into the fund.
+   */
+  function countersFromRows(fundId: number): Counters {
+    const rows = db.prepare('SELECT counted_minor, paid_at, supporter_id FROM donations WHERE fund_id = ?').all(fundId) as Pick<DonationRow, 'counted_minor' | 'paid_at' | 'supporter_id'>[]
+    return {
+      raised: rows.reduce((sum, row) => sum + row.counted_minor, 0),
+      donations: rows.filter((row) => row.counted_minor > 0).length,
+      donors: new Set(rows.filter((row) => row.paid_at !== null).map((row) => row.supporter_id)).size,
+    }
+  }
+
+  function expectCountersMatchRows() {
+    const fundIds = (db.prepare('SELECT id FROM funds').all() as { id: number }[]).map((f) => f.id)
+    for (const fundId of fundIds) expect(counters(fundId), `fund ${fundId}`).toEqual(countersFromRows(fundId))
+  }
+
+  function receiptsOf(donationId: number) {
+    return db.prepare('SELECT template, to_email, props FROM email_messages WHERE idempotency_key = ?').all(`donation:${donationId}:receipt`) as { template: string; to_email: string; props: string }[]
+  }
+
+  function ledgerCount(eventId: string) {
+    return (db.prepare('SELECT count(*) AS n FROM stripe_events WHERE id = ?').get(eventId) as { n: number }).n
+  }
+
+  function count(table: 'donations' | 'stripe_events' | 'email_messages' | 'consents') {
+    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+  }
+
+  function consentsOf(email: string) {
+    return db
+      .prepare(`SELECT c.purpose, c.campaign_id, c.granted, c.source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email_normalized = ?`)
+      .all(email.toLowerCase()) as { purpose: string; campaign_id: number; granted: number; source: string }[]
+  }
+
+  /** The charge a completed Checkout Session (payment mode) created, as Stripe links them. */
+  function chargeOfSession(sessionId: string) {
+    const intentId = standIn.object(sessionId)?.payment_intent
+    const chargeId = typeof intentId === 'string' ? standIn.object(intentId)?.latest_charge : null
+    if (typeof chargeId !== 'string') throw new Error(`session ${sessionId} has no charge`)
+    return chargeId
+  }
+
+  /** The charge that paid an invoice: invoice → invoice payment → payment intent → charge. */
+  async function chargeOfInvoice(invoiceId: string) {
+    const [payment] = (await stripe.invoicePayments.list({ invoice: invoiceId })).data
+    const intentId = payment?.payment.payment_intent
+    const intent = await stripe.paymentIntents.retrieve(typeof intentId === 'string' ? intentId : String(intentId?.id))
+    if (typeof intent.latest_charge !== 'string') throw new Error(`invoice ${invoiceId} has no charge`)
+    return intent.latest_charge
+  }
+
+  async function close() {
+    db.close()
+    await server.stop()
+    await standIn.close()
+  }
+
+  return {
+    server,
+    standIn,
+    db,
+    stripe,
+    postDonation,
+    uniqueEmail,
+    donate,
+    deliver,
+    send,
+    eventsSince,
+    donation,
+    donationBySession,
+    donationByInvoice,
+    counters,
+    countersFromRows,
+    expectCountersMatchRows,
+    receiptsOf,
+    ledgerCount,
+    count,
+    consentsOf,
+    chargeOfSession,
+    chargeOfInvoice,
+    close,
+  }
+}
+
+/** What a donation adds to its fund, from its facts (the rule as the business states it). */
+export function expectedCounted(row: Pick<DonationRow, 'paid_at' | 'amount_minor' | 'refunded_minor' | 'dispute_status' | 'disputed_minor'>) {
+  if (row.paid_at === null) return 0
+  const withheld = row.dispute_status === 'open' || row.dispute_status === 'lost' ? row.disputed_minor : 0
+  return Math.max(0, row.amount_minor - row.refunded_minor - withheld)
+}
