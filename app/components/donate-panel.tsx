@@ -107,7 +107,6 @@ export function DonateForm({
 
   return (
     <ConformForm form={form} as={Form} action={`/c/${data.slug}/donate`} className="stack donate-form">
-      <ErrorList id={form.errorId} errors={form.errors} />
       <input type="hidden" name="currency" value={currency} />
       {data.funds.length > 1 ? (
         <fieldset className="field choice choice--funds">

@@ -16,7 +16,9 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const sessionId = new URL(request.url).searchParams.get('session_id') ?? ''
   const donation = /^cs_[A-Za-z0-9_]{1,200}$/.test(sessionId) ? await getDonationByCheckout({ sessionId }) : null
   if (!donation || donation.campaignId !== campaign.id) throw new Response('Not found', { status: 404 })
-  const state = donation.status === 'succeeded' ? 'succeeded' : donation.status === 'failed' ? 'failed' : 'processing'
+  // Refunded or disputed later: the payment did arrive, which is what this page is about.
+  const arrived = donation.status === 'succeeded' || donation.status === 'refunded' || donation.status === 'disputed'
+  const state = arrived ? 'succeeded' : donation.status === 'failed' ? 'failed' : 'processing'
   return { campaign: { slug: campaign.slug, title: campaign.title }, state, interval: donation.interval, amount: formatMoney(donation.amountMinor, donation.currency, context.lang) }
 }
 

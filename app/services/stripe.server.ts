@@ -171,11 +171,13 @@ async function factsOf(event: Stripe.Event): Promise<PaymentFact[] | null> {
     case 'charge.dispute.created':
     case 'charge.dispute.closed': {
       const dispute = event.data.object
+      // An inquiry (warning_*) withdraws no money: nothing to record unless it becomes a dispute.
+      if (dispute.status.startsWith('warning_')) return []
       let paymentIntentId = idOf(dispute.payment_intent)
       if (!paymentIntentId) paymentIntentId = idOf((await getStripe().charges.retrieve(idOf(dispute.charge)!)).payment_intent)
       const resolved = await resolvePayment(paymentIntentId, at)
       if (!resolved) return []
-      const status = dispute.status === 'won' || dispute.status === 'warning_closed' ? 'won' : dispute.status === 'lost' ? 'lost' : 'open'
+      const status = dispute.status === 'won' ? 'won' : dispute.status === 'lost' ? 'lost' : 'open'
       return [...resolved.facts, { kind: 'dispute', ref: resolved.ref, status, amountMinor: dispute.amount, at }]
     }
     case 'customer.subscription.deleted': {
