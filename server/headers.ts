@@ -56,11 +56,15 @@ export function securityHeaders({ https }: { https: boolean }): [string, string]
   return headers
 }
 
-/** Paths as they may appear in logs: long opaque segments (tokens) are masked. */
+/**
+ * Paths as they may appear in logs: long opaque segments (tokens) are masked, including
+ * signed ones like `12.3.<mac>` (unsubscribe, preferences, manage links), whose ids say
+ * who the link belongs to. File names (`entry.client-AbC…js`) end in a short extension and stay.
+ */
 export function loggablePath(pathname: string) {
   return pathname
     .split('/')
-    .map((segment) => (/^[A-Za-z0-9_-]{20,}$/.test(segment) ? ':token' : segment))
+    .map((segment) => (/^[A-Za-z0-9._-]*[A-Za-z0-9_-]{20,}$/.test(segment) ? ':token' : segment))
     .join('/')
 }
 

@@ -36,6 +36,10 @@ export type Env = {
     /** Where the Stripe API is: null for Stripe itself; in demo mode the local stand-in (set by the server). */
     apiBase: URL | null
   }
+  resend: {
+    /** Verifies Resend's webhook deliveries (Standard Webhooks / Svix): `whsec_` and base64. */
+    webhookSecret: string
+  }
   donations: DonationSettings
 }
 
@@ -134,6 +138,11 @@ export function loadEnv(source: EnvSource = process.env): Env {
         `whsec_demo_${crypto.createHmac('sha256', sessionSecret).update('stripe-demo-webhook').digest('base64url')}`,
       apiBase: readUrl('STRIPE_API_BASE', source),
     },
+    resend: {
+      // Demo: derived from the session secret, like Stripe's, so the endpoint is never open
+      // (nothing signs with it unless a test or a local tool does). Same shape as a real one.
+      webhookSecret: readWebhookSecret(source.RESEND_WEBHOOK_SECRET) ?? `whsec_${crypto.createHmac('sha256', sessionSecret).update('resend-demo-webhook').digest('base64')}`,
+    },
     donations: {
       minMinor: readInt('DONATION_MIN_MINOR', 100, source),
       maxMinor: readInt('DONATION_MAX_MINOR', 1_000_000, source),
@@ -152,6 +161,16 @@ function readUrl(name: string, source: EnvSource) {
   } catch {
     throw new ConfigError(`${name} is not a URL: "${raw}"`)
   }
+}
+
+// Resend shows the secret as `whsec_` + base64; a mangled one would refuse every delivery, so say so at start.
+function readWebhookSecret(raw: string | undefined) {
+  if (!raw) return null
+  const key = raw.startsWith('whsec_') ? raw.slice('whsec_'.length) : raw
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || key.length % 4 !== 0) {
+    throw new ConfigError('RESEND_WEBHOOK_SECRET must be the signing secret Resend shows for the webhook: whsec_ followed by base64')
+  }
+  return raw
 }
 
 function readNumber(name: string, fallback: number, source: EnvSource) {

@@ -23,3 +23,15 @@ export function normalizeEmail(email: string) {
 export function emailDomain(email: string) {
   return email.slice(email.lastIndexOf('@') + 1).trim().toLowerCase()
 }
+
+/**
+ * An address as the preferences page shows it, `a•••@example.org`: enough for its owner to
+ * tell which of their addresses the settings are for, not enough to learn it from a link
+ * that was forwarded or left in a shared browser's history.
+ */
+export function maskEmail(email: string) {
+  const trimmed = email.trim()
+  const at = trimmed.lastIndexOf('@')
+  if (at < 1) return '•••'
+  return `${trimmed[0]}•••${trimmed.slice(at).toLowerCase()}`
+}

@@ -180,6 +180,16 @@ export function replySchema(t: TFunction) {
   return z.object({ signatureId: z.number().int().positive(), body: text(t, { min: 1, max: 2000 }) })
 }
 
+/**
+ * The email-preferences page: a checkbox per campaign. Unticked boxes send nothing, so the
+ * form also lists every campaign it `shown`; those not ticked are turned off. Nothing here
+ * can be invalid from the page itself, so there are no messages to translate.
+ */
+export const preferencesSchema = z.object({
+  shown: z.array(z.coerce.number().int().positive()).max(1000),
+  updates: z.array(z.coerce.number().int().positive()).max(1000),
+})
+
 export const DONATION_INTERVALS = ['one_time', 'monthly'] as const
 
 /**

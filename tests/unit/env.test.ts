@@ -28,13 +28,23 @@ describe('loadEnv', () => {
       STRIPE_SECRET_KEY: 'sk_live_x',
       STRIPE_WEBHOOK_SECRET: 'whsec_x',
       RESEND_API_KEY: 're_x',
-      RESEND_WEBHOOK_SECRET: 'whsec_y',
+      RESEND_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
       MAIL_FROM: 'Team <team@example.org>',
       SESSION_SECRET: 'x'.repeat(40),
       PUBLIC_URL: 'https://campaigns.example.org/',
     })
     expect(env.mode).toBe('live')
     expect(env.publicUrl).toBe('https://campaigns.example.org')
+    expect(env.resend.webhookSecret).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')
+  })
+
+  it('derives a demo Resend webhook secret from the session secret, and refuses a mangled real one', () => {
+    const DATABASE_PATH = tmp()
+    const first = loadEnv({ DATABASE_PATH, SESSION_SECRET: 'a'.repeat(40) })
+    expect(first.resend.webhookSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
+    expect(loadEnv({ DATABASE_PATH, SESSION_SECRET: 'a'.repeat(40) }).resend.webhookSecret).toBe(first.resend.webhookSecret)
+    expect(loadEnv({ DATABASE_PATH, SESSION_SECRET: 'b'.repeat(40) }).resend.webhookSecret).not.toBe(first.resend.webhookSecret)
+    expect(() => loadEnv({ DATABASE_PATH, RESEND_WEBHOOK_SECRET: 'whsec_not base64!' })).toThrow(/RESEND_WEBHOOK_SECRET/)
   })
 
   it('explains bad numbers and short secrets', () => {

@@ -6,6 +6,15 @@ describe('loggablePath', () => {
     expect(loggablePath('/admin/set-password/Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4')).toBe('/admin/set-password/:token')
     expect(loggablePath('/c/free-andry')).toBe('/c/free-andry')
   })
+
+  it('masks signed tokens with ids in front, and keeps file names', () => {
+    const mac = 'q3Jx0vV9pZ8bS2nR4tW6yA1cE5gI7kM9oQ0sU2wY4aC'
+    expect(loggablePath(`/unsubscribe/12.3.${mac}`)).toBe('/unsubscribe/:token')
+    expect(loggablePath(`/preferences/12.${mac}`)).toBe('/preferences/:token')
+    expect(loggablePath(`/donations/manage/7.${mac}`)).toBe('/donations/manage/:token')
+    expect(loggablePath('/assets/entry.client-Cq2bXk9zLmNoPqRsTuVw.js')).toBe('/assets/entry.client-Cq2bXk9zLmNoPqRsTuVw.js')
+    expect(loggablePath('/c/free-andry/count.json')).toBe('/c/free-andry/count.json')
+  })
 })
 
 describe('isSameOriginRequest', () => {
