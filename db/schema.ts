@@ -139,7 +139,10 @@ export const updates = sqliteTable(
     authorId: integer('author_id').references((): AnySQLiteColumn => organizers.id, {
       onDelete: 'set null',
     }),
+    // Null: a draft. In the future: scheduled (the public timeline shows it from then on).
     publishedAt: integer('published_at'),
+    // An optional picture for the entry and its email (/media/…, metadata stripped).
+    imagePath: text('image_path'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },
@@ -155,6 +158,7 @@ export const updateTranslations = sqliteTable(
     locale: text('locale', { enum: LOCALES }).notNull(),
     title: text('title').notNull(),
     bodyMd: text('body_md').notNull().default(''),
+    imageAlt: text('image_alt').notNull().default(''),
   },
   (t) => [primaryKey({ columns: [t.updateId, t.locale] })],
 )

@@ -1,4 +1,4 @@
-import { Button, Heading, Link, Section, Text } from '@react-email/components'
+import { Button, Heading, Img, Link, Section, Text } from '@react-email/components'
 import { EmailLayout, SignOff, colors, styles, subjectLine, translate, type EmailLanguage, type EmailT } from './layout.tsx'
 
 export type CampaignUpdateProps = {
@@ -7,6 +7,8 @@ export type CampaignUpdateProps = {
   title: string
   /** The update's Markdown, already rendered and sanitised (app/services/markdown.server.ts). */
   bodyHtml: string
+  /** The update's picture, as an absolute URL, and its description; null without one. */
+  image?: { url: string; alt: string } | null
   campaignTitle: string
   campaignUrl: string
   organizationName: string
@@ -19,7 +21,7 @@ export function subject({ title }: Pick<CampaignUpdateProps, 'title'>): string {
 }
 
 /** An update about the case, to supporters who asked for news; every one carries its own unsubscribe link. */
-export default function CampaignUpdateEmail({ t, lang, title, bodyHtml, campaignTitle, campaignUrl, organizationName, unsubscribeUrl, preferencesUrl }: CampaignUpdateProps) {
+export default function CampaignUpdateEmail({ t, lang, title, bodyHtml, image, campaignTitle, campaignUrl, organizationName, unsubscribeUrl, preferencesUrl }: CampaignUpdateProps) {
   const campaign = { campaign: campaignTitle }
   return (
     <EmailLayout
@@ -42,6 +44,11 @@ export default function CampaignUpdateEmail({ t, lang, title, bodyHtml, campaign
       <Heading as="h1" style={{ fontSize: '24px', lineHeight: '32px', margin: '0 0 16px', color: colors.ink }}>
         {title}
       </Heading>
+      {image ? (
+        <Section style={{ margin: '0 0 16px' }}>
+          <Img src={image.url} alt={image.alt} width="100%" style={{ maxWidth: '100%', height: 'auto', borderRadius: '6px' }} />
+        </Section>
+      ) : null}
       <Section>
         <div style={{ fontSize: '16px', lineHeight: '26px' }} dangerouslySetInnerHTML={{ __html: bodyHtml }} />
       </Section>

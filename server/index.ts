@@ -250,6 +250,28 @@ app.use((req, res, next) => {
   next()
 })
 
+/**
+ * The Remix adapter appends a route's headers to the defaults set above. For the policy
+ * headers that makes two policies, and browsers enforce both: a route with its own (the
+ * email frames of the outbox and the update preview: framable by our own pages, inline
+ * styles, nothing else) could never be shown. A route's Content-Security-Policy and
+ * X-Frame-Options replace the defaults instead.
+ */
+const ROUTE_POLICY_HEADERS = new Set(['content-security-policy', 'x-frame-options'])
+app.use((_req, res, next) => {
+  const append = res.append.bind(res)
+  const replaced = new Set<string>()
+  res.append = (field, value) => {
+    const name = field.toLowerCase()
+    if (ROUTE_POLICY_HEADERS.has(name) && !replaced.has(name)) {
+      replaced.add(name)
+      res.removeHeader(field)
+    }
+    return append(field, value)
+  }
+  next()
+})
+
 app.all(
   '*',
   createExpressHandler({

@@ -82,6 +82,7 @@ export function CampaignView({ campaign, lang, petition, donate }: Props) {
                       {formatDate(entry.happenedOn, lang)}
                     </time>
                     <h3>{entry.title}</h3>
+                    {entry.imagePath ? <img className="timeline__image" src={entry.imagePath} alt={entry.imageAlt} loading="lazy" /> : null}
                     <div className="prose" dangerouslySetInnerHTML={{ __html: entry.bodyHtml }} />
                   </li>
                 ))}

@@ -3,19 +3,26 @@ import { parseWithZod } from '@conform-to/zod'
 import { useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
-import { timelineEntrySchema } from '~/utils/schemas.ts'
+import { newTimelineEntrySchema, timelineEntrySchema } from '~/utils/schemas.ts'
+import { PublicationFields } from './publication-fields.tsx'
 import { ConformForm, SelectField, TextAreaField, TextField } from './ui/field.tsx'
 
+/**
+ * One language's text of a timeline entry (an update). A new entry also says when it
+ * goes public; an existing one changes that in its own form (the entry page).
+ */
 export function TimelineEntryForm({
   id,
   lastResult,
   defaultValue,
   submitLabel,
+  withPublication = false,
 }: {
   id: string
   lastResult?: SubmissionResult<string[]>
-  defaultValue: { happenedOn?: string; locale?: string; title?: string; bodyMd?: string }
+  defaultValue: { happenedOn?: string; locale?: string; title?: string; bodyMd?: string; imageAlt?: string; publish?: string; publishAt?: string }
   submitLabel: string
+  withPublication?: boolean
 }) {
   const { t } = useTranslation()
   const navigation = useNavigation()
@@ -23,7 +30,7 @@ export function TimelineEntryForm({
     id,
     lastResult,
     defaultValue,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: timelineEntrySchema(t) }),
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: withPublication ? newTimelineEntrySchema(t) : timelineEntrySchema(t) }),
     shouldRevalidate: 'onInput',
   })
   return (
@@ -38,7 +45,9 @@ export function TimelineEntryForm({
         />
       </div>
       <TextField meta={fields.title} label={t('admin.timeline.entryTitle')} />
-      <TextAreaField meta={fields.bodyMd} rows={4} label={t('admin.timeline.body')} hint={t('admin.text.storyHint')} />
+      <TextAreaField meta={fields.bodyMd} rows={8} label={t('admin.timeline.body')} hint={t('admin.text.storyHint')} />
+      <TextField meta={fields.imageAlt} label={t('admin.updates.image.alt')} hint={t('admin.updates.image.altHint')} />
+      {withPublication ? <PublicationFields fields={{ publish: fields.publish, publishAt: fields.publishAt }} /> : null}
       <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
         {submitLabel}
       </button>

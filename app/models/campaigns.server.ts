@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection, type DB, type Tx } from '#db/client.server.ts'
 import {
   campaigns,
@@ -35,7 +35,8 @@ function preparePublicQueries(db: DB) {
     timeline: db
       .select()
       .from(updates)
-      .where(and(eq(updates.campaignId, sql.placeholder('campaignId')), isNotNull(updates.publishedAt)))
+      // Drafts (null) and scheduled entries (a time still to come) stay off the page.
+      .where(and(eq(updates.campaignId, sql.placeholder('campaignId')), lte(updates.publishedAt, sql.placeholder('now'))))
       .orderBy(desc(updates.happenedOn), desc(updates.id))
       .prepare(),
     timelineTexts: db
@@ -168,7 +169,11 @@ export async function getSigningCampaign({ slug, lang }: { slug: string; lang: L
 }
 export type SigningCampaign = NonNullable<Awaited<ReturnType<typeof getSigningCampaign>>>
 
-/** Published timeline entries, newest first, each in `lang` or the campaign's default language. */
+/**
+ * Published timeline entries, newest first, each in `lang` or the campaign's default language.
+ * "Published" is as of `now`: a scheduled entry appears once its time has come, on the first
+ * render after it (anonymous pages are cached for PAGE_CACHE_TTL_MS, 5 s by default).
+ */
 export async function listTimeline({
   campaignId,
   lang,
@@ -179,7 +184,7 @@ export async function listTimeline({
   defaultLocale: Locale
 }) {
   const q = queries()
-  const entries = q.timeline.all({ campaignId })
+  const entries = q.timeline.all({ campaignId, now: Date.now() })
   if (entries.length === 0) return []
   const texts = q.timelineTexts.all({ campaignId }).map((row) => row.text)
   return entries.flatMap((entry) => {
@@ -194,6 +199,9 @@ export async function listTimeline({
         lang: text.locale,
         title: text.title,
         bodyHtml: renderMarkdown(text.bodyMd),
+        imagePath: entry.imagePath,
+        // In the language of the text shown; empty marks the image as decorative.
+        imageAlt: text.imageAlt,
       },
     ]
   })

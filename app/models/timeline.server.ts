@@ -1,22 +1,35 @@
 import { and, desc, eq, inArray } from 'drizzle-orm'
 import { getDb } from '#db/client.server.ts'
-import { updates, updateTranslations, type Locale } from '#db/schema.ts'
+import { updates, updateSends, updateTranslations, type Locale } from '#db/schema.ts'
 import { purgePublicPages } from '~/services/page-cache.server.ts'
+import type { Publication } from '~/utils/schemas.ts'
 import { recordAudit } from './audit.server.ts'
 
-/** Timeline entries are `updates` rows published at once; emailing them comes with supporter updates. */
+/**
+ * Timeline entries are `updates` rows: a date, texts per language, an optional image, and
+ * a publication time. Null is a draft; a time in the future is scheduled, and the public
+ * timeline shows the entry from then on (app/models/campaigns.server.ts). An entry can
+ * also be emailed to supporters, once (app/models/update-sends.server.ts).
+ */
 export async function listTimelineForAdmin({ campaignId }: { campaignId: number }) {
   const db = getDb()
   const entries = db
-    .select()
+    .select({ entry: updates, sentTo: updateSends.recipients })
     .from(updates)
+    .leftJoin(updateSends, eq(updateSends.updateId, updates.id))
     .where(eq(updates.campaignId, campaignId))
     .orderBy(desc(updates.happenedOn), desc(updates.id))
     .all()
   const texts = entries.length
-    ? db.select().from(updateTranslations).where(inArray(updateTranslations.updateId, entries.map((e) => e.id))).all()
+    ? db.select().from(updateTranslations).where(inArray(updateTranslations.updateId, entries.map((e) => e.entry.id))).all()
     : []
-  return entries.map((e) => ({ ...e, translations: texts.filter((t) => t.updateId === e.id) }))
+  return entries.map(({ entry, sentTo }) => ({ ...entry, sentTo, translations: texts.filter((t) => t.updateId === entry.id) }))
+}
+
+/** Draft, scheduled or published, as of `now`. */
+export function publicationState(publishedAt: number | null, now = Date.now()) {
+  if (publishedAt === null) return 'draft' as const
+  return publishedAt > now ? ('scheduled' as const) : ('published' as const)
 }
 
 export async function getTimelineEntry({ campaignId, entryId }: { campaignId: number; entryId: number }) {
@@ -31,7 +44,14 @@ export async function getTimelineEntry({ campaignId, entryId }: { campaignId: nu
   return { ...entry, translations }
 }
 
-export type TimelineEntryInput = { happenedOn: string; locale: Locale; title: string; bodyMd: string }
+export type TimelineEntryInput = { happenedOn: string; locale: Locale; title: string; bodyMd: string; imageAlt: string }
+
+function publishedAtFor(publication: Publication, current: number | null, now: number) {
+  if (publication.kind === 'draft') return null
+  if (publication.kind === 'scheduled') return publication.at
+  // "Now" keeps the first publication time of an entry that is already public.
+  return current !== null && current <= now ? current : now
+}
 
 export async function createTimelineEntry({
   actorId,
@@ -40,25 +60,25 @@ export async function createTimelineEntry({
 }: {
   actorId: number
   campaignId: number
-  input: TimelineEntryInput
+  input: TimelineEntryInput & { publication?: Publication }
 }) {
   const db = getDb()
   const id = db.transaction((tx) => {
-    const now = Date.now()
+    const publishedAt = publishedAtFor(input.publication ?? { kind: 'now' }, null, Date.now())
     const entry = tx
       .insert(updates)
-      .values({ campaignId, happenedOn: input.happenedOn, authorId: actorId, publishedAt: now })
+      .values({ campaignId, happenedOn: input.happenedOn, authorId: actorId, publishedAt })
       .returning({ id: updates.id })
       .get()
     tx.insert(updateTranslations)
-      .values({ updateId: entry.id, locale: input.locale, title: input.title, bodyMd: input.bodyMd })
+      .values({ updateId: entry.id, locale: input.locale, title: input.title, bodyMd: input.bodyMd, imageAlt: input.imageAlt })
       .run()
     recordAudit(tx, {
       organizerId: actorId,
       action: 'timeline.create',
       subjectType: 'update',
       subjectId: entry.id,
-      details: { campaignId, happenedOn: input.happenedOn, locale: input.locale, title: input.title },
+      details: { campaignId, happenedOn: input.happenedOn, locale: input.locale, title: input.title, publishedAt },
     })
     return entry.id
   })
@@ -87,12 +107,10 @@ export async function saveTimelineEntry({
       .get()
     if (!entry) return false
     tx.update(updates).set({ happenedOn: input.happenedOn, updatedAt: Date.now() }).where(eq(updates.id, entryId)).run()
+    const text = { title: input.title, bodyMd: input.bodyMd, imageAlt: input.imageAlt }
     tx.insert(updateTranslations)
-      .values({ updateId: entryId, locale: input.locale, title: input.title, bodyMd: input.bodyMd })
-      .onConflictDoUpdate({
-        target: [updateTranslations.updateId, updateTranslations.locale],
-        set: { title: input.title, bodyMd: input.bodyMd },
-      })
+      .values({ updateId: entryId, locale: input.locale, ...text })
+      .onConflictDoUpdate({ target: [updateTranslations.updateId, updateTranslations.locale], set: text })
       .run()
     recordAudit(tx, {
       organizerId: actorId,
@@ -128,4 +146,74 @@ export async function deleteTimelineEntry({
   })
   if (deleted) purgePublicPages()
   return deleted
+}
+
+/** Publish now, schedule, or take back to draft. Returns the new publication time, or false for an unknown entry. */
+export async function setTimelinePublication({
+  actorId,
+  campaignId,
+  entryId,
+  publication,
+}: {
+  actorId: number
+  campaignId: number
+  entryId: number
+  publication: Publication
+}) {
+  const db = getDb()
+  const result = db.transaction((tx) => {
+    const entry = tx
+      .select({ publishedAt: updates.publishedAt })
+      .from(updates)
+      .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
+      .get()
+    if (!entry) return false
+    const now = Date.now()
+    const publishedAt = publishedAtFor(publication, entry.publishedAt, now)
+    tx.update(updates).set({ publishedAt, updatedAt: now }).where(eq(updates.id, entryId)).run()
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: `timeline.${publication.kind === 'now' ? 'publish' : publication.kind === 'scheduled' ? 'schedule' : 'unpublish'}`,
+      subjectType: 'update',
+      subjectId: entryId,
+      details: { campaignId, publishedAt, before: entry.publishedAt },
+    })
+    return { publishedAt }
+  })
+  // The public page shows published entries; a scheduled one appears once its time has come
+  // and the cached page (PAGE_CACHE_TTL_MS, 5 s by default) has expired.
+  if (result) purgePublicPages()
+  return result
+}
+
+export async function setTimelineImage({
+  actorId,
+  campaignId,
+  entryId,
+  imagePath,
+}: {
+  actorId: number
+  campaignId: number
+  entryId: number
+  imagePath: string | null
+}) {
+  const db = getDb()
+  const changed = db.transaction((tx) => {
+    const result = tx
+      .update(updates)
+      .set({ imagePath, updatedAt: Date.now() })
+      .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
+      .run()
+    if (result.changes === 0) return false
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: imagePath ? 'timeline.image.set' : 'timeline.image.remove',
+      subjectType: 'update',
+      subjectId: entryId,
+      details: { campaignId, imagePath },
+    })
+    return true
+  })
+  if (changed) purgePublicPages()
+  return changed
 }

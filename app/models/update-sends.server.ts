@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, lt, lte, sql } from 'drizzle-orm'
 import { getDb } from '#db/client.server.ts'
 import { emailBatches, emailMessages, updateSends, updates, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
+import { recordAudit } from './audit.server.ts'
 
 /**
  * Sending an update to supporters. Pressing Send snapshots the audience — supporters
@@ -76,8 +77,9 @@ export async function startUpdateSend({
   return db.transaction(
     (tx): StartSendResult => {
       const update = tx.select({ id: updates.id, publishedAt: updates.publishedAt }).from(updates).where(and(eq(updates.id, updateId), eq(updates.campaignId, campaignId))).get()
-      if (!update) return { status: 'unpublished' }
       if (tx.select({ id: updateSends.id }).from(updateSends).where(eq(updateSends.updateId, updateId)).get()) return { status: 'already-sent' }
+      // Drafts and scheduled updates are not on the campaign page yet, where the email leads.
+      if (!update || update.publishedAt === null || update.publishedAt > Date.now()) return { status: 'unpublished' }
       const send = tx.insert(updateSends).values({ updateId, campaignId, audience, recipients: 0, createdBy: organizerId }).returning({ id: updateSends.id }).get()
       // Ordered by language so a batch mostly shares one rendering.
       const inserted = tx.run(sql`
@@ -107,6 +109,7 @@ export async function startUpdateSend({
         update email_messages set batch_id = cast(${firstBatch} as integer) + (id - cast(${firstMessage} as integer)) / ${sql.raw(String(BATCH_SIZE))}
         where id between ${firstMessage} and ${lastMessage}`)
       tx.update(updateSends).set({ recipients }).where(eq(updateSends.id, send.id)).run()
+      recordAudit(tx, { organizerId, action: 'update.send', subjectType: 'update', subjectId: updateId, details: { campaignId, audience, recipients } })
       return { status: 'started', sendId: send.id, recipients }
     },
     { behavior: 'immediate' },
@@ -250,8 +253,19 @@ export async function hasDueBatches({ now = Date.now() }: { now?: number } = {})
 /** An update's texts for its email in `locale` (else the campaign's default language), with the campaign's. */
 export async function getUpdateForEmail({ updateId, locale }: { updateId: number; locale: Locale }) {
   return (
-    getDb().get<{ title: string; bodyMd: string; lang: Locale; campaignId: number; campaignSlug: string; campaignTitle: string; organizationName: string }>(sql`
-      select ut.title as title, ut.body_md as bodyMd, ut.locale as lang, c.id as campaignId, c.slug as campaignSlug,
+    getDb().get<{
+      title: string
+      bodyMd: string
+      lang: Locale
+      imagePath: string | null
+      imageAlt: string
+      campaignId: number
+      campaignSlug: string
+      campaignTitle: string
+      organizationName: string
+    }>(sql`
+      select ut.title as title, ut.body_md as bodyMd, ut.locale as lang, u.image_path as imagePath, ut.image_alt as imageAlt,
+             c.id as campaignId, c.slug as campaignSlug,
              coalesce((select title from campaign_translations ct where ct.campaign_id = c.id
                        order by ct.locale = ${locale} desc, ct.locale = c.default_locale desc limit 1), '') as campaignTitle,
              o.name as organizationName

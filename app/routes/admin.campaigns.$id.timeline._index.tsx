@@ -5,27 +5,29 @@ import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { TimelineEntryForm } from '~/components/timeline-entry-form.tsx'
 import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
-import { createTimelineEntry, listTimelineForAdmin } from '~/models/timeline.server.ts'
+import { createTimelineEntry, listTimelineForAdmin, publicationState } from '~/models/timeline.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
-import { formatDate, LANGUAGES } from '~/utils/i18n.ts'
-import { timelineEntrySchema } from '~/utils/schemas.ts'
+import { formatDate, formatDateTime, formatNumber, LANGUAGES } from '~/utils/i18n.ts'
+import { newTimelineEntrySchema } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   await requireOrganizer(request)
   const campaign = await requireCampaignForAdmin(params.id)
+  const now = Date.now()
+  const entries = await listTimelineForAdmin({ campaignId: campaign.id })
   return {
     campaignId: campaign.id,
     defaultLocale: campaign.defaultLocale,
     lang: context.lang,
-    entries: await listTimelineForAdmin({ campaignId: campaign.id }),
+    entries: entries.map((entry) => ({ ...entry, state: publicationState(entry.publishedAt, now) })),
   }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const organizer = await requireOrganizer(request)
   const campaign = await requireCampaignForAdmin(params.id)
-  const submission = parseWithZod(await request.formData(), { schema: timelineEntrySchema(getT(context.lang)) })
+  const submission = parseWithZod(await request.formData(), { schema: newTimelineEntrySchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   await createTimelineEntry({ actorId: organizer.id, campaignId: campaign.id, input: submission.value })
   return redirect(`/admin/campaigns/${campaign.id}/timeline?saved=1`)
@@ -44,8 +46,9 @@ export default function TimelineAdmin() {
         <TimelineEntryForm
           id={`timeline-new-${campaignId}`}
           lastResult={actionData?.result}
-          defaultValue={{ locale: defaultLocale, happenedOn: new Date().toISOString().slice(0, 10) }}
+          defaultValue={{ locale: defaultLocale, happenedOn: new Date().toISOString().slice(0, 10), publish: 'now' }}
           submitLabel={t('admin.timeline.add')}
+          withPublication
         />
       </details>
       {entries.length === 0 ? (
@@ -57,6 +60,8 @@ export default function TimelineAdmin() {
               <th scope="col">{t('admin.timeline.date')}</th>
               <th scope="col">{t('admin.timeline.entryTitle')}</th>
               <th scope="col">{t('admin.timeline.languages')}</th>
+              <th scope="col">{t('admin.updates.state')}</th>
+              <th scope="col">{t('admin.updates.email')}</th>
             </tr>
           </thead>
           <tbody>
@@ -76,6 +81,15 @@ export default function TimelineAdmin() {
                         </span>
                       ) : null,
                     )}
+                  </td>
+                  <td>
+                    <span className={`status status--${entry.state}`}>{t(`admin.updates.states.${entry.state}`)}</span>
+                    {entry.state === 'scheduled' && entry.publishedAt ? <div className="muted">{formatDateTime(entry.publishedAt, lang)}</div> : null}
+                  </td>
+                  <td>
+                    <Link to={`/admin/campaigns/${campaignId}/updates/${entry.id}/send`}>
+                      {entry.sentTo === null ? t('admin.updates.emailThis') : t('admin.updates.sentTo', { count: entry.sentTo, n: formatNumber(entry.sentTo, lang) })}
+                    </Link>
                   </td>
                 </tr>
               )

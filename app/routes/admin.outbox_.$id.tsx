@@ -19,6 +19,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     subject: email.subject,
     text: email.text,
     links: email.links,
+    // Bulk mail carries List-Unsubscribe headers: shown so organisers can check them.
+    headers: Object.entries(email.headers ?? {}),
     lang: context.lang,
   }
 }
@@ -44,6 +46,19 @@ export default function OutboxMessage() {
           </li>
         ))}
       </ul>
+      {m.headers.length ? (
+        <>
+          <h2>{t('admin.updates.outboxHeaders')}</h2>
+          <dl className="email-headers">
+            {m.headers.map(([name, value]) => (
+              <div key={name}>
+                <dt>{name}</dt>
+                <dd>{value}</dd>
+              </div>
+            ))}
+          </dl>
+        </>
+      ) : null}
       <iframe
         className="email-frame"
         title={m.subject}

@@ -117,6 +117,7 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
         ...common,
         title: update.title,
         bodyHtml: renderMarkdown(update.bodyMd),
+        image: update.imagePath ? { url: `${base}${update.imagePath}`, alt: update.imageAlt } : null,
         campaignTitle: update.campaignTitle,
         campaignUrl,
         organizationName: update.organizationName,
@@ -124,12 +125,18 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
         preferencesUrl: `${base}/preferences/${PREFERENCES}`,
       }
       // One rendering per update text and language; each recipient's own links are filled in.
-      const template = await renderOnce(cacheKey([updateId, update.title, update.bodyMd, update.campaignTitle]), () => <CampaignUpdateEmail {...values} />, campaignUpdateSubject(values))
-      const unsubscribeUrl = `${base}/unsubscribe/${unsubscribeToken(supporterId, update.campaignId)}`
-      const preferencesUrl = `${base}/preferences/${preferencesToken(supporterId)}`
+      const template = await renderOnce(
+        cacheKey([updateId, update.title, update.bodyMd, update.imagePath, update.imageAlt, update.campaignTitle]),
+        () => <CampaignUpdateEmail {...values} />,
+        campaignUpdateSubject(values),
+      )
+      // A preview or an organiser's test has no supporter: its links are stand-ins that change no one's consent.
+      const recipient = Number.isSafeInteger(supporterId) && supporterId > 0
+      const unsubscribeUrl = `${base}/unsubscribe/${recipient ? unsubscribeToken(supporterId, update.campaignId) : 'test'}`
+      const preferencesUrl = `${base}/preferences/${recipient ? preferencesToken(supporterId) : 'test'}`
       const own = (s: string) => s.replaceAll(`${base}/unsubscribe/${UNSUBSCRIBE}`, unsubscribeUrl).replaceAll(`${base}/preferences/${PREFERENCES}`, preferencesUrl)
       return {
-        subject: template.subject,
+        subject: props.test === true ? `[Test] ${template.subject}` : template.subject,
         html: own(template.html),
         text: own(template.text),
         links: [campaignUrl, unsubscribeUrl, preferencesUrl],

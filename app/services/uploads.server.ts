@@ -76,6 +76,15 @@ export class ImageRejectedError extends Error {
 
 /** Validate, clean and store an uploaded image; returns the public path (/media/…). */
 export async function storeCampaignImage(file: File | null | undefined, campaignId: number) {
+  return storeImage(file, `campaign-${campaignId}`)
+}
+
+/** The same for a timeline entry's (an update's) image. */
+export async function storeUpdateImage(file: File | null | undefined, updateId: number) {
+  return storeImage(file, `update-${updateId}`)
+}
+
+async function storeImage(file: File | null | undefined, prefix: string) {
   if (!file || file.size === 0) throw new ImageRejectedError('missing')
   if (file.size > MAX_IMAGE_BYTES) throw new ImageRejectedError('size')
   const bytes = new Uint8Array(await file.arrayBuffer())
@@ -84,7 +93,7 @@ export async function storeCampaignImage(file: File | null | undefined, campaign
   const cleaned = stripImageMetadata(bytes, type)
   const dir = getEnv().uploadsPath
   await fs.mkdir(dir, { recursive: true })
-  const name = `campaign-${campaignId}-${randomToken(9)}.${type.ext}`
+  const name = `${prefix}-${randomToken(9)}.${type.ext}`
   await fs.writeFile(path.join(dir, name), cleaned)
   return `/media/${name}`
 }

@@ -1,5 +1,6 @@
 import type { TFunction } from 'i18next'
 import { z } from 'zod'
+import { zonedTimeToEpoch } from './dates.ts'
 import { LANGUAGES, type Language } from './i18n.ts'
 import { currencyDigits, MAJOR_AMOUNT_PATTERN, toMinorUnits } from './money.ts'
 
@@ -95,13 +96,78 @@ export function isCalendarDate(value: string) {
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value)
 }
 
-export function timelineEntrySchema(t: TFunction) {
-  return z.object({
+function timelineEntryFields(t: TFunction) {
+  return {
     happenedOn: text(t, { min: 1, max: 10 }).refine(isCalendarDate, t('forms.date')),
     locale: enumOf(t, LANGUAGES),
     title: text(t, { min: 1, max: 200 }),
     bodyMd: optionalText(t, 10_000),
-  })
+    imageAlt: optionalText(t, 300),
+  }
+}
+
+export function timelineEntrySchema(t: TFunction) {
+  return z.object(timelineEntryFields(t))
+}
+
+/** When a timeline entry (an update) goes public: now, at a chosen time, or not yet. */
+export const PUBLISH_CHOICES = ['now', 'schedule', 'draft'] as const
+export type Publication = { kind: 'now' } | { kind: 'draft' } | { kind: 'scheduled'; at: number }
+
+function publicationFields(t: TFunction) {
+  return {
+    // Absent (older forms, scripts): publish now, as entries always were.
+    publish: enumOf(t, PUBLISH_CHOICES).default('now'),
+    publishAt: z.string().trim().max(19).optional(),
+    // The organiser's IANA time zone, set by the browser; UTC without JavaScript.
+    timeZone: z.string().trim().max(64).optional(),
+  }
+}
+
+type PublicationInput = { publish: (typeof PUBLISH_CHOICES)[number]; publishAt?: string; timeZone?: string }
+
+/** Turns the publication fields into a Publication; a scheduled time must be a valid one in the future. */
+function withPublication(t: TFunction) {
+  return <T extends PublicationInput>({ publish, publishAt, timeZone, ...rest }: T, ctx: z.RefinementCtx) => {
+    let publication: Publication = { kind: publish === 'draft' ? 'draft' : 'now' }
+    if (publish === 'schedule') {
+      const at = publishAt ? zonedTimeToEpoch(publishAt, timeZone || 'UTC') : null
+      if (at === null) {
+        ctx.addIssue({ code: 'custom', path: ['publishAt'], message: t('admin.updates.errors.publishAt') })
+        return z.NEVER
+      }
+      if (at <= Date.now()) {
+        ctx.addIssue({ code: 'custom', path: ['publishAt'], message: t('admin.updates.errors.publishAtPast') })
+        return z.NEVER
+      }
+      publication = { kind: 'scheduled', at }
+    }
+    return { ...rest, publication }
+  }
+}
+
+export function newTimelineEntrySchema(t: TFunction) {
+  return z.object({ ...timelineEntryFields(t), ...publicationFields(t) }).transform(withPublication(t))
+}
+
+export function publicationSchema(t: TFunction) {
+  return z.object(publicationFields(t)).transform(withPublication(t))
+}
+
+/** Who receives an update by email: consenting signers, donors (to the campaign or one fund), or both. */
+export const DONOR_AUDIENCES = ['none', 'campaign', 'fund'] as const
+
+export function updateAudienceSchema(t: TFunction) {
+  return z
+    .object({
+      signers: z.boolean().optional().transform((v) => v ?? false),
+      donors: enumOf(t, DONOR_AUDIENCES).default('none'),
+      fundId: z.number({ invalid_type_error: t('forms.choose') }).int().positive().optional(),
+    })
+    .superRefine((value, ctx) => {
+      if (!value.signers && value.donors === 'none') ctx.addIssue({ code: 'custom', path: ['signers'], message: t('admin.updates.errors.noAudience') })
+      if (value.donors === 'fund' && !value.fundId) ctx.addIssue({ code: 'custom', path: ['fundId'], message: t('admin.updates.errors.fund') })
+    })
 }
 
 export function organizerSchema(t: TFunction) {

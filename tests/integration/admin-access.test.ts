@@ -32,6 +32,8 @@ const EXPECTED_PATTERNS = [
   '/admin/campaigns/:id/funds/:fundId',
   '/admin/campaigns/:id/donations',
   '/admin/campaigns/:id/donations.csv',
+  '/admin/campaigns/:id/updates/:updateId/send',
+  '/admin/campaigns/:id/updates/:updateId/preview.html',
 ]
 
 type AdminRoute = {
@@ -87,6 +89,9 @@ function effectivePayload(routeId: string): URLSearchParams | FormData {
       return form({ slug: 'probe-fund', goal: '100', currency: 'EUR', status: 'open', position: '0', 'texts.en.title': 'Probe fund' })
     case 'routes/admin.campaigns.$id.funds.$fundId':
       return form({ slug: 'probe-renamed', goal: '7', currency: 'USD', status: 'closed', position: '3', 'texts.en.title': 'Probe title' })
+    case 'routes/admin.campaigns.$id.updates.$updateId.send':
+      // A test send always queues an email (a real send to the seed's empty audience would not).
+      return form({ intent: 'test', locale: 'en' })
     case 'routes/admin.organizers':
       return form({ intent: 'create', email: 'intruder@access.example', name: 'Intruder', role: 'owner' })
     default:
@@ -105,7 +110,10 @@ function get(url: string, cookie?: string) {
 /** Everything organisers can change, row by row, plus the uploaded files. */
 function snapshot() {
   const tables = ['audit_log', 'organizers', 'organizer_tokens', 'campaigns', 'campaign_translations', 'updates', 'update_translations', 'funds', 'fund_translations']
-  const rows = Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]))
+  const rows: Record<string, unknown[]> = Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]))
+  rows.update_sends = db.prepare('SELECT * FROM update_sends ORDER BY rowid').all()
+  // Which emails exist, not their delivery state (the sender moves that on by itself).
+  rows.email_messages = db.prepare('SELECT id, template, to_email, idempotency_key FROM email_messages ORDER BY id').all()
   const uploads = path.join(server.dir, 'uploads')
   return { rows, uploads: fs.existsSync(uploads) ? fs.readdirSync(uploads).sort() : [] }
 }
@@ -192,7 +200,7 @@ beforeAll(async () => {
   if (message?.id !== campaignId) throw new Error('the outbox fixture must share the campaign id (both are :id)')
 
   const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
-  const params: Record<string, string> = { id: String(campaignId), locale: 'de', entryId: String(entryId), fundId: String(fundId) }
+  const params: Record<string, string> = { id: String(campaignId), locale: 'de', entryId: String(entryId), fundId: String(fundId), updateId: String(entryId) }
   routes = adminRoutesFromBuild(build)
     .filter((route) => !PUBLIC_ADMIN_ROUTES.includes(route.id))
     .map((route) => {

@@ -93,7 +93,7 @@ export function TextField({
   ...rest
 }: Common & {
   meta: AnyField
-  type?: 'text' | 'email' | 'password' | 'number' | 'date' | 'url'
+  type?: 'text' | 'email' | 'password' | 'number' | 'date' | 'datetime-local' | 'url'
   autoComplete?: string
   inputMode?: 'decimal' | 'numeric' | 'email' | 'text'
   onFocus?: () => void

@@ -1,0 +1,31 @@
+import type { LoaderFunctionArgs } from '@remix-run/node'
+import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
+import { getUpdateForCompose } from '~/models/update-compose.server.ts'
+import { renderEmail } from '~/services/email-templates.server.tsx'
+import { requireOrganizer } from '~/services/session.server.ts'
+import { isLanguage } from '~/utils/i18n.ts'
+
+/**
+ * An update's email as a recipient in `?lang=` reads it, for the preview frames on the
+ * send page. Rendered by the same code as the real emails, with stand-in unsubscribe
+ * links; the same policy as the outbox frame (no scripts, no requests elsewhere).
+ */
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requireOrganizer(request)
+  const campaign = await requireCampaignForAdmin(params.id)
+  const update = await getUpdateForCompose({ campaignId: campaign.id, updateId: Number(params.updateId) })
+  if (!update) throw new Response('Update not found', { status: 404 })
+  const wanted = new URL(request.url).searchParams.get('lang')
+  const locale = isLanguage(wanted) ? wanted : campaign.defaultLocale
+  const { html } = await renderEmail({ template: 'campaign-update', locale, props: { updateId: update.id } })
+  // Links open in a new tab rather than inside the frame.
+  const withBase = html.replace(/<head>/i, '<head><base target="_blank">')
+  return new Response(withBase, {
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
+      'X-Frame-Options': 'SAMEORIGIN',
+      'Cache-Control': 'no-store',
+    },
+  })
+}
