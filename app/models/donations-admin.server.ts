@@ -14,6 +14,25 @@ import type { DonationFilter } from '~/utils/donation-filter.ts'
 const DAY = 86_400_000
 const dayStart = (date: string) => Date.parse(`${date}T00:00:00Z`)
 
+// What the table and the export show of a donation (the email only for owners, added by each).
+const listedColumns = {
+  id: donations.id,
+  createdAt: donations.createdAt,
+  paidAt: donations.paidAt,
+  fundId: donations.fundId,
+  parentId: donations.parentId,
+  interval: donations.interval,
+  amountMinor: donations.amountMinor,
+  giftMinor: donations.giftMinor,
+  currency: donations.currency,
+  status: donations.status,
+  refundedMinor: donations.refundedMinor,
+  disputeStatus: donations.disputeStatus,
+  disputedMinor: donations.disputedMinor,
+  countedMinor: donations.countedMinor,
+  publicName: donations.publicName,
+}
+
 function filterConditions(campaignId: number, filter: DonationFilter): SQL[] {
   const conditions: SQL[] = [eq(donations.campaignId, campaignId)]
   if (filter.fundId) conditions.push(eq(donations.fundId, filter.fundId))
@@ -54,21 +73,7 @@ export async function listDonations({
   if (cursor) conditions.push(sql`(${donations.createdAt}, ${donations.id}) < (${cursor.createdAt}, ${cursor.id})`)
   const rows = getDb()
     .select({
-      id: donations.id,
-      createdAt: donations.createdAt,
-      paidAt: donations.paidAt,
-      fundId: donations.fundId,
-      parentId: donations.parentId,
-      interval: donations.interval,
-      amountMinor: donations.amountMinor,
-      giftMinor: donations.giftMinor,
-      currency: donations.currency,
-      status: donations.status,
-      refundedMinor: donations.refundedMinor,
-      disputeStatus: donations.disputeStatus,
-      disputedMinor: donations.disputedMinor,
-      countedMinor: donations.countedMinor,
-      publicName: donations.publicName,
+      ...listedColumns,
       email: withEmails ? sql<string | null>`${donations.email}` : sql<string | null>`null`,
     })
     .from(donations)
@@ -182,21 +187,7 @@ export function exportDonationsBatch({
 }) {
   return getDb()
     .select({
-      id: donations.id,
-      createdAt: donations.createdAt,
-      paidAt: donations.paidAt,
-      fundId: donations.fundId,
-      parentId: donations.parentId,
-      interval: donations.interval,
-      amountMinor: donations.amountMinor,
-      giftMinor: donations.giftMinor,
-      currency: donations.currency,
-      status: donations.status,
-      refundedMinor: donations.refundedMinor,
-      disputeStatus: donations.disputeStatus,
-      disputedMinor: donations.disputedMinor,
-      countedMinor: donations.countedMinor,
-      publicName: donations.publicName,
+      ...listedColumns,
       message: donations.message,
       email: withEmails ? sql<string | null>`${donations.email}` : sql<string | null>`null`,
     })
