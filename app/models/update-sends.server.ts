@@ -11,7 +11,15 @@ import { recordAudit } from './audit.server.ts'
  * claims whole batches (app/services/batch-sender.server.ts).
  */
 export const BATCH_SIZE = 100
-export const BATCH_CLAIM_TIMEOUT_MS = 120_000
+/** How long a claim holds before the batch counts as abandoned; VIGIL_BATCH_CLAIM_TIMEOUT_MS shortens it (the crash tests do). */
+export const BATCH_CLAIM_TIMEOUT_MS = claimTimeoutFromEnv(process.env.VIGIL_BATCH_CLAIM_TIMEOUT_MS)
+
+function claimTimeoutFromEnv(raw: string | undefined) {
+  if (raw === undefined || raw === '') return 120_000
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`VIGIL_BATCH_CLAIM_TIMEOUT_MS must be a positive integer (ms), got "${raw}"`)
+  return value
+}
 
 export type Audience = { signers: boolean; donors: 'none' | 'campaign' | 'fund'; fundId?: number | null }
 

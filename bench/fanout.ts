@@ -1,0 +1,399 @@
+/**
+ * npm run bench:fanout — sending one update to 100,000 supporters (BENCH_RECIPIENTS), in three parts:
+ *   snapshot   startUpdateSend: the audience into one message each and batches of 100, in one
+ *              transaction (goal < 10 s)
+ *   vigil      `npm run worker` in live mode, unpaced (RESEND_REQUESTS_PER_SECOND=0), draining every
+ *              batch into the Resend stand-in: emails/s from "sending" to the last batch recorded, and
+ *              the worker's CPU per 1,000 emails from /proc (goal ≥ 5,000 emails/s)
+ *   baseline   the same number of batch requests, one at a time as the worker sends them, straight
+ *              through the resend SDK from a bare node process: no database, no rendering, bodies
+ *              pre-rendered (batches Vigil just sent, each under a fresh idempotency key). What Vigil
+ *              costs above it is Vigil's own; the rest is the stand-in's and HTTP's.
+ * Each phase gets a fresh stand-in in a process of its own; CPU per 1,000 emails is read from /proc
+ * for the sender and for the stand-in. The database is a file in a temporary folder, removed after.
+ * BENCH_PROFILE=1 runs the worker under `node --cpu-prof` and prints where its CPU went, step by
+ * step. Not a test: it prints figures. The host is shared and noisy: compare the ratios measured in
+ * one run, not figures across runs.
+ */
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { makeDataDir, ROOT } from '../tests/helpers/server.ts'
+
+const recipients = Number(process.env.BENCH_RECIPIENTS ?? 100_000)
+const profile = process.env.BENCH_PROFILE === '1'
+const from = 'Vigil <team@example.org>'
+const dir = makeDataDir()
+const databasePath = path.join(dir, 'vigil.db')
+// Set before the app's modules open the database (getDb reads it on first use).
+process.env.DATABASE_PATH = databasePath
+process.env.SESSION_SECRET ??= 'bench-session-secret-that-is-long-enough-0123456789'
+const { getDb } = await import('../db/client.server.ts')
+const { migrateDatabase } = await import('../db/migrate.ts')
+const { seedDemo } = await import('../db/seed.ts')
+const { startUpdateSend } = await import('../app/models/update-sends.server.ts')
+
+/** A process's CPU time (user + system, ms) from /proc: 10 ms ticks. */
+function cpuTimeMs(pid: number) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime in clock ticks (100 per second)
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const loadBefore = os.loadavg()[0]!
+const db = getDb()
+const sql = db.$client
+migrateDatabase(db)
+await seedDemo(db, { demoOrganizer: false })
+const campaignId = (sql.prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
+
+// ——— 100,000 confirmed signers who asked for updates ———
+let started = performance.now()
+{
+  const supporter = sql.prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, ?, ?, ?, ?)`)
+  const signature = sql.prepare(
+    `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', ?, ?, ?, ?, ?)`,
+  )
+  const consent = sql.prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`)
+  const first = ['Ana', 'Luis', 'María', 'José', 'Zoë', 'Jürgen', 'Aisha', 'Chen']
+  const countries = ['VE', 'VE', 'ES', 'US', 'DE', 'CO', 'MX', 'GB']
+  const at = Date.now()
+  sql.transaction(() => {
+    for (let i = 0; i < recipients; i++) {
+      const email = `fan${i}@bench.vigil.example`
+      const country = countries[i % countries.length]!
+      const locale = country === 'DE' ? 'de' : ['VE', 'ES', 'CO', 'MX'].includes(country) ? 'es' : 'en'
+      const name = first[i % first.length]!
+      const id = supporter.run(email, email, name, 'Pérez', country, locale).lastInsertRowid
+      signature.run(campaignId, id, name, 'Pérez', country, locale, at)
+      consent.run(id, campaignId)
+    }
+  })()
+}
+const insertMs = performance.now() - started
+
+const updateId = Number(sql.prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
+const body = (lead: string) =>
+  `${lead}\n\nThe hearing was moved twice this month. Our reporters were in the courtroom both times, and we publish their notes in full on the campaign page.\n\n` +
+  `- **What happened:** the prosecution asked for more time.\n- **What comes next:** a ruling is expected within four weeks.\n\n` +
+  `Thank you for standing with Andry. [Read the full report](https://example.org/report).`
+const translation = sql.prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, ?, ?, ?)`)
+translation.run(updateId, 'en', 'The hearing, again postponed', body('Andry is still waiting for his day in court.'))
+translation.run(updateId, 'de', 'Die Anhörung, erneut verschoben', body('Andry wartet weiter auf seinen Prozess.'))
+translation.run(updateId, 'es', 'La audiencia, aplazada otra vez', body('Andry sigue esperando su día en el tribunal.'))
+
+// ——— The snapshot ———
+started = performance.now()
+const send = await startUpdateSend({ updateId, campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
+const snapshotMs = performance.now() - started
+if (send.status !== 'started' || send.recipients !== recipients) throw new Error(`the send did not start as expected: ${JSON.stringify(send)}`)
+const batchCount = (sql.prepare(`select count(*) as n from email_batches where send_id = ?`).get(send.sendId) as { n: number }).n
+// Hand the database to the worker as it would find it after a restart: everything in the main file.
+sql.pragma('wal_checkpoint(TRUNCATE)')
+
+type Phase = { emails: number; batches: number; ms: number; senderCpuMs: number; standInCpuMs: number }
+type StandInReport = { sent: number; distinct: number; keys: number; rejected: number; emailBytes: number; htmlBytes: number; textBytes: number }
+
+/** A child process with a line-by-line conversation on stdin/stdout; `line(match)` waits for a line. */
+function startChild(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+  let output = ''
+  const waiting: { match: RegExp; resolve: (line: string) => void }[] = []
+  const lines: string[] = []
+  let partial = ''
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString()
+    partial += d.toString()
+    const parts = partial.split('\n')
+    partial = parts.pop()!
+    lines.push(...parts)
+    for (const w of [...waiting]) {
+      const found = lines.find((l) => w.match.test(l))
+      if (found !== undefined) {
+        waiting.splice(waiting.indexOf(w), 1)
+        lines.splice(lines.indexOf(found), 1)
+        w.resolve(found)
+      }
+    }
+  })
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return {
+    pid: child.pid!,
+    output: () => output,
+    exitCode: () => child.exitCode,
+    send: (text: string) => child.stdin.write(`${text}\n`),
+    line(match: RegExp) {
+      const found = lines.find((l) => match.test(l))
+      if (found !== undefined) {
+        lines.splice(lines.indexOf(found), 1)
+        return Promise.resolve(found)
+      }
+      return Promise.race([
+        new Promise<string>((resolve) => waiting.push({ match, resolve })),
+        exited.then((code) => Promise.reject(new Error(`${args.at(-1)} exited (${code}) waiting for ${match}:\n${output}`))),
+      ])
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      child.stdin.end()
+      if (child.exitCode === null) child.kill(signal)
+      return exited
+    },
+  }
+}
+
+/**
+ * The Resend stand-in in a process of its own, fresh for each phase: it keeps every email it
+ * accepts (gigabytes at 100,000), so a shared one would make the later phase pay for the
+ * earlier one's heap. `report <file>` prints what it received and writes sample batches.
+ */
+async function startStandIn() {
+  const code = `
+    import fs from 'node:fs'
+    import readline from 'node:readline'
+    const { startResendStandIn } = await import('./tests/fakes/resend-stand-in.ts')
+    const resend = await startResendStandIn()
+    console.log(JSON.stringify({ url: resend.url, apiKey: resend.apiKey }))
+    for await (const line of readline.createInterface({ input: process.stdin })) {
+      const [command, file] = line.split(' ')
+      if (command !== 'report') continue
+      const sent = resend.sent()
+      const byKey = new Map()
+      for (const s of sent) {
+        if (!byKey.has(s.idempotencyKey)) byKey.set(s.idempotencyKey, [])
+        byKey.get(s.idempotencyKey).push(s.email)
+      }
+      const batches = [...byKey.values()]
+      // A few batches as they went out, one per language among them, for the baseline to send again.
+      fs.writeFileSync(file, JSON.stringify([0, 0.34, 0.67, 0.99].map((at) => batches[Math.floor(at * (batches.length - 1))])))
+      const size = (pick) => sent.reduce((sum, s) => sum + Buffer.byteLength(pick(s.email)), 0) / sent.length
+      console.log('report ' + JSON.stringify({
+        sent: sent.length, distinct: new Set(sent.map((s) => s.email.to)).size, keys: byKey.size, rejected: resend.rejected().length,
+        emailBytes: size((e) => JSON.stringify(e)), htmlBytes: size((e) => e.html ?? ''), textBytes: size((e) => e.text ?? ''),
+      }))
+    }
+    await resend.close()`
+  const child = startChild(['--max-old-space-size=8192', '--import', 'tsx', '--input-type=module', '-e', code, 'resend-stand-in'])
+  const { url, apiKey } = JSON.parse(await child.line(/^\{/)) as { url: string; apiKey: string }
+  return {
+    url,
+    apiKey,
+    cpuMs: () => cpuTimeMs(child.pid),
+    async report(file: string) {
+      child.send(`report ${file}`)
+      return JSON.parse((await child.line(/^report /)).slice('report '.length)) as StandInReport
+    },
+    stop: () => child.stop(),
+  }
+}
+
+// ——— Vigil: npm run worker ———
+async function sendWithWorker(standIn: Awaited<ReturnType<typeof startStandIn>>): Promise<Phase & { profileDir: string | null }> {
+  const profileDir = profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-fanout-prof-')) : null
+  const worker = startChild([...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'scripts/worker.ts'], {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_PATH: databasePath,
+    STRIPE_SECRET_KEY: 'sk_test_bench_fanout',
+    STRIPE_WEBHOOK_SECRET: 'whsec_bench_fanout',
+    RESEND_API_KEY: standIn.apiKey,
+    RESEND_WEBHOOK_SECRET: 'whsec_resend_bench_fanout',
+    RESEND_BASE_URL: standIn.url,
+    MAIL_FROM: from,
+    PUBLIC_URL: 'https://campaigns.example.org',
+    RESEND_REQUESTS_PER_SECOND: '0',
+  })
+  await worker.line(/vigil worker: sending \(live mode\)/)
+  // The sender starts right after it says so: time and CPU run from here (start-up is not sending).
+  const t0 = performance.now()
+  const cpu0 = cpuTimeMs(worker.pid)
+  const standIn0 = standIn.cpuMs()
+  const left = sql.prepare(`select count(*) as n from email_batches where status <> 'submitted'`).pluck()
+  while ((left.get() as number) > 0) {
+    if (worker.exitCode() !== null) throw new Error(`worker died:\n${worker.output()}`)
+    await sleep(20)
+  }
+  const ms = performance.now() - t0
+  const senderCpuMs = cpuTimeMs(worker.pid) - cpu0
+  const standInCpuMs = standIn.cpuMs() - standIn0
+  await worker.stop()
+  if (/error/i.test(worker.output())) throw new Error(`the worker reported errors:\n${worker.output()}`)
+  return { emails: recipients, batches: batchCount, ms, senderCpuMs, standInCpuMs, profileDir }
+}
+
+// ——— Baseline: the SDK alone, bodies ready ———
+async function sendWithSdk(standIn: Awaited<ReturnType<typeof startStandIn>>, samplesFile: string): Promise<Phase> {
+  const code = `
+    import fs from 'node:fs'
+    import readline from 'node:readline'
+    import { Resend } from 'resend'
+    const [url, apiKey, file, count] = process.argv.slice(1)
+    const samples = JSON.parse(fs.readFileSync(file, 'utf8'))
+    const resend = new Resend(apiKey, { baseUrl: url })
+    const input = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+    console.log('ready')
+    await input.next()
+    const t0 = performance.now()
+    let emails = 0
+    for (let i = 0; i < Number(count); i++) {
+      const { data, error } = await resend.batch.send(samples[i % samples.length], { idempotencyKey: 'baseline:' + i, batchValidation: 'permissive' })
+      if (error) throw new Error(JSON.stringify(error))
+      emails += data.data.length
+    }
+    console.log('done ' + JSON.stringify({ emails, ms: performance.now() - t0 }))
+    await input.next()`
+  const sender = startChild(['--input-type=module', '-e', code, standIn.url, standIn.apiKey, samplesFile, String(batchCount), 'sdk-baseline'])
+  await sender.line(/^ready$/)
+  const cpu0 = cpuTimeMs(sender.pid)
+  const standIn0 = standIn.cpuMs()
+  sender.send('go')
+  const done = JSON.parse((await sender.line(/^done /)).slice('done '.length)) as { emails: number; ms: number }
+  const senderCpuMs = cpuTimeMs(sender.pid) - cpu0
+  const standInCpuMs = standIn.cpuMs() - standIn0
+  await sender.stop()
+  return { emails: done.emails, batches: batchCount, ms: done.ms, senderCpuMs, standInCpuMs }
+}
+
+/**
+ * Where the worker's CPU went while it sent, from its --cpu-prof profile: samples from its first
+ * batch on (start-up left out), time inside each step of a batch (inclusive, so the indented
+ * lines are part of the line above), then the functions with the most self time.
+ */
+function summariseProfile(profileDir: string, batches: number) {
+  type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+  type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[] }
+  // One file per thread (tsx loads modules on one of its own): the main thread is the one that sent.
+  const profiles = fs
+    .readdirSync(profileDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(profileDir, f), 'utf8')) as Profile)
+  const p = profiles.find((candidate) => candidate.nodes.some((n) => n.callFrame.functionName === 'sendDueBatchOnce'))
+  if (!p) return ['(no profile of the sending thread was written)']
+  const nodes = new Map(p.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of p.nodes) for (const child of n.children ?? []) parent.set(child, n.id)
+  const where = (url: string) =>
+    url.includes('/node_modules/') ? url.replace(/.*\/node_modules\/((@[^/]+\/)?[^/]+).*/, '$1') : url.startsWith('node:') ? 'node' : url ? path.relative(ROOT, url.replace(/^file:\/\//, '')) : ''
+  const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}`.trim()
+  const stack = (id: number) => {
+    const labels = new Set<string>()
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) labels.add(label(nodes.get(at)!))
+    return labels
+  }
+  const first = p.samples.findIndex((id) => stack(id).has('sendDueBatchOnce app/services/mail-sender.server.ts'))
+  const inclusive = new Map<string, number>()
+  const self = new Map<string, number>()
+  let busy = 0
+  let idle = 0
+  for (let i = Math.max(0, first); i < p.samples.length; i++) {
+    const us = p.timeDeltas[i] ?? 0
+    const node = nodes.get(p.samples[i]!)!
+    if (node.callFrame.functionName === '(idle)') {
+      idle += us
+      continue
+    }
+    busy += us
+    const own = `${label(node)}${node.callFrame.url ? `:${node.callFrame.lineNumber + 1}` : ''}`
+    self.set(own, (self.get(own) ?? 0) + us)
+    for (const l of stack(p.samples[i]!)) inclusive.set(l, (inclusive.get(l) ?? 0) + us)
+  }
+  const steps: [string, string][] = [
+    ['claim a batch (claimBatch)', 'claimBatch app/models/update-sends.server.ts'],
+    ['check unsubscribes since (blockedRecipients)', 'blockedRecipients app/models/update-sends.server.ts'],
+    ['render 100 emails (renderEmail)', 'renderEmail app/services/email-templates.server.tsx'],
+    ['  the update text, once per email (getUpdateForEmail)', 'getUpdateForEmail app/models/update-sends.server.ts'],
+    ['  the unsubscribe and preference tokens (hmac)', 'hmac app/services/crypto.server.ts'],
+    ['send through the SDK (sendBatch)', 'sendBatch app/services/mail-sender.server.ts'],
+    ['record the outcome (recordBatchOutcome)', 'recordBatchOutcome app/models/update-sends.server.ts'],
+    ['poll the transactional outbox (drainOutboxOnce)', 'drainOutboxOnce app/services/mail-sender.server.ts'],
+    ['SQLite statement preparation, everywhere (prepare)', 'prepare better-sqlite3'],
+    ['garbage collection', '(garbage collector)'],
+  ]
+  const line = (name: string, us: number) => `  ${name.padEnd(56)}${((us / batches) / 1000).toFixed(2).padStart(7)} ms/batch ${((us / busy) * 100).toFixed(1).padStart(6)} %`
+  return [
+    `worker profile while sending: ${(busy / 1000).toFixed(0)} ms busy, ${(idle / 1000).toFixed(0)} ms idle (waiting for the stand-in), ${batches} batches`,
+    '(the profiler slows the worker: read the shares, not the milliseconds)',
+    ...steps.map(([name, key]) => line(name, inclusive.get(key) ?? 0)),
+    'largest self time:',
+    ...[...self]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([name, us]) => line(name.length > 56 ? `${name.slice(0, 53)}…` : name, us)),
+  ]
+}
+
+let vigil: Phase & { profileDir: string | null }
+let baseline: Phase
+let received: StandInReport
+const samplesFile = path.join(dir, 'baseline-batches.json')
+try {
+  const first = await startStandIn()
+  try {
+    vigil = await sendWithWorker(first)
+    received = await first.report(samplesFile)
+  } finally {
+    await first.stop()
+  }
+  if (received.sent !== recipients || received.distinct !== recipients || received.keys !== batchCount || received.rejected > 0) {
+    throw new Error(`the stand-in did not receive each recipient once: ${JSON.stringify(received)}`)
+  }
+  const second = await startStandIn()
+  try {
+    baseline = await sendWithSdk(second, samplesFile)
+  } finally {
+    await second.stop()
+  }
+} finally {
+  sql.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+}
+
+const pad = (s: string | number, n: number) => String(s).padStart(n)
+const rate = (p: Phase) => p.emails / (p.ms / 1000)
+const perK = (cpuMs: number, p: Phase) => (cpuMs / p.emails) * 1000
+const met = (ok: boolean) => (ok ? 'met' : 'MISSED')
+console.log(`\nbench:fanout — ${recipients.toLocaleString('en')} recipients, ${batchCount.toLocaleString('en')} batches, ${new Date().toISOString()}`)
+console.log(`machine load before the run: ${loadBefore.toFixed(2)} (1-min average, ${os.availableParallelism()} cores)`)
+console.log(`setup: ${recipients.toLocaleString('en')} supporters, signatures and consents inserted in ${(insertMs / 1000).toFixed(1)} s`)
+console.log(`snapshot (startUpdateSend): ${recipients.toLocaleString('en')} messages in ${batchCount.toLocaleString('en')} batches in ${(snapshotMs / 1000).toFixed(2)} s, ${((snapshotMs / recipients) * 1000).toFixed(1)} ms per 1,000`)
+console.log('')
+console.log(`${'sending'.padEnd(36)}${pad('emails/s', 10)}${pad('req/s', 8)}${pad('ms/req', 8)}${pad('wall s', 8)}${pad('sender CPU', 12)}${pad('stand-in CPU', 14)}`)
+console.log(`${''.padEnd(36)}${pad('', 10)}${pad('', 8)}${pad('', 8)}${pad('', 8)}${pad('ms/1k', 12)}${pad('ms/1k', 14)}`)
+for (const [name, p] of [
+  ['vigil (npm run worker)', vigil],
+  ['baseline (SDK, bodies pre-rendered)', baseline],
+] as const) {
+  console.log(
+    `${name.padEnd(36)}${pad(rate(p).toFixed(0), 10)}${pad((p.batches / (p.ms / 1000)).toFixed(1), 8)}${pad((p.ms / p.batches).toFixed(1), 8)}${pad((p.ms / 1000).toFixed(1), 8)}` +
+      `${pad(perK(p.senderCpuMs, p).toFixed(0), 12)}${pad(perK(p.standInCpuMs, p).toFixed(0), 14)}`,
+  )
+}
+console.log(
+  `checked: the stand-in received ${received.sent.toLocaleString('en')} emails for ${received.distinct.toLocaleString('en')} distinct recipients under ${received.keys.toLocaleString('en')} keys, ${received.rejected} rejected; ` +
+    `an email is ${(received.emailBytes / 1024).toFixed(1)} kB of JSON (html ${(received.htmlBytes / 1024).toFixed(1)} kB, text ${(received.textBytes / 1024).toFixed(1)} kB)`,
+)
+console.log('(CPU from /proc: the sending process, and the stand-in, each in its own process; ms/req: wall time per batch request, one at a time)')
+
+const ratio = rate(vigil) / rate(baseline)
+const ownMsPerBatch = vigil.ms / vigil.batches - baseline.ms / baseline.batches
+const ownCpuPerK = perK(vigil.senderCpuMs, vigil) - perK(baseline.senderCpuMs, baseline)
+console.log('')
+console.log(`vigil / baseline emails/s       : ${(ratio * 100).toFixed(0)} %`)
+console.log(`vigil / baseline sender CPU     : ×${(vigil.senderCpuMs / baseline.senderCpuMs).toFixed(1)}`)
+console.log(`Vigil's own cost per batch      : ${ownMsPerBatch.toFixed(1)} ms of wall time, ${((ownCpuPerK * 100) / 1000).toFixed(1)} ms of CPU (above the SDK and stand-in's)`)
+console.log(`Vigil's own CPU per 1,000 emails: ${ownCpuPerK.toFixed(0)} ms`)
+console.log('')
+console.log(`snapshot ${(snapshotMs / 1000).toFixed(2)} s for ${recipients.toLocaleString('en')}   (goal < 10 s: ${met(snapshotMs < 10_000)})`)
+console.log(`sending  ${rate(vigil).toFixed(0)} emails/s        (goal ≥ 5,000 emails/s: ${met(rate(vigil) >= 5000)})`)
+console.log(
+  `         (one request at a time, the SDK alone gets ${rate(baseline).toFixed(0)} emails/s from this stand-in on this host: ` +
+    `${rate(baseline) >= 5000 ? 'the goal is within reach of a sender with one request out at a time' : 'with one request out at a time, even that misses the goal here'})`,
+)
+if (!vigil.profileDir && rate(vigil) < 5000) console.log('(BENCH_PROFILE=1 shows where the worker spends its CPU)')
+if (vigil.profileDir) {
+  console.log('')
+  for (const line of summariseProfile(vigil.profileDir, vigil.batches)) console.log(line)
+  console.log(`(profile kept in ${vigil.profileDir})`)
+}

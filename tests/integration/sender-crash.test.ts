@@ -1,0 +1,246 @@
+import { spawn } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.server.ts'
+import { seedDemo } from '#db/seed.ts'
+import { startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
+import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { ROOT } from '../helpers/server.ts'
+
+// The batch sender as `npm run worker` runs it, killed with SIGKILL at random moments in
+// the middle of a 5,000-recipient update and restarted: the idempotency keys and claim
+// timeouts must still deliver every recipient exactly once. The kill schedule comes from a
+// seed that is printed; SENDER_CRASH_SEED=<seed> replays it (the timing of the machine
+// still varies, so a replay lands the kills at the same offsets, not on the same bytes).
+const RECIPIENTS = 5_000
+const KILLS = 20
+// Claims older than this are taken over: shorter than a restart, far longer than a batch request.
+const CLAIM_TIMEOUT_MS = 1_000
+// The stand-in holds each answer this long, so a kill often lands while a request is out; and at
+// most two batches complete within the longest kill window (400 ms from a worker's first request),
+// so all 20 kills land before the send is done.
+const STAND_IN_DELAY_MS = 150
+const seed = Number(process.env.SENDER_CRASH_SEED || Math.floor(Math.random() * 2 ** 32))
+
+const signers: Audience = { signers: true, donors: 'none' }
+let resend: ResendStandIn
+let campaignId: number
+const addresses: string[] = []
+const running = new Set<Worker>()
+const sql = () => getDb().$client
+
+/** mulberry32: a small seeded generator, so a failing kill schedule can be replayed. */
+function seededRandom(state: number) {
+  return () => {
+    state = (state + 0x6d2b79f5) | 0
+    let t = Math.imul(state ^ (state >>> 15), 1 | state)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+type Worker = { ready: Promise<void>; output: () => string; kill: (signal: NodeJS.Signals) => Promise<void> }
+
+/** `npm run worker` in live mode against the stand-in, on this test file's database. */
+function startWorker(env: Record<string, string> = {}): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_PATH: process.env.DATABASE_PATH!,
+      STRIPE_SECRET_KEY: 'sk_test_sender_crash',
+      STRIPE_WEBHOOK_SECRET: 'whsec_sender_crash',
+      RESEND_API_KEY: resend.apiKey,
+      RESEND_WEBHOOK_SECRET: 'whsec_resend_sender_crash',
+      RESEND_BASE_URL: resend.url,
+      MAIL_FROM: 'Vigil <team@example.org>',
+      PUBLIC_URL: 'http://vigil.test',
+      RESEND_REQUESTS_PER_SECOND: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = () => {
+      if (output.includes('vigil worker: sending (live mode)')) resolve()
+    }
+    child.stdout.on('data', onData)
+    child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${output}`)))
+  })
+  // Killed before it was ready (afterAll): nobody waits on `ready` any more.
+  ready.catch(() => undefined)
+  const worker: Worker = {
+    ready,
+    output: () => output,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      await exited
+      running.delete(worker)
+    },
+  }
+  running.add(worker)
+  return worker
+}
+
+function newUpdate(title: string) {
+  const id = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
+  const translation = sql().prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, ?, ?, ?)`)
+  translation.run(id, 'en', title, 'The court hearing is **tomorrow**. Thank you for standing with Andry.')
+  translation.run(id, 'de', `DE ${title}`, 'Die Anhörung ist **morgen**. Danke, dass Sie an Andrys Seite stehen.')
+  return id
+}
+
+async function startSend(updateId: number) {
+  const started = await startUpdateSend({ updateId, campaignId, audience: signers, organizerId: null })
+  if (started.status !== 'started') throw new Error(`the send did not start: ${started.status}`)
+  expect(started.recipients).toBe(RECIPIENTS)
+  return started.sendId
+}
+
+function batchesLeft(sendId: number) {
+  return (sql().prepare(`select count(*) as n from email_batches where send_id = ? and status <> 'submitted'`).get(sendId) as { n: number }).n
+}
+
+async function waitFor(done: () => boolean, timeoutMs: number, failure: string) {
+  const until = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`${failure} (after ${timeoutMs} ms)`)
+    await sleep(5)
+  }
+}
+
+const waitUntilSent = (sendId: number, timeoutMs: number) => waitFor(() => batchesLeft(sendId) === 0, timeoutMs, 'batches still unsent')
+
+/** What the stand-in received for one send: emails sent, and batch requests by idempotency key. */
+function receivedFor(sendId: number) {
+  // The keys as the database holds them (today `update:<id>.0:batch:<n>`: the update id is bound as a REAL).
+  const keys = new Set((sql().prepare(`select idempotency_key as key from email_batches where send_id = ?`).all(sendId) as { key: string }[]).map((b) => b.key))
+  const sent = resend.sent().filter((s) => keys.has(s.idempotencyKey ?? ''))
+  const requests = resend.requests().filter((r) => keys.has(r.idempotencyKey ?? ''))
+  const perKey = new Map<string, typeof requests>()
+  for (const request of requests) perKey.set(request.idempotencyKey!, [...(perKey.get(request.idempotencyKey!) ?? []), request])
+  const perRecipient = new Map<string, number>()
+  for (const s of sent) perRecipient.set(String(s.email.to), (perRecipient.get(String(s.email.to)) ?? 0) + 1)
+  return { sent, requests, perKey, perRecipient }
+}
+
+/** Every recipient once, no one missing, and the database agrees with the provider about each message. */
+function expectEachRecipientOnce(sendId: number) {
+  const { sent, perRecipient } = receivedFor(sendId)
+  expect([...perRecipient].filter(([, n]) => n !== 1)).toEqual([])
+  expect(addresses.filter((a) => !perRecipient.has(a))).toEqual([])
+  expect(sent).toHaveLength(RECIPIENTS)
+
+  const batches = sql().prepare(`select status, count(*) as n from email_batches where send_id = ? group by status`).all(sendId)
+  expect(batches).toEqual([{ status: 'submitted', n: RECIPIENTS / 100 }])
+  const messages = sql()
+    .prepare(`select m.to_email as email, m.status as status, m.provider_id as providerId from email_messages m join email_batches b on b.id = m.batch_id where b.send_id = ?`)
+    .all(sendId) as { email: string; status: string; providerId: string | null }[]
+  expect(messages).toHaveLength(RECIPIENTS)
+  expect(messages.filter((m) => m.status !== 'sent' || m.providerId === null)).toEqual([])
+  // The id recorded is the one the provider gave that recipient's email (a replayed answer maps back correctly).
+  const providerIds = new Map(sent.map((s) => [String(s.email.to), s.id]))
+  expect(messages.filter((m) => providerIds.get(m.email) !== m.providerId)).toEqual([])
+}
+
+beforeAll(async () => {
+  await seedDemo(getDb(), { demoOrganizer: false })
+  campaignId = (sql().prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
+  const supporter = sql().prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'Ana', 'Pérez', 'VE', ?)`)
+  const signature = sql().prepare(
+    `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', 'Ana', 'Pérez', 'VE', ?, ?)`,
+  )
+  const consent = sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`)
+  sql().transaction(() => {
+    for (let i = 0; i < RECIPIENTS; i++) {
+      const email = `crash.${i}@example.org`
+      const locale = ['en', 'de', 'es'][i % 3]!
+      const id = supporter.run(email, email, locale).lastInsertRowid
+      signature.run(campaignId, id, locale, Date.now())
+      consent.run(id, campaignId)
+      addresses.push(email)
+    }
+  })()
+  resend = await startResendStandIn()
+})
+
+afterAll(async () => {
+  await Promise.all([...running].map((worker) => worker.kill('SIGKILL')))
+  await resend?.close()
+})
+
+describe('the batch sender killed mid-send', () => {
+  it(`delivers each of ${RECIPIENTS} recipients exactly once through ${KILLS} SIGKILLs and restarts`, { timeout: 240_000 }, async () => {
+    const random = seededRandom(seed)
+    const updateId = newUpdate('Hearing tomorrow')
+    const sendId = await startSend(updateId)
+    resend.delay(STAND_IN_DELAY_MS)
+    const env = { VIGIL_BATCH_CLAIM_TIMEOUT_MS: String(CLAIM_TIMEOUT_MS) }
+
+    const rounds: { killAfterMs: number; batchesLeft: number }[] = []
+    for (let round = 0; round < KILLS; round++) {
+      const requestsBefore = resend.requests().length
+      const worker = startWorker(env)
+      await worker.ready
+      // Counted from its first request: before that a fresh worker is importing (about 3 s) and
+      // rendering its first batch cold, and kills there would only ever interrupt the start.
+      await waitFor(() => resend.requests().length > requestsBefore, 30_000, 'the restarted worker sent nothing')
+      const killAfterMs = 50 + Math.floor(random() * 351)
+      await sleep(killAfterMs)
+      await worker.kill('SIGKILL')
+      expect(worker.output()).not.toMatch(/error/i)
+      rounds.push({ killAfterMs, batchesLeft: batchesLeft(sendId) })
+    }
+    const last = startWorker(env)
+    await last.ready
+    await waitUntilSent(sendId, 60_000)
+    await last.kill('SIGTERM')
+    expect(last.output()).not.toMatch(/error/i)
+
+    const { requests, perKey } = receivedFor(sendId)
+    const resent = [...perKey.values()].filter((r) => r.length > 1)
+    const replayed = requests.filter((r) => r.outcome === 'replayed').length
+    console.log(
+      `sender-crash: seed ${seed} (replay: SENDER_CRASH_SEED=${seed}); kills after ${rounds.map((r) => r.killAfterMs).join(', ')} ms; ` +
+        `batches left after each: ${rounds.map((r) => r.batchesLeft).join(', ')}; ` +
+        `${requests.length} batch requests for ${perKey.size} keys, ${resent.length} keys sent more than once, ${replayed} answers replayed`,
+    )
+
+    expectEachRecipientOnce(sendId)
+    // The kills did interrupt sends: batches went again under their key, and the stand-in
+    // answered them from its idempotency store instead of sending again.
+    expect(resent.length).toBeGreaterThan(0)
+    expect(replayed).toBeGreaterThan(0)
+    // A retry carried the very same request (same content under the same key).
+    expect(requests.filter((r) => r.outcome === 'conflict' && (r.responseBody as { name?: string }).name === 'invalid_idempotent_request')).toEqual([])
+    // And every kill interrupted a send still under way.
+    expect(rounds.filter((r) => r.batchesLeft === 0)).toEqual([])
+  })
+
+  it('never lets two workers running at once send the same batch', { timeout: 120_000 }, async () => {
+    resend.delay(20)
+    const workers = [startWorker({ RESEND_USER_AGENT: 'vigil-worker-a' }), startWorker({ RESEND_USER_AGENT: 'vigil-worker-b' })]
+    await Promise.all(workers.map((w) => w.ready))
+    // Both are polling before there is anything to send, so both take part.
+    const updateId = newUpdate('Released')
+    const sendId = await startSend(updateId)
+    await waitUntilSent(sendId, 60_000)
+    await Promise.all(workers.map((w) => w.kill('SIGTERM')))
+    for (const worker of workers) expect(worker.output()).not.toMatch(/error/i)
+
+    const { requests, perKey } = receivedFor(sendId)
+    expect(perKey.size).toBe(RECIPIENTS / 100)
+    expect([...perKey].filter(([, r]) => r.length !== 1 || r[0]!.outcome !== 'accepted').map(([key]) => key)).toEqual([])
+    const byWorker = new Map<string, number>()
+    for (const r of requests) byWorker.set(r.headers['user-agent'] ?? '', (byWorker.get(r.headers['user-agent'] ?? '') ?? 0) + 1)
+    console.log(`sender-crash: two workers sent ${[...byWorker].map(([ua, n]) => `${n} batches (${ua})`).join(' and ')}`)
+    expect([...byWorker.keys()].sort()).toEqual(['vigil-worker-a', 'vigil-worker-b'])
+    expectEachRecipientOnce(sendId)
+  })
+})
