@@ -199,7 +199,7 @@ async function sendWithWorker(standIn: Awaited<ReturnType<typeof startStandIn>>)
     STRIPE_SECRET_KEY: 'sk_test_bench_fanout',
     STRIPE_WEBHOOK_SECRET: 'whsec_bench_fanout',
     RESEND_API_KEY: standIn.apiKey,
-    RESEND_WEBHOOK_SECRET: 'whsec_resend_bench_fanout',
+    RESEND_WEBHOOK_SECRET: 'whsec_YmVuY2gtZmFub3V0LXNlY3JldA==',
     RESEND_BASE_URL: standIn.url,
     MAIL_FROM: from,
     PUBLIC_URL: 'https://campaigns.example.org',

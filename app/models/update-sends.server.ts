@@ -1,5 +1,5 @@
-import { and, asc, eq, inArray, lt, lte, sql } from 'drizzle-orm'
-import { getDb } from '#db/client.server.ts'
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
+import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { emailBatches, emailMessages, updateSends, updates, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
 import { recordAudit } from './audit.server.ts'
 
@@ -8,7 +8,7 @@ import { recordAudit } from './audit.server.ts'
  * whose latest `campaign_updates` consent for the campaign is granted, who are confirmed
  * signers and/or paying donors, and whose address is not suppressed — into one message
  * each and batches of at most BATCH_SIZE, in one transaction. The batch sender then
- * claims whole batches (app/services/batch-sender.server.ts).
+ * claims whole batches (sendDueBatchOnce in app/services/mail-sender.server.ts).
  */
 export const BATCH_SIZE = 100
 /** How long a claim holds before the batch counts as abandoned; VIGIL_BATCH_CLAIM_TIMEOUT_MS shortens it (the crash tests do). */
@@ -88,12 +88,14 @@ export async function startUpdateSend({
       if (tx.select({ id: updateSends.id }).from(updateSends).where(eq(updateSends.updateId, updateId)).get()) return { status: 'already-sent' }
       // Drafts and scheduled updates are not on the campaign page yet, where the email leads.
       if (!update || update.publishedAt === null || update.publishedAt > Date.now()) return { status: 'unpublished' }
+      // A bound JS number arrives as REAL ("10.0" in text): the id goes into keys as an integer.
+      const id = sql.raw(String(Math.trunc(updateId)))
       const send = tx.insert(updateSends).values({ updateId, campaignId, audience, recipients: 0, createdBy: organizerId }).returning({ id: updateSends.id }).get()
       // Ordered by language so a batch mostly shares one rendering.
       const inserted = tx.run(sql`
         insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id, status)
-        select 'campaign-update', a.email, a.locale, json_object('updateId', ${updateId}, 'supporterId', a.id),
-               'update:' || ${updateId} || ':' || a.id, ${campaignId}, a.id, 'batched'
+        select 'campaign-update', a.email, a.locale, json_object('updateId', ${id}, 'supporterId', a.id),
+               'update:' || ${id} || ':' || a.id, ${campaignId}, a.id, 'batched'
         from (${query}) as a
         order by a.locale, a.id`)
       const recipients = inserted.changes
@@ -107,7 +109,7 @@ export async function startUpdateSend({
       const batches = tx.run(sql`
         with recursive seq(i) as (select 0 union all select i + 1 from seq where i + 1 < ${batchCount})
         insert into email_batches (send_id, idempotency_key, size)
-        select ${send.id}, 'update:' || ${updateId} || ':batch:' || i,
+        select ${send.id}, 'update:' || ${id} || ':batch:' || i,
                min(${BATCH_SIZE}, ${recipients} - i * ${BATCH_SIZE})
         from seq`)
       const firstBatch = Number(batches.lastInsertRowid) - batchCount + 1
@@ -168,51 +170,65 @@ export type ClaimedBatch = { batch: EmailBatch; messages: EmailMessage[] }
  * older than BATCH_CLAIM_TIMEOUT_MS belonged to a sender that died: it is due again and is
  * resent with the same idempotency key.
  */
+// The sender's statements: prepared once per connection (a 100,000-recipient send runs them 1,000 times).
+const batchStatements = preparedPerConnection((db) => ({
+  reclaim: db.$client.prepare(`update email_batches set status = 'pending' where status = 'submitting' and claimed_at < ?`),
+  // One statement, one writer: the claim is atomic, so two senders never hold the same batch.
+  claim: db.$client.prepare(`
+    update email_batches set status = 'submitting', claimed_at = @now, attempts = attempts + 1
+    where id = (select id from email_batches where status = 'pending' and next_attempt_at <= @now order by next_attempt_at, id limit 1)
+    returning *`),
+  messages: db.select().from(emailMessages).where(eq(emailMessages.batchId, sql.placeholder('batchId'))).orderBy(asc(emailMessages.id)).prepare(),
+  blocked: db.$client.prepare(`
+    select m.id as id from email_messages m
+    left join supporters s on s.id = m.supporter_id
+    where m.id in (select value from json_each(@ids))
+    and (
+      exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)
+      or coalesce((
+        select c.granted from consents c
+        where c.supporter_id = m.supporter_id and c.purpose = 'campaign_updates' and c.campaign_id = @campaignId
+        order by c.id desc limit 1
+      ), 0) = 0
+    )`),
+  sent: db.$client.prepare(`update email_messages set status = @status, provider_id = @providerId, sent_at = @at, last_error = null where id = @id and batch_id = @batchId`),
+  failed: db.$client.prepare(`update email_messages set status = 'failed', last_error = @error where id = @id and batch_id = @batchId`),
+}))
+
+type BatchRow = { id: number; send_id: number; idempotency_key: string; status: EmailBatch['status']; size: number; attempts: number; next_attempt_at: number; claimed_at: number | null; last_error: string | null; submitted_at: number | null }
+
+/**
+ * Claim one due batch. The claim is a single UPDATE … RETURNING on SQLite's one writer,
+ * so two senders (the web server and `npm run worker`) never hold the same batch. A claim
+ * older than BATCH_CLAIM_TIMEOUT_MS belonged to a sender that died: it is due again and is
+ * resent with the same idempotency key.
+ */
 export async function claimBatch({ now = Date.now() }: { now?: number } = {}): Promise<ClaimedBatch | null> {
-  const db = getDb()
-  return db.transaction(
-    (tx) => {
-      tx.update(emailBatches)
-        .set({ status: 'pending' })
-        .where(and(eq(emailBatches.status, 'submitting'), lt(emailBatches.claimedAt, now - BATCH_CLAIM_TIMEOUT_MS)))
-        .run()
-      const due = tx
-        .select({ id: emailBatches.id })
-        .from(emailBatches)
-        .where(and(eq(emailBatches.status, 'pending'), lte(emailBatches.nextAttemptAt, now)))
-        .orderBy(asc(emailBatches.nextAttemptAt), asc(emailBatches.id))
-        .limit(1)
-        .get()
-      if (!due) return null
-      const batch = tx
-        .update(emailBatches)
-        .set({ status: 'submitting', claimedAt: now, attempts: sql`${emailBatches.attempts} + 1` })
-        .where(and(eq(emailBatches.id, due.id), eq(emailBatches.status, 'pending')))
-        .returning()
-        .get()
-      if (!batch) return null
-      const messages = tx.select().from(emailMessages).where(eq(emailMessages.batchId, batch.id)).orderBy(asc(emailMessages.id)).all()
-      return { batch, messages }
-    },
-    { behavior: 'immediate' },
-  )
+  const q = batchStatements()
+  return getDb().$client.transaction(() => {
+    q.reclaim.run(now - BATCH_CLAIM_TIMEOUT_MS)
+    const row = q.claim.get({ now }) as BatchRow | undefined
+    if (!row) return null
+    const batch: EmailBatch = {
+      id: row.id,
+      sendId: row.send_id,
+      idempotencyKey: row.idempotency_key,
+      status: row.status,
+      size: row.size,
+      attempts: row.attempts,
+      nextAttemptAt: row.next_attempt_at,
+      claimedAt: row.claimed_at,
+      lastError: row.last_error,
+      submittedAt: row.submitted_at,
+    }
+    return { batch, messages: q.messages.all({ batchId: row.id }) }
+  }).immediate()
 }
 
 /** Messages of a claimed batch that must not go out now: suppressed since, or consent withdrawn since. */
 export async function blockedRecipients({ messageIds, campaignId }: { messageIds: number[]; campaignId: number }) {
   if (messageIds.length === 0) return new Set<number>()
-  const rows = getDb().all<{ id: number }>(sql`
-    select m.id as id from email_messages m
-    left join supporters s on s.id = m.supporter_id
-    where m.id in (${sql.join(messageIds.map((id) => sql`${id}`), sql`, `)})
-    and (
-      exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)
-      or coalesce((
-        select c.granted from consents c
-        where c.supporter_id = m.supporter_id and c.purpose = 'campaign_updates' and c.campaign_id = ${campaignId}
-        order by c.id desc limit 1
-      ), 0) = 0
-    )`)
+  const rows = batchStatements().blocked.all({ ids: JSON.stringify(messageIds), campaignId }) as { id: number }[]
   return new Set(rows.map((r) => r.id))
 }
 
@@ -236,12 +252,11 @@ export async function recordBatchOutcome({ batchId, outcome }: { batchId: number
       return
     }
     const changed = tx.update(emailBatches).set({ status: 'submitted', submittedAt: outcome.at, lastError: null }).where(held).run().changes
-    if (!changed) return
-    const sent = db.$client.prepare(`update email_messages set status = ?, provider_id = ?, sent_at = ?, last_error = null where id = ? and batch_id = ?`)
-    const failed = db.$client.prepare(`update email_messages set status = 'failed', last_error = ? where id = ? and batch_id = ?`)
-    for (const result of outcome.results) {
-      if (result.error === null) sent.run(result.captured ? 'captured' : 'sent', result.providerId, outcome.at, result.id, batchId)
-      else failed.run(result.error, result.id, batchId)
+    if (!changed || outcome.results.length === 0) return
+    const q = batchStatements()
+    for (const { id, providerId, error, captured } of outcome.results) {
+      if (error === null) q.sent.run({ status: captured ? 'captured' : 'sent', providerId, at: outcome.at, id, batchId })
+      else q.failed.run({ error, id, batchId })
     }
   })
 }

@@ -47,6 +47,33 @@ function fill(template: { subject: string; html: string; text: string }, values:
   return { subject: apply(template.subject, values.name), html: apply(template.html, escapeHtml(values.name)), text: apply(template.text, values.name) }
 }
 
+// A send renders the same update a hundred times a batch: its text is read once a second at most.
+const UPDATE_TEXT_TTL_MS = 1000
+const updateTexts = new Map<string, { at: number; text: ReturnType<typeof getUpdateForEmail> }>()
+function updateText(updateId: number, locale: EmailMessage['locale']) {
+  const key = `${updateId}:${locale}`
+  const now = Date.now()
+  const cached = updateTexts.get(key)
+  if (cached && now - cached.at < UPDATE_TEXT_TTL_MS) return cached.text
+  if (updateTexts.size >= 100) updateTexts.clear()
+  const text = getUpdateForEmail({ updateId, locale })
+  updateTexts.set(key, { at: now, text })
+  return text
+}
+
+// A rendered update is cut once at its two per-recipient links; each email joins the pieces
+// with its own links (searching 6 kB of HTML per recipient cost more than the rest of the send).
+const pieces = new Map<string, string[][]>()
+function fillLinks(rendered: string, unsubscribePlaceholder: string, unsubscribeUrl: string, preferencesPlaceholder: string, preferencesUrl: string) {
+  let cut = pieces.get(rendered)
+  if (!cut) {
+    cut = rendered.split(unsubscribePlaceholder).map((part) => part.split(preferencesPlaceholder))
+    if (pieces.size >= 50) pieces.clear()
+    pieces.set(rendered, cut)
+  }
+  return cut.map((part) => part.join(preferencesUrl)).join(unsubscribeUrl)
+}
+
 type Props = Record<string, unknown>
 const str = (props: Props, key: string) => String(props[key] ?? '')
 
@@ -110,7 +137,7 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
     case 'campaign-update': {
       const updateId = Number(props.updateId)
       const supporterId = Number(props.supporterId)
-      const update = await getUpdateForEmail({ updateId, locale: message.locale })
+      const update = await updateText(updateId, message.locale)
       if (!update) throw new Error(`update ${updateId} has no text to send`)
       const campaignUrl = `${base}/c/${update.campaignSlug}`
       const values = {
@@ -134,7 +161,7 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       const recipient = Number.isSafeInteger(supporterId) && supporterId > 0
       const unsubscribeUrl = `${base}/unsubscribe/${recipient ? unsubscribeToken(supporterId, update.campaignId) : 'test'}`
       const preferencesUrl = `${base}/preferences/${recipient ? preferencesToken(supporterId) : 'test'}`
-      const own = (s: string) => s.replaceAll(`${base}/unsubscribe/${UNSUBSCRIBE}`, unsubscribeUrl).replaceAll(`${base}/preferences/${PREFERENCES}`, preferencesUrl)
+      const own = (s: string) => fillLinks(s, `${base}/unsubscribe/${UNSUBSCRIBE}`, unsubscribeUrl, `${base}/preferences/${PREFERENCES}`, preferencesUrl)
       return {
         subject: props.test === true ? `[Test] ${template.subject}` : template.subject,
         html: own(template.html),

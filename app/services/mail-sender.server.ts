@@ -219,8 +219,16 @@ export async function sendDueBatchOnce(transport: Transport, now = Date.now()) {
   return true
 }
 
-/** Run the sender until stopped: polls often, and keeps going while there is work. */
-export function startSender({ transport = transportFromEnv(), intervalMs = 500 }: { transport?: Transport; intervalMs?: number } = {}) {
+/**
+ * Run the sender until stopped: polls often, and keeps going while there is work. Up to
+ * `concurrency` batches are in flight at once (claims are atomic, so they are different
+ * batches): with pacing on, the pacer still spaces their requests.
+ */
+export function startSender({
+  transport = transportFromEnv(),
+  intervalMs = 500,
+  concurrency = Number(process.env.VIGIL_SENDER_CONCURRENCY) || 4,
+}: { transport?: Transport; intervalMs?: number; concurrency?: number } = {}) {
   let stopped = false
   let timer: NodeJS.Timeout | undefined
   const tick = async () => {
@@ -237,7 +245,7 @@ export function startSender({ transport = transportFromEnv(), intervalMs = 500 }
         if (stopped) break
         const single = await drainOutboxOnce(transport)
         if (stopped || (transport.limitedUntil?.() ?? 0) > Date.now()) break
-        const bulk = await sendDueBatchOnce(transport)
+        const bulk = (await Promise.all(Array.from({ length: concurrency }, () => sendDueBatchOnce(transport)))).some(Boolean)
         if (single === 0 && !bulk) break
       }
     } catch (error) {

@@ -53,7 +53,7 @@ function startWorker(env: Record<string, string> = {}): Worker {
       STRIPE_SECRET_KEY: 'sk_test_sender_crash',
       STRIPE_WEBHOOK_SECRET: 'whsec_sender_crash',
       RESEND_API_KEY: resend.apiKey,
-      RESEND_WEBHOOK_SECRET: 'whsec_resend_sender_crash',
+      RESEND_WEBHOOK_SECRET: 'whsec_c2VuZGVyLWNyYXNoLXRlc3Qtc2VjcmV0',
       RESEND_BASE_URL: resend.url,
       MAIL_FROM: 'Vigil <team@example.org>',
       PUBLIC_URL: 'http://vigil.test',
