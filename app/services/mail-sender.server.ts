@@ -58,7 +58,9 @@ function failure(status: number, error: { name?: string; message?: string }, ret
     // No status: the request never got an answer (network), so try again.
     transient: status === 0 || status === 429 || status === 409 || status >= 500,
     error: `${status || 'network'} ${error.name}: ${error.message}`,
-    retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+    // 409: the same key is still being answered (a request of a sender that died): try again
+    // shortly rather than after an exponential backoff that grows with every crash.
+    retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : status === 409 ? 1000 : undefined,
   }
 }
 
