@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { emailBatches, emailMessages, updateSends, updates, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
 import { recordAudit } from './audit.server.ts'
@@ -173,6 +173,11 @@ export type ClaimedBatch = { batch: EmailBatch; messages: EmailMessage[] }
 // The sender's statements: prepared once per connection (a 100,000-recipient send runs them 1,000 times).
 const batchStatements = preparedPerConnection((db) => ({
   reclaim: db.$client.prepare(`update email_batches set status = 'pending' where status = 'submitting' and claimed_at < ?`),
+  due: db.$client.prepare(`
+    select 1 from email_batches where status = 'pending' and next_attempt_at <= @now
+    union all
+    select 1 from email_batches where status = 'submitting' and claimed_at < @abandoned
+    limit 1`),
   // One statement, one writer: the claim is atomic, so two senders never hold the same batch.
   claim: db.$client.prepare(`
     update email_batches set status = 'submitting', claimed_at = @now, attempts = attempts + 1
@@ -261,16 +266,12 @@ export async function recordBatchOutcome({ batchId, outcome }: { batchId: number
   })
 }
 
-/** Whether any batch is waiting (the sender sleeps less when there is). */
+/**
+ * Whether a batch could be claimed now: a read, so the sender's idle polling writes
+ * nothing (claiming is a write transaction, which would compete with signing for the lock).
+ */
 export async function hasDueBatches({ now = Date.now() }: { now?: number } = {}) {
-  return (
-    getDb()
-      .select({ id: emailBatches.id })
-      .from(emailBatches)
-      .where(and(inArray(emailBatches.status, ['pending']), lte(emailBatches.nextAttemptAt, now)))
-      .limit(1)
-      .get() !== undefined
-  )
+  return batchStatements().due.get({ now, abandoned: now - BATCH_CLAIM_TIMEOUT_MS }) !== undefined
 }
 
 /** An update's texts for its email in `locale` (else the campaign's default language), with the campaign's. */

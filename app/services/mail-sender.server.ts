@@ -1,7 +1,7 @@
 import { Resend } from 'resend'
 import type { EmailMessage } from '#db/schema.ts'
 import { claimDueMessages, recordOutcomes, type Outcome } from '~/models/outbox.server.ts'
-import { blockedRecipients, claimBatch, recordBatchOutcome, type BatchOutcome } from '~/models/update-sends.server.ts'
+import { blockedRecipients, claimBatch, hasDueBatches, recordBatchOutcome, type BatchOutcome } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
 import { getEnv } from './env.server.ts'
 
@@ -247,7 +247,7 @@ export function startSender({
         if (stopped) break
         const single = await drainOutboxOnce(transport)
         if (stopped || (transport.limitedUntil?.() ?? 0) > Date.now()) break
-        const bulk = (await Promise.all(Array.from({ length: concurrency }, () => sendDueBatchOnce(transport)))).some(Boolean)
+        const bulk = (await hasDueBatches()) && (await Promise.all(Array.from({ length: concurrency }, () => sendDueBatchOnce(transport)))).some(Boolean)
         if (single === 0 && !bulk) break
       }
     } catch (error) {
