@@ -149,7 +149,7 @@ export async function getPublicCampaign({
 }
 
 /**
- * What signing needs, and nothing else (no story rendering, no timeline): the sign
+ * What signing and giving need, and nothing else (no story rendering, no timeline): the sign
  * action runs on every submission of a surge. Null for unknown slugs and drafts.
  */
 export async function getSigningCampaign({ slug, lang }: { slug: string; lang: Language }) {
@@ -165,6 +165,7 @@ export async function getSigningCampaign({ slug, lang }: { slug: string; lang: L
     title: text.title.value,
     petitionText: text.petitionText.value,
     organizationName: row.organizationName,
+    defaultLocale: campaign.defaultLocale,
   }
 }
 export type SigningCampaign = NonNullable<Awaited<ReturnType<typeof getSigningCampaign>>>

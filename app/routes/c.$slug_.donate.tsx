@@ -2,13 +2,14 @@ import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type Loa
 import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { DonateForm, FundProgress } from '~/components/donate-panel.tsx'
-import { getPublicCampaign } from '~/models/campaigns.server.ts'
+import { getSigningCampaign } from '~/models/campaigns.server.ts'
 import { handleDonation, loadDonations } from '~/services/donate.server.ts'
 
+// Only what giving needs: the full public campaign would render its story and timeline for nothing.
 async function campaignFor(slug: string, lang: LoaderFunctionArgs['context']['lang']) {
-  const campaign = await getPublicCampaign({ slug, lang })
+  const campaign = await getSigningCampaign({ slug, lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
-  return { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale, status: campaign.status }
+  return campaign
 }
 
 export async function loader({ params, context }: LoaderFunctionArgs) {

@@ -8,10 +8,9 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import de from '../../app/locales/de/common.json'
 import en from '../../app/locales/en/common.json'
-import { launchBrowser, SCREENSHOTS } from '../helpers/browser.ts'
+import { launchBrowser, SCREENSHOTS, logInAsOrganiser } from '../helpers/browser.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
-const ORGANISER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 const CAMPAIGN = '/c/free-andry'
 
 let server: RunningServer
@@ -23,11 +22,7 @@ beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', STRIPE_DEMO_ASYNC_DELAY_MS: '1500' } })
   ;[donor, organiser] = await Promise.all([launchBrowser(), launchBrowser()])
   const page = await organiser.context.newPage()
-  await page.goto(`${server.url}/admin/login`)
-  await page.fill('input[name=email]', ORGANISER.email)
-  await page.fill('input[name=password]', ORGANISER.password)
-  await page.click('button[type=submit]')
-  await page.waitForURL(`${server.url}/admin`)
+  await logInAsOrganiser(page, server.url)
   await page.close()
 })
 

@@ -8,7 +8,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOTS } from '../helpers/browser.ts'
+import { launchBrowser, SCREENSHOTS, logInAsOrganiser } from '../helpers/browser.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
@@ -21,11 +21,7 @@ beforeAll(async () => {
   browser = await launchBrowser()
   page = await browser.context.newPage()
   page.on('pageerror', (error) => pageErrors.push(error.message))
-  await page.goto(`${server.url}/admin/login`)
-  await page.fill('input[name=email]', 'demo@vigil.example')
-  await page.fill('input[name=password]', 'vigil-demo-2026')
-  await page.click('button[type=submit]')
-  await page.waitForURL(`${server.url}/admin`)
+  await logInAsOrganiser(page, server.url)
 })
 
 afterAll(async () => {

@@ -9,12 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import de from '../../app/locales/de/common.json'
 import en from '../../app/locales/en/common.json'
 import es from '../../app/locales/es/common.json'
-import { launchBrowser, SCREENSHOTS } from '../helpers/browser.ts'
+import { launchBrowser, SCREENSHOTS, logInAsOrganiser } from '../helpers/browser.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const CATALOGS = { en, de, es } as const
 type Lng = keyof typeof CATALOGS
-const ORGANISER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 const CAMPAIGN = '/c/free-andry'
 
 let server: RunningServer
@@ -29,11 +28,7 @@ beforeAll(async () => {
   ;[visitor, organiser] = await Promise.all([launchBrowser(), launchBrowser()])
   // The organiser reads the outbox in their own browser, logged in once.
   const page = await organiser.context.newPage()
-  await page.goto(`${server.url}/admin/login`)
-  await page.fill('input[name=email]', ORGANISER.email)
-  await page.fill('input[name=password]', ORGANISER.password)
-  await page.click('button[type=submit]')
-  await page.waitForURL(`${server.url}/admin`)
+  await logInAsOrganiser(page, server.url)
   await page.close()
 })
 

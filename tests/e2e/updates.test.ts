@@ -10,10 +10,10 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOTS } from '../helpers/browser.ts'
+import { launchBrowser, SCREENSHOTS, DEMO_ORGANISER, logInAsOrganiser } from '../helpers/browser.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
-const ORGANISER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
+const ORGANISER = DEMO_ORGANISER
 const TITLE = { en: 'Andry is home', de: 'Andry ist zu Hause' }
 const AUDIENCE = [
   ['ana.e2e@example.org', 'en'],
@@ -87,11 +87,7 @@ beforeAll(async () => {
   seedAudience()
   browser = await launchBrowser()
   page = await browser.context.newPage()
-  await page.goto(`${server.url}/admin/login`)
-  await page.fill('input[name=email]', ORGANISER.email)
-  await page.fill('input[name=password]', ORGANISER.password)
-  await page.click('button[type=submit]')
-  await page.waitForURL(`${server.url}/admin`)
+  await logInAsOrganiser(page, server.url)
 })
 
 afterAll(async () => {
@@ -167,11 +163,7 @@ describe('an organiser emails an update', () => {
     const noJs = await launchBrowser({ javaScriptEnabled: false })
     try {
       const plain = await noJs.context.newPage()
-      await plain.goto(`${server.url}/admin/login`)
-      await plain.fill('input[name=email]', ORGANISER.email)
-      await plain.fill('input[name=password]', ORGANISER.password)
-      await plain.click('button[type=submit]')
-      await plain.waitForURL(`${server.url}/admin`)
+      await logInAsOrganiser(plain, server.url)
       await plain.goto(`${server.url}/admin/campaigns/${campaignId}/updates/${updateId}/send`)
       await plain.uncheck('input[name=signers]')
       await plain.selectOption('select[name=donors]', 'campaign')

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { chromium, type BrowserContext } from 'playwright-core'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { ROOT } from './server.ts'
 
 export const SCREENSHOTS = path.join(ROOT, 'tests/e2e/screenshots')
@@ -36,4 +36,16 @@ export async function launchBrowser(options: { javaScriptEnabled?: boolean; view
       fs.rmSync(profile, { recursive: true, force: true })
     },
   }
+}
+
+/** The demo organiser (seeded in demo mode). */
+export const DEMO_ORGANISER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
+
+/** Log in through the form as the demo organiser; the session cookie stays in the page's context. */
+export async function logInAsOrganiser(page: Page, baseUrl: string) {
+  await page.goto(`${baseUrl}/admin/login`)
+  await page.fill('input[name=email]', DEMO_ORGANISER.email)
+  await page.fill('input[name=password]', DEMO_ORGANISER.password)
+  await page.click('button[type=submit]')
+  await page.waitForURL(`${baseUrl}/admin`)
 }
