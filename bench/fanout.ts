@@ -213,6 +213,7 @@ async function sendWithWorker(standIn: Awaited<ReturnType<typeof startStandIn>>)
   const left = sql.prepare(`select count(*) as n from email_batches where status <> 'submitted'`).pluck()
   while ((left.get() as number) > 0) {
     if (worker.exitCode() !== null) throw new Error(`worker died:\n${worker.output()}`)
+    if (/error/i.test(worker.output())) throw new Error(`the worker reported errors:\n${worker.output()}`)
     await sleep(20)
   }
   const ms = performance.now() - t0

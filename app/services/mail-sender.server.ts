@@ -222,6 +222,26 @@ export async function sendDueBatchOnce(transport: Transport, now = Date.now()) {
 }
 
 /**
+ * Send up to `concurrency` batches at a time, each lane claiming the next as soon as its last
+ * is recorded (no lane waits for the slowest of a round), until ROUND_BATCHES have gone or
+ * none is due; then the caller looks at transactional mail again. Returns whether any went.
+ */
+const ROUND_BATCHES = 40
+async function sendBatchesOnce(transport: Transport, concurrency: number, stopped: () => boolean) {
+  let budget = ROUND_BATCHES
+  let sent = 0
+  const lane = async () => {
+    while (budget > 0 && !stopped() && (transport.limitedUntil?.() ?? 0) <= Date.now()) {
+      budget--
+      if (!(await sendDueBatchOnce(transport))) return
+      sent++
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane))
+  return sent > 0
+}
+
+/**
  * Run the sender until stopped: polls often, and keeps going while there is work. Up to
  * `concurrency` batches are in flight at once (claims are atomic, so they are different
  * batches): with pacing on, the pacer still spaces their requests.
@@ -247,7 +267,7 @@ export function startSender({
         if (stopped) break
         const single = await drainOutboxOnce(transport)
         if (stopped || (transport.limitedUntil?.() ?? 0) > Date.now()) break
-        const bulk = (await hasDueBatches()) && (await Promise.all(Array.from({ length: concurrency }, () => sendDueBatchOnce(transport)))).some(Boolean)
+        const bulk = (await hasDueBatches()) && (await sendBatchesOnce(transport, concurrency, () => stopped))
         if (single === 0 && !bulk) break
       }
     } catch (error) {
