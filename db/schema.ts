@@ -316,7 +316,9 @@ export const emailMessages = sqliteTable(
     deliveryAt: integer('delivery_at'),
   },
   (t) => [
-    index('email_messages_due_idx').on(t.status, t.nextAttemptAt),
+    // Transactional mail only: bulk messages (a batch's hundreds of thousands) never pass through
+    // the outbox's claim, so keeping them out spares every send that index's upkeep.
+    index('email_messages_due_idx').on(t.status, t.nextAttemptAt).where(sql`batch_id is null`),
     index('email_messages_created_idx').on(t.createdAt),
     index('email_messages_batch_idx').on(t.batchId),
     index('email_messages_provider_idx').on(t.providerId),

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, lte, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { emailMessages, type EmailMessage, type Locale } from '#db/schema.ts'
 
@@ -50,12 +50,12 @@ export async function claimDueMessages({ limit, now = Date.now() }: { limit: num
     // Claims left behind by a crashed sender become due again.
     tx.update(emailMessages)
       .set({ status: 'queued' })
-      .where(and(eq(emailMessages.status, 'sending'), lt(emailMessages.claimedAt, now - CLAIM_TIMEOUT_MS)))
+      .where(and(isNull(emailMessages.batchId), eq(emailMessages.status, 'sending'), lt(emailMessages.claimedAt, now - CLAIM_TIMEOUT_MS)))
       .run()
     const due = tx
       .select({ id: emailMessages.id })
       .from(emailMessages)
-      .where(and(eq(emailMessages.status, 'queued'), lte(emailMessages.nextAttemptAt, now)))
+      .where(and(isNull(emailMessages.batchId), eq(emailMessages.status, 'queued'), lte(emailMessages.nextAttemptAt, now)))
       .orderBy(emailMessages.nextAttemptAt, emailMessages.id)
       .limit(limit)
       .all()

@@ -47,33 +47,6 @@ function fill(template: { subject: string; html: string; text: string }, values:
   return { subject: apply(template.subject, values.name), html: apply(template.html, escapeHtml(values.name)), text: apply(template.text, values.name) }
 }
 
-// A send renders the same update a hundred times a batch: its text is read once a second at most.
-const UPDATE_TEXT_TTL_MS = 1000
-const updateTexts = new Map<string, { at: number; text: ReturnType<typeof getUpdateForEmail> }>()
-function updateText(updateId: number, locale: EmailMessage['locale']) {
-  const key = `${updateId}:${locale}`
-  const now = Date.now()
-  const cached = updateTexts.get(key)
-  if (cached && now - cached.at < UPDATE_TEXT_TTL_MS) return cached.text
-  if (updateTexts.size >= 100) updateTexts.clear()
-  const text = getUpdateForEmail({ updateId, locale })
-  updateTexts.set(key, { at: now, text })
-  return text
-}
-
-// A rendered update is cut once at its two per-recipient links; each email joins the pieces
-// with its own links (searching 6 kB of HTML per recipient cost more than the rest of the send).
-const pieces = new Map<string, string[][]>()
-function fillLinks(rendered: string, unsubscribePlaceholder: string, unsubscribeUrl: string, preferencesPlaceholder: string, preferencesUrl: string) {
-  let cut = pieces.get(rendered)
-  if (!cut) {
-    cut = rendered.split(unsubscribePlaceholder).map((part) => part.split(preferencesPlaceholder))
-    if (pieces.size >= 50) pieces.clear()
-    pieces.set(rendered, cut)
-  }
-  return cut.map((part) => part.join(preferencesUrl)).join(unsubscribeUrl)
-}
-
 type Props = Record<string, unknown>
 const str = (props: Props, key: string) => String(props[key] ?? '')
 
@@ -103,6 +76,55 @@ const donationReceiptProps = z
 /** What the outbox row of a donation receipt holds (JSON). */
 export type DonationReceiptMessageProps = z.input<typeof donationReceiptProps>
 
+// A send renders the same update for a hundred recipients a batch. Everything but each
+// recipient's two links is prepared once a second at most: the text read, the email rendered
+// (once per text and language, see renderOnce) and cut at the two links, so that each email
+// only joins the pieces with its own (searching 6 kB of HTML per recipient cost more than the
+// rest of the send).
+/** What every template gets: the recipient's language and its translations. */
+type Common = { t: (key: string, options?: Record<string, unknown>) => string; lang: EmailMessage['locale'] }
+type PreparedUpdate = { campaignId: number; campaignUrl: string; subject: string; html: string[][]; text: string[][] }
+const UPDATE_TTL_MS = 1000
+const preparedUpdates = new Map<string, { at: number; prepared: Promise<PreparedUpdate | null> }>()
+
+function preparedUpdate(updateId: number, locale: EmailMessage['locale'], base: string, common: Common) {
+  const key = `${updateId}:${locale}:${base}`
+  const now = Date.now()
+  const cached = preparedUpdates.get(key)
+  if (cached && now - cached.at < UPDATE_TTL_MS) return cached.prepared
+  if (preparedUpdates.size >= 100) preparedUpdates.clear()
+  const prepared = prepareUpdate(updateId, locale, base, common)
+  prepared.catch(() => preparedUpdates.delete(key))
+  preparedUpdates.set(key, { at: now, prepared })
+  return prepared
+}
+
+async function prepareUpdate(updateId: number, locale: EmailMessage['locale'], base: string, common: Common): Promise<PreparedUpdate | null> {
+  const update = await getUpdateForEmail({ updateId, locale })
+  if (!update) return null
+  const campaignUrl = `${base}/c/${update.campaignSlug}`
+  const unsubscribePlaceholder = `${base}/unsubscribe/${UNSUBSCRIBE}`
+  const preferencesPlaceholder = `${base}/preferences/${PREFERENCES}`
+  const values = {
+    ...common,
+    title: update.title,
+    bodyHtml: renderMarkdown(update.bodyMd),
+    image: update.imagePath ? { url: `${base}${update.imagePath}`, alt: update.imageAlt } : null,
+    campaignTitle: update.campaignTitle,
+    campaignUrl,
+    organizationName: update.organizationName,
+    unsubscribeUrl: unsubscribePlaceholder,
+    preferencesUrl: preferencesPlaceholder,
+  }
+  const template = await renderOnce(
+    JSON.stringify(['campaign-update', locale, base, updateId, update.title, update.bodyMd, update.imagePath, update.imageAlt, update.campaignTitle, update.organizationName]),
+    () => <CampaignUpdateEmail {...values} />,
+    campaignUpdateSubject(values),
+  )
+  const cut = (rendered: string) => rendered.split(unsubscribePlaceholder).map((part) => part.split(preferencesPlaceholder))
+  return { campaignId: update.campaignId, campaignUrl, subject: template.subject, html: cut(template.html), text: cut(template.text) }
+}
+
 /**
  * Turn an outbox row into the email its recipient reads, in their language. Links are
  * built here from the stored seed and the server secret (see signatures.server.ts).
@@ -110,7 +132,7 @@ export type DonationReceiptMessageProps = z.input<typeof donationReceiptProps>
 export async function renderEmail(message: Pick<EmailMessage, 'template' | 'locale' | 'props'>): Promise<RenderedEmail> {
   const base = getEnv().publicUrl
   const t = getI18n(message.locale).getFixedT(message.locale, 'emails')
-  const common = { t: (key: string, options?: Record<string, unknown>) => t(key, options ?? {}) as string, lang: message.locale }
+  const common: Common = { t: (key: string, options?: Record<string, unknown>) => t(key, options ?? {}) as string, lang: message.locale }
   const props = message.props
   const name = str(props, 'firstName').trim()
   const shared = {
@@ -137,36 +159,18 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
     case 'campaign-update': {
       const updateId = Number(props.updateId)
       const supporterId = Number(props.supporterId)
-      const update = await updateText(updateId, message.locale)
+      const update = await preparedUpdate(updateId, message.locale, base, common)
       if (!update) throw new Error(`update ${updateId} has no text to send`)
-      const campaignUrl = `${base}/c/${update.campaignSlug}`
-      const values = {
-        ...common,
-        title: update.title,
-        bodyHtml: renderMarkdown(update.bodyMd),
-        image: update.imagePath ? { url: `${base}${update.imagePath}`, alt: update.imageAlt } : null,
-        campaignTitle: update.campaignTitle,
-        campaignUrl,
-        organizationName: update.organizationName,
-        unsubscribeUrl: `${base}/unsubscribe/${UNSUBSCRIBE}`,
-        preferencesUrl: `${base}/preferences/${PREFERENCES}`,
-      }
-      // One rendering per update text and language; each recipient's own links are filled in.
-      const template = await renderOnce(
-        cacheKey([updateId, update.title, update.bodyMd, update.imagePath, update.imageAlt, update.campaignTitle]),
-        () => <CampaignUpdateEmail {...values} />,
-        campaignUpdateSubject(values),
-      )
       // A preview or an organiser's test has no supporter: its links are stand-ins that change no one's consent.
       const recipient = Number.isSafeInteger(supporterId) && supporterId > 0
       const unsubscribeUrl = `${base}/unsubscribe/${recipient ? unsubscribeToken(supporterId, update.campaignId) : 'test'}`
       const preferencesUrl = `${base}/preferences/${recipient ? preferencesToken(supporterId) : 'test'}`
-      const own = (s: string) => fillLinks(s, `${base}/unsubscribe/${UNSUBSCRIBE}`, unsubscribeUrl, `${base}/preferences/${PREFERENCES}`, preferencesUrl)
+      const own = (cut: string[][]) => cut.map((part) => part.join(preferencesUrl)).join(unsubscribeUrl)
       return {
-        subject: props.test === true ? `[Test] ${template.subject}` : template.subject,
-        html: own(template.html),
-        text: own(template.text),
-        links: [campaignUrl, unsubscribeUrl, preferencesUrl],
+        subject: props.test === true ? `[Test] ${update.subject}` : update.subject,
+        html: own(update.html),
+        text: own(update.text),
+        links: [update.campaignUrl, unsubscribeUrl, preferencesUrl],
         // One-click unsubscribe (RFC 8058): mail programs POST to the link without opening it.
         headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
       }
