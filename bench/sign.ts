@@ -29,6 +29,8 @@ const connections = 50
 // As bench:pages: two client worker threads for every target, baselines included.
 const workers = Number(process.env.BENCH_WORKERS ?? 2)
 const seedRows = Number(process.env.BENCH_SEED_ROWS ?? 1_000_000)
+// BENCH_PROFILE=1: the server at 1M runs under --cpu-prof; its profile is kept (the path is printed).
+const profileDir = process.env.BENCH_PROFILE === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sign-prof-')) : null
 const slug = 'free-andry'
 const serverEnv = {
   VIGIL_QUIET_LOG: '1',
@@ -290,7 +292,7 @@ try {
   const seedStarted = Date.now()
   const counters = seedSignatures(path.join(keptDir, 'vigil.db'), seedRows)
   const restartStarted = Date.now()
-  vigil = await startServer({ seed: false, dir: keptDir, env: serverEnv })
+  vigil = await startServer({ seed: false, dir: keptDir, env: serverEnv, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] })
   seedFigures = { ms: restartStarted - seedStarted, ...counters, restartMs: Date.now() - restartStarted }
   pid = serverPid(vigil)
   probe = openProbe(vigil.databasePath)
@@ -363,3 +365,4 @@ if (results.some((r) => r.non2xx > 0) || signing.some((s) => s.stored < s.ok)) {
   console.log('\nwarning: some requests failed or did not store a signature; figures are not comparable')
   process.exitCode = 1
 }
+if (profileDir) console.log(`\n(the server at ${seedRows.toLocaleString("en")} signatures ran under --cpu-prof: its profile is in ${profileDir})`)

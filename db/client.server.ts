@@ -16,6 +16,11 @@ export function openDatabase(file = databasePath()): DB {
   sqlite.pragma('journal_mode = WAL')
   // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
   sqlite.pragma('synchronous = NORMAL')
+  // SQLite's default page cache is 2 MB. At a million signatures the indexes a signature
+  // writes into (addresses, tokens) are far larger, and every random insert would go back to
+  // the OS for its pages: keep up to 64 MB of them in the process.
+  sqlite.pragma('cache_size = -65536')
+  sqlite.pragma('mmap_size = 268435456')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
   return drizzle(sqlite, { schema }) as DB

@@ -54,10 +54,10 @@ type TranslatableField = 'title' | 'summary' | 'storyMd' | 'petitionText' | 'ima
 /** A text in the language it is actually written in, so the page can mark fallbacks with `lang`. */
 export type Localized<T = string> = { value: T; lang: Language }
 
-function resolveField(
-  field: TranslatableField,
-  wanted: CampaignTranslation | undefined,
-  fallback: CampaignTranslation | undefined,
+function resolveField<F extends TranslatableField>(
+  field: F,
+  wanted: Pick<CampaignTranslation, 'locale' | F> | undefined,
+  fallback: Pick<CampaignTranslation, 'locale' | F> | undefined,
 ): Localized {
   const own = wanted?.[field]
   if (own) return { value: own, lang: wanted.locale }
@@ -153,21 +153,26 @@ export async function getPublicCampaign({
  * action runs on every submission of a surge. Null for unknown slugs and drafts.
  */
 export async function getSigningCampaign({ slug, lang }: { slug: string; lang: Language }) {
-  const q = queries()
-  const row = q.campaignBySlug.get({ slug })
-  if (!row || !PUBLIC_STATUSES.includes(row.campaign.status)) return null
-  const { campaign } = row
-  const text = localize(campaign, q.translations.all({ campaignId: campaign.id }), lang)
+  const q = signingQueries()
+  const campaign = q.campaign.get(slug) as { id: number; slug: string; status: CampaignStatus; defaultLocale: Locale; organizationName: string } | undefined
+  if (!campaign || !PUBLIC_STATUSES.includes(campaign.status)) return null
+  const rows = q.texts.all(campaign.id) as Pick<CampaignTranslation, 'locale' | 'title' | 'petitionText'>[]
+  const wanted = rows.find((r) => r.locale === lang)
+  const fallback = rows.find((r) => r.locale === campaign.defaultLocale) ?? rows[0]
   return {
-    id: campaign.id,
-    slug: campaign.slug,
-    status: campaign.status,
-    title: text.title.value,
-    petitionText: text.petitionText.value,
-    organizationName: row.organizationName,
-    defaultLocale: campaign.defaultLocale,
+    ...campaign,
+    title: resolveField('title', wanted, fallback).value,
+    petitionText: resolveField('petitionText', wanted, fallback).value,
   }
 }
+
+// Every signature looks its campaign up: only the columns signing needs (not the story, in three languages).
+const signingQueries = preparedPerConnection((db) => ({
+  campaign: db.$client.prepare(`
+    select c.id, c.slug, c.status, c.default_locale as defaultLocale, o.name as organizationName
+    from campaigns c join organizations o on o.id = c.organization_id where c.slug = ?`),
+  texts: db.$client.prepare(`select locale, title, petition_text as petitionText from campaign_translations where campaign_id = ?`),
+}))
 export type SigningCampaign = NonNullable<Awaited<ReturnType<typeof getSigningCampaign>>>
 
 /**

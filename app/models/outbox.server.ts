@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm'
+import { and, desc, eq, lt, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { emailMessages, type EmailMessage, type Locale } from '#db/schema.ts'
 
@@ -44,29 +44,30 @@ export function queueEmail(email: QueueEmail) {
   return queueStatement().run({ ...email, campaignId: email.campaignId ?? null }).changes === 1
 }
 
-export async function claimDueMessages({ limit, now = Date.now() }: { limit: number; now?: number }) {
-  const db = getDb()
-  return db.transaction((tx) => {
-    // Claims left behind by a crashed sender become due again.
-    tx.update(emailMessages)
-      .set({ status: 'queued' })
-      .where(and(isNull(emailMessages.batchId), eq(emailMessages.status, 'sending'), lt(emailMessages.claimedAt, now - CLAIM_TIMEOUT_MS)))
-      .run()
-    const due = tx
-      .select({ id: emailMessages.id })
-      .from(emailMessages)
-      .where(and(isNull(emailMessages.batchId), eq(emailMessages.status, 'queued'), lte(emailMessages.nextAttemptAt, now)))
-      .orderBy(emailMessages.nextAttemptAt, emailMessages.id)
-      .limit(limit)
-      .all()
-    if (due.length === 0) return []
-    return tx
-      .update(emailMessages)
-      .set({ status: 'sending', claimedAt: now, attempts: sql`${emailMessages.attempts} + 1` })
-      .where(inArray(emailMessages.id, due.map((d) => d.id)))
-      .returning()
-      .all()
-  })
+/** What the sender needs of a transactional message to render, send and settle it. */
+export type ClaimedMessage = Pick<EmailMessage, 'id' | 'template' | 'toEmail' | 'locale' | 'props' | 'idempotencyKey' | 'campaignId' | 'attempts'>
+
+// Prepared once per connection: under a surge the sender claims many times a second.
+const claimStatements = preparedPerConnection((db) => ({
+  // Claims left behind by a crashed sender become due again.
+  reclaim: db.$client.prepare(`update email_messages set status = 'queued' where batch_id is null and status = 'sending' and claimed_at < ?`),
+  // One statement: the claim is atomic (SQLite's one writer), so two senders never hold the same message.
+  claim: db.$client.prepare(`
+    update email_messages set status = 'sending', claimed_at = @now, attempts = attempts + 1
+    where id in (
+      select id from email_messages
+      where batch_id is null and status = 'queued' and next_attempt_at <= @now
+      order by next_attempt_at, id limit @limit)
+    returning id, template, to_email as toEmail, locale, props, idempotency_key as idempotencyKey, campaign_id as campaignId, attempts`),
+}))
+
+export async function claimDueMessages({ limit, now = Date.now() }: { limit: number; now?: number }): Promise<ClaimedMessage[]> {
+  const q = claimStatements()
+  const rows = getDb().$client.transaction(() => {
+    q.reclaim.run(now - CLAIM_TIMEOUT_MS)
+    return q.claim.all({ now, limit }) as (Omit<ClaimedMessage, 'props'> & { props: string })[]
+  })()
+  return rows.map((row): ClaimedMessage => ({ ...row, props: JSON.parse(row.props) as ClaimedMessage['props'] })).sort((a, b) => a.id - b.id)
 }
 
 export type Outcome =

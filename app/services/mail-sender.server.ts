@@ -1,6 +1,5 @@
 import { Resend } from 'resend'
-import type { EmailMessage } from '#db/schema.ts'
-import { claimDueMessages, recordOutcomes, type Outcome } from '~/models/outbox.server.ts'
+import { claimDueMessages, recordOutcomes, type ClaimedMessage, type Outcome } from '~/models/outbox.server.ts'
 import { blockedRecipients, claimBatch, hasDueBatches, recordBatchOutcome, type BatchOutcome } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
 import { getEnv } from './env.server.ts'
@@ -27,7 +26,7 @@ export type BatchResult =
 
 export type Transport = {
   captured: boolean
-  send: (message: EmailMessage) => Promise<SendResult>
+  send: (message: ClaimedMessage) => Promise<SendResult>
   /** Up to 100 emails in one request, under one idempotency key; one bad address does not sink the rest. */
   sendBatch: (emails: OutgoingEmail[], idempotencyKey: string) => Promise<BatchResult>
   /** Until when the provider asked us (429 Retry-After) to send nothing at all; the sender loop waits. */
@@ -269,6 +268,9 @@ export function startSender({
         if (stopped || (transport.limitedUntil?.() ?? 0) > Date.now()) break
         const bulk = (await hasDueBatches()) && (await sendBatchesOnce(transport, concurrency, () => stopped))
         if (single === 0 && !bulk) break
+        // Captured mail (demo) never waits on the network: without this the loop would run a
+        // whole backlog in one turn of the event loop while requests queue behind it.
+        await new Promise<void>((resolve) => setImmediate(resolve))
       }
     } catch (error) {
       console.error('vigil: mail sender error', error instanceof Error ? error.message : error)

@@ -62,7 +62,8 @@ export async function startServer({
   seed = true,
   env = {},
   dir = makeDataDir(),
-}: { seed?: boolean; env?: Record<string, string>; dir?: string } = {}): Promise<RunningServer> {
+  nodeArgs = [],
+}: { seed?: boolean; env?: Record<string, string>; dir?: string; nodeArgs?: string[] } = {}): Promise<RunningServer> {
   requireBuild()
   const databasePath = path.join(dir, 'vigil.db')
   const freshPort = await freePort()
@@ -81,7 +82,7 @@ export async function startServer({
     const result = await runScript('db/seed.ts', [], baseEnv)
     if (result.code !== 0) throw new Error(`seed failed: ${result.stderr}`)
   }
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/index.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...baseEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
