@@ -246,6 +246,10 @@ describe('an organiser emails an update', () => {
     const settled = reloads.length
     await page.waitForTimeout(2500)
     expect(reloads.length).toBe(settled)
+    // The previews stay beside the progress view, loaded.
+    for (const n of [0, 1]) await expect.poll(() => page.frameLocator('iframe.email-frame').nth(n).locator('h1').textContent()).toBe(TITLE.en)
+    // Chromium paints a frame below the fold only once it has been in view: a full-page shot would show it blank.
+    await page.locator('iframe.email-frame').first().scrollIntoViewIfNeeded()
     await shot('update-send-progress-100')
     expect(await page.locator('button:has-text("Send to")').count()).toBe(0)
 
