@@ -1,5 +1,31 @@
 import { spawn } from 'node:child_process'
-import { freePort } from '../tests/helpers/server.ts'
+import fs from 'node:fs'
+import { freePort, type RunningServer } from '../tests/helpers/server.ts'
+
+/**
+ * A process's CPU time (user + system, ms) from /proc, in 10 ms ticks. Other processes on a
+ * shared machine move req/s and latency a lot; the CPU a request costs the server moves far less.
+ */
+export function cpuTimeMs(pid: number) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime in clock ticks (100 per second)
+}
+
+/** startServer does not say which process serves: find it by its database path. */
+export function serverPid(server: RunningServer) {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      if (!cmdline.includes('server/index.ts')) continue
+      if (fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`DATABASE_PATH=${server.databasePath}`)) return Number(entry)
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  throw new Error(`no server process found for ${server.databasePath}`)
+}
 
 /** The machine's ceiling: bare node:http answering a fixed 10 kB page, in its own process. */
 export async function startBare() {

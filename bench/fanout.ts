@@ -20,6 +20,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { makeDataDir, ROOT } from '../tests/helpers/server.ts'
+import { cpuTimeMs } from './baselines.ts'
 
 const recipients = Number(process.env.BENCH_RECIPIENTS ?? 100_000)
 const profile = process.env.BENCH_PROFILE === '1'
@@ -34,12 +35,6 @@ const { migrateDatabase } = await import('../db/migrate.ts')
 const { seedDemo } = await import('../db/seed.ts')
 const { startUpdateSend } = await import('../app/models/update-sends.server.ts')
 
-/** A process's CPU time (user + system, ms) from /proc: 10 ms ticks. */
-function cpuTimeMs(pid: number) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime in clock ticks (100 per second)
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const loadBefore = os.loadavg()[0]!

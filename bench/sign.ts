@@ -22,7 +22,7 @@ import path from 'node:path'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import { makeDataDir, startServer, type RunningServer } from '../tests/helpers/server.ts'
-import { startBare } from './baselines.ts'
+import { cpuTimeMs, serverPid, startBare } from './baselines.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = 50
@@ -89,31 +89,6 @@ type Result = {
 // What a browser sends: pages are compressed for it (the bare server ignores this header).
 const headers = { 'accept-encoding': 'gzip, deflate, br', 'accept-language': 'en-US,en;q=0.9' }
 const formHeaders = { ...headers, 'content-type': 'application/x-www-form-urlencoded' }
-
-/**
- * The serving process's CPU time (user + system, ms) from /proc. Other processes on a shared
- * machine move req/s and latency a lot; the CPU a request costs the server moves far less.
- */
-function cpuTimeMs(pid: number) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime in clock ticks (100 per second)
-}
-
-/** startServer does not say which process serves: find it by its database path. */
-function serverPid(server: RunningServer) {
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      if (!cmdline.includes('server/index.ts')) continue
-      if (fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`DATABASE_PATH=${server.databasePath}`)) return Number(entry)
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  throw new Error(`no server process found for ${server.databasePath}`)
-}
 
 async function run(name: string, options: autocannon.Options, pid?: number): Promise<Result> {
   const cpuBefore = pid ? cpuTimeMs(pid) : NaN

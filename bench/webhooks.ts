@@ -31,7 +31,7 @@ import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import { signPayload, startStripeStandIn, type StripeEventJson, type StripeStandIn } from '../server/stripe-stand-in.ts'
 import { startServer, type RunningServer } from '../tests/helpers/server.ts'
-import { startBare } from './baselines.ts'
+import { cpuTimeMs, serverPid, startBare } from './baselines.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = 50
@@ -165,13 +165,6 @@ type Result = {
   fallbacks: number
 }
 
-/** The serving process's CPU time (user + system, ms) from /proc. */
-function cpuTimeMs(pid: number) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime in clock ticks (100 per second)
-}
-
 /**
  * The server's main (JavaScript) thread from /proc: ns on a CPU, ns runnable but waiting for
  * one. A request waits for that thread; on a shared machine, the wait says how much of a slow
@@ -180,21 +173,6 @@ function cpuTimeMs(pid: number) {
 function schedNs(pid: number) {
   const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number)
   return { run: run!, wait: wait! }
-}
-
-/** startServer does not say which process serves: find it by its database path. */
-function serverPid(server: RunningServer) {
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      if (!cmdline.includes('server/index.ts')) continue
-      if (fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`DATABASE_PATH=${server.databasePath}`)) return Number(entry)
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  throw new Error(`no server process found for ${server.databasePath}`)
 }
 
 type Expect = { status: 200 | 400; body?: string }
