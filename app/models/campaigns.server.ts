@@ -83,6 +83,20 @@ function localize(campaign: Campaign, rows: CampaignTranslation[], lang: Languag
 }
 
 /** Home page: campaigns visitors can act on now. */
+/**
+ * A campaign's title for an email in `locale`: that language's, else the campaign's default
+ * language's, else any (the same order as the pages, localize above). Runs in the caller's
+ * transaction when given one.
+ */
+export function campaignTitleFor(db: Pick<Tx, 'get'>, campaignId: number, locale: Locale) {
+  return (
+    db.get<{ title: string }>(sql`
+      select ct.title as title from campaign_translations ct join campaigns c on c.id = ct.campaign_id
+      where ct.campaign_id = ${campaignId} and ct.title <> ''
+      order by ct.locale = ${locale} desc, ct.locale = c.default_locale desc limit 1`)?.title ?? ''
+  )
+}
+
 export async function listLiveCampaigns({ lang }: { lang: Language }) {
   const db = getDb()
   const rows = db

@@ -16,6 +16,7 @@ import {
   type Locale,
 } from '#db/schema.ts'
 import { normalizeEmail } from '~/utils/email.ts'
+import { campaignTitleFor } from './campaigns.server.ts'
 import { queueEmail } from './outbox.server.ts'
 
 /**
@@ -322,10 +323,7 @@ function onPaid(tx: Tx, donation: Donation) {
   if (!context) return
   const texts = tx.select().from(fundTranslations).where(eq(fundTranslations.fundId, donation.fundId)).all()
   const fundText = texts.find((t) => t.locale === donation.locale) ?? texts.find((t) => t.locale === context.defaultLocale) ?? texts[0]
-  const campaignTitle =
-    tx.get<{ title: string }>(
-      sql`select title from campaign_translations where campaign_id = ${donation.campaignId} order by locale = ${donation.locale} desc, locale = ${context.defaultLocale} desc limit 1`,
-    )?.title ?? ''
+  const campaignTitle = campaignTitleFor(tx, donation.campaignId, donation.locale)
   queueEmail({
     template: 'donation-receipt',
     to: donation.email,

@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { emailBatches, emailMessages, updateSends, updates, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
 import { recordAudit } from './audit.server.ts'
+import { campaignTitleFor } from './campaigns.server.ts'
 
 /**
  * Sending an update to supporters. Pressing Send snapshots the audience — supporters
@@ -286,29 +287,25 @@ export async function hasDueBatches({ now = Date.now() }: { now?: number } = {})
 
 /** An update's texts for its email in `locale` (else the campaign's default language), with the campaign's. */
 export async function getUpdateForEmail({ updateId, locale }: { updateId: number; locale: Locale }) {
-  return (
-    getDb().get<{
-      title: string
-      bodyMd: string
-      lang: Locale
-      imagePath: string | null
-      imageAlt: string
-      campaignId: number
-      campaignSlug: string
-      campaignTitle: string
-      organizationName: string
-    }>(sql`
+  const db = getDb()
+  const update = db.get<{
+    title: string
+    bodyMd: string
+    lang: Locale
+    imagePath: string | null
+    imageAlt: string
+    campaignId: number
+    campaignSlug: string
+    organizationName: string
+  }>(sql`
       select ut.title as title, ut.body_md as bodyMd, ut.locale as lang, u.image_path as imagePath, ut.image_alt as imageAlt,
-             c.id as campaignId, c.slug as campaignSlug,
-             coalesce((select title from campaign_translations ct where ct.campaign_id = c.id
-                       order by ct.locale = ${locale} desc, ct.locale = c.default_locale desc limit 1), '') as campaignTitle,
-             o.name as organizationName
+             c.id as campaignId, c.slug as campaignSlug, o.name as organizationName
       from updates u
       join campaigns c on c.id = u.campaign_id
       join organizations o on o.id = c.organization_id
       join update_translations ut on ut.update_id = u.id
       where u.id = ${updateId}
       order by ut.locale = ${locale} desc, ut.locale = c.default_locale desc
-      limit 1`) ?? null
-  )
+      limit 1`)
+  return update ? { ...update, campaignTitle: campaignTitleFor(db, update.campaignId, locale) } : null
 }
