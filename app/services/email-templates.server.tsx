@@ -76,13 +76,14 @@ const donationReceiptProps = z
 /** What the outbox row of a donation receipt holds (JSON). */
 export type DonationReceiptMessageProps = z.input<typeof donationReceiptProps>
 
+/** What every template gets: the recipient's language and its translations. */
+type Common = { t: (key: string, options?: Record<string, unknown>) => string; lang: EmailMessage['locale'] }
+
 // A send renders the same update for a hundred recipients a batch. Everything but each
 // recipient's two links is prepared once a second at most: the text read, the email rendered
 // (once per text and language, see renderOnce) and cut at the two links, so that each email
 // only joins the pieces with its own (searching 6 kB of HTML per recipient cost more than the
 // rest of the send).
-/** What every template gets: the recipient's language and its translations. */
-type Common = { t: (key: string, options?: Record<string, unknown>) => string; lang: EmailMessage['locale'] }
 type PreparedUpdate = { campaignId: number; campaignUrl: string; subject: string; html: string[][]; text: string[][] }
 const UPDATE_TTL_MS = 1000
 const preparedUpdates = new Map<string, { at: number; prepared: Promise<PreparedUpdate | null> }>()
