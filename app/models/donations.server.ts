@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm'
-import { getDb, type Tx } from '#db/client.server.ts'
+import { getDb, preparedPerConnection, type Tx } from '#db/client.server.ts'
 import {
   campaigns,
   consents,
@@ -9,7 +9,6 @@ import {
   funds,
   fundTranslations,
   organizations,
-  stripeEvents,
   supporters,
   type Donation,
   type DonationInterval,
@@ -85,12 +84,97 @@ export async function getDonation({ id }: { id: number }) {
   return getDb().select().from(donations).where(eq(donations.id, id)).get() ?? null
 }
 
+const p = sql.placeholder
+
+type UpdateParams = Pick<
+  Donation,
+  | 'id' | 'paidAt' | 'failedAt' | 'refundedMinor' | 'disputeStatus' | 'disputedMinor' | 'status' | 'countedMinor' | 'updatedAt'
+  | 'stripeCheckoutSessionId' | 'stripePaymentIntentId' | 'stripeInvoiceId' | 'stripeSubscriptionId' | 'stripeCustomerId' | 'subscriptionEndedAt'
+>
+
+// The webhook runs these on every event: prepared once per connection (ADR 004). They run on
+// the process-wide connection, so inside applyPaymentEvent they join its transaction.
+const webhookQueries = preparedPerConnection((db) => ({
+  donationIdByPaymentIntent: db.select({ id: donations.id }).from(donations).where(eq(donations.stripePaymentIntentId, p('paymentIntentId'))).prepare(),
+  donationIdByInvoice: db.select({ id: donations.id }).from(donations).where(eq(donations.stripeInvoiceId, p('invoiceId'))).prepare(),
+  donationById: db.select().from(donations).where(eq(donations.id, p('id'))).prepare(),
+  donationByInvoice: db.select().from(donations).where(eq(donations.stripeInvoiceId, p('invoiceId'))).prepare(),
+  donationByPaymentIntent: db.select().from(donations).where(eq(donations.stripePaymentIntentId, p('paymentIntentId'))).prepare(),
+  donationsBySubscription: db.select().from(donations).where(eq(donations.stripeSubscriptionId, p('subscriptionId'))).prepare(),
+  recordEvent: db.$client.prepare<{ id: string; type: string; created: number }>(
+    `insert into stripe_events (id, type, created, received_at) values (@id, @type, @created, (cast(unixepoch('subsec') * 1000 as integer))) on conflict do nothing`,
+  ),
+  insertRenewal: db
+    .insert(donations)
+    .values({
+      campaignId: p('campaignId'),
+      fundId: p('fundId'),
+      supporterId: p('supporterId'),
+      parentId: p('parentId'),
+      interval: 'monthly',
+      giftMinor: p('giftMinor'),
+      amountMinor: p('amountMinor'),
+      currency: p('currency'),
+      publicName: p('publicName'),
+      message: null,
+      wantsUpdates: false,
+      locale: p('locale'),
+      email: p('email'),
+      stripeInvoiceId: p('stripeInvoiceId'),
+      stripePaymentIntentId: p('stripePaymentIntentId'),
+      stripeSubscriptionId: p('stripeSubscriptionId'),
+      stripeCustomerId: p('stripeCustomerId'),
+      subscriptionEndedAt: p('subscriptionEndedAt'),
+    })
+    .returning()
+    .prepare(),
+  // One shape for every change: the facts and ids a change can touch are all written, those it
+  // leaves alone with the values just read in this transaction (`next` is the row plus the change).
+  updateDonation: db.$client.prepare<UpdateParams>(`
+    update donations set
+      paid_at = @paidAt, failed_at = @failedAt, refunded_minor = @refundedMinor,
+      dispute_status = @disputeStatus, disputed_minor = @disputedMinor, status = @status,
+      stripe_checkout_session_id = @stripeCheckoutSessionId, stripe_payment_intent_id = @stripePaymentIntentId,
+      stripe_invoice_id = @stripeInvoiceId, stripe_subscription_id = @stripeSubscriptionId,
+      stripe_customer_id = @stripeCustomerId, subscription_ended_at = @subscriptionEndedAt,
+      counted_minor = @countedMinor, updated_at = @updatedAt
+    where id = @id`),
+  addFundDonor: db.$client.prepare<{ fundId: number; supporterId: number }>(
+    'insert into fund_donors (fund_id, supporter_id) values (@fundId, @supporterId) on conflict do nothing',
+  ),
+  // Bound JS numbers can arrive as REAL: cast before adding.
+  moveFundCounters: db.$client.prepare<{ fundId: number; delta: number; countingDelta: number; newDonor: number; updatedAt: number }>(`
+    insert into fund_counters (fund_id, raised_minor, donations, donors, updated_at)
+    values (@fundId, cast(@delta as integer), cast(@countingDelta as integer), cast(@newDonor as integer), (cast(unixepoch('subsec') * 1000 as integer)))
+    on conflict (fund_id) do update set
+      raised_minor = raised_minor + cast(@delta as integer),
+      donations = donations + cast(@countingDelta as integer),
+      donors = donors + cast(@newDonor as integer),
+      updated_at = @updatedAt`),
+  receiptContext: db
+    .select({
+      campaignSlug: campaigns.slug,
+      defaultLocale: campaigns.defaultLocale,
+      organizationName: organizations.name,
+      organizationAddress: organizations.address,
+    })
+    .from(campaigns)
+    .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
+    .where(eq(campaigns.id, p('campaignId')))
+    .prepare(),
+  fundTexts: db.select().from(fundTranslations).where(eq(fundTranslations.fundId, p('fundId'))).prepare(),
+  grantUpdates: db
+    .insert(consents)
+    .values({ supporterId: p('supporterId'), purpose: 'campaign_updates', campaignId: p('campaignId'), granted: true, source: 'donation_form', createdAt: p('createdAt') })
+    .prepare(),
+}))
+
 export async function findDonationIdByPaymentIntent({ paymentIntentId }: { paymentIntentId: string }) {
-  return getDb().select({ id: donations.id }).from(donations).where(eq(donations.stripePaymentIntentId, paymentIntentId)).get()?.id ?? null
+  return webhookQueries().donationIdByPaymentIntent.get({ paymentIntentId })?.id ?? null
 }
 
 export async function findDonationIdByInvoice({ invoiceId }: { invoiceId: string }) {
-  return getDb().select({ id: donations.id }).from(donations).where(eq(donations.stripeInvoiceId, invoiceId)).get()?.id ?? null
+  return webhookQueries().donationIdByInvoice.get({ invoiceId })?.id ?? null
 }
 
 // ——— Facts from the provider ———
@@ -138,7 +222,7 @@ export async function applyPaymentEvent({ eventId, type, created, facts }: { eve
   const db = getDb()
   return db.transaction(
     (tx) => {
-      const fresh = tx.insert(stripeEvents).values({ id: eventId, type, created }).onConflictDoNothing().run().changes === 1
+      const fresh = webhookQueries().recordEvent.run({ id: eventId, type, created }).changes === 1
       if (!fresh) return 'duplicate'
       for (const fact of facts) applyFact(tx, fact)
       return 'applied'
@@ -147,16 +231,17 @@ export async function applyPaymentEvent({ eventId, type, created, facts }: { eve
   )
 }
 
-function findRef(tx: Tx, ref: DonationRef): Donation | undefined {
+function findRef(ref: DonationRef): Donation | undefined {
+  const q = webhookQueries()
   if (ref.invoiceId) {
-    const byInvoice = tx.select().from(donations).where(eq(donations.stripeInvoiceId, ref.invoiceId)).get()
+    const byInvoice = q.donationByInvoice.get({ invoiceId: ref.invoiceId })
     if (byInvoice) return byInvoice
   }
   if (ref.paymentIntentId) {
-    const byIntent = tx.select().from(donations).where(eq(donations.stripePaymentIntentId, ref.paymentIntentId)).get()
+    const byIntent = q.donationByPaymentIntent.get({ paymentIntentId: ref.paymentIntentId })
     if (byIntent) return byIntent
   }
-  if (ref.donationId) return tx.select().from(donations).where(eq(donations.id, ref.donationId)).get()
+  if (ref.donationId) return q.donationById.get({ id: ref.donationId })
   return undefined
 }
 
@@ -178,7 +263,7 @@ function paid(row: Donation, at: number): Change {
 function applyFact(tx: Tx, fact: PaymentFact) {
   switch (fact.kind) {
     case 'checkout': {
-      const row = findRef(tx, { donationId: fact.donationId })
+      const row = findRef({ donationId: fact.donationId })
       if (!row) return
       const change: Change = ids(row, {
         stripeCheckoutSessionId: fact.sessionId,
@@ -193,9 +278,9 @@ function applyFact(tx: Tx, fact: PaymentFact) {
       return update(tx, row, change)
     }
     case 'invoice-paid': {
-      const existing = findRef(tx, { invoiceId: fact.invoiceId, paymentIntentId: fact.paymentIntentId })
+      const existing = findRef({ invoiceId: fact.invoiceId, paymentIntentId: fact.paymentIntentId })
       if (existing) return update(tx, existing, { ...ids(existing, { stripePaymentIntentId: fact.paymentIntentId }), ...paid(existing, fact.at) })
-      const first = tx.select().from(donations).where(eq(donations.id, fact.firstDonationId)).get()
+      const first = webhookQueries().donationById.get({ id: fact.firstDonationId })
       if (!first) return
       if (fact.first && first.stripeInvoiceId === null) {
         return update(tx, first, {
@@ -204,35 +289,29 @@ function applyFact(tx: Tx, fact: PaymentFact) {
         })
       }
       // A renewal: a new donation like the first, for what this invoice charged.
-      const renewal = tx
-        .insert(donations)
-        .values({
-          campaignId: first.campaignId,
-          fundId: first.fundId,
-          supporterId: first.supporterId,
-          parentId: first.id,
-          interval: 'monthly',
-          giftMinor: fact.amountMinor === first.amountMinor ? first.giftMinor : fact.amountMinor,
-          amountMinor: fact.amountMinor,
-          currency: fact.currency.toUpperCase(),
-          publicName: first.publicName,
-          message: null,
-          wantsUpdates: false,
-          locale: first.locale,
-          email: first.email,
-          stripeInvoiceId: fact.invoiceId,
-          stripePaymentIntentId: fact.paymentIntentId,
-          stripeSubscriptionId: fact.subscriptionId ?? first.stripeSubscriptionId,
-          stripeCustomerId: fact.customerId ?? first.stripeCustomerId,
-          // The end of the subscription may have arrived before this invoice's event did.
-          subscriptionEndedAt: first.subscriptionEndedAt,
-        })
-        .returning()
-        .get()
+      // (interval 'monthly', no message, no updates: fixed in the statement)
+      const renewal = webhookQueries().insertRenewal.get({
+        campaignId: first.campaignId,
+        fundId: first.fundId,
+        supporterId: first.supporterId,
+        parentId: first.id,
+        giftMinor: fact.amountMinor === first.amountMinor ? first.giftMinor : fact.amountMinor,
+        amountMinor: fact.amountMinor,
+        currency: fact.currency.toUpperCase(),
+        publicName: first.publicName,
+        locale: first.locale,
+        email: first.email,
+        stripeInvoiceId: fact.invoiceId,
+        stripePaymentIntentId: fact.paymentIntentId,
+        stripeSubscriptionId: fact.subscriptionId ?? first.stripeSubscriptionId,
+        stripeCustomerId: fact.customerId ?? first.stripeCustomerId,
+        // The end of the subscription may have arrived before this invoice's event did.
+        subscriptionEndedAt: first.subscriptionEndedAt,
+      })!
       return update(tx, renewal, paid(renewal, fact.at))
     }
     case 'refunded': {
-      const row = findRef(tx, fact.ref)
+      const row = findRef(fact.ref)
       if (!row) return
       // Refunds are reported as a running total: keep the largest seen. A refund proves a payment.
       const change: Change = { ...paid(row, fact.at), ...ids(row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null }) }
@@ -240,7 +319,7 @@ function applyFact(tx: Tx, fact: PaymentFact) {
       return update(tx, row, change)
     }
     case 'dispute': {
-      const row = findRef(tx, fact.ref)
+      const row = findRef(fact.ref)
       if (!row) return
       const change: Change = { ...paid(row, fact.at), ...ids(row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null }) }
       // A closed dispute stays closed, whatever arrives after it.
@@ -250,8 +329,9 @@ function applyFact(tx: Tx, fact: PaymentFact) {
       return update(tx, row, change)
     }
     case 'subscription-ended': {
-      const rows = tx.select().from(donations).where(eq(donations.stripeSubscriptionId, fact.subscriptionId)).all()
-      const first = fact.firstDonationId ? tx.select().from(donations).where(eq(donations.id, fact.firstDonationId)).get() : undefined
+      const q = webhookQueries()
+      const rows = q.donationsBySubscription.all({ subscriptionId: fact.subscriptionId })
+      const first = fact.firstDonationId ? q.donationById.get({ id: fact.firstDonationId }) : undefined
       for (const row of first && !rows.some((r) => r.id === first.id) ? [...rows, first] : rows) {
         if (row.subscriptionEndedAt === null) update(tx, row, { subscriptionEndedAt: fact.at, ...ids(row, { stripeSubscriptionId: fact.subscriptionId }) })
       }
@@ -276,52 +356,46 @@ export function donationStatus(d: Pick<Donation, 'paidAt' | 'failedAt' | 'status
 
 function update(tx: Tx, row: Donation, change: Change) {
   if (Object.keys(change).length === 0) return
+  const q = webhookQueries()
   const next = { ...row, ...change }
   next.status = donationStatus(next)
   const counted = countedMinor(next)
-  tx.update(donations)
-    .set({ ...change, status: next.status, countedMinor: counted, updatedAt: Date.now() })
-    .where(eq(donations.id, row.id))
-    .run()
+  q.updateDonation.run({
+    id: row.id,
+    paidAt: next.paidAt,
+    failedAt: next.failedAt,
+    refundedMinor: next.refundedMinor,
+    disputeStatus: next.disputeStatus,
+    disputedMinor: next.disputedMinor,
+    status: next.status,
+    stripeCheckoutSessionId: next.stripeCheckoutSessionId,
+    stripePaymentIntentId: next.stripePaymentIntentId,
+    stripeInvoiceId: next.stripeInvoiceId,
+    stripeSubscriptionId: next.stripeSubscriptionId,
+    stripeCustomerId: next.stripeCustomerId,
+    subscriptionEndedAt: next.subscriptionEndedAt,
+    countedMinor: counted,
+    updatedAt: Date.now(),
+  })
   const delta = counted - row.countedMinor
   const countingDelta = (counted > 0 ? 1 : 0) - (row.countedMinor > 0 ? 1 : 0)
   let newDonor = 0
   const becamePaid = row.paidAt === null && next.paidAt !== null
   if (becamePaid && row.supporterId !== null) {
-    newDonor = tx.insert(fundDonors).values({ fundId: row.fundId, supporterId: row.supporterId }).onConflictDoNothing().run().changes
+    newDonor = q.addFundDonor.run({ fundId: row.fundId, supporterId: row.supporterId }).changes
   }
   if (delta !== 0 || countingDelta !== 0 || newDonor !== 0) {
-    tx.insert(fundCounters)
-      .values({ fundId: row.fundId, raisedMinor: delta, donations: countingDelta, donors: newDonor })
-      .onConflictDoUpdate({
-        target: fundCounters.fundId,
-        set: {
-          raisedMinor: sql`${fundCounters.raisedMinor} + ${delta}`,
-          donations: sql`${fundCounters.donations} + ${countingDelta}`,
-          donors: sql`${fundCounters.donors} + ${newDonor}`,
-          updatedAt: Date.now(),
-        },
-      })
-      .run()
+    q.moveFundCounters.run({ fundId: row.fundId, delta, countingDelta, newDonor, updatedAt: Date.now() })
   }
   if (becamePaid) onPaid(tx, next)
 }
 
 /** First proof of payment: the receipt, and the consent the donor gave on the form. */
 function onPaid(tx: Tx, donation: Donation) {
-  const context = tx
-    .select({
-      campaignSlug: campaigns.slug,
-      defaultLocale: campaigns.defaultLocale,
-      organizationName: organizations.name,
-      organizationAddress: organizations.address,
-    })
-    .from(campaigns)
-    .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
-    .where(eq(campaigns.id, donation.campaignId))
-    .get()
+  const q = webhookQueries()
+  const context = q.receiptContext.get({ campaignId: donation.campaignId })
   if (!context) return
-  const texts = tx.select().from(fundTranslations).where(eq(fundTranslations.fundId, donation.fundId)).all()
+  const texts = q.fundTexts.all({ fundId: donation.fundId })
   const fundText = texts.find((t) => t.locale === donation.locale) ?? texts.find((t) => t.locale === context.defaultLocale) ?? texts[0]
   const campaignTitle = campaignTitleFor(tx, donation.campaignId, donation.locale)
   queueEmail({
@@ -347,9 +421,7 @@ function onPaid(tx: Tx, donation: Donation) {
     },
   })
   if (donation.wantsUpdates && donation.supporterId !== null) {
-    tx.insert(consents)
-      .values({ supporterId: donation.supporterId, purpose: 'campaign_updates', campaignId: donation.campaignId, granted: true, source: 'donation_form', createdAt: donation.paidAt ?? Date.now() })
-      .run()
+    q.grantUpdates.run({ supporterId: donation.supporterId, campaignId: donation.campaignId, createdAt: donation.paidAt ?? Date.now() })
   }
 }
 
