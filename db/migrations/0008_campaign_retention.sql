@@ -42,5 +42,6 @@ ALTER TABLE `campaigns` ADD `signatures_anonymised_at` integer;--> statement-bre
 CREATE INDEX `donations_supporter_idx` ON `donations` (`supporter_id`);--> statement-breakpoint
 CREATE INDEX `email_messages_supporter_idx` ON `email_messages` (`supporter_id`) WHERE supporter_id is not null;--> statement-breakpoint
 CREATE INDEX `fund_donors_supporter_idx` ON `fund_donors` (`supporter_id`);--> statement-breakpoint
--- Campaigns that already stopped collecting signatures: when is not recorded, the last change is the best guess.
-UPDATE `campaigns` SET `closed_at` = `updated_at` WHERE `status` <> 'live' AND `published_at` IS NOT NULL;
+-- Campaigns that already stopped collecting signatures: when is not recorded. Their period starts
+-- now, at the upgrade, so nothing is anonymised before an organiser could see the notice and change it.
+UPDATE `campaigns` SET `closed_at` = cast(unixepoch('subsec') * 1000 as integer) WHERE `status` <> 'live' AND `published_at` IS NOT NULL;
