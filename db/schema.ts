@@ -102,6 +102,12 @@ export const campaigns = sqliteTable(
     target: text('target').notNull().default(''),
     imagePath: text('image_path'),
     publishedAt: integer('published_at'),
+    // How long signers' details are kept once the campaign stops collecting signatures (ADR 010).
+    retentionDays: integer('retention_days').notNull().default(180),
+    // When the status last left 'live'; null while live or if it never was.
+    closedAt: integer('closed_at'),
+    // When the retention job found nothing left to anonymise after closing; null until then.
+    signaturesAnonymisedAt: integer('signatures_anonymised_at'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },
@@ -216,9 +222,8 @@ export const signatures = sqliteTable(
     campaignId: integer('campaign_id')
       .notNull()
       .references(() => campaigns.id, { onDelete: 'cascade' }),
-    supporterId: integer('supporter_id')
-      .notNull()
-      .references(() => supporters.id, { onDelete: 'cascade' }),
+    // Null once anonymised, unless the signer still wants this campaign's news (ADR 010).
+    supporterId: integer('supporter_id').references(() => supporters.id, { onDelete: 'set null' }),
     status: text('status', { enum: SIGNATURE_STATUSES }).notNull().default('pending'),
     // What was signed with, kept with the signature (a supporter may sign other campaigns differently).
     firstName: text('first_name').notNull(),
@@ -238,13 +243,21 @@ export const signatures = sqliteTable(
     confirmedAt: integer('confirmed_at'),
     invalidatedAt: integer('invalidated_at'),
     invalidationReason: text('invalidation_reason'),
+    // Set when the retention period ran out: names, postal code, message and hashes are gone.
+    anonymisedAt: integer('anonymised_at'),
   },
   (t) => [
-    uniqueIndex('signatures_campaign_supporter_idx').on(t.campaignId, t.supporterId),
+    // Supporter first: deleting a supporter finds their signatures through it (the foreign key's action).
+    uniqueIndex('signatures_supporter_campaign_idx').on(t.supporterId, t.campaignId),
     index('signatures_campaign_status_idx').on(t.campaignId, t.status, t.id),
     index('signatures_campaign_confirmed_idx').on(t.campaignId, t.confirmedAt),
     index('signatures_campaign_message_idx').on(t.campaignId, t.messageStatus, t.id),
     index('signatures_campaign_ip_idx').on(t.campaignId, t.ipHash),
+    // The few anonymised signatures still tied to a supporter (who wants the campaign's news).
+    // Signing never writes to it: a new signature is not anonymised.
+    index('signatures_anonymised_linked_idx')
+      .on(t.campaignId, t.id)
+      .where(sql`anonymised_at is not null and supporter_id is not null`),
   ],
 )
 
@@ -322,6 +335,9 @@ export const emailMessages = sqliteTable(
     index('email_messages_created_idx').on(t.createdAt),
     index('email_messages_batch_idx').on(t.batchId),
     index('email_messages_provider_idx').on(t.providerId),
+    // Deleting a supporter (retention) looks up their messages; without it, every deletion reads the whole outbox.
+    // Partial: transactional mail carries no supporter, so signing does not pay for it.
+    index('email_messages_supporter_idx').on(t.supporterId).where(sql`supporter_id is not null`),
   ],
 )
 
@@ -440,7 +456,7 @@ export const fundDonors = sqliteTable(
       .notNull()
       .references(() => supporters.id, { onDelete: 'cascade' }),
   },
-  (t) => [primaryKey({ columns: [t.fundId, t.supporterId] })],
+  (t) => [primaryKey({ columns: [t.fundId, t.supporterId] }), index('fund_donors_supporter_idx').on(t.supporterId)],
 )
 
 export const DONATION_INTERVALS = ['one_time', 'monthly'] as const
@@ -498,6 +514,8 @@ export const donations = sqliteTable(
     index('donations_fund_paid_idx').on(t.fundId, t.paidAt),
     index('donations_campaign_created_idx').on(t.campaignId, t.id),
     index('donations_subscription_idx').on(t.stripeSubscriptionId),
+    // Is a supporter still needed (retention)? And the foreign key's lookup when one is deleted.
+    index('donations_supporter_idx').on(t.supporterId),
     // The back office's table, newest first, with and without its selective filters (app/models/donations-admin.server.ts).
     index('donations_campaign_time_idx').on(t.campaignId, t.createdAt),
     index('donations_campaign_status_time_idx').on(t.campaignId, t.status, t.createdAt),

@@ -1,10 +1,12 @@
 /**
  * npm run worker: the email sender on its own, for when the web server runs with
  * VIGIL_SENDER=off (or alongside it: batch and message claims are atomic, so two senders
- * never send the same thing). Works from the database only; stop it any time.
+ * never send the same thing), and the hourly retention job (anonymising signatures of
+ * closed campaigns; safe beside the web server's). Works from the database only; stop it any time.
  */
 import { ConfigError, getEnv } from '../app/services/env.server.ts'
 import { startSender } from '../app/services/mail-sender.server.ts'
+import { startRetention } from '../app/services/retention.server.ts'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 
@@ -20,11 +22,13 @@ try {
 const db = getDb()
 migrateDatabase(db)
 const sender = startSender()
-console.log(`vigil worker: sending (${getEnv().mode} mode)`)
+const retention = process.env.VIGIL_RETENTION === 'off' ? undefined : startRetention({ log: (line) => console.log(`vigil worker: retention: ${line}`) })
+console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}`)
 
 function stop(signal: string) {
   console.log(`vigil worker: ${signal} received, stopping`)
   sender.stop()
+  retention?.stop()
   // Let an in-flight request finish; its claim is released or recorded by then.
   setTimeout(() => {
     db.$client.close()

@@ -18,6 +18,7 @@ import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { ConfigError, getEnv } from '../app/services/env.server.ts'
 import { startSender } from '../app/services/mail-sender.server.ts'
+import { startRetention } from '../app/services/retention.server.ts'
 import { pointStripeAt } from '../app/services/stripe.server.ts'
 import { getPageCache } from '../app/services/page-cache.server.ts'
 import { SESSION_COOKIE } from '../app/services/session-cookie.ts'
@@ -54,6 +55,8 @@ const db = getDb()
 migrateDatabase(db)
 // The outbox sender runs here by default; VIGIL_SENDER=off leaves it to a separate process.
 const sender = process.env.VIGIL_SENDER === 'off' ? undefined : startSender()
+// Signatures of closed campaigns are anonymised once their retention period is over (hourly).
+const retention = process.env.VIGIL_RETENTION === 'off' ? undefined : startRetention()
 
 const viteDevServer = dev
   ? await import('vite').then((vite) =>
@@ -384,6 +387,7 @@ function shutdown(signal: string) {
   stopping = true
   console.log(`vigil: ${signal} received, closing`)
   sender?.stop()
+  retention?.stop()
   void demoStripe?.standIn.close()
   server.close(() => {
     db.$client.close()

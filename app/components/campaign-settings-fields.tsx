@@ -1,7 +1,7 @@
 import type { FieldMetadata } from '@conform-to/react'
 import { useTranslation } from 'react-i18next'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
-import { CAMPAIGN_STATUSES, CURRENCIES } from '~/utils/schemas.ts'
+import { CAMPAIGN_STATUSES, CURRENCIES, RETENTION_DAYS } from '~/utils/schemas.ts'
 import { SelectField, TextField } from './ui/field.tsx'
 
 type Fields = {
@@ -11,6 +11,7 @@ type Fields = {
   currency: FieldMetadata<string>
   signatureGoal: FieldMetadata<number | null>
   target: FieldMetadata<string>
+  retentionDays: FieldMetadata<number>
 }
 
 export function CampaignSettingsFields({ fields }: { fields: Fields }) {
@@ -37,6 +38,13 @@ export function CampaignSettingsFields({ fields }: { fields: Fields }) {
       />
       <TextField meta={fields.signatureGoal} type="number" label={t('admin.settings.goal')} hint={t('admin.settings.goalHint')} />
       <TextField meta={fields.target} label={t('admin.settings.target')} hint={t('admin.settings.targetHint')} />
+      <TextField
+        meta={fields.retentionDays}
+        type="number"
+        inputMode="numeric"
+        label={t('admin.settings.retention')}
+        hint={t('admin.settings.retentionHint', { default: RETENTION_DAYS.default })}
+      />
     </>
   )
 }

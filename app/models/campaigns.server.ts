@@ -273,6 +273,19 @@ export type CampaignSettingsInput = {
   currency: string
   signatureGoal: number | null
   target: string
+  retentionDays: number
+}
+
+/**
+ * When the campaign stopped collecting signatures (the retention period counts from it):
+ * null while live, and for a draft that was never public; otherwise kept from the moment
+ * the status left 'live' (closed → won does not restart the clock).
+ */
+function closedAtAfter(status: CampaignStatus, before: Pick<Campaign, 'closedAt' | 'publishedAt'> | null, now: number) {
+  if (status === 'live') return null
+  if (before?.closedAt != null) return before.closedAt
+  const wasPublic = status !== 'draft' || before?.publishedAt != null
+  return wasPublic ? now : null
 }
 
 export async function createCampaign({
@@ -287,12 +300,14 @@ export async function createCampaign({
   const db = getDb()
   const id = db.transaction((tx) => {
     assertSlugFree(tx, settings.slug)
+    const now = Date.now()
     const created = tx
       .insert(campaigns)
       .values({
         ...settings,
         organizationId: actor.organizationId,
-        publishedAt: settings.status === 'draft' ? null : Date.now(),
+        publishedAt: settings.status === 'draft' ? null : now,
+        closedAt: closedAtAfter(settings.status, null, now),
       })
       .returning({ id: campaigns.id })
       .get()
@@ -336,9 +351,18 @@ export async function updateCampaignSettings({
     assertSlugFree(tx, settings.slug, campaignId)
     const changes = changedFields(before, settings)
     if (Object.keys(changes).length === 0) return
+    const now = Date.now()
     const firstPublish = before.publishedAt === null && settings.status !== 'draft'
+    const closedAt = closedAtAfter(settings.status, before, now)
     tx.update(campaigns)
-      .set({ ...settings, updatedAt: Date.now(), ...(firstPublish ? { publishedAt: Date.now() } : {}) })
+      .set({
+        ...settings,
+        updatedAt: now,
+        closedAt,
+        // Collecting again: whatever is signed from now on is kept until the next closing.
+        ...(closedAt === null ? { signaturesAnonymisedAt: null } : {}),
+        ...(firstPublish ? { publishedAt: now } : {}),
+      })
       .where(eq(campaigns.id, campaignId))
       .run()
     recordAudit(tx, {

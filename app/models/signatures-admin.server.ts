@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, inArray, like, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, isNull, like, lt, or, sql, type SQL } from 'drizzle-orm'
 import { getDb } from '#db/client.server.ts'
 import {
   campaignCounters,
@@ -23,6 +23,12 @@ export type SignatureFilter = {
 
 const dayStart = (date: string) => Date.parse(`${date}T00:00:00Z`)
 const dayEnd = (date: string) => Date.parse(`${date}T00:00:00Z`) + 24 * 60 * 60 * 1000
+
+/**
+ * A signature's supporter (for the email address), unless the signature is anonymised: one
+ * kept for the campaign's news (ADR 010) still points at its supporter, but shows nothing of them.
+ */
+const supporterOfSignature = and(eq(supporters.id, signatures.supporterId), isNull(signatures.anonymisedAt))
 
 function escapeLike(value: string) {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`)
@@ -80,9 +86,10 @@ export async function listSignatures({
       confirmedAt: signatures.confirmedAt,
       invalidationReason: signatures.invalidationReason,
       ipHash: signatures.ipHash,
+      anonymisedAt: signatures.anonymisedAt,
     })
     .from(signatures)
-    .innerJoin(supporters, eq(supporters.id, signatures.supporterId))
+    .leftJoin(supporters, supporterOfSignature)
     .where(and(...conditions))
     .orderBy(desc(signatures.id))
     .limit(limit + 1)
@@ -128,7 +135,7 @@ export async function previewInvalidation({ campaignId, filter }: { campaignId: 
     getDb()
       .select({ n: count() })
       .from(signatures)
-      .innerJoin(supporters, eq(supporters.id, signatures.supporterId))
+      .leftJoin(supporters, supporterOfSignature)
       .where(and(...conditions))
       .get()?.n ?? 0
   )
@@ -154,7 +161,7 @@ export async function invalidateSignatures({
       const targets = tx
         .select({ id: signatures.id, status: signatures.status, country: signatures.country })
         .from(signatures)
-        .innerJoin(supporters, eq(supporters.id, signatures.supporterId))
+        .leftJoin(supporters, supporterOfSignature)
         .where(and(...conditions))
         .all()
       if (targets.length === 0) return 0
@@ -356,9 +363,10 @@ export function exportBatch({ campaignId, after, limit = 1000 }: { campaignId: n
       postalCode: signatures.postalCode,
       confirmedAt: signatures.confirmedAt,
       message: signatures.message,
+      anonymisedAt: signatures.anonymisedAt,
     })
     .from(signatures)
-    .innerJoin(supporters, eq(supporters.id, signatures.supporterId))
+    .leftJoin(supporters, supporterOfSignature)
     .where(and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), sql`${signatures.id} > ${after}`))
     .orderBy(asc(signatures.id))
     .limit(limit)

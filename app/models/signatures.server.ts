@@ -357,9 +357,12 @@ export async function discardSignature({ token, now = Date.now() }: { token: str
       const { signature } = row
       tx.delete(signatures).where(eq(signatures.id, signature.id)).run()
       moveCounters(signature.campaignId, { pending: -1 })
-      tx.insert(consents)
-        .values({ supporterId: signature.supporterId, purpose: 'campaign_updates', campaignId: signature.campaignId, granted: false, source: 'not_me_link', createdAt: now })
-        .run()
+      // Always set here: only anonymised signatures lose their supporter, and they have no token.
+      if (signature.supporterId !== null) {
+        tx.insert(consents)
+          .values({ supporterId: signature.supporterId, purpose: 'campaign_updates', campaignId: signature.campaignId, granted: false, source: 'not_me_link', createdAt: now })
+          .run()
+      }
       return { campaignSlug: row.slug }
     },
     { behavior: 'immediate' },

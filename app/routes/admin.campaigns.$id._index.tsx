@@ -1,20 +1,24 @@
 import { useForm } from '@conform-to/react'
-import { ConformForm,  } from '~/components/ui/field.tsx'
+import { ConformForm } from '~/components/ui/field.tsx'
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
+import { RetentionNotice } from '~/components/retention-notice.tsx'
 import { requireCampaignForAdmin, SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
+import { retentionStateOf } from '~/models/retention.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
 import { campaignSettingsSchema } from '~/utils/schemas.ts'
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
   await requireOrganizer(request)
   const c = await requireCampaignForAdmin(params.id)
   return {
+    lang: context.lang,
+    retention: retentionStateOf(c),
     settings: {
       slug: c.slug,
       status: c.status,
@@ -22,6 +26,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       currency: c.currency,
       signatureGoal: c.signatureGoal ?? undefined,
       target: c.target,
+      retentionDays: c.retentionDays,
     },
   }
 }
@@ -42,7 +47,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function CampaignSettings() {
-  const { settings } = useLoaderData<typeof loader>()
+  const { settings, retention, lang } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const { t } = useTranslation()
@@ -57,6 +62,7 @@ export default function CampaignSettings() {
     <section className="admin-section">
       <h2>{t('admin.settings.title')}</h2>
       <SavedNotice stale={Boolean(actionData)} />
+      <RetentionNotice retention={retention} lang={lang} />
       <ConformForm form={form} className="stack">
         <CampaignSettingsFields fields={fields} />
         <button type="submit" className="button" disabled={navigation.state === 'submitting'}>

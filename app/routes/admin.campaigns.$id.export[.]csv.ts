@@ -2,13 +2,16 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { countryCountsForExport, exportBatch } from '~/models/signatures-admin.server.ts'
 import { recordExport } from '~/models/audit.server.ts'
+import { getT } from '~/services/i18n.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
 import { countryName } from '~/utils/countries.ts'
 import { csvRow } from '~/utils/csv.ts'
 
 /**
  * Confirmed signatures as CSV, streamed a thousand rows at a time so memory stays flat
- * however large the petition. Email addresses are included for owners only.
+ * however large the petition. Email addresses are included for owners only. Anonymised
+ * signatures (ADR 010) stay in it, so it still adds up to the count: "Anonymised" where
+ * the name was, the country and the confirmation time.
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const organizer = await requireOrganizer(request)
@@ -28,6 +31,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     const body = [csvRow(['country_code', 'country', 'confirmed']), ...rows.map((r) => csvRow([r.country, countryName(r.country, context.lang), r.confirmed]))].join('')
     return new Response(body, { headers })
   }
+  const anonymised = getT(context.lang)('admin.signatures.anonymised')
   let after = 0
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -42,9 +46,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       const text = rows
         .map((r) =>
           csvRow([
-            r.firstName,
+            r.anonymisedAt ? anonymised : r.firstName,
             r.lastName,
-            ...(withEmails ? [r.email] : []),
+            ...(withEmails ? [r.email ?? ''] : []),
             r.country,
             r.postalCode ?? '',
             r.confirmedAt ? new Date(r.confirmedAt).toISOString() : '',

@@ -190,12 +190,25 @@ export default function Signatures() {
               <tr key={r.id}>
                 <td>
                   {r.status !== 'invalidated' ? (
-                    <input type="checkbox" name="ids" value={r.id} aria-label={t('admin.signatures.selectRow', { name: `${r.firstName} ${r.lastName}` })} />
+                    <input
+                      type="checkbox"
+                      name="ids"
+                      value={r.id}
+                      aria-label={t('admin.signatures.selectRow', { name: r.anonymisedAt ? t('admin.signatures.anonymised') : `${r.firstName} ${r.lastName}` })}
+                    />
                   ) : null}
                 </td>
                 <td>{formatDateTime(r.createdAt, lang)}</td>
                 <td>
-                  {r.firstName} {r.lastName}
+                  {r.anonymisedAt ? (
+                    <span className="muted" title={t('admin.signatures.anonymisedOn', { date: formatDateTime(r.anonymisedAt, lang) })}>
+                      {t('admin.signatures.anonymised')}
+                    </span>
+                  ) : (
+                    <>
+                      {r.firstName} {r.lastName}
+                    </>
+                  )}
                   {r.email ? <div className="muted">{r.email}</div> : null}
                 </td>
                 <td>

@@ -8,7 +8,7 @@ import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx
 import { createCampaign, SlugTakenError } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
-import { newCampaignSchema } from '~/utils/schemas.ts'
+import { newCampaignSchema, RETENTION_DAYS } from '~/utils/schemas.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireOrganizer(request)
@@ -36,7 +36,7 @@ export default function NewCampaign() {
   const [form, fields] = useForm({
     id: 'new-campaign-form',
     lastResult: actionData?.result,
-    defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR' },
+    defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR', retentionDays: RETENTION_DAYS.default },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: newCampaignSchema(t) }),
     shouldRevalidate: 'onInput',
   })

@@ -37,7 +37,8 @@ export default function Outbox() {
                 <td>
                   <Link to={`/admin/outbox/${m.id}`}>{formatDateTime(m.createdAt, lang)}</Link>
                 </td>
-                <td>{m.toEmail}</td>
+                {/* Empty once the retention job deleted the supporter it went to (ADR 010). */}
+                <td>{m.toEmail || <span className="muted">{t('admin.outbox.addressRemoved')}</span>}</td>
                 <td>
                   {m.template} ({m.locale})
                 </td>

@@ -36,7 +36,7 @@ export default function OutboxMessage() {
       </p>
       <h1>{m.subject}</h1>
       <p className="muted">
-        {t('admin.outbox.to')}: {m.to} · {formatDateTime(m.createdAt, m.lang)} · {t(`admin.outbox.statuses.${m.status}`)}
+        {t('admin.outbox.to')}: {m.to || t('admin.outbox.addressRemoved')} · {formatDateTime(m.createdAt, m.lang)} · {t(`admin.outbox.statuses.${m.status}`)}
       </p>
       <h2>{t('admin.outbox.links')}</h2>
       <ul className="outbox-links">

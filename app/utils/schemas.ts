@@ -11,6 +11,8 @@ import { currencyDigits, MAJOR_AMOUNT_PATTERN, toMinorUnits } from './money.ts'
 export const CAMPAIGN_STATUSES = ['draft', 'live', 'closed', 'won'] as const
 export const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'CAD', 'AUD', 'MXN'] as const
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
+/** Days signers' details are kept after a campaign closes (ADR 010): about six months by default, ten years at most. */
+export const RETENTION_DAYS = { default: 180, min: 1, max: 3650 } as const
 
 function text(t: TFunction, { min = 0, max }: { min?: number; max: number }) {
   const base = z
@@ -65,6 +67,11 @@ function settingsFields(t: TFunction) {
       .optional()
       .transform((v) => v ?? null),
     target: optionalText(t, 200),
+    retentionDays: z
+      .number({ required_error: t('forms.required'), invalid_type_error: t('forms.wholeNumber') })
+      .int(t('forms.wholeNumber'))
+      .min(RETENTION_DAYS.min, t('forms.min', { min: RETENTION_DAYS.min }))
+      .max(RETENTION_DAYS.max, t('forms.max', { max: RETENTION_DAYS.max })),
   }
 }
 

@@ -71,9 +71,9 @@ function tinyPng() {
 function effectivePayload(routeId: string): URLSearchParams | FormData {
   switch (routeId) {
     case 'routes/admin.campaigns.new':
-      return form({ title: 'Probe campaign', slug: 'probe-campaign', status: 'live', defaultLocale: 'en', currency: 'EUR' })
+      return form({ title: 'Probe campaign', slug: 'probe-campaign', status: 'live', defaultLocale: 'en', currency: 'EUR', retentionDays: '180' })
     case 'routes/admin.campaigns.$id._index':
-      return form({ slug: 'free-andry', status: 'closed', defaultLocale: 'en', currency: 'EUR', signatureGoal: '7', target: 'Probe' })
+      return form({ slug: 'free-andry', status: 'closed', defaultLocale: 'en', currency: 'EUR', signatureGoal: '7', target: 'Probe', retentionDays: '30' })
     case 'routes/admin.campaigns.$id.text.$locale':
       return form({ title: 'Probe title', summary: 'Probe summary' })
     case 'routes/admin.campaigns.$id.image': {

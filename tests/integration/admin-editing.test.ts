@@ -201,7 +201,7 @@ afterAll(async () => {
 // ——— Tests ———
 
 describe('creating a campaign', () => {
-  const good = { title: TITLE, summary: 'Documents about a detention.', slug: SLUG, status: 'draft', defaultLocale: 'en', currency: 'EUR', target: 'The archive office' }
+  const good = { title: TITLE, summary: 'Documents about a detention.', slug: SLUG, status: 'draft', defaultLocale: 'en', currency: 'EUR', target: 'The archive office', retentionDays: '180' }
 
   it('refuses an empty title and a malformed slug with field messages, keeping what was typed', async () => {
     const mark = lastAuditId()
@@ -274,7 +274,7 @@ describe('a draft', () => {
 describe('campaign settings', () => {
   const settingsUrl = () => `/admin/campaigns/${campaignId}?index`
   const settings = (overrides: Record<string, string>) =>
-    form({ slug: SLUG, status: 'draft', defaultLocale: 'en', currency: 'EUR', signatureGoal: '', target: 'The archive office', ...overrides })
+    form({ slug: SLUG, status: 'draft', defaultLocale: 'en', currency: 'EUR', signatureGoal: '', target: 'The archive office', retentionDays: '180', ...overrides })
 
   it('posts to the URL the settings form itself uses', async () => {
     const html = await (await get(`/admin/campaigns/${campaignId}`)).text()

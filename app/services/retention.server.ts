@@ -1,0 +1,43 @@
+import { anonymiseDueSignatures, type RetentionReport } from '~/models/retention.server.ts'
+
+/**
+ * The retention job's clock (ADR 010): a run shortly after start, then one an hour, in the
+ * web server (unless VIGIL_RETENTION=off) and in `npm run worker`. Several processes may run
+ * it at once: each batch is a write transaction of its own that takes only rows not yet done.
+ */
+export const RETENTION_INTERVAL_MS = 60 * 60 * 1000
+
+/** One line per campaign: ids, slug and counts, nothing about any person. */
+export function describeRetentionReport(r: RetentionReport) {
+  const parts = [`${r.anonymised} signature(s) anonymised`]
+  if (r.released > 0) parts.push(`${r.released} no longer kept for news`)
+  parts.push(`${r.supportersDeleted} supporter(s) deleted`)
+  return `campaign ${r.campaignId} (${r.slug}): ${parts.join(', ')}`
+}
+
+export function startRetention({
+  intervalMs = RETENTION_INTERVAL_MS,
+  firstRunMs = 2_000,
+  log = (line: string) => console.log(`vigil: retention: ${line}`),
+}: { intervalMs?: number; firstRunMs?: number; log?: (line: string) => void } = {}) {
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  const tick = async () => {
+    if (stopped) return
+    try {
+      const reports = await anonymiseDueSignatures({ shouldStop: () => stopped })
+      for (const report of reports) log(describeRetentionReport(report))
+    } catch (error) {
+      console.error('vigil: retention error', error instanceof Error ? error.message : error)
+    }
+    if (!stopped) timer = setTimeout(tick, intervalMs)
+  }
+  // Not at once: the first requests after a start should not wait behind it.
+  timer = setTimeout(tick, firstRunMs)
+  return {
+    stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+    },
+  }
+}
