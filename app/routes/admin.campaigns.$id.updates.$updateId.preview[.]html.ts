@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { getUpdateForCompose } from '~/models/update-compose.server.ts'
-import { renderEmail } from '~/services/email-templates.server.tsx'
+import { emailFrameResponse, renderEmail } from '~/services/email-templates.server.tsx'
 import { requireOrganizer } from '~/services/session.server.ts'
 import { isLanguage } from '~/utils/i18n.ts'
 
@@ -18,14 +18,5 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const wanted = new URL(request.url).searchParams.get('lang')
   const locale = isLanguage(wanted) ? wanted : campaign.defaultLocale
   const { html } = await renderEmail({ template: 'campaign-update', locale, props: { updateId: update.id } })
-  // Links open in a new tab rather than inside the frame.
-  const withBase = html.replace(/<head>/i, '<head><base target="_blank">')
-  return new Response(withBase, {
-    headers: {
-      'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
-      'X-Frame-Options': 'SAMEORIGIN',
-      'Cache-Control': 'no-store',
-    },
-  })
+  return emailFrameResponse(html)
 }

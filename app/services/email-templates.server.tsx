@@ -190,3 +190,19 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       throw new Error(`unknown email template "${message.template}"`)
   }
 }
+
+/**
+ * An email's HTML for a frame in the back office (outbox, update previews). Email HTML relies
+ * on inline styles, so it gets its own policy: no scripts, no requests anywhere, framable only
+ * by our own pages; its links open in a new tab rather than inside the frame.
+ */
+export function emailFrameResponse(html: string) {
+  return new Response(html.replace(/<head>/i, '<head><base target="_blank">'), {
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
+      'X-Frame-Options': 'SAMEORIGIN',
+      'Cache-Control': 'no-store',
+    },
+  })
+}

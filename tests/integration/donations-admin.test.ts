@@ -9,7 +9,8 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeEntities, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
-import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { createOrganiser } from '../helpers/organisers.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const EDITOR = { email: 'erika@example.org', name: 'Erika Editor', password: 'a long editor password' }
 const CAMPAIGN = 1
@@ -27,12 +28,7 @@ beforeAll(async () => {
   db = new Database(server.databasePath)
   const client = petitionClient(server, db)
   owner = await client.login()
-  const created = await runScript('scripts/organizer-create.ts', ['--email', EDITOR.email, '--name', EDITOR.name, '--role', 'editor'], {
-    DATABASE_PATH: server.databasePath,
-    PUBLIC_URL: server.url,
-  })
-  const link = /(http\S+\/admin\/set-password\/\S+)/.exec(created.stdout)![1]!
-  await fetch(link, { method: 'POST', headers: { Origin: server.url }, body: new URLSearchParams({ password: EDITOR.password, confirm: EDITOR.password }) })
+  await createOrganiser(server, EDITOR)
   editor = await client.login(EDITOR.email, EDITOR.password)
   expect(editor).toMatch(/^vigil_session=/)
 })

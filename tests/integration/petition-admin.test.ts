@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { petitionClient } from '../helpers/petition.ts'
+import { createOrganiser } from '../helpers/organisers.ts'
 import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
@@ -16,12 +17,7 @@ beforeAll(async () => {
   db = new Database(server.databasePath)
   client = petitionClient(server, db)
   owner = await client.login()
-  const created = await runScript('scripts/organizer-create.ts', ['--email', EDITOR.email, '--name', EDITOR.name, '--role', 'editor'], {
-    DATABASE_PATH: server.databasePath,
-    PUBLIC_URL: server.url,
-  })
-  const link = /(http\S+\/admin\/set-password\/\S+)/.exec(created.stdout)![1]!
-  await fetch(link, { method: 'POST', headers: { Origin: server.url }, body: new URLSearchParams({ password: EDITOR.password, confirm: EDITOR.password }) })
+  await createOrganiser(server, EDITOR)
   editor = await client.login(EDITOR.email, EDITOR.password)
 
   // Three confirmed from Germany and Spain, one pending, one with a message, one from a domain to clean up.

@@ -7,7 +7,8 @@
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeEntities, textOf } from '../helpers/html.ts'
-import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { createOrganiser } from '../helpers/organisers.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 const EDITOR = { email: 'erin.editor@compose.example', name: 'Erin Editor', password: 'an editor passphrase for updates 7' }
@@ -163,13 +164,7 @@ beforeAll(async () => {
   ownerCookie = await logIn(OWNER.email, OWNER.password)
   ownerId = (sql().prepare(`select id from organizers where email = ?`).get(OWNER.email) as { id: number }).id
 
-  const created = await runScript('scripts/organizer-create.ts', ['--email', EDITOR.email, '--name', EDITOR.name, '--role', 'editor'], {
-    DATABASE_PATH: server.databasePath,
-    PUBLIC_URL: server.url,
-  })
-  const link = /https?:\/\/\S+\/admin\/set-password\/\S+/.exec(created.stdout)?.[0]
-  if (!link) throw new Error(`organizer:create printed no link: ${created.stdout}${created.stderr}`)
-  const set = await post(new URL(link).pathname, form({ password: EDITOR.password, confirm: EDITOR.password }), null)
+  const set = await createOrganiser(server, EDITOR)
   expect(set.status).toBe(302)
   editorCookie = await logIn(EDITOR.email, EDITOR.password)
   editorId = (sql().prepare(`select id from organizers where email = ?`).get(EDITOR.email) as { id: number }).id
