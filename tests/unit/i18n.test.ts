@@ -25,6 +25,12 @@ describe('readCookie', () => {
     expect(readCookie('x=1; name=a%20b; y=2', 'name')).toBe('a b')
     expect(readCookie('xname=1', 'name')).toBeUndefined()
   })
+
+  it('reads a malformed escape as no value instead of throwing (it took the server down)', () => {
+    expect(readCookie('vigil_session=%E0', 'vigil_session')).toBeUndefined()
+    expect(readCookie('vigil_lang=%; vigil_session=ok', 'vigil_session')).toBe('ok')
+    expect(negotiateLanguage({ cookieHeader: 'vigil_lang=%E0', acceptLanguage: 'de' }).language).toBe('de')
+  })
 })
 
 describe('formatting', () => {
