@@ -55,28 +55,3 @@ export function securityHeaders({ https }: { https: boolean }): [string, string]
   if (https) headers.push(['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'])
   return headers
 }
-
-/**
- * Paths as they may appear in logs: long opaque segments (tokens) are masked, including
- * signed ones like `12.3.<mac>` (unsubscribe, preferences, manage links), whose ids say
- * who the link belongs to. File names (`entry.client-AbC…js`) end in a short extension and stay.
- */
-export function loggablePath(pathname: string) {
-  return pathname
-    .split('/')
-    .map((segment) => (/^[A-Za-z0-9._-]*[A-Za-z0-9_-]{20,}$/.test(segment) ? ':token' : segment))
-    .join('/')
-}
-
-/**
- * Strict Origin check for state-changing organiser requests. Browsers send Origin on
- * every POST; Sec-Fetch-Site covers the few that omit it. Anything else is refused.
- */
-export function isSameOriginRequest(
-  headers: { origin?: string; 'sec-fetch-site'?: string; host?: string },
-  allowedOrigins: string[],
-) {
-  const origin = headers.origin
-  if (origin && origin !== 'null') return allowedOrigins.includes(origin)
-  return headers['sec-fetch-site'] === 'same-origin'
-}

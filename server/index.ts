@@ -11,8 +11,7 @@ import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createRequestHandler as createExpressHandler } from '@remix-run/express'
-import { createRequestHandler, type ServerBuild } from '@remix-run/node'
+import { createRequestHandler, type ServerBuild, writeReadableStreamToWritable } from '@remix-run/node'
 import express from 'express'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
@@ -26,16 +25,25 @@ import { LANGUAGE_COOKIE, languageCookie, LANGUAGE_PARAM, negotiateLanguage, rea
 import type { VigilLoadContext } from '../app/load-context.ts'
 import { countryFromAcceptLanguage } from '../app/utils/countries.ts'
 import { getCountFeed } from '../app/models/signatures.server.ts'
+import { resources } from '../app/i18n-resources.ts'
+import type { Language } from '../app/utils/i18n.ts'
 import { buildCachedJson, buildCachedPage, sendCachedPage } from './cached-page.ts'
 import {
-  createNonce,
-  cspForScripts as cspForScriptsOf,
-  cspTemplate,
-  isSameOriginRequest,
+  ALLOWED_METHODS,
+  bodyPolicy,
+  checkMultipart,
+  checkUrlEncoded,
+  clientAddress,
+  guardPage,
+  guardText,
   loggablePath,
-  securityHeaders,
-  STRIPE_FORM_TARGETS,
-} from './headers.ts'
+  mediaType,
+  normaliseTarget,
+  isWriteAllowed,
+  type BodyPolicy,
+  type GuardProblem,
+} from './guard.ts'
+import { createNonce, cspForScripts as cspForScriptsOf, cspTemplate, securityHeaders, STRIPE_FORM_TARGETS } from './headers.ts'
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
 let env: ReturnType<typeof getEnv>
@@ -88,25 +96,27 @@ let cspForScripts = cspForScriptsOf(dev, formTargets())
 const publicOrigin = new URL(env.publicUrl).origin
 const pageCache = getPageCache(env.pageCacheTtlMs)
 
-function clientIp(req: http.IncomingMessage) {
-  if (env.trustProxy) {
-    const forwarded = req.headers['x-forwarded-for']
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim()
-    if (first) return first
-  }
-  return req.socket.remoteAddress ?? 'unknown'
-}
-
+/** Host and scheme as the client addressed us (through TRUST_PROXY hops): a proxy that rewrites neither needs no setting. */
 function requestOrigin(req: http.IncomingMessage) {
-  const proto = env.trustProxy && req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'
+  const forwarded = req.headers['x-forwarded-proto']
+  const proto = env.trustProxy > 0 && typeof forwarded === 'string' && forwarded.split(',').at(-1)?.trim() === 'https' ? 'https' : 'http'
   return `${proto}://${req.headers.host ?? ''}`
 }
 
-type Prepared = { nonce: string; context: VigilLoadContext; url: URL; setLanguageCookie: boolean }
+type Prepared = {
+  nonce: string
+  context: VigilLoadContext
+  /** The normalised target (see normaliseTarget); every later step reads this, never req.url. */
+  url: URL
+  route: string
+  setLanguageCookie: boolean
+}
 
-function prepare(req: http.IncomingMessage): Prepared {
+function prepare(req: http.IncomingMessage, target: NonNullable<ReturnType<typeof normaliseTarget>>): Prepared {
   const nonce = createNonce()
-  const url = new URL(req.url ?? '/', 'http://vigil.invalid')
+  const url = new URL(`${target.path}${target.search}`, publicOrigin)
+  // Legacy data requests (not made by a single-fetch app) are answered as the page itself.
+  url.searchParams.delete('_data')
   const { language, fromParam } = negotiateLanguage({
     param: url.searchParams.get(LANGUAGE_PARAM),
     cookieHeader: req.headers.cookie,
@@ -114,16 +124,25 @@ function prepare(req: http.IncomingMessage): Prepared {
   })
   const setLanguageCookie = fromParam && readCookie(req.headers.cookie, LANGUAGE_COOKIE) !== language
   const countryHint = countryFromAcceptLanguage(req.headers['accept-language']) ?? null
-  return { nonce, url, setLanguageCookie, context: { cspNonce: nonce, lang: language, countryHint, clientIp: clientIp(req) } }
+  const clientIp = clientAddress(req.headers['x-forwarded-for'], req.socket.remoteAddress, env.trustProxy)
+  return { nonce, url, route: target.route, setLanguageCookie, context: { cspNonce: nonce, lang: language, countryHint, clientIp } }
 }
 
-function isCacheable(req: http.IncomingMessage, prepared: Prepared) {
-  if (pageCache.ttlMs <= 0) return false
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false
-  if (prepared.url.search !== '') return false
-  const { pathname } = prepared.url
-  if (pathname !== '/' && !/^\/c\/[a-z0-9-]+$/.test(pathname)) return false
-  return readCookie(req.headers.cookie, SESSION_COOKIE) === undefined
+/**
+ * The page cache's key, or null when this request must be rendered for itself. Query
+ * parameters the public pages do not read (tracking and share tags) are left out, so
+ * `?utm_source=…` cannot be used to skip the cache; `signed=1` (the no-JS thanks state)
+ * is the one the pages show.
+ */
+function cacheKey(req: http.IncomingMessage, prepared: Prepared) {
+  if (pageCache.ttlMs <= 0) return null
+  if (req.method !== 'GET' && req.method !== 'HEAD') return null
+  const { pathname, searchParams } = prepared.url
+  if (pathname !== '/' && !/^\/c\/[a-z0-9-]+$/.test(pathname)) return null
+  if (searchParams.has(LANGUAGE_PARAM)) return null
+  if (readCookie(req.headers.cookie, SESSION_COOKIE) !== undefined) return null
+  const variant = searchParams.get('signed') === '1' ? '?signed=1' : ''
+  return `${prepared.context.lang}:${prepared.context.countryHint ?? ''}:${pathname}${variant}`
 }
 
 /** Headers every response gets; the page cache path writes the same set in one writeHead. */
@@ -133,11 +152,9 @@ function applyHeaders(res: http.ServerResponse, prepared: Prepared) {
   if (prepared.setLanguageCookie) res.appendHeader('Set-Cookie', languageCookie(prepared.context.lang))
 }
 
-async function renderPage(req: http.IncomingMessage, prepared: Prepared) {
-  const request = new Request(new URL(prepared.url.pathname, publicOrigin), {
-    method: 'GET',
-    headers: req.headers as Record<string, string>,
-  })
+async function renderPage(req: http.IncomingMessage, prepared: Prepared, key: string) {
+  const path = key.slice(key.indexOf('/'))
+  const request = new Request(new URL(path, publicOrigin), { method: 'GET', headers: remixHeaders(req) })
   const response = await remixFetchHandler(request, prepared.context)
   const html = await response.text()
   const headers: string[] = []
@@ -159,7 +176,7 @@ const inflight = new Map<string, ReturnType<typeof renderPage>>()
 async function renderAndCache(req: http.IncomingMessage, res: http.ServerResponse, prepared: Prepared, key: string) {
   let pending = inflight.get(key)
   if (!pending) {
-    pending = renderPage(req, prepared).finally(() => inflight.delete(key))
+    pending = renderPage(req, prepared, key).finally(() => inflight.delete(key))
     inflight.set(key, pending)
   }
   const { page, storable } = await pending
@@ -170,9 +187,10 @@ async function renderAndCache(req: http.IncomingMessage, res: http.ServerRespons
 /**
  * GET /c/:slug/count.json, for widgets and CDNs. Answered here, before Express and Remix,
  * from the page cache (the same TTL and purges as the page that shows the count), with an
- * ETag, a CDN-friendly Cache-Control, and CORS open: the count is public.
+ * ETag, a CDN-friendly Cache-Control, and CORS open: the count is public. Unknown slugs are
+ * answered but never stored, so they cannot push real pages out of the cache.
  */
-const COUNT_FEED = /^\/c\/([a-z0-9-]{1,100})\/count\.json(?:\?.*)?$/
+const COUNT_FEED = /^\/c\/([a-z0-9-]{1,100})\/count\.json$/
 
 async function serveCountFeed(req: http.IncomingMessage, res: http.ServerResponse, slug: string) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -196,7 +214,7 @@ async function serveCountFeed(req: http.IncomingMessage, res: http.ServerRespons
       }),
       etag,
     }
-    pageCache.set(key, feed)
+    if (data) pageCache.set(key, feed)
   }
   if (feed.status === 200 && req.headers['if-none-match'] === feed.etag) {
     res.writeHead(304, [...flatBaseHeaders, 'ETag', feed.etag!, 'Cache-Control', 'public, max-age=5, stale-while-revalidate=30', 'X-Vigil-Cache', state]).end()
@@ -205,9 +223,159 @@ async function serveCountFeed(req: http.IncomingMessage, res: http.ServerRespons
   sendCachedPage(req, res, feed, state)
 }
 
+/**
+ * Refusals made here, before Remix: a small page in the visitor's language (plain text for
+ * clients that do not want HTML), the security headers, and `Connection: close` when the
+ * body was not read, so Node does not drain it.
+ */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, problem: GuardProblem, lang: Language, extra: string[] = []) {
+  if (res.headersSent) return void res.destroy()
+  const text = guardText(resources, lang, problem)
+  const html = (req.headers.accept ?? 'text/html').includes('text/html')
+  const body = html ? guardPage(lang, text) : `${text.title}. ${text.body}\n`
+  res.writeHead(status, [
+    ...flatBaseHeaders,
+    'Content-Security-Policy',
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    'Content-Type',
+    html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',
+    'Content-Language',
+    lang,
+    'Cache-Control',
+    'no-store',
+    ...(req.complete ? [] : ['Connection', 'close']),
+    ...extra,
+  ])
+  res.end(req.method === 'HEAD' ? undefined : body)
+}
+
+/**
+ * Reads a body up to the route's limit: a declared length over it is refused before a byte
+ * is read, a chunked one as soon as it passes it. Nothing beyond the limit is buffered.
+ */
+function readBody(req: http.IncomingMessage, maxBytes: number) {
+  return new Promise<Buffer | 'too-large' | 'aborted'>((resolve) => {
+    const declared = Number(req.headers['content-length'])
+    if (declared > maxBytes) return resolve('too-large')
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes) {
+        cleanup()
+        req.pause()
+        return resolve('too-large')
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      cleanup()
+      resolve(Buffer.concat(chunks, size))
+    }
+    const onAbort = () => {
+      cleanup()
+      resolve('aborted')
+    }
+    const cleanup = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onAbort)
+      req.off('close', onAbort)
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onAbort)
+    req.on('close', onAbort)
+  })
+}
+
+/** The guard for writes: origin, media type, size and field count, before any parser. */
+async function guardWrite(req: http.IncomingMessage, res: http.ServerResponse, prepared: Prepared): Promise<Buffer | null> {
+  const lang = prepared.context.lang
+  const origin = req.headers.origin
+  const allowedOrigins = [publicOrigin, requestOrigin(req)]
+  const secFetchSite = req.headers['sec-fetch-site']
+  if (!isWriteAllowed({ route: prepared.route, origin, secFetchSite: typeof secFetchSite === 'string' ? secFetchSite : undefined, allowedOrigins })) {
+    refuse(req, res, 403, 'crossSite', lang)
+    return null
+  }
+  const policy: BodyPolicy = bodyPolicy(prepared.route)
+  const contentType = req.headers['content-type']
+  const type = mediaType(contentType)
+  const encoded = (req.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity'
+  if (!policy.types.includes(type) || encoded) {
+    refuse(req, res, 415, 'unsupportedType', lang)
+    return null
+  }
+  const body = await readBody(req, policy.maxBytes)
+  if (body === 'aborted') {
+    res.destroy()
+    return null
+  }
+  if (body === 'too-large') {
+    refuse(req, res, 413, 'tooLarge', lang)
+    return null
+  }
+  const verdict = type === 'multipart/form-data' ? await checkMultipart(body, contentType!, policy) : type === 'application/x-www-form-urlencoded' ? checkUrlEncoded(body, policy) : { ok: true as const }
+  if (!verdict.ok) {
+    refuse(req, res, verdict.status, verdict.problem, lang)
+    return null
+  }
+  return body
+}
+
+/**
+ * What Remix gets to see of the request's headers. The Origin was checked above, against our
+ * public origin, so it is not passed on: Remix's own check compares it with Host (or a
+ * client-chosen X-Forwarded-Host) and throws a 500 when a proxy rewrote Host.
+ */
+const DROPPED_HEADERS = new Set(['origin', 'x-forwarded-host', 'host', 'content-length', 'transfer-encoding', 'connection', 'expect'])
+function remixHeaders(req: http.IncomingMessage) {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || DROPPED_HEADERS.has(name)) continue
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v)
+  }
+  headers.set('host', new URL(publicOrigin).host)
+  return headers
+}
+
+/**
+ * Remix adds a route's headers after the defaults set above. For the policy headers that
+ * would make two policies, and browsers enforce both: a route with its own (the email frames
+ * of the outbox and the update preview: framable by our own pages, inline styles, nothing
+ * else) could never be shown. A route's Content-Security-Policy and X-Frame-Options replace
+ * the defaults instead.
+ */
+const ROUTE_POLICY_HEADERS = new Set(['content-security-policy', 'x-frame-options'])
+// Organiser pages and pages opened with a private link show personal data: never stored by a browser or proxy.
+const PRIVATE_ROUTES = /^\/(admin|confirm|unsubscribe|preferences|donations\/manage|thanks)(\/|\.data$|$)/
+
+async function serveRemix(req: http.IncomingMessage, res: http.ServerResponse, prepared: Prepared, body: Buffer | null) {
+  const controller = new AbortController()
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort()
+  })
+  const request = new Request(prepared.url, {
+    method: req.method,
+    headers: remixHeaders(req),
+    body: body && req.method !== 'GET' && req.method !== 'HEAD' ? new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length) : undefined,
+    signal: controller.signal,
+  })
+  const response = await remixFetchHandler(request, prepared.context)
+  res.statusCode = response.status
+  if (response.statusText) res.statusMessage = response.statusText
+  for (const [name, value] of response.headers) {
+    if (ROUTE_POLICY_HEADERS.has(name)) res.setHeader(name, value)
+    else res.appendHeader(name, value)
+  }
+  if (PRIVATE_ROUTES.test(prepared.route) && !/no-store/.test(String(res.getHeader('Cache-Control') ?? ''))) res.setHeader('Cache-Control', 'private, no-store')
+  if (response.body) await writeReadableStreamToWritable(response.body, res)
+  else res.end()
+}
+
 const app = express()
 app.disable('x-powered-by')
-app.set('trust proxy', env.trustProxy)
 
 if (viteDevServer) {
   app.use(viteDevServer.middlewares)
@@ -216,120 +384,89 @@ if (viteDevServer) {
   app.use(express.static(path.join(root, 'build/client'), { maxAge: '1h' }))
 }
 app.use('/media', express.static(env.uploadsPath, { maxAge: '1d', fallthrough: false, dotfiles: 'deny' }))
-// A missing upload is an ordinary 404, not an error: without this, Express's final handler
-// prints a stack trace with the raw requested path to the log for every such request.
-app.use('/media', ((error, _req, res, next) => {
+app.use((req, res, next) => {
+  const { prepared, body } = res.locals.vigil as { prepared: Prepared; body: Buffer | null }
+  serveRemix(req, res, prepared, body).catch(next)
+})
+// Errors from static files (a missing upload, a path that cannot be decoded) are the client's:
+// a plain 4xx, and no stack trace with the raw path in the log. Anything else is ours.
+app.use(((error, req, res, _next) => {
   const status = Number((error as { status?: unknown } | null)?.status)
   if (status >= 400 && status < 500) {
-    res.status(status).type('text/plain').send(http.STATUS_CODES[status] ?? 'Not found')
+    if (res.headersSent) return res.destroy()
+    res.status(status).type('text/plain').send(http.STATUS_CODES[status] ?? 'Bad request')
     return
   }
-  next(error)
+  lastResort(req, res, error)
 }) satisfies express.ErrorRequestHandler)
 
 /**
- * Remix matches routes case-insensitively and after percent-decoding (/ADMIN/x and
- * /%61dmin/x reach the /admin/x route), so the guard below must see paths the same way.
+ * Nothing a request does may reach the process: an error that got this far is logged on one
+ * line (its kind and where it was thrown, never the request's path or values) and answered
+ * 400 when the input could not be read, 500 otherwise.
  */
-function isAdminPath(rawPath: string) {
-  let decoded = rawPath
-  try {
-    decoded = decodeURIComponent(rawPath)
-  } catch {
-    // Malformed escapes: React Router falls back to the raw path as well.
-  }
-  return decoded.toLowerCase().startsWith('/admin')
+function lastResort(req: http.IncomingMessage, res: http.ServerResponse, error: unknown) {
+  const inputError = error instanceof URIError || (error instanceof TypeError && /invalid url|header|body/i.test(error.message))
+  const where = error instanceof Error ? /\((.*?:\d+:\d+)\)/.exec(error.stack ?? '')?.[1]?.replace(root, '.') : undefined
+  console.error(`vigil: request failed: ${error instanceof Error ? error.name : typeof error}${where ? ` at ${where}` : ''}`)
+  if (res.headersSent) return void res.destroy()
+  res.writeHead(inputError ? 400 : 500, [...flatBaseHeaders, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-store'])
+  res.end(inputError ? 'Bad request.' : 'Something went wrong on our side. Please try again in a moment.')
 }
 
-app.use((req, res, next) => {
-  const unsafe = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS'
-  if (unsafe && isAdminPath(req.path)) {
-    const allowed = [publicOrigin, requestOrigin(req)]
-    if (!isSameOriginRequest(req.headers as Record<string, string>, allowed)) {
-      res.status(403).type('text/plain').send('This request did not come from a Vigil page (cross-site request refused).')
-      return
-    }
-  }
-  next()
-})
-
-/**
- * The Remix adapter appends a route's headers to the defaults set above. For the policy
- * headers that makes two policies, and browsers enforce both: a route with its own (the
- * email frames of the outbox and the update preview: framable by our own pages, inline
- * styles, nothing else) could never be shown. A route's Content-Security-Policy and
- * X-Frame-Options replace the defaults instead.
- */
-const ROUTE_POLICY_HEADERS = new Set(['content-security-policy', 'x-frame-options'])
-app.use((_req, res, next) => {
-  const append = res.append.bind(res)
-  const replaced = new Set<string>()
-  res.append = (field, value) => {
-    const name = field.toLowerCase()
-    if (ROUTE_POLICY_HEADERS.has(name) && !replaced.has(name)) {
-      replaced.add(name)
-      res.removeHeader(field)
-    }
-    return append(field, value)
-  }
-  next()
-})
-
-app.all(
-  '*',
-  createExpressHandler({
-    build: productionBuild ?? loadBuild,
-    mode,
-    getLoadContext: (_req, res) => res.locals.vigil as VigilLoadContext,
-  }),
-)
-
-function logRequest(req: http.IncomingMessage, res: http.ServerResponse) {
+function logRequest(req: http.IncomingMessage, res: http.ServerResponse, logged: { path: string }) {
   const started = performance.now()
   res.on('finish', () => {
     const ms = (performance.now() - started).toFixed(1)
-    // Express rewrites req.url inside mounted middleware; the original is what was asked for.
-    const url = (req as http.IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/'
-    console.log(`${req.method} ${loggablePath(url.split('?')[0]!)} ${res.statusCode} ${ms}ms`)
+    console.log(`${req.method} ${logged.path} ${res.statusCode} ${ms}ms`)
   })
 }
 
-const server = http.createServer((req, res) => {
-  if (!quiet) logRequest(req, res)
-  const countFeed = req.url?.startsWith('/c/') ? COUNT_FEED.exec(req.url) : null
-  if (countFeed) {
-    serveCountFeed(req, res, countFeed[1]!).catch((error: unknown) => {
-      console.error('vigil: count feed failed', error)
-      if (!res.headersSent) res.writeHead(500, flatBaseHeaders).end()
-    })
+async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
+  const logged = { path: '-' }
+  if (!quiet) logRequest(req, res, logged)
+  const target = normaliseTarget(req.url ?? '')
+  if (!target) {
+    res.writeHead(400, [...flatBaseHeaders, 'Content-Type', 'text/plain; charset=utf-8', 'Connection', 'close']).end('Bad request.')
     return
   }
-  let prepared: Prepared
-  try {
-    prepared = prepare(req)
-  } catch {
-    res.writeHead(400).end('Bad request')
+  logged.path = loggablePath(target.path)
+  // Everything after this sees the same path: Express's static files, the cache, Remix.
+  req.url = `${target.path}${target.search}`
+  const method = req.method ?? ''
+  const countFeed = COUNT_FEED.exec(target.path)
+  if (countFeed) return serveCountFeed(req, res, countFeed[1]!)
+  const prepared = prepare(req, target)
+  if (method === 'OPTIONS') {
+    res.writeHead(204, [...flatBaseHeaders, 'Allow', ALLOWED_METHODS, 'Cache-Control', 'no-store']).end()
     return
   }
-  if (isCacheable(req, prepared)) {
-    const key = `${prepared.context.lang}:${prepared.context.countryHint ?? ''}:${prepared.url.pathname}`
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
+    refuse(req, res, 405, 'method', prepared.context.lang, ['Allow', ALLOWED_METHODS])
+    return
+  }
+  const key = cacheKey(req, prepared)
+  if (key) {
     const hit = pageCache.get(key)
-    if (hit) {
-      sendCachedPage(req, res, hit, 'hit')
-      return
-    }
-    renderAndCache(req, res, prepared, key).catch((error: unknown) => {
-      console.error('vigil: render failed', error)
-      if (res.headersSent) return res.destroy()
-      applyHeaders(res, prepared)
-      res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Something went wrong on our side. Please try again in a moment.')
-    })
-    return
+    if (hit) return sendCachedPage(req, res, hit, 'hit')
+    return renderAndCache(req, res, prepared, key)
+  }
+  let body: Buffer | null = null
+  if (method === 'POST') {
+    body = await guardWrite(req, res, prepared)
+    if (!body) return
   }
   applyHeaders(res, prepared)
-  ;(res as http.ServerResponse & { locals?: unknown }).locals = { vigil: prepared.context }
+  ;(res as http.ServerResponse & { locals?: unknown }).locals = { vigil: { prepared, body } }
   app(req as express.Request, res as express.Response)
+}
+
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((error: unknown) => lastResort(req, res, error))
 })
+// A slow client may not hold a request open for ever (uploads over a poor connection included).
+server.requestTimeout = 120_000
+server.headersTimeout = 20_000
 
 /**
  * Demo mode: payments go to the local Stripe stand-in, started here, whose checkout page

@@ -29,7 +29,8 @@ export type Env = {
   uploadsPath: string
   sessionSecret: string
   pageCacheTtlMs: number
-  trustProxy: boolean
+  /** How many reverse proxies stand in front (TRUST_PROXY): the client address is taken that many hops from the right. */
+  trustProxy: number
   stripe: {
     secretKey: string
     webhookSecret: string
@@ -129,7 +130,7 @@ export function loadEnv(source: EnvSource = process.env): Env {
     uploadsPath: path.resolve(source.UPLOADS_PATH || path.join(dataDir, 'uploads')),
     sessionSecret,
     pageCacheTtlMs: readInt('PAGE_CACHE_TTL_MS', 5000, source),
-    trustProxy: source.TRUST_PROXY === '1' || source.TRUST_PROXY === 'true',
+    trustProxy: readTrustProxy(source.TRUST_PROXY),
     stripe: {
       secretKey: source.STRIPE_SECRET_KEY || DEMO_STRIPE_KEY,
       // Demo: derived from the session secret, so the server and its stand-in agree without configuration.
@@ -151,6 +152,17 @@ export function loadEnv(source: EnvSource = process.env): Env {
       feeFixedMinor: readInt('DONATION_FEE_FIXED_MINOR', 25, source),
     },
   }
+}
+
+// A hop count as Express's `trust proxy` takes it; `true` was the old spelling of one proxy.
+function readTrustProxy(raw: string | undefined) {
+  if (raw === undefined || raw === '' || raw === 'false') return 0
+  if (raw === 'true') return 1
+  const hops = Number(raw)
+  if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
+    throw new ConfigError(`TRUST_PROXY must be the number of reverse proxies in front of Vigil (0 to 10), got "${raw}"`)
+  }
+  return hops
 }
 
 function readUrl(name: string, source: EnvSource) {

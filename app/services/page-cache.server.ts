@@ -27,15 +27,17 @@ export class PageCache {
   get(key: string, now = Date.now()): CachedPage | undefined {
     const entry = this.#entries.get(key)
     if (!entry) return undefined
-    if (entry.expiresAt <= now) {
-      this.#entries.delete(key)
-      return undefined
-    }
+    this.#entries.delete(key)
+    if (entry.expiresAt <= now) return undefined
+    // Re-inserted on every hit: the Map's order is then least recently used first, and
+    // eviction takes the entry no one asked for longest, not the oldest hot page.
+    this.#entries.set(key, entry)
     return entry
   }
 
   set(key: string, page: Omit<CachedPage, 'expiresAt'>, now = Date.now()) {
     if (this.ttlMs <= 0) return
+    this.#entries.delete(key)
     if (this.#entries.size >= this.maxEntries) {
       const oldest = this.#entries.keys().next()
       if (!oldest.done) this.#entries.delete(oldest.value)

@@ -18,7 +18,7 @@ describe('when something breaks on the server', () => {
     const db = new Database(server.databasePath)
     db.exec('drop table update_translations')
     db.close()
-    const response = await fetch(`${server.url}/c/free-andry?fresh`, { headers: { 'Accept-Language': 'de' } })
+    const response = await fetch(`${server.url}/c/free-andry?lng=de`)
     expect(response.status).toBe(500)
     const html = await response.text()
     expect(html).toContain('Bei uns ist etwas schiefgelaufen')

@@ -193,11 +193,13 @@ describe('against abuse', () => {
     expect(html).toContain('500')
   })
 
-  it('answers a body that is not a form with a 400 page, not a server error', async () => {
+  it('answers a body that is not a form with a 4xx page, not a server error', async () => {
     const json = await fetch(`${server.url}/c/free-andry`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"firstName":"x"}' })
-    expect(json.status).toBe(400)
+    expect(json.status).toBe(415)
+    // The signing form is url-encoded; other kinds of body are refused before any parser sees them.
     const multipart = await fetch(`${server.url}/c/free-andry`, { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=x' }, body: 'garbage' })
-    expect(multipart.status).toBe(400)
+    expect(multipart.status).toBe(415)
+    expect(await multipart.text()).toContain('only accepts forms sent from its pages')
   })
 
   it('refuses invisible, direction-reversing and undecodable characters in names', async () => {

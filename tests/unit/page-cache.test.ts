@@ -69,7 +69,18 @@ describe('PageCache', () => {
     expect(cache.get('en:/', 0)).toBeUndefined()
   })
 
-  it('evicts the oldest entry when full', () => {
+  it('keeps an entry that is in use when newer, unused ones fill the cache (least recently used goes first)', () => {
+    const cache = new PageCache(1000, 3)
+    cache.set('hot', page, 0)
+    for (let i = 0; i < 10; i++) {
+      cache.set(`cold-${i}`, page, 0)
+      expect(cache.get('hot', 1), `after cold-${i}`).toBeDefined()
+    }
+    expect(cache.get('cold-0', 1)).toBeUndefined()
+    expect(cache.size).toBe(3)
+  })
+
+  it('evicts the least recently used entry when full', () => {
     const cache = new PageCache(1000, 2)
     cache.set('a', page, 0)
     cache.set('b', page, 0)

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest'
+import { resources } from '~/i18n-resources.ts'
+import { LANGUAGES } from '~/utils/i18n.ts'
+import {
+  bodyPolicy,
+  checkMultipart,
+  checkUrlEncoded,
+  clientAddress,
+  guardText,
+  isWriteAllowed,
+  loggablePath,
+  normaliseTarget,
+  type GuardProblem,
+} from '../../server/guard.ts'
+
+describe('normaliseTarget', () => {
+  it('resolves dot segments, encoded dots, backslashes and repeated slashes to the path Remix will match', () => {
+    for (const raw of ['/./admin/organizers', '/%2e/admin/organizers', '/%2E/ADMIN/organizers', '/x/../admin/organizers', '//admin//organizers', '/x/%2e%2e/admin/organizers', '/\\admin/organizers']) {
+      expect(normaliseTarget(raw)?.route, raw).toBe('/admin/organizers')
+    }
+    expect(normaliseTarget('/%61dmin/x?y=1')).toEqual({ path: '/%61dmin/x', search: '?y=1', route: '/admin/x' })
+  })
+
+  it('keeps a malformed escape as it came instead of throwing', () => {
+    expect(normaliseTarget('/c/%E0x')?.route).toBe('/c/%e0x')
+  })
+
+  it('refuses targets that are not paths', () => {
+    expect(normaliseTarget('*')).toBeNull()
+    expect(normaliseTarget('http://evil.example/admin')).toBeNull()
+    expect(normaliseTarget('//evil.example/admin')?.route).toBe('/evil.example/admin')
+  })
+})
+
+describe('bodyPolicy', () => {
+  it('gives webhooks JSON, image routes uploads, organiser pages long forms and public pages short ones', () => {
+    expect(bodyPolicy('/webhooks/stripe').types).toEqual(['application/json'])
+    expect(bodyPolicy('/admin/campaigns/3/image').types).toContain('multipart/form-data')
+    expect(bodyPolicy('/admin/campaigns/3/timeline/9.data').maxBytes).toBe(12 * 1024 * 1024)
+    expect(bodyPolicy('/admin/campaigns/3/text/de').types).toEqual(['application/x-www-form-urlencoded'])
+    expect(bodyPolicy('/c/free-andry.data').maxBytes).toBe(64 * 1024)
+    expect(bodyPolicy('/administrator').maxBytes).toBe(64 * 1024)
+  })
+})
+
+describe('checkUrlEncoded', () => {
+  const policy = bodyPolicy('/c/x')
+  it('refuses too many fields and too many fields of one name, also when names are encoded', () => {
+    expect(checkUrlEncoded(Buffer.from('a=&'.repeat(60_000)), policy)).toMatchObject({ ok: false, status: 413 })
+    expect(checkUrlEncoded(Buffer.from('a=1&%61=2&'.repeat(60)), policy)).toMatchObject({ ok: false, problem: 'tooManyFields' })
+    expect(checkUrlEncoded(Buffer.from('firstName=A&email=a%40b.org&country=DE&_js=1'), policy)).toEqual({ ok: true })
+  })
+
+  it('counts 60,000 fields in well under the time Conform needed (15 s)', () => {
+    const body = Buffer.from('a=&'.repeat(60_000))
+    const started = performance.now()
+    checkUrlEncoded(body, bodyPolicy('/admin/x'))
+    expect(performance.now() - started).toBeLessThan(200)
+  })
+})
+
+describe('checkMultipart', () => {
+  const policy = bodyPolicy('/admin/campaigns/1/image')
+  it('reads a well-formed body and refuses a broken or boundary-less one with 400', async () => {
+    const good = '--b\r\nContent-Disposition: form-data; name="alt"\r\n\r\nA photo\r\n--b--\r\n'
+    expect(await checkMultipart(Buffer.from(good), 'multipart/form-data; boundary=b', policy)).toEqual({ ok: true })
+    expect(await checkMultipart(Buffer.from('--b\r\nbroken'), 'multipart/form-data; boundary=b', policy)).toEqual({ ok: false, status: 400, problem: 'badForm' })
+    expect(await checkMultipart(Buffer.from(good), 'multipart/form-data', policy)).toEqual({ ok: false, status: 400, problem: 'badForm' })
+  })
+})
+
+describe('isWriteAllowed', () => {
+  const allowedOrigins = ['https://campaigns.example.org']
+  const check = (route: string, origin?: string, secFetchSite?: string) => isWriteAllowed({ route, origin, secFetchSite, allowedOrigins })
+  it('accepts our origin and refuses any other, unparseable ones included', () => {
+    expect(check('/c/x', 'https://campaigns.example.org')).toBe(true)
+    expect(check('/c/x', 'https://evil.example')).toBe(false)
+    expect(check('/admin/login', 'http://[::1')).toBe(false)
+  })
+  it('accepts Origin: null only where the form carries its own token', () => {
+    expect(check('/unsubscribe/12.3.abc', 'null')).toBe(true)
+    expect(check('/preferences/12.abc.data', 'null')).toBe(true)
+    expect(check('/donations/manage/7.abc', 'null')).toBe(true)
+    expect(check('/c/x', 'null')).toBe(false)
+    expect(check('/admin/organizers', 'null')).toBe(false)
+  })
+  it('lets organiser writes without an Origin through only with Sec-Fetch-Site: same-origin, and webhooks always', () => {
+    expect(check('/admin/organizers')).toBe(false)
+    expect(check('/admin/organizers', undefined, 'same-origin')).toBe(true)
+    expect(check('/admin/organizers', undefined, 'cross-site')).toBe(false)
+    expect(check('/unsubscribe/12.3.abc')).toBe(true)
+    expect(check('/webhooks/stripe', 'https://evil.example')).toBe(true)
+  })
+})
+
+describe('clientAddress', () => {
+  it('takes the address the given number of proxies away from the right, never one the client wrote', () => {
+    expect(clientAddress('1.1.1.1, 203.0.113.9', '10.0.0.2', 1)).toBe('203.0.113.9')
+    expect(clientAddress('spoofed, 203.0.113.9, 10.0.0.3', '10.0.0.2', 2)).toBe('203.0.113.9')
+    expect(clientAddress(['a, b', '203.0.113.9'], '10.0.0.2', 1)).toBe('203.0.113.9')
+    expect(clientAddress('203.0.113.9', '10.0.0.2', 5)).toBe('203.0.113.9')
+    expect(clientAddress('203.0.113.9', '10.0.0.2', 0)).toBe('10.0.0.2')
+    expect(clientAddress(undefined, '10.0.0.2', 1)).toBe('10.0.0.2')
+  })
+})
+
+describe('loggablePath', () => {
+  const mac = 'q3Jx0vV9pZ8bS2nR4tW6yA1cE5gI7kM9oQ0sU2wY4aC'
+  it('masks the token of every private-link route, whatever its shape', () => {
+    expect(loggablePath('/admin/set-password/Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4')).toBe('/admin/set-password/:token')
+    expect(loggablePath(`/unsubscribe/12.3.${mac}`)).toBe('/unsubscribe/:token')
+    expect(loggablePath(`/preferences/12.${mac}.data`)).toBe('/preferences/:token.data')
+    expect(loggablePath('/donations/manage/7.x')).toBe('/donations/manage/:token')
+    expect(loggablePath('/confirm/short')).toBe('/confirm/:token')
+    expect(loggablePath('/CONFIRM/%5Aq9sEcRet')).toBe('/confirm/:token')
+  })
+  it('masks addresses, long and encoded segments elsewhere, escapes control characters, keeps file names', () => {
+    expect(loggablePath('/c/bob%40example.org')).toBe('/c/:email')
+    expect(loggablePath('/c/free-andry')).toBe('/c/free-andry')
+    expect(loggablePath('/c/free-andry/count.json')).toBe('/c/free-andry/count.json')
+    expect(loggablePath('/assets/entry.client-Cq2bXk9zLmNoPqRsTuVw.js')).toBe('/assets/entry.client-Cq2bXk9zLmNoPqRsTuVw.js')
+    expect(loggablePath('/media/%E0secret%ZZ')).toBe('/media/:segment')
+    expect(loggablePath('/x\u0001y')).toBe('/x\\u0001y')
+  })
+})
+
+describe('guardText', () => {
+  it('has every refusal in every language', () => {
+    const problems: GuardProblem[] = ['tooLarge', 'tooManyFields', 'badForm', 'unsupportedType', 'crossSite', 'method', 'badRequest']
+    for (const lang of LANGUAGES) {
+      for (const problem of problems) {
+        const text = guardText(resources, lang, problem)
+        expect(text.title.length, `${lang} ${problem}`).toBeGreaterThan(5)
+        expect(text.body.length, `${lang} ${problem}`).toBeGreaterThan(20)
+      }
+    }
+  })
+})
