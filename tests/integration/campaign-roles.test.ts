@@ -435,3 +435,61 @@ describe('searching signatures', () => {
     expect(text).toContain('With the viewer role you see the counts')
   })
 })
+
+describe('the outbox in live mode', () => {
+  let live: RunningServer
+  let liveOwnerCookie = ''
+
+  beforeAll(async () => {
+    // No demo data at all: an organisation, an owner made with the CLI, a campaign made by them.
+    live = await startServer({
+      seed: false,
+      env: {
+        STRIPE_SECRET_KEY: 'sk_test_roles',
+        STRIPE_WEBHOOK_SECRET: 'whsec_roles',
+        RESEND_API_KEY: 're_roles',
+        RESEND_WEBHOOK_SECRET: 'whsec_cm9sZXMtdGVzdC1zZWNyZXQ=',
+        MAIL_FROM: 'Vigil <team@example.org>',
+        SESSION_SECRET: 'a session secret for the roles test, long enough',
+        // Nothing is sent: the emails stay queued in the outbox.
+        VIGIL_SENDER: 'off',
+        VIGIL_RETENTION: 'off',
+      },
+    })
+    const writable = new Database(live.databasePath)
+    writable.prepare(`INSERT INTO organizations (slug, name) VALUES ('team', 'The Team')`).run()
+    writable.close()
+    const owner = { email: 'olga.owner@roles.example', name: 'Olga Owner', password: 'an owner passphrase of some length', role: 'owner' as const }
+    expect((await createOrganiser(live, owner)).status).toBe(302)
+    const login = await fetch(`${live.url}/admin/login`, { method: 'POST', redirect: 'manual', headers: { Origin: live.url }, body: form({ email: owner.email, password: owner.password }) })
+    const cookie = cookieFrom(login)
+    const headers = { Origin: live.url, Cookie: cookie }
+    const created = await fetch(`${live.url}/admin/campaigns/new`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers,
+      body: form({ title: 'A live case', summary: '', slug: 'live-case', status: 'live', defaultLocale: 'en', currency: 'EUR', retentionDays: '180' }),
+    })
+    expect(created.status).toBe(302)
+    const signed = await fetch(`${live.url}/c/live-case`, { method: 'POST', redirect: 'manual', body: form({ firstName: 'Lia', lastName: 'Live', email: 'lia.live@example.org', country: 'DE' }) })
+    expect(signed.status).toBe(303)
+    liveOwnerCookie = cookie
+  }, 60_000)
+
+  afterAll(async () => {
+    await live?.stop()
+  })
+
+  it('shows owners the address but no usable link, in the page, its text part or its frame, and says why', async () => {
+    const list = await (await fetch(`${live.url}/admin/outbox`, { headers: { Cookie: liveOwnerCookie } })).text()
+    const id = /href="\/admin\/outbox\/(\d+)"/.exec(list)?.[1]
+    expect(id).toBeDefined()
+    expect(textOf(list)).toContain('lia.live@example.org')
+    const page = await (await fetch(`${live.url}/admin/outbox/${id}`, { headers: { Cookie: liveOwnerCookie } })).text()
+    const frame = await (await fetch(`${live.url}/admin/outbox/${id}/html`, { headers: { Cookie: liveOwnerCookie } })).text()
+    expect(textOf(page)).toContain('lia.live@example.org')
+    for (const html of [page, frame]) expect(html).not.toMatch(/\/confirm\/[A-Za-z0-9_-]{16,}/)
+    expect(frame).toContain('href="#link-removed"')
+    expect(textOf(page)).toContain('only the person the email went to may use them')
+  })
+})
