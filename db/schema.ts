@@ -114,6 +114,26 @@ export const campaigns = sqliteTable(
   (t) => [index('campaigns_status_idx').on(t.status)],
 )
 
+// Per-campaign roles of organisers who are not instance owners (ADR 011), from least to most.
+// Owners need no row: they may do everything on every campaign.
+export const CAMPAIGN_ROLES = ['viewer', 'editor', 'manager'] as const
+export type CampaignRole = (typeof CAMPAIGN_ROLES)[number]
+
+export const campaignMemberships = sqliteTable(
+  'campaign_memberships',
+  {
+    organizerId: integer('organizer_id')
+      .notNull()
+      .references(() => organizers.id, { onDelete: 'cascade' }),
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: CAMPAIGN_ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.organizerId, t.campaignId] }), index('campaign_memberships_campaign_idx').on(t.campaignId)],
+)
+
 export const campaignTranslations = sqliteTable(
   'campaign_translations',
   {

@@ -2,10 +2,13 @@ import { hash, verify } from '@node-rs/argon2'
 import { and, asc, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm'
 import { getDb, type Tx } from '#db/client.server.ts'
 import {
+  campaignMemberships,
+  campaigns,
   organizations,
   organizers,
   organizerTokens,
   sessions,
+  type CampaignRole,
   type Organizer,
   type OrganizerRole,
 } from '#db/schema.ts'
@@ -260,5 +263,72 @@ export async function changeOrganizer({
       subjectId: organizerId,
       details: { ...(role ? { role: [current.role, role] } : {}), ...(disabled === undefined ? {} : { disabled }) },
     })
+  })
+}
+
+// ——— Campaign memberships (ADR 011) ———
+
+/** The organiser's role on one campaign, or null if they have none (instance owners need none). */
+export async function getCampaignRole({ organizerId, campaignId }: { organizerId: number; campaignId: number }): Promise<CampaignRole | null> {
+  return (
+    getDb()
+      .select({ role: campaignMemberships.role })
+      .from(campaignMemberships)
+      .where(and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId)))
+      .get()?.role ?? null
+  )
+}
+
+/** Every campaign the organiser has a role on, with that role. */
+export async function listCampaignRoles({ organizerId }: { organizerId: number }) {
+  return getDb()
+    .select({ campaignId: campaignMemberships.campaignId, role: campaignMemberships.role })
+    .from(campaignMemberships)
+    .where(eq(campaignMemberships.organizerId, organizerId))
+    .all()
+}
+
+/** Every membership, for the owners' Organisers page. */
+export async function listMemberships() {
+  return getDb()
+    .select({ organizerId: campaignMemberships.organizerId, campaignId: campaignMemberships.campaignId, role: campaignMemberships.role })
+    .from(campaignMemberships)
+    .all()
+}
+
+/** Give an organiser a role on a campaign, change it, or (role null) take it away. Owners only. */
+export async function setCampaignRole({
+  actorId,
+  organizerId,
+  campaignId,
+  role,
+}: {
+  actorId: number
+  organizerId: number
+  campaignId: number
+  role: CampaignRole | null
+}) {
+  const db = getDb()
+  return db.transaction((tx) => {
+    const organizer = tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)).get()
+    const campaign = tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
+    if (!organizer || !campaign) return false
+    const where = and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId))
+    const before = tx.select({ role: campaignMemberships.role }).from(campaignMemberships).where(where).get()?.role ?? null
+    if (before === role) return true
+    if (role === null) tx.delete(campaignMemberships).where(where).run()
+    else
+      tx.insert(campaignMemberships)
+        .values({ organizerId, campaignId, role })
+        .onConflictDoUpdate({ target: [campaignMemberships.organizerId, campaignMemberships.campaignId], set: { role } })
+        .run()
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: 'organizer.campaign_role',
+      subjectType: 'organizer',
+      subjectId: organizerId,
+      details: { campaignId, role: [before, role] },
+    })
+    return true
   })
 }

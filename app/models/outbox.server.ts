@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { emailMessages, type EmailMessage, type Locale } from '#db/schema.ts'
 
@@ -106,7 +106,12 @@ export async function recordOutcomes(outcomes: Outcome[]) {
   })
 }
 
-export async function listOutbox({ before, limit = 50 }: { before?: number; limit?: number }) {
+/**
+ * One page of the outbox, newest first. `campaignIds`: only emails about these campaigns
+ * (organisers who are not owners read those of the campaigns they edit, ADR 011).
+ */
+export async function listOutbox({ before, limit = 50, campaignIds }: { before?: number; limit?: number; campaignIds?: number[] }) {
+  if (campaignIds?.length === 0) return { messages: [], nextBefore: null }
   const rows = getDb()
     .select({
       id: emailMessages.id,
@@ -120,7 +125,7 @@ export async function listOutbox({ before, limit = 50 }: { before?: number; limi
       sentAt: emailMessages.sentAt,
     })
     .from(emailMessages)
-    .where(before ? lt(emailMessages.id, before) : undefined)
+    .where(and(before ? lt(emailMessages.id, before) : undefined, campaignIds ? inArray(emailMessages.campaignId, campaignIds) : undefined))
     .orderBy(desc(emailMessages.id))
     .limit(limit + 1)
     .all()

@@ -10,9 +10,11 @@ import {
   type SignatureStatus,
 } from '#db/schema.ts'
 import { purgePublicPages } from '~/services/page-cache.server.ts'
+import { normalizeEmail } from '~/utils/email.ts'
 import { recordAudit } from './audit.server.ts'
 
 export type SignatureFilter = {
+  /** Part of a signer's name; for owners (searchEmails) also a whole email address. */
   q?: string
   status?: SignatureStatus
   country?: string
@@ -34,7 +36,7 @@ function escapeLike(value: string) {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
 
-function filterConditions(campaignId: number, filter: SignatureFilter): SQL[] {
+function filterConditions(campaignId: number, filter: SignatureFilter, searchEmails: boolean): SQL[] {
   const conditions: SQL[] = [eq(signatures.campaignId, campaignId)]
   if (filter.status) conditions.push(eq(signatures.status, filter.status))
   if (filter.country) conditions.push(eq(signatures.country, filter.country))
@@ -43,12 +45,13 @@ function filterConditions(campaignId: number, filter: SignatureFilter): SQL[] {
   const q = filter.q?.trim()
   if (q) {
     const pattern = `%${escapeLike(q.toLowerCase())}%`
+    const byName = sql`lower(${signatures.firstName} || ' ' || ${signatures.lastName}) like ${pattern} escape '\\'`
+    // Never a part of an address: a substring match let anyone who may search rebuild one a
+    // character at a time. Owners, who may see addresses, find a signer by the whole of it.
     conditions.push(
-      or(
-        sql`lower(${signatures.firstName} || ' ' || ${signatures.lastName}) like ${pattern} escape '\\'`,
-        like(supporters.emailNormalized, pattern),
-        sql`lower(${supporters.email}) like ${pattern} escape '\\'`,
-      )!,
+      searchEmails && q.includes('@')
+        ? or(byName, eq(supporters.emailNormalized, normalizeEmail(q)), sql`lower(${supporters.email}) = ${q.toLowerCase()}`)!
+        : byName,
     )
   }
   return conditions
@@ -63,13 +66,16 @@ export async function listSignatures({
   filter,
   before,
   limit = 50,
+  searchEmails = false,
 }: {
   campaignId: number
   filter: SignatureFilter
   before?: number
   limit?: number
+  /** Whether `filter.q` may match a whole email address (owners only). */
+  searchEmails?: boolean
 }) {
-  const conditions = filterConditions(campaignId, filter)
+  const conditions = filterConditions(campaignId, filter, searchEmails)
   if (before) conditions.push(lt(signatures.id, before))
   const rows = getDb()
     .select({

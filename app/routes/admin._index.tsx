@@ -2,33 +2,48 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
+import { listCampaignRoles } from '~/models/organizers.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  return { campaigns: await listCampaignsForAdmin({ lang: context.lang }), lang: context.lang }
+  const organizer = await requireOrganizer(request)
+  const campaigns = await listCampaignsForAdmin({ lang: context.lang })
+  const isOwner = organizer.role === 'owner'
+  // Everyone else sees only the campaigns they have a role on, with that role (ADR 011).
+  const roles = new Map(isOwner ? [] : (await listCampaignRoles({ organizerId: organizer.id })).map((m) => [m.campaignId, m.role]))
+  return {
+    campaigns: campaigns.flatMap((c) => {
+      const role = isOwner ? 'owner' : roles.get(c.id)
+      return role ? [{ ...c, role }] : []
+    }),
+    canCreate: isOwner,
+    lang: context.lang,
+  }
 }
 
 export default function AdminCampaigns() {
-  const { campaigns, lang } = useLoaderData<typeof loader>()
+  const { campaigns, canCreate, lang } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
   return (
     <main className="wrap page">
       <div className="page-head">
         <h1>{t('admin.campaigns.title')}</h1>
-        <Link to="/admin/campaigns/new" className="button">
-          {t('admin.campaigns.new')}
-        </Link>
+        {canCreate ? (
+          <Link to="/admin/campaigns/new" className="button">
+            {t('admin.campaigns.new')}
+          </Link>
+        ) : null}
       </div>
       {campaigns.length === 0 ? (
-        <p>{t('admin.campaigns.empty')}</p>
+        <p>{t(canCreate ? 'admin.campaigns.empty' : 'admin.campaigns.noneAssigned')}</p>
       ) : (
         <table className="table">
           <thead>
             <tr>
               <th scope="col">{t('admin.campaigns.campaign')}</th>
               <th scope="col">{t('admin.campaigns.status')}</th>
+              {canCreate ? null : <th scope="col">{t('admin.campaigns.yourRole')}</th>}
               <th scope="col">{t('admin.campaigns.updated')}</th>
             </tr>
           </thead>
@@ -42,6 +57,7 @@ export default function AdminCampaigns() {
                 <td>
                   <span className={`status status--${c.status}`}>{t(`campaign.status.${c.status}`)}</span>
                 </td>
+                {canCreate ? null : <td>{t(`admin.campaignRoles.${c.role}`)}</td>}
                 <td>{formatDateTime(c.updatedAt, lang)}</td>
               </tr>
             ))}

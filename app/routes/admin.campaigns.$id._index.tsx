@@ -7,17 +7,18 @@ import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
 import { RetentionNotice } from '~/components/retention-notice.tsx'
-import { requireCampaignForAdmin, SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
+import { SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
 import { retentionStateOf } from '~/models/retention.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
+import { roleAtLeast } from '~/utils/roles.ts'
 import { campaignSettingsSchema } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const c = await requireCampaignForAdmin(params.id)
+  const { campaign: c, role } = await requireCampaignRole(request, params.id, 'viewer')
   return {
     lang: context.lang,
+    canChange: roleAtLeast(role, 'manager'),
     retention: retentionStateOf(c),
     settings: {
       slug: c.slug,
@@ -32,8 +33,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'manager')
   const t = getT(context.lang)
   const submission = parseWithZod(await request.formData(), { schema: campaignSettingsSchema(t) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
@@ -47,7 +47,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function CampaignSettings() {
-  const { settings, retention, lang } = useLoaderData<typeof loader>()
+  const { settings, retention, lang, canChange } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const { t } = useTranslation()
@@ -65,9 +65,13 @@ export default function CampaignSettings() {
       <RetentionNotice retention={retention} lang={lang} />
       <ConformForm form={form} className="stack">
         <CampaignSettingsFields fields={fields} />
-        <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
-          {t('admin.save')}
-        </button>
+        {canChange ? (
+          <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
+            {t('admin.save')}
+          </button>
+        ) : (
+          <p className="muted">{t('admin.campaignRoles.managersChange')}</p>
+        )}
       </ConformForm>
     </section>
   )

@@ -2,20 +2,18 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { DonationsChart } from '~/components/donations-chart.tsx'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { donationsPerMonth, donationTotalsByFund, listDonations } from '~/models/donations-admin.server.ts'
 import { listFundsForAdmin } from '~/models/funds.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { DONATION_INTERVALS, DONATION_STATUSES, donationFilterParams, readDonationFilter } from '~/utils/donation-filter.ts'
 import { formatDateTime, formatMoney, formatNumber } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { campaign, role } = await requireCampaignRole(request, params.id, 'manager')
   const funds = await listFundsForAdmin({ campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   const url = new URL(request.url)
   const filter = readDonationFilter(url.searchParams, funds.map((f) => f.id))
-  const showEmails = organizer.role === 'owner'
+  const showEmails = role === 'owner'
   const [page, totals, perMonth] = await Promise.all([
     listDonations({ campaignId: campaign.id, filter, before: url.searchParams.get('before'), withEmails: showEmails }),
     donationTotalsByFund({ campaignId: campaign.id }),

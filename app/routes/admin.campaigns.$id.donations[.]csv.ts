@@ -1,9 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { recordExport } from '~/models/audit.server.ts'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { exportDonationsBatch } from '~/models/donations-admin.server.ts'
 import { listFundsForAdmin } from '~/models/funds.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { csvRow } from '~/utils/csv.ts'
 import { readDonationFilter } from '~/utils/donation-filter.ts'
 import { toDecimalString } from '~/utils/money.ts'
@@ -15,11 +14,10 @@ import { toDecimalString } from '~/utils/money.ts'
  * messages, so every cell is defused against spreadsheet formulas.
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
   const funds = await listFundsForAdmin({ campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   const filter = readDonationFilter(new URL(request.url).searchParams, funds.map((f) => f.id))
-  const withEmails = organizer.role === 'owner'
+  const withEmails = role === 'owner'
   await recordExport({ organizerId: organizer.id, campaignId: campaign.id, of: 'donations', kind: 'donations', withEmails, filter })
   const fundById = new Map(funds.map((f) => [f.id, f]))
   const encoder = new TextEncoder()

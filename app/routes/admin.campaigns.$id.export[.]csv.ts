@@ -1,9 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { countryCountsForExport, exportBatch } from '~/models/signatures-admin.server.ts'
 import { recordExport } from '~/models/audit.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { countryName } from '~/utils/countries.ts'
 import { csvRow } from '~/utils/csv.ts'
 
@@ -14,10 +13,9 @@ import { csvRow } from '~/utils/csv.ts'
  * the name was, the country and the confirmation time.
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
   const kind = new URL(request.url).searchParams.get('kind') === 'countries' ? 'countries' : 'signatures'
-  const withEmails = kind === 'signatures' && organizer.role === 'owner'
+  const withEmails = kind === 'signatures' && role === 'owner'
   await recordExport({ organizerId: organizer.id, campaignId: campaign.id, kind, withEmails })
   const encoder = new TextEncoder()
   const filename = `${campaign.slug}-${kind}-${new Date().toISOString().slice(0, 10)}.csv`

@@ -4,27 +4,27 @@ import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { FundForm } from '~/components/fund-form.tsx'
 import { SavedNotice } from '~/components/saved-notice.tsx'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { listFundsForAdmin, updateFund } from '~/models/funds.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
+import { roleAtLeast } from '~/utils/roles.ts'
 import { formatMoney, type Language } from '~/utils/i18n.ts'
 import { toMajorString } from '~/utils/money.ts'
 import { fundCurrencies, fundSchema } from '~/utils/schemas.ts'
 
-async function requireFund(params: { id?: string; fundId?: string }, lang: Language) {
-  const campaign = await requireCampaignForAdmin(params.id)
+async function requireFund(request: Request, params: { id?: string; fundId?: string }, lang: Language, min: 'viewer' | 'manager') {
+  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, min)
   const funds = await listFundsForAdmin({ campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale })
   const fund = funds.find((f) => String(f.id) === params.fundId)
   if (!fund) throw new Response('Fund not found', { status: 404 })
-  return { campaign, fund }
+  return { organizer, campaign, fund, role }
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const { campaign, fund } = await requireFund(params, context.lang)
+  const { campaign, fund, role } = await requireFund(request, params, context.lang, 'viewer')
   return {
     campaignId: campaign.id,
+    canChange: roleAtLeast(role, 'manager'),
     fundId: fund.id,
     title: fund.title || fund.slug,
     raised: formatMoney(fund.raisedMinor, fund.currency, context.lang),
@@ -43,8 +43,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const { campaign, fund } = await requireFund(params, context.lang)
+  const { organizer, campaign, fund } = await requireFund(request, params, context.lang, 'manager')
   const t = getT(context.lang)
   const schema = fundSchema(t, { currencies: fundCurrencies(campaign.currency, fund.currency), defaultLocale: campaign.defaultLocale })
   const submission = parseWithZod(await request.formData(), { schema })
@@ -63,7 +62,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function FundAdmin() {
-  const { campaignId, fundId, title, raised, defaultLocale, currencies, currencyLocked, value } = useLoaderData<typeof loader>()
+  const { campaignId, canChange, fundId, title, raised, defaultLocale, currencies, currencyLocked, value } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const { t } = useTranslation()
   return (
@@ -77,6 +76,7 @@ export default function FundAdmin() {
         <Link to={`/admin/campaigns/${campaignId}/donations?fund=${fundId}`}>{t('admin.funds.showDonations')}</Link>
       </p>
       <SavedNotice stale={Boolean(actionData)} />
+      {canChange ? null : <p className="muted">{t('admin.campaignRoles.managersChange')}</p>}
       <FundForm
         id={`fund-${fundId}`}
         lastResult={actionData?.result}

@@ -4,19 +4,19 @@ import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { FundForm } from '~/components/fund-form.tsx'
 import { SavedNotice } from '~/components/saved-notice.tsx'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { createFund, listFundsForAdmin } from '~/models/funds.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
+import { roleAtLeast } from '~/utils/roles.ts'
 import { formatMoney, formatNumber } from '~/utils/i18n.ts'
 import { fundCurrencies, fundSchema } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { campaign, role } = await requireCampaignRole(request, params.id, 'viewer')
   const funds = await listFundsForAdmin({ campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   return {
     campaignId: campaign.id,
+    canChange: roleAtLeast(role, 'manager'),
     lang: context.lang,
     defaultLocale: campaign.defaultLocale,
     campaignCurrency: campaign.currency,
@@ -36,8 +36,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'manager')
   const t = getT(context.lang)
   const schema = fundSchema(t, { currencies: fundCurrencies(campaign.currency), defaultLocale: campaign.defaultLocale })
   const submission = parseWithZod(await request.formData(), { schema })
@@ -48,7 +47,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function Funds() {
-  const { campaignId, lang, defaultLocale, campaignCurrency, currencies, nextPosition, funds } = useLoaderData<typeof loader>()
+  const { campaignId, canChange, lang, defaultLocale, campaignCurrency, currencies, nextPosition, funds } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const { t } = useTranslation()
   return (
@@ -100,17 +99,21 @@ export default function Funds() {
           </tbody>
         </table>
       )}
-      <details className="panel" open={Boolean(actionData) || funds.length === 0}>
-        <summary>{t('admin.funds.add')}</summary>
-        <FundForm
-          id={`fund-new-${campaignId}`}
-          lastResult={actionData?.result}
-          defaultValue={{ currency: campaignCurrency, status: 'open', position: nextPosition }}
-          currencies={currencies}
-          defaultLocale={defaultLocale}
-          submitLabel={t('admin.funds.create')}
-        />
-      </details>
+      {canChange ? (
+        <details className="panel" open={Boolean(actionData) || funds.length === 0}>
+          <summary>{t('admin.funds.add')}</summary>
+          <FundForm
+            id={`fund-new-${campaignId}`}
+            lastResult={actionData?.result}
+            defaultValue={{ currency: campaignCurrency, status: 'open', position: nextPosition }}
+            currencies={currencies}
+            defaultLocale={defaultLocale}
+            submitLabel={t('admin.funds.create')}
+          />
+        </details>
+      ) : (
+        <p className="muted">{t('admin.campaignRoles.managersChange')}</p>
+      )}
     </section>
   )
 }

@@ -11,20 +11,18 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { ErrorList } from '~/components/ui/field.tsx'
-import { requireCampaignForAdmin, setCampaignImage } from '~/models/campaigns.server.ts'
+import { setCampaignImage } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { ImageRejectedError, MAX_IMAGE_BYTES, storeCampaignImage } from '~/services/uploads.server.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
   return { imagePath: campaign.imagePath, maxMb: MAX_IMAGE_BYTES / 1024 / 1024 }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
   const t = getT(context.lang)
   const reject = (reason: ImageRejectedError['reason']) =>
     data({ error: t(`admin.image.errors.${reason}`, { max: MAX_IMAGE_BYTES / 1024 / 1024 }) }, { status: reason === 'size' ? 413 : 400 })

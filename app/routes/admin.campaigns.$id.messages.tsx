@@ -2,10 +2,9 @@ import { parseWithZod } from '@conform-to/zod'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { listMessagesForModeration, moderateMessage, replyToMessage } from '~/models/signatures-admin.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { countryName } from '~/utils/countries.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 import { replySchema } from '~/utils/schemas.ts'
@@ -13,8 +12,7 @@ import { replySchema } from '~/utils/schemas.ts'
 const TABS = ['pending', 'approved', 'rejected'] as const
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { campaign } = await requireCampaignRole(request, params.id, 'editor')
   const wanted = new URL(request.url).searchParams.get('status')
   const status = TABS.find((s) => s === wanted) ?? 'pending'
   const messages = await listMessagesForModeration({ campaignId: campaign.id, status })
@@ -26,8 +24,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
   const t = getT(context.lang)
   const formData = await request.formData()
   const intent = formData.get('intent')

@@ -2,13 +2,14 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { CampaignView } from '~/components/campaign-view.tsx'
-import { getPublicCampaign, requireCampaignForAdmin } from '~/models/campaigns.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { getPublicCampaign } from '~/models/campaigns.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const { slug } = await requireCampaignForAdmin(params.id)
+  const {
+    campaign: { slug },
+  } = await requireCampaignRole(request, params.id, 'viewer')
   const wanted = new URL(request.url).searchParams.get('locale')
   const lang = isLanguage(wanted) ? wanted : context.lang
   const campaign = await getPublicCampaign({ slug, lang, preview: true })

@@ -5,7 +5,6 @@ import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remi
 import { useTranslation } from 'react-i18next'
 import { SignaturesChart } from '~/components/signatures-chart.tsx'
 import { ConformForm, TextField } from '~/components/ui/field.tsx'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import {
   invalidateSignatures,
   listSignatures,
@@ -15,7 +14,8 @@ import {
   type SignatureFilter,
 } from '~/models/signatures-admin.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
+import { roleAtLeast } from '~/utils/roles.ts'
 import { countryName, countryOptions, isCountryCode } from '~/utils/countries.ts'
 import { formatDateTime, formatNumber } from '~/utils/i18n.ts'
 import { invalidationSchema, isCalendarDate } from '~/utils/schemas.ts'
@@ -37,17 +37,19 @@ function readFilter(url: URL): SignatureFilter {
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { campaign, role } = await requireCampaignRole(request, params.id, 'viewer')
   const url = new URL(request.url)
-  const filter = readFilter(url)
+  // Viewers see the counts and the chart; editors and managers the signers' names too; only
+  // owners their email addresses, and only owners may search by one (whole address) (ADR 011).
+  const showSigners = roleAtLeast(role, 'editor')
+  const showEmails = role === 'owner'
+  const filter = showSigners ? readFilter(url) : {}
   const before = Number(url.searchParams.get('before')) || undefined
   const [page, totals, perDay] = await Promise.all([
-    listSignatures({ campaignId: campaign.id, filter, before }),
+    showSigners ? listSignatures({ campaignId: campaign.id, filter, before, searchEmails: showEmails }) : { rows: [], nextBefore: null },
     signatureTotals({ campaignId: campaign.id }),
     signaturesPerDay({ campaignId: campaign.id }),
   ])
-  const showEmails = organizer.role === 'owner'
   return {
     campaignId: campaign.id,
     lang: context.lang,
@@ -55,6 +57,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     totals,
     perDay,
     showEmails,
+    showSigners,
+    canInvalidate: roleAtLeast(role, 'manager'),
     countries: countryOptions(context.lang),
     nextBefore: page.nextBefore,
     rows: page.rows.map((r) => ({
@@ -67,13 +71,14 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
   const t = getT(context.lang)
   const formData = await request.formData()
   const submission = parseWithZod(formData, { schema: invalidationSchema(t) })
   if (submission.status !== 'success') return data({ result: submission.reply(), preview: null, invalidated: null }, { status: 400 })
   const { reason, ids, ...rest } = submission.value
+  // Counting matches of a domain would tell a manager who signed from which address: owners only.
+  if (rest.emailDomain && role !== 'owner') throw new Response('Only owners can filter by email.', { status: 403, statusText: 'Forbidden' })
   const filter = { ...rest, signatureIds: ids }
   if (formData.get('intent') === 'preview') {
     return { result: submission.reply(), preview: await previewInvalidation({ campaignId: campaign.id, filter }), invalidated: null }
@@ -83,7 +88,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function Signatures() {
-  const { campaignId, lang, filter, totals, perDay, rows, nextBefore, countries, showEmails } = useLoaderData<typeof loader>()
+  const { campaignId, lang, filter, totals, perDay, rows, nextBefore, countries, showEmails, showSigners, canInvalidate } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const [searchParams] = useSearchParams()
   const { t } = useTranslation()
@@ -114,151 +119,159 @@ export default function Signatures() {
         </div>
       </dl>
       <SignaturesChart days={perDay} lang={lang} />
-      <p className="row">
-        <a className="button button--quiet" href={`/admin/campaigns/${campaignId}/export.csv`}>
-          {t('admin.signatures.exportCsv')}
-        </a>
-        <a className="button button--quiet" href={`/admin/campaigns/${campaignId}/export.csv?kind=countries`}>
-          {t('admin.signatures.exportCountries')}
-        </a>
-        {showEmails ? null : <span className="muted">{t('admin.signatures.emailsOwnersOnly')}</span>}
-      </p>
-
-      <Form method="get" className="filters row">
-        <div className="field">
-          <label htmlFor="q">{t('admin.signatures.search')}</label>
-          <input id="q" name="q" type="search" defaultValue={filter.q ?? ''} />
-        </div>
-        <div className="field">
-          <label htmlFor="status">{t('admin.signatures.status')}</label>
-          <select id="status" name="status" defaultValue={filter.status ?? ''}>
-            <option value="">{t('admin.signatures.all')}</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(`admin.signatures.statuses.${s}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="country">{t('petition.country')}</label>
-          <select id="country" name="country" defaultValue={filter.country ?? ''}>
-            <option value="">{t('admin.signatures.all')}</option>
-            {countries.map((c) => (
-              <option key={c.code} value={c.code}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="from">{t('admin.signatures.from')}</label>
-          <input id="from" name="from" type="date" defaultValue={filter.from ?? ''} />
-        </div>
-        <div className="field">
-          <label htmlFor="to">{t('admin.signatures.to')}</label>
-          <input id="to" name="to" type="date" defaultValue={filter.to ?? ''} />
-        </div>
-        <button type="submit" className="button">
-          {t('admin.signatures.filter')}
-        </button>
-      </Form>
-
-      {actionData?.invalidated != null ? (
-        <p className="notice notice--success" role="status">
-          {t('admin.signatures.invalidated', { count: actionData.invalidated })}
+      {showSigners ? null : <p className="muted">{t('admin.signatures.viewerOnly')}</p>}
+      {canInvalidate ? (
+        <p className="row">
+          <a className="button button--quiet" href={`/admin/campaigns/${campaignId}/export.csv`}>
+            {t('admin.signatures.exportCsv')}
+          </a>
+          <a className="button button--quiet" href={`/admin/campaigns/${campaignId}/export.csv?kind=countries`}>
+            {t('admin.signatures.exportCountries')}
+          </a>
+          {showEmails ? null : <span className="muted">{t('admin.signatures.emailsOwnersOnly')}</span>}
         </p>
       ) : null}
+      {showSigners ? (
+        <>
+          <Form method="get" className="filters row">
+            <div className="field">
+              <label htmlFor="q">{t(showEmails ? 'admin.signatures.searchOwner' : 'admin.signatures.searchNames')}</label>
+              <input id="q" name="q" type="search" defaultValue={filter.q ?? ''} />
+            </div>
+            <div className="field">
+              <label htmlFor="status">{t('admin.signatures.status')}</label>
+              <select id="status" name="status" defaultValue={filter.status ?? ''}>
+                <option value="">{t('admin.signatures.all')}</option>
+                {STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {t(`admin.signatures.statuses.${s}`)}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="country">{t('petition.country')}</label>
+              <select id="country" name="country" defaultValue={filter.country ?? ''}>
+                <option value="">{t('admin.signatures.all')}</option>
+                {countries.map((c) => (
+                  <option key={c.code} value={c.code}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="from">{t('admin.signatures.from')}</label>
+              <input id="from" name="from" type="date" defaultValue={filter.from ?? ''} />
+            </div>
+            <div className="field">
+              <label htmlFor="to">{t('admin.signatures.to')}</label>
+              <input id="to" name="to" type="date" defaultValue={filter.to ?? ''} />
+            </div>
+            <button type="submit" className="button">
+              {t('admin.signatures.filter')}
+            </button>
+          </Form>
 
-      <ConformForm form={form} className="stack">
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">
-                <span className="visually-hidden">{t('admin.signatures.select')}</span>
-              </th>
-              <th scope="col">{t('admin.signatures.when')}</th>
-              <th scope="col">{t('admin.signatures.name')}</th>
-              <th scope="col">{t('petition.country')}</th>
-              <th scope="col">{t('admin.signatures.status')}</th>
-              <th scope="col">{t('admin.signatures.message')}</th>
-              <th scope="col">{t('admin.signatures.ipHash')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.id}>
-                <td>
-                  {r.status !== 'invalidated' ? (
-                    <input
-                      type="checkbox"
-                      name="ids"
-                      value={r.id}
-                      aria-label={t('admin.signatures.selectRow', { name: r.anonymisedAt ? t('admin.signatures.anonymised') : `${r.firstName} ${r.lastName}` })}
-                    />
-                  ) : null}
-                </td>
-                <td>{formatDateTime(r.createdAt, lang)}</td>
-                <td>
-                  {r.anonymisedAt ? (
-                    <span className="muted" title={t('admin.signatures.anonymisedOn', { date: formatDateTime(r.anonymisedAt, lang) })}>
-                      {t('admin.signatures.anonymised')}
-                    </span>
-                  ) : (
-                    <>
-                      {r.firstName} {r.lastName}
-                    </>
-                  )}
-                  {r.email ? <div className="muted">{r.email}</div> : null}
-                </td>
-                <td>
-                  {r.countryName}
-                  {r.postalCode ? <div className="muted">{r.postalCode}</div> : null}
-                </td>
-                <td>
-                  <span className={`status status--${r.status}`}>{t(`admin.signatures.statuses.${r.status}`)}</span>
-                  {r.invalidationReason ? <div className="muted">{r.invalidationReason}</div> : null}
-                </td>
-                <td className="cell-message">{r.message}</td>
-                <td>
-                  <code>{r.ipHash}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {rows.length === 0 ? <p>{t('admin.signatures.none')}</p> : null}
-        {nextBefore ? (
-          <p>
-            <Link to={`?${older}`}>{t('admin.audit.older')}</Link>
-          </p>
-        ) : null}
-
-        <fieldset className="panel stack">
-          <legend>{t('admin.signatures.invalidateTitle')}</legend>
-          <p className="field__hint">{t('admin.signatures.invalidateHint')}</p>
-          <div className="row">
-            <TextField meta={fields.ipHash} label={t('admin.signatures.ipHash')} />
-            <TextField meta={fields.emailDomain} label={t('admin.signatures.emailDomain')} />
-            <TextField meta={fields.from} type="date" label={t('admin.signatures.from')} />
-            <TextField meta={fields.to} type="date" label={t('admin.signatures.to')} />
-          </div>
-          <TextField meta={fields.reason} label={t('admin.signatures.reason')} />
-          {actionData?.preview != null ? (
-            <p className="notice" role="status">
-              {t('admin.signatures.previewCount', { count: actionData.preview })}
+          {actionData?.invalidated != null ? (
+            <p className="notice notice--success" role="status">
+              {t('admin.signatures.invalidated', { count: actionData.invalidated })}
             </p>
           ) : null}
-          <div className="row">
-            <button type="submit" name="intent" value="preview" className="button button--quiet">
-              {t('admin.signatures.preview')}
-            </button>
-            <button type="submit" name="intent" value="invalidate" className="button button--danger">
-              {t('admin.signatures.invalidate')}
-            </button>
-          </div>
-        </fieldset>
-      </ConformForm>
+
+          <ConformForm form={form} className="stack">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">
+                    <span className="visually-hidden">{t('admin.signatures.select')}</span>
+                  </th>
+                  <th scope="col">{t('admin.signatures.when')}</th>
+                  <th scope="col">{t('admin.signatures.name')}</th>
+                  <th scope="col">{t('petition.country')}</th>
+                  <th scope="col">{t('admin.signatures.status')}</th>
+                  <th scope="col">{t('admin.signatures.message')}</th>
+                  <th scope="col">{t('admin.signatures.ipHash')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.id}>
+                    <td>
+                      {r.status !== 'invalidated' ? (
+                        <input
+                          type="checkbox"
+                          name="ids"
+                          value={r.id}
+                          aria-label={t('admin.signatures.selectRow', { name: r.anonymisedAt ? t('admin.signatures.anonymised') : `${r.firstName} ${r.lastName}` })}
+                        />
+                      ) : null}
+                    </td>
+                    <td>{formatDateTime(r.createdAt, lang)}</td>
+                    <td>
+                      {r.anonymisedAt ? (
+                        <span className="muted" title={t('admin.signatures.anonymisedOn', { date: formatDateTime(r.anonymisedAt, lang) })}>
+                          {t('admin.signatures.anonymised')}
+                        </span>
+                      ) : (
+                        <>
+                          {r.firstName} {r.lastName}
+                        </>
+                      )}
+                      {r.email ? <div className="muted">{r.email}</div> : null}
+                    </td>
+                    <td>
+                      {r.countryName}
+                      {r.postalCode ? <div className="muted">{r.postalCode}</div> : null}
+                    </td>
+                    <td>
+                      <span className={`status status--${r.status}`}>{t(`admin.signatures.statuses.${r.status}`)}</span>
+                      {r.invalidationReason ? <div className="muted">{r.invalidationReason}</div> : null}
+                    </td>
+                    <td className="cell-message">{r.message}</td>
+                    <td>
+                      <code>{r.ipHash}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {rows.length === 0 ? <p>{t('admin.signatures.none')}</p> : null}
+            {nextBefore ? (
+              <p>
+                <Link to={`?${older}`}>{t('admin.audit.older')}</Link>
+              </p>
+            ) : null}
+
+            {canInvalidate ? (
+              <fieldset className="panel stack">
+                <legend>{t('admin.signatures.invalidateTitle')}</legend>
+                <p className="field__hint">{t('admin.signatures.invalidateHint')}</p>
+                <div className="row">
+                  <TextField meta={fields.ipHash} label={t('admin.signatures.ipHash')} />
+                  {showEmails ? <TextField meta={fields.emailDomain} label={t('admin.signatures.emailDomain')} /> : null}
+                  <TextField meta={fields.from} type="date" label={t('admin.signatures.from')} />
+                  <TextField meta={fields.to} type="date" label={t('admin.signatures.to')} />
+                </div>
+                <TextField meta={fields.reason} label={t('admin.signatures.reason')} />
+                {actionData?.preview != null ? (
+                  <p className="notice" role="status">
+                    {t('admin.signatures.previewCount', { count: actionData.preview })}
+                  </p>
+                ) : null}
+                <div className="row">
+                  <button type="submit" name="intent" value="preview" className="button button--quiet">
+                    {t('admin.signatures.preview')}
+                  </button>
+                  <button type="submit" name="intent" value="invalidate" className="button button--danger">
+                    {t('admin.signatures.invalidate')}
+                  </button>
+                </div>
+              </fieldset>
+            ) : null}
+          </ConformForm>
+        </>
+      ) : null}
     </section>
   )
 }

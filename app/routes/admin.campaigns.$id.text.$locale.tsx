@@ -5,9 +5,9 @@ import { Link, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx'
-import { requireCampaignForAdmin, saveCampaignTranslation } from '~/models/campaigns.server.ts'
+import { saveCampaignTranslation } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { isLanguage, languageName } from '~/utils/i18n.ts'
 import { campaignTextSchema } from '~/utils/schemas.ts'
 
@@ -17,8 +17,7 @@ function requireLocale(value: string | undefined) {
 }
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
   const locale = requireLocale(params.locale)
   const text = campaign.translations.find((tr) => tr.locale === locale)
   return {
@@ -38,8 +37,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
   const locale = requireLocale(params.locale)
   const submission = parseWithZod(await request.formData(), { schema: campaignTextSchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })

@@ -15,7 +15,6 @@ import { PublicationFields } from '~/components/publication-fields.tsx'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { TimelineEntryForm } from '~/components/timeline-entry-form.tsx'
 import { ConformForm, ErrorList } from '~/components/ui/field.tsx'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import {
   deleteTimelineEntry,
   getTimelineEntry,
@@ -25,21 +24,20 @@ import {
   setTimelinePublication,
 } from '~/models/timeline.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { ImageRejectedError, MAX_IMAGE_BYTES, storeUpdateImage } from '~/services/uploads.server.ts'
 import { formatDateTime, isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 import { publicationSchema, timelineEntrySchema } from '~/utils/schemas.ts'
 
-async function requireEntry(params: { id?: string; entryId?: string }) {
-  const campaign = await requireCampaignForAdmin(params.id)
+async function requireEntry(request: Request, params: { id?: string; entryId?: string }, min: 'viewer' | 'editor') {
+  const { organizer, campaign } = await requireCampaignRole(request, params.id, min)
   const entry = await getTimelineEntry({ campaignId: campaign.id, entryId: Number(params.entryId) })
   if (!entry) throw new Response('Timeline entry not found', { status: 404 })
-  return { campaign, entry }
+  return { organizer, campaign, entry }
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const { campaign, entry } = await requireEntry(params)
+  const { campaign, entry } = await requireEntry(request, params, 'viewer')
   const wanted = new URL(request.url).searchParams.get('locale')
   const locale = isLanguage(wanted) ? wanted : (entry.translations[0]?.locale ?? campaign.defaultLocale)
   const text = entry.translations.find((tr) => tr.locale === locale)
@@ -84,8 +82,7 @@ async function imageAction({ request, actorId, campaignId, entryId, lang }: { re
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const { campaign, entry } = await requireEntry(params)
+  const { organizer, campaign, entry } = await requireEntry(request, params, 'editor')
   const ids = { actorId: organizer.id, campaignId: campaign.id, entryId: entry.id }
   if ((request.headers.get('content-type') ?? '').startsWith('multipart/form-data')) {
     return imageAction({ request, ...ids, lang: context.lang })

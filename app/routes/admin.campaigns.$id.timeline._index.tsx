@@ -4,16 +4,14 @@ import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { TimelineEntryForm } from '~/components/timeline-entry-form.tsx'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { createTimelineEntry, listTimelineForAdmin, publicationState } from '~/models/timeline.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { formatDate, formatDateTime, formatNumber, LANGUAGES } from '~/utils/i18n.ts'
 import { newTimelineEntrySchema } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
   const now = Date.now()
   const entries = await listTimelineForAdmin({ campaignId: campaign.id })
   return {
@@ -25,8 +23,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
   const submission = parseWithZod(await request.formData(), { schema: newTimelineEntrySchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   await createTimelineEntry({ actorId: organizer.id, campaignId: campaign.id, input: submission.value })

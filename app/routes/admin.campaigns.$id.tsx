@@ -1,19 +1,18 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { NavLink, Outlet, useLoaderData, useRouteError } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { ErrorPage } from '~/root.tsx'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
+import { roleAtLeast } from '~/utils/roles.ts'
 import { LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { campaign, role } = await requireCampaignRole(request, params.id, 'viewer')
   const title =
     campaign.translations.find((tr) => tr.locale === context.lang)?.title ??
     campaign.translations.find((tr) => tr.locale === campaign.defaultLocale)?.title ??
     campaign.slug
-  return { id: campaign.id, slug: campaign.slug, status: campaign.status, title }
+  return { id: campaign.id, slug: campaign.slug, status: campaign.status, title, role }
 }
 
 export default function CampaignAdminLayout() {
@@ -29,6 +28,7 @@ export default function CampaignAdminLayout() {
             {campaign.slug}
           </p>
           <h1>{campaign.title}</h1>
+          {campaign.role === 'owner' ? null : <p className="muted">{t('admin.campaignRoles.yours', { role: t(`admin.campaignRoles.${campaign.role}`) })}</p>}
         </div>
         <NavLink to={`${base}/preview`} className="button button--quiet">
           {t('admin.tabs.preview')}
@@ -46,9 +46,9 @@ export default function CampaignAdminLayout() {
         <NavLink to={`${base}/image`}>{t('admin.tabs.image')}</NavLink>
         <NavLink to={`${base}/timeline`}>{t('admin.tabs.timeline')}</NavLink>
         <NavLink to={`${base}/signatures`}>{t('admin.tabs.signatures')}</NavLink>
-        <NavLink to={`${base}/messages`}>{t('admin.tabs.messages')}</NavLink>
+        {roleAtLeast(campaign.role, 'editor') ? <NavLink to={`${base}/messages`}>{t('admin.tabs.messages')}</NavLink> : null}
         <NavLink to={`${base}/funds`}>{t('admin.tabs.funds')}</NavLink>
-        <NavLink to={`${base}/donations`}>{t('admin.tabs.donations')}</NavLink>
+        {roleAtLeast(campaign.role, 'manager') ? <NavLink to={`${base}/donations`}>{t('admin.tabs.donations')}</NavLink> : null}
       </nav>
       <Outlet />
     </main>

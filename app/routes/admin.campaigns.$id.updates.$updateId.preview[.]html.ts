@@ -1,8 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { getUpdateForCompose } from '~/models/update-compose.server.ts'
 import { emailFrameResponse, renderEmail } from '~/services/email-templates.server.tsx'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
 import { isLanguage } from '~/utils/i18n.ts'
 
 /**
@@ -11,8 +10,7 @@ import { isLanguage } from '~/utils/i18n.ts'
  * links; the same policy as the outbox frame (no scripts, no requests elsewhere).
  */
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const campaign = await requireCampaignForAdmin(params.id)
+  const { campaign } = await requireCampaignRole(request, params.id, 'editor')
   const update = await getUpdateForCompose({ campaignId: campaign.id, updateId: Number(params.updateId) })
   if (!update) throw new Response('Update not found', { status: 404 })
   const wanted = new URL(request.url).searchParams.get('lang')

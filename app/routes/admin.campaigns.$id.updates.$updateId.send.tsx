@@ -5,25 +5,25 @@ import { Form, Link, useActionData, useLoaderData, useLocation, useNavigation, u
 import { useEffect } from 'react'
 import { useTranslation } from 'react-i18next'
 import { CheckboxField, ConformForm, SelectField } from '~/components/ui/field.tsx'
-import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { listFundsForAdmin } from '~/models/funds.server.ts'
 import { publicationState } from '~/models/timeline.server.ts'
 import { getUpdateForCompose, queueUpdateTest } from '~/models/update-compose.server.ts'
 import { countAudience, getSendProgress, startUpdateSend } from '~/models/update-sends.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/services/session.server.ts'
+import { roleAtLeast } from '~/utils/roles.ts'
 import { formatDateTime, formatNumber, isLanguage, LANGUAGE_NAMES, LANGUAGES, type Language } from '~/utils/i18n.ts'
 import { updateAudienceSchema } from '~/utils/schemas.ts'
 
 /** Progress is re-read this often while a send is under way (with JavaScript; a meta refresh without). */
 const REFRESH_SECONDS = 2
 
-async function requireUpdate(params: { id?: string; updateId?: string }) {
-  const campaign = await requireCampaignForAdmin(params.id)
+async function requireUpdate(request: Request, params: { id?: string; updateId?: string }) {
+  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'editor')
   const update = await getUpdateForCompose({ campaignId: campaign.id, updateId: Number(params.updateId) })
   if (!update) throw new Response('Update not found', { status: 404 })
-  return { campaign, update }
+  return { organizer, campaign, update, role }
 }
 
 async function campaignFunds(campaign: { id: number; defaultLocale: Language }, lang: Language) {
@@ -31,8 +31,7 @@ async function campaignFunds(campaign: { id: number; defaultLocale: Language }, 
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const { campaign, update } = await requireUpdate(params)
+  const { organizer, campaign, update, role } = await requireUpdate(request, params)
   const url = new URL(request.url)
   const locales = update.translations.map((tr) => tr.locale)
   // The text each language's recipients get: their own, else the campaign's main language, else any.
@@ -48,6 +47,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     textFor: Object.fromEntries(LANGUAGES.map((l) => [l, textFor(l)])) as Record<Language, Language>,
     previewLang: isLanguage(wantedPreview) ? wantedPreview : textFor(context.lang),
     organizerEmail: organizer.email,
+    // Editors draft and test an update; a manager sends it (ADR 011).
+    maySend: roleAtLeast(role, 'manager'),
     demo: getEnv().mode === 'demo',
     tested: url.searchParams.get('tested'),
   }
@@ -70,8 +71,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
-  const { campaign, update } = await requireUpdate(params)
+  const { organizer, campaign, update, role } = await requireUpdate(request, params)
   const t = getT(context.lang)
   const formData = await request.formData()
   const here = `/admin/campaigns/${campaign.id}/updates/${update.id}/send`
@@ -81,6 +81,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     await queueUpdateTest({ organizer, campaignId: campaign.id, updateId: update.id, locale })
     return redirect(`${here}?preview=${locale}&tested=${locale}`)
   }
+  // Editors draft and test updates; sending one to supporters is for managers.
+  if (!roleAtLeast(role, 'manager')) throw new Response('Your role on this campaign does not allow this.', { status: 403, statusText: 'Forbidden' })
   const submission = parseWithZod(formData, { schema: updateAudienceSchema(t) })
   if (submission.status !== 'success') return data({ result: submission.reply(), notice: null }, { status: 400 })
   const audience = submission.value
@@ -156,7 +158,7 @@ function AudienceForm({ page, compose, lastResult }: { page: LoaderData; compose
   })
   const count = compose.count
   const sending = navigation.state === 'submitting' && navigation.formMethod?.toUpperCase() === 'POST'
-  const canSend = page.state === 'published' && count !== null && count.total > 0
+  const canSend = page.maySend && page.state === 'published' && count !== null && count.total > 0
   const donorOptions = (['none', 'campaign', ...(compose.funds.length ? ['fund'] : [])] as const).map((value) => ({ value, label: t(`admin.updates.audience.donors.${value}`) }))
   return (
     <section className="panel stack admin-panel" aria-labelledby="audience-title">
@@ -184,7 +186,7 @@ function AudienceForm({ page, compose, lastResult }: { page: LoaderData; compose
             {sending ? t('admin.updates.send.sending') : t('admin.updates.send.button', { count: count?.total ?? 0, n: formatNumber(count?.total ?? 0, page.lang) })}
           </button>
         </div>
-        <p className="field__hint">{t('admin.updates.send.once')}</p>
+        <p className="field__hint">{t(page.maySend ? 'admin.updates.send.once' : 'admin.updates.send.managersOnly')}</p>
       </ConformForm>
     </section>
   )

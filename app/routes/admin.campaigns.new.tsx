@@ -7,16 +7,16 @@ import { CampaignSettingsFields } from '~/components/campaign-settings-fields.ts
 import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx'
 import { createCampaign, SlugTakenError } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireOwner } from '~/services/session.server.ts'
 import { newCampaignSchema, RETENTION_DAYS } from '~/utils/schemas.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
+  await requireOwner(request)
   return null
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const organizer = await requireOrganizer(request)
+  const organizer = await requireOwner(request)
   const t = getT(context.lang)
   const submission = parseWithZod(await request.formData(), { schema: newCampaignSchema(t) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })

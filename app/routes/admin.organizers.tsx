@@ -9,17 +9,46 @@ import {
   createOrganizer,
   issuePasswordToken,
   LastOwnerError,
+  listMemberships,
   listOrganizers,
   OrganizerExistsError,
+  setCampaignRole,
 } from '~/models/organizers.server.ts'
+import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOwner } from '~/services/session.server.ts'
+import { CAMPAIGN_ROLE_ORDER, isCampaignRole, type CampaignRoleName } from '~/utils/roles.ts'
 import { organizerSchema } from '~/utils/schemas.ts'
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request, context }: LoaderFunctionArgs) {
   const me = await requireOwner(request)
-  return { organizers: await listOrganizers(), meId: me.id }
+  const [organizers, memberships, campaigns] = await Promise.all([listOrganizers(), listMemberships(), listCampaignsForAdmin({ lang: context.lang })])
+  return {
+    organizers: organizers.map((o) => ({
+      ...o,
+      campaignRoles: memberships.filter((m) => m.organizerId === o.id).map((m) => ({ campaignId: m.campaignId, role: m.role })),
+    })),
+    campaigns: campaigns.map((c) => ({ id: c.id, title: c.title.value })),
+    meId: me.id,
+  }
+}
+
+const CAMPAIGN_FIELD = /^campaign-(\d+)$/
+
+/** The roles chosen on one organiser's campaign form: `campaign-<id>` = a role, or empty for none. */
+async function saveCampaignRoles(formData: FormData, actorId: number, organizerId: number) {
+  const campaignIds = new Set((await listCampaignsForAdmin({ lang: 'en' })).map((c) => c.id))
+  const chosen: { campaignId: number; role: CampaignRoleName | null }[] = []
+  for (const [name, value] of formData) {
+    const campaignId = Number(CAMPAIGN_FIELD.exec(name)?.[1])
+    if (!campaignIds.has(campaignId)) continue
+    const role = value === '' ? null : isCampaignRole(value) ? value : undefined
+    if (role === undefined) return false
+    chosen.push({ campaignId, role })
+  }
+  for (const { campaignId, role } of chosen) await setCampaignRole({ actorId, organizerId, campaignId, role })
+  return true
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -44,6 +73,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
   }
   try {
+    if (intent === 'campaignRoles') {
+      if (!(await saveCampaignRoles(formData, me.id, organizerId))) return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
+      return { result: undefined, link: null, error: null }
+    }
     if (intent === 'link') return { result: undefined, link: link(await issuePasswordToken({ organizerId, actorId: me.id })), error: null }
     if (intent === 'role') {
       const role = formData.get('role')
@@ -62,7 +95,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Organizers() {
-  const { organizers, meId } = useLoaderData<typeof loader>()
+  const { organizers, campaigns, meId } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const { t } = useTranslation()
   const [form, fields] = useForm({
@@ -140,6 +173,34 @@ export default function Organizers() {
           ))}
         </tbody>
       </table>
+      <h2>{t('admin.organizers.campaignRolesTitle')}</h2>
+      <p className="muted">{t('admin.organizers.campaignRolesIntro')}</p>
+      {organizers
+        .filter((o) => o.role !== 'owner')
+        .map((o) => (
+          <Form method="post" key={o.id} className="panel stack" aria-label={t('admin.organizers.campaignRolesOf', { name: o.name })}>
+            <h3>{o.name}</h3>
+            <input type="hidden" name="intent" value="campaignRoles" />
+            <input type="hidden" name="organizerId" value={o.id} />
+            {campaigns.length === 0 ? <p>{t('admin.campaigns.empty')}</p> : null}
+            {campaigns.map((c) => (
+              <div className="field" key={c.id}>
+                <label htmlFor={`role-${o.id}-${c.id}`}>{c.title}</label>
+                <select id={`role-${o.id}-${c.id}`} name={`campaign-${c.id}`} defaultValue={o.campaignRoles.find((m) => m.campaignId === c.id)?.role ?? ''}>
+                  <option value="">{t('admin.campaignRoles.none')}</option>
+                  {CAMPAIGN_ROLE_ORDER.map((role) => (
+                    <option key={role} value={role}>
+                      {t(`admin.campaignRoles.${role}`)}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            ))}
+            <button type="submit" className="button button--quiet">
+              {t('admin.save')}
+            </button>
+          </Form>
+        ))}
       <h2>{t('admin.organizers.add')}</h2>
       <ConformForm form={form} className="stack panel">
         <input type="hidden" name="intent" value="create" />

@@ -3,22 +3,39 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { listOutbox } from '~/models/outbox.server.ts'
 import { getEnv } from '~/services/env.server.ts'
+import { outboxCampaignsOf, recipientFor, showsLiveLinks } from '~/services/outbox-view.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
+  const organizer = await requireOrganizer(request)
   const before = Number(new URL(request.url).searchParams.get('before')) || undefined
-  return { ...(await listOutbox({ before })), demo: getEnv().mode === 'demo', lang: context.lang }
+  const { messages, nextBefore } = await listOutbox({ before, campaignIds: await outboxCampaignsOf(organizer) })
+  return {
+    messages: messages.map((m) => {
+      const to = recipientFor(organizer, m.toEmail)
+      // A provider's error may quote the address.
+      return { ...m, toEmail: to, lastError: m.lastError && m.toEmail ? m.lastError.replaceAll(m.toEmail, to) : m.lastError }
+    }),
+    nextBefore,
+    demo: getEnv().mode === 'demo',
+    liveLinks: showsLiveLinks(organizer),
+    isOwner: organizer.role === 'owner',
+    lang: context.lang,
+  }
 }
 
 export default function Outbox() {
-  const { messages, nextBefore, demo, lang } = useLoaderData<typeof loader>()
+  const { messages, nextBefore, demo, liveLinks, isOwner, lang } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
   return (
     <main className="wrap page">
       <h1>{t('admin.outbox.title')}</h1>
       <p className="muted">{demo ? t('admin.outbox.demo') : t('admin.outbox.live')}</p>
+      <p className="muted">
+        {t(liveLinks ? 'admin.outbox.linksDemo' : demo ? 'admin.outbox.linksOwnersInDemo' : 'admin.outbox.linksRemoved')}
+        {isOwner ? null : ` ${t('admin.outbox.addressesOwnersOnly')}`}
+      </p>
       {messages.length === 0 ? (
         <p>{t('admin.outbox.empty')}</p>
       ) : (

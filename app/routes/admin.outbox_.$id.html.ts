@@ -1,13 +1,16 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { getOutboxMessage } from '~/models/outbox.server.ts'
-import { emailFrameResponse, renderEmail } from '~/services/email-templates.server.tsx'
+import { emailFrameResponse } from '~/services/email-templates.server.tsx'
+import { getT } from '~/services/i18n.server.ts'
+import { renderOutboxMessage, requireOutboxMessage } from '~/services/outbox-view.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
 
-/** The email's HTML for the outbox frame, under the email frames' own policy (emailFrameResponse). */
-export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const message = await getOutboxMessage({ id: Number(params.id) })
-  if (!message) throw new Response('Not found', { status: 404 })
-  const { html } = await renderEmail(message)
+/**
+ * The email's HTML for the outbox frame, under the email frames' own policy (emailFrameResponse),
+ * with the recipient's own links removed unless renderOutboxMessage may show them (ADR 011).
+ */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const organizer = await requireOrganizer(request)
+  const message = await requireOutboxMessage(organizer, params.id)
+  const { html } = await renderOutboxMessage(organizer, message, getT(context.lang)('admin.outbox.linkRemoved'))
   return emailFrameResponse(html)
 }

@@ -1,19 +1,21 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { getOutboxMessage } from '~/models/outbox.server.ts'
-import { renderEmail } from '~/services/email-templates.server.tsx'
+import { getEnv } from '~/services/env.server.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { recipientFor, renderOutboxMessage, requireOutboxMessage, showsLiveLinks } from '~/services/outbox-view.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireOrganizer(request)
-  const message = await getOutboxMessage({ id: Number(params.id) })
-  if (!message) throw new Response('Not found', { status: 404 })
-  const email = await renderEmail(message)
+  const organizer = await requireOrganizer(request)
+  const message = await requireOutboxMessage(organizer, params.id)
+  const email = await renderOutboxMessage(organizer, message, getT(context.lang)('admin.outbox.linkRemoved'))
   return {
     id: message.id,
-    to: message.toEmail,
+    to: recipientFor(organizer, message.toEmail),
+    // Why the links work or do not (ADR 011): said on the page, so no one thinks the email is broken.
+    linksNote: showsLiveLinks(organizer) ? 'linksDemo' : getEnv().mode === 'demo' ? 'linksOwnersInDemo' : 'linksRemoved',
     status: message.status,
     createdAt: message.createdAt,
     subject: email.subject,
@@ -39,11 +41,10 @@ export default function OutboxMessage() {
         {t('admin.outbox.to')}: {m.to || t('admin.outbox.addressRemoved')} · {formatDateTime(m.createdAt, m.lang)} · {t(`admin.outbox.statuses.${m.status}`)}
       </p>
       <h2>{t('admin.outbox.links')}</h2>
+      <p className="muted">{t(`admin.outbox.${m.linksNote}`)}</p>
       <ul className="outbox-links">
-        {m.links.map((href) => (
-          <li key={href}>
-            <a href={href}>{href}</a>
-          </li>
+        {m.links.map((link, i) => (
+          <li key={i}>{link.removed ? <span className="muted">{t('admin.outbox.linkRemovedKind', { kind: link.kind })}</span> : <a href={link.href}>{link.href}</a>}</li>
         ))}
       </ul>
       {m.headers.length ? (

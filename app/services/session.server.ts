@@ -1,11 +1,14 @@
 import { createCookie, redirect } from '@remix-run/node'
+import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import {
   createSession,
   deleteSession,
+  getCampaignRole,
   getSessionOrganizer,
   SESSION_TTL_MS,
   type SessionOrganizer,
 } from '~/models/organizers.server.ts'
+import { roleAtLeast, type CampaignRoleName, type EffectiveRole } from '~/utils/roles.ts'
 import { getEnv } from './env.server.ts'
 import { SESSION_COOKIE } from './session-cookie.ts'
 
@@ -57,6 +60,35 @@ export async function requireOwner(request: Request): Promise<SessionOrganizer> 
     throw new Response('Only owners can do this.', { status: 403, statusText: 'Forbidden' })
   }
   return organizer
+}
+
+/** The answer for a campaign that does not exist and for one the organiser has no role on: the same, so ids tell nothing. */
+function campaignNotFound() {
+  return new Response('Campaign not found', { status: 404, statusText: 'Not Found' })
+}
+
+/** What an organiser is on a campaign: 'owner' for instance owners, else their membership's role, else null. */
+export async function campaignRoleOf(organizer: SessionOrganizer, campaignId: number): Promise<EffectiveRole | null> {
+  if (organizer.role === 'owner') return 'owner'
+  return getCampaignRole({ organizerId: organizer.id, campaignId })
+}
+
+/**
+ * The guard of every campaign route (ADR 011): anonymous visitors go to the login page; a
+ * campaign the organiser has no role on is a 404, like one that does not exist; a role
+ * below `min` on their own campaign is a 403. Returns the organiser, the campaign and the role.
+ */
+export async function requireCampaignRole(request: Request, idParam: string | undefined, min: CampaignRoleName | 'owner') {
+  const organizer = await requireOrganizer(request)
+  const id = Number(idParam)
+  if (!Number.isSafeInteger(id) || id <= 0) throw campaignNotFound()
+  const role = await campaignRoleOf(organizer, id)
+  if (!role) throw campaignNotFound()
+  const campaign = await requireCampaignForAdmin(idParam)
+  if (!roleAtLeast(role, min)) {
+    throw new Response('Your role on this campaign does not allow this.', { status: 403, statusText: 'Forbidden' })
+  }
+  return { organizer, campaign, role }
 }
 
 export async function startSession(organizerId: number, redirectTo: string) {

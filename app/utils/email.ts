@@ -35,3 +35,18 @@ export function maskEmail(email: string) {
   if (at < 1) return '•••'
   return `${trimmed[0]}•••${trimmed.slice(at).toLowerCase()}`
 }
+
+/**
+ * An address as organisers who may not see addresses get it (the outbox), `b•••@e•••.org`:
+ * the first letter of the name and of the domain and the top-level domain, so that rows can be
+ * told apart at a glance without telling who they are.
+ */
+export function maskEmailForOrganisers(email: string) {
+  const trimmed = email.trim().toLowerCase()
+  const at = trimmed.lastIndexOf('@')
+  if (at < 1) return '•••'
+  const domain = trimmed.slice(at + 1)
+  const dot = domain.lastIndexOf('.')
+  const tld = dot > 0 ? domain.slice(dot) : ''
+  return `${Array.from(trimmed)[0]}•••@${domain ? `${Array.from(domain)[0]}•••` : ''}${tld}`
+}

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { grantCampaignRole } from '../helpers/organisers.ts'
 import { ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
@@ -15,7 +16,7 @@ const EDITOR = { email: 'edith.editor@access.example', name: 'Edith Editor', pas
 
 /** Public by design: logging in and out, and the token-gated set-password page. */
 const PUBLIC_ADMIN_ROUTES = ['routes/admin_.login', 'routes/admin_.logout', 'routes/admin_.set-password.$token']
-const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit']
+const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit', 'routes/admin.campaigns.new']
 /** What the build must contain at least: guards against an enumeration that finds nothing. */
 const EXPECTED_PATTERNS = [
   '/admin',
@@ -237,6 +238,9 @@ beforeAll(async () => {
   const set = await post(linkPath, form({ password: EDITOR.password, confirm: EDITOR.password }), { Origin: server.url })
   expect(set.status).toBe(302)
   expect(set.headers.get('location')).toBe('/admin/login?passwordSet=1')
+  // The most an organiser who is not an owner can be: manager of the campaign (ADR 011;
+  // every role on every route is tried in campaign-roles.test.ts).
+  grantCampaignRole(server, { email: EDITOR.email, slug: 'free-andry', role: 'manager' })
   editorCookie = await logIn(EDITOR.email, EDITOR.password)
 })
 
@@ -307,7 +311,7 @@ describe('an editor', () => {
     }
   })
 
-  it('is refused the organisers and audit pages with 403 and sees none of their content', async () => {
+  it('is refused the organisers, audit and new-campaign pages with 403 and sees none of their content', async () => {
     for (const route of routes.filter((r) => r.ownerOnly)) {
       const response = await get(route.url, editorCookie)
       expect(response.status, `editor GET ${route.url}`).toBe(403)

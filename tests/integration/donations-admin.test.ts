@@ -28,7 +28,8 @@ beforeAll(async () => {
   db = new Database(server.databasePath)
   const client = petitionClient(server, db)
   owner = await client.login()
-  await createOrganiser(server, EDITOR)
+  // Funds, donations and their export are a campaign manager's (ADR 011).
+  await createOrganiser(server, { ...EDITOR, campaignRoles: [{ slug: 'free-andry', role: 'manager' }] })
   editor = await client.login(EDITOR.email, EDITOR.password)
   expect(editor).toMatch(/^vigil_session=/)
 })

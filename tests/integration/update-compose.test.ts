@@ -164,7 +164,8 @@ beforeAll(async () => {
   ownerCookie = await logIn(OWNER.email, OWNER.password)
   ownerId = (sql().prepare(`select id from organizers where email = ?`).get(OWNER.email) as { id: number }).id
 
-  const set = await createOrganiser(server, EDITOR)
+  // Sending an update is a campaign manager's (ADR 011).
+  const set = await createOrganiser(server, { ...EDITOR, campaignRoles: [{ slug: 'free-andry', role: 'manager' }] })
   expect(set.status).toBe(302)
   editorCookie = await logIn(EDITOR.email, EDITOR.password)
   editorId = (sql().prepare(`select id from organizers where email = ?`).get(EDITOR.email) as { id: number }).id
@@ -463,7 +464,7 @@ describe('an image on an update', () => {
 })
 
 describe('who may send', () => {
-  it('lets an editor send a test and the update, recorded under their name', async () => {
+  it('lets a campaign manager who is not an owner send a test and the update, recorded under their name', async () => {
     const id = await writeUpdate({ title: 'Editor probe', cookie: editorCookie })
     expect((await get(sendUrl(id), editorCookie)).status).toBe(200)
     const mark = lastAuditId()
