@@ -83,7 +83,6 @@ export async function endSession(request: Request) {
  */
 export function safeRedirect(to: unknown, fallback = '/admin') {
   if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//')) return fallback
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\\]/.test(to)) return fallback
   // Any origin will do: only whether the resolved URL stays on it matters.
   const self = 'http://vigil.invalid'
