@@ -4,6 +4,7 @@
  * never send the same thing), and the hourly retention job (anonymising signatures of
  * closed campaigns; safe beside the web server's). Works from the database only; stop it any time.
  */
+import { refuseDemoOrganizerInLive } from '../app/services/demo-guard.server.ts'
 import { ConfigError, getEnv } from '../app/services/env.server.ts'
 import { startSender } from '../app/services/mail-sender.server.ts'
 import { startRetention } from '../app/services/retention.server.ts'
@@ -21,6 +22,7 @@ try {
 }
 const db = getDb()
 migrateDatabase(db)
+refuseDemoOrganizerInLive({ mode: getEnv().mode, name: 'vigil worker' })
 const sender = startSender()
 const retention = process.env.VIGIL_RETENTION === 'off' ? undefined : startRetention({ log: (line) => console.log(`vigil worker: retention: ${line}`) })
 console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}`)

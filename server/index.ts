@@ -15,6 +15,7 @@ import { createRequestHandler, type ServerBuild, writeReadableStreamToWritable }
 import express from 'express'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
+import { refuseDemoOrganizerInLive } from '../app/services/demo-guard.server.ts'
 import { ConfigError, getEnv } from '../app/services/env.server.ts'
 import { startSender } from '../app/services/mail-sender.server.ts'
 import { startRetention } from '../app/services/retention.server.ts'
@@ -61,6 +62,7 @@ const quiet = process.env.VIGIL_QUIET_LOG === '1'
 
 const db = getDb()
 migrateDatabase(db)
+refuseDemoOrganizerInLive({ mode: env.mode, name: 'vigil' })
 // The outbox sender runs here by default; VIGIL_SENDER=off leaves it to a separate process.
 const sender = process.env.VIGIL_SENDER === 'off' ? undefined : startSender()
 // Signatures of closed campaigns are anonymised once their retention period is over (hourly).

@@ -110,6 +110,10 @@ export async function issuePasswordToken({ organizerId, actorId }: { organizerId
   const db = getDb()
   const token = randomToken()
   db.transaction((tx) => {
+    // A form can name any id: no organiser, no link (rather than a foreign-key failure).
+    if (!tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)).get()) {
+      throw new Response('Organiser not found', { status: 404 })
+    }
     tx.delete(organizerTokens).where(eq(organizerTokens.organizerId, organizerId)).run()
     tx.insert(organizerTokens)
       .values({

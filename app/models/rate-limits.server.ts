@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, lt, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gt, inArray, lt, max, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { rateLimitHits } from '#db/schema.ts'
 
@@ -17,6 +17,8 @@ const statements = preparedPerConnection((db) => ({
   count: db.select({ n: count() }).from(rateLimitHits).where(inWindow).prepare(),
   // The attempt whose leaving the window lets the next one through.
   opener: db.select({ at: rateLimitHits.at }).from(rateLimitHits).where(inWindow).orderBy(asc(rateLimitHits.at)).limit(1).offset(p('offset')).prepare(),
+  reserve: db.insert(rateLimitHits).values({ bucket: p('bucket'), keyHash: p('keyHash'), at: p('now') }).returning({ id: rateLimitHits.id }).prepare(),
+  failures: db.select({ n: count(), latest: max(rateLimitHits.at) }).from(rateLimitHits).where(inWindow).prepare(),
 }))
 
 /**
@@ -54,4 +56,68 @@ export async function clearRateLimit({ bucket, keyHash }: { bucket: string; keyH
     .delete(rateLimitHits)
     .where(and(eq(rateLimitHits.bucket, bucket), eq(rateLimitHits.keyHash, keyHash)))
     .run()
+}
+
+/**
+ * A growing wait for one client guessing one thing (a password for one account from one
+ * address): `free` failures cost nothing, then each further attempt waits `baseMs` after the
+ * latest failure, doubling with every failure, `capMs` at most. Failures are forgotten
+ * `forgetAfterMs` after they happened.
+ */
+export type BackoffPolicy = { bucket: string; free: number; baseMs: number; capMs: number; forgetAfterMs: number }
+
+export type AttemptReservation = { hitIds: number[]; backoff: { bucket: string; keyHash: string } }
+
+/**
+ * Let an attempt through the backoff and the sliding-window limits, or say how long to wait.
+ * An attempt let through is recorded at once, as if it failed, before the slow check it
+ * guards (a password hash): parallel attempts then cannot all slip past a limit. A success
+ * takes the record back (forgiveAttempt); a failure leaves it, and that is the count.
+ * Attempts refused here are not recorded: waiting is not failing, and cannot make the wait longer.
+ */
+export async function reserveAttempt({
+  backoff,
+  limits,
+  now = Date.now(),
+}: {
+  backoff: BackoffPolicy & { keyHash: string }
+  limits: RateLimitHit[]
+  now?: number
+}): Promise<{ allowed: true; reservation: AttemptReservation } | { allowed: false; retryAfterMs: number }> {
+  return getDb().transaction(() => {
+    const q = statements()
+    let retryAfterMs = 0
+    {
+      const { bucket, keyHash, free, baseMs, capMs, forgetAfterMs } = backoff
+      const since = now - forgetAfterMs
+      q.forget.run({ bucket, keyHash, since })
+      const { n, latest } = q.failures.get({ bucket, keyHash, since }) ?? { n: 0, latest: null }
+      if (n >= free && latest !== null) {
+        const wait = Math.min(capMs, baseMs * 2 ** (n - free))
+        retryAfterMs = Math.max(retryAfterMs, latest + wait - now)
+      }
+    }
+    for (const { bucket, keyHash, limit, windowMs } of limits) {
+      const since = now - windowMs
+      q.forget.run({ bucket, keyHash, since })
+      const n = q.count.get({ bucket, keyHash, since })?.n ?? 0
+      if (n < limit) continue
+      const opener = q.opener.get({ bucket, keyHash, since, offset: n - limit })
+      retryAfterMs = Math.max(retryAfterMs, (opener?.at ?? now) + windowMs - now)
+    }
+    if (retryAfterMs > 0) return { allowed: false as const, retryAfterMs: Math.max(1000, retryAfterMs) }
+    const hitIds = [backoff, ...limits].map(({ bucket, keyHash }) => q.reserve.get({ bucket, keyHash, now })!.id)
+    return { allowed: true as const, reservation: { hitIds, backoff: { bucket: backoff.bucket, keyHash: backoff.keyHash } } }
+  })
+}
+
+/** The attempt succeeded: it was no failure, and this client's earlier failures at this backoff are forgiven. */
+export async function forgiveAttempt({ hitIds, backoff }: AttemptReservation) {
+  const db = getDb()
+  db.transaction((tx) => {
+    if (hitIds.length > 0) tx.delete(rateLimitHits).where(inArray(rateLimitHits.id, hitIds)).run()
+    tx.delete(rateLimitHits)
+      .where(and(eq(rateLimitHits.bucket, backoff.bucket), eq(rateLimitHits.keyHash, backoff.keyHash)))
+      .run()
+  })
 }

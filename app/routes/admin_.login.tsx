@@ -11,9 +11,8 @@ import {
 import { useActionData, useNavigation, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { ConformForm, TextField } from '~/components/ui/field.tsx'
-import { verifyOrganizerLogin } from '~/models/organizers.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { consumeRateLimits, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, RateLimitedError } from '~/services/rate-limit.server.ts'
+import { logInOrganizer } from '~/services/login.server.ts'
 import { getOrganizer, safeRedirect, startSession } from '~/services/session.server.ts'
 import { loginSchema } from '~/utils/schemas.ts'
 
@@ -36,29 +35,25 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const t = getT(context.lang)
   const formData = await request.formData()
+  // Only the first redirectTo counts, and only as safeRedirect reads it: a repeated or odd one is no reason to refuse the login.
+  formData.set('redirectTo', safeRedirect(formData.get('redirectTo')))
   const submission = parseWithZod(formData, { schema: loginSchema(t) })
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
   const { email, password, redirectTo } = submission.value
-  try {
-    await consumeRateLimits([
-      { policy: LOGIN_PER_IP, value: context.clientIp },
-      { policy: LOGIN_PER_ACCOUNT, value: email.toLowerCase() },
-    ])
-  } catch (error) {
-    if (!(error instanceof RateLimitedError)) throw error
-    const minutes = Math.ceil(error.retryAfterMs / 60_000)
+  const login = await logInOrganizer({ email, password, clientIp: context.clientIp })
+  if (login.status === 'wait') {
+    const minutes = Math.ceil(login.retryAfterMs / 60_000)
     return data(
       { result: submission.reply({ formErrors: [t('login.tooMany', { count: minutes })], hideFields: ['password'] }) },
-      { status: 429, headers: { 'Retry-After': String(Math.ceil(error.retryAfterMs / 1000)) } },
+      { status: 429, headers: { 'Retry-After': String(Math.ceil(login.retryAfterMs / 1000)) } },
     )
   }
-  const organizer = await verifyOrganizerLogin({ email, password })
-  if (!organizer) {
+  if (login.status === 'failed') {
     return data({ result: submission.reply({ formErrors: [t('login.failed')], hideFields: ['password'] }) }, { status: 400 })
   }
-  return startSession(organizer.id, safeRedirect(redirectTo))
+  return startSession(login.organizer.id, safeRedirect(redirectTo))
 }
 
 export default function Login() {

@@ -1,10 +1,21 @@
-import { hitRateLimits } from '~/models/rate-limits.server.ts'
+import { hitRateLimits, type BackoffPolicy } from '~/models/rate-limits.server.ts'
 import { hmac } from './crypto.server.ts'
 import { getEnv } from './env.server.ts'
 
 export type RateLimitPolicy = { bucket: string; limit: number; windowMs: number }
 
-export const LOGIN_PER_ACCOUNT: RateLimitPolicy = { bucket: 'login:account', limit: 5, windowMs: 15 * 60_000 }
+/**
+ * Login failures only, never successes. One address guessing one account gets five tries, then
+ * waits a minute, two, four… an hour at most (a success clears it): nobody elsewhere can lock
+ * the organiser out. One address failing across accounts is stopped after 20 in 15 minutes.
+ */
+export const LOGIN_PER_ACCOUNT_AND_IP: BackoffPolicy = {
+  bucket: 'login:account-ip',
+  free: 5,
+  baseMs: 60_000,
+  capMs: 60 * 60_000,
+  forgetAfterMs: 24 * 60 * 60_000,
+}
 export const LOGIN_PER_IP: RateLimitPolicy = { bucket: 'login:ip', limit: 20, windowMs: 15 * 60_000 }
 
 /** Keys are HMACs with the session secret, so the table never holds an address or email. */

@@ -106,8 +106,24 @@ export async function endSession(request: Request) {
   })
 }
 
-/** Only same-site paths, so a crafted login link cannot send an organiser elsewhere. */
-export function safeRedirect(to: string | null | undefined, fallback = '/admin') {
-  if (!to || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback
-  return to
+/**
+ * Only same-site paths, so a crafted login link cannot send an organiser elsewhere. Browsers
+ * drop tabs and newlines inside a URL and read a backslash as a slash ("/\t/evil" is "//evil"),
+ * so any of those is refused outright; what is left is resolved as a browser would, and must
+ * stay on this site as a path that does not start with "//". The answer is ASCII only, safe
+ * for a Location header.
+ */
+export function safeRedirect(to: unknown, fallback = '/admin') {
+  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//')) return fallback
+  if (/[\u0000-\u001f\u007f\\]/.test(to)) return fallback
+  // Any origin will do: only whether the resolved URL stays on it matters.
+  const self = 'http://vigil.invalid'
+  let url: URL
+  try {
+    url = new URL(to, self)
+  } catch {
+    return fallback
+  }
+  if (url.origin !== self || url.pathname.startsWith('//')) return fallback
+  return `${url.pathname}${url.search}${url.hash}`
 }

@@ -15,12 +15,22 @@ export function donationManageToken(donationId: number) {
   return `${donationId}.${hmac(getEnv().sessionSecret, `donation-manage:${donationId}`)}`
 }
 
+/**
+ * Whether a token from a URL is the one we derived, in constant time. timingSafeEqual needs
+ * equal byte lengths (and throws otherwise, on "é" as on any other multi-byte text), so both
+ * sides are hashed to 32 bytes first: the lengths always match and reveal nothing.
+ */
+function sameToken(expected: string, given: string) {
+  const digest = (value: string) => crypto.createHash('sha256').update(value).digest()
+  return crypto.timingSafeEqual(digest(expected), digest(given))
+}
+
 /** The donation id a manage token stands for, or null when the token is not one of ours. */
 export function donationFromManageToken(token: string): number | null {
   const id = Number(token.split('.', 1)[0])
   if (!Number.isSafeInteger(id) || id <= 0) return null
   const expected = donationManageToken(id)
-  return expected.length === token.length && crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(token)) ? id : null
+  return sameToken(expected, token) ? id : null
 }
 
 function signed(kind: string, parts: number[]) {
@@ -33,7 +43,7 @@ function verified(kind: string, token: string, count: number): number[] | null {
   const parts = pieces.slice(0, count).map(Number)
   if (parts.some((n) => !Number.isSafeInteger(n) || n <= 0)) return null
   const expected = signed(kind, parts)
-  return expected.length === token.length && crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(token)) ? parts : null
+  return sameToken(expected, token) ? parts : null
 }
 
 /** The unsubscribe link's token: one supporter, one campaign. Derived, never stored. */

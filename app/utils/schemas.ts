@@ -34,7 +34,10 @@ function enumOf<T extends readonly [string, ...string[]]>(t: TFunction, values: 
 export function loginSchema(t: TFunction) {
   return z.object({
     email: text(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
-    password: z.string({ required_error: t('forms.required') }).min(1, t('forms.required')).max(200, t('forms.tooLong', { max: 200 })),
+    password: z
+      .string({ required_error: t('forms.required'), invalid_type_error: t('forms.required') })
+      .min(1, t('forms.required'))
+      .max(200, t('forms.tooLong', { max: 200 })),
     redirectTo: z.string().optional(),
   })
 }
@@ -43,10 +46,10 @@ export function setPasswordSchema(t: TFunction) {
   return z
     .object({
       password: z
-        .string({ required_error: t('forms.required') })
+        .string({ required_error: t('forms.required'), invalid_type_error: t('forms.required') })
         .min(12, t('forms.passwordTooShort', { min: 12 }))
         .max(200, t('forms.tooLong', { max: 200 })),
-      confirm: z.string({ required_error: t('forms.required') }),
+      confirm: z.string({ required_error: t('forms.required'), invalid_type_error: t('forms.required') }),
     })
     .refine((v) => v.password === v.confirm, { path: ['confirm'], message: t('forms.passwordMismatch') })
 }

@@ -206,6 +206,133 @@ describe('logging in', () => {
   })
 })
 
+describe('where a login leads', () => {
+  const email = 'rita.redirect@auth.example'
+  const password = 'a passphrase for rita 123'
+
+  beforeAll(async () => {
+    await organizerWithPassword(email, 'Rita Redirect', password)
+  })
+
+  /** Log in from the login page a link led to: its hidden redirectTo comes from the link's query. */
+  async function loginFrom(query: string) {
+    const page = await get(`/admin/login?${query}`)
+    expect(page.status).toBe(200)
+    const hidden = /<input type="hidden" name="redirectTo" value="([^"]*)"/.exec(await page.text())
+    expect(hidden).not.toBeNull()
+    const redirectTo = hidden![1]!.replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+    return post('/admin/login', { email, password, redirectTo }, { 'X-Forwarded-For': freshIp() })
+  }
+
+  it.each([
+    ['a tab before a second slash', 'redirectTo=%2F%09%2Flocalhost%3A3251%2Fphish'],
+    ['a newline before a second slash', 'redirectTo=%2F%0A%2Fevil.example'],
+    ['a carriage return', 'redirectTo=%2F%0d%2Fx'],
+    ['a backslash', 'redirectTo=%2F%5Cevil.example'],
+    ['two slashes', 'redirectTo=%2F%2Fevil.example'],
+    ['a dot segment that leaves two slashes', 'redirectTo=%2F.%2F%2Fevil.example'],
+    ['an absolute URL', 'redirectTo=https%3A%2F%2Fevil.example%2Fadmin'],
+    ['a javascript: URL', 'redirectTo=javascript%3Aalert(1)'],
+    ['a NUL byte', 'redirectTo=%2Fadmin%00'],
+  ])('goes to /admin, never elsewhere and never a 500, for a redirectTo with %s', async (_, query) => {
+    const response = await loginFrom(query)
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toBe('/admin')
+    sessionSetCookie(response)
+  })
+
+  it('keeps a same-site path with its query', async () => {
+    const response = await loginFrom(`redirectTo=${encodeURIComponent('/admin/campaigns/1/signatures?q=ann&page=2')}`)
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toBe('/admin/campaigns/1/signatures?q=ann&page=2')
+  })
+
+  it('resolves a same-site path with dot segments to where a browser would go', async () => {
+    const response = await loginFrom(`redirectTo=${encodeURIComponent('/admin/../admin/organizers')}`)
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toBe('/admin/organizers')
+  })
+})
+
+describe('odd login and set-password forms', () => {
+  const formBody = (pairs: [string, string][]) => new URLSearchParams(pairs).toString()
+  const cases: [string, string | FormData][] = [
+    ['an empty body', ''],
+    ['no password', formBody([['email', DEMO.email]])],
+    ['the email twice', formBody([['email', DEMO.email], ['email', 'other@vigil.example'], ['password', DEMO.password]])],
+    ['the password twice', formBody([['email', DEMO.email], ['password', DEMO.password], ['password', DEMO.password]])],
+    ['redirectTo twice', formBody([['email', DEMO.email], ['password', 'wrong'], ['redirectTo', '/admin'], ['redirectTo', '//evil.example']])],
+    ['nested field names', formBody([['email.a', DEMO.email], ['password[0]', DEMO.password], ['password', 'x']])],
+    ['only unknown fields', formBody([['intent', 'x'], ['__proto__', 'y'], ['constructor', 'z']])],
+  ]
+
+  function postRaw(path: string, body: string | FormData) {
+    const headers: Record<string, string> = { Origin: server.url, 'X-Forwarded-For': freshIp() }
+    if (typeof body === 'string') headers['Content-Type'] = 'application/x-www-form-urlencoded'
+    return fetch(server.url + path, { method: 'POST', redirect: 'manual', headers, body })
+  }
+
+  function withFile(name: string, fields: Record<string, string>) {
+    const form = new FormData()
+    for (const [k, v] of Object.entries(fields)) form.append(k, v)
+    form.append(name, new Blob(['not a string field']), 'field.txt')
+    return form
+  }
+
+  it.each(cases)('answers /admin/login with %s with a 400 and a message', async (_, body) => {
+    const response = await postRaw('/admin/login', body)
+    expect(response.status).toBe(400)
+    expect(response.headers.get('set-cookie')).toBeNull()
+    const main = mainOf(await response.text())
+    expect(main).toMatch(/<ul[^>]*class="field__errors"[^>]*><li>[^<]+<\/li>/)
+    // In words a person understands, not the validator's.
+    expect(main).not.toMatch(/Expected|received|Required/)
+  })
+
+  it('answers /admin/login with a file where the password goes with a 400 and a message', async () => {
+    const response = await postRaw('/admin/login', withFile('password', { email: DEMO.email }))
+    expect(response.status).toBe(400)
+    expect(response.headers.get('set-cookie')).toBeNull()
+    expect(mainOf(await response.text())).toContain('Please fill this in.')
+  })
+
+  it('answers a set-password link with odd forms with a 400 and a message, and sets no password', async () => {
+    const email = 'odd.forms@auth.example'
+    const created = await createOrganizer(email, 'Odd Forms')
+    const linkPath = new URL(linkFrom(created.stdout)).pathname
+    const strong = 'a perfectly good passphrase'
+    const odd: [string, string | FormData][] = [
+      ['an empty body', ''],
+      ['no confirmation', formBody([['password', strong]])],
+      ['the password twice', formBody([['password', strong], ['password', strong], ['confirm', strong]])],
+      ['the confirmation twice', formBody([['password', strong], ['confirm', strong], ['confirm', strong]])],
+      ['nested field names', formBody([['password.x', strong], ['confirm[0]', strong]])],
+      ['a file as the password', withFile('password', { confirm: strong })],
+    ]
+    for (const [name, body] of odd) {
+      const response = await postRaw(linkPath, body)
+      expect(response.status, name).toBe(400)
+      const main = mainOf(await response.text())
+      expect(main, name).toMatch(/<ul[^>]*class="field__errors"[^>]*><li>[^<]+<\/li>/)
+      expect(main, name).not.toMatch(/Expected|received|Required/)
+      expect(organizerRow(email)!.passwordHash, name).toBeNull()
+    }
+    // The link still works afterwards.
+    expect((await postRaw(linkPath, formBody([['password', strong], ['confirm', strong]]))).status).toBe(302)
+  })
+
+  it('answers a password link asked for an organiser who does not exist with a 404 page, not a 500', async () => {
+    const owner = cookiePair(sessionSetCookie(await login(DEMO.email, DEMO.password, freshIp())))
+    const response = await post('/admin/organizers', { intent: 'link', organizerId: '999999' }, { Cookie: owner })
+    expect(response.status).toBe(404)
+    const html = await response.text()
+    expect(mainOf(html)).toContain('404')
+    expect(html).not.toContain('/admin/set-password/')
+    const tokens = db.prepare('SELECT count(*) AS n FROM organizer_tokens WHERE organizer_id = 999999').get() as { n: number }
+    expect(tokens.n).toBe(0)
+  })
+})
+
 describe('logging out', () => {
   it('ends the session on the server, so the old cookie no longer works even when replayed', async () => {
     const pair = cookiePair(sessionSetCookie(await login(DEMO.email, DEMO.password, freshIp())))
@@ -235,46 +362,136 @@ describe('logging out', () => {
   })
 })
 
-describe('login rate limits', () => {
-  it('answers the 6th attempt for one account within the window with 429, Retry-After and a message', async () => {
+describe('login throttling', () => {
+  const TOO_MANY = /Too many attempts\. Please wait (\d+) minutes? and try again\./
+
+  /** What the login page says about waiting, and the Retry-After seconds: a 429 either way. */
+  async function throttled(response: Response) {
+    expect(response.status).toBe(429)
+    expect(response.headers.get('set-cookie')).toBeNull()
+    const retryAfter = Number(response.headers.get('retry-after'))
+    expect(Number.isInteger(retryAfter) && retryAfter > 0, `Retry-After ${retryAfter}`).toBe(true)
+    const minutes = Number(TOO_MANY.exec(mainOf(await response.text()))?.[1])
+    expect(minutes).toBe(Math.ceil(retryAfter / 60))
+    return retryAfter
+  }
+
+  /** Move every recorded login failure back in time, as if the client had waited. */
+  function waitAsIf(ms: number) {
+    const writable = new Database(server.databasePath)
+    try {
+      writable.prepare(`UPDATE rate_limit_hits SET at = at - ? WHERE bucket LIKE 'login:%'`).run(ms)
+    } finally {
+      writable.close()
+    }
+  }
+
+  it('lets nobody lock an organiser out: failures from other addresses leave the organiser free to log in', async () => {
     const email = 'locked.out@auth.example'
     const password = 'the right passphrase 2026'
     await organizerWithPassword(email, 'Locked Out', password)
-    // Five wrong attempts from five addresses: only the per-account limit can apply.
-    for (let attempt = 1; attempt <= 5; attempt++) {
+    // Thirty wrong passwords for this account, from many addresses (an attacker anywhere).
+    for (let attempt = 1; attempt <= 30; attempt++) {
       const response = await login(email, `wrong-${attempt}`, freshIp())
       expect(response.status, `attempt ${attempt}`).toBe(400)
     }
-    const sixth = await login(email, 'wrong-6', freshIp())
-    expect(sixth.status).toBe(429)
-    const retryAfter = Number(sixth.headers.get('retry-after'))
-    expect(Number.isInteger(retryAfter)).toBe(true)
-    expect(retryAfter).toBeGreaterThan(0)
-    expect(retryAfter).toBeLessThanOrEqual(15 * 60)
-    expect(mainOf(await sixth.text())).toContain('Too many attempts. Please wait 15 minutes and try again.')
-
-    // While locked, even the right password is refused: guessing cannot continue.
-    const right = await login(email, password, freshIp())
-    expect(right.status).toBe(429)
-    expect(right.headers.get('set-cookie')).toBeNull()
-
-    // Other accounts are not affected.
-    const other = await login('someone.else@auth.example', 'wrong', freshIp())
-    expect(other.status).toBe(400)
+    // The organiser, from their own address, is not affected.
+    const own = await login(email, password, freshIp())
+    expect(own.status).toBe(302)
+    sessionSetCookie(own)
   })
 
-  it('limits attempts per client address to 20 in 15 minutes, across accounts', async () => {
+  it('counts only failures: successful logins never use up the allowance', async () => {
+    const email = 'often.in@auth.example'
+    const password = 'logs in all day long 42'
+    await organizerWithPassword(email, 'Often In', password)
+    const ip = freshIp()
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      expect((await login(email, password, ip)).status, `login ${attempt}`).toBe(302)
+    }
+  })
+
+  it('slows one address guessing one account with a growing wait, and says how long in the page and Retry-After', async () => {
+    const email = 'slowed.down@auth.example'
+    const password = 'a slow and steady phrase'
+    await organizerWithPassword(email, 'Slowed Down', password)
+    const ip = freshIp()
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      expect((await login(email, `wrong-${attempt}`, ip)).status, `attempt ${attempt}`).toBe(400)
+    }
+    // Now every attempt from this address for this account waits, the right password too.
+    const first = await throttled(await login(email, 'wrong-6', ip))
+    expect(first).toBeGreaterThan(30)
+    expect(first).toBeLessThanOrEqual(60)
+    await throttled(await login(email, password, ip))
+    // Refused attempts are not failures: they do not make the wait longer.
+    expect(await throttled(await login(email, 'wrong-7', ip))).toBeLessThanOrEqual(first)
+
+    // The same address, another account; the same account, another address: both still heard.
+    expect((await login('someone.else@auth.example', 'wrong', ip)).status).toBe(400)
+    expect((await login(email, 'wrong-elsewhere', freshIp())).status).toBe(400)
+
+    // After the wait, one more try is heard; a further failure doubles the wait.
+    waitAsIf(61_000)
+    expect((await login(email, 'wrong-8', ip)).status).toBe(400)
+    const second = await throttled(await login(email, 'wrong-9', ip))
+    expect(second).toBeGreaterThan(90)
+    expect(second).toBeLessThanOrEqual(120)
+    waitAsIf(121_000)
+    expect((await login(email, 'wrong-10', ip)).status).toBe(400)
+    const third = await throttled(await login(email, 'wrong-11', ip))
+    expect(third).toBeGreaterThan(210)
+    expect(third).toBeLessThanOrEqual(240)
+
+    // The wait has a ceiling: an hour at most, however long the guessing went on.
+    for (let round = 0; round < 8; round++) {
+      waitAsIf(60 * 60_000 + 1000)
+      expect((await login(email, `wrong-round-${round}`, ip)).status).toBe(400)
+    }
+    const capped = await throttled(await login(email, 'wrong-capped', ip))
+    expect(capped).toBeGreaterThan(59 * 60)
+    expect(capped).toBeLessThanOrEqual(60 * 60)
+
+    // Once the wait is over, the right password works and clears this address's record for the account.
+    waitAsIf(60 * 60_000 + 1000)
+    expect((await login(email, password, ip)).status).toBe(302)
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      expect((await login(email, `after-success-${attempt}`, ip)).status, `attempt ${attempt} after success`).toBe(400)
+    }
+    await throttled(await login(email, 'after-success-6', ip))
+  })
+
+  it('says how long to wait in German and Spanish too', async () => {
+    const ip = freshIp()
+    const email = 'nobody.de@auth.example'
+    for (let attempt = 1; attempt <= 5; attempt++) expect((await login(email, 'falsch', ip)).status).toBe(400)
+    const de = await login(email, 'falsch', ip, { 'Accept-Language': 'de' })
+    expect(de.status).toBe(429)
+    expect(mainOf(await de.text())).toContain('Zu viele Versuche. Bitte warten Sie 1 Minute und versuchen Sie es dann erneut.')
+    const es = await login(email, 'falso', ip, { 'Accept-Language': 'es' })
+    expect(es.status).toBe(429)
+    expect(mainOf(await es.text())).toContain('Demasiados intentos. Espera 1 minuto y vuelve a intentarlo.')
+  })
+
+  it('limits failures per client address to 20 in 15 minutes, across accounts', async () => {
     const ip = freshIp()
     for (let attempt = 1; attempt <= 20; attempt++) {
       const response = await login(`ip-probe-${attempt}@auth.example`, 'wrong', ip)
       expect(response.status, `attempt ${attempt}`).toBe(400)
     }
     const over = await login('ip-probe-21@auth.example', 'wrong', ip)
-    expect(over.status).toBe(429)
-    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0)
-    expect(mainOf(await over.text())).toMatch(/Too many attempts/)
+    expect(await throttled(over)).toBeLessThanOrEqual(15 * 60)
     // A different address is still heard.
     expect((await login('ip-probe-22@auth.example', 'wrong', freshIp())).status).toBe(400)
+  })
+
+  it('does not let parallel guesses slip past the wait', async () => {
+    const ip = freshIp()
+    const email = 'parallel.target@auth.example'
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => login(email, `parallel-${i}`, ip)))
+    const statuses = answers.map((r) => r.status).sort()
+    expect(statuses.filter((s) => s === 400)).toHaveLength(5)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7)
   })
 
   it('keeps no email or address in the rate-limit table', () => {

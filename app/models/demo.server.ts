@@ -1,0 +1,79 @@
+/**
+ * The demo's own rows in a database: the demo organiser (its password is printed in the
+ * README) and the demo campaign, as db/seed.ts makes them. Live mode must not carry the demo
+ * organiser: start-up refuses it (app/services/demo-guard.server.ts) and `npm run demo:remove`
+ * takes the demo out.
+ */
+import { and, eq } from 'drizzle-orm'
+import { getDb } from '#db/client.server.ts'
+import { campaigns, consents, donations, emailMessages, fundDonors, funds, organizations, organizers, signatures, supporters } from '#db/schema.ts'
+import { DEMO_ORGANIZER } from '#db/seed.ts'
+import { demoCampaign } from '#db/seed-content.ts'
+import { recordAudit } from './audit.server.ts'
+
+export const DEMO_ORGANIZER_EMAIL = DEMO_ORGANIZER.email
+export const DEMO_CAMPAIGN_SLUG = demoCampaign.slug
+
+/** The demo campaign is the seed's: its slug in the seed's organisation (an organiser's own campaign of that name stays). */
+function demoCampaignId() {
+  return getDb()
+    .select({ id: campaigns.id })
+    .from(campaigns)
+    .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
+    .where(and(eq(campaigns.slug, DEMO_CAMPAIGN_SLUG), eq(organizations.slug, 'demo')))
+    .get()?.id
+}
+
+export function findDemoData() {
+  const organizer = getDb().select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)).get()
+  return { organizer: organizer !== undefined, campaign: demoCampaignId() !== undefined }
+}
+
+/**
+ * Remove the demo organiser and the demo campaign with everything collected for it (its
+ * signatures, gifts, captured emails), and the supporters left with nothing else. One
+ * transaction: all of it or none.
+ */
+export function removeDemoData() {
+  const db = getDb()
+  return db.transaction((tx) => {
+    const removed = { organizer: false, campaign: false, supportersDeleted: 0 }
+    // Sessions and links go with the organiser; audit entries, replies and updates keep their rows without the name.
+    removed.organizer = tx.delete(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)).run().changes > 0
+    const campaignId = demoCampaignId()
+    if (campaignId !== undefined) {
+      const ofCampaign = (rows: { id: number | null }[]) => rows.flatMap((r) => (r.id === null ? [] : [r.id]))
+      const supporterIds = new Set([
+        ...ofCampaign(tx.select({ id: signatures.supporterId }).from(signatures).where(eq(signatures.campaignId, campaignId)).all()),
+        ...ofCampaign(tx.select({ id: donations.supporterId }).from(donations).where(eq(donations.campaignId, campaignId)).all()),
+        ...ofCampaign(tx.select({ id: consents.supporterId }).from(consents).where(eq(consents.campaignId, campaignId)).all()),
+        ...ofCampaign(
+          tx
+            .select({ id: fundDonors.supporterId })
+            .from(fundDonors)
+            .innerJoin(funds, eq(funds.id, fundDonors.fundId))
+            .where(eq(funds.campaignId, campaignId))
+            .all(),
+        ),
+      ])
+      // The campaign's emails hold live links and addresses; without this they would only lose their campaign.
+      tx.delete(emailMessages).where(eq(emailMessages.campaignId, campaignId)).run()
+      // Translations, timeline, signatures, counters, funds, gifts and sends go with it (ON DELETE CASCADE).
+      removed.campaign = tx.delete(campaigns).where(eq(campaigns.id, campaignId)).run().changes > 0
+      const stillNeeded = (id: number) =>
+        tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.supporterId, id)).get() ??
+        tx.select({ id: donations.id }).from(donations).where(eq(donations.supporterId, id)).get() ??
+        tx.select({ id: fundDonors.supporterId }).from(fundDonors).where(eq(fundDonors.supporterId, id)).get()
+      for (const id of supporterIds) {
+        if (stillNeeded(id)) continue
+        // Mail already sent elsewhere keeps its row, without the address (as retention does); consents go with the supporter.
+        tx.update(emailMessages).set({ toEmail: '', supporterId: null }).where(eq(emailMessages.supporterId, id)).run()
+        removed.supportersDeleted += tx.delete(supporters).where(eq(supporters.id, id)).run().changes
+      }
+    }
+    if (removed.organizer || removed.campaign) {
+      recordAudit(tx, { organizerId: null, action: 'demo.remove', subjectType: 'instance', subjectId: null, details: removed })
+    }
+    return removed
+  })
+}

@@ -1,0 +1,18 @@
+/**
+ * npm run demo:remove: take the demo out of a database before it goes live. Removes the demo
+ * organiser (demo@vigil.example) and the demo campaign (/c/free-andry) with the signatures,
+ * gifts and emails collected for it; everything else stays. Safe to run twice.
+ */
+import { DEMO_CAMPAIGN_SLUG, DEMO_ORGANIZER_EMAIL, removeDemoData } from '../app/models/demo.server.ts'
+import { getDb } from '../db/client.server.ts'
+import { migrateDatabase } from '../db/migrate.ts'
+
+const db = getDb()
+migrateDatabase(db)
+const removed = removeDemoData()
+db.$client.close()
+if (removed.organizer) console.log(`demo:remove: removed the demo organiser ${DEMO_ORGANIZER_EMAIL}`)
+if (removed.campaign) {
+  console.log(`demo:remove: removed the demo campaign /c/${DEMO_CAMPAIGN_SLUG} and ${removed.supportersDeleted} supporter(s) who had nothing else here`)
+}
+if (!removed.organizer && !removed.campaign) console.log('demo:remove: no demo organiser or demo campaign here, nothing changed')
