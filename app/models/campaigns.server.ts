@@ -13,6 +13,7 @@ import {
 } from '#db/schema.ts'
 import { renderMarkdown } from '~/services/markdown.server.ts'
 import { purgePublicPages } from '~/services/page-cache.server.ts'
+import { removeStoredImage } from '~/services/uploads.server.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { recordAudit } from './audit.server.ts'
 
@@ -427,17 +428,27 @@ export async function setCampaignImage({
   imagePath: string | null
 }) {
   const db = getDb()
-  db.transaction((tx) => {
-    tx.update(campaigns).set({ imagePath, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
-    recordAudit(tx, {
-      organizerId: actorId,
-      action: imagePath ? 'campaign.image.set' : 'campaign.image.remove',
-      subjectType: 'campaign',
-      subjectId: campaignId,
-      details: { imagePath },
+  let replaced: string | null
+  try {
+    replaced = db.transaction((tx) => {
+      const before = tx.select({ imagePath: campaigns.imagePath }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
+      tx.update(campaigns).set({ imagePath, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
+      recordAudit(tx, {
+        organizerId: actorId,
+        action: imagePath ? 'campaign.image.set' : 'campaign.image.remove',
+        subjectType: 'campaign',
+        subjectId: campaignId,
+        details: { imagePath },
+      })
+      return before?.imagePath ?? null
     })
-  })
+  } catch (error) {
+    await removeStoredImage(imagePath)
+    throw error
+  }
   purgePublicPages()
+  // Only now that no row points at it: /media stops serving the old picture.
+  await removeStoredImage(replaced)
 }
 
 /** The campaign a back-office route is about, or a 404 page. */

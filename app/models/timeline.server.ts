@@ -2,6 +2,7 @@ import { and, desc, eq, inArray } from 'drizzle-orm'
 import { getDb } from '#db/client.server.ts'
 import { updates, updateSends, updateTranslations, type Locale } from '#db/schema.ts'
 import { purgePublicPages } from '~/services/page-cache.server.ts'
+import { removeStoredImage } from '~/services/uploads.server.ts'
 import type { Publication } from '~/utils/schemas.ts'
 import { recordAudit } from './audit.server.ts'
 
@@ -136,16 +137,19 @@ export async function deleteTimelineEntry({
 }) {
   const db = getDb()
   const deleted = db.transaction((tx) => {
-    const result = tx
+    const [row] = tx
       .delete(updates)
       .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
-      .run()
-    if (result.changes === 0) return false
+      .returning({ imagePath: updates.imagePath })
+      .all()
+    if (!row) return null
     recordAudit(tx, { organizerId: actorId, action: 'timeline.delete', subjectType: 'update', subjectId: entryId, details: { campaignId } })
-    return true
+    return row
   })
-  if (deleted) purgePublicPages()
-  return deleted
+  if (!deleted) return false
+  purgePublicPages()
+  await removeStoredImage(deleted.imagePath)
+  return true
 }
 
 /** Publish now, schedule, or take back to draft. Returns the new publication time, or false for an unknown entry. */
@@ -198,22 +202,33 @@ export async function setTimelineImage({
   imagePath: string | null
 }) {
   const db = getDb()
-  const changed = db.transaction((tx) => {
-    const result = tx
-      .update(updates)
-      .set({ imagePath, updatedAt: Date.now() })
-      .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
-      .run()
-    if (result.changes === 0) return false
-    recordAudit(tx, {
-      organizerId: actorId,
-      action: imagePath ? 'timeline.image.set' : 'timeline.image.remove',
-      subjectType: 'update',
-      subjectId: entryId,
-      details: { campaignId, imagePath },
+  const where = and(eq(updates.id, entryId), eq(updates.campaignId, campaignId))
+  let changed: { replaced: string | null } | null
+  try {
+    changed = db.transaction((tx) => {
+      const before = tx.select({ imagePath: updates.imagePath }).from(updates).where(where).get()
+      if (!before) return null
+      tx.update(updates).set({ imagePath, updatedAt: Date.now() }).where(where).run()
+      recordAudit(tx, {
+        organizerId: actorId,
+        action: imagePath ? 'timeline.image.set' : 'timeline.image.remove',
+        subjectType: 'update',
+        subjectId: entryId,
+        details: { campaignId, imagePath },
+      })
+      return { replaced: before.imagePath }
     })
-    return true
-  })
-  if (changed) purgePublicPages()
-  return changed
+  } catch (error) {
+    await removeStoredImage(imagePath)
+    throw error
+  }
+  if (!changed) {
+    // The entry was deleted meanwhile: the new file has no row to belong to.
+    await removeStoredImage(imagePath)
+    return false
+  }
+  purgePublicPages()
+  // Only now that no row points at it: /media stops serving the old picture.
+  await removeStoredImage(changed.replaced)
+  return true
 }

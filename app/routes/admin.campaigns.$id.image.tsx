@@ -14,7 +14,7 @@ import { ErrorList } from '~/components/ui/field.tsx'
 import { setCampaignImage } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
-import { ImageRejectedError, MAX_IMAGE_BYTES, storeCampaignImage } from '~/services/uploads.server.ts'
+import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES, storeCampaignImage, type ImageRejection } from '~/services/uploads.server.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
@@ -24,8 +24,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
   const t = getT(context.lang)
-  const reject = (reason: ImageRejectedError['reason']) =>
-    data({ error: t(`admin.image.errors.${reason}`, { max: MAX_IMAGE_BYTES / 1024 / 1024 }) }, { status: reason === 'size' ? 413 : 400 })
+  const reject = (reason: ImageRejection) => data({ error: t(`admin.image.errors.${reason}`, IMAGE_LIMITS) }, { status: imageRejectionStatus(reason) })
   let formData: FormData
   try {
     formData = await unstable_parseMultipartFormData(

@@ -25,7 +25,7 @@ import {
 } from '~/models/timeline.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
-import { ImageRejectedError, MAX_IMAGE_BYTES, storeUpdateImage } from '~/services/uploads.server.ts'
+import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES, storeUpdateImage, type ImageRejection } from '~/services/uploads.server.ts'
 import { formatDateTime, isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 import { publicationSchema, timelineEntrySchema } from '~/utils/schemas.ts'
 
@@ -58,8 +58,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 /** The entry's image: a multipart form of its own (the texts are per language, the image is not). */
 async function imageAction({ request, actorId, campaignId, entryId, lang }: { request: Request; actorId: number; campaignId: number; entryId: number; lang: Parameters<typeof getT>[0] }) {
   const t = getT(lang)
-  const reject = (reason: ImageRejectedError['reason']) =>
-    data({ form: 'image' as const, imageError: t(`admin.image.errors.${reason}`, { max: MAX_IMAGE_BYTES / 1024 / 1024 }) }, { status: reason === 'size' ? 413 : 400 })
+  const reject = (reason: ImageRejection) =>
+    data({ form: 'image' as const, imageError: t(`admin.image.errors.${reason}`, IMAGE_LIMITS) }, { status: imageRejectionStatus(reason) })
   let formData: FormData
   try {
     formData = await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: MAX_IMAGE_BYTES }))

@@ -1,80 +1,96 @@
+/**
+ * Uploaded images are decoded and encoded afresh with libvips (sharp), never copied: what a
+ * camera or editor hides in a file (EXIF with a GPS position, XMP, C2PA manifests, a
+ * motion-photo video or vendor trailer after the picture, gain maps) cannot survive, because
+ * only the pixels are written out. The picture is turned upright by its EXIF orientation
+ * first and converted to sRGB, so neither the orientation nor the colour profile is needed.
+ *
+ * A file's lifecycle: storeImage writes a new file under a random name; the model that
+ * records it commits the change and then calls removeStoredImage for the file it replaced
+ * (or for the new one, if the change did not commit). A crash in between leaves an
+ * unreferenced file, never a row pointing at a missing one.
+ */
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import type Sharp from 'sharp'
+import type { Metadata, OutputInfo } from 'sharp'
 import { randomToken } from './crypto.server.ts'
 import { getEnv } from './env.server.ts'
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024
+/** More than any phone's default photo; a decompression bomb claims far more. */
+export const MAX_IMAGE_MEGAPIXELS = 50
+/** The long edge of a published image: crisp on any screen the campaign page fills. */
+export const MAX_IMAGE_EDGE = 2400
 
-type ImageType = { ext: 'jpg' | 'png' | 'webp'; mime: string }
+let loading: Promise<typeof Sharp> | undefined
 
-/** Trust the bytes, not the file name or the browser's claimed type. */
-export function sniffImage(bytes: Uint8Array): ImageType | null {
-  const b = bytes
-  if (b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { ext: 'jpg', mime: 'image/jpeg' }
-  if (b.length > 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((v, i) => b[i] === v)) {
-    return { ext: 'png', mime: 'image/png' }
-  }
-  const ascii = (from: number, to: number) => String.fromCharCode(...b.subarray(from, to))
-  if (b.length > 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return { ext: 'webp', mime: 'image/webp' }
-  return null
+/** libvips, loaded on the first upload rather than in every process that imports the models. */
+function loadSharp() {
+  loading ??= import('sharp').then(({ default: sharp }) => {
+    // libvips reads dozens of formats (SVG, PDF, TIFF, HEIF, …); uploaded bytes reach only these three decoders.
+    sharp.block({ operation: ['VipsForeignLoad'] })
+    sharp.unblock({ operation: ['VipsForeignLoadJpegBuffer', 'VipsForeignLoadPngBuffer', 'VipsForeignLoadWebpBuffer'] })
+    // Each upload is decoded once: caching decoded images would only hold memory.
+    sharp.cache(false)
+    return sharp
+  })
+  return loading
 }
 
-/**
- * Remove metadata that can locate or identify a photographer (EXIF GPS, camera serials,
- * XMP) before an image is published. JPEG: drop APP1–APP15 and COM segments; PNG: drop
- * text and eXIf chunks; WebP: drop EXIF and XMP chunks.
- */
-export function stripImageMetadata(bytes: Uint8Array, type: ImageType): Uint8Array {
-  if (type.ext === 'jpg') return stripJpeg(bytes)
-  if (type.ext === 'png') return stripChunks(bytes, 8, 'png')
-  return stripChunks(bytes, 12, 'webp')
-}
-
-function stripJpeg(b: Uint8Array) {
-  const out: Uint8Array[] = [b.subarray(0, 2)]
-  let i = 2
-  while (i + 4 <= b.length && b[i] === 0xff) {
-    const marker = b[i + 1]!
-    if (marker === 0xda) break // start of scan: the rest is image data
-    const length = (b[i + 2]! << 8) | b[i + 3]!
-    const end = i + 2 + length
-    const isMetadata = (marker >= 0xe1 && marker <= 0xef) || marker === 0xfe
-    if (!isMetadata) out.push(b.subarray(i, end))
-    i = end
-  }
-  out.push(b.subarray(i))
-  return Buffer.concat(out)
-}
-
-function stripChunks(b: Uint8Array, headerLength: number, kind: 'png' | 'webp') {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
-  const drop = kind === 'png' ? new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']) : new Set(['EXIF', 'XMP '])
-  const out: Uint8Array[] = [b.subarray(0, headerLength)]
-  let i = headerLength
-  while (i + 8 <= b.length) {
-    const typeAt = kind === 'png' ? i + 4 : i
-    const type = String.fromCharCode(...b.subarray(typeAt, typeAt + 4))
-    const size = kind === 'png' ? view.getUint32(i) : view.getUint32(i + 4, true)
-    const total = kind === 'png' ? 12 + size : 8 + size + (size % 2)
-    if (!drop.has(type)) out.push(b.subarray(i, i + total))
-    i += total
-  }
-  const result = Buffer.concat(out)
-  // The RIFF header's size and the VP8X flags must describe what is left.
-  if (kind === 'webp') {
-    result.writeUInt32LE(result.length - 8, 4)
-    if (String.fromCharCode(...result.subarray(12, 16)) === 'VP8X') result[20] = result[20]! & ~0x0c
-  }
-  return result
-}
+export type ImageRejection = 'missing' | 'type' | 'size' | 'pixels' | 'damaged'
 
 export class ImageRejectedError extends Error {
-  constructor(public reason: 'type' | 'size' | 'missing') {
+  constructor(public reason: ImageRejection) {
     super(reason)
   }
 }
 
-/** Validate, clean and store an uploaded image; returns the public path (/media/…). */
+/** The status a refused upload is answered with. */
+export function imageRejectionStatus(reason: ImageRejection) {
+  return reason === 'size' || reason === 'pixels' ? 413 : 400
+}
+
+/** What the refusal messages need to name the limits. */
+export const IMAGE_LIMITS = { max: MAX_IMAGE_BYTES / 1024 / 1024, megapixels: MAX_IMAGE_MEGAPIXELS }
+
+/**
+ * The picture alone, as a JPEG, or as a PNG when it came as one (drawings, screenshots) or
+ * has transparency. Not WebP: the images also go out in update emails and link previews,
+ * where some readers (Outlook for Windows) still cannot show it.
+ */
+async function reencode(bytes: Uint8Array) {
+  const sharp = await loadSharp()
+  // failOn 'warning' is sharp's advice for untrusted input: a truncated or corrupt file is refused, not half-decoded.
+  const options = { limitInputPixels: MAX_IMAGE_MEGAPIXELS * 1_000_000, failOn: 'warning', autoOrient: true } as const
+  let metadata: Metadata
+  try {
+    metadata = await sharp(bytes, options).metadata()
+  } catch (error) {
+    if (error instanceof Error && /pixel limit/.test(error.message)) throw new ImageRejectedError('pixels')
+    throw new ImageRejectedError(/unsupported image format/.test(String(error)) ? 'type' : 'damaged')
+  }
+  if (!['jpeg', 'png', 'webp'].includes(metadata.format ?? '')) throw new ImageRejectedError('type')
+  let decoded: { data: Buffer; info: OutputInfo }
+  try {
+    decoded = await sharp(bytes, options)
+      .resize({ width: MAX_IMAGE_EDGE, height: MAX_IMAGE_EDGE, fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+  } catch {
+    // The header was readable, the pixel data is not (truncated or corrupt).
+    throw new ImageRejectedError('damaged')
+  }
+  // Encoded from bare pixels, so nothing of the original (not even its resolution in dpi) can follow.
+  const { width, height, channels } = decoded.info
+  const pixels = sharp(decoded.data, { raw: { width, height, channels } })
+  return metadata.format === 'png' || (metadata.format === 'webp' && channels === 4)
+    ? { ext: 'png', data: await pixels.png({ compressionLevel: 9 }).toBuffer() }
+    : { ext: 'jpg', data: await pixels.jpeg({ quality: 85, mozjpeg: true }).toBuffer() }
+}
+
+/** Validate, re-encode and store an uploaded image; returns the public path (/media/…). */
 export async function storeCampaignImage(file: File | null | undefined, campaignId: number) {
   return storeImage(file, `campaign-${campaignId}`)
 }
@@ -87,13 +103,28 @@ export async function storeUpdateImage(file: File | null | undefined, updateId: 
 async function storeImage(file: File | null | undefined, prefix: string) {
   if (!file || file.size === 0) throw new ImageRejectedError('missing')
   if (file.size > MAX_IMAGE_BYTES) throw new ImageRejectedError('size')
-  const bytes = new Uint8Array(await file.arrayBuffer())
-  const type = sniffImage(bytes)
-  if (!type) throw new ImageRejectedError('type')
-  const cleaned = stripImageMetadata(bytes, type)
+  const image = await reencode(new Uint8Array(await file.arrayBuffer()))
   const dir = getEnv().uploadsPath
   await fs.mkdir(dir, { recursive: true })
-  const name = `${prefix}-${randomToken(9)}.${type.ext}`
-  await fs.writeFile(path.join(dir, name), cleaned)
+  const name = `${prefix}-${randomToken(9)}.${image.ext}`
+  await fs.writeFile(path.join(dir, name), image.data, { flag: 'wx' })
   return `/media/${name}`
+}
+
+// .webp: files stored before uploads were re-encoded.
+const STORED_NAME = /^\/media\/((?:campaign|update)-\d+-[\w-]+\.(?:jpg|png|webp))$/
+
+/**
+ * Delete an uploaded file once no row points at it, so /media stops serving it. Paths that
+ * are not uploads (the demo's /images/…) are left alone; a failure is logged, not thrown,
+ * because the change that made the file unused has already been committed.
+ */
+export async function removeStoredImage(imagePath: string | null | undefined) {
+  const name = imagePath ? STORED_NAME.exec(imagePath)?.[1] : undefined
+  if (!name) return
+  try {
+    await fs.rm(path.join(getEnv().uploadsPath, name), { force: true })
+  } catch (error) {
+    console.error(`vigil: could not delete the replaced upload ${name}`, error instanceof Error ? error.message : error)
+  }
 }
