@@ -1,13 +1,14 @@
 import reactHooks from 'eslint-plugin-react-hooks'
 import tseslint from 'typescript-eslint'
 
-// Server-only code (database, payment and mail SDKs) must never be bundled for the browser:
+// Server-only code (database, payment and mail SDKs, native image code) must never be bundled for the browser:
 // outside *.server.ts files, db/, tests, scripts and the server, importing it is an error.
 const serverOnly = {
   paths: [
     { name: 'better-sqlite3', message: 'Import the database only from *.server.ts files.' },
     { name: 'stripe', message: 'Import Stripe only from *.server.ts files.' },
     { name: 'resend', message: 'Import Resend only from *.server.ts files.' },
+    { name: 'sharp', message: 'Import sharp (native image code) only from *.server.ts files.' },
   ],
   patterns: [
     { regex: '^drizzle-orm(/|$)', message: 'Import Drizzle only from *.server.ts files.' },

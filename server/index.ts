@@ -385,7 +385,9 @@ if (viteDevServer) {
   app.use('/assets', express.static(path.join(root, 'build/client/assets'), { immutable: true, maxAge: '1y' }))
   app.use(express.static(path.join(root, 'build/client'), { maxAge: '1h' }))
 }
-app.use('/media', express.static(env.uploadsPath, { maxAge: '1d', fallthrough: false, dotfiles: 'deny' }))
+// Revalidated on every use (a 304 when unchanged): an image the team removed, a face that
+// must not be shown, stops being served at once, not when a browser's copy expires.
+app.use('/media', express.static(env.uploadsPath, { maxAge: 0, fallthrough: false, dotfiles: 'deny' }))
 app.use((req, res, next) => {
   const { prepared, body } = res.locals.vigil as { prepared: Prepared; body: Buffer | null }
   serveRemix(req, res, prepared, body).catch(next)

@@ -15,6 +15,7 @@ describe('the server-only import rule', () => {
     `import { eq } from 'drizzle-orm'`,
     `import Stripe from 'stripe'`,
     `import { Resend } from 'resend'`,
+    `import sharp from 'sharp'`,
     `import { getDb } from '#db/client.server.ts'`,
     `import { campaigns } from '../../db/schema.ts'`,
   ]
