@@ -93,9 +93,23 @@ export async function createCheckoutSession(input: CheckoutInput) {
   return { id: session.id, url: session.url }
 }
 
-export async function createPortalSession({ customerId, returnUrl }: { customerId: string; returnUrl: string }) {
-  const session = await getStripe().billingPortal.sessions.create({ customer: customerId, return_url: returnUrl })
-  return session.url
+export type PortalOpening = { url: string } | { problem: 'unknown' | 'unavailable' }
+
+/**
+ * A customer portal session, or why there is none: `unknown` when Stripe refuses it (a customer
+ * deleted in the dashboard, another account's, or a demo stand-in that lost its state), and
+ * `unavailable` when Stripe cannot be reached or fails (try again later).
+ */
+export async function openPortalSession({ customerId, returnUrl }: { customerId: string; returnUrl: string }): Promise<PortalOpening> {
+  try {
+    const session = await getStripe().billingPortal.sessions.create({ customer: customerId, return_url: returnUrl })
+    return { url: session.url }
+  } catch (error) {
+    const refused = error instanceof Stripe.errors.StripeInvalidRequestError
+    // One line, no ids: what kind of failure, for the operator.
+    console.error(`vigil: Stripe ${refused ? 'refused' : 'could not open'} a customer portal session: ${error instanceof Error ? error.name : 'unknown error'}`)
+    return { problem: refused ? 'unknown' : 'unavailable' }
+  }
 }
 
 // ——— Webhook ———
