@@ -287,8 +287,10 @@ export async function applyPaymentEvent({
         }
       }
       if (reason === null) return { result: 'applied', failure: null }
-      q.markEventFailed.run({ id: eventId, failure: reason.slice(0, 500) })
-      return { result: 'failed', failure: reason.slice(0, 500) }
+      // One line of bounded length: it goes to the log and the owners' page.
+      const recorded = reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500)
+      q.markEventFailed.run({ id: eventId, failure: recorded })
+      return { result: 'failed', failure: recorded }
     },
     { behavior: 'immediate' },
   )

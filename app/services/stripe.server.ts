@@ -123,7 +123,7 @@ function metadataId(metadata: Record<string, string> | null | undefined, key: 'd
   const raw = metadata?.[key]
   if (raw === undefined || raw === '') return null
   const id = Number(raw)
-  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(id) || id <= 0) throw new InconsistentPaymentEvent(`metadata ${key} ${JSON.stringify(raw.slice(0, 40))} is not an id`)
+  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(id) || id <= 0) throw new InconsistentPaymentEvent(`metadata ${key} "${quoted(raw)}" is not an id`)
   return id
 }
 const ourId = (metadata: Record<string, string> | null | undefined) => metadataId(metadata, 'donation_id')
@@ -184,7 +184,8 @@ function permanentFailureOf(error: unknown): string | null {
 
 // What Vigil reads of each object, checked before anything is looked up or written. Amounts are
 // whole minor units, never negative; ids are strings or expanded objects with one.
-const stripeId = z.string().min(1).max(255)
+// Stripe's ids are letters, digits and underscores: so is every id a reason may quote.
+const stripeId = z.string().regex(/^[A-Za-z0-9_]{1,255}$/, 'Expected a Stripe id')
 const ref = z.union([stripeId, z.object({ id: stripeId })]).nullish()
 const amount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const currency = z.string().regex(/^[a-zA-Z]{3}$/, 'Expected a three-letter currency code')
@@ -221,10 +222,16 @@ const objectSchemas = {
 
 const eventEnvelope = z.object({ id: stripeId, type: z.string().min(1).max(255), created: z.number().int().nonnegative() })
 
+/** The first problem, in words that never quote what was sent (reasons are logged and shown to owners). */
 function describeIssue(error: z.ZodError) {
   const issue = error.issues[0]
-  return issue ? `${issue.path.join('.') || 'event'}: ${issue.message}` : 'invalid'
+  if (!issue) return 'invalid'
+  const message = issue.code === 'invalid_enum_value' ? `Expected ${issue.options.join(' | ')}` : issue.message
+  return `${issue.path.join('.') || 'event'}: ${message}`
 }
+
+/** A value from the event quoted in a reason: ids and type names only, never an address. */
+const quoted = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '?').slice(0, 40)
 
 /** The event's object, as the schema for its type reads it; a missing, mistyped or malformed object is inconsistent. */
 function objectOf<K extends keyof typeof objectSchemas>(event: Stripe.Event, kind: K): z.infer<(typeof objectSchemas)[K]> {
@@ -239,7 +246,7 @@ function objectOf<K extends keyof typeof objectSchemas>(event: Stripe.Event, kin
 
 function parseObject<K extends keyof typeof objectSchemas>(kind: K, object: object, where: string): z.infer<(typeof objectSchemas)[K]> {
   const actual = (object as { object?: unknown }).object
-  if (actual !== kind) throw new InconsistentPaymentEvent(`${where} is ${typeof actual === 'string' ? `a ${actual.slice(0, 40)}` : 'untyped'}, expected a ${kind}`)
+  if (actual !== kind) throw new InconsistentPaymentEvent(`${where} is ${typeof actual === 'string' ? `a ${quoted(actual)}` : 'untyped'}, expected a ${kind}`)
   const parsed = objectSchemas[kind].safeParse(object)
   if (!parsed.success) throw new InconsistentPaymentEvent(`${where}.${describeIssue(parsed.error)}`)
   return parsed.data as z.infer<(typeof objectSchemas)[K]>

@@ -174,6 +174,20 @@ describe('an object of the wrong type', () => {
   })
 })
 
+describe('what a reason may quote', () => {
+  it('never quotes an address or a line break from the event in the reason', async () => {
+    const gift = await completedGift()
+    const hostile = 'bob@example.org\nvigil: applied'
+    const reasons = [
+      await expectFailed(forge(gift.completed, (data) => (data.object!.mode = hostile)), /mode/),
+      await expectFailed(forge(gift.completed, (data) => (data.object!.object = hostile)), /expected a checkout\.session/),
+      await expectFailed(forge(gift.completed, (data) => (metadataOf(data.object).donation_id = hostile)), /donation_id/),
+      await expectFailed(forge(gift.completed, (data) => (data.object!.payment_intent = hostile)), /payment_intent/),
+    ]
+    for (const reason of reasons) expect(reason).not.toMatch(/@|\n/)
+  })
+})
+
 describe('ids Vigil does not know', () => {
   it('records a checkout for a donation that does not exist as failed', async () => {
     const gift = await completedGift()
