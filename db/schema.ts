@@ -552,6 +552,8 @@ export const stripeEvents = sqliteTable('stripe_events', {
   type: text('type').notNull(),
   created: integer('created').notNull(),
   receivedAt: integer('received_at').notNull().default(now),
+  // Why a signed event could not be applied (unknown ids, amounts that do not add up); null when it was.
+  failure: text('failure'),
 })
 
 export type Organization = typeof organizations.$inferSelect

@@ -491,6 +491,8 @@ async function startDemoStripe(port: number) {
     webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
     webhookSecret: env.stripe.webhookSecret,
     asyncDelayMs: Number(process.env.STRIPE_DEMO_ASYNC_DELAY_MS ?? 3000),
+    // Beside the database, so monthly donors' portal links survive a restart.
+    stateFile: path.join(path.dirname(env.databasePath), 'stripe-stand-in.json'),
   })
   pointStripeAt(`http://127.0.0.1:${standIn.port}`)
   csp = cspTemplate(dev, formTargets(pages.origin))

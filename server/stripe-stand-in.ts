@@ -3,7 +3,11 @@
  * subscriptions, invoice payments) plus the hosted pages a supporter sees, speaking Stripe's wire format so
  * the real `stripe` SDK and `stripe.webhooks.constructEvent` are exercised end to end. Used by the tests and
  * by Vigil's demo mode, so it lives in server/ and imports Node built-ins only (runs under `node --import tsx`).
- * State is in memory; nothing leaves the machine except the webhook POSTs to `webhookUrl`.
+ * State is in memory, and with `stateFile` also on disk (demo mode keeps it beside the database, so a
+ * monthly donor's portal link survives a restart): the objects, events, idempotency answers, events not yet
+ * delivered and settlements not yet due, written after every change (temporary file + rename, so a crash
+ * leaves the old or the new state, never half of one) and read at start. Nothing leaves the machine except
+ * the webhook POSTs to `webhookUrl`.
  *
  * Sources. Field names and nesting of every object come from stripe-mock's fixtures
  * (/work/shared/stripe/fixtures.json; the test compares them key by key), values are set for the stand-in,
@@ -111,6 +115,7 @@
  * Not modelled: expiry of sessions, failed renewals, refunds or disputes through the API, line item lists.
  */
 import { createHmac, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -203,6 +208,8 @@ export type StripeStandInOptions = {
   apiVersion?: string
   /** One line per API request, page action and delivery attempt: never emails or secrets. */
   log?: (line: string) => void
+  /** Keep the state in this JSON file (created with mode 0600: it holds donors' emails), read at start. */
+  stateFile?: string
 }
 
 export type StripeStandIn = {
@@ -1534,7 +1541,16 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
     }
     eventList.push(event)
     eventsById.set(event.id, event)
+    queueDelivery(event, group)
+    return event
+  }
+
+  /** Events queued for delivery and not yet answered 2xx (or given up on): delivered again after a restart. */
+  const undelivered = new Map<string, string>()
+
+  function queueDelivery(event: StripeEventJson, group: string) {
     if (webhookUrl && deliver && !closed) {
+      undelivered.set(event.id, group)
       pending += 1
       const previousInQueue = queues.get(group) ?? Promise.resolve()
       const next = previousInQueue
@@ -1548,7 +1564,6 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
         })
       queues.set(group, next)
     }
-    return event
   }
 
   function webhookRequest(event: StripeEventJson): { body: string; headers: Record<string, string> } {
@@ -1579,10 +1594,15 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
       const ok = status !== null && status >= 200 && status < 300
       deliveryLog.push({ eventId: event.id, type: event.type, attempt, status, error, ok, at: new Date() })
       log(`stripe stand-in: webhook ${event.type} ${event.id} attempt ${attempt} → ${status ?? error ?? 'no answer'}`)
-      if (ok || closed) return
+      if (closed) return
+      if (ok) {
+        undelivered.delete(event.id)
+        return
+      }
       const delay = retryDelaysMs[attempt - 1]
       if (delay === undefined) {
         log(`stripe stand-in: gave up on ${event.id} after ${attempt} attempts`)
+        undelivered.delete(event.id)
         return
       }
       await sleep(delay)
@@ -1865,22 +1885,25 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
     return { declined: false, session: renderSession(session) }
   }
 
-  const settlementTimers = new Set<NodeJS.Timeout>()
+  const settlementTimers = new Map<NodeJS.Timeout, { sessionId: string; result: 'succeeded' | 'failed'; dueAt: number }>()
 
-  function scheduleSettlement(sessionId: string, result: 'succeeded' | 'failed') {
+  function scheduleSettlement(sessionId: string, result: 'succeeded' | 'failed', dueAt = Date.now() + asyncDelayMs) {
     pending += 1
     const timer = setTimeout(() => {
       settlementTimers.delete(timer)
       try {
-        if (!closed) settle(sessionId, result)
+        if (!closed) {
+          settle(sessionId, result)
+          saveState()
+        }
       } catch (error) {
         log(`stripe stand-in: settling ${sessionId} failed: ${String(error)}`)
       } finally {
         pending = Math.max(0, pending - 1)
         settleIdle()
       }
-    }, asyncDelayMs)
-    settlementTimers.add(timer)
+    }, Math.max(0, dueAt - Date.now()))
+    settlementTimers.set(timer, { sessionId, result, dueAt })
   }
 
   function settle(sessionId: string, result: 'succeeded' | 'failed'): JsonObject {
@@ -2674,6 +2697,7 @@ ${portal.returnUrl ? `<p><a href="${escapeHtml(portal.returnUrl)}">Return to the
         at: new Date(),
       })
       log(`stripe stand-in: ${method} ${url.pathname} → ${answer.status}${answer.replayed ? ' (replayed)' : ''}`)
+      if (method !== 'GET' && answer.status === 200 && !answer.replayed) saveState()
       response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
       response.end(JSON.stringify(answer.body, null, 2))
       return
@@ -2707,8 +2731,122 @@ ${portal.returnUrl ? `<p><a href="${escapeHtml(portal.returnUrl)}">Return to the
     } else {
       sendHtml(response, 404, page('Not found', '<h1>Not found.</h1>'))
     }
+    if (method === 'POST') saveState()
     record(response.statusCode)
   }
+
+  // ---- State on disk ----
+
+  type SavedState = {
+    version: 1
+    products: ProductRecord[]
+    prices: PriceRecord[]
+    sessions: SessionRecord[]
+    customers: CustomerRecord[]
+    intents: IntentRecord[]
+    charges: ChargeRecord[]
+    subscriptions: SubscriptionRecord[]
+    invoices: InvoiceRecord[]
+    invoicePayments: InvoicePaymentRecord[]
+    refunds: RefundRecord[]
+    disputes: DisputeRecord[]
+    portals: PortalRecord[]
+    events: StripeEventJson[]
+    idempotency: [string, { fingerprint: string; answer: Answer; requestId: string; storedAt: number }][]
+    undelivered: [string, string][]
+    settlements: { sessionId: string; result: 'succeeded' | 'failed'; dueAt: number }[]
+  }
+
+  function saveState() {
+    const file = options.stateFile
+    if (!file || closed) return
+    const now = Date.now()
+    for (const [key, stored] of idempotency) if (now - stored.storedAt >= IDEMPOTENCY_WINDOW_MS) idempotency.delete(key)
+    const state: SavedState = {
+      version: 1,
+      products: [...products.values()],
+      prices: [...prices.values()],
+      sessions: [...sessions.values()],
+      customers: [...customers.values()],
+      intents: [...intents.values()],
+      charges: [...charges.values()],
+      subscriptions: [...subscriptions.values()],
+      invoices: [...invoices.values()],
+      invoicePayments: [...invoicePayments.values()],
+      refunds: [...refunds.values()],
+      disputes: [...disputes.values()],
+      portals: [...portals.values()],
+      events: eventList,
+      idempotency: [...idempotency],
+      undelivered: [...undelivered],
+      settlements: [...settlementTimers.values()],
+    }
+    // Write aside, flush, then rename over the old file: a crash leaves one whole state or the other.
+    const temporary = `${file}.${process.pid}.tmp`
+    const fd = fs.openSync(temporary, 'w', 0o600)
+    try {
+      fs.writeFileSync(fd, JSON.stringify(state))
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    fs.renameSync(temporary, file)
+  }
+
+  function loadState() {
+    const file = options.stateFile
+    if (!file) return
+    let state: SavedState
+    try {
+      state = JSON.parse(fs.readFileSync(file, 'utf8')) as SavedState
+      if (state.version !== 1) throw new Error(`unknown version ${String(state.version)}`)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      // Keep what could not be read for a person to look at; start empty rather than not at all.
+      const aside = `${file}.unreadable-${Date.now()}`
+      fs.renameSync(file, aside)
+      log(`stripe stand-in: could not read ${file} (${error instanceof Error ? error.message : 'invalid'}); moved it to ${aside} and started empty`)
+      return
+    }
+    const fill = <T extends { id: string }>(map: Map<string, T>, records: T[]) => {
+      for (const record of records) map.set(record.id, record)
+    }
+    fill(products, state.products)
+    fill(prices, state.prices)
+    fill(sessions, state.sessions)
+    fill(customers, state.customers)
+    fill(intents, state.intents)
+    fill(charges, state.charges)
+    fill(subscriptions, state.subscriptions)
+    fill(invoices, state.invoices)
+    fill(invoicePayments, state.invoicePayments)
+    fill(refunds, state.refunds)
+    fill(disputes, state.disputes)
+    fill(portals, state.portals)
+    for (const portal of state.portals) portalsByToken.set(portal.token, portal)
+    for (const event of state.events) {
+      eventList.push(event)
+      eventsById.set(event.id, event)
+    }
+    for (const [key, stored] of state.idempotency) idempotency.set(key, stored)
+    for (const settlement of state.settlements) scheduleSettlement(settlement.sessionId, settlement.result, settlement.dueAt)
+    // Stripe retries what was not answered: so does the stand-in, once the server is back.
+    for (const [eventId, group] of state.undelivered) {
+      const event = eventsById.get(eventId)
+      if (event) queueDelivery(event, group)
+    }
+    log(`stripe stand-in: read ${sessions.size} sessions, ${subscriptions.size} subscriptions and ${eventList.length} events from ${file}`)
+  }
+
+  function persisting<A extends unknown[], R>(change: (...args: A) => R): (...args: A) => R {
+    return (...args) => {
+      const result = change(...args)
+      saveState()
+      return result
+    }
+  }
+
+  loadState()
 
   const server = http.createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -2740,13 +2878,13 @@ ${portal.returnUrl ? `<p><a href="${escapeHtml(portal.returnUrl)}">Return to the
     secretKey,
     webhookSecret,
     sdkOptions: { host: reachableHost, port, protocol: 'http', maxNetworkRetries: 0 },
-    complete,
-    settle,
-    renew,
-    refund,
-    dispute,
-    closeDispute,
-    cancel: (subscriptionId) => cancelSubscription(subscriptionId, null),
+    complete: persisting(complete),
+    settle: persisting(settle),
+    renew: persisting(renew),
+    refund: persisting(refund),
+    dispute: persisting(dispute),
+    closeDispute: persisting(closeDispute),
+    cancel: persisting((subscriptionId: string) => cancelSubscription(subscriptionId, null)),
     object: render,
     sessions: () => [...sessions.values()].map(renderSession),
     events: () => eventList.map((event) => structuredClone(event)),
@@ -2756,8 +2894,10 @@ ${portal.returnUrl ? `<p><a href="${escapeHtml(portal.returnUrl)}">Return to the
     whenIdle: () =>
       pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
     async close() {
+      // What is still due (settlements, deliveries) is in the state file for the next start.
+      saveState()
       closed = true
-      for (const timer of settlementTimers) clearTimeout(timer)
+      for (const timer of settlementTimers.keys()) clearTimeout(timer)
       settlementTimers.clear()
       for (const entry of sleepers) {
         clearTimeout(entry.timer)

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection, type Tx } from '#db/client.server.ts'
 import {
   campaigns,
@@ -9,6 +9,7 @@ import {
   funds,
   fundTranslations,
   organizations,
+  stripeEvents,
   supporters,
   type Donation,
   type DonationInterval,
@@ -97,13 +98,19 @@ type UpdateParams = Pick<
 const webhookQueries = preparedPerConnection((db) => ({
   donationIdByPaymentIntent: db.select({ id: donations.id }).from(donations).where(eq(donations.stripePaymentIntentId, p('paymentIntentId'))).prepare(),
   donationIdByInvoice: db.select({ id: donations.id }).from(donations).where(eq(donations.stripeInvoiceId, p('invoiceId'))).prepare(),
+  donationIdBySession: db.select({ id: donations.id }).from(donations).where(eq(donations.stripeCheckoutSessionId, p('sessionId'))).prepare(),
+  fundById: db.select({ id: funds.id, campaignId: funds.campaignId }).from(funds).where(eq(funds.id, p('id'))).prepare(),
   donationById: db.select().from(donations).where(eq(donations.id, p('id'))).prepare(),
   donationByInvoice: db.select().from(donations).where(eq(donations.stripeInvoiceId, p('invoiceId'))).prepare(),
   donationByPaymentIntent: db.select().from(donations).where(eq(donations.stripePaymentIntentId, p('paymentIntentId'))).prepare(),
   donationsBySubscription: db.select().from(donations).where(eq(donations.stripeSubscriptionId, p('subscriptionId'))).prepare(),
+  // A new id, or one that failed before (Stripe's "resend" after the cause was fixed, or a
+  // delivery that was never a 2xx): both are applied. One that was applied is a duplicate.
   recordEvent: db.$client.prepare<{ id: string; type: string; created: number }>(
-    `insert into stripe_events (id, type, created, received_at) values (@id, @type, @created, (cast(unixepoch('subsec') * 1000 as integer))) on conflict do nothing`,
+    `insert into stripe_events (id, type, created, received_at) values (@id, @type, @created, (cast(unixepoch('subsec') * 1000 as integer)))
+     on conflict (id) do update set received_at = excluded.received_at, failure = null where stripe_events.failure is not null`,
   ),
+  markEventFailed: db.$client.prepare<{ id: string; failure: string }>('update stripe_events set failure = @failure where id = @id'),
   insertRenewal: db
     .insert(donations)
     .values({
@@ -182,19 +189,26 @@ export async function findDonationIdByInvoice({ invoiceId }: { invoiceId: string
 /** Where a fact points: our id when the provider echoed our metadata, else the provider's ids. */
 export type DonationRef = { donationId?: number | null; paymentIntentId?: string | null; invoiceId?: string | null }
 
+/** Our campaign and fund as the provider echoed them in metadata (null when absent). */
+export type EchoedIds = { campaignId: number | null; fundId: number | null }
+
 export type PaymentFact =
-  | {
+  | ({
       kind: 'checkout'
       donationId: number
       sessionId: string
+      mode: 'payment' | 'subscription' | 'setup'
       paymentIntentId: string | null
       subscriptionId: string | null
       customerId: string | null
       invoiceId: string | null
+      /** What the session charged (null while the provider does not say). */
+      amountMinor: number | null
+      currency: string | null
       outcome: 'paid' | 'processing' | 'failed'
       at: number
-    }
-  | {
+    } & EchoedIds)
+  | ({
       // A paid invoice of a monthly gift: the first one is the checkout's donation, later ones are new donations.
       kind: 'invoice-paid'
       firstDonationId: number
@@ -206,29 +220,95 @@ export type PaymentFact =
       amountMinor: number
       currency: string
       at: number
-    }
-  | { kind: 'refunded'; ref: DonationRef; refundedMinor: number; at: number }
-  | { kind: 'dispute'; ref: DonationRef; status: 'open' | 'won' | 'lost'; amountMinor: number; at: number }
+    } & EchoedIds)
+  | { kind: 'refunded'; ref: DonationRef; chargedMinor: number; refundedMinor: number; currency: string; at: number }
+  | { kind: 'dispute'; ref: DonationRef; status: 'open' | 'won' | 'lost'; amountMinor: number; currency: string; at: number }
   | { kind: 'subscription-ended'; firstDonationId: number | null; subscriptionId: string; at: number }
 
-export type ApplyResult = 'applied' | 'duplicate'
+export type ApplyResult = 'applied' | 'duplicate' | 'failed'
+
+/**
+ * A signed event that cannot be true of our data: it names a donation we do not have, ids
+ * another donation owns, amounts or currencies that differ from what was charged. It is
+ * recorded as failed with the reason and applied never, however often it is delivered.
+ */
+export class InconsistentPaymentEvent extends Error {
+  constructor(readonly reason: string) {
+    super(reason)
+    this.name = 'InconsistentPaymentEvent'
+  }
+}
+
+const inconsistent = (reason: string) => new InconsistentPaymentEvent(reason)
+
+/** Why an error inside the transaction makes the event permanently inapplicable, or null when it may pass on retry. */
+function permanentReason(error: unknown): string | null {
+  if (error instanceof InconsistentPaymentEvent) return error.reason
+  const code = (error as { code?: unknown } | null)?.code
+  // A guard missed by the checks below: the database's constraints are the last word.
+  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) return `the database refused it: ${(error as Error).message}`
+  return null
+}
 
 /**
  * Apply one provider event: record its id and its facts in one transaction. An event id
- * seen before changes nothing. Facts about a donation we do not know are skipped (a
- * payment made outside Vigil), never guessed.
+ * applied before changes nothing. A payment made outside Vigil (no metadata of ours) has no
+ * facts. An event that contradicts our data (or `failure`, found before the transaction) is
+ * recorded as failed with the reason and nothing else: its facts are rolled back to a savepoint.
  */
-export async function applyPaymentEvent({ eventId, type, created, facts }: { eventId: string; type: string; created: number; facts: PaymentFact[] }): Promise<ApplyResult> {
+export async function applyPaymentEvent({
+  eventId,
+  type,
+  created,
+  facts,
+  failure = null,
+}: {
+  eventId: string
+  type: string
+  created: number
+  facts: PaymentFact[]
+  failure?: string | null
+}): Promise<{ result: ApplyResult; failure: string | null }> {
   const db = getDb()
   return db.transaction(
     (tx) => {
-      const fresh = webhookQueries().recordEvent.run({ id: eventId, type, created }).changes === 1
-      if (!fresh) return 'duplicate'
-      for (const fact of facts) applyFact(tx, fact)
-      return 'applied'
+      const q = webhookQueries()
+      const fresh = q.recordEvent.run({ id: eventId, type, created }).changes === 1
+      if (!fresh) return { result: 'duplicate', failure: null }
+      let reason = failure
+      if (reason === null) {
+        try {
+          tx.transaction((inner) => {
+            for (const fact of facts) applyFact(inner, fact)
+          })
+        } catch (error) {
+          reason = permanentReason(error)
+          if (reason === null) throw error
+        }
+      }
+      if (reason === null) return { result: 'applied', failure: null }
+      // One line of bounded length: it goes to the log and the owners' page.
+      const recorded = reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500)
+      q.markEventFailed.run({ id: eventId, failure: recorded })
+      return { result: 'failed', failure: recorded }
     },
     { behavior: 'immediate' },
   )
+}
+
+/** The failed events an owner should look at, newest first: ids, types, reasons and times only. */
+export async function listFailedPaymentEvents({ limit = 200 }: { limit?: number } = {}) {
+  const db = getDb()
+  const where = sql`${stripeEvents.failure} is not null`
+  const events = db
+    .select({ id: stripeEvents.id, type: stripeEvents.type, failure: stripeEvents.failure, created: stripeEvents.created, receivedAt: stripeEvents.receivedAt })
+    .from(stripeEvents)
+    .where(where)
+    .orderBy(desc(stripeEvents.receivedAt))
+    .limit(limit)
+    .all()
+  const total = db.select({ n: sql<number>`count(*)` }).from(stripeEvents).where(where).get()?.n ?? 0
+  return { events: events.map((e) => ({ ...e, failure: e.failure ?? '' })), total }
 }
 
 function findRef(ref: DonationRef): Donation | undefined {
@@ -246,12 +326,39 @@ function findRef(ref: DonationRef): Donation | undefined {
 }
 
 type Change = Partial<Pick<Donation, 'paidAt' | 'failedAt' | 'refundedMinor' | 'disputeStatus' | 'disputedMinor' | 'status' | 'stripeCheckoutSessionId' | 'stripePaymentIntentId' | 'stripeInvoiceId' | 'stripeSubscriptionId' | 'stripeCustomerId' | 'subscriptionEndedAt'>>
+type StripeIdColumn = 'stripeCheckoutSessionId' | 'stripePaymentIntentId' | 'stripeInvoiceId' | 'stripeSubscriptionId' | 'stripeCustomerId'
 
-/** Set-once ids: the first value the provider tells us stays. */
-function ids(row: Donation, values: Partial<Record<'stripeCheckoutSessionId' | 'stripePaymentIntentId' | 'stripeInvoiceId' | 'stripeSubscriptionId' | 'stripeCustomerId', string | null>>): Change {
+const ID_NAMES: Record<StripeIdColumn, string> = {
+  stripeCheckoutSessionId: 'Checkout Session',
+  stripePaymentIntentId: 'payment intent',
+  stripeInvoiceId: 'invoice',
+  stripeSubscriptionId: 'subscription',
+  stripeCustomerId: 'customer',
+}
+
+/** The donation a unique provider id already belongs to, if any. */
+function ownerOf(column: StripeIdColumn, value: string): number | null {
+  const q = webhookQueries()
+  if (column === 'stripeCheckoutSessionId') return q.donationIdBySession.get({ sessionId: value })?.id ?? null
+  if (column === 'stripePaymentIntentId') return q.donationIdByPaymentIntent.get({ paymentIntentId: value })?.id ?? null
+  if (column === 'stripeInvoiceId') return q.donationIdByInvoice.get({ invoiceId: value })?.id ?? null
+  return null
+}
+
+/**
+ * Set-once ids: the first value the provider tells us stays. A different value for one already
+ * set, or a unique id another donation holds, means the event is not about this donation.
+ */
+function ids(row: Donation, values: Partial<Record<StripeIdColumn, string | null>>): Change {
   const change: Change = {}
-  for (const [key, value] of Object.entries(values) as [keyof typeof values, string | null][]) {
-    if (value && !row[key]) change[key] = value
+  for (const [key, value] of Object.entries(values) as [StripeIdColumn, string | null][]) {
+    if (!value) continue
+    const current = row[key]
+    if (current && current !== value) throw inconsistent(`donation ${row.id} has ${ID_NAMES[key]} ${current}, the event names ${value}`)
+    if (current) continue
+    const holder = ownerOf(key, value)
+    if (holder !== null && holder !== row.id) throw inconsistent(`${ID_NAMES[key]} ${value} already belongs to another donation (${holder}), not donation ${row.id}`)
+    change[key] = value
   }
   return change
 }
@@ -260,11 +367,45 @@ function paid(row: Donation, at: number): Change {
   return row.paidAt === null ? { paidAt: at } : {}
 }
 
+function requireDonation(id: number): Donation {
+  const row = webhookQueries().donationById.get({ id })
+  if (!row) throw inconsistent(`donation ${id} does not exist`)
+  return row
+}
+
+/** Metadata echoes our campaign and fund: they must be the donation's own (and the fund must exist). */
+function expectEchoedIds(row: Donation, echoed: EchoedIds) {
+  if (echoed.fundId !== null && echoed.fundId !== row.fundId) {
+    const fund = webhookQueries().fundById.get({ id: echoed.fundId })
+    const where = !fund ? 'a fund that does not exist' : fund.campaignId !== row.campaignId ? `a fund of campaign ${fund.campaignId}` : 'another fund'
+    throw inconsistent(`metadata fund_id ${echoed.fundId} is ${where}; donation ${row.id} is for fund ${row.fundId}`)
+  }
+  if (echoed.campaignId !== null && echoed.campaignId !== row.campaignId) {
+    throw inconsistent(`metadata campaign_id ${echoed.campaignId} is not donation ${row.id}'s campaign (${row.campaignId})`)
+  }
+}
+
+function expectCurrency(row: Donation, currency: string | null, what: string) {
+  if (currency !== null && currency.toUpperCase() !== row.currency) {
+    throw inconsistent(`${what} is in another currency (${currency.toUpperCase()}) than donation ${row.id} (${row.currency})`)
+  }
+}
+
+function expectAtMost(row: Donation, amountMinor: number, what: string) {
+  if (amountMinor > row.amountMinor) throw inconsistent(`${what} of ${amountMinor} is larger than the ${row.amountMinor} donation ${row.id} paid`)
+}
+
 function applyFact(tx: Tx, fact: PaymentFact) {
   switch (fact.kind) {
     case 'checkout': {
-      const row = findRef({ donationId: fact.donationId })
-      if (!row) return
+      const row = requireDonation(fact.donationId)
+      expectEchoedIds(row, fact)
+      const expectedMode = row.interval === 'monthly' ? 'subscription' : 'payment'
+      if (fact.mode !== expectedMode) throw inconsistent(`a ${fact.mode}-mode Checkout Session for donation ${row.id}, a ${row.interval === 'monthly' ? 'monthly' : 'one-time'} gift`)
+      expectCurrency(row, fact.currency, 'the Checkout Session')
+      if (fact.amountMinor !== null && fact.amountMinor !== row.amountMinor) {
+        throw inconsistent(`the Checkout Session's amount ${fact.amountMinor} is not donation ${row.id}'s ${row.amountMinor}`)
+      }
       const change: Change = ids(row, {
         stripeCheckoutSessionId: fact.sessionId,
         stripePaymentIntentId: fact.paymentIntentId,
@@ -278,11 +419,24 @@ function applyFact(tx: Tx, fact: PaymentFact) {
       return update(tx, row, change)
     }
     case 'invoice-paid': {
+      const first = requireDonation(fact.firstDonationId)
+      if (first.interval !== 'monthly' || first.parentId !== null) {
+        throw inconsistent(`invoice ${fact.invoiceId} names donation ${first.id}, which is not the first month of a monthly gift`)
+      }
+      expectEchoedIds(first, fact)
+      expectCurrency(first, fact.currency, `invoice ${fact.invoiceId}`)
+      if (fact.subscriptionId && first.stripeSubscriptionId && fact.subscriptionId !== first.stripeSubscriptionId) {
+        throw inconsistent(`invoice ${fact.invoiceId} is for subscription ${fact.subscriptionId}, donation ${first.id} for ${first.stripeSubscriptionId}`)
+      }
       const existing = findRef({ invoiceId: fact.invoiceId, paymentIntentId: fact.paymentIntentId })
-      if (existing) return update(tx, existing, { ...ids(existing, { stripePaymentIntentId: fact.paymentIntentId }), ...paid(existing, fact.at) })
-      const first = webhookQueries().donationById.get({ id: fact.firstDonationId })
-      if (!first) return
-      if (fact.first && first.stripeInvoiceId === null) {
+      if (existing) {
+        if (existing.id !== first.id && existing.parentId !== first.id) {
+          throw inconsistent(`invoice ${fact.invoiceId} names donation ${first.id}, but its payment belongs to donation ${existing.id}`)
+        }
+        return update(tx, existing, { ...ids(existing, { stripeInvoiceId: fact.invoiceId, stripePaymentIntentId: fact.paymentIntentId }), ...paid(existing, fact.at) })
+      }
+      if (fact.first) {
+        if (first.stripeInvoiceId !== null) throw inconsistent(`donation ${first.id} was paid by invoice ${first.stripeInvoiceId}, not by ${fact.invoiceId}`)
         return update(tx, first, {
           ...ids(first, { stripeInvoiceId: fact.invoiceId, stripePaymentIntentId: fact.paymentIntentId, stripeSubscriptionId: fact.subscriptionId, stripeCustomerId: fact.customerId }),
           ...paid(first, fact.at),
@@ -312,32 +466,46 @@ function applyFact(tx: Tx, fact: PaymentFact) {
     }
     case 'refunded': {
       const row = findRef(fact.ref)
-      if (!row) return
+      if (!row) throw inconsistent(`no donation for ${describeRef(fact.ref)}`)
+      expectCurrency(row, fact.currency, 'the refunded charge')
+      if (fact.chargedMinor !== row.amountMinor) throw inconsistent(`the refunded charge of ${fact.chargedMinor} is not donation ${row.id}'s ${row.amountMinor}`)
+      expectAtMost(row, fact.refundedMinor, 'a refund')
       // Refunds are reported as a running total: keep the largest seen. A refund proves a payment.
       const change: Change = { ...paid(row, fact.at), ...ids(row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null }) }
-      if (fact.refundedMinor > row.refundedMinor) change.refundedMinor = Math.min(fact.refundedMinor, row.amountMinor)
+      if (fact.refundedMinor > row.refundedMinor) change.refundedMinor = fact.refundedMinor
       return update(tx, row, change)
     }
     case 'dispute': {
       const row = findRef(fact.ref)
-      if (!row) return
+      if (!row) throw inconsistent(`no donation for ${describeRef(fact.ref)}`)
+      expectCurrency(row, fact.currency, 'the dispute')
+      expectAtMost(row, fact.amountMinor, 'a dispute')
       const change: Change = { ...paid(row, fact.at), ...ids(row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null }) }
       // A closed dispute stays closed, whatever arrives after it.
       const closed = row.disputeStatus === 'won' || row.disputeStatus === 'lost'
       if (!closed && fact.status !== row.disputeStatus) change.disputeStatus = fact.status
-      if (fact.amountMinor > row.disputedMinor) change.disputedMinor = Math.min(fact.amountMinor, row.amountMinor)
+      if (fact.amountMinor > row.disputedMinor) change.disputedMinor = fact.amountMinor
       return update(tx, row, change)
     }
     case 'subscription-ended': {
       const q = webhookQueries()
       const rows = q.donationsBySubscription.all({ subscriptionId: fact.subscriptionId })
-      const first = fact.firstDonationId ? q.donationById.get({ id: fact.firstDonationId }) : undefined
+      const first = fact.firstDonationId ? requireDonation(fact.firstDonationId) : undefined
+      if (first && (first.interval !== 'monthly' || first.parentId !== null)) {
+        throw inconsistent(`subscription ${fact.subscriptionId} names donation ${first.id}, which is not the first month of a monthly gift`)
+      }
       for (const row of first && !rows.some((r) => r.id === first.id) ? [...rows, first] : rows) {
         if (row.subscriptionEndedAt === null) update(tx, row, { subscriptionEndedAt: fact.at, ...ids(row, { stripeSubscriptionId: fact.subscriptionId }) })
       }
       return
     }
   }
+}
+
+function describeRef(ref: DonationRef) {
+  return [ref.donationId ? `donation ${ref.donationId}` : null, ref.invoiceId ? `invoice ${ref.invoiceId}` : null, ref.paymentIntentId ? `payment intent ${ref.paymentIntentId}` : null]
+    .filter(Boolean)
+    .join(', ')
 }
 
 /** What a donation adds to its fund's total: paid, not failed, less refunds and open or lost disputes. */

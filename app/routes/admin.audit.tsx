@@ -17,6 +17,9 @@ export default function AuditLog() {
   return (
     <main className="wrap page">
       <h1>{t('admin.audit.title')}</h1>
+      <p>
+        <Link to="/admin/payment-events">{t('admin.audit.paymentEvents.title')}</Link>
+      </p>
       <table className="table">
         <thead>
           <tr>

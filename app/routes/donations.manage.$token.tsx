@@ -1,9 +1,9 @@
-import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, useLoaderData } from '@remix-run/react'
+import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getDonation } from '~/models/donations.server.ts'
 import { getEnv } from '~/services/env.server.ts'
-import { createPortalSession } from '~/services/stripe.server.ts'
+import { openPortalSession } from '~/services/stripe.server.ts'
 import { donationFromManageToken } from '~/services/tokens.server.ts'
 import { formatMoney } from '~/utils/i18n.ts'
 
@@ -30,14 +30,25 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
 export async function action({ params }: ActionFunctionArgs) {
   const gift = await giftFor(params.token ?? '')
   if (!gift.stripeCustomerId) throw new Response('Not ready', { status: 409 })
-  const url = await createPortalSession({ customerId: gift.stripeCustomerId, returnUrl: `${getEnv().publicUrl}/donations/manage/${params.token}` })
-  throw redirect(url, 303)
+  const opened = await openPortalSession({ customerId: gift.stripeCustomerId, returnUrl: `${getEnv().publicUrl}/donations/manage/${params.token}` })
+  if ('url' in opened) throw redirect(opened.url, 303)
+  // The page again, saying what went wrong: the gift itself is not affected either way.
+  return opened.problem === 'unknown'
+    ? data({ problem: opened.problem }, { status: 409 })
+    : data({ problem: opened.problem }, { status: 503, headers: { 'Retry-After': '60' } })
+}
+
+// Stripe's outage answer must reach the browser with its Retry-After.
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get('Retry-After')
+  return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
 }
 
 export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }, { name: 'referrer', content: 'no-referrer' }]
 
 export default function ManageGift() {
   const { amount, ended, ready } = useLoaderData<typeof loader>()
+  const problem = useActionData<typeof action>()?.problem
   const { t } = useTranslation()
   return (
     <main className="wrap narrow">
@@ -47,6 +58,11 @@ export default function ManageGift() {
       ) : (
         <>
           <p>{t('donate.manage.body', { amount })}</p>
+          {problem ? (
+            <p className="notice notice--error" role="alert">
+              {t(problem === 'unknown' ? 'donate.manage.unknown' : 'donate.manage.unavailable')}
+            </p>
+          ) : null}
           {ready ? (
             <Form method="post">
               <button type="submit" className="button">

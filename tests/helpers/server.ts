@@ -14,7 +14,8 @@ export type RunningServer = {
   databasePath: string
   /** Everything the server printed so far. */
   output: () => string
-  stop: () => Promise<void>
+  /** Stops the server and removes its data folder, unless `keepData` (to start it again on the same data). */
+  stop: (options?: { keepData?: boolean }) => Promise<void>
 }
 
 export function requireBuild() {
@@ -112,7 +113,7 @@ export async function startServer({
     dir,
     databasePath,
     output: () => output,
-    stop: async () => {
+    stop: async ({ keepData = false } = {}) => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve))
         child.kill('SIGTERM')
@@ -120,7 +121,7 @@ export async function startServer({
         await exited
         clearTimeout(timeout)
       }
-      fs.rmSync(dir, { recursive: true, force: true })
+      if (!keepData) fs.rmSync(dir, { recursive: true, force: true })
     },
   }
 }

@@ -16,7 +16,7 @@ const EDITOR = { email: 'edith.editor@access.example', name: 'Edith Editor', pas
 
 /** Public by design: logging in and out, and the token-gated set-password page. */
 const PUBLIC_ADMIN_ROUTES = ['routes/admin_.login', 'routes/admin_.logout', 'routes/admin_.set-password.$token']
-const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit', 'routes/admin.campaigns.new']
+const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit', 'routes/admin.campaigns.new', 'routes/admin.payment-events']
 /** What the build must contain at least: guards against an enumeration that finds nothing. */
 const EXPECTED_PATTERNS = [
   '/admin',
