@@ -177,13 +177,13 @@ export function loggablePath(rawPath: string) {
   if (token) return `/${token[1]!.toLowerCase()}/:token${token[2]!.endsWith('.data') ? '.data' : ''}`
   const masked = decoded
     .split('/')
-    .map((segment) => {
-      if (segment.includes('@')) return ':email'
-      if (/^[A-Za-z0-9._-]*[A-Za-z0-9_-]{20,}$/.test(segment) && !/\.(js|css|map|woff2?|png|jpe?g|webp|avif|svg|ico|txt|xml|json)$/.test(segment)) {
-        return ':token'
-      }
-      if (/%[0-9a-f]{2}/i.test(segment) || segment.length > 80) return ':segment'
-      return segment
+    .map((whole) => {
+      const data = whole.endsWith('.data') ? '.data' : ''
+      const segment = whole.slice(0, whole.length - data.length)
+      if (segment.includes('@')) return `:email${data}`
+      if (segment.length >= 20 && !/^[\w.-]+\.(js|css|map|woff2?|png|jpe?g|webp|avif|svg|ico|txt|xml|json|csv)$/.test(segment)) return `:token${data}`
+      if (/%[0-9a-f]{2}/i.test(segment)) return `:segment${data}`
+      return whole
     })
     .join('/')
   return masked.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)

@@ -291,36 +291,39 @@ function readBody(req: http.IncomingMessage, maxBytes: number) {
   })
 }
 
-/** The guard for writes: origin, media type, size and field count, before any parser. */
+/**
+ * The guard for writes: origin, media type, size and field count, before any parser. A body
+ * within the route's limit is read even when the request is refused, so the client gets the
+ * answer rather than a connection closed under its upload; a larger one is never read.
+ */
 async function guardWrite(req: http.IncomingMessage, res: http.ServerResponse, prepared: Prepared): Promise<Buffer | null> {
   const lang = prepared.context.lang
-  const origin = req.headers.origin
-  const allowedOrigins = [publicOrigin, requestOrigin(req)]
-  const secFetchSite = req.headers['sec-fetch-site']
-  if (!isWriteAllowed({ route: prepared.route, origin, secFetchSite: typeof secFetchSite === 'string' ? secFetchSite : undefined, allowedOrigins })) {
-    refuse(req, res, 403, 'crossSite', lang)
-    return null
-  }
   const policy: BodyPolicy = bodyPolicy(prepared.route)
+  const secFetchSite = req.headers['sec-fetch-site']
+  const allowed = isWriteAllowed({
+    route: prepared.route,
+    origin: req.headers.origin,
+    secFetchSite: typeof secFetchSite === 'string' ? secFetchSite : undefined,
+    allowedOrigins: [publicOrigin, requestOrigin(req)],
+  })
   const contentType = req.headers['content-type']
   const type = mediaType(contentType)
   const encoded = (req.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity'
-  if (!policy.types.includes(type) || encoded) {
-    refuse(req, res, 415, 'unsupportedType', lang)
-    return null
-  }
   const body = await readBody(req, policy.maxBytes)
   if (body === 'aborted') {
     res.destroy()
     return null
   }
-  if (body === 'too-large') {
-    refuse(req, res, 413, 'tooLarge', lang)
-    return null
+  let problem: { status: number; problem: GuardProblem } | null = null
+  if (!allowed) problem = { status: 403, problem: 'crossSite' }
+  else if (!policy.types.includes(type) || encoded) problem = { status: 415, problem: 'unsupportedType' }
+  else if (body === 'too-large') problem = { status: 413, problem: 'tooLarge' }
+  else {
+    const verdict = type === 'multipart/form-data' ? await checkMultipart(body, contentType!, policy) : type === 'application/x-www-form-urlencoded' ? checkUrlEncoded(body, policy) : { ok: true as const }
+    if (!verdict.ok) problem = verdict
   }
-  const verdict = type === 'multipart/form-data' ? await checkMultipart(body, contentType!, policy) : type === 'application/x-www-form-urlencoded' ? checkUrlEncoded(body, policy) : { ok: true as const }
-  if (!verdict.ok) {
-    refuse(req, res, verdict.status, verdict.problem, lang)
+  if (problem || body === 'too-large') {
+    refuse(req, res, problem?.status ?? 413, problem?.problem ?? 'tooLarge', lang)
     return null
   }
   return body

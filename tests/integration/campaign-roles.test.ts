@@ -36,6 +36,7 @@ const EXPECTED: Record<string, Expectation> = {
   'routes/admin': { scope: 'instance', get: 'organiser', posts: [] },
   'routes/admin._index': { scope: 'instance', get: 'organiser', posts: [] },
   'routes/admin.audit': { scope: 'instance', get: 'owner', posts: [] },
+  'routes/admin.payment-events': { scope: 'instance', get: 'owner', posts: [] },
   'routes/admin.organizers': {
     scope: 'instance',
     get: 'owner',

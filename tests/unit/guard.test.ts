@@ -121,6 +121,9 @@ describe('loggablePath', () => {
     expect(loggablePath('/assets/entry.client-Cq2bXk9zLmNoPqRsTuVw.js')).toBe('/assets/entry.client-Cq2bXk9zLmNoPqRsTuVw.js')
     expect(loggablePath('/media/%E0secret%ZZ')).toBe('/media/:segment')
     expect(loggablePath('/x\u0001y')).toBe('/x\\u0001y')
+    expect(loggablePath('/admin/campaigns/1/funds/q3Jx0vV9pZ8bS2nR4tW6yA1cE5gI7kM9oQ0sU2wY4aC.data')).toBe('/admin/campaigns/1/funds/:token.data')
+    expect(loggablePath('/admin/campaigns/1/funds/ééééééééééééééééééééééé')).toBe('/admin/campaigns/1/funds/:token')
+    expect(loggablePath('/admin/campaigns/1/export.csv')).toBe('/admin/campaigns/1/export.csv')
   })
 })
 
