@@ -1,5 +1,9 @@
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import de from '../../app/locales/de/common.json'
+import en from '../../app/locales/en/common.json'
+import es from '../../app/locales/es/common.json'
+import { h1Text, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -167,6 +171,60 @@ describe('confirmation links', () => {
       .prepare(`SELECT granted, source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? ORDER BY c.id DESC LIMIT 1`)
       .get(form.email)
     expect(consent).toEqual({ granted: 0, source: 'not_me_link' })
+  })
+})
+
+describe('the thanks page', () => {
+  const catalogs = { en, de, es }
+  const confirmNow = (url: string) => fetch(url, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+  const thanksPage = (query: string, cookie?: string) => fetch(`${server.url}/thanks/free-andry${query}`, { headers: cookie ? { Cookie: cookie } : {} })
+  // What a visitor reads (the language links keep the query string in their href, which shows nothing).
+  const shown = (html: string) => textOf(html.replace(/<script\b[\s\S]*?<\/script>/gi, ''))
+
+  it('shows nothing that was put in its address, and thanks without a name', async () => {
+    const response = await thanksPage(`?name=${encodeURIComponent('Your vote was NOT counted, call +1 555 0100')}`)
+    expect(response.status).toBe(200)
+    const html = await response.text()
+    expect(shown(html)).not.toContain('NOT counted')
+    expect(h1Text(html)).toBe(en.confirm.thanksTitleNoName)
+  })
+
+  it.each(['en', 'de', 'es'] as const)('greets the signer by first name after confirming in %s, with nothing of it in the URL', async (lang) => {
+    const form = person({ firstName: 'Zoë' })
+    await sign(form, { lang })
+    const confirmed = await confirmNow(await confirmLinkFor(form.email!))
+    expect(confirmed.status).toBe(303)
+    // Nothing personal in the URL (proxy logs, browser history): the name travels in a signed, short-lived cookie.
+    expect(confirmed.headers.get('location')).toBe('/thanks/free-andry')
+    const setCookie = confirmed.headers.get('set-cookie') ?? ''
+    expect(setCookie).toMatch(/^vigil_thanks=[^;]+;/)
+    expect(setCookie).toMatch(/; HttpOnly/i)
+    expect(setCookie).toMatch(/; SameSite=Lax/i)
+    expect(setCookie).toMatch(/; Path=\/thanks(;|$)/)
+    expect(Number(/Max-Age=(\d+)/i.exec(setCookie)?.[1])).toBeLessThanOrEqual(15 * 60)
+    const cookie = setCookie.split(';')[0]!
+    const page = await thanksPage(`?lng=${lang}`, cookie)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('cache-control')).toMatch(/no-store/)
+    expect(h1Text(await page.text())).toBe(catalogs[lang].confirm.thanksTitle.replace('{{firstName}}', 'Zoë'))
+    // The URL cannot change what the cookie says.
+    expect(shown(await (await thanksPage('?name=Mallory', cookie)).text())).not.toContain('Mallory')
+    // A forged or altered cookie is ignored.
+    const [name, value] = cookie.split('=') as [string, string]
+    const forged = `${name}=${encodeURIComponent(Buffer.from(JSON.stringify({ slug: 'free-andry', firstName: 'Mallory', expiresAt: Date.now() + 60_000 })).toString('base64'))}.${value.split('.')[1]}`
+    expect(h1Text(await (await thanksPage('', forged)).text())).toBe(en.confirm.thanksTitleNoName)
+  })
+
+  it('greets nobody with a cookie made for another campaign or one that has expired', async () => {
+    const { thanksCookie } = await import('~/services/thanks-cookie.server.ts')
+    const other = await thanksCookie({ slug: 'another-campaign', firstName: 'Eve' })
+    const expired = await thanksCookie({ slug: 'free-andry', firstName: 'Eve', now: Date.now() - 60 * 60 * 1000 })
+    for (const setCookie of [other, expired]) {
+      expect(h1Text(await (await thanksPage('', setCookie.split(';')[0]!)).text())).toBe(en.confirm.thanksTitleNoName)
+    }
+    // The same cookie, made for this campaign and now, is read: the two above fail only for their slug and age.
+    const fresh = await thanksCookie({ slug: 'free-andry', firstName: 'Eve' })
+    expect(h1Text(await (await thanksPage('', fresh.split(';')[0]!)).text())).toBe('Thank you, Eve! Your signature counts.')
   })
 })
 
