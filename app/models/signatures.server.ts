@@ -243,7 +243,7 @@ function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now(
   const emailNormalized = normalizeEmail(input.email)
   // The address as typed this time is where the answer goes.
   const to = input.email.trim()
-  const fields = {
+  const signed = {
     firstName: input.firstName,
     lastName: input.lastName,
     country: input.country,
@@ -251,8 +251,8 @@ function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now(
     locale,
     showName: input.showName,
     message: input.message || null,
-    messageStatus: input.message ? 'pending' : null,
   }
+  const fields = { ...signed, messageStatus: input.message ? 'pending' : null }
   const limited = recordHits(limits, now)
   if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
   const supporterId =
@@ -284,7 +284,6 @@ function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now(
     // only if its link is the one confirmed. A later resubmission replaces this one.
     const seed = randomToken(16)
     const attempt = existing.confirmationsSent + 1
-    const { messageStatus: _derived, ...signed } = fields
     const details: ResubmittedDetails = { ...signed, updates: input.updates, expiresAt: now + TOKEN_TTL_MS }
     q.resubmit.run({ details: JSON.stringify(details), tokenHash: sha256(signatureToken(seed)), attempt, id: existing.id })
     queueConfirmation({ signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
