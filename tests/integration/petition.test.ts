@@ -300,12 +300,17 @@ describe('the thanks page', () => {
     expect(h1Text(await (await thanksPage('', forged)).text())).toBe(en.confirm.thanksTitleNoName)
   })
 
-  it('greets nobody with a cookie made for another campaign or one that has expired', async () => {
+  it('greets nobody with a cookie made for another campaign, one that has expired or a broken one', async () => {
     const { thanksCookie } = await import('~/services/thanks-cookie.server.ts')
     const other = await thanksCookie({ slug: 'another-campaign', firstName: 'Eve' })
     const expired = await thanksCookie({ slug: 'free-andry', firstName: 'Eve', now: Date.now() - 60 * 60 * 1000 })
     for (const setCookie of [other, expired]) {
       expect(h1Text(await (await thanksPage('', setCookie.split(';')[0]!)).text())).toBe(en.confirm.thanksTitleNoName)
+    }
+    for (const broken of ['vigil_thanks=%E0', 'vigil_thanks=', 'vigil_thanks=e30.x', `vigil_thanks=${'A'.repeat(4000)}`]) {
+      const response = await thanksPage('', broken)
+      expect(response.status, broken.slice(0, 20)).toBe(200)
+      expect(h1Text(await response.text())).toBe(en.confirm.thanksTitleNoName)
     }
     // The same cookie, made for this campaign and now, is read: the two above fail only for their slug and age.
     const fresh = await thanksCookie({ slug: 'free-andry', firstName: 'Eve' })
