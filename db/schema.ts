@@ -265,6 +265,12 @@ export const signatures = sqliteTable(
     invalidationReason: text('invalidation_reason'),
     // Set when the retention period ran out: names, postal code, message and hashes are gone.
     anonymisedAt: integer('anonymised_at'),
+    // Asked for the campaign's news when signing: the consent is recorded only once the address is confirmed.
+    updatesRequested: integer('updates_requested', { mode: 'boolean' }).notNull().default(false),
+    // Signed again while pending: these details wait beside the first ones and apply only if
+    // the link sent for them is the one confirmed (the first link still confirms the first details).
+    resubmittedDetails: text('resubmitted_details', { mode: 'json' }).$type<ResubmittedDetails>(),
+    resubmittedTokenHash: text('resubmitted_token_hash'),
   },
   (t) => [
     // Supporter first: deleting a supporter finds their signatures through it (the foreign key's action).
@@ -278,8 +284,26 @@ export const signatures = sqliteTable(
     index('signatures_anonymised_linked_idx')
       .on(t.campaignId, t.id)
       .where(sql`anonymised_at is not null and supporter_id is not null`),
+    // Partial, so a new signature (which has none) writes nothing to it.
+    uniqueIndex('signatures_resubmitted_token_idx')
+      .on(t.resubmittedTokenHash)
+      .where(sql`resubmitted_token_hash is not null`),
   ],
 )
+
+/** What a pending signature was signed again with (signatures.resubmitted_details). */
+export type ResubmittedDetails = {
+  firstName: string
+  lastName: string
+  country: string
+  postalCode: string | null
+  locale: Locale
+  showName: boolean
+  message: string | null
+  updates: boolean
+  /** When the link sent for these details stops working (the first link keeps its own time). */
+  expiresAt: number
+}
 
 // Kept exact by the transactions that change signatures; page views read these, never COUNT(*).
 export const campaignCounters = sqliteTable('campaign_counters', {

@@ -75,7 +75,8 @@ const statements = preparedPerConnection((db: DB) => {
     anonymise: c.prepare(`
       update signatures set
         first_name = '', last_name = '', postal_code = null, message = null, message_status = null, show_name = 0,
-        ip_hash = null, token_hash = null, token_expires_at = null, supporter_id = @supporterId, anonymised_at = @now
+        ip_hash = null, token_hash = null, token_expires_at = null, resubmitted_details = null, resubmitted_token_hash = null,
+        supporter_id = @supporterId, anonymised_at = @now
       where id = @id and anonymised_at is null`),
     release: c.prepare(`update signatures set supporter_id = null where id = @id and supporter_id is not null`),
     deleteReplies: c.prepare(`delete from replies where signature_id = @id`),

@@ -8,6 +8,8 @@ import {
   signatures,
   supporters,
   type Locale,
+  type ResubmittedDetails,
+  type Signature,
 } from '#db/schema.ts'
 import { randomToken, sha256 } from '~/services/crypto.server.ts'
 import { signatureToken } from '~/services/tokens.server.ts'
@@ -23,6 +25,12 @@ import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
  * the rows they count. Confirmation tokens are derived from a random seed and the
  * server secret; the database keeps only the seed (in the queued email) and the
  * token's SHA-256, so a copy of the database alone cannot confirm anything.
+ *
+ * Anyone can type an address, so nothing is decided in its owner's name before they
+ * confirm: the wish for news is kept on the signature and becomes a consent only on
+ * confirmation, and signing again while pending never changes the first details. The
+ * new details wait beside them (`resubmitted_*`) with a link of their own, and each
+ * email's link confirms exactly the details it was sent for.
  */
 export const TOKEN_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const MAX_CONFIRMATION_EMAILS = 3
@@ -94,30 +102,19 @@ const signQueries = preparedPerConnection((db: DB) => ({
       confirmationsSent: 1,
       ipHash: p('ipHash'),
       createdAt: p('now'),
+      updatesRequested: p('updatesRequested'),
     })
     .returning({ id: signatures.id })
     .prepare(),
-  // `set` takes SQL, not placeholders: values pass unencoded, so booleans go in as 0/1.
-  resendToPending: db
+  // `set` takes SQL, not placeholders: values pass unencoded (the JSON as a string).
+  resubmit: db
     .update(signatures)
     .set({
-      firstName: sql`${p('firstName')}`,
-      lastName: sql`${p('lastName')}`,
-      country: sql`${p('country')}`,
-      postalCode: sql`${p('postalCode')}`,
-      locale: sql`${p('locale')}`,
-      showName: sql`${p('showNameInt')}`,
-      message: sql`${p('message')}`,
-      messageStatus: sql`${p('messageStatus')}`,
-      tokenHash: sql`${p('tokenHash')}`,
-      tokenExpiresAt: sql`${p('tokenExpiresAt')}`,
+      resubmittedDetails: sql`${p('details')}`,
+      resubmittedTokenHash: sql`${p('tokenHash')}`,
       confirmationsSent: sql`${p('attempt')}`,
     })
     .where(eq(signatures.id, p('id')))
-    .prepare(),
-  grantUpdates: db
-    .insert(consents)
-    .values({ supporterId: p('supporterId'), purpose: 'campaign_updates', campaignId: p('campaignId'), granted: true, source: 'petition_form', createdAt: p('now') })
     .prepare(),
   publicCampaign: db
     .select({ id: campaigns.id, signatureGoal: campaigns.signatureGoal })
@@ -246,7 +243,7 @@ function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now(
   const emailNormalized = normalizeEmail(input.email)
   // The address as typed this time is where the answer goes.
   const to = input.email.trim()
-  const fields = {
+  const signed = {
     firstName: input.firstName,
     lastName: input.lastName,
     country: input.country,
@@ -254,11 +251,8 @@ function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now(
     locale,
     showName: input.showName,
     message: input.message || null,
-    messageStatus: input.message ? 'pending' : null,
   }
-  const grantUpdates = (supporterId: number) => {
-    if (input.updates) q.grantUpdates.run({ supporterId, campaignId: campaign.id, now })
-  }
+  const fields = { ...signed, messageStatus: input.message ? 'pending' : null }
   const limited = recordHits(limits, now)
   if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
   const supporterId =
@@ -276,19 +270,22 @@ function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now(
       tokenExpiresAt: now + TOKEN_TTL_MS,
       ipHash,
       now,
+      updatesRequested: input.updates,
     })!
     moveCounters(campaign.id, { pending: 1 })
-    grantUpdates(supporterId)
     queueConfirmation({ signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
     return { outcome: 'created' }
   }
 
   if (existing.status === 'pending') {
     if (existing.confirmationsSent >= MAX_CONFIRMATION_EMAILS) return { outcome: 'limit' }
+    // Someone else using the address, or its owner correcting a typo: the server cannot
+    // tell, so the first details stay and these go out in an email of their own, to apply
+    // only if its link is the one confirmed. A later resubmission replaces this one.
     const seed = randomToken(16)
     const attempt = existing.confirmationsSent + 1
-    q.resendToPending.run({ ...fields, showNameInt: fields.showName ? 1 : 0, tokenHash: sha256(signatureToken(seed)), tokenExpiresAt: now + TOKEN_TTL_MS, attempt, id: existing.id })
-    grantUpdates(supporterId)
+    const details: ResubmittedDetails = { ...signed, updates: input.updates, expiresAt: now + TOKEN_TTL_MS }
+    q.resubmit.run({ details: JSON.stringify(details), tokenHash: sha256(signatureToken(seed)), attempt, id: existing.id })
     queueConfirmation({ signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
     return { outcome: 'resent' }
   }
@@ -309,36 +306,63 @@ function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now(
   return { outcome: 'invalidated' }
 }
 
-function pendingByToken(tx: Pick<Tx, 'select'>, token: string, now: number) {
-  return tx
-    .select({ signature: signatures, slug: campaigns.slug })
-    .from(signatures)
-    .innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
-    .where(and(eq(signatures.tokenHash, sha256(token)), eq(signatures.status, 'pending'), gt(signatures.tokenExpiresAt, now)))
+type PendingMatch = { signature: Signature; slug: string; resubmitted: ResubmittedDetails | null }
+
+/** The pending signature a link belongs to, and whether it is the link for resubmitted details. */
+function pendingByToken(tx: Pick<Tx, 'select'>, token: string, now: number): PendingMatch | null {
+  const hash = sha256(token)
+  const select = () => tx.select({ signature: signatures, slug: campaigns.slug }).from(signatures).innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
+  const first = select()
+    .where(and(eq(signatures.tokenHash, hash), eq(signatures.status, 'pending'), gt(signatures.tokenExpiresAt, now)))
     .get()
+  if (first) return { ...first, resubmitted: null }
+  const other = select()
+    .where(and(eq(signatures.resubmittedTokenHash, hash), eq(signatures.status, 'pending')))
+    .get()
+  const resubmitted = other?.signature.resubmittedDetails
+  return other && resubmitted && resubmitted.expiresAt > now ? { ...other, resubmitted } : null
 }
 
 /** What the confirmation page needs, or null when the link is unknown, used or expired. */
 export async function getPendingConfirmation({ token, now = Date.now() }: { token: string; now?: number }) {
   const row = pendingByToken(getDb(), token, now)
-  return row ? { campaignSlug: row.slug, firstName: row.signature.firstName } : null
+  return row ? { campaignSlug: row.slug, firstName: (row.resubmitted ?? row.signature).firstName } : null
 }
 
-/** Confirm once: the signature starts counting in the same transaction. */
+/**
+ * Confirm once: the signature starts counting in the same transaction, with the details
+ * the confirmed link was sent for, and the wish for news made with them becomes a consent.
+ */
 export async function confirmSignature({ token, now = Date.now() }: { token: string; now?: number }) {
   const db = getDb()
   const confirmed = db.transaction(
     (tx) => {
       const row = pendingByToken(tx, token, now)
       if (!row) return null
-      const { signature } = row
+      const { signature, resubmitted } = row
+      const applied = resubmitted
+        ? {
+            firstName: resubmitted.firstName,
+            lastName: resubmitted.lastName,
+            country: resubmitted.country,
+            postalCode: resubmitted.postalCode,
+            locale: resubmitted.locale,
+            showName: resubmitted.showName,
+            message: resubmitted.message,
+            messageStatus: resubmitted.message ? ('pending' as const) : null,
+            updatesRequested: resubmitted.updates,
+          }
+        : {}
+      const country = resubmitted?.country ?? signature.country
+      const wantsUpdates = resubmitted?.updates ?? signature.updatesRequested
       tx.update(signatures)
-        .set({ status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null })
+        .set({ ...applied, status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null, resubmittedDetails: null, resubmittedTokenHash: null })
         .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending')))
         .run()
       moveCounters(signature.campaignId, { pending: -1, confirmed: 1 })
-      moveCountry(tx, signature.campaignId, signature.country, 1)
-      return { campaignSlug: row.slug, firstName: signature.firstName }
+      moveCountry(tx, signature.campaignId, country, 1)
+      if (wantsUpdates && signature.supporterId !== null) grantUpdatesOnConfirm(tx, signature.supporterId, signature.campaignId, now)
+      return { campaignSlug: row.slug, firstName: (resubmitted ?? signature).firstName }
     },
     { behavior: 'immediate' },
   )
@@ -347,7 +371,24 @@ export async function confirmSignature({ token, now = Date.now() }: { token: str
   return confirmed
 }
 
-/** "This wasn't me": the pending signature and its consent go away. */
+/** Consents are append-only (see consents.server.ts): a row only when the answer changes. */
+function grantUpdatesOnConfirm(tx: Pick<Tx, 'select' | 'insert'>, supporterId: number, campaignId: number, now: number) {
+  const latest = tx
+    .select({ granted: consents.granted })
+    .from(consents)
+    .where(and(eq(consents.supporterId, supporterId), eq(consents.purpose, 'campaign_updates'), eq(consents.campaignId, campaignId)))
+    .orderBy(desc(consents.id))
+    .limit(1)
+    .get()
+  if (latest?.granted === true) return
+  tx.insert(consents).values({ supporterId, purpose: 'campaign_updates', campaignId, granted: true, source: 'petition_form', createdAt: now }).run()
+}
+
+/**
+ * "This wasn't me". From the first email: the pending signature goes, with a note that
+ * its address wants no news. From an email sent for resubmitted details: only those go,
+ * and the first details (perhaps the owner's own) stay pending with their link.
+ */
 export async function discardSignature({ token, now = Date.now() }: { token: string; now?: number }) {
   const db = getDb()
   return db.transaction(
@@ -355,6 +396,10 @@ export async function discardSignature({ token, now = Date.now() }: { token: str
       const row = pendingByToken(tx, token, now)
       if (!row) return null
       const { signature } = row
+      if (row.resubmitted) {
+        tx.update(signatures).set({ resubmittedDetails: null, resubmittedTokenHash: null }).where(eq(signatures.id, signature.id)).run()
+        return { campaignSlug: row.slug }
+      }
       tx.delete(signatures).where(eq(signatures.id, signature.id)).run()
       moveCounters(signature.campaignId, { pending: -1 })
       // Always set here: only anonymised signatures lose their supporter, and they have no token.

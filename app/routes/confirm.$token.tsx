@@ -3,6 +3,7 @@ import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remi
 import { useTranslation } from 'react-i18next'
 import { getPublicCampaign } from '~/models/campaigns.server.ts'
 import { confirmSignature, discardSignature, getPendingConfirmation } from '~/models/signatures.server.ts'
+import { thanksCookie } from '~/services/thanks-cookie.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }]
 
@@ -27,7 +28,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
   const confirmed = await confirmSignature({ token })
   if (!confirmed) return { discarded: false, slug: null, invalid: true }
-  throw redirect(`/thanks/${confirmed.campaignSlug}?name=${encodeURIComponent(confirmed.firstName)}`, 303)
+  // The name for the thanks page travels in a signed, short-lived cookie: nothing personal in the URL.
+  throw redirect(`/thanks/${confirmed.campaignSlug}`, {
+    status: 303,
+    headers: { 'Set-Cookie': await thanksCookie({ slug: confirmed.campaignSlug, firstName: confirmed.firstName }) },
+  })
 }
 
 export default function Confirm() {

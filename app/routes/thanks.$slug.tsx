@@ -1,18 +1,26 @@
-import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { data, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { getPublicCampaign } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/services/env.server.ts'
+import { readThanksName } from '~/services/thanks-cookie.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }]
 
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
-  const name = new URL(request.url).searchParams.get('name')?.slice(0, 80) ?? ''
-  return { slug: campaign.slug, title: campaign.title, url: `${getEnv().publicUrl}/c/${campaign.slug}`, name }
+  // The name comes from the cookie the confirmation set, never from the URL (see thanks-cookie.server.ts).
+  const name = await readThanksName({ request, slug: campaign.slug })
+  return data(
+    { slug: campaign.slug, title: campaign.title, url: `${getEnv().publicUrl}/c/${campaign.slug}`, name },
+    { headers: { 'Cache-Control': 'private, no-store' } },
+  )
 }
+
+// The page greets one person by name: no cache may keep it.
+export const headers: HeadersFunction = ({ loaderHeaders }) => ({ 'Cache-Control': loaderHeaders.get('Cache-Control') ?? 'private, no-store' })
 
 /** After confirming: thanks, then sharing (plain links, no third-party scripts) and donating. */
 export default function Thanks() {
@@ -29,7 +37,7 @@ export default function Thanks() {
   }
   return (
     <main className="wrap page page--narrow">
-      <h1>{t('confirm.thanksTitle', { firstName: name })}</h1>
+      <h1>{name ? t('confirm.thanksTitle', { firstName: name }) : t('confirm.thanksTitleNoName')}</h1>
       <p lang={title.lang}>
         <strong>{title.value}</strong>
       </p>

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import { render } from '@react-email/render'
 import { z } from 'zod'
 import type { EmailMessage } from '#db/schema.ts'
@@ -14,24 +15,56 @@ import { donationManageToken, preferencesToken, signatureToken, unsubscribeToken
 export type RenderedEmail = { subject: string; html: string; text: string; links: string[]; headers?: Record<string, string> }
 
 // Rendering react-email costs milliseconds; signing can queue hundreds of emails a second.
-// A template is rendered once per campaign text and language with placeholders for what
-// differs per recipient (name, token), which are then filled in, HTML-escaped where needed.
-const NAME = 'VIGILPLACEHOLDERNAME'
-const TOKEN = 'VIGILPLACEHOLDERTOKEN'
-const UNSUBSCRIBE = 'VIGILPLACEHOLDERUNSUBSCRIBE'
-const PREFERENCES = 'VIGILPLACEHOLDERPREFERENCES'
-const rendered = new Map<string, Promise<{ subject: string; html: string; text: string }>>()
+// A template is rendered once per campaign text and language with markers where each
+// recipient's values go (name, token, their two update links), cut at those markers once,
+// and then filled by position: each email only joins the pieces with its own values.
+// The markers are random and new for every render, so nothing a signer types or an
+// organiser writes can stand for one (a first name of a fixed marker once came out as the
+// confirmation token); and filling never searches the values it puts in.
+type Slot = 'name' | 'token' | 'unsubscribe' | 'preferences'
+type Markers = Record<Slot, string>
+/** A rendered string cut at its markers: pieces[0] slots[0] pieces[1] … slots[n-1] pieces[n]. */
+type Cut = { pieces: string[]; slots: Slot[] }
+type Template = { subject: Cut; html: Cut; text: Cut }
+type Values = Partial<Record<Slot, string>>
+
+const SLOTS: Slot[] = ['name', 'token', 'unsubscribe', 'preferences']
+const rendered = new Map<string, Promise<Template>>()
 const RENDER_CACHE_SIZE = 200
 
 function escapeHtml(value: string) {
   return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!)
 }
 
-function renderOnce(key: string, element: () => React.ReactElement, subject: string) {
+// Upper case letters and digits: they pass through HTML, attributes, URLs and the plain-text
+// conversion unchanged (which may upper-case headings).
+function newMarkers(): Markers {
+  const marker = () => `VIGIL${crypto.randomBytes(16).toString('hex').toUpperCase()}`
+  return { name: marker(), token: marker(), unsubscribe: marker(), preferences: marker() }
+}
+
+function cutAt(rendered: string, markers: Markers): Cut {
+  const bySlot = new Map(SLOTS.map((slot) => [markers[slot], slot]))
+  const parts = rendered.split(new RegExp(`(${SLOTS.map((slot) => markers[slot]).join('|')})`))
+  return { pieces: parts.filter((_, i) => i % 2 === 0), slots: parts.filter((_, i) => i % 2 === 1).map((marker) => bySlot.get(marker)!) }
+}
+
+function join(cut: Cut, values: Values) {
+  let out = cut.pieces[0]!
+  for (let i = 0; i < cut.slots.length; i++) out += (values[cut.slots[i]!] ?? '') + cut.pieces[i + 1]!
+  return out
+}
+
+function renderOnce(key: string, build: (markers: Markers) => { element: React.ReactElement; subject: string }) {
   let pending = rendered.get(key)
   if (!pending) {
-    const el = element()
-    pending = Promise.all([render(el), render(el, { plainText: true })]).then(([html, text]) => ({ subject, html, text }))
+    const markers = newMarkers()
+    const { element, subject } = build(markers)
+    pending = Promise.all([render(element), render(element, { plainText: true })]).then(([html, text]) => ({
+      subject: cutAt(subject, markers),
+      html: cutAt(html, markers),
+      text: cutAt(text, markers),
+    }))
     pending.catch(() => rendered.delete(key))
     if (rendered.size >= RENDER_CACHE_SIZE) rendered.delete(rendered.keys().next().value!)
     rendered.set(key, pending)
@@ -39,12 +72,13 @@ function renderOnce(key: string, element: () => React.ReactElement, subject: str
   return pending
 }
 
-function fill(template: { subject: string; html: string; text: string }, values: { name: string; token?: string }) {
-  const apply = (s: string, name: string) => {
-    const withName = s.replaceAll(NAME, name)
-    return values.token === undefined ? withName : withName.replaceAll(TOKEN, values.token)
+/** One recipient's email: the name HTML-escaped in the HTML; tokens are URL-safe as they are. */
+function fill(template: Template, values: Values & { name: string }) {
+  return {
+    subject: join(template.subject, values),
+    html: join(template.html, { ...values, name: escapeHtml(values.name) }),
+    text: join(template.text, values),
   }
-  return { subject: apply(template.subject, values.name), html: apply(template.html, escapeHtml(values.name)), text: apply(template.text, values.name) }
 }
 
 type Props = Record<string, unknown>
@@ -80,11 +114,11 @@ export type DonationReceiptMessageProps = z.input<typeof donationReceiptProps>
 type Common = { t: (key: string, options?: Record<string, unknown>) => string; lang: EmailMessage['locale'] }
 
 // A send renders the same update for a hundred recipients a batch. Everything but each
-// recipient's two links is prepared once a second at most: the text read, the email rendered
-// (once per text and language, see renderOnce) and cut at the two links, so that each email
-// only joins the pieces with its own (searching 6 kB of HTML per recipient cost more than the
-// rest of the send).
-type PreparedUpdate = { campaignId: number; campaignUrl: string; subject: string; html: string[][]; text: string[][] }
+// recipient's two links is prepared once a second at most: the text read and the email
+// rendered (once per text and language, see renderOnce) and cut at the two links' markers, so
+// that each email only joins the pieces with its own (searching 6 kB of HTML per recipient
+// cost more than the rest of the send).
+type PreparedUpdate = { campaignId: number; campaignUrl: string; template: Template }
 const UPDATE_TTL_MS = 1000
 const preparedUpdates = new Map<string, { at: number; prepared: Promise<PreparedUpdate | null> }>()
 
@@ -104,26 +138,24 @@ async function prepareUpdate(updateId: number, locale: EmailMessage['locale'], b
   const update = await getUpdateForEmail({ updateId, locale })
   if (!update) return null
   const campaignUrl = `${base}/c/${update.campaignSlug}`
-  const unsubscribePlaceholder = `${base}/unsubscribe/${UNSUBSCRIBE}`
-  const preferencesPlaceholder = `${base}/preferences/${PREFERENCES}`
-  const values = {
-    ...common,
-    title: update.title,
-    bodyHtml: renderMarkdown(update.bodyMd),
-    image: update.imagePath ? { url: `${base}${update.imagePath}`, alt: update.imageAlt } : null,
-    campaignTitle: update.campaignTitle,
-    campaignUrl,
-    organizationName: update.organizationName,
-    unsubscribeUrl: unsubscribePlaceholder,
-    preferencesUrl: preferencesPlaceholder,
-  }
   const template = await renderOnce(
     JSON.stringify(['campaign-update', locale, base, updateId, update.title, update.bodyMd, update.imagePath, update.imageAlt, update.campaignTitle, update.organizationName]),
-    () => <CampaignUpdateEmail {...values} />,
-    campaignUpdateSubject(values),
+    (markers) => {
+      const values = {
+        ...common,
+        title: update.title,
+        bodyHtml: renderMarkdown(update.bodyMd),
+        image: update.imagePath ? { url: `${base}${update.imagePath}`, alt: update.imageAlt } : null,
+        campaignTitle: update.campaignTitle,
+        campaignUrl,
+        organizationName: update.organizationName,
+        unsubscribeUrl: `${base}/unsubscribe/${markers.unsubscribe}`,
+        preferencesUrl: `${base}/preferences/${markers.preferences}`,
+      }
+      return { element: <CampaignUpdateEmail {...values} />, subject: campaignUpdateSubject(values) }
+    },
   )
-  const cut = (rendered: string) => rendered.split(unsubscribePlaceholder).map((part) => part.split(preferencesPlaceholder))
-  return { campaignId: update.campaignId, campaignUrl, subject: template.subject, html: cut(template.html), text: cut(template.text) }
+  return { campaignId: update.campaignId, campaignUrl, template }
 }
 
 /**
@@ -138,23 +170,29 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
   const name = str(props, 'firstName').trim()
   const shared = {
     ...common,
-    firstName: NAME,
     campaignTitle: str(props, 'campaignTitle'),
     organizationName: str(props, 'organizationName'),
   }
-  const cacheKey = (extra: unknown) => JSON.stringify([message.template, message.locale, base, shared.campaignTitle, shared.organizationName, extra])
+  // No name renders another greeting, so it is a template of its own.
+  const firstName = (markers: Markers) => (name === '' ? '' : markers.name)
+  const cacheKey = (extra: unknown) => JSON.stringify([message.template, message.locale, base, shared.campaignTitle, shared.organizationName, name === '', extra])
   switch (message.template) {
     case 'confirm-signature': {
       const token = signatureToken(str(props, 'tokenSeed'))
       const petitionText = str(props, 'petitionText')
-      const values = { ...shared, petitionText, confirmUrl: `${base}/confirm/${TOKEN}`, discardUrl: `${base}/confirm/${TOKEN}?not-me` }
-      const template = await renderOnce(cacheKey(petitionText), () => <ConfirmSignatureEmail {...values} />, confirmSubject(values))
+      const template = await renderOnce(cacheKey(petitionText), (markers) => {
+        const confirmUrl = `${base}/confirm/${markers.token}`
+        const values = { ...shared, firstName: firstName(markers), petitionText, confirmUrl, discardUrl: `${confirmUrl}?not-me` }
+        return { element: <ConfirmSignatureEmail {...values} />, subject: confirmSubject(values) }
+      })
       return { ...fill(template, { name, token }), links: [`${base}/confirm/${token}`, `${base}/confirm/${token}?not-me`] }
     }
     case 'already-signed': {
       const campaignUrl = `${base}/c/${str(props, 'campaignSlug')}`
-      const values = { ...shared, campaignUrl }
-      const template = await renderOnce(cacheKey(campaignUrl), () => <AlreadySignedEmail {...values} />, alreadySignedSubject(values))
+      const template = await renderOnce(cacheKey(campaignUrl), (markers) => {
+        const values = { ...shared, firstName: firstName(markers), campaignUrl }
+        return { element: <AlreadySignedEmail {...values} />, subject: alreadySignedSubject(values) }
+      })
       return { ...fill(template, { name }), links: [campaignUrl] }
     }
     case 'campaign-update': {
@@ -164,13 +202,17 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       if (!update) throw new Error(`update ${updateId} has no text to send`)
       // A preview or an organiser's test has no supporter: its links are stand-ins that change no one's consent.
       const recipient = Number.isSafeInteger(supporterId) && supporterId > 0
-      const unsubscribeUrl = `${base}/unsubscribe/${recipient ? unsubscribeToken(supporterId, update.campaignId) : 'test'}`
-      const preferencesUrl = `${base}/preferences/${recipient ? preferencesToken(supporterId) : 'test'}`
-      const own = (cut: string[][]) => cut.map((part) => part.join(preferencesUrl)).join(unsubscribeUrl)
+      const values = {
+        unsubscribe: recipient ? unsubscribeToken(supporterId, update.campaignId) : 'test',
+        preferences: recipient ? preferencesToken(supporterId) : 'test',
+      }
+      const unsubscribeUrl = `${base}/unsubscribe/${values.unsubscribe}`
+      const preferencesUrl = `${base}/preferences/${values.preferences}`
+      const subject = join(update.template.subject, values)
       return {
-        subject: props.test === true ? `[Test] ${update.subject}` : update.subject,
-        html: own(update.html),
-        text: own(update.text),
+        subject: props.test === true ? `[Test] ${subject}` : subject,
+        html: join(update.template.html, values),
+        text: join(update.template.text, values),
         links: [update.campaignUrl, unsubscribeUrl, preferencesUrl],
         // One-click unsubscribe (RFC 8058): mail programs POST to the link without opening it.
         headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },

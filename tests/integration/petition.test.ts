@@ -1,5 +1,9 @@
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import de from '../../app/locales/de/common.json'
+import en from '../../app/locales/en/common.json'
+import es from '../../app/locales/es/common.json'
+import { h1Text, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -76,12 +80,14 @@ describe('signing', () => {
     for (let i = 0; i < 5; i++) expect((await sign(form)).status).toBe(303)
     const emails = await waitForEmail(form.email!, 3)
     expect(emails.map((e) => e.idempotency_key.split(':').slice(2).join(':'))).toEqual(['confirm:1', 'confirm:2', 'confirm:3'])
-    // Only the newest link works.
+    // The first link (the first details) and the newest (the latest details) work; one superseded in between does not.
     const links = await Promise.all(emails.map((e) => linksOf(e.id).then((l) => l[0]!)))
-    const old = await fetch(links[0]!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
-    expect(old.status).toBe(200)
+    const superseded = await fetch(links[1]!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+    expect(superseded.status).toBe(200)
     const newest = await fetch(links[2]!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
     expect(newest.status).toBe(303)
+    const first = await fetch(links[0]!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+    expect(first.status).toBe(200)
   })
 
   it('sends “you have already signed” to a confirmed signer who signs again, once a day', async () => {
@@ -103,18 +109,101 @@ describe('signing', () => {
     expect(rows.map((r) => r.to_email)).toEqual(['Andry.Friend@gmail.com', 'andryfriend+petition@googlemail.com'])
   })
 
-  it('records the separate consent to updates with its time and source', async () => {
+  it('records the separate consent to updates, with its time and source, once the address is confirmed', async () => {
     const form = person({ updates: 'on' })
     await sign(form)
-    const consent = db
-      .prepare(`SELECT c.purpose, c.granted, c.source, c.created_at FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`)
-      .get(form.email) as { purpose: string; granted: number; source: string; created_at: number }
-    expect(consent).toMatchObject({ purpose: 'campaign_updates', granted: 1, source: 'petition_form' })
-    expect(Math.abs(consent.created_at - Date.now())).toBeLessThan(60_000)
+    const consents = () =>
+      db
+        .prepare(`SELECT c.purpose, c.granted, c.source, c.created_at FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`)
+        .all(form.email) as { purpose: string; granted: number; source: string; created_at: number }[]
+    // Anyone can type an address: until its owner confirms, nothing is consented in their name.
+    expect(consents()).toEqual([])
+    await fetch(await confirmLinkFor(form.email!), { method: 'POST', body: new URLSearchParams({ intent: 'confirm' }) })
+    expect(consents()).toHaveLength(1)
+    expect(consents()[0]).toMatchObject({ purpose: 'campaign_updates', granted: 1, source: 'petition_form' })
+    expect(Math.abs(consents()[0]!.created_at - Date.now())).toBeLessThan(60_000)
     const without = person()
     await sign(without)
+    await fetch(await confirmLinkFor(without.email!), { method: 'POST', body: new URLSearchParams({ intent: 'confirm' }) })
     const none = db.prepare(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`).get(without.email) as { n: number }
     expect(none.n).toBe(0)
+  })
+})
+
+describe('signing again while a signature is pending', () => {
+  type Row = { status: string; first_name: string; last_name: string; message: string | null; show_name: number; country: string }
+  const signatureOf = (email: string) =>
+    db
+      .prepare(`SELECT s.status, s.first_name, s.last_name, s.message, s.show_name, s.country FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`)
+      .get(email) as Row
+  const grantedRows = (email: string) =>
+    (db.prepare(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? AND c.granted = 1`).get(email) as { n: number }).n
+  const post = (url: string, intent: string) => fetch(url, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent }) })
+
+  it('keeps the first details, and grants no consent, when someone else signs again with the address', async () => {
+    const owner = person({ firstName: 'Maria', lastName: 'González' })
+    await sign(owner)
+    const [first] = await waitForEmail(owner.email!)
+    // Someone who knows the address signs with it, with their own name, a message, shown publicly, wanting news.
+    const again = await sign({ ...owner, firstName: 'Mallory', lastName: 'Vote-Not-Counted', message: 'Call +1 555 0100', showName: 'on', updates: 'on', country: 'US' })
+    expect(again.status).toBe(303)
+    expect(again.headers.get('location')).toBe('/c/free-andry?signed=1#petition')
+    expect(signatureOf(owner.email!)).toEqual({ status: 'pending', first_name: 'Maria', last_name: 'González', message: null, show_name: 0, country: 'DE' })
+    expect(grantedRows(owner.email!)).toBe(0)
+    // The owner's own link still confirms what they signed, and only that.
+    const [confirmFirst] = await linksOf(first!.id)
+    expect(await (await fetch(confirmFirst!)).text()).toContain('Maria, press the button')
+    expect((await post(confirmFirst!, 'confirm')).status).toBe(303)
+    expect(signatureOf(owner.email!)).toEqual({ status: 'confirmed', first_name: 'Maria', last_name: 'González', message: null, show_name: 0, country: 'DE' })
+    expect(grantedRows(owner.email!)).toBe(0)
+    // The other email's link is dead now.
+    const [, second] = await waitForEmail(owner.email!, 2)
+    const [confirmSecond] = await linksOf(second!.id)
+    expect((await post(confirmSecond!, 'confirm')).status).toBe(200)
+    expect(signatureOf(owner.email!).first_name).toBe('Maria')
+    expect(grantedRows(owner.email!)).toBe(0)
+  })
+
+  it('lets the owner of the address remove only the other details with “this wasn’t me” on their email', async () => {
+    const owner = person({ firstName: 'Ines' })
+    await sign(owner)
+    await sign({ ...owner, firstName: 'Mallory', updates: 'on' })
+    const [first, second] = await waitForEmail(owner.email!, 2)
+    const [, notMeSecond] = await linksOf(second!.id)
+    expect(await (await post(notMeSecond!, 'discard')).text()).toContain('was removed')
+    expect(signatureOf(owner.email!)).toMatchObject({ status: 'pending', first_name: 'Ines' })
+    const [confirmFirst] = await linksOf(first!.id)
+    expect((await post(confirmFirst!, 'confirm')).status).toBe(303)
+    expect(signatureOf(owner.email!)).toMatchObject({ status: 'confirmed', first_name: 'Ines' })
+    expect(grantedRows(owner.email!)).toBe(0)
+  })
+
+  // Someone who mistyped their name signs again at once with it corrected, and expects the
+  // email that greets them by the right name to sign with the right name. From the server's
+  // side they look exactly like someone else using their address, so each email confirms what
+  // it was sent for: the newest link brings the corrected details (and the news they asked for
+  // this time); the first link would still confirm the first.
+  it('confirms the corrected details with the newest link, for someone who mistyped their name', async () => {
+    const form = person({ firstName: 'Mraia', lastName: 'Gonzales' })
+    await sign(form, { lang: 'de' })
+    await sign({ ...form, firstName: 'Maria', lastName: 'González', updates: 'on' }, { lang: 'es' })
+    const [first, second] = await waitForEmail(form.email!, 2)
+    expect(second).toMatchObject({ template: 'confirm-signature', locale: 'es' })
+    const props = db.prepare(`SELECT props FROM email_messages WHERE id = ?`).get(second!.id) as { props: string }
+    expect(JSON.parse(props.props)).toMatchObject({ firstName: 'Maria' })
+    const [confirmSecond] = await linksOf(second!.id)
+    expect(await (await fetch(confirmSecond!)).text()).toContain('Maria, press the button')
+    const before = counters()
+    const confirmed = await post(confirmSecond!, 'confirm')
+    expect(confirmed.status).toBe(303)
+    expect(signatureOf(form.email!)).toMatchObject({ status: 'confirmed', first_name: 'Maria', last_name: 'González' })
+    expect(counters()).toEqual({ confirmed: before.confirmed + 1, pending: before.pending - 1 })
+    expect(grantedRows(form.email!)).toBe(1)
+    // The thanks page greets them by the corrected name.
+    const thanks = await fetch(`${server.url}/thanks/free-andry?lng=es`, { headers: { Cookie: confirmed.headers.get('set-cookie')!.split(';')[0]! } })
+    expect(h1Text(await thanks.text())).toBe('¡Gracias, Maria! Tu firma cuenta.')
+    const [confirmFirst] = await linksOf(first!.id)
+    expect((await post(confirmFirst!, 'confirm')).status).toBe(200)
   })
 })
 
@@ -167,6 +256,65 @@ describe('confirmation links', () => {
       .prepare(`SELECT granted, source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? ORDER BY c.id DESC LIMIT 1`)
       .get(form.email)
     expect(consent).toEqual({ granted: 0, source: 'not_me_link' })
+  })
+})
+
+describe('the thanks page', () => {
+  const catalogs = { en, de, es }
+  const confirmNow = (url: string) => fetch(url, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+  const thanksPage = (query: string, cookie?: string) => fetch(`${server.url}/thanks/free-andry${query}`, { headers: cookie ? { Cookie: cookie } : {} })
+  // What a visitor reads (the language links keep the query string in their href, which shows nothing).
+  const shown = (html: string) => textOf(html.replace(/<script\b[\s\S]*?<\/script>/gi, ''))
+
+  it('shows nothing that was put in its address, and thanks without a name', async () => {
+    const response = await thanksPage(`?name=${encodeURIComponent('Your vote was NOT counted, call +1 555 0100')}`)
+    expect(response.status).toBe(200)
+    const html = await response.text()
+    expect(shown(html)).not.toContain('NOT counted')
+    expect(h1Text(html)).toBe(en.confirm.thanksTitleNoName)
+  })
+
+  it.each(['en', 'de', 'es'] as const)('greets the signer by first name after confirming in %s, with nothing of it in the URL', async (lang) => {
+    const form = person({ firstName: 'Zoë' })
+    await sign(form, { lang })
+    const confirmed = await confirmNow(await confirmLinkFor(form.email!))
+    expect(confirmed.status).toBe(303)
+    // Nothing personal in the URL (proxy logs, browser history): the name travels in a signed, short-lived cookie.
+    expect(confirmed.headers.get('location')).toBe('/thanks/free-andry')
+    const setCookie = confirmed.headers.get('set-cookie') ?? ''
+    expect(setCookie).toMatch(/^vigil_thanks=[^;]+;/)
+    expect(setCookie).toMatch(/; HttpOnly/i)
+    expect(setCookie).toMatch(/; SameSite=Lax/i)
+    expect(setCookie).toMatch(/; Path=\/thanks(;|$)/)
+    expect(Number(/Max-Age=(\d+)/i.exec(setCookie)?.[1])).toBeLessThanOrEqual(15 * 60)
+    const cookie = setCookie.split(';')[0]!
+    const page = await thanksPage(`?lng=${lang}`, cookie)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('cache-control')).toMatch(/no-store/)
+    expect(h1Text(await page.text())).toBe(catalogs[lang].confirm.thanksTitle.replace('{{firstName}}', 'Zoë'))
+    // The URL cannot change what the cookie says.
+    expect(shown(await (await thanksPage('?name=Mallory', cookie)).text())).not.toContain('Mallory')
+    // A forged or altered cookie is ignored.
+    const [name, value] = cookie.split('=') as [string, string]
+    const forged = `${name}=${encodeURIComponent(Buffer.from(JSON.stringify({ slug: 'free-andry', firstName: 'Mallory', expiresAt: Date.now() + 60_000 })).toString('base64'))}.${value.split('.')[1]}`
+    expect(h1Text(await (await thanksPage('', forged)).text())).toBe(en.confirm.thanksTitleNoName)
+  })
+
+  it('greets nobody with a cookie made for another campaign, one that has expired or a broken one', async () => {
+    const { thanksCookie } = await import('~/services/thanks-cookie.server.ts')
+    const other = await thanksCookie({ slug: 'another-campaign', firstName: 'Eve' })
+    const expired = await thanksCookie({ slug: 'free-andry', firstName: 'Eve', now: Date.now() - 60 * 60 * 1000 })
+    for (const setCookie of [other, expired]) {
+      expect(h1Text(await (await thanksPage('', setCookie.split(';')[0]!)).text())).toBe(en.confirm.thanksTitleNoName)
+    }
+    for (const broken of ['vigil_thanks=%E0', 'vigil_thanks=', 'vigil_thanks=e30.x', `vigil_thanks=${'A'.repeat(4000)}`]) {
+      const response = await thanksPage('', broken)
+      expect(response.status, broken.slice(0, 20)).toBe(200)
+      expect(h1Text(await response.text())).toBe(en.confirm.thanksTitleNoName)
+    }
+    // The same cookie, made for this campaign and now, is read: the two above fail only for their slug and age.
+    const fresh = await thanksCookie({ slug: 'free-andry', firstName: 'Eve' })
+    expect(h1Text(await (await thanksPage('', fresh.split(';')[0]!)).text())).toBe('Thank you, Eve! Your signature counts.')
   })
 })
 

@@ -43,3 +43,72 @@ describe('renderEmail', () => {
     expect(cached.text).toBe(await render(element, { plainText: true }))
   })
 })
+
+// The cache fills in per-recipient values after rendering. Whatever a signer types as a name,
+// or an organiser writes in a petition or an update, must come out as typed: never as someone's link.
+describe('renderEmail, against text that looks like a placeholder', () => {
+  const base = () => getEnv().publicUrl
+  const props = { campaignTitle: 'Free Andry', organizationName: 'Demo', petitionText: 'Release him.' }
+  const markers = ['VIGILPLACEHOLDERTOKEN', 'VIGILPLACEHOLDERNAME', 'VIGILPLACEHOLDERUNSUBSCRIBE', 'VIGILPLACEHOLDERPREFERENCES']
+
+  it.each(markers)('puts a first name of %s in the greeting as typed, not the confirmation token', async (firstName) => {
+    const token = signatureToken('seed-marker')
+    const cached = await renderEmail({ template: 'confirm-signature', locale: 'en', props: { ...props, firstName, tokenSeed: 'seed-marker' } })
+    const element = (
+      <ConfirmSignatureEmail t={t('en')} lang="en" {...props} firstName={firstName} confirmUrl={`${base()}/confirm/${token}`} discardUrl={`${base()}/confirm/${token}?not-me`} />
+    )
+    expect(cached.html).toBe(await render(element))
+    expect(cached.text).toBe(await render(element, { plainText: true }))
+    expect(cached.text).toContain(`Hi ${firstName},`)
+  })
+
+  it('greets a signer without a first name as a fresh render does', async () => {
+    const token = signatureToken('seed-no-name')
+    const cached = await renderEmail({ template: 'confirm-signature', locale: 'de', props: { ...props, firstName: ' ', tokenSeed: 'seed-no-name' } })
+    const element = <ConfirmSignatureEmail t={t('de')} lang="de" {...props} firstName="" confirmUrl={`${base()}/confirm/${token}`} discardUrl={`${base()}/confirm/${token}?not-me`} />
+    expect(cached.html).toBe(await render(element))
+  })
+
+  it('leaves a petition text that holds the placeholders as the organiser wrote it', async () => {
+    const petitionText = `Release him. VIGILPLACEHOLDERTOKEN ${base()}/confirm/VIGILPLACEHOLDERTOKEN VIGILPLACEHOLDERNAME`
+    const token = signatureToken('seed-petition')
+    const cached = await renderEmail({ template: 'confirm-signature', locale: 'es', props: { ...props, petitionText, firstName: 'Ana', tokenSeed: 'seed-petition' } })
+    const element = (
+      <ConfirmSignatureEmail t={t('es')} lang="es" {...props} petitionText={petitionText} firstName="Ana" confirmUrl={`${base()}/confirm/${token}`} discardUrl={`${base()}/confirm/${token}?not-me`} />
+    )
+    expect(cached.html).toBe(await render(element))
+    expect(cached.text).toBe(await render(element, { plainText: true }))
+  })
+
+  it('leaves a campaign title that looks like a placeholder as written in the already-signed email', async () => {
+    const cached = await renderEmail({
+      template: 'already-signed',
+      locale: 'de',
+      props: { firstName: 'Ana', campaignTitle: 'VIGILPLACEHOLDERNAME', organizationName: 'Demo', campaignSlug: 'free-andry' },
+    })
+    const element = (
+      <AlreadySignedEmail t={t('de')} lang="de" firstName="Ana" campaignTitle="VIGILPLACEHOLDERNAME" organizationName="Demo" campaignUrl={`${base()}/c/free-andry`} />
+    )
+    expect(cached.html).toBe(await render(element))
+  })
+
+  it('gives each recipient of an update only their own links where the update text copies the placeholder links', async () => {
+    const { getDb } = await import('#db/client.server.ts')
+    const { seedDemo } = await import('#db/seed.ts')
+    const { unsubscribeToken, preferencesToken } = await import('~/services/tokens.server.ts')
+    const db = getDb()
+    await seedDemo(db, { demoOrganizer: false })
+    const update = db.$client.prepare(`select u.id, u.campaign_id as campaignId from updates u order by u.id limit 1`).get() as { id: number; campaignId: number }
+    const copied = `Copied: ${base()}/unsubscribe/VIGILPLACEHOLDERUNSUBSCRIBE and ${base()}/preferences/VIGILPLACEHOLDERPREFERENCES`
+    db.$client.prepare(`update update_translations set body_md = ? where update_id = ?`).run(copied, update.id)
+    const email = await renderEmail({ template: 'campaign-update', locale: 'en', props: { updateId: update.id, supporterId: 42 } })
+    const own = [`${base()}/unsubscribe/${unsubscribeToken(42, update.campaignId)}`, `${base()}/preferences/${preferencesToken(42)}`]
+    for (const body of [email.html, email.text]) {
+      expect(body).toContain('/unsubscribe/VIGILPLACEHOLDERUNSUBSCRIBE')
+      expect(body).toContain('/preferences/VIGILPLACEHOLDERPREFERENCES')
+      // Once in the footer (the text version may print each link beside its label): nowhere in the update's own words.
+      expect(body.split(own[0]!).length - 1, body).toBeLessThanOrEqual(body === email.text ? 2 : 1)
+      expect(body.split(own[0]!).length - 1).toBeGreaterThanOrEqual(1)
+    }
+  })
+})
