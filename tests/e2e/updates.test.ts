@@ -11,7 +11,7 @@ import Database from 'better-sqlite3'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, SCREENSHOTS, DEMO_ORGANISER, logInAsOrganiser } from '../helpers/browser.ts'
-import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
 const ORGANISER = DEMO_ORGANISER
 const TITLE = { en: 'Andry is home', de: 'Andry ist zu Hause' }
@@ -73,6 +73,7 @@ function startWorker() {
   })
   worker.stdout!.on('data', (d: Buffer) => (workerOutput += d.toString()))
   worker.stderr!.on('data', (d: Buffer) => (workerOutput += d.toString()))
+  captureForLogAudit(worker, 'worker')
 }
 
 async function stopWorker() {

@@ -14,8 +14,30 @@ export type RunningServer = {
   databasePath: string
   /** Everything the server printed so far. */
   output: () => string
+  pid: number
+  /** False once the process has exited (crashed or stopped). */
+  running: () => boolean
   /** Stops the server and removes its data folder, unless `keepData` (to start it again on the same data). */
   stop: (options?: { keepData?: boolean }) => Promise<void>
+}
+
+/**
+ * The log audit (scripts/log-audit.ts): with VIGIL_LOG_AUDIT_DIR set (npm test sets it),
+ * everything a server or worker prints is also appended to a file there, named after the
+ * test file that started it, so the audit can read the logs of a whole test run.
+ */
+let auditFiles = 0
+export function captureForLogAudit(child: ChildProcess, kind: string) {
+  const dir = process.env.VIGIL_LOG_AUDIT_DIR
+  if (!dir) return
+  const folder = path.resolve(ROOT, dir)
+  fs.mkdirSync(folder, { recursive: true })
+  // The first test file on the stack is the one that started this process.
+  const caller = /tests\/(?:integration|e2e|unit)\/([\w.-]+?)\.test\.tsx?/.exec(new Error().stack ?? '')?.[1] ?? 'other'
+  const file = path.join(folder, `${caller}.${kind}.${process.pid}.${++auditFiles}.log`)
+  const append = (d: Buffer) => fs.appendFileSync(file, d)
+  child.stdout?.on('data', append)
+  child.stderr?.on('data', append)
 }
 
 export function requireBuild() {
@@ -79,6 +101,8 @@ export async function startServer({
     RESEND_API_KEY: '',
     ...env,
   }
+  // The log audit must see every request line, so a test's wish for a quiet log gives way to it.
+  if (process.env.VIGIL_LOG_AUDIT_DIR) baseEnv.VIGIL_QUIET_LOG = ''
   if (seed) {
     const result = await runScript('db/seed.ts', [], baseEnv)
     if (result.code !== 0) throw new Error(`seed failed: ${result.stderr}`)
@@ -91,6 +115,7 @@ export async function startServer({
   let output = ''
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+  captureForLogAudit(child, 'server')
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000)
     const onData = () => {
@@ -113,6 +138,8 @@ export async function startServer({
     dir,
     databasePath,
     output: () => output,
+    pid: child.pid!,
+    running: () => child.exitCode === null && child.signalCode === null,
     stop: async ({ keepData = false } = {}) => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve))

@@ -13,7 +13,7 @@ import { unsubscribeToken } from '~/services/tokens.server.ts'
 import { getDb } from '#db/client.server.ts'
 import { textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
-import { ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { captureForLogAudit, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 const DAY = 86_400_000
 const NOW = Date.now()
@@ -558,6 +558,7 @@ describe('running by itself', () => {
     let output = ''
     worker.stdout.on('data', (d: Buffer) => (output += d.toString()))
     worker.stderr.on('data', (d: Buffer) => (output += d.toString()))
+    captureForLogAudit(worker, 'worker')
     try {
       for (let i = 0; i < 150 && !output.includes('(for-the-worker)'); i++) await new Promise((r) => setTimeout(r, 100))
       expect(output).toContain(`vigil worker: retention: campaign ${id} (for-the-worker): 3 signature(s) anonymised, 3 supporter(s) deleted`)

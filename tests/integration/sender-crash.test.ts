@@ -4,7 +4,7 @@ import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
 import { startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
-import { ROOT } from '../helpers/server.ts'
+import { captureForLogAudit, ROOT } from '../helpers/server.ts'
 
 // The batch sender as `npm run worker` runs it, killed with SIGKILL at random moments in
 // the middle of a 5,000-recipient update and restarted: the idempotency keys and claim
@@ -67,6 +67,7 @@ function startWorker(env: Record<string, string> = {}): Worker {
   let output = ''
   child.stdout.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+  captureForLogAudit(child, 'worker')
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const ready = new Promise<void>((resolve, reject) => {
     const onData = () => {
