@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream'
 import type { AppLoadContext, EntryContext } from '@remix-run/node'
 import { createReadableStreamFromReadable } from '@remix-run/node'
-import { RemixServer } from '@remix-run/react'
+import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
 import { I18nextProvider } from 'react-i18next'
@@ -57,7 +57,20 @@ export default function handleRequest(
   })
 }
 
+/**
+ * Remix reports refusals it makes itself (a POST to a page without a form, an unknown path)
+ * as errors too: those are the client's and are not logged. Our own errors are, with their
+ * stack, but their message (which can quote a path, a token or an address) only masked.
+ */
 export function handleError(error: unknown, { request }: { request: Request }) {
   if (request.signal.aborted) return
-  console.error('vigil: unhandled error', error instanceof Error ? error.stack : error)
+  if (isRouteErrorResponse(error) && error.status < 500) return
+  if (!(error instanceof Error)) return console.error('vigil: unhandled error (not an Error)')
+  const message = error.message
+    .split('\n')[0]!
+    .slice(0, 200)
+    .replace(/[^\s@"'<>]+@[^\s@"'<>]+/g, ':email')
+    .replace(/[\w.%-]{20,}/g, ':token')
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line))
+  console.error(`vigil: unhandled error: ${error.name}: ${message}\n${frames.join('\n')}`)
 }

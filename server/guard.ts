@@ -15,7 +15,7 @@ export const ALLOWED_METHODS = 'GET, HEAD, POST, OPTIONS'
  * Remix matches case-insensitively and after percent-decoding. Null for a target that is not
  * a path (`*`, `http://other/…`).
  */
-export function normaliseTarget(raw: string): { path: string; search: string; route: string } | null {
+export function normaliseTarget(raw: string): { path: string; search: string; route: string; malformed: boolean } | null {
   if (!raw.startsWith('/')) return null
   let url: URL
   try {
@@ -25,7 +25,17 @@ export function normaliseTarget(raw: string): { path: string; search: string; ro
   }
   if (url.host !== 'vigil.invalid') return null
   const path = url.pathname.replace(/\/{2,}/g, '/')
-  return { path, search: url.search, route: decodePath(path).toLowerCase() }
+  const malformed = path.split('/').some((segment) => segment.includes('%') && !isDecodable(segment))
+  return { path, search: url.search, route: decodePath(path).toLowerCase(), malformed }
+}
+
+function isDecodable(segment: string) {
+  try {
+    decodeURIComponent(segment)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Percent-decoding per segment; a malformed escape keeps that segment as it came, as React Router does. */
@@ -43,9 +53,8 @@ export function decodePath(path: string) {
 }
 
 export type BodyPolicy = {
-  /** Media types (lower case, without parameters) this path accepts. */
-  types: readonly string[]
-  maxBytes: number
+  /** Media types (lower case, without parameters) this path accepts, each with its largest body in bytes. */
+  limits: Readonly<Record<string, number>>
   /** For forms: fields in all, and fields sharing one name (Conform's parser is quadratic in those). */
   maxFields: number
   maxRepeats: number
@@ -57,13 +66,13 @@ const KiB = 1024
 const MiB = 1024 * KiB
 
 // Stripe and Resend events are JSON documents of a few kB; the largest (invoices with many lines) stay far below this.
-const WEBHOOK: BodyPolicy = { types: ['application/json'], maxBytes: 2 * MiB, maxFields: 0, maxRepeats: 0 }
-// Images: the upload's own limit (uploads.server.ts) plus the form around it.
-const UPLOAD: BodyPolicy = { types: [FORM, MULTIPART], maxBytes: 12 * MiB, maxFields: 200, maxRepeats: 50 }
+const WEBHOOK: BodyPolicy = { limits: { 'application/json': 2 * MiB }, maxFields: 0, maxRepeats: 0 }
+// Images: the upload's own limit (uploads.server.ts) plus the form around it; the same pages' other forms are ordinary ones.
+const UPLOAD: BodyPolicy = { limits: { [FORM]: 1 * MiB, [MULTIPART]: 12 * MiB }, maxFields: 200, maxRepeats: 50 }
 // Organisers write stories and updates in three languages: long texts, many fields.
-const ADMIN: BodyPolicy = { types: [FORM], maxBytes: 1 * MiB, maxFields: 2000, maxRepeats: 1000 }
+const ADMIN: BodyPolicy = { limits: { [FORM]: 1 * MiB }, maxFields: 2000, maxRepeats: 1000 }
 // Signing, giving, unsubscribing: a handful of short fields.
-const PUBLIC: BodyPolicy = { types: [FORM], maxBytes: 64 * KiB, maxFields: 200, maxRepeats: 100 }
+const PUBLIC: BodyPolicy = { limits: { [FORM]: 64 * KiB }, maxFields: 200, maxRepeats: 100 }
 
 /** `route` as normaliseTarget gives it; a single-fetch `.data` suffix is the same route. */
 export function bodyPolicy(route: string): BodyPolicy {
@@ -72,6 +81,11 @@ export function bodyPolicy(route: string): BodyPolicy {
   if (/^\/admin\/campaigns\/[^/]+\/(image|timeline\/[^/]+)$/.test(path)) return UPLOAD
   if (path === '/admin' || path.startsWith('/admin/')) return ADMIN
   return PUBLIC
+}
+
+/** The largest body of this type the policy takes, or undefined when it takes none of it. */
+export function bodyLimit(policy: BodyPolicy, type: string) {
+  return Object.hasOwn(policy.limits, type) ? policy.limits[type] : undefined
 }
 
 export function mediaType(contentType: string | undefined) {

@@ -31,6 +31,7 @@ import type { Language } from '../app/utils/i18n.ts'
 import { buildCachedJson, buildCachedPage, sendCachedPage } from './cached-page.ts'
 import {
   ALLOWED_METHODS,
+  bodyLimit,
   bodyPolicy,
   checkMultipart,
   checkUrlEncoded,
@@ -228,19 +229,21 @@ async function serveCountFeed(req: http.IncomingMessage, res: http.ServerRespons
 /**
  * Refusals made here, before Remix: a small page in the visitor's language (plain text for
  * clients that do not want HTML), the security headers, and `Connection: close` when the
- * body was not read, so Node does not drain it.
+ * body was not read.
  */
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, problem: GuardProblem, lang: Language, extra: string[] = []) {
   if (res.headersSent) return void res.destroy()
   const text = guardText(resources, lang, problem)
   const html = (req.headers.accept ?? 'text/html').includes('text/html')
-  const body = html ? guardPage(lang, text) : `${text.title}. ${text.body}\n`
+  const body = Buffer.from(html ? guardPage(lang, text) : `${text.title}. ${text.body}\n`)
   res.writeHead(status, [
     ...flatBaseHeaders,
     'Content-Security-Policy',
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     'Content-Type',
     html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',
+    'Content-Length',
+    String(req.method === 'HEAD' ? 0 : body.length),
     'Content-Language',
     lang,
     'Cache-Control',
@@ -248,8 +251,28 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
     ...(req.complete ? [] : ['Connection', 'close']),
     ...extra,
   ])
-  res.end(req.method === 'HEAD' ? undefined : body)
+  if (req.complete) return void res.end(req.method === 'HEAD' ? undefined : body)
+  // The client is still sending. Closing now would reset the connection under it and it would
+  // see no answer (nginx's lingering_close solves the same): the answer goes out whole, the
+  // rest of the body is read and dropped, never stored, up to a bound; then the connection goes.
+  if (req.method !== 'HEAD') res.write(body)
+  let drained = 0
+  const timer = setTimeout(() => req.socket.destroy(), LINGER_MS)
+  timer.unref()
+  req.socket.on('close', () => clearTimeout(timer))
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length
+    if (drained > LINGER_BYTES) req.socket.destroy()
+  })
+  req.on('end', () => {
+    clearTimeout(timer)
+    if (!res.writableEnded) res.end()
+  })
+  req.resume()
 }
+
+const LINGER_BYTES = 16 * 1024 * 1024
+const LINGER_MS = 5_000
 
 /**
  * Reads a body up to the route's limit: a declared length over it is refused before a byte
@@ -309,14 +332,16 @@ async function guardWrite(req: http.IncomingMessage, res: http.ServerResponse, p
   const contentType = req.headers['content-type']
   const type = mediaType(contentType)
   const encoded = (req.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity'
-  const body = await readBody(req, policy.maxBytes)
+  const limit = encoded ? undefined : bodyLimit(policy, type)
+  // An unacceptable type is still read up to the route's smallest limit, so its answer arrives.
+  const body = await readBody(req, limit ?? Math.min(...Object.values(policy.limits)))
   if (body === 'aborted') {
     res.destroy()
     return null
   }
   let problem: { status: number; problem: GuardProblem } | null = null
   if (!allowed) problem = { status: 403, problem: 'crossSite' }
-  else if (!policy.types.includes(type) || encoded) problem = { status: 415, problem: 'unsupportedType' }
+  else if (limit === undefined) problem = { status: 415, problem: 'unsupportedType' }
   else if (body === 'too-large') problem = { status: 413, problem: 'tooLarge' }
   else {
     const verdict = type === 'multipart/form-data' ? await checkMultipart(body, contentType!, policy) : type === 'application/x-www-form-urlencoded' ? checkUrlEncoded(body, policy) : { ok: true as const }
@@ -444,6 +469,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
   const countFeed = COUNT_FEED.exec(target.path)
   if (countFeed) return serveCountFeed(req, res, countFeed[1]!)
   const prepared = prepare(req, target)
+  // No page has an undecodable path; answering here keeps it (and any token in it) out of the router's warnings.
+  if (target.malformed) return refuse(req, res, 400, 'badRequest', prepared.context.lang)
   if (method === 'OPTIONS') {
     res.writeHead(204, [...flatBaseHeaders, 'Allow', ALLOWED_METHODS, 'Cache-Control', 'no-store']).end()
     return

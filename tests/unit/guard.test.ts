@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { resources } from '~/i18n-resources.ts'
 import { LANGUAGES } from '~/utils/i18n.ts'
 import {
+  bodyLimit,
   bodyPolicy,
   checkMultipart,
   checkUrlEncoded,
@@ -18,11 +19,13 @@ describe('normaliseTarget', () => {
     for (const raw of ['/./admin/organizers', '/%2e/admin/organizers', '/%2E/ADMIN/organizers', '/x/../admin/organizers', '//admin//organizers', '/x/%2e%2e/admin/organizers', '/\\admin/organizers']) {
       expect(normaliseTarget(raw)?.route, raw).toBe('/admin/organizers')
     }
-    expect(normaliseTarget('/%61dmin/x?y=1')).toEqual({ path: '/%61dmin/x', search: '?y=1', route: '/admin/x' })
+    expect(normaliseTarget('/%61dmin/x?y=1')).toEqual({ path: '/%61dmin/x', search: '?y=1', route: '/admin/x', malformed: false })
   })
 
-  it('keeps a malformed escape as it came instead of throwing', () => {
-    expect(normaliseTarget('/c/%E0x')?.route).toBe('/c/%e0x')
+  it('keeps a malformed escape as it came instead of throwing, and says it is malformed', () => {
+    expect(normaliseTarget('/c/%E0x')).toMatchObject({ route: '/c/%e0x', malformed: true })
+    expect(normaliseTarget('/confirm/abc/%C0%AE%C0%AE')?.malformed).toBe(true)
+    expect(normaliseTarget('/c/caf%C3%A9')).toMatchObject({ route: '/c/café', malformed: false })
   })
 
   it('refuses targets that are not paths', () => {
@@ -34,12 +37,16 @@ describe('normaliseTarget', () => {
 
 describe('bodyPolicy', () => {
   it('gives webhooks JSON, image routes uploads, organiser pages long forms and public pages short ones', () => {
-    expect(bodyPolicy('/webhooks/stripe').types).toEqual(['application/json'])
-    expect(bodyPolicy('/admin/campaigns/3/image').types).toContain('multipart/form-data')
-    expect(bodyPolicy('/admin/campaigns/3/timeline/9.data').maxBytes).toBe(12 * 1024 * 1024)
-    expect(bodyPolicy('/admin/campaigns/3/text/de').types).toEqual(['application/x-www-form-urlencoded'])
-    expect(bodyPolicy('/c/free-andry.data').maxBytes).toBe(64 * 1024)
-    expect(bodyPolicy('/administrator').maxBytes).toBe(64 * 1024)
+    const limit = (route: string, type: string) => bodyLimit(bodyPolicy(route), type)
+    expect(limit('/webhooks/stripe', 'application/json')).toBe(2 * 1024 * 1024)
+    expect(limit('/webhooks/stripe', 'application/x-www-form-urlencoded')).toBeUndefined()
+    expect(limit('/admin/campaigns/3/image', 'multipart/form-data')).toBe(12 * 1024 * 1024)
+    expect(limit('/admin/campaigns/3/timeline/9.data', 'multipart/form-data')).toBe(12 * 1024 * 1024)
+    expect(limit('/admin/campaigns/3/image', 'application/x-www-form-urlencoded')).toBe(1024 * 1024)
+    expect(limit('/admin/campaigns/3/text/de', 'multipart/form-data')).toBeUndefined()
+    expect(limit('/c/free-andry.data', 'application/x-www-form-urlencoded')).toBe(64 * 1024)
+    expect(limit('/administrator', 'application/x-www-form-urlencoded')).toBe(64 * 1024)
+    expect(limit('/c/x', 'constructor')).toBeUndefined()
   })
 })
 
