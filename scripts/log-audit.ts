@@ -38,6 +38,21 @@ const HEX = /(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])/g
  */
 const BASE64 = /[A-Za-z0-9+_-]{20,}={0,2}/g
 
+/**
+ * Not secrets, though long and mixed: built asset names and uploaded images' file names (both
+ * public URLs on every page that shows them), and Stripe's object ids (`evt_…`, `pi_…`: the
+ * provider's references, what an operator needs to find an event; keys have their own rule).
+ */
+const PUBLIC_FILE = /\/(?:assets|media)\/[\w.-]*$/
+const STRIPE_ID = /^(?:evt|pi|in|cs_test|cs_live|ch|dp|du|sub|cus|py|pm|seti|prod|price|txn|po|ii|il)_/
+
+function isPublicName(line: string, match: RegExpMatchArray) {
+  const before = line.slice(0, match.index)
+  const after = line.slice(match.index! + match[0].length)
+  if (PUBLIC_FILE.test(before) && /^[\w.-]*\.[a-z0-9]{2,5}\b/.test(after)) return true
+  return STRIPE_ID.test(match[0])
+}
+
 function looksRandom(run: string) {
   const letters = new Set(run.toLowerCase().replace(/[^a-z]/g, ''))
   return /\d/.test(run) && /[a-z]/.test(run) && /[A-Z]/.test(run) && letters.size >= 6 && !/[-_+]{3}/.test(run)
@@ -70,7 +85,7 @@ function spansIn(line: string): Span[] {
   add(KEY, 'key')
   add(SIGNED, 'token', (m) => looksRandom(m[1]!))
   add(HEX, 'token')
-  add(BASE64, 'token', (m) => looksRandom(m[0]))
+  add(BASE64, 'token', (m) => looksRandom(m[0]) && !isPublicName(line, m))
   return spans
 }
 

@@ -106,14 +106,31 @@ export function checkUrlEncoded(body: Buffer, policy: BodyPolicy): BodyVerdict {
   const names = new Map<string, number>()
   for (const [name] of new URLSearchParams(body.toString('utf8'))) {
     const n = (names.get(name) ?? 0) + 1
-    if (n > policy.maxRepeats) return { ok: false, status: 413, problem: 'tooManyFields' }
+    if (n > policy.maxRepeats || indexTooLarge(name, policy)) return { ok: false, status: 413, problem: 'tooManyFields' }
     names.set(name, n)
   }
   return { ok: true }
 }
 
+/**
+ * Conform reads `x[99999999]` as item 99,999,999 of a list: one field becomes a sparse array
+ * that long, and echoing it back in a form's reply took gigabytes. No form of ours has more
+ * items in a list than the fields it may repeat.
+ */
+function indexTooLarge(name: string, policy: BodyPolicy) {
+  for (const [, index] of name.matchAll(/\[(\d+)\]/g)) {
+    if (index!.length > 6 || Number(index) >= policy.maxRepeats) return true
+  }
+  return false
+}
+
+// A boundary as browsers write it (RFC 2046: 1 to 70 characters, unquoted, nothing after it).
+// Parsers disagree about quotes and extra parameters; refusing them keeps ours and Remix's reading the same body.
+const MULTIPART_TYPE = /^multipart\/form-data;\s*boundary=[A-Za-z0-9'()+_,\-./:=?]{1,70}$/i
+
 /** Parses a multipart body once (undici's parser, as Remix's), so a broken one is a 400 here, not a 500 in an action. */
 export async function checkMultipart(body: Buffer, contentType: string, policy: BodyPolicy): Promise<BodyVerdict> {
+  if (!MULTIPART_TYPE.test(contentType.trim())) return { ok: false, status: 400, problem: 'badForm' }
   let form: FormData
   try {
     form = await new Response(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length), { headers: { 'Content-Type': contentType } }).formData()
@@ -124,7 +141,7 @@ export async function checkMultipart(body: Buffer, contentType: string, policy: 
   let fields = 0
   for (const [name] of form) {
     const n = (names.get(name) ?? 0) + 1
-    if (++fields > policy.maxFields || n > policy.maxRepeats) return { ok: false, status: 413, problem: 'tooManyFields' }
+    if (++fields > policy.maxFields || n > policy.maxRepeats || indexTooLarge(name, policy)) return { ok: false, status: 413, problem: 'tooManyFields' }
     names.set(name, n)
   }
   return { ok: true }
@@ -175,6 +192,22 @@ export function clientAddress(forwardedFor: string | string[] | undefined, remot
   // [client-written…, proxy 1 saw, …, proxy n saw] + the socket's peer (the nearest proxy).
   const addresses = [...chain, remote]
   return addresses[Math.max(0, addresses.length - 1 - hops)] ?? remote
+}
+
+/**
+ * The address limits count: an IPv6 client is its /64 (one household or server gets a whole
+ * /64 and may use any address in it), an IPv4-mapped one its IPv4 address.
+ */
+export function addressForLimits(address: string) {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  if (mapped) return mapped[1]!
+  if (!address.includes(':')) return address
+  const [head = '', tail = ''] = address.toLowerCase().split('::')
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left
+  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return address
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
 }
 
 const TOKEN_ROUTES = /^\/(confirm|unsubscribe|preferences|donations\/manage|admin\/set-password)\/([^/]+)$/i

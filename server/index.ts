@@ -30,6 +30,7 @@ import { resources } from '../app/i18n-resources.ts'
 import type { Language } from '../app/utils/i18n.ts'
 import { buildCachedJson, buildCachedPage, sendCachedPage } from './cached-page.ts'
 import {
+  addressForLimits,
   ALLOWED_METHODS,
   bodyLimit,
   bodyPolicy,
@@ -127,7 +128,7 @@ function prepare(req: http.IncomingMessage, target: NonNullable<ReturnType<typeo
   })
   const setLanguageCookie = fromParam && readCookie(req.headers.cookie, LANGUAGE_COOKIE) !== language
   const countryHint = countryFromAcceptLanguage(req.headers['accept-language']) ?? null
-  const clientIp = clientAddress(req.headers['x-forwarded-for'], req.socket.remoteAddress, env.trustProxy)
+  const clientIp = addressForLimits(clientAddress(req.headers['x-forwarded-for'], req.socket.remoteAddress, env.trustProxy))
   return { nonce, url, route: target.route, setLanguageCookie, context: { cspNonce: nonce, lang: language, countryHint, clientIp } }
 }
 
@@ -143,7 +144,8 @@ function cacheKey(req: http.IncomingMessage, prepared: Prepared) {
   const { pathname, searchParams } = prepared.url
   if (pathname !== '/' && !/^\/c\/[a-z0-9-]+$/.test(pathname)) return null
   if (searchParams.has(LANGUAGE_PARAM)) return null
-  if (readCookie(req.headers.cookie, SESSION_COOKIE) !== undefined) return null
+  // Any trace of a session cookie, however spelled, is not an anonymous visitor.
+  if (req.headers.cookie?.includes(SESSION_COOKIE)) return null
   const variant = searchParams.get('signed') === '1' ? '?signed=1' : ''
   return `${prepared.context.lang}:${prepared.context.countryHint ?? ''}:${pathname}${variant}`
 }
@@ -157,7 +159,10 @@ function applyHeaders(res: http.ServerResponse, prepared: Prepared) {
 
 async function renderPage(req: http.IncomingMessage, prepared: Prepared, key: string) {
   const path = key.slice(key.indexOf('/'))
-  const request = new Request(new URL(path, publicOrigin), { method: 'GET', headers: remixHeaders(req) })
+  // A shared page is rendered from nothing personal: no cookies reach it (the language was read already).
+  const requestHeaders = remixHeaders(req)
+  requestHeaders.delete('cookie')
+  const request = new Request(new URL(path, publicOrigin), { method: 'GET', headers: requestHeaders })
   const response = await remixFetchHandler(request, prepared.context)
   const html = await response.text()
   const headers: string[] = []
@@ -333,25 +338,27 @@ async function guardWrite(req: http.IncomingMessage, res: http.ServerResponse, p
   const type = mediaType(contentType)
   const encoded = (req.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity'
   const limit = encoded ? undefined : bodyLimit(policy, type)
-  // An unacceptable type is still read up to the route's smallest limit, so its answer arrives.
-  const body = await readBody(req, limit ?? Math.min(...Object.values(policy.limits)))
+  // Refused before the body: refuse() reads and drops what the client still sends, storing nothing.
+  if (!allowed || limit === undefined) {
+    refuse(req, res, allowed ? 415 : 403, allowed ? 'unsupportedType' : 'crossSite', lang)
+    return null
+  }
+  const body = await readBody(req, limit)
   if (body === 'aborted') {
     res.destroy()
     return null
   }
-  let problem: { status: number; problem: GuardProblem } | null = null
-  if (!allowed) problem = { status: 403, problem: 'crossSite' }
-  else if (limit === undefined) problem = { status: 415, problem: 'unsupportedType' }
-  else if (body === 'too-large') problem = { status: 413, problem: 'tooLarge' }
-  else {
-    const verdict = type === 'multipart/form-data' ? await checkMultipart(body, contentType!, policy) : type === 'application/x-www-form-urlencoded' ? checkUrlEncoded(body, policy) : { ok: true as const }
-    if (!verdict.ok) problem = verdict
-  }
-  if (problem || body === 'too-large') {
-    refuse(req, res, problem?.status ?? 413, problem?.problem ?? 'tooLarge', lang)
+  const verdict =
+    body === 'too-large'
+      ? ({ ok: false, status: 413, problem: 'tooLarge' } as const)
+      : type === 'multipart/form-data'
+        ? await checkMultipart(body, contentType!, policy)
+        : checkUrlEncoded(body, policy)
+  if (!verdict.ok) {
+    refuse(req, res, verdict.status, verdict.problem, lang)
     return null
   }
-  return body
+  return body as Buffer
 }
 
 /**

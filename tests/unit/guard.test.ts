@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { resources } from '~/i18n-resources.ts'
 import { LANGUAGES } from '~/utils/i18n.ts'
 import {
+  addressForLimits,
   bodyLimit,
   bodyPolicy,
   checkMultipart,
@@ -58,6 +59,12 @@ describe('checkUrlEncoded', () => {
     expect(checkUrlEncoded(Buffer.from('firstName=A&email=a%40b.org&country=DE&_js=1'), policy)).toEqual({ ok: true })
   })
 
+  it('refuses list indexes no form of ours has (Conform makes x[99999999] a sparse array that long)', () => {
+    expect(checkUrlEncoded(Buffer.from('x[100000000]=1'), policy)).toMatchObject({ ok: false, status: 413 })
+    expect(checkUrlEncoded(Buffer.from('a.b%5B0000000099%5D=1'), policy)).toMatchObject({ ok: false, status: 413 })
+    expect(checkUrlEncoded(Buffer.from('items[3]=a&items[4]=b'), policy)).toEqual({ ok: true })
+  })
+
   it('counts 60,000 fields in well under the time Conform needed (15 s)', () => {
     const body = Buffer.from('a=&'.repeat(60_000))
     const started = performance.now()
@@ -73,6 +80,9 @@ describe('checkMultipart', () => {
     expect(await checkMultipart(Buffer.from(good), 'multipart/form-data; boundary=b', policy)).toEqual({ ok: true })
     expect(await checkMultipart(Buffer.from('--b\r\nbroken'), 'multipart/form-data; boundary=b', policy)).toEqual({ ok: false, status: 400, problem: 'badForm' })
     expect(await checkMultipart(Buffer.from(good), 'multipart/form-data', policy)).toEqual({ ok: false, status: 400, problem: 'badForm' })
+    // Quoted or followed by more: parsers disagree about where such a boundary ends.
+    expect(await checkMultipart(Buffer.from(good), 'multipart/form-data; boundary="b"', policy)).toMatchObject({ ok: false, status: 400 })
+    expect(await checkMultipart(Buffer.from(good), 'multipart/form-data; boundary=b; charset=utf-8', policy)).toMatchObject({ ok: false, status: 400 })
   })
 })
 
@@ -108,6 +118,17 @@ describe('clientAddress', () => {
     expect(clientAddress('203.0.113.9', '10.0.0.2', 5)).toBe('203.0.113.9')
     expect(clientAddress('203.0.113.9', '10.0.0.2', 0)).toBe('10.0.0.2')
     expect(clientAddress(undefined, '10.0.0.2', 1)).toBe('10.0.0.2')
+  })
+})
+
+describe('addressForLimits', () => {
+  it('counts IPv6 clients by their /64 and IPv4-mapped ones by their IPv4 address', () => {
+    expect(addressForLimits('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64')
+    expect(addressForLimits('2001:0db8:0001:0002:ffff:1:2:3')).toBe('2001:db8:1:2::/64')
+    expect(addressForLimits('::1')).toBe('0:0:0:0::/64')
+    expect(addressForLimits('::ffff:203.0.113.9')).toBe('203.0.113.9')
+    expect(addressForLimits('203.0.113.9')).toBe('203.0.113.9')
+    expect(addressForLimits('unknown')).toBe('unknown')
   })
 })
 

@@ -43,6 +43,17 @@ describe('the log audit', () => {
     expect(findings.map((f) => [f.file, f.line, f.kind])).toContainEqual(['server.log', CLEAN.split('\n').length + 1, kind])
   })
 
+  it('passes public file names and Stripe’s object ids, but not a token that borrows their look', () => {
+    const publicNames = [
+      'GET /assets/entry.client-Cq2bXk9zLmNoPqRsTuVw.js 200 1.1ms',
+      'GET /media/campaign-1-q3Jx0vV9pZ8bS2nR4tW6yA1c.jpg 404 1.4ms',
+      'vigil: stripe event evt_1QxRtG2eZvKYlo2C8b7pX0aN (invoice.paid) recorded as failed: invoice in_1QxRtG2eZvKYlo2CwXk4L9dD names no donation',
+    ]
+    for (const line of publicNames) expect(auditLog(line), line).toEqual([])
+    expect(auditLog('GET /confirm/Yq0tC7m3Vn2bX8rK1pLz4Hd9Gf6Sa5Wj0Ue3Ro7Ti2O.js 200 3ms')).toHaveLength(1)
+    expect(auditLog('GET /media/Yq0tC7m3Vn2bX8rK1pLz4Hd9Gf6Sa5Wj0Ue3Ro7Ti2O 200 3ms')).toHaveLength(1)
+  })
+
   it('reports the line with the leaked value redacted', () => {
     const [finding] = auditLog('POST /c/free-andry 400 from 203.0.113.7 for maria@example.org')
     expect(finding!.text).toBe('POST /c/free-andry 400 from [ip] for [email]')
