@@ -353,7 +353,9 @@ async function guardWrite(req: http.IncomingMessage, res: http.ServerResponse, p
       ? ({ ok: false, status: 413, problem: 'tooLarge' } as const)
       : type === 'multipart/form-data'
         ? await checkMultipart(body, contentType!, policy)
-        : checkUrlEncoded(body, policy)
+        : type === 'application/x-www-form-urlencoded'
+          ? checkUrlEncoded(body, policy)
+          : ({ ok: true } as const)
   if (!verdict.ok) {
     refuse(req, res, verdict.status, verdict.problem, lang)
     return null

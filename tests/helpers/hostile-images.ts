@@ -1,3 +1,4 @@
+import zlib from 'node:zlib'
 /**
  * Real image files carrying what a phone or an editing tool leaves in them (EXIF with a GPS
  * position, XMP, C2PA manifests, a colour profile, a motion-photo video after the picture),
@@ -98,24 +99,12 @@ export function jpegMarkers(bytes: Buffer) {
 
 // ——— PNG ———
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-  return c >>> 0
-})
-
-function crc32(bytes: Buffer) {
-  let c = 0xffffffff
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8)
-  return (c ^ 0xffffffff) >>> 0
-}
-
 export function pngChunk(type: string, data: Buffer) {
   const length = Buffer.alloc(4)
   length.writeUInt32BE(data.length)
   const body = Buffer.concat([ascii(type), data])
   const crc = Buffer.alloc(4)
-  crc.writeUInt32BE(crc32(body))
+  crc.writeUInt32BE(zlib.crc32(body))
   return Buffer.concat([length, body, crc])
 }
 

@@ -9,6 +9,7 @@ import type { ServerBuild } from '@remix-run/node'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { grantCampaignRole } from '../helpers/organisers.ts'
+import { routeTable } from '../helpers/routes.ts'
 import { ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
@@ -148,19 +149,11 @@ function expectLoginRedirect(response: Response, requested: string) {
 
 /** Compose full paths through parents, the way Remix's route manifest nests them. */
 function adminRoutesFromBuild(build: ServerBuild) {
-  const all = build.routes
-  const fullPattern = (id: string): string => {
-    const segments: string[] = []
-    for (let route = all[id]; route; route = route.parentId ? all[route.parentId] : undefined) {
-      if (route.path) segments.unshift(route.path.replace(/^\/+|\/+$/g, ''))
-    }
-    return `/${segments.filter(Boolean).join('/')}`
-  }
-  return Object.values(all)
-    .filter((route): route is NonNullable<typeof route> => Boolean(route?.id.startsWith('routes/admin')))
-    .map((route) => ({
+  return routeTable(build)
+    .filter(({ route }) => route.id.startsWith('routes/admin'))
+    .map(({ route, pattern }) => ({
       id: route.id,
-      pattern: fullPattern(route.id),
+      pattern,
       // An index route without its own path shares its URL with its layout: ?index targets it.
       isPathlessIndex: Boolean(route.index) && !route.path,
       hasAction: typeof route.module.action === 'function',

@@ -89,24 +89,12 @@ function uploadedFiles() {
 
 // ——— Image fixtures ———
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-  return c >>> 0
-})
-
-function crc32(bytes: Buffer) {
-  let c = 0xffffffff
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8)
-  return (c ^ 0xffffffff) >>> 0
-}
-
 function pngChunk(type: string, data: Buffer) {
   const length = Buffer.alloc(4)
   length.writeUInt32BE(data.length)
   const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
   const crc = Buffer.alloc(4)
-  crc.writeUInt32BE(crc32(body))
+  crc.writeUInt32BE(zlib.crc32(body))
   return Buffer.concat([length, body, crc])
 }
 
@@ -141,7 +129,7 @@ function readPngChunks(bytes: Buffer) {
   for (let i = 8; i < bytes.length; ) {
     const length = bytes.readUInt32BE(i)
     const body = bytes.subarray(i + 4, i + 8 + length)
-    expect(bytes.readUInt32BE(i + 8 + length)).toBe(crc32(body))
+    expect(bytes.readUInt32BE(i + 8 + length)).toBe(zlib.crc32(body))
     chunks.push({ type: body.subarray(0, 4).toString('latin1'), data: body.subarray(4) })
     i += 12 + length
   }

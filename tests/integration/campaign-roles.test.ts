@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { textOf } from '../helpers/html.ts'
 import { createOrganiser, type CampaignRole } from '../helpers/organisers.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { routeTable } from '../helpers/routes.ts'
 
 type Actor = 'anonymous' | CampaignRole | 'owner'
 /** Who may: nobody needs to log in, any organiser, an instance owner, or at least this role on the campaign. */
@@ -172,17 +173,11 @@ function snapshot() {
 
 /** The build's admin routes with their full URL patterns (parents' paths joined, as Remix nests them). */
 function adminRoutes() {
-  const all = build.routes
-  const pattern = (id: string) => {
-    const segments: string[] = []
-    for (let route = all[id]; route; route = route.parentId ? all[route.parentId] : undefined) if (route.path) segments.unshift(route.path.replace(/^\/+|\/+$/g, ''))
-    return `/${segments.filter(Boolean).join('/')}`
-  }
-  return Object.values(all)
-    .filter((route): route is NonNullable<typeof route> => Boolean(route?.id.startsWith('routes/admin')))
-    .map((route) => ({
+  return routeTable(build)
+    .filter(({ route }) => route.id.startsWith('routes/admin'))
+    .map(({ route, pattern }) => ({
       id: route.id,
-      pattern: pattern(route.id),
+      pattern,
       pathlessIndex: Boolean(route.index) && !route.path,
       hasLoader: typeof route.module.loader === 'function',
       hasAction: typeof route.module.action === 'function',

@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { routeTable } from '../helpers/routes.ts'
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20_260_410)
 const CONCURRENCY = 16
@@ -82,27 +83,14 @@ type Route = {
 }
 
 function routesFromBuild(build: ServerBuild): Route[] {
-  const all = build.routes
-  const fullPattern = (id: string): string => {
-    const segments: string[] = []
-    for (let route = all[id]; route; route = route.parentId ? all[route.parentId] : undefined) {
-      if (route.path) segments.unshift(route.path.replace(/^\/+|\/+$/g, ''))
-    }
-    return `/${segments.filter(Boolean).join('/')}`
-  }
-  return Object.values(all)
-    .filter((route): route is NonNullable<typeof route> => Boolean(route) && route!.id !== 'root')
-    .map((route) => {
-      const pattern = fullPattern(route.id)
-      return {
-        id: route.id,
-        pattern,
-        params: [...pattern.matchAll(/:(\w+)|\*/g)].map((m) => m[1] ?? '*'),
-        hasAction: typeof route.module.action === 'function',
-        admin: pattern.startsWith('/admin'),
-        pathlessIndex: Boolean(route.index) && !route.path,
-      }
-    })
+  return routeTable(build).map(({ route, pattern }) => ({
+    id: route.id,
+    pattern,
+    params: [...pattern.matchAll(/:(\w+)|\*/g)].map((m) => m[1] ?? '*'),
+    hasAction: typeof route.module.action === 'function',
+    admin: pattern.startsWith('/admin'),
+    pathlessIndex: Boolean(route.index) && !route.path,
+  }))
 }
 
 /** Endpoints the server answers before Remix's route table, or outside it. */
