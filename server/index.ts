@@ -276,6 +276,7 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
   req.resume()
 }
 
+const FORM_BODY_DEADLINE_MS = Number(process.env.VIGIL_FORM_BODY_DEADLINE_MS) || 30_000
 const LINGER_BYTES = 16 * 1024 * 1024
 const LINGER_MS = 5_000
 
@@ -287,6 +288,13 @@ function readBody(req: http.IncomingMessage, maxBytes: number) {
   return new Promise<Buffer | 'too-large' | 'aborted'>((resolve) => {
     const declared = Number(req.headers['content-length'])
     if (declared > maxBytes) return resolve('too-large')
+    // A form trickled in a byte at a time would hold its buffer (and a connection) for as long
+    // as the client likes: forms get FORM_BODY_DEADLINE_MS, uploads the server's request timeout.
+    const deadline = setTimeout(() => {
+      cleanup()
+      req.socket.destroy()
+      resolve('aborted')
+    }, maxBytes > 1024 * 1024 ? server.requestTimeout : FORM_BODY_DEADLINE_MS)
     const chunks: Buffer[] = []
     let size = 0
     const onData = (chunk: Buffer) => {
@@ -307,6 +315,7 @@ function readBody(req: http.IncomingMessage, maxBytes: number) {
       resolve('aborted')
     }
     const cleanup = () => {
+      clearTimeout(deadline)
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onAbort)

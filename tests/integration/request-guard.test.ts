@@ -19,7 +19,7 @@ let server: RunningServer
 let db: Database.Database
 
 beforeAll(async () => {
-  server = await startServer({ env: { TRUST_PROXY: '1', PAGE_CACHE_TTL_MS: '60000', SIGN_LIMIT_PER_10_MIN: '3' } })
+  server = await startServer({ env: { TRUST_PROXY: '1', PAGE_CACHE_TTL_MS: '60000', SIGN_LIMIT_PER_10_MIN: '3', VIGIL_FORM_BODY_DEADLINE_MS: '1500' } })
   db = new Database(server.databasePath, { readonly: true })
 })
 
@@ -108,6 +108,25 @@ describe('request bodies', () => {
     await alive()
     expect(performance.now() - health).toBeLessThan(500)
     expect(performance.now() - started).toBeLessThan(10_000)
+  })
+
+  it('lets go of a form body trickled in too slowly (the connection is closed at the deadline)', async () => {
+    const started = performance.now()
+    const closed = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1', () => {
+        socket.write(`POST ${CAMPAIGN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\na=`)
+        const drip = setInterval(() => socket.writable && socket.write('b'), 200)
+        socket.on('close', () => {
+          clearInterval(drip)
+          resolve(true)
+        })
+        setTimeout(() => resolve(false), 8000)
+      })
+      socket.on('error', () => {})
+    })
+    expect(closed).toBe(true)
+    expect(performance.now() - started).toBeLessThan(5000)
+    await alive()
   })
 
   it('refuses 60,000 repeated fields before any parser sees them, quickly', async () => {
