@@ -15,7 +15,7 @@ export const ALLOWED_METHODS = 'GET, HEAD, POST, OPTIONS'
  * Remix matches case-insensitively and after percent-decoding. Null for a target that is not
  * a path (`*`, `http://other/…`).
  */
-export function normaliseTarget(raw: string): { path: string; search: string; route: string; malformed: boolean } | null {
+export function normaliseTarget(raw: string): { url: URL; path: string; search: string; route: string; malformed: boolean } | null {
   if (!raw.startsWith('/')) return null
   let url: URL
   try {
@@ -26,7 +26,8 @@ export function normaliseTarget(raw: string): { path: string; search: string; ro
   if (url.host !== 'vigil.invalid') return null
   const path = url.pathname.replace(/\/{2,}/g, '/')
   const malformed = path.split('/').some((segment) => segment.includes('%') && !isDecodable(segment))
-  return { path, search: url.search, route: decodePath(path).toLowerCase(), malformed }
+  if (path !== url.pathname) url.pathname = path
+  return { url, path, search: url.search, route: decodePath(path).toLowerCase(), malformed }
 }
 
 function isDecodable(segment: string) {

@@ -110,7 +110,7 @@ function requestOrigin(req: http.IncomingMessage) {
 type Prepared = {
   nonce: string
   context: VigilLoadContext
-  /** The normalised target (see normaliseTarget); every later step reads this, never req.url. */
+  /** The normalised target (see normaliseTarget; its host is a placeholder); every later step reads this, never req.url. */
   url: URL
   route: string
   setLanguageCookie: boolean
@@ -118,7 +118,7 @@ type Prepared = {
 
 function prepare(req: http.IncomingMessage, target: NonNullable<ReturnType<typeof normaliseTarget>>): Prepared {
   const nonce = createNonce()
-  const url = new URL(`${target.path}${target.search}`, publicOrigin)
+  const { url } = target
   // Legacy data requests (not made by a single-fetch app) are answered as the page itself.
   url.searchParams.delete('_data')
   const { language, fromParam } = negotiateLanguage({
@@ -404,7 +404,7 @@ async function serveRemix(req: http.IncomingMessage, res: http.ServerResponse, p
   res.on('close', () => {
     if (!res.writableFinished) controller.abort()
   })
-  const request = new Request(prepared.url, {
+  const request = new Request(new URL(`${prepared.url.pathname}${prepared.url.search}`, publicOrigin), {
     method: req.method,
     headers: remixHeaders(req),
     body: body && req.method !== 'GET' && req.method !== 'HEAD' ? new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length) : undefined,
@@ -464,23 +464,31 @@ function lastResort(req: http.IncomingMessage, res: http.ServerResponse, error: 
   res.end(inputError ? 'Bad request.' : 'Something went wrong on our side. Please try again in a moment.')
 }
 
-function logRequest(req: http.IncomingMessage, res: http.ServerResponse, logged: { path: string }) {
+function logRequest(req: http.IncomingMessage, res: http.ServerResponse, logged: { path: string | null }) {
   const started = performance.now()
   res.on('finish', () => {
     const ms = (performance.now() - started).toFixed(1)
-    console.log(`${req.method} ${logged.path} ${res.statusCode} ${ms}ms`)
+    console.log(`${req.method} ${logged.path === null ? '-' : loggablePath(logged.path)} ${res.statusCode} ${ms}ms`)
   })
 }
 
+// The widget's poll, the hottest request: a target of only these characters has nothing to normalise.
+const PLAIN_COUNT_FEED = /^\/c\/([a-z0-9-]{1,100})\/count\.json(?:\?[\w=&.-]*)?$/
+
 async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
-  const logged = { path: '-' }
+  const logged: { path: string | null } = { path: null }
   if (!quiet) logRequest(req, res, logged)
+  const plainFeed = PLAIN_COUNT_FEED.exec(req.url ?? '')
+  if (plainFeed) {
+    logged.path = `/c/${plainFeed[1]}/count.json`
+    return serveCountFeed(req, res, plainFeed[1]!)
+  }
   const target = normaliseTarget(req.url ?? '')
   if (!target) {
     res.writeHead(400, [...flatBaseHeaders, 'Content-Type', 'text/plain; charset=utf-8', 'Connection', 'close']).end('Bad request.')
     return
   }
-  logged.path = loggablePath(target.path)
+  logged.path = target.path
   // Everything after this sees the same path: Express's static files, the cache, Remix.
   req.url = `${target.path}${target.search}`
   const method = req.method ?? ''
