@@ -198,6 +198,8 @@ async function sendWithWorker(standIn: Awaited<ReturnType<typeof startStandIn>>)
     RESEND_BASE_URL: standIn.url,
     MAIL_FROM: from,
     PUBLIC_URL: 'https://campaigns.example.org',
+    // Live mode on the demo's data, on purpose.
+    VIGIL_ALLOW_DEMO_DATA: '1',
     RESEND_REQUESTS_PER_SECOND: '0',
   })
   await worker.line(/vigil worker: sending \(live mode\)/)

@@ -1,23 +1,26 @@
 import { DEMO_CAMPAIGN_SLUG, DEMO_ORGANIZER_EMAIL, findDemoData } from '~/models/demo.server.ts'
 
 /**
- * At start, after migrations: in live mode the demo organiser, whose password anyone can read
- * in the README, must not be able to log in. Rather than delete an account unannounced, the
- * process refuses to start and names the command that removes the demo. The demo campaign
- * alone (`npm run db:seed` in live mode makes it without the organiser) is only mentioned.
+ * At start, after migrations: live mode carries none of the demo. The demo organiser's
+ * password is in the README, and the demo campaign's signatures and gifts are invented: the
+ * process refuses to start and names the command that removes them, rather than delete
+ * anything unannounced. Benchmarks and crash tests that run live mode on the demo's data on
+ * purpose set VIGIL_ALLOW_DEMO_DATA=1 (the demo organiser is refused even then).
  * Exits the process; `name` starts every line it prints ('vigil', 'vigil worker').
  */
 export function refuseDemoOrganizerInLive({ mode, name }: { mode: 'demo' | 'live'; name: string }) {
   if (mode !== 'live') return
   const found = findDemoData()
+  const remedy = 'Run `npm run demo:remove` (it removes the demo organiser and the demo campaign), or set DATABASE_PATH to a new database.'
   if (found.organizer) {
-    console.error(
-      `${name}: live mode, but this database still has the demo organiser ${DEMO_ORGANIZER_EMAIL}, whose password is published. ` +
-        'Run `npm run demo:remove` (it removes the demo organiser and the demo campaign), or set DATABASE_PATH to a new database.',
-    )
+    console.error(`${name}: live mode, but this database still has the demo organiser ${DEMO_ORGANIZER_EMAIL}, whose password is published. ${remedy}`)
     process.exit(1)
   }
-  if (found.campaign) {
-    console.log(`${name}: the demo campaign /c/${DEMO_CAMPAIGN_SLUG} is in this database; \`npm run demo:remove\` removes it`)
+  if (!found.campaign) return
+  if (process.env.VIGIL_ALLOW_DEMO_DATA === '1') {
+    console.log(`${name}: the demo campaign /c/${DEMO_CAMPAIGN_SLUG} is in this database, allowed by VIGIL_ALLOW_DEMO_DATA=1; \`npm run demo:remove\` removes it`)
+    return
   }
+  console.error(`${name}: live mode, but this database still has the demo campaign /c/${DEMO_CAMPAIGN_SLUG}, whose supporters and gifts are invented. ${remedy}`)
+  process.exit(1)
 }

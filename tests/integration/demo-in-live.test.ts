@@ -172,7 +172,7 @@ describe('a live database', () => {
     }
   })
 
-  it('starts with the demo campaign seeded in live mode (no demo organiser), and says how to remove it', async () => {
+  it('refuses to start with the demo campaign seeded in live mode (no demo organiser), naming the command; starts with it only when told to', async () => {
     const seeded = makeDataDir()
     try {
       const seed = await runScript('db/seed.ts', [], {
@@ -182,9 +182,17 @@ describe('a live database', () => {
         ...LIVE,
       })
       expect(seed.code, seed.stderr).toBe(0)
-      const server = await startLive(seeded)
-      expect((await login(server, DEMO.email, DEMO.password)).status).toBe(400)
-      expect(server.output()).toMatch(/demo campaign \/c\/free-andry .*npm run demo:remove/)
+      const refused = await startLive(seeded).then(
+        () => null,
+        (error: unknown) => error,
+      )
+      expect(refused).toBeInstanceOf(Error)
+      expect(String(refused)).toMatch(/demo campaign \/c\/free-andry.*npm run demo:remove/)
+      // Benchmarks and crash tests run live mode on the demo's data on purpose, and say so.
+      const allowed = await startServer({ seed: false, dir: copyOf(seeded), env: { ...LIVE, VIGIL_ALLOW_DEMO_DATA: '1' } })
+      running.push(allowed)
+      expect((await login(allowed, DEMO.email, DEMO.password)).status).toBe(400)
+      expect(allowed.output()).toMatch(/demo campaign \/c\/free-andry .*VIGIL_ALLOW_DEMO_DATA/)
     } finally {
       fs.rmSync(seeded, { recursive: true, force: true })
     }

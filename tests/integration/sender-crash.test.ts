@@ -58,6 +58,8 @@ function startWorker(env: Record<string, string> = {}): Worker {
       MAIL_FROM: 'Vigil <team@example.org>',
       PUBLIC_URL: 'http://vigil.test',
       RESEND_REQUESTS_PER_SECOND: '0',
+      // Live mode on the demo's data, on purpose.
+      VIGIL_ALLOW_DEMO_DATA: '1',
       // One batch in flight at a time, so that 20 kills with the stand-in's delay all land before the send is done.
       VIGIL_SENDER_CONCURRENCY: '1',
       ...env,
