@@ -75,9 +75,15 @@ const ADMIN: BodyPolicy = { limits: { [FORM]: 1 * MiB }, maxFields: 2000, maxRep
 // Signing, giving, unsubscribing: a handful of short fields.
 const PUBLIC: BodyPolicy = { limits: { [FORM]: 64 * KiB }, maxFields: 200, maxRepeats: 100 }
 
-/** `route` as normaliseTarget gives it; a single-fetch `.data` suffix is the same route. */
-export function bodyPolicy(route: string): BodyPolicy {
+/** A route as Remix matches it: a single-fetch `.data` suffix and a trailing slash name the same route. */
+function routeOf(route: string) {
   const path = route.endsWith('.data') ? route.slice(0, -'.data'.length) : route
+  return path.length > 1 ? path.replace(/\/+$/, '') : path
+}
+
+/** `route` as normaliseTarget gives it. */
+export function bodyPolicy(route: string): BodyPolicy {
+  const path = routeOf(route)
   if (path === '/webhooks/stripe' || path === '/webhooks/resend') return WEBHOOK
   if (/^\/admin\/campaigns\/[^/]+\/(image|timeline\/[^/]+)$/.test(path)) return UPLOAD
   if (path === '/admin' || path.startsWith('/admin/')) return ADMIN
@@ -170,7 +176,7 @@ export function isWriteAllowed({
   secFetchSite: string | undefined
   allowedOrigins: readonly string[]
 }) {
-  const path = route.endsWith('.data') ? route.slice(0, -'.data'.length) : route
+  const path = routeOf(route)
   if (WEBHOOKS.test(path)) return true
   if (origin === 'null') return TOKEN_FORMS.test(path)
   if (origin !== undefined) return allowedOrigins.includes(origin)
@@ -211,7 +217,7 @@ export function addressForLimits(address: string) {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
 }
 
-const TOKEN_ROUTES = /^\/(confirm|unsubscribe|preferences|donations\/manage|admin\/set-password)\/([^/]+)$/i
+const TOKEN_ROUTES = /^\/(confirm|unsubscribe|preferences|donations\/manage|admin\/set-password)\/([^/]+)\/?$/i
 
 /**
  * A path as it may appear in the log. Routes whose last segment is a secret are masked by

@@ -48,6 +48,9 @@ describe('bodyPolicy', () => {
     expect(limit('/c/free-andry.data', 'application/x-www-form-urlencoded')).toBe(64 * 1024)
     expect(limit('/administrator', 'application/x-www-form-urlencoded')).toBe(64 * 1024)
     expect(limit('/c/x', 'constructor')).toBeUndefined()
+    // A trailing slash reaches the same route in Remix: a webhook URL configured with one still takes JSON.
+    expect(limit('/webhooks/stripe/', 'application/json')).toBe(2 * 1024 * 1024)
+    expect(limit('/admin/campaigns/3/image/', 'multipart/form-data')).toBe(12 * 1024 * 1024)
   })
 })
 
@@ -96,6 +99,7 @@ describe('isWriteAllowed', () => {
   })
   it('accepts Origin: null only where the form carries its own token', () => {
     expect(check('/unsubscribe/12.3.abc', 'null')).toBe(true)
+    expect(check('/unsubscribe/12.3.abc/', 'null')).toBe(true)
     expect(check('/preferences/12.abc.data', 'null')).toBe(true)
     expect(check('/donations/manage/7.abc', 'null')).toBe(true)
     expect(check('/c/x', 'null')).toBe(false)
@@ -140,6 +144,7 @@ describe('loggablePath', () => {
     expect(loggablePath(`/preferences/12.${mac}.data`)).toBe('/preferences/:token.data')
     expect(loggablePath('/donations/manage/7.x')).toBe('/donations/manage/:token')
     expect(loggablePath('/confirm/short')).toBe('/confirm/:token')
+    expect(loggablePath('/confirm/short/')).toBe('/confirm/:token')
     expect(loggablePath('/CONFIRM/%5Aq9sEcRet')).toBe('/confirm/:token')
   })
   it('masks addresses, long and encoded segments elsewhere, escapes control characters, keeps file names', () => {
