@@ -10,7 +10,7 @@
  * the webhook POSTs to `webhookUrl`.
  *
  * Sources. Field names and nesting of every object come from stripe-mock's fixtures
- * (/work/shared/stripe/fixtures.json; the test compares them key by key), values are set for the stand-in,
+ * (tests/fixtures/stripe/fixtures.json; the test compares them key by key), values are set for the stand-in,
  * enum values follow the types of stripe@23.1.0. What the SDK does comes from node_modules/stripe
  * (cjs/RequestSender.js, utils.js, Error.js, Webhooks.js, apiVersion.js). Error wording comes from Stripe
  * error bodies quoted in public issue threads; wording marked (unverified) below is the stand-in's own.

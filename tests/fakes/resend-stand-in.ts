@@ -2,7 +2,7 @@
  * A local stand-in for Resend's HTTP API (`POST /emails`, `POST /emails/batch`), speaking Resend's wire
  * format so the real `resend` SDK is exercised end to end. Node built-ins only.
  *
- * Sources: the OpenAPI description in /work/shared/resend/openapi.yaml (request and success-response
+ * Sources: the OpenAPI description in tests/fixtures/resend/openapi.yaml (request and success-response
  * schemas, the `Idempotency-Key` header with maxLength 256, "up to 100" emails per batch), and, for what
  * that file does not describe (error bodies, `x-batch-validation`, idempotency conflicts, rate-limit
  * headers), Resend's published docs (api-reference/errors, emails/idempotency-keys, batch-validation-modes,

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import path from 'node:path'
 import Stripe from 'stripe'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -10,12 +11,14 @@ import {
   type StripeEventJson,
   type StripeStandIn,
 } from '../../server/stripe-stand-in.ts'
+import { ROOT } from '../helpers/server.ts'
 
 // The real `stripe` SDK against the local stand-in, and a small webhook receiver that verifies every
 // delivery with `stripe.webhooks.constructEvent`, as Vigil's handler will. Objects are compared key by
-// key with the stripe-mock fixtures in shared/ when that file is there.
+// key with the stripe-mock fixtures kept in tests/fixtures/stripe/.
 
-const FIXTURES_PATH = process.env.STRIPE_FIXTURES_PATH ?? '/work/shared/stripe/fixtures.json'
+// Stripe's own example objects (stripe-mock), kept in the repository (tests/fixtures/stripe/README.md).
+const FIXTURES_PATH = path.join(ROOT, 'tests/fixtures/stripe/fixtures.json')
 const WEBHOOK_SECRET = 'whsec_test_stand_in_secret'
 
 type Received = { raw: string; signature: string; event: Stripe.Event | null; error: string | null; status: number }
@@ -865,7 +868,7 @@ describe('Stripe stand-in', () => {
     })
   })
 
-  it.skipIf(!fs.existsSync(FIXTURES_PATH))('renders every object with the field names and nesting of Stripe’s fixtures', async () => {
+  it('renders every object with the field names and nesting of Stripe’s fixtures', async () => {
     const fixtures = JSON.parse(fs.readFileSync(FIXTURES_PATH, 'utf8')) as { resources: Record<string, unknown> }
     const { subscriptionId, events } = await subscribe()
     const sessionObject = events.find(({ type }) => type === 'checkout.session.completed')?.data.object
