@@ -5,6 +5,8 @@
  * Pure functions over strings, so each rule is tested on its own (tests/unit/guard.test.ts).
  */
 import type { Language } from '../app/utils/i18n.ts'
+import { escapeHtml } from '../app/utils/html.ts'
+import { tryDecodeURIComponent } from '../app/utils/uri.ts'
 
 export const ALLOWED_METHODS = 'GET, HEAD, POST, OPTIONS'
 
@@ -25,31 +27,16 @@ export function normaliseTarget(raw: string): { url: URL; path: string; search: 
   }
   if (url.host !== 'vigil.invalid') return null
   const path = url.pathname.replace(/\/{2,}/g, '/')
-  const malformed = path.split('/').some((segment) => segment.includes('%') && !isDecodable(segment))
+  const malformed = path.split('/').some((segment) => segment.includes('%') && tryDecodeURIComponent(segment) === undefined)
   if (path !== url.pathname) url.pathname = path
   return { url, path, search: url.search, route: decodePath(path).toLowerCase(), malformed }
-}
-
-function isDecodable(segment: string) {
-  try {
-    decodeURIComponent(segment)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Percent-decoding per segment; a malformed escape keeps that segment as it came, as React Router does. */
 export function decodePath(path: string) {
   return path
     .split('/')
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment)
-      } catch {
-        return segment
-      }
-    })
+    .map((segment) => tryDecodeURIComponent(segment) ?? segment)
     .join('/')
 }
 
@@ -81,12 +68,24 @@ function routeOf(route: string) {
   return path.length > 1 ? path.replace(/\/+$/, '') : path
 }
 
+function isAdminRoute(path: string) {
+  return path === '/admin' || path.startsWith('/admin/')
+}
+
+// Organiser pages and pages opened with a private link show personal data.
+const PRIVATE_PAGES = /^\/(admin|confirm|unsubscribe|preferences|donations\/manage|thanks)(\/|$)/
+
+/** Whether a response of this route may be stored by a browser or proxy (`route` as normaliseTarget gives it). */
+export function isPrivatePage(route: string) {
+  return PRIVATE_PAGES.test(routeOf(route))
+}
+
 /** `route` as normaliseTarget gives it. */
 export function bodyPolicy(route: string): BodyPolicy {
   const path = routeOf(route)
   if (path === '/webhooks/stripe' || path === '/webhooks/resend') return WEBHOOK
   if (/^\/admin\/campaigns\/[^/]+\/(image|timeline\/[^/]+)$/.test(path)) return UPLOAD
-  if (path === '/admin' || path.startsWith('/admin/')) return ADMIN
+  if (isAdminRoute(path)) return ADMIN
   return PUBLIC
 }
 
@@ -180,7 +179,7 @@ export function isWriteAllowed({
   if (WEBHOOKS.test(path)) return true
   if (origin === 'null') return TOKEN_FORMS.test(path)
   if (origin !== undefined) return allowedOrigins.includes(origin)
-  if (path === '/admin' || path.startsWith('/admin/')) return secFetchSite === 'same-origin'
+  if (isAdminRoute(path)) return secFetchSite === 'same-origin'
   return true
 }
 
@@ -251,10 +250,6 @@ type GuardText = { title: string; body: string; back: string }
 export function guardText(resources: Record<Language, { common: { errors: { guard: Record<GuardProblem, { title: string; body: string }>; home: string } } }>, lang: Language, problem: GuardProblem): GuardText {
   const errors = resources[lang].common.errors
   return { ...errors.guard[problem], back: errors.home }
-}
-
-export function escapeHtml(text: string) {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 /** A small page for refusals made before Remix: readable without styles or scripts. */

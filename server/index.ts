@@ -42,6 +42,7 @@ import {
   loggablePath,
   mediaType,
   normaliseTarget,
+  isPrivatePage,
   isWriteAllowed,
   type BodyPolicy,
   type GuardProblem,
@@ -396,8 +397,6 @@ function remixHeaders(req: http.IncomingMessage) {
  * the defaults instead.
  */
 const ROUTE_POLICY_HEADERS = new Set(['content-security-policy', 'x-frame-options'])
-// Organiser pages and pages opened with a private link show personal data: never stored by a browser or proxy.
-const PRIVATE_ROUTES = /^\/(admin|confirm|unsubscribe|preferences|donations\/manage|thanks)(\/|\.data$|$)/
 
 async function serveRemix(req: http.IncomingMessage, res: http.ServerResponse, prepared: Prepared, body: Buffer | null) {
   const controller = new AbortController()
@@ -417,7 +416,7 @@ async function serveRemix(req: http.IncomingMessage, res: http.ServerResponse, p
     if (ROUTE_POLICY_HEADERS.has(name)) res.setHeader(name, value)
     else res.appendHeader(name, value)
   }
-  if (PRIVATE_ROUTES.test(prepared.route) && !/no-store/.test(String(res.getHeader('Cache-Control') ?? ''))) res.setHeader('Cache-Control', 'private, no-store')
+  if (isPrivatePage(prepared.route) && !/no-store/.test(String(res.getHeader('Cache-Control') ?? ''))) res.setHeader('Cache-Control', 'private, no-store')
   if (response.body) await writeReadableStreamToWritable(response.body, res)
   else res.end()
 }

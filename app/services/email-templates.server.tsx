@@ -9,6 +9,7 @@ import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails
 import { getEnv } from './env.server.ts'
 import { getI18n } from './i18n.server.ts'
 import { getUpdateForEmail } from '~/models/update-sends.server.ts'
+import { escapeHtml } from '~/utils/html.ts'
 import { renderMarkdown } from './markdown.server.ts'
 import { donationManageToken, preferencesToken, signatureToken, unsubscribeToken } from './tokens.server.ts'
 
@@ -31,10 +32,6 @@ type Values = Partial<Record<Slot, string>>
 const SLOTS: Slot[] = ['name', 'token', 'unsubscribe', 'preferences']
 const rendered = new Map<string, Promise<Template>>()
 const RENDER_CACHE_SIZE = 200
-
-function escapeHtml(value: string) {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!)
-}
 
 // Upper case letters and digits: they pass through HTML, attributes, URLs and the plain-text
 // conversion unchanged (which may upper-case headings).

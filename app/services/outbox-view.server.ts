@@ -2,6 +2,7 @@ import type { EmailMessage } from '#db/schema.ts'
 import { getCampaignRole, listCampaignRoles, type SessionOrganizer } from '~/models/organizers.server.ts'
 import { getOutboxMessage } from '~/models/outbox.server.ts'
 import { maskEmailForOrganisers } from '~/utils/email.ts'
+import { escapeHtml } from '~/utils/html.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { renderEmail, type RenderedEmail } from './email-templates.server.tsx'
 import { getEnv } from './env.server.ts'
@@ -47,10 +48,6 @@ export function recipientFor(organizer: SessionOrganizer, toEmail: string) {
   if (!toEmail) return ''
   if (organizer.role === 'owner' || toEmail.trim().toLowerCase() === organizer.email) return toEmail
   return maskEmailForOrganisers(toEmail)
-}
-
-function escapeHtml(value: string) {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]!)
 }
 
 function isTokenLink(href: string) {

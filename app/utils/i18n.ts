@@ -1,4 +1,5 @@
 import { pick } from 'accept-language-parser'
+import { tryDecodeURIComponent } from './uri.ts'
 
 export const LANGUAGES = ['en', 'de', 'es'] as const
 export type Language = (typeof LANGUAGES)[number]
@@ -21,18 +22,10 @@ export function readCookie(header: string | null | undefined, name: string): str
   for (const part of header.split(';')) {
     const eq = part.indexOf('=')
     if (eq === -1) continue
-    if (part.slice(0, eq).trim() === name) return safeDecode(part.slice(eq + 1).trim())
+    // Cookies are attacker input: a malformed escape (`%E0`) means "no usable value".
+    if (part.slice(0, eq).trim() === name) return tryDecodeURIComponent(part.slice(eq + 1).trim())
   }
   return undefined
-}
-
-// Cookies are attacker input: a malformed escape (`%E0`) means "no usable value", never an exception.
-function safeDecode(value: string) {
-  try {
-    return decodeURIComponent(value)
-  } catch {
-    return undefined
-  }
 }
 
 /**
