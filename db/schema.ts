@@ -108,6 +108,8 @@ export const campaigns = sqliteTable(
     closedAt: integer('closed_at'),
     // When the retention job found nothing left to anonymise after closing; null until then.
     signaturesAnonymisedAt: integer('signatures_anonymised_at'),
+    // One reminder to signers who have not confirmed after a day (issue 11); organisers may turn it off.
+    confirmationReminder: integer('confirmation_reminder', { mode: 'boolean' }).notNull().default(true),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },
@@ -271,6 +273,8 @@ export const signatures = sqliteTable(
     // the link sent for them is the one confirmed (the first link still confirms the first details).
     resubmittedDetails: text('resubmitted_details', { mode: 'json' }).$type<ResubmittedDetails>(),
     resubmittedTokenHash: text('resubmitted_token_hash'),
+    // When the one reminder to confirm was queued; never a second.
+    remindedAt: integer('reminded_at'),
   },
   (t) => [
     // Supporter first: deleting a supporter finds their signatures through it (the foreign key's action).
@@ -344,6 +348,8 @@ export const replies = sqliteTable(
 
 // 'batched': bulk mail waiting in its batch (the batch, not the message, is claimed and sent).
 export const EMAIL_STATUSES = ['queued', 'batched', 'sending', 'sent', 'captured', 'failed'] as const
+/** The order in which the sender spends the provider's requests (issue 11, ADR 013). */
+export const MAIL_PRIORITIES = { confirmation: 0, transactional: 1, bulk: 2 } as const
 export type EmailStatus = (typeof EMAIL_STATUSES)[number]
 
 // The outbox: one row per email, written in the transaction that causes it (see app/services/mail-sender.server.ts).
@@ -371,11 +377,16 @@ export const emailMessages = sqliteTable(
     // What the provider reported after sending (its webhook): delivered, bounced, complained.
     deliveryStatus: text('delivery_status', { enum: ['delivered', 'bounced', 'complained'] }),
     deliveryAt: integer('delivery_at'),
+    // Who goes first when the provider's rate limit is the bottleneck (MAIL_PRIORITIES): a
+    // confirmation before other transactional mail, and both before update batches.
+    priority: integer('priority').notNull().default(1),
+    // False for what Resend refuses in a batch (attachments, scheduled sends): sent one per request.
+    batchable: integer('batchable', { mode: 'boolean' }).notNull().default(true),
   },
   (t) => [
     // Transactional mail only: bulk messages (a batch's hundreds of thousands) never pass through
     // the outbox's claim, so keeping them out spares every send that index's upkeep.
-    index('email_messages_due_idx').on(t.status, t.nextAttemptAt).where(sql`batch_id is null`),
+    index('email_messages_due_idx').on(t.status, t.priority, t.nextAttemptAt).where(sql`batch_id is null`),
     index('email_messages_created_idx').on(t.createdAt),
     index('email_messages_batch_idx').on(t.batchId),
     index('email_messages_provider_idx').on(t.providerId),
@@ -411,9 +422,10 @@ export const emailBatches = sqliteTable(
   'email_batches',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    sendId: integer('send_id')
-      .notNull()
-      .references(() => updateSends.id, { onDelete: 'cascade' }),
+    // Null for a batch of transactional mail, grouped by the sender when it is due.
+    sendId: integer('send_id').references(() => updateSends.id, { onDelete: 'cascade' }),
+    // MAIL_PRIORITIES: an update batch is bulk; a transactional batch takes its best message's.
+    priority: integer('priority').notNull().default(2),
     // Sent as Resend's Idempotency-Key: a batch retried after a crash is delivered once.
     idempotencyKey: text('idempotency_key').notNull().unique(),
     status: text('status', { enum: BATCH_STATUSES }).notNull().default('pending'),
@@ -424,7 +436,12 @@ export const emailBatches = sqliteTable(
     lastError: text('last_error'),
     submittedAt: integer('submitted_at'),
   },
-  (t) => [index('email_batches_due_idx').on(t.status, t.nextAttemptAt), index('email_batches_send_idx').on(t.sendId)],
+  (t) => [
+    index('email_batches_due_idx').on(t.status, t.priority, t.nextAttemptAt),
+    index('email_batches_send_idx').on(t.sendId),
+    // The back office's "sent in the last minute".
+    index('email_batches_submitted_idx').on(t.submittedAt),
+  ],
 )
 
 // Addresses no email may go to again: hard bounces and complaints, reported by the provider.

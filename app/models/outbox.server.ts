@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
-import { emailMessages, type EmailMessage, type Locale } from '#db/schema.ts'
+import { emailMessages, MAIL_PRIORITIES, type EmailMessage, type Locale } from '#db/schema.ts'
 
 /**
  * The outbox. A message is `queued` in the transaction that causes it; the sender
@@ -19,6 +19,13 @@ export type QueueEmail = {
   props: Record<string, unknown>
   idempotencyKey: string
   campaignId?: number | null
+  /** False for an email Resend refuses in a batch (attachments, a scheduled send): it goes alone. */
+  batchable?: boolean
+}
+
+/** A signer waits for their confirmation link before anything else goes out (ADR 013). */
+export function priorityOf(template: string) {
+  return template === 'confirm-signature' ? MAIL_PRIORITIES.confirmation : MAIL_PRIORITIES.transactional
 }
 
 const queueStatement = preparedPerConnection((db) =>
@@ -31,6 +38,8 @@ const queueStatement = preparedPerConnection((db) =>
       props: sql.placeholder('props'),
       idempotencyKey: sql.placeholder('idempotencyKey'),
       campaignId: sql.placeholder('campaignId'),
+      priority: sql.placeholder('priority'),
+      batchable: sql.placeholder('batchable'),
     })
     .onConflictDoNothing({ target: emailMessages.idempotencyKey })
     .prepare(),
@@ -41,7 +50,8 @@ const queueStatement = preparedPerConnection((db) =>
  * connection, so the statement joins that transaction). A repeated key is a no-op.
  */
 export function queueEmail(email: QueueEmail) {
-  return queueStatement().run({ ...email, campaignId: email.campaignId ?? null }).changes === 1
+  const { batchable = true, campaignId = null, ...rest } = email
+  return queueStatement().run({ ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 }).changes === 1
 }
 
 /** What the sender needs of a transactional message to render, send and settle it. */

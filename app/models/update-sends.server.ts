@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
-import { emailBatches, emailMessages, updateSends, updates, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
+import { emailBatches, emailMessages, MAIL_PRIORITIES, updateSends, updates, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
 import { recordAudit } from './audit.server.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
 
@@ -94,9 +94,9 @@ export async function startUpdateSend({
       const send = tx.insert(updateSends).values({ updateId, campaignId, audience, recipients: 0, createdBy: organizerId }).returning({ id: updateSends.id }).get()
       // Ordered by language so a batch mostly shares one rendering.
       const inserted = tx.run(sql`
-        insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id, status)
+        insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id, status, priority)
         select 'campaign-update', a.email, a.locale, json_object('updateId', ${id}, 'supporterId', a.id),
-               'update:' || ${id} || ':' || a.id, ${campaignId}, a.id, 'batched'
+               'update:' || ${id} || ':' || a.id, ${campaignId}, a.id, 'batched', ${MAIL_PRIORITIES.bulk}
         from (${query}) as a
         order by a.locale, a.id`)
       const recipients = inserted.changes
@@ -213,7 +213,7 @@ const batchStatements = preparedPerConnection((db) => ({
   submitted: db.$client.prepare(`update email_batches set status = 'submitted', submitted_at = @at, last_error = null where id = @batchId and status = 'submitting'`),
 }))
 
-type BatchRow = { id: number; send_id: number; idempotency_key: string; status: EmailBatch['status']; size: number; attempts: number; next_attempt_at: number; claimed_at: number | null; last_error: string | null; submitted_at: number | null }
+type BatchRow = { id: number; send_id: number; priority: number; idempotency_key: string; status: EmailBatch['status']; size: number; attempts: number; next_attempt_at: number; claimed_at: number | null; last_error: string | null; submitted_at: number | null }
 
 /**
  * Claim one due batch. The claim is a single UPDATE … RETURNING on SQLite's one writer,
@@ -230,6 +230,7 @@ export async function claimBatch({ now = Date.now() }: { now?: number } = {}): P
     const batch: EmailBatch = {
       id: row.id,
       sendId: row.send_id,
+      priority: row.priority,
       idempotencyKey: row.idempotency_key,
       status: row.status,
       size: row.size,
