@@ -40,6 +40,8 @@ export type Env = {
   resend: {
     /** Verifies Resend's webhook deliveries (Standard Webhooks / Svix): `whsec_` and base64. */
     webhookSecret: string
+    /** The sender's pace (RESEND_REQUESTS_PER_SECOND, Resend's default limit 2); 0 unpaced. */
+    requestsPerSecond: number
   }
   donations: DonationSettings
 }
@@ -143,6 +145,7 @@ export function loadEnv(source: EnvSource = process.env): Env {
       // Demo: derived from the session secret, like Stripe's, so the endpoint is never open
       // (nothing signs with it unless a test or a local tool does). Same shape as a real one.
       webhookSecret: readWebhookSecret(source.RESEND_WEBHOOK_SECRET) ?? `whsec_${crypto.createHmac('sha256', sessionSecret).update('resend-demo-webhook').digest('base64')}`,
+      requestsPerSecond: readRequestsPerSecond(source.RESEND_REQUESTS_PER_SECOND),
     },
     donations: {
       minMinor: readInt('DONATION_MIN_MINOR', 100, source),
@@ -183,6 +186,19 @@ function readWebhookSecret(raw: string | undefined) {
     throw new ConfigError('RESEND_WEBHOOK_SECRET must be the signing secret Resend shows for the webhook: whsec_ followed by base64')
   }
   return raw
+}
+
+// Unset: Resend's default limit. Set but empty or not a number: refused, since turning pacing
+// off by accident means a 429 for every request past the provider's limit.
+function readRequestsPerSecond(raw: string | undefined) {
+  if (raw === undefined) return 2
+  const value = raw.trim() === '' ? NaN : Number(raw)
+  if (!Number.isFinite(value) || value < 0) {
+    throw new ConfigError(
+      `RESEND_REQUESTS_PER_SECOND must be how many requests per second your Resend account allows (2 unless Resend raised it; 0 sends unpaced), got "${raw}"`,
+    )
+  }
+  return value
 }
 
 function readNumber(name: string, fallback: number, source: EnvSource) {

@@ -127,7 +127,7 @@ export function transportFromEnv(): Transport {
     apiKey: process.env.RESEND_API_KEY!,
     from: process.env.MAIL_FROM!,
     baseUrl: process.env.RESEND_BASE_URL || undefined,
-    perSecond: Number(process.env.RESEND_REQUESTS_PER_SECOND ?? 2),
+    perSecond: env.resend.requestsPerSecond,
   })
 }
 

@@ -47,6 +47,19 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ DATABASE_PATH, RESEND_WEBHOOK_SECRET: 'whsec_not base64!' })).toThrow(/RESEND_WEBHOOK_SECRET/)
   })
 
+  it('paces Resend at 2 requests/s unless told otherwise, 0 meaning unpaced, and refuses a pace that is not a number', () => {
+    const DATABASE_PATH = tmp()
+    expect(loadEnv({ DATABASE_PATH }).resend.requestsPerSecond).toBe(2)
+    expect(loadEnv({ DATABASE_PATH, RESEND_REQUESTS_PER_SECOND: '10' }).resend.requestsPerSecond).toBe(10)
+    expect(loadEnv({ DATABASE_PATH, RESEND_REQUESTS_PER_SECOND: '0.5' }).resend.requestsPerSecond).toBe(0.5)
+    expect(loadEnv({ DATABASE_PATH, RESEND_REQUESTS_PER_SECOND: '0' }).resend.requestsPerSecond).toBe(0)
+    // Before, `abc` became NaN and turned pacing off without a word.
+    for (const bad of ['abc', '-1', '', ' ', 'Infinity']) {
+      expect(() => loadEnv({ DATABASE_PATH, RESEND_REQUESTS_PER_SECOND: bad })).toThrow(ConfigError)
+      expect(() => loadEnv({ DATABASE_PATH, RESEND_REQUESTS_PER_SECOND: bad })).toThrow(`RESEND_REQUESTS_PER_SECOND must be how many requests per second your Resend account allows`)
+    }
+  })
+
   it('explains bad numbers and short secrets', () => {
     expect(() => loadEnv({ DATABASE_PATH: tmp(), PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadEnv({ DATABASE_PATH: tmp(), SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/)
