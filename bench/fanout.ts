@@ -267,7 +267,7 @@ function summariseProfile(profileDir: string, batches: number) {
     .readdirSync(profileDir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => JSON.parse(fs.readFileSync(path.join(profileDir, f), 'utf8')) as Profile)
-  const p = profiles.find((candidate) => candidate.nodes.some((n) => n.callFrame.functionName === 'sendDueBatchOnce'))
+  const p = profiles.find((candidate) => candidate.nodes.some((n) => n.callFrame.functionName === 'sendClaimedBatch'))
   if (!p) return ['(no profile of the sending thread was written)']
   const nodes = new Map(p.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
@@ -280,7 +280,7 @@ function summariseProfile(profileDir: string, batches: number) {
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) labels.add(label(nodes.get(at)!))
     return labels
   }
-  const first = p.samples.findIndex((id) => stack(id).has('sendDueBatchOnce app/services/mail-sender.server.ts'))
+  const first = p.samples.findIndex((id) => stack(id).has('sendClaimedBatch app/services/mail-sender.server.ts'))
   const inclusive = new Map<string, number>()
   const self = new Map<string, number>()
   let busy = 0
@@ -298,14 +298,14 @@ function summariseProfile(profileDir: string, batches: number) {
     for (const l of stack(p.samples[i]!)) inclusive.set(l, (inclusive.get(l) ?? 0) + us)
   }
   const steps: [string, string][] = [
-    ['claim a batch (claimBatch)', 'claimBatch app/models/update-sends.server.ts'],
+    ['claim a batch (claimNextWork)', 'claimNextWork app/models/outbox.server.ts'],
     ['check unsubscribes since (blockedRecipients)', 'blockedRecipients app/models/update-sends.server.ts'],
     ['render 100 emails (renderEmail)', 'renderEmail app/services/email-templates.server.tsx'],
     ['  the update text, once per email (getUpdateForEmail)', 'getUpdateForEmail app/models/update-sends.server.ts'],
     ['  the unsubscribe and preference tokens (hmac)', 'hmac app/services/crypto.server.ts'],
     ['send through the SDK (sendBatch)', 'sendBatch app/services/mail-sender.server.ts'],
-    ['record the outcome (recordBatchOutcome)', 'recordBatchOutcome app/models/update-sends.server.ts'],
-    ['poll the transactional outbox (drainOutboxOnce)', 'drainOutboxOnce app/services/mail-sender.server.ts'],
+    ['record the outcome (recordBatchOutcome)', 'recordBatchOutcome app/models/outbox.server.ts'],
+    ['poll for due mail (hasDueMail)', 'hasDueMail app/models/outbox.server.ts'],
     ['SQLite statement preparation, everywhere (prepare)', 'prepare better-sqlite3'],
     ['garbage collection', '(garbage collector)'],
   ]

@@ -1,7 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
-import { emailBatches, emailMessages, MAIL_PRIORITIES, updateSends, updates, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
+import { MAIL_PRIORITIES, updateSends, updates, type Locale } from '#db/schema.ts'
 import { recordAudit } from './audit.server.ts'
+import { BATCH_SIZE } from './outbox.server.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
 
 /**
@@ -9,19 +10,8 @@ import { campaignTitleFor } from './campaigns.server.ts'
  * whose latest `campaign_updates` consent for the campaign is granted, who are confirmed
  * signers and/or paying donors, and whose address is not suppressed — into one message
  * each and batches of at most BATCH_SIZE, in one transaction. The batch sender then
- * claims whole batches (sendDueBatchOnce in app/services/mail-sender.server.ts).
+ * claims whole batches (claimNextWork in app/models/outbox.server.ts).
  */
-export const BATCH_SIZE = 100
-/** How long a claim holds before the batch counts as abandoned; VIGIL_BATCH_CLAIM_TIMEOUT_MS shortens it (the crash tests do). */
-export const BATCH_CLAIM_TIMEOUT_MS = claimTimeoutFromEnv(process.env.VIGIL_BATCH_CLAIM_TIMEOUT_MS)
-
-function claimTimeoutFromEnv(raw: string | undefined) {
-  if (raw === undefined || raw === '') return 120_000
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`VIGIL_BATCH_CLAIM_TIMEOUT_MS must be a positive integer (ms), got "${raw}"`)
-  return value
-}
-
 export type Audience = { signers: boolean; donors: 'none' | 'campaign' | 'fund'; fundId?: number | null }
 
 /** The audience as SQL: one row per supporter (id, email, locale). */
@@ -163,31 +153,9 @@ export async function getSendProgress({ updateId }: { updateId: number }) {
 
 // ——— The batch sender's side ———
 
-/** What the sender needs of a message to render and send it. */
-export type BatchMessage = Pick<EmailMessage, 'id' | 'campaignId' | 'toEmail' | 'template' | 'locale' | 'props'>
-export type ClaimedBatch = { batch: EmailBatch; messages: BatchMessage[] }
-
-/**
- * Claim one due batch. The claim is a single UPDATE … RETURNING on SQLite's one writer,
- * so two senders (the web server and `npm run worker`) never hold the same batch. A claim
- * older than BATCH_CLAIM_TIMEOUT_MS belonged to a sender that died: it is due again and is
- * resent with the same idempotency key.
- */
-// The sender's statements: prepared once per connection (a 100,000-recipient send runs them 1,000 times).
-const batchStatements = preparedPerConnection((db) => ({
-  reclaim: db.$client.prepare(`update email_batches set status = 'pending' where status = 'submitting' and claimed_at < ?`),
-  due: db.$client.prepare(`
-    select 1 from email_batches where status = 'pending' and next_attempt_at <= @now
-    union all
-    select 1 from email_batches where status = 'submitting' and claimed_at < @abandoned
-    limit 1`),
-  // One statement, one writer: the claim is atomic, so two senders never hold the same batch.
-  claim: db.$client.prepare(`
-    update email_batches set status = 'submitting', claimed_at = @now, attempts = attempts + 1
-    where id = (select id from email_batches where status = 'pending' and next_attempt_at <= @now order by next_attempt_at, id limit 1)
-    returning *`),
-  messages: db.$client.prepare(`select id, campaign_id as campaignId, to_email as toEmail, template, locale, props from email_messages where batch_id = ? order by id`),
-  blocked: db.$client.prepare(`
+// Prepared once per connection: a 100,000-recipient send runs it 1,000 times.
+const blockedStatement = preparedPerConnection((db) =>
+  db.$client.prepare(`
     select m.id as id from email_messages m
     left join supporters s on s.id = m.supporter_id
     where m.id in (select value from json_each(@ids))
@@ -199,91 +167,13 @@ const batchStatements = preparedPerConnection((db) => ({
         order by c.id desc limit 1
       ), 0) = 0
     )`),
-  // A submitted batch's results, [id, status, providerId, error] each, in one statement (not 100).
-  // The unary + keeps the planner off the batch_id index: looping the batch's rows over json_each
-  // is 100 × 100 steps; json_each first, each message found by its id, is 100.
-  results: db.$client.prepare(`
-    update email_messages set
-      status = r.to_status,
-      provider_id = case when r.error is null then r.given_id else email_messages.provider_id end,
-      sent_at = case when r.error is null then @at else email_messages.sent_at end,
-      last_error = r.error
-    from (select value ->> 0 as message_id, value ->> 1 as to_status, value ->> 2 as given_id, value ->> 3 as error from json_each(@results)) as r
-    where email_messages.id = r.message_id and +email_messages.batch_id = @batchId`),
-  submitted: db.$client.prepare(`update email_batches set status = 'submitted', submitted_at = @at, last_error = null where id = @batchId and status = 'submitting'`),
-}))
-
-type BatchRow = { id: number; send_id: number; priority: number; idempotency_key: string; status: EmailBatch['status']; size: number; attempts: number; next_attempt_at: number; claimed_at: number | null; last_error: string | null; submitted_at: number | null }
-
-/**
- * Claim one due batch. The claim is a single UPDATE … RETURNING on SQLite's one writer,
- * so two senders (the web server and `npm run worker`) never hold the same batch. A claim
- * older than BATCH_CLAIM_TIMEOUT_MS belonged to a sender that died: it is due again and is
- * resent with the same idempotency key.
- */
-export async function claimBatch({ now = Date.now() }: { now?: number } = {}): Promise<ClaimedBatch | null> {
-  const q = batchStatements()
-  return getDb().$client.transaction(() => {
-    q.reclaim.run(now - BATCH_CLAIM_TIMEOUT_MS)
-    const row = q.claim.get({ now }) as BatchRow | undefined
-    if (!row) return null
-    const batch: EmailBatch = {
-      id: row.id,
-      sendId: row.send_id,
-      priority: row.priority,
-      idempotencyKey: row.idempotency_key,
-      status: row.status,
-      size: row.size,
-      attempts: row.attempts,
-      nextAttemptAt: row.next_attempt_at,
-      claimedAt: row.claimed_at,
-      lastError: row.last_error,
-      submittedAt: row.submitted_at,
-    }
-    const messages = q.messages.all(row.id) as (Omit<BatchMessage, 'props'> & { props: string })[]
-    return { batch, messages: messages.map((m): BatchMessage => ({ ...m, props: JSON.parse(m.props) as BatchMessage['props'] })) }
-  }).immediate()
-}
+)
 
 /** Messages of a claimed batch that must not go out now: suppressed since, or consent withdrawn since. */
 export async function blockedRecipients({ messageIds, campaignId }: { messageIds: number[]; campaignId: number }) {
   if (messageIds.length === 0) return new Set<number>()
-  const rows = batchStatements().blocked.all({ ids: JSON.stringify(messageIds), campaignId }) as { id: number }[]
+  const rows = blockedStatement().all({ ids: JSON.stringify(messageIds), campaignId }) as { id: number }[]
   return new Set(rows.map((r) => r.id))
-}
-
-export type BatchOutcome =
-  | { status: 'submitted'; results: { id: number; providerId: string | null; error: string | null; captured: boolean }[]; at: number }
-  | { status: 'retry'; error: string; retryAt: number }
-  | { status: 'failed'; error: string }
-
-/** Record what happened to a claimed batch, and to each of its messages, in one transaction. */
-export async function recordBatchOutcome({ batchId, outcome }: { batchId: number; outcome: BatchOutcome }) {
-  const db = getDb()
-  db.transaction((tx) => {
-    const held = and(eq(emailBatches.id, batchId), eq(emailBatches.status, 'submitting'))
-    if (outcome.status === 'retry') {
-      tx.update(emailBatches).set({ status: 'pending', lastError: outcome.error, nextAttemptAt: outcome.retryAt, claimedAt: null }).where(held).run()
-      return
-    }
-    if (outcome.status === 'failed') {
-      const changed = tx.update(emailBatches).set({ status: 'failed', lastError: outcome.error }).where(held).run().changes
-      if (changed) tx.update(emailMessages).set({ status: 'failed', lastError: outcome.error }).where(eq(emailMessages.batchId, batchId)).run()
-      return
-    }
-    const q = batchStatements()
-    if (!q.submitted.run({ at: outcome.at, batchId }).changes || outcome.results.length === 0) return
-    const results = outcome.results.map(({ id, providerId, error, captured }) => [id, error === null ? (captured ? 'captured' : 'sent') : 'failed', providerId, error])
-    q.results.run({ results: JSON.stringify(results), at: outcome.at, batchId })
-  })
-}
-
-/**
- * Whether a batch could be claimed now: a read, so the sender's idle polling writes
- * nothing (claiming is a write transaction, which would compete with signing for the lock).
- */
-export async function hasDueBatches({ now = Date.now() }: { now?: number } = {}) {
-  return batchStatements().due.get({ now, abandoned: now - BATCH_CLAIM_TIMEOUT_MS }) !== undefined
 }
 
 /** An update's texts for its email in `locale` (else the campaign's default language), with the campaign's. */

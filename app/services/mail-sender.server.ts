@@ -1,57 +1,94 @@
 import { Resend } from 'resend'
-import { claimDueMessages, recordOutcomes, type ClaimedMessage, type Outcome } from '~/models/outbox.server.ts'
-import { blockedRecipients, claimBatch, hasDueBatches, recordBatchOutcome, type BatchOutcome } from '~/models/update-sends.server.ts'
+import { claimNextWork, hasDueMail, recordBatchOutcome, recordOutcomes, type BatchOutcome, type ClaimedMessage, type Outcome } from '~/models/outbox.server.ts'
+import { blockedRecipients } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
 import { getEnv } from './env.server.ts'
 
 /**
- * Drains the outbox (see app/models/outbox.server.ts for the states). Live mode sends
- * through Resend with the message's idempotency key, so a message resent after a crash
- * is delivered once; demo mode captures messages for organisers to read at /admin/outbox.
- * Transient failures (network, 429, 5xx) are retried with backoff, honouring Retry-After;
- * anything else fails the message with the provider's reason.
+ * Drains the outbox (see app/models/outbox.server.ts for the states; ADR 013 for the order).
+ * Live mode sends through Resend, up to 100 emails per batch request under the batch's
+ * idempotency key, so a batch resent after a crash is delivered once; demo mode captures
+ * messages for organisers to read at /admin/outbox. Transient failures (network, 429, 5xx)
+ * are retried with backoff, honouring Retry-After; anything else fails with the provider's reason.
  */
-const BATCH = 10
 const MAX_ATTEMPTS = 8
 
+/** What the provider said about its rate limit with an answer (Resend's `ratelimit-*` and `retry-after`). */
+export type ProviderLimits = { limit?: number; remaining?: number; resetMs?: number; retryAfterMs?: number }
+
 export type SendResult =
-  | { ok: true; providerId: string | null }
-  | { ok: false; transient: boolean; error: string; retryAfterMs?: number }
+  | { ok: true; providerId: string | null; limits?: ProviderLimits }
+  | { ok: false; transient: boolean; error: string; retryAfterMs?: number; limits?: ProviderLimits }
 
 export type OutgoingEmail = { to: string; subject: string; html: string; text: string; headers?: Record<string, string> }
 
 export type BatchResult =
-  | { ok: true; results: { providerId: string | null; error: string | null }[] }
-  | { ok: false; transient: boolean; error: string; retryAfterMs?: number }
+  | { ok: true; results: { providerId: string | null; error: string | null }[]; limits?: ProviderLimits }
+  | { ok: false; transient: boolean; error: string; retryAfterMs?: number; limits?: ProviderLimits }
 
 export type Transport = {
   captured: boolean
   send: (message: ClaimedMessage) => Promise<SendResult>
   /** Up to 100 emails in one request, under one idempotency key; one bad address does not sink the rest. */
   sendBatch: (emails: OutgoingEmail[], idempotencyKey: string) => Promise<BatchResult>
-  /** Until when the provider asked us (429 Retry-After) to send nothing at all; the sender loop waits. */
-  limitedUntil?: () => number
 }
 
 /**
- * Keeps to the provider's request rate (Resend: 2 requests/s by default) across every
- * request this process makes. `perSecond` 0 means unpaced.
+ * Spends the provider's requests: one per process, shared by everything the sender does.
+ * It spaces requests at `perSecond` (Resend: 2/s unless the account's limit was raised), never
+ * faster than the `ratelimit-limit` the provider states (its window is one second); 0 is
+ * unpaced. After a 429, or a window someone else spent (`ratelimit-remaining: 0`), it holds
+ * every request until the provider said it may go again.
  */
 export function createPacer(perSecond: number) {
   let next = 0
+  let heldUntil = 0
+  let stated = 0
+  // Unpaced (0) is a decision of the operator: only 429s slow it down.
+  const interval = () => (perSecond > 0 ? 1000 / Math.min(perSecond, stated > 0 ? stated : Infinity) : 0)
   return {
-    async turn() {
-      if (perSecond <= 0) return
-      const now = Date.now()
-      const at = Math.max(now, next)
-      next = at + 1000 / perSecond
-      if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now))
+    /** When the next request may start (ms since the epoch). */
+    readyAt: () => Math.max(next, heldUntil),
+    /** A request starts now: the next one waits its interval. */
+    spend(now = Date.now()) {
+      next = Math.max(now, next) + interval()
+    },
+    observe(limits: ProviderLimits | undefined, now = Date.now()) {
+      if (!limits) return
+      if (limits.limit && limits.limit > 0) stated = limits.limit
+      if (limits.retryAfterMs) heldUntil = Math.max(heldUntil, now + limits.retryAfterMs)
+      // Pacing at the stated limit spends each window by itself; a spent window while pacing below
+      // it means someone else shares the account (another process, another tool): wait for the reset.
+      else if (limits.remaining === 0 && limits.resetMs !== undefined && perSecond > 0 && stated > perSecond) {
+        heldUntil = Math.max(heldUntil, now + Math.min(limits.resetMs, 1000))
+      }
     },
   }
 }
+export type Pacer = ReturnType<typeof createPacer>
 
-function failure(status: number, error: { name?: string; message?: string }, retryAfterHeader: string | undefined) {
-  const retryAfter = Number(retryAfterHeader)
+function seconds(header: string | undefined) {
+  const value = Number(header)
+  return header !== undefined && header !== '' && Number.isFinite(value) && value >= 0 ? value : undefined
+}
+
+function limitsOf(headers: Record<string, string> | null | undefined): ProviderLimits | undefined {
+  if (!headers) return undefined
+  const retryAfter = seconds(headers['retry-after'])
+  const reset = seconds(headers['ratelimit-reset'])
+  return {
+    limit: seconds(headers['ratelimit-limit']),
+    remaining: seconds(headers['ratelimit-remaining']),
+    resetMs: reset === undefined ? undefined : reset * 1000,
+    retryAfterMs: retryAfter === undefined ? undefined : Math.max(retryAfter * 1000, 100),
+  }
+}
+
+function failure(status: number, error: { name?: string; message?: string }, headers: Record<string, string> | null | undefined) {
+  const limits = limitsOf(headers)
+  // A 429 without Retry-After still means wait: one second, Resend's window.
+  if (status === 429 && limits && !limits.retryAfterMs) limits.retryAfterMs = 1000
+  const retryAfterMs = limits?.retryAfterMs ?? (status === 429 ? 1000 : status === 409 ? 1000 : undefined)
   return {
     ok: false as const,
     // No status: the request never got an answer (network), so try again.
@@ -59,22 +96,16 @@ function failure(status: number, error: { name?: string; message?: string }, ret
     error: `${status || 'network'} ${error.name}: ${error.message}`,
     // 409: the same key is still being answered (a request of a sender that died): try again
     // shortly rather than after an exponential backoff that grows with every crash.
-    retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : status === 409 ? 1000 : undefined,
+    retryAfterMs,
+    limits: status === 429 ? { ...limits, retryAfterMs } : limits && { ...limits, retryAfterMs: undefined },
   }
 }
 
-export function resendTransport({ apiKey, from, baseUrl, perSecond = 2 }: { apiKey: string; from: string; baseUrl?: string; perSecond?: number }): Transport {
+export function resendTransport({ apiKey, from, baseUrl }: { apiKey: string; from: string; baseUrl?: string }): Transport {
   const resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined)
-  const pacer = createPacer(perSecond)
-  let limitedUntil = 0
-  const limited = (status: number, retryAfter: string | undefined) => {
-    if (status === 429) limitedUntil = Math.max(limitedUntil, Date.now() + (Number(retryAfter) || 1) * 1000)
-  }
   return {
     captured: false,
-    limitedUntil: () => limitedUntil,
     async sendBatch(emails, idempotencyKey) {
-      await pacer.turn()
       const { data, error, headers } = await resend.batch.send(
         emails.map((email) => ({ from, ...email })),
         { idempotencyKey, batchValidation: 'permissive' },
@@ -84,28 +115,29 @@ export function resendTransport({ apiKey, from, baseUrl, perSecond = 2 }: { apiK
         const refused = new Map((data.errors ?? []).map((e) => [e.index, e.message]))
         const ids = data.data.map((d) => d.id)
         let next = 0
-        return { ok: true, results: emails.map((_, index) => (refused.has(index) ? { providerId: null, error: `refused: ${refused.get(index)}` } : { providerId: ids[next++] ?? null, error: null })) }
+        return {
+          ok: true,
+          results: emails.map((_, index) => (refused.has(index) ? { providerId: null, error: `refused: ${refused.get(index)}` } : { providerId: ids[next++] ?? null, error: null })),
+          limits: limitsOf(headers),
+        }
       }
       const status = Number((error as { statusCode?: number | null } | null)?.statusCode ?? 0)
       // The key was used for a batch Resend accepted (a resend after a crash whose content changed): it went out.
-      if (status === 409 && error?.name === 'invalid_idempotent_request') return { ok: true, results: emails.map(() => ({ providerId: null, error: null })) }
-      limited(status, headers?.['retry-after'])
-      return failure(status, error ?? {}, headers?.['retry-after'])
+      if (status === 409 && error?.name === 'invalid_idempotent_request') return { ok: true, results: emails.map(() => ({ providerId: null, error: null })), limits: limitsOf(headers) }
+      return failure(status, error ?? {}, headers)
     },
     async send(message) {
       const email = await renderEmail(message)
-      await pacer.turn()
       const { data, error, headers } = await resend.emails.send(
-        { from, to: message.toEmail, subject: email.subject, html: email.html, text: email.text },
+        { from, to: message.toEmail, subject: email.subject, html: email.html, text: email.text, headers: email.headers },
         { idempotencyKey: message.idempotencyKey },
       )
-      if (!error) return { ok: true, providerId: data?.id ?? null }
+      if (!error) return { ok: true, providerId: data?.id ?? null, limits: limitsOf(headers) }
       const status = Number((error as { statusCode?: number | null }).statusCode ?? 0)
       // The key was already used for an accepted email (e.g. resent after a crash, with the
       // template changed by a deploy in between): it went out, so do not send it again.
-      if (status === 409 && error.name === 'invalid_idempotent_request') return { ok: true, providerId: null }
-      limited(status, headers?.['retry-after'])
-      return failure(status, error, headers?.['retry-after'])
+      if (status === 409 && error.name === 'invalid_idempotent_request') return { ok: true, providerId: null, limits: limitsOf(headers) }
+      return failure(status, error, headers)
     },
   }
 }
@@ -123,68 +155,51 @@ export const captureTransport: Transport = {
 export function transportFromEnv(): Transport {
   const env = getEnv()
   if (env.mode === 'demo') return captureTransport
-  return resendTransport({
-    apiKey: process.env.RESEND_API_KEY!,
-    from: process.env.MAIL_FROM!,
-    baseUrl: process.env.RESEND_BASE_URL || undefined,
-    perSecond: env.resend.requestsPerSecond,
-  })
+  return resendTransport({ apiKey: process.env.RESEND_API_KEY!, from: process.env.MAIL_FROM!, baseUrl: process.env.RESEND_BASE_URL || undefined })
 }
 
 export function backoffMs(attempts: number) {
   return Math.min(60 * 60_000, 2 ** attempts * 1000)
 }
 
-/** Send what is due now; returns how many messages were handled. */
-export async function drainOutboxOnce(transport: Transport, now = Date.now()) {
-  const claimed = await claimDueMessages({ limit: BATCH, now })
-  const outcomes: Outcome[] = []
-  try {
-    let pausedUntil = 0
-    for (const message of claimed) {
-      let result: SendResult
-      if (pausedUntil > 0) {
-        // The provider said wait (429) earlier in this claim: the rest wait too, unsent.
-        outcomes.push({ id: message.id, status: 'retry', error: 'not attempted: waiting for Retry-After', retryAt: pausedUntil })
-        continue
-      }
-      try {
-        result = await transport.send(message)
-      } catch (error) {
-        // A template that cannot render will not render next time either.
-        result = { ok: false, transient: false, error: error instanceof Error ? error.message : String(error) }
-      }
-      const { id } = message
-      if (result.ok) {
-        outcomes.push({ id, status: transport.captured ? 'captured' : 'sent', providerId: result.providerId, at: Date.now() })
-      } else if (result.transient && message.attempts < MAX_ATTEMPTS) {
-        const retryAt = now + (result.retryAfterMs ?? backoffMs(message.attempts))
-        if (result.retryAfterMs) pausedUntil = retryAt
-        outcomes.push({ id, status: 'retry', error: result.error, retryAt })
-      } else {
-        outcomes.push({ id, status: 'failed', error: result.error })
-      }
-    }
-  } finally {
-    // One write for the whole batch. Should the process die before it, the claims time
-    // out and the messages go again with their idempotency keys: the provider sends once.
-    await recordOutcomes(outcomes)
-  }
-  return claimed.length
-}
+const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
 /**
- * Send one due batch of bulk mail (supporter updates), if any; returns whether there was
- * one. The batch's idempotency key goes to Resend with it, so a batch resent after a crash
- * is delivered once. Recipients who unsubscribed or were suppressed since the snapshot
- * are left out.
+ * Claim the best due work (a batch, or one email that cannot go in a batch), send it and
+ * record what happened. Returns how many emails it handled (0: nothing was due). Call it
+ * when the pacer allows a request; `pacer.observe` hears what the provider said about its limit.
  */
-export async function sendDueBatchOnce(transport: Transport, now = Date.now()) {
-  const claimed = await claimBatch({ now })
-  if (!claimed) return false
-  const { batch, messages } = claimed
-  const campaignId = messages[0]?.campaignId ?? 0
-  const blocked = await blockedRecipients({ messageIds: messages.map((m) => m.id), campaignId })
+export async function sendNextOnce(transport: Transport, now = Date.now(), pacer?: Pacer): Promise<number> {
+  const work = await claimNextWork({ now })
+  if (!work) return 0
+  if (work.kind === 'single') {
+    await sendSingle(transport, work.message, now, pacer)
+    return 1
+  }
+  await sendClaimedBatch(transport, work.batch, work.messages, now, pacer)
+  return work.messages.length
+}
+
+async function sendSingle(transport: Transport, message: ClaimedMessage, now: number, pacer: Pacer | undefined) {
+  let result: SendResult
+  try {
+    result = await transport.send(message)
+  } catch (error) {
+    // A template that cannot render will not render next time either.
+    result = { ok: false, transient: false, error: describeError(error) }
+  }
+  pacer?.observe(result.limits)
+  let outcome: Outcome
+  if (result.ok) outcome = { id: message.id, status: transport.captured ? 'captured' : 'sent', providerId: result.providerId, at: Date.now() }
+  else if (result.transient && message.attempts < MAX_ATTEMPTS) outcome = { id: message.id, status: 'retry', error: result.error, retryAt: now + (result.retryAfterMs ?? backoffMs(message.attempts)) }
+  else outcome = { id: message.id, status: 'failed', error: result.error }
+  // Should the process die before this write, the claim times out and the message goes again with its key.
+  await recordOutcomes([outcome])
+}
+
+async function sendClaimedBatch(transport: Transport, batch: ClaimedBatchRow, messages: ClaimedMessage[], now: number, pacer: Pacer | undefined) {
+  // An update's recipients who unsubscribed or were suppressed since the snapshot are left out.
+  const blocked = batch.sendId === null ? new Set<number>() : await blockedRecipients({ messageIds: messages.map((m) => m.id), campaignId: messages[0]?.campaignId ?? 0 })
   const results = new Map<number, { providerId: string | null; error: string | null }>()
   const outgoing: { id: number; email: OutgoingEmail }[] = []
   for (const message of messages) {
@@ -196,14 +211,20 @@ export async function sendDueBatchOnce(transport: Transport, now = Date.now()) {
       const email = await renderEmail(message)
       outgoing.push({ id: message.id, email: { to: message.toEmail, subject: email.subject, html: email.html, text: email.text, headers: email.headers } })
     } catch (error) {
-      results.set(message.id, { providerId: null, error: `not sent: ${error instanceof Error ? error.message : String(error)}` })
+      results.set(message.id, { providerId: null, error: `not sent: ${describeError(error)}` })
     }
   }
   let outcome: BatchOutcome
   if (outgoing.length === 0) {
     outcome = { status: 'submitted', results: [], at: Date.now() }
   } else {
-    const sent = await transport.sendBatch(outgoing.map((o) => o.email), batch.idempotencyKey)
+    let sent: BatchResult
+    try {
+      sent = await transport.sendBatch(outgoing.map((o) => o.email), batch.idempotencyKey)
+    } catch (error) {
+      sent = { ok: false, transient: true, error: `network ${describeError(error)}` }
+    }
+    pacer?.observe(sent.limits)
     if (sent.ok) {
       sent.results.forEach((result, i) => results.set(outgoing[i]!.id, result))
       outcome = { status: 'submitted', results: [], at: Date.now() }
@@ -213,75 +234,79 @@ export async function sendDueBatchOnce(transport: Transport, now = Date.now()) {
       outcome = { status: 'failed', error: sent.error }
     }
   }
-  if (outcome.status === 'submitted') {
-    outcome.results = [...results].map(([id, r]) => ({ id, ...r, captured: transport.captured }))
-  }
+  if (outcome.status === 'submitted') outcome.results = [...results].map(([id, r]) => ({ id, ...r, captured: transport.captured }))
+  // One write for the batch and its messages. Should the process die before it, the claim times
+  // out and the batch goes again under the same key: the provider answers without sending twice.
   await recordBatchOutcome({ batchId: batch.id, outcome })
-  return true
 }
+type ClaimedBatchRow = { id: number; sendId: number | null; idempotencyKey: string; attempts: number }
 
 /**
- * Send up to `concurrency` batches at a time, each lane claiming the next as soon as its last
- * is recorded (no lane waits for the slowest of a round), until ROUND_BATCHES have gone or
- * none is due; then the caller looks at transactional mail again. Returns whether any went.
- */
-const ROUND_BATCHES = 40
-async function sendBatchesOnce(transport: Transport, concurrency: number, stopped: () => boolean) {
-  let budget = ROUND_BATCHES
-  let sent = 0
-  const lane = async () => {
-    while (budget > 0 && !stopped() && (transport.limitedUntil?.() ?? 0) <= Date.now()) {
-      budget--
-      if (!(await sendDueBatchOnce(transport))) return
-      sent++
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, lane))
-  return sent > 0
-}
-
-/**
- * Run the sender until stopped: polls often, and keeps going while there is work. Up to
- * `concurrency` batches are in flight at once (claims are atomic, so they are different
- * batches): with pacing on, the pacer still spaces their requests.
+ * Run the sender until stopped. One loop claims work when the pacer allows a request (so
+ * what goes is always the best work due at that moment) and keeps up to `concurrency`
+ * requests in flight; idle, it polls with a read every `intervalMs`.
  */
 export function startSender({
   transport = transportFromEnv(),
   intervalMs = 500,
   concurrency = Number(process.env.VIGIL_SENDER_CONCURRENCY) || 4,
-}: { transport?: Transport; intervalMs?: number; concurrency?: number } = {}) {
+  perSecond = transport.captured ? 0 : getEnv().resend.requestsPerSecond,
+}: { transport?: Transport; intervalMs?: number; concurrency?: number; perSecond?: number } = {}) {
+  const pacer = createPacer(perSecond)
   let stopped = false
+  let inFlight = 0
+  let wake: (() => void) | undefined
   let timer: NodeJS.Timeout | undefined
-  const tick = async () => {
-    if (stopped) return
-    // After a 429 nothing goes out, to any recipient, until Retry-After has passed.
-    const wait = (transport.limitedUntil?.() ?? 0) - Date.now()
-    if (wait > 0) {
-      timer = setTimeout(tick, wait)
-      return
-    }
-    try {
-      // Transactional mail first (a confirmation link is awaited), then one batch, and again.
-      for (;;) {
-        if (stopped) break
-        const single = await drainOutboxOnce(transport)
-        if (stopped || (transport.limitedUntil?.() ?? 0) > Date.now()) break
-        const bulk = (await hasDueBatches()) && (await sendBatchesOnce(transport, concurrency, () => stopped))
-        if (single === 0 && !bulk) break
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve
+      timer = setTimeout(resolve, ms)
+    })
+  const finished = () => {
+    inFlight--
+    const resume = wake
+    wake = undefined
+    if (timer) clearTimeout(timer)
+    resume?.()
+  }
+  const loop = async () => {
+    while (!stopped) {
+      try {
+        if (inFlight >= concurrency) {
+          await sleep(intervalMs)
+          continue
+        }
+        const wait = pacer.readyAt() - Date.now()
+        if (wait > 0) {
+          await sleep(wait)
+          continue
+        }
+        if (!(await hasDueMail())) {
+          await sleep(intervalMs)
+          continue
+        }
+        const now = Date.now()
+        const work = await claimNextWork({ now })
+        if (!work) continue
+        pacer.spend(now)
+        inFlight++
+        const sending = work.kind === 'single' ? sendSingle(transport, work.message, now, pacer) : sendClaimedBatch(transport, work.batch, work.messages, now, pacer)
+        sending.catch((error) => console.error('vigil: mail sender error', describeError(error))).finally(finished)
         // Captured mail (demo) never waits on the network: without this the loop would run a
         // whole backlog in one turn of the event loop while requests queue behind it.
         await new Promise<void>((resolve) => setImmediate(resolve))
+      } catch (error) {
+        console.error('vigil: mail sender error', describeError(error))
+        await sleep(intervalMs)
       }
-    } catch (error) {
-      console.error('vigil: mail sender error', error instanceof Error ? error.message : error)
     }
-    if (!stopped) timer = setTimeout(tick, intervalMs)
   }
-  timer = setTimeout(tick, 0)
+  void loop()
   return {
     stop() {
       stopped = true
       if (timer) clearTimeout(timer)
+      wake?.()
     },
   }
 }

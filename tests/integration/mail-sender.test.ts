@@ -4,7 +4,7 @@ import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
 import { emailMessages } from '#db/schema.ts'
 import { CLAIM_TIMEOUT_MS, claimDueMessages, queueEmail } from '~/models/outbox.server.ts'
-import { drainOutboxOnce, resendTransport, type Transport } from '~/services/mail-sender.server.ts'
+import { resendTransport, sendNextOnce, type Transport } from '~/services/mail-sender.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 
 let resend: ResendStandIn
@@ -26,6 +26,8 @@ beforeEach(() => {
   getDb().delete(emailMessages).run()
 })
 
+// These emails go alone (`POST /emails`): what Resend refuses in a batch (attachments, scheduled sends).
+// Batches are tested in mail-batches.test.ts.
 function queue(count = 1) {
   const keys: string[] = []
   getDb().transaction(() => {
@@ -38,6 +40,7 @@ function queue(count = 1) {
         locale: 'de',
         idempotencyKey: key,
         props: { firstName: 'Eva', campaignTitle: 'Gerechtigkeit für Andry', organizationName: 'Demo Reporting Collective', campaignSlug: 'free-andry' },
+        batchable: false,
       })
     }
   })
@@ -46,10 +49,10 @@ function queue(count = 1) {
 
 const row = (key: string) => getDb().select().from(emailMessages).where(eq(emailMessages.idempotencyKey, key)).get()!
 
-describe('the outbox sender with Resend', () => {
+describe('an email that cannot go in a batch, sent alone', () => {
   it('sends each queued email once, with its idempotency key, in the recipient’s language, and records the provider id', async () => {
     const [key] = queue()
-    expect(await drainOutboxOnce(transport)).toBe(1)
+    expect(await sendNextOnce(transport)).toBe(1)
     const sent = resend.sent()
     expect(sent).toHaveLength(1)
     expect(sent[0]!.idempotencyKey).toBe(key)
@@ -59,7 +62,7 @@ describe('the outbox sender with Resend', () => {
     expect(String(sent[0]!.email.text)).toContain('http')
     expect(resend.rejected()).toEqual([])
     expect(row(key!)).toMatchObject({ status: 'sent', providerId: sent[0]!.id, attempts: 1 })
-    expect(await drainOutboxOnce(transport)).toBe(0)
+    expect(await sendNextOnce(transport)).toBe(0)
   })
 
   it('a repeated idempotency key queues nothing new', () => {
@@ -75,15 +78,15 @@ describe('the outbox sender with Resend', () => {
     const [key] = queue()
     resend.failNext(1, { status: 429, retryAfterSeconds: 30 })
     const before = Date.now()
-    await drainOutboxOnce(transport)
+    await sendNextOnce(transport)
     const waiting = row(key!)
     expect(waiting.status).toBe('queued')
     expect(waiting.lastError).toMatch(/429/)
     expect(waiting.nextAttemptAt).toBeGreaterThanOrEqual(before + 30_000)
     expect(waiting.nextAttemptAt).toBeLessThan(before + 31_000)
     // Not due yet: nothing is sent early.
-    expect(await drainOutboxOnce(transport)).toBe(0)
-    expect(await drainOutboxOnce(transport, waiting.nextAttemptAt)).toBe(1)
+    expect(await sendNextOnce(transport)).toBe(0)
+    expect(await sendNextOnce(transport, waiting.nextAttemptAt)).toBe(1)
     expect(row(key!).status).toBe('sent')
     expect(resend.sent()).toHaveLength(1)
   })
@@ -91,10 +94,10 @@ describe('the outbox sender with Resend', () => {
   it('backs off after a server error and retries with the same key', async () => {
     const [key] = queue()
     resend.failNext(1, { status: 500 })
-    await drainOutboxOnce(transport)
+    await sendNextOnce(transport)
     const waiting = row(key!)
     expect(waiting).toMatchObject({ status: 'queued', attempts: 1 })
-    await drainOutboxOnce(transport, waiting.nextAttemptAt)
+    await sendNextOnce(transport, waiting.nextAttemptAt)
     expect(row(key!)).toMatchObject({ status: 'sent', attempts: 2 })
     const keys = resend.requests().map((r) => r.idempotencyKey)
     expect(keys).toEqual([key, key])
@@ -108,9 +111,10 @@ describe('the outbox sender with Resend', () => {
         locale: 'en',
         idempotencyKey: 'test:bad-address',
         props: { firstName: 'X', campaignTitle: 'Y', organizationName: 'Z', campaignSlug: 'free-andry' },
+        batchable: false,
       }),
     )
-    await drainOutboxOnce(transport)
+    await sendNextOnce(transport)
     expect(row('test:bad-address')).toMatchObject({ status: 'failed' })
     expect(row('test:bad-address').lastError).toMatch(/422/)
   })
@@ -118,10 +122,10 @@ describe('the outbox sender with Resend', () => {
   it('delivers exactly once when the answer was lost: the retry reuses the key', async () => {
     const [key] = queue()
     resend.dropResponseNext(1)
-    await drainOutboxOnce(transport)
+    await sendNextOnce(transport)
     const waiting = row(key!)
     expect(waiting.status).toBe('queued')
-    await drainOutboxOnce(transport, waiting.nextAttemptAt)
+    await sendNextOnce(transport, waiting.nextAttemptAt)
     expect(row(key!).status).toBe('sent')
     expect(resend.sent()).toHaveLength(1)
   })
@@ -134,9 +138,11 @@ describe('the outbox sender with Resend', () => {
     for (const message of claimed.slice(0, 2)) await transport.send(message)
     expect(resend.sent()).toHaveLength(2)
     // Until the claim times out nobody else takes those messages.
-    expect(await drainOutboxOnce(transport)).toBe(0)
+    expect(await sendNextOnce(transport)).toBe(0)
     // A restarted sender picks them up again once the claim is stale.
-    expect(await drainOutboxOnce(transport, Date.now() + CLAIM_TIMEOUT_MS + 1)).toBe(5)
+    const later = Date.now() + CLAIM_TIMEOUT_MS + 1
+    for (let i = 0; i < 5; i++) expect(await sendNextOnce(transport, later)).toBe(1)
+    expect(await sendNextOnce(transport, later)).toBe(0)
     expect(resend.sent().map((s) => s.idempotencyKey).sort()).toEqual([...keys].sort())
     for (const key of keys) expect(row(key).status).toBe('sent')
   })
@@ -149,7 +155,7 @@ describe('an email resent after a deploy changed its template', () => {
     await transport.send(message!)
     // The same key with a different body: what a changed template produces after a crash.
     getDb().update(emailMessages).set({ props: { firstName: 'Eva (neu)', campaignTitle: 'Gerechtigkeit für Andry', organizationName: 'Demo Reporting Collective', campaignSlug: 'free-andry' } }).where(eq(emailMessages.idempotencyKey, key!)).run()
-    await drainOutboxOnce(transport, Date.now() + CLAIM_TIMEOUT_MS + 1)
+    await sendNextOnce(transport, Date.now() + CLAIM_TIMEOUT_MS + 1)
     expect(resend.requests().at(-1)!.status).toBe(409)
     expect(row(key!).status).toBe('sent')
     expect(resend.sent()).toHaveLength(1)

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
 import { countAudience, getSendProgress, startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
-import { resendTransport, sendDueBatchOnce, type Transport } from '~/services/mail-sender.server.ts'
+import { resendTransport, sendNextOnce, type Transport } from '~/services/mail-sender.server.ts'
 import { fromUnsubscribeToken } from '~/services/tokens.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
   campaignId = (sql().prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
   resend = await startResendStandIn()
-  transport = resendTransport({ apiKey: resend.apiKey, from: 'Vigil <team@example.org>', baseUrl: resend.url, perSecond: 0 })
+  transport = resendTransport({ apiKey: resend.apiKey, from: 'Vigil <team@example.org>', baseUrl: resend.url })
 })
 
 afterAll(async () => {
@@ -56,7 +56,7 @@ function clearAudience() {
 
 async function sendAll() {
   let rounds = 0
-  while (await sendDueBatchOnce(transport)) rounds++
+  while (await sendNextOnce(transport)) rounds++
   return rounds
 }
 
@@ -135,15 +135,15 @@ describe('sending an update', () => {
     const updateId = newUpdate()
     await startUpdateSend({ updateId, campaignId, audience: signers, organizerId: null })
     resend.failNext(1, { status: 429, retryAfterSeconds: 1 })
-    expect(await sendDueBatchOnce(transport)).toBe(true)
+    expect(await sendNextOnce(transport)).toBe(5)
     const batch = sql().prepare(`select status, next_attempt_at, attempts from email_batches`).get() as { status: string; next_attempt_at: number; attempts: number }
     expect(batch.status).toBe('pending')
     expect(batch.next_attempt_at).toBeGreaterThan(Date.now() + 500)
     // Not due yet: nothing is claimed before Retry-After has passed.
-    expect(await sendDueBatchOnce(transport)).toBe(false)
+    expect(await sendNextOnce(transport)).toBe(0)
     resend.failNext(1, { status: 500 })
-    expect(await sendDueBatchOnce(transport, Date.now() + 2000)).toBe(true)
-    expect(await sendDueBatchOnce(transport, Date.now() + 60_000)).toBe(true)
+    expect(await sendNextOnce(transport, Date.now() + 2000)).toBe(5)
+    expect(await sendNextOnce(transport, Date.now() + 60_000)).toBe(5)
     expect(resend.sent()).toHaveLength(5)
     const keys = resend.requests().map((r) => r.idempotencyKey)
     expect(new Set(keys).size).toBe(1)

@@ -1,0 +1,225 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.server.ts'
+import { seedDemo } from '#db/seed.ts'
+import { BATCH_CLAIM_TIMEOUT_MS, claimNextWork, queueEmail } from '~/models/outbox.server.ts'
+import { startUpdateSend } from '~/models/update-sends.server.ts'
+import { resendTransport, sendNextOnce, type Transport } from '~/services/mail-sender.server.ts'
+import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+
+// Transactional mail in Resend batches (issue 11): grouped when due, best priority first,
+// persisted with its own key before it is sent, results recorded per message.
+let resend: ResendStandIn
+let transport: Transport
+let campaignId: number
+let n = 0
+const sql = () => getDb().$client
+
+beforeAll(async () => {
+  await seedDemo(getDb(), { demoOrganizer: false })
+  campaignId = (sql().prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
+  resend = await startResendStandIn()
+  transport = resendTransport({ apiKey: resend.apiKey, from: 'Vigil <team@example.org>', baseUrl: resend.url })
+})
+
+afterAll(async () => {
+  await resend?.close()
+})
+
+beforeEach(() => {
+  resend.reset()
+  sql().exec(`delete from email_messages; delete from email_batches; delete from update_sends`)
+})
+
+const shared = { campaignTitle: 'Free Andry', organizationName: 'Demo Reporting Collective' }
+
+function confirmations(count: number, to = (i: number) => `signer${i}@example.org`) {
+  const addresses: string[] = []
+  getDb().transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const address = to(++n)
+      addresses.push(address)
+      queueEmail({
+        template: 'confirm-signature',
+        to: address,
+        locale: 'en',
+        campaignId,
+        idempotencyKey: `signature:${n}:confirm:1`,
+        props: { ...shared, tokenSeed: `seed${n}`.padEnd(22, 'x'), firstName: 'Ana', petitionText: 'Bring Andry home.' },
+      })
+    }
+  })
+  return addresses
+}
+
+function alreadySigned(count: number) {
+  const addresses: string[] = []
+  getDb().transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const address = `again${++n}@example.org`
+      addresses.push(address)
+      queueEmail({ template: 'already-signed', to: address, locale: 'de', campaignId, idempotencyKey: `signature:${n}:already`, props: { ...shared, firstName: 'Eva', campaignSlug: 'free-andry' } })
+    }
+  })
+  return addresses
+}
+
+type MessageRow = { to_email: string; status: string; provider_id: string | null; last_error: string | null; batch_id: number | null }
+const messages = () => sql().prepare(`select to_email, status, provider_id, last_error, batch_id from email_messages order by id`).all() as MessageRow[]
+const batchRequests = () => resend.requests().filter((r) => r.path === '/emails/batch')
+const recipients = (body: unknown) => (body as { to: string }[]).map((e) => e.to)
+
+describe('transactional mail in batches', () => {
+  it('goes in requests of up to 100 under the batch’s own key, confirmations first, each recorded with the provider’s id', async () => {
+    const other = alreadySigned(30)
+    const confirm = confirmations(250)
+    const handled = [await sendNextOnce(transport), await sendNextOnce(transport), await sendNextOnce(transport), await sendNextOnce(transport)]
+    expect(handled).toEqual([100, 100, 80, 0])
+
+    const requests = batchRequests()
+    expect(requests).toHaveLength(3)
+    expect(resend.requests()).toHaveLength(3)
+    for (const request of requests) {
+      expect(request.idempotencyKey).toMatch(/^mail:[0-9a-f-]{36}$/)
+      expect(request.headers['x-batch-validation']).toBe('permissive')
+    }
+    expect(new Set(requests.map((r) => r.idempotencyKey)).size).toBe(3)
+    // 250 confirmations before the 30 other emails, although those were queued first.
+    expect(recipients(requests[0]!.body)).toEqual(confirm.slice(0, 100))
+    expect(recipients(requests[1]!.body)).toEqual(confirm.slice(100, 200))
+    expect(recipients(requests[2]!.body).sort()).toEqual([...confirm.slice(200), ...other].sort())
+
+    const sent = new Map(resend.sent().map((s) => [String(s.email.to), s.id]))
+    expect(sent.size).toBe(280)
+    for (const row of messages()) {
+      expect(row.status).toBe('sent')
+      expect(row.provider_id).toBe(sent.get(row.to_email))
+      expect(row.last_error).toBeNull()
+    }
+    const batches = sql().prepare(`select send_id, priority, size, status from email_batches order by id`).all()
+    expect(batches).toEqual([
+      { send_id: null, priority: 0, size: 100, status: 'submitted' },
+      { send_id: null, priority: 0, size: 100, status: 'submitted' },
+      { send_id: null, priority: 0, size: 80, status: 'submitted' },
+    ])
+    expect(resend.rejected()).toEqual([])
+  })
+
+  it('delivers the other 99 when one address is refused, and fails that one with the provider’s reason', async () => {
+    const addresses = confirmations(100, (i) => (i % 100 === 37 ? `signer${i}@example` : `signer${i}@example.org`))
+    const bad = addresses.find((a) => a.endsWith('@example'))!
+    expect(await sendNextOnce(transport)).toBe(100)
+    expect(resend.sent()).toHaveLength(99)
+    const rows = messages()
+    expect(rows.filter((r) => r.status === 'sent')).toHaveLength(99)
+    const failed = rows.find((r) => r.to_email === bad)!
+    expect(failed.status).toBe('failed')
+    expect(failed.last_error).toMatch(/^refused: .*to/i)
+    expect(failed.provider_id).toBeNull()
+  })
+
+  it('waits out a 429 and resends the same group under the same key; nothing goes early', async () => {
+    const addresses = confirmations(40)
+    resend.failNext(1, { status: 429, retryAfterSeconds: 5 })
+    const before = Date.now()
+    expect(await sendNextOnce(transport)).toBe(40)
+    const batch = sql().prepare(`select status, next_attempt_at as nextAttemptAt, idempotency_key as key from email_batches`).get() as { status: string; nextAttemptAt: number; key: string }
+    expect(batch.status).toBe('pending')
+    expect(batch.nextAttemptAt).toBeGreaterThanOrEqual(before + 5000)
+    expect(messages().every((m) => m.status === 'batched')).toBe(true)
+    // Queued meanwhile: a new group, not added to the waiting one (its content is fixed by its key).
+    const later = confirmations(3)
+    expect(await sendNextOnce(transport)).toBe(3)
+    expect(await sendNextOnce(transport)).toBe(0)
+    expect(await sendNextOnce(transport, batch.nextAttemptAt)).toBe(40)
+    const requests = batchRequests()
+    expect(requests.map((r) => r.status)).toEqual([429, 200, 200])
+    expect(requests[2]!.idempotencyKey).toBe(batch.key)
+    expect(recipients(requests[2]!.body)).toEqual(addresses)
+    expect(recipients(requests[1]!.body)).toEqual(later)
+    expect(resend.sent()).toHaveLength(43)
+  })
+
+  it('sends once when the answer was lost or the sender died mid-request: the group goes again under its key', async () => {
+    confirmations(60)
+    resend.dropResponseNext(1)
+    await sendNextOnce(transport)
+    expect(resend.sent()).toHaveLength(60)
+    const waiting = sql().prepare(`select next_attempt_at as at from email_batches`).get() as { at: number }
+    await sendNextOnce(transport, waiting.at)
+    expect(resend.sent()).toHaveLength(60)
+    expect(messages().every((m) => m.status === 'sent' && m.provider_id)).toBe(true)
+
+    // A sender claims a group and sends it, then dies before recording anything.
+    resend.reset()
+    confirmations(20)
+    const work = await claimNextWork()
+    if (work?.kind !== 'batch') throw new Error('expected a batch')
+    const first = await transport.sendBatch(work.messages.map((m) => ({ to: m.toEmail, subject: 's', html: '<p>h</p>', text: 't' })), work.batch.idempotencyKey)
+    expect(first.ok).toBe(true)
+    // Until the claim times out nobody else takes the group, and nothing new is formed from it.
+    expect(await sendNextOnce(transport)).toBe(0)
+    expect(await sendNextOnce(transport, Date.now() + BATCH_CLAIM_TIMEOUT_MS + 1)).toBe(20)
+    // Same key: Resend (here its stand-in) does not send again. The content differs (a stand-in
+    // subject above), so it answers 409 invalid_idempotent_request, which means it went out.
+    expect(resend.sent()).toHaveLength(20)
+    expect(resend.requests().map((r) => r.idempotencyKey)).toEqual([work.batch.idempotencyKey, work.batch.idempotencyKey])
+    expect(messages().slice(-20).every((m) => m.status === 'sent')).toBe(true)
+  })
+
+  it('fails the group with the reason when the provider refuses the request for good', async () => {
+    confirmations(5)
+    const wrongKey = resendTransport({ apiKey: 're_wrong', from: 'Vigil <team@example.org>', baseUrl: resend.url })
+    expect(await sendNextOnce(wrongKey)).toBe(5)
+    const rows = messages()
+    expect(rows.every((r) => r.status === 'failed' && /401/.test(r.last_error ?? ''))).toBe(true)
+    expect(sql().prepare(`select status from email_batches`).get()).toEqual({ status: 'failed' })
+  })
+})
+
+describe('priorities', () => {
+  function newUpdate() {
+    const id = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
+    sql().prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', 'Hearing tomorrow', 'Thank you.')`).run(id)
+    return id
+  }
+
+  it('sends confirmations, then other transactional mail, then an update’s batches, whatever was queued first', async () => {
+    // 150 signers who asked for news; the update's two batches are queued first.
+    getDb().transaction(() => {
+      for (let i = 0; i < 150; i++) {
+        const address = `reader${++n}@example.org`
+        const id = Number(
+          sql().prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', 'en')`).run(address, address).lastInsertRowid,
+        )
+        sql().prepare(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, 'confirmed', 'P', 'Q', 'DE', 'en')`).run(campaignId, id)
+        sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`).run(id, campaignId)
+      }
+    })
+    const started = await startUpdateSend({ updateId: newUpdate(), campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
+    expect(started.status).toBe('started')
+    const other = alreadySigned(5)
+    const confirm = confirmations(120)
+    const order: string[][] = []
+    while ((await sendNextOnce(transport)) > 0) order.push(recipients(batchRequests().at(-1)!.body))
+    expect(order[0]).toEqual(confirm.slice(0, 100))
+    expect(order[1]!.sort()).toEqual([...confirm.slice(100), ...other].sort())
+    // Then the update, all of it.
+    const updateRequests = batchRequests().slice(2)
+    expect(updateRequests).toHaveLength(2)
+    expect(updateRequests.every((r) => r.idempotencyKey?.startsWith('update:'))).toBe(true)
+    expect(sql().prepare(`select count(*) as n from email_batches where status <> 'submitted'`).get()).toEqual({ n: 0 })
+  })
+
+  it('a waiting group of other mail does not hold back a new confirmation', async () => {
+    alreadySigned(3)
+    resend.failNext(1, { status: 500 })
+    await sendNextOnce(transport)
+    const waiting = sql().prepare(`select next_attempt_at as at from email_batches`).get() as { at: number }
+    const [confirm] = confirmations(1)
+    await sendNextOnce(transport, waiting.at)
+    expect(recipients(batchRequests().at(-1)!.body)).toEqual([confirm])
+    await sendNextOnce(transport, waiting.at)
+    expect(batchRequests().at(-1)!.status).toBe(200)
+    expect(recipients(batchRequests().at(-1)!.body)).toHaveLength(3)
+  })
+})
