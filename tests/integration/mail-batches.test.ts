@@ -3,7 +3,7 @@ import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
 import { BATCH_CLAIM_TIMEOUT_MS, claimNextWork, queueEmail } from '~/models/outbox.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
-import { resendTransport, sendNextOnce, type Transport } from '~/services/mail-sender.server.ts'
+import { resendTransport, sendNextOnce, startSender, type Transport } from '~/services/mail-sender.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 
 // Transactional mail in Resend batches (issue 11): grouped when due, best priority first,
@@ -221,5 +221,48 @@ describe('priorities', () => {
     await sendNextOnce(transport, waiting.at)
     expect(batchRequests().at(-1)!.status).toBe(200)
     expect(recipients(batchRequests().at(-1)!.body)).toHaveLength(3)
+  })
+})
+
+describe('the running sender', () => {
+  const waitFor = async (done: () => boolean, ms: number) => {
+    const until = Date.now() + ms
+    while (!done()) {
+      if (Date.now() > until) throw new Error(`not done after ${ms} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+
+  it('spends one request per group of 100 at the configured pace', async () => {
+    confirmations(450)
+    const sender = startSender({ transport, perSecond: 5, intervalMs: 20 })
+    try {
+      await waitFor(() => resend.sent().length === 450, 5000)
+    } finally {
+      sender.stop()
+    }
+    const starts = batchRequests().map((r) => r.receivedAt.getTime())
+    expect(starts).toHaveLength(5)
+    // 5 requests/s: 200 ms apart (a little less on the wire: the clock of the claim, not of arrival).
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(190)
+  })
+
+  it('sends nothing to anyone until a 429’s Retry-After has passed, then goes on under the same key', async () => {
+    confirmations(150)
+    alreadySigned(1)
+    resend.failNext(1, { status: 429, retryAfterSeconds: 1 })
+    // One request in flight, so the next one starts only after the 429 has been read.
+    const sender = startSender({ transport, perSecond: 0, intervalMs: 20, concurrency: 1 })
+    try {
+      await waitFor(() => resend.sent().length === 151, 5000)
+    } finally {
+      sender.stop()
+    }
+    const requests = batchRequests()
+    expect(requests[0]!.status).toBe(429)
+    // Unpaced, yet the next request waited for the provider.
+    expect(requests[1]!.receivedAt.getTime() - requests[0]!.receivedAt.getTime()).toBeGreaterThanOrEqual(950)
+    expect(requests.filter((r) => r.idempotencyKey === requests[0]!.idempotencyKey).map((r) => r.status)).toEqual([429, 200])
+    expect(new Set(resend.sent().map((s) => s.email.to)).size).toBe(151)
   })
 })
