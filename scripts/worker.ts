@@ -2,11 +2,13 @@
  * npm run worker: the email sender on its own, for when the web server runs with
  * VIGIL_SENDER=off (or alongside it: batch and message claims are atomic, so two senders
  * never send the same thing), and the hourly retention job (anonymising signatures of
- * closed campaigns; safe beside the web server's). Works from the database only; stop it any time.
+ * closed campaigns; safe beside the web server's) and the reminder to confirm (every five minutes,
+ * likewise). Works from the database only; stop it any time.
  */
 import { refuseDemoOrganizerInLive } from '../app/services/demo-guard.server.ts'
 import { ConfigError, getEnv } from '../app/services/env.server.ts'
 import { startSender } from '../app/services/mail-sender.server.ts'
+import { startReminders } from '../app/services/reminders.server.ts'
 import { startRetention } from '../app/services/retention.server.ts'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
@@ -25,12 +27,14 @@ migrateDatabase(db)
 refuseDemoOrganizerInLive({ mode: getEnv().mode, name: 'vigil worker' })
 const sender = startSender()
 const retention = process.env.VIGIL_RETENTION === 'off' ? undefined : startRetention({ log: (line) => console.log(`vigil worker: retention: ${line}`) })
-console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}`)
+const reminders = process.env.VIGIL_REMINDERS === 'off' ? undefined : startReminders({ log: (line) => console.log(`vigil worker: reminders: ${line}`) })
+console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}${reminders ? ', reminders every 5 minutes' : ''}`)
 
 function stop(signal: string) {
   console.log(`vigil worker: ${signal} received, stopping`)
   sender.stop()
   retention?.stop()
+  reminders?.stop()
   // Let an in-flight request finish; its claim is released or recorded by then.
   setTimeout(() => {
     db.$client.close()

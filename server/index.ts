@@ -18,6 +18,7 @@ import { migrateDatabase } from '../db/migrate.ts'
 import { refuseDemoOrganizerInLive } from '../app/services/demo-guard.server.ts'
 import { ConfigError, getEnv } from '../app/services/env.server.ts'
 import { startSender } from '../app/services/mail-sender.server.ts'
+import { startReminders } from '../app/services/reminders.server.ts'
 import { startRetention } from '../app/services/retention.server.ts'
 import { pointStripeAt } from '../app/services/stripe.server.ts'
 import { getPageCache } from '../app/services/page-cache.server.ts'
@@ -70,6 +71,8 @@ refuseDemoOrganizerInLive({ mode: env.mode, name: 'vigil' })
 const sender = process.env.VIGIL_SENDER === 'off' ? undefined : startSender()
 // Signatures of closed campaigns are anonymised once their retention period is over (hourly).
 const retention = process.env.VIGIL_RETENTION === 'off' ? undefined : startRetention()
+// One reminder to signers who have not confirmed after a day (every five minutes).
+const reminders = process.env.VIGIL_REMINDERS === 'off' ? undefined : startReminders()
 
 const viteDevServer = dev
   ? await import('vite').then((vite) =>
@@ -586,6 +589,7 @@ function shutdown(signal: string) {
   console.log(`vigil: ${signal} received, closing`)
   sender?.stop()
   retention?.stop()
+  reminders?.stop()
   void demoStripe?.standIn.close()
   server.close(() => {
     db.$client.close()

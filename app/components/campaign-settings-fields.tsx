@@ -2,7 +2,7 @@ import type { FieldMetadata } from '@conform-to/react'
 import { useTranslation } from 'react-i18next'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 import { CAMPAIGN_STATUSES, CURRENCIES, RETENTION_DAYS } from '~/utils/schemas.ts'
-import { SelectField, TextField } from './ui/field.tsx'
+import { CheckboxField, SelectField, TextField } from './ui/field.tsx'
 
 type Fields = {
   slug: FieldMetadata<string>
@@ -12,6 +12,7 @@ type Fields = {
   signatureGoal: FieldMetadata<number | null>
   target: FieldMetadata<string>
   retentionDays: FieldMetadata<number>
+  confirmationReminder: FieldMetadata<boolean>
 }
 
 export function CampaignSettingsFields({ fields }: { fields: Fields }) {
@@ -45,6 +46,7 @@ export function CampaignSettingsFields({ fields }: { fields: Fields }) {
         label={t('admin.settings.retention')}
         hint={t('admin.settings.retentionHint', { default: RETENTION_DAYS.default })}
       />
+      <CheckboxField meta={fields.confirmationReminder} label={t('admin.settings.reminder')} hint={t('admin.settings.reminderHint')} />
     </>
   )
 }

@@ -275,6 +275,7 @@ export type CampaignSettingsInput = {
   signatureGoal: number | null
   target: string
   retentionDays: number
+  confirmationReminder: boolean
 }
 
 /**

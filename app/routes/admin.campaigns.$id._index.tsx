@@ -28,6 +28,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       signatureGoal: c.signatureGoal ?? undefined,
       target: c.target,
       retentionDays: c.retentionDays,
+      confirmationReminder: c.confirmationReminder,
     },
   }
 }

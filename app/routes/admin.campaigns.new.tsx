@@ -36,7 +36,7 @@ export default function NewCampaign() {
   const [form, fields] = useForm({
     id: 'new-campaign-form',
     lastResult: actionData?.result,
-    defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR', retentionDays: RETENTION_DAYS.default },
+    defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR', retentionDays: RETENTION_DAYS.default, confirmationReminder: true },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: newCampaignSchema(t) }),
     shouldRevalidate: 'onInput',
   })

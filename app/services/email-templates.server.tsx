@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { EmailMessage } from '#db/schema.ts'
 import CampaignUpdateEmail, { subject as campaignUpdateSubject } from '#emails/campaign-update.tsx'
 import AlreadySignedEmail, { subject as alreadySignedSubject } from '#emails/already-signed.tsx'
+import ConfirmReminderEmail, { subject as confirmReminderSubject } from '#emails/confirm-reminder.tsx'
 import ConfirmSignatureEmail, { subject as confirmSubject } from '#emails/confirm-signature.tsx'
 import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
 import { getEnv } from './env.server.ts'
@@ -181,6 +182,16 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
         const confirmUrl = `${base}/confirm/${markers.token}`
         const values = { ...shared, firstName: firstName(markers), petitionText, confirmUrl, discardUrl: `${confirmUrl}?not-me` }
         return { element: <ConfirmSignatureEmail {...values} />, subject: confirmSubject(values) }
+      })
+      return { ...fill(template, { name, token }), links: [`${base}/confirm/${token}`, `${base}/confirm/${token}?not-me`] }
+    }
+    case 'confirm-reminder': {
+      // The seed of the signer's latest confirmation email: the same link, still valid (reminders.server.ts).
+      const token = signatureToken(str(props, 'tokenSeed'))
+      const template = await renderOnce(cacheKey(null), (markers) => {
+        const confirmUrl = `${base}/confirm/${markers.token}`
+        const values = { ...shared, firstName: firstName(markers), confirmUrl, discardUrl: `${confirmUrl}?not-me` }
+        return { element: <ConfirmReminderEmail {...values} />, subject: confirmReminderSubject(values) }
       })
       return { ...fill(template, { name, token }), links: [`${base}/confirm/${token}`, `${base}/confirm/${token}?not-me`] }
     }

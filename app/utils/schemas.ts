@@ -75,6 +75,8 @@ function settingsFields(t: TFunction) {
       .int(t('forms.wholeNumber'))
       .min(RETENTION_DAYS.min, t('forms.min', { min: RETENTION_DAYS.min }))
       .max(RETENTION_DAYS.max, t('forms.max', { max: RETENTION_DAYS.max })),
+    // A checkbox: absent from the form means off.
+    confirmationReminder: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
   }
 }
 

@@ -219,7 +219,7 @@ function fieldErrors(html: string, field: string) {
 
 function settingsForm(campaignId: number, overrides: Record<string, string>) {
   const row = db.prepare(`select slug, status, currency, retention_days as retentionDays from campaigns where id = ?`).get(campaignId) as Record<string, string | number>
-  return { slug: String(row.slug), status: String(row.status), defaultLocale: 'en', currency: String(row.currency), signatureGoal: '', target: '', retentionDays: String(row.retentionDays), ...overrides }
+  return { slug: String(row.slug), status: String(row.status), defaultLocale: 'en', currency: String(row.currency), signatureGoal: '', target: '', retentionDays: String(row.retentionDays), confirmationReminder: 'on', ...overrides }
 }
 
 const settingsPath = (campaignId: number) => `/admin/campaigns/${campaignId}?index`

@@ -1,0 +1,41 @@
+import { sendDueReminders, type ReminderReport } from '~/models/reminders.server.ts'
+
+/**
+ * The confirmation reminder's clock (issue 11): a run shortly after start, then one every
+ * five minutes, in the web server (unless VIGIL_REMINDERS=off) and in `npm run worker`.
+ * Several processes may run it at once: each signature is reminded by the first chunk that
+ * marks it (see app/models/reminders.server.ts).
+ */
+export const REMINDERS_INTERVAL_MS = 5 * 60 * 1000
+
+/** One line per campaign: id, slug and a count, nothing about any person. */
+export function describeReminderReport(r: ReminderReport) {
+  return `campaign ${r.campaignId} (${r.slug}): ${r.reminded} reminder(s) to confirm queued`
+}
+
+export function startReminders({
+  intervalMs = REMINDERS_INTERVAL_MS,
+  firstRunMs = 3_000,
+  log = (line: string) => console.log(`vigil: reminders: ${line}`),
+}: { intervalMs?: number; firstRunMs?: number; log?: (line: string) => void } = {}) {
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  const tick = async () => {
+    if (stopped) return
+    try {
+      const reports = await sendDueReminders({ shouldStop: () => stopped })
+      for (const report of reports) log(describeReminderReport(report))
+    } catch (error) {
+      console.error('vigil: reminders error', error instanceof Error ? error.message : error)
+    }
+    if (!stopped) timer = setTimeout(tick, intervalMs)
+  }
+  // Not at once: the first requests after a start should not wait behind it.
+  timer = setTimeout(tick, firstRunMs)
+  return {
+    stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+    },
+  }
+}

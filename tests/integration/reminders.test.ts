@@ -1,0 +1,346 @@
+/**
+ * The one reminder to confirm (issue 11). The production build and this process share one
+ * SQLite file: signers sign through the real page or the real signing model, the reminder
+ * job's model runs here with explicit times (a day later without waiting a day), and the
+ * reminder's link is followed through the real confirm page. The job itself is checked in
+ * `npm run worker`, and the setting through the settings form.
+ */
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.server.ts'
+import type { Locale } from '#db/schema.ts'
+import { getSigningCampaign } from '~/models/campaigns.server.ts'
+import { withdrawUpdates } from '~/models/consents.server.ts'
+import { sendDueReminders } from '~/models/reminders.server.ts'
+import { confirmSignature, discardSignature, getPendingConfirmation, signPetition } from '~/models/signatures.server.ts'
+import { signatureToken } from '~/services/tokens.server.ts'
+import { normalizeEmail } from '~/utils/email.ts'
+import { createOrganiser } from '../helpers/organisers.ts'
+import { petitionClient } from '../helpers/petition.ts'
+import { captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+
+let server: RunningServer
+let owner = ''
+const db = () => getDb().$client
+
+beforeAll(async () => {
+  server = await startServer({
+    // This test file's own database (tests/helpers/setup-env.ts): the server and the model here share it.
+    dir: path.dirname(process.env.DATABASE_PATH!),
+    env: {
+      SESSION_SECRET: process.env.SESSION_SECRET!,
+      VIGIL_RETENTION: 'off',
+      // Only the worker's test runs the job by the clock; the others run the model with explicit times.
+      VIGIL_REMINDERS: 'off',
+      TRUST_PROXY: '1',
+      PAGE_CACHE_TTL_MS: '0',
+      VIGIL_QUIET_LOG: '1',
+    },
+  })
+  db().pragma('busy_timeout = 5000')
+  owner = await petitionClient(server, db()).login()
+})
+
+afterAll(async () => {
+  // setup-env removes the folder once this process closes its connection.
+  await server?.stop({ keepData: true })
+})
+
+// ——— Setting up ———
+
+type Row = Record<string, unknown>
+const one = (query: string, ...params: unknown[]) => db().prepare(query).get(...params) as Row | undefined
+const all = (query: string, ...params: unknown[]) => db().prepare(query).all(...params) as Row[]
+
+function campaign(slug: string, { reminder = true }: { reminder?: boolean } = {}) {
+  const org = Number(one(`select id from organizations limit 1`)!.id)
+  const id = Number(
+    db()
+      .prepare(`insert into campaigns (organization_id, slug, status, default_locale, published_at, confirmation_reminder) values (?, ?, 'live', 'en', ?, ?)`)
+      .run(org, slug, Date.now(), reminder ? 1 : 0).lastInsertRowid,
+  )
+  for (const [locale, title] of [
+    ['en', `Justice ${slug}`],
+    ['de', `Gerechtigkeit ${slug}`],
+    ['es', `Justicia ${slug}`],
+  ]) {
+    db().prepare(`insert into campaign_translations (campaign_id, locale, title, petition_text) values (?, ?, ?, 'Let them go.')`).run(id, locale, title)
+  }
+  return id
+}
+
+let people = 0
+const address = (name: string) => `${name.toLowerCase()}.${++people}@example.org`
+
+async function sign(slug: string, email: string, { now = Date.now(), lang = 'en', firstName = 'Ana' }: { now?: number; lang?: Locale; firstName?: string } = {}) {
+  const found = await getSigningCampaign({ slug, lang })
+  if (!found) throw new Error(`no campaign ${slug}`)
+  return signPetition({
+    campaign: found,
+    input: { firstName, lastName: 'Signer', email, country: 'DE', showName: false, updates: true },
+    locale: lang,
+    ipHash: null,
+    now,
+  })
+}
+
+function signatureOf(email: string, slug: string) {
+  return one(
+    `select s.* from signatures s join supporters p on p.id = s.supporter_id join campaigns c on c.id = s.campaign_id
+     where p.email_normalized = ? and c.slug = ?`,
+    normalizeEmail(email),
+    slug,
+  )
+}
+
+const idOf = (email: string, slug: string) => Number(signatureOf(email, slug)!.id)
+const remindersOf = (signatureId: number) => all(`select * from email_messages where idempotency_key = ?`, `signature:${signatureId}:reminder`)
+const seedOf = (signatureId: number, attempt: number) =>
+  String((JSON.parse(String(one(`select props from email_messages where idempotency_key = ?`, `signature:${signatureId}:confirm:${attempt}`)!.props)) as { tokenSeed: string }).tokenSeed)
+
+// ——— The reminder ———
+
+describe('one reminder to confirm', () => {
+  it('goes to a signer who has not confirmed a day later, once, in their language, and its link confirms through the real page', async () => {
+    const client = petitionClient(server, db())
+    const person = client.person({ firstName: 'Jonas' })
+    expect((await client.sign(person, { lang: 'de' })).status).toBe(303)
+    const [confirmation] = await client.waitForEmails(person.email)
+    const signed = Date.now()
+    const id = idOf(person.email, 'free-andry')
+
+    await sendDueReminders({ now: signed + 23 * HOUR })
+    expect(remindersOf(id)).toHaveLength(0)
+
+    await sendDueReminders({ now: signed + 25 * HOUR })
+    await sendDueReminders({ now: signed + 26 * HOUR })
+    await sendDueReminders({ now: signed + 3 * DAY })
+    const [reminder, ...more] = remindersOf(id)
+    expect(more).toHaveLength(0)
+    expect(reminder).toMatchObject({ template: 'confirm-reminder', locale: 'de', to_email: person.email, campaign_id: 1 })
+    expect(signatureOf(person.email, 'free-andry')!.reminded_at).toBe(signed + 25 * HOUR)
+    // The link already in the signer's inbox, not a new one.
+    expect((JSON.parse(String(reminder!.props)) as { tokenSeed: string }).tokenSeed).toBe(seedOf(id, 1))
+
+    const [, captured] = await client.waitForEmails(person.email, 2)
+    expect(captured!.template).toBe('confirm-reminder')
+    const links = await client.linksOf(captured!.id, owner)
+    expect(links).toEqual([...(await client.linksOf(confirmation!.id, owner))])
+    const [confirmUrl, notMeUrl] = links
+    expect(notMeUrl).toBe(`${confirmUrl}?not-me`)
+    const page = await fetch(confirmUrl!, { headers: { 'Accept-Language': 'de' } })
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('name="intent" value="confirm"')
+    const confirmed = await fetch(confirmUrl!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
+    expect(confirmed.status).toBe(303)
+    expect(confirmed.headers.get('location')).toBe('/thanks/free-andry')
+    expect(signatureOf(person.email, 'free-andry')!.status).toBe('confirmed')
+  })
+
+  it('is not sent before 24 hours, nor for a closed campaign, a campaign that turned it off, a suppressed or unsubscribed address, after "this wasn’t me", or for a confirmed or expired signature', async () => {
+    const T = Date.now()
+    campaign('reminded')
+    campaign('closing')
+    campaign('quiet', { reminder: false })
+    campaign('other')
+
+    const control = address('control')
+    await sign('reminded', control, { now: T - 2 * HOUR })
+    const early = address('early')
+    await sign('reminded', early, { now: T + 30 * 60_000 })
+
+    const closed = address('closed')
+    await sign('closing', closed, { now: T })
+    db().prepare(`update campaigns set status = 'closed', closed_at = ? where slug = 'closing'`).run(T + HOUR)
+
+    const off = address('off')
+    await sign('quiet', off, { now: T })
+
+    const bounced = address('bounced')
+    const complained = address('complained')
+    await sign('reminded', bounced, { now: T })
+    await sign('reminded', complained, { now: T })
+    db().prepare(`insert into suppressions (email_normalized, reason) values (?, 'bounce'), (?, 'complaint')`).run(normalizeEmail(bounced), normalizeEmail(complained))
+
+    // Unsubscribed from another campaign's news: this address gets no more mail than it must.
+    const unsubscribed = address('unsubscribed')
+    await sign('other', unsubscribed, { now: T - DAY })
+    await confirmSignature({ token: signatureToken(seedOf(idOf(unsubscribed, 'other'), 1)), now: T - DAY + HOUR })
+    const supporterId = Number(signatureOf(unsubscribed, 'other')!.supporter_id)
+    await withdrawUpdates({ supporterId, campaignId: Number(one(`select id from campaigns where slug = 'other'`)!.id), source: 'unsubscribe_link', now: T - HOUR })
+    await sign('reminded', unsubscribed, { now: T })
+
+    // "This wasn't me" on one campaign: that pending signature is gone, and the address's pending one elsewhere gets no reminder either.
+    const notMe = address('notme')
+    await sign('other', notMe, { now: T })
+    await sign('reminded', notMe, { now: T })
+    expect(await discardSignature({ token: signatureToken(seedOf(idOf(notMe, 'other'), 1)), now: T + HOUR })).not.toBeNull()
+
+    // Signed again, and "this wasn't me" on the second email: the link the signer got last no longer works.
+    const resubmittedNotMe = address('resubmitted')
+    await sign('reminded', resubmittedNotMe, { now: T })
+    await sign('reminded', resubmittedNotMe, { now: T + HOUR, firstName: 'Other' })
+    const resubmittedId = idOf(resubmittedNotMe, 'reminded')
+    expect(await discardSignature({ token: signatureToken(seedOf(resubmittedId, 2)), now: T + 2 * HOUR })).not.toBeNull()
+
+    const confirmed = address('confirmed')
+    await sign('reminded', confirmed, { now: T })
+    expect(await confirmSignature({ token: signatureToken(seedOf(idOf(confirmed, 'reminded'), 1)), now: T + HOUR })).not.toBeNull()
+
+    const expired = address('expired')
+    await sign('reminded', expired, { now: T - 7 * DAY })
+
+    await sendDueReminders({ now: T + 23 * HOUR })
+    expect(remindersOf(idOf(control, 'reminded'))).toHaveLength(1)
+    expect(remindersOf(idOf(early, 'reminded'))).toHaveLength(0)
+
+    await sendDueReminders({ now: T + 25 * HOUR })
+    expect(remindersOf(idOf(control, 'reminded'))).toHaveLength(1)
+    expect(remindersOf(idOf(early, 'reminded'))).toHaveLength(1)
+    for (const [email, slug] of [
+      [closed, 'closing'],
+      [off, 'quiet'],
+      [bounced, 'reminded'],
+      [complained, 'reminded'],
+      [unsubscribed, 'reminded'],
+      [notMe, 'reminded'],
+      [resubmittedNotMe, 'reminded'],
+      [confirmed, 'reminded'],
+      [expired, 'reminded'],
+    ] as const) {
+      const signature = signatureOf(email, slug)!
+      expect(remindersOf(Number(signature.id)), `${email} on ${slug}`).toHaveLength(0)
+      expect(signature.reminded_at, `${email} on ${slug}`).toBeNull()
+    }
+    expect(signatureOf(notMe, 'other')).toBeUndefined()
+  })
+
+  it('uses the link of the latest confirmation email, and leaves the earlier link working', async () => {
+    campaign('latest')
+    const T = Date.now()
+    const email = address('typo')
+    await sign('latest', email, { now: T, firstName: 'Anna' })
+    await sign('latest', email, { now: T + HOUR, firstName: 'Ana', lang: 'es' })
+    const id = idOf(email, 'latest')
+    await sendDueReminders({ now: T + 25 * HOUR })
+    const [reminder] = remindersOf(id)
+    expect(reminder).toMatchObject({ locale: 'es' })
+    const props = JSON.parse(String(reminder!.props)) as { tokenSeed: string; firstName: string; campaignTitle: string }
+    expect(props).toMatchObject({ tokenSeed: seedOf(id, 2), firstName: 'Ana', campaignTitle: 'Justicia latest' })
+    expect(await getPendingConfirmation({ token: signatureToken(seedOf(id, 1)), now: T + 26 * HOUR })).not.toBeNull()
+    expect(await confirmSignature({ token: signatureToken(props.tokenSeed), now: T + 26 * HOUR })).toMatchObject({ firstName: 'Ana' })
+    expect(signatureOf(email, 'latest')).toMatchObject({ status: 'confirmed', first_name: 'Ana', locale: 'es' })
+  })
+
+  it('works through a large backlog in chunks, lets signing in between, and two runs at once remind each signer once', async () => {
+    campaign('backlog')
+    const T = Date.now()
+    await Promise.all(Array.from({ length: 1_100 }, (_, i) => sign('backlog', `crowd.${i}@example.org`, { now: T })))
+    const order: string[] = []
+    const runs = Promise.all([sendDueReminders({ now: T + 25 * HOUR }), sendDueReminders({ now: T + 25 * HOUR })]).then(() => order.push('reminders'))
+    const signing = sign('backlog', address('during'), { now: T + 25 * HOUR }).then(() => order.push('signed'))
+    await Promise.all([runs, signing])
+    expect(order).toEqual(['signed', 'reminders'])
+    const campaignId = Number(one(`select id from campaigns where slug = 'backlog'`)!.id)
+    expect(one(`select count(*) as n from email_messages where campaign_id = ? and template = 'confirm-reminder'`, campaignId)!.n).toBe(1_100)
+    expect(one(`select count(*) as n from signatures where campaign_id = ? and reminded_at is not null`, campaignId)!.n).toBe(1_100)
+  })
+})
+
+// ——— The job ———
+
+describe('the job', () => {
+  it('runs by itself in `npm run worker`', async () => {
+    campaign('for-the-worker')
+    const email = address('worker')
+    await sign('for-the-worker', email)
+    const id = idOf(email, 'for-the-worker')
+    db().prepare(`update signatures set created_at = ? where id = ?`).run(Date.now() - 25 * HOUR, id)
+    const worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production', DATABASE_PATH: server.databasePath, STRIPE_SECRET_KEY: '', RESEND_API_KEY: '', VIGIL_RETENTION: 'off', VIGIL_REMINDERS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    worker.stdout.on('data', (d: Buffer) => (output += d.toString()))
+    worker.stderr.on('data', (d: Buffer) => (output += d.toString()))
+    captureForLogAudit(worker, 'worker')
+    try {
+      for (let i = 0; i < 200 && remindersOf(id).length === 0; i++) await new Promise((r) => setTimeout(r, 100))
+      expect(remindersOf(id), output).toHaveLength(1)
+      expect(output).toContain('reminders every 5 minutes')
+      expect(output).not.toContain(email)
+    } finally {
+      const exited = new Promise((resolve) => worker.once('exit', resolve))
+      worker.kill('SIGTERM')
+      await exited
+    }
+  })
+})
+
+// ——— The setting ———
+
+describe('the campaign setting', () => {
+  const settingsPath = '/admin/campaigns/1?index'
+
+  function form(overrides: Record<string, string> = {}) {
+    const row = one(`select slug, status, default_locale, currency, signature_goal, target, retention_days from campaigns where id = 1`)!
+    return {
+      slug: String(row.slug),
+      status: String(row.status),
+      defaultLocale: String(row.default_locale),
+      currency: String(row.currency),
+      signatureGoal: row.signature_goal === null ? '' : String(row.signature_goal),
+      target: String(row.target),
+      retentionDays: String(row.retention_days),
+      ...overrides,
+    }
+  }
+
+  const post = (fields: Record<string, string>, cookie = owner) =>
+    fetch(server.url + settingsPath, { method: 'POST', redirect: 'manual', headers: { Cookie: cookie, Origin: server.url }, body: new URLSearchParams(fields) })
+  const page = (lang = 'en', cookie = owner) => fetch(server.url + settingsPath, { headers: { Cookie: cookie, 'Accept-Language': lang } }).then((r) => r.text())
+  const reminderOn = () => one(`select confirmation_reminder as on_ from campaigns where id = 1`)!.on_
+  const checkbox = (html: string) => /<input[^>]*name="confirmationReminder"[^>]*>/.exec(html)?.[0] ?? ''
+
+  it('is a checkbox in the settings, on by default, saved and audited, in the organiser’s language', async () => {
+    expect(reminderOn()).toBe(1)
+    const before = await page()
+    expect(checkbox(before)).toContain('checked')
+    expect(before).toContain('Remind signers once')
+    expect(await page('de')).toContain('Unterzeichnende einmal an die Bestätigung erinnern')
+    expect(await page('es')).toContain('Recordar una vez')
+
+    const mark = Number(one(`select coalesce(max(id), 0) as id from audit_log`)!.id)
+    const off = await post(form())
+    expect(off.status).toBe(302)
+    expect(reminderOn()).toBe(0)
+    expect(checkbox(await page())).not.toContain('checked')
+    const audit = all(`select action, subject_id as subjectId, details from audit_log where id > ?`, mark)
+    expect(audit).toHaveLength(1)
+    expect(audit[0]).toMatchObject({ action: 'campaign.update', subjectId: '1' })
+    expect(JSON.parse(String(audit[0]!.details))).toEqual({ confirmationReminder: [true, false] })
+
+    expect((await post(form({ confirmationReminder: 'on' }))).status).toBe(302)
+    expect(reminderOn()).toBe(1)
+    expect(checkbox(await page())).toContain('checked')
+  })
+
+  it('is refused to a role that may not change settings', async () => {
+    const email = 'editor.reminders@example.org'
+    const password = 'a long editor password'
+    expect((await createOrganiser(server, { email, name: 'Eddie', password, campaignRoles: [{ slug: 'free-andry', role: 'editor' }] })).status).toBe(302)
+    const editor = await petitionClient(server, db()).login(email, password)
+    const mark = Number(one(`select coalesce(max(id), 0) as id from audit_log`)!.id)
+    const refused = await post(form(), editor)
+    expect(refused.status).toBe(403)
+    expect(reminderOn()).toBe(1)
+    expect(all(`select 1 from audit_log where id > ? and action = 'campaign.update'`, mark)).toHaveLength(0)
+    // The editor sees the setting but cannot change it.
+    expect(checkbox(await page('en', editor))).toContain('checked')
+  })
+})
