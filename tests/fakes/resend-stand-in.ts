@@ -54,8 +54,23 @@
  *   nothing new in `sent()`); with a different path or body → 409 `invalid_idempotent_request`; while
  *   the first request with that key is still being answered → 409 `concurrent_idempotent_requests`.
  *   Errors (including injected faults) are not stored, so a retry with the same key can succeed.
- * - Responses carry `ratelimit-limit`/`ratelimit-remaining`/`ratelimit-reset` (static values); injected
- *   429s carry `retry-after` (default 1 second) and `ratelimit-remaining: 0`.
+ * - Rate limit (`requestsPerSecond`, `setRateLimit`; unset or 0 = unlimited). Modelled on Resend's
+ *   "Usage Limits" page (resend.com/docs/api-reference/rate-limit): a limit of N requests per second per
+ *   team (2 by default there and in the changelog; one later copy of the page says 5), shared by every API key and so by `POST /emails` and `POST /emails/batch`
+ *   alike (a batch of 100 is one request); past it, 429 `rate_limit_exceeded`. Every response carries the
+ *   headers of IETF draft-ietf-httpapi-ratelimit-headers-06, as that page lists them: `ratelimit-limit`
+ *   (requests allowed in a window), `ratelimit-remaining` (left in the current window), `ratelimit-reset`
+ *   (seconds until the limits are reset), and on a 429 `retry-after` (seconds to wait). The SDKs read them
+ *   as whole seconds (resend-node src/rate-limiting.ts parseInt; resend-rust sleeps `ratelimit-reset` × 1000
+ *   ms). "The limits are reset" is a fixed window: neither the page nor the changelog
+ *   (resend.com/changelog/api-rate-limit) says where a window starts, so this stand-in counts per whole
+ *   second of its clock (`now`), floor(now / 1000), as common fixed-window limiters do. Hence
+ *   `ratelimit-reset` and `retry-after` are the seconds to the next whole second rounded up: always 1.
+ *   Every authenticated request to the two endpoints takes a place in the window (invalid ones, injected
+ *   faults and idempotent replays too); one beyond the limit is recorded (outcome `rate_limited`) but
+ *   accepts nothing, stores no idempotent answer and consumes no injected fault. Without a limit, answers
+ *   carry the static `ratelimit-limit: 2`, `ratelimit-remaining: 1`, `ratelimit-reset: 1` as before.
+ *   Injected 429s (`failNext`) carry `retry-after` (default 1 second) and `ratelimit-remaining: 0`.
  * - Other paths → 404 `not_found`; other methods on the two paths → 405 `method_not_allowed` (the real
  *   API has `GET /emails`; the stand-in does not).
  */
@@ -79,6 +94,7 @@ export type RequestOutcome =
   | 'rejected'
   | 'unauthorized'
   | 'fault'
+  | 'rate_limited'
   | 'conflict'
   | 'not_found'
   | 'pending'
@@ -141,15 +157,19 @@ export type ResendStandIn = {
   dropResponseNext: (n: number) => void
   /** Hold every later answer for `ms` milliseconds (0 to stop). */
   delay: (ms: number) => void
-  /** Forget faults, delay, recordings and idempotency keys. */
+  /** Allow `n` email requests per second from now on (null or 0: unlimited); the current window's count stays. */
+  setRateLimit: (n: number | null) => void
+  /** Forget faults, delay, recordings, idempotency keys and the window's count; back to the starting rate limit. */
   reset: () => void
   close: () => Promise<void>
 }
 
 export type ResendStandInOptions = {
   apiKey?: string
-  /** Clock for the 24-hour idempotency window. */
+  /** Clock for the 24-hour idempotency window and the rate limit's one-second windows. */
   now?: () => number
+  /** Email requests allowed per second (both endpoints together); unset or 0: unlimited. */
+  requestsPerSecond?: number
 }
 
 type ErrorName =
@@ -176,6 +196,19 @@ const MAX_TO = 50
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/
 const TAG_PART = /^[A-Za-z0-9_-]{1,256}$/
 const RATE_HEADERS = { 'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '1' }
+const WINDOW_MS = 1000
+
+function rateLimitOf(n: number | null | undefined): number {
+  const limit = n ?? 0
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new RangeError(`requestsPerSecond must be a whole number ≥ 0 (0 = unlimited), not ${String(n)}`)
+  }
+  return limit
+}
+
+function rateLimitMessage(limit: number) {
+  return `Too many requests. You can only make ${limit} requests per second. See rate limit response headers for more information. Or contact support to increase rate limit.`
+}
 
 function errorAnswer(status: number, name: ErrorName, message: string, headers?: Record<string, string>): Answer {
   return { status, body: { statusCode: status, message, name }, headers }
@@ -317,6 +350,10 @@ function headerRecord(request: http.IncomingMessage): Record<string, string> {
 export async function startResendStandIn(options: ResendStandInOptions = {}): Promise<ResendStandIn> {
   const apiKey = options.apiKey ?? `re_standin_${randomBytes(12).toString('hex')}`
   const now = options.now ?? Date.now
+  const startingLimit = rateLimitOf(options.requestsPerSecond)
+  let limit = startingLimit
+  // The current fixed window: which whole second of `now`, and how many requests it has taken.
+  let currentWindow = { second: Number.NaN, used: 0 }
 
   let sentEmails: SentEmail[] = []
   let log: RecordedRequest[] = []
@@ -342,6 +379,33 @@ export async function startResendStandIn(options: ResendStandInOptions = {}): Pr
       }
       timers.add(entry)
     })
+  }
+
+  /** The live rate headers at `at` with `used` places taken in its window. */
+  function windowHeaders(at: number, used: number): Record<string, string> {
+    const untilNext = (Math.floor(at / WINDOW_MS) + 1) * WINDOW_MS - at
+    return {
+      'ratelimit-limit': String(limit),
+      'ratelimit-remaining': String(Math.max(0, limit - used)),
+      'ratelimit-reset': String(Math.max(1, Math.ceil(untilNext / 1000))),
+    }
+  }
+
+  /** Take a place in the current window: the answer's rate headers, and whether it is over the limit. */
+  function takePlace(): { headers: Record<string, string>; limited: boolean } {
+    const at = now()
+    const second = Math.floor(at / WINDOW_MS)
+    if (second !== currentWindow.second) currentWindow = { second, used: 0 }
+    currentWindow.used += 1
+    const headers = windowHeaders(at, currentWindow.used)
+    if (currentWindow.used <= limit) return { headers, limited: false }
+    return { headers: { ...headers, 'retry-after': headers['ratelimit-reset']! }, limited: true }
+  }
+
+  /** The current window's headers without taking a place (answers that do not count: 401, 404). */
+  function peek(): Record<string, string> {
+    const at = now()
+    return windowHeaders(at, Math.floor(at / WINDOW_MS) === currentWindow.second ? currentWindow.used : 0)
   }
 
   function reject(record: RecordedRequest, status: number, errors: RejectedRequest['errors']) {
@@ -414,10 +478,10 @@ export async function startResendStandIn(options: ResendStandInOptions = {}): Pr
     }
   }
 
-  async function answerFor(
-    record: RecordedRequest,
-    rawBody: string,
-  ): Promise<{ answer: Answer; outcome: RequestOutcome }> {
+  type Outcome = { answer: Answer; outcome: RequestOutcome }
+
+  /** Auth, endpoint and rate limit; then `processEmailRequest`. `rateHeaders`: the live window, when there is a limit. */
+  async function answerFor(record: RecordedRequest, rawBody: string): Promise<Outcome & { rateHeaders?: Record<string, string> }> {
     const auth = /^Bearer\s+(\S+)\s*$/i.exec(record.headers.authorization ?? '')
     if (!auth) {
       await pause()
@@ -437,7 +501,18 @@ export async function startResendStandIn(options: ResendStandInOptions = {}): Pr
       const answer = errorAnswer(405, 'method_not_allowed', 'Method is not allowed for the requested path.')
       return { answer, outcome: 'not_found' }
     }
+    if (limit === 0) return processEmailRequest(record, rawBody)
+    const place = takePlace()
+    if (place.limited) {
+      await pause()
+      const answer = errorAnswer(429, 'rate_limit_exceeded', rateLimitMessage(limit), place.headers)
+      return { answer, outcome: 'rate_limited' }
+    }
+    return { ...(await processEmailRequest(record, rawBody)), rateHeaders: place.headers }
+  }
 
+  /** Faults, JSON, idempotency, then `deliver`: a request that passed auth and the rate limit. */
+  async function processEmailRequest(record: RecordedRequest, rawBody: string): Promise<Outcome> {
     const fault = faults.shift()
     if (fault) {
       await pause()
@@ -449,12 +524,7 @@ export async function startResendStandIn(options: ResendStandInOptions = {}): Pr
       }
       const answer =
         fault.status === 429
-          ? errorAnswer(
-              429,
-              'rate_limit_exceeded',
-              'Too many requests. You can only make 2 requests per second. See rate limit response headers for more information. Or contact support to increase rate limit.',
-              headers,
-            )
+          ? errorAnswer(429, 'rate_limit_exceeded', rateLimitMessage(limit || 2), headers)
           : fault.status === 500
             ? errorAnswer(500, 'internal_server_error', 'An unexpected error occurred.', headers)
             : errorAnswer(503, 'application_error', 'Service unavailable. Please try again later.', headers)
@@ -539,7 +609,7 @@ export async function startResendStandIn(options: ResendStandInOptions = {}): Pr
     }
     log.push(record)
 
-    const { answer, outcome } = await answerFor(record, rawBody)
+    const { answer, outcome, rateHeaders } = await answerFor(record, rawBody)
     record.status = answer.status
     record.responseBody = answer.raw ?? answer.body
     record.outcome = outcome
@@ -553,7 +623,7 @@ export async function startResendStandIn(options: ResendStandInOptions = {}): Pr
     const text = answer.raw ?? JSON.stringify(answer.body)
     response.writeHead(answer.status, {
       'content-type': answer.raw === undefined ? 'application/json' : 'text/html; charset=utf-8',
-      ...RATE_HEADERS,
+      ...(rateHeaders ?? (limit === 0 ? RATE_HEADERS : peek())),
       ...answer.headers,
     })
     response.end(text)
@@ -588,6 +658,9 @@ export async function startResendStandIn(options: ResendStandInOptions = {}): Pr
     delay(ms) {
       delayMs = Math.max(0, ms)
     },
+    setRateLimit(n) {
+      limit = rateLimitOf(n)
+    },
     reset() {
       sentEmails = []
       log = []
@@ -595,6 +668,8 @@ export async function startResendStandIn(options: ResendStandInOptions = {}): Pr
       faults = []
       drops = 0
       delayMs = 0
+      limit = startingLimit
+      currentWindow = { second: Number.NaN, used: 0 }
       stored = new Map()
       inFlight = new Set()
     },

@@ -632,3 +632,174 @@ describe('Resend stand-in, driven by the real SDK', () => {
     }
   })
 })
+
+describe('Resend stand-in with a rate limit (fixed one-second windows, as Resend states its limit)', () => {
+  // A clock the test moves by hand, starting on a whole second, so a window never ends mid-test.
+  const START = 1_700_000_000_000
+  let clock = START
+  let limited: ResendStandIn
+  let client: Resend
+
+  beforeAll(async () => {
+    limited = await startResendStandIn({ requestsPerSecond: 2, now: () => clock })
+    client = new Resend(limited.apiKey, { baseUrl: limited.url })
+  })
+
+  afterEach(() => {
+    limited.reset()
+    clock += 10_000
+  })
+
+  afterAll(async () => {
+    await limited?.close()
+  })
+
+  const rate = (headers: Record<string, string> | null | undefined) => ({
+    limit: headers?.['ratelimit-limit'],
+    remaining: headers?.['ratelimit-remaining'],
+    reset: headers?.['ratelimit-reset'],
+    retryAfter: headers?.['retry-after'],
+  })
+
+  it('allows N requests in a second; the N+1st gets 429 rate_limit_exceeded with retry-after and ratelimit-* headers', async () => {
+    clock += 100
+    const first = await client.emails.send(email())
+    clock += 300
+    const second = await client.emails.send(email())
+    clock += 300
+    const third = await client.emails.send(email(), { idempotencyKey: 'confirm/1' })
+
+    expect(first.error).toBeNull()
+    expect(second.error).toBeNull()
+    expect(third).toEqual({
+      data: null,
+      error: {
+        statusCode: 429,
+        name: 'rate_limit_exceeded',
+        message:
+          'Too many requests. You can only make 2 requests per second. See rate limit response headers for more information. Or contact support to increase rate limit.',
+      },
+      headers: expect.objectContaining({ 'content-type': 'application/json' }),
+    })
+    expect(rate(third.headers)).toEqual({ limit: '2', remaining: '0', reset: '1', retryAfter: '1' })
+    expect(limited.sent()).toHaveLength(2)
+    // Recorded, so a test can count them, but nothing accepted.
+    expect(limited.requests().map(({ status, outcome }) => [status, outcome])).toEqual([
+      [200, 'accepted'],
+      [200, 'accepted'],
+      [429, 'rate_limited'],
+    ])
+  })
+
+  it('accepts a request sent after retry-after, under the key of the refused one (no idempotent answer was stored)', async () => {
+    await client.emails.send(email())
+    await client.emails.send(email())
+    const refused = await client.emails.send(email(), { idempotencyKey: 'confirm/2' })
+    expect(refused.error?.statusCode).toBe(429)
+
+    clock += Number(refused.headers?.['retry-after']) * 1000
+    const retried = await client.emails.send(email(), { idempotencyKey: 'confirm/2' })
+    expect(retried.error).toBeNull()
+    expect(retried.data?.id).toMatch(UUID)
+    expect(limited.requests().at(-1)?.outcome).toBe('accepted')
+    expect(limited.sent()).toHaveLength(3)
+  })
+
+  it('counts single and batch requests against the same limit', async () => {
+    const single = await client.emails.send(email())
+    const batch = await client.batch.send([email(), email({ to: 'other@example.org' })])
+    const batchLimited = await client.batch.send([email()], { idempotencyKey: 'batch/3' })
+    const singleLimited = await client.emails.send(email())
+
+    expect(single.error).toBeNull()
+    expect(batch.data?.data).toHaveLength(2)
+    expect(batchLimited.error).toMatchObject({ statusCode: 429, name: 'rate_limit_exceeded' })
+    expect(singleLimited.error).toMatchObject({ statusCode: 429, name: 'rate_limit_exceeded' })
+    expect(rate(batchLimited.headers)).toEqual({ limit: '2', remaining: '0', reset: '1', retryAfter: '1' })
+    expect(limited.sent()).toHaveLength(3)
+    expect(limited.requests().filter(({ status }) => status === 429)).toHaveLength(2)
+  })
+
+  it('answers successes with the live window: limit, what is left of it, seconds until it resets; no retry-after', async () => {
+    const three = await startResendStandIn({ requestsPerSecond: 3, now: () => clock })
+    try {
+      const sdk = new Resend(three.apiKey, { baseUrl: three.url })
+      clock += 250
+      const answers = []
+      for (let i = 0; i < 3; i++) answers.push(rate((await sdk.emails.send(email())).headers))
+      expect(answers).toEqual([
+        { limit: '3', remaining: '2', reset: '1', retryAfter: undefined },
+        { limit: '3', remaining: '1', reset: '1', retryAfter: undefined },
+        { limit: '3', remaining: '0', reset: '1', retryAfter: undefined },
+      ])
+      // The next second is a new window.
+      clock += 750
+      expect(rate((await sdk.batch.send([email()])).headers)).toEqual({ limit: '3', remaining: '2', reset: '1', retryAfter: undefined })
+      // A refused request (422) still took its place in the window, and says so.
+      const invalid = await sdk.emails.send(email({ subject: undefined }))
+      expect(invalid.error?.statusCode).toBe(422)
+      expect(rate(invalid.headers)).toMatchObject({ limit: '3', remaining: '1' })
+      // A wrong key is not the team's: it takes no place.
+      const stranger = await new Resend('re_not_the_right_key', { baseUrl: three.url }).emails.send(email())
+      expect(rate(stranger.headers)).toMatchObject({ limit: '3', remaining: '1' })
+    } finally {
+      await three.close()
+    }
+  })
+
+  it('changes the limit at run time: raised, lowered, lifted', async () => {
+    await client.emails.send(email())
+    await client.emails.send(email())
+    expect((await client.emails.send(email())).error?.statusCode).toBe(429)
+
+    // Raised in the middle of a window: what was used so far still counts.
+    limited.setRateLimit(4)
+    const raised = await client.emails.send(email())
+    expect(raised.error).toBeNull()
+    expect(rate(raised.headers)).toMatchObject({ limit: '4', remaining: '0' })
+    expect((await client.emails.send(email())).error?.statusCode).toBe(429)
+
+    clock += 1000
+    limited.setRateLimit(1)
+    expect((await client.emails.send(email())).error).toBeNull()
+    expect((await client.emails.send(email())).error?.statusCode).toBe(429)
+
+    limited.setRateLimit(null)
+    const lifted = await Promise.all(Array.from({ length: 10 }, () => client.emails.send(email())))
+    expect(lifted.every(({ error }) => error === null)).toBe(true)
+    limited.setRateLimit(0)
+    expect((await client.emails.send(email())).error).toBeNull()
+    expect(() => limited.setRateLimit(-1)).toThrow(RangeError)
+    expect(() => limited.setRateLimit(1.5)).toThrow(RangeError)
+    await expect(startResendStandIn({ requestsPerSecond: Number.NaN })).rejects.toThrow(RangeError)
+
+    // reset() forgets the window and goes back to the limit the stand-in was started with.
+    limited.reset()
+    await client.emails.send(email())
+    await client.emails.send(email())
+    expect((await client.emails.send(email())).error?.statusCode).toBe(429)
+  })
+
+  it('limits on the real clock too: concurrent requests beyond the limit get 429, and after retry-after one succeeds', async () => {
+    const real = await startResendStandIn({ requestsPerSecond: 2 })
+    try {
+      const sdk = new Resend(real.apiKey, { baseUrl: real.url })
+      // Start at the top of a second, so all five land in one window.
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20))
+      const results = await Promise.all(Array.from({ length: 5 }, (_, n) => sdk.emails.send(email(), { idempotencyKey: `real/${n}` })))
+      expect(results.filter(({ error }) => error === null)).toHaveLength(2)
+      const refused = results.filter(({ error }) => error?.statusCode === 429)
+      expect(refused).toHaveLength(3)
+      expect(real.sent()).toHaveLength(2)
+
+      const waitS = Number(refused[0]?.headers?.['retry-after'])
+      expect(waitS).toBeGreaterThanOrEqual(1)
+      await new Promise((resolve) => setTimeout(resolve, waitS * 1000))
+      const later = await sdk.emails.send(email(), { idempotencyKey: 'real/4' })
+      expect(later.error).toBeNull()
+      expect(real.sent()).toHaveLength(3)
+    } finally {
+      await real.close()
+    }
+  })
+})
