@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process'
+import { getDb } from '#db/client.server.ts'
+import type { Locale } from '#db/schema.ts'
+import { queueEmail } from '~/models/outbox.server.ts'
+import { randomToken } from '~/services/crypto.server.ts'
+import type { RecordedRequest, RejectedRequest, ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { captureForLogAudit, ROOT } from './server.ts'
+
+/**
+ * `npm run worker` (scripts/worker.ts) in live mode against the Resend stand-in, on the
+ * calling test file's database, for tests that watch what the provider receives from the
+ * sender; and the mail those tests queue.
+ */
+
+/** mulberry32: a small seeded generator, so a failing schedule can be replayed. */
+export function seededRandom(state: number) {
+  return () => {
+    state = (state + 0x6d2b79f5) | 0
+    let t = Math.imul(state ^ (state >>> 15), 1 | state)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Poll `done`; a costly check polls less often (`everyMs`), as the stand-in shares this process. */
+export async function waitFor(done: () => boolean, timeoutMs: number, failure: () => string, everyMs = 5) {
+  const until = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`${failure()} (after ${timeoutMs} ms)`)
+    await sleep(everyMs)
+  }
+}
+
+export type Worker = { ready: Promise<void>; output: () => string; kill: (signal: NodeJS.Signals) => Promise<void> }
+
+const running = new Set<Worker>()
+
+/** Start the worker; `env` overrides the defaults (unpaced, the sender's own concurrency). */
+export function startWorker(resend: ResendStandIn, env: Record<string, string> = {}): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_PATH: process.env.DATABASE_PATH!,
+      STRIPE_SECRET_KEY: 'sk_test_mail_worker',
+      STRIPE_WEBHOOK_SECRET: 'whsec_mail_worker',
+      RESEND_API_KEY: resend.apiKey,
+      RESEND_WEBHOOK_SECRET: 'whsec_bWFpbC13b3JrZXItdGVzdC1zZWNyZXQh',
+      RESEND_BASE_URL: resend.url,
+      MAIL_FROM: 'Vigil <team@example.org>',
+      PUBLIC_URL: 'http://vigil.test',
+      RESEND_REQUESTS_PER_SECOND: '0',
+      // Live mode on the demo's data, on purpose.
+      VIGIL_ALLOW_DEMO_DATA: '1',
+      VIGIL_RETENTION: 'off',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+  captureForLogAudit(child, 'worker')
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      if (output.includes('vigil worker: sending (live mode)')) resolve()
+    })
+    child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${output}`)))
+  })
+  // Killed before it was ready (afterAll): nobody waits on `ready` any more.
+  ready.catch(() => undefined)
+  const worker: Worker = {
+    ready,
+    output: () => output,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      await exited
+      running.delete(worker)
+    },
+  }
+  running.add(worker)
+  return worker
+}
+
+/** For afterAll: SIGKILL whatever a failed test left running. */
+export async function killWorkers() {
+  await Promise.all([...running].map((worker) => worker.kill('SIGKILL')))
+}
+
+/** The recipients of a request (or a rejection) as sent on the wire: one for `POST /emails`, up to 100 for a batch. */
+export function recipientsOf(request: Pick<RecordedRequest, 'body'>): string[] {
+  const emails = Array.isArray(request.body) ? request.body : [request.body]
+  return emails.map((email) => String((email as { to?: unknown } | null)?.to))
+}
+
+export type MailCampaign = { id: number; slug: string; title: string; petitionText: string; organizationName: string }
+
+/** What a confirmation or an "already signed" email says about its campaign, as signing reads it. */
+export function mailCampaign(slug: string): MailCampaign {
+  return getDb()
+    .$client.prepare(
+      `select c.id, c.slug, t.title, t.petition_text as petitionText, o.name as organizationName
+       from campaigns c join campaign_translations t on t.campaign_id = c.id and t.locale = c.default_locale
+       join organizations o on o.id = c.organization_id where c.slug = ?`,
+    )
+    .get(slug) as MailCampaign
+}
+
+const LOCALES: Locale[] = ['en', 'de', 'es']
+// Some signers leave the first name out: that renders another greeting.
+const firstNameOf = (i: number) => (i % 7 === 6 ? '' : ['Ana', 'Jonas', 'Lucía', 'Mehmet'][i % 4]!)
+
+/** Queue one confirmation per address, as signing does (queueConfirmation), in one transaction. */
+export function queueConfirmations({ campaign, addresses, keyPrefix }: { campaign: MailCampaign; addresses: string[]; keyPrefix: string }) {
+  getDb().$client.transaction(() => {
+    addresses.forEach((to, i) => {
+      queueEmail({
+        template: 'confirm-signature',
+        to,
+        locale: LOCALES[i % 3]!,
+        campaignId: campaign.id,
+        idempotencyKey: `${keyPrefix}:${i}:confirm:1`,
+        props: { tokenSeed: randomToken(16), firstName: firstNameOf(i), campaignTitle: campaign.title, petitionText: campaign.petitionText, organizationName: campaign.organizationName },
+      })
+    })
+  })()
+}
+
+/** Queue one "you have already signed" email per address, as signing does, in one transaction. */
+export function queueAlreadySigned({ campaign, addresses, keyPrefix }: { campaign: MailCampaign; addresses: string[]; keyPrefix: string }) {
+  getDb().$client.transaction(() => {
+    addresses.forEach((to, i) => {
+      queueEmail({
+        template: 'already-signed',
+        to,
+        locale: LOCALES[i % 3]!,
+        campaignId: campaign.id,
+        idempotencyKey: `${keyPrefix}:${i}:already:2026-11-22`,
+        props: { firstName: firstNameOf(i), campaignTitle: campaign.title, organizationName: campaign.organizationName, campaignSlug: campaign.slug },
+      })
+    })
+  })()
+}
+
+/** Each address the stand-in refused, with its reason: per index in a batch, or a single email whole. */
+export function refusedAddresses(rejected: RejectedRequest[]) {
+  return rejected.flatMap((r) => r.errors.map((e) => ({ to: recipientsOf(r)[e.index ?? 0], message: e.message })))
+}
