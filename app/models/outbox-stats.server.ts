@@ -153,6 +153,13 @@ export async function getOutboxStats({ now = Date.now(), requestsPerSecond }: { 
   return stats
 }
 
+/** Past this, a confirmation is late enough that the back office says so and what to do. */
+export const CONFIRMATION_LATE_MS = 5 * 60_000
+
+export function confirmationsAreLate({ oldestConfirmationAgeMs }: Pick<OutboxStats, 'oldestConfirmationAgeMs'>) {
+  return oldestConfirmationAgeMs !== null && oldestConfirmationAgeMs > CONFIRMATION_LATE_MS
+}
+
 /** Steps a wait is rounded up to, in minutes; beyond an hour, whole hours. */
 const KIND_STEPS = [5, 10, 15, 20, 30, 45, 60]
 /** Below this, the email is on its way soon enough that saying anything would only worry. */
