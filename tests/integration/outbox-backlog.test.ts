@@ -164,6 +164,15 @@ describe('the dashboard banner', () => {
     expect(html).not.toContain('@example.org')
   })
 
+  it('says when nothing was sent at all in the last minute: then the sender, not the limit, is the thing to check', async () => {
+    await setQueue({ confirmations: 1100, oldestMs: 6 * MIN })
+    const owner = textOf(await page('owner', '/admin'))
+    expect(owner).toContain('1,100 are queued. Nothing was sent in the last minute.')
+    expect(owner).toContain('Check that a sender is running (the web server, or npm run worker when VIGIL_SENDER=off) and read its log.')
+    expect(owner).not.toContain('Ask Resend')
+    expect(textOf(await page('editor', '/admin'))).toContain('An instance owner can check that the sender is running.')
+  })
+
   it('is not there while the oldest confirmation is younger than 5 minutes', async () => {
     await setQueue({ confirmations: 1100, oldestMs: 4 * MIN, acceptedLastMinute: 60 })
     for (const who of ['owner', 'editor'] as const) expect(textOf(await page(who, '/admin'))).not.toContain('Confirmation emails are late')
@@ -206,6 +215,27 @@ describe('after signing', () => {
         expect(text).toContain(checkInbox[lang])
         expect(text).toContain(said[lang])
       }
+    }
+  })
+
+  it('says nothing about waiting in demo mode, where mail is captured at once', async () => {
+    const demo = await startServer({ env: { VIGIL_SENDER: 'off', PAGE_CACHE_TTL_MS: '0' } })
+    try {
+      const demoDb = new Database(demo.databasePath)
+      const message = demoDb.prepare(`insert into email_messages (template, to_email, locale, props, idempotency_key, created_at, priority) values ('confirm-signature', ?, 'en', '{}', ?, ?, 0)`)
+      demoDb.transaction(() => {
+        for (let i = 0; i < 30_000; i++) message.run(`queued.${i}@example.org`, `demo-backlog:${i}`, Date.now() - 10 * MIN)
+      })()
+      demoDb.close()
+      const headers = { Origin: demo.url, 'Accept-Language': 'en' }
+      const fields = { firstName: 'Dana', lastName: 'Demo', email: 'dana.demo@example.net', country: 'DE', _js: '1' }
+      const response = await fetch(`${demo.url}/c/free-andry`, { method: 'POST', redirect: 'manual', headers, body: form(fields) })
+      expect(response.status).toBe(200)
+      const text = textOf(await response.text())
+      expect(text).toContain(checkInbox.en)
+      expect(text).not.toContain('Many people are signing')
+    } finally {
+      await demo.stop()
     }
   })
 
