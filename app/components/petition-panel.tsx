@@ -20,13 +20,24 @@ export type PetitionData = {
   suggestedCountry: string | null
 }
 
-export type SignActionData = { result?: SubmissionResult<string[]>; signed?: boolean; retryAfterMinutes?: number }
+export type SignActionData = { result?: SubmissionResult<string[]>; signed?: boolean; retryAfterMinutes?: number; mailWaitMinutes?: number | null }
 
 /**
  * The petition: count, goal and the form. Without JavaScript the form posts and the
  * page comes back (redirect); with it, a fetcher keeps the visitor where they are.
  */
-export function PetitionPanel({ petition, lang, actionData }: { petition: PetitionData; lang: Language; actionData?: SignActionData }) {
+export function PetitionPanel({
+  petition,
+  lang,
+  actionData,
+  signedMailWaitMinutes = null,
+}: {
+  petition: PetitionData
+  lang: Language
+  actionData?: SignActionData
+  /** For the page a signer without JavaScript is sent back to (`?signed=1`): how long the email may take. */
+  signedMailWaitMinutes?: number | null
+}) {
   const { t, i18n } = useTranslation()
   const fetcher = useFetcher<SignActionData>()
   // Names come from the page's catalog (already sorted), not from the loader: it keeps the
@@ -37,6 +48,7 @@ export function PetitionPanel({ petition, lang, actionData }: { petition: Petiti
   useEffect(() => setHydrated(true), [])
   const last = fetcher.data ?? actionData
   const signed = last?.signed || searchParams.get('signed') === '1'
+  const mailWait = last?.signed ? (last.mailWaitMinutes ?? null) : signedMailWaitMinutes
   const [form, fields] = useForm({
     id: 'sign-form',
     lastResult: last?.result,
@@ -63,6 +75,7 @@ export function PetitionPanel({ petition, lang, actionData }: { petition: Petiti
       ) : signed ? (
         <p className="notice notice--success" role="status">
           {t('petition.checkInbox')}
+          {mailWait ? ` ${mailWait < 60 ? t('petition.mailWait', { count: mailWait }) : t('petition.mailWaitHours', { count: Math.round(mailWait / 60) })}` : null}
         </p>
       ) : (
         <ConformForm form={form} as={fetcher.Form} action="#petition" className="stack sign-form">

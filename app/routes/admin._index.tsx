@@ -1,8 +1,11 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { BacklogBanner } from '~/components/outbox-state.tsx'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
 import { listCampaignRoles } from '~/models/organizers.server.ts'
+import { confirmationsAreLate, getOutboxStats } from '~/models/outbox-stats.server.ts'
+import { getEnv } from '~/services/env.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 
@@ -12,7 +15,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const isOwner = organizer.role === 'owner'
   // Everyone else sees only the campaigns they have a role on, with that role (ADR 011).
   const roles = new Map(isOwner ? [] : (await listCampaignRoles({ organizerId: organizer.id })).map((m) => [m.campaignId, m.role]))
+  const env = getEnv()
+  // Counts only, for every organiser (ADR 011); in demo mode mail is captured at once, nobody waits on a provider.
+  const outbox = env.mode === 'live' ? await getOutboxStats({ requestsPerSecond: env.resend.requestsPerSecond }) : null
   return {
+    backlog: outbox && confirmationsAreLate(outbox) ? outbox : null,
+    isOwner,
     campaigns: campaigns.flatMap((c) => {
       const role = isOwner ? 'owner' : roles.get(c.id)
       return role ? [{ ...c, role }] : []
@@ -23,10 +31,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export default function AdminCampaigns() {
-  const { campaigns, canCreate, lang } = useLoaderData<typeof loader>()
+  const { backlog, isOwner, campaigns, canCreate, lang } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
   return (
     <main className="wrap page">
+      {backlog ? <BacklogBanner state={backlog} isOwner={isOwner} lang={lang} /> : null}
       <div className="page-head">
         <h1>{t('admin.campaigns.title')}</h1>
         {canCreate ? (

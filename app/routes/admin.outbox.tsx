@@ -1,6 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { OutboxState } from '~/components/outbox-state.tsx'
+import { getOutboxStats } from '~/models/outbox-stats.server.ts'
 import { listOutbox } from '~/models/outbox.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { outboxCampaignsOf, recipientFor, showsLiveLinks } from '~/services/outbox-view.server.ts'
@@ -11,7 +13,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const organizer = await requireOrganizer(request)
   const before = Number(new URL(request.url).searchParams.get('before')) || undefined
   const { messages, nextBefore } = await listOutbox({ before, campaignIds: await outboxCampaignsOf(organizer) })
+  const { requestsPerSecond } = getEnv().resend
   return {
+    // Counts across the instance, no address: every organiser sees them (ADR 011).
+    state: await getOutboxStats({ requestsPerSecond }),
+    requestsPerSecond,
     messages: messages.map((m) => {
       const to = recipientFor(organizer, m.toEmail)
       // A provider's error may quote the address.
@@ -26,12 +32,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export default function Outbox() {
-  const { messages, nextBefore, demo, liveLinks, isOwner, lang } = useLoaderData<typeof loader>()
+  const { state, requestsPerSecond, messages, nextBefore, demo, liveLinks, isOwner, lang } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
   return (
     <main className="wrap page">
       <h1>{t('admin.outbox.title')}</h1>
       <p className="muted">{demo ? t('admin.outbox.demo') : t('admin.outbox.live')}</p>
+      <OutboxState state={state} demo={demo} requestsPerSecond={requestsPerSecond} lang={lang} />
       <p className="muted">
         {t(liveLinks ? 'admin.outbox.linksDemo' : demo ? 'admin.outbox.linksOwnersInDemo' : 'admin.outbox.linksRemoved')}
         {isOwner ? null : ` ${t('admin.outbox.addressesOwnersOnly')}`}

@@ -12,19 +12,32 @@ import { CampaignView } from '~/components/campaign-view.tsx'
 import { DonatePanel } from '~/components/donate-panel.tsx'
 import { PetitionPanel } from '~/components/petition-panel.tsx'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
+import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { loadDonations } from '~/services/donate.server.ts'
 import { handleSignature, loadPetition } from '~/services/petition.server.ts'
 import { socialMeta } from '~/utils/meta.ts'
 
-export async function loader({ params, context }: LoaderFunctionArgs) {
+/**
+ * How long the email a signer was just promised may take, when the queue is long: from the
+ * queue alone (never the signer, so it cannot tell anyone whether an address had signed).
+ * Demo mode captures mail at once.
+ */
+async function signerMailWait() {
+  const env = getEnv()
+  return env.mode === 'demo' ? null : signerWaitMinutes(await getOutboxStats({ requestsPerSecond: env.resend.requestsPerSecond }))
+}
+
+export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   const [petition, donations] = await Promise.all([
     loadPetition({ campaign, lang: context.lang, countryHint: context.countryHint }),
     loadDonations({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang: context.lang }),
   ])
-  return { campaign, petition, donations, lang: context.lang, publicUrl: getEnv().publicUrl }
+  // `signed=1`: the page a signer without JavaScript comes back to (cached on its own, ADR 003).
+  const signed = new URL(request.url).searchParams.get('signed') === '1'
+  return { campaign, petition, donations, lang: context.lang, publicUrl: getEnv().publicUrl, mailWaitMinutes: signed ? await signerMailWait() : null }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -44,7 +57,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (answer.status === 400) return data({ result: answer.result }, { status: 400 })
   // Without JavaScript: post, redirect, get (a reload does not sign twice).
   if (!formData.get('_js')) throw redirect(`/c/${campaign.slug}?signed=1#petition`, 303)
-  return { result: answer.result, signed: true }
+  return { result: answer.result, signed: true, mailWaitMinutes: await signerMailWait() }
 }
 
 // Signing changes nothing the page shows (only confirmed signatures count), so the
@@ -73,14 +86,14 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 }
 
 export default function CampaignPage() {
-  const { campaign, petition, donations, lang } = useLoaderData<typeof loader>()
+  const { campaign, petition, donations, lang, mailWaitMinutes } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   return (
     <main>
       <CampaignView
         campaign={campaign}
         lang={lang}
-        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} />}
+        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} signedMailWaitMinutes={mailWaitMinutes} />}
         donate={<DonatePanel data={donations} lang={lang} />}
       />
     </main>

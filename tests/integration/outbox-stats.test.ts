@@ -1,0 +1,209 @@
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.server.ts'
+import { seedDemo } from '#db/seed.ts'
+import { computeOutboxStats, getOutboxStats, outboxStatsQueryPlans, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
+
+// Where the outbox stands, read from a real SQLite file with messages in every state the
+// sender leaves them in: queued alone, batched in a transactional batch not yet submitted,
+// in flight, sent alone or in a batch, and update mail waiting in its batches.
+const sql = () => getDb().$client
+const NOW = 1_900_000_000_000
+const MIN = 60_000
+let n = 0
+let sendId: number
+
+function message({
+  priority = 0,
+  status = 'queued',
+  batchId = null,
+  createdAt = NOW,
+  sentAt = null,
+  nextAttemptAt = 0,
+}: { priority?: number; status?: string; batchId?: number | null; createdAt?: number; sentAt?: number | null; nextAttemptAt?: number }) {
+  n++
+  const template = priority === 0 ? 'confirm-signature' : priority === 1 ? 'already-signed' : 'update'
+  return Number(
+    sql()
+      .prepare(
+        `insert into email_messages (id, template, to_email, locale, props, idempotency_key, status, batch_id, created_at, sent_at, next_attempt_at, priority)
+         values (?, ?, ?, 'en', '{}', ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      // Ids grow with time, as they do when the outbox assigns them (the model relies on it).
+      .run(1e9 + Math.round((createdAt - NOW) / 1000) * 1000 + n, template, `person.${n}@example.org`, `test:${n}`, status, batchId, createdAt, sentAt, nextAttemptAt, priority).lastInsertRowid,
+  )
+}
+
+function batch({ send = null, status = 'pending', size, submittedAt = null, priority = 0 }: { send?: number | null; status?: string; size: number; submittedAt?: number | null; priority?: number }) {
+  n++
+  return Number(
+    sql()
+      .prepare(`insert into email_batches (send_id, priority, idempotency_key, status, size, submitted_at) values (?, ?, ?, ?, ?, ?)`)
+      .run(send, priority, `mail:${n}`, status, size, submittedAt).lastInsertRowid,
+  )
+}
+
+function clearOutbox() {
+  sql().exec(`delete from email_messages; delete from email_batches`)
+}
+
+beforeAll(async () => {
+  await seedDemo(getDb(), { demoOrganizer: false })
+  const campaignId = (sql().prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
+  const updateId = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-20', ?)`).run(campaignId, NOW).lastInsertRowid)
+  sendId = Number(
+    sql().prepare(`insert into update_sends (update_id, campaign_id, audience, recipients) values (?, ?, '{}', 300)`).run(updateId, campaignId).lastInsertRowid,
+  )
+})
+
+beforeEach(clearOutbox)
+
+describe('the outbox figures', () => {
+  it('counts what waits, by priority, and what the provider accepted in the last minute', async () => {
+    // Confirmations queued alone: one of them waiting for a retry.
+    message({ createdAt: NOW - 10 * MIN })
+    message({ createdAt: NOW - 5 * MIN })
+    message({ createdAt: NOW })
+    message({ createdAt: NOW - MIN, nextAttemptAt: NOW + MIN })
+    // Other transactional mail queued alone.
+    message({ priority: 1, createdAt: NOW - 30 * MIN })
+    message({ priority: 1 })
+    // A transactional batch formed but not yet submitted, holding the oldest confirmation; one being submitted.
+    const pending = batch({ size: 3 })
+    message({ batchId: pending, status: 'batched', createdAt: NOW - 20 * MIN })
+    message({ batchId: pending, status: 'batched', createdAt: NOW - 2 * MIN })
+    message({ priority: 1, batchId: pending, status: 'batched' })
+    const submitting = batch({ status: 'submitting', size: 1 })
+    message({ batchId: submitting, status: 'batched', createdAt: NOW - 3 * MIN })
+    // In flight alone: neither queued nor accepted yet.
+    message({ status: 'sending', createdAt: NOW - 40 * MIN })
+    // A transactional batch accepted 30 s ago (3 emails), and one 2 minutes ago (not in the last minute).
+    const recent = batch({ status: 'submitted', size: 3, submittedAt: NOW - 30_000 })
+    for (let i = 0; i < 3; i++) message({ batchId: recent, status: 'sent', sentAt: NOW - 30_000, createdAt: NOW - 90 * MIN })
+    const older = batch({ status: 'submitted', size: 50, submittedAt: NOW - 2 * MIN })
+    message({ batchId: older, status: 'sent', sentAt: NOW - 2 * MIN })
+    // Sent alone in the last minute: two first attempts, one captured, one retried message queued hours ago.
+    message({ status: 'sent', sentAt: NOW - 20_000, createdAt: NOW - 50_000 })
+    message({ priority: 1, status: 'sent', sentAt: NOW - 10_000, createdAt: NOW - 15_000 })
+    message({ status: 'captured', sentAt: NOW - 5_000, createdAt: NOW - 5_000 })
+    message({ status: 'sent', sentAt: NOW - 30_000, createdAt: NOW - 180 * MIN, nextAttemptAt: NOW - 40_000 })
+    // Sent alone before the last minute, or failed: not counted.
+    message({ status: 'sent', sentAt: NOW - 2 * MIN, createdAt: NOW - 2 * MIN })
+    message({ status: 'failed', createdAt: NOW - 20_000 })
+    // An update: two batches of 100 to go, one accepted 10 s ago (update mail is not transactional).
+    batch({ send: sendId, size: 100, priority: 2 })
+    const sendingUpdate = batch({ send: sendId, status: 'submitting', size: 100, priority: 2 })
+    message({ priority: 2, batchId: sendingUpdate, status: 'batched' })
+    batch({ send: sendId, status: 'submitted', size: 100, submittedAt: NOW - 10_000, priority: 2 })
+
+    const stats = await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    expect(stats).toMatchObject({
+      confirmationsQueued: 7,
+      otherQueued: 3,
+      updatesRemaining: 200,
+      oldestConfirmationAgeMs: 20 * MIN,
+      acceptedLastMinute: 3 + 4,
+    })
+    // The queue has waited more than a minute, so the minute's rate is the sender's pace: 7 emails a minute.
+    expect(stats.ratePerSecond).toBeCloseTo(7 / 60)
+    expect(stats.rateSource).toBe('measured')
+    expect(stats.confirmationsEmptyInMs).toBe(Math.round((7 / (7 / 60)) * 1000))
+    expect(stats.transactionalEmptyInMs).toBe(Math.round((10 / (7 / 60)) * 1000))
+    expect(stats.everythingEmptyInMs).toBe(Math.round((210 / (7 / 60)) * 1000))
+  })
+
+  it('estimates from the configured capacity when nothing was measured, and gives none when unpaced', async () => {
+    for (let i = 0; i < 1000; i++) message({ createdAt: NOW - 3 * MIN })
+    const paced = await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    expect(paced).toMatchObject({ confirmationsQueued: 1000, acceptedLastMinute: 0, ratePerSecond: 200, rateSource: 'configured', confirmationsEmptyInMs: 5000 })
+    const unpaced = await computeOutboxStats({ now: NOW, requestsPerSecond: 0 })
+    expect(unpaced).toMatchObject({ confirmationsQueued: 1000, ratePerSecond: null, rateSource: null, confirmationsEmptyInMs: null, transactionalEmptyInMs: null })
+  })
+
+  it('does not judge the pace by a minute that was partly idle: a queue younger than a minute uses the capacity', async () => {
+    for (let i = 0; i < 400; i++) message({ createdAt: NOW - 20_000 })
+    batch({ status: 'submitted', size: 1, submittedAt: NOW - 50_000 })
+    const stats = await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    expect(stats).toMatchObject({ acceptedLastMinute: 1, rateSource: 'configured', ratePerSecond: 200, confirmationsEmptyInMs: 2000 })
+  })
+
+  it('reads an empty outbox as nothing waiting', async () => {
+    expect(await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })).toMatchObject({
+      confirmationsQueued: 0,
+      otherQueued: 0,
+      updatesRemaining: 0,
+      oldestConfirmationAgeMs: null,
+      acceptedLastMinute: 0,
+      confirmationsEmptyInMs: 0,
+      transactionalEmptyInMs: 0,
+    })
+  })
+})
+
+describe('reading it on hot pages', () => {
+  it('computes once a second per process: a second read within the second does not see a new row', async () => {
+    message({ createdAt: NOW - MIN })
+    const first = await getOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    expect(first.confirmationsQueued).toBe(1)
+    message({ createdAt: NOW })
+    expect((await getOutboxStats({ now: NOW + 999, requestsPerSecond: 2 })).confirmationsQueued).toBe(1)
+    expect((await getOutboxStats({ now: NOW + 1000, requestsPerSecond: 2 })).confirmationsQueued).toBe(2)
+    // Another pace is another answer, not the remembered one.
+    message({ createdAt: NOW })
+    expect((await getOutboxStats({ now: NOW + 1000, requestsPerSecond: 0 })).confirmationsQueued).toBe(3)
+  })
+
+  it('uses the indexes meant for it, never a scan of the messages or batches', () => {
+    // batch_idx would also answer "batch_id is null", by walking every transactional email ever sent.
+    const expected: Record<string, RegExp[]> = {
+      queuedAlone: [/^SEARCH email_messages USING (COVERING )?INDEX email_messages_due_idx \(status=\? AND priority=\?\)/],
+      queuedInBatches: [/^SEARCH b USING (COVERING )?INDEX email_batches_due_idx \(status=\?\)/, /^SEARCH m USING INDEX email_messages_batch_idx \(batch_id=\?\)/, /^USE TEMP B-TREE FOR GROUP BY/],
+      updatesRemaining: [/^SEARCH email_batches USING INDEX email_batches_due_idx \(status=\?\)/],
+      createdAt: [/^SEARCH email_messages USING INTEGER PRIMARY KEY/],
+      batchesAccepted: [/^SEARCH email_batches USING INDEX email_batches_submitted_idx \(submitted_at>\?\)/],
+      firstIdSince: [/^SEARCH email_messages USING COVERING INDEX email_messages_created_idx \(created_at>\?\)/],
+      firstAttemptsAccepted: [/^SEARCH email_messages USING INDEX email_messages_due_idx \(status=\? AND priority=\? AND next_attempt_at=\? AND rowid>\?\)/],
+      retriesAccepted: [/^SEARCH email_messages USING INDEX email_messages_due_idx \(status=\? AND priority=\? AND next_attempt_at>\?\)/],
+    }
+    const plans = outboxStatsQueryPlans()
+    expect(plans.map((p) => p.name).sort()).toEqual(Object.keys(expected).sort())
+    for (const { name, plan } of plans) {
+      expect(plan.length, `${name}: ${plan.join(' | ')}`).toBe(expected[name]!.length)
+      plan.forEach((line, i) => expect(line, `${name}: ${plan.join(' | ')}`).toMatch(expected[name]![i]!))
+    }
+  })
+
+  it('costs little with 50,000 confirmations queued', async () => {
+    const insert = sql().prepare(
+      `insert into email_messages (template, to_email, locale, props, idempotency_key, created_at, priority) values ('confirm-signature', ?, 'en', '{}', ?, ?, 0)`,
+    )
+    sql().transaction(() => {
+      for (let i = 0; i < 50_000; i++) insert.run(`bulk.${i}@example.org`, `bulk:${i}`, NOW - 10 * MIN + i)
+    })()
+    await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    const runs = 20
+    const started = performance.now()
+    let stats
+    for (let i = 0; i < runs; i++) stats = await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    const ms = (performance.now() - started) / runs
+    console.log(`outbox stats with 50,000 queued confirmations: ${ms.toFixed(2)} ms per computation`)
+    expect(stats).toMatchObject({ confirmationsQueued: 50_000, oldestConfirmationAgeMs: 10 * MIN })
+    expect(ms).toBeLessThan(25)
+  })
+})
+
+describe('what a signer is told', () => {
+  it('says nothing while the wait is short, then rounds up kindly', () => {
+    const wait = (ms: number | null) => signerWaitMinutes({ transactionalEmptyInMs: ms })
+    expect(wait(null)).toBeNull()
+    expect(wait(0)).toBeNull()
+    expect(wait(2 * MIN)).toBeNull()
+    expect(wait(2 * MIN + 1000)).toBe(5)
+    expect(wait(7 * MIN)).toBe(10)
+    expect(wait(17 * MIN)).toBe(20)
+    expect(wait(21 * MIN)).toBe(30)
+    expect(wait(31 * MIN)).toBe(45)
+    expect(wait(50 * MIN)).toBe(60)
+    expect(wait(61 * MIN)).toBe(120)
+    expect(wait(150 * MIN)).toBe(180)
+  })
+})
