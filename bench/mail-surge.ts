@@ -58,6 +58,10 @@ type Phase = {
   unexpected: number
   status429: number
   requests: number
+  /** Accepted batch requests that carried fewer than 100 emails (each one a part of a request unused). */
+  partial: number
+  /** Mean time between the starts of accepted requests, against the pace's 1000 / limit. */
+  meanGapMs: number | null
   /** Requests or batch items the stand-in found invalid (should be 0). */
   invalid: number
   timedOut: boolean
@@ -203,6 +207,8 @@ async function runPhase(limit: number): Promise<Phase> {
       else duplicates += count - 1
     }
     const requests = resend.requests()
+    const accepted200 = requests.filter((request) => request.status === 200)
+    const gaps = accepted200.slice(1).map((request, i) => request.receivedAt.getTime() - accepted200[i]!.receivedAt.getTime())
     return {
       limit,
       accepted,
@@ -216,6 +222,8 @@ async function runPhase(limit: number): Promise<Phase> {
       unexpected,
       status429: requests.filter((request) => request.status === 429).length,
       requests: requests.length,
+      partial: accepted200.filter((request) => Array.isArray(request.body) && request.body.length < 100).length,
+      meanGapMs: gaps.length > 0 ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null,
       invalid: resend.rejected().length,
       timedOut,
     }
@@ -261,6 +269,7 @@ for (const p of phases) {
   const notes = [`${p.limit}/s: ${p.accepted.toLocaleString('en')} signatures accepted in ${seconds(p.signingMs)} s`]
   if (p.refused.size > 0) notes.push(`refused: ${[...p.refused].map(([status, n]) => `${n} × ${status}`).join(', ')}`)
   notes.push(`${p.confirmations.toLocaleString('en')} confirmations accepted${p.firstConfirmationMs === null ? '' : `, the first after ${seconds(p.firstConfirmationMs)} s`}`)
+  notes.push(`${p.partial} requests with fewer than 100 emails; mean gap between accepted requests ${p.meanGapMs === null ? '-' : p.meanGapMs.toFixed(1)} ms (pace ${(1000 / p.limit).toFixed(0)} ms)`)
   if (p.invalid > 0) notes.push(`${p.invalid} refused by the stand-in as invalid`)
   if (p.unexpected > 0) notes.push(`${p.unexpected} to addresses whose signature got no 200`)
   if (p.timedOut) notes.push(`gave up after ${timeoutS} s (BENCH_TIMEOUT_S) with ${p.lost.toLocaleString('en')} signers still waiting`)

@@ -56,7 +56,32 @@ const queueStatement = preparedPerConnection((db) =>
  */
 export function queueEmail(email: QueueEmail) {
   const { batchable = true, campaignId = null, ...rest } = email
-  return queueStatement().run({ ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 }).changes === 1
+  const queued = queueStatement().run({ ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 }).changes === 1
+  if (queued) mailQueued()
+  return queued
+}
+
+// A sender in this process hears of new mail at once instead of at its next poll. Deferred: the
+// transaction that queued the email commits first (it is synchronous). Process-wide: the server
+// runs the sender from source and the routes from the build, two copies of this module.
+declare global {
+  var __vigilMailQueued: Set<() => void> | undefined
+}
+const listeners = (globalThis.__vigilMailQueued ??= new Set<() => void>())
+let notifying = false
+function mailQueued() {
+  if (notifying || listeners.size === 0) return
+  notifying = true
+  setImmediate(() => {
+    notifying = false
+    for (const listener of listeners) listener()
+  })
+}
+
+/** Call `listener` soon after mail is queued in this process; returns the unsubscribe. */
+export function onMailQueued(listener: () => void) {
+  listeners.add(listener)
+  return () => void listeners.delete(listener)
 }
 
 /** What the sender needs of a message to render, send and settle it. */

@@ -1,5 +1,5 @@
 import { Resend } from 'resend'
-import { claimNextWork, hasDueMail, recordBatchOutcome, recordOutcomes, type BatchOutcome, type ClaimedMessage, type Outcome } from '~/models/outbox.server.ts'
+import { claimNextWork, hasDueMail, onMailQueued, recordBatchOutcome, recordOutcomes, type BatchOutcome, type ClaimedMessage, type Outcome } from '~/models/outbox.server.ts'
 import { blockedRecipients } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
 import { getEnv } from './env.server.ts'
@@ -35,23 +35,42 @@ export type Transport = {
 
 /**
  * Spends the provider's requests: one per process, shared by everything the sender does.
- * It spaces requests at `perSecond` (Resend: 2/s unless the account's limit was raised), never
- * faster than the `ratelimit-limit` the provider states (its window is one second); 0 is
- * unpaced. After a 429, or a window someone else spent (`ratelimit-remaining: 0`), it holds
- * every request until the provider said it may go again.
+ * Resend counts requests per window of a second (2 unless the account's limit was raised), so
+ * the pacer allows at most `n` request starts in any span of a second and a little more
+ * (JITTER_MS: what arrives at the provider was started a few milliseconds apart from what we
+ * timed). A request that started late leaves room for the next ones to catch up, down to
+ * MIN_GAP of the even spacing. The pace is `perSecond`, or the `ratelimit-limit` the provider
+ * states when lower; 0 is unpaced. After a 429, or a window someone else spent
+ * (`ratelimit-remaining: 0`), it holds every request until the provider said it may go again.
  */
+const JITTER_MS = 10
+const MIN_GAP = 0.8
 export function createPacer(perSecond: number) {
-  let next = 0
   let heldUntil = 0
   let stated = 0
-  // Unpaced (0) is a decision of the operator: only 429s slow it down.
-  const interval = () => (perSecond > 0 ? 1000 / Math.min(perSecond, stated > 0 ? stated : Infinity) : 0)
+  const starts: number[] = []
+  // n starts per window: 10/s → 10 per 1,000 ms; 0.5/s → 1 per 2,000 ms.
+  const shape = () => {
+    const pace = Math.min(perSecond, stated > 0 ? stated : Infinity)
+    const n = Math.max(1, Math.floor(pace))
+    return { n, window: (n * 1000) / pace }
+  }
   return {
     /** When the next request may start (ms since the epoch). */
-    readyAt: () => Math.max(next, heldUntil),
-    /** A request starts now: the next one waits its interval. */
+    readyAt() {
+      if (perSecond <= 0) return heldUntil
+      const { n, window } = shape()
+      let at = heldUntil
+      const last = starts.at(-1)
+      if (last !== undefined) at = Math.max(at, last + (MIN_GAP * window) / n)
+      if (starts.length >= n) at = Math.max(at, starts[starts.length - n]! + window + JITTER_MS)
+      return at
+    },
+    /** A request starts now. */
     spend(now = Date.now()) {
-      next = Math.max(now, next) + interval()
+      if (perSecond <= 0) return
+      starts.push(now)
+      if (starts.length > 64) starts.splice(0, starts.length - 64)
     },
     observe(limits: ProviderLimits | undefined, now = Date.now()) {
       if (!limits) return
@@ -269,6 +288,14 @@ export function startSender({
     if (timer) clearTimeout(timer)
     resume?.()
   }
+  // New mail in this process wakes an idle loop at once (a signer waits for that email).
+  const unsubscribe = onMailQueued(() => {
+    if (inFlight >= concurrency) return
+    const resume = wake
+    wake = undefined
+    if (timer) clearTimeout(timer)
+    resume?.()
+  })
   const loop = async () => {
     while (!stopped) {
       try {
@@ -305,6 +332,7 @@ export function startSender({
   return {
     stop() {
       stopped = true
+      unsubscribe()
       if (timer) clearTimeout(timer)
       wake?.()
     },
