@@ -96,6 +96,9 @@ export type Work = { kind: 'batch'; batch: EmailBatch; messages: ClaimedMessage[
 /** Resend takes up to 100 emails per batch request. */
 export const BATCH_SIZE = 100
 
+/** How long transactional mail short of a full batch may wait while an update's batch takes the request. */
+export const GATHER_MS = 2_000
+
 /** How long a batch claim holds before the batch counts as abandoned; VIGIL_BATCH_CLAIM_TIMEOUT_MS shortens it (the crash tests do). */
 export const BATCH_CLAIM_TIMEOUT_MS = claimTimeoutFromEnv(process.env.VIGIL_BATCH_CLAIM_TIMEOUT_MS)
 
@@ -127,7 +130,8 @@ const MESSAGE_COLUMNS = 'id, template, to_email as toEmail, locale, props, idemp
 // Prepared once per connection: under a surge the sender claims several times a second.
 const claimStatements = preparedPerConnection((db) => ({
   // Claims left behind by a crashed sender become due again (and go with the same idempotency key).
-  reclaimSingles: db.$client.prepare(`update email_messages set status = 'queued' where batch_id is null and status = 'sending' and claimed_at < ?`),
+  // A message claimed alone went (or may have gone) under its own key: it stays on the single path.
+  reclaimSingles: db.$client.prepare(`update email_messages set status = 'queued', batchable = 0 where batch_id is null and status = 'sending' and claimed_at < ?`),
   reclaimBatches: db.$client.prepare(`update email_batches set status = 'pending' where status = 'submitting' and claimed_at < ?`),
   // The best due batch and the best due loose message: whichever comes first by priority goes next.
   bestBatch: db.$client.prepare(`select id, priority from email_batches where status = 'pending' and next_attempt_at <= ? order by priority, next_attempt_at, id limit 1`),
@@ -135,6 +139,12 @@ const claimStatements = preparedPerConnection((db) => ({
     select id, priority, batchable from email_messages
     where batch_id is null and status = 'queued' and next_attempt_at <= ?
     order by priority, next_attempt_at, id limit 1`),
+  // The group that would form now: how many (up to a full batch) and since when the oldest waits.
+  forming: db.$client.prepare(`
+    select count(*) as n, min(created_at) as oldest from (
+      select created_at from email_messages
+      where batch_id is null and status = 'queued' and next_attempt_at <= ? and batchable = 1
+      limit ${BATCH_SIZE})`),
   claimBatch: db.$client.prepare(`update email_batches set status = 'submitting', claimed_at = @now, attempts = attempts + 1 where id = @id and status = 'pending' returning *`),
   batchMessages: db.$client.prepare(`select ${MESSAGE_COLUMNS} from email_messages where batch_id = ? order by id`),
   claimSingle: db.$client.prepare(`
@@ -182,7 +192,15 @@ export async function claimNextWork({ now = Date.now() }: { now?: number } = {})
       q.reclaimBatches.run(now - BATCH_CLAIM_TIMEOUT_MS)
       const batch = q.bestBatch.get(now) as { id: number; priority: number } | undefined
       const loose = q.bestLoose.get(now) as { id: number; priority: number; batchable: number } | undefined
-      if (loose && (!batch || loose.priority < batch.priority)) {
+      // A trickle of transactional mail would otherwise take every request one email at a time and
+      // hold an update back for hours: a group that is not full may wait up to GATHER_MS, giving
+      // its turn to an update's batch, and fills meanwhile. A full group never waits.
+      const gathering = () => {
+        if (batch?.priority !== MAIL_PRIORITIES.bulk || !loose?.batchable) return false
+        const forming = q.forming.get(now) as { n: number; oldest: number }
+        return forming.n < BATCH_SIZE && forming.oldest > now - GATHER_MS
+      }
+      if (loose && (!batch || loose.priority < batch.priority) && !gathering()) {
         if (!loose.batchable) {
           const row = q.claimSingle.get({ now, id: loose.id }) as MessageRow
           return { kind: 'single', message: parseMessage(row) }
@@ -219,7 +237,7 @@ export async function hasDueMail({ now = Date.now() }: { now?: number } = {}) {
 
 export type Outcome =
   | { id: number; status: 'sent' | 'captured'; providerId: string | null; at: number }
-  | { id: number; status: 'retry'; error: string; retryAt: number }
+  | { id: number; status: 'retry'; error: string; retryAt: number; refund?: boolean }
   | { id: number; status: 'failed'; error: string }
 
 // Only a claim still held is settled: a message reclaimed after a timeout belongs to its new sender.
@@ -233,7 +251,13 @@ const settleStatements = preparedPerConnection((db) => {
       .prepare(),
     retry: db
       .update(emailMessages)
-      .set({ status: 'queued', lastError: sql`${sql.placeholder('error')}`, nextAttemptAt: sql`${sql.placeholder('retryAt')}`, claimedAt: null })
+      .set({
+        status: 'queued',
+        lastError: sql`${sql.placeholder('error')}`,
+        nextAttemptAt: sql`${sql.placeholder('retryAt')}`,
+        claimedAt: null,
+        attempts: sql`${emailMessages.attempts} - ${sql.placeholder('refund')}`,
+      })
       .where(held)
       .prepare(),
     failed: db.update(emailMessages).set({ status: 'failed', lastError: sql`${sql.placeholder('error')}` }).where(held).prepare(),
@@ -246,7 +270,7 @@ export async function recordOutcomes(outcomes: Outcome[]) {
   const q = settleStatements()
   getDb().transaction(() => {
     for (const outcome of outcomes) {
-      if (outcome.status === 'retry') q.retry.run(outcome)
+      if (outcome.status === 'retry') q.retry.run({ ...outcome, refund: outcome.refund ? 1 : 0 })
       else if (outcome.status === 'failed') q.failed.run(outcome)
       else q.delivered.run(outcome)
     }
@@ -255,7 +279,8 @@ export async function recordOutcomes(outcomes: Outcome[]) {
 
 export type BatchOutcome =
   | { status: 'submitted'; results: { id: number; providerId: string | null; error: string | null; captured: boolean }[]; at: number }
-  | { status: 'retry'; error: string; retryAt: number }
+  /** `refund`: the provider said "not now" (429, or the same key still being answered): not an attempt that failed. */
+  | { status: 'retry'; error: string; retryAt: number; refund?: boolean }
   | { status: 'failed'; error: string }
 
 const batchOutcomeStatements = preparedPerConnection((db) => ({
@@ -280,7 +305,8 @@ export async function recordBatchOutcome({ batchId, outcome }: { batchId: number
     // Only a claim still held is settled: a batch retaken after a timeout belongs to its new sender.
     const held = and(eq(emailBatches.id, batchId), eq(emailBatches.status, 'submitting'))
     if (outcome.status === 'retry') {
-      tx.update(emailBatches).set({ status: 'pending', lastError: outcome.error, nextAttemptAt: outcome.retryAt, claimedAt: null }).where(held).run()
+      const attempts = outcome.refund ? sql`${emailBatches.attempts} - 1` : emailBatches.attempts
+      tx.update(emailBatches).set({ status: 'pending', lastError: outcome.error, nextAttemptAt: outcome.retryAt, claimedAt: null, attempts }).where(held).run()
       return
     }
     if (outcome.status === 'failed') {

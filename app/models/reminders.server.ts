@@ -106,14 +106,33 @@ function linkWorks(row: Candidate, seed: string, now: number) {
   return false
 }
 
+/** Whether this pending signature's signer may still be reminded (not whether it is due). */
+function mayRemind(q: Pick<Statements, 'suppressed' | 'withdrawn'>, row: Candidate, now: number) {
+  if (row.status !== 'pending' || row.campaignStatus !== 'live' || row.reminderOn !== 1 || (row.tokenExpiresAt ?? 0) <= now) return false
+  return !q.suppressed.get({ emailNormalized: row.emailNormalized }) && !q.withdrawn.get({ supporterId: row.supporterId })
+}
+
+/**
+ * Reminders about to be sent that are no longer wanted: since they were queued the signature
+ * was confirmed, the signer said "this wasn't me" or unsubscribed, the address bounced, the
+ * campaign closed or turned reminders off, or the link stopped working. The sender leaves them out.
+ */
+export function staleReminders(messages: { id: number; idempotencyKey: string; props: Record<string, unknown> }[], now = Date.now()) {
+  const q = statements()
+  const stale = new Set<number>()
+  for (const message of messages) {
+    const id = Number(/^signature:(\d+):reminder$/.exec(message.idempotencyKey)?.[1])
+    const row = Number.isInteger(id) ? (q.candidate.get({ id }) as Candidate | undefined) : undefined
+    const seed = typeof message.props.tokenSeed === 'string' ? message.props.tokenSeed : ''
+    if (!row || !mayRemind(q, row, now) || !seed || !linkWorks(row, seed, now)) stale.add(message.id)
+  }
+  return stale
+}
+
 /** Inside the chunk's transaction: every condition again, on the row as it is now. */
 function remindOne(q: Pick<Statements, 'candidate' | 'suppressed' | 'withdrawn' | 'latestConfirmation' | 'markReminded'>, id: number, now: number) {
   const row = q.candidate.get({ id }) as Candidate | undefined
-  if (!row || row.status !== 'pending' || row.remindedAt !== null) return false
-  if (row.campaignStatus !== 'live' || row.reminderOn !== 1) return false
-  if (row.createdAt > now - REMINDER_AFTER_MS || (row.tokenExpiresAt ?? 0) <= now) return false
-  if (q.suppressed.get({ emailNormalized: row.emailNormalized })) return false
-  if (q.withdrawn.get({ supporterId: row.supporterId })) return false
+  if (!row || row.remindedAt !== null || row.createdAt > now - REMINDER_AFTER_MS || !mayRemind(q, row, now)) return false
   const email = q.latestConfirmation.get({ from: `signature:${id}:confirm:`, to: `signature:${id}:confirm;` }) as
     | { toEmail: string; locale: Locale; props: string }
     | undefined

@@ -42,6 +42,8 @@ export type Env = {
     webhookSecret: string
     /** The sender's pace (RESEND_REQUESTS_PER_SECOND, Resend's default limit 2); 0 unpaced. */
     requestsPerSecond: number
+    /** Requests one sender keeps in flight at once (VIGIL_SENDER_CONCURRENCY). */
+    senderConcurrency: number
   }
   donations: DonationSettings
 }
@@ -146,6 +148,7 @@ export function loadEnv(source: EnvSource = process.env): Env {
       // (nothing signs with it unless a test or a local tool does). Same shape as a real one.
       webhookSecret: readWebhookSecret(source.RESEND_WEBHOOK_SECRET) ?? `whsec_${crypto.createHmac('sha256', sessionSecret).update('resend-demo-webhook').digest('base64')}`,
       requestsPerSecond: readRequestsPerSecond(source.RESEND_REQUESTS_PER_SECOND),
+      senderConcurrency: readSenderConcurrency(source.VIGIL_SENDER_CONCURRENCY),
     },
     donations: {
       minMinor: readInt('DONATION_MIN_MINOR', 100, source),
@@ -197,6 +200,16 @@ function readRequestsPerSecond(raw: string | undefined) {
     throw new ConfigError(
       `RESEND_REQUESTS_PER_SECOND must be how many requests per second your Resend account allows (2 unless Resend raised it; 0 sends unpaced), got "${raw}"`,
     )
+  }
+  return value
+}
+
+// 0 or less would stop the sender without a word; more than 16 is more than any provider limit needs.
+function readSenderConcurrency(raw: string | undefined) {
+  if (raw === undefined) return 4
+  const value = raw.trim() === '' ? NaN : Number(raw)
+  if (!Number.isInteger(value) || value < 1 || value > 16) {
+    throw new ConfigError(`VIGIL_SENDER_CONCURRENCY must be how many requests the sender keeps in flight at once, 1 to 16, got "${raw}"`)
   }
   return value
 }

@@ -1,5 +1,6 @@
 import { Resend } from 'resend'
-import { claimNextWork, hasDueMail, onMailQueued, recordBatchOutcome, recordOutcomes, type BatchOutcome, type ClaimedMessage, type Outcome } from '~/models/outbox.server.ts'
+import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimNextWork, hasDueMail, onMailQueued, recordBatchOutcome, recordOutcomes, type BatchOutcome, type ClaimedMessage, type Outcome } from '~/models/outbox.server.ts'
+import { staleReminders } from '~/models/reminders.server.ts'
 import { blockedRecipients } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
 import { getEnv } from './env.server.ts'
@@ -18,13 +19,13 @@ export type ProviderLimits = { limit?: number; remaining?: number; resetMs?: num
 
 export type SendResult =
   | { ok: true; providerId: string | null; limits?: ProviderLimits }
-  | { ok: false; transient: boolean; error: string; retryAfterMs?: number; limits?: ProviderLimits }
+  | { ok: false; transient: boolean; error: string; retryAfterMs?: number; limits?: ProviderLimits; notNow?: boolean }
 
 export type OutgoingEmail = { to: string; subject: string; html: string; text: string; headers?: Record<string, string> }
 
 export type BatchResult =
   | { ok: true; results: { providerId: string | null; error: string | null }[]; limits?: ProviderLimits }
-  | { ok: false; transient: boolean; error: string; retryAfterMs?: number; limits?: ProviderLimits }
+  | { ok: false; transient: boolean; error: string; retryAfterMs?: number; limits?: ProviderLimits; notNow?: boolean }
 
 export type Transport = {
   captured: boolean
@@ -112,6 +113,9 @@ function failure(status: number, error: { name?: string; message?: string }, hea
     ok: false as const,
     // No status: the request never got an answer (network), so try again.
     transient: status === 0 || status === 429 || status === 409 || status >= 500,
+    // "Not now" rather than "that failed": a rate limit, or the same key still being answered.
+    // However often it comes, it does not use up the attempts before a message is given up.
+    notNow: status === 429 || status === 409,
     error: `${status || 'network'} ${error.name}: ${error.message}`,
     // 409: the same key is still being answered (a request of a sender that died): try again
     // shortly rather than after an exponential backoff that grows with every crash.
@@ -120,15 +124,23 @@ function failure(status: number, error: { name?: string; message?: string }, hea
   }
 }
 
+// A request that hangs must end before its claim times out: otherwise the batch is taken back and
+// sent again while the first request may still succeed, and that success is thrown away.
+const batchTimeoutMs = Math.min(30_000, BATCH_CLAIM_TIMEOUT_MS / 2)
+const singleTimeoutMs = Math.min(30_000, CLAIM_TIMEOUT_MS / 2)
+const unanswered = (error: unknown) => ({ data: null, error: { name: 'application_error', statusCode: null, message: describeError(error) }, headers: null })
+
 export function resendTransport({ apiKey, from, baseUrl }: { apiKey: string; from: string; baseUrl?: string }): Transport {
   const resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined)
   return {
     captured: false,
     async sendBatch(emails, idempotencyKey) {
-      const { data, error, headers } = await resend.batch.send(
-        emails.map((email) => ({ from, ...email })),
-        { idempotencyKey, batchValidation: 'permissive' },
-      )
+      const { data, error, headers } = await resend.batch
+        .send(
+          emails.map((email) => ({ from, ...email })),
+          { idempotencyKey, batchValidation: 'permissive', signal: AbortSignal.timeout(batchTimeoutMs) },
+        )
+        .catch((error: unknown) => unanswered(error) as never)
       if (!error && data) {
         // Permissive: `data` lists the accepted emails in order, `errors` the refused ones by index.
         const refused = new Map((data.errors ?? []).map((e) => [e.index, e.message]))
@@ -147,10 +159,12 @@ export function resendTransport({ apiKey, from, baseUrl }: { apiKey: string; fro
     },
     async send(message) {
       const email = await renderEmail(message)
-      const { data, error, headers } = await resend.emails.send(
-        { from, to: message.toEmail, subject: email.subject, html: email.html, text: email.text, headers: email.headers },
-        { idempotencyKey: message.idempotencyKey },
-      )
+      const { data, error, headers } = await resend.emails
+        .send(
+          { from, to: message.toEmail, subject: email.subject, html: email.html, text: email.text, headers: email.headers },
+          { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(singleTimeoutMs) },
+        )
+        .catch((error: unknown) => unanswered(error) as never)
       if (!error) return { ok: true, providerId: data?.id ?? null, limits: limitsOf(headers) }
       const status = Number((error as { statusCode?: number | null }).statusCode ?? 0)
       // The key was already used for an accepted email (e.g. resent after a crash, with the
@@ -210,20 +224,27 @@ async function sendSingle(transport: Transport, message: ClaimedMessage, now: nu
   pacer?.observe(result.limits)
   let outcome: Outcome
   if (result.ok) outcome = { id: message.id, status: transport.captured ? 'captured' : 'sent', providerId: result.providerId, at: Date.now() }
-  else if (result.transient && message.attempts < MAX_ATTEMPTS) outcome = { id: message.id, status: 'retry', error: result.error, retryAt: now + (result.retryAfterMs ?? backoffMs(message.attempts)) }
+  else if (result.transient && (result.notNow || message.attempts < MAX_ATTEMPTS)) {
+    outcome = { id: message.id, status: 'retry', error: result.error, retryAt: now + (result.retryAfterMs ?? backoffMs(message.attempts)), refund: result.notNow }
+  }
   else outcome = { id: message.id, status: 'failed', error: result.error }
   // Should the process die before this write, the claim times out and the message goes again with its key.
   await recordOutcomes([outcome])
 }
 
 async function sendClaimedBatch(transport: Transport, batch: ClaimedBatchRow, messages: ClaimedMessage[], now: number, pacer: Pacer | undefined) {
-  // An update's recipients who unsubscribed or were suppressed since the snapshot are left out.
-  const blocked = batch.sendId === null ? new Set<number>() : await blockedRecipients({ messageIds: messages.map((m) => m.id), campaignId: messages[0]?.campaignId ?? 0 })
+  // An update's recipients who unsubscribed or were suppressed since the snapshot are left out;
+  // so are reminders whose signer confirmed, said "this wasn't me" or unsubscribed since.
+  const blocked =
+    batch.sendId === null
+      ? staleReminders(messages.filter((m) => m.template === 'confirm-reminder'))
+      : await blockedRecipients({ messageIds: messages.map((m) => m.id), campaignId: messages[0]?.campaignId ?? 0 })
   const results = new Map<number, { providerId: string | null; error: string | null }>()
   const outgoing: { id: number; email: OutgoingEmail }[] = []
   for (const message of messages) {
     if (blocked.has(message.id)) {
-      results.set(message.id, { providerId: null, error: 'not sent: unsubscribed or suppressed after the send started' })
+      const why = batch.sendId === null ? 'no longer wanted: confirmed, withdrawn, unsubscribed or suppressed since it was queued' : 'unsubscribed or suppressed after the send started'
+      results.set(message.id, { providerId: null, error: `not sent: ${why}` })
       continue
     }
     try {
@@ -247,8 +268,8 @@ async function sendClaimedBatch(transport: Transport, batch: ClaimedBatchRow, me
     if (sent.ok) {
       sent.results.forEach((result, i) => results.set(outgoing[i]!.id, result))
       outcome = { status: 'submitted', results: [], at: Date.now() }
-    } else if (sent.transient && batch.attempts < MAX_ATTEMPTS) {
-      outcome = { status: 'retry', error: sent.error, retryAt: now + (sent.retryAfterMs ?? backoffMs(batch.attempts)) }
+    } else if (sent.transient && (sent.notNow || batch.attempts < MAX_ATTEMPTS)) {
+      outcome = { status: 'retry', error: sent.error, retryAt: now + (sent.retryAfterMs ?? backoffMs(batch.attempts)), refund: sent.notNow }
     } else {
       outcome = { status: 'failed', error: sent.error }
     }
@@ -268,7 +289,7 @@ type ClaimedBatchRow = { id: number; sendId: number | null; idempotencyKey: stri
 export function startSender({
   transport = transportFromEnv(),
   intervalMs = 500,
-  concurrency = Number(process.env.VIGIL_SENDER_CONCURRENCY) || 4,
+  concurrency = getEnv().resend.senderConcurrency,
   perSecond = transport.captured ? 0 : getEnv().resend.requestsPerSecond,
 }: { transport?: Transport; intervalMs?: number; concurrency?: number; perSecond?: number } = {}) {
   const pacer = createPacer(perSecond)

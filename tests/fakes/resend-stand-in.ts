@@ -78,7 +78,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-export type FaultStatus = 429 | 500 | 503
+/** 409: `concurrent_idempotent_requests`, what a key still being answered (a dead sender's request) draws. */
+export type FaultStatus = 409 | 429 | 500 | 503
 
 export type FaultOptions = {
   status: FaultStatus
@@ -525,9 +526,11 @@ export async function startResendStandIn(options: ResendStandInOptions = {}): Pr
       const answer =
         fault.status === 429
           ? errorAnswer(429, 'rate_limit_exceeded', rateLimitMessage(limit || 2), headers)
-          : fault.status === 500
-            ? errorAnswer(500, 'internal_server_error', 'An unexpected error occurred.', headers)
-            : errorAnswer(503, 'application_error', 'Service unavailable. Please try again later.', headers)
+          : fault.status === 409
+            ? errorAnswer(409, 'concurrent_idempotent_requests', 'Same idempotency key used while original request is still in progress.', headers)
+            : fault.status === 500
+              ? errorAnswer(500, 'internal_server_error', 'An unexpected error occurred.', headers)
+              : errorAnswer(503, 'application_error', 'Service unavailable. Please try again later.', headers)
       if (fault.rawBody !== undefined) answer.raw = fault.rawBody
       return { answer, outcome: 'fault' }
     }

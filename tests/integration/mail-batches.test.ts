@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
-import { BATCH_CLAIM_TIMEOUT_MS, claimNextWork, queueEmail } from '~/models/outbox.server.ts'
+import { BATCH_CLAIM_TIMEOUT_MS, claimNextWork, GATHER_MS, queueEmail } from '~/models/outbox.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { resendTransport, sendNextOnce, startSender, type Transport } from '~/services/mail-sender.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
@@ -183,7 +183,7 @@ describe('priorities', () => {
     return id
   }
 
-  it('sends confirmations, then other transactional mail, then an update’s batches, whatever was queued first', async () => {
+  it('sends confirmations, then other transactional mail, then an update’s batches, whatever was queued first; a group short of 100 waits a little for more', async () => {
     // 150 signers who asked for news; the update's two batches are queued first.
     getDb().transaction(() => {
       for (let i = 0; i < 150; i++) {
@@ -199,14 +199,21 @@ describe('priorities', () => {
     expect(started.status).toBe('started')
     const other = alreadySigned(5)
     const confirm = confirmations(120)
-    const order: string[][] = []
-    while ((await sendNextOnce(transport)) > 0) order.push(recipients(batchRequests().at(-1)!.body))
-    expect(order[0]).toEqual(confirm.slice(0, 100))
-    expect(order[1]!.sort()).toEqual([...confirm.slice(100), ...other].sort())
-    // Then the update, all of it.
-    const updateRequests = batchRequests().slice(2)
-    expect(updateRequests).toHaveLength(2)
-    expect(updateRequests.every((r) => r.idempotencyKey?.startsWith('update:'))).toBe(true)
+    const t = Date.now()
+    const last = () => batchRequests().at(-1)!
+    // A full group of confirmations first.
+    expect(await sendNextOnce(transport, t)).toBe(100)
+    expect(recipients(last().body)).toEqual(confirm.slice(0, 100))
+    // The 25 left are short of a full group and have waited less than GATHER_MS: an update's
+    // batch takes this turn while they fill (a trickle of signers must not stall an update).
+    expect(await sendNextOnce(transport, t)).toBe(100)
+    expect(last().idempotencyKey).toMatch(/^update:/)
+    // Once they have waited GATHER_MS they go, before the update's next batch.
+    expect(await sendNextOnce(transport, t + GATHER_MS + 1)).toBe(25)
+    expect(recipients(last().body).sort()).toEqual([...confirm.slice(100), ...other].sort())
+    expect(await sendNextOnce(transport, t + GATHER_MS + 1)).toBe(50)
+    expect(last().idempotencyKey).toMatch(/^update:/)
+    expect(await sendNextOnce(transport, t + GATHER_MS + 1)).toBe(0)
     expect(sql().prepare(`select count(*) as n from email_batches where status <> 'submitted'`).get()).toEqual({ n: 0 })
   })
 

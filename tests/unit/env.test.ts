@@ -60,6 +60,16 @@ describe('loadEnv', () => {
     }
   })
 
+  it('keeps 4 sender requests in flight unless told otherwise, and refuses a count that would stop or swamp the sender', () => {
+    const DATABASE_PATH = tmp()
+    expect(loadEnv({ DATABASE_PATH }).resend.senderConcurrency).toBe(4)
+    expect(loadEnv({ DATABASE_PATH, VIGIL_SENDER_CONCURRENCY: '1' }).resend.senderConcurrency).toBe(1)
+    // Before, -1 stopped the sender without a word and abc quietly became 4.
+    for (const bad of ['-1', '0', 'abc', '', '2.5', '100']) {
+      expect(() => loadEnv({ DATABASE_PATH, VIGIL_SENDER_CONCURRENCY: bad })).toThrow('VIGIL_SENDER_CONCURRENCY must be how many requests the sender keeps in flight at once, 1 to 16')
+    }
+  })
+
   it('explains bad numbers and short secrets', () => {
     expect(() => loadEnv({ DATABASE_PATH: tmp(), PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadEnv({ DATABASE_PATH: tmp(), SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/)

@@ -4,9 +4,11 @@ import { seedDemo } from '#db/seed.ts'
 import { CLAIM_TIMEOUT_MS, claimDueMessages, queueEmail } from '~/models/outbox.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { captureTransport, resendTransport, sendNextOnce, type Transport } from '~/services/mail-sender.server.ts'
+import { sha256 } from '~/services/crypto.server.ts'
+import { signatureToken } from '~/services/tokens.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 
-// Review of issue 11 (mail under a surge): failing tests that prove the reviewer's findings.
+// Found by an attacker's review of issue 11 (mail under a surge); each failed before its fix.
 let resend: ResendStandIn
 let transport: Transport
 let campaignId: number
@@ -48,7 +50,7 @@ function confirmations(count: number) {
   return keys
 }
 
-describe('review: exactly-once and priorities', () => {
+describe('exactly-once and priorities at the edges', () => {
   it('a batch of confirmations that meets a 429 eight times (two senders sharing one account) is not failed for good', async () => {
     confirmations(10)
     // Each 429 has Retry-After 1 s; the sender honours it and comes back 2 s later.
@@ -63,6 +65,19 @@ describe('review: exactly-once and priorities', () => {
     expect(statuses, 'confirmations failed for good after 429s').not.toContainEqual(expect.objectContaining({ status: 'failed' }))
     await sendNextOnce(transport, now)
     expect(resend.sent()).toHaveLength(10)
+  })
+
+  it('a batch whose key is still being answered eight times over (a hung request of a dead sender) is not failed for good', async () => {
+    confirmations(5)
+    resend.failNext(8, { status: 409 })
+    let now = Date.now()
+    for (let i = 0; i < 8; i++) {
+      await sendNextOnce(transport, now)
+      now += 2_000
+    }
+    expect(sql().prepare(`select count(*) as n from email_messages where status = 'failed'`).get()).toEqual({ n: 0 })
+    await sendNextOnce(transport, now)
+    expect(resend.sent()).toHaveLength(5)
   })
 
   it('an update’s batch goes out while only a trickle of confirmations is due (one per request)', async () => {
@@ -99,5 +114,32 @@ describe('review: exactly-once and priorities', () => {
     const request = resend.requests().at(-1)!
     // Under any other key Resend cannot recognise the resend: the signer gets it twice.
     expect(request.idempotencyKey, 'the key the email was first sent under').toBe(key)
+  })
+
+  it('leaves out a reminder whose signer confirmed (or withdrew) after it was queued, and sends one still wanted', async () => {
+    const signature = (status: 'pending' | 'confirmed', seed: string) => {
+      const address = `reminded${++n}@example.org`
+      const supporter = Number(
+        sql().prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'R', 'S', 'DE', 'en')`).run(address, address).lastInsertRowid,
+      )
+      const id = Number(
+        sql()
+          .prepare(
+            `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, token_hash, token_expires_at, reminded_at) values (?, ?, ?, 'R', 'S', 'DE', 'en', ?, ?, ?)`,
+          )
+          .run(campaignId, supporter, status, status === 'pending' ? sha256(signatureToken(seed)) : null, Date.now() + 86_400_000, Date.now()).lastInsertRowid,
+      )
+      getDb().transaction(() =>
+        queueEmail({ template: 'confirm-reminder', to: address, locale: 'en', campaignId, idempotencyKey: `signature:${id}:reminder`, props: { tokenSeed: seed, firstName: 'R', campaignTitle: 'Free Andry', organizationName: 'Demo' } }),
+      )
+      return address
+    }
+    const wanted = signature('pending', 'still-wanted-seed-0123456789')
+    const confirmedMeanwhile = signature('confirmed', 'confirmed-seed-0123456789ab')
+    expect(await sendNextOnce(transport)).toBe(2)
+    expect(resend.sent().map((s) => s.email.to)).toEqual([wanted])
+    const skipped = sql().prepare(`select status, last_error as error from email_messages where to_email = ?`).get(confirmedMeanwhile) as { status: string; error: string }
+    expect(skipped.status).toBe('failed')
+    expect(skipped.error).toMatch(/^not sent: no longer wanted/)
   })
 })
