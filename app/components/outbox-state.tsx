@@ -2,11 +2,11 @@ import { Link } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
 
-/** What the back office shows of the outbox's figures (counts only: ADR 011 lets every organiser see them). */
+/** What the back office shows of the outbox's figures: counts only; update mail (null) for owners only (ADR 011). */
 export type OutboxStateData = {
   confirmationsQueued: number
   otherQueued: number
-  updatesRemaining: number
+  updatesRemaining: number | null
   oldestConfirmationAgeMs: number | null
   acceptedLastMinute: number
   ratePerSecond: number | null
@@ -52,10 +52,12 @@ export function OutboxState({ state, demo, requestsPerSecond, lang }: { state: O
           <dt>{t('admin.outbox.state.other')}</dt>
           <dd>{formatNumber(state.otherQueued, lang)}</dd>
         </div>
-        <div>
-          <dt>{t('admin.outbox.state.updates')}</dt>
-          <dd>{formatNumber(state.updatesRemaining, lang)}</dd>
-        </div>
+        {state.updatesRemaining === null ? null : (
+          <div>
+            <dt>{t('admin.outbox.state.updates')}</dt>
+            <dd>{formatNumber(state.updatesRemaining, lang)}</dd>
+          </div>
+        )}
         <div>
           <dt>{t('admin.outbox.state.oldest')}</dt>
           <dd>{state.oldestConfirmationAgeMs === null ? t('admin.outbox.state.nothing') : wait(state.oldestConfirmationAgeMs, { age: true })}</dd>
@@ -68,10 +70,12 @@ export function OutboxState({ state, demo, requestsPerSecond, lang }: { state: O
           <dt>{t('admin.outbox.state.emptyIn')}</dt>
           <dd>{estimate(state.transactionalEmptyInMs)}</dd>
         </div>
-        <div>
-          <dt>{t('admin.outbox.state.everythingIn')}</dt>
-          <dd>{estimate(state.everythingEmptyInMs)}</dd>
-        </div>
+        {state.updatesRemaining === null ? null : (
+          <div>
+            <dt>{t('admin.outbox.state.everythingIn')}</dt>
+            <dd>{estimate(state.everythingEmptyInMs)}</dd>
+          </div>
+        )}
       </dl>
       <p className="muted">
         {demo

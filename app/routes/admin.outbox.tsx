@@ -9,14 +9,23 @@ import { outboxCampaignsOf, recipientFor, showsLiveLinks } from '~/services/outb
 import { requireOrganizer } from '~/services/session.server.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 
+/**
+ * Counts across the instance, never an address. The transactional queue is every organiser's
+ * concern (their signers wait in it, and the campaign page tells signers the wait anyway); the
+ * update mail left to send says how large other campaigns' audiences are: owners only (ADR 011).
+ */
+async function outboxStateFor(organizer: { role: string }) {
+  const state = await getOutboxStats({ requestsPerSecond: getEnv().resend.requestsPerSecond })
+  return organizer.role === 'owner' ? state : { ...state, updatesRemaining: null, everythingEmptyInMs: null }
+}
+
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const organizer = await requireOrganizer(request)
   const before = Number(new URL(request.url).searchParams.get('before')) || undefined
   const { messages, nextBefore } = await listOutbox({ before, campaignIds: await outboxCampaignsOf(organizer) })
   const { requestsPerSecond } = getEnv().resend
   return {
-    // Counts across the instance, no address: every organiser sees them (ADR 011).
-    state: await getOutboxStats({ requestsPerSecond }),
+    state: await outboxStateFor(organizer),
     requestsPerSecond,
     messages: messages.map((m) => {
       const to = recipientFor(organizer, m.toEmail)

@@ -124,12 +124,16 @@ describe('the outbox page', () => {
     expect(text.indexOf('Confirmations waiting')).toBeLessThan(text.indexOf('Queued'))
   })
 
-  it('shows editors the same counts and no address of anyone waiting', async () => {
+  it('shows editors the transactional queue, not the update mail of campaigns that are not theirs, and no address of anyone waiting', async () => {
     await setQueue({ confirmations: 1100, oldestMs: 10 * MIN, acceptedLastMinute: 60 })
     const html = await page('editor', '/admin/outbox')
     const text = textOf(html)
     expect(text).toContain('Confirmations waiting1,100')
     expect(text).toContain('Oldest confirmation waiting for10 minutes')
+    // How many receive another campaign's update says how large its audience is (ADR 011).
+    expect(text).not.toContain('Update emails left to send')
+    expect(text).not.toContain('With update emails')
+    expect(html).not.toContain('"updatesRemaining":250')
     expect(html).not.toContain('@example.org')
     expect(html).not.toContain('queued.')
   })
