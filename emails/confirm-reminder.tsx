@@ -1,4 +1,5 @@
-import { Button, Link, Section, Text } from '@react-email/components'
+import { Text } from '@react-email/components'
+import { ConfirmButton, ConfirmFallback, NotMe } from './confirm-signature.tsx'
 import { EmailLayout, Greeting, SignOff, styles, subjectLine, translate, type EmailLanguage, type EmailT } from './layout.tsx'
 
 /** The one reminder to a signer who has not confirmed after a day: the same two links as the confirmation email. */
@@ -28,27 +29,12 @@ export default function ConfirmReminderEmail({ t, lang, firstName, campaignTitle
       <Greeting t={t} firstName={firstName} />
       <Text style={styles.text}>{translate(t, 'confirmReminder.intro', campaign)}</Text>
 
-      <Section style={{ margin: '8px 0 24px', textAlign: 'center' }}>
-        <Button href={confirmUrl} style={styles.button}>
-          {translate(t, 'confirmSignature.button')}
-        </Button>
-      </Section>
+      <ConfirmButton t={t} confirmUrl={confirmUrl} />
 
       <Text style={styles.text}>{translate(t, 'confirmReminder.onlyOne')}</Text>
-      {/* The plain-text version already prints the address next to the button label. */}
-      <Text style={styles.small} data-skip-in-text="true">
-        {translate(t, 'confirmSignature.fallback')}
-        <br />
-        <span style={styles.url}>{confirmUrl}</span>
-      </Text>
+      <ConfirmFallback t={t} confirmUrl={confirmUrl} />
 
-      <Text style={styles.text}>
-        {translate(t, 'confirmSignature.notYou')}
-        <br />
-        <Link href={discardUrl} style={styles.link}>
-          {translate(t, 'confirmSignature.discard')}
-        </Link>
-      </Text>
+      <NotMe t={t} discardUrl={discardUrl} />
 
       <SignOff t={t} organizationName={organizationName} />
     </EmailLayout>

@@ -72,35 +72,55 @@ export default function ConfirmSignatureEmail({
       <Greeting t={t} firstName={firstName} />
       <Text style={styles.text}>{translate(t, 'confirmSignature.intro', campaign)}</Text>
 
-      <Section style={{ margin: '8px 0 24px', textAlign: 'center' }}>
-        <Button href={confirmUrl} style={styles.button}>
-          {translate(t, 'confirmSignature.button')}
-        </Button>
-      </Section>
+      <ConfirmButton t={t} confirmUrl={confirmUrl} />
 
       <Text style={styles.text}>{translate(t, 'confirmSignature.howItWorks')}</Text>
       <Text style={styles.text}>{translate(t, 'confirmSignature.expiry', { count: CONFIRM_LINK_VALID_DAYS })}</Text>
-      {/* The plain-text version already prints the address next to the button label. */}
-      <Text style={styles.small} data-skip-in-text="true">
-        {translate(t, 'confirmSignature.fallback')}
-        <br />
-        <span style={styles.url}>{confirmUrl}</span>
-      </Text>
+      <ConfirmFallback t={t} confirmUrl={confirmUrl} />
 
       <Text style={styles.heading}>{translate(t, 'confirmSignature.petitionHeading')}</Text>
       <PetitionQuote text={petitionText} />
 
-      <Text style={styles.text}>
-        {translate(t, 'confirmSignature.notYou')}
-        <br />
-        <Link href={discardUrl} style={styles.link}>
-          {translate(t, 'confirmSignature.discard')}
-        </Link>
-      </Text>
+      <NotMe t={t} discardUrl={discardUrl} />
 
       <Text style={styles.small}>{translate(t, 'confirmSignature.privacy')}</Text>
 
       <SignOff t={t} organizationName={organizationName} />
     </EmailLayout>
+  )
+}
+
+/** The confirmation's button; the reminder has the same. */
+export function ConfirmButton({ t, confirmUrl }: { t: EmailT; confirmUrl: string }) {
+  return (
+    <Section style={{ margin: '8px 0 24px', textAlign: 'center' }}>
+      <Button href={confirmUrl} style={styles.button}>
+        {translate(t, 'confirmSignature.button')}
+      </Button>
+    </Section>
+  )
+}
+
+/** The link as text, for a mail client that hides the button (the plain-text version prints it beside the button's label already). */
+export function ConfirmFallback({ t, confirmUrl }: { t: EmailT; confirmUrl: string }) {
+  return (
+    <Text style={styles.small} data-skip-in-text="true">
+      {translate(t, 'confirmSignature.fallback')}
+      <br />
+      <span style={styles.url}>{confirmUrl}</span>
+    </Text>
+  )
+}
+
+/** "This wasn't me": discards the details this email was sent for. */
+export function NotMe({ t, discardUrl }: { t: EmailT; discardUrl: string }) {
+  return (
+    <Text style={styles.text}>
+      {translate(t, 'confirmSignature.notYou')}
+      <br />
+      <Link href={discardUrl} style={styles.link}>
+        {translate(t, 'confirmSignature.discard')}
+      </Link>
+    </Text>
   )
 }

@@ -1,4 +1,5 @@
 import { sendDueReminders, type ReminderReport } from '~/models/reminders.server.ts'
+import { startPeriodic } from './periodic.server.ts'
 
 /**
  * The confirmation reminder's clock (issue 11): a run shortly after start, then one every
@@ -16,26 +17,13 @@ export function describeReminderReport(r: ReminderReport) {
 export function startReminders({
   intervalMs = REMINDERS_INTERVAL_MS,
   firstRunMs = 3_000,
-  log = (line: string) => console.log(`vigil: reminders: ${line}`),
+  log,
 }: { intervalMs?: number; firstRunMs?: number; log?: (line: string) => void } = {}) {
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  const tick = async () => {
-    if (stopped) return
-    try {
-      const reports = await sendDueReminders({ shouldStop: () => stopped })
-      for (const report of reports) log(describeReminderReport(report))
-    } catch (error) {
-      console.error('vigil: reminders error', error instanceof Error ? error.message : error)
-    }
-    if (!stopped) timer = setTimeout(tick, intervalMs)
-  }
-  // Not at once: the first requests after a start should not wait behind it.
-  timer = setTimeout(tick, firstRunMs)
-  return {
-    stop() {
-      stopped = true
-      if (timer) clearTimeout(timer)
-    },
-  }
+  return startPeriodic({
+    name: 'reminders',
+    intervalMs,
+    firstRunMs,
+    log,
+    run: async (shouldStop) => (await sendDueReminders({ shouldStop })).map(describeReminderReport),
+  })
 }

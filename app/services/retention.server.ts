@@ -1,4 +1,5 @@
 import { anonymiseDueSignatures, type RetentionReport } from '~/models/retention.server.ts'
+import { startPeriodic } from './periodic.server.ts'
 
 /**
  * The retention job's clock (ADR 010): a run shortly after start, then one an hour, in the
@@ -18,26 +19,13 @@ export function describeRetentionReport(r: RetentionReport) {
 export function startRetention({
   intervalMs = RETENTION_INTERVAL_MS,
   firstRunMs = 2_000,
-  log = (line: string) => console.log(`vigil: retention: ${line}`),
+  log,
 }: { intervalMs?: number; firstRunMs?: number; log?: (line: string) => void } = {}) {
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  const tick = async () => {
-    if (stopped) return
-    try {
-      const reports = await anonymiseDueSignatures({ shouldStop: () => stopped })
-      for (const report of reports) log(describeRetentionReport(report))
-    } catch (error) {
-      console.error('vigil: retention error', error instanceof Error ? error.message : error)
-    }
-    if (!stopped) timer = setTimeout(tick, intervalMs)
-  }
-  // Not at once: the first requests after a start should not wait behind it.
-  timer = setTimeout(tick, firstRunMs)
-  return {
-    stop() {
-      stopped = true
-      if (timer) clearTimeout(timer)
-    },
-  }
+  return startPeriodic({
+    name: 'retention',
+    intervalMs,
+    firstRunMs,
+    log,
+    run: async (shouldStop) => (await anonymiseDueSignatures({ shouldStop })).map(describeRetentionReport),
+  })
 }

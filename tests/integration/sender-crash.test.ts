@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
 import { startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
-import { captureForLogAudit, ROOT } from '../helpers/server.ts'
+import { killWorkers, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
 
 // The batch sender as `npm run worker` runs it, killed with SIGKILL at random moments in
 // the middle of a 5,000-recipient update and restarted: the idempotency keys and claim
@@ -25,73 +24,9 @@ const signers: Audience = { signers: true, donors: 'none' }
 let resend: ResendStandIn
 let campaignId: number
 const addresses: string[] = []
-const running = new Set<Worker>()
 const sql = () => getDb().$client
-
-/** mulberry32: a small seeded generator, so a failing kill schedule can be replayed. */
-function seededRandom(state: number) {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-type Worker = { ready: Promise<void>; output: () => string; kill: (signal: NodeJS.Signals) => Promise<void> }
-
-/** `npm run worker` in live mode against the stand-in, on this test file's database. */
-function startWorker(env: Record<string, string> = {}): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_PATH: process.env.DATABASE_PATH!,
-      STRIPE_SECRET_KEY: 'sk_test_sender_crash',
-      STRIPE_WEBHOOK_SECRET: 'whsec_sender_crash',
-      RESEND_API_KEY: resend.apiKey,
-      RESEND_WEBHOOK_SECRET: 'whsec_c2VuZGVyLWNyYXNoLXRlc3Qtc2VjcmV0',
-      RESEND_BASE_URL: resend.url,
-      MAIL_FROM: 'Vigil <team@example.org>',
-      PUBLIC_URL: 'http://vigil.test',
-      RESEND_REQUESTS_PER_SECOND: '0',
-      // Live mode on the demo's data, on purpose.
-      VIGIL_ALLOW_DEMO_DATA: '1',
-      // One batch in flight at a time, so that 20 kills with the stand-in's delay all land before the send is done.
-      VIGIL_SENDER_CONCURRENCY: '1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-  captureForLogAudit(child, 'worker')
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = () => {
-      if (output.includes('vigil worker: sending (live mode)')) resolve()
-    }
-    child.stdout.on('data', onData)
-    child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${output}`)))
-  })
-  // Killed before it was ready (afterAll): nobody waits on `ready` any more.
-  ready.catch(() => undefined)
-  const worker: Worker = {
-    ready,
-    output: () => output,
-    async kill(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-      await exited
-      running.delete(worker)
-    },
-  }
-  running.add(worker)
-  return worker
-}
+// One batch in flight at a time, so that 20 kills with the stand-in's delay all land before the send is done.
+const startOneLaneWorker = (env: Record<string, string> = {}) => startWorker(resend, { VIGIL_SENDER_CONCURRENCY: '1', ...env })
 
 function newUpdate(title: string) {
   const id = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
@@ -112,15 +47,7 @@ function batchesLeft(sendId: number) {
   return (sql().prepare(`select count(*) as n from email_batches where send_id = ? and status <> 'submitted'`).get(sendId) as { n: number }).n
 }
 
-async function waitFor(done: () => boolean, timeoutMs: number, failure: string) {
-  const until = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > until) throw new Error(`${failure} (after ${timeoutMs} ms)`)
-    await sleep(5)
-  }
-}
-
-const waitUntilSent = (sendId: number, timeoutMs: number) => waitFor(() => batchesLeft(sendId) === 0, timeoutMs, 'batches still unsent')
+const waitUntilSent = (sendId: number, timeoutMs: number) => waitFor(() => batchesLeft(sendId) === 0, timeoutMs, () => 'batches still unsent')
 
 /** What the stand-in received for one send: emails sent, and batch requests by idempotency key. */
 function receivedFor(sendId: number) {
@@ -176,7 +103,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await Promise.all([...running].map((worker) => worker.kill('SIGKILL')))
+  await killWorkers()
   await resend?.close()
 })
 
@@ -191,18 +118,18 @@ describe('the batch sender killed mid-send', () => {
     const rounds: { killAfterMs: number; batchesLeft: number }[] = []
     for (let round = 0; round < KILLS; round++) {
       const requestsBefore = resend.requests().length
-      const worker = startWorker(env)
+      const worker = startOneLaneWorker(env)
       await worker.ready
       // Counted from its first request: before that a fresh worker is importing (about 3 s) and
       // rendering its first batch cold, and kills there would only ever interrupt the start.
-      await waitFor(() => resend.requests().length > requestsBefore, 30_000, 'the restarted worker sent nothing')
+      await waitFor(() => resend.requests().length > requestsBefore, 30_000, () => 'the restarted worker sent nothing')
       const killAfterMs = 50 + Math.floor(random() * 351)
       await sleep(killAfterMs)
       await worker.kill('SIGKILL')
       expect(worker.output()).not.toMatch(/error/i)
       rounds.push({ killAfterMs, batchesLeft: batchesLeft(sendId) })
     }
-    const last = startWorker(env)
+    const last = startOneLaneWorker(env)
     await last.ready
     await waitUntilSent(sendId, 60_000)
     await last.kill('SIGTERM')
@@ -230,7 +157,7 @@ describe('the batch sender killed mid-send', () => {
 
   it('never lets two workers running at once send the same batch', { timeout: 120_000 }, async () => {
     resend.delay(20)
-    const workers = [startWorker({ RESEND_USER_AGENT: 'vigil-worker-a' }), startWorker({ RESEND_USER_AGENT: 'vigil-worker-b' })]
+    const workers = [startOneLaneWorker({ RESEND_USER_AGENT: 'vigil-worker-a' }), startOneLaneWorker({ RESEND_USER_AGENT: 'vigil-worker-b' })]
     await Promise.all(workers.map((w) => w.ready))
     // Both are polling before there is anything to send, so both take part.
     const updateId = newUpdate('Released')
