@@ -37,19 +37,25 @@ export type Transport = {
 /**
  * Spends the provider's requests: one per process, shared by everything the sender does.
  * Resend counts requests per window of a second (2 unless the account's limit was raised), so
- * the pacer allows at most `n` request starts in any span of a second and a little more
- * (JITTER_MS: what arrives at the provider was started a few milliseconds apart from what we
- * timed). A request that started late leaves room for the next ones to catch up, down to
- * MIN_GAP of the even spacing. The pace is `perSecond`, or the `ratelimit-limit` the provider
- * states when lower; 0 is unpaced. After a 429, or a window someone else spent
- * (`ratelimit-remaining: 0`), it holds every request until the provider said it may go again.
+ * the pacer allows at most `n` request starts in any span of a second and a little slack: what
+ * arrives at the provider left here a few milliseconds apart from what we timed. The slack
+ * starts at 10 ms, doubles with every 429 (up to 250 ms) and shrinks back slowly while requests
+ * go through, so it settles where the network's jitter is. A request that started late leaves
+ * room for the next ones to catch up, down to MIN_GAP of the even spacing. The pace is
+ * `perSecond`, or the `ratelimit-limit` the provider states when lower; 0 is unpaced. After a
+ * 429, or a window someone else spent (`ratelimit-remaining: 0`), every request waits until the
+ * provider said it may go again.
  */
-const JITTER_MS = 10
+const MIN_SLACK_MS = 10
+const MAX_SLACK_MS = 250
 const MIN_GAP = 0.8
+/** A request's place in the pacer's count: `started` moves it to when the request really left (after rendering). */
+export type Slot = { started: (at: number) => void }
 export function createPacer(perSecond: number) {
   let heldUntil = 0
   let stated = 0
-  const starts: number[] = []
+  let slack = MIN_SLACK_MS
+  const starts: { at: number }[] = []
   // n starts per window: 10/s → 10 per 1,000 ms; 0.5/s → 1 per 2,000 ms.
   const shape = () => {
     const pace = Math.min(perSecond, stated > 0 ? stated : Infinity)
@@ -63,23 +69,32 @@ export function createPacer(perSecond: number) {
       const { n, window } = shape()
       let at = heldUntil
       const last = starts.at(-1)
-      if (last !== undefined) at = Math.max(at, last + (MIN_GAP * window) / n)
-      if (starts.length >= n) at = Math.max(at, starts[starts.length - n]! + window + JITTER_MS)
-      return at
+      if (last !== undefined) at = Math.max(at, last.at + (MIN_GAP * window) / n)
+      if (starts.length >= n) at = Math.max(at, starts[starts.length - n]!.at + window + slack)
+      return Math.ceil(at)
     },
     /** A request starts now. */
-    spend(now = Date.now()) {
-      if (perSecond <= 0) return
-      starts.push(now)
-      if (starts.length > 64) starts.splice(0, starts.length - 64)
+    spend(now = Date.now()): Slot {
+      const entry = { at: now }
+      if (perSecond > 0) {
+        starts.push(entry)
+        if (starts.length > 64) starts.splice(0, starts.length - 64)
+      }
+      // Only ever later: a later start makes the next ones wait longer, never shorter.
+      return { started: (at) => void (entry.at = Math.max(entry.at, at)) }
     },
     observe(limits: ProviderLimits | undefined, now = Date.now()) {
       if (!limits) return
       if (limits.limit && limits.limit > 0) stated = limits.limit
-      if (limits.retryAfterMs) heldUntil = Math.max(heldUntil, now + limits.retryAfterMs)
+      if (limits.retryAfterMs) {
+        heldUntil = Math.max(heldUntil, now + limits.retryAfterMs)
+        slack = Math.min(MAX_SLACK_MS, slack * 2)
+        return
+      }
+      slack = Math.max(MIN_SLACK_MS, slack * 0.99)
       // Pacing at the stated limit spends each window by itself; a spent window while pacing below
       // it means someone else shares the account (another process, another tool): wait for the reset.
-      else if (limits.remaining === 0 && limits.resetMs !== undefined && perSecond > 0 && stated > perSecond) {
+      if (limits.remaining === 0 && limits.resetMs !== undefined && perSecond > 0 && stated > perSecond) {
         heldUntil = Math.max(heldUntil, now + Math.min(limits.resetMs, 1000))
       }
     },
@@ -205,16 +220,18 @@ const describeError = (error: unknown) => (error instanceof Error ? error.messag
 export async function sendNextOnce(transport: Transport, now = Date.now(), pacer?: Pacer): Promise<number> {
   const work = await claimNextWork({ now })
   if (!work) return 0
+  const slot = pacer?.spend(now)
   if (work.kind === 'single') {
-    await sendSingle(transport, work.message, now, pacer)
+    await sendSingle(transport, work.message, now, pacer, slot)
     return 1
   }
-  await sendClaimedBatch(transport, work.batch, work.messages, now, pacer)
+  await sendClaimedBatch(transport, work.batch, work.messages, now, pacer, slot)
   return work.messages.length
 }
 
-async function sendSingle(transport: Transport, message: ClaimedMessage, now: number, pacer: Pacer | undefined) {
+async function sendSingle(transport: Transport, message: ClaimedMessage, now: number, pacer: Pacer | undefined, slot: Slot | undefined) {
   let result: SendResult
+  slot?.started(Date.now())
   try {
     result = await transport.send(message)
   } catch (error) {
@@ -232,7 +249,7 @@ async function sendSingle(transport: Transport, message: ClaimedMessage, now: nu
   await recordOutcomes([outcome])
 }
 
-async function sendClaimedBatch(transport: Transport, batch: ClaimedBatchRow, messages: ClaimedMessage[], now: number, pacer: Pacer | undefined) {
+async function sendClaimedBatch(transport: Transport, batch: ClaimedBatchRow, messages: ClaimedMessage[], now: number, pacer: Pacer | undefined, slot: Slot | undefined) {
   // An update's recipients who unsubscribed or were suppressed since the snapshot are left out;
   // so are reminders whose signer confirmed, said "this wasn't me" or unsubscribed since.
   const blocked =
@@ -259,6 +276,7 @@ async function sendClaimedBatch(transport: Transport, batch: ClaimedBatchRow, me
     outcome = { status: 'submitted', results: [], at: Date.now() }
   } else {
     let sent: BatchResult
+    slot?.started(Date.now())
     try {
       sent = await transport.sendBatch(outgoing.map((o) => o.email), batch.idempotencyKey)
     } catch (error) {
@@ -336,9 +354,9 @@ export function startSender({
         const now = Date.now()
         const work = await claimNextWork({ now })
         if (!work) continue
-        pacer.spend(now)
+        const slot = pacer.spend(now)
         inFlight++
-        const sending = work.kind === 'single' ? sendSingle(transport, work.message, now, pacer) : sendClaimedBatch(transport, work.batch, work.messages, now, pacer)
+        const sending = work.kind === 'single' ? sendSingle(transport, work.message, now, pacer, slot) : sendClaimedBatch(transport, work.batch, work.messages, now, pacer, slot)
         sending.catch((error) => console.error('vigil: mail sender error', describeError(error))).finally(finished)
         // Captured mail (demo) never waits on the network: without this the loop would run a
         // whole backlog in one turn of the event loop while requests queue behind it.

@@ -41,6 +41,36 @@ describe('the sender’s pacer', () => {
     expect(seconds).toBeLessThan(30 * 1.03)
   })
 
+  it('counts a request from when it really left, so time spent rendering it is not taken from the next', () => {
+    const pacer = createPacer(2)
+    pacer.spend(10_000)
+    const slot = pacer.spend(10_400)
+    // Rendering took 300 ms: the request left at 10,700, and the next keeps its distance from that
+    // (80 % of 500 ms), not from 10,400; the one after waits a second and the slack after it.
+    slot.started(10_700)
+    expect(pacer.readyAt()).toBe(11_100)
+    pacer.spend(11_100)
+    expect(pacer.readyAt()).toBe(11_710)
+    // Never earlier than planned.
+    const early = createPacer(2)
+    early.spend(10_000)
+    early.spend(10_400).started(10_100)
+    early.spend(11_010)
+    expect(early.readyAt()).toBe(11_410)
+  })
+
+  it('widens its slack after a 429 (the network’s jitter is larger than it allowed for), and narrows it again slowly', () => {
+    const pacer = createPacer(10)
+    run(pacer, 10, 10_000)
+    const before = pacer.readyAt()
+    pacer.observe({ retryAfterMs: 1 }, 0)
+    pacer.observe({ retryAfterMs: 1 }, 0)
+    // 10 → 40 ms of slack: the 11th start waits 30 ms longer.
+    expect(pacer.readyAt()).toBe(before + 30)
+    for (let i = 0; i < 500; i++) pacer.observe({ limit: 10, remaining: 5, resetMs: 1000 }, 0)
+    expect(pacer.readyAt()).toBe(before)
+  })
+
   it('spaces a slow pace evenly: 0.5/s is one request per two seconds', () => {
     const starts = run(createPacer(0.5), 5)
     expect(starts.slice(1).map((s, i) => s - starts[i]!)).toEqual([2010, 2010, 2010, 2010])
