@@ -119,6 +119,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { pageTexts, type PageTexts } from './stripe-stand-in-texts.ts'
 
 /** The API version stripe@23.1.0 pins (node_modules/stripe/cjs/apiVersion.js); events are rendered for it. */
 export const STRIPE_API_VERSION = '2026-10-28.endive'
@@ -691,10 +692,10 @@ function addInterval(seconds: number, interval: Interval, count: number): number
   return Math.floor(date.getTime() / 1000)
 }
 
-export function formatAmount(amount: number, currency: string): string {
+export function formatAmount(amount: number, currency: string, lang = 'en'): string {
   const decimals = ZERO_DECIMAL.has(currency) ? 0 : 2
   try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() }).format(
+    return new Intl.NumberFormat(lang, { style: 'currency', currency: currency.toUpperCase() }).format(
       amount / 10 ** decimals,
     )
   } catch {
@@ -2473,9 +2474,9 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
     .muted{color:#555;font-size:.9rem}
   `
 
-  function page(title: string, content: string): string {
+  function page(texts: PageTexts, stands: 'checkout' | 'portal', title: string, content: string): string {
     return `<!doctype html>
-<html lang="en">
+<html lang="${texts.lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -2484,7 +2485,7 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
 <style>${PAGE_STYLE}</style>
 </head>
 <body>
-<div class="banner" role="note"><strong>Demo — no money moves.</strong> This page stands in for Stripe Checkout.</div>
+<div class="banner" role="note"><strong>${escapeHtml(texts.banner)}</strong> ${escapeHtml(stands === 'portal' ? texts.bannerPortal : texts.bannerCheckout)}</div>
 <main>
 ${content}
 </main>
@@ -2515,36 +2516,40 @@ ${content}
   }
 
   function checkoutPage(session: SessionRecord, error: string | null): string {
+    const texts = pageTexts(session.locale)
     const price = priceOf(session.priceId)
     const product = products.get(price.productId)
-    const name = product?.name ?? 'Donation'
-    const per = price.recurring
-      ? ` <small>per ${price.recurring.intervalCount === 1 ? price.recurring.interval : `${price.recurring.intervalCount} ${price.recurring.interval}s`}</small>`
+    const name = product?.name ?? texts.donation
+    const recurring = price.recurring
+    const per = recurring
+      ? ` <small>${escapeHtml(recurring.intervalCount === 1 && recurring.interval === 'month' ? texts.perMonth : texts.perInterval(recurring.intervalCount, texts.statuses[recurring.interval] ?? recurring.interval))}</small>`
       : ''
     const email = session.customerEmail
     const sepa =
       session.mode === 'payment'
-        ? `<button type="submit" name="action" value="sepa">Pay by SEPA Direct Debit (settles in a few seconds)</button>
-<button type="submit" name="action" value="sepa_failed" class="secondary">SEPA Direct Debit that fails</button>`
+        ? `<button type="submit" name="action" value="sepa">${escapeHtml(texts.paySepa)}</button>
+<button type="submit" name="action" value="sepa_failed" class="secondary">${escapeHtml(texts.sepaFails)}</button>`
         : ''
     const cancel = session.cancelUrl
-      ? '<button type="submit" name="action" value="cancel" formnovalidate class="secondary">Cancel</button>'
+      ? `<button type="submit" name="action" value="cancel" formnovalidate class="secondary">${escapeHtml(texts.cancel)}</button>`
       : ''
     return page(
-      `Demo checkout: ${name}`,
+      texts,
+      'checkout',
+      texts.checkoutTitle(name),
       `<h1>${escapeHtml(name)}</h1>
 ${product?.description ? `<p class="muted">${escapeHtml(product.description)}</p>` : ''}
-<p class="amount">${escapeHtml(formatAmount(session.amount, session.currency))}${per}</p>
+<p class="amount">${escapeHtml(formatAmount(session.amount, session.currency, texts.lang))}${per}</p>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/c/pay/${escapeHtml(session.id)}">
-<label>Email<input type="email" name="email" autocomplete="email" ${email ? `value="${escapeHtml(email)}" readonly` : 'value="supporter@example.org" required'}></label>
-<label>Name<input type="text" name="name" autocomplete="name" value="Demo Supporter"></label>
-<button type="submit" name="action" value="card" class="primary">Pay by card</button>
-<button type="submit" name="action" value="card_declined" class="secondary">Card declined</button>
+<label>${escapeHtml(texts.email)}<input type="email" name="email" autocomplete="email" ${email ? `value="${escapeHtml(email)}" readonly` : 'value="supporter@example.org" required'}></label>
+<label>${escapeHtml(texts.name)}<input type="text" name="name" autocomplete="name" value="Demo Supporter"></label>
+<button type="submit" name="action" value="card" class="primary">${escapeHtml(texts.payCard)}</button>
+<button type="submit" name="action" value="card_declined" class="secondary">${escapeHtml(texts.cardDeclined)}</button>
 ${sepa}
 ${cancel}
 </form>
-<p class="muted">No card details are asked for and nothing is charged: each button plays what Stripe would do.</p>`,
+<p class="muted">${escapeHtml(texts.noCardNote)}</p>`,
     )
   }
 
@@ -2556,17 +2561,21 @@ ${cancel}
   ) {
     const session = sessions.get(sessionId)
     if (!session) {
-      sendHtml(response, 404, page('Not found', '<h1>This checkout page does not exist.</h1>'))
+      const texts = pageTexts(null)
+      sendHtml(response, 404, page(texts, 'checkout', texts.notFound, `<h1>${escapeHtml(texts.checkoutMissing)}</h1>`))
       return
     }
+    const texts = pageTexts(session.locale)
     if (session.status !== 'open') {
       const location = successLocation(session)
       sendHtml(
         response,
         200,
         page(
-          'Checkout complete',
-          `<h1>This checkout is complete.</h1><p class="notice">Payment status: ${escapeHtml(session.paymentStatus)}.</p>${location ? `<p><a href="${escapeHtml(location)}">Continue</a></p>` : ''}`,
+          texts,
+          'checkout',
+          texts.checkoutCompleteTitle,
+          `<h1>${escapeHtml(texts.checkoutComplete)}</h1><p class="notice">${escapeHtml(texts.paymentStatus(texts.statuses[session.paymentStatus] ?? session.paymentStatus))}</p>${location ? `<p><a href="${escapeHtml(location)}">${escapeHtml(texts.continue)}</a></p>` : ''}`,
         ),
       )
       return
@@ -2590,42 +2599,50 @@ ${cancel}
     }
     const choice = choices[action]
     if (!choice || (choice.method === 'sepa' && session.mode !== 'payment')) {
-      sendHtml(response, 400, checkoutPage(session, 'Choose one of the buttons below.'))
+      sendHtml(response, 400, checkoutPage(session, texts.chooseButton))
       return
     }
     const result = complete(session.id, { ...choice, ...person })
     if (result.declined) {
-      sendHtml(response, 402, checkoutPage(session, 'Your card was declined. Nothing was charged; try another button.'))
+      sendHtml(response, 402, checkoutPage(session, texts.declined))
       return
     }
     const location = successLocation(session)
     if (location) redirect(response, location)
-    else sendHtml(response, 200, page('Payment received', '<h1>Thank you.</h1><p class="notice">The demo payment went through.</p>'))
+    else sendHtml(response, 200, page(texts, 'checkout', texts.paidTitle, `<h1>${escapeHtml(texts.thankYou)}</h1><p class="notice">${escapeHtml(texts.paid)}</p>`))
+  }
+
+  /** The portal speaks the portal session's locale, else its customer's, as Stripe's does. */
+  function portalTexts(portal: PortalRecord) {
+    return pageTexts(portal.locale && portal.locale !== 'auto' ? portal.locale : customers.get(portal.customer)?.locale)
   }
 
   function portalPage(portal: PortalRecord, notice: string | null): string {
+    const texts = portalTexts(portal)
     const customer = customers.get(portal.customer)
     const rows = [...subscriptions.values()]
       .filter((subscription) => subscription.customer === portal.customer)
       .reverse()
       .map((subscription) => {
         const price = priceOf(subscription.priceId)
-        const name = products.get(price.productId)?.name ?? 'Donation'
-        const amount = formatAmount(price.unitAmount * subscription.quantity, price.currency)
+        const name = products.get(price.productId)?.name ?? texts.donation
+        const amount = formatAmount(price.unitAmount * subscription.quantity, price.currency, texts.lang)
         const interval = price.recurring?.interval ?? 'month'
         const action =
           subscription.status === 'active'
-            ? `<form method="post" action="/p/session/${escapeHtml(portal.token)}/cancel"><input type="hidden" name="subscription" value="${escapeHtml(subscription.id)}"><button type="submit">Cancel subscription</button></form>`
-            : `<p class="muted">Canceled on ${escapeHtml(new Date((subscription.canceledAt ?? 0) * 1000).toISOString().slice(0, 10))}.</p>`
-        return `<li><strong>${escapeHtml(name)}</strong><br>${escapeHtml(amount)} per ${escapeHtml(interval)} · ${escapeHtml(subscription.status)}${action}</li>`
+            ? `<form method="post" action="/p/session/${escapeHtml(portal.token)}/cancel"><input type="hidden" name="subscription" value="${escapeHtml(subscription.id)}"><button type="submit">${escapeHtml(texts.cancelSubscription)}</button></form>`
+            : `<p class="muted">${escapeHtml(texts.canceledOn(new Date((subscription.canceledAt ?? 0) * 1000).toISOString().slice(0, 10)))}</p>`
+        return `<li><strong>${escapeHtml(name)}</strong><br>${escapeHtml(texts.perPeriod(amount, texts.statuses[interval] ?? interval, texts.statuses[subscription.status] ?? subscription.status))}${action}</li>`
       })
     return page(
-      'Demo customer portal',
-      `<h1>Your recurring donations</h1>
+      texts,
+      'portal',
+      texts.portalTitle,
+      `<h1>${escapeHtml(texts.portalHeading)}</h1>
 ${customer ? `<p class="muted">${escapeHtml(customer.email)}</p>` : ''}
 ${notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : ''}
-${rows.length > 0 ? `<ul>${rows.join('\n')}</ul>` : '<p>No subscriptions.</p>'}
-${portal.returnUrl ? `<p><a href="${escapeHtml(portal.returnUrl)}">Return to the site</a></p>` : ''}`,
+${rows.length > 0 ? `<ul>${rows.join('\n')}</ul>` : `<p>${escapeHtml(texts.noSubscriptions)}</p>`}
+${portal.returnUrl ? `<p><a href="${escapeHtml(portal.returnUrl)}">${escapeHtml(texts.returnToSite)}</a></p>` : ''}`,
     )
   }
 
@@ -2639,13 +2656,14 @@ ${portal.returnUrl ? `<p><a href="${escapeHtml(portal.returnUrl)}">Return to the
   ) {
     const portal = portalsByToken.get(portalToken)
     if (!portal) {
-      sendHtml(response, 404, page('Not found', '<h1>This portal link does not exist.</h1>'))
+      const texts = pageTexts(null)
+      sendHtml(response, 404, page(texts, 'portal', texts.notFound, `<h1>${escapeHtml(texts.portalMissing)}</h1>`))
       return
     }
     if (method === 'POST' && action === 'cancel') {
       const subscription = subscriptions.get(form.get('subscription') ?? '')
       if (!subscription || subscription.customer !== portal.customer) {
-        sendHtml(response, 404, portalPage(portal, 'That subscription was not found.'))
+        sendHtml(response, 404, portalPage(portal, portalTexts(portal).subscriptionMissing))
         return
       }
       if (subscription.status === 'active') cancelSubscription(subscription.id, null)
@@ -2657,7 +2675,7 @@ ${portal.returnUrl ? `<p><a href="${escapeHtml(portal.returnUrl)}">Return to the
       sendHtml(response, 405, portalPage(portal, null))
       return
     }
-    sendHtml(response, 200, portalPage(portal, query.get('canceled') ? 'Your subscription was canceled.' : null))
+    sendHtml(response, 200, portalPage(portal, query.get('canceled') ? portalTexts(portal).canceledNotice : null))
   }
 
   // ---- HTTP ----
@@ -2729,7 +2747,7 @@ ${portal.returnUrl ? `<p><a href="${escapeHtml(portal.returnUrl)}">Return to the
       response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
       response.end('Stripe stand-in for Vigil (demo). The API is under /v1/.\n')
     } else {
-      sendHtml(response, 404, page('Not found', '<h1>Not found.</h1>'))
+      sendHtml(response, 404, page(pageTexts(null), 'checkout', 'Not found', '<h1>Not found.</h1>'))
     }
     if (method === 'POST') saveState()
     record(response.statusCode)

@@ -709,6 +709,7 @@ describe('Stripe stand-in', () => {
     it('shows the banner, the amount and the escaped product name, with no external URL', async () => {
       const session = await stripe.checkout.sessions.create(
         oneTimeParams({
+          locale: 'en',
           line_items: [{ price_data: { currency: 'eur', unit_amount: 1250, product_data: { name: 'Fund <script>alert(1)</script> & co' } }, quantity: 1 }],
         }),
       )
@@ -730,8 +731,27 @@ describe('Stripe stand-in', () => {
       expect(html).not.toMatch(/(?:src|href|action)\s*=\s*"(?!\/[^/])/)
     })
 
+    it('speaks the session’s language: German and Spanish, with amounts written their way', async () => {
+      const german = await (await fetch(String((await stripe.checkout.sessions.create(oneTimeParams({ locale: 'de' }))).url))).text()
+      expect(german).toContain('<html lang="de">')
+      expect(german).toContain('Demo – es fließt kein Geld.')
+      expect(german).toContain('Diese Seite steht für Stripe Checkout.')
+      expect(german).toContain('5,00\u00a0€')
+      for (const label of ['Mit Karte zahlen', 'Karte abgelehnt', 'Per SEPA-Lastschrift zahlen', 'SEPA-Lastschrift, die scheitert', 'Abbrechen', 'E-Mail']) expect(german).toContain(label)
+      expect(german).not.toContain('Pay by card')
+
+      const spanish = await (await fetch(String((await stripe.checkout.sessions.create(oneTimeParams({ locale: 'es' }))).url))).text()
+      expect(spanish).toContain('<html lang="es">')
+      expect(spanish).toContain('Esta página sustituye a Stripe Checkout.')
+      for (const label of ['Pagar con tarjeta', 'Tarjeta rechazada', 'Pagar con adeudo directo SEPA', 'Cancelar']) expect(spanish).toContain(label)
+
+      // A locale Vigil does not send falls back to English.
+      const other = await (await fetch(String((await stripe.checkout.sessions.create(oneTimeParams({ locale: 'fr' }))).url))).text()
+      expect(other).toContain('Pay by card')
+    })
+
     it('pays by card and redirects to the success URL with the session id filled in', async () => {
-      const session = await stripe.checkout.sessions.create(oneTimeParams())
+      const session = await stripe.checkout.sessions.create(oneTimeParams({ locale: 'en' }))
       const response = await fetch(String(session.url), {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -750,7 +770,7 @@ describe('Stripe stand-in', () => {
     })
 
     it('stays on the page for a declined card and sends nothing; Cancel redirects to cancel_url', async () => {
-      const session = await stripe.checkout.sessions.create(oneTimeParams())
+      const session = await stripe.checkout.sessions.create(oneTimeParams({ locale: 'en' }))
       const post = (action: string) =>
         fetch(String(session.url), {
           method: 'POST',
@@ -794,11 +814,23 @@ describe('Stripe stand-in', () => {
       expect(portal).toMatchObject({ object: 'billing_portal.session', customer, return_url: 'https://vigil.example/account' })
       expect(portal.url).toMatch(new RegExp(`^${standIn.url}/p/session/test_[0-9A-Za-z]{40}$`))
 
+      // The portal session names no locale: the customer's, from the Spanish checkout, is used.
       const page = await (await fetch(portal.url)).text()
-      expect(page).toContain('Demo — no money moves.')
+      expect(page).toContain('<html lang="es">')
+      expect(page).toContain('Demo: no se mueve dinero.')
+      // The banner names the portal, not Checkout.
+      expect(page).toContain('Esta página sustituye al portal de clientes de Stripe.')
+      expect(page).not.toContain('Checkout')
       expect(page).toContain('Monthly support')
-      expect(page).toContain('€10.00 per month')
+      expect(page).toContain('10,00\u00a0€ por mes · activa')
+      expect(page).toContain('Cancelar la suscripción')
       expect(page).toContain('href="https://vigil.example/account"')
+
+      // A locale on the portal session wins over the customer's.
+      const english = await stripe.billingPortal.sessions.create({ customer, locale: 'en', return_url: 'https://vigil.example/account' })
+      const englishPage = await (await fetch(english.url)).text()
+      expect(englishPage).toContain('This page stands in for the Stripe customer portal.')
+      expect(englishPage).toContain('€10.00 per month · active')
 
       const cancel = await fetch(`${portal.url}/cancel`, {
         method: 'POST',
@@ -809,7 +841,9 @@ describe('Stripe stand-in', () => {
       expect(cancel.status).toBe(303)
       expect((await stripe.subscriptions.retrieve(subscriptionId)).status).toBe('canceled')
       expect((await delivered()).map(({ type }) => type)).toEqual(['customer.subscription.deleted'])
-      expect(await (await fetch(portal.url)).text()).not.toContain('Cancel subscription')
+      const after = await (await fetch(portal.url)).text()
+      expect(after).not.toContain('Cancelar la suscripción')
+      expect(after).toContain('Cancelada el ')
     })
 
     it('refuses an unknown customer and a missing one', async () => {
