@@ -110,6 +110,8 @@ export const campaigns = sqliteTable(
     signaturesAnonymisedAt: integer('signatures_anonymised_at'),
     // One reminder to signers who have not confirmed after a day (issue 11); organisers may turn it off.
     confirmationReminder: integer('confirmation_reminder', { mode: 'boolean' }).notNull().default(true),
+    // New donor-wall entries (a donor's name and message) wait for an organiser's approval unless turned off.
+    donorWallNeedsApproval: integer('donor_wall_needs_approval', { mode: 'boolean' }).notNull().default(true),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },
@@ -523,6 +525,8 @@ export const fundDonors = sqliteTable(
 export const DONATION_INTERVALS = ['one_time', 'monthly'] as const
 export type DonationInterval = (typeof DONATION_INTERVALS)[number]
 export const DISPUTE_STATUSES = ['open', 'won', 'lost'] as const
+export const DONOR_WALL_STATUSES = ['pending', 'approved', 'hidden'] as const
+export type DonorWallStatus = (typeof DONOR_WALL_STATUSES)[number]
 
 /**
  * One payment. Its state is a set of facts that only ever grow (paid, failed, refunded so
@@ -559,6 +563,12 @@ export const donations = sqliteTable(
     countedMinor: integer('counted_minor').notNull().default(0),
     publicName: text('public_name'),
     message: text('message'),
+    // The donor-wall entry (name and message) as moderated; null when the gift shows nothing there.
+    wallStatus: text('wall_status', { enum: DONOR_WALL_STATUSES }),
+    // Whom the receipt greets: asked on the form, optional; never the donor-wall name.
+    receiptName: text('receipt_name'),
+    // Numbered without gaps when the money is received (the transaction that records the payment).
+    receiptNumber: integer('receipt_number').unique(),
     wantsUpdates: integer('wants_updates', { mode: 'boolean' }).notNull().default(false),
     locale: text('locale', { enum: LOCALES }).notNull(),
     email: text('email').notNull(),

@@ -1,6 +1,7 @@
 import { Button, Link, Section, Text } from '@react-email/components'
 import { Fragment } from 'react'
 import { formatDate, formatMoney } from '~/utils/i18n.ts'
+import { receiptNumber } from '~/utils/receipt-number.ts'
 import { EmailLayout, SignOff, colors, styles, subjectLine, translate, type EmailLanguage, type EmailT } from './layout.tsx'
 
 export type DonationReceiptProps = {
@@ -9,6 +10,10 @@ export type DonationReceiptProps = {
   /** Empty when the donor gave none: the greeting is then a neutral one. */
   firstName: string
   donationId: number
+  /** Gapless, given when the money was received (see donations.server.ts). */
+  receiptNumber: number
+  /** Where the payment details went: a card, a bank debit, or unknown (said neutrally). */
+  paidBy: 'card' | 'debit' | null
   /** What was charged: the gift plus any fee cover. Minor units, like everything below. */
   amountMinor: number
   giftMinor: number
@@ -26,21 +31,18 @@ export type DonationReceiptProps = {
   manageUrl: string | null
 }
 
-/** The number the donor quotes when they write to us: stable, short, and sortable. */
-export function receiptNumber(donationId: number) {
-  return `VIG-${String(donationId).padStart(6, '0')}`
-}
+export { receiptNumber }
 
 export function subject({
   t,
   lang,
-  donationId,
+  receiptNumber: n,
   amountMinor,
   currency,
   interval,
-}: Pick<DonationReceiptProps, 't' | 'lang' | 'donationId' | 'amountMinor' | 'currency' | 'interval'>): string {
+}: Pick<DonationReceiptProps, 't' | 'lang' | 'receiptNumber' | 'amountMinor' | 'currency' | 'interval'>): string {
   const key = interval === 'monthly' ? 'donationReceipt.subjectMonthly' : 'donationReceipt.subjectOneTime'
-  return subjectLine(translate(t, key, { amount: formatMoney(amountMinor, currency, lang), receiptNumber: receiptNumber(donationId) }))
+  return subjectLine(translate(t, key, { amount: formatMoney(amountMinor, currency, lang), receiptNumber: receiptNumber(n) }))
 }
 
 function lines(text: string) {
@@ -67,7 +69,8 @@ export default function DonationReceiptEmail({
   t,
   lang,
   firstName,
-  donationId,
+  receiptNumber: number,
+  paidBy,
   amountMinor,
   giftMinor,
   currency,
@@ -88,7 +91,8 @@ export default function DonationReceiptEmail({
   // Only the date: the time of day would need a time zone we do not know, and UTC keeps it the same everywhere.
   const paidOn = formatDate(new Date(paidAt).toISOString().slice(0, 10), lang)
   const details: [string, string][] = [
-    [translate(t, 'donationReceipt.receiptNumber'), receiptNumber(donationId)],
+    [translate(t, 'donationReceipt.receiptNumber'), receiptNumber(number)],
+    ...(name ? ([[translate(t, 'donationReceipt.receivedFrom'), name]] satisfies [string, string][]) : []),
     [translate(t, 'donationReceipt.paidOn'), paidOn],
     [translate(t, 'donationReceipt.type'), translate(t, monthly ? 'donationReceipt.typeMonthly' : 'donationReceipt.typeOneTime')],
     [translate(t, 'donationReceipt.fund'), fundTitle],
@@ -166,7 +170,7 @@ export default function DonationReceiptEmail({
         </Link>
       </Text>
 
-      <Text style={styles.small}>{translate(t, 'donationReceipt.stripe')}</Text>
+      <Text style={styles.small}>{translate(t, paidBy === 'card' ? 'donationReceipt.stripe' : paidBy === 'debit' ? 'donationReceipt.stripeDebit' : 'donationReceipt.stripeAny')}</Text>
 
       <SignOff t={t} organizationName={organizationName} />
     </EmailLayout>

@@ -39,6 +39,7 @@ export type NewDonation = {
   email: string
   publicName: string | null
   message: string | null
+  receiptName: string | null
   wantsUpdates: boolean
   locale: Locale
 }
@@ -54,9 +55,12 @@ export async function createDonation(input: NewDonation) {
         .values({ emailNormalized, email: input.email.trim(), firstName: '', lastName: '', country: '', locale: input.locale })
         .returning({ id: supporters.id })
         .get()
+    // A donor-wall entry (a name, perhaps a message) waits for an organiser, unless the campaign publishes at once.
+    const needsApproval = tx.select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, input.campaignId)).get()?.v ?? true
+    const wallStatus = input.publicName ? (needsApproval ? 'pending' : 'approved') : null
     return tx
       .insert(donations)
-      .values({ ...input, email: input.email.trim(), supporterId: supporter.id })
+      .values({ ...input, email: input.email.trim(), supporterId: supporter.id, wallStatus })
       .returning({ id: donations.id })
       .get().id
   })
@@ -123,6 +127,7 @@ const webhookQueries = preparedPerConnection((db) => ({
       amountMinor: p('amountMinor'),
       currency: p('currency'),
       publicName: p('publicName'),
+      receiptName: p('receiptName'),
       message: null,
       wantsUpdates: false,
       locale: p('locale'),
@@ -146,6 +151,12 @@ const webhookQueries = preparedPerConnection((db) => ({
       stripe_customer_id = @stripeCustomerId, subscription_ended_at = @subscriptionEndedAt,
       counted_minor = @countedMinor, updated_at = @updatedAt
     where id = @id`),
+  // The next receipt number, in the transaction that records the payment: no gaps, no repeats
+  // (the transaction is IMMEDIATE, and the unique index is the last word).
+  assignReceiptNumber: db.$client.prepare<{ id: number }>(
+    `update donations set receipt_number = (select coalesce(max(receipt_number), 0) + 1 from donations)
+     where id = @id and receipt_number is null returning receipt_number as receiptNumber`,
+  ),
   addFundDonor: db.$client.prepare<{ fundId: number; supporterId: number }>(
     'insert into fund_donors (fund_id, supporter_id) values (@fundId, @supporterId) on conflict do nothing',
   ),
@@ -206,6 +217,8 @@ export type PaymentFact =
       amountMinor: number | null
       currency: string | null
       outcome: 'paid' | 'processing' | 'failed'
+      /** Paid by a method that settles later (SEPA Direct Debit and other bank debits), not a card. */
+      delayed: boolean
       at: number
     } & EchoedIds)
   | ({
@@ -416,7 +429,9 @@ function applyFact(tx: Tx, fact: PaymentFact) {
       if (fact.outcome === 'paid') Object.assign(change, paid(row, fact.at))
       else if (fact.outcome === 'failed' && row.failedAt === null && row.paidAt === null) change.failedAt = fact.at
       else if (fact.outcome === 'processing' && row.status === 'open') change.status = 'processing'
-      return update(tx, row, change)
+      update(tx, row, change, fact.delayed ? 'debit' : 'card')
+      if (change.failedAt !== undefined) onDebitFailed(tx, { ...row, ...change })
+      return
     }
     case 'invoice-paid': {
       const first = requireDonation(fact.firstDonationId)
@@ -453,6 +468,7 @@ function applyFact(tx: Tx, fact: PaymentFact) {
         amountMinor: fact.amountMinor,
         currency: fact.currency.toUpperCase(),
         publicName: first.publicName,
+        receiptName: first.receiptName,
         locale: first.locale,
         email: first.email,
         stripeInvoiceId: fact.invoiceId,
@@ -522,7 +538,10 @@ export function donationStatus(d: Pick<Donation, 'paidAt' | 'failedAt' | 'status
   return 'succeeded'
 }
 
-function update(tx: Tx, row: Donation, change: Change) {
+/** How a payment was made, as far as the event that proved it tells: the receipt says where the details went. */
+type PaidBy = 'card' | 'debit' | null
+
+function update(tx: Tx, row: Donation, change: Change, paidBy: PaidBy = null) {
   if (Object.keys(change).length === 0) return
   const q = webhookQueries()
   const next = { ...row, ...change }
@@ -555,12 +574,13 @@ function update(tx: Tx, row: Donation, change: Change) {
   if (delta !== 0 || countingDelta !== 0 || newDonor !== 0) {
     q.moveFundCounters.run({ fundId: row.fundId, delta, countingDelta, newDonor, updatedAt: Date.now() })
   }
-  if (becamePaid) onPaid(tx, next)
+  if (becamePaid) onPaid(tx, next, paidBy)
 }
 
 /** First proof of payment: the receipt, and the consent the donor gave on the form. */
-function onPaid(tx: Tx, donation: Donation) {
+function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
   const q = webhookQueries()
+  const receiptNumber = q.assignReceiptNumber.get({ id: donation.id }) as { receiptNumber: number } | undefined
   const context = q.receiptContext.get({ campaignId: donation.campaignId })
   if (!context) return
   const texts = q.fundTexts.all({ fundId: donation.fundId })
@@ -574,7 +594,10 @@ function onPaid(tx: Tx, donation: Donation) {
     idempotencyKey: `donation:${donation.id}:receipt`,
     props: {
       donationId: donation.id,
-      firstName: donation.publicName,
+      receiptNumber: receiptNumber?.receiptNumber ?? donation.receiptNumber,
+      paidBy,
+      // The name given for receipts; the donor-wall name is public text, not a greeting.
+      firstName: donation.receiptName,
       amountMinor: donation.amountMinor,
       giftMinor: donation.giftMinor,
       currency: donation.currency,
@@ -591,6 +614,27 @@ function onPaid(tx: Tx, donation: Donation) {
   if (donation.wantsUpdates && donation.supporterId !== null) {
     q.grantUpdates.run({ supporterId: donation.supporterId, campaignId: donation.campaignId, createdAt: donation.paidAt ?? Date.now() })
   }
+}
+
+/** A bank debit that did not go through: one short email saying so, and where to try again. */
+function onDebitFailed(tx: Tx, donation: Donation) {
+  const context = webhookQueries().receiptContext.get({ campaignId: donation.campaignId })
+  if (!context) return
+  queueEmail({
+    template: 'donation-failed',
+    to: donation.email,
+    locale: donation.locale,
+    campaignId: donation.campaignId,
+    idempotencyKey: `donation:${donation.id}:failed`,
+    props: {
+      firstName: donation.receiptName,
+      amountMinor: donation.amountMinor,
+      currency: donation.currency,
+      campaignTitle: campaignTitleFor(tx, donation.campaignId, donation.locale),
+      campaignSlug: context.campaignSlug,
+      organizationName: context.organizationName,
+    },
+  })
 }
 
 /** Recompute every fund's counters from the donations; report and repair drift. */
@@ -622,7 +666,7 @@ export async function recountFunds() {
   )
 }
 
-/** The donor wall: names and messages donors chose to show, never amounts. One entry per gift, not per month. */
+/** The donor wall: approved names and messages donors chose to show, never amounts. One entry per gift, not per month. */
 export async function listDonorWall({ campaignId, limit = 12 }: { campaignId: number; limit?: number }) {
   return getDb()
     .select({ id: donations.id, name: donations.publicName, message: donations.message, paidAt: donations.paidAt })
@@ -631,6 +675,7 @@ export async function listDonorWall({ campaignId, limit = 12 }: { campaignId: nu
       and(
         eq(donations.campaignId, campaignId),
         eq(donations.status, 'succeeded'),
+        eq(donations.wallStatus, 'approved'),
         sql`${donations.parentId} is null`,
         sql`${donations.publicName} is not null`,
       ),

@@ -45,7 +45,8 @@ export default function DonationThanks() {
         {t(`donate.thanks.${state}.body`, { amount, campaign: campaign.title })}
       </p>
       {state === 'succeeded' && interval === 'monthly' ? <p>{t('donate.thanks.monthly')}</p> : null}
-      {state !== 'failed' ? <p>{t('donate.thanks.receipt')}</p> : null}
+      {/* Until the money has arrived there is no receipt to promise (a bank debit may still fail). */}
+      {state === 'succeeded' ? <p>{t('donate.thanks.receipt')}</p> : state === 'processing' ? <p>{t('donate.thanks.receiptLater')}</p> : null}
       <p>
         <Link className="button" to={state === 'failed' ? `/c/${campaign.slug}/donate` : `/c/${campaign.slug}`}>
           {state === 'failed' ? t('donate.thanks.tryAgain') : t('donate.thanks.back')}

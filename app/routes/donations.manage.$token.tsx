@@ -27,10 +27,10 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
   }
 }
 
-export async function action({ params }: ActionFunctionArgs) {
+export async function action({ params, context }: ActionFunctionArgs) {
   const gift = await giftFor(params.token ?? '')
   if (!gift.stripeCustomerId) throw new Response('Not ready', { status: 409 })
-  const opened = await openPortalSession({ customerId: gift.stripeCustomerId, returnUrl: `${getEnv().publicUrl}/donations/manage/${params.token}` })
+  const opened = await openPortalSession({ customerId: gift.stripeCustomerId, returnUrl: `${getEnv().publicUrl}/donations/manage/${params.token}`, locale: context.lang })
   if ('url' in opened) throw redirect(opened.url, 303)
   // The page again, saying what went wrong: the gift itself is not affected either way.
   return opened.problem === 'unknown'

@@ -95,6 +95,7 @@ export async function handleDonation({
     email: input.email,
     publicName: input.publicName || null,
     message: input.message || null,
+    receiptName: input.receiptName || null,
     wantsUpdates: input.updates,
     locale: lang,
   })

@@ -6,6 +6,7 @@ import CampaignUpdateEmail, { subject as campaignUpdateSubject } from '#emails/c
 import AlreadySignedEmail, { subject as alreadySignedSubject } from '#emails/already-signed.tsx'
 import ConfirmReminderEmail, { subject as confirmReminderSubject } from '#emails/confirm-reminder.tsx'
 import ConfirmSignatureEmail, { subject as confirmSubject } from '#emails/confirm-signature.tsx'
+import DonationFailedEmail, { subject as donationFailedSubject } from '#emails/donation-failed.tsx'
 import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
 import { getEnv } from './env.server.ts'
 import { getI18n } from './i18n.server.ts'
@@ -89,6 +90,10 @@ const minor = z.number().int().nonnegative()
 const donationReceiptProps = z
   .object({
     donationId: id,
+    // Receipts queued before numbering was gapless carry none: their number was the donation's id.
+    receiptNumber: id.nullish(),
+    // Where the payment details went, when the paying event told us (null: say it neutrally).
+    paidBy: z.enum(['card', 'debit']).nullish(),
     firstName: z.string().nullable(),
     amountMinor: minor,
     giftMinor: minor,
@@ -104,6 +109,15 @@ const donationReceiptProps = z
   })
   .refine((p) => p.giftMinor <= p.amountMinor, 'the gift is more than was charged')
   .refine((p) => (p.interval === 'monthly') === (p.manageDonationId !== null), 'a manage link belongs to monthly gifts, and every monthly gift has one')
+
+const donationFailedProps = z.object({
+  firstName: z.string().nullable(),
+  amountMinor: minor,
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  campaignTitle: z.string(),
+  campaignSlug: z.string().min(1),
+  organizationName: z.string(),
+})
 
 /** What the outbox row of a donation receipt holds (JSON). */
 export type DonationReceiptMessageProps = z.input<typeof donationReceiptProps>
@@ -228,13 +242,21 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
     }
     case 'donation-receipt': {
       // Few enough to render one by one: the render cache and its placeholders are for signing's bursts.
-      const { campaignSlug, manageDonationId, firstName, ...receipt } = donationReceiptProps.parse(props)
+      const { campaignSlug, manageDonationId, firstName, receiptNumber, paidBy, ...receipt } = donationReceiptProps.parse(props)
       const campaignUrl = `${base}/c/${encodeURIComponent(campaignSlug)}`
       const manageUrl = manageDonationId === null ? null : `${base}/donations/manage/${donationManageToken(manageDonationId)}`
-      const values = { ...common, ...receipt, firstName: firstName ?? '', campaignUrl, manageUrl }
+      const values = { ...common, ...receipt, receiptNumber: receiptNumber ?? receipt.donationId, paidBy: paidBy ?? null, firstName: firstName ?? '', campaignUrl, manageUrl }
       const element = <DonationReceiptEmail {...values} />
       const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
       return { subject: donationReceiptSubject(values), html, text, links: manageUrl ? [campaignUrl, manageUrl] : [campaignUrl] }
+    }
+    case 'donation-failed': {
+      const { campaignSlug, firstName, ...failed } = donationFailedProps.parse(props)
+      const donateUrl = `${base}/c/${encodeURIComponent(campaignSlug)}/donate`
+      const values = { ...common, ...failed, firstName: firstName ?? '', donateUrl }
+      const element = <DonationFailedEmail {...values} />
+      const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
+      return { subject: donationFailedSubject(values), html, text, links: [donateUrl] }
     }
     default:
       throw new Error(`unknown email template "${message.template}"`)

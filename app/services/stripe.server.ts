@@ -100,9 +100,10 @@ export type PortalOpening = { url: string } | { problem: 'unknown' | 'unavailabl
  * deleted in the dashboard, another account's, or a demo stand-in that lost its state), and
  * `unavailable` when Stripe cannot be reached or fails (try again later).
  */
-export async function openPortalSession({ customerId, returnUrl }: { customerId: string; returnUrl: string }): Promise<PortalOpening> {
+export async function openPortalSession({ customerId, returnUrl, locale }: { customerId: string; returnUrl: string; locale: Language }): Promise<PortalOpening> {
   try {
-    const session = await getStripe().billingPortal.sessions.create({ customer: customerId, return_url: returnUrl })
+    // In the language of the page the donor came from, as the Checkout Session was.
+    const session = await getStripe().billingPortal.sessions.create({ customer: customerId, return_url: returnUrl, locale })
     return { url: session.url }
   } catch (error) {
     const refused = error instanceof Stripe.errors.StripeInvalidRequestError
@@ -284,6 +285,8 @@ async function factsOf(event: Stripe.Event): Promise<PaymentFact[] | null> {
           amountMinor: session.amount_total ?? null,
           currency: session.currency ?? null,
           outcome,
+          // Only delayed methods (bank debits) get the async events or complete unpaid.
+          delayed: event.type !== 'checkout.session.completed' || session.payment_status !== 'paid',
           at,
         },
       ]

@@ -284,6 +284,7 @@ export function donationSchema(t: TFunction) {
       customAmount: z.string().trim().max(20, t('donate.amountFormat')).optional(),
       coverFees: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
       email: cleanLine(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
+      receiptName: cleanLine(t, { max: 120 }).optional(),
       publicName: cleanLine(t, { max: 80 }).optional(),
       message: z
         .string({ invalid_type_error: t('forms.invalidCharacters') })

@@ -122,6 +122,27 @@ describe.each(['en', 'de', 'es'] as const)('donation receipt (%s)', (lang) => {
     }
   })
 
+  it('prints the gapless receipt number it was given, not the donation id (older rows without one keep the id)', async () => {
+    const email = await render(lang, receipt({ receiptNumber: 7 }))
+    expect(email.subject).toContain('VIG-000007')
+    expect(email.text).toContain('VIG-000007')
+    expect(email.text).not.toContain('VIG-000042')
+  })
+
+  it('says where the payment details went: a card, a bank debit (never “card details”), or neutrally', async () => {
+    const texts = catalogs[lang].donationReceipt
+    expect((await render(lang, receipt({ paidBy: 'card' }))).text).toContain(texts.stripe)
+    const debit = (await render(lang, receipt({ paidBy: 'debit' }))).text
+    expect(debit).toContain(texts.stripeDebit)
+    expect(debit).not.toContain(texts.stripe)
+    expect((await render(lang, receipt({ paidBy: null }))).text).toContain(texts.stripeAny)
+  })
+
+  it('names the donor it was received from when they gave a name for the receipt', async () => {
+    expect((await render(lang, receipt({ firstName: 'Ana Ruiz' }))).text).toContain(`${catalogs[lang].donationReceipt.receivedFrom}: Ana Ruiz`)
+    expect((await render(lang, receipt({ firstName: null }))).text).not.toContain(catalogs[lang].donationReceipt.receivedFrom)
+  })
+
   it('names the organisation and its postal address as the issuer', async () => {
     const email = await render(lang, receipt())
     const text = email.text
@@ -177,5 +198,29 @@ describe('donation receipt props', () => {
     await expect(render('en', receipt({ giftMinor: 3000 }))).rejects.toThrow()
     await expect(render('en', receipt({ interval: 'monthly' }))).rejects.toThrow()
     await expect(render('en', receipt({ manageDonationId: 42 }))).rejects.toThrow()
+  })
+})
+
+describe.each(['en', 'de', 'es'] as const)('failed debit email (%s)', (lang) => {
+  it('says briefly and kindly that nothing was charged, and links to the donate page to try again', async () => {
+    const texts = catalogs[lang].donationFailed
+    const email = await renderEmail({
+      template: 'donation-failed',
+      locale: lang,
+      props: { firstName: 'Ana', amountMinor: 2598, currency: 'EUR', campaignTitle: 'Justice for Andry', campaignSlug: 'free-andry', organizationName: 'Demo Reporting Collective' },
+    })
+    const donateUrl = `${getEnv().publicUrl}/c/free-andry/donate`
+    expect(email.subject).toBe(texts.subject.replace('{{campaign}}', 'Justice for Andry'))
+    expect(email.text).toContain(expected[lang].amount)
+    expect(email.text).toContain(texts.tryAgain)
+    expect(email.links).toEqual([donateUrl])
+    expect(email.html).toContain(`href="${donateUrl}"`)
+    for (const output of [email.html, email.text, email.subject]) expect(output).not.toContain('{{')
+    // Short: a few sentences, not a letter.
+    expect(email.text.split(/\s+/).length).toBeLessThan(160)
+  })
+
+  it('has the same keys as English', () => {
+    expect(Object.keys(catalogs[lang].donationFailed).sort()).toEqual(Object.keys(en.donationFailed).sort())
   })
 })
