@@ -30,6 +30,9 @@ const listedColumns = {
   disputeStatus: donations.disputeStatus,
   disputedMinor: donations.disputedMinor,
   countedMinor: donations.countedMinor,
+  receiptNumber: donations.receiptNumber,
+  // A monthly gift's end (cancelled by the donor or at Stripe): on every row of its subscription.
+  subscriptionEndedAt: donations.subscriptionEndedAt,
   publicName: donations.publicName,
 }
 

@@ -6,7 +6,7 @@ import { donationsPerMonth, donationTotalsByFund, listDonations } from '~/models
 import { listFundsForAdmin } from '~/models/funds.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
 import { DONATION_INTERVALS, DONATION_STATUSES, donationFilterParams, readDonationFilter } from '~/utils/donation-filter.ts'
-import { formatDateTime, formatMoney, formatNumber } from '~/utils/i18n.ts'
+import { formatDate, formatDateTime, formatMoney, formatNumber } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign, role } = await requireCampaignRole(request, params.id, 'manager')
@@ -178,6 +178,11 @@ export default function Donations() {
                 {r.parentId !== null ? (
                   <div>
                     <span className="tag">{t('admin.donations.renewal', { id: r.parentId })}</span>
+                  </div>
+                ) : null}
+                {r.subscriptionEndedAt !== null ? (
+                  <div>
+                    <span className="tag tag--cancelled">{t('admin.donations.cancelledOn', { date: formatDate(new Date(r.subscriptionEndedAt).toISOString().slice(0, 10), lang) })}</span>
                   </div>
                 ) : null}
               </td>

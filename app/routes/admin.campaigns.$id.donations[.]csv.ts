@@ -5,12 +5,13 @@ import { listFundsForAdmin } from '~/models/funds.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
 import { csvRow } from '~/utils/csv.ts'
 import { readDonationFilter } from '~/utils/donation-filter.ts'
+import { receiptNumber } from '~/utils/receipt-number.ts'
 import { toDecimalString } from '~/utils/money.ts'
 
 /**
  * Donations matching the table's filters as CSV, streamed a thousand rows at a time so
  * memory stays flat however many there are. Amounts are decimals in the row's currency
- * ("25.00"). Email addresses are included for owners only; donors type the names and
+ * ("25.00"); `cancelled_at` is when a monthly gift ended (on each of its rows). Email addresses are included for owners only; donors type the names and
  * messages, so every cell is defused against spreadsheet formulas.
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -42,6 +43,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
         'dispute_status',
         'disputed',
         'counted',
+        'receipt_number',
+        'cancelled_at',
         'public_name',
         ...(withEmails ? ['email'] : []),
         'message',
@@ -78,6 +81,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
             r.disputeStatus ?? '',
             amount(r.disputedMinor),
             amount(r.countedMinor),
+            r.receiptNumber === null ? '' : receiptNumber(r.receiptNumber),
+            iso(r.subscriptionEndedAt),
             r.publicName ?? '',
             ...(withEmails ? [r.email ?? ''] : []),
             r.message ?? '',

@@ -343,6 +343,32 @@ describe('donations', () => {
     expect(row(ids.failed!)).toContain('failed')
   })
 
+  it('shows a cancelled monthly gift as cancelled, with the date, in the table and the export', async () => {
+    const row = (html: string, id: number) => textOf(new RegExp(`<tr[^>]*data-donation-id="${id}"[^>]*>([\\s\\S]*?)</tr>`).exec(html)![1]!)
+    const before = await page(DONATIONS)
+    expect(row(before.html, ids.monthly!)).not.toContain('cancelled')
+    // What customer.subscription.deleted records: the end, on every month of the gift.
+    const endedAt = Date.UTC(2026, 10, 3, 12)
+    db.prepare('UPDATE donations SET subscription_ended_at = ? WHERE id IN (?, ?, ?)').run(endedAt, ids.monthly, ids.renewal1, ids.renewal2)
+    try {
+      const { html } = await page(DONATIONS)
+      for (const id of [ids.monthly!, ids.renewal1!]) expect(row(html, id)).toContain('cancelled November 3, 2026')
+      expect(row(html, ids.ana!)).not.toContain('cancelled')
+      const german = await page(DONATIONS, { lang: 'de' })
+      expect(row(german.html, ids.monthly!)).toContain('gekündigt am 3. November 2026')
+
+      const { lines } = await csv(`${DONATIONS}.csv`)
+      const cancelledAt = lines[0]!.split(',').indexOf('cancelled_at')
+      expect(cancelledAt).toBeGreaterThan(0)
+      const cell = (id: number) => lines.find((l) => l.startsWith(`${id},`))!.split(',')[cancelledAt]
+      expect(cell(ids.monthly!)).toBe('2026-11-03T12:00:00.000Z')
+      expect(cell(ids.renewal2!)).toBe('2026-11-03T12:00:00.000Z')
+      expect(cell(ids.ana!)).toBe('')
+    } finally {
+      db.prepare('UPDATE donations SET subscription_ended_at = NULL WHERE id IN (?, ?, ?)').run(ids.monthly, ids.renewal1, ids.renewal2)
+    }
+  })
+
   it('filters by fund, status, interval and dates', async () => {
     const only = async (query: string) => rowIds((await page(`${DONATIONS}?${query}`)).html).sort((a, b) => a - b)
     expect(await only(`fund=${legal}`)).toEqual([ids.partial, ids.disputed, ids.won].sort((a, b) => a! - b!))
@@ -437,7 +463,7 @@ describe('donations', () => {
 })
 
 describe('the donations export', () => {
-  const HEADER = 'donation_id,renewal_of,created_at,paid_at,fund,fund_title,interval,currency,amount,gift,status,refunded,dispute_status,disputed,counted,public_name'
+  const HEADER = 'donation_id,renewal_of,created_at,paid_at,fund,fund_title,interval,currency,amount,gift,status,refunded,dispute_status,disputed,counted,receipt_number,cancelled_at,public_name'
 
   it('streams every donation of the campaign as CSV, with emails for owners and formulas defused', async () => {
     const { response, lines, text } = await csv(`${DONATIONS}.csv`)
@@ -449,12 +475,12 @@ describe('the donations export', () => {
     expect(text).not.toContain('Other Campaign Donor')
 
     const ana = lines.find((l) => l.includes('ana@donors.example'))!
-    expect(ana).toMatch(/^\d+,,\d{4}-\d{2}-\d{2}T[\d:.]+Z,\d{4}-\d{2}-\d{2}T[\d:.]+Z,trip-to-san-salvador,Trip to San Salvador,one_time,EUR,25\.00,25\.00,succeeded,0\.00,,0\.00,25\.00,Ana Ruiz,ana@donors\.example,$/)
+    expect(ana).toMatch(/^\d+,,\d{4}-\d{2}-\d{2}T[\d:.]+Z,\d{4}-\d{2}-\d{2}T[\d:.]+Z,trip-to-san-salvador,Trip to San Salvador,one_time,EUR,25\.00,25\.00,succeeded,0\.00,,0\.00,25\.00,(VIG-\d{6})?,,Ana Ruiz,ana@donors\.example,$/)
     const renewal = lines.find((l) => l.startsWith(`${(db.prepare('SELECT id FROM donations WHERE parent_id IS NOT NULL AND refunded_minor > 0').get() as { id: number }).id},`))!
     expect(renewal).toContain(',monthly,EUR,10.00,10.00,refunded,10.00,,0.00,0.00,')
     expect(text).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`)
     expect(text).toContain(",'@SUM(A1:A9)")
-    expect(text).toContain(',legal-aid,Legal aid for the families,one_time,EUR,30.00,30.00,disputed,0.00,open,30.00,0.00,Lena Vogel,')
+    expect(text).toContain(',legal-aid,Legal aid for the families,one_time,EUR,30.00,30.00,disputed,0.00,open,30.00,0.00,,,Lena Vogel,')
   })
 
   it('leaves emails out for editors', async () => {
