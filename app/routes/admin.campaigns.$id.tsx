@@ -47,6 +47,7 @@ export default function CampaignAdminLayout() {
         <NavLink to={`${base}/timeline`}>{t('admin.tabs.timeline')}</NavLink>
         <NavLink to={`${base}/signatures`}>{t('admin.tabs.signatures')}</NavLink>
         {roleAtLeast(campaign.role, 'editor') ? <NavLink to={`${base}/messages`}>{t('admin.tabs.messages')}</NavLink> : null}
+        {roleAtLeast(campaign.role, 'editor') ? <NavLink to={`${base}/donor-wall`}>{t('admin.tabs.donorWall')}</NavLink> : null}
         <NavLink to={`${base}/funds`}>{t('admin.tabs.funds')}</NavLink>
         {roleAtLeast(campaign.role, 'manager') ? <NavLink to={`${base}/donations`}>{t('admin.tabs.donations')}</NavLink> : null}
       </nav>

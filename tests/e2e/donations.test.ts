@@ -100,9 +100,8 @@ describe('giving once by card', () => {
 
     const after = await firstFund(page)
     expect(after.raised).toBe(before.raised + 2564)
-    expect(await page.locator('#donate .donor-wall').textContent()).toContain('Ana from Valencia')
-    // The wall never shows amounts.
-    expect(await page.locator('#donate .donor-wall').textContent()).not.toMatch(/€|25[.,]64/)
+    // The wall entry waits for an organiser's approval (tests/e2e/donor-wall.test.ts).
+    expect(await page.locator('#donate').textContent()).not.toContain('Ana from Valencia')
 
     const receipt = await newestEmail('ana.donor@example.org')
     expect(receipt.template).toBe('donation-receipt (en)')

@@ -106,6 +106,14 @@ const EXPECTED: Record<string, Expectation> = {
     get: 'editor',
     posts: [{ need: 'editor', body: ({ signatureId }) => form({ intent: 'approve', signatureId: String(signatureId) }) }],
   },
+  'routes/admin.campaigns.$id.donor-wall': {
+    scope: 'campaign',
+    get: 'editor',
+    posts: [
+      { need: 'editor', body: () => form({ intent: 'hide', donationId: '999999' }) },
+      { need: 'manager', body: () => form({ intent: 'setting', needsApproval: 'on' }) },
+    ],
+  },
   'routes/admin.campaigns.$id.donations': { scope: 'campaign', get: 'manager', posts: [] },
   'routes/admin.campaigns.$id.donations[.]csv': { scope: 'campaign', get: 'manager', posts: [] },
   'routes/admin.campaigns.$id.export[.]csv': { scope: 'campaign', get: 'manager', posts: [] },

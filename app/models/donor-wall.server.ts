@@ -1,0 +1,77 @@
+import { and, asc, desc, eq, sql } from 'drizzle-orm'
+import { getDb } from '#db/client.server.ts'
+import { campaigns, donations, type DonorWallStatus } from '#db/schema.ts'
+import { purgePublicPages } from '~/services/page-cache.server.ts'
+import { recordAudit } from './audit.server.ts'
+
+/**
+ * The donor wall's entries (a donor's name and message) are moderated like messages of
+ * support: each gift that asks to show something starts `pending` (or `approved` when the
+ * campaign publishes at once), an editor approves or hides it, and only approved entries of
+ * paid gifts reach the public page (listDonorWall in donations.server.ts). Amounts and
+ * addresses are never part of an entry.
+ */
+
+/** Entries of paid gifts in one state: what an editor reads to decide, nothing more. */
+export async function listDonorWallForModeration({ campaignId, status }: { campaignId: number; status: DonorWallStatus }) {
+  return getDb()
+    .select({ id: donations.id, name: donations.publicName, message: donations.message, paidAt: donations.paidAt })
+    .from(donations)
+    .where(and(eq(donations.campaignId, campaignId), eq(donations.wallStatus, status), sql`${donations.paidAt} is not null`, sql`${donations.parentId} is null`))
+    .orderBy(status === 'pending' ? asc(donations.paidAt) : desc(donations.paidAt))
+    .limit(100)
+    .all()
+}
+
+export async function countPendingDonorWall({ campaignId }: { campaignId: number }) {
+  return (
+    getDb()
+      .select({ n: sql<number>`count(*)` })
+      .from(donations)
+      .where(and(eq(donations.campaignId, campaignId), eq(donations.wallStatus, 'pending'), sql`${donations.paidAt} is not null`, sql`${donations.parentId} is null`))
+      .get()?.n ?? 0
+  )
+}
+
+/** Approve or hide one entry of this campaign; false when there is no such entry. */
+export async function moderateDonorWallEntry({
+  actorId,
+  campaignId,
+  donationId,
+  decision,
+}: {
+  actorId: number
+  campaignId: number
+  donationId: number
+  decision: 'approved' | 'hidden'
+}) {
+  const changed = getDb().transaction((tx) => {
+    const result = tx
+      .update(donations)
+      .set({ wallStatus: decision })
+      .where(and(eq(donations.id, donationId), eq(donations.campaignId, campaignId), sql`${donations.wallStatus} is not null`, sql`${donations.parentId} is null`))
+      .run()
+    if (result.changes === 0) return false
+    recordAudit(tx, { organizerId: actorId, action: `donor_wall.${decision === 'approved' ? 'approve' : 'hide'}`, subjectType: 'donation', subjectId: donationId, details: { campaignId } })
+    return true
+  })
+  if (changed) purgePublicPages()
+  return changed
+}
+
+/** Whether new entries wait for approval (the default) or show at once. Entries already in are left as they are. */
+export async function setDonorWallNeedsApproval({ actorId, campaignId, needsApproval }: { actorId: number; campaignId: number; needsApproval: boolean }) {
+  getDb().transaction((tx) => {
+    const result = tx
+      .update(campaigns)
+      .set({ donorWallNeedsApproval: needsApproval })
+      .where(and(eq(campaigns.id, campaignId), sql`${campaigns.donorWallNeedsApproval} <> ${needsApproval ? 1 : 0}`))
+      .run()
+    if (result.changes === 0) return
+    recordAudit(tx, { organizerId: actorId, action: 'donor_wall.setting', subjectType: 'campaign', subjectId: campaignId, details: { needsApproval } })
+  })
+}
+
+export async function getDonorWallNeedsApproval({ campaignId }: { campaignId: number }) {
+  return getDb().select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, campaignId)).get()?.v ?? true
+}
