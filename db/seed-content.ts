@@ -372,7 +372,7 @@ Dos tatuajes cambiaron el rumbo de su caso. Dicen «Mamá» y «Papá», cada un
 
 ## Expulsado con una ley de 1798
 
-En marzo de 2025, el gobierno de Estados Unidos invocó la Ley de Enemigos Extranjeros, una norma de tiempos de guerra que data de 1798, para enviar a más de 200 venezolanos a El Salvador. Andry era uno de ellos. Su caso de asilo seguía abierto, y fue expulsado sin debido proceso.
+En marzo de 2025, el gobierno de Estados Unidos invocó la Ley de Enemigos Extranjeros, una norma de tiempos de guerra que data de 1798, para enviar a más de 200 venezolanos a El Salvador. Andry era uno de ellos. Su caso de asilo seguía abierto y fue expulsado sin debido proceso.
 
 Los llevaron al CECOT, el Centro de Confinamiento del Terrorismo, una megacárcel construida para la ofensiva del gobierno salvadoreño contra las pandillas. Organizaciones de derechos humanos y periodistas han expresado graves preocupaciones por las condiciones en su interior, y el acceso independiente al penal ha sido muy limitado.
 

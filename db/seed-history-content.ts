@@ -58,14 +58,14 @@ export const demoMessages: Record<SeedLocale, { text: string; reply?: string }[]
     { text: 'Habe die Petition an meine ganze Familie weitergeleitet.' },
     { text: 'Solche Recherchen brauchen wir viel mehr. Danke für eure Arbeit.' },
     { text: 'Rechtsstaat heißt: erst anhören, dann entscheiden.' },
-    { text: 'Aus Wien unterschrieben. Bleibt dran!' },
+    { text: 'Unterschrieben und geteilt. Bleibt dran!' },
   ],
   es: [
     { text: 'Nadie debería ir a una cárcel extranjera por un tatuaje dedicado a sus padres.' },
     { text: 'Gracias por no soltar este caso. Un abrazo a Andry y a su familia.', reply: '¡Gracias por tu apoyo! Seguimos informando y te contaremos las novedades.' },
     { text: 'El asilo es un derecho. Firmo con el corazón.' },
     { text: 'Que se revisen todos los casos. Ninguno más sin debido proceso.' },
-    { text: 'Compartido con mi familia en Madrid. Gracias por informar.' },
+    { text: 'Compartido con toda mi familia. Gracias por informar.' },
     { text: 'Fuerza, Andry. Tu voz nos importa.' },
     { text: 'Periodismo así salva vidas. Gracias al equipo.' },
     { text: 'Que abran el CECOT a observadores independientes.' },
@@ -140,6 +140,25 @@ export const demoClosedCampaign = {
     de: 'Abstrakte Illustration: Eine einzelne Kerzenflamme leuchtet in der Dunkelheit',
     es: 'Ilustración abstracta de la llama de una vela encendida en la oscuridad',
   } satisfies Record<SeedLocale, string>,
+  /** Its timeline, dated from when it opened (`opened`) and closed (`closed`). */
+  timeline: [
+    {
+      when: 'opened',
+      translations: {
+        en: { title: 'Petition opened', bodyMd: 'We asked supporters to back our request for the criteria behind the gang labels.' },
+        de: { title: 'Petition gestartet', bodyMd: 'Wir haben Unterstützerinnen und Unterstützer gebeten, unsere Forderung nach den Kriterien hinter den Bandenetiketten mitzutragen.' },
+        es: { title: 'Abrimos la petición', bodyMd: 'Pedimos a quienes nos apoyan que respaldaran nuestra solicitud de los criterios detrás de las etiquetas de pandilla.' },
+      },
+    },
+    {
+      when: 'closed',
+      translations: {
+        en: { title: 'Petition closed', bodyMd: 'We closed the petition and sent the signatures with a formal public-records request. Thank you for signing.' },
+        de: { title: 'Petition beendet', bodyMd: 'Wir haben die Petition beendet und die Unterschriften mit einem förmlichen Antrag auf Akteneinsicht übergeben. Danke für Ihre Unterschrift.' },
+        es: { title: 'Cerramos la petición', bodyMd: 'Cerramos la petición y enviamos las firmas con una solicitud formal de acceso a la información. Gracias por firmar.' },
+      },
+    },
+  ] satisfies { when: 'opened' | 'closed'; translations: Record<SeedLocale, { title: string; bodyMd: string }> }[],
 }
 
 /** Messages still waiting for the team's moderation (from the latest signers). */

@@ -158,6 +158,15 @@ function addClosedCampaign(db: DB, organizationId: number, now: number, created:
   for (const locale of LOCALES) {
     db.insert(campaignTranslations).values({ campaignId: campaign.id, locale, ...c.translations[locale], imageAlt: c.imageAlt[locale], updatedAt: published }).run()
   }
+  for (const entry of c.timeline) {
+    const stamp = entry.when === 'opened' ? published : closed
+    const update = db
+      .insert(updates)
+      .values({ campaignId: campaign.id, happenedOn: new Date(stamp).toISOString().slice(0, 10), publishedAt: stamp, createdAt: stamp, updatedAt: stamp })
+      .returning({ id: updates.id })
+      .get()
+    for (const locale of LOCALES) db.insert(updateTranslations).values({ updateId: update.id, locale, ...entry.translations[locale] }).run()
+  }
   const span = closed - published - DAY
   const times = Array.from({ length: HISTORY_SIZE.closedSignatures }, () => published + Math.floor(random.next() * span)).sort((a, b) => a - b)
   times.forEach((at, i) => {
@@ -239,7 +248,7 @@ async function addActivity(db: DB, campaignId: number, now: number, organizerId:
   const events: SeedEvent[] = [
     ...signingAt.map((at, n) => ({ at, kind: 'signature' as const, n })),
     ...donationAt.map((at, n) => ({ at, kind: 'donation' as const, n })),
-    { at: sendAt, kind: 'send' },
+    { at: sendAt, kind: 'send' as const },
   ].sort((a, b) => a.at - b.at)
 
   const signed: { supporterId: number; signer: Signer }[] = []
