@@ -7,6 +7,7 @@ import { migrateDatabase } from '#db/migrate.ts'
 import { seedDemo } from '#db/seed.ts'
 import { demoStoryEs } from '#db/seed-content.ts'
 import { demoClosedCampaign } from '#db/seed-history-content.ts'
+import { removeDemoData } from '~/models/demo.server.ts'
 import { recountFunds } from '~/models/donations.server.ts'
 import { recountSignatures } from '~/models/signatures.server.ts'
 
@@ -124,6 +125,12 @@ describe('the living demo', () => {
     expect(dump(getDb())).toEqual(before)
   })
 
+  it('is removed entirely by npm run demo:remove, the closed campaign with it', async () => {
+    const removed = await freshSeed(() => removeDemoData())
+    expect(removed.campaigns).toEqual([])
+    for (const table of ['supporters', 'signatures', 'donations', 'email_messages', 'consents', 'update_sends']) expect(removed[table], table).toEqual([])
+  })
+
   it('is the same data on every run', async () => {
     const [a, b] = [await freshSeed(), await freshSeed()]
     expect(a.signatures?.length).toBeGreaterThan(200)
@@ -146,7 +153,7 @@ function dump(db: DB) {
 }
 
 /** Seed a new database file on the process-wide connection (the app's models write through it), then put the test's back. */
-async function freshSeed() {
+async function freshSeed(then?: () => unknown) {
   const previous = globalThis.__vigilDb
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-demo-'))
   const db = openDatabase(path.join(dir, 'vigil.db'))
@@ -154,6 +161,7 @@ async function freshSeed() {
     migrateDatabase(db)
     globalThis.__vigilDb = db
     await seedDemo(db, { demoOrganizer: false, history: true, now: NOW })
+    then?.()
     return dump(db)
   } finally {
     globalThis.__vigilDb = previous
