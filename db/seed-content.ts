@@ -361,3 +361,38 @@ export const demoFunds: SeedFund[] = [
     },
   },
 ]
+
+// The story in Spanish, for the living demo (`npm run db:seed`). The tests' plain seed leaves
+// the Spanish story empty, so the page's fallback to English stays covered by them.
+export const demoStoryEs = `## Una petición de protección
+
+Andry Hernández Romero es maquillador y viene de Venezuela. Según su propio relato, fue perseguido en su país por ser gay; se fue y en 2024 pidió asilo en Estados Unidos. Mientras las autoridades revisaban su solicitud, permaneció en un centro de detención migratoria. Esperaba una decisión por la vía que la ley prevé para personas en su situación.
+
+Dos tatuajes cambiaron el rumbo de su caso. Dicen «Mamá» y «Papá», cada uno con una corona. Según lo publicado sobre el caso, funcionarios estadounidenses los tomaron como señal de pertenencia al Tren de Aragua, una banda criminal venezolana. Su familia y quienes siguieron su caso los describen como lo que parecen: un homenaje a sus padres.
+
+## Expulsado con una ley de 1798
+
+En marzo de 2025, el gobierno de Estados Unidos invocó la Ley de Enemigos Extranjeros, una norma de tiempos de guerra que data de 1798, para enviar a más de 200 venezolanos a El Salvador. Andry era uno de ellos. Su caso de asilo seguía abierto y fue expulsado sin debido proceso.
+
+Los llevaron al CECOT, el Centro de Confinamiento del Terrorismo, una megacárcel construida para la ofensiva del gobierno salvadoreño contra las pandillas. Organizaciones de derechos humanos y periodistas han expresado graves preocupaciones por las condiciones en su interior, y el acceso independiente al penal ha sido muy limitado.
+
+Andry pasó allí unos cuatro meses, 125 días en total. Tras su liberación, denunció que había sufrido abusos en la cárcel.
+
+## En casa, pero la historia no termina aquí
+
+El 18 de julio de 2025 fue uno de los 252 venezolanos trasladados en avión de El Salvador a Venezuela en un canje de prisioneros entre tres países, que también liberó a 10 estadounidenses detenidos en Venezuela. Andry está de nuevo con su familia. En las semanas posteriores a su regreso empezó a hablar en público de lo que había vivido.
+
+Su liberación no resuelve las preguntas que dejó su caso. ¿Cómo pudieron tomarse como prueba de pertenencia a una banda unos tatuajes dedicados a sus padres? ¿Por qué un hombre con una solicitud de asilo pendiente fue enviado a una cárcel extranjera sin ninguna revisión real? ¿Y quién responderá por esas decisiones?
+
+## Lo que hicimos y lo que pedimos
+
+El Demo Reporting Collective es un pequeño equipo de periodistas independientes. Empezamos a informar sobre el caso de Andry en marzo de 2025, poco después de los vuelos. En un solo año viajamos tres veces a El Salvador para reunirnos con familiares de los detenidos y documentar las condiciones en la cárcel. Seguimos apoyando los esfuerzos para sacar a personas de allí y para que sus casos sigan a la vista mucho después de que pasen los titulares.
+
+El caso de Andry no trata solo de un hombre. Muestra lo rápido que una etiqueta puede ocupar el lugar de una audiencia, y lo difícil que es deshacerlo cuando una persona ha desaparecido tras los muros de una cárcel en otro país. Por eso pedimos:
+
+- la revisión judicial independiente de las expulsiones realizadas bajo la Ley de Enemigos Extranjeros, incluida la de Andry;
+- el fin de las expulsiones bajo la Ley de Enemigos Extranjeros;
+- acceso independiente al CECOT para observadores, abogados y periodistas.
+
+Con tu firma les dices a quienes toman las decisiones en Washington que la gente está atenta. Con tu donación nos ayudas a seguir investigando, viajando y documentando, para que los hombres enviados al CECOT no caigan en el olvido.
+`

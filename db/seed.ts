@@ -2,22 +2,37 @@
  * Demo data: one organisation, a demo owner (demo mode only) and the campaign for
  * Andry Hernández Romero with its timeline. Idempotent: rows that exist are left as
  * they are, so a second run changes nothing (and never overwrites organisers' edits).
+ * With `history` (`npm run db:seed`, `npm run demo`) the demo also looks lived in: see
+ * db/seed-history.ts. Tests seed without it unless they ask.
  */
 import { pathToFileURL } from 'node:url'
 import { eq } from 'drizzle-orm'
 import { hashPassword } from '../app/models/organizers.server.ts'
 import { loadEnv } from '../app/services/env.server.ts'
-import { openDatabase, type DB, type Tx } from './client.server.ts'
+import { getDb, type DB, type Tx } from './client.server.ts'
 import { migrateDatabase } from './migrate.ts'
 import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from './schema.ts'
 import { demoCampaign, demoFunds, demoOrganization, type SeedLocale } from './seed-content.ts'
+import { seedHistory } from './seed-history.ts'
 
 export const DEMO_ORGANIZER = { email: 'demo@vigil.example', password: 'vigil-demo-2026', name: 'Demo Organiser' }
 
 const at = (iso: string) => Date.parse(iso)
 
-export async function seedDemo(db: DB, { demoOrganizer }: { demoOrganizer: boolean }) {
+export async function seedDemo(
+  db: DB,
+  { demoOrganizer, history = false, now = Date.now() }: { demoOrganizer: boolean; history?: boolean; now?: number },
+) {
   const passwordHash = demoOrganizer ? await hashPassword(DEMO_ORGANIZER.password) : null
+  const created = seedBase(db, passwordHash)
+  if (history) {
+    const organizerId = db.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER.email)).get()?.id ?? null
+    await seedHistory(db, { now, organizerId, created })
+  }
+  return created
+}
+
+function seedBase(db: DB, passwordHash: string | null) {
   return db.transaction((tx) => {
     const created: string[] = []
     // Look before inserting: even a no-op INSERT … ON CONFLICT advances AUTOINCREMENT counters.
@@ -93,7 +108,7 @@ export async function seedDemo(db: DB, { demoOrganizer }: { demoOrganizer: boole
 function seedFunds(tx: Tx, campaignId: number, created: string[]) {
   if (tx.select({ id: funds.id }).from(funds).where(eq(funds.campaignId, campaignId)).get()) return
   demoFunds.forEach((fund, position) => {
-    const row = tx.insert(funds).values({ campaignId, slug: fund.slug, goalMinor: fund.goalMinor, currency: 'EUR', position }).returning({ id: funds.id }).get()
+    const row = tx.insert(funds).values({ campaignId, slug: fund.slug, goalMinor: fund.goalMinor, currency: 'EUR', position, createdAt: at('2025-03-25T09:00:00Z') }).returning({ id: funds.id }).get()
     for (const [locale, text] of Object.entries(fund.texts) as [SeedLocale, { title: string; description: string }][]) {
       tx.insert(fundTranslations).values({ fundId: row.id, locale, ...text }).run()
     }
@@ -103,9 +118,10 @@ function seedFunds(tx: Tx, campaignId: number, created: string[]) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const env = loadEnv()
-  const db = openDatabase(env.databasePath)
+  // The process-wide connection (DATABASE_PATH): the history goes through the app's models, which use it.
+  const db = getDb()
   migrateDatabase(db)
-  const created = await seedDemo(db, { demoOrganizer: env.mode === 'demo' })
+  const created = await seedDemo(db, { demoOrganizer: env.mode === 'demo', history: process.argv.includes('--history') })
   db.$client.close()
   console.log(created.length ? `seed: created ${created.join(', ')}` : 'seed: demo data already present, nothing changed')
   if (env.mode === 'demo') console.log(`seed: demo organiser ${DEMO_ORGANIZER.email} / ${DEMO_ORGANIZER.password}`)

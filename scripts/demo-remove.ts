@@ -1,6 +1,6 @@
 /**
  * npm run demo:remove: take the demo out of a database before it goes live. Removes the demo
- * organiser (demo@vigil.example) and the demo campaign (/c/free-andry) with the signatures,
+ * organiser (demo@vigil.example) and the demo campaigns (/c/free-andry and the living demo's closed one) with the signatures,
  * gifts and emails collected for it; everything else stays. Safe to run twice.
  */
 import { DEMO_CAMPAIGN_SLUG, DEMO_ORGANIZER_EMAIL, removeDemoData } from '../app/models/demo.server.ts'

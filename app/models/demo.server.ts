@@ -4,29 +4,31 @@
  * organiser: start-up refuses it (app/services/demo-guard.server.ts) and `npm run demo:remove`
  * takes the demo out.
  */
-import { and, eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { getDb } from '#db/client.server.ts'
 import { campaigns, consents, donations, emailMessages, fundDonors, funds, organizations, organizers, signatures, supporters } from '#db/schema.ts'
 import { DEMO_ORGANIZER } from '#db/seed.ts'
 import { demoCampaign } from '#db/seed-content.ts'
+import { demoClosedCampaign } from '#db/seed-history-content.ts'
 import { recordAudit } from './audit.server.ts'
 
 export const DEMO_ORGANIZER_EMAIL = DEMO_ORGANIZER.email
 export const DEMO_CAMPAIGN_SLUG = demoCampaign.slug
 
-/** The demo campaign is the seed's: its slug in the seed's organisation (an organiser's own campaign of that name stays). */
-function demoCampaignId() {
+/** The demo campaigns are the seed's: their slugs in the seed's organisation (an organiser's own campaign of that name stays). */
+function demoCampaignIds() {
   return getDb()
     .select({ id: campaigns.id })
     .from(campaigns)
     .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
-    .where(and(eq(campaigns.slug, DEMO_CAMPAIGN_SLUG), eq(organizations.slug, 'demo')))
-    .get()?.id
+    .where(and(inArray(campaigns.slug, [DEMO_CAMPAIGN_SLUG, demoClosedCampaign.slug]), eq(organizations.slug, 'demo')))
+    .all()
+    .map((c) => c.id)
 }
 
 export function findDemoData() {
   const organizer = getDb().select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)).get()
-  return { organizer: organizer !== undefined, campaign: demoCampaignId() !== undefined }
+  return { organizer: organizer !== undefined, campaign: demoCampaignIds().length > 0 }
 }
 
 /**
@@ -40,8 +42,8 @@ export function removeDemoData() {
     const removed = { organizer: false, campaign: false, supportersDeleted: 0 }
     // Sessions and links go with the organiser; audit entries, replies and updates keep their rows without the name.
     removed.organizer = tx.delete(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)).run().changes > 0
-    const campaignId = demoCampaignId()
-    if (campaignId !== undefined) {
+    // The demo campaign and, from the living demo (npm run db:seed), the closed one.
+    for (const campaignId of demoCampaignIds()) {
       const ofCampaign = (rows: { id: number | null }[]) => rows.flatMap((r) => (r.id === null ? [] : [r.id]))
       const supporterIds = new Set([
         ...ofCampaign(tx.select({ id: signatures.supporterId }).from(signatures).where(eq(signatures.campaignId, campaignId)).all()),
@@ -59,7 +61,7 @@ export function removeDemoData() {
       // The campaign's emails hold live links and addresses; without this they would only lose their campaign.
       tx.delete(emailMessages).where(eq(emailMessages.campaignId, campaignId)).run()
       // Translations, timeline, signatures, counters, funds, gifts and sends go with it (ON DELETE CASCADE).
-      removed.campaign = tx.delete(campaigns).where(eq(campaigns.id, campaignId)).run().changes > 0
+      removed.campaign = tx.delete(campaigns).where(eq(campaigns.id, campaignId)).run().changes > 0 || removed.campaign
       const stillNeeded = (id: number) =>
         tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.supporterId, id)).get() ??
         tx.select({ id: donations.id }).from(donations).where(eq(donations.supporterId, id)).get() ??

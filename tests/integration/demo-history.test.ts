@@ -1,0 +1,171 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb, openDatabase, type DB } from '#db/client.server.ts'
+import { migrateDatabase } from '#db/migrate.ts'
+import { seedDemo } from '#db/seed.ts'
+import { demoStoryEs } from '#db/seed-content.ts'
+import { demoClosedCampaign } from '#db/seed-history-content.ts'
+import { removeDemoData } from '~/models/demo.server.ts'
+import { recountFunds } from '~/models/donations.server.ts'
+import { recountSignatures } from '~/models/signatures.server.ts'
+
+// The living demo (`npm run db:seed`): a believable history that keeps the app's invariants.
+const NOW = Date.parse('2026-12-04T15:00:00Z')
+const DAY = 86_400_000
+const sql = () => getDb().$client
+const rows = <T>(query: string, ...params: unknown[]) => sql().prepare(query).all(...params) as T[]
+const one = <T>(query: string, ...params: unknown[]) => sql().prepare(query).get(...params) as T
+
+beforeAll(async () => {
+  await seedDemo(getDb(), { demoOrganizer: true, history: true, now: NOW })
+})
+
+describe('the living demo', () => {
+  it('has a few hundred confirmed signatures over weeks, from several countries, with counters that equal a recount', async () => {
+    const demo = one<{ confirmed: number; pending: number }>(`select confirmed, pending from campaign_counters where campaign_id = 1`)
+    expect(demo.confirmed).toBeGreaterThanOrEqual(200)
+    expect(demo.confirmed).toBeLessThan(600)
+    const spread = one<{ days: number; first: number; last: number; countries: number }>(
+      `select count(distinct date(confirmed_at / 1000, 'unixepoch')) as days, min(confirmed_at) as first, max(confirmed_at) as last, count(distinct country) as countries
+       from signatures where campaign_id = 1 and status = 'confirmed'`,
+    )
+    expect(spread.countries).toBeGreaterThanOrEqual(8)
+    expect(spread.days).toBeGreaterThanOrEqual(28)
+    expect(NOW - spread.first).toBeGreaterThan(28 * DAY)
+    expect(spread.last).toBeLessThanOrEqual(NOW)
+    expect(NOW - spread.last).toBeLessThan(DAY)
+    expect(await recountSignatures()).toEqual([])
+    expect(await recountFunds()).toEqual([])
+  })
+
+  it('shows approved messages in English, German and Spanish from confirmed signers, some answered by the team', () => {
+    const byLocale = rows<{ locale: string; n: number }>(`select locale, count(*) as n from signatures where message_status = 'approved' group by locale`)
+    expect(Object.fromEntries(byLocale.map((r) => [r.locale, r.n]))).toMatchObject({ en: expect.any(Number), de: expect.any(Number), es: expect.any(Number) })
+    expect(one<{ n: number }>(`select count(*) as n from signatures where message_status = 'approved' and status <> 'confirmed'`).n).toBe(0)
+    // The campaign page shows the latest ten: all three languages among them.
+    const latest = rows<{ locale: string }>(`select locale from signatures where campaign_id = 1 and message_status = 'approved' and status = 'confirmed' order by id desc limit 10`)
+    expect(new Set(latest.map((r) => r.locale))).toEqual(new Set(['en', 'de', 'es']))
+    const answered = rows<{ status: string; organizer: number | null }>(
+      `select s.message_status as status, r.organizer_id as organizer from replies r join signatures s on s.id = r.signature_id`,
+    )
+    expect(answered.length).toBeGreaterThanOrEqual(3)
+    expect(answered.every((r) => r.status === 'approved' && r.organizer !== null)).toBe(true)
+    expect(one<{ n: number }>(`select count(*) as n from signatures where message_status = 'pending'`).n).toBeGreaterThan(0)
+  })
+
+  it('records paid gifts to both funds, each in the Stripe ledger, with one receipt each, numbered without gaps', () => {
+    const gifts = rows<{ id: number; fund_campaign: number | null; campaign_id: number; status: string; counted_minor: number; stripe_payment_intent_id: string }>(
+      `select d.id, f.campaign_id as fund_campaign, d.campaign_id, d.status, d.counted_minor, d.stripe_payment_intent_id from donations d left join funds f on f.id = d.fund_id order by d.id`,
+    )
+    expect(gifts.length).toBeGreaterThanOrEqual(30)
+    expect(gifts.every((g) => g.fund_campaign === g.campaign_id && g.status === 'succeeded' && g.counted_minor > 0)).toBe(true)
+    expect(new Set(rows<{ fund_id: number }>(`select distinct fund_id from donations`).map((r) => r.fund_id)).size).toBe(2)
+    const ledger = rows<{ id: string; failure: string | null }>(`select id, failure from stripe_events`)
+    expect(ledger.length).toBe(gifts.length)
+    expect(ledger.every((e) => e.failure === null)).toBe(true)
+    const receipts = rows<{ props: string; status: string }>(`select props, status from email_messages where template = 'donation-receipt' order by id`)
+    const numbers = receipts.map((r) => (JSON.parse(r.props) as { donationId: number }).donationId)
+    expect(numbers).toEqual(gifts.map((g) => g.id))
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => numbers[0]! + i))
+    expect(receipts.every((r) => r.status === 'captured')).toBe(true)
+    const raised = rows<{ raised_minor: number; donations: number }>(`select raised_minor, donations from fund_counters`)
+    expect(raised.every((f) => f.raised_minor > 0 && f.donations > 0)).toBe(true)
+  })
+
+  it('has one update sent weeks ago, every message captured and delivered', () => {
+    const send = one<{ id: number; recipients: number; created_at: number }>(`select id, recipients, created_at from update_sends`)
+    expect(send.recipients).toBeGreaterThan(50)
+    expect(NOW - send.created_at).toBeGreaterThan(7 * DAY)
+    const messages = rows<{ status: string; delivery_status: string | null }>(
+      `select m.status, m.delivery_status from email_messages m join email_batches b on b.id = m.batch_id where b.send_id = ?`,
+      send.id,
+    )
+    expect(messages.length).toBe(send.recipients)
+    expect(messages.every((m) => m.status === 'captured' && m.delivery_status === 'delivered')).toBe(true)
+    expect(one<{ n: number }>(`select count(*) as n from email_batches where send_id = ? and status <> 'submitted'`, send.id).n).toBe(0)
+    // Nothing is left for the sender to send when the demo starts.
+    expect(one<{ n: number }>(`select count(*) as n from email_messages where status not in ('captured', 'sent')`).n).toBe(0)
+  })
+
+  it('tells the whole story in Spanish', () => {
+    expect(one<{ story_md: string }>(`select story_md from campaign_translations where campaign_id = 1 and locale = 'es'`).story_md).toBe(demoStoryEs)
+  })
+
+  it('has a second campaign, closed a while ago, with its own signatures and a retention date still ahead', () => {
+    const closed = one<{ id: number; status: string; closed_at: number; retention_days: number; signatures_anonymised_at: number | null }>(
+      `select id, status, closed_at, retention_days, signatures_anonymised_at from campaigns where slug = ?`,
+      demoClosedCampaign.slug,
+    )
+    expect(closed.status).toBe('closed')
+    expect(NOW - closed.closed_at).toBeGreaterThan(30 * DAY)
+    expect(closed.closed_at + closed.retention_days * DAY).toBeGreaterThan(NOW)
+    expect(closed.signatures_anonymised_at).toBeNull()
+    const signed = one<{ n: number; last: number }>(`select count(*) as n, max(confirmed_at) as last from signatures where campaign_id = ? and status = 'confirmed'`, closed.id)
+    expect(signed.n).toBeGreaterThan(10)
+    expect(signed.last).toBeLessThan(closed.closed_at)
+    expect(one<{ confirmed: number }>(`select confirmed from campaign_counters where campaign_id = ?`, closed.id).confirmed).toBe(signed.n)
+  })
+
+  it('writes to no address outside the example domains', () => {
+    const addresses = [
+      ...rows<{ a: string }>(`select email as a from supporters`),
+      ...rows<{ a: string }>(`select email as a from donations`),
+      ...rows<{ a: string }>(`select to_email as a from email_messages`),
+      ...rows<{ a: string }>(`select email as a from organizers`),
+    ].map((r) => r.a)
+    expect(addresses.length).toBeGreaterThan(300)
+    expect(addresses.filter((a) => !/@(example\.(org|net)|[a-z0-9.-]+\.example)$/.test(a))).toEqual([])
+  })
+
+  it('changes nothing when seeded again', async () => {
+    const before = dump(getDb())
+    expect(await seedDemo(getDb(), { demoOrganizer: true, history: true, now: NOW + DAY })).toEqual([])
+    expect(dump(getDb())).toEqual(before)
+  })
+
+  it('is removed entirely by npm run demo:remove, the closed campaign with it', async () => {
+    const removed = await freshSeed(() => removeDemoData())
+    expect(removed.campaigns).toEqual([])
+    for (const table of ['supporters', 'signatures', 'donations', 'email_messages', 'consents', 'update_sends']) expect(removed[table], table).toEqual([])
+  })
+
+  it('is the same data on every run', async () => {
+    const [a, b] = [await freshSeed(), await freshSeed()]
+    expect(a.signatures?.length).toBeGreaterThan(200)
+    expect(b).toEqual(a)
+  })
+})
+
+/** Every table's rows, without the columns that record when the seed itself ran. */
+function dump(db: DB) {
+  const tables = (db.$client.prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%drizzle%' order by name`).all() as { name: string }[]).map((t) => t.name)
+  return Object.fromEntries(
+    tables.map((table) => [
+      table,
+      (db.$client.prepare(`select * from "${table}" order by rowid`).all() as Record<string, unknown>[]).map((row) => {
+        const { updated_at: _u, received_at: _r, password_hash: _p, ...rest } = row
+        return rest
+      }),
+    ]),
+  ) as Record<string, Record<string, unknown>[]>
+}
+
+/** Seed a new database file on the process-wide connection (the app's models write through it), then put the test's back. */
+async function freshSeed(then?: () => unknown) {
+  const previous = globalThis.__vigilDb
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-demo-'))
+  const db = openDatabase(path.join(dir, 'vigil.db'))
+  try {
+    migrateDatabase(db)
+    globalThis.__vigilDb = db
+    await seedDemo(db, { demoOrganizer: false, history: true, now: NOW })
+    then?.()
+    return dump(db)
+  } finally {
+    globalThis.__vigilDb = previous
+    db.$client.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
