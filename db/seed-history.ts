@@ -315,6 +315,7 @@ async function addDonation(
     message: note?.message ?? null,
     wantsUpdates: random.chance(0.5),
     locale: donor.locale,
+    receiptName: null,
   })
   // What Stripe's webhook would say when the payment succeeds: applied by the app's own path.
   const applied = await applyPaymentEvent({
@@ -333,6 +334,7 @@ async function addDonation(
         invoiceId: null,
         amountMinor,
         currency: 'eur',
+        delayed: false,
         outcome: 'paid',
         at,
         campaignId,
@@ -342,7 +344,11 @@ async function addDonation(
   })
   if (applied.result !== 'applied') throw new Error(`seed: the demo gift ${donationId} was not applied: ${applied.failure}`)
   // Back to when it happened: the checkout a few minutes before, the receipt captured just after.
-  db.update(donations).set({ createdAt: at - 4 * 60_000, updatedAt: at }).where(eq(donations.id, donationId)).run()
+  // The team approved the donor wall's entries long ago (new entries wait for approval).
+  db.update(donations)
+    .set({ createdAt: at - 4 * 60_000, updatedAt: at, ...(note ? { wallStatus: 'approved' as const } : {}) })
+    .where(eq(donations.id, donationId))
+    .run()
   db.update(stripeEvents).set({ receivedAt: at + 2000 }).where(eq(stripeEvents.id, `evt_demo_${donationId}`)).run()
   db.update(emailMessages)
     .set({ status: 'captured', attempts: 1, createdAt: at + 2000, sentAt: at + 5000 })
