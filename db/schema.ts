@@ -110,6 +110,8 @@ export const campaigns = sqliteTable(
     signaturesAnonymisedAt: integer('signatures_anonymised_at'),
     // One reminder to signers who have not confirmed after a day (issue 11); organisers may turn it off.
     confirmationReminder: integer('confirmation_reminder', { mode: 'boolean' }).notNull().default(true),
+    // The home page opens this campaign directly while it is the only live one (issue 12); owners set it.
+    openFromHome: integer('open_from_home', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },
