@@ -61,7 +61,7 @@ export function CampaignView({ campaign, lang, petition, donate, progress }: Pro
                     {' · '}
                     {t('petition.goal', { goal: formatNumber(progress.goal, lang) })}
                   </p>
-                  <progress className="petition-progress" max={progress.goal} value={progress.confirmed} aria-hidden="true" />
+                  <progress className="campaign__cta-progress" max={progress.goal} value={progress.confirmed} aria-hidden="true" />
                 </>
               ) : null}
             </div>
