@@ -92,12 +92,10 @@ describe('the campaign page', () => {
     await page.close()
   })
 
-  it('keeps "Recent signers" and "Donors" apart from what is above them', async () => {
+  it('keeps "Recent signers" apart from what is above it', async () => {
     const page = await open('/c/free-andry?lng=en', DESKTOP)
     expect(await page.locator('.recent-signers h3').isVisible()).toBe(true)
     expect(await gapAbove(page, '.recent-signers')).toBeGreaterThanOrEqual(16)
-    const wall = page.locator('.donor-wall')
-    if ((await wall.count()) > 0) expect(await gapAbove(page, '.donor-wall')).toBeGreaterThanOrEqual(16)
     await page.locator('.recent-signers').scrollIntoViewIfNeeded()
     await shot(page, 'public-campaign-recent-signers')
     await page.close()
@@ -105,22 +103,45 @@ describe('the campaign page', () => {
 })
 
 describe('the donate and thanks pages', () => {
-  for (const url of ['/c/free-andry/donate?lng=en', '/c/free-andry/donate/thanks?lng=en']) {
-    it(`leaves room under the header and above the footer on ${url}`, async () => {
-      const page = await open(url, PHONE)
-      const header = (await page.locator('.site-header').boundingBox())!
-      const heading = (await page.locator('main h1').boundingBox())!
-      expect(heading.y - (header.y + header.height)).toBeGreaterThanOrEqual(16)
-      const gap = await page.evaluate(() => {
-        const main = document.querySelector('main')!
-        const last = main.lastElementChild!
-        return document.querySelector('.site-footer')!.getBoundingClientRect().top - last.getBoundingClientRect().bottom
-      })
-      expect(gap).toBeGreaterThanOrEqual(16)
-      await shot(page, `public-${url.includes('thanks') ? 'thanks' : 'donate'}-390`, true)
-      await page.close()
+  async function expectRoomAroundMain(page: Page) {
+    const header = (await page.locator('.site-header').boundingBox())!
+    const heading = (await page.locator('main h1').boundingBox())!
+    expect(heading.y - (header.y + header.height)).toBeGreaterThanOrEqual(16)
+    const gap = await page.evaluate(() => {
+      const last = document.querySelector('main')!.lastElementChild!
+      return document.querySelector('.site-footer')!.getBoundingClientRect().top - last.getBoundingClientRect().bottom
     })
+    expect(gap).toBeGreaterThanOrEqual(16)
   }
+
+  it('leaves room under the header and above the footer on the donate page and, after paying, the thanks page', async () => {
+    const page = await open('/c/free-andry/donate?lng=en', PHONE)
+    await expectRoomAroundMain(page)
+    await shot(page, 'public-donate-390', true)
+
+    // Through the demo checkout (the Stripe stand-in), without JavaScript.
+    await page.fill('main form input[name=email]', 'spacing.donor@example.org')
+    await page.fill('main form input[name=publicName]', 'Ana from Valencia')
+    await page.click('main form button[type=submit]')
+    await page.waitForURL(/\/c\/pay\/cs_/)
+    await page.click('button[value=card]')
+    await page.waitForURL(/\/donate\/thanks\?session_id=cs_/)
+    await expectRoomAroundMain(page)
+    await shot(page, 'public-thanks-390', true)
+
+    // The gift put a name on the donor wall: its heading keeps its distance too.
+    await page.setViewportSize(DESKTOP)
+    await page.goto(`${server.url}/c/free-andry?lng=en`)
+    const wall = page.locator('.donor-wall')
+    if ((await wall.count()) > 0) {
+      expect(await gapAbove(page, '.donor-wall')).toBeGreaterThanOrEqual(16)
+      await wall.scrollIntoViewIfNeeded()
+      await shot(page, 'public-campaign-donor-wall')
+    } else {
+      console.log('donor wall not shown (awaiting approval?): spacing checked on "Recent signers" only')
+    }
+    await page.close()
+  })
 })
 
 describe('the home page', () => {

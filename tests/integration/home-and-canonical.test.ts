@@ -7,6 +7,7 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '#db/seed-content.ts'
 import { attr, tagsOf, textOf } from '../helpers/html.ts'
+import { createOrganiser } from '../helpers/organisers.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
@@ -147,5 +148,44 @@ describe('landing on the one live campaign', () => {
         db.prepare('DELETE FROM campaigns WHERE id = ?').run(second)
       })
     }
+  })
+})
+
+describe('who chooses what the home page opens', () => {
+  async function logIn(email: string, password: string) {
+    const res = await fetch(`${server.url}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { Origin: server.url },
+      body: new URLSearchParams({ email, password }),
+    })
+    return res.headers.get('set-cookie')!.split(';')[0]!
+  }
+  const choose = (cookie: string, open: boolean) =>
+    fetch(`${server.url}/admin/campaigns/1?index`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { Origin: server.url, Cookie: cookie },
+      body: new URLSearchParams({ intent: 'openFromHome', ...(open ? { openFromHome: 'on' } : {}) }),
+    })
+  const landing = () => withDb((db) => (db.prepare('SELECT open_from_home AS v FROM campaigns WHERE id = 1').get() as { v: number }).v)
+
+  it('refuses a campaign manager (the home page belongs to the whole team) and changes nothing', async () => {
+    const manager = { email: 'manager.home@example.org', name: 'Mina Manager', password: 'a long manager password 1' }
+    await createOrganiser(server, { ...manager, campaignRoles: [{ slug: demoCampaign.slug, role: 'manager' }] })
+    const res = await choose(await logIn(manager.email, manager.password), true)
+    expect(res.status).toBe(403)
+    expect(landing()).toBe(0)
+  })
+
+  it('lets an owner turn it on and off, without touching the other settings', async () => {
+    const owner = await logIn('demo@vigil.example', 'vigil-demo-2026')
+    const before = withDb((db) => db.prepare('SELECT slug, status, signature_goal, confirmation_reminder FROM campaigns WHERE id = 1').get())
+    expect((await choose(owner, true)).status).toBe(302)
+    expect(landing()).toBe(1)
+    expect((await get('/')).res.status).toBe(302)
+    expect((await choose(owner, false)).status).toBe(302)
+    expect(landing()).toBe(0)
+    expect(withDb((db) => db.prepare('SELECT slug, status, signature_goal, confirmation_reminder FROM campaigns WHERE id = 1').get())).toEqual(before)
   })
 })
