@@ -112,6 +112,8 @@ export const campaigns = sqliteTable(
     confirmationReminder: integer('confirmation_reminder', { mode: 'boolean' }).notNull().default(true),
     // New donor-wall entries (a donor's name and message) wait for an organiser's approval unless turned off.
     donorWallNeedsApproval: integer('donor_wall_needs_approval', { mode: 'boolean' }).notNull().default(true),
+    // The home page opens this campaign directly while it is the only live one (issue 12); owners set it.
+    openFromHome: integer('open_from_home', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },

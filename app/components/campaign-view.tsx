@@ -1,12 +1,19 @@
 import type { ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import type { PublicCampaign } from '~/models/campaigns.server.ts'
-import { formatDate, languageName, type Language } from '~/utils/i18n.ts'
+import { formatDate, formatNumber, languageName, type Language } from '~/utils/i18n.ts'
 
-type Props = { campaign: PublicCampaign; lang: Language; petition?: ReactNode; donate?: ReactNode }
+type Props = {
+  campaign: PublicCampaign
+  lang: Language
+  petition?: ReactNode
+  donate?: ReactNode
+  /** The confirmed count and goal, for the call to action at the top. */
+  progress?: { confirmed: number; goal: number }
+}
 
 /** The public campaign page body; the admin preview renders the same component. */
-export function CampaignView({ campaign, lang, petition, donate }: Props) {
+export function CampaignView({ campaign, lang, petition, donate, progress }: Props) {
   const { t } = useTranslation()
   return (
     <article className="campaign">
@@ -22,13 +29,43 @@ export function CampaignView({ campaign, lang, petition, donate }: Props) {
           />
         ) : null}
         <div className="wrap campaign__heading">
-          {campaign.status !== 'live' ? (
-            <p className={`status status--${campaign.status}`}>{t(`campaign.status.${campaign.status}`)}</p>
+          <div className="campaign__title">
+            {campaign.status !== 'live' ? (
+              <p className={`status status--${campaign.status}`}>{t(`campaign.status.${campaign.status}`)}</p>
+            ) : null}
+            <h1 lang={campaign.title.lang}>{campaign.title.value}</h1>
+            <p className="lede" lang={campaign.summary.lang}>
+              {campaign.summary.value}
+            </p>
+          </div>
+          {/* The call to action in the first screen at every width (beside the title at desktop
+              width); the forms themselves come after the story. Plain links: no JavaScript needed. */}
+          {campaign.status === 'live' || donate ? (
+            <div className="campaign__cta">
+              <p className="campaign__cta-buttons">
+                {campaign.status === 'live' ? (
+                  <a href="#petition" className="button">
+                    {t('campaign.signCta')}
+                  </a>
+                ) : null}
+                {donate ? (
+                  <a href="#donate" className="button button--on-dark">
+                    {t('campaign.donateCta')}
+                  </a>
+                ) : null}
+              </p>
+              {progress ? (
+                <>
+                  <p className="campaign__cta-count">
+                    <strong>{t('petition.count', { count: progress.confirmed })}</strong>
+                    {' · '}
+                    {t('petition.goal', { goal: formatNumber(progress.goal, lang) })}
+                  </p>
+                  <progress className="campaign__cta-progress" max={progress.goal} value={progress.confirmed} aria-hidden="true" />
+                </>
+              ) : null}
+            </div>
           ) : null}
-          <h1 lang={campaign.title.lang}>{campaign.title.value}</h1>
-          <p className="lede" lang={campaign.summary.lang}>
-            {campaign.summary.value}
-          </p>
           <p className="byline">{t('campaign.by', { organization: campaign.organizationName })}</p>
         </div>
       </header>
@@ -43,6 +80,19 @@ export function CampaignView({ campaign, lang, petition, donate }: Props) {
           </p>
         ) : null}
 
+        {/* Story, then the forms, then the timeline: on a phone the story comes first and the forms
+            follow it; at desktop width the forms sit beside both (the grid in app.css). */}
+        <section aria-labelledby="story-title" className="campaign__story">
+          <h2 id="story-title" className="section-title">
+            {t('campaign.story')}
+          </h2>
+          <div
+            className="prose"
+            lang={campaign.storyHtml.lang}
+            dangerouslySetInnerHTML={{ __html: campaign.storyHtml.value }}
+          />
+        </section>
+
         <aside className="campaign__actions" aria-label={t('campaign.actions')}>
           {petition ?? (
             <section className="panel panel--petition" id="petition" aria-labelledby="petition-title">
@@ -56,40 +106,27 @@ export function CampaignView({ campaign, lang, petition, donate }: Props) {
           {donate ?? null}
         </aside>
 
-        <div className="campaign__main">
-          <section aria-labelledby="story-title">
-            <h2 id="story-title" className="section-title">
-              {t('campaign.story')}
-            </h2>
-            <div
-              className="prose"
-              lang={campaign.storyHtml.lang}
-              dangerouslySetInnerHTML={{ __html: campaign.storyHtml.value }}
-            />
-          </section>
-
-          <section aria-labelledby="timeline-title" className="timeline">
-            <h2 id="timeline-title" className="section-title">
-              {t('campaign.timeline')}
-            </h2>
-            {campaign.timeline.length === 0 ? (
-              <p>{t('campaign.timelineEmpty')}</p>
-            ) : (
-              <ol className="timeline__list">
-                {campaign.timeline.map((entry) => (
-                  <li key={entry.id} className="timeline__entry" lang={entry.lang}>
-                    <time dateTime={entry.happenedOn} lang={lang}>
-                      {formatDate(entry.happenedOn, lang)}
-                    </time>
-                    <h3>{entry.title}</h3>
-                    {entry.imagePath ? <img className="timeline__image" src={entry.imagePath} alt={entry.imageAlt} loading="lazy" /> : null}
-                    <div className="prose" dangerouslySetInnerHTML={{ __html: entry.bodyHtml }} />
-                  </li>
-                ))}
-              </ol>
-            )}
-          </section>
-        </div>
+        <section aria-labelledby="timeline-title" className="timeline campaign__timeline">
+          <h2 id="timeline-title" className="section-title">
+            {t('campaign.timeline')}
+          </h2>
+          {campaign.timeline.length === 0 ? (
+            <p>{t('campaign.timelineEmpty')}</p>
+          ) : (
+            <ol className="timeline__list">
+              {campaign.timeline.map((entry) => (
+                <li key={entry.id} className="timeline__entry" lang={entry.lang}>
+                  <time dateTime={entry.happenedOn} lang={lang}>
+                    {formatDate(entry.happenedOn, lang)}
+                  </time>
+                  <h3>{entry.title}</h3>
+                  {entry.imagePath ? <img className="timeline__image" src={entry.imagePath} alt={entry.imageAlt} loading="lazy" /> : null}
+                  <div className="prose" dangerouslySetInnerHTML={{ __html: entry.bodyHtml }} />
+                </li>
+              ))}
+            </ol>
+          )}
+        </section>
       </div>
     </article>
   )

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm'
 import { getDb, preparedPerConnection, type DB, type Tx } from '#db/client.server.ts'
 import {
+  campaignCounters,
   campaigns,
   campaignTranslations,
   organizations,
@@ -14,6 +15,7 @@ import {
 import { renderMarkdown } from '~/services/markdown.server.ts'
 import { purgePublicPages } from '~/services/page-cache.server.ts'
 import { removeStoredImage } from '~/services/uploads.server.ts'
+import { signatureGoal } from '~/utils/goal.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { recordAudit } from './audit.server.ts'
 
@@ -83,7 +85,6 @@ function localize(campaign: Campaign, rows: CampaignTranslation[], lang: Languag
   }
 }
 
-/** Home page: campaigns visitors can act on now. */
 /**
  * A campaign's title for an email in `locale`: that language's, else the campaign's default
  * language's, else any (the same order as the pages, localize above). Runs in the caller's
@@ -98,25 +99,59 @@ export function campaignTitleFor(db: Pick<Tx, 'get'>, campaignId: number, locale
   )
 }
 
-export async function listLiveCampaigns({ lang }: { lang: Language }) {
+/**
+ * Home page: every public campaign as a card (live ones first, newest first), with the
+ * confirmed count from its counter row and the goal the campaign page shows.
+ */
+export async function listHomeCampaigns({ lang }: { lang: Language }) {
   const db = getDb()
   const rows = db
-    .select()
+    .select({ campaign: campaigns, confirmed: campaignCounters.confirmed })
     .from(campaigns)
-    .where(eq(campaigns.status, 'live'))
-    .orderBy(desc(campaigns.publishedAt), desc(campaigns.id))
+    .leftJoin(campaignCounters, eq(campaignCounters.campaignId, campaigns.id))
+    .where(inArray(campaigns.status, PUBLIC_STATUSES))
+    .orderBy(sql`${campaigns.status} = 'live' desc`, desc(campaigns.publishedAt), desc(campaigns.id))
     .all()
-  const translations = translationsOf(db, rows.map((c) => c.id))
-  return rows.map((campaign) => {
+  const translations = translationsOf(db, rows.map((r) => r.campaign.id))
+  return rows.map(({ campaign, confirmed }) => {
     const text = localize(campaign, translations.filter((t) => t.campaignId === campaign.id), lang)
+    const count = confirmed ?? 0
     return {
       slug: campaign.slug,
+      status: campaign.status,
+      openFromHome: campaign.openFromHome,
       imagePath: campaign.imagePath,
       title: text.title,
       summary: text.summary,
       imageAlt: text.imageAlt,
+      confirmed: count,
+      goal: signatureGoal(count, campaign.signatureGoal),
     }
   })
+}
+
+/** The campaign the home page opens directly: the only live campaign, when an owner asked for it. */
+export function campaignToOpenFromHome(cards: { slug: string; status: CampaignStatus; openFromHome: boolean }[]) {
+  const live = cards.filter((c) => c.status === 'live')
+  return live.length === 1 && live[0]!.openFromHome ? live[0]!.slug : null
+}
+
+/** Owners only (the home page belongs to the whole team): whether the home page opens this campaign. */
+export async function setCampaignOpenFromHome({ actorId, campaignId, open }: { actorId: number; campaignId: number; open: boolean }) {
+  getDb().transaction((tx) => {
+    const before = tx.select({ openFromHome: campaigns.openFromHome }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
+    if (!before) throw new Response('Not found', { status: 404 })
+    if (before.openFromHome === open) return
+    tx.update(campaigns).set({ openFromHome: open, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: 'campaign.update',
+      subjectType: 'campaign',
+      subjectId: campaignId,
+      details: { openFromHome: [before.openFromHome, open] },
+    })
+  })
+  purgePublicPages()
 }
 
 export type PublicCampaign = NonNullable<Awaited<ReturnType<typeof getPublicCampaign>>>

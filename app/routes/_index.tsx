@@ -1,15 +1,21 @@
-import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { redirect, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { listLiveCampaigns } from '~/models/campaigns.server.ts'
+import { campaignToOpenFromHome, listHomeCampaigns } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
+import { formatNumber, type Language } from '~/utils/i18n.ts'
 import { socialMeta } from '~/utils/meta.ts'
 
-export async function loader({ context }: LoaderFunctionArgs) {
+export async function loader({ request, context }: LoaderFunctionArgs) {
   const t = getT(context.lang)
+  const campaigns = await listHomeCampaigns({ lang: context.lang })
+  // A team with one live campaign may open it directly (an owner's choice in its settings); `?lng=` comes along.
+  const landing = campaignToOpenFromHome(campaigns)
+  if (landing) throw redirect(`/c/${landing}${new URL(request.url).search}`, 302)
   return {
-    campaigns: await listLiveCampaigns({ lang: context.lang }),
+    campaigns,
+    lang: context.lang,
     meta: { title: t('home.metaTitle'), description: t('home.intro'), url: `${getEnv().publicUrl}/`, lang: context.lang },
   }
 }
@@ -17,9 +23,53 @@ export async function loader({ context }: LoaderFunctionArgs) {
 export const meta: MetaFunction<typeof loader> = ({ data }) =>
   data ? socialMeta({ ...data.meta, locale: data.meta.lang }) : [{ title: 'Vigil' }]
 
-export default function Home() {
-  const { campaigns } = useLoaderData<typeof loader>()
+type Card = Awaited<ReturnType<typeof loader>>['campaigns'][number]
+
+function CampaignCard({ campaign: c, lang }: { campaign: Card; lang: Language }) {
   const { t } = useTranslation()
+  const live = c.status === 'live'
+  const percent = Math.min(100, Math.round((c.confirmed / c.goal) * 100))
+  return (
+    <li className="campaign-card">
+      {c.imagePath ? (
+        <img src={c.imagePath} alt={c.imageAlt.value} lang={c.imageAlt.lang} width={1200} height={630} loading="lazy" />
+      ) : (
+        <div className="campaign-card__no-image" aria-hidden="true" />
+      )}
+      <div className="campaign-card__body">
+        {!live ? <p className={`status status--${c.status}`}>{t(`campaign.status.${c.status}`)}</p> : null}
+        <h3 lang={c.title.lang}>
+          <Link to={`/c/${c.slug}`}>{c.title.value}</Link>
+        </h3>
+        <p lang={c.summary.lang}>{c.summary.value}</p>
+        <div className="campaign-card__count">
+          <p>
+            <strong>{t('petition.count', { count: c.confirmed })}</strong>
+            {live ? <span className="muted"> · {t('petition.goal', { goal: formatNumber(c.goal, lang) })}</span> : null}
+          </p>
+          {live ? <progress className="petition-progress" max={c.goal} value={c.confirmed} aria-label={`${percent} %`} /> : null}
+        </div>
+        <p className="campaign-card__cta">
+          {live ? (
+            <Link to={`/c/${c.slug}#petition`} className="button">
+              {t('campaign.signCta')}
+            </Link>
+          ) : (
+            <Link to={`/c/${c.slug}`} className="button button--quiet">
+              {t('campaign.readCta')}
+            </Link>
+          )}
+        </p>
+      </div>
+    </li>
+  )
+}
+
+export default function Home() {
+  const { campaigns, lang } = useLoaderData<typeof loader>()
+  const { t } = useTranslation()
+  const live = campaigns.filter((c) => c.status === 'live')
+  const earlier = campaigns.filter((c) => c.status !== 'live')
   return (
     <main className="wrap page">
       <section className="home-intro">
@@ -27,25 +77,25 @@ export default function Home() {
         <p className="lede">{t('home.intro')}</p>
       </section>
       <h2 className="section-title">{t('home.liveCampaigns')}</h2>
-      {campaigns.length === 0 ? (
+      {live.length === 0 ? (
         <p>{t('home.empty')}</p>
       ) : (
         <ul className="campaign-cards">
-          {campaigns.map((c) => (
-            <li key={c.slug} className="campaign-card">
-              {c.imagePath ? (
-                <img src={c.imagePath} alt={c.imageAlt.value} lang={c.imageAlt.lang} width={640} height={360} loading="lazy" />
-              ) : null}
-              <div className="campaign-card__body">
-                <h3 lang={c.title.lang}>
-                  <Link to={`/c/${c.slug}`}>{c.title.value}</Link>
-                </h3>
-                <p lang={c.summary.lang}>{c.summary.value}</p>
-              </div>
-            </li>
+          {live.map((c) => (
+            <CampaignCard key={c.slug} campaign={c} lang={lang} />
           ))}
         </ul>
       )}
+      {earlier.length > 0 ? (
+        <>
+          <h2 className="section-title">{t('home.earlierCampaigns')}</h2>
+          <ul className="campaign-cards">
+            {earlier.map((c) => (
+              <CampaignCard key={c.slug} campaign={c} lang={lang} />
+            ))}
+          </ul>
+        </>
+      ) : null}
     </main>
   )
 }

@@ -2,12 +2,12 @@ import { useForm } from '@conform-to/react'
 import { ConformForm } from '~/components/ui/field.tsx'
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
 import { RetentionNotice } from '~/components/retention-notice.tsx'
-import { SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
+import { setCampaignOpenFromHome, SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
 import { retentionStateOf } from '~/models/retention.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
@@ -19,6 +19,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     lang: context.lang,
     canChange: roleAtLeast(role, 'manager'),
+    // The home page belongs to the whole team: only owners choose whether it opens this campaign.
+    isOwner: role === 'owner',
+    openFromHome: c.openFromHome,
     retention: retentionStateOf(c),
     settings: {
       slug: c.slug,
@@ -34,9 +37,15 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'manager')
+  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
+  const formData = await request.formData()
+  if (formData.get('intent') === 'openFromHome') {
+    if (role !== 'owner') throw new Response('Only owners choose what the home page opens.', { status: 403, statusText: 'Forbidden' })
+    await setCampaignOpenFromHome({ actorId: organizer.id, campaignId: campaign.id, open: formData.get('openFromHome') === 'on' })
+    return redirect(`/admin/campaigns/${campaign.id}?saved=1`)
+  }
   const t = getT(context.lang)
-  const submission = parseWithZod(await request.formData(), { schema: campaignSettingsSchema(t) })
+  const submission = parseWithZod(formData, { schema: campaignSettingsSchema(t) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   try {
     await updateCampaignSettings({ actorId: organizer.id, campaignId: campaign.id, settings: submission.value })
@@ -48,7 +57,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function CampaignSettings() {
-  const { settings, retention, lang, canChange } = useLoaderData<typeof loader>()
+  const { settings, retention, lang, canChange, isOwner, openFromHome } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const { t } = useTranslation()
@@ -74,6 +83,21 @@ export default function CampaignSettings() {
           <p className="muted">{t('admin.campaignRoles.managersChange')}</p>
         )}
       </ConformForm>
+      {isOwner ? (
+        <Form method="post" className="stack open-from-home">
+          <input type="hidden" name="intent" value="openFromHome" />
+          <div className="field field--checkbox">
+            <input type="checkbox" id="open-from-home" name="openFromHome" defaultChecked={openFromHome} aria-describedby="open-from-home-hint" />
+            <label htmlFor="open-from-home">{t('admin.settings.openFromHome')}</label>
+            <p className="field__hint" id="open-from-home-hint">
+              {t('admin.settings.openFromHomeHint')}
+            </p>
+          </div>
+          <button type="submit" className="button button--quiet" disabled={navigation.state === 'submitting'}>
+            {t('admin.settings.openFromHomeSave')}
+          </button>
+        </Form>
+      ) : null}
     </section>
   )
 }

@@ -95,6 +95,7 @@ export default function CampaignPage() {
         lang={lang}
         petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} signedMailWaitMinutes={mailWaitMinutes} />}
         donate={<DonatePanel data={donations} lang={lang} />}
+        progress={{ confirmed: petition.confirmed, goal: petition.goal }}
       />
     </main>
   )

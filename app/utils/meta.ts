@@ -1,7 +1,19 @@
 import type { MetaDescriptor } from '@remix-run/node'
+import { LANGUAGE_PARAM } from './i18n.ts'
 
 // Open Graph wants territory-qualified locales.
 const OG_LOCALES: Record<string, string> = { en: 'en_US', de: 'de_DE', es: 'es_ES' }
+
+/**
+ * A page's own URL in one language (`?lng=`, ADR 002): what that language's version names as
+ * canonical, so each version is indexed as itself beside the hreflang alternates (root.tsx).
+ */
+export function languageUrl(url: string, locale: string) {
+  const own = new URL(url)
+  own.search = ''
+  own.searchParams.set(LANGUAGE_PARAM, locale)
+  return own.toString()
+}
 
 /** Title, description and the Open Graph / Twitter card tags that link previews read. */
 export function socialMeta({
@@ -21,6 +33,7 @@ export function socialMeta({
   locale: string
   siteName?: string
 }): MetaDescriptor[] {
+  const own = languageUrl(url, locale)
   const tags: MetaDescriptor[] = [
     { title },
     { name: 'description', content: description },
@@ -33,7 +46,7 @@ export function socialMeta({
     { name: 'twitter:card', content: image ? 'summary_large_image' : 'summary' },
     { name: 'twitter:title', content: title },
     { name: 'twitter:description', content: description },
-    { tagName: 'link', rel: 'canonical', href: url },
+    { tagName: 'link', rel: 'canonical', href: own },
   ]
   if (image) {
     tags.push(

@@ -356,7 +356,7 @@ describe('crawlers and link previews', () => {
     expect(metaContent(body, 'twitter:title')).toBe(TITLES.de)
     expect(metaContent(body, 'twitter:image')).toBe(`${server.url}/images/free-andry-vigil.png`)
     const canonical = tagsOf(body, 'link').find((l) => attr(l, 'rel') === 'canonical')
-    expect(attr(canonical ?? '', 'href')).toBe(`${server.url}${CAMPAIGN}`)
+    expect(attr(canonical ?? '', 'href')).toBe(`${server.url}${CAMPAIGN}?lng=de`)
 
     const image = await fetch(metaContent(body, 'og:image')!, { redirect: 'manual' })
     expect(image.status).toBe(200)

@@ -1,0 +1,1 @@
+ALTER TABLE `campaigns` ADD `open_from_home` integer DEFAULT false NOT NULL;
