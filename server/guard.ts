@@ -84,7 +84,7 @@ export function isPrivatePage(route: string) {
 export function bodyPolicy(route: string): BodyPolicy {
   const path = routeOf(route)
   if (path === '/webhooks/stripe' || path === '/webhooks/resend') return WEBHOOK
-  if (/^\/admin\/campaigns\/[^/]+\/(image|timeline\/[^/]+)$/.test(path)) return UPLOAD
+  if (/^\/admin\/(campaigns\/[^/]+\/(image|timeline\/[^/]+)|branding)$/.test(path)) return UPLOAD
   if (isAdminRoute(path)) return ADMIN
   return PUBLIC
 }

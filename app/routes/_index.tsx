@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { HomeIntro } from '~/components/home-intro.tsx'
 import { listLiveCampaigns } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
@@ -22,10 +23,7 @@ export default function Home() {
   const { t } = useTranslation()
   return (
     <main className="wrap page">
-      <section className="home-intro">
-        <h1>{t('home.title')}</h1>
-        <p className="lede">{t('home.intro')}</p>
-      </section>
+      <HomeIntro />
       <h2 className="section-title">{t('home.liveCampaigns')}</h2>
       {campaigns.length === 0 ? (
         <p>{t('home.empty')}</p>
