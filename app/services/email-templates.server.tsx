@@ -113,7 +113,7 @@ export type DonationReceiptMessageProps = z.input<typeof donationReceiptProps>
 type Common = { t: (key: string, options?: Record<string, unknown>) => string; lang: EmailMessage['locale'] }
 
 /** Every email's footer links to the instance's privacy policy and imprint, in the recipient's language. */
-function withLegalLinks(element: React.ReactElement, common: Common, base: string) {
+export function withLegalLinks(element: React.ReactElement, common: Common, base: string) {
   const legal: LegalLinks = {
     privacy: { url: `${base}/privacy?lng=${common.lang}`, label: common.t('common.privacyLink') },
     imprint: { url: `${base}/imprint?lng=${common.lang}`, label: common.t('common.imprintLink') },
