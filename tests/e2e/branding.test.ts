@@ -88,6 +88,16 @@ describe('an owner sets the team’s identity', () => {
     await home.waitForURL(`${server.url}/imprint`)
     await expect.poll(() => home.locator('h1').textContent()).toBe('Imprint')
     await visitor?.close()
+
+    // The owner reviews the German privacy policy: the editor starts from the generated draft.
+    await page.goto(`${server.url}/admin/legal?lng=de`)
+    await page.click('a[href="/admin/legal/privacy/de"]')
+    await page.waitForURL(`${server.url}/admin/legal/privacy/de`)
+    await expect.poll(() => page.locator('textarea[name=body]').inputValue()).toContain('180 Tage nach ihrem Ende')
+    await shot(page, 'legal-editor-draft')
+    await page.click('form:has(textarea[name=body]) button[type=submit]')
+    await page.waitForURL(/saved=1/)
+    await expect.poll(() => page.locator('a[href="/admin/legal/privacy/de"]').textContent()).toBe('Geprüft – bearbeiten')
     expect(foreignRequests).toEqual([])
   })
 })
