@@ -24,7 +24,7 @@ export default function LegalPages() {
     <main className="wrap page">
       <h1>{t('admin.legal.title')}</h1>
       <p className="muted">{t('admin.legal.intro')}</p>
-      <table className="table">
+      <table className="table legal-admin-table">
         <thead>
           <tr>
             <th scope="col">{t('admin.legal.page')}</th>
