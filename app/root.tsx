@@ -13,10 +13,12 @@ import {
   type ShouldRevalidateFunction,
 } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { legalPagesToReview, getSiteSettings } from './models/site-settings.server.ts'
 import { getEnv } from './services/env.server.ts'
 import { getOrganizer } from './services/session.server.ts'
 import appStyles from './styles/app.css?url'
 import { LANGUAGE_NAMES, LANGUAGE_PARAM, LANGUAGES, type Language } from './utils/i18n.ts'
+import { LEGAL_PAGE_NAMES } from './utils/legal.ts'
 import { useNonce } from './utils/nonce.tsx'
 
 export const links: LinksFunction = () => [
@@ -28,11 +30,23 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const env = getEnv()
   // Without a session cookie this returns before touching the database.
   const organizer = await getOrganizer(request)
+  // Read from memory (site-settings.server.ts), not from the database on every page.
+  const settings = getSiteSettings()
   return {
     lang: context.lang,
     demo: env.mode === 'demo',
     publicUrl: env.publicUrl,
     organizer: organizer ? { name: organizer.name, role: organizer.role } : null,
+    brand: {
+      name: settings.teamName,
+      logoPath: settings.logoPath,
+      // The accent lives in /brand.css (the CSP allows no inline styles); its URL changes with it.
+      stylesheet: settings.accentColor ? `/brand.css?v=${settings.version}` : null,
+      headline: settings.texts[`headline:${context.lang}`]?.body ?? null,
+      intro: settings.texts[`intro:${context.lang}`]?.body ?? null,
+    },
+    // Live mode only: the dashboard warns until an owner has saved every legal page.
+    legalToReview: organizer && env.mode === 'live' ? legalPagesToReview() : null,
   }
 }
 
@@ -102,6 +116,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <meta name="color-scheme" content="light" />
         <Meta />
         <Links />
+        {data?.brand.stylesheet ? <link rel="stylesheet" href={data.brand.stylesheet} /> : null}
         {data ? <Alternates publicUrl={data.publicUrl} /> : null}
       </head>
       <body>
@@ -116,8 +131,12 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <header className="site-header">
           <div className="wrap site-header__inner">
             <Link to="/" className="brand">
-              <span aria-hidden="true" className="brand__mark" />
-              Vigil
+              {data?.brand.logoPath ? (
+                <img src={data.brand.logoPath} alt="" className="brand__logo" height={36} />
+              ) : (
+                <span aria-hidden="true" className="brand__mark" />
+              )}
+              {data?.brand.name ?? 'Vigil'}
             </Link>
             <LanguageSwitcher current={lang} />
           </div>
@@ -125,6 +144,15 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <div id="main">{children}</div>
         <footer className="site-footer">
           <div className="wrap">
+            <nav aria-label={t('footer.legal')}>
+              <ul className="footer-links">
+                {LEGAL_PAGE_NAMES.map((page) => (
+                  <li key={page}>
+                    <Link to={`/${page}`}>{t(`legal.${page}.title`)}</Link>
+                  </li>
+                ))}
+              </ul>
+            </nav>
             <p>{t('footer.privacy')}</p>
             {data?.organizer ? (
               <p>

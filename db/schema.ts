@@ -609,6 +609,34 @@ export const stripeEvents = sqliteTable('stripe_events', {
   failure: text('failure'),
 })
 
+// The instance's own identity (one row, id 1): what the header, the home page and emails call the team.
+// Empty values fall back to Vigil's own name, colours and UI strings.
+export const instanceSettings = sqliteTable('instance_settings', {
+  id: integer('id').primaryKey(),
+  teamName: text('team_name'),
+  logoPath: text('logo_path'),
+  // '#rrggbb', checked for AA contrast against white text and the page background when saved.
+  accentColor: text('accent_color'),
+  updatedAt: integer('updated_at').notNull().default(now),
+})
+
+export const SITE_TEXT_KINDS = ['headline', 'intro', 'privacy', 'imprint', 'contact'] as const
+export type SiteTextKind = (typeof SITE_TEXT_KINDS)[number]
+
+// Texts the owners write per language: the home page's headline and intro, and the legal pages
+// (Markdown). A legal page counts as reviewed once an owner has saved it in that language.
+export const siteTexts = sqliteTable(
+  'site_texts',
+  {
+    kind: text('kind', { enum: SITE_TEXT_KINDS }).notNull(),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    body: text('body').notNull(),
+    updatedBy: integer('updated_by').references(() => organizers.id, { onDelete: 'set null' }),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.locale] })],
+)
+
 export type Organization = typeof organizations.$inferSelect
 export type Organizer = typeof organizers.$inferSelect
 export type Campaign = typeof campaigns.$inferSelect

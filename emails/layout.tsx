@@ -1,5 +1,5 @@
-import { Body, Container, Head, Html, Preview, Section, Text } from '@react-email/components'
-import type { CSSProperties, ReactNode } from 'react'
+import { Body, Container, Head, Html, Link, Preview, Section, Text } from '@react-email/components'
+import { createContext, useContext, type CSSProperties, type ReactNode } from 'react'
 
 /** The translate function templates receive, bound to the `emails` namespace and the recipient's language. */
 export type EmailT = (key: string, options?: Record<string, unknown>) => string
@@ -54,6 +54,28 @@ export const styles = {
   /** For URLs printed as text: long tokens must wrap instead of widening the layout. */
   url: { wordBreak: 'break-all', color: colors.ink },
 } satisfies Record<string, CSSProperties>
+
+/** The instance's privacy policy and imprint, linked from every email's footer (set by email-templates.server.tsx). */
+export type LegalLinks = { privacy: { url: string; label: string }; imprint: { url: string; label: string } }
+export const LegalLinksContext = createContext<LegalLinks | null>(null)
+
+function LegalFooter() {
+  const legal = useContext(LegalLinksContext)
+  if (!legal) return null
+  return (
+    <Section style={{ padding: '12px 24px 0', backgroundColor: colors.paper }}>
+      <Text style={{ ...styles.small, margin: 0, fontSize: '13px', lineHeight: '20px' }}>
+        <Link href={legal.privacy.url} style={styles.link}>
+          {legal.privacy.label}
+        </Link>
+        {' · '}
+        <Link href={legal.imprint.url} style={styles.link}>
+          {legal.imprint.label}
+        </Link>
+      </Text>
+    </Section>
+  )
+}
 
 export function EmailLayout({
   lang,
@@ -110,6 +132,7 @@ export function EmailLayout({
               <Text style={{ ...styles.small, margin: 0, fontSize: '13px', lineHeight: '20px' }}>{footer}</Text>
             </Section>
           ) : null}
+          <LegalFooter />
         </Container>
       </Body>
     </Html>

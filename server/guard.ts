@@ -27,9 +27,12 @@ export function normaliseTarget(raw: string): { url: URL; path: string; search: 
   }
   if (url.host !== 'vigil.invalid') return null
   const path = url.pathname.replace(/\/{2,}/g, '/')
-  const malformed = path.split('/').some((segment) => segment.includes('%') && tryDecodeURIComponent(segment) === undefined)
+  const decoded = decodePath(path)
+  // A path that, decoded, starts with two slashes or backslashes reads as another host (`//host/…`) to URL
+  // parsers, React Router's among them (it threw on /%5C%5C%3B%25): no page of ours looks like that.
+  const malformed = /^\/[\\/]/.test(decoded) || path.split('/').some((segment) => segment.includes('%') && tryDecodeURIComponent(segment) === undefined)
   if (path !== url.pathname) url.pathname = path
-  return { url, path, search: url.search, route: decodePath(path).toLowerCase(), malformed }
+  return { url, path, search: url.search, route: decoded.toLowerCase(), malformed }
 }
 
 /** Percent-decoding per segment; a malformed escape keeps that segment as it came, as React Router does. */
@@ -84,7 +87,7 @@ export function isPrivatePage(route: string) {
 export function bodyPolicy(route: string): BodyPolicy {
   const path = routeOf(route)
   if (path === '/webhooks/stripe' || path === '/webhooks/resend') return WEBHOOK
-  if (/^\/admin\/campaigns\/[^/]+\/(image|timeline\/[^/]+)$/.test(path)) return UPLOAD
+  if (/^\/admin\/(campaigns\/[^/]+\/(image|timeline\/[^/]+)|branding)$/.test(path)) return UPLOAD
   if (isAdminRoute(path)) return ADMIN
   return PUBLIC
 }

@@ -110,7 +110,7 @@ export function PetitionPanel({
           <button type="submit" className="button" disabled={fetcher.state !== 'idle'}>
             {fetcher.state !== 'idle' ? t('petition.submitting') : t('petition.submit')}
           </button>
-          <p className="field__hint">{t('petition.privacy')}</p>
+          <p className="field__hint">{t('petition.privacy')} <a href="/privacy">{t('petition.privacyLink')}</a></p>
         </ConformForm>
       )}
       {petition.recent.length > 0 ? (

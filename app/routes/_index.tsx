@@ -1,6 +1,7 @@
 import { redirect, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { HomeIntro } from '~/components/home-intro.tsx'
 import { campaignToOpenFromHome, listHomeCampaigns } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
@@ -72,10 +73,7 @@ export default function Home() {
   const earlier = campaigns.filter((c) => c.status !== 'live')
   return (
     <main className="wrap page">
-      <section className="home-intro">
-        <h1>{t('home.title')}</h1>
-        <p className="lede">{t('home.intro')}</p>
-      </section>
+      <HomeIntro />
       <h2 className="section-title">{t('home.liveCampaigns')}</h2>
       {live.length === 0 ? (
         <p>{t('home.empty')}</p>

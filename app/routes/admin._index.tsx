@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { LegalReviewBanner } from '~/components/legal-review-banner.tsx'
 import { BacklogBanner } from '~/components/outbox-state.tsx'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
 import { listCampaignRoles } from '~/models/organizers.server.ts'
@@ -36,6 +37,7 @@ export default function AdminCampaigns() {
   return (
     <main className="wrap page">
       {backlog ? <BacklogBanner state={backlog} isOwner={isOwner} lang={lang} /> : null}
+      <LegalReviewBanner />
       <div className="page-head">
         <h1>{t('admin.campaigns.title')}</h1>
         {canCreate ? (

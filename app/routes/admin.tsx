@@ -35,6 +35,12 @@ export default function AdminLayout() {
                 <li>
                   <NavLink to="/admin/audit">{t('admin.nav.audit')}</NavLink>
                 </li>
+                <li>
+                  <NavLink to="/admin/branding">{t('admin.nav.branding')}</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/admin/legal">{t('admin.nav.legal')}</NavLink>
+                </li>
               </>
             ) : null}
           </ul>

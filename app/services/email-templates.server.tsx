@@ -8,6 +8,7 @@ import ConfirmReminderEmail, { subject as confirmReminderSubject } from '#emails
 import ConfirmSignatureEmail, { subject as confirmSubject } from '#emails/confirm-signature.tsx'
 import DonationFailedEmail, { subject as donationFailedSubject } from '#emails/donation-failed.tsx'
 import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
+import { LegalLinksContext, type LegalLinks } from '#emails/layout.tsx'
 import { getEnv } from './env.server.ts'
 import { getI18n } from './i18n.server.ts'
 import { getUpdateForEmail } from '~/models/update-sends.server.ts'
@@ -125,6 +126,15 @@ export type DonationReceiptMessageProps = z.input<typeof donationReceiptProps>
 /** What every template gets: the recipient's language and its translations. */
 type Common = { t: (key: string, options?: Record<string, unknown>) => string; lang: EmailMessage['locale'] }
 
+/** Every email's footer links to the instance's privacy policy and imprint, in the recipient's language. */
+export function withLegalLinks(element: React.ReactElement, common: Common, base: string) {
+  const legal: LegalLinks = {
+    privacy: { url: `${base}/privacy?lng=${common.lang}`, label: common.t('common.privacyLink') },
+    imprint: { url: `${base}/imprint?lng=${common.lang}`, label: common.t('common.imprintLink') },
+  }
+  return <LegalLinksContext.Provider value={legal}>{element}</LegalLinksContext.Provider>
+}
+
 // A send renders the same update for a hundred recipients a batch. Everything but each
 // recipient's two links is prepared once a second at most: the text read and the email
 // rendered (once per text and language, see renderOnce) and cut at the two links' markers, so
@@ -164,7 +174,7 @@ async function prepareUpdate(updateId: number, locale: EmailMessage['locale'], b
         unsubscribeUrl: `${base}/unsubscribe/${markers.unsubscribe}`,
         preferencesUrl: `${base}/preferences/${markers.preferences}`,
       }
-      return { element: <CampaignUpdateEmail {...values} />, subject: campaignUpdateSubject(values) }
+      return { element: withLegalLinks(<CampaignUpdateEmail {...values} />, common, base), subject: campaignUpdateSubject(values) }
     },
   )
   return { campaignId: update.campaignId, campaignUrl, template }
@@ -195,7 +205,7 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       const template = await renderOnce(cacheKey(petitionText), (markers) => {
         const confirmUrl = `${base}/confirm/${markers.token}`
         const values = { ...shared, firstName: firstName(markers), petitionText, confirmUrl, discardUrl: `${confirmUrl}?not-me` }
-        return { element: <ConfirmSignatureEmail {...values} />, subject: confirmSubject(values) }
+        return { element: withLegalLinks(<ConfirmSignatureEmail {...values} />, common, base), subject: confirmSubject(values) }
       })
       return { ...fill(template, { name, token }), links: [`${base}/confirm/${token}`, `${base}/confirm/${token}?not-me`] }
     }
@@ -205,7 +215,7 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       const template = await renderOnce(cacheKey(null), (markers) => {
         const confirmUrl = `${base}/confirm/${markers.token}`
         const values = { ...shared, firstName: firstName(markers), confirmUrl, discardUrl: `${confirmUrl}?not-me` }
-        return { element: <ConfirmReminderEmail {...values} />, subject: confirmReminderSubject(values) }
+        return { element: withLegalLinks(<ConfirmReminderEmail {...values} />, common, base), subject: confirmReminderSubject(values) }
       })
       return { ...fill(template, { name, token }), links: [`${base}/confirm/${token}`, `${base}/confirm/${token}?not-me`] }
     }
@@ -213,7 +223,7 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       const campaignUrl = `${base}/c/${str(props, 'campaignSlug')}`
       const template = await renderOnce(cacheKey(campaignUrl), (markers) => {
         const values = { ...shared, firstName: firstName(markers), campaignUrl }
-        return { element: <AlreadySignedEmail {...values} />, subject: alreadySignedSubject(values) }
+        return { element: withLegalLinks(<AlreadySignedEmail {...values} />, common, base), subject: alreadySignedSubject(values) }
       })
       return { ...fill(template, { name }), links: [campaignUrl] }
     }
@@ -246,7 +256,7 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       const campaignUrl = `${base}/c/${encodeURIComponent(campaignSlug)}`
       const manageUrl = manageDonationId === null ? null : `${base}/donations/manage/${donationManageToken(manageDonationId)}`
       const values = { ...common, ...receipt, receiptNumber: receiptNumber ?? receipt.donationId, paidBy: paidBy ?? null, firstName: firstName ?? '', campaignUrl, manageUrl }
-      const element = <DonationReceiptEmail {...values} />
+      const element = withLegalLinks(<DonationReceiptEmail {...values} />, common, base)
       const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
       return { subject: donationReceiptSubject(values), html, text, links: manageUrl ? [campaignUrl, manageUrl] : [campaignUrl] }
     }
@@ -254,7 +264,7 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       const { campaignSlug, firstName, ...failed } = donationFailedProps.parse(props)
       const donateUrl = `${base}/c/${encodeURIComponent(campaignSlug)}/donate`
       const values = { ...common, ...failed, firstName: firstName ?? '', donateUrl }
-      const element = <DonationFailedEmail {...values} />
+      const element = withLegalLinks(<DonationFailedEmail {...values} />, common, base)
       const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
       return { subject: donationFailedSubject(values), html, text, links: [donateUrl] }
     }

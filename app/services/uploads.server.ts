@@ -59,7 +59,7 @@ export const IMAGE_LIMITS = { max: MAX_IMAGE_BYTES / 1024 / 1024, megapixels: MA
  * has transparency. Not WebP: the images also go out in update emails and link previews,
  * where some readers (Outlook for Windows) still cannot show it.
  */
-async function reencode(bytes: Uint8Array) {
+async function reencode(bytes: Uint8Array, maxEdge = MAX_IMAGE_EDGE) {
   const sharp = await loadSharp()
   // failOn 'warning' is sharp's advice for untrusted input: a truncated or corrupt file is refused, not half-decoded.
   const options = { limitInputPixels: MAX_IMAGE_MEGAPIXELS * 1_000_000, failOn: 'warning', autoOrient: true } as const
@@ -74,7 +74,7 @@ async function reencode(bytes: Uint8Array) {
   let decoded: { data: Buffer; info: OutputInfo }
   try {
     decoded = await sharp(bytes, options)
-      .resize({ width: MAX_IMAGE_EDGE, height: MAX_IMAGE_EDGE, fit: 'inside', withoutEnlargement: true })
+      .resize({ width: maxEdge, height: maxEdge, fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
       .raw()
       .toBuffer({ resolveWithObject: true })
@@ -100,10 +100,15 @@ export async function storeUpdateImage(file: File | null | undefined, updateId: 
   return storeImage(file, `update-${updateId}`)
 }
 
-async function storeImage(file: File | null | undefined, prefix: string) {
+/** The team's logo (instance settings): the header shows it a few dozen pixels tall, so 512 px is plenty. */
+export async function storeLogo(file: File | null | undefined) {
+  return storeImage(file, 'logo-1', 512)
+}
+
+async function storeImage(file: File | null | undefined, prefix: string, maxEdge = MAX_IMAGE_EDGE) {
   if (!file || file.size === 0) throw new ImageRejectedError('missing')
   if (file.size > MAX_IMAGE_BYTES) throw new ImageRejectedError('size')
-  const image = await reencode(new Uint8Array(await file.arrayBuffer()))
+  const image = await reencode(new Uint8Array(await file.arrayBuffer()), maxEdge)
   const dir = getEnv().uploadsPath
   await fs.mkdir(dir, { recursive: true })
   const name = `${prefix}-${randomToken(9)}.${image.ext}`
@@ -112,7 +117,7 @@ async function storeImage(file: File | null | undefined, prefix: string) {
 }
 
 // .webp: files stored before uploads were re-encoded.
-const STORED_NAME = /^\/media\/((?:campaign|update)-\d+-[\w-]+\.(?:jpg|png|webp))$/
+const STORED_NAME = /^\/media\/((?:campaign|update|logo)-\d+-[\w-]+\.(?:jpg|png|webp))$/
 
 /**
  * Delete an uploaded file once no row points at it, so /media stops serving it. Paths that

@@ -17,7 +17,7 @@ const EDITOR = { email: 'edith.editor@access.example', name: 'Edith Editor', pas
 
 /** Public by design: logging in and out, and the token-gated set-password page. */
 const PUBLIC_ADMIN_ROUTES = ['routes/admin_.login', 'routes/admin_.logout', 'routes/admin_.set-password.$token']
-const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit', 'routes/admin.campaigns.new', 'routes/admin.payment-events']
+const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit', 'routes/admin.campaigns.new', 'routes/admin.payment-events', 'routes/admin.branding', 'routes/admin.legal', 'routes/admin.legal.$page.$locale']
 /** What the build must contain at least: guards against an enumeration that finds nothing. */
 const EXPECTED_PATTERNS = [
   '/admin',
@@ -194,7 +194,7 @@ beforeAll(async () => {
   if (message?.id !== campaignId) throw new Error('the outbox fixture must share the campaign id (both are :id)')
 
   const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
-  const params: Record<string, string> = { id: String(campaignId), locale: 'de', entryId: String(entryId), fundId: String(fundId), updateId: String(entryId) }
+  const params: Record<string, string> = { id: String(campaignId), locale: 'de', entryId: String(entryId), fundId: String(fundId), updateId: String(entryId), page: 'privacy' }
   routes = adminRoutesFromBuild(build)
     .filter((route) => !PUBLIC_ADMIN_ROUTES.includes(route.id))
     .map((route) => {

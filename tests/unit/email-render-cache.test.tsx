@@ -2,10 +2,13 @@ import { render } from '@react-email/render'
 import { describe, expect, it } from 'vitest'
 import AlreadySignedEmail from '#emails/already-signed.tsx'
 import ConfirmSignatureEmail from '#emails/confirm-signature.tsx'
-import { renderEmail } from '~/services/email-templates.server.tsx'
+import { renderEmail, withLegalLinks } from '~/services/email-templates.server.tsx'
 import { getEnv } from '~/services/env.server.ts'
 import { getI18n } from '~/services/i18n.server.ts'
 import { signatureToken } from '~/services/tokens.server.ts'
+
+// Every email's footer links to the legal pages (set around the template by renderEmail).
+const framed = (element: React.ReactElement<{ t: (key: string) => string; lang: 'en' | 'de' | 'es' }>) => withLegalLinks(element, element.props, getEnv().publicUrl)
 
 const t = (lang: 'en' | 'de' | 'es') => {
   const fixed = getI18n(lang).getFixedT(lang, 'emails')
@@ -25,8 +28,8 @@ describe('renderEmail', () => {
       const element = (
         <ConfirmSignatureEmail t={t('de')} lang="de" {...props} firstName={firstName} confirmUrl={`${base}/confirm/${token}`} discardUrl={`${base}/confirm/${token}?not-me`} />
       )
-      expect(cached.html).toBe(await render(element))
-      expect(cached.text).toBe(await render(element, { plainText: true }))
+      expect(cached.html).toBe(await render(framed(element)))
+      expect(cached.text).toBe(await render(framed(element), { plainText: true }))
       expect(cached.links).toEqual([`${base}/confirm/${token}`, `${base}/confirm/${token}?not-me`])
     }
   })
@@ -39,8 +42,8 @@ describe('renderEmail', () => {
       props: { firstName: 'Ana & Luz', campaignTitle: 'Justicia para Andry', organizationName: 'Demo', campaignSlug: 'free-andry' },
     })
     const element = <AlreadySignedEmail t={t('es')} lang="es" firstName="Ana & Luz" campaignTitle="Justicia para Andry" organizationName="Demo" campaignUrl={`${base}/c/free-andry`} />
-    expect(cached.html).toBe(await render(element))
-    expect(cached.text).toBe(await render(element, { plainText: true }))
+    expect(cached.html).toBe(await render(framed(element)))
+    expect(cached.text).toBe(await render(framed(element), { plainText: true }))
   })
 })
 
@@ -57,8 +60,8 @@ describe('renderEmail, against text that looks like a placeholder', () => {
     const element = (
       <ConfirmSignatureEmail t={t('en')} lang="en" {...props} firstName={firstName} confirmUrl={`${base()}/confirm/${token}`} discardUrl={`${base()}/confirm/${token}?not-me`} />
     )
-    expect(cached.html).toBe(await render(element))
-    expect(cached.text).toBe(await render(element, { plainText: true }))
+    expect(cached.html).toBe(await render(framed(element)))
+    expect(cached.text).toBe(await render(framed(element), { plainText: true }))
     expect(cached.text).toContain(`Hi ${firstName},`)
   })
 
@@ -66,7 +69,7 @@ describe('renderEmail, against text that looks like a placeholder', () => {
     const token = signatureToken('seed-no-name')
     const cached = await renderEmail({ template: 'confirm-signature', locale: 'de', props: { ...props, firstName: ' ', tokenSeed: 'seed-no-name' } })
     const element = <ConfirmSignatureEmail t={t('de')} lang="de" {...props} firstName="" confirmUrl={`${base()}/confirm/${token}`} discardUrl={`${base()}/confirm/${token}?not-me`} />
-    expect(cached.html).toBe(await render(element))
+    expect(cached.html).toBe(await render(framed(element)))
   })
 
   it('leaves a petition text that holds the placeholders as the organiser wrote it', async () => {
@@ -76,8 +79,8 @@ describe('renderEmail, against text that looks like a placeholder', () => {
     const element = (
       <ConfirmSignatureEmail t={t('es')} lang="es" {...props} petitionText={petitionText} firstName="Ana" confirmUrl={`${base()}/confirm/${token}`} discardUrl={`${base()}/confirm/${token}?not-me`} />
     )
-    expect(cached.html).toBe(await render(element))
-    expect(cached.text).toBe(await render(element, { plainText: true }))
+    expect(cached.html).toBe(await render(framed(element)))
+    expect(cached.text).toBe(await render(framed(element), { plainText: true }))
   })
 
   it('leaves a campaign title that looks like a placeholder as written in the already-signed email', async () => {
@@ -89,7 +92,7 @@ describe('renderEmail, against text that looks like a placeholder', () => {
     const element = (
       <AlreadySignedEmail t={t('de')} lang="de" firstName="Ana" campaignTitle="VIGILPLACEHOLDERNAME" organizationName="Demo" campaignUrl={`${base()}/c/free-andry`} />
     )
-    expect(cached.html).toBe(await render(element))
+    expect(cached.html).toBe(await render(framed(element)))
   })
 
   it('gives each recipient of an update only their own links where the update text copies the placeholder links', async () => {

@@ -29,6 +29,11 @@ describe('normaliseTarget', () => {
     expect(normaliseTarget('/c/caf%C3%A9')).toMatchObject({ route: '/c/café', malformed: false })
   })
 
+  it('says a path is malformed when, decoded, it starts like another host (React Router once answered /%5C%5C%3B%25 with a 500)', () => {
+    for (const raw of ['/%5C%5C%3B%25', '/%5C%5Cevil.example', '/%2F%2Fevil.example', '/%5C/x']) expect(normaliseTarget(raw)?.malformed, raw).toBe(true)
+    expect(normaliseTarget('/c/%5C%5Cx')?.malformed).toBe(false)
+  })
+
   it('refuses targets that are not paths', () => {
     expect(normaliseTarget('*')).toBeNull()
     expect(normaliseTarget('http://evil.example/admin')).toBeNull()

@@ -1,10 +1,13 @@
 import { render } from '@react-email/render'
 import { describe, expect, it } from 'vitest'
 import ConfirmReminderEmail from '#emails/confirm-reminder.tsx'
-import { renderEmail } from '~/services/email-templates.server.tsx'
+import { renderEmail, withLegalLinks } from '~/services/email-templates.server.tsx'
 import { getEnv } from '~/services/env.server.ts'
 import { getI18n } from '~/services/i18n.server.ts'
 import { signatureToken } from '~/services/tokens.server.ts'
+
+// Every email's footer links to the legal pages (set around the template by renderEmail).
+const framed = (element: React.ReactElement<{ t: (key: string) => string; lang: 'en' | 'de' | 'es' }>) => withLegalLinks(element, element.props, getEnv().publicUrl)
 
 const LANGS = ['en', 'de', 'es'] as const
 type Lang = (typeof LANGS)[number]
@@ -60,8 +63,8 @@ describe('the confirmation reminder', () => {
       const element = (
         <ConfirmReminderEmail t={t('de')} lang="de" {...props} firstName={firstName} confirmUrl={`${base}/confirm/${token}`} discardUrl={`${base}/confirm/${token}?not-me`} />
       )
-      expect(cached.html).toBe(await render(element))
-      expect(cached.text).toBe(await render(element, { plainText: true }))
+      expect(cached.html).toBe(await render(framed(element)))
+      expect(cached.text).toBe(await render(framed(element), { plainText: true }))
     }
   })
 })

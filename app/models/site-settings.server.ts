@@ -1,0 +1,152 @@
+import { and, eq, inArray } from 'drizzle-orm'
+import { getDb } from '#db/client.server.ts'
+import { campaigns, instanceSettings, LOCALES, organizations, siteTexts, type Locale, type SiteTextKind } from '#db/schema.ts'
+import { purgePublicPages } from '~/services/page-cache.server.ts'
+import { removeStoredImage } from '~/services/uploads.server.ts'
+import { LEGAL_PAGE_NAMES, type LegalPageName } from '~/utils/legal.ts'
+import { recordAudit } from './audit.server.ts'
+import { campaignTitleFor, PUBLIC_STATUSES } from './campaigns.server.ts'
+
+export const LEGAL_PAGES = LEGAL_PAGE_NAMES satisfies readonly SiteTextKind[]
+export type LegalPage = LegalPageName
+
+export type SiteSettings = {
+  teamName: string | null
+  logoPath: string | null
+  accentColor: string | null
+  /** The organisation's name (the team name once one is saved), for texts that must name someone. */
+  organizationName: string
+  /** Changes whenever a setting does: the brand stylesheet's URL carries it, so browsers fetch the new one. */
+  version: number
+  texts: Partial<Record<`${SiteTextKind}:${Locale}`, { body: string; updatedAt: number }>>
+}
+
+declare global {
+  var __vigilSiteSettings: { at: number; settings: SiteSettings } | undefined
+}
+
+// Every page's header reads these: kept in memory, dropped on every change made here, and read
+// again after a second at most (so a change made by another process shows up too).
+const CACHE_MS = 1000
+
+/** The instance's branding and texts (one small row and at most 15 texts). */
+export function getSiteSettings(): SiteSettings {
+  const cached = globalThis.__vigilSiteSettings
+  if (cached && Date.now() - cached.at < CACHE_MS) return cached.settings
+  const db = getDb()
+  const row = db.select().from(instanceSettings).where(eq(instanceSettings.id, 1)).get()
+  const texts: SiteSettings['texts'] = {}
+  let version = row?.updatedAt ?? 0
+  for (const t of db.select().from(siteTexts).all()) {
+    texts[`${t.kind}:${t.locale}`] = { body: t.body, updatedAt: t.updatedAt }
+    version = Math.max(version, t.updatedAt)
+  }
+  const organizationName = db.select({ name: organizations.name }).from(organizations).orderBy(organizations.id).limit(1).get()?.name ?? 'Vigil'
+  const settings = { organizationName, teamName: row?.teamName ?? null, logoPath: row?.logoPath ?? null, accentColor: row?.accentColor ?? null, version, texts }
+  globalThis.__vigilSiteSettings = { at: Date.now(), settings }
+  return settings
+}
+
+function changed() {
+  globalThis.__vigilSiteSettings = undefined
+  purgePublicPages()
+}
+
+export type BrandingInput = {
+  teamName: string | null
+  accentColor: string | null
+  headline: Record<Locale, string>
+  intro: Record<Locale, string>
+}
+
+/**
+ * Save the branding form in one transaction. The team name is also the organisation's name,
+ * which campaign bylines, link previews and emails' sign-off already use (it is copied into
+ * each email when it is queued, so mail already waiting keeps the old name).
+ */
+export function saveBranding({ actorId, input }: { actorId: number; input: BrandingInput }) {
+  const db = getDb()
+  const now = Date.now()
+  db.transaction((tx) => {
+    tx.insert(instanceSettings)
+      .values({ id: 1, teamName: input.teamName, accentColor: input.accentColor, updatedAt: now })
+      .onConflictDoUpdate({ target: instanceSettings.id, set: { teamName: input.teamName, accentColor: input.accentColor, updatedAt: now } })
+      .run()
+    if (input.teamName) tx.update(organizations).set({ name: input.teamName }).run()
+    for (const locale of LOCALES) {
+      for (const kind of ['headline', 'intro'] as const) {
+        const body = input[kind][locale]
+        if (body) {
+          tx.insert(siteTexts)
+            .values({ kind, locale, body, updatedBy: actorId, updatedAt: now })
+            .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } })
+            .run()
+        } else {
+          tx.delete(siteTexts).where(and(eq(siteTexts.kind, kind), eq(siteTexts.locale, locale))).run()
+        }
+      }
+    }
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: 'settings.branding.save',
+      subjectType: 'settings',
+      details: { teamName: input.teamName, accentColor: input.accentColor },
+    })
+  })
+  changed()
+}
+
+/** Set or remove the logo; the file it replaces is deleted once nothing points at it (see uploads.server.ts). */
+export async function setLogo({ actorId, logoPath }: { actorId: number; logoPath: string | null }) {
+  const db = getDb()
+  let replaced: string | null
+  try {
+    replaced = db.transaction((tx) => {
+      const before = tx.select({ logoPath: instanceSettings.logoPath }).from(instanceSettings).where(eq(instanceSettings.id, 1)).get()
+      const now = Date.now()
+      tx.insert(instanceSettings)
+        .values({ id: 1, logoPath, updatedAt: now })
+        .onConflictDoUpdate({ target: instanceSettings.id, set: { logoPath, updatedAt: now } })
+        .run()
+      recordAudit(tx, { organizerId: actorId, action: logoPath ? 'settings.logo.set' : 'settings.logo.remove', subjectType: 'settings', details: { logoPath } })
+      return before?.logoPath ?? null
+    })
+  } catch (error) {
+    await removeStoredImage(logoPath)
+    throw error
+  }
+  changed()
+  await removeStoredImage(replaced)
+}
+
+/** Save a legal page in one language: saving is what marks it reviewed. */
+export function saveLegalPage({ actorId, page, locale, body }: { actorId: number; page: LegalPage; locale: Locale; body: string }) {
+  const db = getDb()
+  const now = Date.now()
+  db.transaction((tx) => {
+    tx.insert(siteTexts)
+      .values({ kind: page, locale, body, updatedBy: actorId, updatedAt: now })
+      .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } })
+      .run()
+    recordAudit(tx, { organizerId: actorId, action: 'settings.legal.save', subjectType: 'legal_page', subjectId: `${page}:${locale}`, details: { page, locale } })
+  })
+  changed()
+}
+
+/** The legal pages (and languages) no owner has saved yet. */
+export function legalPagesToReview(): { page: LegalPage; locales: Locale[] }[] {
+  const { texts } = getSiteSettings()
+  return LEGAL_PAGES.map((page) => ({ page, locales: LOCALES.filter((locale) => !texts[`${page}:${locale}`]) })).filter((p) => p.locales.length > 0)
+}
+
+/** What the privacy draft states about each public campaign's signatures. */
+export function listRetentionPeriods({ locale }: { locale: Locale }) {
+  const db = getDb()
+  return db
+    .select({ id: campaigns.id, slug: campaigns.slug, retentionDays: campaigns.retentionDays })
+    .from(campaigns)
+    .where(inArray(campaigns.status, PUBLIC_STATUSES))
+    .orderBy(campaigns.id)
+    .all()
+    .map((c) => ({ title: campaignTitleFor(db, c.id, locale) || c.slug, retentionDays: c.retentionDays }))
+}

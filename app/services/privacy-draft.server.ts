@@ -1,0 +1,198 @@
+/**
+ * The first draft of the privacy policy, in Markdown, written from what this instance really
+ * does: its campaigns' retention periods, whether payments and mail go to Stripe and Resend
+ * (live) or stay on the server (demo), the cookies Vigil sets (session-cookie.ts,
+ * thanks-cookie.server.ts, utils/i18n.ts) and the keyed address hashes of the rate limits.
+ * The team reviews and saves it; only then is the saved text what the page shows for good.
+ */
+import type { Locale } from '#db/schema.ts'
+import { listRetentionPeriods } from '~/models/site-settings.server.ts'
+import { SESSION_TTL_MS } from '~/models/organizers.server.ts'
+import { getEnv } from './env.server.ts'
+import { THANKS_TTL_MS } from './thanks-cookie.server.ts'
+
+type Facts = {
+  team: string
+  live: boolean
+  periods: { title: string; retentionDays: number }[]
+  sessionDays: number
+  thanksMinutes: number
+}
+
+const DEFAULT_RETENTION_DAYS = 180
+
+export function generatePrivacyDraft({ locale, teamName }: { locale: Locale; teamName: string }) {
+  const env = getEnv()
+  const facts: Facts = {
+    team: teamName,
+    live: env.mode === 'live',
+    periods: listRetentionPeriods({ locale }),
+    sessionDays: Math.round(SESSION_TTL_MS / 86_400_000),
+    thanksMinutes: Math.round(THANKS_TTL_MS / 60_000),
+  }
+  return drafts[locale](facts).trim() + '\n'
+}
+
+const list = (items: string[]) => items.map((item) => `- ${item}`).join('\n')
+
+const drafts: Record<Locale, (f: Facts) => string> = {
+  en: (f) => `
+## Who is responsible
+
+${f.team} runs this website. You can reach us through the [contact page](/contact); our address is in the [imprint](/imprint).
+
+## What we store when you sign a petition, and why
+
+To count your signature and to make sure it is really yours, we store your first and last name, your email address, your country, your postal code if you give one, your message of support if you write one, your language and whether your name may be shown publicly. Your email address is never shown publicly. We send you one email to confirm your signature (and, if you have not confirmed after a day, one reminder). If you ask for updates, we record that consent with its date and send updates until you unsubscribe (every update has a one-click unsubscribe link).
+
+## How long we keep it
+
+${
+  f.periods.length
+    ? `When a campaign stops collecting signatures, we keep the signers' details for a set number of days, then delete names, postal codes, messages, email addresses and the confirmation emails; only the country, the status and the dates stay, so that the totals stay the same:\n\n${list(f.periods.map((p) => `“${p.title}”: ${p.retentionDays} days after it closes`))}`
+    : `When a campaign stops collecting signatures, we keep the signers' details for ${DEFAULT_RETENTION_DAYS} days, then delete names, postal codes, messages, email addresses and the confirmation emails; only the country, the status and the dates stay, so that the totals stay the same.`
+}
+
+Supporters who have nothing else with us (no other signature, no donation, no wish to hear a campaign's news) are then deleted entirely. You can ask us to delete your signature at any time before that.
+
+## Donations
+
+${
+  f.live
+    ? 'Donations are paid through Stripe (Stripe Payments Europe, Ltd.), which receives your card or bank details; we never see them. We keep your email address, the amount, the date, the fund you chose and, if you gave them, the name for your receipt and a name or message for the donor wall. We keep donation records as long as accounting law requires; they are not deleted automatically.'
+    : 'This site runs in demo mode: no payment is made and no payment details leave this server. In live mode, donations are paid through Stripe, and we would keep your email address, the amount, the date and the fund you chose for our accounts.'
+}
+
+## Email
+
+${
+  f.live
+    ? 'Emails are sent through Resend (Resend, Inc., USA), which receives your email address and the content of each email to deliver it, and tells us whether it was delivered. An address that bounces or complains is kept on a suppression list so that we never write to it again.'
+    : 'This site runs in demo mode: emails are not sent but kept in an outbox on this server, where the team can read them.'
+}
+
+## Protection against abuse
+
+To limit how often one connection can sign, donate or try to log in, we store a keyed hash of your IP address (computed with a secret only this server knows), never the address itself. A hash counts only within its time window (ten minutes to one day). The hash stored with a signature is deleted with its other details when the campaign's retention period ends. Our server logs contain no email or IP addresses.
+
+## Cookies
+
+We use no tracking or advertising cookies, and this site loads nothing from other companies (no fonts, scripts, analytics or embeds).
+
+${list([
+  `\`vigil_lang\`: set only when you choose a language with the language links, to keep showing the site in that language; kept for one year.`,
+  `\`vigil_thanks\`: set when you confirm your signature, so the thanks page can greet you by your first name; only sent to that page and valid for ${f.thanksMinutes} minutes.`,
+  `\`vigil_session\`: only for the team's organisers who log in to the back office; kept for ${f.sessionDays} days or until they log out.`,
+])}
+
+## Your rights
+
+You may ask us what we store about you, have it corrected or deleted, object to its use and withdraw a consent at any time. You also have the right to complain to a data-protection authority. Write to us through the [contact page](/contact).
+`,
+  de: (f) => `
+## Verantwortlich
+
+Diese Website wird von ${f.team} betrieben. Sie erreichen uns über die [Kontaktseite](/contact); unsere Anschrift steht im [Impressum](/imprint).
+
+## Was wir speichern, wenn Sie eine Petition unterzeichnen, und warum
+
+Um Ihre Unterschrift zu zählen und sicherzustellen, dass sie wirklich von Ihnen stammt, speichern wir Ihren Vor- und Nachnamen, Ihre E-Mail-Adresse, Ihr Land, Ihre Postleitzahl (falls angegeben), Ihre Unterstützungsnachricht (falls geschrieben), Ihre Sprache und ob Ihr Name öffentlich gezeigt werden darf. Ihre E-Mail-Adresse wird nie öffentlich gezeigt. Wir senden Ihnen eine E-Mail zur Bestätigung Ihrer Unterschrift (und, falls Sie nach einem Tag nicht bestätigt haben, eine Erinnerung). Wenn Sie Neuigkeiten wünschen, speichern wir diese Einwilligung mit Datum und schreiben Ihnen, bis Sie sich abmelden (jede Neuigkeit enthält einen Abmeldelink).
+
+## Wie lange wir das speichern
+
+${
+  f.periods.length
+    ? `Wenn eine Kampagne keine Unterschriften mehr sammelt, bewahren wir die Angaben der Unterzeichnenden eine festgelegte Zahl von Tagen auf und löschen dann Namen, Postleitzahlen, Nachrichten, E-Mail-Adressen und die Bestätigungs-E-Mails; nur Land, Status und Daten bleiben, damit die Zahlen gleich bleiben:\n\n${list(f.periods.map((p) => `„${p.title}“: ${p.retentionDays} Tage nach ihrem Ende`))}`
+    : `Wenn eine Kampagne keine Unterschriften mehr sammelt, bewahren wir die Angaben der Unterzeichnenden ${DEFAULT_RETENTION_DAYS} Tage auf und löschen dann Namen, Postleitzahlen, Nachrichten, E-Mail-Adressen und die Bestätigungs-E-Mails; nur Land, Status und Daten bleiben, damit die Zahlen gleich bleiben.`
+}
+
+Unterstützerinnen und Unterstützer, die sonst nichts mit uns verbindet (keine andere Unterschrift, keine Spende, kein Wunsch nach Neuigkeiten), werden dann vollständig gelöscht. Sie können jederzeit vorher verlangen, dass wir Ihre Unterschrift löschen.
+
+## Spenden
+
+${
+  f.live
+    ? 'Spenden werden über Stripe (Stripe Payments Europe, Ltd.) bezahlt, das Ihre Karten- oder Kontodaten erhält; wir sehen sie nie. Wir speichern Ihre E-Mail-Adresse, den Betrag, das Datum, den gewählten Fonds und, falls angegeben, den Namen für Ihre Quittung sowie einen Namen oder eine Nachricht für die Spendenwand. Spendendaten bewahren wir so lange auf, wie es das Buchhaltungsrecht verlangt; sie werden nicht automatisch gelöscht.'
+    : 'Diese Website läuft im Demo-Modus: Es wird nichts bezahlt und keine Zahlungsdaten verlassen diesen Server. Im Live-Betrieb würden Spenden über Stripe bezahlt, und wir würden Ihre E-Mail-Adresse, den Betrag, das Datum und den gewählten Fonds für unsere Buchhaltung speichern.'
+}
+
+## E-Mail
+
+${
+  f.live
+    ? 'E-Mails werden über Resend (Resend, Inc., USA) versandt, das Ihre E-Mail-Adresse und den Inhalt jeder E-Mail zur Zustellung erhält und uns meldet, ob sie zugestellt wurde. Adressen, die unzustellbar sind oder sich beschweren, kommen auf eine Sperrliste, damit wir ihnen nie wieder schreiben.'
+    : 'Diese Website läuft im Demo-Modus: E-Mails werden nicht versandt, sondern in einem Postausgang auf diesem Server aufbewahrt, wo das Team sie lesen kann.'
+}
+
+## Schutz vor Missbrauch
+
+Um zu begrenzen, wie oft eine Verbindung unterschreiben, spenden oder sich anmelden kann, speichern wir einen verschlüsselten Hash Ihrer IP-Adresse (mit einem Schlüssel, den nur dieser Server kennt), nie die Adresse selbst. Ein Hash zählt nur innerhalb seines Zeitfensters (zehn Minuten bis ein Tag). Der mit einer Unterschrift gespeicherte Hash wird mit ihren übrigen Angaben gelöscht, wenn die Aufbewahrungsfrist der Kampagne endet. Unsere Server-Logs enthalten keine E-Mail- oder IP-Adressen.
+
+## Cookies
+
+Wir verwenden keine Tracking- oder Werbe-Cookies, und diese Website lädt nichts von anderen Unternehmen (keine Schriften, Skripte, Statistikdienste oder eingebetteten Inhalte).
+
+${list([
+  `\`vigil_lang\`: wird nur gesetzt, wenn Sie über die Sprachlinks eine Sprache wählen, damit die Website in dieser Sprache bleibt; gespeichert für ein Jahr.`,
+  `\`vigil_thanks\`: wird gesetzt, wenn Sie Ihre Unterschrift bestätigen, damit die Dankesseite Sie mit Vornamen begrüßen kann; nur an diese Seite gesendet und ${f.thanksMinutes} Minuten gültig.`,
+  `\`vigil_session\`: nur für Organisatorinnen und Organisatoren des Teams, die sich im Backoffice anmelden; ${f.sessionDays} Tage gültig oder bis zur Abmeldung.`,
+])}
+
+## Ihre Rechte
+
+Sie können Auskunft darüber verlangen, was wir über Sie speichern, es berichtigen oder löschen lassen, der Verarbeitung widersprechen und eine Einwilligung jederzeit widerrufen. Sie haben außerdem das Recht, sich bei einer Datenschutzaufsichtsbehörde zu beschweren. Schreiben Sie uns über die [Kontaktseite](/contact).
+`,
+  es: (f) => `
+## Responsable
+
+Este sitio web lo gestiona ${f.team}. Puedes escribirnos desde la [página de contacto](/contact); nuestra dirección está en el [aviso legal](/imprint).
+
+## Qué guardamos cuando firmas una petición, y por qué
+
+Para contar tu firma y asegurarnos de que es realmente tuya, guardamos tu nombre y apellidos, tu correo electrónico, tu país, tu código postal si lo das, tu mensaje de apoyo si lo escribes, tu idioma y si tu nombre puede mostrarse públicamente. Tu correo nunca se muestra públicamente. Te enviamos un correo para confirmar tu firma (y, si no la has confirmado después de un día, un recordatorio). Si pides novedades, guardamos ese consentimiento con su fecha y te escribimos hasta que te des de baja (cada novedad tiene un enlace para darte de baja).
+
+## Cuánto tiempo lo guardamos
+
+${
+  f.periods.length
+    ? `Cuando una campaña deja de recoger firmas, guardamos los datos de quienes firmaron durante un número fijo de días y después borramos nombres, códigos postales, mensajes, correos electrónicos y los correos de confirmación; solo quedan el país, el estado y las fechas, para que los totales no cambien:\n\n${list(f.periods.map((p) => `«${p.title}»: ${p.retentionDays} días después de cerrarse`))}`
+    : `Cuando una campaña deja de recoger firmas, guardamos los datos de quienes firmaron durante ${DEFAULT_RETENTION_DAYS} días y después borramos nombres, códigos postales, mensajes, correos electrónicos y los correos de confirmación; solo quedan el país, el estado y las fechas, para que los totales no cambien.`
+}
+
+Las personas que no tienen nada más con nosotros (ninguna otra firma, ninguna donación, ningún deseo de recibir novedades) se borran entonces por completo. Puedes pedirnos que borremos tu firma en cualquier momento antes.
+
+## Donaciones
+
+${
+  f.live
+    ? 'Las donaciones se pagan a través de Stripe (Stripe Payments Europe, Ltd.), que recibe los datos de tu tarjeta o cuenta; nosotros nunca los vemos. Guardamos tu correo, el importe, la fecha, el fondo que elegiste y, si los diste, el nombre para tu recibo y un nombre o mensaje para el muro de donantes. Conservamos los registros de donaciones el tiempo que exige la ley contable; no se borran automáticamente.'
+    : 'Este sitio funciona en modo demo: no se paga nada y ningún dato de pago sale de este servidor. En modo real, las donaciones se pagarían a través de Stripe y guardaríamos tu correo, el importe, la fecha y el fondo que elegiste para nuestra contabilidad.'
+}
+
+## Correo electrónico
+
+${
+  f.live
+    ? 'Los correos se envían a través de Resend (Resend, Inc., EE. UU.), que recibe tu dirección y el contenido de cada correo para entregarlo y nos dice si se entregó. Una dirección que rebota o se queja pasa a una lista de bloqueo para que no volvamos a escribirle.'
+    : 'Este sitio funciona en modo demo: los correos no se envían, sino que se guardan en una bandeja de salida en este servidor, donde el equipo puede leerlos.'
+}
+
+## Protección contra abusos
+
+Para limitar cuántas veces una conexión puede firmar, donar o intentar iniciar sesión, guardamos un hash con clave de tu dirección IP (calculado con un secreto que solo conoce este servidor), nunca la dirección en sí. Un hash solo cuenta dentro de su ventana de tiempo (de diez minutos a un día). El hash guardado con una firma se borra con el resto de sus datos cuando termina el plazo de conservación de la campaña. Los registros de nuestro servidor no contienen correos ni direcciones IP.
+
+## Cookies
+
+No usamos cookies de seguimiento ni de publicidad, y este sitio no carga nada de otras empresas (ni fuentes, ni scripts, ni analítica, ni contenidos incrustados).
+
+${list([
+  `\`vigil_lang\`: solo se guarda cuando eliges un idioma con los enlaces de idioma, para seguir mostrándote el sitio en ese idioma; dura un año.`,
+  `\`vigil_thanks\`: se guarda cuando confirmas tu firma, para que la página de agradecimiento te salude por tu nombre; solo se envía a esa página y vale ${f.thanksMinutes} minutos.`,
+  `\`vigil_session\`: solo para las personas del equipo que inician sesión en la administración; dura ${f.sessionDays} días o hasta que cierran sesión.`,
+])}
+
+## Tus derechos
+
+Puedes preguntarnos qué guardamos sobre ti, pedir que lo corrijamos o lo borremos, oponerte a su uso y retirar un consentimiento en cualquier momento. También tienes derecho a reclamar ante una autoridad de protección de datos. Escríbenos desde la [página de contacto](/contact).
+`,
+}
