@@ -11,8 +11,7 @@ import { listFundsForAdmin } from './funds.server.ts'
  * Counts only, never a supporter's detail: every role may read them (ADR 011). Each query is
  * a seek or a range of one index (see dashboardQueryPlans); the totals come from the counter
  * tables. The day's and week's counts walk their range of the confirmed index, so a surge
- * costs them time in proportion to it: figures that were slow to compute are kept for a few
- * seconds per campaign, so however many organisers look, a surge costs one count per campaign then.
+ * costs them time in proportion to it (see rangeCounts).
  */
 const DAY_MS = 86_400_000
 /** Figures that took longer than this to compute (a surge) are kept for MEMO_MS; quick ones are always fresh. */
@@ -63,9 +62,36 @@ export type CampaignFigures = {
 const n = (row: unknown) => (row as { n: number } | undefined)?.n ?? 0
 const at = (row: unknown) => (row as { at: number | null } | undefined)?.at ?? null
 
-function computeFigures(campaignId: number, fundIds: number[], now: number): CampaignFigures {
+type RangeCounts = Pick<CampaignFigures, 'confirmedToday' | 'confirmedThisWeek' | 'messagesToModerate'>
+
+declare global {
+  var __vigilDashboardCounts: Map<number, { counts: RangeCounts; computedAt: number; tookMs: number }> | undefined
+}
+
+/**
+ * The counts that walk an index range (and so grow with a surge). When they were slow to
+ * compute they are kept for a few seconds, so however many organisers look, a surge costs one
+ * count per campaign then; quick ones are always fresh.
+ */
+function rangeCounts(campaignId: number, now: number, fresh: boolean): RangeCounts {
+  const memo = (globalThis.__vigilDashboardCounts ??= new Map())
+  const hit = memo.get(campaignId)
+  if (!fresh && hit && hit.tookMs > SLOW_MS && now >= hit.computedAt && now - hit.computedAt < MEMO_MS) return hit.counts
   const q = statements()
   const todayStart = Math.floor(now / DAY_MS) * DAY_MS
+  const started = performance.now()
+  const counts = getDb().$client.transaction(() => ({
+    confirmedToday: n(q.confirmedSince.get(campaignId, todayStart)),
+    confirmedThisWeek: n(q.confirmedSince.get(campaignId, todayStart - 6 * DAY_MS)),
+    messagesToModerate: n(q.messagesPending.get(campaignId)),
+  }))()
+  memo.set(campaignId, { counts, computedAt: now, tookMs: performance.now() - started })
+  return counts
+}
+
+/** The totals and the last change: a handful of seeks, always fresh. */
+function totalsAndLastChange(campaignId: number, fundIds: number[]) {
+  const q = statements()
   return getDb().$client.transaction(() => {
     const counters = q.counters.get(campaignId) as { confirmed: number; pending: number } | undefined
     const latestIds = (['pending', 'confirmed', 'invalidated'] as const).flatMap((status) => {
@@ -82,34 +108,17 @@ function computeFigures(campaignId: number, fundIds: number[], now: number): Cam
       { at: at(q.entryEdited.get(campaignId)), kind: 'edit' },
       { at: at(q.fundEdited.get(campaignId)), kind: 'edit' },
     ]
-    const latest = candidates.reduce<{ at: number; kind: LastChangeKind } | null>(
+    const lastChange = candidates.reduce<{ at: number; kind: LastChangeKind } | null>(
       (best, c) => (c.at !== null && (best === null || c.at > best.at) ? { at: c.at, kind: c.kind } : best),
       null,
     )
-    return {
-      confirmed: counters?.confirmed ?? 0,
-      pending: counters?.pending ?? 0,
-      confirmedToday: n(q.confirmedSince.get(campaignId, todayStart)),
-      confirmedThisWeek: n(q.confirmedSince.get(campaignId, todayStart - 6 * DAY_MS)),
-      messagesToModerate: n(q.messagesPending.get(campaignId)),
-      lastChange: latest,
-    }
+    return { confirmed: counters?.confirmed ?? 0, pending: counters?.pending ?? 0, lastChange }
   })()
 }
 
-declare global {
-  var __vigilDashboardFigures: Map<number, { figures: CampaignFigures; computedAt: number; tookMs: number }> | undefined
-}
-
-/** The figures of one campaign, computed at most every few seconds per process however many organisers look. */
+/** The figures of one campaign (`fresh`: never from the memo). */
 export function getCampaignFigures({ campaignId, fundIds, now = Date.now(), fresh = false }: { campaignId: number; fundIds: number[]; now?: number; fresh?: boolean }): CampaignFigures {
-  const memo = (globalThis.__vigilDashboardFigures ??= new Map())
-  const hit = memo.get(campaignId)
-  if (!fresh && hit && hit.tookMs > SLOW_MS && now >= hit.computedAt && now - hit.computedAt < MEMO_MS) return hit.figures
-  const started = performance.now()
-  const figures = computeFigures(campaignId, fundIds, now)
-  memo.set(campaignId, { figures, computedAt: now, tookMs: performance.now() - started })
-  return figures
+  return { ...totalsAndLastChange(campaignId, fundIds), ...rangeCounts(campaignId, now, fresh) }
 }
 
 /** The dashboard's rows for these campaigns: figures and money per fund. */

@@ -106,7 +106,7 @@ describe('the dashboard', () => {
     expect(watched!.total).toBe('13')
     expect(watched!.waiting).toBe('2')
     expect(watched!.messages).toBe('2')
-    expect(watched!.text).toContain('The reporting trip: €1,234.56 of €5,000.00')
+    expect(watched!.text).toContain('The reporting trip — €1,234.56 of €5,000.00')
   })
 
   it('shows an editor only the campaigns they have a role on, and their figures', async () => {
