@@ -17,12 +17,15 @@ export function TimelineEntryForm({
   defaultValue,
   submitLabel,
   withPublication = false,
+  lockedLocale,
 }: {
   id: string
   lastResult?: SubmissionResult<string[]>
   defaultValue: { happenedOn?: string; locale?: string; title?: string; bodyMd?: string; imageAlt?: string; publish?: string; publishAt?: string }
   submitLabel: string
   withPublication?: boolean
+  /** Editing: the language is the one loaded (switched by loading another, never by the form, which would save this text over that one). */
+  lockedLocale?: (typeof LANGUAGES)[number]
 }) {
   const { t } = useTranslation()
   const navigation = useNavigation()
@@ -38,11 +41,18 @@ export function TimelineEntryForm({
       <input type="hidden" name="intent" value="save" />
       <div className="row">
         <TextField meta={fields.happenedOn} type="date" label={t('admin.timeline.date')} />
-        <SelectField
-          meta={fields.locale}
-          label={t('admin.timeline.language')}
-          options={LANGUAGES.map((l) => ({ value: l, label: LANGUAGE_NAMES[l] }))}
-        />
+        {lockedLocale ? (
+          <p className="field">
+            <input type="hidden" name={fields.locale.name} value={lockedLocale} />
+            {t('admin.timeline.editingIn', { language: LANGUAGE_NAMES[lockedLocale] })}
+          </p>
+        ) : (
+          <SelectField
+            meta={fields.locale}
+            label={t('admin.timeline.language')}
+            options={LANGUAGES.map((l) => ({ value: l, label: LANGUAGE_NAMES[l] }))}
+          />
+        )}
       </div>
       <TextField meta={fields.title} label={t('admin.timeline.entryTitle')} />
       <TextAreaField meta={fields.bodyMd} rows={8} label={t('admin.timeline.body')} hint={t('admin.text.storyHint')} />

@@ -1,6 +1,7 @@
-import { desc, eq, lt } from 'drizzle-orm'
+import { desc, eq, inArray, lt } from 'drizzle-orm'
 import { getDb, type DB } from '#db/client.server.ts'
-import { auditLog, organizers } from '#db/schema.ts'
+import { auditLog, organizers, type Locale } from '#db/schema.ts'
+import { campaignTitleFor } from './campaigns.server.ts'
 
 type Tx = Pick<DB, 'insert'>
 
@@ -43,7 +44,39 @@ export async function listAuditEntries({ before, limit = 50 }: { before?: number
     .orderBy(desc(auditLog.id))
     .limit(limit + 1)
     .all()
-  return { entries: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
+  const entries = rows.slice(0, limit)
+  return { entries, nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
+}
+
+/**
+ * The entries with what a sentence about each needs: the campaign's title (the subject, or the
+ * campaign in the details) and the name of the organiser an entry is about. Owners only read
+ * the log (ADR 011); nothing here is a supporter's.
+ */
+export async function listAuditSentences({ before, limit = 50, lang }: { before?: number; limit?: number; lang: Locale }) {
+  const db = getDb()
+  const { entries, nextBefore } = await listAuditEntries({ before, limit })
+  const campaignOf = (e: (typeof entries)[number]) => {
+    const id = e.subjectType === 'campaign' ? Number(e.subjectId) : Number(e.details?.campaignId)
+    return Number.isInteger(id) && id > 0 ? id : null
+  }
+  const titles = new Map<number, string>()
+  for (const id of new Set(entries.map(campaignOf).filter((id): id is number => id !== null))) titles.set(id, campaignTitleFor(db, id, lang))
+  const organizerIds = [...new Set(entries.flatMap((e) => (e.subjectType === 'organizer' && e.subjectId ? [Number(e.subjectId)] : [])))]
+  const names = new Map(
+    organizerIds.length ? db.select({ id: organizers.id, name: organizers.name }).from(organizers).where(inArray(organizers.id, organizerIds)).all().map((o) => [o.id, o.name]) : [],
+  )
+  return {
+    entries: entries.map((e) => {
+      const campaignId = campaignOf(e)
+      return {
+        ...e,
+        campaignTitle: campaignId === null ? null : (titles.get(campaignId) ?? null),
+        subjectName: e.subjectType === 'organizer' && e.subjectId ? (names.get(Number(e.subjectId)) ?? null) : null,
+      }
+    }),
+    nextBefore,
+  }
 }
 
 /** Exports of supporter data are changes of a kind too: who took what, when. */

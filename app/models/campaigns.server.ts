@@ -283,6 +283,7 @@ export async function listCampaignsForAdmin({ lang }: { lang: Language }) {
     id: c.id,
     slug: c.slug,
     status: c.status,
+    defaultLocale: c.defaultLocale,
     updatedAt: c.updatedAt,
     title: localize(c, translations.filter((t) => t.campaignId === c.id), lang).title,
   }))

@@ -9,11 +9,14 @@ import {
   organizerTokens,
   sessions,
   type CampaignRole,
+  type Locale,
   type Organizer,
   type OrganizerRole,
 } from '#db/schema.ts'
 import { randomToken, sha256 } from '~/services/crypto.server.ts'
+import { organizerInviteToken } from '~/services/tokens.server.ts'
 import { recordAudit } from './audit.server.ts'
+import { queueEmail } from './outbox.server.ts'
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const PASSWORD_TOKEN_TTL_MS = 48 * 60 * 60 * 1000
@@ -64,15 +67,20 @@ export async function createOrganizer({
   role,
   actorId,
   organizationId,
+  invite,
 }: {
   email: string
   name: string
   role: OrganizerRole
   actorId: number | null
   organizationId?: number
+  /** Also email the set-password link, through the outbox, in this language (the back office; the CLI prints it). */
+  invite?: { locale: Locale; invitedBy: string }
 }) {
   const db = getDb()
-  const token = randomToken()
+  // An emailed link's token is derived from a seed the outbox row keeps (and the server secret it does not).
+  const seed = randomToken()
+  const token = invite ? organizerInviteToken(seed) : randomToken()
   return db.transaction((tx) => {
     const orgId =
       organizationId ?? tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).get()?.id
@@ -99,8 +107,18 @@ export async function createOrganizer({
       action: 'organizer.create',
       subjectType: 'organizer',
       subjectId: organizer.id,
-      details: { name: organizer.name, role },
+      details: { name: organizer.name, role, ...(invite ? { emailed: true } : {}) },
     })
+    if (invite) {
+      const organizationName = tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId)).get()?.name ?? ''
+      queueEmail({
+        template: 'organizer-invite',
+        to: organizer.email,
+        locale: invite.locale,
+        idempotencyKey: `organizer:${organizer.id}:invite`,
+        props: { tokenSeed: seed, name: organizer.name, invitedBy: invite.invitedBy, organizationName },
+      })
+    }
     return { organizer: pick(organizer), token }
   })
 }

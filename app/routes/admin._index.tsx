@@ -4,36 +4,52 @@ import { useTranslation } from 'react-i18next'
 import { LegalReviewBanner } from '~/components/legal-review-banner.tsx'
 import { BacklogBanner } from '~/components/outbox-state.tsx'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
+import { dashboardFor } from '~/models/dashboard.server.ts'
 import { listCampaignRoles } from '~/models/organizers.server.ts'
 import { confirmationsAreLate, getOutboxStats } from '~/models/outbox-stats.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
-import { formatDateTime } from '~/utils/i18n.ts'
+import { formatDateTime, formatMoney, formatNumber } from '~/utils/i18n.ts'
+import { roleAtLeast } from '~/utils/roles.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const organizer = await requireOrganizer(request)
-  const campaigns = await listCampaignsForAdmin({ lang: context.lang })
   const isOwner = organizer.role === 'owner'
-  // Everyone else sees only the campaigns they have a role on, with that role (ADR 011).
+  // Everyone else sees only the campaigns they have a role on, with that role, and only their figures (ADR 011).
   const roles = new Map(isOwner ? [] : (await listCampaignRoles({ organizerId: organizer.id })).map((m) => [m.campaignId, m.role]))
+  const campaigns = (await listCampaignsForAdmin({ lang: context.lang })).flatMap((c) => {
+    const role = isOwner ? ('owner' as const) : roles.get(c.id)
+    return role ? [{ ...c, role }] : []
+  })
+  const figures = new Map((await dashboardFor({ campaigns, lang: context.lang })).map((d) => [d.campaignId, d]))
   const env = getEnv()
-  // Counts only, for every organiser (ADR 011); in demo mode mail is captured at once, nobody waits on a provider.
-  const outbox = env.mode === 'live' ? await getOutboxStats({ requestsPerSecond: env.resend.requestsPerSecond }) : null
+  // Counts only, for every organiser (ADR 011); update mail left to send (other campaigns' audiences) for owners only.
+  const stats = await getOutboxStats({ requestsPerSecond: env.resend.requestsPerSecond })
+  const rows = campaigns.map((c) => {
+    const d = figures.get(c.id)
+    return { ...c, figures: d?.figures ?? null, funds: d?.funds ?? [], canModerate: roleAtLeast(c.role, 'editor') }
+  })
   return {
-    backlog: outbox && confirmationsAreLate(outbox) ? outbox : null,
+    // In demo mode mail is captured at once: nobody waits on a provider.
+    backlog: env.mode === 'live' && confirmationsAreLate(stats) ? stats : null,
+    outbox: {
+      confirmationsQueued: stats.confirmationsQueued,
+      otherQueued: stats.otherQueued,
+      updatesRemaining: isOwner ? stats.updatesRemaining : null,
+      oldestConfirmationAgeMs: stats.oldestConfirmationAgeMs,
+    },
     isOwner,
-    campaigns: campaigns.flatMap((c) => {
-      const role = isOwner ? 'owner' : roles.get(c.id)
-      return role ? [{ ...c, role }] : []
-    }),
+    // Most recent activity first.
+    campaigns: rows.sort((a, b) => (b.figures?.lastChange?.at ?? b.updatedAt) - (a.figures?.lastChange?.at ?? a.updatedAt)),
     canCreate: isOwner,
     lang: context.lang,
   }
 }
 
-export default function AdminCampaigns() {
-  const { backlog, isOwner, campaigns, canCreate, lang } = useLoaderData<typeof loader>()
+export default function AdminDashboard() {
+  const { backlog, outbox, isOwner, campaigns, canCreate, lang } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
+  const num = (value: number) => formatNumber(value, lang)
   return (
     <main className="wrap page">
       {backlog ? <BacklogBanner state={backlog} isOwner={isOwner} lang={lang} /> : null}
@@ -46,35 +62,82 @@ export default function AdminCampaigns() {
           </Link>
         ) : null}
       </div>
+      <p className="dashboard-outbox" data-testid="dashboard-outbox">
+        {t('admin.dashboard.outbox', {
+          confirmations: num(outbox.confirmationsQueued),
+          other: num(outbox.otherQueued),
+        })}
+        {outbox.updatesRemaining ? ` ${t('admin.dashboard.outboxUpdates', { count: outbox.updatesRemaining, updates: num(outbox.updatesRemaining) })}` : null}{' '}
+        {outbox.oldestConfirmationAgeMs !== null ? `${t('admin.dashboard.outboxOldest', { minutes: num(Math.floor(outbox.oldestConfirmationAgeMs / 60_000)) })} ` : null}
+        <Link to="/admin/outbox">{t('admin.dashboard.outboxLink')}</Link>
+      </p>
       {campaigns.length === 0 ? (
         <p>{t(canCreate ? 'admin.campaigns.empty' : 'admin.campaigns.noneAssigned')}</p>
       ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">{t('admin.campaigns.campaign')}</th>
-              <th scope="col">{t('admin.campaigns.status')}</th>
-              {canCreate ? null : <th scope="col">{t('admin.campaigns.yourRole')}</th>}
-              <th scope="col">{t('admin.campaigns.updated')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {campaigns.map((c) => (
-              <tr key={c.id}>
-                <td>
+        <ul className="dashboard">
+          {campaigns.map((c) => (
+            <li key={c.id} className="dashboard__campaign" data-testid={`campaign-${c.id}`}>
+              <div className="dashboard__head">
+                <h2>
                   <Link to={`/admin/campaigns/${c.id}`}>{c.title.value}</Link>
-                  <div className="muted">/c/{c.slug}</div>
-                </td>
-                <td>
-                  <span className={`status status--${c.status}`}>{t(`campaign.status.${c.status}`)}</span>
-                </td>
-                {canCreate ? null : <td>{t(`admin.campaignRoles.${c.role}`)}</td>}
-                <td>{formatDateTime(c.updatedAt, lang)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </h2>
+                <span className={`status status--${c.status}`}>{t(`campaign.status.${c.status}`)}</span>
+                {isOwner ? null : <span className="muted">{t('admin.campaigns.yourRoleIs', { role: t(`admin.campaignRoles.${c.role}`) })}</span>}
+              </div>
+              {c.figures ? (
+                <dl className="stats stats--wrap">
+                  <div>
+                    <dt>{t('admin.dashboard.today')}</dt>
+                    <dd data-testid="today">{num(c.figures.confirmedToday)}</dd>
+                  </div>
+                  <div>
+                    <dt>{t('admin.dashboard.week')}</dt>
+                    <dd data-testid="week">{num(c.figures.confirmedThisWeek)}</dd>
+                  </div>
+                  <div>
+                    <dt>{t('admin.dashboard.total')}</dt>
+                    <dd data-testid="total">{num(c.figures.confirmed)}</dd>
+                  </div>
+                  <div>
+                    <dt>{t('admin.dashboard.waiting')}</dt>
+                    <dd data-testid="waiting">{num(c.figures.pending)}</dd>
+                  </div>
+                  <div>
+                    <dt>{t('admin.dashboard.messages')}</dt>
+                    <dd data-testid="messages">
+                      {c.canModerate && c.figures.messagesToModerate > 0 ? (
+                        <Link to={`/admin/campaigns/${c.id}/messages`}>{num(c.figures.messagesToModerate)}</Link>
+                      ) : (
+                        num(c.figures.messagesToModerate)
+                      )}
+                    </dd>
+                  </div>
+                </dl>
+              ) : null}
+              {c.funds.length ? (
+                <ul className="dashboard__funds" aria-label={t('admin.dashboard.funds')}>
+                  {c.funds.map((f) => (
+                    <li key={f.id} data-testid={`fund-${f.id}`}>
+                      {t('admin.dashboard.fund', {
+                        title: f.title,
+                        raised: formatMoney(f.raisedMinor, f.currency, lang),
+                        goal: formatMoney(f.goalMinor, f.currency, lang),
+                      })}
+                      {f.status === 'closed' ? <span className="muted"> ({t('admin.dashboard.fundClosed')})</span> : null}
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+              <p className="muted" data-testid="last-change">
+                {c.figures?.lastChange
+                  ? t(`admin.dashboard.last.${c.figures.lastChange.kind}`, { when: formatDateTime(c.figures.lastChange.at, lang) })
+                  : t('admin.dashboard.last.none')}
+              </p>
+            </li>
+          ))}
+        </ul>
       )}
+      <p className="muted">{t('admin.dashboard.days')}</p>
     </main>
   )
 }

@@ -1,14 +1,15 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { listAuditEntries } from '~/models/audit.server.ts'
+import { listAuditSentences } from '~/models/audit.server.ts'
 import { requireOwner } from '~/services/session.server.ts'
-import { formatDateTime } from '~/utils/i18n.ts'
+import { formatDateTime, formatNumber, LANGUAGE_NAMES, isLanguage, type Language } from '~/utils/i18n.ts'
+import type { TFunction } from 'i18next'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireOwner(request)
   const before = Number(new URL(request.url).searchParams.get('before')) || undefined
-  return { ...(await listAuditEntries({ before })), lang: context.lang }
+  return { ...(await listAuditSentences({ before, lang: context.lang })), lang: context.lang }
 }
 
 export default function AuditLog() {
@@ -24,7 +25,6 @@ export default function AuditLog() {
         <thead>
           <tr>
             <th scope="col">{t('admin.audit.when')}</th>
-            <th scope="col">{t('admin.audit.who')}</th>
             <th scope="col">{t('admin.audit.what')}</th>
             <th scope="col">{t('admin.audit.details')}</th>
           </tr>
@@ -33,12 +33,14 @@ export default function AuditLog() {
           {entries.map((e) => (
             <tr key={e.id}>
               <td>{formatDateTime(e.createdAt, lang)}</td>
-              <td>{e.organizerName ?? t('admin.audit.system')}</td>
+              <td data-action={e.action}>{auditSentence(t, e, lang)}</td>
               <td>
-                <code>{e.action}</code> {e.subjectType} {e.subjectId ? `#${e.subjectId}` : ''}
-              </td>
-              <td>
-                <code className="audit-details">{e.details ? JSON.stringify(e.details) : ''}</code>
+                {e.details ? (
+                  <details>
+                    <summary>{t('admin.audit.show')}</summary>
+                    <code className="audit-details">{JSON.stringify(e.details)}</code>
+                  </details>
+                ) : null}
               </td>
             </tr>
           ))}
@@ -51,4 +53,29 @@ export default function AuditLog() {
       ) : null}
     </main>
   )
+}
+
+type Entry = ReturnType<typeof useLoaderData<typeof loader>>['entries'][number]
+
+/** "Maria logged in": an entry as a sentence in the reader's language; an action without one keeps its key. */
+function auditSentence(t: TFunction, e: Entry, lang: Language) {
+  const details = (e.details ?? {}) as Record<string, unknown>
+  const language = (value: unknown) => (isLanguage(value) ? LANGUAGE_NAMES[value] : '')
+  const role = Array.isArray(details.role) ? details.role[1] : details.role
+  const count = Number(details.recipients ?? details.invalidated ?? details.anonymised ?? 0)
+  const values = {
+    who: e.organizerName ?? t('admin.audit.systemWho'),
+    subject: e.subjectName ?? t('admin.audit.someone'),
+    campaign: e.campaignTitle ?? t('admin.audit.aCampaign'),
+    title: typeof details.title === 'string' ? details.title : '',
+    language: language(details.locale),
+    role: typeof role === 'string' ? t(`admin.audit.roles.${role}`, { defaultValue: role }) : '',
+    fund: typeof details.slug === 'string' ? details.slug : '',
+    count,
+    n: formatNumber(count, lang),
+  }
+  // One change to an organiser's account says which.
+  const variant = e.action === 'organizer.update' ? (details.disabled === true ? '_disabled' : details.disabled === false ? '_enabled' : '_role') : ''
+  const key = `admin.audit.actions.${e.action.replaceAll('.', '_')}${variant}`
+  return t(key, { ...values, defaultValue: `${values.who}: ${e.action}` })
 }

@@ -3,6 +3,7 @@ import { parseWithZod } from '@conform-to/zod'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { EmailAddress } from '~/components/ui/email-address.tsx'
 import { SignaturesChart } from '~/components/signatures-chart.tsx'
 import { ConformForm, TextField } from '~/components/ui/field.tsx'
 import {
@@ -218,7 +219,11 @@ export default function Signatures() {
                           {r.firstName} {r.lastName}
                         </>
                       )}
-                      {r.email ? <div className="muted">{r.email}</div> : null}
+                      {r.email ? (
+                        <div className="muted cell-email">
+                          <EmailAddress address={r.email} />
+                        </div>
+                      ) : null}
                     </td>
                     <td>
                       {r.countryName}

@@ -139,6 +139,7 @@ export default function TimelineEntryAdmin() {
         lastResult={actionData && 'result' in actionData && actionData.form === 'text' ? actionData.result : undefined}
         defaultValue={value}
         submitLabel={t('admin.save')}
+        lockedLocale={locale}
       />
       <PublicationForm entryId={entryId} state={state} />
       <EntryImage />

@@ -1,6 +1,6 @@
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Link, useActionData, useLoaderData } from '@remix-run/react'
+import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { TimelineEntryForm } from '~/components/timeline-entry-form.tsx'
@@ -26,19 +26,21 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
   const submission = parseWithZod(await request.formData(), { schema: newTimelineEntrySchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
-  await createTimelineEntry({ actorId: organizer.id, campaignId: campaign.id, input: submission.value })
-  return redirect(`/admin/campaigns/${campaign.id}/timeline?saved=1`)
+  const entryId = await createTimelineEntry({ actorId: organizer.id, campaignId: campaign.id, input: submission.value })
+  // The new entry's id in the address gives the add form a fresh key: it closes and empties after each save.
+  return redirect(`/admin/campaigns/${campaign.id}/timeline?saved=${entryId}`)
 }
 
 export default function TimelineAdmin() {
   const { campaignId, defaultLocale, entries, lang } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const { t } = useTranslation()
+  const saved = useSearchParams()[0].get('saved') ?? ''
   return (
     <section className="admin-section">
       <h2>{t('admin.timeline.title')}</h2>
       <SavedNotice stale={Boolean(actionData)} />
-      <details className="panel" open={Boolean(actionData) || entries.length === 0}>
+      <details key={`new-entry-${saved}`} className="panel" open={Boolean(actionData) || entries.length === 0}>
         <summary>{t('admin.timeline.add')}</summary>
         <TimelineEntryForm
           id={`timeline-new-${campaignId}`}

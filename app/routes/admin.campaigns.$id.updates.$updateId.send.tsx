@@ -2,8 +2,9 @@ import { useForm, type SubmissionResult } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useLocation, useNavigation, useRevalidator, useSubmit } from '@remix-run/react'
-import { useEffect } from 'react'
+import { useEffect, useRef } from 'react'
 import { useTranslation } from 'react-i18next'
+import { EmailFrame } from '~/components/email-frame.tsx'
 import { CheckboxField, ConformForm, SelectField } from '~/components/ui/field.tsx'
 import { listFundsForAdmin } from '~/models/funds.server.ts'
 import { publicationState } from '~/models/timeline.server.ts'
@@ -89,6 +90,15 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (audience.donors === 'fund' && !(await campaignFunds(campaign, context.lang)).some((f) => f.id === audience.fundId)) {
     return data({ result: submission.reply({ fieldErrors: { fundId: [t('admin.updates.errors.fund')] } }), notice: null }, { status: 400 })
   }
+  // Sending cannot be undone: the first Send answers with the number it would reach, and only the
+  // answer to that question (a form of its own, so it works without JavaScript) sends.
+  if (formData.get('confirmed') !== 'yes') {
+    if (update.send) return data({ result: undefined, notice: 'alreadySent' as const }, { status: 409 })
+    if (publicationState(update.publishedAt) !== 'published') return data({ result: undefined, notice: 'unpublished' as const }, { status: 409 })
+    const count = await countAudience({ campaignId: campaign.id, audience })
+    if (count.total === 0) return data({ result: submission.reply({ formErrors: [t('admin.updates.errors.empty')] }), notice: null }, { status: 400 })
+    return data({ result: undefined, notice: null, confirm: { total: count.total, audience } })
+  }
   const started = await startUpdateSend({ updateId: update.id, campaignId: campaign.id, audience, organizerId: organizer.id })
   switch (started.status) {
     case 'started':
@@ -133,7 +143,13 @@ export default function SendUpdate() {
             : t('admin.updates.notPublished.draft')}
         </p>
       ) : null}
-      {page.send ? <SendProgress send={page.send} lang={lang} /> : page.compose ? <AudienceForm page={page} compose={page.compose} lastResult={actionData?.result} /> : null}
+      {page.send ? (
+        <SendProgress send={page.send} lang={lang} />
+      ) : actionData && 'confirm' in actionData ? (
+        <ConfirmSend confirm={actionData.confirm} lang={lang} />
+      ) : page.compose ? (
+        <AudienceForm page={page} compose={page.compose} lastResult={actionData?.result} />
+      ) : null}
       <Preview page={page} />
       <TestSend page={page} />
     </section>
@@ -188,6 +204,41 @@ function AudienceForm({ page, compose, lastResult }: { page: LoaderData; compose
         </div>
         <p className="field__hint">{t(page.maySend ? 'admin.updates.send.once' : 'admin.updates.send.managersOnly')}</p>
       </ConformForm>
+    </section>
+  )
+}
+
+/** "Send to 1,284 supporters? This cannot be undone.": the step between Send and sending. */
+function ConfirmSend({ confirm, lang }: { confirm: { total: number; audience: { signers: boolean; donors: string; fundId?: number } }; lang: Language }) {
+  const { t } = useTranslation()
+  const navigation = useNavigation()
+  const location = useLocation()
+  const heading = useRef<HTMLHeadingElement>(null)
+  // With JavaScript the question replaces the form in place: move focus to it, as a page load would.
+  useEffect(() => heading.current?.focus(), [])
+  const n = formatNumber(confirm.total, lang)
+  const { audience } = confirm
+  return (
+    <section className="panel stack admin-panel confirm-send" aria-labelledby="confirm-send-title" data-testid="confirm-send">
+      <h3 id="confirm-send-title" tabIndex={-1} ref={heading}>
+        {t('admin.updates.send.confirmTitle')}
+      </h3>
+      <p className="confirm-send__question">
+        <strong>{t('admin.updates.send.confirm', { count: confirm.total, n })}</strong>
+      </p>
+      <Form method="post" className="row">
+        <input type="hidden" name="intent" value="send" />
+        <input type="hidden" name="confirmed" value="yes" />
+        {audience.signers ? <input type="hidden" name="signers" value="on" /> : null}
+        <input type="hidden" name="donors" value={audience.donors} />
+        {audience.fundId ? <input type="hidden" name="fundId" value={String(audience.fundId)} /> : null}
+        <button type="submit" className="button button--danger" disabled={navigation.state === 'submitting'}>
+          {navigation.state === 'submitting' ? t('admin.updates.send.sending') : t('admin.updates.send.confirmYes', { count: confirm.total, n })}
+        </button>
+        <Link to={`${location.pathname}${location.search}`} replace className="button button--quiet">
+          {t('admin.updates.send.confirmNo')}
+        </Link>
+      </Form>
     </section>
   )
 }
@@ -306,11 +357,11 @@ function Preview({ page }: { page: LoaderData }) {
       <div className="email-previews">
         <figure className="email-preview email-preview--desktop">
           <figcaption>{t('admin.updates.preview.desktop')}</figcaption>
-          <iframe className="email-frame" title={`${title} — ${t('admin.updates.preview.desktop')}`} src={src} sandbox="allow-popups allow-popups-to-escape-sandbox" />
+          <EmailFrame title={`${title} — ${t('admin.updates.preview.desktop')}`} src={src} />
         </figure>
         <figure className="email-preview email-preview--phone">
           <figcaption>{t('admin.updates.preview.phone')}</figcaption>
-          <iframe className="email-frame email-frame--phone" title={`${title} — ${t('admin.updates.preview.phone')}`} src={src} sandbox="allow-popups allow-popups-to-escape-sandbox" />
+          <EmailFrame className="email-frame email-frame--phone" title={`${title} — ${t('admin.updates.preview.phone')}`} src={src} />
         </figure>
       </div>
     </section>

@@ -3,6 +3,7 @@ import { parseWithZod } from '@conform-to/zod'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { EmailAddress } from '~/components/ui/email-address.tsx'
 import { ConformForm, SelectField, TextField } from '~/components/ui/field.tsx'
 import {
   changeOrganizer,
@@ -20,6 +21,7 @@ import { getT } from '~/services/i18n.server.ts'
 import { requireOwner } from '~/services/session.server.ts'
 import { CAMPAIGN_ROLE_ORDER, isCampaignRole, type CampaignRoleName } from '~/utils/roles.ts'
 import { organizerSchema } from '~/utils/schemas.ts'
+import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const me = await requireOwner(request)
@@ -31,6 +33,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     })),
     campaigns: campaigns.map((c) => ({ id: c.id, title: c.title.value })),
     meId: me.id,
+    lang: context.lang,
   }
 }
 
@@ -61,8 +64,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const submission = parseWithZod(formData, { schema: organizerSchema(t) })
     if (submission.status !== 'success') return data({ result: submission.reply(), link: null, error: null }, { status: 400 })
     try {
-      const { token } = await createOrganizer({ ...submission.value, actorId: me.id, organizationId: me.organizationId })
-      return { result: submission.reply({ resetForm: true }), link: link(token), error: null }
+      const { email, name, role, locale = context.lang } = submission.value
+      const { token } = await createOrganizer({ email, name, role, actorId: me.id, organizationId: me.organizationId, invite: { locale, invitedBy: me.name } })
+      // Emailed through the outbox, and shown here too: the owner may hand it over another way.
+      return { result: submission.reply({ resetForm: true }), link: link(token), emailedTo: email, error: null }
     } catch (error) {
       if (!(error instanceof OrganizerExistsError)) throw error
       return data({ result: submission.reply({ fieldErrors: { email: [t('admin.organizers.exists')] } }), link: null, error: null }, { status: 400 })
@@ -95,13 +100,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Organizers() {
-  const { organizers, campaigns, meId } = useLoaderData<typeof loader>()
+  const { organizers, campaigns, meId, lang } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const { t } = useTranslation()
   const [form, fields] = useForm({
     id: 'new-organizer',
     lastResult: actionData?.result,
-    defaultValue: { role: 'editor' },
+    defaultValue: { role: 'editor', locale: lang },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: organizerSchema(t) }),
     shouldRevalidate: 'onInput',
   })
@@ -111,6 +116,7 @@ export default function Organizers() {
       {actionData?.error ? <p className="notice notice--error">{actionData.error}</p> : null}
       {actionData?.link ? (
         <div className="notice notice--success" role="status">
+          {'emailedTo' in actionData && actionData.emailedTo ? <p>{t('admin.organizers.linkEmailed', { email: actionData.emailedTo })}</p> : null}
           <p>{t('admin.organizers.linkIntro')}</p>
           <p>
             <code className="copyable">{actionData.link}</code>
@@ -131,7 +137,9 @@ export default function Organizers() {
             <tr key={o.id}>
               <td>
                 {o.name}
-                <div className="muted">{o.email}</div>
+                <div className="muted cell-email">
+                  <EmailAddress address={o.email} />
+                </div>
               </td>
               <td>
                 <Form method="post" className="row">
@@ -214,6 +222,7 @@ export default function Organizers() {
             { value: 'owner', label: t('admin.roles.owner') },
           ]}
         />
+        <SelectField meta={fields.locale} label={t('admin.organizers.inviteLanguage')} options={LANGUAGES.map((l) => ({ value: l, label: LANGUAGE_NAMES[l] }))} />
         <button type="submit" className="button">
           {t('admin.organizers.create')}
         </button>

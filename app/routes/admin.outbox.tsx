@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { OutboxState } from '~/components/outbox-state.tsx'
+import { EmailAddress } from '~/components/ui/email-address.tsx'
 import { getOutboxStats } from '~/models/outbox-stats.server.ts'
 import { listOutbox } from '~/models/outbox.server.ts'
 import { getEnv } from '~/services/env.server.ts'
@@ -71,9 +72,9 @@ export default function Outbox() {
                   <Link to={`/admin/outbox/${m.id}`}>{formatDateTime(m.createdAt, lang)}</Link>
                 </td>
                 {/* Empty once the retention job deleted the supporter it went to (ADR 010). */}
-                <td>{m.toEmail || <span className="muted">{t('admin.outbox.addressRemoved')}</span>}</td>
-                <td>
-                  {m.template} ({m.locale})
+                <td className="cell-email">{m.toEmail ? <EmailAddress address={m.toEmail} /> : <span className="muted">{t('admin.outbox.addressRemoved')}</span>}</td>
+                <td data-template={m.template}>
+                  {t(`admin.outbox.templates.${m.template}`, { defaultValue: m.template })} — {m.locale}
                 </td>
                 <td>
                   <span className={`status status--${m.status}`}>{t(`admin.outbox.statuses.${m.status}`)}</span>

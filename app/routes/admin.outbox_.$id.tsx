@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { EmailFrame } from '~/components/email-frame.tsx'
 import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { recipientFor, renderOutboxMessage, requireOutboxMessage, showsLiveLinks } from '~/services/outbox-view.server.ts'
@@ -60,12 +61,7 @@ export default function OutboxMessage() {
           </dl>
         </>
       ) : null}
-      <iframe
-        className="email-frame"
-        title={m.subject}
-        src={`/admin/outbox/${m.id}/html`}
-        sandbox="allow-popups allow-popups-to-escape-sandbox"
-      />
+      <EmailFrame title={m.subject} src={`/admin/outbox/${m.id}/html`} />
       <details>
         <summary>{t('admin.outbox.text')}</summary>
         <pre className="email-text">{m.text}</pre>

@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Form, NavLink, Outlet, useLoaderData, useRouteError } from '@remix-run/react'
+import { Form, NavLink, Outlet, useLoaderData, useLocation, useRouteError } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { ErrorPage } from '~/root.tsx'
 import { requireOrganizer } from '~/services/session.server.ts'
@@ -14,44 +14,60 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export default function AdminLayout() {
   const { organizer } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
+  const { pathname } = useLocation()
+  const links = (
+    <ul>
+      <li>
+        <NavLink to="/admin" end>
+          {t('admin.nav.campaigns')}
+        </NavLink>
+      </li>
+      <li>
+        <NavLink to="/admin/outbox">{t('admin.nav.outbox')}</NavLink>
+      </li>
+      {organizer.role === 'owner' ? (
+        <>
+          <li>
+            <NavLink to="/admin/organizers">{t('admin.nav.organizers')}</NavLink>
+          </li>
+          <li>
+            <NavLink to="/admin/audit">{t('admin.nav.audit')}</NavLink>
+          </li>
+          <li>
+            <NavLink to="/admin/branding">{t('admin.nav.branding')}</NavLink>
+          </li>
+          <li>
+            <NavLink to="/admin/legal">{t('admin.nav.legal')}</NavLink>
+          </li>
+        </>
+      ) : null}
+    </ul>
+  )
+  const me = (
+    <div className="admin-nav__me">
+      <span>{t('admin.nav.signedInAs', { name: organizer.name, role: t(`admin.roles.${organizer.role}`) })}</span>
+      <Form method="post" action="/admin/logout">
+        <button type="submit" className="button button--quiet">
+          {t('admin.nav.logout')}
+        </button>
+      </Form>
+    </div>
+  )
   return (
     <div className="admin">
       <nav className="admin-nav" aria-label={t('admin.nav.label')}>
         <div className="wrap admin-nav__inner">
-          <ul>
-            <li>
-              <NavLink to="/admin" end>
-                {t('admin.nav.campaigns')}
-              </NavLink>
-            </li>
-            <li>
-              <NavLink to="/admin/outbox">{t('admin.nav.outbox')}</NavLink>
-            </li>
-            {organizer.role === 'owner' ? (
-              <>
-                <li>
-                  <NavLink to="/admin/organizers">{t('admin.nav.organizers')}</NavLink>
-                </li>
-                <li>
-                  <NavLink to="/admin/audit">{t('admin.nav.audit')}</NavLink>
-                </li>
-                <li>
-                  <NavLink to="/admin/branding">{t('admin.nav.branding')}</NavLink>
-                </li>
-                <li>
-                  <NavLink to="/admin/legal">{t('admin.nav.legal')}</NavLink>
-                </li>
-              </>
-            ) : null}
-          </ul>
-          <div className="admin-nav__me">
-            <span>{t('admin.nav.signedInAs', { name: organizer.name, role: t(`admin.roles.${organizer.role}`) })}</span>
-            <Form method="post" action="/admin/logout">
-              <button type="submit" className="button button--quiet">
-                {t('admin.nav.logout')}
-              </button>
-            </Form>
+          {/* Wide screens: a row of links. Narrow ones: the same links behind a Menu button (a
+              details element: no JavaScript needed), closed again after each page change. */}
+          <div className="admin-nav__wide">
+            {links}
+            {me}
           </div>
+          <details className="admin-nav__menu" key={pathname}>
+            <summary>{t('admin.nav.menu')}</summary>
+            {links}
+            {me}
+          </details>
         </div>
       </nav>
       <Outlet />

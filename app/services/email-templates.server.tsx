@@ -9,12 +9,13 @@ import ConfirmSignatureEmail, { subject as confirmSubject } from '#emails/confir
 import DonationFailedEmail, { subject as donationFailedSubject } from '#emails/donation-failed.tsx'
 import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
 import { LegalLinksContext, type LegalLinks } from '#emails/layout.tsx'
+import OrganizerInviteEmail, { subject as organizerInviteSubject } from '#emails/organizer-invite.tsx'
 import { getEnv } from './env.server.ts'
 import { getI18n } from './i18n.server.ts'
 import { getUpdateForEmail } from '~/models/update-sends.server.ts'
 import { escapeHtml } from '~/utils/html.ts'
 import { renderMarkdown } from './markdown.server.ts'
-import { donationManageToken, preferencesToken, signatureToken, unsubscribeToken } from './tokens.server.ts'
+import { donationManageToken, organizerInviteToken, preferencesToken, signatureToken, unsubscribeToken } from './tokens.server.ts'
 
 export type RenderedEmail = { subject: string; html: string; text: string; links: string[]; headers?: Record<string, string> }
 
@@ -267,6 +268,13 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
       const element = withLegalLinks(<DonationFailedEmail {...values} />, common, base)
       const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
       return { subject: donationFailedSubject(values), html, text, links: [donateUrl] }
+    }
+    case 'organizer-invite': {
+      const setPasswordUrl = `${base}/admin/set-password/${organizerInviteToken(str(props, 'tokenSeed'))}`
+      const values = { ...common, name: str(props, 'name'), invitedBy: str(props, 'invitedBy'), organizationName: shared.organizationName, setPasswordUrl, backOfficeUrl: `${base}/admin` }
+      const element = withLegalLinks(<OrganizerInviteEmail {...values} />, common, base)
+      const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
+      return { subject: organizerInviteSubject(values), html, text, links: [setPasswordUrl, values.backOfficeUrl] }
     }
     default:
       throw new Error(`unknown email template "${message.template}"`)

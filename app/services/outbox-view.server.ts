@@ -10,13 +10,14 @@ import { getEnv } from './env.server.ts'
 /**
  * The outbox as organisers read it (ADR 011). The emails in it carry links that act for their
  * recipient: confirm or discard a pending signature, unsubscribe, change preferences, manage a
- * monthly gift. Only the recipient may use them, so the back office never shows them working,
+ * monthly gift, set a new organiser's password. Only the recipient may use them, so the back
+ * office never shows them working,
  * except to owners in demo mode, where every email is captured and following its links is how
  * the demo is tried. Addresses are shown to owners only; everyone else gets them masked.
  */
 
 /** Paths whose last segment is a token that acts for the recipient. */
-const TOKEN_PATHS = ['/confirm/', '/unsubscribe/', '/preferences/', '/donations/manage/']
+const TOKEN_PATHS = ['/confirm/', '/unsubscribe/', '/preferences/', '/donations/manage/', '/admin/set-password/']
 export const LINK_REMOVED_HREF = '#link-removed'
 
 /** Which campaigns' emails an organiser may read: all for owners, else those they are at least editor of. */

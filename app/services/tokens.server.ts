@@ -8,6 +8,14 @@ export function signatureToken(seed: string) {
 }
 
 /**
+ * The set-password link's token in an organiser's invitation email, for the seed the outbox row
+ * keeps: the row alone (a backup, a leaked database) cannot set anyone's password.
+ */
+export function organizerInviteToken(seed: string) {
+  return hmac(getEnv().sessionSecret, `organizer-invite:${seed}`)
+}
+
+/**
  * The token in a monthly donor's "manage your gift" link: derived from the first
  * donation's id and the server secret, so nothing is stored and ids cannot be guessed.
  */

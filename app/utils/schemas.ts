@@ -187,6 +187,8 @@ export function organizerSchema(t: TFunction) {
     email: text(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
     name: text(t, { min: 1, max: 120 }),
     role: enumOf(t, ['owner', 'editor'] as const),
+    // The language of the invitation email; the back office's language when not chosen.
+    locale: enumOf(t, ['en', 'de', 'es'] as const).optional(),
   })
 }
 

@@ -120,7 +120,7 @@ describe('an organiser emails an update', () => {
     await form.locator('textarea[name=bodyMd]').fill('After **eight months**, Andry landed in Caracas this morning.')
     expect(await form.locator('select[name=publish]').inputValue()).toBe('now')
     await form.locator('button[type=submit]').click()
-    await page.waitForURL(/\/timeline\?saved=1$/)
+    await page.waitForURL(/\/timeline\?saved=\d+$/)
     await page.click(`a:has-text("${TITLE.en}")`)
     await page.waitForURL(/\/timeline\/\d+$/)
     updateId = Number(/\/timeline\/(\d+)$/.exec(page.url())![1])
@@ -222,6 +222,13 @@ describe('an organiser emails an update', () => {
       if (new URL(request.url()).pathname.endsWith(`/updates/${updateId}/send.data`)) reloads.push(request.url())
     })
     await page.click('button:has-text("Send to 5 people")')
+    // Sending cannot be undone: the page asks first, naming how many, with focus on the question.
+    const question = page.locator('[data-testid=confirm-send]')
+    await question.waitFor()
+    expect(await question.textContent()).toContain('Send to 5 supporters? This cannot be undone.')
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('confirm-send-title')
+    await shot('update-send-confirm')
+    await page.click('button:has-text("Yes, send to 5 supporters")')
     const bar = page.locator('progress.send-progress')
     await bar.waitFor()
     await page.evaluate(() => {

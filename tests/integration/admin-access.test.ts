@@ -398,14 +398,15 @@ describe('cross-site request protection', () => {
       'Sec-Fetch-Site': 'same-origin',
     })
     expect(response.status).toBe(302)
-    expect(response.headers.get('location')).toBe(`${timelineUrl()}?saved=1`)
     expect(auditCount()).toBe(auditBefore + 1)
     const saved = db
       .prepare(
-        `SELECT u.campaign_id AS campaignId FROM updates u JOIN update_translations t ON t.update_id = u.id WHERE t.title = ?`,
+        `SELECT u.id, u.campaign_id AS campaignId FROM updates u JOIN update_translations t ON t.update_id = u.id WHERE t.title = ?`,
       )
-      .get('Same origin, no Origin header') as { campaignId: number } | undefined
+      .get('Same origin, no Origin header') as { id: number; campaignId: number } | undefined
     expect(saved?.campaignId).toBe(campaignId)
+    // The new entry's id: the add form starts afresh after each save.
+    expect(response.headers.get('location')).toBe(`${timelineUrl()}?saved=${saved?.id}`)
   })
 
   it('allows a POST whose Origin is the server’s own', async () => {

@@ -253,7 +253,9 @@ describe('previews and a test to oneself', () => {
     expect(await (await get(`/admin/campaigns/${campaignId}/updates/${updateId}/preview.html?lang=es`)).text()).toContain('He walked free today')
     const page = await (await get(`${sendUrl(updateId)}?preview=de`)).text()
     expect(page).toContain(`src="/admin/campaigns/${campaignId}/updates/${updateId}/preview.html?lang=de"`)
-    expect(page.match(/<iframe[^>]*sandbox="allow-popups allow-popups-to-escape-sandbox"/g)).toHaveLength(2)
+    // Same origin only so the page can size the frame to the email; nothing in it may run.
+    expect(page.match(/<iframe[^>]*sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"/g)).toHaveLength(2)
+    expect(page).not.toContain('allow-scripts')
   })
 
   it('queues exactly one email, to the organiser, and records it', async () => {
@@ -293,10 +295,22 @@ describe('sending', () => {
     recipients = Object.values(counts).reduce((sum, c) => sum + c, 0)
   })
 
+  it('asks first, naming the number of recipients, and sends nothing until that question is answered', async () => {
+    const before = [count('update_sends'), count('email_batches'), count('email_messages'), lastAuditId()]
+    const response = await post(sendUrl(updateId), form({ intent: 'send', signers: 'on', donors: 'none' }))
+    expect(response.status).toBe(200)
+    const html = await response.text()
+    expect(textOf(html)).toContain(`Send to ${recipients.toLocaleString('en')} supporters? This cannot be undone.`)
+    // The answer carries the audience it was asked about, and the server requires it.
+    expect(html).toMatch(/<input type="hidden" name="confirmed" value="yes"\/>/)
+    expect(html).toMatch(/<input type="hidden" name="donors" value="none"\/>/)
+    expect([count('update_sends'), count('email_batches'), count('email_messages'), lastAuditId()]).toEqual(before)
+  })
+
   it('snapshots the audience into messages and batches once, records who sent it, and shows progress instead of the button', async () => {
     expect(recipients).toBeGreaterThan(100)
     const mark = lastAuditId()
-    const response = await post(sendUrl(updateId), form({ intent: 'send', signers: 'on', donors: 'none' }))
+    const response = await post(sendUrl(updateId), form({ intent: 'send', signers: 'on', donors: 'none', confirmed: 'yes' }))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(sendUrl(updateId))
     const send = sql().prepare(`select id, recipients, created_by as createdBy from update_sends where update_id = ?`).get(updateId) as { id: number; recipients: number; createdBy: number }
@@ -470,7 +484,7 @@ describe('who may send', () => {
     const mark = lastAuditId()
     expect((await post(sendUrl(id), form({ intent: 'test', locale: 'en' }), editorCookie)).status).toBe(302)
     expect(sql().prepare(`select to_email as t from email_messages order by id desc limit 1`).get()).toEqual({ t: EDITOR.email })
-    expect((await post(sendUrl(id), form({ intent: 'send', signers: 'on', donors: 'none' }), editorCookie)).status).toBe(302)
+    expect((await post(sendUrl(id), form({ intent: 'send', signers: 'on', donors: 'none', confirmed: 'yes' }), editorCookie)).status).toBe(302)
     expect(auditSince(mark).map((a) => [a.action, a.organizerId])).toEqual([
       ['update.test_send', editorId],
       ['update.send', editorId],
