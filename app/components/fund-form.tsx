@@ -3,7 +3,7 @@ import { parseWithZod } from '@conform-to/zod'
 import { useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { LANGUAGES, languageName, isLanguage, type Language } from '~/utils/i18n.ts'
-import { FUND_STATUSES, fundSchema } from '~/utils/schemas.ts'
+import { FUND_STATUSES, fundSchema, textLimits } from '~/utils/schemas.ts'
 import { ConformForm, SelectField, TextAreaField, TextField } from './ui/field.tsx'
 
 export type FundFormValue = {
@@ -40,6 +40,7 @@ export function FundForm({
     id,
     lastResult,
     defaultValue,
+    constraint: textLimits(fundSchema(t, { currencies, defaultLocale })),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: fundSchema(t, { currencies, defaultLocale }) }),
     shouldRevalidate: 'onInput',
   })

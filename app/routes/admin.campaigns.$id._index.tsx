@@ -12,7 +12,7 @@ import { retentionStateOf } from '~/models/retention.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
-import { campaignSettingsSchema } from '~/utils/schemas.ts'
+import { campaignSettingsSchema, textLimits } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign: c, role } = await requireCampaignRole(request, params.id, 'viewer')
@@ -56,6 +56,7 @@ export default function CampaignSettings() {
     id: `settings-${settings.slug}`,
     lastResult: actionData?.result,
     defaultValue: settings,
+    constraint: textLimits(campaignSettingsSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: campaignSettingsSchema(t) }),
     shouldRevalidate: 'onInput',
   })

@@ -18,7 +18,7 @@ import { requireCampaignRole } from '~/services/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { countryName, countryOptions, isCountryCode } from '~/utils/countries.ts'
 import { formatDateTime, formatNumber } from '~/utils/i18n.ts'
-import { invalidationSchema, isCalendarDate } from '~/utils/schemas.ts'
+import { invalidationSchema, isCalendarDate, textLimits } from '~/utils/schemas.ts'
 
 const STATUSES = ['pending', 'confirmed', 'invalidated'] as const
 
@@ -95,6 +95,7 @@ export default function Signatures() {
   const [form, fields] = useForm({
     id: `invalidate-${campaignId}`,
     lastResult: actionData?.result,
+    constraint: textLimits(invalidationSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: invalidationSchema(t) }),
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',

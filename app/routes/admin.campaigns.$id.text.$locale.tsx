@@ -9,7 +9,7 @@ import { saveCampaignTranslation } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
 import { isLanguage, languageName } from '~/utils/i18n.ts'
-import { campaignTextSchema } from '~/utils/schemas.ts'
+import { campaignTextSchema, textLimits } from '~/utils/schemas.ts'
 
 function requireLocale(value: string | undefined) {
   if (!isLanguage(value)) throw new Response('Unknown language', { status: 404 })
@@ -54,6 +54,7 @@ export default function CampaignText() {
     id: `text-${loaderData.campaignId}-${loaderData.locale}`,
     lastResult: actionData?.result,
     defaultValue: loaderData.text,
+    constraint: textLimits(campaignTextSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: campaignTextSchema(t) }),
     shouldRevalidate: 'onInput',
   })

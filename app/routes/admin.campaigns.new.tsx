@@ -8,7 +8,7 @@ import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx
 import { createCampaign, SlugTakenError } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOwner } from '~/services/session.server.ts'
-import { newCampaignSchema, RETENTION_DAYS } from '~/utils/schemas.ts'
+import { newCampaignSchema, RETENTION_DAYS, textLimits } from '~/utils/schemas.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireOwner(request)
@@ -37,6 +37,7 @@ export default function NewCampaign() {
     id: 'new-campaign-form',
     lastResult: actionData?.result,
     defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR', retentionDays: RETENTION_DAYS.default, confirmationReminder: true },
+    constraint: textLimits(newCampaignSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: newCampaignSchema(t) }),
     shouldRevalidate: 'onInput',
   })

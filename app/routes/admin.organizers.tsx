@@ -19,7 +19,7 @@ import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOwner } from '~/services/session.server.ts'
 import { CAMPAIGN_ROLE_ORDER, isCampaignRole, type CampaignRoleName } from '~/utils/roles.ts'
-import { organizerSchema } from '~/utils/schemas.ts'
+import { organizerSchema, textLimits } from '~/utils/schemas.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const me = await requireOwner(request)
@@ -102,6 +102,7 @@ export default function Organizers() {
     id: 'new-organizer',
     lastResult: actionData?.result,
     defaultValue: { role: 'editor' },
+    constraint: textLimits(organizerSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: organizerSchema(t) }),
     shouldRevalidate: 'onInput',
   })

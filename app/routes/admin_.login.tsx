@@ -14,7 +14,7 @@ import { ConformForm, TextField } from '~/components/ui/field.tsx'
 import { getT } from '~/services/i18n.server.ts'
 import { logInOrganizer } from '~/services/login.server.ts'
 import { getOrganizer, safeRedirect, startSession } from '~/services/session.server.ts'
-import { loginSchema } from '~/utils/schemas.ts'
+import { loginSchema, textLimits } from '~/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — log in' }, { name: 'robots', content: 'noindex' }]
 
@@ -64,6 +64,7 @@ export default function Login() {
   const [form, fields] = useForm({
     id: 'login-form',
     lastResult: actionData?.result,
+    constraint: textLimits(loginSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: loginSchema(t) }),
     shouldRevalidate: 'onInput',
   })

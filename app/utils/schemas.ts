@@ -14,6 +14,33 @@ export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
 /** Days signers' details are kept after a campaign closes (ADR 010): about six months by default, ten years at most. */
 export const RETENTION_DAYS = { default: 180, min: 1, max: 3650 } as const
 
+/**
+ * The longest value each text field takes, as Conform constraints (`constraint:` in useForm),
+ * so inputs carry `maxlength` read from the same schema the action enforces and the two never
+ * drift. Only the length: `required` or a pattern would let the browser stop the form with its
+ * own message before the server can list every problem in the visitor's language. Nested
+ * fields are named as Conform names them (`texts.en.title`).
+ */
+export function textLimits(schema: z.ZodTypeAny): Record<string, { maxLength: number }> {
+  const limits: Record<string, { maxLength: number }> = {}
+  const visit = (type: z.ZodTypeAny, name: string) => {
+    if (type instanceof z.ZodObject) {
+      for (const [key, field] of Object.entries(type.shape as z.ZodRawShape)) visit(field, name ? `${name}.${key}` : key)
+    } else if (type instanceof z.ZodEffects) visit(type.innerType(), name)
+    else if (type instanceof z.ZodOptional || type instanceof z.ZodNullable) visit(type.unwrap(), name)
+    else if (type instanceof z.ZodDefault) visit(type.removeDefault(), name)
+    // A pipe checks its value twice: the stricter limit is the one that holds.
+    else if (type instanceof z.ZodPipeline) {
+      visit(type._def.in, name)
+      visit(type._def.out, name)
+    } else if (type instanceof z.ZodString && type.maxLength !== null && name) {
+      limits[name] = { maxLength: Math.min(limits[name]?.maxLength ?? Infinity, type.maxLength) }
+    }
+  }
+  visit(schema, '')
+  return limits
+}
+
 function text(t: TFunction, { min = 0, max }: { min?: number; max: number }) {
   const base = z
     .string({ required_error: t('forms.required'), invalid_type_error: t('forms.required') })
