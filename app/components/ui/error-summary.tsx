@@ -1,0 +1,53 @@
+import { useFormMetadata } from '@conform-to/react'
+import { useSyncExternalStore } from 'react'
+import { useTranslation } from 'react-i18next'
+
+const subscribe = () => () => {}
+/** False while the server renders and while React hydrates that markup; true for anything mounted after. */
+function useHydrated() {
+  return useSyncExternalStore(
+    subscribe,
+    () => true,
+    () => false,
+  )
+}
+
+/**
+ * The GOV.UK error summary: at the top of a form with errors, "There is a problem" and a
+ * link to each invalid field. A page the server sent with errors (no JavaScript) lands on
+ * it through `autofocus`; once the app runs, Conform focuses the first invalid field
+ * instead, so the summary never takes the focus from a field someone is typing in.
+ * `labels` names the fields, in the form's order; form-level errors come first, unlinked.
+ */
+export function ErrorSummary({ labels }: { labels: Record<string, string> }) {
+  const { t } = useTranslation()
+  const form = useFormMetadata()
+  const hydrated = useHydrated()
+  const byField = Object.entries(form.allErrors).filter(([name, errors]) => name !== '' && errors.length > 0)
+  const order = Object.keys(labels)
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length)
+  byField.sort(([a], [b]) => rank(a) - rank(b))
+  const formErrors = form.errors ?? []
+  if (byField.length === 0 && formErrors.length === 0) return null
+  return (
+    <div className="error-summary" id={`${form.id}-summary`} role="alert" tabIndex={-1} autoFocus={!hydrated} aria-labelledby={`${form.id}-summary-title`}>
+      <h2 id={`${form.id}-summary-title`}>{t('forms.errorSummary')}</h2>
+      {formErrors.length > 0 ? (
+        <ul id={form.errorId} className="field__errors">
+          {formErrors.map((error) => (
+            <li key={error}>{error}</li>
+          ))}
+        </ul>
+      ) : null}
+      <ul>
+        {byField.flatMap(([name, errors]) =>
+          errors.map((error) => (
+            <li key={`${name}:${error}`}>
+              <a href={`#${form.id}-${name}`}>{labels[name] ? `${labels[name]}: ${error}` : error}</a>
+            </li>
+          )),
+        )}
+      </ul>
+    </div>
+  )
+}
