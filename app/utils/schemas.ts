@@ -49,9 +49,18 @@ function text(t: TFunction, { min = 0, max }: { min?: number; max: number }) {
   return min > 0 ? base.min(min, t('forms.required')) : base
 }
 
+// A textarea counts a line break as one character against its maxlength but sends it as CRLF:
+// count it, and keep it, as one, so what the browser let through the server takes.
+const oneCharLineBreaks = (value: string) => value.replace(/\r\n?/g, '\n')
+
 /** Optional text: Conform sends empty fields as undefined; store them as ''. */
 function optionalText(t: TFunction, max: number) {
-  return z.string().trim().max(max, t('forms.tooLong', { max })).optional().transform((v) => v ?? '')
+  return z
+    .string()
+    .transform(oneCharLineBreaks)
+    .pipe(z.string().trim().max(max, t('forms.tooLong', { max })))
+    .optional()
+    .transform((v) => v ?? '')
 }
 
 function enumOf<T extends readonly [string, ...string[]]>(t: TFunction, values: T) {
@@ -230,6 +239,20 @@ function cleanLine(t: TFunction, { min = 0, max }: { min?: number; max: number }
     .refine((v) => !CONTROL_ONE_LINE.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
 }
 
+/** A message of support (signing) or for the donor wall: several lines, no control characters. */
+function supportMessage(t: TFunction) {
+  return z
+    .string({ invalid_type_error: t('forms.invalidCharacters') })
+    .transform(oneCharLineBreaks)
+    .pipe(
+      z
+        .string()
+        .trim()
+        .max(500, t('forms.tooLong', { max: 500 }))
+        .refine((v) => !CONTROL.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters')),
+    )
+}
+
 /** The petition form: the same schema validates in the browser (Conform) and in the action. */
 export function signSchema(t: TFunction, countryCodes: readonly [string, ...string[]]) {
   return z.object({
@@ -243,12 +266,7 @@ export function signSchema(t: TFunction, countryCodes: readonly [string, ...stri
       .max(16, t('forms.tooLong', { max: 16 }))
       .regex(/^[\p{L}\p{N} -]*$/u, t('forms.postalCode'))
       .optional(),
-    message: z
-      .string({ invalid_type_error: t('forms.invalidCharacters') })
-      .trim()
-      .max(500, t('forms.tooLong', { max: 500 }))
-      .refine((v) => !CONTROL.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
-      .optional(),
+    message: supportMessage(t).optional(),
     showName: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
     updates: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
     // Honeypot: hidden from people, filled in by naive bots. Any value, in any shape, marks a bot.
@@ -312,12 +330,7 @@ export function donationSchema(t: TFunction) {
       coverFees: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
       email: cleanLine(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
       publicName: cleanLine(t, { max: 80 }).optional(),
-      message: z
-        .string({ invalid_type_error: t('forms.invalidCharacters') })
-        .trim()
-        .max(500, t('forms.tooLong', { max: 500 }))
-        .refine((v) => !CONTROL.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
-        .optional(),
+      message: supportMessage(t).optional(),
       updates: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
     })
     .superRefine((value, ctx) => {

@@ -84,6 +84,22 @@ describe('the donate form without JavaScript', () => {
   })
 })
 
+describe('line breaks against maxlength', () => {
+  it('takes a message as long as the textarea allows, line breaks sent as CRLF counting as one character each', async () => {
+    // What a browser sends for 500 characters typed into <textarea maxlength="500">, five of them line breaks.
+    const message = `${'a'.repeat(99)}\r\n`.repeat(5).slice(0, -2) + 'a'
+    expect(message.replaceAll('\r\n', '\n')).toHaveLength(500)
+    const form = client.person({ message })
+    expect((await client.sign(form)).status).toBe(303)
+    const row = db.prepare(`SELECT message FROM signatures WHERE message LIKE 'aaaa%' ORDER BY id DESC LIMIT 1`).get() as { message: string }
+    expect(row.message).toBe(message.replaceAll('\r\n', '\n'))
+    // One character more is still refused, with the clear message.
+    const longer = await client.sign(client.person({ message: `${message}a` }))
+    expect(longer.status).toBe(400)
+    expect(textOf(await longer.text())).toContain(en.forms.tooLong.replace('{{max}}', '500'))
+  })
+})
+
 describe('confirm and thanks in the language of the email', () => {
   /** Sign in `lang`, and return the email's confirm link. */
   async function confirmLink(lang: 'en' | 'de' | 'es') {
