@@ -113,6 +113,7 @@ export function DonateForm({
       as={Form}
       action={`/c/${data.slug}/donate`}
       className="stack donate-form"
+      lastResult={result}
       summary={{
         fundId: t('donate.fund'),
         interval: t('donate.frequency'),

@@ -95,6 +95,7 @@ export function PetitionPanel({
           // No #fragment: without JavaScript an answer with errors lands on its error summary
           // through autofocus, which browsers skip on a page opened at a fragment.
           className="stack sign-form"
+          lastResult={last?.result}
           summary={{
             firstName: t('petition.firstName'),
             lastName: t('petition.lastName'),

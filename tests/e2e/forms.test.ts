@@ -116,6 +116,32 @@ describe('without JavaScript', () => {
   })
 })
 
+describe('with JavaScript', () => {
+  it('focuses the error summary when the server answers with errors only it can know (the smallest gift)', async () => {
+    const browser = await launchBrowser()
+    try {
+      const page = await browser.context.newPage()
+      await page.goto(`${server.url}${CAMPAIGN}/donate?lng=de`)
+      await page.waitForFunction(() => '__remixRouter' in window)
+      await page.check('#donate-form input[name=amount][value=custom]')
+      await page.fill('#donate-form input[name=customAmount]', '0,20')
+      await page.fill('#donate-form input[name=email]', 'mit-skript@example.de')
+      const posted = page.waitForResponse((r) => r.request().method() === 'POST')
+      await page.click('#donate-form button[type=submit]')
+      expect((await posted).status()).toBe(400)
+      await expect.poll(() => focusedId(page)).toBe('donate-form-summary')
+      expect(await inView(page, '#donate-form-summary')).toBe(true)
+      expect(await page.locator('#donate-form-summary a').getAttribute('href')).toBe('#donate-form-customAmount')
+      // Typing a correction revalidates the form but leaves the focus where the typist is.
+      await page.fill('#donate-form input[name=customAmount]', '0,30')
+      await page.keyboard.type('0')
+      expect(await focusedId(page)).toBe('donate-form-customAmount')
+    } finally {
+      await browser.close()
+    }
+  })
+})
+
 describe('text fields stop at the server limit', () => {
   it('keeps a 10,000-character name to the 80 characters the server takes, and sets maxlength on every text field', async () => {
     const browser = await launchBrowser()

@@ -1,5 +1,5 @@
 import { useFormMetadata } from '@conform-to/react'
-import { useSyncExternalStore } from 'react'
+import { useEffect, useRef, useSyncExternalStore } from 'react'
 import { useTranslation } from 'react-i18next'
 
 const subscribe = () => () => {}
@@ -15,11 +15,13 @@ function useHydrated() {
 /**
  * The GOV.UK error summary: at the top of a form with errors, "There is a problem" and a
  * link to each invalid field. A page the server sent with errors (no JavaScript) lands on
- * it through `autofocus`; once the app runs, Conform focuses the first invalid field
- * instead, so the summary never takes the focus from a field someone is typing in.
- * `labels` names the fields, in the form's order; form-level errors come first, unlinked.
+ * it through `autofocus`. Once the app runs, it takes the focus once for each answer the
+ * server sends back with errors (`serverResult`, Conform's lastResult), and never while
+ * someone types (their input revalidates the form and may show it again); for errors found
+ * in the browser, Conform focuses the first invalid field. `labels` names the fields, in
+ * the form's order; form-level errors come first, unlinked.
  */
-export function ErrorSummary({ labels }: { labels: Record<string, string> }) {
+export function ErrorSummary({ labels, serverResult }: { labels: Record<string, string>; serverResult?: unknown }) {
   const { t } = useTranslation()
   const form = useFormMetadata()
   const hydrated = useHydrated()
@@ -28,9 +30,17 @@ export function ErrorSummary({ labels }: { labels: Record<string, string> }) {
   const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length)
   byField.sort(([a], [b]) => rank(a) - rank(b))
   const formErrors = form.errors ?? []
-  if (byField.length === 0 && formErrors.length === 0) return null
+  const shown = byField.length > 0 || formErrors.length > 0
+  const summary = useRef<HTMLDivElement>(null)
+  const focusedFor = useRef<unknown>(null)
+  useEffect(() => {
+    if (!hydrated || !shown || !serverResult || focusedFor.current === serverResult) return
+    focusedFor.current = serverResult
+    summary.current?.focus()
+  }, [hydrated, shown, serverResult])
+  if (!shown) return null
   return (
-    <div className="error-summary" id={`${form.id}-summary`} role="alert" tabIndex={-1} autoFocus={!hydrated} aria-labelledby={`${form.id}-summary-title`}>
+    <div ref={summary} className="error-summary" id={`${form.id}-summary`} role="alert" tabIndex={-1} autoFocus={!hydrated} aria-labelledby={`${form.id}-summary-title`}>
       <h2 id={`${form.id}-summary-title`}>{t('forms.errorSummary')}</h2>
       {formErrors.length > 0 ? (
         <ul id={form.errorId} className="field__errors">
