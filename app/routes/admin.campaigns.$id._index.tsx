@@ -5,7 +5,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from
 import { useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
-import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
+import { CampaignSettingsFields, settingsLabels } from '~/components/campaign-settings-fields.tsx'
 import { RetentionNotice } from '~/components/retention-notice.tsx'
 import { SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
 import { retentionStateOf } from '~/models/retention.server.ts'
@@ -65,7 +65,7 @@ export default function CampaignSettings() {
       <h2>{t('admin.settings.title')}</h2>
       <SavedNotice stale={Boolean(actionData)} />
       <RetentionNotice retention={retention} lang={lang} />
-      <ConformForm form={form} className="stack">
+      <ConformForm form={form} className="stack" lastResult={actionData?.result} summary={settingsLabels(t)}>
         <CampaignSettingsFields fields={fields} />
         {canChange ? (
           <button type="submit" className="button" disabled={navigation.state === 'submitting'}>

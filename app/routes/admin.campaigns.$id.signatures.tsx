@@ -180,7 +180,18 @@ export default function Signatures() {
             </p>
           ) : null}
 
-          <ConformForm form={form} className="stack">
+          <ConformForm
+            form={form}
+            className="stack"
+            lastResult={actionData?.result}
+            summary={{
+              reason: t('admin.signatures.reason'),
+              ipHash: t('admin.signatures.ipHash'),
+              emailDomain: t('admin.signatures.emailDomain'),
+              from: t('admin.signatures.from'),
+              to: t('admin.signatures.to'),
+            }}
+          >
             <table className="table">
               <thead>
                 <tr>

@@ -71,7 +71,19 @@ export default function CampaignText() {
         <p className="notice">{t('admin.text.missing', { language, fallback })}</p>
       ) : null}
       {!loaderData.isDefault ? <p className="muted">{t('admin.text.fallbackHint', { fallback })}</p> : null}
-      <ConformForm form={form} className="stack" lang={loaderData.locale}>
+      <ConformForm
+        form={form}
+        className="stack"
+        lang={loaderData.locale}
+        lastResult={actionData?.result}
+        summary={{
+          title: t('admin.text.title'),
+          summary: t('admin.text.summary'),
+          storyMd: t('admin.text.story'),
+          petitionText: t('admin.text.petition'),
+          imageAlt: t('admin.text.imageAlt'),
+        }}
+      >
         <TextField meta={fields.title} label={t('admin.text.title')} />
         <TextAreaField meta={fields.summary} rows={3} label={t('admin.text.summary')} hint={t('admin.text.summaryHint')} />
         <TextAreaField meta={fields.storyMd} rows={18} label={t('admin.text.story')} hint={t('admin.text.storyHint')} />

@@ -3,7 +3,7 @@ import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { useActionData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
+import { CampaignSettingsFields, settingsLabels } from '~/components/campaign-settings-fields.tsx'
 import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx'
 import { createCampaign, SlugTakenError } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
@@ -44,7 +44,12 @@ export default function NewCampaign() {
   return (
     <main className="wrap page page--narrow">
       <h1>{t('admin.campaigns.new')}</h1>
-      <ConformForm form={form} className="stack">
+      <ConformForm
+        form={form}
+        className="stack"
+        lastResult={actionData?.result}
+        summary={{ title: t('admin.text.title'), summary: t('admin.text.summary'), ...settingsLabels(t) }}
+      >
         <TextField meta={fields.title} label={t('admin.text.title')} />
         <TextAreaField meta={fields.summary} rows={3} label={t('admin.text.summary')} hint={t('admin.text.summaryHint')} />
         <CampaignSettingsFields fields={fields} />

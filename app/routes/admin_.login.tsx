@@ -72,7 +72,7 @@ export default function Login() {
     <main className="wrap page page--narrow">
       <h1>{t('login.title')}</h1>
       {searchParams.get('passwordSet') ? <p className="notice notice--success">{t('login.passwordSet')}</p> : null}
-      <ConformForm form={form} className="stack">
+      <ConformForm form={form} className="stack" lastResult={actionData?.result} summary={{ email: t('login.email'), password: t('login.password') }}>
         <input type="hidden" name="redirectTo" value={searchParams.get('redirectTo') ?? ''} />
         <TextField meta={fields.email} type="email" label={t('login.email')} autoComplete="username" />
         <TextField meta={fields.password} type="password" label={t('login.password')} autoComplete="current-password" />

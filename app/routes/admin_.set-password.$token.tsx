@@ -51,7 +51,7 @@ export default function SetPassword() {
     <main className="wrap page page--narrow">
       <h1>{t('setPassword.title')}</h1>
       <p>{t('setPassword.intro', { name })}</p>
-      <ConformForm form={form} className="stack">
+      <ConformForm form={form} className="stack" lastResult={actionData?.result} summary={{ password: t('setPassword.password'), confirm: t('setPassword.confirm') }}>
         <TextField meta={fields.password} type="password" label={t('setPassword.password')} hint={t('setPassword.hint')} autoComplete="new-password" />
         <TextField meta={fields.confirm} type="password" label={t('setPassword.confirm')} autoComplete="new-password" />
         <button type="submit" className="button">

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import de from '../../app/locales/de/common.json'
 import en from '../../app/locales/en/common.json'
-import { launchBrowser, SCREENSHOTS } from '../helpers/browser.ts'
+import { DEMO_ORGANISER, launchBrowser, SCREENSHOTS } from '../helpers/browser.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const CAMPAIGN = '/c/free-andry'
@@ -72,7 +72,7 @@ describe('without JavaScript', () => {
       await page.click('#sign-form button[type=submit]')
       expect((await posted).status()).toBe(400)
       await page.waitForLoadState()
-      const summary = page.locator('#sign-form-summary')
+      const summary = page.locator('#sign-form-error-summary')
       expect(await summary.getAttribute('role')).toBe('alert')
       expect(await summary.locator('h2').textContent()).toBe(de.forms.errorSummary)
       const links = await summary.locator('a').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.textContent]))
@@ -81,8 +81,8 @@ describe('without JavaScript', () => {
         ['#sign-form-email', `${de.petition.email}: ${de.forms.email}`],
       ])
       // The page lands on the summary: in view and focused.
-      expect(await inView(page, '#sign-form-summary')).toBe(true)
-      expect(await focusedId(page)).toBe('sign-form-summary')
+      expect(await inView(page, '#sign-form-error-summary')).toBe(true)
+      expect(await focusedId(page)).toBe('sign-form-error-summary')
       await page.screenshot({ path: path.join(SCREENSHOTS, 'forms-error-summary-nojs-phone.png') })
       // Each link leads to its field.
       await summary.locator('a[href="#sign-form-email"]').click()
@@ -105,11 +105,43 @@ describe('without JavaScript', () => {
       await page.click('#donate-form button[type=submit]')
       expect((await posted).status()).toBe(400)
       await page.waitForLoadState()
-      const hrefs = await page.locator('#donate-form-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))
+      const hrefs = await page.locator('#donate-form-error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))
       expect(hrefs).toEqual(['#donate-form-customAmount', '#donate-form-email'])
-      expect(await inView(page, '#donate-form-summary')).toBe(true)
-      expect(await focusedId(page)).toBe('donate-form-summary')
+      expect(await inView(page, '#donate-form-error-summary')).toBe(true)
+      expect(await focusedId(page)).toBe('donate-form-error-summary')
       await page.screenshot({ path: path.join(SCREENSHOTS, 'forms-donate-summary-nojs.png') })
+    } finally {
+      await browser.close()
+    }
+  })
+})
+
+describe('the back office without JavaScript', () => {
+  it('lands on the error summary of the login form and of the new-campaign form', async () => {
+    const browser = await launchBrowser({ javaScriptEnabled: false })
+    try {
+      const page = await browser.context.newPage()
+      await page.goto(`${server.url}/admin/login?lng=en`)
+      await page.fill('#login-form input[name=email]', DEMO_ORGANISER.email)
+      await page.fill('#login-form input[name=password]', 'not the password')
+      await page.click('#login-form button[type=submit]')
+      await page.waitForLoadState()
+      expect(await page.locator('#login-form-error-summary').textContent()).toContain(en.login.failed)
+      expect(await focusedId(page)).toBe('login-form-error-summary')
+
+      await page.fill('#login-form input[name=password]', DEMO_ORGANISER.password)
+      await page.click('#login-form button[type=submit]')
+      await page.waitForURL(`${server.url}/admin`)
+      await page.goto(`${server.url}/admin/campaigns/new`)
+      await page.fill('#new-campaign-form input[name=slug]', 'Not A Slug!')
+      await page.click('#new-campaign-form button[type=submit]')
+      await page.waitForLoadState()
+      const hrefs = await page.locator('#new-campaign-form-error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))
+      expect(hrefs).toEqual(['#new-campaign-form-title', '#new-campaign-form-slug'])
+      expect(await focusedId(page)).toBe('new-campaign-form-error-summary')
+      expect(await inView(page, '#new-campaign-form-error-summary')).toBe(true)
+      expect(await page.getAttribute('#new-campaign-form input[name=title]', 'maxlength')).toBe('160')
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'forms-admin-summary-nojs.png') })
     } finally {
       await browser.close()
     }
@@ -129,9 +161,9 @@ describe('with JavaScript', () => {
       const posted = page.waitForResponse((r) => r.request().method() === 'POST')
       await page.click('#donate-form button[type=submit]')
       expect((await posted).status()).toBe(400)
-      await expect.poll(() => focusedId(page)).toBe('donate-form-summary')
-      expect(await inView(page, '#donate-form-summary')).toBe(true)
-      expect(await page.locator('#donate-form-summary a').getAttribute('href')).toBe('#donate-form-customAmount')
+      await expect.poll(() => focusedId(page)).toBe('donate-form-error-summary')
+      expect(await inView(page, '#donate-form-error-summary')).toBe(true)
+      expect(await page.locator('#donate-form-error-summary a').getAttribute('href')).toBe('#donate-form-customAmount')
       // Typing a correction revalidates the form but leaves the focus where the typist is.
       await page.fill('#donate-form input[name=customAmount]', '0,30')
       await page.keyboard.type('0')

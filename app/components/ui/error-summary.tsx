@@ -40,8 +40,8 @@ export function ErrorSummary({ labels, serverResult }: { labels: Record<string, 
   }, [hydrated, shown, serverResult])
   if (!shown) return null
   return (
-    <div ref={summary} className="error-summary" id={`${form.id}-summary`} role="alert" tabIndex={-1} autoFocus={!hydrated} aria-labelledby={`${form.id}-summary-title`}>
-      <h2 id={`${form.id}-summary-title`}>{t('forms.errorSummary')}</h2>
+    <div ref={summary} className="error-summary" id={`${form.id}-error-summary`} role="alert" tabIndex={-1} autoFocus={!hydrated} aria-labelledby={`${form.id}-error-summary-title`}>
+      <h2 id={`${form.id}-error-summary-title`}>{t('forms.errorSummary')}</h2>
       {formErrors.length > 0 ? (
         <ul id={form.errorId} className="field__errors">
           {formErrors.map((error) => (
