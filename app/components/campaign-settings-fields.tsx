@@ -1,4 +1,5 @@
 import type { FieldMetadata } from '@conform-to/react'
+import type { TFunction } from 'i18next'
 import { useTranslation } from 'react-i18next'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 import { CAMPAIGN_STATUSES, CURRENCIES, RETENTION_DAYS } from '~/utils/schemas.ts'
@@ -13,6 +14,20 @@ type Fields = {
   target: FieldMetadata<string>
   retentionDays: FieldMetadata<number>
   confirmationReminder: FieldMetadata<boolean>
+}
+
+/** The settings fields' labels, for the form's error summary. */
+export function settingsLabels(t: TFunction) {
+  return {
+    slug: t('admin.settings.slug'),
+    status: t('admin.settings.status'),
+    defaultLocale: t('admin.settings.defaultLocale'),
+    currency: t('admin.settings.currency'),
+    signatureGoal: t('admin.settings.goal'),
+    target: t('admin.settings.target'),
+    retentionDays: t('admin.settings.retention'),
+    confirmationReminder: t('admin.settings.reminder'),
+  }
 }
 
 export function CampaignSettingsFields({ fields }: { fields: Fields }) {

@@ -5,7 +5,7 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { formatMoney, formatNumber, type Language } from '~/utils/i18n.ts'
 import { feeCover, parseAmount, type FeeSettings } from '~/utils/money.ts'
-import { donationSchema } from '~/utils/schemas.ts'
+import { donationSchema, textLimits } from '~/utils/schemas.ts'
 import { CheckboxField, ConformForm, ErrorList, TextAreaField, TextField } from './ui/field.tsx'
 
 export type PublicFundData = {
@@ -82,15 +82,17 @@ export function DonateForm({
   const navigation = useNavigation()
   const busy = navigation.state !== 'idle' && navigation.formAction?.endsWith('/donate') === true
   const firstFund = data.funds.find((f) => f.id === selectedFund) ?? data.funds[0]
+  const schema = donationSchema(t)
   const [form, fields] = useForm({
     id,
     lastResult: result,
+    constraint: textLimits(schema),
     defaultValue: {
       fundId: String(firstFund?.id ?? ''),
       interval: 'one_time',
       amount: String(presetsFor(data, firstFund?.currency ?? '*')[1] ?? 'custom'),
     },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: donationSchema(t) }),
+    onValidate: ({ formData }) => parseWithZod(formData, { schema }),
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',
   })
@@ -106,14 +108,30 @@ export function DonateForm({
   const money = (minor: number) => formatMoney(minor, currency, lang)
 
   return (
-    <ConformForm form={form} as={Form} action={`/c/${data.slug}/donate`} className="stack donate-form">
+    <ConformForm
+      form={form}
+      as={Form}
+      action={`/c/${data.slug}/donate`}
+      className="stack donate-form"
+      lastResult={result}
+      summary={{
+        fundId: t('donate.fund'),
+        interval: t('donate.frequency'),
+        amount: t('donate.amount'),
+        customAmount: t('donate.customAmount', { currency }),
+        email: t('donate.email'),
+        publicName: t('donate.publicName'),
+        message: t('donate.message'),
+      }}
+    >
       <input type="hidden" name="currency" value={currency} />
       {data.funds.length > 1 ? (
         <fieldset className="field choice choice--funds">
           <legend>{t('donate.fund')}</legend>
-          {data.funds.map((f) => (
+          {data.funds.map((f, i) => (
             <label key={f.id} className="choice__option">
               <input
+                id={i === 0 ? fields.fundId.id : undefined}
                 type="radio"
                 name={fields.fundId.name}
                 value={f.id}
@@ -130,18 +148,19 @@ export function DonateForm({
       )}
       <fieldset className="field choice choice--inline">
         <legend>{t('donate.frequency')}</legend>
-        {(['one_time', 'monthly'] as const).map((interval) => (
+        {(['one_time', 'monthly'] as const).map((interval, i) => (
           <label key={interval} className="choice__option">
-            <input type="radio" name={fields.interval.name} value={interval} defaultChecked={(fields.interval.initialValue ?? 'one_time') === interval} />
+            <input id={i === 0 ? fields.interval.id : undefined} type="radio" name={fields.interval.name} value={interval} defaultChecked={(fields.interval.initialValue ?? 'one_time') === interval} />
             <span>{t(`donate.interval.${interval}`)}</span>
           </label>
         ))}
       </fieldset>
       <fieldset className="field choice choice--amounts" aria-describedby={fields.amount.errorId}>
         <legend>{t('donate.amount')}</legend>
-        {presets.map((minor) => (
+        {presets.map((minor, i) => (
           <label key={minor} className="choice__option choice__option--amount">
             <input
+              id={i === 0 ? fields.amount.id : undefined}
               type="radio"
               name={fields.amount.name}
               value={minor}
@@ -152,7 +171,7 @@ export function DonateForm({
           </label>
         ))}
         <label className="choice__option choice__option--amount">
-          <input type="radio" name={fields.amount.name} value="custom" checked={amount === 'custom'} onChange={() => setAmount('custom')} />
+          <input id={presets.length === 0 ? fields.amount.id : undefined} type="radio" name={fields.amount.name} value="custom" checked={amount === 'custom'} onChange={() => setAmount('custom')} />
           <span>{t('donate.other')}</span>
         </label>
         <ErrorList id={fields.amount.errorId} errors={fields.amount.errors} />

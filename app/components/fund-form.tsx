@@ -3,7 +3,7 @@ import { parseWithZod } from '@conform-to/zod'
 import { useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { LANGUAGES, languageName, isLanguage, type Language } from '~/utils/i18n.ts'
-import { FUND_STATUSES, fundSchema } from '~/utils/schemas.ts'
+import { FUND_STATUSES, fundSchema, textLimits } from '~/utils/schemas.ts'
 import { ConformForm, SelectField, TextAreaField, TextField } from './ui/field.tsx'
 
 export type FundFormValue = {
@@ -40,14 +40,27 @@ export function FundForm({
     id,
     lastResult,
     defaultValue,
+    constraint: textLimits(fundSchema(t, { currencies, defaultLocale })),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: fundSchema(t, { currencies, defaultLocale }) }),
     shouldRevalidate: 'onInput',
   })
   const texts = fields.texts.getFieldset()
   // The campaign's main language first: it is the fallback for the others.
   const languages = [defaultLocale, ...LANGUAGES.filter((l) => l !== defaultLocale)]
+  const labels: Record<string, string> = {
+    slug: t('admin.funds.slug'),
+    position: t('admin.funds.position'),
+    goal: t('admin.funds.goal'),
+    currency: t('admin.funds.currency'),
+    status: t('admin.funds.status'),
+  }
+  for (const l of languages) {
+    const language = languageName(l, uiLang)
+    labels[`texts.${l}.title`] = t('admin.funds.fundTitle', { language })
+    labels[`texts.${l}.description`] = t('admin.funds.description', { language })
+  }
   return (
-    <ConformForm form={form} className="stack">
+    <ConformForm form={form} className="stack" lastResult={lastResult} summary={labels}>
       <div className="row">
         <TextField meta={fields.slug} label={t('admin.funds.slug')} hint={t('admin.funds.slugHint')} />
         <TextField meta={fields.position} type="number" label={t('admin.funds.position')} hint={t('admin.funds.positionHint')} />

@@ -1,11 +1,11 @@
 import { useForm, type SubmissionResult } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
 import { useFetcher, useSearchParams } from '@remix-run/react'
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { COUNTRY_CODES } from '~/utils/countries.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
-import { signSchema } from '~/utils/schemas.ts'
+import { signSchema, textLimits } from '~/utils/schemas.ts'
 import { CheckboxField, ConformForm, SelectField, TextAreaField, TextField } from './ui/field.tsx'
 
 export type PetitionData = {
@@ -49,14 +49,25 @@ export function PetitionPanel({
   const last = fetcher.data ?? actionData
   const signed = last?.signed || searchParams.get('signed') === '1'
   const mailWait = last?.signed ? (last.mailWaitMinutes ?? null) : signedMailWaitMinutes
+  const schema = signSchema(t, COUNTRY_CODES)
   const [form, fields] = useForm({
     id: 'sign-form',
     lastResult: last?.result,
     defaultValue: { country: petition.suggestedCountry ?? '' },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: signSchema(t, COUNTRY_CODES) }),
+    constraint: textLimits(schema),
+    onValidate: ({ formData }) => parseWithZod(formData, { schema }),
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',
   })
+  // The message replaces a taller form, so it would sit above the viewport with the focus
+  // lost to the body: bring it into view and focus it (only after signing here, not on load).
+  const done = useRef<HTMLParagraphElement>(null)
+  const signedHere = Boolean(fetcher.data?.signed)
+  useEffect(() => {
+    if (!signedHere || !done.current) return
+    done.current.focus({ preventScroll: true })
+    done.current.scrollIntoView({ block: 'center' })
+  }, [signedHere])
   const percent = Math.min(100, Math.round((petition.confirmed / petition.goal) * 100))
   return (
     <section className="panel panel--petition" id="petition" aria-labelledby="petition-title">
@@ -73,14 +84,29 @@ export function PetitionPanel({
       {!petition.open ? (
         <p className="notice">{t('petition.closed')}</p>
       ) : signed ? (
-        <p className="notice notice--success" role="status">
+        <p className="notice notice--success" role="status" id="sign-done" tabIndex={-1} ref={done}>
           {t('petition.checkInbox')}
           {mailWait ? ` ${mailWait < 60 ? t('petition.mailWait', { count: mailWait }) : t('petition.mailWaitHours', { count: Math.round(mailWait / 60) })}` : null}
         </p>
       ) : (
-        <ConformForm form={form} as={fetcher.Form} action="#petition" className="stack sign-form">
+        <ConformForm
+          form={form}
+          as={fetcher.Form}
+          // No #fragment: without JavaScript an answer with errors lands on its error summary
+          // through autofocus, which browsers skip on a page opened at a fragment.
+          className="stack sign-form"
+          lastResult={last?.result}
+          summary={{
+            firstName: t('petition.firstName'),
+            lastName: t('petition.lastName'),
+            email: t('petition.email'),
+            country: t('petition.country'),
+            postalCode: t('petition.postalCode'),
+            message: t('petition.message'),
+          }}
+        >
           {last?.retryAfterMinutes ? (
-            <p className="notice notice--error" role="alert">
+            <p className="notice notice--error" role="alert" tabIndex={-1} autoFocus={!hydrated}>
               {last.retryAfterMinutes > 90
                 ? t('petition.rateLimitedHours', { count: Math.ceil(last.retryAfterMinutes / 60) })
                 : t('petition.rateLimited', { count: last.retryAfterMinutes })}

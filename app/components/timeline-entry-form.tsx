@@ -3,7 +3,7 @@ import { parseWithZod } from '@conform-to/zod'
 import { useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
-import { newTimelineEntrySchema, timelineEntrySchema } from '~/utils/schemas.ts'
+import { newTimelineEntrySchema, timelineEntrySchema, textLimits } from '~/utils/schemas.ts'
 import { PublicationFields } from './publication-fields.tsx'
 import { ConformForm, SelectField, TextAreaField, TextField } from './ui/field.tsx'
 
@@ -33,6 +33,7 @@ export function TimelineEntryForm({
     id,
     lastResult,
     defaultValue,
+    constraint: textLimits(withPublication ? newTimelineEntrySchema(t) : timelineEntrySchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: withPublication ? newTimelineEntrySchema(t) : timelineEntrySchema(t) }),
     shouldRevalidate: 'onInput',
   })

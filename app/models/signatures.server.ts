@@ -326,7 +326,10 @@ function pendingByToken(tx: Pick<Tx, 'select'>, token: string, now: number): Pen
 /** What the confirmation page needs, or null when the link is unknown, used or expired. */
 export async function getPendingConfirmation({ token, now = Date.now() }: { token: string; now?: number }) {
   const row = pendingByToken(getDb(), token, now)
-  return row ? { campaignSlug: row.slug, firstName: (row.resubmitted ?? row.signature).firstName } : null
+  if (!row) return null
+  const details = row.resubmitted ?? row.signature
+  // The language the confirmation email was written in: the page that link opens speaks it too.
+  return { campaignSlug: row.slug, firstName: details.firstName, locale: details.locale }
 }
 
 /**
@@ -362,7 +365,7 @@ export async function confirmSignature({ token, now = Date.now() }: { token: str
       moveCounters(signature.campaignId, { pending: -1, confirmed: 1 })
       moveCountry(tx, signature.campaignId, country, 1)
       if (wantsUpdates && signature.supporterId !== null) grantUpdatesOnConfirm(tx, signature.supporterId, signature.campaignId, now)
-      return { campaignSlug: row.slug, firstName: (resubmitted ?? signature).firstName }
+      return { campaignSlug: row.slug, firstName: (resubmitted ?? signature).firstName, locale: (resubmitted ?? signature).locale }
     },
     { behavior: 'immediate' },
   )

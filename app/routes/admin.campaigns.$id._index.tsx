@@ -5,14 +5,14 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
-import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
+import { CampaignSettingsFields, settingsLabels } from '~/components/campaign-settings-fields.tsx'
 import { RetentionNotice } from '~/components/retention-notice.tsx'
 import { setCampaignOpenFromHome, SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
 import { retentionStateOf } from '~/models/retention.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
-import { campaignSettingsSchema } from '~/utils/schemas.ts'
+import { campaignSettingsSchema, textLimits } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign: c, role } = await requireCampaignRole(request, params.id, 'viewer')
@@ -65,6 +65,7 @@ export default function CampaignSettings() {
     id: `settings-${settings.slug}`,
     lastResult: actionData?.result,
     defaultValue: settings,
+    constraint: textLimits(campaignSettingsSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: campaignSettingsSchema(t) }),
     shouldRevalidate: 'onInput',
   })
@@ -73,7 +74,7 @@ export default function CampaignSettings() {
       <h2>{t('admin.settings.title')}</h2>
       <SavedNotice stale={Boolean(actionData)} />
       <RetentionNotice retention={retention} lang={lang} />
-      <ConformForm form={form} className="stack">
+      <ConformForm form={form} className="stack" lastResult={actionData?.result} summary={settingsLabels(t)}>
         <CampaignSettingsFields fields={fields} />
         {canChange ? (
           <button type="submit" className="button" disabled={navigation.state === 'submitting'}>

@@ -19,7 +19,7 @@ import { requireCampaignRole } from '~/services/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { countryName, countryOptions, isCountryCode } from '~/utils/countries.ts'
 import { formatDateTime, formatNumber } from '~/utils/i18n.ts'
-import { invalidationSchema, isCalendarDate } from '~/utils/schemas.ts'
+import { invalidationSchema, isCalendarDate, textLimits } from '~/utils/schemas.ts'
 
 const STATUSES = ['pending', 'confirmed', 'invalidated'] as const
 
@@ -96,6 +96,7 @@ export default function Signatures() {
   const [form, fields] = useForm({
     id: `invalidate-${campaignId}`,
     lastResult: actionData?.result,
+    constraint: textLimits(invalidationSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: invalidationSchema(t) }),
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',
@@ -180,7 +181,18 @@ export default function Signatures() {
             </p>
           ) : null}
 
-          <ConformForm form={form} className="stack">
+          <ConformForm
+            form={form}
+            className="stack"
+            lastResult={actionData?.result}
+            summary={{
+              reason: t('admin.signatures.reason'),
+              ipHash: t('admin.signatures.ipHash'),
+              emailDomain: t('admin.signatures.emailDomain'),
+              from: t('admin.signatures.from'),
+              to: t('admin.signatures.to'),
+            }}
+          >
             <table className="table">
               <thead>
                 <tr>

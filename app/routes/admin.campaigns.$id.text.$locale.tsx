@@ -9,7 +9,7 @@ import { saveCampaignTranslation } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
 import { isLanguage, languageName } from '~/utils/i18n.ts'
-import { campaignTextSchema } from '~/utils/schemas.ts'
+import { campaignTextSchema, textLimits } from '~/utils/schemas.ts'
 
 function requireLocale(value: string | undefined) {
   if (!isLanguage(value)) throw new Response('Unknown language', { status: 404 })
@@ -54,6 +54,7 @@ export default function CampaignText() {
     id: `text-${loaderData.campaignId}-${loaderData.locale}`,
     lastResult: actionData?.result,
     defaultValue: loaderData.text,
+    constraint: textLimits(campaignTextSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: campaignTextSchema(t) }),
     shouldRevalidate: 'onInput',
   })
@@ -70,7 +71,19 @@ export default function CampaignText() {
         <p className="notice">{t('admin.text.missing', { language, fallback })}</p>
       ) : null}
       {!loaderData.isDefault ? <p className="muted">{t('admin.text.fallbackHint', { fallback })}</p> : null}
-      <ConformForm form={form} className="stack" lang={loaderData.locale}>
+      <ConformForm
+        form={form}
+        className="stack"
+        lang={loaderData.locale}
+        lastResult={actionData?.result}
+        summary={{
+          title: t('admin.text.title'),
+          summary: t('admin.text.summary'),
+          storyMd: t('admin.text.story'),
+          petitionText: t('admin.text.petition'),
+          imageAlt: t('admin.text.imageAlt'),
+        }}
+      >
         <TextField meta={fields.title} label={t('admin.text.title')} />
         <TextAreaField meta={fields.summary} rows={3} label={t('admin.text.summary')} hint={t('admin.text.summaryHint')} />
         <TextAreaField meta={fields.storyMd} rows={18} label={t('admin.text.story')} hint={t('admin.text.storyHint')} />

@@ -27,7 +27,7 @@ import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
 import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES, storeUpdateImage, type ImageRejection } from '~/services/uploads.server.ts'
 import { formatDateTime, isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
-import { publicationSchema, timelineEntrySchema } from '~/utils/schemas.ts'
+import { publicationSchema, timelineEntrySchema, textLimits } from '~/utils/schemas.ts'
 
 async function requireEntry(request: Request, params: { id?: string; entryId?: string }, min: 'viewer' | 'editor') {
   const { organizer, campaign } = await requireCampaignRole(request, params.id, min)
@@ -161,6 +161,7 @@ function PublicationForm({ entryId, state }: { entryId: number; state: 'draft' |
     id: `publication-${entryId}`,
     lastResult: actionData && 'result' in actionData && actionData.form === 'publication' ? actionData.result : undefined,
     defaultValue: { publish: state === 'draft' ? 'draft' : state === 'scheduled' ? 'schedule' : 'now' },
+    constraint: textLimits(publicationSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: publicationSchema(t) }),
     shouldRevalidate: 'onInput',
   })

@@ -15,7 +15,7 @@ import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { formatDateTime, formatNumber, isLanguage, LANGUAGE_NAMES, LANGUAGES, type Language } from '~/utils/i18n.ts'
-import { updateAudienceSchema } from '~/utils/schemas.ts'
+import { updateAudienceSchema, textLimits } from '~/utils/schemas.ts'
 
 /** Progress is re-read this often while a send is under way (with JavaScript; a meta refresh without). */
 const REFRESH_SECONDS = 2
@@ -169,6 +169,7 @@ function AudienceForm({ page, compose, lastResult }: { page: LoaderData; compose
       donors: chosen?.donors ?? 'none',
       fundId: chosen?.donors === 'fund' ? chosen.fundId : compose.funds[0]?.id,
     },
+    constraint: textLimits(updateAudienceSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: updateAudienceSchema(t) }),
     shouldRevalidate: 'onInput',
   })

@@ -3,12 +3,12 @@ import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { useActionData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { CampaignSettingsFields } from '~/components/campaign-settings-fields.tsx'
+import { CampaignSettingsFields, settingsLabels } from '~/components/campaign-settings-fields.tsx'
 import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx'
 import { createCampaign, SlugTakenError } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOwner } from '~/services/session.server.ts'
-import { newCampaignSchema, RETENTION_DAYS } from '~/utils/schemas.ts'
+import { newCampaignSchema, RETENTION_DAYS, textLimits } from '~/utils/schemas.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireOwner(request)
@@ -37,13 +37,19 @@ export default function NewCampaign() {
     id: 'new-campaign-form',
     lastResult: actionData?.result,
     defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR', retentionDays: RETENTION_DAYS.default, confirmationReminder: true },
+    constraint: textLimits(newCampaignSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: newCampaignSchema(t) }),
     shouldRevalidate: 'onInput',
   })
   return (
     <main className="wrap page page--narrow">
       <h1>{t('admin.campaigns.new')}</h1>
-      <ConformForm form={form} className="stack">
+      <ConformForm
+        form={form}
+        className="stack"
+        lastResult={actionData?.result}
+        summary={{ title: t('admin.text.title'), summary: t('admin.text.summary'), ...settingsLabels(t) }}
+      >
         <TextField meta={fields.title} label={t('admin.text.title')} />
         <TextAreaField meta={fields.summary} rows={3} label={t('admin.text.summary')} hint={t('admin.text.summaryHint')} />
         <CampaignSettingsFields fields={fields} />

@@ -20,7 +20,7 @@ import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOwner } from '~/services/session.server.ts'
 import { CAMPAIGN_ROLE_ORDER, isCampaignRole, type CampaignRoleName } from '~/utils/roles.ts'
-import { organizerSchema } from '~/utils/schemas.ts'
+import { organizerSchema, textLimits } from '~/utils/schemas.ts'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -107,6 +107,7 @@ export default function Organizers() {
     id: 'new-organizer',
     lastResult: actionData?.result,
     defaultValue: { role: 'editor', locale: lang },
+    constraint: textLimits(organizerSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: organizerSchema(t) }),
     shouldRevalidate: 'onInput',
   })

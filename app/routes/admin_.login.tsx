@@ -14,7 +14,7 @@ import { ConformForm, TextField } from '~/components/ui/field.tsx'
 import { getT } from '~/services/i18n.server.ts'
 import { logInOrganizer } from '~/services/login.server.ts'
 import { getOrganizer, safeRedirect, startSession } from '~/services/session.server.ts'
-import { loginSchema } from '~/utils/schemas.ts'
+import { loginSchema, textLimits } from '~/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — log in' }, { name: 'robots', content: 'noindex' }]
 
@@ -64,6 +64,7 @@ export default function Login() {
   const [form, fields] = useForm({
     id: 'login-form',
     lastResult: actionData?.result,
+    constraint: textLimits(loginSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: loginSchema(t) }),
     shouldRevalidate: 'onInput',
   })
@@ -71,7 +72,7 @@ export default function Login() {
     <main className="wrap page page--narrow">
       <h1>{t('login.title')}</h1>
       {searchParams.get('passwordSet') ? <p className="notice notice--success">{t('login.passwordSet')}</p> : null}
-      <ConformForm form={form} className="stack">
+      <ConformForm form={form} className="stack" lastResult={actionData?.result} summary={{ email: t('login.email'), password: t('login.password') }}>
         <input type="hidden" name="redirectTo" value={searchParams.get('redirectTo') ?? ''} />
         <TextField meta={fields.email} type="email" label={t('login.email')} autoComplete="username" />
         <TextField meta={fields.password} type="password" label={t('login.password')} autoComplete="current-password" />

@@ -6,7 +6,7 @@ import { useTranslation } from 'react-i18next'
 import { ConformForm, TextField } from '~/components/ui/field.tsx'
 import { getPasswordToken, setPasswordWithToken } from '~/models/organizers.server.ts'
 import { getT } from '~/services/i18n.server.ts'
-import { setPasswordSchema } from '~/utils/schemas.ts'
+import { setPasswordSchema, textLimits } from '~/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — set your password' }, { name: 'robots', content: 'noindex' }]
 
@@ -35,6 +35,7 @@ export default function SetPassword() {
   const [form, fields] = useForm({
     id: 'set-password-form',
     lastResult: actionData?.result,
+    constraint: textLimits(setPasswordSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: setPasswordSchema(t) }),
     shouldRevalidate: 'onInput',
   })
@@ -50,7 +51,7 @@ export default function SetPassword() {
     <main className="wrap page page--narrow">
       <h1>{t('setPassword.title')}</h1>
       <p>{t('setPassword.intro', { name })}</p>
-      <ConformForm form={form} className="stack">
+      <ConformForm form={form} className="stack" lastResult={actionData?.result} summary={{ password: t('setPassword.password'), confirm: t('setPassword.confirm') }}>
         <TextField meta={fields.password} type="password" label={t('setPassword.password')} hint={t('setPassword.hint')} autoComplete="new-password" />
         <TextField meta={fields.confirm} type="password" label={t('setPassword.confirm')} autoComplete="new-password" />
         <button type="submit" className="button">

@@ -4,13 +4,21 @@ import { useTranslation } from 'react-i18next'
 import { getPublicCampaign } from '~/models/campaigns.server.ts'
 import { confirmSignature, discardSignature, getPendingConfirmation } from '~/models/signatures.server.ts'
 import { thanksCookie } from '~/services/thanks-cookie.server.ts'
+import { LANGUAGE_PARAM } from '~/utils/i18n.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }]
 
 // Mail scanners open links, they do not press buttons: GET only shows, POST acts.
-export async function loader({ params, context }: LoaderFunctionArgs) {
+export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const pending = await getPendingConfirmation({ token: params.token ?? '' })
   if (!pending) return { pending: null }
+  // The page speaks the language of the email that linked here, whatever the browser's, even
+  // for links sent before this: `?lng=` is the one switch the server reads before rendering
+  // (ADR 002). A `?lng=` already there (the language switcher) is the visitor's own choice.
+  const url = new URL(request.url)
+  if (pending.locale !== context.lang && !url.searchParams.has(LANGUAGE_PARAM)) {
+    throw redirect(`${url.pathname}${url.search ? `${url.search}&` : '?'}${LANGUAGE_PARAM}=${pending.locale}`, 303)
+  }
   const campaign = await getPublicCampaign({ slug: pending.campaignSlug, lang: context.lang })
   return {
     pending: { firstName: pending.firstName, title: campaign?.title ?? null, slug: pending.campaignSlug },
@@ -29,7 +37,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const confirmed = await confirmSignature({ token })
   if (!confirmed) return { discarded: false, slug: null, invalid: true }
   // The name for the thanks page travels in a signed, short-lived cookie: nothing personal in the URL.
-  throw redirect(`/thanks/${confirmed.campaignSlug}`, {
+  // In the email's language too, even where the language cookie was refused.
+  throw redirect(`/thanks/${confirmed.campaignSlug}?${LANGUAGE_PARAM}=${confirmed.locale}`, {
     status: 303,
     headers: { 'Set-Cookie': await thanksCookie({ slug: confirmed.campaignSlug, firstName: confirmed.firstName }) },
   })

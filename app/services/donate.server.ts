@@ -37,6 +37,30 @@ export async function loadDonations({ campaign, lang }: { campaign: Campaign; la
   }
 }
 
+/** The gift in minor units, or which field is wrong and why: a well-formed amount, within the limits in the fund's currency. */
+function checkGift({
+  amount,
+  customAmount,
+  currency,
+  lang,
+  settings,
+}: {
+  amount: unknown
+  customAmount: unknown
+  currency: string
+  lang: Language
+  settings: { minMinor: number; maxMinor: number }
+}): { minor: number } | { field: 'amount' | 'customAmount'; message: string } {
+  const t = getT(lang)
+  const custom = amount === 'custom'
+  const minor = custom ? parseAmount(typeof customAmount === 'string' ? customAmount.trim() : '', currency) : Number(amount)
+  if (minor === null || !Number.isSafeInteger(minor)) return { field: 'customAmount', message: t('donate.amountFormat') }
+  const field = custom ? 'customAmount' : 'amount'
+  if (minor < settings.minMinor) return { field, message: t('donate.tooSmall', { min: formatMoney(settings.minMinor, currency, lang) }) }
+  if (minor > settings.maxMinor) return { field, message: t('donate.tooLarge', { max: formatMoney(settings.maxMinor, currency, lang) }) }
+  return { minor }
+}
+
 export type DonateAnswer =
   | { status: 303; location: string }
   | { status: 400 | 429 | 503; result: SubmissionResult<string[]>; retryAfterSeconds?: number }
@@ -60,22 +84,25 @@ export async function handleDonation({
   const t = getT(lang)
   const { donations: settings } = getEnv()
   const submission = parseWithZod(formData, { schema: schemas.get(lang)!, disableAutoCoercion: true })
-  if (submission.status !== 'success') return { status: 400, result: submission.reply() }
+  // The fund and the amount's limits are checked even when another field failed, so the
+  // donor hears about every problem at once (not the amount only after fixing the email).
+  const fundId = Number(typeof submission.payload.fundId === 'string' ? submission.payload.fundId : NaN)
+  const fund = Number.isSafeInteger(fundId) && fundId > 0 ? await getOpenFund({ campaignId: campaign.id, fundId, lang, defaultLocale: campaign.defaultLocale }) : null
+  const fieldErrors: Record<string, string[]> = {}
+  const schemaErrors = (submission.status === 'error' ? submission.error : null) ?? {}
+  if (!fund && !schemaErrors.fundId) fieldErrors.fundId = [t('donate.fundClosed')]
+  let giftMinor: number | null = null
+  if (fund && !schemaErrors.amount && !schemaErrors.customAmount) {
+    const gift = checkGift({ amount: submission.payload.amount, customAmount: submission.payload.customAmount, currency: fund.currency, lang, settings })
+    if ('minor' in gift) giftMinor = gift.minor
+    else fieldErrors[gift.field] = [gift.message]
+  }
+  if (submission.status !== 'success' || !fund || giftMinor === null || Object.keys(fieldErrors).length > 0) {
+    return { status: 400, result: submission.reply({ fieldErrors }) }
+  }
   const input = submission.value
-  const fund = await getOpenFund({ campaignId: campaign.id, fundId: input.fundId, lang, defaultLocale: campaign.defaultLocale })
-  if (!fund) return { status: 400, result: submission.reply({ fieldErrors: { fundId: [t('donate.fundClosed')] } }) }
   if (input.currency && input.currency.toUpperCase() !== fund.currency) {
     return { status: 400, result: submission.reply({ formErrors: [t('donate.currencyChanged', { currency: fund.currency })] }) }
-  }
-  const money = (minor: number) => formatMoney(minor, fund.currency, lang)
-  const giftMinor = input.amount === 'custom' ? parseAmount(input.customAmount ?? '', fund.currency) : Number(input.amount)
-  const amountField = input.amount === 'custom' ? 'customAmount' : 'amount'
-  if (giftMinor === null || !Number.isSafeInteger(giftMinor)) {
-    return { status: 400, result: submission.reply({ fieldErrors: { customAmount: [t('donate.amountFormat')] } }) }
-  }
-  if (giftMinor < settings.minMinor || giftMinor > settings.maxMinor) {
-    const message = giftMinor < settings.minMinor ? t('donate.tooSmall', { min: money(settings.minMinor) }) : t('donate.tooLarge', { max: money(settings.maxMinor) })
-    return { status: 400, result: submission.reply({ fieldErrors: { [amountField]: [message] } }) }
   }
   const amountMinor = giftMinor + (input.coverFees ? feeCover(giftMinor, settings) : 0)
   try {

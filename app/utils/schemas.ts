@@ -14,6 +14,33 @@ export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
 /** Days signers' details are kept after a campaign closes (ADR 010): about six months by default, ten years at most. */
 export const RETENTION_DAYS = { default: 180, min: 1, max: 3650 } as const
 
+/**
+ * The longest value each text field takes, as Conform constraints (`constraint:` in useForm),
+ * so inputs carry `maxlength` read from the same schema the action enforces and the two never
+ * drift. Only the length: `required` or a pattern would let the browser stop the form with its
+ * own message before the server can list every problem in the visitor's language. Nested
+ * fields are named as Conform names them (`texts.en.title`).
+ */
+export function textLimits(schema: z.ZodTypeAny): Record<string, { maxLength: number }> {
+  const limits: Record<string, { maxLength: number }> = {}
+  const visit = (type: z.ZodTypeAny, name: string) => {
+    if (type instanceof z.ZodObject) {
+      for (const [key, field] of Object.entries(type.shape as z.ZodRawShape)) visit(field, name ? `${name}.${key}` : key)
+    } else if (type instanceof z.ZodEffects) visit(type.innerType(), name)
+    else if (type instanceof z.ZodOptional || type instanceof z.ZodNullable) visit(type.unwrap(), name)
+    else if (type instanceof z.ZodDefault) visit(type.removeDefault(), name)
+    // A pipe checks its value twice: the stricter limit is the one that holds.
+    else if (type instanceof z.ZodPipeline) {
+      visit(type._def.in, name)
+      visit(type._def.out, name)
+    } else if (type instanceof z.ZodString && type.maxLength !== null && name) {
+      limits[name] = { maxLength: Math.min(limits[name]?.maxLength ?? Infinity, type.maxLength) }
+    }
+  }
+  visit(schema, '')
+  return limits
+}
+
 function text(t: TFunction, { min = 0, max }: { min?: number; max: number }) {
   const base = z
     .string({ required_error: t('forms.required'), invalid_type_error: t('forms.required') })
@@ -22,9 +49,18 @@ function text(t: TFunction, { min = 0, max }: { min?: number; max: number }) {
   return min > 0 ? base.min(min, t('forms.required')) : base
 }
 
+// A textarea counts a line break as one character against its maxlength but sends it as CRLF:
+// count it, and keep it, as one, so what the browser let through the server takes.
+const oneCharLineBreaks = (value: string) => value.replace(/\r\n?/g, '\n')
+
 /** Optional text: Conform sends empty fields as undefined; store them as ''. */
 function optionalText(t: TFunction, max: number) {
-  return z.string().trim().max(max, t('forms.tooLong', { max })).optional().transform((v) => v ?? '')
+  return z
+    .string()
+    .transform(oneCharLineBreaks)
+    .pipe(z.string().trim().max(max, t('forms.tooLong', { max })))
+    .optional()
+    .transform((v) => v ?? '')
 }
 
 function enumOf<T extends readonly [string, ...string[]]>(t: TFunction, values: T) {
@@ -205,6 +241,20 @@ function cleanLine(t: TFunction, { min = 0, max }: { min?: number; max: number }
     .refine((v) => !CONTROL_ONE_LINE.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
 }
 
+/** A message of support (signing) or for the donor wall: several lines, no control characters. */
+function supportMessage(t: TFunction) {
+  return z
+    .string({ invalid_type_error: t('forms.invalidCharacters') })
+    .transform(oneCharLineBreaks)
+    .pipe(
+      z
+        .string()
+        .trim()
+        .max(500, t('forms.tooLong', { max: 500 }))
+        .refine((v) => !CONTROL.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters')),
+    )
+}
+
 /** The petition form: the same schema validates in the browser (Conform) and in the action. */
 export function signSchema(t: TFunction, countryCodes: readonly [string, ...string[]]) {
   return z.object({
@@ -218,12 +268,7 @@ export function signSchema(t: TFunction, countryCodes: readonly [string, ...stri
       .max(16, t('forms.tooLong', { max: 16 }))
       .regex(/^[\p{L}\p{N} -]*$/u, t('forms.postalCode'))
       .optional(),
-    message: z
-      .string({ invalid_type_error: t('forms.invalidCharacters') })
-      .trim()
-      .max(500, t('forms.tooLong', { max: 500 }))
-      .refine((v) => !CONTROL.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
-      .optional(),
+    message: supportMessage(t).optional(),
     showName: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
     updates: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
     // Honeypot: hidden from people, filled in by naive bots. Any value, in any shape, marks a bot.
@@ -288,12 +333,7 @@ export function donationSchema(t: TFunction) {
       email: cleanLine(t, { min: 1, max: 254 }).pipe(z.string().email(t('forms.email'))),
       receiptName: cleanLine(t, { max: 120 }).optional(),
       publicName: cleanLine(t, { max: 80 }).optional(),
-      message: z
-        .string({ invalid_type_error: t('forms.invalidCharacters') })
-        .trim()
-        .max(500, t('forms.tooLong', { max: 500 }))
-        .refine((v) => !CONTROL.test(v) && !LONE_SURROGATE.test(v), t('forms.invalidCharacters'))
-        .optional(),
+      message: supportMessage(t).optional(),
       updates: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
     })
     .superRefine((value, ctx) => {

@@ -109,7 +109,7 @@ async function confirmThroughEmail(page: Page, signer: Signer, lng: Lng) {
   expect(await button.textContent()).toBe(CATALOGS[lng].confirm.button)
   await button.click()
   // Nothing of the signer in the URL: the thanks page reads the name from a short-lived signed cookie.
-  await page.waitForURL(new RegExp(`/thanks/free-andry$`))
+  await page.waitForURL(new RegExp(`/thanks/free-andry\\?lng=${lng}$`))
   await expect.poll(() => page.locator('h1').textContent()).toBe(CATALOGS[lng].confirm.thanksTitle.replace('{{firstName}}', signer.firstName))
 }
 

@@ -137,7 +137,7 @@ describe('one reminder to confirm', () => {
     expect(await page.text()).toContain('name="intent" value="confirm"')
     const confirmed = await fetch(confirmUrl!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
     expect(confirmed.status).toBe(303)
-    expect(confirmed.headers.get('location')).toBe('/thanks/free-andry')
+    expect(confirmed.headers.get('location')).toBe('/thanks/free-andry?lng=de')
     expect(signatureOf(person.email, 'free-andry')!.status).toBe('confirmed')
   })
 

@@ -11,6 +11,7 @@ import {
 } from '@conform-to/react'
 import { Form } from '@remix-run/react'
 import type { ComponentProps, ReactNode } from 'react'
+import { ErrorSummary } from './error-summary.tsx'
 
 export function ErrorList({ id, errors }: { id?: string; errors?: string[] }) {
   if (!errors?.length) return null
@@ -29,20 +30,26 @@ function FormErrors() {
 }
 
 /**
- * A Remix <Form> wired to a Conform form, with its form-level errors on top. The
- * FormProvider lets each field subscribe to its own state (useField), so messages from
- * client-side validation re-render the field that shows them.
+ * A Remix <Form> wired to a Conform form, with its form-level errors on top, or, given
+ * `summary` (each field's label by name, in order), an error summary listing every error
+ * with a link to its field (`lastResult`, the server's answer, lets it take the focus). The FormProvider lets each field subscribe to its own state
+ * (useField), so messages from client-side validation re-render the field that shows them.
  */
 export function ConformForm<T extends Record<string, unknown>>({
   form,
   children,
+  summary,
+  lastResult,
   as: FormComponent = Form,
   ...props
-}: { form: FormMetadata<T, string[]>; as?: typeof Form } & Omit<ComponentProps<typeof Form>, 'id' | 'onSubmit' | 'noValidate'>) {
+}: { form: FormMetadata<T, string[]>; as?: typeof Form; summary?: Record<string, string>; lastResult?: unknown } & Omit<
+  ComponentProps<typeof Form>,
+  'id' | 'onSubmit' | 'noValidate'
+>) {
   return (
     <FormProvider context={form.context}>
       <FormComponent method="post" {...getFormProps(form)} {...props}>
-        <FormErrors />
+        {summary ? <ErrorSummary labels={summary} serverResult={lastResult} /> : <FormErrors />}
         {children}
       </FormComponent>
     </FormProvider>
