@@ -71,6 +71,7 @@ function auditSentence(t: TFunction, e: Entry, lang: Language) {
     language: language(details.locale),
     role: typeof role === 'string' ? t(`admin.audit.roles.${role}`, { defaultValue: role }) : '',
     fund: typeof details.slug === 'string' ? details.slug : '',
+    page: typeof details.page === 'string' ? t(`legal.${details.page}.title`, { defaultValue: details.page }) : '',
     count,
     n: formatNumber(count, lang),
   }

@@ -44,6 +44,13 @@ const EXPECTED: Record<string, Expectation> = {
     posts: [{ need: 'owner', body: ({ n }) => form({ intent: 'create', email: `probe${n}@roles.example`, name: 'Probe', role: 'owner' }) }],
   },
   'routes/admin.outbox': { scope: 'instance', get: 'organiser', posts: [] },
+  'routes/admin.branding': {
+    scope: 'instance',
+    get: 'owner',
+    posts: [{ need: 'owner', body: () => form({ teamName: 'Probe team', accentColor: '', headline_en: '', headline_de: '', headline_es: '', intro_en: '', intro_de: '', intro_es: '' }) }],
+  },
+  'routes/admin.legal': { scope: 'instance', get: 'owner', posts: [] },
+  'routes/admin.legal.$page.$locale': { scope: 'instance', get: 'owner', posts: [{ need: 'owner', body: () => form({ body: 'Probe imprint.' }) }] },
   'routes/admin.outbox_.$id': { scope: 'outbox-email', get: 'editor', posts: [] },
   'routes/admin.outbox_.$id.html': { scope: 'outbox-email', get: 'editor', posts: [] },
   'routes/admin.campaigns.new': {
@@ -200,6 +207,7 @@ function urlOf(route: ReturnType<typeof adminRoutes>[number], ctx: Ctx) {
     entryId: String(ctx.entryId),
     updateId: String(ctx.entryId),
     fundId: String(ctx.fundId),
+    page: 'imprint',
   }
   const concrete = route.pattern.replace(/:(\w+)/g, (_, name: string) => values[name] ?? `missing-${name}`)
   return route.pathlessIndex ? `${concrete}?index` : concrete

@@ -458,7 +458,9 @@ describe('a retention run', () => {
       { organizerId: null, action: 'signatures.anonymise', subjectId: String(shortened), details: JSON.stringify({ anonymised: 3, released: 0, supportersDeleted: 3, retentionDays: 30 }) },
     ])
     const log = textOf((await get('/admin/audit')).body)
-    expect(log).toContain(`signatures.anonymise campaign #${longAgo}`)
+    // In a sentence: who (the job, not an organiser), what, how many, of which campaign, why.
+    expect(log).toContain('Vigil anonymised 19 signatures of “Campaign closed-long-ago” (retention period over)')
+    expect(log).toContain('Vigil anonymised 3 signatures of “Campaign custom-short” (retention period over)')
   })
 
   it('shows organisers “Anonymised” where the names were, in their language, and when it happened', async () => {
