@@ -38,7 +38,20 @@ export function TimelineEntryForm({
     shouldRevalidate: 'onInput',
   })
   return (
-    <ConformForm form={form} className="stack">
+    <ConformForm
+      form={form}
+      className="stack"
+      lastResult={lastResult}
+      summary={{
+        happenedOn: t('admin.timeline.date'),
+        locale: t('admin.timeline.language'),
+        title: t('admin.timeline.entryTitle'),
+        bodyMd: t('admin.timeline.body'),
+        imageAlt: t('admin.updates.image.alt'),
+        publish: t('admin.updates.publish.label'),
+        publishAt: t('admin.updates.publish.at'),
+      }}
+    >
       <input type="hidden" name="intent" value="save" />
       <div className="row">
         <TextField meta={fields.happenedOn} type="date" label={t('admin.timeline.date')} />

@@ -211,7 +211,12 @@ export default function Organizers() {
           </Form>
         ))}
       <h2>{t('admin.organizers.add')}</h2>
-      <ConformForm form={form} className="stack panel">
+      <ConformForm
+        form={form}
+        className="stack panel"
+        lastResult={actionData?.result}
+        summary={{ name: t('admin.organizers.name'), email: t('admin.organizers.email'), role: t('admin.organizers.role'), locale: t('admin.organizers.inviteLanguage') }}
+      >
         <input type="hidden" name="intent" value="create" />
         <TextField meta={fields.name} label={t('admin.organizers.name')} />
         <TextField meta={fields.email} type="email" label={t('admin.organizers.email')} />

@@ -20,6 +20,8 @@ export async function loader() {
     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
     urlEntry(`${base}/`),
     ...campaigns.map((c) => urlEntry(`${base}/c/${c.slug}`, c.updatedAt)),
+    // The legal pages every public page links to (a draft until the team has reviewed it).
+    ...['privacy', 'imprint', 'contact'].map((page) => urlEntry(`${base}/${page}`)),
     '</urlset>',
     '',
   ].join('\n')

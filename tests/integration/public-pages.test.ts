@@ -342,6 +342,8 @@ describe('crawlers and link previews', () => {
       )
     }
     expect(body).not.toContain(HIDDEN_DRAFT.slug)
+    // The legal pages linked from every page's footer.
+    for (const page of ['privacy', 'imprint', 'contact']) expect(body).toContain(`<loc>${server.url}/${page}</loc>`)
   })
 
   it('gives the campaign page Open Graph and Twitter tags with absolute URLs', async () => {
