@@ -3,6 +3,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { HomeIntro } from '~/components/home-intro.tsx'
 import { campaignToOpenFromHome, listHomeCampaigns } from '~/models/campaigns.server.ts'
+import { getSiteSettings } from '~/models/site-settings.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
@@ -17,7 +18,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     campaigns,
     lang: context.lang,
-    meta: { title: t('home.metaTitle'), description: t('home.intro'), url: `${getEnv().publicUrl}/`, lang: context.lang },
+    // The team's own intro (Branding) describes the home page in link previews too.
+    meta: { title: t('home.metaTitle'), description: getSiteSettings().texts[`intro:${context.lang}`]?.body || t('home.intro'), url: `${getEnv().publicUrl}/`, lang: context.lang },
   }
 }
 

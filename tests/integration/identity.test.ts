@@ -99,6 +99,8 @@ describe('branding', () => {
     expect(textOf(home.html)).toContain('Wir dokumentieren jeden Fall.')
     // English was left empty: the UI's own headline.
     expect(h1Text((await page('/')).html)).toBe('Stand with them until they are free')
+    // The team's intro is what a link preview of the home page says, too.
+    expect(home.html).toContain('<meta name="description" content="Wir dokumentieren jeden Fall."')
     const stylesheet = tagsOf(home.html, 'link').map((l) => attr(l, 'href')).find((href) => href?.startsWith('/brand.css'))!
     const css = await fetch(server.url + stylesheet)
     expect(css.headers.get('content-type')).toMatch(/^text\/css/)
