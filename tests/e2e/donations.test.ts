@@ -104,7 +104,7 @@ describe('giving once by card', () => {
     expect(await page.locator('#donate').textContent()).not.toContain('Ana from Valencia')
 
     const receipt = await newestEmail('ana.donor@example.org')
-    expect(receipt.template).toBe('donation-receipt (en)')
+    expect(receipt.template).toBe('Donation receipt — en')
     expect(receipt.body, receipt.body.slice(0, 600)).toContain('€25.64')
     expect(receipt.links.some((href) => href.endsWith(CAMPAIGN))).toBe(true)
     expect(receipt.links.some((href) => href.includes('/donations/manage/'))).toBe(false)

@@ -189,7 +189,7 @@ describe('text fields stop at the server limit', () => {
         )
       expect(await limits('#sign-form')).toEqual({ firstName: '80', lastName: '80', email: '254', postalCode: '16', message: '500' })
       await page.goto(`${server.url}${CAMPAIGN}/donate?lng=en`)
-      expect(await limits('#donate-form')).toEqual({ customAmount: '20', email: '254', publicName: '80', message: '500' })
+      expect(await limits('#donate-form')).toEqual({ customAmount: '20', email: '254', publicName: '80', message: '500', receiptName: '120' })
     } finally {
       await browser.close()
     }

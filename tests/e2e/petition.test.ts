@@ -87,7 +87,7 @@ async function confirmLinkFromOutbox(email: string, lng: Lng) {
       { timeout: 15_000 },
     )
     .toEqual([email, 'status status--captured'])
-  expect(await newest.locator('td').nth(2).textContent()).toBe(`confirm-signature (${lng})`)
+  expect(await newest.locator('td').nth(2).textContent()).toBe(`Confirm your signature — ${lng}`)
   await newest.locator('a').first().click()
   await page.waitForURL(/\/admin\/outbox\/\d+$/)
   // The URL changes before the client-side navigation has rendered the message.
