@@ -264,9 +264,17 @@ describe('previews and a test to oneself', () => {
     const response = await post(sendUrl(updateId), form({ intent: 'test', locale: 'de' }))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(`${sendUrl(updateId)}?preview=de&tested=de`)
-    const rows = sql().prepare(`select to_email as toEmail, template, locale, props, supporter_id as supporterId, batch_id as batchId from email_messages where id > (select max(id) from email_messages) - ?`).all(count('email_messages') - before) as Record<string, unknown>[]
+    // Transactional mail, not part of a send: no update's batch (the sender may already have put
+    // it in a group of transactional mail, whose batch has no send).
+    const rows = sql()
+      .prepare(
+        `select m.to_email as toEmail, m.template, m.locale, m.props, m.supporter_id as supporterId, b.send_id as sendId
+         from email_messages m left join email_batches b on b.id = m.batch_id
+         where m.id > (select max(id) from email_messages) - ?`,
+      )
+      .all(count('email_messages') - before) as Record<string, unknown>[]
     expect(rows).toHaveLength(1)
-    expect(rows[0]).toMatchObject({ toEmail: OWNER.email, template: 'campaign-update', locale: 'de', supporterId: null, batchId: null })
+    expect(rows[0]).toMatchObject({ toEmail: OWNER.email, template: 'campaign-update', locale: 'de', supporterId: null, sendId: null })
     expect(JSON.parse(String(rows[0]!.props))).toEqual({ updateId, test: true })
     expect(auditSince(mark).map((a) => [a.action, a.organizerId, a.subjectId])).toEqual([['update.test_send', ownerId, String(updateId)]])
     // No send was started.
