@@ -1,5 +1,9 @@
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { auditLog } from '../../scripts/log-audit.ts'
+
+// A stack frame names a file of this checkout, wherever it is.
+const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
 
 /** What a clean run prints: start banners, request lines with tokens masked, a stack trace. */
 const CLEAN = `vigil: listening on http://localhost:41234 (demo mode, production build)
@@ -14,7 +18,7 @@ GET /assets/entry.client-BdFq1x2Z.js 200 1.2ms
 GET /admin/campaigns/1/timeline/3 200 20.5ms
 vigil: unhandled error Error: boom
     at processTicksAndRejections (node:internal/process/task_queues:95:5)
-    at async Object.callRouteAction (/work/vigil/node_modules/@remix-run/server-runtime/dist/data.js:36:16)
+    at async Object.callRouteAction (${ROOT}/node_modules/@remix-run/server-runtime/dist/data.js:36:16)
 vigil worker: retention: campaign 2 (free-andry): 3 signature(s) anonymised, 3 supporter(s) deleted
 vigil: SIGTERM received, closing`
 
