@@ -9,10 +9,11 @@ import {
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
 } from '@remix-run/node'
-import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { ImageUploadForm } from '~/components/image-upload-form.tsx'
 import { SavedNotice } from '~/components/saved-notice.tsx'
-import { ConformForm, ErrorList, TextAreaField, TextField } from '~/components/ui/field.tsx'
+import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx'
 import { getSiteSettings, saveBranding, setLogo } from '~/models/site-settings.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireOwner } from '~/services/session.server.ts'
@@ -117,33 +118,7 @@ export default function Branding() {
       </ConformForm>
       <h2>{t('admin.branding.logo')}</h2>
       {logoPath ? <img src={logoPath} alt="" className="admin-image-preview" /> : <p>{t('admin.branding.noLogo')}</p>}
-      <Form method="post" encType="multipart/form-data" className="stack">
-        <div className="field">
-          <label htmlFor="logo">{t('admin.image.choose')}</label>
-          <p className="field__hint" id="logo-hint">
-            {t('admin.branding.logoHint', { max: maxMb })}
-          </p>
-          <input
-            id="logo"
-            name="logo"
-            type="file"
-            accept="image/jpeg,image/png,image/webp"
-            aria-describedby="logo-hint logo-error"
-            aria-invalid={actionData?.logoError ? true : undefined}
-          />
-          <ErrorList id="logo-error" errors={actionData?.logoError ? [actionData.logoError] : undefined} />
-        </div>
-        <div className="row">
-          <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
-            {t('admin.image.upload')}
-          </button>
-          {logoPath ? (
-            <button type="submit" name="intent" value="remove" className="button button--quiet">
-              {t('admin.image.remove')}
-            </button>
-          ) : null}
-        </div>
-      </Form>
+      <ImageUploadForm name="logo" hint={t('admin.branding.logoHint', { max: maxMb })} error={actionData?.logoError} hasImage={Boolean(logoPath)} />
     </main>
   )
 }

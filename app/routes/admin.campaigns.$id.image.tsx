@@ -7,10 +7,10 @@ import {
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
 } from '@remix-run/node'
-import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { ImageUploadForm } from '~/components/image-upload-form.tsx'
 import { SavedNotice } from '~/components/saved-notice.tsx'
-import { ErrorList } from '~/components/ui/field.tsx'
 import { setCampaignImage } from '~/models/campaigns.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
@@ -53,40 +53,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export default function CampaignImage() {
   const { imagePath, maxMb } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const navigation = useNavigation()
   const { t } = useTranslation()
   return (
     <section className="admin-section">
       <h2>{t('admin.image.title')}</h2>
       <SavedNotice stale={Boolean(actionData)} />
       {imagePath ? <img src={imagePath} alt="" className="admin-image-preview" /> : <p>{t('admin.image.none')}</p>}
-      <Form method="post" encType="multipart/form-data" className="stack">
-        <div className="field">
-          <label htmlFor="image">{t('admin.image.choose')}</label>
-          <p className="field__hint" id="image-hint">
-            {t('admin.image.hint', { max: maxMb })}
-          </p>
-          <input
-            id="image"
-            name="image"
-            type="file"
-            accept="image/jpeg,image/png,image/webp"
-            aria-describedby="image-hint image-error"
-            aria-invalid={actionData?.error ? true : undefined}
-          />
-          <ErrorList id="image-error" errors={actionData?.error ? [actionData.error] : undefined} />
-        </div>
-        <div className="row">
-          <button type="submit" className="button" disabled={navigation.state === 'submitting'}>
-            {t('admin.image.upload')}
-          </button>
-          {imagePath ? (
-            <button type="submit" name="intent" value="remove" className="button button--quiet">
-              {t('admin.image.remove')}
-            </button>
-          ) : null}
-        </div>
-      </Form>
+      <ImageUploadForm name="image" hint={t('admin.image.hint', { max: maxMb })} error={actionData?.error} hasImage={Boolean(imagePath)} />
     </section>
   )
 }
