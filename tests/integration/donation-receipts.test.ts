@@ -71,7 +71,10 @@ describe('receipt numbers', () => {
     const retriedEvents = pay(retried.sessionId, { method: 'card' })
     const completed = retriedEvents.find((e) => e.type === 'checkout.session.completed')!
     const forged = stack.standIn.webhookRequest(completed)
-    const rejected = await stack.send({ body: forged.body, headers: { ...forged.headers, 'stripe-signature': forged.headers['stripe-signature']!.replace(/v1=\w/, 'v1=0') } })
+    // Change the signature's first hex digit to another one (setting it to 0 was a no-op one time in 16).
+    const badSignature = forged.headers['stripe-signature']!.replace(/v1=(\w)/, (_, d: string) => `v1=${d === '0' ? '1' : '0'}`)
+    expect(badSignature).not.toBe(forged.headers['stripe-signature'])
+    const rejected = await stack.send({ body: forged.body, headers: { ...forged.headers, 'stripe-signature': badSignature } })
     expect(rejected.status).toBe(400)
     expect(numberOf(retried.donationId)).toBeNull()
     await deliver([completed, completed])
