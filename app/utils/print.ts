@@ -1,0 +1,72 @@
+/**
+ * Posters, flyers and their QR codes: which sizes exist, which source tag each carries, and
+ * the one URL a code may hold (the campaign's public page, in a language, with a tag).
+ */
+import { isLanguage, LANGUAGE_PARAM, type Language } from './i18n.ts'
+
+/** A4 is the poster, A5 the flyer; the size decides the tag its QR code carries. */
+export const PRINT_SIZES = { a4: { source: 'poster' }, a5: { source: 'flyer' } } as const
+export type PrintSize = keyof typeof PRINT_SIZES
+
+export function isPrintSize(value: unknown): value is PrintSize {
+  return typeof value === 'string' && Object.hasOwn(PRINT_SIZES, value)
+}
+
+/**
+ * The tags a printed or downloaded code may carry (of the built-in list issue 13 defines).
+ * The full list is to live in app/utils/sources.ts; until that exists this is kept here.
+ */
+export const PRINT_SOURCES = ['poster', 'flyer', 'qr'] as const
+export type PrintSource = (typeof PRINT_SOURCES)[number]
+
+/**
+ * The tag a download asked for: `qr` when none was given (a code on its own), null for any
+ * other value (the code then holds the plain URL: an unknown tag is ignored, never an error).
+ */
+export function printSourceOf(param: string | null): PrintSource | null {
+  if (param === null) return 'qr'
+  return (PRINT_SOURCES as readonly string[]).includes(param) ? (param as PrintSource) : null
+}
+
+/** The `lng` a request named: null when it named none, 'invalid' when it named one we do not have. */
+export function requestedLanguage(searchParams: URLSearchParams): Language | null | 'invalid' {
+  const value = searchParams.get(LANGUAGE_PARAM)
+  if (value === null) return null
+  return isLanguage(value) ? value : 'invalid'
+}
+
+/** What a QR code encodes: nothing but the campaign's public URL, its tag and its language. */
+export function campaignQrUrl({ publicUrl, slug, source, lang }: { publicUrl: string; slug: string; source: PrintSource | null; lang: Language | null }) {
+  const params = new URLSearchParams()
+  if (source) params.set('s', source)
+  if (lang) params.set(LANGUAGE_PARAM, lang)
+  const query = params.size > 0 ? `?${params}` : ''
+  return `${publicUrl}/c/${encodeURIComponent(slug)}${query}`
+}
+
+/** The same address as a person would type it under the code: no scheme, no `www.`, no query. */
+export function shortCampaignUrl({ publicUrl, slug }: { publicUrl: string; slug: string }) {
+  const { host, pathname } = new URL(publicUrl)
+  const base = pathname.replace(/\/+$/, '')
+  return `${host.replace(/^www\./, '')}${base}/c/${slug}`
+}
+
+/** Where the page (and the back office) fetch a code from; the same file as the download. */
+export function qrCodePath({ slug, source, lang, format }: { slug: string; source: PrintSource; lang: Language; format: 'svg' | 'png' }) {
+  return `/c/${slug}/qr.${format}?s=${source}&${LANGUAGE_PARAM}=${lang}`
+}
+
+/** A sensible file name for a download: `free-andry-qr-poster-de.png`. */
+export function qrFileName({ slug, source, lang, format }: { slug: string; source: PrintSource | null; lang: Language | null; format: 'svg' | 'png' }) {
+  return [slug, 'qr', source, lang].filter(Boolean).join('-') + `.${format}`
+}
+
+/** Long titles get a smaller type, so the longest German title still fits in three or four lines. */
+export function titleScale(title: string): 'l' | 'm' | 's' | 'xs' {
+  const length = [...title].length
+  const longestWord = Math.max(0, ...title.split(/\s+/).map((word) => [...word].length))
+  if (length > 110 || longestWord > 22) return 'xs'
+  if (length > 70 || longestWord > 16) return 's'
+  if (length > 40) return 'm'
+  return 'l'
+}
