@@ -49,6 +49,7 @@ export default function CampaignAdminLayout() {
         {roleAtLeast(campaign.role, 'editor') ? <NavLink to={`${base}/messages`}>{t('admin.tabs.messages')}</NavLink> : null}
         {roleAtLeast(campaign.role, 'editor') ? <NavLink to={`${base}/donor-wall`}>{t('admin.tabs.donorWall')}</NavLink> : null}
         <NavLink to={`${base}/funds`}>{t('admin.tabs.funds')}</NavLink>
+        <NavLink to={`${base}/print`}>{t('admin.tabs.print')}</NavLink>
         {roleAtLeast(campaign.role, 'manager') ? <NavLink to={`${base}/donations`}>{t('admin.tabs.donations')}</NavLink> : null}
       </nav>
       <Outlet />

@@ -80,6 +80,7 @@ const EXPECTED: Record<string, Expectation> = {
     ],
   },
   'routes/admin.campaigns.$id.preview': { scope: 'campaign', get: 'viewer', posts: [] },
+  'routes/admin.campaigns.$id.print': { scope: 'campaign', get: 'viewer', posts: [] },
   'routes/admin.campaigns.$id.timeline._index': {
     scope: 'campaign',
     get: 'viewer',

@@ -1,0 +1,133 @@
+/**
+ * Issue 13, print, as Chromium prints it: the German poster and the Spanish flyer each print to
+ * exactly one page of A4 / A5 (the PDF's own page count and MediaBox), without the site's header,
+ * footer or Print button, and their QR code, read from a screenshot with jsqr, opens the campaign
+ * with ?s=poster / ?s=flyer. Then the back office's Print & QR page.
+ */
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import jsQR from 'jsqr'
+import type { Page } from 'playwright-core'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { demoCampaign } from '#db/seed-content.ts'
+import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
+import { startServer, type RunningServer } from '../helpers/server.ts'
+
+let server: RunningServer
+let browser: Awaited<ReturnType<typeof launchBrowser>>
+const foreignRequests: string[] = []
+
+beforeAll(async () => {
+  server = await startServer()
+  browser = await launchBrowser()
+  browser.context.on('request', (request) => {
+    if (!request.url().startsWith(server.url) && !request.url().startsWith('data:')) foreignRequests.push(request.url())
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+// PDF points (1/72 in): A4 is 210 × 297 mm, A5 148 × 210 mm.
+const SIZES = { a4: [595.28, 841.89], a5: [419.53, 595.28] } as const
+
+/** Pages and their MediaBoxes, read from the PDF's bytes (Chromium writes page objects uncompressed). */
+function pdfPages(pdf: Buffer) {
+  const text = pdf.toString('latin1')
+  const pages = text.match(/\/Type\s*\/Page(?!s)/g)?.length ?? 0
+  const boxes = [...text.matchAll(/\/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]/g)].map((m) => [Number(m[3]) - Number(m[1]), Number(m[4]) - Number(m[2])])
+  return { pages, boxes }
+}
+
+async function decodeQr(png: Buffer) {
+  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true })
+  return jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height)?.data ?? null
+}
+
+function campaignId() {
+  const db = new Database(server.databasePath, { readonly: true })
+  try {
+    return (db.prepare('select id from campaigns where slug = ?').get(demoCampaign.slug) as { id: number }).id
+  } finally {
+    db.close()
+  }
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true })
+
+describe('the poster and the flyer in Chromium', () => {
+  const cases = [
+    { size: 'a4', lng: 'de', tag: 'poster', name: 'print-poster-a4-de' },
+    { size: 'a5', lng: 'es', tag: 'flyer', name: 'print-flyer-a5-es' },
+  ] as const
+
+  for (const { size, lng, tag, name } of cases) {
+    it(`prints the ${tag} (${size.toUpperCase()}, ${lng}) to one page of that size, with a QR code to ?s=${tag}`, async () => {
+      const page = await browser.context.newPage()
+      await page.goto(`${server.url}/c/${demoCampaign.slug}/print/${size}?lng=${lng}`)
+      // On screen: a Print button and a hint; printed: neither, nor the site's header and footer.
+      await expect.poll(() => page.getByRole('button', { name: lng === 'de' ? 'Drucken' : 'Imprimir' }).isVisible()).toBe(true)
+      await page.emulateMedia({ media: 'print' })
+      for (const selector of ['.site-header', '.site-footer', '.print-toolbar', '.language-switcher']) {
+        expect(await page.locator(selector).first().isVisible(), selector).toBe(false)
+      }
+      // The title is not cut off: its box holds all its lines.
+      const title = page.locator('.print-sheet__title')
+      expect(await title.evaluate((el) => el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1)).toBe(true)
+      expect(await title.textContent()).toBe(demoCampaign.translations[lng].title)
+
+      const png = await shot(page, name)
+      expect(await decodeQr(png)).toBe(`${server.url}/c/${demoCampaign.slug}?s=${tag}&lng=${lng}`)
+
+      const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true })
+      const { pages, boxes } = pdfPages(pdf)
+      expect(pages).toBe(1)
+      expect(boxes.length).toBeGreaterThanOrEqual(1)
+      const [width, height] = SIZES[size]
+      for (const [w, h] of boxes) {
+        expect(Math.abs(w! - width)).toBeLessThan(2)
+        expect(Math.abs(h! - height)).toBeLessThan(2)
+      }
+      await page.close()
+    })
+  }
+
+  it('offers the QR code alone as a PNG that decodes to the same URL', async () => {
+    const response = await browser.context.request.get(`${server.url}/c/${demoCampaign.slug}/qr.png?s=poster&lng=de`)
+    expect(response.status()).toBe(200)
+    expect(await decodeQr(await response.body())).toBe(`${server.url}/c/${demoCampaign.slug}?s=poster&lng=de`)
+  })
+
+  it('loads nothing from another site', () => {
+    expect(foreignRequests).toEqual([])
+  })
+})
+
+describe('the back office’s Print & QR page', () => {
+  it('links the poster, the flyer and both downloads in every language, with a preview', async () => {
+    const page = await browser.context.newPage()
+    await logInAsOrganiser(page, server.url)
+    // The poster and flyer above left the language cookie at Spanish.
+    await page.goto(`${server.url}/admin/campaigns/${campaignId()}?lng=en`)
+    await page.getByRole('link', { name: 'Print & QR' }).click()
+    await page.waitForURL(/\/admin\/campaigns\/\d+\/print$/)
+    await page.locator('.print-admin__preview .print-sheet').waitFor()
+    for (const lng of ['en', 'de', 'es']) {
+      for (const href of [
+        `/c/${demoCampaign.slug}/print/a4?lng=${lng}`,
+        `/c/${demoCampaign.slug}/print/a5?lng=${lng}`,
+        `/c/${demoCampaign.slug}/qr.svg?s=qr&lng=${lng}`,
+        `/c/${demoCampaign.slug}/qr.png?s=qr&lng=${lng}`,
+      ]) {
+        expect(await page.locator(`a[href="${href}"]`).count(), href).toBe(1)
+      }
+    }
+    expect(await page.locator('.print-admin__preview .print-sheet__title').textContent()).toBe(demoCampaign.translations.en.title)
+    expect(await page.locator('.print-admin__preview .print-sheet__qr img').isVisible()).toBe(true)
+    await shot(page, 'print-admin')
+    await page.close()
+  })
+})
