@@ -47,6 +47,20 @@ async function decodeQr(png: Buffer) {
   return jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height)?.data ?? null
 }
 
+const PRINT_TAG = { a4: 'poster', a5: 'flyer' } as const
+
+function setGermanText({ title, summary }: { title: string; summary: string }) {
+  const db = new Database(server.databasePath)
+  try {
+    db.pragma('busy_timeout = 5000')
+    db.prepare(
+      `update campaign_translations set title = ?, summary = ? where locale = 'de' and campaign_id = (select id from campaigns where slug = ?)`,
+    ).run(title, summary, demoCampaign.slug)
+  } finally {
+    db.close()
+  }
+}
+
 function campaignId() {
   const db = new Database(server.databasePath, { readonly: true })
   try {
@@ -94,6 +108,32 @@ describe('the poster and the flyer in Chromium', () => {
       await page.close()
     })
   }
+
+  it('keeps the longest title and summary the forms allow on one page, the QR code whole', async () => {
+    // 160 characters with a 39-letter word, and a 400-character summary: the forms' limits (app/utils/schemas.ts).
+    const title = 'Menschenrechtsverletzungsuntersuchungen jetzt: Gerechtigkeit für Andry und alle, die ohne rechtsstaatliches Verfahren ins CECOT abgeschoben wurden, sofort!'.padEnd(160, '!')
+    const summary = 'Andry Hernández Romero suchte in den USA Asyl und wurde ohne rechtsstaatliches Verfahren ins Megagefängnis CECOT gebracht. '.repeat(4).slice(0, 400)
+    setGermanText({ title, summary })
+    for (const size of ['a4', 'a5'] as const) {
+      const page = await browser.context.newPage()
+      await page.goto(`${server.url}/c/${demoCampaign.slug}/print/${size}?lng=de`)
+      await page.emulateMedia({ media: 'print' })
+      expect(await page.locator('.print-sheet__title').textContent()).toBe(title)
+      const fits = await page.evaluate(() => {
+        const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect()
+        const titleEl = document.querySelector('.print-sheet__title')!
+        return {
+          titleWide: titleEl.scrollWidth <= titleEl.clientWidth + 1,
+          qrInside: box('.print-sheet__qr').bottom <= box('.print-sheet').bottom,
+          titleAboveQr: box('.print-sheet__summary').bottom <= box('.print-sheet__action').top + 1,
+        }
+      })
+      expect(fits).toEqual({ titleWide: true, qrInside: true, titleAboveQr: true })
+      expect(await decodeQr(await shot(page, `print-long-title-${size}`))).toBe(`${server.url}/c/${demoCampaign.slug}?s=${PRINT_TAG[size]}&lng=de`)
+      expect(pdfPages(await page.pdf({ preferCSSPageSize: true, printBackground: true })).pages).toBe(1)
+      await page.close()
+    }
+  })
 
   it('offers the QR code alone as a PNG that decodes to the same URL', async () => {
     const response = await browser.context.request.get(`${server.url}/c/${demoCampaign.slug}/qr.png?s=poster&lng=de`)
