@@ -17,9 +17,9 @@ import satori from 'satori'
 import type Sharp from 'sharp'
 import { getT } from '~/services/i18n.server.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
+import { CARD_HEIGHT, CARD_WIDTH, formatShownCount, shownCount } from '~/utils/share-card.ts'
 
-export const CARD_WIDTH = 1200
-export const CARD_HEIGHT = 630
+export { CARD_HEIGHT, CARD_WIDTH, cardStep, shownCount } from '~/utils/share-card.ts'
 
 const INK = '#1b1d22'
 const INK_SOFT = '#4a4f5a'
@@ -171,34 +171,6 @@ function shortenWord(word: string, fits: (text: string) => boolean) {
   const chars = Array.from(word)
   while (chars.length > 1 && !fits(`${chars.join('')}…`)) chars.pop()
   return `${chars.join('')}…`
-}
-
-/**
- * The count the card shows: exact below 10,000; above that, rounded down to four figures and
- * marked with "+" (1,234,567 shows as 1,234,000+). A card is a snapshot in someone's feed: the
- * last few signatures of a million are not worth a new image for every crawler.
- */
-export function shownCount(confirmed: number) {
-  const count = Math.max(0, Math.floor(confirmed))
-  if (count < 10_000) return { value: count, approximate: false }
-  const unit = 10 ** (Math.floor(Math.log10(count)) - 3)
-  const value = Math.floor(count / unit) * unit
-  return { value, approximate: value !== count }
-}
-
-/**
- * What makes one card look different from another for the same texts: the shown count and the
- * goal (the bar is drawn from the shown count, so its width cannot move without it).
- */
-export function cardStep({ confirmed, goal }: { confirmed: number; goal: number }) {
-  const shown = shownCount(confirmed)
-  return `${shown.value}${shown.approximate ? '+' : ''}/${goal}`
-}
-
-/** The count as the card and its alt text write it, in the card's language: "1.234.000+" in German. */
-export function formatShownCount(confirmed: number, lang: Language) {
-  const shown = shownCount(confirmed)
-  return `${formatNumber(shown.value, lang)}${shown.approximate ? '+' : ''}`
 }
 
 let loadingSharp: Promise<typeof Sharp> | undefined
