@@ -5,7 +5,8 @@ declare module '@shuding/opentype.js' {
   export type Font = {
     unitsPerEm: number
     charToGlyphIndex(char: string): number
-    getAdvanceWidth(text: string, fontSize: number, options?: { kerning?: boolean }): number
+    charToGlyph(char: string): Glyph
+    getKerningValue(left: Glyph, right: Glyph): number
   }
   const opentype: { parse(buffer: ArrayBuffer): Font }
   export default opentype
