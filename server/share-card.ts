@@ -7,6 +7,7 @@
  */
 import type http from 'node:http'
 import { ShareCardCache } from '../app/services/share-card-cache.server.ts'
+import { renderShareCard } from '../app/services/share-card.server.ts'
 
 // Only these characters: nothing to normalise, so the raw target can be matched as it came.
 const SHARE_CARD = /^\/c\/([a-z0-9-]{1,100})\/card-([a-z]{0,10})\.png(?:\?[\w=&.-]*)?$/
@@ -18,6 +19,12 @@ export function matchShareCard(target: string) {
 }
 
 const cards = new ShareCardCache()
+
+// The first card of a process also parses the fonts and starts satori's layout engine (a few
+// hundred ms on the event loop): done once, shortly after start, rather than in a crawler's request.
+setTimeout(() => {
+  renderShareCard({ title: 'Vigil', lang: 'en', confirmed: 0, goal: 100, teamName: 'Vigil', accent: null, hero: null }).catch(() => undefined)
+}, 1000).unref()
 
 let headersFor: { base: string[]; headers: string[] } | undefined
 
