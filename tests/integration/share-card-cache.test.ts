@@ -1,10 +1,13 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { eq } from 'drizzle-orm'
+import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { campaignCounters, campaigns, organizers } from '#db/schema.ts'
 import { demoCampaign } from '#db/seed-content.ts'
 import { seedDemo } from '#db/seed.ts'
-import { saveCampaignTranslation } from '~/models/campaigns.server.ts'
+import { saveCampaignTranslation, setCampaignImage } from '~/models/campaigns.server.ts'
 import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
 import { ShareCardCache } from '~/services/share-card-cache.server.ts'
 
@@ -83,6 +86,32 @@ describe('the share card cache', () => {
     expect(cards.renders).toBe(2)
     expect(after.etag).not.toBe(before.etag)
     await saveCampaignTranslation({ actorId, campaignId, locale: 'de', text: { title: de.title, summary: de.summary, storyMd: de.storyMd, petitionText: de.petitionText, imageAlt: '' } })
+  }, 30_000)
+
+  it('draws an uploaded hero, and a typographic card at once when the image is removed', async () => {
+    const cards = new ShareCardCache()
+    const actorId = getDb().select({ id: organizers.id }).from(organizers).get()!.id
+    const seeded = (await cards.get({ slug, lang: 'en', now: 0 }))!
+    const uploads = process.env.UPLOADS_PATH!
+    fs.mkdirSync(uploads, { recursive: true })
+    const name = `campaign-${campaignId}-cardtest.jpg`
+    const red = await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#c01010' } }).jpeg().toBuffer()
+    fs.writeFileSync(path.join(uploads, name), red)
+    await setCampaignImage({ actorId, campaignId, imagePath: `/media/${name}` })
+    const uploaded = (await cards.get({ slug, lang: 'en', now: 5_000 }))!
+    expect(uploaded.etag).not.toBe(seeded.etag)
+    // The hero fills the left column: its middle pixel is the upload's red.
+    const { data, info } = await sharp(uploaded.png).raw().toBuffer({ resolveWithObject: true })
+    const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3))
+    expect(at(50, 600)[0]).toBeGreaterThan(170)
+    expect(at(50, 600)[1]).toBeLessThan(60)
+    await setCampaignImage({ actorId, campaignId, imagePath: null })
+    const removed = (await cards.get({ slug, lang: 'en', now: 10_000 }))!
+    expect(cards.renders).toBe(3)
+    expect(removed.etag).not.toBe(uploaded.etag)
+    const plain = await sharp(removed.png).raw().toBuffer({ resolveWithObject: true })
+    const px = (x: number, y: number) => Array.from(plain.data.subarray((y * plain.info.width + x) * plain.info.channels, (y * plain.info.width + x) * plain.info.channels + 3))
+    expect(px(50, 600)[1]).toBeGreaterThan(230) // the paper, not a picture
   }, 30_000)
 
   it('never stores unknown slugs or languages, and stays within its bounds', async () => {

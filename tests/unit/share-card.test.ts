@@ -95,6 +95,13 @@ describe('rendering the share card', () => {
     save('card-es-37-no-hero.png', es)
   }, 30_000)
 
+  it('renders a title too long for the card, ending it with an ellipsis', async () => {
+    const long = `${LONGEST_GERMAN_TITLE} und weitere Forderungen der Angehörigen an die Bundesregierung, das Auswärtige Amt und die Vereinten Nationen über Jahre hinweg`
+    const png = await renderShareCard({ ...base, title: long, confirmed: 37, goal: 100, hero: HERO })
+    expect(pngSize(png)).toEqual({ width: 1200, height: 630 })
+    save('card-de-37-hero-too-long-title.png', png)
+  }, 30_000)
+
   it('gives the same bytes within a step and new bytes across one', async () => {
     const card = (confirmed: number) => renderShareCard({ ...base, title: 'Kurzer Titel', confirmed, goal: 2_000_000, hero: null })
     const [a, b, c] = [await card(1_234_567), await card(1_234_599), await card(1_235_000)]
