@@ -1,4 +1,7 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SCREENSHOTS } from '../helpers/browser.ts'
 import { startDonationStack, type DonationStack } from '../helpers/donations.ts'
 import { attr, decodeEntities, tagsOf } from '../helpers/html.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
@@ -37,6 +40,8 @@ describe('GET /c/:slug/card-:lang.png', () => {
     const png = Buffer.from(await response.arrayBuffer())
     expect(Number(response.headers.get('content-length'))).toBe(png.length)
     expect(pngSize(png)).toEqual({ width: 1200, height: 630 })
+    fs.mkdirSync(SCREENSHOTS, { recursive: true })
+    fs.writeFileSync(path.join(SCREENSHOTS, 'card-served-en.png'), png)
   })
 
   it('answers 304 to a matching If-None-Match, and HEAD with the headers alone', async () => {
