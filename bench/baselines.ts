@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { freePort, type RunningServer } from '../tests/helpers/server.ts'
 
 /**
@@ -39,4 +41,27 @@ export async function startBare() {
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise((resolve) => child.stdout.once('data', resolve))
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }
+}
+
+/** The same ceiling for a given body (the share card's PNG): bare node:http answering those bytes. */
+export async function startBareBytes(body: Buffer, contentType: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'))
+  const file = path.join(dir, 'body')
+  fs.writeFileSync(file, body)
+  const port = await freePort()
+  const code = `
+    const body = require('node:fs').readFileSync(${JSON.stringify(file)})
+    require('node:http').createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': ${JSON.stringify(contentType)}, 'Content-Length': body.length })
+      res.end(body)
+    }).listen(${port}, '127.0.0.1', () => console.log('ready'))`
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise((resolve) => child.stdout.once('data', resolve))
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => {
+      child.kill('SIGTERM')
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
 }

@@ -3,13 +3,19 @@
  *   bare     a node:http server answering a fixed 10 kB HTML page (the machine's ceiling)
  *   floor    /healthz of the same Remix build: a trivial React render (the framework's ceiling)
  * then the campaign and home pages as anonymous visitors get them (page cache on) and the
- * campaign page rendered on every request (a query string bypasses the cache).
+ * campaign page rendered on every request (a query string bypasses the cache); then the share card
+ * as served from memory against bare node:http serving the same PNG bytes, and the time a fresh
+ * card takes to render (and how long it holds the event loop).
  * autocannon, 50 connections, BENCH_SECONDS (default 10) per target, with a browser's
  * Accept-Encoding and Accept-Language. Not a test: it prints figures.
  */
+import fs from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import autocannon from 'autocannon'
+import { renderShareCard } from '../app/services/share-card.server.ts'
+import { demoCampaign } from '../db/seed-content.ts'
 import { startServer } from '../tests/helpers/server.ts'
-import { startBare } from './baselines.ts'
+import { startBare, startBareBytes } from './baselines.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = 50
@@ -54,10 +60,35 @@ try {
   results.push(await measure('campaign, anonymous (cached)', `${vigil.url}/c/free-andry`))
   results.push(await measure('home, anonymous (cached)', `${vigil.url}/`))
   results.push(await measure('home, uncached render', `${vigil.url}/`, uncached))
+  const cardUrl = `${vigil.url}/c/free-andry/card-en.png`
+  const png = Buffer.from(await (await fetch(cardUrl)).arrayBuffer())
+  const bareCard = await startBareBytes(png, 'image/png')
+  try {
+    results.push(await measure('bare node:http, card PNG', `${bareCard.url}/`))
+    results.push(await measure('share card (cached)', cardUrl))
+  } finally {
+    bareCard.stop()
+  }
 } finally {
   bare.stop()
   await vigil.stop()
 }
+
+/** A fresh card, as the server renders one: the wall time, and the longest the event loop waited meanwhile. */
+async function timeFreshRender(hero: Buffer | null, confirmed: number) {
+  const loop = monitorEventLoopDelay({ resolution: 1 })
+  loop.enable()
+  const started = performance.now()
+  await renderShareCard({ title: demoCampaign.translations.de!.title, lang: 'de', confirmed, goal: 2_000_000, teamName: 'Vigil', accent: null, hero })
+  const ms = performance.now() - started
+  loop.disable()
+  return { ms, blockedMs: loop.max / 1e6 }
+}
+const hero = fs.readFileSync(new URL('../public/images/free-andry-vigil.png', import.meta.url))
+const firstRender = await timeFreshRender(hero, 1)
+const renders = []
+for (let i = 0; i < 5; i++) renders.push(await timeFreshRender(i % 2 ? null : hero, 1_000_000 + i * 10_000))
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 const pad = (s: string | number, n: number) => String(s).padStart(n)
 console.log(`\nbench:pages — ${connections} connections, ${seconds} s each, ${workers} client workers, ${new Date().toISOString()}`)
@@ -72,6 +103,12 @@ const uncachedVsFloor = by('campaign, uncached') / by('Remix floor')
 const cachedVsBare = by('campaign, anonymous') / by('bare')
 console.log(`\ncampaign uncached / Remix floor : ${(uncachedVsFloor * 100).toFixed(0)} %  (goal ≥ 50 %)`)
 console.log(`campaign cached   / bare http   : ${(cachedVsBare * 100).toFixed(0)} %  (goal ≥ 30 %)`)
+const cardVsBare = by('share card (cached)') / by('bare node:http, card PNG')
+console.log(`share card cached / bare http, same bytes : ${(cardVsBare * 100).toFixed(0)} %  (goal ≥ 50 %)`)
+console.log(
+  `share card fresh render: ${median(renders.map((r) => r.ms)).toFixed(0)} ms median of 5 (first in a process ${firstRender.ms.toFixed(0)} ms); ` +
+    `event loop held at most ${Math.max(...renders.map((r) => r.blockedMs)).toFixed(0)} ms (first ${firstRender.blockedMs.toFixed(0)} ms)`,
+)
 if (results.some((r) => r.non2xx > 0)) {
   console.log('\nwarning: some requests failed; figures are not comparable')
   process.exitCode = 1

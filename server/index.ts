@@ -30,6 +30,7 @@ import { getCountFeed } from '../app/models/signatures.server.ts'
 import { resources } from '../app/i18n-resources.ts'
 import type { Language } from '../app/utils/i18n.ts'
 import { buildCachedJson, buildCachedPage, sendCachedPage } from './cached-page.ts'
+import { matchShareCard, serveShareCard } from './share-card.ts'
 import {
   addressForLimits,
   ALLOWED_METHODS,
@@ -485,6 +486,11 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     logged.path = `/c/${plainFeed[1]}/count.json`
     return serveCountFeed(req, res, plainFeed[1]!)
   }
+  const shareCard = matchShareCard(req.url ?? '')
+  if (shareCard) {
+    logged.path = shareCard.path
+    return serveShareCard(req, res, shareCard, flatBaseHeaders)
+  }
   const target = normaliseTarget(req.url ?? '')
   if (!target) {
     res.writeHead(400, [...flatBaseHeaders, 'Content-Type', 'text/plain; charset=utf-8', 'Connection', 'close']).end('Bad request.')
@@ -496,6 +502,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
   const method = req.method ?? ''
   const countFeed = COUNT_FEED.exec(target.path)
   if (countFeed) return serveCountFeed(req, res, countFeed[1]!)
+  const card = matchShareCard(target.path)
+  if (card) return serveShareCard(req, res, card, flatBaseHeaders)
   const prepared = prepare(req, target)
   // No page has an undecodable path; answering here keeps it (and any token in it) out of the router's warnings.
   if (target.malformed) return refuse(req, res, 400, 'badRequest', prepared.context.lang)

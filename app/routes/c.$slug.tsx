@@ -16,6 +16,7 @@ import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.
 import { getEnv } from '~/services/env.server.ts'
 import { loadDonations } from '~/services/donate.server.ts'
 import { handleSignature, loadPetition } from '~/services/petition.server.ts'
+import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
 import { socialMeta } from '~/utils/meta.ts'
 
 /**
@@ -37,7 +38,9 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   ])
   // `signed=1`: the page a signer without JavaScript comes back to (cached on its own, ADR 003).
   const signed = new URL(request.url).searchParams.get('signed') === '1'
-  return { campaign, petition, donations, lang: context.lang, publicUrl: getEnv().publicUrl, mailWaitMinutes: signed ? await signerMailWait() : null }
+  const publicUrl = getEnv().publicUrl
+  const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl })
+  return { campaign, petition, donations, lang: context.lang, publicUrl, card, mailWaitMinutes: signed ? await signerMailWait() : null }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -80,6 +83,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
     url: `${publicUrl}/c/${campaign.slug}`,
     image: campaign.imagePath ? `${publicUrl}${campaign.imagePath}` : null,
     imageAlt: campaign.imageAlt.value,
+    card: data.card,
     locale: data.lang,
     siteName: campaign.organizationName,
   })

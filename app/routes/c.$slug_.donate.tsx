@@ -4,6 +4,9 @@ import { useTranslation } from 'react-i18next'
 import { DonateForm, FundProgress } from '~/components/donate-panel.tsx'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
 import { handleDonation, loadDonations } from '~/services/donate.server.ts'
+import { getEnv } from '~/services/env.server.ts'
+import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
+import { shareCardTags } from '~/utils/meta.ts'
 
 // Only what giving needs: the full public campaign would render its story and timeline for nothing.
 async function campaignFor(slug: string, lang: LoaderFunctionArgs['context']['lang']) {
@@ -14,7 +17,8 @@ async function campaignFor(slug: string, lang: LoaderFunctionArgs['context']['la
 
 export async function loader({ params, context }: LoaderFunctionArgs) {
   const campaign = await campaignFor(params.slug ?? '', context.lang)
-  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang }
+  const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl })
+  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang, card }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -35,6 +39,7 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.campaign.title} — Vigil` : 'Vigil' },
   { name: 'robots', content: 'noindex' },
+  ...shareCardTags(data?.card),
 ]
 
 export default function DonatePage() {

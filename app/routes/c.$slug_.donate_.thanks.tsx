@@ -4,6 +4,9 @@ import { useEffect } from 'react'
 import { useTranslation } from 'react-i18next'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getDonationByCheckout } from '~/models/donations.server.ts'
+import { getEnv } from '~/services/env.server.ts'
+import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
+import { shareCardTags } from '~/utils/meta.ts'
 import { formatMoney } from '~/utils/i18n.ts'
 
 /**
@@ -19,12 +22,14 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   // Refunded or disputed later: the payment did arrive, which is what this page is about.
   const arrived = donation.status === 'succeeded' || donation.status === 'refunded' || donation.status === 'disputed'
   const state = arrived ? 'succeeded' : donation.status === 'failed' ? 'failed' : 'processing'
-  return { campaign: { slug: campaign.slug, title: campaign.title }, state, interval: donation.interval, amount: formatMoney(donation.amountMinor, donation.currency, context.lang) }
+  const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl })
+  return { campaign: { slug: campaign.slug, title: campaign.title }, state, interval: donation.interval, amount: formatMoney(donation.amountMinor, donation.currency, context.lang), card }
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.campaign.title} — Vigil` : 'Vigil' },
   { name: 'robots', content: 'noindex' },
+  ...shareCardTags(data?.card),
   // Without JavaScript the page reloads itself while the payment is processing.
   ...(data?.state === 'processing' ? [{ httpEquiv: 'refresh', content: '4' } as const] : []),
 ]

@@ -4,9 +4,11 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { getPublicCampaign } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/services/env.server.ts'
+import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
 import { readThanksName } from '~/services/thanks-cookie.server.ts'
+import { shareCardTags } from '~/utils/meta.ts'
 
-export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }]
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }, ...shareCardTags(data?.card)]
 
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
@@ -14,7 +16,13 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   // The name comes from the cookie the confirmation set, never from the URL (see thanks-cookie.server.ts).
   const name = await readThanksName({ request, slug: campaign.slug })
   return data(
-    { slug: campaign.slug, title: campaign.title, url: `${getEnv().publicUrl}/c/${campaign.slug}`, name },
+    {
+      slug: campaign.slug,
+      title: campaign.title,
+      url: `${getEnv().publicUrl}/c/${campaign.slug}`,
+      name,
+      card: getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl }),
+    },
     { headers: { 'Cache-Control': 'private, no-store' } },
   )
 }

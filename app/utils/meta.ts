@@ -22,6 +22,7 @@ export function socialMeta({
   url,
   image,
   imageAlt,
+  card,
   locale,
   siteName = 'Vigil',
 }: {
@@ -30,6 +31,8 @@ export function socialMeta({
   url: string
   image?: string | null
   imageAlt?: string
+  /** The campaign's share card: preferred over `image` when given. */
+  card?: ShareCardMeta | null
   locale: string
   siteName?: string
 }): MetaDescriptor[] {
@@ -43,12 +46,13 @@ export function socialMeta({
     { property: 'og:description', content: description },
     { property: 'og:url', content: url },
     { property: 'og:locale', content: OG_LOCALES[locale] ?? locale },
-    { name: 'twitter:card', content: image ? 'summary_large_image' : 'summary' },
+    ...(card ? [] : [{ name: 'twitter:card', content: image ? 'summary_large_image' : 'summary' }]),
     { name: 'twitter:title', content: title },
     { name: 'twitter:description', content: description },
     { tagName: 'link', rel: 'canonical', href: own },
   ]
-  if (image) {
+  if (card) tags.push(...shareCardTags(card))
+  else if (image) {
     tags.push(
       { property: 'og:image', content: image },
       { property: 'og:image:alt', content: imageAlt ?? '' },
@@ -57,4 +61,22 @@ export function socialMeta({
     )
   }
   return tags
+}
+
+/** A campaign's share card (app/services/share-card-meta.server.ts): an absolute URL, its size and alt text. */
+export type ShareCardMeta = { url: string; width: number; height: number; alt: string }
+
+/** The link-preview image tags for a share card; pages without socialMeta (donate, thanks) add just these. */
+export function shareCardTags(card: ShareCardMeta | null | undefined): MetaDescriptor[] {
+  if (!card) return []
+  return [
+    { property: 'og:image', content: card.url },
+    { property: 'og:image:type', content: 'image/png' },
+    { property: 'og:image:width', content: String(card.width) },
+    { property: 'og:image:height', content: String(card.height) },
+    { property: 'og:image:alt', content: card.alt },
+    { name: 'twitter:card', content: 'summary_large_image' },
+    { name: 'twitter:image', content: card.url },
+    { name: 'twitter:image:alt', content: card.alt },
+  ]
 }

@@ -352,11 +352,12 @@ describe('crawlers and link previews', () => {
     expect(metaContent(body, 'og:description')).toBe(demoCampaign.translations.de.summary)
     expect(metaContent(body, 'og:type')).toBe('website')
     expect(metaContent(body, 'og:url')).toBe(`${server.url}${CAMPAIGN}`)
-    expect(metaContent(body, 'og:image')).toBe(`${server.url}/images/free-andry-vigil.png`)
-    expect(metaContent(body, 'og:image:alt')).toBe(demoCampaign.imageAlt.de)
+    // The share card (issue 13): the campaign's title, hero and count in the page's language.
+    expect(metaContent(body, 'og:image')).toMatch(new RegExp(`^${server.url}${CAMPAIGN}/card-de\\.png\\?v=[\\w-]+$`))
+    expect(metaContent(body, 'og:image:alt')).toContain(TITLES.de)
     expect(metaContent(body, 'twitter:card')).toBe('summary_large_image')
     expect(metaContent(body, 'twitter:title')).toBe(TITLES.de)
-    expect(metaContent(body, 'twitter:image')).toBe(`${server.url}/images/free-andry-vigil.png`)
+    expect(metaContent(body, 'twitter:image')).toBe(metaContent(body, 'og:image'))
     const canonical = tagsOf(body, 'link').find((l) => attr(l, 'rel') === 'canonical')
     expect(attr(canonical ?? '', 'href')).toBe(`${server.url}${CAMPAIGN}?lng=de`)
 

@@ -1,0 +1,57 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import { preparedPerConnection, type DB } from '#db/client.server.ts'
+import { campaignCounters, campaigns, campaignTranslations } from '#db/schema.ts'
+import { signatureGoal } from '~/utils/goal.ts'
+import type { Language } from '~/utils/i18n.ts'
+import { PUBLIC_STATUSES } from './campaigns.server.ts'
+import { getSiteSettings } from './site-settings.server.ts'
+
+// Read on every card request whose entry is due a look (a few a second at most per campaign).
+const queries = preparedPerConnection((db: DB) => ({
+  campaign: db
+    .select({
+      id: campaigns.id,
+      defaultLocale: campaigns.defaultLocale,
+      signatureGoal: campaigns.signatureGoal,
+      imagePath: campaigns.imagePath,
+      updatedAt: campaigns.updatedAt,
+      confirmed: campaignCounters.confirmed,
+    })
+    .from(campaigns)
+    .leftJoin(campaignCounters, eq(campaignCounters.campaignId, campaigns.id))
+    .where(and(eq(campaigns.slug, sql.placeholder('slug')), inArray(campaigns.status, PUBLIC_STATUSES)))
+    .prepare(),
+  titles: db
+    .select({ locale: campaignTranslations.locale, title: campaignTranslations.title })
+    .from(campaignTranslations)
+    .where(eq(campaignTranslations.campaignId, sql.placeholder('campaignId')))
+    .prepare(),
+}))
+
+export type ShareCardSource = NonNullable<ReturnType<typeof getShareCardSource>>
+
+/**
+ * What a public campaign's share card in `lang` shows, or null for unknown slugs and drafts.
+ * `contentVersion` moves with every change to the campaign (texts, image, goal, status: they
+ * all touch its updatedAt) and to the site's branding: a card keyed on it is drawn again.
+ */
+export function getShareCardSource({ slug, lang }: { slug: string; lang: Language }) {
+  const q = queries()
+  const row = q.campaign.get({ slug })
+  if (!row) return null
+  const titles = q.titles.all({ campaignId: row.id }).filter((t) => t.title)
+  // The page's order: this language, the campaign's own, any.
+  const title = (titles.find((t) => t.locale === lang) ?? titles.find((t) => t.locale === row.defaultLocale) ?? titles[0])?.title ?? slug
+  const settings = getSiteSettings()
+  const confirmed = row.confirmed ?? 0
+  return {
+    slug,
+    title,
+    imagePath: row.imagePath,
+    confirmed,
+    goal: signatureGoal(confirmed, row.signatureGoal),
+    teamName: settings.teamName ?? settings.organizationName,
+    accent: settings.accentColor,
+    contentVersion: `${row.updatedAt}.${settings.version}`,
+  }
+}

@@ -1,0 +1,33 @@
+import crypto from 'node:crypto'
+import { getShareCardSource, type ShareCardSource } from '~/models/share-cards.server.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { formatNumber, type Language } from '~/utils/i18n.ts'
+import type { ShareCardMeta } from '~/utils/meta.ts'
+import { CARD_HEIGHT, CARD_WIDTH, cardStep, formatShownCount, shareCardPath, shownCount } from '~/utils/share-card.ts'
+
+/** Short, and new whenever the card would look different: crawlers that keep images by URL fetch the new one. */
+export function shareCardVersion(source: ShareCardSource) {
+  return crypto.createHash('sha1').update(`${source.contentVersion}|${cardStep(source)}`).digest('base64url').slice(0, 10)
+}
+
+/** One sentence naming the campaign and its count, in the page's language: the card's alt text. */
+export function shareCardAlt(source: ShareCardSource, lang: Language) {
+  return getT(lang)('shareCard.alt', {
+    count: shownCount(source.confirmed).value,
+    shown: formatShownCount(source.confirmed, lang),
+    goal: formatNumber(source.goal, lang),
+    title: source.title,
+  })
+}
+
+/** The og:image / twitter:image of a campaign's pages in `lang`: an absolute URL on PUBLIC_URL. */
+export function getShareCardMeta({ slug, lang, publicUrl }: { slug: string; lang: Language; publicUrl: string }): ShareCardMeta | null {
+  const source = getShareCardSource({ slug, lang })
+  if (!source) return null
+  return {
+    url: `${publicUrl}${shareCardPath(slug, lang)}?v=${shareCardVersion(source)}`,
+    width: CARD_WIDTH,
+    height: CARD_HEIGHT,
+    alt: shareCardAlt(source, lang),
+  }
+}

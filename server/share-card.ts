@@ -1,0 +1,74 @@
+/**
+ * GET /c/:slug/card-:lang.png, the share card crawlers fetch for link previews. Answered before
+ * Express and Remix from the card cache (app/services/share-card-cache.server.ts), with an ETag
+ * (If-None-Match → 304) and a Cache-Control a CDN may keep: a minute fresh, then served stale
+ * while it asks again. No cookies are read or set. Unknown campaigns and languages get a 404
+ * and are never stored.
+ */
+import type http from 'node:http'
+import { ShareCardCache } from '../app/services/share-card-cache.server.ts'
+import { renderShareCard } from '../app/services/share-card.server.ts'
+
+// Only these characters: nothing to normalise, so the raw target can be matched as it came.
+const SHARE_CARD = /^\/c\/([a-z0-9-]{1,100})\/card-([a-z]{0,10})\.png(?:\?[\w=&.-]*)?$/
+const CACHE_CONTROL = 'public, max-age=60, stale-while-revalidate=600'
+
+export function matchShareCard(target: string) {
+  const match = SHARE_CARD.exec(target)
+  return match ? { slug: match[1]!, lang: match[2]!, path: `/c/${match[1]}/card-${match[2]}.png` } : null
+}
+
+const cards = new ShareCardCache()
+
+// The first card of a process also parses the fonts and starts satori's layout engine (a few
+// hundred ms on the event loop): done once, shortly after start, rather than in a crawler's request.
+setTimeout(() => {
+  renderShareCard({ title: 'Vigil', lang: 'en', confirmed: 0, goal: 100, teamName: 'Vigil', accent: null, hero: null }).catch(() => undefined)
+}, 1000).unref()
+
+let headersFor: { base: string[]; headers: string[] } | undefined
+
+/** The card is meant to be shown by other sites (previews, the team's own pages): it may be embedded cross-origin. */
+function cardHeaders(baseHeaders: string[]) {
+  if (headersFor?.base === baseHeaders) return headersFor.headers
+  const headers: string[] = []
+  for (let i = 0; i < baseHeaders.length; i += 2) {
+    if (baseHeaders[i]!.toLowerCase() !== 'cross-origin-resource-policy') headers.push(baseHeaders[i]!, baseHeaders[i + 1]!)
+  }
+  headers.push('Cross-Origin-Resource-Policy', 'cross-origin')
+  headersFor = { base: baseHeaders, headers }
+  return headers
+}
+
+function matchesEtag(ifNoneMatch: string | undefined, etag: string) {
+  if (!ifNoneMatch) return false
+  return ifNoneMatch.split(',').some((tag) => {
+    const t = tag.trim()
+    return t === '*' || t === etag || t === `W/${etag}`
+  })
+}
+
+export async function serveShareCard(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  { slug, lang }: { slug: string; lang: string },
+  baseHeaders: string[],
+) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, [...baseHeaders, 'Allow', 'GET, HEAD', 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-store']).end('Method not allowed')
+    return
+  }
+  const card = await cards.get({ slug, lang })
+  if (!card) {
+    res.writeHead(404, [...baseHeaders, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-store'])
+    res.end(req.method === 'HEAD' ? undefined : 'No such campaign or language.\n')
+    return
+  }
+  const headers = [...cardHeaders(baseHeaders), 'ETag', card.etag, 'Cache-Control', CACHE_CONTROL]
+  if (matchesEtag(req.headers['if-none-match'], card.etag)) {
+    res.writeHead(304, headers).end()
+    return
+  }
+  res.writeHead(200, [...headers, 'Content-Type', 'image/png', 'Content-Length', String(card.png.length)])
+  res.end(req.method === 'HEAD' ? undefined : card.png)
+}

@@ -1,0 +1,152 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { eq } from 'drizzle-orm'
+import sharp from 'sharp'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.server.ts'
+import { campaignCounters, campaigns, organizers } from '#db/schema.ts'
+import { demoCampaign } from '#db/seed-content.ts'
+import { seedDemo } from '#db/seed.ts'
+import { saveCampaignTranslation, setCampaignImage } from '~/models/campaigns.server.ts'
+import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
+import { ShareCardCache } from '~/services/share-card-cache.server.ts'
+
+const slug = demoCampaign.slug
+let campaignId: number
+
+function setConfirmed(confirmed: number) {
+  getDb()
+    .insert(campaignCounters)
+    .values({ campaignId, confirmed, pending: 0 })
+    .onConflictDoUpdate({ target: campaignCounters.campaignId, set: { confirmed } })
+    .run()
+}
+
+const pngSize = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) })
+
+beforeAll(async () => {
+  await seedDemo(getDb(), { demoOrganizer: true })
+  campaignId = getDb().select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug)).get()!.id
+})
+
+describe('the share card cache', () => {
+  it('renders a campaign’s card once and serves it from memory', async () => {
+    setConfirmed(37)
+    const cards = new ShareCardCache()
+    const first = await cards.get({ slug, lang: 'de', now: 0 })
+    const again = await cards.get({ slug, lang: 'de', now: 500 })
+    expect(first).not.toBeNull()
+    expect(pngSize(first!.png)).toEqual({ width: 1200, height: 630 })
+    expect(again).toBe(first)
+    expect(cards.renders).toBe(1)
+  }, 30_000)
+
+  it('redraws when the count crosses a visible step, at most once a minute, and not within a step', async () => {
+    const t0 = 1_000_000
+    const cards = new ShareCardCache()
+    setConfirmed(1_234_567)
+    const first = (await cards.get({ slug, lang: 'en', now: t0 }))!
+    expect(cards.renders).toBe(1)
+
+    setConfirmed(1_234_599) // the same step: the card shows 1,234,000+ either way
+    expect((await cards.get({ slug, lang: 'en', now: t0 + 61_000 }))!.etag).toBe(first.etag)
+    expect(cards.renders).toBe(1)
+
+    setConfirmed(1_235_000) // a new step, more than a minute after the first render: drawn again
+    const t1 = t0 + 61_000
+    const crossed = (await cards.get({ slug, lang: 'en', now: t1 + 3_000 }))!
+    expect(cards.renders).toBe(2)
+    expect(crossed.etag).not.toBe(first.etag)
+
+    setConfirmed(1_236_000) // another step within the minute: the card waits
+    expect((await cards.get({ slug, lang: 'en', now: t1 + 30_000 }))!.etag).toBe(crossed.etag)
+    expect(cards.renders).toBe(2)
+    const later = (await cards.get({ slug, lang: 'en', now: t1 + 3_000 + 60_000 }))!
+    expect(cards.renders).toBe(3)
+    expect(later.etag).not.toBe(crossed.etag)
+  }, 30_000)
+
+  it('lets concurrent requests for a stale card share one render', async () => {
+    const cards = new ShareCardCache()
+    setConfirmed(40)
+    await cards.get({ slug, lang: 'es', now: 0 })
+    setConfirmed(41)
+    const all = await Promise.all(Array.from({ length: 8 }, () => cards.get({ slug, lang: 'es', now: 120_000 })))
+    expect(cards.renders).toBe(2)
+    expect(new Set(all.map((c) => c!.etag)).size).toBe(1)
+  }, 30_000)
+
+  it('redraws at once when the title changes', async () => {
+    const cards = new ShareCardCache()
+    const before = (await cards.get({ slug, lang: 'de', now: 0 }))!
+    const actorId = getDb().select({ id: organizers.id }).from(organizers).get()!.id
+    const de = demoCampaign.translations.de!
+    await saveCampaignTranslation({ actorId, campaignId, locale: 'de', text: { title: 'Freiheit für Andry', summary: de.summary, storyMd: de.storyMd, petitionText: de.petitionText, imageAlt: '' } })
+    const after = (await cards.get({ slug, lang: 'de', now: 5_000 }))!
+    expect(cards.renders).toBe(2)
+    expect(after.etag).not.toBe(before.etag)
+    await saveCampaignTranslation({ actorId, campaignId, locale: 'de', text: { title: de.title, summary: de.summary, storyMd: de.storyMd, petitionText: de.petitionText, imageAlt: '' } })
+  }, 30_000)
+
+  it('draws an uploaded hero, and a typographic card at once when the image is removed', async () => {
+    const cards = new ShareCardCache()
+    const actorId = getDb().select({ id: organizers.id }).from(organizers).get()!.id
+    const seeded = (await cards.get({ slug, lang: 'en', now: 0 }))!
+    const uploads = process.env.UPLOADS_PATH!
+    fs.mkdirSync(uploads, { recursive: true })
+    const name = `campaign-${campaignId}-cardtest.jpg`
+    const red = await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#c01010' } }).jpeg().toBuffer()
+    fs.writeFileSync(path.join(uploads, name), red)
+    await setCampaignImage({ actorId, campaignId, imagePath: `/media/${name}` })
+    const uploaded = (await cards.get({ slug, lang: 'en', now: 5_000 }))!
+    expect(uploaded.etag).not.toBe(seeded.etag)
+    // The hero fills the left column: its middle pixel is the upload's red.
+    const { data, info } = await sharp(uploaded.png).raw().toBuffer({ resolveWithObject: true })
+    const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3))
+    expect(at(50, 600)[0]).toBeGreaterThan(170)
+    expect(at(50, 600)[1]).toBeLessThan(60)
+    await setCampaignImage({ actorId, campaignId, imagePath: null })
+    const removed = (await cards.get({ slug, lang: 'en', now: 10_000 }))!
+    expect(cards.renders).toBe(3)
+    expect(removed.etag).not.toBe(uploaded.etag)
+    const plain = await sharp(removed.png).raw().toBuffer({ resolveWithObject: true })
+    const px = (x: number, y: number) => Array.from(plain.data.subarray((y * plain.info.width + x) * plain.info.channels, (y * plain.info.width + x) * plain.info.channels + 3))
+    expect(px(50, 600)[1]).toBeGreaterThan(230) // the paper, not a picture
+  }, 30_000)
+
+  it('never stores unknown slugs or languages, and stays within its bounds', async () => {
+    const cards = new ShareCardCache({ maxEntries: 2 })
+    expect(await cards.get({ slug: 'no-such-campaign', lang: 'en' })).toBeNull()
+    expect(await cards.get({ slug, lang: 'fr' })).toBeNull()
+    expect(cards.size).toBe(0)
+    for (const lang of ['en', 'de', 'es']) await cards.get({ slug, lang })
+    expect(cards.size).toBe(2)
+    expect(cards.renders).toBe(3)
+  }, 30_000)
+})
+
+describe('the share card meta', () => {
+  it('names the card by an absolute URL whose version moves with the visible step only', () => {
+    setConfirmed(1_234_567)
+    const a = getShareCardMeta({ slug, lang: 'de', publicUrl: 'https://campaigns.example.org' })!
+    setConfirmed(1_234_599)
+    const b = getShareCardMeta({ slug, lang: 'de', publicUrl: 'https://campaigns.example.org' })!
+    setConfirmed(1_235_000)
+    const c = getShareCardMeta({ slug, lang: 'de', publicUrl: 'https://campaigns.example.org' })!
+    expect(a.url).toMatch(/^https:\/\/campaigns\.example\.org\/c\/free-andry\/card-de\.png\?v=[\w-]{10}$/)
+    expect(b.url).toBe(a.url)
+    expect(c.url).not.toBe(a.url)
+    expect([a.width, a.height]).toEqual([1200, 630])
+    expect(a.alt).toContain(demoCampaign.translations.de!.title)
+    expect(a.alt).toContain('1.234.000+')
+    expect(getShareCardMeta({ slug: 'no-such-campaign', lang: 'de', publicUrl: 'https://x.example' })).toBeNull()
+  })
+
+  it('writes the alt text in each language', () => {
+    setConfirmed(37)
+    const alt = (lang: 'en' | 'de' | 'es') => getShareCardMeta({ slug, lang, publicUrl: 'https://x.example' })!.alt
+    expect(alt('en')).toMatch(/37 people have signed/)
+    expect(alt('de')).toMatch(/37 Menschen unterschrieben/)
+    expect(alt('es')).toMatch(/han firmado 37 personas/)
+  })
+})

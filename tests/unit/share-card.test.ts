@@ -1,0 +1,111 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { demoCampaign } from '#db/seed-content.ts'
+import { cardStep, fitTitle, measureTitle, renderShareCard, shownCount, TITLE_BOX } from '~/services/share-card.server.ts'
+import { SCREENSHOTS } from '../helpers/browser.ts'
+
+/** Width and height from a PNG's IHDR chunk. */
+export function pngSize(png: Buffer) {
+  expect(png.subarray(1, 4).toString('latin1')).toBe('PNG')
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) }
+}
+
+const LONGEST_GERMAN_TITLE = demoCampaign.translations.de!.title
+const HERO = fs.readFileSync(path.join(import.meta.dirname, '../../public/images/free-andry-vigil.png'))
+const base = { lang: 'de' as const, teamName: 'Vigil Demo Team', accent: null }
+
+function save(name: string, png: Buffer) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true })
+  fs.writeFileSync(path.join(SCREENSHOTS, name), png)
+}
+
+describe('the share card title', () => {
+  it('fits the longest German title in the seed data without cutting it', () => {
+    expect(LONGEST_GERMAN_TITLE.length).toBeGreaterThan(80)
+    for (const box of [TITLE_BOX.withHero, TITLE_BOX.typographic]) {
+      const fitted = fitTitle(LONGEST_GERMAN_TITLE, box)
+      expect(fitted.lines.join(' ')).toBe(LONGEST_GERMAN_TITLE)
+      expect(fitted.lines.length).toBeLessThanOrEqual(box.maxLines)
+      for (const line of fitted.lines) expect(measureTitle(line, fitted.fontSize)).toBeLessThanOrEqual(box.maxWidth)
+    }
+  })
+
+  it('shrinks a longer title and ends it with an ellipsis after a whole word', () => {
+    const long = `${LONGEST_GERMAN_TITLE} und weitere Forderungen der Angehörigen an die Bundesregierung, das Auswärtige Amt und die Vereinten Nationen über Jahre hinweg`
+    const box = TITLE_BOX.withHero
+    const fitted = fitTitle(long, box)
+    expect(fitted.fontSize).toBe(box.sizes.at(-1))
+    expect(fitted.lines).toHaveLength(box.maxLines)
+    const last = fitted.lines.at(-1)!
+    expect(last.endsWith('…')).toBe(true)
+    const shown = fitted.lines.join(' ').slice(0, -1).split(' ')
+    expect(long.split(' ').slice(0, shown.length)).toEqual(shown)
+    for (const line of fitted.lines) expect(measureTitle(line, fitted.fontSize)).toBeLessThanOrEqual(box.maxWidth)
+  })
+
+  it('cuts a word too long for any line only with an ellipsis', () => {
+    const word = 'Rechtsstaatlichkeitsverfahrensbeschleunigungsgesetzesnovellierungsbegehren'.repeat(2)
+    const fitted = fitTitle(`Für ${word}`, TITLE_BOX.withHero)
+    for (const line of fitted.lines) {
+      expect(measureTitle(line, fitted.fontSize)).toBeLessThanOrEqual(TITLE_BOX.withHero.maxWidth)
+      if (!word.startsWith(line) && line !== 'Für') expect(line.endsWith('…')).toBe(true)
+    }
+    expect(fitted.lines.at(-1)!.endsWith('…')).toBe(true)
+  })
+})
+
+describe('the visible step', () => {
+  it('shows small counts exactly and large ones to four figures', () => {
+    expect(shownCount(0)).toEqual({ value: 0, approximate: false })
+    expect(shownCount(37)).toEqual({ value: 37, approximate: false })
+    expect(shownCount(9_999)).toEqual({ value: 9_999, approximate: false })
+    expect(shownCount(12_345)).toEqual({ value: 12_340, approximate: true })
+    expect(shownCount(1_234_567)).toEqual({ value: 1_234_000, approximate: true })
+    expect(shownCount(1_234_000)).toEqual({ value: 1_234_000, approximate: false })
+  })
+
+  it('moves only when what the card shows moves', () => {
+    expect(cardStep({ confirmed: 1_234_567, goal: 2_000_000 })).toBe(cardStep({ confirmed: 1_234_599, goal: 2_000_000 }))
+    expect(cardStep({ confirmed: 1_234_999, goal: 2_000_000 })).not.toBe(cardStep({ confirmed: 1_235_000, goal: 2_000_000 }))
+    expect(cardStep({ confirmed: 37, goal: 100 })).not.toBe(cardStep({ confirmed: 38, goal: 100 }))
+    expect(cardStep({ confirmed: 37, goal: 100 })).not.toBe(cardStep({ confirmed: 37, goal: 200 }))
+  })
+})
+
+describe('rendering the share card', () => {
+  it('renders 1200 × 630 PNGs for 0, 37 and 1,234,567 signatures, with and without a hero', async () => {
+    for (const confirmed of [0, 37, 1_234_567]) {
+      for (const hero of [HERO, null]) {
+        const started = performance.now()
+        const png = await renderShareCard({ ...base, title: LONGEST_GERMAN_TITLE, confirmed, goal: confirmed > 1000 ? 2_000_000 : 100, hero })
+        const ms = performance.now() - started
+        expect(pngSize(png)).toEqual({ width: 1200, height: 630 })
+        save(`card-de-${confirmed}-${hero ? 'hero' : 'no-hero'}.png`, png)
+        console.log(`card de ${confirmed} ${hero ? 'hero' : 'no hero'}: ${png.length} bytes in ${ms.toFixed(0)} ms`)
+      }
+    }
+  }, 60_000)
+
+  it('renders the other languages and a brand colour', async () => {
+    const en = await renderShareCard({ ...base, lang: 'en', title: demoCampaign.translations.en!.title, confirmed: 1_234_567, goal: 2_000_000, hero: HERO, accent: '#1d4ed8' })
+    const es = await renderShareCard({ ...base, lang: 'es', title: '¿Dónde está Andry? Niñas y niños piden justicia', confirmed: 37, goal: 100, hero: null })
+    expect(pngSize(en)).toEqual({ width: 1200, height: 630 })
+    save('card-en-1234567-hero-blue.png', en)
+    save('card-es-37-no-hero.png', es)
+  }, 30_000)
+
+  it('renders a title too long for the card, ending it with an ellipsis', async () => {
+    const long = `${LONGEST_GERMAN_TITLE} und weitere Forderungen der Angehörigen an die Bundesregierung, das Auswärtige Amt und die Vereinten Nationen über Jahre hinweg`
+    const png = await renderShareCard({ ...base, title: long, confirmed: 37, goal: 100, hero: HERO })
+    expect(pngSize(png)).toEqual({ width: 1200, height: 630 })
+    save('card-de-37-hero-too-long-title.png', png)
+  }, 30_000)
+
+  it('gives the same bytes within a step and new bytes across one', async () => {
+    const card = (confirmed: number) => renderShareCard({ ...base, title: 'Kurzer Titel', confirmed, goal: 2_000_000, hero: null })
+    const [a, b, c] = [await card(1_234_567), await card(1_234_599), await card(1_235_000)]
+    expect(a.equals(b)).toBe(true)
+    expect(a.equals(c)).toBe(false)
+  }, 30_000)
+})
