@@ -24,7 +24,7 @@ export const VARIANT_WIDTHS = [480, 800, 1200, 1600] as const
 /** The widths made for an original `width` pixels wide: the standard ones below it, and its own when that is not above 1600. */
 export function variantWidths(width: number) {
   const below = VARIANT_WIDTHS.filter((w) => w < width)
-  return width <= VARIANT_WIDTHS[VARIANT_WIDTHS.length - 1] ? [...below, width] : below
+  return width <= 1600 ? [...below, width] : below
 }
 
 const FORMATS = [
@@ -70,9 +70,24 @@ function setOf(src: string, stemUrl: string, size: { width: number; height: numb
   }
 }
 
-/** Uploads whose variants all exist, by public path; and the size of each original looked at. */
-const complete = new Map<string, ImageSet>()
-const sizes = new Map<string, { width: number; height: number }>()
+type State = {
+  /** Uploads whose variants all exist, by public path. */
+  complete: Map<string, ImageSet>
+  /** The size of each original looked at, by file name. */
+  sizes: Map<string, { width: number; height: number }>
+  /** One variant job at a time: AVIF encoding uses every core, and the machine also serves pages. */
+  queue: Promise<unknown>
+  inFlight: Map<string, Promise<number>>
+}
+
+declare global {
+  // One state per process: server/index.ts (the backfill) and the Remix build each load this module.
+  var __vigilImageVariants: State | undefined
+}
+
+globalThis.__vigilImageVariants ??= { complete: new Map(), sizes: new Map(), queue: Promise.resolve(), inFlight: new Map() }
+const state = globalThis.__vigilImageVariants
+const { complete, sizes, inFlight } = state
 
 async function sizeOf(name: string) {
   const known = sizes.get(name)
@@ -118,16 +133,12 @@ export async function describeImage(imagePath: string, { generate = true } = {})
   return { src: imagePath, ...size, sources: [] }
 }
 
-/** One variant job at a time: AVIF encoding uses every core, and the machine also serves pages. */
-let queue: Promise<unknown> = Promise.resolve()
-const inFlight = new Map<string, Promise<number>>()
-
 /** Make the variants of the stored upload `name` that are missing; resolves to how many were written. */
 export function ensureImageVariants(name: string): Promise<number> {
   let job = inFlight.get(name)
   if (!job) {
-    job = queue.then(() => makeVariants(name)).finally(() => inFlight.delete(name))
-    queue = job.catch(() => undefined)
+    job = state.queue.then(() => makeVariants(name)).finally(() => inFlight.delete(name))
+    state.queue = job.catch(() => undefined)
     inFlight.set(name, job)
   }
   return job

@@ -14,7 +14,7 @@ import {
   variantWidths,
 } from '~/services/image-variants.server.ts'
 import { ImageRejectedError, removeStoredImage, storeCampaignImage, storeUpdateImage } from '~/services/uploads.server.ts'
-import { expectClean, jpegWithGpsAndTrailer, pngClaiming, rawPixels } from '../helpers/hostile-images.ts'
+import { jpegWithGpsAndTrailer, pngClaiming, rawPixels } from '../helpers/hostile-images.ts'
 
 const uploadsDir = () => process.env.UPLOADS_PATH!
 const storedFiles = () => (fs.existsSync(uploadsDir()) ? fs.readdirSync(uploadsDir()).sort() : [])
