@@ -116,7 +116,7 @@ describe('image variants', () => {
 
   it('the home card offers the variants at the card’s width, and a timeline image lazily', async () => {
     const card = pictureOf(await page('/'), hero)
-    expect(card).toContain('sizes="(min-width: 1048px) 355px, (min-width: 704px) calc(50vw - 32px), calc(100vw - 40px)"')
+    expect(card).toContain('sizes="(min-width: 1048px) 353px, (min-width: 704px) calc(50vw - 34px), calc(100vw - 42px)"')
     expect(card).toContain('fetchpriority="high"') // the first card: possibly the largest thing in the first screen
 
     const entryId = (db.prepare('SELECT id FROM updates WHERE campaign_id = ? ORDER BY id LIMIT 1').get(campaignId) as { id: number }).id
@@ -124,7 +124,7 @@ describe('image variants', () => {
     expect(response.status).toBe(302)
     const entryImage = (db.prepare('SELECT image_path AS p FROM updates WHERE id = ?').get(entryId) as { p: string }).p
     const picture = pictureOf(await page('/c/free-andry'), entryImage)
-    expect(picture).toContain(`srcSet="${srcSet(`/media/${stem(entryImage)}`, [480, 800, 900], 'avif')}" sizes="(min-width: 1152px) 736px, (min-width: 960px) calc(100vw - 416px), calc(100vw - 40px)"`)
+    expect(picture).toContain(`srcSet="${srcSet(`/media/${stem(entryImage)}`, [480, 800, 900], 'avif')}" sizes="(min-width: 1152px) 706px, (min-width: 960px) calc(100vw - 446px), calc(100vw - 70px)"`)
     expect(picture).toMatch(/width="900" height="600" loading="lazy" decoding="async"\/>/)
   })
 

@@ -45,8 +45,9 @@ describe('ResponsiveImage', () => {
   })
 
   it('has sizes that match the CSS layout at 390 px and at 1280 px', () => {
-    // The hero spans the viewport; cards fill the .wrap (1.25rem padding, max 72rem) in columns of at least 20rem; the
-    // timeline shares the .wrap with the 22rem forms column from 60rem on.
+    // The hero spans the viewport; cards fill the .wrap (1.25rem padding, max 72rem) in columns of at least 20rem, less a
+    // 1 px border each side; the
+    // timeline shares the .wrap with the 22rem forms column from 60rem on, indented by 30 px.
     const width = (sizes: string, viewport: number) => {
       for (const part of sizes.split(', ')) {
         const m = /^(?:\(min-width: (\d+)px\) )?(.+)$/.exec(part)!
@@ -58,9 +59,9 @@ describe('ResponsiveImage', () => {
     }
     expect(width(IMAGE_SIZES.hero, 390)).toBe(390)
     expect(width(IMAGE_SIZES.hero, 1280)).toBe(1280)
-    expect(width(IMAGE_SIZES.card, 390)).toBe(350)
-    expect(width(IMAGE_SIZES.card, 1280)).toBe(355)
-    expect(width(IMAGE_SIZES.timeline, 390)).toBe(350)
-    expect(width(IMAGE_SIZES.timeline, 1280)).toBe(736)
+    expect(width(IMAGE_SIZES.card, 390)).toBe(348)
+    expect(width(IMAGE_SIZES.card, 1280)).toBe(353)
+    expect(width(IMAGE_SIZES.timeline, 390)).toBe(320)
+    expect(width(IMAGE_SIZES.timeline, 1280)).toBe(706)
   })
 })
