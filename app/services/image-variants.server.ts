@@ -54,10 +54,17 @@ const ORIGINAL = /^((?:campaign|update)-\d+-[\w-]+)\.(?:jpg|png|webp)$/
 
 const variantPath = (stem: string, width: number, ext: Format) => `${stem}.w${width}.${ext}`
 
-/** One variant of `bytes` (a JPEG, PNG or WebP), `width` pixels wide. */
-export async function encodeVariant(bytes: Uint8Array, width: number, ext: Format, encoder: keyof typeof ENCODERS = 'upload') {
+/** The pixels of `bytes` (a JPEG, PNG or WebP), decoded once for all its variants. */
+export async function decodeOriginal(bytes: Uint8Array) {
   const sharp = await loadSharp()
-  const resized = sharp(bytes, { failOn: 'warning' }).resize({ width, withoutEnlargement: true })
+  const { data, info } = await sharp(bytes, { failOn: 'warning' }).raw().toBuffer({ resolveWithObject: true })
+  return { data, raw: { width: info.width, height: info.height, channels: info.channels } }
+}
+
+/** One variant of the decoded original, `width` pixels wide. */
+export async function encodeVariant(original: Awaited<ReturnType<typeof decodeOriginal>>, width: number, ext: Format, encoder: keyof typeof ENCODERS = 'upload') {
+  const sharp = await loadSharp()
+  const resized = sharp(original.data, { raw: original.raw }).resize({ width, withoutEnlargement: true })
   return ext === 'avif' ? resized.avif(ENCODERS[encoder].avif).toBuffer() : resized.webp(ENCODERS[encoder].webp).toBuffer()
 }
 
@@ -78,6 +85,8 @@ type State = {
   /** One variant job at a time: AVIF encoding uses every core, and the machine also serves pages. */
   queue: Promise<unknown>
   inFlight: Map<string, Promise<number>>
+  /** Uploads whose variants could not be made: pages do not retry them until the next start. */
+  failed: Set<string>
 }
 
 declare global {
@@ -85,9 +94,9 @@ declare global {
   var __vigilImageVariants: State | undefined
 }
 
-globalThis.__vigilImageVariants ??= { complete: new Map(), sizes: new Map(), queue: Promise.resolve(), inFlight: new Map() }
+globalThis.__vigilImageVariants ??= { complete: new Map(), sizes: new Map(), queue: Promise.resolve(), inFlight: new Map(), failed: new Set() }
 const state = globalThis.__vigilImageVariants
-const { complete, sizes, inFlight } = state
+const { complete, sizes, inFlight, failed } = state
 
 async function sizeOf(name: string) {
   const known = sizes.get(name)
@@ -125,8 +134,9 @@ export async function describeImage(imagePath: string, { generate = true } = {})
     complete.set(imagePath, set)
     return set
   }
-  if (generate) {
+  if (generate && !failed.has(name)) {
     ensureImageVariants(name).catch((error: unknown) => {
+      failed.add(name)
       console.error(`vigil: could not make the variants of ${name}`, error instanceof Error ? error.message : error)
     })
   }
@@ -158,14 +168,16 @@ async function makeVariants(name: string) {
   const { width, height } = await sharp(bytes).metadata()
   if (!width || !height) return 0
   sizes.set(name, { width, height })
+  let original: Awaited<ReturnType<typeof decodeOriginal>> | undefined
   let written = 0
   for (const w of variantWidths(width)) {
     for (const { ext } of FORMATS) {
       const target = path.join(dir, variantPath(stem, w, ext))
       if (existsSync(target)) continue
+      original ??= await decodeOriginal(bytes)
       const temporary = path.join(dir, `.${variantPath(stem, w, ext)}.${randomToken(6)}.tmp`)
       try {
-        await fs.writeFile(temporary, await encodeVariant(bytes, w, ext), { flag: 'wx' })
+        await fs.writeFile(temporary, await encodeVariant(original, w, ext), { flag: 'wx' })
         await fs.rename(temporary, target)
       } finally {
         await fs.rm(temporary, { force: true })
