@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
+import { ResponsiveImage } from '~/components/responsive-image.tsx'
 import type { PublicCampaign } from '~/models/campaigns.server.ts'
 import { formatDate, formatNumber, languageName, type Language } from '~/utils/i18n.ts'
 
@@ -18,15 +19,8 @@ export function CampaignView({ campaign, lang, petition, donate, progress }: Pro
   return (
     <article className="campaign">
       <header className="campaign__hero">
-        {campaign.imagePath ? (
-          <img
-            className="campaign__image"
-            src={campaign.imagePath}
-            alt={campaign.imageAlt.value}
-            lang={campaign.imageAlt.lang}
-            width={1200}
-            height={630}
-          />
+        {campaign.image ? (
+          <ResponsiveImage className="campaign__image" image={campaign.image} alt={campaign.imageAlt.value} lang={campaign.imageAlt.lang} layout="hero" priority />
         ) : null}
         <div className="wrap campaign__heading">
           <div className="campaign__title">
@@ -120,7 +114,7 @@ export function CampaignView({ campaign, lang, petition, donate, progress }: Pro
                     {formatDate(entry.happenedOn, lang)}
                   </time>
                   <h3>{entry.title}</h3>
-                  {entry.imagePath ? <img className="timeline__image" src={entry.imagePath} alt={entry.imageAlt} loading="lazy" /> : null}
+                  {entry.image ? <ResponsiveImage className="timeline__image" image={entry.image} alt={entry.imageAlt} layout="timeline" /> : null}
                   <div className="prose" dangerouslySetInnerHTML={{ __html: entry.bodyHtml }} />
                 </li>
               ))}

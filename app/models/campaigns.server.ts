@@ -12,6 +12,7 @@ import {
   type CampaignTranslation,
   type Locale,
 } from '#db/schema.ts'
+import { describeImage } from '~/services/image-variants.server.ts'
 import { renderMarkdown } from '~/services/markdown.server.ts'
 import { purgePublicPages } from '~/services/page-cache.server.ts'
 import { removeStoredImage } from '~/services/uploads.server.ts'
@@ -113,7 +114,8 @@ export async function listHomeCampaigns({ lang }: { lang: Language }) {
     .orderBy(sql`${campaigns.status} = 'live' desc`, desc(campaigns.publishedAt), desc(campaigns.id))
     .all()
   const translations = translationsOf(db, rows.map((r) => r.campaign.id))
-  return rows.map(({ campaign, confirmed }) => {
+  const images = await Promise.all(rows.map(({ campaign }) => (campaign.imagePath ? describeImage(campaign.imagePath) : null)))
+  return rows.map(({ campaign, confirmed }, i) => {
     const text = localize(campaign, translations.filter((t) => t.campaignId === campaign.id), lang)
     const count = confirmed ?? 0
     return {
@@ -121,6 +123,7 @@ export async function listHomeCampaigns({ lang }: { lang: Language }) {
       status: campaign.status,
       openFromHome: campaign.openFromHome,
       imagePath: campaign.imagePath,
+      image: images[i] ?? null,
       title: text.title,
       summary: text.summary,
       imageAlt: text.imageAlt,
@@ -184,6 +187,7 @@ export async function getPublicCampaign({
     target: campaign.target,
     signatureGoal: campaign.signatureGoal,
     imagePath: campaign.imagePath,
+    image: campaign.imagePath ? await describeImage(campaign.imagePath) : null,
     defaultLocale: campaign.defaultLocale,
     organizationName: row.organizationName,
     updatedAt: campaign.updatedAt,
@@ -243,7 +247,8 @@ export async function listTimeline({
   const entries = q.timeline.all({ campaignId, now: Date.now() })
   if (entries.length === 0) return []
   const texts = q.timelineTexts.all({ campaignId }).map((row) => row.text)
-  return entries.flatMap((entry) => {
+  const images = await Promise.all(entries.map((entry) => (entry.imagePath ? describeImage(entry.imagePath) : null)))
+  return entries.flatMap((entry, i) => {
     const mine = texts.filter((t) => t.updateId === entry.id)
     const text =
       mine.find((t) => t.locale === lang) ?? mine.find((t) => t.locale === defaultLocale) ?? mine[0]
@@ -256,6 +261,7 @@ export async function listTimeline({
         title: text.title,
         bodyHtml: renderMarkdown(text.bodyMd),
         imagePath: entry.imagePath,
+        image: images[i] ?? null,
         // In the language of the text shown; empty marks the image as decorative.
         imageAlt: text.imageAlt,
       },

@@ -2,6 +2,7 @@ import { redirect, type LoaderFunctionArgs, type MetaFunction } from '@remix-run
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { HomeIntro } from '~/components/home-intro.tsx'
+import { ResponsiveImage } from '~/components/responsive-image.tsx'
 import { campaignToOpenFromHome, listHomeCampaigns } from '~/models/campaigns.server.ts'
 import { getSiteSettings } from '~/models/site-settings.server.ts'
 import { getEnv } from '~/services/env.server.ts'
@@ -28,14 +29,15 @@ export const meta: MetaFunction<typeof loader> = ({ data }) =>
 
 type Card = Awaited<ReturnType<typeof loader>>['campaigns'][number]
 
-function CampaignCard({ campaign: c, lang }: { campaign: Card; lang: Language }) {
+/** `first`: the first card's image may be the largest thing in the first screen, so it is not lazy. */
+function CampaignCard({ campaign: c, lang, first = false }: { campaign: Card; lang: Language; first?: boolean }) {
   const { t } = useTranslation()
   const live = c.status === 'live'
   const percent = Math.min(100, Math.round((c.confirmed / c.goal) * 100))
   return (
     <li className="campaign-card">
-      {c.imagePath ? (
-        <img src={c.imagePath} alt={c.imageAlt.value} lang={c.imageAlt.lang} width={1200} height={630} loading="lazy" />
+      {c.image ? (
+        <ResponsiveImage image={c.image} alt={c.imageAlt.value} lang={c.imageAlt.lang} layout="card" priority={first} />
       ) : (
         <div className="campaign-card__no-image" aria-hidden="true" />
       )}
@@ -81,8 +83,8 @@ export default function Home() {
         <p>{t('home.empty')}</p>
       ) : (
         <ul className="campaign-cards">
-          {live.map((c) => (
-            <CampaignCard key={c.slug} campaign={c} lang={lang} />
+          {live.map((c, i) => (
+            <CampaignCard key={c.slug} campaign={c} lang={lang} first={i === 0} />
           ))}
         </ul>
       )}

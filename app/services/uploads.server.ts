@@ -12,31 +12,17 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type Sharp from 'sharp'
 import type { Metadata, OutputInfo } from 'sharp'
 import { randomToken } from './crypto.server.ts'
 import { getEnv } from './env.server.ts'
+import { ensureImageVariants, removeImageVariants } from './image-variants.server.ts'
+import { loadSharp } from './sharp.server.ts'
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024
 /** More than any phone's default photo; a decompression bomb claims far more. */
 export const MAX_IMAGE_MEGAPIXELS = 50
 /** The long edge of a published image: crisp on any screen the campaign page fills. */
 export const MAX_IMAGE_EDGE = 2400
-
-let loading: Promise<typeof Sharp> | undefined
-
-/** libvips, loaded on the first upload rather than in every process that imports the models. */
-function loadSharp() {
-  loading ??= import('sharp').then(({ default: sharp }) => {
-    // libvips reads dozens of formats (SVG, PDF, TIFF, HEIF, …); uploaded bytes reach only these three decoders.
-    sharp.block({ operation: ['VipsForeignLoad'] })
-    sharp.unblock({ operation: ['VipsForeignLoadJpegBuffer', 'VipsForeignLoadPngBuffer', 'VipsForeignLoadWebpBuffer'] })
-    // Each upload is decoded once: caching decoded images would only hold memory.
-    sharp.cache(false)
-    return sharp
-  })
-  return loading
-}
 
 export type ImageRejection = 'missing' | 'type' | 'size' | 'pixels' | 'damaged'
 
@@ -100,7 +86,11 @@ export async function storeUpdateImage(file: File | null | undefined, updateId: 
   return storeImage(file, `update-${updateId}`)
 }
 
-/** The team's logo (instance settings): the header shows it a few dozen pixels tall, so 512 px is plenty. */
+/**
+ * The team's logo (instance settings): the header shows it a few dozen pixels tall, so 512 px
+ * is plenty, and it gets no AVIF/WebP variants (image-variants.server.ts makes them for
+ * campaign and update images only).
+ */
 export async function storeLogo(file: File | null | undefined) {
   return storeImage(file, 'logo-1', 512)
 }
@@ -113,6 +103,12 @@ async function storeImage(file: File | null | undefined, prefix: string, maxEdge
   await fs.mkdir(dir, { recursive: true })
   const name = `${prefix}-${randomToken(9)}.${image.ext}`
   await fs.writeFile(path.join(dir, name), image.data, { flag: 'wx' })
+  // Before the row points at it, so the first page that shows it has its variants (about two
+  // seconds for a 2400 px photo; pure noise, the worst case, took 8 s on a loaded two-core
+  // machine). A failure leaves the JPEG or PNG alone, which pages fall back to.
+  await ensureImageVariants(name).catch((error: unknown) => {
+    console.error(`vigil: could not make the variants of ${name}`, error instanceof Error ? error.message : error)
+  })
   return `/media/${name}`
 }
 
@@ -120,7 +116,8 @@ async function storeImage(file: File | null | undefined, prefix: string, maxEdge
 const STORED_NAME = /^\/media\/((?:campaign|update|logo)-\d+-[\w-]+\.(?:jpg|png|webp))$/
 
 /**
- * Delete an uploaded file once no row points at it, so /media stops serving it. Paths that
+ * Delete an uploaded file and its variants once no row points at it, so /media stops serving
+ * them. Paths that
  * are not uploads (the demo's /images/…) are left alone; a failure is logged, not thrown,
  * because the change that made the file unused has already been committed.
  */
@@ -129,6 +126,8 @@ export async function removeStoredImage(imagePath: string | null | undefined) {
   if (!name) return
   try {
     await fs.rm(path.join(getEnv().uploadsPath, name), { force: true })
+    // After the original: a variant job that has not read it yet then finds nothing to do.
+    await removeImageVariants(name)
   } catch (error) {
     console.error(`vigil: could not delete the replaced upload ${name}`, error instanceof Error ? error.message : error)
   }

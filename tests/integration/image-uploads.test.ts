@@ -60,6 +60,11 @@ const uploads = () => {
   return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []
 }
 const mediaName = (imagePath: string | null) => path.basename(imagePath ?? '')
+/** An upload's file and its AVIF and WebP variants (the test pictures are narrower than 480 px: one width). */
+const withVariants = (imagePath: string) => {
+  const stem = mediaName(imagePath).replace(/\.\w+$/, '')
+  return [mediaName(imagePath), `${stem}.w${WIDTH}.avif`, `${stem}.w${WIDTH}.webp`].sort()
+}
 
 beforeAll(async () => {
   server = await startServer()
@@ -91,7 +96,7 @@ describe('the campaign image', () => {
     await expectClean(media.bytes, sentinels)
     expect(await sharp(media.bytes).metadata()).toMatchObject({ width: WIDTH, height: HEIGHT })
     await expectRedThenBlue(media.bytes)
-    expect(uploads()).toEqual([mediaName(first)])
+    expect(uploads()).toEqual(withVariants(first))
   })
 
   it('replaces it: the new image is served and the old one is gone from disk and from /media', async () => {
@@ -105,7 +110,7 @@ describe('the campaign image', () => {
     expect(media).toMatchObject({ status: 200, type: 'image/png' })
     await expectClean(media.bytes, sentinels)
     expect((await served(first)).status).toBe(404)
-    expect(uploads()).toEqual([mediaName(second)])
+    expect(uploads()).toEqual(withVariants(second))
     first = second
   })
 
@@ -170,7 +175,7 @@ describe('an update’s image', () => {
     expect(second).not.toBe(first)
     await expectClean((await served(second)).bytes, fill.sentinels)
     expect((await served(first)).status).toBe(404)
-    expect(uploads()).toEqual([mediaName(second)])
+    expect(uploads()).toEqual(withVariants(second))
 
     expect((await post(entryUrl(), intent('remove-image'))).status).toBe(302)
     expect(entryImage(entryId)).toBeNull()
