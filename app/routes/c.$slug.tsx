@@ -16,6 +16,7 @@ import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.
 import { getEnv } from '~/services/env.server.ts'
 import { loadDonations } from '~/services/donate.server.ts'
 import { handleSignature, loadPetition } from '~/services/petition.server.ts'
+import { oembedDiscovery } from '~/utils/embed.ts'
 import { socialMeta } from '~/utils/meta.ts'
 
 /**
@@ -74,7 +75,8 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 export const meta: MetaFunction<typeof loader> = ({ data }) => {
   if (!data) return [{ title: 'Vigil' }]
   const { campaign, publicUrl } = data
-  return socialMeta({
+  const discovery = oembedDiscovery({ publicUrl, pageUrl: `${publicUrl}/c/${campaign.slug}?lng=${data.lang}`, title: campaign.title.value })
+  return [...socialMeta({
     title: campaign.title.value,
     description: campaign.summary.value,
     url: `${publicUrl}/c/${campaign.slug}`,
@@ -82,7 +84,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
     imageAlt: campaign.imageAlt.value,
     locale: data.lang,
     siteName: campaign.organizationName,
-  })
+  }), discovery]
 }
 
 export default function CampaignPage() {

@@ -43,6 +43,7 @@ export function embedSnippet({
   panel,
   title,
   height = EMBED_HEIGHTS[panel],
+  maxWidth = EMBED_MAX_WIDTH,
 }: {
   publicUrl: string
   slug: string
@@ -50,9 +51,10 @@ export function embedSnippet({
   panel: EmbedPanel
   title: string
   height?: number
+  maxWidth?: number
 }) {
   const src = embedUrl({ publicUrl, slug, lang, panel })
-  return `<iframe src="${escapeHtml(src)}" title="${escapeHtml(title)}" loading="lazy" style="display:block;width:100%;max-width:${EMBED_MAX_WIDTH}px;height:${height}px;border:0"></iframe>`
+  return `<iframe src="${escapeHtml(src)}" title="${escapeHtml(title)}" loading="lazy" style="display:block;width:100%;max-width:${maxWidth}px;height:${height}px;border:0"></iframe>`
 }
 
 /**
@@ -72,4 +74,9 @@ export function resizeListener(publicUrl: string) {
     }
   });
 </script>`
+}
+
+/** The oEmbed discovery `<link>` of a campaign page (a Remix meta descriptor). */
+export function oembedDiscovery({ publicUrl, pageUrl, title }: { publicUrl: string; pageUrl: string; title: string }) {
+  return { tagName: 'link', rel: 'alternate', type: 'application/json+oembed', href: `${publicUrl}/oembed?url=${encodeURIComponent(pageUrl)}&format=json`, title } as const
 }
