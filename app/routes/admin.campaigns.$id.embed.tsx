@@ -53,7 +53,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (parsed.tooMany) errors.push(t('admin.embed.tooMany', { max: MAX_FRAME_ORIGINS }))
   if (errors.length > 0) return data({ text, errors }, { status: 400 })
   await saveFrameOrigins({ actorId: organizer.id, campaignId: campaign.id, origins: parsed.origins })
-  throw redirect(`/admin/campaigns/${campaign.id}/embed?saved=1`, 303)
+  throw redirect(`/admin/campaigns/${campaign.id}/embed?saved=1`)
 }
 
 export default function EmbedAdmin() {
