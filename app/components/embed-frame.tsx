@@ -3,6 +3,21 @@ import { useEffect, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { EMBED_HEIGHT_MESSAGE } from '~/utils/embed.ts'
 import type { Language } from '~/utils/i18n.ts'
+import { useNonce } from '~/utils/nonce.tsx'
+
+/**
+ * Inside another site's frame, a browser that blocks third-party storage (Chromium with
+ * third-party cookies off, Safari, Brave) throws on any use of sessionStorage, and Remix reads
+ * it when it looks up routes and restores scroll: a signature posted with JavaScript ended on
+ * the error page. Where it throws, the frame gets a storage that lives in memory for the page.
+ * It runs before Remix's scripts (which are modules, run after parsing).
+ */
+const STORAGE_FALLBACK = `(function(){try{window.sessionStorage.getItem('vigil')}catch(e){var m=new Map();var s={getItem:function(k){return m.has(String(k))?m.get(String(k)):null},setItem:function(k,v){m.set(String(k),String(v))},removeItem:function(k){m.delete(String(k))},clear:function(){m.clear()},key:function(i){return Array.from(m.keys())[i]||null}};Object.defineProperty(s,'length',{get:function(){return m.size}});try{Object.defineProperty(window,'sessionStorage',{value:s,configurable:true})}catch(e){}}})()`
+
+function StorageFallback() {
+  const nonce = useNonce()
+  return <script nonce={nonce} dangerouslySetInnerHTML={{ __html: STORAGE_FALLBACK }} suppressHydrationWarning />
+}
 
 /** Tells the page around the frame how tall it is, whenever that changes (the snippet's listener sets the frame's height). */
 function useReportHeight() {
@@ -70,6 +85,7 @@ export function EmbedFrame({
   const full = `/c/${campaign.slug}?lng=${lang}`
   return (
     <main className="embed">
+      <StorageFallback />
       <h1 className="embed__title" lang={campaign.title.lang}>
         <a href={full} target="_blank" rel="noopener">
           {campaign.title.value}
