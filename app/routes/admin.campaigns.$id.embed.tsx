@@ -1,12 +1,13 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
+import { useEffect, useRef } from 'react'
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { listFrameOrigins, saveFrameOrigins } from '~/models/embed.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
-import { embedSnippet, embedUrl, resizeListener, type EmbedPanel } from '~/utils/embed.ts'
+import { EMBED_HEIGHT_MESSAGE, embedSnippet, embedUrl, resizeListener, type EmbedPanel } from '~/utils/embed.ts'
 import { MAX_FRAME_ORIGINS, parseOriginList } from '~/utils/embed-origins.ts'
 import { isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
@@ -56,10 +57,26 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   throw redirect(`/admin/campaigns/${campaign.id}/embed?saved=1`)
 }
 
+/** The preview sizes itself as the snippet's listener would on a site's page. */
+function usePreviewHeight() {
+  const frame = useRef<HTMLIFrameElement>(null)
+  useEffect(() => {
+    const onMessage = (event: MessageEvent) => {
+      const data = event.data as { type?: unknown; height?: unknown } | null
+      if (event.origin !== window.location.origin || data?.type !== EMBED_HEIGHT_MESSAGE || typeof data.height !== 'number') return
+      if (frame.current && event.source === frame.current.contentWindow) frame.current.style.height = `${Math.ceil(data.height)}px`
+    }
+    window.addEventListener('message', onMessage)
+    return () => window.removeEventListener('message', onMessage)
+  }, [])
+  return frame
+}
+
 export default function EmbedAdmin() {
   const { slug, isPublic, origins, canEdit, snippets, listener, campaignUrl, publicUrl, preview } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const { t } = useTranslation()
+  const previewFrame = usePreviewHeight()
   return (
     <section className="admin-section stack">
       <h2>{t('admin.embed.title')}</h2>
@@ -126,7 +143,7 @@ export default function EmbedAdmin() {
             {languages.map(({ lang, html }) => (
               <div key={lang} className="field">
                 <label htmlFor={`snippet-${panel}-${lang}`}>{LANGUAGE_NAMES[lang]}</label>
-                <textarea id={`snippet-${panel}-${lang}`} className="embed-admin__snippet" readOnly rows={3} value={html} data-snippet={`${panel}-${lang}`} />
+                <textarea id={`snippet-${panel}-${lang}`} className="embed-admin__snippet" readOnly rows={4} value={html} data-snippet={`${panel}-${lang}`} />
               </div>
             ))}
           </div>
@@ -158,7 +175,7 @@ export default function EmbedAdmin() {
           )}
         </nav>
         {isPublic ? (
-          <iframe className="embed-admin__preview" src={preview.src} title={preview.title} loading="lazy" />
+          <iframe ref={previewFrame} className="embed-admin__preview" src={preview.src} title={preview.title} loading="lazy" />
         ) : (
           <p className="notice">{t('admin.embed.previewDraft')}</p>
         )}

@@ -103,6 +103,8 @@ describe('the petition embedded on another site', () => {
       const frameHeight = await page.locator('iframe').evaluate((f: HTMLIFrameElement) => f.getBoundingClientRect().height)
       const contentHeight = await frame.evaluate(() => document.documentElement.getBoundingClientRect().height)
       expect(Math.abs(frameHeight - contentHeight)).toBeLessThanOrEqual(1)
+      // Tall enough to hold the whole frame: an element screenshot does not paint what lies beyond the viewport.
+      await page.setViewportSize({ width: 360, height: Math.ceil(frameHeight) + 400 })
       await page.locator('iframe').screenshot({ path: path.join(SCREENSHOTS, 'embed-360.png') })
       const before = await countIn(frame)
       await fill(frame, 'rosa.js@example.org')
@@ -171,6 +173,11 @@ describe('the petition embedded on another site', () => {
       const preview = await (await page.waitForSelector('iframe.embed-admin__preview')).contentFrame()
       await preview!.waitForSelector('#sign-form')
       await page.screenshot({ path: path.join(SCREENSHOTS, 'embed-admin.png'), fullPage: true })
+      // The compact donate panel at phone width.
+      await page.setViewportSize({ width: 360, height: 800 })
+      await page.goto(`${server.url}/embed/c/free-andry/donate?lng=en`)
+      expect(await page.locator('#embed-donate-form').getAttribute('target')).toBe('_blank')
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'embed-donate-360.png'), fullPage: true })
     } finally {
       await browser.close()
     }

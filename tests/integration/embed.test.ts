@@ -95,6 +95,17 @@ describe('who may frame the embed', () => {
   })
 })
 
+describe('the donate panel', () => {
+  it('shows the funds and a form that opens the payment in a tab of its own, in the frame’s language', async () => {
+    const html = await (await fetch(`${server.url}${EMBED}/donate?lng=es`)).text()
+    expect(html).toContain('<html lang="es"')
+    expect(html).not.toContain('site-header')
+    expect(html).toMatch(/<form[^>]*action="\/c\/free-andry\/donate\?lng=es"[^>]*target="_blank"|<form[^>]*target="_blank"[^>]*action="\/c\/free-andry\/donate\?lng=es"/)
+    expect(html).toContain('class="fund"')
+    expect(textOf(html)).toContain('El pago se abre en una pestaña nueva.')
+  })
+})
+
 describe('the list of allowed sites', () => {
   const BAD = 'https://ok.example\nhttp://plain.example\nhttps://site.example/blog\nmagazine.example\nhttps://*.example'
   it('refuses bad lines with one message per line, in the organiser’s language, and saves nothing', async () => {
