@@ -131,7 +131,8 @@ function prepare(req: http.IncomingMessage, target: NonNullable<ReturnType<typeo
   // Inside another site's frame our cookies are third-party: the embed neither reads nor sets the language's.
   const embed = isEmbedPath(url.pathname)
   const { language, fromParam } = negotiateLanguage({
-    param: url.searchParams.get(LANGUAGE_PARAM),
+    // Embeds also take `?lang=`, as sites that paste a URL by hand tend to write it.
+    param: url.searchParams.get(LANGUAGE_PARAM) ?? (embed ? url.searchParams.get('lang') : null),
     cookieHeader: embed ? undefined : req.headers.cookie,
     acceptLanguage: req.headers['accept-language'],
   })

@@ -92,6 +92,7 @@ describe('who may frame the embed', () => {
     expect(html).toContain('name="s" value="embed"')
     expect(html).toContain('action="/embed/c/free-andry?lng=de"')
     expect(html).toMatch(/href="\/privacy" target="_blank" rel="noopener"/)
+    expect(await (await fetch(`${server.url}${EMBED}?lang=es`)).text()).toContain('<html lang="es"')
   })
 })
 
