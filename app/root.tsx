@@ -8,6 +8,7 @@ import {
   Scripts,
   ScrollRestoration,
   useLocation,
+  useMatches,
   useRouteError,
   useRouteLoaderData,
   type ShouldRevalidateFunction,
@@ -52,7 +53,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 // Signing a petition changes nothing the layout shows (language, demo mode, who is logged in).
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, formAction, defaultShouldRevalidate }) =>
-  formMethod?.toUpperCase() === 'POST' && formAction?.startsWith('/c/') ? false : defaultShouldRevalidate
+  formMethod?.toUpperCase() === 'POST' && (formAction?.startsWith('/c/') || formAction?.startsWith('/embed/')) ? false : defaultShouldRevalidate
 
 export type RootData = Awaited<ReturnType<typeof loader>>
 
@@ -108,6 +109,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
   const nonce = useNonce()
   const { t, i18n } = useTranslation()
   const lang = data?.lang ?? (i18n.language as Language) ?? 'en'
+  // Embed pages (route handle `bare`) sit in another site's frame: no header, footer or switcher.
+  const bare = useMatches().some((match) => (match.handle as { bare?: boolean } | undefined)?.bare)
   return (
     <html lang={lang} dir="ltr">
       <head>
@@ -117,17 +120,20 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <Meta />
         <Links />
         {data?.brand.stylesheet ? <link rel="stylesheet" href={data.brand.stylesheet} /> : null}
-        {data ? <Alternates publicUrl={data.publicUrl} /> : null}
+        {data && !bare ? <Alternates publicUrl={data.publicUrl} /> : null}
       </head>
-      <body>
-        <a className="skip-link" href="#main">
-          {t('nav.skip')}
-        </a>
-        {data?.demo ? (
+      <body className={bare ? 'bare' : undefined}>
+        {bare ? null : (
+          <a className="skip-link" href="#main">
+            {t('nav.skip')}
+          </a>
+        )}
+        {data?.demo && !bare ? (
           <div className="demo-banner" role="note">
             {t('demo.banner')}
           </div>
         ) : null}
+        {bare ? null : (
         <header className="site-header">
           <div className="wrap site-header__inner">
             <Link to="/" className="brand">
@@ -141,7 +147,9 @@ export function Layout({ children }: { children: React.ReactNode }) {
             <LanguageSwitcher current={lang} />
           </div>
         </header>
+        )}
         <div id="main">{children}</div>
+        {bare ? null : (
         <footer className="site-footer">
           <div className="wrap">
             <nav aria-label={t('footer.legal')}>
@@ -161,6 +169,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
             ) : null}
           </div>
         </footer>
+        )}
         <ScrollRestoration nonce={nonce} />
         <Scripts nonce={nonce} />
       </body>

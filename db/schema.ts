@@ -120,6 +120,20 @@ export const campaigns = sqliteTable(
   (t) => [index('campaigns_status_idx').on(t.status)],
 )
 
+// Sites allowed to show a campaign's embed (/embed/c/:slug) in a frame (issue 13): origins as
+// `scheme://host[:port]`, normalised (app/utils/embed-origins.ts); none means no other site may.
+export const campaignFrameOrigins = sqliteTable(
+  'campaign_frame_origins',
+  {
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    origin: text('origin').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.origin] })],
+)
+
 // Per-campaign roles of organisers who are not instance owners (ADR 011), from least to most.
 // Owners need no row: they may do everything on every campaign.
 export const CAMPAIGN_ROLES = ['viewer', 'editor', 'manager'] as const

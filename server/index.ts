@@ -51,6 +51,7 @@ import {
   type GuardProblem,
 } from './guard.ts'
 import { createNonce, cspForScripts as cspForScriptsOf, cspTemplate, securityHeaders, STRIPE_FORM_TARGETS } from './headers.ts'
+import { embedFraming, framedBaseHeaders, framedCsp, isEmbedPath } from './embed-framing.ts'
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
 let env: ReturnType<typeof getEnv>
@@ -122,6 +123,8 @@ type Prepared = {
   url: URL
   route: string
   setLanguageCookie: boolean
+  /** An embed page (/embed/c/…): framable by the campaign's listed sites, its language from `?lng=`, never a cookie. */
+  embed: boolean
 }
 
 function prepare(req: http.IncomingMessage, target: NonNullable<ReturnType<typeof normaliseTarget>>): Prepared {
@@ -129,15 +132,18 @@ function prepare(req: http.IncomingMessage, target: NonNullable<ReturnType<typeo
   const { url } = target
   // Legacy data requests (not made by a single-fetch app) are answered as the page itself.
   url.searchParams.delete('_data')
+  // Inside another site's frame our cookies are third-party: the embed neither reads nor sets the language's.
+  const embed = isEmbedPath(url.pathname)
   const { language, fromParam } = negotiateLanguage({
-    param: url.searchParams.get(LANGUAGE_PARAM),
-    cookieHeader: req.headers.cookie,
+    // Embeds also take `?lang=`, as sites that paste a URL by hand tend to write it.
+    param: url.searchParams.get(LANGUAGE_PARAM) ?? (embed ? url.searchParams.get('lang') : null),
+    cookieHeader: embed ? undefined : req.headers.cookie,
     acceptLanguage: req.headers['accept-language'],
   })
-  const setLanguageCookie = fromParam && readCookie(req.headers.cookie, LANGUAGE_COOKIE) !== language
+  const setLanguageCookie = !embed && fromParam && readCookie(req.headers.cookie, LANGUAGE_COOKIE) !== language
   const countryHint = countryFromAcceptLanguage(req.headers['accept-language']) ?? null
   const clientIp = addressForLimits(clientAddress(req.headers['x-forwarded-for'], req.socket.remoteAddress, env.trustProxy))
-  return { nonce, url, route: target.route, setLanguageCookie, context: { cspNonce: nonce, lang: language, countryHint, clientIp } }
+  return { nonce, url, route: target.route, setLanguageCookie, embed, context: { cspNonce: nonce, lang: language, countryHint, clientIp } }
 }
 
 /**
@@ -150,8 +156,9 @@ function cacheKey(req: http.IncomingMessage, prepared: Prepared) {
   if (pageCache.ttlMs <= 0) return null
   if (req.method !== 'GET' && req.method !== 'HEAD') return null
   const { pathname, searchParams } = prepared.url
-  if (pathname !== '/' && !/^\/c\/[a-z0-9-]+$/.test(pathname)) return null
-  if (searchParams.has(LANGUAGE_PARAM)) return null
+  if (pathname !== '/' && !/^\/c\/[a-z0-9-]+$/.test(pathname) && !prepared.embed) return null
+  // An embed's language is its `?lng=` (already in context.lang, and no cookie is set for it).
+  if (searchParams.has(LANGUAGE_PARAM) && !prepared.embed) return null
   // Any trace of a session cookie, however spelled, is not an anonymous visitor.
   if (req.headers.cookie?.includes(SESSION_COOKIE)) return null
   const variant = searchParams.get('signed') === '1' ? '?signed=1' : ''
@@ -160,8 +167,9 @@ function cacheKey(req: http.IncomingMessage, prepared: Prepared) {
 
 /** Headers every response gets; the page cache path writes the same set in one writeHead. */
 function applyHeaders(res: http.ServerResponse, prepared: Prepared) {
-  for (const [name, value] of baseHeaders) res.setHeader(name, value)
-  res.setHeader('Content-Security-Policy', csp(prepared.nonce))
+  const framing = prepared.embed ? embedFraming(prepared.url.pathname) : null
+  for (const [name, value] of framing ? framedBaseHeaders(baseHeaders, framing) : baseHeaders) res.setHeader(name, value)
+  res.setHeader('Content-Security-Policy', framing ? framedCsp(csp(prepared.nonce), framing) : csp(prepared.nonce))
   if (prepared.setLanguageCookie) res.appendHeader('Set-Cookie', languageCookie(prepared.context.lang))
 }
 
@@ -177,7 +185,16 @@ async function renderPage(req: http.IncomingMessage, prepared: Prepared, key: st
   response.headers.forEach((value, name) => {
     if (name !== 'content-length' && name !== 'content-security-policy') headers.push(name, value)
   })
-  const page = buildCachedPage({ html, nonce: prepared.nonce, status: response.status, headers, baseHeaders: flatBaseHeaders, cspForScripts })
+  // An embed page keeps the framing policy of the moment it was rendered: saving the list purges the cache.
+  const framing = prepared.embed ? embedFraming(prepared.url.pathname) : null
+  const page = buildCachedPage({
+    html,
+    nonce: prepared.nonce,
+    status: response.status,
+    headers,
+    baseHeaders: framing ? framedBaseHeaders(baseHeaders, framing).flat() : flatBaseHeaders,
+    cspForScripts: framing ? (sources) => framedCsp(cspForScripts(sources), framing) : cspForScripts,
+  })
   const storable =
     response.status === 200 &&
     !response.headers.has('set-cookie') &&

@@ -71,12 +71,17 @@ export function DonateForm({
   result,
   selectedFund,
   id = 'donate-form',
+  action = `/c/${data.slug}/donate`,
+  newTab = false,
 }: {
   data: DonationData
   lang: Language
   result?: SubmissionResult<string[]>
   selectedFund?: number
   id?: string
+  action?: string
+  /** The embed's form: paying happens in a tab of its own (Stripe's pages cannot be framed, and a payer should see the address). */
+  newTab?: boolean
 }) {
   const { t } = useTranslation()
   const navigation = useNavigation()
@@ -111,7 +116,8 @@ export function DonateForm({
     <ConformForm
       form={form}
       as={Form}
-      action={`/c/${data.slug}/donate`}
+      action={action}
+      {...(newTab ? { reloadDocument: true, target: '_blank' } : {})}
       className="stack donate-form"
       lastResult={result}
       summary={{

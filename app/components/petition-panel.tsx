@@ -31,12 +31,21 @@ export function PetitionPanel({
   lang,
   actionData,
   signedMailWaitMinutes = null,
+  compact = false,
+  action,
+  source,
 }: {
   petition: PetitionData
   lang: Language
   actionData?: SignActionData
   /** For the page a signer without JavaScript is sent back to (`?signed=1`): how long the email may take. */
   signedMailWaitMinutes?: number | null
+  /** The embed's panel (/embed/c/:slug): no signers' names or messages, the petition text folded, links that leave open a new tab. */
+  compact?: boolean
+  /** Where the form posts (the embed posts to itself, with its language in the URL). */
+  action?: string
+  /** The source tag posted with the signature (`s`). */
+  source?: string
 }) {
   const { t, i18n } = useTranslation()
   const fetcher = useFetcher<SignActionData>()
@@ -78,9 +87,18 @@ export function PetitionPanel({
       <progress className="petition-progress" max={petition.goal} value={petition.confirmed} aria-label={`${percent} %`} />
       <p className="muted">{t('petition.goal', { goal: formatNumber(petition.goal, lang) })}</p>
       {petition.target ? <p className="panel__target">{t('petition.to', { target: petition.target })}</p> : null}
-      <blockquote className="petition-text" lang={petition.text.lang}>
-        {petition.text.value}
-      </blockquote>
+      {compact ? (
+        <details className="petition-text-fold">
+          <summary>{t('embed.readPetition')}</summary>
+          <blockquote className="petition-text" lang={petition.text.lang}>
+            {petition.text.value}
+          </blockquote>
+        </details>
+      ) : (
+        <blockquote className="petition-text" lang={petition.text.lang}>
+          {petition.text.value}
+        </blockquote>
+      )}
       {!petition.open ? (
         <p className="notice">{t('petition.closed')}</p>
       ) : signed ? (
@@ -92,6 +110,7 @@ export function PetitionPanel({
         <ConformForm
           form={form}
           as={fetcher.Form}
+          action={action}
           // No #fragment: without JavaScript an answer with errors lands on its error summary
           // through autofocus, which browsers skip on a page opened at a fragment.
           className="stack sign-form"
@@ -113,6 +132,7 @@ export function PetitionPanel({
             </p>
           ) : null}
           {hydrated ? <input type="hidden" name="_js" value="1" /> : null}
+          {source ? <input type="hidden" name="s" value={source} /> : null}
           <div className="row">
             <TextField meta={fields.firstName} label={t('petition.firstName')} autoComplete="given-name" />
             <TextField meta={fields.lastName} label={t('petition.lastName')} autoComplete="family-name" />
@@ -136,10 +156,10 @@ export function PetitionPanel({
           <button type="submit" className="button" disabled={fetcher.state !== 'idle'}>
             {fetcher.state !== 'idle' ? t('petition.submitting') : t('petition.submit')}
           </button>
-          <p className="field__hint">{t('petition.privacy')} <a href="/privacy">{t('petition.privacyLink')}</a></p>
+          <p className="field__hint">{t('petition.privacy')} <a href="/privacy" {...(compact ? { target: '_blank', rel: 'noopener' } : {})}>{t('petition.privacyLink')}</a></p>
         </ConformForm>
       )}
-      {petition.recent.length > 0 ? (
+      {!compact && petition.recent.length > 0 ? (
         <div className="recent-signers">
           <h3>{t('petition.recent')}</h3>
           <ul>
@@ -149,7 +169,7 @@ export function PetitionPanel({
           </ul>
         </div>
       ) : null}
-      {petition.messages.length > 0 ? (
+      {!compact && petition.messages.length > 0 ? (
         <div className="support-messages">
           <h3>{t('petition.messages')}</h3>
           <ul>

@@ -51,6 +51,7 @@ export default function CampaignAdminLayout() {
         <NavLink to={`${base}/funds`}>{t('admin.tabs.funds')}</NavLink>
         <NavLink to={`${base}/print`}>{t('admin.tabs.print')}</NavLink>
         {roleAtLeast(campaign.role, 'manager') ? <NavLink to={`${base}/donations`}>{t('admin.tabs.donations')}</NavLink> : null}
+        <NavLink to={`${base}/embed`}>{t('admin.tabs.embed')}</NavLink>
       </nav>
       <Outlet />
     </main>

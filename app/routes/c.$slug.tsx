@@ -17,6 +17,7 @@ import { getEnv } from '~/services/env.server.ts'
 import { loadDonations } from '~/services/donate.server.ts'
 import { handleSignature, loadPetition } from '~/services/petition.server.ts'
 import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
+import { oembedDiscovery } from '~/utils/embed.ts'
 import { socialMeta } from '~/utils/meta.ts'
 
 /**
@@ -77,7 +78,8 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 export const meta: MetaFunction<typeof loader> = ({ data }) => {
   if (!data) return [{ title: 'Vigil' }]
   const { campaign, publicUrl } = data
-  return socialMeta({
+  const discovery = oembedDiscovery({ publicUrl, pageUrl: `${publicUrl}/c/${campaign.slug}?lng=${data.lang}`, title: campaign.title.value })
+  return [...socialMeta({
     title: campaign.title.value,
     description: campaign.summary.value,
     url: `${publicUrl}/c/${campaign.slug}`,
@@ -86,7 +88,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
     card: data.card,
     locale: data.lang,
     siteName: campaign.organizationName,
-  })
+  }), discovery]
 }
 
 export default function CampaignPage() {

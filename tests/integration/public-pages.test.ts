@@ -185,7 +185,8 @@ describe('campaign page language', () => {
   it('links every language version with absolute hreflang alternates, plus x-default', async () => {
     const { body } = await get(`${CAMPAIGN}?lng=de`)
     const alternates = tagsOf(body, 'link')
-      .filter((l) => attr(l, 'rel') === 'alternate')
+      // Language versions only (the oEmbed link is an alternate too, of another type).
+      .filter((l) => attr(l, 'rel') === 'alternate' && attr(l, 'hreflang'))
       .map((l) => [attr(l, 'hreflang'), attr(l, 'href')])
     expect(Object.fromEntries(alternates)).toEqual({
       en: `${server.url}${CAMPAIGN}?lng=en`,
