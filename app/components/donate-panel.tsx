@@ -71,12 +71,15 @@ export function DonateForm({
   result,
   selectedFund,
   id = 'donate-form',
+  source = null,
 }: {
   data: DonationData
   lang: Language
   result?: SubmissionResult<string[]>
   selectedFund?: number
   id?: string
+  /** The known source tag the visitor came with (app/utils/sources.ts), kept with the donation. */
+  source?: string | null
 }) {
   const { t } = useTranslation()
   const navigation = useNavigation()
@@ -125,6 +128,7 @@ export function DonateForm({
       }}
     >
       <input type="hidden" name="currency" value={currency} />
+      {source ? <input type="hidden" name="s" value={source} /> : null}
       {data.funds.length > 1 ? (
         <fieldset className="field choice choice--funds">
           <legend>{t('donate.fund')}</legend>
@@ -202,7 +206,7 @@ export function DonateForm({
 }
 
 /** The campaign page's money panel: funds with progress, the campaign total, the form, the donor wall. */
-export function DonatePanel({ data, lang }: { data: DonationData; lang: Language }) {
+export function DonatePanel({ data, lang, source = null }: { data: DonationData; lang: Language; source?: string | null }) {
   const { t } = useTranslation()
   return (
     <section className="panel panel--donate" id="donate" aria-labelledby="donate-title">
@@ -220,7 +224,7 @@ export function DonatePanel({ data, lang }: { data: DonationData; lang: Language
           {data.funds.map((fund) => (
             <FundProgress key={fund.id} fund={fund} lang={lang} />
           ))}
-          <DonateForm data={data} lang={lang} id="donate-panel-form" />
+          <DonateForm data={data} lang={lang} id="donate-panel-form" source={source} />
         </>
       )}
       {data.wall.length > 0 ? (

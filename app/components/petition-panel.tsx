@@ -31,12 +31,15 @@ export function PetitionPanel({
   lang,
   actionData,
   signedMailWaitMinutes = null,
+  source = null,
 }: {
   petition: PetitionData
   lang: Language
   actionData?: SignActionData
   /** For the page a signer without JavaScript is sent back to (`?signed=1`): how long the email may take. */
   signedMailWaitMinutes?: number | null
+  /** The known source tag the visitor came with (app/utils/sources.ts), sent with the signature. */
+  source?: string | null
 }) {
   const { t, i18n } = useTranslation()
   const fetcher = useFetcher<SignActionData>()
@@ -113,6 +116,7 @@ export function PetitionPanel({
             </p>
           ) : null}
           {hydrated ? <input type="hidden" name="_js" value="1" /> : null}
+          {source ? <input type="hidden" name="s" value={source} /> : null}
           <div className="row">
             <TextField meta={fields.firstName} label={t('petition.firstName')} autoComplete="given-name" />
             <TextField meta={fields.lastName} label={t('petition.lastName')} autoComplete="family-name" />

@@ -11,12 +11,16 @@ import { useActionData, useLoaderData } from '@remix-run/react'
 import { CampaignView } from '~/components/campaign-view.tsx'
 import { DonatePanel } from '~/components/donate-panel.tsx'
 import { PetitionPanel } from '~/components/petition-panel.tsx'
+import { ShareLinks } from '~/components/share-links.tsx'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
+import { knownSource } from '~/models/sources.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { loadDonations } from '~/services/donate.server.ts'
 import { handleSignature, loadPetition } from '~/services/petition.server.ts'
+import { loadShare } from '~/services/share.server.ts'
 import { socialMeta } from '~/utils/meta.ts'
+import { SOURCE_PARAM } from '~/utils/sources.ts'
 
 /**
  * How long the email a signer was just promised may take, when the queue is long: from the
@@ -36,8 +40,12 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
     loadDonations({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang: context.lang }),
   ])
   // `signed=1`: the page a signer without JavaScript comes back to (cached on its own, ADR 003).
-  const signed = new URL(request.url).searchParams.get('signed') === '1'
-  return { campaign, petition, donations, lang: context.lang, publicUrl: getEnv().publicUrl, mailWaitMinutes: signed ? await signerMailWait() : null }
+  const query = new URL(request.url).searchParams
+  const signed = query.get('signed') === '1'
+  // A known source tag rides along in the forms (its own cache variant); anything else is ignored.
+  const source = knownSource({ campaignId: campaign.id, value: query.get(SOURCE_PARAM) })
+  const share = await loadShare({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value }, lang: context.lang })
+  return { campaign, petition, donations, lang: context.lang, publicUrl: getEnv().publicUrl, mailWaitMinutes: signed ? await signerMailWait() : null, source, share }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -86,15 +94,16 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 }
 
 export default function CampaignPage() {
-  const { campaign, petition, donations, lang, mailWaitMinutes } = useLoaderData<typeof loader>()
+  const { campaign, petition, donations, lang, mailWaitMinutes, source, share } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   return (
     <main>
       <CampaignView
         campaign={campaign}
         lang={lang}
-        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} signedMailWaitMinutes={mailWaitMinutes} />}
-        donate={<DonatePanel data={donations} lang={lang} />}
+        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} signedMailWaitMinutes={mailWaitMinutes} source={source} />}
+        donate={<DonatePanel data={donations} lang={lang} source={source} />}
+        share={<ShareLinks share={share} />}
         progress={{ confirmed: petition.confirmed, goal: petition.goal }}
       />
     </main>

@@ -3,7 +3,9 @@ import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/
 import { useTranslation } from 'react-i18next'
 import { DonateForm, FundProgress } from '~/components/donate-panel.tsx'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
+import { knownSource } from '~/models/sources.server.ts'
 import { handleDonation, loadDonations } from '~/services/donate.server.ts'
+import { SOURCE_PARAM } from '~/utils/sources.ts'
 
 // Only what giving needs: the full public campaign would render its story and timeline for nothing.
 async function campaignFor(slug: string, lang: LoaderFunctionArgs['context']['lang']) {
@@ -12,9 +14,10 @@ async function campaignFor(slug: string, lang: LoaderFunctionArgs['context']['la
   return campaign
 }
 
-export async function loader({ params, context }: LoaderFunctionArgs) {
+export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await campaignFor(params.slug ?? '', context.lang)
-  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang }
+  const source = knownSource({ campaignId: campaign.id, value: new URL(request.url).searchParams.get(SOURCE_PARAM) })
+  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang, source }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -38,7 +41,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ]
 
 export default function DonatePage() {
-  const { campaign, donations, lang } = useLoaderData<typeof loader>()
+  const { campaign, donations, lang, source } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const [params] = useSearchParams()
   const { t } = useTranslation()
@@ -62,7 +65,7 @@ export default function DonatePage() {
           {donations.funds.map((fund) => (
             <FundProgress key={fund.id} fund={fund} lang={lang} />
           ))}
-          <DonateForm data={donations} lang={lang} result={actionData?.result} selectedFund={wanted?.id} />
+          <DonateForm data={donations} lang={lang} result={actionData?.result} selectedFund={wanted?.id} source={source} />
         </>
       )}
     </main>

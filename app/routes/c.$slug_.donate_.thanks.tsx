@@ -4,6 +4,8 @@ import { useEffect } from 'react'
 import { useTranslation } from 'react-i18next'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getDonationByCheckout } from '~/models/donations.server.ts'
+import { ShareLinks } from '~/components/share-links.tsx'
+import { loadShare } from '~/services/share.server.ts'
 import { formatMoney } from '~/utils/i18n.ts'
 
 /**
@@ -19,7 +21,8 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   // Refunded or disputed later: the payment did arrive, which is what this page is about.
   const arrived = donation.status === 'succeeded' || donation.status === 'refunded' || donation.status === 'disputed'
   const state = arrived ? 'succeeded' : donation.status === 'failed' ? 'failed' : 'processing'
-  return { campaign: { slug: campaign.slug, title: campaign.title }, state, interval: donation.interval, amount: formatMoney(donation.amountMinor, donation.currency, context.lang) }
+  const share = state === 'failed' ? null : await loadShare({ campaign, lang: context.lang })
+  return { campaign: { slug: campaign.slug, title: campaign.title }, state, interval: donation.interval, amount: formatMoney(donation.amountMinor, donation.currency, context.lang), share }
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -30,7 +33,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ]
 
 export default function DonationThanks() {
-  const { campaign, state, interval, amount } = useLoaderData<typeof loader>()
+  const { campaign, state, interval, amount, share } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
   const revalidator = useRevalidator()
   useEffect(() => {
@@ -47,6 +50,7 @@ export default function DonationThanks() {
       {state === 'succeeded' && interval === 'monthly' ? <p>{t('donate.thanks.monthly')}</p> : null}
       {/* Until the money has arrived there is no receipt to promise (a bank debit may still fail). */}
       {state === 'succeeded' ? <p>{t('donate.thanks.receipt')}</p> : state === 'processing' ? <p>{t('donate.thanks.receiptLater')}</p> : null}
+      {share ? <ShareLinks share={share} /> : null}
       <p>
         <Link className="button" to={state === 'failed' ? `/c/${campaign.slug}/donate` : `/c/${campaign.slug}`}>
           {state === 'failed' ? t('donate.thanks.tryAgain') : t('donate.thanks.back')}

@@ -3,7 +3,11 @@
  * carries the campaign URL with its own source tag (`?s=wa`…). Every value is percent-encoded
  * as UTF-8 (encodeURIComponent), so umlauts, ñ, &, #, + and emoji reach the network intact.
  */
+import type { Language } from './i18n.ts'
 import { SOURCE_PARAM, type BuiltInSource } from './sources.ts'
+
+/** What a share block needs: the campaign's public URL (without a tag), its title and the text to prefill, in `lang`. */
+export type ShareData = { url: string; slug: string; title: string; text: string; lang: Language }
 
 /** The networks that are a plain link (Mastodon needs the visitor's instance first). */
 export const SHARE_NETWORKS = ['wa', 'tg', 'bsky', 'x', 'fb', 'li', 'mail'] as const
