@@ -50,6 +50,7 @@ export default function CampaignAdminLayout() {
         {roleAtLeast(campaign.role, 'editor') ? <NavLink to={`${base}/donor-wall`}>{t('admin.tabs.donorWall')}</NavLink> : null}
         <NavLink to={`${base}/funds`}>{t('admin.tabs.funds')}</NavLink>
         {roleAtLeast(campaign.role, 'manager') ? <NavLink to={`${base}/donations`}>{t('admin.tabs.donations')}</NavLink> : null}
+        <NavLink to={`${base}/sharing`}>{t('admin.tabs.sharing')}</NavLink>
       </nav>
       <Outlet />
     </main>
