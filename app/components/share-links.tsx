@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import { mastodonInstance, shareLinks, shareUrl, type ShareData, type ShareNetwork } from '~/utils/share-links.ts'
+import { mastodonInstance, mastodonShareHref, shareLinks, shareUrl, type ShareData, type ShareNetwork } from '~/utils/share-links.ts'
 
 // Where the visitor's Mastodon server is remembered: their browser only, never sent to us.
 const MASTODON_KEY = 'vigil.mastodon-instance'
@@ -70,11 +70,15 @@ export function ShareLinks({ share, headingLevel = 2 }: { share: ShareData; head
       return
     }
     setInstanceError(false)
+    setInstance(host)
     try {
       localStorage.setItem(MASTODON_KEY, host)
     } catch {
-      // Storage refused (private mode): the form still works, it just will not be remembered.
+      // Storage refused (private mode): sharing still works, it just will not be remembered.
     }
+    // Straight to the server's share page (a link opened from a click, not a form: CSP form-action).
+    event.preventDefault()
+    window.open(mastodonShareHref({ instance: host, url: share.url, text: share.text }), '_blank', 'noopener,noreferrer')
   }
   const external = { target: '_blank', rel: 'noopener noreferrer' } as const
   const newTab = <span className="visually-hidden"> ({t('share.newTab')})</span>

@@ -13,7 +13,8 @@ export type ShareData = { url: string; slug: string; title: string; text: string
 export const SHARE_NETWORKS = ['wa', 'tg', 'bsky', 'x', 'fb', 'li', 'mail'] as const
 export type ShareNetwork = (typeof SHARE_NETWORKS)[number] | 'masto'
 
-const enc = encodeURIComponent
+// RFC 3986 strict: also ! ' ( ) *, so a link survives any quoting (a meta refresh, a mail client).
+const enc = (value: string) => encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 
 /** `url` with the source tag set (replacing any it had). */
 export function shareUrl(url: string, tag: BuiltInSource | string) {
