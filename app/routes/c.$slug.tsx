@@ -62,7 +62,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       { status: 429, headers: { 'Retry-After': String(seconds) } },
     )
   }
-  if (answer.status === 400) return data({ result: answer.result }, { status: 400 })
+  // Without JavaScript the page comes back from this POST (no `?s=` in its URL): the tag goes back with it.
+  if (answer.status === 400) return data({ result: answer.result, source: knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) }) }, { status: 400 })
   // Without JavaScript: post, redirect, get (a reload does not sign twice).
   if (!formData.get('_js')) throw redirect(`/c/${campaign.slug}?signed=1#petition`, 303)
   return { result: answer.result, signed: true, mailWaitMinutes: await signerMailWait() }
@@ -96,13 +97,14 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 export default function CampaignPage() {
   const { campaign, petition, donations, lang, mailWaitMinutes, source, share } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
+  const tag = (actionData && 'source' in actionData ? actionData.source : null) ?? source
   return (
     <main>
       <CampaignView
         campaign={campaign}
         lang={lang}
-        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} signedMailWaitMinutes={mailWaitMinutes} source={source} />}
-        donate={<DonatePanel data={donations} lang={lang} source={source} />}
+        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} signedMailWaitMinutes={mailWaitMinutes} source={tag} />}
+        donate={<DonatePanel data={donations} lang={lang} source={tag} />}
         share={<ShareLinks share={share} />}
         progress={{ confirmed: petition.confirmed, goal: petition.goal }}
       />

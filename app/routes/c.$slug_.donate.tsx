@@ -27,7 +27,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const answer = await handleDonation({ formData, campaign, lang: context.lang, clientIp: context.clientIp })
   if (answer.status === 303) throw redirect(answer.location, 303)
   const headers: Record<string, string> = answer.retryAfterSeconds ? { 'Retry-After': String(answer.retryAfterSeconds) } : {}
-  return data({ result: answer.result }, { status: answer.status, headers })
+  // The form comes back from this POST (no `?s=` in its URL): the tag goes back with it.
+  const source = knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
+  return data({ result: answer.result, source }, { status: answer.status, headers })
 }
 
 export const headers: HeadersFunction = ({ actionHeaders }) => {
@@ -65,7 +67,7 @@ export default function DonatePage() {
           {donations.funds.map((fund) => (
             <FundProgress key={fund.id} fund={fund} lang={lang} />
           ))}
-          <DonateForm data={donations} lang={lang} result={actionData?.result} selectedFund={wanted?.id} source={source} />
+          <DonateForm data={donations} lang={lang} result={actionData?.result} selectedFund={wanted?.id} source={actionData?.source ?? source} />
         </>
       )}
     </main>

@@ -121,6 +121,16 @@ describe('source tags', () => {
     }
   })
 
+  it('keep the tag in the form when it comes back with errors (without JavaScript)', async () => {
+    const petition = await client.sign({ ...client.person(), email: 'not-an-address', s: 'wa' })
+    expect(petition.status).toBe(400)
+    const signForm = /<form[^>]*id="sign-form"[\s\S]*?<\/form>/.exec(await petition.text())![0]
+    expect(tagsOf(signForm, 'input').some((i) => attr(i, 'name') === 's' && attr(i, 'value') === 'wa')).toBe(true)
+    const donation = await stack.postDonation({ fundId: '1', currency: 'EUR', interval: 'one_time', amount: '2500', email: 'nope', s: 'tg' })
+    expect(donation.status).toBe(400)
+    expect(tagsOf(await donation.text(), 'input').some((i) => attr(i, 'name') === 's' && attr(i, 'value') === 'tg')).toBe(true)
+  })
+
   it('count a tag the team minted, and refuse to mint a malformed or built-in one', async () => {
     expect((await adminPost('/admin/campaigns/1/sharing', { intent: 'mint', tag: 'newsletter-dec' })).status).toBe(302)
     for (const tag of ['Bad Tag!', 'wa', 'direct', 'x'.repeat(33)]) {
