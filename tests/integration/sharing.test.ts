@@ -176,6 +176,16 @@ describe('source tags', () => {
   })
 })
 
+it('counts signatures by source from the partial index alone (signing never writes to it)', () => {
+  const plan = db
+    .prepare(
+      `explain query plan select source, count(*) as n from signatures indexed by signatures_campaign_source_idx
+       where campaign_id = 1 and source is not null and status = 'confirmed' group by source`,
+    )
+    .all() as { detail: string }[]
+  expect(plan.map((r) => r.detail).join(' ')).toMatch(/USING COVERING INDEX signatures_campaign_source_idx/)
+})
+
 describe('the page cache', () => {
   const get = (query: string) => fetch(`${cached.url}/c/free-andry${query}`, { headers: { 'Accept-Language': 'en' } })
   const hiddenTag = (html: string) => tagsOf(html, 'input').filter((i) => attr(i, 'name') === 's').map((i) => attr(i, 'value'))
