@@ -206,7 +206,7 @@ export default function Sharing() {
                   id={`share-text-${text.locale}`}
                   name={`shareText_${text.locale}`}
                   lang={text.locale}
-                  rows={3}
+                  rows={4}
                   maxLength={SHARE_TEXT_MAX}
                   defaultValue={text.value}
                   placeholder={text.placeholder}
