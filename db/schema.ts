@@ -167,9 +167,24 @@ export const campaignTranslations = sqliteTable(
     storyMd: text('story_md').notNull().default(''),
     petitionText: text('petition_text').notNull().default(''),
     imageAlt: text('image_alt').notNull().default(''),
+    // The text share links prefill; empty: the language's default with the title.
+    shareText: text('share_text').notNull().default(''),
     updatedAt: integer('updated_at').notNull().default(now),
   },
   (t) => [primaryKey({ columns: [t.campaignId, t.locale] })],
+)
+
+// Source tags a campaign's team minted (`?s=newsletter-dec`), beside the built-in ones (app/utils/sources.ts).
+export const campaignSources = sqliteTable(
+  'campaign_sources',
+  {
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    tag: text('tag').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.tag] })],
 )
 
 // Dated entries of a case's timeline. Supporter email updates (a later issue)
@@ -293,6 +308,8 @@ export const signatures = sqliteTable(
     resubmittedTokenHash: text('resubmitted_token_hash'),
     // When the one reminder to confirm was queued; never a second.
     remindedAt: integer('reminded_at'),
+    // The source tag of the link the signer came by (`?s=wa`), when it was a known one; nothing else about how.
+    source: text('source'),
   },
   (t) => [
     // Supporter first: deleting a supporter finds their signatures through it (the foreign key's action).
@@ -310,6 +327,10 @@ export const signatures = sqliteTable(
     uniqueIndex('signatures_resubmitted_token_idx')
       .on(t.resubmittedTokenHash)
       .where(sql`resubmitted_token_hash is not null`),
+    // Confirmed signatures by source, read from the index alone; signing (pending rows) never writes to it.
+    index('signatures_campaign_source_idx')
+      .on(t.campaignId, t.source)
+      .where(sql`source is not null and status = 'confirmed'`),
   ],
 )
 
@@ -594,6 +615,8 @@ export const donations = sqliteTable(
     stripeSubscriptionId: text('stripe_subscription_id'),
     stripeCustomerId: text('stripe_customer_id'),
     subscriptionEndedAt: integer('subscription_ended_at'),
+    // The source tag of the link the donor came by, as for signatures; a renewal keeps its first month's.
+    source: text('source'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },

@@ -28,6 +28,7 @@ import { LANGUAGE_COOKIE, languageCookie, LANGUAGE_PARAM, negotiateLanguage, rea
 import type { VigilLoadContext } from '../app/load-context.ts'
 import { countryFromAcceptLanguage } from '../app/utils/countries.ts'
 import { getCountFeed } from '../app/models/signatures.server.ts'
+import { knownSourceForSlug } from '../app/models/sources.server.ts'
 import { resources } from '../app/i18n-resources.ts'
 import type { Language } from '../app/utils/i18n.ts'
 import { buildCachedJson, buildCachedPage, sendCachedPage } from './cached-page.ts'
@@ -161,8 +162,11 @@ function cacheKey(req: http.IncomingMessage, prepared: Prepared) {
   if (searchParams.has(LANGUAGE_PARAM) && !prepared.embed) return null
   // Any trace of a session cookie, however spelled, is not an anonymous visitor.
   if (req.headers.cookie?.includes(SESSION_COOKIE)) return null
-  const variant = searchParams.get('signed') === '1' ? '?signed=1' : ''
-  return `${prepared.context.lang}:${prepared.context.countryHint ?? ''}:${pathname}${variant}`
+  // A known source tag (?s=wa, or one the campaign's team minted) is a variant of its own, so
+  // the page's forms carry it; any other value shares the plain page (a bounded set of entries).
+  const source = pathname === '/' ? null : knownSourceForSlug({ slug: pathname.slice(3), value: searchParams.get('s') })
+  const variant = [searchParams.get('signed') === '1' ? 'signed=1' : '', source ? `s=${source}` : ''].filter(Boolean).join('&')
+  return `${prepared.context.lang}:${prepared.context.countryHint ?? ''}:${pathname}${variant ? `?${variant}` : ''}`
 }
 
 /** Headers every response gets; the page cache path writes the same set in one writeHead. */

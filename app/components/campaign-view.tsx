@@ -9,12 +9,14 @@ type Props = {
   lang: Language
   petition?: ReactNode
   donate?: ReactNode
+  /** Share links (app/components/share-links.tsx), after the forms. */
+  share?: ReactNode
   /** The confirmed count and goal, for the call to action at the top. */
   progress?: { confirmed: number; goal: number }
 }
 
 /** The public campaign page body; the admin preview renders the same component. */
-export function CampaignView({ campaign, lang, petition, donate, progress }: Props) {
+export function CampaignView({ campaign, lang, petition, donate, share, progress }: Props) {
   const { t } = useTranslation()
   return (
     <article className="campaign">
@@ -98,6 +100,7 @@ export function CampaignView({ campaign, lang, petition, donate, progress }: Pro
             </section>
           )}
           {donate ?? null}
+          {share ?? null}
         </aside>
 
         <section aria-labelledby="timeline-title" className="timeline campaign__timeline">

@@ -73,6 +73,7 @@ export function DonateForm({
   id = 'donate-form',
   action = `/c/${data.slug}/donate`,
   newTab = false,
+  source = null,
 }: {
   data: DonationData
   lang: Language
@@ -82,6 +83,8 @@ export function DonateForm({
   action?: string
   /** The embed's form: paying happens in a tab of its own (Stripe's pages cannot be framed, and a payer should see the address). */
   newTab?: boolean
+  /** The known source tag the visitor came with (app/utils/sources.ts), kept with the donation. */
+  source?: string | null
 }) {
   const { t } = useTranslation()
   const navigation = useNavigation()
@@ -131,6 +134,7 @@ export function DonateForm({
       }}
     >
       <input type="hidden" name="currency" value={currency} />
+      {source ? <input type="hidden" name="s" value={source} /> : null}
       {data.funds.length > 1 ? (
         <fieldset className="field choice choice--funds">
           <legend>{t('donate.fund')}</legend>
@@ -208,7 +212,7 @@ export function DonateForm({
 }
 
 /** The campaign page's money panel: funds with progress, the campaign total, the form, the donor wall. */
-export function DonatePanel({ data, lang }: { data: DonationData; lang: Language }) {
+export function DonatePanel({ data, lang, source = null }: { data: DonationData; lang: Language; source?: string | null }) {
   const { t } = useTranslation()
   return (
     <section className="panel panel--donate" id="donate" aria-labelledby="donate-title">
@@ -226,7 +230,7 @@ export function DonatePanel({ data, lang }: { data: DonationData; lang: Language
           {data.funds.map((fund) => (
             <FundProgress key={fund.id} fund={fund} lang={lang} />
           ))}
-          <DonateForm data={data} lang={lang} id="donate-panel-form" />
+          <DonateForm data={data} lang={lang} id="donate-panel-form" source={source} />
         </>
       )}
       {data.wall.length > 0 ? (

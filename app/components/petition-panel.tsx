@@ -33,7 +33,7 @@ export function PetitionPanel({
   signedMailWaitMinutes = null,
   compact = false,
   action,
-  source,
+  source = null,
 }: {
   petition: PetitionData
   lang: Language
@@ -44,8 +44,8 @@ export function PetitionPanel({
   compact?: boolean
   /** Where the form posts (the embed posts to itself, with its language in the URL). */
   action?: string
-  /** The source tag posted with the signature (`s`). */
-  source?: string
+  /** The known source tag the visitor came with (app/utils/sources.ts), sent with the signature (`s`). */
+  source?: string | null
 }) {
   const { t, i18n } = useTranslation()
   const fetcher = useFetcher<SignActionData>()

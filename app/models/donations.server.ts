@@ -42,6 +42,8 @@ export type NewDonation = {
   receiptName: string | null
   wantsUpdates: boolean
   locale: Locale
+  /** A known source tag (app/models/sources.server.ts), or null. */
+  source?: string | null
 }
 
 export async function createDonation(input: NewDonation) {
@@ -137,6 +139,7 @@ const webhookQueries = preparedPerConnection((db) => ({
       stripeSubscriptionId: p('stripeSubscriptionId'),
       stripeCustomerId: p('stripeCustomerId'),
       subscriptionEndedAt: p('subscriptionEndedAt'),
+      source: p('source'),
     })
     .returning()
     .prepare(),
@@ -471,6 +474,7 @@ function applyFact(tx: Tx, fact: PaymentFact) {
         receiptName: first.receiptName,
         locale: first.locale,
         email: first.email,
+        source: first.source,
         stripeInvoiceId: fact.invoiceId,
         stripePaymentIntentId: fact.paymentIntentId,
         stripeSubscriptionId: fact.subscriptionId ?? first.stripeSubscriptionId,

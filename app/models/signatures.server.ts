@@ -103,6 +103,7 @@ const signQueries = preparedPerConnection((db: DB) => ({
       ipHash: p('ipHash'),
       createdAt: p('now'),
       updatesRequested: p('updatesRequested'),
+      source: p('source'),
     })
     .returning({ id: signatures.id })
     .prepare(),
@@ -187,6 +188,8 @@ export type SignRequest = {
   input: SignInput
   locale: Locale
   ipHash: string | null
+  /** A known source tag (app/models/sources.server.ts), kept with a new signature only. */
+  source?: string | null
   limits?: RateLimitHit[]
   now?: number
 }
@@ -238,7 +241,7 @@ export function signPetition(request: SignRequest): Promise<SignOutcome> {
   })
 }
 
-function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now() }: SignRequest): SignOutcome {
+function signOne({ campaign, input, locale, ipHash, source = null, limits = [], now = Date.now() }: SignRequest): SignOutcome {
   const q = signQueries()
   const emailNormalized = normalizeEmail(input.email)
   // The address as typed this time is where the answer goes.
@@ -271,6 +274,7 @@ function signOne({ campaign, input, locale, ipHash, limits = [], now = Date.now(
       ipHash,
       now,
       updatesRequested: input.updates,
+      source,
     })!
     moveCounters(campaign.id, { pending: 1 })
     queueConfirmation({ signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })

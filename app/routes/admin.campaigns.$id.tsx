@@ -52,6 +52,7 @@ export default function CampaignAdminLayout() {
         <NavLink to={`${base}/print`}>{t('admin.tabs.print')}</NavLink>
         {roleAtLeast(campaign.role, 'manager') ? <NavLink to={`${base}/donations`}>{t('admin.tabs.donations')}</NavLink> : null}
         <NavLink to={`${base}/embed`}>{t('admin.tabs.embed')}</NavLink>
+        <NavLink to={`${base}/sharing`}>{t('admin.tabs.sharing')}</NavLink>
       </nav>
       <Outlet />
     </main>

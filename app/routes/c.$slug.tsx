@@ -11,14 +11,18 @@ import { useActionData, useLoaderData } from '@remix-run/react'
 import { CampaignView } from '~/components/campaign-view.tsx'
 import { DonatePanel } from '~/components/donate-panel.tsx'
 import { PetitionPanel } from '~/components/petition-panel.tsx'
+import { ShareLinks } from '~/components/share-links.tsx'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
+import { knownSource } from '~/models/sources.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { loadDonations } from '~/services/donate.server.ts'
 import { handleSignature, loadPetition } from '~/services/petition.server.ts'
 import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
 import { oembedDiscovery } from '~/utils/embed.ts'
+import { loadShare } from '~/services/share.server.ts'
 import { socialMeta } from '~/utils/meta.ts'
+import { SOURCE_PARAM } from '~/utils/sources.ts'
 
 /**
  * How long the email a signer was just promised may take, when the queue is long: from the
@@ -38,10 +42,14 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
     loadDonations({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang: context.lang }),
   ])
   // `signed=1`: the page a signer without JavaScript comes back to (cached on its own, ADR 003).
-  const signed = new URL(request.url).searchParams.get('signed') === '1'
+  const query = new URL(request.url).searchParams
+  const signed = query.get('signed') === '1'
   const publicUrl = getEnv().publicUrl
   const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl })
-  return { campaign, petition, donations, lang: context.lang, publicUrl, card, mailWaitMinutes: signed ? await signerMailWait() : null }
+  // A known source tag rides along in the forms (its own cache variant); anything else is ignored.
+  const source = knownSource({ campaignId: campaign.id, value: query.get(SOURCE_PARAM) })
+  const share = await loadShare({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value }, lang: context.lang })
+  return { campaign, petition, donations, lang: context.lang, publicUrl, card, mailWaitMinutes: signed ? await signerMailWait() : null, source, share }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -58,7 +66,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       { status: 429, headers: { 'Retry-After': String(seconds) } },
     )
   }
-  if (answer.status === 400) return data({ result: answer.result }, { status: 400 })
+  // Without JavaScript the page comes back from this POST (no `?s=` in its URL): the tag goes back with it.
+  if (answer.status === 400) return data({ result: answer.result, source: knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) }) }, { status: 400 })
   // Without JavaScript: post, redirect, get (a reload does not sign twice).
   if (!formData.get('_js')) throw redirect(`/c/${campaign.slug}?signed=1#petition`, 303)
   return { result: answer.result, signed: true, mailWaitMinutes: await signerMailWait() }
@@ -92,15 +101,17 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 }
 
 export default function CampaignPage() {
-  const { campaign, petition, donations, lang, mailWaitMinutes } = useLoaderData<typeof loader>()
+  const { campaign, petition, donations, lang, mailWaitMinutes, source, share } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
+  const tag = (actionData && 'source' in actionData ? actionData.source : null) ?? source
   return (
     <main>
       <CampaignView
         campaign={campaign}
         lang={lang}
-        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} signedMailWaitMinutes={mailWaitMinutes} />}
-        donate={<DonatePanel data={donations} lang={lang} />}
+        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} signedMailWaitMinutes={mailWaitMinutes} source={tag} />}
+        donate={<DonatePanel data={donations} lang={lang} source={tag} />}
+        share={<ShareLinks share={share} />}
         progress={{ confirmed: petition.confirmed, goal: petition.goal }}
       />
     </main>

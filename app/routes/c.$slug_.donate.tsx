@@ -3,10 +3,12 @@ import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/
 import { useTranslation } from 'react-i18next'
 import { DonateForm, FundProgress } from '~/components/donate-panel.tsx'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
+import { knownSource } from '~/models/sources.server.ts'
 import { handleDonation, loadDonations } from '~/services/donate.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
 import { shareCardTags } from '~/utils/meta.ts'
+import { SOURCE_PARAM } from '~/utils/sources.ts'
 
 // Only what giving needs: the full public campaign would render its story and timeline for nothing.
 async function campaignFor(slug: string, lang: LoaderFunctionArgs['context']['lang']) {
@@ -15,10 +17,11 @@ async function campaignFor(slug: string, lang: LoaderFunctionArgs['context']['la
   return campaign
 }
 
-export async function loader({ params, context }: LoaderFunctionArgs) {
+export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await campaignFor(params.slug ?? '', context.lang)
   const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl })
-  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang, card }
+  const source = knownSource({ campaignId: campaign.id, value: new URL(request.url).searchParams.get(SOURCE_PARAM) })
+  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang, card, source }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -28,7 +31,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const answer = await handleDonation({ formData, campaign, lang: context.lang, clientIp: context.clientIp })
   if (answer.status === 303) throw redirect(answer.location, 303)
   const headers: Record<string, string> = answer.retryAfterSeconds ? { 'Retry-After': String(answer.retryAfterSeconds) } : {}
-  return data({ result: answer.result }, { status: answer.status, headers })
+  // The form comes back from this POST (no `?s=` in its URL): the tag goes back with it.
+  const source = knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
+  return data({ result: answer.result, source }, { status: answer.status, headers })
 }
 
 export const headers: HeadersFunction = ({ actionHeaders }) => {
@@ -43,7 +48,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ]
 
 export default function DonatePage() {
-  const { campaign, donations, lang } = useLoaderData<typeof loader>()
+  const { campaign, donations, lang, source } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const [params] = useSearchParams()
   const { t } = useTranslation()
@@ -67,7 +72,7 @@ export default function DonatePage() {
           {donations.funds.map((fund) => (
             <FundProgress key={fund.id} fund={fund} lang={lang} />
           ))}
-          <DonateForm data={donations} lang={lang} result={actionData?.result} selectedFund={wanted?.id} />
+          <DonateForm data={donations} lang={lang} result={actionData?.result} selectedFund={wanted?.id} source={actionData?.source ?? source} />
         </>
       )}
     </main>

@@ -4,8 +4,10 @@ import { useEffect } from 'react'
 import { useTranslation } from 'react-i18next'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getDonationByCheckout } from '~/models/donations.server.ts'
+import { ShareLinks } from '~/components/share-links.tsx'
 import { getEnv } from '~/services/env.server.ts'
 import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
+import { loadShare } from '~/services/share.server.ts'
 import { shareCardTags } from '~/utils/meta.ts'
 import { formatMoney } from '~/utils/i18n.ts'
 
@@ -22,8 +24,9 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   // Refunded or disputed later: the payment did arrive, which is what this page is about.
   const arrived = donation.status === 'succeeded' || donation.status === 'refunded' || donation.status === 'disputed'
   const state = arrived ? 'succeeded' : donation.status === 'failed' ? 'failed' : 'processing'
+  const share = state === 'failed' ? null : await loadShare({ campaign, lang: context.lang })
   const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl })
-  return { campaign: { slug: campaign.slug, title: campaign.title }, state, interval: donation.interval, amount: formatMoney(donation.amountMinor, donation.currency, context.lang), card }
+  return { campaign: { slug: campaign.slug, title: campaign.title }, state, interval: donation.interval, amount: formatMoney(donation.amountMinor, donation.currency, context.lang), share, card }
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -35,7 +38,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ]
 
 export default function DonationThanks() {
-  const { campaign, state, interval, amount } = useLoaderData<typeof loader>()
+  const { campaign, state, interval, amount, share } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
   const revalidator = useRevalidator()
   useEffect(() => {
@@ -52,6 +55,7 @@ export default function DonationThanks() {
       {state === 'succeeded' && interval === 'monthly' ? <p>{t('donate.thanks.monthly')}</p> : null}
       {/* Until the money has arrived there is no receipt to promise (a bank debit may still fail). */}
       {state === 'succeeded' ? <p>{t('donate.thanks.receipt')}</p> : state === 'processing' ? <p>{t('donate.thanks.receiptLater')}</p> : null}
+      {share ? <ShareLinks share={share} /> : null}
       <p>
         <Link className="button" to={state === 'failed' ? `/c/${campaign.slug}/donate` : `/c/${campaign.slug}`}>
           {state === 'failed' ? t('donate.thanks.tryAgain') : t('donate.thanks.back')}

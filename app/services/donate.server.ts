@@ -3,9 +3,11 @@ import { parseWithZod, unstable_coerceFormValue as coerceFormValue } from '@conf
 import type { DonationData } from '~/components/donate-panel.tsx'
 import { attachCheckoutSession, createDonation, listDonorWall } from '~/models/donations.server.ts'
 import { getOpenFund, listPublicFunds } from '~/models/funds.server.ts'
+import { knownSource } from '~/models/sources.server.ts'
 import { formatMoney, LANGUAGES, type Language } from '~/utils/i18n.ts'
 import { feeCover, parseAmount } from '~/utils/money.ts'
 import { donationSchema } from '~/utils/schemas.ts'
+import { SOURCE_PARAM } from '~/utils/sources.ts'
 import { getEnv } from './env.server.ts'
 import { getT } from './i18n.server.ts'
 import { consumeRateLimits, RateLimitedError, type RateLimitPolicy } from './rate-limit.server.ts'
@@ -125,6 +127,7 @@ export async function handleDonation({
     receiptName: input.receiptName || null,
     wantsUpdates: input.updates,
     locale: lang,
+    source: knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) }),
   })
   try {
     const session = await createCheckoutSession({

@@ -4,12 +4,14 @@ import { disposableEmailBlocklistSet } from 'disposable-email-domains-js'
 import { listPublicMessages } from '~/models/signatures-admin.server.ts'
 import { hitRateLimits } from '~/models/rate-limits.server.ts'
 import { getPetitionStats, listRecentSigners, signPetition } from '~/models/signatures.server.ts'
+import { knownSource } from '~/models/sources.server.ts'
 import type { PublicCampaign, SigningCampaign } from '~/models/campaigns.server.ts'
 import type { PetitionData } from '~/components/petition-panel.tsx'
 import { COUNTRY_CODES, countryName } from '~/utils/countries.ts'
 import { emailDomain } from '~/utils/email.ts'
 import { LANGUAGES, type Language } from '~/utils/i18n.ts'
 import { signSchema } from '~/utils/schemas.ts'
+import { SOURCE_PARAM } from '~/utils/sources.ts'
 import { getT } from './i18n.server.ts'
 import { rateLimitKey, signingPolicies } from './rate-limit.server.ts'
 
@@ -83,7 +85,9 @@ export async function handleSignature({
     if (!counted.allowed) return { status: 429, result: submission.reply(), retryAfterMs: counted.retryAfterMs }
     return { status: 400, result: submission.reply({ fieldErrors: { email: [t('petition.disposable')] } }) }
   }
-  const signed = await signPetition({ campaign, input, locale: lang, ipHash, limits })
+  // An unknown or malformed tag is ignored: the signature counts as direct.
+  const source = knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
+  const signed = await signPetition({ campaign, input, locale: lang, ipHash, source, limits })
   if (signed.outcome === 'rate-limited') return { status: 429, result: submission.reply(), retryAfterMs: signed.retryAfterMs }
   return { status: 200, result: submission.reply({ resetForm: true }) }
 }

@@ -124,6 +124,14 @@ const EXPECTED: Record<string, Expectation> = {
   },
   'routes/admin.campaigns.$id.donations': { scope: 'campaign', get: 'manager', posts: [] },
   'routes/admin.campaigns.$id.embed': { scope: 'campaign', get: 'viewer', posts: [{ need: 'manager', body: () => form({ origins: 'https://probe.example' }) }] },
+  'routes/admin.campaigns.$id.sharing': {
+    scope: 'campaign',
+    get: 'viewer',
+    posts: [
+      { need: 'editor', body: ({ n }) => form({ intent: 'mint', tag: `probe-${n}` }) },
+      { need: 'editor', body: () => form({ intent: 'texts', shareText_en: 'Probe share text' }) },
+    ],
+  },
   'routes/admin.campaigns.$id.donations[.]csv': { scope: 'campaign', get: 'manager', posts: [] },
   'routes/admin.campaigns.$id.export[.]csv': { scope: 'campaign', get: 'manager', posts: [] },
   'routes/admin.campaigns.$id.updates.$updateId.preview[.]html': { scope: 'campaign', get: 'editor', posts: [] },

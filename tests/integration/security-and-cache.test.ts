@@ -97,7 +97,8 @@ const URL_ATTRIBUTES = ['src', 'href', 'action', 'formaction', 'srcset', 'poster
 function foreignReferences(html: string, origin: string) {
   // Script bodies are code, not markup; their tags are still scanned.
   const markup = html.replace(/(<script\b[^>]*>)[\s\S]*?<\/script>/gi, '$1</script>')
-  const prose = [...markup.matchAll(/<div class="prose"[^>]*>[\s\S]*?<\/div>/g)].map((m) => [m.index, m.index + m[0].length])
+  // Outbound links are allowed in the organisers' prose and in the share block (plain links the visitor follows).
+  const prose = [...markup.matchAll(/<div class="prose"[^>]*>[\s\S]*?<\/div>|<section class="share"[^>]*>[\s\S]*?<\/section>/g)].map((m) => [m.index, m.index + m[0].length])
   const found: string[] = []
   for (const tag of markup.matchAll(/<([a-z][a-z0-9-]*)\b([^>]*)>/gi)) {
     const name = tag[1]!.toLowerCase()

@@ -1,0 +1,14 @@
+import { getShareText } from '~/models/sources.server.ts'
+import type { Language } from '~/utils/i18n.ts'
+import type { ShareData } from '~/utils/share-links.ts'
+import { getEnv } from './env.server.ts'
+
+export async function loadShare({ campaign, lang }: { campaign: { id: number; slug: string; title: string }; lang: Language }): Promise<ShareData> {
+  return {
+    url: `${getEnv().publicUrl}/c/${campaign.slug}`,
+    slug: campaign.slug,
+    title: campaign.title,
+    text: await getShareText({ campaignId: campaign.id, lang, title: campaign.title }),
+    lang,
+  }
+}
