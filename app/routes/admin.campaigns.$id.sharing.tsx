@@ -8,6 +8,7 @@ import { getT } from '~/services/i18n.server.ts'
 import { requireCampaignRole } from '~/services/session.server.ts'
 import { formatMoney, formatNumber, languageName, LANGUAGES, type Language } from '~/utils/i18n.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
+import { qrCodePath } from '~/utils/print.ts'
 import { BUILT_IN_SOURCES, DIRECT_SOURCE, MAX_MINTED_SOURCES, SOURCE_PARAM } from '~/utils/sources.ts'
 
 // Share texts are a few sentences; a messenger preview shows far less.
@@ -24,6 +25,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     campaignId: campaign.id,
     url: `${getEnv().publicUrl}/c/${campaign.slug}`,
+    slug: campaign.slug,
     texts: LANGUAGES.map((locale) => {
       const row = texts.find((tr) => tr.locale === locale)
       return { locale, exists: Boolean(row), value: row?.shareText ?? '', placeholder: row ? defaultShareText({ lang: locale, title: row.title }) : '' }
@@ -69,7 +71,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function Sharing() {
-  const { url, texts, minted, figures, canEdit, lang } = useLoaderData<typeof loader>()
+  const { url, slug, texts, minted, figures, canEdit, lang } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const navigation = useNavigation()
   const { t } = useTranslation()
@@ -143,6 +145,13 @@ export default function Sharing() {
                 <code>{tag}</code>
               </label>
               <input id={`tag-${tag}`} className="share-url" readOnly value={tagged(tag)} aria-label={t('admin.sharing.linkFor', { tag })} onFocus={(e) => e.currentTarget.select()} />
+              {/* The same link as a QR code, for the team's own flyer or banner (counted under this tag). */}
+              <a href={qrCodePath({ slug, source: tag, lang, format: 'svg' })} download>
+                {t('admin.print.svg')}
+              </a>{' '}
+              <a href={qrCodePath({ slug, source: tag, lang, format: 'png' })} download>
+                {t('admin.print.png')}
+              </a>
               {canEdit ? (
                 <Form method="post">
                   <input type="hidden" name="tag" value={tag} />

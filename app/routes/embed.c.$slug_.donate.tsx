@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { DonateForm, FundProgress } from '~/components/donate-panel.tsx'
 import { EmbedError, EmbedFrame } from '~/components/embed-frame.tsx'
 import { loadEmbedDonate } from '~/services/embed.server.ts'
+import { EMBED_SOURCE } from '~/utils/embed.ts'
 import { formatMoney, LANGUAGE_PARAM } from '~/utils/i18n.ts'
 
 export const handle = { bare: true }
@@ -37,7 +38,7 @@ export default function EmbedDonate() {
               <FundProgress key={fund.id} fund={fund} lang={lang} />
             ))}
             <p className="field__hint">{t('embed.donateNewTab')}</p>
-            <DonateForm data={donations} lang={lang} id="embed-donate-form" action={`/c/${campaign.slug}/donate?${LANGUAGE_PARAM}=${lang}`} newTab />
+            <DonateForm data={donations} lang={lang} id="embed-donate-form" action={`/c/${campaign.slug}/donate?${LANGUAGE_PARAM}=${lang}`} newTab source={EMBED_SOURCE} />
           </>
         )}
       </section>

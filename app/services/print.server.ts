@@ -4,6 +4,7 @@
  * counters, the team's name, today's date and the QR code's target.
  */
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
+import { knownSourceForSlug } from '~/models/sources.server.ts'
 import { getPetitionStats } from '~/models/signatures.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getT } from '~/services/i18n.server.ts'
@@ -12,7 +13,6 @@ import { formatDate, type Language } from '~/utils/i18n.ts'
 import {
   campaignQrUrl,
   PRINT_SIZES,
-  printSourceOf,
   qrCodePath,
   qrFileName,
   requestedLanguage,
@@ -54,7 +54,7 @@ export async function isPrintableCampaign({ slug, lang }: { slug: string; lang: 
 
 /**
  * A QR code download (`/c/:slug/qr.svg`, `/c/:slug/qr.png`): the campaign's public URL with a
- * print tag (utils/print.ts) and, if asked, a language; a plain-text 4xx in the visitor's
+ * known source tag (utils/sources.ts; minted ones too) and, if asked, a language; a plain-text 4xx in the visitor's
  * language for an unknown campaign or language; 304 when the client has these bytes already.
  */
 export async function qrCodeResponse({ request, slug, lang, format }: { request: Request; slug: string; lang: Language; format: QrFormat }) {
@@ -65,7 +65,9 @@ export async function qrCodeResponse({ request, slug, lang, format }: { request:
   const codeLang = requestedLanguage(searchParams)
   if (codeLang === 'invalid') return refuse(400, t('print.errors.language'))
   if (!(await isPrintableCampaign({ slug, lang }))) return refuse(404, t('print.errors.campaign'))
-  const source = printSourceOf(searchParams.get('s'))
+  // Without a tag the code says it came from a QR code; a built-in or minted tag is kept, anything else dropped.
+  const asked = searchParams.get('s')
+  const source = asked === null ? 'qr' : knownSourceForSlug({ slug, value: asked })
   const code = await renderQrCode({ url: campaignQrUrl({ publicUrl: getEnv().publicUrl, slug, source, lang: codeLang }), format })
   const headers = {
     'Content-Type': code.contentType,

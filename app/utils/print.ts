@@ -12,22 +12,6 @@ export function isPrintSize(value: unknown): value is PrintSize {
   return typeof value === 'string' && Object.hasOwn(PRINT_SIZES, value)
 }
 
-/**
- * The tags a printed or downloaded code may carry (of the built-in list issue 13 defines).
- * The full list is to live in app/utils/sources.ts; until that exists this is kept here.
- */
-export const PRINT_SOURCES = ['poster', 'flyer', 'qr'] as const
-export type PrintSource = (typeof PRINT_SOURCES)[number]
-
-/**
- * The tag a download asked for: `qr` when none was given (a code on its own), null for any
- * other value (the code then holds the plain URL: an unknown tag is ignored, never an error).
- */
-export function printSourceOf(param: string | null): PrintSource | null {
-  if (param === null) return 'qr'
-  return (PRINT_SOURCES as readonly string[]).includes(param) ? (param as PrintSource) : null
-}
-
 /** The `lng` a request named: null when it named none, 'invalid' when it named one we do not have. */
 export function requestedLanguage(searchParams: URLSearchParams): Language | null | 'invalid' {
   const value = searchParams.get(LANGUAGE_PARAM)
@@ -36,7 +20,7 @@ export function requestedLanguage(searchParams: URLSearchParams): Language | nul
 }
 
 /** What a QR code encodes: nothing but the campaign's public URL, its tag and its language. */
-export function campaignQrUrl({ publicUrl, slug, source, lang }: { publicUrl: string; slug: string; source: PrintSource | null; lang: Language | null }) {
+export function campaignQrUrl({ publicUrl, slug, source, lang }: { publicUrl: string; slug: string; source: string | null; lang: Language | null }) {
   const params = new URLSearchParams()
   if (source) params.set('s', source)
   if (lang) params.set(LANGUAGE_PARAM, lang)
@@ -52,12 +36,12 @@ export function shortCampaignUrl({ publicUrl, slug }: { publicUrl: string; slug:
 }
 
 /** Where the page (and the back office) fetch a code from; the same file as the download. */
-export function qrCodePath({ slug, source, lang, format }: { slug: string; source: PrintSource; lang: Language; format: 'svg' | 'png' }) {
+export function qrCodePath({ slug, source, lang, format }: { slug: string; source: string; lang: Language; format: 'svg' | 'png' }) {
   return `/c/${slug}/qr.${format}?s=${source}&${LANGUAGE_PARAM}=${lang}`
 }
 
 /** A sensible file name for a download: `free-andry-qr-poster-de.png`. */
-export function qrFileName({ slug, source, lang, format }: { slug: string; source: PrintSource | null; lang: Language | null; format: 'svg' | 'png' }) {
+export function qrFileName({ slug, source, lang, format }: { slug: string; source: string | null; lang: Language | null; format: 'svg' | 'png' }) {
   return [slug, 'qr', source, lang].filter(Boolean).join('-') + `.${format}`
 }
 

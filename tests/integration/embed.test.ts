@@ -103,6 +103,8 @@ describe('the donate panel', () => {
     expect(html).not.toContain('site-header')
     expect(html).toMatch(/<form[^>]*action="\/c\/free-andry\/donate\?lng=es"[^>]*target="_blank"|<form[^>]*target="_blank"[^>]*action="\/c\/free-andry\/donate\?lng=es"/)
     expect(html).toContain('class="fund"')
+    // A gift made from the frame is counted under the embed's tag, like a signature.
+    expect(html).toMatch(/<input type="hidden" name="s" value="embed"\/>/)
     expect(textOf(html)).toContain('El pago se abre en una pestaña nueva.')
   })
 })

@@ -4,6 +4,7 @@
  * PNG with jsqr), the source-tag allow-list, ETags, and a 4xx in the visitor's language for
  * bad input. How they print (one page of the right size) is tests/e2e/print.test.ts.
  */
+import Database from 'better-sqlite3'
 import jsQR from 'jsqr'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -106,11 +107,15 @@ describe('the QR code downloads', () => {
     expect(await decodePng(bytes)).toBe(campaignUrl('?s=poster&lng=de'))
   })
 
-  it('encodes only the tags it knows (poster, flyer, qr) and the plain URL for any other, never an error', async () => {
+  it('encodes only the tags it knows (built in, or minted by the team) and the plain URL for any other, never an error', async () => {
+    const db = new Database(server.databasePath)
+    db.prepare('INSERT INTO campaign_sources (campaign_id, tag) SELECT id, ? FROM campaigns WHERE slug = ?').run('vigil-berlin', demoCampaign.slug)
+    db.close()
     const cases: [string, string][] = [
       ['?s=flyer&lng=es', '?s=flyer&lng=es'],
       ['?s=qr', '?s=qr'],
       ['', '?s=qr'],
+      ['?s=vigil-berlin', '?s=vigil-berlin'],
       ['?s=newsletter&lng=en', '?lng=en'],
       [`?s=${encodeURIComponent('poster&x=https://evil.example')}`, ''],
       ['?s=POSTER', ''],
