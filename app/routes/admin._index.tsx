@@ -5,12 +5,14 @@ import { LegalReviewBanner } from '~/components/legal-review-banner.tsx'
 import { BacklogBanner } from '~/components/outbox-state.tsx'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
 import { dashboardFor } from '~/models/dashboard.server.ts'
+import { countBySource } from '~/models/sources.server.ts'
 import { listCampaignRoles } from '~/models/organizers.server.ts'
 import { confirmationsAreLate, getOutboxStats } from '~/models/outbox-stats.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { requireOrganizer } from '~/services/session.server.ts'
 import { formatDateTime, formatMoney, formatNumber } from '~/utils/i18n.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
+import { DIRECT_SOURCE } from '~/utils/sources.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const organizer = await requireOrganizer(request)
@@ -25,10 +27,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const env = getEnv()
   // Counts only, for every organiser (ADR 011); update mail left to send (other campaigns' audiences) for owners only.
   const stats = await getOutboxStats({ requestsPerSecond: env.resend.requestsPerSecond })
-  const rows = campaigns.map((c) => {
-    const d = figures.get(c.id)
-    return { ...c, figures: d?.figures ?? null, funds: d?.funds ?? [], canModerate: roleAtLeast(c.role, 'editor') }
-  })
+  const rows = await Promise.all(
+    campaigns.map(async (c) => {
+      const d = figures.get(c.id)
+      // Where confirmed signatures came from (share links, posters, embeds): the leading four; the Sharing tab has all.
+      const sources = d?.figures.confirmed ? (await countBySource({ campaignId: c.id })).signatures.filter((s) => s.confirmed > 0).slice(0, 4) : []
+      return { ...c, figures: d?.figures ?? null, funds: d?.funds ?? [], sources, canModerate: roleAtLeast(c.role, 'editor') }
+    }),
+  )
   return {
     // In demo mode mail is captured at once: nobody waits on a provider.
     backlog: env.mode === 'live' && confirmationsAreLate(stats) ? stats : null,
@@ -127,6 +133,16 @@ export default function AdminDashboard() {
                     </li>
                   ))}
                 </ul>
+              ) : null}
+              {c.sources.length ? (
+                <p data-testid="sources">
+                  {t('admin.dashboard.sources', {
+                    list: c.sources
+                      .map((s) => `${s.source === DIRECT_SOURCE ? t('admin.sharing.direct') : s.source}: ${num(s.confirmed)}`)
+                      .join(' · '),
+                  })}{' '}
+                  <Link to={`/admin/campaigns/${c.id}/sharing`}>{t('admin.dashboard.sourcesLink')}</Link>
+                </p>
               ) : null}
               <p className="muted" data-testid="last-change">
                 {c.figures?.lastChange

@@ -173,6 +173,12 @@ describe('source tags', () => {
     const donations = /data-testid="donations-by-source"[\s\S]*?<\/table>/.exec(html)![0]
     expect(row(donations, 'tg')).toMatch(/^tg1€25\.00$/)
     expect(row(donations, 'direct')).toMatch(/^direct \(no tag\)1€25\.00$/)
+    // The dashboard names the campaign's leading sources and links to the whole table.
+    const dashboard = await (await fetch(`${stack.server.url}/admin`, { headers: { Cookie: cookie } })).text()
+    const sources = /data-testid="sources"[^>]*>([\s\S]*?)<\/p>/.exec(dashboard)?.[1] ?? ''
+    expect(textOf(sources)).toMatch(/direct \(no tag\): \d+/)
+    expect(textOf(sources)).toContain('wa: 1')
+    expect(sources).toContain('href="/admin/campaigns/1/sharing"')
   })
 })
 
