@@ -1,4 +1,4 @@
-import type { LinksFunction, LoaderFunctionArgs } from '@remix-run/node'
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import {
   isRouteErrorResponse,
   Link,
@@ -25,6 +25,9 @@ export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: appStyles },
   { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
 ]
+
+// An error page rendered by this boundary has no route's meta: it still needs a title.
+export const meta: MetaFunction<typeof loader> = ({ data, error }) => (error ? [{ title: data?.brand.name ?? 'Vigil' }] : [])
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const env = getEnv()
@@ -123,12 +126,13 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <a className="skip-link" href="#main">
           {t('nav.skip')}
         </a>
-        {data?.demo ? (
-          <div className="demo-banner" role="note">
-            {t('demo.banner')}
-          </div>
-        ) : null}
         <header className="site-header">
+          {/* Inside the header (the banner landmark), so no content sits outside a landmark. */}
+          {data?.demo ? (
+            <div className="demo-banner" role="note">
+              {t('demo.banner')}
+            </div>
+          ) : null}
           <div className="wrap site-header__inner">
             <Link to="/" className="brand">
               {data?.brand.logoPath ? (

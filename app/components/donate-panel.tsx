@@ -37,14 +37,15 @@ function presetsFor(data: Pick<DonationData, 'presets'>, currency: string) {
   return data.presets[currency] ?? data.presets['*'] ?? []
 }
 
-export function FundProgress({ fund, lang }: { fund: PublicFundData; lang: Language }) {
+/** `heading`: h3 under the campaign page's "Fund the reporting" h2; h2 on the donate page, under its h1. */
+export function FundProgress({ fund, lang, heading: Heading = 'h3' }: { fund: PublicFundData; lang: Language; heading?: 'h2' | 'h3' }) {
   const { t } = useTranslation()
   const percent = fund.goalMinor > 0 ? Math.min(100, Math.round((fund.raisedMinor / fund.goalMinor) * 100)) : 0
   return (
     <div className="fund" data-fund={fund.slug}>
-      <h3 className="fund__title" lang={fund.lang}>
+      <Heading className="fund__title" lang={fund.lang}>
         {fund.title}
-      </h3>
+      </Heading>
       {fund.description ? (
         <p className="fund__description" lang={fund.lang}>
           {fund.description}
