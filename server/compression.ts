@@ -15,6 +15,7 @@ import fs from 'node:fs'
 import type http from 'node:http'
 import path from 'node:path'
 import { pipeline } from 'node:stream'
+import zlib from 'node:zlib'
 import compression from 'compression'
 import type express from 'express'
 import { pickEncoding } from './cached-page.ts'
@@ -28,6 +29,9 @@ export function compressionEnabled(value = process.env.VIGIL_COMPRESS) {
 export function compressResponses({ enabled, routeOf }: { enabled: boolean; routeOf: (res: http.ServerResponse) => string }): express.RequestHandler {
   if (!enabled) return (_req, _res, next) => next()
   return compression({
+    // Brotli's default 4 MB window is allocated per response: under load that cost a third of
+    // the uncached campaign page's throughput. 256 kB holds any page whole, at the same ratio.
+    brotli: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4, [zlib.constants.BROTLI_PARAM_LGWIN]: 18 } },
     filter: (req, res) => !isPrivatePage(routeOf(res)) && compression.filter(req, res),
   })
 }
