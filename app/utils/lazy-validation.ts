@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
+import type * as FormValidators from './form-validators.ts'
 
-type Validators = typeof import('./form-validators.ts')
+type Validators = typeof FormValidators
 let loading: Promise<Validators> | undefined
 
 /**
