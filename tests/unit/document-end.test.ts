@@ -27,4 +27,20 @@ describe('holdDocumentEnd', () => {
     expect(await through([SHELL])).toBe(SHELL)
     expect(await through(['plain', ' text'])).toBe('plain text')
   })
+
+  it('passes the pieces written in one tick on as one, and what comes later when it comes', async () => {
+    const stream = holdDocumentEnd()
+    const seen: string[] = []
+    stream.on('data', (d: Buffer) => seen.push(d.toString()))
+    const shell = SHELL.match(/.{1,7}/gs)!
+    for (const piece of shell) stream.write(piece)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(seen).toEqual([SHELL.replace('</body></html>', '')])
+    stream.write(STREAMED)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(seen).toHaveLength(2)
+    stream.end()
+    await new Promise((resolve) => stream.on('end', resolve))
+    expect(seen.join('')).toBe(SHELL.replace('</body></html>', '') + STREAMED + '</body></html>')
+  })
 })
