@@ -39,7 +39,7 @@ export function holdDocumentEnd() {
   })
   /** What can go out now: everything but the held `</body></html>` and, before it is found, the bytes that could begin it. */
   function take(ending: boolean) {
-    let data = Buffer.concat(pending)
+    const data = Buffer.concat(pending)
     pending = []
     if (held) return data
     const at = data.indexOf(END)
