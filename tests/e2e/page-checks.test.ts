@@ -28,6 +28,7 @@ const PAGES: PageToCheck[] = [
   { name: 'imprint', path: '/imprint' },
   { name: 'contact', path: '/contact' },
   { name: 'error page', path: '/c/no-such-campaign', status: 404 },
+  { name: 'unknown path', path: '/no-such-page', status: 404 },
 ]
 
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']
