@@ -1,4 +1,4 @@
-import type { LinksFunction, LoaderFunctionArgs } from '@remix-run/node'
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import {
   isRouteErrorResponse,
   Link,
@@ -26,6 +26,9 @@ export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: appStyles },
   { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
 ]
+
+// An error page rendered by this boundary has no route's meta: it still needs a title.
+export const meta: MetaFunction<typeof loader> = ({ data, error }) => (error ? [{ title: data?.brand.name ?? 'Vigil' }] : [])
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const env = getEnv()
@@ -128,47 +131,48 @@ export function Layout({ children }: { children: React.ReactNode }) {
             {t('nav.skip')}
           </a>
         )}
-        {data?.demo && !bare ? (
-          <div className="demo-banner" role="note">
-            {t('demo.banner')}
-          </div>
-        ) : null}
         {bare ? null : (
-        <header className="site-header">
-          <div className="wrap site-header__inner">
-            <Link to="/" className="brand">
-              {data?.brand.logoPath ? (
-                <img src={data.brand.logoPath} alt="" className="brand__logo" height={36} />
-              ) : (
-                <span aria-hidden="true" className="brand__mark" />
-              )}
-              {data?.brand.name ?? 'Vigil'}
-            </Link>
-            <LanguageSwitcher current={lang} />
-          </div>
-        </header>
+          <header className="site-header">
+            {/* Inside the header (the banner landmark), so no content sits outside a landmark. */}
+            {data?.demo ? (
+              <div className="demo-banner" role="note">
+                {t('demo.banner')}
+              </div>
+            ) : null}
+            <div className="wrap site-header__inner">
+              <Link to="/" className="brand">
+                {data?.brand.logoPath ? (
+                  <img src={data.brand.logoPath} alt="" className="brand__logo" height={36} />
+                ) : (
+                  <span aria-hidden="true" className="brand__mark" />
+                )}
+                {data?.brand.name ?? 'Vigil'}
+              </Link>
+              <LanguageSwitcher current={lang} />
+            </div>
+          </header>
         )}
         <div id="main">{children}</div>
         {bare ? null : (
-        <footer className="site-footer">
-          <div className="wrap">
-            <nav aria-label={t('footer.legal')}>
-              <ul className="footer-links">
-                {LEGAL_PAGE_NAMES.map((page) => (
-                  <li key={page}>
-                    <Link to={`/${page}`}>{t(`legal.${page}.title`)}</Link>
-                  </li>
-                ))}
-              </ul>
-            </nav>
-            <p>{t('footer.privacy')}</p>
-            {data?.organizer ? (
-              <p>
-                <Link to="/admin">{t('footer.backOffice')}</Link>
-              </p>
-            ) : null}
-          </div>
-        </footer>
+          <footer className="site-footer">
+            <div className="wrap">
+              <nav aria-label={t('footer.legal')}>
+                <ul className="footer-links">
+                  {LEGAL_PAGE_NAMES.map((page) => (
+                    <li key={page}>
+                      <Link to={`/${page}`}>{t(`legal.${page}.title`)}</Link>
+                    </li>
+                  ))}
+                </ul>
+              </nav>
+              <p>{t('footer.privacy')}</p>
+              {data?.organizer ? (
+                <p>
+                  <Link to="/admin">{t('footer.backOffice')}</Link>
+                </p>
+              ) : null}
+            </div>
+          </footer>
         )}
         <ScrollRestoration nonce={nonce} />
         <Scripts nonce={nonce} />

@@ -32,6 +32,7 @@ import { knownSourceForSlug } from '../app/models/sources.server.ts'
 import { resources } from '../app/i18n-resources.ts'
 import type { Language } from '../app/utils/i18n.ts'
 import { buildCachedJson, buildCachedPage, sendCachedPage } from './cached-page.ts'
+import { compressionEnabled, compressResponses, servePrecompressedAssets } from './compression.ts'
 import { matchShareCard, serveShareCard } from './share-card.ts'
 import {
   addressForLimits,
@@ -67,6 +68,8 @@ try {
 }
 const dev = !env.production
 const quiet = process.env.VIGIL_QUIET_LOG === '1'
+// Brotli/gzip by Vigil itself; VIGIL_COMPRESS=off when the proxy compresses (server/compression.ts).
+const compress = compressionEnabled()
 
 const db = getDb()
 migrateDatabase(db)
@@ -455,6 +458,7 @@ app.disable('x-powered-by')
 if (viteDevServer) {
   app.use(viteDevServer.middlewares)
 } else {
+  app.use('/assets', servePrecompressedAssets({ dir: path.join(root, 'build/client/assets'), enabled: compress }))
   app.use('/assets', express.static(path.join(root, 'build/client/assets'), { immutable: true, maxAge: '1y' }))
   app.use(express.static(path.join(root, 'build/client'), { maxAge: '1h' }))
 }
@@ -463,6 +467,7 @@ if (viteDevServer) {
 // for its AVIF/WebP variants: their names never change content, but they must go just as fast.
 express.static.mime.define({ 'image/avif': ['avif'] })
 app.use('/media', express.static(env.uploadsPath, { maxAge: 0, fallthrough: false, dotfiles: 'deny' }))
+app.use(compressResponses({ enabled: compress, routeOf: (res) => (res as express.Response).locals.vigil.prepared.route }))
 app.use((req, res, next) => {
   const { prepared, body } = res.locals.vigil as { prepared: Prepared; body: Buffer | null }
   serveRemix(req, res, prepared, body).catch(next)

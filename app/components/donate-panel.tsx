@@ -1,11 +1,11 @@
 import { useForm, type SubmissionResult } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod'
 import { Form, useNavigation } from '@remix-run/react'
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { formatMoney, formatNumber, type Language } from '~/utils/i18n.ts'
 import { feeCover, parseAmount, type FeeSettings } from '~/utils/money.ts'
-import { donationSchema, textLimits } from '~/utils/schemas.ts'
+import { DONATION_LIMITS } from '~/utils/form-limits.ts'
+import { useLazyValidators } from '~/utils/lazy-validation.ts'
 import { CheckboxField, ConformForm, ErrorList, TextAreaField, TextField } from './ui/field.tsx'
 
 export type PublicFundData = {
@@ -37,14 +37,15 @@ function presetsFor(data: Pick<DonationData, 'presets'>, currency: string) {
   return data.presets[currency] ?? data.presets['*'] ?? []
 }
 
-export function FundProgress({ fund, lang }: { fund: PublicFundData; lang: Language }) {
+/** `heading`: h3 under the campaign page's "Fund the reporting" h2; h2 on the donate page, under its h1. */
+export function FundProgress({ fund, lang, heading: Heading = 'h3' }: { fund: PublicFundData; lang: Language; heading?: 'h2' | 'h3' }) {
   const { t } = useTranslation()
   const percent = fund.goalMinor > 0 ? Math.min(100, Math.round((fund.raisedMinor / fund.goalMinor) * 100)) : 0
   return (
     <div className="fund" data-fund={fund.slug}>
-      <h3 className="fund__title" lang={fund.lang}>
+      <Heading className="fund__title" lang={fund.lang}>
         {fund.title}
-      </h3>
+      </Heading>
       {fund.description ? (
         <p className="fund__description" lang={fund.lang}>
           {fund.description}
@@ -90,17 +91,17 @@ export function DonateForm({
   const navigation = useNavigation()
   const busy = navigation.state !== 'idle' && navigation.formAction?.endsWith('/donate') === true
   const firstFund = data.funds.find((f) => f.id === selectedFund) ?? data.funds[0]
-  const schema = donationSchema(t)
+  const validators = useLazyValidators()
   const [form, fields] = useForm({
     id,
     lastResult: result,
-    constraint: textLimits(schema),
+    constraint: DONATION_LIMITS,
     defaultValue: {
       fundId: String(firstFund?.id ?? ''),
       interval: 'one_time',
       amount: String(presetsFor(data, firstFund?.currency ?? '*')[1] ?? 'custom'),
     },
-    onValidate: ({ formData }) => parseWithZod(formData, { schema }),
+    onValidate: validators ? ({ formData }) => validators.validateDonation(formData, t) : undefined,
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',
   })

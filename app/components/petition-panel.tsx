@@ -1,11 +1,10 @@
 import { useForm, type SubmissionResult } from '@conform-to/react'
-import { parseWithZod } from '@conform-to/zod'
 import { useFetcher, useSearchParams } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { COUNTRY_CODES } from '~/utils/countries.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
-import { signSchema, textLimits } from '~/utils/schemas.ts'
+import { SIGN_LIMITS } from '~/utils/form-limits.ts'
+import { useLazyValidators } from '~/utils/lazy-validation.ts'
 import { CheckboxField, ConformForm, SelectField, TextAreaField, TextField } from './ui/field.tsx'
 
 export type PetitionData = {
@@ -58,13 +57,13 @@ export function PetitionPanel({
   const last = fetcher.data ?? actionData
   const signed = last?.signed || searchParams.get('signed') === '1'
   const mailWait = last?.signed ? (last.mailWaitMinutes ?? null) : signedMailWaitMinutes
-  const schema = signSchema(t, COUNTRY_CODES)
+  const validators = useLazyValidators()
   const [form, fields] = useForm({
     id: 'sign-form',
     lastResult: last?.result,
     defaultValue: { country: petition.suggestedCountry ?? '' },
-    constraint: textLimits(schema),
-    onValidate: ({ formData }) => parseWithZod(formData, { schema }),
+    constraint: SIGN_LIMITS,
+    onValidate: validators ? ({ formData }) => validators.validateSignature(formData, t) : undefined,
     shouldValidate: 'onSubmit',
     shouldRevalidate: 'onInput',
   })

@@ -70,7 +70,7 @@ export default function DonatePage() {
       ) : (
         <>
           {donations.funds.map((fund) => (
-            <FundProgress key={fund.id} fund={fund} lang={lang} />
+            <FundProgress key={fund.id} fund={fund} lang={lang} heading="h2" />
           ))}
           <DonateForm data={donations} lang={lang} result={actionData?.result} selectedFund={wanted?.id} source={actionData?.source ?? source} />
         </>

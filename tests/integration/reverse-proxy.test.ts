@@ -233,6 +233,12 @@ function behindProxy(name: string, { clients, more }: { clients: number; more?: 
       const compressed = await request(`${proxy.url}${CAMPAIGN}`, { from: from(1), headers: { 'Accept-Encoding': 'gzip' } })
       expect(compressed.status).toBe(200)
       expect(compressed.headers['content-encoding']).toBe('gzip')
+      // Organisers' pages and private links are never compressed, by Vigil or by the proxy (ADR 014).
+      for (const target of ['/admin/login', '/thanks/free-andry']) {
+        const plain = await request(`${proxy.url}${target}`, { from: from(1), headers: { 'Accept-Encoding': 'gzip, br, zstd' } })
+        expect(plain.status, target).toBe(200)
+        expect(plain.headers['content-encoding'], target).toBeUndefined()
+      }
     })
 
     it('takes a signature posted by the campaign page’s own form (no JavaScript)', async () => {
