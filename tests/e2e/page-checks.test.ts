@@ -24,6 +24,8 @@ const PAGES: PageToCheck[] = [
   { name: 'donate', path: `/c/${CAMPAIGN_SLUG}/donate` },
   { name: 'donate-thanks', path: donateThanksPath },
   { name: 'thanks', path: `/thanks/${CAMPAIGN_SLUG}` },
+  { name: 'embed', path: `/embed/c/${CAMPAIGN_SLUG}?lng=de` },
+  { name: 'embed donate', path: `/embed/c/${CAMPAIGN_SLUG}/donate` },
   { name: 'privacy', path: '/privacy' },
   { name: 'imprint', path: '/imprint' },
   { name: 'contact', path: '/contact' },

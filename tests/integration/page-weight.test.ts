@@ -8,7 +8,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
-const PAGES = ['/', '/c/free-andry', '/c/free-andry/donate', '/thanks/free-andry']
+const PAGES = ['/', '/c/free-andry', '/c/free-andry/donate', '/thanks/free-andry', '/embed/c/free-andry']
 
 let server: RunningServer
 
@@ -41,8 +41,9 @@ describe('the scripts a public page loads first', () => {
         expect(code, `${page}: ${src}`).not.toMatch(/ZodError|ZodObject/)
         brotli += fs.statSync(`${file}.br`).size
       }
-      // Before issue 13 the campaign page named 15 scripts: 436 kB, 122 kB as brotli.
-      expect(brotli, page).toBeLessThan(110 * 1024)
+      // Before issue 13 the campaign page named 15 scripts: 436 kB, 122 kB as brotli. The share
+      // block and the embed's panel came with issue 13 too; the page still loads less than before.
+      expect(brotli, page).toBeLessThan(116 * 1024)
     }
   })
 })
