@@ -24,8 +24,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   }
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) =>
-  data ? socialMeta({ ...data.meta, locale: data.meta.lang }) : [{ title: 'Vigil' }]
+export const meta: MetaFunction<typeof loader> = ({ data, location }) =>
+  data ? socialMeta({ ...data.meta, locale: data.meta.lang, search: location.search }) : [{ title: 'Vigil' }]
 
 type Card = Awaited<ReturnType<typeof loader>>['campaigns'][number]
 

@@ -84,7 +84,7 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
   return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => {
+export const meta: MetaFunction<typeof loader> = ({ data, location }) => {
   if (!data) return [{ title: 'Vigil' }]
   const { campaign, publicUrl } = data
   const discovery = oembedDiscovery({ publicUrl, pageUrl: `${publicUrl}/c/${campaign.slug}?lng=${data.lang}`, title: campaign.title.value })
@@ -96,6 +96,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
     imageAlt: campaign.imageAlt.value,
     card: data.card,
     locale: data.lang,
+    search: location.search,
     siteName: campaign.organizationName,
   }), discovery]
 }

@@ -7,7 +7,8 @@ import { knownSource } from '~/models/sources.server.ts'
 import { handleDonation, loadDonations } from '~/services/donate.server.ts'
 import { getEnv } from '~/services/env.server.ts'
 import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
-import { shareCardTags } from '~/utils/meta.ts'
+import { getT } from '~/services/i18n.server.ts'
+import { canonicalUrl, pageMeta, shareCardTags } from '~/utils/meta.ts'
 import { SOURCE_PARAM } from '~/utils/sources.ts'
 
 // Only what giving needs: the full public campaign would render its story and timeline for nothing.
@@ -21,7 +22,9 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await campaignFor(params.slug ?? '', context.lang)
   const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl })
   const source = knownSource({ campaignId: campaign.id, value: new URL(request.url).searchParams.get(SOURCE_PARAM) })
-  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang, card, source }
+  const description = getT(context.lang)('donate.intro')
+  const url = `${getEnv().publicUrl}/c/${campaign.slug}/donate`
+  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang, card, source, description, url }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -41,9 +44,10 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
   return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [
+// Indexable like the campaign page it belongs to, in the same way (canonical per language, ADR 002).
+export const meta: MetaFunction<typeof loader> = ({ data, location }) => [
   { title: data ? `${data.campaign.title} — Vigil` : 'Vigil' },
-  { name: 'robots', content: 'noindex' },
+  ...(data ? pageMeta({ description: data.description, canonical: canonicalUrl({ url: data.url, locale: data.lang, search: location.search }) }) : []),
   ...shareCardTags(data?.card),
 ]
 

@@ -4,6 +4,7 @@ import { EmbedError, EmbedFrame, useLiveCount } from '~/components/embed-frame.t
 import { PetitionPanel } from '~/components/petition-panel.tsx'
 import { loadEmbedPetition, signFromEmbed } from '~/services/embed.server.ts'
 import { EMBED_SOURCE } from '~/utils/embed.ts'
+import { languageUrl, pageMeta } from '~/utils/meta.ts'
 
 // The root layout reads this: no site header, footer or language switcher inside another site's frame.
 export const handle = { bare: true }
@@ -33,7 +34,7 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? data.campaign.title.value : 'Vigil' },
   // The campaign page is the one to find; this is a part of it for other sites' pages.
-  { name: 'robots', content: 'noindex' },
+  ...(data ? pageMeta({ description: data.campaign.summary, canonical: languageUrl(data.campaignUrl, data.lang) }) : [{ name: 'robots', content: 'noindex' }]),
 ]
 
 export default function EmbedPetition() {

@@ -5,6 +5,7 @@ import { DonateForm, FundProgress } from '~/components/donate-panel.tsx'
 import { EmbedError, EmbedFrame } from '~/components/embed-frame.tsx'
 import { loadEmbedDonate } from '~/services/embed.server.ts'
 import { EMBED_SOURCE } from '~/utils/embed.ts'
+import { languageUrl, pageMeta } from '~/utils/meta.ts'
 import { formatMoney, LANGUAGE_PARAM } from '~/utils/i18n.ts'
 
 export const handle = { bare: true }
@@ -13,7 +14,11 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
   return loadEmbedDonate({ slug: params.slug ?? '', lang: context.lang })
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? data.campaign.title.value : 'Vigil' }, { name: 'robots', content: 'noindex' }]
+// A part of the campaign for other sites' pages: the campaign page is the one to index.
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? data.campaign.title.value : 'Vigil' },
+  ...(data ? pageMeta({ description: data.campaign.summary, canonical: languageUrl(`${data.campaignUrl}/donate`, data.lang) }) : [{ name: 'robots', content: 'noindex' }]),
+]
 
 /**
  * The compact donate panel: the funds' progress and the form. The form opens the payment in a

@@ -7,9 +7,14 @@ import { getEnv } from '~/services/env.server.ts'
 import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
 import { loadShare } from '~/services/share.server.ts'
 import { readThanksName } from '~/services/thanks-cookie.server.ts'
-import { shareCardTags } from '~/utils/meta.ts'
+import { languageUrl, pageMeta, shareCardTags } from '~/utils/meta.ts'
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }, ...shareCardTags(data?.card)]
+// Crawlers see a generic thanks (the name is in a cookie): the campaign page is the one to index.
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: 'Vigil' },
+  ...(data ? pageMeta({ description: data.description, canonical: languageUrl(data.campaignUrl, data.lang) }) : [{ name: 'robots', content: 'noindex' }]),
+  ...shareCardTags(data?.card),
+]
 
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
@@ -23,6 +28,9 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
       title: campaign.title,
       name,
       share,
+      description: campaign.summary.value,
+      campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`,
+      lang: context.lang,
       card: getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl }),
     },
     { headers: { 'Cache-Control': 'private, no-store' } },

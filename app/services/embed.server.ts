@@ -27,7 +27,8 @@ export async function loadEmbedPetition({ slug, lang, countryHint, signed }: { s
   const campaign = await campaignOr404(slug, lang)
   const petition = await loadPetition({ campaign, lang, countryHint })
   return {
-    campaign: { slug: campaign.slug, title: campaign.title, organizationName: campaign.organizationName },
+    campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`,
+    campaign: { slug: campaign.slug, title: campaign.title, summary: campaign.summary.value, organizationName: campaign.organizationName },
     petition: { ...petition, recent: [], messages: [] },
     lang,
     action: embedAction(campaign.slug, 'petition', lang),
@@ -38,7 +39,7 @@ export async function loadEmbedPetition({ slug, lang, countryHint, signed }: { s
 export async function loadEmbedDonate({ slug, lang }: { slug: string; lang: Language }) {
   const campaign = await campaignOr404(slug, lang)
   const donations = await loadDonations({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang })
-  return { campaign: { slug: campaign.slug, title: campaign.title, organizationName: campaign.organizationName }, donations: { ...donations, wall: [] }, lang }
+  return { campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`, campaign: { slug: campaign.slug, title: campaign.title, summary: campaign.summary.value, organizationName: campaign.organizationName }, donations: { ...donations, wall: [] }, lang }
 }
 
 export type EmbedSignAnswer =

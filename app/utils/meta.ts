@@ -15,6 +15,23 @@ export function languageUrl(url: string, locale: string) {
   return own.toString()
 }
 
+/**
+ * The page's canonical URL: its own language's URL when the address names one, else the bare
+ * URL itself (the x-default, which shows the visitor's negotiated language). Naming another
+ * language's URL from the bare one would make two hreflang alternates claim each other.
+ */
+export function canonicalUrl({ url, locale, search }: { url: string; locale: string; search: string }) {
+  return new URLSearchParams(search).has(LANGUAGE_PARAM) ? languageUrl(url, locale) : url
+}
+
+/** The canonical link and description of a page that belongs to a campaign (donate, thanks, embed). */
+export function pageMeta({ description, canonical }: { description: string; canonical: string }): MetaDescriptor[] {
+  return [
+    { name: 'description', content: description },
+    { tagName: 'link', rel: 'canonical', href: canonical },
+  ]
+}
+
 /** Title, description and the Open Graph / Twitter card tags that link previews read. */
 export function socialMeta({
   title,
@@ -24,6 +41,7 @@ export function socialMeta({
   imageAlt,
   card,
   locale,
+  search = '',
   siteName = 'Vigil',
 }: {
   title: string
@@ -34,9 +52,11 @@ export function socialMeta({
   /** The campaign's share card: preferred over `image` when given. */
   card?: ShareCardMeta | null
   locale: string
+  /** The request's query string: whether the address names a language decides the canonical. */
+  search?: string
   siteName?: string
 }): MetaDescriptor[] {
-  const own = languageUrl(url, locale)
+  const own = canonicalUrl({ url, locale, search })
   const tags: MetaDescriptor[] = [
     { title },
     { name: 'description', content: description },

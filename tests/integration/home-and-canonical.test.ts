@@ -59,9 +59,28 @@ describe('canonical and alternate links', () => {
     }
   }
 
-  it('names the negotiated language canonical when the URL names none', async () => {
-    const { body } = await get(CAMPAIGN, { 'Accept-Language': 'es-ES,es;q=0.9' })
-    expect(links(body).find((l) => l.rel === 'canonical')?.href).toBe(`${server.url}${CAMPAIGN}?lng=es`)
+  it('names the bare URL (the x-default) canonical when the URL names no language, whatever was negotiated', async () => {
+    // Naming ?lng=es from here would make one hreflang alternate claim another (Lighthouse's canonical audit fails it).
+    for (const path of ['/', CAMPAIGN]) {
+      const { body } = await get(path, { 'Accept-Language': 'es-ES,es;q=0.9' })
+      expect(links(body).filter((l) => l.rel === 'canonical').map((l) => l.href)).toEqual([`${server.url}${path}`])
+    }
+  })
+
+  it('gives the donate, thanks and embed pages a description and a canonical instead of noindex', async () => {
+    const expected: [string, string][] = [
+      [`${CAMPAIGN}/donate?lng=de`, `${server.url}${CAMPAIGN}/donate?lng=de`],
+      [`${CAMPAIGN}/donate`, `${server.url}${CAMPAIGN}/donate`],
+      [`/thanks/free-andry?lng=es`, `${server.url}${CAMPAIGN}?lng=es`],
+      [`/embed/c/free-andry?lng=de`, `${server.url}${CAMPAIGN}?lng=de`],
+      [`/embed/c/free-andry/donate?lng=en`, `${server.url}${CAMPAIGN}/donate?lng=en`],
+    ]
+    for (const [path, canonical] of expected) {
+      const { body } = await get(path)
+      expect(links(body).filter((l) => l.rel === 'canonical').map((l) => l.href), path).toEqual([canonical])
+      expect(body, path).not.toContain('noindex')
+      expect(body, path).toMatch(/<meta name="description" content="[^"]{20,}"/)
+    }
   })
 
   it('leaves other query parameters out of the canonical URL', async () => {
