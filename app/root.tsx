@@ -190,7 +190,8 @@ export function ErrorBoundary() {
   return <ErrorPage error={error} />
 }
 
-export function ErrorPage({ error }: { error: unknown }) {
+/** `message`: a route's own explanation (what exactly was wrong), instead of the general one. */
+export function ErrorPage({ error, message }: { error: unknown; message?: string }) {
   const { t } = useTranslation()
   const status = isRouteErrorResponse(error) ? error.status : 500
   const kind = status === 404 ? 'notFound' : status === 403 ? 'forbidden' : status < 500 ? 'badRequest' : 'crash'
@@ -198,7 +199,7 @@ export function ErrorPage({ error }: { error: unknown }) {
     <main className="wrap page error-page">
       <p className="eyebrow">{t('errors.status', { status })}</p>
       <h1>{t(`errors.${kind}.title`)}</h1>
-      <p>{t(`errors.${kind}.body`)}</p>
+      <p>{message ?? t(`errors.${kind}.body`)}</p>
       <p>
         <Link to="/" className="button">
           {t('errors.home')}

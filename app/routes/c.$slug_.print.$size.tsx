@@ -1,7 +1,8 @@
 import { data, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { isRouteErrorResponse, Link, useLoaderData, useRouteError } from '@remix-run/react'
+import { isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { PrintSheet } from '~/components/print-sheet.tsx'
+import { ErrorPage } from '~/root.tsx'
 import { loadPrintSheet } from '~/services/print.server.ts'
 import { getT } from '~/services/i18n.server.ts'
 import printStyles from '~/styles/print.css?url'
@@ -45,19 +46,5 @@ export default function PrintPage() {
 /** The 4xx says what was wrong (size, language, campaign), in the visitor's language. */
 export function ErrorBoundary() {
   const error = useRouteError()
-  const { t } = useTranslation()
-  const status = isRouteErrorResponse(error) ? error.status : 500
-  const message = isRouteErrorResponse(error) && typeof error.data === 'string' ? error.data : t('errors.crash.body')
-  return (
-    <main className="wrap page error-page">
-      <p className="eyebrow">{t('errors.status', { status })}</p>
-      <h1>{t(status === 404 ? 'errors.notFound.title' : status < 500 ? 'errors.badRequest.title' : 'errors.crash.title')}</h1>
-      <p>{message}</p>
-      <p>
-        <Link to="/" className="button">
-          {t('errors.home')}
-        </Link>
-      </p>
-    </main>
-  )
+  return <ErrorPage error={error} message={isRouteErrorResponse(error) && typeof error.data === 'string' ? error.data : undefined} />
 }
