@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Link, useLoaderData, useRevalidator } from '@remix-run/react'
+import { Link, useLoaderData, useLocation, useRevalidator } from '@remix-run/react'
 import { useEffect } from 'react'
 import { useTranslation } from 'react-i18next'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
@@ -13,7 +13,8 @@ import { formatMoney } from '~/utils/i18n.ts'
 
 /**
  * Where Stripe sends the donor back. It marks nothing paid: it shows what the webhook has
- * recorded, and looks again every few seconds while the payment is still processing.
+ * recorded, and looks again every few seconds while the payment is still processing (with
+ * JavaScript; without, a link looks again).
  */
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await getSigningCampaign({ slug: params.slug ?? '', lang: context.lang })
@@ -33,13 +34,12 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.campaign.title} — Vigil` : 'Vigil' },
   { name: 'robots', content: 'noindex' },
   ...shareCardTags(data?.card),
-  // Without JavaScript the page reloads itself while the payment is processing.
-  ...(data?.state === 'processing' ? [{ httpEquiv: 'refresh', content: '4' } as const] : []),
 ]
 
 export default function DonationThanks() {
   const { campaign, state, interval, amount, share } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
+  const { pathname, search } = useLocation()
   const revalidator = useRevalidator()
   useEffect(() => {
     if (state !== 'processing') return
@@ -55,6 +55,12 @@ export default function DonationThanks() {
       {state === 'succeeded' && interval === 'monthly' ? <p>{t('donate.thanks.monthly')}</p> : null}
       {/* Until the money has arrived there is no receipt to promise (a bank debit may still fail). */}
       {state === 'succeeded' ? <p>{t('donate.thanks.receipt')}</p> : state === 'processing' ? <p>{t('donate.thanks.receiptLater')}</p> : null}
+      {/* With JavaScript the page looks again every two seconds; without, this link does (no timed reload: WCAG 2.2.1). */}
+      {state === 'processing' ? (
+        <p>
+          <a href={`${pathname}${search}`}>{t('donate.thanks.checkAgain')}</a>
+        </p>
+      ) : null}
       {share ? <ShareLinks share={share} /> : null}
       <p>
         <Link className="button" to={state === 'failed' ? `/c/${campaign.slug}/donate` : `/c/${campaign.slug}`}>
