@@ -7,6 +7,7 @@
  */
 import { getFrameOriginsBySlug } from '../app/models/embed.server.ts'
 import { EMBED_PATH, frameAncestors } from '../app/utils/embed.ts'
+import { isPlainOrigin } from '../app/utils/embed-origins.ts'
 
 export type Framing = { origins: string[] }
 
@@ -17,7 +18,8 @@ export function isEmbedPath(pathname: string) {
 /** The framing an embed page allows (one indexed lookup), or null for any other page. */
 export function embedFraming(pathname: string): Framing | null {
   const slug = EMBED_PATH.exec(pathname)?.[1]
-  return slug ? { origins: getFrameOriginsBySlug({ slug }) } : null
+  // A row that is not a plain origin (saved before the host check) frames nothing and keeps X-Frame-Options.
+  return slug ? { origins: getFrameOriginsBySlug({ slug }).filter(isPlainOrigin) } : null
 }
 
 export function framedCsp(csp: string, framing: Framing) {

@@ -9,7 +9,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: 'Vigil' },
   { name: 'robots', content: 'noindex' },
   // The move to the visitor's server: the share form's CSP (form-action) forbids a redirect elsewhere.
-  ...(data && 'href' in data ? [{ httpEquiv: 'refresh', content: `0; url=${data.href}` } as const] : []),
+  ...(data && 'href' in data && data.refresh ? [{ httpEquiv: 'refresh', content: `0; url=${data.href}` } as const] : []),
 ]
 
 /**
@@ -26,7 +26,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const instance = mastodonInstance(params.get('instance'))
   if (!instance) return data({ slug: campaign.slug, lang: context.lang }, { status: 400 })
   const share = await loadShare({ campaign, lang: context.lang })
-  return { slug: campaign.slug, lang: context.lang, instance, href: mastodonShareHref({ instance, url: share.url, text: share.text }) }
+  // Only our own share form moves on by itself: a link to this page sent from elsewhere would
+  // make our domain forward anyone to any host's /share (an open redirect); it gets the link to click.
+  const site = request.headers.get('sec-fetch-site')
+  const refresh = site === null || site === 'same-origin'
+  return { slug: campaign.slug, lang: context.lang, instance, refresh, href: mastodonShareHref({ instance, url: share.url, text: share.text }) }
 }
 
 export default function MastodonShare() {

@@ -8,6 +8,14 @@
 export const MAX_FRAME_ORIGINS = 20
 const MAX_LINE = 300
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+// The URL parser keeps ; , ' " and more in a host name: only DNS labels (or a bracketed IPv6) may go into a CSP.
+const HOST = /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|\[[0-9a-f:.]+\])$/
+
+/** Whether `origin` (as stored) is one scheme, host and optional port with nothing a CSP would read as syntax. */
+export function isPlainOrigin(origin: string) {
+  const match = /^(https?):\/\/([^/:]+|\[[^\]]+\])(?::(\d{1,5}))?$/.exec(origin)
+  return Boolean(match && HOST.test(match[2]!))
+}
 
 export type OriginProblem = 'notOrigin' | 'scheme' | 'path' | 'credentials' | 'wildcard' | 'tooLong'
 export type OriginLineError = { line: number; value: string; problem: OriginProblem }
@@ -27,7 +35,7 @@ export function normaliseOrigin(input: string): { origin: string } | { problem: 
   }
   if (url.username || url.password) return { problem: 'credentials' }
   if (scheme !== 'https' && !(scheme === 'http' && LOCAL_HOSTS.has(url.hostname))) return { problem: 'scheme' }
-  if (!url.hostname) return { problem: 'notOrigin' }
+  if (!url.hostname || !HOST.test(url.hostname)) return { problem: 'notOrigin' }
   // `https://example.org/` is the origin with the slash URLs add; anything more is a page, not a site.
   const rest = value.slice(value.indexOf('//') + 2).replace(/^[^/?#]*/, '')
   if (rest !== '' && rest !== '/') return { problem: 'path' }

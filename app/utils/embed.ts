@@ -3,6 +3,7 @@
  * organisers paste into their own site, and the message the frame sends its parent with its
  * height. Isomorphic: the back office shows the snippet, oEmbed answers with it, the frame posts.
  */
+import { isPlainOrigin } from './embed-origins.ts'
 import { escapeHtml } from './html.ts'
 import { LANGUAGE_PARAM, type Language } from './i18n.ts'
 
@@ -32,7 +33,8 @@ export function embedUrl({ publicUrl, slug, lang, panel }: { publicUrl: string; 
 
 /** The CSP directive of an embed page: our own origin (the back office's preview) and the listed sites. */
 export function frameAncestors(origins: readonly string[]) {
-  return `frame-ancestors ${["'self'", ...origins].join(' ')}`
+  // Rows saved before the host check (or by hand) must not add directives of their own.
+  return `frame-ancestors ${["'self'", ...origins.filter(isPlainOrigin)].join(' ')}`
 }
 
 /** The `<iframe>` for a site's page: full column width up to 720 px, a starting height, lazy. */
