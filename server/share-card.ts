@@ -6,8 +6,10 @@
  * and are never stored.
  */
 import type http from 'node:http'
+import { resources } from '../app/i18n-resources.ts'
 import { ShareCardCache } from '../app/services/share-card-cache.server.ts'
 import { renderShareCard } from '../app/services/share-card.server.ts'
+import { isLanguage, negotiateLanguage } from '../app/utils/i18n.ts'
 
 // Only these characters: nothing to normalise, so the raw target can be matched as it came.
 const SHARE_CARD = /^\/c\/([a-z0-9-]{1,100})\/card-([a-z]{0,10})\.png(?:\?[\w=&.-]*)?$/
@@ -60,8 +62,11 @@ export async function serveShareCard(
   }
   const card = await cards.get({ slug, lang })
   if (!card) {
-    res.writeHead(404, [...baseHeaders, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-store'])
-    res.end(req.method === 'HEAD' ? undefined : 'No such campaign or language.\n')
+    // In the card's language when it names one we have, else the visitor's (a person may follow a broken link too).
+    const language = isLanguage(lang) ? lang : negotiateLanguage({ param: null, cookieHeader: req.headers.cookie, acceptLanguage: req.headers['accept-language'] }).language
+    const { title, body } = resources[language].common.errors.notFound
+    res.writeHead(404, [...baseHeaders, 'Content-Type', 'text/plain; charset=utf-8', 'Content-Language', language, 'Cache-Control', 'no-store'])
+    res.end(req.method === 'HEAD' ? undefined : `${title}. ${body}\n`)
     return
   }
   const headers = [...cardHeaders(baseHeaders), 'ETag', card.etag, 'Cache-Control', CACHE_CONTROL]

@@ -31,7 +31,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       return { locale, exists: Boolean(row), value: row?.shareText ?? '', placeholder: row ? defaultShareText({ lang: locale, title: row.title }) : '' }
     }),
     minted: minted.map((m) => m.tag),
-    figures,
+    // Gifts per tag only for managers (ADR 011: money per donor): an editor could mint a tag for one person and read their gift.
+    figures: { signatures: figures.signatures, donations: roleAtLeast(role, 'manager') ? figures.donations : null },
     canEdit: roleAtLeast(role, 'editor'),
     lang: context.lang,
   }
@@ -108,7 +109,9 @@ export default function Sharing() {
           </tbody>
         </table>
       </div>
-      {figures.donations.length === 0 ? (
+      {figures.donations === null ? (
+        <p className="muted">{t('admin.sharing.giftsForManagers')}</p>
+      ) : figures.donations.length === 0 ? (
         <p className="muted">{t('admin.sharing.noGifts')}</p>
       ) : (
         <div className="sharing__table">

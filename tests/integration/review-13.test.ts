@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attr, tagsOf, textOf } from '../helpers/html.ts'
+import { createOrganiser } from '../helpers/organisers.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -81,5 +82,33 @@ describe('share card errors speak the visitor’s language', () => {
     expect(response.status).toBe(404)
     const body = await response.text()
     expect(body).not.toContain('No such campaign or language')
+    expect(body).toContain('Wir konnten diese Seite nicht finden')
+    expect(response.headers.get('content-language')).toBe('de')
+  })
+})
+
+describe('gifts by source (ADR 011: money per donor is for managers)', () => {
+  it('are shown to managers, not to an editor who could mint a tag for one person and read their gift', async () => {
+    const client = petitionClient(server, db)
+    // One paid gift that came by a tag minted for one person (written as the webhook would leave it).
+    db.prepare(
+      `insert into donations (campaign_id, fund_id, interval, gift_minor, amount_minor, currency, status, paid_at, counted_minor, locale, email, source)
+       select c.id, f.id, 'once', 4200, 4200, 'EUR', 'succeeded', ?, 4200, 'en', 'one.person@example.org', 'for-one-person'
+       from campaigns c join funds f on f.campaign_id = c.id where c.slug = 'free-andry' limit 1`,
+    ).run(Date.now())
+    for (const [email, role] of [
+      ['editor.sources@example.org', 'editor'],
+      ['manager.sources@example.org', 'manager'],
+    ] as const) {
+      const made = await createOrganiser(server, { email, name: role, password: 'a long enough password 1', campaignRoles: [{ slug: 'free-andry', role }] })
+      expect(made.status).toBe(302)
+      const cookie = await client.login(email, 'a long enough password 1')
+      const page = await fetch(`${server.url}/admin/campaigns/1/sharing`, { headers: { Cookie: cookie } })
+      expect(page.status).toBe(200)
+      const html = await page.text()
+      expect(html).toContain('data-testid="signatures-by-source"')
+      if (role === 'editor') expect(html).not.toContain('data-testid="donations-by-source"')
+      else expect(html).toMatch(/data-testid="donations-by-source"[\s\S]*for-one-person[\s\S]*€42\.00/)
+    }
   })
 })
