@@ -7,7 +7,7 @@
  */
 import type http from 'node:http'
 import { resources } from '../app/i18n-resources.ts'
-import { ShareCardCache } from '../app/services/share-card-cache.server.ts'
+import { ShareCardBusyError, ShareCardCache } from '../app/services/share-card-cache.server.ts'
 import { renderShareCard } from '../app/services/share-card.server.ts'
 import { isLanguage, negotiateLanguage } from '../app/utils/i18n.ts'
 
@@ -60,7 +60,16 @@ export async function serveShareCard(
     res.writeHead(405, [...baseHeaders, 'Allow', 'GET, HEAD', 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-store']).end('Method not allowed')
     return
   }
-  const card = await cards.get({ slug, lang })
+  let card
+  try {
+    card = await cards.get({ slug, lang })
+  } catch (error) {
+    if (!(error instanceof ShareCardBusyError)) throw error
+    // Too many different cards asked for at once: crawlers retry, and the server stays responsive.
+    res.writeHead(503, [...baseHeaders, 'Retry-After', '5', 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-store'])
+    res.end(req.method === 'HEAD' ? undefined : 'Busy drawing share cards; please try again in a few seconds.\n')
+    return
+  }
   if (!card) {
     // In the card's language when it names one we have, else the visitor's (a person may follow a broken link too).
     const language = isLanguage(lang) ? lang : negotiateLanguage({ param: null, cookieHeader: req.headers.cookie, acceptLanguage: req.headers['accept-language'] }).language

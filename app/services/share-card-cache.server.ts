@@ -36,6 +36,10 @@ type Options = {
   maxBytes?: number
   minIntervalMs?: number
   checkMs?: number
+  /** Cards drawn at the same time (each takes a core for about 100 ms). */
+  maxConcurrent?: number
+  /** Cards that may wait for a turn; beyond that get() throws ShareCardBusyError. */
+  maxQueued?: number
   render?: (content: CardContent) => Promise<Buffer>
 }
 
@@ -56,10 +60,23 @@ async function readHero(imagePath: string | null) {
   return null
 }
 
+/** Thrown when more cards wait to be drawn than the cache will queue: answered 503 with Retry-After. */
+export class ShareCardBusyError extends Error {
+  constructor() {
+    super('share card renders are queued up')
+  }
+}
+
 export class ShareCardCache {
   #entries = new Map<string, ShareCardEntry>()
   #inflight = new Map<string, Promise<ShareCardEntry>>()
   #bytes = 0
+  // Drawings under way and those waiting for a turn: a script asking for many different cards
+  // (campaigns × languages beyond the cache's size) gets them one after another, not all at once.
+  #drawing = 0
+  #waiting: (() => void)[] = []
+  readonly maxConcurrent: number
+  readonly maxQueued: number
   readonly maxEntries: number
   readonly maxBytes: number
   readonly minIntervalMs: number
@@ -68,7 +85,17 @@ export class ShareCardCache {
   /** Renders started, for tests and the benchmark. */
   renders = 0
 
-  constructor({ maxEntries = 300, maxBytes = 48 * 1024 * 1024, minIntervalMs = 60_000, checkMs = 2_000, render = renderShareCard }: Options = {}) {
+  constructor({
+    maxEntries = 300,
+    maxBytes = 48 * 1024 * 1024,
+    minIntervalMs = 60_000,
+    checkMs = 2_000,
+    maxConcurrent = 2,
+    maxQueued = 64,
+    render = renderShareCard,
+  }: Options = {}) {
+    this.maxConcurrent = maxConcurrent
+    this.maxQueued = maxQueued
     this.maxEntries = maxEntries
     this.maxBytes = maxBytes
     this.minIntervalMs = minIntervalMs
@@ -114,7 +141,32 @@ export class ShareCardCache {
     return this.#bytes
   }
 
+  async #turn() {
+    if (this.#drawing < this.maxConcurrent) {
+      this.#drawing++
+      return
+    }
+    if (this.#waiting.length >= this.maxQueued) throw new ShareCardBusyError()
+    // The finishing drawing hands its turn over (#drawing stays as it is).
+    await new Promise<void>((resolve) => this.#waiting.push(resolve))
+  }
+
+  #done() {
+    const next = this.#waiting.shift()
+    if (next) next()
+    else this.#drawing--
+  }
+
   async #draw(key: string, source: ShareCardSource, lang: Language, step: string, now: number) {
+    await this.#turn()
+    try {
+      return await this.#drawNow(key, source, lang, step, now)
+    } finally {
+      this.#done()
+    }
+  }
+
+  async #drawNow(key: string, source: ShareCardSource, lang: Language, step: string, now: number) {
     this.renders++
     const started = performance.now()
     const hero = await readHero(source.imagePath)

@@ -9,7 +9,7 @@ import { demoCampaign } from '#db/seed-content.ts'
 import { seedDemo } from '#db/seed.ts'
 import { saveCampaignTranslation, setCampaignImage } from '~/models/campaigns.server.ts'
 import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
-import { ShareCardCache } from '~/services/share-card-cache.server.ts'
+import { ShareCardBusyError, ShareCardCache } from '~/services/share-card-cache.server.ts'
 
 const slug = demoCampaign.slug
 let campaignId: number
@@ -148,5 +148,33 @@ describe('the share card meta', () => {
     expect(alt('en')).toMatch(/37 people have signed/)
     expect(alt('de')).toMatch(/37 Menschen unterschrieben/)
     expect(alt('es')).toMatch(/han firmado 37 personas/)
+  })
+})
+
+describe('the share card cache under a flood of different cards', () => {
+  it('draws at most two cards at a time and makes the rest wait their turn, so a script cycling through campaigns and languages cannot take every core', async () => {
+    let drawing = 0
+    let most = 0
+    const cards = new ShareCardCache({
+      render: async () => {
+        drawing++
+        most = Math.max(most, drawing)
+        await new Promise((resolve) => setTimeout(resolve, 60))
+        drawing--
+        return Buffer.from('not really a png')
+      },
+    })
+    const all = await Promise.all((['en', 'de', 'es', 'en', 'de', 'es'] as const).map((lang, i) => cards.get({ slug, lang, now: i })))
+    expect(all.every((card) => card !== null)).toBe(true)
+    expect(cards.renders).toBe(3) // one per language: the same card's requests share one drawing
+    expect(most).toBe(2)
+  })
+
+  it('refuses to queue more than it can draw soon: the caller answers 503 and the crawler comes back', async () => {
+    const cards = new ShareCardCache({ maxQueued: 0, render: () => new Promise((resolve) => setTimeout(() => resolve(Buffer.from('x')), 80)) })
+    const results = await Promise.allSettled((['en', 'de', 'es'] as const).map((lang) => cards.get({ slug, lang })))
+    // Two draw at once and none may wait: the third is refused, not queued without bound.
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected'])
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(ShareCardBusyError)
   })
 })
