@@ -5,9 +5,9 @@
  * - the build's assets are served from the .br / .gz files written beside them at build
  *   time (scripts/precompress.ts), with their exact Content-Length and a strong ETag per
  *   encoding; nothing is compressed per request;
- * - responses Remix renders for the request (pages that bypass the page cache, single-fetch
- *   .data, JSON) are compressed on the fly, streaming kept, except on private pages, whose
- *   secrets would sit next to text an attacker can put in the same body (BREACH).
+ * - responses Remix renders for a GET (pages that bypass the page cache, single-fetch .data,
+ *   JSON) are compressed on the fly, streaming kept, except on private pages, whose secrets
+ *   would sit next to text an attacker can put in the same body (BREACH); answers to posts are not.
  *
  * The anonymous page cache compresses its entries itself, once per render (cached-page.ts).
  */
@@ -32,7 +32,9 @@ export function compressResponses({ enabled, routeOf }: { enabled: boolean; rout
     // Brotli's default 4 MB window is allocated per response: under load that cost a third of
     // the uncached campaign page's throughput. 256 kB holds any page whole, at the same ratio.
     brotli: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4, [zlib.constants.BROTLI_PARAM_LGWIN]: 18 } },
-    filter: (req, res) => !isPrivatePage(routeOf(res)) && compression.filter(req, res),
+    // Not answers to posts: they are small (a brotli stream per response cost signing a third of
+    // its throughput) and echo what was posted, the half of BREACH an attacker controls.
+    filter: (req, res) => req.method !== 'POST' && !isPrivatePage(routeOf(res)) && compression.filter(req, res),
   })
 }
 

@@ -107,6 +107,17 @@ describe('pages rendered for the request (the donate page bypasses the page cach
     expect(decode(answer).toString()).toContain('routes/c.$slug_.donate')
   })
 
+  it('leave answers to form posts alone: small, echoing what was posted, and the signing path pays nothing for them', async () => {
+    const answer = await fetch(`${server.url}/c/free-andry.data`, {
+      method: 'POST',
+      headers: { Origin: server.url, 'Accept-Encoding': 'br, gzip' },
+      body: new URLSearchParams({ firstName: 'Ana', lastName: 'Compressa', email: 'ana.compressa@example.org', country: 'ES', _js: '1' }),
+    })
+    expect(answer.status).toBe(200)
+    expect(answer.headers.get('content-encoding')).toBeNull()
+    expect(await answer.text()).toContain('signed')
+  })
+
   it('are not compressed on private pages (organisers\' pages, private links)', async () => {
     for (const target of ['/admin/login', '/thanks/free-andry']) {
       const answer = await get(server, target, { 'accept-encoding': 'gzip, br' })
