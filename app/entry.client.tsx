@@ -3,9 +3,11 @@ import i18next from 'i18next'
 import { startTransition, StrictMode } from 'react'
 import { hydrateRoot } from 'react-dom/client'
 import { I18nextProvider } from 'react-i18next'
-import { DEFAULT_LANGUAGE, isLanguage } from './utils/i18n.ts'
+import { DEFAULT_LANGUAGE, isBackOffice, isLanguage } from './utils/i18n.ts'
 
 const catalogs = import.meta.glob<{ default: Record<string, unknown> }>('./locales/*/common.json')
+// The back office's strings (two thirds of the catalog): fetched only by /admin pages, never by public ones.
+const adminCatalogs = import.meta.glob<{ default: Record<string, unknown> }>('./locales/*/admin.json')
 const countryCatalogs = import.meta.glob<{ default: Record<string, string> }>('./locales/*/countries.json')
 
 async function hydrate() {
@@ -13,10 +15,13 @@ async function hydrate() {
   const lng = isLanguage(htmlLang) ? htmlLang : DEFAULT_LANGUAGE
   const load = catalogs[`./locales/${lng}/common.json`]
   const loadCountries = countryCatalogs[`./locales/${lng}/countries.json`]
-  const [common, countries] = await Promise.all([
+  const loadAdmin = isBackOffice(window.location.pathname) ? adminCatalogs[`./locales/${lng}/admin.json`] : undefined
+  const [publicStrings, adminStrings, countries] = await Promise.all([
     load ? load().then((m) => m.default) : {},
+    loadAdmin ? loadAdmin().then((m) => m.default) : {},
     loadCountries ? loadCountries().then((m) => m.default) : {},
   ])
+  const common = { ...publicStrings, ...adminStrings }
   const i18n = i18next.createInstance()
   await i18n.init({
     lng,

@@ -168,7 +168,10 @@ export function Layout({ children }: { children: React.ReactNode }) {
               <p>{t('footer.privacy')}</p>
               {data?.organizer ? (
                 <p>
-                  <Link to="/admin">{t('footer.backOffice')}</Link>
+                  {/* A full load: the back office's strings are fetched with its document (entry.client.tsx). */}
+                  <Link to="/admin" reloadDocument>
+                    {t('footer.backOffice')}
+                  </Link>
                 </p>
               ) : null}
             </div>

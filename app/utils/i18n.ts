@@ -13,6 +13,11 @@ export const LANGUAGE_NAMES: Record<Language, string> = {
   es: 'Español',
 }
 
+/** The back office's pages, which also need the catalog's `admin.*` strings (admin.json) in the browser. */
+export function isBackOffice(pathname: string) {
+  return /^\/admin(?:\/|$)/i.test(pathname)
+}
+
 export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value)
 }

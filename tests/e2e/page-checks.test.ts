@@ -10,6 +10,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
+import de from '../../app/locales/de/admin.json'
+import en from '../../app/locales/en/admin.json'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser } from '../helpers/browser.ts'
 import { CAMPAIGN_SLUG, startDonationStack, type DonationStack } from '../helpers/donations.ts'
@@ -118,5 +120,28 @@ describe('public pages', () => {
       }
     }
     expect(found).toEqual([])
+  }, 60_000)
+
+  it('fetch none of the back office’s strings, which its own pages do fetch', async () => {
+    // A string only the back office uses: its tab list's label, in each catalog.
+    const marker = (lng: 'en' | 'de') => (lng === 'en' ? en : de).admin.tabs.label
+    const scriptsOf = async (url: string) => {
+      const page = await browser.context.newPage()
+      const bodies: string[] = []
+      const reads: Promise<unknown>[] = []
+      page.on('response', (response) => {
+        if (response.url().endsWith('.js')) reads.push(response.text().then((text) => bodies.push(text)))
+      })
+      await page.goto(`${stack.server.url}${url}`, { waitUntil: 'networkidle' })
+      await page.waitForFunction(() => (window as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized)
+      await Promise.all(reads)
+      await page.close()
+      return bodies.join('\n')
+    }
+    for (const { path: url } of resolved.filter((p) => p.status === 200)) {
+      const lng = url.includes('lng=de') ? 'de' : 'en'
+      expect(await scriptsOf(url), url).not.toContain(marker(lng))
+    }
+    expect(await scriptsOf('/admin/login?lng=de')).toContain(marker('de'))
   }, 60_000)
 })

@@ -23,7 +23,7 @@ describe('audit sentences', () => {
   it('finds the recorded actions', () => expect(actions).toContain('organizer.login'))
   for (const lang of ['en', 'de', 'es']) {
     it(`has one for every recorded action in ${lang}`, () => {
-      const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, `app/locales/${lang}/common.json`), 'utf8')) as { admin: { audit: { actions: Record<string, string> } } }
+      const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, `app/locales/${lang}/admin.json`), 'utf8')) as { admin: { audit: { actions: Record<string, string> } } }
       const keys = Object.keys(catalog.admin.audit.actions)
       const missing = actions.filter((a) => !keys.some((k) => k === a.replaceAll('.', '_') || k.startsWith(`${a.replaceAll('.', '_')}_`)))
       expect(missing).toEqual([])
