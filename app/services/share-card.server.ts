@@ -269,6 +269,7 @@ export async function renderShareCard(content: CardContent): Promise<Buffer> {
   const painted = await renderAsync(svg, { fitTo: { mode: 'original' }, font: { loadSystemFonts: false } })
   const sharp = await loadSharp()
   return sharp(painted.pixels, { raw: { width: painted.width, height: painted.height, channels: 4 } })
-    .png({ palette: true, quality: 90, effort: 4, compressionLevel: 9 })
+    // No dithering: it spread the hero's glow as a pale ghost into the flat text panel (and doubled the bytes).
+    .png({ palette: true, quality: 90, effort: 4, compressionLevel: 9, dither: 0 })
     .toBuffer()
 }

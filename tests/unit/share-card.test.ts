@@ -109,3 +109,16 @@ describe('rendering the share card', () => {
     expect(a.equals(c)).toBe(false)
   }, 30_000)
 })
+
+describe('the card as an image', () => {
+  it('leaves the text panel beside the hero one even colour below the goal line (no dithering ghost of the hero)', async () => {
+    const sharp = (await import('sharp')).default
+    // The demo's own card (its team name, count and goal): with dithering, a pale ghost of the flame showed here.
+    const png = await renderShareCard({ ...base, teamName: 'Demo Reporting Collective', title: LONGEST_GERMAN_TITLE, confirmed: 340, goal: 500, hero: HERO })
+    // The strip under "Ziel: 500", across the whole panel: nothing is drawn there.
+    const { data, info } = await sharp(png).extract({ left: 460, top: 596, width: 720, height: 30 }).removeAlpha().raw().toBuffer({ resolveWithObject: true })
+    const colours = new Set<string>()
+    for (let i = 0; i < data.length; i += info.channels) colours.add(`${data[i]},${data[i + 1]},${data[i + 2]}`)
+    expect([...colours]).toHaveLength(1)
+  })
+})
