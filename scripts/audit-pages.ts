@@ -33,7 +33,7 @@ const chrome = await chromeLauncher.launch({
   chromePath: process.env.CHROME_PATH ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   chromeFlags: ['--headless', '--no-sandbox', '--disable-gpu'],
 })
-type Row = { path: string; scores?: Record<Category, number>; lcpMs?: number; note?: string; failing?: string[] }
+type Row = { path: string; scores?: Record<Category, number>; lcpMs?: number; note?: string; failed?: boolean; failing?: string[] }
 const rows: Row[] = []
 try {
   for (const page of only ?? PAGES) {
@@ -49,6 +49,11 @@ try {
       continue
     }
     const { lhr } = result
+    // A run Lighthouse could not finish (the page failed to load, Chrome went away) scores zeros: say so instead.
+    if (lhr.runtimeError) {
+      rows.push({ path: page, note: `lighthouse could not measure it: ${lhr.runtimeError.code} (${lhr.runtimeError.message}); run it again`, failed: true })
+      continue
+    }
     const scores = Object.fromEntries(CATEGORIES.map((c) => [c, Math.round((lhr.categories[c]?.score ?? 0) * 100)])) as Record<Category, number>
     // What kept a category under 100, so a regression says where to look.
     const failing = CATEGORIES.flatMap((c) =>
@@ -70,6 +75,7 @@ let under = false
 for (const row of rows) {
   if (!row.scores) {
     console.log(`${row.path.padEnd(26)}  ${row.note}`)
+    if (row.failed) under = true
     continue
   }
   const s = row.scores
