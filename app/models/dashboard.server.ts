@@ -2,6 +2,7 @@ import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { listFundsForAdmin } from './funds.server.ts'
+import { countBySource } from './sources.server.ts'
 
 /**
  * What a team looks at every morning, per campaign: signatures confirmed today and in the
@@ -126,9 +127,13 @@ export async function dashboardFor({ campaigns, lang }: { campaigns: { id: numbe
   return Promise.all(
     campaigns.map(async (c) => {
       const funds = await listFundsForAdmin({ campaignId: c.id, lang, defaultLocale: c.defaultLocale })
+      const figures = getCampaignFigures({ campaignId: c.id, fundIds: funds.map((f) => f.id) })
+      // Where confirmed signatures came from (share links, posters, embeds): the leading four; the Sharing tab has all.
+      const sources = figures.confirmed ? (await countBySource({ campaignId: c.id })).signatures.filter((s) => s.confirmed > 0).slice(0, 4) : []
       return {
         campaignId: c.id,
-        figures: getCampaignFigures({ campaignId: c.id, fundIds: funds.map((f) => f.id) }),
+        figures,
+        sources,
         funds: funds.map((f) => ({ id: f.id, title: f.title, status: f.status, currency: f.currency, goalMinor: f.goalMinor, raisedMinor: f.raisedMinor, donors: f.donors })),
       }
     }),

@@ -5,7 +5,6 @@ import { LegalReviewBanner } from '~/components/legal-review-banner.tsx'
 import { BacklogBanner } from '~/components/outbox-state.tsx'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
 import { dashboardFor } from '~/models/dashboard.server.ts'
-import { countBySource } from '~/models/sources.server.ts'
 import { listCampaignRoles } from '~/models/organizers.server.ts'
 import { confirmationsAreLate, getOutboxStats } from '~/models/outbox-stats.server.ts'
 import { getEnv } from '~/services/env.server.ts'
@@ -27,14 +26,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const env = getEnv()
   // Counts only, for every organiser (ADR 011); update mail left to send (other campaigns' audiences) for owners only.
   const stats = await getOutboxStats({ requestsPerSecond: env.resend.requestsPerSecond })
-  const rows = await Promise.all(
-    campaigns.map(async (c) => {
-      const d = figures.get(c.id)
-      // Where confirmed signatures came from (share links, posters, embeds): the leading four; the Sharing tab has all.
-      const sources = d?.figures.confirmed ? (await countBySource({ campaignId: c.id })).signatures.filter((s) => s.confirmed > 0).slice(0, 4) : []
-      return { ...c, figures: d?.figures ?? null, funds: d?.funds ?? [], sources, canModerate: roleAtLeast(c.role, 'editor') }
-    }),
-  )
+  const rows = campaigns.map((c) => {
+    const d = figures.get(c.id)
+    return { ...c, figures: d?.figures ?? null, funds: d?.funds ?? [], sources: d?.sources ?? [], canModerate: roleAtLeast(c.role, 'editor') }
+  })
   return {
     // In demo mode mail is captured at once: nobody waits on a provider.
     backlog: env.mode === 'live' && confirmationsAreLate(stats) ? stats : null,
