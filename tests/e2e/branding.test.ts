@@ -5,26 +5,11 @@
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import sharp from 'sharp'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
-import { makeDataDir, startServer, type RunningServer } from '../helpers/server.ts'
+import { describe, expect, it } from 'vitest'
+import { logInAsOrganiser, SCREENSHOTS, serverAndBrowser } from '../helpers/browser.ts'
+import { makeDataDir } from '../helpers/server.ts'
 
-let server: RunningServer
-let browser: Awaited<ReturnType<typeof launchBrowser>>
-const foreignRequests: string[] = []
-
-beforeAll(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  browser.context.on('request', (request) => {
-    if (!request.url().startsWith(server.url) && !request.url().startsWith('data:')) foreignRequests.push(request.url())
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+const e2e = serverAndBrowser()
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true })
 
@@ -38,10 +23,10 @@ async function logoFile() {
 
 describe('an owner sets the team’s identity', () => {
   it('refuses a pale accent, then shows the team name, logo and accent on the public pages', async () => {
-    const page = await browser.context.newPage()
-    await logInAsOrganiser(page, server.url)
+    const page = await e2e.browser.context.newPage()
+    await logInAsOrganiser(page, e2e.server.url)
     await page.click('nav[aria-label="Back office"] >> text=Branding')
-    await page.waitForURL(`${server.url}/admin/branding`)
+    await page.waitForURL(`${e2e.server.url}/admin/branding`)
 
     await page.fill('input[name=teamName]', 'Reporters Watch')
     await page.fill('input[name=accentColor]', '#ffcc00')
@@ -59,9 +44,9 @@ describe('an owner sets the team’s identity', () => {
     await shot(page, 'branding-admin')
 
     // A visitor's page, in a fresh context: no session, so what everyone sees.
-    const visitor = await browser.context.browser()?.newContext()
-    const home = visitor ? await visitor.newPage() : await browser.context.newPage()
-    await home.goto(`${server.url}/?lng=en`)
+    const visitor = await e2e.browser.context.browser()?.newContext()
+    const home = visitor ? await visitor.newPage() : await e2e.browser.context.newPage()
+    await home.goto(`${e2e.server.url}/?lng=en`)
     const brand = home.locator('header .brand')
     expect((await brand.textContent())?.trim()).toBe('Reporters Watch')
     const logo = brand.locator('img.brand__logo')
@@ -70,7 +55,7 @@ describe('an owner sets the team’s identity', () => {
     expect(await home.locator('h1').textContent()).toBe('Reporters Watch stands with Andry')
     await shot(home, 'branding-home')
 
-    await home.goto(`${server.url}/c/free-andry?lng=en`)
+    await home.goto(`${e2e.server.url}/c/free-andry?lng=en`)
     const accent = await home.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim())
     expect(accent).toBe('#1a5fb4')
     const footerLinks = home.locator('footer.site-footer nav a')
@@ -80,24 +65,24 @@ describe('an owner sets the team’s identity', () => {
     await shot(home, 'branding-campaign-full')
 
     await footerLinks.filter({ hasText: 'Privacy policy' }).click()
-    await home.waitForURL(`${server.url}/privacy`)
+    await home.waitForURL(`${e2e.server.url}/privacy`)
     await expect.poll(() => home.locator('h1').textContent()).toBe('Privacy policy')
     expect(await home.locator('.prose').textContent()).toContain('Reporters Watch runs this website')
     await shot(home, 'branding-privacy')
     await home.locator('footer.site-footer nav a', { hasText: 'Imprint' }).click()
-    await home.waitForURL(`${server.url}/imprint`)
+    await home.waitForURL(`${e2e.server.url}/imprint`)
     await expect.poll(() => home.locator('h1').textContent()).toBe('Imprint')
     await visitor?.close()
 
     // The owner reviews the German privacy policy: the editor starts from the generated draft.
-    await page.goto(`${server.url}/admin/legal?lng=de`)
+    await page.goto(`${e2e.server.url}/admin/legal?lng=de`)
     await page.click('a[href="/admin/legal/privacy/de"]')
-    await page.waitForURL(`${server.url}/admin/legal/privacy/de`)
+    await page.waitForURL(`${e2e.server.url}/admin/legal/privacy/de`)
     await expect.poll(() => page.locator('textarea[name=body]').inputValue()).toContain('180 Tage nach ihrem Ende')
     await shot(page, 'legal-editor-draft')
     await page.click('form:has(textarea[name=body]) button[type=submit]')
     await page.waitForURL(/saved=1/)
     await expect.poll(() => page.locator('a[href="/admin/legal/privacy/de"]').textContent()).toBe('Geprüft – bearbeiten')
-    expect(foreignRequests).toEqual([])
+    expect(e2e.foreignRequests).toEqual([])
   })
 })

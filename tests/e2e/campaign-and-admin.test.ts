@@ -1,25 +1,9 @@
 import path from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, SCREENSHOTS } from '../helpers/browser.ts'
-import { startServer, type RunningServer } from '../helpers/server.ts'
+import { describe, expect, it } from 'vitest'
+import { launchBrowser, SCREENSHOTS, serverAndBrowser } from '../helpers/browser.ts'
 
-let server: RunningServer
-let browser: Awaited<ReturnType<typeof launchBrowser>>
-const foreignRequests: string[] = []
-
-beforeAll(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  browser.context.on('request', (request) => {
-    if (!request.url().startsWith(server.url) && !request.url().startsWith('data:')) foreignRequests.push(request.url())
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+const e2e = serverAndBrowser()
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true })
 
@@ -32,8 +16,8 @@ describe('a visitor', () => {
 
   for (const { lng, heading, story, date } of expectations) {
     it(`reads the demo campaign in ${lng}`, async () => {
-      const page = await browser.context.newPage()
-      await page.goto(`${server.url}/c/free-andry?lng=${lng}`)
+      const page = await e2e.browser.context.newPage()
+      await page.goto(`${e2e.server.url}/c/free-andry?lng=${lng}`)
       expect(await page.getAttribute('html', 'lang')).toBe(lng)
       await expect.poll(() => page.locator('h1').textContent()).toMatch(heading)
       expect(await page.locator('#story-title').textContent()).toBe(story)
@@ -47,30 +31,30 @@ describe('a visitor', () => {
   }
 
   it('keeps the chosen language on the next page through the cookie', async () => {
-    const page = await browser.context.newPage()
-    await page.goto(`${server.url}/c/free-andry?lng=de`)
+    const page = await e2e.browser.context.newPage()
+    await page.goto(`${e2e.server.url}/c/free-andry?lng=de`)
     await page.click('a.brand')
-    await page.waitForURL(`${server.url}/`)
+    await page.waitForURL(`${e2e.server.url}/`)
     expect(await page.getAttribute('html', 'lang')).toBe('de')
     await shot(page, 'home-de')
     await page.close()
   })
 
   it('gets a working, hydrated page from the cache, its scripts allowed by hash', async () => {
-    await browser.context.clearCookies()
-    const page = await browser.context.newPage()
+    await e2e.browser.context.clearCookies()
+    const page = await e2e.browser.context.newPage()
     const violations: string[] = []
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) violations.push(message.text())
     })
-    await page.goto(`${server.url}/c/free-andry`)
-    const cached = await page.goto(`${server.url}/c/free-andry`)
+    await page.goto(`${e2e.server.url}/c/free-andry`)
+    const cached = await page.goto(`${e2e.server.url}/c/free-andry`)
     expect(cached?.headers()['x-vigil-cache']).toBe('hit')
     expect(cached?.headers()['content-security-policy']).toContain("'sha256-")
     await page.waitForFunction(() => '__remixRouter' in window)
     // Client-side navigation only works once React has hydrated the page.
     await page.click('a.brand')
-    await page.waitForURL(`${server.url}/`)
+    await page.waitForURL(`${e2e.server.url}/`)
     expect(violations).toEqual([])
     await page.close()
   })
@@ -78,16 +62,16 @@ describe('a visitor', () => {
   it('can read the campaign with JavaScript turned off', async () => {
     const noJs = await launchBrowser({ javaScriptEnabled: false })
     const page = await noJs.context.newPage()
-    await page.goto(`${server.url}/c/free-andry`)
+    await page.goto(`${e2e.server.url}/c/free-andry`)
     expect(await page.locator('.prose h2').count()).toBeGreaterThan(1)
     expect(await page.locator('.timeline__entry').count()).toBeGreaterThanOrEqual(5)
     await noJs.close()
   })
 
   it('sees a friendly 404 page for an unknown campaign', async () => {
-    await browser.context.clearCookies()
-    const page = await browser.context.newPage()
-    const response = await page.goto(`${server.url}/c/no-such-campaign`)
+    await e2e.browser.context.clearCookies()
+    const page = await e2e.browser.context.newPage()
+    const response = await page.goto(`${e2e.server.url}/c/no-such-campaign`)
     expect(response?.status()).toBe(404)
     expect(await page.locator('h1').textContent()).toMatch(/could not find/i)
     await page.close()
@@ -96,9 +80,9 @@ describe('a visitor', () => {
 
 describe('an organiser', () => {
   it('logs in, edits the campaign and sees the change on the public page', async () => {
-    await browser.context.clearCookies()
-    const page = await browser.context.newPage()
-    await page.goto(`${server.url}/admin`)
+    await e2e.browser.context.clearCookies()
+    const page = await e2e.browser.context.newPage()
+    await page.goto(`${e2e.server.url}/admin`)
     await page.waitForURL(/\/admin\/login/)
     await page.fill('input[name=email]', 'demo@vigil.example')
     await page.fill('input[name=password]', 'wrong password')
@@ -106,7 +90,7 @@ describe('an organiser', () => {
     await expect.poll(() => page.locator('.field__errors').first().textContent()).toMatch(/do not match/)
     await page.fill('input[name=password]', 'vigil-demo-2026')
     await page.click('button[type=submit]')
-    await page.waitForURL(`${server.url}/admin`)
+    await page.waitForURL(`${e2e.server.url}/admin`)
     await shot(page, 'admin-campaigns')
 
     await page.click('text=Justice for Andry')
@@ -126,14 +110,14 @@ describe('an organiser', () => {
     await expect.poll(() => page.locator('.notice--success').first().textContent()).toMatch(/Saved/)
     await shot(page, 'admin-text-en')
 
-    await page.goto(`${server.url}/c/free-andry?lng=en`)
+    await page.goto(`${e2e.server.url}/c/free-andry?lng=en`)
     expect(await page.locator('h1').textContent()).toBe('Justice for Andry — edited in the browser')
     await page.close()
   })
 
   it('previews a draft before publishing it', async () => {
-    const page = await browser.context.newPage()
-    await page.goto(`${server.url}/admin/campaigns/new`)
+    const page = await e2e.browser.context.newPage()
+    await page.goto(`${e2e.server.url}/admin/campaigns/new`)
     await page.fill('input[name=title]', 'Bring the Guatemala families home')
     await page.fill('input[name=slug]', 'guatemala-families')
     await page.click('button:has-text("Create campaign")')
@@ -141,7 +125,7 @@ describe('an organiser', () => {
     await page.click('a:has-text("Preview")')
     await expect.poll(() => page.locator('.preview-bar').textContent()).toMatch(/draft/)
     await shot(page, 'admin-preview-draft')
-    const anonymous = await fetch(`${server.url}/c/guatemala-families`)
+    const anonymous = await fetch(`${e2e.server.url}/c/guatemala-families`)
     expect(anonymous.status).toBe(404)
     await page.close()
   })
@@ -149,6 +133,6 @@ describe('an organiser', () => {
 
 describe('privacy', () => {
   it('made no request to any other origin while browsing', () => {
-    expect(foreignRequests).toEqual([])
+    expect(e2e.foreignRequests).toEqual([])
   })
 })

@@ -9,27 +9,11 @@ import Database from 'better-sqlite3'
 import jsQR from 'jsqr'
 import type { Page } from 'playwright-core'
 import sharp from 'sharp'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { demoCampaign } from '#db/seed-content.ts'
-import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
-import { startServer, type RunningServer } from '../helpers/server.ts'
+import { logInAsOrganiser, SCREENSHOTS, serverAndBrowser } from '../helpers/browser.ts'
 
-let server: RunningServer
-let browser: Awaited<ReturnType<typeof launchBrowser>>
-const foreignRequests: string[] = []
-
-beforeAll(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  browser.context.on('request', (request) => {
-    if (!request.url().startsWith(server.url) && !request.url().startsWith('data:')) foreignRequests.push(request.url())
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+const e2e = serverAndBrowser()
 
 // PDF points (1/72 in): A4 is 210 × 297 mm, A5 148 × 210 mm.
 const SIZES = { a4: [595.28, 841.89], a5: [419.53, 595.28] } as const
@@ -50,7 +34,7 @@ async function decodeQr(png: Buffer) {
 const PRINT_TAG = { a4: 'poster', a5: 'flyer' } as const
 
 function setGermanText({ title, summary }: { title: string; summary: string }) {
-  const db = new Database(server.databasePath)
+  const db = new Database(e2e.server.databasePath)
   try {
     db.pragma('busy_timeout = 5000')
     db.prepare(
@@ -62,7 +46,7 @@ function setGermanText({ title, summary }: { title: string; summary: string }) {
 }
 
 function campaignId() {
-  const db = new Database(server.databasePath, { readonly: true })
+  const db = new Database(e2e.server.databasePath, { readonly: true })
   try {
     return (db.prepare('select id from campaigns where slug = ?').get(demoCampaign.slug) as { id: number }).id
   } finally {
@@ -80,8 +64,8 @@ describe('the poster and the flyer in Chromium', () => {
 
   for (const { size, lng, tag, name } of cases) {
     it(`prints the ${tag} (${size.toUpperCase()}, ${lng}) to one page of that size, with a QR code to ?s=${tag}`, async () => {
-      const page = await browser.context.newPage()
-      await page.goto(`${server.url}/c/${demoCampaign.slug}/print/${size}?lng=${lng}`)
+      const page = await e2e.browser.context.newPage()
+      await page.goto(`${e2e.server.url}/c/${demoCampaign.slug}/print/${size}?lng=${lng}`)
       // On screen: a Print button and a hint; printed: neither, nor the site's header and footer.
       await expect.poll(() => page.getByRole('button', { name: lng === 'de' ? 'Drucken' : 'Imprimir' }).isVisible()).toBe(true)
       await page.emulateMedia({ media: 'print' })
@@ -94,7 +78,7 @@ describe('the poster and the flyer in Chromium', () => {
       expect(await title.textContent()).toBe(demoCampaign.translations[lng].title)
 
       const png = await shot(page, name)
-      expect(await decodeQr(png)).toBe(`${server.url}/c/${demoCampaign.slug}?s=${tag}&lng=${lng}`)
+      expect(await decodeQr(png)).toBe(`${e2e.server.url}/c/${demoCampaign.slug}?s=${tag}&lng=${lng}`)
 
       const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true })
       const { pages, boxes } = pdfPages(pdf)
@@ -115,8 +99,8 @@ describe('the poster and the flyer in Chromium', () => {
     const summary = 'Andry Hernández Romero suchte in den USA Asyl und wurde ohne rechtsstaatliches Verfahren ins Megagefängnis CECOT gebracht. '.repeat(4).slice(0, 400)
     setGermanText({ title, summary })
     for (const size of ['a4', 'a5'] as const) {
-      const page = await browser.context.newPage()
-      await page.goto(`${server.url}/c/${demoCampaign.slug}/print/${size}?lng=de`)
+      const page = await e2e.browser.context.newPage()
+      await page.goto(`${e2e.server.url}/c/${demoCampaign.slug}/print/${size}?lng=de`)
       await page.emulateMedia({ media: 'print' })
       expect(await page.locator('.print-sheet__title').textContent()).toBe(title)
       const fits = await page.evaluate(() => {
@@ -129,29 +113,29 @@ describe('the poster and the flyer in Chromium', () => {
         }
       })
       expect(fits).toEqual({ titleWide: true, qrInside: true, titleAboveQr: true })
-      expect(await decodeQr(await shot(page, `print-long-title-${size}`))).toBe(`${server.url}/c/${demoCampaign.slug}?s=${PRINT_TAG[size]}&lng=de`)
+      expect(await decodeQr(await shot(page, `print-long-title-${size}`))).toBe(`${e2e.server.url}/c/${demoCampaign.slug}?s=${PRINT_TAG[size]}&lng=de`)
       expect(pdfPages(await page.pdf({ preferCSSPageSize: true, printBackground: true })).pages).toBe(1)
       await page.close()
     }
   })
 
   it('offers the QR code alone as a PNG that decodes to the same URL', async () => {
-    const response = await browser.context.request.get(`${server.url}/c/${demoCampaign.slug}/qr.png?s=poster&lng=de`)
+    const response = await e2e.browser.context.request.get(`${e2e.server.url}/c/${demoCampaign.slug}/qr.png?s=poster&lng=de`)
     expect(response.status()).toBe(200)
-    expect(await decodeQr(await response.body())).toBe(`${server.url}/c/${demoCampaign.slug}?s=poster&lng=de`)
+    expect(await decodeQr(await response.body())).toBe(`${e2e.server.url}/c/${demoCampaign.slug}?s=poster&lng=de`)
   })
 
   it('loads nothing from another site', () => {
-    expect(foreignRequests).toEqual([])
+    expect(e2e.foreignRequests).toEqual([])
   })
 })
 
 describe('the back office’s Print & QR page', () => {
   it('links the poster, the flyer and both downloads in every language, with a preview', async () => {
-    const page = await browser.context.newPage()
-    await logInAsOrganiser(page, server.url)
+    const page = await e2e.browser.context.newPage()
+    await logInAsOrganiser(page, e2e.server.url)
     // The poster and flyer above left the language cookie at Spanish.
-    await page.goto(`${server.url}/admin/campaigns/${campaignId()}?lng=en`)
+    await page.goto(`${e2e.server.url}/admin/campaigns/${campaignId()}?lng=en`)
     await page.getByRole('link', { name: 'Print & QR' }).click()
     await page.waitForURL(/\/admin\/campaigns\/\d+\/print$/)
     await page.locator('.print-admin__preview .print-sheet').waitFor()

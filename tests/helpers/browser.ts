@@ -2,7 +2,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { ROOT } from './server.ts'
+import { afterAll, beforeAll } from 'vitest'
+import { ROOT, startServer, type RunningServer } from './server.ts'
 
 export const SCREENSHOTS = path.join(ROOT, 'tests/e2e/screenshots')
 
@@ -48,4 +49,28 @@ export async function logInAsOrganiser(page: Page, baseUrl: string) {
   await page.fill('input[name=password]', DEMO_ORGANISER.password)
   await page.click('button[type=submit]')
   await page.waitForURL(`${baseUrl}/admin`)
+}
+
+/**
+ * A built server (seeded, demo mode) and a browser for one test file: started before its tests,
+ * stopped after. `foreignRequests` collects every request to another host (there must be none).
+ */
+export function serverAndBrowser() {
+  const e2e = {
+    server: undefined as unknown as RunningServer,
+    browser: undefined as unknown as Awaited<ReturnType<typeof launchBrowser>>,
+    foreignRequests: [] as string[],
+  }
+  beforeAll(async () => {
+    e2e.server = await startServer()
+    e2e.browser = await launchBrowser()
+    e2e.browser.context.on('request', (request) => {
+      if (!request.url().startsWith(e2e.server.url) && !request.url().startsWith('data:')) e2e.foreignRequests.push(request.url())
+    })
+  })
+  afterAll(async () => {
+    await e2e.browser?.close()
+    await e2e.server?.stop()
+  })
+  return e2e
 }
