@@ -156,10 +156,10 @@ export default function EmbedAdmin() {
           <textarea id="snippet-listener" className="embed-admin__snippet" readOnly rows={10} value={listener} aria-describedby="snippet-listener-hint" />
         </div>
         <p className="muted">
-          {t('admin.embed.oembed')} <code>{`${publicUrl}/oembed?url=${encodeURIComponent(campaignUrl)}`}</code>
+          {t('admin.embed.oembed')} <code className="embed-admin__address">{`${publicUrl}/oembed?url=${encodeURIComponent(campaignUrl)}`}</code>
         </p>
         <p className="muted">
-          {t('admin.embed.countJson')} <code>{`${publicUrl}/c/${slug}/count.json`}</code>
+          {t('admin.embed.countJson')} <code className="embed-admin__address">{`${publicUrl}/c/${slug}/count.json`}</code>
         </p>
       </div>
 

@@ -176,6 +176,9 @@ describe('at 390 px', () => {
         `${base}/funds/${fundId}`,
         `${base}/donations`,
         `${base}/updates/${entryId}/send`,
+        `${base}/sharing`,
+        `${base}/embed`,
+        `${base}/print`,
       ]
       const wide: string[] = []
       for (const path of pages) {
