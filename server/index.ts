@@ -33,7 +33,7 @@ import { resources } from '../app/i18n-resources.ts'
 import type { Language } from '../app/utils/i18n.ts'
 import { buildCachedJson, buildCachedPage, sendCachedPage } from './cached-page.ts'
 import { compressionEnabled, compressResponses, servePrecompressedAssets } from './compression.ts'
-import { matchShareCard, serveShareCard } from './share-card.ts'
+import { matchShareCard, serveShareCard, warmShareCards } from './share-card.ts'
 import {
   addressForLimits,
   ALLOWED_METHODS,
@@ -613,6 +613,7 @@ server.listen(env.port, env.host, async () => {
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : env.port
   demoStripe = await startDemoStripe(port)
+  warmShareCards()
   console.log(`vigil: listening on http://localhost:${port} (${env.mode} mode, ${mode} build)`)
   if (env.mode === 'demo') {
     console.log(`vigil: demo mode: emails are captured to the outbox, payments are simulated.`)

@@ -22,11 +22,15 @@ export function matchShareCard(target: string) {
 
 const cards = new ShareCardCache()
 
-// The first card of a process also parses the fonts and starts satori's layout engine (a few
-// hundred ms on the event loop): done once, shortly after start, rather than in a crawler's request.
-setTimeout(() => {
-  renderShareCard({ title: 'Vigil', lang: 'en', confirmed: 0, goal: 100, teamName: 'Vigil', accent: null, hero: null }).catch(() => undefined)
-}, 1000).unref()
+/**
+ * The first card of a process also parses the fonts and starts satori's layout engine (a few
+ * hundred ms on the event loop): the server calls this once it listens, so no crawler's request pays it.
+ */
+export function warmShareCards() {
+  setTimeout(() => {
+    renderShareCard({ title: 'Vigil', lang: 'en', confirmed: 0, goal: 100, teamName: 'Vigil', accent: null, hero: null }).catch(() => undefined)
+  }, 1000).unref()
+}
 
 let headersFor: { base: string[]; headers: string[] } | undefined
 
