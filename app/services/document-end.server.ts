@@ -14,6 +14,9 @@ const END = Buffer.from('</body></html>')
  * together at the end of the tick: the shell leaves as one write rather than twenty, each
  * of which would otherwise be a compression flush and a packet. Streaming is kept: what
  * React writes later goes out in the tick it is written.
+ *
+ * And it drops the NUL bytes React 18 leaves at the end of a 2 kB piece when a multi-byte
+ * character did not fit in it (facebook/react#26228, fixed only in React 19).
  */
 export function holdDocumentEnd() {
   let held = false
@@ -21,7 +24,7 @@ export function holdDocumentEnd() {
   let scheduled = false
   const stream = new Transform({
     transform(chunk: Buffer | string, _encoding, callback) {
-      pending.push(Buffer.from(chunk))
+      pending.push(withoutTrailingNuls(Buffer.from(chunk)))
       if (!scheduled) {
         scheduled = true
         setImmediate(() => {
@@ -53,4 +56,11 @@ export function holdDocumentEnd() {
     return data.subarray(0, data.length - keep)
   }
   return stream
+}
+
+/** React 18 sends its whole 2 kB buffer even when the last 1–3 bytes were left unwritten (zeros); HTML never ends a piece with NUL. */
+function withoutTrailingNuls(chunk: Buffer) {
+  let end = chunk.length
+  while (end > 0 && chunk.length - end < 3 && chunk[end - 1] === 0) end--
+  return end === chunk.length ? chunk : chunk.subarray(0, end)
 }
