@@ -4,8 +4,8 @@ import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
 import { I18nextProvider } from 'react-i18next'
-import { getI18n } from './services/i18n.server.ts'
-import { holdDocumentEnd } from './services/document-end.server.ts'
+import { getI18n } from './utils/i18n.server.ts'
+import { holdDocumentEnd } from './utils/document-end.server.ts'
 import { NonceProvider } from './utils/nonce.tsx'
 
 export const streamTimeout = 5_000

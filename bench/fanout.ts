@@ -280,7 +280,7 @@ function summariseProfile(profileDir: string, batches: number) {
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) labels.add(label(nodes.get(at)!))
     return labels
   }
-  const first = p.samples.findIndex((id) => stack(id).has('sendClaimedBatch app/services/mail-sender.server.ts'))
+  const first = p.samples.findIndex((id) => stack(id).has('sendClaimedBatch app/workflows/mail-sender.server.ts'))
   const inclusive = new Map<string, number>()
   const self = new Map<string, number>()
   let busy = 0
@@ -300,10 +300,10 @@ function summariseProfile(profileDir: string, batches: number) {
   const steps: [string, string][] = [
     ['claim a batch (claimNextWork)', 'claimNextWork app/models/outbox.server.ts'],
     ['check unsubscribes since (blockedRecipients)', 'blockedRecipients app/models/update-sends.server.ts'],
-    ['render 100 emails (renderEmail)', 'renderEmail app/services/email-templates.server.tsx'],
+    ['render 100 emails (renderEmail)', 'renderEmail app/workflows/email-templates.server.tsx'],
     ['  the update text, once per email (getUpdateForEmail)', 'getUpdateForEmail app/models/update-sends.server.ts'],
-    ['  the unsubscribe and preference tokens (hmac)', 'hmac app/services/crypto.server.ts'],
-    ['send through the SDK (sendBatch)', 'sendBatch app/services/mail-sender.server.ts'],
+    ['  the unsubscribe and preference tokens (hmac)', 'hmac app/utils/crypto.server.ts'],
+    ['send through the SDK (sendBatch)', 'sendBatch app/workflows/mail-sender.server.ts'],
     ['record the outcome (recordBatchOutcome)', 'recordBatchOutcome app/models/outbox.server.ts'],
     ['poll for due mail (hasDueMail)', 'hasDueMail app/models/outbox.server.ts'],
     ['SQLite statement preparation, everywhere (prepare)', 'prepare better-sqlite3'],

@@ -12,7 +12,7 @@
 import fs from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import autocannon from 'autocannon'
-import { renderShareCard } from '../app/services/share-card.server.ts'
+import { renderShareCard } from '../app/utils/share-card.server.ts'
 import { demoCampaign } from '../db/seed-content.ts'
 import { startServer } from '../tests/helpers/server.ts'
 import { startBare, startBareBytes } from './baselines.ts'

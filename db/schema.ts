@@ -391,7 +391,7 @@ export const EMAIL_STATUSES = ['queued', 'batched', 'sending', 'sent', 'captured
 export const MAIL_PRIORITIES = { confirmation: 0, transactional: 1, bulk: 2 } as const
 export type EmailStatus = (typeof EMAIL_STATUSES)[number]
 
-// The outbox: one row per email, written in the transaction that causes it (see app/services/mail-sender.server.ts).
+// The outbox: one row per email, written in the transaction that causes it (see app/workflows/mail-sender.server.ts).
 export const emailMessages = sqliteTable(
   'email_messages',
   {

@@ -5,7 +5,7 @@ export type CampaignUpdateProps = {
   t: EmailT
   lang: EmailLanguage
   title: string
-  /** The update's Markdown, already rendered and sanitised (app/services/markdown.server.ts). */
+  /** The update's Markdown, already rendered and sanitised (app/utils/markdown.server.ts). */
   bodyHtml: string
   /** The update's picture, as an absolute URL, and its description; null without one. */
   image?: { url: string; alt: string } | null

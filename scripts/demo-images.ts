@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { decodeOriginal, encodeVariant, STATIC_IMAGES, variantWidths } from '../app/services/image-variants.server.ts'
+import { decodeOriginal, encodeVariant, STATIC_IMAGES, variantWidths } from '../app/utils/image-variants.server.ts'
 
 const publicDir = path.resolve(fileURLToPath(new URL('../public', import.meta.url)))
 

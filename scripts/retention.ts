@@ -1,6 +1,6 @@
 /** npm run retention: do now what the hourly retention job does (ADR 010), and print what changed. */
 import { anonymiseDueSignatures } from '../app/models/retention.server.ts'
-import { describeRetentionReport } from '../app/services/retention.server.ts'
+import { describeRetentionReport } from '../app/workflows/retention.server.ts'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 

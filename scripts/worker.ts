@@ -5,11 +5,11 @@
  * closed campaigns; safe beside the web server's) and the reminder to confirm (every five minutes,
  * likewise). Works from the database only; stop it any time.
  */
-import { refuseDemoOrganizerInLive } from '../app/services/demo-guard.server.ts'
-import { ConfigError, getEnv } from '../app/services/env.server.ts'
-import { startSender } from '../app/services/mail-sender.server.ts'
-import { startReminders } from '../app/services/reminders.server.ts'
-import { startRetention } from '../app/services/retention.server.ts'
+import { refuseDemoOrganizerInLive } from '../app/workflows/demo-guard.server.ts'
+import { ConfigError, getEnv } from '../app/utils/env.server.ts'
+import { startSender } from '../app/workflows/mail-sender.server.ts'
+import { startReminders } from '../app/workflows/reminders.server.ts'
+import { startRetention } from '../app/workflows/retention.server.ts'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 

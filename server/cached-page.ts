@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import type http from 'node:http'
 import zlib from 'node:zlib'
-import type { CachedPage, Encoding, PageVariant } from '../app/services/page-cache.server.ts'
+import type { CachedPage, Encoding, PageVariant } from '../app/utils/page-cache.server.ts'
 
 const INLINE_SCRIPT = /<script\b([^>]*)>([\s\S]*?)<\/script>/gi
 

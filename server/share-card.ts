@@ -1,14 +1,14 @@
 /**
  * GET /c/:slug/card-:lang.png, the share card crawlers fetch for link previews. Answered before
- * Express and Remix from the card cache (app/services/share-card-cache.server.ts), with an ETag
+ * Express and Remix from the card cache (app/workflows/share-card-cache.server.ts), with an ETag
  * (If-None-Match → 304) and a Cache-Control a CDN may keep: a minute fresh, then served stale
  * while it asks again. No cookies are read or set. Unknown campaigns and languages get a 404
  * and are never stored.
  */
 import type http from 'node:http'
 import { resources } from '../app/i18n-resources.ts'
-import { ShareCardBusyError, ShareCardCache } from '../app/services/share-card-cache.server.ts'
-import { renderShareCard } from '../app/services/share-card.server.ts'
+import { ShareCardBusyError, ShareCardCache } from '../app/workflows/share-card-cache.server.ts'
+import { renderShareCard } from '../app/utils/share-card.server.ts'
 import { isLanguage, negotiateLanguage } from '../app/utils/i18n.ts'
 
 // Only these characters: nothing to normalise, so the raw target can be matched as it came.

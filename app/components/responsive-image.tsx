@@ -1,4 +1,4 @@
-/** A published image and its AVIF/WebP variants (app/services/image-variants.server.ts describes them). */
+/** A published image and its AVIF/WebP variants (app/utils/image-variants.server.ts describes them). */
 export type ImageSet = {
   /** The JPEG or PNG: the fallback, and what emails and link previews use. */
   src: string

@@ -12,10 +12,10 @@ import {
   type CampaignTranslation,
   type Locale,
 } from '#db/schema.ts'
-import { describeImage } from '~/services/image-variants.server.ts'
-import { renderMarkdown } from '~/services/markdown.server.ts'
-import { purgePublicPages } from '~/services/page-cache.server.ts'
-import { removeStoredImage } from '~/services/uploads.server.ts'
+import { describeImage } from '~/utils/image-variants.server.ts'
+import { renderMarkdown } from '~/utils/markdown.server.ts'
+import { purgePublicPages } from '~/utils/page-cache.server.ts'
+import { removeStoredImage } from '~/utils/uploads.server.ts'
 import { signatureGoal } from '~/utils/goal.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { recordAudit } from './audit.server.ts'

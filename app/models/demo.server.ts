@@ -1,7 +1,7 @@
 /**
  * The demo's own rows in a database: the demo organiser (its password is printed in the
  * README) and the demo campaign, as db/seed.ts makes them. Live mode must not carry the demo
- * organiser: start-up refuses it (app/services/demo-guard.server.ts) and `npm run demo:remove`
+ * organiser: start-up refuses it (app/workflows/demo-guard.server.ts) and `npm run demo:remove`
  * takes the demo out.
  */
 import { and, eq, inArray } from 'drizzle-orm'

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import { getDb } from '#db/client.server.ts'
 import { campaigns, donations, type DonorWallStatus } from '#db/schema.ts'
-import { purgePublicPages } from '~/services/page-cache.server.ts'
+import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { recordAudit } from './audit.server.ts'
 
 /**

@@ -6,7 +6,7 @@
 import { asc, eq } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { campaignFrameOrigins } from '#db/schema.ts'
-import { purgePublicPages } from '~/services/page-cache.server.ts'
+import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { recordAudit } from './audit.server.ts'
 
 const queries = preparedPerConnection((db) => ({

@@ -13,8 +13,8 @@ import {
   type Organizer,
   type OrganizerRole,
 } from '#db/schema.ts'
-import { randomToken, sha256 } from '~/services/crypto.server.ts'
-import { organizerInviteToken } from '~/services/tokens.server.ts'
+import { randomToken, sha256 } from '~/utils/crypto.server.ts'
+import { organizerInviteToken } from '~/utils/tokens.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { queueEmail } from './outbox.server.ts'
 

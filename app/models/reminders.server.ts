@@ -1,7 +1,7 @@
 import { preparedPerConnection, type DB } from '#db/client.server.ts'
 import type { Locale, ResubmittedDetails } from '#db/schema.ts'
-import { sha256 } from '~/services/crypto.server.ts'
-import { signatureToken } from '~/services/tokens.server.ts'
+import { sha256 } from '~/utils/crypto.server.ts'
+import { signatureToken } from '~/utils/tokens.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { TOKEN_TTL_MS } from './signatures.server.ts'
 

@@ -1,6 +1,6 @@
 import { getDb, preparedPerConnection, type DB } from '#db/client.server.ts'
 import type { Campaign, SignatureStatus } from '#db/schema.ts'
-import { purgePublicPages } from '~/services/page-cache.server.ts'
+import { purgePublicPages } from '~/utils/page-cache.server.ts'
 
 /**
  * Retention (ADR 010). A campaign's signatures are anonymised `retention_days` after it

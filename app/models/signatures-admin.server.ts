@@ -9,7 +9,7 @@ import {
   supporters,
   type SignatureStatus,
 } from '#db/schema.ts'
-import { purgePublicPages } from '~/services/page-cache.server.ts'
+import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { recordAudit } from './audit.server.ts'
 

@@ -11,8 +11,8 @@ import {
   type ResubmittedDetails,
   type Signature,
 } from '#db/schema.ts'
-import { randomToken, sha256 } from '~/services/crypto.server.ts'
-import { signatureToken } from '~/services/tokens.server.ts'
+import { randomToken, sha256 } from '~/utils/crypto.server.ts'
+import { signatureToken } from '~/utils/tokens.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { signatureGoal } from '~/utils/goal.ts'
 import { PUBLIC_STATUSES } from './campaigns.server.ts'

@@ -6,7 +6,7 @@
 import { and, eq } from 'drizzle-orm'
 import { getDb, preparedPerConnection } from '#db/client.server.ts'
 import { campaignSources, campaignTranslations, campaigns, type Locale } from '#db/schema.ts'
-import { getT } from '~/services/i18n.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { DIRECT_SOURCE, isBuiltInSource, MAX_MINTED_SOURCES, mintProblem, sourceShape } from '~/utils/sources.ts'
 import { recordAudit } from './audit.server.ts'

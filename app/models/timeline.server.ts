@@ -1,8 +1,8 @@
 import { and, desc, eq, inArray } from 'drizzle-orm'
 import { getDb } from '#db/client.server.ts'
 import { updates, updateSends, updateTranslations, type Locale } from '#db/schema.ts'
-import { purgePublicPages } from '~/services/page-cache.server.ts'
-import { removeStoredImage } from '~/services/uploads.server.ts'
+import { purgePublicPages } from '~/utils/page-cache.server.ts'
+import { removeStoredImage } from '~/utils/uploads.server.ts'
 import type { Publication } from '~/utils/schemas.ts'
 import { recordAudit } from './audit.server.ts'
 

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { listAuditSentences } from '~/models/audit.server.ts'
-import { requireOwner } from '~/services/session.server.ts'
+import { requireOwner } from '~/workflows/session.server.ts'
 import { formatDateTime, formatNumber, LANGUAGE_NAMES, isLanguage, type Language } from '~/utils/i18n.ts'
 import type { TFunction } from 'i18next'
 

@@ -9,8 +9,8 @@ import { CampaignSettingsFields, settingsLabels } from '~/components/campaign-se
 import { RetentionNotice } from '~/components/retention-notice.tsx'
 import { setCampaignOpenFromHome, SlugTakenError, updateCampaignSettings } from '~/models/campaigns.server.ts'
 import { retentionStateOf } from '~/models/retention.server.ts'
-import { getT } from '~/services/i18n.server.ts'
-import { requireCampaignRole } from '~/services/session.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { campaignSettingsSchema, textLimits } from '~/utils/schemas.ts'
 

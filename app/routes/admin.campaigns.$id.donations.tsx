@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { DonationsChart } from '~/components/donations-chart.tsx'
 import { donationsPerMonth, donationTotalsByFund, listDonations } from '~/models/donations-admin.server.ts'
 import { listFundsForAdmin } from '~/models/funds.server.ts'
-import { requireCampaignRole } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { DONATION_INTERVALS, DONATION_STATUSES, donationFilterParams, readDonationFilter } from '~/utils/donation-filter.ts'
 import { formatDate, formatDateTime, formatMoney, formatNumber } from '~/utils/i18n.ts'
 

@@ -2,8 +2,8 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-r
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getDonorWallNeedsApproval, listDonorWallForModeration, moderateDonorWallEntry, setDonorWallNeedsApproval } from '~/models/donor-wall.server.ts'
-import { getT } from '~/services/i18n.server.ts'
-import { requireCampaignRole } from '~/services/session.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 

@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { countryCountsForExport, exportBatch } from '~/models/signatures-admin.server.ts'
 import { recordExport } from '~/models/audit.server.ts'
-import { getT } from '~/services/i18n.server.ts'
-import { requireCampaignRole } from '~/services/session.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { countryName } from '~/utils/countries.ts'
 import { csvRow } from '~/utils/csv.ts'
 

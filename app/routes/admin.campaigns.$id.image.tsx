@@ -12,9 +12,9 @@ import { useTranslation } from 'react-i18next'
 import { ImageUploadForm } from '~/components/image-upload-form.tsx'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { setCampaignImage } from '~/models/campaigns.server.ts'
-import { getT } from '~/services/i18n.server.ts'
-import { requireCampaignRole } from '~/services/session.server.ts'
-import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES, storeCampaignImage, type ImageRejection } from '~/services/uploads.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
+import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES, storeCampaignImage, type ImageRejection } from '~/utils/uploads.server.ts'
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const { campaign } = await requireCampaignRole(request, params.id, 'viewer')

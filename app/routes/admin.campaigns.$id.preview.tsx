@@ -3,7 +3,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { CampaignView } from '~/components/campaign-view.tsx'
 import { getPublicCampaign } from '~/models/campaigns.server.ts'
-import { requireCampaignRole } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {

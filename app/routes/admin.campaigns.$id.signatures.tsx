@@ -14,8 +14,8 @@ import {
   signatureTotals,
   type SignatureFilter,
 } from '~/models/signatures-admin.server.ts'
-import { getT } from '~/services/i18n.server.ts'
-import { requireCampaignRole } from '~/services/session.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { countryName, countryOptions, isCountryCode } from '~/utils/countries.ts'
 import { formatDateTime, formatNumber } from '~/utils/i18n.ts'

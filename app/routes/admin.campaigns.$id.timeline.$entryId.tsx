@@ -23,9 +23,9 @@ import {
   setTimelineImage,
   setTimelinePublication,
 } from '~/models/timeline.server.ts'
-import { getT } from '~/services/i18n.server.ts'
-import { requireCampaignRole } from '~/services/session.server.ts'
-import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES, storeUpdateImage, type ImageRejection } from '~/services/uploads.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
+import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES, storeUpdateImage, type ImageRejection } from '~/utils/uploads.server.ts'
 import { formatDateTime, isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 import { publicationSchema, timelineEntrySchema, textLimits } from '~/utils/schemas.ts'
 

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { NavLink, Outlet, useLoaderData, useRouteError } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { ErrorPage } from '~/root.tsx'
-import { requireCampaignRole } from '~/services/session.server.ts'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { LANGUAGES } from '~/utils/i18n.ts'
 

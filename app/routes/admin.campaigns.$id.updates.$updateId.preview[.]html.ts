@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { getUpdateForCompose } from '~/models/update-compose.server.ts'
-import { emailFrameResponse, renderEmail } from '~/services/email-templates.server.tsx'
-import { requireCampaignRole } from '~/services/session.server.ts'
+import { emailFrameResponse, renderEmail } from '~/workflows/email-templates.server.tsx'
+import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { isLanguage } from '~/utils/i18n.ts'
 
 /**

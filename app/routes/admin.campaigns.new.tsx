@@ -6,8 +6,8 @@ import { useTranslation } from 'react-i18next'
 import { CampaignSettingsFields, settingsLabels } from '~/components/campaign-settings-fields.tsx'
 import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx'
 import { createCampaign, SlugTakenError } from '~/models/campaigns.server.ts'
-import { getT } from '~/services/i18n.server.ts'
-import { requireOwner } from '~/services/session.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
+import { requireOwner } from '~/workflows/session.server.ts'
 import { newCampaignSchema, RETENTION_DAYS, textLimits } from '~/utils/schemas.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {

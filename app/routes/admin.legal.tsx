@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { NavLink, Outlet, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getSiteSettings, LEGAL_PAGES } from '~/models/site-settings.server.ts'
-import { requireOwner } from '~/services/session.server.ts'
+import { requireOwner } from '~/workflows/session.server.ts'
 import { isLanguage, languageName, LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {

@@ -16,9 +16,9 @@ import {
   setCampaignRole,
 } from '~/models/organizers.server.ts'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
-import { getEnv } from '~/services/env.server.ts'
-import { getT } from '~/services/i18n.server.ts'
-import { requireOwner } from '~/services/session.server.ts'
+import { getEnv } from '~/utils/env.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
+import { requireOwner } from '~/workflows/session.server.ts'
 import { CAMPAIGN_ROLE_ORDER, isCampaignRole, type CampaignRoleName } from '~/utils/roles.ts'
 import { organizerSchema, textLimits } from '~/utils/schemas.ts'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'

@@ -5,9 +5,9 @@ import { OutboxState } from '~/components/outbox-state.tsx'
 import { EmailAddress } from '~/components/ui/email-address.tsx'
 import { getOutboxStats } from '~/models/outbox-stats.server.ts'
 import { listOutbox } from '~/models/outbox.server.ts'
-import { getEnv } from '~/services/env.server.ts'
-import { outboxCampaignsOf, recipientFor, showsLiveLinks } from '~/services/outbox-view.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { getEnv } from '~/utils/env.server.ts'
+import { outboxCampaignsOf, recipientFor, showsLiveLinks } from '~/workflows/outbox-view.server.ts'
+import { requireOrganizer } from '~/workflows/session.server.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 
 /**

@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { emailFrameResponse } from '~/services/email-templates.server.tsx'
-import { getT } from '~/services/i18n.server.ts'
-import { renderOutboxMessage, requireOutboxMessage } from '~/services/outbox-view.server.ts'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { emailFrameResponse } from '~/workflows/email-templates.server.tsx'
+import { getT } from '~/utils/i18n.server.ts'
+import { renderOutboxMessage, requireOutboxMessage } from '~/workflows/outbox-view.server.ts'
+import { requireOrganizer } from '~/workflows/session.server.ts'
 
 /**
  * The email's HTML for the outbox frame, under the email frames' own policy (emailFrameResponse),

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { listFailedPaymentEvents } from '~/models/donations.server.ts'
-import { requireOwner } from '~/services/session.server.ts'
+import { requireOwner } from '~/workflows/session.server.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 
 /**

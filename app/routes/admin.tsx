@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, NavLink, Outlet, useLoaderData, useLocation, useRouteError } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { ErrorPage } from '~/root.tsx'
-import { requireOrganizer } from '~/services/session.server.ts'
+import { requireOrganizer } from '~/workflows/session.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — back office' }, { name: 'robots', content: 'noindex' }]
 

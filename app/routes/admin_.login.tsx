@@ -11,9 +11,9 @@ import {
 import { useActionData, useNavigation, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { ConformForm, TextField } from '~/components/ui/field.tsx'
-import { getT } from '~/services/i18n.server.ts'
-import { logInOrganizer } from '~/services/login.server.ts'
-import { getOrganizer, safeRedirect, startSession } from '~/services/session.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
+import { logInOrganizer } from '~/workflows/login.server.ts'
+import { getOrganizer, safeRedirect, startSession } from '~/workflows/session.server.ts'
 import { loginSchema, textLimits } from '~/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — log in' }, { name: 'robots', content: 'noindex' }]

@@ -1,5 +1,5 @@
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
-import { endSession } from '~/services/session.server.ts'
+import { endSession } from '~/workflows/session.server.ts'
 
 // Logging out changes state, so it is a POST; a stray GET just goes back.
 export async function loader() {

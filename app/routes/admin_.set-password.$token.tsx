@@ -5,7 +5,7 @@ import { useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { ConformForm, TextField } from '~/components/ui/field.tsx'
 import { getPasswordToken, setPasswordWithToken } from '~/models/organizers.server.ts'
-import { getT } from '~/services/i18n.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
 import { setPasswordSchema, textLimits } from '~/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — set your password' }, { name: 'robots', content: 'noindex' }]

@@ -3,8 +3,8 @@ import { isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/r
 import { useTranslation } from 'react-i18next'
 import { PrintSheet } from '~/components/print-sheet.tsx'
 import { ErrorPage } from '~/root.tsx'
-import { loadPrintSheet } from '~/services/print.server.ts'
-import { getT } from '~/services/i18n.server.ts'
+import { loadPrintSheet } from '~/workflows/print.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
 import printStyles from '~/styles/print.css?url'
 import { isPrintSize, requestedLanguage } from '~/utils/print.ts'
 

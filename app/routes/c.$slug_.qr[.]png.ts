@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { qrCodeResponse } from '~/services/print.server.ts'
+import { qrCodeResponse } from '~/workflows/print.server.ts'
 
 /** The campaign's QR code alone as a 1024 px PNG, for any design program: `?s=poster|flyer|qr&lng=de`. */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {

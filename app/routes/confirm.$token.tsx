@@ -3,7 +3,7 @@ import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remi
 import { useTranslation } from 'react-i18next'
 import { getPublicCampaign } from '~/models/campaigns.server.ts'
 import { confirmSignature, discardSignature, getPendingConfirmation } from '~/models/signatures.server.ts'
-import { thanksCookie } from '~/services/thanks-cookie.server.ts'
+import { thanksCookie } from '~/utils/thanks-cookie.server.ts'
 import { LANGUAGE_PARAM } from '~/utils/i18n.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }]

@@ -2,7 +2,7 @@ import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type Loa
 import { useActionData, useLoaderData, useRouteError, type ShouldRevalidateFunction } from '@remix-run/react'
 import { EmbedError, EmbedFrame, useLiveCount } from '~/components/embed-frame.tsx'
 import { PetitionPanel } from '~/components/petition-panel.tsx'
-import { loadEmbedPetition, signFromEmbed } from '~/services/embed.server.ts'
+import { loadEmbedPetition, signFromEmbed } from '~/workflows/embed.server.ts'
 import { EMBED_SOURCE } from '~/utils/embed.ts'
 import { languageUrl, pageMeta } from '~/utils/meta.ts'
 

@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { answerOEmbed } from '~/services/oembed.server.ts'
-import { getEnv } from '~/services/env.server.ts'
+import { answerOEmbed } from '~/workflows/oembed.server.ts'
+import { getEnv } from '~/utils/env.server.ts'
 
-// GET /oembed?url=…&format=json: the embed snippet for a campaign URL (app/services/oembed.server.ts).
+// GET /oembed?url=…&format=json: the embed snippet for a campaign URL (app/workflows/oembed.server.ts).
 export async function loader({ request }: LoaderFunctionArgs) {
   const answer = await answerOEmbed({ params: new URL(request.url).searchParams, publicUrl: getEnv().publicUrl })
   return new Response(JSON.stringify(answer.body), {

@@ -2,7 +2,7 @@ import { data, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctio
 import { Form, useActionData, useLoaderData, useNavigation, useRouteError } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getSupporterEmailHint, listSupporterConsents, savePreferences } from '~/models/consents.server.ts'
-import { fromPreferencesToken } from '~/services/tokens.server.ts'
+import { fromPreferencesToken } from '~/utils/tokens.server.ts'
 import { preferencesSchema } from '~/utils/schemas.ts'
 import { ErrorPage } from '~/root.tsx'
 

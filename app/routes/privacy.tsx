@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { LegalPageView } from '~/components/legal-page-view.tsx'
-import { getLegalPage } from '~/services/legal-pages.server.ts'
-import { getT } from '~/services/i18n.server.ts'
+import { getLegalPage } from '~/workflows/legal-pages.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
 
 export async function loader({ context }: LoaderFunctionArgs) {
   return { page: 'privacy' as const, title: getT(context.lang)('legal.privacy.title'), ...getLegalPage({ page: 'privacy', lang: context.lang }) }

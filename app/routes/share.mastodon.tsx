@@ -2,7 +2,7 @@ import { data, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/nod
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
-import { loadShare } from '~/services/share.server.ts'
+import { loadShare } from '~/workflows/share.server.ts'
 import { mastodonInstance, mastodonShareHref } from '~/utils/share-links.ts'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

@@ -2,7 +2,7 @@ import { data, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctio
 import { Form, Link, useActionData, useLoaderData, useRouteError } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getCampaignConsent, grantUpdates, withdrawUpdates } from '~/models/consents.server.ts'
-import { fromUnsubscribeToken, preferencesToken } from '~/services/tokens.server.ts'
+import { fromUnsubscribeToken, preferencesToken } from '~/utils/tokens.server.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { ErrorPage } from '~/root.tsx'
 

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
-import { handleResendWebhook } from '~/services/resend-webhook.server.ts'
+import { handleResendWebhook } from '~/workflows/resend-webhook.server.ts'
 
 // Resend's webhook endpoint (deliveries, bounces, complaints): the signature covers the body exactly as sent.
 export async function action({ request }: ActionFunctionArgs) {

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
-import { handleStripeWebhook } from '~/services/stripe.server.ts'
+import { handleStripeWebhook } from '~/workflows/stripe.server.ts'
 
 // Stripe's webhook endpoint: the signature is checked on the raw bytes, so the body is read as-is.
 export async function action({ request }: ActionFunctionArgs) {

@@ -83,7 +83,7 @@ export function socialMeta({
   return tags
 }
 
-/** A campaign's share card (app/services/share-card-meta.server.ts): an absolute URL, its size and alt text. */
+/** A campaign's share card (app/workflows/share-card-meta.server.ts): an absolute URL, its size and alt text. */
 export type ShareCardMeta = { url: string; width: number; height: number; alt: string }
 
 /** The link-preview image tags for a share card; pages without socialMeta (donate, thanks) add just these. */

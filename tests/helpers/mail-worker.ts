@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { getDb } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
 import { queueEmail } from '~/models/outbox.server.ts'
-import { randomToken } from '~/services/crypto.server.ts'
+import { randomToken } from '~/utils/crypto.server.ts'
 import type { RecordedRequest, RejectedRequest, ResendStandIn } from '../fakes/resend-stand-in.ts'
 import { captureForLogAudit, ROOT } from './server.ts'
 

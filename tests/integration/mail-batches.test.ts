@@ -3,9 +3,9 @@ import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
 import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, GATHER_MS, queueEmail } from '~/models/outbox.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
-import { sha256 } from '~/services/crypto.server.ts'
-import { captureTransport, resendTransport, sendNextOnce, startSender, type Transport } from '~/services/mail-sender.server.ts'
-import { signatureToken } from '~/services/tokens.server.ts'
+import { sha256 } from '~/utils/crypto.server.ts'
+import { captureTransport, resendTransport, sendNextOnce, startSender, type Transport } from '~/workflows/mail-sender.server.ts'
+import { signatureToken } from '~/utils/tokens.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 
 // Transactional mail in Resend batches (issue 11): grouped when due, best priority first,

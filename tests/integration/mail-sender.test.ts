@@ -4,7 +4,7 @@ import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
 import { emailMessages } from '#db/schema.ts'
 import { CLAIM_TIMEOUT_MS, claimDueMessages, queueEmail } from '~/models/outbox.server.ts'
-import { resendTransport, sendNextOnce, type Transport } from '~/services/mail-sender.server.ts'
+import { resendTransport, sendNextOnce, type Transport } from '~/workflows/mail-sender.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 
 let resend: ResendStandIn

@@ -303,7 +303,7 @@ describe('the thanks page', () => {
   })
 
   it('greets nobody with a cookie made for another campaign, one that has expired or a broken one', async () => {
-    const { thanksCookie } = await import('~/services/thanks-cookie.server.ts')
+    const { thanksCookie } = await import('~/utils/thanks-cookie.server.ts')
     const other = await thanksCookie({ slug: 'another-campaign', firstName: 'Eve' })
     const expired = await thanksCookie({ slug: 'free-andry', firstName: 'Eve', now: Date.now() - 60 * 60 * 1000 })
     for (const setCookie of [other, expired]) {

@@ -8,8 +8,8 @@ import { campaignCounters, campaigns, organizers } from '#db/schema.ts'
 import { demoCampaign } from '#db/seed-content.ts'
 import { seedDemo } from '#db/seed.ts'
 import { saveCampaignTranslation, setCampaignImage } from '~/models/campaigns.server.ts'
-import { getShareCardMeta } from '~/services/share-card-meta.server.ts'
-import { ShareCardBusyError, ShareCardCache } from '~/services/share-card-cache.server.ts'
+import { getShareCardMeta } from '~/workflows/share-card-meta.server.ts'
+import { ShareCardBusyError, ShareCardCache } from '~/workflows/share-card-cache.server.ts'
 
 const slug = demoCampaign.slug
 let campaignId: number

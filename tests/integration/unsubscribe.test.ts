@@ -1,7 +1,7 @@
 import http from 'node:http'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { preferencesToken, unsubscribeToken } from '~/services/tokens.server.ts'
+import { preferencesToken, unsubscribeToken } from '~/utils/tokens.server.ts'
 import { demoCampaign } from '#db/seed-content.ts'
 import { attr, h1Text, tagsOf, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'

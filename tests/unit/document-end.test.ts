@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { describe, expect, it } from 'vitest'
-import { holdDocumentEnd } from '~/services/document-end.server.ts'
+import { holdDocumentEnd } from '~/utils/document-end.server.ts'
 
 async function through(chunks: string[]) {
   return (await buffer(Readable.from(chunks.map((c) => Buffer.from(c))).pipe(holdDocumentEnd()))).toString()

@@ -2,10 +2,10 @@ import { render } from '@react-email/render'
 import { describe, expect, it } from 'vitest'
 import AlreadySignedEmail from '#emails/already-signed.tsx'
 import ConfirmSignatureEmail from '#emails/confirm-signature.tsx'
-import { renderEmail, withLegalLinks } from '~/services/email-templates.server.tsx'
-import { getEnv } from '~/services/env.server.ts'
-import { getI18n } from '~/services/i18n.server.ts'
-import { signatureToken } from '~/services/tokens.server.ts'
+import { renderEmail, withLegalLinks } from '~/workflows/email-templates.server.tsx'
+import { getEnv } from '~/utils/env.server.ts'
+import { getI18n } from '~/utils/i18n.server.ts'
+import { signatureToken } from '~/utils/tokens.server.ts'
 
 // Every email's footer links to the legal pages (set around the template by renderEmail).
 const framed = (element: React.ReactElement<{ t: (key: string) => string; lang: 'en' | 'de' | 'es' }>) => withLegalLinks(element, element.props, getEnv().publicUrl)
@@ -98,7 +98,7 @@ describe('renderEmail, against text that looks like a placeholder', () => {
   it('gives each recipient of an update only their own links where the update text copies the placeholder links', async () => {
     const { getDb } = await import('#db/client.server.ts')
     const { seedDemo } = await import('#db/seed.ts')
-    const { unsubscribeToken, preferencesToken } = await import('~/services/tokens.server.ts')
+    const { unsubscribeToken, preferencesToken } = await import('~/utils/tokens.server.ts')
     const db = getDb()
     await seedDemo(db, { demoOrganizer: false })
     const update = db.$client.prepare(`select u.id, u.campaign_id as campaignId from updates u order by u.id limit 1`).get() as { id: number; campaignId: number }

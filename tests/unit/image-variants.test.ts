@@ -12,8 +12,8 @@ import {
   describeImage,
   STATIC_IMAGES,
   variantWidths,
-} from '~/services/image-variants.server.ts'
-import { ImageRejectedError, removeStoredImage, storeCampaignImage, storeUpdateImage } from '~/services/uploads.server.ts'
+} from '~/utils/image-variants.server.ts'
+import { ImageRejectedError, removeStoredImage, storeCampaignImage, storeUpdateImage } from '~/utils/uploads.server.ts'
 import { jpegWithGpsAndTrailer, pngClaiming, rawPixels } from '../helpers/hostile-images.ts'
 
 const uploadsDir = () => process.env.UPLOADS_PATH!
@@ -98,7 +98,7 @@ describe('an upload’s variants', () => {
   })
 
   it('are not made for the team’s logo, which the header shows a few dozen pixels tall', async () => {
-    const { storeLogo } = await import('~/services/uploads.server.ts')
+    const { storeLogo } = await import('~/utils/uploads.server.ts')
     const logo = await storeLogo(new File([new Uint8Array(await rawPixels(400, 100).png().toBuffer())], 'logo.png'))
     expect(variantsOf(logo)).toEqual([])
     await removeStoredImage(logo)

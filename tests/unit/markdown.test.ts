@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { renderMarkdown } from '~/services/markdown.server.ts'
+import { renderMarkdown } from '~/utils/markdown.server.ts'
 
 describe('renderMarkdown', () => {
   it('renders headings, emphasis and lists', () => {

@@ -1,6 +1,6 @@
 import type { TFunction } from 'i18next'
 import { describe, expect, it } from 'vitest'
-import { getT } from '~/services/i18n.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
 import { formatMoney } from '~/utils/i18n.ts'
 import { currencyDigits, toDecimalString, toMajorString, toMinorUnits } from '~/utils/money.ts'
 import { fundCurrencies, fundSchema } from '~/utils/schemas.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPacer } from '~/services/mail-sender.server.ts'
+import { createPacer } from '~/workflows/mail-sender.server.ts'
 
 // The pacer is a clock and a few numbers: driven here with explicit times.
 describe('the sender’s pacer', () => {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import zlib from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { PageCache } from '~/services/page-cache.server.ts'
+import { PageCache } from '~/utils/page-cache.server.ts'
 import { buildCachedPage, pickEncoding } from '../../server/cached-page.ts'
 import { cspForScripts } from '../../server/headers.ts'
 

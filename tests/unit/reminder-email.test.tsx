@@ -1,10 +1,10 @@
 import { render } from '@react-email/render'
 import { describe, expect, it } from 'vitest'
 import ConfirmReminderEmail from '#emails/confirm-reminder.tsx'
-import { renderEmail, withLegalLinks } from '~/services/email-templates.server.tsx'
-import { getEnv } from '~/services/env.server.ts'
-import { getI18n } from '~/services/i18n.server.ts'
-import { signatureToken } from '~/services/tokens.server.ts'
+import { renderEmail, withLegalLinks } from '~/workflows/email-templates.server.tsx'
+import { getEnv } from '~/utils/env.server.ts'
+import { getI18n } from '~/utils/i18n.server.ts'
+import { signatureToken } from '~/utils/tokens.server.ts'
 
 // Every email's footer links to the legal pages (set around the template by renderEmail).
 const framed = (element: React.ReactElement<{ t: (key: string) => string; lang: 'en' | 'de' | 'es' }>) => withLegalLinks(element, element.props, getEnv().publicUrl)

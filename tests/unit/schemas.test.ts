@@ -1,7 +1,7 @@
 import type { TFunction } from 'i18next'
 import { describe, expect, it } from 'vitest'
 import { campaignSettingsSchema, fundSchema, isCalendarDate, signSchema, textLimits, timelineEntrySchema } from '~/utils/schemas.ts'
-import { getT } from '~/services/i18n.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
 
 describe('isCalendarDate', () => {
   it('accepts real dates and refuses impossible ones', () => {

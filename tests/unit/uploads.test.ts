@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { ImageRejectedError, removeStoredImage, storeCampaignImage, storeUpdateImage } from '~/services/uploads.server.ts'
+import { ImageRejectedError, removeStoredImage, storeCampaignImage, storeUpdateImage } from '~/utils/uploads.server.ts'
 import {
   expectClean,
   expectMetadataIn,

@@ -10,12 +10,12 @@ import DonationFailedEmail, { subject as donationFailedSubject } from '#emails/d
 import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
 import { LegalLinksContext, type LegalLinks } from '#emails/layout.tsx'
 import OrganizerInviteEmail, { subject as organizerInviteSubject } from '#emails/organizer-invite.tsx'
-import { getEnv } from './env.server.ts'
-import { getI18n } from './i18n.server.ts'
+import { getEnv } from '~/utils/env.server.ts'
+import { getI18n } from '~/utils/i18n.server.ts'
 import { getUpdateForEmail } from '~/models/update-sends.server.ts'
 import { escapeHtml } from '~/utils/html.ts'
-import { renderMarkdown } from './markdown.server.ts'
-import { donationManageToken, organizerInviteToken, preferencesToken, signatureToken, unsubscribeToken } from './tokens.server.ts'
+import { renderMarkdown } from '~/utils/markdown.server.ts'
+import { donationManageToken, organizerInviteToken, preferencesToken, signatureToken, unsubscribeToken } from '~/utils/tokens.server.ts'
 
 export type RenderedEmail = { subject: string; html: string; text: string; links: string[]; headers?: Record<string, string> }
 

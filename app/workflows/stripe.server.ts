@@ -11,8 +11,8 @@ import {
   type PaymentFact,
 } from '~/models/donations.server.ts'
 import type { Language } from '~/utils/i18n.ts'
-import { getEnv } from './env.server.ts'
-import { purgePublicPages } from './page-cache.server.ts'
+import { getEnv } from '~/utils/env.server.ts'
+import { purgePublicPages } from '~/utils/page-cache.server.ts'
 
 /**
  * Vigil's side of Stripe: Checkout Sessions for donations, the customer portal for monthly

@@ -9,8 +9,8 @@ import {
   type SessionOrganizer,
 } from '~/models/organizers.server.ts'
 import { roleAtLeast, type CampaignRoleName, type EffectiveRole } from '~/utils/roles.ts'
-import { getEnv } from './env.server.ts'
-import { SESSION_COOKIE } from './session-cookie.ts'
+import { getEnv } from '~/utils/env.server.ts'
+import { SESSION_COOKIE } from '~/utils/session-cookie.ts'
 
 declare global {
   var __vigilSessionCookie: ReturnType<typeof createCookie> | undefined

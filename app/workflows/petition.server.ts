@@ -12,7 +12,7 @@ import { emailDomain } from '~/utils/email.ts'
 import { LANGUAGES, type Language } from '~/utils/i18n.ts'
 import { signSchema } from '~/utils/schemas.ts'
 import { SOURCE_PARAM } from '~/utils/sources.ts'
-import { getT } from './i18n.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
 import { rateLimitKey, signingPolicies } from './rate-limit.server.ts'
 
 // The library builds its set of some 100,000 domains on every call: build it once.

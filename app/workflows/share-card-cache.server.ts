@@ -15,10 +15,10 @@ import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { getShareCardSource, type ShareCardSource } from '~/models/share-cards.server.ts'
-import { getEnv } from '~/services/env.server.ts'
+import { getEnv } from '~/utils/env.server.ts'
 import { isLanguage, type Language } from '~/utils/i18n.ts'
 import { cardStep } from '~/utils/share-card.ts'
-import { renderShareCard, type CardContent } from './share-card.server.ts'
+import { renderShareCard, type CardContent } from '~/utils/share-card.server.ts'
 
 export type ShareCardEntry = {
   png: Buffer

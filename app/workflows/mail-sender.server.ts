@@ -3,7 +3,7 @@ import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimNextWork, hasDueMail, on
 import { staleReminders } from '~/models/reminders.server.ts'
 import { blockedRecipients } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
-import { getEnv } from './env.server.ts'
+import { getEnv } from '~/utils/env.server.ts'
 
 /**
  * Drains the outbox (see app/models/outbox.server.ts for the states; ADR 013 for the order).

@@ -8,8 +8,8 @@
 import type { Locale } from '#db/schema.ts'
 import { listRetentionPeriods } from '~/models/site-settings.server.ts'
 import { SESSION_TTL_MS } from '~/models/organizers.server.ts'
-import { getEnv } from './env.server.ts'
-import { THANKS_TTL_MS } from './thanks-cookie.server.ts'
+import { getEnv } from '~/utils/env.server.ts'
+import { THANKS_TTL_MS } from '~/utils/thanks-cookie.server.ts'
 
 type Facts = {
   team: string

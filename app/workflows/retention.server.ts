@@ -1,5 +1,5 @@
 import { anonymiseDueSignatures, type RetentionReport } from '~/models/retention.server.ts'
-import { startPeriodic } from './periodic.server.ts'
+import { startPeriodic } from '~/utils/periodic.server.ts'
 
 /**
  * The retention job's clock (ADR 010): a run shortly after start, then one an hour, in the

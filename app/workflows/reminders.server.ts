@@ -1,5 +1,5 @@
 import { sendDueReminders, type ReminderReport } from '~/models/reminders.server.ts'
-import { startPeriodic } from './periodic.server.ts'
+import { startPeriodic } from '~/utils/periodic.server.ts'
 
 /**
  * The confirmation reminder's clock (issue 11): a run shortly after start, then one every

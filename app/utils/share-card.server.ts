@@ -15,7 +15,7 @@ import opentype, { type Font, type Glyph } from '@shuding/opentype.js'
 import { renderAsync } from '@resvg/resvg-js'
 import satori from 'satori'
 import type Sharp from 'sharp'
-import { getT } from '~/services/i18n.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
 import { CARD_HEIGHT, CARD_WIDTH, formatShownCount, shownCount } from '~/utils/share-card.ts'
 

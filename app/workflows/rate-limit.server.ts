@@ -1,6 +1,6 @@
 import { hitRateLimits, type BackoffPolicy } from '~/models/rate-limits.server.ts'
-import { hmac } from './crypto.server.ts'
-import { getEnv } from './env.server.ts'
+import { hmac } from '~/utils/crypto.server.ts'
+import { getEnv } from '~/utils/env.server.ts'
 
 export type RateLimitPolicy = { bucket: string; limit: number; windowMs: number }
 

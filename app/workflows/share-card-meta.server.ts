@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { getShareCardSource, type ShareCardSource } from '~/models/share-cards.server.ts'
-import { getT } from '~/services/i18n.server.ts'
+import { getT } from '~/utils/i18n.server.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
 import type { ShareCardMeta } from '~/utils/meta.ts'
 import { CARD_HEIGHT, CARD_WIDTH, cardStep, formatShownCount, shareCardPath, shownCount } from '~/utils/share-card.ts'

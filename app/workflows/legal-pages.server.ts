@@ -1,6 +1,6 @@
 import { LOCALES, type Locale } from '#db/schema.ts'
 import { getSiteSettings, type LegalPage } from '~/models/site-settings.server.ts'
-import { renderMarkdown } from './markdown.server.ts'
+import { renderMarkdown } from '~/utils/markdown.server.ts'
 import { generatePrivacyDraft } from './privacy-draft.server.ts'
 
 /**
