@@ -4,10 +4,22 @@ import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import * as schema from './schema.ts'
 
+/** The database: the process-wide connection (or one a test or script opened). */
 export type DB = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
 
-export function databasePath() {
-  return path.resolve(process.env.DATABASE_PATH ?? './data/vigil.db')
+declare const inTransaction: unique symbol
+/**
+ * A handle inside an open transaction; only `transaction()` (db/transaction.server.ts) makes
+ * one. A function that takes `Tx` writes, and says so in its signature: its writes commit or
+ * roll back with whatever else the transaction does.
+ */
+export type Tx = DB & { readonly [inTransaction]: true }
+
+/** What a function that only reads takes: the database, or a transaction to read inside it. */
+export type Handle = DB | Tx
+
+export function databasePath(file = process.env.DATABASE_PATH) {
+  return path.resolve(file ?? './data/vigil.db')
 }
 
 export function openDatabase(file = databasePath()): DB {
@@ -37,18 +49,27 @@ export function getDb(): DB {
 }
 
 /**
- * Statements prepared once per connection, for paths that run on every request:
- * building and compiling a query costs more than running it.
+ * Statements prepared once per connection, for paths that run on every request: building
+ * and compiling a query costs more than running it. Keyed by the connection under the
+ * handle, so a transaction's handle finds the statements of its database.
  */
-export function preparedPerConnection<T>(prepare: (db: DB) => T): () => T {
-  const cache = new WeakMap<DB, T>()
-  return () => {
-    const db = getDb()
-    let prepared = cache.get(db)
-    if (!prepared) cache.set(db, (prepared = prepare(db)))
+export function preparedPerConnection<T>(prepare: (db: DB) => T): (handle: Handle) => T {
+  const cache = new WeakMap<object, T>()
+  return (handle) => {
+    const key = handle.$client
+    let prepared = cache.get(key)
+    if (!prepared) cache.set(key, (prepared = prepare(handle)))
     return prepared
   }
 }
 
-/** The handle a synchronous transaction callback receives. */
-export type Tx = Parameters<Parameters<DB['transaction']>[0]>[0]
+// ——— Until every model takes its handle (this session's refactor): the old shapes, to be deleted. ———
+
+/** @deprecated the handle of a synchronous Drizzle transaction; use `Tx` from `transaction()`. */
+export type LegacyTx = Parameters<Parameters<DB['transaction']>[0]>[0]
+
+/** @deprecated statements on the global connection; use `preparedPerConnection(…)(handle)`. */
+export function legacyPreparedPerConnection<T>(prepare: (db: DB) => T): () => T {
+  const forHandle = preparedPerConnection(prepare)
+  return () => forHandle(getDb())
+}

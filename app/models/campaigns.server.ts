@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm'
-import { getDb, preparedPerConnection, type DB, type Tx } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection, type DB, type LegacyTx as Tx } from '#db/client.server.ts'
 import {
   campaignCounters,
   campaigns,
@@ -51,7 +51,7 @@ function preparePublicQueries(db: DB) {
       .prepare(),
   }
 }
-const queries = preparedPerConnection(preparePublicQueries)
+const queries = legacyPreparedPerConnection(preparePublicQueries)
 
 type TranslatableField = 'title' | 'summary' | 'storyMd' | 'petitionText' | 'imageAlt'
 
@@ -221,7 +221,7 @@ export async function getSigningCampaign({ slug, lang }: { slug: string; lang: L
 }
 
 // Every signature looks its campaign up: only the columns signing needs (not the story, in three languages).
-const signingQueries = preparedPerConnection((db) => ({
+const signingQueries = legacyPreparedPerConnection((db) => ({
   campaign: db.$client.prepare(`
     select c.id, c.slug, c.status, c.default_locale as defaultLocale, o.name as organizationName
     from campaigns c join organizations o on o.id = c.organization_id where c.slug = ?`),

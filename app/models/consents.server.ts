@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
-import { getDb, type Tx } from '#db/client.server.ts'
+import { getDb, type LegacyTx as Tx } from '#db/client.server.ts'
 import { campaigns, campaignTranslations, consents, resendEvents, suppressions, supporters } from '#db/schema.ts'
 import { maskEmail, normalizeEmail } from '~/utils/email.ts'
 import type { Language } from '~/utils/i18n.ts'

@@ -1,4 +1,4 @@
-import { getDb, preparedPerConnection } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { listFundsForAdmin } from './funds.server.ts'
@@ -35,7 +35,7 @@ const SQL = {
   fundEdited: `select max(updated_at) as at from funds indexed by funds_campaign_position_idx where campaign_id = ?`,
 } as const
 
-const statements = preparedPerConnection((db) => {
+const statements = legacyPreparedPerConnection((db) => {
   const p = (query: string) => db.$client.prepare(query)
   return Object.fromEntries(Object.entries(SQL).map(([name, query]) => [name, p(query)])) as Record<keyof typeof SQL, ReturnType<typeof p>>
 })

@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm'
-import { getDb, preparedPerConnection, type Tx } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection, type LegacyTx as Tx } from '#db/client.server.ts'
 import {
   campaigns,
   consents,
@@ -101,7 +101,7 @@ type UpdateParams = Pick<
 
 // The webhook runs these on every event: prepared once per connection (ADR 004). They run on
 // the process-wide connection, so inside applyPaymentEvent they join its transaction.
-const webhookQueries = preparedPerConnection((db) => ({
+const webhookQueries = legacyPreparedPerConnection((db) => ({
   donationIdByPaymentIntent: db.select({ id: donations.id }).from(donations).where(eq(donations.stripePaymentIntentId, p('paymentIntentId'))).prepare(),
   donationIdByInvoice: db.select({ id: donations.id }).from(donations).where(eq(donations.stripeInvoiceId, p('invoiceId'))).prepare(),
   donationIdBySession: db.select({ id: donations.id }).from(donations).where(eq(donations.stripeCheckoutSessionId, p('sessionId'))).prepare(),

@@ -4,12 +4,12 @@
  * since cached embed pages carry the policy built from the list.
  */
 import { asc, eq } from 'drizzle-orm'
-import { getDb, preparedPerConnection } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
 import { campaignFrameOrigins } from '#db/schema.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { recordAudit } from './audit.server.ts'
 
-const queries = preparedPerConnection((db) => ({
+const queries = legacyPreparedPerConnection((db) => ({
   bySlug: db.$client.prepare(
     `select f.origin as origin from campaign_frame_origins f join campaigns c on c.id = f.campaign_id where c.slug = ? order by f.created_at, f.origin`,
   ),

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray } from 'drizzle-orm'
-import { getDb, type Tx } from '#db/client.server.ts'
+import { getDb, type LegacyTx as Tx } from '#db/client.server.ts'
 import { fundCounters, funds, fundTranslations, type FundStatus, type FundTranslation, type Locale } from '#db/schema.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import type { Language } from '~/utils/i18n.ts'

@@ -1,6 +1,6 @@
 import { hash, verify } from '@node-rs/argon2'
 import { and, asc, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm'
-import { getDb, type Tx } from '#db/client.server.ts'
+import { getDb, type LegacyTx as Tx } from '#db/client.server.ts'
 import {
   campaignMemberships,
   campaigns,

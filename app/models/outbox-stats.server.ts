@@ -1,4 +1,4 @@
-import { getDb, preparedPerConnection } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
 import { MAIL_PRIORITIES } from '#db/schema.ts'
 
 /**
@@ -64,7 +64,7 @@ const SQL = {
       and next_attempt_at >= @lookback and sent_at >= @since`,
 } as const
 
-const statements = preparedPerConnection((db) => {
+const statements = legacyPreparedPerConnection((db) => {
   const p = (query: string) => db.$client.prepare(query)
   return Object.fromEntries(Object.entries(SQL).map(([name, query]) => [name, p(query)])) as Record<keyof typeof SQL, ReturnType<typeof p>>
 })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
-import { getDb, preparedPerConnection } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
 import { emailBatches, emailMessages, MAIL_PRIORITIES, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
 
 /**
@@ -33,7 +33,7 @@ export function priorityOf(template: string) {
   return template === 'confirm-signature' ? MAIL_PRIORITIES.confirmation : MAIL_PRIORITIES.transactional
 }
 
-const queueStatement = preparedPerConnection((db) =>
+const queueStatement = legacyPreparedPerConnection((db) =>
   db
     .insert(emailMessages)
     .values({
@@ -128,7 +128,7 @@ const parseBatch = (row: BatchRow): EmailBatch => ({
 const MESSAGE_COLUMNS = 'id, template, to_email as toEmail, locale, props, idempotency_key as idempotencyKey, campaign_id as campaignId, attempts'
 
 // Prepared once per connection: under a surge the sender claims several times a second.
-const claimStatements = preparedPerConnection((db) => ({
+const claimStatements = legacyPreparedPerConnection((db) => ({
   // Claims left behind by a crashed sender become due again (and go with the same idempotency key).
   // A message claimed alone went (or may have gone) under its own key: it stays on the single path.
   reclaimSingles: db.$client.prepare(`update email_messages set status = 'queued', batchable = 0 where batch_id is null and status = 'sending' and claimed_at < ?`),
@@ -241,7 +241,7 @@ export type Outcome =
   | { id: number; status: 'failed'; error: string }
 
 // Only a claim still held is settled: a message reclaimed after a timeout belongs to its new sender.
-const settleStatements = preparedPerConnection((db) => {
+const settleStatements = legacyPreparedPerConnection((db) => {
   const held = and(eq(emailMessages.id, sql.placeholder('id')), eq(emailMessages.status, 'sending'))
   return {
     delivered: db
@@ -283,7 +283,7 @@ export type BatchOutcome =
   | { status: 'retry'; error: string; retryAt: number; refund?: boolean }
   | { status: 'failed'; error: string }
 
-const batchOutcomeStatements = preparedPerConnection((db) => ({
+const batchOutcomeStatements = legacyPreparedPerConnection((db) => ({
   // A submitted batch's results, [id, status, providerId, error] each, in one statement (not 100).
   // The unary + keeps the planner off the batch_id index: looping the batch's rows over json_each
   // is 100 × 100 steps; json_each first, each message found by its id, is 100.

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, inArray, lt, max, sql } from 'drizzle-orm'
-import { getDb, preparedPerConnection } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
 import { rateLimitHits } from '#db/schema.ts'
 
 export type RateLimitHit = { bucket: string; keyHash: string; limit: number; windowMs: number }
@@ -8,7 +8,7 @@ const p = sql.placeholder
 const inWindow = and(eq(rateLimitHits.bucket, p('bucket')), eq(rateLimitHits.keyHash, p('keyHash')), gt(rateLimitHits.at, p('since')))
 
 // Every signature and login passes here: prepared once per connection.
-const statements = preparedPerConnection((db) => ({
+const statements = legacyPreparedPerConnection((db) => ({
   forget: db
     .delete(rateLimitHits)
     .where(and(eq(rateLimitHits.bucket, p('bucket')), eq(rateLimitHits.keyHash, p('keyHash')), lt(rateLimitHits.at, p('since'))))

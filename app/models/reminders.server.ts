@@ -1,4 +1,4 @@
-import { preparedPerConnection, type DB } from '#db/client.server.ts'
+import { legacyPreparedPerConnection, type DB } from '#db/client.server.ts'
 import type { Locale, ResubmittedDetails } from '#db/schema.ts'
 import { sha256 } from '~/utils/crypto.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
@@ -56,7 +56,7 @@ type Candidate = {
   emailNormalized: string
 }
 
-const statements = preparedPerConnection((db: DB) => {
+const statements = legacyPreparedPerConnection((db: DB) => {
   const c = db.$client
   const q = {
     campaigns: c.prepare(`select id, slug from campaigns where status = 'live' and confirmation_reminder = 1 order by id`),

@@ -1,4 +1,4 @@
-import { getDb, preparedPerConnection, type DB } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection, type DB } from '#db/client.server.ts'
 import type { Campaign, SignatureStatus } from '#db/schema.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 
@@ -44,7 +44,7 @@ type Row = { id: number; supporterId: number | null; status: SignatureStatus }
 
 // Plain SQL, prepared once per connection. Times are bound as JS numbers (REAL to SQLite):
 // they are only compared and stored into integer columns, which convert them losslessly.
-const statements = preparedPerConnection((db: DB) => {
+const statements = legacyPreparedPerConnection((db: DB) => {
   const c = db.$client
   return {
     dueCampaigns: c.prepare(`

@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
-import { preparedPerConnection, type DB } from '#db/client.server.ts'
+import { legacyPreparedPerConnection, type DB } from '#db/client.server.ts'
 import { campaignCounters, campaigns, campaignTranslations } from '#db/schema.ts'
 import { signatureGoal } from '~/utils/goal.ts'
 import type { Language } from '~/utils/i18n.ts'
@@ -7,7 +7,7 @@ import { PUBLIC_STATUSES } from './campaigns.server.ts'
 import { getSiteSettings } from './site-settings.server.ts'
 
 // Read on every card request whose entry is due a look (a few a second at most per campaign).
-const queries = preparedPerConnection((db: DB) => ({
+const queries = legacyPreparedPerConnection((db: DB) => ({
   campaign: db
     .select({
       id: campaigns.id,

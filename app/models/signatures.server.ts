@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, inArray, sql } from 'drizzle-orm'
-import { getDb, preparedPerConnection, type DB, type Tx } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection, type DB, type LegacyTx as Tx } from '#db/client.server.ts'
 import {
   campaignCounters,
   campaigns,
@@ -61,7 +61,7 @@ export type SignOutcome =
 const p = sql.placeholder
 
 // Signing runs on every submission of a surge: its statements are prepared once per connection.
-const signQueries = preparedPerConnection((db: DB) => ({
+const signQueries = legacyPreparedPerConnection((db: DB) => ({
   supporterByEmail: db
     .select({ id: supporters.id })
     .from(supporters)
@@ -203,7 +203,7 @@ type SignJob = { request: SignRequest; resolve: (outcome: SignOutcome) => void; 
 const MAX_BATCH = 64
 const queued: SignJob[] = []
 
-const commitBatch = preparedPerConnection((db) => {
+const commitBatch = legacyPreparedPerConnection((db) => {
   const one = db.$client.transaction((request: SignRequest) => signOne(request))
   return db.$client.transaction((jobs: SignJob[]) =>
     jobs.map((job): { ok: true; outcome: SignOutcome } | { ok: false; error: unknown } => {

@@ -4,14 +4,14 @@
  * source. Counts only, never a supporter's detail: every role on the campaign may read them.
  */
 import { and, eq } from 'drizzle-orm'
-import { getDb, preparedPerConnection } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
 import { campaignSources, campaignTranslations, campaigns, type Locale } from '#db/schema.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { DIRECT_SOURCE, isBuiltInSource, MAX_MINTED_SOURCES, mintProblem, sourceShape } from '~/utils/sources.ts'
 import { recordAudit } from './audit.server.ts'
 
-const statements = preparedPerConnection((db) => ({
+const statements = legacyPreparedPerConnection((db) => ({
   minted: db.$client.prepare(`select 1 from campaign_sources where campaign_id = ? and tag = ?`).pluck(),
   mintedBySlug: db.$client
     .prepare(`select 1 from campaign_sources join campaigns on campaigns.id = campaign_sources.campaign_id where campaigns.slug = ? and campaign_sources.tag = ?`)

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm'
-import { getDb, preparedPerConnection } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
 import { MAIL_PRIORITIES, updateSends, updates, type Locale } from '#db/schema.ts'
 import { recordAudit } from './audit.server.ts'
 import { BATCH_SIZE } from './outbox.server.ts'
@@ -154,7 +154,7 @@ export async function getSendProgress({ updateId }: { updateId: number }) {
 // ——— The batch sender's side ———
 
 // Prepared once per connection: a 100,000-recipient send runs it 1,000 times.
-const blockedStatement = preparedPerConnection((db) =>
+const blockedStatement = legacyPreparedPerConnection((db) =>
   db.$client.prepare(`
     select m.id as id from email_messages m
     left join supporters s on s.id = m.supporter_id

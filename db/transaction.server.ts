@@ -1,0 +1,84 @@
+import type { DB, Handle, Tx } from './client.server.ts'
+
+/**
+ * The one way to open a transaction: `await transaction(db, async (tx) => { … })`. The work
+ * gets `tx` and passes it to every function that writes; it commits when the work resolves
+ * and rolls back when it throws. Called with a `tx`, it nests as a savepoint: the inner work
+ * rolls back alone, the outer decides the commit.
+ *
+ * SQLite has one connection per process, so a transaction is the connection's state, not an
+ * object: two must not overlap (a lock per connection orders them), and the work must not
+ * wait for I/O (a timer, the network, a file), or another request's statements would run
+ * inside it. The work awaits only the database, whose calls settle at once; if the event
+ * loop turned before it finished, the transaction rolls back with an error that says so.
+ * `immediate` (the default) takes the write lock at the start, so a transaction that reads
+ * and then writes never fails half-way on a lock held by another process (the worker);
+ * `deferred` is for reads that must agree with each other.
+ */
+export async function transaction<T>(handle: Handle, work: (tx: Tx) => Promise<T> | T, { behavior = 'immediate' }: { behavior?: 'immediate' | 'deferred' } = {}): Promise<T> {
+  const state = stateOf(handle)
+  if (isTx(handle)) return savepoint(handle, state, work)
+  const previous = state.lock
+  let release!: () => void
+  state.lock = new Promise<void>((resolve) => (release = resolve))
+  await previous
+  const sqlite = handle.$client
+  const tx = Object.create(handle, { [TX]: { value: true } }) as Tx
+  let turned = false
+  const probe = setImmediate(() => (turned = true))
+  sqlite.exec(behavior === 'immediate' ? 'BEGIN IMMEDIATE' : 'BEGIN')
+  try {
+    const result = await work(tx)
+    if (turned) throw new TransactionAwaitedIoError()
+    sqlite.exec('COMMIT')
+    return result
+  } catch (error) {
+    if (sqlite.inTransaction) sqlite.exec('ROLLBACK')
+    throw error
+  } finally {
+    clearImmediate(probe)
+    release()
+  }
+}
+
+export class TransactionAwaitedIoError extends Error {
+  constructor() {
+    super('transaction: the work waited for I/O while the transaction was open; it was rolled back (do the I/O before or after it)')
+    this.name = 'TransactionAwaitedIoError'
+  }
+}
+
+const TX = Symbol('vigil.tx')
+
+export function isTx(handle: Handle): handle is Tx {
+  return (handle as unknown as Record<symbol, unknown>)[TX] === true
+}
+
+type ConnectionState = { lock: Promise<void>; savepoints: number }
+const states = new WeakMap<object, ConnectionState>()
+
+function stateOf(handle: Handle): ConnectionState {
+  let state = states.get(handle.$client)
+  if (!state) states.set(handle.$client, (state = { lock: Promise.resolve(), savepoints: 0 }))
+  return state
+}
+
+async function savepoint<T>(tx: Tx, state: ConnectionState, work: (tx: Tx) => Promise<T> | T): Promise<T> {
+  const name = `vigil_${++state.savepoints}`
+  const sqlite = tx.$client
+  sqlite.exec(`SAVEPOINT ${name}`)
+  try {
+    const result = await work(tx)
+    sqlite.exec(`RELEASE ${name}`)
+    return result
+  } catch (error) {
+    sqlite.exec(`ROLLBACK TO ${name}`)
+    sqlite.exec(`RELEASE ${name}`)
+    throw error
+  } finally {
+    state.savepoints--
+  }
+}
+
+/** For code that holds the database and needs to say "this is not inside a transaction". */
+export type { DB, Handle, Tx }
