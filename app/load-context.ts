@@ -1,3 +1,4 @@
+import type { DB } from '../db/client.server.ts'
 import type { Language } from './utils/i18n.ts'
 
 /** What the server hands every loader and action (see server/index.ts). */
@@ -8,6 +9,8 @@ export type VigilLoadContext = {
   countryHint: string | null
   /** The client's address, for rate limits only: hash it before storing, never log it. */
   clientIp: string
+  /** The database: loaders and actions pass it to the models and workflows they call (they never open it themselves). */
+  db: DB
 }
 
 declare module '@remix-run/node' {

@@ -147,7 +147,7 @@ function prepare(req: http.IncomingMessage, target: NonNullable<ReturnType<typeo
   const setLanguageCookie = !embed && fromParam && readCookie(req.headers.cookie, LANGUAGE_COOKIE) !== language
   const countryHint = countryFromAcceptLanguage(req.headers['accept-language']) ?? null
   const clientIp = addressForLimits(clientAddress(req.headers['x-forwarded-for'], req.socket.remoteAddress, env.trustProxy))
-  return { nonce, url, route: target.route, setLanguageCookie, embed, context: { cspNonce: nonce, lang: language, countryHint, clientIp } }
+  return { nonce, url, route: target.route, setLanguageCookie, embed, context: { cspNonce: nonce, lang: language, countryHint, clientIp, db } }
 }
 
 /**
