@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { DB, Handle, Tx } from './client.server.ts'
 
 /**
@@ -18,6 +19,8 @@ import type { DB, Handle, Tx } from './client.server.ts'
 export async function transaction<T>(handle: Handle, work: (tx: Tx) => Promise<T> | T, { behavior = 'immediate' }: { behavior?: 'immediate' | 'deferred' } = {}): Promise<T> {
   const state = stateOf(handle)
   if (isTx(handle)) return savepoint(handle, state, work)
+  // Work that opens a transaction on the database instead of nesting on its tx would wait for its own lock forever.
+  if (openOn.getStore() === handle.$client) throw new Error('transaction: called with the database inside a transaction on it; pass the tx to nest')
   const previous = state.lock
   let release!: () => void
   state.lock = new Promise<void>((resolve) => (release = resolve))
@@ -28,7 +31,7 @@ export async function transaction<T>(handle: Handle, work: (tx: Tx) => Promise<T
   const probe = setImmediate(() => (turned = true))
   sqlite.exec(behavior === 'immediate' ? 'BEGIN IMMEDIATE' : 'BEGIN')
   try {
-    const result = await work(tx)
+    const result = await openOn.run(sqlite, () => work(tx))
     if (turned) throw new TransactionAwaitedIoError()
     sqlite.exec('COMMIT')
     return result
@@ -49,6 +52,8 @@ export class TransactionAwaitedIoError extends Error {
 }
 
 const TX = Symbol('vigil.tx')
+/** The connection whose transaction the current async context runs in. */
+const openOn = new AsyncLocalStorage<object>()
 
 export function isTx(handle: Handle): handle is Tx {
   return (handle as unknown as Record<symbol, unknown>)[TX] === true

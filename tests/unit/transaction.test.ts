@@ -94,4 +94,15 @@ describe('transaction()', () => {
     await transaction(db, async (tx) => note(tx, 'after'))
     expect(texts()).toEqual(['after'])
   })
+
+  it('refuses a transaction opened on the database inside one (it would wait for itself) instead of hanging', async () => {
+    clear()
+    await expect(
+      transaction(db, async (tx) => {
+        note(tx, 'outer')
+        await transaction(db, async (inner) => note(inner, 'inner'))
+      }),
+    ).rejects.toThrow('pass the tx to nest')
+    expect(texts()).toEqual([])
+  })
 })
