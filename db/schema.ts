@@ -108,11 +108,11 @@ export const campaigns = sqliteTable(
     closedAt: integer('closed_at'),
     // When the retention job found nothing left to anonymise after closing; null until then.
     signaturesAnonymisedAt: integer('signatures_anonymised_at'),
-    // One reminder to signers who have not confirmed after a day (issue 11); organisers may turn it off.
+    // One reminder to signers who have not confirmed after a day; organisers may turn it off.
     confirmationReminder: integer('confirmation_reminder', { mode: 'boolean' }).notNull().default(true),
     // New donor-wall entries (a donor's name and message) wait for an organiser's approval unless turned off.
     donorWallNeedsApproval: integer('donor_wall_needs_approval', { mode: 'boolean' }).notNull().default(true),
-    // The home page opens this campaign directly while it is the only live one (issue 12); owners set it.
+    // The home page opens this campaign directly while it is the only live one; owners set it.
     openFromHome: integer('open_from_home', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
@@ -120,7 +120,7 @@ export const campaigns = sqliteTable(
   (t) => [index('campaigns_status_idx').on(t.status)],
 )
 
-// Sites allowed to show a campaign's embed (/embed/c/:slug) in a frame (issue 13): origins as
+// Sites allowed to show a campaign's embed (/embed/c/:slug) in a frame: origins as
 // `scheme://host[:port]`, normalised (app/utils/embed-origins.ts); none means no other site may.
 export const campaignFrameOrigins = sqliteTable(
   'campaign_frame_origins',
@@ -387,7 +387,7 @@ export const replies = sqliteTable(
 
 // 'batched': bulk mail waiting in its batch (the batch, not the message, is claimed and sent).
 export const EMAIL_STATUSES = ['queued', 'batched', 'sending', 'sent', 'captured', 'failed'] as const
-/** The order in which the sender spends the provider's requests (issue 11, ADR 013). */
+/** The order in which the sender spends the provider's requests (ADR 013). */
 export const MAIL_PRIORITIES = { confirmation: 0, transactional: 1, bulk: 2 } as const
 export type EmailStatus = (typeof EMAIL_STATUSES)[number]
 
@@ -497,7 +497,7 @@ export const resendEvents = sqliteTable('resend_events', {
   receivedAt: integer('received_at').notNull().default(now),
 })
 
-// ——— Donations (issue 4). Money is in minor units (cents); currencies are ISO 4217, upper case. ———
+// ——— Donations. Money is in minor units (cents); currencies are ISO 4217, upper case. ———
 
 export const FUND_STATUSES = ['open', 'closed'] as const
 export type FundStatus = (typeof FUND_STATUSES)[number]

@@ -1,5 +1,5 @@
 /**
- * Issue 13: every public page of the production build validates (the Nu HTML checker, 0
+ * Every public page of the production build validates (the Nu HTML checker, 0
  * errors) and passes axe in Chromium (0 violations: WCAG 2.x A/AA and best practices).
  * Pages are fetched as a browser gets them (streamed, with the single-fetch scripts), once
  * through the anonymous page cache and the rest rendered for the request.

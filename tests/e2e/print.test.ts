@@ -1,5 +1,5 @@
 /**
- * Issue 13, print, as Chromium prints it: the German poster and the Spanish flyer each print to
+ * Print, as Chromium prints it: the German poster and the Spanish flyer each print to
  * exactly one page of A4 / A5 (the PDF's own page count and MediaBox), without the site's header,
  * footer or Print button, and their QR code, read from a screenshot with jsqr, opens the campaign
  * with ?s=poster / ?s=flyer. Then the back office's Print & QR page.

@@ -1,5 +1,5 @@
 /**
- * Issue 12, the public pages as a person sees them (JavaScript off, so it all works without it):
+ * The public pages as a person sees them (JavaScript off, so it all works without it):
  * the petition's call to action in the first screen at 1280 px, the story near the top at
  * 390 px, the home page's cards, headings that keep their distance, and an owner choosing
  * to open the one live campaign from the home page.
@@ -14,7 +14,7 @@ import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const DESKTOP = { width: 1280, height: 800 }
 const PHONE = { width: 390, height: 844 }
-// Before issue 12 the story began at y ≈ 5,250 px on a phone, after both forms.
+// With both forms above it, the story used to begin at y ≈ 5,250 px on a phone.
 const PHONE_STORY_BOUND = 1400
 
 let server: RunningServer

@@ -1,5 +1,5 @@
 /**
- * Issue 13, images on a phone: at 390 px the campaign hero is an AVIF no wider than 800 px
+ * Images on a phone: at 390 px the campaign hero is an AVIF no wider than 800 px
  * (not the 295 kB PNG), fetched at high priority, and its late arrival shifts nothing; the
  * rendered widths are the ones the `sizes` attributes promise.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 13: Vigil compresses what it serves when no proxy does: pages rendered for the
+ * Vigil compresses what it serves when no proxy does: pages rendered for the
  * request, single-fetch data and JSON (brotli or gzip, as the client accepts), and the
  * build's assets from the .br / .gz files written beside them at build time. Private pages
  * (organisers', private links) are never compressed (ADR 014, BREACH). VIGIL_COMPRESS=off

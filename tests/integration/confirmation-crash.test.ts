@@ -4,7 +4,7 @@ import { seedDemo } from '#db/seed.ts'
 import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 import { killWorkers, mailCampaign, queueConfirmations, recipientsOf, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
 
-// Issue 11: a surge's confirmations travel in batches of up to 100, each persisted with its own
+// A surge's confirmations travel in batches of up to 100, each persisted with its own
 // idempotency key before it is sent. Here `npm run worker` drains 5,000 of them and is killed
 // with SIGKILL 10 times on the way, most often while a batch request is out, then restarted:
 // every signer must get their confirmation exactly once. The kill schedule comes from a seed

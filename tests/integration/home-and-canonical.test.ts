@@ -1,5 +1,5 @@
 /**
- * Issue 12 over real HTTP: each language's page names its own URL canonical (with hreflang
+ * Over real HTTP: each language's page names its own URL canonical (with hreflang
  * alternates for the others), the home page shows campaign cards with count, progress and
  * a call to action, and a team with one live campaign may open it from the home page.
  */

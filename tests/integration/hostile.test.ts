@@ -1,5 +1,5 @@
 /**
- * Hostile requests against every route: the "make it stay fixed" suite of issue 10.
+ * Hostile requests against every route: the "make it stay fixed" suite.
  *
  * The routes come from the production build's route table, plus the endpoints the server
  * answers outside Remix (count.json, /media, /assets, Remix's /__manifest), so a new route

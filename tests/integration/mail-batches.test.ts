@@ -8,7 +8,7 @@ import { captureTransport, resendTransport, sendNextOnce, startSender, type Tran
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 
-// Transactional mail in Resend batches (issue 11): grouped when due, best priority first,
+// Transactional mail in Resend batches: grouped when due, best priority first,
 // persisted with its own key before it is sent, results recorded per message.
 let resend: ResendStandIn
 let transport: Transport

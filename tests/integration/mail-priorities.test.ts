@@ -5,7 +5,7 @@ import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 import { killWorkers, mailCampaign, queueAlreadySigned, queueConfirmations, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
 
-// Issue 11: one sender spends the provider's requests on confirmations first, then other
+// One sender spends the provider's requests on confirmations first, then other
 // transactional mail, then update batches; transactional mail goes in permissive batches.
 // Watched at the Resend stand-in with `npm run worker` sending one request at a time
 // (VIGIL_SENDER_CONCURRENCY=1) and the stand-in answering after a short delay, so the order

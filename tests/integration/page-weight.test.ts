@@ -1,5 +1,5 @@
 /**
- * Issue 13: what a public page makes a phone download before it can paint. The scripts a
+ * What a public page makes a phone download before it can paint. The scripts a
  * page names (module preloads and its entry) carry no Zod and no schemas: the forms' Zod
  * validation is fetched after hydration (app/utils/lazy-validation.ts).
  */
@@ -41,8 +41,8 @@ describe('the scripts a public page loads first', () => {
         expect(code, `${page}: ${src}`).not.toMatch(/ZodError|ZodObject/)
         brotli += fs.statSync(`${file}.br`).size
       }
-      // Before issue 13 the campaign page named 15 scripts: 436 kB, 122 kB as brotli. The share
-      // block and the embed's panel came with issue 13 too; the page still loads less than before.
+      // Before this work the campaign page named 15 scripts: 436 kB, 122 kB as brotli. The share
+      // block and the embed's panel came with it too; the page still loads less than before.
       expect(brotli, page).toBeLessThan(116 * 1024)
     }
   })

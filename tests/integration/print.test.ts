@@ -1,5 +1,5 @@
 /**
- * Issue 13, print: the poster (A4) and flyer (A5) pages and the QR code downloads over real
+ * Print: the poster (A4) and flyer (A5) pages and the QR code downloads over real
  * HTTP against the production build: content types, the code's exact URL (decoded from the
  * PNG with jsqr), the source-tag allow-list, ETags, and a 4xx in the visitor's language for
  * bad input. How they print (one page of the right size) is tests/e2e/print.test.ts.

@@ -353,7 +353,7 @@ describe('crawlers and link previews', () => {
     expect(metaContent(body, 'og:description')).toBe(demoCampaign.translations.de.summary)
     expect(metaContent(body, 'og:type')).toBe('website')
     expect(metaContent(body, 'og:url')).toBe(`${server.url}${CAMPAIGN}`)
-    // The share card (issue 13): the campaign's title, hero and count in the page's language.
+    // The share card: the campaign's title, hero and count in the page's language.
     expect(metaContent(body, 'og:image')).toMatch(new RegExp(`^${server.url}${CAMPAIGN}/card-de\\.png\\?v=[\\w-]+$`))
     expect(metaContent(body, 'og:image:alt')).toContain(TITLES.de)
     expect(metaContent(body, 'twitter:card')).toBe('summary_large_image')

@@ -1,5 +1,5 @@
 /**
- * The one reminder to confirm (issue 11). The production build and this process share one
+ * The one reminder to confirm. The production build and this process share one
  * SQLite file: signers sign through the real page or the real signing model, the reminder
  * job's model runs here with explicit times (a day later without waiting a day), and the
  * reminder's link is followed through the real confirm page. The job itself is checked in

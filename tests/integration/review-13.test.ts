@@ -1,5 +1,5 @@
 /**
- * Review of issue 13, as an attacker with a script: each test is a defect found over real HTTP
+ * Review of sharing, embeds, print and share cards, as an attacker with a script: each test is a defect found over real HTTP
  * against the production build (see the review report for the proposed fixes).
  */
 import Database from 'better-sqlite3'

@@ -1,5 +1,5 @@
 /**
- * Spanish speaks to one reader as "tú" (issue 12): no "vosotros" (Enviadme, vuestro, -ad
+ * Spanish speaks to one reader as "tú": no "vosotros" (Enviadme, vuestro, -ad
  * imperatives, -áis/-éis verbs) and no "usted" (Vuelva, inténtelo, Elija…) in any catalog.
  */
 import fs from 'node:fs'
