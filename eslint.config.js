@@ -64,6 +64,28 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', serverOnly] },
   },
   {
+    // One door to the data: app code gets the database as a parameter (context.db in loaders and actions) and opens
+    // transactions only with transaction() from db/transaction.server.ts. Only boot code (server/, scripts/) calls getDb().
+    files: ['app/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-syntax': [
+        'warn',
+        {
+          selector: "ImportSpecifier[imported.name='getDb']",
+          message: 'app/ code takes the database as a parameter (context.db in loaders and actions); only boot code calls getDb().',
+        },
+        {
+          selector: "MemberExpression[property.name='$client']",
+          message: 'No driver calls in app/: use the Drizzle query builder, or a typed helper in db/sql/ where Drizzle cannot express the SQL.',
+        },
+        {
+          selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='transaction']",
+          message: 'Open transactions with transaction(handle, async (tx) => …) from db/transaction.server.ts.',
+        },
+      ],
+    },
+  },
+  {
     files: ['app/**/*.{ts,tsx}', 'server/**/*.ts', 'db/**/*.ts', 'emails/**/*.{ts,tsx}', 'stand-ins/**/*.ts'],
     plugins: { boundaries },
     settings: {
