@@ -1,7 +1,5 @@
 import type { ImageSet } from '~/utils/image-set.ts'
 
-export type { ImageSet }
-
 /**
  * The width each layout gives the image, as app.css lays it out (root font 16 px): the hero
  * spans the viewport; home cards fill the .wrap (max 72rem, 1.25rem padding each side) in
