@@ -19,17 +19,19 @@ const serverOnly = {
 
 // The layers, top to bottom: a folder imports only the layers below it (and its own). See docs/decisions/015-layers-and-transactions.md.
 //   routes, server → workflows → models → db; utils (leaf helpers) below everything; components and emails are views.
+// Layers are file categories ('boundaries/files': patterns match whole paths from the repository root), so that
+// single files such as app/root.tsx can belong to a layer; element patterns would only match folders.
 const layers = [
-  { type: 'routes', pattern: ['app/routes/**', 'app/root.tsx', 'app/entry.server.tsx', 'app/entry.client.tsx'] },
-  { type: 'server', pattern: ['server/**', 'app/load-context.ts'] },
-  { type: 'workflows', pattern: ['app/workflows/**'] },
-  { type: 'models', pattern: ['app/models/**'] },
-  { type: 'db', pattern: ['db/**'] },
-  { type: 'components', pattern: ['app/components/**'] },
-  { type: 'emails', pattern: ['emails/**'] },
-  { type: 'utils', pattern: ['app/utils/**', 'app/locales/**', 'app/i18n-resources.ts', 'app/styles/**'] },
-  { type: 'stand-ins', pattern: ['stand-ins/**'] },
-].map((layer) => ({ ...layer, partialMatch: false }))
+  { category: 'routes', pattern: ['app/routes/**', 'app/root.tsx', 'app/entry.server.tsx', 'app/entry.client.tsx'] },
+  { category: 'server', pattern: ['server/**', 'app/load-context.ts'] },
+  { category: 'workflows', pattern: ['app/workflows/**'] },
+  { category: 'models', pattern: ['app/models/**'] },
+  { category: 'db', pattern: ['db/**'] },
+  { category: 'components', pattern: ['app/components/**'] },
+  { category: 'emails', pattern: ['emails/**'] },
+  { category: 'utils', pattern: ['app/utils/**', 'app/locales/**', 'app/i18n-resources.ts', 'app/styles/**'] },
+  { category: 'stand-ins', pattern: ['stand-ins/**'] },
+]
 
 const mayImport = {
   routes: ['routes', 'workflows', 'models', 'components', 'utils'],
@@ -58,14 +60,37 @@ export default tseslint.config(
   },
   {
     files: ['app/**/*.{ts,tsx}', 'emails/**/*.{ts,tsx}'],
-    ignores: ['app/**/*.server.ts', 'app/**/*.server.tsx'],
+    // app/load-context.ts belongs to the server layer: it names the database type the server hands to loaders.
+    ignores: ['app/**/*.server.ts', 'app/**/*.server.tsx', 'app/load-context.ts'],
     rules: { 'no-restricted-imports': ['error', serverOnly] },
+  },
+  {
+    // One door to the data: app code gets the database as a parameter (context.db in loaders and actions) and opens
+    // transactions only with transaction() from db/transaction.server.ts. Only boot code (server/, scripts/) calls getDb().
+    files: ['app/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-syntax': [
+        'warn',
+        {
+          selector: "ImportSpecifier[imported.name='getDb']",
+          message: 'app/ code takes the database as a parameter (context.db in loaders and actions); only boot code calls getDb().',
+        },
+        {
+          selector: "MemberExpression[property.name='$client']",
+          message: 'No driver calls in app/: use the Drizzle query builder, or a typed helper in db/sql/ where Drizzle cannot express the SQL.',
+        },
+        {
+          selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='transaction']",
+          message: 'Open transactions with transaction(handle, async (tx) => …) from db/transaction.server.ts.',
+        },
+      ],
+    },
   },
   {
     files: ['app/**/*.{ts,tsx}', 'server/**/*.ts', 'db/**/*.ts', 'emails/**/*.{ts,tsx}', 'stand-ins/**/*.ts'],
     plugins: { boundaries },
     settings: {
-      'boundaries/elements': layers,
+      'boundaries/files': layers,
       'boundaries/include': ['app/**', 'server/**', 'db/**', 'emails/**', 'stand-ins/**'],
       'import/resolver': { typescript: { alwaysTryTypes: true } },
     },
@@ -74,10 +99,10 @@ export default tseslint.config(
         'warn',
         {
           default: 'disallow',
-          message: 'A {{from.type}} file may not import from {{to.type}}: layers import only downwards (see docs/decisions/015-layers-and-transactions.md).',
+          message: 'A {{from.file.categories.[0]}} file may not import from {{to.file.categories.[0]}}: layers import only downwards (see docs/decisions/015-layers-and-transactions.md).',
           policies: Object.entries(mayImport).map(([from, to]) => ({
-            from: { element: { type: from } },
-            allow: { to: { element: { types: { anyOf: to } } } },
+            from: { file: { categories: from } },
+            allow: { to: { file: { categories: { anyOf: to } } } },
           })),
         },
       ],

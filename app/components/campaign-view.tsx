@@ -1,11 +1,39 @@
 import type { ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { ResponsiveImage } from '~/components/responsive-image.tsx'
-import type { PublicCampaign } from '~/models/campaigns.server.ts'
 import { formatDate, formatNumber, languageName, type Language } from '~/utils/i18n.ts'
+import type { ImageSet } from '~/utils/image-set.ts'
+import type { CAMPAIGN_STATUSES } from '~/utils/schemas.ts'
+
+/** A text and the language it is in (a field may fall back to the campaign's default language). */
+type Localized = { value: string; lang: Language }
+
+/** What the page shows of a campaign: the campaign page's model (getPublicCampaign) returns it. */
+export type CampaignViewData = {
+  status: (typeof CAMPAIGN_STATUSES)[number]
+  image: ImageSet | null
+  imageAlt: Localized
+  title: Localized
+  summary: Localized
+  storyHtml: Localized
+  petitionText: Localized
+  target: string | null
+  organizationName: string
+  /** The campaign's default language when some text fell back to it. */
+  fallbackFrom: Language | null
+  timeline: {
+    id: number
+    happenedOn: string
+    lang: Language
+    title: string
+    bodyHtml: string
+    image: ImageSet | null
+    imageAlt: string
+  }[]
+}
 
 type Props = {
-  campaign: PublicCampaign
+  campaign: CampaignViewData
   lang: Language
   petition?: ReactNode
   donate?: ReactNode

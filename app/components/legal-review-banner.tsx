@@ -1,16 +1,21 @@
 import { Link } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { useRootData } from '~/root.tsx'
-import { isLanguage, languageName } from '~/utils/i18n.ts'
+import { isLanguage, languageName, type Language } from '~/utils/i18n.ts'
+import type { LegalPageName } from '~/utils/legal.ts'
 
 /**
  * In live mode, until an owner has reviewed (saved) every legal page in every language: the
  * privacy policy is still the generated draft, and an imprint may be missing (required in Germany).
  */
-export function LegalReviewBanner() {
-  const data = useRootData()
+export function LegalReviewBanner({
+  missing,
+  isOwner,
+}: {
+  /** The pages not yet saved, each with the languages it is missing in (the root loader's legalToReview). */
+  missing?: { page: LegalPageName; locales: Language[] }[] | null
+  isOwner: boolean
+}) {
   const { t, i18n } = useTranslation()
-  const missing = data?.legalToReview
   if (!missing || missing.length === 0) return null
   const uiLang = isLanguage(i18n.language) ? i18n.language : 'en'
   return (
@@ -23,7 +28,7 @@ export function LegalReviewBanner() {
           .map(({ page, locales }) => `${t(`legal.${page}.title`)} (${locales.map((l) => languageName(l, uiLang)).join(', ')})`)
           .join('; ')}
       </p>
-      {data.organizer?.role === 'owner' ? (
+      {isOwner ? (
         <p>
           <Link to="/admin/legal">{t('admin.legal.bannerLink')}</Link>
         </p>

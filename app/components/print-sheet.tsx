@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next'
-import type { PrintSheet as Sheet } from '~/workflows/print.server.ts'
+import type { PrintSheet as Sheet } from '~/utils/print.ts'
 
 /** The poster or flyer itself (styles in app/styles/print.css): the print page shows it, the back office previews it. */
 export function PrintSheet({ sheet, titleTag: Title = 'h1' }: { sheet: Sheet; titleTag?: 'h1' | 'h4' }) {

@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next'
-import type { RetentionState } from '~/models/retention.server.ts'
+import type { RetentionState } from '~/utils/retention.ts'
 import { formatDate, type Language } from '~/utils/i18n.ts'
 
 const day = (epochMs: number, lang: Language) => formatDate(new Date(epochMs).toISOString().slice(0, 10), lang)

@@ -1,6 +1,7 @@
 import { getDb, legacyPreparedPerConnection, type DB } from '#db/client.server.ts'
 import type { Campaign, SignatureStatus } from '#db/schema.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
+import type { RetentionState } from '~/utils/retention.ts'
 
 /**
  * Retention (ADR 010). A campaign's signatures are anonymised `retention_days` after it
@@ -251,11 +252,6 @@ export async function anonymiseDueSignatures({ now = Date.now(), shouldStop = ()
   if (reports.length > 0) purgePublicPages()
   return reports
 }
-
-export type RetentionState =
-  | { state: 'open'; retentionDays: number }
-  | { state: 'scheduled' | 'due'; retentionDays: number; closedAt: number; dueAt: number }
-  | { state: 'done'; retentionDays: number; closedAt: number; anonymisedAt: number }
 
 /**
  * Where a campaign stands, for its settings page: still collecting (or never did), closed

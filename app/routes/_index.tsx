@@ -5,6 +5,7 @@ import { HomeIntro } from '~/components/home-intro.tsx'
 import { ResponsiveImage } from '~/components/responsive-image.tsx'
 import { campaignToOpenFromHome, listHomeCampaigns } from '~/models/campaigns.server.ts'
 import { getSiteSettings } from '~/models/site-settings.server.ts'
+import { useRootData } from '~/root.tsx'
 import { getEnv } from '~/utils/env.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
@@ -72,12 +73,13 @@ function CampaignCard({ campaign: c, lang, first = false }: { campaign: Card; la
 
 export default function Home() {
   const { campaigns, lang } = useLoaderData<typeof loader>()
+  const brand = useRootData()?.brand
   const { t } = useTranslation()
   const live = campaigns.filter((c) => c.status === 'live')
   const earlier = campaigns.filter((c) => c.status !== 'live')
   return (
     <main className="wrap page">
-      <HomeIntro />
+      <HomeIntro headline={brand?.headline} intro={brand?.intro} />
       <h2 className="section-title">{t('home.liveCampaigns')}</h2>
       {live.length === 0 ? (
         <p>{t('home.empty')}</p>

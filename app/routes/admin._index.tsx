@@ -7,6 +7,7 @@ import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
 import { dashboardFor } from '~/models/dashboard.server.ts'
 import { listCampaignRoles } from '~/models/organizers.server.ts'
 import { confirmationsAreLate, getOutboxStats } from '~/models/outbox-stats.server.ts'
+import { useRootData } from '~/root.tsx'
 import { getEnv } from '~/utils/env.server.ts'
 import { requireOrganizer } from '~/workflows/session.server.ts'
 import { formatDateTime, formatMoney, formatNumber } from '~/utils/i18n.ts'
@@ -49,12 +50,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export default function AdminDashboard() {
   const { backlog, outbox, isOwner, campaigns, canCreate, lang } = useLoaderData<typeof loader>()
+  const root = useRootData()
   const { t } = useTranslation()
   const num = (value: number) => formatNumber(value, lang)
   return (
     <main className="wrap page">
       {backlog ? <BacklogBanner state={backlog} isOwner={isOwner} lang={lang} /> : null}
-      <LegalReviewBanner />
+      <LegalReviewBanner missing={root?.legalToReview} isOwner={root?.organizer?.role === 'owner'} />
       <div className="page-head">
         <h1>{t('admin.campaigns.title')}</h1>
         {canCreate ? (

@@ -54,3 +54,19 @@ export function titleScale(title: string): 'l' | 'm' | 's' | 'xs' {
   if (length > 40) return 'm'
   return 'l'
 }
+
+/** What a poster or flyer shows (the print workflow reads it; components/print-sheet.tsx draws it). */
+export type PrintSheet = {
+  size: PrintSize
+  slug: string
+  title: { value: string; lang: Language }
+  titleScale: ReturnType<typeof titleScale>
+  summary: { value: string; lang: Language }
+  image: { src: string; alt: string } | null
+  teamName: string
+  confirmed: number
+  /** Today's date, formatted in the sheet's language. */
+  asOf: string
+  /** The QR code's image path, the address it encodes, and the short address printed under it. */
+  qr: { src: string; url: string; shortUrl: string }
+}

@@ -1,3 +1,4 @@
+import type { Handle } from '#db/client.server.ts'
 import { normalizeOrganizerEmail, verifyOrganizerLogin, type SessionOrganizer } from '~/models/organizers.server.ts'
 import { forgiveAttempt, reserveAttempt } from '~/models/rate-limits.server.ts'
 import { LOGIN_PER_ACCOUNT_AND_IP, LOGIN_PER_IP, rateLimitKey } from './rate-limit.server.ts'
@@ -10,9 +11,13 @@ export type LoginResult =
 /**
  * An organiser's login, throttled by failures (see LOGIN_PER_ACCOUNT_AND_IP): the attempt is
  * counted before the password is checked, so parallel guesses wait too, and taken back when
- * the password was right.
+ * the password was right. Each step is its own unit of work on `db`: the password check
+ * (argon2) must not run inside a transaction.
  */
-export async function logInOrganizer({ email, password, clientIp }: { email: string; password: string; clientIp: string }): Promise<LoginResult> {
+export async function logInOrganizer(
+  db: Handle,
+  { email, password, clientIp }: { email: string; password: string; clientIp: string },
+): Promise<LoginResult> {
   const account = normalizeOrganizerEmail(email)
   const attempt = await reserveAttempt({
     backoff: { ...LOGIN_PER_ACCOUNT_AND_IP, keyHash: rateLimitKey(`login:${account}\n${clientIp}`) },

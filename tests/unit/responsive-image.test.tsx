@@ -1,6 +1,7 @@
 import { renderToStaticMarkup } from 'react-dom/server'
 import { describe, expect, it } from 'vitest'
-import { IMAGE_SIZES, ResponsiveImage, type ImageSet } from '~/components/responsive-image.tsx'
+import { IMAGE_SIZES, ResponsiveImage } from '~/components/responsive-image.tsx'
+import type { ImageSet } from '~/utils/image-set.ts'
 
 const image: ImageSet = {
   src: '/media/campaign-1-abc.jpg',
