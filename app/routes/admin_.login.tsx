@@ -42,7 +42,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
   const { email, password, redirectTo } = submission.value
-  const login = await logInOrganizer({ email, password, clientIp: context.clientIp })
+  const login = await logInOrganizer(context.db, { email, password, clientIp: context.clientIp })
   if (login.status === 'wait') {
     const minutes = Math.ceil(login.retryAfterMs / 60_000)
     return data(
