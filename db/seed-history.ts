@@ -12,7 +12,8 @@
  */
 import { and, eq, sql } from 'drizzle-orm'
 import { createDonation, applyPaymentEvent } from '../app/models/donations.server.ts'
-import { recountSignatures } from '../app/models/signatures.server.ts'
+import { recountSignatures } from '../app/models/counters.server.ts'
+import { transaction } from './transaction.server.ts'
 import { startUpdateSend } from '../app/models/update-sends.server.ts'
 import { getDb, type DB } from './client.server.ts'
 import {
@@ -103,22 +104,16 @@ export async function seedHistory(db: DB, { now, organizerId, created }: { now: 
   if (db !== getDb()) throw new Error('seedHistory: pass the process-wide connection (getDb())')
   const demo = db.select({ id: campaigns.id, organizationId: campaigns.organizationId }).from(campaigns).where(eq(campaigns.slug, 'free-andry')).get()
   if (!demo) return
-  const client = db.$client
   // One transaction for all of it: the app's own transactions inside become savepoints.
-  client.exec('begin immediate')
-  try {
+  await transaction(db, async (tx) => {
     addSpanishStory(db, demo.id, created)
     addClosedCampaign(db, demo.organizationId, now, created)
     const untouched =
       !db.select({ id: signatures.id }).from(signatures).where(eq(signatures.campaignId, demo.id)).get() &&
       !db.select({ id: donations.id }).from(donations).where(eq(donations.campaignId, demo.id)).get()
     if (untouched) await addActivity(db, demo.id, now, organizerId, created)
-    await recountSignatures()
-    client.exec('commit')
-  } catch (error) {
-    if (client.inTransaction) client.exec('rollback')
-    throw error
-  }
+    await recountSignatures(tx)
+  })
 }
 
 /** The full Spanish story, unless an organiser has written one. */

@@ -241,7 +241,7 @@ async function serveCountFeed(req: http.IncomingMessage, res: http.ServerRespons
   let feed = pageCache.get(key)
   const state = feed ? 'hit' : 'miss'
   if (!feed) {
-    const data = await getCountFeed({ slug })
+    const data = await getCountFeed(db, { slug })
     const body = JSON.stringify(data ?? { error: 'No such campaign' })
     const etag = `"${crypto.createHash('sha1').update(body).digest('base64url')}"`
     feed = {

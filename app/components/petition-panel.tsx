@@ -3,21 +3,10 @@ import { useFetcher, useSearchParams } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
+import type { PetitionData } from '~/utils/petition.ts'
 import { SIGN_LIMITS } from '~/utils/form-limits.ts'
 import { useLazyValidators } from '~/utils/lazy-validation.ts'
 import { CheckboxField, ConformForm, SelectField, TextAreaField, TextField } from './ui/field.tsx'
-
-export type PetitionData = {
-  open: boolean
-  target: string
-  text: { value: string; lang: Language }
-  confirmed: number
-  goal: number
-  recent: { name: string; country: string }[]
-  messages: { id: number; name: string | null; country: string; message: string; replies: string[] }[]
-  organizationName: string
-  suggestedCountry: string | null
-}
 
 export type SignActionData = { result?: SubmissionResult<string[]>; signed?: boolean; retryAfterMinutes?: number; mailWaitMinutes?: number | null }
 

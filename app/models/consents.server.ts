@@ -1,8 +1,10 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm'
-import { getDb, type LegacyTx as Tx } from '#db/client.server.ts'
+import { and, desc, eq, inArray, isNotNull, max, sql } from 'drizzle-orm'
+import { getDb, preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { campaigns, campaignTranslations, consents, resendEvents, suppressions, supporters } from '#db/schema.ts'
 import { maskEmail, normalizeEmail } from '~/utils/email.ts'
 import type { Language } from '~/utils/i18n.ts'
+import { pickTranslation } from '~/utils/translations.ts'
 import type { Localized } from './campaigns.server.ts'
 
 /**
@@ -12,7 +14,8 @@ import type { Localized } from './campaigns.server.ts'
  * Consents are append-only: every change is a new row (granted or withdrawn, with its source
  * and time) and the latest row per (supporter, purpose, campaign) is the answer. Writing only
  * when the answer changes keeps a repeated click, a mail program's one-click POST arriving
- * after the page's button, or a double submit from adding rows that say nothing new.
+ * after the page's button, or a double submit from adding rows that say nothing new. Every
+ * consent row is written here.
  *
  * Delivery events (Resend's webhook) are recorded once each, by their Svix message id, in the
  * transaction that applies them: the message's delivery status only moves up
@@ -21,33 +24,52 @@ import type { Localized } from './campaigns.server.ts'
 
 const PURPOSE = 'campaign_updates'
 
+/** Where an answer was given: links and pages that change it, and the forms that first ask. */
 export type ConsentSource = 'unsubscribe_link' | 'one_click' | 'unsubscribe_undo' | 'preferences_page'
+export type ConsentOrigin = ConsentSource | 'petition_form' | 'not_me_link' | 'donation_form'
 
-function latestGranted(tx: Pick<Tx, 'select'>, supporterId: number, campaignId: number): boolean | null {
-  const row = tx
+const p = sql.placeholder
+
+// Every confirmation reads and may write here: prepared once per connection.
+const statements = preparedPerConnection((db) => ({
+  latest: db
     .select({ granted: consents.granted })
     .from(consents)
-    .where(and(eq(consents.supporterId, supporterId), eq(consents.purpose, PURPOSE), eq(consents.campaignId, campaignId)))
+    .where(and(eq(consents.supporterId, p('supporterId')), eq(consents.purpose, PURPOSE), eq(consents.campaignId, p('campaignId'))))
     .orderBy(desc(consents.id))
     .limit(1)
-    .get()
+    .prepare(),
+  append: db
+    .insert(consents)
+    .values({ supporterId: p('supporterId'), purpose: PURPOSE, campaignId: p('campaignId'), granted: p('granted'), source: p('source'), createdAt: p('now') })
+    .prepare(),
+}))
+
+function latestGranted(db: Handle, supporterId: number, campaignId: number): boolean | null {
+  const row = statements(db).latest.get({ supporterId, campaignId })
   return row ? row.granted : null
 }
 
-function append(tx: Tx, supporterId: number, campaignId: number, granted: boolean, source: ConsentSource, now: number) {
-  tx.insert(consents).values({ supporterId, purpose: PURPOSE, campaignId, granted, source, createdAt: now }).run()
+export type ConsentAnswer = { supporterId: number; campaignId: number; granted: boolean; source: ConsentOrigin; now: number }
+
+/** Record an answer as given, whatever the answer before (the donation form's "yes", the "this wasn't me" link's "no"). */
+export async function appendConsent(tx: Tx, { supporterId, campaignId, granted, source, now }: ConsentAnswer) {
+  statements(tx).append.run({ supporterId, campaignId, granted, source, now })
+}
+
+/** Updates on, unless they already are (a signer who confirms again after saying yes adds nothing). */
+export async function grantUpdatesUnlessGranted(tx: Tx, { supporterId, campaignId, source, now }: Omit<ConsentAnswer, 'granted'>) {
+  if (latestGranted(tx, supporterId, campaignId) === true) return
+  await appendConsent(tx, { supporterId, campaignId, granted: true, source, now })
 }
 
 /** Stop updates about one campaign. Idempotent: writes a row only when updates were on. */
-export async function withdrawUpdates({ supporterId, campaignId, source, now = Date.now() }: { supporterId: number; campaignId: number; source: ConsentSource; now?: number }) {
-  return getDb().transaction(
-    (tx) => {
-      if (latestGranted(tx, supporterId, campaignId) !== true) return { changed: false }
-      append(tx, supporterId, campaignId, false, source, now)
-      return { changed: true }
-    },
-    { behavior: 'immediate' },
-  )
+export async function withdrawUpdates(db: Handle, { supporterId, campaignId, source, now = Date.now() }: { supporterId: number; campaignId: number; source: ConsentSource; now?: number }) {
+  return transaction(db, async (tx) => {
+    if (latestGranted(tx, supporterId, campaignId) !== true) return { changed: false }
+    await appendConsent(tx, { supporterId, campaignId, granted: false, source, now })
+    return { changed: true }
+  })
 }
 
 /**
@@ -55,38 +77,34 @@ export async function withdrawUpdates({ supporterId, campaignId, source, now = D
  * for (a consent row exists): a link in an email can undo an unsubscribe, but it cannot sign
  * anyone up for news they never asked for. Idempotent like withdrawUpdates.
  */
-export async function grantUpdates({ supporterId, campaignId, source, now = Date.now() }: { supporterId: number; campaignId: number; source: ConsentSource; now?: number }) {
-  return getDb().transaction(
-    (tx) => {
-      if (latestGranted(tx, supporterId, campaignId) !== false) return { changed: false }
-      append(tx, supporterId, campaignId, true, source, now)
-      return { changed: true }
-    },
-    { behavior: 'immediate' },
-  )
+export async function grantUpdates(db: Handle, { supporterId, campaignId, source, now = Date.now() }: { supporterId: number; campaignId: number; source: ConsentSource; now?: number }) {
+  return transaction(db, async (tx) => {
+    if (latestGranted(tx, supporterId, campaignId) !== false) return { changed: false }
+    await appendConsent(tx, { supporterId, campaignId, granted: true, source, now })
+    return { changed: true }
+  })
 }
 
-/** Campaign titles in `lang`, else the campaign's default language, else any. */
-function titlesOf(tx: Pick<Tx, 'select'>, campaignIds: number[], lang: Language) {
+/** Campaign titles by the language rule; a campaign whose titles are all empty keeps its first (empty) one. */
+function titlesOf(db: Handle, campaignIds: number[], lang: Language) {
   const titles = new Map<number, Localized>()
   if (campaignIds.length === 0) return titles
-  const rows = tx
+  const rows = db
     .select({ campaignId: campaignTranslations.campaignId, locale: campaignTranslations.locale, title: campaignTranslations.title, defaultLocale: campaigns.defaultLocale })
     .from(campaignTranslations)
     .innerJoin(campaigns, eq(campaigns.id, campaignTranslations.campaignId))
     .where(inArray(campaignTranslations.campaignId, campaignIds))
     .all()
-  const rank = (r: (typeof rows)[number]) => (r.title === '' ? 0 : r.locale === lang ? 3 : r.locale === r.defaultLocale ? 2 : 1)
   for (const id of campaignIds) {
-    const best = rows.filter((r) => r.campaignId === id).sort((a, b) => rank(b) - rank(a))[0]
+    const ofCampaign = rows.filter((r) => r.campaignId === id)
+    const best = (ofCampaign[0] && pickTranslation(ofCampaign, lang, ofCampaign[0].defaultLocale, (r) => r.title !== '')) ?? ofCampaign[0]
     titles.set(id, best ? { value: best.title, lang: best.locale } : { value: '', lang })
   }
   return titles
 }
 
 /** What an unsubscribe link is about: null when the supporter or the campaign no longer exists. */
-export async function getCampaignConsent({ supporterId, campaignId, lang }: { supporterId: number; campaignId: number; lang: Language }) {
-  const db = getDb()
+export async function getCampaignConsent(db: Handle, { supporterId, campaignId, lang }: { supporterId: number; campaignId: number; lang: Language }) {
   const known =
     db.select({ id: supporters.id }).from(supporters).where(eq(supporters.id, supporterId)).get() &&
     db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
@@ -98,29 +116,31 @@ export async function getCampaignConsent({ supporterId, campaignId, lang }: { su
 }
 
 /** The address a preferences link belongs to, masked (see maskEmail); null for an unknown supporter. */
-export async function getSupporterEmailHint({ supporterId }: { supporterId: number }) {
-  const row = getDb().select({ email: supporters.email }).from(supporters).where(eq(supporters.id, supporterId)).get()
+export async function getSupporterEmailHint(db: Handle, { supporterId }: { supporterId: number }) {
+  const row = db.select({ email: supporters.email }).from(supporters).where(eq(supporters.id, supporterId)).get()
   return row ? maskEmail(row.email) : null
 }
 
 /** Every campaign the supporter has answered "updates?" for, with its title in `lang` and whether updates are on now. */
-export async function listSupporterConsents({ supporterId, lang }: { supporterId: number; lang: Language }) {
-  const db = getDb()
-  const latest = db.all<{ campaignId: number; granted: number }>(sql`
-    select c.campaign_id as campaignId, c.granted as granted
-    from consents c
-    where c.id in (
-      select max(id) from consents
-      where supporter_id = ${supporterId} and purpose = ${PURPOSE} and campaign_id is not null
-      group by campaign_id
-    )
-    order by c.campaign_id`)
+export async function listSupporterConsents(db: Handle, { supporterId, lang }: { supporterId: number; lang: Language }) {
+  const latestIds = db
+    .select({ id: max(consents.id) })
+    .from(consents)
+    .where(and(eq(consents.supporterId, supporterId), eq(consents.purpose, PURPOSE), isNotNull(consents.campaignId)))
+    .groupBy(consents.campaignId)
+  const latest = db
+    .select({ campaignId: consents.campaignId, granted: consents.granted })
+    .from(consents)
+    .where(inArray(consents.id, latestIds))
+    .orderBy(consents.campaignId)
+    .all()
+    .flatMap((r) => (r.campaignId === null ? [] : [{ campaignId: r.campaignId, granted: r.granted }]))
   const titles = titlesOf(
     db,
     latest.map((r) => r.campaignId),
     lang,
   )
-  return latest.map((r) => ({ campaignId: r.campaignId, title: titles.get(r.campaignId)!, updatesOn: r.granted === 1 }))
+  return latest.map((r) => ({ campaignId: r.campaignId, title: titles.get(r.campaignId)!, updatesOn: r.granted }))
 }
 
 /**
@@ -128,23 +148,20 @@ export async function listSupporterConsents({ supporterId, lang }: { supporterId
  * exactly when it is in `on`. Campaigns the supporter never answered for are left alone, so a
  * crafted form cannot add consents. One transaction; returns how many answers changed.
  */
-export async function savePreferences({ supporterId, shown, on, now = Date.now() }: { supporterId: number; shown: number[]; on: number[]; now?: number }) {
+export async function savePreferences(db: Handle, { supporterId, shown, on, now = Date.now() }: { supporterId: number; shown: number[]; on: number[]; now?: number }) {
   const wanted = new Set(on)
-  return getDb().transaction(
-    (tx) => {
-      let changed = 0
-      for (const campaignId of new Set(shown)) {
-        const current = latestGranted(tx, supporterId, campaignId)
-        if (current === null) continue
-        const want = wanted.has(campaignId)
-        if (want === current) continue
-        append(tx, supporterId, campaignId, want, 'preferences_page', now)
-        changed++
-      }
-      return { changed }
-    },
-    { behavior: 'immediate' },
-  )
+  return transaction(db, async (tx) => {
+    let changed = 0
+    for (const campaignId of new Set(shown)) {
+      const current = latestGranted(tx, supporterId, campaignId)
+      if (current === null) continue
+      const want = wanted.has(campaignId)
+      if (want === current) continue
+      await appendConsent(tx, { supporterId, campaignId, granted: want, source: 'preferences_page', now })
+      changed++
+    }
+    return { changed }
+  })
 }
 
 // ——— Delivery events (Resend's webhook) ———

@@ -1,10 +1,137 @@
+import { and, count, desc, eq, gt, sql } from 'drizzle-orm'
+import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
+import { campaignCounters, countryCounters, signatures } from '#db/schema.ts'
+
 /**
  * The counters: what public pages show without counting rows. Each moves in the
  * transaction that changes the rows it counts (so every function that moves one takes
  * `tx`), and each can be rebuilt from the rows (`npm run recount`).
  */
 
-// ——— Signatures: per campaign and per country (moved here from signatures*.server.ts) ———
+// ——— Signatures: per campaign and per country ———
+
+const p = sql.placeholder
+
+// Every signature, confirmation and count-feed request passes here: prepared once per connection.
+const signatureCounters = preparedPerConnection((db) => ({
+  move: db
+    .insert(campaignCounters)
+    .values({ campaignId: p('campaignId'), confirmed: p('confirmed'), pending: p('pending') })
+    .onConflictDoUpdate({
+      target: campaignCounters.campaignId,
+      set: {
+        confirmed: sql`${campaignCounters.confirmed} + excluded.confirmed`,
+        pending: sql`${campaignCounters.pending} + excluded.pending`,
+        updatedAt: sql`excluded.updated_at`,
+      },
+    })
+    .prepare(),
+  moveCountry: db
+    .insert(countryCounters)
+    .values({ campaignId: p('campaignId'), country: p('country'), confirmed: p('by') })
+    .onConflictDoUpdate({ target: [countryCounters.campaignId, countryCounters.country], set: { confirmed: sql`${countryCounters.confirmed} + excluded.confirmed` } })
+    .prepare(),
+  campaign: db
+    .select({ confirmed: campaignCounters.confirmed, pending: campaignCounters.pending })
+    .from(campaignCounters)
+    .where(eq(campaignCounters.campaignId, p('campaignId')))
+    .prepare(),
+  countries: db
+    .select({ country: countryCounters.country, confirmed: countryCounters.confirmed })
+    .from(countryCounters)
+    .where(and(eq(countryCounters.campaignId, p('campaignId')), gt(countryCounters.confirmed, 0)))
+    .orderBy(desc(countryCounters.confirmed))
+    .prepare(),
+}))
+
+/** A campaign's confirmed and pending signatures move by `change`. */
+export async function moveSignatureCounters(tx: Tx, campaignId: number, change: { confirmed?: number; pending?: number }) {
+  signatureCounters(tx).move.run({ campaignId, confirmed: change.confirmed ?? 0, pending: change.pending ?? 0 })
+}
+
+/** A campaign's confirmed signatures from one country move by `by`. */
+export async function moveCountryCounter(tx: Tx, campaignId: number, country: string, by: number) {
+  signatureCounters(tx).moveCountry.run({ campaignId, country, by })
+}
+
+/** Signatures invalidated together leave the counters they were in. */
+export async function takeBackSignatureCounters(
+  tx: Tx,
+  { campaignId, confirmed, pending, byCountry, now }: { campaignId: number; confirmed: number; pending: number; byCountry: Map<string, number>; now: number },
+) {
+  tx.update(campaignCounters)
+    .set({
+      confirmed: sql`${campaignCounters.confirmed} - ${confirmed}`,
+      pending: sql`${campaignCounters.pending} - ${pending}`,
+      updatedAt: now,
+    })
+    .where(eq(campaignCounters.campaignId, campaignId))
+    .run()
+  for (const [country, n] of byCountry) {
+    tx.update(countryCounters)
+      .set({ confirmed: sql`${countryCounters.confirmed} - ${n}` })
+      .where(and(eq(countryCounters.campaignId, campaignId), eq(countryCounters.country, country)))
+      .run()
+  }
+}
+
+/** A campaign's confirmed and pending signatures (0 and 0 before its first). */
+export async function getSignatureCounters(db: Handle, campaignId: number) {
+  return signatureCounters(db).campaign.get({ campaignId }) ?? { confirmed: 0, pending: 0 }
+}
+
+/** A campaign's confirmed signatures per country, largest first, countries with none left out. */
+export async function listCountryCounters(db: Handle, campaignId: number) {
+  return signatureCounters(db).countries.all({ campaignId })
+}
+
+export type Drift = { campaignId: number; field: string; stored: number; actual: number }
+
+/** Recompute every signature counter from the rows; report and repair any drift. */
+export async function recountSignatures(db: Handle): Promise<Drift[]> {
+  return transaction(db, async (tx) => {
+    const drift: Drift[] = []
+    const actual = tx
+      .select({ campaignId: signatures.campaignId, status: signatures.status, n: count() })
+      .from(signatures)
+      .groupBy(signatures.campaignId, signatures.status)
+      .all()
+    const stored = tx.select().from(campaignCounters).all()
+    const ids = new Set([...actual.map((a) => a.campaignId), ...stored.map((s) => s.campaignId)])
+    for (const campaignId of ids) {
+      const real = (status: string) => actual.find((a) => a.campaignId === campaignId && a.status === status)?.n ?? 0
+      const have = stored.find((s) => s.campaignId === campaignId)
+      const next = { confirmed: real('confirmed'), pending: real('pending') }
+      for (const field of ['confirmed', 'pending'] as const) {
+        if ((have?.[field] ?? 0) !== next[field]) drift.push({ campaignId, field, stored: have?.[field] ?? 0, actual: next[field] })
+      }
+      tx.insert(campaignCounters)
+        .values({ campaignId, ...next })
+        .onConflictDoUpdate({ target: campaignCounters.campaignId, set: { ...next, updatedAt: Date.now() } })
+        .run()
+    }
+    const byCountry = tx
+      .select({ campaignId: signatures.campaignId, country: signatures.country, n: count() })
+      .from(signatures)
+      .where(eq(signatures.status, 'confirmed'))
+      .groupBy(signatures.campaignId, signatures.country)
+      .all()
+    const storedCountries = tx.select().from(countryCounters).all()
+    for (const row of storedCountries) {
+      const real = byCountry.find((b) => b.campaignId === row.campaignId && b.country === row.country)?.n ?? 0
+      if (real !== row.confirmed) drift.push({ campaignId: row.campaignId, field: `country:${row.country}`, stored: row.confirmed, actual: real })
+    }
+    for (const row of byCountry) {
+      if (!storedCountries.some((s) => s.campaignId === row.campaignId && s.country === row.country)) {
+        drift.push({ campaignId: row.campaignId, field: `country:${row.country}`, stored: 0, actual: row.n })
+      }
+    }
+    tx.delete(countryCounters).run()
+    for (const row of byCountry) tx.insert(countryCounters).values({ campaignId: row.campaignId, country: row.country, confirmed: row.n }).run()
+    return drift
+  })
+}
 
 // ——————————————————————————————————————————————————————————————————————————————————————
 // (the two sections are filled by different hands; keep this block between them)

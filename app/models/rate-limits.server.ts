@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gt, inArray, lt, max, sql } from 'drizzle-orm'
-import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
+import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { rateLimitHits } from '#db/schema.ts'
 
 export type RateLimitHit = { bucket: string; keyHash: string; limit: number; windowMs: number }
@@ -8,7 +9,7 @@ const p = sql.placeholder
 const inWindow = and(eq(rateLimitHits.bucket, p('bucket')), eq(rateLimitHits.keyHash, p('keyHash')), gt(rateLimitHits.at, p('since')))
 
 // Every signature and login passes here: prepared once per connection.
-const statements = legacyPreparedPerConnection((db) => ({
+const statements = preparedPerConnection((db) => ({
   forget: db
     .delete(rateLimitHits)
     .where(and(eq(rateLimitHits.bucket, p('bucket')), eq(rateLimitHits.keyHash, p('keyHash')), lt(rateLimitHits.at, p('since'))))
@@ -28,8 +29,8 @@ const statements = legacyPreparedPerConnection((db) => ({
  * them reopens. Runs inside the caller's transaction, so a caller can check and act
  * in one write.
  */
-export function recordHits(hits: RateLimitHit[], now: number): { allowed: boolean; retryAfterMs: number } {
-  const q = statements()
+export async function recordHits(tx: Tx, hits: RateLimitHit[], now: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
+  const q = statements(tx)
   let retryAfterMs = 0
   for (const { bucket, keyHash, limit, windowMs } of hits) {
     const since = now - windowMs
@@ -43,19 +44,20 @@ export function recordHits(hits: RateLimitHit[], now: number): { allowed: boolea
   return { allowed: retryAfterMs === 0, retryAfterMs }
 }
 
-export async function hitRateLimits(hits: RateLimitHit[], now = Date.now()) {
-  return getDb().transaction(() => recordHits(hits, now))
+export async function hitRateLimits(db: Handle, hits: RateLimitHit[], now = Date.now()) {
+  return transaction(db, (tx) => recordHits(tx, hits, now))
 }
 
-export async function hitRateLimit({ now, ...hit }: RateLimitHit & { now?: number }) {
-  return hitRateLimits([hit], now)
+export async function hitRateLimit(db: Handle, { now, ...hit }: RateLimitHit & { now?: number }) {
+  return hitRateLimits(db, [hit], now)
 }
 
-export async function clearRateLimit({ bucket, keyHash }: { bucket: string; keyHash: string }) {
-  getDb()
-    .delete(rateLimitHits)
-    .where(and(eq(rateLimitHits.bucket, bucket), eq(rateLimitHits.keyHash, keyHash)))
-    .run()
+export async function clearRateLimit(db: Handle, { bucket, keyHash }: { bucket: string; keyHash: string }) {
+  await transaction(db, async (tx) => {
+    tx.delete(rateLimitHits)
+      .where(and(eq(rateLimitHits.bucket, bucket), eq(rateLimitHits.keyHash, keyHash)))
+      .run()
+  })
 }
 
 /**
@@ -75,17 +77,20 @@ export type AttemptReservation = { hitIds: number[]; backoff: { bucket: string; 
  * takes the record back (forgiveAttempt); a failure leaves it, and that is the count.
  * Attempts refused here are not recorded: waiting is not failing, and cannot make the wait longer.
  */
-export async function reserveAttempt({
-  backoff,
-  limits,
-  now = Date.now(),
-}: {
-  backoff: BackoffPolicy & { keyHash: string }
-  limits: RateLimitHit[]
-  now?: number
-}): Promise<{ allowed: true; reservation: AttemptReservation } | { allowed: false; retryAfterMs: number }> {
-  return getDb().transaction(() => {
-    const q = statements()
+export async function reserveAttempt(
+  db: Handle,
+  {
+    backoff,
+    limits,
+    now = Date.now(),
+  }: {
+    backoff: BackoffPolicy & { keyHash: string }
+    limits: RateLimitHit[]
+    now?: number
+  },
+): Promise<{ allowed: true; reservation: AttemptReservation } | { allowed: false; retryAfterMs: number }> {
+  return transaction(db, async (tx) => {
+    const q = statements(tx)
     let retryAfterMs = 0
     {
       const { bucket, keyHash, free, baseMs, capMs, forgetAfterMs } = backoff
@@ -112,9 +117,8 @@ export async function reserveAttempt({
 }
 
 /** The attempt succeeded: it was no failure, and this client's earlier failures at this backoff are forgiven. */
-export async function forgiveAttempt({ hitIds, backoff }: AttemptReservation) {
-  const db = getDb()
-  db.transaction((tx) => {
+export async function forgiveAttempt(db: Handle, { hitIds, backoff }: AttemptReservation) {
+  await transaction(db, async (tx) => {
     if (hitIds.length > 0) tx.delete(rateLimitHits).where(inArray(rateLimitHits.id, hitIds)).run()
     tx.delete(rateLimitHits)
       .where(and(eq(rateLimitHits.bucket, backoff.bucket), eq(rateLimitHits.keyHash, backoff.keyHash)))

@@ -1,17 +1,12 @@
 import { and, asc, count, desc, eq, gte, inArray, isNull, like, lt, or, sql, type SQL } from 'drizzle-orm'
-import { getDb } from '#db/client.server.ts'
-import {
-  campaignCounters,
-  countryCounters,
-  organizers,
-  replies,
-  signatures,
-  supporters,
-  type SignatureStatus,
-} from '#db/schema.ts'
+import type { Handle } from '#db/client.server.ts'
+import { utcDay } from '#db/sql/signatures.server.ts'
+import { transaction } from '#db/transaction.server.ts'
+import { signatures, supporters, type SignatureStatus } from '#db/schema.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { recordAudit } from './audit.server.ts'
+import { getSignatureCounters, listCountryCounters, takeBackSignatureCounters } from './counters.server.ts'
 
 export type SignatureFilter = {
   /** Part of a signer's name; for owners (searchEmails) also a whole email address. */
@@ -61,23 +56,26 @@ function filterConditions(campaignId: number, filter: SignatureFilter, searchEma
  * One page of signatures, newest first. Keyset paging (`before` = the last id seen)
  * costs the same on page 1 and page 10,000, unlike OFFSET.
  */
-export async function listSignatures({
-  campaignId,
-  filter,
-  before,
-  limit = 50,
-  searchEmails = false,
-}: {
-  campaignId: number
-  filter: SignatureFilter
-  before?: number
-  limit?: number
-  /** Whether `filter.q` may match a whole email address (owners only). */
-  searchEmails?: boolean
-}) {
+export async function listSignatures(
+  db: Handle,
+  {
+    campaignId,
+    filter,
+    before,
+    limit = 50,
+    searchEmails = false,
+  }: {
+    campaignId: number
+    filter: SignatureFilter
+    before?: number
+    limit?: number
+    /** Whether `filter.q` may match a whole email address (owners only). */
+    searchEmails?: boolean
+  },
+) {
   const conditions = filterConditions(campaignId, filter, searchEmails)
   if (before) conditions.push(lt(signatures.id, before))
-  const rows = getDb()
+  const rows = db
     .select({
       id: signatures.id,
       status: signatures.status,
@@ -134,11 +132,11 @@ function invalidationConditions(campaignId: number, filter: InvalidationFilter):
   return narrowed ? conditions : null
 }
 
-export async function previewInvalidation({ campaignId, filter }: { campaignId: number; filter: InvalidationFilter }) {
+export async function previewInvalidation(db: Handle, { campaignId, filter }: { campaignId: number; filter: InvalidationFilter }) {
   const conditions = invalidationConditions(campaignId, filter)
   if (!conditions) return 0
   return (
-    getDb()
+    db
       .select({ n: count() })
       .from(signatures)
       .leftJoin(supporters, supporterOfSignature)
@@ -148,193 +146,63 @@ export async function previewInvalidation({ campaignId, filter }: { campaignId: 
 }
 
 /** Invalidate matching signatures; counters, country counts and the audit log move in the same transaction. */
-export async function invalidateSignatures({
-  actorId,
-  campaignId,
-  filter,
-  reason,
-}: {
-  actorId: number
-  campaignId: number
-  filter: InvalidationFilter
-  reason: string
-}) {
+export async function invalidateSignatures(
+  db: Handle,
+  {
+    actorId,
+    campaignId,
+    filter,
+    reason,
+  }: {
+    actorId: number
+    campaignId: number
+    filter: InvalidationFilter
+    reason: string
+  },
+) {
   const conditions = invalidationConditions(campaignId, filter)
   if (!conditions) return 0
-  const db = getDb()
-  const changed = db.transaction(
-    (tx) => {
-      const targets = tx
-        .select({ id: signatures.id, status: signatures.status, country: signatures.country })
-        .from(signatures)
-        .leftJoin(supporters, supporterOfSignature)
-        .where(and(...conditions))
-        .all()
-      if (targets.length === 0) return 0
-      const now = Date.now()
-      for (let i = 0; i < targets.length; i += 500) {
-        tx.update(signatures)
-          .set({ status: 'invalidated', invalidatedAt: now, invalidationReason: reason, tokenHash: null, tokenExpiresAt: null })
-          .where(inArray(signatures.id, targets.slice(i, i + 500).map((t) => t.id)))
-          .run()
-      }
-      const confirmed = targets.filter((t) => t.status === 'confirmed')
-      const pending = targets.length - confirmed.length
-      tx.update(campaignCounters)
-        .set({
-          confirmed: sql`${campaignCounters.confirmed} - ${confirmed.length}`,
-          pending: sql`${campaignCounters.pending} - ${pending}`,
-          updatedAt: now,
-        })
-        .where(eq(campaignCounters.campaignId, campaignId))
-        .run()
-      const byCountry = new Map<string, number>()
-      for (const t of confirmed) byCountry.set(t.country, (byCountry.get(t.country) ?? 0) + 1)
-      for (const [country, n] of byCountry) {
-        tx.update(countryCounters)
-          .set({ confirmed: sql`${countryCounters.confirmed} - ${n}` })
-          .where(and(eq(countryCounters.campaignId, campaignId), eq(countryCounters.country, country)))
-          .run()
-      }
-      recordAudit(tx, {
-        organizerId: actorId,
-        action: 'signatures.invalidate',
-        subjectType: 'campaign',
-        subjectId: campaignId,
-        details: { filter, reason, invalidated: targets.length, confirmed: confirmed.length, pending },
-      })
-      return targets.length
-    },
-    { behavior: 'immediate' },
-  )
-  if (changed) purgePublicPages()
-  return changed
-}
-
-// ——— Messages of support ———
-
-function repliesTo(signatureIds: number[]) {
-  if (signatureIds.length === 0) return []
-  return getDb()
-    .select({ signatureId: replies.signatureId, body: replies.body, createdAt: replies.createdAt, author: organizers.name })
-    .from(replies)
-    .leftJoin(organizers, eq(organizers.id, replies.organizerId))
-    .where(inArray(replies.signatureId, signatureIds))
-    .orderBy(asc(replies.id))
-    .all()
-}
-
-export async function listMessagesForModeration({ campaignId, status }: { campaignId: number; status: 'pending' | 'approved' | 'rejected' }) {
-  const db = getDb()
-  const rows = db
-    .select({
-      id: signatures.id,
-      firstName: signatures.firstName,
-      lastName: signatures.lastName,
-      country: signatures.country,
-      message: signatures.message,
-      signatureStatus: signatures.status,
-      createdAt: signatures.createdAt,
-    })
-    .from(signatures)
-    .where(and(eq(signatures.campaignId, campaignId), eq(signatures.messageStatus, status)))
-    .orderBy(status === 'pending' ? asc(signatures.id) : desc(signatures.id))
-    .limit(100)
-    .all()
-  const answers = repliesTo(rows.map((r) => r.id))
-  return rows.map((r) => ({ ...r, replies: answers.filter((a) => a.signatureId === r.id) }))
-}
-
-export async function moderateMessage({
-  actorId,
-  campaignId,
-  signatureId,
-  decision,
-}: {
-  actorId: number
-  campaignId: number
-  signatureId: number
-  decision: 'approved' | 'rejected'
-}) {
-  const db = getDb()
-  const changed = db.transaction((tx) => {
-    const result = tx
-      .update(signatures)
-      .set({ messageStatus: decision })
-      .where(and(eq(signatures.id, signatureId), eq(signatures.campaignId, campaignId), sql`${signatures.message} is not null`))
-      .run()
-    if (result.changes === 0) return false
-    recordAudit(tx, { organizerId: actorId, action: `message.${decision === 'approved' ? 'approve' : 'reject'}`, subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
-    return true
-  })
-  if (changed) purgePublicPages()
-  return changed
-}
-
-export async function replyToMessage({
-  actorId,
-  campaignId,
-  signatureId,
-  body,
-}: {
-  actorId: number
-  campaignId: number
-  signatureId: number
-  body: string
-}) {
-  const db = getDb()
-  const done = db.transaction((tx) => {
-    const target = tx
-      .select({ id: signatures.id })
+  const changed = await transaction(db, async (tx) => {
+    const targets = tx
+      .select({ id: signatures.id, status: signatures.status, country: signatures.country })
       .from(signatures)
-      .where(and(eq(signatures.id, signatureId), eq(signatures.campaignId, campaignId), sql`${signatures.message} is not null`))
-      .get()
-    if (!target) return false
-    tx.insert(replies).values({ signatureId, organizerId: actorId, body }).run()
-    // Answering a message is approving it.
-    tx.update(signatures).set({ messageStatus: 'approved' }).where(eq(signatures.id, signatureId)).run()
-    recordAudit(tx, { organizerId: actorId, action: 'message.reply', subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
-    return true
-  })
-  if (done) purgePublicPages()
-  return done
-}
-
-/** Approved messages of confirmed signers for the campaign page, with the team's replies. */
-export async function listPublicMessages({ campaignId, limit = 10 }: { campaignId: number; limit?: number }) {
-  const db = getDb()
-  const rows = db
-    .select({
-      id: signatures.id,
-      firstName: signatures.firstName,
-      lastName: signatures.lastName,
-      showName: signatures.showName,
-      country: signatures.country,
-      message: signatures.message,
+      .leftJoin(supporters, supporterOfSignature)
+      .where(and(...conditions))
+      .all()
+    if (targets.length === 0) return 0
+    const now = Date.now()
+    for (let i = 0; i < targets.length; i += 500) {
+      tx.update(signatures)
+        .set({ status: 'invalidated', invalidatedAt: now, invalidationReason: reason, tokenHash: null, tokenExpiresAt: null })
+        .where(inArray(signatures.id, targets.slice(i, i + 500).map((t) => t.id)))
+        .run()
+    }
+    const confirmed = targets.filter((t) => t.status === 'confirmed')
+    const pending = targets.length - confirmed.length
+    const byCountry = new Map<string, number>()
+    for (const t of confirmed) byCountry.set(t.country, (byCountry.get(t.country) ?? 0) + 1)
+    await takeBackSignatureCounters(tx, { campaignId, confirmed: confirmed.length, pending, byCountry, now })
+    recordAudit(tx, {
+      organizerId: actorId,
+      action: 'signatures.invalidate',
+      subjectType: 'campaign',
+      subjectId: campaignId,
+      details: { filter, reason, invalidated: targets.length, confirmed: confirmed.length, pending },
     })
-    .from(signatures)
-    .where(and(eq(signatures.campaignId, campaignId), eq(signatures.messageStatus, 'approved'), eq(signatures.status, 'confirmed')))
-    .orderBy(desc(signatures.id))
-    .limit(limit)
-    .all()
-  const answers = repliesTo(rows.map((r) => r.id))
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.showName ? `${r.firstName} ${Array.from(r.lastName)[0] ?? ''}.` : null,
-    country: r.country,
-    message: r.message ?? '',
-    replies: answers.filter((a) => a.signatureId === r.id).map((a) => a.body),
-  }))
+    return targets.length
+  })
+  if (changed) purgePublicPages()
+  return changed
 }
 
 // ——— Dashboard and exports ———
 
 /** Signatures per day (by signing date) and how many of them were confirmed. */
-export async function signaturesPerDay({ campaignId, days = 30, now = Date.now() }: { campaignId: number; days?: number; now?: number }) {
+export async function signaturesPerDay(db: Handle, { campaignId, days = 30, now = Date.now() }: { campaignId: number; days?: number; now?: number }) {
   const since = dayStart(new Date(now - (days - 1) * 86_400_000).toISOString().slice(0, 10))
-  const rows = getDb()
+  const rows = db
     .select({
-      day: sql<string>`strftime('%Y-%m-%d', ${signatures.createdAt} / 1000, 'unixepoch')`,
+      day: utcDay(signatures.createdAt),
       confirmed: sql<number>`sum(case when ${signatures.status} = 'confirmed' then 1 else 0 end)`,
       pending: sql<number>`sum(case when ${signatures.status} = 'pending' then 1 else 0 end)`,
     })
@@ -350,16 +218,14 @@ export async function signaturesPerDay({ campaignId, days = 30, now = Date.now()
   })
 }
 
-export async function signatureTotals({ campaignId }: { campaignId: number }) {
-  const row = getDb().select().from(campaignCounters).where(eq(campaignCounters.campaignId, campaignId)).get()
-  const confirmed = row?.confirmed ?? 0
-  const pending = row?.pending ?? 0
+export async function signatureTotals(db: Handle, { campaignId }: { campaignId: number }) {
+  const { confirmed, pending } = await getSignatureCounters(db, campaignId)
   return { confirmed, pending, conversion: confirmed + pending > 0 ? confirmed / (confirmed + pending) : null }
 }
 
 /** Confirmed signatures in id order, a page at a time, for streaming exports. */
-export function exportBatch({ campaignId, after, limit = 1000 }: { campaignId: number; after: number; limit?: number }) {
-  return getDb()
+export async function exportBatch(db: Handle, { campaignId, after, limit = 1000 }: { campaignId: number; after: number; limit?: number }) {
+  return db
     .select({
       id: signatures.id,
       firstName: signatures.firstName,
@@ -379,11 +245,6 @@ export function exportBatch({ campaignId, after, limit = 1000 }: { campaignId: n
     .all()
 }
 
-export async function countryCountsForExport({ campaignId }: { campaignId: number }) {
-  return getDb()
-    .select({ country: countryCounters.country, confirmed: countryCounters.confirmed })
-    .from(countryCounters)
-    .where(and(eq(countryCounters.campaignId, campaignId), gte(countryCounters.confirmed, 1)))
-    .orderBy(desc(countryCounters.confirmed))
-    .all()
+export async function countryCountsForExport(db: Handle, { campaignId }: { campaignId: number }) {
+  return listCountryCounters(db, campaignId)
 }

@@ -1,23 +1,17 @@
-import { and, count, desc, eq, gt, inArray, sql } from 'drizzle-orm'
-import { getDb, legacyPreparedPerConnection, type DB, type LegacyTx as Tx } from '#db/client.server.ts'
-import {
-  campaignCounters,
-  campaigns,
-  consents,
-  countryCounters,
-  signatures,
-  supporters,
-  type Locale,
-  type ResubmittedDetails,
-  type Signature,
-} from '#db/schema.ts'
+import { and, desc, eq, gt, inArray, sql } from 'drizzle-orm'
+import { batchedWriter } from '#db/batched-writer.server.ts'
+import { preparedPerConnection, type DB, type Handle, type Tx } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
+import { campaigns, signatures, type Locale, type ResubmittedDetails, type Signature } from '#db/schema.ts'
 import { randomToken, sha256 } from '~/utils/crypto.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
-import { normalizeEmail } from '~/utils/email.ts'
 import { signatureGoal } from '~/utils/goal.ts'
 import { PUBLIC_STATUSES } from './campaigns.server.ts'
+import { appendConsent, grantUpdatesUnlessGranted } from './consents.server.ts'
+import { getSignatureCounters, listCountryCounters, moveCountryCounter, moveSignatureCounters } from './counters.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
+import { findOrCreateSupporter } from './supporters.server.ts'
 
 /**
  * A signature is `pending` until its email address is confirmed, then `confirmed`
@@ -61,24 +55,7 @@ export type SignOutcome =
 const p = sql.placeholder
 
 // Signing runs on every submission of a surge: its statements are prepared once per connection.
-const signQueries = legacyPreparedPerConnection((db: DB) => ({
-  supporterByEmail: db
-    .select({ id: supporters.id })
-    .from(supporters)
-    .where(eq(supporters.emailNormalized, p('emailNormalized')))
-    .prepare(),
-  insertSupporter: db
-    .insert(supporters)
-    .values({
-      emailNormalized: p('emailNormalized'),
-      email: p('email'),
-      firstName: p('firstName'),
-      lastName: p('lastName'),
-      country: p('country'),
-      locale: p('locale'),
-    })
-    .returning({ id: supporters.id })
-    .prepare(),
+const signQueries = preparedPerConnection((db) => ({
   signatureOf: db
     .select({ id: signatures.id, status: signatures.status, confirmationsSent: signatures.confirmationsSent })
     .from(signatures)
@@ -122,41 +99,7 @@ const signQueries = legacyPreparedPerConnection((db: DB) => ({
     .from(campaigns)
     .where(and(eq(campaigns.slug, p('slug')), inArray(campaigns.status, PUBLIC_STATUSES)))
     .prepare(),
-  counters: db.select({ confirmed: campaignCounters.confirmed }).from(campaignCounters).where(eq(campaignCounters.campaignId, p('campaignId'))).prepare(),
-  countries: db
-    .select({ country: countryCounters.country, confirmed: countryCounters.confirmed })
-    .from(countryCounters)
-    .where(and(eq(countryCounters.campaignId, p('campaignId')), gt(countryCounters.confirmed, 0)))
-    .orderBy(desc(countryCounters.confirmed))
-    .prepare(),
-  moveCounters: db
-    .insert(campaignCounters)
-    .values({ campaignId: p('campaignId'), confirmed: p('confirmed'), pending: p('pending') })
-    .onConflictDoUpdate({
-      target: campaignCounters.campaignId,
-      set: {
-        confirmed: sql`${campaignCounters.confirmed} + excluded.confirmed`,
-        pending: sql`${campaignCounters.pending} + excluded.pending`,
-        updatedAt: sql`excluded.updated_at`,
-      },
-    })
-    .prepare(),
 }))
-
-/** Runs inside the caller's transaction (same connection). */
-function moveCounters(campaignId: number, change: { confirmed?: number; pending?: number }) {
-  signQueries().moveCounters.run({ campaignId, confirmed: change.confirmed ?? 0, pending: change.pending ?? 0 })
-}
-
-function moveCountry(tx: Pick<Tx, 'insert'>, campaignId: number, country: string, by: number) {
-  tx.insert(countryCounters)
-    .values({ campaignId, country, confirmed: by })
-    .onConflictDoUpdate({
-      target: [countryCounters.campaignId, countryCounters.country],
-      set: { confirmed: sql`${countryCounters.confirmed} + ${by}` },
-    })
-    .run()
-}
 
 function queueConfirmation({ signatureId, attempt, seed, to, locale, campaign, firstName }: {
   signatureId: number
@@ -194,40 +137,9 @@ export type SignRequest = {
   now?: number
 }
 
-type SignJob = { request: SignRequest; resolve: (outcome: SignOutcome) => void; reject: (error: unknown) => void }
-
-// Group commit. A commit writes every page the signature touched (table, indexes,
-// counters, outbox) to the WAL; signatures that arrive together share one commit, each
-// in its own savepoint so one failure cannot undo another. Nobody hears "check your
-// inbox" before the commit that holds their signature. Idle, a batch is one signature.
-const MAX_BATCH = 64
-const queued: SignJob[] = []
-
-const commitBatch = legacyPreparedPerConnection((db) => {
-  const one = db.$client.transaction((request: SignRequest) => signOne(request))
-  return db.$client.transaction((jobs: SignJob[]) =>
-    jobs.map((job): { ok: true; outcome: SignOutcome } | { ok: false; error: unknown } => {
-      try {
-        return { ok: true, outcome: one(job.request) }
-      } catch (error) {
-        return { ok: false, error }
-      }
-    }),
-  )
-})
-
-function flushSignatures() {
-  const jobs = queued.splice(0, MAX_BATCH)
-  if (queued.length > 0) setImmediate(flushSignatures)
-  let results
-  try {
-    results = commitBatch().immediate(jobs)
-  } catch (error) {
-    for (const job of jobs) job.reject(error)
-    return
-  }
-  results.forEach((result, i) => (result.ok ? jobs[i]!.resolve(result.outcome) : jobs[i]!.reject(result.error)))
-}
+// Signatures that arrive together share one commit (db/batched-writer.server.ts), each in its
+// own savepoint; nobody hears "check your inbox" before the commit that holds their signature.
+const signInBatch = batchedWriter(signOne, { maxBatch: 64 })
 
 /**
  * Sign, or answer a repeat. The caller shows the same "check your inbox" whatever the
@@ -235,15 +147,12 @@ function flushSignatures() {
  * are counted in the same transaction, first: over any of them, only the attempt is
  * recorded (one write per submission, which is what a surge is made of).
  */
-export function signPetition(request: SignRequest): Promise<SignOutcome> {
-  return new Promise((resolve, reject) => {
-    if (queued.push({ request, resolve, reject }) === 1) setImmediate(flushSignatures)
-  })
+export async function signPetition(db: DB, request: SignRequest): Promise<SignOutcome> {
+  return signInBatch(db, request)
 }
 
-function signOne({ campaign, input, locale, ipHash, source = null, limits = [], now = Date.now() }: SignRequest): SignOutcome {
-  const q = signQueries()
-  const emailNormalized = normalizeEmail(input.email)
+async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null, limits = [], now = Date.now() }: SignRequest): Promise<SignOutcome> {
+  const q = signQueries(tx)
   // The address as typed this time is where the answer goes.
   const to = input.email.trim()
   const signed = {
@@ -256,11 +165,9 @@ function signOne({ campaign, input, locale, ipHash, source = null, limits = [], 
     message: input.message || null,
   }
   const fields = { ...signed, messageStatus: input.message ? 'pending' : null }
-  const limited = recordHits(limits, now)
+  const limited = await recordHits(tx, limits, now)
   if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
-  const supporterId =
-    q.supporterByEmail.get({ emailNormalized })?.id ??
-    q.insertSupporter.get({ emailNormalized, email: to, firstName: input.firstName, lastName: input.lastName, country: input.country, locale })!.id
+  const { id: supporterId } = await findOrCreateSupporter(tx, { email: input.email, firstName: input.firstName, lastName: input.lastName, country: input.country, locale })
   const existing = q.signatureOf.get({ campaignId: campaign.id, supporterId })
 
   if (!existing) {
@@ -276,7 +183,7 @@ function signOne({ campaign, input, locale, ipHash, source = null, limits = [], 
       updatesRequested: input.updates,
       source,
     })!
-    moveCounters(campaign.id, { pending: 1 })
+    await moveSignatureCounters(tx, campaign.id, { pending: 1 })
     queueConfirmation({ signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
     return { outcome: 'created' }
   }
@@ -313,9 +220,9 @@ function signOne({ campaign, input, locale, ipHash, source = null, limits = [], 
 type PendingMatch = { signature: Signature; slug: string; resubmitted: ResubmittedDetails | null }
 
 /** The pending signature a link belongs to, and whether it is the link for resubmitted details. */
-function pendingByToken(tx: Pick<Tx, 'select'>, token: string, now: number): PendingMatch | null {
+function pendingByToken(db: Handle, token: string, now: number): PendingMatch | null {
   const hash = sha256(token)
-  const select = () => tx.select({ signature: signatures, slug: campaigns.slug }).from(signatures).innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
+  const select = () => db.select({ signature: signatures, slug: campaigns.slug }).from(signatures).innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
   const first = select()
     .where(and(eq(signatures.tokenHash, hash), eq(signatures.status, 'pending'), gt(signatures.tokenExpiresAt, now)))
     .get()
@@ -328,8 +235,8 @@ function pendingByToken(tx: Pick<Tx, 'select'>, token: string, now: number): Pen
 }
 
 /** What the confirmation page needs, or null when the link is unknown, used or expired. */
-export async function getPendingConfirmation({ token, now = Date.now() }: { token: string; now?: number }) {
-  const row = pendingByToken(getDb(), token, now)
+export async function getPendingConfirmation(db: Handle, { token, now = Date.now() }: { token: string; now?: number }) {
+  const row = pendingByToken(db, token, now)
   if (!row) return null
   const details = row.resubmitted ?? row.signature
   // The language the confirmation email was written in: the page that link opens speaks it too.
@@ -340,55 +247,39 @@ export async function getPendingConfirmation({ token, now = Date.now() }: { toke
  * Confirm once: the signature starts counting in the same transaction, with the details
  * the confirmed link was sent for, and the wish for news made with them becomes a consent.
  */
-export async function confirmSignature({ token, now = Date.now() }: { token: string; now?: number }) {
-  const db = getDb()
-  const confirmed = db.transaction(
-    (tx) => {
-      const row = pendingByToken(tx, token, now)
-      if (!row) return null
-      const { signature, resubmitted } = row
-      const applied = resubmitted
-        ? {
-            firstName: resubmitted.firstName,
-            lastName: resubmitted.lastName,
-            country: resubmitted.country,
-            postalCode: resubmitted.postalCode,
-            locale: resubmitted.locale,
-            showName: resubmitted.showName,
-            message: resubmitted.message,
-            messageStatus: resubmitted.message ? ('pending' as const) : null,
-            updatesRequested: resubmitted.updates,
-          }
-        : {}
-      const country = resubmitted?.country ?? signature.country
-      const wantsUpdates = resubmitted?.updates ?? signature.updatesRequested
-      tx.update(signatures)
-        .set({ ...applied, status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null, resubmittedDetails: null, resubmittedTokenHash: null })
-        .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending')))
-        .run()
-      moveCounters(signature.campaignId, { pending: -1, confirmed: 1 })
-      moveCountry(tx, signature.campaignId, country, 1)
-      if (wantsUpdates && signature.supporterId !== null) grantUpdatesOnConfirm(tx, signature.supporterId, signature.campaignId, now)
-      return { campaignSlug: row.slug, firstName: (resubmitted ?? signature).firstName, locale: (resubmitted ?? signature).locale }
-    },
-    { behavior: 'immediate' },
-  )
+export async function confirmSignature(db: Handle, { token, now = Date.now() }: { token: string; now?: number }) {
   // No cache purge here: under a surge that would purge on every confirmation. Pages
   // catch up within PAGE_CACHE_TTL_MS; count.json is never cached by the server.
-  return confirmed
-}
-
-/** Consents are append-only (see consents.server.ts): a row only when the answer changes. */
-function grantUpdatesOnConfirm(tx: Pick<Tx, 'select' | 'insert'>, supporterId: number, campaignId: number, now: number) {
-  const latest = tx
-    .select({ granted: consents.granted })
-    .from(consents)
-    .where(and(eq(consents.supporterId, supporterId), eq(consents.purpose, 'campaign_updates'), eq(consents.campaignId, campaignId)))
-    .orderBy(desc(consents.id))
-    .limit(1)
-    .get()
-  if (latest?.granted === true) return
-  tx.insert(consents).values({ supporterId, purpose: 'campaign_updates', campaignId, granted: true, source: 'petition_form', createdAt: now }).run()
+  return transaction(db, async (tx) => {
+    const row = pendingByToken(tx, token, now)
+    if (!row) return null
+    const { signature, resubmitted } = row
+    const applied = resubmitted
+      ? {
+          firstName: resubmitted.firstName,
+          lastName: resubmitted.lastName,
+          country: resubmitted.country,
+          postalCode: resubmitted.postalCode,
+          locale: resubmitted.locale,
+          showName: resubmitted.showName,
+          message: resubmitted.message,
+          messageStatus: resubmitted.message ? ('pending' as const) : null,
+          updatesRequested: resubmitted.updates,
+        }
+      : {}
+    const country = resubmitted?.country ?? signature.country
+    const wantsUpdates = resubmitted?.updates ?? signature.updatesRequested
+    tx.update(signatures)
+      .set({ ...applied, status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null, resubmittedDetails: null, resubmittedTokenHash: null })
+      .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending')))
+      .run()
+    await moveSignatureCounters(tx, signature.campaignId, { pending: -1, confirmed: 1 })
+    await moveCountryCounter(tx, signature.campaignId, country, 1)
+    if (wantsUpdates && signature.supporterId !== null) {
+      await grantUpdatesUnlessGranted(tx, { supporterId: signature.supporterId, campaignId: signature.campaignId, source: 'petition_form', now })
+    }
+    return { campaignSlug: row.slug, firstName: (resubmitted ?? signature).firstName, locale: (resubmitted ?? signature).locale }
+  })
 }
 
 /**
@@ -396,45 +287,37 @@ function grantUpdatesOnConfirm(tx: Pick<Tx, 'select' | 'insert'>, supporterId: n
  * its address wants no news. From an email sent for resubmitted details: only those go,
  * and the first details (perhaps the owner's own) stay pending with their link.
  */
-export async function discardSignature({ token, now = Date.now() }: { token: string; now?: number }) {
-  const db = getDb()
-  return db.transaction(
-    (tx) => {
-      const row = pendingByToken(tx, token, now)
-      if (!row) return null
-      const { signature } = row
-      if (row.resubmitted) {
-        tx.update(signatures).set({ resubmittedDetails: null, resubmittedTokenHash: null }).where(eq(signatures.id, signature.id)).run()
-        return { campaignSlug: row.slug }
-      }
-      tx.delete(signatures).where(eq(signatures.id, signature.id)).run()
-      moveCounters(signature.campaignId, { pending: -1 })
-      // Always set here: only anonymised signatures lose their supporter, and they have no token.
-      if (signature.supporterId !== null) {
-        tx.insert(consents)
-          .values({ supporterId: signature.supporterId, purpose: 'campaign_updates', campaignId: signature.campaignId, granted: false, source: 'not_me_link', createdAt: now })
-          .run()
-      }
+export async function discardSignature(db: Handle, { token, now = Date.now() }: { token: string; now?: number }) {
+  return transaction(db, async (tx) => {
+    const row = pendingByToken(tx, token, now)
+    if (!row) return null
+    const { signature } = row
+    if (row.resubmitted) {
+      tx.update(signatures).set({ resubmittedDetails: null, resubmittedTokenHash: null }).where(eq(signatures.id, signature.id)).run()
       return { campaignSlug: row.slug }
-    },
-    { behavior: 'immediate' },
-  )
+    }
+    tx.delete(signatures).where(eq(signatures.id, signature.id)).run()
+    await moveSignatureCounters(tx, signature.campaignId, { pending: -1 })
+    // Always set here: only anonymised signatures lose their supporter, and they have no token.
+    if (signature.supporterId !== null) {
+      await appendConsent(tx, { supporterId: signature.supporterId, campaignId: signature.campaignId, granted: false, source: 'not_me_link', now })
+    }
+    return { campaignSlug: row.slug }
+  })
 }
 
 /** Public figures for the petition panel: counters only, never COUNT(*) over signatures. */
-export async function getPetitionStats({ campaignId, fixedGoal }: { campaignId: number; fixedGoal: number | null }) {
-  const row = getDb().select().from(campaignCounters).where(eq(campaignCounters.campaignId, campaignId)).get()
-  const confirmed = row?.confirmed ?? 0
+export async function getPetitionStats(db: Handle, { campaignId, fixedGoal }: { campaignId: number; fixedGoal: number | null }) {
+  const { confirmed } = await getSignatureCounters(db, campaignId)
   return { confirmed, goal: signatureGoal(confirmed, fixedGoal) }
 }
 
 /** The public count feed (count.json): counters only. Null for unknown slugs and drafts. */
-export async function getCountFeed({ slug }: { slug: string }) {
-  const q = signQueries()
-  const campaign = q.publicCampaign.get({ slug })
+export async function getCountFeed(db: Handle, { slug }: { slug: string }) {
+  const campaign = signQueries(db).publicCampaign.get({ slug })
   if (!campaign) return null
-  const confirmed = q.counters.get({ campaignId: campaign.id })?.confirmed ?? 0
-  const countries = q.countries.all({ campaignId: campaign.id })
+  const { confirmed } = await getSignatureCounters(db, campaign.id)
+  const countries = await listCountryCounters(db, campaign.id)
   return {
     confirmed,
     goal: signatureGoal(confirmed, campaign.signatureGoal),
@@ -443,8 +326,8 @@ export async function getCountFeed({ slug }: { slug: string }) {
 }
 
 /** Recent signers who asked to be shown: first name and initial only. */
-export async function listRecentSigners({ campaignId, limit = 8 }: { campaignId: number; limit?: number }) {
-  return getDb()
+export async function listRecentSigners(db: Handle, { campaignId, limit = 8 }: { campaignId: number; limit?: number }) {
+  return db
     .select({ firstName: signatures.firstName, lastName: signatures.lastName, country: signatures.country, confirmedAt: signatures.confirmedAt })
     .from(signatures)
     .where(and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), eq(signatures.showName, true)))
@@ -452,55 +335,4 @@ export async function listRecentSigners({ campaignId, limit = 8 }: { campaignId:
     .limit(limit)
     .all()
     .map((s) => ({ name: `${s.firstName} ${Array.from(s.lastName)[0] ?? ''}.`, country: s.country, confirmedAt: s.confirmedAt! }))
-}
-
-export type Drift = { campaignId: number; field: string; stored: number; actual: number }
-
-/** Recompute every counter from the rows; report and repair any drift. */
-export async function recountSignatures(): Promise<Drift[]> {
-  const db = getDb()
-  return db.transaction(
-    (tx) => {
-      const drift: Drift[] = []
-      const actual = tx
-        .select({ campaignId: signatures.campaignId, status: signatures.status, n: count() })
-        .from(signatures)
-        .groupBy(signatures.campaignId, signatures.status)
-        .all()
-      const stored = tx.select().from(campaignCounters).all()
-      const ids = new Set([...actual.map((a) => a.campaignId), ...stored.map((s) => s.campaignId)])
-      for (const campaignId of ids) {
-        const real = (status: string) => actual.find((a) => a.campaignId === campaignId && a.status === status)?.n ?? 0
-        const have = stored.find((s) => s.campaignId === campaignId)
-        const next = { confirmed: real('confirmed'), pending: real('pending') }
-        for (const field of ['confirmed', 'pending'] as const) {
-          if ((have?.[field] ?? 0) !== next[field]) drift.push({ campaignId, field, stored: have?.[field] ?? 0, actual: next[field] })
-        }
-        tx.insert(campaignCounters)
-          .values({ campaignId, ...next })
-          .onConflictDoUpdate({ target: campaignCounters.campaignId, set: { ...next, updatedAt: Date.now() } })
-          .run()
-      }
-      const byCountry = tx
-        .select({ campaignId: signatures.campaignId, country: signatures.country, n: count() })
-        .from(signatures)
-        .where(eq(signatures.status, 'confirmed'))
-        .groupBy(signatures.campaignId, signatures.country)
-        .all()
-      const storedCountries = tx.select().from(countryCounters).all()
-      for (const row of storedCountries) {
-        const real = byCountry.find((b) => b.campaignId === row.campaignId && b.country === row.country)?.n ?? 0
-        if (real !== row.confirmed) drift.push({ campaignId: row.campaignId, field: `country:${row.country}`, stored: row.confirmed, actual: real })
-      }
-      for (const row of byCountry) {
-        if (!storedCountries.some((s) => s.campaignId === row.campaignId && s.country === row.country)) {
-          drift.push({ campaignId: row.campaignId, field: `country:${row.country}`, stored: 0, actual: row.n })
-        }
-      }
-      tx.delete(countryCounters).run()
-      for (const row of byCountry) tx.insert(countryCounters).values({ campaignId: row.campaignId, country: row.country, confirmed: row.n }).run()
-      return drift
-    },
-    { behavior: 'immediate' },
-  )
 }

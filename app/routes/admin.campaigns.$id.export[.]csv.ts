@@ -25,7 +25,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     'Cache-Control': 'no-store',
   }
   if (kind === 'countries') {
-    const rows = await countryCountsForExport({ campaignId: campaign.id })
+    const rows = await countryCountsForExport(context.db, { campaignId: campaign.id })
     const body = [csvRow(['country_code', 'country', 'confirmed']), ...rows.map((r) => csvRow([r.country, countryName(r.country, context.lang), r.confirmed]))].join('')
     return new Response(body, { headers })
   }
@@ -37,8 +37,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       // A byte-order mark so spreadsheet programs read the names as UTF-8.
       controller.enqueue(encoder.encode(`\uFEFF${csvRow(columns)}`))
     },
-    pull(controller) {
-      const rows = exportBatch({ campaignId: campaign.id, after })
+    async pull(controller) {
+      const rows = await exportBatch(context.db, { campaignId: campaign.id, after })
       if (rows.length === 0) return controller.close()
       after = rows[rows.length - 1]!.id
       const text = rows

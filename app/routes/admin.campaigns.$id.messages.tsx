@@ -2,7 +2,7 @@ import { parseWithZod } from '@conform-to/zod'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
-import { listMessagesForModeration, moderateMessage, replyToMessage } from '~/models/signatures-admin.server.ts'
+import { listMessagesForModeration, moderateMessage, replyToMessage } from '~/models/messages.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { countryName } from '~/utils/countries.ts'
@@ -15,7 +15,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign } = await requireCampaignRole(request, params.id, 'editor')
   const wanted = new URL(request.url).searchParams.get('status')
   const status = TABS.find((s) => s === wanted) ?? 'pending'
-  const messages = await listMessagesForModeration({ campaignId: campaign.id, status })
+  const messages = await listMessagesForModeration(context.db, { campaignId: campaign.id, status })
   return {
     status,
     lang: context.lang,
@@ -30,7 +30,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const intent = formData.get('intent')
   const signatureId = Number(formData.get('signatureId'))
   if (intent === 'approve' || intent === 'reject') {
-    const ok = await moderateMessage({ actorId: organizer.id, campaignId: campaign.id, signatureId, decision: intent === 'approve' ? 'approved' : 'rejected' })
+    const ok = await moderateMessage(context.db, { actorId: organizer.id, campaignId: campaign.id, signatureId, decision: intent === 'approve' ? 'approved' : 'rejected' })
     if (!ok) throw new Response('Message not found', { status: 404 })
     return { replyErrors: null, replyTo: null }
   }
@@ -39,7 +39,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     if (submission.status !== 'success') {
       return data({ replyErrors: submission.error?.body ?? [t('forms.required')], replyTo: signatureId }, { status: 400 })
     }
-    const ok = await replyToMessage({ actorId: organizer.id, campaignId: campaign.id, ...submission.value })
+    const ok = await replyToMessage(context.db, { actorId: organizer.id, campaignId: campaign.id, ...submission.value })
     if (!ok) throw new Response('Message not found', { status: 404 })
     return { replyErrors: null, replyTo: null }
   }

@@ -15,7 +15,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
   const wanted = new URL(request.url).searchParams.get('locale')
   const lang = isLanguage(wanted) ? wanted : context.lang
-  const preview = await loadPrintSheet({ slug: campaign.slug, lang, size: 'a4' })
+  const preview = await loadPrintSheet(context.db, { slug: campaign.slug, lang, size: 'a4' })
   return { slug: campaign.slug, lang, preview }
 }
 

@@ -47,9 +47,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const filter = showSigners ? readFilter(url) : {}
   const before = Number(url.searchParams.get('before')) || undefined
   const [page, totals, perDay] = await Promise.all([
-    showSigners ? listSignatures({ campaignId: campaign.id, filter, before, searchEmails: showEmails }) : { rows: [], nextBefore: null },
-    signatureTotals({ campaignId: campaign.id }),
-    signaturesPerDay({ campaignId: campaign.id }),
+    showSigners ? listSignatures(context.db, { campaignId: campaign.id, filter, before, searchEmails: showEmails }) : { rows: [], nextBefore: null },
+    signatureTotals(context.db, { campaignId: campaign.id }),
+    signaturesPerDay(context.db, { campaignId: campaign.id }),
   ])
   return {
     campaignId: campaign.id,
@@ -82,9 +82,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (rest.emailDomain && role !== 'owner') throw new Response('Only owners can filter by email.', { status: 403, statusText: 'Forbidden' })
   const filter = { ...rest, signatureIds: ids }
   if (formData.get('intent') === 'preview') {
-    return { result: submission.reply(), preview: await previewInvalidation({ campaignId: campaign.id, filter }), invalidated: null }
+    return { result: submission.reply(), preview: await previewInvalidation(context.db, { campaignId: campaign.id, filter }), invalidated: null }
   }
-  const invalidated = await invalidateSignatures({ actorId: organizer.id, campaignId: campaign.id, filter, reason })
+  const invalidated = await invalidateSignatures(context.db, { actorId: organizer.id, campaignId: campaign.id, filter, reason })
   return { result: submission.reply({ resetForm: true }), preview: null, invalidated }
 }
 

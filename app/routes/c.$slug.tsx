@@ -38,7 +38,7 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   const [petition, donations] = await Promise.all([
-    loadPetition({ campaign, lang: context.lang, countryHint: context.countryHint }),
+    loadPetition(context.db, { campaign, lang: context.lang, countryHint: context.countryHint }),
     loadDonations({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang: context.lang }),
   ])
   // `signed=1`: the page a signer without JavaScript comes back to (cached on its own, ADR 003).
@@ -58,7 +58,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const formData = await request.formData().catch(() => null)
   // Not a form at all (JSON, broken multipart): the visitor gets the 400 page in their language.
   if (!formData) throw new Response('Bad request', { status: 400 })
-  const answer = await handleSignature({ formData, campaign, lang: context.lang, clientIp: context.clientIp })
+  const answer = await handleSignature(context.db, { formData, campaign, lang: context.lang, clientIp: context.clientIp })
   if (answer.status === 429) {
     const seconds = Math.ceil(answer.retryAfterMs / 1000)
     return data(

@@ -31,7 +31,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const campaign = await campaignFor(params.slug ?? '', context.lang)
   const formData = await request.formData().catch(() => null)
   if (!formData) throw new Response('Bad request', { status: 400 })
-  const answer = await handleDonation({ formData, campaign, lang: context.lang, clientIp: context.clientIp })
+  const answer = await handleDonation(context.db, { formData, campaign, lang: context.lang, clientIp: context.clientIp })
   if (answer.status === 303) throw redirect(answer.location, 303)
   const headers: Record<string, string> = answer.retryAfterSeconds ? { 'Retry-After': String(answer.retryAfterSeconds) } : {}
   // The form comes back from this POST (no `?s=` in its URL): the tag goes back with it.

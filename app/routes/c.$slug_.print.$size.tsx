@@ -15,7 +15,7 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const t = getT(context.lang)
   if (!isPrintSize(params.size)) throw data(t('print.errors.size'), { status: 404 })
   if (requestedLanguage(new URL(request.url).searchParams) === 'invalid') throw data(t('print.errors.language'), { status: 400 })
-  const sheet = await loadPrintSheet({ slug: params.slug ?? '', lang: context.lang, size: params.size })
+  const sheet = await loadPrintSheet(context.db, { slug: params.slug ?? '', lang: context.lang, size: params.size })
   if (!sheet) throw data(t('print.errors.campaign'), { status: 404 })
   return { sheet, pageTitle: t(`print.title_${sheet.size}`, { title: sheet.title.value }) }
 }

@@ -10,7 +10,7 @@ export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', c
 
 // Mail scanners open links, they do not press buttons: GET only shows, POST acts.
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
-  const pending = await getPendingConfirmation({ token: params.token ?? '' })
+  const pending = await getPendingConfirmation(context.db, { token: params.token ?? '' })
   if (!pending) return { pending: null }
   // The page speaks the language of the email that linked here, whatever the browser's, even
   // for links sent before this: `?lng=` is the one switch the server reads before rendering
@@ -25,16 +25,16 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   }
 }
 
-export async function action({ request, params }: ActionFunctionArgs) {
+export async function action({ request, params, context }: ActionFunctionArgs) {
   const token = params.token ?? ''
   const formData = await request.formData().catch(() => null)
   if (!formData) throw new Response('Bad request', { status: 400 })
   const intent = formData.get('intent')
   if (intent === 'discard') {
-    const discarded = await discardSignature({ token })
+    const discarded = await discardSignature(context.db, { token })
     return { discarded: Boolean(discarded), slug: discarded?.campaignSlug ?? null }
   }
-  const confirmed = await confirmSignature({ token })
+  const confirmed = await confirmSignature(context.db, { token })
   if (!confirmed) return { discarded: false, slug: null, invalid: true }
   // The name for the thanks page travels in a signed, short-lived cookie: nothing personal in the URL.
   // In the email's language too, even where the language cookie was refused.

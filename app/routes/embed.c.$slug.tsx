@@ -11,13 +11,13 @@ export const handle = { bare: true }
 
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const signed = new URL(request.url).searchParams.get('signed') === '1'
-  return loadEmbedPetition({ slug: params.slug ?? '', lang: context.lang, countryHint: context.countryHint, signed })
+  return loadEmbedPetition(context.db, { slug: params.slug ?? '', lang: context.lang, countryHint: context.countryHint, signed })
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const formData = await request.formData().catch(() => null)
   if (!formData) throw new Response('Bad request', { status: 400 })
-  const answer = await signFromEmbed({ slug: params.slug ?? '', formData, lang: context.lang, clientIp: context.clientIp })
+  const answer = await signFromEmbed(context.db, { slug: params.slug ?? '', formData, lang: context.lang, clientIp: context.clientIp })
   if (answer.kind === 'redirect') throw redirect(answer.location, 303)
   return data(answer.body, { status: answer.status, headers: answer.retryAfterSeconds ? { 'Retry-After': String(answer.retryAfterSeconds) } : {} })
 }

@@ -1,4 +1,4 @@
-import { data, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { data, type ActionFunctionArgs, type AppLoadContext, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation, useRouteError } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getSupporterEmailHint, listSupporterConsents, savePreferences } from '~/models/consents.server.ts'
@@ -12,24 +12,24 @@ import { ErrorPage } from '~/root.tsx'
  * The address is shown masked (a•••@example.org): enough to know which of one's addresses
  * this is, not enough to learn it from a forwarded link.
  */
-async function supporterOf(token: string | undefined) {
+async function supporterOf(db: AppLoadContext['db'], token: string | undefined) {
   const supporterId = fromPreferencesToken(token ?? '')
-  const emailHint = supporterId === null ? null : await getSupporterEmailHint({ supporterId })
+  const emailHint = supporterId === null ? null : await getSupporterEmailHint(db, { supporterId })
   if (supporterId === null || emailHint === null) throw new Response('Not found', { status: 404 })
   return { supporterId, emailHint }
 }
 
 export async function loader({ params, context }: LoaderFunctionArgs) {
-  const { supporterId, emailHint } = await supporterOf(params.token)
-  return { emailHint, campaigns: await listSupporterConsents({ supporterId, lang: context.lang }) }
+  const { supporterId, emailHint } = await supporterOf(context.db, params.token)
+  return { emailHint, campaigns: await listSupporterConsents(context.db, { supporterId, lang: context.lang }) }
 }
 
-export async function action({ request, params }: ActionFunctionArgs) {
-  const { supporterId } = await supporterOf(params.token)
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const { supporterId } = await supporterOf(context.db, params.token)
   const form = await request.formData().catch(() => null)
   const parsed = preferencesSchema.safeParse({ shown: form?.getAll('shown') ?? [], updates: form?.getAll('updates') ?? [] })
   if (!parsed.success) throw data('Bad request', { status: 400 })
-  await savePreferences({ supporterId, shown: parsed.data.shown, on: parsed.data.updates })
+  await savePreferences(context.db, { supporterId, shown: parsed.data.shown, on: parsed.data.updates })
   return { saved: true }
 }
 

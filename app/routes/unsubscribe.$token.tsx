@@ -1,4 +1,4 @@
-import { data, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { data, type ActionFunctionArgs, type AppLoadContext, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useRouteError } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getCampaignConsent, grantUpdates, withdrawUpdates } from '~/models/consents.server.ts'
@@ -13,31 +13,31 @@ import { ErrorPage } from '~/root.tsx'
  * cookies, no Origin): either way the consent is withdrawn at once. The token is the
  * authority, so there is no CSRF check here (it guards only /admin).
  */
-async function subjectOf(token: string | undefined, lang: Language) {
+async function subjectOf(db: AppLoadContext['db'], token: string | undefined, lang: Language) {
   const ids = fromUnsubscribeToken(token ?? '')
-  const consent = ids && (await getCampaignConsent({ ...ids, lang }))
+  const consent = ids && (await getCampaignConsent(db, { ...ids, lang }))
   if (!ids || !consent) throw new Response('Not found', { status: 404 })
   return { ...ids, ...consent }
 }
 
 export async function loader({ params, context }: LoaderFunctionArgs) {
-  const { supporterId, title, updatesOn } = await subjectOf(params.token, context.lang)
+  const { supporterId, title, updatesOn } = await subjectOf(context.db, params.token, context.lang)
   return { title, updatesOn, preferencesPath: `/preferences/${preferencesToken(supporterId)}` }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { supporterId, campaignId } = await subjectOf(params.token, context.lang)
+  const { supporterId, campaignId } = await subjectOf(context.db, params.token, context.lang)
   const form = await request.formData().catch(() => null)
   if (form?.get('List-Unsubscribe') === 'One-Click') {
-    await withdrawUpdates({ supporterId, campaignId, source: 'one_click' })
+    await withdrawUpdates(context.db, { supporterId, campaignId, source: 'one_click' })
     return { done: 'unsubscribed' as const }
   }
   switch (form?.get('intent')) {
     case 'unsubscribe':
-      await withdrawUpdates({ supporterId, campaignId, source: 'unsubscribe_link' })
+      await withdrawUpdates(context.db, { supporterId, campaignId, source: 'unsubscribe_link' })
       return { done: 'unsubscribed' as const }
     case 'resubscribe':
-      await grantUpdates({ supporterId, campaignId, source: 'unsubscribe_undo' })
+      await grantUpdates(context.db, { supporterId, campaignId, source: 'unsubscribe_undo' })
       return { done: 'resubscribed' as const }
     default:
       throw data('Bad request', { status: 400 })

@@ -1,4 +1,5 @@
 import type { SubmissionResult } from '@conform-to/react'
+import type { Handle } from '#db/client.server.ts'
 import { parseWithZod, unstable_coerceFormValue as coerceFormValue } from '@conform-to/zod'
 import type { DonationData } from '~/components/donate-panel.tsx'
 import { attachCheckoutSession, createDonation, listDonorWall } from '~/models/donations.server.ts'
@@ -72,17 +73,20 @@ export type DonateAnswer =
  * the amount within limits), record the donation as "open", create the Checkout Session
  * and send the donor there. Nothing is marked paid here: only the webhook does that.
  */
-export async function handleDonation({
-  formData,
-  campaign,
-  lang,
-  clientIp,
-}: {
-  formData: FormData
-  campaign: Campaign
-  lang: Language
-  clientIp: string
-}): Promise<DonateAnswer> {
+export async function handleDonation(
+  db: Handle,
+  {
+    formData,
+    campaign,
+    lang,
+    clientIp,
+  }: {
+    formData: FormData
+    campaign: Campaign
+    lang: Language
+    clientIp: string
+  },
+): Promise<DonateAnswer> {
   const t = getT(lang)
   const { donations: settings } = getEnv()
   const submission = parseWithZod(formData, { schema: schemas.get(lang)!, disableAutoCoercion: true })
@@ -108,7 +112,7 @@ export async function handleDonation({
   }
   const amountMinor = giftMinor + (input.coverFees ? feeCover(giftMinor, settings) : 0)
   try {
-    await consumeRateLimits([{ policy: DONATE_PER_IP, value: clientIp }])
+    await consumeRateLimits(db, [{ policy: DONATE_PER_IP, value: clientIp }])
   } catch (error) {
     if (!(error instanceof RateLimitedError)) throw error
     const minutes = Math.max(1, Math.ceil(error.retryAfterMs / 60_000))

@@ -3,6 +3,7 @@
  * frame. Signing there is the campaign page's signing (same checks, limits and email); only
  * where the signer lands differs, and the signature carries the source tag `embed`.
  */
+import type { DB, Handle } from '#db/client.server.ts'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
 import { EMBED_SOURCE, embedPath, type EmbedPanel } from '~/utils/embed.ts'
@@ -23,9 +24,9 @@ async function campaignOr404(slug: string, lang: Language) {
 }
 
 /** The compact petition: the count, the goal and the form (no signers' names or messages: they belong to the full page). */
-export async function loadEmbedPetition({ slug, lang, countryHint, signed }: { slug: string; lang: Language; countryHint: string | null; signed: boolean }) {
+export async function loadEmbedPetition(db: Handle, { slug, lang, countryHint, signed }: { slug: string; lang: Language; countryHint: string | null; signed: boolean }) {
   const campaign = await campaignOr404(slug, lang)
-  const petition = await loadPetition({ campaign, lang, countryHint })
+  const petition = await loadPetition(db, { campaign, lang, countryHint })
   return {
     campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`,
     campaign: { slug: campaign.slug, title: campaign.title, summary: campaign.summary.value, organizationName: campaign.organizationName },
@@ -50,12 +51,12 @@ export type EmbedSignAnswer =
  * A signature posted from the frame. The language is the URL's (`?lng=`, the form's action),
  * never a cookie: inside another site's frame ours are third-party and may not be sent.
  */
-export async function signFromEmbed({ slug, formData, lang, clientIp }: { slug: string; formData: FormData; lang: Language; clientIp: string }): Promise<EmbedSignAnswer> {
+export async function signFromEmbed(db: DB, { slug, formData, lang, clientIp }: { slug: string; formData: FormData; lang: Language; clientIp: string }): Promise<EmbedSignAnswer> {
   const campaign = await getSigningCampaign({ slug, lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   // Whatever the form said: a signature made here came through the embed.
   formData.set('s', EMBED_SOURCE)
-  const answer = await handleSignature({ formData, campaign, lang, clientIp })
+  const answer = await handleSignature(db, { formData, campaign, lang, clientIp })
   if (answer.status === 429) {
     const seconds = Math.ceil(answer.retryAfterMs / 1000)
     return { kind: 'data', status: 429, body: { result: answer.result, retryAfterMinutes: Math.max(1, Math.ceil(seconds / 60)) }, retryAfterSeconds: seconds }

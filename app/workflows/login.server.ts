@@ -14,18 +14,15 @@ export type LoginResult =
  * the password was right. Each step is its own unit of work on `db`: the password check
  * (argon2) must not run inside a transaction.
  */
-export async function logInOrganizer(
-  db: Handle,
-  { email, password, clientIp }: { email: string; password: string; clientIp: string },
-): Promise<LoginResult> {
+export async function logInOrganizer(db: Handle, { email, password, clientIp }: { email: string; password: string; clientIp: string }): Promise<LoginResult> {
   const account = normalizeOrganizerEmail(email)
-  const attempt = await reserveAttempt({
+  const attempt = await reserveAttempt(db, {
     backoff: { ...LOGIN_PER_ACCOUNT_AND_IP, keyHash: rateLimitKey(`login:${account}\n${clientIp}`) },
     limits: [{ ...LOGIN_PER_IP, keyHash: rateLimitKey(clientIp) }],
   })
   if (!attempt.allowed) return { status: 'wait', retryAfterMs: attempt.retryAfterMs }
   const organizer = await verifyOrganizerLogin({ email: account, password })
   if (!organizer) return { status: 'failed' }
-  await forgiveAttempt(attempt.reservation)
+  await forgiveAttempt(db, attempt.reservation)
   return { status: 'ok', organizer }
 }

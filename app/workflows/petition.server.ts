@@ -1,12 +1,13 @@
 import type { SubmissionResult } from '@conform-to/react'
 import { parseWithZod, unstable_coerceFormValue as coerceFormValue } from '@conform-to/zod'
 import { disposableEmailBlocklistSet } from 'disposable-email-domains-js'
-import { listPublicMessages } from '~/models/signatures-admin.server.ts'
+import type { DB, Handle } from '#db/client.server.ts'
+import { listPublicMessages } from '~/models/messages.server.ts'
 import { hitRateLimits } from '~/models/rate-limits.server.ts'
 import { getPetitionStats, listRecentSigners, signPetition } from '~/models/signatures.server.ts'
 import { knownSource } from '~/models/sources.server.ts'
 import type { PublicCampaign, SigningCampaign } from '~/models/campaigns.server.ts'
-import type { PetitionData } from '~/components/petition-panel.tsx'
+import type { PetitionData } from '~/utils/petition.ts'
 import { COUNTRY_CODES, countryName } from '~/utils/countries.ts'
 import { emailDomain } from '~/utils/email.ts'
 import { LANGUAGES, type Language } from '~/utils/i18n.ts'
@@ -23,19 +24,22 @@ const disposableDomains = disposableEmailBlocklistSet()
 const signSchemas = new Map(LANGUAGES.map((lang) => [lang, coerceFormValue(signSchema(getT(lang), COUNTRY_CODES))]))
 
 /** Everything the petition panel shows, for one campaign in one language. */
-export async function loadPetition({
-  campaign,
-  lang,
-  countryHint,
-}: {
-  campaign: PublicCampaign
-  lang: Language
-  countryHint: string | null
-}): Promise<PetitionData> {
+export async function loadPetition(
+  db: Handle,
+  {
+    campaign,
+    lang,
+    countryHint,
+  }: {
+    campaign: PublicCampaign
+    lang: Language
+    countryHint: string | null
+  },
+): Promise<PetitionData> {
   const [stats, recent, messages] = await Promise.all([
-    getPetitionStats({ campaignId: campaign.id, fixedGoal: campaign.signatureGoal }),
-    listRecentSigners({ campaignId: campaign.id }),
-    listPublicMessages({ campaignId: campaign.id }),
+    getPetitionStats(db, { campaignId: campaign.id, fixedGoal: campaign.signatureGoal }),
+    listRecentSigners(db, { campaignId: campaign.id }),
+    listPublicMessages(db, { campaignId: campaign.id }),
   ])
   return {
     open: campaign.status === 'live',
@@ -57,17 +61,20 @@ export type SignResponse =
  * The sign action's work: validate, stop bots and floods, sign. Every accepted
  * submission gets the same answer, whatever happened to the address before.
  */
-export async function handleSignature({
-  formData,
-  campaign,
-  lang,
-  clientIp,
-}: {
-  formData: FormData
-  campaign: SigningCampaign
-  lang: Language
-  clientIp: string
-}): Promise<SignResponse> {
+export async function handleSignature(
+  db: DB,
+  {
+    formData,
+    campaign,
+    lang,
+    clientIp,
+  }: {
+    formData: FormData
+    campaign: SigningCampaign
+    lang: Language
+    clientIp: string
+  },
+): Promise<SignResponse> {
   const t = getT(lang)
   const submission = parseWithZod(formData, { schema: signSchemas.get(lang)!, disableAutoCoercion: true })
   if (submission.status !== 'success') return { status: 400, result: submission.reply() }
@@ -81,13 +88,13 @@ export async function handleSignature({
   const limits = signingPolicies().map((policy) => ({ ...policy, keyHash: ipHash }))
   if (disposableDomains.has(emailDomain(input.email))) {
     // Still an attempt: a script cycling throwaway addresses meets the limit too.
-    const counted = await hitRateLimits(limits)
+    const counted = await hitRateLimits(db, limits)
     if (!counted.allowed) return { status: 429, result: submission.reply(), retryAfterMs: counted.retryAfterMs }
     return { status: 400, result: submission.reply({ fieldErrors: { email: [t('petition.disposable')] } }) }
   }
   // An unknown or malformed tag is ignored: the signature counts as direct.
   const source = knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
-  const signed = await signPetition({ campaign, input, locale: lang, ipHash, source, limits })
+  const signed = await signPetition(db, { campaign, input, locale: lang, ipHash, source, limits })
   if (signed.outcome === 'rate-limited') return { status: 429, result: submission.reply(), retryAfterMs: signed.retryAfterMs }
   return { status: 200, result: submission.reply({ resetForm: true }) }
 }

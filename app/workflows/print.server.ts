@@ -3,6 +3,7 @@
  * campaign's text in the language asked for, its image, the confirmed count from the
  * counters, the team's name, today's date and the QR code's target.
  */
+import type { Handle } from '#db/client.server.ts'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
 import { knownSourceForSlug } from '~/models/sources.server.ts'
 import { getPetitionStats } from '~/models/signatures.server.ts'
@@ -21,10 +22,10 @@ import {
   type PrintSize,
 } from '~/utils/print.ts'
 
-export async function loadPrintSheet({ slug, lang, size, now = Date.now() }: { slug: string; lang: Language; size: PrintSize; now?: number }) {
+export async function loadPrintSheet(db: Handle, { slug, lang, size, now = Date.now() }: { slug: string; lang: Language; size: PrintSize; now?: number }) {
   const campaign = await getPublicCampaign({ slug, lang })
   if (!campaign) return null
-  const { confirmed } = await getPetitionStats({ campaignId: campaign.id, fixedGoal: campaign.signatureGoal })
+  const { confirmed } = await getPetitionStats(db, { campaignId: campaign.id, fixedGoal: campaign.signatureGoal })
   const { publicUrl } = getEnv()
   const source = PRINT_SIZES[size].source
   return {

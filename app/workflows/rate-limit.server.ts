@@ -1,3 +1,4 @@
+import type { Handle } from '#db/client.server.ts'
 import { hitRateLimits, type BackoffPolicy } from '~/models/rate-limits.server.ts'
 import { hmac } from '~/utils/crypto.server.ts'
 import { getEnv } from '~/utils/env.server.ts'
@@ -33,8 +34,8 @@ export class RateLimitedError extends Error {
  * Count one attempt against every policy; throws RateLimitedError when any is exhausted.
  * A value may come with its key already derived (`keyHash`), to spare a second HMAC.
  */
-export async function consumeRateLimits(checks: { policy: RateLimitPolicy; value: string; keyHash?: string }[]) {
-  const result = await hitRateLimits(checks.map(({ policy, value, keyHash }) => ({ ...policy, keyHash: keyHash ?? rateLimitKey(value) })))
+export async function consumeRateLimits(db: Handle, checks: { policy: RateLimitPolicy; value: string; keyHash?: string }[]) {
+  const result = await hitRateLimits(db, checks.map(({ policy, value, keyHash }) => ({ ...policy, keyHash: keyHash ?? rateLimitKey(value) })))
   if (!result.allowed) throw new RateLimitedError(result.retryAfterMs)
 }
 

@@ -43,20 +43,20 @@ describe('the demo seed', () => {
 describe('rate limits', () => {
   it('allow the limit within the window, refuse the next attempt and say when to retry', async () => {
     const policy = { bucket: 'test', keyHash: 'k', limit: 3, windowMs: 60_000 }
-    for (let i = 0; i < 3; i++) expect((await hitRateLimit({ ...policy, now: 1000 + i })).allowed).toBe(true)
-    const refused = await hitRateLimit({ ...policy, now: 2000 })
+    for (let i = 0; i < 3; i++) expect((await hitRateLimit(getDb(), { ...policy, now: 1000 + i })).allowed).toBe(true)
+    const refused = await hitRateLimit(getDb(), { ...policy, now: 2000 })
     expect(refused.allowed).toBe(false)
     expect(refused.retryAfterMs).toBeGreaterThan(0)
     expect(refused.retryAfterMs).toBeLessThanOrEqual(60_000)
     // Once the window has slid past the attempts, the key may try again.
-    expect((await hitRateLimit({ ...policy, now: 200_000 })).allowed).toBe(true)
+    expect((await hitRateLimit(getDb(), { ...policy, now: 200_000 })).allowed).toBe(true)
   })
 
   it('count each key separately', async () => {
     const policy = { bucket: 'sep', limit: 1, windowMs: 60_000, now: 5 }
-    expect((await hitRateLimit({ ...policy, keyHash: 'a' })).allowed).toBe(true)
-    expect((await hitRateLimit({ ...policy, keyHash: 'b' })).allowed).toBe(true)
-    expect((await hitRateLimit({ ...policy, keyHash: 'a' })).allowed).toBe(false)
+    expect((await hitRateLimit(getDb(), { ...policy, keyHash: 'a' })).allowed).toBe(true)
+    expect((await hitRateLimit(getDb(), { ...policy, keyHash: 'b' })).allowed).toBe(true)
+    expect((await hitRateLimit(getDb(), { ...policy, keyHash: 'a' })).allowed).toBe(false)
   })
 })
 

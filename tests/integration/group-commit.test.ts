@@ -26,7 +26,7 @@ describe('group commit', () => {
   it('stores every signature of a burst, with its email, and counts each once', async () => {
     const before = { pending: pending(), emails: count(`SELECT count(*) AS n FROM email_messages`) }
     const inputs = Array.from({ length: 150 }, () => input())
-    const outcomes = await Promise.all(inputs.map((i) => signPetition({ campaign, input: i, locale: 'en', ipHash: null })))
+    const outcomes = await Promise.all(inputs.map((i) => signPetition(getDb(), { campaign, input: i, locale: 'en', ipHash: null })))
     expect(outcomes.every((o) => o.outcome === 'created')).toBe(true)
     expect(pending()).toBe(before.pending + 150)
     expect(count(`SELECT count(*) AS n FROM email_messages`)).toBe(before.emails + 150)
@@ -37,14 +37,14 @@ describe('group commit', () => {
 
   it('treats a repeat inside the same burst as a repeat, not a second signature', async () => {
     const same = input()
-    const outcomes = await Promise.all([0, 1, 2].map(() => signPetition({ campaign, input: same, locale: 'de', ipHash: null })))
+    const outcomes = await Promise.all([0, 1, 2].map(() => signPetition(getDb(), { campaign, input: same, locale: 'de', ipHash: null })))
     expect(outcomes.map((o) => o.outcome)).toEqual(['created', 'resent', 'resent'])
     expect(count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, same.email)).toBe(1)
   })
 
   it('counts rate limits across a burst from one address', async () => {
     const limits = [{ bucket: 'test:group', keyHash: 'one-household', limit: 5, windowMs: 60_000 }]
-    const outcomes = await Promise.all(Array.from({ length: 8 }, () => signPetition({ campaign, input: input(), locale: 'en', ipHash: 'h', limits })))
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => signPetition(getDb(), { campaign, input: input(), locale: 'en', ipHash: 'h', limits })))
     expect(outcomes.filter((o) => o.outcome === 'created')).toHaveLength(5)
     expect(outcomes.filter((o) => o.outcome === 'rate-limited')).toHaveLength(3)
     // The refused attempts were recorded too, so the window stays shut.
@@ -56,10 +56,10 @@ describe('group commit', () => {
     const good = [input(), input()]
     const doomed = input()
     const results = await Promise.allSettled([
-      signPetition({ campaign, input: good[0]!, locale: 'en', ipHash: null }),
+      signPetition(getDb(), { campaign, input: good[0]!, locale: 'en', ipHash: null }),
       // No such campaign: the insert breaks a foreign key inside the batch.
-      signPetition({ campaign: { ...campaign, id: 999_999 }, input: doomed, locale: 'en', ipHash: null }),
-      signPetition({ campaign, input: good[1]!, locale: 'en', ipHash: null }),
+      signPetition(getDb(), { campaign: { ...campaign, id: 999_999 }, input: doomed, locale: 'en', ipHash: null }),
+      signPetition(getDb(), { campaign, input: good[1]!, locale: 'en', ipHash: null }),
     ])
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
     expect(pending()).toBe(before + 2)

@@ -79,7 +79,7 @@ const address = (name: string) => `${name.toLowerCase()}.${++people}@example.org
 async function sign(slug: string, email: string, { now = Date.now(), lang = 'en', firstName = 'Ana' }: { now?: number; lang?: Locale; firstName?: string } = {}) {
   const found = await getSigningCampaign({ slug, lang })
   if (!found) throw new Error(`no campaign ${slug}`)
-  return signPetition({
+  return signPetition(getDb(), {
     campaign: found,
     input: { firstName, lastName: 'Signer', email, country: 'DE', showName: false, updates: true },
     locale: lang,
@@ -169,27 +169,27 @@ describe('one reminder to confirm', () => {
     // Unsubscribed from another campaign's news: this address gets no more mail than it must.
     const unsubscribed = address('unsubscribed')
     await sign('other', unsubscribed, { now: T - DAY })
-    await confirmSignature({ token: signatureToken(seedOf(idOf(unsubscribed, 'other'), 1)), now: T - DAY + HOUR })
+    await confirmSignature(getDb(), { token: signatureToken(seedOf(idOf(unsubscribed, 'other'), 1)), now: T - DAY + HOUR })
     const supporterId = Number(signatureOf(unsubscribed, 'other')!.supporter_id)
-    await withdrawUpdates({ supporterId, campaignId: Number(one(`select id from campaigns where slug = 'other'`)!.id), source: 'unsubscribe_link', now: T - HOUR })
+    await withdrawUpdates(getDb(), { supporterId, campaignId: Number(one(`select id from campaigns where slug = 'other'`)!.id), source: 'unsubscribe_link', now: T - HOUR })
     await sign('reminded', unsubscribed, { now: T })
 
     // "This wasn't me" on one campaign: that pending signature is gone, and the address's pending one elsewhere gets no reminder either.
     const notMe = address('notme')
     await sign('other', notMe, { now: T })
     await sign('reminded', notMe, { now: T })
-    expect(await discardSignature({ token: signatureToken(seedOf(idOf(notMe, 'other'), 1)), now: T + HOUR })).not.toBeNull()
+    expect(await discardSignature(getDb(), { token: signatureToken(seedOf(idOf(notMe, 'other'), 1)), now: T + HOUR })).not.toBeNull()
 
     // Signed again, and "this wasn't me" on the second email: the link the signer got last no longer works.
     const resubmittedNotMe = address('resubmitted')
     await sign('reminded', resubmittedNotMe, { now: T })
     await sign('reminded', resubmittedNotMe, { now: T + HOUR, firstName: 'Other' })
     const resubmittedId = idOf(resubmittedNotMe, 'reminded')
-    expect(await discardSignature({ token: signatureToken(seedOf(resubmittedId, 2)), now: T + 2 * HOUR })).not.toBeNull()
+    expect(await discardSignature(getDb(), { token: signatureToken(seedOf(resubmittedId, 2)), now: T + 2 * HOUR })).not.toBeNull()
 
     const confirmed = address('confirmed')
     await sign('reminded', confirmed, { now: T })
-    expect(await confirmSignature({ token: signatureToken(seedOf(idOf(confirmed, 'reminded'), 1)), now: T + HOUR })).not.toBeNull()
+    expect(await confirmSignature(getDb(), { token: signatureToken(seedOf(idOf(confirmed, 'reminded'), 1)), now: T + HOUR })).not.toBeNull()
 
     const expired = address('expired')
     await sign('reminded', expired, { now: T - 7 * DAY })
@@ -231,8 +231,8 @@ describe('one reminder to confirm', () => {
     expect(reminder).toMatchObject({ locale: 'es' })
     const props = JSON.parse(String(reminder!.props)) as { tokenSeed: string; firstName: string; campaignTitle: string }
     expect(props).toMatchObject({ tokenSeed: seedOf(id, 2), firstName: 'Ana', campaignTitle: 'Justicia latest' })
-    expect(await getPendingConfirmation({ token: signatureToken(seedOf(id, 1)), now: T + 26 * HOUR })).not.toBeNull()
-    expect(await confirmSignature({ token: signatureToken(props.tokenSeed), now: T + 26 * HOUR })).toMatchObject({ firstName: 'Ana' })
+    expect(await getPendingConfirmation(getDb(), { token: signatureToken(seedOf(id, 1)), now: T + 26 * HOUR })).not.toBeNull()
+    expect(await confirmSignature(getDb(), { token: signatureToken(props.tokenSeed), now: T + 26 * HOUR })).toMatchObject({ firstName: 'Ana' })
     expect(signatureOf(email, 'latest')).toMatchObject({ status: 'confirmed', first_name: 'Ana', locale: 'es' })
   })
 

@@ -1,0 +1,134 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import type { Handle } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
+import { organizers, replies, signatures } from '#db/schema.ts'
+import { purgePublicPages } from '~/utils/page-cache.server.ts'
+import { recordAudit } from './audit.server.ts'
+
+/**
+ * Messages of support: what a signer wrote with their signature. A message waits for an
+ * organiser (`pending`), who approves or rejects it, and may answer it in the team's name
+ * (answering approves). The campaign page shows approved messages of confirmed signers.
+ */
+
+function repliesTo(db: Handle, signatureIds: number[]) {
+  if (signatureIds.length === 0) return []
+  return db
+    .select({ signatureId: replies.signatureId, body: replies.body, createdAt: replies.createdAt, author: organizers.name })
+    .from(replies)
+    .leftJoin(organizers, eq(organizers.id, replies.organizerId))
+    .where(inArray(replies.signatureId, signatureIds))
+    .orderBy(asc(replies.id))
+    .all()
+}
+
+export async function listMessagesForModeration(db: Handle, { campaignId, status }: { campaignId: number; status: 'pending' | 'approved' | 'rejected' }) {
+  const rows = db
+    .select({
+      id: signatures.id,
+      firstName: signatures.firstName,
+      lastName: signatures.lastName,
+      country: signatures.country,
+      message: signatures.message,
+      signatureStatus: signatures.status,
+      createdAt: signatures.createdAt,
+    })
+    .from(signatures)
+    .where(and(eq(signatures.campaignId, campaignId), eq(signatures.messageStatus, status)))
+    .orderBy(status === 'pending' ? asc(signatures.id) : desc(signatures.id))
+    .limit(100)
+    .all()
+  const answers = repliesTo(
+    db,
+    rows.map((r) => r.id),
+  )
+  return rows.map((r) => ({ ...r, replies: answers.filter((a) => a.signatureId === r.id) }))
+}
+
+export async function moderateMessage(
+  db: Handle,
+  {
+    actorId,
+    campaignId,
+    signatureId,
+    decision,
+  }: {
+    actorId: number
+    campaignId: number
+    signatureId: number
+    decision: 'approved' | 'rejected'
+  },
+) {
+  const changed = await transaction(db, async (tx) => {
+    const result = tx
+      .update(signatures)
+      .set({ messageStatus: decision })
+      .where(and(eq(signatures.id, signatureId), eq(signatures.campaignId, campaignId), sql`${signatures.message} is not null`))
+      .run()
+    if (result.changes === 0) return false
+    recordAudit(tx, { organizerId: actorId, action: `message.${decision === 'approved' ? 'approve' : 'reject'}`, subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
+    return true
+  })
+  if (changed) purgePublicPages()
+  return changed
+}
+
+export async function replyToMessage(
+  db: Handle,
+  {
+    actorId,
+    campaignId,
+    signatureId,
+    body,
+  }: {
+    actorId: number
+    campaignId: number
+    signatureId: number
+    body: string
+  },
+) {
+  const done = await transaction(db, async (tx) => {
+    const target = tx
+      .select({ id: signatures.id })
+      .from(signatures)
+      .where(and(eq(signatures.id, signatureId), eq(signatures.campaignId, campaignId), sql`${signatures.message} is not null`))
+      .get()
+    if (!target) return false
+    tx.insert(replies).values({ signatureId, organizerId: actorId, body }).run()
+    // Answering a message is approving it.
+    tx.update(signatures).set({ messageStatus: 'approved' }).where(eq(signatures.id, signatureId)).run()
+    recordAudit(tx, { organizerId: actorId, action: 'message.reply', subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
+    return true
+  })
+  if (done) purgePublicPages()
+  return done
+}
+
+/** Approved messages of confirmed signers for the campaign page, with the team's replies. */
+export async function listPublicMessages(db: Handle, { campaignId, limit = 10 }: { campaignId: number; limit?: number }) {
+  const rows = db
+    .select({
+      id: signatures.id,
+      firstName: signatures.firstName,
+      lastName: signatures.lastName,
+      showName: signatures.showName,
+      country: signatures.country,
+      message: signatures.message,
+    })
+    .from(signatures)
+    .where(and(eq(signatures.campaignId, campaignId), eq(signatures.messageStatus, 'approved'), eq(signatures.status, 'confirmed')))
+    .orderBy(desc(signatures.id))
+    .limit(limit)
+    .all()
+  const answers = repliesTo(
+    db,
+    rows.map((r) => r.id),
+  )
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.showName ? `${r.firstName} ${Array.from(r.lastName)[0] ?? ''}.` : null,
+    country: r.country,
+    message: r.message ?? '',
+    replies: answers.filter((a) => a.signatureId === r.id).map((a) => a.body),
+  }))
+}

@@ -1,0 +1,45 @@
+import { eq, sql } from 'drizzle-orm'
+import { preparedPerConnection, type Tx } from '#db/client.server.ts'
+import { supporters, type Locale } from '#db/schema.ts'
+import { normalizeEmail } from '~/utils/email.ts'
+
+/**
+ * A supporter is one email address (normalised), whatever they did: signed, gave, or both.
+ * The row is made by the first thing they do and keeps the details given then; what they
+ * type later lives on the signature or donation that carries it.
+ */
+
+const p = sql.placeholder
+
+// Every signature passes here: prepared once per connection.
+const statements = preparedPerConnection((db) => ({
+  byEmail: db
+    .select({ id: supporters.id })
+    .from(supporters)
+    .where(eq(supporters.emailNormalized, p('emailNormalized')))
+    .prepare(),
+  insert: db
+    .insert(supporters)
+    .values({
+      emailNormalized: p('emailNormalized'),
+      email: p('email'),
+      firstName: p('firstName'),
+      lastName: p('lastName'),
+      country: p('country'),
+      locale: p('locale'),
+    })
+    .returning({ id: supporters.id })
+    .prepare(),
+}))
+
+export type SupporterInput = { email: string; firstName: string; lastName: string; country: string; locale: Locale }
+
+/** The supporter with this address, made from `input` if there is none yet (the address kept as typed, trimmed). */
+export async function findOrCreateSupporter(tx: Tx, input: SupporterInput): Promise<{ id: number }> {
+  const q = statements(tx)
+  const emailNormalized = normalizeEmail(input.email)
+  return (
+    q.byEmail.get({ emailNormalized }) ??
+    q.insert.get({ emailNormalized, email: input.email.trim(), firstName: input.firstName, lastName: input.lastName, country: input.country, locale: input.locale })!
+  )
+}
