@@ -15,6 +15,7 @@ import { createDonation, applyPaymentEvent } from '../app/models/donations.serve
 import { recountSignatures } from '../app/models/signatures.server.ts'
 import { startUpdateSend } from '../app/models/update-sends.server.ts'
 import { getDb, type DB } from './client.server.ts'
+import { transaction } from './transaction.server.ts'
 import {
   auditLog,
   campaigns,
@@ -103,22 +104,16 @@ export async function seedHistory(db: DB, { now, organizerId, created }: { now: 
   if (db !== getDb()) throw new Error('seedHistory: pass the process-wide connection (getDb())')
   const demo = db.select({ id: campaigns.id, organizationId: campaigns.organizationId }).from(campaigns).where(eq(campaigns.slug, 'free-andry')).get()
   if (!demo) return
-  const client = db.$client
   // One transaction for all of it: the app's own transactions inside become savepoints.
-  client.exec('begin immediate')
-  try {
-    addSpanishStory(db, demo.id, created)
-    addClosedCampaign(db, demo.organizationId, now, created)
+  await transaction(db, async (tx) => {
+    addSpanishStory(tx, demo.id, created)
+    addClosedCampaign(tx, demo.organizationId, now, created)
     const untouched =
-      !db.select({ id: signatures.id }).from(signatures).where(eq(signatures.campaignId, demo.id)).get() &&
-      !db.select({ id: donations.id }).from(donations).where(eq(donations.campaignId, demo.id)).get()
-    if (untouched) await addActivity(db, demo.id, now, organizerId, created)
+      !tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.campaignId, demo.id)).get() &&
+      !tx.select({ id: donations.id }).from(donations).where(eq(donations.campaignId, demo.id)).get()
+    if (untouched) await addActivity(tx, demo.id, now, organizerId, created)
     await recountSignatures()
-    client.exec('commit')
-  } catch (error) {
-    if (client.inTransaction) client.exec('rollback')
-    throw error
-  }
+  })
 }
 
 /** The full Spanish story, unless an organiser has written one. */
@@ -303,7 +298,7 @@ async function addDonation(
   // "Cover the fees" as the donate form estimates them (1.5 % + 25 cents by default).
   const amountMinor = random.chance(0.3) ? giftMinor + Math.round(giftMinor * 0.015) + 25 : giftMinor
   const note = n % 9 === 4 ? demoDonorNotes[Math.floor(n / 9) % demoDonorNotes.length]! : null
-  const donationId = await createDonation({
+  const donationId = await createDonation(db, {
     campaignId,
     fundId: fund.id,
     interval: 'one_time',
@@ -318,7 +313,7 @@ async function addDonation(
     receiptName: null,
   })
   // What Stripe's webhook would say when the payment succeeds: applied by the app's own path.
-  const applied = await applyPaymentEvent({
+  const applied = await applyPaymentEvent(db, {
     eventId: `evt_demo_${donationId}`,
     type: 'checkout.session.completed',
     created: Math.floor(at / 1000),

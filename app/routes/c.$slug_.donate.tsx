@@ -24,14 +24,14 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const source = knownSource({ campaignId: campaign.id, value: new URL(request.url).searchParams.get(SOURCE_PARAM) })
   const description = getT(context.lang)('donate.intro')
   const url = `${getEnv().publicUrl}/c/${campaign.slug}/donate`
-  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang, card, source, description, url }
+  return { campaign, donations: await loadDonations(context.db, { campaign, lang: context.lang }), lang: context.lang, card, source, description, url }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const campaign = await campaignFor(params.slug ?? '', context.lang)
   const formData = await request.formData().catch(() => null)
   if (!formData) throw new Response('Bad request', { status: 400 })
-  const answer = await handleDonation({ formData, campaign, lang: context.lang, clientIp: context.clientIp })
+  const answer = await handleDonation(context.db, { formData, campaign, lang: context.lang, clientIp: context.clientIp })
   if (answer.status === 303) throw redirect(answer.location, 303)
   const headers: Record<string, string> = answer.retryAfterSeconds ? { 'Retry-After': String(answer.retryAfterSeconds) } : {}
   // The form comes back from this POST (no `?s=` in its URL): the tag goes back with it.

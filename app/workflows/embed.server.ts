@@ -3,6 +3,7 @@
  * frame. Signing there is the campaign page's signing (same checks, limits and email); only
  * where the signer lands differs, and the signature carries the source tag `embed`.
  */
+import type { Handle } from '#db/client.server.ts'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
 import { EMBED_SOURCE, embedPath, type EmbedPanel } from '~/utils/embed.ts'
@@ -36,9 +37,9 @@ export async function loadEmbedPetition({ slug, lang, countryHint, signed }: { s
   }
 }
 
-export async function loadEmbedDonate({ slug, lang }: { slug: string; lang: Language }) {
+export async function loadEmbedDonate(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
   const campaign = await campaignOr404(slug, lang)
-  const donations = await loadDonations({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang })
+  const donations = await loadDonations(db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang })
   return { campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`, campaign: { slug: campaign.slug, title: campaign.title, summary: campaign.summary.value, organizationName: campaign.organizationName }, donations: { ...donations, wall: [] }, lang }
 }
 
