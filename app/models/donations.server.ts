@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { campaigns, consents, donations, funds, fundTranslations, organizations, stripeEvents, supporters, type Donation, type DonationInterval, type Locale } from '#db/schema.ts'
+import { constraintViolation } from '#db/errors.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { pickTranslation } from '~/utils/translations.ts'
@@ -246,9 +247,9 @@ const inconsistent = (reason: string) => new InconsistentPaymentEvent(reason)
 /** Why an error inside the transaction makes the event permanently inapplicable, or null when it may pass on retry. */
 function permanentReason(error: unknown): string | null {
   if (error instanceof InconsistentPaymentEvent) return error.reason
-  const code = (error as { code?: unknown } | null)?.code
   // A guard missed by the checks below: the database's constraints are the last word.
-  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) return `the database refused it: ${(error as Error).message}`
+  const refused = constraintViolation(error)
+  if (refused) return `the database refused it: ${refused.message}`
   return null
 }
 
