@@ -13,9 +13,9 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { createDonation, applyPaymentEvent } from '../app/models/donations.server.ts'
 import { recountSignatures } from '../app/models/counters.server.ts'
-import { transaction } from './transaction.server.ts'
 import { startUpdateSend } from '../app/models/update-sends.server.ts'
 import { getDb, type DB } from './client.server.ts'
+import { transaction } from './transaction.server.ts'
 import {
   auditLog,
   campaigns,
@@ -106,12 +106,12 @@ export async function seedHistory(db: DB, { now, organizerId, created }: { now: 
   if (!demo) return
   // One transaction for all of it: the app's own transactions inside become savepoints.
   await transaction(db, async (tx) => {
-    addSpanishStory(db, demo.id, created)
-    addClosedCampaign(db, demo.organizationId, now, created)
+    addSpanishStory(tx, demo.id, created)
+    addClosedCampaign(tx, demo.organizationId, now, created)
     const untouched =
-      !db.select({ id: signatures.id }).from(signatures).where(eq(signatures.campaignId, demo.id)).get() &&
-      !db.select({ id: donations.id }).from(donations).where(eq(donations.campaignId, demo.id)).get()
-    if (untouched) await addActivity(db, demo.id, now, organizerId, created)
+      !tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.campaignId, demo.id)).get() &&
+      !tx.select({ id: donations.id }).from(donations).where(eq(donations.campaignId, demo.id)).get()
+    if (untouched) await addActivity(tx, demo.id, now, organizerId, created)
     await recountSignatures(tx)
   })
 }
@@ -298,7 +298,7 @@ async function addDonation(
   // "Cover the fees" as the donate form estimates them (1.5 % + 25 cents by default).
   const amountMinor = random.chance(0.3) ? giftMinor + Math.round(giftMinor * 0.015) + 25 : giftMinor
   const note = n % 9 === 4 ? demoDonorNotes[Math.floor(n / 9) % demoDonorNotes.length]! : null
-  const donationId = await createDonation({
+  const donationId = await createDonation(db, {
     campaignId,
     fundId: fund.id,
     interval: 'one_time',
@@ -313,7 +313,7 @@ async function addDonation(
     receiptName: null,
   })
   // What Stripe's webhook would say when the payment succeeds: applied by the app's own path.
-  const applied = await applyPaymentEvent({
+  const applied = await applyPaymentEvent(db, {
     eventId: `evt_demo_${donationId}`,
     type: 'checkout.session.completed',
     created: Math.floor(at / 1000),

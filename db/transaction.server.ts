@@ -29,14 +29,17 @@ export async function transaction<T>(handle: Handle, work: (tx: Tx) => Promise<T
   const tx = Object.create(handle, { [TX]: { value: true } }) as Tx
   let turned = false
   const probe = setImmediate(() => (turned = true))
-  sqlite.exec(behavior === 'immediate' ? 'BEGIN IMMEDIATE' : 'BEGIN')
+  let began = false
   try {
+    // Inside the try: a BEGIN that fails (SQLITE_BUSY after busy_timeout) must release the lock too.
+    sqlite.exec(behavior === 'immediate' ? 'BEGIN IMMEDIATE' : 'BEGIN')
+    began = true
     const result = await openOn.run(sqlite, () => work(tx))
     if (turned) throw new TransactionAwaitedIoError()
     sqlite.exec('COMMIT')
     return result
   } catch (error) {
-    if (sqlite.inTransaction) sqlite.exec('ROLLBACK')
+    if (began && sqlite.inTransaction) sqlite.exec('ROLLBACK')
     throw error
   } finally {
     clearImmediate(probe)

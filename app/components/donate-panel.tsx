@@ -3,33 +3,12 @@ import { Form, useNavigation } from '@remix-run/react'
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { formatMoney, formatNumber, type Language } from '~/utils/i18n.ts'
-import { feeCover, parseAmount, type FeeSettings } from '~/utils/money.ts'
+import { feeCover, parseAmount } from '~/utils/money.ts'
+import type { DonationData, PublicFundData } from '~/utils/donate.ts'
 import { DONATION_LIMITS } from '~/utils/form-limits.ts'
 import { useLazyValidators } from '~/utils/lazy-validation.ts'
 import { CheckboxField, ConformForm, ErrorList, TextAreaField, TextField } from './ui/field.tsx'
 
-export type PublicFundData = {
-  id: number
-  slug: string
-  currency: string
-  goalMinor: number
-  raisedMinor: number
-  donors: number
-  title: string
-  description: string
-  lang: Language
-}
-
-export type DonationData = {
-  slug: string
-  funds: PublicFundData[]
-  totals: { currency: string; raisedMinor: number; donors: number }[]
-  wall: { id: number; name: string | null; message: string | null }[]
-  presets: Record<string, number[]>
-  fees: FeeSettings
-  minMinor: number
-  maxMinor: number
-}
 
 export type DonateActionData = { result?: SubmissionResult<string[]> }
 

@@ -126,7 +126,7 @@ export function getCampaignFigures({ campaignId, fundIds, now = Date.now(), fres
 export async function dashboardFor({ campaigns, lang }: { campaigns: { id: number; defaultLocale: Locale }[]; lang: Language }) {
   return Promise.all(
     campaigns.map(async (c) => {
-      const funds = await listFundsForAdmin({ campaignId: c.id, lang, defaultLocale: c.defaultLocale })
+      const funds = await listFundsForAdmin(getDb(), { campaignId: c.id, lang, defaultLocale: c.defaultLocale })
       const figures = getCampaignFigures({ campaignId: c.id, fundIds: funds.map((f) => f.id) })
       // Where confirmed signatures came from (share links, posters, embeds): the leading four; the Sharing tab has all.
       const sources = figures.confirmed ? (await countBySource({ campaignId: c.id })).signatures.filter((s) => s.confirmed > 0).slice(0, 4) : []

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
-import { getDb } from '#db/client.server.ts'
+import type { Handle } from '#db/client.server.ts'
 import { donations } from '#db/schema.ts'
+import { sumDonationsPerMonth } from '#db/sql/donations.server.ts'
 import type { DonationFilter } from '~/utils/donation-filter.ts'
 
 /**
@@ -58,23 +59,26 @@ function readCursor(value: string | null | undefined) {
  * and (fund, created at) serve it with and without the selective filters. Emails are read
  * only when asked for (owners).
  */
-export async function listDonations({
-  campaignId,
-  filter,
-  before,
-  withEmails,
-  limit = 50,
-}: {
-  campaignId: number
-  filter: DonationFilter
-  before?: string | null
-  withEmails: boolean
-  limit?: number
-}) {
+export async function listDonations(
+  db: Handle,
+  {
+    campaignId,
+    filter,
+    before,
+    withEmails,
+    limit = 50,
+  }: {
+    campaignId: number
+    filter: DonationFilter
+    before?: string | null
+    withEmails: boolean
+    limit?: number
+  },
+) {
   const conditions = filterConditions(campaignId, filter)
   const cursor = readCursor(before)
   if (cursor) conditions.push(sql`(${donations.createdAt}, ${donations.id}) < (${cursor.createdAt}, ${cursor.id})`)
-  const rows = getDb()
+  const rows = db
     .select({
       ...listedColumns,
       email: withEmails ? sql<string | null>`${donations.email}` : sql<string | null>`null`,
@@ -98,8 +102,8 @@ const paidAmount = sql<number>`case when ${donations.paidAt} is not null then ${
  * the sum of what each donation counts now, the same number the fund's public counter
  * keeps; beside it what was paid, refunded and withheld by disputes.
  */
-export async function donationTotalsByFund({ campaignId }: { campaignId: number }) {
-  const rows = getDb()
+export async function donationTotalsByFund(db: Handle, { campaignId }: { campaignId: number }) {
+  const rows = db
     .select({
       fundId: donations.fundId,
       currency: donations.currency,
@@ -133,37 +137,27 @@ function monthStart(epochMs: number, monthsBack: number) {
  * currency: what those payments count now, and what was paid. Each month is a range sum
  * over a covering index; grouping by a computed month would sort every row instead.
  */
-export async function donationsPerMonth({
-  campaignId,
-  fundId,
-  months = 12,
-  now = Date.now(),
-}: {
-  campaignId: number
-  fundId?: number
-  months?: number
-  now?: number
-}) {
+export async function donationsPerMonth(
+  db: Handle,
+  {
+    campaignId,
+    fundId,
+    months = 12,
+    now = Date.now(),
+  }: {
+    campaignId: number
+    fundId?: number
+    months?: number
+    now?: number
+  },
+) {
   const since = monthStart(now, months - 1)
   const calendar = Array.from({ length: months }, (_, i) => ({
     month: new Date(monthStart(now, months - 1 - i)).toISOString().slice(0, 7),
     starts: monthStart(now, months - 1 - i),
     ends: monthStart(now, months - 2 - i),
   }))
-  const fund = fundId ? sql`and d.fund_id = ${fundId}` : sql``
-  const rows = getDb().all<{ month: string; currency: string; raisedMinor: number | null; grossMinor: number | null }>(sql`
-    with m(starts, ends, month) as (values ${sql.join(
-      calendar.map((c) => sql`(${c.starts}, ${c.ends}, ${c.month})`),
-      sql`, `,
-    )}),
-    c(currency) as (select distinct d.currency from donations d where d.campaign_id = ${campaignId} ${fund} and d.paid_at >= ${since})
-    select m.month as month, c.currency as currency,
-      (select sum(d.counted_minor) from donations d
-        where d.campaign_id = ${campaignId} ${fund} and d.currency = c.currency and d.paid_at >= m.starts and d.paid_at < m.ends) as raisedMinor,
-      (select sum(d.amount_minor) from donations d
-        where d.campaign_id = ${campaignId} ${fund} and d.currency = c.currency and d.paid_at >= m.starts and d.paid_at < m.ends) as grossMinor
-    from c, m
-    order by c.currency, m.starts`)
+  const rows = sumDonationsPerMonth(db, { campaignId, fundId: fundId ?? null, since, months: calendar })
   const currencies = [...new Set(rows.map((r) => r.currency))]
   return currencies.map((currency) => ({
     currency,
@@ -175,20 +169,23 @@ export async function donationsPerMonth({
 export type MonthlySeries = Awaited<ReturnType<typeof donationsPerMonth>>[number]
 
 /** Donations matching a filter in id order, a batch at a time, for streaming exports. */
-export function exportDonationsBatch({
-  campaignId,
-  filter,
-  after,
-  withEmails,
-  limit = 1000,
-}: {
-  campaignId: number
-  filter: DonationFilter
-  after: number
-  withEmails: boolean
-  limit?: number
-}) {
-  return getDb()
+export async function exportDonationsBatch(
+  db: Handle,
+  {
+    campaignId,
+    filter,
+    after,
+    withEmails,
+    limit = 1000,
+  }: {
+    campaignId: number
+    filter: DonationFilter
+    after: number
+    withEmails: boolean
+    limit?: number
+  },
+) {
+  return db
     .select({
       ...listedColumns,
       message: donations.message,

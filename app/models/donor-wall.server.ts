@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm'
-import { getDb } from '#db/client.server.ts'
+import type { Handle } from '#db/client.server.ts'
 import { campaigns, donations, type DonorWallStatus } from '#db/schema.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { recordAudit } from './audit.server.ts'
 
@@ -8,13 +9,32 @@ import { recordAudit } from './audit.server.ts'
  * The donor wall's entries (a donor's name and message) are moderated like messages of
  * support: each gift that asks to show something starts `pending` (or `approved` when the
  * campaign publishes at once), an editor approves or hides it, and only approved entries of
- * paid gifts reach the public page (listDonorWall in donations.server.ts). Amounts and
- * addresses are never part of an entry.
+ * paid gifts reach the public page (listDonorWall). Amounts and addresses are never part
+ * of an entry.
  */
 
+/** The donor wall: approved names and messages donors chose to show, never amounts. One entry per gift, not per month. */
+export async function listDonorWall(db: Handle, { campaignId, limit = 12 }: { campaignId: number; limit?: number }) {
+  return db
+    .select({ id: donations.id, name: donations.publicName, message: donations.message, paidAt: donations.paidAt })
+    .from(donations)
+    .where(
+      and(
+        eq(donations.campaignId, campaignId),
+        eq(donations.status, 'succeeded'),
+        eq(donations.wallStatus, 'approved'),
+        sql`${donations.parentId} is null`,
+        sql`${donations.publicName} is not null`,
+      ),
+    )
+    .orderBy(sql`${donations.paidAt} desc`)
+    .limit(limit)
+    .all()
+}
+
 /** Entries of paid gifts in one state: what an editor reads to decide, nothing more. */
-export async function listDonorWallForModeration({ campaignId, status }: { campaignId: number; status: DonorWallStatus }) {
-  return getDb()
+export async function listDonorWallForModeration(db: Handle, { campaignId, status }: { campaignId: number; status: DonorWallStatus }) {
+  return db
     .select({ id: donations.id, name: donations.publicName, message: donations.message, paidAt: donations.paidAt })
     .from(donations)
     .where(and(eq(donations.campaignId, campaignId), eq(donations.wallStatus, status), sql`${donations.paidAt} is not null`, sql`${donations.parentId} is null`))
@@ -23,9 +43,9 @@ export async function listDonorWallForModeration({ campaignId, status }: { campa
     .all()
 }
 
-export async function countPendingDonorWall({ campaignId }: { campaignId: number }) {
+export async function countPendingDonorWall(db: Handle, { campaignId }: { campaignId: number }) {
   return (
-    getDb()
+    db
       .select({ n: sql<number>`count(*)` })
       .from(donations)
       .where(and(eq(donations.campaignId, campaignId), eq(donations.wallStatus, 'pending'), sql`${donations.paidAt} is not null`, sql`${donations.parentId} is null`))
@@ -34,18 +54,21 @@ export async function countPendingDonorWall({ campaignId }: { campaignId: number
 }
 
 /** Approve or hide one entry of this campaign; false when there is no such entry. */
-export async function moderateDonorWallEntry({
-  actorId,
-  campaignId,
-  donationId,
-  decision,
-}: {
-  actorId: number
-  campaignId: number
-  donationId: number
-  decision: 'approved' | 'hidden'
-}) {
-  const changed = getDb().transaction((tx) => {
+export async function moderateDonorWallEntry(
+  db: Handle,
+  {
+    actorId,
+    campaignId,
+    donationId,
+    decision,
+  }: {
+    actorId: number
+    campaignId: number
+    donationId: number
+    decision: 'approved' | 'hidden'
+  },
+) {
+  const changed = await transaction(db, async (tx) => {
     const result = tx
       .update(donations)
       .set({ wallStatus: decision })
@@ -60,8 +83,8 @@ export async function moderateDonorWallEntry({
 }
 
 /** Whether new entries wait for approval (the default) or show at once. Entries already in are left as they are. */
-export async function setDonorWallNeedsApproval({ actorId, campaignId, needsApproval }: { actorId: number; campaignId: number; needsApproval: boolean }) {
-  getDb().transaction((tx) => {
+export async function setDonorWallNeedsApproval(db: Handle, { actorId, campaignId, needsApproval }: { actorId: number; campaignId: number; needsApproval: boolean }) {
+  await transaction(db, async (tx) => {
     const result = tx
       .update(campaigns)
       .set({ donorWallNeedsApproval: needsApproval })
@@ -72,6 +95,6 @@ export async function setDonorWallNeedsApproval({ actorId, campaignId, needsAppr
   })
 }
 
-export async function getDonorWallNeedsApproval({ campaignId }: { campaignId: number }) {
-  return getDb().select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, campaignId)).get()?.v ?? true
+export async function getDonorWallNeedsApproval(db: Handle, { campaignId }: { campaignId: number }) {
+  return db.select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, campaignId)).get()?.v ?? true
 }

@@ -1,18 +1,20 @@
 import { and, asc, eq, inArray } from 'drizzle-orm'
-import { getDb, type LegacyTx as Tx } from '#db/client.server.ts'
+import type { Handle, Tx } from '#db/client.server.ts'
 import { fundCounters, funds, fundTranslations, type FundStatus, type FundTranslation, type Locale } from '#db/schema.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import type { Language } from '~/utils/i18n.ts'
+import { pickTranslation } from '~/utils/translations.ts'
 import { recordAudit } from './audit.server.ts'
 
-/** A fund's texts in `lang`, else the campaign's default language, else any. */
+/** A fund's texts by the language rule (a translation without a title is not one). */
 function localizeFund(rows: FundTranslation[], lang: Language, defaultLocale: Locale) {
-  const text = rows.find((r) => r.locale === lang && r.title) ?? rows.find((r) => r.locale === defaultLocale) ?? rows[0]
+  const text = pickTranslation(rows, lang, defaultLocale, (r) => r.title !== '')
   return { title: text?.title ?? '', description: text?.description ?? '', lang: text?.locale ?? defaultLocale }
 }
 
-function fundsWithTexts(tx: Pick<Tx, 'select'>, campaignId: number, statuses: FundStatus[]) {
-  const rows = tx
+function fundsWithTexts(db: Handle, campaignId: number, statuses: FundStatus[]) {
+  const rows = db
     .select({ fund: funds, counters: fundCounters })
     .from(funds)
     .leftJoin(fundCounters, eq(fundCounters.fundId, funds.id))
@@ -20,7 +22,7 @@ function fundsWithTexts(tx: Pick<Tx, 'select'>, campaignId: number, statuses: Fu
     .orderBy(asc(funds.position), asc(funds.id))
     .all()
   const texts = rows.length
-    ? tx.select().from(fundTranslations).where(inArray(fundTranslations.fundId, rows.map((r) => r.fund.id))).all()
+    ? db.select().from(fundTranslations).where(inArray(fundTranslations.fundId, rows.map((r) => r.fund.id))).all()
     : []
   return rows.map(({ fund, counters }) => ({ fund, counters, texts: texts.filter((t) => t.fundId === fund.id) }))
 }
@@ -29,8 +31,8 @@ function fundsWithTexts(tx: Pick<Tx, 'select'>, campaignId: number, statuses: Fu
  * What the campaign page shows about money: each open fund with its progress, and the
  * campaign's total over all its funds (closed ones included), per currency.
  */
-export async function listPublicFunds({ campaignId, lang, defaultLocale }: { campaignId: number; lang: Language; defaultLocale: Locale }) {
-  const all = fundsWithTexts(getDb(), campaignId, ['open', 'closed'])
+export async function listPublicFunds(db: Handle, { campaignId, lang, defaultLocale }: { campaignId: number; lang: Language; defaultLocale: Locale }) {
+  const all = fundsWithTexts(db, campaignId, ['open', 'closed'])
   const totals = new Map<string, { raisedMinor: number; donors: number }>()
   for (const { fund, counters } of all) {
     const total = totals.get(fund.currency) ?? { raisedMinor: 0, donors: 0 }
@@ -56,8 +58,7 @@ export async function listPublicFunds({ campaignId, lang, defaultLocale }: { cam
 export type PublicFund = Awaited<ReturnType<typeof listPublicFunds>>['funds'][number]
 
 /** An open fund of this campaign, for a donation to it; null otherwise. */
-export async function getOpenFund({ campaignId, fundId, lang, defaultLocale }: { campaignId: number; fundId: number; lang: Language; defaultLocale: Locale }) {
-  const db = getDb()
+export async function getOpenFund(db: Handle, { campaignId, fundId, lang, defaultLocale }: { campaignId: number; fundId: number; lang: Language; defaultLocale: Locale }) {
   const fund = db
     .select()
     .from(funds)
@@ -79,8 +80,8 @@ export type FundInput = {
   texts: Partial<Record<Locale, { title: string; description: string }>>
 }
 
-export async function listFundsForAdmin({ campaignId, lang, defaultLocale }: { campaignId: number; lang: Language; defaultLocale: Locale }) {
-  return fundsWithTexts(getDb(), campaignId, ['open', 'closed']).map(({ fund, counters, texts }) => ({
+export async function listFundsForAdmin(db: Handle, { campaignId, lang, defaultLocale }: { campaignId: number; lang: Language; defaultLocale: Locale }) {
+  return fundsWithTexts(db, campaignId, ['open', 'closed']).map(({ fund, counters, texts }) => ({
     ...fund,
     raisedMinor: counters?.raisedMinor ?? 0,
     donations: counters?.donations ?? 0,
@@ -105,9 +106,8 @@ function writeTexts(tx: Tx, fundId: number, texts: FundInput['texts']) {
 }
 
 /** Returns the new fund's id, or null when the campaign already has a fund with that slug. */
-export async function createFund({ campaignId, input, organizerId }: { campaignId: number; input: FundInput; organizerId: number | null }) {
-  const db = getDb()
-  const id = db.transaction((tx) => {
+export async function createFund(db: Handle, { campaignId, input, organizerId }: { campaignId: number; input: FundInput; organizerId: number | null }) {
+  const id = await transaction(db, async (tx) => {
     const taken = tx.select({ id: funds.id }).from(funds).where(and(eq(funds.campaignId, campaignId), eq(funds.slug, input.slug))).get()
     if (taken) return null
     const { texts, ...fields } = input
@@ -124,9 +124,8 @@ export async function createFund({ campaignId, input, organizerId }: { campaignI
  * Update a fund. Its currency cannot change once money has come in (the totals are in it).
  * Returns 'saved', 'missing', 'slug-taken' or 'currency-locked'.
  */
-export async function updateFund({ campaignId, fundId, input, organizerId }: { campaignId: number; fundId: number; input: FundInput; organizerId: number | null }) {
-  const db = getDb()
-  const result = db.transaction((tx) => {
+export async function updateFund(db: Handle, { campaignId, fundId, input, organizerId }: { campaignId: number; fundId: number; input: FundInput; organizerId: number | null }) {
+  const result = await transaction(db, async (tx) => {
     const fund = tx.select().from(funds).where(and(eq(funds.id, fundId), eq(funds.campaignId, campaignId))).get()
     if (!fund) return 'missing' as const
     const clash = tx.select({ id: funds.id }).from(funds).where(and(eq(funds.campaignId, campaignId), eq(funds.slug, input.slug))).get()

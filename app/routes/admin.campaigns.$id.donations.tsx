@@ -10,14 +10,14 @@ import { formatDate, formatDateTime, formatMoney, formatNumber } from '~/utils/i
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign, role } = await requireCampaignRole(request, params.id, 'manager')
-  const funds = await listFundsForAdmin({ campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
+  const funds = await listFundsForAdmin(context.db, { campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   const url = new URL(request.url)
   const filter = readDonationFilter(url.searchParams, funds.map((f) => f.id))
   const showEmails = role === 'owner'
   const [page, totals, perMonth] = await Promise.all([
-    listDonations({ campaignId: campaign.id, filter, before: url.searchParams.get('before'), withEmails: showEmails }),
-    donationTotalsByFund({ campaignId: campaign.id }),
-    donationsPerMonth({ campaignId: campaign.id, fundId: filter.fundId }),
+    listDonations(context.db, { campaignId: campaign.id, filter, before: url.searchParams.get('before'), withEmails: showEmails }),
+    donationTotalsByFund(context.db, { campaignId: campaign.id }),
+    donationsPerMonth(context.db, { campaignId: campaign.id, fundId: filter.fundId }),
   ])
   const fundTitle = new Map(funds.map((f) => [f.id, f.title || f.slug]))
   return {

@@ -16,7 +16,7 @@ import { toDecimalString } from '~/utils/money.ts'
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
-  const funds = await listFundsForAdmin({ campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
+  const funds = await listFundsForAdmin(context.db, { campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   const filter = readDonationFilter(new URL(request.url).searchParams, funds.map((f) => f.id))
   const withEmails = role === 'owner'
   await recordExport({ organizerId: organizer.id, campaignId: campaign.id, of: 'donations', kind: 'donations', withEmails, filter })
@@ -58,7 +58,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       // between batches instead of holding the event loop until the export ends.
       await new Promise((resolve) => setImmediate(resolve))
       if (request.signal.aborted) return controller.close()
-      const rows = exportDonationsBatch({ campaignId: campaign.id, filter, after, withEmails })
+      const rows = await exportDonationsBatch(context.db, { campaignId: campaign.id, filter, after, withEmails })
       if (rows.length === 0) return controller.close()
       after = rows[rows.length - 1]!.id
       const text = rows

@@ -14,7 +14,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign, role } = await requireCampaignRole(request, params.id, 'editor')
   const wanted = new URL(request.url).searchParams.get('status')
   const status = TABS.find((s) => s === wanted) ?? 'pending'
-  const [entries, needsApproval] = await Promise.all([listDonorWallForModeration({ campaignId: campaign.id, status }), getDonorWallNeedsApproval({ campaignId: campaign.id })])
+  const [entries, needsApproval] = await Promise.all([listDonorWallForModeration(context.db, { campaignId: campaign.id, status }), getDonorWallNeedsApproval(context.db, { campaignId: campaign.id })])
   return { status, entries, needsApproval, canChangeSetting: roleAtLeast(role, 'manager'), lang: context.lang }
 }
 
@@ -24,7 +24,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const t = getT(context.lang)
   if (intent === 'setting') {
     const { organizer, campaign } = await requireCampaignRole(request, params.id, 'manager')
-    await setDonorWallNeedsApproval({ actorId: organizer.id, campaignId: campaign.id, needsApproval: formData.get('needsApproval') === 'on' })
+    await setDonorWallNeedsApproval(context.db, { actorId: organizer.id, campaignId: campaign.id, needsApproval: formData.get('needsApproval') === 'on' })
     return { error: null, saved: true }
   }
   const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
@@ -32,7 +32,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const donationId = Number(formData.get('donationId'))
   const ok =
     Number.isSafeInteger(donationId) && donationId > 0 &&
-    (await moderateDonorWallEntry({ actorId: organizer.id, campaignId: campaign.id, donationId, decision: intent === 'approve' ? 'approved' : 'hidden' }))
+    (await moderateDonorWallEntry(context.db, { actorId: organizer.id, campaignId: campaign.id, donationId, decision: intent === 'approve' ? 'approved' : 'hidden' }))
   if (!ok) return data({ error: t('admin.donorWall.gone'), saved: false }, { status: 400 })
   return { error: null, saved: false }
 }

@@ -12,16 +12,16 @@ import { formatMoney, type Language } from '~/utils/i18n.ts'
 import { toMajorString } from '~/utils/money.ts'
 import { fundCurrencies, fundSchema } from '~/utils/schemas.ts'
 
-async function requireFund(request: Request, params: { id?: string; fundId?: string }, lang: Language, min: 'viewer' | 'manager') {
+async function requireFund(db: LoaderFunctionArgs['context']['db'], request: Request, params: { id?: string; fundId?: string }, lang: Language, min: 'viewer' | 'manager') {
   const { organizer, campaign, role } = await requireCampaignRole(request, params.id, min)
-  const funds = await listFundsForAdmin({ campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale })
+  const funds = await listFundsForAdmin(db, { campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale })
   const fund = funds.find((f) => String(f.id) === params.fundId)
   if (!fund) throw new Response('Fund not found', { status: 404 })
   return { organizer, campaign, fund, role }
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign, fund, role } = await requireFund(request, params, context.lang, 'viewer')
+  const { campaign, fund, role } = await requireFund(context.db, request, params, context.lang, 'viewer')
   return {
     campaignId: campaign.id,
     canChange: roleAtLeast(role, 'manager'),
@@ -43,12 +43,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign, fund } = await requireFund(request, params, context.lang, 'manager')
+  const { organizer, campaign, fund } = await requireFund(context.db, request, params, context.lang, 'manager')
   const t = getT(context.lang)
   const schema = fundSchema(t, { currencies: fundCurrencies(campaign.currency, fund.currency), defaultLocale: campaign.defaultLocale })
   const submission = parseWithZod(await request.formData(), { schema })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
-  const result = await updateFund({ campaignId: campaign.id, fundId: fund.id, input: submission.value, organizerId: organizer.id })
+  const result = await updateFund(context.db, { campaignId: campaign.id, fundId: fund.id, input: submission.value, organizerId: organizer.id })
   switch (result) {
     case 'missing':
       throw new Response('Fund not found', { status: 404 })

@@ -13,7 +13,7 @@ import { fundCurrencies, fundSchema } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign, role } = await requireCampaignRole(request, params.id, 'viewer')
-  const funds = await listFundsForAdmin({ campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
+  const funds = await listFundsForAdmin(context.db, { campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   return {
     campaignId: campaign.id,
     canChange: roleAtLeast(role, 'manager'),
@@ -41,7 +41,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const schema = fundSchema(t, { currencies: fundCurrencies(campaign.currency), defaultLocale: campaign.defaultLocale })
   const submission = parseWithZod(await request.formData(), { schema })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
-  const id = await createFund({ campaignId: campaign.id, input: submission.value, organizerId: organizer.id })
+  const id = await createFund(context.db, { campaignId: campaign.id, input: submission.value, organizerId: organizer.id })
   if (id === null) return data({ result: submission.reply({ fieldErrors: { slug: [t('admin.funds.slugTaken')] } }) }, { status: 400 })
   return redirect(`/admin/campaigns/${campaign.id}/funds?saved=1`)
 }

@@ -27,8 +27,8 @@ async function requireUpdate(request: Request, params: { id?: string; updateId?:
   return { organizer, campaign, update, role }
 }
 
-async function campaignFunds(campaign: { id: number; defaultLocale: Language }, lang: Language) {
-  return (await listFundsForAdmin({ campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale })).map((f) => ({ id: f.id, title: f.title }))
+async function campaignFunds(db: LoaderFunctionArgs['context']['db'], campaign: { id: number; defaultLocale: Language }, lang: Language) {
+  return (await listFundsForAdmin(db, { campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale })).map((f) => ({ id: f.id, title: f.title }))
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
@@ -63,7 +63,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     ...common,
     send: null,
     compose: {
-      funds: await campaignFunds(campaign, context.lang),
+      funds: await campaignFunds(context.db, campaign, context.lang),
       audience,
       lastResult: chosen?.status === 'error' ? chosen.reply() : undefined,
       count: audience ? await countAudience({ campaignId: campaign.id, audience }) : null,
@@ -87,7 +87,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const submission = parseWithZod(formData, { schema: updateAudienceSchema(t) })
   if (submission.status !== 'success') return data({ result: submission.reply(), notice: null }, { status: 400 })
   const audience = submission.value
-  if (audience.donors === 'fund' && !(await campaignFunds(campaign, context.lang)).some((f) => f.id === audience.fundId)) {
+  if (audience.donors === 'fund' && !(await campaignFunds(context.db, campaign, context.lang)).some((f) => f.id === audience.fundId)) {
     return data({ result: submission.reply({ fieldErrors: { fundId: [t('admin.updates.errors.fund')] } }), notice: null }, { status: 400 })
   }
   // Sending cannot be undone: the first Send answers with the number it would reach, and only the

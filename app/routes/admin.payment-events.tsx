@@ -11,7 +11,7 @@ import { formatDateTime } from '~/utils/i18n.ts'
  */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireOwner(request)
-  return { ...(await listFailedPaymentEvents()), lang: context.lang }
+  return { ...(await listFailedPaymentEvents(context.db)), lang: context.lang }
 }
 
 export default function PaymentEvents() {

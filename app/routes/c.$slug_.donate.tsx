@@ -24,7 +24,7 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const source = knownSource({ campaignId: campaign.id, value: new URL(request.url).searchParams.get(SOURCE_PARAM) })
   const description = getT(context.lang)('donate.intro')
   const url = `${getEnv().publicUrl}/c/${campaign.slug}/donate`
-  return { campaign, donations: await loadDonations({ campaign, lang: context.lang }), lang: context.lang, card, source, description, url }
+  return { campaign, donations: await loadDonations(context.db, { campaign, lang: context.lang }), lang: context.lang, card, source, description, url }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {

@@ -20,7 +20,7 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const campaign = await getSigningCampaign({ slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   const sessionId = new URL(request.url).searchParams.get('session_id') ?? ''
-  const donation = /^cs_[A-Za-z0-9_]{1,200}$/.test(sessionId) ? await getDonationByCheckout({ sessionId }) : null
+  const donation = /^cs_[A-Za-z0-9_]{1,200}$/.test(sessionId) ? await getDonationByCheckout(context.db, { sessionId }) : null
   if (!donation || donation.campaignId !== campaign.id) throw new Response('Not found', { status: 404 })
   // Refunded or disputed later: the payment did arrive, which is what this page is about.
   const arrived = donation.status === 'succeeded' || donation.status === 'refunded' || donation.status === 'disputed'

@@ -3,7 +3,7 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getDonation } from '~/models/donations.server.ts'
 import { getEnv } from '~/utils/env.server.ts'
-import { openPortalSession } from '~/workflows/stripe.server.ts'
+import { openPortalSession } from '~/utils/stripe-client.server.ts'
 import { donationFromManageToken } from '~/utils/tokens.server.ts'
 import { formatMoney } from '~/utils/i18n.ts'
 
@@ -11,15 +11,15 @@ import { formatMoney } from '~/utils/i18n.ts'
  * The link in a monthly donor's receipt. Opening it changes nothing (mail scanners open
  * links); the button opens Stripe's customer portal, where the gift can be changed or cancelled.
  */
-async function giftFor(token: string) {
+async function giftFor(db: LoaderFunctionArgs['context']['db'], token: string) {
   const id = donationFromManageToken(token)
-  const donation = id === null ? null : await getDonation({ id })
+  const donation = id === null ? null : await getDonation(db, { id })
   if (!donation || donation.interval !== 'monthly') throw new Response('Not found', { status: 404 })
   return donation
 }
 
 export async function loader({ params, context }: LoaderFunctionArgs) {
-  const gift = await giftFor(params.token ?? '')
+  const gift = await giftFor(context.db, params.token ?? '')
   return {
     amount: formatMoney(gift.amountMinor, gift.currency, context.lang),
     ended: gift.subscriptionEndedAt !== null,
@@ -28,7 +28,7 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ params, context }: ActionFunctionArgs) {
-  const gift = await giftFor(params.token ?? '')
+  const gift = await giftFor(context.db, params.token ?? '')
   if (!gift.stripeCustomerId) throw new Response('Not ready', { status: 409 })
   const opened = await openPortalSession({ customerId: gift.stripeCustomerId, returnUrl: `${getEnv().publicUrl}/donations/manage/${params.token}`, locale: context.lang })
   if ('url' in opened) throw redirect(opened.url, 303)

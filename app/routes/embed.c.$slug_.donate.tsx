@@ -11,7 +11,7 @@ import { formatMoney, LANGUAGE_PARAM } from '~/utils/i18n.ts'
 export const handle = { bare: true }
 
 export async function loader({ params, context }: LoaderFunctionArgs) {
-  return loadEmbedDonate({ slug: params.slug ?? '', lang: context.lang })
+  return loadEmbedDonate(context.db, { slug: params.slug ?? '', lang: context.lang })
 }
 
 // A part of the campaign for other sites' pages: the campaign page is the one to index.

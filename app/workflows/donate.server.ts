@@ -1,18 +1,19 @@
 import type { SubmissionResult } from '@conform-to/react'
 import type { Handle } from '#db/client.server.ts'
 import { parseWithZod, unstable_coerceFormValue as coerceFormValue } from '@conform-to/zod'
-import type { DonationData } from '~/components/donate-panel.tsx'
-import { attachCheckoutSession, createDonation, listDonorWall } from '~/models/donations.server.ts'
+import { attachCheckoutSession, createDonation } from '~/models/donations.server.ts'
+import { listDonorWall } from '~/models/donor-wall.server.ts'
 import { getOpenFund, listPublicFunds } from '~/models/funds.server.ts'
 import { knownSource } from '~/models/sources.server.ts'
 import { formatMoney, LANGUAGES, type Language } from '~/utils/i18n.ts'
 import { feeCover, parseAmount } from '~/utils/money.ts'
 import { donationSchema } from '~/utils/schemas.ts'
 import { SOURCE_PARAM } from '~/utils/sources.ts'
+import type { DonationData } from '~/utils/donate.ts'
 import { getEnv } from '~/utils/env.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { consumeRateLimits, RateLimitedError, type RateLimitPolicy } from './rate-limit.server.ts'
-import { createCheckoutSession } from './stripe.server.ts'
+import { createCheckoutSession } from '~/utils/stripe-client.server.ts'
 
 // Each attempt creates a Checkout Session at Stripe: enough for a household, not for a script.
 const DONATE_PER_IP: RateLimitPolicy = { bucket: 'donate:ip', limit: 20, windowMs: 10 * 60_000 }
@@ -22,11 +23,11 @@ const schemas = new Map(LANGUAGES.map((lang) => [lang, coerceFormValue(donationS
 type Campaign = { id: number; slug: string; title: string; defaultLocale: Language }
 
 /** What the donation panel and page show. */
-export async function loadDonations({ campaign, lang }: { campaign: Campaign; lang: Language }): Promise<DonationData> {
+export async function loadDonations(db: Handle, { campaign, lang }: { campaign: Campaign; lang: Language }): Promise<DonationData> {
   const { donations: settings } = getEnv()
   const [{ funds, totals }, wall] = await Promise.all([
-    listPublicFunds({ campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale }),
-    listDonorWall({ campaignId: campaign.id }),
+    listPublicFunds(db, { campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale }),
+    listDonorWall(db, { campaignId: campaign.id }),
   ])
   return {
     slug: campaign.slug,
@@ -93,7 +94,7 @@ export async function handleDonation(
   // The fund and the amount's limits are checked even when another field failed, so the
   // donor hears about every problem at once (not the amount only after fixing the email).
   const fundId = Number(typeof submission.payload.fundId === 'string' ? submission.payload.fundId : NaN)
-  const fund = Number.isSafeInteger(fundId) && fundId > 0 ? await getOpenFund({ campaignId: campaign.id, fundId, lang, defaultLocale: campaign.defaultLocale }) : null
+  const fund = Number.isSafeInteger(fundId) && fundId > 0 ? await getOpenFund(db, { campaignId: campaign.id, fundId, lang, defaultLocale: campaign.defaultLocale }) : null
   const fieldErrors: Record<string, string[]> = {}
   const schemaErrors = (submission.status === 'error' ? submission.error : null) ?? {}
   if (!fund && !schemaErrors.fundId) fieldErrors.fundId = [t('donate.fundClosed')]
@@ -118,7 +119,7 @@ export async function handleDonation(
     const minutes = Math.max(1, Math.ceil(error.retryAfterMs / 60_000))
     return { status: 429, result: submission.reply({ formErrors: [t('donate.rateLimited', { count: minutes })] }), retryAfterSeconds: Math.ceil(error.retryAfterMs / 1000) }
   }
-  const donationId = await createDonation({
+  const donationId = await createDonation(db, {
     campaignId: campaign.id,
     fundId: fund.id,
     interval: input.interval,
@@ -146,7 +147,7 @@ export async function handleDonation(
       email: input.email,
       locale: lang,
     })
-    await attachCheckoutSession({ donationId, sessionId: session.id })
+    await attachCheckoutSession(db, { donationId, sessionId: session.id })
     return { status: 303, location: session.url }
   } catch (error) {
     // Stripe refused or could not be reached: nothing was charged; the "open" row stays unpaid.

@@ -37,9 +37,9 @@ export async function loadEmbedPetition(db: Handle, { slug, lang, countryHint, s
   }
 }
 
-export async function loadEmbedDonate({ slug, lang }: { slug: string; lang: Language }) {
+export async function loadEmbedDonate(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
   const campaign = await campaignOr404(slug, lang)
-  const donations = await loadDonations({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang })
+  const donations = await loadDonations(db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang })
   return { campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`, campaign: { slug: campaign.slug, title: campaign.title, summary: campaign.summary.value, organizationName: campaign.organizationName }, donations: { ...donations, wall: [] }, lang }
 }
 

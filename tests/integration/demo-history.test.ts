@@ -8,8 +8,7 @@ import { seedDemo } from '#db/seed.ts'
 import { demoStoryEs } from '#db/seed-content.ts'
 import { demoClosedCampaign } from '#db/seed-history-content.ts'
 import { removeDemoData } from '~/models/demo.server.ts'
-import { recountFunds } from '~/models/donations.server.ts'
-import { recountSignatures } from '~/models/counters.server.ts'
+import { recountFunds, recountSignatures } from '~/models/counters.server.ts'
 
 // The living demo (`npm run db:seed`): a believable history that keeps the app's invariants.
 const NOW = Date.parse('2026-12-04T15:00:00Z')
@@ -37,7 +36,7 @@ describe('the living demo', () => {
     expect(spread.last).toBeLessThanOrEqual(NOW)
     expect(NOW - spread.last).toBeLessThan(DAY)
     expect(await recountSignatures(getDb())).toEqual([])
-    expect(await recountFunds()).toEqual([])
+    expect(await recountFunds(getDb())).toEqual([])
   })
 
   it('shows approved messages in English, German and Spanish from confirmed signers, some answered by the team', () => {

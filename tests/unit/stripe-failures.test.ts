@@ -1,6 +1,6 @@
 import Stripe from 'stripe'
 import { describe, expect, it } from 'vitest'
-import { permanentFailureOf } from '~/workflows/stripe.server.ts'
+import { permanentFailureOf } from '~/workflows/stripe-webhooks.server.ts'
 
 // Which errors from Stripe make a webhook event permanently inapplicable (recorded as failed,
 // answered 200) and which are ours to fix while Stripe keeps retrying (answered 503).

@@ -1,5 +1,6 @@
 import Stripe from 'stripe'
 import { z } from 'zod'
+import type { Handle } from '#db/client.server.ts'
 import {
   applyPaymentEvent,
   findDonationIdByInvoice,
@@ -10,111 +11,15 @@ import {
   type EchoedIds,
   type PaymentFact,
 } from '~/models/donations.server.ts'
-import type { Language } from '~/utils/i18n.ts'
-import { getEnv } from '~/utils/env.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
+import { getStripe, verifyStripeEvent } from '~/utils/stripe-client.server.ts'
 
 /**
- * Vigil's side of Stripe: Checkout Sessions for donations, the customer portal for monthly
- * donors, and the webhook, which is the only thing that records money. In demo mode the
- * SDK talks to the local stand-in (server/stripe-stand-in.ts) through its host options.
+ * Stripe's webhook, the only thing that records money. Each event is verified, read into
+ * facts in our terms (asking Stripe for what the event does not carry), then recorded with
+ * its facts in one transaction (applyPaymentEvent), which also drops a duplicate. The
+ * network work is all before that transaction; the page purge after it.
  */
-
-declare global {
-  var __vigilStripe: Stripe | undefined
-}
-
-export function getStripe(): Stripe {
-  if (!globalThis.__vigilStripe) {
-    const { stripe } = getEnv()
-    const base = stripe.apiBase
-    globalThis.__vigilStripe = new Stripe(stripe.secretKey, {
-      maxNetworkRetries: 2,
-      timeout: 20_000,
-      ...(base ? { host: base.hostname, port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)), protocol: base.protocol === 'https:' ? 'https' : 'http' } : {}),
-    })
-  }
-  return globalThis.__vigilStripe
-}
-
-/** Demo mode: the server starts the stand-in, then tells the SDK where it listens. */
-export function pointStripeAt(url: string) {
-  const env = getEnv()
-  env.stripe.apiBase = new URL(url)
-  globalThis.__vigilStripe = undefined
-}
-
-export type CheckoutInput = {
-  donationId: number
-  campaignId: number
-  fundId: number
-  campaignSlug: string
-  productName: string
-  interval: 'one_time' | 'monthly'
-  amountMinor: number
-  currency: string
-  email: string
-  locale: Language
-}
-
-/** A Checkout Session for a donation row that exists already; returns where to send the donor. */
-export async function createCheckoutSession(input: CheckoutInput) {
-  const { publicUrl } = getEnv()
-  const metadata = { donation_id: String(input.donationId), campaign_id: String(input.campaignId), fund_id: String(input.fundId) }
-  const monthly = input.interval === 'monthly'
-  const session = await getStripe().checkout.sessions.create(
-    {
-      mode: monthly ? 'subscription' : 'payment',
-      submit_type: 'donate',
-      line_items: [
-        {
-          quantity: 1,
-          price_data: {
-            currency: input.currency.toLowerCase(),
-            unit_amount: input.amountMinor,
-            product_data: { name: input.productName },
-            ...(monthly ? { recurring: { interval: 'month' as const } } : {}),
-          },
-        },
-      ],
-      customer_email: input.email,
-      locale: input.locale,
-      client_reference_id: String(input.donationId),
-      // Session metadata is not copied to the payment or the subscription: set it on each.
-      metadata,
-      ...(monthly ? { subscription_data: { metadata } } : { payment_intent_data: { metadata } }),
-      success_url: `${publicUrl}/c/${input.campaignSlug}/donate/thanks?session_id={CHECKOUT_SESSION_ID}`,
-      cancel_url: `${publicUrl}/c/${input.campaignSlug}/donate?cancelled=1`,
-    },
-    // A retried form post for the same donation row gets the same session.
-    { idempotencyKey: `vigil-checkout-${input.donationId}` },
-  )
-  if (!session.url) throw new Error('Stripe returned a Checkout Session without a URL')
-  return { id: session.id, url: session.url }
-}
-
-export type PortalOpening = { url: string } | { problem: 'unknown' | 'unavailable' }
-
-/**
- * A customer portal session, or why there is none: `unknown` when Stripe refuses it (a customer
- * deleted in the dashboard, another account's, or a demo stand-in that lost its state), and
- * `unavailable` when Stripe cannot be reached or fails (try again later).
- */
-export async function openPortalSession({ customerId, returnUrl, locale }: { customerId: string; returnUrl: string; locale: Language }): Promise<PortalOpening> {
-  try {
-    // In the language of the page the donor came from, as the Checkout Session was.
-    const session = await getStripe().billingPortal.sessions.create({ customer: customerId, return_url: returnUrl, locale })
-    return { url: session.url }
-  } catch (error) {
-    const refused = error instanceof Stripe.errors.StripeInvalidRequestError
-    // One line, no ids: what kind of failure, for the operator.
-    console.error(`vigil: Stripe ${refused ? 'refused' : 'could not open'} a customer portal session: ${error instanceof Error ? error.name : 'unknown error'}`)
-    return { problem: refused ? 'unknown' : 'unavailable' }
-  }
-}
-
-// ——— Webhook ———
-
 export type WebhookAnswer = { status: 200 | 400 | 503; body: string; result?: ApplyResult | 'ignored' }
 
 const idOf = (value: string | { id: string } | null | undefined) => (value == null ? null : typeof value === 'string' ? value : value.id)
@@ -137,11 +42,11 @@ const echoedIds = (metadata: Record<string, string> | null | undefined): EchoedI
  * may pass later (the database busy, Stripe unreachable) is a 503 that writes nothing, so
  * Stripe retries.
  */
-export async function handleStripeWebhook(rawBody: Buffer, signature: string | null): Promise<WebhookAnswer> {
+export async function handleStripeWebhook(db: Handle, rawBody: Buffer, signature: string | null): Promise<WebhookAnswer> {
   let event: Stripe.Event
   try {
     if (!signature) throw new Error('missing Stripe-Signature header')
-    event = getStripe().webhooks.constructEvent(rawBody, signature, getEnv().stripe.webhookSecret)
+    event = verifyStripeEvent(rawBody, signature)
   } catch (error) {
     return { status: 400, body: `Webhook signature verification failed: ${error instanceof Error ? error.message : 'invalid'}` }
   }
@@ -153,14 +58,14 @@ export async function handleStripeWebhook(rawBody: Buffer, signature: string | n
     let facts: PaymentFact[] | null
     let failure: string | null = null
     try {
-      facts = await factsOf(event)
+      facts = await factsOf(db, event)
     } catch (error) {
       failure = permanentFailureOf(error)
       if (failure === null) throw error
       facts = []
     }
     if (facts === null) return { status: 200, body: 'ignored', result: 'ignored' }
-    const { result, failure: recorded } = await applyPaymentEvent({ eventId: id, type, created, facts, failure })
+    const { result, failure: recorded } = await applyPaymentEvent(db, { eventId: id, type, created, facts, failure })
     if (result === 'failed') {
       console.warn(`vigil: stripe event ${id} (${type}) recorded as failed: ${recorded}`)
       return { status: 200, body: `failed: ${recorded}`, result }
@@ -256,7 +161,7 @@ function parseObject<K extends keyof typeof objectSchemas>(kind: K, object: obje
 }
 
 /** What an event tells us, in our terms; null for types Vigil does not use. */
-async function factsOf(event: Stripe.Event): Promise<PaymentFact[] | null> {
+async function factsOf(db: Handle, event: Stripe.Event): Promise<PaymentFact[] | null> {
   const at = event.created * 1000
   switch (event.type) {
     case 'checkout.session.completed':
@@ -300,7 +205,7 @@ async function factsOf(event: Stripe.Event): Promise<PaymentFact[] | null> {
     }
     case 'charge.refunded': {
       const charge = objectOf(event, 'charge')
-      const resolved = await resolvePayment(idOf(charge.payment_intent), at)
+      const resolved = await resolvePayment(db, idOf(charge.payment_intent), at)
       if (!resolved) return []
       return [...resolved.facts, { kind: 'refunded', ref: resolved.ref, chargedMinor: charge.amount, refundedMinor: charge.amount_refunded, currency: charge.currency, at }]
     }
@@ -315,7 +220,7 @@ async function factsOf(event: Stripe.Event): Promise<PaymentFact[] | null> {
         if (!chargeId) throw new InconsistentPaymentEvent(`dispute ${dispute.id} names neither a charge nor a payment intent`)
         paymentIntentId = idOf((await getStripe().charges.retrieve(chargeId)).payment_intent)
       }
-      const resolved = await resolvePayment(paymentIntentId, at)
+      const resolved = await resolvePayment(db, paymentIntentId, at)
       if (!resolved) return []
       const status = dispute.status === 'won' ? 'won' : dispute.status === 'lost' ? 'lost' : 'open'
       return [...resolved.facts, { kind: 'dispute', ref: resolved.ref, status, amountMinor: dispute.amount, currency: dispute.currency, at }]
@@ -355,9 +260,9 @@ async function invoiceFact(invoice: InvoiceLike, firstDonationId: number, at: nu
  * tells us: a one-time gift's intent carries our metadata, a monthly one's belongs to an
  * invoice (then the invoice's facts come first, so an early refund finds its donation).
  */
-async function resolvePayment(paymentIntentId: string | null, at: number): Promise<{ ref: DonationRef; facts: PaymentFact[] } | null> {
+async function resolvePayment(db: Handle, paymentIntentId: string | null, at: number): Promise<{ ref: DonationRef; facts: PaymentFact[] } | null> {
   if (!paymentIntentId) return null
-  if (await findDonationIdByPaymentIntent({ paymentIntentId })) return { ref: { paymentIntentId }, facts: [] }
+  if (await findDonationIdByPaymentIntent(db, { paymentIntentId })) return { ref: { paymentIntentId }, facts: [] }
   const stripe = getStripe()
   const intent = await stripe.paymentIntents.retrieve(paymentIntentId)
   const donationId = ourId(intent.metadata)
@@ -365,7 +270,7 @@ async function resolvePayment(paymentIntentId: string | null, at: number): Promi
   const payments = await stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntentId }, limit: 1 })
   const invoiceId = payments.data[0]?.invoice ? idOf(payments.data[0].invoice) : null
   if (!invoiceId) return null
-  if (await findDonationIdByInvoice({ invoiceId })) return { ref: { invoiceId, paymentIntentId }, facts: [] }
+  if (await findDonationIdByInvoice(db, { invoiceId })) return { ref: { invoiceId, paymentIntentId }, facts: [] }
   const retrieved = await stripe.invoices.retrieve(invoiceId)
   const invoice = parseObject('invoice', retrieved, `Stripe's invoice ${invoiceId}`)
   const firstDonationId = ourId(invoice.parent?.subscription_details?.metadata)
