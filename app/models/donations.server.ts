@@ -17,7 +17,7 @@ import {
 } from '#db/schema.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
-import { queueEmail } from './outbox.server.ts'
+import { legacyQueueEmail } from './outbox.server.ts'
 
 /**
  * Donations are recorded from the payment provider's webhook only: the success page never
@@ -590,7 +590,7 @@ function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
   const texts = q.fundTexts.all({ fundId: donation.fundId })
   const fundText = texts.find((t) => t.locale === donation.locale) ?? texts.find((t) => t.locale === context.defaultLocale) ?? texts[0]
   const campaignTitle = campaignTitleFor(tx, donation.campaignId, donation.locale)
-  queueEmail({
+  legacyQueueEmail({
     template: 'donation-receipt',
     to: donation.email,
     locale: donation.locale,
@@ -624,7 +624,7 @@ function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
 function onDebitFailed(tx: Tx, donation: Donation) {
   const context = webhookQueries().receiptContext.get({ campaignId: donation.campaignId })
   if (!context) return
-  queueEmail({
+  legacyQueueEmail({
     template: 'donation-failed',
     to: donation.email,
     locale: donation.locale,

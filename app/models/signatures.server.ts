@@ -16,7 +16,7 @@ import { signatureToken } from '~/utils/tokens.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { signatureGoal } from '~/utils/goal.ts'
 import { PUBLIC_STATUSES } from './campaigns.server.ts'
-import { queueEmail } from './outbox.server.ts'
+import { legacyQueueEmail } from './outbox.server.ts'
 import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
 
 /**
@@ -167,7 +167,7 @@ function queueConfirmation({ signatureId, attempt, seed, to, locale, campaign, f
   campaign: SignCampaign
   firstName: string
 }) {
-  queueEmail({
+  legacyQueueEmail({
     template: 'confirm-signature',
     to,
     locale,
@@ -297,7 +297,7 @@ function signOne({ campaign, input, locale, ipHash, source = null, limits = [], 
   if (existing.status === 'confirmed') {
     // At most one such email per signature and day, however often someone tries.
     const day = new Date(now).toISOString().slice(0, 10)
-    queueEmail({
+    legacyQueueEmail({
       template: 'already-signed',
       to,
       locale,
