@@ -81,7 +81,7 @@ translation.run(updateId, 'es', 'La audiencia, aplazada otra vez', body('Andry s
 
 // ——— The snapshot ———
 started = performance.now()
-const send = await startUpdateSend({ updateId, campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
+const send = await startUpdateSend(db, { updateId, campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
 const snapshotMs = performance.now() - started
 if (send.status !== 'started' || send.recipients !== recipients) throw new Error(`the send did not start as expected: ${JSON.stringify(send)}`)
 const batchCount = (sql.prepare(`select count(*) as n from email_batches where send_id = ?`).get(send.sendId) as { n: number }).n

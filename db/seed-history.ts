@@ -361,7 +361,7 @@ async function sendUpdate(db: DB, { campaignId, sendAt, organizerId }: { campaig
     .returning({ id: updates.id })
     .get()
   for (const locale of LOCALES) db.insert(updateTranslations).values({ updateId: update.id, locale, ...demoSentUpdate[locale] }).run()
-  const started = await startUpdateSend({ updateId: update.id, campaignId, audience: { signers: true, donors: 'campaign' }, organizerId })
+  const started = await startUpdateSend(db, { updateId: update.id, campaignId, audience: { signers: true, donors: 'campaign' }, organizerId })
   if (started.status !== 'started') throw new Error(`seed: the demo update was not sent (${started.status})`)
   // The sender's work, done back then: every batch submitted, every message captured and delivered.
   db.update(updateSends).set({ createdAt: sendAt }).where(eq(updateSends.id, started.sendId)).run()

@@ -25,9 +25,9 @@ try {
 const db = getDb()
 migrateDatabase(db)
 refuseDemoOrganizerInLive({ mode: getEnv().mode, name: 'vigil worker' })
-const sender = startSender()
+const sender = startSender({ db })
 const retention = process.env.VIGIL_RETENTION === 'off' ? undefined : startRetention({ log: (line) => console.log(`vigil worker: retention: ${line}`) })
-const reminders = process.env.VIGIL_REMINDERS === 'off' ? undefined : startReminders({ log: (line) => console.log(`vigil worker: reminders: ${line}`) })
+const reminders = process.env.VIGIL_REMINDERS === 'off' ? undefined : startReminders({ db, log: (line) => console.log(`vigil worker: reminders: ${line}`) })
 console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}${reminders ? ', reminders every 5 minutes' : ''}`)
 
 function stop(signal: string) {

@@ -75,11 +75,11 @@ const db = getDb()
 migrateDatabase(db)
 refuseDemoOrganizerInLive({ mode: env.mode, name: 'vigil' })
 // The outbox sender runs here by default; VIGIL_SENDER=off leaves it to a separate process.
-const sender = process.env.VIGIL_SENDER === 'off' ? undefined : startSender()
+const sender = process.env.VIGIL_SENDER === 'off' ? undefined : startSender({ db })
 // Signatures of closed campaigns are anonymised once their retention period is over (hourly).
 const retention = process.env.VIGIL_RETENTION === 'off' ? undefined : startRetention()
 // One reminder to signers who have not confirmed after a day (every five minutes).
-const reminders = process.env.VIGIL_REMINDERS === 'off' ? undefined : startReminders()
+const reminders = process.env.VIGIL_REMINDERS === 'off' ? undefined : startReminders({ db })
 // AVIF/WebP variants for images uploaded before they existed (in the background, one at a time).
 startImageBackfill()
 

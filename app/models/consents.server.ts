@@ -1,25 +1,20 @@
 import { and, desc, eq, inArray, isNotNull, max, sql } from 'drizzle-orm'
-import { getDb, preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
+import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
-import { campaigns, campaignTranslations, consents, resendEvents, suppressions, supporters } from '#db/schema.ts'
-import { maskEmail, normalizeEmail } from '~/utils/email.ts'
+import { campaigns, campaignTranslations, consents, supporters } from '#db/schema.ts'
+import { maskEmail } from '~/utils/email.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import type { Localized } from './campaigns.server.ts'
 
 /**
- * A supporter's answer to "may we email you updates about this campaign?", and what the
- * mail provider tells us about the emails we sent.
+ * A supporter's answer to "may we email you updates about this campaign?".
  *
  * Consents are append-only: every change is a new row (granted or withdrawn, with its source
  * and time) and the latest row per (supporter, purpose, campaign) is the answer. Writing only
  * when the answer changes keeps a repeated click, a mail program's one-click POST arriving
  * after the page's button, or a double submit from adding rows that say nothing new. Every
  * consent row is written here.
- *
- * Delivery events (Resend's webhook) are recorded once each, by their Svix message id, in the
- * transaction that applies them: the message's delivery status only moves up
- * (delivered < bounced < complained), and a hard bounce or a complaint suppresses the address.
  */
 
 const PURPOSE = 'campaign_updates'
@@ -163,60 +158,3 @@ export async function savePreferences(db: Handle, { supporterId, shown, on, now 
     return { changed }
   })
 }
-
-// ——— Delivery events (Resend's webhook) ———
-
-export type DeliveryEventType = 'delivered' | 'bounced' | 'complained'
-
-const RANK: Record<DeliveryEventType, number> = { delivered: 1, bounced: 2, complained: 3 }
-
-/** The bare address of `Name <a@b>` or `a@b`. */
-function addressOf(recipient: string) {
-  const angle = /<([^>]+)>\s*$/.exec(recipient)
-  return (angle ? angle[1]! : recipient).trim()
-}
-
-/**
- * Apply one delivery event, once. `bounceType` is Resend's `data.bounce.type`: only
- * 'Permanent' bounces suppress the address (Transient ones, a full mailbox, may well succeed
- * next time; Undetermined ones are recorded but not acted on). Complaints always suppress.
- * Returns 'duplicate' when the event id was seen before (nothing changes).
- */
-export async function recordDeliveryEvent({
-  eventId,
-  type,
-  providerId,
-  emails,
-  at,
-  bounceType = null,
-}: {
-  eventId: string
-  type: DeliveryEventType
-  providerId: string
-  /** The recipients the event is about (`data.to`). */
-  emails: string[]
-  at: number
-  bounceType?: string | null
-}): Promise<'recorded' | 'duplicate'> {
-  const db = getDb()
-  return db.transaction(
-    (tx) => {
-      const fresh = tx.insert(resendEvents).values({ id: eventId, type: `email.${type}` }).onConflictDoNothing().run().changes
-      if (!fresh) return 'duplicate'
-      // Events can arrive in any order: a late 'delivered' never hides a bounce or complaint.
-      tx.run(sql`
-        update email_messages set delivery_status = ${type}, delivery_at = ${at}
-        where provider_id = ${providerId}
-        and (case delivery_status when 'complained' then 3 when 'bounced' then 2 when 'delivered' then 1 else 0 end) < ${RANK[type]}`)
-      const reason = type === 'complained' ? 'complaint' : type === 'bounced' && bounceType === 'Permanent' ? 'bounce' : null
-      if (reason) {
-        for (const email of new Set(emails.map((e) => normalizeEmail(addressOf(e))).filter((e) => e.includes('@')))) {
-          tx.insert(suppressions).values({ emailNormalized: email, reason }).onConflictDoNothing().run()
-        }
-      }
-      return 'recorded'
-    },
-    { behavior: 'immediate' },
-  )
-}
-

@@ -566,7 +566,7 @@ async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
   if (!context) return
   const fundText = pickTranslation(q.fundTexts.all({ fundId: donation.fundId }), donation.locale, context.defaultLocale)
   const campaignTitle = campaignTitleFor(tx, donation.campaignId, donation.locale)
-  queueEmail({
+  await queueEmail(tx, {
     template: 'donation-receipt',
     to: donation.email,
     locale: donation.locale,
@@ -600,7 +600,7 @@ async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
 async function onDebitFailed(tx: Tx, donation: Donation) {
   const context = webhookStatements(tx).receiptContext.get({ campaignId: donation.campaignId })
   if (!context) return
-  queueEmail({
+  await queueEmail(tx, {
     template: 'donation-failed',
     to: donation.email,
     locale: donation.locale,

@@ -16,7 +16,7 @@ import {
 import { randomToken, sha256 } from '~/utils/crypto.server.ts'
 import { organizerInviteToken } from '~/utils/tokens.server.ts'
 import { recordAudit } from './audit.server.ts'
-import { queueEmail } from './outbox.server.ts'
+import { legacyQueueEmail } from './outbox.server.ts'
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const PASSWORD_TOKEN_TTL_MS = 48 * 60 * 60 * 1000
@@ -111,7 +111,7 @@ export async function createOrganizer({
     })
     if (invite) {
       const organizationName = tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId)).get()?.name ?? ''
-      queueEmail({
+      legacyQueueEmail({
         template: 'organizer-invite',
         to: organizer.email,
         locale: invite.locale,

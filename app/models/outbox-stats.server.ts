@@ -1,5 +1,7 @@
-import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
+import type { Handle } from '#db/client.server.ts'
 import { MAIL_PRIORITIES } from '#db/schema.ts'
+import { BATCH_SIZE, outboxStatsQueries, outboxStatsQueryPlans as outboxStatsQueryPlansIn, type WaitingMail } from '#db/sql/mail.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 
 /**
  * Where the outbox stands: what waits, how fast the provider takes it, and when it will be
@@ -15,8 +17,6 @@ import { MAIL_PRIORITIES } from '#db/schema.ts'
 const RATE_WINDOW_MS = 60_000
 /** How far back a message sent alone in the last minute may have been queued (see above). */
 const SINGLE_LOOKBACK_MS = 60 * 60_000
-/** Emails in one batch request (Resend's limit): the configured pace in emails per second. */
-const BATCH_SIZE = 100
 /** The hot pages read the figures; this is how long one computation serves them all. */
 const MEMO_MS = 1000
 
@@ -37,81 +37,42 @@ export type OutboxStats = {
   everythingEmptyInMs: number | null
 }
 
-type Waiting = { priority: number; n: number; oldestId: number | null }
-
-// INDEXED BY: without statistics SQLite would answer "batch_id is null" or "send_id is null" from
-// the batch and send indexes, walking every transactional email or batch there ever was.
-const SQL = {
-  // Per priority: count and oldest in one pass over the due index (ids grow with time).
-  queuedAlone: `select count(*) as n, min(id) as oldestId from email_messages indexed by email_messages_due_idx
-    where batch_id is null and status = 'queued' and priority = ?`,
-  queuedInBatches: `select m.priority as priority, count(*) as n, min(m.id) as oldestId
-    from email_batches b indexed by email_batches_due_idx join email_messages m indexed by email_messages_batch_idx on m.batch_id = b.id
-    where b.status in ('pending', 'submitting') and b.send_id is null and m.status = 'batched'
-    group by m.priority`,
-  updatesRemaining: `select coalesce(sum(size), 0) as n from email_batches indexed by email_batches_due_idx
-    where status in ('pending', 'submitting') and send_id is not null`,
-  createdAt: `select created_at as createdAt from email_messages where id = ?`,
-  batchesAccepted: `select coalesce(sum(size), 0) as n from email_batches indexed by email_batches_submitted_idx where submitted_at >= ? and send_id is null`,
-  // The first message queued in the lookback, by the created index: first attempts sent alone are
-  // then a range of the due index (next_attempt_at 0, ids from it); retried ones a range of their due time.
-  firstIdSince: `select id from email_messages where created_at >= ? order by created_at limit 1`,
-  firstAttemptsAccepted: `select count(*) as n from email_messages indexed by email_messages_due_idx
-    where batch_id is null and status in ('sent', 'captured') and priority in (${MAIL_PRIORITIES.confirmation}, ${MAIL_PRIORITIES.transactional})
-      and next_attempt_at = 0 and id >= @firstId and sent_at >= @since`,
-  retriesAccepted: `select count(*) as n from email_messages indexed by email_messages_due_idx
-    where batch_id is null and status in ('sent', 'captured') and priority in (${MAIL_PRIORITIES.confirmation}, ${MAIL_PRIORITIES.transactional})
-      and next_attempt_at >= @lookback and sent_at >= @since`,
-} as const
-
-const statements = legacyPreparedPerConnection((db) => {
-  const p = (query: string) => db.$client.prepare(query)
-  return Object.fromEntries(Object.entries(SQL).map(([name, query]) => [name, p(query)])) as Record<keyof typeof SQL, ReturnType<typeof p>>
-})
-
-/** Each query's plan (EXPLAIN QUERY PLAN), for the test that keeps them on indexes. */
-export function outboxStatsQueryPlans() {
-  const db = getDb().$client
-  return Object.entries(SQL).map(([name, query]) => {
-    const params = (query.match(/@\w+/g) ?? []).reduce<Record<string, number>>((acc, p) => ({ ...acc, [p.slice(1)]: 0 }), {})
-    const args = query.includes('?') ? [0] : Object.keys(params).length ? [params] : []
-    const rows = db.prepare(`explain query plan ${query}`).all(...args) as { detail: string }[]
-    return { name, plan: rows.map((r) => r.detail) }
-  })
+/** Each stats query's plan, for the test that keeps them on indexes. */
+export async function outboxStatsQueryPlans(db: Handle) {
+  return outboxStatsQueryPlansIn(db)
 }
 
-const num = (row: unknown) => (row as { n: number } | undefined)?.n ?? 0
-
 /** The figures now, from the database (no memo). `requestsPerSecond`: the configured pace, 0 unpaced. */
-export async function computeOutboxStats({ now = Date.now(), requestsPerSecond }: { now?: number; requestsPerSecond: number }): Promise<OutboxStats> {
-  const q = statements()
+export async function computeOutboxStats(db: Handle, { now = Date.now(), requestsPerSecond }: { now?: number; requestsPerSecond: number }): Promise<OutboxStats> {
   // One read transaction: the counts and the ages describe the same moment.
-  const result = getDb().$client.transaction(() => {
-    const alone = [MAIL_PRIORITIES.confirmation, MAIL_PRIORITIES.transactional].map((priority) => ({ priority, ...(q.queuedAlone.get(priority) as Omit<Waiting, 'priority'>) }))
-    const waiting = [...alone, ...(q.queuedInBatches.all() as Waiting[])]
-    const count = (priority: number) => waiting.filter((w) => w.priority === priority).reduce((total, w) => total + w.n, 0)
-    const oldestCreatedAt = (priorities: number[]) => {
-      const ids = waiting.flatMap((w) => (priorities.includes(w.priority) && w.oldestId !== null ? [w.oldestId] : []))
-      return ids.length ? ((q.createdAt.get(Math.min(...ids)) as { createdAt: number } | undefined)?.createdAt ?? null) : null
-    }
-    const since = now - RATE_WINDOW_MS
-    const lookback = now - SINGLE_LOOKBACK_MS
-    const firstId = (q.firstIdSince.get(lookback) as { id: number } | undefined)?.id
-    return {
-      confirmations: count(MAIL_PRIORITIES.confirmation),
-      other: count(MAIL_PRIORITIES.transactional),
-      oldestConfirmation: oldestCreatedAt([MAIL_PRIORITIES.confirmation]),
-      oldestQueued: oldestCreatedAt([MAIL_PRIORITIES.confirmation, MAIL_PRIORITIES.transactional]),
-      updatesRemaining: num(q.updatesRemaining.get()),
-      accepted:
-        num(q.batchesAccepted.get(since)) +
-        (firstId === undefined ? 0 : num(q.firstAttemptsAccepted.get({ firstId, since }))) +
-        num(q.retriesAccepted.get({ lookback, since })),
-    }
-  })()
+  const result = await transaction(
+    db,
+    async (tx) => {
+      const q = outboxStatsQueries(tx)
+      const alone = [MAIL_PRIORITIES.confirmation, MAIL_PRIORITIES.transactional].map((priority): WaitingMail => ({ priority, ...q.queuedAlone(priority) }))
+      const waiting = [...alone, ...q.queuedInBatches()]
+      const count = (priority: number) => waiting.filter((w) => w.priority === priority).reduce((total, w) => total + w.n, 0)
+      const oldestCreatedAt = (priorities: number[]) => {
+        const ids = waiting.flatMap((w) => (priorities.includes(w.priority) && w.oldestId !== null ? [w.oldestId] : []))
+        return ids.length ? q.createdAt(Math.min(...ids)) : null
+      }
+      const since = now - RATE_WINDOW_MS
+      const lookback = now - SINGLE_LOOKBACK_MS
+      const firstId = q.firstIdSince(lookback)
+      return {
+        confirmations: count(MAIL_PRIORITIES.confirmation),
+        other: count(MAIL_PRIORITIES.transactional),
+        oldestConfirmation: oldestCreatedAt([MAIL_PRIORITIES.confirmation]),
+        oldestQueued: oldestCreatedAt([MAIL_PRIORITIES.confirmation, MAIL_PRIORITIES.transactional]),
+        updatesRemaining: q.updatesRemaining(),
+        accepted: q.batchesAccepted(since) + (firstId === undefined ? 0 : q.firstAttemptsAccepted({ firstId, since })) + q.retriesAccepted({ lookback, since }),
+      }
+    },
+    { behavior: 'deferred' },
+  )
 
   // The minute's count is the sender's pace only if it had work all minute; a younger queue
-  // (a surge that just began) is judged by the configured capacity instead.
+  // (a surge that just began) is judged by the configured capacity (a full batch per request) instead.
   const capacity = requestsPerSecond > 0 ? requestsPerSecond * BATCH_SIZE : null
   const busyAllMinute = result.oldestQueued !== null && now - result.oldestQueued >= RATE_WINDOW_MS
   const measured = result.accepted > 0 ? result.accepted / (RATE_WINDOW_MS / 1000) : null
@@ -145,10 +106,10 @@ declare global {
  * The figures, computed at most about once a second per process: the page after signing
  * reads them, and a surge of a thousand signers a second then costs one computation a second.
  */
-export async function getOutboxStats({ now = Date.now(), requestsPerSecond }: { now?: number; requestsPerSecond: number }): Promise<OutboxStats> {
+export async function getOutboxStats(db: Handle, { now = Date.now(), requestsPerSecond }: { now?: number; requestsPerSecond: number }): Promise<OutboxStats> {
   const memo = globalThis.__vigilOutboxStats
   if (memo && memo.requestsPerSecond === requestsPerSecond && now >= memo.stats.at && now - memo.stats.at < MEMO_MS) return memo.stats
-  const stats = await computeOutboxStats({ now, requestsPerSecond })
+  const stats = await computeOutboxStats(db, { now, requestsPerSecond })
   globalThis.__vigilOutboxStats = { requestsPerSecond, stats }
   return stats
 }

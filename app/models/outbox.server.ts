@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
-import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
+import { and, count, desc, eq, inArray, isNull, lt, lte, min, sql, type Placeholder } from 'drizzle-orm'
+import { unionAll } from 'drizzle-orm/sqlite-core'
+import { getDb, preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { emailBatches, emailMessages, MAIL_PRIORITIES, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
+import { BATCH_SIZE, recordBatchResults } from '#db/sql/mail.server.ts'
+import { transaction } from '#db/transaction.server.ts'
+
+export { BATCH_SIZE }
 
 /**
  * The outbox. A message is `queued` in the transaction that causes it. The sender takes
@@ -33,7 +38,7 @@ export function priorityOf(template: string) {
   return template === 'confirm-signature' ? MAIL_PRIORITIES.confirmation : MAIL_PRIORITIES.transactional
 }
 
-const queueStatement = legacyPreparedPerConnection((db) =>
+const queueStatement = preparedPerConnection((db) =>
   db
     .insert(emailMessages)
     .values({
@@ -51,19 +56,33 @@ const queueStatement = legacyPreparedPerConnection((db) =>
 )
 
 /**
- * Queue an email. Call it inside the transaction of the change that causes it (one
- * connection, so the statement joins that transaction). A repeated key is a no-op.
+ * Queue an email, in the transaction of the change that causes it: both commit or neither.
+ * A repeated key is a no-op (returns false).
  */
-export function queueEmail(email: QueueEmail) {
+export async function queueEmail(tx: Tx, email: QueueEmail): Promise<boolean> {
+  return insertEmail(tx, email)
+}
+
+function insertEmail(handle: Handle, email: QueueEmail) {
   const { batchable = true, campaignId = null, ...rest } = email
-  const queued = queueStatement().run({ ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 }).changes === 1
+  const queued = queueStatement(handle).run({ ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 }).changes === 1
   if (queued) mailQueued()
   return queued
 }
 
+/**
+ * @deprecated For callers still inside a legacy synchronous transaction on the process-wide
+ * connection (signing, donations, organisers until their parts move to `transaction()`): the
+ * statement joins that transaction. Delete with LegacyTx; use `queueEmail(tx, email)`.
+ */
+export function legacyQueueEmail(email: QueueEmail): boolean {
+  return insertEmail(getDb(), email)
+}
+
 // A sender in this process hears of new mail at once instead of at its next poll. Deferred: the
-// transaction that queued the email commits first (it is synchronous). Process-wide: the server
-// runs the sender from source and the routes from the build, two copies of this module.
+// transaction that queued the email never lets the event loop turn, so it has committed by then.
+// Process-wide: the server runs the sender from source and the routes from the build, two copies
+// of this module.
 declare global {
   var __vigilMailQueued: Set<() => void> | undefined
 }
@@ -93,146 +112,185 @@ export type ClaimedBatch = { batch: EmailBatch; messages: ClaimedMessage[] }
 /** What the sender sends next: a batch (up to BATCH_SIZE emails, one request), or one email that cannot go in one. */
 export type Work = { kind: 'batch'; batch: EmailBatch; messages: ClaimedMessage[] } | { kind: 'single'; message: ClaimedMessage }
 
-/** Resend takes up to 100 emails per batch request. */
-export const BATCH_SIZE = 100
-
 /** How long transactional mail short of a full batch may wait while an update's batch takes the request. */
 export const GATHER_MS = 2_000
 
-/** How long a batch claim holds before the batch counts as abandoned; VIGIL_BATCH_CLAIM_TIMEOUT_MS shortens it (the crash tests do). */
-export const BATCH_CLAIM_TIMEOUT_MS = claimTimeoutFromEnv(process.env.VIGIL_BATCH_CLAIM_TIMEOUT_MS)
+/** How long a batch claim holds before the batch counts as abandoned; the sender may be configured shorter (the crash tests are). */
+export const BATCH_CLAIM_TIMEOUT_MS = 120_000
 
-function claimTimeoutFromEnv(raw: string | undefined) {
-  if (raw === undefined || raw === '') return 120_000
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`VIGIL_BATCH_CLAIM_TIMEOUT_MS must be a positive integer (ms), got "${raw}"`)
-  return value
+/** What a claim may pass: `now`, and the batch claim timeout the sender runs with. */
+type ClaimOptions = { now?: number; batchClaimTimeoutMs?: number }
+
+const claimedColumns = {
+  id: emailMessages.id,
+  template: emailMessages.template,
+  toEmail: emailMessages.toEmail,
+  locale: emailMessages.locale,
+  props: emailMessages.props,
+  idempotencyKey: emailMessages.idempotencyKey,
+  campaignId: emailMessages.campaignId,
+  attempts: emailMessages.attempts,
 }
 
-type MessageRow = Omit<ClaimedMessage, 'props'> & { props: string }
-const parseMessage = (row: MessageRow): ClaimedMessage => ({ ...row, props: JSON.parse(row.props) as ClaimedMessage['props'] })
-type BatchRow = { id: number; send_id: number | null; priority: number; idempotency_key: string; status: EmailBatch['status']; size: number; attempts: number; next_attempt_at: number; claimed_at: number | null; last_error: string | null; submitted_at: number | null }
-const parseBatch = (row: BatchRow): EmailBatch => ({
-  id: row.id,
-  sendId: row.send_id,
-  priority: row.priority,
-  idempotencyKey: row.idempotency_key,
-  status: row.status,
-  size: row.size,
-  attempts: row.attempts,
-  nextAttemptAt: row.next_attempt_at,
-  claimedAt: row.claimed_at,
-  lastError: row.last_error,
-  submittedAt: row.submitted_at,
-})
-const MESSAGE_COLUMNS = 'id, template, to_email as toEmail, locale, props, idempotency_key as idempotencyKey, campaign_id as campaignId, attempts'
+const now = sql.placeholder('now')
+const loose = and(isNull(emailMessages.batchId), eq(emailMessages.status, 'queued'), lte(emailMessages.nextAttemptAt, now))
+const byTurn = [emailMessages.priority, emailMessages.nextAttemptAt, emailMessages.id] as const
 
 // Prepared once per connection: under a surge the sender claims several times a second.
-const claimStatements = legacyPreparedPerConnection((db) => ({
-  // Claims left behind by a crashed sender become due again (and go with the same idempotency key).
-  // A message claimed alone went (or may have gone) under its own key: it stays on the single path.
-  reclaimSingles: db.$client.prepare(`update email_messages set status = 'queued', batchable = 0 where batch_id is null and status = 'sending' and claimed_at < ?`),
-  reclaimBatches: db.$client.prepare(`update email_batches set status = 'pending' where status = 'submitting' and claimed_at < ?`),
-  // The best due batch and the best due loose message: whichever comes first by priority goes next.
-  bestBatch: db.$client.prepare(`select id, priority from email_batches where status = 'pending' and next_attempt_at <= ? order by priority, next_attempt_at, id limit 1`),
-  bestLoose: db.$client.prepare(`
-    select id, priority, batchable from email_messages
-    where batch_id is null and status = 'queued' and next_attempt_at <= ?
-    order by priority, next_attempt_at, id limit 1`),
-  // The group that would form now: how many (up to a full batch) and since when the oldest waits.
-  forming: db.$client.prepare(`
-    select count(*) as n, min(created_at) as oldest from (
-      select created_at from email_messages
-      where batch_id is null and status = 'queued' and next_attempt_at <= ? and batchable = 1
-      limit ${BATCH_SIZE})`),
-  claimBatch: db.$client.prepare(`update email_batches set status = 'submitting', claimed_at = @now, attempts = attempts + 1 where id = @id and status = 'pending' returning *`),
-  batchMessages: db.$client.prepare(`select ${MESSAGE_COLUMNS} from email_messages where batch_id = ? order by id`),
-  claimSingle: db.$client.prepare(`
-    update email_messages set status = 'sending', claimed_at = @now, attempts = attempts + 1
-    where id = @id and status = 'queued' and batch_id is null
-    returning ${MESSAGE_COLUMNS}`),
-  claimSingles: db.$client.prepare(`
-    update email_messages set status = 'sending', claimed_at = @now, attempts = attempts + 1
-    where id in (
-      select id from email_messages
-      where batch_id is null and status = 'queued' and next_attempt_at <= @now
-      order by priority, next_attempt_at, id limit @limit)
-    returning ${MESSAGE_COLUMNS}`),
-  // A group of transactional mail becomes a batch before it is sent, with a key of its own, so a
-  // sender that dies mid-request resends the same group under the same key.
-  newBatch: db.$client.prepare(`
-    insert into email_batches (send_id, priority, idempotency_key, status, size, attempts, next_attempt_at, claimed_at)
-    values (null, @priority, @key, 'submitting', 0, 1, @now, @now) returning *`),
-  group: db.$client.prepare(`
-    update email_messages set batch_id = @batchId, status = 'batched'
-    where id in (
-      select id from email_messages
-      where batch_id is null and status = 'queued' and next_attempt_at <= @now and batchable = 1
-      order by priority, next_attempt_at, id limit ${BATCH_SIZE})
-    returning ${MESSAGE_COLUMNS}`),
-  sized: db.$client.prepare(`update email_batches set size = @size where id = @id`),
-  due: db.$client.prepare(`
-    select 1 from email_messages where batch_id is null and status = 'queued' and next_attempt_at <= @now
-    union all select 1 from email_batches where status = 'pending' and next_attempt_at <= @now
-    union all select 1 from email_batches where status = 'submitting' and claimed_at < @abandonedBatch
-    union all select 1 from email_messages where batch_id is null and status = 'sending' and claimed_at < @abandonedSingle
-    limit 1`),
-}))
+const claimStatements = preparedPerConnection((db) => {
+  // The ids of the due loose messages, best first, up to `limit`.
+  const dueLoose = (limit: number | Placeholder, batchableOnly: boolean) =>
+    db
+      .select({ id: emailMessages.id })
+      .from(emailMessages)
+      .where(batchableOnly ? and(loose, eq(emailMessages.batchable, true)) : loose)
+      .orderBy(...byTurn)
+      .limit(limit)
+  const forming = db
+    .select({ createdAt: emailMessages.createdAt })
+    .from(emailMessages)
+    .where(and(loose, eq(emailMessages.batchable, true)))
+    .limit(BATCH_SIZE)
+    .as('forming')
+  const one = { one: sql<number>`1` }
+  return {
+    // Claims left behind by a crashed sender become due again (and go with the same idempotency key).
+    // A message claimed alone went (or may have gone) under its own key: it stays on the single path.
+    reclaimSingles: db
+      .update(emailMessages)
+      .set({ status: 'queued', batchable: false })
+      .where(and(isNull(emailMessages.batchId), eq(emailMessages.status, 'sending'), lt(emailMessages.claimedAt, sql.placeholder('before'))))
+      .prepare(),
+    reclaimBatches: db
+      .update(emailBatches)
+      .set({ status: 'pending' })
+      .where(and(eq(emailBatches.status, 'submitting'), lt(emailBatches.claimedAt, sql.placeholder('before'))))
+      .prepare(),
+    // The best due batch and the best due loose message: whichever comes first by priority goes next.
+    bestBatch: db
+      .select({ id: emailBatches.id, priority: emailBatches.priority })
+      .from(emailBatches)
+      .where(and(eq(emailBatches.status, 'pending'), lte(emailBatches.nextAttemptAt, now)))
+      .orderBy(emailBatches.priority, emailBatches.nextAttemptAt, emailBatches.id)
+      .limit(1)
+      .prepare(),
+    bestLoose: db
+      .select({ id: emailMessages.id, priority: emailMessages.priority, batchable: emailMessages.batchable })
+      .from(emailMessages)
+      .where(loose)
+      .orderBy(...byTurn)
+      .limit(1)
+      .prepare(),
+    // The group that would form now: how many (up to a full batch) and since when the oldest waits.
+    forming: db
+      .select({ n: count(), oldest: min(forming.createdAt) })
+      .from(forming)
+      .prepare(),
+    claimBatch: db
+      .update(emailBatches)
+      .set({ status: 'submitting', claimedAt: sql`${now}`, attempts: sql`${emailBatches.attempts} + 1` })
+      .where(and(eq(emailBatches.id, sql.placeholder('id')), eq(emailBatches.status, 'pending')))
+      .returning()
+      .prepare(),
+    batchMessages: db.select(claimedColumns).from(emailMessages).where(eq(emailMessages.batchId, sql.placeholder('batchId'))).orderBy(emailMessages.id).prepare(),
+    claimSingle: db
+      .update(emailMessages)
+      .set({ status: 'sending', claimedAt: sql`${now}`, attempts: sql`${emailMessages.attempts} + 1` })
+      .where(and(eq(emailMessages.id, sql.placeholder('id')), eq(emailMessages.status, 'queued'), isNull(emailMessages.batchId)))
+      .returning(claimedColumns)
+      .prepare(),
+    claimSingles: db
+      .update(emailMessages)
+      .set({ status: 'sending', claimedAt: sql`${now}`, attempts: sql`${emailMessages.attempts} + 1` })
+      .where(inArray(emailMessages.id, dueLoose(sql.placeholder('limit'), false)))
+      .returning(claimedColumns)
+      .prepare(),
+    // A group of transactional mail becomes a batch before it is sent, with a key of its own, so a
+    // sender that dies mid-request resends the same group under the same key.
+    newBatch: db
+      .insert(emailBatches)
+      .values({
+        sendId: null,
+        priority: sql.placeholder('priority'),
+        idempotencyKey: sql.placeholder('key'),
+        status: 'submitting',
+        size: 0,
+        attempts: 1,
+        nextAttemptAt: now,
+        claimedAt: now,
+      })
+      .returning()
+      .prepare(),
+    group: db
+      .update(emailMessages)
+      .set({ batchId: sql`${sql.placeholder('batchId')}`, status: 'batched' })
+      .where(inArray(emailMessages.id, dueLoose(BATCH_SIZE, true)))
+      .returning(claimedColumns)
+      .prepare(),
+    sized: db.update(emailBatches).set({ size: sql`${sql.placeholder('size')}` }).where(eq(emailBatches.id, sql.placeholder('id'))).prepare(),
+    due: unionAll(
+      db.select(one).from(emailMessages).where(loose),
+      db.select(one).from(emailBatches).where(and(eq(emailBatches.status, 'pending'), lte(emailBatches.nextAttemptAt, now))),
+      db.select(one).from(emailBatches).where(and(eq(emailBatches.status, 'submitting'), lt(emailBatches.claimedAt, sql.placeholder('abandonedBatch')))),
+      db.select(one).from(emailMessages).where(and(isNull(emailMessages.batchId), eq(emailMessages.status, 'sending'), lt(emailMessages.claimedAt, sql.placeholder('abandonedSingle')))),
+    )
+      .limit(1)
+      .prepare(),
+  }
+})
 
 /**
  * Claim what goes next, in one write transaction (SQLite's one writer: two senders never hold
  * the same thing): the best due work by priority (MAIL_PRIORITIES), a waiting batch before a
  * new group of the same priority. Due transactional mail is grouped into a new batch here.
  */
-export async function claimNextWork({ now = Date.now() }: { now?: number } = {}): Promise<Work | null> {
-  const q = claimStatements()
-  return getDb()
-    .$client.transaction((): Work | null => {
-      q.reclaimSingles.run(now - CLAIM_TIMEOUT_MS)
-      q.reclaimBatches.run(now - BATCH_CLAIM_TIMEOUT_MS)
-      const batch = q.bestBatch.get(now) as { id: number; priority: number } | undefined
-      const loose = q.bestLoose.get(now) as { id: number; priority: number; batchable: number } | undefined
-      // A trickle of transactional mail would otherwise take every request one email at a time and
-      // hold an update back for hours: a group that is not full may wait up to GATHER_MS, giving
-      // its turn to an update's batch, and fills meanwhile. A full group never waits.
-      const gathering = () => {
-        if (batch?.priority !== MAIL_PRIORITIES.bulk || !loose?.batchable) return false
-        const forming = q.forming.get(now) as { n: number; oldest: number }
-        return forming.n < BATCH_SIZE && forming.oldest > now - GATHER_MS
+export async function claimNextWork(db: Handle, { now = Date.now(), batchClaimTimeoutMs = BATCH_CLAIM_TIMEOUT_MS }: ClaimOptions = {}): Promise<Work | null> {
+  return transaction(db, async (tx): Promise<Work | null> => {
+    const q = claimStatements(tx)
+    q.reclaimSingles.run({ before: now - CLAIM_TIMEOUT_MS })
+    q.reclaimBatches.run({ before: now - batchClaimTimeoutMs })
+    const batch = q.bestBatch.get({ now })
+    const loose = q.bestLoose.get({ now })
+    // A trickle of transactional mail would otherwise take every request one email at a time and
+    // hold an update back for hours: a group that is not full may wait up to GATHER_MS, giving
+    // its turn to an update's batch, and fills meanwhile. A full group never waits.
+    const gathering = () => {
+      if (batch?.priority !== MAIL_PRIORITIES.bulk || !loose?.batchable) return false
+      const forming = q.forming.get({ now })!
+      return forming.n < BATCH_SIZE && (forming.oldest ?? 0) > now - GATHER_MS
+    }
+    if (loose && (!batch || loose.priority < batch.priority) && !gathering()) {
+      if (!loose.batchable) {
+        const message = q.claimSingle.get({ now, id: loose.id })!
+        return { kind: 'single', message }
       }
-      if (loose && (!batch || loose.priority < batch.priority) && !gathering()) {
-        if (!loose.batchable) {
-          const row = q.claimSingle.get({ now, id: loose.id }) as MessageRow
-          return { kind: 'single', message: parseMessage(row) }
-        }
-        const created = q.newBatch.get({ priority: loose.priority, key: `mail:${randomUUID()}`, now }) as BatchRow
-        const rows = q.group.all({ batchId: created.id, now }) as MessageRow[]
-        q.sized.run({ size: rows.length, id: created.id })
-        return { kind: 'batch', batch: { ...parseBatch(created), size: rows.length }, messages: rows.map(parseMessage).sort((a, b) => a.id - b.id) }
-      }
-      if (!batch) return null
-      const row = q.claimBatch.get({ now, id: batch.id }) as BatchRow
-      return { kind: 'batch', batch: parseBatch(row), messages: (q.batchMessages.all(row.id) as MessageRow[]).map(parseMessage) }
-    })
-    .immediate()
+      const created = q.newBatch.get({ priority: loose.priority, key: `mail:${randomUUID()}`, now })!
+      const messages = q.group.all({ batchId: created.id, now })
+      q.sized.run({ size: messages.length, id: created.id })
+      return { kind: 'batch', batch: { ...created, size: messages.length }, messages: messages.sort((a, b) => a.id - b.id) }
+    }
+    if (!batch) return null
+    const claimed = q.claimBatch.get({ now, id: batch.id })!
+    return { kind: 'batch', batch: claimed, messages: q.batchMessages.all({ batchId: claimed.id }) }
+  })
 }
 
 /** Claim up to `limit` due messages to send one by one, outside any batch (tests of the single path). */
-export async function claimDueMessages({ limit, now = Date.now() }: { limit: number; now?: number }): Promise<ClaimedMessage[]> {
-  const q = claimStatements()
-  const rows = getDb().$client.transaction(() => {
-    q.reclaimSingles.run(now - CLAIM_TIMEOUT_MS)
-    return q.claimSingles.all({ now, limit }) as MessageRow[]
-  })()
-  return rows.map(parseMessage).sort((a, b) => a.id - b.id)
+export async function claimDueMessages(db: Handle, { limit, now = Date.now() }: { limit: number; now?: number }): Promise<ClaimedMessage[]> {
+  const messages = await transaction(db, async (tx) => {
+    const q = claimStatements(tx)
+    q.reclaimSingles.run({ before: now - CLAIM_TIMEOUT_MS })
+    return q.claimSingles.all({ now, limit })
+  })
+  return messages.sort((a, b) => a.id - b.id)
 }
 
 /**
  * Whether anything could be claimed now: a read, so the sender's idle polling writes nothing
  * (claiming is a write transaction, which would compete with signing for the lock).
  */
-export async function hasDueMail({ now = Date.now() }: { now?: number } = {}) {
-  return claimStatements().due.get({ now, abandonedBatch: now - BATCH_CLAIM_TIMEOUT_MS, abandonedSingle: now - CLAIM_TIMEOUT_MS }) !== undefined
+export async function hasDueMail(db: Handle, { now = Date.now(), batchClaimTimeoutMs = BATCH_CLAIM_TIMEOUT_MS }: ClaimOptions = {}) {
+  return claimStatements(db).due.get({ now, abandonedBatch: now - batchClaimTimeoutMs, abandonedSingle: now - CLAIM_TIMEOUT_MS }) !== undefined
 }
 
 export type Outcome =
@@ -241,7 +299,7 @@ export type Outcome =
   | { id: number; status: 'failed'; error: string }
 
 // Only a claim still held is settled: a message reclaimed after a timeout belongs to its new sender.
-const settleStatements = legacyPreparedPerConnection((db) => {
+const settleStatements = preparedPerConnection((db) => {
   const held = and(eq(emailMessages.id, sql.placeholder('id')), eq(emailMessages.status, 'sending'))
   return {
     delivered: db
@@ -265,10 +323,10 @@ const settleStatements = legacyPreparedPerConnection((db) => {
 })
 
 /** Record what happened to messages sent one by one, in one transaction. */
-export async function recordOutcomes(outcomes: Outcome[]) {
+export async function recordOutcomes(db: Handle, outcomes: Outcome[]) {
   if (outcomes.length === 0) return
-  const q = settleStatements()
-  getDb().transaction(() => {
+  await transaction(db, async (tx) => {
+    const q = settleStatements(tx)
     for (const outcome of outcomes) {
       if (outcome.status === 'retry') q.retry.run({ ...outcome, refund: outcome.refund ? 1 : 0 })
       else if (outcome.status === 'failed') q.failed.run(outcome)
@@ -283,25 +341,17 @@ export type BatchOutcome =
   | { status: 'retry'; error: string; retryAt: number; refund?: boolean }
   | { status: 'failed'; error: string }
 
-const batchOutcomeStatements = legacyPreparedPerConnection((db) => ({
-  // A submitted batch's results, [id, status, providerId, error] each, in one statement (not 100).
-  // The unary + keeps the planner off the batch_id index: looping the batch's rows over json_each
-  // is 100 × 100 steps; json_each first, each message found by its id, is 100.
-  results: db.$client.prepare(`
-    update email_messages set
-      status = r.to_status,
-      provider_id = case when r.error is null then r.given_id else email_messages.provider_id end,
-      sent_at = case when r.error is null then @at else email_messages.sent_at end,
-      last_error = r.error
-    from (select value ->> 0 as message_id, value ->> 1 as to_status, value ->> 2 as given_id, value ->> 3 as error from json_each(@results)) as r
-    where email_messages.id = r.message_id and +email_messages.batch_id = @batchId`),
-  submitted: db.$client.prepare(`update email_batches set status = 'submitted', submitted_at = @at, last_error = null where id = @batchId and status = 'submitting'`),
-}))
+const submittedStatement = preparedPerConnection((db) =>
+  db
+    .update(emailBatches)
+    .set({ status: 'submitted', submittedAt: sql`${sql.placeholder('at')}`, lastError: null })
+    .where(and(eq(emailBatches.id, sql.placeholder('batchId')), eq(emailBatches.status, 'submitting')))
+    .prepare(),
+)
 
 /** Record what happened to a claimed batch, and to each of its messages, in one transaction. */
-export async function recordBatchOutcome({ batchId, outcome }: { batchId: number; outcome: BatchOutcome }) {
-  const db = getDb()
-  db.transaction((tx) => {
+export async function recordBatchOutcome(db: Handle, { batchId, outcome }: { batchId: number; outcome: BatchOutcome }) {
+  await transaction(db, async (tx) => {
     // Only a claim still held is settled: a batch retaken after a timeout belongs to its new sender.
     const held = and(eq(emailBatches.id, batchId), eq(emailBatches.status, 'submitting'))
     if (outcome.status === 'retry') {
@@ -314,10 +364,9 @@ export async function recordBatchOutcome({ batchId, outcome }: { batchId: number
       if (changed) tx.update(emailMessages).set({ status: 'failed', lastError: outcome.error }).where(eq(emailMessages.batchId, batchId)).run()
       return
     }
-    const q = batchOutcomeStatements()
-    if (!q.submitted.run({ at: outcome.at, batchId }).changes || outcome.results.length === 0) return
-    const results = outcome.results.map(({ id, providerId, error, captured }) => [id, error === null ? (captured ? 'captured' : 'sent') : 'failed', providerId, error])
-    q.results.run({ results: JSON.stringify(results), at: outcome.at, batchId })
+    if (!submittedStatement(tx).run({ at: outcome.at, batchId }).changes || outcome.results.length === 0) return
+    const results = outcome.results.map(({ id, providerId, error, captured }) => ({ id, status: error === null ? (captured ? ('captured' as const) : ('sent' as const)) : ('failed' as const), providerId, error }))
+    recordBatchResults(tx, { batchId, at: outcome.at, results })
   })
 }
 
@@ -325,9 +374,9 @@ export async function recordBatchOutcome({ batchId, outcome }: { batchId: number
  * One page of the outbox, newest first. `campaignIds`: only emails about these campaigns
  * (organisers who are not owners read those of the campaigns they edit, ADR 011).
  */
-export async function listOutbox({ before, limit = 50, campaignIds }: { before?: number; limit?: number; campaignIds?: number[] }) {
+export async function listOutbox(db: Handle, { before, limit = 50, campaignIds }: { before?: number; limit?: number; campaignIds?: number[] }) {
   if (campaignIds?.length === 0) return { messages: [], nextBefore: null }
-  const rows = getDb()
+  const rows = db
     .select({
       id: emailMessages.id,
       template: emailMessages.template,
@@ -347,6 +396,6 @@ export async function listOutbox({ before, limit = 50, campaignIds }: { before?:
   return { messages: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
 }
 
-export async function getOutboxMessage({ id }: { id: number }): Promise<EmailMessage | null> {
-  return getDb().select().from(emailMessages).where(eq(emailMessages.id, id)).get() ?? null
+export async function getOutboxMessage(db: Handle, { id }: { id: number }): Promise<EmailMessage | null> {
+  return db.select().from(emailMessages).where(eq(emailMessages.id, id)).get() ?? null
 }

@@ -1,12 +1,15 @@
-import { legacyPreparedPerConnection, type DB } from '#db/client.server.ts'
-import type { Locale, ResubmittedDetails } from '#db/schema.ts'
+import { and, desc, eq, gte, isNull, lt, max, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/sqlite-core'
+import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
+import { campaigns, consents, emailMessages, signatures, supporters, suppressions } from '#db/schema.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { sha256 } from '~/utils/crypto.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { TOKEN_TTL_MS } from './signatures.server.ts'
 
 /**
- * The one reminder to confirm (issue 11). A signature still pending a day after it was made,
+ * The one reminder to confirm. A signature still pending a day after it was made,
  * in a live campaign that has the reminder on (`campaigns.confirmation_reminder`), gets one
  * email, `confirm-reminder`, with the link of its latest confirmation email: the same seed,
  * so no earlier link stops working and the reminder confirms exactly the details the signer
@@ -39,76 +42,92 @@ const TOO_OLD_MS = TOKEN_TTL_MS + 24 * 60 * 60 * 1000
 
 export type ReminderReport = { campaignId: number; slug: string; reminded: number }
 
-type Scanned = { id: number; createdAt: number; remindedAt: number | null; tokenExpiresAt: number | null }
-type Candidate = {
-  id: number
-  campaignId: number
-  supporterId: number
-  status: string
-  remindedAt: number | null
-  createdAt: number
-  tokenHash: string | null
-  tokenExpiresAt: number | null
-  resubmittedTokenHash: string | null
-  resubmittedDetails: string | null
-  campaignStatus: string
-  reminderOn: number
-  emailNormalized: string
-}
-
-const statements = legacyPreparedPerConnection((db: DB) => {
-  const c = db.$client
-  const q = {
-    campaigns: c.prepare(`select id, slug from campaigns where status = 'live' and confirmation_reminder = 1 order by id`),
+const statements = preparedPerConnection((db) => {
+  const latest = alias(consents, 'latest')
+  return {
+    campaigns: db
+      .select({ id: campaigns.id, slug: campaigns.slug })
+      .from(campaigns)
+      .where(and(eq(campaigns.status, 'live'), eq(campaigns.confirmationReminder, true)))
+      .orderBy(campaigns.id)
+      .prepare(),
     // The (campaign_id, status, id) index, newest first.
-    scan: c.prepare(`
-      select id, created_at as createdAt, reminded_at as remindedAt, token_expires_at as tokenExpiresAt from signatures
-      where campaign_id = @campaignId and status = 'pending' and id < @before
-      order by id desc limit ${SCAN_STEP}`),
-    candidate: c.prepare(`
-      select s.id, s.campaign_id as campaignId, s.supporter_id as supporterId, s.status, s.reminded_at as remindedAt,
-        s.created_at as createdAt, s.token_hash as tokenHash, s.token_expires_at as tokenExpiresAt,
-        s.resubmitted_token_hash as resubmittedTokenHash, s.resubmitted_details as resubmittedDetails,
-        c.status as campaignStatus, c.confirmation_reminder as reminderOn, p.email_normalized as emailNormalized
-      from signatures s join campaigns c on c.id = s.campaign_id join supporters p on p.id = s.supporter_id
-      where s.id = @id`),
-    suppressed: c.prepare(`select 1 from suppressions where email_normalized = @emailNormalized`),
+    scan: db
+      .select({ id: signatures.id, createdAt: signatures.createdAt, remindedAt: signatures.remindedAt, tokenExpiresAt: signatures.tokenExpiresAt })
+      .from(signatures)
+      .where(and(eq(signatures.campaignId, sql.placeholder('campaignId')), eq(signatures.status, 'pending'), lt(signatures.id, sql.placeholder('before'))))
+      .orderBy(desc(signatures.id))
+      .limit(SCAN_STEP)
+      .prepare(),
+    candidate: db
+      .select({
+        id: signatures.id,
+        campaignId: signatures.campaignId,
+        supporterId: signatures.supporterId,
+        status: signatures.status,
+        remindedAt: signatures.remindedAt,
+        createdAt: signatures.createdAt,
+        tokenHash: signatures.tokenHash,
+        tokenExpiresAt: signatures.tokenExpiresAt,
+        resubmittedTokenHash: signatures.resubmittedTokenHash,
+        resubmittedDetails: signatures.resubmittedDetails,
+        campaignStatus: campaigns.status,
+        reminderOn: campaigns.confirmationReminder,
+        emailNormalized: supporters.emailNormalized,
+      })
+      .from(signatures)
+      .innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
+      .innerJoin(supporters, eq(supporters.id, signatures.supporterId))
+      .where(eq(signatures.id, sql.placeholder('id')))
+      .prepare(),
+    suppressed: db.select({ one: sql<number>`1` }).from(suppressions).where(eq(suppressions.emailNormalized, sql.placeholder('emailNormalized'))).prepare(),
     // Any campaign whose latest answer from this supporter is "no" (consents are append-only).
-    withdrawn: c.prepare(`
-      select 1 from consents c
-      where c.supporter_id = @supporterId and c.granted = 0
-      and c.id = (select max(d.id) from consents d where d.supporter_id = c.supporter_id and d.purpose = c.purpose and d.campaign_id is c.campaign_id)
-      limit 1`),
+    withdrawn: db
+      .select({ one: sql<number>`1` })
+      .from(consents)
+      .where(
+        and(
+          eq(consents.supporterId, sql.placeholder('supporterId')),
+          eq(consents.granted, false),
+          sql`${consents.id} = (${db
+            .select({ id: max(latest.id) })
+            .from(latest)
+            .where(and(eq(latest.supporterId, consents.supporterId), eq(latest.purpose, consents.purpose), sql`${latest.campaignId} is ${consents.campaignId}`))})`,
+        ),
+      )
+      .limit(1)
+      .prepare(),
     // Keys 'signature:<id>:confirm:<n>': a range of the unique index.
-    latestConfirmation: c.prepare(`
-      select to_email as toEmail, locale, props from email_messages
-      where idempotency_key >= @from and idempotency_key < @to and template = 'confirm-signature'
-      order by id desc limit 1`),
-    markReminded: c.prepare(`update signatures set reminded_at = @now where id = @id and status = 'pending' and reminded_at is null`),
+    latestConfirmation: db
+      .select({ toEmail: emailMessages.toEmail, locale: emailMessages.locale, props: emailMessages.props })
+      .from(emailMessages)
+      .where(and(gte(emailMessages.idempotencyKey, sql.placeholder('from')), lt(emailMessages.idempotencyKey, sql.placeholder('to')), eq(emailMessages.template, 'confirm-signature')))
+      .orderBy(desc(emailMessages.id))
+      .limit(1)
+      .prepare(),
+    markReminded: db
+      .update(signatures)
+      .set({ remindedAt: sql`${sql.placeholder('now')}` })
+      .where(and(eq(signatures.id, sql.placeholder('id')), eq(signatures.status, 'pending'), isNull(signatures.remindedAt)))
+      .prepare(),
   }
-  const remindChunk = c.transaction((ids: number[], now: number) => {
-    let reminded = 0
-    for (const id of ids) if (remindOne(q, id, now)) reminded++
-    return reminded
-  })
-  return { ...q, remindChunk }
 })
 
 type Statements = ReturnType<typeof statements>
+type Scanned = ReturnType<Statements['scan']['all']>[number]
+type Candidate = NonNullable<ReturnType<Statements['candidate']['get']>>
 
 /** Whether the link an email with this seed carries still confirms the signature. */
 function linkWorks(row: Candidate, seed: string, now: number) {
   const hash = sha256(signatureToken(seed))
   if (row.tokenHash === hash) return (row.tokenExpiresAt ?? 0) > now
-  if (row.resubmittedTokenHash === hash && row.resubmittedDetails) {
-    return (JSON.parse(row.resubmittedDetails) as ResubmittedDetails).expiresAt > now
-  }
+  if (row.resubmittedTokenHash === hash && row.resubmittedDetails) return row.resubmittedDetails.expiresAt > now
   return false
 }
 
 /** Whether this pending signature's signer may still be reminded (not whether it is due). */
-function mayRemind(q: Pick<Statements, 'suppressed' | 'withdrawn'>, row: Candidate, now: number) {
-  if (row.status !== 'pending' || row.campaignStatus !== 'live' || row.reminderOn !== 1 || (row.tokenExpiresAt ?? 0) <= now) return false
+function mayRemind(q: Statements, row: Candidate, now: number) {
+  if (row.status !== 'pending' || row.campaignStatus !== 'live' || !row.reminderOn || (row.tokenExpiresAt ?? 0) <= now) return false
   return !q.suppressed.get({ emailNormalized: row.emailNormalized }) && !q.withdrawn.get({ supporterId: row.supporterId })
 }
 
@@ -117,12 +136,12 @@ function mayRemind(q: Pick<Statements, 'suppressed' | 'withdrawn'>, row: Candida
  * was confirmed, the signer said "this wasn't me" or unsubscribed, the address bounced, the
  * campaign closed or turned reminders off, or the link stopped working. The sender leaves them out.
  */
-export function staleReminders(messages: { id: number; idempotencyKey: string; props: Record<string, unknown> }[], now = Date.now()) {
-  const q = statements()
+export async function staleReminders(db: Handle, messages: { id: number; idempotencyKey: string; props: Record<string, unknown> }[], now = Date.now()) {
+  const q = statements(db)
   const stale = new Set<number>()
   for (const message of messages) {
     const id = Number(/^signature:(\d+):reminder$/.exec(message.idempotencyKey)?.[1])
-    const row = Number.isInteger(id) ? (q.candidate.get({ id }) as Candidate | undefined) : undefined
+    const row = Number.isInteger(id) ? q.candidate.get({ id }) : undefined
     const seed = typeof message.props.tokenSeed === 'string' ? message.props.tokenSeed : ''
     if (!row || !mayRemind(q, row, now) || !seed || !linkWorks(row, seed, now)) stale.add(message.id)
   }
@@ -130,18 +149,17 @@ export function staleReminders(messages: { id: number; idempotencyKey: string; p
 }
 
 /** Inside the chunk's transaction: every condition again, on the row as it is now. */
-function remindOne(q: Pick<Statements, 'candidate' | 'suppressed' | 'withdrawn' | 'latestConfirmation' | 'markReminded'>, id: number, now: number) {
-  const row = q.candidate.get({ id }) as Candidate | undefined
+async function remindOne(tx: Tx, id: number, now: number) {
+  const q = statements(tx)
+  const row = q.candidate.get({ id })
   if (!row || row.remindedAt !== null || row.createdAt > now - REMINDER_AFTER_MS || !mayRemind(q, row, now)) return false
-  const email = q.latestConfirmation.get({ from: `signature:${id}:confirm:`, to: `signature:${id}:confirm;` }) as
-    | { toEmail: string; locale: Locale; props: string }
-    | undefined
+  const email = q.latestConfirmation.get({ from: `signature:${id}:confirm:`, to: `signature:${id}:confirm;` })
   if (!email) return false
-  const props = JSON.parse(email.props) as Record<string, unknown>
+  const props = email.props
   const seed = typeof props.tokenSeed === 'string' ? props.tokenSeed : ''
   if (!seed || !linkWorks(row, seed, now)) return false
   if (q.markReminded.run({ id, now }).changes !== 1) return false
-  return queueEmail({
+  return queueEmail(tx, {
     template: 'confirm-reminder',
     to: email.toEmail,
     locale: email.locale,
@@ -162,24 +180,28 @@ function mayBeDue(row: Scanned, now: number) {
  * Queue the reminders that are due at `now`. Safe to run in several processes at once: a
  * signature is reminded by whichever chunk marks it first. Returns what each campaign got.
  */
-export async function sendDueReminders({
-  now = Date.now(),
-  chunkSize = CHUNK_SIZE,
-  shouldStop = () => false,
-}: { now?: number; chunkSize?: number; shouldStop?: () => boolean } = {}): Promise<ReminderReport[]> {
-  const q = statements()
+export async function sendDueReminders(
+  db: Handle,
+  { now = Date.now(), chunkSize = CHUNK_SIZE, shouldStop = () => false }: { now?: number; chunkSize?: number; shouldStop?: () => boolean } = {},
+): Promise<ReminderReport[]> {
+  const q = statements(db)
   const reports: ReminderReport[] = []
-  for (const campaign of q.campaigns.all() as { id: number; slug: string }[]) {
+  for (const campaign of q.campaigns.all()) {
     let reminded = 0
     let before = Number.MAX_SAFE_INTEGER
     for (;;) {
       if (shouldStop()) break
-      const rows = q.scan.all({ campaignId: campaign.id, before }) as Scanned[]
+      const rows = q.scan.all({ campaignId: campaign.id, before })
       if (rows.length === 0) break
       before = rows[rows.length - 1]!.id
       const due = rows.filter((row) => mayBeDue(row, now)).map((row) => row.id)
       for (let i = 0; i < due.length && !shouldStop(); i += chunkSize) {
-        reminded += q.remindChunk.immediate(due.slice(i, i + chunkSize), now)
+        const chunk = due.slice(i, i + chunkSize)
+        reminded += await transaction(db, async (tx) => {
+          let count = 0
+          for (const id of chunk) if (await remindOne(tx, id, now)) count++
+          return count
+        })
         await yieldToEventLoop()
       }
       if (rows.length < SCAN_STEP || rows.every((row) => row.createdAt < now - TOO_OLD_MS)) break

@@ -101,7 +101,7 @@ const signQueries = preparedPerConnection((db) => ({
     .prepare(),
 }))
 
-function queueConfirmation({ signatureId, attempt, seed, to, locale, campaign, firstName }: {
+function queueConfirmation(tx: Tx, { signatureId, attempt, seed, to, locale, campaign, firstName }: {
   signatureId: number
   attempt: number
   seed: string
@@ -110,7 +110,7 @@ function queueConfirmation({ signatureId, attempt, seed, to, locale, campaign, f
   campaign: SignCampaign
   firstName: string
 }) {
-  queueEmail({
+  return queueEmail(tx, {
     template: 'confirm-signature',
     to,
     locale,
@@ -184,7 +184,7 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
       source,
     })!
     await moveSignatureCounters(tx, campaign.id, { pending: 1 })
-    queueConfirmation({ signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
+    await queueConfirmation(tx, { signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
     return { outcome: 'created' }
   }
 
@@ -197,14 +197,14 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
     const attempt = existing.confirmationsSent + 1
     const details: ResubmittedDetails = { ...signed, updates: input.updates, expiresAt: now + TOKEN_TTL_MS }
     q.resubmit.run({ details: JSON.stringify(details), tokenHash: sha256(signatureToken(seed)), attempt, id: existing.id })
-    queueConfirmation({ signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
+    await queueConfirmation(tx, { signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
     return { outcome: 'resent' }
   }
 
   if (existing.status === 'confirmed') {
     // At most one such email per signature and day, however often someone tries.
     const day = new Date(now).toISOString().slice(0, 10)
-    queueEmail({
+    await queueEmail(tx, {
       template: 'already-signed',
       to,
       locale,

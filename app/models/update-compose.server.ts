@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm'
-import { getDb } from '#db/client.server.ts'
+import type { Handle } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { organizers, updates, updateSends, updateTranslations, type Locale } from '#db/schema.ts'
 import { recordAudit } from './audit.server.ts'
 import { queueEmail } from './outbox.server.ts'
@@ -9,8 +10,7 @@ import { queueEmail } from './outbox.server.ts'
  * update, and the test email an organiser sends to themself before the real send
  * (app/models/update-sends.server.ts).
  */
-export async function getUpdateForCompose({ campaignId, updateId }: { campaignId: number; updateId: number }) {
-  const db = getDb()
+export async function getUpdateForCompose(db: Handle, { campaignId, updateId }: { campaignId: number; updateId: number }) {
   const update = db
     .select()
     .from(updates)
@@ -37,22 +37,24 @@ export async function getUpdateForCompose({ campaignId, updateId }: { campaignId
  * through the outbox like any email (demo mode: captured there), marked as a test in its
  * subject, with stand-in unsubscribe links.
  */
-export async function queueUpdateTest({
-  organizer,
-  campaignId,
-  updateId,
-  locale,
-}: {
-  organizer: { id: number; email: string }
-  campaignId: number
-  updateId: number
-  locale: Locale
-}) {
-  const db = getDb()
-  return db.transaction((tx) => {
+export async function queueUpdateTest(
+  db: Handle,
+  {
+    organizer,
+    campaignId,
+    updateId,
+    locale,
+  }: {
+    organizer: { id: number; email: string }
+    campaignId: number
+    updateId: number
+    locale: Locale
+  },
+) {
+  return transaction(db, async (tx) => {
     const update = tx.select({ id: updates.id }).from(updates).where(and(eq(updates.id, updateId), eq(updates.campaignId, campaignId))).get()
     if (!update) return false
-    const queued = queueEmail({
+    const queued = await queueEmail(tx, {
       template: 'campaign-update',
       to: organizer.email,
       locale,
@@ -60,7 +62,7 @@ export async function queueUpdateTest({
       idempotencyKey: `update:${updateId}:test:${organizer.id}:${Date.now()}`,
       campaignId,
     })
-    if (queued) recordAudit(tx, { organizerId: organizer.id, action: 'update.test_send', subjectType: 'update', subjectId: updateId, details: { campaignId, locale } })
+    if (queued) await recordAudit(tx, { organizerId: organizer.id, action: 'update.test_send', subjectType: 'update', subjectId: updateId, details: { campaignId, locale } })
     return queued
   })
 }

@@ -26,7 +26,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const figures = new Map((await dashboardFor({ campaigns, lang: context.lang })).map((d) => [d.campaignId, d]))
   const env = getEnv()
   // Counts only, for every organiser (ADR 011); update mail left to send (other campaigns' audiences) for owners only.
-  const stats = await getOutboxStats({ requestsPerSecond: env.resend.requestsPerSecond })
+  const stats = await getOutboxStats(context.db, { requestsPerSecond: env.resend.requestsPerSecond })
   const rows = campaigns.map((c) => {
     const d = figures.get(c.id)
     return { ...c, figures: d?.figures ?? null, funds: d?.funds ?? [], sources: d?.sources ?? [], canModerate: roleAtLeast(c.role, 'editor') }

@@ -9,12 +9,12 @@ import { isLanguage } from '~/utils/i18n.ts'
  * send page. Rendered by the same code as the real emails, with stand-in unsubscribe
  * links; the same policy as the outbox frame (no scripts, no requests elsewhere).
  */
-export async function loader({ request, params }: LoaderFunctionArgs) {
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign } = await requireCampaignRole(request, params.id, 'editor')
-  const update = await getUpdateForCompose({ campaignId: campaign.id, updateId: Number(params.updateId) })
+  const update = await getUpdateForCompose(context.db, { campaignId: campaign.id, updateId: Number(params.updateId) })
   if (!update) throw new Response('Update not found', { status: 404 })
   const wanted = new URL(request.url).searchParams.get('lang')
   const locale = isLanguage(wanted) ? wanted : campaign.defaultLocale
-  const { html } = await renderEmail({ template: 'campaign-update', locale, props: { updateId: update.id } })
+  const { html } = await renderEmail(context.db, { template: 'campaign-update', locale, props: { updateId: update.id } })
   return emailFrameResponse(html)
 }

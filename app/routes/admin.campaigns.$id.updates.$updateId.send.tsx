@@ -1,6 +1,6 @@
 import { useForm, type SubmissionResult } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { data, redirect, type ActionFunctionArgs, type AppLoadContext, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useLocation, useNavigation, useRevalidator, useSubmit } from '@remix-run/react'
 import { useEffect, useRef } from 'react'
 import { useTranslation } from 'react-i18next'
@@ -20,9 +20,9 @@ import { updateAudienceSchema, textLimits } from '~/utils/schemas.ts'
 /** Progress is re-read this often while a send is under way (with JavaScript; a meta refresh without). */
 const REFRESH_SECONDS = 2
 
-async function requireUpdate(request: Request, params: { id?: string; updateId?: string }) {
+async function requireUpdate(db: AppLoadContext['db'], request: Request, params: { id?: string; updateId?: string }) {
   const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'editor')
-  const update = await getUpdateForCompose({ campaignId: campaign.id, updateId: Number(params.updateId) })
+  const update = await getUpdateForCompose(db, { campaignId: campaign.id, updateId: Number(params.updateId) })
   if (!update) throw new Response('Update not found', { status: 404 })
   return { organizer, campaign, update, role }
 }
@@ -32,7 +32,7 @@ async function campaignFunds(db: LoaderFunctionArgs['context']['db'], campaign: 
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { organizer, campaign, update, role } = await requireUpdate(request, params)
+  const { organizer, campaign, update, role } = await requireUpdate(context.db, request, params)
   const url = new URL(request.url)
   const locales = update.translations.map((tr) => tr.locale)
   // The text each language's recipients get: their own, else the campaign's main language, else any.
@@ -54,7 +54,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     tested: url.searchParams.get('tested'),
   }
   if (update.send) {
-    return { ...common, send: { ...update.send, progress: await getSendProgress({ updateId: update.id }) }, compose: null }
+    return { ...common, send: { ...update.send, progress: await getSendProgress(context.db, { updateId: update.id }) }, compose: null }
   }
   // The audience chosen in the form (a GET: the count follows every change), else consenting signers.
   const chosen = url.searchParams.has('donors') ? parseWithZod(url.searchParams, { schema: updateAudienceSchema(getT(context.lang)) }) : null
@@ -66,20 +66,20 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       funds: await campaignFunds(context.db, campaign, context.lang),
       audience,
       lastResult: chosen?.status === 'error' ? chosen.reply() : undefined,
-      count: audience ? await countAudience({ campaignId: campaign.id, audience }) : null,
+      count: audience ? await countAudience(context.db, { campaignId: campaign.id, audience }) : null,
     },
   }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign, update, role } = await requireUpdate(request, params)
+  const { organizer, campaign, update, role } = await requireUpdate(context.db, request, params)
   const t = getT(context.lang)
   const formData = await request.formData()
   const here = `/admin/campaigns/${campaign.id}/updates/${update.id}/send`
   if (formData.get('intent') === 'test') {
     const wanted = formData.get('locale')
     const locale = isLanguage(wanted) ? wanted : campaign.defaultLocale
-    await queueUpdateTest({ organizer, campaignId: campaign.id, updateId: update.id, locale })
+    await queueUpdateTest(context.db, { organizer, campaignId: campaign.id, updateId: update.id, locale })
     return redirect(`${here}?preview=${locale}&tested=${locale}`)
   }
   // Editors draft and test updates; sending one to supporters is for managers.
@@ -95,11 +95,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (formData.get('confirmed') !== 'yes') {
     if (update.send) return data({ result: undefined, notice: 'alreadySent' as const }, { status: 409 })
     if (publicationState(update.publishedAt) !== 'published') return data({ result: undefined, notice: 'unpublished' as const }, { status: 409 })
-    const count = await countAudience({ campaignId: campaign.id, audience })
+    const count = await countAudience(context.db, { campaignId: campaign.id, audience })
     if (count.total === 0) return data({ result: submission.reply({ formErrors: [t('admin.updates.errors.empty')] }), notice: null }, { status: 400 })
     return data({ result: undefined, notice: null, confirm: { total: count.total, audience } })
   }
-  const started = await startUpdateSend({ updateId: update.id, campaignId: campaign.id, audience, organizerId: organizer.id })
+  const started = await startUpdateSend(context.db, { updateId: update.id, campaignId: campaign.id, audience, organizerId: organizer.id })
   switch (started.status) {
     case 'started':
       return redirect(here)

@@ -1,4 +1,4 @@
-import type { LoaderFunctionArgs } from '@remix-run/node'
+import type { AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { OutboxState } from '~/components/outbox-state.tsx'
@@ -15,18 +15,18 @@ import { formatDateTime } from '~/utils/i18n.ts'
  * concern (their signers wait in it, and the campaign page tells signers the wait anyway); the
  * update mail left to send says how large other campaigns' audiences are: owners only (ADR 011).
  */
-async function outboxStateFor(organizer: { role: string }) {
-  const state = await getOutboxStats({ requestsPerSecond: getEnv().resend.requestsPerSecond })
+async function outboxStateFor(db: AppLoadContext['db'], organizer: { role: string }) {
+  const state = await getOutboxStats(db, { requestsPerSecond: getEnv().resend.requestsPerSecond })
   return organizer.role === 'owner' ? state : { ...state, updatesRemaining: null, everythingEmptyInMs: null }
 }
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const organizer = await requireOrganizer(request)
   const before = Number(new URL(request.url).searchParams.get('before')) || undefined
-  const { messages, nextBefore } = await listOutbox({ before, campaignIds: await outboxCampaignsOf(organizer) })
+  const { messages, nextBefore } = await listOutbox(context.db, { before, campaignIds: await outboxCampaignsOf(organizer) })
   const { requestsPerSecond } = getEnv().resend
   return {
-    state: await outboxStateFor(organizer),
+    state: await outboxStateFor(context.db, organizer),
     requestsPerSecond,
     messages: messages.map((m) => {
       const to = recipientFor(organizer, m.toEmail)

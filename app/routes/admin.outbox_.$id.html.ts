@@ -10,7 +10,7 @@ import { requireOrganizer } from '~/workflows/session.server.ts'
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const organizer = await requireOrganizer(request)
-  const message = await requireOutboxMessage(organizer, params.id)
-  const { html } = await renderOutboxMessage(organizer, message, getT(context.lang)('admin.outbox.linkRemoved'))
+  const message = await requireOutboxMessage(context.db, organizer, params.id)
+  const { html } = await renderOutboxMessage(context.db, organizer, message, getT(context.lang)('admin.outbox.linkRemoved'))
   return emailFrameResponse(html)
 }

@@ -10,8 +10,8 @@ import { formatDateTime } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const organizer = await requireOrganizer(request)
-  const message = await requireOutboxMessage(organizer, params.id)
-  const email = await renderOutboxMessage(organizer, message, getT(context.lang)('admin.outbox.linkRemoved'))
+  const message = await requireOutboxMessage(context.db, organizer, params.id)
+  const email = await renderOutboxMessage(context.db, organizer, message, getT(context.lang)('admin.outbox.linkRemoved'))
   return {
     id: message.id,
     to: recipientFor(organizer, message.toEmail),

@@ -2,6 +2,7 @@ import {
   data,
   redirect,
   type ActionFunctionArgs,
+  type AppLoadContext,
   type HeadersFunction,
   type LoaderFunctionArgs,
   type MetaFunction,
@@ -29,9 +30,9 @@ import { SOURCE_PARAM } from '~/utils/sources.ts'
  * queue alone (never the signer, so it cannot tell anyone whether an address had signed).
  * Demo mode captures mail at once.
  */
-async function signerMailWait() {
+async function signerMailWait(db: AppLoadContext['db']) {
   const env = getEnv()
-  return env.mode === 'demo' ? null : signerWaitMinutes(await getOutboxStats({ requestsPerSecond: env.resend.requestsPerSecond }))
+  return env.mode === 'demo' ? null : signerWaitMinutes(await getOutboxStats(db, { requestsPerSecond: env.resend.requestsPerSecond }))
 }
 
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
@@ -49,7 +50,7 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   // A known source tag rides along in the forms (its own cache variant); anything else is ignored.
   const source = knownSource({ campaignId: campaign.id, value: query.get(SOURCE_PARAM) })
   const share = await loadShare({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value }, lang: context.lang })
-  return { campaign, petition, donations, lang: context.lang, publicUrl, card, mailWaitMinutes: signed ? await signerMailWait() : null, source, share }
+  return { campaign, petition, donations, lang: context.lang, publicUrl, card, mailWaitMinutes: signed ? await signerMailWait(context.db) : null, source, share }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -70,7 +71,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (answer.status === 400) return data({ result: answer.result, source: knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) }) }, { status: 400 })
   // Without JavaScript: post, redirect, get (a reload does not sign twice).
   if (!formData.get('_js')) throw redirect(`/c/${campaign.slug}?signed=1#petition`, 303)
-  return { result: answer.result, signed: true, mailWaitMinutes: await signerMailWait() }
+  return { result: answer.result, signed: true, mailWaitMinutes: await signerMailWait(context.db) }
 }
 
 // Signing changes nothing the page shows (only confirmed signatures count), so the

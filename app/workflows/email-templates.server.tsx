@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import { render } from '@react-email/render'
 import { z } from 'zod'
+import type { Handle } from '#db/client.server.ts'
 import type { EmailMessage } from '#db/schema.ts'
 import CampaignUpdateEmail, { subject as campaignUpdateSubject } from '#emails/campaign-update.tsx'
 import AlreadySignedEmail, { subject as alreadySignedSubject } from '#emails/already-signed.tsx'
@@ -145,20 +146,20 @@ type PreparedUpdate = { campaignId: number; campaignUrl: string; template: Templ
 const UPDATE_TTL_MS = 1000
 const preparedUpdates = new Map<string, { at: number; prepared: Promise<PreparedUpdate | null> }>()
 
-function preparedUpdate(updateId: number, locale: EmailMessage['locale'], base: string, common: Common) {
+function preparedUpdate(db: Handle, updateId: number, locale: EmailMessage['locale'], base: string, common: Common) {
   const key = `${updateId}:${locale}:${base}`
   const now = Date.now()
   const cached = preparedUpdates.get(key)
   if (cached && now - cached.at < UPDATE_TTL_MS) return cached.prepared
   if (preparedUpdates.size >= 100) preparedUpdates.clear()
-  const prepared = prepareUpdate(updateId, locale, base, common)
+  const prepared = prepareUpdate(db, updateId, locale, base, common)
   prepared.catch(() => preparedUpdates.delete(key))
   preparedUpdates.set(key, { at: now, prepared })
   return prepared
 }
 
-async function prepareUpdate(updateId: number, locale: EmailMessage['locale'], base: string, common: Common): Promise<PreparedUpdate | null> {
-  const update = await getUpdateForEmail({ updateId, locale })
+async function prepareUpdate(db: Handle, updateId: number, locale: EmailMessage['locale'], base: string, common: Common): Promise<PreparedUpdate | null> {
+  const update = await getUpdateForEmail(db, { updateId, locale })
   if (!update) return null
   const campaignUrl = `${base}/c/${update.campaignSlug}`
   const template = await renderOnce(
@@ -185,7 +186,7 @@ async function prepareUpdate(updateId: number, locale: EmailMessage['locale'], b
  * Turn an outbox row into the email its recipient reads, in their language. Links are
  * built here from the stored seed and the server secret (see signatures.server.ts).
  */
-export async function renderEmail(message: Pick<EmailMessage, 'template' | 'locale' | 'props'>): Promise<RenderedEmail> {
+export async function renderEmail(db: Handle, message: Pick<EmailMessage, 'template' | 'locale' | 'props'>): Promise<RenderedEmail> {
   const base = getEnv().publicUrl
   const t = getI18n(message.locale).getFixedT(message.locale, 'emails')
   const common: Common = { t: (key: string, options?: Record<string, unknown>) => t(key, options ?? {}) as string, lang: message.locale }
@@ -231,7 +232,7 @@ export async function renderEmail(message: Pick<EmailMessage, 'template' | 'loca
     case 'campaign-update': {
       const updateId = Number(props.updateId)
       const supporterId = Number(props.supporterId)
-      const update = await preparedUpdate(updateId, message.locale, base, common)
+      const update = await preparedUpdate(db, updateId, message.locale, base, common)
       if (!update) throw new Error(`update ${updateId} has no text to send`)
       // A preview or an organiser's test has no supporter: its links are stand-ins that change no one's consent.
       const recipient = Number.isSafeInteger(supporterId) && supporterId > 0

@@ -5,6 +5,7 @@
  */
 import type { DB, Handle } from '#db/client.server.ts'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
+import { getDb } from '#db/client.server.ts'
 import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
 import { EMBED_SOURCE, embedPath, type EmbedPanel } from '~/utils/embed.ts'
 import { LANGUAGE_PARAM, type Language } from '~/utils/i18n.ts'
@@ -70,5 +71,5 @@ export async function signFromEmbed(db: DB, { slug, formData, lang, clientIp }: 
 /** As on the campaign page: how long the promised email may take when the queue is long (never per signer). */
 async function signerMailWait() {
   const env = getEnv()
-  return env.mode === 'demo' ? null : signerWaitMinutes(await getOutboxStats({ requestsPerSecond: env.resend.requestsPerSecond }))
+  return env.mode === 'demo' ? null : signerWaitMinutes(await getOutboxStats(getDb(), { requestsPerSecond: env.resend.requestsPerSecond }))
 }

@@ -1,4 +1,5 @@
 import { Resend } from 'resend'
+import type { Handle } from '#db/client.server.ts'
 import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimNextWork, hasDueMail, onMailQueued, recordBatchOutcome, recordOutcomes, type BatchOutcome, type ClaimedMessage, type Outcome } from '~/models/outbox.server.ts'
 import { staleReminders } from '~/models/reminders.server.ts'
 import { blockedRecipients } from '~/models/update-sends.server.ts'
@@ -29,7 +30,8 @@ export type BatchResult =
 
 export type Transport = {
   captured: boolean
-  send: (message: ClaimedMessage) => Promise<SendResult>
+  /** Renders the message (an update's text is read from `db`) and sends it alone. */
+  send: (db: Handle, message: ClaimedMessage) => Promise<SendResult>
   /** Up to 100 emails in one request, under one idempotency key; one bad address does not sink the rest. */
   sendBatch: (emails: OutgoingEmail[], idempotencyKey: string) => Promise<BatchResult>
 }
@@ -139,14 +141,35 @@ function failure(status: number, error: { name?: string; message?: string }, hea
   }
 }
 
-// A request that hangs must end before its claim times out: otherwise the batch is taken back and
-// sent again while the first request may still succeed, and that success is thrown away.
-const batchTimeoutMs = Math.min(30_000, BATCH_CLAIM_TIMEOUT_MS / 2)
 const singleTimeoutMs = Math.min(30_000, CLAIM_TIMEOUT_MS / 2)
 const unanswered = (error: unknown) => ({ data: null, error: { name: 'application_error', statusCode: null, message: describeError(error) }, headers: null })
 
-export function resendTransport({ apiKey, from, baseUrl }: { apiKey: string; from: string; baseUrl?: string }): Transport {
+/**
+ * How long a batch claim holds before another sender takes the batch back: BATCH_CLAIM_TIMEOUT_MS,
+ * or shorter with VIGIL_BATCH_CLAIM_TIMEOUT_MS (the crash tests). Read when a sender starts.
+ */
+export function batchClaimTimeoutFromEnv(raw = process.env.VIGIL_BATCH_CLAIM_TIMEOUT_MS) {
+  if (raw === undefined || raw === '') return BATCH_CLAIM_TIMEOUT_MS
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`VIGIL_BATCH_CLAIM_TIMEOUT_MS must be a positive integer (ms), got "${raw}"`)
+  return value
+}
+
+export function resendTransport({
+  apiKey,
+  from,
+  baseUrl,
+  batchClaimTimeoutMs = BATCH_CLAIM_TIMEOUT_MS,
+}: {
+  apiKey: string
+  from: string
+  baseUrl?: string
+  batchClaimTimeoutMs?: number
+}): Transport {
   const resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined)
+  // A request that hangs must end before its claim times out: otherwise the batch is taken back and
+  // sent again while the first request may still succeed, and that success is thrown away.
+  const batchTimeoutMs = Math.min(30_000, batchClaimTimeoutMs / 2)
   return {
     captured: false,
     async sendBatch(emails, idempotencyKey) {
@@ -172,8 +195,8 @@ export function resendTransport({ apiKey, from, baseUrl }: { apiKey: string; fro
       if (status === 409 && error?.name === 'invalid_idempotent_request') return { ok: true, results: emails.map(() => ({ providerId: null, error: null })), limits: limitsOf(headers) }
       return failure(status, error ?? {}, headers)
     },
-    async send(message) {
-      const email = await renderEmail(message)
+    async send(db, message) {
+      const email = await renderEmail(db, message)
       const { data, error, headers } = await resend.emails
         .send(
           { from, to: message.toEmail, subject: email.subject, html: email.html, text: email.text, headers: email.headers },
@@ -200,10 +223,10 @@ export const captureTransport: Transport = {
   },
 }
 
-export function transportFromEnv(): Transport {
+export function transportFromEnv({ batchClaimTimeoutMs = batchClaimTimeoutFromEnv() }: { batchClaimTimeoutMs?: number } = {}): Transport {
   const env = getEnv()
   if (env.mode === 'demo') return captureTransport
-  return resendTransport({ apiKey: process.env.RESEND_API_KEY!, from: process.env.MAIL_FROM!, baseUrl: process.env.RESEND_BASE_URL || undefined })
+  return resendTransport({ apiKey: process.env.RESEND_API_KEY!, from: process.env.MAIL_FROM!, baseUrl: process.env.RESEND_BASE_URL || undefined, batchClaimTimeoutMs })
 }
 
 export function backoffMs(attempts: number) {
@@ -217,23 +240,23 @@ const describeError = (error: unknown) => (error instanceof Error ? error.messag
  * record what happened. Returns how many emails it handled (0: nothing was due). Call it
  * when the pacer allows a request; `pacer.observe` hears what the provider said about its limit.
  */
-export async function sendNextOnce(transport: Transport, now = Date.now(), pacer?: Pacer): Promise<number> {
-  const work = await claimNextWork({ now })
+export async function sendNextOnce(db: Handle, transport: Transport, now = Date.now(), pacer?: Pacer): Promise<number> {
+  const work = await claimNextWork(db, { now })
   if (!work) return 0
   const slot = pacer?.spend(now)
   if (work.kind === 'single') {
-    await sendSingle(transport, work.message, now, pacer, slot)
+    await sendSingle(db, transport, work.message, now, pacer, slot)
     return 1
   }
-  await sendClaimedBatch(transport, work.batch, work.messages, now, pacer, slot)
+  await sendClaimedBatch(db, transport, work.batch, work.messages, now, pacer, slot)
   return work.messages.length
 }
 
-async function sendSingle(transport: Transport, message: ClaimedMessage, now: number, pacer: Pacer | undefined, slot: Slot | undefined) {
+async function sendSingle(db: Handle, transport: Transport, message: ClaimedMessage, now: number, pacer: Pacer | undefined, slot: Slot | undefined) {
   let result: SendResult
   slot?.started(Date.now())
   try {
-    result = await transport.send(message)
+    result = await transport.send(db, message)
   } catch (error) {
     // A template that cannot render will not render next time either.
     result = { ok: false, transient: false, error: describeError(error) }
@@ -246,16 +269,19 @@ async function sendSingle(transport: Transport, message: ClaimedMessage, now: nu
   }
   else outcome = { id: message.id, status: 'failed', error: result.error }
   // Should the process die before this write, the claim times out and the message goes again with its key.
-  await recordOutcomes([outcome])
+  await recordOutcomes(db, [outcome])
 }
 
-async function sendClaimedBatch(transport: Transport, batch: ClaimedBatchRow, messages: ClaimedMessage[], now: number, pacer: Pacer | undefined, slot: Slot | undefined) {
+async function sendClaimedBatch(db: Handle, transport: Transport, batch: ClaimedBatchRow, messages: ClaimedMessage[], now: number, pacer: Pacer | undefined, slot: Slot | undefined) {
   // An update's recipients who unsubscribed or were suppressed since the snapshot are left out;
   // so are reminders whose signer confirmed, said "this wasn't me" or unsubscribed since.
   const blocked =
     batch.sendId === null
-      ? staleReminders(messages.filter((m) => m.template === 'confirm-reminder'))
-      : await blockedRecipients({ messageIds: messages.map((m) => m.id), campaignId: messages[0]?.campaignId ?? 0 })
+      ? await staleReminders(
+          db,
+          messages.filter((m) => m.template === 'confirm-reminder'),
+        )
+      : await blockedRecipients(db, { messageIds: messages.map((m) => m.id), campaignId: messages[0]?.campaignId ?? 0 })
   const results = new Map<number, { providerId: string | null; error: string | null }>()
   const outgoing: { id: number; email: OutgoingEmail }[] = []
   for (const message of messages) {
@@ -265,7 +291,7 @@ async function sendClaimedBatch(transport: Transport, batch: ClaimedBatchRow, me
       continue
     }
     try {
-      const email = await renderEmail(message)
+      const email = await renderEmail(db, message)
       outgoing.push({ id: message.id, email: { to: message.toEmail, subject: email.subject, html: email.html, text: email.text, headers: email.headers } })
     } catch (error) {
       results.set(message.id, { providerId: null, error: `not sent: ${describeError(error)}` })
@@ -295,21 +321,23 @@ async function sendClaimedBatch(transport: Transport, batch: ClaimedBatchRow, me
   if (outcome.status === 'submitted') outcome.results = [...results].map(([id, r]) => ({ id, ...r, captured: transport.captured }))
   // One write for the batch and its messages. Should the process die before it, the claim times
   // out and the batch goes again under the same key: the provider answers without sending twice.
-  await recordBatchOutcome({ batchId: batch.id, outcome })
+  await recordBatchOutcome(db, { batchId: batch.id, outcome })
 }
 type ClaimedBatchRow = { id: number; sendId: number | null; idempotencyKey: string; attempts: number }
 
 /**
- * Run the sender until stopped. One loop claims work when the pacer allows a request (so
- * what goes is always the best work due at that moment) and keeps up to `concurrency`
+ * Run the sender on `db` until stopped. One loop claims work when the pacer allows a request
+ * (so what goes is always the best work due at that moment) and keeps up to `concurrency`
  * requests in flight; idle, it polls with a read every `intervalMs`.
  */
 export function startSender({
-  transport = transportFromEnv(),
+  db,
+  batchClaimTimeoutMs = batchClaimTimeoutFromEnv(),
+  transport = transportFromEnv({ batchClaimTimeoutMs }),
   intervalMs = 500,
   concurrency = getEnv().resend.senderConcurrency,
   perSecond = transport.captured ? 0 : getEnv().resend.requestsPerSecond,
-}: { transport?: Transport; intervalMs?: number; concurrency?: number; perSecond?: number } = {}) {
+}: { db: Handle; batchClaimTimeoutMs?: number; transport?: Transport; intervalMs?: number; concurrency?: number; perSecond?: number }) {
   const pacer = createPacer(perSecond)
   let stopped = false
   let inFlight = 0
@@ -347,16 +375,16 @@ export function startSender({
           await sleep(wait)
           continue
         }
-        if (!(await hasDueMail())) {
+        if (!(await hasDueMail(db, { batchClaimTimeoutMs }))) {
           await sleep(intervalMs)
           continue
         }
         const now = Date.now()
-        const work = await claimNextWork({ now })
+        const work = await claimNextWork(db, { now, batchClaimTimeoutMs })
         if (!work) continue
         const slot = pacer.spend(now)
         inFlight++
-        const sending = work.kind === 'single' ? sendSingle(transport, work.message, now, pacer, slot) : sendClaimedBatch(transport, work.batch, work.messages, now, pacer, slot)
+        const sending = work.kind === 'single' ? sendSingle(db, transport, work.message, now, pacer, slot) : sendClaimedBatch(db, transport, work.batch, work.messages, now, pacer, slot)
         sending.catch((error) => console.error('vigil: mail sender error', describeError(error))).finally(finished)
         // Captured mail (demo) never waits on the network: without this the loop would run a
         // whole backlog in one turn of the event loop while requests queue behind it.

@@ -1,3 +1,4 @@
+import type { Handle } from '#db/client.server.ts'
 import type { EmailMessage } from '#db/schema.ts'
 import { getCampaignRole, listCampaignRoles, type SessionOrganizer } from '~/models/organizers.server.ts'
 import { getOutboxMessage } from '~/models/outbox.server.ts'
@@ -30,9 +31,9 @@ export async function outboxCampaignsOf(organizer: SessionOrganizer): Promise<nu
  * One outbox email the organiser may read. Like a campaign route: a 404 for an email that does
  * not exist or belongs to a campaign they have no role on, a 403 if their role there is viewer.
  */
-export async function requireOutboxMessage(organizer: SessionOrganizer, idParam: string | undefined): Promise<EmailMessage> {
+export async function requireOutboxMessage(db: Handle, organizer: SessionOrganizer, idParam: string | undefined): Promise<EmailMessage> {
   const id = Number(idParam)
-  const message = Number.isSafeInteger(id) && id > 0 ? await getOutboxMessage({ id }) : null
+  const message = Number.isSafeInteger(id) && id > 0 ? await getOutboxMessage(db, { id }) : null
   const role = !message ? null : organizer.role === 'owner' ? 'owner' : message.campaignId === null ? null : await getCampaignRole({ organizerId: organizer.id, campaignId: message.campaignId })
   if (!message || !role) throw new Response('Not found', { status: 404, statusText: 'Not Found' })
   if (!roleAtLeast(role, 'editor')) throw new Response('Your role on this campaign does not allow this.', { status: 403, statusText: 'Forbidden' })
@@ -89,8 +90,8 @@ export function withoutTokenLinks(email: RenderedEmail, textPlaceholder: string)
 }
 
 /** An outbox email rendered for this organiser: links working only where showsLiveLinks says so. */
-export async function renderOutboxMessage(organizer: SessionOrganizer, message: EmailMessage, textPlaceholder: string) {
-  const email = await renderEmail(message)
+export async function renderOutboxMessage(db: Handle, organizer: SessionOrganizer, message: EmailMessage, textPlaceholder: string) {
+  const email = await renderEmail(db, message)
   if (showsLiveLinks(organizer)) return { ...email, links: email.links.map((href): OutboxLink => ({ href, removed: false })) }
   return withoutTokenLinks(email, textPlaceholder)
 }

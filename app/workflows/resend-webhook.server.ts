@@ -1,6 +1,7 @@
 import { Resend } from 'resend'
 import { z } from 'zod'
-import { recordDeliveryEvent, type DeliveryEventType } from '~/models/consents.server.ts'
+import type { Handle } from '#db/client.server.ts'
+import { recordDeliveryEvent, type DeliveryEventType } from '~/models/delivery-events.server.ts'
 import { getEnv } from '~/utils/env.server.ts'
 
 /**
@@ -37,7 +38,7 @@ const deliveryEvent = z.object({
 
 export type ResendWebhookAnswer = { status: number; body: string }
 
-export async function handleResendWebhook(body: string, headers: Headers): Promise<ResendWebhookAnswer> {
+export async function handleResendWebhook(db: Handle, body: string, headers: Headers): Promise<ResendWebhookAnswer> {
   // Resend sends the svix-* names; the Standard Webhooks names are the same thing.
   const id = headers.get('svix-id') ?? headers.get('webhook-id')
   const timestamp = headers.get('svix-timestamp') ?? headers.get('webhook-timestamp')
@@ -55,7 +56,7 @@ export async function handleResendWebhook(body: string, headers: Headers): Promi
   const event = deliveryEvent.safeParse(payload)
   if (!event.success) return { status: 400, body: `Malformed ${type} event` }
   const at = Date.parse(event.data.created_at ?? '')
-  const result = await recordDeliveryEvent({
+  const result = await recordDeliveryEvent(db, {
     eventId: id,
     type: kind,
     providerId: event.data.data.email_id,

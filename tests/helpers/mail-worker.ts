@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
-import { getDb } from '#db/client.server.ts'
+import { getDb, type Handle } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { queueEmail } from '~/models/outbox.server.ts'
 import { randomToken } from '~/utils/crypto.server.ts'
 import type { RecordedRequest, RejectedRequest, ResendStandIn } from '../fakes/resend-stand-in.ts'
@@ -115,10 +116,10 @@ const LOCALES: Locale[] = ['en', 'de', 'es']
 const firstNameOf = (i: number) => (i % 7 === 6 ? '' : ['Ana', 'Jonas', 'Lucía', 'Mehmet'][i % 4]!)
 
 /** Queue one confirmation per address, as signing does (queueConfirmation), in one transaction. */
-export function queueConfirmations({ campaign, addresses, keyPrefix }: { campaign: MailCampaign; addresses: string[]; keyPrefix: string }) {
-  getDb().$client.transaction(() => {
-    addresses.forEach((to, i) => {
-      queueEmail({
+export async function queueConfirmations(db: Handle, { campaign, addresses, keyPrefix }: { campaign: MailCampaign; addresses: string[]; keyPrefix: string }) {
+  await transaction(db, async (tx) => {
+    for (const [i, to] of addresses.entries()) {
+      await queueEmail(tx, {
         template: 'confirm-signature',
         to,
         locale: LOCALES[i % 3]!,
@@ -126,15 +127,15 @@ export function queueConfirmations({ campaign, addresses, keyPrefix }: { campaig
         idempotencyKey: `${keyPrefix}:${i}:confirm:1`,
         props: { tokenSeed: randomToken(16), firstName: firstNameOf(i), campaignTitle: campaign.title, petitionText: campaign.petitionText, organizationName: campaign.organizationName },
       })
-    })
-  })()
+    }
+  })
 }
 
 /** Queue one "you have already signed" email per address, as signing does, in one transaction. */
-export function queueAlreadySigned({ campaign, addresses, keyPrefix }: { campaign: MailCampaign; addresses: string[]; keyPrefix: string }) {
-  getDb().$client.transaction(() => {
-    addresses.forEach((to, i) => {
-      queueEmail({
+export async function queueAlreadySigned(db: Handle, { campaign, addresses, keyPrefix }: { campaign: MailCampaign; addresses: string[]; keyPrefix: string }) {
+  await transaction(db, async (tx) => {
+    for (const [i, to] of addresses.entries()) {
+      await queueEmail(tx, {
         template: 'already-signed',
         to,
         locale: LOCALES[i % 3]!,
@@ -142,8 +143,8 @@ export function queueAlreadySigned({ campaign, addresses, keyPrefix }: { campaig
         idempotencyKey: `${keyPrefix}:${i}:already:2026-11-22`,
         props: { firstName: firstNameOf(i), campaignTitle: campaign.title, organizationName: campaign.organizationName, campaignSlug: campaign.slug },
       })
-    })
-  })()
+    }
+  })
 }
 
 /** Each address the stand-in refused, with its reason: per index in a batch, or a single email whole. */

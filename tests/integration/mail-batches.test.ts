@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { seedDemo } from '#db/seed.ts'
 import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, GATHER_MS, queueEmail } from '~/models/outbox.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
@@ -34,13 +35,13 @@ beforeEach(() => {
 
 const shared = { campaignTitle: 'Free Andry', organizationName: 'Demo Reporting Collective' }
 
-function confirmations(count: number, to = (i: number) => `signer${i}@example.org`) {
+async function confirmations(count: number, to = (i: number) => `signer${i}@example.org`) {
   const addresses: string[] = []
-  getDb().transaction(() => {
+  await transaction(getDb(), async (tx) => {
     for (let i = 0; i < count; i++) {
       const address = to(++n)
       addresses.push(address)
-      queueEmail({
+      await queueEmail(tx, {
         template: 'confirm-signature',
         to: address,
         locale: 'en',
@@ -53,13 +54,13 @@ function confirmations(count: number, to = (i: number) => `signer${i}@example.or
   return addresses
 }
 
-function alreadySigned(count: number) {
+async function alreadySigned(count: number) {
   const addresses: string[] = []
-  getDb().transaction(() => {
+  await transaction(getDb(), async (tx) => {
     for (let i = 0; i < count; i++) {
       const address = `again${++n}@example.org`
       addresses.push(address)
-      queueEmail({ template: 'already-signed', to: address, locale: 'de', campaignId, idempotencyKey: `signature:${n}:already`, props: { ...shared, firstName: 'Eva', campaignSlug: 'free-andry' } })
+      await queueEmail(tx, { template: 'already-signed', to: address, locale: 'de', campaignId, idempotencyKey: `signature:${n}:already`, props: { ...shared, firstName: 'Eva', campaignSlug: 'free-andry' } })
     }
   })
   return addresses
@@ -72,9 +73,9 @@ const recipients = (body: unknown) => (body as { to: string }[]).map((e) => e.to
 
 describe('transactional mail in batches', () => {
   it('goes in requests of up to 100 under the batch’s own key, confirmations first, each recorded with the provider’s id', async () => {
-    const other = alreadySigned(30)
-    const confirm = confirmations(250)
-    const handled = [await sendNextOnce(transport), await sendNextOnce(transport), await sendNextOnce(transport), await sendNextOnce(transport)]
+    const other = await alreadySigned(30)
+    const confirm = await confirmations(250)
+    const handled = [await sendNextOnce(getDb(), transport), await sendNextOnce(getDb(), transport), await sendNextOnce(getDb(), transport), await sendNextOnce(getDb(), transport)]
     expect(handled).toEqual([100, 100, 80, 0])
 
     const requests = batchRequests()
@@ -107,9 +108,9 @@ describe('transactional mail in batches', () => {
   })
 
   it('delivers the other 99 when one address is refused, and fails that one with the provider’s reason', async () => {
-    const addresses = confirmations(100, (i) => (i % 100 === 37 ? `signer${i}@example` : `signer${i}@example.org`))
+    const addresses = await confirmations(100, (i) => (i % 100 === 37 ? `signer${i}@example` : `signer${i}@example.org`))
     const bad = addresses.find((a) => a.endsWith('@example'))!
-    expect(await sendNextOnce(transport)).toBe(100)
+    expect(await sendNextOnce(getDb(), transport)).toBe(100)
     expect(resend.sent()).toHaveLength(99)
     const rows = messages()
     expect(rows.filter((r) => r.status === 'sent')).toHaveLength(99)
@@ -120,19 +121,19 @@ describe('transactional mail in batches', () => {
   })
 
   it('waits out a 429 and resends the same group under the same key; nothing goes early', async () => {
-    const addresses = confirmations(40)
+    const addresses = await confirmations(40)
     resend.failNext(1, { status: 429, retryAfterSeconds: 5 })
     const before = Date.now()
-    expect(await sendNextOnce(transport)).toBe(40)
+    expect(await sendNextOnce(getDb(), transport)).toBe(40)
     const batch = sql().prepare(`select status, next_attempt_at as nextAttemptAt, idempotency_key as key from email_batches`).get() as { status: string; nextAttemptAt: number; key: string }
     expect(batch.status).toBe('pending')
     expect(batch.nextAttemptAt).toBeGreaterThanOrEqual(before + 5000)
     expect(messages().every((m) => m.status === 'batched')).toBe(true)
     // Queued meanwhile: a new group, not added to the waiting one (its content is fixed by its key).
-    const later = confirmations(3)
-    expect(await sendNextOnce(transport)).toBe(3)
-    expect(await sendNextOnce(transport)).toBe(0)
-    expect(await sendNextOnce(transport, batch.nextAttemptAt)).toBe(40)
+    const later = await confirmations(3)
+    expect(await sendNextOnce(getDb(), transport)).toBe(3)
+    expect(await sendNextOnce(getDb(), transport)).toBe(0)
+    expect(await sendNextOnce(getDb(), transport, batch.nextAttemptAt)).toBe(40)
     const requests = batchRequests()
     expect(requests.map((r) => r.status)).toEqual([429, 200, 200])
     expect(requests[2]!.idempotencyKey).toBe(batch.key)
@@ -142,25 +143,25 @@ describe('transactional mail in batches', () => {
   })
 
   it('sends once when the answer was lost or the sender died mid-request: the group goes again under its key', async () => {
-    confirmations(60)
+    await confirmations(60)
     resend.dropResponseNext(1)
-    await sendNextOnce(transport)
+    await sendNextOnce(getDb(), transport)
     expect(resend.sent()).toHaveLength(60)
     const waiting = sql().prepare(`select next_attempt_at as at from email_batches`).get() as { at: number }
-    await sendNextOnce(transport, waiting.at)
+    await sendNextOnce(getDb(), transport, waiting.at)
     expect(resend.sent()).toHaveLength(60)
     expect(messages().every((m) => m.status === 'sent' && m.provider_id)).toBe(true)
 
     // A sender claims a group and sends it, then dies before recording anything.
     resend.reset()
-    confirmations(20)
-    const work = await claimNextWork()
+    await confirmations(20)
+    const work = await claimNextWork(getDb())
     if (work?.kind !== 'batch') throw new Error('expected a batch')
     const first = await transport.sendBatch(work.messages.map((m) => ({ to: m.toEmail, subject: 's', html: '<p>h</p>', text: 't' })), work.batch.idempotencyKey)
     expect(first.ok).toBe(true)
     // Until the claim times out nobody else takes the group, and nothing new is formed from it.
-    expect(await sendNextOnce(transport)).toBe(0)
-    expect(await sendNextOnce(transport, Date.now() + BATCH_CLAIM_TIMEOUT_MS + 1)).toBe(20)
+    expect(await sendNextOnce(getDb(), transport)).toBe(0)
+    expect(await sendNextOnce(getDb(), transport, Date.now() + BATCH_CLAIM_TIMEOUT_MS + 1)).toBe(20)
     // Same key: Resend (here its stand-in) does not send again. The content differs (a stand-in
     // subject above), so it answers 409 invalid_idempotent_request, which means it went out.
     expect(resend.sent()).toHaveLength(20)
@@ -169,9 +170,9 @@ describe('transactional mail in batches', () => {
   })
 
   it('fails the group with the reason when the provider refuses the request for good', async () => {
-    confirmations(5)
+    await confirmations(5)
     const wrongKey = resendTransport({ apiKey: 're_wrong', from: 'Vigil <team@example.org>', baseUrl: resend.url })
-    expect(await sendNextOnce(wrongKey)).toBe(5)
+    expect(await sendNextOnce(getDb(), wrongKey)).toBe(5)
     const rows = messages()
     expect(rows.every((r) => r.status === 'failed' && /401/.test(r.last_error ?? ''))).toBe(true)
     expect(sql().prepare(`select status from email_batches`).get()).toEqual({ status: 'failed' })
@@ -197,37 +198,37 @@ describe('priorities', () => {
         sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`).run(id, campaignId)
       }
     })
-    const started = await startUpdateSend({ updateId: newUpdate(), campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
+    const started = await startUpdateSend(getDb(), { updateId: newUpdate(), campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
     expect(started.status).toBe('started')
-    const other = alreadySigned(5)
-    const confirm = confirmations(120)
+    const other = await alreadySigned(5)
+    const confirm = await confirmations(120)
     const t = Date.now()
     const last = () => batchRequests().at(-1)!
     // A full group of confirmations first.
-    expect(await sendNextOnce(transport, t)).toBe(100)
+    expect(await sendNextOnce(getDb(), transport, t)).toBe(100)
     expect(recipients(last().body)).toEqual(confirm.slice(0, 100))
     // The 25 left are short of a full group and have waited less than GATHER_MS: an update's
     // batch takes this turn while they fill (a trickle of signers must not stall an update).
-    expect(await sendNextOnce(transport, t)).toBe(100)
+    expect(await sendNextOnce(getDb(), transport, t)).toBe(100)
     expect(last().idempotencyKey).toMatch(/^update:/)
     // Once they have waited GATHER_MS they go, before the update's next batch.
-    expect(await sendNextOnce(transport, t + GATHER_MS + 1)).toBe(25)
+    expect(await sendNextOnce(getDb(), transport, t + GATHER_MS + 1)).toBe(25)
     expect(recipients(last().body).sort()).toEqual([...confirm.slice(100), ...other].sort())
-    expect(await sendNextOnce(transport, t + GATHER_MS + 1)).toBe(50)
+    expect(await sendNextOnce(getDb(), transport, t + GATHER_MS + 1)).toBe(50)
     expect(last().idempotencyKey).toMatch(/^update:/)
-    expect(await sendNextOnce(transport, t + GATHER_MS + 1)).toBe(0)
+    expect(await sendNextOnce(getDb(), transport, t + GATHER_MS + 1)).toBe(0)
     expect(sql().prepare(`select count(*) as n from email_batches where status <> 'submitted'`).get()).toEqual({ n: 0 })
   })
 
   it('a waiting group of other mail does not hold back a new confirmation', async () => {
-    alreadySigned(3)
+    await alreadySigned(3)
     resend.failNext(1, { status: 500 })
-    await sendNextOnce(transport)
+    await sendNextOnce(getDb(), transport)
     const waiting = sql().prepare(`select next_attempt_at as at from email_batches`).get() as { at: number }
-    const [confirm] = confirmations(1)
-    await sendNextOnce(transport, waiting.at)
+    const [confirm] = await confirmations(1)
+    await sendNextOnce(getDb(), transport, waiting.at)
     expect(recipients(batchRequests().at(-1)!.body)).toEqual([confirm])
-    await sendNextOnce(transport, waiting.at)
+    await sendNextOnce(getDb(), transport, waiting.at)
     expect(batchRequests().at(-1)!.status).toBe(200)
     expect(recipients(batchRequests().at(-1)!.body)).toHaveLength(3)
   })
@@ -243,8 +244,8 @@ describe('the running sender', () => {
   }
 
   it('spends one request per group of 100 at the configured pace', async () => {
-    confirmations(450)
-    const sender = startSender({ transport, perSecond: 5, intervalMs: 20 })
+    await confirmations(450)
+    const sender = startSender({ db: getDb(),  transport, perSecond: 5, intervalMs: 20 })
     try {
       await waitFor(() => resend.sent().length === 450, 5000)
     } finally {
@@ -259,11 +260,11 @@ describe('the running sender', () => {
   })
 
   it('sends nothing to anyone until a 429’s Retry-After has passed, then goes on under the same key', async () => {
-    confirmations(150)
-    alreadySigned(1)
+    await confirmations(150)
+    await alreadySigned(1)
     resend.failNext(1, { status: 429, retryAfterSeconds: 1 })
     // One request in flight, so the next one starts only after the 429 has been read.
-    const sender = startSender({ transport, perSecond: 0, intervalMs: 20, concurrency: 1 })
+    const sender = startSender({ db: getDb(),  transport, perSecond: 0, intervalMs: 20, concurrency: 1 })
     try {
       await waitFor(() => resend.sent().length === 151, 5000)
     } finally {
@@ -281,31 +282,31 @@ describe('the running sender', () => {
 // Found by an attacker's review of this change; each failed before its fix.
 describe('exactly-once and priorities at the edges', () => {
   it('a batch of confirmations that meets a 429 eight times (two senders sharing one account) is not failed for good', async () => {
-    confirmations(10)
+    await confirmations(10)
     // Each 429 has Retry-After 1 s; the sender honours it and comes back 2 s later.
     resend.failNext(8, { status: 429, retryAfterSeconds: 1 })
     let now = Date.now()
     for (let i = 0; i < 8; i++) {
-      await sendNextOnce(transport, now)
+      await sendNextOnce(getDb(), transport, now)
       now += 2_000
     }
     const statuses = sql().prepare(`select status, count(*) as n from email_messages group by status`).all()
     // A rate limit is the provider saying "later", not "never": the confirmations must still go.
     expect(statuses, 'confirmations failed for good after 429s').not.toContainEqual(expect.objectContaining({ status: 'failed' }))
-    await sendNextOnce(transport, now)
+    await sendNextOnce(getDb(), transport, now)
     expect(resend.sent()).toHaveLength(10)
   })
 
   it('a batch whose key is still being answered eight times over (a hung request of a dead sender) is not failed for good', async () => {
-    confirmations(5)
+    await confirmations(5)
     resend.failNext(8, { status: 409 })
     let now = Date.now()
     for (let i = 0; i < 8; i++) {
-      await sendNextOnce(transport, now)
+      await sendNextOnce(getDb(), transport, now)
       now += 2_000
     }
     expect(sql().prepare(`select count(*) as n from email_messages where status = 'failed'`).get()).toEqual({ n: 0 })
-    await sendNextOnce(transport, now)
+    await sendNextOnce(getDb(), transport, now)
     expect(resend.sent()).toHaveLength(5)
   })
 
@@ -322,32 +323,32 @@ describe('exactly-once and priorities at the edges', () => {
     })
     const updateId = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
     sql().prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', 'Hearing tomorrow', 'Thank you.')`).run(updateId)
-    const started = await startUpdateSend({ updateId, campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
+    const started = await startUpdateSend(getDb(), { updateId, campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
     expect(started.status).toBe('started')
     // After the surge: one signer every half second, the pacer's turn at 2 requests/s. 20 requests
     // carry 20 emails; the provider would have taken 2,000.
     for (let i = 0; i < 20; i++) {
-      confirmations(1)
-      await sendNextOnce(captureTransport)
+      await confirmations(1)
+      await sendNextOnce(getDb(), captureTransport)
     }
     const submitted = (sql().prepare(`select count(*) as n from email_batches where send_id is not null and status = 'submitted'`).get() as { n: number }).n
     expect(submitted, 'update batches sent in 20 requests that carried 20 confirmations').toBeGreaterThan(0)
   })
 
   it('a batchable message left `sending` by the single path (e.g. the sender before this release) is resent under its own key', async () => {
-    confirmations(1)
+    await confirmations(1)
     const key = `signature:${n}:confirm:1`
     const t0 = Date.now()
     // The sender before the upgrade claimed it alone and sent it under its own key, then died.
-    expect(await claimDueMessages({ limit: 1, now: t0 })).toHaveLength(1)
-    await sendNextOnce(transport, t0 + CLAIM_TIMEOUT_MS + 1)
+    expect(await claimDueMessages(getDb(), { limit: 1, now: t0 })).toHaveLength(1)
+    await sendNextOnce(getDb(), transport, t0 + CLAIM_TIMEOUT_MS + 1)
     const request = resend.requests().at(-1)!
     // Under any other key Resend cannot recognise the resend: the signer gets it twice.
     expect(request.idempotencyKey, 'the key the email was first sent under').toBe(key)
   })
 
   it('leaves out a reminder whose signer confirmed (or withdrew) after it was queued, and sends one still wanted', async () => {
-    const signature = (status: 'pending' | 'confirmed', seed: string) => {
+    const signature = async (status: 'pending' | 'confirmed', seed: string) => {
       const address = `reminded${++n}@example.org`
       const supporter = Number(
         sql().prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'R', 'S', 'DE', 'en')`).run(address, address).lastInsertRowid,
@@ -359,14 +360,14 @@ describe('exactly-once and priorities at the edges', () => {
           )
           .run(campaignId, supporter, status, status === 'pending' ? sha256(signatureToken(seed)) : null, Date.now() + 86_400_000, Date.now()).lastInsertRowid,
       )
-      getDb().transaction(() =>
-        queueEmail({ template: 'confirm-reminder', to: address, locale: 'en', campaignId, idempotencyKey: `signature:${id}:reminder`, props: { tokenSeed: seed, firstName: 'R', campaignTitle: 'Free Andry', organizationName: 'Demo' } }),
+      await transaction(getDb(), (tx) =>
+        queueEmail(tx, { template: 'confirm-reminder', to: address, locale: 'en', campaignId, idempotencyKey: `signature:${id}:reminder`, props: { tokenSeed: seed, firstName: 'R', campaignTitle: 'Free Andry', organizationName: 'Demo' } }),
       )
       return address
     }
-    const wanted = signature('pending', 'still-wanted-seed-0123456789')
-    const confirmedMeanwhile = signature('confirmed', 'confirmed-seed-0123456789ab')
-    expect(await sendNextOnce(transport)).toBe(2)
+    const wanted = await signature('pending', 'still-wanted-seed-0123456789')
+    const confirmedMeanwhile = await signature('confirmed', 'confirmed-seed-0123456789ab')
+    expect(await sendNextOnce(getDb(), transport)).toBe(2)
     expect(resend.sent().map((s) => s.email.to)).toEqual([wanted])
     const skipped = sql().prepare(`select status, last_error as error from email_messages where to_email = ?`).get(confirmedMeanwhile) as { status: string; error: string }
     expect(skipped.status).toBe('failed')

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, type Tx } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../fakes/resend-stand-in.ts'
 import { killWorkers, mailCampaign, queueAlreadySigned, queueConfirmations, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
@@ -75,9 +76,9 @@ function expectSentAsRecorded(prefix: string, count: number, { except }: { excep
 }
 
 /** Queue and wait until the sender has settled every message (sent or failed). */
-async function queueAndDrain(prefixes: string[], queue: () => void) {
+async function queueAndDrain(prefixes: string[], queue: (tx: Tx) => Promise<void>) {
   const before = resend.requests().length
-  sql().transaction(queue)()
+  await transaction(getDb(), queue)
   await waitFor(
     () => prefixes.every((p) => unsettled(p) === 0),
     45_000,
@@ -119,7 +120,7 @@ afterAll(async () => {
 describe('mail priorities and transactional batches', () => {
   it('delivers the other 99 of a batch with one address Resend refuses, and fails that one with the provider’s reason', async () => {
     const addresses = Array.from({ length: MAX_BATCH }, (_, i) => (i === 37 ? REFUSED : `refused-batch.${i}@example.org`))
-    const requests = await queueAndDrain(['refused'], () => queueConfirmations({ campaign, addresses, keyPrefix: 'refused' }))
+    const requests = await queueAndDrain(['refused'], (tx) => queueConfirmations(tx, { campaign, addresses, keyPrefix: 'refused' }))
 
     // Queued at once, the 100 went together: one permissive batch request (twice under its key at most, had it been retried).
     const sizes = requests.map((r) => `${r.path}: ${recipientsOf(r).length}`)
@@ -142,9 +143,9 @@ describe('mail priorities and transactional batches', () => {
     const others = Array.from({ length: 150 }, (_, i) => `already.${i}@example.org`)
     const confirmations = Array.from({ length: 150 }, (_, i) => `first.${i}@example.org`)
     // The "already signed" emails are older: a sender that went by age would send them first.
-    const requests = await queueAndDrain(['already', 'first'], () => {
-      queueAlreadySigned({ campaign, addresses: others, keyPrefix: 'already' })
-      queueConfirmations({ campaign, addresses: confirmations, keyPrefix: 'first' })
+    const requests = await queueAndDrain(['already', 'first'], async (tx) => {
+      await queueAlreadySigned(tx, { campaign, addresses: others, keyPrefix: 'already' })
+      await queueConfirmations(tx, { campaign, addresses: confirmations, keyPrefix: 'first' })
     })
 
     const at = firstAccepted(requests)
@@ -169,7 +170,7 @@ describe('mail priorities and transactional batches', () => {
       translation.run(updateId, 'en', 'Hearing tomorrow', 'The court hearing is **tomorrow**. Thank you for standing with Andry.')
       translation.run(updateId, 'de', 'Anhörung morgen', 'Die Anhörung ist **morgen**. Danke, dass Sie an Andrys Seite stehen.')
       const snapshotStart = performance.now()
-      const started = await startUpdateSend({ updateId, campaignId: campaign.id, audience: { signers: true, donors: 'none' }, organizerId: null })
+      const started = await startUpdateSend(getDb(), { updateId, campaignId: campaign.id, audience: { signers: true, donors: 'none' }, organizerId: null })
       const snapshotMs = Math.round(performance.now() - snapshotStart)
       if (started.status !== 'started') throw new Error(`the send did not start: ${started.status}`)
       expect(started.recipients).toBe(UPDATE_RECIPIENTS)
@@ -187,7 +188,7 @@ describe('mail priorities and transactional batches', () => {
       const queuedAt = resend.requests().length
       const updateBatchesLeft = batchesLeft(sendId)
       const surgeStart = performance.now()
-      queueConfirmations({ campaign, addresses: surge, keyPrefix: 'surge' })
+      await queueConfirmations(getDb(), { campaign, addresses: surge, keyPrefix: 'surge' })
       // Until the surge is out or the update is: a sender that makes the surge wait fails here, not after a minute.
       await waitFor(
         () => unsettled('surge') === 0 || batchesLeft(sendId) === 0,

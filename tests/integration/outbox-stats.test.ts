@@ -95,7 +95,7 @@ describe('the outbox figures', () => {
     message({ priority: 2, batchId: sendingUpdate, status: 'batched' })
     batch({ send: sendId, status: 'submitted', size: 100, submittedAt: NOW - 10_000, priority: 2 })
 
-    const stats = await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    const stats = await computeOutboxStats(getDb(), { now: NOW, requestsPerSecond: 2 })
     expect(stats).toMatchObject({
       confirmationsQueued: 7,
       otherQueued: 3,
@@ -113,21 +113,21 @@ describe('the outbox figures', () => {
 
   it('estimates from the configured capacity when nothing was measured, and gives none when unpaced', async () => {
     for (let i = 0; i < 1000; i++) message({ createdAt: NOW - 3 * MIN })
-    const paced = await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    const paced = await computeOutboxStats(getDb(), { now: NOW, requestsPerSecond: 2 })
     expect(paced).toMatchObject({ confirmationsQueued: 1000, acceptedLastMinute: 0, ratePerSecond: 200, rateSource: 'configured', confirmationsEmptyInMs: 5000 })
-    const unpaced = await computeOutboxStats({ now: NOW, requestsPerSecond: 0 })
+    const unpaced = await computeOutboxStats(getDb(), { now: NOW, requestsPerSecond: 0 })
     expect(unpaced).toMatchObject({ confirmationsQueued: 1000, ratePerSecond: null, rateSource: null, confirmationsEmptyInMs: null, transactionalEmptyInMs: null })
   })
 
   it('does not judge the pace by a minute that was partly idle: a queue younger than a minute uses the capacity', async () => {
     for (let i = 0; i < 400; i++) message({ createdAt: NOW - 20_000 })
     batch({ status: 'submitted', size: 1, submittedAt: NOW - 50_000 })
-    const stats = await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    const stats = await computeOutboxStats(getDb(), { now: NOW, requestsPerSecond: 2 })
     expect(stats).toMatchObject({ acceptedLastMinute: 1, rateSource: 'configured', ratePerSecond: 200, confirmationsEmptyInMs: 2000 })
   })
 
   it('reads an empty outbox as nothing waiting', async () => {
-    expect(await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })).toMatchObject({
+    expect(await computeOutboxStats(getDb(), { now: NOW, requestsPerSecond: 2 })).toMatchObject({
       confirmationsQueued: 0,
       otherQueued: 0,
       updatesRemaining: 0,
@@ -142,17 +142,17 @@ describe('the outbox figures', () => {
 describe('reading it on hot pages', () => {
   it('computes once a second per process: a second read within the second does not see a new row', async () => {
     message({ createdAt: NOW - MIN })
-    const first = await getOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    const first = await getOutboxStats(getDb(), { now: NOW, requestsPerSecond: 2 })
     expect(first.confirmationsQueued).toBe(1)
     message({ createdAt: NOW })
-    expect((await getOutboxStats({ now: NOW + 999, requestsPerSecond: 2 })).confirmationsQueued).toBe(1)
-    expect((await getOutboxStats({ now: NOW + 1000, requestsPerSecond: 2 })).confirmationsQueued).toBe(2)
+    expect((await getOutboxStats(getDb(), { now: NOW + 999, requestsPerSecond: 2 })).confirmationsQueued).toBe(1)
+    expect((await getOutboxStats(getDb(), { now: NOW + 1000, requestsPerSecond: 2 })).confirmationsQueued).toBe(2)
     // Another pace is another answer, not the remembered one.
     message({ createdAt: NOW })
-    expect((await getOutboxStats({ now: NOW + 1000, requestsPerSecond: 0 })).confirmationsQueued).toBe(3)
+    expect((await getOutboxStats(getDb(), { now: NOW + 1000, requestsPerSecond: 0 })).confirmationsQueued).toBe(3)
   })
 
-  it('uses the indexes meant for it, never a scan of the messages or batches', () => {
+  it('uses the indexes meant for it, never a scan of the messages or batches', async () => {
     // batch_idx would also answer "batch_id is null", by walking every transactional email ever sent.
     const expected: Record<string, RegExp[]> = {
       queuedAlone: [/^SEARCH email_messages USING (COVERING )?INDEX email_messages_due_idx \(status=\? AND priority=\?\)/],
@@ -164,7 +164,7 @@ describe('reading it on hot pages', () => {
       firstAttemptsAccepted: [/^SEARCH email_messages USING INDEX email_messages_due_idx \(status=\? AND priority=\? AND next_attempt_at=\? AND rowid>\?\)/],
       retriesAccepted: [/^SEARCH email_messages USING INDEX email_messages_due_idx \(status=\? AND priority=\? AND next_attempt_at>\?\)/],
     }
-    const plans = outboxStatsQueryPlans()
+    const plans = await outboxStatsQueryPlans(getDb())
     expect(plans.map((p) => p.name).sort()).toEqual(Object.keys(expected).sort())
     for (const { name, plan } of plans) {
       expect(plan.length, `${name}: ${plan.join(' | ')}`).toBe(expected[name]!.length)
@@ -179,11 +179,11 @@ describe('reading it on hot pages', () => {
     sql().transaction(() => {
       for (let i = 0; i < 50_000; i++) insert.run(`bulk.${i}@example.org`, `bulk:${i}`, NOW - 10 * MIN + i)
     })()
-    await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    await computeOutboxStats(getDb(), { now: NOW, requestsPerSecond: 2 })
     const runs = 20
     const started = performance.now()
     let stats
-    for (let i = 0; i < runs; i++) stats = await computeOutboxStats({ now: NOW, requestsPerSecond: 2 })
+    for (let i = 0; i < runs; i++) stats = await computeOutboxStats(getDb(), { now: NOW, requestsPerSecond: 2 })
     const ms = (performance.now() - started) / runs
     console.log(`outbox stats with 50,000 queued confirmations: ${ms.toFixed(2)} ms per computation`)
     expect(stats).toMatchObject({ confirmationsQueued: 50_000, oldestConfirmationAgeMs: 10 * MIN })

@@ -113,12 +113,12 @@ describe('one reminder to confirm', () => {
     const signed = Date.now()
     const id = idOf(person.email, 'free-andry')
 
-    await sendDueReminders({ now: signed + 23 * HOUR })
+    await sendDueReminders(getDb(), { now: signed + 23 * HOUR })
     expect(remindersOf(id)).toHaveLength(0)
 
-    await sendDueReminders({ now: signed + 25 * HOUR })
-    await sendDueReminders({ now: signed + 26 * HOUR })
-    await sendDueReminders({ now: signed + 3 * DAY })
+    await sendDueReminders(getDb(), { now: signed + 25 * HOUR })
+    await sendDueReminders(getDb(), { now: signed + 26 * HOUR })
+    await sendDueReminders(getDb(), { now: signed + 3 * DAY })
     const [reminder, ...more] = remindersOf(id)
     expect(more).toHaveLength(0)
     expect(reminder).toMatchObject({ template: 'confirm-reminder', locale: 'de', to_email: person.email, campaign_id: 1 })
@@ -194,11 +194,11 @@ describe('one reminder to confirm', () => {
     const expired = address('expired')
     await sign('reminded', expired, { now: T - 7 * DAY })
 
-    await sendDueReminders({ now: T + 23 * HOUR })
+    await sendDueReminders(getDb(), { now: T + 23 * HOUR })
     expect(remindersOf(idOf(control, 'reminded'))).toHaveLength(1)
     expect(remindersOf(idOf(early, 'reminded'))).toHaveLength(0)
 
-    await sendDueReminders({ now: T + 25 * HOUR })
+    await sendDueReminders(getDb(), { now: T + 25 * HOUR })
     expect(remindersOf(idOf(control, 'reminded'))).toHaveLength(1)
     expect(remindersOf(idOf(early, 'reminded'))).toHaveLength(1)
     for (const [email, slug] of [
@@ -226,7 +226,7 @@ describe('one reminder to confirm', () => {
     await sign('latest', email, { now: T, firstName: 'Anna' })
     await sign('latest', email, { now: T + HOUR, firstName: 'Ana', lang: 'es' })
     const id = idOf(email, 'latest')
-    await sendDueReminders({ now: T + 25 * HOUR })
+    await sendDueReminders(getDb(), { now: T + 25 * HOUR })
     const [reminder] = remindersOf(id)
     expect(reminder).toMatchObject({ locale: 'es' })
     const props = JSON.parse(String(reminder!.props)) as { tokenSeed: string; firstName: string; campaignTitle: string }
@@ -241,7 +241,7 @@ describe('one reminder to confirm', () => {
     const T = Date.now()
     await Promise.all(Array.from({ length: 1_100 }, (_, i) => sign('backlog', `crowd.${i}@example.org`, { now: T })))
     const order: string[] = []
-    const runs = Promise.all([sendDueReminders({ now: T + 25 * HOUR }), sendDueReminders({ now: T + 25 * HOUR })]).then(() => order.push('reminders'))
+    const runs = Promise.all([sendDueReminders(getDb(), { now: T + 25 * HOUR }), sendDueReminders(getDb(), { now: T + 25 * HOUR })]).then(() => order.push('reminders'))
     const signing = sign('backlog', address('during'), { now: T + 25 * HOUR }).then(() => order.push('signed'))
     await Promise.all([runs, signing])
     expect(order).toEqual(['signed', 'reminders'])

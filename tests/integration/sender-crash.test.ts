@@ -37,7 +37,7 @@ function newUpdate(title: string) {
 }
 
 async function startSend(updateId: number) {
-  const started = await startUpdateSend({ updateId, campaignId, audience: signers, organizerId: null })
+  const started = await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
   if (started.status !== 'started') throw new Error(`the send did not start: ${started.status}`)
   expect(started.recipients).toBe(RECIPIENTS)
   return started.sendId

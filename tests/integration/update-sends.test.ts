@@ -56,7 +56,7 @@ function clearAudience() {
 
 async function sendAll() {
   let rounds = 0
-  while (await sendNextOnce(transport)) rounds++
+  while (await sendNextOnce(getDb(), transport)) rounds++
   return rounds
 }
 
@@ -75,7 +75,7 @@ describe('the audience', () => {
     sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 0, 'unsubscribe_link')`).run(withdrawn.id, campaignId)
     const bounced = supporter()
     sql().prepare(`insert into suppressions (email_normalized, reason) values (?, 'bounce')`).run(bounced.email.toLowerCase())
-    expect(await countAudience({ campaignId, audience: signers })).toEqual({ total: 3, byLocale: { en: 1, de: 2, es: 0 } })
+    expect(await countAudience(getDb(), { campaignId, audience: signers })).toEqual({ total: 3, byLocale: { en: 1, de: 2, es: 0 } })
   })
 })
 
@@ -85,13 +85,13 @@ describe('sending an update', () => {
   it('snapshots 250 recipients into 3 batches, sends each once with its idempotency key, unsubscribe headers and language', async () => {
     const people = Array.from({ length: 250 }, (_, i) => supporter({ locale: i % 5 === 0 ? 'de' : 'en' }))
     const updateId = newUpdate('He is home')
-    const started = await startUpdateSend({ updateId, campaignId, audience: signers, organizerId: null })
+    const started = await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
     expect(started).toMatchObject({ status: 'started', recipients: 250 })
     const batches = sql().prepare(`select size, idempotency_key as key from email_batches order by id`).all() as { size: number; key: string }[]
     expect(batches.map((b) => b.size)).toEqual([100, 100, 50])
 
     // Pressing Send again sends nothing more.
-    expect(await startUpdateSend({ updateId, campaignId, audience: signers, organizerId: null })).toEqual({ status: 'already-sent' })
+    expect(await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })).toEqual({ status: 'already-sent' })
 
     expect(await sendAll()).toBe(3)
     const sent = resend.sent()
@@ -110,7 +110,7 @@ describe('sending an update', () => {
     // Each email has its own link.
     expect(new Set(sent.map((s) => (s.email.headers as Record<string, string>)['List-Unsubscribe'])).size).toBe(250)
 
-    const progress = await getSendProgress({ updateId })
+    const progress = await getSendProgress(getDb(), { updateId })
     expect(progress).toMatchObject({ recipients: 250, sent: 250, failed: 0, remaining: 0 })
     const ids = sql().prepare(`select count(distinct provider_id) as n from email_messages where status = 'sent'`).get() as { n: number }
     expect(ids.n).toBe(250)
@@ -120,30 +120,30 @@ describe('sending an update', () => {
     for (let i = 0; i < 9; i++) supporter()
     supporter({ email: 'not-an-address' })
     const updateId = newUpdate()
-    await startUpdateSend({ updateId, campaignId, audience: signers, organizerId: null })
+    await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
     await sendAll()
     expect(resend.sent()).toHaveLength(9)
     const failed = sql().prepare(`select to_email, last_error from email_messages where status = 'failed'`).all() as { to_email: string; last_error: string }[]
     expect(failed).toHaveLength(1)
     expect(failed[0]!.to_email).toBe('not-an-address')
     expect(failed[0]!.last_error).toMatch(/refused/)
-    expect(await getSendProgress({ updateId })).toMatchObject({ sent: 9, failed: 1, remaining: 0 })
+    expect(await getSendProgress(getDb(), { updateId })).toMatchObject({ sent: 9, failed: 1, remaining: 0 })
   })
 
   it('retries a batch after a 429 and a 500 with the same key, and sends it once', async () => {
     for (let i = 0; i < 5; i++) supporter()
     const updateId = newUpdate()
-    await startUpdateSend({ updateId, campaignId, audience: signers, organizerId: null })
+    await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
     resend.failNext(1, { status: 429, retryAfterSeconds: 1 })
-    expect(await sendNextOnce(transport)).toBe(5)
+    expect(await sendNextOnce(getDb(), transport)).toBe(5)
     const batch = sql().prepare(`select status, next_attempt_at, attempts from email_batches`).get() as { status: string; next_attempt_at: number; attempts: number }
     expect(batch.status).toBe('pending')
     expect(batch.next_attempt_at).toBeGreaterThan(Date.now() + 500)
     // Not due yet: nothing is claimed before Retry-After has passed.
-    expect(await sendNextOnce(transport)).toBe(0)
+    expect(await sendNextOnce(getDb(), transport)).toBe(0)
     resend.failNext(1, { status: 500 })
-    expect(await sendNextOnce(transport, Date.now() + 2000)).toBe(5)
-    expect(await sendNextOnce(transport, Date.now() + 60_000)).toBe(5)
+    expect(await sendNextOnce(getDb(), transport, Date.now() + 2000)).toBe(5)
+    expect(await sendNextOnce(getDb(), transport, Date.now() + 60_000)).toBe(5)
     expect(resend.sent()).toHaveLength(5)
     const keys = resend.requests().map((r) => r.idempotencyKey)
     expect(new Set(keys).size).toBe(1)
@@ -152,17 +152,17 @@ describe('sending an update', () => {
   it('leaves out whoever unsubscribed or bounced after the snapshot', async () => {
     const [a, b, c] = [supporter(), supporter(), supporter()]
     const updateId = newUpdate()
-    await startUpdateSend({ updateId, campaignId, audience: signers, organizerId: null })
+    await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
     sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 0, 'unsubscribe_link')`).run(a.id, campaignId)
     sql().prepare(`insert into suppressions (email_normalized, reason) values (?, 'complaint')`).run(b.email.toLowerCase())
     await sendAll()
     expect(resend.sent().map((s) => s.email.to)).toEqual([c.email])
-    expect(await getSendProgress({ updateId })).toMatchObject({ recipients: 3, sent: 1, failed: 2, unsubscribed: 1 })
+    expect(await getSendProgress(getDb(), { updateId })).toMatchObject({ recipients: 3, sent: 1, failed: 2, unsubscribed: 1 })
   })
 
   it('does not start a send with nobody to send to', async () => {
     supporter({ consent: false })
-    expect(await startUpdateSend({ updateId: newUpdate(), campaignId, audience: signers, organizerId: null })).toEqual({ status: 'empty' })
+    expect(await startUpdateSend(getDb(), { updateId: newUpdate(), campaignId, audience: signers, organizerId: null })).toEqual({ status: 'empty' })
     expect(sql().prepare(`select count(*) as n from update_sends`).get()).toEqual({ n: 0 })
   })
 })

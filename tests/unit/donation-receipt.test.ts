@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.server.ts'
 import de from '~/locales/de/emails.json'
 import en from '~/locales/en/emails.json'
 import es from '~/locales/es/emails.json'
@@ -45,7 +46,7 @@ function receipt(overrides: Partial<DonationReceiptMessageProps> = {}): Donation
 const monthly = (overrides: Partial<DonationReceiptMessageProps> = {}) =>
   receipt({ donationId: 57, interval: 'monthly', manageDonationId: 42, ...overrides })
 
-const render = (locale: Lang, props: DonationReceiptMessageProps) => renderEmail({ template: 'donation-receipt', locale, props })
+const render = (locale: Lang, props: DonationReceiptMessageProps) => renderEmail(getDb(), { template: 'donation-receipt', locale, props })
 
 // The XHTML doctype names the W3C DTD by URL; it is an identifier, never fetched.
 const urlsIn = (s: string) => s.replace(/^<!DOCTYPE[^>]*>/i, '').match(/https?:\/\/[^\s"'<>]+/gi) ?? []
@@ -204,7 +205,7 @@ describe('donation receipt props', () => {
 describe.each(['en', 'de', 'es'] as const)('failed debit email (%s)', (lang) => {
   it('says briefly and kindly that nothing was charged, and links to the donate page to try again', async () => {
     const texts = catalogs[lang].donationFailed
-    const email = await renderEmail({
+    const email = await renderEmail(getDb(), {
       template: 'donation-failed',
       locale: lang,
       props: { firstName: 'Ana', amountMinor: 2598, currency: 'EUR', campaignTitle: 'Justice for Andry', campaignSlug: 'free-andry', organizationName: 'Demo Reporting Collective' },

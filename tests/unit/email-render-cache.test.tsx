@@ -1,4 +1,5 @@
 import { render } from '@react-email/render'
+import { getDb } from '#db/client.server.ts'
 import { describe, expect, it } from 'vitest'
 import AlreadySignedEmail from '#emails/already-signed.tsx'
 import ConfirmSignatureEmail from '#emails/confirm-signature.tsx'
@@ -23,7 +24,7 @@ describe('renderEmail', () => {
       ['Zoë', 'seed-one'],
       [`O'Brien <b>&"x"`, 'seed-two'],
     ] as const) {
-      const cached = await renderEmail({ template: 'confirm-signature', locale: 'de', props: { ...props, firstName, tokenSeed: seed } })
+      const cached = await renderEmail(getDb(), { template: 'confirm-signature', locale: 'de', props: { ...props, firstName, tokenSeed: seed } })
       const token = signatureToken(seed)
       const element = (
         <ConfirmSignatureEmail t={t('de')} lang="de" {...props} firstName={firstName} confirmUrl={`${base}/confirm/${token}`} discardUrl={`${base}/confirm/${token}?not-me`} />
@@ -36,7 +37,7 @@ describe('renderEmail', () => {
 
   it('does the same for the already-signed email', async () => {
     const base = getEnv().publicUrl
-    const cached = await renderEmail({
+    const cached = await renderEmail(getDb(), {
       template: 'already-signed',
       locale: 'es',
       props: { firstName: 'Ana & Luz', campaignTitle: 'Justicia para Andry', organizationName: 'Demo', campaignSlug: 'free-andry' },
@@ -56,7 +57,7 @@ describe('renderEmail, against text that looks like a placeholder', () => {
 
   it.each(markers)('puts a first name of %s in the greeting as typed, not the confirmation token', async (firstName) => {
     const token = signatureToken('seed-marker')
-    const cached = await renderEmail({ template: 'confirm-signature', locale: 'en', props: { ...props, firstName, tokenSeed: 'seed-marker' } })
+    const cached = await renderEmail(getDb(), { template: 'confirm-signature', locale: 'en', props: { ...props, firstName, tokenSeed: 'seed-marker' } })
     const element = (
       <ConfirmSignatureEmail t={t('en')} lang="en" {...props} firstName={firstName} confirmUrl={`${base()}/confirm/${token}`} discardUrl={`${base()}/confirm/${token}?not-me`} />
     )
@@ -67,7 +68,7 @@ describe('renderEmail, against text that looks like a placeholder', () => {
 
   it('greets a signer without a first name as a fresh render does', async () => {
     const token = signatureToken('seed-no-name')
-    const cached = await renderEmail({ template: 'confirm-signature', locale: 'de', props: { ...props, firstName: ' ', tokenSeed: 'seed-no-name' } })
+    const cached = await renderEmail(getDb(), { template: 'confirm-signature', locale: 'de', props: { ...props, firstName: ' ', tokenSeed: 'seed-no-name' } })
     const element = <ConfirmSignatureEmail t={t('de')} lang="de" {...props} firstName="" confirmUrl={`${base()}/confirm/${token}`} discardUrl={`${base()}/confirm/${token}?not-me`} />
     expect(cached.html).toBe(await render(framed(element)))
   })
@@ -75,7 +76,7 @@ describe('renderEmail, against text that looks like a placeholder', () => {
   it('leaves a petition text that holds the placeholders as the organiser wrote it', async () => {
     const petitionText = `Release him. VIGILPLACEHOLDERTOKEN ${base()}/confirm/VIGILPLACEHOLDERTOKEN VIGILPLACEHOLDERNAME`
     const token = signatureToken('seed-petition')
-    const cached = await renderEmail({ template: 'confirm-signature', locale: 'es', props: { ...props, petitionText, firstName: 'Ana', tokenSeed: 'seed-petition' } })
+    const cached = await renderEmail(getDb(), { template: 'confirm-signature', locale: 'es', props: { ...props, petitionText, firstName: 'Ana', tokenSeed: 'seed-petition' } })
     const element = (
       <ConfirmSignatureEmail t={t('es')} lang="es" {...props} petitionText={petitionText} firstName="Ana" confirmUrl={`${base()}/confirm/${token}`} discardUrl={`${base()}/confirm/${token}?not-me`} />
     )
@@ -84,7 +85,7 @@ describe('renderEmail, against text that looks like a placeholder', () => {
   })
 
   it('leaves a campaign title that looks like a placeholder as written in the already-signed email', async () => {
-    const cached = await renderEmail({
+    const cached = await renderEmail(getDb(), {
       template: 'already-signed',
       locale: 'de',
       props: { firstName: 'Ana', campaignTitle: 'VIGILPLACEHOLDERNAME', organizationName: 'Demo', campaignSlug: 'free-andry' },
@@ -104,7 +105,7 @@ describe('renderEmail, against text that looks like a placeholder', () => {
     const update = db.$client.prepare(`select u.id, u.campaign_id as campaignId from updates u order by u.id limit 1`).get() as { id: number; campaignId: number }
     const copied = `Copied: ${base()}/unsubscribe/VIGILPLACEHOLDERUNSUBSCRIBE and ${base()}/preferences/VIGILPLACEHOLDERPREFERENCES`
     db.$client.prepare(`update update_translations set body_md = ? where update_id = ?`).run(copied, update.id)
-    const email = await renderEmail({ template: 'campaign-update', locale: 'en', props: { updateId: update.id, supporterId: 42 } })
+    const email = await renderEmail(getDb(), { template: 'campaign-update', locale: 'en', props: { updateId: update.id, supporterId: 42 } })
     const own = [`${base()}/unsubscribe/${unsubscribeToken(42, update.campaignId)}`, `${base()}/preferences/${preferencesToken(42)}`]
     for (const body of [email.html, email.text]) {
       expect(body).toContain('/unsubscribe/VIGILPLACEHOLDERUNSUBSCRIBE')

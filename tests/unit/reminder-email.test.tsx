@@ -1,4 +1,5 @@
 import { render } from '@react-email/render'
+import { getDb } from '#db/client.server.ts'
 import { describe, expect, it } from 'vitest'
 import ConfirmReminderEmail from '#emails/confirm-reminder.tsx'
 import { renderEmail, withLegalLinks } from '~/workflows/email-templates.server.tsx'
@@ -26,8 +27,8 @@ describe('the confirmation reminder', () => {
   it('carries the same confirm and "this wasn’t me" links as the confirmation email', async () => {
     const base = getEnv().publicUrl
     const token = signatureToken('seed-reminder')
-    const confirmation = await renderEmail({ template: 'confirm-signature', locale: 'en', props: { ...props, firstName: 'Ana', tokenSeed: 'seed-reminder' } })
-    const reminder = await renderEmail({ template: 'confirm-reminder', locale: 'en', props: { ...props, firstName: 'Ana', tokenSeed: 'seed-reminder' } })
+    const confirmation = await renderEmail(getDb(), { template: 'confirm-signature', locale: 'en', props: { ...props, firstName: 'Ana', tokenSeed: 'seed-reminder' } })
+    const reminder = await renderEmail(getDb(), { template: 'confirm-reminder', locale: 'en', props: { ...props, firstName: 'Ana', tokenSeed: 'seed-reminder' } })
     expect(reminder.links).toEqual(confirmation.links)
     expect(reminder.links).toEqual([`${base}/confirm/${token}`, `${base}/confirm/${token}?not-me`])
     expect(reminder.html.split(`href="${base}/confirm/${token}"`).length - 1).toBe(1)
@@ -38,14 +39,14 @@ describe('the confirmation reminder', () => {
   it('is written in the signer’s language, says it is the only reminder, and has a subject of its own', async () => {
     const subjects = new Set<string>()
     for (const lang of LANGS) {
-      const email = await renderEmail({ template: 'confirm-reminder', locale: lang, props: { ...props, firstName: 'Ana', tokenSeed: 'seed' } })
+      const email = await renderEmail(getDb(), { template: 'confirm-reminder', locale: lang, props: { ...props, firstName: 'Ana', tokenSeed: 'seed' } })
       expect(email.html).toContain(`lang="${lang}"`)
       expect(email.text).toMatch(onlyReminder[lang])
       for (const other of LANGS.filter((l) => l !== lang)) expect(email.text).not.toMatch(onlyReminder[other])
       expect(email.subject).toContain('Free Andry')
       expect(email.subject).not.toMatch(/[\r\n]/)
       subjects.add(email.subject)
-      const confirmation = await renderEmail({ template: 'confirm-signature', locale: lang, props: { ...props, firstName: 'Ana', tokenSeed: 'seed' } })
+      const confirmation = await renderEmail(getDb(), { template: 'confirm-signature', locale: lang, props: { ...props, firstName: 'Ana', tokenSeed: 'seed' } })
       expect(email.subject).not.toBe(confirmation.subject)
     }
     expect(subjects.size).toBe(3)
@@ -58,7 +59,7 @@ describe('the confirmation reminder', () => {
       [`O'Brien <b>&"x"`, 'seed-two'],
       ['', 'seed-three'],
     ] as const) {
-      const cached = await renderEmail({ template: 'confirm-reminder', locale: 'de', props: { ...props, firstName, tokenSeed: seed } })
+      const cached = await renderEmail(getDb(), { template: 'confirm-reminder', locale: 'de', props: { ...props, firstName, tokenSeed: seed } })
       const token = signatureToken(seed)
       const element = (
         <ConfirmReminderEmail t={t('de')} lang="de" {...props} firstName={firstName} confirmUrl={`${base}/confirm/${token}`} discardUrl={`${base}/confirm/${token}?not-me`} />
