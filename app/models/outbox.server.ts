@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
 import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
 import { emailBatches, emailMessages, MAIL_PRIORITIES, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
+import { readVariable } from '~/utils/config.server.ts'
 
 /**
  * The outbox. A message is `queued` in the transaction that causes it. The sender takes
@@ -100,14 +101,7 @@ export const BATCH_SIZE = 100
 export const GATHER_MS = 2_000
 
 /** How long a batch claim holds before the batch counts as abandoned; VIGIL_BATCH_CLAIM_TIMEOUT_MS shortens it (the crash tests do). */
-export const BATCH_CLAIM_TIMEOUT_MS = claimTimeoutFromEnv(process.env.VIGIL_BATCH_CLAIM_TIMEOUT_MS)
-
-function claimTimeoutFromEnv(raw: string | undefined) {
-  if (raw === undefined || raw === '') return 120_000
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`VIGIL_BATCH_CLAIM_TIMEOUT_MS must be a positive integer (ms), got "${raw}"`)
-  return value
-}
+export const BATCH_CLAIM_TIMEOUT_MS = readVariable('VIGIL_BATCH_CLAIM_TIMEOUT_MS')
 
 type MessageRow = Omit<ClaimedMessage, 'props'> & { props: string }
 const parseMessage = (row: MessageRow): ClaimedMessage => ({ ...row, props: JSON.parse(row.props) as ClaimedMessage['props'] })

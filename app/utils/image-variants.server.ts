@@ -15,7 +15,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { ImageSet } from '~/components/responsive-image.tsx'
 import { randomToken } from './crypto.server.ts'
-import { getEnv } from './env.server.ts'
+import { getEnv } from './config.server.ts'
 import { loadSharp } from './sharp.server.ts'
 
 /** The widths srcset offers: a phone (1x to 3x), a tablet, a desktop at 1x and 2x. */

@@ -3,7 +3,7 @@ import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimNextWork, hasDueMail, on
 import { staleReminders } from '~/models/reminders.server.ts'
 import { blockedRecipients } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 
 /**
  * Drains the outbox (see app/models/outbox.server.ts for the states; ADR 013 for the order).
@@ -203,7 +203,7 @@ export const captureTransport: Transport = {
 export function transportFromEnv(): Transport {
   const env = getEnv()
   if (env.mode === 'demo') return captureTransport
-  return resendTransport({ apiKey: process.env.RESEND_API_KEY!, from: process.env.MAIL_FROM!, baseUrl: process.env.RESEND_BASE_URL || undefined })
+  return resendTransport({ apiKey: env.resend.apiKey!, from: env.resend.mailFrom!, baseUrl: env.resend.baseUrl })
 }
 
 export function backoffMs(attempts: number) {

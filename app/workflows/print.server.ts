@@ -6,7 +6,7 @@
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
 import { knownSourceForSlug } from '~/models/sources.server.ts'
 import { getPetitionStats } from '~/models/signatures.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { renderQrCode, type QrFormat } from '~/utils/qr-codes.server.ts'
 import { formatDate, type Language } from '~/utils/i18n.ts'

@@ -1,7 +1,7 @@
 import { Resend } from 'resend'
 import { z } from 'zod'
 import { recordDeliveryEvent, type DeliveryEventType } from '~/models/consents.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 
 /**
  * Resend's webhook: what happened to the emails we sent. Each delivery is signed the

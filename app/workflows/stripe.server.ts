@@ -11,7 +11,7 @@ import {
   type PaymentFact,
 } from '~/models/donations.server.ts'
 import type { Language } from '~/utils/i18n.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 
 /**

@@ -2,7 +2,7 @@ import { render } from '@react-email/render'
 import { describe, expect, it } from 'vitest'
 import ConfirmReminderEmail from '#emails/confirm-reminder.tsx'
 import { renderEmail, withLegalLinks } from '~/workflows/email-templates.server.tsx'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { getI18n } from '~/utils/i18n.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 
