@@ -1,8 +1,9 @@
 import { defineConfig } from 'drizzle-kit'
+import { readVariable } from './app/utils/config.server.ts'
 
 export default defineConfig({
   dialect: 'sqlite',
   schema: './db/schema.ts',
   out: './db/migrations',
-  dbCredentials: { url: process.env.DATABASE_PATH ?? './data/vigil.db' },
+  dbCredentials: { url: readVariable('DATABASE_PATH') },
 })

@@ -15,7 +15,7 @@ import {
 } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { legalPagesToReview, getSiteSettings } from './models/site-settings.server.ts'
-import { getEnv } from './utils/env.server.ts'
+import { getEnv } from './utils/config.server.ts'
 import { getOrganizer } from './workflows/session.server.ts'
 import appStyles from './styles/app.css?url'
 import { LANGUAGE_NAMES, LANGUAGE_PARAM, LANGUAGES, type Language } from './utils/i18n.ts'

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { readVariable } from '../app/utils/config.server.ts'
 import * as schema from './schema.ts'
 
 /** The database: the process-wide connection (or one a test or script opened). */
@@ -18,8 +19,9 @@ export type Tx = DB & { readonly [inTransaction]: true }
 /** What a function that only reads takes: the database, or a transaction to read inside it. */
 export type Handle = DB | Tx
 
-export function databasePath(file = process.env.DATABASE_PATH) {
-  return path.resolve(file ?? './data/vigil.db')
+/** DATABASE_PATH, by the configuration's rule (app/utils/config.server.ts), which also gives the default. */
+export function databasePath() {
+  return readVariable('DATABASE_PATH')
 }
 
 export function openDatabase(file = databasePath()): DB {

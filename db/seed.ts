@@ -8,7 +8,7 @@
 import { pathToFileURL } from 'node:url'
 import { eq } from 'drizzle-orm'
 import { hashPassword } from '../app/models/organizers.server.ts'
-import { loadEnv } from '../app/utils/env.server.ts'
+import { loadEnv } from '../app/utils/config.server.ts'
 import { getDb, type DB, type LegacyTx as Tx } from './client.server.ts'
 import { migrateDatabase } from './migrate.ts'
 import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from './schema.ts'

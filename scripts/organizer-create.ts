@@ -1,7 +1,7 @@
 /** npm run organizer:create -- --email x@y --name "Name" [--role editor] : prints a one-time set-password link. */
 import { parseArgs } from 'node:util'
 import { createOrganizer, OrganizerExistsError } from '../app/models/organizers.server.ts'
-import { getEnv } from '../app/utils/env.server.ts'
+import { getEnv } from '../app/utils/config.server.ts'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { organizations } from '../db/schema.ts'

@@ -6,7 +6,7 @@
  * likewise). Works from the database only; stop it any time.
  */
 import { refuseDemoOrganizerInLive } from '../app/workflows/demo-guard.server.ts'
-import { ConfigError, getEnv } from '../app/utils/env.server.ts'
+import { ConfigError, getEnv } from '../app/utils/config.server.ts'
 import { startSender } from '../app/workflows/mail-sender.server.ts'
 import { startReminders } from '../app/workflows/reminders.server.ts'
 import { startRetention } from '../app/workflows/retention.server.ts'
@@ -26,8 +26,8 @@ const db = getDb()
 migrateDatabase(db)
 refuseDemoOrganizerInLive({ mode: getEnv().mode, name: 'vigil worker' })
 const sender = startSender({ db })
-const retention = process.env.VIGIL_RETENTION === 'off' ? undefined : startRetention({ log: (line) => console.log(`vigil worker: retention: ${line}`) })
-const reminders = process.env.VIGIL_REMINDERS === 'off' ? undefined : startReminders({ db, log: (line) => console.log(`vigil worker: reminders: ${line}`) })
+const retention = getEnv().jobs.retention ? startRetention({ log: (line) => console.log(`vigil worker: retention: ${line}`) }) : undefined
+const reminders = getEnv().jobs.reminders ? startReminders({ db, log: (line) => console.log(`vigil worker: reminders: ${line}`) }) : undefined
 console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}${reminders ? ', reminders every 5 minutes' : ''}`)
 
 function stop(signal: string) {

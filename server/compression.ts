@@ -21,10 +21,6 @@ import type express from 'express'
 import { pickEncoding } from './cached-page.ts'
 import { isPrivatePage } from './guard.ts'
 
-export function compressionEnabled(value = process.env.VIGIL_COMPRESS) {
-  return value !== 'off'
-}
-
 /** On-the-fly compression for what Remix renders, skipped on private pages (`route` as normaliseTarget gives it). */
 export function compressResponses({ enabled, routeOf }: { enabled: boolean; routeOf: (res: http.ServerResponse) => string }): express.RequestHandler {
   if (!enabled) return (_req, _res, next) => next()

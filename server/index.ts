@@ -16,7 +16,7 @@ import express from 'express'
 import { getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { refuseDemoOrganizerInLive } from '../app/workflows/demo-guard.server.ts'
-import { ConfigError, getEnv } from '../app/utils/env.server.ts'
+import { ConfigError, getEnv } from '../app/utils/config.server.ts'
 import { startSender } from '../app/workflows/mail-sender.server.ts'
 import { startImageBackfill } from '../app/utils/image-variants.server.ts'
 import { startReminders } from '../app/workflows/reminders.server.ts'
@@ -32,7 +32,7 @@ import { knownSourceForSlug } from '../app/models/sources.server.ts'
 import { resources } from '../app/i18n-resources.ts'
 import type { Language } from '../app/utils/i18n.ts'
 import { buildCachedJson, buildCachedPage, sendCachedPage } from './cached-page.ts'
-import { compressionEnabled, compressResponses, servePrecompressedAssets } from './compression.ts'
+import { compressResponses, servePrecompressedAssets } from './compression.ts'
 import { matchShareCard, serveShareCard, warmShareCards } from './share-card.ts'
 import {
   addressForLimits,
@@ -67,19 +67,19 @@ try {
   throw error
 }
 const dev = !env.production
-const quiet = process.env.VIGIL_QUIET_LOG === '1'
+const quiet = env.quietLog
 // Brotli/gzip by Vigil itself; VIGIL_COMPRESS=off when the proxy compresses (server/compression.ts).
-const compress = compressionEnabled()
+const compress = env.compress
 
 const db = getDb()
 migrateDatabase(db)
 refuseDemoOrganizerInLive({ mode: env.mode, name: 'vigil' })
 // The outbox sender runs here by default; VIGIL_SENDER=off leaves it to a separate process.
-const sender = process.env.VIGIL_SENDER === 'off' ? undefined : startSender({ db })
+const sender = env.jobs.sender ? startSender({ db }) : undefined
 // Signatures of closed campaigns are anonymised once their retention period is over (hourly).
-const retention = process.env.VIGIL_RETENTION === 'off' ? undefined : startRetention()
+const retention = env.jobs.retention ? startRetention() : undefined
 // One reminder to signers who have not confirmed after a day (every five minutes).
-const reminders = process.env.VIGIL_REMINDERS === 'off' ? undefined : startReminders({ db })
+const reminders = env.jobs.reminders ? startReminders({ db }) : undefined
 // AVIF/WebP variants for images uploaded before they existed (in the background, one at a time).
 startImageBackfill()
 
@@ -308,7 +308,7 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
   req.resume()
 }
 
-const FORM_BODY_DEADLINE_MS = Number(process.env.VIGIL_FORM_BODY_DEADLINE_MS) || 30_000
+const FORM_BODY_DEADLINE_MS = env.formBodyDeadlineMs
 const LINGER_BYTES = 16 * 1024 * 1024
 const LINGER_MS = 5_000
 
@@ -576,7 +576,7 @@ server.headersTimeout = 20_000
 async function startDemoStripe(port: number) {
   if (env.mode !== 'demo' || env.stripe.apiBase) return null
   const { startStripeStandIn } = await import('./stripe-stand-in.ts')
-  const standInPort = Number(process.env.STRIPE_DEMO_PORT) || (await freePort())
+  const standInPort = env.stripe.demoPort ?? (await freePort())
   // The browser reaches the stand-in's checkout page on the host it reaches Vigil on.
   const pages = new URL(env.publicUrl)
   pages.port = String(standInPort)
@@ -587,7 +587,7 @@ async function startDemoStripe(port: number) {
     secretKey: env.stripe.secretKey,
     webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
     webhookSecret: env.stripe.webhookSecret,
-    asyncDelayMs: Number(process.env.STRIPE_DEMO_ASYNC_DELAY_MS ?? 3000),
+    asyncDelayMs: env.stripe.demoAsyncDelayMs,
     // Beside the database, so monthly donors' portal links survive a restart.
     stateFile: path.join(path.dirname(env.databasePath), 'stripe-stand-in.json'),
   })

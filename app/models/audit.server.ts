@@ -1,9 +1,8 @@
 import { desc, eq, inArray, lt } from 'drizzle-orm'
-import { getDb, type DB } from '#db/client.server.ts'
+import type { Handle, LegacyTx, Tx } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { auditLog, organizers, type Locale } from '#db/schema.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
-
-type Tx = Pick<DB, 'insert'>
 
 export type AuditInput = {
   organizerId: number | null
@@ -13,8 +12,12 @@ export type AuditInput = {
   details?: Record<string, unknown>
 }
 
-/** Write an audit entry; call it inside the transaction that makes the change. */
-export function recordAudit(tx: Tx, input: AuditInput) {
+/**
+ * Write an audit entry; call it inside the transaction that makes the change. The insert runs
+ * before the function's first await, so a caller still inside a synchronous legacy transaction
+ * (LegacyTx, until every model takes its handle) gets it inside that transaction too.
+ */
+export async function recordAudit(tx: Tx | LegacyTx, input: AuditInput) {
   tx.insert(auditLog)
     .values({
       organizerId: input.organizerId,
@@ -26,9 +29,8 @@ export function recordAudit(tx: Tx, input: AuditInput) {
     .run()
 }
 
-export async function listAuditEntries({ before, limit = 50 }: { before?: number; limit?: number }) {
-  const db = getDb()
-  const rows = db
+export async function listAuditEntries(db: Handle, { before, limit = 50 }: { before?: number; limit?: number }) {
+  const rows = await db
     .select({
       id: auditLog.id,
       action: auditLog.action,
@@ -43,7 +45,6 @@ export async function listAuditEntries({ before, limit = 50 }: { before?: number
     .where(before ? lt(auditLog.id, before) : undefined)
     .orderBy(desc(auditLog.id))
     .limit(limit + 1)
-    .all()
   const entries = rows.slice(0, limit)
   return { entries, nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
 }
@@ -53,18 +54,17 @@ export async function listAuditEntries({ before, limit = 50 }: { before?: number
  * campaign in the details) and the name of the organiser an entry is about. Owners only read
  * the log (ADR 011); nothing here is a supporter's.
  */
-export async function listAuditSentences({ before, limit = 50, lang }: { before?: number; limit?: number; lang: Locale }) {
-  const db = getDb()
-  const { entries, nextBefore } = await listAuditEntries({ before, limit })
+export async function listAuditSentences(db: Handle, { before, limit = 50, lang }: { before?: number; limit?: number; lang: Locale }) {
+  const { entries, nextBefore } = await listAuditEntries(db, { before, limit })
   const campaignOf = (e: (typeof entries)[number]) => {
     const id = e.subjectType === 'campaign' ? Number(e.subjectId) : Number(e.details?.campaignId)
     return Number.isInteger(id) && id > 0 ? id : null
   }
   const titles = new Map<number, string>()
-  for (const id of new Set(entries.map(campaignOf).filter((id): id is number => id !== null))) titles.set(id, campaignTitleFor(db, id, lang))
+  for (const id of new Set(entries.map(campaignOf).filter((id): id is number => id !== null))) titles.set(id, await campaignTitleFor(db, id, lang))
   const organizerIds = [...new Set(entries.flatMap((e) => (e.subjectType === 'organizer' && e.subjectId ? [Number(e.subjectId)] : [])))]
   const names = new Map(
-    organizerIds.length ? db.select({ id: organizers.id, name: organizers.name }).from(organizers).where(inArray(organizers.id, organizerIds)).all().map((o) => [o.id, o.name]) : [],
+    organizerIds.length ? (await db.select({ id: organizers.id, name: organizers.name }).from(organizers).where(inArray(organizers.id, organizerIds))).map((o) => [o.id, o.name]) : [],
   )
   return {
     entries: entries.map((e) => {
@@ -80,20 +80,9 @@ export async function listAuditSentences({ before, limit = 50, lang }: { before?
 }
 
 /** Exports of supporter data are changes of a kind too: who took what, when. */
-export async function recordExport({
-  organizerId,
-  campaignId,
-  kind,
-  withEmails,
-  of = 'signatures',
-  filter,
-}: {
-  organizerId: number
-  campaignId: number
-  kind: string
-  withEmails: boolean
-  of?: 'signatures' | 'donations'
-  filter?: Record<string, unknown>
-}) {
-  recordAudit(getDb(), { organizerId, action: `${of}.export`, subjectType: 'campaign', subjectId: campaignId, details: { kind, withEmails, ...(filter ? { filter } : {}) } })
+export async function recordExport(
+  db: Handle,
+  { organizerId, campaignId, kind, withEmails, of = 'signatures', filter }: { organizerId: number; campaignId: number; kind: string; withEmails: boolean; of?: 'signatures' | 'donations'; filter?: Record<string, unknown> },
+) {
+  await transaction(db, (tx) => recordAudit(tx, { organizerId, action: `${of}.export`, subjectType: 'campaign', subjectId: campaignId, details: { kind, withEmails, ...(filter ? { filter } : {}) } }))
 }

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray } from 'drizzle-orm'
-import { getDb } from '#db/client.server.ts'
+import type { Handle } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { updates, updateSends, updateTranslations, type Locale } from '#db/schema.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { removeStoredImage } from '~/utils/uploads.server.ts'
@@ -12,9 +13,8 @@ import { recordAudit } from './audit.server.ts'
  * timeline shows the entry from then on (app/models/campaigns.server.ts). An entry can
  * also be emailed to supporters, once (app/models/update-sends.server.ts).
  */
-export async function listTimelineForAdmin({ campaignId }: { campaignId: number }) {
-  const db = getDb()
-  const entries = db
+export async function listTimelineForAdmin(db: Handle, { campaignId }: { campaignId: number }) {
+  const entries = await db
     .select({ entry: updates, sentTo: updateSends.recipients })
     .from(updates)
     .leftJoin(updateSends, eq(updateSends.updateId, updates.id))
@@ -22,7 +22,7 @@ export async function listTimelineForAdmin({ campaignId }: { campaignId: number 
     .orderBy(desc(updates.happenedOn), desc(updates.id))
     .all()
   const texts = entries.length
-    ? db.select().from(updateTranslations).where(inArray(updateTranslations.updateId, entries.map((e) => e.entry.id))).all()
+    ? await db.select().from(updateTranslations).where(inArray(updateTranslations.updateId, entries.map((e) => e.entry.id))).all()
     : []
   return entries.map(({ entry, sentTo }) => ({ ...entry, sentTo, translations: texts.filter((t) => t.updateId === entry.id) }))
 }
@@ -33,15 +33,14 @@ export function publicationState(publishedAt: number | null, now = Date.now()) {
   return publishedAt > now ? ('scheduled' as const) : ('published' as const)
 }
 
-export async function getTimelineEntry({ campaignId, entryId }: { campaignId: number; entryId: number }) {
-  const db = getDb()
-  const entry = db
+export async function getTimelineEntry(db: Handle, { campaignId, entryId }: { campaignId: number; entryId: number }) {
+  const entry = await db
     .select()
     .from(updates)
     .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
     .get()
   if (!entry) return null
-  const translations = db.select().from(updateTranslations).where(eq(updateTranslations.updateId, entryId)).all()
+  const translations = await db.select().from(updateTranslations).where(eq(updateTranslations.updateId, entryId)).all()
   return { ...entry, translations }
 }
 
@@ -54,7 +53,7 @@ function publishedAtFor(publication: Publication, current: number | null, now: n
   return current !== null && current <= now ? current : now
 }
 
-export async function createTimelineEntry({
+export async function createTimelineEntry(db: Handle, {
   actorId,
   campaignId,
   input,
@@ -63,18 +62,17 @@ export async function createTimelineEntry({
   campaignId: number
   input: TimelineEntryInput & { publication?: Publication }
 }) {
-  const db = getDb()
-  const id = db.transaction((tx) => {
+  const id = await transaction(db, async (tx) => {
     const publishedAt = publishedAtFor(input.publication ?? { kind: 'now' }, null, Date.now())
-    const entry = tx
+    const entry = await tx
       .insert(updates)
       .values({ campaignId, happenedOn: input.happenedOn, authorId: actorId, publishedAt })
       .returning({ id: updates.id })
       .get()
-    tx.insert(updateTranslations)
+    await tx.insert(updateTranslations)
       .values({ updateId: entry.id, locale: input.locale, title: input.title, bodyMd: input.bodyMd, imageAlt: input.imageAlt })
       .run()
-    recordAudit(tx, {
+    await recordAudit(tx, {
       organizerId: actorId,
       action: 'timeline.create',
       subjectType: 'update',
@@ -88,7 +86,7 @@ export async function createTimelineEntry({
 }
 
 /** Change the date and one language's text of an entry (adds that language if new). */
-export async function saveTimelineEntry({
+export async function saveTimelineEntry(db: Handle, {
   actorId,
   campaignId,
   entryId,
@@ -99,21 +97,20 @@ export async function saveTimelineEntry({
   entryId: number
   input: TimelineEntryInput
 }) {
-  const db = getDb()
-  const saved = db.transaction((tx) => {
-    const entry = tx
+  const saved = await transaction(db, async (tx) => {
+    const entry = await tx
       .select()
       .from(updates)
       .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
       .get()
     if (!entry) return false
-    tx.update(updates).set({ happenedOn: input.happenedOn, updatedAt: Date.now() }).where(eq(updates.id, entryId)).run()
+    await tx.update(updates).set({ happenedOn: input.happenedOn, updatedAt: Date.now() }).where(eq(updates.id, entryId)).run()
     const text = { title: input.title, bodyMd: input.bodyMd, imageAlt: input.imageAlt }
-    tx.insert(updateTranslations)
+    await tx.insert(updateTranslations)
       .values({ updateId: entryId, locale: input.locale, ...text })
       .onConflictDoUpdate({ target: [updateTranslations.updateId, updateTranslations.locale], set: text })
       .run()
-    recordAudit(tx, {
+    await recordAudit(tx, {
       organizerId: actorId,
       action: 'timeline.update',
       subjectType: 'update',
@@ -126,7 +123,7 @@ export async function saveTimelineEntry({
   return saved
 }
 
-export async function deleteTimelineEntry({
+export async function deleteTimelineEntry(db: Handle, {
   actorId,
   campaignId,
   entryId,
@@ -135,15 +132,14 @@ export async function deleteTimelineEntry({
   campaignId: number
   entryId: number
 }) {
-  const db = getDb()
-  const deleted = db.transaction((tx) => {
-    const [row] = tx
+  const deleted = await transaction(db, async (tx) => {
+    const [row] = await tx
       .delete(updates)
       .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
       .returning({ imagePath: updates.imagePath })
       .all()
     if (!row) return null
-    recordAudit(tx, { organizerId: actorId, action: 'timeline.delete', subjectType: 'update', subjectId: entryId, details: { campaignId } })
+    await recordAudit(tx, { organizerId: actorId, action: 'timeline.delete', subjectType: 'update', subjectId: entryId, details: { campaignId } })
     return row
   })
   if (!deleted) return false
@@ -153,7 +149,7 @@ export async function deleteTimelineEntry({
 }
 
 /** Publish now, schedule, or take back to draft. Returns the new publication time, or false for an unknown entry. */
-export async function setTimelinePublication({
+export async function setTimelinePublication(db: Handle, {
   actorId,
   campaignId,
   entryId,
@@ -164,9 +160,8 @@ export async function setTimelinePublication({
   entryId: number
   publication: Publication
 }) {
-  const db = getDb()
-  const result = db.transaction((tx) => {
-    const entry = tx
+  const result = await transaction(db, async (tx) => {
+    const entry = await tx
       .select({ publishedAt: updates.publishedAt })
       .from(updates)
       .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
@@ -174,8 +169,8 @@ export async function setTimelinePublication({
     if (!entry) return false
     const now = Date.now()
     const publishedAt = publishedAtFor(publication, entry.publishedAt, now)
-    tx.update(updates).set({ publishedAt, updatedAt: now }).where(eq(updates.id, entryId)).run()
-    recordAudit(tx, {
+    await tx.update(updates).set({ publishedAt, updatedAt: now }).where(eq(updates.id, entryId)).run()
+    await recordAudit(tx, {
       organizerId: actorId,
       action: `timeline.${publication.kind === 'now' ? 'publish' : publication.kind === 'scheduled' ? 'schedule' : 'unpublish'}`,
       subjectType: 'update',
@@ -190,7 +185,7 @@ export async function setTimelinePublication({
   return result
 }
 
-export async function setTimelineImage({
+export async function setTimelineImage(db: Handle, {
   actorId,
   campaignId,
   entryId,
@@ -201,15 +196,14 @@ export async function setTimelineImage({
   entryId: number
   imagePath: string | null
 }) {
-  const db = getDb()
   const where = and(eq(updates.id, entryId), eq(updates.campaignId, campaignId))
   let changed: { replaced: string | null } | null
   try {
-    changed = db.transaction((tx) => {
-      const before = tx.select({ imagePath: updates.imagePath }).from(updates).where(where).get()
+    changed = await transaction(db, async (tx) => {
+      const before = await tx.select({ imagePath: updates.imagePath }).from(updates).where(where).get()
       if (!before) return null
-      tx.update(updates).set({ imagePath, updatedAt: Date.now() }).where(where).run()
-      recordAudit(tx, {
+      await tx.update(updates).set({ imagePath, updatedAt: Date.now() }).where(where).run()
+      await recordAudit(tx, {
         organizerId: actorId,
         action: imagePath ? 'timeline.image.set' : 'timeline.image.remove',
         subjectType: 'update',

@@ -9,7 +9,7 @@ import type { TFunction } from 'i18next'
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireOwner(request)
   const before = Number(new URL(request.url).searchParams.get('before')) || undefined
-  return { ...(await listAuditSentences({ before, lang: context.lang })), lang: context.lang }
+  return { ...(await listAuditSentences(context.db, { before, lang: context.lang })), lang: context.lang }
 }
 
 export default function AuditLog() {

@@ -19,7 +19,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const funds = await listFundsForAdmin(context.db, { campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   const filter = readDonationFilter(new URL(request.url).searchParams, funds.map((f) => f.id))
   const withEmails = role === 'owner'
-  await recordExport({ organizerId: organizer.id, campaignId: campaign.id, of: 'donations', kind: 'donations', withEmails, filter })
+  await recordExport(context.db, { organizerId: organizer.id, campaignId: campaign.id, of: 'donations', kind: 'donations', withEmails, filter })
   const fundById = new Map(funds.map((f) => [f.id, f]))
   const encoder = new TextEncoder()
   const filename = `${campaign.slug}-donations-${new Date().toISOString().slice(0, 10)}.csv`

@@ -16,7 +16,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
   const kind = new URL(request.url).searchParams.get('kind') === 'countries' ? 'countries' : 'signatures'
   const withEmails = kind === 'signatures' && role === 'owner'
-  await recordExport({ organizerId: organizer.id, campaignId: campaign.id, kind, withEmails })
+  await recordExport(context.db, { organizerId: organizer.id, campaignId: campaign.id, kind, withEmails })
   const encoder = new TextEncoder()
   const filename = `${campaign.slug}-${kind}-${new Date().toISOString().slice(0, 10)}.csv`
   const headers = {

@@ -3,7 +3,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/re
 import { useTranslation } from 'react-i18next'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { countBySource, defaultShareText, listMintedSources, listShareTexts, mintSource, removeSource, saveShareTexts } from '~/models/sources.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { formatMoney, formatNumber, languageName, LANGUAGES, type Language } from '~/utils/i18n.ts'

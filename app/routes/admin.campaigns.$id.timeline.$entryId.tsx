@@ -7,6 +7,7 @@ import {
   unstable_createMemoryUploadHandler,
   unstable_parseMultipartFormData,
   type ActionFunctionArgs,
+  type AppLoadContext,
   type LoaderFunctionArgs,
 } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
@@ -29,15 +30,15 @@ import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES
 import { formatDateTime, isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 import { publicationSchema, timelineEntrySchema, textLimits } from '~/utils/schemas.ts'
 
-async function requireEntry(request: Request, params: { id?: string; entryId?: string }, min: 'viewer' | 'editor') {
+async function requireEntry(db: AppLoadContext['db'], request: Request, params: { id?: string; entryId?: string }, min: 'viewer' | 'editor') {
   const { organizer, campaign } = await requireCampaignRole(request, params.id, min)
-  const entry = await getTimelineEntry({ campaignId: campaign.id, entryId: Number(params.entryId) })
+  const entry = await getTimelineEntry(db, { campaignId: campaign.id, entryId: Number(params.entryId) })
   if (!entry) throw new Response('Timeline entry not found', { status: 404 })
   return { organizer, campaign, entry }
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign, entry } = await requireEntry(request, params, 'viewer')
+  const { campaign, entry } = await requireEntry(context.db, request, params, 'viewer')
   const wanted = new URL(request.url).searchParams.get('locale')
   const locale = isLanguage(wanted) ? wanted : (entry.translations[0]?.locale ?? campaign.defaultLocale)
   const text = entry.translations.find((tr) => tr.locale === locale)
@@ -56,7 +57,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 /** The entry's image: a multipart form of its own (the texts are per language, the image is not). */
-async function imageAction({ request, actorId, campaignId, entryId, lang }: { request: Request; actorId: number; campaignId: number; entryId: number; lang: Parameters<typeof getT>[0] }) {
+async function imageAction(db: AppLoadContext['db'], { request, actorId, campaignId, entryId, lang }: { request: Request; actorId: number; campaignId: number; entryId: number; lang: Parameters<typeof getT>[0] }) {
   const t = getT(lang)
   const reject = (reason: ImageRejection) =>
     data({ form: 'image' as const, imageError: t(`admin.image.errors.${reason}`, IMAGE_LIMITS) }, { status: imageRejectionStatus(reason) })
@@ -67,12 +68,12 @@ async function imageAction({ request, actorId, campaignId, entryId, lang }: { re
     return reject(error instanceof MaxPartSizeExceededError ? 'size' : 'missing')
   }
   if (formData.get('intent') === 'remove-image') {
-    await setTimelineImage({ actorId, campaignId, entryId, imagePath: null })
+    await setTimelineImage(db, { actorId, campaignId, entryId, imagePath: null })
   } else {
     const file = formData.get('image')
     try {
       const imagePath = await storeUpdateImage(file instanceof File ? file : null, entryId)
-      await setTimelineImage({ actorId, campaignId, entryId, imagePath })
+      await setTimelineImage(db, { actorId, campaignId, entryId, imagePath })
     } catch (error) {
       if (error instanceof ImageRejectedError) return reject(error.reason)
       throw error
@@ -82,27 +83,27 @@ async function imageAction({ request, actorId, campaignId, entryId, lang }: { re
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign, entry } = await requireEntry(request, params, 'editor')
+  const { organizer, campaign, entry } = await requireEntry(context.db, request, params, 'editor')
   const ids = { actorId: organizer.id, campaignId: campaign.id, entryId: entry.id }
   if ((request.headers.get('content-type') ?? '').startsWith('multipart/form-data')) {
-    return imageAction({ request, ...ids, lang: context.lang })
+    return imageAction(context.db, { request, ...ids, lang: context.lang })
   }
   const formData = await request.formData()
   const intent = formData.get('intent')
   const t = getT(context.lang)
   if (intent === 'delete') {
-    await deleteTimelineEntry(ids)
+    await deleteTimelineEntry(context.db, ids)
     return redirect(`/admin/campaigns/${campaign.id}/timeline?saved=1`)
   }
   if (intent === 'publish') {
     const submission = parseWithZod(formData, { schema: publicationSchema(t) })
     if (submission.status !== 'success') return data({ form: 'publication' as const, result: submission.reply() }, { status: 400 })
-    await setTimelinePublication({ ...ids, publication: submission.value.publication })
+    await setTimelinePublication(context.db, { ...ids, publication: submission.value.publication })
     return redirect(`/admin/campaigns/${campaign.id}/timeline/${entry.id}?saved=1`)
   }
   const submission = parseWithZod(formData, { schema: timelineEntrySchema(t) })
   if (submission.status !== 'success') return data({ form: 'text' as const, result: submission.reply() }, { status: 400 })
-  await saveTimelineEntry({ ...ids, input: submission.value })
+  await saveTimelineEntry(context.db, { ...ids, input: submission.value })
   return redirect(`/admin/campaigns/${campaign.id}/timeline/${entry.id}?locale=${submission.value.locale}&saved=1`)
 }
 

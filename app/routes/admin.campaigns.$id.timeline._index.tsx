@@ -13,7 +13,7 @@ import { newTimelineEntrySchema } from '~/utils/schemas.ts'
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
   const now = Date.now()
-  const entries = await listTimelineForAdmin({ campaignId: campaign.id })
+  const entries = await listTimelineForAdmin(context.db, { campaignId: campaign.id })
   return {
     campaignId: campaign.id,
     defaultLocale: campaign.defaultLocale,
@@ -26,7 +26,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
   const submission = parseWithZod(await request.formData(), { schema: newTimelineEntrySchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
-  const entryId = await createTimelineEntry({ actorId: organizer.id, campaignId: campaign.id, input: submission.value })
+  const entryId = await createTimelineEntry(context.db, { actorId: organizer.id, campaignId: campaign.id, input: submission.value })
   // The new entry's id in the address gives the add form a fresh key: it closes and empties after each save.
   return redirect(`/admin/campaigns/${campaign.id}/timeline?saved=${entryId}`)
 }

@@ -16,7 +16,7 @@ import {
   setCampaignRole,
 } from '~/models/organizers.server.ts'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { requireOwner } from '~/workflows/session.server.ts'
 import { CAMPAIGN_ROLE_ORDER, isCampaignRole, type CampaignRoleName } from '~/utils/roles.ts'

@@ -2,7 +2,7 @@ import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type Loa
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getDonation } from '~/models/donations.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { openPortalSession } from '~/utils/stripe-client.server.ts'
 import { donationFromManageToken } from '~/utils/tokens.server.ts'
 import { formatMoney } from '~/utils/i18n.ts'

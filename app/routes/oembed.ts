@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { answerOEmbed } from '~/workflows/oembed.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 
 // GET /oembed?url=…&format=json: the embed snippet for a campaign URL (app/workflows/oembed.server.ts).
 export async function loader({ request }: LoaderFunctionArgs) {

@@ -1,4 +1,4 @@
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 
 export async function loader() {
   const body = ['User-agent: *', 'Disallow: /admin', 'Disallow: /confirm/', '', `Sitemap: ${getEnv().publicUrl}/sitemap.xml`, ''].join('\n')

@@ -1,5 +1,5 @@
 import { listPublicCampaignSlugs } from '~/models/campaigns.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { LANGUAGE_PARAM, LANGUAGES } from '~/utils/i18n.ts'
 
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { randomToken } from './crypto.server.ts'
-import { getEnv } from './env.server.ts'
+import { getEnv } from './config.server.ts'
 import type { ImageSet } from './image-set.ts'
 import { loadSharp } from './sharp.server.ts'
 

@@ -1,6 +1,6 @@
 import Stripe from 'stripe'
 import type { Language } from './i18n.ts'
-import { getEnv } from './env.server.ts'
+import { getEnv } from './config.server.ts'
 
 /**
  * The Stripe client: Checkout Sessions for donations, the customer portal for monthly donors,

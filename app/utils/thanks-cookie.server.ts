@@ -1,7 +1,7 @@
 import { createCookie } from '@remix-run/node'
 import { z } from 'zod'
 import { hmac } from './crypto.server.ts'
-import { getEnv } from './env.server.ts'
+import { getEnv } from './config.server.ts'
 
 /**
  * What the thanks page after a confirmation needs (the signer's first name) goes there in a

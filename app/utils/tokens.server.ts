@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { hmac } from './crypto.server.ts'
-import { getEnv } from './env.server.ts'
+import { getEnv } from './config.server.ts'
 
 /** The confirmation link's token for a seed: needs the server secret, which the database never holds. */
 export function signatureToken(seed: string) {

@@ -14,7 +14,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Metadata, OutputInfo } from 'sharp'
 import { randomToken } from './crypto.server.ts'
-import { getEnv } from './env.server.ts'
+import { getEnv } from './config.server.ts'
 import { ensureImageVariants, removeImageVariants } from './image-variants.server.ts'
 import { loadSharp } from './sharp.server.ts'
 

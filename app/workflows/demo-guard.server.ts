@@ -1,3 +1,4 @@
+import { getEnv } from '~/utils/config.server.ts'
 import { DEMO_CAMPAIGN_SLUG, DEMO_ORGANIZER_EMAIL, findDemoData } from '~/models/demo.server.ts'
 
 /**
@@ -17,7 +18,7 @@ export function refuseDemoOrganizerInLive({ mode, name }: { mode: 'demo' | 'live
     process.exit(1)
   }
   if (!found.campaign) return
-  if (process.env.VIGIL_ALLOW_DEMO_DATA === '1') {
+  if (getEnv().allowDemoData) {
     console.log(`${name}: the demo campaign /c/${DEMO_CAMPAIGN_SLUG} is in this database, allowed by VIGIL_ALLOW_DEMO_DATA=1; \`npm run demo:remove\` removes it`)
     return
   }

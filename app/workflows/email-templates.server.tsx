@@ -11,7 +11,7 @@ import DonationFailedEmail, { subject as donationFailedSubject } from '#emails/d
 import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
 import { LegalLinksContext, type LegalLinks } from '#emails/layout.tsx'
 import OrganizerInviteEmail, { subject as organizerInviteSubject } from '#emails/organizer-invite.tsx'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { getI18n } from '~/utils/i18n.server.ts'
 import { getUpdateForEmail } from '~/models/update-sends.server.ts'
 import { escapeHtml } from '~/utils/html.ts'

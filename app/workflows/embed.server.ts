@@ -10,7 +10,7 @@ import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.
 import { EMBED_SOURCE, embedPath, type EmbedPanel } from '~/utils/embed.ts'
 import { LANGUAGE_PARAM, type Language } from '~/utils/i18n.ts'
 import { loadDonations } from './donate.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { handleSignature, loadPetition } from './petition.server.ts'
 
 /** Where a form in the frame posts and a signer without JavaScript comes back to: the language rides in the URL. */

@@ -4,7 +4,7 @@ import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimNextWork, hasDueMail, on
 import { staleReminders } from '~/models/reminders.server.ts'
 import { blockedRecipients } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 
 /**
  * Drains the outbox (see app/models/outbox.server.ts for the states; ADR 013 for the order).
@@ -144,17 +144,6 @@ function failure(status: number, error: { name?: string; message?: string }, hea
 const singleTimeoutMs = Math.min(30_000, CLAIM_TIMEOUT_MS / 2)
 const unanswered = (error: unknown) => ({ data: null, error: { name: 'application_error', statusCode: null, message: describeError(error) }, headers: null })
 
-/**
- * How long a batch claim holds before another sender takes the batch back: BATCH_CLAIM_TIMEOUT_MS,
- * or shorter with VIGIL_BATCH_CLAIM_TIMEOUT_MS (the crash tests). Read when a sender starts.
- */
-export function batchClaimTimeoutFromEnv(raw = process.env.VIGIL_BATCH_CLAIM_TIMEOUT_MS) {
-  if (raw === undefined || raw === '') return BATCH_CLAIM_TIMEOUT_MS
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`VIGIL_BATCH_CLAIM_TIMEOUT_MS must be a positive integer (ms), got "${raw}"`)
-  return value
-}
-
 export function resendTransport({
   apiKey,
   from,
@@ -223,10 +212,10 @@ export const captureTransport: Transport = {
   },
 }
 
-export function transportFromEnv({ batchClaimTimeoutMs = batchClaimTimeoutFromEnv() }: { batchClaimTimeoutMs?: number } = {}): Transport {
+export function transportFromEnv({ batchClaimTimeoutMs = getEnv().resend.batchClaimTimeoutMs }: { batchClaimTimeoutMs?: number } = {}): Transport {
   const env = getEnv()
   if (env.mode === 'demo') return captureTransport
-  return resendTransport({ apiKey: process.env.RESEND_API_KEY!, from: process.env.MAIL_FROM!, baseUrl: process.env.RESEND_BASE_URL || undefined, batchClaimTimeoutMs })
+  return resendTransport({ apiKey: env.resend.apiKey!, from: env.resend.mailFrom!, baseUrl: env.resend.baseUrl, batchClaimTimeoutMs })
 }
 
 export function backoffMs(attempts: number) {
@@ -332,7 +321,7 @@ type ClaimedBatchRow = { id: number; sendId: number | null; idempotencyKey: stri
  */
 export function startSender({
   db,
-  batchClaimTimeoutMs = batchClaimTimeoutFromEnv(),
+  batchClaimTimeoutMs = getEnv().resend.batchClaimTimeoutMs,
   transport = transportFromEnv({ batchClaimTimeoutMs }),
   intervalMs = 500,
   concurrency = getEnv().resend.senderConcurrency,

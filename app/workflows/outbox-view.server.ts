@@ -6,7 +6,7 @@ import { maskEmailForOrganisers } from '~/utils/email.ts'
 import { escapeHtml } from '~/utils/html.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { renderEmail, type RenderedEmail } from './email-templates.server.tsx'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 
 /**
  * The outbox as organisers read it (ADR 011). The emails in it carry links that act for their

@@ -8,7 +8,7 @@
 import type { Locale } from '#db/schema.ts'
 import { listRetentionPeriods } from '~/models/site-settings.server.ts'
 import { SESSION_TTL_MS } from '~/models/organizers.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { THANKS_TTL_MS } from '~/utils/thanks-cookie.server.ts'
 
 type Facts = {

@@ -1,7 +1,7 @@
 import type { Handle } from '#db/client.server.ts'
 import { hitRateLimits, type BackoffPolicy } from '~/models/rate-limits.server.ts'
 import { hmac } from '~/utils/crypto.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 
 export type RateLimitPolicy = { bucket: string; limit: number; windowMs: number }
 
@@ -39,11 +39,6 @@ export async function consumeRateLimits(db: Handle, checks: { policy: RateLimitP
   if (!result.allowed) throw new RateLimitedError(result.retryAfterMs)
 }
 
-function limitFromEnv(name: string, fallback: number) {
-  const value = Number(process.env[name])
-  return Number.isInteger(value) && value > 0 ? value : fallback
-}
-
 /**
  * Signing from one address: a family or an office behind one router can all sign,
  * a script cannot. SIGN_LIMIT_PER_10_MIN / SIGN_LIMIT_PER_DAY override the defaults.
@@ -51,7 +46,7 @@ function limitFromEnv(name: string, fallback: number) {
 let signing: RateLimitPolicy[] | undefined
 export function signingPolicies(): RateLimitPolicy[] {
   return (signing ??= [
-    { bucket: 'sign:ip:10min', limit: limitFromEnv('SIGN_LIMIT_PER_10_MIN', 10), windowMs: 10 * 60_000 },
-    { bucket: 'sign:ip:day', limit: limitFromEnv('SIGN_LIMIT_PER_DAY', 100), windowMs: 24 * 60 * 60_000 },
+    { bucket: 'sign:ip:10min', limit: getEnv().signLimits.per10Min, windowMs: 10 * 60_000 },
+    { bucket: 'sign:ip:day', limit: getEnv().signLimits.perDay, windowMs: 24 * 60 * 60_000 },
   ])
 }

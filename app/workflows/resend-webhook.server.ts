@@ -2,7 +2,7 @@ import { Resend } from 'resend'
 import { z } from 'zod'
 import type { Handle } from '#db/client.server.ts'
 import { recordDeliveryEvent, type DeliveryEventType } from '~/models/delivery-events.server.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 
 /**
  * Resend's webhook: what happened to the emails we sent. Each delivery is signed the

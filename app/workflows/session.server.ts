@@ -9,7 +9,7 @@ import {
   type SessionOrganizer,
 } from '~/models/organizers.server.ts'
 import { roleAtLeast, type CampaignRoleName, type EffectiveRole } from '~/utils/roles.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { SESSION_COOKIE } from '~/utils/session-cookie.ts'
 
 declare global {

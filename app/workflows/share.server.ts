@@ -1,7 +1,7 @@
 import { getShareText } from '~/models/sources.server.ts'
 import type { Language } from '~/utils/i18n.ts'
 import type { ShareData } from '~/utils/share-links.ts'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 
 export async function loadShare({ campaign, lang }: { campaign: { id: number; slug: string; title: string }; lang: Language }): Promise<ShareData> {
   return {

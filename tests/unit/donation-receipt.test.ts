@@ -4,7 +4,7 @@ import de from '~/locales/de/emails.json'
 import en from '~/locales/en/emails.json'
 import es from '~/locales/es/emails.json'
 import { renderEmail, type DonationReceiptMessageProps } from '~/workflows/email-templates.server.tsx'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { donationFromManageToken } from '~/utils/tokens.server.ts'
 import { formatMoney } from '~/utils/i18n.ts'
 

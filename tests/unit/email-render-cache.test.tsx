@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import AlreadySignedEmail from '#emails/already-signed.tsx'
 import ConfirmSignatureEmail from '#emails/confirm-signature.tsx'
 import { renderEmail, withLegalLinks } from '~/workflows/email-templates.server.tsx'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { getI18n } from '~/utils/i18n.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 

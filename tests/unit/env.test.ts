@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadEnv } from '~/utils/env.server.ts'
+import { ConfigError, loadEnv } from '~/utils/config.server.ts'
 
 const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-env-')), 'vigil.db')
 

@@ -3,7 +3,7 @@ import { getDb } from '#db/client.server.ts'
 import { describe, expect, it } from 'vitest'
 import ConfirmReminderEmail from '#emails/confirm-reminder.tsx'
 import { renderEmail, withLegalLinks } from '~/workflows/email-templates.server.tsx'
-import { getEnv } from '~/utils/env.server.ts'
+import { getEnv } from '~/utils/config.server.ts'
 import { getI18n } from '~/utils/i18n.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 
