@@ -11,7 +11,6 @@ import {
   type EchoedIds,
   type PaymentFact,
 } from '~/models/donations.server.ts'
-import { getEnv } from '~/utils/config.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { getStripe, verifyStripeEvent } from '~/utils/stripe-client.server.ts'
 
