@@ -148,7 +148,7 @@ async function startStandIn() {
   const code = `
     import fs from 'node:fs'
     import readline from 'node:readline'
-    const { startResendStandIn } = await import('./tests/fakes/resend-stand-in.ts')
+    const { startResendStandIn } = await import('./stand-ins/resend/index.ts')
     const resend = await startResendStandIn()
     console.log(JSON.stringify({ url: resend.url, apiKey: resend.apiKey }))
     for await (const line of readline.createInterface({ input: process.stdin })) {

@@ -80,7 +80,7 @@ const { server, allowPaymentPages } = createApp({
  */
 async function startDemoStripe(port: number) {
   if (env.mode !== 'demo' || env.stripe.apiBase) return null
-  const { startStripeStandIn } = await import('./stripe-stand-in.ts')
+  const { startStripeStandIn } = await import('../stand-ins/stripe/index.ts')
   const standInPort = Number(process.env.STRIPE_DEMO_PORT) || (await freePort())
   // The browser reaches the stand-in's checkout page on the host it reaches Vigil on.
   const pages = new URL(env.publicUrl)

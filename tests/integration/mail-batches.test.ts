@@ -6,7 +6,7 @@ import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { sha256 } from '~/utils/crypto.server.ts'
 import { captureTransport, resendTransport, sendNextOnce, startSender, type Transport } from '~/workflows/mail-sender.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
-import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 
 // Transactional mail in Resend batches (issue 11): grouped when due, best priority first,
 // persisted with its own key before it is sent, results recorded per message.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '#db/seed.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
-import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { killWorkers, mailCampaign, queueAlreadySigned, queueConfirmations, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
 
 // Issue 11: one sender spends the provider's requests on confirmations first, then other

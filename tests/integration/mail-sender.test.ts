@@ -5,7 +5,7 @@ import { seedDemo } from '#db/seed.ts'
 import { emailMessages } from '#db/schema.ts'
 import { CLAIM_TIMEOUT_MS, claimDueMessages, queueEmail } from '~/models/outbox.server.ts'
 import { resendTransport, sendNextOnce, type Transport } from '~/workflows/mail-sender.server.ts'
-import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 
 let resend: ResendStandIn
 let transport: Transport

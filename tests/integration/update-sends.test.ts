@@ -4,7 +4,7 @@ import { seedDemo } from '#db/seed.ts'
 import { countAudience, getSendProgress, startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
 import { resendTransport, sendNextOnce, type Transport } from '~/workflows/mail-sender.server.ts'
 import { fromUnsubscribeToken } from '~/utils/tokens.server.ts'
-import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 
 // Sending an update: the audience snapshot, batches through Resend's batch endpoint
 // (the real SDK against the stand-in), per-message results, suppressions and consent.
