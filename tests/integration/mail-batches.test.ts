@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
-import { seedDemo } from '#db/seed.ts'
+import { seedDemo } from '../../scripts/seed/seed.ts'
 import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, GATHER_MS, queueEmail } from '~/models/outbox.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { sha256 } from '~/utils/crypto.server.ts'

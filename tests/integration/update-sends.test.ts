@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
-import { seedDemo } from '#db/seed.ts'
+import { seedDemo } from '../../scripts/seed/seed.ts'
 import { countAudience, getSendProgress, startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
 import { resendTransport, sendNextOnce, type Transport } from '~/workflows/mail-sender.server.ts'
 import { fromUnsubscribeToken } from '~/utils/tokens.server.ts'

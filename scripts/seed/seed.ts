@@ -3,19 +3,20 @@
  * Andry Hernández Romero with its timeline. Idempotent: rows that exist are left as
  * they are, so a second run changes nothing (and never overwrites organisers' edits).
  * With `history` (`npm run db:seed`, `npm run demo`) the demo also looks lived in: see
- * db/seed-history.ts. Tests seed without it unless they ask.
+ * scripts/seed/history.ts. Tests seed without it unless they ask.
  */
 import { pathToFileURL } from 'node:url'
 import { eq } from 'drizzle-orm'
-import { hashPassword } from '../app/models/organizers.server.ts'
-import { loadEnv } from '../app/utils/env.server.ts'
-import { getDb, type DB, type LegacyTx as Tx } from './client.server.ts'
-import { migrateDatabase } from './migrate.ts'
-import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from './schema.ts'
-import { demoCampaign, demoFunds, demoOrganization, type SeedLocale } from './seed-content.ts'
-import { seedHistory } from './seed-history.ts'
+import { hashPassword } from '../../app/models/organizers.server.ts'
+import { DEMO_ORGANIZER } from '../../app/utils/demo-identity.ts'
+import { loadEnv } from '../../app/utils/env.server.ts'
+import { getDb, type DB, type LegacyTx as Tx } from '../../db/client.server.ts'
+import { migrateDatabase } from '../../db/migrate.ts'
+import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from '../../db/schema.ts'
+import { demoCampaign, demoFunds, demoOrganization, type SeedLocale } from './content.ts'
+import { seedHistory } from './history.ts'
 
-export const DEMO_ORGANIZER = { email: 'demo@vigil.example', password: 'vigil-demo-2026', name: 'Demo Organiser' }
+export { DEMO_ORGANIZER }
 
 const at = (iso: string) => Date.parse(iso)
 

@@ -11,10 +11,10 @@
  * the app's; signature counters are recomputed by the app's recount.
  */
 import { and, eq, sql } from 'drizzle-orm'
-import { createDonation, applyPaymentEvent } from '../app/models/donations.server.ts'
-import { recountSignatures } from '../app/models/signatures.server.ts'
-import { startUpdateSend } from '../app/models/update-sends.server.ts'
-import { getDb, type DB } from './client.server.ts'
+import { createDonation, applyPaymentEvent } from '../../app/models/donations.server.ts'
+import { recountSignatures } from '../../app/models/signatures.server.ts'
+import { startUpdateSend } from '../../app/models/update-sends.server.ts'
+import { getDb, type DB } from '../../db/client.server.ts'
 import {
   auditLog,
   campaigns,
@@ -31,9 +31,9 @@ import {
   updates,
   updateSends,
   updateTranslations,
-} from './schema.ts'
-import { demoStoryEs, type SeedLocale } from './seed-content.ts'
-import { demoClosedCampaign, demoCountries, demoDonorNotes, demoMessages, demoNames, demoPendingMessages, demoSentUpdate } from './seed-history-content.ts'
+} from '../../db/schema.ts'
+import { demoStoryEs, type SeedLocale } from './content.ts'
+import { demoClosedCampaign, demoCountries, demoDonorNotes, demoMessages, demoNames, demoPendingMessages, demoSentUpdate } from './history-content.ts'
 
 const HOUR = 60 * 60 * 1000
 const DAY = 24 * HOUR
