@@ -14,6 +14,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import { createDonation, applyPaymentEvent } from '../../app/models/donations.server.ts'
 import { recountSignatures } from '../../app/models/signatures.server.ts'
 import { startUpdateSend } from '../../app/models/update-sends.server.ts'
+import { DEMO_CAMPAIGN_SLUG } from '../../app/utils/demo-identity.ts'
 import { getDb, type DB } from '../../db/client.server.ts'
 import {
   auditLog,
@@ -101,7 +102,7 @@ type SeedEvent = { at: number; kind: 'signature'; n: number } | { at: number; ki
 export async function seedHistory(db: DB, { now, organizerId, created }: { now: number; organizerId: number | null; created: string[] }) {
   // The app's models write through the process-wide connection: the seed must use the same one.
   if (db !== getDb()) throw new Error('seedHistory: pass the process-wide connection (getDb())')
-  const demo = db.select({ id: campaigns.id, organizationId: campaigns.organizationId }).from(campaigns).where(eq(campaigns.slug, 'free-andry')).get()
+  const demo = db.select({ id: campaigns.id, organizationId: campaigns.organizationId }).from(campaigns).where(eq(campaigns.slug, DEMO_CAMPAIGN_SLUG)).get()
   if (!demo) return
   const client = db.$client
   // One transaction for all of it: the app's own transactions inside become savepoints.
