@@ -65,8 +65,7 @@ export type CompleteResult = { declined: boolean; session: JsonObject }
 export function createLifecycle(
   store: Store,
   { renderSession, renderIntent, renderCharge, renderSubscription, renderInvoice, renderRefund, renderDispute, priceOf }: ReturnType<typeof createRenderers>,
-  { emit }: ReturnType<typeof createWebhooks>,
-  settleIdle: () => void,
+  { emit, settleIdle }: ReturnType<typeof createWebhooks>,
   saveState: () => void,
 ) {
   const { sessions, customers, intents, charges, subscriptions, invoices, invoicePayments, refunds, disputes, settlementTimers } = store
