@@ -35,7 +35,8 @@ const layers = [
 
 const mayImport = {
   routes: ['routes', 'workflows', 'models', 'components', 'utils'],
-  server: ['server', 'workflows', 'models', 'db', 'utils'],
+  // The boot starts the Stripe stand-in in demo mode.
+  server: ['server', 'workflows', 'models', 'db', 'utils', 'stand-ins'],
   workflows: ['workflows', 'models', 'db', 'emails', 'utils'],
   models: ['models', 'db', 'utils'],
   db: ['db', 'utils'],

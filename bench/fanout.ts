@@ -32,7 +32,7 @@ process.env.DATABASE_PATH = databasePath
 process.env.SESSION_SECRET ??= 'bench-session-secret-that-is-long-enough-0123456789'
 const { getDb } = await import('../db/client.server.ts')
 const { migrateDatabase } = await import('../db/migrate.ts')
-const { seedDemo } = await import('../db/seed.ts')
+const { seedDemo } = await import('../scripts/seed/seed.ts')
 const { startUpdateSend } = await import('../app/models/update-sends.server.ts')
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -148,7 +148,7 @@ async function startStandIn() {
   const code = `
     import fs from 'node:fs'
     import readline from 'node:readline'
-    const { startResendStandIn } = await import('./tests/fakes/resend-stand-in.ts')
+    const { startResendStandIn } = await import('./stand-ins/resend/index.ts')
     const resend = await startResendStandIn()
     console.log(JSON.stringify({ url: resend.url, apiKey: resend.apiKey }))
     for await (const line of readline.createInterface({ input: process.stdin })) {

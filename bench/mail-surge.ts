@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
-import { startResendStandIn, type ResendStandIn } from '../tests/fakes/resend-stand-in.ts'
+import { startResendStandIn, type ResendStandIn } from '../stand-ins/resend/index.ts'
 import { startServer, type RunningServer } from '../tests/helpers/server.ts'
 
 function positiveInt(name: string, fallback: number) {

@@ -13,7 +13,7 @@ import fs from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import autocannon from 'autocannon'
 import { renderShareCard } from '../app/utils/share-card.server.ts'
-import { demoCampaign } from '../db/seed-content.ts'
+import { demoCampaign } from '../scripts/seed/content.ts'
 import { startServer } from '../tests/helpers/server.ts'
 import { startBare, startBareBytes } from './baselines.ts'
 

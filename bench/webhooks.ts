@@ -29,7 +29,7 @@ import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
-import { signPayload, startStripeStandIn, type StripeEventJson, type StripeStandIn } from '../server/stripe-stand-in.ts'
+import { signPayload, startStripeStandIn, type StripeEventJson, type StripeStandIn } from '../stand-ins/stripe/index.ts'
 import { startServer, type RunningServer } from '../tests/helpers/server.ts'
 import { cpuTimeMs, serverPid, startBare } from './baselines.ts'
 

@@ -1,19 +1,17 @@
 /**
  * The demo's own rows in a database: the demo organiser (its password is printed in the
- * README) and the demo campaign, as db/seed.ts makes them. Live mode must not carry the demo
+ * README) and the demo campaign, as scripts/seed/ makes them. Live mode must not carry the demo
  * organiser: start-up refuses it (app/workflows/demo-guard.server.ts) and `npm run demo:remove`
  * takes the demo out.
  */
 import { and, eq, inArray } from 'drizzle-orm'
 import { getDb } from '#db/client.server.ts'
 import { campaigns, consents, donations, emailMessages, fundDonors, funds, organizations, organizers, signatures, supporters } from '#db/schema.ts'
-import { DEMO_ORGANIZER } from '#db/seed.ts'
-import { demoCampaign } from '#db/seed-content.ts'
-import { demoClosedCampaign } from '#db/seed-history-content.ts'
+import { DEMO_CAMPAIGN_SLUG, DEMO_CLOSED_CAMPAIGN_SLUG, DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
 import { recordAudit } from './audit.server.ts'
 
 export const DEMO_ORGANIZER_EMAIL = DEMO_ORGANIZER.email
-export const DEMO_CAMPAIGN_SLUG = demoCampaign.slug
+export { DEMO_CAMPAIGN_SLUG }
 
 /** The demo campaigns are the seed's: their slugs in the seed's organisation (an organiser's own campaign of that name stays). */
 function demoCampaignIds() {
@@ -21,7 +19,7 @@ function demoCampaignIds() {
     .select({ id: campaigns.id })
     .from(campaigns)
     .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
-    .where(and(inArray(campaigns.slug, [DEMO_CAMPAIGN_SLUG, demoClosedCampaign.slug]), eq(organizations.slug, 'demo')))
+    .where(and(inArray(campaigns.slug, [DEMO_CAMPAIGN_SLUG, DEMO_CLOSED_CAMPAIGN_SLUG]), eq(organizations.slug, 'demo')))
     .all()
     .map((c) => c.id)
 }

@@ -1,18 +1,18 @@
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { demoMessages } from '../../db/seed-history-content.ts'
-import { HISTORY_SIZE } from '../../db/seed-history.ts'
+import { demoMessages } from '../../scripts/seed/history-content.ts'
+import { HISTORY_SIZE } from '../../scripts/seed/history.ts'
 import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
 import { makeDataDir, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
-// The demo as `npm run demo` seeds it (`db/seed.ts --history`), seen by a visitor and an organiser.
+// The demo as `npm run demo` seeds it (`scripts/seed/seed.ts --history`), seen by a visitor and an organiser.
 let server: RunningServer
 let browser: Awaited<ReturnType<typeof launchBrowser>>
 
 beforeAll(async () => {
   const dir = makeDataDir()
-  const seeded = await runScript('db/seed.ts', ['--history'], {
+  const seeded = await runScript('scripts/seed/seed.ts', ['--history'], {
     NODE_ENV: 'production',
     DATABASE_PATH: path.join(dir, 'vigil.db'),
     UPLOADS_PATH: path.join(dir, 'uploads'),

@@ -10,7 +10,7 @@ import jsQR from 'jsqr'
 import type { Page } from 'playwright-core'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { demoCampaign } from '#db/seed-content.ts'
+import { demoCampaign } from '../../scripts/seed/content.ts'
 import { logInAsOrganiser, SCREENSHOTS, serverAndBrowser } from '../helpers/browser.ts'
 
 const e2e = serverAndBrowser()

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import Stripe from 'stripe'
 import { expect } from 'vitest'
-import { startStripeStandIn, type StripeEventJson, type StripeStandIn } from '../../server/stripe-stand-in.ts'
+import { startStripeStandIn, type StripeEventJson, type StripeStandIn } from '../../stand-ins/stripe/index.ts'
 import { startServer, type RunningServer } from './server.ts'
 
 /**

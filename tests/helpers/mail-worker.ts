@@ -4,7 +4,7 @@ import type { Locale } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { queueEmail } from '~/models/outbox.server.ts'
 import { randomToken } from '~/utils/crypto.server.ts'
-import type { RecordedRequest, RejectedRequest, ResendStandIn } from '../fakes/resend-stand-in.ts'
+import type { RecordedRequest, RejectedRequest, ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { captureForLogAudit, ROOT } from './server.ts'
 
 /**

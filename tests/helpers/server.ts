@@ -104,7 +104,7 @@ export async function startServer({
   // The log audit must see every request line, so a test's wish for a quiet log gives way to it.
   if (process.env.VIGIL_LOG_AUDIT_DIR) baseEnv.VIGIL_QUIET_LOG = ''
   if (seed) {
-    const result = await runScript('db/seed.ts', [], baseEnv)
+    const result = await runScript('scripts/seed/seed.ts', [], baseEnv)
     if (result.code !== 0) throw new Error(`seed failed: ${result.stderr}`)
   }
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/index.ts'], {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
-import { seedDemo } from '#db/seed.ts'
-import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { seedDemo } from '../../scripts/seed/seed.ts'
+import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { killWorkers, mailCampaign, queueConfirmations, recipientsOf, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
 
 // A surge's confirmations travel in batches of up to 100, each persisted with its own

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
-import { seedDemo } from '#db/seed.ts'
+import { seedDemo } from '../../scripts/seed/seed.ts'
 import { dashboardQueryPlans, getCampaignFigures } from '~/models/dashboard.server.ts'
 
 // The dashboard's figures on a real SQLite file during a surge: every query stays on an index,

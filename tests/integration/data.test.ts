@@ -4,7 +4,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
-import { DEMO_ORGANIZER, seedDemo } from '#db/seed.ts'
+import { DEMO_ORGANIZER, seedDemo } from '../../scripts/seed/seed.ts'
 import { hitRateLimit } from '~/models/rate-limits.server.ts'
 import { makeDataDir, ROOT, runScript } from '../helpers/server.ts'
 
@@ -64,7 +64,7 @@ describe('npm run backup', () => {
   it('writes a consistent copy of a database that is being written to, and says where', async () => {
     const dir = makeDataDir()
     const databasePath = path.join(dir, 'vigil.db')
-    const seeded = await runScript('db/seed.ts', [], { DATABASE_PATH: databasePath })
+    const seeded = await runScript('scripts/seed/seed.ts', [], { DATABASE_PATH: databasePath })
     expect(seeded.code).toBe(0)
     // A second process keeps writing while the backup runs.
     const writer = spawn(process.execPath, ['-e', `

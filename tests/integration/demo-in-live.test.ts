@@ -175,7 +175,7 @@ describe('a live database', () => {
   it('refuses to start with the demo campaign seeded in live mode (no demo organiser), naming the command; starts with it only when told to', async () => {
     const seeded = makeDataDir()
     try {
-      const seed = await runScript('db/seed.ts', [], {
+      const seed = await runScript('scripts/seed/seed.ts', [], {
         DATABASE_PATH: path.join(seeded, 'vigil.db'),
         NODE_ENV: 'production',
         PUBLIC_URL: 'http://vigil.test',

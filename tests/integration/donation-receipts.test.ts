@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StripeEventJson } from '../../server/stripe-stand-in.ts'
+import type { StripeEventJson } from '../../stand-ins/stripe/index.ts'
 import { CAMPAIGN_SLUG, startDonationStack, type DonationStack } from '../helpers/donations.ts'
 
 // Receipts as an accountant and a donor read them, over real HTTP with real webhooks from the

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { StripeEventJson } from '../../server/stripe-stand-in.ts'
+import type { StripeEventJson } from '../../stand-ins/stripe/index.ts'
 import { expectedCounted, HANDLED_TYPES, startDonationStack, type DonationRow, type DonationStack } from '../helpers/donations.ts'
 
 /**

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
-import { seedDemo } from '#db/seed.ts'
+import { seedDemo } from '../../scripts/seed/seed.ts'
 import { signPetition, type SignInput, type SignRequest } from '~/models/signatures.server.ts'
 
 // Signatures submitted together share one commit (app/models/signatures.server.ts); each

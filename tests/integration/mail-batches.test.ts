@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
-import { seedDemo } from '#db/seed.ts'
+import { seedDemo } from '../../scripts/seed/seed.ts'
 import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, GATHER_MS, queueEmail } from '~/models/outbox.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { sha256 } from '~/utils/crypto.server.ts'
 import { captureTransport, resendTransport, sendNextOnce, startSender, type Transport } from '~/workflows/mail-sender.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
-import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 
 // Transactional mail in Resend batches: grouped when due, best priority first,
 // persisted with its own key before it is sent, results recorded per message.

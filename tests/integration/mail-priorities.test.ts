@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb, type Tx } from '#db/client.server.ts'
-import { seedDemo } from '#db/seed.ts'
+import { seedDemo } from '../../scripts/seed/seed.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
-import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { killWorkers, mailCampaign, queueAlreadySigned, queueConfirmations, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
 
 // One sender spends the provider's requests on confirmations first, then other

@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
-import { seedDemo } from '#db/seed.ts'
+import { seedDemo } from '../../scripts/seed/seed.ts'
 import { computeOutboxStats, getOutboxStats, outboxStatsQueryPlans, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
 
 // Where the outbox stands, read from a real SQLite file with messages in every state the

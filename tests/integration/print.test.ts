@@ -8,7 +8,7 @@ import Database from 'better-sqlite3'
 import jsQR from 'jsqr'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { demoCampaign } from '#db/seed-content.ts'
+import { demoCampaign } from '../../scripts/seed/content.ts'
 import { attr, htmlLang, tagsOf, textOf } from '../helpers/html.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 

@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { demoCampaign } from '#db/seed-content.ts'
+import { demoCampaign } from '../../scripts/seed/content.ts'
 import { textOf, tagsOf, attr, htmlLang, h1Text } from '../helpers/html.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 

@@ -9,7 +9,7 @@ import http from 'node:http'
 import net from 'node:net'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { demoCampaign } from '#db/seed-content.ts'
+import { demoCampaign } from '../../scripts/seed/content.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const CAMPAIGN = `/c/${demoCampaign.slug}`

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Resend, type CreateEmailOptions } from 'resend'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { ROOT } from '../helpers/server.ts'
 
 // The real `resend` SDK against the local stand-in: what it sends, and what it hands back on each

@@ -12,7 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { demoCampaign } from '#db/seed-content.ts'
+import { demoCampaign } from '../../scripts/seed/content.ts'
 import { h1Text } from '../helpers/html.ts'
 import { freePort, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 

@@ -4,7 +4,7 @@ import crypto from 'node:crypto'
  * what the server writes to its log, over real HTTP against the production build.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { demoCampaign } from '#db/seed-content.ts'
+import { demoCampaign } from '../../scripts/seed/content.ts'
 import { decodeEntities, tagsOf, attr, htmlLang, h1Text } from '../helpers/html.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 

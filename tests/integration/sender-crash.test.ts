@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
-import { seedDemo } from '#db/seed.ts'
+import { seedDemo } from '../../scripts/seed/seed.ts'
 import { startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
-import { startResendStandIn, type ResendStandIn } from '../fakes/resend-stand-in.ts'
+import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { killWorkers, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
 
 // The batch sender as `npm run worker` runs it, killed with SIGKILL at random moments in

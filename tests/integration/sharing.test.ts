@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StripeEventJson } from '../../server/stripe-stand-in.ts'
+import type { StripeEventJson } from '../../stand-ins/stripe/index.ts'
 import { startDonationStack, type DonationStack } from '../helpers/donations.ts'
 import { attr, decodeEntities, tagsOf, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { JsonObject, JsonValue, StripeEventJson } from '../../server/stripe-stand-in.ts'
+import type { JsonObject, JsonValue, StripeEventJson } from '../../stand-ins/stripe/index.ts'
 import { startDonationStack, type DonationStack } from '../helpers/donations.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { petitionClient } from '../helpers/petition.ts'

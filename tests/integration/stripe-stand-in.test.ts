@@ -10,7 +10,7 @@ import {
   STRIPE_API_VERSION,
   type StripeEventJson,
   type StripeStandIn,
-} from '../../server/stripe-stand-in.ts'
+} from '../../stand-ins/stripe/index.ts'
 import { ROOT } from '../helpers/server.ts'
 
 // The real `stripe` SDK against the local stand-in, and a small webhook receiver that verifies every

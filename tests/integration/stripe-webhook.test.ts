@@ -1,6 +1,6 @@
 import Stripe from 'stripe'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { signPayload, type StripeEventJson } from '../../server/stripe-stand-in.ts'
+import { signPayload, type StripeEventJson } from '../../stand-ins/stripe/index.ts'
 import { CAMPAIGN_SLUG, expectedCounted, HANDLED_TYPES, startDonationStack, WEBHOOK_SECRET, type DonationStack } from '../helpers/donations.ts'
 import { textOf } from '../helpers/html.ts'
 

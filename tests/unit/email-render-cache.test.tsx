@@ -98,7 +98,7 @@ describe('renderEmail, against text that looks like a placeholder', () => {
 
   it('gives each recipient of an update only their own links where the update text copies the placeholder links', async () => {
     const { getDb } = await import('#db/client.server.ts')
-    const { seedDemo } = await import('#db/seed.ts')
+    const { seedDemo } = await import('../../scripts/seed/seed.ts')
     const { unsubscribeToken, preferencesToken } = await import('~/utils/tokens.server.ts')
     const db = getDb()
     await seedDemo(db, { demoOrganizer: false })

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { demoCampaign } from '#db/seed-content.ts'
+import { demoCampaign } from '../../scripts/seed/content.ts'
 import { cardStep, fitTitle, measureTitle, renderShareCard, shownCount, TITLE_BOX } from '~/utils/share-card.server.ts'
 import { SCREENSHOTS } from '../helpers/browser.ts'
 

@@ -11,11 +11,12 @@
  * the app's; signature counters are recomputed by the app's recount.
  */
 import { and, eq, sql } from 'drizzle-orm'
-import { createDonation, applyPaymentEvent } from '../app/models/donations.server.ts'
-import { recountSignatures } from '../app/models/counters.server.ts'
-import { startUpdateSend } from '../app/models/update-sends.server.ts'
-import { getDb, type DB } from './client.server.ts'
-import { transaction } from './transaction.server.ts'
+import { createDonation, applyPaymentEvent } from '../../app/models/donations.server.ts'
+import { recountSignatures } from '../../app/models/counters.server.ts'
+import { startUpdateSend } from '../../app/models/update-sends.server.ts'
+import { DEMO_CAMPAIGN_SLUG } from '../../app/utils/demo-identity.ts'
+import { getDb, type DB } from '../../db/client.server.ts'
+import { transaction } from '../../db/transaction.server.ts'
 import {
   auditLog,
   campaigns,
@@ -32,9 +33,9 @@ import {
   updates,
   updateSends,
   updateTranslations,
-} from './schema.ts'
-import { demoStoryEs, type SeedLocale } from './seed-content.ts'
-import { demoClosedCampaign, demoCountries, demoDonorNotes, demoMessages, demoNames, demoPendingMessages, demoSentUpdate } from './seed-history-content.ts'
+} from '../../db/schema.ts'
+import { demoStoryEs, type SeedLocale } from './content.ts'
+import { demoClosedCampaign, demoCountries, demoDonorNotes, demoMessages, demoNames, demoPendingMessages, demoSentUpdate } from './history-content.ts'
 
 const HOUR = 60 * 60 * 1000
 const DAY = 24 * HOUR
@@ -102,7 +103,7 @@ type SeedEvent = { at: number; kind: 'signature'; n: number } | { at: number; ki
 export async function seedHistory(db: DB, { now, organizerId, created }: { now: number; organizerId: number | null; created: string[] }) {
   // The app's models write through the process-wide connection: the seed must use the same one.
   if (db !== getDb()) throw new Error('seedHistory: pass the process-wide connection (getDb())')
-  const demo = db.select({ id: campaigns.id, organizationId: campaigns.organizationId }).from(campaigns).where(eq(campaigns.slug, 'free-andry')).get()
+  const demo = db.select({ id: campaigns.id, organizationId: campaigns.organizationId }).from(campaigns).where(eq(campaigns.slug, DEMO_CAMPAIGN_SLUG)).get()
   if (!demo) return
   // One transaction for all of it: the app's own transactions inside become savepoints.
   await transaction(db, async (tx) => {

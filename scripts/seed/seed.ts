@@ -3,19 +3,21 @@
  * Andry Hernández Romero with its timeline. Idempotent: rows that exist are left as
  * they are, so a second run changes nothing (and never overwrites organisers' edits).
  * With `history` (`npm run db:seed`, `npm run demo`) the demo also looks lived in: see
- * db/seed-history.ts. Tests seed without it unless they ask.
+ * scripts/seed/history.ts. Tests seed without it unless they ask.
  */
 import { pathToFileURL } from 'node:url'
 import { eq } from 'drizzle-orm'
-import { hashPassword } from '../app/models/organizers.server.ts'
-import { loadEnv } from '../app/utils/config.server.ts'
-import { getDb, type DB, type LegacyTx as Tx } from './client.server.ts'
-import { migrateDatabase } from './migrate.ts'
-import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from './schema.ts'
-import { demoCampaign, demoFunds, demoOrganization, type SeedLocale } from './seed-content.ts'
-import { seedHistory } from './seed-history.ts'
+import { hashPassword } from '../../app/models/organizers.server.ts'
+import { DEMO_ORGANIZER } from '../../app/utils/demo-identity.ts'
+import { loadEnv } from '../../app/utils/config.server.ts'
+import { getDb, type DB, type Tx } from '../../db/client.server.ts'
+import { migrateDatabase } from '../../db/migrate.ts'
+import { transaction } from '../../db/transaction.server.ts'
+import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from '../../db/schema.ts'
+import { demoCampaign, demoFunds, demoOrganization, type SeedLocale } from './content.ts'
+import { seedHistory } from './history.ts'
 
-export const DEMO_ORGANIZER = { email: 'demo@vigil.example', password: 'vigil-demo-2026', name: 'Demo Organiser' }
+export { DEMO_ORGANIZER }
 
 const at = (iso: string) => Date.parse(iso)
 
@@ -24,7 +26,7 @@ export async function seedDemo(
   { demoOrganizer, history = false, now = Date.now() }: { demoOrganizer: boolean; history?: boolean; now?: number },
 ) {
   const passwordHash = demoOrganizer ? await hashPassword(DEMO_ORGANIZER.password) : null
-  const created = seedBase(db, passwordHash)
+  const created = await seedBase(db, passwordHash)
   if (history) {
     const organizerId = db.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER.email)).get()?.id ?? null
     await seedHistory(db, { now, organizerId, created })
@@ -33,7 +35,7 @@ export async function seedDemo(
 }
 
 function seedBase(db: DB, passwordHash: string | null) {
-  return db.transaction((tx) => {
+  return transaction(db, (tx) => {
     const created: string[] = []
     // Look before inserting: even a no-op INSERT … ON CONFLICT advances AUTOINCREMENT counters.
     const org =

@@ -2,6 +2,8 @@
 // All texts are written for this demo. The organisation is fictional; facts about
 // the case are kept to what has been publicly reported and are worded with attribution.
 
+import { DEMO_CAMPAIGN_SLUG } from '../../app/utils/demo-identity.ts'
+
 export type SeedLocale = 'en' | 'de' | 'es'
 
 export type SeedTranslation = {
@@ -89,7 +91,7 @@ Mit Ihrer Unterschrift zeigen Sie den Verantwortlichen in Washington, dass die Ã
 `
 
 export const demoCampaign: {
-  slug: 'free-andry'
+  slug: typeof DEMO_CAMPAIGN_SLUG
   target: string
   translations: {
     en: SeedTranslation
@@ -99,7 +101,7 @@ export const demoCampaign: {
   imageAlt: Record<SeedLocale, string>
   timeline: SeedTimelineEntry[]
 } = {
-  slug: 'free-andry',
+  slug: DEMO_CAMPAIGN_SLUG,
   target: 'U.S. Department of Homeland Security',
   translations: {
     en: {
@@ -322,7 +324,7 @@ export type SeedFund = {
   texts: Record<SeedLocale, { title: string; description: string }>
 }
 
-// Named reporting trips with their own budgets, as the collective in ../shared/seeds runs them.
+// Named reporting trips with their own budgets, as the collective runs them.
 export const demoFunds: SeedFund[] = [
   {
     slug: 'capacho-trip',

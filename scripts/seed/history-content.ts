@@ -1,8 +1,9 @@
-// Texts for the living demo's history (db/seed-history.ts). Every supporter is invented:
+// Texts for the living demo's history (scripts/seed/history.ts). Every supporter is invented:
 // first and last names are combined from the lists below by a seeded generator, and every
 // address is at example.org or example.net. Messages are written for this demo.
 
-import type { SeedLocale } from './seed-content.ts'
+import { DEMO_CLOSED_CAMPAIGN_SLUG } from '../../app/utils/demo-identity.ts'
+import type { SeedLocale } from './content.ts'
 
 /** Where demo signers come from, with the language they sign in and how often (weights). */
 export const demoCountries: { code: string; locale: SeedLocale; weight: number }[] = [
@@ -104,7 +105,7 @@ export const demoSentUpdate: Record<SeedLocale, { title: string; bodyMd: string 
 
 /** A second campaign of the demo team, closed a while ago. */
 export const demoClosedCampaign = {
-  slug: 'publish-the-criteria',
+  slug: DEMO_CLOSED_CAMPAIGN_SLUG,
   target: 'U.S. Department of Homeland Security',
   translations: {
     en: {
