@@ -1,13 +1,14 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
-import { campaigns, consents, donations, funds, fundTranslations, organizations, stripeEvents, supporters, type Donation, type DonationInterval, type Locale } from '#db/schema.ts'
+import { campaigns, donations, funds, fundTranslations, organizations, stripeEvents, type Donation, type DonationInterval, type Locale } from '#db/schema.ts'
 import { constraintViolation } from '#db/errors.server.ts'
 import { transaction } from '#db/transaction.server.ts'
-import { normalizeEmail } from '~/utils/email.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
+import { appendConsent } from './consents.server.ts'
 import { addFundDonor, countedMinor, moveFundCounters } from './counters.server.ts'
 import { queueEmail } from './outbox.server.ts'
+import { findOrCreateSupporter } from './supporters.server.ts'
 
 /**
  * Donations are recorded from the payment provider's webhook only: the success page never
@@ -38,14 +39,7 @@ export type NewDonation = {
 
 export async function createDonation(db: Handle, input: NewDonation) {
   return transaction(db, async (tx) => {
-    const emailNormalized = normalizeEmail(input.email)
-    const supporter =
-      tx.select({ id: supporters.id }).from(supporters).where(eq(supporters.emailNormalized, emailNormalized)).get() ??
-      tx
-        .insert(supporters)
-        .values({ emailNormalized, email: input.email.trim(), firstName: '', lastName: '', country: '', locale: input.locale })
-        .returning({ id: supporters.id })
-        .get()
+    const supporter = await findOrCreateSupporter(tx, { email: input.email, firstName: '', lastName: '', country: '', locale: input.locale })
     // A donor-wall entry (a name, perhaps a message) waits for an organiser, unless the campaign publishes at once.
     const needsApproval = tx.select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, input.campaignId)).get()?.v ?? true
     const wallStatus = input.publicName ? (needsApproval ? 'pending' : 'approved') : null
@@ -171,10 +165,6 @@ const webhookStatements = preparedPerConnection((db) => ({
     .where(eq(campaigns.id, p('campaignId')))
     .prepare(),
   fundTexts: db.select().from(fundTranslations).where(eq(fundTranslations.fundId, p('fundId'))).prepare(),
-  grantUpdates: db
-    .insert(consents)
-    .values({ supporterId: p('supporterId'), purpose: 'campaign_updates', campaignId: p('campaignId'), granted: true, source: 'donation_form', createdAt: p('createdAt') })
-    .prepare(),
 }))
 
 export async function findDonationIdByPaymentIntent(db: Handle, { paymentIntentId }: { paymentIntentId: string }) {
@@ -592,7 +582,7 @@ async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
     },
   })
   if (donation.wantsUpdates && donation.supporterId !== null) {
-    q.grantUpdates.run({ supporterId: donation.supporterId, campaignId: donation.campaignId, createdAt: donation.paidAt ?? Date.now() })
+    await appendConsent(tx, { supporterId: donation.supporterId, campaignId: donation.campaignId, granted: true, source: 'donation_form', now: donation.paidAt ?? Date.now() })
   }
 }
 

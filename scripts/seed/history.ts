@@ -11,17 +11,17 @@
  * the app's; signature counters are recomputed by the app's recount.
  */
 import { and, eq, sql } from 'drizzle-orm'
+import { appendConsent } from '../../app/models/consents.server.ts'
 import { createDonation, applyPaymentEvent } from '../../app/models/donations.server.ts'
 import { recountSignatures } from '../../app/models/counters.server.ts'
 import { startUpdateSend } from '../../app/models/update-sends.server.ts'
 import { DEMO_CAMPAIGN_SLUG } from '../../app/utils/demo-identity.ts'
-import { getDb, type DB } from '../../db/client.server.ts'
+import { getDb, type DB, type Tx } from '../../db/client.server.ts'
 import { transaction } from '../../db/transaction.server.ts'
 import {
   auditLog,
   campaigns,
   campaignTranslations,
-  consents,
   donations,
   emailBatches,
   emailMessages,
@@ -206,11 +206,10 @@ function insertSignature(
     })
     .returning({ id: signatures.id })
     .get()
-  if (updates) db.insert(consents).values({ supporterId: supporter.id, purpose: 'campaign_updates', campaignId, granted: true, source: 'petition_form', createdAt: at }).run()
-  return { supporterId: supporter.id, signatureId: signature.id }
+  return { supporterId: supporter.id, signatureId: signature.id, updates }
 }
 
-async function addActivity(db: DB, campaignId: number, now: number, organizerId: number | null, created: string[]) {
+async function addActivity(db: Tx, campaignId: number, now: number, organizerId: number | null, created: string[]) {
   const random = generator(0xa11ce)
   const fundRows = db.select({ id: funds.id, slug: funds.slug }).from(funds).where(eq(funds.campaignId, campaignId)).orderBy(funds.position).all()
   const signingAt = signingTimes(random, HISTORY_SIZE.signatures, now)
@@ -262,6 +261,8 @@ async function addActivity(db: DB, campaignId: number, now: number, organizerId:
         updates: random.chance(0.6),
         message,
       })
+      // Confirming with "send me news" leaves this consent; every consent row is written by the consents model.
+      if (ids.updates) await appendConsent(db, { supporterId: ids.supporterId, campaignId, granted: true, source: 'petition_form', now: event.at })
       signed.push({ supporterId: ids.supporterId, signer })
       if (message?.reply) {
         const answeredAt = Math.min(event.at + 5 * HOUR, now - 10 * 60_000)
