@@ -33,7 +33,7 @@ export const meta: MetaFunction<typeof loader> = ({ data, error }) => (error ? [
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const env = getEnv()
   // Without a session cookie this returns before touching the database.
-  const organizer = await getOrganizer(request)
+  const organizer = await getOrganizer(context.db, request)
   // Read from memory (site-settings.server.ts), not from the database on every page.
   const settings = getSiteSettings()
   return {

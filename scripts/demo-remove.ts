@@ -9,7 +9,7 @@ import { migrateDatabase } from '../db/migrate.ts'
 
 const db = getDb()
 migrateDatabase(db)
-const removed = removeDemoData()
+const removed = await removeDemoData(db)
 db.$client.close()
 if (removed.organizer) console.log(`demo:remove: removed the demo organiser ${DEMO_ORGANIZER_EMAIL}`)
 if (removed.campaign) {

@@ -24,7 +24,7 @@ if (!db.select({ id: organizations.id }).from(organizations).get()) {
   db.insert(organizations).values({ slug: 'default', name: 'My organisation' }).run()
 }
 try {
-  const { organizer, token } = await createOrganizer({ email, name, role, actorId: null })
+  const { organizer, token } = await createOrganizer(db, { email, name, role, actorId: null })
   console.log(`organizer:create: created ${organizer.role} "${organizer.name}"`)
   console.log(`Open this one-time link within 48 hours to set the password:\n${env.publicUrl}/admin/set-password/${token}`)
 } catch (error) {

@@ -6,7 +6,7 @@ import { migrateDatabase } from '../db/migrate.ts'
 
 const db = getDb()
 migrateDatabase(db)
-const reports = await anonymiseDueSignatures()
+const reports = await anonymiseDueSignatures(db)
 db.$client.close()
 for (const report of reports) console.log(`retention: ${describeRetentionReport(report)}`)
 const anonymised = reports.reduce((sum, r) => sum + r.anonymised, 0)

@@ -24,9 +24,9 @@ try {
 }
 const db = getDb()
 migrateDatabase(db)
-refuseDemoOrganizerInLive({ mode: getEnv().mode, name: 'vigil worker' })
+await refuseDemoOrganizerInLive(db, { mode: getEnv().mode, name: 'vigil worker' })
 const sender = startSender({ db })
-const retention = getEnv().jobs.retention ? startRetention({ log: (line) => console.log(`vigil worker: retention: ${line}`) }) : undefined
+const retention = getEnv().jobs.retention ? startRetention({ db, log: (line) => console.log(`vigil worker: retention: ${line}`) }) : undefined
 const reminders = getEnv().jobs.reminders ? startReminders({ db, log: (line) => console.log(`vigil worker: reminders: ${line}`) }) : undefined
 console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}${reminders ? ', reminders every 5 minutes' : ''}`)
 

@@ -37,11 +37,11 @@ const compress = env.compress
 
 const db = getDb()
 migrateDatabase(db)
-refuseDemoOrganizerInLive({ mode: env.mode, name: 'vigil' })
+await refuseDemoOrganizerInLive(db, { mode: env.mode, name: 'vigil' })
 // The outbox sender runs here by default; VIGIL_SENDER=off leaves it to a separate process.
 const sender = env.jobs.sender ? startSender({ db }) : undefined
 // Signatures of closed campaigns are anonymised once their retention period is over (hourly).
-const retention = env.jobs.retention ? startRetention() : undefined
+const retention = env.jobs.retention ? startRetention({ db }) : undefined
 // One reminder to signers who have not confirmed after a day (every five minutes).
 const reminders = env.jobs.reminders ? startReminders({ db }) : undefined
 // AVIF/WebP variants for images uploaded before they existed (in the background, one at a time).

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm'
-import { getDb, legacyPreparedPerConnection, type DB, type LegacyTx as Tx } from '#db/client.server.ts'
+import { getDb, legacyPreparedPerConnection, type DB, type Handle, type LegacyTx as Tx } from '#db/client.server.ts'
 import {
   campaignCounters,
   campaigns,
@@ -495,7 +495,7 @@ export async function setCampaignImage({
 }
 
 /** The campaign a back-office route is about, or a 404 page. */
-export async function requireCampaignForAdmin(idParam: string | undefined) {
+export async function requireCampaignForAdmin(db: Handle, idParam: string | undefined) {
   const id = Number(idParam)
   const campaign = Number.isInteger(id) && id > 0 ? await getCampaignForAdmin({ id }) : null
   if (!campaign) throw new Response('Campaign not found', { status: 404 })

@@ -1,5 +1,7 @@
-import { getDb, legacyPreparedPerConnection } from '#db/client.server.ts'
+import type { Handle } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
+import { dashboardQueries, dashboardQueryPlans as dashboardQueryPlansIn } from '#db/sql/dashboard.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { listFundsForAdmin } from './funds.server.ts'
 import { countBySource } from './sources.server.ts'
@@ -19,35 +21,9 @@ const DAY_MS = 86_400_000
 const SLOW_MS = 10
 const MEMO_MS = 5_000
 
-const SQL = {
-  counters: `select confirmed, pending from campaign_counters where campaign_id = ?`,
-  confirmedSince: `select count(*) as n from signatures indexed by signatures_campaign_confirmed_idx where campaign_id = ? and confirmed_at >= ?`,
-  messagesPending: `select count(*) as n from signatures indexed by signatures_campaign_message_idx where campaign_id = ? and message_status = 'pending'`,
-  // The newest signature of each status is one seek at the end of that status's range.
-  latestSignatureId: `select max(id) as id from signatures indexed by signatures_campaign_status_idx where campaign_id = ? and status = ?`,
-  createdAtOfSignature: `select created_at as at from signatures where id = ?`,
-  latestConfirmation: `select max(confirmed_at) as at from signatures indexed by signatures_campaign_confirmed_idx where campaign_id = ?`,
-  latestDonation: `select created_at as at from donations indexed by donations_campaign_created_idx where campaign_id = ? order by id desc limit 1`,
-  latestPayment: `select max(paid_at) as at from donations indexed by donations_fund_paid_idx where fund_id = ?`,
-  campaignEdited: `select updated_at as at from campaigns where id = ?`,
-  textEdited: `select max(updated_at) as at from campaign_translations where campaign_id = ?`,
-  entryEdited: `select max(updated_at) as at from updates indexed by updates_campaign_idx where campaign_id = ?`,
-  fundEdited: `select max(updated_at) as at from funds indexed by funds_campaign_position_idx where campaign_id = ?`,
-} as const
-
-const statements = legacyPreparedPerConnection((db) => {
-  const p = (query: string) => db.$client.prepare(query)
-  return Object.fromEntries(Object.entries(SQL).map(([name, query]) => [name, p(query)])) as Record<keyof typeof SQL, ReturnType<typeof p>>
-})
-
-/** Each query's plan (EXPLAIN QUERY PLAN), for the test that keeps them on indexes. */
-export function dashboardQueryPlans() {
-  const db = getDb().$client
-  return Object.entries(SQL).map(([name, query]) => {
-    const args = Array.from({ length: (query.match(/\?/g) ?? []).length }, () => 0)
-    const rows = db.prepare(`explain query plan ${query}`).all(...args) as { detail: string }[]
-    return { name, plan: rows.map((r) => r.detail) }
-  })
+/** Each query's plan, for the test that keeps them on indexes. */
+export async function dashboardQueryPlans(db: Handle) {
+  return dashboardQueryPlansIn(db)
 }
 
 export type LastChangeKind = 'signature' | 'confirmation' | 'donation' | 'payment' | 'edit'
@@ -60,9 +36,6 @@ export type CampaignFigures = {
   lastChange: { at: number; kind: LastChangeKind } | null
 }
 
-const n = (row: unknown) => (row as { n: number } | undefined)?.n ?? 0
-const at = (row: unknown) => (row as { at: number | null } | undefined)?.at ?? null
-
 type RangeCounts = Pick<CampaignFigures, 'confirmedToday' | 'confirmedThisWeek' | 'messagesToModerate'>
 
 declare global {
@@ -74,60 +47,71 @@ declare global {
  * compute they are kept for a few seconds, so however many organisers look, a surge costs one
  * count per campaign then; quick ones are always fresh.
  */
-function rangeCounts(campaignId: number, now: number, fresh: boolean): RangeCounts {
+async function rangeCounts(db: Handle, campaignId: number, now: number, fresh: boolean): Promise<RangeCounts> {
   const memo = (globalThis.__vigilDashboardCounts ??= new Map())
   const hit = memo.get(campaignId)
   if (!fresh && hit && hit.tookMs > SLOW_MS && now >= hit.computedAt && now - hit.computedAt < MEMO_MS) return hit.counts
-  const q = statements()
   const todayStart = Math.floor(now / DAY_MS) * DAY_MS
-  const started = performance.now()
-  const counts = getDb().$client.transaction(() => ({
-    confirmedToday: n(q.confirmedSince.get(campaignId, todayStart)),
-    confirmedThisWeek: n(q.confirmedSince.get(campaignId, todayStart - 6 * DAY_MS)),
-    messagesToModerate: n(q.messagesPending.get(campaignId)),
-  }))()
-  memo.set(campaignId, { counts, computedAt: now, tookMs: performance.now() - started })
+  // Timed inside the transaction: waiting for another one's turn is not the counts' cost.
+  const { counts, tookMs } = await transaction(
+    db,
+    (tx) => {
+      const q = dashboardQueries(tx)
+      const started = performance.now()
+      const counts = {
+        confirmedToday: q.confirmedSince(campaignId, todayStart),
+        confirmedThisWeek: q.confirmedSince(campaignId, todayStart - 6 * DAY_MS),
+        messagesToModerate: q.messagesPending(campaignId),
+      }
+      return { counts, tookMs: performance.now() - started }
+    },
+    { behavior: 'deferred' },
+  )
+  memo.set(campaignId, { counts, computedAt: now, tookMs })
   return counts
 }
 
 /** The totals and the last change: a handful of seeks, always fresh. */
-function totalsAndLastChange(campaignId: number, fundIds: number[]) {
-  const q = statements()
-  return getDb().$client.transaction(() => {
-    const counters = q.counters.get(campaignId) as { confirmed: number; pending: number } | undefined
+async function totalsAndLastChange(db: Handle, campaignId: number, fundIds: number[]) {
+  return transaction(db, (tx) => {
+    const q = dashboardQueries(tx)
+    const counters = q.counters(campaignId)
     const latestIds = (['pending', 'confirmed', 'invalidated'] as const).flatMap((status) => {
-      const id = (q.latestSignatureId.get(campaignId, status) as { id: number | null } | undefined)?.id
+      const id = q.latestSignatureId(campaignId, status)
       return id ? [id] : []
     })
     const candidates: { at: number | null; kind: LastChangeKind }[] = [
-      ...latestIds.map((id) => ({ at: at(q.createdAtOfSignature.get(id)), kind: 'signature' as const })),
-      { at: at(q.latestConfirmation.get(campaignId)), kind: 'confirmation' },
-      { at: at(q.latestDonation.get(campaignId)), kind: 'donation' },
-      ...fundIds.map((fundId) => ({ at: at(q.latestPayment.get(fundId)), kind: 'payment' as const })),
-      { at: at(q.campaignEdited.get(campaignId)), kind: 'edit' },
-      { at: at(q.textEdited.get(campaignId)), kind: 'edit' },
-      { at: at(q.entryEdited.get(campaignId)), kind: 'edit' },
-      { at: at(q.fundEdited.get(campaignId)), kind: 'edit' },
+      ...latestIds.map((id) => ({ at: q.createdAtOfSignature(id), kind: 'signature' as const })),
+      { at: q.latestConfirmation(campaignId), kind: 'confirmation' },
+      { at: q.latestDonation(campaignId), kind: 'donation' },
+      ...fundIds.map((fundId) => ({ at: q.latestPayment(fundId), kind: 'payment' as const })),
+      { at: q.campaignEdited(campaignId), kind: 'edit' },
+      { at: q.textEdited(campaignId), kind: 'edit' },
+      { at: q.entryEdited(campaignId), kind: 'edit' },
+      { at: q.fundEdited(campaignId), kind: 'edit' },
     ]
     const lastChange = candidates.reduce<{ at: number; kind: LastChangeKind } | null>(
       (best, c) => (c.at !== null && (best === null || c.at > best.at) ? { at: c.at, kind: c.kind } : best),
       null,
     )
     return { confirmed: counters?.confirmed ?? 0, pending: counters?.pending ?? 0, lastChange }
-  })()
+  }, { behavior: 'deferred' })
 }
 
 /** The figures of one campaign (`fresh`: never from the memo). */
-export function getCampaignFigures({ campaignId, fundIds, now = Date.now(), fresh = false }: { campaignId: number; fundIds: number[]; now?: number; fresh?: boolean }): CampaignFigures {
-  return { ...totalsAndLastChange(campaignId, fundIds), ...rangeCounts(campaignId, now, fresh) }
+export async function getCampaignFigures(
+  db: Handle,
+  { campaignId, fundIds, now = Date.now(), fresh = false }: { campaignId: number; fundIds: number[]; now?: number; fresh?: boolean },
+): Promise<CampaignFigures> {
+  return { ...(await totalsAndLastChange(db, campaignId, fundIds)), ...(await rangeCounts(db, campaignId, now, fresh)) }
 }
 
 /** The dashboard's rows for these campaigns: figures and money per fund. */
-export async function dashboardFor({ campaigns, lang }: { campaigns: { id: number; defaultLocale: Locale }[]; lang: Language }) {
+export async function dashboardFor(db: Handle, { campaigns, lang }: { campaigns: { id: number; defaultLocale: Locale }[]; lang: Language }) {
   return Promise.all(
     campaigns.map(async (c) => {
-      const funds = await listFundsForAdmin(getDb(), { campaignId: c.id, lang, defaultLocale: c.defaultLocale })
-      const figures = getCampaignFigures({ campaignId: c.id, fundIds: funds.map((f) => f.id) })
+      const funds = await listFundsForAdmin(db, { campaignId: c.id, lang, defaultLocale: c.defaultLocale })
+      const figures = await getCampaignFigures(db, { campaignId: c.id, fundIds: funds.map((f) => f.id) })
       // Where confirmed signatures came from (share links, posters, embeds): the leading four; the Sharing tab has all.
       const sources = figures.confirmed ? (await countBySource({ campaignId: c.id })).signatures.filter((s) => s.confirmed > 0).slice(0, 4) : []
       return {

@@ -5,8 +5,9 @@
  * takes the demo out.
  */
 import { and, eq, inArray } from 'drizzle-orm'
-import { getDb } from '#db/client.server.ts'
+import type { Handle } from '#db/client.server.ts'
 import { campaigns, consents, donations, emailMessages, fundDonors, funds, organizations, organizers, signatures, supporters } from '#db/schema.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { DEMO_CAMPAIGN_SLUG, DEMO_CLOSED_CAMPAIGN_SLUG, DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
 import { recordAudit } from './audit.server.ts'
 
@@ -14,19 +15,19 @@ export const DEMO_ORGANIZER_EMAIL = DEMO_ORGANIZER.email
 export { DEMO_CAMPAIGN_SLUG }
 
 /** The demo campaigns are the seed's: their slugs in the seed's organisation (an organiser's own campaign of that name stays). */
-function demoCampaignIds() {
-  return getDb()
+async function demoCampaignIds(db: Handle) {
+  const rows = await db
     .select({ id: campaigns.id })
     .from(campaigns)
     .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
     .where(and(inArray(campaigns.slug, [DEMO_CAMPAIGN_SLUG, DEMO_CLOSED_CAMPAIGN_SLUG]), eq(organizations.slug, 'demo')))
     .all()
-    .map((c) => c.id)
+  return rows.map((c) => c.id)
 }
 
-export function findDemoData() {
-  const organizer = getDb().select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)).get()
-  return { organizer: organizer !== undefined, campaign: demoCampaignIds().length > 0 }
+export async function findDemoData(db: Handle) {
+  const organizer = await db.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)).get()
+  return { organizer: organizer !== undefined, campaign: (await demoCampaignIds(db)).length > 0 }
 }
 
 /**
@@ -34,21 +35,20 @@ export function findDemoData() {
  * signatures, gifts, captured emails), and the supporters left with nothing else. One
  * transaction: all of it or none.
  */
-export function removeDemoData() {
-  const db = getDb()
-  return db.transaction((tx) => {
+export async function removeDemoData(db: Handle) {
+  return transaction(db, async (tx) => {
     const removed = { organizer: false, campaign: false, supportersDeleted: 0 }
     // Sessions and links go with the organiser; audit entries, replies and updates keep their rows without the name.
-    removed.organizer = tx.delete(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)).run().changes > 0
+    removed.organizer = (await tx.delete(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)).run()).changes > 0
     // The demo campaign and, from the living demo (npm run db:seed), the closed one.
-    for (const campaignId of demoCampaignIds()) {
+    for (const campaignId of await demoCampaignIds(tx)) {
       const ofCampaign = (rows: { id: number | null }[]) => rows.flatMap((r) => (r.id === null ? [] : [r.id]))
       const supporterIds = new Set([
-        ...ofCampaign(tx.select({ id: signatures.supporterId }).from(signatures).where(eq(signatures.campaignId, campaignId)).all()),
-        ...ofCampaign(tx.select({ id: donations.supporterId }).from(donations).where(eq(donations.campaignId, campaignId)).all()),
-        ...ofCampaign(tx.select({ id: consents.supporterId }).from(consents).where(eq(consents.campaignId, campaignId)).all()),
+        ...ofCampaign(await tx.select({ id: signatures.supporterId }).from(signatures).where(eq(signatures.campaignId, campaignId)).all()),
+        ...ofCampaign(await tx.select({ id: donations.supporterId }).from(donations).where(eq(donations.campaignId, campaignId)).all()),
+        ...ofCampaign(await tx.select({ id: consents.supporterId }).from(consents).where(eq(consents.campaignId, campaignId)).all()),
         ...ofCampaign(
-          tx
+          await tx
             .select({ id: fundDonors.supporterId })
             .from(fundDonors)
             .innerJoin(funds, eq(funds.id, fundDonors.fundId))
@@ -57,22 +57,22 @@ export function removeDemoData() {
         ),
       ])
       // The campaign's emails hold live links and addresses; without this they would only lose their campaign.
-      tx.delete(emailMessages).where(eq(emailMessages.campaignId, campaignId)).run()
+      await tx.delete(emailMessages).where(eq(emailMessages.campaignId, campaignId)).run()
       // Translations, timeline, signatures, counters, funds, gifts and sends go with it (ON DELETE CASCADE).
-      removed.campaign = tx.delete(campaigns).where(eq(campaigns.id, campaignId)).run().changes > 0 || removed.campaign
-      const stillNeeded = (id: number) =>
-        tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.supporterId, id)).get() ??
-        tx.select({ id: donations.id }).from(donations).where(eq(donations.supporterId, id)).get() ??
-        tx.select({ id: fundDonors.supporterId }).from(fundDonors).where(eq(fundDonors.supporterId, id)).get()
+      removed.campaign = (await tx.delete(campaigns).where(eq(campaigns.id, campaignId)).run()).changes > 0 || removed.campaign
+      const stillNeeded = async (id: number) =>
+        (await tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.supporterId, id)).get()) ??
+        (await tx.select({ id: donations.id }).from(donations).where(eq(donations.supporterId, id)).get()) ??
+        (await tx.select({ id: fundDonors.supporterId }).from(fundDonors).where(eq(fundDonors.supporterId, id)).get())
       for (const id of supporterIds) {
-        if (stillNeeded(id)) continue
+        if (await stillNeeded(id)) continue
         // Mail already sent elsewhere keeps its row, without the address (as retention does); consents go with the supporter.
-        tx.update(emailMessages).set({ toEmail: '', supporterId: null }).where(eq(emailMessages.supporterId, id)).run()
-        removed.supportersDeleted += tx.delete(supporters).where(eq(supporters.id, id)).run().changes
+        await tx.update(emailMessages).set({ toEmail: '', supporterId: null }).where(eq(emailMessages.supporterId, id)).run()
+        removed.supportersDeleted += (await tx.delete(supporters).where(eq(supporters.id, id)).run()).changes
       }
     }
     if (removed.organizer || removed.campaign) {
-      recordAudit(tx, { organizerId: null, action: 'demo.remove', subjectType: 'instance', subjectId: null, details: removed })
+      await recordAudit(tx, { organizerId: null, action: 'demo.remove', subjectType: 'instance', subjectId: null, details: removed })
     }
     return removed
   })

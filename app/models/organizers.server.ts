@@ -1,6 +1,6 @@
 import { hash, verify } from '@node-rs/argon2'
 import { and, asc, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm'
-import { getDb, type LegacyTx as Tx } from '#db/client.server.ts'
+import type { Handle, Tx } from '#db/client.server.ts'
 import {
   campaignMemberships,
   campaigns,
@@ -13,10 +13,11 @@ import {
   type Organizer,
   type OrganizerRole,
 } from '#db/schema.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { randomToken, sha256 } from '~/utils/crypto.server.ts'
 import { organizerInviteToken } from '~/utils/tokens.server.ts'
 import { recordAudit } from './audit.server.ts'
-import { legacyQueueEmail } from './outbox.server.ts'
+import { queueEmail } from './outbox.server.ts'
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const PASSWORD_TOKEN_TTL_MS = 48 * 60 * 60 * 1000
@@ -35,15 +36,14 @@ export async function hashPassword(password: string) {
 // Verifying against a real hash for unknown accounts keeps timing from telling who exists.
 const dummyHash = hashPassword(randomToken())
 
-export async function verifyOrganizerLogin({
+export async function verifyOrganizerLogin(db: Handle, {
   email,
   password,
 }: {
   email: string
   password: string
 }): Promise<SessionOrganizer | null> {
-  const db = getDb()
-  const organizer = db
+  const organizer = await db
     .select()
     .from(organizers)
     .where(eq(organizers.email, normalizeOrganizerEmail(email)))
@@ -61,7 +61,7 @@ function pick(o: Organizer): SessionOrganizer {
 export class OrganizerExistsError extends Error {}
 
 /** Create an organiser without a password and return a one-time link token to set one. */
-export async function createOrganizer({
+export async function createOrganizer(db: Handle, {
   email,
   name,
   role,
@@ -77,24 +77,23 @@ export async function createOrganizer({
   /** Also email the set-password link, through the outbox, in this language (the back office; the CLI prints it). */
   invite?: { locale: Locale; invitedBy: string }
 }) {
-  const db = getDb()
   // An emailed link's token is derived from a seed the outbox row keeps (and the server secret it does not).
   const seed = randomToken()
   const token = invite ? organizerInviteToken(seed) : randomToken()
-  return db.transaction((tx) => {
+  return transaction(db, async (tx) => {
     const orgId =
-      organizationId ?? tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).get()?.id
+      organizationId ?? (await tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).get())?.id
     if (orgId === undefined) throw new Error('No organisation exists yet: run the seed or create one first')
     const normalized = normalizeOrganizerEmail(email)
-    if (tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, normalized)).get()) {
+    if (await tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, normalized)).get()) {
       throw new OrganizerExistsError(normalized)
     }
-    const organizer = tx
+    const organizer = await tx
       .insert(organizers)
       .values({ organizationId: orgId, email: normalized, name: name.trim(), role })
       .returning()
       .get()
-    tx.insert(organizerTokens)
+    await tx.insert(organizerTokens)
       .values({
         organizerId: organizer.id,
         tokenHash: sha256(token),
@@ -102,7 +101,7 @@ export async function createOrganizer({
         expiresAt: Date.now() + PASSWORD_TOKEN_TTL_MS,
       })
       .run()
-    recordAudit(tx, {
+    await recordAudit(tx, {
       organizerId: actorId,
       action: 'organizer.create',
       subjectType: 'organizer',
@@ -110,8 +109,8 @@ export async function createOrganizer({
       details: { name: organizer.name, role, ...(invite ? { emailed: true } : {}) },
     })
     if (invite) {
-      const organizationName = tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId)).get()?.name ?? ''
-      legacyQueueEmail({
+      const organizationName = (await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId)).get())?.name ?? ''
+      await queueEmail(tx, {
         template: 'organizer-invite',
         to: organizer.email,
         locale: invite.locale,
@@ -124,16 +123,15 @@ export async function createOrganizer({
 }
 
 /** A fresh set-password link for an existing organiser (older unused links stop working). */
-export async function issuePasswordToken({ organizerId, actorId }: { organizerId: number; actorId: number | null }) {
-  const db = getDb()
+export async function issuePasswordToken(db: Handle, { organizerId, actorId }: { organizerId: number; actorId: number | null }) {
   const token = randomToken()
-  db.transaction((tx) => {
+  await transaction(db, async (tx) => {
     // A form can name any id: no organiser, no link (rather than a foreign-key failure).
-    if (!tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)).get()) {
+    if (!(await tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)).get())) {
       throw new Response('Organiser not found', { status: 404 })
     }
-    tx.delete(organizerTokens).where(eq(organizerTokens.organizerId, organizerId)).run()
-    tx.insert(organizerTokens)
+    await tx.delete(organizerTokens).where(eq(organizerTokens.organizerId, organizerId)).run()
+    await tx.insert(organizerTokens)
       .values({
         organizerId,
         tokenHash: sha256(token),
@@ -141,15 +139,14 @@ export async function issuePasswordToken({ organizerId, actorId }: { organizerId
         expiresAt: Date.now() + PASSWORD_TOKEN_TTL_MS,
       })
       .run()
-    recordAudit(tx, { organizerId: actorId, action: 'organizer.password_link', subjectType: 'organizer', subjectId: organizerId })
+    await recordAudit(tx, { organizerId: actorId, action: 'organizer.password_link', subjectType: 'organizer', subjectId: organizerId })
   })
   return token
 }
 
-export async function getPasswordToken({ token }: { token: string }) {
-  const db = getDb()
+export async function getPasswordToken(db: Handle, { token }: { token: string }) {
   return (
-    db
+    (await db
       .select({ organizerId: organizerTokens.organizerId, name: organizers.name })
       .from(organizerTokens)
       .innerJoin(organizers, eq(organizers.id, organizerTokens.organizerId))
@@ -160,27 +157,27 @@ export async function getPasswordToken({ token }: { token: string }) {
           gt(organizerTokens.expiresAt, Date.now()),
         ),
       )
-      .get() ?? null
+      .get()) ?? null
   )
 }
 
 /** Use a one-time link: set the password, spend the token, end other sessions. */
-export async function setPasswordWithToken({ token, password }: { token: string; password: string }) {
-  const found = await getPasswordToken({ token })
+export async function setPasswordWithToken(db: Handle, { token, password }: { token: string; password: string }) {
+  const found = await getPasswordToken(db, { token })
   if (!found) return null
+  // Hashed before the transaction: argon2 must not run while it is open.
   const passwordHash = await hashPassword(password)
-  const db = getDb()
-  return db.transaction((tx) => {
-    const spent = tx
+  return transaction(db, async (tx) => {
+    const spent = await tx
       .update(organizerTokens)
       .set({ usedAt: Date.now() })
       .where(and(eq(organizerTokens.tokenHash, sha256(token)), isNull(organizerTokens.usedAt)))
       .run()
     // Two tabs racing on one link: only the first wins.
     if (spent.changes !== 1) return null
-    tx.update(organizers).set({ passwordHash }).where(eq(organizers.id, found.organizerId)).run()
-    tx.delete(sessions).where(eq(sessions.organizerId, found.organizerId)).run()
-    recordAudit(tx, {
+    await tx.update(organizers).set({ passwordHash }).where(eq(organizers.id, found.organizerId)).run()
+    await tx.delete(sessions).where(eq(sessions.organizerId, found.organizerId)).run()
+    await recordAudit(tx, {
       organizerId: found.organizerId,
       action: 'organizer.set_password',
       subjectType: 'organizer',
@@ -190,21 +187,19 @@ export async function setPasswordWithToken({ token, password }: { token: string;
   })
 }
 
-export async function createSession({ organizerId }: { organizerId: number }) {
-  const db = getDb()
+export async function createSession(db: Handle, { organizerId }: { organizerId: number }) {
   const token = randomToken()
   const now = Date.now()
-  db.transaction((tx) => {
-    tx.delete(sessions).where(lt(sessions.expiresAt, now)).run()
-    tx.insert(sessions).values({ idHash: sha256(token), organizerId, expiresAt: now + SESSION_TTL_MS }).run()
-    recordAudit(tx, { organizerId, action: 'organizer.login', subjectType: 'organizer', subjectId: organizerId })
+  await transaction(db, async (tx) => {
+    await tx.delete(sessions).where(lt(sessions.expiresAt, now)).run()
+    await tx.insert(sessions).values({ idHash: sha256(token), organizerId, expiresAt: now + SESSION_TTL_MS }).run()
+    await recordAudit(tx, { organizerId, action: 'organizer.login', subjectType: 'organizer', subjectId: organizerId })
   })
   return { token, expiresAt: now + SESSION_TTL_MS }
 }
 
-export async function getSessionOrganizer({ token }: { token: string }): Promise<SessionOrganizer | null> {
-  const db = getDb()
-  const row = db
+export async function getSessionOrganizer(db: Handle, { token }: { token: string }): Promise<SessionOrganizer | null> {
+  const row = await db
     .select({
       id: organizers.id,
       name: organizers.name,
@@ -219,12 +214,14 @@ export async function getSessionOrganizer({ token }: { token: string }): Promise
   return row ?? null
 }
 
-export async function deleteSession({ token }: { token: string }) {
-  getDb().delete(sessions).where(eq(sessions.idHash, sha256(token))).run()
+export async function deleteSession(db: Handle, { token }: { token: string }) {
+  await transaction(db, async (tx) => {
+    await tx.delete(sessions).where(eq(sessions.idHash, sha256(token))).run()
+  })
 }
 
-export async function listOrganizers() {
-  return getDb()
+export async function listOrganizers(db: Handle) {
+  const rows = await db
     .select({
       id: organizers.id,
       name: organizers.name,
@@ -237,14 +234,14 @@ export async function listOrganizers() {
     .from(organizers)
     .orderBy(asc(organizers.name))
     .all()
-    .map((o) => ({ ...o, hasPassword: o.hasPassword !== null }))
+  return rows.map((o) => ({ ...o, hasPassword: o.hasPassword !== null }))
 }
 
 export class LastOwnerError extends Error {}
 
 /** An owner who can actually log in (not disabled, password set) must remain. */
-function assertAnotherActiveOwner(tx: Tx, organizerId: number) {
-  const owners = tx
+async function assertAnotherActiveOwner(tx: Tx, organizerId: number) {
+  const owners = await tx
     .select({ id: organizers.id })
     .from(organizers)
     .where(and(eq(organizers.role, 'owner'), isNull(organizers.disabledAt), isNotNull(organizers.passwordHash)))
@@ -252,7 +249,7 @@ function assertAnotherActiveOwner(tx: Tx, organizerId: number) {
   if (!owners.some((o) => o.id !== organizerId)) throw new LastOwnerError()
 }
 
-export async function changeOrganizer({
+export async function changeOrganizer(db: Handle, {
   actorId,
   organizerId,
   role,
@@ -263,22 +260,21 @@ export async function changeOrganizer({
   role?: OrganizerRole
   disabled?: boolean
 }) {
-  const db = getDb()
-  db.transaction((tx) => {
-    const current = tx.select().from(organizers).where(eq(organizers.id, organizerId)).get()
+  await transaction(db, async (tx) => {
+    const current = await tx.select().from(organizers).where(eq(organizers.id, organizerId)).get()
     if (!current) return
     const demotes = role !== undefined && role !== 'owner' && current.role === 'owner'
     const disables = disabled === true && current.role === 'owner'
-    if (demotes || disables) assertAnotherActiveOwner(tx, organizerId)
-    tx.update(organizers)
+    if (demotes || disables) await assertAnotherActiveOwner(tx, organizerId)
+    await tx.update(organizers)
       .set({
         ...(role ? { role } : {}),
         ...(disabled === undefined ? {} : { disabledAt: disabled ? Date.now() : null }),
       })
       .where(eq(organizers.id, organizerId))
       .run()
-    if (disabled) tx.delete(sessions).where(eq(sessions.organizerId, organizerId)).run()
-    recordAudit(tx, {
+    if (disabled) await tx.delete(sessions).where(eq(sessions.organizerId, organizerId)).run()
+    await recordAudit(tx, {
       organizerId: actorId,
       action: 'organizer.update',
       subjectType: 'organizer',
@@ -291,19 +287,18 @@ export async function changeOrganizer({
 // ——— Campaign memberships (ADR 011) ———
 
 /** The organiser's role on one campaign, or null if they have none (instance owners need none). */
-export async function getCampaignRole({ organizerId, campaignId }: { organizerId: number; campaignId: number }): Promise<CampaignRole | null> {
-  return (
-    getDb()
-      .select({ role: campaignMemberships.role })
-      .from(campaignMemberships)
-      .where(and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId)))
-      .get()?.role ?? null
-  )
+export async function getCampaignRole(db: Handle, { organizerId, campaignId }: { organizerId: number; campaignId: number }): Promise<CampaignRole | null> {
+  const membership = await db
+    .select({ role: campaignMemberships.role })
+    .from(campaignMemberships)
+    .where(and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId)))
+    .get()
+  return membership?.role ?? null
 }
 
 /** Every campaign the organiser has a role on, with that role. */
-export async function listCampaignRoles({ organizerId }: { organizerId: number }) {
-  return getDb()
+export async function listCampaignRoles(db: Handle, { organizerId }: { organizerId: number }) {
+  return db
     .select({ campaignId: campaignMemberships.campaignId, role: campaignMemberships.role })
     .from(campaignMemberships)
     .where(eq(campaignMemberships.organizerId, organizerId))
@@ -311,15 +306,15 @@ export async function listCampaignRoles({ organizerId }: { organizerId: number }
 }
 
 /** Every membership, for the owners' Organisers page. */
-export async function listMemberships() {
-  return getDb()
+export async function listMemberships(db: Handle) {
+  return db
     .select({ organizerId: campaignMemberships.organizerId, campaignId: campaignMemberships.campaignId, role: campaignMemberships.role })
     .from(campaignMemberships)
     .all()
 }
 
 /** Give an organiser a role on a campaign, change it, or (role null) take it away. Owners only. */
-export async function setCampaignRole({
+export async function setCampaignRole(db: Handle, {
   actorId,
   organizerId,
   campaignId,
@@ -330,21 +325,21 @@ export async function setCampaignRole({
   campaignId: number
   role: CampaignRole | null
 }) {
-  const db = getDb()
-  return db.transaction((tx) => {
-    const organizer = tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)).get()
-    const campaign = tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
+  return transaction(db, async (tx) => {
+    const organizer = await tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)).get()
+    const campaign = await tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
     if (!organizer || !campaign) return false
     const where = and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId))
-    const before = tx.select({ role: campaignMemberships.role }).from(campaignMemberships).where(where).get()?.role ?? null
+    const before = (await tx.select({ role: campaignMemberships.role }).from(campaignMemberships).where(where).get())?.role ?? null
     if (before === role) return true
-    if (role === null) tx.delete(campaignMemberships).where(where).run()
+    if (role === null) await tx.delete(campaignMemberships).where(where).run()
     else
-      tx.insert(campaignMemberships)
+      await tx
+        .insert(campaignMemberships)
         .values({ organizerId, campaignId, role })
         .onConflictDoUpdate({ target: [campaignMemberships.organizerId, campaignMemberships.campaignId], set: { role } })
         .run()
-    recordAudit(tx, {
+    await recordAudit(tx, {
       organizerId: actorId,
       action: 'organizer.campaign_role',
       subjectType: 'organizer',

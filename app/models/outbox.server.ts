@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { and, count, desc, eq, inArray, isNull, lt, lte, min, sql, type Placeholder } from 'drizzle-orm'
 import { unionAll } from 'drizzle-orm/sqlite-core'
-import { getDb, preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
+import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { emailBatches, emailMessages, MAIL_PRIORITIES, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
 import { BATCH_SIZE, recordBatchResults } from '#db/sql/mail.server.ts'
 import { transaction } from '#db/transaction.server.ts'
@@ -68,15 +68,6 @@ function insertEmail(handle: Handle, email: QueueEmail) {
   const queued = queueStatement(handle).run({ ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 }).changes === 1
   if (queued) mailQueued()
   return queued
-}
-
-/**
- * @deprecated For callers still inside a legacy synchronous transaction on the process-wide
- * connection (signing, donations, organisers until their parts move to `transaction()`): the
- * statement joins that transaction. Delete with LegacyTx; use `queueEmail(tx, email)`.
- */
-export function legacyQueueEmail(email: QueueEmail): boolean {
-  return insertEmail(getDb(), email)
 }
 
 // A sender in this process hears of new mail at once instead of at its next poll. Deferred: the

@@ -1,5 +1,8 @@
-import { getDb, legacyPreparedPerConnection, type DB } from '#db/client.server.ts'
-import type { Campaign, SignatureStatus } from '#db/schema.ts'
+import { and, desc, eq, exists, gt, gte, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm'
+import { preparedPerConnection, type DB, type Handle, type Tx } from '#db/client.server.ts'
+import { auditLog, campaigns, consents, emailMessages, replies, signatures, supporters, type Campaign, type SignatureStatus } from '#db/schema.ts'
+import { supporterStillNeeded } from '#db/sql/retention.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import type { RetentionState } from '~/utils/retention.ts'
 
@@ -43,79 +46,136 @@ export type RetentionReport = {
 type DueCampaign = { id: number; slug: string; closedAt: number; retentionDays: number }
 type Row = { id: number; supporterId: number | null; status: SignatureStatus }
 
-// Plain SQL, prepared once per connection. Times are bound as JS numbers (REAL to SQLite):
-// they are only compared and stored into integer columns, which convert them losslessly.
-const statements = legacyPreparedPerConnection((db: DB) => {
-  const c = db.$client
-  return {
-    dueCampaigns: c.prepare(`
-      select id, slug, closed_at as closedAt, retention_days as retentionDays from campaigns
-      where status <> 'live' and closed_at is not null and signatures_anonymised_at is null
-      and closed_at + retention_days * ${DAY_MS} <= @now
-      order by id`),
-    stillDue: c.prepare(`
-      select 1 from campaigns
-      where id = @id and status <> 'live' and closed_at = @closedAt and closed_at + retention_days * ${DAY_MS} <= @now`),
-    doneAndLinked: c.prepare(`
-      select id, slug from campaigns c
-      where signatures_anonymised_at is not null
-      and exists (select 1 from signatures s where s.campaign_id = c.id and s.anonymised_at is not null and s.supporter_id is not null)
-      order by id`),
-    nextToAnonymise: c.prepare(`
-      select id, supporter_id as supporterId, status from signatures
-      where campaign_id = @campaignId and status = @status and id > @after and anonymised_at is null
-      order by id limit ${BATCH_SIZE}`),
-    nextLinked: c.prepare(`
-      select id, supporter_id as supporterId, status from signatures
-      where campaign_id = @campaignId and anonymised_at is not null and supporter_id is not null and id > @after
-      order by id limit ${BATCH_SIZE}`),
-    latestConsent: c.prepare(`
-      select granted from consents
-      where supporter_id = @supporterId and purpose = 'campaign_updates' and campaign_id = @campaignId
-      order by id desc limit 1`),
-    anonymise: c.prepare(`
-      update signatures set
-        first_name = '', last_name = '', postal_code = null, message = null, message_status = null, show_name = 0,
-        ip_hash = null, token_hash = null, token_expires_at = null, resubmitted_details = null, resubmitted_token_hash = null,
-        supporter_id = @supporterId, anonymised_at = @now
-      where id = @id and anonymised_at is null`),
-    release: c.prepare(`update signatures set supporter_id = null where id = @id and supporter_id is not null`),
-    deleteReplies: c.prepare(`delete from replies where signature_id = @id`),
-    // The signature's confirmation and "already signed" emails: keys 'signature:<id>:…', a range of the unique index.
-    deleteSignatureMail: c.prepare(`delete from email_messages where idempotency_key >= @from and idempotency_key < @to`),
-    stillNeeded: c.prepare(`
-      select exists (select 1 from signatures where supporter_id = @id)
-          or exists (select 1 from donations where supporter_id = @id)
-          or exists (select 1 from email_messages where supporter_id = @id and status in ('queued', 'batched', 'sending')) as needed`),
-    // Updates already sent stay counted on their send's page, without the address or the link.
-    // (The link by hand: migration 0004 added the column with ALTER TABLE, which dropped its ON DELETE SET NULL.)
-    forgetAddress: c.prepare(`update email_messages set to_email = '', supporter_id = null where supporter_id = @id`),
-    deleteSupporter: c.prepare(`delete from supporters where id = @id`),
-    anyLeft: c.prepare(`select 1 from signatures where campaign_id = @campaignId and anonymised_at is null limit 1`),
-    markDone: c.prepare(`
-      update campaigns set signatures_anonymised_at = @now
-      where id = @id and closed_at = @closedAt and status <> 'live' and signatures_anonymised_at is null`),
-    insertAudit: c.prepare(`
-      insert into audit_log (organizer_id, action, subject_type, subject_id, details)
-      values (null, 'signatures.anonymise', 'campaign', @subjectId, @details) returning id`),
-    updateAudit: c.prepare(`update audit_log set details = @details where id = @id`),
-  }
-})
+const after = sql.placeholder('after')
+const campaignIdP = sql.placeholder('campaignId')
+const idP = sql.placeholder('id')
+const nowP = sql.placeholder('now')
+/** Closed long enough ago: `closed_at + retention_days` days is not after `now`. */
+const periodOver = sql`${campaigns.closedAt} + ${campaigns.retentionDays} * ${sql.raw(String(DAY_MS))} <= ${nowP}`
+const signatureRow = { id: signatures.id, supporterId: signatures.supporterId, status: signatures.status }
+
+// Prepared once per connection. Times are bound as JS numbers (REAL to SQLite): they are only
+// compared and stored into integer columns, which convert them losslessly.
+const statements = preparedPerConnection((db: DB) => ({
+  dueCampaigns: db
+    .select({ id: campaigns.id, slug: campaigns.slug, closedAt: campaigns.closedAt, retentionDays: campaigns.retentionDays })
+    .from(campaigns)
+    .where(and(ne(campaigns.status, 'live'), isNotNull(campaigns.closedAt), isNull(campaigns.signaturesAnonymisedAt), periodOver))
+    .orderBy(campaigns.id)
+    .prepare(),
+  stillDue: db
+    .select({ one: sql<number>`1` })
+    .from(campaigns)
+    .where(and(eq(campaigns.id, idP), ne(campaigns.status, 'live'), eq(campaigns.closedAt, sql.placeholder('closedAt')), periodOver))
+    .prepare(),
+  doneAndLinked: db
+    .select({ id: campaigns.id, slug: campaigns.slug })
+    .from(campaigns)
+    .where(
+      and(
+        isNotNull(campaigns.signaturesAnonymisedAt),
+        exists(
+          db
+            .select({ one: sql`1` })
+            .from(signatures)
+            .where(and(eq(signatures.campaignId, campaigns.id), isNotNull(signatures.anonymisedAt), isNotNull(signatures.supporterId))),
+        ),
+      ),
+    )
+    .orderBy(campaigns.id)
+    .prepare(),
+  nextToAnonymise: db
+    .select(signatureRow)
+    .from(signatures)
+    .where(
+      and(
+        eq(signatures.campaignId, campaignIdP),
+        eq(signatures.status, sql.placeholder('status')),
+        gt(signatures.id, after),
+        isNull(signatures.anonymisedAt),
+      ),
+    )
+    .orderBy(signatures.id)
+    .limit(BATCH_SIZE)
+    .prepare(),
+  nextLinked: db
+    .select(signatureRow)
+    .from(signatures)
+    .where(and(eq(signatures.campaignId, campaignIdP), isNotNull(signatures.anonymisedAt), isNotNull(signatures.supporterId), gt(signatures.id, after)))
+    .orderBy(signatures.id)
+    .limit(BATCH_SIZE)
+    .prepare(),
+  latestConsent: db
+    .select({ granted: consents.granted })
+    .from(consents)
+    .where(and(eq(consents.supporterId, sql.placeholder('supporterId')), eq(consents.purpose, 'campaign_updates'), eq(consents.campaignId, campaignIdP)))
+    .orderBy(desc(consents.id))
+    .limit(1)
+    .prepare(),
+  anonymise: db
+    .update(signatures)
+    .set({
+      firstName: '',
+      lastName: '',
+      postalCode: null,
+      message: null,
+      messageStatus: null,
+      showName: false,
+      ipHash: null,
+      tokenHash: null,
+      tokenExpiresAt: null,
+      resubmittedDetails: null,
+      resubmittedTokenHash: null,
+      supporterId: sql`${sql.placeholder('supporterId')}`,
+      anonymisedAt: sql`${nowP}`,
+    })
+    .where(and(eq(signatures.id, idP), isNull(signatures.anonymisedAt)))
+    .prepare(),
+  release: db
+    .update(signatures)
+    .set({ supporterId: null })
+    .where(and(eq(signatures.id, idP), isNotNull(signatures.supporterId)))
+    .prepare(),
+  deleteReplies: db.delete(replies).where(eq(replies.signatureId, idP)).prepare(),
+  // The signature's confirmation and "already signed" emails: keys 'signature:<id>:…', a range of the unique index.
+  deleteSignatureMail: db
+    .delete(emailMessages)
+    .where(and(gte(emailMessages.idempotencyKey, sql.placeholder('from')), lt(emailMessages.idempotencyKey, sql.placeholder('to'))))
+    .prepare(),
+  // Updates already sent stay counted on their send's page, without the address or the link.
+  // (The link by hand: migration 0004 added the column with ALTER TABLE, which dropped its ON DELETE SET NULL.)
+  forgetAddress: db.update(emailMessages).set({ toEmail: '', supporterId: null }).where(eq(emailMessages.supporterId, idP)).prepare(),
+  deleteSupporter: db.delete(supporters).where(eq(supporters.id, idP)).prepare(),
+  anyLeft: db
+    .select({ one: sql<number>`1` })
+    .from(signatures)
+    .where(and(eq(signatures.campaignId, campaignIdP), isNull(signatures.anonymisedAt)))
+    .limit(1)
+    .prepare(),
+  markDone: db
+    .update(campaigns)
+    .set({ signaturesAnonymisedAt: sql`${nowP}` })
+    .where(and(eq(campaigns.id, idP), eq(campaigns.closedAt, sql.placeholder('closedAt')), ne(campaigns.status, 'live'), isNull(campaigns.signaturesAnonymisedAt)))
+    .prepare(),
+  insertAudit: db
+    .insert(auditLog)
+    .values({ organizerId: null, action: 'signatures.anonymise', subjectType: 'campaign', subjectId: sql.placeholder('subjectId'), details: sql.placeholder('details') })
+    .returning({ id: auditLog.id })
+    .prepare(),
+}))
 
 type Statements = ReturnType<typeof statements>
 type Tally = { anonymised: number; released: number; supportersDeleted: number }
 
 function wantsNews(q: Statements, supporterId: number, campaignId: number) {
-  const row = q.latestConsent.get({ supporterId, campaignId }) as { granted: number } | undefined
-  return row?.granted === 1
+  return q.latestConsent.get({ supporterId, campaignId })?.granted === true
 }
 
 /** Delete the supporters among `ids` that nothing needs any more. Inside the batch's transaction. */
-function deleteUnneededSupporters(q: Statements, ids: Iterable<number>) {
+function deleteUnneededSupporters(tx: Tx, q: Statements, ids: Iterable<number>) {
   let deleted = 0
   for (const id of ids) {
-    const { needed } = q.stillNeeded.get({ id }) as { needed: number }
-    if (needed) continue
+    if (supporterStillNeeded(tx, id)) continue
     q.forgetAddress.run({ id })
     // Their consents go with them (ON DELETE CASCADE).
     q.deleteSupporter.run({ id })
@@ -128,7 +188,8 @@ function deleteUnneededSupporters(q: Statements, ids: Iterable<number>) {
  * Decide one batch of rows, inside its transaction: anonymise those not yet anonymised,
  * let go of supporters no longer wanted, delete supporters left with nothing.
  */
-function settleRows(q: Statements, campaignId: number, rows: Row[], now: number): Tally {
+function settleRows(tx: Tx, campaignId: number, rows: Row[], now: number): Tally {
+  const q = statements(tx)
   const tally: Tally = { anonymised: 0, released: 0, supportersDeleted: 0 }
   const letGo = new Set<number>()
   for (const row of rows) {
@@ -142,7 +203,7 @@ function settleRows(q: Statements, campaignId: number, rows: Row[], now: number)
       tally.released++
     }
   }
-  tally.supportersDeleted = deleteUnneededSupporters(q, letGo)
+  tally.supportersDeleted = deleteUnneededSupporters(tx, q, letGo)
   return tally
 }
 
@@ -153,24 +214,22 @@ function settleRows(q: Statements, campaignId: number, rows: Row[], now: number)
 class RunAudit {
   private id: number | null = null
   readonly total: Tally = { anonymised: 0, released: 0, supportersDeleted: 0 }
-  constructor(
-    private readonly campaign: { id: number; retentionDays?: number },
-    private readonly q: Statements,
-  ) {}
+  constructor(private readonly campaign: { id: number; retentionDays?: number }) {}
 
   /** Inside the batch's transaction. */
-  add(batch: Tally) {
+  add(tx: Tx, batch: Tally) {
     if (batch.anonymised + batch.released + batch.supportersDeleted === 0) return
     const next = {
       anonymised: this.total.anonymised + batch.anonymised,
       released: this.total.released + batch.released,
       supportersDeleted: this.total.supportersDeleted + batch.supportersDeleted,
     }
-    const details = JSON.stringify({ ...next, ...(this.campaign.retentionDays ? { retentionDays: this.campaign.retentionDays } : {}) })
+    const details = { ...next, ...(this.campaign.retentionDays ? { retentionDays: this.campaign.retentionDays } : {}) }
+    const q = statements(tx)
     if (this.id === null) {
-      this.id = (this.q.insertAudit.get({ subjectId: String(this.campaign.id), details }) as { id: number }).id
+      this.id = q.insertAudit.get({ subjectId: String(this.campaign.id), details })!.id
     } else {
-      this.q.updateAudit.run({ id: this.id, details })
+      tx.update(auditLog).set({ details }).where(eq(auditLog.id, this.id)).run()
     }
     Object.assign(this.total, next)
   }
@@ -182,47 +241,45 @@ class RunAudit {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-async function anonymiseCampaign(campaign: DueCampaign, now: number, shouldStop: () => boolean) {
-  const db = getDb()
-  const q = statements()
-  const audit = new RunAudit(campaign, q)
+async function anonymiseCampaign(db: Handle, campaign: DueCampaign, now: number, shouldStop: () => boolean) {
+  const audit = new RunAudit(campaign)
   for (const status of STATUS_ORDER) {
     let after = 0
     for (;;) {
       if (shouldStop()) return audit
-      const batch = db.$client.transaction(() => {
+      const batch = await transaction(db, (tx) => {
+        const q = statements(tx)
         // Reopened or given a longer period since the run began: leave it.
         if (!q.stillDue.get({ id: campaign.id, closedAt: campaign.closedAt, now })) return null
-        const rows = q.nextToAnonymise.all({ campaignId: campaign.id, status, after }) as Row[]
+        const rows: Row[] = q.nextToAnonymise.all({ campaignId: campaign.id, status, after })
         if (rows.length === 0) return null
-        audit.add(settleRows(q, campaign.id, rows, now))
+        audit.add(tx, settleRows(tx, campaign.id, rows, now))
         return rows[rows.length - 1]!.id
-      }).immediate()
+      })
       if (batch === null) break
       after = batch
       await nextTurn()
     }
   }
   if (shouldStop()) return audit
-  db.$client.transaction(() => {
+  await transaction(db, (tx) => {
+    const q = statements(tx)
     // A row that slipped past the passes (its status changed between them) waits for the next run.
     if (!q.anyLeft.get({ campaignId: campaign.id })) q.markDone.run({ id: campaign.id, closedAt: campaign.closedAt, now })
-  }).immediate()
+  })
   return audit
 }
 
-async function releaseWithdrawn(campaign: { id: number }, now: number, shouldStop: () => boolean) {
-  const db = getDb()
-  const q = statements()
-  const audit = new RunAudit(campaign, q)
+async function releaseWithdrawn(db: Handle, campaign: { id: number }, now: number, shouldStop: () => boolean) {
+  const audit = new RunAudit(campaign)
   let after = 0
   while (!shouldStop()) {
-    const last = db.$client.transaction(() => {
-      const rows = q.nextLinked.all({ campaignId: campaign.id, after }) as Row[]
+    const last = await transaction(db, (tx) => {
+      const rows: Row[] = statements(tx).nextLinked.all({ campaignId: campaign.id, after })
       if (rows.length === 0) return null
-      audit.add(settleRows(q, campaign.id, rows, now))
+      audit.add(tx, settleRows(tx, campaign.id, rows, now))
       return rows[rows.length - 1]!.id
-    }).immediate()
+    })
     if (last === null) break
     after = last
     await nextTurn()
@@ -234,18 +291,18 @@ async function releaseWithdrawn(campaign: { id: number }, now: number, shouldSto
  * Anonymise what is due and let go of what is no longer wanted; returns what changed, per
  * campaign (nothing for a campaign without changes). Idempotent: a second run finds nothing.
  */
-export async function anonymiseDueSignatures({ now = Date.now(), shouldStop = () => false }: { now?: number; shouldStop?: () => boolean } = {}) {
-  const q = statements()
+export async function anonymiseDueSignatures(db: Handle, { now = Date.now(), shouldStop = () => false }: { now?: number; shouldStop?: () => boolean } = {}) {
+  const q = statements(db)
   // Read before the first pass: a campaign that pass finishes has just been looked at.
-  const done = q.doneAndLinked.all() as { id: number; slug: string }[]
-  const due = q.dueCampaigns.all({ now }) as DueCampaign[]
+  const done = q.doneAndLinked.all()
+  const due = q.dueCampaigns.all({ now }).flatMap((c): DueCampaign[] => (c.closedAt === null ? [] : [{ ...c, closedAt: c.closedAt }]))
   const reports: RetentionReport[] = []
   for (const campaign of due) {
-    const audit = await anonymiseCampaign(campaign, now, shouldStop)
+    const audit = await anonymiseCampaign(db, campaign, now, shouldStop)
     if (audit.changed) reports.push({ campaignId: campaign.id, slug: campaign.slug, ...audit.total })
   }
   for (const campaign of done) {
-    const audit = await releaseWithdrawn(campaign, now, shouldStop)
+    const audit = await releaseWithdrawn(db, campaign, now, shouldStop)
     if (audit.changed) reports.push({ campaignId: campaign.id, slug: campaign.slug, ...audit.total })
   }
   // Approved messages and shown names leave the campaign pages.

@@ -15,15 +15,15 @@ import { roleAtLeast } from '~/utils/roles.ts'
 import { DIRECT_SOURCE } from '~/utils/sources.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const organizer = await requireOrganizer(request)
+  const organizer = await requireOrganizer(context.db, request)
   const isOwner = organizer.role === 'owner'
   // Everyone else sees only the campaigns they have a role on, with that role, and only their figures (ADR 011).
-  const roles = new Map(isOwner ? [] : (await listCampaignRoles({ organizerId: organizer.id })).map((m) => [m.campaignId, m.role]))
+  const roles = new Map(isOwner ? [] : (await listCampaignRoles(context.db, { organizerId: organizer.id })).map((m) => [m.campaignId, m.role]))
   const campaigns = (await listCampaignsForAdmin({ lang: context.lang })).flatMap((c) => {
     const role = isOwner ? ('owner' as const) : roles.get(c.id)
     return role ? [{ ...c, role }] : []
   })
-  const figures = new Map((await dashboardFor({ campaigns, lang: context.lang })).map((d) => [d.campaignId, d]))
+  const figures = new Map((await dashboardFor(context.db, { campaigns, lang: context.lang })).map((d) => [d.campaignId, d]))
   const env = getEnv()
   // Counts only, for every organiser (ADR 011); update mail left to send (other campaigns' audiences) for owners only.
   const stats = await getOutboxStats(context.db, { requestsPerSecond: env.resend.requestsPerSecond })

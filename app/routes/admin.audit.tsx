@@ -7,7 +7,7 @@ import { formatDateTime, formatNumber, LANGUAGE_NAMES, isLanguage, type Language
 import type { TFunction } from 'i18next'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireOwner(request)
+  await requireOwner(context.db, request)
   const before = Number(new URL(request.url).searchParams.get('before')) || undefined
   return { ...(await listAuditSentences(context.db, { before, lang: context.lang })), lang: context.lang }
 }

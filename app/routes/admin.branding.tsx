@@ -21,8 +21,8 @@ import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES
 import { isLanguage, LANGUAGES, languageName, type Language } from '~/utils/i18n.ts'
 import { brandingSchema } from '~/utils/site-schemas.ts'
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  await requireOwner(request)
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireOwner(context.db, request)
   const s = getSiteSettings()
   const text = (kind: 'headline' | 'intro', lang: Language) => s.texts[`${kind}:${lang}`]?.body ?? ''
   return {
@@ -42,7 +42,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const owner = await requireOwner(request)
+  const owner = await requireOwner(context.db, request)
   const t = getT(context.lang)
   // The logo form is multipart (server/guard.ts gives this path the upload limits); the rest is an ordinary form.
   if ((request.headers.get('Content-Type') ?? '').startsWith('multipart/form-data')) return saveLogo(request, owner.id, t)

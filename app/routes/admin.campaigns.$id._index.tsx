@@ -15,7 +15,7 @@ import { roleAtLeast } from '~/utils/roles.ts'
 import { campaignSettingsSchema, textLimits } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign: c, role } = await requireCampaignRole(request, params.id, 'viewer')
+  const { campaign: c, role } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   return {
     lang: context.lang,
     canChange: roleAtLeast(role, 'manager'),
@@ -37,7 +37,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
+  const { organizer, campaign, role } = await requireCampaignRole(context.db, request, params.id, 'manager')
   const formData = await request.formData()
   if (formData.get('intent') === 'openFromHome') {
     if (role !== 'owner') throw new Response('Only owners choose what the home page opens.', { status: 403, statusText: 'Forbidden' })

@@ -9,7 +9,7 @@ import { DONATION_INTERVALS, DONATION_STATUSES, donationFilterParams, readDonati
 import { formatDate, formatDateTime, formatMoney, formatNumber } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign, role } = await requireCampaignRole(request, params.id, 'manager')
+  const { campaign, role } = await requireCampaignRole(context.db, request, params.id, 'manager')
   const funds = await listFundsForAdmin(context.db, { campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   const url = new URL(request.url)
   const filter = readDonationFilter(url.searchParams, funds.map((f) => f.id))

@@ -15,7 +15,7 @@ import { toDecimalString } from '~/utils/money.ts'
  * messages, so every cell is defused against spreadsheet formulas.
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
+  const { organizer, campaign, role } = await requireCampaignRole(context.db, request, params.id, 'manager')
   const funds = await listFundsForAdmin(context.db, { campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   const filter = readDonationFilter(new URL(request.url).searchParams, funds.map((f) => f.id))
   const withEmails = role === 'owner'

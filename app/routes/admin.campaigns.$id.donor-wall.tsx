@@ -11,7 +11,7 @@ const TABS = ['pending', 'approved', 'hidden'] as const
 
 // Editors moderate entries as they do messages of support; whether new ones wait is a setting (managers).
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign, role } = await requireCampaignRole(request, params.id, 'editor')
+  const { campaign, role } = await requireCampaignRole(context.db, request, params.id, 'editor')
   const wanted = new URL(request.url).searchParams.get('status')
   const status = TABS.find((s) => s === wanted) ?? 'pending'
   const [entries, needsApproval] = await Promise.all([listDonorWallForModeration(context.db, { campaignId: campaign.id, status }), getDonorWallNeedsApproval(context.db, { campaignId: campaign.id })])
@@ -23,11 +23,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const intent = formData.get('intent')
   const t = getT(context.lang)
   if (intent === 'setting') {
-    const { organizer, campaign } = await requireCampaignRole(request, params.id, 'manager')
+    const { organizer, campaign } = await requireCampaignRole(context.db, request, params.id, 'manager')
     await setDonorWallNeedsApproval(context.db, { actorId: organizer.id, campaignId: campaign.id, needsApproval: formData.get('needsApproval') === 'on' })
     return { error: null, saved: true }
   }
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
+  const { organizer, campaign } = await requireCampaignRole(context.db, request, params.id, 'editor')
   if (intent !== 'approve' && intent !== 'hide') return data({ error: t('forms.choose'), saved: false }, { status: 400 })
   const donationId = Number(formData.get('donationId'))
   const ok =

@@ -17,7 +17,7 @@ const MAX_TEXT = 8000
 
 // The snippet is public (it names a public page): anyone on the campaign may copy it; managers decide who may frame it.
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign, role } = await requireCampaignRole(request, params.id, 'viewer')
+  const { campaign, role } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const { publicUrl } = getEnv()
   const search = new URL(request.url).searchParams
   const wanted = search.get('language')
@@ -45,7 +45,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'manager')
+  const { organizer, campaign } = await requireCampaignRole(context.db, request, params.id, 'manager')
   const t = getT(context.lang)
   const text = String((await request.formData()).get('origins') ?? '')
   if (text.length > MAX_TEXT) return data({ text: text.slice(0, MAX_TEXT), errors: [t('admin.embed.tooLong')] }, { status: 400 })

@@ -13,7 +13,7 @@ import { csvRow } from '~/utils/csv.ts'
  * the name was, the country and the confirmation time.
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
+  const { organizer, campaign, role } = await requireCampaignRole(context.db, request, params.id, 'manager')
   const kind = new URL(request.url).searchParams.get('kind') === 'countries' ? 'countries' : 'signatures'
   const withEmails = kind === 'signatures' && role === 'owner'
   await recordExport(context.db, { organizerId: organizer.id, campaignId: campaign.id, kind, withEmails })

@@ -13,7 +13,7 @@ import { toMajorString } from '~/utils/money.ts'
 import { fundCurrencies, fundSchema } from '~/utils/schemas.ts'
 
 async function requireFund(db: LoaderFunctionArgs['context']['db'], request: Request, params: { id?: string; fundId?: string }, lang: Language, min: 'viewer' | 'manager') {
-  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, min)
+  const { organizer, campaign, role } = await requireCampaignRole(db, request, params.id, min)
   const funds = await listFundsForAdmin(db, { campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale })
   const fund = funds.find((f) => String(f.id) === params.fundId)
   if (!fund) throw new Response('Fund not found', { status: 404 })

@@ -12,7 +12,7 @@ import { formatMoney, formatNumber } from '~/utils/i18n.ts'
 import { fundCurrencies, fundSchema } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign, role } = await requireCampaignRole(request, params.id, 'viewer')
+  const { campaign, role } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const funds = await listFundsForAdmin(context.db, { campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
   return {
     campaignId: campaign.id,
@@ -36,7 +36,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'manager')
+  const { organizer, campaign } = await requireCampaignRole(context.db, request, params.id, 'manager')
   const t = getT(context.lang)
   const schema = fundSchema(t, { currencies: fundCurrencies(campaign.currency), defaultLocale: campaign.defaultLocale })
   const submission = parseWithZod(await request.formData(), { schema })

@@ -16,13 +16,13 @@ import { getT } from '~/utils/i18n.server.ts'
 import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { IMAGE_LIMITS, ImageRejectedError, imageRejectionStatus, MAX_IMAGE_BYTES, storeCampaignImage, type ImageRejection } from '~/utils/uploads.server.ts'
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const { campaign } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   return { imagePath: campaign.imagePath, maxMb: MAX_IMAGE_BYTES / 1024 / 1024 }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
+  const { organizer, campaign } = await requireCampaignRole(context.db, request, params.id, 'editor')
   const t = getT(context.lang)
   const reject = (reason: ImageRejection) => data({ error: t(`admin.image.errors.${reason}`, IMAGE_LIMITS) }, { status: imageRejectionStatus(reason) })
   let formData: FormData

@@ -12,7 +12,7 @@ import { replySchema } from '~/utils/schemas.ts'
 const TABS = ['pending', 'approved', 'rejected'] as const
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign } = await requireCampaignRole(request, params.id, 'editor')
+  const { campaign } = await requireCampaignRole(context.db, request, params.id, 'editor')
   const wanted = new URL(request.url).searchParams.get('status')
   const status = TABS.find((s) => s === wanted) ?? 'pending'
   const messages = await listMessagesForModeration(context.db, { campaignId: campaign.id, status })
@@ -24,7 +24,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
+  const { organizer, campaign } = await requireCampaignRole(context.db, request, params.id, 'editor')
   const t = getT(context.lang)
   const formData = await request.formData()
   const intent = formData.get('intent')

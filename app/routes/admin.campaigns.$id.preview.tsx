@@ -9,7 +9,7 @@ import { isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const {
     campaign: { slug },
-  } = await requireCampaignRole(request, params.id, 'viewer')
+  } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const wanted = new URL(request.url).searchParams.get('locale')
   const lang = isLanguage(wanted) ? wanted : context.lang
   const campaign = await getPublicCampaign({ slug, lang, preview: true })

@@ -12,7 +12,7 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: printStyle
 
 // Everything here is public once the campaign is (ADR 011): every campaign role may use it.
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
+  const { campaign } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const wanted = new URL(request.url).searchParams.get('locale')
   const lang = isLanguage(wanted) ? wanted : context.lang
   const preview = await loadPrintSheet(context.db, { slug: campaign.slug, lang, size: 'a4' })

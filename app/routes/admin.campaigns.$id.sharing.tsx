@@ -16,7 +16,7 @@ const SHARE_TEXT_MAX = 500
 
 // Counts only (ADR 011): every role on the campaign reads them; editors change texts and tags.
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign, role } = await requireCampaignRole(request, params.id, 'viewer')
+  const { campaign, role } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const [texts, minted, figures] = await Promise.all([
     listShareTexts({ campaignId: campaign.id }),
     listMintedSources({ campaignId: campaign.id }),
@@ -41,7 +41,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 type ActionData = { error: string | null; field: 'tag' | 'texts' | null }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
+  const { organizer, campaign } = await requireCampaignRole(context.db, request, params.id, 'editor')
   const t = getT(context.lang)
   const formData = await request.formData()
   const intent = formData.get('intent')

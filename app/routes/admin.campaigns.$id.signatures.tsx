@@ -38,7 +38,7 @@ function readFilter(url: URL): SignatureFilter {
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign, role } = await requireCampaignRole(request, params.id, 'viewer')
+  const { campaign, role } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const url = new URL(request.url)
   // Viewers see the counts and the chart; editors and managers the signers' names too; only
   // owners their email addresses, and only owners may search by one (whole address) (ADR 011).
@@ -72,7 +72,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'manager')
+  const { organizer, campaign, role } = await requireCampaignRole(context.db, request, params.id, 'manager')
   const t = getT(context.lang)
   const formData = await request.formData()
   const submission = parseWithZod(formData, { schema: invalidationSchema(t) })

@@ -16,8 +16,8 @@ function requireLocale(value: string | undefined) {
   return value
 }
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const { campaign } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const locale = requireLocale(params.locale)
   const text = campaign.translations.find((tr) => tr.locale === locale)
   return {
@@ -37,7 +37,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
+  const { organizer, campaign } = await requireCampaignRole(context.db, request, params.id, 'editor')
   const locale = requireLocale(params.locale)
   const submission = parseWithZod(await request.formData(), { schema: campaignTextSchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })

@@ -31,7 +31,7 @@ import { formatDateTime, isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i
 import { publicationSchema, timelineEntrySchema, textLimits } from '~/utils/schemas.ts'
 
 async function requireEntry(db: AppLoadContext['db'], request: Request, params: { id?: string; entryId?: string }, min: 'viewer' | 'editor') {
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, min)
+  const { organizer, campaign } = await requireCampaignRole(db, request, params.id, min)
   const entry = await getTimelineEntry(db, { campaignId: campaign.id, entryId: Number(params.entryId) })
   if (!entry) throw new Response('Timeline entry not found', { status: 404 })
   return { organizer, campaign, entry }

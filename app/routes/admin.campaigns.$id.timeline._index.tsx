@@ -11,7 +11,7 @@ import { formatDate, formatDateTime, formatNumber, LANGUAGES } from '~/utils/i18
 import { newTimelineEntrySchema } from '~/utils/schemas.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign } = await requireCampaignRole(request, params.id, 'viewer')
+  const { campaign } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const now = Date.now()
   const entries = await listTimelineForAdmin(context.db, { campaignId: campaign.id })
   return {
@@ -23,7 +23,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const { organizer, campaign } = await requireCampaignRole(request, params.id, 'editor')
+  const { organizer, campaign } = await requireCampaignRole(context.db, request, params.id, 'editor')
   const submission = parseWithZod(await request.formData(), { schema: newTimelineEntrySchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const entryId = await createTimelineEntry(context.db, { actorId: organizer.id, campaignId: campaign.id, input: submission.value })

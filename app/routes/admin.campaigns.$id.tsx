@@ -7,7 +7,7 @@ import { roleAtLeast } from '~/utils/roles.ts'
 import { LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign, role } = await requireCampaignRole(request, params.id, 'viewer')
+  const { campaign, role } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const title =
     campaign.translations.find((tr) => tr.locale === context.lang)?.title ??
     campaign.translations.find((tr) => tr.locale === campaign.defaultLocale)?.title ??

@@ -10,7 +10,7 @@ import { isLanguage } from '~/utils/i18n.ts'
  * links; the same policy as the outbox frame (no scripts, no requests elsewhere).
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { campaign } = await requireCampaignRole(request, params.id, 'editor')
+  const { campaign } = await requireCampaignRole(context.db, request, params.id, 'editor')
   const update = await getUpdateForCompose(context.db, { campaignId: campaign.id, updateId: Number(params.updateId) })
   if (!update) throw new Response('Update not found', { status: 404 })
   const wanted = new URL(request.url).searchParams.get('lang')

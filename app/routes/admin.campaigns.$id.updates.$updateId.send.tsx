@@ -21,7 +21,7 @@ import { updateAudienceSchema, textLimits } from '~/utils/schemas.ts'
 const REFRESH_SECONDS = 2
 
 async function requireUpdate(db: AppLoadContext['db'], request: Request, params: { id?: string; updateId?: string }) {
-  const { organizer, campaign, role } = await requireCampaignRole(request, params.id, 'editor')
+  const { organizer, campaign, role } = await requireCampaignRole(db, request, params.id, 'editor')
   const update = await getUpdateForCompose(db, { campaignId: campaign.id, updateId: Number(params.updateId) })
   if (!update) throw new Response('Update not found', { status: 404 })
   return { organizer, campaign, update, role }

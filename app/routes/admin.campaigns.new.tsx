@@ -10,13 +10,13 @@ import { getT } from '~/utils/i18n.server.ts'
 import { requireOwner } from '~/workflows/session.server.ts'
 import { newCampaignSchema, RETENTION_DAYS, textLimits } from '~/utils/schemas.ts'
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  await requireOwner(request)
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireOwner(context.db, request)
   return null
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const organizer = await requireOwner(request)
+  const organizer = await requireOwner(context.db, request)
   const t = getT(context.lang)
   const submission = parseWithZod(await request.formData(), { schema: newCampaignSchema(t) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })

@@ -19,15 +19,15 @@ function requirePage(params: { page?: string; locale?: string }) {
   return { page, locale }
 }
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireOwner(request)
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  await requireOwner(context.db, request)
   const { page, locale } = requirePage(params)
   const saved = getSiteSettings().texts[`${page}:${locale}`]
   return { page, locale, saved: Boolean(saved), body: saved?.body ?? legalPageDraft({ page, lang: locale }) }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const owner = await requireOwner(request)
+  const owner = await requireOwner(context.db, request)
   const { page, locale } = requirePage(params)
   const submission = parseWithZod(await request.formData(), { schema: legalPageSchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })

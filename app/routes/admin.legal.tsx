@@ -5,8 +5,8 @@ import { getSiteSettings, LEGAL_PAGES } from '~/models/site-settings.server.ts'
 import { requireOwner } from '~/workflows/session.server.ts'
 import { isLanguage, languageName, LANGUAGES } from '~/utils/i18n.ts'
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  await requireOwner(request)
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireOwner(context.db, request)
   const { texts } = getSiteSettings()
   return {
     pages: LEGAL_PAGES.map((page) => ({

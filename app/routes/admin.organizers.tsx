@@ -1,6 +1,6 @@
 import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { data, type ActionFunctionArgs, type AppLoadContext, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { EmailAddress } from '~/components/ui/email-address.tsx'
@@ -24,8 +24,8 @@ import { organizerSchema, textLimits } from '~/utils/schemas.ts'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const me = await requireOwner(request)
-  const [organizers, memberships, campaigns] = await Promise.all([listOrganizers(), listMemberships(), listCampaignsForAdmin({ lang: context.lang })])
+  const me = await requireOwner(context.db, request)
+  const [organizers, memberships, campaigns] = await Promise.all([listOrganizers(context.db), listMemberships(context.db), listCampaignsForAdmin({ lang: context.lang })])
   return {
     organizers: organizers.map((o) => ({
       ...o,
@@ -40,7 +40,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 const CAMPAIGN_FIELD = /^campaign-(\d+)$/
 
 /** The roles chosen on one organiser's campaign form: `campaign-<id>` = a role, or empty for none. */
-async function saveCampaignRoles(formData: FormData, actorId: number, organizerId: number) {
+async function saveCampaignRoles(db: AppLoadContext['db'], formData: FormData, actorId: number, organizerId: number) {
   const campaignIds = new Set((await listCampaignsForAdmin({ lang: 'en' })).map((c) => c.id))
   const chosen: { campaignId: number; role: CampaignRoleName | null }[] = []
   for (const [name, value] of formData) {
@@ -50,12 +50,12 @@ async function saveCampaignRoles(formData: FormData, actorId: number, organizerI
     if (role === undefined) return false
     chosen.push({ campaignId, role })
   }
-  for (const { campaignId, role } of chosen) await setCampaignRole({ actorId, organizerId, campaignId, role })
+  for (const { campaignId, role } of chosen) await setCampaignRole(db, { actorId, organizerId, campaignId, role })
   return true
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const me = await requireOwner(request)
+  const me = await requireOwner(context.db, request)
   const t = getT(context.lang)
   const formData = await request.formData()
   const intent = formData.get('intent')
@@ -65,7 +65,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (submission.status !== 'success') return data({ result: submission.reply(), link: null, error: null }, { status: 400 })
     try {
       const { email, name, role, locale = context.lang } = submission.value
-      const { token } = await createOrganizer({ email, name, role, actorId: me.id, organizationId: me.organizationId, invite: { locale, invitedBy: me.name } })
+      const { token } = await createOrganizer(context.db, { email, name, role, actorId: me.id, organizationId: me.organizationId, invite: { locale, invitedBy: me.name } })
       // Emailed through the outbox, and shown here too: the owner may hand it over another way.
       return { result: submission.reply({ resetForm: true }), link: link(token), emailedTo: email, error: null }
     } catch (error) {
@@ -79,16 +79,16 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   try {
     if (intent === 'campaignRoles') {
-      if (!(await saveCampaignRoles(formData, me.id, organizerId))) return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
+      if (!(await saveCampaignRoles(context.db, formData, me.id, organizerId))) return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
       return { result: undefined, link: null, error: null }
     }
-    if (intent === 'link') return { result: undefined, link: link(await issuePasswordToken({ organizerId, actorId: me.id })), error: null }
+    if (intent === 'link') return { result: undefined, link: link(await issuePasswordToken(context.db, { organizerId, actorId: me.id })), error: null }
     if (intent === 'role') {
       const role = formData.get('role')
       if (role !== 'owner' && role !== 'editor') return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
-      await changeOrganizer({ actorId: me.id, organizerId, role })
+      await changeOrganizer(context.db, { actorId: me.id, organizerId, role })
     } else if (intent === 'disable' || intent === 'enable') {
-      await changeOrganizer({ actorId: me.id, organizerId, disabled: intent === 'disable' })
+      await changeOrganizer(context.db, { actorId: me.id, organizerId, disabled: intent === 'disable' })
     } else {
       return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
     }

@@ -21,9 +21,9 @@ async function outboxStateFor(db: AppLoadContext['db'], organizer: { role: strin
 }
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const organizer = await requireOrganizer(request)
+  const organizer = await requireOrganizer(context.db, request)
   const before = Number(new URL(request.url).searchParams.get('before')) || undefined
-  const { messages, nextBefore } = await listOutbox(context.db, { before, campaignIds: await outboxCampaignsOf(organizer) })
+  const { messages, nextBefore } = await listOutbox(context.db, { before, campaignIds: await outboxCampaignsOf(context.db, organizer) })
   const { requestsPerSecond } = getEnv().resend
   return {
     state: await outboxStateFor(context.db, organizer),

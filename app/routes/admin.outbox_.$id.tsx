@@ -9,7 +9,7 @@ import { requireOrganizer } from '~/workflows/session.server.ts'
 import { formatDateTime } from '~/utils/i18n.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const organizer = await requireOrganizer(request)
+  const organizer = await requireOrganizer(context.db, request)
   const message = await requireOutboxMessage(context.db, organizer, params.id)
   const email = await renderOutboxMessage(context.db, organizer, message, getT(context.lang)('admin.outbox.linkRemoved'))
   return {

@@ -10,7 +10,7 @@ import { formatDateTime } from '~/utils/i18n.ts'
  * applied (ADR 005). Owners only; ids, types and reasons, never a donor's address.
  */
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireOwner(request)
+  await requireOwner(context.db, request)
   return { ...(await listFailedPaymentEvents(context.db)), lang: context.lang }
 }
 

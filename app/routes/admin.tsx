@@ -6,8 +6,8 @@ import { requireOrganizer } from '~/workflows/session.server.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — back office' }, { name: 'robots', content: 'noindex' }]
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const organizer = await requireOrganizer(request)
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const organizer = await requireOrganizer(context.db, request)
   return { organizer: { name: organizer.name, role: organizer.role } }
 }
 

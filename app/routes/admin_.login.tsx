@@ -27,8 +27,8 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
   return headers
 }
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  if (await getOrganizer(request)) throw redirect('/admin')
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  if (await getOrganizer(context.db, request)) throw redirect('/admin')
   return null
 }
 
@@ -53,7 +53,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (login.status === 'failed') {
     return data({ result: submission.reply({ formErrors: [t('login.failed')], hideFields: ['password'] }) }, { status: 400 })
   }
-  return startSession(login.organizer.id, safeRedirect(redirectTo))
+  return startSession(context.db, login.organizer.id, safeRedirect(redirectTo))
 }
 
 export default function Login() {

@@ -6,6 +6,6 @@ export async function loader() {
   return redirect('/admin')
 }
 
-export async function action({ request }: ActionFunctionArgs) {
-  return endSession(request)
+export async function action({ request, context }: ActionFunctionArgs) {
+  return endSession(context.db, request)
 }

@@ -10,8 +10,8 @@ import { setPasswordSchema, textLimits } from '~/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — set your password' }, { name: 'robots', content: 'noindex' }]
 
-export async function loader({ params }: LoaderFunctionArgs) {
-  const found = await getPasswordToken({ token: params.token ?? '' })
+export async function loader({ params, context }: LoaderFunctionArgs) {
+  const found = await getPasswordToken(context.db, { token: params.token ?? '' })
   return { valid: found !== null, name: found?.name ?? null }
 }
 
@@ -21,7 +21,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (submission.status !== 'success') {
     return data({ result: submission.reply({ hideFields: ['password', 'confirm'] }) }, { status: 400 })
   }
-  const organizerId = await setPasswordWithToken({ token: params.token ?? '', password: submission.value.password })
+  const organizerId = await setPasswordWithToken(context.db, { token: params.token ?? '', password: submission.value.password })
   if (organizerId === null) {
     return data({ result: submission.reply({ formErrors: [t('setPassword.invalid')], hideFields: ['password', 'confirm'] }) }, { status: 400 })
   }

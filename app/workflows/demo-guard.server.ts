@@ -1,3 +1,4 @@
+import type { Handle } from '#db/client.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
 import { DEMO_CAMPAIGN_SLUG, DEMO_ORGANIZER_EMAIL, findDemoData } from '~/models/demo.server.ts'
 
@@ -9,9 +10,9 @@ import { DEMO_CAMPAIGN_SLUG, DEMO_ORGANIZER_EMAIL, findDemoData } from '~/models
  * purpose set VIGIL_ALLOW_DEMO_DATA=1 (the demo organiser is refused even then).
  * Exits the process; `name` starts every line it prints ('vigil', 'vigil worker').
  */
-export function refuseDemoOrganizerInLive({ mode, name }: { mode: 'demo' | 'live'; name: string }) {
+export async function refuseDemoOrganizerInLive(db: Handle, { mode, name }: { mode: 'demo' | 'live'; name: string }) {
   if (mode !== 'live') return
-  const found = findDemoData()
+  const found = await findDemoData(db)
   const remedy = 'Run `npm run demo:remove` (it removes the demo organiser and the demo campaign), or set DATABASE_PATH to a new database.'
   if (found.organizer) {
     console.error(`${name}: live mode, but this database still has the demo organiser ${DEMO_ORGANIZER_EMAIL}, whose password is published. ${remedy}`)

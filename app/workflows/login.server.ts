@@ -21,7 +21,7 @@ export async function logInOrganizer(db: Handle, { email, password, clientIp }: 
     limits: [{ ...LOGIN_PER_IP, keyHash: rateLimitKey(clientIp) }],
   })
   if (!attempt.allowed) return { status: 'wait', retryAfterMs: attempt.retryAfterMs }
-  const organizer = await verifyOrganizerLogin({ email: account, password })
+  const organizer = await verifyOrganizerLogin(db, { email: account, password })
   if (!organizer) return { status: 'failed' }
   await forgiveAttempt(db, attempt.reservation)
   return { status: 'ok', organizer }

@@ -22,9 +22,9 @@ const TOKEN_PATHS = ['/confirm/', '/unsubscribe/', '/preferences/', '/donations/
 export const LINK_REMOVED_HREF = '#link-removed'
 
 /** Which campaigns' emails an organiser may read: all for owners, else those they are at least editor of. */
-export async function outboxCampaignsOf(organizer: SessionOrganizer): Promise<number[] | undefined> {
+export async function outboxCampaignsOf(db: Handle, organizer: SessionOrganizer): Promise<number[] | undefined> {
   if (organizer.role === 'owner') return undefined
-  return (await listCampaignRoles({ organizerId: organizer.id })).filter((m) => roleAtLeast(m.role, 'editor')).map((m) => m.campaignId)
+  return (await listCampaignRoles(db, { organizerId: organizer.id })).filter((m) => roleAtLeast(m.role, 'editor')).map((m) => m.campaignId)
 }
 
 /**
@@ -34,7 +34,7 @@ export async function outboxCampaignsOf(organizer: SessionOrganizer): Promise<nu
 export async function requireOutboxMessage(db: Handle, organizer: SessionOrganizer, idParam: string | undefined): Promise<EmailMessage> {
   const id = Number(idParam)
   const message = Number.isSafeInteger(id) && id > 0 ? await getOutboxMessage(db, { id }) : null
-  const role = !message ? null : organizer.role === 'owner' ? 'owner' : message.campaignId === null ? null : await getCampaignRole({ organizerId: organizer.id, campaignId: message.campaignId })
+  const role = !message ? null : organizer.role === 'owner' ? 'owner' : message.campaignId === null ? null : await getCampaignRole(db, { organizerId: organizer.id, campaignId: message.campaignId })
   if (!message || !role) throw new Response('Not found', { status: 404, statusText: 'Not Found' })
   if (!roleAtLeast(role, 'editor')) throw new Response('Your role on this campaign does not allow this.', { status: 403, statusText: 'Forbidden' })
   return message

@@ -1,3 +1,4 @@
+import type { Handle } from '#db/client.server.ts'
 import { anonymiseDueSignatures, type RetentionReport } from '~/models/retention.server.ts'
 import { startPeriodic } from '~/utils/periodic.server.ts'
 
@@ -17,15 +18,16 @@ export function describeRetentionReport(r: RetentionReport) {
 }
 
 export function startRetention({
+  db,
   intervalMs = RETENTION_INTERVAL_MS,
   firstRunMs = 2_000,
   log,
-}: { intervalMs?: number; firstRunMs?: number; log?: (line: string) => void } = {}) {
+}: { db: Handle; intervalMs?: number; firstRunMs?: number; log?: (line: string) => void }) {
   return startPeriodic({
     name: 'retention',
     intervalMs,
     firstRunMs,
     log,
-    run: async (shouldStop) => (await anonymiseDueSignatures({ shouldStop })).map(describeRetentionReport),
+    run: async (shouldStop) => (await anonymiseDueSignatures(db, { shouldStop })).map(describeRetentionReport),
   })
 }

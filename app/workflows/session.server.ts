@@ -1,4 +1,5 @@
 import { createCookie, redirect } from '@remix-run/node'
+import type { Handle } from '#db/client.server.ts'
 import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import {
   createSession,
@@ -34,9 +35,9 @@ async function readToken(request: Request): Promise<string | null> {
   return typeof value === 'string' && value.length > 0 ? value : null
 }
 
-export async function getOrganizer(request: Request): Promise<SessionOrganizer | null> {
+export async function getOrganizer(db: Handle, request: Request): Promise<SessionOrganizer | null> {
   const token = await readToken(request)
-  return token ? getSessionOrganizer({ token }) : null
+  return token ? getSessionOrganizer(db, { token }) : null
 }
 
 function loginRedirect(request: Request) {
@@ -47,15 +48,15 @@ function loginRedirect(request: Request) {
 }
 
 /** Throws a redirect to the login page for anonymous visitors. */
-export async function requireOrganizer(request: Request): Promise<SessionOrganizer> {
-  const organizer = await getOrganizer(request)
+export async function requireOrganizer(db: Handle, request: Request): Promise<SessionOrganizer> {
+  const organizer = await getOrganizer(db, request)
   if (!organizer) throw loginRedirect(request)
   return organizer
 }
 
 /** Owners only: editors get a 403 page. */
-export async function requireOwner(request: Request): Promise<SessionOrganizer> {
-  const organizer = await requireOrganizer(request)
+export async function requireOwner(db: Handle, request: Request): Promise<SessionOrganizer> {
+  const organizer = await requireOrganizer(db, request)
   if (organizer.role !== 'owner') {
     throw new Response('Only owners can do this.', { status: 403, statusText: 'Forbidden' })
   }
@@ -68,9 +69,9 @@ function campaignNotFound() {
 }
 
 /** What an organiser is on a campaign: 'owner' for instance owners, else their membership's role, else null. */
-export async function campaignRoleOf(organizer: SessionOrganizer, campaignId: number): Promise<EffectiveRole | null> {
+export async function campaignRoleOf(db: Handle, organizer: SessionOrganizer, campaignId: number): Promise<EffectiveRole | null> {
   if (organizer.role === 'owner') return 'owner'
-  return getCampaignRole({ organizerId: organizer.id, campaignId })
+  return getCampaignRole(db, { organizerId: organizer.id, campaignId })
 }
 
 /**
@@ -78,29 +79,29 @@ export async function campaignRoleOf(organizer: SessionOrganizer, campaignId: nu
  * campaign the organiser has no role on is a 404, like one that does not exist; a role
  * below `min` on their own campaign is a 403. Returns the organiser, the campaign and the role.
  */
-export async function requireCampaignRole(request: Request, idParam: string | undefined, min: CampaignRoleName | 'owner') {
-  const organizer = await requireOrganizer(request)
+export async function requireCampaignRole(db: Handle, request: Request, idParam: string | undefined, min: CampaignRoleName | 'owner') {
+  const organizer = await requireOrganizer(db, request)
   const id = Number(idParam)
   if (!Number.isSafeInteger(id) || id <= 0) throw campaignNotFound()
-  const role = await campaignRoleOf(organizer, id)
+  const role = await campaignRoleOf(db, organizer, id)
   if (!role) throw campaignNotFound()
-  const campaign = await requireCampaignForAdmin(idParam)
+  const campaign = await requireCampaignForAdmin(db, idParam)
   if (!roleAtLeast(role, min)) {
     throw new Response('Your role on this campaign does not allow this.', { status: 403, statusText: 'Forbidden' })
   }
   return { organizer, campaign, role }
 }
 
-export async function startSession(organizerId: number, redirectTo: string) {
-  const { token } = await createSession({ organizerId })
+export async function startSession(db: Handle, organizerId: number, redirectTo: string) {
+  const { token } = await createSession(db, { organizerId })
   return redirect(safeRedirect(redirectTo), {
     headers: { 'Set-Cookie': await sessionCookie().serialize(token) },
   })
 }
 
-export async function endSession(request: Request) {
+export async function endSession(db: Handle, request: Request) {
   const token = await readToken(request)
-  if (token) await deleteSession({ token })
+  if (token) await deleteSession(db, { token })
   return redirect('/admin/login', {
     headers: { 'Set-Cookie': await sessionCookie().serialize('', { maxAge: 0 }) },
   })

@@ -30,7 +30,7 @@ beforeAll(async () => {
 }, 120_000)
 
 describe('the dashboard figures', () => {
-  it('answers every query from an index', () => {
+  it('answers every query from an index', async () => {
     const expected: Record<string, RegExp> = {
       counters: /^SEARCH campaign_counters USING INTEGER PRIMARY KEY/,
       confirmedSince: /^SEARCH signatures USING COVERING INDEX signatures_campaign_confirmed_idx \(campaign_id=\? AND confirmed_at>\?\)/,
@@ -45,7 +45,7 @@ describe('the dashboard figures', () => {
       entryEdited: /^SEARCH updates USING INDEX updates_campaign_idx \(campaign_id=\?\)/,
       fundEdited: /^SEARCH funds USING INDEX funds_campaign_position_idx \(campaign_id=\?\)/,
     }
-    const plans = dashboardQueryPlans()
+    const plans = await dashboardQueryPlans(getDb())
     expect(plans.map((p) => p.name).sort()).toEqual(Object.keys(expected).sort())
     for (const { name, plan } of plans) {
       expect(plan.length, `${name}: ${plan.join(' | ')}`).toBe(1)
@@ -53,9 +53,9 @@ describe('the dashboard figures', () => {
     }
   })
 
-  it(`counts a day of ${SURGE.toLocaleString('en')} signatures in milliseconds`, () => {
+  it(`counts a day of ${SURGE.toLocaleString('en')} signatures in milliseconds`, async () => {
     const started = performance.now()
-    const figures = getCampaignFigures({ campaignId, fundIds: [], fresh: true })
+    const figures = await getCampaignFigures(getDb(), { campaignId, fundIds: [], fresh: true })
     const tookMs = performance.now() - started
     console.log(`dashboard figures with ${SURGE} signatures today: ${tookMs.toFixed(1)} ms`)
     expect(figures.confirmedToday).toBe(SURGE - SURGE / 10)

@@ -125,7 +125,7 @@ describe('the living demo', () => {
   })
 
   it('is removed entirely by npm run demo:remove, the closed campaign with it', async () => {
-    const removed = await freshSeed(() => removeDemoData())
+    const removed = await freshSeed((db) => removeDemoData(db))
     expect(removed.campaigns).toEqual([])
     for (const table of ['supporters', 'signatures', 'donations', 'email_messages', 'consents', 'update_sends']) expect(removed[table], table).toEqual([])
   })
@@ -152,7 +152,7 @@ function dump(db: DB) {
 }
 
 /** Seed a new database file on the process-wide connection (the app's models write through it), then put the test's back. */
-async function freshSeed(then?: () => unknown) {
+async function freshSeed(then?: (db: DB) => unknown) {
   const previous = globalThis.__vigilDb
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-demo-'))
   const db = openDatabase(path.join(dir, 'vigil.db'))
@@ -160,7 +160,7 @@ async function freshSeed(then?: () => unknown) {
     migrateDatabase(db)
     globalThis.__vigilDb = db
     await seedDemo(db, { demoOrganizer: false, history: true, now: NOW })
-    then?.()
+    await then?.(db)
     return dump(db)
   } finally {
     globalThis.__vigilDb = previous

@@ -521,7 +521,7 @@ describe('running by itself', () => {
     const local = getDb().$client
     local.prepare(`insert into organizations (slug, name) values ('local', 'Local')`).run()
     const id = bigClosedCampaign('taking-turns', 2_600, local)
-    const [first, second] = await Promise.all([anonymiseDueSignatures(), anonymiseDueSignatures()])
+    const [first, second] = await Promise.all([anonymiseDueSignatures(getDb()), anonymiseDueSignatures(getDb())])
     const mine = [...first, ...second].filter((r) => r.campaignId === id)
     expect(mine).toHaveLength(2)
     expect(mine.every((r) => r.anonymised > 0)).toBe(true)
@@ -530,7 +530,7 @@ describe('running by itself', () => {
     expect(local.prepare(`select count(*) as n from signatures where campaign_id = ? and anonymised_at is null`).get(id)).toEqual({ n: 0 })
     const audit = local.prepare(`select details from audit_log where action = 'signatures.anonymise' and subject_id = ?`).all(String(id)) as { details: string }[]
     expect(audit.map((a) => (JSON.parse(a.details) as { anonymised: number }).anonymised).sort()).toEqual(mine.map((r) => r.anonymised).sort())
-    expect(await anonymiseDueSignatures()).toEqual([])
+    expect(await anonymiseDueSignatures(getDb())).toEqual([])
   })
 
   it('two processes at the same time leave what one would: each signature anonymised once, the counts kept', async () => {
