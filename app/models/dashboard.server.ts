@@ -129,7 +129,7 @@ export async function dashboardFor({ campaigns, lang }: { campaigns: { id: numbe
       const funds = await listFundsForAdmin(getDb(), { campaignId: c.id, lang, defaultLocale: c.defaultLocale })
       const figures = getCampaignFigures({ campaignId: c.id, fundIds: funds.map((f) => f.id) })
       // Where confirmed signatures came from (share links, posters, embeds): the leading four; the Sharing tab has all.
-      const sources = figures.confirmed ? (await countBySource({ campaignId: c.id })).signatures.filter((s) => s.confirmed > 0).slice(0, 4) : []
+      const sources = figures.confirmed ? (await countBySource(getDb(), { campaignId: c.id })).signatures.filter((s) => s.confirmed > 0).slice(0, 4) : []
       return {
         campaignId: c.id,
         figures,

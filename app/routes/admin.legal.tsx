@@ -5,9 +5,9 @@ import { getSiteSettings, LEGAL_PAGES } from '~/models/site-settings.server.ts'
 import { requireOwner } from '~/workflows/session.server.ts'
 import { isLanguage, languageName, LANGUAGES } from '~/utils/i18n.ts'
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireOwner(request)
-  const { texts } = getSiteSettings()
+  const { texts } = await getSiteSettings(context.db)
   return {
     pages: LEGAL_PAGES.map((page) => ({
       page,

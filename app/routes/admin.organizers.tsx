@@ -25,7 +25,7 @@ import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const me = await requireOwner(request)
-  const [organizers, memberships, campaigns] = await Promise.all([listOrganizers(), listMemberships(), listCampaignsForAdmin({ lang: context.lang })])
+  const [organizers, memberships, campaigns] = await Promise.all([listOrganizers(), listMemberships(), listCampaignsForAdmin(context.db, { lang: context.lang })])
   return {
     organizers: organizers.map((o) => ({
       ...o,
@@ -40,8 +40,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 const CAMPAIGN_FIELD = /^campaign-(\d+)$/
 
 /** The roles chosen on one organiser's campaign form: `campaign-<id>` = a role, or empty for none. */
-async function saveCampaignRoles(formData: FormData, actorId: number, organizerId: number) {
-  const campaignIds = new Set((await listCampaignsForAdmin({ lang: 'en' })).map((c) => c.id))
+async function saveCampaignRoles(db: ActionFunctionArgs['context']['db'], formData: FormData, actorId: number, organizerId: number) {
+  const campaignIds = new Set((await listCampaignsForAdmin(db, { lang: 'en' })).map((c) => c.id))
   const chosen: { campaignId: number; role: CampaignRoleName | null }[] = []
   for (const [name, value] of formData) {
     const campaignId = Number(CAMPAIGN_FIELD.exec(name)?.[1])
@@ -79,7 +79,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   try {
     if (intent === 'campaignRoles') {
-      if (!(await saveCampaignRoles(formData, me.id, organizerId))) return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
+      if (!(await saveCampaignRoles(context.db, formData, me.id, organizerId))) return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
       return { result: undefined, link: null, error: null }
     }
     if (intent === 'link') return { result: undefined, link: link(await issuePasswordToken({ organizerId, actorId: me.id })), error: null }
