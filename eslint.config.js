@@ -68,10 +68,16 @@ export default tseslint.config(
   {
     // One door to the data: app code gets the database as a parameter (context.db in loaders and actions) and opens
     // transactions only with transaction() from db/transaction.server.ts. Only boot code (server/, scripts/) calls getDb().
+    // Configuration is read once, by app/utils/config.server.ts (Zod); nothing else in app/, server/ or db/ reads process.env.
     files: ['app/**/*.{ts,tsx}'],
+    ignores: ['app/utils/config.server.ts'],
     rules: {
       'no-restricted-syntax': [
-        'warn',
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Read configuration from getEnv() (app/utils/config.server.ts): every variable is parsed and checked there, once.',
+        },
         {
           selector: "ImportSpecifier[imported.name='getDb']",
           message: 'app/ code takes the database as a parameter (context.db in loaders and actions); only boot code calls getDb().',
@@ -88,6 +94,18 @@ export default tseslint.config(
     },
   },
   {
+    files: ['server/**/*.ts', 'db/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Read configuration from getEnv() (app/utils/config.server.ts): every variable is parsed and checked there, once.',
+        },
+      ],
+    },
+  },
+  {
     files: ['app/**/*.{ts,tsx}', 'server/**/*.ts', 'db/**/*.ts', 'emails/**/*.{ts,tsx}', 'stand-ins/**/*.ts'],
     plugins: { boundaries },
     settings: {
@@ -97,7 +115,7 @@ export default tseslint.config(
     },
     rules: {
       'boundaries/dependencies': [
-        'warn',
+        'error',
         {
           default: 'disallow',
           message: 'A {{from.file.categories.[0]}} file may not import from {{to.file.categories.[0]}}: layers import only downwards (see docs/decisions/015-layers-and-transactions.md).',

@@ -35,7 +35,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   // Without a session cookie this returns before touching the database.
   const organizer = await getOrganizer(context.db, request)
   // Read from memory (site-settings.server.ts), not from the database on every page.
-  const settings = getSiteSettings()
+  const settings = await getSiteSettings(context.db)
   return {
     lang: context.lang,
     demo: env.mode === 'demo',
@@ -50,7 +50,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       intro: settings.texts[`intro:${context.lang}`]?.body ?? null,
     },
     // Live mode only: the dashboard warns until an owner has saved every legal page.
-    legalToReview: organizer && env.mode === 'live' ? legalPagesToReview() : null,
+    legalToReview: organizer && env.mode === 'live' ? await legalPagesToReview(context.db) : null,
   }
 }
 

@@ -65,13 +65,3 @@ export function preparedPerConnection<T>(prepare: (db: DB) => T): (handle: Handl
   }
 }
 
-// ——— Until every model takes its handle (this session's refactor): the old shapes, to be deleted. ———
-
-/** @deprecated the handle of a synchronous Drizzle transaction; use `Tx` from `transaction()`. */
-export type LegacyTx = Parameters<Parameters<DB['transaction']>[0]>[0]
-
-/** @deprecated statements on the global connection; use `preparedPerConnection(…)(handle)`. */
-export function legacyPreparedPerConnection<T>(prepare: (db: DB) => T): () => T {
-  const forHandle = preparedPerConnection(prepare)
-  return () => forHandle(getDb())
-}

@@ -132,7 +132,7 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
    * `?utm_source=…` cannot be used to skip the cache; `signed=1` (the no-JS thanks state)
    * is the one the pages show.
    */
-  function cacheKey(req: http.IncomingMessage, prepared: Prepared) {
+  async function cacheKey(req: http.IncomingMessage, prepared: Prepared) {
     if (pageCache.ttlMs <= 0) return null
     if (req.method !== 'GET' && req.method !== 'HEAD') return null
     const { pathname, searchParams } = prepared.url
@@ -143,14 +143,14 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
     if (req.headers.cookie?.includes(SESSION_COOKIE)) return null
     // A known source tag (?s=wa, or one the campaign's team minted) is a variant of its own, so
     // the page's forms carry it; any other value shares the plain page (a bounded set of entries).
-    const source = pathname === '/' ? null : knownSourceForSlug({ slug: pathname.slice(3), value: searchParams.get('s') })
+    const source = pathname === '/' ? null : await knownSourceForSlug(db, { slug: pathname.slice(3), value: searchParams.get('s') })
     const variant = [searchParams.get('signed') === '1' ? 'signed=1' : '', source ? `s=${source}` : ''].filter(Boolean).join('&')
     return `${prepared.context.lang}:${prepared.context.countryHint ?? ''}:${pathname}${variant ? `?${variant}` : ''}`
   }
 
   /** Headers every response gets; the page cache path writes the same set in one writeHead. */
-  function applyHeaders(res: http.ServerResponse, prepared: Prepared) {
-    const framing = prepared.embed ? embedFraming(prepared.url.pathname) : null
+  async function applyHeaders(res: http.ServerResponse, prepared: Prepared) {
+    const framing = prepared.embed ? await embedFraming(db, prepared.url.pathname) : null
     for (const [name, value] of framing ? framedBaseHeaders(baseHeaders, framing) : baseHeaders) res.setHeader(name, value)
     res.setHeader('Content-Security-Policy', framing ? framedCsp(csp(prepared.nonce), framing) : csp(prepared.nonce))
     if (prepared.setLanguageCookie) res.appendHeader('Set-Cookie', languageCookie(prepared.context.lang))
@@ -169,7 +169,7 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
       if (name !== 'content-length' && name !== 'content-security-policy') headers.push(name, value)
     })
     // An embed page keeps the framing policy of the moment it was rendered: saving the list purges the cache.
-    const framing = prepared.embed ? embedFraming(prepared.url.pathname) : null
+    const framing = prepared.embed ? await embedFraming(db, prepared.url.pathname) : null
     const page = buildCachedPage({
       html,
       nonce: prepared.nonce,
@@ -452,7 +452,7 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
     const shareCard = matchShareCard(req.url ?? '')
     if (shareCard) {
       logged.path = shareCard.path
-      return serveShareCard(req, res, shareCard, flatBaseHeaders)
+      return serveShareCard(db, req, res, shareCard, flatBaseHeaders)
     }
     const target = normaliseTarget(req.url ?? '')
     if (!target) {
@@ -466,7 +466,7 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
     const countFeed = COUNT_FEED.exec(target.path)
     if (countFeed) return serveCountFeed(req, res, countFeed[1]!)
     const card = matchShareCard(target.path)
-    if (card) return serveShareCard(req, res, card, flatBaseHeaders)
+    if (card) return serveShareCard(db, req, res, card, flatBaseHeaders)
     const prepared = prepare(req, target)
     // No page has an undecodable path; answering here keeps it (and any token in it) out of the router's warnings.
     if (target.malformed) return refuse(req, res, 400, 'badRequest', prepared.context.lang)
@@ -478,7 +478,7 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
       refuse(req, res, 405, 'method', prepared.context.lang, ['Allow', ALLOWED_METHODS])
       return
     }
-    const key = cacheKey(req, prepared)
+    const key = await cacheKey(req, prepared)
     if (key) {
       const hit = pageCache.get(key)
       if (hit) return sendCachedPage(req, res, hit, 'hit')
@@ -489,7 +489,7 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
       body = await guardWrite(req, res, prepared)
       if (!body) return
     }
-    applyHeaders(res, prepared)
+    await applyHeaders(res, prepared)
     ;(res as http.ServerResponse & { locals?: unknown }).locals = { vigil: { prepared, body } }
     app(req as express.Request, res as express.Response)
   }

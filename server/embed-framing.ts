@@ -5,6 +5,7 @@
  * listed. X-Frame-Options cannot name a list, so it goes where other sites are allowed and is
  * SAMEORIGIN where none is (browsers that know frame-ancestors ignore it then anyway).
  */
+import type { Handle } from '../db/client.server.ts'
 import { getFrameOriginsBySlug } from '../app/models/embed.server.ts'
 import { EMBED_PATH, frameAncestors } from '../app/utils/embed.ts'
 import { isPlainOrigin } from '../app/utils/embed-origins.ts'
@@ -16,10 +17,10 @@ export function isEmbedPath(pathname: string) {
 }
 
 /** The framing an embed page allows (one indexed lookup), or null for any other page. */
-export function embedFraming(pathname: string): Framing | null {
+export async function embedFraming(db: Handle, pathname: string): Promise<Framing | null> {
   const slug = EMBED_PATH.exec(pathname)?.[1]
   // A row that is not a plain origin (saved before the host check) frames nothing and keeps X-Frame-Options.
-  return slug ? { origins: getFrameOriginsBySlug({ slug }).filter(isPlainOrigin) } : null
+  return slug ? { origins: (await getFrameOriginsBySlug(db, { slug })).filter(isPlainOrigin) } : null
 }
 
 export function framedCsp(csp: string, framing: Framing) {

@@ -6,6 +6,7 @@
  * and are never stored.
  */
 import type http from 'node:http'
+import type { Handle } from '../db/client.server.ts'
 import { resources } from '../app/i18n-resources.ts'
 import { ShareCardBusyError, ShareCardCache } from '../app/workflows/share-card-cache.server.ts'
 import { renderShareCard } from '../app/utils/share-card.server.ts'
@@ -55,6 +56,7 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string) {
 }
 
 export async function serveShareCard(
+  db: Handle,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   { slug, lang }: { slug: string; lang: string },
@@ -66,7 +68,7 @@ export async function serveShareCard(
   }
   let card
   try {
-    card = await cards.get({ slug, lang })
+    card = await cards.get(db, { slug, lang })
   } catch (error) {
     if (!(error instanceof ShareCardBusyError)) throw error
     // Too many different cards asked for at once: crawlers retry, and the server stays responsive.

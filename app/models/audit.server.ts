@@ -1,5 +1,5 @@
 import { desc, eq, inArray, lt } from 'drizzle-orm'
-import type { Handle, LegacyTx, Tx } from '#db/client.server.ts'
+import type { Handle, Tx } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { auditLog, organizers, type Locale } from '#db/schema.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
@@ -12,12 +12,8 @@ export type AuditInput = {
   details?: Record<string, unknown>
 }
 
-/**
- * Write an audit entry; call it inside the transaction that makes the change. The insert runs
- * before the function's first await, so a caller still inside a synchronous legacy transaction
- * (LegacyTx, until every model takes its handle) gets it inside that transaction too.
- */
-export async function recordAudit(tx: Tx | LegacyTx, input: AuditInput) {
+/** Write an audit entry, inside the transaction that makes the change. */
+export async function recordAudit(tx: Tx, input: AuditInput) {
   tx.insert(auditLog)
     .values({
       organizerId: input.organizerId,

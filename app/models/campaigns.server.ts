@@ -1,5 +1,7 @@
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm'
-import { getDb, legacyPreparedPerConnection, type DB, type Handle, type LegacyTx as Tx } from '#db/client.server.ts'
+import { and, asc, desc, eq, inArray, lte, ne, sql } from 'drizzle-orm'
+import { preparedPerConnection, type DB, type Handle, type Tx } from '#db/client.server.ts'
+import { languageOrder } from '#db/language.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import {
   campaignCounters,
   campaigns,
@@ -18,6 +20,7 @@ import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { removeStoredImage } from '~/utils/uploads.server.ts'
 import { signatureGoal } from '~/utils/goal.ts'
 import type { Language } from '~/utils/i18n.ts'
+import { pickTranslation } from '~/utils/translations.ts'
 import { recordAudit } from './audit.server.ts'
 
 export const PUBLIC_STATUSES: CampaignStatus[] = ['live', 'closed', 'won']
@@ -51,7 +54,7 @@ function preparePublicQueries(db: DB) {
       .prepare(),
   }
 }
-const queries = legacyPreparedPerConnection(preparePublicQueries)
+const queries = preparedPerConnection(preparePublicQueries)
 
 type TranslatableField = 'title' | 'summary' | 'storyMd' | 'petitionText' | 'imageAlt'
 
@@ -68,14 +71,21 @@ function resolveField<F extends TranslatableField>(
   return { value: fallback?.[field] ?? '', lang: fallback?.locale ?? 'en' }
 }
 
-function translationsOf(tx: Pick<Tx, 'select'>, campaignIds: number[]) {
+async function translationsOf(db: Handle, campaignIds: number[]) {
   if (campaignIds.length === 0) return []
-  return tx.select().from(campaignTranslations).where(inArray(campaignTranslations.campaignId, campaignIds)).all()
+  return db.select().from(campaignTranslations).where(inArray(campaignTranslations.campaignId, campaignIds))
+}
+
+/**
+ * Field by field: the reader's language where that field is written, else the row the
+ * language rule gives for the campaign's own language (its default, else any).
+ */
+function textRows<T extends { locale: Locale }>(rows: readonly T[], lang: Language, defaultLocale: Locale) {
+  return { wanted: rows.find((r) => r.locale === lang), fallback: pickTranslation(rows, defaultLocale, defaultLocale) }
 }
 
 function localize(campaign: Campaign, rows: CampaignTranslation[], lang: Language) {
-  const wanted = rows.find((r) => r.locale === lang)
-  const fallback = rows.find((r) => r.locale === campaign.defaultLocale) ?? rows[0]
+  const { wanted, fallback } = textRows(rows, lang, campaign.defaultLocale)
   return {
     title: resolveField('title', wanted, fallback),
     summary: resolveField('summary', wanted, fallback),
@@ -87,33 +97,33 @@ function localize(campaign: Campaign, rows: CampaignTranslation[], lang: Languag
 }
 
 /**
- * A campaign's title for an email in `locale`: that language's, else the campaign's default
- * language's, else any (the same order as the pages, localize above). Runs in the caller's
- * transaction when given one.
+ * A campaign's title for an email or a sentence in `locale`, by the language rule ('' when it
+ * has none). Reads in the caller's transaction when given its tx.
  */
-export function campaignTitleFor(db: Pick<Tx, 'get'>, campaignId: number, locale: Locale) {
-  return (
-    db.get<{ title: string }>(sql`
-      select ct.title as title from campaign_translations ct join campaigns c on c.id = ct.campaign_id
-      where ct.campaign_id = ${campaignId} and ct.title <> ''
-      order by ct.locale = ${locale} desc, ct.locale = c.default_locale desc limit 1`)?.title ?? ''
-  )
+export async function campaignTitleFor(db: Handle, campaignId: number, locale: Locale) {
+  const row = await db
+    .select({ title: campaignTranslations.title })
+    .from(campaignTranslations)
+    .innerJoin(campaigns, eq(campaigns.id, campaignTranslations.campaignId))
+    .where(and(eq(campaignTranslations.campaignId, campaignId), ne(campaignTranslations.title, '')))
+    .orderBy(languageOrder(campaignTranslations.locale, locale, campaigns.defaultLocale))
+    .limit(1)
+    .get()
+  return row?.title ?? ''
 }
 
 /**
  * Home page: every public campaign as a card (live ones first, newest first), with the
  * confirmed count from its counter row and the goal the campaign page shows.
  */
-export async function listHomeCampaigns({ lang }: { lang: Language }) {
-  const db = getDb()
-  const rows = db
+export async function listHomeCampaigns(db: Handle, { lang }: { lang: Language }) {
+  const rows = await db
     .select({ campaign: campaigns, confirmed: campaignCounters.confirmed })
     .from(campaigns)
     .leftJoin(campaignCounters, eq(campaignCounters.campaignId, campaigns.id))
     .where(inArray(campaigns.status, PUBLIC_STATUSES))
     .orderBy(sql`${campaigns.status} = 'live' desc`, desc(campaigns.publishedAt), desc(campaigns.id))
-    .all()
-  const translations = translationsOf(db, rows.map((r) => r.campaign.id))
+  const translations = await translationsOf(db, rows.map((r) => r.campaign.id))
   const images = await Promise.all(rows.map(({ campaign }) => (campaign.imagePath ? describeImage(campaign.imagePath) : null)))
   return rows.map(({ campaign, confirmed }, i) => {
     const text = localize(campaign, translations.filter((t) => t.campaignId === campaign.id), lang)
@@ -140,13 +150,13 @@ export function campaignToOpenFromHome(cards: { slug: string; status: CampaignSt
 }
 
 /** Owners only (the home page belongs to the whole team): whether the home page opens this campaign. */
-export async function setCampaignOpenFromHome({ actorId, campaignId, open }: { actorId: number; campaignId: number; open: boolean }) {
-  getDb().transaction((tx) => {
-    const before = tx.select({ openFromHome: campaigns.openFromHome }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
+export async function setCampaignOpenFromHome(db: Handle, { actorId, campaignId, open }: { actorId: number; campaignId: number; open: boolean }) {
+  await transaction(db, async (tx) => {
+    const before = await tx.select({ openFromHome: campaigns.openFromHome }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
     if (!before) throw new Response('Not found', { status: 404 })
     if (before.openFromHome === open) return
-    tx.update(campaigns).set({ openFromHome: open, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
-    recordAudit(tx, {
+    await tx.update(campaigns).set({ openFromHome: open, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
+    await recordAudit(tx, {
       organizerId: actorId,
       action: 'campaign.update',
       subjectType: 'campaign',
@@ -163,7 +173,7 @@ export type PublicCampaign = NonNullable<Awaited<ReturnType<typeof getPublicCamp
  * Everything the campaign page shows, in `lang` with per-field fallback to the
  * campaign's default language. Drafts are null unless `preview` (organisers only).
  */
-export async function getPublicCampaign({
+export async function getPublicCampaign(db: Handle, {
   slug,
   lang,
   preview = false,
@@ -172,12 +182,12 @@ export async function getPublicCampaign({
   lang: Language
   preview?: boolean
 }) {
-  const q = queries()
-  const row = q.campaignBySlug.get({ slug })
+  const q = queries(db)
+  const row = await q.campaignBySlug.get({ slug })
   if (!row) return null
   const { campaign } = row
   if (!preview && !PUBLIC_STATUSES.includes(campaign.status)) return null
-  const text = localize(campaign, q.translations.all({ campaignId: campaign.id }), lang)
+  const text = localize(campaign, await q.translations.all({ campaignId: campaign.id }), lang)
   const fellBack = [text.title, text.summary, text.story, text.petitionText].some((f) => f.value && f.lang !== lang)
   return {
     id: campaign.id,
@@ -198,7 +208,7 @@ export async function getPublicCampaign({
     imageAlt: text.imageAlt,
     languages: text.languages,
     fallbackFrom: fellBack ? campaign.defaultLocale : null,
-    timeline: await listTimeline({ campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale }),
+    timeline: await listTimeline(db, { campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale }),
   }
 }
 
@@ -206,13 +216,11 @@ export async function getPublicCampaign({
  * What signing and giving need, and nothing else (no story rendering, no timeline): the sign
  * action runs on every submission of a surge. Null for unknown slugs and drafts.
  */
-export async function getSigningCampaign({ slug, lang }: { slug: string; lang: Language }) {
-  const q = signingQueries()
-  const campaign = q.campaign.get(slug) as { id: number; slug: string; status: CampaignStatus; defaultLocale: Locale; organizationName: string } | undefined
+export async function getSigningCampaign(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
+  const q = signingQueries(db)
+  const campaign = await q.campaign.get({ slug })
   if (!campaign || !PUBLIC_STATUSES.includes(campaign.status)) return null
-  const rows = q.texts.all(campaign.id) as Pick<CampaignTranslation, 'locale' | 'title' | 'petitionText'>[]
-  const wanted = rows.find((r) => r.locale === lang)
-  const fallback = rows.find((r) => r.locale === campaign.defaultLocale) ?? rows[0]
+  const { wanted, fallback } = textRows(await q.texts.all({ campaignId: campaign.id }), lang, campaign.defaultLocale)
   return {
     ...campaign,
     title: resolveField('title', wanted, fallback).value,
@@ -221,11 +229,18 @@ export async function getSigningCampaign({ slug, lang }: { slug: string; lang: L
 }
 
 // Every signature looks its campaign up: only the columns signing needs (not the story, in three languages).
-const signingQueries = legacyPreparedPerConnection((db) => ({
-  campaign: db.$client.prepare(`
-    select c.id, c.slug, c.status, c.default_locale as defaultLocale, o.name as organizationName
-    from campaigns c join organizations o on o.id = c.organization_id where c.slug = ?`),
-  texts: db.$client.prepare(`select locale, title, petition_text as petitionText from campaign_translations where campaign_id = ?`),
+const signingQueries = preparedPerConnection((db: DB) => ({
+  campaign: db
+    .select({ id: campaigns.id, slug: campaigns.slug, status: campaigns.status, defaultLocale: campaigns.defaultLocale, organizationName: organizations.name })
+    .from(campaigns)
+    .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
+    .where(eq(campaigns.slug, sql.placeholder('slug')))
+    .prepare(),
+  texts: db
+    .select({ locale: campaignTranslations.locale, title: campaignTranslations.title, petitionText: campaignTranslations.petitionText })
+    .from(campaignTranslations)
+    .where(eq(campaignTranslations.campaignId, sql.placeholder('campaignId')))
+    .prepare(),
 }))
 export type SigningCampaign = NonNullable<Awaited<ReturnType<typeof getSigningCampaign>>>
 
@@ -234,7 +249,7 @@ export type SigningCampaign = NonNullable<Awaited<ReturnType<typeof getSigningCa
  * "Published" is as of `now`: a scheduled entry appears once its time has come, on the first
  * render after it (anonymous pages are cached for PAGE_CACHE_TTL_MS, 5 s by default).
  */
-export async function listTimeline({
+export async function listTimeline(db: Handle, {
   campaignId,
   lang,
   defaultLocale,
@@ -243,15 +258,13 @@ export async function listTimeline({
   lang: Language
   defaultLocale: Locale
 }) {
-  const q = queries()
-  const entries = q.timeline.all({ campaignId, now: Date.now() })
+  const q = queries(db)
+  const entries = await q.timeline.all({ campaignId, now: Date.now() })
   if (entries.length === 0) return []
-  const texts = q.timelineTexts.all({ campaignId }).map((row) => row.text)
+  const texts = (await q.timelineTexts.all({ campaignId })).map((row) => row.text)
   const images = await Promise.all(entries.map((entry) => (entry.imagePath ? describeImage(entry.imagePath) : null)))
   return entries.flatMap((entry, i) => {
-    const mine = texts.filter((t) => t.updateId === entry.id)
-    const text =
-      mine.find((t) => t.locale === lang) ?? mine.find((t) => t.locale === defaultLocale) ?? mine[0]
+    const text = pickTranslation(texts.filter((t) => t.updateId === entry.id), lang, defaultLocale)
     if (!text) return []
     return [
       {
@@ -270,21 +283,19 @@ export async function listTimeline({
 }
 
 /** Slugs of public campaigns for the sitemap. */
-export async function listPublicCampaignSlugs() {
-  return getDb()
+export async function listPublicCampaignSlugs(db: Handle) {
+  return db
     .select({ slug: campaigns.slug, updatedAt: campaigns.updatedAt })
     .from(campaigns)
     .where(inArray(campaigns.status, PUBLIC_STATUSES))
     .orderBy(asc(campaigns.id))
-    .all()
 }
 
 // ——— Back office ———
 
-export async function listCampaignsForAdmin({ lang }: { lang: Language }) {
-  const db = getDb()
-  const rows = db.select().from(campaigns).orderBy(desc(campaigns.updatedAt)).all()
-  const translations = translationsOf(db, rows.map((c) => c.id))
+export async function listCampaignsForAdmin(db: Handle, { lang }: { lang: Language }) {
+  const rows = await db.select().from(campaigns).orderBy(desc(campaigns.updatedAt))
+  const translations = await translationsOf(db, rows.map((c) => c.id))
   return rows.map((c) => ({
     id: c.id,
     slug: c.slug,
@@ -295,17 +306,16 @@ export async function listCampaignsForAdmin({ lang }: { lang: Language }) {
   }))
 }
 
-export async function getCampaignForAdmin({ id }: { id: number }) {
-  const db = getDb()
-  const campaign = db.select().from(campaigns).where(eq(campaigns.id, id)).get()
+export async function getCampaignForAdmin(db: Handle, { id }: { id: number }) {
+  const campaign = await db.select().from(campaigns).where(eq(campaigns.id, id)).get()
   if (!campaign) return null
-  return { ...campaign, translations: translationsOf(db, [id]) }
+  return { ...campaign, translations: await translationsOf(db, [id]) }
 }
 
 export class SlugTakenError extends Error {}
 
-function assertSlugFree(tx: Pick<Tx, 'select'>, slug: string, exceptId?: number) {
-  const other = tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug)).get()
+async function assertSlugFree(tx: Tx, slug: string, exceptId?: number) {
+  const other = await tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug)).get()
   if (other && other.id !== exceptId) throw new SlugTakenError(slug)
 }
 
@@ -332,7 +342,7 @@ function closedAtAfter(status: CampaignStatus, before: Pick<Campaign, 'closedAt'
   return wasPublic ? now : null
 }
 
-export async function createCampaign({
+export async function createCampaign(db: Handle, {
   actor,
   settings,
   text,
@@ -341,11 +351,10 @@ export async function createCampaign({
   settings: CampaignSettingsInput
   text: { title: string; summary: string }
 }) {
-  const db = getDb()
-  const id = db.transaction((tx) => {
-    assertSlugFree(tx, settings.slug)
+  const id = await transaction(db, async (tx) => {
+    await assertSlugFree(tx, settings.slug)
     const now = Date.now()
-    const created = tx
+    const created = await tx
       .insert(campaigns)
       .values({
         ...settings,
@@ -355,10 +364,11 @@ export async function createCampaign({
       })
       .returning({ id: campaigns.id })
       .get()
-    tx.insert(campaignTranslations)
+    await tx
+      .insert(campaignTranslations)
       .values({ campaignId: created.id, locale: settings.defaultLocale, title: text.title, summary: text.summary })
       .run()
-    recordAudit(tx, {
+    await recordAudit(tx, {
       organizerId: actor.id,
       action: 'campaign.create',
       subjectType: 'campaign',
@@ -379,7 +389,7 @@ function changedFields<T extends Record<string, unknown>>(before: T, after: Part
   return changes
 }
 
-export async function updateCampaignSettings({
+export async function updateCampaignSettings(db: Handle, {
   actorId,
   campaignId,
   settings,
@@ -388,17 +398,17 @@ export async function updateCampaignSettings({
   campaignId: number
   settings: CampaignSettingsInput
 }) {
-  const db = getDb()
-  db.transaction((tx) => {
-    const before = tx.select().from(campaigns).where(eq(campaigns.id, campaignId)).get()
+  await transaction(db, async (tx) => {
+    const before = await tx.select().from(campaigns).where(eq(campaigns.id, campaignId)).get()
     if (!before) throw new Response('Not found', { status: 404 })
-    assertSlugFree(tx, settings.slug, campaignId)
+    await assertSlugFree(tx, settings.slug, campaignId)
     const changes = changedFields(before, settings)
     if (Object.keys(changes).length === 0) return
     const now = Date.now()
     const firstPublish = before.publishedAt === null && settings.status !== 'draft'
     const closedAt = closedAtAfter(settings.status, before, now)
-    tx.update(campaigns)
+    await tx
+      .update(campaigns)
       .set({
         ...settings,
         updatedAt: now,
@@ -409,7 +419,7 @@ export async function updateCampaignSettings({
       })
       .where(eq(campaigns.id, campaignId))
       .run()
-    recordAudit(tx, {
+    await recordAudit(tx, {
       organizerId: actorId,
       action: 'campaign.update',
       subjectType: 'campaign',
@@ -422,7 +432,7 @@ export async function updateCampaignSettings({
 
 export type CampaignTextInput = Pick<CampaignTranslation, 'title' | 'summary' | 'storyMd' | 'petitionText' | 'imageAlt'>
 
-export async function saveCampaignTranslation({
+export async function saveCampaignTranslation(db: Handle, {
   actorId,
   campaignId,
   locale,
@@ -433,24 +443,24 @@ export async function saveCampaignTranslation({
   locale: Locale
   text: CampaignTextInput
 }) {
-  const db = getDb()
-  db.transaction((tx) => {
-    const before = tx
+  await transaction(db, async (tx) => {
+    const before = await tx
       .select()
       .from(campaignTranslations)
       .where(and(eq(campaignTranslations.campaignId, campaignId), eq(campaignTranslations.locale, locale)))
       .get()
     const now = Date.now()
-    tx.insert(campaignTranslations)
+    await tx
+      .insert(campaignTranslations)
       .values({ campaignId, locale, ...text, updatedAt: now })
       .onConflictDoUpdate({
         target: [campaignTranslations.campaignId, campaignTranslations.locale],
         set: { ...text, updatedAt: now },
       })
       .run()
-    tx.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaignId)).run()
+    await tx.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaignId)).run()
     const changed = before ? Object.keys(changedFields(before, text)) : Object.keys(text)
-    recordAudit(tx, {
+    await recordAudit(tx, {
       organizerId: actorId,
       action: before ? 'campaign.translation.update' : 'campaign.translation.create',
       subjectType: 'campaign',
@@ -461,7 +471,7 @@ export async function saveCampaignTranslation({
   purgePublicPages()
 }
 
-export async function setCampaignImage({
+export async function setCampaignImage(db: Handle, {
   actorId,
   campaignId,
   imagePath,
@@ -470,13 +480,12 @@ export async function setCampaignImage({
   campaignId: number
   imagePath: string | null
 }) {
-  const db = getDb()
   let replaced: string | null
   try {
-    replaced = db.transaction((tx) => {
-      const before = tx.select({ imagePath: campaigns.imagePath }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
-      tx.update(campaigns).set({ imagePath, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
-      recordAudit(tx, {
+    replaced = await transaction(db, async (tx) => {
+      const before = await tx.select({ imagePath: campaigns.imagePath }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
+      await tx.update(campaigns).set({ imagePath, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
+      await recordAudit(tx, {
         organizerId: actorId,
         action: imagePath ? 'campaign.image.set' : 'campaign.image.remove',
         subjectType: 'campaign',
@@ -497,7 +506,7 @@ export async function setCampaignImage({
 /** The campaign a back-office route is about, or a 404 page. */
 export async function requireCampaignForAdmin(db: Handle, idParam: string | undefined) {
   const id = Number(idParam)
-  const campaign = Number.isInteger(id) && id > 0 ? await getCampaignForAdmin({ id }) : null
+  const campaign = Number.isInteger(id) && id > 0 ? await getCampaignForAdmin(db, { id }) : null
   if (!campaign) throw new Response('Campaign not found', { status: 404 })
   return campaign
 }

@@ -113,7 +113,7 @@ export async function dashboardFor(db: Handle, { campaigns, lang }: { campaigns:
       const funds = await listFundsForAdmin(db, { campaignId: c.id, lang, defaultLocale: c.defaultLocale })
       const figures = await getCampaignFigures(db, { campaignId: c.id, fundIds: funds.map((f) => f.id) })
       // Where confirmed signatures came from (share links, posters, embeds): the leading four; the Sharing tab has all.
-      const sources = figures.confirmed ? (await countBySource({ campaignId: c.id })).signatures.filter((s) => s.confirmed > 0).slice(0, 4) : []
+      const sources = figures.confirmed ? (await countBySource(db, { campaignId: c.id })).signatures.filter((s) => s.confirmed > 0).slice(0, 4) : []
       return {
         campaignId: c.id,
         figures,

@@ -555,7 +555,7 @@ async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
   const context = q.receiptContext.get({ campaignId: donation.campaignId })
   if (!context) return
   const fundText = pickTranslation(q.fundTexts.all({ fundId: donation.fundId }), donation.locale, context.defaultLocale)
-  const campaignTitle = campaignTitleFor(tx, donation.campaignId, donation.locale)
+  const campaignTitle = await campaignTitleFor(tx, donation.campaignId, donation.locale)
   await queueEmail(tx, {
     template: 'donation-receipt',
     to: donation.email,
@@ -600,7 +600,7 @@ async function onDebitFailed(tx: Tx, donation: Donation) {
       firstName: donation.receiptName,
       amountMinor: donation.amountMinor,
       currency: donation.currency,
-      campaignTitle: campaignTitleFor(tx, donation.campaignId, donation.locale),
+      campaignTitle: await campaignTitleFor(tx, donation.campaignId, donation.locale),
       campaignSlug: context.campaignSlug,
       organizationName: context.organizationName,
     },

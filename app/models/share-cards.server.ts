@@ -1,13 +1,14 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
-import { legacyPreparedPerConnection, type DB } from '#db/client.server.ts'
+import { preparedPerConnection, type DB, type Handle } from '#db/client.server.ts'
 import { campaignCounters, campaigns, campaignTranslations } from '#db/schema.ts'
 import { signatureGoal } from '~/utils/goal.ts'
 import type { Language } from '~/utils/i18n.ts'
+import { pickTranslation } from '~/utils/translations.ts'
 import { PUBLIC_STATUSES } from './campaigns.server.ts'
 import { getSiteSettings } from './site-settings.server.ts'
 
 // Read on every card request whose entry is due a look (a few a second at most per campaign).
-const queries = legacyPreparedPerConnection((db: DB) => ({
+const queries = preparedPerConnection((db: DB) => ({
   campaign: db
     .select({
       id: campaigns.id,
@@ -28,21 +29,20 @@ const queries = legacyPreparedPerConnection((db: DB) => ({
     .prepare(),
 }))
 
-export type ShareCardSource = NonNullable<ReturnType<typeof getShareCardSource>>
+export type ShareCardSource = NonNullable<Awaited<ReturnType<typeof getShareCardSource>>>
 
 /**
  * What a public campaign's share card in `lang` shows, or null for unknown slugs and drafts.
  * `contentVersion` moves with every change to the campaign (texts, image, goal, status: they
  * all touch its updatedAt) and to the site's branding: a card keyed on it is drawn again.
  */
-export function getShareCardSource({ slug, lang }: { slug: string; lang: Language }) {
-  const q = queries()
-  const row = q.campaign.get({ slug })
+export async function getShareCardSource(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
+  const q = queries(db)
+  const row = await q.campaign.get({ slug })
   if (!row) return null
-  const titles = q.titles.all({ campaignId: row.id }).filter((t) => t.title)
-  // The page's order: this language, the campaign's own, any.
-  const title = (titles.find((t) => t.locale === lang) ?? titles.find((t) => t.locale === row.defaultLocale) ?? titles[0])?.title ?? slug
-  const settings = getSiteSettings()
+  const titles = await q.titles.all({ campaignId: row.id })
+  const title = pickTranslation(titles, lang, row.defaultLocale, (t) => Boolean(t.title))?.title ?? slug
+  const settings = await getSiteSettings(db)
   const confirmed = row.confirmed ?? 0
   return {
     slug,

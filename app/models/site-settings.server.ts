@@ -1,5 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm'
-import { getDb } from '#db/client.server.ts'
+import type { Handle } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { campaigns, instanceSettings, LOCALES, organizations, siteTexts, type Locale, type SiteTextKind } from '#db/schema.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { removeStoredImage } from '~/utils/uploads.server.ts'
@@ -30,18 +31,17 @@ declare global {
 const CACHE_MS = 1000
 
 /** The instance's branding and texts (one small row and at most 15 texts). */
-export function getSiteSettings(): SiteSettings {
+export async function getSiteSettings(db: Handle): Promise<SiteSettings> {
   const cached = globalThis.__vigilSiteSettings
   if (cached && Date.now() - cached.at < CACHE_MS) return cached.settings
-  const db = getDb()
-  const row = db.select().from(instanceSettings).where(eq(instanceSettings.id, 1)).get()
+  const row = await db.select().from(instanceSettings).where(eq(instanceSettings.id, 1)).get()
   const texts: SiteSettings['texts'] = {}
   let version = row?.updatedAt ?? 0
-  for (const t of db.select().from(siteTexts).all()) {
+  for (const t of await db.select().from(siteTexts)) {
     texts[`${t.kind}:${t.locale}`] = { body: t.body, updatedAt: t.updatedAt }
     version = Math.max(version, t.updatedAt)
   }
-  const organizationName = db.select({ name: organizations.name }).from(organizations).orderBy(organizations.id).limit(1).get()?.name ?? 'Vigil'
+  const organizationName = (await db.select({ name: organizations.name }).from(organizations).orderBy(organizations.id).limit(1).get())?.name ?? 'Vigil'
   const settings = { organizationName, teamName: row?.teamName ?? null, logoPath: row?.logoPath ?? null, accentColor: row?.accentColor ?? null, version, texts }
   globalThis.__vigilSiteSettings = { at: Date.now(), settings }
   return settings
@@ -64,29 +64,30 @@ export type BrandingInput = {
  * which campaign bylines, link previews and emails' sign-off already use (it is copied into
  * each email when it is queued, so mail already waiting keeps the old name).
  */
-export function saveBranding({ actorId, input }: { actorId: number; input: BrandingInput }) {
-  const db = getDb()
+export async function saveBranding(db: Handle, { actorId, input }: { actorId: number; input: BrandingInput }) {
   const now = Date.now()
-  db.transaction((tx) => {
-    tx.insert(instanceSettings)
+  await transaction(db, async (tx) => {
+    await tx
+      .insert(instanceSettings)
       .values({ id: 1, teamName: input.teamName, accentColor: input.accentColor, updatedAt: now })
       .onConflictDoUpdate({ target: instanceSettings.id, set: { teamName: input.teamName, accentColor: input.accentColor, updatedAt: now } })
       .run()
-    if (input.teamName) tx.update(organizations).set({ name: input.teamName }).run()
+    if (input.teamName) await tx.update(organizations).set({ name: input.teamName }).run()
     for (const locale of LOCALES) {
       for (const kind of ['headline', 'intro'] as const) {
         const body = input[kind][locale]
         if (body) {
-          tx.insert(siteTexts)
+          await tx
+            .insert(siteTexts)
             .values({ kind, locale, body, updatedBy: actorId, updatedAt: now })
             .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } })
             .run()
         } else {
-          tx.delete(siteTexts).where(and(eq(siteTexts.kind, kind), eq(siteTexts.locale, locale))).run()
+          await tx.delete(siteTexts).where(and(eq(siteTexts.kind, kind), eq(siteTexts.locale, locale))).run()
         }
       }
     }
-    recordAudit(tx, {
+    await recordAudit(tx, {
       organizerId: actorId,
       action: 'settings.branding.save',
       subjectType: 'settings',
@@ -97,18 +98,18 @@ export function saveBranding({ actorId, input }: { actorId: number; input: Brand
 }
 
 /** Set or remove the logo; the file it replaces is deleted once nothing points at it (see uploads.server.ts). */
-export async function setLogo({ actorId, logoPath }: { actorId: number; logoPath: string | null }) {
-  const db = getDb()
+export async function setLogo(db: Handle, { actorId, logoPath }: { actorId: number; logoPath: string | null }) {
   let replaced: string | null
   try {
-    replaced = db.transaction((tx) => {
-      const before = tx.select({ logoPath: instanceSettings.logoPath }).from(instanceSettings).where(eq(instanceSettings.id, 1)).get()
+    replaced = await transaction(db, async (tx) => {
+      const before = await tx.select({ logoPath: instanceSettings.logoPath }).from(instanceSettings).where(eq(instanceSettings.id, 1)).get()
       const now = Date.now()
-      tx.insert(instanceSettings)
+      await tx
+        .insert(instanceSettings)
         .values({ id: 1, logoPath, updatedAt: now })
         .onConflictDoUpdate({ target: instanceSettings.id, set: { logoPath, updatedAt: now } })
         .run()
-      recordAudit(tx, { organizerId: actorId, action: logoPath ? 'settings.logo.set' : 'settings.logo.remove', subjectType: 'settings', details: { logoPath } })
+      await recordAudit(tx, { organizerId: actorId, action: logoPath ? 'settings.logo.set' : 'settings.logo.remove', subjectType: 'settings', details: { logoPath } })
       return before?.logoPath ?? null
     })
   } catch (error) {
@@ -120,33 +121,33 @@ export async function setLogo({ actorId, logoPath }: { actorId: number; logoPath
 }
 
 /** Save a legal page in one language: saving is what marks it reviewed. */
-export function saveLegalPage({ actorId, page, locale, body }: { actorId: number; page: LegalPage; locale: Locale; body: string }) {
-  const db = getDb()
+export async function saveLegalPage(db: Handle, { actorId, page, locale, body }: { actorId: number; page: LegalPage; locale: Locale; body: string }) {
   const now = Date.now()
-  db.transaction((tx) => {
-    tx.insert(siteTexts)
+  await transaction(db, async (tx) => {
+    await tx
+      .insert(siteTexts)
       .values({ kind: page, locale, body, updatedBy: actorId, updatedAt: now })
       .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } })
       .run()
-    recordAudit(tx, { organizerId: actorId, action: 'settings.legal.save', subjectType: 'legal_page', subjectId: `${page}:${locale}`, details: { page, locale } })
+    await recordAudit(tx, { organizerId: actorId, action: 'settings.legal.save', subjectType: 'legal_page', subjectId: `${page}:${locale}`, details: { page, locale } })
   })
   changed()
 }
 
 /** The legal pages (and languages) no owner has saved yet. */
-export function legalPagesToReview(): { page: LegalPage; locales: Locale[] }[] {
-  const { texts } = getSiteSettings()
+export async function legalPagesToReview(db: Handle): Promise<{ page: LegalPage; locales: Locale[] }[]> {
+  const { texts } = await getSiteSettings(db)
   return LEGAL_PAGES.map((page) => ({ page, locales: LOCALES.filter((locale) => !texts[`${page}:${locale}`]) })).filter((p) => p.locales.length > 0)
 }
 
 /** What the privacy draft states about each public campaign's signatures. */
-export function listRetentionPeriods({ locale }: { locale: Locale }) {
-  const db = getDb()
-  return db
+export async function listRetentionPeriods(db: Handle, { locale }: { locale: Locale }) {
+  const rows = await db
     .select({ id: campaigns.id, slug: campaigns.slug, retentionDays: campaigns.retentionDays })
     .from(campaigns)
     .where(inArray(campaigns.status, PUBLIC_STATUSES))
     .orderBy(campaigns.id)
-    .all()
-    .map((c) => ({ title: campaignTitleFor(db, c.id, locale) || c.slug, retentionDays: c.retentionDays }))
+  const periods = []
+  for (const c of rows) periods.push({ title: (await campaignTitleFor(db, c.id, locale)) || c.slug, retentionDays: c.retentionDays })
+  return periods
 }

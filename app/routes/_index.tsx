@@ -13,7 +13,7 @@ import { socialMeta } from '~/utils/meta.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const t = getT(context.lang)
-  const campaigns = await listHomeCampaigns({ lang: context.lang })
+  const campaigns = await listHomeCampaigns(context.db, { lang: context.lang })
   // A team with one live campaign may open it directly (an owner's choice in its settings); `?lng=` comes along.
   const landing = campaignToOpenFromHome(campaigns)
   if (landing) throw redirect(`/c/${landing}${new URL(request.url).search}`, 302)
@@ -21,7 +21,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     campaigns,
     lang: context.lang,
     // The team's own intro (Branding) describes the home page in link previews too.
-    meta: { title: t('home.metaTitle'), description: getSiteSettings().texts[`intro:${context.lang}`]?.body || t('home.intro'), url: `${getEnv().publicUrl}/`, lang: context.lang },
+    meta: { title: t('home.metaTitle'), description: (await getSiteSettings(context.db)).texts[`intro:${context.lang}`]?.body || t('home.intro'), url: `${getEnv().publicUrl}/`, lang: context.lang },
   }
 }
 

@@ -19,7 +19,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const isOwner = organizer.role === 'owner'
   // Everyone else sees only the campaigns they have a role on, with that role, and only their figures (ADR 011).
   const roles = new Map(isOwner ? [] : (await listCampaignRoles(context.db, { organizerId: organizer.id })).map((m) => [m.campaignId, m.role]))
-  const campaigns = (await listCampaignsForAdmin({ lang: context.lang })).flatMap((c) => {
+  const campaigns = (await listCampaignsForAdmin(context.db, { lang: context.lang })).flatMap((c) => {
     const role = isOwner ? ('owner' as const) : roles.get(c.id)
     return role ? [{ ...c, role }] : []
   })

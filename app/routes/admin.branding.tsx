@@ -23,7 +23,7 @@ import { brandingSchema } from '~/utils/site-schemas.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireOwner(context.db, request)
-  const s = getSiteSettings()
+  const s = await getSiteSettings(context.db)
   const text = (kind: 'headline' | 'intro', lang: Language) => s.texts[`${kind}:${lang}`]?.body ?? ''
   return {
     logoPath: s.logoPath,
@@ -45,11 +45,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const owner = await requireOwner(context.db, request)
   const t = getT(context.lang)
   // The logo form is multipart (server/guard.ts gives this path the upload limits); the rest is an ordinary form.
-  if ((request.headers.get('Content-Type') ?? '').startsWith('multipart/form-data')) return saveLogo(request, owner.id, t)
+  if ((request.headers.get('Content-Type') ?? '').startsWith('multipart/form-data')) return saveLogo(context.db, request, owner.id, t)
   const submission = parseWithZod(await request.formData(), { schema: brandingSchema(t) })
   if (submission.status !== 'success') return data({ result: submission.reply(), logoError: null }, { status: 400 })
   const v = submission.value
-  saveBranding({
+  await saveBranding(context.db, {
     actorId: owner.id,
     input: {
       teamName: v.teamName || null,
@@ -61,7 +61,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   return redirect('/admin/branding?saved=1')
 }
 
-async function saveLogo(request: Request, actorId: number, t: ReturnType<typeof getT>) {
+async function saveLogo(db: LoaderFunctionArgs['context']['db'], request: Request, actorId: number, t: ReturnType<typeof getT>) {
   const reject = (reason: ImageRejection) =>
     data({ result: undefined, logoError: t(`admin.image.errors.${reason}`, IMAGE_LIMITS) }, { status: imageRejectionStatus(reason) })
   let formData: FormData
@@ -71,12 +71,12 @@ async function saveLogo(request: Request, actorId: number, t: ReturnType<typeof 
     return reject(error instanceof MaxPartSizeExceededError ? 'size' : 'missing')
   }
   if (formData.get('intent') === 'remove') {
-    await setLogo({ actorId, logoPath: null })
+    await setLogo(db, { actorId, logoPath: null })
     return redirect('/admin/branding?saved=1')
   }
   const file = formData.get('logo')
   try {
-    await setLogo({ actorId, logoPath: await storeLogo(file instanceof File ? file : null) })
+    await setLogo(db, { actorId, logoPath: await storeLogo(file instanceof File ? file : null) })
   } catch (error) {
     if (error instanceof ImageRejectedError) return reject(error.reason)
     throw error

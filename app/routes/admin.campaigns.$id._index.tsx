@@ -41,14 +41,14 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const formData = await request.formData()
   if (formData.get('intent') === 'openFromHome') {
     if (role !== 'owner') throw new Response('Only owners choose what the home page opens.', { status: 403, statusText: 'Forbidden' })
-    await setCampaignOpenFromHome({ actorId: organizer.id, campaignId: campaign.id, open: formData.get('openFromHome') === 'on' })
+    await setCampaignOpenFromHome(context.db, { actorId: organizer.id, campaignId: campaign.id, open: formData.get('openFromHome') === 'on' })
     return redirect(`/admin/campaigns/${campaign.id}?saved=1`)
   }
   const t = getT(context.lang)
   const submission = parseWithZod(formData, { schema: campaignSettingsSchema(t) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   try {
-    await updateCampaignSettings({ actorId: organizer.id, campaignId: campaign.id, settings: submission.value })
+    await updateCampaignSettings(context.db, { actorId: organizer.id, campaignId: campaign.id, settings: submission.value })
   } catch (error) {
     if (!(error instanceof SlugTakenError)) throw error
     return data({ result: submission.reply({ fieldErrors: { slug: [t('forms.slugTaken')] } }) }, { status: 400 })

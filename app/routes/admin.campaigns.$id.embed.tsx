@@ -34,7 +34,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     slug: campaign.slug,
     isPublic: campaign.status !== 'draft',
-    origins: await listFrameOrigins({ campaignId: campaign.id }),
+    origins: await listFrameOrigins(context.db, { campaignId: campaign.id }),
     canEdit: roleAtLeast(role, 'manager'),
     snippets,
     listener: resizeListener(publicUrl),
@@ -53,7 +53,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const errors = parsed.errors.map((e) => t(`admin.embed.problems.${e.problem}`, { line: e.line, value: e.value }))
   if (parsed.tooMany) errors.push(t('admin.embed.tooMany', { max: MAX_FRAME_ORIGINS }))
   if (errors.length > 0) return data({ text, errors }, { status: 400 })
-  await saveFrameOrigins({ actorId: organizer.id, campaignId: campaign.id, origins: parsed.origins })
+  await saveFrameOrigins(context.db, { actorId: organizer.id, campaignId: campaign.id, origins: parsed.origins })
   throw redirect(`/admin/campaigns/${campaign.id}/embed?saved=1`)
 }
 

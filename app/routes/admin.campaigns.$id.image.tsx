@@ -36,13 +36,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return reject('missing')
   }
   if (formData.get('intent') === 'remove') {
-    await setCampaignImage({ actorId: organizer.id, campaignId: campaign.id, imagePath: null })
+    await setCampaignImage(context.db, { actorId: organizer.id, campaignId: campaign.id, imagePath: null })
     return redirect(`/admin/campaigns/${campaign.id}/image?saved=1`)
   }
   const file = formData.get('image')
   try {
     const imagePath = await storeCampaignImage(file instanceof File ? file : null, campaign.id)
-    await setCampaignImage({ actorId: organizer.id, campaignId: campaign.id, imagePath })
+    await setCampaignImage(context.db, { actorId: organizer.id, campaignId: campaign.id, imagePath })
   } catch (error) {
     if (error instanceof ImageRejectedError) return reject(error.reason)
     throw error

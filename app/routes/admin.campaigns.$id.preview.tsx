@@ -12,7 +12,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const wanted = new URL(request.url).searchParams.get('locale')
   const lang = isLanguage(wanted) ? wanted : context.lang
-  const campaign = await getPublicCampaign({ slug, lang, preview: true })
+  const campaign = await getPublicCampaign(context.db, { slug, lang, preview: true })
   if (!campaign) throw new Response('Campaign not found', { status: 404 })
   return { campaign, lang }
 }

@@ -18,9 +18,9 @@ const SHARE_TEXT_MAX = 500
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign, role } = await requireCampaignRole(context.db, request, params.id, 'viewer')
   const [texts, minted, figures] = await Promise.all([
-    listShareTexts({ campaignId: campaign.id }),
-    listMintedSources({ campaignId: campaign.id }),
-    countBySource({ campaignId: campaign.id }),
+    listShareTexts(context.db, { campaignId: campaign.id }),
+    listMintedSources(context.db, { campaignId: campaign.id }),
+    countBySource(context.db, { campaignId: campaign.id }),
   ])
   return {
     campaignId: campaign.id,
@@ -54,18 +54,18 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       if (value.length > SHARE_TEXT_MAX) return data<ActionData>({ error: t('forms.tooLong', { max: SHARE_TEXT_MAX }), field: 'texts' }, { status: 400 })
       texts[locale] = value
     }
-    await saveShareTexts({ actorId: organizer.id, campaignId: campaign.id, texts })
+    await saveShareTexts(context.db, { actorId: organizer.id, campaignId: campaign.id, texts })
     return redirect(back)
   }
   const tag = formData.get('tag')
   if (intent === 'mint') {
-    const outcome = await mintSource({ actorId: organizer.id, campaignId: campaign.id, tag: typeof tag === 'string' ? tag.trim().toLowerCase() : '' })
+    const outcome = await mintSource(context.db, { actorId: organizer.id, campaignId: campaign.id, tag: typeof tag === 'string' ? tag.trim().toLowerCase() : '' })
     if (outcome === 'minted') return redirect(back)
     const messages = { shape: t('admin.sharing.tagShape'), builtIn: t('admin.sharing.tagBuiltIn'), exists: t('admin.sharing.tagExists'), full: t('admin.sharing.tagFull', { max: MAX_MINTED_SOURCES }) }
     return data<ActionData>({ error: messages[outcome], field: 'tag' }, { status: 400 })
   }
   if (intent === 'remove' && typeof tag === 'string') {
-    await removeSource({ actorId: organizer.id, campaignId: campaign.id, tag })
+    await removeSource(context.db, { actorId: organizer.id, campaignId: campaign.id, tag })
     return redirect(back)
   }
   return data<ActionData>({ error: t('forms.choose'), field: null }, { status: 400 })

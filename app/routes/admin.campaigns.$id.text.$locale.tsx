@@ -41,7 +41,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const locale = requireLocale(params.locale)
   const submission = parseWithZod(await request.formData(), { schema: campaignTextSchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
-  await saveCampaignTranslation({ actorId: organizer.id, campaignId: campaign.id, locale, text: submission.value })
+  await saveCampaignTranslation(context.db, { actorId: organizer.id, campaignId: campaign.id, locale, text: submission.value })
   return redirect(`/admin/campaigns/${campaign.id}/text/${locale}?saved=1`)
 }
 

@@ -22,7 +22,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const { title, summary, ...settings } = submission.value
   try {
-    const id = await createCampaign({ actor: organizer, settings, text: { title, summary } })
+    const id = await createCampaign(context.db, { actor: organizer, settings, text: { title, summary } })
     return redirect(`/admin/campaigns/${id}/text/${settings.defaultLocale}`)
   } catch (error) {
     if (!(error instanceof SlugTakenError)) throw error

@@ -22,8 +22,8 @@ function requirePage(params: { page?: string; locale?: string }) {
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   await requireOwner(context.db, request)
   const { page, locale } = requirePage(params)
-  const saved = getSiteSettings().texts[`${page}:${locale}`]
-  return { page, locale, saved: Boolean(saved), body: saved?.body ?? legalPageDraft({ page, lang: locale }) }
+  const saved = (await getSiteSettings(context.db)).texts[`${page}:${locale}`]
+  return { page, locale, saved: Boolean(saved), body: saved?.body ?? await legalPageDraft(context.db, { page, lang: locale }) }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -31,7 +31,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const { page, locale } = requirePage(params)
   const submission = parseWithZod(await request.formData(), { schema: legalPageSchema(getT(context.lang)) })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
-  saveLegalPage({ actorId: owner.id, page, locale, body: submission.value.body })
+  await saveLegalPage(context.db, { actorId: owner.id, page, locale, body: submission.value.body })
   return redirect(`/admin/legal/${page}/${locale}?saved=1`)
 }
 

@@ -7,7 +7,7 @@ import { isLanguage, languageName, LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireOwner(context.db, request)
-  const { texts } = getSiteSettings()
+  const { texts } = await getSiteSettings(context.db)
   return {
     pages: LEGAL_PAGES.map((page) => ({
       page,

@@ -25,7 +25,7 @@ import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const me = await requireOwner(context.db, request)
-  const [organizers, memberships, campaigns] = await Promise.all([listOrganizers(context.db), listMemberships(context.db), listCampaignsForAdmin({ lang: context.lang })])
+  const [organizers, memberships, campaigns] = await Promise.all([listOrganizers(context.db), listMemberships(context.db), listCampaignsForAdmin(context.db, { lang: context.lang })])
   return {
     organizers: organizers.map((o) => ({
       ...o,
@@ -41,7 +41,7 @@ const CAMPAIGN_FIELD = /^campaign-(\d+)$/
 
 /** The roles chosen on one organiser's campaign form: `campaign-<id>` = a role, or empty for none. */
 async function saveCampaignRoles(db: AppLoadContext['db'], formData: FormData, actorId: number, organizerId: number) {
-  const campaignIds = new Set((await listCampaignsForAdmin({ lang: 'en' })).map((c) => c.id))
+  const campaignIds = new Set((await listCampaignsForAdmin(db, { lang: 'en' })).map((c) => c.id))
   const chosen: { campaignId: number; role: CampaignRoleName | null }[] = []
   for (const [name, value] of formData) {
     const campaignId = Number(CAMPAIGN_FIELD.exec(name)?.[1])

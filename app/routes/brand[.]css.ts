@@ -3,8 +3,8 @@ import { getSiteSettings } from '~/models/site-settings.server.ts'
 import { HEX_COLOR } from '~/utils/contrast.ts'
 
 /** The team's accent colour as CSS custom properties, after app.css. The colour was checked for AA contrast when saved. */
-export async function loader({ request }: LoaderFunctionArgs) {
-  const { accentColor, version } = getSiteSettings()
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { accentColor, version } = await getSiteSettings(context.db)
   const css =
     accentColor && HEX_COLOR.test(accentColor)
       ? `:root{--accent:${accentColor};--accent-dark:${accentColor};--accent-soft:color-mix(in srgb,${accentColor} 10%,#fff)}\n`

@@ -36,7 +36,7 @@ async function signerMailWait(db: AppLoadContext['db']) {
 }
 
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
-  const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
+  const campaign = await getPublicCampaign(context.db, { slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   const [petition, donations] = await Promise.all([
     loadPetition(context.db, { campaign, lang: context.lang, countryHint: context.countryHint }),
@@ -46,15 +46,15 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const query = new URL(request.url).searchParams
   const signed = query.get('signed') === '1'
   const publicUrl = getEnv().publicUrl
-  const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl })
+  const card = await getShareCardMeta(context.db, { slug: campaign.slug, lang: context.lang, publicUrl })
   // A known source tag rides along in the forms (its own cache variant); anything else is ignored.
-  const source = knownSource({ campaignId: campaign.id, value: query.get(SOURCE_PARAM) })
-  const share = await loadShare({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value }, lang: context.lang })
+  const source = await knownSource(context.db, { campaignId: campaign.id, value: query.get(SOURCE_PARAM) })
+  const share = await loadShare(context.db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value }, lang: context.lang })
   return { campaign, petition, donations, lang: context.lang, publicUrl, card, mailWaitMinutes: signed ? await signerMailWait(context.db) : null, source, share }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const campaign = await getSigningCampaign({ slug: params.slug ?? '', lang: context.lang })
+  const campaign = await getSigningCampaign(context.db, { slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   const formData = await request.formData().catch(() => null)
   // Not a form at all (JSON, broken multipart): the visitor gets the 400 page in their language.
@@ -68,7 +68,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     )
   }
   // Without JavaScript the page comes back from this POST (no `?s=` in its URL): the tag goes back with it.
-  if (answer.status === 400) return data({ result: answer.result, source: knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) }) }, { status: 400 })
+  if (answer.status === 400) return data({ result: answer.result, source: await knownSource(context.db, { campaignId: campaign.id, value: formData.get(SOURCE_PARAM) }) }, { status: 400 })
   // Without JavaScript: post, redirect, get (a reload does not sign twice).
   if (!formData.get('_js')) throw redirect(`/c/${campaign.slug}?signed=1#petition`, 303)
   return { result: answer.result, signed: true, mailWaitMinutes: await signerMailWait(context.db) }

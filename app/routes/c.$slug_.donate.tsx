@@ -12,30 +12,30 @@ import { canonicalUrl, pageMeta, shareCardTags } from '~/utils/meta.ts'
 import { SOURCE_PARAM } from '~/utils/sources.ts'
 
 // Only what giving needs: the full public campaign would render its story and timeline for nothing.
-async function campaignFor(slug: string, lang: LoaderFunctionArgs['context']['lang']) {
-  const campaign = await getSigningCampaign({ slug, lang })
+async function campaignFor(db: LoaderFunctionArgs['context']['db'], slug: string, lang: LoaderFunctionArgs['context']['lang']) {
+  const campaign = await getSigningCampaign(db, { slug, lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   return campaign
 }
 
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
-  const campaign = await campaignFor(params.slug ?? '', context.lang)
-  const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl })
-  const source = knownSource({ campaignId: campaign.id, value: new URL(request.url).searchParams.get(SOURCE_PARAM) })
+  const campaign = await campaignFor(context.db, params.slug ?? '', context.lang)
+  const card = await getShareCardMeta(context.db, { slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl })
+  const source = await knownSource(context.db, { campaignId: campaign.id, value: new URL(request.url).searchParams.get(SOURCE_PARAM) })
   const description = getT(context.lang)('donate.intro')
   const url = `${getEnv().publicUrl}/c/${campaign.slug}/donate`
   return { campaign, donations: await loadDonations(context.db, { campaign, lang: context.lang }), lang: context.lang, card, source, description, url }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const campaign = await campaignFor(params.slug ?? '', context.lang)
+  const campaign = await campaignFor(context.db, params.slug ?? '', context.lang)
   const formData = await request.formData().catch(() => null)
   if (!formData) throw new Response('Bad request', { status: 400 })
   const answer = await handleDonation(context.db, { formData, campaign, lang: context.lang, clientIp: context.clientIp })
   if (answer.status === 303) throw redirect(answer.location, 303)
   const headers: Record<string, string> = answer.retryAfterSeconds ? { 'Retry-After': String(answer.retryAfterSeconds) } : {}
   // The form comes back from this POST (no `?s=` in its URL): the tag goes back with it.
-  const source = knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
+  const source = await knownSource(context.db, { campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
   return data({ result: answer.result, source }, { status: answer.status, headers })
 }
 

@@ -17,7 +17,7 @@ import { formatMoney } from '~/utils/i18n.ts'
  * JavaScript; without, a link looks again).
  */
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
-  const campaign = await getSigningCampaign({ slug: params.slug ?? '', lang: context.lang })
+  const campaign = await getSigningCampaign(context.db, { slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   const sessionId = new URL(request.url).searchParams.get('session_id') ?? ''
   const donation = /^cs_[A-Za-z0-9_]{1,200}$/.test(sessionId) ? await getDonationByCheckout(context.db, { sessionId }) : null
@@ -25,8 +25,8 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   // Refunded or disputed later: the payment did arrive, which is what this page is about.
   const arrived = donation.status === 'succeeded' || donation.status === 'refunded' || donation.status === 'disputed'
   const state = arrived ? 'succeeded' : donation.status === 'failed' ? 'failed' : 'processing'
-  const share = state === 'failed' ? null : await loadShare({ campaign, lang: context.lang })
-  const card = getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl })
+  const share = state === 'failed' ? null : await loadShare(context.db, { campaign, lang: context.lang })
+  const card = await getShareCardMeta(context.db, { slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl })
   return { campaign: { slug: campaign.slug, title: campaign.title }, state, interval: donation.interval, amount: formatMoney(donation.amountMinor, donation.currency, context.lang), share, card }
 }
 

@@ -19,7 +19,7 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   if (pending.locale !== context.lang && !url.searchParams.has(LANGUAGE_PARAM)) {
     throw redirect(`${url.pathname}${url.search ? `${url.search}&` : '?'}${LANGUAGE_PARAM}=${pending.locale}`, 303)
   }
-  const campaign = await getPublicCampaign({ slug: pending.campaignSlug, lang: context.lang })
+  const campaign = await getPublicCampaign(context.db, { slug: pending.campaignSlug, lang: context.lang })
   return {
     pending: { firstName: pending.firstName, title: campaign?.title ?? null, slug: pending.campaignSlug },
   }

@@ -5,7 +5,7 @@ import { getLegalPage } from '~/workflows/legal-pages.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 
 export async function loader({ context }: LoaderFunctionArgs) {
-  return { page: 'contact' as const, title: getT(context.lang)('legal.contact.title'), ...getLegalPage({ page: 'contact', lang: context.lang }) }
+  return { page: 'contact' as const, title: getT(context.lang)('legal.contact.title'), ...(await getLegalPage(context.db, { page: 'contact', lang: context.lang })) }
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data?.title ?? '' }]

@@ -5,7 +5,7 @@ import { getLegalPage } from '~/workflows/legal-pages.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 
 export async function loader({ context }: LoaderFunctionArgs) {
-  return { page: 'imprint' as const, title: getT(context.lang)('legal.imprint.title'), ...getLegalPage({ page: 'imprint', lang: context.lang }) }
+  return { page: 'imprint' as const, title: getT(context.lang)('legal.imprint.title'), ...(await getLegalPage(context.db, { page: 'imprint', lang: context.lang })) }
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data?.title ?? '' }]

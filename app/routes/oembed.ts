@@ -3,8 +3,8 @@ import { answerOEmbed } from '~/workflows/oembed.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
 
 // GET /oembed?url=…&format=json: the embed snippet for a campaign URL (app/workflows/oembed.server.ts).
-export async function loader({ request }: LoaderFunctionArgs) {
-  const answer = await answerOEmbed({ params: new URL(request.url).searchParams, publicUrl: getEnv().publicUrl })
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const answer = await answerOEmbed(context.db, { params: new URL(request.url).searchParams, publicUrl: getEnv().publicUrl })
   return new Response(JSON.stringify(answer.body), {
     status: answer.status,
     headers: {

@@ -5,7 +5,7 @@ import { getLegalPage } from '~/workflows/legal-pages.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 
 export async function loader({ context }: LoaderFunctionArgs) {
-  return { page: 'privacy' as const, title: getT(context.lang)('legal.privacy.title'), ...getLegalPage({ page: 'privacy', lang: context.lang }) }
+  return { page: 'privacy' as const, title: getT(context.lang)('legal.privacy.title'), ...(await getLegalPage(context.db, { page: 'privacy', lang: context.lang })) }
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data?.title ?? '' }]

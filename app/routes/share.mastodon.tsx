@@ -21,11 +21,11 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
  */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const params = new URL(request.url).searchParams
-  const campaign = await getSigningCampaign({ slug: params.get('c') ?? '', lang: context.lang })
+  const campaign = await getSigningCampaign(context.db, { slug: params.get('c') ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   const instance = mastodonInstance(params.get('instance'))
   if (!instance) return data({ slug: campaign.slug, lang: context.lang }, { status: 400 })
-  const share = await loadShare({ campaign, lang: context.lang })
+  const share = await loadShare(context.db, { campaign, lang: context.lang })
   // Only our own share form moves on by itself: a link to this page sent from elsewhere would
   // make our domain forward anyone to any host's /share (an open redirect); it gets the link to click.
   const site = request.headers.get('sec-fetch-site')

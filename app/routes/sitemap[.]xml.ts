@@ -1,3 +1,4 @@
+import type { LoaderFunctionArgs } from '@remix-run/node'
 import { listPublicCampaignSlugs } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
 import { LANGUAGE_PARAM, LANGUAGES } from '~/utils/i18n.ts'
@@ -12,9 +13,9 @@ function urlEntry(loc: string, lastmod?: number) {
   return `  <url>\n    <loc>${escapeXml(loc)}</loc>${modified}\n${alternates}\n  </url>`
 }
 
-export async function loader() {
+export async function loader({ context }: LoaderFunctionArgs) {
   const base = getEnv().publicUrl
-  const campaigns = await listPublicCampaignSlugs()
+  const campaigns = await listPublicCampaignSlugs(context.db)
   const body = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',

@@ -17,11 +17,11 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ]
 
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
-  const campaign = await getPublicCampaign({ slug: params.slug ?? '', lang: context.lang })
+  const campaign = await getPublicCampaign(context.db, { slug: params.slug ?? '', lang: context.lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   // The name comes from the cookie the confirmation set, never from the URL (see thanks-cookie.server.ts).
   const name = await readThanksName({ request, slug: campaign.slug })
-  const share = await loadShare({ campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value }, lang: context.lang })
+  const share = await loadShare(context.db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value }, lang: context.lang })
   return data(
     {
       slug: campaign.slug,
@@ -31,7 +31,7 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
       description: campaign.summary.value,
       campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`,
       lang: context.lang,
-      card: getShareCardMeta({ slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl }),
+      card: await getShareCardMeta(context.db, { slug: campaign.slug, lang: context.lang, publicUrl: getEnv().publicUrl }),
     },
     { headers: { 'Cache-Control': 'private, no-store' } },
   )

@@ -132,7 +132,7 @@ export async function handleDonation(
     receiptName: input.receiptName || null,
     wantsUpdates: input.updates,
     locale: lang,
-    source: knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) }),
+    source: await knownSource(db, { campaignId: campaign.id, value: formData.get(SOURCE_PARAM) }),
   })
   try {
     const session = await createCheckoutSession({

@@ -5,7 +5,6 @@
  */
 import type { DB, Handle } from '#db/client.server.ts'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
-import { getDb } from '#db/client.server.ts'
 import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
 import { EMBED_SOURCE, embedPath, type EmbedPanel } from '~/utils/embed.ts'
 import { LANGUAGE_PARAM, type Language } from '~/utils/i18n.ts'
@@ -18,15 +17,15 @@ export function embedAction(slug: string, panel: EmbedPanel, lang: Language) {
   return `${embedPath(slug, panel)}?${LANGUAGE_PARAM}=${lang}`
 }
 
-async function campaignOr404(slug: string, lang: Language) {
-  const campaign = await getPublicCampaign({ slug, lang })
+async function campaignOr404(db: Handle, slug: string, lang: Language) {
+  const campaign = await getPublicCampaign(db, { slug, lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   return campaign
 }
 
 /** The compact petition: the count, the goal and the form (no signers' names or messages: they belong to the full page). */
 export async function loadEmbedPetition(db: Handle, { slug, lang, countryHint, signed }: { slug: string; lang: Language; countryHint: string | null; signed: boolean }) {
-  const campaign = await campaignOr404(slug, lang)
+  const campaign = await campaignOr404(db, slug, lang)
   const petition = await loadPetition(db, { campaign, lang, countryHint })
   return {
     campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`,
@@ -34,12 +33,12 @@ export async function loadEmbedPetition(db: Handle, { slug, lang, countryHint, s
     petition: { ...petition, recent: [], messages: [] },
     lang,
     action: embedAction(campaign.slug, 'petition', lang),
-    mailWaitMinutes: signed ? await signerMailWait() : null,
+    mailWaitMinutes: signed ? await signerMailWait(db) : null,
   }
 }
 
 export async function loadEmbedDonate(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
-  const campaign = await campaignOr404(slug, lang)
+  const campaign = await campaignOr404(db, slug, lang)
   const donations = await loadDonations(db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang })
   return { campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`, campaign: { slug: campaign.slug, title: campaign.title, summary: campaign.summary.value, organizationName: campaign.organizationName }, donations: { ...donations, wall: [] }, lang }
 }
@@ -53,7 +52,7 @@ export type EmbedSignAnswer =
  * never a cookie: inside another site's frame ours are third-party and may not be sent.
  */
 export async function signFromEmbed(db: DB, { slug, formData, lang, clientIp }: { slug: string; formData: FormData; lang: Language; clientIp: string }): Promise<EmbedSignAnswer> {
-  const campaign = await getSigningCampaign({ slug, lang })
+  const campaign = await getSigningCampaign(db, { slug, lang })
   if (!campaign) throw new Response('Not found', { status: 404 })
   // Whatever the form said: a signature made here came through the embed.
   formData.set('s', EMBED_SOURCE)
@@ -65,11 +64,11 @@ export async function signFromEmbed(db: DB, { slug, formData, lang, clientIp }: 
   if (answer.status === 400) return { kind: 'data', status: 400, body: { result: answer.result } }
   // Without JavaScript: post, redirect, get, back into the frame with the "check your inbox" message.
   if (!formData.get('_js')) return { kind: 'redirect', location: `${embedAction(campaign.slug, 'petition', lang)}&signed=1` }
-  return { kind: 'data', status: 200, body: { result: answer.result, signed: true, mailWaitMinutes: await signerMailWait() } }
+  return { kind: 'data', status: 200, body: { result: answer.result, signed: true, mailWaitMinutes: await signerMailWait(db) } }
 }
 
 /** As on the campaign page: how long the promised email may take when the queue is long (never per signer). */
-async function signerMailWait() {
+async function signerMailWait(db: Handle) {
   const env = getEnv()
-  return env.mode === 'demo' ? null : signerWaitMinutes(await getOutboxStats(getDb(), { requestsPerSecond: env.resend.requestsPerSecond }))
+  return env.mode === 'demo' ? null : signerWaitMinutes(await getOutboxStats(db, { requestsPerSecond: env.resend.requestsPerSecond }))
 }

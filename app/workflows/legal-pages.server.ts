@@ -1,3 +1,4 @@
+import type { Handle } from '#db/client.server.ts'
 import { LOCALES, type Locale } from '#db/schema.ts'
 import { getSiteSettings, type LegalPage } from '~/models/site-settings.server.ts'
 import { renderMarkdown } from '~/utils/markdown.server.ts'
@@ -8,11 +9,11 @@ import { generatePrivacyDraft } from './privacy-draft.server.ts'
  * policy, the draft generated from this instance's settings; else the page saved in another
  * language (an imprint is often written once, in German); else nothing yet.
  */
-export function getLegalPage({ page, lang }: { page: LegalPage; lang: Locale }) {
-  const settings = getSiteSettings()
+export async function getLegalPage(db: Handle, { page, lang }: { page: LegalPage; lang: Locale }) {
+  const settings = await getSiteSettings(db)
   const saved = settings.texts[`${page}:${lang}`]
   if (saved) return { html: renderMarkdown(saved.body), lang, updatedAt: saved.updatedAt }
-  if (page === 'privacy') return { html: renderMarkdown(legalPageDraft({ page, lang })), lang, updatedAt: null }
+  if (page === 'privacy') return { html: renderMarkdown(await legalPageDraft(db, { page, lang })), lang, updatedAt: null }
   for (const other of LOCALES) {
     const text = settings.texts[`${page}:${other}`]
     if (text) return { html: renderMarkdown(text.body), lang: other, updatedAt: text.updatedAt }
@@ -21,7 +22,7 @@ export function getLegalPage({ page, lang }: { page: LegalPage; lang: Locale }) 
 }
 
 /** What the editor starts from when nothing is saved yet. */
-export function legalPageDraft({ page, lang }: { page: LegalPage; lang: Locale }) {
-  const settings = getSiteSettings()
-  return page === 'privacy' ? generatePrivacyDraft({ locale: lang, teamName: settings.organizationName }) : ''
+export async function legalPageDraft(db: Handle, { page, lang }: { page: LegalPage; lang: Locale }) {
+  const settings = await getSiteSettings(db)
+  return page === 'privacy' ? generatePrivacyDraft(db, { locale: lang, teamName: settings.organizationName }) : ''
 }

@@ -4,6 +4,7 @@
  * Only this instance's public campaigns have an answer; the snippet only shows on sites the
  * campaign's organisers allowed (frame-ancestors), so answering for any campaign leaks nothing.
  */
+import type { Handle } from '#db/client.server.ts'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
 import { getSiteSettings } from '~/models/site-settings.server.ts'
 import { EMBED_HEIGHTS, EMBED_MAX_WIDTH, embedSnippet, type EmbedPanel } from '~/utils/embed.ts'
@@ -19,7 +20,7 @@ function dimension(value: string | null): number | null | 'bad' {
   return Number(value)
 }
 
-export async function answerOEmbed({ params, publicUrl }: { params: URLSearchParams; publicUrl: string }): Promise<OEmbedAnswer> {
+export async function answerOEmbed(db: Handle, { params, publicUrl }: { params: URLSearchParams; publicUrl: string }): Promise<OEmbedAnswer> {
   const format = params.get('format') ?? 'json'
   if (format !== 'json') return { status: 501, body: { error: `Only format=json is offered, not format=${format.slice(0, 20)}.` } }
   const raw = params.get('url')
@@ -36,16 +37,16 @@ export async function answerOEmbed({ params, publicUrl }: { params: URLSearchPar
   const match = CAMPAIGN_PATH.exec(url.pathname)
   if (url.origin !== new URL(publicUrl).origin || !match) return { status: 404, body: { error: 'That URL is not a campaign on this site.' } }
   const wanted = url.searchParams.get(LANGUAGE_PARAM)
-  const found = await getSigningCampaign({ slug: match[1]!, lang: isLanguage(wanted) ? wanted : 'en' })
+  const found = await getSigningCampaign(db, { slug: match[1]!, lang: isLanguage(wanted) ? wanted : 'en' })
   if (!found) return { status: 404, body: { error: 'There is no public campaign at that URL.' } }
   // A URL without ?lng= names the campaign in its own first language.
   const lang: Language = isLanguage(wanted) ? wanted : found.defaultLocale
-  const campaign = lang === 'en' || isLanguage(wanted) ? found : ((await getSigningCampaign({ slug: found.slug, lang })) ?? found)
+  const campaign = lang === 'en' || isLanguage(wanted) ? found : ((await getSigningCampaign(db, { slug: found.slug, lang })) ?? found)
   const title = campaign.title
   const panel: EmbedPanel = match[2] ? 'donate' : 'petition'
   const width = Math.min(maxWidth ?? EMBED_MAX_WIDTH, EMBED_MAX_WIDTH)
   const height = Math.min(maxHeight ?? EMBED_HEIGHTS[panel], EMBED_HEIGHTS[panel])
-  const team = getSiteSettings().teamName ?? campaign.organizationName
+  const team = (await getSiteSettings(db)).teamName ?? campaign.organizationName
   return {
     status: 200,
     body: {

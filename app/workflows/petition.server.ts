@@ -93,7 +93,7 @@ export async function handleSignature(
     return { status: 400, result: submission.reply({ fieldErrors: { email: [t('petition.disposable')] } }) }
   }
   // An unknown or malformed tag is ignored: the signature counts as direct.
-  const source = knownSource({ campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
+  const source = await knownSource(db, { campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
   const signed = await signPetition(db, { campaign, input, locale: lang, ipHash, source, limits })
   if (signed.outcome === 'rate-limited') return { status: 429, result: submission.reply(), retryAfterMs: signed.retryAfterMs }
   return { status: 200, result: submission.reply({ resetForm: true }) }

@@ -23,7 +23,7 @@ import {
 } from '~/utils/print.ts'
 
 export async function loadPrintSheet(db: Handle, { slug, lang, size, now = Date.now() }: { slug: string; lang: Language; size: PrintSize; now?: number }) {
-  const campaign = await getPublicCampaign({ slug, lang })
+  const campaign = await getPublicCampaign(db, { slug, lang })
   if (!campaign) return null
   const { confirmed } = await getPetitionStats(db, { campaignId: campaign.id, fixedGoal: campaign.signatureGoal })
   const { publicUrl } = getEnv()
@@ -49,8 +49,8 @@ export async function loadPrintSheet(db: Handle, { slug, lang, size, now = Date.
 export type PrintSheet = NonNullable<Awaited<ReturnType<typeof loadPrintSheet>>>
 
 /** Whether a QR code may be made for this slug: public campaigns only (a draft's address stays unknown). */
-export async function isPrintableCampaign({ slug, lang }: { slug: string; lang: Language }) {
-  return (await getSigningCampaign({ slug, lang })) !== null
+export async function isPrintableCampaign(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
+  return (await getSigningCampaign(db, { slug, lang })) !== null
 }
 
 /**
@@ -58,17 +58,17 @@ export async function isPrintableCampaign({ slug, lang }: { slug: string; lang: 
  * known source tag (utils/sources.ts; minted ones too) and, if asked, a language; a plain-text 4xx in the visitor's
  * language for an unknown campaign or language; 304 when the client has these bytes already.
  */
-export async function qrCodeResponse({ request, slug, lang, format }: { request: Request; slug: string; lang: Language; format: QrFormat }) {
+export async function qrCodeResponse(db: Handle, { request, slug, lang, format }: { request: Request; slug: string; lang: Language; format: QrFormat }) {
   const t = getT(lang)
   const refuse = (status: number, message: string) =>
     new Response(message, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' } })
   const { searchParams } = new URL(request.url)
   const codeLang = requestedLanguage(searchParams)
   if (codeLang === 'invalid') return refuse(400, t('print.errors.language'))
-  if (!(await isPrintableCampaign({ slug, lang }))) return refuse(404, t('print.errors.campaign'))
+  if (!(await isPrintableCampaign(db, { slug, lang }))) return refuse(404, t('print.errors.campaign'))
   // Without a tag the code says it came from a QR code; a built-in or minted tag is kept, anything else dropped.
   const asked = searchParams.get('s')
-  const source = asked === null ? 'qr' : knownSourceForSlug({ slug, value: asked })
+  const source = asked === null ? 'qr' : await knownSourceForSlug(db, { slug, value: asked })
   const code = await renderQrCode({ url: campaignQrUrl({ publicUrl: getEnv().publicUrl, slug, source, lang: codeLang }), format })
   const headers = {
     'Content-Type': code.contentType,

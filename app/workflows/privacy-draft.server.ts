@@ -5,6 +5,7 @@
  * thanks-cookie.server.ts, utils/i18n.ts) and the keyed address hashes of the rate limits.
  * The team reviews and saves it; only then is the saved text what the page shows for good.
  */
+import type { Handle } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
 import { listRetentionPeriods } from '~/models/site-settings.server.ts'
 import { SESSION_TTL_MS } from '~/models/organizers.server.ts'
@@ -21,12 +22,12 @@ type Facts = {
 
 const DEFAULT_RETENTION_DAYS = 180
 
-export function generatePrivacyDraft({ locale, teamName }: { locale: Locale; teamName: string }) {
+export async function generatePrivacyDraft(db: Handle, { locale, teamName }: { locale: Locale; teamName: string }) {
   const env = getEnv()
   const facts: Facts = {
     team: teamName,
     live: env.mode === 'live',
-    periods: listRetentionPeriods({ locale }),
+    periods: await listRetentionPeriods(db, { locale }),
     sessionDays: Math.round(SESSION_TTL_MS / 86_400_000),
     thanksMinutes: Math.round(THANKS_TTL_MS / 60_000),
   }

@@ -14,6 +14,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import type { Handle } from '#db/client.server.ts'
 import { getShareCardSource, type ShareCardSource } from '~/models/share-cards.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
 import { isLanguage, type Language } from '~/utils/i18n.ts'
@@ -104,12 +105,12 @@ export class ShareCardCache {
   }
 
   /** The card, or null for an unknown slug, a draft or an unknown language. */
-  async get({ slug, lang, now = Date.now() }: { slug: string; lang: string; now?: number }): Promise<ShareCardEntry | null> {
+  async get(db: Handle, { slug, lang, now = Date.now() }: { slug: string; lang: string; now?: number }): Promise<ShareCardEntry | null> {
     if (!isLanguage(lang)) return null
     const key = `${slug}:${lang}`
     const entry = this.#entries.get(key)
     if (entry && now - entry.checkedAt < this.checkMs) return this.#touch(key, entry)
-    const source = getShareCardSource({ slug, lang })
+    const source = await getShareCardSource(db, { slug, lang })
     if (!source) {
       if (entry) this.#delete(key)
       return null

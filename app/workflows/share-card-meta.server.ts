@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import type { Handle } from '#db/client.server.ts'
 import { getShareCardSource, type ShareCardSource } from '~/models/share-cards.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
@@ -21,8 +22,8 @@ export function shareCardAlt(source: ShareCardSource, lang: Language) {
 }
 
 /** The og:image / twitter:image of a campaign's pages in `lang`: an absolute URL on PUBLIC_URL. */
-export function getShareCardMeta({ slug, lang, publicUrl }: { slug: string; lang: Language; publicUrl: string }): ShareCardMeta | null {
-  const source = getShareCardSource({ slug, lang })
+export async function getShareCardMeta(db: Handle, { slug, lang, publicUrl }: { slug: string; lang: Language; publicUrl: string }): Promise<ShareCardMeta | null> {
+  const source = await getShareCardSource(db, { slug, lang })
   if (!source) return null
   return {
     url: `${publicUrl}${shareCardPath(slug, lang)}?v=${shareCardVersion(source)}`,

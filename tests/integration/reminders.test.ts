@@ -77,7 +77,7 @@ let people = 0
 const address = (name: string) => `${name.toLowerCase()}.${++people}@example.org`
 
 async function sign(slug: string, email: string, { now = Date.now(), lang = 'en', firstName = 'Ana' }: { now?: number; lang?: Locale; firstName?: string } = {}) {
-  const found = await getSigningCampaign({ slug, lang })
+  const found = await getSigningCampaign(getDb(), { slug, lang })
   if (!found) throw new Error(`no campaign ${slug}`)
   return signPetition(getDb(), {
     campaign: found,

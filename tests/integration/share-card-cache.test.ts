@@ -33,8 +33,8 @@ describe('the share card cache', () => {
   it('renders a campaign’s card once and serves it from memory', async () => {
     setConfirmed(37)
     const cards = new ShareCardCache()
-    const first = await cards.get({ slug, lang: 'de', now: 0 })
-    const again = await cards.get({ slug, lang: 'de', now: 500 })
+    const first = await cards.get(getDb(), { slug, lang: 'de', now: 0 })
+    const again = await cards.get(getDb(), { slug, lang: 'de', now: 500 })
     expect(first).not.toBeNull()
     expect(pngSize(first!.png)).toEqual({ width: 1200, height: 630 })
     expect(again).toBe(first)
@@ -45,23 +45,23 @@ describe('the share card cache', () => {
     const t0 = 1_000_000
     const cards = new ShareCardCache()
     setConfirmed(1_234_567)
-    const first = (await cards.get({ slug, lang: 'en', now: t0 }))!
+    const first = (await cards.get(getDb(), { slug, lang: 'en', now: t0 }))!
     expect(cards.renders).toBe(1)
 
     setConfirmed(1_234_599) // the same step: the card shows 1,234,000+ either way
-    expect((await cards.get({ slug, lang: 'en', now: t0 + 61_000 }))!.etag).toBe(first.etag)
+    expect((await cards.get(getDb(), { slug, lang: 'en', now: t0 + 61_000 }))!.etag).toBe(first.etag)
     expect(cards.renders).toBe(1)
 
     setConfirmed(1_235_000) // a new step, more than a minute after the first render: drawn again
     const t1 = t0 + 61_000
-    const crossed = (await cards.get({ slug, lang: 'en', now: t1 + 3_000 }))!
+    const crossed = (await cards.get(getDb(), { slug, lang: 'en', now: t1 + 3_000 }))!
     expect(cards.renders).toBe(2)
     expect(crossed.etag).not.toBe(first.etag)
 
     setConfirmed(1_236_000) // another step within the minute: the card waits
-    expect((await cards.get({ slug, lang: 'en', now: t1 + 30_000 }))!.etag).toBe(crossed.etag)
+    expect((await cards.get(getDb(), { slug, lang: 'en', now: t1 + 30_000 }))!.etag).toBe(crossed.etag)
     expect(cards.renders).toBe(2)
-    const later = (await cards.get({ slug, lang: 'en', now: t1 + 3_000 + 60_000 }))!
+    const later = (await cards.get(getDb(), { slug, lang: 'en', now: t1 + 3_000 + 60_000 }))!
     expect(cards.renders).toBe(3)
     expect(later.etag).not.toBe(crossed.etag)
   }, 30_000)
@@ -69,44 +69,44 @@ describe('the share card cache', () => {
   it('lets concurrent requests for a stale card share one render', async () => {
     const cards = new ShareCardCache()
     setConfirmed(40)
-    await cards.get({ slug, lang: 'es', now: 0 })
+    await cards.get(getDb(), { slug, lang: 'es', now: 0 })
     setConfirmed(41)
-    const all = await Promise.all(Array.from({ length: 8 }, () => cards.get({ slug, lang: 'es', now: 120_000 })))
+    const all = await Promise.all(Array.from({ length: 8 }, () => cards.get(getDb(), { slug, lang: 'es', now: 120_000 })))
     expect(cards.renders).toBe(2)
     expect(new Set(all.map((c) => c!.etag)).size).toBe(1)
   }, 30_000)
 
   it('redraws at once when the title changes', async () => {
     const cards = new ShareCardCache()
-    const before = (await cards.get({ slug, lang: 'de', now: 0 }))!
+    const before = (await cards.get(getDb(), { slug, lang: 'de', now: 0 }))!
     const actorId = getDb().select({ id: organizers.id }).from(organizers).get()!.id
     const de = demoCampaign.translations.de!
-    await saveCampaignTranslation({ actorId, campaignId, locale: 'de', text: { title: 'Freiheit für Andry', summary: de.summary, storyMd: de.storyMd, petitionText: de.petitionText, imageAlt: '' } })
-    const after = (await cards.get({ slug, lang: 'de', now: 5_000 }))!
+    await saveCampaignTranslation(getDb(), { actorId, campaignId, locale: 'de', text: { title: 'Freiheit für Andry', summary: de.summary, storyMd: de.storyMd, petitionText: de.petitionText, imageAlt: '' } })
+    const after = (await cards.get(getDb(), { slug, lang: 'de', now: 5_000 }))!
     expect(cards.renders).toBe(2)
     expect(after.etag).not.toBe(before.etag)
-    await saveCampaignTranslation({ actorId, campaignId, locale: 'de', text: { title: de.title, summary: de.summary, storyMd: de.storyMd, petitionText: de.petitionText, imageAlt: '' } })
+    await saveCampaignTranslation(getDb(), { actorId, campaignId, locale: 'de', text: { title: de.title, summary: de.summary, storyMd: de.storyMd, petitionText: de.petitionText, imageAlt: '' } })
   }, 30_000)
 
   it('draws an uploaded hero, and a typographic card at once when the image is removed', async () => {
     const cards = new ShareCardCache()
     const actorId = getDb().select({ id: organizers.id }).from(organizers).get()!.id
-    const seeded = (await cards.get({ slug, lang: 'en', now: 0 }))!
+    const seeded = (await cards.get(getDb(), { slug, lang: 'en', now: 0 }))!
     const uploads = process.env.UPLOADS_PATH!
     fs.mkdirSync(uploads, { recursive: true })
     const name = `campaign-${campaignId}-cardtest.jpg`
     const red = await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#c01010' } }).jpeg().toBuffer()
     fs.writeFileSync(path.join(uploads, name), red)
-    await setCampaignImage({ actorId, campaignId, imagePath: `/media/${name}` })
-    const uploaded = (await cards.get({ slug, lang: 'en', now: 5_000 }))!
+    await setCampaignImage(getDb(), { actorId, campaignId, imagePath: `/media/${name}` })
+    const uploaded = (await cards.get(getDb(), { slug, lang: 'en', now: 5_000 }))!
     expect(uploaded.etag).not.toBe(seeded.etag)
     // The hero fills the left column: its middle pixel is the upload's red.
     const { data, info } = await sharp(uploaded.png).raw().toBuffer({ resolveWithObject: true })
     const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3))
     expect(at(50, 600)[0]).toBeGreaterThan(170)
     expect(at(50, 600)[1]).toBeLessThan(60)
-    await setCampaignImage({ actorId, campaignId, imagePath: null })
-    const removed = (await cards.get({ slug, lang: 'en', now: 10_000 }))!
+    await setCampaignImage(getDb(), { actorId, campaignId, imagePath: null })
+    const removed = (await cards.get(getDb(), { slug, lang: 'en', now: 10_000 }))!
     expect(cards.renders).toBe(3)
     expect(removed.etag).not.toBe(uploaded.etag)
     const plain = await sharp(removed.png).raw().toBuffer({ resolveWithObject: true })
@@ -116,38 +116,38 @@ describe('the share card cache', () => {
 
   it('never stores unknown slugs or languages, and stays within its bounds', async () => {
     const cards = new ShareCardCache({ maxEntries: 2 })
-    expect(await cards.get({ slug: 'no-such-campaign', lang: 'en' })).toBeNull()
-    expect(await cards.get({ slug, lang: 'fr' })).toBeNull()
+    expect(await cards.get(getDb(), { slug: 'no-such-campaign', lang: 'en' })).toBeNull()
+    expect(await cards.get(getDb(), { slug, lang: 'fr' })).toBeNull()
     expect(cards.size).toBe(0)
-    for (const lang of ['en', 'de', 'es']) await cards.get({ slug, lang })
+    for (const lang of ['en', 'de', 'es']) await cards.get(getDb(), { slug, lang })
     expect(cards.size).toBe(2)
     expect(cards.renders).toBe(3)
   }, 30_000)
 })
 
 describe('the share card meta', () => {
-  it('names the card by an absolute URL whose version moves with the visible step only', () => {
+  it('names the card by an absolute URL whose version moves with the visible step only', async () => {
     setConfirmed(1_234_567)
-    const a = getShareCardMeta({ slug, lang: 'de', publicUrl: 'https://campaigns.example.org' })!
+    const a = (await getShareCardMeta(getDb(), { slug, lang: 'de', publicUrl: 'https://campaigns.example.org' }))!
     setConfirmed(1_234_599)
-    const b = getShareCardMeta({ slug, lang: 'de', publicUrl: 'https://campaigns.example.org' })!
+    const b = (await getShareCardMeta(getDb(), { slug, lang: 'de', publicUrl: 'https://campaigns.example.org' }))!
     setConfirmed(1_235_000)
-    const c = getShareCardMeta({ slug, lang: 'de', publicUrl: 'https://campaigns.example.org' })!
+    const c = (await getShareCardMeta(getDb(), { slug, lang: 'de', publicUrl: 'https://campaigns.example.org' }))!
     expect(a.url).toMatch(/^https:\/\/campaigns\.example\.org\/c\/free-andry\/card-de\.png\?v=[\w-]{10}$/)
     expect(b.url).toBe(a.url)
     expect(c.url).not.toBe(a.url)
     expect([a.width, a.height]).toEqual([1200, 630])
     expect(a.alt).toContain(demoCampaign.translations.de!.title)
     expect(a.alt).toContain('1.234.000+')
-    expect(getShareCardMeta({ slug: 'no-such-campaign', lang: 'de', publicUrl: 'https://x.example' })).toBeNull()
+    expect(await getShareCardMeta(getDb(), { slug: 'no-such-campaign', lang: 'de', publicUrl: 'https://x.example' })).toBeNull()
   })
 
-  it('writes the alt text in each language', () => {
+  it('writes the alt text in each language', async () => {
     setConfirmed(37)
-    const alt = (lang: 'en' | 'de' | 'es') => getShareCardMeta({ slug, lang, publicUrl: 'https://x.example' })!.alt
-    expect(alt('en')).toMatch(/37 people have signed/)
-    expect(alt('de')).toMatch(/37 Menschen unterschrieben/)
-    expect(alt('es')).toMatch(/han firmado 37 personas/)
+    const alt = async (lang: 'en' | 'de' | 'es') => (await getShareCardMeta(getDb(), { slug, lang, publicUrl: 'https://x.example' }))!.alt
+    expect(await alt('en')).toMatch(/37 people have signed/)
+    expect(await alt('de')).toMatch(/37 Menschen unterschrieben/)
+    expect(await alt('es')).toMatch(/han firmado 37 personas/)
   })
 })
 
@@ -164,7 +164,7 @@ describe('the share card cache under a flood of different cards', () => {
         return Buffer.from('not really a png')
       },
     })
-    const all = await Promise.all((['en', 'de', 'es', 'en', 'de', 'es'] as const).map((lang, i) => cards.get({ slug, lang, now: i })))
+    const all = await Promise.all((['en', 'de', 'es', 'en', 'de', 'es'] as const).map((lang, i) => cards.get(getDb(), { slug, lang, now: i })))
     expect(all.every((card) => card !== null)).toBe(true)
     expect(cards.renders).toBe(3) // one per language: the same card's requests share one drawing
     expect(most).toBe(2)
@@ -172,7 +172,7 @@ describe('the share card cache under a flood of different cards', () => {
 
   it('refuses to queue more than it can draw soon: the caller answers 503 and the crawler comes back', async () => {
     const cards = new ShareCardCache({ maxQueued: 0, render: () => new Promise((resolve) => setTimeout(() => resolve(Buffer.from('x')), 80)) })
-    const results = await Promise.allSettled((['en', 'de', 'es'] as const).map((lang) => cards.get({ slug, lang })))
+    const results = await Promise.allSettled((['en', 'de', 'es'] as const).map((lang) => cards.get(getDb(), { slug, lang })))
     // Two draw at once and none may wait: the third is refused, not queued without bound.
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected'])
     expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(ShareCardBusyError)

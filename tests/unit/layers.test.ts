@@ -101,3 +101,13 @@ describe('one door to the data', () => {
     expect(await doorViolations('scripts/probe.ts', `import { getDb } from '../db/client.server.ts'`)).toBe(0)
   })
 })
+
+describe('one place for configuration', () => {
+  it('refuses process.env outside app/utils/config.server.ts in app/, server/ and db/', async () => {
+    for (const filePath of ['app/models/probe.server.ts', 'app/workflows/probe.server.ts', 'server/probe.ts', 'db/probe.server.ts']) {
+      expect(await doorViolations(filePath, `export const port = process.env.PORT`), filePath).toBe(1)
+    }
+    expect(await doorViolations('app/utils/config.server.ts', `export const port = process.env.PORT`)).toBe(0)
+    expect(await doorViolations('scripts/probe.ts', `export const port = process.env.PORT`)).toBe(0)
+  })
+})
