@@ -75,7 +75,7 @@ export async function moderateDonorWallEntry(
       .where(and(eq(donations.id, donationId), eq(donations.campaignId, campaignId), sql`${donations.wallStatus} is not null`, sql`${donations.parentId} is null`))
       .run()
     if (result.changes === 0) return false
-    recordAudit(tx, { organizerId: actorId, action: `donor_wall.${decision === 'approved' ? 'approve' : 'hide'}`, subjectType: 'donation', subjectId: donationId, details: { campaignId } })
+    await recordAudit(tx, { organizerId: actorId, action: `donor_wall.${decision === 'approved' ? 'approve' : 'hide'}`, subjectType: 'donation', subjectId: donationId, details: { campaignId } })
     return true
   })
   if (changed) purgePublicPages()
@@ -91,7 +91,7 @@ export async function setDonorWallNeedsApproval(db: Handle, { actorId, campaignI
       .where(and(eq(campaigns.id, campaignId), sql`${campaigns.donorWallNeedsApproval} <> ${needsApproval ? 1 : 0}`))
       .run()
     if (result.changes === 0) return
-    recordAudit(tx, { organizerId: actorId, action: 'donor_wall.setting', subjectType: 'campaign', subjectId: campaignId, details: { needsApproval } })
+    await recordAudit(tx, { organizerId: actorId, action: 'donor_wall.setting', subjectType: 'campaign', subjectId: campaignId, details: { needsApproval } })
   })
 }
 

@@ -113,7 +113,7 @@ export async function createFund(db: Handle, { campaignId, input, organizerId }:
     const { texts, ...fields } = input
     const fund = tx.insert(funds).values({ ...fields, campaignId, currency: fields.currency.toUpperCase() }).returning({ id: funds.id }).get()
     writeTexts(tx, fund.id, texts)
-    recordAudit(tx, { organizerId, action: 'fund.create', subjectType: 'fund', subjectId: String(fund.id), details: { campaignId, slug: input.slug, goalMinor: input.goalMinor, currency: input.currency } })
+    await recordAudit(tx, { organizerId, action: 'fund.create', subjectType: 'fund', subjectId: String(fund.id), details: { campaignId, slug: input.slug, goalMinor: input.goalMinor, currency: input.currency } })
     return fund.id
   })
   if (id !== null) purgePublicPages()
@@ -136,7 +136,7 @@ export async function updateFund(db: Handle, { campaignId, fundId, input, organi
     const { texts, ...fields } = input
     tx.update(funds).set({ ...fields, currency, updatedAt: Date.now() }).where(eq(funds.id, fundId)).run()
     writeTexts(tx, fundId, texts)
-    recordAudit(tx, { organizerId, action: 'fund.update', subjectType: 'fund', subjectId: String(fundId), details: { slug: input.slug, goalMinor: input.goalMinor, currency, status: input.status, position: input.position } })
+    await recordAudit(tx, { organizerId, action: 'fund.update', subjectType: 'fund', subjectId: String(fundId), details: { slug: input.slug, goalMinor: input.goalMinor, currency, status: input.status, position: input.position } })
     return 'saved' as const
   })
   if (result === 'saved') purgePublicPages()

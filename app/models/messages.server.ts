@@ -66,7 +66,7 @@ export async function moderateMessage(
       .where(and(eq(signatures.id, signatureId), eq(signatures.campaignId, campaignId), sql`${signatures.message} is not null`))
       .run()
     if (result.changes === 0) return false
-    recordAudit(tx, { organizerId: actorId, action: `message.${decision === 'approved' ? 'approve' : 'reject'}`, subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
+    await recordAudit(tx, { organizerId: actorId, action: `message.${decision === 'approved' ? 'approve' : 'reject'}`, subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
     return true
   })
   if (changed) purgePublicPages()
@@ -97,7 +97,7 @@ export async function replyToMessage(
     tx.insert(replies).values({ signatureId, organizerId: actorId, body }).run()
     // Answering a message is approving it.
     tx.update(signatures).set({ messageStatus: 'approved' }).where(eq(signatures.id, signatureId)).run()
-    recordAudit(tx, { organizerId: actorId, action: 'message.reply', subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
+    await recordAudit(tx, { organizerId: actorId, action: 'message.reply', subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
     return true
   })
   if (done) purgePublicPages()

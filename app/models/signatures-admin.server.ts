@@ -182,7 +182,7 @@ export async function invalidateSignatures(
     const byCountry = new Map<string, number>()
     for (const t of confirmed) byCountry.set(t.country, (byCountry.get(t.country) ?? 0) + 1)
     await takeBackSignatureCounters(tx, { campaignId, confirmed: confirmed.length, pending, byCountry, now })
-    recordAudit(tx, {
+    await recordAudit(tx, {
       organizerId: actorId,
       action: 'signatures.invalidate',
       subjectType: 'campaign',
