@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import type { DB, Handle, Tx } from './client.server.ts'
 
 /**
@@ -19,12 +18,16 @@ import type { DB, Handle, Tx } from './client.server.ts'
 export async function transaction<T>(handle: Handle, work: (tx: Tx) => Promise<T> | T, { behavior = 'immediate' }: { behavior?: 'immediate' | 'deferred' } = {}): Promise<T> {
   const state = stateOf(handle)
   if (isTx(handle)) return savepoint(handle, state, work)
-  // Work that opens a transaction on the database instead of nesting on its tx would wait for its own lock forever.
-  if (openOn.getStore() === handle.$client) throw new Error('transaction: called with the database inside a transaction on it; pass the tx to nest')
   const previous = state.lock
   let release!: () => void
   state.lock = new Promise<void>((resolve) => (release = resolve))
-  await previous
+  try {
+    await turnAfter(previous)
+  } catch (error) {
+    // This one gives up; the next still waits for the transaction ahead to end.
+    void previous.then(release)
+    throw error
+  }
   const sqlite = handle.$client
   const tx = Object.create(handle, { [TX]: { value: true } }) as Tx
   let turned = false
@@ -34,7 +37,7 @@ export async function transaction<T>(handle: Handle, work: (tx: Tx) => Promise<T
     // Inside the try: a BEGIN that fails (SQLITE_BUSY after busy_timeout) must release the lock too.
     sqlite.exec(behavior === 'immediate' ? 'BEGIN IMMEDIATE' : 'BEGIN')
     began = true
-    const result = await openOn.run(sqlite, () => work(tx))
+    const result = await work(tx)
     if (turned) throw new TransactionAwaitedIoError()
     sqlite.exec('COMMIT')
     return result
@@ -55,8 +58,24 @@ export class TransactionAwaitedIoError extends Error {
 }
 
 const TX = Symbol('vigil.tx')
-/** The connection whose transaction the current async context runs in. */
-const openOn = new AsyncLocalStorage<object>()
+
+/**
+ * Wait for the transaction ahead on this connection. It never stays open across a turn of the
+ * event loop, so if the loop turns while this one waits, the one ahead is stuck: most likely
+ * its work opened this transaction on the database instead of nesting on its `tx`, and would
+ * wait for itself forever. Failing this one lets that work fail and roll back instead.
+ */
+function turnAfter(previous: Promise<void>) {
+  return new Promise<void>((resolve, reject) => {
+    const stuck = setImmediate(() =>
+      reject(new Error('transaction: the transaction ahead on this connection is still open after the event loop turned (called with the database inside a transaction on it? pass the tx to nest)')),
+    )
+    void previous.then(() => {
+      clearImmediate(stuck)
+      resolve()
+    })
+  })
+}
 
 export function isTx(handle: Handle): handle is Tx {
   return (handle as unknown as Record<symbol, unknown>)[TX] === true
