@@ -101,16 +101,20 @@ function localize(campaign: Campaign, rows: CampaignTranslation[], lang: Languag
  * has none). Reads in the caller's transaction when given its tx.
  */
 export async function campaignTitleFor(db: Handle, campaignId: number, locale: Locale) {
-  const row = await db
+  return titleQueries(db).title.get({ campaignId, locale })?.title ?? ''
+}
+
+// Every receipt and update email names its campaign: prepared once per connection.
+const titleQueries = preparedPerConnection((db: DB) => ({
+  title: db
     .select({ title: campaignTranslations.title })
     .from(campaignTranslations)
     .innerJoin(campaigns, eq(campaigns.id, campaignTranslations.campaignId))
-    .where(and(eq(campaignTranslations.campaignId, campaignId), ne(campaignTranslations.title, '')))
-    .orderBy(languageOrder(campaignTranslations.locale, locale, campaigns.defaultLocale))
+    .where(and(eq(campaignTranslations.campaignId, sql.placeholder('campaignId')), ne(campaignTranslations.title, '')))
+    .orderBy(languageOrder(campaignTranslations.locale, sql.placeholder('locale'), campaigns.defaultLocale))
     .limit(1)
-    .get()
-  return row?.title ?? ''
-}
+    .prepare(),
+}))
 
 /**
  * Home page: every public campaign as a card (live ones first, newest first), with the
