@@ -11,6 +11,7 @@ import { EMBED_HEIGHT_MESSAGE, embedSnippet, embedUrl, resizeListener, type Embe
 import { MAX_FRAME_ORIGINS, parseOriginList } from '~/utils/embed-origins.ts'
 import { isLanguage, LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
+import { pickTranslation } from '~/utils/translations.ts'
 
 const PANELS: EmbedPanel[] = ['petition', 'donate']
 const MAX_TEXT = 8000
@@ -23,10 +24,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const wanted = search.get('language')
   const previewLang = isLanguage(wanted) ? wanted : context.lang
   const previewPanel: EmbedPanel = search.get('panel') === 'donate' ? 'donate' : 'petition'
-  const titleIn = (lang: (typeof LANGUAGES)[number]) =>
-    campaign.translations.find((tr) => tr.locale === lang && tr.title)?.title ??
-    campaign.translations.find((tr) => tr.locale === campaign.defaultLocale)?.title ??
-    campaign.slug
+  const titleIn = (lang: (typeof LANGUAGES)[number]) => pickTranslation(campaign.translations, lang, campaign.defaultLocale, (tr) => tr.title !== '')?.title ?? campaign.slug
   const snippets = PANELS.map((panel) => ({
     panel,
     languages: LANGUAGES.map((lang) => ({ lang, html: embedSnippet({ publicUrl, slug: campaign.slug, lang, panel, title: titleIn(lang) }) })),

@@ -2,6 +2,7 @@ import { parseWithZod } from '@conform-to/zod'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
+import { pickTranslation } from '~/utils/translations.ts'
 import { SavedNotice } from '~/components/saved-notice.tsx'
 import { TimelineEntryForm } from '~/components/timeline-entry-form.tsx'
 import { createTimelineEntry, listTimelineForAdmin, publicationState } from '~/models/timeline.server.ts'
@@ -65,7 +66,7 @@ export default function TimelineAdmin() {
           </thead>
           <tbody>
             {entries.map((entry) => {
-              const text = entry.translations.find((tr) => tr.locale === lang) ?? entry.translations[0]
+              const text = pickTranslation(entry.translations, lang, defaultLocale)
               return (
                 <tr key={entry.id}>
                   <td>{formatDate(entry.happenedOn, lang)}</td>

@@ -5,13 +5,11 @@ import { ErrorPage } from '~/root.tsx'
 import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { LANGUAGES } from '~/utils/i18n.ts'
+import { pickTranslation } from '~/utils/translations.ts'
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { campaign, role } = await requireCampaignRole(context.db, request, params.id, 'viewer')
-  const title =
-    campaign.translations.find((tr) => tr.locale === context.lang)?.title ??
-    campaign.translations.find((tr) => tr.locale === campaign.defaultLocale)?.title ??
-    campaign.slug
+  const title = pickTranslation(campaign.translations, context.lang, campaign.defaultLocale, (tr) => tr.title !== '')?.title ?? campaign.slug
   return { id: campaign.id, slug: campaign.slug, status: campaign.status, title, role }
 }
 

@@ -12,6 +12,7 @@ import { getUpdateForCompose, queueUpdateTest } from '~/models/update-compose.se
 import { countAudience, getSendProgress, startUpdateSend } from '~/models/update-sends.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
+import { pickTranslation } from '~/utils/translations.ts'
 import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
 import { formatDateTime, formatNumber, isLanguage, LANGUAGE_NAMES, LANGUAGES, type Language } from '~/utils/i18n.ts'
@@ -42,7 +43,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     campaignId: campaign.id,
     updateId: update.id,
     lang: context.lang,
-    title: (update.translations.find((tr) => tr.locale === context.lang) ?? update.translations.find((tr) => tr.locale === campaign.defaultLocale) ?? update.translations[0])?.title ?? '',
+    title: pickTranslation(update.translations, context.lang, campaign.defaultLocale)?.title ?? '',
     state: publicationState(update.publishedAt),
     publishedAt: update.publishedAt,
     textFor: Object.fromEntries(LANGUAGES.map((l) => [l, textFor(l)])) as Record<Language, Language>,
