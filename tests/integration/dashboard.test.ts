@@ -80,8 +80,9 @@ beforeAll(async () => {
   signatures(ids.watched, { n: 3, at: todayStart + 1000 })
   signatures(ids.watched, { n: 4, at: todayStart - 2 * DAY })
   signatures(ids.watched, { n: 5, at: now - 30 * DAY })
-  signatures(ids.watched, { n: 1, status: 'pending', at: now - 10 * 60_000, message: 'Stay strong' })
-  signatures(ids.watched, { n: 1, status: 'pending', at: now - 60 * 60_000 })
+  // The latest activity is a signature made after today's confirmations, also in the first hour of a UTC day.
+  signatures(ids.watched, { n: 1, status: 'pending', at: Math.max(now - 10 * 60_000, todayStart + 2500), message: 'Stay strong' })
+  signatures(ids.watched, { n: 1, status: 'pending', at: Math.max(now - 60 * 60_000, todayStart + 2500) })
   signatures(ids.watched, { n: 1, at: now - 40 * DAY, message: 'We are with you' })
   signatures(ids.other, { n: 9, at: todayStart + 2000 })
   ids.fund = Number(db.prepare(`insert into funds (campaign_id, slug, goal_minor, currency, updated_at) values (?, 'trip', 500000, 'EUR', ?)`).run(ids.watched, longAgo).lastInsertRowid)
