@@ -313,6 +313,19 @@ export async function listMemberships(db: Handle) {
     .all()
 }
 
+/**
+ * An organiser's roles on several campaigns, saved as one change (the Team page's form).
+ * Campaigns that do not exist are left out, as setCampaignRole does.
+ */
+export async function setCampaignRoles(
+  db: Handle,
+  { actorId, organizerId, roles }: { actorId: number; organizerId: number; roles: { campaignId: number; role: CampaignRole | null }[] },
+) {
+  await transaction(db, async (tx) => {
+    for (const { campaignId, role } of roles) await setCampaignRole(tx, { actorId, organizerId, campaignId, role })
+  })
+}
+
 /** Give an organiser a role on a campaign, change it, or (role null) take it away. Owners only. */
 export async function setCampaignRole(db: Handle, {
   actorId,

@@ -1,6 +1,6 @@
 import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
-import { data, type ActionFunctionArgs, type AppLoadContext, type LoaderFunctionArgs } from '@remix-run/node'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { EmailAddress } from '~/components/ui/email-address.tsx'
@@ -13,7 +13,7 @@ import {
   listMemberships,
   listOrganizers,
   OrganizerExistsError,
-  setCampaignRole,
+  setCampaignRoles,
 } from '~/models/organizers.server.ts'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
@@ -40,18 +40,17 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 const CAMPAIGN_FIELD = /^campaign-(\d+)$/
 
 /** The roles chosen on one organiser's campaign form: `campaign-<id>` = a role, or empty for none. */
-async function saveCampaignRoles(db: AppLoadContext['db'], formData: FormData, actorId: number, organizerId: number) {
-  const campaignIds = new Set((await listCampaignsForAdmin(db, { lang: 'en' })).map((c) => c.id))
-  const chosen: { campaignId: number; role: CampaignRoleName | null }[] = []
+/** The Team page's role per campaign (`campaign-<id>` = a role, or empty for none); null when a value is not a role. */
+function campaignRolesOf(formData: FormData) {
+  const roles: { campaignId: number; role: CampaignRoleName | null }[] = []
   for (const [name, value] of formData) {
     const campaignId = Number(CAMPAIGN_FIELD.exec(name)?.[1])
-    if (!campaignIds.has(campaignId)) continue
+    if (!Number.isSafeInteger(campaignId) || campaignId <= 0) continue
     const role = value === '' ? null : isCampaignRole(value) ? value : undefined
-    if (role === undefined) return false
-    chosen.push({ campaignId, role })
+    if (role === undefined) return null
+    roles.push({ campaignId, role })
   }
-  for (const { campaignId, role } of chosen) await setCampaignRole(db, { actorId, organizerId, campaignId, role })
-  return true
+  return roles
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -79,7 +78,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   try {
     if (intent === 'campaignRoles') {
-      if (!(await saveCampaignRoles(context.db, formData, me.id, organizerId))) return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
+      const roles = campaignRolesOf(formData)
+      if (!roles) return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
+      await setCampaignRoles(context.db, { actorId: me.id, organizerId, roles })
       return { result: undefined, link: null, error: null }
     }
     if (intent === 'link') return { result: undefined, link: link(await issuePasswordToken(context.db, { organizerId, actorId: me.id })), error: null }
