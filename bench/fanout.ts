@@ -30,7 +30,7 @@ const databasePath = path.join(dir, 'vigil.db')
 // Set before the app's modules open the database (getDb reads it on first use).
 process.env.DATABASE_PATH = databasePath
 process.env.SESSION_SECRET ??= 'bench-session-secret-that-is-long-enough-0123456789'
-const { getDb } = await import('../db/client.server.ts')
+const { getDb, sqliteOf } = await import('../db/client.server.ts')
 const { migrateDatabase } = await import('../db/migrate.ts')
 const { seedDemo } = await import('../scripts/seed/seed.ts')
 const { startUpdateSend } = await import('../app/models/update-sends.server.ts')
@@ -39,8 +39,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const loadBefore = os.loadavg()[0]!
 const db = getDb()
-const sql = db.$client
-migrateDatabase(db)
+// The bench fills its database with the SQLite driver directly (fast); --engine postgres is not written yet.
+const sql = sqliteOf(db)
+await migrateDatabase(db)
 await seedDemo(db, { demoOrganizer: false })
 const campaignId = (sql.prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
 

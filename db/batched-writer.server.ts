@@ -1,4 +1,4 @@
-import type { DB, Tx } from './client.server.ts'
+import { driverOf, engineOf, type DB, type Tx } from './client.server.ts'
 import { isTx, transaction } from './transaction.server.ts'
 
 /**
@@ -7,6 +7,9 @@ import { isTx, transaction } from './transaction.server.ts'
  * another: a job that throws is rolled back alone and its caller gets the error, the rest
  * of its batch commits. Nobody hears back before the commit that holds their job. Idle, a
  * batch is one job. The queue is per connection; a batch is at most `maxBatch` jobs.
+ *
+ * On Postgres each job is a transaction of its own: the pool runs them side by side, and
+ * several app servers share the commits' cost.
  */
 export function batchedWriter<Job, Result>(
   write: (tx: Tx, job: Job) => Promise<Result>,
@@ -42,8 +45,9 @@ export function batchedWriter<Job, Result>(
     new Promise((resolve, reject) => {
       // A batch is a transaction of its own: it cannot join the caller's.
       if (isTx(db)) throw new Error('batchedWriter: pass the database, not a transaction')
-      let queued = queues.get(db.$client)
-      if (!queued) queues.set(db.$client, (queued = []))
+      if (engineOf(db) === 'postgres') return void transaction(db, (tx) => write(tx, job)).then(resolve, reject)
+      let queued = queues.get(driverOf(db))
+      if (!queued) queues.set(driverOf(db), (queued = []))
       if (queued.push({ job, resolve, reject }) === 1) setImmediate(() => void flush(db, queued))
     })
 }

@@ -2,11 +2,20 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres'
+import pg from 'pg'
 import { readVariable } from '../app/utils/config.server.ts'
 import * as schema from './schema.ts'
 
-/** The database: the process-wide connection (or one a test or script opened). */
-export type DB = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
+export type Engine = 'sqlite' | 'postgres'
+
+/**
+ * The database: the process-wide one (or one a test or script opened), on either engine.
+ * Models are written against Drizzle's SQLite types (db/schema.ts is the one description of
+ * the tables); on Postgres the same table objects build the queries (docs/decisions/016-two-engines.md)
+ * and statements run through db/query.server.ts, never through a driver directly.
+ */
+export type DB = BetterSQLite3Database<typeof schema>
 
 declare const inTransaction: unique symbol
 /**
@@ -19,9 +28,32 @@ export type Tx = DB & { readonly [inTransaction]: true }
 /** What a function that only reads takes: the database, or a transaction to read inside it. */
 export type Handle = DB | Tx
 
+type Driver = Database.Database | pg.Pool | pg.PoolClient
+/** The driver under a handle: the SQLite connection, the Postgres pool, or a transaction's pooled connection. */
+export function driverOf(handle: Handle): Driver {
+  return (handle as unknown as { $client: Driver }).$client
+}
+
+export function engineOf(handle: Handle): Engine {
+  return driverOf(handle) instanceof Database ? 'sqlite' : 'postgres'
+}
+
+/** The SQLite connection under a handle (for db/ code that speaks SQLite's own words). */
+export function sqliteOf(handle: Handle): Database.Database {
+  const driver = driverOf(handle)
+  if (!(driver instanceof Database)) throw new Error('this handle is not on SQLite')
+  return driver
+}
+
 /** DATABASE_PATH, by the configuration's rule (app/utils/config.server.ts), which also gives the default. */
 export function databasePath() {
   return readVariable('DATABASE_PATH')
+}
+
+/** What this process is configured to use: DATABASE_URL (Postgres) or the SQLite file. */
+export function configuredDatabase(): { engine: 'postgres'; url: string } | { engine: 'sqlite'; path: string } {
+  const url = readVariable('DATABASE_URL')
+  return url ? { engine: 'postgres', url } : { engine: 'sqlite', path: databasePath() }
 }
 
 export function openDatabase(file = databasePath()): DB {
@@ -37,31 +69,67 @@ export function openDatabase(file = databasePath()): DB {
   sqlite.pragma('mmap_size = 268435456')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
-  return drizzle(sqlite, { schema }) as DB
+  return drizzle(sqlite, { schema })
+}
+
+// Times, ids and money are integers in both engines; Postgres keeps the large ones in bigint
+// (and sums in numeric), which node-postgres hands over as strings. Every such value Vigil
+// stores is far below 2^53, so they are read as numbers, the same as SQLite gives them.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value))
+
+export function openPostgres(url = readVariable('DATABASE_URL') ?? '', poolSize = readVariable('DATABASE_POOL_SIZE')): DB {
+  if (!url) throw new Error('openPostgres: no DATABASE_URL')
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'vigil' })
+  // A pooled connection that dies while idle (a Postgres restart, a failover) is dropped and
+  // replaced on next use; without a listener its error would stop the process.
+  pool.on('error', (error) => console.error(`vigil: an idle Postgres connection failed (${(error as { code?: string }).code ?? error.message}); it will be replaced`))
+  return drizzlePostgres(pool) as unknown as DB
+}
+
+/** Open what the configuration names: Postgres when DATABASE_URL is set, else SQLite. */
+export function openConfiguredDatabase(): DB {
+  const target = configuredDatabase()
+  return target.engine === 'postgres' ? openPostgres(target.url) : openDatabase(target.path)
+}
+
+/** Close a database opened by this module (waits for Postgres' pooled connections to end). */
+export async function closeDatabase(db: DB) {
+  const driver = driverOf(db)
+  if (driver instanceof Database) driver.close()
+  else if (driver instanceof pg.Pool) await driver.end()
+}
+
+/** For a transaction on Postgres: a Drizzle handle over one pooled connection, made once per connection. */
+const perConnection = new WeakMap<pg.PoolClient, DB>()
+export function handleForConnection(client: pg.PoolClient): DB {
+  let db = perConnection.get(client)
+  if (!db) perConnection.set(client, (db = drizzlePostgres(client) as unknown as DB))
+  return db
 }
 
 declare global {
   var __vigilDb: DB | undefined
 }
 
-/** The process-wide connection, opened on first use (kept across dev reloads). */
+/** The process-wide database, opened on first use (kept across dev reloads). */
 export function getDb(): DB {
-  globalThis.__vigilDb ??= openDatabase()
+  globalThis.__vigilDb ??= openConfiguredDatabase()
   return globalThis.__vigilDb
 }
 
 /**
  * Statements prepared once per connection, for paths that run on every request: building
  * and compiling a query costs more than running it. Keyed by the connection under the
- * handle, so a transaction's handle finds the statements of its database.
+ * handle, so a transaction's handle finds the statements of its own connection (on Postgres,
+ * a statement prepared on the pool would run outside the transaction).
  */
 export function preparedPerConnection<T>(prepare: (db: DB) => T): (handle: Handle) => T {
   const cache = new WeakMap<object, T>()
   return (handle) => {
-    const key = handle.$client
+    const key = driverOf(handle)
     let prepared = cache.get(key)
     if (!prepared) cache.set(key, (prepared = prepare(handle)))
     return prepared
   }
 }
-

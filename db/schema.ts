@@ -10,7 +10,9 @@ import {
 } from 'drizzle-orm/sqlite-core'
 
 // Times are unix epoch milliseconds (integer); calendar dates are 'YYYY-MM-DD' text.
-const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`
+/** Now, in epoch milliseconds, as a column default (db/schema.pg.ts gives Postgres its own words for it). */
+export const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`
+const now = nowMs
 const createdAt = () => integer('created_at').notNull().default(now)
 
 export const LOCALES = ['en', 'de', 'es'] as const

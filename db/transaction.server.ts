@@ -1,10 +1,17 @@
-import type { DB, Handle, Tx } from './client.server.ts'
+import pg from 'pg'
+import { driverOf, handleForConnection, sqliteOf, type DB, type Handle, type Tx } from './client.server.ts'
+import { retryableConflict } from './errors.server.ts'
 
 /**
  * The one way to open a transaction: `await transaction(db, async (tx) => { … })`. The work
  * gets `tx` and passes it to every function that writes; it commits when the work resolves
  * and rolls back when it throws. Called with a `tx`, it nests as a savepoint: the inner work
  * rolls back alone, the outer decides the commit.
+ *
+ * On Postgres every transaction has a pooled connection of its own; several app servers may
+ * write at once, so a transaction Postgres gives up on (a deadlock, a serialization failure)
+ * runs again, whole, up to a few times: the work must not have done anything outside it.
+ * The rules below are SQLite's, and the code keeps them on both engines.
  *
  * SQLite has one connection per process, so a transaction is the connection's state, not an
  * object: two must not overlap (a lock per connection orders them), and the work must not
@@ -16,6 +23,12 @@ import type { DB, Handle, Tx } from './client.server.ts'
  * `deferred` is for reads that must agree with each other.
  */
 export async function transaction<T>(handle: Handle, work: (tx: Tx) => Promise<T> | T, { behavior = 'immediate' }: { behavior?: 'immediate' | 'deferred' } = {}): Promise<T> {
+  const driver = driverOf(handle)
+  if (!(driver instanceof pg.Pool || driver instanceof pg.Client)) return sqliteTransaction(handle, work, behavior)
+  return isTx(handle) ? postgresSavepoint(handle, driver, work) : postgresTransaction(driver as pg.Pool, work)
+}
+
+async function sqliteTransaction<T>(handle: Handle, work: (tx: Tx) => Promise<T> | T, behavior: 'immediate' | 'deferred'): Promise<T> {
   const state = stateOf(handle)
   if (isTx(handle)) return savepoint(handle, state, work)
   const previous = state.lock
@@ -28,7 +41,7 @@ export async function transaction<T>(handle: Handle, work: (tx: Tx) => Promise<T
     void previous.then(release)
     throw error
   }
-  const sqlite = handle.$client
+  const sqlite = sqliteOf(handle)
   const tx = Object.create(handle, { [TX]: { value: true } }) as Tx
   let turned = false
   const probe = setImmediate(() => (turned = true))
@@ -85,14 +98,14 @@ type ConnectionState = { lock: Promise<void>; savepoints: number }
 const states = new WeakMap<object, ConnectionState>()
 
 function stateOf(handle: Handle): ConnectionState {
-  let state = states.get(handle.$client)
-  if (!state) states.set(handle.$client, (state = { lock: Promise.resolve(), savepoints: 0 }))
+  let state = states.get(driverOf(handle))
+  if (!state) states.set(driverOf(handle), (state = { lock: Promise.resolve(), savepoints: 0 }))
   return state
 }
 
 async function savepoint<T>(tx: Tx, state: ConnectionState, work: (tx: Tx) => Promise<T> | T): Promise<T> {
   const name = `vigil_${++state.savepoints}`
-  const sqlite = tx.$client
+  const sqlite = sqliteOf(tx)
   sqlite.exec(`SAVEPOINT ${name}`)
   try {
     const result = await work(tx)
@@ -104,6 +117,56 @@ async function savepoint<T>(tx: Tx, state: ConnectionState, work: (tx: Tx) => Pr
     throw error
   } finally {
     state.savepoints--
+  }
+}
+
+const CONFLICT_ATTEMPTS = 5
+
+async function postgresTransaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T> | T): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect()
+    const tx = Object.create(handleForConnection(client), { [TX]: { value: true } }) as Tx
+    let broken: Error | undefined
+    try {
+      await client.query('BEGIN')
+      const result = await work(tx)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK')
+      } catch (rollbackError) {
+        // The connection is gone; the pool must not hand it out again.
+        broken = rollbackError as Error
+      }
+      if (attempt < CONFLICT_ATTEMPTS && retryableConflict(error)) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt))
+        continue
+      }
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+}
+
+const pgSavepoints = new WeakMap<object, number>()
+
+async function postgresSavepoint<T>(tx: Tx, client: pg.Pool | pg.Client, work: (tx: Tx) => Promise<T> | T): Promise<T> {
+  const depth = (pgSavepoints.get(client) ?? 0) + 1
+  pgSavepoints.set(client, depth)
+  const name = `vigil_${depth}`
+  await client.query(`SAVEPOINT ${name}`)
+  try {
+    const result = await work(tx)
+    await client.query(`RELEASE SAVEPOINT ${name}`)
+    return result
+  } catch (error) {
+    await client.query(`ROLLBACK TO SAVEPOINT ${name}`)
+    await client.query(`RELEASE SAVEPOINT ${name}`)
+    throw error
+  } finally {
+    pgSavepoints.set(client, depth - 1)
   }
 }
 

@@ -4,13 +4,13 @@
  * gifts and emails collected for it; everything else stays. Safe to run twice.
  */
 import { DEMO_CAMPAIGN_SLUG, DEMO_ORGANIZER_EMAIL, removeDemoData } from '../app/models/demo.server.ts'
-import { getDb } from '../db/client.server.ts'
+import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 
 const db = getDb()
-migrateDatabase(db)
+await migrateDatabase(db)
 const removed = await removeDemoData(db)
-db.$client.close()
+await closeDatabase(db)
 if (removed.organizer) console.log(`demo:remove: removed the demo organiser ${DEMO_ORGANIZER_EMAIL}`)
 if (removed.campaign) {
   console.log(`demo:remove: removed the demo campaign /c/${DEMO_CAMPAIGN_SLUG} and ${removed.supportersDeleted} supporter(s) who had nothing else here`)

@@ -1,8 +1,9 @@
-import { openDatabase, databasePath } from '../db/client.server.ts'
+import { closeDatabase, configuredDatabase, openConfiguredDatabase } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 
-const file = databasePath()
-const db = openDatabase(file)
-migrateDatabase(db)
-db.$client.close()
-console.log(`migrate: ${file} is up to date`)
+const target = configuredDatabase()
+const db = openConfiguredDatabase()
+await migrateDatabase(db)
+await closeDatabase(db)
+// Never the URL: it may hold a password.
+console.log(`migrate: ${target.engine === 'postgres' ? 'the Postgres database (DATABASE_URL)' : target.path} is up to date`)

@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util'
 import { createOrganizer, OrganizerExistsError } from '../app/models/organizers.server.ts'
 import { getEnv } from '../app/utils/config.server.ts'
-import { getDb } from '../db/client.server.ts'
+import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { organizations } from '../db/schema.ts'
+import { execute, firstRow } from '../db/query.server.ts'
 
 const { values } = parseArgs({
   options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', default: 'owner' } },
@@ -18,10 +19,10 @@ if (!email || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email) || !name || (role !== 'o
 }
 const env = getEnv()
 const db = getDb()
-migrateDatabase(db)
+await migrateDatabase(db)
 // A fresh install has no organisation yet: the first organiser brings one.
-if (!db.select({ id: organizations.id }).from(organizations).get()) {
-  db.insert(organizations).values({ slug: 'default', name: 'My organisation' }).run()
+if (!await firstRow(db.select({ id: organizations.id }).from(organizations))) {
+  await execute(db.insert(organizations).values({ slug: 'default', name: 'My organisation' }))
 }
 try {
   const { organizer, token } = await createOrganizer(db, { email, name, role, actorId: null })
@@ -34,5 +35,5 @@ try {
   }
   throw error
 } finally {
-  db.$client.close()
+  await closeDatabase(db)
 }

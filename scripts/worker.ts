@@ -10,7 +10,7 @@ import { ConfigError, getEnv } from '../app/utils/config.server.ts'
 import { startSender } from '../app/workflows/mail-sender.server.ts'
 import { startReminders } from '../app/workflows/reminders.server.ts'
 import { startRetention } from '../app/workflows/retention.server.ts'
-import { getDb } from '../db/client.server.ts'
+import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 
 try {
@@ -23,7 +23,7 @@ try {
   throw error
 }
 const db = getDb()
-migrateDatabase(db)
+await migrateDatabase(db)
 await refuseDemoOrganizerInLive(db, { mode: getEnv().mode, name: 'vigil worker' })
 const sender = startSender({ db })
 const retention = getEnv().jobs.retention ? startRetention({ db, log: (line) => console.log(`vigil worker: retention: ${line}`) }) : undefined
@@ -36,10 +36,7 @@ function stop(signal: string) {
   retention?.stop()
   reminders?.stop()
   // Let an in-flight request finish; its claim is released or recorded by then.
-  setTimeout(() => {
-    db.$client.close()
-    process.exit(0)
-  }, 500).unref()
+  setTimeout(() => void closeDatabase(db).finally(() => process.exit(0)), 500).unref()
 }
 process.on('SIGTERM', () => stop('SIGTERM'))
 process.on('SIGINT', () => stop('SIGINT'))

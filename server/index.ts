@@ -7,7 +7,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
-import { getDb } from '../db/client.server.ts'
+import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { refuseDemoOrganizerInLive } from '../app/workflows/demo-guard.server.ts'
 import { ConfigError, getEnv } from '../app/utils/config.server.ts'
@@ -36,7 +36,7 @@ const quiet = env.quietLog
 const compress = env.compress
 
 const db = getDb()
-migrateDatabase(db)
+await migrateDatabase(db)
 await refuseDemoOrganizerInLive(db, { mode: env.mode, name: 'vigil' })
 // The outbox sender runs here by default; VIGIL_SENDER=off leaves it to a separate process.
 const sender = env.jobs.sender ? startSender({ db }) : undefined
@@ -135,8 +135,7 @@ function shutdown(signal: string) {
   reminders?.stop()
   void demoStripe?.standIn.close()
   server.close(() => {
-    db.$client.close()
-    process.exit(0)
+    void closeDatabase(db).finally(() => process.exit(0))
   })
   server.closeIdleConnections()
   setTimeout(() => process.exit(0), 3000).unref()

@@ -3,6 +3,7 @@ import type { Handle, Tx } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { auditLog, organizers, type Locale } from '#db/schema.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
+import { execute } from '#db/query.server.ts'
 
 export type AuditInput = {
   organizerId: number | null
@@ -14,15 +15,14 @@ export type AuditInput = {
 
 /** Write an audit entry, inside the transaction that makes the change. */
 export async function recordAudit(tx: Tx, input: AuditInput) {
-  tx.insert(auditLog)
+  await execute(tx.insert(auditLog)
     .values({
       organizerId: input.organizerId,
       action: input.action,
       subjectType: input.subjectType,
       subjectId: input.subjectId == null ? null : String(input.subjectId),
       details: input.details ?? null,
-    })
-    .run()
+    }))
 }
 
 export async function listAuditEntries(db: Handle, { before, limit = 50 }: { before?: number; limit?: number }) {

@@ -22,6 +22,7 @@ import { signatureGoal } from '~/utils/goal.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import { recordAudit } from './audit.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 export const PUBLIC_STATUSES: CampaignStatus[] = ['live', 'closed', 'won']
 
@@ -101,7 +102,7 @@ function localize(campaign: Campaign, rows: CampaignTranslation[], lang: Languag
  * has none). Reads in the caller's transaction when given its tx.
  */
 export async function campaignTitleFor(db: Handle, campaignId: number, locale: Locale) {
-  return titleQueries(db).title.get({ campaignId, locale })?.title ?? ''
+  return (await firstRow(titleQueries(db).title, { campaignId, locale }))?.title ?? ''
 }
 
 // Every receipt and update email names its campaign: prepared once per connection.
@@ -156,10 +157,10 @@ export function campaignToOpenFromHome(cards: { slug: string; status: CampaignSt
 /** Owners only (the home page belongs to the whole team): whether the home page opens this campaign. */
 export async function setCampaignOpenFromHome(db: Handle, { actorId, campaignId, open }: { actorId: number; campaignId: number; open: boolean }) {
   await transaction(db, async (tx) => {
-    const before = await tx.select({ openFromHome: campaigns.openFromHome }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
+    const before = await await firstRow(tx.select({ openFromHome: campaigns.openFromHome }).from(campaigns).where(eq(campaigns.id, campaignId)))
     if (!before) throw new Response('Not found', { status: 404 })
     if (before.openFromHome === open) return
-    await tx.update(campaigns).set({ openFromHome: open, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
+    await await execute(tx.update(campaigns).set({ openFromHome: open, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)))
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'campaign.update',
@@ -187,11 +188,11 @@ export async function getPublicCampaign(db: Handle, {
   preview?: boolean
 }) {
   const q = queries(db)
-  const row = await q.campaignBySlug.get({ slug })
+  const row = await await firstRow(q.campaignBySlug, { slug })
   if (!row) return null
   const { campaign } = row
   if (!preview && !PUBLIC_STATUSES.includes(campaign.status)) return null
-  const text = localize(campaign, await q.translations.all({ campaignId: campaign.id }), lang)
+  const text = localize(campaign, await await allRows(q.translations, { campaignId: campaign.id }), lang)
   const fellBack = [text.title, text.summary, text.story, text.petitionText].some((f) => f.value && f.lang !== lang)
   return {
     id: campaign.id,
@@ -222,9 +223,9 @@ export async function getPublicCampaign(db: Handle, {
  */
 export async function getSigningCampaign(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
   const q = signingQueries(db)
-  const campaign = await q.campaign.get({ slug })
+  const campaign = await await firstRow(q.campaign, { slug })
   if (!campaign || !PUBLIC_STATUSES.includes(campaign.status)) return null
-  const { wanted, fallback } = textRows(await q.texts.all({ campaignId: campaign.id }), lang, campaign.defaultLocale)
+  const { wanted, fallback } = textRows(await await allRows(q.texts, { campaignId: campaign.id }), lang, campaign.defaultLocale)
   return {
     ...campaign,
     title: resolveField('title', wanted, fallback).value,
@@ -263,9 +264,9 @@ export async function listTimeline(db: Handle, {
   defaultLocale: Locale
 }) {
   const q = queries(db)
-  const entries = await q.timeline.all({ campaignId, now: Date.now() })
+  const entries = await await allRows(q.timeline, { campaignId, now: Date.now() })
   if (entries.length === 0) return []
-  const texts = (await q.timelineTexts.all({ campaignId })).map((row) => row.text)
+  const texts = (await await allRows(q.timelineTexts, { campaignId })).map((row) => row.text)
   const images = await Promise.all(entries.map((entry) => (entry.imagePath ? describeImage(entry.imagePath) : null)))
   return entries.flatMap((entry, i) => {
     const text = pickTranslation(texts.filter((t) => t.updateId === entry.id), lang, defaultLocale)
@@ -311,7 +312,7 @@ export async function listCampaignsForAdmin(db: Handle, { lang }: { lang: Langua
 }
 
 export async function getCampaignForAdmin(db: Handle, { id }: { id: number }) {
-  const campaign = await db.select().from(campaigns).where(eq(campaigns.id, id)).get()
+  const campaign = await await firstRow(db.select().from(campaigns).where(eq(campaigns.id, id)))
   if (!campaign) return null
   return { ...campaign, translations: await translationsOf(db, [id]) }
 }
@@ -319,7 +320,7 @@ export async function getCampaignForAdmin(db: Handle, { id }: { id: number }) {
 export class SlugTakenError extends Error {}
 
 async function assertSlugFree(tx: Tx, slug: string, exceptId?: number) {
-  const other = await tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug)).get()
+  const other = await await firstRow(tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug)))
   if (other && other.id !== exceptId) throw new SlugTakenError(slug)
 }
 
@@ -358,7 +359,7 @@ export async function createCampaign(db: Handle, {
   const id = await transaction(db, async (tx) => {
     await assertSlugFree(tx, settings.slug)
     const now = Date.now()
-    const created = await tx
+    const created = await await firstRow(tx
       .insert(campaigns)
       .values({
         ...settings,
@@ -366,12 +367,10 @@ export async function createCampaign(db: Handle, {
         publishedAt: settings.status === 'draft' ? null : now,
         closedAt: closedAtAfter(settings.status, null, now),
       })
-      .returning({ id: campaigns.id })
-      .get()
-    await tx
+      .returning({ id: campaigns.id }))
+    await await execute(tx
       .insert(campaignTranslations)
-      .values({ campaignId: created.id, locale: settings.defaultLocale, title: text.title, summary: text.summary })
-      .run()
+      .values({ campaignId: created.id, locale: settings.defaultLocale, title: text.title, summary: text.summary }))
     await recordAudit(tx, {
       organizerId: actor.id,
       action: 'campaign.create',
@@ -403,7 +402,7 @@ export async function updateCampaignSettings(db: Handle, {
   settings: CampaignSettingsInput
 }) {
   await transaction(db, async (tx) => {
-    const before = await tx.select().from(campaigns).where(eq(campaigns.id, campaignId)).get()
+    const before = await await firstRow(tx.select().from(campaigns).where(eq(campaigns.id, campaignId)))
     if (!before) throw new Response('Not found', { status: 404 })
     await assertSlugFree(tx, settings.slug, campaignId)
     const changes = changedFields(before, settings)
@@ -411,7 +410,7 @@ export async function updateCampaignSettings(db: Handle, {
     const now = Date.now()
     const firstPublish = before.publishedAt === null && settings.status !== 'draft'
     const closedAt = closedAtAfter(settings.status, before, now)
-    await tx
+    await await execute(tx
       .update(campaigns)
       .set({
         ...settings,
@@ -421,8 +420,7 @@ export async function updateCampaignSettings(db: Handle, {
         ...(closedAt === null ? { signaturesAnonymisedAt: null } : {}),
         ...(firstPublish ? { publishedAt: now } : {}),
       })
-      .where(eq(campaigns.id, campaignId))
-      .run()
+      .where(eq(campaigns.id, campaignId)))
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'campaign.update',
@@ -448,21 +446,19 @@ export async function saveCampaignTranslation(db: Handle, {
   text: CampaignTextInput
 }) {
   await transaction(db, async (tx) => {
-    const before = await tx
+    const before = await await firstRow(tx
       .select()
       .from(campaignTranslations)
-      .where(and(eq(campaignTranslations.campaignId, campaignId), eq(campaignTranslations.locale, locale)))
-      .get()
+      .where(and(eq(campaignTranslations.campaignId, campaignId), eq(campaignTranslations.locale, locale))))
     const now = Date.now()
-    await tx
+    await await execute(tx
       .insert(campaignTranslations)
       .values({ campaignId, locale, ...text, updatedAt: now })
       .onConflictDoUpdate({
         target: [campaignTranslations.campaignId, campaignTranslations.locale],
         set: { ...text, updatedAt: now },
-      })
-      .run()
-    await tx.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaignId)).run()
+      }))
+    await await execute(tx.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaignId)))
     const changed = before ? Object.keys(changedFields(before, text)) : Object.keys(text)
     await recordAudit(tx, {
       organizerId: actorId,
@@ -487,8 +483,8 @@ export async function setCampaignImage(db: Handle, {
   let replaced: string | null
   try {
     replaced = await transaction(db, async (tx) => {
-      const before = await tx.select({ imagePath: campaigns.imagePath }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
-      await tx.update(campaigns).set({ imagePath, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)).run()
+      const before = await await firstRow(tx.select({ imagePath: campaigns.imagePath }).from(campaigns).where(eq(campaigns.id, campaignId)))
+      await await execute(tx.update(campaigns).set({ imagePath, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)))
       await recordAudit(tx, {
         organizerId: actorId,
         action: imagePath ? 'campaign.image.set' : 'campaign.image.remove',

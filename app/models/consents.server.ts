@@ -6,6 +6,7 @@ import { maskEmail } from '~/utils/email.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import type { Localized } from './campaigns.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * A supporter's answer to "may we email you updates about this campaign?".
@@ -40,8 +41,8 @@ const statements = preparedPerConnection((db) => ({
     .prepare(),
 }))
 
-function latestGranted(db: Handle, supporterId: number, campaignId: number): boolean | null {
-  const row = statements(db).latest.get({ supporterId, campaignId })
+async function latestGranted(db: Handle, supporterId: number, campaignId: number): Promise<boolean | null> {
+  const row = await firstRow(statements(db).latest, { supporterId, campaignId })
   return row ? row.granted : null
 }
 
@@ -49,19 +50,19 @@ export type ConsentAnswer = { supporterId: number; campaignId: number; granted: 
 
 /** Record an answer as given, whatever the answer before (the donation form's "yes", the "this wasn't me" link's "no"). */
 export async function appendConsent(tx: Tx, { supporterId, campaignId, granted, source, now }: ConsentAnswer) {
-  statements(tx).append.run({ supporterId, campaignId, granted, source, now })
+  await execute(statements(tx).append, { supporterId, campaignId, granted, source, now })
 }
 
 /** Updates on, unless they already are (a signer who confirms again after saying yes adds nothing). */
 export async function grantUpdatesUnlessGranted(tx: Tx, { supporterId, campaignId, source, now }: Omit<ConsentAnswer, 'granted'>) {
-  if (latestGranted(tx, supporterId, campaignId) === true) return
+  if ((await latestGranted(tx, supporterId, campaignId)) === true) return
   await appendConsent(tx, { supporterId, campaignId, granted: true, source, now })
 }
 
 /** Stop updates about one campaign. Idempotent: writes a row only when updates were on. */
 export async function withdrawUpdates(db: Handle, { supporterId, campaignId, source, now = Date.now() }: { supporterId: number; campaignId: number; source: ConsentSource; now?: number }) {
   return transaction(db, async (tx) => {
-    if (latestGranted(tx, supporterId, campaignId) !== true) return { changed: false }
+    if ((await latestGranted(tx, supporterId, campaignId)) !== true) return { changed: false }
     await appendConsent(tx, { supporterId, campaignId, granted: false, source, now })
     return { changed: true }
   })
@@ -74,22 +75,21 @@ export async function withdrawUpdates(db: Handle, { supporterId, campaignId, sou
  */
 export async function grantUpdates(db: Handle, { supporterId, campaignId, source, now = Date.now() }: { supporterId: number; campaignId: number; source: ConsentSource; now?: number }) {
   return transaction(db, async (tx) => {
-    if (latestGranted(tx, supporterId, campaignId) !== false) return { changed: false }
+    if ((await latestGranted(tx, supporterId, campaignId)) !== false) return { changed: false }
     await appendConsent(tx, { supporterId, campaignId, granted: true, source, now })
     return { changed: true }
   })
 }
 
 /** Campaign titles by the language rule; a campaign whose titles are all empty keeps its first (empty) one. */
-function titlesOf(db: Handle, campaignIds: number[], lang: Language) {
+async function titlesOf(db: Handle, campaignIds: number[], lang: Language) {
   const titles = new Map<number, Localized>()
   if (campaignIds.length === 0) return titles
-  const rows = db
+  const rows = await allRows(db
     .select({ campaignId: campaignTranslations.campaignId, locale: campaignTranslations.locale, title: campaignTranslations.title, defaultLocale: campaigns.defaultLocale })
     .from(campaignTranslations)
     .innerJoin(campaigns, eq(campaigns.id, campaignTranslations.campaignId))
-    .where(inArray(campaignTranslations.campaignId, campaignIds))
-    .all()
+    .where(inArray(campaignTranslations.campaignId, campaignIds)))
   for (const id of campaignIds) {
     const ofCampaign = rows.filter((r) => r.campaignId === id)
     const best = (ofCampaign[0] && pickTranslation(ofCampaign, lang, ofCampaign[0].defaultLocale, (r) => r.title !== '')) ?? ofCampaign[0]
@@ -101,18 +101,18 @@ function titlesOf(db: Handle, campaignIds: number[], lang: Language) {
 /** What an unsubscribe link is about: null when the supporter or the campaign no longer exists. */
 export async function getCampaignConsent(db: Handle, { supporterId, campaignId, lang }: { supporterId: number; campaignId: number; lang: Language }) {
   const known =
-    db.select({ id: supporters.id }).from(supporters).where(eq(supporters.id, supporterId)).get() &&
-    db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
+    await firstRow(db.select({ id: supporters.id }).from(supporters).where(eq(supporters.id, supporterId))) &&
+    await firstRow(db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)))
   if (!known) return null
   return {
-    title: titlesOf(db, [campaignId], lang).get(campaignId)!,
-    updatesOn: latestGranted(db, supporterId, campaignId) === true,
+    title: (await titlesOf(db, [campaignId], lang)).get(campaignId)!,
+    updatesOn: (await latestGranted(db, supporterId, campaignId)) === true,
   }
 }
 
 /** The address a preferences link belongs to, masked (see maskEmail); null for an unknown supporter. */
 export async function getSupporterEmailHint(db: Handle, { supporterId }: { supporterId: number }) {
-  const row = db.select({ email: supporters.email }).from(supporters).where(eq(supporters.id, supporterId)).get()
+  const row = await firstRow(db.select({ email: supporters.email }).from(supporters).where(eq(supporters.id, supporterId)))
   return row ? maskEmail(row.email) : null
 }
 
@@ -123,14 +123,13 @@ export async function listSupporterConsents(db: Handle, { supporterId, lang }: {
     .from(consents)
     .where(and(eq(consents.supporterId, supporterId), eq(consents.purpose, PURPOSE), isNotNull(consents.campaignId)))
     .groupBy(consents.campaignId)
-  const latest = db
+  const latest = (await allRows(db
     .select({ campaignId: consents.campaignId, granted: consents.granted })
     .from(consents)
     .where(inArray(consents.id, latestIds))
-    .orderBy(consents.campaignId)
-    .all()
+    .orderBy(consents.campaignId)))
     .flatMap((r) => (r.campaignId === null ? [] : [{ campaignId: r.campaignId, granted: r.granted }]))
-  const titles = titlesOf(
+  const titles = await titlesOf(
     db,
     latest.map((r) => r.campaignId),
     lang,
@@ -148,7 +147,7 @@ export async function savePreferences(db: Handle, { supporterId, shown, on, now 
   return transaction(db, async (tx) => {
     let changed = 0
     for (const campaignId of new Set(shown)) {
-      const current = latestGranted(tx, supporterId, campaignId)
+      const current = await latestGranted(tx, supporterId, campaignId)
       if (current === null) continue
       const want = wanted.has(campaignId)
       if (want === current) continue

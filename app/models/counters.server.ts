@@ -2,6 +2,7 @@ import { and, count, desc, eq, gt, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { campaignCounters, countryCounters, donations, fundCounters, fundDonors, funds, signatures, type Donation } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * The counters: what public pages show without counting rows. Each moves in the
@@ -47,12 +48,12 @@ const signatureCounters = preparedPerConnection((db) => ({
 
 /** A campaign's confirmed and pending signatures move by `change`. */
 export async function moveSignatureCounters(tx: Tx, campaignId: number, change: { confirmed?: number; pending?: number }) {
-  signatureCounters(tx).move.run({ campaignId, confirmed: change.confirmed ?? 0, pending: change.pending ?? 0 })
+  await execute(signatureCounters(tx).move, { campaignId, confirmed: change.confirmed ?? 0, pending: change.pending ?? 0 })
 }
 
 /** A campaign's confirmed signatures from one country move by `by`. */
 export async function moveCountryCounter(tx: Tx, campaignId: number, country: string, by: number) {
-  signatureCounters(tx).moveCountry.run({ campaignId, country, by })
+  await execute(signatureCounters(tx).moveCountry, { campaignId, country, by })
 }
 
 /** Signatures invalidated together leave the counters they were in. */
@@ -60,30 +61,28 @@ export async function takeBackSignatureCounters(
   tx: Tx,
   { campaignId, confirmed, pending, byCountry, now }: { campaignId: number; confirmed: number; pending: number; byCountry: Map<string, number>; now: number },
 ) {
-  tx.update(campaignCounters)
+  await execute(tx.update(campaignCounters)
     .set({
       confirmed: sql`${campaignCounters.confirmed} - ${confirmed}`,
       pending: sql`${campaignCounters.pending} - ${pending}`,
       updatedAt: now,
     })
-    .where(eq(campaignCounters.campaignId, campaignId))
-    .run()
+    .where(eq(campaignCounters.campaignId, campaignId)))
   for (const [country, n] of byCountry) {
-    tx.update(countryCounters)
+    await execute(tx.update(countryCounters)
       .set({ confirmed: sql`${countryCounters.confirmed} - ${n}` })
-      .where(and(eq(countryCounters.campaignId, campaignId), eq(countryCounters.country, country)))
-      .run()
+      .where(and(eq(countryCounters.campaignId, campaignId), eq(countryCounters.country, country))))
   }
 }
 
 /** A campaign's confirmed and pending signatures (0 and 0 before its first). */
 export async function getSignatureCounters(db: Handle, campaignId: number) {
-  return signatureCounters(db).campaign.get({ campaignId }) ?? { confirmed: 0, pending: 0 }
+  return await firstRow(signatureCounters(db).campaign, { campaignId }) ?? { confirmed: 0, pending: 0 }
 }
 
 /** A campaign's confirmed signatures per country, largest first, countries with none left out. */
 export async function listCountryCounters(db: Handle, campaignId: number) {
-  return signatureCounters(db).countries.all({ campaignId })
+  return await allRows(signatureCounters(db).countries, { campaignId })
 }
 
 export type Drift = { campaignId: number; field: string; stored: number; actual: number }
@@ -92,12 +91,11 @@ export type Drift = { campaignId: number; field: string; stored: number; actual:
 export async function recountSignatures(db: Handle): Promise<Drift[]> {
   return transaction(db, async (tx) => {
     const drift: Drift[] = []
-    const actual = tx
+    const actual = await allRows(tx
       .select({ campaignId: signatures.campaignId, status: signatures.status, n: count() })
       .from(signatures)
-      .groupBy(signatures.campaignId, signatures.status)
-      .all()
-    const stored = tx.select().from(campaignCounters).all()
+      .groupBy(signatures.campaignId, signatures.status))
+    const stored = await allRows(tx.select().from(campaignCounters))
     const ids = new Set([...actual.map((a) => a.campaignId), ...stored.map((s) => s.campaignId)])
     for (const campaignId of ids) {
       const real = (status: string) => actual.find((a) => a.campaignId === campaignId && a.status === status)?.n ?? 0
@@ -106,18 +104,16 @@ export async function recountSignatures(db: Handle): Promise<Drift[]> {
       for (const field of ['confirmed', 'pending'] as const) {
         if ((have?.[field] ?? 0) !== next[field]) drift.push({ campaignId, field, stored: have?.[field] ?? 0, actual: next[field] })
       }
-      tx.insert(campaignCounters)
+      await execute(tx.insert(campaignCounters)
         .values({ campaignId, ...next })
-        .onConflictDoUpdate({ target: campaignCounters.campaignId, set: { ...next, updatedAt: Date.now() } })
-        .run()
+        .onConflictDoUpdate({ target: campaignCounters.campaignId, set: { ...next, updatedAt: Date.now() } }))
     }
-    const byCountry = tx
+    const byCountry = await allRows(tx
       .select({ campaignId: signatures.campaignId, country: signatures.country, n: count() })
       .from(signatures)
       .where(eq(signatures.status, 'confirmed'))
-      .groupBy(signatures.campaignId, signatures.country)
-      .all()
-    const storedCountries = tx.select().from(countryCounters).all()
+      .groupBy(signatures.campaignId, signatures.country))
+    const storedCountries = await allRows(tx.select().from(countryCounters))
     for (const row of storedCountries) {
       const real = byCountry.find((b) => b.campaignId === row.campaignId && b.country === row.country)?.n ?? 0
       if (real !== row.confirmed) drift.push({ campaignId: row.campaignId, field: `country:${row.country}`, stored: row.confirmed, actual: real })
@@ -127,8 +123,8 @@ export async function recountSignatures(db: Handle): Promise<Drift[]> {
         drift.push({ campaignId: row.campaignId, field: `country:${row.country}`, stored: 0, actual: row.n })
       }
     }
-    tx.delete(countryCounters).run()
-    for (const row of byCountry) tx.insert(countryCounters).values({ campaignId: row.campaignId, country: row.country, confirmed: row.n }).run()
+    await execute(tx.delete(countryCounters))
+    for (const row of byCountry) await execute(tx.insert(countryCounters).values({ campaignId: row.campaignId, country: row.country, confirmed: row.n }))
     return drift
   })
 }
@@ -173,34 +169,33 @@ const fundStatements = preparedPerConnection((db) => ({
 
 /** Count a supporter among a fund's donors; returns 1 when they were not yet, else 0. */
 export async function addFundDonor(tx: Tx, { fundId, supporterId }: { fundId: number; supporterId: number }) {
-  return fundStatements(tx).addDonor.run({ fundId, supporterId }).changes
+  return (await execute(fundStatements(tx).addDonor, { fundId, supporterId })).changes
 }
 
 /** Move a fund's counters by what one change to a donation made: money, counting donations, new donors. */
 export async function moveFundCounters(tx: Tx, { fundId, delta, countingDelta, newDonors }: { fundId: number; delta: number; countingDelta: number; newDonors: number }) {
-  fundStatements(tx).move.run({ fundId, delta, countingDelta, newDonors, updatedAt: Date.now() })
+  await execute(fundStatements(tx).move, { fundId, delta, countingDelta, newDonors, updatedAt: Date.now() })
 }
 
 /** Recompute every fund's counters from the donations; report and repair drift. */
 export async function recountFunds(db: Handle) {
   return transaction(db, async (tx) => {
     const drift: { fundId: number; field: string; stored: number; actual: number }[] = []
-    const fundIds = tx.select({ id: funds.id }).from(funds).all().map((f) => f.id)
+    const fundIds = (await allRows(tx.select({ id: funds.id }).from(funds))).map((f) => f.id)
     for (const fundId of fundIds) {
-      const rows = tx.select().from(donations).where(eq(donations.fundId, fundId)).all()
+      const rows = await allRows(tx.select().from(donations).where(eq(donations.fundId, fundId)))
       const actual = {
         raisedMinor: rows.reduce((sum, d) => sum + countedMinor(d), 0),
         donations: rows.filter((d) => countedMinor(d) > 0).length,
-        donors: tx.select({ n: sql<number>`count(*)` }).from(fundDonors).where(eq(fundDonors.fundId, fundId)).get()?.n ?? 0,
+        donors: (await firstRow(tx.select({ n: sql<number>`count(*)` }).from(fundDonors).where(eq(fundDonors.fundId, fundId))))?.n ?? 0,
       }
-      const stored = tx.select().from(fundCounters).where(eq(fundCounters.fundId, fundId)).get()
+      const stored = await firstRow(tx.select().from(fundCounters).where(eq(fundCounters.fundId, fundId)))
       for (const field of ['raisedMinor', 'donations', 'donors'] as const) {
         if ((stored?.[field] ?? 0) !== actual[field]) drift.push({ fundId, field, stored: stored?.[field] ?? 0, actual: actual[field] })
       }
-      tx.insert(fundCounters)
+      await execute(tx.insert(fundCounters)
         .values({ fundId, ...actual })
-        .onConflictDoUpdate({ target: fundCounters.fundId, set: { ...actual, updatedAt: Date.now() } })
-        .run()
+        .onConflictDoUpdate({ target: fundCounters.fundId, set: { ...actual, updatedAt: Date.now() } }))
     }
     return drift
   })

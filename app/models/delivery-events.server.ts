@@ -3,6 +3,7 @@ import type { Handle } from '#db/client.server.ts'
 import { emailMessages, resendEvents, suppressions } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
+import { execute } from '#db/query.server.ts'
 
 /**
  * What the mail provider tells us about the emails we sent (Resend's webhook). Each event is
@@ -47,18 +48,17 @@ export async function recordDeliveryEvent(
   },
 ): Promise<'recorded' | 'duplicate'> {
   return transaction(db, async (tx) => {
-    const fresh = tx.insert(resendEvents).values({ id: eventId, type: `email.${type}` }).onConflictDoNothing().run().changes
+    const fresh = (await execute(tx.insert(resendEvents).values({ id: eventId, type: `email.${type}` }).onConflictDoNothing())).changes
     if (!fresh) return 'duplicate'
     // Events can arrive in any order: a late 'delivered' never hides a bounce or complaint.
     const rank = sql`case ${emailMessages.deliveryStatus} when 'complained' then 3 when 'bounced' then 2 when 'delivered' then 1 else 0 end`
-    tx.update(emailMessages)
+    await execute(tx.update(emailMessages)
       .set({ deliveryStatus: type, deliveryAt: at })
-      .where(and(eq(emailMessages.providerId, providerId), sql`${rank} < ${RANK[type]}`))
-      .run()
+      .where(and(eq(emailMessages.providerId, providerId), sql`${rank} < ${RANK[type]}`)))
     const reason = type === 'complained' ? 'complaint' : type === 'bounced' && bounceType === 'Permanent' ? 'bounce' : null
     if (reason) {
       for (const email of new Set(emails.map((e) => normalizeEmail(addressOf(e))).filter((e) => e.includes('@')))) {
-        tx.insert(suppressions).values({ emailNormalized: email, reason }).onConflictDoNothing().run()
+        await execute(tx.insert(suppressions).values({ emailNormalized: email, reason }).onConflictDoNothing())
       }
     }
     return 'recorded'

@@ -3,6 +3,7 @@ import type { Handle } from '#db/client.server.ts'
 import { donations } from '#db/schema.ts'
 import { sumDonationsPerMonth } from '#db/sql/donations.server.ts'
 import type { DonationFilter } from '~/utils/donation-filter.ts'
+import { allRows } from '#db/query.server.ts'
 
 /**
  * The back office's view of donations: a filtered table paged by keyset, totals per fund
@@ -78,7 +79,7 @@ export async function listDonations(
   const conditions = filterConditions(campaignId, filter)
   const cursor = readCursor(before)
   if (cursor) conditions.push(sql`(${donations.createdAt}, ${donations.id}) < (${cursor.createdAt}, ${cursor.id})`)
-  const rows = db
+  const rows = await allRows(db
     .select({
       ...listedColumns,
       email: withEmails ? sql<string | null>`${donations.email}` : sql<string | null>`null`,
@@ -86,8 +87,7 @@ export async function listDonations(
     .from(donations)
     .where(and(...conditions))
     .orderBy(desc(donations.createdAt), desc(donations.id))
-    .limit(limit + 1)
-    .all()
+    .limit(limit + 1))
   const last = rows.length > limit ? rows[limit - 1] : undefined
   return { rows: rows.slice(0, limit), nextBefore: last ? `${last.createdAt}-${last.id}` : null }
 }
@@ -103,7 +103,7 @@ const paidAmount = sql<number>`case when ${donations.paidAt} is not null then ${
  * keeps; beside it what was paid, refunded and withheld by disputes.
  */
 export async function donationTotalsByFund(db: Handle, { campaignId }: { campaignId: number }) {
-  const rows = db
+  const rows = await allRows(db
     .select({
       fundId: donations.fundId,
       currency: donations.currency,
@@ -115,8 +115,7 @@ export async function donationTotalsByFund(db: Handle, { campaignId }: { campaig
     })
     .from(donations)
     .where(eq(donations.campaignId, campaignId))
-    .groupBy(donations.fundId, donations.currency)
-    .all()
+    .groupBy(donations.fundId, donations.currency))
   return rows.map((r) => ({
     ...r,
     raisedMinor: Number(r.raisedMinor ?? 0),
@@ -157,7 +156,7 @@ export async function donationsPerMonth(
     starts: monthStart(now, months - 1 - i),
     ends: monthStart(now, months - 2 - i),
   }))
-  const rows = sumDonationsPerMonth(db, { campaignId, fundId: fundId ?? null, since, months: calendar })
+  const rows = await sumDonationsPerMonth(db, { campaignId, fundId: fundId ?? null, since, months: calendar })
   const currencies = [...new Set(rows.map((r) => r.currency))]
   return currencies.map((currency) => ({
     currency,
@@ -185,7 +184,7 @@ export async function exportDonationsBatch(
     limit?: number
   },
 ) {
-  return db
+  return await allRows(db
     .select({
       ...listedColumns,
       message: donations.message,
@@ -194,6 +193,5 @@ export async function exportDonationsBatch(
     .from(donations)
     .where(and(...filterConditions(campaignId, filter), sql`${donations.id} > ${after}`))
     .orderBy(asc(donations.id))
-    .limit(limit)
-    .all()
+    .limit(limit))
 }

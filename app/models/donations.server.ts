@@ -9,6 +9,7 @@ import { appendConsent } from './consents.server.ts'
 import { addFundDonor, countedMinor, moveFundCounters } from './counters.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { findOrCreateSupporter } from './supporters.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * Donations are recorded from the payment provider's webhook only: the success page never
@@ -41,38 +42,35 @@ export async function createDonation(db: Handle, input: NewDonation) {
   return transaction(db, async (tx) => {
     const supporter = await findOrCreateSupporter(tx, { email: input.email, firstName: '', lastName: '', country: '', locale: input.locale })
     // A donor-wall entry (a name, perhaps a message) waits for an organiser, unless the campaign publishes at once.
-    const needsApproval = tx.select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, input.campaignId)).get()?.v ?? true
+    const needsApproval = (await firstRow(tx.select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, input.campaignId))))?.v ?? true
     const wallStatus = input.publicName ? (needsApproval ? 'pending' : 'approved') : null
-    return tx
+    return (await firstRow(tx
       .insert(donations)
       .values({ ...input, email: input.email.trim(), supporterId: supporter.id, wallStatus })
-      .returning({ id: donations.id })
-      .get().id
+      .returning({ id: donations.id }))).id
   })
 }
 
 export async function attachCheckoutSession(db: Handle, { donationId, sessionId }: { donationId: number; sessionId: string }) {
   await transaction(db, async (tx) => {
-    tx.update(donations)
+    await execute(tx.update(donations)
       .set({ stripeCheckoutSessionId: sessionId })
-      .where(and(eq(donations.id, donationId), sql`${donations.stripeCheckoutSessionId} is null`))
-      .run()
+      .where(and(eq(donations.id, donationId), sql`${donations.stripeCheckoutSessionId} is null`)))
   })
 }
 
 /** For the success page: what the webhook has recorded so far for a checkout. */
 export async function getDonationByCheckout(db: Handle, { sessionId }: { sessionId: string }) {
   return (
-    db
+    await firstRow(db
       .select({ id: donations.id, status: donations.status, campaignId: donations.campaignId, interval: donations.interval, amountMinor: donations.amountMinor, currency: donations.currency })
       .from(donations)
-      .where(eq(donations.stripeCheckoutSessionId, sessionId))
-      .get() ?? null
+      .where(eq(donations.stripeCheckoutSessionId, sessionId))) ?? null
   )
 }
 
 export async function getDonation(db: Handle, { id }: { id: number }) {
-  return db.select().from(donations).where(eq(donations.id, id)).get() ?? null
+  return await firstRow(db.select().from(donations).where(eq(donations.id, id))) ?? null
 }
 
 const p = sql.placeholder
@@ -168,11 +166,11 @@ const webhookStatements = preparedPerConnection((db) => ({
 }))
 
 export async function findDonationIdByPaymentIntent(db: Handle, { paymentIntentId }: { paymentIntentId: string }) {
-  return webhookStatements(db).donationIdByPaymentIntent.get({ paymentIntentId })?.id ?? null
+  return (await firstRow(webhookStatements(db).donationIdByPaymentIntent, { paymentIntentId }))?.id ?? null
 }
 
 export async function findDonationIdByInvoice(db: Handle, { invoiceId }: { invoiceId: string }) {
-  return webhookStatements(db).donationIdByInvoice.get({ invoiceId })?.id ?? null
+  return (await firstRow(webhookStatements(db).donationIdByInvoice, { invoiceId }))?.id ?? null
 }
 
 // ——— Facts from the provider ———
@@ -267,7 +265,7 @@ export async function applyPaymentEvent(
 ): Promise<{ result: ApplyResult; failure: string | null }> {
   return transaction(db, async (tx) => {
     const q = webhookStatements(tx)
-    const fresh = q.recordEvent.run({ id: eventId, type, created }).changes === 1
+    const fresh = (await execute(q.recordEvent, { id: eventId, type, created })).changes === 1
     if (!fresh) return { result: 'duplicate', failure: null }
     let reason = failure
     if (reason === null) {
@@ -283,7 +281,7 @@ export async function applyPaymentEvent(
     if (reason === null) return { result: 'applied', failure: null }
     // One line of bounded length: it goes to the log and the owners' page.
     const recorded = reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500)
-    q.markEventFailed.run({ id: eventId, failure: recorded })
+    await execute(q.markEventFailed, { id: eventId, failure: recorded })
     return { result: 'failed', failure: recorded }
   })
 }
@@ -291,28 +289,27 @@ export async function applyPaymentEvent(
 /** The failed events an owner should look at, newest first: ids, types, reasons and times only. */
 export async function listFailedPaymentEvents(db: Handle, { limit = 200 }: { limit?: number } = {}) {
   const where = sql`${stripeEvents.failure} is not null`
-  const events = db
+  const events = await allRows(db
     .select({ id: stripeEvents.id, type: stripeEvents.type, failure: stripeEvents.failure, created: stripeEvents.created, receivedAt: stripeEvents.receivedAt })
     .from(stripeEvents)
     .where(where)
     .orderBy(desc(stripeEvents.receivedAt))
-    .limit(limit)
-    .all()
-  const total = db.select({ n: sql<number>`count(*)` }).from(stripeEvents).where(where).get()?.n ?? 0
+    .limit(limit))
+  const total = (await firstRow(db.select({ n: sql<number>`count(*)` }).from(stripeEvents).where(where)))?.n ?? 0
   return { events: events.map((e) => ({ ...e, failure: e.failure ?? '' })), total }
 }
 
-function findRef(tx: Tx, ref: DonationRef): Donation | undefined {
+async function findRef(tx: Tx, ref: DonationRef): Promise<Donation | undefined> {
   const q = webhookStatements(tx)
   if (ref.invoiceId) {
-    const byInvoice = q.donationByInvoice.get({ invoiceId: ref.invoiceId })
+    const byInvoice = await firstRow(q.donationByInvoice, { invoiceId: ref.invoiceId })
     if (byInvoice) return byInvoice
   }
   if (ref.paymentIntentId) {
-    const byIntent = q.donationByPaymentIntent.get({ paymentIntentId: ref.paymentIntentId })
+    const byIntent = await firstRow(q.donationByPaymentIntent, { paymentIntentId: ref.paymentIntentId })
     if (byIntent) return byIntent
   }
-  if (ref.donationId) return q.donationById.get({ id: ref.donationId })
+  if (ref.donationId) return await firstRow(q.donationById, { id: ref.donationId })
   return undefined
 }
 
@@ -328,11 +325,11 @@ const ID_NAMES: Record<StripeIdColumn, string> = {
 }
 
 /** The donation a unique provider id already belongs to, if any. */
-function ownerOf(tx: Tx, column: StripeIdColumn, value: string): number | null {
+async function ownerOf(tx: Tx, column: StripeIdColumn, value: string): Promise<number | null> {
   const q = webhookStatements(tx)
-  if (column === 'stripeCheckoutSessionId') return q.donationIdBySession.get({ sessionId: value })?.id ?? null
-  if (column === 'stripePaymentIntentId') return q.donationIdByPaymentIntent.get({ paymentIntentId: value })?.id ?? null
-  if (column === 'stripeInvoiceId') return q.donationIdByInvoice.get({ invoiceId: value })?.id ?? null
+  if (column === 'stripeCheckoutSessionId') return (await firstRow(q.donationIdBySession, { sessionId: value }))?.id ?? null
+  if (column === 'stripePaymentIntentId') return (await firstRow(q.donationIdByPaymentIntent, { paymentIntentId: value }))?.id ?? null
+  if (column === 'stripeInvoiceId') return (await firstRow(q.donationIdByInvoice, { invoiceId: value }))?.id ?? null
   return null
 }
 
@@ -340,14 +337,14 @@ function ownerOf(tx: Tx, column: StripeIdColumn, value: string): number | null {
  * Set-once ids: the first value the provider tells us stays. A different value for one already
  * set, or a unique id another donation holds, means the event is not about this donation.
  */
-function ids(tx: Tx, row: Donation, values: Partial<Record<StripeIdColumn, string | null>>): Change {
+async function ids(tx: Tx, row: Donation, values: Partial<Record<StripeIdColumn, string | null>>): Promise<Change> {
   const change: Change = {}
   for (const [key, value] of Object.entries(values) as [StripeIdColumn, string | null][]) {
     if (!value) continue
     const current = row[key]
     if (current && current !== value) throw inconsistent(`donation ${row.id} has ${ID_NAMES[key]} ${current}, the event names ${value}`)
     if (current) continue
-    const holder = ownerOf(tx, key, value)
+    const holder = await ownerOf(tx, key, value)
     if (holder !== null && holder !== row.id) throw inconsistent(`${ID_NAMES[key]} ${value} already belongs to another donation (${holder}), not donation ${row.id}`)
     change[key] = value
   }
@@ -358,16 +355,16 @@ function paid(row: Donation, at: number): Change {
   return row.paidAt === null ? { paidAt: at } : {}
 }
 
-function requireDonation(tx: Tx, id: number): Donation {
-  const row = webhookStatements(tx).donationById.get({ id })
+async function requireDonation(tx: Tx, id: number): Promise<Donation> {
+  const row = await firstRow(webhookStatements(tx).donationById, { id })
   if (!row) throw inconsistent(`donation ${id} does not exist`)
   return row
 }
 
 /** Metadata echoes our campaign and fund: they must be the donation's own (and the fund must exist). */
-function expectEchoedIds(tx: Tx, row: Donation, echoed: EchoedIds) {
+async function expectEchoedIds(tx: Tx, row: Donation, echoed: EchoedIds) {
   if (echoed.fundId !== null && echoed.fundId !== row.fundId) {
-    const fund = webhookStatements(tx).fundById.get({ id: echoed.fundId })
+    const fund = await firstRow(webhookStatements(tx).fundById, { id: echoed.fundId })
     const where = !fund ? 'a fund that does not exist' : fund.campaignId !== row.campaignId ? `a fund of campaign ${fund.campaignId}` : 'another fund'
     throw inconsistent(`metadata fund_id ${echoed.fundId} is ${where}; donation ${row.id} is for fund ${row.fundId}`)
   }
@@ -389,15 +386,15 @@ function expectAtMost(row: Donation, amountMinor: number, what: string) {
 async function applyFact(tx: Tx, fact: PaymentFact) {
   switch (fact.kind) {
     case 'checkout': {
-      const row = requireDonation(tx, fact.donationId)
-      expectEchoedIds(tx, row, fact)
+      const row = await requireDonation(tx, fact.donationId)
+      await expectEchoedIds(tx, row, fact)
       const expectedMode = row.interval === 'monthly' ? 'subscription' : 'payment'
       if (fact.mode !== expectedMode) throw inconsistent(`a ${fact.mode}-mode Checkout Session for donation ${row.id}, a ${row.interval === 'monthly' ? 'monthly' : 'one-time'} gift`)
       expectCurrency(row, fact.currency, 'the Checkout Session')
       if (fact.amountMinor !== null && fact.amountMinor !== row.amountMinor) {
         throw inconsistent(`the Checkout Session's amount ${fact.amountMinor} is not donation ${row.id}'s ${row.amountMinor}`)
       }
-      const change: Change = ids(tx, row, {
+      const change: Change = await ids(tx, row, {
         stripeCheckoutSessionId: fact.sessionId,
         stripePaymentIntentId: fact.paymentIntentId,
         stripeSubscriptionId: fact.subscriptionId,
@@ -412,32 +409,32 @@ async function applyFact(tx: Tx, fact: PaymentFact) {
       return
     }
     case 'invoice-paid': {
-      const first = requireDonation(tx, fact.firstDonationId)
+      const first = await requireDonation(tx, fact.firstDonationId)
       if (first.interval !== 'monthly' || first.parentId !== null) {
         throw inconsistent(`invoice ${fact.invoiceId} names donation ${first.id}, which is not the first month of a monthly gift`)
       }
-      expectEchoedIds(tx, first, fact)
+      await expectEchoedIds(tx, first, fact)
       expectCurrency(first, fact.currency, `invoice ${fact.invoiceId}`)
       if (fact.subscriptionId && first.stripeSubscriptionId && fact.subscriptionId !== first.stripeSubscriptionId) {
         throw inconsistent(`invoice ${fact.invoiceId} is for subscription ${fact.subscriptionId}, donation ${first.id} for ${first.stripeSubscriptionId}`)
       }
-      const existing = findRef(tx, { invoiceId: fact.invoiceId, paymentIntentId: fact.paymentIntentId })
+      const existing = await findRef(tx, { invoiceId: fact.invoiceId, paymentIntentId: fact.paymentIntentId })
       if (existing) {
         if (existing.id !== first.id && existing.parentId !== first.id) {
           throw inconsistent(`invoice ${fact.invoiceId} names donation ${first.id}, but its payment belongs to donation ${existing.id}`)
         }
-        return await update(tx, existing, { ...ids(tx, existing, { stripeInvoiceId: fact.invoiceId, stripePaymentIntentId: fact.paymentIntentId }), ...paid(existing, fact.at) })
+        return await update(tx, existing, { ...(await ids(tx, existing, { stripeInvoiceId: fact.invoiceId, stripePaymentIntentId: fact.paymentIntentId })), ...paid(existing, fact.at) })
       }
       if (fact.first) {
         if (first.stripeInvoiceId !== null) throw inconsistent(`donation ${first.id} was paid by invoice ${first.stripeInvoiceId}, not by ${fact.invoiceId}`)
         return await update(tx, first, {
-          ...ids(tx, first, { stripeInvoiceId: fact.invoiceId, stripePaymentIntentId: fact.paymentIntentId, stripeSubscriptionId: fact.subscriptionId, stripeCustomerId: fact.customerId }),
+          ...(await ids(tx, first, { stripeInvoiceId: fact.invoiceId, stripePaymentIntentId: fact.paymentIntentId, stripeSubscriptionId: fact.subscriptionId, stripeCustomerId: fact.customerId })),
           ...paid(first, fact.at),
         })
       }
       // A renewal: a new donation like the first, for what this invoice charged.
       // (interval 'monthly', no message, no updates: fixed in the statement)
-      const renewal = webhookStatements(tx).insertRenewal.get({
+      const renewal = (await firstRow(webhookStatements(tx).insertRenewal, {
         campaignId: first.campaignId,
         fundId: first.fundId,
         supporterId: first.supporterId,
@@ -456,26 +453,26 @@ async function applyFact(tx: Tx, fact: PaymentFact) {
         stripeCustomerId: fact.customerId ?? first.stripeCustomerId,
         // The end of the subscription may have arrived before this invoice's event did.
         subscriptionEndedAt: first.subscriptionEndedAt,
-      })!
+      }))!
       return await update(tx, renewal, paid(renewal, fact.at))
     }
     case 'refunded': {
-      const row = findRef(tx, fact.ref)
+      const row = await findRef(tx, fact.ref)
       if (!row) throw inconsistent(`no donation for ${describeRef(fact.ref)}`)
       expectCurrency(row, fact.currency, 'the refunded charge')
       if (fact.chargedMinor !== row.amountMinor) throw inconsistent(`the refunded charge of ${fact.chargedMinor} is not donation ${row.id}'s ${row.amountMinor}`)
       expectAtMost(row, fact.refundedMinor, 'a refund')
       // Refunds are reported as a running total: keep the largest seen. A refund proves a payment.
-      const change: Change = { ...paid(row, fact.at), ...ids(tx, row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null }) }
+      const change: Change = { ...paid(row, fact.at), ...(await ids(tx, row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null })) }
       if (fact.refundedMinor > row.refundedMinor) change.refundedMinor = fact.refundedMinor
       return await update(tx, row, change)
     }
     case 'dispute': {
-      const row = findRef(tx, fact.ref)
+      const row = await findRef(tx, fact.ref)
       if (!row) throw inconsistent(`no donation for ${describeRef(fact.ref)}`)
       expectCurrency(row, fact.currency, 'the dispute')
       expectAtMost(row, fact.amountMinor, 'a dispute')
-      const change: Change = { ...paid(row, fact.at), ...ids(tx, row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null }) }
+      const change: Change = { ...paid(row, fact.at), ...(await ids(tx, row, { stripePaymentIntentId: fact.ref.paymentIntentId ?? null })) }
       // A closed dispute stays closed, whatever arrives after it.
       const closed = row.disputeStatus === 'won' || row.disputeStatus === 'lost'
       if (!closed && fact.status !== row.disputeStatus) change.disputeStatus = fact.status
@@ -483,13 +480,13 @@ async function applyFact(tx: Tx, fact: PaymentFact) {
       return await update(tx, row, change)
     }
     case 'subscription-ended': {
-      const rows = webhookStatements(tx).donationsBySubscription.all({ subscriptionId: fact.subscriptionId })
-      const first = fact.firstDonationId ? requireDonation(tx, fact.firstDonationId) : undefined
+      const rows = await allRows(webhookStatements(tx).donationsBySubscription, { subscriptionId: fact.subscriptionId })
+      const first = fact.firstDonationId ? await requireDonation(tx, fact.firstDonationId) : undefined
       if (first && (first.interval !== 'monthly' || first.parentId !== null)) {
         throw inconsistent(`subscription ${fact.subscriptionId} names donation ${first.id}, which is not the first month of a monthly gift`)
       }
       for (const row of first && !rows.some((r) => r.id === first.id) ? [...rows, first] : rows) {
-        if (row.subscriptionEndedAt === null) await update(tx, row, { subscriptionEndedAt: fact.at, ...ids(tx, row, { stripeSubscriptionId: fact.subscriptionId }) })
+        if (row.subscriptionEndedAt === null) await update(tx, row, { subscriptionEndedAt: fact.at, ...(await ids(tx, row, { stripeSubscriptionId: fact.subscriptionId })) })
       }
       return
     }
@@ -518,7 +515,7 @@ async function update(tx: Tx, row: Donation, change: Change, paidBy: PaidBy = nu
   const next = { ...row, ...change }
   next.status = donationStatus(next)
   const counted = countedMinor(next)
-  q.updateDonation.run({
+  await execute(q.updateDonation, {
     id: row.id,
     paidAt: next.paidAt,
     failedAt: next.failedAt,
@@ -551,10 +548,10 @@ async function update(tx: Tx, row: Donation, change: Change, paidBy: PaidBy = nu
 /** First proof of payment: the receipt, and the consent the donor gave on the form. */
 async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
   const q = webhookStatements(tx)
-  const receiptNumber = q.assignReceiptNumber.get({ id: donation.id })
-  const context = q.receiptContext.get({ campaignId: donation.campaignId })
+  const receiptNumber = await firstRow(q.assignReceiptNumber, { id: donation.id })
+  const context = await firstRow(q.receiptContext, { campaignId: donation.campaignId })
   if (!context) return
-  const fundText = pickTranslation(q.fundTexts.all({ fundId: donation.fundId }), donation.locale, context.defaultLocale)
+  const fundText = pickTranslation(await allRows(q.fundTexts, { fundId: donation.fundId }), donation.locale, context.defaultLocale)
   const campaignTitle = await campaignTitleFor(tx, donation.campaignId, donation.locale)
   await queueEmail(tx, {
     template: 'donation-receipt',
@@ -588,7 +585,7 @@ async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
 
 /** A bank debit that did not go through: one short email saying so, and where to try again. */
 async function onDebitFailed(tx: Tx, donation: Donation) {
-  const context = webhookStatements(tx).receiptContext.get({ campaignId: donation.campaignId })
+  const context = await firstRow(webhookStatements(tx).receiptContext, { campaignId: donation.campaignId })
   if (!context) return
   await queueEmail(tx, {
     template: 'donation-failed',

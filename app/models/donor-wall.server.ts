@@ -4,6 +4,7 @@ import { campaigns, donations, type DonorWallStatus } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { recordAudit } from './audit.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * The donor wall's entries (a donor's name and message) are moderated like messages of
@@ -15,7 +16,7 @@ import { recordAudit } from './audit.server.ts'
 
 /** The donor wall: approved names and messages donors chose to show, never amounts. One entry per gift, not per month. */
 export async function listDonorWall(db: Handle, { campaignId, limit = 12 }: { campaignId: number; limit?: number }) {
-  return db
+  return await allRows(db
     .select({ id: donations.id, name: donations.publicName, message: donations.message, paidAt: donations.paidAt })
     .from(donations)
     .where(
@@ -28,28 +29,25 @@ export async function listDonorWall(db: Handle, { campaignId, limit = 12 }: { ca
       ),
     )
     .orderBy(sql`${donations.paidAt} desc`)
-    .limit(limit)
-    .all()
+    .limit(limit))
 }
 
 /** Entries of paid gifts in one state: what an editor reads to decide, nothing more. */
 export async function listDonorWallForModeration(db: Handle, { campaignId, status }: { campaignId: number; status: DonorWallStatus }) {
-  return db
+  return await allRows(db
     .select({ id: donations.id, name: donations.publicName, message: donations.message, paidAt: donations.paidAt })
     .from(donations)
     .where(and(eq(donations.campaignId, campaignId), eq(donations.wallStatus, status), sql`${donations.paidAt} is not null`, sql`${donations.parentId} is null`))
     .orderBy(status === 'pending' ? asc(donations.paidAt) : desc(donations.paidAt))
-    .limit(100)
-    .all()
+    .limit(100))
 }
 
 export async function countPendingDonorWall(db: Handle, { campaignId }: { campaignId: number }) {
   return (
-    db
+    (await firstRow(db
       .select({ n: sql<number>`count(*)` })
       .from(donations)
-      .where(and(eq(donations.campaignId, campaignId), eq(donations.wallStatus, 'pending'), sql`${donations.paidAt} is not null`, sql`${donations.parentId} is null`))
-      .get()?.n ?? 0
+      .where(and(eq(donations.campaignId, campaignId), eq(donations.wallStatus, 'pending'), sql`${donations.paidAt} is not null`, sql`${donations.parentId} is null`))))?.n ?? 0
   )
 }
 
@@ -69,11 +67,10 @@ export async function moderateDonorWallEntry(
   },
 ) {
   const changed = await transaction(db, async (tx) => {
-    const result = tx
+    const result = await execute(tx
       .update(donations)
       .set({ wallStatus: decision })
-      .where(and(eq(donations.id, donationId), eq(donations.campaignId, campaignId), sql`${donations.wallStatus} is not null`, sql`${donations.parentId} is null`))
-      .run()
+      .where(and(eq(donations.id, donationId), eq(donations.campaignId, campaignId), sql`${donations.wallStatus} is not null`, sql`${donations.parentId} is null`)))
     if (result.changes === 0) return false
     await recordAudit(tx, { organizerId: actorId, action: `donor_wall.${decision === 'approved' ? 'approve' : 'hide'}`, subjectType: 'donation', subjectId: donationId, details: { campaignId } })
     return true
@@ -85,16 +82,15 @@ export async function moderateDonorWallEntry(
 /** Whether new entries wait for approval (the default) or show at once. Entries already in are left as they are. */
 export async function setDonorWallNeedsApproval(db: Handle, { actorId, campaignId, needsApproval }: { actorId: number; campaignId: number; needsApproval: boolean }) {
   await transaction(db, async (tx) => {
-    const result = tx
+    const result = await execute(tx
       .update(campaigns)
       .set({ donorWallNeedsApproval: needsApproval })
-      .where(and(eq(campaigns.id, campaignId), sql`${campaigns.donorWallNeedsApproval} <> ${needsApproval ? 1 : 0}`))
-      .run()
+      .where(and(eq(campaigns.id, campaignId), sql`${campaigns.donorWallNeedsApproval} <> ${needsApproval ? 1 : 0}`)))
     if (result.changes === 0) return
     await recordAudit(tx, { organizerId: actorId, action: 'donor_wall.setting', subjectType: 'campaign', subjectId: campaignId, details: { needsApproval } })
   })
 }
 
 export async function getDonorWallNeedsApproval(db: Handle, { campaignId }: { campaignId: number }) {
-  return db.select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, campaignId)).get()?.v ?? true
+  return (await firstRow(db.select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, campaignId))))?.v ?? true
 }

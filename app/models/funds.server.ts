@@ -6,6 +6,7 @@ import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import { recordAudit } from './audit.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /** A fund's texts by the language rule (a translation without a title is not one). */
 function localizeFund(rows: FundTranslation[], lang: Language, defaultLocale: Locale) {
@@ -13,16 +14,15 @@ function localizeFund(rows: FundTranslation[], lang: Language, defaultLocale: Lo
   return { title: text?.title ?? '', description: text?.description ?? '', lang: text?.locale ?? defaultLocale }
 }
 
-function fundsWithTexts(db: Handle, campaignId: number, statuses: FundStatus[]) {
-  const rows = db
+async function fundsWithTexts(db: Handle, campaignId: number, statuses: FundStatus[]) {
+  const rows = await allRows(db
     .select({ fund: funds, counters: fundCounters })
     .from(funds)
     .leftJoin(fundCounters, eq(fundCounters.fundId, funds.id))
     .where(and(eq(funds.campaignId, campaignId), inArray(funds.status, statuses)))
-    .orderBy(asc(funds.position), asc(funds.id))
-    .all()
+    .orderBy(asc(funds.position), asc(funds.id)))
   const texts = rows.length
-    ? db.select().from(fundTranslations).where(inArray(fundTranslations.fundId, rows.map((r) => r.fund.id))).all()
+    ? await allRows(db.select().from(fundTranslations).where(inArray(fundTranslations.fundId, rows.map((r) => r.fund.id))))
     : []
   return rows.map(({ fund, counters }) => ({ fund, counters, texts: texts.filter((t) => t.fundId === fund.id) }))
 }
@@ -32,7 +32,7 @@ function fundsWithTexts(db: Handle, campaignId: number, statuses: FundStatus[]) 
  * campaign's total over all its funds (closed ones included), per currency.
  */
 export async function listPublicFunds(db: Handle, { campaignId, lang, defaultLocale }: { campaignId: number; lang: Language; defaultLocale: Locale }) {
-  const all = fundsWithTexts(db, campaignId, ['open', 'closed'])
+  const all = await fundsWithTexts(db, campaignId, ['open', 'closed'])
   const totals = new Map<string, { raisedMinor: number; donors: number }>()
   for (const { fund, counters } of all) {
     const total = totals.get(fund.currency) ?? { raisedMinor: 0, donors: 0 }
@@ -59,13 +59,12 @@ export type PublicFund = Awaited<ReturnType<typeof listPublicFunds>>['funds'][nu
 
 /** An open fund of this campaign, for a donation to it; null otherwise. */
 export async function getOpenFund(db: Handle, { campaignId, fundId, lang, defaultLocale }: { campaignId: number; fundId: number; lang: Language; defaultLocale: Locale }) {
-  const fund = db
+  const fund = await firstRow(db
     .select()
     .from(funds)
-    .where(and(eq(funds.id, fundId), eq(funds.campaignId, campaignId), eq(funds.status, 'open')))
-    .get()
+    .where(and(eq(funds.id, fundId), eq(funds.campaignId, campaignId), eq(funds.status, 'open'))))
   if (!fund) return null
-  const texts = db.select().from(fundTranslations).where(eq(fundTranslations.fundId, fund.id)).all()
+  const texts = await allRows(db.select().from(fundTranslations).where(eq(fundTranslations.fundId, fund.id)))
   return { ...fund, ...localizeFund(texts, lang, defaultLocale) }
 }
 
@@ -81,7 +80,7 @@ export type FundInput = {
 }
 
 export async function listFundsForAdmin(db: Handle, { campaignId, lang, defaultLocale }: { campaignId: number; lang: Language; defaultLocale: Locale }) {
-  return fundsWithTexts(db, campaignId, ['open', 'closed']).map(({ fund, counters, texts }) => ({
+  return (await fundsWithTexts(db, campaignId, ['open', 'closed'])).map(({ fund, counters, texts }) => ({
     ...fund,
     raisedMinor: counters?.raisedMinor ?? 0,
     donations: counters?.donations ?? 0,
@@ -91,28 +90,27 @@ export async function listFundsForAdmin(db: Handle, { campaignId, lang, defaultL
   }))
 }
 
-function writeTexts(tx: Tx, fundId: number, texts: FundInput['texts']) {
+async function writeTexts(tx: Tx, fundId: number, texts: FundInput['texts']) {
   for (const [locale, text] of Object.entries(texts) as [Locale, { title: string; description: string } | undefined][]) {
     if (!text) continue
     if (!text.title) {
-      tx.delete(fundTranslations).where(and(eq(fundTranslations.fundId, fundId), eq(fundTranslations.locale, locale))).run()
+      await execute(tx.delete(fundTranslations).where(and(eq(fundTranslations.fundId, fundId), eq(fundTranslations.locale, locale))))
       continue
     }
-    tx.insert(fundTranslations)
+    await execute(tx.insert(fundTranslations)
       .values({ fundId, locale, title: text.title, description: text.description })
-      .onConflictDoUpdate({ target: [fundTranslations.fundId, fundTranslations.locale], set: { title: text.title, description: text.description } })
-      .run()
+      .onConflictDoUpdate({ target: [fundTranslations.fundId, fundTranslations.locale], set: { title: text.title, description: text.description } }))
   }
 }
 
 /** Returns the new fund's id, or null when the campaign already has a fund with that slug. */
 export async function createFund(db: Handle, { campaignId, input, organizerId }: { campaignId: number; input: FundInput; organizerId: number | null }) {
   const id = await transaction(db, async (tx) => {
-    const taken = tx.select({ id: funds.id }).from(funds).where(and(eq(funds.campaignId, campaignId), eq(funds.slug, input.slug))).get()
+    const taken = await firstRow(tx.select({ id: funds.id }).from(funds).where(and(eq(funds.campaignId, campaignId), eq(funds.slug, input.slug))))
     if (taken) return null
     const { texts, ...fields } = input
-    const fund = tx.insert(funds).values({ ...fields, campaignId, currency: fields.currency.toUpperCase() }).returning({ id: funds.id }).get()
-    writeTexts(tx, fund.id, texts)
+    const fund = await firstRow(tx.insert(funds).values({ ...fields, campaignId, currency: fields.currency.toUpperCase() }).returning({ id: funds.id }))
+    await writeTexts(tx, fund.id, texts)
     await recordAudit(tx, { organizerId, action: 'fund.create', subjectType: 'fund', subjectId: String(fund.id), details: { campaignId, slug: input.slug, goalMinor: input.goalMinor, currency: input.currency } })
     return fund.id
   })
@@ -126,16 +124,16 @@ export async function createFund(db: Handle, { campaignId, input, organizerId }:
  */
 export async function updateFund(db: Handle, { campaignId, fundId, input, organizerId }: { campaignId: number; fundId: number; input: FundInput; organizerId: number | null }) {
   const result = await transaction(db, async (tx) => {
-    const fund = tx.select().from(funds).where(and(eq(funds.id, fundId), eq(funds.campaignId, campaignId))).get()
+    const fund = await firstRow(tx.select().from(funds).where(and(eq(funds.id, fundId), eq(funds.campaignId, campaignId))))
     if (!fund) return 'missing' as const
-    const clash = tx.select({ id: funds.id }).from(funds).where(and(eq(funds.campaignId, campaignId), eq(funds.slug, input.slug))).get()
+    const clash = await firstRow(tx.select({ id: funds.id }).from(funds).where(and(eq(funds.campaignId, campaignId), eq(funds.slug, input.slug))))
     if (clash && clash.id !== fundId) return 'slug-taken' as const
     const currency = input.currency.toUpperCase()
-    const raised = tx.select().from(fundCounters).where(eq(fundCounters.fundId, fundId)).get()
+    const raised = await firstRow(tx.select().from(fundCounters).where(eq(fundCounters.fundId, fundId)))
     if (currency !== fund.currency && raised && (raised.raisedMinor !== 0 || raised.donors !== 0)) return 'currency-locked' as const
     const { texts, ...fields } = input
-    tx.update(funds).set({ ...fields, currency, updatedAt: Date.now() }).where(eq(funds.id, fundId)).run()
-    writeTexts(tx, fundId, texts)
+    await execute(tx.update(funds).set({ ...fields, currency, updatedAt: Date.now() }).where(eq(funds.id, fundId)))
+    await writeTexts(tx, fundId, texts)
     await recordAudit(tx, { organizerId, action: 'fund.update', subjectType: 'fund', subjectId: String(fundId), details: { slug: input.slug, goalMinor: input.goalMinor, currency, status: input.status, position: input.position } })
     return 'saved' as const
   })

@@ -4,6 +4,7 @@ import { transaction } from '#db/transaction.server.ts'
 import { organizers, replies, signatures } from '#db/schema.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { recordAudit } from './audit.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * Messages of support: what a signer wrote with their signature. A message waits for an
@@ -11,19 +12,18 @@ import { recordAudit } from './audit.server.ts'
  * (answering approves). The campaign page shows approved messages of confirmed signers.
  */
 
-function repliesTo(db: Handle, signatureIds: number[]) {
+async function repliesTo(db: Handle, signatureIds: number[]) {
   if (signatureIds.length === 0) return []
-  return db
+  return await allRows(db
     .select({ signatureId: replies.signatureId, body: replies.body, createdAt: replies.createdAt, author: organizers.name })
     .from(replies)
     .leftJoin(organizers, eq(organizers.id, replies.organizerId))
     .where(inArray(replies.signatureId, signatureIds))
-    .orderBy(asc(replies.id))
-    .all()
+    .orderBy(asc(replies.id)))
 }
 
 export async function listMessagesForModeration(db: Handle, { campaignId, status }: { campaignId: number; status: 'pending' | 'approved' | 'rejected' }) {
-  const rows = db
+  const rows = await allRows(db
     .select({
       id: signatures.id,
       firstName: signatures.firstName,
@@ -36,9 +36,8 @@ export async function listMessagesForModeration(db: Handle, { campaignId, status
     .from(signatures)
     .where(and(eq(signatures.campaignId, campaignId), eq(signatures.messageStatus, status)))
     .orderBy(status === 'pending' ? asc(signatures.id) : desc(signatures.id))
-    .limit(100)
-    .all()
-  const answers = repliesTo(
+    .limit(100))
+  const answers = await repliesTo(
     db,
     rows.map((r) => r.id),
   )
@@ -60,11 +59,10 @@ export async function moderateMessage(
   },
 ) {
   const changed = await transaction(db, async (tx) => {
-    const result = tx
+    const result = await execute(tx
       .update(signatures)
       .set({ messageStatus: decision })
-      .where(and(eq(signatures.id, signatureId), eq(signatures.campaignId, campaignId), sql`${signatures.message} is not null`))
-      .run()
+      .where(and(eq(signatures.id, signatureId), eq(signatures.campaignId, campaignId), sql`${signatures.message} is not null`)))
     if (result.changes === 0) return false
     await recordAudit(tx, { organizerId: actorId, action: `message.${decision === 'approved' ? 'approve' : 'reject'}`, subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
     return true
@@ -88,15 +86,14 @@ export async function replyToMessage(
   },
 ) {
   const done = await transaction(db, async (tx) => {
-    const target = tx
+    const target = await firstRow(tx
       .select({ id: signatures.id })
       .from(signatures)
-      .where(and(eq(signatures.id, signatureId), eq(signatures.campaignId, campaignId), sql`${signatures.message} is not null`))
-      .get()
+      .where(and(eq(signatures.id, signatureId), eq(signatures.campaignId, campaignId), sql`${signatures.message} is not null`)))
     if (!target) return false
-    tx.insert(replies).values({ signatureId, organizerId: actorId, body }).run()
+    await execute(tx.insert(replies).values({ signatureId, organizerId: actorId, body }))
     // Answering a message is approving it.
-    tx.update(signatures).set({ messageStatus: 'approved' }).where(eq(signatures.id, signatureId)).run()
+    await execute(tx.update(signatures).set({ messageStatus: 'approved' }).where(eq(signatures.id, signatureId)))
     await recordAudit(tx, { organizerId: actorId, action: 'message.reply', subjectType: 'signature', subjectId: signatureId, details: { campaignId } })
     return true
   })
@@ -106,7 +103,7 @@ export async function replyToMessage(
 
 /** Approved messages of confirmed signers for the campaign page, with the team's replies. */
 export async function listPublicMessages(db: Handle, { campaignId, limit = 10 }: { campaignId: number; limit?: number }) {
-  const rows = db
+  const rows = await allRows(db
     .select({
       id: signatures.id,
       firstName: signatures.firstName,
@@ -118,9 +115,8 @@ export async function listPublicMessages(db: Handle, { campaignId, limit = 10 }:
     .from(signatures)
     .where(and(eq(signatures.campaignId, campaignId), eq(signatures.messageStatus, 'approved'), eq(signatures.status, 'confirmed')))
     .orderBy(desc(signatures.id))
-    .limit(limit)
-    .all()
-  const answers = repliesTo(
+    .limit(limit))
+  const answers = await repliesTo(
     db,
     rows.map((r) => r.id),
   )

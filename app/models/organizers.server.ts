@@ -18,6 +18,7 @@ import { randomToken, sha256 } from '~/utils/crypto.server.ts'
 import { organizerInviteToken } from '~/utils/tokens.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { queueEmail } from './outbox.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const PASSWORD_TOKEN_TTL_MS = 48 * 60 * 60 * 1000
@@ -43,11 +44,10 @@ export async function verifyOrganizerLogin(db: Handle, {
   email: string
   password: string
 }): Promise<SessionOrganizer | null> {
-  const organizer = await db
+  const organizer = await await firstRow(db
     .select()
     .from(organizers)
-    .where(eq(organizers.email, normalizeOrganizerEmail(email)))
-    .get()
+    .where(eq(organizers.email, normalizeOrganizerEmail(email))))
   const stored = organizer?.passwordHash ?? (await dummyHash)
   const ok = await verify(stored, password).catch(() => false)
   if (!ok || !organizer || !organizer.passwordHash || organizer.disabledAt) return null
@@ -82,25 +82,23 @@ export async function createOrganizer(db: Handle, {
   const token = invite ? organizerInviteToken(seed) : randomToken()
   return transaction(db, async (tx) => {
     const orgId =
-      organizationId ?? (await tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id)).get())?.id
+      organizationId ?? (await await firstRow(tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id))))?.id
     if (orgId === undefined) throw new Error('No organisation exists yet: run the seed or create one first')
     const normalized = normalizeOrganizerEmail(email)
-    if (await tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, normalized)).get()) {
+    if (await await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, normalized)))) {
       throw new OrganizerExistsError(normalized)
     }
-    const organizer = await tx
+    const organizer = await await firstRow(tx
       .insert(organizers)
       .values({ organizationId: orgId, email: normalized, name: name.trim(), role })
-      .returning()
-      .get()
-    await tx.insert(organizerTokens)
+      .returning())
+    await await execute(tx.insert(organizerTokens)
       .values({
         organizerId: organizer.id,
         tokenHash: sha256(token),
         purpose: 'set_password',
         expiresAt: Date.now() + PASSWORD_TOKEN_TTL_MS,
-      })
-      .run()
+      }))
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'organizer.create',
@@ -109,7 +107,7 @@ export async function createOrganizer(db: Handle, {
       details: { name: organizer.name, role, ...(invite ? { emailed: true } : {}) },
     })
     if (invite) {
-      const organizationName = (await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId)).get())?.name ?? ''
+      const organizationName = (await await firstRow(tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId))))?.name ?? ''
       await queueEmail(tx, {
         template: 'organizer-invite',
         to: organizer.email,
@@ -127,18 +125,17 @@ export async function issuePasswordToken(db: Handle, { organizerId, actorId }: {
   const token = randomToken()
   await transaction(db, async (tx) => {
     // A form can name any id: no organiser, no link (rather than a foreign-key failure).
-    if (!(await tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)).get())) {
+    if (!(await await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId))))) {
       throw new Response('Organiser not found', { status: 404 })
     }
-    await tx.delete(organizerTokens).where(eq(organizerTokens.organizerId, organizerId)).run()
-    await tx.insert(organizerTokens)
+    await await execute(tx.delete(organizerTokens).where(eq(organizerTokens.organizerId, organizerId)))
+    await await execute(tx.insert(organizerTokens)
       .values({
         organizerId,
         tokenHash: sha256(token),
         purpose: 'set_password',
         expiresAt: Date.now() + PASSWORD_TOKEN_TTL_MS,
-      })
-      .run()
+      }))
     await recordAudit(tx, { organizerId: actorId, action: 'organizer.password_link', subjectType: 'organizer', subjectId: organizerId })
   })
   return token
@@ -146,7 +143,7 @@ export async function issuePasswordToken(db: Handle, { organizerId, actorId }: {
 
 export async function getPasswordToken(db: Handle, { token }: { token: string }) {
   return (
-    (await db
+    (await await firstRow(db
       .select({ organizerId: organizerTokens.organizerId, name: organizers.name })
       .from(organizerTokens)
       .innerJoin(organizers, eq(organizers.id, organizerTokens.organizerId))
@@ -156,8 +153,7 @@ export async function getPasswordToken(db: Handle, { token }: { token: string })
           isNull(organizerTokens.usedAt),
           gt(organizerTokens.expiresAt, Date.now()),
         ),
-      )
-      .get()) ?? null
+      ))) ?? null
   )
 }
 
@@ -168,15 +164,14 @@ export async function setPasswordWithToken(db: Handle, { token, password }: { to
   // Hashed before the transaction: argon2 must not run while it is open.
   const passwordHash = await hashPassword(password)
   return transaction(db, async (tx) => {
-    const spent = await tx
+    const spent = await await execute(tx
       .update(organizerTokens)
       .set({ usedAt: Date.now() })
-      .where(and(eq(organizerTokens.tokenHash, sha256(token)), isNull(organizerTokens.usedAt)))
-      .run()
+      .where(and(eq(organizerTokens.tokenHash, sha256(token)), isNull(organizerTokens.usedAt))))
     // Two tabs racing on one link: only the first wins.
     if (spent.changes !== 1) return null
-    await tx.update(organizers).set({ passwordHash }).where(eq(organizers.id, found.organizerId)).run()
-    await tx.delete(sessions).where(eq(sessions.organizerId, found.organizerId)).run()
+    await await execute(tx.update(organizers).set({ passwordHash }).where(eq(organizers.id, found.organizerId)))
+    await await execute(tx.delete(sessions).where(eq(sessions.organizerId, found.organizerId)))
     await recordAudit(tx, {
       organizerId: found.organizerId,
       action: 'organizer.set_password',
@@ -191,15 +186,15 @@ export async function createSession(db: Handle, { organizerId }: { organizerId: 
   const token = randomToken()
   const now = Date.now()
   await transaction(db, async (tx) => {
-    await tx.delete(sessions).where(lt(sessions.expiresAt, now)).run()
-    await tx.insert(sessions).values({ idHash: sha256(token), organizerId, expiresAt: now + SESSION_TTL_MS }).run()
+    await await execute(tx.delete(sessions).where(lt(sessions.expiresAt, now)))
+    await await execute(tx.insert(sessions).values({ idHash: sha256(token), organizerId, expiresAt: now + SESSION_TTL_MS }))
     await recordAudit(tx, { organizerId, action: 'organizer.login', subjectType: 'organizer', subjectId: organizerId })
   })
   return { token, expiresAt: now + SESSION_TTL_MS }
 }
 
 export async function getSessionOrganizer(db: Handle, { token }: { token: string }): Promise<SessionOrganizer | null> {
-  const row = await db
+  const row = await await firstRow(db
     .select({
       id: organizers.id,
       name: organizers.name,
@@ -209,19 +204,18 @@ export async function getSessionOrganizer(db: Handle, { token }: { token: string
     })
     .from(sessions)
     .innerJoin(organizers, eq(organizers.id, sessions.organizerId))
-    .where(and(eq(sessions.idHash, sha256(token)), gt(sessions.expiresAt, Date.now()), isNull(organizers.disabledAt)))
-    .get()
+    .where(and(eq(sessions.idHash, sha256(token)), gt(sessions.expiresAt, Date.now()), isNull(organizers.disabledAt))))
   return row ?? null
 }
 
 export async function deleteSession(db: Handle, { token }: { token: string }) {
   await transaction(db, async (tx) => {
-    await tx.delete(sessions).where(eq(sessions.idHash, sha256(token))).run()
+    await await execute(tx.delete(sessions).where(eq(sessions.idHash, sha256(token))))
   })
 }
 
 export async function listOrganizers(db: Handle) {
-  const rows = await db
+  const rows = await await allRows(db
     .select({
       id: organizers.id,
       name: organizers.name,
@@ -232,8 +226,7 @@ export async function listOrganizers(db: Handle) {
       createdAt: organizers.createdAt,
     })
     .from(organizers)
-    .orderBy(asc(organizers.name))
-    .all()
+    .orderBy(asc(organizers.name)))
   return rows.map((o) => ({ ...o, hasPassword: o.hasPassword !== null }))
 }
 
@@ -241,11 +234,10 @@ export class LastOwnerError extends Error {}
 
 /** An owner who can actually log in (not disabled, password set) must remain. */
 async function assertAnotherActiveOwner(tx: Tx, organizerId: number) {
-  const owners = await tx
+  const owners = await await allRows(tx
     .select({ id: organizers.id })
     .from(organizers)
-    .where(and(eq(organizers.role, 'owner'), isNull(organizers.disabledAt), isNotNull(organizers.passwordHash)))
-    .all()
+    .where(and(eq(organizers.role, 'owner'), isNull(organizers.disabledAt), isNotNull(organizers.passwordHash))))
   if (!owners.some((o) => o.id !== organizerId)) throw new LastOwnerError()
 }
 
@@ -261,19 +253,18 @@ export async function changeOrganizer(db: Handle, {
   disabled?: boolean
 }) {
   await transaction(db, async (tx) => {
-    const current = await tx.select().from(organizers).where(eq(organizers.id, organizerId)).get()
+    const current = await await firstRow(tx.select().from(organizers).where(eq(organizers.id, organizerId)))
     if (!current) return
     const demotes = role !== undefined && role !== 'owner' && current.role === 'owner'
     const disables = disabled === true && current.role === 'owner'
     if (demotes || disables) await assertAnotherActiveOwner(tx, organizerId)
-    await tx.update(organizers)
+    await await execute(tx.update(organizers)
       .set({
         ...(role ? { role } : {}),
         ...(disabled === undefined ? {} : { disabledAt: disabled ? Date.now() : null }),
       })
-      .where(eq(organizers.id, organizerId))
-      .run()
-    if (disabled) await tx.delete(sessions).where(eq(sessions.organizerId, organizerId)).run()
+      .where(eq(organizers.id, organizerId)))
+    if (disabled) await await execute(tx.delete(sessions).where(eq(sessions.organizerId, organizerId)))
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'organizer.update',
@@ -288,29 +279,26 @@ export async function changeOrganizer(db: Handle, {
 
 /** The organiser's role on one campaign, or null if they have none (instance owners need none). */
 export async function getCampaignRole(db: Handle, { organizerId, campaignId }: { organizerId: number; campaignId: number }): Promise<CampaignRole | null> {
-  const membership = await db
+  const membership = await await firstRow(db
     .select({ role: campaignMemberships.role })
     .from(campaignMemberships)
-    .where(and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId)))
-    .get()
+    .where(and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId))))
   return membership?.role ?? null
 }
 
 /** Every campaign the organiser has a role on, with that role. */
 export async function listCampaignRoles(db: Handle, { organizerId }: { organizerId: number }) {
-  return db
+  return await allRows(db
     .select({ campaignId: campaignMemberships.campaignId, role: campaignMemberships.role })
     .from(campaignMemberships)
-    .where(eq(campaignMemberships.organizerId, organizerId))
-    .all()
+    .where(eq(campaignMemberships.organizerId, organizerId)))
 }
 
 /** Every membership, for the owners' Organisers page. */
 export async function listMemberships(db: Handle) {
-  return db
+  return await allRows(db
     .select({ organizerId: campaignMemberships.organizerId, campaignId: campaignMemberships.campaignId, role: campaignMemberships.role })
-    .from(campaignMemberships)
-    .all()
+    .from(campaignMemberships))
 }
 
 /**
@@ -339,19 +327,18 @@ export async function setCampaignRole(db: Handle, {
   role: CampaignRole | null
 }) {
   return transaction(db, async (tx) => {
-    const organizer = await tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)).get()
-    const campaign = await tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)).get()
+    const organizer = await await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)))
+    const campaign = await await firstRow(tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)))
     if (!organizer || !campaign) return false
     const where = and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId))
-    const before = (await tx.select({ role: campaignMemberships.role }).from(campaignMemberships).where(where).get())?.role ?? null
+    const before = (await await firstRow(tx.select({ role: campaignMemberships.role }).from(campaignMemberships).where(where)))?.role ?? null
     if (before === role) return true
-    if (role === null) await tx.delete(campaignMemberships).where(where).run()
+    if (role === null) await await execute(tx.delete(campaignMemberships).where(where))
     else
-      await tx
+      await await execute(tx
         .insert(campaignMemberships)
         .values({ organizerId, campaignId, role })
-        .onConflictDoUpdate({ target: [campaignMemberships.organizerId, campaignMemberships.campaignId], set: { role } })
-        .run()
+        .onConflictDoUpdate({ target: [campaignMemberships.organizerId, campaignMemberships.campaignId], set: { role } }))
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'organizer.campaign_role',

@@ -5,6 +5,7 @@ import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.t
 import { emailBatches, emailMessages, MAIL_PRIORITIES, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
 import { BATCH_SIZE, recordBatchResults } from '#db/sql/mail.server.ts'
 import { transaction } from '#db/transaction.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 export { BATCH_SIZE }
 
@@ -63,9 +64,9 @@ export async function queueEmail(tx: Tx, email: QueueEmail): Promise<boolean> {
   return insertEmail(tx, email)
 }
 
-function insertEmail(handle: Handle, email: QueueEmail) {
+async function insertEmail(handle: Handle, email: QueueEmail) {
   const { batchable = true, campaignId = null, ...rest } = email
-  const queued = queueStatement(handle).run({ ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 }).changes === 1
+  const queued = (await execute(queueStatement(handle), { ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 })).changes === 1
   if (queued) mailQueued()
   return queued
 }
@@ -238,31 +239,31 @@ const claimStatements = preparedPerConnection((db) => {
 export async function claimNextWork(db: Handle, { now = Date.now(), batchClaimTimeoutMs = BATCH_CLAIM_TIMEOUT_MS }: ClaimOptions = {}): Promise<Work | null> {
   return transaction(db, async (tx): Promise<Work | null> => {
     const q = claimStatements(tx)
-    q.reclaimSingles.run({ before: now - CLAIM_TIMEOUT_MS })
-    q.reclaimBatches.run({ before: now - batchClaimTimeoutMs })
-    const batch = q.bestBatch.get({ now })
-    const loose = q.bestLoose.get({ now })
+    await execute(q.reclaimSingles, { before: now - CLAIM_TIMEOUT_MS })
+    await execute(q.reclaimBatches, { before: now - batchClaimTimeoutMs })
+    const batch = await firstRow(q.bestBatch, { now })
+    const loose = await firstRow(q.bestLoose, { now })
     // A trickle of transactional mail would otherwise take every request one email at a time and
     // hold an update back for hours: a group that is not full may wait up to GATHER_MS, giving
     // its turn to an update's batch, and fills meanwhile. A full group never waits.
-    const gathering = () => {
+    const gathering = async () => {
       if (batch?.priority !== MAIL_PRIORITIES.bulk || !loose?.batchable) return false
-      const forming = q.forming.get({ now })!
+      const forming = (await firstRow(q.forming, { now }))!
       return forming.n < BATCH_SIZE && (forming.oldest ?? 0) > now - GATHER_MS
     }
-    if (loose && (!batch || loose.priority < batch.priority) && !gathering()) {
+    if (loose && (!batch || loose.priority < batch.priority) && !(await gathering())) {
       if (!loose.batchable) {
-        const message = q.claimSingle.get({ now, id: loose.id })!
+        const message = (await firstRow(q.claimSingle, { now, id: loose.id }))!
         return { kind: 'single', message }
       }
-      const created = q.newBatch.get({ priority: loose.priority, key: `mail:${randomUUID()}`, now })!
-      const messages = q.group.all({ batchId: created.id, now })
-      q.sized.run({ size: messages.length, id: created.id })
+      const created = (await firstRow(q.newBatch, { priority: loose.priority, key: `mail:${randomUUID()}`, now }))!
+      const messages = await allRows(q.group, { batchId: created.id, now })
+      await execute(q.sized, { size: messages.length, id: created.id })
       return { kind: 'batch', batch: { ...created, size: messages.length }, messages: messages.sort((a, b) => a.id - b.id) }
     }
     if (!batch) return null
-    const claimed = q.claimBatch.get({ now, id: batch.id })!
-    return { kind: 'batch', batch: claimed, messages: q.batchMessages.all({ batchId: claimed.id }) }
+    const claimed = (await firstRow(q.claimBatch, { now, id: batch.id }))!
+    return { kind: 'batch', batch: claimed, messages: await allRows(q.batchMessages, { batchId: claimed.id }) }
   })
 }
 
@@ -270,8 +271,8 @@ export async function claimNextWork(db: Handle, { now = Date.now(), batchClaimTi
 export async function claimDueMessages(db: Handle, { limit, now = Date.now() }: { limit: number; now?: number }): Promise<ClaimedMessage[]> {
   const messages = await transaction(db, async (tx) => {
     const q = claimStatements(tx)
-    q.reclaimSingles.run({ before: now - CLAIM_TIMEOUT_MS })
-    return q.claimSingles.all({ now, limit })
+    await execute(q.reclaimSingles, { before: now - CLAIM_TIMEOUT_MS })
+    return await allRows(q.claimSingles, { now, limit })
   })
   return messages.sort((a, b) => a.id - b.id)
 }
@@ -281,7 +282,7 @@ export async function claimDueMessages(db: Handle, { limit, now = Date.now() }: 
  * (claiming is a write transaction, which would compete with signing for the lock).
  */
 export async function hasDueMail(db: Handle, { now = Date.now(), batchClaimTimeoutMs = BATCH_CLAIM_TIMEOUT_MS }: ClaimOptions = {}) {
-  return claimStatements(db).due.get({ now, abandonedBatch: now - batchClaimTimeoutMs, abandonedSingle: now - CLAIM_TIMEOUT_MS }) !== undefined
+  return await firstRow(claimStatements(db).due, { now, abandonedBatch: now - batchClaimTimeoutMs, abandonedSingle: now - CLAIM_TIMEOUT_MS }) !== undefined
 }
 
 export type Outcome =
@@ -319,9 +320,9 @@ export async function recordOutcomes(db: Handle, outcomes: Outcome[]) {
   await transaction(db, async (tx) => {
     const q = settleStatements(tx)
     for (const outcome of outcomes) {
-      if (outcome.status === 'retry') q.retry.run({ ...outcome, refund: outcome.refund ? 1 : 0 })
-      else if (outcome.status === 'failed') q.failed.run(outcome)
-      else q.delivered.run(outcome)
+      if (outcome.status === 'retry') await execute(q.retry, { ...outcome, refund: outcome.refund ? 1 : 0 })
+      else if (outcome.status === 'failed') await execute(q.failed, outcome)
+      else await execute(q.delivered, outcome)
     }
   })
 }
@@ -347,15 +348,15 @@ export async function recordBatchOutcome(db: Handle, { batchId, outcome }: { bat
     const held = and(eq(emailBatches.id, batchId), eq(emailBatches.status, 'submitting'))
     if (outcome.status === 'retry') {
       const attempts = outcome.refund ? sql`${emailBatches.attempts} - 1` : emailBatches.attempts
-      tx.update(emailBatches).set({ status: 'pending', lastError: outcome.error, nextAttemptAt: outcome.retryAt, claimedAt: null, attempts }).where(held).run()
+      await execute(tx.update(emailBatches).set({ status: 'pending', lastError: outcome.error, nextAttemptAt: outcome.retryAt, claimedAt: null, attempts }).where(held))
       return
     }
     if (outcome.status === 'failed') {
-      const changed = tx.update(emailBatches).set({ status: 'failed', lastError: outcome.error }).where(held).run().changes
-      if (changed) tx.update(emailMessages).set({ status: 'failed', lastError: outcome.error }).where(eq(emailMessages.batchId, batchId)).run()
+      const changed = (await execute(tx.update(emailBatches).set({ status: 'failed', lastError: outcome.error }).where(held))).changes
+      if (changed) await execute(tx.update(emailMessages).set({ status: 'failed', lastError: outcome.error }).where(eq(emailMessages.batchId, batchId)))
       return
     }
-    if (!submittedStatement(tx).run({ at: outcome.at, batchId }).changes || outcome.results.length === 0) return
+    if (!(await execute(submittedStatement(tx), { at: outcome.at, batchId })).changes || outcome.results.length === 0) return
     const results = outcome.results.map(({ id, providerId, error, captured }) => ({ id, status: error === null ? (captured ? ('captured' as const) : ('sent' as const)) : ('failed' as const), providerId, error }))
     recordBatchResults(tx, { batchId, at: outcome.at, results })
   })
@@ -367,7 +368,7 @@ export async function recordBatchOutcome(db: Handle, { batchId, outcome }: { bat
  */
 export async function listOutbox(db: Handle, { before, limit = 50, campaignIds }: { before?: number; limit?: number; campaignIds?: number[] }) {
   if (campaignIds?.length === 0) return { messages: [], nextBefore: null }
-  const rows = db
+  const rows = await allRows(db
     .select({
       id: emailMessages.id,
       template: emailMessages.template,
@@ -382,11 +383,10 @@ export async function listOutbox(db: Handle, { before, limit = 50, campaignIds }
     .from(emailMessages)
     .where(and(before ? lt(emailMessages.id, before) : undefined, campaignIds ? inArray(emailMessages.campaignId, campaignIds) : undefined))
     .orderBy(desc(emailMessages.id))
-    .limit(limit + 1)
-    .all()
+    .limit(limit + 1))
   return { messages: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
 }
 
 export async function getOutboxMessage(db: Handle, { id }: { id: number }): Promise<EmailMessage | null> {
-  return db.select().from(emailMessages).where(eq(emailMessages.id, id)).get() ?? null
+  return await firstRow(db.select().from(emailMessages).where(eq(emailMessages.id, id))) ?? null
 }

@@ -2,6 +2,7 @@ import { and, asc, count, eq, gt, inArray, lt, max, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { rateLimitHits } from '#db/schema.ts'
+import { execute, firstRow } from '#db/query.server.ts'
 
 export type RateLimitHit = { bucket: string; keyHash: string; limit: number; windowMs: number }
 
@@ -34,11 +35,11 @@ export async function recordHits(tx: Tx, hits: RateLimitHit[], now: number): Pro
   let retryAfterMs = 0
   for (const { bucket, keyHash, limit, windowMs } of hits) {
     const since = now - windowMs
-    q.forget.run({ bucket, keyHash, since })
-    q.record.run({ bucket, keyHash, now })
-    const n = q.count.get({ bucket, keyHash, since })?.n ?? 0
+    await execute(q.forget, { bucket, keyHash, since })
+    await execute(q.record, { bucket, keyHash, now })
+    const n = (await firstRow(q.count, { bucket, keyHash, since }))?.n ?? 0
     if (n <= limit) continue
-    const opener = q.opener.get({ bucket, keyHash, since, offset: n - limit })
+    const opener = await firstRow(q.opener, { bucket, keyHash, since, offset: n - limit })
     retryAfterMs = Math.max(retryAfterMs, 1000, (opener?.at ?? now) + windowMs - now)
   }
   return { allowed: retryAfterMs === 0, retryAfterMs }
@@ -54,9 +55,8 @@ export async function hitRateLimit(db: Handle, { now, ...hit }: RateLimitHit & {
 
 export async function clearRateLimit(db: Handle, { bucket, keyHash }: { bucket: string; keyHash: string }) {
   await transaction(db, async (tx) => {
-    tx.delete(rateLimitHits)
-      .where(and(eq(rateLimitHits.bucket, bucket), eq(rateLimitHits.keyHash, keyHash)))
-      .run()
+    await execute(tx.delete(rateLimitHits)
+      .where(and(eq(rateLimitHits.bucket, bucket), eq(rateLimitHits.keyHash, keyHash))))
   })
 }
 
@@ -95,8 +95,8 @@ export async function reserveAttempt(
     {
       const { bucket, keyHash, free, baseMs, capMs, forgetAfterMs } = backoff
       const since = now - forgetAfterMs
-      q.forget.run({ bucket, keyHash, since })
-      const { n, latest } = q.failures.get({ bucket, keyHash, since }) ?? { n: 0, latest: null }
+      await execute(q.forget, { bucket, keyHash, since })
+      const { n, latest } = await firstRow(q.failures, { bucket, keyHash, since }) ?? { n: 0, latest: null }
       if (n >= free && latest !== null) {
         const wait = Math.min(capMs, baseMs * 2 ** (n - free))
         retryAfterMs = Math.max(retryAfterMs, latest + wait - now)
@@ -104,14 +104,15 @@ export async function reserveAttempt(
     }
     for (const { bucket, keyHash, limit, windowMs } of limits) {
       const since = now - windowMs
-      q.forget.run({ bucket, keyHash, since })
-      const n = q.count.get({ bucket, keyHash, since })?.n ?? 0
+      await execute(q.forget, { bucket, keyHash, since })
+      const n = (await firstRow(q.count, { bucket, keyHash, since }))?.n ?? 0
       if (n < limit) continue
-      const opener = q.opener.get({ bucket, keyHash, since, offset: n - limit })
+      const opener = await firstRow(q.opener, { bucket, keyHash, since, offset: n - limit })
       retryAfterMs = Math.max(retryAfterMs, (opener?.at ?? now) + windowMs - now)
     }
     if (retryAfterMs > 0) return { allowed: false as const, retryAfterMs: Math.max(1000, retryAfterMs) }
-    const hitIds = [backoff, ...limits].map(({ bucket, keyHash }) => q.reserve.get({ bucket, keyHash, now })!.id)
+    const hitIds: number[] = []
+    for (const { bucket, keyHash } of [backoff, ...limits]) hitIds.push((await firstRow(q.reserve, { bucket, keyHash, now }))!.id)
     return { allowed: true as const, reservation: { hitIds, backoff: { bucket: backoff.bucket, keyHash: backoff.keyHash } } }
   })
 }
@@ -119,9 +120,8 @@ export async function reserveAttempt(
 /** The attempt succeeded: it was no failure, and this client's earlier failures at this backoff are forgiven. */
 export async function forgiveAttempt(db: Handle, { hitIds, backoff }: AttemptReservation) {
   await transaction(db, async (tx) => {
-    if (hitIds.length > 0) tx.delete(rateLimitHits).where(inArray(rateLimitHits.id, hitIds)).run()
-    tx.delete(rateLimitHits)
-      .where(and(eq(rateLimitHits.bucket, backoff.bucket), eq(rateLimitHits.keyHash, backoff.keyHash)))
-      .run()
+    if (hitIds.length > 0) await execute(tx.delete(rateLimitHits).where(inArray(rateLimitHits.id, hitIds)))
+    await execute(tx.delete(rateLimitHits)
+      .where(and(eq(rateLimitHits.bucket, backoff.bucket), eq(rateLimitHits.keyHash, backoff.keyHash))))
   })
 }

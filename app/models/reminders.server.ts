@@ -7,6 +7,7 @@ import { sha256 } from '~/utils/crypto.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { TOKEN_TTL_MS } from './signatures.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * The one reminder to confirm. A signature still pending a day after it was made,
@@ -126,9 +127,9 @@ function linkWorks(row: Candidate, seed: string, now: number) {
 }
 
 /** Whether this pending signature's signer may still be reminded (not whether it is due). */
-function mayRemind(q: Statements, row: Candidate, now: number) {
+async function mayRemind(q: Statements, row: Candidate, now: number) {
   if (row.status !== 'pending' || row.campaignStatus !== 'live' || !row.reminderOn || (row.tokenExpiresAt ?? 0) <= now) return false
-  return !q.suppressed.get({ emailNormalized: row.emailNormalized }) && !q.withdrawn.get({ supporterId: row.supporterId })
+  return !await firstRow(q.suppressed, { emailNormalized: row.emailNormalized }) && !await firstRow(q.withdrawn, { supporterId: row.supporterId })
 }
 
 /**
@@ -141,9 +142,9 @@ export async function staleReminders(db: Handle, messages: { id: number; idempot
   const stale = new Set<number>()
   for (const message of messages) {
     const id = Number(/^signature:(\d+):reminder$/.exec(message.idempotencyKey)?.[1])
-    const row = Number.isInteger(id) ? q.candidate.get({ id }) : undefined
+    const row = Number.isInteger(id) ? await firstRow(q.candidate, { id }) : undefined
     const seed = typeof message.props.tokenSeed === 'string' ? message.props.tokenSeed : ''
-    if (!row || !mayRemind(q, row, now) || !seed || !linkWorks(row, seed, now)) stale.add(message.id)
+    if (!row || !(await mayRemind(q, row, now)) || !seed || !linkWorks(row, seed, now)) stale.add(message.id)
   }
   return stale
 }
@@ -151,14 +152,14 @@ export async function staleReminders(db: Handle, messages: { id: number; idempot
 /** Inside the chunk's transaction: every condition again, on the row as it is now. */
 async function remindOne(tx: Tx, id: number, now: number) {
   const q = statements(tx)
-  const row = q.candidate.get({ id })
-  if (!row || row.remindedAt !== null || row.createdAt > now - REMINDER_AFTER_MS || !mayRemind(q, row, now)) return false
-  const email = q.latestConfirmation.get({ from: `signature:${id}:confirm:`, to: `signature:${id}:confirm;` })
+  const row = await firstRow(q.candidate, { id })
+  if (!row || row.remindedAt !== null || row.createdAt > now - REMINDER_AFTER_MS || !(await mayRemind(q, row, now))) return false
+  const email = await firstRow(q.latestConfirmation, { from: `signature:${id}:confirm:`, to: `signature:${id}:confirm;` })
   if (!email) return false
   const props = email.props
   const seed = typeof props.tokenSeed === 'string' ? props.tokenSeed : ''
   if (!seed || !linkWorks(row, seed, now)) return false
-  if (q.markReminded.run({ id, now }).changes !== 1) return false
+  if ((await execute(q.markReminded, { id, now })).changes !== 1) return false
   return queueEmail(tx, {
     template: 'confirm-reminder',
     to: email.toEmail,
@@ -186,12 +187,12 @@ export async function sendDueReminders(
 ): Promise<ReminderReport[]> {
   const q = statements(db)
   const reports: ReminderReport[] = []
-  for (const campaign of q.campaigns.all()) {
+  for (const campaign of await allRows(q.campaigns)) {
     let reminded = 0
     let before = Number.MAX_SAFE_INTEGER
     for (;;) {
       if (shouldStop()) break
-      const rows = q.scan.all({ campaignId: campaign.id, before })
+      const rows = await allRows(q.scan, { campaignId: campaign.id, before })
       if (rows.length === 0) break
       before = rows[rows.length - 1]!.id
       const due = rows.filter((row) => mayBeDue(row, now)).map((row) => row.id)

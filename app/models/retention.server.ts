@@ -5,6 +5,7 @@ import { supporterStillNeeded } from '#db/sql/retention.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import type { RetentionState } from '~/utils/retention.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * Retention (ADR 010). A campaign's signatures are anonymised `retention_days` after it
@@ -167,18 +168,18 @@ const statements = preparedPerConnection((db: DB) => ({
 type Statements = ReturnType<typeof statements>
 type Tally = { anonymised: number; released: number; supportersDeleted: number }
 
-function wantsNews(q: Statements, supporterId: number, campaignId: number) {
-  return q.latestConsent.get({ supporterId, campaignId })?.granted === true
+async function wantsNews(q: Statements, supporterId: number, campaignId: number) {
+  return (await firstRow(q.latestConsent, { supporterId, campaignId }))?.granted === true
 }
 
 /** Delete the supporters among `ids` that nothing needs any more. Inside the batch's transaction. */
-function deleteUnneededSupporters(tx: Tx, q: Statements, ids: Iterable<number>) {
+async function deleteUnneededSupporters(tx: Tx, q: Statements, ids: Iterable<number>) {
   let deleted = 0
   for (const id of ids) {
     if (supporterStillNeeded(tx, id)) continue
-    q.forgetAddress.run({ id })
+    await execute(q.forgetAddress, { id })
     // Their consents go with them (ON DELETE CASCADE).
-    q.deleteSupporter.run({ id })
+    await execute(q.deleteSupporter, { id })
     deleted++
   }
   return deleted
@@ -188,22 +189,22 @@ function deleteUnneededSupporters(tx: Tx, q: Statements, ids: Iterable<number>) 
  * Decide one batch of rows, inside its transaction: anonymise those not yet anonymised,
  * let go of supporters no longer wanted, delete supporters left with nothing.
  */
-function settleRows(tx: Tx, campaignId: number, rows: Row[], now: number): Tally {
+async function settleRows(tx: Tx, campaignId: number, rows: Row[], now: number): Promise<Tally> {
   const q = statements(tx)
   const tally: Tally = { anonymised: 0, released: 0, supportersDeleted: 0 }
   const letGo = new Set<number>()
   for (const row of rows) {
-    const keep = row.supporterId !== null && row.status === 'confirmed' && wantsNews(q, row.supporterId, campaignId)
+    const keep = row.supporterId !== null && row.status === 'confirmed' && (await wantsNews(q, row.supporterId, campaignId))
     if (!keep && row.supporterId !== null) letGo.add(row.supporterId)
-    if (q.anonymise.run({ id: row.id, supporterId: keep ? row.supporterId : null, now }).changes > 0) {
+    if ((await execute(q.anonymise, { id: row.id, supporterId: keep ? row.supporterId : null, now })).changes > 0) {
       tally.anonymised++
-      q.deleteReplies.run({ id: row.id })
-      q.deleteSignatureMail.run({ from: `signature:${row.id}:`, to: `signature:${row.id};` })
-    } else if (!keep && q.release.run({ id: row.id }).changes > 0) {
+      await execute(q.deleteReplies, { id: row.id })
+      await execute(q.deleteSignatureMail, { from: `signature:${row.id}:`, to: `signature:${row.id};` })
+    } else if (!keep && (await execute(q.release, { id: row.id })).changes > 0) {
       tally.released++
     }
   }
-  tally.supportersDeleted = deleteUnneededSupporters(tx, q, letGo)
+  tally.supportersDeleted = await deleteUnneededSupporters(tx, q, letGo)
   return tally
 }
 
@@ -217,7 +218,7 @@ class RunAudit {
   constructor(private readonly campaign: { id: number; retentionDays?: number }) {}
 
   /** Inside the batch's transaction. */
-  add(tx: Tx, batch: Tally) {
+  async add(tx: Tx, batch: Tally) {
     if (batch.anonymised + batch.released + batch.supportersDeleted === 0) return
     const next = {
       anonymised: this.total.anonymised + batch.anonymised,
@@ -227,9 +228,9 @@ class RunAudit {
     const details = { ...next, ...(this.campaign.retentionDays ? { retentionDays: this.campaign.retentionDays } : {}) }
     const q = statements(tx)
     if (this.id === null) {
-      this.id = q.insertAudit.get({ subjectId: String(this.campaign.id), details })!.id
+      this.id = (await firstRow(q.insertAudit, { subjectId: String(this.campaign.id), details }))!.id
     } else {
-      tx.update(auditLog).set({ details }).where(eq(auditLog.id, this.id)).run()
+      await execute(tx.update(auditLog).set({ details }).where(eq(auditLog.id, this.id)))
     }
     Object.assign(this.total, next)
   }
@@ -247,13 +248,13 @@ async function anonymiseCampaign(db: Handle, campaign: DueCampaign, now: number,
     let after = 0
     for (;;) {
       if (shouldStop()) return audit
-      const batch = await transaction(db, (tx) => {
+      const batch = await transaction(db, async (tx) => {
         const q = statements(tx)
         // Reopened or given a longer period since the run began: leave it.
-        if (!q.stillDue.get({ id: campaign.id, closedAt: campaign.closedAt, now })) return null
-        const rows: Row[] = q.nextToAnonymise.all({ campaignId: campaign.id, status, after })
+        if (!await firstRow(q.stillDue, { id: campaign.id, closedAt: campaign.closedAt, now })) return null
+        const rows: Row[] = await allRows(q.nextToAnonymise, { campaignId: campaign.id, status, after })
         if (rows.length === 0) return null
-        audit.add(tx, settleRows(tx, campaign.id, rows, now))
+        await audit.add(tx, await settleRows(tx, campaign.id, rows, now))
         return rows[rows.length - 1]!.id
       })
       if (batch === null) break
@@ -262,10 +263,10 @@ async function anonymiseCampaign(db: Handle, campaign: DueCampaign, now: number,
     }
   }
   if (shouldStop()) return audit
-  await transaction(db, (tx) => {
+  await transaction(db, async (tx) => {
     const q = statements(tx)
     // A row that slipped past the passes (its status changed between them) waits for the next run.
-    if (!q.anyLeft.get({ campaignId: campaign.id })) q.markDone.run({ id: campaign.id, closedAt: campaign.closedAt, now })
+    if (!await firstRow(q.anyLeft, { campaignId: campaign.id })) await execute(q.markDone, { id: campaign.id, closedAt: campaign.closedAt, now })
   })
   return audit
 }
@@ -274,10 +275,10 @@ async function releaseWithdrawn(db: Handle, campaign: { id: number }, now: numbe
   const audit = new RunAudit(campaign)
   let after = 0
   while (!shouldStop()) {
-    const last = await transaction(db, (tx) => {
-      const rows: Row[] = statements(tx).nextLinked.all({ campaignId: campaign.id, after })
+    const last = await transaction(db, async (tx) => {
+      const rows: Row[] = await allRows(statements(tx).nextLinked, { campaignId: campaign.id, after })
       if (rows.length === 0) return null
-      audit.add(tx, settleRows(tx, campaign.id, rows, now))
+      await audit.add(tx, await settleRows(tx, campaign.id, rows, now))
       return rows[rows.length - 1]!.id
     })
     if (last === null) break
@@ -294,8 +295,8 @@ async function releaseWithdrawn(db: Handle, campaign: { id: number }, now: numbe
 export async function anonymiseDueSignatures(db: Handle, { now = Date.now(), shouldStop = () => false }: { now?: number; shouldStop?: () => boolean } = {}) {
   const q = statements(db)
   // Read before the first pass: a campaign that pass finishes has just been looked at.
-  const done = q.doneAndLinked.all()
-  const due = q.dueCampaigns.all({ now }).flatMap((c): DueCampaign[] => (c.closedAt === null ? [] : [{ ...c, closedAt: c.closedAt }]))
+  const done = await allRows(q.doneAndLinked)
+  const due = (await allRows(q.dueCampaigns, { now })).flatMap((c): DueCampaign[] => (c.closedAt === null ? [] : [{ ...c, closedAt: c.closedAt }]))
   const reports: RetentionReport[] = []
   for (const campaign of due) {
     const audit = await anonymiseCampaign(db, campaign, now, shouldStop)

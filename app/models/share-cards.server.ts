@@ -6,6 +6,7 @@ import type { Language } from '~/utils/i18n.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import { PUBLIC_STATUSES } from './campaigns.server.ts'
 import { getSiteSettings } from './site-settings.server.ts'
+import { allRows, firstRow } from '#db/query.server.ts'
 
 // Read on every card request whose entry is due a look (a few a second at most per campaign).
 const queries = preparedPerConnection((db: DB) => ({
@@ -38,9 +39,9 @@ export type ShareCardSource = NonNullable<Awaited<ReturnType<typeof getShareCard
  */
 export async function getShareCardSource(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
   const q = queries(db)
-  const row = await q.campaign.get({ slug })
+  const row = await await firstRow(q.campaign, { slug })
   if (!row) return null
-  const titles = await q.titles.all({ campaignId: row.id })
+  const titles = await await allRows(q.titles, { campaignId: row.id })
   const title = pickTranslation(titles, lang, row.defaultLocale, (t) => Boolean(t.title))?.title ?? slug
   const settings = await getSiteSettings(db)
   const confirmed = row.confirmed ?? 0

@@ -7,6 +7,7 @@ import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { recordAudit } from './audit.server.ts'
 import { getSignatureCounters, listCountryCounters, takeBackSignatureCounters } from './counters.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 export type SignatureFilter = {
   /** Part of a signer's name; for owners (searchEmails) also a whole email address. */
@@ -75,7 +76,7 @@ export async function listSignatures(
 ) {
   const conditions = filterConditions(campaignId, filter, searchEmails)
   if (before) conditions.push(lt(signatures.id, before))
-  const rows = db
+  const rows = await allRows(db
     .select({
       id: signatures.id,
       status: signatures.status,
@@ -96,8 +97,7 @@ export async function listSignatures(
     .leftJoin(supporters, supporterOfSignature)
     .where(and(...conditions))
     .orderBy(desc(signatures.id))
-    .limit(limit + 1)
-    .all()
+    .limit(limit + 1))
   return { rows: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
 }
 
@@ -136,12 +136,11 @@ export async function previewInvalidation(db: Handle, { campaignId, filter }: { 
   const conditions = invalidationConditions(campaignId, filter)
   if (!conditions) return 0
   return (
-    db
+    (await firstRow(db
       .select({ n: count() })
       .from(signatures)
       .leftJoin(supporters, supporterOfSignature)
-      .where(and(...conditions))
-      .get()?.n ?? 0
+      .where(and(...conditions))))?.n ?? 0
   )
 }
 
@@ -163,19 +162,17 @@ export async function invalidateSignatures(
   const conditions = invalidationConditions(campaignId, filter)
   if (!conditions) return 0
   const changed = await transaction(db, async (tx) => {
-    const targets = tx
+    const targets = await allRows(tx
       .select({ id: signatures.id, status: signatures.status, country: signatures.country })
       .from(signatures)
       .leftJoin(supporters, supporterOfSignature)
-      .where(and(...conditions))
-      .all()
+      .where(and(...conditions)))
     if (targets.length === 0) return 0
     const now = Date.now()
     for (let i = 0; i < targets.length; i += 500) {
-      tx.update(signatures)
+      await execute(tx.update(signatures)
         .set({ status: 'invalidated', invalidatedAt: now, invalidationReason: reason, tokenHash: null, tokenExpiresAt: null })
-        .where(inArray(signatures.id, targets.slice(i, i + 500).map((t) => t.id)))
-        .run()
+        .where(inArray(signatures.id, targets.slice(i, i + 500).map((t) => t.id))))
     }
     const confirmed = targets.filter((t) => t.status === 'confirmed')
     const pending = targets.length - confirmed.length
@@ -200,7 +197,7 @@ export async function invalidateSignatures(
 /** Signatures per day (by signing date) and how many of them were confirmed. */
 export async function signaturesPerDay(db: Handle, { campaignId, days = 30, now = Date.now() }: { campaignId: number; days?: number; now?: number }) {
   const since = dayStart(new Date(now - (days - 1) * 86_400_000).toISOString().slice(0, 10))
-  const rows = db
+  const rows = await allRows(db
     .select({
       day: utcDay(signatures.createdAt),
       confirmed: sql<number>`sum(case when ${signatures.status} = 'confirmed' then 1 else 0 end)`,
@@ -208,8 +205,7 @@ export async function signaturesPerDay(db: Handle, { campaignId, days = 30, now 
     })
     .from(signatures)
     .where(and(eq(signatures.campaignId, campaignId), gte(signatures.createdAt, since)))
-    .groupBy(sql`1`)
-    .all()
+    .groupBy(sql`1`))
   const byDay = new Map(rows.map((r) => [r.day, r]))
   return Array.from({ length: days }, (_, i) => {
     const day = new Date(since + i * 86_400_000).toISOString().slice(0, 10)
@@ -225,7 +221,7 @@ export async function signatureTotals(db: Handle, { campaignId }: { campaignId: 
 
 /** Confirmed signatures in id order, a page at a time, for streaming exports. */
 export async function exportBatch(db: Handle, { campaignId, after, limit = 1000 }: { campaignId: number; after: number; limit?: number }) {
-  return db
+  return await allRows(db
     .select({
       id: signatures.id,
       firstName: signatures.firstName,
@@ -241,8 +237,7 @@ export async function exportBatch(db: Handle, { campaignId, after, limit = 1000 
     .leftJoin(supporters, supporterOfSignature)
     .where(and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), sql`${signatures.id} > ${after}`))
     .orderBy(asc(signatures.id))
-    .limit(limit)
-    .all()
+    .limit(limit))
 }
 
 export async function countryCountsForExport(db: Handle, { campaignId }: { campaignId: number }) {

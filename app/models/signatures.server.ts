@@ -12,6 +12,7 @@ import { getSignatureCounters, listCountryCounters, moveCountryCounter, moveSign
 import { queueEmail } from './outbox.server.ts'
 import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
 import { findOrCreateSupporter } from './supporters.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * A signature is `pending` until its email address is confirmed, then `confirmed`
@@ -168,11 +169,11 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
   const limited = await recordHits(tx, limits, now)
   if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
   const { id: supporterId } = await findOrCreateSupporter(tx, { email: input.email, firstName: input.firstName, lastName: input.lastName, country: input.country, locale })
-  const existing = q.signatureOf.get({ campaignId: campaign.id, supporterId })
+  const existing = await firstRow(q.signatureOf, { campaignId: campaign.id, supporterId })
 
   if (!existing) {
     const seed = randomToken(16)
-    const signature = q.insertSignature.get({
+    const signature = (await firstRow(q.insertSignature, {
       ...fields,
       campaignId: campaign.id,
       supporterId,
@@ -182,7 +183,7 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
       now,
       updatesRequested: input.updates,
       source,
-    })!
+    }))!
     await moveSignatureCounters(tx, campaign.id, { pending: 1 })
     await queueConfirmation(tx, { signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
     return { outcome: 'created' }
@@ -196,7 +197,7 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
     const seed = randomToken(16)
     const attempt = existing.confirmationsSent + 1
     const details: ResubmittedDetails = { ...signed, updates: input.updates, expiresAt: now + TOKEN_TTL_MS }
-    q.resubmit.run({ details: JSON.stringify(details), tokenHash: sha256(signatureToken(seed)), attempt, id: existing.id })
+    await execute(q.resubmit, { details: JSON.stringify(details), tokenHash: sha256(signatureToken(seed)), attempt, id: existing.id })
     await queueConfirmation(tx, { signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
     return { outcome: 'resent' }
   }
@@ -220,23 +221,21 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
 type PendingMatch = { signature: Signature; slug: string; resubmitted: ResubmittedDetails | null }
 
 /** The pending signature a link belongs to, and whether it is the link for resubmitted details. */
-function pendingByToken(db: Handle, token: string, now: number): PendingMatch | null {
+async function pendingByToken(db: Handle, token: string, now: number): Promise<PendingMatch | null> {
   const hash = sha256(token)
   const select = () => db.select({ signature: signatures, slug: campaigns.slug }).from(signatures).innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
-  const first = select()
-    .where(and(eq(signatures.tokenHash, hash), eq(signatures.status, 'pending'), gt(signatures.tokenExpiresAt, now)))
-    .get()
+  const first = await firstRow(select()
+    .where(and(eq(signatures.tokenHash, hash), eq(signatures.status, 'pending'), gt(signatures.tokenExpiresAt, now))))
   if (first) return { ...first, resubmitted: null }
-  const other = select()
-    .where(and(eq(signatures.resubmittedTokenHash, hash), eq(signatures.status, 'pending')))
-    .get()
+  const other = await firstRow(select()
+    .where(and(eq(signatures.resubmittedTokenHash, hash), eq(signatures.status, 'pending'))))
   const resubmitted = other?.signature.resubmittedDetails
   return other && resubmitted && resubmitted.expiresAt > now ? { ...other, resubmitted } : null
 }
 
 /** What the confirmation page needs, or null when the link is unknown, used or expired. */
 export async function getPendingConfirmation(db: Handle, { token, now = Date.now() }: { token: string; now?: number }) {
-  const row = pendingByToken(db, token, now)
+  const row = await pendingByToken(db, token, now)
   if (!row) return null
   const details = row.resubmitted ?? row.signature
   // The language the confirmation email was written in: the page that link opens speaks it too.
@@ -251,7 +250,7 @@ export async function confirmSignature(db: Handle, { token, now = Date.now() }: 
   // No cache purge here: under a surge that would purge on every confirmation. Pages
   // catch up within PAGE_CACHE_TTL_MS; count.json is never cached by the server.
   return transaction(db, async (tx) => {
-    const row = pendingByToken(tx, token, now)
+    const row = await pendingByToken(tx, token, now)
     if (!row) return null
     const { signature, resubmitted } = row
     const applied = resubmitted
@@ -269,10 +268,9 @@ export async function confirmSignature(db: Handle, { token, now = Date.now() }: 
       : {}
     const country = resubmitted?.country ?? signature.country
     const wantsUpdates = resubmitted?.updates ?? signature.updatesRequested
-    tx.update(signatures)
+    await execute(tx.update(signatures)
       .set({ ...applied, status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null, resubmittedDetails: null, resubmittedTokenHash: null })
-      .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending')))
-      .run()
+      .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending'))))
     await moveSignatureCounters(tx, signature.campaignId, { pending: -1, confirmed: 1 })
     await moveCountryCounter(tx, signature.campaignId, country, 1)
     if (wantsUpdates && signature.supporterId !== null) {
@@ -289,14 +287,14 @@ export async function confirmSignature(db: Handle, { token, now = Date.now() }: 
  */
 export async function discardSignature(db: Handle, { token, now = Date.now() }: { token: string; now?: number }) {
   return transaction(db, async (tx) => {
-    const row = pendingByToken(tx, token, now)
+    const row = await pendingByToken(tx, token, now)
     if (!row) return null
     const { signature } = row
     if (row.resubmitted) {
-      tx.update(signatures).set({ resubmittedDetails: null, resubmittedTokenHash: null }).where(eq(signatures.id, signature.id)).run()
+      await execute(tx.update(signatures).set({ resubmittedDetails: null, resubmittedTokenHash: null }).where(eq(signatures.id, signature.id)))
       return { campaignSlug: row.slug }
     }
-    tx.delete(signatures).where(eq(signatures.id, signature.id)).run()
+    await execute(tx.delete(signatures).where(eq(signatures.id, signature.id)))
     await moveSignatureCounters(tx, signature.campaignId, { pending: -1 })
     // Always set here: only anonymised signatures lose their supporter, and they have no token.
     if (signature.supporterId !== null) {
@@ -314,7 +312,7 @@ export async function getPetitionStats(db: Handle, { campaignId, fixedGoal }: { 
 
 /** The public count feed (count.json): counters only. Null for unknown slugs and drafts. */
 export async function getCountFeed(db: Handle, { slug }: { slug: string }) {
-  const campaign = signQueries(db).publicCampaign.get({ slug })
+  const campaign = await firstRow(signQueries(db).publicCampaign, { slug })
   if (!campaign) return null
   const { confirmed } = await getSignatureCounters(db, campaign.id)
   const countries = await listCountryCounters(db, campaign.id)
@@ -327,12 +325,11 @@ export async function getCountFeed(db: Handle, { slug }: { slug: string }) {
 
 /** Recent signers who asked to be shown: first name and initial only. */
 export async function listRecentSigners(db: Handle, { campaignId, limit = 8 }: { campaignId: number; limit?: number }) {
-  return db
+  return (await allRows(db
     .select({ firstName: signatures.firstName, lastName: signatures.lastName, country: signatures.country, confirmedAt: signatures.confirmedAt })
     .from(signatures)
     .where(and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), eq(signatures.showName, true)))
     .orderBy(desc(signatures.confirmedAt))
-    .limit(limit)
-    .all()
+    .limit(limit)))
     .map((s) => ({ name: `${s.firstName} ${Array.from(s.lastName)[0] ?? ''}.`, country: s.country, confirmedAt: s.confirmedAt! }))
 }

@@ -7,6 +7,7 @@ import { removeStoredImage } from '~/utils/uploads.server.ts'
 import { LEGAL_PAGE_NAMES, type LegalPageName } from '~/utils/legal.ts'
 import { recordAudit } from './audit.server.ts'
 import { campaignTitleFor, PUBLIC_STATUSES } from './campaigns.server.ts'
+import { execute, firstRow } from '#db/query.server.ts'
 
 export const LEGAL_PAGES = LEGAL_PAGE_NAMES satisfies readonly SiteTextKind[]
 export type LegalPage = LegalPageName
@@ -34,14 +35,14 @@ const CACHE_MS = 1000
 export async function getSiteSettings(db: Handle): Promise<SiteSettings> {
   const cached = globalThis.__vigilSiteSettings
   if (cached && Date.now() - cached.at < CACHE_MS) return cached.settings
-  const row = await db.select().from(instanceSettings).where(eq(instanceSettings.id, 1)).get()
+  const row = await await firstRow(db.select().from(instanceSettings).where(eq(instanceSettings.id, 1)))
   const texts: SiteSettings['texts'] = {}
   let version = row?.updatedAt ?? 0
   for (const t of await db.select().from(siteTexts)) {
     texts[`${t.kind}:${t.locale}`] = { body: t.body, updatedAt: t.updatedAt }
     version = Math.max(version, t.updatedAt)
   }
-  const organizationName = (await db.select({ name: organizations.name }).from(organizations).orderBy(organizations.id).limit(1).get())?.name ?? 'Vigil'
+  const organizationName = (await await firstRow(db.select({ name: organizations.name }).from(organizations).orderBy(organizations.id).limit(1)))?.name ?? 'Vigil'
   const settings = { organizationName, teamName: row?.teamName ?? null, logoPath: row?.logoPath ?? null, accentColor: row?.accentColor ?? null, version, texts }
   globalThis.__vigilSiteSettings = { at: Date.now(), settings }
   return settings
@@ -67,23 +68,21 @@ export type BrandingInput = {
 export async function saveBranding(db: Handle, { actorId, input }: { actorId: number; input: BrandingInput }) {
   const now = Date.now()
   await transaction(db, async (tx) => {
-    await tx
+    await await execute(tx
       .insert(instanceSettings)
       .values({ id: 1, teamName: input.teamName, accentColor: input.accentColor, updatedAt: now })
-      .onConflictDoUpdate({ target: instanceSettings.id, set: { teamName: input.teamName, accentColor: input.accentColor, updatedAt: now } })
-      .run()
-    if (input.teamName) await tx.update(organizations).set({ name: input.teamName }).run()
+      .onConflictDoUpdate({ target: instanceSettings.id, set: { teamName: input.teamName, accentColor: input.accentColor, updatedAt: now } }))
+    if (input.teamName) await await execute(tx.update(organizations).set({ name: input.teamName }))
     for (const locale of LOCALES) {
       for (const kind of ['headline', 'intro'] as const) {
         const body = input[kind][locale]
         if (body) {
-          await tx
+          await await execute(tx
             .insert(siteTexts)
             .values({ kind, locale, body, updatedBy: actorId, updatedAt: now })
-            .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } })
-            .run()
+            .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } }))
         } else {
-          await tx.delete(siteTexts).where(and(eq(siteTexts.kind, kind), eq(siteTexts.locale, locale))).run()
+          await await execute(tx.delete(siteTexts).where(and(eq(siteTexts.kind, kind), eq(siteTexts.locale, locale))))
         }
       }
     }
@@ -102,13 +101,12 @@ export async function setLogo(db: Handle, { actorId, logoPath }: { actorId: numb
   let replaced: string | null
   try {
     replaced = await transaction(db, async (tx) => {
-      const before = await tx.select({ logoPath: instanceSettings.logoPath }).from(instanceSettings).where(eq(instanceSettings.id, 1)).get()
+      const before = await await firstRow(tx.select({ logoPath: instanceSettings.logoPath }).from(instanceSettings).where(eq(instanceSettings.id, 1)))
       const now = Date.now()
-      await tx
+      await await execute(tx
         .insert(instanceSettings)
         .values({ id: 1, logoPath, updatedAt: now })
-        .onConflictDoUpdate({ target: instanceSettings.id, set: { logoPath, updatedAt: now } })
-        .run()
+        .onConflictDoUpdate({ target: instanceSettings.id, set: { logoPath, updatedAt: now } }))
       await recordAudit(tx, { organizerId: actorId, action: logoPath ? 'settings.logo.set' : 'settings.logo.remove', subjectType: 'settings', details: { logoPath } })
       return before?.logoPath ?? null
     })
@@ -124,11 +122,10 @@ export async function setLogo(db: Handle, { actorId, logoPath }: { actorId: numb
 export async function saveLegalPage(db: Handle, { actorId, page, locale, body }: { actorId: number; page: LegalPage; locale: Locale; body: string }) {
   const now = Date.now()
   await transaction(db, async (tx) => {
-    await tx
+    await await execute(tx
       .insert(siteTexts)
       .values({ kind: page, locale, body, updatedBy: actorId, updatedAt: now })
-      .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } })
-      .run()
+      .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } }))
     await recordAudit(tx, { organizerId: actorId, action: 'settings.legal.save', subjectType: 'legal_page', subjectId: `${page}:${locale}`, details: { page, locale } })
   })
   changed()

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Tx } from '#db/client.server.ts'
 import { supporters, type Locale } from '#db/schema.ts'
 import { normalizeEmail } from '~/utils/email.ts'
+import { firstRow } from '#db/query.server.ts'
 
 /**
  * A supporter is one email address (normalised), whatever they did: signed, gave, or both.
@@ -39,7 +40,7 @@ export async function findOrCreateSupporter(tx: Tx, input: SupporterInput): Prom
   const q = statements(tx)
   const emailNormalized = normalizeEmail(input.email)
   return (
-    q.byEmail.get({ emailNormalized }) ??
-    q.insert.get({ emailNormalized, email: input.email.trim(), firstName: input.firstName, lastName: input.lastName, country: input.country, locale: input.locale })!
+    await firstRow(q.byEmail, { emailNormalized }) ??
+    (await firstRow(q.insert, { emailNormalized, email: input.email.trim(), firstName: input.firstName, lastName: input.lastName, country: input.country, locale: input.locale }))!
   )
 }

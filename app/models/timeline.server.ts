@@ -6,6 +6,7 @@ import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { removeStoredImage } from '~/utils/uploads.server.ts'
 import type { Publication } from '~/utils/schemas.ts'
 import { recordAudit } from './audit.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * Timeline entries are `updates` rows: a date, texts per language, an optional image, and
@@ -14,15 +15,14 @@ import { recordAudit } from './audit.server.ts'
  * also be emailed to supporters, once (app/models/update-sends.server.ts).
  */
 export async function listTimelineForAdmin(db: Handle, { campaignId }: { campaignId: number }) {
-  const entries = await db
+  const entries = await await allRows(db
     .select({ entry: updates, sentTo: updateSends.recipients })
     .from(updates)
     .leftJoin(updateSends, eq(updateSends.updateId, updates.id))
     .where(eq(updates.campaignId, campaignId))
-    .orderBy(desc(updates.happenedOn), desc(updates.id))
-    .all()
+    .orderBy(desc(updates.happenedOn), desc(updates.id)))
   const texts = entries.length
-    ? await db.select().from(updateTranslations).where(inArray(updateTranslations.updateId, entries.map((e) => e.entry.id))).all()
+    ? await await allRows(db.select().from(updateTranslations).where(inArray(updateTranslations.updateId, entries.map((e) => e.entry.id))))
     : []
   return entries.map(({ entry, sentTo }) => ({ ...entry, sentTo, translations: texts.filter((t) => t.updateId === entry.id) }))
 }
@@ -34,13 +34,12 @@ export function publicationState(publishedAt: number | null, now = Date.now()) {
 }
 
 export async function getTimelineEntry(db: Handle, { campaignId, entryId }: { campaignId: number; entryId: number }) {
-  const entry = await db
+  const entry = await await firstRow(db
     .select()
     .from(updates)
-    .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
-    .get()
+    .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId))))
   if (!entry) return null
-  const translations = await db.select().from(updateTranslations).where(eq(updateTranslations.updateId, entryId)).all()
+  const translations = await await allRows(db.select().from(updateTranslations).where(eq(updateTranslations.updateId, entryId)))
   return { ...entry, translations }
 }
 
@@ -64,14 +63,12 @@ export async function createTimelineEntry(db: Handle, {
 }) {
   const id = await transaction(db, async (tx) => {
     const publishedAt = publishedAtFor(input.publication ?? { kind: 'now' }, null, Date.now())
-    const entry = await tx
+    const entry = await await firstRow(tx
       .insert(updates)
       .values({ campaignId, happenedOn: input.happenedOn, authorId: actorId, publishedAt })
-      .returning({ id: updates.id })
-      .get()
-    await tx.insert(updateTranslations)
-      .values({ updateId: entry.id, locale: input.locale, title: input.title, bodyMd: input.bodyMd, imageAlt: input.imageAlt })
-      .run()
+      .returning({ id: updates.id }))
+    await await execute(tx.insert(updateTranslations)
+      .values({ updateId: entry.id, locale: input.locale, title: input.title, bodyMd: input.bodyMd, imageAlt: input.imageAlt }))
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'timeline.create',
@@ -98,18 +95,16 @@ export async function saveTimelineEntry(db: Handle, {
   input: TimelineEntryInput
 }) {
   const saved = await transaction(db, async (tx) => {
-    const entry = await tx
+    const entry = await await firstRow(tx
       .select()
       .from(updates)
-      .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
-      .get()
+      .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId))))
     if (!entry) return false
-    await tx.update(updates).set({ happenedOn: input.happenedOn, updatedAt: Date.now() }).where(eq(updates.id, entryId)).run()
+    await await execute(tx.update(updates).set({ happenedOn: input.happenedOn, updatedAt: Date.now() }).where(eq(updates.id, entryId)))
     const text = { title: input.title, bodyMd: input.bodyMd, imageAlt: input.imageAlt }
-    await tx.insert(updateTranslations)
+    await await execute(tx.insert(updateTranslations)
       .values({ updateId: entryId, locale: input.locale, ...text })
-      .onConflictDoUpdate({ target: [updateTranslations.updateId, updateTranslations.locale], set: text })
-      .run()
+      .onConflictDoUpdate({ target: [updateTranslations.updateId, updateTranslations.locale], set: text }))
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'timeline.update',
@@ -133,11 +128,10 @@ export async function deleteTimelineEntry(db: Handle, {
   entryId: number
 }) {
   const deleted = await transaction(db, async (tx) => {
-    const [row] = await tx
+    const [row] = await await allRows(tx
       .delete(updates)
       .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
-      .returning({ imagePath: updates.imagePath })
-      .all()
+      .returning({ imagePath: updates.imagePath }))
     if (!row) return null
     await recordAudit(tx, { organizerId: actorId, action: 'timeline.delete', subjectType: 'update', subjectId: entryId, details: { campaignId } })
     return row
@@ -161,15 +155,14 @@ export async function setTimelinePublication(db: Handle, {
   publication: Publication
 }) {
   const result = await transaction(db, async (tx) => {
-    const entry = await tx
+    const entry = await await firstRow(tx
       .select({ publishedAt: updates.publishedAt })
       .from(updates)
-      .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
-      .get()
+      .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId))))
     if (!entry) return false
     const now = Date.now()
     const publishedAt = publishedAtFor(publication, entry.publishedAt, now)
-    await tx.update(updates).set({ publishedAt, updatedAt: now }).where(eq(updates.id, entryId)).run()
+    await await execute(tx.update(updates).set({ publishedAt, updatedAt: now }).where(eq(updates.id, entryId)))
     await recordAudit(tx, {
       organizerId: actorId,
       action: `timeline.${publication.kind === 'now' ? 'publish' : publication.kind === 'scheduled' ? 'schedule' : 'unpublish'}`,
@@ -200,9 +193,9 @@ export async function setTimelineImage(db: Handle, {
   let changed: { replaced: string | null } | null
   try {
     changed = await transaction(db, async (tx) => {
-      const before = await tx.select({ imagePath: updates.imagePath }).from(updates).where(where).get()
+      const before = await await firstRow(tx.select({ imagePath: updates.imagePath }).from(updates).where(where))
       if (!before) return null
-      await tx.update(updates).set({ imagePath, updatedAt: Date.now() }).where(where).run()
+      await await execute(tx.update(updates).set({ imagePath, updatedAt: Date.now() }).where(where))
       await recordAudit(tx, {
         organizerId: actorId,
         action: imagePath ? 'timeline.image.set' : 'timeline.image.remove',

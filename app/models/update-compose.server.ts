@@ -4,6 +4,7 @@ import { transaction } from '#db/transaction.server.ts'
 import { organizers, updates, updateSends, updateTranslations, type Locale } from '#db/schema.ts'
 import { recordAudit } from './audit.server.ts'
 import { queueEmail } from './outbox.server.ts'
+import { allRows, firstRow } from '#db/query.server.ts'
 
 /**
  * The organiser's side of emailing an update: what the send page shows about the
@@ -11,24 +12,21 @@ import { queueEmail } from './outbox.server.ts'
  * (app/models/update-sends.server.ts).
  */
 export async function getUpdateForCompose(db: Handle, { campaignId, updateId }: { campaignId: number; updateId: number }) {
-  const update = db
+  const update = await firstRow(db
     .select()
     .from(updates)
-    .where(and(eq(updates.id, updateId), eq(updates.campaignId, campaignId)))
-    .get()
+    .where(and(eq(updates.id, updateId), eq(updates.campaignId, campaignId))))
   if (!update) return null
-  const translations = db
+  const translations = await allRows(db
     .select({ locale: updateTranslations.locale, title: updateTranslations.title })
     .from(updateTranslations)
-    .where(eq(updateTranslations.updateId, updateId))
-    .all()
+    .where(eq(updateTranslations.updateId, updateId)))
   const send =
-    db
+    await firstRow(db
       .select({ recipients: updateSends.recipients, audience: updateSends.audience, createdAt: updateSends.createdAt, createdBy: organizers.name })
       .from(updateSends)
       .leftJoin(organizers, eq(organizers.id, updateSends.createdBy))
-      .where(eq(updateSends.updateId, updateId))
-      .get() ?? null
+      .where(eq(updateSends.updateId, updateId))) ?? null
   return { ...update, translations, send }
 }
 
@@ -52,7 +50,7 @@ export async function queueUpdateTest(
   },
 ) {
   return transaction(db, async (tx) => {
-    const update = tx.select({ id: updates.id }).from(updates).where(and(eq(updates.id, updateId), eq(updates.campaignId, campaignId))).get()
+    const update = await firstRow(tx.select({ id: updates.id }).from(updates).where(and(eq(updates.id, updateId), eq(updates.campaignId, campaignId))))
     if (!update) return false
     const queued = await queueEmail(tx, {
       template: 'campaign-update',

@@ -6,6 +6,7 @@ import { audienceNamesAnyone, blockedMessageIds, countAudienceByLocale, snapshot
 import { transaction } from '#db/transaction.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * Sending an update to supporters. Pressing Send snapshots the audience — supporters
@@ -19,7 +20,7 @@ export type { Audience }
 /** How many supporters a send would reach now, in all and per language. */
 export async function countAudience(db: Handle, { campaignId, audience }: { campaignId: number; audience: Audience }) {
   const byLocale: Record<Locale, number> = { en: 0, de: 0, es: 0 }
-  const rows = countAudienceByLocale(db, { campaignId, audience })
+  const rows = await countAudienceByLocale(db, { campaignId, audience })
   for (const row of rows) byLocale[row.locale] = row.n
   return { total: rows.reduce((sum, r) => sum + r.n, 0), byLocale }
 }
@@ -47,17 +48,17 @@ export async function startUpdateSend(
 ): Promise<StartSendResult> {
   if (!audienceNamesAnyone(audience)) return { status: 'empty' }
   return transaction(db, async (tx): Promise<StartSendResult> => {
-    const update = tx.select({ id: updates.id, publishedAt: updates.publishedAt }).from(updates).where(and(eq(updates.id, updateId), eq(updates.campaignId, campaignId))).get()
-    if (tx.select({ id: updateSends.id }).from(updateSends).where(eq(updateSends.updateId, updateId)).get()) return { status: 'already-sent' }
+    const update = await firstRow(tx.select({ id: updates.id, publishedAt: updates.publishedAt }).from(updates).where(and(eq(updates.id, updateId), eq(updates.campaignId, campaignId))))
+    if (await firstRow(tx.select({ id: updateSends.id }).from(updateSends).where(eq(updateSends.updateId, updateId)))) return { status: 'already-sent' }
     // Drafts and scheduled updates are not on the campaign page yet, where the email leads.
     if (!update || update.publishedAt === null || update.publishedAt > Date.now()) return { status: 'unpublished' }
-    const send = tx.insert(updateSends).values({ updateId, campaignId, audience, recipients: 0, createdBy: organizerId }).returning({ id: updateSends.id }).get()
-    const recipients = snapshotUpdateSend(tx, { sendId: send.id, updateId, campaignId, audience })
+    const send = await firstRow(tx.insert(updateSends).values({ updateId, campaignId, audience, recipients: 0, createdBy: organizerId }).returning({ id: updateSends.id }))
+    const recipients = await snapshotUpdateSend(tx, { sendId: send.id, updateId, campaignId, audience })
     if (recipients === 0) {
-      tx.delete(updateSends).where(eq(updateSends.id, send.id)).run()
+      await execute(tx.delete(updateSends).where(eq(updateSends.id, send.id)))
       return { status: 'empty' }
     }
-    tx.update(updateSends).set({ recipients }).where(eq(updateSends.id, send.id)).run()
+    await execute(tx.update(updateSends).set({ recipients }).where(eq(updateSends.id, send.id)))
     await recordAudit(tx, { organizerId, action: 'update.send', subjectType: 'update', subjectId: updateId, details: { campaignId, audience, recipients } })
     return { status: 'started', sendId: send.id, recipients }
   })
@@ -65,26 +66,24 @@ export async function startUpdateSend(
 
 /** Where a send stands, for the organiser's progress view. */
 export async function getSendProgress(db: Handle, { updateId }: { updateId: number }) {
-  const send = db.select().from(updateSends).where(eq(updateSends.updateId, updateId)).get()
+  const send = await firstRow(db.select().from(updateSends).where(eq(updateSends.updateId, updateId)))
   if (!send) return null
-  const messages = db
+  const messages = await allRows(db
     .select({ status: emailMessages.status, delivery: emailMessages.deliveryStatus, n: count() })
     .from(emailMessages)
     .innerJoin(emailBatches, eq(emailBatches.id, emailMessages.batchId))
     .where(eq(emailBatches.sendId, send.id))
-    .groupBy(emailMessages.status, emailMessages.deliveryStatus)
-    .all()
+    .groupBy(emailMessages.status, emailMessages.deliveryStatus))
   const total = (predicate: (row: { status: string; delivery: string | null }) => boolean) => messages.filter(predicate).reduce((sum, r) => sum + r.n, 0)
   const sent = total((r) => r.status === 'sent' || r.status === 'captured')
   const failed = total((r) => r.status === 'failed')
   const unsubscribed =
-    db
+    (await firstRow(db
       .select({ n: countDistinct(consents.supporterId) })
       .from(consents)
       .innerJoin(emailMessages, eq(emailMessages.supporterId, consents.supporterId))
       .innerJoin(emailBatches, and(eq(emailBatches.id, emailMessages.batchId), eq(emailBatches.sendId, send.id)))
-      .where(and(eq(consents.purpose, 'campaign_updates'), eq(consents.campaignId, send.campaignId), eq(consents.granted, false), gte(consents.createdAt, send.createdAt)))
-      .get()?.n ?? 0
+      .where(and(eq(consents.purpose, 'campaign_updates'), eq(consents.campaignId, send.campaignId), eq(consents.granted, false), gte(consents.createdAt, send.createdAt)))))?.n ?? 0
   return {
     sendId: send.id,
     startedAt: send.createdAt,
@@ -110,7 +109,7 @@ export async function blockedRecipients(db: Handle, { messageIds, campaignId }: 
 
 /** An update's texts for its email in `locale` (else the campaign's default language), with the campaign's. */
 export async function getUpdateForEmail(db: Handle, { updateId, locale }: { updateId: number; locale: Locale }) {
-  const update = db
+  const update = await firstRow(db
     .select({
       title: updateTranslations.title,
       bodyMd: updateTranslations.bodyMd,
@@ -127,7 +126,6 @@ export async function getUpdateForEmail(db: Handle, { updateId, locale }: { upda
     .innerJoin(updateTranslations, eq(updateTranslations.updateId, updates.id))
     .where(eq(updates.id, updateId))
     .orderBy(languageOrder(updateTranslations.locale, locale, campaigns.defaultLocale))
-    .limit(1)
-    .get()
+    .limit(1))
   return update ? { ...update, campaignTitle: await campaignTitleFor(db, update.campaignId, locale) } : null
 }

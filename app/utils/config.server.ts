@@ -29,6 +29,14 @@ export type Env = {
   host: string
   publicUrl: string
   databasePath: string
+  /** Postgres (DATABASE_URL) or null for SQLite at `databasePath`. */
+  databaseUrl: string | null
+  /** Connections one process keeps to Postgres (DATABASE_POOL_SIZE). */
+  databasePoolSize: number
+  /** The bearer token /metrics asks for (METRICS_TOKEN); null: no /metrics. */
+  metricsToken: string | null
+  /** LOG_FORMAT: one line of text per request, or one JSON object. */
+  logFormat: 'text' | 'json'
   uploadsPath: string
   sessionSecret: string
   pageCacheTtlMs: number
@@ -160,6 +168,26 @@ const variables = {
   PORT: nonNegativeInteger('PORT', 3000),
   HOST: variable((raw) => raw || '0.0.0.0'),
   DATABASE_PATH: variable((raw) => path.resolve(raw || './data/vigil.db')),
+  // Set: Postgres (docs/decisions/016-two-engines.md); unset: the SQLite file at DATABASE_PATH.
+  DATABASE_URL: variable((raw, refuse) => {
+    if (!raw) return null
+    let url: URL | null = null
+    try {
+      url = new URL(raw)
+    } catch {
+      // refused below, without echoing a value that may hold a password
+    }
+    if (!url || !['postgres:', 'postgresql:'].includes(url.protocol)) {
+      refuse('DATABASE_URL must be a Postgres connection URL (postgres://user:password@host:5432/database), or unset for SQLite at DATABASE_PATH')
+    }
+    return raw
+  }),
+  DATABASE_POOL_SIZE: variable((raw, refuse) => {
+    if (raw === undefined || raw === '') return 10
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < 1 || value > 200) refuse(`DATABASE_POOL_SIZE must be how many Postgres connections one process keeps, 1 to 200, got "${raw}"`)
+    return value
+  }),
   UPLOADS_PATH: text,
   SESSION_SECRET: variable((raw, refuse) => {
     if (raw && raw.length < 32) refuse('SESSION_SECRET must be at least 32 characters long')
@@ -196,6 +224,17 @@ const variables = {
   SIGN_LIMIT_PER_DAY: limitOrDefault(100),
   VIGIL_ALLOW_DEMO_DATA: offUnlessOne,
   VIGIL_BENCH_ROUTES: offUnlessOne,
+  // /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it does not exist.
+  METRICS_TOKEN: variable((raw, refuse) => {
+    if (!raw) return null
+    if (raw.length < 16) refuse('METRICS_TOKEN must be at least 16 characters long')
+    return raw
+  }),
+  LOG_FORMAT: variable((raw, refuse) => {
+    if (raw === undefined || raw === '' || raw === 'text') return 'text' as const
+    if (raw !== 'json') refuse(`LOG_FORMAT must be text or json, got "${raw}"`)
+    return 'json' as const
+  }),
   STRIPE_SECRET_KEY: text,
   STRIPE_WEBHOOK_SECRET: text,
   STRIPE_API_BASE: url('STRIPE_API_BASE'),
@@ -314,6 +353,10 @@ export function loadEnv(source: EnvSource = process.env): Env {
     host: v.HOST,
     publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     databasePath: v.DATABASE_PATH,
+    databaseUrl: v.DATABASE_URL,
+    databasePoolSize: v.DATABASE_POOL_SIZE,
+    metricsToken: v.METRICS_TOKEN,
+    logFormat: v.LOG_FORMAT,
     uploadsPath: path.resolve(v.UPLOADS_PATH ?? path.join(dataDir, 'uploads')),
     sessionSecret,
     pageCacheTtlMs: v.PAGE_CACHE_TTL_MS,

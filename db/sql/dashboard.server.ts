@@ -1,4 +1,4 @@
-import { preparedPerConnection, type Handle } from '../client.server.ts'
+import { preparedPerConnection, sqliteOf, type Handle } from '../client.server.ts'
 
 /**
  * The dashboard's figures (app/models/dashboard.server.ts combines them). Raw because each
@@ -26,7 +26,7 @@ type Count = { n: number }
 type At = { at: number | null }
 
 const statements = preparedPerConnection((db) => {
-  const c = db.$client
+  const c = sqliteOf(db)
   return {
     counters: c.prepare<[number], { confirmed: number; pending: number }>(SQL.counters),
     confirmedSince: c.prepare<[number, number], Count>(SQL.confirmedSince),
@@ -68,7 +68,7 @@ export function dashboardQueries(db: Handle) {
 export function dashboardQueryPlans(db: Handle): { name: string; plan: string[] }[] {
   return Object.entries(SQL).map(([name, query]) => {
     const args = Array.from({ length: (query.match(/\?/g) ?? []).length }, () => 0)
-    const rows = db.$client.prepare<unknown[], { detail: string }>(`explain query plan ${query}`).all(...args)
+    const rows = sqliteOf(db).prepare<unknown[], { detail: string }>(`explain query plan ${query}`).all(...args)
     return { name, plan: rows.map((r) => r.detail) }
   })
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Handle } from '../client.server.ts'
+import { rawRows } from '../query.server.ts'
 
 /**
  * Whole statements about donations that the Drizzle query builder cannot express. Each is
@@ -19,12 +20,12 @@ export type MonthlySumRow = { month: string; currency: string; raisedMinor: numb
  * every row): Drizzle has no CTE over `values` nor correlated scalar subqueries in a select.
  * Standard SQL (SQLite and Postgres both read it); Postgres may want the `values` parameters typed.
  */
-export function sumDonationsPerMonth(
+export async function sumDonationsPerMonth(
   db: Handle,
   { campaignId, fundId, since, months }: { campaignId: number; fundId: number | null; since: number; months: MonthRange[] },
-): MonthlySumRow[] {
+): Promise<MonthlySumRow[]> {
   const fund = fundId ? sql`and d.fund_id = ${fundId}` : sql``
-  return db.all<MonthlySumRow>(sql`
+  return await rawRows(db, sql`
     with m(starts, ends, month) as (values ${sql.join(
       months.map((c) => sql`(${c.starts}, ${c.ends}, ${c.month})`),
       sql`, `,

@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm'
-import { preparedPerConnection, type Handle, type Tx } from '../client.server.ts'
+import { preparedPerConnection, sqliteOf, type Handle, type Tx } from '../client.server.ts'
 import { MAIL_PRIORITIES, type Locale } from '../schema.ts'
+import { rawExecute, rawRows } from '../query.server.ts'
 
 /**
  * The mail statements the Drizzle query builder cannot write: each is named, typed and says
@@ -59,10 +60,10 @@ export function audienceNamesAnyone(audience: Audience) {
  * How many supporters the audience reaches now, per language (languages with none are left
  * out). Raw: it counts over the audience query above. Portable SQL.
  */
-export function countAudienceByLocale(db: Handle, { campaignId, audience }: { campaignId: number; audience: Audience }): { locale: Locale; n: number }[] {
+export async function countAudienceByLocale(db: Handle, { campaignId, audience }: { campaignId: number; audience: Audience }): Promise<{ locale: Locale; n: number }[]> {
   const query = audienceQuery(campaignId, audience)
   if (!query) return []
-  return db.all<{ locale: Locale; n: number }>(sql`select locale, count(*) as n from (${query}) group by locale`)
+  return await rawRows(db, sql`select locale, count(*) as n from (${query}) group by locale`)
 }
 
 /**
@@ -73,7 +74,7 @@ export function countAudienceByLocale(db: Handle, { campaignId, audience }: { ca
  * integer arithmetic on the consecutive ids one transaction gives. SQLite-specific: it relies
  * on `lastInsertRowid` and on the rows of one INSERT getting consecutive ids.
  */
-export function snapshotUpdateSend(tx: Tx, { sendId, updateId, campaignId, audience }: { sendId: number; updateId: number; campaignId: number; audience: Audience }): number {
+export async function snapshotUpdateSend(tx: Tx, { sendId, updateId, campaignId, audience }: { sendId: number; updateId: number; campaignId: number; audience: Audience }): Promise<number> {
   const query = audienceQuery(campaignId, audience)
   if (!query) return 0
   // A bound JS number arrives as REAL ("10.0" in text): the id goes into keys as an integer.
@@ -98,7 +99,7 @@ export function snapshotUpdateSend(tx: Tx, { sendId, updateId, campaignId, audie
   const firstBatch = Number(batches.lastInsertRowid) - batchCount + 1
   // Messages were numbered consecutively in this transaction: batch k holds the k-th hundred.
   // (Integer division: bound JS numbers arrive as REAL, so the arithmetic is cast.)
-  tx.run(sql`
+  await rawExecute(tx, sql`
     update email_messages set batch_id = cast(${firstBatch} as integer) + (id - cast(${firstMessage} as integer)) / ${sql.raw(String(BATCH_SIZE))}
     where id between ${firstMessage} and ${lastMessage}`)
   return recipients
@@ -108,7 +109,7 @@ export function snapshotUpdateSend(tx: Tx, { sendId, updateId, campaignId, audie
 
 // Prepared once per connection: a 100,000-recipient send runs each of these 1,000 times.
 const senderStatements = preparedPerConnection((db) => ({
-  blocked: db.$client.prepare<[{ ids: string; campaignId: number }], { id: number }>(`
+  blocked: sqliteOf(db).prepare<[{ ids: string; campaignId: number }], { id: number }>(`
     select m.id as id from email_messages m
     left join supporters s on s.id = m.supporter_id
     where m.id in (select value from json_each(@ids))
@@ -123,7 +124,7 @@ const senderStatements = preparedPerConnection((db) => ({
   // A submitted batch's results, [id, status, providerId, error] each, in one statement (not 100).
   // The unary + keeps the planner off the batch_id index: looping the batch's rows over json_each
   // is 100 × 100 steps; json_each first, each message found by its id, is 100.
-  results: db.$client.prepare<[{ results: string; at: number; batchId: number }]>(`
+  results: sqliteOf(db).prepare<[{ results: string; at: number; batchId: number }]>(`
     update email_messages set
       status = r.to_status,
       provider_id = case when r.error is null then r.given_id else email_messages.provider_id end,
@@ -186,7 +187,7 @@ const STATS_SQL = {
 export type WaitingMail = { priority: number; n: number; oldestId: number | null }
 
 const statsStatements = preparedPerConnection((db) => {
-  const c = db.$client
+  const c = sqliteOf(db)
   return {
     queuedAlone: c.prepare<[number], { n: number; oldestId: number | null }>(STATS_SQL.queuedAlone),
     queuedInBatches: c.prepare<[], WaitingMail>(STATS_SQL.queuedInBatches),
@@ -229,7 +230,7 @@ export function outboxStatsQueryPlans(db: Handle): { name: string; plan: string[
   return Object.entries(STATS_SQL).map(([name, query]) => {
     const params = (query.match(/@\w+/g) ?? []).reduce<Record<string, number>>((acc, p) => ({ ...acc, [p.slice(1)]: 0 }), {})
     const args = query.includes('?') ? [0] : Object.keys(params).length ? [params] : []
-    const rows = db.$client.prepare<unknown[], { detail: string }>(`explain query plan ${query}`).all(...args)
+    const rows = sqliteOf(db).prepare<unknown[], { detail: string }>(`explain query plan ${query}`).all(...args)
     return { name, plan: rows.map((r) => r.detail) }
   })
 }

@@ -1,4 +1,4 @@
-import { preparedPerConnection, type Tx } from '../client.server.ts'
+import { preparedPerConnection, sqliteOf, type Tx } from '../client.server.ts'
 
 /**
  * The retention statement the Drizzle query builder cannot write (the rest of retention is in
@@ -6,7 +6,7 @@ import { preparedPerConnection, type Tx } from '../client.server.ts'
  */
 
 const statements = preparedPerConnection((db) => ({
-  stillNeeded: db.$client.prepare<{ id: number }, { needed: number }>(`
+  stillNeeded: sqliteOf(db).prepare<{ id: number }, { needed: number }>(`
     select exists (select 1 from signatures where supporter_id = @id)
         or exists (select 1 from donations where supporter_id = @id)
         or exists (select 1 from email_messages where supporter_id = @id and status in ('queued', 'batched', 'sending')) as needed`),

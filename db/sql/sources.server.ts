@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Handle } from '../client.server.ts'
+import { rawRows } from '../query.server.ts'
 
 /**
  * Confirmed signatures of a campaign per source tag (untagged ones left out), for the sharing
@@ -9,7 +10,7 @@ import type { Handle } from '../client.server.ts'
  * hints; there the same query without the clause is the one to use).
  */
 export async function confirmedSignaturesBySource(db: Handle, campaignId: number): Promise<{ source: string; n: number }[]> {
-  return db.all<{ source: string; n: number }>(sql`
+  return await rawRows(db, sql`
     select source, count(*) as n from signatures indexed by signatures_campaign_source_idx
     where campaign_id = ${campaignId} and source is not null and status = 'confirmed' group by source`)
 }

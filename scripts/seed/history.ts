@@ -36,6 +36,7 @@ import {
 } from '../../db/schema.ts'
 import { demoStoryEs, type SeedLocale } from './content.ts'
 import { demoClosedCampaign, demoCountries, demoDonorNotes, demoMessages, demoNames, demoPendingMessages, demoSentUpdate } from './history-content.ts'
+import { allRows, execute, firstRow } from '../../db/query.server.ts'
 
 const HOUR = 60 * 60 * 1000
 const DAY = 24 * HOUR
@@ -103,37 +104,36 @@ type SeedEvent = { at: number; kind: 'signature'; n: number } | { at: number; ki
 export async function seedHistory(db: DB, { now, organizerId, created }: { now: number; organizerId: number | null; created: string[] }) {
   // The app's models write through the process-wide connection: the seed must use the same one.
   if (db !== getDb()) throw new Error('seedHistory: pass the process-wide connection (getDb())')
-  const demo = db.select({ id: campaigns.id, organizationId: campaigns.organizationId }).from(campaigns).where(eq(campaigns.slug, DEMO_CAMPAIGN_SLUG)).get()
+  const demo = await firstRow(db.select({ id: campaigns.id, organizationId: campaigns.organizationId }).from(campaigns).where(eq(campaigns.slug, DEMO_CAMPAIGN_SLUG)))
   if (!demo) return
   // One transaction for all of it: the app's own transactions inside become savepoints.
   await transaction(db, async (tx) => {
-    addSpanishStory(tx, demo.id, created)
-    addClosedCampaign(tx, demo.organizationId, now, created)
+    await addSpanishStory(tx, demo.id, created)
+    await addClosedCampaign(tx, demo.organizationId, now, created)
     const untouched =
-      !tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.campaignId, demo.id)).get() &&
-      !tx.select({ id: donations.id }).from(donations).where(eq(donations.campaignId, demo.id)).get()
+      !await firstRow(tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.campaignId, demo.id))) &&
+      !await firstRow(tx.select({ id: donations.id }).from(donations).where(eq(donations.campaignId, demo.id)))
     if (untouched) await addActivity(tx, demo.id, now, organizerId, created)
     await recountSignatures(tx)
   })
 }
 
 /** The full Spanish story, unless an organiser has written one. */
-function addSpanishStory(db: DB, campaignId: number, created: string[]) {
-  const changed = db
+async function addSpanishStory(db: DB, campaignId: number, created: string[]) {
+  const changed = (await execute(db
     .update(campaignTranslations)
     .set({ storyMd: demoStoryEs })
-    .where(and(eq(campaignTranslations.campaignId, campaignId), eq(campaignTranslations.locale, 'es'), eq(campaignTranslations.storyMd, '')))
-    .run().changes
+    .where(and(eq(campaignTranslations.campaignId, campaignId), eq(campaignTranslations.locale, 'es'), eq(campaignTranslations.storyMd, ''))))).changes
   if (changed) created.push('the Spanish story')
 }
 
-function addClosedCampaign(db: DB, organizationId: number, now: number, created: string[]) {
+async function addClosedCampaign(db: DB, organizationId: number, now: number, created: string[]) {
   const c = demoClosedCampaign
-  if (db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, c.slug)).get()) return
+  if (await firstRow(db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, c.slug)))) return
   const random = generator(0xc105ed)
   const published = now - 160 * DAY
   const closed = now - 45 * DAY
-  const campaign = db
+  const campaign = await firstRow(db
     .insert(campaigns)
     .values({
       organizationId,
@@ -149,44 +149,40 @@ function addClosedCampaign(db: DB, organizationId: number, now: number, created:
       createdAt: published - 2 * DAY,
       updatedAt: closed,
     })
-    .returning({ id: campaigns.id })
-    .get()
+    .returning({ id: campaigns.id }))
   for (const locale of LOCALES) {
-    db.insert(campaignTranslations).values({ campaignId: campaign.id, locale, ...c.translations[locale], imageAlt: c.imageAlt[locale], updatedAt: published }).run()
+    await execute(db.insert(campaignTranslations).values({ campaignId: campaign.id, locale, ...c.translations[locale], imageAlt: c.imageAlt[locale], updatedAt: published }))
   }
   for (const entry of c.timeline) {
     const stamp = entry.when === 'opened' ? published : closed
-    const update = db
+    const update = await firstRow(db
       .insert(updates)
       .values({ campaignId: campaign.id, happenedOn: new Date(stamp).toISOString().slice(0, 10), publishedAt: stamp, createdAt: stamp, updatedAt: stamp })
-      .returning({ id: updates.id })
-      .get()
-    for (const locale of LOCALES) db.insert(updateTranslations).values({ updateId: update.id, locale, ...entry.translations[locale] }).run()
+      .returning({ id: updates.id }))
+    for (const locale of LOCALES) await execute(db.insert(updateTranslations).values({ updateId: update.id, locale, ...entry.translations[locale] }))
   }
   const span = closed - published - DAY
   const times = Array.from({ length: HISTORY_SIZE.closedSignatures }, () => published + Math.floor(random.next() * span)).sort((a, b) => a - b)
-  times.forEach((at, i) => {
+  for (const [i, at] of times.entries()) {
     const signer = inventSigner(random, 5000 + i)
-    insertSignature(db, { campaignId: campaign.id, signer, at, showName: random.chance(0.5), updates: false, message: null })
-  })
-  db.insert(auditLog)
-    .values({ organizerId: null, action: 'campaign.update', subjectType: 'campaign', subjectId: String(campaign.id), details: { status: ['live', 'closed'] }, createdAt: closed })
-    .run()
+    await insertSignature(db, { campaignId: campaign.id, signer, at, showName: random.chance(0.5), updates: false, message: null })
+  }
+  await execute(db.insert(auditLog)
+    .values({ organizerId: null, action: 'campaign.update', subjectType: 'campaign', subjectId: String(campaign.id), details: { status: ['live', 'closed'] }, createdAt: closed }))
   created.push(`closed campaign /c/${c.slug} with ${times.length} signatures`)
 }
 
 /** A supporter and their confirmed signature, as signing and confirming would have left them. */
-function insertSignature(
+async function insertSignature(
   db: DB,
   { campaignId, signer, at, showName, updates, message }: { campaignId: number; signer: Signer; at: number; showName: boolean; updates: boolean; message: { text: string; status: 'approved' | 'pending' } | null },
 ) {
   const signedAt = at - 3 * 60_000
-  const supporter = db
+  const supporter = await firstRow(db
     .insert(supporters)
     .values({ emailNormalized: signer.email, email: signer.email, firstName: signer.first, lastName: signer.last, country: signer.country, locale: signer.locale, createdAt: signedAt, updatedAt: at })
-    .returning({ id: supporters.id })
-    .get()
-  const signature = db
+    .returning({ id: supporters.id }))
+  const signature = await firstRow(db
     .insert(signatures)
     .values({
       campaignId,
@@ -204,14 +200,13 @@ function insertSignature(
       confirmedAt: at,
       updatesRequested: updates,
     })
-    .returning({ id: signatures.id })
-    .get()
+    .returning({ id: signatures.id }))
   return { supporterId: supporter.id, signatureId: signature.id, updates }
 }
 
 async function addActivity(db: Tx, campaignId: number, now: number, organizerId: number | null, created: string[]) {
   const random = generator(0xa11ce)
-  const fundRows = db.select({ id: funds.id, slug: funds.slug }).from(funds).where(eq(funds.campaignId, campaignId)).orderBy(funds.position).all()
+  const fundRows = await allRows(db.select({ id: funds.id, slug: funds.slug }).from(funds).where(eq(funds.campaignId, campaignId)).orderBy(funds.position))
   const signingAt = signingTimes(random, HISTORY_SIZE.signatures, now)
   const signers = signingAt.map((_, n) => inventSigner(random, n + 1))
 
@@ -253,7 +248,7 @@ async function addActivity(db: Tx, campaignId: number, now: number, organizerId:
     if (event.kind === 'signature') {
       const signer = signers[event.n]!
       const message = messageOf.get(event.n) ?? null
-      const ids = insertSignature(db, {
+      const ids = await insertSignature(db, {
         campaignId,
         signer,
         at: event.at,
@@ -266,10 +261,9 @@ async function addActivity(db: Tx, campaignId: number, now: number, organizerId:
       signed.push({ supporterId: ids.supporterId, signer })
       if (message?.reply) {
         const answeredAt = Math.min(event.at + 5 * HOUR, now - 10 * 60_000)
-        db.insert(replies).values({ signatureId: ids.signatureId, organizerId, body: message.reply, createdAt: answeredAt }).run()
-        db.insert(auditLog)
-          .values({ organizerId, action: 'message.reply', subjectType: 'signature', subjectId: String(ids.signatureId), details: { campaignId }, createdAt: answeredAt })
-          .run()
+        await execute(db.insert(replies).values({ signatureId: ids.signatureId, organizerId, body: message.reply, createdAt: answeredAt }))
+        await execute(db.insert(auditLog)
+          .values({ organizerId, action: 'message.reply', subjectType: 'signature', subjectId: String(ids.signatureId), details: { campaignId }, createdAt: answeredAt }))
         replyCount++
       }
     } else if (event.kind === 'donation') {
@@ -342,36 +336,32 @@ async function addDonation(
   if (applied.result !== 'applied') throw new Error(`seed: the demo gift ${donationId} was not applied: ${applied.failure}`)
   // Back to when it happened: the checkout a few minutes before, the receipt captured just after.
   // The team approved the donor wall's entries long ago (new entries wait for approval).
-  db.update(donations)
+  await execute(db.update(donations)
     .set({ createdAt: at - 4 * 60_000, updatedAt: at, ...(note ? { wallStatus: 'approved' as const } : {}) })
-    .where(eq(donations.id, donationId))
-    .run()
-  db.update(stripeEvents).set({ receivedAt: at + 2000 }).where(eq(stripeEvents.id, `evt_demo_${donationId}`)).run()
-  db.update(emailMessages)
+    .where(eq(donations.id, donationId)))
+  await execute(db.update(stripeEvents).set({ receivedAt: at + 2000 }).where(eq(stripeEvents.id, `evt_demo_${donationId}`)))
+  await execute(db.update(emailMessages)
     .set({ status: 'captured', attempts: 1, createdAt: at + 2000, sentAt: at + 5000 })
-    .where(eq(emailMessages.idempotencyKey, `donation:${donationId}:receipt`))
-    .run()
-  if (!fromSigner) db.update(supporters).set({ createdAt: at - 4 * 60_000, updatedAt: at }).where(eq(supporters.emailNormalized, donor.email)).run()
+    .where(eq(emailMessages.idempotencyKey, `donation:${donationId}:receipt`)))
+  if (!fromSigner) await execute(db.update(supporters).set({ createdAt: at - 4 * 60_000, updatedAt: at }).where(eq(supporters.emailNormalized, donor.email)))
 }
 
 /** A timeline entry sent by email to everyone who asked for news then, through the app's send. */
 async function sendUpdate(db: DB, { campaignId, sendAt, organizerId }: { campaignId: number; sendAt: number; organizerId: number | null }) {
   const happenedOn = new Date(sendAt).toISOString().slice(0, 10)
-  const update = db
+  const update = await firstRow(db
     .insert(updates)
     .values({ campaignId, happenedOn, authorId: organizerId, publishedAt: sendAt - HOUR, createdAt: sendAt - 3 * HOUR, updatedAt: sendAt - HOUR })
-    .returning({ id: updates.id })
-    .get()
-  for (const locale of LOCALES) db.insert(updateTranslations).values({ updateId: update.id, locale, ...demoSentUpdate[locale] }).run()
+    .returning({ id: updates.id }))
+  for (const locale of LOCALES) await execute(db.insert(updateTranslations).values({ updateId: update.id, locale, ...demoSentUpdate[locale] }))
   const started = await startUpdateSend(db, { updateId: update.id, campaignId, audience: { signers: true, donors: 'campaign' }, organizerId })
   if (started.status !== 'started') throw new Error(`seed: the demo update was not sent (${started.status})`)
   // The sender's work, done back then: every batch submitted, every message captured and delivered.
-  db.update(updateSends).set({ createdAt: sendAt }).where(eq(updateSends.id, started.sendId)).run()
-  db.update(emailBatches).set({ status: 'submitted', attempts: 1, submittedAt: sendAt + 20_000 }).where(eq(emailBatches.sendId, started.sendId)).run()
-  db.update(emailMessages)
+  await execute(db.update(updateSends).set({ createdAt: sendAt }).where(eq(updateSends.id, started.sendId)))
+  await execute(db.update(emailBatches).set({ status: 'submitted', attempts: 1, submittedAt: sendAt + 20_000 }).where(eq(emailBatches.sendId, started.sendId)))
+  await execute(db.update(emailMessages)
     .set({ status: 'captured', attempts: 1, createdAt: sendAt, sentAt: sendAt + 20_000, deliveryStatus: 'delivered', deliveryAt: sendAt + 90_000 })
-    .where(sql`${emailMessages.batchId} in (select id from email_batches where send_id = ${started.sendId})`)
-    .run()
-  db.update(auditLog).set({ createdAt: sendAt }).where(and(eq(auditLog.action, 'update.send'), eq(auditLog.subjectId, String(update.id)))).run()
+    .where(sql`${emailMessages.batchId} in (select id from email_batches where send_id = ${started.sendId})`))
+  await execute(db.update(auditLog).set({ createdAt: sendAt }).where(and(eq(auditLog.action, 'update.send'), eq(auditLog.subjectId, String(update.id)))))
   return started.recipients
 }

@@ -10,12 +10,13 @@ import { eq } from 'drizzle-orm'
 import { hashPassword } from '../../app/models/organizers.server.ts'
 import { DEMO_ORGANIZER } from '../../app/utils/demo-identity.ts'
 import { loadEnv } from '../../app/utils/config.server.ts'
-import { getDb, type DB, type Tx } from '../../db/client.server.ts'
+import { closeDatabase, getDb, type DB, type Tx } from '../../db/client.server.ts'
 import { migrateDatabase } from '../../db/migrate.ts'
 import { transaction } from '../../db/transaction.server.ts'
 import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from '../../db/schema.ts'
 import { demoCampaign, demoFunds, demoOrganization, type SeedLocale } from './content.ts'
 import { seedHistory } from './history.ts'
+import { execute, firstRow } from '../../db/query.server.ts'
 
 export { DEMO_ORGANIZER }
 
@@ -28,27 +29,26 @@ export async function seedDemo(
   const passwordHash = demoOrganizer ? await hashPassword(DEMO_ORGANIZER.password) : null
   const created = await seedBase(db, passwordHash)
   if (history) {
-    const organizerId = db.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER.email)).get()?.id ?? null
+    const organizerId = (await firstRow(db.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER.email))))?.id ?? null
     await seedHistory(db, { now, organizerId, created })
   }
   return created
 }
 
 function seedBase(db: DB, passwordHash: string | null) {
-  return transaction(db, (tx) => {
+  return transaction(db, async (tx) => {
     const created: string[] = []
     // Look before inserting: even a no-op INSERT … ON CONFLICT advances AUTOINCREMENT counters.
     const org =
-      tx.select().from(organizations).where(eq(organizations.slug, 'demo')).get() ??
-      tx
+      await firstRow(tx.select().from(organizations).where(eq(organizations.slug, 'demo'))) ??
+      await firstRow(tx
         .insert(organizations)
         .values({ slug: 'demo', ...demoOrganization, createdAt: at('2025-03-01T00:00:00Z') })
-        .returning()
-        .get()
+        .returning())
 
-    const hasDemoOrganizer = tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER.email)).get()
+    const hasDemoOrganizer = await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER.email)))
     if (passwordHash && !hasDemoOrganizer) {
-      tx.insert(organizers)
+      await execute(tx.insert(organizers)
         .values({
           organizationId: org.id,
           email: DEMO_ORGANIZER.email,
@@ -56,18 +56,17 @@ function seedBase(db: DB, passwordHash: string | null) {
           role: 'owner',
           passwordHash,
           createdAt: at('2025-03-01T00:00:00Z'),
-        })
-        .run()
+        }))
       created.push('demo organiser')
     }
 
-    const existing = tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, demoCampaign.slug)).get()
+    const existing = await firstRow(tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, demoCampaign.slug)))
     if (existing) {
-      seedFunds(tx, existing.id, created)
+      await seedFunds(tx, existing.id, created)
       return created
     }
     const published = at('2025-03-25T09:00:00Z')
-    const campaign = tx
+    const campaign = await firstRow(tx
       .insert(campaigns)
       .values({
         organizationId: org.id,
@@ -81,38 +80,35 @@ function seedBase(db: DB, passwordHash: string | null) {
         createdAt: published,
         updatedAt: published,
       })
-      .returning({ id: campaigns.id })
-      .get()
+      .returning({ id: campaigns.id }))
     for (const locale of ['en', 'de', 'es'] as const satisfies SeedLocale[]) {
       const text = demoCampaign.translations[locale]
-      tx.insert(campaignTranslations)
-        .values({ campaignId: campaign.id, locale, ...text, imageAlt: demoCampaign.imageAlt[locale], updatedAt: published })
-        .run()
+      await execute(tx.insert(campaignTranslations)
+        .values({ campaignId: campaign.id, locale, ...text, imageAlt: demoCampaign.imageAlt[locale], updatedAt: published }))
     }
     for (const entry of demoCampaign.timeline) {
       const stamp = at(`${entry.happenedOn}T12:00:00Z`)
-      const update = tx
+      const update = await firstRow(tx
         .insert(updates)
         .values({ campaignId: campaign.id, happenedOn: entry.happenedOn, publishedAt: stamp, createdAt: stamp, updatedAt: stamp })
-        .returning({ id: updates.id })
-        .get()
+        .returning({ id: updates.id }))
       for (const [locale, text] of Object.entries(entry.translations) as [SeedLocale, { title: string; bodyMd: string }][]) {
-        tx.insert(updateTranslations).values({ updateId: update.id, locale, title: text.title, bodyMd: text.bodyMd }).run()
+        await execute(tx.insert(updateTranslations).values({ updateId: update.id, locale, title: text.title, bodyMd: text.bodyMd }))
       }
     }
     created.push(`campaign /c/${demoCampaign.slug}`)
-    seedFunds(tx, campaign.id, created)
+    await seedFunds(tx, campaign.id, created)
     return created
   })
 }
 
 /** The demo's reporting trips, added once (also to a campaign seeded before funds existed). */
-function seedFunds(tx: Tx, campaignId: number, created: string[]) {
-  if (tx.select({ id: funds.id }).from(funds).where(eq(funds.campaignId, campaignId)).get()) return
-  demoFunds.forEach((fund, position) => {
-    const row = tx.insert(funds).values({ campaignId, slug: fund.slug, goalMinor: fund.goalMinor, currency: 'EUR', position, createdAt: at('2025-03-25T09:00:00Z') }).returning({ id: funds.id }).get()
+async function seedFunds(tx: Tx, campaignId: number, created: string[]) {
+  if (await firstRow(tx.select({ id: funds.id }).from(funds).where(eq(funds.campaignId, campaignId)))) return
+  demoFunds.forEach(async (fund, position) => {
+    const row = await firstRow(tx.insert(funds).values({ campaignId, slug: fund.slug, goalMinor: fund.goalMinor, currency: 'EUR', position, createdAt: at('2025-03-25T09:00:00Z') }).returning({ id: funds.id }))
     for (const [locale, text] of Object.entries(fund.texts) as [SeedLocale, { title: string; description: string }][]) {
-      tx.insert(fundTranslations).values({ fundId: row.id, locale, ...text }).run()
+      await execute(tx.insert(fundTranslations).values({ fundId: row.id, locale, ...text }))
     }
   })
   created.push(`${demoFunds.length} funds`)
@@ -122,9 +118,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const env = loadEnv()
   // The process-wide connection (DATABASE_PATH): the history goes through the app's models, which use it.
   const db = getDb()
-  migrateDatabase(db)
+  await migrateDatabase(db)
   const created = await seedDemo(db, { demoOrganizer: env.mode === 'demo', history: process.argv.includes('--history') })
-  db.$client.close()
+  await closeDatabase(db)
   console.log(created.length ? `seed: created ${created.join(', ')}` : 'seed: demo data already present, nothing changed')
   if (env.mode === 'demo') console.log(`seed: demo organiser ${DEMO_ORGANIZER.email} / ${DEMO_ORGANIZER.password}`)
 }

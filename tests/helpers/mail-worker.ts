@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { getDb, type Handle } from '#db/client.server.ts'
+import { getDb, type Handle, sqliteOf } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { queueEmail } from '~/models/outbox.server.ts'
@@ -102,8 +102,8 @@ export type MailCampaign = { id: number; slug: string; title: string; petitionTe
 
 /** What a confirmation or an "already signed" email says about its campaign, as signing reads it. */
 export function mailCampaign(slug: string): MailCampaign {
-  return getDb()
-    .$client.prepare(
+  return sqliteOf(getDb())
+    .prepare(
       `select c.id, c.slug, t.title, t.petition_text as petitionText, o.name as organizationName
        from campaigns c join campaign_translations t on t.campaign_id = c.id and t.locale = c.default_locale
        join organizations o on o.id = c.organization_id where c.slug = ?`,

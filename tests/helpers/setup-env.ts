@@ -15,10 +15,11 @@ globalThis.__vigilEnv = undefined
 
 const { getDb } = await import('#db/client.server.ts')
 const { migrateDatabase } = await import('#db/migrate.ts')
-migrateDatabase(getDb())
+await migrateDatabase(getDb())
 
-afterAll(() => {
-  globalThis.__vigilDb?.$client.close()
+afterAll(async () => {
+  const { closeDatabase } = await import('#db/client.server.ts')
+  if (globalThis.__vigilDb) await closeDatabase(globalThis.__vigilDb)
   globalThis.__vigilDb = undefined
   fs.rmSync(dir, { recursive: true, force: true })
 })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { killWorkers, mailCampaign, queueConfirmations, recipientsOf, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
@@ -22,7 +22,7 @@ const seed = Number(process.env.CONFIRMATION_CRASH_SEED || Math.floor(Math.rando
 
 let resend: ResendStandIn
 const addresses: string[] = []
-const sql = () => getDb().$client
+const sql = () => sqliteOf(getDb())
 
 function confirmationsUnsent() {
   return (sql().prepare(`select count(*) as n from email_messages where template = 'confirm-signature' and status <> 'sent'`).get() as { n: number }).n

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { dashboardQueryPlans, getCampaignFigures } from '~/models/dashboard.server.ts'
 
 // The dashboard's figures on a real SQLite file during a surge: every query stays on an index,
 // and a day of half a million signatures still answers in milliseconds.
-const sql = () => getDb().$client
+const sql = () => sqliteOf(getDb())
 const DAY = 86_400_000
 const SURGE = 500_000
 let campaignId: number

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { DEMO_ORGANIZER, seedDemo } from '../../scripts/seed/seed.ts'
 import { hitRateLimit } from '~/models/rate-limits.server.ts'
 import { makeDataDir, ROOT, runScript } from '../helpers/server.ts'
@@ -15,7 +15,7 @@ function dump(db: Database.Database) {
 
 describe('the database', () => {
   it('runs in WAL mode with foreign keys and a busy timeout', () => {
-    const sqlite = getDb().$client
+    const sqlite = sqliteOf(getDb())
     expect(sqlite.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(sqlite.pragma('foreign_keys', { simple: true })).toBe(1)
     expect(sqlite.pragma('busy_timeout', { simple: true })).toBe(5000)
@@ -26,9 +26,9 @@ describe('the demo seed', () => {
   it('creates the campaign in three languages with a timeline, and a second run changes nothing', async () => {
     const db = getDb()
     await seedDemo(db, { demoOrganizer: true })
-    const first = dump(db.$client)
+    const first = dump(sqliteOf(db))
     expect(await seedDemo(db, { demoOrganizer: true })).toEqual([])
-    expect(dump(db.$client)).toEqual(first)
+    expect(dump(sqliteOf(db))).toEqual(first)
 
     const translations = first.campaign_translations as { locale: string; title: string; petition_text: string }[]
     expect(translations.map((t) => t.locale).sort()).toEqual(['de', 'en', 'es'])

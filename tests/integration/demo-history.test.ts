@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { getDb, openDatabase, type DB } from '#db/client.server.ts'
+import { getDb, openDatabase, type DB, sqliteOf, closeDatabase } from '#db/client.server.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { demoStoryEs } from '../../scripts/seed/content.ts'
@@ -13,7 +13,7 @@ import { recountFunds, recountSignatures } from '~/models/counters.server.ts'
 // The living demo (`npm run db:seed`): a believable history that keeps the app's invariants.
 const NOW = Date.parse('2026-12-04T15:00:00Z')
 const DAY = 86_400_000
-const sql = () => getDb().$client
+const sql = () => sqliteOf(getDb())
 const rows = <T>(query: string, ...params: unknown[]) => sql().prepare(query).all(...params) as T[]
 const one = <T>(query: string, ...params: unknown[]) => sql().prepare(query).get(...params) as T
 
@@ -139,11 +139,11 @@ describe('the living demo', () => {
 
 /** Every table's rows, without the columns that record when the seed itself ran. */
 function dump(db: DB) {
-  const tables = (db.$client.prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%drizzle%' order by name`).all() as { name: string }[]).map((t) => t.name)
+  const tables = (sqliteOf(db).prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%drizzle%' order by name`).all() as { name: string }[]).map((t) => t.name)
   return Object.fromEntries(
     tables.map((table) => [
       table,
-      (db.$client.prepare(`select * from "${table}" order by rowid`).all() as Record<string, unknown>[]).map((row) => {
+      (sqliteOf(db).prepare(`select * from "${table}" order by rowid`).all() as Record<string, unknown>[]).map((row) => {
         const { updated_at: _u, received_at: _r, password_hash: _p, ...rest } = row
         return rest
       }),
@@ -157,14 +157,14 @@ async function freshSeed(then?: (db: DB) => unknown) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-demo-'))
   const db = openDatabase(path.join(dir, 'vigil.db'))
   try {
-    migrateDatabase(db)
+    await migrateDatabase(db)
     globalThis.__vigilDb = db
     await seedDemo(db, { demoOrganizer: false, history: true, now: NOW })
     await then?.(db)
     return dump(db)
   } finally {
     globalThis.__vigilDb = previous
-    db.$client.close()
+    await closeDatabase(db)
     fs.rmSync(dir, { recursive: true, force: true })
   }
 }

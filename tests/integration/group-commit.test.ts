@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { signPetition, type SignInput, type SignRequest } from '~/models/signatures.server.ts'
 
@@ -10,7 +10,7 @@ let n = 0
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
-  const row = getDb().$client.prepare(`SELECT id, slug FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number; slug: string }
+  const row = sqliteOf(getDb()).prepare(`SELECT id, slug FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number; slug: string }
   campaign = { ...row, title: 'Free Andry', petitionText: 'Bring him home.', organizationName: 'Demo Reporting Collective' }
 })
 
@@ -19,7 +19,7 @@ function input(over: Partial<SignInput> = {}): SignInput {
   return { firstName: 'Ana', lastName: 'Pérez', email: `group.${n}@example.org`, country: 'VE', showName: false, updates: n % 2 === 0, ...over }
 }
 
-const count = (sql: string, ...params: unknown[]) => (getDb().$client.prepare(sql).get(...params) as { n: number }).n
+const count = (sql: string, ...params: unknown[]) => (sqliteOf(getDb()).prepare(sql).get(...params) as { n: number }).n
 const pending = () => count(`SELECT coalesce((SELECT pending FROM campaign_counters WHERE campaign_id = ?), 0) AS n`, campaign.id)
 
 describe('group commit', () => {

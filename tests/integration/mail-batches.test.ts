@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, GATHER_MS, queueEmail } from '~/models/outbox.server.ts'
@@ -15,7 +15,7 @@ let resend: ResendStandIn
 let transport: Transport
 let campaignId: number
 let n = 0
-const sql = () => getDb().$client
+const sql = () => sqliteOf(getDb())
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })

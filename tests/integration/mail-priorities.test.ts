@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb, type Tx } from '#db/client.server.ts'
+import { getDb, type Tx, sqliteOf } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
@@ -26,7 +26,7 @@ let resend: ResendStandIn
 let worker: Worker
 let campaign: MailCampaign
 const updateAddresses: string[] = []
-const sql = () => getDb().$client
+const sql = () => sqliteOf(getDb())
 
 /** How many of the messages whose keys start with `prefix` the sender has not settled yet. */
 function unsettled(prefix: string) {

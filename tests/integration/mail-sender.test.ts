@@ -7,6 +7,7 @@ import { emailMessages } from '#db/schema.ts'
 import { CLAIM_TIMEOUT_MS, claimDueMessages, queueEmail } from '~/models/outbox.server.ts'
 import { resendTransport, sendNextOnce, type Transport } from '~/workflows/mail-sender.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 let resend: ResendStandIn
 let transport: Transport
@@ -22,9 +23,9 @@ afterAll(async () => {
   await resend?.close()
 })
 
-beforeEach(() => {
+beforeEach(async () => {
   resend.reset()
-  getDb().delete(emailMessages).run()
+  await execute(getDb().delete(emailMessages))
 })
 
 // These emails go alone (`POST /emails`): what Resend refuses in a batch (attachments, scheduled sends).
@@ -48,7 +49,7 @@ async function queue(count = 1) {
   return keys
 }
 
-const row = (key: string) => getDb().select().from(emailMessages).where(eq(emailMessages.idempotencyKey, key)).get()!
+const row = async (key: string) => (await firstRow(getDb().select().from(emailMessages).where(eq(emailMessages.idempotencyKey, key))))!
 
 describe('an email that cannot go in a batch, sent alone', () => {
   it('sends each queued email once, with its idempotency key, in the recipient’s language, and records the provider id', async () => {
@@ -72,7 +73,7 @@ describe('an email that cannot go in a batch, sent alone', () => {
       queueEmail(tx, { template: 'already-signed', to: 'x@example.org', locale: 'en', idempotencyKey: key!, props: {} }),
     )
     expect(again).toBe(false)
-    expect(getDb().select().from(emailMessages).all()).toHaveLength(1)
+    expect(await allRows(getDb().select().from(emailMessages))).toHaveLength(1)
   })
 
   it('waits as long as Retry-After says after a 429, then sends', async () => {
@@ -80,7 +81,7 @@ describe('an email that cannot go in a batch, sent alone', () => {
     resend.failNext(1, { status: 429, retryAfterSeconds: 30 })
     const before = Date.now()
     await sendNextOnce(getDb(), transport)
-    const waiting = row(key!)
+    const waiting = (await row(key!))
     expect(waiting.status).toBe('queued')
     expect(waiting.lastError).toMatch(/429/)
     expect(waiting.nextAttemptAt).toBeGreaterThanOrEqual(before + 30_000)
@@ -88,7 +89,7 @@ describe('an email that cannot go in a batch, sent alone', () => {
     // Not due yet: nothing is sent early.
     expect(await sendNextOnce(getDb(), transport)).toBe(0)
     expect(await sendNextOnce(getDb(), transport, waiting.nextAttemptAt)).toBe(1)
-    expect(row(key!).status).toBe('sent')
+    expect((await row(key!)).status).toBe('sent')
     expect(resend.sent()).toHaveLength(1)
   })
 
@@ -96,7 +97,7 @@ describe('an email that cannot go in a batch, sent alone', () => {
     const [key] = await queue()
     resend.failNext(1, { status: 500 })
     await sendNextOnce(getDb(), transport)
-    const waiting = row(key!)
+    const waiting = (await row(key!))
     expect(waiting).toMatchObject({ status: 'queued', attempts: 1 })
     await sendNextOnce(getDb(), transport, waiting.nextAttemptAt)
     expect(row(key!)).toMatchObject({ status: 'sent', attempts: 2 })
@@ -116,18 +117,18 @@ describe('an email that cannot go in a batch, sent alone', () => {
       }),
     )
     await sendNextOnce(getDb(), transport)
-    expect(row('test:bad-address')).toMatchObject({ status: 'failed' })
-    expect(row('test:bad-address').lastError).toMatch(/422/)
+    expect((await row('test:bad-address'))).toMatchObject({ status: 'failed' })
+    expect((await row('test:bad-address')).lastError).toMatch(/422/)
   })
 
   it('delivers exactly once when the answer was lost: the retry reuses the key', async () => {
     const [key] = await queue()
     resend.dropResponseNext(1)
     await sendNextOnce(getDb(), transport)
-    const waiting = row(key!)
+    const waiting = (await row(key!))
     expect(waiting.status).toBe('queued')
     await sendNextOnce(getDb(), transport, waiting.nextAttemptAt)
-    expect(row(key!).status).toBe('sent')
+    expect((await row(key!)).status).toBe('sent')
     expect(resend.sent()).toHaveLength(1)
   })
 
@@ -145,7 +146,7 @@ describe('an email that cannot go in a batch, sent alone', () => {
     for (let i = 0; i < 5; i++) expect(await sendNextOnce(getDb(), transport, later)).toBe(1)
     expect(await sendNextOnce(getDb(), transport, later)).toBe(0)
     expect(resend.sent().map((s) => s.idempotencyKey).sort()).toEqual([...keys].sort())
-    for (const key of keys) expect(row(key).status).toBe('sent')
+    for (const key of keys) expect((await (await row(key))).status).toBe('sent')
   })
 })
 
@@ -155,10 +156,10 @@ describe('an email resent after a deploy changed its template', () => {
     const [message] = await claimDueMessages(getDb(), { limit: 1 })
     await transport.send(getDb(), message!)
     // The same key with a different body: what a changed template produces after a crash.
-    getDb().update(emailMessages).set({ props: { firstName: 'Eva (neu)', campaignTitle: 'Gerechtigkeit für Andry', organizationName: 'Demo Reporting Collective', campaignSlug: 'free-andry' } }).where(eq(emailMessages.idempotencyKey, key!)).run()
+    await execute(getDb().update(emailMessages).set({ props: { firstName: 'Eva (neu)', campaignTitle: 'Gerechtigkeit für Andry', organizationName: 'Demo Reporting Collective', campaignSlug: 'free-andry' } }).where(eq(emailMessages.idempotencyKey, key!)))
     await sendNextOnce(getDb(), transport, Date.now() + CLAIM_TIMEOUT_MS + 1)
     expect(resend.requests().at(-1)!.status).toBe(409)
-    expect(row(key!).status).toBe('sent')
+    expect((await row(key!)).status).toBe('sent')
     expect(resend.sent()).toHaveLength(1)
   })
 })

@@ -1,12 +1,12 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { computeOutboxStats, getOutboxStats, outboxStatsQueryPlans, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
 
 // Where the outbox stands, read from a real SQLite file with messages in every state the
 // sender leaves them in: queued alone, batched in a transactional batch not yet submitted,
 // in flight, sent alone or in a batch, and update mail waiting in its batches.
-const sql = () => getDb().$client
+const sql = () => sqliteOf(getDb())
 const NOW = 1_900_000_000_000
 const MIN = 60_000
 let n = 0

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
 import { withdrawUpdates } from '~/models/consents.server.ts'
@@ -25,7 +25,7 @@ const DAY = 24 * HOUR
 
 let server: RunningServer
 let owner = ''
-const db = () => getDb().$client
+const db = () => sqliteOf(getDb())
 
 beforeAll(async () => {
   server = await startServer({

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { anonymiseDueSignatures } from '~/models/retention.server.ts'
 import { unsubscribeToken } from '~/utils/tokens.server.ts'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { captureForLogAudit, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
@@ -518,7 +518,7 @@ describe('running by itself', () => {
 
   it('two runs at the same time take turns batch by batch, and each signature is anonymised once', async () => {
     // In this process, on its own SQLite file: the two runs interleave at every batch boundary.
-    const local = getDb().$client
+    const local = sqliteOf(getDb())
     local.prepare(`insert into organizations (slug, name) values ('local', 'Local')`).run()
     const id = bigClosedCampaign('taking-turns', 2_600, local)
     const [first, second] = await Promise.all([anonymiseDueSignatures(getDb()), anonymiseDueSignatures(getDb())])

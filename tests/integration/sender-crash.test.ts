@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
@@ -24,7 +24,7 @@ const signers: Audience = { signers: true, donors: 'none' }
 let resend: ResendStandIn
 let campaignId: number
 const addresses: string[] = []
-const sql = () => getDb().$client
+const sql = () => sqliteOf(getDb())
 // One batch in flight at a time, so that 20 kills with the stand-in's delay all land before the send is done.
 const startOneLaneWorker = (env: Record<string, string> = {}) => startWorker(resend, { VIGIL_SENDER_CONCURRENCY: '1', ...env })
 

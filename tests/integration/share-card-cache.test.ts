@@ -10,28 +10,28 @@ import { seedDemo } from '../../scripts/seed/seed.ts'
 import { saveCampaignTranslation, setCampaignImage } from '~/models/campaigns.server.ts'
 import { getShareCardMeta } from '~/workflows/share-card-meta.server.ts'
 import { ShareCardBusyError, ShareCardCache } from '~/workflows/share-card-cache.server.ts'
+import { execute, firstRow } from '#db/query.server.ts'
 
 const slug = demoCampaign.slug
 let campaignId: number
 
-function setConfirmed(confirmed: number) {
-  getDb()
+async function setConfirmed(confirmed: number) {
+  await execute(getDb()
     .insert(campaignCounters)
     .values({ campaignId, confirmed, pending: 0 })
-    .onConflictDoUpdate({ target: campaignCounters.campaignId, set: { confirmed } })
-    .run()
+    .onConflictDoUpdate({ target: campaignCounters.campaignId, set: { confirmed } }))
 }
 
 const pngSize = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) })
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: true })
-  campaignId = getDb().select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug)).get()!.id
+  campaignId = (await firstRow(getDb().select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug))))!.id
 })
 
 describe('the share card cache', () => {
   it('renders a campaign’s card once and serves it from memory', async () => {
-    setConfirmed(37)
+    await setConfirmed(37)
     const cards = new ShareCardCache()
     const first = await cards.get(getDb(), { slug, lang: 'de', now: 0 })
     const again = await cards.get(getDb(), { slug, lang: 'de', now: 500 })
@@ -44,21 +44,21 @@ describe('the share card cache', () => {
   it('redraws when the count crosses a visible step, at most once a minute, and not within a step', async () => {
     const t0 = 1_000_000
     const cards = new ShareCardCache()
-    setConfirmed(1_234_567)
+    await setConfirmed(1_234_567)
     const first = (await cards.get(getDb(), { slug, lang: 'en', now: t0 }))!
     expect(cards.renders).toBe(1)
 
-    setConfirmed(1_234_599) // the same step: the card shows 1,234,000+ either way
+    await setConfirmed(1_234_599) // the same step: the card shows 1,234,000+ either way
     expect((await cards.get(getDb(), { slug, lang: 'en', now: t0 + 61_000 }))!.etag).toBe(first.etag)
     expect(cards.renders).toBe(1)
 
-    setConfirmed(1_235_000) // a new step, more than a minute after the first render: drawn again
+    await setConfirmed(1_235_000) // a new step, more than a minute after the first render: drawn again
     const t1 = t0 + 61_000
     const crossed = (await cards.get(getDb(), { slug, lang: 'en', now: t1 + 3_000 }))!
     expect(cards.renders).toBe(2)
     expect(crossed.etag).not.toBe(first.etag)
 
-    setConfirmed(1_236_000) // another step within the minute: the card waits
+    await setConfirmed(1_236_000) // another step within the minute: the card waits
     expect((await cards.get(getDb(), { slug, lang: 'en', now: t1 + 30_000 }))!.etag).toBe(crossed.etag)
     expect(cards.renders).toBe(2)
     const later = (await cards.get(getDb(), { slug, lang: 'en', now: t1 + 3_000 + 60_000 }))!
@@ -68,9 +68,9 @@ describe('the share card cache', () => {
 
   it('lets concurrent requests for a stale card share one render', async () => {
     const cards = new ShareCardCache()
-    setConfirmed(40)
+    await setConfirmed(40)
     await cards.get(getDb(), { slug, lang: 'es', now: 0 })
-    setConfirmed(41)
+    await setConfirmed(41)
     const all = await Promise.all(Array.from({ length: 8 }, () => cards.get(getDb(), { slug, lang: 'es', now: 120_000 })))
     expect(cards.renders).toBe(2)
     expect(new Set(all.map((c) => c!.etag)).size).toBe(1)
@@ -79,7 +79,7 @@ describe('the share card cache', () => {
   it('redraws at once when the title changes', async () => {
     const cards = new ShareCardCache()
     const before = (await cards.get(getDb(), { slug, lang: 'de', now: 0 }))!
-    const actorId = getDb().select({ id: organizers.id }).from(organizers).get()!.id
+    const actorId = (await firstRow(getDb().select({ id: organizers.id }).from(organizers)))!.id
     const de = demoCampaign.translations.de!
     await saveCampaignTranslation(getDb(), { actorId, campaignId, locale: 'de', text: { title: 'Freiheit für Andry', summary: de.summary, storyMd: de.storyMd, petitionText: de.petitionText, imageAlt: '' } })
     const after = (await cards.get(getDb(), { slug, lang: 'de', now: 5_000 }))!
@@ -90,7 +90,7 @@ describe('the share card cache', () => {
 
   it('draws an uploaded hero, and a typographic card at once when the image is removed', async () => {
     const cards = new ShareCardCache()
-    const actorId = getDb().select({ id: organizers.id }).from(organizers).get()!.id
+    const actorId = (await firstRow(getDb().select({ id: organizers.id }).from(organizers)))!.id
     const seeded = (await cards.get(getDb(), { slug, lang: 'en', now: 0 }))!
     const uploads = process.env.UPLOADS_PATH!
     fs.mkdirSync(uploads, { recursive: true })
@@ -127,11 +127,11 @@ describe('the share card cache', () => {
 
 describe('the share card meta', () => {
   it('names the card by an absolute URL whose version moves with the visible step only', async () => {
-    setConfirmed(1_234_567)
+    await setConfirmed(1_234_567)
     const a = (await getShareCardMeta(getDb(), { slug, lang: 'de', publicUrl: 'https://campaigns.example.org' }))!
-    setConfirmed(1_234_599)
+    await setConfirmed(1_234_599)
     const b = (await getShareCardMeta(getDb(), { slug, lang: 'de', publicUrl: 'https://campaigns.example.org' }))!
-    setConfirmed(1_235_000)
+    await setConfirmed(1_235_000)
     const c = (await getShareCardMeta(getDb(), { slug, lang: 'de', publicUrl: 'https://campaigns.example.org' }))!
     expect(a.url).toMatch(/^https:\/\/campaigns\.example\.org\/c\/free-andry\/card-de\.png\?v=[\w-]{10}$/)
     expect(b.url).toBe(a.url)
@@ -143,7 +143,7 @@ describe('the share card meta', () => {
   })
 
   it('writes the alt text in each language', async () => {
-    setConfirmed(37)
+    await setConfirmed(37)
     const alt = async (lang: 'en' | 'de' | 'es') => (await getShareCardMeta(getDb(), { slug, lang, publicUrl: 'https://x.example' }))!.alt
     expect(await alt('en')).toMatch(/37 people have signed/)
     expect(await alt('de')).toMatch(/37 Menschen unterschrieben/)

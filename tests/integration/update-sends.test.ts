@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { countAudience, getSendProgress, startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
 import { resendTransport, sendNextOnce, type Transport } from '~/workflows/mail-sender.server.ts'
@@ -12,7 +12,7 @@ let resend: ResendStandIn
 let transport: Transport
 let campaignId: number
 let n = 0
-const sql = () => getDb().$client
+const sql = () => sqliteOf(getDb())
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })

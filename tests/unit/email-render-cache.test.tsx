@@ -1,5 +1,5 @@
 import { render } from '@react-email/render'
-import { getDb } from '#db/client.server.ts'
+import { getDb, sqliteOf } from '#db/client.server.ts'
 import { describe, expect, it } from 'vitest'
 import AlreadySignedEmail from '#emails/already-signed.tsx'
 import ConfirmSignatureEmail from '#emails/confirm-signature.tsx'
@@ -102,9 +102,9 @@ describe('renderEmail, against text that looks like a placeholder', () => {
     const { unsubscribeToken, preferencesToken } = await import('~/utils/tokens.server.ts')
     const db = getDb()
     await seedDemo(db, { demoOrganizer: false })
-    const update = db.$client.prepare(`select u.id, u.campaign_id as campaignId from updates u order by u.id limit 1`).get() as { id: number; campaignId: number }
+    const update = sqliteOf(db).prepare(`select u.id, u.campaign_id as campaignId from updates u order by u.id limit 1`).get() as { id: number; campaignId: number }
     const copied = `Copied: ${base()}/unsubscribe/VIGILPLACEHOLDERUNSUBSCRIBE and ${base()}/preferences/VIGILPLACEHOLDERPREFERENCES`
-    db.$client.prepare(`update update_translations set body_md = ? where update_id = ?`).run(copied, update.id)
+    sqliteOf(db).prepare(`update update_translations set body_md = ? where update_id = ?`).run(copied, update.id)
     const email = await renderEmail(getDb(), { template: 'campaign-update', locale: 'en', props: { updateId: update.id, supporterId: 42 } })
     const own = [`${base()}/unsubscribe/${unsubscribeToken(42, update.campaignId)}`, `${base()}/preferences/${preferencesToken(42)}`]
     for (const body of [email.html, email.text]) {

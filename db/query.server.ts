@@ -1,0 +1,56 @@
+import type { SQL } from 'drizzle-orm'
+import type { Handle } from './client.server.ts'
+
+/**
+ * How a statement runs, on either engine. A model builds it with Drizzle (typed by the SQLite
+ * dialect, db/client.server.ts) and hands it here: SQLite's driver runs it at once and
+ * synchronously (`get`, `all`, `run`), Postgres' through the pool or the transaction's
+ * connection (`execute`). Prepared statements take their placeholder values as `params`.
+ */
+type Executable = { execute?: (params?: Record<string, unknown>) => Promise<unknown> }
+
+/** The first row, or undefined. */
+export async function firstRow<T>(query: { get(params?: Record<string, unknown>): T }, params?: Record<string, unknown>): Promise<T> {
+  if (typeof query.get === 'function') return query.get(params)
+  const rows = await (query as Executable).execute!(params)
+  return (Array.isArray(rows) ? rows[0] : undefined) as T
+}
+
+/** Every row. */
+export async function allRows<T>(query: { all(params?: Record<string, unknown>): T[] }, params?: Record<string, unknown>): Promise<T[]> {
+  if (typeof query.all === 'function') return query.all(params)
+  return (await (query as Executable).execute!(params)) as T[]
+}
+
+/** A write without rows back; `changes` is how many rows it touched. */
+export async function execute(query: { run(params?: Record<string, unknown>): unknown }, params?: Record<string, unknown>): Promise<{ changes: number }> {
+  if (typeof query.run === 'function') {
+    const result = query.run(params) as { changes: number }
+    return { changes: result.changes }
+  }
+  const result = (await (query as Executable).execute!(params)) as { rowCount?: number | null } | unknown[]
+  return { changes: Array.isArray(result) ? result.length : (result.rowCount ?? 0) }
+}
+
+type RawHandle = {
+  all?: (query: SQL) => unknown[]
+  run?: (query: SQL) => { changes: number }
+  execute?: (query: SQL) => Promise<{ rows: unknown[]; rowCount: number | null }>
+}
+
+/** A whole raw statement's rows (db/sql/* only: everywhere else the builder writes the SQL). */
+export async function rawRows<T>(handle: Handle, query: SQL): Promise<T[]> {
+  const h = handle as unknown as RawHandle
+  if (h.execute) return (await h.execute(query)).rows as T[]
+  return h.all!(query) as T[]
+}
+
+export async function rawFirstRow<T>(handle: Handle, query: SQL): Promise<T | undefined> {
+  return (await rawRows<T>(handle, query))[0]
+}
+
+export async function rawExecute(handle: Handle, query: SQL): Promise<{ changes: number }> {
+  const h = handle as unknown as RawHandle
+  if (h.execute) return { changes: (await h.execute(query)).rowCount ?? 0 }
+  return { changes: h.run!(query).changes }
+}
