@@ -105,12 +105,12 @@ function seedBase(db: DB, passwordHash: string | null) {
 /** The demo's reporting trips, added once (also to a campaign seeded before funds existed). */
 async function seedFunds(tx: Tx, campaignId: number, created: string[]) {
   if (await firstRow(tx.select({ id: funds.id }).from(funds).where(eq(funds.campaignId, campaignId)))) return
-  demoFunds.forEach(async (fund, position) => {
+  for (const [position, fund] of demoFunds.entries()) {
     const row = await firstRow(tx.insert(funds).values({ campaignId, slug: fund.slug, goalMinor: fund.goalMinor, currency: 'EUR', position, createdAt: at('2025-03-25T09:00:00Z') }).returning({ id: funds.id }))
     for (const [locale, text] of Object.entries(fund.texts) as [SeedLocale, { title: string; description: string }][]) {
-      await execute(tx.insert(fundTranslations).values({ fundId: row.id, locale, ...text }))
+      await execute(tx.insert(fundTranslations).values({ fundId: row!.id, locale, ...text }))
     }
-  })
+  }
   created.push(`${demoFunds.length} funds`)
 }
 

@@ -4,6 +4,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createTestDatabase, dropTestDatabase, onPostgres } from './engine.ts'
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)))
 
@@ -12,6 +13,8 @@ export type RunningServer = {
   port: number
   dir: string
   databasePath: string
+  /** Its Postgres database when the tests run on Postgres (tests/helpers/engine.ts), else null. */
+  databaseUrl: string | null
   /** Everything the server printed so far. */
   output: () => string
   pid: number
@@ -89,10 +92,13 @@ export async function startServer({
 }: { seed?: boolean; env?: Record<string, string>; dir?: string; nodeArgs?: string[] } = {}): Promise<RunningServer> {
   requireBuild()
   const databasePath = path.join(dir, 'vigil.db')
+  // On Postgres a server gets a new database, unless the test hands it one (a restart on the same data).
+  const databaseUrl = env.DATABASE_URL ?? (onPostgres ? await createTestDatabase() : null)
   const freshPort = await freePort()
   const baseEnv: Record<string, string> = {
     NODE_ENV: 'production',
     DATABASE_PATH: databasePath,
+    DATABASE_URL: databaseUrl ?? '',
     UPLOADS_PATH: path.join(dir, 'uploads'),
     PORT: String(freshPort),
     HOST: '127.0.0.1',
@@ -137,6 +143,7 @@ export async function startServer({
     port,
     dir,
     databasePath,
+    databaseUrl,
     output: () => output,
     pid: child.pid!,
     running: () => child.exitCode === null && child.signalCode === null,
@@ -148,7 +155,10 @@ export async function startServer({
         await exited
         clearTimeout(timeout)
       }
-      if (!keepData) fs.rmSync(dir, { recursive: true, force: true })
+      if (!keepData) {
+        fs.rmSync(dir, { recursive: true, force: true })
+        if (databaseUrl && !env.DATABASE_URL) await dropTestDatabase(databaseUrl)
+      }
     },
   }
 }

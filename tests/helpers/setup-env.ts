@@ -3,9 +3,14 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll } from 'vitest'
 
-// Every test file gets its own data folder and SQLite file, migrated on first use.
+// Every test file gets its own data folder and database (a SQLite file, or a Postgres database
+// with VIGIL_TEST_ENGINE=postgres: tests/helpers/engine.ts), migrated before its tests run.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-'))
 process.env.DATABASE_PATH = path.join(dir, 'vigil.db')
+const engine = await import('./engine.ts')
+const databaseUrl = engine.onPostgres ? await engine.createTestDatabase() : null
+if (databaseUrl) process.env.DATABASE_URL = databaseUrl
+else delete process.env.DATABASE_URL
 process.env.UPLOADS_PATH = path.join(dir, 'uploads')
 process.env.SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789'
 delete process.env.STRIPE_SECRET_KEY
@@ -20,6 +25,7 @@ await migrateDatabase(getDb())
 afterAll(async () => {
   const { closeDatabase } = await import('#db/client.server.ts')
   if (globalThis.__vigilDb) await closeDatabase(globalThis.__vigilDb)
+  if (databaseUrl) await engine.dropTestDatabase(databaseUrl)
   globalThis.__vigilDb = undefined
   fs.rmSync(dir, { recursive: true, force: true })
 })

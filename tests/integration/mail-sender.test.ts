@@ -63,7 +63,7 @@ describe('an email that cannot go in a batch, sent alone', () => {
     expect(String(sent[0]!.email.html)).toContain('lang="de"')
     expect(String(sent[0]!.email.text)).toContain('http')
     expect(resend.rejected()).toEqual([])
-    expect(row(key!)).toMatchObject({ status: 'sent', providerId: sent[0]!.id, attempts: 1 })
+    expect(await row(key!)).toMatchObject({ status: 'sent', providerId: sent[0]!.id, attempts: 1 })
     expect(await sendNextOnce(getDb(), transport)).toBe(0)
   })
 
@@ -100,7 +100,7 @@ describe('an email that cannot go in a batch, sent alone', () => {
     const waiting = (await row(key!))
     expect(waiting).toMatchObject({ status: 'queued', attempts: 1 })
     await sendNextOnce(getDb(), transport, waiting.nextAttemptAt)
-    expect(row(key!)).toMatchObject({ status: 'sent', attempts: 2 })
+    expect(await row(key!)).toMatchObject({ status: 'sent', attempts: 2 })
     const keys = resend.requests().map((r) => r.idempotencyKey)
     expect(keys).toEqual([key, key])
   })
