@@ -157,10 +157,10 @@ export function campaignToOpenFromHome(cards: { slug: string; status: CampaignSt
 /** Owners only (the home page belongs to the whole team): whether the home page opens this campaign. */
 export async function setCampaignOpenFromHome(db: Handle, { actorId, campaignId, open }: { actorId: number; campaignId: number; open: boolean }) {
   await transaction(db, async (tx) => {
-    const before = await await firstRow(tx.select({ openFromHome: campaigns.openFromHome }).from(campaigns).where(eq(campaigns.id, campaignId)))
+    const before = await firstRow(tx.select({ openFromHome: campaigns.openFromHome }).from(campaigns).where(eq(campaigns.id, campaignId)))
     if (!before) throw new Response('Not found', { status: 404 })
     if (before.openFromHome === open) return
-    await await execute(tx.update(campaigns).set({ openFromHome: open, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)))
+    await execute(tx.update(campaigns).set({ openFromHome: open, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)))
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'campaign.update',
@@ -188,11 +188,11 @@ export async function getPublicCampaign(db: Handle, {
   preview?: boolean
 }) {
   const q = queries(db)
-  const row = await await firstRow(q.campaignBySlug, { slug })
+  const row = await firstRow(q.campaignBySlug, { slug })
   if (!row) return null
   const { campaign } = row
   if (!preview && !PUBLIC_STATUSES.includes(campaign.status)) return null
-  const text = localize(campaign, await await allRows(q.translations, { campaignId: campaign.id }), lang)
+  const text = localize(campaign, await allRows(q.translations, { campaignId: campaign.id }), lang)
   const fellBack = [text.title, text.summary, text.story, text.petitionText].some((f) => f.value && f.lang !== lang)
   return {
     id: campaign.id,
@@ -223,9 +223,9 @@ export async function getPublicCampaign(db: Handle, {
  */
 export async function getSigningCampaign(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
   const q = signingQueries(db)
-  const campaign = await await firstRow(q.campaign, { slug })
+  const campaign = await firstRow(q.campaign, { slug })
   if (!campaign || !PUBLIC_STATUSES.includes(campaign.status)) return null
-  const { wanted, fallback } = textRows(await await allRows(q.texts, { campaignId: campaign.id }), lang, campaign.defaultLocale)
+  const { wanted, fallback } = textRows(await allRows(q.texts, { campaignId: campaign.id }), lang, campaign.defaultLocale)
   return {
     ...campaign,
     title: resolveField('title', wanted, fallback).value,
@@ -264,9 +264,9 @@ export async function listTimeline(db: Handle, {
   defaultLocale: Locale
 }) {
   const q = queries(db)
-  const entries = await await allRows(q.timeline, { campaignId, now: Date.now() })
+  const entries = await allRows(q.timeline, { campaignId, now: Date.now() })
   if (entries.length === 0) return []
-  const texts = (await await allRows(q.timelineTexts, { campaignId })).map((row) => row.text)
+  const texts = (await allRows(q.timelineTexts, { campaignId })).map((row) => row.text)
   const images = await Promise.all(entries.map((entry) => (entry.imagePath ? describeImage(entry.imagePath) : null)))
   return entries.flatMap((entry, i) => {
     const text = pickTranslation(texts.filter((t) => t.updateId === entry.id), lang, defaultLocale)
@@ -312,7 +312,7 @@ export async function listCampaignsForAdmin(db: Handle, { lang }: { lang: Langua
 }
 
 export async function getCampaignForAdmin(db: Handle, { id }: { id: number }) {
-  const campaign = await await firstRow(db.select().from(campaigns).where(eq(campaigns.id, id)))
+  const campaign = await firstRow(db.select().from(campaigns).where(eq(campaigns.id, id)))
   if (!campaign) return null
   return { ...campaign, translations: await translationsOf(db, [id]) }
 }
@@ -320,7 +320,7 @@ export async function getCampaignForAdmin(db: Handle, { id }: { id: number }) {
 export class SlugTakenError extends Error {}
 
 async function assertSlugFree(tx: Tx, slug: string, exceptId?: number) {
-  const other = await await firstRow(tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug)))
+  const other = await firstRow(tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug)))
   if (other && other.id !== exceptId) throw new SlugTakenError(slug)
 }
 
@@ -359,7 +359,7 @@ export async function createCampaign(db: Handle, {
   const id = await transaction(db, async (tx) => {
     await assertSlugFree(tx, settings.slug)
     const now = Date.now()
-    const created = await await firstRow(tx
+    const created = await firstRow(tx
       .insert(campaigns)
       .values({
         ...settings,
@@ -368,7 +368,7 @@ export async function createCampaign(db: Handle, {
         closedAt: closedAtAfter(settings.status, null, now),
       })
       .returning({ id: campaigns.id }))
-    await await execute(tx
+    await execute(tx
       .insert(campaignTranslations)
       .values({ campaignId: created.id, locale: settings.defaultLocale, title: text.title, summary: text.summary }))
     await recordAudit(tx, {
@@ -402,7 +402,7 @@ export async function updateCampaignSettings(db: Handle, {
   settings: CampaignSettingsInput
 }) {
   await transaction(db, async (tx) => {
-    const before = await await firstRow(tx.select().from(campaigns).where(eq(campaigns.id, campaignId)))
+    const before = await firstRow(tx.select().from(campaigns).where(eq(campaigns.id, campaignId)))
     if (!before) throw new Response('Not found', { status: 404 })
     await assertSlugFree(tx, settings.slug, campaignId)
     const changes = changedFields(before, settings)
@@ -410,7 +410,7 @@ export async function updateCampaignSettings(db: Handle, {
     const now = Date.now()
     const firstPublish = before.publishedAt === null && settings.status !== 'draft'
     const closedAt = closedAtAfter(settings.status, before, now)
-    await await execute(tx
+    await execute(tx
       .update(campaigns)
       .set({
         ...settings,
@@ -446,19 +446,19 @@ export async function saveCampaignTranslation(db: Handle, {
   text: CampaignTextInput
 }) {
   await transaction(db, async (tx) => {
-    const before = await await firstRow(tx
+    const before = await firstRow(tx
       .select()
       .from(campaignTranslations)
       .where(and(eq(campaignTranslations.campaignId, campaignId), eq(campaignTranslations.locale, locale))))
     const now = Date.now()
-    await await execute(tx
+    await execute(tx
       .insert(campaignTranslations)
       .values({ campaignId, locale, ...text, updatedAt: now })
       .onConflictDoUpdate({
         target: [campaignTranslations.campaignId, campaignTranslations.locale],
         set: { ...text, updatedAt: now },
       }))
-    await await execute(tx.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaignId)))
+    await execute(tx.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaignId)))
     const changed = before ? Object.keys(changedFields(before, text)) : Object.keys(text)
     await recordAudit(tx, {
       organizerId: actorId,
@@ -483,8 +483,8 @@ export async function setCampaignImage(db: Handle, {
   let replaced: string | null
   try {
     replaced = await transaction(db, async (tx) => {
-      const before = await await firstRow(tx.select({ imagePath: campaigns.imagePath }).from(campaigns).where(eq(campaigns.id, campaignId)))
-      await await execute(tx.update(campaigns).set({ imagePath, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)))
+      const before = await firstRow(tx.select({ imagePath: campaigns.imagePath }).from(campaigns).where(eq(campaigns.id, campaignId)))
+      await execute(tx.update(campaigns).set({ imagePath, updatedAt: Date.now() }).where(eq(campaigns.id, campaignId)))
       await recordAudit(tx, {
         organizerId: actorId,
         action: imagePath ? 'campaign.image.set' : 'campaign.image.remove',

@@ -17,7 +17,7 @@ export { DEMO_CAMPAIGN_SLUG }
 
 /** The demo campaigns are the seed's: their slugs in the seed's organisation (an organiser's own campaign of that name stays). */
 async function demoCampaignIds(db: Handle) {
-  const rows = await await allRows(db
+  const rows = await allRows(db
     .select({ id: campaigns.id })
     .from(campaigns)
     .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
@@ -26,7 +26,7 @@ async function demoCampaignIds(db: Handle) {
 }
 
 export async function findDemoData(db: Handle) {
-  const organizer = await await firstRow(db.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)))
+  const organizer = await firstRow(db.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)))
   return { organizer: organizer !== undefined, campaign: (await demoCampaignIds(db)).length > 0 }
 }
 
@@ -39,16 +39,16 @@ export async function removeDemoData(db: Handle) {
   return transaction(db, async (tx) => {
     const removed = { organizer: false, campaign: false, supportersDeleted: 0 }
     // Sessions and links go with the organiser; audit entries, replies and updates keep their rows without the name.
-    removed.organizer = (await await execute(tx.delete(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)))).changes > 0
+    removed.organizer = (await execute(tx.delete(organizers).where(eq(organizers.email, DEMO_ORGANIZER_EMAIL)))).changes > 0
     // The demo campaign and, from the living demo (npm run db:seed), the closed one.
     for (const campaignId of await demoCampaignIds(tx)) {
       const ofCampaign = (rows: { id: number | null }[]) => rows.flatMap((r) => (r.id === null ? [] : [r.id]))
       const supporterIds = new Set([
-        ...ofCampaign(await await allRows(tx.select({ id: signatures.supporterId }).from(signatures).where(eq(signatures.campaignId, campaignId)))),
-        ...ofCampaign(await await allRows(tx.select({ id: donations.supporterId }).from(donations).where(eq(donations.campaignId, campaignId)))),
-        ...ofCampaign(await await allRows(tx.select({ id: consents.supporterId }).from(consents).where(eq(consents.campaignId, campaignId)))),
+        ...ofCampaign(await allRows(tx.select({ id: signatures.supporterId }).from(signatures).where(eq(signatures.campaignId, campaignId)))),
+        ...ofCampaign(await allRows(tx.select({ id: donations.supporterId }).from(donations).where(eq(donations.campaignId, campaignId)))),
+        ...ofCampaign(await allRows(tx.select({ id: consents.supporterId }).from(consents).where(eq(consents.campaignId, campaignId)))),
         ...ofCampaign(
-          await await allRows(tx
+          await allRows(tx
             .select({ id: fundDonors.supporterId })
             .from(fundDonors)
             .innerJoin(funds, eq(funds.id, fundDonors.fundId))
@@ -56,18 +56,18 @@ export async function removeDemoData(db: Handle) {
         ),
       ])
       // The campaign's emails hold live links and addresses; without this they would only lose their campaign.
-      await await execute(tx.delete(emailMessages).where(eq(emailMessages.campaignId, campaignId)))
+      await execute(tx.delete(emailMessages).where(eq(emailMessages.campaignId, campaignId)))
       // Translations, timeline, signatures, counters, funds, gifts and sends go with it (ON DELETE CASCADE).
-      removed.campaign = (await await execute(tx.delete(campaigns).where(eq(campaigns.id, campaignId)))).changes > 0 || removed.campaign
+      removed.campaign = (await execute(tx.delete(campaigns).where(eq(campaigns.id, campaignId)))).changes > 0 || removed.campaign
       const stillNeeded = async (id: number) =>
-        (await await firstRow(tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.supporterId, id)))) ??
-        (await await firstRow(tx.select({ id: donations.id }).from(donations).where(eq(donations.supporterId, id)))) ??
-        (await await firstRow(tx.select({ id: fundDonors.supporterId }).from(fundDonors).where(eq(fundDonors.supporterId, id))))
+        (await firstRow(tx.select({ id: signatures.id }).from(signatures).where(eq(signatures.supporterId, id)))) ??
+        (await firstRow(tx.select({ id: donations.id }).from(donations).where(eq(donations.supporterId, id)))) ??
+        (await firstRow(tx.select({ id: fundDonors.supporterId }).from(fundDonors).where(eq(fundDonors.supporterId, id))))
       for (const id of supporterIds) {
         if (await stillNeeded(id)) continue
         // Mail already sent elsewhere keeps its row, without the address (as retention does); consents go with the supporter.
-        await await execute(tx.update(emailMessages).set({ toEmail: '', supporterId: null }).where(eq(emailMessages.supporterId, id)))
-        removed.supportersDeleted += (await await execute(tx.delete(supporters).where(eq(supporters.id, id)))).changes
+        await execute(tx.update(emailMessages).set({ toEmail: '', supporterId: null }).where(eq(emailMessages.supporterId, id)))
+        removed.supportersDeleted += (await execute(tx.delete(supporters).where(eq(supporters.id, id)))).changes
       }
     }
     if (removed.organizer || removed.campaign) {

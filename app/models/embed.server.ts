@@ -23,7 +23,7 @@ const queries = preparedPerConnection((db: DB) => ({
 
 /** The origins allowed to frame the campaign with this slug (none for an unknown slug). */
 export async function getFrameOriginsBySlug(db: Handle, { slug }: { slug: string }): Promise<string[]> {
-  return (await await allRows(queries(db).bySlug, { slug })).map((row) => row.origin)
+  return (await allRows(queries(db).bySlug, { slug })).map((row) => row.origin)
 }
 
 export async function listFrameOrigins(db: Handle, { campaignId }: { campaignId: number }) {
@@ -42,9 +42,9 @@ export async function saveFrameOrigins(db: Handle, { actorId, campaignId, origin
     const added = origins.filter((o) => !before.includes(o))
     const removed = before.filter((o) => !origins.includes(o))
     if (added.length === 0 && removed.length === 0) return
-    await await execute(tx.delete(campaignFrameOrigins).where(eq(campaignFrameOrigins.campaignId, campaignId)))
+    await execute(tx.delete(campaignFrameOrigins).where(eq(campaignFrameOrigins.campaignId, campaignId)))
     const at = Date.now()
-    if (origins.length > 0) await await execute(tx.insert(campaignFrameOrigins).values(origins.map((origin, i) => ({ campaignId, origin, createdAt: at + i }))))
+    if (origins.length > 0) await execute(tx.insert(campaignFrameOrigins).values(origins.map((origin, i) => ({ campaignId, origin, createdAt: at + i }))))
     await recordAudit(tx, { organizerId: actorId, action: 'campaign.frame_origins', subjectType: 'campaign', subjectId: campaignId, details: { added, removed } })
   })
   purgePublicPages()

@@ -44,7 +44,7 @@ export async function verifyOrganizerLogin(db: Handle, {
   email: string
   password: string
 }): Promise<SessionOrganizer | null> {
-  const organizer = await await firstRow(db
+  const organizer = await firstRow(db
     .select()
     .from(organizers)
     .where(eq(organizers.email, normalizeOrganizerEmail(email))))
@@ -82,17 +82,17 @@ export async function createOrganizer(db: Handle, {
   const token = invite ? organizerInviteToken(seed) : randomToken()
   return transaction(db, async (tx) => {
     const orgId =
-      organizationId ?? (await await firstRow(tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id))))?.id
+      organizationId ?? (await firstRow(tx.select({ id: organizations.id }).from(organizations).orderBy(asc(organizations.id))))?.id
     if (orgId === undefined) throw new Error('No organisation exists yet: run the seed or create one first')
     const normalized = normalizeOrganizerEmail(email)
-    if (await await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, normalized)))) {
+    if (await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, normalized)))) {
       throw new OrganizerExistsError(normalized)
     }
-    const organizer = await await firstRow(tx
+    const organizer = await firstRow(tx
       .insert(organizers)
       .values({ organizationId: orgId, email: normalized, name: name.trim(), role })
       .returning())
-    await await execute(tx.insert(organizerTokens)
+    await execute(tx.insert(organizerTokens)
       .values({
         organizerId: organizer.id,
         tokenHash: sha256(token),
@@ -107,7 +107,7 @@ export async function createOrganizer(db: Handle, {
       details: { name: organizer.name, role, ...(invite ? { emailed: true } : {}) },
     })
     if (invite) {
-      const organizationName = (await await firstRow(tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId))))?.name ?? ''
+      const organizationName = (await firstRow(tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId))))?.name ?? ''
       await queueEmail(tx, {
         template: 'organizer-invite',
         to: organizer.email,
@@ -125,11 +125,11 @@ export async function issuePasswordToken(db: Handle, { organizerId, actorId }: {
   const token = randomToken()
   await transaction(db, async (tx) => {
     // A form can name any id: no organiser, no link (rather than a foreign-key failure).
-    if (!(await await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId))))) {
+    if (!(await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId))))) {
       throw new Response('Organiser not found', { status: 404 })
     }
-    await await execute(tx.delete(organizerTokens).where(eq(organizerTokens.organizerId, organizerId)))
-    await await execute(tx.insert(organizerTokens)
+    await execute(tx.delete(organizerTokens).where(eq(organizerTokens.organizerId, organizerId)))
+    await execute(tx.insert(organizerTokens)
       .values({
         organizerId,
         tokenHash: sha256(token),
@@ -143,7 +143,7 @@ export async function issuePasswordToken(db: Handle, { organizerId, actorId }: {
 
 export async function getPasswordToken(db: Handle, { token }: { token: string }) {
   return (
-    (await await firstRow(db
+    (await firstRow(db
       .select({ organizerId: organizerTokens.organizerId, name: organizers.name })
       .from(organizerTokens)
       .innerJoin(organizers, eq(organizers.id, organizerTokens.organizerId))
@@ -164,14 +164,14 @@ export async function setPasswordWithToken(db: Handle, { token, password }: { to
   // Hashed before the transaction: argon2 must not run while it is open.
   const passwordHash = await hashPassword(password)
   return transaction(db, async (tx) => {
-    const spent = await await execute(tx
+    const spent = await execute(tx
       .update(organizerTokens)
       .set({ usedAt: Date.now() })
       .where(and(eq(organizerTokens.tokenHash, sha256(token)), isNull(organizerTokens.usedAt))))
     // Two tabs racing on one link: only the first wins.
     if (spent.changes !== 1) return null
-    await await execute(tx.update(organizers).set({ passwordHash }).where(eq(organizers.id, found.organizerId)))
-    await await execute(tx.delete(sessions).where(eq(sessions.organizerId, found.organizerId)))
+    await execute(tx.update(organizers).set({ passwordHash }).where(eq(organizers.id, found.organizerId)))
+    await execute(tx.delete(sessions).where(eq(sessions.organizerId, found.organizerId)))
     await recordAudit(tx, {
       organizerId: found.organizerId,
       action: 'organizer.set_password',
@@ -186,15 +186,15 @@ export async function createSession(db: Handle, { organizerId }: { organizerId: 
   const token = randomToken()
   const now = Date.now()
   await transaction(db, async (tx) => {
-    await await execute(tx.delete(sessions).where(lt(sessions.expiresAt, now)))
-    await await execute(tx.insert(sessions).values({ idHash: sha256(token), organizerId, expiresAt: now + SESSION_TTL_MS }))
+    await execute(tx.delete(sessions).where(lt(sessions.expiresAt, now)))
+    await execute(tx.insert(sessions).values({ idHash: sha256(token), organizerId, expiresAt: now + SESSION_TTL_MS }))
     await recordAudit(tx, { organizerId, action: 'organizer.login', subjectType: 'organizer', subjectId: organizerId })
   })
   return { token, expiresAt: now + SESSION_TTL_MS }
 }
 
 export async function getSessionOrganizer(db: Handle, { token }: { token: string }): Promise<SessionOrganizer | null> {
-  const row = await await firstRow(db
+  const row = await firstRow(db
     .select({
       id: organizers.id,
       name: organizers.name,
@@ -210,12 +210,12 @@ export async function getSessionOrganizer(db: Handle, { token }: { token: string
 
 export async function deleteSession(db: Handle, { token }: { token: string }) {
   await transaction(db, async (tx) => {
-    await await execute(tx.delete(sessions).where(eq(sessions.idHash, sha256(token))))
+    await execute(tx.delete(sessions).where(eq(sessions.idHash, sha256(token))))
   })
 }
 
 export async function listOrganizers(db: Handle) {
-  const rows = await await allRows(db
+  const rows = await allRows(db
     .select({
       id: organizers.id,
       name: organizers.name,
@@ -234,7 +234,7 @@ export class LastOwnerError extends Error {}
 
 /** An owner who can actually log in (not disabled, password set) must remain. */
 async function assertAnotherActiveOwner(tx: Tx, organizerId: number) {
-  const owners = await await allRows(tx
+  const owners = await allRows(tx
     .select({ id: organizers.id })
     .from(organizers)
     .where(and(eq(organizers.role, 'owner'), isNull(organizers.disabledAt), isNotNull(organizers.passwordHash))))
@@ -253,18 +253,18 @@ export async function changeOrganizer(db: Handle, {
   disabled?: boolean
 }) {
   await transaction(db, async (tx) => {
-    const current = await await firstRow(tx.select().from(organizers).where(eq(organizers.id, organizerId)))
+    const current = await firstRow(tx.select().from(organizers).where(eq(organizers.id, organizerId)))
     if (!current) return
     const demotes = role !== undefined && role !== 'owner' && current.role === 'owner'
     const disables = disabled === true && current.role === 'owner'
     if (demotes || disables) await assertAnotherActiveOwner(tx, organizerId)
-    await await execute(tx.update(organizers)
+    await execute(tx.update(organizers)
       .set({
         ...(role ? { role } : {}),
         ...(disabled === undefined ? {} : { disabledAt: disabled ? Date.now() : null }),
       })
       .where(eq(organizers.id, organizerId)))
-    if (disabled) await await execute(tx.delete(sessions).where(eq(sessions.organizerId, organizerId)))
+    if (disabled) await execute(tx.delete(sessions).where(eq(sessions.organizerId, organizerId)))
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'organizer.update',
@@ -279,7 +279,7 @@ export async function changeOrganizer(db: Handle, {
 
 /** The organiser's role on one campaign, or null if they have none (instance owners need none). */
 export async function getCampaignRole(db: Handle, { organizerId, campaignId }: { organizerId: number; campaignId: number }): Promise<CampaignRole | null> {
-  const membership = await await firstRow(db
+  const membership = await firstRow(db
     .select({ role: campaignMemberships.role })
     .from(campaignMemberships)
     .where(and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId))))
@@ -327,15 +327,15 @@ export async function setCampaignRole(db: Handle, {
   role: CampaignRole | null
 }) {
   return transaction(db, async (tx) => {
-    const organizer = await await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)))
-    const campaign = await await firstRow(tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)))
+    const organizer = await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId)))
+    const campaign = await firstRow(tx.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.id, campaignId)))
     if (!organizer || !campaign) return false
     const where = and(eq(campaignMemberships.organizerId, organizerId), eq(campaignMemberships.campaignId, campaignId))
-    const before = (await await firstRow(tx.select({ role: campaignMemberships.role }).from(campaignMemberships).where(where)))?.role ?? null
+    const before = (await firstRow(tx.select({ role: campaignMemberships.role }).from(campaignMemberships).where(where)))?.role ?? null
     if (before === role) return true
-    if (role === null) await await execute(tx.delete(campaignMemberships).where(where))
+    if (role === null) await execute(tx.delete(campaignMemberships).where(where))
     else
-      await await execute(tx
+      await execute(tx
         .insert(campaignMemberships)
         .values({ organizerId, campaignId, role })
         .onConflictDoUpdate({ target: [campaignMemberships.organizerId, campaignMemberships.campaignId], set: { role } }))

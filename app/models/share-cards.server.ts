@@ -39,9 +39,9 @@ export type ShareCardSource = NonNullable<Awaited<ReturnType<typeof getShareCard
  */
 export async function getShareCardSource(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
   const q = queries(db)
-  const row = await await firstRow(q.campaign, { slug })
+  const row = await firstRow(q.campaign, { slug })
   if (!row) return null
-  const titles = await await allRows(q.titles, { campaignId: row.id })
+  const titles = await allRows(q.titles, { campaignId: row.id })
   const title = pickTranslation(titles, lang, row.defaultLocale, (t) => Boolean(t.title))?.title ?? slug
   const settings = await getSiteSettings(db)
   const confirmed = row.confirmed ?? 0

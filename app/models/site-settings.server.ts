@@ -35,14 +35,14 @@ const CACHE_MS = 1000
 export async function getSiteSettings(db: Handle): Promise<SiteSettings> {
   const cached = globalThis.__vigilSiteSettings
   if (cached && Date.now() - cached.at < CACHE_MS) return cached.settings
-  const row = await await firstRow(db.select().from(instanceSettings).where(eq(instanceSettings.id, 1)))
+  const row = await firstRow(db.select().from(instanceSettings).where(eq(instanceSettings.id, 1)))
   const texts: SiteSettings['texts'] = {}
   let version = row?.updatedAt ?? 0
   for (const t of await db.select().from(siteTexts)) {
     texts[`${t.kind}:${t.locale}`] = { body: t.body, updatedAt: t.updatedAt }
     version = Math.max(version, t.updatedAt)
   }
-  const organizationName = (await await firstRow(db.select({ name: organizations.name }).from(organizations).orderBy(organizations.id).limit(1)))?.name ?? 'Vigil'
+  const organizationName = (await firstRow(db.select({ name: organizations.name }).from(organizations).orderBy(organizations.id).limit(1)))?.name ?? 'Vigil'
   const settings = { organizationName, teamName: row?.teamName ?? null, logoPath: row?.logoPath ?? null, accentColor: row?.accentColor ?? null, version, texts }
   globalThis.__vigilSiteSettings = { at: Date.now(), settings }
   return settings
@@ -68,21 +68,21 @@ export type BrandingInput = {
 export async function saveBranding(db: Handle, { actorId, input }: { actorId: number; input: BrandingInput }) {
   const now = Date.now()
   await transaction(db, async (tx) => {
-    await await execute(tx
+    await execute(tx
       .insert(instanceSettings)
       .values({ id: 1, teamName: input.teamName, accentColor: input.accentColor, updatedAt: now })
       .onConflictDoUpdate({ target: instanceSettings.id, set: { teamName: input.teamName, accentColor: input.accentColor, updatedAt: now } }))
-    if (input.teamName) await await execute(tx.update(organizations).set({ name: input.teamName }))
+    if (input.teamName) await execute(tx.update(organizations).set({ name: input.teamName }))
     for (const locale of LOCALES) {
       for (const kind of ['headline', 'intro'] as const) {
         const body = input[kind][locale]
         if (body) {
-          await await execute(tx
+          await execute(tx
             .insert(siteTexts)
             .values({ kind, locale, body, updatedBy: actorId, updatedAt: now })
             .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } }))
         } else {
-          await await execute(tx.delete(siteTexts).where(and(eq(siteTexts.kind, kind), eq(siteTexts.locale, locale))))
+          await execute(tx.delete(siteTexts).where(and(eq(siteTexts.kind, kind), eq(siteTexts.locale, locale))))
         }
       }
     }
@@ -101,9 +101,9 @@ export async function setLogo(db: Handle, { actorId, logoPath }: { actorId: numb
   let replaced: string | null
   try {
     replaced = await transaction(db, async (tx) => {
-      const before = await await firstRow(tx.select({ logoPath: instanceSettings.logoPath }).from(instanceSettings).where(eq(instanceSettings.id, 1)))
+      const before = await firstRow(tx.select({ logoPath: instanceSettings.logoPath }).from(instanceSettings).where(eq(instanceSettings.id, 1)))
       const now = Date.now()
-      await await execute(tx
+      await execute(tx
         .insert(instanceSettings)
         .values({ id: 1, logoPath, updatedAt: now })
         .onConflictDoUpdate({ target: instanceSettings.id, set: { logoPath, updatedAt: now } }))
@@ -122,7 +122,7 @@ export async function setLogo(db: Handle, { actorId, logoPath }: { actorId: numb
 export async function saveLegalPage(db: Handle, { actorId, page, locale, body }: { actorId: number; page: LegalPage; locale: Locale; body: string }) {
   const now = Date.now()
   await transaction(db, async (tx) => {
-    await await execute(tx
+    await execute(tx
       .insert(siteTexts)
       .values({ kind: page, locale, body, updatedBy: actorId, updatedAt: now })
       .onConflictDoUpdate({ target: [siteTexts.kind, siteTexts.locale], set: { body, updatedBy: actorId, updatedAt: now } }))

@@ -34,7 +34,7 @@ export async function knownSource(db: Handle, { campaignId, value }: { campaignI
   const tag = sourceShape(value)
   if (!tag) return null
   if (isBuiltInSource(tag)) return tag
-  return (await await firstRow(statements(db).minted, { campaignId, tag })) ? tag : null
+  return (await firstRow(statements(db).minted, { campaignId, tag })) ? tag : null
 }
 
 /** As knownSource, by the campaign's slug: for the page cache, before any campaign is loaded. */
@@ -42,7 +42,7 @@ export async function knownSourceForSlug(db: Handle, { slug, value }: { slug: st
   const tag = sourceShape(value)
   if (!tag) return null
   if (isBuiltInSource(tag)) return tag
-  return (await await firstRow(statements(db).mintedBySlug, { slug, tag })) ? tag : null
+  return (await firstRow(statements(db).mintedBySlug, { slug, tag })) ? tag : null
 }
 
 export async function listMintedSources(db: Handle, { campaignId }: { campaignId: number }) {
@@ -62,7 +62,7 @@ export async function mintSource(db: Handle, { actorId, campaignId, tag }: { act
     const existing = await tx.select({ tag: campaignSources.tag }).from(campaignSources).where(eq(campaignSources.campaignId, campaignId))
     if (existing.some((s) => s.tag === tag)) return 'exists'
     if (existing.length >= MAX_MINTED_SOURCES) return 'full'
-    await await execute(tx.insert(campaignSources).values({ campaignId, tag }))
+    await execute(tx.insert(campaignSources).values({ campaignId, tag }))
     await recordAudit(tx, { organizerId: actorId, action: 'sharing.source_mint', subjectType: 'campaign', subjectId: campaignId, details: { tag } })
     return 'minted'
   })
@@ -71,7 +71,7 @@ export async function mintSource(db: Handle, { actorId, campaignId, tag }: { act
 /** Forget a minted tag: links carrying it count as direct from now on; what it counted stays. */
 export async function removeSource(db: Handle, { actorId, campaignId, tag }: { actorId: number; campaignId: number; tag: string }) {
   await transaction(db, async (tx) => {
-    const removed = await await execute(tx.delete(campaignSources).where(and(eq(campaignSources.campaignId, campaignId), eq(campaignSources.tag, tag))))
+    const removed = await execute(tx.delete(campaignSources).where(and(eq(campaignSources.campaignId, campaignId), eq(campaignSources.tag, tag))))
     if (removed.changes > 0) await recordAudit(tx, { organizerId: actorId, action: 'sharing.source_remove', subjectType: 'campaign', subjectId: campaignId, details: { tag } })
   })
 }
@@ -79,7 +79,7 @@ export async function removeSource(db: Handle, { actorId, campaignId, tag }: { a
 /** The text share links prefill in `lang`: the team's, else the language's default with the title. */
 export async function getShareText(db: Handle, { campaignId, lang, title }: { campaignId: number; lang: Language; title: string }) {
   const own = (
-    await await firstRow(db
+    await firstRow(db
       .select({ text: campaignTranslations.shareText })
       .from(campaignTranslations)
       .where(and(eq(campaignTranslations.campaignId, campaignId), eq(campaignTranslations.locale, lang))))
@@ -105,14 +105,14 @@ export async function saveShareTexts(db: Handle, { actorId, campaignId, texts }:
     const saved: Locale[] = []
     const now = Date.now()
     for (const [locale, text] of Object.entries(texts) as [Locale, string][]) {
-      const changed = await await execute(tx
+      const changed = await execute(tx
         .update(campaignTranslations)
         .set({ shareText: text.trim(), updatedAt: now })
         .where(and(eq(campaignTranslations.campaignId, campaignId), eq(campaignTranslations.locale, locale))))
       if (changed.changes > 0) saved.push(locale)
     }
     if (saved.length > 0) {
-      await await execute(tx.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaignId)))
+      await execute(tx.update(campaigns).set({ updatedAt: now }).where(eq(campaigns.id, campaignId)))
       await recordAudit(tx, { organizerId: actorId, action: 'sharing.text_save', subjectType: 'campaign', subjectId: campaignId, details: { locales: saved } })
     }
     return saved
@@ -131,7 +131,7 @@ export async function countBySource(db: Handle, { campaignId }: { campaignId: nu
     db,
     async (tx) => {
       const tagged = await confirmedSignaturesBySource(tx, campaignId)
-      const total = (await await firstRow(tx.select({ confirmed: campaignCounters.confirmed }).from(campaignCounters).where(eq(campaignCounters.campaignId, campaignId))))?.confirmed ?? 0
+      const total = (await firstRow(tx.select({ confirmed: campaignCounters.confirmed }).from(campaignCounters).where(eq(campaignCounters.campaignId, campaignId))))?.confirmed ?? 0
       const direct = total - tagged.reduce((sum, r) => sum + r.n, 0)
       const signatures = [...tagged.map((r) => ({ source: r.source, confirmed: r.n })), { source: DIRECT_SOURCE, confirmed: Math.max(0, direct) }]
       // Paid gifts (renewals included) and what each still adds to its fund (refunds taken off).

@@ -15,14 +15,14 @@ import { allRows, execute, firstRow } from '#db/query.server.ts'
  * also be emailed to supporters, once (app/models/update-sends.server.ts).
  */
 export async function listTimelineForAdmin(db: Handle, { campaignId }: { campaignId: number }) {
-  const entries = await await allRows(db
+  const entries = await allRows(db
     .select({ entry: updates, sentTo: updateSends.recipients })
     .from(updates)
     .leftJoin(updateSends, eq(updateSends.updateId, updates.id))
     .where(eq(updates.campaignId, campaignId))
     .orderBy(desc(updates.happenedOn), desc(updates.id)))
   const texts = entries.length
-    ? await await allRows(db.select().from(updateTranslations).where(inArray(updateTranslations.updateId, entries.map((e) => e.entry.id))))
+    ? await allRows(db.select().from(updateTranslations).where(inArray(updateTranslations.updateId, entries.map((e) => e.entry.id))))
     : []
   return entries.map(({ entry, sentTo }) => ({ ...entry, sentTo, translations: texts.filter((t) => t.updateId === entry.id) }))
 }
@@ -34,12 +34,12 @@ export function publicationState(publishedAt: number | null, now = Date.now()) {
 }
 
 export async function getTimelineEntry(db: Handle, { campaignId, entryId }: { campaignId: number; entryId: number }) {
-  const entry = await await firstRow(db
+  const entry = await firstRow(db
     .select()
     .from(updates)
     .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId))))
   if (!entry) return null
-  const translations = await await allRows(db.select().from(updateTranslations).where(eq(updateTranslations.updateId, entryId)))
+  const translations = await allRows(db.select().from(updateTranslations).where(eq(updateTranslations.updateId, entryId)))
   return { ...entry, translations }
 }
 
@@ -63,11 +63,11 @@ export async function createTimelineEntry(db: Handle, {
 }) {
   const id = await transaction(db, async (tx) => {
     const publishedAt = publishedAtFor(input.publication ?? { kind: 'now' }, null, Date.now())
-    const entry = await await firstRow(tx
+    const entry = await firstRow(tx
       .insert(updates)
       .values({ campaignId, happenedOn: input.happenedOn, authorId: actorId, publishedAt })
       .returning({ id: updates.id }))
-    await await execute(tx.insert(updateTranslations)
+    await execute(tx.insert(updateTranslations)
       .values({ updateId: entry.id, locale: input.locale, title: input.title, bodyMd: input.bodyMd, imageAlt: input.imageAlt }))
     await recordAudit(tx, {
       organizerId: actorId,
@@ -95,14 +95,14 @@ export async function saveTimelineEntry(db: Handle, {
   input: TimelineEntryInput
 }) {
   const saved = await transaction(db, async (tx) => {
-    const entry = await await firstRow(tx
+    const entry = await firstRow(tx
       .select()
       .from(updates)
       .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId))))
     if (!entry) return false
-    await await execute(tx.update(updates).set({ happenedOn: input.happenedOn, updatedAt: Date.now() }).where(eq(updates.id, entryId)))
+    await execute(tx.update(updates).set({ happenedOn: input.happenedOn, updatedAt: Date.now() }).where(eq(updates.id, entryId)))
     const text = { title: input.title, bodyMd: input.bodyMd, imageAlt: input.imageAlt }
-    await await execute(tx.insert(updateTranslations)
+    await execute(tx.insert(updateTranslations)
       .values({ updateId: entryId, locale: input.locale, ...text })
       .onConflictDoUpdate({ target: [updateTranslations.updateId, updateTranslations.locale], set: text }))
     await recordAudit(tx, {
@@ -128,7 +128,7 @@ export async function deleteTimelineEntry(db: Handle, {
   entryId: number
 }) {
   const deleted = await transaction(db, async (tx) => {
-    const [row] = await await allRows(tx
+    const [row] = await allRows(tx
       .delete(updates)
       .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId)))
       .returning({ imagePath: updates.imagePath }))
@@ -155,14 +155,14 @@ export async function setTimelinePublication(db: Handle, {
   publication: Publication
 }) {
   const result = await transaction(db, async (tx) => {
-    const entry = await await firstRow(tx
+    const entry = await firstRow(tx
       .select({ publishedAt: updates.publishedAt })
       .from(updates)
       .where(and(eq(updates.id, entryId), eq(updates.campaignId, campaignId))))
     if (!entry) return false
     const now = Date.now()
     const publishedAt = publishedAtFor(publication, entry.publishedAt, now)
-    await await execute(tx.update(updates).set({ publishedAt, updatedAt: now }).where(eq(updates.id, entryId)))
+    await execute(tx.update(updates).set({ publishedAt, updatedAt: now }).where(eq(updates.id, entryId)))
     await recordAudit(tx, {
       organizerId: actorId,
       action: `timeline.${publication.kind === 'now' ? 'publish' : publication.kind === 'scheduled' ? 'schedule' : 'unpublish'}`,
@@ -193,9 +193,9 @@ export async function setTimelineImage(db: Handle, {
   let changed: { replaced: string | null } | null
   try {
     changed = await transaction(db, async (tx) => {
-      const before = await await firstRow(tx.select({ imagePath: updates.imagePath }).from(updates).where(where))
+      const before = await firstRow(tx.select({ imagePath: updates.imagePath }).from(updates).where(where))
       if (!before) return null
-      await await execute(tx.update(updates).set({ imagePath, updatedAt: Date.now() }).where(where))
+      await execute(tx.update(updates).set({ imagePath, updatedAt: Date.now() }).where(where))
       await recordAudit(tx, {
         organizerId: actorId,
         action: imagePath ? 'timeline.image.set' : 'timeline.image.remove',
