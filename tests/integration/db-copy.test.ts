@@ -184,5 +184,34 @@ describe.skipIf(!reachable)(
         await closeDatabase(target)
       }
     })
+
+    it('commits nothing when a counter differs from its recount (all or nothing)', async () => {
+      const source = openDatabase(file)
+      try {
+        await transaction(source, async (tx) => {
+          await execute(tx.update(campaignCounters).set({ confirmed: sql`${campaignCounters.confirmed} + 1` }).where(eq(campaignCounters.campaignId, 1)))
+        })
+      } finally {
+        await closeDatabase(source)
+      }
+      const emptyUrl = await createTestDatabase()
+      try {
+        const refused = await runScript('scripts/db-copy.ts', ['--to', emptyUrl], onSqlite)
+        expect(refused.code).toBe(1)
+        expect(refused.stderr).toContain('db:copy: counters differ from their recount, nothing was copied')
+        expect(refused.stderr).toContain('campaign 1 confirmed: counted 341, recounted 340')
+        const target = openPostgres(emptyUrl, 2)
+        try {
+          // Migrated, but not one row: the copy's transaction rolled back whole.
+          const rows = await everyRow(target)
+          expect(Object.keys(rows).length).toBe(tables.length)
+          expect(Object.entries(rows).filter(([, list]) => list.length > 0)).toEqual([])
+        } finally {
+          await closeDatabase(target)
+        }
+      } finally {
+        await dropTestDatabase(emptyUrl)
+      }
+    })
   },
 )
