@@ -3,9 +3,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
-import { databasePath } from '../db/client.server.ts'
+import { configuredDatabase, databasePath } from '../db/client.server.ts'
 
 const { values } = parseArgs({ options: { out: { type: 'string' } } })
+// After moving up, the old SQLite file may still be there: a backup of it would look fine and be stale.
+if (configuredDatabase().engine === 'postgres') {
+  console.error('backup: this instance is on Postgres (DATABASE_URL): back it up with pg_dump (README, Backups)')
+  process.exit(1)
+}
 const source = databasePath()
 if (!fs.existsSync(source)) {
   console.error(`backup: no database at ${source} (set DATABASE_PATH)`)

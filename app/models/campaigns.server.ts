@@ -39,6 +39,7 @@ function preparePublicQueries(db: DB) {
       .select()
       .from(campaignTranslations)
       .where(eq(campaignTranslations.campaignId, sql.placeholder('campaignId')))
+      .orderBy(campaignTranslations.locale)
       .prepare(),
     timeline: db
       .select()

@@ -42,7 +42,7 @@ const signatureCounters = preparedPerConnection((db) => ({
     .select({ country: countryCounters.country, confirmed: countryCounters.confirmed })
     .from(countryCounters)
     .where(and(eq(countryCounters.campaignId, p('campaignId')), gt(countryCounters.confirmed, 0)))
-    .orderBy(desc(countryCounters.confirmed))
+    .orderBy(desc(countryCounters.confirmed), countryCounters.country)
     .prepare(),
 }))
 
