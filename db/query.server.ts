@@ -18,7 +18,8 @@ export async function firstRow<T>(query: { get(params?: Record<string, unknown>)
 
 /** Every row. */
 export async function allRows<T>(query: { all(params?: Record<string, unknown>): T[] }, params?: Record<string, unknown>): Promise<T[]> {
-  if (typeof query.all === 'function') return query.all(params)
+  // node-postgres' prepared statements have an `all` too, which returns rows unmapped (snake_case, no nesting): not theirs.
+  if (typeof query.all === 'function' && typeof (query as { get?: unknown }).get === 'function') return query.all(params)
   return (await (query as Executable).execute!(params)) as T[]
 }
 
