@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNotNull, max, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
+import { serializeOn } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { campaigns, campaignTranslations, consents, supporters } from '#db/schema.ts'
 import { maskEmail } from '~/utils/email.ts'
@@ -46,6 +47,16 @@ async function latestGranted(db: Handle, supporterId: number, campaignId: number
   return row ? row.granted : null
 }
 
+/**
+ * The latest answer, for a transaction that appends a row depending on it: another server's
+ * append for the same supporter and campaign waits until this transaction ends, so two
+ * clicks at once cannot both read "on" and both write "off".
+ */
+async function latestGrantedToChange(tx: Tx, supporterId: number, campaignId: number) {
+  await serializeOn(tx, [`consent:${supporterId}:${campaignId}`])
+  return latestGranted(tx, supporterId, campaignId)
+}
+
 export type ConsentAnswer = { supporterId: number; campaignId: number; granted: boolean; source: ConsentOrigin; now: number }
 
 /** Record an answer as given, whatever the answer before (the donation form's "yes", the "this wasn't me" link's "no"). */
@@ -55,14 +66,14 @@ export async function appendConsent(tx: Tx, { supporterId, campaignId, granted, 
 
 /** Updates on, unless they already are (a signer who confirms again after saying yes adds nothing). */
 export async function grantUpdatesUnlessGranted(tx: Tx, { supporterId, campaignId, source, now }: Omit<ConsentAnswer, 'granted'>) {
-  if ((await latestGranted(tx, supporterId, campaignId)) === true) return
+  if ((await latestGrantedToChange(tx, supporterId, campaignId)) === true) return
   await appendConsent(tx, { supporterId, campaignId, granted: true, source, now })
 }
 
 /** Stop updates about one campaign. Idempotent: writes a row only when updates were on. */
 export async function withdrawUpdates(db: Handle, { supporterId, campaignId, source, now = Date.now() }: { supporterId: number; campaignId: number; source: ConsentSource; now?: number }) {
   return transaction(db, async (tx) => {
-    if ((await latestGranted(tx, supporterId, campaignId)) !== true) return { changed: false }
+    if ((await latestGrantedToChange(tx, supporterId, campaignId)) !== true) return { changed: false }
     await appendConsent(tx, { supporterId, campaignId, granted: false, source, now })
     return { changed: true }
   })
@@ -75,7 +86,7 @@ export async function withdrawUpdates(db: Handle, { supporterId, campaignId, sou
  */
 export async function grantUpdates(db: Handle, { supporterId, campaignId, source, now = Date.now() }: { supporterId: number; campaignId: number; source: ConsentSource; now?: number }) {
   return transaction(db, async (tx) => {
-    if ((await latestGranted(tx, supporterId, campaignId)) !== false) return { changed: false }
+    if ((await latestGrantedToChange(tx, supporterId, campaignId)) !== false) return { changed: false }
     await appendConsent(tx, { supporterId, campaignId, granted: true, source, now })
     return { changed: true }
   })
@@ -147,7 +158,7 @@ export async function savePreferences(db: Handle, { supporterId, shown, on, now 
   return transaction(db, async (tx) => {
     let changed = 0
     for (const campaignId of new Set(shown)) {
-      const current = await latestGranted(tx, supporterId, campaignId)
+      const current = await latestGrantedToChange(tx, supporterId, campaignId)
       if (current === null) continue
       const want = wanted.has(campaignId)
       if (want === current) continue

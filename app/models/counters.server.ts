@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gt, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { campaignCounters, countryCounters, donations, fundCounters, fundDonors, funds, signatures, type Donation } from '#db/schema.ts'
+import { lockTablesAgainstWrites } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
@@ -90,6 +91,10 @@ export type Drift = { campaignId: number; field: string; stored: number; actual:
 /** Recompute every signature counter from the rows; report and repair any drift. */
 export async function recountSignatures(db: Handle): Promise<Drift[]> {
   return transaction(db, async (tx) => {
+    // Servers keep signing and confirming meanwhile: a move made while this counts would be
+    // overwritten. Every such move is made after its rows change, so with the counters closed
+    // to writes the counts see every move before, and the moves after add to the recount.
+    await lockTablesAgainstWrites(tx, [campaignCounters, countryCounters])
     const drift: Drift[] = []
     const actual = await allRows(tx
       .select({ campaignId: signatures.campaignId, status: signatures.status, n: count() })
@@ -180,6 +185,8 @@ export async function moveFundCounters(tx: Tx, { fundId, delta, countingDelta, n
 /** Recompute every fund's counters from the donations; report and repair drift. */
 export async function recountFunds(db: Handle) {
   return transaction(db, async (tx) => {
+    // As in recountSignatures: webhooks on other servers wait until this has counted and written.
+    await lockTablesAgainstWrites(tx, [fundCounters, fundDonors])
     const drift: { fundId: number; field: string; stored: number; actual: number }[] = []
     const fundIds = (await allRows(tx.select({ id: funds.id }).from(funds))).map((f) => f.id)
     for (const fundId of fundIds) {

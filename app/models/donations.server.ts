@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { campaigns, donations, funds, fundTranslations, organizations, stripeEvents, type Donation, type DonationInterval, type Locale } from '#db/schema.ts'
 import { constraintViolation } from '#db/errors.server.ts'
+import { forUpdate, serializeOn } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
@@ -83,10 +84,13 @@ const webhookStatements = preparedPerConnection((db) => ({
   donationIdByInvoice: db.select({ id: donations.id }).from(donations).where(eq(donations.stripeInvoiceId, p('invoiceId'))).prepare(),
   donationIdBySession: db.select({ id: donations.id }).from(donations).where(eq(donations.stripeCheckoutSessionId, p('sessionId'))).prepare(),
   fundById: db.select({ id: funds.id, campaignId: funds.campaignId }).from(funds).where(eq(funds.id, p('id'))).prepare(),
-  donationById: db.select().from(donations).where(eq(donations.id, p('id'))).prepare(),
-  donationByInvoice: db.select().from(donations).where(eq(donations.stripeInvoiceId, p('invoiceId'))).prepare(),
-  donationByPaymentIntent: db.select().from(donations).where(eq(donations.stripePaymentIntentId, p('paymentIntentId'))).prepare(),
-  donationsBySubscription: db.select().from(donations).where(eq(donations.stripeSubscriptionId, p('subscriptionId'))).prepare(),
+  // A change is computed from the row as read and written whole (updateDonation), and moves the
+  // fund counters by the difference: two events about one donation on two servers at once must
+  // take turns, so the rows an event will change are locked as it reads them (db/locks.server.ts).
+  donationById: forUpdate(db, db.select().from(donations).where(eq(donations.id, p('id')))).prepare(),
+  donationByInvoice: forUpdate(db, db.select().from(donations).where(eq(donations.stripeInvoiceId, p('invoiceId')))).prepare(),
+  donationByPaymentIntent: forUpdate(db, db.select().from(donations).where(eq(donations.stripePaymentIntentId, p('paymentIntentId')))).prepare(),
+  donationsBySubscription: forUpdate(db, db.select().from(donations).where(eq(donations.stripeSubscriptionId, p('subscriptionId')))).prepare(),
   // A new id, or one that failed before (Stripe's "resend" after the cause was fixed, or a
   // delivery that was never a 2xx): both are applied. One that was applied is a duplicate.
   recordEvent: db
@@ -144,7 +148,8 @@ const webhookStatements = preparedPerConnection((db) => ({
     .where(eq(donations.id, p('id')))
     .prepare(),
   // The next receipt number, in the transaction that records the payment: no gaps, no repeats
-  // (the transaction is IMMEDIATE, and the unique index is the last word).
+  // (the transaction is IMMEDIATE on SQLite, holds the receipt lock on Postgres (onPaid), and
+  // the unique index is the last word).
   assignReceiptNumber: db
     .update(donations)
     .set({ receiptNumber: sql`(select coalesce(max(${donations.receiptNumber}), 0) + 1 from ${donations})` })
@@ -548,6 +553,8 @@ async function update(tx: Tx, row: Donation, change: Change, paidBy: PaidBy = nu
 /** First proof of payment: the receipt, and the consent the donor gave on the form. */
 async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
   const q = webhookStatements(tx)
+  // Two servers recording payments at once would both read the same largest number.
+  await serializeOn(tx, ['receipt-number'])
   const receiptNumber = await firstRow(q.assignReceiptNumber, { id: donation.id })
   const context = await firstRow(q.receiptContext, { campaignId: donation.campaignId })
   if (!context) return

@@ -109,7 +109,13 @@ export async function createFund(db: Handle, { campaignId, input, organizerId }:
     const taken = await firstRow(tx.select({ id: funds.id }).from(funds).where(and(eq(funds.campaignId, campaignId), eq(funds.slug, input.slug))))
     if (taken) return null
     const { texts, ...fields } = input
-    const fund = await firstRow(tx.insert(funds).values({ ...fields, campaignId, currency: fields.currency.toUpperCase() }).returning({ id: funds.id }))
+    // Taken meanwhile by an organiser on another server: the unique slug decides.
+    const fund = await firstRow(tx
+      .insert(funds)
+      .values({ ...fields, campaignId, currency: fields.currency.toUpperCase() })
+      .onConflictDoNothing({ target: [funds.campaignId, funds.slug] })
+      .returning({ id: funds.id }))
+    if (!fund) return null
     await writeTexts(tx, fund.id, texts)
     await recordAudit(tx, { organizerId, action: 'fund.create', subjectType: 'fund', subjectId: String(fund.id), details: { campaignId, slug: input.slug, goalMinor: input.goalMinor, currency: input.currency } })
     return fund.id

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gt, inArray, lt, max, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
+import { serializeOn } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { rateLimitHits } from '#db/schema.ts'
 import { execute, firstRow } from '#db/query.server.ts'
@@ -24,6 +25,18 @@ const statements = preparedPerConnection((db) => ({
 }))
 
 /**
+ * Several servers count into the same windows: each key's count-then-decide waits for the
+ * others' (a transaction lock per key on Postgres), so two requests at once cannot both be
+ * the last one allowed.
+ */
+function serializeOnKeys(tx: Tx, keys: { bucket: string; keyHash: string }[]) {
+  return serializeOn(
+    tx,
+    keys.map(({ bucket, keyHash }) => `rate:${bucket}:${keyHash}`),
+  )
+}
+
+/**
  * Sliding-window limits: record this attempt against every limit, then count attempts
  * in each window. Attempts over a limit are still recorded, so hammering keeps the
  * window shut. Refused when any limit is exceeded; retryAfterMs is when the last of
@@ -32,6 +45,7 @@ const statements = preparedPerConnection((db) => ({
  */
 export async function recordHits(tx: Tx, hits: RateLimitHit[], now: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
   const q = statements(tx)
+  await serializeOnKeys(tx, hits)
   let retryAfterMs = 0
   for (const { bucket, keyHash, limit, windowMs } of hits) {
     const since = now - windowMs
@@ -91,6 +105,7 @@ export async function reserveAttempt(
 ): Promise<{ allowed: true; reservation: AttemptReservation } | { allowed: false; retryAfterMs: number }> {
   return transaction(db, async (tx) => {
     const q = statements(tx)
+    await serializeOnKeys(tx, [backoff, ...limits])
     let retryAfterMs = 0
     {
       const { bucket, keyHash, free, baseMs, capMs, forgetAfterMs } = backoff

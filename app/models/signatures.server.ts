@@ -83,6 +83,8 @@ const signQueries = preparedPerConnection((db) => ({
       updatesRequested: p('updatesRequested'),
       source: p('source'),
     })
+    // The same address signing twice at once on two servers: one signature, the other a repeat.
+    .onConflictDoNothing({ target: [signatures.supporterId, signatures.campaignId] })
     .returning({ id: signatures.id })
     .prepare(),
   // `set` takes SQL, not placeholders: values pass unencoded (the JSON as a string).
@@ -169,11 +171,11 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
   const limited = await recordHits(tx, limits, now)
   if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
   const { id: supporterId } = await findOrCreateSupporter(tx, { email: input.email, firstName: input.firstName, lastName: input.lastName, country: input.country, locale })
-  const existing = await firstRow(q.signatureOf, { campaignId: campaign.id, supporterId })
+  let existing = await firstRow(q.signatureOf, { campaignId: campaign.id, supporterId })
 
   if (!existing) {
     const seed = randomToken(16)
-    const signature = (await firstRow(q.insertSignature, {
+    const signature = await firstRow(q.insertSignature, {
       ...fields,
       campaignId: campaign.id,
       supporterId,
@@ -183,10 +185,14 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
       now,
       updatesRequested: input.updates,
       source,
-    }))!
-    await moveSignatureCounters(tx, campaign.id, { pending: 1 })
-    await queueConfirmation(tx, { signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
-    return { outcome: 'created' }
+    })
+    if (signature) {
+      await moveSignatureCounters(tx, campaign.id, { pending: 1 })
+      await queueConfirmation(tx, { signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
+      return { outcome: 'created' }
+    }
+    // Another server made it since the read above (and has committed: the insert waited for it).
+    existing = (await firstRow(q.signatureOf, { campaignId: campaign.id, supporterId }))!
   }
 
   if (existing.status === 'pending') {
@@ -233,6 +239,11 @@ async function pendingByToken(db: Handle, token: string, now: number): Promise<P
   return other && resubmitted && resubmitted.expiresAt > now ? { ...other, resubmitted } : null
 }
 
+/** The row still carries the link it was found by (the update or delete that uses it re-checks at write time). */
+function stillLinked(row: PendingMatch, token: string) {
+  return row.resubmitted ? eq(signatures.resubmittedTokenHash, sha256(token)) : eq(signatures.tokenHash, sha256(token))
+}
+
 /** What the confirmation page needs, or null when the link is unknown, used or expired. */
 export async function getPendingConfirmation(db: Handle, { token, now = Date.now() }: { token: string; now?: number }) {
   const row = await pendingByToken(db, token, now)
@@ -268,9 +279,12 @@ export async function confirmSignature(db: Handle, { token, now = Date.now() }: 
       : {}
     const country = resubmitted?.country ?? signature.country
     const wantsUpdates = resubmitted?.updates ?? signature.updatesRequested
-    await execute(tx.update(signatures)
+    // Only while the link still belongs to it: the same link opened twice at once on two
+    // servers (or confirmed while "this wasn't me" discards it) counts once, or not at all.
+    const confirmed = await execute(tx.update(signatures)
       .set({ ...applied, status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null, resubmittedDetails: null, resubmittedTokenHash: null })
-      .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending'))))
+      .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending'), stillLinked(row, token))))
+    if (confirmed.changes === 0) return null
     await moveSignatureCounters(tx, signature.campaignId, { pending: -1, confirmed: 1 })
     await moveCountryCounter(tx, signature.campaignId, country, 1)
     if (wantsUpdates && signature.supporterId !== null) {
@@ -291,10 +305,12 @@ export async function discardSignature(db: Handle, { token, now = Date.now() }: 
     if (!row) return null
     const { signature } = row
     if (row.resubmitted) {
-      await execute(tx.update(signatures).set({ resubmittedDetails: null, resubmittedTokenHash: null }).where(eq(signatures.id, signature.id)))
+      await execute(tx.update(signatures).set({ resubmittedDetails: null, resubmittedTokenHash: null }).where(and(eq(signatures.id, signature.id), stillLinked(row, token))))
       return { campaignSlug: row.slug }
     }
-    await execute(tx.delete(signatures).where(eq(signatures.id, signature.id)))
+    // As in confirmSignature: a signature confirmed or discarded meanwhile on another server stays as it is.
+    const discarded = await execute(tx.delete(signatures).where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending'), stillLinked(row, token))))
+    if (discarded.changes === 0) return null
     await moveSignatureCounters(tx, signature.campaignId, { pending: -1 })
     // Always set here: only anonymised signatures lose their supporter, and they have no token.
     if (signature.supporterId !== null) {

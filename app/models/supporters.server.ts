@@ -29,6 +29,9 @@ const statements = preparedPerConnection((db) => ({
       country: p('country'),
       locale: p('locale'),
     })
+    // Two servers may make the same new supporter at once: the unique address decides, and
+    // the one that finds it taken reads the other's row (committed by then: the insert waited).
+    .onConflictDoNothing({ target: supporters.emailNormalized })
     .returning({ id: supporters.id })
     .prepare(),
 }))
@@ -40,7 +43,8 @@ export async function findOrCreateSupporter(tx: Tx, input: SupporterInput): Prom
   const q = statements(tx)
   const emailNormalized = normalizeEmail(input.email)
   return (
-    await firstRow(q.byEmail, { emailNormalized }) ??
-    (await firstRow(q.insert, { emailNormalized, email: input.email.trim(), firstName: input.firstName, lastName: input.lastName, country: input.country, locale: input.locale }))!
+    (await firstRow(q.byEmail, { emailNormalized })) ??
+    (await firstRow(q.insert, { emailNormalized, email: input.email.trim(), firstName: input.firstName, lastName: input.lastName, country: input.country, locale: input.locale })) ??
+    (await firstRow(q.byEmail, { emailNormalized }))!
   )
 }

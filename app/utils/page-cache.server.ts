@@ -7,6 +7,11 @@
  * read or fill it. A stored page carries no nonce: its CSP lists the hashes of its
  * inline scripts, so the bytes are the same for every visitor and are compressed once
  * (see docs/decisions/003-anonymous-page-cache.md).
+ *
+ * Several app servers: each has a cache of its own and a purge reaches only its own. A change
+ * made through one server (an edited campaign, a fund moved by a webhook) shows on the others'
+ * cached pages once their entries expire: within `ttlMs` (PAGE_CACHE_TTL_MS, 5 s by default),
+ * the documented bound. Counts in count.json are never cached here.
  */
 export type Encoding = 'br' | 'gzip' | 'identity'
 

@@ -1,11 +1,14 @@
-import type { Handle } from '#db/client.server.ts'
+import type { DB } from '#db/client.server.ts'
+import { withJobLock } from '#db/locks.server.ts'
 import { anonymiseDueSignatures, type RetentionReport } from '~/models/retention.server.ts'
 import { startPeriodic } from '~/utils/periodic.server.ts'
 
 /**
  * The retention job's clock (ADR 010): a run shortly after start, then one an hour, in the
- * web server (unless VIGIL_RETENTION=off) and in `npm run worker`. Several processes may run
- * it at once: each batch is a write transaction of its own that takes only rows not yet done.
+ * web server (unless VIGIL_RETENTION=off) and in `npm run worker`. Every app server runs the
+ * clock, and one run at a time does the work: on Postgres a run finds another server's under
+ * way (an advisory lock) and leaves it to that one; on SQLite the processes sharing the file
+ * take turns batch by batch, each batch a write transaction that takes only rows not yet done.
  */
 export const RETENTION_INTERVAL_MS = 60 * 60 * 1000
 
@@ -17,17 +20,25 @@ export function describeRetentionReport(r: RetentionReport) {
   return `campaign ${r.campaignId} (${r.slug}): ${parts.join(', ')}`
 }
 
+/** One run, unless another process is running one now (then `skipped`). */
+export async function runRetention(db: DB, { shouldStop = () => false, now }: { shouldStop?: () => boolean; now?: number } = {}) {
+  return withJobLock(db, 'retention', () => anonymiseDueSignatures(db, { shouldStop, now }))
+}
+
 export function startRetention({
   db,
   intervalMs = RETENTION_INTERVAL_MS,
   firstRunMs = 2_000,
   log,
-}: { db: Handle; intervalMs?: number; firstRunMs?: number; log?: (line: string) => void }) {
+}: { db: DB; intervalMs?: number; firstRunMs?: number; log?: (line: string) => void }) {
   return startPeriodic({
     name: 'retention',
     intervalMs,
     firstRunMs,
     log,
-    run: async (shouldStop) => (await anonymiseDueSignatures(db, { shouldStop })).map(describeRetentionReport),
+    run: async (shouldStop) => {
+      const run = await runRetention(db, { shouldStop })
+      return run.skipped ? [] : run.result.map(describeRetentionReport)
+    },
   })
 }
