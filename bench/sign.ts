@@ -49,6 +49,8 @@ const profileDir = process.env.BENCH_PROFILE === '1' ? fs.mkdtempSync(path.join(
 const slug = 'free-andry'
 const engines = engineChoice()
 const serverEnv = {
+  // The engine is the bench's choice (--engine), not the shell's: SQLite unless a session sets it.
+  DATABASE_URL: '',
   VIGIL_QUIET_LOG: '1',
   // The framework-floor routes (/healthz/echo) are served only when asked for.
   VIGIL_BENCH_ROUTES: '1',

@@ -553,7 +553,8 @@ async function session(engine: 'sqlite' | 'postgres', processes: 1 | 2): Promise
   try {
     const setupStarted = Date.now()
     standIn = await startStripeStandIn({ deliver: false, webhookSecret })
-    const env: Record<string, string> = { VIGIL_QUIET_LOG: '1', STRIPE_API_BASE: standIn.url, STRIPE_WEBHOOK_SECRET: webhookSecret, STRIPE_SECRET_KEY: '' }
+    // The engine is the bench's choice (--engine), not the shell's.
+    const env: Record<string, string> = { DATABASE_URL: '', VIGIL_QUIET_LOG: '1', STRIPE_API_BASE: standIn.url, STRIPE_WEBHOOK_SECRET: webhookSecret, STRIPE_SECRET_KEY: '' }
     if (database) Object.assign(env, { DATABASE_URL: database.url, SESSION_SECRET: `bench-${randomBytes(24).toString('hex')}` })
     const vigil = await startServer({ env })
     servers.push(vigil)
