@@ -14,23 +14,38 @@
  * BENCH_PROFILE=1 runs the worker under `node --cpu-prof` and prints where its CPU went, step by
  * step. Not a test: it prints figures. The host is shared and noisy: compare the ratios measured in
  * one run, not figures across runs.
+ *
+ * Engines (bench/engines.ts): with no flag, or `--engine sqlite`, the run above on SQLite, as it
+ * always was. `--engine postgres` runs it on SQLite first, then twice on Postgres, each time on a
+ * fresh database of the bench's own (migrated and seeded through the app's code, the audience
+ * written with one INSERT … SELECT generate_series, the snapshot through startUpdateSend on a
+ * pool, the worker given DATABASE_URL): with ONE worker, and with TWO workers started together on
+ * the same send and the same stand-in (every email must still arrive exactly once). The baseline
+ * sends the first session's batches again; the sessions are printed one after another, then side
+ * by side with the goal (≥ 5,000 emails/s on Postgres). A Postgres session that fails is
+ * reported and the others still print. `--engine postgres-only` skips SQLite.
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 import { makeDataDir, ROOT } from '../tests/helpers/server.ts'
 import { cpuTimeMs } from './baselines.ts'
+import { benchDatabase, engineChoice, requirePostgres } from './engines.ts'
 
 const recipients = Number(process.env.BENCH_RECIPIENTS ?? 100_000)
 const profile = process.env.BENCH_PROFILE === '1'
+const engines = engineChoice()
 const from = 'Vigil <team@example.org>'
 const dir = makeDataDir()
 const databasePath = path.join(dir, 'vigil.db')
 // Set before the app's modules open the database (getDb reads it on first use).
 process.env.DATABASE_PATH = databasePath
+// The engine is the bench's choice (--engine), not the shell's: getDb() is the SQLite file.
+process.env.DATABASE_URL = ''
 process.env.SESSION_SECRET ??= 'bench-session-secret-that-is-long-enough-0123456789'
-const { getDb, sqliteOf } = await import('../db/client.server.ts')
+const { getDb, sqliteOf, openPostgres, closeDatabase } = await import('../db/client.server.ts')
 const { migrateDatabase } = await import('../db/migrate.ts')
 const { seedDemo } = await import('../scripts/seed/seed.ts')
 const { startUpdateSend } = await import('../app/models/update-sends.server.ts')
@@ -38,56 +53,156 @@ const { startUpdateSend } = await import('../app/models/update-sends.server.ts')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const loadBefore = os.loadavg()[0]!
-const db = getDb()
-// The bench fills its database with the SQLite driver directly (fast); --engine postgres is not written yet.
-const sql = sqliteOf(db)
-await migrateDatabase(db)
-await seedDemo(db, { demoOrganizer: false })
-const campaignId = (sql.prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
-
-// ——— 100,000 confirmed signers who asked for updates ———
-let started = performance.now()
-{
-  const supporter = sql.prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, ?, ?, ?, ?)`)
-  const signature = sql.prepare(
-    `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', ?, ?, ?, ?, ?)`,
-  )
-  const consent = sql.prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`)
-  const first = ['Ana', 'Luis', 'María', 'José', 'Zoë', 'Jürgen', 'Aisha', 'Chen']
-  const countries = ['VE', 'VE', 'ES', 'US', 'DE', 'CO', 'MX', 'GB']
-  const at = Date.now()
-  sql.transaction(() => {
-    for (let i = 0; i < recipients; i++) {
-      const email = `fan${i}@bench.vigil.example`
-      const country = countries[i % countries.length]!
-      const locale = country === 'DE' ? 'de' : ['VE', 'ES', 'CO', 'MX'].includes(country) ? 'es' : 'en'
-      const name = first[i % first.length]!
-      const id = supporter.run(email, email, name, 'Pérez', country, locale).lastInsertRowid
-      signature.run(campaignId, id, name, 'Pérez', country, locale, at)
-      consent.run(id, campaignId)
-    }
-  })()
-}
-const insertMs = performance.now() - started
-
-const updateId = Number(sql.prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
 const body = (lead: string) =>
   `${lead}\n\nThe hearing was moved twice this month. Our reporters were in the courtroom both times, and we publish their notes in full on the campaign page.\n\n` +
   `- **What happened:** the prosecution asked for more time.\n- **What comes next:** a ruling is expected within four weeks.\n\n` +
   `Thank you for standing with Andry. [Read the full report](https://example.org/report).`
-const translation = sql.prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, ?, ?, ?)`)
-translation.run(updateId, 'en', 'The hearing, again postponed', body('Andry is still waiting for his day in court.'))
-translation.run(updateId, 'de', 'Die Anhörung, erneut verschoben', body('Andry wartet weiter auf seinen Prozess.'))
-translation.run(updateId, 'es', 'La audiencia, aplazada otra vez', body('Andry sigue esperando su día en el tribunal.'))
+const translations = [
+  ['en', 'The hearing, again postponed', body('Andry is still waiting for his day in court.')],
+  ['de', 'Die Anhörung, erneut verschoben', body('Andry wartet weiter auf seinen Prozess.')],
+  ['es', 'La audiencia, aplazada otra vez', body('Andry sigue esperando su día en el tribunal.')],
+] as const
 
-// ——— The snapshot ———
-started = performance.now()
-const send = await startUpdateSend(db, { updateId, campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
-const snapshotMs = performance.now() - started
-if (send.status !== 'started' || send.recipients !== recipients) throw new Error(`the send did not start as expected: ${JSON.stringify(send)}`)
-const batchCount = (sql.prepare(`select count(*) as n from email_batches where send_id = ?`).get(send.sendId) as { n: number }).n
-// Hand the database to the worker as it would find it after a restart: everything in the main file.
-sql.pragma('wal_checkpoint(TRUNCATE)')
+/** A database with the audience and the update snapshotted, ready for the worker(s). */
+type Prepared = {
+  insertMs: number
+  snapshotMs: number
+  batchCount: number
+  /** Batches not yet submitted. */
+  left: () => number | Promise<number>
+  /** What a worker needs to reach the database. */
+  workerEnv: Record<string, string>
+  close: () => void | Promise<void>
+}
+
+/** SQLite, as always: the file filled with the SQLite driver directly (fast), then the snapshot. */
+async function prepareSqlite(): Promise<Prepared> {
+  const db = getDb()
+  const sql = sqliteOf(db)
+  await migrateDatabase(db)
+  await seedDemo(db, { demoOrganizer: false })
+  const campaignId = (sql.prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
+
+  // ——— 100,000 confirmed signers who asked for updates ———
+  let started = performance.now()
+  {
+    const supporter = sql.prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, ?, ?, ?, ?)`)
+    const signature = sql.prepare(
+      `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', ?, ?, ?, ?, ?)`,
+    )
+    const consent = sql.prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`)
+    const first = ['Ana', 'Luis', 'María', 'José', 'Zoë', 'Jürgen', 'Aisha', 'Chen']
+    const countries = ['VE', 'VE', 'ES', 'US', 'DE', 'CO', 'MX', 'GB']
+    const at = Date.now()
+    sql.transaction(() => {
+      for (let i = 0; i < recipients; i++) {
+        const email = `fan${i}@bench.vigil.example`
+        const country = countries[i % countries.length]!
+        const locale = country === 'DE' ? 'de' : ['VE', 'ES', 'CO', 'MX'].includes(country) ? 'es' : 'en'
+        const name = first[i % first.length]!
+        const id = supporter.run(email, email, name, 'Pérez', country, locale).lastInsertRowid
+        signature.run(campaignId, id, name, 'Pérez', country, locale, at)
+        consent.run(id, campaignId)
+      }
+    })()
+  }
+  const insertMs = performance.now() - started
+
+  const updateId = Number(sql.prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
+  const translation = sql.prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, ?, ?, ?)`)
+  for (const [locale, title, text] of translations) translation.run(updateId, locale, title, text)
+
+  // ——— The snapshot ———
+  started = performance.now()
+  const send = await startUpdateSend(db, { updateId, campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
+  const snapshotMs = performance.now() - started
+  if (send.status !== 'started' || send.recipients !== recipients) throw new Error(`the send did not start as expected: ${JSON.stringify(send)}`)
+  const batchCount = (sql.prepare(`select count(*) as n from email_batches where send_id = ?`).get(send.sendId) as { n: number }).n
+  // Hand the database to the worker as it would find it after a restart: everything in the main file.
+  sql.pragma('wal_checkpoint(TRUNCATE)')
+  const left = sql.prepare(`select count(*) as n from email_batches where status <> 'submitted'`).pluck()
+  return {
+    insertMs,
+    snapshotMs,
+    batchCount,
+    left: () => left.get() as number,
+    workerEnv: { DATABASE_PATH: databasePath, DATABASE_URL: '' },
+    close: () => {
+      sql.close()
+    },
+  }
+}
+
+/**
+ * Postgres: a database of the bench's own, migrated and seeded through the app's code, the same
+ * audience written with one INSERT … SELECT generate_series (then ANALYZE, as autovacuum would),
+ * then the same snapshot through startUpdateSend on a pool.
+ */
+async function preparePostgres(): Promise<Prepared> {
+  const database = await benchDatabase()
+  const db = openPostgres(database.url, 4)
+  const client = new pg.Client({ connectionString: database.url })
+  await client.connect()
+  try {
+    await migrateDatabase(db)
+    await seedDemo(db, { demoOrganizer: false })
+    const campaignId = Number((await client.query<{ id: string }>(`select id from campaigns where slug = 'free-andry'`)).rows[0]!.id)
+    let started = performance.now()
+    await client.query(
+      `with g as (
+         select i, 'fan' || i || '@bench.vigil.example' as email,
+                (array['Ana', 'Luis', 'María', 'José', 'Zoë', 'Jürgen', 'Aisha', 'Chen'])[i % 8 + 1] as name,
+                (array['VE', 'VE', 'ES', 'US', 'DE', 'CO', 'MX', 'GB'])[i % 8 + 1] as country
+         from generate_series(0, $1::bigint - 1) as i
+       ), v as (
+         select g.*, case when country = 'DE' then 'de' when country in ('VE', 'ES', 'CO', 'MX') then 'es' else 'en' end as locale from g
+       ), s as (
+         insert into supporters (email_normalized, email, first_name, last_name, country, locale)
+         select email, email, name, 'Pérez', country, locale from v order by i
+         returning id, email_normalized
+       ), signed as (
+         insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at)
+         select $2, s.id, 'confirmed', v.name, 'Pérez', v.country, v.locale, $3 from v join s on s.email_normalized = v.email order by s.id
+       )
+       insert into consents (supporter_id, purpose, campaign_id, granted, source)
+       select id, 'campaign_updates', $2, true, 'petition_form' from s order by id`,
+      [recipients, campaignId, Date.now()],
+    )
+    await client.query('analyze supporters, signatures, consents')
+    const insertMs = performance.now() - started
+
+    const updateId = Number(
+      (await client.query<{ id: string }>(`insert into updates (campaign_id, happened_on, published_at) values ($1, '2026-11-22', $2) returning id`, [campaignId, Date.now()])).rows[0]!.id,
+    )
+    for (const [locale, title, text] of translations) {
+      await client.query(`insert into update_translations (update_id, locale, title, body_md) values ($1, $2, $3, $4)`, [updateId, locale, title, text])
+    }
+
+    started = performance.now()
+    const send = await startUpdateSend(db, { updateId, campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
+    const snapshotMs = performance.now() - started
+    if (send.status !== 'started' || send.recipients !== recipients) throw new Error(`the send did not start as expected: ${JSON.stringify(send)}`)
+    const count = async (query: string, params: unknown[] = []) => Number((await client.query<{ n: string }>(query, params)).rows[0]!.n)
+    const batchCount = await count(`select count(*) as n from email_batches where send_id = $1`, [send.sendId])
+    return {
+      insertMs,
+      snapshotMs,
+      batchCount,
+      left: () => count(`select count(*) as n from email_batches where status <> 'submitted'`),
+      workerEnv: { DATABASE_URL: database.url, DATABASE_PATH: databasePath },
+      close: async () => {
+        await client.end()
+        await closeDatabase(db)
+        await database.drop()
+      },
+    }
+  } catch (error) {
+    await client.end()
+    await closeDatabase(db)
+    await database.drop()
+    throw error
+  }
+}
 
 type Phase = { emails: number; batches: number; ms: number; senderCpuMs: number; standInCpuMs: number }
 type StandInReport = { sent: number; distinct: number; keys: number; rejected: number; emailBytes: number; htmlBytes: number; textBytes: number }
@@ -186,12 +301,16 @@ async function startStandIn() {
 }
 
 // ——— Vigil: npm run worker ———
-async function sendWithWorker(standIn: Awaited<ReturnType<typeof startStandIn>>): Promise<Phase & { profileDir: string | null }> {
+async function sendWithWorker(
+  standIn: Awaited<ReturnType<typeof startStandIn>>,
+  prepared: Prepared,
+  processes = 1,
+): Promise<Phase & { profileDir: string | null }> {
   const profileDir = profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-fanout-prof-')) : null
-  const worker = startChild([...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'scripts/worker.ts'], {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
-    DATABASE_PATH: databasePath,
+    ...prepared.workerEnv,
     STRIPE_SECRET_KEY: 'sk_test_bench_fanout',
     STRIPE_WEBHOOK_SECRET: 'whsec_bench_fanout',
     RESEND_API_KEY: standIn.apiKey,
@@ -202,28 +321,33 @@ async function sendWithWorker(standIn: Awaited<ReturnType<typeof startStandIn>>)
     // Live mode on the demo's data, on purpose.
     VIGIL_ALLOW_DEMO_DATA: '1',
     RESEND_REQUESTS_PER_SECOND: '0',
-  })
-  await worker.line(/vigil worker: sending \(live mode\)/)
+  }
+  // Two workers are started together; the clock starts when the first says it sends (the
+  // other follows within its start-up jitter, a fraction of a second of a run of many).
+  const workers = Array.from({ length: processes }, () =>
+    startChild([...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'scripts/worker.ts'], env),
+  )
+  await Promise.race(workers.map((worker) => worker.line(/vigil worker: sending \(live mode\)/)))
   // The sender starts right after it says so: time and CPU run from here (start-up is not sending).
   const t0 = performance.now()
-  const cpu0 = cpuTimeMs(worker.pid)
+  const cpu0 = workers.map((worker) => cpuTimeMs(worker.pid))
   const standIn0 = standIn.cpuMs()
-  const left = sql.prepare(`select count(*) as n from email_batches where status <> 'submitted'`).pluck()
-  while ((left.get() as number) > 0) {
-    if (worker.exitCode() !== null) throw new Error(`worker died:\n${worker.output()}`)
-    if (/error/i.test(worker.output())) throw new Error(`the worker reported errors:\n${worker.output()}`)
+  const output = () => workers.map((worker) => worker.output()).join('\n')
+  while ((await prepared.left()) > 0) {
+    if (workers.some((worker) => worker.exitCode() !== null)) throw new Error(`worker died:\n${output()}`)
+    if (/error/i.test(output())) throw new Error(`the worker reported errors:\n${output()}`)
     await sleep(20)
   }
   const ms = performance.now() - t0
-  const senderCpuMs = cpuTimeMs(worker.pid) - cpu0
+  const senderCpuMs = workers.reduce((sum, worker, i) => sum + cpuTimeMs(worker.pid) - cpu0[i]!, 0)
   const standInCpuMs = standIn.cpuMs() - standIn0
-  await worker.stop()
-  if (/error/i.test(worker.output())) throw new Error(`the worker reported errors:\n${worker.output()}`)
-  return { emails: recipients, batches: batchCount, ms, senderCpuMs, standInCpuMs, profileDir }
+  for (const worker of workers) await worker.stop()
+  if (/error/i.test(output())) throw new Error(`the worker reported errors:\n${output()}`)
+  return { emails: recipients, batches: prepared.batchCount, ms, senderCpuMs, standInCpuMs, profileDir }
 }
 
 // ——— Baseline: the SDK alone, bodies ready ———
-async function sendWithSdk(standIn: Awaited<ReturnType<typeof startStandIn>>, samplesFile: string): Promise<Phase> {
+async function sendWithSdk(standIn: Awaited<ReturnType<typeof startStandIn>>, samplesFile: string, batchCount: number): Promise<Phase> {
   const code = `
     import fs from 'node:fs'
     import readline from 'node:readline'
@@ -323,29 +447,72 @@ function summariseProfile(profileDir: string, batches: number) {
   ]
 }
 
-let vigil: Phase & { profileDir: string | null }
-let baseline: Phase
-let received: StandInReport
+type Session = {
+  title: string
+  processes: number
+  prepared?: Prepared
+  vigil?: Phase & { profileDir: string | null }
+  received?: StandInReport
+  /** Each recipient received exactly once, under one key per batch, none rejected. */
+  exactlyOnce?: boolean
+  /** Why the session could not finish (Postgres sessions report it and let the others run). */
+  failure?: string
+}
+
+/** Prepare a database, drain its send with `processes` workers into a fresh stand-in, check what it got. */
+async function fanoutSession(title: string, prepare: () => Promise<Prepared>, processes: number, samples: string): Promise<Session> {
+  const session: Session = { title, processes }
+  const prepared = (session.prepared = await prepare())
+  try {
+    const standIn = await startStandIn()
+    try {
+      session.vigil = await sendWithWorker(standIn, prepared, processes)
+      session.received = await standIn.report(samples)
+    } finally {
+      await standIn.stop()
+    }
+  } finally {
+    await prepared.close()
+  }
+  const received = session.received
+  session.exactlyOnce = received.sent === recipients && received.distinct === recipients && received.keys === prepared.batchCount && received.rejected === 0
+  return session
+}
+
+/** On Postgres a failure (the engine's SQL not written yet, a claim sent twice…) is printed, not thrown. */
+async function postgresSession(title: string, processes: number, samples: string): Promise<Session> {
+  try {
+    return await fanoutSession(title, preparePostgres, processes, samples)
+  } catch (error) {
+    return { title, processes, failure: (error as Error).message.split('\n').slice(0, 6).join('\n') }
+  }
+}
+
+const sessions: Session[] = []
+let baseline: Phase | undefined
 const samplesFile = path.join(dir, 'baseline-batches.json')
 try {
-  const first = await startStandIn()
-  try {
-    vigil = await sendWithWorker(first)
-    received = await first.report(samplesFile)
-  } finally {
-    await first.stop()
+  if (engines.postgres) await requirePostgres()
+  if (engines.sqlite) {
+    const sqlite = await fanoutSession('SQLite, one worker', prepareSqlite, 1, samplesFile)
+    if (!sqlite.exactlyOnce) throw new Error(`the stand-in did not receive each recipient once: ${JSON.stringify(sqlite.received)}`)
+    sessions.push(sqlite)
   }
-  if (received.sent !== recipients || received.distinct !== recipients || received.keys !== batchCount || received.rejected > 0) {
-    throw new Error(`the stand-in did not receive each recipient once: ${JSON.stringify(received)}`)
+  if (engines.postgres) {
+    sessions.push(await postgresSession('Postgres, one worker', 1, engines.sqlite ? path.join(dir, 'postgres-batches.json') : samplesFile))
+    sessions.push(await postgresSession('Postgres, two workers', 2, path.join(dir, 'postgres-2-batches.json')))
   }
-  const second = await startStandIn()
-  try {
-    baseline = await sendWithSdk(second, samplesFile)
-  } finally {
-    await second.stop()
+  // The baseline: the batches of the first session that sent, sent again by the SDK alone.
+  const first = sessions.find((s) => s.vigil)
+  if (first) {
+    const second = await startStandIn()
+    try {
+      baseline = await sendWithSdk(second, samplesFile, first.prepared!.batchCount)
+    } finally {
+      await second.stop()
+    }
   }
 } finally {
-  sql.close()
   fs.rmSync(dir, { recursive: true, force: true })
 }
 
@@ -353,46 +520,82 @@ const pad = (s: string | number, n: number) => String(s).padStart(n)
 const rate = (p: Phase) => p.emails / (p.ms / 1000)
 const perK = (cpuMs: number, p: Phase) => (cpuMs / p.emails) * 1000
 const met = (ok: boolean) => (ok ? 'met' : 'MISSED')
-console.log(`\nbench:fanout — ${recipients.toLocaleString('en')} recipients, ${batchCount.toLocaleString('en')} batches, ${new Date().toISOString()}`)
-console.log(`machine load before the run: ${loadBefore.toFixed(2)} (1-min average, ${os.availableParallelism()} cores)`)
-console.log(`setup: ${recipients.toLocaleString('en')} supporters, signatures and consents inserted in ${(insertMs / 1000).toFixed(1)} s`)
-console.log(`snapshot (startUpdateSend): ${recipients.toLocaleString('en')} messages in ${batchCount.toLocaleString('en')} batches in ${(snapshotMs / 1000).toFixed(2)} s, ${((snapshotMs / recipients) * 1000).toFixed(1)} ms per 1,000`)
-console.log('')
-console.log(`${'sending'.padEnd(36)}${pad('emails/s', 10)}${pad('req/s', 8)}${pad('ms/req', 8)}${pad('wall s', 8)}${pad('sender CPU', 12)}${pad('stand-in CPU', 14)}`)
-console.log(`${''.padEnd(36)}${pad('', 10)}${pad('', 8)}${pad('', 8)}${pad('', 8)}${pad('ms/1k', 12)}${pad('ms/1k', 14)}`)
-for (const [name, p] of [
-  ['vigil (npm run worker)', vigil],
-  ['baseline (SDK, bodies pre-rendered)', baseline],
-] as const) {
-  console.log(
-    `${name.padEnd(36)}${pad(rate(p).toFixed(0), 10)}${pad((p.batches / (p.ms / 1000)).toFixed(1), 8)}${pad((p.ms / p.batches).toFixed(1), 8)}${pad((p.ms / 1000).toFixed(1), 8)}` +
-      `${pad(perK(p.senderCpuMs, p).toFixed(0), 12)}${pad(perK(p.standInCpuMs, p).toFixed(0), 14)}`,
-  )
-}
-console.log(
-  `checked: the stand-in received ${received.sent.toLocaleString('en')} emails for ${received.distinct.toLocaleString('en')} distinct recipients under ${received.keys.toLocaleString('en')} keys, ${received.rejected} rejected; ` +
-    `an email is ${(received.emailBytes / 1024).toFixed(1)} kB of JSON (html ${(received.htmlBytes / 1024).toFixed(1)} kB, text ${(received.textBytes / 1024).toFixed(1)} kB)`,
-)
-console.log('(CPU from /proc: the sending process, and the stand-in, each in its own process; ms/req: wall time per batch request, one at a time)')
 
-const ratio = rate(vigil) / rate(baseline)
-const ownMsPerBatch = vigil.ms / vigil.batches - baseline.ms / baseline.batches
-const ownCpuPerK = perK(vigil.senderCpuMs, vigil) - perK(baseline.senderCpuMs, baseline)
-console.log('')
-console.log(`vigil / baseline emails/s       : ${(ratio * 100).toFixed(0)} %`)
-console.log(`vigil / baseline sender CPU     : ×${(vigil.senderCpuMs / baseline.senderCpuMs).toFixed(1)}`)
-console.log(`Vigil's own cost per batch      : ${ownMsPerBatch.toFixed(1)} ms of wall time, ${((ownCpuPerK * 100) / 1000).toFixed(1)} ms of CPU (above the SDK and stand-in's)`)
-console.log(`Vigil's own CPU per 1,000 emails: ${ownCpuPerK.toFixed(0)} ms`)
-console.log('')
-console.log(`snapshot ${(snapshotMs / 1000).toFixed(2)} s for ${recipients.toLocaleString('en')}   (goal < 10 s: ${met(snapshotMs < 10_000)})`)
-console.log(`sending  ${rate(vigil).toFixed(0)} emails/s        (goal ≥ 5,000 emails/s: ${met(rate(vigil) >= 5000)})`)
-console.log(
-  `         (one request at a time, the SDK alone gets ${rate(baseline).toFixed(0)} emails/s from this stand-in on this host: ` +
-    `${rate(baseline) >= 5000 ? 'the goal is within reach of a sender with one request out at a time' : 'with one request out at a time, even that misses the goal here'})`,
-)
-if (!vigil.profileDir && rate(vigil) < 5000) console.log('(BENCH_PROFILE=1 shows where the worker spends its CPU)')
-if (vigil.profileDir) {
+/** One session's figures, as the SQLite run has always printed them. */
+function printSession({ title, processes, prepared, vigil, received, exactlyOnce, failure }: Session) {
+  if (failure || !prepared || !vigil || !received || !baseline) {
+    console.log(`\nbench:fanout — ${title}: FAILED\n${failure}`)
+    process.exitCode = 1
+    return
+  }
+  const { batchCount, insertMs, snapshotMs } = prepared
+  console.log(`\nbench:fanout — ${recipients.toLocaleString('en')} recipients, ${batchCount.toLocaleString('en')} batches, ${new Date().toISOString()}`)
+  if (engines.label !== 'sqlite') console.log(`engine: ${title}${processes > 1 ? ` (${processes} × npm run worker at once on the same send, one stand-in; CPU summed)` : ''}`)
+  console.log(`machine load before the run: ${loadBefore.toFixed(2)} (1-min average, ${os.availableParallelism()} cores)`)
+  console.log(`setup: ${recipients.toLocaleString('en')} supporters, signatures and consents inserted in ${(insertMs / 1000).toFixed(1)} s`)
+  console.log(`snapshot (startUpdateSend): ${recipients.toLocaleString('en')} messages in ${batchCount.toLocaleString('en')} batches in ${(snapshotMs / 1000).toFixed(2)} s, ${((snapshotMs / recipients) * 1000).toFixed(1)} ms per 1,000`)
   console.log('')
-  for (const line of summariseProfile(vigil.profileDir, vigil.batches)) console.log(line)
-  console.log(`(profile kept in ${vigil.profileDir})`)
+  console.log(`${'sending'.padEnd(36)}${pad('emails/s', 10)}${pad('req/s', 8)}${pad('ms/req', 8)}${pad('wall s', 8)}${pad('sender CPU', 12)}${pad('stand-in CPU', 14)}`)
+  console.log(`${''.padEnd(36)}${pad('', 10)}${pad('', 8)}${pad('', 8)}${pad('', 8)}${pad('ms/1k', 12)}${pad('ms/1k', 14)}`)
+  for (const [name, p] of [
+    [processes > 1 ? `vigil (${processes} × npm run worker)` : 'vigil (npm run worker)', vigil],
+    ['baseline (SDK, bodies pre-rendered)', baseline],
+  ] as const) {
+    console.log(
+      `${name.padEnd(36)}${pad(rate(p).toFixed(0), 10)}${pad((p.batches / (p.ms / 1000)).toFixed(1), 8)}${pad((p.ms / p.batches).toFixed(1), 8)}${pad((p.ms / 1000).toFixed(1), 8)}` +
+        `${pad(perK(p.senderCpuMs, p).toFixed(0), 12)}${pad(perK(p.standInCpuMs, p).toFixed(0), 14)}`,
+    )
+  }
+  console.log(
+    `checked: the stand-in received ${received.sent.toLocaleString('en')} emails for ${received.distinct.toLocaleString('en')} distinct recipients under ${received.keys.toLocaleString('en')} keys, ${received.rejected} rejected; ` +
+      `an email is ${(received.emailBytes / 1024).toFixed(1)} kB of JSON (html ${(received.htmlBytes / 1024).toFixed(1)} kB, text ${(received.textBytes / 1024).toFixed(1)} kB)`,
+  )
+  if (!exactlyOnce) {
+    console.log(`NOT EXACTLY ONCE: ${recipients.toLocaleString('en')} recipients in ${batchCount.toLocaleString('en')} batches were expected; figures are not comparable`)
+    process.exitCode = 1
+  }
+  console.log('(CPU from /proc: the sending process, and the stand-in, each in its own process; ms/req: wall time per batch request, one at a time)')
+
+  const ratio = rate(vigil) / rate(baseline)
+  const ownMsPerBatch = vigil.ms / vigil.batches - baseline.ms / baseline.batches
+  const ownCpuPerK = perK(vigil.senderCpuMs, vigil) - perK(baseline.senderCpuMs, baseline)
+  console.log('')
+  console.log(`vigil / baseline emails/s       : ${(ratio * 100).toFixed(0)} %`)
+  console.log(`vigil / baseline sender CPU     : ×${(vigil.senderCpuMs / baseline.senderCpuMs).toFixed(1)}`)
+  console.log(`Vigil's own cost per batch      : ${ownMsPerBatch.toFixed(1)} ms of wall time, ${((ownCpuPerK * 100) / 1000).toFixed(1)} ms of CPU (above the SDK and stand-in's)`)
+  console.log(`Vigil's own CPU per 1,000 emails: ${ownCpuPerK.toFixed(0)} ms`)
+  console.log('')
+  console.log(`snapshot ${(snapshotMs / 1000).toFixed(2)} s for ${recipients.toLocaleString('en')}   (goal < 10 s: ${met(snapshotMs < 10_000)})`)
+  console.log(`sending  ${rate(vigil).toFixed(0)} emails/s        (goal ≥ 5,000 emails/s: ${met(rate(vigil) >= 5000)})`)
+  console.log(
+    `         (one request at a time, the SDK alone gets ${rate(baseline).toFixed(0)} emails/s from this stand-in on this host: ` +
+      `${rate(baseline) >= 5000 ? 'the goal is within reach of a sender with one request out at a time' : 'with one request out at a time, even that misses the goal here'})`,
+  )
+  if (!vigil.profileDir && rate(vigil) < 5000) console.log('(BENCH_PROFILE=1 shows where the worker spends its CPU)')
+  if (vigil.profileDir) {
+    console.log('')
+    for (const line of summariseProfile(vigil.profileDir, vigil.batches)) console.log(line)
+    console.log(`(profile kept in ${vigil.profileDir})`)
+  }
+}
+
+for (const session of sessions) printSession(session)
+
+if (engines.postgres) {
+  const column = 24
+  console.log(`\nside by side, same session`)
+  console.log(`${''.padEnd(28)}${sessions.map((s) => pad(s.title, column)).join('')}`)
+  const row = (name: string, cell: (s: Session) => string) => console.log(`${name.padEnd(28)}${sessions.map((s) => pad(s.failure ? 'failed' : cell(s), column)).join('')}`)
+  row('snapshot s', (s) => (s.prepared!.snapshotMs / 1000).toFixed(2))
+  row('emails/s', (s) => rate(s.vigil!).toFixed(0))
+  row('sender CPU ms/1k', (s) => perK(s.vigil!.senderCpuMs, s.vigil!).toFixed(0))
+  row('each email exactly once', (s) => (s.exactlyOnce ? 'yes' : 'NO'))
+  const sqlite = sessions.find((s) => s.title.startsWith('SQLite') && s.vigil)
+  const [one, two] = sessions.filter((s) => s.title.startsWith('Postgres'))
+  console.log('')
+  for (const s of [one, two]) {
+    if (s?.vigil) console.log(`${s.title.padEnd(22)}: ${rate(s.vigil).toFixed(0)} emails/s  (goal on Postgres ≥ 5,000 emails/s: ${met(rate(s.vigil) >= 5000)})`)
+  }
+  if (sqlite && one?.vigil) console.log(`Postgres / SQLite, one worker: ${((rate(one.vigil) / rate(sqlite.vigil!)) * 100).toFixed(0)} % of the emails/s`)
+  if (one?.vigil && two?.vigil) console.log(`two workers / one on Postgres: ×${(rate(two.vigil) / rate(one.vigil)).toFixed(2)}`)
 }
