@@ -18,6 +18,7 @@ import { adminUrl, closeDatabase, createTestDatabase, dropTestDatabase, onPostgr
 import { captureForLogAudit, freePort, makeDataDir, requireBuild, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 const TOKEN = 'metrics-token-for-the-operations-test'
+const POOL_SIZE = 3
 const SLUG = 'free-andry'
 
 type Where = { databasePath: string; databaseUrl: string | null }
@@ -164,7 +165,7 @@ describe('metrics and JSON logs', () => {
 
   beforeAll(async () => {
     // The sender is off so the outbox backlog stays until the scrape reads it.
-    server = await startServer({ env: { METRICS_TOKEN: TOKEN, LOG_FORMAT: 'json', TRUST_PROXY: '1', VIGIL_SENDER: 'off' } })
+    server = await startServer({ env: { METRICS_TOKEN: TOKEN, LOG_FORMAT: 'json', TRUST_PROXY: '1', VIGIL_SENDER: 'off', DATABASE_POOL_SIZE: String(POOL_SIZE) } })
   })
 
   afterAll(async () => {
@@ -232,6 +233,30 @@ describe('metrics and JSON logs', () => {
     expect(figure(after, 'vigil_outbox_backlog', { kind: 'confirmation' })).toBe(figure(before, 'vigil_outbox_backlog', { kind: 'confirmation' })! + 1)
     expect(figure(after, 'vigil_outbox_oldest_due_age_seconds')).toBeGreaterThan(0)
     expect(figure(after, 'vigil_outbox_oldest_confirmation_age_seconds')).toBeGreaterThan(0)
+  })
+
+  // SQLite has one connection per process; the setting is Postgres' only.
+  it.skipIf(!onPostgres)('keeps at most DATABASE_POOL_SIZE connections to Postgres under a burst', async () => {
+    const name = new URL(server.databaseUrl!).pathname.slice(1)
+    const admin = new pg.Client({ connectionString: adminUrl() })
+    await admin.connect()
+    try {
+      let most = 0
+      let bursting = true
+      const burst = Promise.all(
+        Array.from({ length: 40 }, (_, i) => sign(server.url, signerForm(), `198.51.100.${i + 1}`).then((res) => res.status)),
+      ).finally(() => (bursting = false))
+      while (bursting) {
+        const { rows } = await admin.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'vigil'`, [name])
+        most = Math.max(most, rows[0]!.n)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      expect(new Set(await burst)).toEqual(new Set([303]))
+      expect(most).toBeGreaterThan(0)
+      expect(most).toBeLessThanOrEqual(POOL_SIZE)
+    } finally {
+      await admin.end()
+    }
   })
 
   it('counts the runs of the retention and reminders jobs', async () => {
