@@ -5,13 +5,11 @@
  * closed campaigns; safe beside the web server's) and the reminder to confirm (every five minutes,
  * likewise). Works from the database only; stop it any time.
  */
-import os from 'node:os'
 import { refuseDemoOrganizerInLive } from '../app/workflows/demo-guard.server.ts'
 import { ConfigError, getEnv } from '../app/utils/config.server.ts'
 import { startSender } from '../app/workflows/mail-sender.server.ts'
 import { startReminders } from '../app/workflows/reminders.server.ts'
 import { startRetention } from '../app/workflows/retention.server.ts'
-import { setMetricsProcess } from '../app/utils/metrics.server.ts'
 import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { logConsoleAsJson } from '../server/logging.ts'
@@ -26,7 +24,6 @@ try {
   throw error
 }
 if (getEnv().logFormat === 'json') logConsoleAsJson()
-setMetricsProcess(`${os.hostname()}:worker-${process.pid}`)
 const db = getDb()
 await migrateDatabase(db)
 await refuseDemoOrganizerInLive(db, { mode: getEnv().mode, name: 'vigil worker' })

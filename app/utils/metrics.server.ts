@@ -3,9 +3,9 @@ import os from 'node:os'
 /**
  * This process's figures for Prometheus (`GET /metrics`, server/metrics.ts): counters and
  * histograms kept in memory, written out in the text exposition format (version 0.0.4) at
- * scrape time. Every sample carries `process="<host>:<port>"` (the worker: `<host>:worker-<pid>`)
- * so several app servers behind one load balancer are told apart; counters start at zero when
- * a process starts, which Prometheus' rate() expects.
+ * scrape time. Every sample carries `process="<host>:<port>"`, so several app servers behind
+ * one load balancer are told apart; counters start at zero when a process starts, which
+ * Prometheus' rate() expects.
  *
  * Labels take only values from the fixed lists below (route groups, status classes, outcomes),
  * never a path, an id or anything a client chose, so the number of series stays small and no
