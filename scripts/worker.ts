@@ -12,6 +12,7 @@ import { startReminders } from '../app/workflows/reminders.server.ts'
 import { startRetention } from '../app/workflows/retention.server.ts'
 import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
+import { logConsoleAsJson } from '../server/logging.ts'
 
 try {
   getEnv()
@@ -22,6 +23,7 @@ try {
   }
   throw error
 }
+if (getEnv().logFormat === 'json') logConsoleAsJson()
 const db = getDb()
 await migrateDatabase(db)
 await refuseDemoOrganizerInLive(db, { mode: getEnv().mode, name: 'vigil worker' })
@@ -30,13 +32,26 @@ const retention = getEnv().jobs.retention ? startRetention({ db, log: (line) => 
 const reminders = getEnv().jobs.reminders ? startReminders({ db, log: (line) => console.log(`vigil worker: reminders: ${line}`) }) : undefined
 console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}${reminders ? ', reminders every 5 minutes' : ''}`)
 
-function stop(signal: string) {
+// As the web server's (server/index.ts): below the 10 s orchestrators wait before SIGKILL.
+const STOP_DEADLINE_MS = 8_000
+let stopping = false
+async function stop(signal: string) {
+  if (stopping) {
+    console.log(`vigil worker: ${signal} received again, stopping now`)
+    process.exit(1)
+  }
+  stopping = true
   console.log(`vigil worker: ${signal} received, stopping`)
+  setTimeout(() => process.exit(0), STOP_DEADLINE_MS + 2_000).unref()
   sender.stop()
-  retention?.stop()
-  reminders?.stop()
-  // Let an in-flight request finish; its claim is released or recorded by then.
-  setTimeout(() => void closeDatabase(db).finally(() => process.exit(0)), 500).unref()
+  // A request in flight is answered and its outcome recorded, so its claim is not left to time out.
+  const finished = await Promise.race([
+    Promise.all([sender.stopped(), retention?.stop(), reminders?.stop()]).then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), STOP_DEADLINE_MS)),
+  ])
+  await closeDatabase(db).catch(() => undefined)
+  console.log(`vigil worker: stopped${finished ? '' : ' (work in flight cut at the deadline: its claims time out and are taken again)'}`)
+  process.exit(0)
 }
-process.on('SIGTERM', () => stop('SIGTERM'))
-process.on('SIGINT', () => stop('SIGINT'))
+process.on('SIGTERM', () => void stop('SIGTERM'))
+process.on('SIGINT', () => void stop('SIGINT'))

@@ -5,7 +5,11 @@
  * Order of work for each request: security headers and a fresh CSP nonce; the count feed and
  * share cards; the anonymous page cache (served without touching Express or React); static
  * files; the CSRF check for organiser writes; then Remix. Logs carry method, a path with
- * tokens masked, status and time: never query strings, emails or addresses.
+ * tokens masked, status and time: never query strings, emails or addresses (as text, or one
+ * JSON object per line with LOG_FORMAT=json: server/logging.ts). Every answered request is
+ * also counted by route group for /metrics (server/metrics.ts); /healthz checks the database
+ * first (server/health.ts). `shutdown()` stops taking connections and lets requests in flight
+ * finish (server/index.ts calls it on SIGTERM and SIGINT).
  */
 import http from 'node:http'
 import path from 'node:path'
@@ -15,6 +19,7 @@ import type { ViteDevServer } from 'vite'
 import type { DB } from '../db/client.server.ts'
 import type { Env } from '../app/utils/config.server.ts'
 import { getPageCache } from '../app/utils/page-cache.server.ts'
+import { countRequest, routeGroupOf } from '../app/utils/metrics.server.ts'
 import { SESSION_COOKIE } from '../app/utils/session-cookie.ts'
 import { LANGUAGE_COOKIE, languageCookie, LANGUAGE_PARAM, negotiateLanguage, readCookie } from '../app/utils/i18n.ts'
 import type { VigilLoadContext } from '../app/load-context.ts'
@@ -46,17 +51,20 @@ import {
 } from './guard.ts'
 import { createNonce, cspForScripts as cspForScriptsOf, cspTemplate, securityHeaders, STRIPE_FORM_TARGETS } from './headers.ts'
 import { embedFraming, framedBaseHeaders, framedCsp, isEmbedPath } from './embed-framing.ts'
+import { createHealthCheck } from './health.ts'
+import { writeJsonLine } from './logging.ts'
+import { createMetricsEndpoint } from './metrics.ts'
 
 export type AppOptions = {
   /** The repository's root: the build and its static files are found from it. */
   root: string
   db: DB
-  env: Pick<Env, 'mode' | 'publicUrl' | 'trustProxy' | 'uploadsPath' | 'pageCacheTtlMs' | 'stripe'>
+  env: Pick<Env, 'mode' | 'publicUrl' | 'trustProxy' | 'uploadsPath' | 'pageCacheTtlMs' | 'stripe' | 'metricsToken' | 'logFormat' | 'resend'>
   /** The production build, or (in development) how to load the current one on each request. */
   build: ServerBuild | (() => Promise<ServerBuild>)
   /** Development: Vite serves the client modules and the build is reloaded as files change. */
   vite?: ViteDevServer
-  /** No request log lines (VIGIL_QUIET_LOG). */
+  /** No request log lines (VIGIL_QUIET_LOG); requests are still counted for /metrics. */
   quiet: boolean
   /** Brotli/gzip by Vigil itself; off when the proxy compresses (server/compression.ts). */
   compress: boolean
@@ -99,6 +107,10 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
   let cspForScripts = cspForScriptsOf(dev, formTargets())
   const publicOrigin = new URL(env.publicUrl).origin
   const pageCache = getPageCache(env.pageCacheTtlMs)
+  const health = createHealthCheck({ db, baseHeaders: flatBaseHeaders })
+  const serveMetrics = env.metricsToken
+    ? createMetricsEndpoint({ db, token: env.metricsToken, requestsPerSecond: env.resend.requestsPerSecond, baseHeaders: flatBaseHeaders })
+    : null
 
   /** Host and scheme as the client addressed us (through TRUST_PROXY hops): a proxy that rewrites neither needs no setting. */
   function requestOrigin(req: http.IncomingMessage) {
@@ -433,25 +445,38 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
     res.end(inputError ? 'Bad request.' : 'Something went wrong on our side. Please try again in a moment.')
   }
 
-  function logRequest(req: http.IncomingMessage, res: http.ServerResponse, logged: { path: string | null }) {
+  type Logged = { path: string | null; route: string | null }
+  const json = env.logFormat === 'json'
+
+  /** When the answer is complete: counted for /metrics, and one log line (unless quiet). */
+  function trackRequest(req: http.IncomingMessage, res: http.ServerResponse, logged: Logged) {
     const started = performance.now()
     res.on('finish', () => {
-      const ms = (performance.now() - started).toFixed(1)
-      console.log(`${req.method} ${logged.path === null ? '-' : loggablePath(logged.path)} ${res.statusCode} ${ms}ms`)
+      const elapsed = performance.now() - started
+      const group = routeGroupOf(req.method ?? '', logged.route)
+      countRequest({ group, status: res.statusCode, seconds: elapsed / 1000 })
+      if (quiet) return
+      const path = logged.path === null ? '-' : loggablePath(logged.path)
+      if (json) {
+        const level = res.statusCode >= 500 ? 'error' : 'info'
+        writeJsonLine(level, { msg: 'request', method: req.method, path, status: res.statusCode, ms: Math.round(elapsed * 10) / 10, group })
+      } else {
+        console.log(`${req.method} ${path} ${res.statusCode} ${elapsed.toFixed(1)}ms`)
+      }
     })
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
-    const logged: { path: string | null } = { path: null }
-    if (!quiet) logRequest(req, res, logged)
+    const logged: Logged = { path: null, route: null }
+    trackRequest(req, res, logged)
     const plainFeed = PLAIN_COUNT_FEED.exec(req.url ?? '')
     if (plainFeed) {
-      logged.path = `/c/${plainFeed[1]}/count.json`
+      logged.path = logged.route = `/c/${plainFeed[1]}/count.json`
       return serveCountFeed(req, res, plainFeed[1]!)
     }
     const shareCard = matchShareCard(req.url ?? '')
     if (shareCard) {
-      logged.path = shareCard.path
+      logged.path = logged.route = shareCard.path
       return serveShareCard(db, req, res, shareCard, flatBaseHeaders)
     }
     const target = normaliseTarget(req.url ?? '')
@@ -460,9 +485,12 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
       return
     }
     logged.path = target.path
+    logged.route = target.route
     // Everything after this sees the same path: Express's static files, the cache, Remix.
     req.url = `${target.path}${target.search}`
     const method = req.method ?? ''
+    if (target.route === '/metrics' && serveMetrics) return serveMetrics(req, res)
+    if (target.route === '/healthz' && (method === 'GET' || method === 'HEAD') && (await health.refuse(req, res, { draining }))) return
     const countFeed = COUNT_FEED.exec(target.path)
     if (countFeed) return serveCountFeed(req, res, countFeed[1]!)
     const card = matchShareCard(target.path)
@@ -494,15 +522,51 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
     app(req as express.Request, res as express.Response)
   }
 
+  // Requests not yet answered, for a shutdown that lets them finish.
+  let inFlight = 0
+  let draining = false
+  let drained: (() => void) | undefined
   const server = http.createServer((req, res) => {
+    inFlight++
+    // While shutting down, each answer ends its connection (keep-alive would keep the server open).
+    if (draining) res.setHeader('Connection', 'close')
+    res.once('close', () => {
+      inFlight--
+      if (!draining) return
+      server.closeIdleConnections()
+      if (inFlight === 0) drained?.()
+    })
     handle(req, res).catch((error: unknown) => lastResort(req, res, error))
   })
   // A slow client may not hold a request open for ever (uploads over a poor connection included).
   server.requestTimeout = 120_000
   server.headersTimeout = 20_000
 
+  /**
+   * Stop accepting connections, close idle keep-alive ones, and wait for the requests in flight
+   * to be answered, at most `deadlineMs`; connections still open then are cut. Resolves with how
+   * many requests were cut.
+   */
+  async function shutdown({ deadlineMs }: { deadlineMs: number }) {
+    draining = true
+    server.close()
+    server.closeIdleConnections()
+    if (inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await new Promise<void>((resolve) => {
+        drained = resolve
+        timer = setTimeout(resolve, deadlineMs)
+      })
+      clearTimeout(timer)
+    }
+    const cut = inFlight
+    server.closeAllConnections()
+    return { cut }
+  }
+
   return {
     server,
+    shutdown,
     /** Lets the donation form lead to a Stripe stand-in's pages (demo mode), besides the configured targets. */
     allowPaymentPages(origin: string) {
       csp = cspTemplate(dev, formTargets(origin))

@@ -1,9 +1,11 @@
 /**
  * Vigil's boot: read the configuration, migrate the database, start the background jobs, build
- * the app (server/app.ts) and listen; in demo mode also the local Stripe stand-in. Stops cleanly
- * on SIGTERM and SIGINT.
+ * the app (server/app.ts) and listen; in demo mode also the local Stripe stand-in. On SIGTERM and
+ * SIGINT it stops gracefully: no new connections, requests in flight finish (within a deadline),
+ * the sender and the jobs stop with their work recorded, the database is closed, exit 0.
  */
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
@@ -16,7 +18,9 @@ import { startImageBackfill } from '../app/utils/image-variants.server.ts'
 import { startReminders } from '../app/workflows/reminders.server.ts'
 import { startRetention } from '../app/workflows/retention.server.ts'
 import { pointStripeAt } from '../app/utils/stripe-client.server.ts'
+import { setMetricsProcess } from '../app/utils/metrics.server.ts'
 import { createApp } from './app.ts'
+import { logConsoleAsJson } from './logging.ts'
 import { warmShareCards } from './share-card.ts'
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -30,6 +34,7 @@ try {
   }
   throw error
 }
+if (env.logFormat === 'json') logConsoleAsJson()
 const dev = !env.production
 const quiet = env.quietLog
 // Brotli/gzip by Vigil itself; VIGIL_COMPRESS=off when the proxy compresses (server/compression.ts).
@@ -62,7 +67,7 @@ async function loadBuild(): Promise<ServerBuild> {
 const productionBuild = dev ? undefined : await loadBuild()
 const mode = dev ? 'development' : 'production'
 
-const { server, allowPaymentPages } = createApp({
+const { server, shutdown: stopServing, allowPaymentPages } = createApp({
   root,
   db,
   env,
@@ -115,6 +120,8 @@ let demoStripe: Awaited<ReturnType<typeof startDemoStripe>> = null
 server.listen(env.port, env.host, async () => {
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : env.port
+  // Two app servers on one host are told apart in /metrics by their port.
+  setMetricsProcess(`${os.hostname()}:${port}`)
   demoStripe = await startDemoStripe(port)
   warmShareCards()
   console.log(`vigil: listening on http://localhost:${port} (${env.mode} mode, ${mode} build)`)
@@ -125,21 +132,35 @@ server.listen(env.port, env.host, async () => {
   }
 })
 
+/**
+ * How long requests in flight (and the sender's requests to the provider) may take after
+ * SIGTERM: below the 10 s that `docker stop` and most orchestrators wait before SIGKILL.
+ */
+const SHUTDOWN_DEADLINE_MS = 8_000
+
 let stopping = false
-function shutdown(signal: string) {
-  if (stopping) return
+async function shutdown(signal: string) {
+  if (stopping) {
+    console.log(`vigil: ${signal} received again, stopping now`)
+    process.exit(1)
+  }
   stopping = true
-  console.log(`vigil: ${signal} received, closing`)
+  const deadline = Date.now() + SHUTDOWN_DEADLINE_MS
+  // Should anything below hang (a database that stopped answering), exit all the same.
+  setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS + 2_000).unref()
+  console.log(`vigil: ${signal} received: finishing the requests in flight (at most ${SHUTDOWN_DEADLINE_MS / 1000} s), then stopping`)
+  // No new claims from here; a request to the provider already made is answered and recorded,
+  // so no claim of this process is left to time out (one cut at the deadline times out and goes again with its key).
   sender?.stop()
-  retention?.stop()
-  reminders?.stop()
+  const background = Promise.all([sender?.stopped(), retention?.stop(), reminders?.stop()]).then(() => true)
+  const { cut } = await stopServing({ deadlineMs: SHUTDOWN_DEADLINE_MS })
+  const finished = await Promise.race([background, new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())))])
   void demoStripe?.standIn.close()
-  server.close(() => {
-    void closeDatabase(db).finally(() => process.exit(0))
-  })
-  server.closeIdleConnections()
-  setTimeout(() => process.exit(0), 3000).unref()
-  void viteDevServer?.close()
+  await viteDevServer?.close()
+  await closeDatabase(db).catch((error: unknown) => console.error(`vigil: closing the database failed: ${error instanceof Error ? error.name : 'error'}`))
+  const notes = [cut > 0 ? `${cut} request(s) cut at the deadline` : '', finished ? '' : 'background work cut at the deadline'].filter(Boolean)
+  console.log(`vigil: stopped${notes.length ? ` (${notes.join('; ')})` : ''}`)
+  process.exit(0)
 }
-process.on('SIGTERM', () => shutdown('SIGTERM'))
-process.on('SIGINT', () => shutdown('SIGINT'))
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))

@@ -27,6 +27,8 @@ export type OutboxStats = {
   otherQueued: number
   updatesRemaining: number
   oldestConfirmationAgeMs: number | null
+  /** The oldest confirmation or other transactional email still waiting (for /metrics). */
+  oldestQueuedAgeMs: number | null
   acceptedLastMinute: number
   /** Emails per second the estimates assume; null when nothing was measured and the sender is unpaced. */
   ratePerSecond: number | null
@@ -89,6 +91,7 @@ export async function computeOutboxStats(db: Handle, { now = Date.now(), request
     otherQueued: result.other,
     updatesRemaining: result.updatesRemaining,
     oldestConfirmationAgeMs: result.oldestConfirmation === null ? null : Math.max(0, now - result.oldestConfirmation),
+    oldestQueuedAgeMs: result.oldestQueued === null ? null : Math.max(0, now - result.oldestQueued),
     acceptedLastMinute: result.accepted,
     ratePerSecond,
     rateSource,

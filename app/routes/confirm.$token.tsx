@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { getPublicCampaign } from '~/models/campaigns.server.ts'
 import { confirmSignature, discardSignature, getPendingConfirmation } from '~/models/signatures.server.ts'
 import { thanksCookie } from '~/utils/thanks-cookie.server.ts'
+import { countSignatureConfirmed } from '~/utils/metrics.server.ts'
 import { LANGUAGE_PARAM } from '~/utils/i18n.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }]
@@ -36,6 +37,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   }
   const confirmed = await confirmSignature(context.db, { token })
   if (!confirmed) return { discarded: false, slug: null, invalid: true }
+  countSignatureConfirmed()
   // The name for the thanks page travels in a signed, short-lived cookie: nothing personal in the URL.
   // In the email's language too, even where the language cookie was refused.
   throw redirect(`/thanks/${confirmed.campaignSlug}?${LANGUAGE_PARAM}=${confirmed.locale}`, {

@@ -5,6 +5,7 @@ import { staleReminders } from '~/models/reminders.server.ts'
 import { blockedRecipients } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
 import { getEnv } from '~/utils/config.server.ts'
+import { countSenderRequest } from '~/utils/metrics.server.ts'
 
 /**
  * Drains the outbox (see app/models/outbox.server.ts for the states; ADR 013 for the order).
@@ -251,6 +252,7 @@ async function sendSingle(db: Handle, transport: Transport, message: ClaimedMess
     result = { ok: false, transient: false, error: describeError(error) }
   }
   pacer?.observe(result.limits)
+  countSenderRequest({ kind: 'single', sent: result.ok ? 1 : 0, error: result.ok ? null : result.transient ? 'transient' : 'permanent' })
   let outcome: Outcome
   if (result.ok) outcome = { id: message.id, status: transport.captured ? 'captured' : 'sent', providerId: result.providerId, at: Date.now() }
   else if (result.transient && (result.notNow || message.attempts < MAX_ATTEMPTS)) {
@@ -298,6 +300,7 @@ async function sendClaimedBatch(db: Handle, transport: Transport, batch: Claimed
       sent = { ok: false, transient: true, error: `network ${describeError(error)}` }
     }
     pacer?.observe(sent.limits)
+    countSenderRequest(sent.ok ? { kind: 'batch', sent: sent.results.filter((r) => !r.error).length, refused: sent.results.filter((r) => r.error).length, error: null } : { kind: 'batch', sent: 0, error: sent.transient ? 'transient' : 'permanent' })
     if (sent.ok) {
       sent.results.forEach((result, i) => results.set(outgoing[i]!.id, result))
       outcome = { status: 'submitted', results: [], at: Date.now() }
@@ -384,13 +387,18 @@ export function startSender({
       }
     }
   }
-  void loop()
+  const looping = loop()
   return {
     stop() {
       stopped = true
       unsubscribe()
       if (timer) clearTimeout(timer)
       wake?.()
+    },
+    /** After stop(): resolves once the loop has ended and every request in flight has its outcome recorded (no claim of this process is left open). */
+    async stopped() {
+      await looping
+      while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 10))
     },
   }
 }

@@ -14,6 +14,7 @@ import { LANGUAGES, type Language } from '~/utils/i18n.ts'
 import { signSchema } from '~/utils/schemas.ts'
 import { SOURCE_PARAM } from '~/utils/sources.ts'
 import { getT } from '~/utils/i18n.server.ts'
+import { countSignatureCreated } from '~/utils/metrics.server.ts'
 import { rateLimitKey, signingPolicies } from './rate-limit.server.ts'
 
 // The library builds its set of some 100,000 domains on every call: build it once.
@@ -95,6 +96,7 @@ export async function handleSignature(
   // An unknown or malformed tag is ignored: the signature counts as direct.
   const source = await knownSource(db, { campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
   const signed = await signPetition(db, { campaign, input, locale: lang, ipHash, source, limits })
+  if (signed.outcome === 'created') countSignatureCreated()
   if (signed.outcome === 'rate-limited') return { status: 429, result: submission.reply(), retryAfterMs: signed.retryAfterMs }
   return { status: 200, result: submission.reply({ resetForm: true }) }
 }
