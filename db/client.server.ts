@@ -80,7 +80,8 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value))
 
 export function openPostgres(url = readVariable('DATABASE_URL') ?? '', poolSize = readVariable('DATABASE_POOL_SIZE')): DB {
   if (!url) throw new Error('openPostgres: no DATABASE_URL')
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'vigil' })
+  // A connection that cannot be made in 10 s fails the request instead of holding it forever.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'vigil', connectionTimeoutMillis: 10_000 })
   // A pooled connection that dies while idle (a Postgres restart, a failover) is dropped and
   // replaced on next use; without a listener its error would stop the process.
   pool.on('error', (error) => console.error(`vigil: an idle Postgres connection failed (${(error as { code?: string }).code ?? error.message}); it will be replaced`))

@@ -26,3 +26,26 @@ function driverErrorOf(error: unknown): { error: Error; code: string } | null {
   }
   return null
 }
+
+/**
+ * A failed Postgres statement, as Vigil lets it travel: Drizzle's error names the statement and
+ * every parameter (an address, a token), and the driver's `detail` quotes the row's values; a
+ * message that reaches a log or `last_error` must hold neither. Keeps the SQLSTATE `code` and
+ * the constraint's name (what the code decides on) and the driver's error as `cause`.
+ */
+export class DatabaseError extends Error {
+  readonly code: string | undefined
+  readonly constraint: string | undefined
+  constructor(error: unknown) {
+    const driver = driverErrorOf(error)
+    const original = (driver?.error ?? error) as { message?: string; constraint?: string }
+    const code = driver?.code
+    // Class 22 (data exceptions) quote the value that was refused.
+    let message = String(original.message ?? 'statement failed').split('\n')[0]!
+    if (code?.startsWith('22')) message = message.replace(/"[^"]*"/g, '"…"')
+    super(`database: ${message}${code ? ` (${code})` : ''}`, { cause: driver?.error })
+    this.name = 'DatabaseError'
+    this.code = code
+    this.constraint = original.constraint
+  }
+}

@@ -1,5 +1,6 @@
 import type { SQL } from 'drizzle-orm'
 import type { Handle } from './client.server.ts'
+import { DatabaseError } from './errors.server.ts'
 
 /**
  * How a statement runs, on either engine. A model builds it with Drizzle (typed by the SQLite
@@ -9,10 +10,19 @@ import type { Handle } from './client.server.ts'
  */
 type Executable = { execute?: (params?: Record<string, unknown>) => Promise<unknown> }
 
+/** Run on Postgres; a failure comes back without the statement's parameters (db/errors.server.ts). */
+async function onPostgres<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    throw new DatabaseError(error)
+  }
+}
+
 /** The first row, or undefined. */
 export async function firstRow<T>(query: { get(params?: Record<string, unknown>): T }, params?: Record<string, unknown>): Promise<T> {
   if (typeof query.get === 'function') return query.get(params)
-  const rows = await (query as Executable).execute!(params)
+  const rows = await onPostgres(() => (query as Executable).execute!(params))
   return (Array.isArray(rows) ? rows[0] : undefined) as T
 }
 
@@ -20,7 +30,7 @@ export async function firstRow<T>(query: { get(params?: Record<string, unknown>)
 export async function allRows<T>(query: { all(params?: Record<string, unknown>): T[] }, params?: Record<string, unknown>): Promise<T[]> {
   // node-postgres' prepared statements have an `all` too, which returns rows unmapped (snake_case, no nesting): not theirs.
   if (typeof query.all === 'function' && typeof (query as { get?: unknown }).get === 'function') return query.all(params)
-  return (await (query as Executable).execute!(params)) as T[]
+  return (await onPostgres(() => (query as Executable).execute!(params))) as T[]
 }
 
 /** A write without rows back; `changes` is how many rows it touched. */
@@ -29,7 +39,7 @@ export async function execute(query: { run(params?: Record<string, unknown>): un
     const result = query.run(params) as { changes: number }
     return { changes: result.changes }
   }
-  const result = (await (query as Executable).execute!(params)) as { rowCount?: number | null } | unknown[]
+  const result = (await onPostgres(() => (query as Executable).execute!(params))) as { rowCount?: number | null } | unknown[]
   return { changes: Array.isArray(result) ? result.length : (result.rowCount ?? 0) }
 }
 
@@ -42,7 +52,7 @@ type RawHandle = {
 /** A whole raw statement's rows (db/sql/* only: everywhere else the builder writes the SQL). */
 export async function rawRows<T>(handle: Handle, query: SQL): Promise<T[]> {
   const h = handle as unknown as RawHandle
-  if (h.execute) return (await h.execute(query)).rows as T[]
+  if (h.execute) return (await onPostgres(() => h.execute!(query))).rows as T[]
   return h.all!(query) as T[]
 }
 
@@ -52,6 +62,6 @@ export async function rawFirstRow<T>(handle: Handle, query: SQL): Promise<T | un
 
 export async function rawExecute(handle: Handle, query: SQL): Promise<{ changes: number }> {
   const h = handle as unknown as RawHandle
-  if (h.execute) return { changes: (await h.execute(query)).rowCount ?? 0 }
+  if (h.execute) return { changes: (await onPostgres(() => h.execute!(query))).rowCount ?? 0 }
   return { changes: h.run!(query).changes }
 }
