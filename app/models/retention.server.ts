@@ -176,7 +176,7 @@ async function wantsNews(q: Statements, supporterId: number, campaignId: number)
 async function deleteUnneededSupporters(tx: Tx, q: Statements, ids: Iterable<number>) {
   let deleted = 0
   for (const id of ids) {
-    if (supporterStillNeeded(tx, id)) continue
+    if (await supporterStillNeeded(tx, id)) continue
     await execute(q.forgetAddress, { id })
     // Their consents go with them (ON DELETE CASCADE).
     await execute(q.deleteSupporter, { id })
