@@ -93,7 +93,7 @@ const statements = preparedPerConnection((db) => {
           sql`${consents.id} = (${db
             .select({ id: max(latest.id) })
             .from(latest)
-            .where(and(eq(latest.supporterId, consents.supporterId), eq(latest.purpose, consents.purpose), sql`${latest.campaignId} is ${consents.campaignId}`))})`,
+            .where(and(eq(latest.supporterId, consents.supporterId), eq(latest.purpose, consents.purpose), sql`${latest.campaignId} is not distinct from ${consents.campaignId}`))})`,
         ),
       )
       .limit(1)
