@@ -4,7 +4,7 @@ import { seedDemo } from '../../scripts/seed/seed.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../../stand-ins/resend/index.ts'
-import { killWorkers, mailCampaign, queueAlreadySigned, queueConfirmations, rawSql, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
+import { addUpdateReaders, killWorkers, mailCampaign, queueAlreadySigned, queueConfirmations, rawSql, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
 
 // One sender spends the provider's requests on confirmations first, then other
 // transactional mail, then update batches; transactional mail goes in permissive batches.
@@ -93,23 +93,8 @@ async function queueAndDrain(prefixes: string[], queue: (tx: Tx) => Promise<void
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
   campaign = await mailCampaign('free-andry')
-  await transaction(getDb(), async (tx) => {
-    const q = rawSql(tx)
-    for (let i = 0; i < UPDATE_RECIPIENTS; i++) {
-      const email = `update.${i}@example.org`
-      const locale = ['en', 'de', 'es'][i % 3]!
-      const id = await q.insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'Ana', 'Pérez', 'VE', ?)`, email, email, locale)
-      await q.run(
-        `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', 'Ana', 'Pérez', 'VE', ?, ?)`,
-        campaign.id,
-        id,
-        locale,
-        Date.now(),
-      )
-      await q.run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, true, 'petition_form')`, id, campaign.id)
-      updateAddresses.push(email)
-    }
-  })
+  for (let i = 0; i < UPDATE_RECIPIENTS; i++) updateAddresses.push(`update.${i}@example.org`)
+  await addUpdateReaders(getDb(), { campaignId: campaign.id, addresses: updateAddresses, localeOf: (i) => (['en', 'de', 'es'] as const)[i % 3]! })
   resend = await startResendStandIn()
   resend.delay(STAND_IN_DELAY_MS)
   worker = startWorker(resend, { VIGIL_SENDER_CONCURRENCY: '1' })
