@@ -55,13 +55,13 @@ async function rangeCounts(db: Handle, campaignId: number, now: number, fresh: b
   // Timed inside the transaction: waiting for another one's turn is not the counts' cost.
   const { counts, tookMs } = await transaction(
     db,
-    (tx) => {
+    async (tx) => {
       const q = dashboardQueries(tx)
       const started = performance.now()
       const counts = {
-        confirmedToday: q.confirmedSince(campaignId, todayStart),
-        confirmedThisWeek: q.confirmedSince(campaignId, todayStart - 6 * DAY_MS),
-        messagesToModerate: q.messagesPending(campaignId),
+        confirmedToday: await q.confirmedSince(campaignId, todayStart),
+        confirmedThisWeek: await q.confirmedSince(campaignId, todayStart - 6 * DAY_MS),
+        messagesToModerate: await q.messagesPending(campaignId),
       }
       return { counts, tookMs: performance.now() - started }
     },
@@ -73,23 +73,24 @@ async function rangeCounts(db: Handle, campaignId: number, now: number, fresh: b
 
 /** The totals and the last change: a handful of seeks, always fresh. */
 async function totalsAndLastChange(db: Handle, campaignId: number, fundIds: number[]) {
-  return transaction(db, (tx) => {
+  return transaction(db, async (tx) => {
     const q = dashboardQueries(tx)
-    const counters = q.counters(campaignId)
-    const latestIds = (['pending', 'confirmed', 'invalidated'] as const).flatMap((status) => {
-      const id = q.latestSignatureId(campaignId, status)
-      return id ? [id] : []
-    })
-    const candidates: { at: number | null; kind: LastChangeKind }[] = [
-      ...latestIds.map((id) => ({ at: q.createdAtOfSignature(id), kind: 'signature' as const })),
-      { at: q.latestConfirmation(campaignId), kind: 'confirmation' },
-      { at: q.latestDonation(campaignId), kind: 'donation' },
-      ...fundIds.map((fundId) => ({ at: q.latestPayment(fundId), kind: 'payment' as const })),
-      { at: q.campaignEdited(campaignId), kind: 'edit' },
-      { at: q.textEdited(campaignId), kind: 'edit' },
-      { at: q.entryEdited(campaignId), kind: 'edit' },
-      { at: q.fundEdited(campaignId), kind: 'edit' },
-    ]
+    const counters = await q.counters(campaignId)
+    const latestIds: number[] = []
+    for (const status of ['pending', 'confirmed', 'invalidated'] as const) {
+      const id = await q.latestSignatureId(campaignId, status)
+      if (id) latestIds.push(id)
+    }
+    const candidates: { at: number | null; kind: LastChangeKind }[] = []
+    for (const id of latestIds) candidates.push({ at: await q.createdAtOfSignature(id), kind: 'signature' })
+    candidates.push({ at: await q.latestConfirmation(campaignId), kind: 'confirmation' }, { at: await q.latestDonation(campaignId), kind: 'donation' })
+    for (const fundId of fundIds) candidates.push({ at: await q.latestPayment(fundId), kind: 'payment' })
+    candidates.push(
+      { at: await q.campaignEdited(campaignId), kind: 'edit' },
+      { at: await q.textEdited(campaignId), kind: 'edit' },
+      { at: await q.entryEdited(campaignId), kind: 'edit' },
+      { at: await q.fundEdited(campaignId), kind: 'edit' },
+    )
     const lastChange = candidates.reduce<{ at: number; kind: LastChangeKind } | null>(
       (best, c) => (c.at !== null && (best === null || c.at > best.at) ? { at: c.at, kind: c.kind } : best),
       null,

@@ -51,23 +51,24 @@ export async function computeOutboxStats(db: Handle, { now = Date.now(), request
     db,
     async (tx) => {
       const q = outboxStatsQueries(tx)
-      const alone = [MAIL_PRIORITIES.confirmation, MAIL_PRIORITIES.transactional].map((priority): WaitingMail => ({ priority, ...q.queuedAlone(priority) }))
-      const waiting = [...alone, ...q.queuedInBatches()]
+      const alone: WaitingMail[] = []
+      for (const priority of [MAIL_PRIORITIES.confirmation, MAIL_PRIORITIES.transactional]) alone.push({ priority, ...(await q.queuedAlone(priority)) })
+      const waiting = [...alone, ...(await q.queuedInBatches())]
       const count = (priority: number) => waiting.filter((w) => w.priority === priority).reduce((total, w) => total + w.n, 0)
-      const oldestCreatedAt = (priorities: number[]) => {
+      const oldestCreatedAt = async (priorities: number[]) => {
         const ids = waiting.flatMap((w) => (priorities.includes(w.priority) && w.oldestId !== null ? [w.oldestId] : []))
-        return ids.length ? q.createdAt(Math.min(...ids)) : null
+        return ids.length ? await q.createdAt(Math.min(...ids)) : null
       }
       const since = now - RATE_WINDOW_MS
       const lookback = now - SINGLE_LOOKBACK_MS
-      const firstId = q.firstIdSince(lookback)
+      const firstId = await q.firstIdSince(lookback)
       return {
         confirmations: count(MAIL_PRIORITIES.confirmation),
         other: count(MAIL_PRIORITIES.transactional),
-        oldestConfirmation: oldestCreatedAt([MAIL_PRIORITIES.confirmation]),
-        oldestQueued: oldestCreatedAt([MAIL_PRIORITIES.confirmation, MAIL_PRIORITIES.transactional]),
-        updatesRemaining: q.updatesRemaining(),
-        accepted: q.batchesAccepted(since) + (firstId === undefined ? 0 : q.firstAttemptsAccepted({ firstId, since })) + q.retriesAccepted({ lookback, since }),
+        oldestConfirmation: await oldestCreatedAt([MAIL_PRIORITIES.confirmation]),
+        oldestQueued: await oldestCreatedAt([MAIL_PRIORITIES.confirmation, MAIL_PRIORITIES.transactional]),
+        updatesRemaining: await q.updatesRemaining(),
+        accepted: (await q.batchesAccepted(since)) + (firstId === undefined ? 0 : await q.firstAttemptsAccepted({ firstId, since })) + (await q.retriesAccepted({ lookback, since })),
       }
     },
     { behavior: 'deferred' },

@@ -3,7 +3,7 @@ import { and, count, desc, eq, inArray, isNull, lt, lte, min, sql, type Placehol
 import { unionAll } from 'drizzle-orm/sqlite-core'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { emailBatches, emailMessages, MAIL_PRIORITIES, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
-import { BATCH_SIZE, recordBatchResults } from '#db/sql/mail.server.ts'
+import { BATCH_SIZE, recordBatchResults, skippingLocked } from '#db/sql/mail.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
@@ -132,12 +132,15 @@ const byTurn = [emailMessages.priority, emailMessages.nextAttemptAt, emailMessag
 const claimStatements = preparedPerConnection((db) => {
   // The ids of the due loose messages, best first, up to `limit`.
   const dueLoose = (limit: number | Placeholder, batchableOnly: boolean) =>
-    db
-      .select({ id: emailMessages.id })
-      .from(emailMessages)
-      .where(batchableOnly ? and(loose, eq(emailMessages.batchable, true)) : loose)
-      .orderBy(...byTurn)
-      .limit(limit)
+    skippingLocked(
+      db,
+      db
+        .select({ id: emailMessages.id })
+        .from(emailMessages)
+        .where(batchableOnly ? and(loose, eq(emailMessages.batchable, true)) : loose)
+        .orderBy(...byTurn)
+        .limit(limit),
+    )
   const forming = db
     .select({ createdAt: emailMessages.createdAt })
     .from(emailMessages)
@@ -159,20 +162,25 @@ const claimStatements = preparedPerConnection((db) => {
       .where(and(eq(emailBatches.status, 'submitting'), lt(emailBatches.claimedAt, sql.placeholder('before'))))
       .prepare(),
     // The best due batch and the best due loose message: whichever comes first by priority goes next.
-    bestBatch: db
-      .select({ id: emailBatches.id, priority: emailBatches.priority })
-      .from(emailBatches)
-      .where(and(eq(emailBatches.status, 'pending'), lte(emailBatches.nextAttemptAt, now)))
-      .orderBy(emailBatches.priority, emailBatches.nextAttemptAt, emailBatches.id)
-      .limit(1)
-      .prepare(),
-    bestLoose: db
-      .select({ id: emailMessages.id, priority: emailMessages.priority, batchable: emailMessages.batchable })
-      .from(emailMessages)
-      .where(loose)
-      .orderBy(...byTurn)
-      .limit(1)
-      .prepare(),
+    // Each claim's reads of what is due skip what another sender's open claim holds (Postgres).
+    bestBatch: skippingLocked(
+      db,
+      db
+        .select({ id: emailBatches.id, priority: emailBatches.priority })
+        .from(emailBatches)
+        .where(and(eq(emailBatches.status, 'pending'), lte(emailBatches.nextAttemptAt, now)))
+        .orderBy(emailBatches.priority, emailBatches.nextAttemptAt, emailBatches.id)
+        .limit(1),
+    ).prepare(),
+    bestLoose: skippingLocked(
+      db,
+      db
+        .select({ id: emailMessages.id, priority: emailMessages.priority, batchable: emailMessages.batchable })
+        .from(emailMessages)
+        .where(loose)
+        .orderBy(...byTurn)
+        .limit(1),
+    ).prepare(),
     // The group that would form now: how many (up to a full batch) and since when the oldest waits.
     forming: db
       .select({ n: count(), oldest: min(forming.createdAt) })
@@ -232,9 +240,11 @@ const claimStatements = preparedPerConnection((db) => {
 })
 
 /**
- * Claim what goes next, in one write transaction (SQLite's one writer: two senders never hold
- * the same thing): the best due work by priority (MAIL_PRIORITIES), a waiting batch before a
- * new group of the same priority. Due transactional mail is grouped into a new batch here.
+ * Claim what goes next, in one write transaction: the best due work by priority
+ * (MAIL_PRIORITIES), a waiting batch before a new group of the same priority. Due
+ * transactional mail is grouped into a new batch here. Two senders never hold the same thing:
+ * on SQLite the transaction is the one writer; on Postgres (several app servers) the claim's
+ * reads lock what they pick and skip what another claim holds (skippingLocked).
  */
 export async function claimNextWork(db: Handle, { now = Date.now(), batchClaimTimeoutMs = BATCH_CLAIM_TIMEOUT_MS }: ClaimOptions = {}): Promise<Work | null> {
   return transaction(db, async (tx): Promise<Work | null> => {
@@ -253,8 +263,8 @@ export async function claimNextWork(db: Handle, { now = Date.now(), batchClaimTi
     }
     if (loose && (!batch || loose.priority < batch.priority) && !(await gathering())) {
       if (!loose.batchable) {
-        const message = (await firstRow(q.claimSingle, { now, id: loose.id }))!
-        return { kind: 'single', message }
+        const message = await firstRow(q.claimSingle, { now, id: loose.id })
+        return message ? { kind: 'single', message } : null
       }
       const created = (await firstRow(q.newBatch, { priority: loose.priority, key: `mail:${randomUUID()}`, now }))!
       const messages = await allRows(q.group, { batchId: created.id, now })
@@ -262,7 +272,8 @@ export async function claimNextWork(db: Handle, { now = Date.now(), batchClaimTi
       return { kind: 'batch', batch: { ...created, size: messages.length }, messages: messages.sort((a, b) => a.id - b.id) }
     }
     if (!batch) return null
-    const claimed = (await firstRow(q.claimBatch, { now, id: batch.id }))!
+    const claimed = await firstRow(q.claimBatch, { now, id: batch.id })
+    if (!claimed) return null
     return { kind: 'batch', batch: claimed, messages: await allRows(q.batchMessages, { batchId: claimed.id }) }
   })
 }
@@ -358,7 +369,7 @@ export async function recordBatchOutcome(db: Handle, { batchId, outcome }: { bat
     }
     if (!(await execute(submittedStatement(tx), { at: outcome.at, batchId })).changes || outcome.results.length === 0) return
     const results = outcome.results.map(({ id, providerId, error, captured }) => ({ id, status: error === null ? (captured ? ('captured' as const) : ('sent' as const)) : ('failed' as const), providerId, error }))
-    recordBatchResults(tx, { batchId, at: outcome.at, results })
+    await recordBatchResults(tx, { batchId, at: outcome.at, results })
   })
 }
 

@@ -199,7 +199,7 @@ export async function signaturesPerDay(db: Handle, { campaignId, days = 30, now 
   const since = dayStart(new Date(now - (days - 1) * 86_400_000).toISOString().slice(0, 10))
   const rows = await allRows(db
     .select({
-      day: utcDay(signatures.createdAt),
+      day: utcDay(db, signatures.createdAt),
       confirmed: sql<number>`sum(case when ${signatures.status} = 'confirmed' then 1 else 0 end)`,
       pending: sql<number>`sum(case when ${signatures.status} = 'pending' then 1 else 0 end)`,
     })

@@ -104,7 +104,7 @@ export async function getSendProgress(db: Handle, { updateId }: { updateId: numb
 /** Messages of a claimed batch that must not go out now: suppressed since, or consent withdrawn since. */
 export async function blockedRecipients(db: Handle, { messageIds, campaignId }: { messageIds: number[]; campaignId: number }) {
   if (messageIds.length === 0) return new Set<number>()
-  return new Set(blockedMessageIds(db, { messageIds, campaignId }))
+  return new Set(await blockedMessageIds(db, { messageIds, campaignId }))
 }
 
 /** An update's texts for its email in `locale` (else the campaign's default language), with the campaign's. */

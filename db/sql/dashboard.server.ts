@@ -1,10 +1,11 @@
-import { preparedPerConnection, sqliteOf, type Handle } from '../client.server.ts'
+import { sqliteOf, type Handle } from '../client.server.ts'
+import { rawStatement } from './statement.server.ts'
 
 /**
  * The dashboard's figures (app/models/dashboard.server.ts combines them). Raw because each
  * query names the index it must stay on (INDEXED BY), which Drizzle cannot say: without
  * statistics SQLite could pick another index and walk far more rows during a surge.
- * SQLite-specific (INDEXED BY); on another engine the same queries without the hints.
+ * The hints are SQLite's own; Postgres runs the same queries without them (statement.server.ts).
  */
 const SQL = {
   counters: `select confirmed, pending from campaign_counters where campaign_id = ?`,
@@ -25,46 +26,43 @@ const SQL = {
 type Count = { n: number }
 type At = { at: number | null }
 
-const statements = preparedPerConnection((db) => {
-  const c = sqliteOf(db)
-  return {
-    counters: c.prepare<[number], { confirmed: number; pending: number }>(SQL.counters),
-    confirmedSince: c.prepare<[number, number], Count>(SQL.confirmedSince),
-    messagesPending: c.prepare<[number], Count>(SQL.messagesPending),
-    latestSignatureId: c.prepare<[number, string], { id: number | null }>(SQL.latestSignatureId),
-    createdAtOfSignature: c.prepare<[number], At>(SQL.createdAtOfSignature),
-    latestConfirmation: c.prepare<[number], At>(SQL.latestConfirmation),
-    latestDonation: c.prepare<[number], At>(SQL.latestDonation),
-    latestPayment: c.prepare<[number], At>(SQL.latestPayment),
-    campaignEdited: c.prepare<[number], At>(SQL.campaignEdited),
-    textEdited: c.prepare<[number], At>(SQL.textEdited),
-    entryEdited: c.prepare<[number], At>(SQL.entryEdited),
-    fundEdited: c.prepare<[number], At>(SQL.fundEdited),
-  }
-})
+const statements = {
+  counters: rawStatement<{ confirmed: number; pending: number }>(SQL.counters),
+  confirmedSince: rawStatement<Count>(SQL.confirmedSince),
+  messagesPending: rawStatement<Count>(SQL.messagesPending),
+  latestSignatureId: rawStatement<{ id: number | null }>(SQL.latestSignatureId),
+  createdAtOfSignature: rawStatement<At>(SQL.createdAtOfSignature),
+  latestConfirmation: rawStatement<At>(SQL.latestConfirmation),
+  latestDonation: rawStatement<At>(SQL.latestDonation),
+  latestPayment: rawStatement<At>(SQL.latestPayment),
+  campaignEdited: rawStatement<At>(SQL.campaignEdited),
+  textEdited: rawStatement<At>(SQL.textEdited),
+  entryEdited: rawStatement<At>(SQL.entryEdited),
+  fundEdited: rawStatement<At>(SQL.fundEdited),
+}
 
 /** The dashboard's queries on this handle's connection, each answering a number or a time (null: none). */
 export function dashboardQueries(db: Handle) {
-  const q = statements(db)
+  const q = statements
   const at = (row: At | undefined) => row?.at ?? null
   return {
-    counters: (campaignId: number) => q.counters.get(campaignId),
+    counters: async (campaignId: number) => await q.counters.get(db, [campaignId]),
     /** Confirmed signatures of the campaign confirmed at or after `since`. */
-    confirmedSince: (campaignId: number, since: number) => q.confirmedSince.get(campaignId, since)?.n ?? 0,
-    messagesPending: (campaignId: number) => q.messagesPending.get(campaignId)?.n ?? 0,
-    latestSignatureId: (campaignId: number, status: string) => q.latestSignatureId.get(campaignId, status)?.id ?? null,
-    createdAtOfSignature: (id: number) => at(q.createdAtOfSignature.get(id)),
-    latestConfirmation: (campaignId: number) => at(q.latestConfirmation.get(campaignId)),
-    latestDonation: (campaignId: number) => at(q.latestDonation.get(campaignId)),
-    latestPayment: (fundId: number) => at(q.latestPayment.get(fundId)),
-    campaignEdited: (campaignId: number) => at(q.campaignEdited.get(campaignId)),
-    textEdited: (campaignId: number) => at(q.textEdited.get(campaignId)),
-    entryEdited: (campaignId: number) => at(q.entryEdited.get(campaignId)),
-    fundEdited: (campaignId: number) => at(q.fundEdited.get(campaignId)),
+    confirmedSince: async (campaignId: number, since: number) => (await q.confirmedSince.get(db, [campaignId, since]))?.n ?? 0,
+    messagesPending: async (campaignId: number) => (await q.messagesPending.get(db, [campaignId]))?.n ?? 0,
+    latestSignatureId: async (campaignId: number, status: string) => (await q.latestSignatureId.get(db, [campaignId, status]))?.id ?? null,
+    createdAtOfSignature: async (id: number) => at(await q.createdAtOfSignature.get(db, [id])),
+    latestConfirmation: async (campaignId: number) => at(await q.latestConfirmation.get(db, [campaignId])),
+    latestDonation: async (campaignId: number) => at(await q.latestDonation.get(db, [campaignId])),
+    latestPayment: async (fundId: number) => at(await q.latestPayment.get(db, [fundId])),
+    campaignEdited: async (campaignId: number) => at(await q.campaignEdited.get(db, [campaignId])),
+    textEdited: async (campaignId: number) => at(await q.textEdited.get(db, [campaignId])),
+    entryEdited: async (campaignId: number) => at(await q.entryEdited.get(db, [campaignId])),
+    fundEdited: async (campaignId: number) => at(await q.fundEdited.get(db, [campaignId])),
   }
 }
 
-/** Each dashboard query's plan (EXPLAIN QUERY PLAN), for the test that keeps them on indexes. SQLite-specific. */
+/** Each dashboard query's plan (EXPLAIN QUERY PLAN), for the test that keeps them on indexes. SQLite only. */
 export function dashboardQueryPlans(db: Handle): { name: string; plan: string[] }[] {
   return Object.entries(SQL).map(([name, query]) => {
     const args = Array.from({ length: (query.match(/\?/g) ?? []).length }, () => 0)

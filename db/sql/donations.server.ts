@@ -18,7 +18,8 @@ export type MonthlySumRow = { month: string; currency: string; raisedMinor: numb
  * sums for a month without payments. The months are a `values` list in a CTE, and each sum is
  * a correlated range subquery over a covering index (grouping by a computed month would sort
  * every row): Drizzle has no CTE over `values` nor correlated scalar subqueries in a select.
- * Standard SQL (SQLite and Postgres both read it); Postgres may want the `values` parameters typed.
+ * Standard SQL (SQLite and Postgres both read it); the `values` are cast because Postgres
+ * takes an untyped parameter there for text, and the camelCase aliases quoted because it folds them.
  */
 export async function sumDonationsPerMonth(
   db: Handle,
@@ -27,15 +28,15 @@ export async function sumDonationsPerMonth(
   const fund = fundId ? sql`and d.fund_id = ${fundId}` : sql``
   return await rawRows(db, sql`
     with m(starts, ends, month) as (values ${sql.join(
-      months.map((c) => sql`(${c.starts}, ${c.ends}, ${c.month})`),
+      months.map((c) => sql`(cast(${c.starts} as bigint), cast(${c.ends} as bigint), cast(${c.month} as text))`),
       sql`, `,
     )}),
     c(currency) as (select distinct d.currency from donations d where d.campaign_id = ${campaignId} ${fund} and d.paid_at >= ${since})
     select m.month as month, c.currency as currency,
       (select sum(d.counted_minor) from donations d
-        where d.campaign_id = ${campaignId} ${fund} and d.currency = c.currency and d.paid_at >= m.starts and d.paid_at < m.ends) as raisedMinor,
+        where d.campaign_id = ${campaignId} ${fund} and d.currency = c.currency and d.paid_at >= m.starts and d.paid_at < m.ends) as "raisedMinor",
       (select sum(d.amount_minor) from donations d
-        where d.campaign_id = ${campaignId} ${fund} and d.currency = c.currency and d.paid_at >= m.starts and d.paid_at < m.ends) as grossMinor
+        where d.campaign_id = ${campaignId} ${fund} and d.currency = c.currency and d.paid_at >= m.starts and d.paid_at < m.ends) as "grossMinor"
     from c, m
     order by c.currency, m.starts`)
 }

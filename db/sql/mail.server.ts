@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm'
-import { preparedPerConnection, sqliteOf, type Handle, type Tx } from '../client.server.ts'
+import { engineOf, sqliteOf, type Handle, type Tx } from '../client.server.ts'
 import { MAIL_PRIORITIES, type Locale } from '../schema.ts'
 import { rawExecute, rawRows } from '../query.server.ts'
+import { rawStatement } from './statement.server.ts'
 
 /**
  * The mail statements the Drizzle query builder cannot write: each is named, typed and says
@@ -12,6 +13,22 @@ import { rawExecute, rawRows } from '../query.server.ts'
 
 /** Resend takes up to 100 emails per batch request; a batch holds at most this many messages. */
 export const BATCH_SIZE = 100
+
+// ——— Claims ———
+
+/**
+ * A claim's SELECT of due outbox rows (messages or batches), for the sender's claim
+ * transaction. On Postgres several app servers claim at once: the SELECT locks the rows it
+ * returns and skips those another open claim holds (FOR UPDATE SKIP LOCKED), so a row is
+ * claimed by one sender, and a row another claim changed meanwhile is read again and left out
+ * if it no longer qualifies. SQLite has one writer: the claim's immediate transaction already
+ * keeps every other sender out, and the SELECT stays as it is.
+ */
+export function skippingLocked<Query>(db: Handle, query: Query): Query {
+  if (engineOf(db) === 'sqlite') return query
+  // At run time a Postgres handle builds Postgres' select (db/client.server.ts), which has `for`.
+  return (query as unknown as { for: (strength: 'update', config: { skipLocked: true }) => Query }).for('update', { skipLocked: true })
+}
 
 // ——— Update sends: the audience and its snapshot ———
 
@@ -47,7 +64,7 @@ function audienceQuery(campaignId: number, audience: Audience): SQL | null {
       select c.granted from consents c
       where c.supporter_id = s.id and c.purpose = 'campaign_updates' and c.campaign_id = ${campaignId}
       order by c.id desc limit 1
-    ) = 1
+    ) = true
     and not exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)`
 }
 
@@ -63,53 +80,57 @@ export function audienceNamesAnyone(audience: Audience) {
 export async function countAudienceByLocale(db: Handle, { campaignId, audience }: { campaignId: number; audience: Audience }): Promise<{ locale: Locale; n: number }[]> {
   const query = audienceQuery(campaignId, audience)
   if (!query) return []
-  return await rawRows(db, sql`select locale, count(*) as n from (${query}) group by locale`)
+  return await rawRows(db, sql`select a.locale as locale, count(*) as n from (${query}) as a group by a.locale`)
 }
 
 /**
  * Snapshot the audience of an update send into one `campaign-update` message each (ordered by
  * language, so a batch mostly shares one rendering) and batches of at most BATCH_SIZE, inside
  * the caller's transaction; returns how many messages it made (0: nothing was written).
- * Raw: INSERT … SELECT from the audience query, a recursive CTE numbering the batches, and
- * integer arithmetic on the consecutive ids one transaction gives. SQLite-specific: it relies
- * on `lastInsertRowid` and on the rows of one INSERT getting consecutive ids.
+ * Raw: INSERT … SELECT from the audience query. The batches are made first, from the audience's
+ * size (a recursive CTE counts them off), and each message finds its batch in the same
+ * INSERT … SELECT that makes it: the audience is numbered with row_number() in the messages'
+ * order, and message n goes in the batch whose key ends in n / BATCH_SIZE. No id is assumed
+ * consecutive (Postgres hands out ids to concurrent inserts interleaved). Portable SQL.
  */
 export async function snapshotUpdateSend(tx: Tx, { sendId, updateId, campaignId, audience }: { sendId: number; updateId: number; campaignId: number; audience: Audience }): Promise<number> {
   const query = audienceQuery(campaignId, audience)
   if (!query) return 0
-  // A bound JS number arrives as REAL ("10.0" in text): the id goes into keys as an integer.
-  const id = sql.raw(String(Math.trunc(updateId)))
-  const inserted = tx.run(sql`
-    insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id, status, priority)
-    select 'campaign-update', a.email, a.locale, json_object('updateId', ${id}, 'supporterId', a.id),
-           'update:' || ${id} || ':' || a.id, ${campaignId}, a.id, 'batched', ${MAIL_PRIORITIES.bulk}
-    from (${query}) as a
-    order by a.locale, a.id`)
-  const recipients = inserted.changes
-  if (recipients === 0) return 0
-  const lastMessage = Number(inserted.lastInsertRowid)
-  const firstMessage = lastMessage - recipients + 1
-  const batchCount = Math.ceil(recipients / BATCH_SIZE)
-  const batches = tx.run(sql`
-    with recursive seq(i) as (select 0 union all select i + 1 from seq where i + 1 < ${batchCount})
+  // Integers go in as literals: a bound JS number is REAL in SQLite ("10.0" in a key) and an
+  // untyped parameter in Postgres' select list is text.
+  const int = (n: number) => sql.raw(String(Math.trunc(n)))
+  const [id, size] = [int(updateId), int(BATCH_SIZE)]
+  const batchKey = (i: SQL) => sql`'update:' || ${id} || ':batch:' || ${i}`
+  const batches = await rawRows<{ size: number }>(tx, sql`
+    with recursive audience_size(n) as (select count(*) from (${query}) as a),
+    seq(i) as (select 0 from audience_size where n > 0 union all select i + 1 from seq, audience_size where (i + 1) * ${size} < n)
     insert into email_batches (send_id, idempotency_key, size)
-    select ${sendId}, 'update:' || ${id} || ':batch:' || i,
-           min(${BATCH_SIZE}, ${recipients} - i * ${BATCH_SIZE})
-    from seq`)
-  const firstBatch = Number(batches.lastInsertRowid) - batchCount + 1
-  // Messages were numbered consecutively in this transaction: batch k holds the k-th hundred.
-  // (Integer division: bound JS numbers arrive as REAL, so the arithmetic is cast.)
-  await rawExecute(tx, sql`
-    update email_messages set batch_id = cast(${firstBatch} as integer) + (id - cast(${firstMessage} as integer)) / ${sql.raw(String(BATCH_SIZE))}
-    where id between ${firstMessage} and ${lastMessage}`)
-  return recipients
+    select ${int(sendId)}, ${batchKey(sql`i`)}, case when n - i * ${size} < ${size} then n - i * ${size} else ${size} end
+    from seq, audience_size
+    returning size`)
+  const counted = batches.reduce((sum, b) => sum + b.size, 0)
+  if (counted === 0) return 0
+  const inserted = await rawExecute(tx, sql`
+    insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id, status, priority, batch_id)
+    select 'campaign-update', a.email, a.locale, '{"updateId":' || ${id} || ',"supporterId":' || a.id || '}',
+           'update:' || ${id} || ':' || a.id, ${int(campaignId)}, a.id, 'batched', ${int(MAIL_PRIORITIES.bulk)}, b.id
+    from (select w.id, w.email, w.locale, row_number() over (order by w.locale, w.id) - 1 as n from (${query}) as w) as a
+    join email_batches b on b.idempotency_key = ${batchKey(sql`(a.n / ${size})`)}
+    order by a.locale, a.id`)
+  // On Postgres (READ COMMITTED) each statement sees the latest commits: someone who withdrew
+  // in between is not in the messages, so the batches are sized by what they hold.
+  if (inserted.changes !== counted) {
+    await rawExecute(tx, sql`update email_batches set size = (select count(*) from email_messages m where m.batch_id = email_batches.id) where send_id = ${int(sendId)}`)
+    await rawExecute(tx, sql`delete from email_batches where send_id = ${int(sendId)} and size = 0`)
+  }
+  return inserted.changes
 }
 
 // ——— The batch sender ———
 
 // Prepared once per connection: a 100,000-recipient send runs each of these 1,000 times.
-const senderStatements = preparedPerConnection((db) => ({
-  blocked: sqliteOf(db).prepare<[{ ids: string; campaignId: number }], { id: number }>(`
+const blockedStatement = rawStatement<{ id: number }>(
+  `
     select m.id as id from email_messages m
     left join supporters s on s.id = m.supporter_id
     where m.id in (select value from json_each(@ids))
@@ -120,41 +141,66 @@ const senderStatements = preparedPerConnection((db) => ({
         where c.supporter_id = m.supporter_id and c.purpose = 'campaign_updates' and c.campaign_id = @campaignId
         order by c.id desc limit 1
       ), 0) = 0
-    )`),
-  // A submitted batch's results, [id, status, providerId, error] each, in one statement (not 100).
-  // The unary + keeps the planner off the batch_id index: looping the batch's rows over json_each
-  // is 100 × 100 steps; json_each first, each message found by its id, is 100.
-  results: sqliteOf(db).prepare<[{ results: string; at: number; batchId: number }]>(`
+    )`,
+  // Postgres: the ids as one array parameter; consents.granted is a boolean there.
+  `
+    select m.id as id from email_messages m
+    left join supporters s on s.id = m.supporter_id
+    where m.id = any($1::bigint[])
+    and (
+      exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)
+      or not coalesce((
+        select c.granted from consents c
+        where c.supporter_id = m.supporter_id and c.purpose = 'campaign_updates' and c.campaign_id = $2
+        order by c.id desc limit 1
+      ), false)
+    )`,
+)
+
+// A submitted batch's results, [id, status, providerId, error] each, in one statement (not 100).
+// SQLite: the unary + keeps the planner off the batch_id index: looping the batch's rows over
+// json_each is 100 × 100 steps; json_each first, each message found by its id, is 100.
+const resultsStatement = rawStatement(
+  `
     update email_messages set
       status = r.to_status,
       provider_id = case when r.error is null then r.given_id else email_messages.provider_id end,
       sent_at = case when r.error is null then @at else email_messages.sent_at end,
       last_error = r.error
     from (select value ->> 0 as message_id, value ->> 1 as to_status, value ->> 2 as given_id, value ->> 3 as error from json_each(@results)) as r
-    where email_messages.id = r.message_id and +email_messages.batch_id = @batchId`),
-}))
+    where email_messages.id = r.message_id and +email_messages.batch_id = @batchId`,
+  `
+    update email_messages set
+      status = r.to_status,
+      provider_id = case when r.error is null then r.given_id else email_messages.provider_id end,
+      sent_at = case when r.error is null then $2::bigint else email_messages.sent_at end,
+      last_error = r.error
+    from (select (value ->> 0)::bigint as message_id, value ->> 1 as to_status, value ->> 2 as given_id, value ->> 3 as error
+          from jsonb_array_elements($1::jsonb) as value) as r
+    where email_messages.id = r.message_id and email_messages.batch_id = $3`,
+)
 
 /**
  * Of these messages, those whose supporter was suppressed, or whose latest consent for the
- * campaign is not "granted". Raw: the ids travel as one JSON array (json_each), so a batch of
- * 100 is one prepared statement rather than 100 binds. SQLite-specific (json_each).
+ * campaign is not "granted". Raw: the ids travel as one value (a JSON array for SQLite's
+ * json_each, an array for Postgres' `= any`), so a batch of 100 is one prepared statement
+ * rather than 100 binds.
  */
-export function blockedMessageIds(db: Handle, { messageIds, campaignId }: { messageIds: number[]; campaignId: number }): number[] {
-  return senderStatements(db)
-    .blocked.all({ ids: JSON.stringify(messageIds), campaignId })
-    .map((r) => r.id)
+export async function blockedMessageIds(db: Handle, { messageIds, campaignId }: { messageIds: number[]; campaignId: number }): Promise<number[]> {
+  const params = engineOf(db) === 'sqlite' ? { ids: JSON.stringify(messageIds), campaignId } : [messageIds, campaignId]
+  return (await blockedStatement.all(db, params)).map((r) => r.id)
 }
 
 export type MessageResult = { id: number; status: 'sent' | 'captured' | 'failed'; providerId: string | null; error: string | null }
 
 /**
  * Settle each message of a submitted batch with its own result, in one statement, inside the
- * caller's transaction. Raw: UPDATE … FROM over json_each, with a planner hint (the unary +).
- * SQLite-specific (json_each, `->>`, the hint).
+ * caller's transaction. Raw: UPDATE … FROM over the results as one JSON array (json_each in
+ * SQLite with a planner hint, jsonb_array_elements in Postgres).
  */
-export function recordBatchResults(tx: Tx, { batchId, at, results }: { batchId: number; at: number; results: MessageResult[] }) {
-  const rows = results.map(({ id, status, providerId, error }) => [id, status, providerId, error])
-  senderStatements(tx).results.run({ results: JSON.stringify(rows), at, batchId })
+export async function recordBatchResults(tx: Tx, { batchId, at, results }: { batchId: number; at: number; results: MessageResult[] }) {
+  const rows = JSON.stringify(results.map(({ id, status, providerId, error }) => [id, status, providerId, error]))
+  await resultsStatement.run(tx, engineOf(tx) === 'sqlite' ? { results: rows, at, batchId } : [rows, at, batchId])
 }
 
 // ——— Outbox stats ———
@@ -163,15 +209,15 @@ export function recordBatchResults(tx: Tx, { batchId, at, results }: { batchId: 
 // the batch and send indexes, walking every transactional email or batch there ever was.
 const STATS_SQL = {
   // Per priority: count and oldest in one pass over the due index (ids grow with time).
-  queuedAlone: `select count(*) as n, min(id) as oldestId from email_messages indexed by email_messages_due_idx
+  queuedAlone: `select count(*) as n, min(id) as "oldestId" from email_messages indexed by email_messages_due_idx
     where batch_id is null and status = 'queued' and priority = ?`,
-  queuedInBatches: `select m.priority as priority, count(*) as n, min(m.id) as oldestId
+  queuedInBatches: `select m.priority as priority, count(*) as n, min(m.id) as "oldestId"
     from email_batches b indexed by email_batches_due_idx join email_messages m indexed by email_messages_batch_idx on m.batch_id = b.id
     where b.status in ('pending', 'submitting') and b.send_id is null and m.status = 'batched'
     group by m.priority`,
   updatesRemaining: `select coalesce(sum(size), 0) as n from email_batches indexed by email_batches_due_idx
     where status in ('pending', 'submitting') and send_id is not null`,
-  createdAt: `select created_at as createdAt from email_messages where id = ?`,
+  createdAt: `select created_at as "createdAt" from email_messages where id = ?`,
   batchesAccepted: `select coalesce(sum(size), 0) as n from email_batches indexed by email_batches_submitted_idx where submitted_at >= ? and send_id is null`,
   // The first message queued in the lookback, by the created index: first attempts sent alone are
   // then a range of the due index (next_attempt_at 0, ids from it); retried ones a range of their due time.
@@ -186,46 +232,43 @@ const STATS_SQL = {
 
 export type WaitingMail = { priority: number; n: number; oldestId: number | null }
 
-const statsStatements = preparedPerConnection((db) => {
-  const c = sqliteOf(db)
-  return {
-    queuedAlone: c.prepare<[number], { n: number; oldestId: number | null }>(STATS_SQL.queuedAlone),
-    queuedInBatches: c.prepare<[], WaitingMail>(STATS_SQL.queuedInBatches),
-    updatesRemaining: c.prepare<[], { n: number }>(STATS_SQL.updatesRemaining),
-    createdAt: c.prepare<[number], { createdAt: number }>(STATS_SQL.createdAt),
-    batchesAccepted: c.prepare<[number], { n: number }>(STATS_SQL.batchesAccepted),
-    firstIdSince: c.prepare<[number], { id: number }>(STATS_SQL.firstIdSince),
-    firstAttemptsAccepted: c.prepare<[{ firstId: number; since: number }], { n: number }>(STATS_SQL.firstAttemptsAccepted),
-    retriesAccepted: c.prepare<[{ lookback: number; since: number }], { n: number }>(STATS_SQL.retriesAccepted),
-  }
-})
+const statsStatements = {
+  queuedAlone: rawStatement<{ n: number; oldestId: number | null }>(STATS_SQL.queuedAlone),
+  queuedInBatches: rawStatement<WaitingMail>(STATS_SQL.queuedInBatches),
+  updatesRemaining: rawStatement<{ n: number }>(STATS_SQL.updatesRemaining),
+  createdAt: rawStatement<{ createdAt: number }>(STATS_SQL.createdAt),
+  batchesAccepted: rawStatement<{ n: number }>(STATS_SQL.batchesAccepted),
+  firstIdSince: rawStatement<{ id: number }>(STATS_SQL.firstIdSince),
+  firstAttemptsAccepted: rawStatement<{ n: number }>(STATS_SQL.firstAttemptsAccepted),
+  retriesAccepted: rawStatement<{ n: number }>(STATS_SQL.retriesAccepted),
+}
 
 /**
  * The outbox figures' queries (app/models/outbox-stats.server.ts combines them). Raw because
- * each names the index it must use (INDEXED BY), which Drizzle cannot say. SQLite-specific
- * (INDEXED BY); on another engine the same queries without the hints.
+ * each names the index it must use (INDEXED BY), which Drizzle cannot say. The hints are
+ * SQLite's own; Postgres runs the same queries without them (statement.server.ts).
  */
 export function outboxStatsQueries(db: Handle) {
-  const q = statsStatements(db)
+  const q = statsStatements
   return {
     /** Messages queued alone at this priority: how many, and the oldest id. */
-    queuedAlone: (priority: number) => q.queuedAlone.get(priority) ?? { n: 0, oldestId: null },
+    queuedAlone: async (priority: number) => (await q.queuedAlone.get(db, [priority])) ?? { n: 0, oldestId: null },
     /** Messages batched in transactional batches not yet submitted, per priority. */
-    queuedInBatches: () => q.queuedInBatches.all(),
+    queuedInBatches: async () => await q.queuedInBatches.all(db),
     /** Update mail still to go: the size of its batches not yet submitted. */
-    updatesRemaining: () => q.updatesRemaining.get()?.n ?? 0,
-    createdAt: (id: number) => q.createdAt.get(id)?.createdAt ?? null,
+    updatesRemaining: async () => (await q.updatesRemaining.get(db))?.n ?? 0,
+    createdAt: async (id: number) => (await q.createdAt.get(db, [id]))?.createdAt ?? null,
     /** Emails of transactional batches submitted since `since`. */
-    batchesAccepted: (since: number) => q.batchesAccepted.get(since)?.n ?? 0,
-    firstIdSince: (since: number) => q.firstIdSince.get(since)?.id,
+    batchesAccepted: async (since: number) => (await q.batchesAccepted.get(db, [since]))?.n ?? 0,
+    firstIdSince: async (since: number) => (await q.firstIdSince.get(db, [since]))?.id,
     /** Messages sent alone at their first attempt since `since`, queued from `firstId` on. */
-    firstAttemptsAccepted: (args: { firstId: number; since: number }) => q.firstAttemptsAccepted.get(args)?.n ?? 0,
+    firstAttemptsAccepted: async (args: { firstId: number; since: number }) => (await q.firstAttemptsAccepted.get(db, args))?.n ?? 0,
     /** Retried messages sent alone since `since`, due after `lookback`. */
-    retriesAccepted: (args: { lookback: number; since: number }) => q.retriesAccepted.get(args)?.n ?? 0,
+    retriesAccepted: async (args: { lookback: number; since: number }) => (await q.retriesAccepted.get(db, args))?.n ?? 0,
   }
 }
 
-/** Each stats query's plan (EXPLAIN QUERY PLAN), for the test that keeps them on indexes. SQLite-specific. */
+/** Each stats query's plan (EXPLAIN QUERY PLAN), for the test that keeps them on indexes. SQLite only. */
 export function outboxStatsQueryPlans(db: Handle): { name: string; plan: string[] }[] {
   return Object.entries(STATS_SQL).map(([name, query]) => {
     const params = (query.match(/@\w+/g) ?? []).reduce<Record<string, number>>((acc, p) => ({ ...acc, [p.slice(1)]: 0 }), {})

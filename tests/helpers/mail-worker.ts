@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
-import { getDb, type Handle, sqliteOf } from '#db/client.server.ts'
+import type Database from 'better-sqlite3'
+import type pg from 'pg'
+import { driverOf, engineOf, getDb, type Handle, sqliteOf } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { queueEmail } from '~/models/outbox.server.ts'
@@ -26,13 +28,75 @@ export function seededRandom(state: number) {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Poll `done`; a costly check polls less often (`everyMs`), as the stand-in shares this process. */
-export async function waitFor(done: () => boolean, timeoutMs: number, failure: () => string, everyMs = 5) {
+export async function waitFor(done: () => boolean | Promise<boolean>, timeoutMs: number, failure: () => string | Promise<string>, everyMs = 5) {
   const until = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > until) throw new Error(`${failure()} (after ${timeoutMs} ms)`)
+  while (!(await done())) {
+    if (Date.now() > until) throw new Error(`${await failure()} (after ${timeoutMs} ms)`)
     await sleep(everyMs)
   }
 }
+
+type Row = Record<string, unknown>
+type Params = unknown[]
+
+/**
+ * A test's own SQL on either engine (the test database, a server's, or a transaction's handle):
+ * SQLite's text with `?` (or `@name` and one object) placeholders. On Postgres the placeholders
+ * are numbered, camelCase aliases quoted (Postgres folds them), and booleans read as SQLite's
+ * 1 and 0, so a test asserts the same rows on both. Write booleans in the text as `true`/`false`.
+ */
+export function rawSql(handle: Handle = getDb()) {
+  if (engineOf(handle) === 'sqlite') {
+    const sqlite = sqliteOf(handle)
+    const prepare = (text: string) => {
+      let statements = prepared.get(sqlite)
+      if (!statements) prepared.set(sqlite, (statements = new Map()))
+      let statement = statements.get(text)
+      if (!statement) statements.set(text, (statement = sqlite.prepare(text)))
+      return statement
+    }
+    return {
+      get: async <T = Row>(text: string, ...params: Params) => prepare(text).get(...params) as T | undefined,
+      all: async <T = Row>(text: string, ...params: Params) => prepare(text).all(...params) as T[],
+      run: async (text: string, ...params: Params) => ({ changes: prepare(text).run(...params).changes }),
+      /** An INSERT into a table with an `id`: the new row's id. */
+      insert: async (text: string, ...params: Params) => Number(prepare(text).run(...params).lastInsertRowid),
+      /** Several statements, no parameters. */
+      exec: async (text: string) => void sqlite.exec(text),
+    }
+  }
+  const client = driverOf(handle) as pg.Pool | pg.PoolClient
+  const query = async (text: string, params: Params) => {
+    const { text: numbered, values } = toPostgres(text, params)
+    const result = await client.query(numbered, values)
+    return { rows: result.rows.map(asSqlite), rowCount: result.rowCount ?? 0 }
+  }
+  return {
+    get: async <T = Row>(text: string, ...params: Params) => (await query(text, params)).rows[0] as T | undefined,
+    all: async <T = Row>(text: string, ...params: Params) => (await query(text, params)).rows as T[],
+    run: async (text: string, ...params: Params) => ({ changes: (await query(text, params)).rowCount }),
+    insert: async (text: string, ...params: Params) => Number((await query(`${text} returning id`, params)).rows[0]!.id),
+    exec: async (text: string) => void (await client.query(text)),
+  }
+}
+
+const prepared = new WeakMap<Database.Database, Map<string, Database.Statement>>()
+
+function toPostgres(text: string, params: Params) {
+  const named = params.length === 1 && typeof params[0] === 'object' && params[0] !== null && !Array.isArray(params[0]) ? (params[0] as Row) : null
+  const names: string[] = []
+  let position = 0
+  const numbered = text
+    .replace(/\?|@(\w+)/g, (_, name: string | undefined) => {
+      if (name === undefined) return `$${++position}`
+      if (!names.includes(name)) names.push(name)
+      return `$${names.indexOf(name) + 1}`
+    })
+    .replace(/\bas ([a-z]+[A-Z]\w*)/g, 'as "$1"')
+  return { text: numbered, values: named ? names.map((n) => named[n]) : params }
+}
+
+const asSqlite = (row: Row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'boolean' ? Number(v) : v]))
 
 export type Worker = { ready: Promise<void>; output: () => string; kill: (signal: NodeJS.Signals) => Promise<void> }
 
@@ -101,14 +165,45 @@ export function recipientsOf(request: Pick<RecordedRequest, 'body'>): string[] {
 export type MailCampaign = { id: number; slug: string; title: string; petitionText: string; organizationName: string }
 
 /** What a confirmation or an "already signed" email says about its campaign, as signing reads it. */
-export function mailCampaign(slug: string): MailCampaign {
-  return sqliteOf(getDb())
-    .prepare(
-      `select c.id, c.slug, t.title, t.petition_text as petitionText, o.name as organizationName
-       from campaigns c join campaign_translations t on t.campaign_id = c.id and t.locale = c.default_locale
-       join organizations o on o.id = c.organization_id where c.slug = ?`,
-    )
-    .get(slug) as MailCampaign
+export async function mailCampaign(slug: string): Promise<MailCampaign> {
+  return (await rawSql().get<MailCampaign>(
+    `select c.id, c.slug, t.title, t.petition_text as petitionText, o.name as organizationName
+     from campaigns c join campaign_translations t on t.campaign_id = c.id and t.locale = c.default_locale
+     join organizations o on o.id = c.organization_id where c.slug = ?`,
+    slug,
+  ))!
+}
+
+/**
+ * Confirmed signers of the campaign who asked for its news (an update's audience): a supporter,
+ * a confirmed signature and a granted consent per address, several hundred rows a statement
+ * (one at a time, Postgres would spend seconds on round trips), in one transaction.
+ */
+export async function addUpdateReaders(db: Handle, { campaignId, addresses, localeOf }: { campaignId: number; addresses: string[]; localeOf: (i: number) => Locale }) {
+  await transaction(db, async (tx) => {
+    const q = rawSql(tx)
+    for (let from = 0; from < addresses.length; from += 500) {
+      const chunk = addresses.slice(from, from + 500)
+      const inChunk = `(${chunk.map(() => '?').join(', ')})`
+      await q.run(
+        `insert into supporters (email_normalized, email, first_name, last_name, country, locale) values ${chunk.map(() => `(?, ?, 'Ana', 'Pérez', 'VE', ?)`).join(', ')}`,
+        ...chunk.flatMap((email, k) => [email, email, localeOf(from + k)]),
+      )
+      await q.run(
+        `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at)
+         select cast(? as bigint), id, 'confirmed', first_name, last_name, country, locale, cast(? as bigint) from supporters where email_normalized in ${inChunk} order by id`,
+        campaignId,
+        Date.now(),
+        ...chunk,
+      )
+      await q.run(
+        `insert into consents (supporter_id, purpose, campaign_id, granted, source)
+         select id, 'campaign_updates', cast(? as bigint), true, 'petition_form' from supporters where email_normalized in ${inChunk} order by id`,
+        campaignId,
+        ...chunk,
+      )
+    }
+  })
 }
 
 const LOCALES: Locale[] = ['en', 'de', 'es']

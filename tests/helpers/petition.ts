@@ -1,9 +1,14 @@
-import type Database from 'better-sqlite3'
+import Database from 'better-sqlite3'
+import type { Handle } from '#db/client.server.ts'
+import { rawSql } from './mail-worker.ts'
 import { expect } from 'vitest'
 import type { RunningServer } from './server.ts'
 
-/** Signing and confirming through the real pages, as a supporter and an organiser would. */
-export function petitionClient(server: RunningServer, db: Database.Database) {
+/**
+ * Signing and confirming through the real pages, as a supporter and an organiser would. `db`: the
+ * server's database, as a SQLite connection or as a handle on either engine (`counters` needs the former).
+ */
+export function petitionClient(server: RunningServer, db: Database.Database | Handle) {
   let ip = 0
   let emails = 0
 
@@ -38,7 +43,8 @@ export function petitionClient(server: RunningServer, db: Database.Database) {
 
   async function waitForEmails(address: string, count = 1) {
     for (let i = 0; i < 50; i++) {
-      const rows = db.prepare(`SELECT * FROM email_messages WHERE to_email = ? ORDER BY id`).all(address) as {
+      const query = `SELECT * FROM email_messages WHERE to_email = ? ORDER BY id`
+      const rows = (db instanceof Database ? db.prepare(query).all(address) : await rawSql(db).all(query, address)) as {
         id: number
         template: string
         locale: string
@@ -67,11 +73,13 @@ export function petitionClient(server: RunningServer, db: Database.Database) {
     expect(confirmed.status).toBe(303)
   }
 
-  const counters = () =>
-    (db.prepare(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = 1`).get() as { confirmed: number; pending: number } | undefined) ?? {
+  const counters = () => {
+    if (!(db instanceof Database)) throw new Error('petitionClient: counters() reads a SQLite connection')
+    return (db.prepare(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = 1`).get() as { confirmed: number; pending: number } | undefined) ?? {
       confirmed: 0,
       pending: 0,
     }
+  }
 
   return { login, person, sign, waitForEmails, linksOf, signAndConfirm, counters }
 }

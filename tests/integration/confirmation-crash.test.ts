@@ -31,7 +31,7 @@ function confirmationsUnsent() {
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
   for (let i = 0; i < CONFIRMATIONS; i++) addresses.push(`signer.${i}@example.org`)
-  await queueConfirmations(getDb(), { campaign: mailCampaign('free-andry'), addresses, keyPrefix: 'crash-signature' })
+  await queueConfirmations(getDb(), { campaign: await mailCampaign('free-andry'), addresses, keyPrefix: 'crash-signature' })
   resend = await startResendStandIn()
 })
 

@@ -1,36 +1,47 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { getDb, sqliteOf } from '#db/client.server.ts'
+import { getDb } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { dashboardQueryPlans, getCampaignFigures } from '~/models/dashboard.server.ts'
+import { onPostgres } from '../helpers/engine.ts'
+import { rawSql } from '../helpers/mail-worker.ts'
 
-// The dashboard's figures on a real SQLite file during a surge: every query stays on an index,
+// The dashboard's figures on a real database during a surge: every query stays on an index,
 // and a day of half a million signatures still answers in milliseconds.
-const sql = () => sqliteOf(getDb())
+const sql = () => rawSql(getDb())
 const DAY = 86_400_000
 const SURGE = 500_000
 let campaignId: number
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
-  campaignId = (sql().prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
+  campaignId = (await sql().get<{ id: number }>(`select id from campaigns where slug = 'free-andry'`))!.id
   const todayStart = Math.floor(Date.now() / DAY) * DAY
-  const insert = sql().prepare(
-    `insert into signatures (campaign_id, status, first_name, last_name, country, locale, created_at, confirmed_at, message, message_status) values (?, ?, 'A', 'B', 'DE', 'en', ?, ?, ?, ?)`,
-  )
-  sql().transaction(() => {
-    // A week of ordinary days, then the surge today: most confirmed, a tenth pending, some with a message.
-    for (let i = 0; i < 7_000; i++) insert.run(campaignId, 'confirmed', todayStart - 6 * DAY + i * 60_000, todayStart - 6 * DAY + i * 60_000 + 1, null, null)
-    for (let i = 0; i < SURGE; i++) {
-      const at = todayStart + Math.floor((i / SURGE) * (Date.now() - todayStart))
-      const pending = i % 10 === 0
-      insert.run(campaignId, pending ? 'pending' : 'confirmed', at, pending ? null : at + 1, i % 50 === 0 ? 'With you' : null, i % 50 === 0 ? 'pending' : null)
+  const rows: unknown[][] = []
+  // A week of ordinary days, then the surge today: most confirmed, a tenth pending, some with a message.
+  for (let i = 0; i < 7_000; i++) rows.push([campaignId, 'confirmed', todayStart - 6 * DAY + i * 60_000, todayStart - 6 * DAY + i * 60_000 + 1, null, null])
+  for (let i = 0; i < SURGE; i++) {
+    const at = todayStart + Math.floor((i / SURGE) * (Date.now() - todayStart))
+    const pending = i % 10 === 0
+    rows.push([campaignId, pending ? 'pending' : 'confirmed', at, pending ? null : at + 1, i % 50 === 0 ? 'With you' : null, i % 50 === 0 ? 'pending' : null])
+  }
+  // A thousand rows a statement: one at a time, Postgres would take minutes over the round trips.
+  await transaction(getDb(), async (tx) => {
+    for (let from = 0; from < rows.length; from += 1000) {
+      const chunk = rows.slice(from, from + 1000)
+      await rawSql(tx).run(
+        `insert into signatures (campaign_id, status, first_name, last_name, country, locale, created_at, confirmed_at, message, message_status) values ${chunk.map(() => `(?, ?, 'A', 'B', 'DE', 'en', ?, ?, ?, ?)`).join(', ')}`,
+        ...chunk.flat(),
+      )
     }
-  })()
-  sql().exec('analyze')
+  })
+  // Postgres answers the counts from the index alone once VACUUM has marked the pages all-visible (autovacuum would, later).
+  await sql().exec(onPostgres ? 'vacuum analyze' : 'analyze')
 }, 120_000)
 
 describe('the dashboard figures', () => {
-  it('answers every query from an index', async () => {
+  // SQLite's plans (EXPLAIN QUERY PLAN) behind its INDEXED BY hints; Postgres has neither and plans with its statistics.
+  it.skipIf(onPostgres)('answers every query from an index', async () => {
     const expected: Record<string, RegExp> = {
       counters: /^SEARCH campaign_counters USING INTEGER PRIMARY KEY/,
       confirmedSince: /^SEARCH signatures USING COVERING INDEX signatures_campaign_confirmed_idx \(campaign_id=\? AND confirmed_at>\?\)/,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { getDb, sqliteOf } from '#db/client.server.ts'
+import { getDb } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, GATHER_MS, queueEmail } from '~/models/outbox.server.ts'
@@ -8,6 +8,7 @@ import { sha256 } from '~/utils/crypto.server.ts'
 import { captureTransport, resendTransport, sendNextOnce, startSender, type Transport } from '~/workflows/mail-sender.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
+import { rawSql } from '../helpers/mail-worker.ts'
 
 // Transactional mail in Resend batches: grouped when due, best priority first,
 // persisted with its own key before it is sent, results recorded per message.
@@ -15,11 +16,11 @@ let resend: ResendStandIn
 let transport: Transport
 let campaignId: number
 let n = 0
-const sql = () => sqliteOf(getDb())
+const sql = () => rawSql(getDb())
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
-  campaignId = (sql().prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
+  campaignId = (await sql().get<{ id: number }>(`select id from campaigns where slug = 'free-andry'`))!.id
   resend = await startResendStandIn()
   transport = resendTransport({ apiKey: resend.apiKey, from: 'Vigil <team@example.org>', baseUrl: resend.url })
 })
@@ -28,9 +29,9 @@ afterAll(async () => {
   await resend?.close()
 })
 
-beforeEach(() => {
+beforeEach(async () => {
   resend.reset()
-  sql().exec(`delete from email_messages; delete from email_batches; delete from update_sends`)
+  await sql().exec(`delete from email_messages; delete from email_batches; delete from update_sends`)
 })
 
 const shared = { campaignTitle: 'Free Andry', organizationName: 'Demo Reporting Collective' }
@@ -67,7 +68,7 @@ async function alreadySigned(count: number) {
 }
 
 type MessageRow = { to_email: string; status: string; provider_id: string | null; last_error: string | null; batch_id: number | null }
-const messages = () => sql().prepare(`select to_email, status, provider_id, last_error, batch_id from email_messages order by id`).all() as MessageRow[]
+const messages = async () => await sql().all<MessageRow>(`select to_email, status, provider_id, last_error, batch_id from email_messages order by id`)
 const batchRequests = () => resend.requests().filter((r) => r.path === '/emails/batch')
 const recipients = (body: unknown) => (body as { to: string }[]).map((e) => e.to)
 
@@ -93,12 +94,12 @@ describe('transactional mail in batches', () => {
 
     const sent = new Map(resend.sent().map((s) => [String(s.email.to), s.id]))
     expect(sent.size).toBe(280)
-    for (const row of messages()) {
+    for (const row of await messages()) {
       expect(row.status).toBe('sent')
       expect(row.provider_id).toBe(sent.get(row.to_email))
       expect(row.last_error).toBeNull()
     }
-    const batches = sql().prepare(`select send_id, priority, size, status from email_batches order by id`).all()
+    const batches = await sql().all(`select send_id, priority, size, status from email_batches order by id`)
     expect(batches).toEqual([
       { send_id: null, priority: 0, size: 100, status: 'submitted' },
       { send_id: null, priority: 0, size: 100, status: 'submitted' },
@@ -112,7 +113,7 @@ describe('transactional mail in batches', () => {
     const bad = addresses.find((a) => a.endsWith('@example'))!
     expect(await sendNextOnce(getDb(), transport)).toBe(100)
     expect(resend.sent()).toHaveLength(99)
-    const rows = messages()
+    const rows = await messages()
     expect(rows.filter((r) => r.status === 'sent')).toHaveLength(99)
     const failed = rows.find((r) => r.to_email === bad)!
     expect(failed.status).toBe('failed')
@@ -125,10 +126,10 @@ describe('transactional mail in batches', () => {
     resend.failNext(1, { status: 429, retryAfterSeconds: 5 })
     const before = Date.now()
     expect(await sendNextOnce(getDb(), transport)).toBe(40)
-    const batch = sql().prepare(`select status, next_attempt_at as nextAttemptAt, idempotency_key as key from email_batches`).get() as { status: string; nextAttemptAt: number; key: string }
+    const batch = (await sql().get<{ status: string; nextAttemptAt: number; key: string }>(`select status, next_attempt_at as nextAttemptAt, idempotency_key as key from email_batches`))!
     expect(batch.status).toBe('pending')
     expect(batch.nextAttemptAt).toBeGreaterThanOrEqual(before + 5000)
-    expect(messages().every((m) => m.status === 'batched')).toBe(true)
+    expect((await messages()).every((m) => m.status === 'batched')).toBe(true)
     // Queued meanwhile: a new group, not added to the waiting one (its content is fixed by its key).
     const later = await confirmations(3)
     expect(await sendNextOnce(getDb(), transport)).toBe(3)
@@ -147,10 +148,10 @@ describe('transactional mail in batches', () => {
     resend.dropResponseNext(1)
     await sendNextOnce(getDb(), transport)
     expect(resend.sent()).toHaveLength(60)
-    const waiting = sql().prepare(`select next_attempt_at as at from email_batches`).get() as { at: number }
+    const waiting = (await sql().get<{ at: number }>(`select next_attempt_at as at from email_batches`))!
     await sendNextOnce(getDb(), transport, waiting.at)
     expect(resend.sent()).toHaveLength(60)
-    expect(messages().every((m) => m.status === 'sent' && m.provider_id)).toBe(true)
+    expect((await messages()).every((m) => m.status === 'sent' && m.provider_id)).toBe(true)
 
     // A sender claims a group and sends it, then dies before recording anything.
     resend.reset()
@@ -166,39 +167,37 @@ describe('transactional mail in batches', () => {
     // subject above), so it answers 409 invalid_idempotent_request, which means it went out.
     expect(resend.sent()).toHaveLength(20)
     expect(resend.requests().map((r) => r.idempotencyKey)).toEqual([work.batch.idempotencyKey, work.batch.idempotencyKey])
-    expect(messages().slice(-20).every((m) => m.status === 'sent')).toBe(true)
+    expect((await messages()).slice(-20).every((m) => m.status === 'sent')).toBe(true)
   })
 
   it('fails the group with the reason when the provider refuses the request for good', async () => {
     await confirmations(5)
     const wrongKey = resendTransport({ apiKey: 're_wrong', from: 'Vigil <team@example.org>', baseUrl: resend.url })
     expect(await sendNextOnce(getDb(), wrongKey)).toBe(5)
-    const rows = messages()
+    const rows = await messages()
     expect(rows.every((r) => r.status === 'failed' && /401/.test(r.last_error ?? ''))).toBe(true)
-    expect(sql().prepare(`select status from email_batches`).get()).toEqual({ status: 'failed' })
+    expect(await sql().get(`select status from email_batches`)).toEqual({ status: 'failed' })
   })
 })
 
 describe('priorities', () => {
-  function newUpdate() {
-    const id = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
-    sql().prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', 'Hearing tomorrow', 'Thank you.')`).run(id)
+  async function newUpdate() {
+    const id = await sql().insert(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`, campaignId, Date.now())
+    await sql().run(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', 'Hearing tomorrow', 'Thank you.')`, id)
     return id
   }
 
   it('sends confirmations, then other transactional mail, then an update’s batches, whatever was queued first; a group short of 100 waits a little for more', async () => {
     // 150 signers who asked for news; the update's two batches are queued first.
-    getDb().transaction(() => {
+    await transaction(getDb(), async (tx) => {
       for (let i = 0; i < 150; i++) {
         const address = `reader${++n}@example.org`
-        const id = Number(
-          sql().prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', 'en')`).run(address, address).lastInsertRowid,
-        )
-        sql().prepare(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, 'confirmed', 'P', 'Q', 'DE', 'en')`).run(campaignId, id)
-        sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`).run(id, campaignId)
+        const id = await rawSql(tx).insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', 'en')`, address, address)
+        await rawSql(tx).run(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, 'confirmed', 'P', 'Q', 'DE', 'en')`, campaignId, id)
+        await rawSql(tx).run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, true, 'petition_form')`, id, campaignId)
       }
     })
-    const started = await startUpdateSend(getDb(), { updateId: newUpdate(), campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
+    const started = await startUpdateSend(getDb(), { updateId: await newUpdate(), campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
     expect(started.status).toBe('started')
     const other = await alreadySigned(5)
     const confirm = await confirmations(120)
@@ -217,14 +216,14 @@ describe('priorities', () => {
     expect(await sendNextOnce(getDb(), transport, t + GATHER_MS + 1)).toBe(50)
     expect(last().idempotencyKey).toMatch(/^update:/)
     expect(await sendNextOnce(getDb(), transport, t + GATHER_MS + 1)).toBe(0)
-    expect(sql().prepare(`select count(*) as n from email_batches where status <> 'submitted'`).get()).toEqual({ n: 0 })
+    expect(await sql().get(`select count(*) as n from email_batches where status <> 'submitted'`)).toEqual({ n: 0 })
   })
 
   it('a waiting group of other mail does not hold back a new confirmation', async () => {
     await alreadySigned(3)
     resend.failNext(1, { status: 500 })
     await sendNextOnce(getDb(), transport)
-    const waiting = sql().prepare(`select next_attempt_at as at from email_batches`).get() as { at: number }
+    const waiting = (await sql().get<{ at: number }>(`select next_attempt_at as at from email_batches`))!
     const [confirm] = await confirmations(1)
     await sendNextOnce(getDb(), transport, waiting.at)
     expect(recipients(batchRequests().at(-1)!.body)).toEqual([confirm])
@@ -290,7 +289,7 @@ describe('exactly-once and priorities at the edges', () => {
       await sendNextOnce(getDb(), transport, now)
       now += 2_000
     }
-    const statuses = sql().prepare(`select status, count(*) as n from email_messages group by status`).all()
+    const statuses = await sql().all(`select status, count(*) as n from email_messages group by status`)
     // A rate limit is the provider saying "later", not "never": the confirmations must still go.
     expect(statuses, 'confirmations failed for good after 429s').not.toContainEqual(expect.objectContaining({ status: 'failed' }))
     await sendNextOnce(getDb(), transport, now)
@@ -305,24 +304,22 @@ describe('exactly-once and priorities at the edges', () => {
       await sendNextOnce(getDb(), transport, now)
       now += 2_000
     }
-    expect(sql().prepare(`select count(*) as n from email_messages where status = 'failed'`).get()).toEqual({ n: 0 })
+    expect(await sql().get(`select count(*) as n from email_messages where status = 'failed'`)).toEqual({ n: 0 })
     await sendNextOnce(getDb(), transport, now)
     expect(resend.sent()).toHaveLength(5)
   })
 
   it('an update’s batch goes out while only a trickle of confirmations is due (one per request)', async () => {
-    getDb().transaction(() => {
+    await transaction(getDb(), async (tx) => {
       for (let i = 0; i < 150; i++) {
         const address = `reader-trickle${++n}@example.org`
-        const id = Number(
-          sql().prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', 'en')`).run(address, address).lastInsertRowid,
-        )
-        sql().prepare(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, 'confirmed', 'P', 'Q', 'DE', 'en')`).run(campaignId, id)
-        sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`).run(id, campaignId)
+        const id = await rawSql(tx).insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', 'en')`, address, address)
+        await rawSql(tx).run(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, 'confirmed', 'P', 'Q', 'DE', 'en')`, campaignId, id)
+        await rawSql(tx).run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, true, 'petition_form')`, id, campaignId)
       }
     })
-    const updateId = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
-    sql().prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', 'Hearing tomorrow', 'Thank you.')`).run(updateId)
+    const updateId = await sql().insert(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`, campaignId, Date.now())
+    await sql().run(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', 'Hearing tomorrow', 'Thank you.')`, updateId)
     const started = await startUpdateSend(getDb(), { updateId, campaignId, audience: { signers: true, donors: 'none' }, organizerId: null })
     expect(started.status).toBe('started')
     // After the surge: one signer every half second, the pacer's turn at 2 requests/s. 20 requests
@@ -331,7 +328,7 @@ describe('exactly-once and priorities at the edges', () => {
       await confirmations(1)
       await sendNextOnce(getDb(), captureTransport)
     }
-    const submitted = (sql().prepare(`select count(*) as n from email_batches where send_id is not null and status = 'submitted'`).get() as { n: number }).n
+    const submitted = (await sql().get<{ n: number }>(`select count(*) as n from email_batches where send_id is not null and status = 'submitted'`))!.n
     expect(submitted, 'update batches sent in 20 requests that carried 20 confirmations').toBeGreaterThan(0)
   })
 
@@ -350,15 +347,15 @@ describe('exactly-once and priorities at the edges', () => {
   it('leaves out a reminder whose signer confirmed (or withdrew) after it was queued, and sends one still wanted', async () => {
     const signature = async (status: 'pending' | 'confirmed', seed: string) => {
       const address = `reminded${++n}@example.org`
-      const supporter = Number(
-        sql().prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'R', 'S', 'DE', 'en')`).run(address, address).lastInsertRowid,
-      )
-      const id = Number(
-        sql()
-          .prepare(
-            `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, token_hash, token_expires_at, reminded_at) values (?, ?, ?, 'R', 'S', 'DE', 'en', ?, ?, ?)`,
-          )
-          .run(campaignId, supporter, status, status === 'pending' ? sha256(signatureToken(seed)) : null, Date.now() + 86_400_000, Date.now()).lastInsertRowid,
+      const supporter = await sql().insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'R', 'S', 'DE', 'en')`, address, address)
+      const id = await sql().insert(
+        `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, token_hash, token_expires_at, reminded_at) values (?, ?, ?, 'R', 'S', 'DE', 'en', ?, ?, ?)`,
+        campaignId,
+        supporter,
+        status,
+        status === 'pending' ? sha256(signatureToken(seed)) : null,
+        Date.now() + 86_400_000,
+        Date.now(),
       )
       await transaction(getDb(), (tx) =>
         queueEmail(tx, { template: 'confirm-reminder', to: address, locale: 'en', campaignId, idempotencyKey: `signature:${id}:reminder`, props: { tokenSeed: seed, firstName: 'R', campaignTitle: 'Free Andry', organizationName: 'Demo' } }),
@@ -369,7 +366,7 @@ describe('exactly-once and priorities at the edges', () => {
     const confirmedMeanwhile = await signature('confirmed', 'confirmed-seed-0123456789ab')
     expect(await sendNextOnce(getDb(), transport)).toBe(2)
     expect(resend.sent().map((s) => s.email.to)).toEqual([wanted])
-    const skipped = sql().prepare(`select status, last_error as error from email_messages where to_email = ?`).get(confirmedMeanwhile) as { status: string; error: string }
+    const skipped = (await sql().get<{ status: string; error: string }>(`select status, last_error as error from email_messages where to_email = ?`, confirmedMeanwhile))!
     expect(skipped.status).toBe('failed')
     expect(skipped.error).toMatch(/^not sent: no longer wanted/)
   })

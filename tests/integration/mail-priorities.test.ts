@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb, type Tx, sqliteOf } from '#db/client.server.ts'
+import { getDb, type Tx } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../../stand-ins/resend/index.ts'
-import { killWorkers, mailCampaign, queueAlreadySigned, queueConfirmations, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
+import { addUpdateReaders, killWorkers, mailCampaign, queueAlreadySigned, queueConfirmations, rawSql, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
 
 // One sender spends the provider's requests on confirmations first, then other
 // transactional mail, then update batches; transactional mail goes in permissive batches.
@@ -26,15 +26,15 @@ let resend: ResendStandIn
 let worker: Worker
 let campaign: MailCampaign
 const updateAddresses: string[] = []
-const sql = () => sqliteOf(getDb())
+const sql = () => rawSql(getDb())
 
 /** How many of the messages whose keys start with `prefix` the sender has not settled yet. */
-function unsettled(prefix: string) {
-  return (sql().prepare(`select count(*) as n from email_messages where idempotency_key like ? and status not in ('sent', 'failed')`).get(`${prefix}:%`) as { n: number }).n
+async function unsettled(prefix: string) {
+  return (await sql().get<{ n: number }>(`select count(*) as n from email_messages where idempotency_key like ? and status not in ('sent', 'failed')`, `${prefix}:%`))!.n
 }
 
-function batchesLeft(sendId: number) {
-  return (sql().prepare(`select count(*) as n from email_batches where send_id = ? and status <> 'submitted'`).get(sendId) as { n: number }).n
+async function batchesLeft(sendId: number) {
+  return (await sql().get<{ n: number }>(`select count(*) as n from email_batches where send_id = ? and status <> 'submitted'`, sendId))!.n
 }
 
 /** Where in the stand-in's request log each address was first accepted (its email sent). */
@@ -63,10 +63,12 @@ function expectEachOnce(addresses: string[]) {
 }
 
 /** The database agrees: each message sent, with the id the provider gave that recipient's email. */
-function expectSentAsRecorded(prefix: string, count: number, { except }: { except?: string } = {}) {
-  const messages = sql()
-    .prepare(`select to_email as email, status, provider_id as providerId from email_messages where idempotency_key like ? and to_email <> ?`)
-    .all(`${prefix}:%`, except ?? '') as { email: string; status: string; providerId: string | null }[]
+async function expectSentAsRecorded(prefix: string, count: number, { except }: { except?: string } = {}) {
+  const messages = await sql().all<{ email: string; status: string; providerId: string | null }>(
+    `select to_email as email, status, provider_id as providerId from email_messages where idempotency_key like ? and to_email <> ?`,
+    `${prefix}:%`,
+    except ?? '',
+  )
   expect(messages).toHaveLength(except === undefined ? count : count - 1)
   const providerIds = new Map(resend.sent().map((s) => [String(s.email.to), s.id]))
   expect(
@@ -80,9 +82,9 @@ async function queueAndDrain(prefixes: string[], queue: (tx: Tx) => Promise<void
   const before = resend.requests().length
   await transaction(getDb(), queue)
   await waitFor(
-    () => prefixes.every((p) => unsettled(p) === 0),
+    async () => (await Promise.all(prefixes.map(unsettled))).every((n) => n === 0),
     45_000,
-    () => `${prefixes.map((p) => `${unsettled(p)} ${p}`).join(', ')} messages unsettled:\n${worker.output()}`,
+    async () => `${(await Promise.all(prefixes.map(async (p) => `${await unsettled(p)} ${p}`))).join(', ')} messages unsettled:\n${worker.output()}`,
     25,
   )
   return resend.requests().slice(before)
@@ -90,22 +92,9 @@ async function queueAndDrain(prefixes: string[], queue: (tx: Tx) => Promise<void
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
-  campaign = mailCampaign('free-andry')
-  const supporter = sql().prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'Ana', 'Pérez', 'VE', ?)`)
-  const signature = sql().prepare(
-    `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', 'Ana', 'Pérez', 'VE', ?, ?)`,
-  )
-  const consent = sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`)
-  sql().transaction(() => {
-    for (let i = 0; i < UPDATE_RECIPIENTS; i++) {
-      const email = `update.${i}@example.org`
-      const locale = ['en', 'de', 'es'][i % 3]!
-      const id = supporter.run(email, email, locale).lastInsertRowid
-      signature.run(campaign.id, id, locale, Date.now())
-      consent.run(id, campaign.id)
-      updateAddresses.push(email)
-    }
-  })()
+  campaign = await mailCampaign('free-andry')
+  for (let i = 0; i < UPDATE_RECIPIENTS; i++) updateAddresses.push(`update.${i}@example.org`)
+  await addUpdateReaders(getDb(), { campaignId: campaign.id, addresses: updateAddresses, localeOf: (i) => (['en', 'de', 'es'] as const)[i % 3]! })
   resend = await startResendStandIn()
   resend.delay(STAND_IN_DELAY_MS)
   worker = startWorker(resend, { VIGIL_SENDER_CONCURRENCY: '1' })
@@ -130,11 +119,11 @@ describe('mail priorities and transactional batches', () => {
 
     expectEachOnce(addresses.filter((a) => a !== REFUSED))
     expect(resend.sent().filter((s) => s.email.to === REFUSED)).toEqual([])
-    expectSentAsRecorded('refused', MAX_BATCH, { except: REFUSED })
+    await expectSentAsRecorded('refused', MAX_BATCH, { except: REFUSED })
     // The refused one is failed for good, with the reason Resend gave for its index.
     const reason = refusedAddresses(resend.rejected()).filter((r) => r.to === REFUSED)
     expect(reason).toHaveLength(1)
-    const refused = sql().prepare(`select status, last_error as lastError from email_messages where to_email = ?`).get(REFUSED) as { status: string; lastError: string | null }
+    const refused = (await sql().get<{ status: string; lastError: string | null }>(`select status, last_error as lastError from email_messages where to_email = ?`, REFUSED))!
     expect(refused.status).toBe('failed')
     expect(refused.lastError).toContain(reason[0]!.message)
   })
@@ -156,8 +145,8 @@ describe('mail priorities and transactional batches', () => {
     ).toEqual([])
     expect(requests.filter((r) => r.path !== '/emails/batch' || recipientsOf(r).length > MAX_BATCH)).toEqual([])
     expectEachOnce([...others, ...confirmations])
-    expectSentAsRecorded('already', others.length)
-    expectSentAsRecorded('first', confirmations.length)
+    await expectSentAsRecorded('already', others.length)
+    await expectSentAsRecorded('first', confirmations.length)
   })
 
   describe(`a surge of ${SURGE} confirmations during an update to ${UPDATE_RECIPIENTS} recipients`, () => {
@@ -165,17 +154,17 @@ describe('mail priorities and transactional batches', () => {
     const surge = Array.from({ length: SURGE }, (_, i) => `surge.${i}@example.org`)
 
     it('sends every confirmation of the surge before the update’s last batch', { timeout: 90_000 }, async () => {
-      const updateId = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaign.id, Date.now()).lastInsertRowid)
-      const translation = sql().prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, ?, ?, ?)`)
-      translation.run(updateId, 'en', 'Hearing tomorrow', 'The court hearing is **tomorrow**. Thank you for standing with Andry.')
-      translation.run(updateId, 'de', 'Anhörung morgen', 'Die Anhörung ist **morgen**. Danke, dass Sie an Andrys Seite stehen.')
+      const updateId = await sql().insert(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`, campaign.id, Date.now())
+      const translation = `insert into update_translations (update_id, locale, title, body_md) values (?, ?, ?, ?)`
+      await sql().run(translation, updateId, 'en', 'Hearing tomorrow', 'The court hearing is **tomorrow**. Thank you for standing with Andry.')
+      await sql().run(translation, updateId, 'de', 'Anhörung morgen', 'Die Anhörung ist **morgen**. Danke, dass Sie an Andrys Seite stehen.')
       const snapshotStart = performance.now()
       const started = await startUpdateSend(getDb(), { updateId, campaignId: campaign.id, audience: { signers: true, donors: 'none' }, organizerId: null })
       const snapshotMs = Math.round(performance.now() - snapshotStart)
       if (started.status !== 'started') throw new Error(`the send did not start: ${started.status}`)
       expect(started.recipients).toBe(UPDATE_RECIPIENTS)
       sendId = started.sendId
-      const updateKeys = new Set((sql().prepare(`select idempotency_key as key from email_batches where send_id = ?`).all(sendId) as { key: string }[]).map((b) => b.key))
+      const updateKeys = new Set((await sql().all<{ key: string }>(`select idempotency_key as key from email_batches where send_id = ?`, sendId)).map((b) => b.key))
       const isUpdate = (r: RecordedRequest) => updateKeys.has(r.idempotencyKey ?? '')
 
       // The surge arrives once the update is under way.
@@ -185,15 +174,17 @@ describe('mail priorities and transactional batches', () => {
         () => `the update did not start going out:\n${worker.output()}`,
         25,
       )
-      const queuedAt = resend.requests().length
-      const updateBatchesLeft = batchesLeft(sendId)
+      const updateBatchesLeft = await batchesLeft(sendId)
       const surgeStart = performance.now()
       await queueConfirmations(getDb(), { campaign, addresses: surge, keyPrefix: 'surge' })
+      // Queued when its transaction commits (on Postgres 1,000 inserts take a moment; until the
+      // commit no sender can see them).
+      const queuedAt = resend.requests().length
       // Until the surge is out or the update is: a sender that makes the surge wait fails here, not after a minute.
       await waitFor(
-        () => unsettled('surge') === 0 || batchesLeft(sendId) === 0,
+        async () => (await unsettled('surge')) === 0 || (await batchesLeft(sendId)) === 0,
         60_000,
-        () => `${unsettled('surge')} confirmations and ${batchesLeft(sendId)} update batches left`,
+        async () => `${await unsettled('surge')} confirmations and ${await batchesLeft(sendId)} update batches left`,
         25,
       )
       const surgeMs = Math.round(performance.now() - surgeStart)
@@ -201,12 +192,12 @@ describe('mail priorities and transactional batches', () => {
       const requests = resend.requests()
       const at = firstAccepted(requests)
       let lastUpdateBatch = Infinity
-      if (batchesLeft(sendId) === 0) lastUpdateBatch = requests.findLastIndex((r) => isUpdate(r) && r.outcome === 'accepted')
+      if ((await batchesLeft(sendId)) === 0) lastUpdateBatch = requests.findLastIndex((r) => isUpdate(r) && r.outcome === 'accepted')
       const lastConfirmation = Math.max(...surge.map((a) => at.get(a) ?? Infinity))
       const updateBatchesAhead = requests.slice(queuedAt, lastConfirmation === Infinity ? undefined : lastConfirmation).filter(isUpdate).length
       console.log(
         `mail-priorities: snapshot of ${UPDATE_RECIPIENTS} recipients in ${snapshotMs} ms; surge queued with ${updateBatchesLeft} update batches left; ` +
-          `${SURGE - unsettled('surge')} of ${SURGE} confirmations out ${surgeMs} ms later, ${updateBatchesAhead} update batches went while they waited`,
+          `${SURGE - (await unsettled('surge'))} of ${SURGE} confirmations out ${surgeMs} ms later, ${updateBatchesAhead} update batches went while they waited`,
       )
 
       // Meaningful only if the update still had far to go when the surge came.
@@ -219,15 +210,15 @@ describe('mail priorities and transactional batches', () => {
     it('finishes the update once the surge is over, every recipient once', { timeout: 90_000 }, async () => {
       expect(sendId, 'the update was started by the test before').toBeGreaterThan(0)
       await waitFor(
-        () => batchesLeft(sendId) === 0 && unsettled('surge') === 0,
+        async () => (await batchesLeft(sendId)) === 0 && (await unsettled('surge')) === 0,
         60_000,
-        () => `${batchesLeft(sendId)} update batches left, ${unsettled('surge')} confirmations`,
+        async () => `${await batchesLeft(sendId)} update batches left, ${await unsettled('surge')} confirmations`,
         25,
       )
       expectEachOnce(updateAddresses)
       expectEachOnce(surge)
-      expectSentAsRecorded('surge', SURGE)
-      expectSentAsRecorded('update', UPDATE_RECIPIENTS)
+      await expectSentAsRecorded('surge', SURGE)
+      await expectSentAsRecorded('update', UPDATE_RECIPIENTS)
       expect(refusedAddresses(resend.rejected()).map((r) => r.to)).toEqual([REFUSED])
       // Addresses never reach the logs, not even the refused one.
       expect(worker.output()).not.toMatch(/@example/)

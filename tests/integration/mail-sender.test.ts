@@ -1,13 +1,16 @@
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { closeDatabase, getDb, openDatabase, openPostgres, type DB } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { emailMessages } from '#db/schema.ts'
-import { CLAIM_TIMEOUT_MS, claimDueMessages, queueEmail } from '~/models/outbox.server.ts'
-import { resendTransport, sendNextOnce, type Transport } from '~/workflows/mail-sender.server.ts'
+import { CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, queueEmail } from '~/models/outbox.server.ts'
+import { startUpdateSend } from '~/models/update-sends.server.ts'
+import { resendTransport, sendNextOnce, startSender, type Transport } from '~/workflows/mail-sender.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
+import { onPostgres } from '../helpers/engine.ts'
+import { addUpdateReaders, mailCampaign, queueConfirmations, rawSql, waitFor } from '../helpers/mail-worker.ts'
 
 let resend: ResendStandIn
 let transport: Transport
@@ -161,5 +164,108 @@ describe('an email resent after a deploy changed its template', () => {
     expect(resend.requests().at(-1)!.status).toBe(409)
     expect((await row(key!)).status).toBe('sent')
     expect(resend.sent()).toHaveLength(1)
+  })
+})
+
+// Several app servers on one Postgres each run a sender: two senders with pools of their own
+// claim from one outbox at the same moment. Postgres only: two SQLite connections in one process
+// cannot overlap transactions (the second's BEGIN IMMEDIATE blocks the event loop the first needs
+// to finish); two senders on SQLite are two processes, as in sender-crash.test.ts.
+describe.skipIf(!onPostgres)('two senders on one outbox at once', () => {
+  const UPDATE_READERS = 450
+  let senders: DB[] = []
+  let updates = 0
+
+  /** A database handle of its own on this test file's database: another process's pool, in effect. */
+  const ownHandle = () => (process.env.DATABASE_URL ? openPostgres(process.env.DATABASE_URL, 4) : openDatabase(process.env.DATABASE_PATH!))
+
+  /** 600 confirmations and 40 emails that go alone, then an update to UPDATE_READERS readers in batches. */
+  async function queueEverything(prefix: string) {
+    const campaign = await mailCampaign('free-andry')
+    await queueConfirmations(getDb(), { campaign, addresses: Array.from({ length: 600 }, (_, i) => `${prefix}.confirm.${i}@example.org`), keyPrefix: `${prefix}:confirm` })
+    await transaction(getDb(), async (tx) => {
+      for (let i = 0; i < 40; i++) {
+        await queueEmail(tx, {
+          template: 'already-signed',
+          to: `${prefix}.alone.${i}@example.org`,
+          locale: 'de',
+          idempotencyKey: `${prefix}:alone:${i}`,
+          props: { firstName: 'Eva', campaignTitle: 'Gerechtigkeit für Andry', organizationName: 'Demo Reporting Collective', campaignSlug: 'free-andry' },
+          batchable: false,
+        })
+      }
+    })
+    const readers = Array.from({ length: UPDATE_READERS }, (_, i) => `${prefix}.reader.${i}@example.org`)
+    await addUpdateReaders(getDb(), { campaignId: campaign.id, addresses: readers, localeOf: (i) => (['en', 'de', 'es'] as const)[i % 3]! })
+    const updateId = await rawSql().insert(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`, campaign.id, Date.now() - 1000)
+    await rawSql().run(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', ?, 'Thank you.')`, updateId, `Update ${++updates}`)
+    const started = await startUpdateSend(getDb(), { updateId, campaignId: campaign.id, audience: { signers: true, donors: 'none' }, organizerId: null })
+    expect(started).toMatchObject({ status: 'started' })
+    // Earlier tests' readers are in the audience too: every message of this send counts.
+    return (await rawSql().get<{ n: number }>(`select count(*) as n from email_messages`))!.n
+  }
+
+  beforeEach(async () => {
+    await rawSql().run(`delete from email_batches`)
+    await rawSql().run(`delete from update_sends`)
+    senders = [ownHandle(), ownHandle()]
+  })
+
+  afterEach(async () => {
+    for (const db of senders) await closeDatabase(db)
+  })
+
+  it('never claims a message or a batch twice when both claim at the same moment', async () => {
+    const total = await queueEverything('claims')
+    // Past GATHER_MS, so no short group waits; claims are made and never settled.
+    const now = Date.now() + 10_000
+    const claimedMessages: number[] = []
+    const claimedBatches: number[] = []
+    let rounds = 0
+    for (;;) {
+      const works = await Promise.all(senders.map((db) => claimNextWork(db, { now })))
+      for (const work of works) {
+        if (work?.kind === 'single') claimedMessages.push(work.message.id)
+        if (work?.kind === 'batch') {
+          claimedBatches.push(work.batch.id)
+          claimedMessages.push(...work.messages.map((m) => m.id))
+        }
+      }
+      if (works.every((w) => w === null)) break
+      rounds++
+    }
+    const twice = (ids: number[]) => ids.filter((id, i) => ids.indexOf(id) !== i)
+    expect(twice(claimedBatches), 'batches claimed twice').toEqual([])
+    expect(twice(claimedMessages), 'messages claimed twice').toEqual([])
+    expect(claimedMessages).toHaveLength(total)
+    expect(rounds).toBeGreaterThan(1)
+  })
+
+  it('delivers every message exactly once when both senders run', { timeout: 60_000 }, async () => {
+    const total = await queueEverything('running')
+    const perSender = [0, 0]
+    const counting = (i: number): Transport => ({
+      ...transport,
+      send: (db, message) => ((perSender[i]! += 1), transport.send(db, message)),
+      sendBatch: (emails, key) => ((perSender[i]! += 1), transport.sendBatch(emails, key)),
+    })
+    const running = senders.map((db, i) => startSender({ db, transport: counting(i), perSecond: 0, intervalMs: 10, concurrency: 4 }))
+    const unsettled = async () => (await rawSql().get<{ n: number }>(`select count(*) as n from email_messages where status not in ('sent', 'failed')`))!.n
+    try {
+      await waitFor(async () => (await unsettled()) === 0, 45_000, async () => `${await unsettled()} messages unsettled`, 50)
+    } finally {
+      for (const sender of running) sender.stop()
+    }
+    // Each key reached the provider once: a batch or an email claimed twice would have gone twice under its key.
+    const perKey = new Map<string, number>()
+    for (const r of resend.requests()) perKey.set(r.idempotencyKey ?? '', (perKey.get(r.idempotencyKey ?? '') ?? 0) + 1)
+    expect([...perKey].filter(([, n]) => n !== 1), 'keys requested more than once').toEqual([])
+    const perRecipient = new Map<string, number>()
+    for (const s of resend.sent()) perRecipient.set(String(s.email.to), (perRecipient.get(String(s.email.to)) ?? 0) + 1)
+    expect([...perRecipient].filter(([, n]) => n !== 1), 'recipients sent more than once').toEqual([])
+    expect(perRecipient.size).toBe(total)
+    expect(await rawSql().get(`select count(*) as n from email_messages where status <> 'sent'`)).toEqual({ n: 0 })
+    // Both took part (with 30 batches and 40 single emails, one alone would be a surprise).
+    expect(perSender.every((n) => n > 0), `requests per sender: ${perSender.join(', ')}`).toBe(true)
   })
 })

@@ -2,14 +2,17 @@
  * The backlog made visible, over real HTTP against the production build in live mode: the
  * outbox page's figures, the dashboard's banner when confirmations wait too long, and what a
  * signer is told after signing while the queue is long. The queue is written straight into
- * the server's SQLite file (its sender is off, so nothing drains it); the server memoises the
+ * the server's database (its sender is off, so nothing drains it); the server memoises the
  * figures for a second, so each change waits that long before it is read.
  */
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { textOf } from '../helpers/html.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
+import { closeDatabase, openServerDatabase } from '../helpers/engine.ts'
+import { rawSql } from '../helpers/mail-worker.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import type { DB } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 
 const MIN = 60_000
 const OWNER = { email: 'olga.owner@backlog.example', name: 'Olga Owner', password: 'an owner passphrase of some length', role: 'owner' as const }
@@ -18,7 +21,7 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 let server: RunningServer
-let db: Database.Database
+let db: DB
 const cookies = { owner: '', editor: '' }
 let signers = 0
 
@@ -47,21 +50,33 @@ async function page(who: keyof typeof cookies, path: string) {
  */
 async function setQueue({ confirmations, oldestMs, acceptedLastMinute = 0 }: { confirmations: number; oldestMs: number; acceptedLastMinute?: number }) {
   const now = Date.now()
-  db.transaction(() => {
-    db.exec(`delete from email_messages; delete from email_batches`)
-    const message = db.prepare(
-      `insert into email_messages (template, to_email, locale, props, idempotency_key, created_at, priority) values (?, ?, 'en', '{}', ?, ?, ?)`,
-    )
-    for (let i = 0; i < confirmations; i++) message.run('confirm-signature', `queued.${i}@example.org`, `backlog:${i}`, now - oldestMs + i, 0)
-    for (let i = 0; i < 3; i++) message.run('already-signed', `other.${i}@example.org`, `backlog:other:${i}`, now, 1)
-    const send = db.prepare(`select id from update_sends limit 1`).get() as { id: number }
-    const batch = db.prepare(`insert into email_batches (send_id, priority, idempotency_key, status, size, submitted_at) values (?, ?, ?, ?, ?, ?)`)
-    batch.run(send.id, 2, 'mail:update:1', 'pending', 100, null)
-    batch.run(send.id, 2, 'mail:update:2', 'pending', 150, null)
-    if (acceptedLastMinute) batch.run(null, 0, 'mail:accepted', 'submitted', acceptedLastMinute, now - 30_000)
-  })()
+  await transaction(db, async (tx) => {
+    const q = rawSql(tx)
+    await q.run(`delete from email_messages`)
+    await q.run(`delete from email_batches`)
+    const messages: unknown[][] = []
+    for (let i = 0; i < confirmations; i++) messages.push(['confirm-signature', `queued.${i}@example.org`, `backlog:${i}`, now - oldestMs + i, 0])
+    for (let i = 0; i < 3; i++) messages.push(['already-signed', `other.${i}@example.org`, `backlog:other:${i}`, now, 1])
+    await insertMessages(tx, messages)
+    const send = (await q.get<{ id: number }>(`select id from update_sends limit 1`))!
+    const batch = `insert into email_batches (send_id, priority, idempotency_key, status, size, submitted_at) values (?, ?, ?, ?, ?, ?)`
+    await q.run(batch, send.id, 2, 'mail:update:1', 'pending', 100, null)
+    await q.run(batch, send.id, 2, 'mail:update:2', 'pending', 150, null)
+    if (acceptedLastMinute) await q.run(batch, null, 0, 'mail:accepted', 'submitted', acceptedLastMinute, now - 30_000)
+  })
   // The server computes the figures at most once a second.
   await sleep(1100)
+}
+
+/** Queued messages, [template, to, key, createdAt, priority] each, five hundred a statement (Postgres' round trips). */
+async function insertMessages(tx: Parameters<typeof rawSql>[0], rows: unknown[][]) {
+  for (let from = 0; from < rows.length; from += 500) {
+    const chunk = rows.slice(from, from + 500)
+    await rawSql(tx).run(
+      `insert into email_messages (template, to_email, locale, props, idempotency_key, created_at, priority) values ${chunk.map(() => `(?, ?, 'en', '{}', ?, ?, ?)`).join(', ')}`,
+      ...chunk.flat(),
+    )
+  }
 }
 
 beforeAll(async () => {
@@ -83,9 +98,8 @@ beforeAll(async () => {
       SIGN_LIMIT_PER_DAY: '1000',
     },
   })
-  db = new Database(server.databasePath)
-  db.pragma('busy_timeout = 5000')
-  db.prepare(`insert into organizations (slug, name) values ('team', 'The Team')`).run()
+  db = openServerDatabase(server)
+  await rawSql(db).run(`insert into organizations (slug, name) values ('team', 'The Team')`)
   expect((await createOrganiser(server, OWNER)).status).toBe(302)
   cookies.owner = await logIn(OWNER)
   const created = await fetch(`${server.url}/admin/campaigns/new`, {
@@ -98,13 +112,13 @@ beforeAll(async () => {
   expect((await createOrganiser(server, { ...EDITOR, campaignRoles: [{ slug: 'live-case', role: 'editor' }] })).status).toBe(302)
   cookies.editor = await logIn(EDITOR)
   // An update send for the update batches to belong to.
-  const campaignId = (db.prepare(`select id from campaigns where slug = 'live-case'`).get() as { id: number }).id
-  const updateId = Number(db.prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-20', ?)`).run(campaignId, Date.now()).lastInsertRowid)
-  db.prepare(`insert into update_sends (update_id, campaign_id, audience, recipients) values (?, ?, '{}', 250)`).run(updateId, campaignId)
+  const campaignId = (await rawSql(db).get<{ id: number }>(`select id from campaigns where slug = 'live-case'`))!.id
+  const updateId = await rawSql(db).insert(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-20', ?)`, campaignId, Date.now())
+  await rawSql(db).run(`insert into update_sends (update_id, campaign_id, audience, recipients) values (?, ?, '{}', 250)`, updateId, campaignId)
 }, 60_000)
 
 afterAll(async () => {
-  db?.close()
+  if (db) await closeDatabase(db)
   await server?.stop()
 })
 
@@ -225,12 +239,10 @@ describe('after signing', () => {
   it('says nothing about waiting in demo mode, where mail is captured at once', async () => {
     const demo = await startServer({ env: { VIGIL_SENDER: 'off', PAGE_CACHE_TTL_MS: '0' } })
     try {
-      const demoDb = new Database(demo.databasePath)
-      const message = demoDb.prepare(`insert into email_messages (template, to_email, locale, props, idempotency_key, created_at, priority) values ('confirm-signature', ?, 'en', '{}', ?, ?, 0)`)
-      demoDb.transaction(() => {
-        for (let i = 0; i < 30_000; i++) message.run(`queued.${i}@example.org`, `demo-backlog:${i}`, Date.now() - 10 * MIN)
-      })()
-      demoDb.close()
+      const demoDb = openServerDatabase(demo)
+      const queued = Array.from({ length: 30_000 }, (_, i) => ['confirm-signature', `queued.${i}@example.org`, `demo-backlog:${i}`, Date.now() - 10 * MIN, 0])
+      await transaction(demoDb, (tx) => insertMessages(tx, queued))
+      await closeDatabase(demoDb)
       const headers = { Origin: demo.url, 'Accept-Language': 'en' }
       const fields = { firstName: 'Dana', lastName: 'Demo', email: 'dana.demo@example.net', country: 'DE', _js: '1' }
       const response = await fetch(`${demo.url}/c/free-andry`, { method: 'POST', redirect: 'manual', headers, body: form(fields) })

@@ -1,6 +1,6 @@
 /**
  * The one reminder to confirm. The production build and this process share one
- * SQLite file: signers sign through the real page or the real signing model, the reminder
+ * database (a SQLite file, or a Postgres database): signers sign through the real page or the real signing model, the reminder
  * job's model runs here with explicit times (a day later without waiting a day), and the
  * reminder's link is followed through the real confirm page. The job itself is checked in
  * `npm run worker`, and the setting through the settings form.
@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb, sqliteOf } from '#db/client.server.ts'
+import { getDb } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
 import { getSigningCampaign } from '~/models/campaigns.server.ts'
 import { withdrawUpdates } from '~/models/consents.server.ts'
@@ -17,6 +17,8 @@ import { confirmSignature, discardSignature, getPendingConfirmation, signPetitio
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
+import { onPostgres } from '../helpers/engine.ts'
+import { rawSql } from '../helpers/mail-worker.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -25,7 +27,6 @@ const DAY = 24 * HOUR
 
 let server: RunningServer
 let owner = ''
-const db = () => sqliteOf(getDb())
 
 beforeAll(async () => {
   server = await startServer({
@@ -39,10 +40,10 @@ beforeAll(async () => {
       TRUST_PROXY: '1',
       PAGE_CACHE_TTL_MS: '0',
       VIGIL_QUIET_LOG: '1',
+      ...(onPostgres ? { DATABASE_URL: process.env.DATABASE_URL! } : {}),
     },
   })
-  db().pragma('busy_timeout = 5000')
-  owner = await petitionClient(server, db()).login()
+  owner = await petitionClient(server, getDb()).login()
 })
 
 afterAll(async () => {
@@ -53,22 +54,20 @@ afterAll(async () => {
 // ——— Setting up ———
 
 type Row = Record<string, unknown>
-const one = (query: string, ...params: unknown[]) => db().prepare(query).get(...params) as Row | undefined
-const all = (query: string, ...params: unknown[]) => db().prepare(query).all(...params) as Row[]
+const one = async (query: string, ...params: unknown[]) => await rawSql(getDb()).get<Row>(query, ...params)
+const all = async (query: string, ...params: unknown[]) => await rawSql(getDb()).all<Row>(query, ...params)
 
-function campaign(slug: string, { reminder = true }: { reminder?: boolean } = {}) {
-  const org = Number(one(`select id from organizations limit 1`)!.id)
+async function campaign(slug: string, { reminder = true }: { reminder?: boolean } = {}) {
+  const org = Number((await one(`select id from organizations limit 1`))!.id)
   const id = Number(
-    db()
-      .prepare(`insert into campaigns (organization_id, slug, status, default_locale, published_at, confirmation_reminder) values (?, ?, 'live', 'en', ?, ?)`)
-      .run(org, slug, Date.now(), reminder ? 1 : 0).lastInsertRowid,
+    (await rawSql(getDb()).insert(`insert into campaigns (organization_id, slug, status, default_locale, published_at, confirmation_reminder) values (?, ?, 'live', 'en', ?, ?)`, org, slug, Date.now(), reminder ? 1 : 0)),
   )
   for (const [locale, title] of [
     ['en', `Justice ${slug}`],
     ['de', `Gerechtigkeit ${slug}`],
     ['es', `Justicia ${slug}`],
   ]) {
-    db().prepare(`insert into campaign_translations (campaign_id, locale, title, petition_text) values (?, ?, ?, 'Let them go.')`).run(id, locale, title)
+    await rawSql(getDb()).run(`insert into campaign_translations (campaign_id, locale, title, petition_text) values (?, ?, ?, 'Let them go.')`, id, locale, title)
   }
   return id
 }
@@ -88,8 +87,8 @@ async function sign(slug: string, email: string, { now = Date.now(), lang = 'en'
   })
 }
 
-function signatureOf(email: string, slug: string) {
-  return one(
+async function signatureOf(email: string, slug: string) {
+  return await one(
     `select s.* from signatures s join supporters p on p.id = s.supporter_id join campaigns c on c.id = s.campaign_id
      where p.email_normalized = ? and c.slug = ?`,
     normalizeEmail(email),
@@ -97,34 +96,34 @@ function signatureOf(email: string, slug: string) {
   )
 }
 
-const idOf = (email: string, slug: string) => Number(signatureOf(email, slug)!.id)
-const remindersOf = (signatureId: number) => all(`select * from email_messages where idempotency_key = ?`, `signature:${signatureId}:reminder`)
-const seedOf = (signatureId: number, attempt: number) =>
-  String((JSON.parse(String(one(`select props from email_messages where idempotency_key = ?`, `signature:${signatureId}:confirm:${attempt}`)!.props)) as { tokenSeed: string }).tokenSeed)
+const idOf = async (email: string, slug: string) => Number((await signatureOf(email, slug))!.id)
+const remindersOf = async (signatureId: number) => await all(`select * from email_messages where idempotency_key = ?`, `signature:${signatureId}:reminder`)
+const seedOf = async (signatureId: number, attempt: number) =>
+  String((JSON.parse(String((await one(`select props from email_messages where idempotency_key = ?`, `signature:${signatureId}:confirm:${attempt}`))!.props)) as { tokenSeed: string }).tokenSeed)
 
 // ——— The reminder ———
 
 describe('one reminder to confirm', () => {
   it('goes to a signer who has not confirmed a day later, once, in their language, and its link confirms through the real page', async () => {
-    const client = petitionClient(server, db())
+    const client = petitionClient(server, getDb())
     const person = client.person({ firstName: 'Jonas' })
     expect((await client.sign(person, { lang: 'de' })).status).toBe(303)
     const [confirmation] = await client.waitForEmails(person.email)
     const signed = Date.now()
-    const id = idOf(person.email, 'free-andry')
+    const id = (await idOf(person.email, 'free-andry'))
 
     await sendDueReminders(getDb(), { now: signed + 23 * HOUR })
-    expect(remindersOf(id)).toHaveLength(0)
+    expect((await remindersOf(id))).toHaveLength(0)
 
     await sendDueReminders(getDb(), { now: signed + 25 * HOUR })
     await sendDueReminders(getDb(), { now: signed + 26 * HOUR })
     await sendDueReminders(getDb(), { now: signed + 3 * DAY })
-    const [reminder, ...more] = remindersOf(id)
+    const [reminder, ...more] = (await remindersOf(id))
     expect(more).toHaveLength(0)
     expect(reminder).toMatchObject({ template: 'confirm-reminder', locale: 'de', to_email: person.email, campaign_id: 1 })
-    expect(signatureOf(person.email, 'free-andry')!.reminded_at).toBe(signed + 25 * HOUR)
+    expect((await signatureOf(person.email, 'free-andry'))!.reminded_at).toBe(signed + 25 * HOUR)
     // The link already in the signer's inbox, not a new one.
-    expect((JSON.parse(String(reminder!.props)) as { tokenSeed: string }).tokenSeed).toBe(seedOf(id, 1))
+    expect((JSON.parse(String(reminder!.props)) as { tokenSeed: string }).tokenSeed).toBe((await seedOf(id, 1)))
 
     const [, captured] = await client.waitForEmails(person.email, 2)
     expect(captured!.template).toBe('confirm-reminder')
@@ -138,15 +137,15 @@ describe('one reminder to confirm', () => {
     const confirmed = await fetch(confirmUrl!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
     expect(confirmed.status).toBe(303)
     expect(confirmed.headers.get('location')).toBe('/thanks/free-andry?lng=de')
-    expect(signatureOf(person.email, 'free-andry')!.status).toBe('confirmed')
+    expect((await signatureOf(person.email, 'free-andry'))!.status).toBe('confirmed')
   })
 
   it('is not sent before 24 hours, nor for a closed campaign, a campaign that turned it off, a suppressed or unsubscribed address, after "this wasn’t me", or for a confirmed or expired signature', async () => {
     const T = Date.now()
-    campaign('reminded')
-    campaign('closing')
-    campaign('quiet', { reminder: false })
-    campaign('other')
+    await campaign('reminded')
+    await campaign('closing')
+    await campaign('quiet', { reminder: false })
+    await campaign('other')
 
     const control = address('control')
     await sign('reminded', control, { now: T - 2 * HOUR })
@@ -155,7 +154,7 @@ describe('one reminder to confirm', () => {
 
     const closed = address('closed')
     await sign('closing', closed, { now: T })
-    db().prepare(`update campaigns set status = 'closed', closed_at = ? where slug = 'closing'`).run(T + HOUR)
+    await rawSql(getDb()).run(`update campaigns set status = 'closed', closed_at = ? where slug = 'closing'`, T + HOUR)
 
     const off = address('off')
     await sign('quiet', off, { now: T })
@@ -164,43 +163,43 @@ describe('one reminder to confirm', () => {
     const complained = address('complained')
     await sign('reminded', bounced, { now: T })
     await sign('reminded', complained, { now: T })
-    db().prepare(`insert into suppressions (email_normalized, reason) values (?, 'bounce'), (?, 'complaint')`).run(normalizeEmail(bounced), normalizeEmail(complained))
+    await rawSql(getDb()).run(`insert into suppressions (email_normalized, reason) values (?, 'bounce'), (?, 'complaint')`, normalizeEmail(bounced), normalizeEmail(complained))
 
     // Unsubscribed from another campaign's news: this address gets no more mail than it must.
     const unsubscribed = address('unsubscribed')
     await sign('other', unsubscribed, { now: T - DAY })
-    await confirmSignature(getDb(), { token: signatureToken(seedOf(idOf(unsubscribed, 'other'), 1)), now: T - DAY + HOUR })
-    const supporterId = Number(signatureOf(unsubscribed, 'other')!.supporter_id)
-    await withdrawUpdates(getDb(), { supporterId, campaignId: Number(one(`select id from campaigns where slug = 'other'`)!.id), source: 'unsubscribe_link', now: T - HOUR })
+    await confirmSignature(getDb(), { token: signatureToken((await seedOf((await idOf(unsubscribed, 'other')), 1))), now: T - DAY + HOUR })
+    const supporterId = Number((await signatureOf(unsubscribed, 'other'))!.supporter_id)
+    await withdrawUpdates(getDb(), { supporterId, campaignId: Number((await one(`select id from campaigns where slug = 'other'`))!.id), source: 'unsubscribe_link', now: T - HOUR })
     await sign('reminded', unsubscribed, { now: T })
 
     // "This wasn't me" on one campaign: that pending signature is gone, and the address's pending one elsewhere gets no reminder either.
     const notMe = address('notme')
     await sign('other', notMe, { now: T })
     await sign('reminded', notMe, { now: T })
-    expect(await discardSignature(getDb(), { token: signatureToken(seedOf(idOf(notMe, 'other'), 1)), now: T + HOUR })).not.toBeNull()
+    expect(await discardSignature(getDb(), { token: signatureToken((await seedOf((await idOf(notMe, 'other')), 1))), now: T + HOUR })).not.toBeNull()
 
     // Signed again, and "this wasn't me" on the second email: the link the signer got last no longer works.
     const resubmittedNotMe = address('resubmitted')
     await sign('reminded', resubmittedNotMe, { now: T })
     await sign('reminded', resubmittedNotMe, { now: T + HOUR, firstName: 'Other' })
-    const resubmittedId = idOf(resubmittedNotMe, 'reminded')
-    expect(await discardSignature(getDb(), { token: signatureToken(seedOf(resubmittedId, 2)), now: T + 2 * HOUR })).not.toBeNull()
+    const resubmittedId = (await idOf(resubmittedNotMe, 'reminded'))
+    expect(await discardSignature(getDb(), { token: signatureToken((await seedOf(resubmittedId, 2))), now: T + 2 * HOUR })).not.toBeNull()
 
     const confirmed = address('confirmed')
     await sign('reminded', confirmed, { now: T })
-    expect(await confirmSignature(getDb(), { token: signatureToken(seedOf(idOf(confirmed, 'reminded'), 1)), now: T + HOUR })).not.toBeNull()
+    expect(await confirmSignature(getDb(), { token: signatureToken((await seedOf((await idOf(confirmed, 'reminded')), 1))), now: T + HOUR })).not.toBeNull()
 
     const expired = address('expired')
     await sign('reminded', expired, { now: T - 7 * DAY })
 
     await sendDueReminders(getDb(), { now: T + 23 * HOUR })
-    expect(remindersOf(idOf(control, 'reminded'))).toHaveLength(1)
-    expect(remindersOf(idOf(early, 'reminded'))).toHaveLength(0)
+    expect((await remindersOf((await idOf(control, 'reminded'))))).toHaveLength(1)
+    expect((await remindersOf((await idOf(early, 'reminded'))))).toHaveLength(0)
 
     await sendDueReminders(getDb(), { now: T + 25 * HOUR })
-    expect(remindersOf(idOf(control, 'reminded'))).toHaveLength(1)
-    expect(remindersOf(idOf(early, 'reminded'))).toHaveLength(1)
+    expect((await remindersOf((await idOf(control, 'reminded'))))).toHaveLength(1)
+    expect((await remindersOf((await idOf(early, 'reminded'))))).toHaveLength(1)
     for (const [email, slug] of [
       [closed, 'closing'],
       [off, 'quiet'],
@@ -212,32 +211,32 @@ describe('one reminder to confirm', () => {
       [confirmed, 'reminded'],
       [expired, 'reminded'],
     ] as const) {
-      const signature = signatureOf(email, slug)!
-      expect(remindersOf(Number(signature.id)), `${email} on ${slug}`).toHaveLength(0)
+      const signature = (await signatureOf(email, slug))!
+      expect((await remindersOf(Number(signature.id))), `${email} on ${slug}`).toHaveLength(0)
       expect(signature.reminded_at, `${email} on ${slug}`).toBeNull()
     }
-    expect(signatureOf(notMe, 'other')).toBeUndefined()
+    expect((await signatureOf(notMe, 'other'))).toBeUndefined()
   })
 
   it('uses the link of the latest confirmation email, and leaves the earlier link working', async () => {
-    campaign('latest')
+    await campaign('latest')
     const T = Date.now()
     const email = address('typo')
     await sign('latest', email, { now: T, firstName: 'Anna' })
     await sign('latest', email, { now: T + HOUR, firstName: 'Ana', lang: 'es' })
-    const id = idOf(email, 'latest')
+    const id = (await idOf(email, 'latest'))
     await sendDueReminders(getDb(), { now: T + 25 * HOUR })
-    const [reminder] = remindersOf(id)
+    const [reminder] = (await remindersOf(id))
     expect(reminder).toMatchObject({ locale: 'es' })
     const props = JSON.parse(String(reminder!.props)) as { tokenSeed: string; firstName: string; campaignTitle: string }
-    expect(props).toMatchObject({ tokenSeed: seedOf(id, 2), firstName: 'Ana', campaignTitle: 'Justicia latest' })
-    expect(await getPendingConfirmation(getDb(), { token: signatureToken(seedOf(id, 1)), now: T + 26 * HOUR })).not.toBeNull()
+    expect(props).toMatchObject({ tokenSeed: (await seedOf(id, 2)), firstName: 'Ana', campaignTitle: 'Justicia latest' })
+    expect(await getPendingConfirmation(getDb(), { token: signatureToken((await seedOf(id, 1))), now: T + 26 * HOUR })).not.toBeNull()
     expect(await confirmSignature(getDb(), { token: signatureToken(props.tokenSeed), now: T + 26 * HOUR })).toMatchObject({ firstName: 'Ana' })
-    expect(signatureOf(email, 'latest')).toMatchObject({ status: 'confirmed', first_name: 'Ana', locale: 'es' })
+    expect((await signatureOf(email, 'latest'))).toMatchObject({ status: 'confirmed', first_name: 'Ana', locale: 'es' })
   })
 
   it('works through a large backlog in chunks, lets signing in between, and two runs at once remind each signer once', async () => {
-    campaign('backlog')
+    await campaign('backlog')
     const T = Date.now()
     await Promise.all(Array.from({ length: 1_100 }, (_, i) => sign('backlog', `crowd.${i}@example.org`, { now: T })))
     const order: string[] = []
@@ -245,9 +244,9 @@ describe('one reminder to confirm', () => {
     const signing = sign('backlog', address('during'), { now: T + 25 * HOUR }).then(() => order.push('signed'))
     await Promise.all([runs, signing])
     expect(order).toEqual(['signed', 'reminders'])
-    const campaignId = Number(one(`select id from campaigns where slug = 'backlog'`)!.id)
-    expect(one(`select count(*) as n from email_messages where campaign_id = ? and template = 'confirm-reminder'`, campaignId)!.n).toBe(1_100)
-    expect(one(`select count(*) as n from signatures where campaign_id = ? and reminded_at is not null`, campaignId)!.n).toBe(1_100)
+    const campaignId = Number((await one(`select id from campaigns where slug = 'backlog'`))!.id)
+    expect((await one(`select count(*) as n from email_messages where campaign_id = ? and template = 'confirm-reminder'`, campaignId))!.n).toBe(1_100)
+    expect((await one(`select count(*) as n from signatures where campaign_id = ? and reminded_at is not null`, campaignId))!.n).toBe(1_100)
   })
 })
 
@@ -255,11 +254,11 @@ describe('one reminder to confirm', () => {
 
 describe('the job', () => {
   it('runs by itself in `npm run worker`', async () => {
-    campaign('for-the-worker')
+    await campaign('for-the-worker')
     const email = address('worker')
     await sign('for-the-worker', email)
-    const id = idOf(email, 'for-the-worker')
-    db().prepare(`update signatures set created_at = ? where id = ?`).run(Date.now() - 25 * HOUR, id)
+    const id = (await idOf(email, 'for-the-worker'))
+    await rawSql(getDb()).run(`update signatures set created_at = ? where id = ?`, Date.now() - 25 * HOUR, id)
     const worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: 'production', DATABASE_PATH: server.databasePath, STRIPE_SECRET_KEY: '', RESEND_API_KEY: '', VIGIL_RETENTION: 'off', VIGIL_REMINDERS: '' },
@@ -270,8 +269,8 @@ describe('the job', () => {
     worker.stderr.on('data', (d: Buffer) => (output += d.toString()))
     captureForLogAudit(worker, 'worker')
     try {
-      for (let i = 0; i < 200 && remindersOf(id).length === 0; i++) await new Promise((r) => setTimeout(r, 100))
-      expect(remindersOf(id), output).toHaveLength(1)
+      for (let i = 0; i < 200 && (await remindersOf(id)).length === 0; i++) await new Promise((r) => setTimeout(r, 100))
+      expect((await remindersOf(id)), output).toHaveLength(1)
       expect(output).toContain('reminders every 5 minutes')
       expect(output).not.toContain(email)
     } finally {
@@ -287,8 +286,8 @@ describe('the job', () => {
 describe('the campaign setting', () => {
   const settingsPath = '/admin/campaigns/1?index'
 
-  function form(overrides: Record<string, string> = {}) {
-    const row = one(`select slug, status, default_locale, currency, signature_goal, target, retention_days from campaigns where id = 1`)!
+  async function form(overrides: Record<string, string> = {}) {
+    const row = (await one(`select slug, status, default_locale, currency, signature_goal, target, retention_days from campaigns where id = 1`))!
     return {
       slug: String(row.slug),
       status: String(row.status),
@@ -304,29 +303,29 @@ describe('the campaign setting', () => {
   const post = (fields: Record<string, string>, cookie = owner) =>
     fetch(server.url + settingsPath, { method: 'POST', redirect: 'manual', headers: { Cookie: cookie, Origin: server.url }, body: new URLSearchParams(fields) })
   const page = (lang = 'en', cookie = owner) => fetch(server.url + settingsPath, { headers: { Cookie: cookie, 'Accept-Language': lang } }).then((r) => r.text())
-  const reminderOn = () => one(`select confirmation_reminder as on_ from campaigns where id = 1`)!.on_
+  const reminderOn = async () => (await one(`select confirmation_reminder as on_ from campaigns where id = 1`))!.on_
   const checkbox = (html: string) => /<input[^>]*name="confirmationReminder"[^>]*>/.exec(html)?.[0] ?? ''
 
   it('is a checkbox in the settings, on by default, saved and audited, in the organiser’s language', async () => {
-    expect(reminderOn()).toBe(1)
+    expect((await reminderOn())).toBe(1)
     const before = await page()
     expect(checkbox(before)).toContain('checked')
     expect(before).toContain('Remind signers once')
     expect(await page('de')).toContain('Unterzeichnende einmal an die Bestätigung erinnern')
     expect(await page('es')).toContain('Recordar una vez')
 
-    const mark = Number(one(`select coalesce(max(id), 0) as id from audit_log`)!.id)
-    const off = await post(form())
+    const mark = Number((await one(`select coalesce(max(id), 0) as id from audit_log`))!.id)
+    const off = await post((await form()))
     expect(off.status).toBe(302)
-    expect(reminderOn()).toBe(0)
+    expect((await reminderOn())).toBe(0)
     expect(checkbox(await page())).not.toContain('checked')
-    const audit = all(`select action, subject_id as subjectId, details from audit_log where id > ?`, mark)
+    const audit = (await all(`select action, subject_id as subjectId, details from audit_log where id > ?`, mark))
     expect(audit).toHaveLength(1)
     expect(audit[0]).toMatchObject({ action: 'campaign.update', subjectId: '1' })
     expect(JSON.parse(String(audit[0]!.details))).toEqual({ confirmationReminder: [true, false] })
 
-    expect((await post(form({ confirmationReminder: 'on' }))).status).toBe(302)
-    expect(reminderOn()).toBe(1)
+    expect((await post((await form({ confirmationReminder: 'on' })))).status).toBe(302)
+    expect((await reminderOn())).toBe(1)
     expect(checkbox(await page())).toContain('checked')
   })
 
@@ -334,12 +333,12 @@ describe('the campaign setting', () => {
     const email = 'editor.reminders@example.org'
     const password = 'a long editor password'
     expect((await createOrganiser(server, { email, name: 'Eddie', password, campaignRoles: [{ slug: 'free-andry', role: 'editor' }] })).status).toBe(302)
-    const editor = await petitionClient(server, db()).login(email, password)
-    const mark = Number(one(`select coalesce(max(id), 0) as id from audit_log`)!.id)
-    const refused = await post(form(), editor)
+    const editor = await petitionClient(server, getDb()).login(email, password)
+    const mark = Number((await one(`select coalesce(max(id), 0) as id from audit_log`))!.id)
+    const refused = await post((await form()), editor)
     expect(refused.status).toBe(403)
-    expect(reminderOn()).toBe(1)
-    expect(all(`select 1 from audit_log where id > ? and action = 'campaign.update'`, mark)).toHaveLength(0)
+    expect((await reminderOn())).toBe(1)
+    expect((await all(`select 1 from audit_log where id > ? and action = 'campaign.update'`, mark))).toHaveLength(0)
     // The editor sees the setting but cannot change it.
     expect(checkbox(await page('en', editor))).toContain('checked')
   })

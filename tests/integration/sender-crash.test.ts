@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb, sqliteOf } from '#db/client.server.ts'
+import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
-import { killWorkers, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
+import { addUpdateReaders, killWorkers, rawSql, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
 
 // The batch sender as `npm run worker` runs it, killed with SIGKILL at random moments in
 // the middle of a 5,000-recipient update and restarted: the idempotency keys and claim
@@ -24,15 +24,15 @@ const signers: Audience = { signers: true, donors: 'none' }
 let resend: ResendStandIn
 let campaignId: number
 const addresses: string[] = []
-const sql = () => sqliteOf(getDb())
+const sql = () => rawSql(getDb())
 // One batch in flight at a time, so that 20 kills with the stand-in's delay all land before the send is done.
 const startOneLaneWorker = (env: Record<string, string> = {}) => startWorker(resend, { VIGIL_SENDER_CONCURRENCY: '1', ...env })
 
-function newUpdate(title: string) {
-  const id = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`).run(campaignId, Date.now()).lastInsertRowid)
-  const translation = sql().prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, ?, ?, ?)`)
-  translation.run(id, 'en', title, 'The court hearing is **tomorrow**. Thank you for standing with Andry.')
-  translation.run(id, 'de', `DE ${title}`, 'Die Anhörung ist **morgen**. Danke, dass Sie an Andrys Seite stehen.')
+async function newUpdate(title: string) {
+  const id = Number((await sql().insert(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-22', ?)`, campaignId, Date.now())))
+  const translation = `insert into update_translations (update_id, locale, title, body_md) values (?, ?, ?, ?)`
+  await sql().run(translation, id, 'en', title, 'The court hearing is **tomorrow**. Thank you for standing with Andry.')
+  await sql().run(translation, id, 'de', `DE ${title}`, 'Die Anhörung ist **morgen**. Danke, dass Sie an Andrys Seite stehen.')
   return id
 }
 
@@ -43,16 +43,16 @@ async function startSend(updateId: number) {
   return started.sendId
 }
 
-function batchesLeft(sendId: number) {
-  return (sql().prepare(`select count(*) as n from email_batches where send_id = ? and status <> 'submitted'`).get(sendId) as { n: number }).n
+async function batchesLeft(sendId: number) {
+  return ((await sql().get(`select count(*) as n from email_batches where send_id = ? and status <> 'submitted'`, sendId)) as { n: number }).n
 }
 
-const waitUntilSent = (sendId: number, timeoutMs: number) => waitFor(() => batchesLeft(sendId) === 0, timeoutMs, () => 'batches still unsent')
+const waitUntilSent = (sendId: number, timeoutMs: number) => waitFor(async () => (await batchesLeft(sendId)) === 0, timeoutMs, () => 'batches still unsent')
 
 /** What the stand-in received for one send: emails sent, and batch requests by idempotency key. */
-function receivedFor(sendId: number) {
-  // The keys as the database holds them (today `update:<id>.0:batch:<n>`: the update id is bound as a REAL).
-  const keys = new Set((sql().prepare(`select idempotency_key as key from email_batches where send_id = ?`).all(sendId) as { key: string }[]).map((b) => b.key))
+async function receivedFor(sendId: number) {
+  // The keys as the database holds them.
+  const keys = new Set(((await sql().all(`select idempotency_key as key from email_batches where send_id = ?`, sendId)) as { key: string }[]).map((b) => b.key))
   const sent = resend.sent().filter((s) => keys.has(s.idempotencyKey ?? ''))
   const requests = resend.requests().filter((r) => keys.has(r.idempotencyKey ?? ''))
   const perKey = new Map<string, typeof requests>()
@@ -63,17 +63,15 @@ function receivedFor(sendId: number) {
 }
 
 /** Every recipient once, no one missing, and the database agrees with the provider about each message. */
-function expectEachRecipientOnce(sendId: number) {
-  const { sent, perRecipient } = receivedFor(sendId)
+async function expectEachRecipientOnce(sendId: number) {
+  const { sent, perRecipient } = await receivedFor(sendId)
   expect([...perRecipient].filter(([, n]) => n !== 1)).toEqual([])
   expect(addresses.filter((a) => !perRecipient.has(a))).toEqual([])
   expect(sent).toHaveLength(RECIPIENTS)
 
-  const batches = sql().prepare(`select status, count(*) as n from email_batches where send_id = ? group by status`).all(sendId)
+  const batches = (await sql().all(`select status, count(*) as n from email_batches where send_id = ? group by status`, sendId))
   expect(batches).toEqual([{ status: 'submitted', n: RECIPIENTS / 100 }])
-  const messages = sql()
-    .prepare(`select m.to_email as email, m.status as status, m.provider_id as providerId from email_messages m join email_batches b on b.id = m.batch_id where b.send_id = ?`)
-    .all(sendId) as { email: string; status: string; providerId: string | null }[]
+  const messages = (await sql().all(`select m.to_email as email, m.status as status, m.provider_id as providerId from email_messages m join email_batches b on b.id = m.batch_id where b.send_id = ?`, sendId)) as { email: string; status: string; providerId: string | null }[]
   expect(messages).toHaveLength(RECIPIENTS)
   expect(messages.filter((m) => m.status !== 'sent' || m.providerId === null)).toEqual([])
   // The id recorded is the one the provider gave that recipient's email (a replayed answer maps back correctly).
@@ -83,22 +81,9 @@ function expectEachRecipientOnce(sendId: number) {
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
-  campaignId = (sql().prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
-  const supporter = sql().prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'Ana', 'Pérez', 'VE', ?)`)
-  const signature = sql().prepare(
-    `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', 'Ana', 'Pérez', 'VE', ?, ?)`,
-  )
-  const consent = sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`)
-  sql().transaction(() => {
-    for (let i = 0; i < RECIPIENTS; i++) {
-      const email = `crash.${i}@example.org`
-      const locale = ['en', 'de', 'es'][i % 3]!
-      const id = supporter.run(email, email, locale).lastInsertRowid
-      signature.run(campaignId, id, locale, Date.now())
-      consent.run(id, campaignId)
-      addresses.push(email)
-    }
-  })()
+  campaignId = ((await sql().get(`select id from campaigns where slug = 'free-andry'`)) as { id: number }).id
+  for (let i = 0; i < RECIPIENTS; i++) addresses.push(`crash.${i}@example.org`)
+  await addUpdateReaders(getDb(), { campaignId, addresses, localeOf: (i) => (['en', 'de', 'es'] as const)[i % 3]! })
   resend = await startResendStandIn()
 })
 
@@ -110,7 +95,7 @@ afterAll(async () => {
 describe('the batch sender killed mid-send', () => {
   it(`delivers each of ${RECIPIENTS} recipients exactly once through ${KILLS} SIGKILLs and restarts`, { timeout: 240_000 }, async () => {
     const random = seededRandom(seed)
-    const updateId = newUpdate('Hearing tomorrow')
+    const updateId = await newUpdate('Hearing tomorrow')
     const sendId = await startSend(updateId)
     resend.delay(STAND_IN_DELAY_MS)
     const env = { VIGIL_BATCH_CLAIM_TIMEOUT_MS: String(CLAIM_TIMEOUT_MS) }
@@ -127,7 +112,7 @@ describe('the batch sender killed mid-send', () => {
       await sleep(killAfterMs)
       await worker.kill('SIGKILL')
       expect(worker.output()).not.toMatch(/error/i)
-      rounds.push({ killAfterMs, batchesLeft: batchesLeft(sendId) })
+      rounds.push({ killAfterMs, batchesLeft: await batchesLeft(sendId) })
     }
     const last = startOneLaneWorker(env)
     await last.ready
@@ -135,7 +120,7 @@ describe('the batch sender killed mid-send', () => {
     await last.kill('SIGTERM')
     expect(last.output()).not.toMatch(/error/i)
 
-    const { requests, perKey } = receivedFor(sendId)
+    const { requests, perKey } = await receivedFor(sendId)
     const resent = [...perKey.values()].filter((r) => r.length > 1)
     const replayed = requests.filter((r) => r.outcome === 'replayed').length
     console.log(
@@ -144,7 +129,7 @@ describe('the batch sender killed mid-send', () => {
         `${requests.length} batch requests for ${perKey.size} keys, ${resent.length} keys sent more than once, ${replayed} answers replayed`,
     )
 
-    expectEachRecipientOnce(sendId)
+    await expectEachRecipientOnce(sendId)
     // The kills did interrupt sends: batches went again under their key, and the stand-in
     // answered them from its idempotency store instead of sending again.
     expect(resent.length).toBeGreaterThan(0)
@@ -160,19 +145,19 @@ describe('the batch sender killed mid-send', () => {
     const workers = [startOneLaneWorker({ RESEND_USER_AGENT: 'vigil-worker-a' }), startOneLaneWorker({ RESEND_USER_AGENT: 'vigil-worker-b' })]
     await Promise.all(workers.map((w) => w.ready))
     // Both are polling before there is anything to send, so both take part.
-    const updateId = newUpdate('Released')
+    const updateId = await newUpdate('Released')
     const sendId = await startSend(updateId)
     await waitUntilSent(sendId, 60_000)
     await Promise.all(workers.map((w) => w.kill('SIGTERM')))
     for (const worker of workers) expect(worker.output()).not.toMatch(/error/i)
 
-    const { requests, perKey } = receivedFor(sendId)
+    const { requests, perKey } = await receivedFor(sendId)
     expect(perKey.size).toBe(RECIPIENTS / 100)
     expect([...perKey].filter(([, r]) => r.length !== 1 || r[0]!.outcome !== 'accepted').map(([key]) => key)).toEqual([])
     const byWorker = new Map<string, number>()
     for (const r of requests) byWorker.set(r.headers['user-agent'] ?? '', (byWorker.get(r.headers['user-agent'] ?? '') ?? 0) + 1)
     console.log(`sender-crash: two workers sent ${[...byWorker].map(([ua, n]) => `${n} batches (${ua})`).join(' and ')}`)
     expect([...byWorker.keys()].sort()).toEqual(['vigil-worker-a', 'vigil-worker-b'])
-    expectEachRecipientOnce(sendId)
+    await expectEachRecipientOnce(sendId)
   })
 })

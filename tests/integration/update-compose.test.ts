@@ -2,13 +2,15 @@
  * Writing, scheduling and emailing an update through the real back office (the built
  * server over HTTP): the audience counted by language, previews, a test to oneself, one
  * send per update with its progress, scheduled entries kept off the public page until
- * their time, and who may do it. Supporters are inserted into the server's SQLite file.
+ * their time, and who may do it. Supporters are inserted into the server's database.
  */
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeEntities, textOf } from '../helpers/html.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
+import { closeDatabase, onPostgres, openServerDatabase } from '../helpers/engine.ts'
+import { rawSql } from '../helpers/mail-worker.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import type { DB } from '#db/client.server.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 const EDITOR = { email: 'erin.editor@compose.example', name: 'Erin Editor', password: 'an editor passphrase for updates 7' }
@@ -16,7 +18,7 @@ const EDITOR = { email: 'erin.editor@compose.example', name: 'Erin Editor', pass
 const PAGE_CACHE_TTL_MS = 1500
 
 let server: RunningServer
-let db: Database.Database
+let db: DB
 let ownerCookie: string
 let editorCookie: string
 let ownerId: number
@@ -64,11 +66,11 @@ function totalOf(html: string) {
 
 // ——— Database ———
 
-const sql = () => db
+const sql = () => rawSql(db)
 let n = 0
 
 /** A supporter, in `locale`, who maybe signed (confirmed or not), maybe gave, and maybe asked for news. */
-function supporter({
+async function supporter({
   locale = 'en',
   signed = 'confirmed',
   consent = true,
@@ -84,39 +86,31 @@ function supporter({
   n++
   const email = `person.${n}@compose.example`
   const id = Number(
-    sql()
-      .prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', ?)`)
-      .run(email, email, locale).lastInsertRowid,
+    (await sql().insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', ?)`, email, email, locale)),
   )
   if (signed) {
-    sql()
-      .prepare(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, ?, 'P', 'Q', 'DE', ?)`)
-      .run(campaignId, id, signed, locale)
+    await sql().run(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, ?, 'P', 'Q', 'DE', ?)`, campaignId, id, signed, locale)
   }
   if (donatedTo) {
-    sql()
-      .prepare(
-        `insert into donations (campaign_id, fund_id, supporter_id, interval, gift_minor, amount_minor, currency, status, paid_at, locale, email)
-         values (?, ?, ?, 'one_time', 2500, 2500, 'EUR', ?, ?, ?, ?)`,
-      )
-      .run(campaignId, donatedTo, id, paid ? 'succeeded' : 'open', paid ? Date.now() : null, locale, email)
+    await sql().run(`insert into donations (campaign_id, fund_id, supporter_id, interval, gift_minor, amount_minor, currency, status, paid_at, locale, email)
+         values (?, ?, ?, 'one_time', 2500, 2500, 'EUR', ?, ?, ?, ?)`, campaignId, donatedTo, id, paid ? 'succeeded' : 'open', paid ? Date.now() : null, locale, email)
   }
-  const consentRow = sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, ?, 'test')`)
-  if (consent) consentRow.run(id, campaignId, 1)
-  if (consent === 'withdrawn') consentRow.run(id, campaignId, 0)
+  const consentRow = `insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, ?, 'test')`
+  if (consent) await sql().run(consentRow, id, campaignId, 1)
+  if (consent === 'withdrawn') await sql().run(consentRow, id, campaignId, 0)
   return { id, email }
 }
 
-function count(table: string, where = '1 = 1', ...args: unknown[]) {
-  return (sql().prepare(`select count(*) as n from ${table} where ${where}`).get(...args) as { n: number }).n
+async function count(table: string, where = '1 = 1', ...args: unknown[]) {
+  return ((await sql().get(`select count(*) as n from ${table} where ${where}`, ...args)) as { n: number }).n
 }
 
-function lastAuditId() {
-  return (sql().prepare('select coalesce(max(id), 0) as id from audit_log').get() as { id: number }).id
+async function lastAuditId() {
+  return ((await sql().get('select coalesce(max(id), 0) as id from audit_log')) as { id: number }).id
 }
 
-function auditSince(id: number) {
-  return sql().prepare('select organizer_id as organizerId, action, subject_id as subjectId, details from audit_log where id > ? order by id').all(id) as {
+async function auditSince(id: number) {
+  return (await sql().all('select organizer_id as organizerId, action, subject_id as subjectId, details from audit_log where id > ? order by id', id)) as {
     organizerId: number | null
     action: string
     subjectId: string
@@ -142,7 +136,7 @@ async function writeUpdate({
     cookie,
   )
   expect(created.status, await created.clone().text()).toBe(302)
-  const row = sql().prepare(`select update_id as id from update_translations where title = ?`).get(title) as { id: number }
+  const row = (await sql().get(`select update_id as id from update_translations where title = ?`, title)) as { id: number }
   if (de) {
     const saved = await post(
       `/admin/campaigns/${campaignId}/timeline/${row.id}`,
@@ -156,23 +150,22 @@ async function writeUpdate({
 
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: String(PAGE_CACHE_TTL_MS) } })
-  db = new Database(server.databasePath, { fileMustExist: true })
-  db.pragma('busy_timeout = 5000')
-  campaignId = (sql().prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
-  funds = sql().prepare(`select id, slug from funds where campaign_id = ? order by id`).all(campaignId) as { id: number; slug: string }[]
+  db = openServerDatabase(server)
+  campaignId = ((await sql().get(`select id from campaigns where slug = 'free-andry'`)) as { id: number }).id
+  funds = (await sql().all(`select id, slug from funds where campaign_id = ? order by id`, campaignId)) as { id: number; slug: string }[]
   if (funds.length < 2) throw new Error('the seed should have two funds')
   ownerCookie = await logIn(OWNER.email, OWNER.password)
-  ownerId = (sql().prepare(`select id from organizers where email = ?`).get(OWNER.email) as { id: number }).id
+  ownerId = ((await sql().get(`select id from organizers where email = ?`, OWNER.email)) as { id: number }).id
 
   // Sending an update is a campaign manager's (ADR 011).
   const set = await createOrganiser(server, { ...EDITOR, campaignRoles: [{ slug: 'free-andry', role: 'manager' }] })
   expect(set.status).toBe(302)
   editorCookie = await logIn(EDITOR.email, EDITOR.password)
-  editorId = (sql().prepare(`select id from organizers where email = ?`).get(EDITOR.email) as { id: number }).id
+  editorId = ((await sql().get(`select id from organizers where email = ?`, EDITOR.email)) as { id: number }).id
 })
 
 afterAll(async () => {
-  db?.close()
+  if (db) await closeDatabase(db)
   await server?.stop()
 })
 
@@ -182,23 +175,23 @@ describe('the audience', () => {
 
   beforeAll(async () => {
     // Counted: confirmed signers who asked for news, and paying donors who did.
-    supporter({ locale: 'en' })
-    supporter({ locale: 'en' })
-    supporter({ locale: 'de' })
-    supporter({ locale: 'de' })
-    supporter({ locale: 'de' })
-    supporter({ locale: 'es' })
-    supporter({ locale: 'es', signed: null, donatedTo: capacho() })
-    supporter({ locale: 'de', signed: null, donatedTo: cecot() })
+    await supporter({ locale: 'en' })
+    await supporter({ locale: 'en' })
+    await supporter({ locale: 'de' })
+    await supporter({ locale: 'de' })
+    await supporter({ locale: 'de' })
+    await supporter({ locale: 'es' })
+    await supporter({ locale: 'es', signed: null, donatedTo: capacho() })
+    await supporter({ locale: 'de', signed: null, donatedTo: cecot() })
     // Signed and gave: one person, counted once.
-    supporter({ locale: 'en', donatedTo: capacho() })
+    await supporter({ locale: 'en', donatedTo: capacho() })
     // Not counted: unconfirmed, no consent, consent withdrawn, unpaid, suppressed.
-    supporter({ locale: 'en', signed: 'pending' })
-    supporter({ locale: 'de', consent: false })
-    supporter({ locale: 'es', consent: 'withdrawn' })
-    supporter({ locale: 'es', signed: null, donatedTo: capacho(), paid: false })
-    const bounced = supporter({ locale: 'en' })
-    sql().prepare(`insert into suppressions (email_normalized, reason) values (?, 'bounce')`).run(bounced.email)
+    await supporter({ locale: 'en', signed: 'pending' })
+    await supporter({ locale: 'de', consent: false })
+    await supporter({ locale: 'es', consent: 'withdrawn' })
+    await supporter({ locale: 'es', signed: null, donatedTo: capacho(), paid: false })
+    const bounced = await supporter({ locale: 'en' })
+    await sql().run(`insert into suppressions (email_normalized, reason) values (?, 'bounce')`, bounced.email)
     updateId = await writeUpdate({ title: 'Audience probe', de: 'Publikumsprobe' })
   })
 
@@ -259,33 +252,29 @@ describe('previews and a test to oneself', () => {
   })
 
   it('queues exactly one email, to the organiser, and records it', async () => {
-    const before = count('email_messages')
-    const mark = lastAuditId()
+    const before = await count('email_messages')
+    const mark = await lastAuditId()
     const response = await post(sendUrl(updateId), form({ intent: 'test', locale: 'de' }))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(`${sendUrl(updateId)}?preview=de&tested=de`)
     // Transactional mail, not part of a send: no update's batch (the sender may already have put
     // it in a group of transactional mail, whose batch has no send).
-    const rows = sql()
-      .prepare(
-        `select m.to_email as toEmail, m.template, m.locale, m.props, m.supporter_id as supporterId, b.send_id as sendId
+    const rows = (await sql().all(`select m.to_email as toEmail, m.template, m.locale, m.props, m.supporter_id as supporterId, b.send_id as sendId
          from email_messages m left join email_batches b on b.id = m.batch_id
-         where m.id > (select max(id) from email_messages) - ?`,
-      )
-      .all(count('email_messages') - before) as Record<string, unknown>[]
+         where m.id > (select max(id) from email_messages) - ?`, await count('email_messages') - before)) as Record<string, unknown>[]
     expect(rows).toHaveLength(1)
     expect(rows[0]).toMatchObject({ toEmail: OWNER.email, template: 'campaign-update', locale: 'de', supporterId: null, sendId: null })
     expect(JSON.parse(String(rows[0]!.props))).toEqual({ updateId, test: true })
-    expect(auditSince(mark).map((a) => [a.action, a.organizerId, a.subjectId])).toEqual([['update.test_send', ownerId, String(updateId)]])
+    expect((await auditSince(mark)).map((a) => [a.action, a.organizerId, a.subjectId])).toEqual([['update.test_send', ownerId, String(updateId)]])
     // No send was started.
-    expect(count('update_sends', 'update_id = ?', updateId)).toBe(0)
+    expect(await count('update_sends', 'update_id = ?', updateId)).toBe(0)
     const notice = textOf(await (await get(response.headers.get('location')!)).text())
     expect(notice).toContain(`A test in Deutsch is on its way to ${OWNER.email}.`)
   })
 
   it('delivers the test into the demo outbox, marked as a test', async () => {
-    const id = (sql().prepare(`select max(id) as id from email_messages where to_email = ?`).get(OWNER.email) as { id: number }).id
-    await expect.poll(() => (sql().prepare(`select status from email_messages where id = ?`).get(id) as { status: string }).status, { timeout: 10_000 }).toBe('captured')
+    const id = ((await sql().get(`select max(id) as id from email_messages where to_email = ?`, OWNER.email)) as { id: number }).id
+    await expect.poll(async () => ((await sql().get(`select status from email_messages where id = ?`, id)) as { status: string }).status, { timeout: 10_000 }).toBe('captured')
     const html = textOf(await (await get(`/admin/outbox/${id}`)).text())
     expect(html).toContain('[Test] Heute kam er frei')
   })
@@ -297,14 +286,14 @@ describe('sending', () => {
 
   beforeAll(async () => {
     // Enough for two batches of 100.
-    for (let i = 0; i < 140; i++) supporter({ locale: (['en', 'de', 'es'] as const)[i % 3] })
+    for (let i = 0; i < 140; i++) await supporter({ locale: (['en', 'de', 'es'] as const)[i % 3] })
     updateId = await writeUpdate({ title: 'Sending probe', de: 'Versandprobe' })
     const counts = countsOf(await (await get(sendUrl(updateId))).text())
     recipients = Object.values(counts).reduce((sum, c) => sum + c, 0)
   })
 
   it('asks first, naming the number of recipients, and sends nothing until that question is answered', async () => {
-    const before = [count('update_sends'), count('email_batches'), count('email_messages'), lastAuditId()]
+    const before = [await count('update_sends'), await count('email_batches'), await count('email_messages'), await lastAuditId()]
     const response = await post(sendUrl(updateId), form({ intent: 'send', signers: 'on', donors: 'none' }))
     expect(response.status).toBe(200)
     const html = await response.text()
@@ -312,20 +301,21 @@ describe('sending', () => {
     // The answer carries the audience it was asked about, and the server requires it.
     expect(html).toMatch(/<input type="hidden" name="confirmed" value="yes"\/>/)
     expect(html).toMatch(/<input type="hidden" name="donors" value="none"\/>/)
-    expect([count('update_sends'), count('email_batches'), count('email_messages'), lastAuditId()]).toEqual(before)
+    expect([await count('update_sends'), await count('email_batches'), await count('email_messages'), await lastAuditId()]).toEqual(before)
   })
 
   it('snapshots the audience into messages and batches once, records who sent it, and shows progress instead of the button', async () => {
     expect(recipients).toBeGreaterThan(100)
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(sendUrl(updateId), form({ intent: 'send', signers: 'on', donors: 'none', confirmed: 'yes' }))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(sendUrl(updateId))
-    const send = sql().prepare(`select id, recipients, created_by as createdBy from update_sends where update_id = ?`).get(updateId) as { id: number; recipients: number; createdBy: number }
+    const send = (await sql().get(`select id, recipients, created_by as createdBy from update_sends where update_id = ?`, updateId)) as { id: number; recipients: number; createdBy: number }
     expect(send).toMatchObject({ recipients, createdBy: ownerId })
-    expect(count('email_batches', 'send_id = ?', send.id)).toBe(Math.ceil(recipients / 100))
-    expect(count('email_messages', `json_extract(props, '$.updateId') = ? and batch_id is not null`, updateId)).toBe(recipients)
-    const audit = auditSince(mark)
+    expect(await count('email_batches', 'send_id = ?', send.id)).toBe(Math.ceil(recipients / 100))
+    const ofUpdate = onPostgres ? `cast(props as jsonb) ->> 'updateId' = cast(? as text)` : `json_extract(props, '$.updateId') = ?`
+    expect(await count('email_messages', `${ofUpdate} and batch_id is not null`, updateId)).toBe(recipients)
+    const audit = await auditSince(mark)
     expect(audit.map((a) => [a.action, a.organizerId, a.subjectId])).toEqual([['update.send', ownerId, String(updateId)]])
     expect(JSON.parse(audit[0]!.details)).toMatchObject({ recipients, audience: { signers: true, donors: 'none' } })
 
@@ -335,13 +325,13 @@ describe('sending', () => {
   })
 
   it('answers a second Send with "already sent" and sends nothing more', async () => {
-    const before = [count('update_sends'), count('email_batches'), count('email_messages')]
-    const mark = lastAuditId()
+    const before = [await count('update_sends'), await count('email_batches'), await count('email_messages')]
+    const mark = await lastAuditId()
     const response = await post(sendUrl(updateId), form({ intent: 'send', signers: 'on', donors: 'campaign' }))
     expect(response.status).toBe(409)
     expect(textOf(await response.text())).toContain('This update has already been sent.')
-    expect([count('update_sends'), count('email_batches'), count('email_messages')]).toEqual(before)
-    expect(auditSince(mark)).toEqual([])
+    expect([await count('update_sends'), await count('email_batches'), await count('email_messages')]).toEqual(before)
+    expect(await auditSince(mark)).toEqual([])
   })
 
   it('reaches 100 % as the in-process sender captures the batches, then stops refreshing', async () => {
@@ -361,11 +351,9 @@ describe('sending', () => {
   it('refreshes itself without JavaScript while a send is under way', async () => {
     // A send whose only batch waits for a retry an hour from now.
     const id = await writeUpdate({ title: 'Waiting probe' })
-    const sendId = Number(sql().prepare(`insert into update_sends (update_id, campaign_id, audience, recipients) values (?, ?, '{}', 1)`).run(id, campaignId).lastInsertRowid)
-    const batchId = Number(sql().prepare(`insert into email_batches (send_id, idempotency_key, size, next_attempt_at) values (?, ?, 1, ?)`).run(sendId, `probe:${id}`, Date.now() + 3_600_000).lastInsertRowid)
-    sql()
-      .prepare(`insert into email_messages (template, to_email, locale, props, idempotency_key, status, batch_id) values ('campaign-update', 'w@compose.example', 'en', '{}', ?, 'batched', ?)`)
-      .run(`probe:${id}:1`, batchId)
+    const sendId = Number((await sql().insert(`insert into update_sends (update_id, campaign_id, audience, recipients) values (?, ?, '{}', 1)`, id, campaignId)))
+    const batchId = Number((await sql().insert(`insert into email_batches (send_id, idempotency_key, size, next_attempt_at) values (?, ?, 1, ?)`, sendId, `probe:${id}`, Date.now() + 3_600_000)))
+    await sql().run(`insert into email_messages (template, to_email, locale, props, idempotency_key, status, batch_id) values ('campaign-update', 'w@compose.example', 'en', '{}', ?, 'batched', ?)`, `probe:${id}:1`, batchId)
     const html = await (await get(sendUrl(id))).text()
     expect(html).toContain('<noscript><meta http-equiv="refresh" content="2"/></noscript>')
     expect(html).toContain('data-testid="progress-remaining">1<')
@@ -381,7 +369,7 @@ describe('sending', () => {
       const response = await post(sendUrl(id), form({ intent: 'send', signers: 'on', donors: 'none' }))
       expect(response.status).toBe(409)
       expect(textOf(await response.text())).toContain('Only a published update can be emailed.')
-      expect(count('update_sends', 'update_id = ?', id)).toBe(0)
+      expect(await count('update_sends', 'update_id = ?', id)).toBe(0)
     }
   })
 
@@ -390,7 +378,7 @@ describe('sending', () => {
     const response = await post(sendUrl(id), form({ intent: 'send', donors: 'fund', fundId: '999999' }))
     expect(response.status).toBe(400)
     expect(textOf(await response.text())).toContain('Please choose one of this campaign’s funds.')
-    expect(count('update_sends', 'update_id = ?', id)).toBe(0)
+    expect(await count('update_sends', 'update_id = ?', id)).toBe(0)
   })
 })
 
@@ -400,7 +388,7 @@ describe('scheduling', () => {
 
   it('reads the scheduled time in the organiser’s time zone', async () => {
     const id = await writeUpdate({ title: 'Berlin probe', publish: { publish: 'schedule', publishAt: '2030-07-01T12:00', timeZone: 'Europe/Berlin' } })
-    const row = sql().prepare(`select published_at as publishedAt from updates where id = ?`).get(id) as { publishedAt: number }
+    const row = (await sql().get(`select published_at as publishedAt from updates where id = ?`, id)) as { publishedAt: number }
     expect(row.publishedAt).toBe(Date.UTC(2030, 6, 1, 10, 0))
   })
 
@@ -416,7 +404,7 @@ describe('scheduling', () => {
       expect(response.status).toBe(400)
       expect(textOf(await response.text())).toContain(message)
     }
-    expect(count('update_translations', `title like 'Past probe%'`)).toBe(0)
+    expect(await count('update_translations', `title like 'Past probe%'`)).toBe(0)
   })
 
   it('keeps a scheduled entry off the public page until its time, then shows it', async () => {
@@ -426,7 +414,7 @@ describe('scheduling', () => {
     // Cached before the entry exists: saving must purge it.
     await publicPage()
     const id = await writeUpdate({ title, publish: { publish: 'schedule', publishAt: utcLocal(at), timeZone: 'UTC' } })
-    expect((sql().prepare(`select published_at as p from updates where id = ?`).get(id) as { p: number }).p).toBe(Math.floor(at / 1000) * 1000)
+    expect(((await sql().get(`select published_at as p from updates where id = ?`, id)) as { p: number }).p).toBe(Math.floor(at / 1000) * 1000)
     expect(await publicPage()).not.toContain(title)
     expect(textOf(await (await get('/c/free-andry?lng=en', null)).text())).not.toContain(title)
     const editor = textOf(await (await get(`/admin/campaigns/${campaignId}/timeline`)).text())
@@ -445,13 +433,13 @@ describe('scheduling', () => {
     const id = await writeUpdate({ title })
     const publicPage = async () => textOf(await (await get('/c/free-andry', null)).text())
     expect(await publicPage()).toContain(title)
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const entryUrl = `/admin/campaigns/${campaignId}/timeline/${id}`
     expect((await post(entryUrl, form({ intent: 'publish', publish: 'draft' }))).status).toBe(302)
     expect(await publicPage()).not.toContain(title)
     expect((await post(entryUrl, form({ intent: 'publish', publish: 'now' }))).status).toBe(302)
     expect(await publicPage()).toContain(title)
-    expect(auditSince(mark).map((a) => a.action)).toEqual(['timeline.unpublish', 'timeline.publish'])
+    expect((await auditSince(mark)).map((a) => a.action)).toEqual(['timeline.unpublish', 'timeline.publish'])
   })
 })
 
@@ -469,7 +457,7 @@ describe('an image on an update', () => {
     data.append('image', png(), 'probe.png')
     const response = await post(`/admin/campaigns/${campaignId}/timeline/${id}`, data)
     expect(response.status).toBe(302)
-    const { imagePath } = sql().prepare(`select image_path as imagePath from updates where id = ?`).get(id) as { imagePath: string }
+    const { imagePath } = (await sql().get(`select image_path as imagePath from updates where id = ?`, id)) as { imagePath: string }
     expect(imagePath).toMatch(new RegExp(`^/media/update-${id}-[\\w-]+\\.png$`))
     expect((await get(imagePath, null)).status).toBe(200)
     const publicHtml = await (await get('/c/free-andry?lng=en', null)).text()
@@ -489,11 +477,11 @@ describe('who may send', () => {
   it('lets a campaign manager who is not an owner send a test and the update, recorded under their name', async () => {
     const id = await writeUpdate({ title: 'Editor probe', cookie: editorCookie })
     expect((await get(sendUrl(id), editorCookie)).status).toBe(200)
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     expect((await post(sendUrl(id), form({ intent: 'test', locale: 'en' }), editorCookie)).status).toBe(302)
-    expect(sql().prepare(`select to_email as t from email_messages order by id desc limit 1`).get()).toEqual({ t: EDITOR.email })
+    expect((await sql().get(`select to_email as t from email_messages order by id desc limit 1`))).toEqual({ t: EDITOR.email })
     expect((await post(sendUrl(id), form({ intent: 'send', signers: 'on', donors: 'none', confirmed: 'yes' }), editorCookie)).status).toBe(302)
-    expect(auditSince(mark).map((a) => [a.action, a.organizerId])).toEqual([
+    expect((await auditSince(mark)).map((a) => [a.action, a.organizerId])).toEqual([
       ['update.test_send', editorId],
       ['update.send', editorId],
     ])
@@ -501,7 +489,7 @@ describe('who may send', () => {
 
   it('sends anonymous visitors to the login page, and refuses a cross-site POST, changing nothing', async () => {
     const id = await writeUpdate({ title: 'Guarded probe' })
-    const before = [count('update_sends'), count('email_messages'), lastAuditId()]
+    const before = [await count('update_sends'), await count('email_messages'), await lastAuditId()]
     const anonymous = await post(sendUrl(id), form({ intent: 'send', signers: 'on', donors: 'none' }), null)
     expect(anonymous.status).toBe(302)
     expect(anonymous.headers.get('location')).toMatch(/^\/admin\/login/)
@@ -509,7 +497,7 @@ describe('who may send', () => {
     expect((await get(`/admin/campaigns/${campaignId}/updates/${id}/preview.html?lang=en`, null)).status).toBe(302)
     const crossSite = await post(sendUrl(id), form({ intent: 'test', locale: 'en' }), ownerCookie, 'https://evil.example')
     expect(crossSite.status).toBe(403)
-    expect([count('update_sends'), count('email_messages'), lastAuditId()]).toEqual(before)
+    expect([await count('update_sends'), await count('email_messages'), await lastAuditId()]).toEqual(before)
   })
 
   it('answers 404 for an update of another campaign or none', async () => {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { getDb, sqliteOf } from '#db/client.server.ts'
+import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { countAudience, getSendProgress, startUpdateSend, type Audience } from '~/models/update-sends.server.ts'
 import { resendTransport, sendNextOnce, type Transport } from '~/workflows/mail-sender.server.ts'
 import { fromUnsubscribeToken } from '~/utils/tokens.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
+import { rawSql } from '../helpers/mail-worker.ts'
 
 // Sending an update: the audience snapshot, batches through Resend's batch endpoint
 // (the real SDK against the stand-in), per-message results, suppressions and consent.
@@ -12,11 +13,11 @@ let resend: ResendStandIn
 let transport: Transport
 let campaignId: number
 let n = 0
-const sql = () => sqliteOf(getDb())
+const sql = () => rawSql(getDb())
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
-  campaignId = (sql().prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
+  campaignId = ((await sql().get(`select id from campaigns where slug = 'free-andry'`)) as { id: number }).id
   resend = await startResendStandIn()
   transport = resendTransport({ apiKey: resend.apiKey, from: 'Vigil <team@example.org>', baseUrl: resend.url })
 })
@@ -28,30 +29,26 @@ afterAll(async () => {
 beforeEach(() => resend.reset())
 
 /** A supporter who signed (confirmed or not) and maybe asked for updates. */
-function supporter({ locale = 'en', confirmed = true, consent = true, email }: { locale?: string; confirmed?: boolean; consent?: boolean; email?: string } = {}) {
+async function supporter({ locale = 'en', confirmed = true, consent = true, email }: { locale?: string; confirmed?: boolean; consent?: boolean; email?: string } = {}) {
   n++
   const address = email ?? `person.${n}@example.org`
   const id = Number(
-    sql()
-      .prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', ?)`)
-      .run(address.toLowerCase(), address, locale).lastInsertRowid,
+    (await sql().insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', ?)`, address.toLowerCase(), address, locale)),
   )
-  sql()
-    .prepare(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, ?, 'P', 'Q', 'DE', ?)`)
-    .run(campaignId, id, confirmed ? 'confirmed' : 'pending', locale)
-  if (consent) sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`).run(id, campaignId)
+  await sql().run(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, ?, 'P', 'Q', 'DE', ?)`, campaignId, id, confirmed ? 'confirmed' : 'pending', locale)
+  if (consent) await sql().run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, true, 'petition_form')`, id, campaignId)
   return { id, email: address }
 }
 
-function newUpdate(title = `Update ${++n}`) {
-  const id = Number(sql().prepare(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-20', ?)`).run(campaignId, Date.now()).lastInsertRowid)
-  sql().prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', ?, 'He is **home**.')`).run(id, title)
-  sql().prepare(`insert into update_translations (update_id, locale, title, body_md) values (?, 'de', ?, 'Er ist **zu Hause**.')`).run(id, `DE ${title}`)
+async function newUpdate(title = `Update ${++n}`) {
+  const id = Number((await sql().insert(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-20', ?)`, campaignId, Date.now())))
+  await sql().run(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', ?, 'He is **home**.')`, id, title)
+  await sql().run(`insert into update_translations (update_id, locale, title, body_md) values (?, 'de', ?, 'Er ist **zu Hause**.')`, id, `DE ${title}`)
   return id
 }
 
-function clearAudience() {
-  sql().exec(`delete from email_messages; delete from email_batches; delete from update_sends; delete from consents; delete from signatures; delete from suppressions; delete from supporters`)
+async function clearAudience() {
+  await sql().exec(`delete from email_messages; delete from email_batches; delete from update_sends; delete from consents; delete from signatures; delete from suppressions; delete from supporters`)
 }
 
 async function sendAll() {
@@ -66,15 +63,15 @@ describe('the audience', () => {
   beforeEach(clearAudience)
 
   it('counts confirmed signers whose latest consent is granted, not suppressed, by language', async () => {
-    supporter({ locale: 'en' })
-    supporter({ locale: 'de' })
-    supporter({ locale: 'de' })
-    supporter({ confirmed: false })
-    supporter({ consent: false })
-    const withdrawn = supporter()
-    sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 0, 'unsubscribe_link')`).run(withdrawn.id, campaignId)
-    const bounced = supporter()
-    sql().prepare(`insert into suppressions (email_normalized, reason) values (?, 'bounce')`).run(bounced.email.toLowerCase())
+    await supporter({ locale: 'en' })
+    await supporter({ locale: 'de' })
+    await supporter({ locale: 'de' })
+    await supporter({ confirmed: false })
+    await supporter({ consent: false })
+    const withdrawn = await supporter()
+    await sql().run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, false, 'unsubscribe_link')`, withdrawn.id, campaignId)
+    const bounced = await supporter()
+    await sql().run(`insert into suppressions (email_normalized, reason) values (?, 'bounce')`, bounced.email.toLowerCase())
     expect(await countAudience(getDb(), { campaignId, audience: signers })).toEqual({ total: 3, byLocale: { en: 1, de: 2, es: 0 } })
   })
 })
@@ -83,11 +80,12 @@ describe('sending an update', () => {
   beforeEach(clearAudience)
 
   it('snapshots 250 recipients into 3 batches, sends each once with its idempotency key, unsubscribe headers and language', async () => {
-    const people = Array.from({ length: 250 }, (_, i) => supporter({ locale: i % 5 === 0 ? 'de' : 'en' }))
-    const updateId = newUpdate('He is home')
+    const people: { id: number; email: string }[] = []
+    for (let i = 0; i < 250; i++) people.push(await supporter({ locale: i % 5 === 0 ? 'de' : 'en' }))
+    const updateId = await newUpdate('He is home')
     const started = await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
     expect(started).toMatchObject({ status: 'started', recipients: 250 })
-    const batches = sql().prepare(`select size, idempotency_key as key from email_batches order by id`).all() as { size: number; key: string }[]
+    const batches = (await sql().all(`select size, idempotency_key as key from email_batches order by id`)) as { size: number; key: string }[]
     expect(batches.map((b) => b.size)).toEqual([100, 100, 50])
 
     // Pressing Send again sends nothing more.
@@ -112,18 +110,18 @@ describe('sending an update', () => {
 
     const progress = await getSendProgress(getDb(), { updateId })
     expect(progress).toMatchObject({ recipients: 250, sent: 250, failed: 0, remaining: 0 })
-    const ids = sql().prepare(`select count(distinct provider_id) as n from email_messages where status = 'sent'`).get() as { n: number }
+    const ids = (await sql().get(`select count(distinct provider_id) as n from email_messages where status = 'sent'`)) as { n: number }
     expect(ids.n).toBe(250)
   })
 
   it('keeps going when Resend refuses one address of a batch (permissive validation), recording why', async () => {
-    for (let i = 0; i < 9; i++) supporter()
-    supporter({ email: 'not-an-address' })
-    const updateId = newUpdate()
+    for (let i = 0; i < 9; i++) await supporter()
+    await supporter({ email: 'not-an-address' })
+    const updateId = await newUpdate()
     await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
     await sendAll()
     expect(resend.sent()).toHaveLength(9)
-    const failed = sql().prepare(`select to_email, last_error from email_messages where status = 'failed'`).all() as { to_email: string; last_error: string }[]
+    const failed = (await sql().all(`select to_email, last_error from email_messages where status = 'failed'`)) as { to_email: string; last_error: string }[]
     expect(failed).toHaveLength(1)
     expect(failed[0]!.to_email).toBe('not-an-address')
     expect(failed[0]!.last_error).toMatch(/refused/)
@@ -131,12 +129,12 @@ describe('sending an update', () => {
   })
 
   it('retries a batch after a 429 and a 500 with the same key, and sends it once', async () => {
-    for (let i = 0; i < 5; i++) supporter()
-    const updateId = newUpdate()
+    for (let i = 0; i < 5; i++) await supporter()
+    const updateId = await newUpdate()
     await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
     resend.failNext(1, { status: 429, retryAfterSeconds: 1 })
     expect(await sendNextOnce(getDb(), transport)).toBe(5)
-    const batch = sql().prepare(`select status, next_attempt_at, attempts from email_batches`).get() as { status: string; next_attempt_at: number; attempts: number }
+    const batch = (await sql().get(`select status, next_attempt_at, attempts from email_batches`)) as { status: string; next_attempt_at: number; attempts: number }
     expect(batch.status).toBe('pending')
     expect(batch.next_attempt_at).toBeGreaterThan(Date.now() + 500)
     // Not due yet: nothing is claimed before Retry-After has passed.
@@ -150,19 +148,19 @@ describe('sending an update', () => {
   })
 
   it('leaves out whoever unsubscribed or bounced after the snapshot', async () => {
-    const [a, b, c] = [supporter(), supporter(), supporter()]
-    const updateId = newUpdate()
+    const [a, b, c] = [await supporter(), await supporter(), await supporter()]
+    const updateId = await newUpdate()
     await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
-    sql().prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 0, 'unsubscribe_link')`).run(a.id, campaignId)
-    sql().prepare(`insert into suppressions (email_normalized, reason) values (?, 'complaint')`).run(b.email.toLowerCase())
+    await sql().run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, false, 'unsubscribe_link')`, a.id, campaignId)
+    await sql().run(`insert into suppressions (email_normalized, reason) values (?, 'complaint')`, b.email.toLowerCase())
     await sendAll()
     expect(resend.sent().map((s) => s.email.to)).toEqual([c.email])
     expect(await getSendProgress(getDb(), { updateId })).toMatchObject({ recipients: 3, sent: 1, failed: 2, unsubscribed: 1 })
   })
 
   it('does not start a send with nobody to send to', async () => {
-    supporter({ consent: false })
-    expect(await startUpdateSend(getDb(), { updateId: newUpdate(), campaignId, audience: signers, organizerId: null })).toEqual({ status: 'empty' })
-    expect(sql().prepare(`select count(*) as n from update_sends`).get()).toEqual({ n: 0 })
+    await supporter({ consent: false })
+    expect(await startUpdateSend(getDb(), { updateId: await newUpdate(), campaignId, audience: signers, organizerId: null })).toEqual({ status: 'empty' })
+    expect((await sql().get(`select count(*) as n from update_sends`))).toEqual({ n: 0 })
   })
 })
