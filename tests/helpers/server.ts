@@ -4,7 +4,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestDatabase, dropTestDatabase, onPostgres } from './engine.ts'
+import { createTestDatabase, dropTestDatabase, onPostgres, testEngine } from './engine.ts'
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)))
 
@@ -27,7 +27,7 @@ export type RunningServer = {
 /**
  * The log audit (scripts/log-audit.ts): with VIGIL_LOG_AUDIT_DIR set (npm test sets it),
  * everything a server or worker prints is also appended to a file there, named after the
- * test file that started it, so the audit can read the logs of a whole test run.
+ * test file (and engine) that started it, so the audit reads the logs of a whole test run, both engines'.
  */
 let auditFiles = 0
 export function captureForLogAudit(child: ChildProcess, kind: string) {
@@ -37,7 +37,7 @@ export function captureForLogAudit(child: ChildProcess, kind: string) {
   fs.mkdirSync(folder, { recursive: true })
   // The first test file on the stack is the one that started this process.
   const caller = /tests\/(?:integration|e2e|unit)\/([\w.-]+?)\.test\.tsx?/.exec(new Error().stack ?? '')?.[1] ?? 'other'
-  const file = path.join(folder, `${caller}.${kind}.${process.pid}.${++auditFiles}.log`)
+  const file = path.join(folder, `${caller}.${testEngine}.${kind}.${process.pid}.${++auditFiles}.log`)
   const append = (d: Buffer) => fs.appendFileSync(file, d)
   child.stdout?.on('data', append)
   child.stderr?.on('data', append)
