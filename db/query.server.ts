@@ -18,7 +18,8 @@ export async function firstRow<T>(query: { get(params?: Record<string, unknown>)
 
 /** Every row. */
 export async function allRows<T>(query: { all(params?: Record<string, unknown>): T[] }, params?: Record<string, unknown>): Promise<T[]> {
-  if (typeof query.all === 'function') return query.all(params)
+  // Postgres' prepared statements have an all() too, but it skips Drizzle's row mapping: SQLite's are the ones with get().
+  if (typeof (query as { get?: unknown }).get === 'function') return query.all(params)
   return (await (query as Executable).execute!(params)) as T[]
 }
 

@@ -1,9 +1,14 @@
-import type Database from 'better-sqlite3'
 import { expect } from 'vitest'
 import type { RunningServer } from './server.ts'
+import { openServerSql, type ServerSql, type Sql } from './sql.ts'
 
-/** Signing and confirming through the real pages, as a supporter and an organiser would. */
-export function petitionClient(server: RunningServer, db: Database.Database) {
+/**
+ * Signing and confirming through the real pages, as a supporter and an organiser would. It reads
+ * the server's database through `given`, or through a handle of its own (`close()` closes it).
+ */
+export function petitionClient(server: RunningServer, given?: Sql) {
+  let own: ServerSql | null = null
+  const db = () => given ?? (own ??= openServerSql(server))
   let ip = 0
   let emails = 0
 
@@ -38,13 +43,13 @@ export function petitionClient(server: RunningServer, db: Database.Database) {
 
   async function waitForEmails(address: string, count = 1) {
     for (let i = 0; i < 50; i++) {
-      const rows = db.prepare(`SELECT * FROM email_messages WHERE to_email = ? ORDER BY id`).all(address) as {
+      const rows = await db().all<{
         id: number
         template: string
         locale: string
         idempotency_key: string
         status: string
-      }[]
+      }>(`SELECT * FROM email_messages WHERE to_email = ? ORDER BY id`, address)
       if (rows.length >= count && rows.every((r) => r.status === 'captured')) return rows
       await new Promise((r) => setTimeout(r, 100))
     }
@@ -67,11 +72,16 @@ export function petitionClient(server: RunningServer, db: Database.Database) {
     expect(confirmed.status).toBe(303)
   }
 
-  const counters = () =>
-    (db.prepare(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = 1`).get() as { confirmed: number; pending: number } | undefined) ?? {
+  const counters = async () =>
+    (await db().get<{ confirmed: number; pending: number }>(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = 1`)) ?? {
       confirmed: 0,
       pending: 0,
     }
 
-  return { login, person, sign, waitForEmails, linksOf, signAndConfirm, counters }
+  async function close() {
+    await own?.close()
+    own = null
+  }
+
+  return { login, person, sign, waitForEmails, linksOf, signAndConfirm, counters, close }
 }

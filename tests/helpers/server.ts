@@ -49,6 +49,14 @@ export function requireBuild() {
   }
 }
 
+/**
+ * The environment that points a script (seed, organizer:create, recount…) at a server's data:
+ * its SQLite file, or on Postgres its database (a test file's own DATABASE_URL must not leak in).
+ */
+export function databaseEnv(server: { databasePath: string; databaseUrl: string | null }) {
+  return { DATABASE_PATH: server.databasePath, DATABASE_URL: server.databaseUrl ?? '' }
+}
+
 /** Run a project script (tsx) against a data folder; resolves with its output. */
 export function runScript(script: string, args: string[], env: Record<string, string>) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -80,9 +88,13 @@ export function makeDataDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-srv-'))
 }
 
+/** Postgres databases startServer made and no stop() has dropped yet. */
+const serverDatabases = new Set<string>()
+
 /**
- * Start the production build on a free port with its own SQLite file. With `seed`, the demo
- * data (and demo organiser) are loaded first through the real seed script.
+ * Start the production build on a free port with its own SQLite file (on Postgres: its own
+ * database; a restart on the same data passes `dir` and `env: { DATABASE_URL: first.databaseUrl }`).
+ * With `seed`, the demo data (and demo organiser) are loaded first through the real seed script.
  */
 export async function startServer({
   seed = true,
@@ -93,7 +105,8 @@ export async function startServer({
   requireBuild()
   const databasePath = path.join(dir, 'vigil.db')
   // On Postgres a server gets a new database, unless the test hands it one (a restart on the same data).
-  const databaseUrl = env.DATABASE_URL ?? (onPostgres ? await createTestDatabase() : null)
+  const databaseUrl = env.DATABASE_URL !== undefined ? env.DATABASE_URL || null : onPostgres ? await createTestDatabase() : null
+  if (databaseUrl && env.DATABASE_URL === undefined) serverDatabases.add(databaseUrl)
   const freshPort = await freePort()
   const baseEnv: Record<string, string> = {
     NODE_ENV: 'production',
@@ -157,7 +170,8 @@ export async function startServer({
       }
       if (!keepData) {
         fs.rmSync(dir, { recursive: true, force: true })
-        if (databaseUrl && !env.DATABASE_URL) await dropTestDatabase(databaseUrl)
+        // The database goes with the data folder, whichever of the servers started on it stops last.
+        if (databaseUrl && serverDatabases.delete(databaseUrl)) await dropTestDatabase(databaseUrl)
       }
     },
   }
