@@ -26,7 +26,7 @@ beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', SESSION_SECRET: process.env.SESSION_SECRET! } })
   db = new Database(server.databasePath)
   db.pragma('busy_timeout = 5000')
-  ownerCookie = await petitionClient(server, db).login()
+  ownerCookie = await petitionClient(server).login()
   andry = (db.prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
   lena = campaign('free-lena', { en: 'Free Lena', de: 'Freiheit für Lena' }, 'de')
   quiet = campaign('quiet-one', { en: 'A campaign they never followed' }, 'en')
@@ -133,7 +133,7 @@ describe('the links in an update email', () => {
         .prepare(`insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id) values ('campaign-update', ?, 'en', ?, ?, ?, ?)`)
         .run(ana.email, JSON.stringify({ updateId, supporterId: ana.id }), `test:update:${updateId}:${ana.id}`, andry, ana.id).lastInsertRowid,
     )
-    const links = await petitionClient(server, db).linksOf(messageId, ownerCookie)
+    const links = await petitionClient(server).linksOf(messageId, ownerCookie)
     const unsubscribe = links.find((l) => l.includes('/unsubscribe/'))!
     const preferences = links.find((l) => l.includes('/preferences/'))!
     expect(unsubscribe).toBe(unsubscribeUrl(ana.id, andry))
