@@ -6,11 +6,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
-import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { grantCampaignRole } from '../helpers/organisers.ts'
 import { routeTable } from '../helpers/routes.ts'
 import { databaseEnv, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 const EDITOR = { email: 'edith.editor@access.example', name: 'Edith Editor', password: 'a long editor passphrase 42' }

@@ -6,9 +6,9 @@
  * each test can speak from its own client address and the per-IP limit stays separate.
  */
 import { createHash } from 'node:crypto'
-import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { databaseEnv, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 const DEMO = { email: 'demo@vigil.example', password: 'vigil-demo-2026', name: 'Demo Organiser' }
 const FAILED_EN = 'That email and password do not match an active account.'

@@ -6,10 +6,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026', name: 'Demo Organiser' }
 const SLUG = 'free-the-archive'

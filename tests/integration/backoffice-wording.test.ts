@@ -4,11 +4,11 @@
  * signature — es"), long addresses wrap after the @ and before dots, and inviting an
  * organiser emails the set-password link through the outbox as well as showing it.
  */
-import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeEntities, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 const INVITEE = { email: 'ivy.invitee@partner-organisation.example', name: 'Ivy Invitee' }
 let server: RunningServer

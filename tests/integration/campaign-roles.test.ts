@@ -10,12 +10,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
-import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { textOf } from '../helpers/html.ts'
 import { createOrganiser, type CampaignRole } from '../helpers/organisers.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { routeTable } from '../helpers/routes.ts'
+import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
 
 type Actor = 'anonymous' | CampaignRole | 'owner'
 /** Who may: nobody needs to log in, any organiser, an instance owner, or at least this role on the campaign. */

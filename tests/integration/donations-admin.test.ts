@@ -6,12 +6,12 @@
  * build on each other (one server, one campaign).
  */
 import { transaction } from '#db/transaction.server.ts'
-import { openServerSql, sqlOn, type ServerSql, type Sql } from '../helpers/sql.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeEntities, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, sqlOn, type ServerSql, type Sql } from '../helpers/sql.ts'
 
 const EDITOR = { email: 'erika@example.org', name: 'Erika Editor', password: 'a long editor password' }
 const CAMPAIGN = 1

@@ -5,11 +5,11 @@
  * list), the list's validation in each language, signing from inside a frame without cookies,
  * count.json's CORS and shape, and oEmbed.
  */
-import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { textOf } from '../helpers/html.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 let server: RunningServer
 let db: ServerSql

@@ -1,6 +1,6 @@
-import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql } from '../helpers/sql.ts'
 
 let server: RunningServer
 

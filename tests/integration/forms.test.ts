@@ -4,7 +4,6 @@
  * confirm and thanks pages speak the language of the email that linked to them, whatever
  * the browser asks for.
  */
-import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import de from '../../app/locales/de/common.json'
 import en from '../../app/locales/en/common.json'
@@ -12,6 +11,7 @@ import es from '../../app/locales/es/common.json'
 import { attr, decodeEntities, h1Text, htmlLang, tagsOf, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 let server: RunningServer
 let db: ServerSql

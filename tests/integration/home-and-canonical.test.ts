@@ -3,12 +3,12 @@
  * alternates for the others), the home page shows campaign cards with count, progress and
  * a call to action, and a team with one live campaign may open it from the home page.
  */
-import { openServerSql, type Sql } from '../helpers/sql.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { attr, tagsOf, textOf } from '../helpers/html.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type Sql } from '../helpers/sql.ts'
 
 let server: RunningServer
 const CAMPAIGN = `/c/${demoCampaign.slug}`
