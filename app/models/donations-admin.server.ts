@@ -111,7 +111,7 @@ export async function donationTotalsByFund(db: Handle, { campaignId }: { campaig
       grossMinor: sql<number>`sum(${paidAmount})`,
       refundedMinor: sql<number>`sum(${donations.refundedMinor})`,
       disputedMinor: sql<number>`sum(${withheld})`,
-      payments: sql<number>`sum(${donations.paidAt} is not null)`,
+      payments: sql<number>`sum(case when ${donations.paidAt} is not null then 1 else 0 end)`,
     })
     .from(donations)
     .where(eq(donations.campaignId, campaignId))

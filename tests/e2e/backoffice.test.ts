@@ -45,7 +45,7 @@ beforeAll(async () => {
   campaignId = (db.prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
   seedAudience(3)
   // A real email in the outbox, through the signing form.
-  const petition = petitionClient(server, db)
+  const petition = petitionClient(server)
   const signer = petition.person({ email: 'a.very.long.address.for.wrapping@an-organisation-with-a-long-name.example.org' })
   expect((await petition.sign(signer)).status).toBe(303)
   messageId = (await petition.waitForEmails(signer.email))[0]!.id

@@ -43,7 +43,7 @@ async function startSite(lang: 'en' | 'de' = 'en') {
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', SIGN_LIMIT_PER_10_MIN: '1000', SIGN_LIMIT_PER_DAY: '1000' } })
   db = new Database(server.databasePath)
-  client = petitionClient(server, db)
+  client = petitionClient(server)
   ownerCookie = await client.login()
   ;[allowedSite, otherSite] = await Promise.all([startSite(), startSite()])
   // The organiser allows the magazine's origin in the back office.

@@ -25,7 +25,7 @@ beforeAll(async () => {
   // A confirmed signer shown by name, so "Recent signers" appears under the form.
   const db = new Database(server.databasePath)
   try {
-    const client = petitionClient(server, db)
+    const client = petitionClient(server)
     await client.signAndConfirm(client.person({ showName: 'on' }), await client.login())
   } finally {
     db.close()

@@ -43,7 +43,7 @@ async function answerMastodonLocally(context: BrowserContext) {
 
 /** Sign over HTTP, then open the confirmation link in the browser and confirm: the thanks page. */
 async function confirmInBrowser(page: Page) {
-  const client = petitionClient(server, db)
+  const client = petitionClient(server)
   const cookie = await client.login()
   const person = client.person()
   expect((await client.sign(person)).status).toBe(303)

@@ -1,11 +1,11 @@
-import Database from 'better-sqlite3'
 import Stripe from 'stripe'
 import { expect } from 'vitest'
 import { startStripeStandIn, type StripeEventJson, type StripeStandIn } from '../../stand-ins/stripe/index.ts'
 import { startServer, type RunningServer } from './server.ts'
+import { openServerSql } from './sql.ts'
 
 /**
- * Donations end to end: the production server with its own SQLite file, pointed at a local
+ * Donations end to end: the production server with its own database (either engine), pointed at a local
  * Stripe stand-in that builds events without sending them (`deliver: false`), so each test
  * decides what reaches POST /webhooks/stripe, in which order and how often.
  */
@@ -74,7 +74,8 @@ export async function startDonationStack() {
     await standIn.close()
     throw error
   }
-  const db = new Database(server.databasePath)
+  // Read through db/query.server.ts on either engine; every reader below is async.
+  const db = openServerSql(server)
   const stripe = new Stripe(standIn.secretKey, standIn.sdkOptions)
   let visitor = 0
   let emails = 0
@@ -107,7 +108,7 @@ export async function startDonationStack() {
     const location = response.headers.get('location') ?? ''
     const sessionId = new RegExp(`^${standIn.url}/c/pay/(cs_[A-Za-z0-9_]+)$`).exec(location)?.[1]
     if (!sessionId) throw new Error(`not a stand-in checkout URL: ${location}`)
-    const row = donationBySession(sessionId)
+    const row = await donationBySession(sessionId)
     if (!row) throw new Error(`no donation row for ${sessionId}`)
     return { sessionId, donationId: row.id, email: fields.email, row }
   }
@@ -128,19 +129,19 @@ export async function startDonationStack() {
   }
 
   function donation(id: number) {
-    return db.prepare('SELECT * FROM donations WHERE id = ?').get(id) as DonationRow | undefined
+    return db.get<DonationRow>('SELECT * FROM donations WHERE id = ?', id)
   }
 
   function donationBySession(sessionId: string) {
-    return db.prepare('SELECT * FROM donations WHERE stripe_checkout_session_id = ?').get(sessionId) as DonationRow | undefined
+    return db.get<DonationRow>('SELECT * FROM donations WHERE stripe_checkout_session_id = ?', sessionId)
   }
 
   function donationByInvoice(invoiceId: string) {
-    return db.prepare('SELECT * FROM donations WHERE stripe_invoice_id = ?').get(invoiceId) as DonationRow | undefined
+    return db.get<DonationRow>('SELECT * FROM donations WHERE stripe_invoice_id = ?', invoiceId)
   }
 
-  function counters(fundId: number): Counters {
-    const row = db.prepare('SELECT raised_minor AS raised, donations, donors FROM fund_counters WHERE fund_id = ?').get(fundId) as Counters | undefined
+  async function counters(fundId: number): Promise<Counters> {
+    const row = await db.get<Counters>('SELECT raised_minor AS raised, donations, donors FROM fund_counters WHERE fund_id = ?', fundId)
     return row ?? { raised: 0, donations: 0, donors: 0 }
   }
 
@@ -148,8 +149,8 @@ export async function startDonationStack() {
    * What the counters must be, recomputed from the donation rows: the total of what each
    * counts, how many count, and how many supporters ever paid into the fund.
    */
-  function countersFromRows(fundId: number): Counters {
-    const rows = db.prepare('SELECT counted_minor, paid_at, supporter_id FROM donations WHERE fund_id = ?').all(fundId) as Pick<DonationRow, 'counted_minor' | 'paid_at' | 'supporter_id'>[]
+  async function countersFromRows(fundId: number): Promise<Counters> {
+    const rows = await db.all<Pick<DonationRow, 'counted_minor' | 'paid_at' | 'supporter_id'>>('SELECT counted_minor, paid_at, supporter_id FROM donations WHERE fund_id = ?', fundId)
     return {
       raised: rows.reduce((sum, row) => sum + row.counted_minor, 0),
       donations: rows.filter((row) => row.counted_minor > 0).length,
@@ -157,27 +158,28 @@ export async function startDonationStack() {
     }
   }
 
-  function expectCountersMatchRows() {
-    const fundIds = (db.prepare('SELECT id FROM funds').all() as { id: number }[]).map((f) => f.id)
-    for (const fundId of fundIds) expect(counters(fundId), `fund ${fundId}`).toEqual(countersFromRows(fundId))
+  async function expectCountersMatchRows() {
+    const fundIds = await db.column<number>('SELECT id FROM funds')
+    for (const fundId of fundIds) expect(await counters(fundId), `fund ${fundId}`).toEqual(await countersFromRows(fundId))
   }
 
   function receiptsOf(donationId: number) {
-    return db.prepare('SELECT template, to_email, props FROM email_messages WHERE idempotency_key = ?').all(`donation:${donationId}:receipt`) as { template: string; to_email: string; props: string }[]
+    return db.all<{ template: string; to_email: string; props: string }>('SELECT template, to_email, props FROM email_messages WHERE idempotency_key = ?', `donation:${donationId}:receipt`)
   }
 
-  function ledgerCount(eventId: string) {
-    return (db.prepare('SELECT count(*) AS n FROM stripe_events WHERE id = ?').get(eventId) as { n: number }).n
+  async function ledgerCount(eventId: string) {
+    return (await db.get<{ n: number }>('SELECT count(*) AS n FROM stripe_events WHERE id = ?', eventId))!.n
   }
 
-  function count(table: 'donations' | 'stripe_events' | 'email_messages' | 'consents') {
-    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+  async function count(table: 'donations' | 'stripe_events' | 'email_messages' | 'consents') {
+    return (await db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))!.n
   }
 
   function consentsOf(email: string) {
-    return db
-      .prepare(`SELECT c.purpose, c.campaign_id, c.granted, c.source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email_normalized = ?`)
-      .all(email.toLowerCase()) as { purpose: string; campaign_id: number; granted: number; source: string }[]
+    return db.all<{ purpose: string; campaign_id: number; granted: number; source: string }>(
+      `SELECT c.purpose, c.campaign_id, c.granted, c.source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email_normalized = ?`,
+      email.toLowerCase(),
+    )
   }
 
   /** The charge a completed Checkout Session (payment mode) created, as Stripe links them. */
@@ -198,7 +200,7 @@ export async function startDonationStack() {
   }
 
   async function close() {
-    db.close()
+    await db.close()
     await server.stop()
     await standIn.close()
   }

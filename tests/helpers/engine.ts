@@ -34,9 +34,37 @@ export async function createTestDatabase(): Promise<string> {
   return url.toString()
 }
 
-export async function dropTestDatabase(url: string) {
+function testDatabaseName(url: string) {
   const name = new URL(url).pathname.slice(1)
-  if (!/^vigil_t_\w+$/.test(name)) throw new Error(`dropTestDatabase: not a test database: ${name}`)
+  if (!/^vigil_t_\w+$/.test(name)) throw new Error(`not a test database: ${name}`)
+  return name
+}
+
+/**
+ * A new database holding what the test database at `url` holds (what copying a SQLite data
+ * folder is on Postgres); nothing may be connected to the source meanwhile.
+ */
+export async function copyTestDatabase(url: string): Promise<string> {
+  const source = testDatabaseName(url)
+  const copy = new URL(await createTestDatabase())
+  const name = copy.pathname.slice(1)
+  await asAdmin(async (client) => {
+    await client.query(`drop database "${name}"`)
+    // A pool closed a moment ago may still have a backend going away.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await client.query(`create database "${name}" template "${source}"`)
+      } catch (error) {
+        if ((error as { code?: string }).code !== '55006' || attempt >= 20) throw error
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    }
+  })
+  return copy.toString()
+}
+
+export async function dropTestDatabase(url: string) {
+  const name = testDatabaseName(url)
   await asAdmin((client) => client.query(`drop database if exists "${name}" with (force)`))
 }
 

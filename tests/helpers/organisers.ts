@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3'
-import { runScript, type RunningServer } from './server.ts'
+import { databaseEnv, runScript, type RunningServer } from './server.ts'
+import { openServerSql } from './sql.ts'
 
 export type CampaignRole = 'viewer' | 'editor' | 'manager'
 
@@ -14,30 +14,30 @@ export async function createOrganiser(
   { email, name, password, role = 'editor', campaignRoles = [] }: { email: string; name: string; password: string; role?: 'editor' | 'owner'; campaignRoles?: { slug: string; role: CampaignRole }[] },
 ) {
   const created = await runScript('scripts/organizer-create.ts', ['--email', email, '--name', name, '--role', role], {
-    DATABASE_PATH: server.databasePath,
+    ...databaseEnv(server),
     PUBLIC_URL: server.url,
   })
   const link = /https?:\/\/\S+\/admin\/set-password\/\S+/.exec(created.stdout)?.[0]
   if (!link) throw new Error(`organizer:create printed no link: ${created.stdout}${created.stderr}`)
   const response = await fetch(link, { method: 'POST', redirect: 'manual', headers: { Origin: server.url }, body: new URLSearchParams({ password, confirm: password }) })
-  for (const { slug, role: campaignRole } of campaignRoles) grantCampaignRole(server, { email, slug, role: campaignRole })
+  for (const { slug, role: campaignRole } of campaignRoles) await grantCampaignRole(server, { email, slug, role: campaignRole })
   return response
 }
 
 /** Give an existing organiser a role on a campaign, straight in the database (the migration's way for existing organisers). */
-export function grantCampaignRole(server: RunningServer, { email, slug, role }: { email: string; slug: string; role: CampaignRole }) {
-  const db = new Database(server.databasePath)
+export async function grantCampaignRole(server: RunningServer, { email, slug, role }: { email: string; slug: string; role: CampaignRole }) {
+  const db = openServerSql(server)
   try {
-    db.pragma('busy_timeout = 5000')
-    const granted = db
-      .prepare(
-        `insert into campaign_memberships (organizer_id, campaign_id, role)
-         select organizers.id, campaigns.id, ? from organizers, campaigns where organizers.email = ? and campaigns.slug = ?
-         on conflict (organizer_id, campaign_id) do update set role = excluded.role`,
-      )
-      .run(role, email.toLowerCase(), slug)
+    const granted = await db.run(
+      `insert into campaign_memberships (organizer_id, campaign_id, role)
+       select organizers.id, campaigns.id, ? from organizers, campaigns where organizers.email = ? and campaigns.slug = ?
+       on conflict (organizer_id, campaign_id) do update set role = excluded.role`,
+      role,
+      email.toLowerCase(),
+      slug,
+    )
     if (granted.changes !== 1) throw new Error(`no organiser ${email} or no campaign ${slug}`)
   } finally {
-    db.close()
+    await db.close()
   }
 }

@@ -1,14 +1,14 @@
-import Database from 'better-sqlite3'
-import type { Handle } from '#db/client.server.ts'
-import { rawSql } from './mail-worker.ts'
 import { expect } from 'vitest'
 import type { RunningServer } from './server.ts'
+import { openServerSql, type ServerSql, type Sql } from './sql.ts'
 
 /**
- * Signing and confirming through the real pages, as a supporter and an organiser would. `db`: the
- * server's database, as a SQLite connection or as a handle on either engine (`counters` needs the former).
+ * Signing and confirming through the real pages, as a supporter and an organiser would. It reads
+ * the server's database through `given`, or through a handle of its own (`close()` closes it).
  */
-export function petitionClient(server: RunningServer, db: Database.Database | Handle) {
+export function petitionClient(server: RunningServer, given?: Sql) {
+  let own: ServerSql | null = null
+  const db = () => given ?? (own ??= openServerSql(server))
   let ip = 0
   let emails = 0
 
@@ -43,14 +43,13 @@ export function petitionClient(server: RunningServer, db: Database.Database | Ha
 
   async function waitForEmails(address: string, count = 1) {
     for (let i = 0; i < 50; i++) {
-      const query = `SELECT * FROM email_messages WHERE to_email = ? ORDER BY id`
-      const rows = (db instanceof Database ? db.prepare(query).all(address) : await rawSql(db).all(query, address)) as {
+      const rows = await db().all<{
         id: number
         template: string
         locale: string
         idempotency_key: string
         status: string
-      }[]
+      }>(`SELECT * FROM email_messages WHERE to_email = ? ORDER BY id`, address)
       if (rows.length >= count && rows.every((r) => r.status === 'captured')) return rows
       await new Promise((r) => setTimeout(r, 100))
     }
@@ -73,13 +72,16 @@ export function petitionClient(server: RunningServer, db: Database.Database | Ha
     expect(confirmed.status).toBe(303)
   }
 
-  const counters = () => {
-    if (!(db instanceof Database)) throw new Error('petitionClient: counters() reads a SQLite connection')
-    return (db.prepare(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = 1`).get() as { confirmed: number; pending: number } | undefined) ?? {
+  const counters = async () =>
+    (await db().get<{ confirmed: number; pending: number }>(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = 1`)) ?? {
       confirmed: 0,
       pending: 0,
     }
+
+  async function close() {
+    await own?.close()
+    own = null
   }
 
-  return { login, person, sign, waitForEmails, linksOf, signAndConfirm, counters }
+  return { login, person, sign, waitForEmails, linksOf, signAndConfirm, counters, close }
 }

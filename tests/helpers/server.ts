@@ -4,7 +4,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestDatabase, dropTestDatabase, onPostgres } from './engine.ts'
+import { createTestDatabase, dropTestDatabase, onPostgres, testEngine } from './engine.ts'
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)))
 
@@ -27,7 +27,7 @@ export type RunningServer = {
 /**
  * The log audit (scripts/log-audit.ts): with VIGIL_LOG_AUDIT_DIR set (npm test sets it),
  * everything a server or worker prints is also appended to a file there, named after the
- * test file that started it, so the audit can read the logs of a whole test run.
+ * test file (and engine) that started it, so the audit reads the logs of a whole test run, both engines'.
  */
 let auditFiles = 0
 export function captureForLogAudit(child: ChildProcess, kind: string) {
@@ -37,7 +37,7 @@ export function captureForLogAudit(child: ChildProcess, kind: string) {
   fs.mkdirSync(folder, { recursive: true })
   // The first test file on the stack is the one that started this process.
   const caller = /tests\/(?:integration|e2e|unit)\/([\w.-]+?)\.test\.tsx?/.exec(new Error().stack ?? '')?.[1] ?? 'other'
-  const file = path.join(folder, `${caller}.${kind}.${process.pid}.${++auditFiles}.log`)
+  const file = path.join(folder, `${caller}.${testEngine}.${kind}.${process.pid}.${++auditFiles}.log`)
   const append = (d: Buffer) => fs.appendFileSync(file, d)
   child.stdout?.on('data', append)
   child.stderr?.on('data', append)
@@ -47,6 +47,14 @@ export function requireBuild() {
   if (!fs.existsSync(path.join(ROOT, 'build/server/index.js'))) {
     throw new Error('No production build: run `npm run build` first (npm test does).')
   }
+}
+
+/**
+ * The environment that points a script (seed, organizer:create, recount…) at a server's data:
+ * its SQLite file, or on Postgres its database (a test file's own DATABASE_URL must not leak in).
+ */
+export function databaseEnv(server: { databasePath: string; databaseUrl: string | null }) {
+  return { DATABASE_PATH: server.databasePath, DATABASE_URL: server.databaseUrl ?? '' }
 }
 
 /** Run a project script (tsx) against a data folder; resolves with its output. */
@@ -80,9 +88,13 @@ export function makeDataDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-srv-'))
 }
 
+/** Postgres databases startServer made and no stop() has dropped yet. */
+const serverDatabases = new Set<string>()
+
 /**
- * Start the production build on a free port with its own SQLite file. With `seed`, the demo
- * data (and demo organiser) are loaded first through the real seed script.
+ * Start the production build on a free port with its own SQLite file (on Postgres: its own
+ * database; a restart on the same data passes `dir` and `env: { DATABASE_URL: first.databaseUrl }`).
+ * With `seed`, the demo data (and demo organiser) are loaded first through the real seed script.
  */
 export async function startServer({
   seed = true,
@@ -93,7 +105,8 @@ export async function startServer({
   requireBuild()
   const databasePath = path.join(dir, 'vigil.db')
   // On Postgres a server gets a new database, unless the test hands it one (a restart on the same data).
-  const databaseUrl = env.DATABASE_URL ?? (onPostgres ? await createTestDatabase() : null)
+  const databaseUrl = env.DATABASE_URL !== undefined ? env.DATABASE_URL || null : onPostgres ? await createTestDatabase() : null
+  if (databaseUrl && env.DATABASE_URL === undefined) serverDatabases.add(databaseUrl)
   const freshPort = await freePort()
   const baseEnv: Record<string, string> = {
     NODE_ENV: 'production',
@@ -157,7 +170,8 @@ export async function startServer({
       }
       if (!keepData) {
         fs.rmSync(dir, { recursive: true, force: true })
-        if (databaseUrl && !env.DATABASE_URL) await dropTestDatabase(databaseUrl)
+        // The database goes with the data folder, whichever of the servers started on it stops last.
+        if (databaseUrl && serverDatabases.delete(databaseUrl)) await dropTestDatabase(databaseUrl)
       }
     },
   }

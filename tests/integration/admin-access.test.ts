@@ -6,11 +6,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { grantCampaignRole } from '../helpers/organisers.ts'
 import { routeTable } from '../helpers/routes.ts'
-import { ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { databaseEnv, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 const EDITOR = { email: 'edith.editor@access.example', name: 'Edith Editor', password: 'a long editor passphrase 42' }
@@ -49,7 +49,7 @@ type AdminRoute = {
 }
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let routes: AdminRoute[]
 let ownerCookie: string
 let editorCookie: string
@@ -110,18 +110,19 @@ function get(url: string, cookie?: string) {
 }
 
 /** Everything organisers can change, row by row, plus the uploaded files. */
-function snapshot() {
+async function snapshot() {
   const tables = ['audit_log', 'organizers', 'organizer_tokens', 'campaigns', 'campaign_translations', 'updates', 'update_translations', 'funds', 'fund_translations']
-  const rows: Record<string, unknown[]> = Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]))
-  rows.update_sends = db.prepare('SELECT * FROM update_sends ORDER BY rowid').all()
+  const rows: Record<string, unknown[]> = {}
+  for (const t of tables) rows[t] = sortedRows(await db.all(`SELECT * FROM ${t}`))
+  rows.update_sends = sortedRows(await db.all('SELECT * FROM update_sends'))
   // Which emails exist, not their delivery state (the sender moves that on by itself).
-  rows.email_messages = db.prepare('SELECT id, template, to_email, idempotency_key FROM email_messages ORDER BY id').all()
+  rows.email_messages = await db.all('SELECT id, template, to_email, idempotency_key FROM email_messages ORDER BY id')
   const uploads = path.join(server.dir, 'uploads')
   return { rows, uploads: fs.existsSync(uploads) ? fs.readdirSync(uploads).sort() : [] }
 }
 
-function auditCount() {
-  return (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n
+async function auditCount() {
+  return (await db.get('SELECT count(*) AS n FROM audit_log') as { n: number }).n
 }
 
 function cookieFrom(response: Response) {
@@ -164,24 +165,20 @@ function adminRoutesFromBuild(build: ServerBuild) {
 
 beforeAll(async () => {
   server = await startServer()
-  db = new Database(server.databasePath, { readonly: true, fileMustExist: true })
-  const campaign = db.prepare(`SELECT id FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number } | undefined
+  db = openServerSql(server)
+  const campaign = await db.get(`SELECT id FROM campaigns WHERE slug = 'free-andry'`) as { id: number } | undefined
   if (!campaign) throw new Error('the seed did not create the demo campaign')
   campaignId = campaign.id
-  const entry = db.prepare('SELECT id FROM updates WHERE campaign_id = ? ORDER BY id LIMIT 1').get(campaignId) as
+  const entry = await db.get('SELECT id FROM updates WHERE campaign_id = ? ORDER BY id LIMIT 1', campaignId) as
     | { id: number }
     | undefined
   if (!entry) throw new Error('the seed did not create timeline entries')
   entryId = entry.id
   // A fund for /admin/campaigns/:id/funds/:fundId (the demo seed may have none).
-  const writable = new Database(server.databasePath)
   const fund =
-    (writable.prepare('SELECT id FROM funds WHERE campaign_id = ? ORDER BY id LIMIT 1').get(campaignId) as { id: number } | undefined) ??
-    (writable
-      .prepare(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'access-probe', 100000, 'EUR') RETURNING id`)
-      .get(campaignId) as { id: number })
-  writable.prepare(`INSERT OR IGNORE INTO fund_translations (fund_id, locale, title) VALUES (?, 'en', 'Access probe')`).run(fund.id)
-  writable.close()
+    (await db.get('SELECT id FROM funds WHERE campaign_id = ? ORDER BY id LIMIT 1', campaignId) as { id: number } | undefined) ??
+    (await db.get(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'access-probe', 100000, 'EUR') RETURNING id`, campaignId) as { id: number })
+  await db.run(`INSERT INTO fund_translations (fund_id, locale, title) VALUES (?, 'en', 'Access probe') ON CONFLICT DO NOTHING`, fund.id)
   fundId = fund.id
   // A signature puts an email in the outbox, so /admin/outbox/:id has something to show.
   const signed = await fetch(`${server.url}/c/free-andry`, {
@@ -190,7 +187,7 @@ beforeAll(async () => {
     body: new URLSearchParams({ firstName: 'Ana', lastName: 'Lopez', email: 'ana@example.org', country: 'ES' }),
   })
   if (signed.status !== 303) throw new Error(`signing for the outbox fixture failed: ${signed.status}`)
-  const message = db.prepare('SELECT id FROM email_messages ORDER BY id LIMIT 1').get() as { id: number } | undefined
+  const message = await db.get('SELECT id FROM email_messages ORDER BY id LIMIT 1') as { id: number } | undefined
   if (message?.id !== campaignId) throw new Error('the outbox fixture must share the campaign id (both are :id)')
 
   const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
@@ -220,7 +217,7 @@ beforeAll(async () => {
   const created = await runScript(
     'scripts/organizer-create.ts',
     ['--email', EDITOR.email, '--name', EDITOR.name, '--role', 'editor'],
-    { DATABASE_PATH: server.databasePath, PUBLIC_URL: server.url },
+    { ...databaseEnv(server), PUBLIC_URL: server.url },
   )
   if (created.code !== 0) throw new Error(`organizer:create failed: ${created.stderr}`)
   const link = /https?:\/\/\S+\/admin\/set-password\/\S+/.exec(created.stdout)?.[0]
@@ -233,12 +230,12 @@ beforeAll(async () => {
   expect(set.headers.get('location')).toBe('/admin/login?passwordSet=1')
   // The most an organiser who is not an owner can be: manager of the campaign (ADR 011;
   // every role on every route is tried in campaign-roles.test.ts).
-  grantCampaignRole(server, { email: EDITOR.email, slug: 'free-andry', role: 'manager' })
+  await grantCampaignRole(server, { email: EDITOR.email, slug: 'free-andry', role: 'manager' })
   editorCookie = await logIn(EDITOR.email, EDITOR.password)
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -270,8 +267,8 @@ describe('anonymous visitors', () => {
   })
 
   it('cannot change anything by posting to any admin route', async () => {
-    const before = snapshot()
-    const auditBefore = auditCount()
+    const before = await snapshot()
+    const auditBefore = await auditCount()
     for (const route of routes) {
       const response = await post(route.url, effectivePayload(route.id), { Origin: server.url })
       const label = `anonymous POST ${route.url}`
@@ -284,8 +281,8 @@ describe('anonymous visitors', () => {
         expect(await response.text(), label).not.toContain('Demo Organiser')
       }
     }
-    expect(auditCount()).toBe(auditBefore)
-    expect(snapshot()).toEqual(before)
+    expect(await auditCount()).toBe(auditBefore)
+    expect(await snapshot()).toEqual(before)
   })
 
   it('get no session from a forged or empty cookie', async () => {
@@ -315,13 +312,13 @@ describe('an editor', () => {
   })
 
   it('cannot change anything through the owner-only routes', async () => {
-    const before = snapshot()
+    const before = await snapshot()
     for (const route of routes.filter((r) => r.ownerOnly)) {
       const response = await post(route.url, effectivePayload(route.id), { Origin: server.url, Cookie: editorCookie })
       // With an action the owner check answers 403; without one, the method itself is refused.
       expect(response.status, `editor POST ${route.url}`).toBe(route.hasAction ? 403 : 405)
     }
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
   })
 
   it('is told which role they have in the navigation, without owner links', async () => {
@@ -350,39 +347,39 @@ describe('cross-site request protection', () => {
   }
 
   it('refuses an organiser POST carrying a foreign Origin, and changes nothing', async () => {
-    const before = snapshot()
+    const before = await snapshot()
     await refused(await post(timelineUrl(), entry('From evil'), { Cookie: ownerCookie, Origin: 'https://evil.example' }))
     await refused(await post(timelineUrl(), entry('From a sibling'), { Cookie: ownerCookie, Origin: server.url.replace('127.0.0.1', 'localhost') }))
     await refused(await post(timelineUrl(), entry('Opaque origin'), { Cookie: ownerCookie, Origin: 'null' }))
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
   })
 
   it('refuses a POST with neither Origin nor Sec-Fetch-Site, or with a non-same-origin Sec-Fetch-Site', async () => {
-    const before = snapshot()
+    const before = await snapshot()
     await refused(await post(timelineUrl(), entry('No headers'), { Cookie: ownerCookie }))
     for (const site of ['cross-site', 'same-site', 'none']) {
       await refused(await post(timelineUrl(), entry(`Fetch site ${site}`), { Cookie: ownerCookie, 'Sec-Fetch-Site': site }))
     }
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
   })
 
   it('refuses every state-changing method, not only POST', async () => {
-    const before = snapshot()
+    const before = await snapshot()
     for (const method of ['PUT', 'PATCH', 'DELETE']) {
       // Vigil's pages only GET and POST: other methods are refused before any check of origin.
       await refused(await post(timelineUrl(), entry(`Via ${method}`), { Cookie: ownerCookie, Origin: 'https://evil.example' }, method), 405)
     }
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
   })
 
   it('cannot be sidestepped by spelling the admin path in another case or percent-encoded', async () => {
-    const before = snapshot()
+    const before = await snapshot()
     const organizers = form({ intent: 'create', email: 'sneaky@access.example', name: 'Sneaky', role: 'owner' })
     for (const variant of ['/ADMIN/organizers', '/Admin/Organizers', '/%61dmin/organizers']) {
       await refused(await post(variant, organizers, { Cookie: ownerCookie }))
       await refused(await post(variant, organizers, { Cookie: ownerCookie, Origin: 'https://evil.example' }))
     }
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
   })
 
   it('refuses a cross-site login (no session is handed out)', async () => {
@@ -392,27 +389,23 @@ describe('cross-site request protection', () => {
   })
 
   it('allows a same-origin request identified only by Sec-Fetch-Site', async () => {
-    const auditBefore = auditCount()
+    const auditBefore = await auditCount()
     const response = await post(timelineUrl(), entry('Same origin, no Origin header'), {
       Cookie: ownerCookie,
       'Sec-Fetch-Site': 'same-origin',
     })
     expect(response.status).toBe(302)
-    expect(auditCount()).toBe(auditBefore + 1)
-    const saved = db
-      .prepare(
-        `SELECT u.id, u.campaign_id AS campaignId FROM updates u JOIN update_translations t ON t.update_id = u.id WHERE t.title = ?`,
-      )
-      .get('Same origin, no Origin header') as { id: number; campaignId: number } | undefined
+    expect(await auditCount()).toBe(auditBefore + 1)
+    const saved = await db.get(`SELECT u.id, u.campaign_id AS "campaignId" FROM updates u JOIN update_translations t ON t.update_id = u.id WHERE t.title = ?`, 'Same origin, no Origin header') as { id: number; campaignId: number } | undefined
     expect(saved?.campaignId).toBe(campaignId)
     // The new entry's id: the add form starts afresh after each save.
     expect(response.headers.get('location')).toBe(`${timelineUrl()}?saved=${saved?.id}`)
   })
 
   it('allows a POST whose Origin is the server’s own', async () => {
-    const auditBefore = auditCount()
+    const auditBefore = await auditCount()
     const response = await post(timelineUrl(), entry('Same origin header'), { Cookie: ownerCookie, Origin: server.url })
     expect(response.status).toBe(302)
-    expect(auditCount()).toBe(auditBefore + 1)
+    expect(await auditCount()).toBe(auditBefore + 1)
   })
 })

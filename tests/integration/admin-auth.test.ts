@@ -6,16 +6,16 @@
  * each test can speak from its own client address and the per-IP limit stays separate.
  */
 import { createHash } from 'node:crypto'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { databaseEnv, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 const DEMO = { email: 'demo@vigil.example', password: 'vigil-demo-2026', name: 'Demo Organiser' }
 const FAILED_EN = 'That email and password do not match an active account.'
 const FAILED_DE = 'Diese E-Mail-Adresse und dieses Passwort passen zu keinem aktiven Konto.'
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let nextIp = 1
 
 /** A fresh client address for each scenario (documentation range 198.51.100.0/24). */
@@ -62,8 +62,8 @@ async function isLoggedIn(cookie: string) {
   return true
 }
 
-function organizerRow(email: string) {
-  return db.prepare('SELECT id, password_hash AS passwordHash, role FROM organizers WHERE email = ?').get(email) as
+async function organizerRow(email: string) {
+  return await db.get('SELECT id, password_hash AS "passwordHash", role FROM organizers WHERE email = ?', email) as
     | { id: number; passwordHash: string | null; role: string }
     | undefined
 }
@@ -71,7 +71,7 @@ function organizerRow(email: string) {
 /** The real CLI (npm run organizer:create) against this server's database. */
 async function createOrganizer(email: string, name: string, role: 'owner' | 'editor' = 'editor') {
   const result = await runScript('scripts/organizer-create.ts', ['--email', email, '--name', name, '--role', role], {
-    DATABASE_PATH: server.databasePath,
+    ...databaseEnv(server),
     PUBLIC_URL: server.url,
   })
   return result
@@ -96,11 +96,11 @@ function mainOf(html: string) {
 
 beforeAll(async () => {
   server = await startServer({ env: { TRUST_PROXY: '1' } })
-  db = new Database(server.databasePath, { readonly: true, fileMustExist: true })
+  db = openServerSql(server)
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -316,14 +316,14 @@ describe('odd login and set-password forms', () => {
         // The server refuses a multipart body for this url-encoded form before Remix sees it.
         expect(response.status, name).toBe(415)
         expect(html, name).toContain('only accepts forms sent from its pages')
-        expect(organizerRow(email)!.passwordHash, name).toBeNull()
+        expect((await organizerRow(email))!.passwordHash, name).toBeNull()
         continue
       }
       expect(response.status, name).toBe(400)
       const main = mainOf(html)
       expect(main, name).toMatch(/<ul[^>]*class="field__errors"[^>]*><li>[^<]+<\/li>/)
       expect(main, name).not.toMatch(/Expected|received|Required/)
-      expect(organizerRow(email)!.passwordHash, name).toBeNull()
+      expect((await organizerRow(email))!.passwordHash, name).toBeNull()
     }
     // The link still works afterwards.
     expect((await postRaw(linkPath, formBody([['password', strong], ['confirm', strong]]))).status).toBe(302)
@@ -336,7 +336,7 @@ describe('odd login and set-password forms', () => {
     const html = await response.text()
     expect(mainOf(html)).toContain('404')
     expect(html).not.toContain('/admin/set-password/')
-    const tokens = db.prepare('SELECT count(*) AS n FROM organizer_tokens WHERE organizer_id = 999999').get() as { n: number }
+    const tokens = await db.get('SELECT count(*) AS n FROM organizer_tokens WHERE organizer_id = 999999') as { n: number }
     expect(tokens.n).toBe(0)
   })
 })
@@ -345,9 +345,9 @@ describe('logging out', () => {
   it('ends the session on the server, so the old cookie no longer works even when replayed', async () => {
     const pair = cookiePair(sessionSetCookie(await login(DEMO.email, DEMO.password, freshIp())))
     expect(await isLoggedIn(pair)).toBe(true)
-    const demoId = organizerRow(DEMO.email)!.id
-    const sessionsOf = () => (db.prepare('SELECT count(*) AS n FROM sessions WHERE organizer_id = ?').get(demoId) as { n: number }).n
-    const before = sessionsOf()
+    const demoId = (await organizerRow(DEMO.email))!.id
+    const sessionsOf = async () => (await db.get('SELECT count(*) AS n FROM sessions WHERE organizer_id = ?', demoId) as { n: number }).n
+    const before = await sessionsOf()
 
     // A stray GET (a link, an image) must not log anyone out.
     const stray = await get('/admin/logout', { Cookie: pair })
@@ -360,7 +360,7 @@ describe('logging out', () => {
     const cleared = response.headers.get('set-cookie') ?? ''
     expect(cleared).toMatch(/^vigil_session=;/)
     expect(cleared.toLowerCase()).toContain('max-age=0')
-    expect(sessionsOf()).toBe(before - 1)
+    expect(await sessionsOf()).toBe(before - 1)
 
     // Replaying the captured cookie (as an attacker who copied it would) gets nowhere.
     expect(await isLoggedIn(pair)).toBe(false)
@@ -385,13 +385,8 @@ describe('login throttling', () => {
   }
 
   /** Move every recorded login failure back in time, as if the client had waited. */
-  function waitAsIf(ms: number) {
-    const writable = new Database(server.databasePath)
-    try {
-      writable.prepare(`UPDATE rate_limit_hits SET at = at - ? WHERE bucket LIKE 'login:%'`).run(ms)
-    } finally {
-      writable.close()
-    }
+  async function waitAsIf(ms: number) {
+    await db.run(`UPDATE rate_limit_hits SET at = at - ? WHERE bucket LIKE 'login:%'`, ms)
   }
 
   it('lets nobody lock an organiser out: failures from other addresses leave the organiser free to log in', async () => {
@@ -440,12 +435,12 @@ describe('login throttling', () => {
     expect((await login(email, 'wrong-elsewhere', freshIp())).status).toBe(400)
 
     // After the wait, one more try is heard; a further failure doubles the wait.
-    waitAsIf(61_000)
+    await waitAsIf(61_000)
     expect((await login(email, 'wrong-8', ip)).status).toBe(400)
     const second = await throttled(await login(email, 'wrong-9', ip))
     expect(second).toBeGreaterThan(90)
     expect(second).toBeLessThanOrEqual(120)
-    waitAsIf(121_000)
+    await waitAsIf(121_000)
     expect((await login(email, 'wrong-10', ip)).status).toBe(400)
     const third = await throttled(await login(email, 'wrong-11', ip))
     expect(third).toBeGreaterThan(210)
@@ -453,7 +448,7 @@ describe('login throttling', () => {
 
     // The wait has a ceiling: an hour at most, however long the guessing went on.
     for (let round = 0; round < 8; round++) {
-      waitAsIf(60 * 60_000 + 1000)
+      await waitAsIf(60 * 60_000 + 1000)
       expect((await login(email, `wrong-round-${round}`, ip)).status).toBe(400)
     }
     const capped = await throttled(await login(email, 'wrong-capped', ip))
@@ -461,7 +456,7 @@ describe('login throttling', () => {
     expect(capped).toBeLessThanOrEqual(60 * 60)
 
     // Once the wait is over, the right password works and clears this address's record for the account.
-    waitAsIf(60 * 60_000 + 1000)
+    await waitAsIf(60 * 60_000 + 1000)
     expect((await login(email, password, ip)).status).toBe(302)
     for (let attempt = 1; attempt <= 5; attempt++) {
       expect((await login(email, `after-success-${attempt}`, ip)).status, `attempt ${attempt} after success`).toBe(400)
@@ -502,8 +497,8 @@ describe('login throttling', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(7)
   })
 
-  it('keeps no email or address in the rate-limit table', () => {
-    const keys = db.prepare('SELECT DISTINCT key_hash AS k FROM rate_limit_hits').all() as { k: string }[]
+  it('keeps no email or address in the rate-limit table', async () => {
+    const keys = await db.all('SELECT DISTINCT key_hash AS k FROM rate_limit_hits') as { k: string }[]
     expect(keys.length).toBeGreaterThan(0)
     for (const { k } of keys) {
       expect(k).not.toContain('@')
@@ -526,9 +521,9 @@ describe('one-time set-password links from organizer:create', () => {
     const token = linkPath.split('/').pop()!
     expect(token.length).toBeGreaterThanOrEqual(20)
 
-    const row = organizerRow(email)
+    const row = await organizerRow(email)
     expect(row).toMatchObject({ role: 'editor', passwordHash: null })
-    const stored = db.prepare('SELECT token_hash AS h FROM organizer_tokens WHERE organizer_id = ?').all(row!.id) as { h: string }[]
+    const stored = await db.all('SELECT token_hash AS h FROM organizer_tokens WHERE organizer_id = ?', row!.id) as { h: string }[]
     expect(stored).toEqual([{ h: createHash('sha256').update(token).digest('hex') }])
 
     const page = await get(linkPath)
@@ -540,7 +535,7 @@ describe('one-time set-password links from organizer:create', () => {
     const shortMain = mainOf(await short.text())
     expect(shortMain).toMatch(/name="password"[^>]*aria-invalid="true"/)
     expect(shortMain).toContain('Please use at least 12 characters.')
-    expect(organizerRow(email)!.passwordHash).toBeNull()
+    expect((await organizerRow(email))!.passwordHash).toBeNull()
 
     const mismatch = await post(linkPath, { password, confirm: `${password}!` })
     expect(mismatch.status).toBe(400)
@@ -549,14 +544,14 @@ describe('one-time set-password links from organizer:create', () => {
     const set = await post(linkPath, { password, confirm: password })
     expect(set.status).toBe(302)
     expect(set.headers.get('location')).toBe('/admin/login?passwordSet=1')
-    const hash = organizerRow(email)!.passwordHash
+    const hash = (await organizerRow(email))!.passwordHash
     expect(hash).toMatch(/^\$argon2id\$/)
     expect(hash).not.toContain(password)
 
     const again = await post(linkPath, { password: 'another passphrase 99', confirm: 'another passphrase 99' })
     expect(again.status).toBe(400)
     expect(await again.text()).toContain('This link has expired or was already used.')
-    expect(organizerRow(email)!.passwordHash).toBe(hash)
+    expect((await organizerRow(email))!.passwordHash).toBe(hash)
     const spentPage = await (await get(linkPath)).text()
     expect(spentPage).toContain('This link has expired or was already used.')
     expect(spentPage).not.toContain('name="password"')

@@ -6,17 +6,17 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import Database from 'better-sqlite3'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026', name: 'Demo Organiser' }
 const SLUG = 'free-the-archive'
 const TITLE = 'Free the archive'
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let cookie: string
 let ownerId: number
 let campaignId: number
@@ -55,31 +55,25 @@ function fieldErrors(html: string, field: string) {
 
 type AuditRow = { id: number; organizerId: number | null; action: string; subjectType: string; subjectId: string | null; details: string | null }
 
-function lastAuditId() {
-  return (db.prepare('SELECT coalesce(max(id), 0) AS id FROM audit_log').get() as { id: number }).id
+async function lastAuditId() {
+  return (await db.get('SELECT coalesce(max(id), 0) AS id FROM audit_log') as { id: number }).id
 }
 
-function auditSince(id: number) {
-  return db
-    .prepare(
-      'SELECT id, organizer_id AS organizerId, action, subject_type AS subjectType, subject_id AS subjectId, details FROM audit_log WHERE id > ? ORDER BY id',
-    )
-    .all(id) as AuditRow[]
+async function auditSince(id: number) {
+  return await db.all('SELECT id, organizer_id AS "organizerId", action, subject_type AS "subjectType", subject_id AS "subjectId", details FROM audit_log WHERE id > ? ORDER BY id', id) as AuditRow[]
 }
 
 /** Exactly one new audit row, by the owner, for this action; returns its details. */
-function expectOneAudit(since: number, action: string, subjectId?: number) {
-  const rows = auditSince(since)
+async function expectOneAudit(since: number, action: string, subjectId?: number) {
+  const rows = await auditSince(since)
   expect(rows.map((r) => r.action)).toEqual([action])
   expect(rows[0]!.organizerId).toBe(ownerId)
   if (subjectId !== undefined) expect(rows[0]!.subjectId).toBe(String(subjectId))
   return JSON.parse(rows[0]!.details ?? 'null') as Record<string, unknown> | null
 }
 
-function campaignRow() {
-  return db
-    .prepare('SELECT slug, status, signature_goal AS signatureGoal, published_at AS publishedAt, image_path AS imagePath FROM campaigns WHERE id = ?')
-    .get(campaignId) as { slug: string; status: string; signatureGoal: number | null; publishedAt: number | null; imagePath: string | null }
+async function campaignRow() {
+  return await db.get('SELECT slug, status, signature_goal AS "signatureGoal", published_at AS "publishedAt", image_path AS "imagePath" FROM campaigns WHERE id = ?', campaignId) as { slug: string; status: string; signatureGoal: number | null; publishedAt: number | null; imagePath: string | null }
 }
 
 function uploadedFiles() {
@@ -169,8 +163,8 @@ function jpegWithLocation() {
 
 beforeAll(async () => {
   server = await startServer()
-  db = new Database(server.databasePath, { readonly: true, fileMustExist: true })
-  ownerId = (db.prepare('SELECT id FROM organizers WHERE email = ?').get(OWNER.email) as { id: number }).id
+  db = openServerSql(server)
+  ownerId = (await db.get('SELECT id FROM organizers WHERE email = ?', OWNER.email) as { id: number }).id
   const login = await fetch(`${server.url}/admin/login`, {
     method: 'POST',
     redirect: 'manual',
@@ -183,7 +177,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -193,8 +187,8 @@ describe('creating a campaign', () => {
   const good = { title: TITLE, summary: 'Documents about a detention.', slug: SLUG, status: 'draft', defaultLocale: 'en', currency: 'EUR', target: 'The archive office', retentionDays: '180' }
 
   it('refuses an empty title and a malformed slug with field messages, keeping what was typed', async () => {
-    const mark = lastAuditId()
-    const campaignsBefore = db.prepare('SELECT count(*) AS n FROM campaigns').get()
+    const mark = await lastAuditId()
+    const campaignsBefore = await db.get('SELECT count(*) AS n FROM campaigns')
     const response = await post(
       '/admin/campaigns/new',
       form({ title: '', summary: 'Typed summary stays', slug: 'Not A Slug!', status: 'live', defaultLocale: 'de', currency: 'CHF', signatureGoal: '250', target: 'Typed target stays' }),
@@ -210,31 +204,31 @@ describe('creating a campaign', () => {
     expect(html).toContain('<option value="live" selected="">')
     expect(html).toContain('<option value="de" selected="">')
     expect(html).toContain('<option value="CHF" selected="">')
-    expect(db.prepare('SELECT count(*) AS n FROM campaigns').get()).toEqual(campaignsBefore)
-    expect(auditSince(mark)).toEqual([])
+    expect(await db.get('SELECT count(*) AS n FROM campaigns')).toEqual(campaignsBefore)
+    expect(await auditSince(mark)).toEqual([])
   })
 
   it('refuses a slug another campaign already uses', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post('/admin/campaigns/new', form({ ...good, slug: 'free-andry', title: 'A second Andry campaign' }))
     expect(response.status).toBe(400)
     const html = mainOf(await response.text())
     expect(fieldErrors(html, 'slug')).toEqual(['Another campaign already uses this address.'])
     expect(html).toMatch(/name="title"[^>]*value="A second Andry campaign"/)
     expect(html).toMatch(/name="slug"[^>]*value="free-andry"/)
-    expect(auditSince(mark)).toEqual([])
+    expect(await auditSince(mark)).toEqual([])
   })
 
   it('creates a draft from good input and sends the organiser to its text page', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post('/admin/campaigns/new', form(good))
     expect(response.status).toBe(302)
     const location = response.headers.get('location') ?? ''
     const match = /^\/admin\/campaigns\/(\d+)\/text\/en$/.exec(location)
     expect(match, location).not.toBeNull()
     campaignId = Number(match![1])
-    expect(campaignRow()).toMatchObject({ slug: SLUG, status: 'draft', publishedAt: null })
-    const details = expectOneAudit(mark, 'campaign.create', campaignId)
+    expect(await campaignRow()).toMatchObject({ slug: SLUG, status: 'draft', publishedAt: null })
+    const details = await expectOneAudit(mark, 'campaign.create', campaignId)
     expect(details).toMatchObject({ slug: SLUG, title: TITLE })
     const textPage = await get(location)
     expect(textPage.status).toBe(200)
@@ -271,25 +265,25 @@ describe('campaign settings', () => {
   })
 
   it('refuses a goal that is not a number, keeping the draft unchanged', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(settingsUrl(), settings({ signatureGoal: 'abc', status: 'live' }))
     expect(response.status).toBe(400)
     const html = mainOf(await response.text())
     expect(fieldErrors(html, 'signatureGoal')).toEqual(['Please enter a whole number.'])
     expect(html).toMatch(/name="signatureGoal"[^>]*value="abc"/)
-    expect(campaignRow()).toMatchObject({ status: 'draft', signatureGoal: null })
-    expect(auditSince(mark)).toEqual([])
+    expect(await campaignRow()).toMatchObject({ status: 'draft', signatureGoal: null })
+    expect(await auditSince(mark)).toEqual([])
   })
 
   it('going live records the change and makes /c/<slug> public', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(settingsUrl(), settings({ status: 'live', signatureGoal: '500' }))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(`/admin/campaigns/${campaignId}?saved=1`)
-    const row = campaignRow()
+    const row = await campaignRow()
     expect(row).toMatchObject({ status: 'live', signatureGoal: 500 })
     expect(row.publishedAt).toEqual(expect.any(Number))
-    const details = expectOneAudit(mark, 'campaign.update', campaignId)
+    const details = await expectOneAudit(mark, 'campaign.update', campaignId)
     expect(details).toEqual({ status: ['draft', 'live'], signatureGoal: [null, 500] })
 
     const visitor = await get(`/c/${SLUG}`, { anonymous: true })
@@ -308,21 +302,21 @@ describe('campaign texts per language', () => {
   }
 
   it('refuses a German text without a title', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(`/admin/campaigns/${campaignId}/text/de`, form({ ...german, title: '' }))
     expect(response.status).toBe(400)
     const html = mainOf(await response.text())
     expect(fieldErrors(html, 'title')).toEqual(['Please fill this in.'])
     expect(html).toContain('Unterlagen über eine Inhaftierung.')
-    expect(auditSince(mark)).toEqual([])
+    expect(await auditSince(mark)).toEqual([])
   })
 
   it('saves the German text and shows it on the public page with ?lng=de', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(`/admin/campaigns/${campaignId}/text/de`, form(german))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(`/admin/campaigns/${campaignId}/text/de?saved=1`)
-    const details = expectOneAudit(mark, 'campaign.translation.create', campaignId)
+    const details = await expectOneAudit(mark, 'campaign.translation.create', campaignId)
     expect(details).toMatchObject({ locale: 'de' })
 
     const de = await (await get(`/c/${SLUG}?lng=de`, { anonymous: true })).text()
@@ -338,10 +332,10 @@ describe('campaign texts per language', () => {
   })
 
   it('updates an existing translation and records which fields changed', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(`/admin/campaigns/${campaignId}/text/de`, form({ ...german, summary: 'Neue Zusammenfassung.' }))
     expect(response.status).toBe(302)
-    expect(expectOneAudit(mark, 'campaign.translation.update', campaignId)).toEqual({ locale: 'de', fields: ['summary'] })
+    expect(await expectOneAudit(mark, 'campaign.translation.update', campaignId)).toEqual({ locale: 'de', fields: ['summary'] })
     const preview = await (await get(`/admin/campaigns/${campaignId}/preview?locale=de`)).text()
     expect(preview).toContain('Neue Zusammenfassung.')
   })
@@ -350,32 +344,32 @@ describe('campaign texts per language', () => {
 describe('the timeline', () => {
   let entryId: number
   const timelineUrl = () => `/admin/campaigns/${campaignId}/timeline`
-  const entryTitle = (id: number) =>
-    (db.prepare(`SELECT title FROM update_translations WHERE update_id = ? AND locale = 'en'`).get(id) as { title: string } | undefined)?.title
+  const entryTitle = async (id: number) =>
+    (await db.get(`SELECT title FROM update_translations WHERE update_id = ? AND locale = 'en'`, id) as { title: string } | undefined)?.title
 
   it('refuses an impossible date like 2025-02-30, keeping the typed title', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(timelineUrl(), form({ happenedOn: '2025-02-30', locale: 'en', title: 'Court hearing', bodyMd: '' }))
     expect(response.status).toBe(400)
     const html = mainOf(await response.text())
     expect(fieldErrors(html, 'happenedOn')).toEqual(['Please enter a date like 2025-07-18.'])
     expect(html).toMatch(/name="title"[^>]*value="Court hearing"/)
-    expect(db.prepare('SELECT count(*) AS n FROM updates WHERE campaign_id = ?').get(campaignId)).toEqual({ n: 0 })
-    expect(auditSince(mark)).toEqual([])
+    expect(await db.get('SELECT count(*) AS n FROM updates WHERE campaign_id = ?', campaignId)).toEqual({ n: 0 })
+    expect(await auditSince(mark)).toEqual([])
   })
 
   it('adds an entry that appears on the public page', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(timelineUrl(), form({ happenedOn: '2025-03-14', locale: 'en', title: 'Court hearing', bodyMd: 'The court *met*.' }))
     expect(response.status).toBe(302)
-    const row = db.prepare('SELECT id, happened_on AS happenedOn FROM updates WHERE campaign_id = ?').get(campaignId) as
+    const row = await db.get('SELECT id, happened_on AS "happenedOn" FROM updates WHERE campaign_id = ?', campaignId) as
       | { id: number; happenedOn: string }
       | undefined
     expect(row?.happenedOn).toBe('2025-03-14')
     // Back to the list with the new entry named, so the add form comes back closed and empty.
     expect(response.headers.get('location')).toBe(`${timelineUrl()}?saved=${row!.id}`)
     entryId = row!.id
-    expect(expectOneAudit(mark, 'timeline.create', entryId)).toMatchObject({ campaignId, title: 'Court hearing' })
+    expect(await expectOneAudit(mark, 'timeline.create', entryId)).toMatchObject({ campaignId, title: 'Court hearing' })
     const page = await (await get(`/c/${SLUG}`, { anonymous: true })).text()
     expect(page).toContain('<h3>Court hearing</h3>')
     expect(page).toContain('The court <em>met</em>.')
@@ -385,26 +379,26 @@ describe('the timeline', () => {
     const entryUrl = `${timelineUrl()}/${entryId}`
     const bad = await post(entryUrl, form({ intent: 'save', happenedOn: '2025-13-01', locale: 'en', title: 'Hearing postponed', bodyMd: '' }))
     expect(bad.status).toBe(400)
-    expect(entryTitle(entryId)).toBe('Court hearing')
+    expect(await entryTitle(entryId)).toBe('Court hearing')
 
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(entryUrl, form({ intent: 'save', happenedOn: '2025-03-21', locale: 'en', title: 'Hearing postponed', bodyMd: '' }))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(`${entryUrl}?locale=en&saved=1`)
-    expect(entryTitle(entryId)).toBe('Hearing postponed')
-    expect(expectOneAudit(mark, 'timeline.update', entryId)).toMatchObject({ happenedOn: '2025-03-21', title: 'Hearing postponed' })
+    expect(await entryTitle(entryId)).toBe('Hearing postponed')
+    expect(await expectOneAudit(mark, 'timeline.update', entryId)).toMatchObject({ happenedOn: '2025-03-21', title: 'Hearing postponed' })
     const page = await (await get(`/c/${SLUG}`, { anonymous: true })).text()
     expect(page).toContain('<h3>Hearing postponed</h3>')
     expect(page).not.toContain('Court hearing')
   })
 
   it('deletes an entry, which then disappears everywhere', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(`${timelineUrl()}/${entryId}`, form({ intent: 'delete' }))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(`${timelineUrl()}?saved=1`)
-    expect(db.prepare('SELECT count(*) AS n FROM updates WHERE id = ?').get(entryId)).toEqual({ n: 0 })
-    expectOneAudit(mark, 'timeline.delete', entryId)
+    expect(await db.get('SELECT count(*) AS n FROM updates WHERE id = ?', entryId)).toEqual({ n: 0 })
+    await expectOneAudit(mark, 'timeline.delete', entryId)
     expect((await get(`${timelineUrl()}/${entryId}`)).status).toBe(404)
     expect(await (await get(`/c/${SLUG}`, { anonymous: true })).text()).not.toContain('Hearing postponed')
   })
@@ -416,13 +410,13 @@ describe('the campaign image', () => {
   it('accepts a real PNG and serves it under /media without its EXIF and text metadata', async () => {
     const png = pngWithLocation()
     expect(png.file.includes('GPS')).toBe(true)
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(imageUrl(), upload(new Blob([png.file], { type: 'image/png' }), 'holiday.png'))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(`${imageUrl()}?saved=1`)
-    const { imagePath } = campaignRow()
+    const { imagePath } = await campaignRow()
     expect(imagePath).toMatch(new RegExp(`^/media/campaign-${campaignId}-[A-Za-z0-9_-]+\\.png$`))
-    expect(expectOneAudit(mark, 'campaign.image.set', campaignId)).toEqual({ imagePath })
+    expect(await expectOneAudit(mark, 'campaign.image.set', campaignId)).toEqual({ imagePath })
 
     const served = await fetch(server.url + imagePath!)
     expect(served.status).toBe(200)
@@ -441,12 +435,12 @@ describe('the campaign image', () => {
 
   it('accepts a JPEG and publishes it re-encoded, without its EXIF APP1 segment (with the GPS position)', async () => {
     const jpeg = jpegWithLocation()
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(imageUrl(), upload(new Blob([jpeg.file], { type: 'image/jpeg' }), 'IMG_0001.JPG'))
     expect(response.status).toBe(302)
-    const { imagePath } = campaignRow()
+    const { imagePath } = await campaignRow()
     expect(imagePath).toMatch(/\.jpg$/)
-    expectOneAudit(mark, 'campaign.image.set', campaignId)
+    await expectOneAudit(mark, 'campaign.image.set', campaignId)
     const served = await fetch(server.url + imagePath!)
     expect(served.status).toBe(200)
     expect(served.headers.get('content-type')).toBe('image/jpeg')
@@ -457,22 +451,22 @@ describe('the campaign image', () => {
   })
 
   it('refuses a text file renamed to .png with 400 and a message', async () => {
-    const before = { row: campaignRow(), files: uploadedFiles(), audit: lastAuditId() }
+    const before = { row: await campaignRow(), files: uploadedFiles(), audit: await lastAuditId() }
     const fake = new Blob(['GPS is not a picture, this is plain text\n'], { type: 'image/png' })
     const response = await post(imageUrl(), upload(fake, 'photo.png'))
     expect(response.status).toBe(400)
     expect(mainOf(await response.text())).toContain('This file is not a JPEG, PNG or WebP image.')
-    expect({ row: campaignRow(), files: uploadedFiles(), audit: lastAuditId() }).toEqual(before)
+    expect({ row: await campaignRow(), files: uploadedFiles(), audit: await lastAuditId() }).toEqual(before)
   })
 
   it('refuses a file over 5 MB with 413 and a message', async () => {
-    const before = { row: campaignRow(), files: uploadedFiles(), audit: lastAuditId() }
+    const before = { row: await campaignRow(), files: uploadedFiles(), audit: await lastAuditId() }
     const big = Buffer.alloc(5 * 1024 * 1024 + 1)
     pngWithLocation().file.copy(big)
     const response = await post(imageUrl(), upload(new Blob([big], { type: 'image/png' }), 'huge.png'))
     expect(response.status).toBe(413)
     expect(mainOf(await response.text())).toContain('This file is larger than 5 MB. Please choose a smaller image.')
-    expect({ row: campaignRow(), files: uploadedFiles(), audit: lastAuditId() }).toEqual(before)
+    expect({ row: await campaignRow(), files: uploadedFiles(), audit: await lastAuditId() }).toEqual(before)
   })
 
   it('asks for a file when none was chosen', async () => {
@@ -484,11 +478,11 @@ describe('the campaign image', () => {
 
 describe('the organisers page', () => {
   const organizersUrl = '/admin/organizers'
-  const roleOf = (id: number) => (db.prepare('SELECT role FROM organizers WHERE id = ?').get(id) as { role: string }).role
+  const roleOf = async (id: number) => (await db.get('SELECT role FROM organizers WHERE id = ?', id) as { role: string }).role
   let editorId: number
 
   it('refuses to demote or disable the last owner, with a message', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const attempts: Record<string, string>[] = [
       { intent: 'role', organizerId: String(ownerId), role: 'editor' },
       { intent: 'disable', organizerId: String(ownerId) },
@@ -498,9 +492,9 @@ describe('the organisers page', () => {
       expect(response.status, body.intent).toBe(400)
       expect(mainOf(await response.text())).toContain('A team needs at least one active owner.')
     }
-    expect(roleOf(ownerId)).toBe('owner')
-    expect(db.prepare('SELECT disabled_at AS d FROM organizers WHERE id = ?').get(ownerId)).toEqual({ d: null })
-    expect(auditSince(mark)).toEqual([])
+    expect(await roleOf(ownerId)).toBe('owner')
+    expect(await db.get('SELECT disabled_at AS d FROM organizers WHERE id = ?', ownerId)).toEqual({ d: null })
+    expect(await auditSince(mark)).toEqual([])
   })
 
   it('refuses a new organiser with a bad or taken email, with field messages', async () => {
@@ -513,37 +507,37 @@ describe('the organisers page', () => {
   })
 
   it('creates an editor and shows a one-time set-password link that works', async () => {
-    const mark = lastAuditId()
+    const mark = await lastAuditId()
     const response = await post(organizersUrl, form({ intent: 'create', name: 'Erin Editor', email: 'erin@editing.example', role: 'editor' }))
     expect(response.status).toBe(200)
     const html = await response.text()
     const link = new RegExp(`${server.url.replace(/[.]/g, '\\.')}/admin/set-password/[A-Za-z0-9_-]+`).exec(html)?.[0]
     expect(link).toBeDefined()
-    const row = db.prepare(`SELECT id, role, password_hash AS hash FROM organizers WHERE email = 'erin@editing.example'`).get() as
+    const row = await db.get(`SELECT id, role, password_hash AS hash FROM organizers WHERE email = 'erin@editing.example'`) as
       | { id: number; role: string; hash: string | null }
       | undefined
     expect(row).toMatchObject({ role: 'editor', hash: null })
     editorId = row!.id
     // The link is also emailed to the new organiser, through the outbox.
-    expect(expectOneAudit(mark, 'organizer.create', editorId)).toEqual({ name: 'Erin Editor', role: 'editor', emailed: true })
+    expect(await expectOneAudit(mark, 'organizer.create', editorId)).toEqual({ name: 'Erin Editor', role: 'editor', emailed: true })
     const page = await fetch(link!, { redirect: 'manual' })
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('Welcome, Erin Editor.')
   })
 
   it('changes an organiser’s role, and then a former sole owner may be demoted', async () => {
-    let mark = lastAuditId()
+    let mark = await lastAuditId()
     const promote = await post(organizersUrl, form({ intent: 'role', organizerId: String(editorId), role: 'owner' }))
     expect(promote.status).toBe(200)
-    expect(roleOf(editorId)).toBe('owner')
-    expect(expectOneAudit(mark, 'organizer.update', editorId)).toEqual({ role: ['editor', 'owner'] })
+    expect(await roleOf(editorId)).toBe('owner')
+    expect(await expectOneAudit(mark, 'organizer.update', editorId)).toEqual({ role: ['editor', 'owner'] })
 
     // With two owners, demoting one is allowed.
-    mark = lastAuditId()
+    mark = await lastAuditId()
     const demote = await post(organizersUrl, form({ intent: 'role', organizerId: String(editorId), role: 'editor' }))
     expect(demote.status).toBe(200)
-    expect(roleOf(editorId)).toBe('editor')
-    expect(expectOneAudit(mark, 'organizer.update', editorId)).toEqual({ role: ['owner', 'editor'] })
+    expect(await roleOf(editorId)).toBe('editor')
+    expect(await expectOneAudit(mark, 'organizer.update', editorId)).toEqual({ role: ['owner', 'editor'] })
   })
 })
 
@@ -561,8 +555,8 @@ describe('the audit log', () => {
     'organizer.update',
   ]
 
-  it('holds a row naming the owner for every change made above', () => {
-    const rows = db.prepare('SELECT action, organizer_id AS organizerId FROM audit_log').all() as { action: string; organizerId: number | null }[]
+  it('holds a row naming the owner for every change made above', async () => {
+    const rows = await db.all('SELECT action, organizer_id AS "organizerId" FROM audit_log') as { action: string; organizerId: number | null }[]
     for (const action of ACTIONS) {
       expect(rows.filter((r) => r.action === action && r.organizerId === ownerId).length, action).toBeGreaterThan(0)
     }

@@ -4,15 +4,15 @@
  * signature — es"), long addresses wrap after the @ and before dots, and inviting an
  * organiser emails the set-password link through the outbox as well as showing it.
  */
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeEntities, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 const INVITEE = { email: 'ivy.invitee@partner-organisation.example', name: 'Ivy Invitee' }
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let cookie: string
 let shownLink: string
 
@@ -23,7 +23,7 @@ const post = (path: string, fields: Record<string, string>) =>
 type Row = { id: number; template: string; locale: string; to_email: string; campaign_id: number | null; props: string; status: string }
 async function captured(template: string) {
   for (let i = 0; i < 100; i++) {
-    const row = db.prepare(`select * from email_messages where template = ? order by id desc limit 1`).get(template) as Row | undefined
+    const row = await db.get(`select * from email_messages where template = ? order by id desc limit 1`, template) as Row | undefined
     if (row?.status === 'captured') return row
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -32,12 +32,12 @@ async function captured(template: string) {
 
 beforeAll(async () => {
   server = await startServer()
-  db = new Database(server.databasePath, { readonly: true, fileMustExist: true })
+  db = openServerSql(server)
   cookie = await petitionClient(server, db).login()
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -75,7 +75,7 @@ describe('inviting an organiser', () => {
 
 describe('the outbox', () => {
   it('names each email by its subject and language, not its template key, and wraps long addresses at sensible points', async () => {
-    const petition = petitionClient(server, db)
+    const petition = petitionClient(server)
     const signer = petition.person({ email: 'maria.fernanda.gonzalez-rodriguez@una-organizacion-muy-larga.example.org' })
     expect((await petition.sign(signer, { lang: 'es' })).status).toBe(303)
     await petition.waitForEmails(signer.email)

@@ -10,12 +10,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { textOf } from '../helpers/html.ts'
 import { createOrganiser, type CampaignRole } from '../helpers/organisers.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { routeTable } from '../helpers/routes.ts'
+import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
 
 type Actor = 'anonymous' | CampaignRole | 'owner'
 /** Who may: nobody needs to log in, any organiser, an instance owner, or at least this role on the campaign. */
@@ -154,7 +154,7 @@ const people: Record<CampaignRole, { email: string; name: string; password: stri
 const SIGNER_A = { firstName: 'Ana', lastName: 'Quibbleton', email: 'Ana.Quibbleton@example.org' }
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let build: ServerBuild
 const cookies: Partial<Record<Actor, string>> = {}
 let own: Ctx
@@ -180,7 +180,7 @@ async function logIn(email: string, password: string) {
   return cookieFrom(response)
 }
 
-const one = <T,>(query: string, ...args: unknown[]) => db.prepare(query).get(...args) as T
+const one = async <T,>(query: string, ...args: unknown[]) => (await db.get(query, ...args)) as T
 
 async function sign(slug: string, person: Record<string, string>) {
   const response = await fetch(`${server.url}/c/${slug}`, { method: 'POST', redirect: 'manual', body: form({ country: 'ES', message: 'Probe message of support', ...person }) })
@@ -188,11 +188,12 @@ async function sign(slug: string, person: Record<string, string>) {
 }
 
 /** Everything an action could change, so a refused request can be shown to have changed nothing. */
-function snapshot() {
+async function snapshot() {
   const tables = ['audit_log', 'organizers', 'campaign_memberships', 'campaigns', 'campaign_translations', 'updates', 'update_translations', 'funds', 'fund_translations', 'update_sends', 'replies']
-  const rows: Record<string, unknown[]> = Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]))
-  rows.signatures = db.prepare('SELECT id, status, message_status FROM signatures ORDER BY id').all()
-  rows.email_messages = db.prepare('SELECT id, template, to_email FROM email_messages ORDER BY id').all()
+  const rows: Record<string, unknown[]> = {}
+  for (const t of tables) rows[t] = sortedRows(await db.all(`SELECT * FROM ${t}`))
+  rows.signatures = await db.all('SELECT id, status, message_status FROM signatures ORDER BY id')
+  rows.email_messages = await db.all('SELECT id, template, to_email FROM email_messages ORDER BY id')
   return rows
 }
 
@@ -246,7 +247,7 @@ async function check(label: string, response: Response, want: ReturnType<typeof 
 
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', SIGN_LIMIT_PER_10_MIN: '1000', SIGN_LIMIT_PER_DAY: '1000' } })
-  db = new Database(server.databasePath, { readonly: true, fileMustExist: true })
+  db = openServerSql(server)
   build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
   cookies.owner = await logIn(OWNER.email, OWNER.password)
 
@@ -256,38 +257,38 @@ beforeAll(async () => {
     body: form({ title: 'Another case', summary: '', slug: 'another-case', status: 'live', defaultLocale: 'en', currency: 'EUR', retentionDays: '180' }),
   })
   expect(created.status).toBe(302)
-  const a = one<{ id: number }>(`SELECT id FROM campaigns WHERE slug = 'free-andry'`).id
-  const b = one<{ id: number }>(`SELECT id FROM campaigns WHERE slug = 'another-case'`).id
+  const a = (await one<{ id: number }>(`SELECT id FROM campaigns WHERE slug = 'free-andry'`)).id
+  const b = (await one<{ id: number }>(`SELECT id FROM campaigns WHERE slug = 'another-case'`)).id
   expect((await fetchAs('owner', `/admin/campaigns/${b}/timeline`, { method: 'POST', body: form({ happenedOn: '2025-01-01', locale: 'en', title: 'Other entry', bodyMd: '', publish: 'now' }) })).status).toBe(302)
   expect((await fetchAs('owner', `/admin/campaigns/${b}/funds`, { method: 'POST', body: form({ slug: 'other-fund', goal: '100', currency: 'EUR', status: 'open', position: '0', 'texts.en.title': 'Other fund' }) })).status).toBe(302)
-  if (!one<{ id: number } | undefined>('SELECT id FROM funds WHERE campaign_id = ?', a)) throw new Error('the seed should give the demo campaign a fund')
+  if (!await one<{ id: number } | undefined>('SELECT id FROM funds WHERE campaign_id = ?', a)) throw new Error('the seed should give the demo campaign a fund')
   await sign('free-andry', SIGNER_A)
   await sign('another-case', { firstName: 'Bert', lastName: 'Elsewhere', email: 'bert.elsewhere@example.net' })
-  const ctx = (campaignId: number, slug: string, email: string): Ctx => ({
+  const ctx = async (campaignId: number, slug: string, email: string): Promise<Ctx> => ({
     campaignId,
     slug,
-    entryId: one<{ id: number }>('SELECT id FROM updates WHERE campaign_id = ? ORDER BY id LIMIT 1', campaignId).id,
-    fundId: one<{ id: number }>('SELECT id FROM funds WHERE campaign_id = ? ORDER BY id LIMIT 1', campaignId).id,
-    signatureId: one<{ id: number }>('SELECT signatures.id FROM signatures JOIN supporters ON supporters.id = supporter_id WHERE campaign_id = ? AND lower(supporters.email) = lower(?)', campaignId, email).id,
-    messageId: one<{ id: number }>('SELECT id FROM email_messages WHERE campaign_id = ? AND lower(to_email) = lower(?) ORDER BY id LIMIT 1', campaignId, email).id,
+    entryId: (await one<{ id: number }>('SELECT id FROM updates WHERE campaign_id = ? ORDER BY id LIMIT 1', campaignId)).id,
+    fundId: (await one<{ id: number }>('SELECT id FROM funds WHERE campaign_id = ? ORDER BY id LIMIT 1', campaignId)).id,
+    signatureId: (await one<{ id: number }>('SELECT signatures.id FROM signatures JOIN supporters ON supporters.id = supporter_id WHERE campaign_id = ? AND lower(supporters.email) = lower(?)', campaignId, email)).id,
+    messageId: (await one<{ id: number }>('SELECT id FROM email_messages WHERE campaign_id = ? AND lower(to_email) = lower(?) ORDER BY id LIMIT 1', campaignId, email)).id,
     n: 0,
   })
-  own = ctx(a, 'free-andry', SIGNER_A.email)
-  other = ctx(b, 'another-case', 'bert.elsewhere@example.net')
+  own = await ctx(a, 'free-andry', SIGNER_A.email)
+  other = await ctx(b, 'another-case', 'bert.elsewhere@example.net')
 
   // Three organisers who are not owners, each given a role on the demo campaign only, on the Organisers page.
   for (const role of ['viewer', 'editor', 'manager'] as const) {
     expect((await createOrganiser(server, people[role])).status).toBe(302)
-    const id = one<{ id: number }>('SELECT id FROM organizers WHERE email = ?', people[role].email).id
+    const id = (await one<{ id: number }>('SELECT id FROM organizers WHERE email = ?', people[role].email)).id
     const saved = await fetchAs('owner', '/admin/organizers', { method: 'POST', body: form({ intent: 'campaignRoles', organizerId: String(id), [`campaign-${a}`]: role, [`campaign-${b}`]: '' }) })
     expect(saved.status).toBe(200)
     cookies[role] = await logIn(people[role].email, people[role].password)
   }
-  expect(db.prepare('SELECT role FROM campaign_memberships ORDER BY role').all()).toEqual([{ role: 'editor' }, { role: 'manager' }, { role: 'viewer' }])
+  expect(await db.all('SELECT role FROM campaign_memberships ORDER BY role')).toEqual([{ role: 'editor' }, { role: 'manager' }, { role: 'viewer' }])
 }, 60_000)
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -328,7 +329,7 @@ describe('every loader', () => {
 
 describe('every action', () => {
   it('refuses anonymous visitors and roles below the table’s, on any campaign, and changes nothing', async () => {
-    const before = snapshot()
+    const before = await snapshot()
     let refused = 0
     for (const route of guarded()) {
       const { scope, posts } = EXPECTED[route.id]!
@@ -351,7 +352,7 @@ describe('every action', () => {
       }
     }
     expect(refused).toBeGreaterThan(50)
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
   })
 
   it('lets each role do what the table allows on its own campaign, and owners everywhere', async () => {
@@ -478,9 +479,9 @@ describe('the outbox in live mode', () => {
         VIGIL_RETENTION: 'off',
       },
     })
-    const writable = new Database(live.databasePath)
-    writable.prepare(`INSERT INTO organizations (slug, name) VALUES ('team', 'The Team')`).run()
-    writable.close()
+    const writable = openServerSql(live)
+    await writable.run(`INSERT INTO organizations (slug, name) VALUES ('team', 'The Team')`)
+    await writable.close()
     const owner = { email: 'olga.owner@roles.example', name: 'Olga Owner', password: 'an owner passphrase of some length', role: 'owner' as const }
     expect((await createOrganiser(live, owner)).status).toBe(302)
     const login = await fetch(`${live.url}/admin/login`, { method: 'POST', redirect: 'manual', headers: { Origin: live.url }, body: form({ email: owner.email, password: owner.password }) })

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getDb, sqliteOf } from '#db/client.server.ts'
+import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../../stand-ins/resend/index.ts'
+import { sqlOn } from '../helpers/sql.ts'
 import { killWorkers, mailCampaign, queueConfirmations, recipientsOf, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
 
 // A surge's confirmations travel in batches of up to 100, each persisted with its own
@@ -22,10 +23,10 @@ const seed = Number(process.env.CONFIRMATION_CRASH_SEED || Math.floor(Math.rando
 
 let resend: ResendStandIn
 const addresses: string[] = []
-const sql = () => sqliteOf(getDb())
+const sql = () => sqlOn(getDb())
 
-function confirmationsUnsent() {
-  return (sql().prepare(`select count(*) as n from email_messages where template = 'confirm-signature' and status <> 'sent'`).get() as { n: number }).n
+async function confirmationsUnsent() {
+  return (await sql().get<{ n: number }>(`select count(*) as n from email_messages where template = 'confirm-signature' and status <> 'sent'`))!.n
 }
 
 beforeAll(async () => {
@@ -69,7 +70,7 @@ describe('confirmations sent in batches by a worker killed mid-drain', () => {
         .some((r) => r.outcome === 'pending')
       await worker.kill('SIGKILL')
       expect(worker.output()).not.toMatch(/error/i)
-      rounds.push({ plan: inFlight ? `${wait} ms into request ${nth}` : `${wait} ms after request 1`, requestOut, unsent: confirmationsUnsent() })
+      rounds.push({ plan: inFlight ? `${wait} ms into request ${nth}` : `${wait} ms after request 1`, requestOut, unsent: await confirmationsUnsent() })
       if (round === 0) {
         // Fails fast on a sender that sends confirmations one per request: 5,000 would take minutes.
         const paths = resend.requests().map((r) => r.path)
@@ -78,11 +79,10 @@ describe('confirmations sent in batches by a worker killed mid-drain', () => {
     }
     const last = startWorker(resend, env)
     await last.ready
-    await waitFor(
-      () => confirmationsUnsent() === 0,
-      60_000,
-      () => `${confirmationsUnsent()} confirmations still unsent`,
-    )
+    // (mail-worker's waitFor takes a synchronous check; reading the database is not one on Postgres.)
+    for (const until = Date.now() + 60_000; (await confirmationsUnsent()) > 0; await sleep(5)) {
+      if (Date.now() > until) throw new Error(`${await confirmationsUnsent()} confirmations still unsent (after 60000 ms)`)
+    }
     await last.kill('SIGTERM')
     expect(last.output()).not.toMatch(/error/i)
     // Addresses never reach the logs.
@@ -141,11 +141,9 @@ describe('confirmations sent in batches by a worker killed mid-drain', () => {
     expect(rounds.filter((r) => r.unsent === 0)).toEqual([])
 
     // The database agrees with the provider: each message sent, with the id the provider gave that email.
-    const messages = sql().prepare(`select to_email as email, status, provider_id as providerId from email_messages where template = 'confirm-signature'`).all() as {
-      email: string
-      status: string
-      providerId: string | null
-    }[]
+    const messages = await sql().all<{ email: string; status: string; providerId: string | null }>(
+      `select to_email as email, status, provider_id as "providerId" from email_messages where template = 'confirm-signature'`,
+    )
     expect(messages).toHaveLength(CONFIRMATIONS)
     const providerIds = new Map(sent.map((s) => [String(s.email.to), s.id]))
     expect(

@@ -2,32 +2,34 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { getDb, openDatabase, type DB, sqliteOf, closeDatabase } from '#db/client.server.ts'
+import { getDb, openDatabase, openPostgres, type DB, closeDatabase } from '#db/client.server.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { demoStoryEs } from '../../scripts/seed/content.ts'
 import { demoClosedCampaign } from '../../scripts/seed/history-content.ts'
 import { removeDemoData } from '~/models/demo.server.ts'
 import { recountFunds, recountSignatures } from '~/models/counters.server.ts'
+import { createTestDatabase, dropTestDatabase, onPostgres } from '../helpers/engine.ts'
+import { sortedRows, sqlOn } from '../helpers/sql.ts'
 
 // The living demo (`npm run db:seed`): a believable history that keeps the app's invariants.
 const NOW = Date.parse('2026-12-04T15:00:00Z')
 const DAY = 86_400_000
-const sql = () => sqliteOf(getDb())
-const rows = <T>(query: string, ...params: unknown[]) => sql().prepare(query).all(...params) as T[]
-const one = <T>(query: string, ...params: unknown[]) => sql().prepare(query).get(...params) as T
+const sql = () => sqlOn(getDb())
+const rows = <T,>(query: string, ...params: unknown[]) => sql().all<T>(query, ...params)
+const one = async <T,>(query: string, ...params: unknown[]) => (await sql().get<T>(query, ...params))!
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: true, history: true, now: NOW })
 })
 
-describe('the living demo', () => {
+describe('the living demo', async () => {
   it('has a few hundred confirmed signatures over weeks, from several countries, with counters that equal a recount', async () => {
-    const demo = one<{ confirmed: number; pending: number }>(`select confirmed, pending from campaign_counters where campaign_id = 1`)
+    const demo = await one<{ confirmed: number; pending: number }>(`select confirmed, pending from campaign_counters where campaign_id = 1`)
     expect(demo.confirmed).toBeGreaterThanOrEqual(200)
     expect(demo.confirmed).toBeLessThan(600)
-    const spread = one<{ days: number; first: number; last: number; countries: number }>(
-      `select count(distinct date(confirmed_at / 1000, 'unixepoch')) as days, min(confirmed_at) as first, max(confirmed_at) as last, count(distinct country) as countries
+    const spread = await one<{ days: number; first: number; last: number; countries: number }>(
+      `select count(distinct confirmed_at / 86400000) as days, min(confirmed_at) as first, max(confirmed_at) as last, count(distinct country) as countries
        from signatures where campaign_id = 1 and status = 'confirmed'`,
     )
     expect(spread.countries).toBeGreaterThanOrEqual(8)
@@ -39,61 +41,61 @@ describe('the living demo', () => {
     expect(await recountFunds(getDb())).toEqual([])
   })
 
-  it('shows approved messages in English, German and Spanish from confirmed signers, some answered by the team', () => {
-    const byLocale = rows<{ locale: string; n: number }>(`select locale, count(*) as n from signatures where message_status = 'approved' group by locale`)
+  it('shows approved messages in English, German and Spanish from confirmed signers, some answered by the team', async () => {
+    const byLocale = await rows<{ locale: string; n: number }>(`select locale, count(*) as n from signatures where message_status = 'approved' group by locale`)
     expect(Object.fromEntries(byLocale.map((r) => [r.locale, r.n]))).toMatchObject({ en: expect.any(Number), de: expect.any(Number), es: expect.any(Number) })
-    expect(one<{ n: number }>(`select count(*) as n from signatures where message_status = 'approved' and status <> 'confirmed'`).n).toBe(0)
+    expect((await one<{ n: number }>(`select count(*) as n from signatures where message_status = 'approved' and status <> 'confirmed'`)).n).toBe(0)
     // The campaign page shows the latest ten: all three languages among them.
-    const latest = rows<{ locale: string }>(`select locale from signatures where campaign_id = 1 and message_status = 'approved' and status = 'confirmed' order by id desc limit 10`)
+    const latest = await rows<{ locale: string }>(`select locale from signatures where campaign_id = 1 and message_status = 'approved' and status = 'confirmed' order by id desc limit 10`)
     expect(new Set(latest.map((r) => r.locale))).toEqual(new Set(['en', 'de', 'es']))
-    const answered = rows<{ status: string; organizer: number | null }>(
+    const answered = await rows<{ status: string; organizer: number | null }>(
       `select s.message_status as status, r.organizer_id as organizer from replies r join signatures s on s.id = r.signature_id`,
     )
     expect(answered.length).toBeGreaterThanOrEqual(3)
     expect(answered.every((r) => r.status === 'approved' && r.organizer !== null)).toBe(true)
-    expect(one<{ n: number }>(`select count(*) as n from signatures where message_status = 'pending'`).n).toBeGreaterThan(0)
+    expect((await one<{ n: number }>(`select count(*) as n from signatures where message_status = 'pending'`)).n).toBeGreaterThan(0)
   })
 
-  it('records paid gifts to both funds, each in the Stripe ledger, with one receipt each, numbered without gaps', () => {
-    const gifts = rows<{ id: number; fund_campaign: number | null; campaign_id: number; status: string; counted_minor: number; stripe_payment_intent_id: string }>(
+  it('records paid gifts to both funds, each in the Stripe ledger, with one receipt each, numbered without gaps', async () => {
+    const gifts = await rows<{ id: number; fund_campaign: number | null; campaign_id: number; status: string; counted_minor: number; stripe_payment_intent_id: string }>(
       `select d.id, f.campaign_id as fund_campaign, d.campaign_id, d.status, d.counted_minor, d.stripe_payment_intent_id from donations d left join funds f on f.id = d.fund_id order by d.id`,
     )
     expect(gifts.length).toBeGreaterThanOrEqual(30)
     expect(gifts.every((g) => g.fund_campaign === g.campaign_id && g.status === 'succeeded' && g.counted_minor > 0)).toBe(true)
-    expect(new Set(rows<{ fund_id: number }>(`select distinct fund_id from donations`).map((r) => r.fund_id)).size).toBe(2)
-    const ledger = rows<{ id: string; failure: string | null }>(`select id, failure from stripe_events`)
+    expect(new Set((await rows<{ fund_id: number }>(`select distinct fund_id from donations`)).map((r) => r.fund_id)).size).toBe(2)
+    const ledger = await rows<{ id: string; failure: string | null }>(`select id, failure from stripe_events`)
     expect(ledger.length).toBe(gifts.length)
     expect(ledger.every((e) => e.failure === null)).toBe(true)
-    const receipts = rows<{ props: string; status: string }>(`select props, status from email_messages where template = 'donation-receipt' order by id`)
+    const receipts = await rows<{ props: string; status: string }>(`select props, status from email_messages where template = 'donation-receipt' order by id`)
     const numbers = receipts.map((r) => (JSON.parse(r.props) as { donationId: number }).donationId)
     expect(numbers).toEqual(gifts.map((g) => g.id))
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => numbers[0]! + i))
     expect(receipts.every((r) => r.status === 'captured')).toBe(true)
-    const raised = rows<{ raised_minor: number; donations: number }>(`select raised_minor, donations from fund_counters`)
+    const raised = await rows<{ raised_minor: number; donations: number }>(`select raised_minor, donations from fund_counters`)
     expect(raised.every((f) => f.raised_minor > 0 && f.donations > 0)).toBe(true)
   })
 
-  it('has one update sent weeks ago, every message captured and delivered', () => {
-    const send = one<{ id: number; recipients: number; created_at: number }>(`select id, recipients, created_at from update_sends`)
+  it('has one update sent weeks ago, every message captured and delivered', async () => {
+    const send = await one<{ id: number; recipients: number; created_at: number }>(`select id, recipients, created_at from update_sends`)
     expect(send.recipients).toBeGreaterThan(50)
     expect(NOW - send.created_at).toBeGreaterThan(7 * DAY)
-    const messages = rows<{ status: string; delivery_status: string | null }>(
+    const messages = await rows<{ status: string; delivery_status: string | null }>(
       `select m.status, m.delivery_status from email_messages m join email_batches b on b.id = m.batch_id where b.send_id = ?`,
       send.id,
     )
     expect(messages.length).toBe(send.recipients)
     expect(messages.every((m) => m.status === 'captured' && m.delivery_status === 'delivered')).toBe(true)
-    expect(one<{ n: number }>(`select count(*) as n from email_batches where send_id = ? and status <> 'submitted'`, send.id).n).toBe(0)
+    expect((await one<{ n: number }>(`select count(*) as n from email_batches where send_id = ? and status <> 'submitted'`, send.id)).n).toBe(0)
     // Nothing is left for the sender to send when the demo starts.
-    expect(one<{ n: number }>(`select count(*) as n from email_messages where status not in ('captured', 'sent')`).n).toBe(0)
+    expect((await one<{ n: number }>(`select count(*) as n from email_messages where status not in ('captured', 'sent')`)).n).toBe(0)
   })
 
-  it('tells the whole story in Spanish', () => {
-    expect(one<{ story_md: string }>(`select story_md from campaign_translations where campaign_id = 1 and locale = 'es'`).story_md).toBe(demoStoryEs)
+  it('tells the whole story in Spanish', async () => {
+    expect((await one<{ story_md: string }>(`select story_md from campaign_translations where campaign_id = 1 and locale = 'es'`)).story_md).toBe(demoStoryEs)
   })
 
-  it('has a second campaign, closed a while ago, with its own signatures and a retention date still ahead', () => {
-    const closed = one<{ id: number; status: string; closed_at: number; retention_days: number; signatures_anonymised_at: number | null }>(
+  it('has a second campaign, closed a while ago, with its own signatures and a retention date still ahead', async () => {
+    const closed = await one<{ id: number; status: string; closed_at: number; retention_days: number; signatures_anonymised_at: number | null }>(
       `select id, status, closed_at, retention_days, signatures_anonymised_at from campaigns where slug = ?`,
       demoClosedCampaign.slug,
     )
@@ -101,27 +103,27 @@ describe('the living demo', () => {
     expect(NOW - closed.closed_at).toBeGreaterThan(30 * DAY)
     expect(closed.closed_at + closed.retention_days * DAY).toBeGreaterThan(NOW)
     expect(closed.signatures_anonymised_at).toBeNull()
-    const signed = one<{ n: number; last: number }>(`select count(*) as n, max(confirmed_at) as last from signatures where campaign_id = ? and status = 'confirmed'`, closed.id)
+    const signed = await one<{ n: number; last: number }>(`select count(*) as n, max(confirmed_at) as last from signatures where campaign_id = ? and status = 'confirmed'`, closed.id)
     expect(signed.n).toBeGreaterThan(10)
     expect(signed.last).toBeLessThan(closed.closed_at)
-    expect(one<{ confirmed: number }>(`select confirmed from campaign_counters where campaign_id = ?`, closed.id).confirmed).toBe(signed.n)
+    expect((await one<{ confirmed: number }>(`select confirmed from campaign_counters where campaign_id = ?`, closed.id)).confirmed).toBe(signed.n)
   })
 
-  it('writes to no address outside the example domains', () => {
+  it('writes to no address outside the example domains', async () => {
     const addresses = [
-      ...rows<{ a: string }>(`select email as a from supporters`),
-      ...rows<{ a: string }>(`select email as a from donations`),
-      ...rows<{ a: string }>(`select to_email as a from email_messages`),
-      ...rows<{ a: string }>(`select email as a from organizers`),
+      ...(await rows<{ a: string }>(`select email as a from supporters`)),
+      ...(await rows<{ a: string }>(`select email as a from donations`)),
+      ...(await rows<{ a: string }>(`select to_email as a from email_messages`)),
+      ...(await rows<{ a: string }>(`select email as a from organizers`)),
     ].map((r) => r.a)
     expect(addresses.length).toBeGreaterThan(300)
     expect(addresses.filter((a) => !/@(example\.(org|net)|[a-z0-9.-]+\.example)$/.test(a))).toEqual([])
   })
 
   it('changes nothing when seeded again', async () => {
-    const before = dump(getDb())
+    const before = await dump(getDb())
     expect(await seedDemo(getDb(), { demoOrganizer: true, history: true, now: NOW + DAY })).toEqual([])
-    expect(dump(getDb())).toEqual(before)
+    expect(await dump(getDb())).toEqual(before)
   })
 
   it('is removed entirely by npm run demo:remove, the closed campaign with it', async () => {
@@ -138,33 +140,34 @@ describe('the living demo', () => {
 })
 
 /** Every table's rows, without the columns that record when the seed itself ran. */
-function dump(db: DB) {
-  const tables = (sqliteOf(db).prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%drizzle%' order by name`).all() as { name: string }[]).map((t) => t.name)
-  return Object.fromEntries(
-    tables.map((table) => [
-      table,
-      (sqliteOf(db).prepare(`select * from "${table}" order by rowid`).all() as Record<string, unknown>[]).map((row) => {
-        const { updated_at: _u, received_at: _r, password_hash: _p, ...rest } = row
-        return rest
-      }),
-    ]),
-  ) as Record<string, Record<string, unknown>[]>
+async function dump(db: DB) {
+  const result: Record<string, Record<string, unknown>[]> = {}
+  for (const table of await sqlOn(db).tables()) {
+    const rows = (await sqlOn(db).all(`select * from "${table}"`)).map((row) => {
+      const { updated_at: _u, received_at: _r, password_hash: _p, ...rest } = row
+      return rest
+    })
+    result[table] = sortedRows(rows)
+  }
+  return result
 }
 
-/** Seed a new database file on the process-wide connection (the app's models write through it), then put the test's back. */
+/** Seed a new database on the process-wide connection (the app's models write through it), then put the test's back. */
 async function freshSeed(then?: (db: DB) => unknown) {
   const previous = globalThis.__vigilDb
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-demo-'))
-  const db = openDatabase(path.join(dir, 'vigil.db'))
+  const url = onPostgres ? await createTestDatabase() : null
+  const db = url ? openPostgres(url, 2) : openDatabase(path.join(dir, 'vigil.db'))
   try {
     await migrateDatabase(db)
     globalThis.__vigilDb = db
     await seedDemo(db, { demoOrganizer: false, history: true, now: NOW })
     await then?.(db)
-    return dump(db)
+    return await dump(db)
   } finally {
     globalThis.__vigilDb = previous
     await closeDatabase(db)
+    if (url) await dropTestDatabase(url)
     fs.rmSync(dir, { recursive: true, force: true })
   }
 }

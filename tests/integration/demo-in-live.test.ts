@@ -7,10 +7,12 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { petitionClient } from '../helpers/petition.ts'
-import { makeDataDir, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { closeDatabase, engineOf, sqliteOf } from '#db/client.server.ts'
+import { copyTestDatabase, createTestDatabase, dropTestDatabase, onPostgres, openServerDatabase } from '../helpers/engine.ts'
+import { databaseEnv, makeDataDir, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql } from '../helpers/sql.ts'
 
 const DEMO = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 
@@ -26,19 +28,24 @@ const LIVE: Record<string, string> = {
   RESEND_BASE_URL: 'http://127.0.0.1:9',
 }
 
-let dir: string
-let databasePath: string
+/** A data folder and, on Postgres, its database (null: a new one for each server). */
+type Data = { databasePath: string; databaseUrl: string | null }
+let demo: Data
 const running: RunningServer[] = []
+const databases: string[] = []
 
-/** Keep the folder when a server stops: the next step uses the same database. */
-function copyOf(source: string) {
+/** Each step starts on a copy of the data, so the next step finds them as they were. */
+async function copyOf(source: Data): Promise<Data> {
   const copy = makeDataDir()
-  fs.cpSync(source, copy, { recursive: true })
-  return copy
+  fs.cpSync(path.dirname(source.databasePath), copy, { recursive: true })
+  const databaseUrl = source.databaseUrl ? await copyTestDatabase(source.databaseUrl) : null
+  if (databaseUrl) databases.push(databaseUrl)
+  return { databasePath: path.join(copy, 'vigil.db'), databaseUrl }
 }
 
-async function startLive(from = dir) {
-  const server = await startServer({ seed: false, dir: copyOf(from), env: LIVE })
+async function startLive(from = demo) {
+  const copy = await copyOf(from)
+  const server = await startServer({ seed: false, dir: path.dirname(copy.databasePath), env: { ...LIVE, ...(copy.databaseUrl ? { DATABASE_URL: copy.databaseUrl } : {}) } })
   running.push(server)
   return server
 }
@@ -56,7 +63,7 @@ function login(server: RunningServer, email: string, password: string) {
 function runWorker(): Promise<{ code: number | 'running'; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_PATH: databasePath, PUBLIC_URL: 'http://vigil.test', ...LIVE },
+    env: { ...process.env, NODE_ENV: 'production', ...databaseEnv(demo), PUBLIC_URL: 'http://vigil.test', ...LIVE },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -77,39 +84,39 @@ function runWorker(): Promise<{ code: number | 'running'; output: string }> {
   })
 }
 
-function count(sql: string, ...params: unknown[]) {
-  const db = new Database(databasePath, { readonly: true, fileMustExist: true })
+async function count(sql: string, ...params: unknown[]) {
+  const db = openServerSql(demo)
   try {
-    return (db.prepare(sql).get(...params) as { n: number }).n
+    return (await db.get<{ n: number }>(sql, ...params))!.n
   } finally {
-    db.close()
+    await db.close()
   }
 }
 
 beforeAll(async () => {
   // `npm run demo`: seeded in demo mode and used (a signature, confirmed from the outbox).
-  const demo = await startServer({ env: { TRUST_PROXY: '1' } })
+  const server = await startServer({ env: { TRUST_PROXY: '1' } })
   try {
-    const db = new Database(demo.databasePath, { readonly: true })
-    const petition = petitionClient(demo, db)
+    const petition = petitionClient(server)
     const signed = await petition.sign({ firstName: 'Maria', lastName: 'González', email: 'maria.demo@example.org', country: 'DE' })
     expect(signed.status).toBeLessThan(400)
     await petition.waitForEmails('maria.demo@example.org')
-    db.close()
-    const checkpoint = new Database(demo.databasePath)
-    checkpoint.pragma('wal_checkpoint(TRUNCATE)')
-    checkpoint.close()
-    dir = copyOf(demo.dir)
+    await petition.close()
+    const db = openServerDatabase(server)
+    if (engineOf(db) === 'sqlite') sqliteOf(db).pragma('wal_checkpoint(TRUNCATE)')
+    await closeDatabase(db)
+    await server.stop({ keepData: true })
+    demo = await copyOf(server)
   } finally {
-    await demo.stop()
+    await server.stop()
   }
-  databasePath = path.join(dir, 'vigil.db')
-  expect(count('SELECT count(*) AS n FROM organizers WHERE email = ?', DEMO.email)).toBe(1)
+  expect(await count('SELECT count(*) AS n FROM organizers WHERE email = ?', DEMO.email)).toBe(1)
 })
 
 afterAll(async () => {
   for (const server of running) await server.stop()
-  if (dir) fs.rmSync(dir, { recursive: true, force: true })
+  if (demo) fs.rmSync(path.dirname(demo.databasePath), { recursive: true, force: true })
+  for (const url of databases) await dropTestDatabase(url)
 })
 
 describe('a demo database started in live mode', () => {
@@ -138,19 +145,19 @@ describe('a demo database started in live mode', () => {
   })
 
   it('starts in live mode after npm run demo:remove, without the demo owner or the demo campaign', async () => {
-    const removed = await runScript('scripts/demo-remove.ts', [], { DATABASE_PATH: databasePath, ...LIVE })
+    const removed = await runScript('scripts/demo-remove.ts', [], { ...databaseEnv(demo), ...LIVE })
     expect(removed.code, removed.stderr).toBe(0)
     expect(removed.stdout).toContain(`removed the demo organiser ${DEMO.email}`)
     expect(removed.stdout).toContain('removed the demo campaign /c/free-andry')
-    expect(count('SELECT count(*) AS n FROM organizers WHERE email = ?', DEMO.email)).toBe(0)
-    expect(count(`SELECT count(*) AS n FROM campaigns WHERE slug = 'free-andry'`)).toBe(0)
+    expect(await count('SELECT count(*) AS n FROM organizers WHERE email = ?', DEMO.email)).toBe(0)
+    expect(await count(`SELECT count(*) AS n FROM campaigns WHERE slug = 'free-andry'`)).toBe(0)
     // What the demo collected goes with it: the supporter, their signature, the captured emails.
-    expect(count('SELECT count(*) AS n FROM supporters')).toBe(0)
-    expect(count('SELECT count(*) AS n FROM signatures')).toBe(0)
-    expect(count('SELECT count(*) AS n FROM email_messages')).toBe(0)
-    expect(count(`SELECT count(*) AS n FROM audit_log WHERE action = 'demo.remove'`)).toBe(1)
+    expect(await count('SELECT count(*) AS n FROM supporters')).toBe(0)
+    expect(await count('SELECT count(*) AS n FROM signatures')).toBe(0)
+    expect(await count('SELECT count(*) AS n FROM email_messages')).toBe(0)
+    expect(await count(`SELECT count(*) AS n FROM audit_log WHERE action = 'demo.remove'`)).toBe(1)
 
-    const again = await runScript('scripts/demo-remove.ts', [], { DATABASE_PATH: databasePath, ...LIVE })
+    const again = await runScript('scripts/demo-remove.ts', [], { ...databaseEnv(demo), ...LIVE })
     expect(again.code).toBe(0)
     expect(again.stdout).toContain('no demo organiser or demo campaign here')
 
@@ -165,7 +172,7 @@ describe('a live database', () => {
   it('starts without a word about the demo when it never had one', async () => {
     const fresh = makeDataDir()
     try {
-      const server = await startLive(fresh)
+      const server = await startLive({ databasePath: path.join(fresh, 'vigil.db'), databaseUrl: null })
       expect(server.output()).not.toMatch(/demo/i)
     } finally {
       fs.rmSync(fresh, { recursive: true, force: true })
@@ -174,22 +181,29 @@ describe('a live database', () => {
 
   it('refuses to start with the demo campaign seeded in live mode (no demo organiser), naming the command; starts with it only when told to', async () => {
     const seeded = makeDataDir()
+    const data: Data = { databasePath: path.join(seeded, 'vigil.db'), databaseUrl: onPostgres ? await createTestDatabase() : null }
+    if (data.databaseUrl) databases.push(data.databaseUrl)
     try {
       const seed = await runScript('scripts/seed/seed.ts', [], {
-        DATABASE_PATH: path.join(seeded, 'vigil.db'),
+        ...databaseEnv(data),
         NODE_ENV: 'production',
         PUBLIC_URL: 'http://vigil.test',
         ...LIVE,
       })
       expect(seed.code, seed.stderr).toBe(0)
-      const refused = await startLive(seeded).then(
+      const refused = await startLive(data).then(
         () => null,
         (error: unknown) => error,
       )
       expect(refused).toBeInstanceOf(Error)
       expect(String(refused)).toMatch(/demo campaign \/c\/free-andry.*npm run demo:remove/)
       // Benchmarks and crash tests run live mode on the demo's data on purpose, and say so.
-      const allowed = await startServer({ seed: false, dir: copyOf(seeded), env: { ...LIVE, VIGIL_ALLOW_DEMO_DATA: '1' } })
+      const copy = await copyOf(data)
+      const allowed = await startServer({
+        seed: false,
+        dir: path.dirname(copy.databasePath),
+        env: { ...LIVE, VIGIL_ALLOW_DEMO_DATA: '1', ...(copy.databaseUrl ? { DATABASE_URL: copy.databaseUrl } : {}) },
+      })
       running.push(allowed)
       expect((await login(allowed, DEMO.email, DEMO.password)).status).toBe(400)
       expect(allowed.output()).toMatch(/demo campaign \/c\/free-andry .*VIGIL_ALLOW_DEMO_DATA/)

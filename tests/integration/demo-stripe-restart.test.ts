@@ -2,13 +2,13 @@ import { createHmac } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import Stripe from 'stripe'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startStripeStandIn } from '../../stand-ins/stripe/index.ts'
 import { h1Text, textOf } from '../helpers/html.ts'
 import { CAMPAIGN_SLUG, startDonationStack, type DonationStack } from '../helpers/donations.ts'
 import { makeDataDir, startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql } from '../helpers/sql.ts'
 
 // A monthly donor's manage link (/donations/manage/:token) opens Stripe's customer portal. In demo
 // mode "Stripe" is the stand-in the server starts; it keeps its state in the data folder, so the
@@ -19,7 +19,8 @@ const servers: RunningServer[] = []
 let stack: DonationStack | undefined
 
 afterAll(async () => {
-  for (const server of servers) await server.stop()
+  // The last one started first: the first server's stop drops the database they share.
+  for (const server of servers.reverse()) await server.stop()
   await stack?.close()
 })
 
@@ -29,10 +30,10 @@ function manageToken(donationId: number) {
   return `${donationId}.${createHmac('sha256', secret).update(`donation-manage:${donationId}`).digest('base64url')}`
 }
 
-async function waitFor<T>(read: () => T | undefined | null, what: string, timeoutMs = 15_000): Promise<T> {
+async function waitFor<T>(read: () => Promise<T | undefined | null>, what: string, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs
   for (;;) {
-    const value = read()
+    const value = await read()
     if (value) return value
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -73,12 +74,12 @@ describe('demo mode: the Stripe stand-in across a restart', () => {
     })
     expect(paid.status).toBe(303)
 
-    const db = new Database(first.databasePath, { readonly: true })
+    const db = openServerSql(first)
     const gift = await waitFor(
-      () => db.prepare(`SELECT id, stripe_customer_id FROM donations WHERE interval = 'monthly' AND status = 'succeeded' AND stripe_customer_id IS NOT NULL`).get() as { id: number } | undefined,
+      () => db.get<{ id: number }>(`SELECT id, stripe_customer_id FROM donations WHERE interval = 'monthly' AND status = 'succeeded' AND stripe_customer_id IS NOT NULL`),
       'the webhook to record the monthly gift',
     )
-    db.close()
+    await db.close()
     const token = manageToken(gift.id)
     const before = await openPortal(first, token)
     expect(before.status).toBe(303)
@@ -89,7 +90,7 @@ describe('demo mode: the Stripe stand-in across a restart', () => {
     const stateFile = path.join(dir, 'stripe-stand-in.json')
     expect(fs.statSync(stateFile).mode & 0o077).toBe(0)
     expect(fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([])
-    const second = await startServer({ dir, seed: false, env: { PAGE_CACHE_TTL_MS: '0', VIGIL_QUIET_LOG: '1' } })
+    const second = await startServer({ dir, seed: false, env: { PAGE_CACHE_TTL_MS: '0', VIGIL_QUIET_LOG: '1', DATABASE_URL: first.databaseUrl ?? '' } })
     servers.push(second)
 
     const page = await fetch(`${second.url}/donations/manage/${token}`)
@@ -119,7 +120,7 @@ describe('the manage page when Stripe answers an error', () => {
     expect((await openPortal(stack.server, token)).status).toBe(303)
 
     // A customer Stripe does not know (deleted in the dashboard, or another account's).
-    stack.db.prepare('UPDATE donations SET stripe_customer_id = ? WHERE id = ?').run('cus_vigil_nobody_knows', gift.donationId)
+    await stack.db.run('UPDATE donations SET stripe_customer_id = ? WHERE id = ?', 'cus_vigil_nobody_knows', gift.donationId)
     for (const lang of ['en', 'de', 'es'] as const) {
       const response = await openPortal(stack.server, token, lang)
       expect(response.status).toBe(409)

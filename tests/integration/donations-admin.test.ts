@@ -1,16 +1,17 @@
 /**
  * Funds and donations in the back office, through the built server over HTTP: funds are
  * made and edited with the real forms; donations (which only the payment webhook writes)
- * are put straight into the server's SQLite file, in the shapes the webhook leaves them:
+ * are put straight into the server's database, in the shapes the webhook leaves them:
  * one-time and monthly gifts, renewals, refunds and disputes. The tests run in order and
  * build on each other (one server, one campaign).
  */
-import Database from 'better-sqlite3'
+import { transaction } from '#db/transaction.server.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeEntities, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, sqlOn, type ServerSql, type Sql } from '../helpers/sql.ts'
 
 const EDITOR = { email: 'erika@example.org', name: 'Erika Editor', password: 'a long editor password' }
 const CAMPAIGN = 1
@@ -19,14 +20,14 @@ const DONATIONS = `/admin/campaigns/${CAMPAIGN}/donations`
 const HYPERLINK = '=HYPERLINK("http://evil.example","click")'
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let owner = ''
 let editor = ''
 
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0' } })
-  db = new Database(server.databasePath)
-  const client = petitionClient(server, db)
+  db = openServerSql(server)
+  const client = petitionClient(server)
   owner = await client.login()
   // Funds, donations and their export are a campaign manager's (ADR 011).
   await createOrganiser(server, { ...EDITOR, campaignRoles: [{ slug: 'free-andry', role: 'manager' }] })
@@ -35,7 +36,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -86,8 +87,8 @@ function olderLink(html: string) {
 
 type Row = { id: number; fund_id: number; counted_minor: number; created_at: number; status: string; interval: string }
 
-function fundId(slug: string) {
-  return (db.prepare('SELECT id FROM funds WHERE campaign_id = ? AND slug = ?').get(CAMPAIGN, slug) as { id: number }).id
+async function fundId(slug: string) {
+  return (await db.get('SELECT id FROM funds WHERE campaign_id = ? AND slug = ?', CAMPAIGN, slug) as { id: number }).id
 }
 
 const HOUR = 3_600_000
@@ -99,7 +100,7 @@ function monthsAgo(monthsAgo: number, day = 10) {
 const isoDay = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 10)
 
 let emails = 0
-function insertDonation(d: {
+async function insertDonation(d: {
   fund: number
   amount: number
   createdAt: number
@@ -114,7 +115,7 @@ function insertDonation(d: {
   email?: string
   gift?: number
   message?: string | null
-}) {
+}, into: Sql = db) {
   const paid = d.paid ?? true
   const refunded = d.refunded ?? 0
   const disputed = d.disputed ?? 0
@@ -122,13 +123,9 @@ function insertDonation(d: {
   // The same rules as countedMinor and donationStatus in app/models/donations.server.ts.
   const counted = paid ? Math.max(0, d.amount - refunded - withheld) : 0
   const status = !paid ? 'failed' : withheld ? 'disputed' : refunded >= d.amount ? 'refunded' : 'succeeded'
-  const info = db
-    .prepare(
-      `INSERT INTO donations (campaign_id, fund_id, parent_id, interval, gift_minor, amount_minor, currency, status, paid_at, failed_at,
+  const info = await into.get<{ id: number }>(`INSERT INTO donations (campaign_id, fund_id, parent_id, interval, gift_minor, amount_minor, currency, status, paid_at, failed_at,
          refunded_minor, dispute_status, disputed_minor, counted_minor, public_name, message, locale, email, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?)`,
-    )
-    .run(
+       VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?) RETURNING id`,
       d.campaign ?? CAMPAIGN,
       d.fund,
       d.parentId ?? null,
@@ -147,14 +144,14 @@ function insertDonation(d: {
       d.email ?? `donor${++emails}@donors.example`,
       d.createdAt,
       d.createdAt,
-    )
-  return Number(info.lastInsertRowid)
+  )
+  return info!.id
 }
 
 /** What the webhook keeps in fund_counters, recomputed from the rows. */
-function syncCounters() {
-  db.exec(`INSERT INTO fund_counters (fund_id, raised_minor, donations, donors)
-    SELECT fund_id, sum(counted_minor), sum(counted_minor > 0), count(DISTINCT email) FROM donations WHERE paid_at IS NOT NULL GROUP BY fund_id
+async function syncCounters() {
+  await db.run(`INSERT INTO fund_counters (fund_id, raised_minor, donations, donors)
+    SELECT fund_id, sum(counted_minor), sum(CASE WHEN counted_minor > 0 THEN 1 ELSE 0 END), count(DISTINCT email) FROM donations WHERE paid_at IS NOT NULL GROUP BY fund_id
     ON CONFLICT (fund_id) DO UPDATE SET raised_minor = excluded.raised_minor, donations = excluded.donations, donors = excluded.donors`)
 }
 
@@ -173,7 +170,7 @@ const fundForm = (fields: Record<string, string> = {}) => ({
   ...fields,
 })
 
-const fundCount = () => (db.prepare('SELECT count(*) AS n FROM funds').get() as { n: number }).n
+const fundCount = async () => (await db.get('SELECT count(*) AS n FROM funds') as { n: number }).n
 
 describe('funds', () => {
   it('lets an editor create a fund through the form; it appears on the funds page and in the database with its texts', async () => {
@@ -181,14 +178,14 @@ describe('funds', () => {
     expect(created.status).toBe(302)
     expect(created.location).toBe(`${FUNDS}?saved=1`)
 
-    const fund = db.prepare(`SELECT * FROM funds WHERE slug = 'trip-to-san-salvador'`).get() as Record<string, unknown>
+    const fund = await db.get(`SELECT * FROM funds WHERE slug = 'trip-to-san-salvador'`) as Record<string, unknown>
     expect(fund).toMatchObject({ campaign_id: CAMPAIGN, goal_minor: 450050, currency: 'EUR', status: 'open', position: 1 })
-    const texts = db.prepare('SELECT locale, title, description FROM fund_translations WHERE fund_id = ? ORDER BY locale').all(fund.id)
+    const texts = await db.all('SELECT locale, title, description FROM fund_translations WHERE fund_id = ? ORDER BY locale', fund.id)
     expect(texts).toEqual([
       { locale: 'de', title: 'Reise nach San Salvador', description: '' },
       { locale: 'en', title: 'Trip to San Salvador', description: 'Two reporters, ten days, one prison.' },
     ])
-    const audit = db.prepare(`SELECT organizer_id, details FROM audit_log WHERE action = 'fund.create' ORDER BY id DESC`).get() as { details: string }
+    const audit = await db.get(`SELECT organizer_id, details FROM audit_log WHERE action = 'fund.create' ORDER BY id DESC`) as { details: string }
     expect(JSON.parse(audit.details)).toMatchObject({ slug: 'trip-to-san-salvador', goalMinor: 450050 })
 
     const list = await page(FUNDS, { cookie: editor })
@@ -205,11 +202,11 @@ describe('funds', () => {
   it('accepts a goal with a decimal comma and whole amounts, and a second fund in another currency', async () => {
     const created = await post(FUNDS, fundForm({ slug: 'legal-aid', goal: '12000,5', currency: 'USD', position: '2', 'texts.en.title': 'Legal aid', 'texts.de.title': 'Rechtshilfe' }))
     expect(created.status).toBe(302)
-    expect(db.prepare(`SELECT goal_minor, currency FROM funds WHERE slug = 'legal-aid'`).get()).toEqual({ goal_minor: 1200050, currency: 'USD' })
+    expect(await db.get(`SELECT goal_minor, currency FROM funds WHERE slug = 'legal-aid'`)).toEqual({ goal_minor: 1200050, currency: 'USD' })
   })
 
   it('refuses a bad amount, a bad slug and a missing title with 400 and messages in the organiser’s language, keeping what was typed', async () => {
-    const before = fundCount()
+    const before = await fundCount()
     const german = await post(FUNDS, fundForm({ slug: 'Reise nach SV!', goal: '4.500,00', 'texts.en.title': '', 'texts.en.description': '', 'texts.de.title': '' }), { lang: 'de' })
     expect(german.status).toBe(400)
     expect(errorsFor(german.html, 'slug')).toEqual(['Verwenden Sie Kleinbuchstaben ohne Umlaute oder ß, Ziffern und einzelne Bindestriche, z. B. reise-nach-san-salvador.'])
@@ -233,11 +230,11 @@ describe('funds', () => {
     const currency = await post(FUNDS, fundForm({ slug: 'odd-currency', currency: 'XTS' }))
     expect(errorsFor(currency.html, 'currency')).toEqual(['Please choose one of the options.'])
 
-    expect(fundCount()).toBe(before)
+    expect(await fundCount()).toBe(before)
   })
 
   it('edits a fund: goal, status, position and texts, where clearing a title removes that language', async () => {
-    const id = fundId('legal-aid')
+    const id = await fundId('legal-aid')
     const form = await page(`${FUNDS}/${id}`)
     expect(form.status).toBe(200)
     expect(form.html).toContain('value="12000.50"')
@@ -245,29 +242,29 @@ describe('funds', () => {
     const saved = await post(`${FUNDS}/${id}`, fundForm({ slug: 'legal-aid', goal: '9000', currency: 'EUR', status: 'closed', position: '5', 'texts.en.title': 'Legal aid for the families', 'texts.de.title': '', 'texts.es.title': 'Ayuda legal' }), { cookie: editor })
     expect(saved.status).toBe(302)
     expect(saved.location).toBe(`${FUNDS}/${id}?saved=1`)
-    expect(db.prepare('SELECT slug, goal_minor, currency, status, position FROM funds WHERE id = ?').get(id)).toEqual({
+    expect(await db.get('SELECT slug, goal_minor, currency, status, position FROM funds WHERE id = ?', id)).toEqual({
       slug: 'legal-aid',
       goal_minor: 900000,
       currency: 'EUR',
       status: 'closed',
       position: 5,
     })
-    expect(db.prepare('SELECT locale, title FROM fund_translations WHERE fund_id = ? ORDER BY locale').all(id)).toEqual([
+    expect(await db.all('SELECT locale, title FROM fund_translations WHERE fund_id = ? ORDER BY locale', id)).toEqual([
       { locale: 'en', title: 'Legal aid for the families' },
       { locale: 'es', title: 'Ayuda legal' },
     ])
   })
 
   it('refuses to take another fund’s slug when editing', async () => {
-    const response = await post(`${FUNDS}/${fundId('legal-aid')}`, fundForm({ slug: 'trip-to-san-salvador' }), { lang: 'es' })
+    const response = await post(`${FUNDS}/${await fundId('legal-aid')}`, fundForm({ slug: 'trip-to-san-salvador' }), { lang: 'es' })
     expect(response.status).toBe(400)
     expect(errorsFor(response.html, 'slug')).toEqual(['Otro fondo de esta campaña ya usa este nombre corto.'])
   })
 
   it('locks the currency once a fund has raised money, with a clear message', async () => {
-    const id = fundId('trip-to-san-salvador')
-    insertDonation({ fund: id, amount: 2500, createdAt: monthsAgo(2), publicName: 'Ana Ruiz', email: 'ana@donors.example' })
-    syncCounters()
+    const id = await fundId('trip-to-san-salvador')
+    await insertDonation({ fund: id, amount: 2500, createdAt: monthsAgo(2), publicName: 'Ana Ruiz', email: 'ana@donors.example' })
+    await syncCounters()
     const edit = await page(`${FUNDS}/${id}`)
     expect(textOf(edit.html)).toContain('This fund has received money, so its currency can no longer change.')
     const refused = await post(`${FUNDS}/${id}`, fundForm({ currency: 'USD' }), { lang: 'de' })
@@ -275,10 +272,10 @@ describe('funds', () => {
     expect(errorsFor(refused.html, 'currency')).toEqual([
       'Für diesen Spendenzweck ist bereits Geld in EUR eingegangen, daher lässt sich die Währung nicht mehr ändern.',
     ])
-    expect(db.prepare('SELECT currency, goal_minor FROM funds WHERE id = ?').get(id)).toEqual({ currency: 'EUR', goal_minor: 450050 })
+    expect(await db.get('SELECT currency, goal_minor FROM funds WHERE id = ?', id)).toEqual({ currency: 'EUR', goal_minor: 450050 })
     // Everything else may still change.
     expect((await post(`${FUNDS}/${id}`, fundForm({ goal: '5000' }))).status).toBe(302)
-    expect(db.prepare('SELECT goal_minor FROM funds WHERE id = ?').get(id)).toEqual({ goal_minor: 500000 })
+    expect(await db.get('SELECT goal_minor FROM funds WHERE id = ?', id)).toEqual({ goal_minor: 500000 })
   })
 
   it('answers 404 for a fund that is not this campaign’s', async () => {
@@ -292,34 +289,34 @@ describe('donations', () => {
   let trip = 0
   let legal = 0
 
-  beforeAll(() => {
-    trip = fundId('trip-to-san-salvador')
-    legal = fundId('legal-aid')
+  beforeAll(async () => {
+    trip = await fundId('trip-to-san-salvador')
+    legal = await fundId('legal-aid')
     // Another campaign's donation must never show up here.
-    const other = db.prepare(`INSERT INTO campaigns (organization_id, slug) VALUES (1, 'other-case') RETURNING id`).get() as { id: number }
-    const otherFund = db.prepare(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'elsewhere', 1000, 'EUR') RETURNING id`).get(other.id) as { id: number }
-    insertDonation({ campaign: other.id, fund: otherFund.id, amount: 99_900, createdAt: monthsAgo(1), publicName: 'Other Campaign Donor' })
+    const other = await db.get(`INSERT INTO campaigns (organization_id, slug) VALUES (1, 'other-case') RETURNING id`) as { id: number }
+    const otherFund = await db.get(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'elsewhere', 1000, 'EUR') RETURNING id`, other.id) as { id: number }
+    await insertDonation({ campaign: other.id, fund: otherFund.id, amount: 99_900, createdAt: monthsAgo(1), publicName: 'Other Campaign Donor' })
 
-    ids.ana = (db.prepare(`SELECT id FROM donations WHERE email = 'ana@donors.example'`).get() as { id: number }).id
-    ids.monthly = insertDonation({ fund: trip, amount: 1000, interval: 'monthly', createdAt: monthsAgo(2, 15), email: 'monthly@donors.example' })
-    ids.renewal1 = insertDonation({ fund: trip, amount: 1000, interval: 'monthly', parentId: ids.monthly, createdAt: monthsAgo(1, 15), email: 'monthly@donors.example' })
-    ids.renewal2 = insertDonation({ fund: trip, amount: 1000, interval: 'monthly', parentId: ids.monthly, refunded: 1000, createdAt: monthsAgo(0, 1), email: 'monthly@donors.example' })
-    ids.partial = insertDonation({ fund: legal, amount: 5000, refunded: 2000, createdAt: monthsAgo(1, 1), publicName: 'Jonas Weber' })
-    ids.disputed = insertDonation({ fund: legal, amount: 3000, dispute: 'open', disputed: 3000, createdAt: monthsAgo(1, 20), publicName: 'Lena Vogel' })
-    ids.won = insertDonation({ fund: legal, amount: 4000, gift: 3880, dispute: 'won', disputed: 4000, createdAt: monthsAgo(1, 25) })
-    ids.failed = insertDonation({ fund: trip, amount: 1500, paid: false, createdAt: monthsAgo(0, 2), publicName: 'Failed Payer' })
-    ids.formula = insertDonation({ fund: trip, amount: 700, createdAt: monthsAgo(0, 3), publicName: HYPERLINK, message: '@SUM(A1:A9)' })
-    syncCounters()
+    ids.ana = (await db.get(`SELECT id FROM donations WHERE email = 'ana@donors.example'`) as { id: number }).id
+    ids.monthly = await insertDonation({ fund: trip, amount: 1000, interval: 'monthly', createdAt: monthsAgo(2, 15), email: 'monthly@donors.example' })
+    ids.renewal1 = await insertDonation({ fund: trip, amount: 1000, interval: 'monthly', parentId: ids.monthly, createdAt: monthsAgo(1, 15), email: 'monthly@donors.example' })
+    ids.renewal2 = await insertDonation({ fund: trip, amount: 1000, interval: 'monthly', parentId: ids.monthly, refunded: 1000, createdAt: monthsAgo(0, 1), email: 'monthly@donors.example' })
+    ids.partial = await insertDonation({ fund: legal, amount: 5000, refunded: 2000, createdAt: monthsAgo(1, 1), publicName: 'Jonas Weber' })
+    ids.disputed = await insertDonation({ fund: legal, amount: 3000, dispute: 'open', disputed: 3000, createdAt: monthsAgo(1, 20), publicName: 'Lena Vogel' })
+    ids.won = await insertDonation({ fund: legal, amount: 4000, gift: 3880, dispute: 'won', disputed: 4000, createdAt: monthsAgo(1, 25) })
+    ids.failed = await insertDonation({ fund: trip, amount: 1500, paid: false, createdAt: monthsAgo(0, 2), publicName: 'Failed Payer' })
+    ids.formula = await insertDonation({ fund: trip, amount: 700, createdAt: monthsAgo(0, 3), publicName: HYPERLINK, message: '@SUM(A1:A9)' })
+    await syncCounters()
   })
 
-  const sumCounted = (fund: number) => (db.prepare('SELECT coalesce(sum(counted_minor), 0) AS n FROM donations WHERE fund_id = ?').get(fund) as { n: number }).n
+  const sumCounted = async (fund: number) => (await db.get('SELECT coalesce(sum(counted_minor), 0) AS n FROM donations WHERE fund_id = ?', fund) as { n: number }).n
 
   it('lists the campaign’s donations newest first with donor, fund, amount, type, renewals, refunds and disputes', async () => {
     const { status, html } = await page(DONATIONS)
     expect(status).toBe(200)
     const shown = rowIds(html)
     const expected = (
-      db.prepare('SELECT id FROM donations WHERE campaign_id = ? ORDER BY created_at DESC, id DESC').all(CAMPAIGN) as { id: number }[]
+      await db.all('SELECT id FROM donations WHERE campaign_id = ? ORDER BY created_at DESC, id DESC', CAMPAIGN) as { id: number }[]
     ).map((r) => r.id)
     expect(shown).toEqual(expected)
     const text = textOf(html)
@@ -349,7 +346,7 @@ describe('donations', () => {
     expect(row(before.html, ids.monthly!)).not.toContain('cancelled')
     // What customer.subscription.deleted records: the end, on every month of the gift.
     const endedAt = Date.UTC(2026, 10, 3, 12)
-    db.prepare('UPDATE donations SET subscription_ended_at = ? WHERE id IN (?, ?, ?)').run(endedAt, ids.monthly, ids.renewal1, ids.renewal2)
+    await db.run('UPDATE donations SET subscription_ended_at = ? WHERE id IN (?, ?, ?)', endedAt, ids.monthly, ids.renewal1, ids.renewal2)
     try {
       const { html } = await page(DONATIONS)
       for (const id of [ids.monthly!, ids.renewal1!]) expect(row(html, id)).toContain('cancelled November 3, 2026')
@@ -365,7 +362,7 @@ describe('donations', () => {
       expect(cell(ids.renewal2!)).toBe('2026-11-03T12:00:00.000Z')
       expect(cell(ids.ana!)).toBe('')
     } finally {
-      db.prepare('UPDATE donations SET subscription_ended_at = NULL WHERE id IN (?, ?, ?)').run(ids.monthly, ids.renewal1, ids.renewal2)
+      await db.run('UPDATE donations SET subscription_ended_at = NULL WHERE id IN (?, ?, ?)', ids.monthly, ids.renewal1, ids.renewal2)
     }
   })
 
@@ -388,9 +385,9 @@ describe('donations', () => {
     const { html } = await page(DONATIONS)
     for (const fund of [trip, legal]) {
       const cell = new RegExp(`data-fund-id="${fund}"[\\s\\S]*?data-raised-minor="(-?\\d+)"`).exec(html)
-      expect(Number(cell?.[1]), `fund ${fund}`).toBe(sumCounted(fund))
+      expect(Number(cell?.[1]), `fund ${fund}`).toBe(await sumCounted(fund))
     }
-    expect(sumCounted(legal)).toBe(3000 + 4000)
+    expect(await sumCounted(legal)).toBe(3000 + 4000)
     const legalRow = textOf(new RegExp(`<tr[^>]*data-fund-id="${legal}"[^>]*>([\\s\\S]*?)</tr>`).exec(html)![1]!)
     // Raised, paid (gross), refunded, disputed (open only: the won one counts again), payments.
     expect(legalRow).toMatch(/€70\.00\s*€120\.00\s*€20\.00\s*€30\.00\s*3/)
@@ -404,9 +401,7 @@ describe('donations', () => {
     expect(html).toContain('class="chart__raised"')
     expect(html).toMatch(/<svg[^>]*role="img"[^>]*aria-labelledby=/)
     const label = new Intl.DateTimeFormat('en', { month: 'short', year: '2-digit', timeZone: 'UTC' }).format(new Date(monthsAgo(1)))
-    const paidLastMonth = db
-      .prepare('SELECT sum(counted_minor) AS raised, sum(amount_minor) AS gross FROM donations WHERE campaign_id = ? AND paid_at >= ? AND paid_at < ?')
-      .get(CAMPAIGN, monthsAgo(1, 1) - 12 * HOUR, monthsAgo(0, 1) - 12 * HOUR) as { raised: number; gross: number }
+    const paidLastMonth = await db.get('SELECT sum(counted_minor) AS raised, sum(amount_minor) AS gross FROM donations WHERE campaign_id = ? AND paid_at >= ? AND paid_at < ?', CAMPAIGN, monthsAgo(1, 1) - 12 * HOUR, monthsAgo(0, 1) - 12 * HOUR) as { raised: number; gross: number }
     expect(paidLastMonth).toEqual({ raised: 1000 + 3000 + 0 + 4000, gross: 1000 + 5000 + 3000 + 4000 })
     const row = new RegExp(`<th scope="row">${label}</th>([\\s\\S]*?)</tr>`).exec(html)?.[1]
     expect(textOf(row ?? '')).toBe('€80.00€130.00')
@@ -426,12 +421,12 @@ describe('donations', () => {
   })
 
   it('pages by keyset, newest first, through ties in time, with and without filters', async () => {
-    const filler = db.prepare(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'filler', 100000, 'EUR') RETURNING id`).get(CAMPAIGN) as { id: number }
-    db.prepare(`INSERT INTO fund_translations (fund_id, locale, title) VALUES (?, 'en', 'Filler fund')`).run(filler.id)
-    db.transaction(() => {
+    const filler = await db.get(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'filler', 100000, 'EUR') RETURNING id`, CAMPAIGN) as { id: number }
+    await db.run(`INSERT INTO fund_translations (fund_id, locale, title) VALUES (?, 'en', 'Filler fund')`, filler.id)
+    await transaction(db.db, async (tx) => {
       // Groups of seven share a timestamp, so the id must break the ties.
-      for (let i = 0; i < 130; i++) insertDonation({ fund: filler.id, amount: 100 + i, createdAt: monthsAgo(3) + Math.floor(i / 7) * HOUR })
-    })()
+      for (let i = 0; i < 130; i++) await insertDonation({ fund: filler.id, amount: 100 + i, createdAt: monthsAgo(3) + Math.floor(i / 7) * HOUR }, sqlOn(tx))
+    })
     const walk = async (query: string) => {
       const seen: number[] = []
       let url: string | null = `${DONATIONS}${query}`
@@ -447,14 +442,14 @@ describe('donations', () => {
       return seen
     }
     const all = await walk('')
-    const expected = (db.prepare('SELECT id FROM donations WHERE campaign_id = ? ORDER BY created_at DESC, id DESC').all(CAMPAIGN) as Row[]).map((r) => r.id)
+    const expected = (await db.all('SELECT id FROM donations WHERE campaign_id = ? ORDER BY created_at DESC, id DESC', CAMPAIGN) as Row[]).map((r) => r.id)
     expect(all).toEqual(expected)
     expect(new Set(all).size).toBe(all.length)
 
     const fillerOnly = await walk(`?fund=${filler.id}`)
     expect(fillerOnly).toHaveLength(130)
     expect(fillerOnly).toEqual(
-      (db.prepare('SELECT id FROM donations WHERE fund_id = ? ORDER BY created_at DESC, id DESC').all(filler.id) as Row[]).map((r) => r.id),
+      (await db.all('SELECT id FROM donations WHERE fund_id = ? ORDER BY created_at DESC, id DESC', filler.id) as Row[]).map((r) => r.id),
     )
     // The cursor in the link keeps the filter.
     const first = await page(`${DONATIONS}?fund=${filler.id}`)
@@ -470,13 +465,14 @@ describe('the donations export', () => {
     expect(response.headers.get('content-type')).toContain('text/csv')
     expect(response.headers.get('content-disposition')).toMatch(/attachment; filename="free-andry-donations-\d{4}-\d{2}-\d{2}\.csv"/)
     expect(lines[0]).toBe(`${HEADER},email,message`)
-    const total = (db.prepare('SELECT count(*) AS n FROM donations WHERE campaign_id = ?').get(CAMPAIGN) as { n: number }).n
+    const total = (await db.get('SELECT count(*) AS n FROM donations WHERE campaign_id = ?', CAMPAIGN) as { n: number }).n
     expect(lines).toHaveLength(total + 1)
     expect(text).not.toContain('Other Campaign Donor')
 
     const ana = lines.find((l) => l.includes('ana@donors.example'))!
     expect(ana).toMatch(/^\d+,,\d{4}-\d{2}-\d{2}T[\d:.]+Z,\d{4}-\d{2}-\d{2}T[\d:.]+Z,trip-to-san-salvador,Trip to San Salvador,one_time,EUR,25\.00,25\.00,succeeded,0\.00,,0\.00,25\.00,(VIG-\d{6})?,,Ana Ruiz,ana@donors\.example,$/)
-    const renewal = lines.find((l) => l.startsWith(`${(db.prepare('SELECT id FROM donations WHERE parent_id IS NOT NULL AND refunded_minor > 0').get() as { id: number }).id},`))!
+    const renewalId = (await db.get<{ id: number }>('SELECT id FROM donations WHERE parent_id IS NOT NULL AND refunded_minor > 0'))!.id
+    const renewal = lines.find((l) => l.startsWith(`${renewalId},`))!
     expect(renewal).toContain(',monthly,EUR,10.00,10.00,refunded,10.00,,0.00,0.00,')
     expect(text).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`)
     expect(text).toContain(",'@SUM(A1:A9)")
@@ -495,10 +491,10 @@ describe('the donations export', () => {
     expect(lines).toHaveLength(2)
     expect(lines[1]).toContain('Lena Vogel')
 
-    const big = db.prepare(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'big', 100000, 'EUR') RETURNING id`).get(CAMPAIGN) as { id: number }
-    db.transaction(() => {
-      for (let i = 0; i < 2_345; i++) insertDonation({ fund: big.id, amount: 500, createdAt: monthsAgo(4) + i * 1000 })
-    })()
+    const big = await db.get(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'big', 100000, 'EUR') RETURNING id`, CAMPAIGN) as { id: number }
+    await transaction(db.db, async (tx) => {
+      for (let i = 0; i < 2_345; i++) await insertDonation({ fund: big.id, amount: 500, createdAt: monthsAgo(4) + i * 1000 }, sqlOn(tx))
+    })
     const all = await csv(`${DONATIONS}.csv?fund=${big.id}`)
     expect(all.lines).toHaveLength(2_346)
     const exported = all.lines.slice(1).map((l) => Number(l.split(',')[0]))
@@ -506,8 +502,8 @@ describe('the donations export', () => {
     expect(exported).toEqual([...exported].sort((a, b) => a - b))
   })
 
-  it('records who exported donations, and whether with emails, in the audit log', () => {
-    const rows = db.prepare(`SELECT organizer_id, details FROM audit_log WHERE action = 'donations.export' ORDER BY id`).all() as { details: string }[]
+  it('records who exported donations, and whether with emails, in the audit log', async () => {
+    const rows = await db.all(`SELECT organizer_id, details FROM audit_log WHERE action = 'donations.export' ORDER BY id`) as { details: string }[]
     expect(rows.map((r) => JSON.parse(r.details))).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ kind: 'donations', withEmails: true }),

@@ -186,12 +186,13 @@ async function perform(plans: GiftPlan[], fundId: number, run: number) {
   return expected
 }
 
-function createFund(run: number) {
-  const fundId = Number(
-    stack.db.prepare(`INSERT INTO funds (campaign_id, slug, goal_minor, currency, status, position) VALUES (1, ?, 500000, 'EUR', 'open', ?)`).run(`property-run-${run}`, 100 + run)
-      .lastInsertRowid,
-  )
-  stack.db.prepare(`INSERT INTO fund_translations (fund_id, locale, title, description) VALUES (?, 'en', ?, '')`).run(fundId, `Property run ${run}`)
+async function createFund(run: number) {
+  const { id: fundId } = (await stack.db.get<{ id: number }>(
+    `INSERT INTO funds (campaign_id, slug, goal_minor, currency, status, position) VALUES (1, ?, 500000, 'EUR', 'open', ?) RETURNING id`,
+    `property-run-${run}`,
+    100 + run,
+  ))!
+  await stack.db.run(`INSERT INTO fund_translations (fund_id, locale, title, description) VALUES (?, 'en', ?, '')`, fundId, `Property run ${run}`)
   return fundId
 }
 
@@ -215,9 +216,9 @@ async function deliverInBatches(deliveries: Delivery[], batchSize: number, fundI
     const results = await Promise.all(batch.map(async (delivery) => ({ event: delivery.event, ...(await stack.send(requestFor(delivery))) })))
     answers.push(...results)
     // Between any two batches each row counts what its facts say, and the counters are what the rows add up to.
-    const rows = stack.db.prepare('SELECT * FROM donations WHERE fund_id = ?').all(fundId) as DonationRow[]
+    const rows = await stack.db.all('SELECT * FROM donations WHERE fund_id = ?', fundId) as DonationRow[]
     for (const row of rows) expect(row.counted_minor, `donation ${row.id}`).toBe(expectedCounted(row))
-    expect(stack.counters(fundId)).toEqual(stack.countersFromRows(fundId))
+    expect(await stack.counters(fundId)).toEqual(await stack.countersFromRows(fundId))
   }
   return answers
 }
@@ -228,7 +229,7 @@ it('ends in the same state however Stripe’s events are ordered, repeated or re
   await fc.assert(
     fc.asyncProperty(fc.array(giftPlan, { minLength: 1, maxLength: 4 }), fc.gen(), fc.context(), async (plans, g, context) => {
       const run = ++runs
-      const fundId = createFund(run)
+      const fundId = await createFund(run)
       const mark = stack.standIn.events().length
       const expected = await perform(plans, fundId, run)
       const events = stack.eventsSince(mark)
@@ -251,15 +252,15 @@ it('ends in the same state however Stripe’s events are ordered, repeated or re
         const bodies = answers.filter((a) => a.event.id === event.id).map((a) => a.body)
         const tally = { applied: bodies.filter((b) => b === 'applied').length, duplicate: bodies.filter((b) => b === 'duplicate').length, ignored: bodies.filter((b) => b === 'ignored').length }
         expect(tally, `${event.type} ${event.id}`).toEqual(HANDLED_TYPES.has(event.type) ? { applied: 1, duplicate: bodies.length - 1, ignored: 0 } : { applied: 0, duplicate: 0, ignored: bodies.length })
-        expect(stack.ledgerCount(event.id), `${event.type} in the ledger`).toBe(HANDLED_TYPES.has(event.type) ? 1 : 0)
+        expect(await stack.ledgerCount(event.id), `${event.type} in the ledger`).toBe(HANDLED_TYPES.has(event.type) ? 1 : 0)
       }
 
       // Each donation, as the model says.
-      const rows = stack.db.prepare('SELECT * FROM donations WHERE fund_id = ? ORDER BY id').all(fundId) as DonationRow[]
+      const rows = await stack.db.all('SELECT * FROM donations WHERE fund_id = ? ORDER BY id', fundId) as DonationRow[]
       expect(rows).toHaveLength(expected.length)
       const rowOf = new Map<Expected, DonationRow>()
       for (const d of expected) {
-        const row = d.sessionId ? stack.donationBySession(d.sessionId) : stack.donationByInvoice(d.invoiceId!)
+        const row = d.sessionId ? await stack.donationBySession(d.sessionId) : await stack.donationByInvoice(d.invoiceId!)
         expect(row, `donation for ${d.sessionId ?? d.invoiceId}`).toBeDefined()
         rowOf.set(d, row!)
       }
@@ -278,7 +279,7 @@ it('ends in the same state however Stripe’s events are ordered, repeated or re
             disputed: row.disputed_minor,
             counted: row.counted_minor,
             subscriptionEnded: row.subscription_ended_at !== null,
-            receipts: stack.receiptsOf(row.id).length,
+            receipts: (await stack.receiptsOf(row.id)).length,
           },
           `donation ${row.id} (${d.sessionId ?? d.invoiceId})`,
         ).toEqual({
@@ -298,7 +299,7 @@ it('ends in the same state however Stripe’s events are ordered, repeated or re
       }
 
       // The fund's counters, from the model alone.
-      expect(stack.counters(fundId)).toEqual({
+      expect(await stack.counters(fundId)).toEqual({
         raised: expected.reduce((sum, d) => sum + countedOf(d), 0),
         donations: expected.filter((d) => countedOf(d) > 0).length,
         donors: new Set(expected.filter((d) => d.paid).map((d) => d.email)).size,
@@ -306,7 +307,7 @@ it('ends in the same state however Stripe’s events are ordered, repeated or re
 
       // Consent: one grant per paid gift whose form asked for updates (renewals ask nothing).
       for (const email of new Set(expected.map((d) => d.email))) {
-        expect(stack.consentsOf(email), `consents of ${email}`).toHaveLength(expected.filter((d) => d.email === email && d.paid && d.updates && !d.parentOf).length)
+        expect(await stack.consentsOf(email), `consents of ${email}`).toHaveLength(expected.filter((d) => d.email === email && d.paid && d.updates && !d.parentOf).length)
       }
     }),
     // Each run replays a whole scenario over HTTP, so shrinking is bounded in time: a failure found

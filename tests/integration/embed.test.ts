@@ -5,14 +5,14 @@
  * list), the list's validation in each language, signing from inside a frame without cookies,
  * count.json's CORS and shape, and oEmbed.
  */
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { textOf } from '../helpers/html.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let owner: string
 let campaignId: number
 
@@ -21,13 +21,13 @@ const MAGAZINE = 'https://magazin.example.org'
 
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '60000' } })
-  db = new Database(server.databasePath)
+  db = openServerSql(server)
   owner = await petitionClient(server, db).login()
-  campaignId = (db.prepare(`SELECT id FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number }).id
+  campaignId = (await db.get(`SELECT id FROM campaigns WHERE slug = 'free-andry'`) as { id: number }).id
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -54,7 +54,7 @@ describe('who may frame the embed', () => {
     // Filled into the page cache with the old list first.
     expect((await fetch(server.url + EMBED)).headers.get('x-vigil-cache')).toMatch(/hit|miss/)
     expect((await saveOrigins(`${MAGAZINE}/\nhttp://localhost:4000`)).status).toBe(302)
-    expect(db.prepare(`SELECT origin FROM campaign_frame_origins WHERE campaign_id = ? ORDER BY created_at`).pluck().all(campaignId)).toEqual([MAGAZINE, 'http://localhost:4000'])
+    expect(await db.column(`SELECT origin FROM campaign_frame_origins WHERE campaign_id = ? ORDER BY created_at`, campaignId)).toEqual([MAGAZINE, 'http://localhost:4000'])
     for (const path of [EMBED, `${EMBED}?lng=de`, `${EMBED}/donate?lng=es`]) {
       const first = await fetch(server.url + path)
       const again = await fetch(server.url + path)
@@ -112,7 +112,7 @@ describe('the donate panel', () => {
 describe('the list of allowed sites', () => {
   const BAD = 'https://ok.example\nhttp://plain.example\nhttps://site.example/blog\nmagazine.example\nhttps://*.example'
   it('refuses bad lines with one message per line, in the organiser’s language, and saves nothing', async () => {
-    const before = db.prepare(`SELECT origin FROM campaign_frame_origins`).pluck().all()
+    const before = await db.column(`SELECT origin FROM campaign_frame_origins ORDER BY campaign_id, origin`)
     const expected = {
       en: ['Line 2 (“http://plain.example”) must start with https://', 'Line 3 (“https://site.example/blog”) has a path', 'Line 4 (“magazine.example”) is not a site address', 'Line 5 (“https://*.example”) has a wildcard'],
       de: ['Zeile 2 („http://plain.example“) muss mit https:// beginnen', 'Zeile 3 („https://site.example/blog“) enthält einen Pfad', 'Zeile 4 („magazine.example“) ist keine Website-Adresse', 'Zeile 5 („https://*.example“) enthält einen Platzhalter'],
@@ -125,7 +125,7 @@ describe('the list of allowed sites', () => {
       for (const message of messages) expect(text, lang).toContain(message)
       expect(text).not.toContain('Line 1')
     }
-    expect(db.prepare(`SELECT origin FROM campaign_frame_origins`).pluck().all()).toEqual(before)
+    expect(await db.column(`SELECT origin FROM campaign_frame_origins ORDER BY campaign_id, origin`)).toEqual(before)
   })
 
   it('refuses more than 20 sites', async () => {
@@ -159,7 +159,7 @@ describe('signing inside another site’s frame', () => {
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/embed/c/free-andry?lng=es&signed=1')
     expect(response.headers.get('set-cookie')).toBeNull()
-    const row = db.prepare(`SELECT s.locale FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`).get('lucia.embed@example.org') as { locale: string } | undefined
+    const row = await db.get(`SELECT s.locale FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, 'lucia.embed@example.org') as { locale: string } | undefined
     expect(row?.locale).toBe('es')
     const back = await fetch(`${server.url}/embed/c/free-andry?lng=es&signed=1`)
     expect(textOf(await back.text())).toContain('Revisa tu correo')

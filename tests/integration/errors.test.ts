@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql } from '../helpers/sql.ts'
 
 let server: RunningServer
 
@@ -15,9 +15,9 @@ afterAll(async () => {
 describe('when something breaks on the server', () => {
   it('shows a friendly error page in the visitor’s language, with no internals', async () => {
     // Break the data under the running server: the campaign page's query now fails.
-    const db = new Database(server.databasePath)
-    db.exec('drop table update_translations')
-    db.close()
+    const db = openServerSql(server)
+    await db.run('drop table update_translations')
+    await db.close()
     const response = await fetch(`${server.url}/c/free-andry?lng=de`)
     expect(response.status).toBe(500)
     const html = await response.text()

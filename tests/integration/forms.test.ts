@@ -4,7 +4,6 @@
  * confirm and thanks pages speak the language of the email that linked to them, whatever
  * the browser asks for.
  */
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import de from '../../app/locales/de/common.json'
 import en from '../../app/locales/en/common.json'
@@ -12,25 +11,26 @@ import es from '../../app/locales/es/common.json'
 import { attr, decodeEntities, h1Text, htmlLang, tagsOf, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let client: ReturnType<typeof petitionClient>
 let owner = ''
 
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', TRUST_PROXY: '1' } })
-  db = new Database(server.databasePath)
+  db = openServerSql(server)
   client = petitionClient(server, db)
   owner = await client.login()
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
-const fundId = () => String((db.prepare(`SELECT id FROM funds ORDER BY position LIMIT 1`).get() as { id: number }).id)
+const fundId = async () => String((await db.get(`SELECT id FROM funds ORDER BY position LIMIT 1`) as { id: number }).id)
 
 async function donate(fields: Record<string, string>, lang = 'en') {
   const response = await fetch(`${server.url}/c/free-andry/donate`, {
@@ -51,7 +51,7 @@ function summaryLinks(html: string) {
 
 describe('the donate form without JavaScript', () => {
   it('reports a bad email and a too-small amount together, each in the summary with a link to its field', async () => {
-    const { status, html } = await donate({ fundId: fundId(), interval: 'one_time', amount: 'custom', customAmount: '0.50', email: 'not-an-email' })
+    const { status, html } = await donate({ fundId: await fundId(), interval: 'one_time', amount: 'custom', customAmount: '0.50', email: 'not-an-email' })
     expect(status).toBe(400)
     const text = textOf(html)
     expect(text).toContain(en.forms.email)
@@ -65,7 +65,7 @@ describe('the donate form without JavaScript', () => {
   })
 
   it('reports a malformed amount and a missing email together, in the visitor language', async () => {
-    const { status, html } = await donate({ fundId: fundId(), interval: 'one_time', amount: 'custom', customAmount: 'zwölf', email: '' }, 'de')
+    const { status, html } = await donate({ fundId: await fundId(), interval: 'one_time', amount: 'custom', customAmount: 'zwölf', email: '' }, 'de')
     expect(status).toBe(400)
     const text = textOf(html)
     expect(text).toContain(de.donate.amountFormat)
@@ -75,7 +75,7 @@ describe('the donate form without JavaScript', () => {
   })
 
   it('reports a preset amount under the minimum beside a bad email', async () => {
-    const { status, html } = await donate({ fundId: fundId(), interval: 'one_time', amount: '50', email: 'x@' }, 'es')
+    const { status, html } = await donate({ fundId: await fundId(), interval: 'one_time', amount: '50', email: 'x@' }, 'es')
     expect(status).toBe(400)
     const text = textOf(html)
     expect(text).toContain(es.forms.email)
@@ -91,7 +91,7 @@ describe('line breaks against maxlength', () => {
     expect(message.replaceAll('\r\n', '\n')).toHaveLength(500)
     const form = client.person({ message })
     expect((await client.sign(form)).status).toBe(303)
-    const row = db.prepare(`SELECT message FROM signatures WHERE message LIKE 'aaaa%' ORDER BY id DESC LIMIT 1`).get() as { message: string }
+    const row = await db.get(`SELECT message FROM signatures WHERE message LIKE 'aaaa%' ORDER BY id DESC LIMIT 1`) as { message: string }
     expect(row.message).toBe(message.replaceAll('\r\n', '\n'))
     // One character more is still refused, with the clear message.
     const longer = await client.sign(client.person({ message: `${message}a` }))

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { getDb, sqliteOf } from '#db/client.server.ts'
+import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
+import { sqlOn } from '../helpers/sql.ts'
 import { signPetition, type SignInput, type SignRequest } from '~/models/signatures.server.ts'
 
 // Signatures submitted together share one commit (app/models/signatures.server.ts); each
@@ -10,7 +11,7 @@ let n = 0
 
 beforeAll(async () => {
   await seedDemo(getDb(), { demoOrganizer: false })
-  const row = sqliteOf(getDb()).prepare(`SELECT id, slug FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number; slug: string }
+  const row = (await sqlOn(getDb()).get<{ id: number; slug: string }>(`SELECT id, slug FROM campaigns WHERE slug = 'free-andry'`))!
   campaign = { ...row, title: 'Free Andry', petitionText: 'Bring him home.', organizationName: 'Demo Reporting Collective' }
 })
 
@@ -19,19 +20,19 @@ function input(over: Partial<SignInput> = {}): SignInput {
   return { firstName: 'Ana', lastName: 'Pérez', email: `group.${n}@example.org`, country: 'VE', showName: false, updates: n % 2 === 0, ...over }
 }
 
-const count = (sql: string, ...params: unknown[]) => (sqliteOf(getDb()).prepare(sql).get(...params) as { n: number }).n
-const pending = () => count(`SELECT coalesce((SELECT pending FROM campaign_counters WHERE campaign_id = ?), 0) AS n`, campaign.id)
+const count = async (sql: string, ...params: unknown[]) => (await sqlOn(getDb()).get<{ n: number }>(sql, ...params))!.n
+const pending = async () => await count(`SELECT coalesce((SELECT pending FROM campaign_counters WHERE campaign_id = ?), 0) AS n`, campaign.id)
 
 describe('group commit', () => {
   it('stores every signature of a burst, with its email, and counts each once', async () => {
-    const before = { pending: pending(), emails: count(`SELECT count(*) AS n FROM email_messages`) }
+    const before = { pending: await pending(), emails: await count(`SELECT count(*) AS n FROM email_messages`) }
     const inputs = Array.from({ length: 150 }, () => input())
     const outcomes = await Promise.all(inputs.map((i) => signPetition(getDb(), { campaign, input: i, locale: 'en', ipHash: null })))
     expect(outcomes.every((o) => o.outcome === 'created')).toBe(true)
-    expect(pending()).toBe(before.pending + 150)
-    expect(count(`SELECT count(*) AS n FROM email_messages`)).toBe(before.emails + 150)
+    expect(await pending()).toBe(before.pending + 150)
+    expect(await count(`SELECT count(*) AS n FROM email_messages`)).toBe(before.emails + 150)
     for (const i of inputs) {
-      expect(count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, i.email)).toBe(1)
+      expect(await count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, i.email)).toBe(1)
     }
   })
 
@@ -39,7 +40,7 @@ describe('group commit', () => {
     const same = input()
     const outcomes = await Promise.all([0, 1, 2].map(() => signPetition(getDb(), { campaign, input: same, locale: 'de', ipHash: null })))
     expect(outcomes.map((o) => o.outcome)).toEqual(['created', 'resent', 'resent'])
-    expect(count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, same.email)).toBe(1)
+    expect(await count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, same.email)).toBe(1)
   })
 
   it('counts rate limits across a burst from one address', async () => {
@@ -48,11 +49,11 @@ describe('group commit', () => {
     expect(outcomes.filter((o) => o.outcome === 'created')).toHaveLength(5)
     expect(outcomes.filter((o) => o.outcome === 'rate-limited')).toHaveLength(3)
     // The refused attempts were recorded too, so the window stays shut.
-    expect(count(`SELECT count(*) AS n FROM rate_limit_hits WHERE bucket = 'test:group'`)).toBe(8)
+    expect(await count(`SELECT count(*) AS n FROM rate_limit_hits WHERE bucket = 'test:group'`)).toBe(8)
   })
 
   it('lets one failing signature fail alone: the others in its batch are kept', async () => {
-    const before = pending()
+    const before = await pending()
     const good = [input(), input()]
     const doomed = input()
     const results = await Promise.allSettled([
@@ -62,9 +63,9 @@ describe('group commit', () => {
       signPetition(getDb(), { campaign, input: good[1]!, locale: 'en', ipHash: null }),
     ])
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
-    expect(pending()).toBe(before + 2)
+    expect(await pending()).toBe(before + 2)
     // Nothing of the failed one is left half-written: its supporter row went with it.
-    expect(count(`SELECT count(*) AS n FROM supporters WHERE email = ?`, doomed.email)).toBe(0)
-    expect(count(`SELECT count(*) AS n FROM supporters WHERE email IN (?, ?)`, good[0]!.email, good[1]!.email)).toBe(2)
+    expect(await count(`SELECT count(*) AS n FROM supporters WHERE email = ?`, doomed.email)).toBe(0)
+    expect(await count(`SELECT count(*) AS n FROM supporters WHERE email IN (?, ?)`, good[0]!.email, good[1]!.email)).toBe(2)
   })
 })

@@ -3,12 +3,12 @@
  * alternates for the others), the home page shows campaign cards with count, progress and
  * a call to action, and a team with one live campaign may open it from the home page.
  */
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { attr, tagsOf, textOf } from '../helpers/html.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type Sql } from '../helpers/sql.ts'
 
 let server: RunningServer
 const CAMPAIGN = `/c/${demoCampaign.slug}`
@@ -31,13 +31,12 @@ function links(html: string) {
   return tagsOf(html, 'link').map((l) => ({ rel: attr(l, 'rel'), hreflang: attr(l, 'hreflang'), href: attr(l, 'href') }))
 }
 
-function withDb<T>(work: (db: Database.Database) => T) {
-  const db = new Database(server.databasePath)
+async function withDb<T>(work: (db: Sql) => Promise<T>) {
+  const db = openServerSql(server)
   try {
-    db.pragma('busy_timeout = 5000')
-    return work(db)
+    return await work(db)
   } finally {
-    db.close()
+    await db.close()
   }
 }
 
@@ -91,9 +90,8 @@ describe('canonical and alternate links', () => {
 
 describe('home page cards', () => {
   it('shows each live campaign with its image, confirmed count, progress towards the goal and a call to action', async () => {
-    const confirmed = withDb(
-      (db) =>
-        (db.prepare('SELECT cc.confirmed AS n FROM campaign_counters cc JOIN campaigns c ON c.id = cc.campaign_id WHERE c.slug = ?').get(demoCampaign.slug) as
+    const confirmed = await withDb(async (db) =>
+        (await db.get('SELECT cc.confirmed AS n FROM campaign_counters cc JOIN campaigns c ON c.id = cc.campaign_id WHERE c.slug = ?', demoCampaign.slug) as
           | { n: number }
           | undefined)?.n ?? 0,
     )
@@ -119,19 +117,18 @@ describe('home page cards', () => {
 })
 
 describe('landing on the one live campaign', () => {
-  const setLanding = (on: boolean) =>
-    withDb((db) => db.prepare('UPDATE campaigns SET open_from_home = ? WHERE slug = ?').run(on ? 1 : 0, demoCampaign.slug))
+  const setLanding = (on: boolean) => withDb((db) => db.run('UPDATE campaigns SET open_from_home = ? WHERE slug = ?', on, demoCampaign.slug))
 
   it('shows the cards while no campaign asks to be opened from the home page', async () => {
-    setLanding(false)
+    await setLanding(false)
     const { res } = await get('/')
     expect(res.status).toBe(200)
   })
 
   it('opens the campaign, in the chosen language, when it is the only live one and asks for it', async () => {
-    const live = withDb((db) => (db.prepare("SELECT count(*) AS n FROM campaigns WHERE status = 'live'").get() as { n: number }).n)
+    const live = await withDb(async (db) => (await db.get("SELECT count(*) AS n FROM campaigns WHERE status = 'live'") as { n: number }).n)
     expect(live).toBe(1)
-    setLanding(true)
+    await setLanding(true)
     try {
       const plain = await get('/')
       expect(plain.res.status).toBe(302)
@@ -139,21 +136,21 @@ describe('landing on the one live campaign', () => {
       const german = await get('/?lng=de')
       expect(german.res.headers.get('location')).toBe(`${CAMPAIGN}?lng=de`)
     } finally {
-      setLanding(false)
+      await setLanding(false)
     }
   })
 
   it('shows the cards again as soon as a second campaign is live', async () => {
-    setLanding(true)
-    const second = withDb((db) => {
-      const org = db.prepare("SELECT id FROM organizations WHERE slug = 'demo'").get() as { id: number }
-      const { lastInsertRowid } = db
-        .prepare("INSERT INTO campaigns (organization_id, slug, status, default_locale, published_at) VALUES (?, 'second-live', 'live', 'en', ?)")
-        .run(org.id, Date.now())
-      db.prepare("INSERT INTO campaign_translations (campaign_id, locale, title, summary) VALUES (?, 'en', 'A second live campaign', 'Also live.')").run(
-        lastInsertRowid,
-      )
-      return Number(lastInsertRowid)
+    await setLanding(true)
+    const second = await withDb(async (db) => {
+      const org = await db.get("SELECT id FROM organizations WHERE slug = 'demo'") as { id: number }
+      const { id } = (await db.get<{ id: number }>(
+        "INSERT INTO campaigns (organization_id, slug, status, default_locale, published_at) VALUES (?, 'second-live', 'live', 'en', ?) RETURNING id",
+        org.id,
+        Date.now(),
+      ))!
+      await db.run("INSERT INTO campaign_translations (campaign_id, locale, title, summary) VALUES (?, 'en', 'A second live campaign', 'Also live.')", id)
+      return id
     })
     try {
       const { res, body } = await get('/?lng=en')
@@ -161,10 +158,10 @@ describe('landing on the one live campaign', () => {
       expect(textOf(body)).toContain('A second live campaign')
       expect(textOf(body)).toContain(demoCampaign.translations.en.title)
     } finally {
-      setLanding(false)
-      withDb((db) => {
-        db.prepare('DELETE FROM campaign_translations WHERE campaign_id = ?').run(second)
-        db.prepare('DELETE FROM campaigns WHERE id = ?').run(second)
+      await setLanding(false)
+      await withDb(async (db) => {
+        await db.run('DELETE FROM campaign_translations WHERE campaign_id = ?', second)
+        await db.run('DELETE FROM campaigns WHERE id = ?', second)
       })
     }
   })
@@ -187,24 +184,24 @@ describe('who chooses what the home page opens', () => {
       headers: { Origin: server.url, Cookie: cookie },
       body: new URLSearchParams({ intent: 'openFromHome', ...(open ? { openFromHome: 'on' } : {}) }),
     })
-  const landing = () => withDb((db) => (db.prepare('SELECT open_from_home AS v FROM campaigns WHERE id = 1').get() as { v: number }).v)
+  const landing = () => withDb(async (db) => (await db.get('SELECT open_from_home AS v FROM campaigns WHERE id = 1') as { v: number }).v)
 
   it('refuses a campaign manager (the home page belongs to the whole team) and changes nothing', async () => {
     const manager = { email: 'manager.home@example.org', name: 'Mina Manager', password: 'a long manager password 1' }
     await createOrganiser(server, { ...manager, campaignRoles: [{ slug: demoCampaign.slug, role: 'manager' }] })
     const res = await choose(await logIn(manager.email, manager.password), true)
     expect(res.status).toBe(403)
-    expect(landing()).toBe(0)
+    expect(await landing()).toBe(0)
   })
 
   it('lets an owner turn it on and off, without touching the other settings', async () => {
     const owner = await logIn('demo@vigil.example', 'vigil-demo-2026')
-    const before = withDb((db) => db.prepare('SELECT slug, status, signature_goal, confirmation_reminder FROM campaigns WHERE id = 1').get())
+    const before = await withDb(async (db) => await db.get('SELECT slug, status, signature_goal, confirmation_reminder FROM campaigns WHERE id = 1'))
     expect((await choose(owner, true)).status).toBe(302)
-    expect(landing()).toBe(1)
+    expect(await landing()).toBe(1)
     expect((await get('/')).res.status).toBe(302)
     expect((await choose(owner, false)).status).toBe(302)
-    expect(landing()).toBe(0)
-    expect(withDb((db) => db.prepare('SELECT slug, status, signature_goal, confirmation_reminder FROM campaigns WHERE id = 1').get())).toEqual(before)
+    expect(await landing()).toBe(0)
+    expect(await withDb(async (db) => await db.get('SELECT slug, status, signature_goal, confirmation_reminder FROM campaigns WHERE id = 1'))).toEqual(before)
   })
 })

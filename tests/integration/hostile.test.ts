@@ -6,7 +6,7 @@
  * is covered without anyone remembering. Each group below sends one kind of abuse to every
  * route, anonymously and with an editor's session, 16 requests at a time, and then asserts:
  * no 5xx and no request left unanswered; the process is alive and /healthz answers; and
- * nothing was written to the database (every table, listed from sqlite_master).
+ * nothing was written to the database (every table, on either engine).
  *
  * Cases come from a seeded PRNG (HOSTILE_SEED, printed with every failure), so a failure
  * is reproducible; each group draws from its own stream, so `-t "<group>"` gives the same cases.
@@ -18,12 +18,12 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { routeTable } from '../helpers/routes.ts'
+import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20_260_410)
 const CONCURRENCY = 16
@@ -120,7 +120,9 @@ type Case = { route: string; method: string; path: string; who: Who; headers: Re
 type Outcome = { status: number; error?: string; refused?: boolean; notSent?: boolean }
 
 let server: RunningServer
-let db: Database.Database
+/** The server the data were made for; a restart runs on the same folder (and Postgres database). */
+let first: RunningServer
+let db: ServerSql
 let routes: Route[]
 let editorCookie: string
 const values: Record<string, string> = {}
@@ -204,26 +206,28 @@ function healthz() {
 // ---------------------------------------------------------------------------------------
 // What "nothing was written" means
 
-function tables() {
-  return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((t) => t.name)
-}
+type Fingerprint = Record<string, { summary: string; rows: string[] }>
 
-/** Per table: its row count, a digest of every row (so updates count as writes too) and its last rowid. */
-function fingerprint() {
-  const result: Record<string, { summary: string; lastRowid: number }> = {}
-  for (const table of tables()) {
+/**
+ * Per table: its row count and a digest of every row (so updates count as writes too), and the
+ * rows themselves, sorted, so a change can be shown whatever order the engine keeps them in.
+ */
+async function fingerprint(): Promise<Fingerprint> {
+  const result: Fingerprint = {}
+  for (const table of await db.tables()) {
     if (table in MAY_CHANGE) continue
-    const rows = db.prepare(`SELECT rowid AS _rowid, * FROM "${table}" WHERE ${RECORDS_OF_READS[table] ?? 'true'} ORDER BY rowid`).all() as { _rowid: number }[]
-    const digest = crypto.createHash('sha1').update(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).digest('hex').slice(0, 12)
-    result[table] = { summary: `${rows.length} rows, ${digest}`, lastRowid: rows.at(-1)?._rowid ?? 0 }
+    const rows = sortedRows(await db.all(`SELECT * FROM "${table}" WHERE ${RECORDS_OF_READS[table] ?? 'true'}`)).map((row) => JSON.stringify(row))
+    const digest = crypto.createHash('sha1').update(rows.join('\n')).digest('hex').slice(0, 12)
+    result[table] = { summary: `${rows.length} rows, ${digest}`, rows }
   }
   return result
 }
 
-/** What a group wrote to a table: the change, and the first rows it added. */
-function describeWrites(table: string, before: ReturnType<typeof fingerprint>[string] | undefined, after: ReturnType<typeof fingerprint>[string] | undefined) {
-  const added = db.prepare(`SELECT * FROM "${table}" WHERE rowid > ? AND ${RECORDS_OF_READS[table] ?? 'true'} ORDER BY rowid LIMIT 3`).all(before?.lastRowid ?? 0)
-  const rows = added.map((row) => `\n      added: ${JSON.stringify(row).slice(0, 300)}`).join('')
+/** What a group wrote to a table: the change, and the first rows it added or changed. */
+function describeWrites(table: string, before: Fingerprint[string] | undefined, after: Fingerprint[string] | undefined) {
+  const known = new Set(before?.rows ?? [])
+  const added = (after?.rows ?? []).filter((row) => !known.has(row)).slice(0, 3)
+  const rows = added.map((row) => `\n      added: ${row.slice(0, 300)}`).join('')
   return `table ${table} changed: ${before?.summary ?? 'absent'} → ${after?.summary ?? 'absent'}${rows}`
 }
 
@@ -561,21 +565,21 @@ const GROUPS: Group[] = [
 // ---------------------------------------------------------------------------------------
 
 beforeAll(async () => {
-  server = await startServer({ env: SERVER_ENV })
-  db = new Database(server.databasePath, { readonly: true, fileMustExist: true })
+  server = first = await startServer({ env: SERVER_ENV })
+  db = openServerSql(server)
   const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
   const asset = fs.readdirSync(path.join(ROOT, 'build/client/assets')).find((name) => name.endsWith('.js'))!
   routes = [...routesFromBuild(build), ...serverRoutes(asset)]
 
   // Working values for every parameter, so a request reaches as deep into a route as it can.
-  const one = (sql: string) => String((db.prepare(sql).get() as { id: number | string } | undefined)?.id ?? '1')
+  const one = async (sql: string) => String((await db.get(sql) as { id: number | string } | undefined)?.id ?? '1')
   Object.assign(values, {
-    id: one(`SELECT id FROM campaigns WHERE slug = 'free-andry'`),
+    id: await one(`SELECT id FROM campaigns WHERE slug = 'free-andry'`),
     slug: 'free-andry',
     locale: 'en',
-    fundId: one('SELECT id FROM funds ORDER BY id LIMIT 1'),
-    entryId: one('SELECT id FROM updates ORDER BY id LIMIT 1'),
-    updateId: one('SELECT id FROM updates ORDER BY id LIMIT 1'),
+    fundId: await one('SELECT id FROM funds ORDER BY id LIMIT 1'),
+    entryId: await one('SELECT id FROM updates ORDER BY id LIMIT 1'),
+    updateId: await one('SELECT id FROM updates ORDER BY id LIMIT 1'),
     token: 'Yq0tC7m3Vn2bX8rK1pLz4Hd9Gf6Sa5Wj0Ue3Ro7Ti2O',
     file: 'no-such-file.jpg',
     '*': 'no-such-page',
@@ -597,8 +601,10 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
+  // Its stop removes the data (the restarted one only shares them).
+  if (first && first !== server) await first.stop()
 })
 
 /** Failures grouped by answer, method and route, each with its first request in full. */
@@ -634,7 +640,7 @@ async function serverForNextGroup() {
     process.kill(server.pid, 'SIGKILL')
     while (server.running()) await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  server = await startServer({ seed: false, dir: server.dir, env: SERVER_ENV })
+  server = await startServer({ seed: false, dir: first.dir, env: { ...SERVER_ENV, DATABASE_URL: first.databaseUrl ?? '' } })
 }
 
 /** The editor logs in again if a group ended the session (a forged logout that got through). */
@@ -664,7 +670,7 @@ describe('hostile requests to every route', () => {
       async () => {
         await serverForNextGroup()
         await editorForNextGroup()
-        const before = fingerprint()
+        const before = await fingerprint()
         const cases = group.cases(prng(SEED + index)).map(withoutLoggingOut)
         const outcomes = await sendAll(cases, group.concurrency)
 
@@ -682,7 +688,7 @@ describe('hostile requests to every route', () => {
           const health = await healthz()
           if (health.status !== 200) problems.push(`GET /healthz answered ${health.status || health.error} after the group`)
         }
-        const after = fingerprint()
+        const after = await fingerprint()
         for (const table of new Set([...Object.keys(before), ...Object.keys(after)])) {
           if (before[table]?.summary !== after[table]?.summary) problems.push(describeWrites(table, before[table], after[table]))
         }

@@ -109,7 +109,7 @@ describe('branding', () => {
     expect(auditActions()).toEqual(['settings.branding.save'])
 
     // An email queued from now on signs off with the team's name and links to the legal pages.
-    const petition = petitionClient(server, db)
+    const petition = petitionClient(server)
     const signer = petition.person()
     expect((await petition.sign(signer)).status).toBe(303)
     const [email] = await petition.waitForEmails(signer.email)

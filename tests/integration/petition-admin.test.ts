@@ -15,7 +15,7 @@ const EDITOR = { email: 'eddie@example.org', name: 'Eddie Editor', password: 'a 
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', TRUST_PROXY: '1' } })
   db = new Database(server.databasePath)
-  client = petitionClient(server, db)
+  client = petitionClient(server)
   owner = await client.login()
   // Exports and invalidation are a campaign manager's (ADR 011); emails stay the owners'.
   await createOrganiser(server, { ...EDITOR, campaignRoles: [{ slug: 'free-andry', role: 'manager' }] })
@@ -95,15 +95,15 @@ describe('the signatures table', () => {
 
 describe('invalidating signatures', () => {
   it('previews how many an email-domain filter matches, then invalidates them with a reason, moving the counters', async () => {
-    const before = client.counters()
+    const before = await client.counters()
     const preview = await post('/admin/campaigns/1/signatures', { intent: 'preview', emailDomain: 'spam-farm.example', reason: 'bot farm' })
     expect(preview.status).toBe(200)
     expect(preview.html).toContain('3 signatures match')
-    expect(client.counters()).toEqual(before)
+    expect(await client.counters()).toEqual(before)
 
     const done = await post('/admin/campaigns/1/signatures', { intent: 'invalidate', emailDomain: 'spam-farm.example', reason: 'bot farm' })
     expect(done.html).toContain('3 signatures invalidated')
-    expect(client.counters()).toEqual({ confirmed: before.confirmed - 3, pending: before.pending })
+    expect(await client.counters()).toEqual({ confirmed: before.confirmed - 3, pending: before.pending })
     const audit = db.prepare(`SELECT details FROM audit_log WHERE action = 'signatures.invalidate' ORDER BY id DESC LIMIT 1`).get() as { details: string }
     expect(JSON.parse(audit.details)).toMatchObject({ reason: 'bot farm', invalidated: 3 })
     const count = (await (await fetch(`${server.url}/c/free-andry/count.json`)).json()) as { confirmed: number }
@@ -114,19 +114,19 @@ describe('invalidating signatures', () => {
 
   it('invalidates single ticked rows', async () => {
     const pia = db.prepare(`SELECT id FROM signatures WHERE first_name = 'Pia'`).get() as { id: number }
-    const before = client.counters()
+    const before = await client.counters()
     await post('/admin/campaigns/1/signatures', { intent: 'invalidate', ids: [String(pia.id)], reason: 'asked to be removed' })
-    expect(client.counters()).toEqual({ confirmed: before.confirmed, pending: before.pending - 1 })
+    expect(await client.counters()).toEqual({ confirmed: before.confirmed, pending: before.pending - 1 })
   })
 
   it('refuses to invalidate without a narrowing filter or a reason, with messages', async () => {
-    const before = client.counters()
+    const before = await client.counters()
     const refused = await post('/admin/campaigns/1/signatures', { intent: 'invalidate', reason: 'everything' })
     expect(refused.status).toBe(400)
     expect(refused.html).toContain('Choose signatures first')
     const noReason = await post('/admin/campaigns/1/signatures', { intent: 'invalidate', emailDomain: 'example.org', reason: '' })
     expect(noReason.status).toBe(400)
-    expect(client.counters()).toEqual(before)
+    expect(await client.counters()).toEqual(before)
   })
 })
 

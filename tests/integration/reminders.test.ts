@@ -43,7 +43,7 @@ beforeAll(async () => {
       ...(onPostgres ? { DATABASE_URL: process.env.DATABASE_URL! } : {}),
     },
   })
-  owner = await petitionClient(server, getDb()).login()
+  owner = await petitionClient(server).login()
 })
 
 afterAll(async () => {
@@ -105,7 +105,7 @@ const seedOf = async (signatureId: number, attempt: number) =>
 
 describe('one reminder to confirm', () => {
   it('goes to a signer who has not confirmed a day later, once, in their language, and its link confirms through the real page', async () => {
-    const client = petitionClient(server, getDb())
+    const client = petitionClient(server)
     const person = client.person({ firstName: 'Jonas' })
     expect((await client.sign(person, { lang: 'de' })).status).toBe(303)
     const [confirmation] = await client.waitForEmails(person.email)
@@ -333,7 +333,7 @@ describe('the campaign setting', () => {
     const email = 'editor.reminders@example.org'
     const password = 'a long editor password'
     expect((await createOrganiser(server, { email, name: 'Eddie', password, campaignRoles: [{ slug: 'free-andry', role: 'editor' }] })).status).toBe(302)
-    const editor = await petitionClient(server, getDb()).login(email, password)
+    const editor = await petitionClient(server).login(email, password)
     const mark = Number((await one(`select coalesce(max(id), 0) as id from audit_log`))!.id)
     const refused = await post((await form()), editor)
     expect(refused.status).toBe(403)

@@ -138,7 +138,7 @@ beforeAll(async () => {
   db = new Database(server.databasePath)
   db.pragma('busy_timeout = 5000')
   db.pragma('foreign_keys = ON')
-  owner = await petitionClient(server, db).login()
+  owner = await petitionClient(server).login()
   ownerId = (db.prepare(`select id from organizers where email = 'demo@vigil.example'`).get() as { id: number }).id
 
   longAgo = campaign('closed-long-ago', { status: 'closed', closedDaysAgo: 181 })

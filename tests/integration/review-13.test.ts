@@ -17,7 +17,7 @@ let campaignId: number
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '60000' } })
   db = new Database(server.databasePath)
-  owner = await petitionClient(server, db).login()
+  owner = await petitionClient(server).login()
   campaignId = (db.prepare(`SELECT id FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number }).id
 })
 
@@ -89,7 +89,7 @@ describe('share card errors speak the visitor’s language', () => {
 
 describe('gifts by source (ADR 011: money per donor is for managers)', () => {
   it('are shown to managers, not to an editor who could mint a tag for one person and read their gift', async () => {
-    const client = petitionClient(server, db)
+    const client = petitionClient(server)
     // One paid gift that came by a tag minted for one person (written as the webhook would leave it).
     db.prepare(
       `insert into donations (campaign_id, fund_id, interval, gift_minor, amount_minor, currency, status, paid_at, counted_minor, locale, email, source)

@@ -22,7 +22,7 @@ beforeAll(async () => {
   ;[stack, cached] = await Promise.all([startDonationStack(), startServer({ env: { VIGIL_QUIET_LOG: '1', TRUST_PROXY: '1' } })])
   db = new Database(stack.server.databasePath)
   db.pragma('busy_timeout = 5000')
-  client = petitionClient(stack.server, db)
+  client = petitionClient(stack.server)
   cookie = await client.login()
 }, 60_000)
 
@@ -152,9 +152,9 @@ describe('source tags', () => {
     const page = await (await fetch(`${stack.server.url}/c/free-andry/donate?s=tg`)).text()
     expect(tagsOf(page, 'input').some((i) => attr(i, 'name') === 's' && attr(i, 'value') === 'tg')).toBe(true)
     const tagged = await stack.donate({ s: 'tg' })
-    expect(stack.db.prepare(`select source from donations where id = ?`).get(tagged.donationId)).toEqual({ source: 'tg' })
+    expect(await stack.db.get(`select source from donations where id = ?`, tagged.donationId)).toEqual({ source: 'tg' })
     const forged = await stack.donate({ s: '<b>x</b>' })
-    expect(stack.db.prepare(`select source from donations where id = ?`).get(forged.donationId)).toEqual({ source: null })
+    expect(await stack.db.get(`select source from donations where id = ?`, forged.donationId)).toEqual({ source: null })
     const mark = stack.standIn.events().length
     stack.standIn.complete(tagged.sessionId, { method: 'card' })
     await deliverAll(stack.eventsSince(mark))

@@ -27,7 +27,7 @@ const seen = { tokens: [] as string[], emails: [] as string[] }
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', SESSION_SECRET: process.env.SESSION_SECRET! } })
   db = openServerDatabase(server)
-  ownerCookie = await petitionClient(server, db).login()
+  ownerCookie = await petitionClient(server).login()
   andry = ((await rawSql(db).get(`select id from campaigns where slug = 'free-andry'`)) as { id: number }).id
   lena = (await campaign('free-lena', { en: 'Free Lena', de: 'Freiheit für Lena' }, 'de'))
   quiet = (await campaign('quiet-one', { en: 'A campaign they never followed' }, 'en'))
@@ -127,7 +127,7 @@ describe('the links in an update email', () => {
     const messageId = Number(
       (await rawSql(db).insert(`insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id) values ('campaign-update', ?, 'en', ?, ?, ?, ?)`, ana.email, JSON.stringify({ updateId, supporterId: ana.id }), `test:update:${updateId}:${ana.id}`, andry, ana.id)),
     )
-    const links = await petitionClient(server, db).linksOf(messageId, ownerCookie)
+    const links = await petitionClient(server).linksOf(messageId, ownerCookie)
     const unsubscribe = links.find((l) => l.includes('/unsubscribe/'))!
     const preferences = links.find((l) => l.includes('/preferences/'))!
     expect(unsubscribe).toBe(unsubscribeUrl(ana.id, andry))

@@ -1,0 +1,110 @@
+/**
+ * The unit and integration suites on both engines, as `npm test` runs them: unit + integration
+ * on SQLite and, where a Postgres is reachable, the integration suite again on Postgres
+ * (VIGIL_TEST_ENGINE=postgres: tests/helpers/engine.ts gives every test file and server a
+ * database of its own). The two run side by side, each with vitest's default forks (cores − 1:
+ * one on a 2-core machine), so both cores are busy and `npm test` stays well under 20 minutes; VIGIL_TEST_SERIAL=1 runs
+ * them one after the other. A failure on either engine fails the run. With no Postgres it
+ * says so plainly and still runs SQLite.
+ *
+ *   tsx scripts/test-engines.ts [--sqlite-only | --postgres-only] [vitest filters…]
+ *
+ * Servers' logs of both runs go to VIGIL_LOG_AUDIT_DIR when it is set (npm test sets it), so the
+ * log audit reads both.
+ */
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import readline from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+
+const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
+const DEFAULT_URL = 'postgres://vigil:vigil@127.0.0.1:5432/postgres'
+
+type Engine = 'sqlite' | 'postgres'
+type Outcome = { engine: Engine; code: number; seconds: number }
+
+/** The URL without its password, to name it in messages. */
+export function maskedUrl(url: string) {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '(not a URL)'
+  }
+}
+
+/** Null when the tests can use the Postgres at `url` (reachable, and the role may create databases), else why not. */
+export async function postgresUnavailable(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 })
+  try {
+    await client.connect()
+    const { rows } = await client.query<{ may: boolean }>('select rolsuper or rolcreatedb as may from pg_roles where rolname = current_user')
+    if (!rows[0]?.may) return `the role at ${maskedUrl(url)} may not create databases`
+    return null
+  } catch (error) {
+    const reason = error instanceof Error ? (error as NodeJS.ErrnoException).code || error.message : String(error)
+    return `no Postgres answered at ${maskedUrl(url)}: ${reason}`
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+function runSuite(engine: Engine, args: string[], prefix: boolean): Promise<Outcome> {
+  const started = Date.now()
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, VIGIL_TEST_ENGINE: engine },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  // Side by side, each line says which engine's run it comes from.
+  for (const stream of [child.stdout, child.stderr]) {
+    const out = stream === child.stdout ? process.stdout : process.stderr
+    readline.createInterface({ input: stream }).on('line', (line) => out.write(prefix ? `[${engine}] ${line}\n` : `${line}\n`))
+  }
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => resolve({ engine, code: code ?? (signal ? 1 : 0), seconds: Math.round((Date.now() - started) / 1000) }))
+  })
+}
+
+async function main(argv: string[]) {
+  const only = argv.includes('--sqlite-only') ? 'sqlite' : argv.includes('--postgres-only') ? 'postgres' : null
+  const filters = argv.filter((a) => !a.startsWith('--'))
+  const url = process.env.VIGIL_TEST_POSTGRES_URL || DEFAULT_URL
+  process.env.VIGIL_TEST_POSTGRES_URL = url
+
+  let postgres = only !== 'sqlite'
+  if (postgres) {
+    const why = await postgresUnavailable(url)
+    if (why) {
+      if (only === 'postgres') {
+        console.error(`Postgres: ${why}`)
+        return 1
+      }
+      console.log(`Postgres: skipped (${why}; start one, e.g. \`bash .ci/run\` does, or set VIGIL_TEST_POSTGRES_URL). Running SQLite only.`)
+      postgres = false
+    } else console.log(`Postgres: the integration suite runs on ${maskedUrl(url)} too`)
+  }
+
+  // SQLite: unit and integration tests (the vitest config's include); Postgres: the integration tests.
+  const sqliteArgs = filters.length ? filters : []
+  const postgresArgs = filters.length ? filters : ['tests/integration']
+  const runs: { engine: Engine; args: string[] }[] = []
+  if (only !== 'postgres') runs.push({ engine: 'sqlite', args: sqliteArgs })
+  if (postgres) runs.push({ engine: 'postgres', args: postgresArgs })
+
+  const serial = process.env.VIGIL_TEST_SERIAL === '1' || runs.length < 2
+  const outcomes: Outcome[] = []
+  if (serial) for (const run of runs) outcomes.push(await runSuite(run.engine, run.args, false))
+  else outcomes.push(...(await Promise.all(runs.map((run) => runSuite(run.engine, run.args, true)))))
+
+  console.log('')
+  for (const o of outcomes) console.log(`${o.engine}: ${o.code === 0 ? 'passed' : `FAILED (exit ${o.code})`} in ${Math.floor(o.seconds / 60)} min ${o.seconds % 60} s`)
+  if (!postgres && only !== 'sqlite') console.log('postgres: skipped (see above)')
+  return outcomes.every((o) => o.code === 0) ? 0 : 1
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2))
+}
