@@ -20,7 +20,7 @@ import {
   webpWithC2paExifXmp,
   WIDTH,
 } from '../helpers/hostile-images.ts'
-import { openServerSql, type ServerSql } from '../helpers/db-read.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }

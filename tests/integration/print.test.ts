@@ -9,7 +9,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { attr, htmlLang, tagsOf, textOf } from '../helpers/html.ts'
-import { openServerSql } from '../helpers/db-read.ts'
+import { openServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer

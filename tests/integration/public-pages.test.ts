@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { textOf, tagsOf, attr, htmlLang, h1Text } from '../helpers/html.ts'
-import { openServerSql } from '../helpers/db-read.ts'
+import { openServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer

@@ -9,7 +9,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
-import { openServerSql, type ServerSql } from '../helpers/db-read.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const CAMPAIGN = `/c/${demoCampaign.slug}`

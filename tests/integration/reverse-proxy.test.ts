@@ -13,7 +13,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { h1Text } from '../helpers/html.ts'
-import { openServerSql, type ServerSql } from '../helpers/db-read.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { freePort, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
 const DEPLOY = path.join(ROOT, 'docs/deploy')

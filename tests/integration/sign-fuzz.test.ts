@@ -14,7 +14,7 @@ import es from '../../app/locales/es/common.json'
 import { COUNTRY_CODES } from '~/utils/countries.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { attr, tagsOf, textOf } from '../helpers/html.ts'
-import { openServerSql, type ServerSql } from '../helpers/db-read.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const CATALOGS = { en, de, es } as const

@@ -6,7 +6,7 @@
  * full of short non-ASCII strings (German, Spanish, typographic quotes) hits it for sure.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { openServerSql } from '../helpers/db-read.ts'
+import { openServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
