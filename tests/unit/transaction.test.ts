@@ -242,15 +242,17 @@ describe.skipIf(skipPostgres)('transaction() on Postgres', () => {
   it('runs two transactions on two pooled connections side by side, each unseen by the other until it commits', async () => {
     await clear()
     const order: string[] = []
-    const bothOpen = barrier(2)
+    const bothWrote = barrier(2)
+    const bothRead = barrier(2)
     const work = (name: string) =>
       transaction(pgDb, async (tx) => {
         order.push(`${name} begins`)
         await note(tx, name)
         const pid = (await rawFirstRow<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`))!.pid
-        // Each waits until the other has begun and written: one after the other, this would never end.
-        await bothOpen()
+        // Each waits until the other has begun and written, and read: one after the other, this would never end.
+        await bothWrote()
         const seen = await rawRows<{ text: string }>(tx, sql`select text from notes order by id`)
+        await bothRead()
         order.push(`${name} ends`)
         return { pid, seen: seen.map((r) => r.text) }
       })
