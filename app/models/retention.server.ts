@@ -178,9 +178,9 @@ async function deleteUnneededSupporters(tx: Tx, q: Statements, ids: Iterable<num
   for (const id of ids) {
     if (await supporterStillNeeded(tx, id)) continue
     await execute(q.forgetAddress, { id })
-    // Their consents go with them (ON DELETE CASCADE).
-    await execute(q.deleteSupporter, { id })
-    deleted++
+    // Their consents go with them (ON DELETE CASCADE). Counted only if still there: on Postgres a run
+    // overlapping this one (another process) may have deleted them since this batch was read.
+    if ((await execute(q.deleteSupporter, { id })).changes > 0) deleted++
   }
   return deleted
 }

@@ -108,9 +108,11 @@ export class ShareCardCache {
   async get(db: Handle, { slug, lang, now = Date.now() }: { slug: string; lang: string; now?: number }): Promise<ShareCardEntry | null> {
     if (!isLanguage(lang)) return null
     const key = `${slug}:${lang}`
-    const entry = this.#entries.get(key)
-    if (entry && now - entry.checkedAt < this.checkMs) return this.#touch(key, entry)
+    const cached = this.#entries.get(key)
+    if (cached && now - cached.checkedAt < this.checkMs) return this.#touch(key, cached)
     const source = await getShareCardSource(db, { slug, lang })
+    // Read again: while this request read its source (a real wait on Postgres), another may have redrawn the card.
+    const entry = this.#entries.get(key)
     if (!source) {
       if (entry) this.#delete(key)
       return null

@@ -4,20 +4,20 @@
  * legal pages (public, linked from every page, email and the petition form; the privacy draft
  * written from the instance's real settings; the live dashboard's warning until reviewed).
  */
-import Database from 'better-sqlite3'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attr, h1Text, tagsOf, textOf } from '../helpers/html.ts'
 import { expectClean, jpegWithGpsAndTrailer } from '../helpers/hostile-images.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { petitionClient } from '../helpers/petition.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 const EDITOR = { email: 'editor@example.org', name: 'Eddie Editor', password: 'editor-password-2026' }
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let owner: string
 let editor: string
 
@@ -42,19 +42,18 @@ const branding = (values: Record<string, string> = {}) =>
 
 const brandOf = (html: string) => textOf(/<a[^>]*class="brand"[^>]*>([\s\S]*?)<\/a>/.exec(html)?.[1] ?? '')
 const footerOf = (html: string) => /<footer class="site-footer">([\s\S]*?)<\/footer>/.exec(html)?.[1] ?? ''
-const auditActions = () => (db.prepare(`SELECT action FROM audit_log WHERE action LIKE 'settings.%' ORDER BY id`).all() as { action: string }[]).map((r) => r.action)
+const auditActions = async () => await db.column<string>(`SELECT action FROM audit_log WHERE action LIKE 'settings.%' ORDER BY id`)
 
 beforeAll(async () => {
   server = await startServer()
-  db = new Database(server.databasePath, { fileMustExist: true })
-  db.pragma('busy_timeout = 5000')
+  db = openServerSql(server)
   owner = await login(server, OWNER)
   expect((await createOrganiser(server, { ...EDITOR, campaignRoles: [{ slug: 'free-andry', role: 'manager' }] })).status).toBe(302)
   editor = await login(server, EDITOR)
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -73,7 +72,7 @@ describe('branding', () => {
     expect((await post('/admin/branding', branding({ teamName: 'Hijacked' }), editor)).status).toBe(403)
     expect((await post('/admin/legal/imprint/de', new URLSearchParams({ body: 'Hijacked' }), editor)).status).toBe(403)
     expect((await fetch(`${server.url}/admin/branding`, { redirect: 'manual' })).status).toBe(302)
-    expect(auditActions()).toEqual([])
+    expect(await auditActions()).toEqual([])
   })
 
   it('refuses an accent colour below AA contrast with a message in the organiser’s language, saving nothing', async () => {
@@ -83,7 +82,7 @@ describe('branding', () => {
     expect(text).toContain('Diese Farbe ist zu hell zum Lesen')
     expect(text).toContain('1.51:1 zu weißer Schrift')
     expect((await post('/admin/branding', branding({ accentColor: 'orange' }))).status).toBe(400)
-    expect(db.prepare('SELECT count(*) AS n FROM instance_settings').get()).toEqual({ n: 0 })
+    expect(await db.get('SELECT count(*) AS n FROM instance_settings')).toEqual({ n: 0 })
     expect(brandOf((await page('/')).html)).toBe('Vigil')
   })
 
@@ -106,7 +105,7 @@ describe('branding', () => {
     expect(css.headers.get('content-type')).toMatch(/^text\/css/)
     expect(await css.text()).toContain('--accent:#1a5fb4')
     expect(textOf((await page('/c/free-andry')).html)).toContain('A campaign by Reporters Watch')
-    expect(auditActions()).toEqual(['settings.branding.save'])
+    expect(await auditActions()).toEqual(['settings.branding.save'])
 
     // An email queued from now on signs off with the team's name and links to the legal pages.
     const petition = petitionClient(server)
@@ -124,7 +123,7 @@ describe('branding', () => {
     const form = new FormData()
     form.append('logo', new Blob([new Uint8Array(file)]), 'logo.jpg')
     expect((await post('/admin/branding', form)).status).toBe(302)
-    const logoPath = (db.prepare('SELECT logo_path AS p FROM instance_settings').get() as { p: string }).p
+    const logoPath = ((await db.get('SELECT logo_path AS p FROM instance_settings')) as { p: string }).p
     expect(logoPath).toMatch(/^\/media\/logo-1-[\w-]+\.jpg$/)
     const media = Buffer.from(await (await fetch(server.url + logoPath)).arrayBuffer())
     await expectClean(media, sentinels)
@@ -137,8 +136,8 @@ describe('branding', () => {
     damaged.append('logo', new Blob([new Uint8Array(file.subarray(0, 200))]), 'broken.jpg')
     const refused = await post('/admin/branding', damaged)
     expect(refused.status).toBe(400)
-    expect((db.prepare('SELECT logo_path AS p FROM instance_settings').get() as { p: string }).p).toBe(logoPath)
-    expect(auditActions()).toEqual(['settings.branding.save', 'settings.logo.set'])
+    expect(((await db.get('SELECT logo_path AS p FROM instance_settings')) as { p: string }).p).toBe(logoPath)
+    expect(await auditActions()).toEqual(['settings.branding.save', 'settings.logo.set'])
   })
 })
 
@@ -172,7 +171,7 @@ describe('legal pages', () => {
   })
 
   it('changing a campaign’s retention period changes the generated draft', async () => {
-    const c = db.prepare(`SELECT * FROM campaigns WHERE slug = 'free-andry'`).get() as Record<string, string | number | null>
+    const c = (await db.get(`SELECT * FROM campaigns WHERE slug = 'free-andry'`)) as Record<string, string | number | null>
     const settings = new URLSearchParams({
       slug: String(c.slug),
       status: String(c.status),
@@ -204,7 +203,7 @@ describe('legal pages', () => {
     expect(textOf((await page('/privacy')).html)).not.toContain('vigil_thanks')
     expect((await post('/admin/legal/nonsense/en', new URLSearchParams({ body: 'x' }))).status).toBe(404)
     expect((await post('/admin/legal/imprint/de', new URLSearchParams({ body: 'x'.repeat(50_001) }))).status).toBe(400)
-    expect(auditActions().filter((a) => a === 'settings.legal.save')).toHaveLength(2)
+    expect((await auditActions()).filter((a) => a === 'settings.legal.save')).toHaveLength(2)
   })
 })
 

@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { textOf } from '../helpers/html.ts'
@@ -21,12 +20,13 @@ import {
   webpWithC2paExifXmp,
   WIDTH,
 } from '../helpers/hostile-images.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let cookie: string
 let campaignId: number
 
@@ -53,8 +53,8 @@ async function served(imagePath: string) {
   return { status: response.status, type: response.headers.get('content-type'), bytes: Buffer.from(await response.arrayBuffer()) }
 }
 
-const campaignImage = () => (db.prepare('SELECT image_path AS p FROM campaigns WHERE id = ?').get(campaignId) as { p: string | null }).p
-const entryImage = (id: number) => (db.prepare('SELECT image_path AS p FROM updates WHERE id = ?').get(id) as { p: string | null } | undefined)?.p
+const campaignImage = async () => ((await db.get('SELECT image_path AS p FROM campaigns WHERE id = ?', campaignId)) as { p: string | null }).p
+const entryImage = async (id: number) => ((await db.get('SELECT image_path AS p FROM updates WHERE id = ?', id)) as { p: string | null } | undefined)?.p
 const uploads = () => {
   const dir = path.join(server.dir, 'uploads')
   return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []
@@ -68,16 +68,15 @@ const withVariants = (imagePath: string) => {
 
 beforeAll(async () => {
   server = await startServer()
-  db = new Database(server.databasePath, { fileMustExist: true })
-  db.pragma('busy_timeout = 5000')
-  campaignId = (db.prepare(`SELECT id FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number }).id
+  db = openServerSql(server)
+  campaignId = ((await db.get(`SELECT id FROM campaigns WHERE slug = 'free-andry'`)) as { id: number }).id
   const login = await post('/admin/login', new URLSearchParams(OWNER))
   expect(login.status).toBe(302)
   cookie = /(vigil_session=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -89,7 +88,7 @@ describe('the campaign image', () => {
     const { file, sentinels } = await jpegWithGpsAndTrailer()
     const response = await post(imageUrl(), upload(file, 'PXL_20261120_motion.jpg'))
     expect(response.status).toBe(302)
-    first = campaignImage()!
+    first = (await campaignImage())!
     expect(first).toMatch(new RegExp(`^/media/campaign-${campaignId}-[\\w-]+\\.jpg$`))
     const media = await served(first)
     expect(media).toMatchObject({ status: 200, type: 'image/jpeg' })
@@ -103,7 +102,7 @@ describe('the campaign image', () => {
     const { file, sentinels } = await pngWithC2paAndTrailer()
     const response = await post(imageUrl(), upload(file, 'signed-by-c2pa.png'))
     expect(response.status).toBe(302)
-    const second = campaignImage()!
+    const second = (await campaignImage())!
     expect(second).toMatch(/\.png$/)
     expect(second).not.toBe(first)
     const media = await served(second)
@@ -117,7 +116,7 @@ describe('the campaign image', () => {
   it('removes it: nothing is served and nothing is left on disk', async () => {
     const response = await post(imageUrl(), intent('remove'))
     expect(response.status).toBe(302)
-    expect(campaignImage()).toBeNull()
+    expect(await campaignImage()).toBeNull()
     expect((await served(first)).status).toBe(404)
     expect(uploads()).toEqual([])
   })
@@ -135,13 +134,13 @@ describe('the campaign image', () => {
       expect(response.status, message).toBe(status)
       expect(textOf(await response.text())).toContain(message)
     }
-    expect(campaignImage()).toBeNull()
+    expect(await campaignImage()).toBeNull()
     expect(uploads()).toEqual([])
   })
 
   it('leaves the demo’s own campaign image alone when an upload replaces it', async () => {
     // The seed points at a file in the build (/images/…), not in the uploads folder.
-    db.prepare(`UPDATE campaigns SET image_path = '/images/free-andry-vigil.png' WHERE id = ?`).run(campaignId)
+    await db.run(`UPDATE campaigns SET image_path = '/images/free-andry-vigil.png' WHERE id = ?`, campaignId)
     expect((await post(`/admin/campaigns/${campaignId}/image`, upload(await rawPixels().png().toBuffer(), 'a.png'))).status).toBe(302)
     expect((await served('/images/free-andry-vigil.png')).status).toBe(200)
     expect((await post(`/admin/campaigns/${campaignId}/image`, intent('remove'))).status).toBe(302)
@@ -157,13 +156,13 @@ describe('an update’s image', () => {
     const title = 'Image lifecycle probe'
     const created = await post(`/admin/campaigns/${campaignId}/timeline`, new URLSearchParams({ happenedOn: '2026-11-20', locale: 'en', title, bodyMd: 'x', publish: 'now' }))
     expect(created.status).toBe(302)
-    entryId = (db.prepare('SELECT update_id AS id FROM update_translations WHERE title = ?').get(title) as { id: number }).id
+    entryId = ((await db.get('SELECT update_id AS id FROM update_translations WHERE title = ?', title)) as { id: number }).id
   })
 
   it('is re-encoded, replaced and removed, and only the current file is ever served', async () => {
     const webp = await webpWithC2paExifXmp()
     expect((await post(entryUrl(), upload(webp.file, 'photo.webp', { intent: 'image' }))).status).toBe(302)
-    const first = entryImage(entryId)!
+    const first = (await entryImage(entryId))!
     expect(first).toMatch(new RegExp(`^/media/update-${entryId}-[\\w-]+\\.jpg$`))
     const media = await served(first)
     expect(media.status).toBe(200)
@@ -171,24 +170,24 @@ describe('an update’s image', () => {
 
     const fill = await jpegWithExifAfterFillByte()
     expect((await post(entryUrl(), upload(fill.file, 'scan.jpg', { intent: 'image' }))).status).toBe(302)
-    const second = entryImage(entryId)!
+    const second = (await entryImage(entryId))!
     expect(second).not.toBe(first)
     await expectClean((await served(second)).bytes, fill.sentinels)
     expect((await served(first)).status).toBe(404)
     expect(uploads()).toEqual(withVariants(second))
 
     expect((await post(entryUrl(), intent('remove-image'))).status).toBe(302)
-    expect(entryImage(entryId)).toBeNull()
+    expect(await entryImage(entryId)).toBeNull()
     expect((await served(second)).status).toBe(404)
     expect(uploads()).toEqual([])
   })
 
   it('goes with the entry when the entry is deleted', async () => {
     expect((await post(entryUrl(), upload(await rawPixels().png().toBuffer(), 'chart.png', { intent: 'image' }))).status).toBe(302)
-    const imagePath = entryImage(entryId)!
+    const imagePath = (await entryImage(entryId))!
     expect((await served(imagePath)).status).toBe(200)
     expect((await post(entryUrl(), new URLSearchParams({ intent: 'delete' }))).status).toBe(302)
-    expect(entryImage(entryId)).toBeUndefined()
+    expect(await entryImage(entryId)).toBeUndefined()
     expect((await served(imagePath)).status).toBe(404)
     expect(uploads()).toEqual([])
   })

@@ -6,17 +6,17 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rawPixels } from '../helpers/hostile-images.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { makeDataDir, startServer, type RunningServer } from '../helpers/server.ts'
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 const EARLIER = 'campaign-99-earlierupload.jpg'
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let cookie: string
 let campaignId: number
 
@@ -55,16 +55,15 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(dir, 'uploads'))
   await rawPixels(1400, 700).jpeg().toFile(path.join(dir, 'uploads', EARLIER))
   server = await startServer({ dir, env: { PAGE_CACHE_TTL_MS: '0' } })
-  db = new Database(server.databasePath, { fileMustExist: true })
-  db.pragma('busy_timeout = 5000')
-  campaignId = (db.prepare(`SELECT id FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number }).id
+  db = openServerSql(server)
+  campaignId = ((await db.get(`SELECT id FROM campaigns WHERE slug = 'free-andry'`)) as { id: number }).id
   const login = await fetch(server.url + '/admin/login', { method: 'POST', redirect: 'manual', headers: { Origin: server.url }, body: new URLSearchParams(OWNER) })
   expect(login.status).toBe(302)
   cookie = /(vigil_session=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -93,7 +92,7 @@ describe('image variants', () => {
     const ms = performance.now() - started
     expect(response.status).toBe(302)
     console.log(`upload of a 2400 × 1260 JPEG with its variants: ${ms.toFixed(0)} ms`)
-    hero = (db.prepare('SELECT image_path AS p FROM campaigns WHERE id = ?').get(campaignId) as { p: string }).p
+    hero = ((await db.get('SELECT image_path AS p FROM campaigns WHERE id = ?', campaignId)) as { p: string }).p
     expect(variantsOf(hero)).toHaveLength(8)
 
     const base = `/media/${stem(hero)}`
@@ -119,10 +118,10 @@ describe('image variants', () => {
     expect(card).toContain('sizes="(min-width: 1048px) 353px, (min-width: 704px) calc(50vw - 34px), calc(100vw - 42px)"')
     expect(card).toContain('fetchpriority="high"') // the first card: possibly the largest thing in the first screen
 
-    const entryId = (db.prepare('SELECT id FROM updates WHERE campaign_id = ? ORDER BY id LIMIT 1').get(campaignId) as { id: number }).id
+    const entryId = ((await db.get('SELECT id FROM updates WHERE campaign_id = ? ORDER BY id LIMIT 1', campaignId)) as { id: number }).id
     const response = await post(`/admin/campaigns/${campaignId}/timeline/${entryId}`, upload(await rawPixels(900, 600).jpeg().toBuffer(), { intent: 'image' }))
     expect(response.status).toBe(302)
-    const entryImage = (db.prepare('SELECT image_path AS p FROM updates WHERE id = ?').get(entryId) as { p: string }).p
+    const entryImage = ((await db.get('SELECT image_path AS p FROM updates WHERE id = ?', entryId)) as { p: string }).p
     const picture = pictureOf(await page('/c/free-andry'), entryImage)
     expect(picture).toContain(`srcSet="${srcSet(`/media/${stem(entryImage)}`, [480, 800, 900], 'avif')}" sizes="(min-width: 1152px) 706px, (min-width: 960px) calc(100vw - 446px), calc(100vw - 70px)"`)
     expect(picture).toMatch(/width="900" height="600" loading="lazy" decoding="async"\/>/)

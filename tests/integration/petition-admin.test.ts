@@ -1,11 +1,11 @@
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { petitionClient } from '../helpers/petition.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
-import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
+import { databaseEnv, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let client: ReturnType<typeof petitionClient>
 let owner = ''
 let editor = ''
@@ -14,7 +14,7 @@ const EDITOR = { email: 'eddie@example.org', name: 'Eddie Editor', password: 'a 
 
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', TRUST_PROXY: '1' } })
-  db = new Database(server.databasePath)
+  db = openServerSql(server)
   client = petitionClient(server)
   owner = await client.login()
   // Exports and invalidation are a campaign manager's (ADR 011); emails stay the owners'.
@@ -30,7 +30,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -64,15 +64,15 @@ describe('the signatures table', () => {
     const first = await page('/admin/campaigns/1/signatures')
     expect(first.html).not.toContain('before=')
     // With more rows than a page, the "older" link carries a keyset cursor.
-    const insert = db.prepare(
-      `INSERT INTO supporters (email_normalized, email, first_name, last_name, country, locale) VALUES (?, ?, 'Filler', 'Row', 'FR', 'en')`,
+    await db.run(
+      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 59)
+       INSERT INTO supporters (email_normalized, email, first_name, last_name, country, locale)
+       SELECT 'filler' || i || '@example.org', 'filler' || i || '@example.org', 'Filler', 'Row', 'FR', 'en' FROM n`,
     )
-    const sign = db.prepare(
-      `INSERT INTO signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) VALUES (1, ?, 'invalidated', 'Filler', 'Row', 'FR', 'en')`,
+    await db.run(
+      `INSERT INTO signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale)
+       SELECT 1, id, 'invalidated', 'Filler', 'Row', 'FR', 'en' FROM supporters WHERE first_name = 'Filler' ORDER BY id`,
     )
-    db.transaction(() => {
-      for (let i = 0; i < 60; i++) sign.run(insert.run(`filler${i}@example.org`, `filler${i}@example.org`).lastInsertRowid)
-    })()
     const full = await page('/admin/campaigns/1/signatures')
     const before = /before=(\d+)/.exec(full.html)?.[1]
     expect(Number(before)).toBeGreaterThan(0)
@@ -104,16 +104,16 @@ describe('invalidating signatures', () => {
     const done = await post('/admin/campaigns/1/signatures', { intent: 'invalidate', emailDomain: 'spam-farm.example', reason: 'bot farm' })
     expect(done.html).toContain('3 signatures invalidated')
     expect(await client.counters()).toEqual({ confirmed: before.confirmed - 3, pending: before.pending })
-    const audit = db.prepare(`SELECT details FROM audit_log WHERE action = 'signatures.invalidate' ORDER BY id DESC LIMIT 1`).get() as { details: string }
+    const audit = (await db.get(`SELECT details FROM audit_log WHERE action = 'signatures.invalidate' ORDER BY id DESC LIMIT 1`)) as { details: string }
     expect(JSON.parse(audit.details)).toMatchObject({ reason: 'bot farm', invalidated: 3 })
     const count = (await (await fetch(`${server.url}/c/free-andry/count.json`)).json()) as { confirmed: number }
     expect(count.confirmed).toBe(before.confirmed - 3)
     // The counters still agree with the rows.
-    expect((await runScript('scripts/recount.ts', [], { DATABASE_PATH: server.databasePath })).stdout).toContain('all counters match')
+    expect((await runScript('scripts/recount.ts', [], databaseEnv(server))).stdout).toContain('all counters match')
   })
 
   it('invalidates single ticked rows', async () => {
-    const pia = db.prepare(`SELECT id FROM signatures WHERE first_name = 'Pia'`).get() as { id: number }
+    const pia = (await db.get(`SELECT id FROM signatures WHERE first_name = 'Pia'`)) as { id: number }
     const before = await client.counters()
     await post('/admin/campaigns/1/signatures', { intent: 'invalidate', ids: [String(pia.id)], reason: 'asked to be removed' })
     expect(await client.counters()).toEqual({ confirmed: before.confirmed, pending: before.pending - 1 })
@@ -137,7 +137,7 @@ describe('messages of support', () => {
     const before = await (await fetch(`${server.url}/c/free-andry?fresh`)).text()
     expect(before).not.toContain('Wir denken an dich')
 
-    const lena = db.prepare(`SELECT id FROM signatures WHERE first_name = 'Lena'`).get() as { id: number }
+    const lena = (await db.get(`SELECT id FROM signatures WHERE first_name = 'Lena'`)) as { id: number }
     const badReply = await post('/admin/campaigns/1/messages', { intent: 'reply', signatureId: String(lena.id), body: '' })
     expect(badReply.status).toBe(400)
     await post('/admin/campaigns/1/messages', { intent: 'reply', signatureId: String(lena.id), body: 'Danke, Lena! Wir geben es weiter.' })
@@ -149,7 +149,7 @@ describe('messages of support', () => {
   })
 
   it('keeps rejected messages off the page', async () => {
-    const ana = db.prepare(`SELECT id FROM signatures WHERE first_name = 'Ana'`).get() as { id: number }
+    const ana = (await db.get(`SELECT id FROM signatures WHERE first_name = 'Ana'`)) as { id: number }
     await post('/admin/campaigns/1/messages', { intent: 'approve', signatureId: String(ana.id) })
     expect(await (await fetch(`${server.url}/c/free-andry?x`)).text()).toContain('HYPERLINK')
     await post('/admin/campaigns/1/messages', { intent: 'reject', signatureId: String(ana.id) })
@@ -182,8 +182,8 @@ describe('exports', () => {
     expect(csv).toContain('ES,Spain,1')
   })
 
-  it('records who exported what in the audit log', () => {
-    const rows = db.prepare(`SELECT details FROM audit_log WHERE action = 'signatures.export'`).all() as { details: string }[]
+  it('records who exported what in the audit log', async () => {
+    const rows = await db.all<{ details: string }>(`SELECT details FROM audit_log WHERE action = 'signatures.export'`)
     expect(rows.map((r) => JSON.parse(r.details))).toEqual(
       expect.arrayContaining([{ kind: 'signatures', withEmails: true }, { kind: 'signatures', withEmails: false }]),
     )

@@ -1,27 +1,27 @@
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import de from '../../app/locales/de/common.json'
 import en from '../../app/locales/en/common.json'
 import es from '../../app/locales/es/common.json'
 import { h1Text, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
-import { runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
+import { databaseEnv, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let client: ReturnType<typeof petitionClient>
 let ownerCookie = ''
 
 beforeAll(async () => {
   // No page cache, so every page shows the count as it is; tight limits to see the 429.
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0', SIGN_LIMIT_PER_10_MIN: '40', TRUST_PROXY: '1' } })
-  db = new Database(server.databasePath)
+  db = openServerSql(server)
   client = petitionClient(server)
   ownerCookie = await client.login()
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -105,7 +105,7 @@ describe('signing', () => {
     await sign(person({ email: 'Andry.Friend@gmail.com' }))
     await sign(person({ email: '  andryfriend+petition@googlemail.com ' }))
     expect((await counters()).pending).toBe(before.pending + 1)
-    const rows = db.prepare(`SELECT to_email FROM email_messages WHERE to_email LIKE '%ndry%riend%' ORDER BY id`).all() as { to_email: string }[]
+    const rows = (await db.all(`SELECT to_email FROM email_messages WHERE to_email LIKE '%ndry%riend%' ORDER BY id`)) as { to_email: string }[]
     expect(rows.map((r) => r.to_email)).toEqual(['Andry.Friend@gmail.com', 'andryfriend+petition@googlemail.com'])
   })
 
@@ -113,31 +113,30 @@ describe('signing', () => {
     const form = person({ updates: 'on' })
     await sign(form)
     const consents = () =>
-      db
-        .prepare(`SELECT c.purpose, c.granted, c.source, c.created_at FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`)
-        .all(form.email) as { purpose: string; granted: number; source: string; created_at: number }[]
+      db.all<{ purpose: string; granted: number; source: string; created_at: number }>(
+        `SELECT c.purpose, c.granted, c.source, c.created_at FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`,
+        form.email,
+      )
     // Anyone can type an address: until its owner confirms, nothing is consented in their name.
-    expect(consents()).toEqual([])
+    expect(await consents()).toEqual([])
     await fetch(await confirmLinkFor(form.email!), { method: 'POST', body: new URLSearchParams({ intent: 'confirm' }) })
-    expect(consents()).toHaveLength(1)
-    expect(consents()[0]).toMatchObject({ purpose: 'campaign_updates', granted: 1, source: 'petition_form' })
-    expect(Math.abs(consents()[0]!.created_at - Date.now())).toBeLessThan(60_000)
+    expect(await consents()).toHaveLength(1)
+    expect((await consents())[0]).toMatchObject({ purpose: 'campaign_updates', granted: 1, source: 'petition_form' })
+    expect(Math.abs((await consents())[0]!.created_at - Date.now())).toBeLessThan(60_000)
     const without = person()
     await sign(without)
     await fetch(await confirmLinkFor(without.email!), { method: 'POST', body: new URLSearchParams({ intent: 'confirm' }) })
-    const none = db.prepare(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`).get(without.email) as { n: number }
+    const none = (await db.get(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`, without.email)) as { n: number }
     expect(none.n).toBe(0)
   })
 })
 
 describe('signing again while a signature is pending', () => {
   type Row = { status: string; first_name: string; last_name: string; message: string | null; show_name: number; country: string }
-  const signatureOf = (email: string) =>
-    db
-      .prepare(`SELECT s.status, s.first_name, s.last_name, s.message, s.show_name, s.country FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`)
-      .get(email) as Row
-  const grantedRows = (email: string) =>
-    (db.prepare(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? AND c.granted = 1`).get(email) as { n: number }).n
+  const signatureOf = async (email: string) =>
+    (await db.get(`SELECT s.status, s.first_name, s.last_name, s.message, s.show_name, s.country FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, email)) as Row
+  const grantedRows = async (email: string) =>
+    ((await db.get(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? AND c.granted`, email)) as { n: number }).n
   const post = (url: string, intent: string) => fetch(url, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent }) })
 
   it('keeps the first details, and grants no consent, when someone else signs again with the address', async () => {
@@ -148,20 +147,20 @@ describe('signing again while a signature is pending', () => {
     const again = await sign({ ...owner, firstName: 'Mallory', lastName: 'Vote-Not-Counted', message: 'Call +1 555 0100', showName: 'on', updates: 'on', country: 'US' })
     expect(again.status).toBe(303)
     expect(again.headers.get('location')).toBe('/c/free-andry?signed=1#petition')
-    expect(signatureOf(owner.email!)).toEqual({ status: 'pending', first_name: 'Maria', last_name: 'González', message: null, show_name: 0, country: 'DE' })
-    expect(grantedRows(owner.email!)).toBe(0)
+    expect(await signatureOf(owner.email!)).toEqual({ status: 'pending', first_name: 'Maria', last_name: 'González', message: null, show_name: 0, country: 'DE' })
+    expect(await grantedRows(owner.email!)).toBe(0)
     // The owner's own link still confirms what they signed, and only that.
     const [confirmFirst] = await linksOf(first!.id)
     expect(await (await fetch(confirmFirst!)).text()).toContain('Maria, press the button')
     expect((await post(confirmFirst!, 'confirm')).status).toBe(303)
-    expect(signatureOf(owner.email!)).toEqual({ status: 'confirmed', first_name: 'Maria', last_name: 'González', message: null, show_name: 0, country: 'DE' })
-    expect(grantedRows(owner.email!)).toBe(0)
+    expect(await signatureOf(owner.email!)).toEqual({ status: 'confirmed', first_name: 'Maria', last_name: 'González', message: null, show_name: 0, country: 'DE' })
+    expect(await grantedRows(owner.email!)).toBe(0)
     // The other email's link is dead now.
     const [, second] = await waitForEmail(owner.email!, 2)
     const [confirmSecond] = await linksOf(second!.id)
     expect((await post(confirmSecond!, 'confirm')).status).toBe(200)
-    expect(signatureOf(owner.email!).first_name).toBe('Maria')
-    expect(grantedRows(owner.email!)).toBe(0)
+    expect((await signatureOf(owner.email!)).first_name).toBe('Maria')
+    expect(await grantedRows(owner.email!)).toBe(0)
   })
 
   it('lets the owner of the address remove only the other details with “this wasn’t me” on their email', async () => {
@@ -171,11 +170,11 @@ describe('signing again while a signature is pending', () => {
     const [first, second] = await waitForEmail(owner.email!, 2)
     const [, notMeSecond] = await linksOf(second!.id)
     expect(await (await post(notMeSecond!, 'discard')).text()).toContain('was removed')
-    expect(signatureOf(owner.email!)).toMatchObject({ status: 'pending', first_name: 'Ines' })
+    expect(await signatureOf(owner.email!)).toMatchObject({ status: 'pending', first_name: 'Ines' })
     const [confirmFirst] = await linksOf(first!.id)
     expect((await post(confirmFirst!, 'confirm')).status).toBe(303)
-    expect(signatureOf(owner.email!)).toMatchObject({ status: 'confirmed', first_name: 'Ines' })
-    expect(grantedRows(owner.email!)).toBe(0)
+    expect(await signatureOf(owner.email!)).toMatchObject({ status: 'confirmed', first_name: 'Ines' })
+    expect(await grantedRows(owner.email!)).toBe(0)
   })
 
   // Someone who mistyped their name signs again at once with it corrected, and expects the
@@ -189,7 +188,7 @@ describe('signing again while a signature is pending', () => {
     await sign({ ...form, firstName: 'Maria', lastName: 'González', updates: 'on' }, { lang: 'es' })
     const [first, second] = await waitForEmail(form.email!, 2)
     expect(second).toMatchObject({ template: 'confirm-signature', locale: 'es' })
-    const props = db.prepare(`SELECT props FROM email_messages WHERE id = ?`).get(second!.id) as { props: string }
+    const props = (await db.get(`SELECT props FROM email_messages WHERE id = ?`, second!.id)) as { props: string }
     expect(JSON.parse(props.props)).toMatchObject({ firstName: 'Maria' })
     const [confirmSecond] = await linksOf(second!.id)
     // In the language of the email the link came in (the corrected details' Spanish).
@@ -197,9 +196,9 @@ describe('signing again while a signature is pending', () => {
     const before = await counters()
     const confirmed = await post(confirmSecond!, 'confirm')
     expect(confirmed.status).toBe(303)
-    expect(signatureOf(form.email!)).toMatchObject({ status: 'confirmed', first_name: 'Maria', last_name: 'González' })
+    expect(await signatureOf(form.email!)).toMatchObject({ status: 'confirmed', first_name: 'Maria', last_name: 'González' })
     expect(await counters()).toEqual({ confirmed: before.confirmed + 1, pending: before.pending - 1 })
-    expect(grantedRows(form.email!)).toBe(1)
+    expect(await grantedRows(form.email!)).toBe(1)
     // The thanks page greets them by the corrected name.
     const thanks = await fetch(`${server.url}/thanks/free-andry?lng=es`, { headers: { Cookie: confirmed.headers.get('set-cookie')!.split(';')[0]! } })
     expect(h1Text(await thanks.text())).toBe('¡Gracias, Maria! Tu firma cuenta.')
@@ -225,7 +224,7 @@ describe('confirmation links', () => {
     const form = person()
     await sign(form)
     const url = await confirmLinkFor(form.email!)
-    db.prepare(`UPDATE signatures SET token_expires_at = ? WHERE token_hash IS NOT NULL AND id = (SELECT max(id) FROM signatures)`).run(Date.now() - 1)
+    await db.run(`UPDATE signatures SET token_expires_at = ? WHERE token_hash IS NOT NULL AND id = (SELECT max(id) FROM signatures)`, Date.now() - 1)
     const before = await counters()
     const late = await fetch(url, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })
     expect(await late.text()).toContain('expired or was already used')
@@ -236,7 +235,7 @@ describe('confirmation links', () => {
     const form = person()
     await sign(form)
     const token = (await confirmLinkFor(form.email!)).split('/confirm/')[1]!
-    const dump = JSON.stringify(db.prepare(`SELECT * FROM signatures`).all()) + JSON.stringify(db.prepare(`SELECT * FROM email_messages`).all())
+    const dump = JSON.stringify(await db.all(`SELECT * FROM signatures`)) + JSON.stringify(await db.all(`SELECT * FROM email_messages`))
     expect(dump).not.toContain(token)
   })
 
@@ -251,11 +250,9 @@ describe('confirmation links', () => {
     const removed = await fetch(notMe!, { method: 'POST', body: new URLSearchParams({ intent: 'discard' }) })
     expect(await removed.text()).toContain('was removed')
     expect(await counters()).toEqual({ confirmed: before.confirmed, pending: before.pending - 1 })
-    const left = db.prepare(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`).get(form.email) as { n: number }
+    const left = (await db.get(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, form.email)) as { n: number }
     expect(left.n).toBe(0)
-    const consent = db
-      .prepare(`SELECT granted, source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? ORDER BY c.id DESC LIMIT 1`)
-      .get(form.email)
+    const consent = await db.get(`SELECT granted, source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? ORDER BY c.id DESC LIMIT 1`, form.email)
     expect(consent).toEqual({ granted: 0, source: 'not_me_link' })
   })
 })
@@ -325,7 +322,7 @@ describe('against abuse', () => {
     const form = person({ website: 'http://spam.example' })
     const response = await sign(form)
     expect(response.status).toBe(303)
-    expect(db.prepare(`SELECT count(*) AS n FROM supporters WHERE email = ?`).get(form.email)).toEqual({ n: 0 })
+    expect(await db.get(`SELECT count(*) AS n FROM supporters WHERE email = ?`, form.email)).toEqual({ n: 0 })
   })
 
   it('refuses a disposable address with a clear message, in the visitor’s language', async () => {
@@ -415,12 +412,12 @@ describe('counting', () => {
 
   it('npm run recount finds drift, repairs it, and then finds none', async () => {
     const real = await counters()
-    db.prepare(`UPDATE campaign_counters SET confirmed = confirmed + 7 WHERE campaign_id = 1`).run()
-    const first = await runScript('scripts/recount.ts', [], { DATABASE_PATH: server.databasePath })
+    await db.run(`UPDATE campaign_counters SET confirmed = confirmed + 7 WHERE campaign_id = 1`)
+    const first = await runScript('scripts/recount.ts', [], databaseEnv(server))
     expect(first.code).toBe(0)
     expect(first.stdout).toContain(`stored ${real.confirmed + 7}, actual ${real.confirmed}`)
     expect(await counters()).toEqual(real)
-    const second = await runScript('scripts/recount.ts', [], { DATABASE_PATH: server.databasePath })
+    const second = await runScript('scripts/recount.ts', [], databaseEnv(server))
     expect(second.stdout).toContain('all counters match')
   })
 })

@@ -4,12 +4,12 @@
  * PNG with jsqr), the source-tag allow-list, ETags, and a 4xx in the visitor's language for
  * bad input. How they print (one page of the right size) is tests/e2e/print.test.ts.
  */
-import Database from 'better-sqlite3'
 import jsQR from 'jsqr'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { attr, htmlLang, tagsOf, textOf } from '../helpers/html.ts'
+import { openServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
@@ -108,9 +108,9 @@ describe('the QR code downloads', () => {
   })
 
   it('encodes only the tags it knows (built in, or minted by the team) and the plain URL for any other, never an error', async () => {
-    const db = new Database(server.databasePath)
-    db.prepare('INSERT INTO campaign_sources (campaign_id, tag) SELECT id, ? FROM campaigns WHERE slug = ?').run('vigil-berlin', demoCampaign.slug)
-    db.close()
+    const db = openServerSql(server)
+    await db.run('INSERT INTO campaign_sources (campaign_id, tag) SELECT id, ? FROM campaigns WHERE slug = ?', 'vigil-berlin', demoCampaign.slug)
+    await db.close()
     const cases: [string, string][] = [
       ['?s=flyer&lng=es', '?s=flyer&lng=es'],
       ['?s=qr', '?s=qr'],

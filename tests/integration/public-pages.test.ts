@@ -2,10 +2,10 @@
  * Public pages over real HTTP against the production build: the home page, the campaign
  * page in each language, 404s, drafts, robots.txt, the sitemap and link-preview tags.
  */
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { textOf, tagsOf, attr, htmlLang, h1Text } from '../helpers/html.ts'
+import { openServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
@@ -15,7 +15,7 @@ const HIDDEN_DRAFT = { slug: 'hidden-draft-campaign', title: 'Hidden draft: not 
 
 beforeAll(async () => {
   server = await startServer()
-  insertCampaign({ ...HIDDEN_DRAFT, status: 'draft' })
+  await insertCampaign({ ...HIDDEN_DRAFT, status: 'draft' })
 })
 
 afterAll(async () => {
@@ -24,31 +24,32 @@ afterAll(async () => {
 
 // ——— helpers ———
 
-function insertCampaign({ slug, title, status }: { slug: string; title: string; status: string }) {
-  const sqlite = new Database(server.databasePath)
+async function insertCampaign({ slug, title, status }: { slug: string; title: string; status: string }) {
+  const db = openServerSql(server)
   try {
-    sqlite.pragma('busy_timeout = 5000')
-    const org = sqlite.prepare('SELECT id FROM organizations WHERE slug = ?').get('demo') as { id: number } | undefined
+    const org = await db.get<{ id: number }>('SELECT id FROM organizations WHERE slug = ?', 'demo')
     if (!org) throw new Error('the seed did not create the demo organisation')
-    const { lastInsertRowid } = sqlite
-      .prepare('INSERT INTO campaigns (organization_id, slug, status, default_locale) VALUES (?, ?, ?, ?)')
-      .run(org.id, slug, status, 'en')
-    sqlite
-      .prepare('INSERT INTO campaign_translations (campaign_id, locale, title, summary, story_md) VALUES (?, ?, ?, ?, ?)')
-      .run(lastInsertRowid, 'en', title, 'A summary nobody should see.', '## Secret plans')
+    const campaign = await db.get<{ id: number }>('INSERT INTO campaigns (organization_id, slug, status, default_locale) VALUES (?, ?, ?, ?) RETURNING id', org.id, slug, status, 'en')
+    await db.run(
+      'INSERT INTO campaign_translations (campaign_id, locale, title, summary, story_md) VALUES (?, ?, ?, ?, ?)',
+      campaign!.id,
+      'en',
+      title,
+      'A summary nobody should see.',
+      '## Secret plans',
+    )
   } finally {
-    sqlite.close()
+    await db.close()
   }
 }
 
-function setCampaignStatus(slug: string, status: string) {
-  const sqlite = new Database(server.databasePath)
+async function setCampaignStatus(slug: string, status: string) {
+  const db = openServerSql(server)
   try {
-    sqlite.pragma('busy_timeout = 5000')
-    const result = sqlite.prepare('UPDATE campaigns SET status = ?, published_at = ? WHERE slug = ?').run(status, Date.now(), slug)
+    const result = await db.run('UPDATE campaigns SET status = ?, published_at = ? WHERE slug = ?', status, Date.now(), slug)
     expect(result.changes).toBe(1)
   } finally {
-    sqlite.close()
+    await db.close()
   }
 }
 
@@ -304,12 +305,12 @@ describe('pages visitors cannot see', () => {
   it('shows a campaign once its draft is made live', async () => {
     const slug = 'draft-then-live'
     const title = 'Drafted first, published later'
-    insertCampaign({ slug, title, status: 'draft' })
+    await insertCampaign({ slug, title, status: 'draft' })
     const before = await get(`/c/${slug}`)
     expect(before.res.status).toBe(404)
     expect(before.body).not.toContain(title)
 
-    setCampaignStatus(slug, 'live')
+    await setCampaignStatus(slug, 'live')
     const after = await get(`/c/${slug}?fresh=1`)
     expect(after.res.status).toBe(200)
     expect(h1Text(after.body)).toBe(title)

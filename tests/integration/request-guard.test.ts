@@ -7,24 +7,24 @@
  */
 import http from 'node:http'
 import net from 'node:net'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 const CAMPAIGN = `/c/${demoCampaign.slug}`
 const DEMO = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 
 beforeAll(async () => {
   server = await startServer({ env: { TRUST_PROXY: '1', PAGE_CACHE_TTL_MS: '60000', SIGN_LIMIT_PER_10_MIN: '3', VIGIL_FORM_BODY_DEADLINE_MS: '1500' } })
-  db = new Database(server.databasePath, { readonly: true })
+  db = openServerSql(server)
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -47,8 +47,8 @@ async function alive() {
   expect(res.status).toBe(200)
 }
 
-function count(sql: string) {
-  return (db.prepare(sql).get() as { n: number }).n
+async function count(sql: string) {
+  return (await db.get<{ n: number }>(sql))!.n
 }
 
 async function login() {
@@ -218,12 +218,12 @@ describe('origins', () => {
 
   it('refuses admin writes on dot-segment paths without an Origin (the CSRF check sees the normalised path)', async () => {
     const cookie = await login()
-    const before = count('SELECT count(*) AS n FROM organizers')
+    const before = await count('SELECT count(*) AS n FROM organizers')
     for (const path of ['/./admin/organizers', '/%2e/admin/organizers', '/x/../admin/organizers', '/%2E/ADMIN/organizers']) {
       const res = await raw('POST', path, { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' }, 'intent=invite&email=x%40example.org&name=X&role=owner')
       expect(res.status, path).toBe(403)
     }
-    expect(count('SELECT count(*) AS n FROM organizers')).toBe(before)
+    expect(await count('SELECT count(*) AS n FROM organizers')).toBe(before)
   })
 
   it('accepts Origin: null on the token pages (their own token proves the form) and refuses it elsewhere', async () => {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 /**
@@ -13,17 +13,16 @@ const KEY = crypto.randomBytes(24)
 const SECRET = `whsec_${KEY.toString('base64')}`
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let n = 0
 
 beforeAll(async () => {
   server = await startServer({ env: { RESEND_WEBHOOK_SECRET: SECRET } })
-  db = new Database(server.databasePath)
-  db.pragma('busy_timeout = 5000')
+  db = openServerSql(server)
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -32,23 +31,27 @@ afterAll(async () => {
 const addresses: string[] = []
 
 /** An email we sent, as the sender leaves it: status sent, with Resend's id. */
-function sentMessage(to = `reader.${++n}@example.org`) {
+async function sentMessage(to = `reader.${++n}@example.org`) {
   const providerId = crypto.randomUUID()
   addresses.push(to)
-  const id = Number(
-    db
-      .prepare(`insert into email_messages (template, to_email, locale, props, idempotency_key, status, provider_id, sent_at) values ('campaign-update', ?, 'en', '{}', ?, 'sent', ?, ?)`)
-      .run(to, `test:${providerId}`, providerId, Date.now()).lastInsertRowid,
-  )
+  const { id } = (await db.get<{ id: number }>(
+    `insert into email_messages (template, to_email, locale, props, idempotency_key, status, provider_id, sent_at) values ('campaign-update', ?, 'en', '{}', ?, 'sent', ?, ?) returning id`,
+    to,
+    `test:${providerId}`,
+    providerId,
+    Date.now(),
+  ))!
   return { id, providerId, to }
 }
 
-const delivery = (messageId: number) =>
-  db.prepare(`select delivery_status as status, delivery_at as at from email_messages where id = ?`).get(messageId) as { status: string | null; at: number | null }
-const suppression = (email: string) =>
-  (db.prepare(`select reason from suppressions where email_normalized = ?`).get(email) as { reason: string } | undefined)?.reason ?? null
-const counts = () =>
-  db.prepare(`select (select count(*) from resend_events) as events, (select count(*) from suppressions) as suppressions, (select count(*) from email_messages where delivery_status is not null) as marked`).get() as {
+const delivery = async (messageId: number) =>
+  (await db.get(`select delivery_status as status, delivery_at as at from email_messages where id = ?`, messageId)) as { status: string | null; at: number | null }
+const suppression = async (email: string) =>
+  ((await db.get(`select reason from suppressions where email_normalized = ?`, email)) as { reason: string } | undefined)?.reason ?? null
+const counts = async () =>
+  (await db.get(
+    `select (select count(*) from resend_events) as events, (select count(*) from suppressions) as suppressions, (select count(*) from email_messages where delivery_status is not null) as marked`,
+  )) as {
     events: number
     suppressions: number
     marked: number
@@ -100,99 +103,98 @@ const bounce = (type: 'Permanent' | 'Transient' | 'Undetermined') => ({
 
 describe('verified events', () => {
   it('records a delivery on the message Resend names, and only on it', async () => {
-    const [a, b] = [sentMessage(), sentMessage()]
+    const [a, b] = [await sentMessage(), await sentMessage()]
     const at = new Date(Date.now() - 5000)
     const answer = await deliver(event('email.delivered', a, {}, at))
     expect(answer).toMatchObject({ status: 200, text: 'recorded' })
-    expect(delivery(a.id)).toEqual({ status: 'delivered', at: at.getTime() })
-    expect(delivery(b.id)).toEqual({ status: null, at: null })
-    expect(suppression(a.to)).toBeNull()
+    expect(await delivery(a.id)).toEqual({ status: 'delivered', at: at.getTime() })
+    expect(await delivery(b.id)).toEqual({ status: null, at: null })
+    expect(await suppression(a.to)).toBeNull()
   })
 
   it('suppresses the normalised address after a hard bounce, so no update goes there again', async () => {
-    const message = sentMessage('Ana.Lopez+news@GoogleMail.com')
-    const supporter = Number(
-      db.prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values ('analopez@gmail.com', 'Ana.Lopez+news@GoogleMail.com', 'Ana', 'L', 'ES', 'es')`).run()
-        .lastInsertRowid,
-    )
+    const message = await sentMessage('Ana.Lopez+news@GoogleMail.com')
+    const supporter = (await db.get<{ id: number }>(
+      `insert into supporters (email_normalized, email, first_name, last_name, country, locale) values ('analopez@gmail.com', 'Ana.Lopez+news@GoogleMail.com', 'Ana', 'L', 'ES', 'es') returning id`,
+    ))!.id
     expect((await deliver(event('email.bounced', message, bounce('Permanent')))).status).toBe(200)
-    expect(delivery(message.id).status).toBe('bounced')
-    expect(suppression('analopez@gmail.com')).toBe('bounce')
+    expect((await delivery(message.id)).status).toBe('bounced')
+    expect(await suppression('analopez@gmail.com')).toBe('bounce')
     // The sender's rule (update-sends.server.ts) joins suppressions on the supporter's normalised address.
-    const blocked = db.prepare(`select 1 from supporters s join suppressions x on x.email_normalized = s.email_normalized where s.id = ?`).get(supporter)
+    const blocked = await db.get(`select 1 from supporters s join suppressions x on x.email_normalized = s.email_normalized where s.id = ?`, supporter)
     expect(blocked).toBeDefined()
   })
 
   it('records a soft bounce without suppressing the address', async () => {
     for (const type of ['Transient', 'Undetermined'] as const) {
-      const message = sentMessage()
+      const message = await sentMessage()
       expect((await deliver(event('email.bounced', message, bounce(type)))).status).toBe(200)
-      expect(delivery(message.id).status).toBe('bounced')
-      expect(suppression(message.to)).toBeNull()
+      expect((await delivery(message.id)).status).toBe('bounced')
+      expect(await suppression(message.to)).toBeNull()
     }
   })
 
   it('suppresses after a complaint, and a late "delivered" does not undo the complaint', async () => {
-    const message = sentMessage()
+    const message = await sentMessage()
     await deliver(event('email.delivered', message, {}, new Date(Date.now() - 20_000)))
     const complained = new Date(Date.now() - 10_000)
     expect((await deliver(event('email.complained', message, {}, complained))).text).toBe('recorded')
-    expect(delivery(message.id)).toEqual({ status: 'complained', at: complained.getTime() })
-    expect(suppression(message.to)).toBe('complaint')
+    expect(await delivery(message.id)).toEqual({ status: 'complained', at: complained.getTime() })
+    expect(await suppression(message.to)).toBe('complaint')
     // Out of order: another delivered event (a different id) arrives after the complaint.
     expect((await deliver(event('email.delivered', message))).status).toBe(200)
-    expect(delivery(message.id)).toEqual({ status: 'complained', at: complained.getTime() })
+    expect(await delivery(message.id)).toEqual({ status: 'complained', at: complained.getTime() })
   })
 
   it('applies a redelivered event (same svix-id) once', async () => {
-    const message = sentMessage()
+    const message = await sentMessage()
     const first = await deliver(event('email.delivered', message))
-    const before = counts()
+    const before = await counts()
     // Svix retries with the same id; even a different body under that id changes nothing.
     const again = await deliver(event('email.delivered', message), { id: first.id })
     const other = await deliver(event('email.complained', message), { id: first.id })
     expect([again.status, again.text, other.status, other.text]).toEqual([200, 'duplicate', 200, 'duplicate'])
-    expect(counts()).toEqual(before)
-    expect(delivery(message.id).status).toBe('delivered')
-    expect(suppression(message.to)).toBeNull()
+    expect(await counts()).toEqual(before)
+    expect((await delivery(message.id)).status).toBe('delivered')
+    expect(await suppression(message.to)).toBeNull()
   })
 
   it('accepts any of several signatures (a secret being rotated) and the webhook-* header names', async () => {
-    const message = sentMessage()
+    const message = await sentMessage()
     const id = 'msg_rotation'
     const timestamp = Math.floor(Date.now() / 1000)
     const body = JSON.stringify(event('email.delivered', message))
     const old = signature(id, timestamp, body, crypto.randomBytes(24))
     const answer = await deliver(undefined, { id, timestamp, body, headers: { 'svix-signature': `${old} ${signature(id, timestamp, body)}` } })
     expect(answer.status).toBe(200)
-    const standard = sentMessage()
+    const standard = await sentMessage()
     const raw = JSON.stringify(event('email.delivered', standard))
     const answer2 = await deliver(undefined, {
       body: raw,
       headers: { 'svix-id': undefined, 'svix-timestamp': undefined, 'svix-signature': undefined, 'webhook-id': 'msg_std', 'webhook-timestamp': String(timestamp), 'webhook-signature': signature('msg_std', timestamp, raw) },
     })
     expect(answer2.status).toBe(200)
-    expect([delivery(message.id).status, delivery(standard.id).status]).toEqual(['delivered', 'delivered'])
+    expect([(await delivery(message.id)).status, (await delivery(standard.id)).status]).toEqual(['delivered', 'delivered'])
   })
 
   it('acknowledges event types it does not use and writes nothing', async () => {
-    const message = sentMessage()
-    const before = counts()
+    const message = await sentMessage()
+    const before = await counts()
     for (const type of ['email.opened', 'email.sent', 'email.delivery_delayed', 'contact.created']) {
       expect(await deliver(event(type, message))).toMatchObject({ status: 200, text: 'ignored' })
     }
-    expect(counts()).toEqual(before)
-    expect(delivery(message.id).status).toBeNull()
+    expect(await counts()).toEqual(before)
+    expect((await delivery(message.id)).status).toBeNull()
   })
 })
 
 describe('unverified requests', () => {
   it('are refused with 400 and write nothing', async () => {
-    const message = sentMessage()
+    const message = await sentMessage()
     const payload = event('email.complained', message)
     const body = JSON.stringify(payload)
     const now = Math.floor(Date.now() / 1000)
-    const before = counts()
+    const before = await counts()
     const attempts: Delivery[] = [
       { headers: { 'svix-signature': signature('x', now, body, crypto.randomBytes(24)) } },
       { headers: { 'svix-signature': 'v1,' } },
@@ -211,16 +213,16 @@ describe('unverified requests', () => {
       const answer = await deliver(payload, attempt)
       expect(answer.status, JSON.stringify(attempt)).toBe(400)
     }
-    expect(counts()).toEqual(before)
-    expect(delivery(message.id).status).toBeNull()
-    expect(suppression(message.to)).toBeNull()
+    expect(await counts()).toEqual(before)
+    expect((await delivery(message.id)).status).toBeNull()
+    expect(await suppression(message.to)).toBeNull()
   })
 
   it('refuses a verified event of a handled type without an email id, and anything but POST', async () => {
-    const before = counts()
+    const before = await counts()
     expect((await deliver({ type: 'email.bounced', created_at: new Date().toISOString(), data: { to: ['x@example.org'] } })).status).toBe(400)
     expect((await fetch(`${server.url}/webhooks/resend`)).status).toBe(405)
-    expect(counts()).toEqual(before)
+    expect(await counts()).toEqual(before)
   })
 })
 

@@ -10,10 +10,10 @@ import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { h1Text } from '../helpers/html.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { freePort, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
 const DEPLOY = path.join(ROOT, 'docs/deploy')
@@ -171,7 +171,7 @@ async function startCaddy({ port, upstreamPort }: { port: number; upstreamPort: 
   return proxy
 }
 
-type Stack = { server: RunningServer; proxy: Proxy; db: Database.Database }
+type Stack = { server: RunningServer; proxy: Proxy; db: ServerSql }
 type StartProxy = (ports: { port: number; upstreamPort: number }) => Promise<Proxy>
 
 /** A Vigil of its own behind one proxy; PUBLIC_URL is the proxy's address. */
@@ -180,7 +180,7 @@ async function startStack(start: StartProxy): Promise<Stack> {
   const server = await startServer({ env: { TRUST_PROXY: '1', PUBLIC_URL: `http://127.0.0.1:${port}`, SIGN_LIMIT_PER_10_MIN: '2' } })
   try {
     const proxy = await start({ port, upstreamPort: server.port })
-    return { server, proxy, db: new Database(server.databasePath, { readonly: true }) }
+    return { server, proxy, db: openServerSql(server) }
   } catch (error) {
     await server.stop()
     throw error
@@ -205,7 +205,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(
     [...stacks.values()].map(async ({ server, proxy, db }) => {
-      db.close()
+      await db.close()
       await proxy.stop()
       await server.stop()
     }),
@@ -216,7 +216,7 @@ afterAll(async () => {
 function behindProxy(name: string, { clients, more }: { clients: number; more?: (proxy: () => Proxy) => void }) {
   describe(`behind ${name}`, () => {
     let proxy: Proxy
-    let db: Database.Database
+    let db: ServerSql
     // Each test speaks from its own loopback address: a client of its own to the proxy.
     const from = (n: number) => `127.0.${clients}.${n}`
 
@@ -263,7 +263,7 @@ function behindProxy(name: string, { clients, more }: { clients: number; more?: 
       const cookie = login.headers['set-cookie']?.[0]?.split(';')[0]
       expect(cookie).toMatch(/^vigil_session=/)
 
-      const { id } = db.prepare(`SELECT id FROM campaigns WHERE slug = ?`).get(demoCampaign.slug) as { id: number }
+      const { id } = (await db.get(`SELECT id FROM campaigns WHERE slug = ?`, demoCampaign.slug)) as { id: number }
       const timeline = `/admin/campaigns/${id}/timeline`
       const saved = await request(`${proxy.url}${timeline}`, {
         method: 'POST',
@@ -272,7 +272,7 @@ function behindProxy(name: string, { clients, more }: { clients: number; more?: 
         body: form({ happenedOn: '2025-01-03', locale: 'en', title: `Through ${name}`, bodyMd: '' }),
       })
       expect(saved.status, saved.body.slice(0, 300)).toBe(302)
-      const entry = db.prepare(`SELECT update_id AS id FROM update_translations WHERE title = ?`).all(`Through ${name}`) as { id: number }[]
+      const entry = (await db.all(`SELECT update_id AS id FROM update_translations WHERE title = ?`, `Through ${name}`)) as { id: number }[]
       expect(entry).toHaveLength(1)
       expect(saved.headers.location).toBe(`${timeline}?saved=${entry[0]!.id}`)
 

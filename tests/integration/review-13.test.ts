@@ -2,27 +2,27 @@
  * Review of sharing, embeds, print and share cards, as an attacker with a script: each test is a defect found over real HTTP
  * against the production build (see the review report for the proposed fixes).
  */
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attr, tagsOf, textOf } from '../helpers/html.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { petitionClient } from '../helpers/petition.ts'
+import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
-let db: Database.Database
+let db: ServerSql
 let owner: string
 let campaignId: number
 
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '60000' } })
-  db = new Database(server.databasePath)
+  db = openServerSql(server)
   owner = await petitionClient(server).login()
-  campaignId = (db.prepare(`SELECT id FROM campaigns WHERE slug = 'free-andry'`).get() as { id: number }).id
+  campaignId = ((await db.get(`SELECT id FROM campaigns WHERE slug = 'free-andry'`)) as { id: number }).id
 })
 
 afterAll(async () => {
-  db?.close()
+  await db?.close()
   await server?.stop()
 })
 
@@ -31,7 +31,7 @@ const directives = (policy: string) => policy.split(';').map((d) => d.trim().spl
 
 describe('allowed framing origins cannot inject CSP directives', () => {
   it('refuses a host with ; , or quotes (URL keeps them in the host) and never writes them into frame-ancestors', async () => {
-    const before = db.prepare(`SELECT origin FROM campaign_frame_origins WHERE campaign_id = ?`).pluck().all(campaignId)
+    const before = await db.column(`SELECT origin FROM campaign_frame_origins WHERE campaign_id = ?`, campaignId)
     // A manager (or a stolen manager session) types this: the embed page's CSP gains `base-uri https://evil.example`
     // ahead of the real `base-uri 'none'` (the first one wins) and a report-uri to a third party.
     const text = 'https://news.example;base-uri\nhttps://evil.example;report-uri\nhttps://evil.example/\nhttps://a.example%3Bsandbox'
@@ -42,7 +42,7 @@ describe('allowed framing origins cannot inject CSP directives', () => {
       body: new URLSearchParams({ origins: text }),
     })
     expect(saved.status).toBe(400)
-    expect(db.prepare(`SELECT origin FROM campaign_frame_origins WHERE campaign_id = ?`).pluck().all(campaignId)).toEqual(before)
+    expect(await db.column(`SELECT origin FROM campaign_frame_origins WHERE campaign_id = ?`, campaignId)).toEqual(before)
     const policy = csp(await fetch(`${server.url}/embed/c/free-andry`))
     const names = directives(policy)
     expect(names.filter((d) => d === 'base-uri')).toHaveLength(1)
@@ -51,13 +51,13 @@ describe('allowed framing origins cannot inject CSP directives', () => {
   })
 
   it('an origin stored before the check (or by hand) still cannot break out of frame-ancestors', async () => {
-    db.prepare(`INSERT INTO campaign_frame_origins (campaign_id, origin, created_at) VALUES (?, ?, ?)`).run(campaignId, 'https://x.example;report-uri', Date.now())
+    await db.run(`INSERT INTO campaign_frame_origins (campaign_id, origin, created_at) VALUES (?, ?, ?)`, campaignId, 'https://x.example;report-uri', Date.now())
     try {
       const policy = csp(await fetch(`${server.url}/embed/c/free-andry?lng=es`))
       expect(directives(policy)).not.toContain('report-uri')
       expect(/frame-ancestors ([^;]*)/.exec(policy)?.[1]).toBe("'self'")
     } finally {
-      db.prepare(`DELETE FROM campaign_frame_origins WHERE campaign_id = ?`).run(campaignId)
+      await db.run(`DELETE FROM campaign_frame_origins WHERE campaign_id = ?`, campaignId)
     }
   })
 })
@@ -91,11 +91,12 @@ describe('gifts by source (ADR 011: money per donor is for managers)', () => {
   it('are shown to managers, not to an editor who could mint a tag for one person and read their gift', async () => {
     const client = petitionClient(server)
     // One paid gift that came by a tag minted for one person (written as the webhook would leave it).
-    db.prepare(
+    await db.run(
       `insert into donations (campaign_id, fund_id, interval, gift_minor, amount_minor, currency, status, paid_at, counted_minor, locale, email, source)
        select c.id, f.id, 'once', 4200, 4200, 'EUR', 'succeeded', ?, 4200, 'en', 'one.person@example.org', 'for-one-person'
        from campaigns c join funds f on f.campaign_id = c.id where c.slug = 'free-andry' limit 1`,
-    ).run(Date.now())
+      Date.now(),
+    )
     for (const [email, role] of [
       ['editor.sources@example.org', 'editor'],
       ['manager.sources@example.org', 'manager'],

@@ -5,8 +5,8 @@
  * show nothing, but crawlers, link previews and validators stop or fail there. A page
  * full of short non-ASCII strings (German, Spanish, typographic quotes) hits it for sure.
  */
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { openServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 let server: RunningServer
@@ -14,21 +14,23 @@ const titles: string[] = []
 
 beforeAll(async () => {
   server = await startServer()
-  const sqlite = new Database(server.databasePath)
+  const db = openServerSql(server)
   try {
-    sqlite.pragma('busy_timeout = 5000')
-    const org = (sqlite.prepare('SELECT id FROM organizations WHERE slug = ?').get('demo') as { id: number }).id
-    const campaign = sqlite.prepare("INSERT INTO campaigns (organization_id, slug, status, default_locale, published_at) VALUES (?, ?, 'live', 'en', ?)")
-    const translation = sqlite.prepare("INSERT INTO campaign_translations (campaign_id, locale, title, summary) VALUES (?, 'en', ?, ?)")
+    const org = (await db.get<{ id: number }>('SELECT id FROM organizations WHERE slug = ?', 'demo'))!.id
     // Titles of every length made of two- and three-byte characters, so that some of them cross a 2 kB boundary.
     for (let i = 0; i < 60; i++) {
       const title = `„Gerechtigkeit für Müller ${i}“ — ${'äöü€'.repeat(1 + (i % 7))}`
       titles.push(title)
-      const id = campaign.run(org, `umlaute-${i}`, Date.now() - i * 1000).lastInsertRowid
-      translation.run(id, title, `Über ${'ß'.repeat(i % 5)} señal ${i}`)
+      const { id } = (await db.get<{ id: number }>(
+        "INSERT INTO campaigns (organization_id, slug, status, default_locale, published_at) VALUES (?, ?, 'live', 'en', ?) RETURNING id",
+        org,
+        `umlaute-${i}`,
+        Date.now() - i * 1000,
+      ))!
+      await db.run("INSERT INTO campaign_translations (campaign_id, locale, title, summary) VALUES (?, 'en', ?, ?)", id, title, `Über ${'ß'.repeat(i % 5)} señal ${i}`)
     }
   } finally {
-    sqlite.close()
+    await db.close()
   }
 })
 

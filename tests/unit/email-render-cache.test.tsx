@@ -1,5 +1,8 @@
 import { render } from '@react-email/render'
-import { getDb, sqliteOf } from '#db/client.server.ts'
+import { asc, eq } from 'drizzle-orm'
+import { getDb } from '#db/client.server.ts'
+import { firstRow, execute } from '#db/query.server.ts'
+import { updates, updateTranslations } from '#db/schema.ts'
 import { describe, expect, it } from 'vitest'
 import AlreadySignedEmail from '#emails/already-signed.tsx'
 import ConfirmSignatureEmail from '#emails/confirm-signature.tsx'
@@ -102,9 +105,10 @@ describe('renderEmail, against text that looks like a placeholder', () => {
     const { unsubscribeToken, preferencesToken } = await import('~/utils/tokens.server.ts')
     const db = getDb()
     await seedDemo(db, { demoOrganizer: false })
-    const update = sqliteOf(db).prepare(`select u.id, u.campaign_id as campaignId from updates u order by u.id limit 1`).get() as { id: number; campaignId: number }
+    const update = await firstRow(db.select({ id: updates.id, campaignId: updates.campaignId }).from(updates).orderBy(asc(updates.id)).limit(1))
+    if (!update) throw new Error('the demo campaign has no update')
     const copied = `Copied: ${base()}/unsubscribe/VIGILPLACEHOLDERUNSUBSCRIBE and ${base()}/preferences/VIGILPLACEHOLDERPREFERENCES`
-    sqliteOf(db).prepare(`update update_translations set body_md = ? where update_id = ?`).run(copied, update.id)
+    await execute(db.update(updateTranslations).set({ bodyMd: copied }).where(eq(updateTranslations.updateId, update.id)))
     const email = await renderEmail(getDb(), { template: 'campaign-update', locale: 'en', props: { updateId: update.id, supporterId: 42 } })
     const own = [`${base()}/unsubscribe/${unsubscribeToken(42, update.campaignId)}`, `${base()}/preferences/${preferencesToken(42)}`]
     for (const body of [email.html, email.text]) {
