@@ -161,7 +161,8 @@ export async function startServer({
     pid: child.pid!,
     running: () => child.exitCode === null && child.signalCode === null,
     stop: async ({ keepData = false } = {}) => {
-      if (child.exitCode === null) {
+      // A process killed by a signal has no exit code, and its exit event has already fired.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve))
         child.kill('SIGTERM')
         const timeout = setTimeout(() => child.kill('SIGKILL'), 5000)
