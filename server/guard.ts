@@ -30,9 +30,21 @@ export function normaliseTarget(raw: string): { url: URL; path: string; search: 
   const decoded = decodePath(path)
   // A path that, decoded, starts with two slashes or backslashes reads as another host (`//host/…`) to URL
   // parsers, React Router's among them (it threw on /%5C%5C%3B%25): no page of ours looks like that.
-  const malformed = /^\/[\\/]/.test(decoded) || path.split('/').some((segment) => segment.includes('%') && tryDecodeURIComponent(segment) === undefined)
+  const malformed =
+    /^\/[\\/]/.test(decoded) ||
+    path.split('/').some((segment) => segment.includes('%') && tryDecodeURIComponent(segment) === undefined) ||
+    hasNul(decoded) ||
+    hasNul(url.search)
   if (path !== url.pathname) url.pathname = path
   return { url, path, search: url.search, route: decoded.toLowerCase(), malformed }
+}
+
+/**
+ * A NUL character (raw or `%00`): no page, slug, search or form field of ours holds one, and
+ * Postgres refuses it in any text (SQLite would store it), so it is a bad request on both engines.
+ */
+function hasNul(text: string) {
+  return text.includes('\0') || /%00/i.test(text)
 }
 
 /** Percent-decoding per segment; a malformed escape keeps that segment as it came, as React Router does. */
@@ -113,7 +125,8 @@ export function checkUrlEncoded(body: Buffer, policy: BodyPolicy): BodyVerdict {
     if (++fields > policy.maxFields) return { ok: false, status: 413, problem: 'tooManyFields' }
   }
   const names = new Map<string, number>()
-  for (const [name] of new URLSearchParams(body.toString('utf8'))) {
+  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
+    if (hasNul(name) || hasNul(value)) return { ok: false, status: 400, problem: 'badForm' }
     const n = (names.get(name) ?? 0) + 1
     if (n > policy.maxRepeats || indexTooLarge(name, policy)) return { ok: false, status: 413, problem: 'tooManyFields' }
     names.set(name, n)
