@@ -485,8 +485,10 @@ async function applyFact(tx: Tx, fact: PaymentFact) {
       return await update(tx, row, change)
     }
     case 'subscription-ended': {
-      const rows = await allRows(webhookStatements(tx).donationsBySubscription, { subscriptionId: fact.subscriptionId })
+      // The first month's row first: a renewal's invoice locks it too before copying its end, so on
+      // Postgres one of the two waits for the other, and the rows read next include its renewal.
       const first = fact.firstDonationId ? await requireDonation(tx, fact.firstDonationId) : undefined
+      const rows = await allRows(webhookStatements(tx).donationsBySubscription, { subscriptionId: fact.subscriptionId })
       if (first && (first.interval !== 'monthly' || first.parentId !== null)) {
         throw inconsistent(`subscription ${fact.subscriptionId} names donation ${first.id}, which is not the first month of a monthly gift`)
       }
