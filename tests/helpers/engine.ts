@@ -25,6 +25,18 @@ async function asAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** Whether a Postgres answers at the admin URL (tests that need one whatever the engine skip without it). */
+export async function postgresReachable() {
+  const client = new pg.Client({ connectionString: adminUrl(), connectionTimeoutMillis: 3000 })
+  try {
+    await client.connect()
+    await client.end()
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** A new, empty database; its URL. */
 export async function createTestDatabase(): Promise<string> {
   const name = `vigil_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`

@@ -1,14 +1,13 @@
 import path from 'node:path'
 import { desc, eq, is, isNotNull, sql } from 'drizzle-orm'
 import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closeDatabase, openDatabase, openPostgres, type DB } from '#db/client.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 import * as schema from '#db/schema.ts'
 import { campaignCounters, campaigns, donations, signatures } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
-import { adminUrl, createTestDatabase, dropTestDatabase } from '../helpers/engine.ts'
+import { adminUrl, createTestDatabase, dropTestDatabase, postgresReachable } from '../helpers/engine.ts'
 import { makeDataDir, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 /**
@@ -17,17 +16,6 @@ import { makeDataDir, runScript, startServer, type RunningServer } from '../help
  * same pages and count.json from a server started on it, and a second copy into it is refused.
  * The same on either test engine: the source is SQLite and the target Postgres by definition.
  */
-
-async function postgresReachable() {
-  const client = new pg.Client({ connectionString: adminUrl(), connectionTimeoutMillis: 3000 })
-  try {
-    await client.connect()
-    await client.end()
-    return true
-  } catch {
-    return false
-  }
-}
 
 const where = new URL(adminUrl())
 const reachable = await postgresReachable()

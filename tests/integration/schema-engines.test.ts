@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closeDatabase, openDatabase, openPostgres } from '#db/client.server.ts'
 import { migrateDatabase } from '#db/migrate.ts'
 import * as schema from '#db/schema.ts'
-import { adminUrl, createTestDatabase, dropTestDatabase } from '../helpers/engine.ts'
+import { adminUrl, createTestDatabase, dropTestDatabase, postgresReachable } from '../helpers/engine.ts'
 
 /**
  * One schema, two engines: a fresh SQLite file and a fresh Postgres database, each migrated by
@@ -224,17 +224,6 @@ export function compareCatalogues(sqlite: Catalogue, postgres: Catalogue): strin
     for (const key of pk.filter((k) => !sk.includes(k))) differences.push(`foreign key of ${table} ${key}: only on Postgres`)
   }
   return differences
-}
-
-async function postgresReachable() {
-  const client = new pg.Client({ connectionString: adminUrl(), connectionTimeoutMillis: 3000 })
-  try {
-    await client.connect()
-    await client.end()
-    return true
-  } catch {
-    return false
-  }
 }
 
 const where = new URL(adminUrl())
