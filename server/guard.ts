@@ -33,15 +33,15 @@ export function normaliseTarget(raw: string): { url: URL; path: string; search: 
   const malformed =
     /^\/[\\/]/.test(decoded) ||
     path.split('/').some((segment) => segment.includes('%') && tryDecodeURIComponent(segment) === undefined) ||
-    hasNul(decoded) ||
-    hasNul(url.search)
+    hasNul(decoded)
   if (path !== url.pathname) url.pathname = path
   return { url, path, search: url.search, route: decoded.toLowerCase(), malformed }
 }
 
 /**
- * A NUL character (raw or `%00`): no page, slug, search or form field of ours holds one, and
- * Postgres refuses it in any text (SQLite would store it), so it is a bad request on both engines.
+ * A NUL character (raw or `%00`) in a path: no page or slug of ours holds one, and Postgres
+ * refuses it in any text (SQLite would look it up and find nothing), so it is a bad request on
+ * both engines. Form fields and searches are the forms' to judge (their validators say which field).
  */
 function hasNul(text: string) {
   return text.includes('\0') || /%00/i.test(text)
@@ -125,8 +125,7 @@ export function checkUrlEncoded(body: Buffer, policy: BodyPolicy): BodyVerdict {
     if (++fields > policy.maxFields) return { ok: false, status: 413, problem: 'tooManyFields' }
   }
   const names = new Map<string, number>()
-  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
-    if (hasNul(name) || hasNul(value)) return { ok: false, status: 400, problem: 'badForm' }
+  for (const [name] of new URLSearchParams(body.toString('utf8'))) {
     const n = (names.get(name) ?? 0) + 1
     if (n > policy.maxRepeats || indexTooLarge(name, policy)) return { ok: false, status: 413, problem: 'tooManyFields' }
     names.set(name, n)

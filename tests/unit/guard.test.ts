@@ -42,16 +42,10 @@ describe('normaliseTarget', () => {
 })
 
 describe('a NUL character', () => {
-  it('makes a path or a search malformed (Postgres refuses it in any text; no page of ours holds one)', () => {
-    for (const raw of ['/c/%00', '/c/free-andry%00', '/thanks/x%00y', '/c/free-andry?lng=%00', '/admin/x?q=a%00b']) expect(normaliseTarget(raw)?.malformed, raw).toBe(true)
-    expect(normaliseTarget('/c/free-andry?lng=de')?.malformed).toBe(false)
-  })
-
-  it('makes a form a bad one, in a name or a value', () => {
-    const policy = bodyPolicy('/c/free-andry')
-    expect(checkUrlEncoded(Buffer.from('firstName=Ana&message=a%00b'), policy)).toMatchObject({ ok: false, status: 400 })
-    expect(checkUrlEncoded(Buffer.from('%00=x'), policy)).toMatchObject({ ok: false, status: 400 })
-    expect(checkUrlEncoded(Buffer.from('firstName=Ana&message=100%25'), policy)).toEqual({ ok: true })
+  it('makes a path malformed (Postgres refuses it in any text; no page or slug of ours holds one)', () => {
+    for (const raw of ['/c/%00', '/c/free-andry%00', '/thanks/x%00y', '/embed/c/%00/count.json']) expect(normaliseTarget(raw)?.malformed, raw).toBe(true)
+    // A search is the page's to judge (a login's redirectTo with a NUL leads to /admin).
+    expect(normaliseTarget('/admin/login?redirectTo=%00')?.malformed).toBe(false)
   })
 })
 
