@@ -29,7 +29,8 @@ function readFilter(url: URL): SignatureFilter {
   const country = p.get('country')
   const date = (v: string | null) => (v && isCalendarDate(v) ? v : undefined)
   return {
-    q: p.get('q')?.slice(0, 100) || undefined,
+    // No name or address holds a NUL (and Postgres refuses one in a query): such a search finds what the rest finds.
+    q: p.get('q')?.replaceAll('\0', '').slice(0, 100) || undefined,
     status: STATUSES.find((s) => s === status),
     country: isCountryCode(country) ? country : undefined,
     from: date(p.get('from')),
