@@ -1,6 +1,5 @@
 import fs from 'node:fs'
-import pg from 'pg'
-import { adminUrl, createTestDatabase, dropTestDatabase } from '../tests/helpers/engine.ts'
+import { createTestDatabase, dropTestDatabase, postgresUnavailable } from '../tests/helpers/engine.ts'
 
 /**
  * Which engines a bench runs on, from its command line (`npm run bench:x -- --engine …`):
@@ -24,17 +23,10 @@ export function engineChoice(argv = process.argv.slice(2)): EngineChoice {
 
 /** The Postgres the tests use (VIGIL_TEST_POSTGRES_URL), or a plain reason why it cannot be reached. */
 export async function requirePostgres() {
-  const client = new pg.Client({ connectionString: adminUrl(), connectionTimeoutMillis: 3000 })
-  try {
-    await client.connect()
-    await client.query('select 1')
-  } catch (error) {
-    const where = new URL(adminUrl())
-    console.error(`Postgres is not reachable at ${where.hostname}:${where.port || 5432} (${(error as Error).message}); set VIGIL_TEST_POSTGRES_URL`)
-    process.exit(1)
-  } finally {
-    await client.end().catch(() => {})
-  }
+  const unavailable = await postgresUnavailable()
+  if (!unavailable) return
+  console.error(`Postgres: ${unavailable}; set VIGIL_TEST_POSTGRES_URL`)
+  process.exit(1)
 }
 
 /** A fresh database of the bench's own (dropped by `drop`), on the tests' Postgres. */

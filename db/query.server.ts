@@ -11,7 +11,7 @@ import { DatabaseError } from './errors.server.ts'
 type Executable = { execute?: (params?: Record<string, unknown>) => Promise<unknown> }
 
 /** Run on Postgres; a failure comes back without the statement's parameters (db/errors.server.ts). */
-async function onPostgres<T>(run: () => Promise<T>): Promise<T> {
+export async function onPostgres<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run()
   } catch (error) {

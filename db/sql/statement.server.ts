@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { driverOf, engineOf, preparedPerConnection, sqliteOf, type Handle } from '../client.server.ts'
-import { DatabaseError } from '../errors.server.ts'
+import { onPostgres as runOnPostgres } from '../query.server.ts'
 
 /**
  * A whole raw statement of db/sql/* on either engine, for the ones that run often enough to be
@@ -25,11 +25,7 @@ export function rawStatement<Row>(sqliteText: string, postgresText?: string): Ra
   const sqliteArgs = (params: unknown[] | Record<string, unknown> = []) => (Array.isArray(params) ? params : [params])
   const onPostgres = async (handle: Handle, params: unknown[] | Record<string, unknown> = []) => {
     const values = Array.isArray(params) ? params : postgres.names.map((n) => params[n])
-    try {
-      return await (driverOf(handle) as pg.Pool | pg.PoolClient).query({ name, text: postgres.text, values })
-    } catch (error) {
-      throw new DatabaseError(error)
-    }
+    return runOnPostgres(() => (driverOf(handle) as pg.Pool | pg.PoolClient).query({ name, text: postgres.text, values }))
   }
   return {
     async all(handle, params) {

@@ -25,16 +25,22 @@ async function asAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** Whether a Postgres answers at the admin URL (tests that need one whatever the engine skip without it). */
-export async function postgresReachable() {
+/** Why no Postgres answers at the admin URL, or null when one does. */
+export async function postgresUnavailable(): Promise<string | null> {
   const client = new pg.Client({ connectionString: adminUrl(), connectionTimeoutMillis: 3000 })
   try {
     await client.connect()
-    await client.end()
-    return true
-  } catch {
-    return false
+    return null
+  } catch (error) {
+    return `no Postgres at VIGIL_TEST_POSTGRES_URL (${(error as Error).message})`
+  } finally {
+    await client.end().catch(() => {})
   }
+}
+
+/** Whether a Postgres answers at the admin URL (tests that need one whatever the engine skip without it). */
+export async function postgresReachable() {
+  return (await postgresUnavailable()) === null
 }
 
 /** A new, empty database; its URL. */

@@ -7,12 +7,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closeDatabase, driverOf, openDatabase, openPostgres, type DB, type Tx, sqliteOf } from '#db/client.server.ts'
 import { isTx, transaction, TransactionAwaitedIoError } from '#db/transaction.server.ts'
 import { rawExecute, rawFirstRow, rawRows } from '#db/query.server.ts'
-import { adminUrl, createTestDatabase, dropTestDatabase, onPostgres } from '../helpers/engine.ts'
+import { createTestDatabase, dropTestDatabase, onPostgres, postgresUnavailable } from '../helpers/engine.ts'
 
 let dir: string
 let db: DB
@@ -114,21 +114,8 @@ describe('transaction() on SQLite', () => {
   })
 })
 
-/** Why the Postgres tests are skipped, or null when they run (always on a Postgres test run). */
-async function postgresUnavailable(): Promise<string | null> {
-  if (onPostgres) return null
-  const client = new pg.Client({ connectionString: adminUrl(), connectionTimeoutMillis: 2000 })
-  try {
-    await client.connect()
-    return null
-  } catch (error) {
-    return `no Postgres at VIGIL_TEST_POSTGRES_URL (${(error as Error).message})`
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
-const skipPostgres = await postgresUnavailable()
+// Always on a Postgres test run; on a SQLite run when a Postgres answers.
+const skipPostgres = onPostgres ? null : await postgresUnavailable()
 if (skipPostgres) console.warn(`transaction() on Postgres: skipped, ${skipPostgres}`)
 
 /** Resolves once `count` callers have arrived: lines two transactions up at the same point. */
