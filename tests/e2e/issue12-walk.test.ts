@@ -16,6 +16,7 @@ import es from '../../app/locales/es/common.json'
 import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
 import { makeDataDir, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql } from '../helpers/sql.ts'
+import { DEMO_MONTHLY_GIFTS } from '../../scripts/seed/monthly-gifts.ts'
 
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1280, height: 900 }
@@ -124,5 +125,90 @@ describe('an unknown confirm link', () => {
         await shot(page, `confirm-unknown-${lang}-${javaScriptEnabled ? 'js' : 'nojs'}`)
       })
     }
+  })
+})
+
+describe('monthly gifts in the living demo', () => {
+  it('holds monthly gifts paid through the webhook, counted without drift, whose receipts open the demo portal', async () => {
+    const db = openServerSql(server)
+    let monthly: { id: number; email: string; status: string; customer: string | null; receipt: number | null }[]
+    let receipts: { id: number; key: string }[]
+    try {
+      monthly = await db.all(`SELECT id, email, status, stripe_customer_id AS customer, receipt_number AS receipt FROM donations WHERE interval = 'monthly' ORDER BY id`)
+      receipts = await db.all(`SELECT id, idempotency_key AS key FROM email_messages WHERE template = 'donation-receipt' ORDER BY id`)
+    } finally {
+      await db.close()
+    }
+    expect(monthly.map((g) => g.email)).toEqual(DEMO_MONTHLY_GIFTS.map((g) => g.email))
+    expect(monthly.every((g) => g.status === 'succeeded' && g.customer?.startsWith('cus_') && g.receipt !== null)).toBe(true)
+    const recount = await runScript('scripts/recount.ts', [], { NODE_ENV: 'production', DATABASE_PATH: server.databasePath, STRIPE_SECRET_KEY: '', RESEND_API_KEY: '' })
+    expect(recount.code, recount.stderr).toBe(0)
+    expect(recount.stdout).not.toMatch(/repair|drift|fixed/i)
+
+    // The last donor's receipt, as the organiser reads it in the outbox, and its manage link.
+    const last = monthly.at(-1)!
+    const receipt = receipts.find((r) => r.key === `donation:${last.id}:receipt`)!
+    const manage = await withBrowser({ javaScriptEnabled: false }, async (page) => {
+      await logInAsOrganiser(page, server.url)
+      await page.goto(`${server.url}/admin/outbox/${receipt.id}?lng=en`)
+      return page.locator('ul.outbox-links a[href*="/donations/manage/"]').getAttribute('href')
+    })
+    expect(manage).toBeTruthy()
+    // The donor (a German browser) follows it, and the button leads to the stand-in's portal.
+    await withBrowser({ javaScriptEnabled: false, viewport: PHONE, locale: 'de-DE' }, async (page) => {
+      await page.goto(manage!)
+      expect(await page.locator('h1').textContent()).toBe(de.donate.manage.title)
+      await shot(page, 'demo-monthly-manage-de-390')
+      await page.locator('main button[type=submit]').click()
+      await page.waitForURL(/\/p\/session\//)
+      expect(await page.locator('body').textContent()).toMatch(/Demo/)
+      await shot(page, 'demo-monthly-portal-de-390')
+    })
+  })
+})
+
+describe('every page, in three languages, at two widths, with JavaScript on and off', () => {
+  const LANGS = ['en', 'de', 'es'] as const
+  const PUBLIC = ['/', '/c/free-andry', '/c/free-andry/donate', '/c/publish-the-criteria', '/privacy', '/imprint', '/contact']
+
+  /** Visit each path, check it answers 200 without sideways scroll, and keep a screenshot. */
+  async function walk(page: Page, paths: string[], tag: string, viewport: { width: number }) {
+    const problems: string[] = []
+    for (const lang of LANGS) {
+      for (const p of paths) {
+        const response = await page.goto(`${server.url}${p}${p.includes('?') ? '&' : '?'}lng=${lang}`)
+        if (response?.status() !== 200) problems.push(`${p} ${lang}: ${response?.status()}`)
+        expect(await page.locator('html').getAttribute('lang')).toBe(lang)
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+        if (wide > 0) problems.push(`${p} ${lang} at ${viewport.width} px scrolls sideways by ${wide} px`)
+        await shot(page, `walk-${tag}-${viewport.width}-${lang}-${p.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'home'}`)
+      }
+    }
+    return problems
+  }
+
+  it('shows the public pages to a signer and a donor', async () => {
+    const problems: string[] = []
+    for (const viewport of [PHONE, DESKTOP]) {
+      for (const javaScriptEnabled of [true, false]) {
+        await withBrowser({ javaScriptEnabled, viewport }, async (page) => {
+          problems.push(...(await walk(page, PUBLIC, javaScriptEnabled ? 'js' : 'nojs', viewport)))
+        })
+      }
+    }
+    expect(problems).toEqual([])
+  })
+
+  it('shows the back office to an organiser', async () => {
+    const id = await campaignIdOf('free-andry')
+    const ADMIN = ['/admin', `/admin/campaigns/${id}/donations`, `/admin/campaigns/${id}/signatures`, '/admin/outbox', '/admin/audit', '/admin/branding']
+    const problems: string[] = []
+    for (const viewport of [PHONE, DESKTOP]) {
+      await withBrowser({ viewport }, async (page) => {
+        await logInAsOrganiser(page, server.url)
+        problems.push(...(await walk(page, ADMIN, 'admin', viewport)))
+      })
+    }
+    expect(problems).toEqual([])
   })
 })
