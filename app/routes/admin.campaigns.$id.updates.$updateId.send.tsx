@@ -184,6 +184,10 @@ function AudienceForm({ page, compose, lastResult }: { page: LoaderData; compose
       <ConformForm
         form={form}
         className="stack"
+        // Without JavaScript the page lands on this summary; with it, only a Send refused by the
+        // server takes the focus (a recount on every change must not pull it from the field).
+        summary={{ signers: t('admin.updates.audience.signers'), donors: t('admin.updates.audience.donors.label'), fundId: t('admin.updates.audience.fund') }}
+        lastResult={lastResult}
         // With JavaScript the count follows each change; without, the Count button does it.
         onChange={(event) => submit(event.currentTarget, { method: 'get', replace: true, preventScrollReset: true })}
       >

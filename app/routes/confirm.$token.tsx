@@ -1,4 +1,4 @@
-import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getPublicCampaign } from '~/models/campaigns.server.ts'
@@ -12,7 +12,8 @@ export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', c
 // Mail scanners open links, they do not press buttons: GET only shows, POST acts.
 export async function loader({ params, request, context }: LoaderFunctionArgs) {
   const pending = await getPendingConfirmation(context.db, { token: params.token ?? '' })
-  if (!pending) return { pending: null }
+  // Unknown, expired or already used: nothing is here, so a 404 whose page says why.
+  if (!pending) return data({ pending: null }, { status: 404 })
   // The page speaks the language of the email that linked here, whatever the browser's, even
   // for links sent before this: `?lng=` is the one switch the server reads before rendering
   // (ADR 002). A `?lng=` already there (the language switcher) is the visitor's own choice.
@@ -33,10 +34,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const intent = formData.get('intent')
   if (intent === 'discard') {
     const discarded = await discardSignature(context.db, { token })
-    return { discarded: Boolean(discarded), slug: discarded?.campaignSlug ?? null }
+    if (!discarded) return data({ discarded: false, invalid: true }, { status: 404 })
+    return { discarded: true, invalid: false }
   }
   const confirmed = await confirmSignature(context.db, { token })
-  if (!confirmed) return { discarded: false, slug: null, invalid: true }
+  if (!confirmed) return data({ discarded: false, invalid: true }, { status: 404 })
   countSignatureConfirmed()
   // The name for the thanks page travels in a signed, short-lived cookie: nothing personal in the URL.
   // In the email's language too, even where the language cookie was refused.

@@ -16,6 +16,7 @@ import { transaction } from '../../db/transaction.server.ts'
 import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from '../../db/schema.ts'
 import { demoCampaign, demoFunds, demoOrganization, type SeedLocale } from './content.ts'
 import { seedHistory } from './history.ts'
+import { addMonthlyGifts } from './monthly-gifts.ts'
 import { execute, firstRow } from '../../db/query.server.ts'
 
 export { DEMO_ORGANIZER }
@@ -119,7 +120,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // The process-wide connection (DATABASE_PATH): the history goes through the app's models, which use it.
   const db = getDb()
   await migrateDatabase(db)
-  const created = await seedDemo(db, { demoOrganizer: env.mode === 'demo', history: process.argv.includes('--history') })
+  const history = process.argv.includes('--history')
+  const created = await seedDemo(db, { demoOrganizer: env.mode === 'demo', history })
+  // After the history's transaction: these talk to the demo Stripe stand-in (scripts/seed/monthly-gifts.ts).
+  const monthly = history ? await addMonthlyGifts(db) : null
+  if (monthly) created.push(monthly)
   await closeDatabase(db)
   console.log(created.length ? `seed: created ${created.join(', ')}` : 'seed: demo data already present, nothing changed')
   if (env.mode === 'demo') console.log(`seed: demo organiser ${DEMO_ORGANIZER.email} / ${DEMO_ORGANIZER.password}`)

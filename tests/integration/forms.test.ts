@@ -163,9 +163,44 @@ describe('confirm and thanks in the language of the email', () => {
     expect(same.status).toBe(200)
     expect(htmlLang(await same.text())).toBe('es')
     const unknown = await fetch(`${server.url}/confirm/not-a-real-token-at-all-0000000000`, { redirect: 'manual', headers: { 'Accept-Language': 'de' } })
-    expect(unknown.status).toBe(200)
+    // Nothing is found there: a 404, explained in the visitor's language.
+    expect(unknown.status).toBe(404)
     const html = await unknown.text()
     expect(htmlLang(html)).toBe('de')
     expect(textOf(html)).toContain(de.confirm.invalid)
+  })
+
+  it('answers an unknown or used link with 404 in the visitor language, for both buttons, and writes nothing', async () => {
+    const snapshot = async () =>
+      JSON.stringify([
+        await db.all(`SELECT id, status, token_hash FROM signatures ORDER BY id`),
+        await db.all(`SELECT * FROM campaign_counters ORDER BY campaign_id`),
+        await db.get(`SELECT COUNT(*) AS n FROM consents`),
+        await db.get(`SELECT COUNT(*) AS n FROM email_messages`),
+      ])
+    const before = await snapshot()
+    const unknown = `${server.url}/confirm/not-a-real-token-at-all-1111111111`
+    for (const [intent, lang, texts] of [['confirm', 'es', es], ['discard', 'de', de], ['confirm', 'en', en]] as const) {
+      const response = await fetch(unknown, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { Origin: server.url, Cookie: `vigil_lang=${lang}` },
+        body: new URLSearchParams({ intent }),
+      })
+      expect(response.status, intent).toBe(404)
+      const html = await response.text()
+      expect(htmlLang(html)).toBe(lang)
+      expect(textOf(html)).toContain(texts.confirm.invalid)
+    }
+    expect(await snapshot()).toBe(before)
+
+    // A link already used is no longer found either, and confirming it again changes nothing.
+    const { confirm } = await confirmLink('en')
+    const post = () => fetch(confirm, { method: 'POST', redirect: 'manual', headers: { Origin: server.url, Cookie: 'vigil_lang=en' }, body: new URLSearchParams({ intent: 'confirm' }) })
+    expect((await post()).status).toBe(303)
+    const afterFirst = await snapshot()
+    expect((await post()).status).toBe(404)
+    expect((await fetch(confirm, { redirect: 'manual', headers: { Cookie: 'vigil_lang=en' } })).status).toBe(404)
+    expect(await snapshot()).toBe(afterFirst)
   })
 })
