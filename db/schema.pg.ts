@@ -59,15 +59,6 @@ function columnFor(column: SQLiteColumn): PgColumnBuilderBase {
   return built
 }
 
-/**
- * References the SQLite database has without the ON DELETE db/schema.ts names: migration 0004
- * added these columns with `ALTER TABLE … ADD … REFERENCES`, which drizzle-kit wrote without the
- * action, and SQLite cannot change a reference without rebuilding the table. Postgres gets the
- * references SQLite really enforces, so both engines refuse the same deletes (the app detaches
- * or deletes such messages first); tests/integration/schema-engines.test.ts compares them.
- */
-const onDeleteAsMigratedOnSqlite = new Set(['email_messages.batch_id', 'email_messages.supporter_id'])
-
 const derived = new Map<SQLiteTable, PgTable>()
 
 function derive(table: SQLiteTable): PgTable {
@@ -88,8 +79,7 @@ function derive(table: SQLiteTable): PgTable {
         columns: reference.columns.map((c) => pgColumn(t, c)) as never,
         foreignColumns: reference.foreignColumns.map((c) => pgColumn(target as unknown as Record<string, unknown>, c)) as never,
       })
-      const asOnSqlite = reference.columns.some((c) => onDeleteAsMigratedOnSqlite.has(`${config.name}.${c.name}`))
-      if (fk.onDelete && !asOnSqlite) built = built.onDelete(fk.onDelete)
+      if (fk.onDelete) built = built.onDelete(fk.onDelete)
       if (fk.onUpdate) built = built.onUpdate(fk.onUpdate)
       return built
     }),

@@ -20,7 +20,7 @@ import { startRetention } from '../app/workflows/retention.server.ts'
 import { pointStripeAt } from '../app/utils/stripe-client.server.ts'
 import { setMetricsProcess } from '../app/utils/metrics.server.ts'
 import { createApp } from './app.ts'
-import { logConsoleAsJson } from './logging.ts'
+import { logConsoleAsJson, reportConfigError } from './logging.ts'
 import { warmShareCards } from './share-card.ts'
 
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -29,7 +29,7 @@ try {
   env = getEnv()
 } catch (error) {
   if (error instanceof ConfigError) {
-    console.error(`vigil: configuration error: ${error.message}`)
+    reportConfigError('vigil', error)
     process.exit(1)
   }
   throw error
@@ -134,9 +134,10 @@ server.listen(env.port, env.host, async () => {
 
 /**
  * How long requests in flight (and the sender's requests to the provider) may take after
- * SIGTERM: below the 10 s that `docker stop` and most orchestrators wait before SIGKILL.
+ * SIGTERM (SHUTDOWN_TIMEOUT_MS): 8 s by default, below the 10 s that `docker stop` and most
+ * orchestrators wait before SIGKILL.
  */
-const SHUTDOWN_DEADLINE_MS = 8_000
+const SHUTDOWN_DEADLINE_MS = env.shutdownTimeoutMs
 
 let stopping = false
 async function shutdown(signal: string) {

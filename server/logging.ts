@@ -7,6 +7,7 @@
  * its one line. Text remains the default.
  */
 import { format } from 'node:util'
+import { readVariable } from '../app/utils/config.server.ts'
 
 export type LogLevel = 'info' | 'warn' | 'error'
 
@@ -28,4 +29,21 @@ export function logConsoleAsJson() {
   console.info = as('info')
   console.warn = as('warn')
   console.error = as('error')
+}
+
+/**
+ * Why the process will not start (a ConfigError), as the one line it prints before exiting: JSON
+ * when LOG_FORMAT=json, read on its own since the rest of the configuration was refused; text
+ * when LOG_FORMAT is unset, `text`, or itself the refused value.
+ */
+export function reportConfigError(name: string, error: Error) {
+  const msg = `${name}: configuration error: ${error.message}`
+  let json = false
+  try {
+    json = readVariable('LOG_FORMAT') === 'json'
+  } catch {
+    // LOG_FORMAT is what was refused: text.
+  }
+  if (json) writeJsonLine('error', { msg })
+  else console.error(msg)
 }

@@ -7,7 +7,8 @@
  * the database answered `select 1`.
  */
 import crypto from 'node:crypto'
-import type http from 'node:http'
+import http from 'node:http'
+import { securityHeaders } from './headers.ts'
 import type { DB } from '../db/client.server.ts'
 import { pingDatabase } from '../db/health.server.ts'
 import { computeOutboxStats } from '../app/models/outbox-stats.server.ts'
@@ -68,4 +69,40 @@ export function createMetricsEndpoint({ db, token, requestsPerSecond, baseHeader
     res.writeHead(200, [...baseHeaders, 'Content-Type', 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', String(Buffer.byteLength(body))])
     res.end(req.method === 'HEAD' ? undefined : body)
   }
+}
+
+/**
+ * `npm run worker`'s /metrics (METRICS_PORT): the same endpoint on a small server of its own,
+ * since the worker serves no pages. Anything but /metrics is a 404. Resolves once listening.
+ */
+export function startMetricsServer({ db, token, requestsPerSecond, host, port }: { db: DB; token: string; requestsPerSecond: number; host: string; port: number }) {
+  const baseHeaders = securityHeaders({ https: false }).flat()
+  const serveMetrics = createMetricsEndpoint({ db, token, requestsPerSecond, baseHeaders })
+  const server = http.createServer((req, res) => {
+    const pathname = (req.url ?? '').split('?')[0]
+    if (pathname === '/metrics') {
+      serveMetrics(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500, [...baseHeaders, 'Content-Type', 'text/plain; charset=utf-8'])
+        res.end()
+      })
+      return
+    }
+    res.writeHead(404, [...baseHeaders, 'Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-store']).end('Not found.\n')
+  })
+  // A scrape every few seconds: no reason to keep idle connections past a stop.
+  server.keepAliveTimeout = 5_000
+  return new Promise<{ port: number; close: () => Promise<void> }>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      const address = server.address()
+      resolve({
+        port: typeof address === 'object' && address ? address.port : port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            server.closeAllConnections()
+          }),
+      })
+    })
+  })
 }

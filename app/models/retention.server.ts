@@ -144,7 +144,6 @@ const statements = preparedPerConnection((db: DB) => ({
     .where(and(gte(emailMessages.idempotencyKey, sql.placeholder('from')), lt(emailMessages.idempotencyKey, sql.placeholder('to'))))
     .prepare(),
   // Updates already sent stay counted on their send's page, without the address or the link.
-  // (The link by hand: migration 0004 added the column with ALTER TABLE, which dropped its ON DELETE SET NULL.)
   forgetAddress: db.update(emailMessages).set({ toEmail: '', supporterId: null }).where(eq(emailMessages.supporterId, idP)).prepare(),
   deleteSupporter: db.delete(supporters).where(eq(supporters.id, idP)).prepare(),
   anyLeft: db

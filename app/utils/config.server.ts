@@ -35,6 +35,10 @@ export type Env = {
   databasePoolSize: number
   /** The bearer token /metrics asks for (METRICS_TOKEN); null: no /metrics. */
   metricsToken: string | null
+  /** Where `npm run worker` serves /metrics (METRICS_PORT, with METRICS_TOKEN); null: it does not. 0: a free port. */
+  metricsPort: number | null
+  /** How long requests in flight and the sender's requests may take after SIGTERM (SHUTDOWN_TIMEOUT_MS). */
+  shutdownTimeoutMs: number
   /** LOG_FORMAT: one line of text per request, or one JSON object. */
   logFormat: 'text' | 'json'
   uploadsPath: string
@@ -230,6 +234,21 @@ const variables = {
     if (raw.length < 16) refuse('METRICS_TOKEN must be at least 16 characters long')
     return raw
   }),
+  METRICS_PORT: variable((raw, refuse) => {
+    if (raw === undefined || raw === '') return null
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < 0 || value > 65_535) refuse(`METRICS_PORT must be the port npm run worker serves /metrics on, 0 to 65535, got "${raw}"`)
+    return value
+  }),
+  // Below the 10 s `docker stop` and most orchestrators wait before SIGKILL; raise both together.
+  SHUTDOWN_TIMEOUT_MS: variable((raw, refuse) => {
+    if (raw === undefined || raw === '') return 8000
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < 1 || value > 600_000) {
+      refuse(`SHUTDOWN_TIMEOUT_MS must be how many milliseconds requests in flight may take after SIGTERM, 1 to 600000 (below your orchestrator's grace period), got "${raw}"`)
+    }
+    return value
+  }),
   LOG_FORMAT: variable((raw, refuse) => {
     if (raw === undefined || raw === '' || raw === 'text') return 'text' as const
     if (raw !== 'json') refuse(`LOG_FORMAT must be text or json, got "${raw}"`)
@@ -342,6 +361,10 @@ export function loadEnv(source: EnvSource = process.env): Env {
     }
   }
   const v = parse(schema, source)
+  if (v.METRICS_PORT !== null && !v.METRICS_TOKEN) throw new ConfigError('METRICS_PORT is set but METRICS_TOKEN is not: /metrics answers only with the token. Set METRICS_TOKEN, or unset METRICS_PORT.')
+  if (v.METRICS_PORT !== null && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
+    throw new ConfigError(`METRICS_PORT must differ from PORT (${v.PORT}): the web server serves /metrics on PORT, the worker on METRICS_PORT`)
+  }
   const dataDir = path.dirname(v.DATABASE_PATH)
   // A generated one is long enough; a hand-edited file may not be.
   const sessionSecret = v.SESSION_SECRET ?? demoSessionSecret(dataDir)
@@ -356,6 +379,8 @@ export function loadEnv(source: EnvSource = process.env): Env {
     databaseUrl: v.DATABASE_URL,
     databasePoolSize: v.DATABASE_POOL_SIZE,
     metricsToken: v.METRICS_TOKEN,
+    metricsPort: v.METRICS_PORT,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     logFormat: v.LOG_FORMAT,
     uploadsPath: path.resolve(v.UPLOADS_PATH ?? path.join(dataDir, 'uploads')),
     sessionSecret,

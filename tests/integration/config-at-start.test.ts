@@ -24,3 +24,29 @@ describe('RESEND_REQUESTS_PER_SECOND at start', () => {
     })
   }
 })
+
+// LOG_FORMAT=json: a collector that parses every line would drop (or choke on) a bare text line,
+// so the one line that says why the process did not start is JSON as well.
+describe('a configuration error with LOG_FORMAT=json', () => {
+  for (const [script, name] of [
+    ['server/index.ts', 'vigil'],
+    ['scripts/worker.ts', 'vigil worker'],
+  ] as const) {
+    it(`${script} prints it as one JSON line, and as text when LOG_FORMAT itself is wrong`, async () => {
+      const base = { NODE_ENV: 'production', PORT: '0', DATABASE_PATH: path.join(makeDataDir(), 'vigil.db') }
+      const json = await runScript(script, [], { ...base, LOG_FORMAT: 'json', SHUTDOWN_TIMEOUT_MS: 'soon' })
+      expect(json.code).toBe(1)
+      const lines = json.stderr.split('\n').filter((line) => line.trim())
+      expect(lines).toHaveLength(1)
+      const entry = JSON.parse(lines[0]!) as Record<string, unknown>
+      expect(entry).toMatchObject({ level: 'error', msg: expect.stringContaining(`${name}: configuration error: SHUTDOWN_TIMEOUT_MS must be`) as unknown })
+      expect(Number.isNaN(Date.parse(String(entry.time)))).toBe(false)
+      expect(json.stdout.trim()).toBe('')
+
+      // Which format was asked for is unknown: the text line, as before.
+      const text = await runScript(script, [], { ...base, LOG_FORMAT: 'jsonl' })
+      expect(text.code).toBe(1)
+      expect(text.stderr.trim()).toBe(`${name}: configuration error: LOG_FORMAT must be text or json, got "jsonl"`)
+    })
+  }
+})

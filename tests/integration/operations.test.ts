@@ -431,3 +431,30 @@ describe('graceful shutdown', () => {
     }
   })
 })
+
+describe('graceful shutdown with SHUTDOWN_TIMEOUT_MS', () => {
+  let running: Awaited<ReturnType<typeof spawnServer>>
+
+  beforeAll(async () => {
+    running = await spawnServer({ SHUTDOWN_TIMEOUT_MS: '1500', VIGIL_QUIET_LOG: '' })
+  })
+
+  afterAll(async () => {
+    await running?.cleanUp()
+  })
+
+  it('cuts a request still in flight at the configured deadline and exits 0', { timeout: 40_000 }, async () => {
+    const stuck = slowPost(running.port, `/c/${SLUG}?lng=en`, signerForm().toString(), { 'X-Forwarded-For': '203.0.113.12' })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const signalledAt = Date.now()
+    running.child.kill('SIGTERM')
+    const exit = await running.exited
+    const took = Date.now() - signalledAt
+    expect(exit).toEqual({ code: 0, signal: null })
+    expect(took).toBeGreaterThanOrEqual(1400)
+    expect(took).toBeLessThan(4000)
+    expect(await stuck.answered).toHaveProperty('error')
+    expect(running.output()).toContain('finishing the requests in flight (at most 1.5 s)')
+    expect(running.output()).toMatch(/vigil: stopped \(1 request\(s\) cut at the deadline\)/)
+  })
+})

@@ -70,6 +70,35 @@ describe('loadEnv', () => {
     }
   })
 
+  it('gives requests in flight 8 s after SIGTERM unless SHUTDOWN_TIMEOUT_MS says otherwise, and refuses a deadline that is not one', () => {
+    const DATABASE_PATH = tmp()
+    expect(loadEnv({ DATABASE_PATH }).shutdownTimeoutMs).toBe(8000)
+    expect(loadEnv({ DATABASE_PATH, SHUTDOWN_TIMEOUT_MS: '' }).shutdownTimeoutMs).toBe(8000)
+    expect(loadEnv({ DATABASE_PATH, SHUTDOWN_TIMEOUT_MS: '25000' }).shutdownTimeoutMs).toBe(25_000)
+    expect(loadEnv({ DATABASE_PATH, SHUTDOWN_TIMEOUT_MS: '1' }).shutdownTimeoutMs).toBe(1)
+    for (const bad of ['0', '-1', 'abc', '2.5', '8s', '600001']) {
+      expect(() => loadEnv({ DATABASE_PATH, SHUTDOWN_TIMEOUT_MS: bad })).toThrow(ConfigError)
+      expect(() => loadEnv({ DATABASE_PATH, SHUTDOWN_TIMEOUT_MS: bad })).toThrow(`SHUTDOWN_TIMEOUT_MS must be how many milliseconds requests in flight may take after SIGTERM, 1 to 600000`)
+    }
+  })
+
+  it('takes METRICS_PORT (the worker\'s /metrics) only with METRICS_TOKEN, as a port other than PORT', () => {
+    const DATABASE_PATH = tmp()
+    const METRICS_TOKEN = 'a-metrics-token-long-enough'
+    expect(loadEnv({ DATABASE_PATH, METRICS_TOKEN }).metricsPort).toBeNull()
+    expect(loadEnv({ DATABASE_PATH, METRICS_TOKEN, METRICS_PORT: '' }).metricsPort).toBeNull()
+    expect(loadEnv({ DATABASE_PATH, METRICS_TOKEN, METRICS_PORT: '9464' }).metricsPort).toBe(9464)
+    // 0: a free port, printed at start (tests).
+    expect(loadEnv({ DATABASE_PATH, METRICS_TOKEN, METRICS_PORT: '0' }).metricsPort).toBe(0)
+    for (const bad of ['-1', 'abc', '65536', '94.64']) {
+      expect(() => loadEnv({ DATABASE_PATH, METRICS_TOKEN, METRICS_PORT: bad })).toThrow(`METRICS_PORT must be the port npm run worker serves /metrics on, 0 to 65535, got "${bad}"`)
+    }
+    // Without a token the port would serve nothing: said at start rather than ignored.
+    expect(() => loadEnv({ DATABASE_PATH, METRICS_PORT: '9464' })).toThrow('METRICS_PORT is set but METRICS_TOKEN is not')
+    expect(() => loadEnv({ DATABASE_PATH, METRICS_TOKEN, METRICS_PORT: '3000' })).toThrow('METRICS_PORT must differ from PORT')
+    expect(() => loadEnv({ DATABASE_PATH, METRICS_TOKEN, METRICS_PORT: '8080', PORT: '8080' })).toThrow('METRICS_PORT must differ from PORT')
+  })
+
   it('explains bad numbers and short secrets', () => {
     expect(() => loadEnv({ DATABASE_PATH: tmp(), PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadEnv({ DATABASE_PATH: tmp(), SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/)
