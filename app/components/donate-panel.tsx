@@ -193,7 +193,7 @@ export function DonateForm({
       <button type="submit" className="button button--donate" disabled={busy}>
         {busy ? t('donate.redirecting') : t('donate.submit')}
       </button>
-      <p className="field__hint">{t('donate.privacy')}</p>
+      <p className="field__hint">{t(data.atRisk ? 'atRisk.donatePrivacy' : 'donate.privacy')}</p>
     </ConformForm>
   )
 }

@@ -149,7 +149,7 @@ export function PetitionPanel({
           <button type="submit" className="button" disabled={fetcher.state !== 'idle'}>
             {fetcher.state !== 'idle' ? t('petition.submitting') : t('petition.submit')}
           </button>
-          <p className="field__hint">{t('petition.privacy')} <a href="/privacy" {...(compact ? { target: '_blank', rel: 'noopener' } : {})}>{t('petition.privacyLink')}</a></p>
+          <p className="field__hint">{t(petition.atRisk ? 'atRisk.signPrivacy' : 'petition.privacy')} <a href="/privacy" {...(compact ? { target: '_blank', rel: 'noopener' } : {})}>{t('petition.privacyLink')}</a></p>
         </ConformForm>
       )}
       {!compact && petition.recent.length > 0 ? (

@@ -102,7 +102,7 @@ describe('the setting', () => {
     expect(form.body).toMatch(/<input[^>]*name="atRisk"/)
     expect(textOf(form.body)).toContain('Supporters may be at risk')
 
-    const cases = [
+    const cases: { slug: string; fields: Record<string, string>; atRisk: boolean; days: number }[] = [
       { slug: 'at-risk-default', fields: { atRisk: 'on' }, atRisk: true, days: 30 },
       { slug: 'at-risk-chosen', fields: { atRisk: 'on', retentionDays: '90' }, atRisk: true, days: 90 },
       { slug: 'ordinary-default', fields: {}, atRisk: false, days: 180 },
