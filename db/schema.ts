@@ -116,6 +116,9 @@ export const campaigns = sqliteTable(
     donorWallNeedsApproval: integer('donor_wall_needs_approval', { mode: 'boolean' }).notNull().default(true),
     // The home page opens this campaign directly while it is the only live one; owners set it.
     openFromHome: integer('open_from_home', { mode: 'boolean' }).notNull().default(false),
+    // "Supporters may be at risk": no public names, no postal code, nothing of the signer sent to
+    // Stripe beyond the payment, exports without names unless an owner asks (app/utils/at-risk.ts).
+    atRisk: integer('at_risk', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },

@@ -12,8 +12,9 @@ type Fields = {
   currency: FieldMetadata<string>
   signatureGoal: FieldMetadata<number | null>
   target: FieldMetadata<string>
-  retentionDays: FieldMetadata<number>
+  retentionDays: FieldMetadata<number | undefined>
   confirmationReminder: FieldMetadata<boolean>
+  atRisk: FieldMetadata<boolean>
 }
 
 /** The settings fields' labels, for the form's error summary. */
@@ -27,10 +28,12 @@ export function settingsLabels(t: TFunction) {
     target: t('admin.settings.target'),
     retentionDays: t('admin.settings.retention'),
     confirmationReminder: t('admin.settings.reminder'),
+    atRisk: t('atRisk.setting'),
   }
 }
 
-export function CampaignSettingsFields({ fields }: { fields: Fields }) {
+/** `isNew`: the new-campaign form, where an empty retention takes the default for the kind of campaign. */
+export function CampaignSettingsFields({ fields, isNew = false }: { fields: Fields; isNew?: boolean }) {
   const { t } = useTranslation()
   return (
     <>
@@ -54,12 +57,13 @@ export function CampaignSettingsFields({ fields }: { fields: Fields }) {
       />
       <TextField meta={fields.signatureGoal} type="number" label={t('admin.settings.goal')} hint={t('admin.settings.goalHint')} />
       <TextField meta={fields.target} label={t('admin.settings.target')} hint={t('admin.settings.targetHint')} />
+      <CheckboxField meta={fields.atRisk} label={t('atRisk.setting')} hint={t(isNew ? 'atRisk.settingHintNew' : 'atRisk.settingHint', { days: RETENTION_DAYS.atRisk, default: RETENTION_DAYS.default })} />
       <TextField
         meta={fields.retentionDays}
         type="number"
         inputMode="numeric"
         label={t('admin.settings.retention')}
-        hint={t('admin.settings.retentionHint', { default: RETENTION_DAYS.default })}
+        hint={isNew ? t('atRisk.retentionHintNew', { default: RETENTION_DAYS.default, atRisk: RETENTION_DAYS.atRisk }) : t('admin.settings.retentionHint', { default: RETENTION_DAYS.default })}
       />
       <CheckboxField meta={fields.confirmationReminder} label={t('admin.settings.reminder')} hint={t('admin.settings.reminderHint')} />
     </>

@@ -179,14 +179,21 @@ export function DonateForm({
         hint={t('donate.coverFeesHint', { percent: formatNumber(data.fees.feePercent, lang), fixed: money(data.fees.feeFixedMinor) })}
       />
       <TextField meta={fields.email} type="email" label={t('donate.email')} autoComplete="email" hint={t('donate.emailHint')} />
-      <TextField meta={fields.receiptName} label={t('donate.receiptName')} hint={t('donate.receiptNameHint')} autoComplete="name" />
-      <TextField meta={fields.publicName} label={t('donate.publicName')} hint={t('donate.publicNameHint')} autoComplete="off" />
-      <TextAreaField meta={fields.message} rows={2} label={t('donate.message')} hint={t('donate.messageHint')} />
+      {data.atRisk ? (
+        // At risk a receipt names nobody unless the donor asks for it here.
+        <TextField meta={fields.receiptName} label={t('atRisk.receiptName')} hint={t('atRisk.receiptNameHint')} autoComplete="off" />
+      ) : (
+        <>
+          <TextField meta={fields.receiptName} label={t('donate.receiptName')} hint={t('donate.receiptNameHint')} autoComplete="name" />
+          <TextField meta={fields.publicName} label={t('donate.publicName')} hint={t('donate.publicNameHint')} autoComplete="off" />
+          <TextAreaField meta={fields.message} rows={2} label={t('donate.message')} hint={t('donate.messageHint')} />
+        </>
+      )}
       <CheckboxField meta={fields.updates} label={t('donate.updates')} hint={t('donate.updatesHint')} />
       <button type="submit" className="button button--donate" disabled={busy}>
         {busy ? t('donate.redirecting') : t('donate.submit')}
       </button>
-      <p className="field__hint">{t('donate.privacy')}</p>
+      <p className="field__hint">{t(data.atRisk ? 'atRisk.donatePrivacy' : 'donate.privacy')}</p>
     </ConformForm>
   )
 }

@@ -132,10 +132,15 @@ export function PetitionPanel({
               label={t('petition.country')}
               options={[{ value: '', label: '—' }, ...countries.map(([code, name]) => ({ value: code, label: name }))]}
             />
-            <TextField meta={fields.postalCode} label={t('petition.postalCode')} autoComplete="postal-code" />
+            {petition.atRisk ? null : <TextField meta={fields.postalCode} label={t('petition.postalCode')} autoComplete="postal-code" />}
           </div>
-          <TextAreaField meta={fields.message} rows={3} label={t('petition.message')} hint={t('petition.messageHint')} />
-          <CheckboxField meta={fields.showName} label={t('petition.showName')} />
+          <TextAreaField
+            meta={fields.message}
+            rows={3}
+            label={t('petition.message')}
+            hint={petition.atRisk ? t('atRisk.messageHint') : t('petition.messageHint')}
+          />
+          {petition.atRisk ? <p className="field__hint">{t('atRisk.signNotice')}</p> : <CheckboxField meta={fields.showName} label={t('petition.showName')} />}
           <CheckboxField meta={fields.updates} label={t('petition.updates')} hint={t('petition.updatesHint')} />
           <div className="honeypot" aria-hidden="true">
             <label htmlFor="sign-website">{t('petition.honeypot')}</label>
@@ -144,7 +149,7 @@ export function PetitionPanel({
           <button type="submit" className="button" disabled={fetcher.state !== 'idle'}>
             {fetcher.state !== 'idle' ? t('petition.submitting') : t('petition.submit')}
           </button>
-          <p className="field__hint">{t('petition.privacy')} <a href="/privacy" {...(compact ? { target: '_blank', rel: 'noopener' } : {})}>{t('petition.privacyLink')}</a></p>
+          <p className="field__hint">{t(petition.atRisk ? 'atRisk.signPrivacy' : 'petition.privacy')} <a href="/privacy" {...(compact ? { target: '_blank', rel: 'noopener' } : {})}>{t('petition.privacyLink')}</a></p>
         </ConformForm>
       )}
       {!compact && petition.recent.length > 0 ? (
@@ -152,7 +157,7 @@ export function PetitionPanel({
           <h3>{t('petition.recent')}</h3>
           <ul>
             {petition.recent.map((r, i) => (
-              <li key={i}>{`${r.name}, ${r.country}`}</li>
+              <li key={i}>{r.name ? `${r.name}, ${r.country}` : t('atRisk.recentSigner', { country: r.country })}</li>
             ))}
           </ul>
         </div>

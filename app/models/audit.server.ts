@@ -78,7 +78,8 @@ export async function listAuditSentences(db: Handle, { before, limit = 50, lang 
 /** Exports of supporter data are changes of a kind too: who took what, when. */
 export async function recordExport(
   db: Handle,
-  { organizerId, campaignId, kind, withEmails, of = 'signatures', filter }: { organizerId: number; campaignId: number; kind: string; withEmails: boolean; of?: 'signatures' | 'donations'; filter?: Record<string, unknown> },
+  { organizerId, campaignId, kind, withEmails, withNames, of = 'signatures', filter }: { organizerId: number; campaignId: number; kind: string; withEmails: boolean; withNames?: boolean; of?: 'signatures' | 'donations'; filter?: Record<string, unknown> },
 ) {
-  await transaction(db, (tx) => recordAudit(tx, { organizerId, action: `${of}.export`, subjectType: 'campaign', subjectId: campaignId, details: { kind, withEmails, ...(filter ? { filter } : {}) } }))
+  // `withNames` only for at-risk campaigns, where names leave only when an owner chooses them.
+  await transaction(db, (tx) => recordAudit(tx, { organizerId, action: `${of}.export`, subjectType: 'campaign', subjectId: campaignId, details: { kind, withEmails, ...(withNames === undefined ? {} : { withNames }), ...(filter ? { filter } : {}) } }))
 }

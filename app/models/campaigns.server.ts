@@ -19,6 +19,7 @@ import { renderMarkdown } from '~/utils/markdown.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { removeStoredImage } from '~/utils/uploads.server.ts'
 import { signatureGoal } from '~/utils/goal.ts'
+import { RETENTION_DAYS } from '~/utils/schemas.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import { recordAudit } from './audit.server.ts'
@@ -199,6 +200,7 @@ export async function getPublicCampaign(db: Handle, {
     id: campaign.id,
     slug: campaign.slug,
     status: campaign.status,
+    atRisk: campaign.atRisk,
     currency: campaign.currency,
     target: campaign.target,
     signatureGoal: campaign.signatureGoal,
@@ -237,7 +239,7 @@ export async function getSigningCampaign(db: Handle, { slug, lang }: { slug: str
 // Every signature looks its campaign up: only the columns signing needs (not the story, in three languages).
 const signingQueries = preparedPerConnection((db: DB) => ({
   campaign: db
-    .select({ id: campaigns.id, slug: campaigns.slug, status: campaigns.status, defaultLocale: campaigns.defaultLocale, organizationName: organizations.name })
+    .select({ id: campaigns.id, slug: campaigns.slug, status: campaigns.status, atRisk: campaigns.atRisk, defaultLocale: campaigns.defaultLocale, organizationName: organizations.name })
     .from(campaigns)
     .innerJoin(organizations, eq(organizations.id, campaigns.organizationId))
     .where(eq(campaigns.slug, sql.placeholder('slug')))
@@ -334,6 +336,20 @@ export type CampaignSettingsInput = {
   target: string
   retentionDays: number
   confirmationReminder: boolean
+  atRisk: boolean
+}
+
+/**
+ * The retention a campaign gets: a new campaign without one takes the default for its kind, and
+ * turning at-risk mode on shortens a period still at the general default to the at-risk one
+ * (the settings form says so); a period the team chose stays theirs.
+ */
+export function retentionDaysFor(settings: { atRisk: boolean; retentionDays?: number | null }, before?: Pick<Campaign, 'atRisk' | 'retentionDays'>) {
+  const chosen = settings.retentionDays ?? null
+  if (chosen === null) return settings.atRisk ? RETENTION_DAYS.atRisk : RETENTION_DAYS.default
+  const turnedOn = settings.atRisk && before !== undefined && !before.atRisk
+  if (turnedOn && chosen === before.retentionDays && chosen === RETENTION_DAYS.default) return RETENTION_DAYS.atRisk
+  return chosen
 }
 
 /**
@@ -350,13 +366,14 @@ function closedAtAfter(status: CampaignStatus, before: Pick<Campaign, 'closedAt'
 
 export async function createCampaign(db: Handle, {
   actor,
-  settings,
+  settings: input,
   text,
 }: {
   actor: { id: number; organizationId: number }
-  settings: CampaignSettingsInput
+  settings: Omit<CampaignSettingsInput, 'retentionDays'> & { retentionDays?: number | null }
   text: { title: string; summary: string }
 }) {
+  const settings: CampaignSettingsInput = { ...input, retentionDays: retentionDaysFor(input) }
   const id = await transaction(db, async (tx) => {
     await assertSlugFree(tx, settings.slug)
     const now = Date.now()
@@ -406,15 +423,16 @@ export async function updateCampaignSettings(db: Handle, {
     const before = await firstRow(tx.select().from(campaigns).where(eq(campaigns.id, campaignId)))
     if (!before) throw new Response('Not found', { status: 404 })
     await assertSlugFree(tx, settings.slug, campaignId)
-    const changes = changedFields(before, settings)
+    const next = { ...settings, retentionDays: retentionDaysFor(settings, before) }
+    const changes = changedFields(before, next)
     if (Object.keys(changes).length === 0) return
     const now = Date.now()
-    const firstPublish = before.publishedAt === null && settings.status !== 'draft'
-    const closedAt = closedAtAfter(settings.status, before, now)
+    const firstPublish = before.publishedAt === null && next.status !== 'draft'
+    const closedAt = closedAtAfter(next.status, before, now)
     await execute(tx
       .update(campaigns)
       .set({
-        ...settings,
+        ...next,
         updatedAt: now,
         closedAt,
         // Collecting again: whatever is signed from now on is kept until the next closing.

@@ -32,6 +32,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       target: c.target,
       retentionDays: c.retentionDays,
       confirmationReminder: c.confirmationReminder,
+      atRisk: c.atRisk,
     },
   }
 }

@@ -22,6 +22,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const fundTitle = new Map(funds.map((f) => [f.id, f.title || f.slug]))
   return {
     campaignId: campaign.id,
+    atRisk: campaign.atRisk,
     lang: context.lang,
     filter,
     query: donationFilterParams(filter).toString(),
@@ -41,7 +42,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 }
 
 export default function Donations() {
-  const { campaignId, lang, filter, query, showEmails, funds, totals, perMonth, rows, nextBefore } = useLoaderData<typeof loader>()
+  const { campaignId, atRisk, lang, filter, query, showEmails, funds, totals, perMonth, rows, nextBefore } = useLoaderData<typeof loader>()
   const { t } = useTranslation()
   const money = (minor: number, currency: string) => formatMoney(minor, currency, lang)
   const older = new URLSearchParams(query)
@@ -98,7 +99,12 @@ export default function Donations() {
         <a className="button button--quiet" href={`${base}/donations.csv${query ? `?${query}` : ''}`}>
           {t('admin.donations.exportCsv')}
         </a>
-        {showEmails ? null : <span className="muted">{t('admin.donations.emailsOwnersOnly')}</span>}
+        {atRisk && showEmails ? (
+          <a className="button button--quiet" href={`${base}/donations.csv?${query ? `${query}&` : ''}names=1`}>
+            {t('atRisk.exportWithNames')}
+          </a>
+        ) : null}
+        {atRisk ? <span className="muted">{t('atRisk.exportWithoutNames')}</span> : showEmails ? null : <span className="muted">{t('admin.donations.emailsOwnersOnly')}</span>}
       </p>
 
       <Form method="get" className="filters row">

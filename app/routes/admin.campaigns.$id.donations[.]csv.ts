@@ -4,6 +4,8 @@ import { exportDonationsBatch } from '~/models/donations-admin.server.ts'
 import { listFundsForAdmin } from '~/models/funds.server.ts'
 import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { csvRow } from '~/utils/csv.ts'
+import { requireExportNames } from '~/utils/at-risk.ts'
+import { getT } from '~/utils/i18n.server.ts'
 import { readDonationFilter } from '~/utils/donation-filter.ts'
 import { receiptNumber } from '~/utils/receipt-number.ts'
 import { toDecimalString } from '~/utils/money.ts'
@@ -12,14 +14,17 @@ import { toDecimalString } from '~/utils/money.ts'
  * Donations matching the table's filters as CSV, streamed a thousand rows at a time so
  * memory stays flat however many there are. Amounts are decimals in the row's currency
  * ("25.00"); `cancelled_at` is when a monthly gift ended (on each of its rows). Email addresses are included for owners only; donors type the names and
- * messages, so every cell is defused against spreadsheet formulas.
+ * messages, so every cell is defused against spreadsheet formulas. On a campaign whose supporters
+ * may be at risk, names and addresses only when an owner asks (`?names=1`, audited).
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { organizer, campaign, role } = await requireCampaignRole(context.db, request, params.id, 'manager')
   const funds = await listFundsForAdmin(context.db, { campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale })
-  const filter = readDonationFilter(new URL(request.url).searchParams, funds.map((f) => f.id))
-  const withEmails = role === 'owner'
-  await recordExport(context.db, { organizerId: organizer.id, campaignId: campaign.id, of: 'donations', kind: 'donations', withEmails, filter })
+  const query = new URL(request.url).searchParams
+  const filter = readDonationFilter(query, funds.map((f) => f.id))
+  const withNames = requireExportNames({ atRisk: campaign.atRisk, role, asked: query.get('names') === '1', t: getT(context.lang) })
+  const withEmails = withNames && role === 'owner'
+  await recordExport(context.db, { organizerId: organizer.id, campaignId: campaign.id, of: 'donations', kind: 'donations', withEmails, ...(campaign.atRisk ? { withNames } : {}), filter })
   const fundById = new Map(funds.map((f) => [f.id, f]))
   const encoder = new TextEncoder()
   const filename = `${campaign.slug}-donations-${new Date().toISOString().slice(0, 10)}.csv`
@@ -45,7 +50,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
         'counted',
         'receipt_number',
         'cancelled_at',
-        'public_name',
+        ...(withNames ? ['public_name'] : []),
         ...(withEmails ? ['email'] : []),
         'message',
       ]
@@ -83,7 +88,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
             amount(r.countedMinor),
             r.receiptNumber === null ? '' : receiptNumber(r.receiptNumber),
             iso(r.subscriptionEndedAt),
-            r.publicName ?? '',
+            ...(withNames ? [r.publicName ?? ''] : []),
             ...(withEmails ? [r.email ?? ''] : []),
             r.message ?? '',
           ])

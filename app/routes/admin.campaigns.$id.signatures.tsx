@@ -54,6 +54,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   ])
   return {
     campaignId: campaign.id,
+    atRisk: campaign.atRisk,
     lang: context.lang,
     filter,
     totals,
@@ -90,7 +91,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function Signatures() {
-  const { campaignId, lang, filter, totals, perDay, rows, nextBefore, countries, showEmails, showSigners, canInvalidate } = useLoaderData<typeof loader>()
+  const { campaignId, atRisk, lang, filter, totals, perDay, rows, nextBefore, countries, showEmails, showSigners, canInvalidate } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const [searchParams] = useSearchParams()
   const { t } = useTranslation()
@@ -131,7 +132,12 @@ export default function Signatures() {
           <a className="button button--quiet" href={`/admin/campaigns/${campaignId}/export.csv?kind=countries`}>
             {t('admin.signatures.exportCountries')}
           </a>
-          {showEmails ? null : <span className="muted">{t('admin.signatures.emailsOwnersOnly')}</span>}
+          {atRisk && showEmails ? (
+            <a className="button button--quiet" href={`/admin/campaigns/${campaignId}/export.csv?names=1`}>
+              {t('atRisk.exportWithNames')}
+            </a>
+          ) : null}
+          {atRisk ? <span className="muted">{t('atRisk.exportWithoutNames')}</span> : showEmails ? null : <span className="muted">{t('admin.signatures.emailsOwnersOnly')}</span>}
         </p>
       ) : null}
       {showSigners ? (

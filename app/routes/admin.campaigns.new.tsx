@@ -8,7 +8,7 @@ import { ConformForm, TextAreaField, TextField } from '~/components/ui/field.tsx
 import { createCampaign, SlugTakenError } from '~/models/campaigns.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { requireOwner } from '~/workflows/session.server.ts'
-import { newCampaignSchema, RETENTION_DAYS, textLimits } from '~/utils/schemas.ts'
+import { newCampaignSchema, textLimits } from '~/utils/schemas.ts'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireOwner(context.db, request)
@@ -36,7 +36,8 @@ export default function NewCampaign() {
   const [form, fields] = useForm({
     id: 'new-campaign-form',
     lastResult: actionData?.result,
-    defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR', retentionDays: RETENTION_DAYS.default, confirmationReminder: true },
+    // Retention left empty: 180 days, or 30 when the organiser ticks "supporters may be at risk".
+    defaultValue: { status: 'draft', defaultLocale: i18n.language, currency: 'EUR', confirmationReminder: true },
     constraint: textLimits(newCampaignSchema(t)),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: newCampaignSchema(t) }),
     shouldRevalidate: 'onInput',
@@ -52,7 +53,7 @@ export default function NewCampaign() {
       >
         <TextField meta={fields.title} label={t('admin.text.title')} />
         <TextAreaField meta={fields.summary} rows={3} label={t('admin.text.summary')} hint={t('admin.text.summaryHint')} />
-        <CampaignSettingsFields fields={fields} />
+        <CampaignSettingsFields fields={fields} isNew />
         <button type="submit" className="button">
           {t('admin.campaigns.create')}
         </button>

@@ -40,7 +40,7 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   if (!campaign) throw new Response('Not found', { status: 404 })
   const [petition, donations] = await Promise.all([
     loadPetition(context.db, { campaign, lang: context.lang, countryHint: context.countryHint }),
-    loadDonations(context.db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang: context.lang }),
+    loadDonations(context.db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale, atRisk: campaign.atRisk }, lang: context.lang }),
   ])
   // `signed=1`: the page a signer without JavaScript comes back to (cached on its own, ADR 003).
   const query = new URL(request.url).searchParams

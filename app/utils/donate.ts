@@ -17,6 +17,8 @@ export type PublicFundData = {
 /** What the donation panel and page show: the funds, the totals, the donor wall and the form's limits. */
 export type DonationData = {
   slug: string
+  /** Supporters may be at risk (issue 16): the form asks no public name or message, and there is no donor wall. */
+  atRisk: boolean
   funds: PublicFundData[]
   totals: { currency: string; raisedMinor: number; donors: number }[]
   wall: { id: number; name: string | null; message: string | null }[]

@@ -11,8 +11,11 @@ import { currencyDigits, MAJOR_AMOUNT_PATTERN, toMinorUnits } from './money.ts'
 export const CAMPAIGN_STATUSES = ['draft', 'live', 'closed', 'won'] as const
 export const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'CAD', 'AUD', 'MXN'] as const
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
-/** Days signers' details are kept after a campaign closes (ADR 010): about six months by default, ten years at most. */
-export const RETENTION_DAYS = { default: 180, min: 1, max: 3650 } as const
+/**
+ * Days signers' details are kept after a campaign closes (ADR 010): about six months by default,
+ * 30 days for campaigns whose supporters may be at risk (issue 16), ten years at most.
+ */
+export const RETENTION_DAYS = { default: 180, atRisk: 30, min: 1, max: 3650 } as const
 
 /**
  * The longest value each text field takes, as Conform constraints (`constraint:` in useForm),
@@ -106,14 +109,19 @@ function settingsFields(t: TFunction) {
       .optional()
       .transform((v) => v ?? null),
     target: optionalText(t, 200),
-    retentionDays: z
-      .number({ required_error: t('forms.required'), invalid_type_error: t('forms.wholeNumber') })
-      .int(t('forms.wholeNumber'))
-      .min(RETENTION_DAYS.min, t('forms.min', { min: RETENTION_DAYS.min }))
-      .max(RETENTION_DAYS.max, t('forms.max', { max: RETENTION_DAYS.max })),
+    retentionDays: retentionDays(t),
     // A checkbox: absent from the form means off.
     confirmationReminder: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
+    atRisk: z.boolean({ invalid_type_error: t('forms.choose') }).optional().default(false),
   }
+}
+
+function retentionDays(t: TFunction) {
+  return z
+    .number({ required_error: t('forms.required'), invalid_type_error: t('forms.wholeNumber') })
+    .int(t('forms.wholeNumber'))
+    .min(RETENTION_DAYS.min, t('forms.min', { min: RETENTION_DAYS.min }))
+    .max(RETENTION_DAYS.max, t('forms.max', { max: RETENTION_DAYS.max }))
 }
 
 export function campaignSettingsSchema(t: TFunction) {
@@ -123,6 +131,8 @@ export function campaignSettingsSchema(t: TFunction) {
 export function newCampaignSchema(t: TFunction) {
   return z.object({
     ...settingsFields(t),
+    // Empty: the default for the kind of campaign, shorter when its supporters may be at risk.
+    retentionDays: retentionDays(t).optional(),
     title: text(t, { min: 1, max: 160 }),
     summary: optionalText(t, 400),
   })

@@ -41,7 +41,8 @@ export type CheckoutInput = {
   interval: 'one_time' | 'monthly'
   amountMinor: number
   currency: string
-  email: string
+  /** Prefilled on Checkout's page; null leaves the payer to type it there (at-risk campaigns). */
+  email: string | null
   locale: Language
 }
 
@@ -65,7 +66,7 @@ export async function createCheckoutSession(input: CheckoutInput) {
           },
         },
       ],
-      customer_email: input.email,
+      ...(input.email ? { customer_email: input.email } : {}),
       locale: input.locale,
       client_reference_id: String(input.donationId),
       // Session metadata is not copied to the payment or the subscription: set it on each.

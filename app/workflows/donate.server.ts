@@ -20,17 +20,19 @@ const DONATE_PER_IP: RateLimitPolicy = { bucket: 'donate:ip', limit: 20, windowM
 
 const schemas = new Map(LANGUAGES.map((lang) => [lang, coerceFormValue(donationSchema(getT(lang)))]))
 
-type Campaign = { id: number; slug: string; title: string; defaultLocale: Language }
+/** `atRisk`: supporters may be at risk (issue 16): no donor wall, no public name asked, nothing of the donor sent to Stripe beyond the payment. */
+type Campaign = { id: number; slug: string; title: string; defaultLocale: Language; atRisk: boolean }
 
 /** What the donation panel and page show. */
 export async function loadDonations(db: Handle, { campaign, lang }: { campaign: Campaign; lang: Language }): Promise<DonationData> {
   const { donations: settings } = getEnv()
   const [{ funds, totals }, wall] = await Promise.all([
     listPublicFunds(db, { campaignId: campaign.id, lang, defaultLocale: campaign.defaultLocale }),
-    listDonorWall(db, { campaignId: campaign.id }),
+    campaign.atRisk ? [] : listDonorWall(db, { campaignId: campaign.id }),
   ])
   return {
     slug: campaign.slug,
+    atRisk: campaign.atRisk,
     funds,
     totals,
     wall,
@@ -127,8 +129,9 @@ export async function handleDonation(
     amountMinor,
     currency: fund.currency,
     email: input.email,
-    publicName: input.publicName || null,
-    message: input.message || null,
+    // At risk the form asks neither: nothing may reach a public wall, even if the mode is turned off later.
+    publicName: campaign.atRisk ? null : input.publicName || null,
+    message: campaign.atRisk ? null : input.message || null,
     receiptName: input.receiptName || null,
     wantsUpdates: input.updates,
     locale: lang,
@@ -144,7 +147,8 @@ export async function handleDonation(
       interval: input.interval,
       amountMinor,
       currency: fund.currency,
-      email: input.email,
+      // At risk Stripe gets no address from us: Checkout asks the payer for what the payment needs.
+      email: campaign.atRisk ? null : input.email,
       locale: lang,
     })
     await attachCheckoutSession(db, { donationId, sessionId: session.id })

@@ -39,7 +39,7 @@ export async function loadEmbedPetition(db: Handle, { slug, lang, countryHint, s
 
 export async function loadEmbedDonate(db: Handle, { slug, lang }: { slug: string; lang: Language }) {
   const campaign = await campaignOr404(db, slug, lang)
-  const donations = await loadDonations(db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale }, lang })
+  const donations = await loadDonations(db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale, atRisk: campaign.atRisk }, lang })
   return { campaignUrl: `${getEnv().publicUrl}/c/${campaign.slug}`, campaign: { slug: campaign.slug, title: campaign.title, summary: campaign.summary.value, organizationName: campaign.organizationName }, donations: { ...donations, wall: [] }, lang }
 }
 

@@ -2,6 +2,7 @@ import type { SubmissionResult } from '@conform-to/react'
 import { parseWithZod, unstable_coerceFormValue as coerceFormValue } from '@conform-to/zod'
 import { disposableEmailBlocklistSet } from 'disposable-email-domains-js'
 import type { DB, Handle } from '#db/client.server.ts'
+import { listRecentSignerCountries } from '~/models/at-risk.server.ts'
 import { listPublicMessages } from '~/models/messages.server.ts'
 import { hitRateLimits } from '~/models/rate-limits.server.ts'
 import { getPetitionStats, listRecentSigners, signPetition } from '~/models/signatures.server.ts'
@@ -39,19 +40,27 @@ export async function loadPetition(
 ): Promise<PetitionData> {
   const [stats, recent, messages] = await Promise.all([
     getPetitionStats(db, { campaignId: campaign.id, fixedGoal: campaign.signatureGoal }),
-    listRecentSigners(db, { campaignId: campaign.id }),
+    recentSigners(db, campaign),
     listPublicMessages(db, { campaignId: campaign.id }),
   ])
   return {
     open: campaign.status === 'live',
+    atRisk: campaign.atRisk,
     target: campaign.target,
     text: campaign.petitionText,
     ...stats,
     recent: recent.map((r) => ({ name: r.name, country: countryName(r.country, lang) })),
-    messages: messages.map((m) => ({ ...m, country: countryName(m.country, lang) })),
+    // At risk: a message, its country and the team's replies, never who wrote it.
+    messages: messages.map((m) => ({ ...m, name: campaign.atRisk ? null : m.name, country: countryName(m.country, lang) })),
     organizationName: campaign.organizationName,
     suggestedCountry: countryHint,
   }
+}
+
+/** Recent signers as the page shows them: named (those who asked) or, at risk, every signer by country only. */
+async function recentSigners(db: Handle, campaign: Pick<PublicCampaign, 'id' | 'atRisk'>): Promise<{ name: string | null; country: string }[]> {
+  if (!campaign.atRisk) return listRecentSigners(db, { campaignId: campaign.id })
+  return (await listRecentSignerCountries(db, { campaignId: campaign.id })).map((country) => ({ name: null, country }))
 }
 
 export type SignResponse =
@@ -85,6 +94,8 @@ export async function handleSignature(
   }
   // A bot filled the hidden field: answer as if it worked, store nothing.
   if (input.website) return { status: 200, result: submission.reply({ resetForm: true }) }
+  // At risk the form asks no postal code: one sent all the same is refused, not stored.
+  if (campaign.atRisk && input.postalCode) return { status: 400, result: submission.reply({ fieldErrors: { postalCode: [t('atRisk.postalCodeRefused')] } }) }
   const ipHash = rateLimitKey(clientIp)
   const limits = signingPolicies().map((policy) => ({ ...policy, keyHash: ipHash }))
   if (disposableDomains.has(emailDomain(input.email))) {
@@ -95,7 +106,8 @@ export async function handleSignature(
   }
   // An unknown or malformed tag is ignored: the signature counts as direct.
   const source = await knownSource(db, { campaignId: campaign.id, value: formData.get(SOURCE_PARAM) })
-  const signed = await signPetition(db, { campaign, input, locale: lang, ipHash, source, limits })
+  // At risk, names are never shown: none is stored as "may be shown" either, should the mode be turned off.
+  const signed = await signPetition(db, { campaign, input: campaign.atRisk ? { ...input, showName: false } : input, locale: lang, ipHash, source, limits })
   if (signed.outcome === 'created') countSignatureCreated()
   if (signed.outcome === 'rate-limited') return { status: 429, result: submission.reply(), retryAfterMs: signed.retryAfterMs }
   return { status: 200, result: submission.reply({ resetForm: true }) }

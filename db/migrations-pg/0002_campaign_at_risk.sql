@@ -1,0 +1,1 @@
+ALTER TABLE "campaigns" ADD COLUMN "at_risk" boolean DEFAULT false NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `campaigns` ADD `at_risk` integer DEFAULT false NOT NULL;
