@@ -103,7 +103,7 @@ describe('pages rendered for the request (the donate page bypasses the page cach
   it('answer HEAD with the Content-Encoding and Vary a GET gets, for every encoding (a cache may store the HEAD)', async () => {
     for (const target of [page, `${page}.data`]) {
       for (const accept of ['gzip, deflate, br', 'gzip', '']) {
-        const headers = accept ? { 'accept-encoding': accept } : {}
+        const headers: Record<string, string> = accept ? { 'accept-encoding': accept } : {}
         const [getAnswer, head] = [await get(server, target, headers), await get(server, target, headers, 'HEAD')]
         expect(head.status, `${target} ${accept}`).toBe(200)
         expect(head.body.length).toBe(0)

@@ -96,7 +96,7 @@ describe('the QR code downloads', () => {
 
   it('sets no language cookie: `lng` is the language of the code\'s link, not the visitor\'s, and the download stays shareable by a CDN', async () => {
     for (const target of [`/c/${demoCampaign.slug}/qr.svg?s=poster&lng=de`, `/c/${demoCampaign.slug}/qr.png?lng=es`]) {
-      for (const headers of [{}, { Cookie: 'vigil_lang=en' }]) {
+      for (const headers of [{}, { Cookie: 'vigil_lang=en' }] as Record<string, string>[]) {
         const response = await get(target, headers)
         expect(response.status, target).toBe(200)
         expect(response.headers.get('set-cookie'), target).toBeNull()
