@@ -27,6 +27,7 @@ import { countryFromAcceptLanguage } from '../app/utils/countries.ts'
 import { knownSourceForSlug } from '../app/models/sources.server.ts'
 import { resources } from '../app/i18n-resources.ts'
 import type { Language } from '../app/utils/i18n.ts'
+import { isQrDownloadPath } from '../app/utils/print.ts'
 import { buildCachedPage, sendCachedPage } from './cached-page.ts'
 import { compressResponses, servePrecompressedAssets } from './compression.ts'
 import { COUNT_FEED, createCountFeed, PLAIN_COUNT_FEED } from './count-feed.ts'
@@ -132,7 +133,7 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
       cookieHeader: embed ? undefined : req.headers.cookie,
       acceptLanguage: req.headers['accept-language'],
     })
-    const setLanguageCookie = !embed && fromParam && readCookie(req.headers.cookie, LANGUAGE_COOKIE) !== language
+    const setLanguageCookie = !embed && !isQrDownloadPath(url.pathname) && fromParam && readCookie(req.headers.cookie, LANGUAGE_COOKIE) !== language
     const countryHint = countryFromAcceptLanguage(req.headers['accept-language']) ?? null
     const clientIp = addressForLimits(clientAddress(req.headers['x-forwarded-for'], req.socket.remoteAddress, env.trustProxy))
     return { nonce, url, route: target.route, setLanguageCookie, embed, context: { cspNonce: nonce, lang: language, countryHint, clientIp, db } }

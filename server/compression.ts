@@ -24,7 +24,7 @@ import { isPrivatePage } from './guard.ts'
 /** On-the-fly compression for what Remix renders, skipped on private pages (`route` as normaliseTarget gives it). */
 export function compressResponses({ enabled, routeOf }: { enabled: boolean; routeOf: (res: http.ServerResponse) => string }): express.RequestHandler {
   if (!enabled) return (_req, _res, next) => next()
-  return compression({
+  const compress = compression({
     // Brotli's default 4 MB window is allocated per response: under load that cost a third of
     // the uncached campaign page's throughput. 256 kB holds any page whole, at the same ratio.
     brotli: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4, [zlib.constants.BROTLI_PARAM_LGWIN]: 18 } },
@@ -32,6 +32,28 @@ export function compressResponses({ enabled, routeOf }: { enabled: boolean; rout
     // its throughput) and echo what was posted, the half of BREACH an attacker controls.
     filter: (req, res) => req.method !== 'POST' && !isPrivatePage(routeOf(res)) && compression.filter(req, res),
   })
+  // The package answers HEAD without Content-Encoding, so a cache that stores the HEAD would
+  // describe another entity than the GET's. It is shown the request as a GET and decides as for one
+  // (Node sends no body for a HEAD whatever is written).
+  return (req, res, next) => {
+    if (req.method !== 'HEAD') return compress(req, res, next)
+    compress(asGet(req), res, (error?: unknown) => {
+      if (error) return next(error)
+      // A HEAD ends without a body: the package would take that for a body under its threshold,
+      // where the GET's streamed body is not. The head goes out first, as it does for the GET.
+      const end = res.end.bind(res) as (...args: unknown[]) => express.Response
+      res.end = ((...args: unknown[]) => {
+        if (!res.headersSent) res.writeHead(res.statusCode)
+        return end(...args)
+      }) as express.Response['end']
+      next()
+    })
+  }
+}
+
+/** The same request with GET as its method (a view: the request itself is not changed). */
+function asGet(req: express.Request): express.Request {
+  return Object.create(req, { method: { value: 'GET', enumerable: true } }) as express.Request
 }
 
 const TYPES: Record<string, string> = {

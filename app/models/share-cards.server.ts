@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm'
 import { preparedPerConnection, type DB, type Handle } from '#db/client.server.ts'
 import { campaignCounters, campaigns, campaignTranslations } from '#db/schema.ts'
 import { signatureGoal } from '~/utils/goal.ts'
+import type { CardStatus } from '~/utils/share-card.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import { PUBLIC_STATUSES } from './campaigns.server.ts'
@@ -16,6 +17,7 @@ const queries = preparedPerConnection((db: DB) => ({
       defaultLocale: campaigns.defaultLocale,
       signatureGoal: campaigns.signatureGoal,
       imagePath: campaigns.imagePath,
+      status: campaigns.status,
       updatedAt: campaigns.updatedAt,
       confirmed: campaignCounters.confirmed,
     })
@@ -45,10 +47,12 @@ export async function getShareCardSource(db: Handle, { slug, lang }: { slug: str
   const title = pickTranslation(titles, lang, row.defaultLocale, (t) => Boolean(t.title))?.title ?? slug
   const settings = await getSiteSettings(db)
   const confirmed = row.confirmed ?? 0
+  const status: CardStatus = row.status === 'closed' || row.status === 'won' ? row.status : 'live'
   return {
     slug,
     title,
     imagePath: row.imagePath,
+    status,
     confirmed,
     goal: signatureGoal(confirmed, row.signatureGoal),
     teamName: settings.teamName ?? settings.organizationName,

@@ -19,6 +19,15 @@ export function requestedLanguage(searchParams: URLSearchParams): Language | nul
   return isLanguage(value) ? value : 'invalid'
 }
 
+/**
+ * The QR code downloads (/c/:slug/qr.svg|png). Their `lng` is the language of the link the code
+ * holds, not the visitor's choice: the server sets no language cookie for them (which would
+ * also keep a CDN from sharing the download).
+ */
+export function isQrDownloadPath(pathname: string) {
+  return /^\/c\/[^/]+\/qr\.(svg|png)$/.test(pathname)
+}
+
 /** What a QR code encodes: nothing but the campaign's public URL, its tag and its language. */
 export function campaignQrUrl({ publicUrl, slug, source, lang }: { publicUrl: string; slug: string; source: string | null; lang: Language | null }) {
   const params = new URLSearchParams()

@@ -17,7 +17,7 @@ import satori from 'satori'
 import type Sharp from 'sharp'
 import { getT } from '~/utils/i18n.server.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
-import { CARD_HEIGHT, CARD_WIDTH, formatShownCount, shownCount } from '~/utils/share-card.ts'
+import { CARD_HEIGHT, CARD_WIDTH, finalCount, formatShownCount, shownCount, type CardStatus } from '~/utils/share-card.ts'
 
 export { CARD_HEIGHT, CARD_WIDTH, cardStep, shownCount } from '~/utils/share-card.ts'
 
@@ -47,6 +47,34 @@ export type CardContent = {
   accent: string | null
   /** The hero image's bytes (JPEG, PNG or WebP), or null for a typographic card. */
   hero: Buffer | null
+  /** Live unless given: a closed or won campaign's card says so and shows the final count, no goal bar. */
+  status?: CardStatus
+}
+
+/**
+ * The words and figures on a card: the count and its noun, then either the goal bar (the part
+ * filled, 0–1) and the goal, or, once the campaign ended, a badge and "final count".
+ */
+export function cardTexts({ lang, confirmed, goal, status = 'live' }: Pick<CardContent, 'lang' | 'confirmed' | 'goal' | 'status'>) {
+  const t = getT(lang)
+  const count = formatShownCount(confirmed, lang, status)
+  if (status !== 'live') {
+    return {
+      count,
+      noun: t('shareCard.signatures', { count: finalCount(confirmed) }),
+      badge: t(status === 'won' ? 'shareCardEnded.won' : 'shareCardEnded.closed'),
+      caption: t('shareCardEnded.caption'),
+      bar: null,
+    }
+  }
+  const shown = shownCount(confirmed)
+  return {
+    count,
+    noun: t('shareCard.signatures', { count: shown.value }),
+    badge: null,
+    caption: t('shareCard.goal', { goal: formatNumber(goal, lang) }),
+    bar: goal > 0 ? Math.min(1, shown.value / goal) : 0,
+  }
 }
 
 // Latin (German umlauts and ß, Spanish ñ and ¿ are here) and Latin Extended (ő, ł, ș…), regular and bold.
@@ -204,12 +232,10 @@ const h = (type: string, style: Record<string, unknown>, ...children: unknown[])
 })
 
 function cardTree({ content, heroUri }: { content: CardContent; heroUri: string | null }): Node {
-  const t = getT(content.lang)
   const accent = content.accent ?? DEFAULT_ACCENT
   const box = heroUri ? TITLE_BOX.withHero : TITLE_BOX.typographic
   const { fontSize, lines } = fitTitle(content.title, box)
-  const shown = shownCount(content.confirmed)
-  const filled = content.goal > 0 ? Math.round(Math.min(1, shown.value / content.goal) * box.maxWidth) : 0
+  const texts = cardTexts(content)
   const column = h(
     'div',
     {
@@ -232,15 +258,28 @@ function cardTree({ content, heroUri }: { content: CardContent; heroUri: string 
       h(
         'div',
         { display: 'flex', alignItems: 'baseline', color: INK },
-        h('div', { display: 'flex', fontSize: 46, fontWeight: 700, marginRight: 14 }, formatShownCount(content.confirmed, content.lang)),
-        h('div', { display: 'flex', fontSize: 28 }, t('shareCard.signatures', { count: shown.value })),
+        h('div', { display: 'flex', fontSize: 46, fontWeight: 700, marginRight: 14 }, texts.count),
+        h('div', { display: 'flex', fontSize: 28 }, texts.noun),
       ),
-      h(
-        'div',
-        { display: 'flex', width: box.maxWidth, height: 20, borderRadius: 10, backgroundColor: TRACK, marginTop: 14, marginBottom: 12 },
-        h('div', { display: 'flex', width: filled, height: 20, borderRadius: 10, backgroundColor: accent }),
-      ),
-      h('div', { display: 'flex', fontSize: 24, color: INK_SOFT }, t('shareCard.goal', { goal: formatNumber(content.goal, content.lang) })),
+      texts.bar === null
+        ? // Ended: the badge and "final count" in the bar's and goal's room, so the title keeps all of its own.
+          h(
+            'div',
+            { display: 'flex', alignItems: 'center', marginTop: 16 },
+            // White on the accent passes contrast: the branding form checks the accent against white.
+            h('div', { display: 'flex', fontSize: 26, fontWeight: 700, color: '#ffffff', backgroundColor: content.status === 'won' ? accent : INK_SOFT, borderRadius: 10, padding: '6px 18px', marginRight: 18 }, texts.badge),
+            h('div', { display: 'flex', fontSize: 24, color: INK_SOFT }, texts.caption),
+          )
+        : h(
+            'div',
+            { display: 'flex', flexDirection: 'column' },
+            h(
+              'div',
+              { display: 'flex', width: box.maxWidth, height: 20, borderRadius: 10, backgroundColor: TRACK, marginTop: 14, marginBottom: 12 },
+              h('div', { display: 'flex', width: Math.round(texts.bar * box.maxWidth), height: 20, borderRadius: 10, backgroundColor: accent }),
+            ),
+            h('div', { display: 'flex', fontSize: 24, color: INK_SOFT }, texts.caption),
+          ),
     ),
   )
   return h(

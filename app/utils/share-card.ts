@@ -23,16 +23,30 @@ export function shownCount(confirmed: number) {
 }
 
 /**
- * The visible step: what makes one card look different from another with the same texts, the
- * shown count and the goal (the bar is drawn from the shown count, so it cannot move without it).
+ * What the card shows of the campaign's state: while live, the count against the goal as a bar;
+ * once closed or won, a badge saying so and the final count (nothing left to reach).
  */
-export function cardStep({ confirmed, goal }: { confirmed: number; goal: number }) {
+export type CardStatus = 'live' | 'closed' | 'won'
+
+/** The count an ended campaign's card shows: all of it, as it will not move in steps any more. */
+export function finalCount(confirmed: number) {
+  return Math.max(0, Math.floor(confirmed))
+}
+
+/**
+ * The visible step: what makes one card look different from another with the same texts, the
+ * shown count and the goal (the bar is drawn from the shown count, so it cannot move without it),
+ * or an ended campaign's state and final count.
+ */
+export function cardStep({ confirmed, goal, status = 'live' }: { confirmed: number; goal: number; status?: CardStatus }) {
+  if (status !== 'live') return `${status}:${finalCount(confirmed)}`
   const shown = shownCount(confirmed)
   return `${shown.value}${shown.approximate ? '+' : ''}/${goal}`
 }
 
-/** The count as the card and its alt text write it, in the card's language: "1.234.000+" in German. */
-export function formatShownCount(confirmed: number, lang: Language) {
+/** The count as the card and its alt text write it, in the card's language: "1.234.000+" in German (an ended campaign's exactly). */
+export function formatShownCount(confirmed: number, lang: Language, status: CardStatus = 'live') {
+  if (status !== 'live') return formatNumber(finalCount(confirmed), lang)
   const shown = shownCount(confirmed)
   return `${formatNumber(shown.value, lang)}${shown.approximate ? '+' : ''}`
 }

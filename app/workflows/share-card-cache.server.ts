@@ -6,7 +6,7 @@
  * reads) and draws it again only when
  * - the campaign's texts, image, goal or status or the site's branding changed (contentVersion):
  *   at once, as these are the team's own edits, and an image that must come down must not wait; or
- * - the visible step moved (cardStep: the shown count or the goal) and the entry is at least
+ * - the visible step moved (cardStep: the shown count or the goal; an ended campaign's final count) and the entry is at least
  *   `minIntervalMs` (a minute) old: a surge of signatures redraws each card once a minute at most.
  * Requests that find a card due wait for one shared render. Unknown slugs, drafts and unknown
  * languages are never stored; the store is bounded by entries and bytes (least recently used go).
@@ -173,7 +173,7 @@ export class ShareCardCache {
     this.renders++
     const started = performance.now()
     const hero = await readHero(source.imagePath)
-    const png = await this.#render({ title: source.title, lang, confirmed: source.confirmed, goal: source.goal, teamName: source.teamName, accent: source.accent, hero })
+    const png = await this.#render({ title: source.title, lang, confirmed: source.confirmed, goal: source.goal, teamName: source.teamName, accent: source.accent, hero, status: source.status })
     const entry: ShareCardEntry = {
       png,
       etag: `"${crypto.createHash('sha1').update(png).digest('base64url').slice(0, 22)}"`,

@@ -100,6 +100,26 @@ describe('pages rendered for the request (the donate page bypasses the page cach
     expect(head.headers['content-type']).toMatch(/^text\/html/)
   })
 
+  it('answer HEAD with the Content-Encoding and Vary a GET gets, for every encoding (a cache may store the HEAD)', async () => {
+    for (const target of [page, `${page}.data`]) {
+      for (const accept of ['gzip, deflate, br', 'gzip', '']) {
+        const headers: Record<string, string> = accept ? { 'accept-encoding': accept } : {}
+        const [getAnswer, head] = [await get(server, target, headers), await get(server, target, headers, 'HEAD')]
+        expect(head.status, `${target} ${accept}`).toBe(200)
+        expect(head.body.length).toBe(0)
+        expect(head.headers['content-encoding'], `${target} ${accept}`).toBe(getAnswer.headers['content-encoding'])
+        expect(head.headers.vary, `${target} ${accept}`).toBe(getAnswer.headers.vary)
+        expect(head.headers['content-length'], `${target} ${accept}`).toBe(getAnswer.headers['content-length'])
+      }
+    }
+  })
+
+  it('answer HEAD on private pages uncompressed, as GET', async () => {
+    const head = await get(server, '/admin/login', { 'accept-encoding': 'gzip, br' }, 'HEAD')
+    expect(head.status).toBe(200)
+    expect(head.headers['content-encoding']).toBeUndefined()
+  })
+
   it('compress single-fetch data too', async () => {
     const answer = await get(server, `${page}.data`, { 'accept-encoding': 'br' })
     expect(answer.status).toBe(200)

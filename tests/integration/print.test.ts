@@ -94,6 +94,23 @@ describe('the QR code downloads', () => {
     expect(await again.text()).toBe('')
   })
 
+  it('sets no language cookie: `lng` is the language of the code\'s link, not the visitor\'s, and the download stays shareable by a CDN', async () => {
+    for (const target of [`/c/${demoCampaign.slug}/qr.svg?s=poster&lng=de`, `/c/${demoCampaign.slug}/qr.png?lng=es`]) {
+      for (const headers of [{}, { Cookie: 'vigil_lang=en' }] as Record<string, string>[]) {
+        const response = await get(target, headers)
+        expect(response.status, target).toBe(200)
+        expect(response.headers.get('set-cookie'), target).toBeNull()
+        const etag = response.headers.get('etag')!
+        const again = await get(target, { ...headers, 'If-None-Match': etag })
+        expect(again.status, target).toBe(304)
+        expect(again.headers.get('set-cookie'), target).toBeNull()
+      }
+    }
+    // The poster is a page a person reads: there `?lng=` is their choice, as on every page.
+    const poster = await get(`/c/${demoCampaign.slug}/print/a4?lng=de`)
+    expect(poster.headers.get('set-cookie')).toMatch(/^vigil_lang=de/)
+  })
+
   it('gives the code as a PNG that decodes to the campaign URL with ?s=poster', async () => {
     const response = await get(`/c/${demoCampaign.slug}/qr.png?s=poster&lng=de`)
     expect(response.status).toBe(200)

@@ -4,10 +4,10 @@ import { eq } from 'drizzle-orm'
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
-import { campaignCounters, campaigns, organizers } from '#db/schema.ts'
+import { campaignCounters, campaigns, organizers, type CampaignStatus } from '#db/schema.ts'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
-import { saveCampaignTranslation, setCampaignImage } from '~/models/campaigns.server.ts'
+import { getCampaignForAdmin, saveCampaignTranslation, setCampaignImage, updateCampaignSettings } from '~/models/campaigns.server.ts'
 import { getShareCardMeta } from '~/workflows/share-card-meta.server.ts'
 import { ShareCardBusyError, ShareCardCache } from '~/workflows/share-card-cache.server.ts'
 import { execute, firstRow } from '#db/query.server.ts'
@@ -20,6 +20,14 @@ async function setConfirmed(confirmed: number) {
     .insert(campaignCounters)
     .values({ campaignId, confirmed, pending: 0 })
     .onConflictDoUpdate({ target: campaignCounters.campaignId, set: { confirmed } }))
+}
+
+/** The campaign's status as the settings form changes it (its other settings as they are). */
+async function setStatus(status: CampaignStatus) {
+  const actorId = (await firstRow(getDb().select({ id: organizers.id }).from(organizers)))!.id
+  const c = (await getCampaignForAdmin(getDb(), { id: campaignId }))!
+  const { slug, defaultLocale, currency, signatureGoal, target, retentionDays, confirmationReminder } = c
+  await updateCampaignSettings(getDb(), { actorId, campaignId, settings: { slug, status, defaultLocale, currency, signatureGoal, target, retentionDays, confirmationReminder } })
 }
 
 const pngSize = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) })
@@ -114,6 +122,27 @@ describe('the share card cache', () => {
     expect(px(50, 600)[1]).toBeGreaterThan(230) // the paper, not a picture
   }, 30_000)
 
+  it('redraws at once when the campaign is closed or won, and again when it reopens', async () => {
+    await setConfirmed(340)
+    const cards = new ShareCardCache()
+    const live = (await cards.get(getDb(), { slug, lang: 'de', now: 0 }))!
+    try {
+      await setStatus('closed')
+      const closed = (await cards.get(getDb(), { slug, lang: 'de', now: 3_000 }))!
+      expect(cards.renders).toBe(2)
+      expect(closed.etag).not.toBe(live.etag)
+      await setStatus('won')
+      const won = (await cards.get(getDb(), { slug, lang: 'de', now: 6_000 }))!
+      expect(cards.renders).toBe(3)
+      expect(won.etag).not.toBe(closed.etag)
+    } finally {
+      await setStatus('live')
+    }
+    const reopened = (await cards.get(getDb(), { slug, lang: 'de', now: 9_000 }))!
+    expect(cards.renders).toBe(4)
+    expect(reopened.png.equals(live.png)).toBe(true)
+  }, 30_000)
+
   it('never stores unknown slugs or languages, and stays within its bounds', async () => {
     const cards = new ShareCardCache({ maxEntries: 2 })
     expect(await cards.get(getDb(), { slug: 'no-such-campaign', lang: 'en' })).toBeNull()
@@ -148,6 +177,29 @@ describe('the share card meta', () => {
     expect(await alt('en')).toMatch(/37 people have signed/)
     expect(await alt('de')).toMatch(/37 Menschen unterschrieben/)
     expect(await alt('es')).toMatch(/han firmado 37 personas/)
+  })
+})
+
+describe('the share card meta of an ended campaign', () => {
+  it('says in the alt text, in each language, that the campaign is closed or won and how many signed in the end', async () => {
+    await setConfirmed(1_234_567)
+    const meta = async (lang: 'en' | 'de' | 'es') => (await getShareCardMeta(getDb(), { slug, lang, publicUrl: 'https://x.example' }))!
+    const liveUrl = (await meta('en')).url
+    try {
+      await setStatus('closed')
+      const closed = await meta('en')
+      expect(closed.url).not.toBe(liveUrl)
+      expect(closed.alt).toBe(`Share image for “${demoCampaign.translations.en!.title}”: the petition is closed; 1,234,567 people signed.`)
+      expect((await meta('de')).alt).toMatch(/Die Petition ist beendet; 1\.234\.567 Menschen haben unterschrieben\.$/)
+      expect((await meta('es')).alt).toMatch(/la petición está cerrada; firmaron 1\.234\.567 personas\.$/)
+      await setStatus('won')
+      expect((await meta('en')).alt).toMatch(/: the campaign was won; 1,234,567 people signed\.$/)
+      expect((await meta('de')).alt).toMatch(/Die Kampagne wurde gewonnen; 1\.234\.567 Menschen haben unterschrieben\.$/)
+      expect((await meta('es')).alt).toMatch(/la campaña se ganó; firmaron 1\.234\.567 personas\.$/)
+    } finally {
+      await setStatus('live')
+    }
+    expect((await meta('en')).alt).toMatch(/1,234,000\+ people have signed so far, towards a goal of/)
   })
 })
 

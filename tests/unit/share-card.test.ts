@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
-import { cardStep, fitTitle, measureTitle, renderShareCard, shownCount, TITLE_BOX } from '~/utils/share-card.server.ts'
+import { cardStep, cardTexts, fitTitle, measureTitle, renderShareCard, shownCount, TITLE_BOX } from '~/utils/share-card.server.ts'
 import { SCREENSHOTS } from '../helpers/browser.ts'
 
 /** Width and height from a PNG's IHDR chunk. */
@@ -71,6 +71,36 @@ describe('the visible step', () => {
     expect(cardStep({ confirmed: 37, goal: 100 })).not.toBe(cardStep({ confirmed: 38, goal: 100 }))
     expect(cardStep({ confirmed: 37, goal: 100 })).not.toBe(cardStep({ confirmed: 37, goal: 200 }))
   })
+
+  it('moves when a campaign ends, and an ended card shows its final count exactly, whatever the goal', () => {
+    const live = cardStep({ confirmed: 340, goal: 500, status: 'live' })
+    expect(live).toBe(cardStep({ confirmed: 340, goal: 500 }))
+    expect(cardStep({ confirmed: 340, goal: 500, status: 'closed' })).not.toBe(live)
+    expect(cardStep({ confirmed: 340, goal: 500, status: 'won' })).not.toBe(cardStep({ confirmed: 340, goal: 500, status: 'closed' }))
+    expect(cardStep({ confirmed: 340, goal: 500, status: 'won' })).toBe(cardStep({ confirmed: 340, goal: 1000, status: 'won' }))
+    expect(cardStep({ confirmed: 1_234_567, goal: 2_000_000, status: 'closed' })).not.toBe(cardStep({ confirmed: 1_234_599, goal: 2_000_000, status: 'closed' }))
+  })
+})
+
+describe('what the card says', () => {
+  it('says a live campaign\'s count and goal, rounded to its step', () => {
+    expect(cardTexts({ lang: 'de', confirmed: 1_234_567, goal: 2_000_000, status: 'live' })).toEqual({ count: '1.234.000+', noun: 'Unterschriften', badge: null, caption: 'Ziel: 2.000.000', bar: 1_234_000 / 2_000_000 })
+  })
+
+  it('says a closed or won campaign has ended, with its final count and no goal bar, in each language', () => {
+    const expected = {
+      en: { closed: 'Petition closed', won: 'Campaign won', caption: 'Final count', count: '1,234,567', noun: 'signatures' },
+      de: { closed: 'Petition beendet', won: 'Kampagne gewonnen', caption: 'Endstand', count: '1.234.567', noun: 'Unterschriften' },
+      es: { closed: 'Petición cerrada', won: 'Campaña ganada', caption: 'Cifra final', count: '1.234.567', noun: 'firmas' },
+    } as const
+    for (const lang of ['en', 'de', 'es'] as const) {
+      for (const status of ['closed', 'won'] as const) {
+        const texts = cardTexts({ lang, confirmed: 1_234_567, goal: 2_000_000, status })
+        expect(texts, `${lang} ${status}`).toEqual({ count: expected[lang].count, noun: expected[lang].noun, badge: expected[lang][status], caption: expected[lang].caption, bar: null })
+      }
+    }
+    expect(cardTexts({ lang: 'en', confirmed: 1, goal: 100, status: 'won' }).noun).toBe('signature')
+  })
 })
 
 describe('rendering the share card', () => {
@@ -111,6 +141,31 @@ describe('rendering the share card', () => {
 })
 
 describe('the card as an image', () => {
+  // The goal bar's track (#e4e0d8) and the rows under the title: where a live card draws its bar.
+  async function trackPixels(png: Buffer) {
+    const sharp = (await import('sharp')).default
+    const { data, info } = await sharp(png).extract({ left: 480, top: 430, width: 700, height: 180 }).removeAlpha().raw().toBuffer({ resolveWithObject: true })
+    let count = 0
+    for (let i = 0; i < data.length; i += info.channels) {
+      if (Math.abs(data[i]! - 0xe4) <= 4 && Math.abs(data[i + 1]! - 0xe0) <= 4 && Math.abs(data[i + 2]! - 0xd8) <= 4) count++
+    }
+    return count
+  }
+
+  it('draws a badge and no goal bar once the campaign is closed or won (screenshots per language)', async () => {
+    const card = (status: 'live' | 'closed' | 'won', lang: 'en' | 'de' | 'es', hero: Buffer | null = HERO) =>
+      renderShareCard({ ...base, lang, teamName: 'Demo Reporting Collective', title: demoCampaign.translations[lang]!.title, confirmed: 340, goal: 500, hero, status })
+    const live = await card('live', 'de')
+    expect(await trackPixels(live)).toBeGreaterThan(1000)
+    for (const [status, lang, hero] of [['closed', 'de', HERO], ['won', 'de', HERO], ['closed', 'en', HERO], ['won', 'es', HERO], ['closed', 'de', null]] as const) {
+      const png = await card(status, lang, hero)
+      expect(pngSize(png)).toEqual({ width: 1200, height: 630 })
+      expect(png.equals(live)).toBe(false)
+      expect(await trackPixels(png), `${status} ${lang}`).toBe(0)
+      save(`card-${lang}-340-${status}${hero ? '' : '-no-hero'}.png`, png)
+    }
+  }, 60_000)
+
   it('leaves the text panel beside the hero one even colour below the goal line (no dithering ghost of the hero)', async () => {
     const sharp = (await import('sharp')).default
     // The demo's own card (its team name, count and goal): with dithering, a pale ghost of the flame showed here.
