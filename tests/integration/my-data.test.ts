@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDonationStack, type DonationStack } from '../helpers/donations.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { databaseEnv, runScript } from '../helpers/server.ts'
+import type { MyDataExport } from '~/workflows/my-data.server.ts'
+
+type Row = Record<string, string | number | null>
 
 /**
  * "My data" (/me) through the real pages of the production build, with the Stripe stand-in:
@@ -187,10 +190,10 @@ describe('the link and the page', () => {
     const response = await me(cookie, '/me/export.json')
     expect(response.status).toBe(200)
     expect(response.headers.get('content-disposition')).toContain('attachment')
-    const exported = (await response.json()) as Record<string, any>
-    const supporter = await stack.db.get<Record<string, any>>('SELECT * FROM supporters WHERE email_normalized = ?', 'export.me@example.org')
-    const signature = await stack.db.get<Record<string, any>>('SELECT * FROM signatures WHERE supporter_id = ?', supporter!.id)
-    const consentRows = await stack.db.all<Record<string, any>>('SELECT * FROM consents WHERE supporter_id = ? ORDER BY id', supporter!.id)
+    const exported = (await response.json()) as MyDataExport
+    const supporter = await stack.db.get<Row>('SELECT * FROM supporters WHERE email_normalized = ?', 'export.me@example.org')
+    const signature = await stack.db.get<Row>('SELECT * FROM signatures WHERE supporter_id = ?', supporter!.id)
+    const consentRows = await stack.db.all<Row>('SELECT * FROM consents WHERE supporter_id = ? ORDER BY id', supporter!.id)
     expect(exported.format).toBe('vigil-my-data/1')
     expect(exported.supporter).toMatchObject({ email: supporter!.email, firstName: 'Kemal', lastName: 'Aydın', country: supporter!.country, language: supporter!.locale })
     expect(exported.signatures).toHaveLength(1)
@@ -201,14 +204,14 @@ describe('the link and the page', () => {
       firstName: signature!.first_name,
       lastName: signature!.last_name,
       message: signature!.message,
-      signedAt: new Date(signature!.created_at).toISOString(),
-      confirmedAt: new Date(signature!.confirmed_at).toISOString(),
+      signedAt: new Date(Number(signature!.created_at)).toISOString(),
+      confirmedAt: new Date(Number(signature!.confirmed_at)).toISOString(),
     })
     expect(exported.consents).toHaveLength(consentRows.length)
-    expect(exported.consents.map((c: any) => c.granted)).toEqual(consentRows.map((c) => Boolean(c.granted)))
+    expect(exported.consents.map((c) => c.granted)).toEqual(consentRows.map((c) => Boolean(c.granted)))
     const emailRows = await stack.db.all('SELECT id FROM email_messages WHERE to_email = ?', 'export.me@example.org')
     expect(exported.emails).toHaveLength(emailRows.length)
-    expect(exported.emails.every((e: any) => typeof e.subject === 'string' && e.subject.length > 0)).toBe(true)
+    expect(exported.emails.every((e) => typeof e.subject === 'string' && e.subject.length > 0)).toBe(true)
     expect(exported.donations).toEqual([])
     expect(exported.suppressions).toEqual([])
 
