@@ -163,6 +163,9 @@ export function Layout({ children }: { children: React.ReactNode }) {
                       <Link to={`/${page}`}>{t(`legal.${page}.title`)}</Link>
                     </li>
                   ))}
+                  <li>
+                    <Link to="/me">{t('me.footer')}</Link>
+                  </li>
                 </ul>
               </nav>
               <p>{t('footer.privacy')}</p>

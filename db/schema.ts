@@ -275,6 +275,26 @@ export const consents = sqliteTable(
   (t) => [index('consents_supporter_idx').on(t.supporterId, t.purpose, t.campaignId, t.id)],
 )
 
+// "My data" (/me): an emailed link, valid an hour, opens one session (a cookie scoped to /me) once.
+// Only SHA-256s are kept: the link's token is derived from a seed in its queued email and the server
+// secret, the session's id lives in the cookie. Signing out deletes the row; so does forgetting the supporter.
+export const myDataAccess = sqliteTable(
+  'my_data_access',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    supporterId: integer('supporter_id')
+      .notNull()
+      .references(() => supporters.id, { onDelete: 'cascade' }),
+    linkHash: text('link_hash').notNull().unique(),
+    linkExpiresAt: integer('link_expires_at').notNull(),
+    // Set when the link was used: it opens no second session.
+    sessionHash: text('session_hash').unique(),
+    sessionExpiresAt: integer('session_expires_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('my_data_access_supporter_idx').on(t.supporterId)],
+)
+
 export const signatures = sqliteTable(
   'signatures',
   {

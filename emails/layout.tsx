@@ -56,7 +56,7 @@ export const styles = {
 } satisfies Record<string, CSSProperties>
 
 /** The instance's privacy policy and imprint, linked from every email's footer (set by email-templates.server.tsx). */
-export type LegalLinks = { privacy: { url: string; label: string }; imprint: { url: string; label: string } }
+export type LegalLinks = { privacy: { url: string; label: string }; imprint: { url: string; label: string }; myData?: { url: string; label: string } }
 export const LegalLinksContext = createContext<LegalLinks | null>(null)
 
 function LegalFooter() {
@@ -72,6 +72,14 @@ function LegalFooter() {
         <Link href={legal.imprint.url} style={styles.link}>
           {legal.imprint.label}
         </Link>
+        {legal.myData ? (
+          <>
+            {' · '}
+            <Link href={legal.myData.url} style={styles.link}>
+              {legal.myData.label}
+            </Link>
+          </>
+        ) : null}
       </Text>
     </Section>
   )

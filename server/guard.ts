@@ -88,7 +88,7 @@ function isAdminRoute(path: string) {
 }
 
 // Organiser pages and pages opened with a private link show personal data.
-const PRIVATE_PAGES = /^\/(admin|confirm|unsubscribe|preferences|donations\/manage|thanks)(\/|$)/
+const PRIVATE_PAGES = /^\/(admin|confirm|unsubscribe|preferences|donations\/manage|thanks|me)(\/|$)/
 
 /** Whether a response of this route may be stored by a browser or proxy (`route` as normaliseTarget gives it). */
 export function isPrivatePage(route: string) {
@@ -170,7 +170,7 @@ export async function checkMultipart(body: Buffer, contentType: string, policy: 
 
 // Pages whose form carries its own secret token: they set `no-referrer`, so strict browsers
 // (Tor Browser's "Safest") post them with `Origin: null`. The token, not the origin, proves them.
-const TOKEN_FORMS = /^\/(unsubscribe|preferences|donations\/manage)\/[^/]+$/
+const TOKEN_FORMS = /^\/(unsubscribe|preferences|donations\/manage|me\/open)\/[^/]+$/
 const WEBHOOKS = /^\/webhooks\/(stripe|resend)$/
 
 /**
@@ -231,7 +231,7 @@ export function addressForLimits(address: string) {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
 }
 
-const TOKEN_ROUTES = /^\/(confirm|unsubscribe|preferences|donations\/manage|admin\/set-password)\/([^/]+)\/?$/i
+const TOKEN_ROUTES = /^\/(confirm|unsubscribe|preferences|donations\/manage|admin\/set-password|me\/open)\/([^/]+)\/?$/i
 
 /**
  * A path as it may appear in the log. Routes whose last segment is a secret are masked by

@@ -22,7 +22,7 @@ import { allRows, execute, firstRow } from '#db/query.server.ts'
 const PURPOSE = 'campaign_updates'
 
 /** Where an answer was given: links and pages that change it, and the forms that first ask. */
-export type ConsentSource = 'unsubscribe_link' | 'one_click' | 'unsubscribe_undo' | 'preferences_page'
+export type ConsentSource = 'unsubscribe_link' | 'one_click' | 'unsubscribe_undo' | 'preferences_page' | 'my_data'
 export type ConsentOrigin = ConsentSource | 'petition_form' | 'not_me_link' | 'donation_form'
 
 const p = sql.placeholder

@@ -56,6 +56,8 @@ export type Env = {
   jobs: { sender: boolean; retention: boolean; reminders: boolean }
   /** Signatures accepted from one address (SIGN_LIMIT_PER_10_MIN, SIGN_LIMIT_PER_DAY). */
   signLimits: { per10Min: number; perDay: number }
+  /** How long a forgotten donor's accounting records (amount, dates, receipt number, Stripe ids) are kept, in years (VIGIL_DONATION_RECORDS_YEARS). */
+  donationRecordsYears: number
   /** VIGIL_ALLOW_DEMO_DATA=1: live mode may start on a database holding the demo campaign (benchmarks, crash tests). */
   allowDemoData: boolean
   /** VIGIL_BENCH_ROUTES=1: the framework-floor routes the benchmarks compare against exist. */
@@ -226,6 +228,12 @@ const variables = {
   VIGIL_REMINDERS: onUnlessOff,
   SIGN_LIMIT_PER_10_MIN: limitOrDefault(10),
   SIGN_LIMIT_PER_DAY: limitOrDefault(100),
+  VIGIL_DONATION_RECORDS_YEARS: variable((raw, refuse) => {
+    if (raw === undefined || raw === '') return 10
+    const years = Number(raw)
+    if (!Number.isInteger(years) || years < 1 || years > 30) refuse(`VIGIL_DONATION_RECORDS_YEARS must be a whole number of years from 1 to 30, got "${raw}"`)
+    return years
+  }),
   VIGIL_ALLOW_DEMO_DATA: offUnlessOne,
   VIGIL_BENCH_ROUTES: offUnlessOne,
   // /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it does not exist.
@@ -391,6 +399,7 @@ export function loadEnv(source: EnvSource = process.env): Env {
     quietLog: v.VIGIL_QUIET_LOG,
     jobs: { sender: v.VIGIL_SENDER, retention: v.VIGIL_RETENTION, reminders: v.VIGIL_REMINDERS },
     signLimits: { per10Min: v.SIGN_LIMIT_PER_10_MIN, perDay: v.SIGN_LIMIT_PER_DAY },
+    donationRecordsYears: v.VIGIL_DONATION_RECORDS_YEARS,
     allowDemoData: v.VIGIL_ALLOW_DEMO_DATA,
     benchRoutes: v.VIGIL_BENCH_ROUTES,
     stripe: {

@@ -72,3 +72,8 @@ export function preferencesToken(supporterId: number) {
 export function fromPreferencesToken(token: string): number | null {
   return verified('preferences', token, 1)?.[0] ?? null
 }
+
+/** The "My data" link's token for a seed its queued email keeps: a copy of the database alone opens nothing. */
+export function myDataLinkToken(seed: string) {
+  return hmac(getEnv().sessionSecret, `my-data:${seed}`)
+}

@@ -11,12 +11,13 @@ import DonationFailedEmail, { subject as donationFailedSubject } from '#emails/d
 import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
 import { LegalLinksContext, type LegalLinks } from '#emails/layout.tsx'
 import OrganizerInviteEmail, { subject as organizerInviteSubject } from '#emails/organizer-invite.tsx'
+import MyDataLinkEmail, { subject as myDataLinkSubject } from '#emails/my-data-link.tsx'
 import { getEnv } from '~/utils/config.server.ts'
 import { getI18n } from '~/utils/i18n.server.ts'
 import { getUpdateForEmail } from '~/models/update-sends.server.ts'
 import { escapeHtml } from '~/utils/html.ts'
 import { renderMarkdown } from '~/utils/markdown.server.ts'
-import { donationManageToken, organizerInviteToken, preferencesToken, signatureToken, unsubscribeToken } from '~/utils/tokens.server.ts'
+import { donationManageToken, myDataLinkToken, organizerInviteToken, preferencesToken, signatureToken, unsubscribeToken } from '~/utils/tokens.server.ts'
 
 export type RenderedEmail = { subject: string; html: string; text: string; links: string[]; headers?: Record<string, string> }
 
@@ -133,6 +134,7 @@ export function withLegalLinks(element: React.ReactElement, common: Common, base
   const legal: LegalLinks = {
     privacy: { url: `${base}/privacy?lng=${common.lang}`, label: common.t('common.privacyLink') },
     imprint: { url: `${base}/imprint?lng=${common.lang}`, label: common.t('common.imprintLink') },
+    myData: { url: `${base}/me?lng=${common.lang}`, label: common.t('me.footerLink') },
   }
   return <LegalLinksContext.Provider value={legal}>{element}</LegalLinksContext.Provider>
 }
@@ -276,6 +278,13 @@ export async function renderEmail(db: Handle, message: Pick<EmailMessage, 'templ
       const element = withLegalLinks(<OrganizerInviteEmail {...values} />, common, base)
       const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
       return { subject: organizerInviteSubject(values), html, text, links: [setPasswordUrl, values.backOfficeUrl] }
+    }
+    case 'my-data-link': {
+      const openUrl = `${base}/me/open/${myDataLinkToken(str(props, 'tokenSeed'))}`
+      const values = { ...common, organizationName: shared.organizationName, openUrl }
+      const element = withLegalLinks(<MyDataLinkEmail {...values} />, common, base)
+      const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
+      return { subject: myDataLinkSubject(values), html, text, links: [openUrl] }
     }
     default:
       throw new Error(`unknown email template "${message.template}"`)
