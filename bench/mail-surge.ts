@@ -313,7 +313,7 @@ console.log(
   '(sign/s: signatures answered 200 per second while signing; conf/s: confirmations the stand-in accepted per second, first to last; ' +
     'last conf s: from the first signature to the last confirmation accepted; floor: signatures / (limit × 100); ' +
     'lost: signers with no confirmation at the end; requests: email requests the stand-in received, 429s among them; ' +
-    'lag: from the last signature accepted to the last confirmation accepted; app ms/sig and db ms/sig: CPU of the server process ' +
+    'lag: from the last signature accepted to the last confirmation accepted (negative: the confirmation was in before the last signer had its answer); app ms/sig and db ms/sig: CPU of the server process ' +
     'and of its Postgres backends per signature, while signing / until the last confirmation)',
 )
 for (const p of phases) {
