@@ -1,6 +1,6 @@
-import { and, desc, eq, exists, gt, gte, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, exists, gt, gte, isNotNull, isNull, lt, lte, ne, notExists, sql } from 'drizzle-orm'
 import { preparedPerConnection, type DB, type Handle, type Tx } from '#db/client.server.ts'
-import { auditLog, campaigns, consents, emailMessages, replies, signatures, supporters, type Campaign, type SignatureStatus } from '#db/schema.ts'
+import { auditLog, campaigns, consents, emailBatches, emailMessages, replies, signatures, supporters, type Campaign, type SignatureStatus } from '#db/schema.ts'
 import { supporterStillNeeded } from '#db/sql/retention.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
@@ -26,6 +26,10 @@ import { allRows, execute, firstRow } from '#db/query.server.ts'
  * (each batch takes only rows not yet done). When a campaign has nothing left,
  * `signatures_anonymised_at` marks it done; later runs look only at its few signatures
  * still tied to a supporter (a partial index).
+ *
+ * The sender's transactional batches (ADR 013: a row per group of up to 100 confirmations and
+ * other mail, with no update send) go once none of their messages is left: a run ends by
+ * deleting those, whatever emptied them (this run, an earlier one, the demo's removal).
  */
 
 export const DAY_MS = 86_400_000
@@ -157,6 +161,27 @@ const statements = preparedPerConnection((db: DB) => ({
     .set({ signaturesAnonymisedAt: sql`${nowP}` })
     .where(and(eq(campaigns.id, idP), eq(campaigns.closedAt, sql.placeholder('closedAt')), ne(campaigns.status, 'live'), isNull(campaigns.signaturesAnonymisedAt)))
     .prepare(),
+  // The next page of the sender's transactional batches (an update's go with its send).
+  transactionalBatches: db
+    .select({ id: emailBatches.id })
+    .from(emailBatches)
+    .where(and(isNull(emailBatches.sendId), gt(emailBatches.id, after)))
+    .orderBy(emailBatches.id)
+    .limit(BATCH_SIZE)
+    .prepare(),
+  // Those of the page with no message left. A message joins only a batch its claim has just made,
+  // in the same transaction, so one seen empty here stays empty.
+  deleteSpentBatches: db
+    .delete(emailBatches)
+    .where(
+      and(
+        isNull(emailBatches.sendId),
+        gt(emailBatches.id, after),
+        lte(emailBatches.id, sql.placeholder('through')),
+        notExists(db.select({ one: sql`1` }).from(emailMessages).where(eq(emailMessages.batchId, emailBatches.id))),
+      ),
+    )
+    .prepare(),
   insertAudit: db
     .insert(auditLog)
     .values({ organizerId: null, action: 'signatures.anonymise', subjectType: 'campaign', subjectId: sql.placeholder('subjectId'), details: sql.placeholder('details') })
@@ -287,9 +312,32 @@ async function releaseWithdrawn(db: Handle, campaign: { id: number }, now: numbe
   return audit
 }
 
+/** Delete the transactional batches none of whose messages is left, a page at a time; returns how many. */
+export async function pruneSpentMailBatches(db: Handle, { shouldStop = () => false }: { shouldStop?: () => boolean } = {}) {
+  let after = 0
+  let pruned = 0
+  while (!shouldStop()) {
+    const page = await transaction(db, async (tx) => {
+      const q = statements(tx)
+      const ids = await allRows(q.transactionalBatches, { after })
+      if (ids.length === 0) return null
+      const through = ids[ids.length - 1]!.id
+      pruned += (await execute(q.deleteSpentBatches, { after, through })).changes
+      return { through, full: ids.length === BATCH_SIZE }
+    })
+    if (!page) break
+    after = page.through
+    if (!page.full) break
+    await nextTurn()
+  }
+  return pruned
+}
+
 /**
  * Anonymise what is due and let go of what is no longer wanted; returns what changed, per
- * campaign (nothing for a campaign without changes). Idempotent: a second run finds nothing.
+ * campaign (nothing for a campaign without changes). Then prune the mail batches left empty
+ * (pruneSpentMailBatches; not in the reports, which are about people). Idempotent: a second
+ * run finds nothing.
  */
 export async function anonymiseDueSignatures(db: Handle, { now = Date.now(), shouldStop = () => false }: { now?: number; shouldStop?: () => boolean } = {}) {
   const q = statements(db)
@@ -307,6 +355,7 @@ export async function anonymiseDueSignatures(db: Handle, { now = Date.now(), sho
   }
   // Approved messages and shown names leave the campaign pages.
   if (reports.length > 0) purgePublicPages()
+  await pruneSpentMailBatches(db, { shouldStop })
   return reports
 }
 
