@@ -58,6 +58,12 @@ export type Env = {
   signLimits: { per10Min: number; perDay: number }
   /** How long a forgotten donor's accounting records (amount, dates, receipt number, Stripe ids) are kept, in years (VIGIL_DONATION_RECORDS_YEARS). */
   donationRecordsYears: number
+  /**
+   * The keys that seal supporters' personal data (VIGIL_DATA_KEY; docs/decisions/017-encryption-at-rest.md),
+   * newest first: new data is sealed under the first, the others still open what they sealed. Demo mode
+   * generates one into the data folder; live mode without the variable has none (nothing is sealed yet).
+   */
+  dataKeys: DataKey[] | null
   /** VIGIL_ALLOW_DEMO_DATA=1: live mode may start on a database holding the demo campaign (benchmarks, crash tests). */
   allowDemoData: boolean
   /** VIGIL_BENCH_ROUTES=1: the framework-floor routes the benchmarks compare against exist. */
@@ -105,6 +111,60 @@ export type DonationSettings = {
 export const DEMO_STRIPE_KEY = 'sk_test_vigil_stand_in'
 
 export class ConfigError extends Error {}
+
+/** One key of VIGIL_DATA_KEY: the id sealed envelopes name, and its 32 bytes. */
+export type DataKey = { id: string; key: Buffer }
+
+const DATA_KEY_ID = /^[A-Za-z0-9_-]{1,16}$/
+const DATA_KEY_SHAPE = 'VIGIL_DATA_KEY must be a base64 key of 32 bytes (`openssl rand -base64 32`), or several `id:key` separated by commas, newest first'
+
+/**
+ * VIGIL_DATA_KEY's text to its keys, newest first. A key written without an id has the id `1`, so
+ * the first key an instance had keeps its name when a newer one is put in front (`2:new,1:old`).
+ * The messages never quote the text: it is a secret.
+ */
+export function parseDataKeys(raw: string, refuse: (message: string) => never = (message) => { throw new ConfigError(message) }): DataKey[] {
+  const keys: DataKey[] = []
+  for (const [index, entry] of raw.split(',').map((e) => e.trim()).entries()) {
+    const place = `key ${index + 1}`
+    if (!entry) refuse(`${DATA_KEY_SHAPE}; ${place} is empty`)
+    const colon = entry.indexOf(':')
+    const id = colon === -1 ? '1' : entry.slice(0, colon)
+    const encoded = colon === -1 ? entry : entry.slice(colon + 1)
+    if (!DATA_KEY_ID.test(id)) refuse(`${DATA_KEY_SHAPE}; ${place} has an id that is not 1 to 16 letters, digits, - or _`)
+    // Standard or URL-safe base64, padded or not; Buffer.from would skip what is not base64, so check first.
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded)) refuse(`${DATA_KEY_SHAPE}; ${place} is not base64`)
+    const key = Buffer.from(encoded, 'base64')
+    if (key.length !== 32) refuse(`${DATA_KEY_SHAPE}; ${place} is ${key.length} bytes long`)
+    if (keys.some((k) => k.id === id)) refuse(`${DATA_KEY_SHAPE}; the id "${id}" is given twice (a key without an id is "1": write 2:<new key>,1:<old key>)`)
+    if (keys.some((k) => k.key.equals(key))) refuse(`${DATA_KEY_SHAPE}; ${place} is the same key as an earlier one`)
+    keys.push({ id, key })
+  }
+  return keys
+}
+
+/** Demo mode's data key: generated once into the data folder, as the session secret is. */
+function demoDataKeys(dataDir: string): DataKey[] {
+  const file = path.join(dataDir, 'data-key')
+  const read = () => {
+    try {
+      return parseDataKeys(fs.readFileSync(file, 'utf8').trim())
+    } catch (error) {
+      // Never a new key over an old one: what the old one sealed would be lost.
+      if (error instanceof ConfigError) throw new ConfigError(`${file} does not hold a valid data key: restore it from a backup, or set VIGIL_DATA_KEY`)
+      throw error
+    }
+  }
+  if (fs.existsSync(file)) return read()
+  fs.mkdirSync(dataDir, { recursive: true })
+  try {
+    // 'wx' so two processes starting at once agree on one key.
+    fs.writeFileSync(file, `1:${crypto.randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  return read()
+}
 
 type EnvSource = Record<string, string | undefined>
 
@@ -234,6 +294,7 @@ const variables = {
     if (!Number.isInteger(years) || years < 1 || years > 30) refuse(`VIGIL_DONATION_RECORDS_YEARS must be a whole number of years from 1 to 30, got "${raw}"`)
     return years
   }),
+  VIGIL_DATA_KEY: variable((raw, refuse) => (raw ? parseDataKeys(raw, refuse) : null)),
   VIGIL_ALLOW_DEMO_DATA: offUnlessOne,
   VIGIL_BENCH_ROUTES: offUnlessOne,
   // /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it does not exist.
@@ -400,6 +461,7 @@ export function loadEnv(source: EnvSource = process.env): Env {
     jobs: { sender: v.VIGIL_SENDER, retention: v.VIGIL_RETENTION, reminders: v.VIGIL_REMINDERS },
     signLimits: { per10Min: v.SIGN_LIMIT_PER_10_MIN, perDay: v.SIGN_LIMIT_PER_DAY },
     donationRecordsYears: v.VIGIL_DONATION_RECORDS_YEARS,
+    dataKeys: v.VIGIL_DATA_KEY ?? (live ? null : demoDataKeys(dataDir)),
     allowDemoData: v.VIGIL_ALLOW_DEMO_DATA,
     benchRoutes: v.VIGIL_BENCH_ROUTES,
     stripe: {
