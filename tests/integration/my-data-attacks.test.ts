@@ -127,6 +127,20 @@ describe('someone else’s things', () => {
     }
     expect(await signatureOf(email)).toEqual(signature)
   })
+
+  it('does not let another site open its own link in a visitor’s browser (no session fixation)', async () => {
+    const email = 'fixation.attacker@example.org'
+    await client.signAndConfirm(client.person({ email }), organiser)
+    expect((await requestLink(email)).status).toBe(200)
+    const link = await latestLink(email)
+    // A form in a sandboxed frame on another site posts with `Origin: null`; the browser still says where it came from.
+    const forced = await fetch(link, { method: 'POST', redirect: 'manual', headers: { Origin: 'null', 'Sec-Fetch-Site': 'cross-site' }, body: new URLSearchParams() })
+    expect(forced.status).toBeGreaterThanOrEqual(400)
+    expect(forced.headers.get('set-cookie') ?? '').not.toContain('vigil_me=')
+    // The link is still good for its owner, from our own page.
+    const own = await fetch(link, { method: 'POST', redirect: 'manual', headers: { Origin: 'null', 'Sec-Fetch-Site': 'same-origin' }, body: new URLSearchParams() })
+    expect(own.status).toBe(303)
+  })
 })
 
 describe('what stays behind', () => {
