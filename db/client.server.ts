@@ -68,6 +68,8 @@ export function openDatabase(file = databasePath()): DB {
   sqlite.pragma('cache_size = -65536')
   sqlite.pragma('mmap_size = 268435456')
   sqlite.pragma('foreign_keys = ON')
+  // Deleted rows (a forgotten supporter) are zeroed on disk, not just unlinked: see db/sql/erase.server.ts.
+  sqlite.pragma('secure_delete = ON')
   sqlite.pragma('busy_timeout = 5000')
   return drizzle(sqlite, { schema })
 }

@@ -16,6 +16,7 @@ import {
   type Locale,
   type SignatureStatus,
 } from '#db/schema.ts'
+import { eraseDeletedBytes } from '#db/sql/erase.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
@@ -341,7 +342,7 @@ export type WithdrawOutcome = 'withdrawn' | 'closed' | 'not-found'
  * nothing changes here: retention anonymises it on its date.
  */
 export async function withdrawSignature(db: Handle, { supporterId, signatureId, now }: { supporterId: number; signatureId: number; now: number }): Promise<WithdrawOutcome> {
-  return transaction(db, async (tx) => {
+  const outcome = await transaction(db, async (tx): Promise<WithdrawOutcome> => {
     const row = await firstRow(
       tx
         .select({ status: signatures.status, country: signatures.country, campaignId: signatures.campaignId, campaignStatus: campaigns.status })
@@ -365,6 +366,9 @@ export async function withdrawSignature(db: Handle, { supporterId, signatureId, 
     await recordAudit(tx, { organizerId: null, action: 'signature.withdraw', subjectType: 'campaign', subjectId: row.campaignId, details: { status: deleted.status } })
     return 'withdrawn'
   })
+  // The name and message are gone from the rows; now from the file's bytes too.
+  if (outcome === 'withdrawn') eraseDeletedBytes(db)
+  return outcome
 }
 
 async function leaveCounters(tx: Tx, campaignId: number, status: SignatureStatus, country: string) {
@@ -411,7 +415,7 @@ export async function forgetSupporter(
   db: Handle,
   { supporterId, cancelledSubscriptions, rateLimitKeyOf, now }: { supporterId: number; cancelledSubscriptions: string[]; rateLimitKeyOf: (emailNormalized: string) => string; now: number },
 ): Promise<ForgetReport | null> {
-  return transaction(db, async (tx) => {
+  const forgotten = await transaction(db, async (tx): Promise<ForgetReport | null> => {
     const supporter = await firstRow(tx.select({ emailNormalized: supporters.emailNormalized }).from(supporters).where(eq(supporters.id, supporterId)))
     if (!supporter) return null
     const report: ForgetReport = { signaturesDeleted: 0, signaturesAnonymised: 0, donationsKept: 0, monthlyCancelled: cancelledSubscriptions.length, consentsDeleted: 0, emailsDeleted: 0, suppressionsDeleted: 0 }
@@ -497,5 +501,8 @@ export async function forgetSupporter(
     })
     return report
   })
+  // The address and name are gone from the rows; now from the file's bytes too (a copy of the data folder).
+  if (forgotten) eraseDeletedBytes(db)
+  return forgotten
 }
 

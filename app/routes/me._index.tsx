@@ -13,7 +13,8 @@ import { ErrorPage } from '~/root.tsx'
  * withdrawing a signature, forgetting, and signing out. Plain forms: all of it works without JavaScript.
  */
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+// No control characters: a NUL would reach Postgres as an error, and no mailbox has one.
+const EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const supporterId = await mySupporterId(context.db, request)

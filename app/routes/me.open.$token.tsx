@@ -14,7 +14,11 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
   return usable ? { usable } : data({ usable }, { status: 404 })
 }
 
-export async function action({ params, context }: ActionFunctionArgs) {
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  // Another site posting its own link from a sandboxed frame (`Origin: null`, let through for the
+  // link's sake) would sign this browser into the attacker's data: it gets the button to press itself.
+  const site = request.headers.get('Sec-Fetch-Site')
+  if (site === 'cross-site' || site === 'same-site') return data({ invalid: false }, { status: 403 })
   const opened = await openMyData(context.db, { token: params.token ?? '' })
   if (!opened) return data({ invalid: true }, { status: 404 })
   throw redirect('/me', { status: 303, headers: { 'Set-Cookie': opened.cookie } })
