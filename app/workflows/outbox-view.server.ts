@@ -18,7 +18,7 @@ import { getEnv } from '~/utils/config.server.ts'
  */
 
 /** Paths whose last segment is a token that acts for the recipient. */
-const TOKEN_PATHS = ['/confirm/', '/unsubscribe/', '/preferences/', '/donations/manage/', '/admin/set-password/']
+const TOKEN_PATHS = ['/confirm/', '/unsubscribe/', '/preferences/', '/donations/manage/', '/admin/set-password/', '/me/open/']
 export const LINK_REMOVED_HREF = '#link-removed'
 
 /** Which campaigns' emails an organiser may read: all for owners, else those they are at least editor of. */
