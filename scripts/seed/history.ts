@@ -92,10 +92,10 @@ function signingTimes(random: Random, count: number, now: number) {
     daysAgo,
     weight: 2 + 14 * Math.exp(-((daysAgo - 31) ** 2) / 8) + 6 * Math.exp(-((daysAgo - (SEND_DAYS_AGO - 1)) ** 2) / 4) + (daysAgo < 3 ? 2 : 0),
   }))
-  // "Today" is the UTC day the dashboard counts: its share lies between midnight and a few
-  // minutes ago (or now, when the day is younger than that), however early the seed runs.
+  // "Today" is the UTC day the dashboard counts: its share lies between midnight and a few minutes
+  // ago (or the day's first half so far, when it is younger than that), however early the seed runs.
   const midnight = now - (now % DAY)
-  const latestToday = Math.max(midnight, now - 5 * 60_000)
+  const latestToday = now - Math.min(5 * 60_000, Math.floor((now - midnight) / 2))
   const times = Array.from({ length: count }, () => {
     const { daysAgo } = random.weighted(weights)
     const within = random.next()

@@ -143,7 +143,7 @@ describe('the living demo', async () => {
 // The README promises "a few today": the dashboard's "signed today" counts UTC days, so a demo
 // seeded just after midnight UTC must still have some, and nothing may lie ahead of the clock.
 describe('the living demo seeded at any hour of the UTC day', () => {
-  for (const iso of ['2026-12-04T00:02:00Z', '2026-12-04T09:30:00Z', '2026-12-04T23:58:00Z']) {
+  for (const iso of ['2026-12-04T00:00:00Z', '2026-12-04T00:02:00Z', '2026-12-04T09:30:00Z', '2026-12-04T23:58:00Z']) {
     it(`has a few signatures confirmed today and nothing in the future when seeded at ${iso}`, async () => {
       const now = Date.parse(iso)
       await freshSeed(async (db) => {
