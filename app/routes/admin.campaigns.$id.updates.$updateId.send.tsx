@@ -86,10 +86,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   // Editors draft and test updates; sending one to supporters is for managers.
   if (!roleAtLeast(role, 'manager')) throw new Response('Your role on this campaign does not allow this.', { status: 403, statusText: 'Forbidden' })
   const submission = parseWithZod(formData, { schema: updateAudienceSchema(t) })
-  if (submission.status !== 'success') return data({ result: submission.reply(), notice: null }, { status: 400 })
+  // A refused Send re-renders the form as posted (without JavaScript, from this answer): its
+  // count is that audience's, or none when there is no valid one, never the loader's default.
+  if (submission.status !== 'success') return data({ result: submission.reply(), notice: null, count: null }, { status: 400 })
   const audience = submission.value
   if (audience.donors === 'fund' && !(await campaignFunds(context.db, campaign, context.lang)).some((f) => f.id === audience.fundId)) {
-    return data({ result: submission.reply({ fieldErrors: { fundId: [t('admin.updates.errors.fund')] } }), notice: null }, { status: 400 })
+    return data({ result: submission.reply({ fieldErrors: { fundId: [t('admin.updates.errors.fund')] } }), notice: null, count: null }, { status: 400 })
   }
   // Sending cannot be undone: the first Send answers with the number it would reach, and only the
   // answer to that question (a form of its own, so it works without JavaScript) sends.
@@ -97,7 +99,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     if (update.send) return data({ result: undefined, notice: 'alreadySent' as const }, { status: 409 })
     if (publicationState(update.publishedAt) !== 'published') return data({ result: undefined, notice: 'unpublished' as const }, { status: 409 })
     const count = await countAudience(context.db, { campaignId: campaign.id, audience })
-    if (count.total === 0) return data({ result: submission.reply({ formErrors: [t('admin.updates.errors.empty')] }), notice: null }, { status: 400 })
+    if (count.total === 0) return data({ result: submission.reply({ formErrors: [t('admin.updates.errors.empty')] }), notice: null, count }, { status: 400 })
     return data({ result: undefined, notice: null, confirm: { total: count.total, audience } })
   }
   const started = await startUpdateSend(context.db, { updateId: update.id, campaignId: campaign.id, audience, organizerId: organizer.id })
@@ -105,7 +107,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     case 'started':
       return redirect(here)
     case 'empty':
-      return data({ result: submission.reply({ formErrors: [t('admin.updates.errors.empty')] }), notice: null }, { status: 400 })
+      return data(
+        { result: submission.reply({ formErrors: [t('admin.updates.errors.empty')] }), notice: null, count: await countAudience(context.db, { campaignId: campaign.id, audience }) },
+        { status: 400 },
+      )
     case 'already-sent':
       return data({ result: undefined, notice: 'alreadySent' as const }, { status: 409 })
     case 'unpublished':
@@ -149,7 +154,13 @@ export default function SendUpdate() {
       ) : actionData && 'confirm' in actionData ? (
         <ConfirmSend confirm={actionData.confirm} lang={lang} />
       ) : page.compose ? (
-        <AudienceForm page={page} compose={page.compose} lastResult={actionData?.result} />
+        <AudienceForm
+          page={page}
+          compose={page.compose}
+          lastResult={actionData?.result}
+          // Until the next navigation (with JavaScript, the recount after any change), a refused Send's own count.
+          count={actionData && 'count' in actionData ? actionData.count : page.compose.count}
+        />
       ) : null}
       <Preview page={page} />
       <TestSend page={page} />
@@ -157,7 +168,17 @@ export default function SendUpdate() {
   )
 }
 
-function AudienceForm({ page, compose, lastResult }: { page: LoaderData; compose: NonNullable<LoaderData['compose']>; lastResult?: SubmissionResult<string[]> }) {
+function AudienceForm({
+  page,
+  compose,
+  lastResult,
+  count,
+}: {
+  page: LoaderData
+  compose: NonNullable<LoaderData['compose']>
+  lastResult?: SubmissionResult<string[]>
+  count: NonNullable<LoaderData['compose']>['count']
+}) {
   const { t } = useTranslation()
   const submit = useSubmit()
   const navigation = useNavigation()
@@ -174,7 +195,6 @@ function AudienceForm({ page, compose, lastResult }: { page: LoaderData; compose
     onValidate: ({ formData }) => parseWithZod(formData, { schema: updateAudienceSchema(t) }),
     shouldRevalidate: 'onInput',
   })
-  const count = compose.count
   const sending = navigation.state === 'submitting' && navigation.formMethod?.toUpperCase() === 'POST'
   const canSend = page.maySend && page.state === 'published' && count !== null && count.total > 0
   const donorOptions = (['none', 'campaign', ...(compose.funds.length ? ['fund'] : [])] as const).map((value) => ({ value, label: t(`admin.updates.audience.donors.${value}`) }))

@@ -92,9 +92,15 @@ function signingTimes(random: Random, count: number, now: number) {
     daysAgo,
     weight: 2 + 14 * Math.exp(-((daysAgo - 31) ** 2) / 8) + 6 * Math.exp(-((daysAgo - (SEND_DAYS_AGO - 1)) ** 2) / 4) + (daysAgo < 3 ? 2 : 0),
   }))
+  // "Today" is the UTC day the dashboard counts: its share lies between midnight and a few minutes
+  // ago (or the day's first half so far, when it is younger than that), however early the seed runs.
+  const midnight = now - (now % DAY)
+  const latestToday = now - Math.min(5 * 60_000, Math.floor((now - midnight) / 2))
   const times = Array.from({ length: count }, () => {
     const { daysAgo } = random.weighted(weights)
-    return now - daysAgo * DAY - Math.floor(random.next() * (DAY - HOUR)) - 5 * 60_000
+    const within = random.next()
+    if (daysAgo === 0) return midnight + Math.floor(within * (latestToday - midnight))
+    return now - daysAgo * DAY - Math.floor(within * (DAY - HOUR)) - 5 * 60_000
   })
   return times.sort((a, b) => a - b)
 }
@@ -260,7 +266,8 @@ async function addActivity(db: Tx, campaignId: number, now: number, organizerId:
       if (ids.updates) await appendConsent(db, { supporterId: ids.supporterId, campaignId, granted: true, source: 'petition_form', now: event.at })
       signed.push({ supporterId: ids.supporterId, signer })
       if (message?.reply) {
-        const answeredAt = Math.min(event.at + 5 * HOUR, now - 10 * 60_000)
+        // A few hours later, but never ahead of the clock nor before the message itself.
+        const answeredAt = Math.max(event.at, Math.min(event.at + 5 * HOUR, now - 10 * 60_000))
         await execute(db.insert(replies).values({ signatureId: ids.signatureId, organizerId, body: message.reply, createdAt: answeredAt }))
         await execute(db.insert(auditLog)
           .values({ organizerId, action: 'message.reply', subjectType: 'signature', subjectId: String(ids.signatureId), details: { campaignId }, createdAt: answeredAt }))

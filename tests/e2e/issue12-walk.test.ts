@@ -95,6 +95,10 @@ describe('the update audience form without JavaScript', () => {
       // The page lands on the summary, and its link leads to a field that is there.
       expect(await page.evaluate(() => document.activeElement?.className)).toBe('error-summary')
       expect(await page.locator(`#${formId}-signers`).count()).toBe(1)
+      // The form as re-rendered from the POST: Signers unticked, so no count and no Send (not the default audience's).
+      expect(await page.locator('input[name=signers]').isChecked()).toBe(false)
+      expect(await page.locator('[data-testid=audience-total]').count()).toBe(0)
+      expect(await page.locator('button[value=send]').isDisabled()).toBe(true)
       await shot(page, 'audience-error-summary-nojs-de-390')
     })
   })

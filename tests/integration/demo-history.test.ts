@@ -9,6 +9,7 @@ import { demoStoryEs } from '../../scripts/seed/content.ts'
 import { demoClosedCampaign } from '../../scripts/seed/history-content.ts'
 import { removeDemoData } from '~/models/demo.server.ts'
 import { recountFunds, recountSignatures } from '~/models/counters.server.ts'
+import { getCampaignFigures } from '~/models/dashboard.server.ts'
 import { createTestDatabase, dropTestDatabase, onPostgres } from '../helpers/engine.ts'
 import { sortedRows, sqlOn } from '../helpers/sql.ts'
 
@@ -139,6 +140,33 @@ describe('the living demo', async () => {
   })
 })
 
+// The README promises "a few today": the dashboard's "signed today" counts UTC days, so a demo
+// seeded just after midnight UTC must still have some, and nothing may lie ahead of the clock.
+describe('the living demo seeded at any hour of the UTC day', () => {
+  for (const iso of ['2026-12-04T00:00:00Z', '2026-12-04T00:02:00Z', '2026-12-04T09:30:00Z', '2026-12-04T23:58:00Z']) {
+    it(`has a few signatures confirmed today and nothing in the future when seeded at ${iso}`, async () => {
+      const now = Date.parse(iso)
+      await freshSeed(async (db) => {
+        const figures = await getCampaignFigures(db, { campaignId: 1, fundIds: [], now, fresh: true })
+        expect(figures.confirmedToday).toBeGreaterThanOrEqual(3)
+        expect(figures.confirmedToday).toBeLessThan(30)
+        const ahead: string[] = []
+        for (const [table, rows] of Object.entries(await dump(db))) {
+          for (const row of rows) {
+            for (const [column, value] of Object.entries(row)) {
+              if (column.endsWith('_at') && typeof value === 'number' && value > now) ahead.push(`${table}.${column} = ${new Date(value).toISOString()}`)
+            }
+          }
+        }
+        expect(ahead).toEqual([])
+        // The team answers a message after it was written.
+        const early = await sqlOn(db).all(`select r.id from replies r join signatures s on s.id = r.signature_id where r.created_at < s.confirmed_at`)
+        expect(early).toEqual([])
+      }, now)
+    })
+  }
+})
+
 /** Every table's rows, without the columns that record when the seed itself ran. */
 async function dump(db: DB) {
   const result: Record<string, Record<string, unknown>[]> = {}
@@ -153,7 +181,7 @@ async function dump(db: DB) {
 }
 
 /** Seed a new database on the process-wide connection (the app's models write through it), then put the test's back. */
-async function freshSeed(then?: (db: DB) => unknown) {
+async function freshSeed(then?: (db: DB) => unknown, now = NOW) {
   const previous = globalThis.__vigilDb
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-demo-'))
   const url = onPostgres ? await createTestDatabase() : null
@@ -161,7 +189,7 @@ async function freshSeed(then?: (db: DB) => unknown) {
   try {
     await migrateDatabase(db)
     globalThis.__vigilDb = db
-    await seedDemo(db, { demoOrganizer: false, history: true, now: NOW })
+    await seedDemo(db, { demoOrganizer: false, history: true, now })
     await then?.(db)
     return await dump(db)
   } finally {

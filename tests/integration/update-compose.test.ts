@@ -221,6 +221,52 @@ describe('the audience', () => {
     const html = textOf(await (await get(sendUrl(updateId))).text())
     expect(html).toContain('the English text (no translation yet)')
   })
+  // Without JavaScript a refused Send re-renders the page from the POST: the count and the Send
+  // button must be those of the form as posted, not the loader's default audience (signers).
+  describe('after a refused Send', () => {
+    const sendButton = (html: string) => /<button[^>]*value="send"[^>]*>/.exec(html)?.[0] ?? ''
+
+    it('shows no count and no Send when nobody was chosen, even where the page last counted signers', async () => {
+      for (const url of [sendUrl(updateId), `${sendUrl(updateId)}?${new URLSearchParams({ preview: 'en', signers: 'on', donors: 'none', intent: 'count' })}`]) {
+        const response = await post(url, form({ preview: 'en', intent: 'send', donors: 'none' }))
+        expect(response.status).toBe(400)
+        const html = await response.text()
+        expect(textOf(html)).toContain('Choose who receives the update: signers, donors or both.')
+        expect(html).not.toMatch(/<input[^>]*name="signers"[^>]*checked/)
+        expect(totalOf(html)).toBeNull()
+        expect(countsOf(html)).toEqual({})
+        expect(sendButton(html)).toMatch(/ disabled/)
+        expect(textOf(html)).not.toContain('Send to 7 people')
+      }
+    })
+
+    it('counts the audience that was posted when it reaches nobody, and keeps Send off', async () => {
+      // A fund nobody gave to: a valid choice that reaches no one.
+      const fundId = Number(await sql().insert(`insert into funds (campaign_id, slug, goal_minor, currency, position) values (?, 'nobody-gave', 1000, 'EUR', 9)`, campaignId))
+      await sql().run(`insert into fund_translations (fund_id, locale, title) values (?, 'en', 'Nobody gave')`, fundId)
+      try {
+        const response = await post(sendUrl(updateId), form({ intent: 'send', donors: 'fund', fundId: String(fundId) }))
+        expect(response.status).toBe(400)
+        const html = await response.text()
+        expect(textOf(html)).toContain('Nobody in this audience can receive the update')
+        expect(totalOf(html)).toBe('0 people will receive this update.')
+        expect(countsOf(html)).toEqual({ en: 0, de: 0, es: 0 })
+        expect(sendButton(html)).toMatch(/ disabled/)
+        expect(html).toMatch(new RegExp(`<option value="${fundId}" selected`))
+      } finally {
+        await sql().run(`delete from funds where id = ?`, fundId)
+      }
+    })
+
+    it('shows no count and no Send for a fund of another campaign', async () => {
+      const response = await post(sendUrl(updateId), form({ intent: 'send', signers: 'on', donors: 'fund', fundId: '999999' }))
+      expect(response.status).toBe(400)
+      const html = await response.text()
+      expect(textOf(html)).toContain('Please choose one of this campaign’s funds.')
+      expect(totalOf(html)).toBeNull()
+      expect(sendButton(html)).toMatch(/ disabled/)
+    })
+  })
 })
 
 describe('previews and a test to oneself', () => {
