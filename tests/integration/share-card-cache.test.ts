@@ -26,8 +26,8 @@ async function setConfirmed(confirmed: number) {
 async function setStatus(status: CampaignStatus) {
   const actorId = (await firstRow(getDb().select({ id: organizers.id }).from(organizers)))!.id
   const c = (await getCampaignForAdmin(getDb(), { id: campaignId }))!
-  const { slug, defaultLocale, currency, signatureGoal, target, retentionDays, confirmationReminder } = c
-  await updateCampaignSettings(getDb(), { actorId, campaignId, settings: { slug, status, defaultLocale, currency, signatureGoal, target, retentionDays, confirmationReminder } })
+  const { slug, defaultLocale, currency, signatureGoal, target, retentionDays, confirmationReminder, atRisk } = c
+  await updateCampaignSettings(getDb(), { actorId, campaignId, settings: { slug, status, defaultLocale, currency, signatureGoal, target, retentionDays, confirmationReminder, atRisk } })
 }
 
 const pngSize = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) })
