@@ -177,6 +177,10 @@ describe('My data without JavaScript, in Spanish, on a phone', () => {
     expect(await page.locator('section[aria-labelledby=me-you]').textContent()).toContain(SUPPORTER.email)
     await shot('my-data-page-es-390')
     await expectNoSidewaysScroll('/me with data')
+    // And on a desktop screen, to look at.
+    await page.setViewportSize({ width: 1280, height: 900 })
+    await shot('my-data-page-es-1280')
+    await page.setViewportSize(PHONE)
   })
 
   it('downloads everything as JSON', async () => {
