@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import AxeBuilder from '@axe-core/playwright'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import es from '../../app/locales/es/common.json'
@@ -21,14 +22,16 @@ const PHONE = { width: 390, height: 844 }
 let server: RunningServer
 let supporter: Awaited<ReturnType<typeof launchBrowser>>
 let organiser: Awaited<ReturnType<typeof launchBrowser>>
+let axeBrowser: Awaited<ReturnType<typeof launchBrowser>>
 let page: Page
 let countBefore = 0
 
 beforeAll(async () => {
   server = await startServer({ env: { PAGE_CACHE_TTL_MS: '0' } })
-  ;[supporter, organiser] = await Promise.all([
+  ;[supporter, organiser, axeBrowser] = await Promise.all([
     launchBrowser({ javaScriptEnabled: false, locale: 'es-ES', viewport: PHONE }),
     launchBrowser({ javaScriptEnabled: false, locale: 'es-ES' }),
+    launchBrowser({ locale: 'es-ES', viewport: PHONE }),
   ])
   const admin = await organiser.context.newPage()
   await logInAsOrganiser(admin, server.url)
@@ -39,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await supporter?.close()
   await organiser?.close()
+  await axeBrowser?.close()
   await server?.stop()
 })
 
@@ -56,6 +60,23 @@ async function expectNoSidewaysScroll(where: string) {
       .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent?.slice(0, 40)}`),
   }))
   expect(scrollWidth, `${where}: ${scrollWidth} > ${innerWidth} (${wide.join(' | ')})`).toBeLessThanOrEqual(innerWidth)
+}
+
+/**
+ * axe in Chromium, as page-checks runs it on the public pages: 0 violations. axe runs in the
+ * page, so in a browser with JavaScript on that carries the supporter's cookies (the /me session).
+ */
+async function expectAxeClean(url: string) {
+  await axeBrowser.context.clearCookies()
+  await axeBrowser.context.addCookies(await supporter.context.cookies())
+  const view = await axeBrowser.context.newPage()
+  try {
+    await view.goto(`${server.url}${url}`, { waitUntil: 'networkidle' })
+    const results = await new AxeBuilder({ page: view }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze()
+    expect(results.violations.map((v) => `${url}: ${v.id} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([])
+  } finally {
+    await view.close()
+  }
 }
 
 /** The campaign page's public count (its progress bar holds the confirmed count). */
@@ -149,6 +170,7 @@ describe('My data without JavaScript, in Spanish, on a phone', () => {
     await page.waitForURL(/\/me(\?|$)/)
     expect(await page.locator('h1').textContent()).toBe(es.me.title)
     await expectNoSidewaysScroll('/me')
+    await expectAxeClean('/me?lng=es')
     await shot('my-data-request-es-390')
     const known = await askForLink(SUPPORTER.email)
     expect(known).toContain(es.me.request.sent)
@@ -177,6 +199,7 @@ describe('My data without JavaScript, in Spanish, on a phone', () => {
     expect(await page.locator('section[aria-labelledby=me-you]').textContent()).toContain(SUPPORTER.email)
     await shot('my-data-page-es-390')
     await expectNoSidewaysScroll('/me with data')
+    await expectAxeClean('/me?lng=es')
     // And on a desktop screen, to look at.
     await page.setViewportSize({ width: 1280, height: 900 })
     await shot('my-data-page-es-1280')
@@ -226,6 +249,7 @@ describe('My data without JavaScript, in Spanish, on a phone', () => {
     await page.waitForURL(/\/me\/forget$/)
     expect(await page.locator('main').textContent()).toContain(es.me.forget.keepDonations.replace('{{years}}', '10'))
     await expectNoSidewaysScroll('/me/forget')
+    await expectAxeClean('/me/forget?lng=es')
     await shot('my-data-forget-es-390')
     await page.getByRole('button', { name: es.me.forget.confirm }).click()
     await page.waitForLoadState()
