@@ -140,11 +140,11 @@ export async function legalPagesToReview(db: Handle): Promise<{ page: LegalPage;
 /** What the privacy draft states about each public campaign's signatures. */
 export async function listRetentionPeriods(db: Handle, { locale }: { locale: Locale }) {
   const rows = await db
-    .select({ id: campaigns.id, slug: campaigns.slug, retentionDays: campaigns.retentionDays })
+    .select({ id: campaigns.id, slug: campaigns.slug, retentionDays: campaigns.retentionDays, atRisk: campaigns.atRisk })
     .from(campaigns)
     .where(inArray(campaigns.status, PUBLIC_STATUSES))
     .orderBy(campaigns.id)
   const periods = []
-  for (const c of rows) periods.push({ title: (await campaignTitleFor(db, c.id, locale)) || c.slug, retentionDays: c.retentionDays })
+  for (const c of rows) periods.push({ title: (await campaignTitleFor(db, c.id, locale)) || c.slug, retentionDays: c.retentionDays, atRisk: c.atRisk })
   return periods
 }

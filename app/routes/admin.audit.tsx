@@ -75,8 +75,16 @@ function auditSentence(t: TFunction, e: Entry, lang: Language) {
     count,
     n: formatNumber(count, lang),
   }
-  // One change to an organiser's account says which.
-  const variant = e.action === 'organizer.update' ? (details.disabled === true ? '_disabled' : details.disabled === false ? '_enabled' : '_role') : ''
-  const key = `admin.audit.actions.${e.action.replaceAll('.', '_')}${variant}`
+  const key = `admin.audit.actions.${e.action.replaceAll('.', '_')}${variantOf(e.action, details)}`
   return t(key, { ...values, defaultValue: `${values.who}: ${e.action}` })
+}
+
+/** The sentence's variant: which change to an organiser's account; at-risk mode turned on or off; an export with or without names. */
+function variantOf(action: string, details: Record<string, unknown>) {
+  if (action === 'organizer.update') return details.disabled === true ? '_disabled' : details.disabled === false ? '_enabled' : '_role'
+  const atRisk = Array.isArray(details.atRisk) ? details.atRisk[1] : undefined
+  if (action === 'campaign.update' && typeof atRisk === 'boolean') return atRisk ? '_at_risk_on' : '_at_risk_off'
+  if (action === 'campaign.create' && details.atRisk === true) return '_at_risk'
+  if (action.endsWith('.export') && typeof details.withNames === 'boolean') return details.withNames ? '_with_names' : '_without_names'
+  return ''
 }

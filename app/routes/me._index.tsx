@@ -252,7 +252,8 @@ function MyDataView({ mine }: { mine: Mine }) {
         {mine.donations.length === 0 ? (
           <p>{t('me.data.none')}</p>
         ) : (
-          <div className="table-scroll">
+          // Focusable, so that a keyboard can scroll it on a phone.
+          <div className="table-scroll" tabIndex={0} role="group" aria-labelledby="me-donations">
             <table>
               <thead>
                 <tr>

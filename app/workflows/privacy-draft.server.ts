@@ -2,25 +2,35 @@
  * The first draft of the privacy policy, in Markdown, written from what this instance really
  * does: its campaigns' retention periods, whether payments and mail go to Stripe and Resend
  * (live) or stay on the server (demo), the cookies Vigil sets (session-cookie.ts,
- * thanks-cookie.server.ts, utils/i18n.ts) and the keyed address hashes of the rate limits.
+ * thanks-cookie.server.ts, utils/i18n.ts, the My data cookie), the keyed address hashes of the
+ * rate limits, what My data (/me) shows and what forgetting keeps for how long
+ * (VIGIL_DONATION_RECORDS_YEARS), and at-risk mode with its shorter retention.
  * The team reviews and saves it; only then is the saved text what the page shows for good.
  */
 import type { Handle } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
 import { listRetentionPeriods } from '~/models/site-settings.server.ts'
+import { LINK_TTL_MS, SESSION_TTL_MS as MY_DATA_TTL_MS } from '~/models/my-data.server.ts'
 import { SESSION_TTL_MS } from '~/models/organizers.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
+import { RETENTION_DAYS } from '~/utils/schemas.ts'
 import { THANKS_TTL_MS } from '~/utils/thanks-cookie.server.ts'
 
 type Facts = {
   team: string
   live: boolean
-  periods: { title: string; retentionDays: number }[]
+  periods: { title: string; retentionDays: number; atRisk: boolean }[]
   sessionDays: number
   thanksMinutes: number
+  /** My data: how long its emailed link and the session it opens last. */
+  linkMinutes: number
+  meMinutes: number
+  /** How long a forgotten donor's accounting record stays. */
+  donationYears: number
 }
 
-const DEFAULT_RETENTION_DAYS = 180
+const DEFAULT_RETENTION_DAYS = RETENTION_DAYS.default
+const AT_RISK_RETENTION_DAYS = RETENTION_DAYS.atRisk
 
 export async function generatePrivacyDraft(db: Handle, { locale, teamName }: { locale: Locale; teamName: string }) {
   const env = getEnv()
@@ -30,6 +40,9 @@ export async function generatePrivacyDraft(db: Handle, { locale, teamName }: { l
     periods: await listRetentionPeriods(db, { locale }),
     sessionDays: Math.round(SESSION_TTL_MS / 86_400_000),
     thanksMinutes: Math.round(THANKS_TTL_MS / 60_000),
+    linkMinutes: Math.round(LINK_TTL_MS / 60_000),
+    meMinutes: Math.round(MY_DATA_TTL_MS / 60_000),
+    donationYears: env.donationRecordsYears,
   }
   return drafts[locale](facts).trim() + '\n'
 }
@@ -50,11 +63,15 @@ To count your signature and to make sure it is really yours, we store your first
 
 ${
   f.periods.length
-    ? `When a campaign stops collecting signatures, we keep the signers' details for a set number of days, then delete names, postal codes, messages, email addresses and the confirmation emails; only the country, the status and the dates stay, so that the totals stay the same:\n\n${list(f.periods.map((p) => `“${p.title}”: ${p.retentionDays} days after it closes`))}`
-    : `When a campaign stops collecting signatures, we keep the signers' details for ${DEFAULT_RETENTION_DAYS} days, then delete names, postal codes, messages, email addresses and the confirmation emails; only the country, the status and the dates stay, so that the totals stay the same.`
+    ? `When a campaign stops collecting signatures, we keep the signers' details for a set number of days, then delete names, postal codes, messages, email addresses and the confirmation emails; only the country, the status and the dates stay, so that the totals stay the same:\n\n${list(f.periods.map((p) => `“${p.title}”: ${p.retentionDays} days after it closes${p.atRisk ? ' (supporters may be at risk)' : ''}`))}`
+    : `When a campaign stops collecting signatures, we keep the signers' details for ${DEFAULT_RETENTION_DAYS} days (${AT_RISK_RETENTION_DAYS} days for a campaign whose supporters may be at risk), then delete names, postal codes, messages, email addresses and the confirmation emails; only the country, the status and the dates stay, so that the totals stay the same.`
 }
 
-Supporters who have nothing else with us (no other signature, no donation, no wish to hear a campaign's news) are then deleted entirely. You can ask us to delete your signature at any time before that.
+Supporters who have nothing else with us (no other signature, no donation, no wish to hear a campaign's news) are then deleted entirely. While a campaign is collecting signatures, you can withdraw your signature yourself on [My data](/me) (see below).
+
+## Campaigns whose supporters may be at risk
+
+When being known to support a campaign could endanger people, the team runs it in at-risk mode (the campaign's sign form says so). Then its pages show no names: recent signers and messages of support show only the country, and there is no donor wall. The form does not ask for your postal code. With a gift, no name and no email address go to the payment provider beyond what the payment needs, and your receipt carries a name only if you type one. The team's downloads of signatures and donations leave out names and email addresses unless an owner chooses to include them, which is recorded. Signers' details are deleted ${AT_RISK_RETENTION_DAYS} days after the campaign closes unless the team sets another period (the list above gives each campaign's).
 
 ## Donations
 
@@ -72,9 +89,18 @@ ${
     : 'This site runs in demo mode: emails are not sent but kept in an outbox on this server, where the team can read them.'
 }
 
+## My data: see it, take it, withdraw it, be forgotten
+
+On [My data](/me), linked from every page and every email, you type your email address. If we hold anything for it, we email it a link that works once, for ${f.linkMinutes} minutes; we give the same answer for every address, so nobody can use the page to find out who signed. The link opens a page with everything we hold about that address: your signatures (campaign, date, status, whether your name is shown, your message), your donations (date, amount, fund, monthly or not, receipt number), your consents and their history, whether we have blocked your address after bounces or complaints, and the emails we sent you (subject and date). You can download all of it as a file (JSON) or as a page to read or print.
+
+${list([
+  'You can **withdraw your signature yourself** while its campaign is collecting signatures: it stops counting at once, and your message and any replies leave the page. After the campaign has closed, it stays counted and is anonymised on its retention date (above).',
+  `**Forget me** (after one confirmation): monthly gifts are cancelled at Stripe first; then we delete your email address, name, country and language, your consents, unconfirmed signatures, the emails we sent you, any block on your address and your links to My data. Confirmed signatures stay counted, anonymised, because each counted a real person at the time. Of your donations we keep only the accounting record, without your name, message or address: the amount, currency, dates, receipt number and Stripe’s payment ids, for ${f.donationYears} years, as accounting law requires. A later request for your address finds nothing.`,
+])}
+
 ## Protection against abuse
 
-To limit how often one connection can sign, donate or try to log in, we store a keyed hash of your IP address (computed with a secret only this server knows), never the address itself. A hash counts only within its time window (ten minutes to one day). The hash stored with a signature is deleted with its other details when the campaign's retention period ends. Our server logs contain no email or IP addresses.
+To limit how often one connection can sign, donate or try to log in, we store a keyed hash of your IP address (computed with a secret only this server knows), never the address itself. Requests for a My data link are also counted under a keyed hash of the email address typed, never the address itself. A hash counts only within its time window (ten minutes to one day). The hash stored with a signature is deleted with its other details when the campaign's retention period ends. Our server logs contain no email or IP addresses.
 
 ## Cookies
 
@@ -83,12 +109,13 @@ We use no tracking or advertising cookies, and this site loads nothing from othe
 ${list([
   `\`vigil_lang\`: set only when you choose a language with the language links, to keep showing the site in that language; kept for one year.`,
   `\`vigil_thanks\`: set when you confirm your signature, so the thanks page can greet you by your first name; only sent to that page and valid for ${f.thanksMinutes} minutes.`,
+  `\`vigil_me\`: set when you open your link on My data, so its pages know it is you; only sent to those pages and valid for ${f.meMinutes} minutes or until you sign out.`,
   `\`vigil_session\`: only for the team's organisers who log in to the back office; kept for ${f.sessionDays} days or until they log out.`,
 ])}
 
 ## Your rights
 
-You may ask us what we store about you, have it corrected or deleted, object to its use and withdraw a consent at any time. You also have the right to complain to a data-protection authority. Write to us through the [contact page](/contact).
+You may ask us what we store about you, have it corrected or deleted, object to its use and withdraw a consent at any time. Much of it you can do yourself on [My data](/me): see and download your data, withdraw a signature, be forgotten. You also have the right to complain to a data-protection authority. For anything else, write to us through the [contact page](/contact).
 `,
   de: (f) => `
 ## Verantwortlich
@@ -103,11 +130,15 @@ Um Ihre Unterschrift zu zählen und sicherzustellen, dass sie wirklich von Ihnen
 
 ${
   f.periods.length
-    ? `Wenn eine Kampagne keine Unterschriften mehr sammelt, bewahren wir die Angaben der Unterzeichnenden eine festgelegte Zahl von Tagen auf und löschen dann Namen, Postleitzahlen, Nachrichten, E-Mail-Adressen und die Bestätigungs-E-Mails; nur Land, Status und Daten bleiben, damit die Zahlen gleich bleiben:\n\n${list(f.periods.map((p) => `„${p.title}“: ${p.retentionDays} Tage nach ihrem Ende`))}`
-    : `Wenn eine Kampagne keine Unterschriften mehr sammelt, bewahren wir die Angaben der Unterzeichnenden ${DEFAULT_RETENTION_DAYS} Tage auf und löschen dann Namen, Postleitzahlen, Nachrichten, E-Mail-Adressen und die Bestätigungs-E-Mails; nur Land, Status und Daten bleiben, damit die Zahlen gleich bleiben.`
+    ? `Wenn eine Kampagne keine Unterschriften mehr sammelt, bewahren wir die Angaben der Unterzeichnenden eine festgelegte Zahl von Tagen auf und löschen dann Namen, Postleitzahlen, Nachrichten, E-Mail-Adressen und die Bestätigungs-E-Mails; nur Land, Status und Daten bleiben, damit die Zahlen gleich bleiben:\n\n${list(f.periods.map((p) => `„${p.title}“: ${p.retentionDays} Tage nach ihrem Ende${p.atRisk ? ' (Unterstützende könnten gefährdet sein)' : ''}`))}`
+    : `Wenn eine Kampagne keine Unterschriften mehr sammelt, bewahren wir die Angaben der Unterzeichnenden ${DEFAULT_RETENTION_DAYS} Tage auf (${AT_RISK_RETENTION_DAYS} Tage bei einer Kampagne, deren Unterstützende gefährdet sein könnten) und löschen dann Namen, Postleitzahlen, Nachrichten, E-Mail-Adressen und die Bestätigungs-E-Mails; nur Land, Status und Daten bleiben, damit die Zahlen gleich bleiben.`
 }
 
-Unterstützerinnen und Unterstützer, die sonst nichts mit uns verbindet (keine andere Unterschrift, keine Spende, kein Wunsch nach Neuigkeiten), werden dann vollständig gelöscht. Sie können jederzeit vorher verlangen, dass wir Ihre Unterschrift löschen.
+Unterstützerinnen und Unterstützer, die sonst nichts mit uns verbindet (keine andere Unterschrift, keine Spende, kein Wunsch nach Neuigkeiten), werden dann vollständig gelöscht. Solange eine Kampagne Unterschriften sammelt, können Sie Ihre Unterschrift unter [Meine Daten](/me) selbst zurückziehen (siehe unten).
+
+## Kampagnen, deren Unterstützende gefährdet sein könnten
+
+Wenn es Menschen gefährden könnte, als Unterstützende einer Kampagne bekannt zu werden, führt das Team sie im Schutzmodus (das Unterschriftenformular der Kampagne weist darauf hin). Dann zeigen ihre Seiten keine Namen: Neue Unterschriften und Unterstützungsnachrichten zeigen nur das Land, und es gibt keine Spendenwand. Das Formular fragt nicht nach Ihrer Postleitzahl. Bei einer Spende gehen weder Name noch E-Mail-Adresse an den Zahlungsdienst, außer dem, was die Zahlung braucht, und Ihre Quittung trägt nur dann einen Namen, wenn Sie einen eingeben. Die Downloads des Teams (Unterschriften und Spenden) enthalten keine Namen und E-Mail-Adressen, es sei denn, eine Inhaberin oder ein Inhaber wählt sie ausdrücklich; das wird protokolliert. Die Angaben der Unterzeichnenden werden ${AT_RISK_RETENTION_DAYS} Tage nach dem Ende der Kampagne gelöscht, sofern das Team keine andere Frist festlegt (die Liste oben nennt die Frist jeder Kampagne).
 
 ## Spenden
 
@@ -125,9 +156,18 @@ ${
     : 'Diese Website läuft im Demo-Modus: E-Mails werden nicht versandt, sondern in einem Postausgang auf diesem Server aufbewahrt, wo das Team sie lesen kann.'
 }
 
+## Meine Daten: einsehen, mitnehmen, zurückziehen, vergessen werden
+
+Unter [Meine Daten](/me), verlinkt auf jeder Seite und in jeder E-Mail, geben Sie Ihre E-Mail-Adresse ein. Wenn wir etwas dazu gespeichert haben, schicken wir an diese Adresse einen Link, der einmal und ${f.linkMinutes} Minuten lang funktioniert; wir antworten auf jede Adresse gleich, damit niemand über diese Seite herausfinden kann, wer unterschrieben hat. Der Link öffnet eine Seite mit allem, was wir zu dieser Adresse speichern: Ihre Unterschriften (Kampagne, Datum, Status, ob Ihr Name gezeigt wird, Ihre Nachricht), Ihre Spenden (Datum, Betrag, Fonds, monatlich oder nicht, Quittungsnummer), Ihre Einwilligungen mit ihrem Verlauf, ob wir Ihre Adresse nach Unzustellbarkeit oder Beschwerden gesperrt haben, und die E-Mails, die wir Ihnen geschickt haben (Betreff und Datum). Sie können alles als Datei (JSON) oder als Seite zum Lesen oder Drucken herunterladen.
+
+${list([
+  'Sie können **Ihre Unterschrift selbst zurückziehen**, solange die Kampagne Unterschriften sammelt: Sie zählt sofort nicht mehr, und Ihre Nachricht und etwaige Antworten verschwinden von der Seite. Nach dem Ende der Kampagne bleibt sie gezählt und wird zu ihrem Aufbewahrungsdatum (oben) anonymisiert.',
+  `**Vergessen Sie mich** (nach einer Bestätigung): Monatliche Spenden werden zuerst bei Stripe beendet; dann löschen wir Ihre E-Mail-Adresse, Ihren Namen, Ihr Land und Ihre Sprache, Ihre Einwilligungen, unbestätigte Unterschriften, die E-Mails an Sie, eine etwaige Sperre Ihrer Adresse und Ihre Links zu Meine Daten. Bestätigte Unterschriften bleiben anonymisiert gezählt, denn jede zählte zu ihrer Zeit einen wirklichen Menschen. Von Ihren Spenden behalten wir nur den Buchungsbeleg, ohne Ihren Namen, Ihre Nachricht oder Adresse: Betrag, Währung, Daten, Quittungsnummer und die Zahlungs-IDs von Stripe, ${f.donationYears} Jahre lang, wie es das Buchhaltungsrecht verlangt. Eine spätere Anfrage für Ihre Adresse findet nichts mehr.`,
+])}
+
 ## Schutz vor Missbrauch
 
-Um zu begrenzen, wie oft eine Verbindung unterschreiben, spenden oder sich anmelden kann, speichern wir einen verschlüsselten Hash Ihrer IP-Adresse (mit einem Schlüssel, den nur dieser Server kennt), nie die Adresse selbst. Ein Hash zählt nur innerhalb seines Zeitfensters (zehn Minuten bis ein Tag). Der mit einer Unterschrift gespeicherte Hash wird mit ihren übrigen Angaben gelöscht, wenn die Aufbewahrungsfrist der Kampagne endet. Unsere Server-Logs enthalten keine E-Mail- oder IP-Adressen.
+Um zu begrenzen, wie oft eine Verbindung unterschreiben, spenden oder sich anmelden kann, speichern wir einen verschlüsselten Hash Ihrer IP-Adresse (mit einem Schlüssel, den nur dieser Server kennt), nie die Adresse selbst. Anfragen nach einem Link für Meine Daten zählen wir außerdem unter einem solchen Hash der eingegebenen E-Mail-Adresse, nie unter der Adresse selbst. Ein Hash zählt nur innerhalb seines Zeitfensters (zehn Minuten bis ein Tag). Der mit einer Unterschrift gespeicherte Hash wird mit ihren übrigen Angaben gelöscht, wenn die Aufbewahrungsfrist der Kampagne endet. Unsere Server-Logs enthalten keine E-Mail- oder IP-Adressen.
 
 ## Cookies
 
@@ -136,12 +176,13 @@ Wir verwenden keine Tracking- oder Werbe-Cookies, und diese Website lädt nichts
 ${list([
   `\`vigil_lang\`: wird nur gesetzt, wenn Sie über die Sprachlinks eine Sprache wählen, damit die Website in dieser Sprache bleibt; gespeichert für ein Jahr.`,
   `\`vigil_thanks\`: wird gesetzt, wenn Sie Ihre Unterschrift bestätigen, damit die Dankesseite Sie mit Vornamen begrüßen kann; nur an diese Seite gesendet und ${f.thanksMinutes} Minuten gültig.`,
+  `\`vigil_me\`: wird gesetzt, wenn Sie Ihren Link für Meine Daten öffnen, damit deren Seiten Sie erkennen; nur an diese Seiten gesendet und ${f.meMinutes} Minuten gültig oder bis Sie sich abmelden.`,
   `\`vigil_session\`: nur für Organisatorinnen und Organisatoren des Teams, die sich im Backoffice anmelden; ${f.sessionDays} Tage gültig oder bis zur Abmeldung.`,
 ])}
 
 ## Ihre Rechte
 
-Sie können Auskunft darüber verlangen, was wir über Sie speichern, es berichtigen oder löschen lassen, der Verarbeitung widersprechen und eine Einwilligung jederzeit widerrufen. Sie haben außerdem das Recht, sich bei einer Datenschutzaufsichtsbehörde zu beschweren. Schreiben Sie uns über die [Kontaktseite](/contact).
+Sie können Auskunft darüber verlangen, was wir über Sie speichern, es berichtigen oder löschen lassen, der Verarbeitung widersprechen und eine Einwilligung jederzeit widerrufen. Vieles davon können Sie unter [Meine Daten](/me) selbst tun: Ihre Daten einsehen und herunterladen, eine Unterschrift zurückziehen, vergessen werden. Sie haben außerdem das Recht, sich bei einer Datenschutzaufsichtsbehörde zu beschweren. Für alles andere schreiben Sie uns über die [Kontaktseite](/contact).
 `,
   es: (f) => `
 ## Responsable
@@ -156,11 +197,15 @@ Para contar tu firma y asegurarnos de que es realmente tuya, guardamos tu nombre
 
 ${
   f.periods.length
-    ? `Cuando una campaña deja de recoger firmas, guardamos los datos de quienes firmaron durante un número fijo de días y después borramos nombres, códigos postales, mensajes, correos electrónicos y los correos de confirmación; solo quedan el país, el estado y las fechas, para que los totales no cambien:\n\n${list(f.periods.map((p) => `«${p.title}»: ${p.retentionDays} días después de cerrarse`))}`
-    : `Cuando una campaña deja de recoger firmas, guardamos los datos de quienes firmaron durante ${DEFAULT_RETENTION_DAYS} días y después borramos nombres, códigos postales, mensajes, correos electrónicos y los correos de confirmación; solo quedan el país, el estado y las fechas, para que los totales no cambien.`
+    ? `Cuando una campaña deja de recoger firmas, guardamos los datos de quienes firmaron durante un número fijo de días y después borramos nombres, códigos postales, mensajes, correos electrónicos y los correos de confirmación; solo quedan el país, el estado y las fechas, para que los totales no cambien:\n\n${list(f.periods.map((p) => `«${p.title}»: ${p.retentionDays} días después de cerrarse${p.atRisk ? ' (quienes apoyan podrían estar en peligro)' : ''}`))}`
+    : `Cuando una campaña deja de recoger firmas, guardamos los datos de quienes firmaron durante ${DEFAULT_RETENTION_DAYS} días (${AT_RISK_RETENTION_DAYS} días en una campaña cuyos apoyos podrían estar en peligro) y después borramos nombres, códigos postales, mensajes, correos electrónicos y los correos de confirmación; solo quedan el país, el estado y las fechas, para que los totales no cambien.`
 }
 
-Las personas que no tienen nada más con nosotros (ninguna otra firma, ninguna donación, ningún deseo de recibir novedades) se borran entonces por completo. Puedes pedirnos que borremos tu firma en cualquier momento antes.
+Las personas que no tienen nada más con nosotros (ninguna otra firma, ninguna donación, ningún deseo de recibir novedades) se borran entonces por completo. Mientras una campaña recoge firmas, puedes retirar tu firma tú mismo o tú misma en [Mis datos](/me) (ver más abajo).
+
+## Campañas cuyos apoyos podrían estar en peligro
+
+Si darse a conocer como apoyo de una campaña puede poner en peligro a alguien, el equipo la lleva en modo de protección (el formulario de firma de la campaña lo indica). Entonces sus páginas no muestran nombres: las firmas recientes y los mensajes de apoyo muestran solo el país, y no hay muro de donantes. El formulario no te pide el código postal. Con una donación, ni tu nombre ni tu correo llegan al proveedor de pagos más allá de lo que el pago necesita, y tu recibo lleva un nombre solo si lo escribes. Las descargas del equipo (firmas y donaciones) no incluyen nombres ni correos, salvo que una persona propietaria decida incluirlos, y eso queda registrado. Los datos de quienes firmaron se borran ${AT_RISK_RETENTION_DAYS} días después del cierre de la campaña, salvo que el equipo fije otro plazo (la lista de arriba da el de cada campaña).
 
 ## Donaciones
 
@@ -178,9 +223,18 @@ ${
     : 'Este sitio funciona en modo demo: los correos no se envían, sino que se guardan en una bandeja de salida en este servidor, donde el equipo puede leerlos.'
 }
 
+## Mis datos: verlos, llevártelos, retirar tu firma, que te olvidemos
+
+En [Mis datos](/me), enlazado en cada página y cada correo, escribes tu correo electrónico. Si guardamos algo sobre él, le enviamos un enlace que funciona una vez, durante ${f.linkMinutes} minutos; damos la misma respuesta para cualquier dirección, para que nadie pueda usar la página para saber quién firmó. El enlace abre una página con todo lo que guardamos sobre esa dirección: tus firmas (campaña, fecha, estado, si se muestra tu nombre, tu mensaje), tus donaciones (fecha, importe, fondo, mensual o no, número de recibo), tus consentimientos con su historial, si hemos bloqueado tu dirección por rebotes o quejas, y los correos que te enviamos (asunto y fecha). Puedes descargarlo todo como archivo (JSON) o como página para leer o imprimir.
+
+${list([
+  'Puedes **retirar tu firma tú mismo o tú misma** mientras la campaña recoge firmas: deja de contar al momento, y tu mensaje y las respuestas desaparecen de la página. Después del cierre de la campaña, sigue contando y se anonimiza en su fecha de conservación (arriba).',
+  `**Olvídame** (tras una confirmación): primero cancelamos en Stripe las donaciones mensuales; después borramos tu correo, tu nombre, tu país y tu idioma, tus consentimientos, las firmas sin confirmar, los correos que te enviamos, cualquier bloqueo de tu dirección y tus enlaces a Mis datos. Las firmas confirmadas siguen contando, anonimizadas, porque cada una contó a una persona real en su momento. De tus donaciones guardamos solo el registro contable, sin tu nombre, mensaje ni dirección: el importe, la moneda, las fechas, el número de recibo y los identificadores de pago de Stripe, durante ${f.donationYears} años, como exige la ley contable. Una solicitud posterior para tu dirección ya no encuentra nada.`,
+])}
+
 ## Protección contra abusos
 
-Para limitar cuántas veces una conexión puede firmar, donar o intentar iniciar sesión, guardamos un hash con clave de tu dirección IP (calculado con un secreto que solo conoce este servidor), nunca la dirección en sí. Un hash solo cuenta dentro de su ventana de tiempo (de diez minutos a un día). El hash guardado con una firma se borra con el resto de sus datos cuando termina el plazo de conservación de la campaña. Los registros de nuestro servidor no contienen correos ni direcciones IP.
+Para limitar cuántas veces una conexión puede firmar, donar o intentar iniciar sesión, guardamos un hash con clave de tu dirección IP (calculado con un secreto que solo conoce este servidor), nunca la dirección en sí. Las solicitudes de un enlace de Mis datos también se cuentan con un hash así del correo escrito, nunca con el correo en sí. Un hash solo cuenta dentro de su ventana de tiempo (de diez minutos a un día). El hash guardado con una firma se borra con el resto de sus datos cuando termina el plazo de conservación de la campaña. Los registros de nuestro servidor no contienen correos ni direcciones IP.
 
 ## Cookies
 
@@ -189,11 +243,12 @@ No usamos cookies de seguimiento ni de publicidad, y este sitio no carga nada de
 ${list([
   `\`vigil_lang\`: solo se guarda cuando eliges un idioma con los enlaces de idioma, para seguir mostrándote el sitio en ese idioma; dura un año.`,
   `\`vigil_thanks\`: se guarda cuando confirmas tu firma, para que la página de agradecimiento te salude por tu nombre; solo se envía a esa página y vale ${f.thanksMinutes} minutos.`,
+  `\`vigil_me\`: se guarda cuando abres tu enlace de Mis datos, para que sus páginas sepan que eres tú; solo se envía a esas páginas y vale ${f.meMinutes} minutos o hasta que cierras sesión.`,
   `\`vigil_session\`: solo para las personas del equipo que inician sesión en la administración; dura ${f.sessionDays} días o hasta que cierran sesión.`,
 ])}
 
 ## Tus derechos
 
-Puedes preguntarnos qué guardamos sobre ti, pedir que lo corrijamos o lo borremos, oponerte a su uso y retirar un consentimiento en cualquier momento. También tienes derecho a reclamar ante una autoridad de protección de datos. Escríbenos desde la [página de contacto](/contact).
+Puedes preguntarnos qué guardamos sobre ti, pedir que lo corrijamos o lo borremos, oponerte a su uso y retirar un consentimiento en cualquier momento. Buena parte puedes hacerla tú en [Mis datos](/me): ver y descargar tus datos, retirar una firma, pedir que te olvidemos. También tienes derecho a reclamar ante una autoridad de protección de datos. Para todo lo demás, escríbenos desde la [página de contacto](/contact).
 `,
 }
