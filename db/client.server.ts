@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -132,7 +133,32 @@ export function preparedPerConnection<T>(prepare: (db: DB) => T): (handle: Handl
   return (handle) => {
     const key = driverOf(handle)
     let prepared = cache.get(key)
-    if (!prepared) cache.set(key, (prepared = prepare(handle)))
+    if (!prepared) cache.set(key, (prepared = nameOnPostgres(handle, prepare(handle))))
     return prepared
   }
+}
+
+/**
+ * A statement's name on Postgres: the same text gets the same name in every copy of a module
+ * (the server loads some twice: the build and the source) and on every pooled connection.
+ */
+export function statementName(text: string) {
+  return `vigil_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`
+}
+
+type NodePgPrepared = { queryConfig: { name?: string; text: string }; rawQueryConfig: { name?: string; text: string } }
+const isNodePgPrepared = (value: unknown): value is NodePgPrepared =>
+  typeof value === 'object' && value !== null && 'queryConfig' in value && 'rawQueryConfig' in value
+
+/**
+ * On Postgres, Drizzle's prepared queries run as unnamed statements: parsed and planned again
+ * at every run. Named, each pooled connection parses one once and may keep its plan.
+ */
+function nameOnPostgres<T>(handle: Handle, prepared: T): T {
+  if (engineOf(handle) !== 'postgres' || typeof prepared !== 'object' || prepared === null) return prepared
+  for (const query of isNodePgPrepared(prepared) ? [prepared] : Object.values(prepared)) {
+    if (!isNodePgPrepared(query)) continue
+    query.queryConfig.name = query.rawQueryConfig.name = statementName(query.queryConfig.text)
+  }
+  return prepared
 }

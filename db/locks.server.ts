@@ -1,7 +1,7 @@
 import { getTableName, sql, type Table } from 'drizzle-orm'
 import pg from 'pg'
-import { driverOf, engineOf, type Handle, type Tx } from './client.server.ts'
-import { rawExecute } from './query.server.ts'
+import { driverOf, engineOf, statementName, type Handle, type Tx } from './client.server.ts'
+import { onPostgres, rawExecute } from './query.server.ts'
 
 /**
  * Locks for several app servers on one database. On SQLite they cost nothing: a write
@@ -19,15 +19,18 @@ import { rawExecute } from './query.server.ts'
  * - `withJobLock(db, name, work)`: one runner of a periodic job at a time across processes.
  */
 
-// One class of advisory keys for Vigil's locks (the two-int form: apart from the migration's lock).
-const KEY_CLASS = sql`hashtext('vigil')`
-
 /** Take a transaction-level lock on each key (sorted, so two holders of the same keys never deadlock). */
 export async function serializeOn(tx: Tx, keys: string[]) {
   if (engineOf(tx) !== 'postgres' || keys.length === 0) return
   const sorted = [...new Set(keys)].sort()
-  for (const key of sorted) await rawExecute(tx, sql`select pg_advisory_xact_lock(${KEY_CLASS}, hashtext(${key}))`)
+  // All keys in one statement, in the array's order (one round trip, however many keys).
+  await onPostgres(() => (driverOf(tx) as pg.PoolClient).query({ name: SERIALIZE_ON, text: SERIALIZE_ON_TEXT, values: [sorted] }))
 }
+
+// One class of advisory keys for Vigil's locks, hashtext('vigil') (the two-int form: apart from the migration's lock).
+const SERIALIZE_ON_TEXT =
+  `select pg_advisory_xact_lock(hashtext('vigil'), hashtext(key)) from unnest($1::text[]) with ordinality as keys(key, position) order by position`
+const SERIALIZE_ON = statementName(SERIALIZE_ON_TEXT)
 
 /** The query, locking the rows it reads until the transaction ends (Postgres); unchanged on SQLite. */
 export function forUpdate<Q>(handle: Handle, query: Q): Q {

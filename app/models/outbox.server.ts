@@ -64,6 +64,11 @@ export async function queueEmail(tx: Tx, email: QueueEmail): Promise<boolean> {
   return insertEmail(tx, email)
 }
 
+/** An email a statement of db/sql/* queued itself (a first signature's confirmation): wake this process's sender as queueEmail does. */
+export function noteEmailQueued() {
+  mailQueued()
+}
+
 async function insertEmail(handle: Handle, email: QueueEmail) {
   const { batchable = true, campaignId = null, ...rest } = email
   const queued = (await execute(queueStatement(handle), { ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 })).changes === 1

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, inArray, lt, max, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { serializeOn } from '#db/locks.server.ts'
+import { recordHitsInWindows } from '#db/sql/rate-limits.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { rateLimitHits } from '#db/schema.ts'
 import { execute, firstRow } from '#db/query.server.ts'
@@ -16,7 +17,6 @@ const statements = preparedPerConnection((db) => ({
     .delete(rateLimitHits)
     .where(and(eq(rateLimitHits.bucket, p('bucket')), eq(rateLimitHits.keyHash, p('keyHash')), lt(rateLimitHits.at, p('since'))))
     .prepare(),
-  record: db.insert(rateLimitHits).values({ bucket: p('bucket'), keyHash: p('keyHash'), at: p('now') }).prepare(),
   count: db.select({ n: count() }).from(rateLimitHits).where(inWindow).prepare(),
   // The attempt whose leaving the window lets the next one through.
   opener: db.select({ at: rateLimitHits.at }).from(rateLimitHits).where(inWindow).orderBy(asc(rateLimitHits.at)).limit(1).offset(p('offset')).prepare(),
@@ -46,14 +46,12 @@ function serializeOnKeys(tx: Tx, keys: { bucket: string; keyHash: string }[]) {
 export async function recordHits(tx: Tx, hits: RateLimitHit[], now: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
   const q = statements(tx)
   await serializeOnKeys(tx, hits)
+  const counts = await recordHitsInWindows(tx, hits.map(({ bucket, keyHash, windowMs }) => ({ bucket, keyHash, since: now - windowMs })), now)
   let retryAfterMs = 0
-  for (const { bucket, keyHash, limit, windowMs } of hits) {
-    const since = now - windowMs
-    await execute(q.forget, { bucket, keyHash, since })
-    await execute(q.record, { bucket, keyHash, now })
-    const n = (await firstRow(q.count, { bucket, keyHash, since }))?.n ?? 0
+  for (const [i, { bucket, keyHash, limit, windowMs }] of hits.entries()) {
+    const n = counts[i]!
     if (n <= limit) continue
-    const opener = await firstRow(q.opener, { bucket, keyHash, since, offset: n - limit })
+    const opener = await firstRow(q.opener, { bucket, keyHash, since: now - windowMs, offset: n - limit })
     retryAfterMs = Math.max(retryAfterMs, 1000, (opener?.at ?? now) + windowMs - now)
   }
   return { allowed: retryAfterMs === 0, retryAfterMs }

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, inArray, sql } from 'drizzle-orm'
 import { batchedWriter } from '#db/batched-writer.server.ts'
 import { preparedPerConnection, type DB, type Handle, type Tx } from '#db/client.server.ts'
+import { insertFirstSignature } from '#db/sql/signatures.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { campaigns, signatures, type Locale, type ResubmittedDetails, type Signature } from '#db/schema.ts'
 import { randomToken, sha256 } from '~/utils/crypto.server.ts'
@@ -9,9 +10,9 @@ import { signatureGoal } from '~/utils/goal.ts'
 import { PUBLIC_STATUSES } from './campaigns.server.ts'
 import { appendConsent, grantUpdatesUnlessGranted } from './consents.server.ts'
 import { getSignatureCounters, listCountryCounters, moveCountryCounter, moveSignatureCounters } from './counters.server.ts'
-import { queueEmail } from './outbox.server.ts'
+import { noteEmailQueued, priorityOf, queueEmail } from './outbox.server.ts'
 import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
-import { findOrCreateSupporter } from './supporters.server.ts'
+import { findOrCreateSupporter, newSupporterRow } from './supporters.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
@@ -104,21 +105,15 @@ const signQueries = preparedPerConnection((db) => ({
     .prepare(),
 }))
 
-function queueConfirmation(tx: Tx, { signatureId, attempt, seed, to, locale, campaign, firstName }: {
-  signatureId: number
-  attempt: number
-  seed: string
-  to: string
-  locale: Locale
-  campaign: SignCampaign
-  firstName: string
-}) {
-  return queueEmail(tx, {
+type ConfirmationFor = { seed: string; to: string; locale: Locale; campaign: SignCampaign; firstName: string }
+
+/** The email with the link for one set of details; its key is `signature:<id>:confirm:<attempt>`. */
+function confirmationEmail({ seed, to, locale, campaign, firstName }: ConfirmationFor) {
+  return {
     template: 'confirm-signature',
     to,
     locale,
     campaignId: campaign.id,
-    idempotencyKey: `signature:${signatureId}:confirm:${attempt}`,
     props: {
       tokenSeed: seed,
       firstName,
@@ -126,7 +121,11 @@ function queueConfirmation(tx: Tx, { signatureId, attempt, seed, to, locale, cam
       petitionText: campaign.petitionText,
       organizationName: campaign.organizationName,
     },
-  })
+  }
+}
+
+function queueConfirmation(tx: Tx, { signatureId, attempt, ...email }: ConfirmationFor & { signatureId: number; attempt: number }) {
+  return queueEmail(tx, { ...confirmationEmail(email), idempotencyKey: `signature:${signatureId}:confirm:${attempt}` })
 }
 
 export type SignRequest = {
@@ -170,25 +169,30 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
   const fields = { ...signed, messageStatus: input.message ? 'pending' : null }
   const limited = await recordHits(tx, limits, now)
   if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
-  const { id: supporterId } = await findOrCreateSupporter(tx, { email: input.email, firstName: input.firstName, lastName: input.lastName, country: input.country, locale })
+  const supporter = { email: input.email, firstName: input.firstName, lastName: input.lastName, country: input.country, locale }
+  const seed = randomToken(16)
+  const newSignature = { ...fields, campaignId: campaign.id, tokenHash: sha256(signatureToken(seed)), tokenExpiresAt: now + TOKEN_TTL_MS, ipHash, updatesRequested: input.updates, source }
+  const confirmation = { seed, to, locale, campaign, firstName: input.firstName }
+  // Most signatures are a first one: where the engine can (Postgres), supporter, signature,
+  // counter and email are one statement. Where it cannot, or the address turns out to have
+  // signed already, the steps below.
+  const first = await insertFirstSignature(tx, () => ({
+    supporter: newSupporterRow(supporter),
+    signature: { ...newSignature, createdAt: now },
+    email: { ...confirmationEmail(confirmation), keyPrefix: 'signature:', keySuffix: ':confirm:1', priority: priorityOf('confirm-signature') },
+  }))
+  if (first?.signatureId) {
+    noteEmailQueued()
+    return { outcome: 'created' }
+  }
+  const supporterId = first?.supporterId ?? (await findOrCreateSupporter(tx, supporter)).id
   let existing = await firstRow(q.signatureOf, { campaignId: campaign.id, supporterId })
 
   if (!existing) {
-    const seed = randomToken(16)
-    const signature = await firstRow(q.insertSignature, {
-      ...fields,
-      campaignId: campaign.id,
-      supporterId,
-      tokenHash: sha256(signatureToken(seed)),
-      tokenExpiresAt: now + TOKEN_TTL_MS,
-      ipHash,
-      now,
-      updatesRequested: input.updates,
-      source,
-    })
+    const signature = await firstRow(q.insertSignature, { ...newSignature, supporterId, now })
     if (signature) {
       await moveSignatureCounters(tx, campaign.id, { pending: 1 })
-      await queueConfirmation(tx, { signatureId: signature.id, attempt: 1, seed, to, locale, campaign, firstName: input.firstName })
+      await queueConfirmation(tx, { ...confirmation, signatureId: signature.id, attempt: 1 })
       return { outcome: 'created' }
     }
     // Another server made it since the read above (and has committed: the insert waited for it).
@@ -200,11 +204,11 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
     // Someone else using the address, or its owner correcting a typo: the server cannot
     // tell, so the first details stay and these go out in an email of their own, to apply
     // only if its link is the one confirmed. A later resubmission replaces this one.
-    const seed = randomToken(16)
+    const resubmitSeed = randomToken(16)
     const attempt = existing.confirmationsSent + 1
     const details: ResubmittedDetails = { ...signed, updates: input.updates, expiresAt: now + TOKEN_TTL_MS }
-    await execute(q.resubmit, { details: JSON.stringify(details), tokenHash: sha256(signatureToken(seed)), attempt, id: existing.id })
-    await queueConfirmation(tx, { signatureId: existing.id, attempt, seed, to, locale, campaign, firstName: input.firstName })
+    await execute(q.resubmit, { details: JSON.stringify(details), tokenHash: sha256(signatureToken(resubmitSeed)), attempt, id: existing.id })
+    await queueConfirmation(tx, { signatureId: existing.id, attempt, seed: resubmitSeed, to, locale, campaign, firstName: input.firstName })
     return { outcome: 'resent' }
   }
 

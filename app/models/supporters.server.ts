@@ -38,13 +38,18 @@ const statements = preparedPerConnection((db) => ({
 
 export type SupporterInput = { email: string; firstName: string; lastName: string; country: string; locale: Locale }
 
-/** The supporter with this address, made from `input` if there is none yet (the address kept as typed, trimmed). */
+/** The row a new supporter gets from `input`: the address normalised for lookups and kept as typed (trimmed) for writing. */
+export function newSupporterRow(input: SupporterInput) {
+  return { emailNormalized: normalizeEmail(input.email), email: input.email.trim(), firstName: input.firstName, lastName: input.lastName, country: input.country, locale: input.locale }
+}
+
+/** The supporter with this address, made from `input` if there is none yet. */
 export async function findOrCreateSupporter(tx: Tx, input: SupporterInput): Promise<{ id: number }> {
   const q = statements(tx)
-  const emailNormalized = normalizeEmail(input.email)
+  const row = newSupporterRow(input)
   return (
-    (await firstRow(q.byEmail, { emailNormalized })) ??
-    (await firstRow(q.insert, { emailNormalized, email: input.email.trim(), firstName: input.firstName, lastName: input.lastName, country: input.country, locale: input.locale })) ??
-    (await firstRow(q.byEmail, { emailNormalized }))!
+    (await firstRow(q.byEmail, { emailNormalized: row.emailNormalized })) ??
+    (await firstRow(q.insert, row)) ??
+    (await firstRow(q.byEmail, { emailNormalized: row.emailNormalized }))!
   )
 }

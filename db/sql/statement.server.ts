@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { driverOf, engineOf, preparedPerConnection, sqliteOf, type Handle } from '../client.server.ts'
+import { driverOf, engineOf, preparedPerConnection, sqliteOf, statementName, type Handle } from '../client.server.ts'
 import { onPostgres as runOnPostgres } from '../query.server.ts'
 
 /**
@@ -16,12 +16,10 @@ export type RawStatement<Row> = {
   run: (handle: Handle, params?: unknown[] | Record<string, unknown>) => Promise<{ changes: number }>
 }
 
-let statementNames = 0
-
 export function rawStatement<Row>(sqliteText: string, postgresText?: string): RawStatement<Row> {
   const prepared = preparedPerConnection((db) => sqliteOf(db).prepare(sqliteText))
   const postgres = toPostgres(postgresText ?? withoutIndexHints(sqliteText))
-  const name = `vigil_raw_${++statementNames}`
+  const name = statementName(postgres.text)
   const sqliteArgs = (params: unknown[] | Record<string, unknown> = []) => (Array.isArray(params) ? params : [params])
   const onPostgres = async (handle: Handle, params: unknown[] | Record<string, unknown> = []) => {
     const values = Array.isArray(params) ? params : postgres.names.map((n) => params[n])

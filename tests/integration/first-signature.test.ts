@@ -1,0 +1,83 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { getDb } from '#db/client.server.ts'
+import { firstRow } from '#db/query.server.ts'
+import { campaigns, MAIL_PRIORITIES, organizations } from '#db/schema.ts'
+import { transaction } from '#db/transaction.server.ts'
+import { onMailQueued } from '~/models/outbox.server.ts'
+import { signPetition, TOKEN_TTL_MS, type SignCampaign, type SignInput } from '~/models/signatures.server.ts'
+import { sha256 } from '~/utils/crypto.server.ts'
+import { signatureToken } from '~/utils/tokens.server.ts'
+import { sqlOn } from '../helpers/sql.ts'
+
+// A first signature is one statement on Postgres and several on SQLite
+// (db/sql/signatures.server.ts): the rows must come out the same on both.
+let first: SignCampaign
+let second: SignCampaign
+const q = () => sqlOn(getDb())
+
+async function newCampaign(organizationId: number, slug: string): Promise<SignCampaign> {
+  return transaction(getDb(), async (tx) => {
+    const row = (await firstRow(tx.insert(campaigns).values({ organizationId, slug, status: 'live', publishedAt: Date.now() }).returning({ id: campaigns.id })))!
+    return { id: row.id, slug, title: `Title of ${slug}`, petitionText: 'Let them go.', organizationName: 'First Org' }
+  })
+}
+
+beforeAll(async () => {
+  const organizationId = await transaction(getDb(), async (tx) => (await firstRow(tx.insert(organizations).values({ slug: 'first-org', name: 'First Org' }).returning({ id: organizations.id })))!.id)
+  first = await newCampaign(organizationId, 'first-one')
+  second = await newCampaign(organizationId, 'second-one')
+})
+
+const ana: SignInput = { firstName: 'Ana', lastName: 'Pérez', email: '  Ana.Perez@Example.org ', country: 'VE', postalCode: '1010', message: 'Free him.', showName: true, updates: true }
+
+describe('a first signature', () => {
+  it('writes the supporter, the signature, the pending count and the confirmation email, and wakes the sender', async () => {
+    let woken = 0
+    const stop = onMailQueued(() => woken++)
+    const now = Date.now()
+    try {
+      expect(await signPetition(getDb(), { campaign: first, input: ana, locale: 'es', ipHash: 'iphash', source: 'wa', now })).toEqual({ outcome: 'created' })
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      stop()
+    }
+    expect(woken).toBe(1)
+    const supporter = await q().get<Record<string, unknown>>(`SELECT id, email_normalized, email, first_name, last_name, country, locale FROM supporters WHERE email = ?`, 'Ana.Perez@Example.org')
+    expect(supporter).toMatchObject({ email_normalized: 'ana.perez@example.org', first_name: 'Ana', last_name: 'Pérez', country: 'VE', locale: 'es' })
+    const signature = (await q().get<Record<string, unknown>>(`SELECT * FROM signatures WHERE campaign_id = ?`, first.id))!
+    expect(signature).toMatchObject({
+      supporter_id: supporter!.id, status: 'pending', first_name: 'Ana', last_name: 'Pérez', country: 'VE', postal_code: '1010', locale: 'es',
+      show_name: 1, message: 'Free him.', message_status: 'pending', token_expires_at: now + TOKEN_TTL_MS, confirmations_sent: 1, ip_hash: 'iphash',
+      created_at: now, updates_requested: 1, source: 'wa', confirmed_at: null, resubmitted_details: null,
+    })
+    expect(await q().get(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = ?`, first.id)).toEqual({ confirmed: 0, pending: 1 })
+    const email = (await q().get<Record<string, unknown>>(`SELECT * FROM email_messages WHERE campaign_id = ?`, first.id))!
+    expect(email).toMatchObject({
+      template: 'confirm-signature', to_email: 'Ana.Perez@Example.org', locale: 'es', idempotency_key: `signature:${signature.id}:confirm:1`,
+      status: 'queued', attempts: 0, batch_id: null, supporter_id: null, priority: MAIL_PRIORITIES.confirmation, batchable: 1,
+    })
+    const props = JSON.parse(String(email.props)) as Record<string, unknown>
+    expect(props).toEqual({ tokenSeed: props.tokenSeed, firstName: 'Ana', campaignTitle: 'Title of first-one', petitionText: 'Let them go.', organizationName: 'First Org' })
+    // The emailed link is the one the signature waits for.
+    expect(sha256(signatureToken(String(props.tokenSeed)))).toBe(signature.token_hash)
+  })
+
+  it('keeps the supporter an address already has, with its first details, when it signs another campaign', async () => {
+    const outcome = await signPetition(getDb(), { campaign: second, input: { ...ana, email: 'ana.perez@example.org', firstName: 'Anita', country: 'ES' }, locale: 'en', ipHash: null })
+    expect(outcome).toEqual({ outcome: 'created' })
+    expect(await q().all(`SELECT first_name, country, locale FROM supporters WHERE email_normalized = ?`, 'ana.perez@example.org')).toEqual([{ first_name: 'Ana', country: 'VE', locale: 'es' }])
+    const signature = await q().get(`SELECT s.first_name, s.country, s.locale FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE s.campaign_id = ? AND p.email_normalized = ?`, second.id, 'ana.perez@example.org')
+    expect(signature).toEqual({ first_name: 'Anita', country: 'ES', locale: 'en' })
+    expect(await q().get(`SELECT pending FROM campaign_counters WHERE campaign_id = ?`, second.id)).toEqual({ pending: 1 })
+  })
+
+  it('answers a second signature of the same campaign as a repeat, writing no second row or count', async () => {
+    expect(await signPetition(getDb(), { campaign: first, input: ana, locale: 'es', ipHash: null })).toEqual({ outcome: 'resent' })
+    expect(await q().get(`SELECT count(*) AS n FROM signatures WHERE campaign_id = ?`, first.id)).toEqual({ n: 1 })
+    expect(await q().get(`SELECT pending FROM campaign_counters WHERE campaign_id = ?`, first.id)).toEqual({ pending: 1 })
+    expect((await q().column<string>(`SELECT idempotency_key FROM email_messages WHERE campaign_id = ? ORDER BY id`, first.id)).map((k) => k.replace(/\d+/, 'N'))).toEqual([
+      'signature:N:confirm:1',
+      'signature:N:confirm:2',
+    ])
+  })
+})
