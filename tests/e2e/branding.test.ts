@@ -59,7 +59,7 @@ describe('an owner sets the team’s identity', () => {
     const accent = await home.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim())
     expect(accent).toBe('#1a5fb4')
     const footerLinks = home.locator('footer.site-footer nav a')
-    expect(await footerLinks.allTextContents()).toEqual(['Privacy policy', 'Imprint', 'Contact'])
+    expect(await footerLinks.allTextContents()).toEqual(['Privacy policy', 'Imprint', 'Contact', 'My data'])
     await home.locator('footer.site-footer').scrollIntoViewIfNeeded()
     await home.screenshot({ path: path.join(SCREENSHOTS, 'branding-campaign-top.png') })
     await shot(home, 'branding-campaign-full')
