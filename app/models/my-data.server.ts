@@ -27,6 +27,7 @@ import { withdrawUpdates } from './consents.server.ts'
 import { moveCountryCounter, moveFundCounters, moveSignatureCounters } from './counters.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
+import { ANONYMISED_SIGNATURE } from './retention.server.ts'
 
 /**
  * "My data" (/me): what Vigil holds about one supporter, shown to whoever proves they read
@@ -439,18 +440,8 @@ export async function forgetSupporter(
         tx
           .update(signatures)
           .set({
+            ...ANONYMISED_SIGNATURE,
             supporterId: null,
-            firstName: '',
-            lastName: '',
-            postalCode: null,
-            message: null,
-            messageStatus: null,
-            showName: false,
-            ipHash: null,
-            tokenHash: null,
-            tokenExpiresAt: null,
-            resubmittedDetails: null,
-            resubmittedTokenHash: null,
             anonymisedAt: sql`coalesce(${signatures.anonymisedAt}, ${now})`,
           })
           .where(eq(signatures.id, s.id)),

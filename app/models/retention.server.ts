@@ -7,6 +7,21 @@ import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import type { RetentionState } from '~/utils/retention.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
+/** What anonymising a signature blanks, for retention and for a supporter who asks to be forgotten (My data). */
+export const ANONYMISED_SIGNATURE = {
+  firstName: '',
+  lastName: '',
+  postalCode: null,
+  message: null,
+  messageStatus: null,
+  showName: false,
+  ipHash: null,
+  tokenHash: null,
+  tokenExpiresAt: null,
+  resubmittedDetails: null,
+  resubmittedTokenHash: null,
+} as const
+
 /**
  * Retention (ADR 010). A campaign's signatures are anonymised `retention_days` after it
  * stopped collecting them (`campaigns.closed_at`). Anonymising clears what identifies a
@@ -120,17 +135,7 @@ const statements = preparedPerConnection((db: DB) => ({
   anonymise: db
     .update(signatures)
     .set({
-      firstName: '',
-      lastName: '',
-      postalCode: null,
-      message: null,
-      messageStatus: null,
-      showName: false,
-      ipHash: null,
-      tokenHash: null,
-      tokenExpiresAt: null,
-      resubmittedDetails: null,
-      resubmittedTokenHash: null,
+      ...ANONYMISED_SIGNATURE,
       supporterId: sql`${sql.placeholder('supporterId')}`,
       anonymisedAt: sql`${nowP}`,
     })
