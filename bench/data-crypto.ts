@@ -1,7 +1,7 @@
 /**
  * What encryption at rest will cost a signature (docs/decisions/017-encryption-at-rest.md, "What signing pays"):
  * the seals, lookup hashes and opens one signature needs once the models use app/utils/data-crypto.server.ts,
- * timed on this process's CPU. `npx tsx bench/data-crypto.ts [seconds]`.
+ * timed on this process's CPU. `npm run bench:crypto -- [seconds]`.
  */
 import crypto from 'node:crypto'
 import { createDataCrypto } from '../app/utils/data-crypto.server.ts'
