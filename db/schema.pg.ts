@@ -94,4 +94,4 @@ export const postgresTables = Object.fromEntries(
 )
 
 // drizzle-kit finds tables among a module's named exports.
-export const { organizations, organizers, organizerTokens, sessions, auditLog, campaigns, campaignFrameOrigins, campaignMemberships, campaignTranslations, campaignSources, updates, updateTranslations, rateLimitHits, supporters, consents, signatures, campaignCounters, countryCounters, replies, emailMessages, updateSends, emailBatches, suppressions, resendEvents, funds, fundTranslations, fundCounters, fundDonors, donations, stripeEvents, instanceSettings, siteTexts, myDataAccess } = postgresTables
+export const { organizations, organizers, organizerTokens, sessions, auditLog, campaigns, campaignFrameOrigins, campaignMemberships, campaignTranslations, campaignSources, updates, updateTranslations, rateLimitHits, supporters, consents, signatures, signatureNameWords, campaignCounters, countryCounters, replies, emailMessages, updateSends, emailBatches, suppressions, suppressedAddresses, resendEvents, funds, fundTranslations, fundCounters, fundDonors, donations, stripeEvents, instanceSettings, siteTexts, myDataAccess } = postgresTables

@@ -245,18 +245,30 @@ export const SIGNATURE_STATUSES = ['pending', 'confirmed', 'invalidated'] as con
 export type SignatureStatus = (typeof SIGNATURE_STATUSES)[number]
 
 // One person across everything they do, found by normalised email.
-export const supporters = sqliteTable('supporters', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  emailNormalized: text('email_normalized').notNull().unique(),
-  // As typed the last time: the address we write to.
-  email: text('email').notNull(),
-  firstName: text('first_name').notNull(),
-  lastName: text('last_name').notNull(),
-  country: text('country').notNull(),
-  locale: text('locale', { enum: LOCALES }).notNull(),
-  createdAt: createdAt(),
-  updatedAt: integer('updated_at').notNull().default(now),
-})
+export const supporters = sqliteTable(
+  'supporters',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    // The keyed hash of the normalised address (ADR 017): how a supporter is found and kept unique.
+    emailHash: text('email_hash').unique(),
+    // The keyed hash of the address's domain: bulk invalidation by whole domain.
+    emailDomainHash: text('email_domain_hash'),
+    // {email (as typed the last time: the address we write to), firstName, lastName}, sealed (app/models/personal-data.server.ts).
+    sealed: text('sealed'),
+    // The data key `sealed` and the hashes were made with: drives the upgrade's sealing and keys:rotate.
+    dataKeyId: text('data_key_id'),
+    // Plaintext before ADR 017: null once sealed at start-up; dropped in a later release.
+    emailNormalized: text('email_normalized').unique(),
+    email: text('email'),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    country: text('country').notNull(),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('supporters_email_domain_idx').on(t.emailDomainHash)],
+)
 
 // Append-only: the latest row per (supporter, purpose, campaign) is the supporter's answer.
 export const consents = sqliteTable(
@@ -305,14 +317,19 @@ export const signatures = sqliteTable(
     // Null once anonymised, unless the signer still wants this campaign's news (ADR 010).
     supporterId: integer('supporter_id').references(() => supporters.id, { onDelete: 'set null' }),
     status: text('status', { enum: SIGNATURE_STATUSES }).notNull().default('pending'),
-    // What was signed with, kept with the signature (a supporter may sign other campaigns differently).
-    firstName: text('first_name').notNull(),
-    lastName: text('last_name').notNull(),
+    // What was signed with, kept with the signature (a supporter may sign other campaigns differently):
+    // {firstName, lastName, postalCode, message}, sealed (ADR 017); null once anonymised.
+    sealed: text('sealed'),
+    dataKeyId: text('data_key_id'),
+    // Plaintext before ADR 017: null once sealed at start-up; dropped in a later release.
+    firstName: text('first_name'),
+    lastName: text('last_name'),
     country: text('country').notNull(),
     postalCode: text('postal_code'),
     locale: text('locale', { enum: LOCALES }).notNull(),
     showName: integer('show_name', { mode: 'boolean' }).notNull().default(false),
     message: text('message'),
+    // Set when the signature carries a message (in `sealed`), null when it has none.
     messageStatus: text('message_status', { enum: ['pending', 'approved', 'rejected'] }),
     // SHA-256 of the emailed token; cleared once used.
     tokenHash: text('token_hash').unique(),
@@ -329,6 +346,8 @@ export const signatures = sqliteTable(
     updatesRequested: integer('updates_requested', { mode: 'boolean' }).notNull().default(false),
     // Signed again while pending: these details wait beside the first ones and apply only if
     // the link sent for them is the one confirmed (the first link still confirms the first details).
+    resubmittedSealed: text('resubmitted_sealed'),
+    // Plaintext before ADR 017 (ResubmittedDetails as JSON): null once sealed at start-up.
     resubmittedDetails: text('resubmitted_details', { mode: 'json' }).$type<ResubmittedDetails>(),
     resubmittedTokenHash: text('resubmitted_token_hash'),
     // When the one reminder to confirm was queued; never a second.
@@ -395,6 +414,20 @@ export const countryCounters = sqliteTable(
   (t) => [primaryKey({ columns: [t.campaignId, t.country] })],
 )
 
+// One row per word of a signature's first and last name, as a keyed hash (ADR 017): the back
+// office finds signers by whole name words, since the names themselves are sealed.
+export const signatureNameWords = sqliteTable(
+  'signature_name_words',
+  {
+    campaignId: integer('campaign_id').notNull(),
+    wordHash: text('word_hash').notNull(),
+    signatureId: integer('signature_id')
+      .notNull()
+      .references(() => signatures.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.wordHash, t.signatureId] }), index('signature_name_words_signature_idx').on(t.signatureId)],
+)
+
 // Organisers' answers to messages of support, shown under the message as the team's.
 export const replies = sqliteTable(
   'replies',
@@ -404,7 +437,11 @@ export const replies = sqliteTable(
       .notNull()
       .references(() => signatures.id, { onDelete: 'cascade' }),
     organizerId: integer('organizer_id').references(() => organizers.id, { onDelete: 'set null' }),
-    body: text('body').notNull(),
+    // {body}, sealed (ADR 017): an answer often greets the signer by name.
+    sealed: text('sealed'),
+    dataKeyId: text('data_key_id'),
+    // Plaintext before ADR 017: null once sealed at start-up.
+    body: text('body'),
     createdAt: createdAt(),
   },
   (t) => [index('replies_signature_idx').on(t.signatureId)],
@@ -422,8 +459,14 @@ export const emailMessages = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     template: text('template').notNull(),
-    toEmail: text('to_email').notNull(),
+    // {to, props}, sealed (ADR 017), for a message written with its recipient and content; null for
+    // an update's message, which goes to its supporter's address (through supporter_id) with `props`.
+    sealed: text('sealed'),
+    dataKeyId: text('data_key_id'),
+    // Plaintext before ADR 017: null once sealed at start-up.
+    toEmail: text('to_email'),
     locale: text('locale', { enum: LOCALES }).notNull(),
+    // What names nobody (an update's id); `{}` when the content is sealed.
     props: text('props', { mode: 'json' }).notNull().$type<Record<string, unknown>>(),
     idempotencyKey: text('idempotency_key').notNull().unique(),
     campaignId: integer('campaign_id').references(() => campaigns.id, { onDelete: 'set null' }),
@@ -509,8 +552,19 @@ export const emailBatches = sqliteTable(
 )
 
 // Addresses no email may go to again: hard bounces and complaints, reported by the provider.
+// Before ADR 017, by plain address: the rows move to suppressed_addresses at start-up; dropped in a later release.
 export const suppressions = sqliteTable('suppressions', {
   emailNormalized: text('email_normalized').primaryKey(),
+  reason: text('reason', { enum: ['bounce', 'complaint'] }).notNull(),
+  createdAt: createdAt(),
+})
+
+// Addresses no email may go to again, by the keyed hash of the normalised address (ADR 017);
+// `sealed` keeps the normalised address so keys:rotate can hash it again under a new key.
+export const suppressedAddresses = sqliteTable('suppressed_addresses', {
+  emailHash: text('email_hash').primaryKey(),
+  sealed: text('sealed').notNull(),
+  dataKeyId: text('data_key_id').notNull(),
   reason: text('reason', { enum: ['bounce', 'complaint'] }).notNull(),
   createdAt: createdAt(),
 })
@@ -623,6 +677,10 @@ export const donations = sqliteTable(
     disputedMinor: integer('disputed_minor').notNull().default(0),
     // What this row adds to its fund's total now; the counters move by its changes.
     countedMinor: integer('counted_minor').notNull().default(0),
+    // {email, receiptName, publicName, message}, sealed (ADR 017); null once forgotten.
+    sealed: text('sealed'),
+    dataKeyId: text('data_key_id'),
+    // Plaintext before ADR 017 (these four): null once sealed at start-up.
     publicName: text('public_name'),
     message: text('message'),
     // The donor-wall entry (name and message) as moderated; null when the gift shows nothing there.
@@ -633,7 +691,7 @@ export const donations = sqliteTable(
     receiptNumber: integer('receipt_number').unique(),
     wantsUpdates: integer('wants_updates', { mode: 'boolean' }).notNull().default(false),
     locale: text('locale', { enum: LOCALES }).notNull(),
-    email: text('email').notNull(),
+    email: text('email'),
     stripeCheckoutSessionId: text('stripe_checkout_session_id').unique(),
     stripePaymentIntentId: text('stripe_payment_intent_id').unique(),
     stripeInvoiceId: text('stripe_invoice_id').unique(),

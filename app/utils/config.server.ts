@@ -19,6 +19,8 @@ const LIVE_VARIABLES = [
   'MAIL_FROM',
   'SESSION_SECRET',
   'PUBLIC_URL',
+  // Seals supporters' data (ADR 017); never generated beside the database in live mode.
+  'VIGIL_DATA_KEY',
 ] as const
 const LIVE_TRIGGERS = ['STRIPE_SECRET_KEY', 'RESEND_API_KEY'] as const
 
@@ -61,9 +63,9 @@ export type Env = {
   /**
    * The keys that seal supporters' personal data (VIGIL_DATA_KEY; docs/decisions/017-encryption-at-rest.md),
    * newest first: new data is sealed under the first, the others still open what they sealed. Demo mode
-   * generates one into the data folder; live mode without the variable has none (nothing is sealed yet).
+   * generates one into the data folder; live mode requires the variable.
    */
-  dataKeys: DataKey[] | null
+  dataKeys: DataKey[]
   /** VIGIL_ALLOW_DEMO_DATA=1: live mode may start on a database holding the demo campaign (benchmarks, crash tests). */
   allowDemoData: boolean
   /** VIGIL_BENCH_ROUTES=1: the framework-floor routes the benchmarks compare against exist. */
@@ -461,7 +463,7 @@ export function loadEnv(source: EnvSource = process.env): Env {
     jobs: { sender: v.VIGIL_SENDER, retention: v.VIGIL_RETENTION, reminders: v.VIGIL_REMINDERS },
     signLimits: { per10Min: v.SIGN_LIMIT_PER_10_MIN, perDay: v.SIGN_LIMIT_PER_DAY },
     donationRecordsYears: v.VIGIL_DONATION_RECORDS_YEARS,
-    dataKeys: v.VIGIL_DATA_KEY ?? (live ? null : demoDataKeys(dataDir)),
+    dataKeys: v.VIGIL_DATA_KEY ?? demoDataKeys(dataDir),
     allowDemoData: v.VIGIL_ALLOW_DEMO_DATA,
     benchRoutes: v.VIGIL_BENCH_ROUTES,
     stripe: {

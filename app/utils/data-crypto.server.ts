@@ -173,7 +173,6 @@ let current: { keys: readonly DataKey[]; crypto: DataCrypto } | null = null
 /** The primitives under this process's keys (VIGIL_DATA_KEY, or demo mode's generated one). */
 export function dataCrypto(): DataCrypto {
   const keys = getEnv().dataKeys
-  if (!keys) throw new DataCryptoError('no-keys', 'VIGIL_DATA_KEY is not set: live mode needs it to seal supporters\' data (see docs/decisions/017-encryption-at-rest.md)')
   if (current?.keys !== keys) current = { keys, crypto: createDataCrypto(keys) }
   return current.crypto
 }

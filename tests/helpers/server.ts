@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTestDatabase, dropTestDatabase, onPostgres, testEngine } from './engine.ts'
+import { TEST_DATA_KEY } from './data-key.ts'
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)))
 
@@ -118,6 +119,8 @@ export async function startServer({
     PUBLIC_URL: `http://127.0.0.1:${freshPort}`,
     STRIPE_SECRET_KEY: '',
     RESEND_API_KEY: '',
+    // One key for the test and its servers (tests/helpers/data-key.ts); benches start servers without setup-env.
+    VIGIL_DATA_KEY: process.env.VIGIL_DATA_KEY ?? TEST_DATA_KEY,
     ...env,
   }
   // The log audit must see every request line, so a test's wish for a quiet log gives way to it.

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll } from 'vitest'
+import { TEST_DATA_KEY } from './data-key.ts'
 
 // Every test file gets its own data folder and database (a SQLite file, or a Postgres database
 // with VIGIL_TEST_ENGINE=postgres: tests/helpers/engine.ts), migrated before its tests run.
@@ -13,6 +14,7 @@ if (databaseUrl) process.env.DATABASE_URL = databaseUrl
 else delete process.env.DATABASE_URL
 process.env.UPLOADS_PATH = path.join(dir, 'uploads')
 process.env.SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789'
+process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 delete process.env.STRIPE_SECRET_KEY
 delete process.env.RESEND_API_KEY
 globalThis.__vigilDb = undefined
