@@ -560,10 +560,11 @@ export const suppressions = sqliteTable('suppressions', {
 })
 
 // Addresses no email may go to again, by the keyed hash of the normalised address (ADR 017);
-// `sealed` keeps the normalised address so keys:rotate can hash it again under a new key.
+// `sealed` keeps the normalised address so keys:rotate can hash it again under a new key (null once
+// its owner asked to be forgotten: the hash alone still keeps mail from going there).
 export const suppressedAddresses = sqliteTable('suppressed_addresses', {
   emailHash: text('email_hash').primaryKey(),
-  sealed: text('sealed').notNull(),
+  sealed: text('sealed'),
   dataKeyId: text('data_key_id').notNull(),
   reason: text('reason', { enum: ['bounce', 'complaint'] }).notNull(),
   createdAt: createdAt(),

@@ -7,7 +7,7 @@ CREATE TABLE "signature_name_words" (
 --> statement-breakpoint
 CREATE TABLE "suppressed_addresses" (
 	"email_hash" text PRIMARY KEY NOT NULL,
-	"sealed" text NOT NULL,
+	"sealed" text,
 	"data_key_id" text NOT NULL,
 	"reason" text NOT NULL,
 	"created_at" bigint DEFAULT ((extract(epoch from clock_timestamp()) * 1000)::bigint) NOT NULL

@@ -10,7 +10,7 @@ CREATE TABLE `signature_name_words` (
 CREATE INDEX `signature_name_words_signature_idx` ON `signature_name_words` (`signature_id`);--> statement-breakpoint
 CREATE TABLE `suppressed_addresses` (
 	`email_hash` text PRIMARY KEY NOT NULL,
-	`sealed` text NOT NULL,
+	`sealed` text,
 	`data_key_id` text NOT NULL,
 	`reason` text NOT NULL,
 	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL
