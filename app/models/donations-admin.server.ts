@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
 import type { Handle } from '#db/client.server.ts'
 import { donations } from '#db/schema.ts'
 import { sumDonationsPerMonth } from '#db/sql/donations.server.ts'
+import { openDonation } from './personal-data.server.ts'
 import type { DonationFilter } from '~/utils/donation-filter.ts'
 import { allRows } from '#db/query.server.ts'
 
@@ -17,6 +18,7 @@ const DAY = 86_400_000
 const dayStart = (date: string) => Date.parse(`${date}T00:00:00Z`)
 
 // What the table and the export show of a donation (the email only for owners, added by each).
+// `sealed` is opened here (names, message, address) and never leaves this module.
 const listedColumns = {
   id: donations.id,
   createdAt: donations.createdAt,
@@ -35,7 +37,13 @@ const listedColumns = {
   receiptNumber: donations.receiptNumber,
   // A monthly gift's end (cancelled by the donor or at Stripe): on every row of its subscription.
   subscriptionEndedAt: donations.subscriptionEndedAt,
-  publicName: donations.publicName,
+  sealed: donations.sealed,
+}
+
+/** A row as the back office sees it: the sealed fields opened, the address only when asked for (owners). */
+function opened<T extends { sealed: string | null }>({ sealed, ...row }: T, withEmails: boolean) {
+  const data = openDonation(sealed)
+  return { ...row, publicName: data?.publicName ?? null, message: data?.message ?? null, email: withEmails ? (data?.email ?? null) : null }
 }
 
 function filterConditions(campaignId: number, filter: DonationFilter): SQL[] {
@@ -80,16 +88,18 @@ export async function listDonations(
   const cursor = readCursor(before)
   if (cursor) conditions.push(sql`(${donations.createdAt}, ${donations.id}) < (${cursor.createdAt}, ${cursor.id})`)
   const rows = await allRows(db
-    .select({
-      ...listedColumns,
-      email: withEmails ? sql<string | null>`${donations.email}` : sql<string | null>`null`,
-    })
+    .select(listedColumns)
     .from(donations)
     .where(and(...conditions))
     .orderBy(desc(donations.createdAt), desc(donations.id))
     .limit(limit + 1))
   const last = rows.length > limit ? rows[limit - 1] : undefined
-  return { rows: rows.slice(0, limit), nextBefore: last ? `${last.createdAt}-${last.id}` : null }
+  // The table shows no message: only the export has that column.
+  const page = rows.slice(0, limit).map((r) => {
+    const { message: _message, ...row } = opened(r, withEmails)
+    return row
+  })
+  return { rows: page, nextBefore: last ? `${last.createdAt}-${last.id}` : null }
 }
 export type AdminDonationRow = Awaited<ReturnType<typeof listDonations>>['rows'][number]
 
@@ -167,7 +177,7 @@ export async function donationsPerMonth(
 }
 export type MonthlySeries = Awaited<ReturnType<typeof donationsPerMonth>>[number]
 
-/** Donations matching a filter in id order, a batch at a time, for streaming exports. */
+/** Donations matching a filter in id order, a batch at a time (each row opened: about 5 µs), for streaming exports. */
 export async function exportDonationsBatch(
   db: Handle,
   {
@@ -184,14 +194,11 @@ export async function exportDonationsBatch(
     limit?: number
   },
 ) {
-  return await allRows(db
-    .select({
-      ...listedColumns,
-      message: donations.message,
-      email: withEmails ? sql<string | null>`${donations.email}` : sql<string | null>`null`,
-    })
+  const rows = await allRows(db
+    .select(listedColumns)
     .from(donations)
     .where(and(...filterConditions(campaignId, filter), sql`${donations.id} > ${after}`))
     .orderBy(asc(donations.id))
     .limit(limit))
+  return rows.map((r) => opened(r, withEmails))
 }

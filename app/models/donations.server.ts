@@ -1,6 +1,6 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
-import { campaigns, donations, funds, fundTranslations, organizations, stripeEvents, type Donation, type DonationInterval, type Locale } from '#db/schema.ts'
+import { campaigns, donations, emailMessages, funds, fundTranslations, organizations, stripeEvents, type Donation, type DonationInterval, type Locale } from '#db/schema.ts'
 import { constraintViolation } from '#db/errors.server.ts'
 import { forUpdate, serializeOn } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
@@ -9,6 +9,7 @@ import { campaignTitleFor } from './campaigns.server.ts'
 import { appendConsent } from './consents.server.ts'
 import { addFundDonor, countedMinor, moveFundCounters } from './counters.server.ts'
 import { queueEmail } from './outbox.server.ts'
+import { openDonation, sealDonation } from './personal-data.server.ts'
 import { findOrCreateSupporter } from './supporters.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
@@ -39,15 +40,22 @@ export type NewDonation = {
   source?: string | null
 }
 
+/**
+ * The donation as "open", before the donor pays: its address and names sealed in the row
+ * (ADR 017), and no supporter yet. A supporter is found or created only by the webhook that
+ * records the money (update → onPaid), so a checkout abandoned at Stripe leaves this row
+ * alone, which retention deletes once Stripe's session has expired (removeAbandonedCheckouts).
+ */
 export async function createDonation(db: Handle, input: NewDonation) {
+  const { email, publicName, message, receiptName, ...plain } = input
+  const sealed = sealDonation({ email, publicName, message, receiptName })
   return transaction(db, async (tx) => {
-    const supporter = await findOrCreateSupporter(tx, { email: input.email, firstName: '', lastName: '', country: '', locale: input.locale })
     // A donor-wall entry (a name, perhaps a message) waits for an organiser, unless the campaign publishes at once.
     const needsApproval = (await firstRow(tx.select({ v: campaigns.donorWallNeedsApproval }).from(campaigns).where(eq(campaigns.id, input.campaignId))))?.v ?? true
-    const wallStatus = input.publicName ? (needsApproval ? 'pending' : 'approved') : null
+    const wallStatus = publicName ? (needsApproval ? 'pending' : 'approved') : null
     return (await firstRow(tx
       .insert(donations)
-      .values({ ...input, email: input.email.trim(), supporterId: supporter.id, wallStatus })
+      .values({ ...plain, sealed: sealed.sealed, dataKeyId: sealed.dataKeyId, supporterId: null, wallStatus })
       .returning({ id: donations.id }))).id
   })
 }
@@ -110,12 +118,10 @@ const webhookStatements = preparedPerConnection((db) => ({
       giftMinor: p('giftMinor'),
       amountMinor: p('amountMinor'),
       currency: p('currency'),
-      publicName: p('publicName'),
-      receiptName: p('receiptName'),
-      message: null,
+      sealed: p('sealed'),
+      dataKeyId: p('dataKeyId'),
       wantsUpdates: false,
       locale: p('locale'),
-      email: p('email'),
       stripeInvoiceId: p('stripeInvoiceId'),
       stripePaymentIntentId: p('stripePaymentIntentId'),
       stripeSubscriptionId: p('stripeSubscriptionId'),
@@ -168,6 +174,7 @@ const webhookStatements = preparedPerConnection((db) => ({
     .where(eq(campaigns.id, p('campaignId')))
     .prepare(),
   fundTexts: db.select().from(fundTranslations).where(eq(fundTranslations.fundId, p('fundId'))).prepare(),
+  attachSupporter: db.update(donations).set({ supporterId: param('supporterId') }).where(and(eq(donations.id, p('id')), isNull(donations.supporterId))).prepare(),
 }))
 
 export async function findDonationIdByPaymentIntent(db: Handle, { paymentIntentId }: { paymentIntentId: string }) {
@@ -438,7 +445,9 @@ async function applyFact(tx: Tx, fact: PaymentFact) {
         })
       }
       // A renewal: a new donation like the first, for what this invoice charged.
-      // (interval 'monthly', no message, no updates: fixed in the statement)
+      // (interval 'monthly', no updates: fixed in the statement; no message: only the first gift has one)
+      const opened = openDonation(first.sealed)
+      const sealed = opened ? sealDonation({ ...opened, message: null }) : null
       const renewal = (await firstRow(webhookStatements(tx).insertRenewal, {
         campaignId: first.campaignId,
         fundId: first.fundId,
@@ -447,10 +456,10 @@ async function applyFact(tx: Tx, fact: PaymentFact) {
         giftMinor: fact.amountMinor === first.amountMinor ? first.giftMinor : fact.amountMinor,
         amountMinor: fact.amountMinor,
         currency: fact.currency.toUpperCase(),
-        publicName: first.publicName,
-        receiptName: first.receiptName,
+        // Null once the donor was forgotten: the renewal then holds no address either.
+        sealed: sealed?.sealed ?? null,
+        dataKeyId: sealed?.dataKeyId ?? null,
         locale: first.locale,
-        email: first.email,
         source: first.source,
         stripeInvoiceId: fact.invoiceId,
         stripePaymentIntentId: fact.paymentIntentId,
@@ -543,8 +552,9 @@ async function update(tx: Tx, row: Donation, change: Change, paidBy: PaidBy = nu
   const countingDelta = (counted > 0 ? 1 : 0) - (row.countedMinor > 0 ? 1 : 0)
   let newDonors = 0
   const becamePaid = row.paidAt === null && next.paidAt !== null
-  if (becamePaid && row.supporterId !== null) {
-    newDonors = await addFundDonor(tx, { fundId: row.fundId, supporterId: row.supporterId })
+  if (becamePaid && next.supporterId === null) next.supporterId = await supporterOnPayment(tx, next)
+  if (becamePaid && next.supporterId !== null) {
+    newDonors = await addFundDonor(tx, { fundId: row.fundId, supporterId: next.supporterId })
   }
   if (delta !== 0 || countingDelta !== 0 || newDonors !== 0) {
     await moveFundCounters(tx, { fundId: row.fundId, delta, countingDelta, newDonors })
@@ -552,9 +562,22 @@ async function update(tx: Tx, row: Donation, change: Change, paidBy: PaidBy = nu
   if (becamePaid) await onPaid(tx, next, paidBy)
 }
 
+/**
+ * The money arrived: the donor becomes a supporter now (found by their address, or created),
+ * not when they filled in the form. Null when the row holds no address (forgotten).
+ */
+async function supporterOnPayment(tx: Tx, donation: Donation): Promise<number | null> {
+  const opened = openDonation(donation.sealed)
+  if (!opened?.email) return null
+  const { id } = await findOrCreateSupporter(tx, { email: opened.email, firstName: '', lastName: '', country: '', locale: donation.locale })
+  await execute(webhookStatements(tx).attachSupporter, { id: donation.id, supporterId: id })
+  return id
+}
+
 /** First proof of payment: the receipt, and the consent the donor gave on the form. */
 async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
   const q = webhookStatements(tx)
+  const opened = openDonation(donation.sealed)
   // Two servers recording payments at once would both read the same largest number.
   await serializeOn(tx, ['receipt-number'])
   const receiptNumber = await firstRow(q.assignReceiptNumber, { id: donation.id })
@@ -562,9 +585,10 @@ async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
   if (!context) return
   const fundText = pickTranslation(await allRows(q.fundTexts, { fundId: donation.fundId }), donation.locale, context.defaultLocale)
   const campaignTitle = await campaignTitleFor(tx, donation.campaignId, donation.locale)
-  await queueEmail(tx, {
+  // A renewal of a forgotten donor's gift: numbered for the books, but there is no one to write to.
+  if (opened) await queueEmail(tx, {
     template: 'donation-receipt',
-    to: donation.email,
+    to: opened.email,
     locale: donation.locale,
     campaignId: donation.campaignId,
     idempotencyKey: `donation:${donation.id}:receipt`,
@@ -573,7 +597,7 @@ async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
       receiptNumber: receiptNumber?.receiptNumber ?? donation.receiptNumber,
       paidBy,
       // The name given for receipts; the donor-wall name is public text, not a greeting.
-      firstName: donation.receiptName,
+      firstName: opened.receiptName,
       amountMinor: donation.amountMinor,
       giftMinor: donation.giftMinor,
       currency: donation.currency,
@@ -595,15 +619,16 @@ async function onPaid(tx: Tx, donation: Donation, paidBy: PaidBy) {
 /** A bank debit that did not go through: one short email saying so, and where to try again. */
 async function onDebitFailed(tx: Tx, donation: Donation) {
   const context = await firstRow(webhookStatements(tx).receiptContext, { campaignId: donation.campaignId })
-  if (!context) return
+  const opened = openDonation(donation.sealed)
+  if (!context || !opened) return
   await queueEmail(tx, {
     template: 'donation-failed',
-    to: donation.email,
+    to: opened.email,
     locale: donation.locale,
     campaignId: donation.campaignId,
     idempotencyKey: `donation:${donation.id}:failed`,
     props: {
-      firstName: donation.receiptName,
+      firstName: opened.receiptName,
       amountMinor: donation.amountMinor,
       currency: donation.currency,
       campaignTitle: await campaignTitleFor(tx, donation.campaignId, donation.locale),
@@ -611,4 +636,49 @@ async function onDebitFailed(tx: Tx, donation: Donation) {
       organizationName: context.organizationName,
     },
   })
+}
+
+// ——— Retention of gifts that never paid ———
+
+const DAY_MS = 86_400_000
+/** Stripe lets a Checkout Session be paid for 24 hours at most: a day more and an open row can never be paid. */
+export const ABANDONED_CHECKOUT_MS = 2 * DAY_MS
+/** A bank debit that failed stays a month (the back office, a donor who writes in), then goes. */
+export const FAILED_PAYMENT_MS = 30 * DAY_MS
+const REMOVE_BATCH = 500
+
+function neverPaid(now: number) {
+  return and(
+    isNull(donations.paidAt),
+    or(
+      and(eq(donations.status, 'open'), lt(donations.createdAt, now - ABANDONED_CHECKOUT_MS)),
+      and(eq(donations.status, 'failed'), lt(donations.createdAt, now - FAILED_PAYMENT_MS)),
+    ),
+  )
+}
+
+/**
+ * Deletes donations that will never be paid, with their emails: the address and names a
+ * donor typed before leaving Checkout (or whose debit failed) are kept no longer than the
+ * payment could still arrive. They never had a supporter (createDonation) and count for
+ * nothing, so no counter moves. Part of the retention run; batches of 500, each its own
+ * transaction. Returns how many were deleted.
+ */
+export async function removeUnpaidDonations(db: Handle, { now = Date.now(), shouldStop = () => false }: { now?: number; shouldStop?: () => boolean } = {}) {
+  let removed = 0
+  while (!shouldStop()) {
+    const deleted = await transaction(db, async (tx) => {
+      const ids = (await allRows(tx.select({ id: donations.id }).from(donations).where(neverPaid(now)).orderBy(donations.id).limit(REMOVE_BATCH))).map((r) => r.id)
+      if (ids.length === 0) return 0
+      // The failed debit's "try again" email: keys 'donation:<id>:…', a range of the unique index.
+      for (const id of ids) {
+        await execute(tx.delete(emailMessages).where(and(gte(emailMessages.idempotencyKey, `donation:${id}:`), lt(emailMessages.idempotencyKey, `donation:${id};`))))
+      }
+      // The condition again: a payment recorded since the select keeps its row.
+      return (await execute(tx.delete(donations).where(and(inArray(donations.id, ids), neverPaid(now))))).changes
+    })
+    removed += deleted
+    if (deleted < REMOVE_BATCH) break
+  }
+  return removed
 }

@@ -4,6 +4,7 @@ import { campaigns, donations, type DonorWallStatus } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { recordAudit } from './audit.server.ts'
+import { openDonation } from './personal-data.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
@@ -14,10 +15,23 @@ import { allRows, execute, firstRow } from '#db/query.server.ts'
  * of an entry.
  */
 
-/** The donor wall: approved names and messages donors chose to show, never amounts. One entry per gift, not per month. */
+type SealedEntry = { id: number; sealed: string | null; paidAt: number | null }
+
+/** An entry as shown: the name and message opened from the row (ADR 017); none once the donor was forgotten. */
+function openEntries(rows: SealedEntry[]) {
+  return rows.flatMap(({ id, sealed, paidAt }) => {
+    const data = openDonation(sealed)
+    return data?.publicName ? [{ id, name: data.publicName, message: data.message, paidAt }] : []
+  })
+}
+
+/**
+ * The donor wall: approved names and messages donors chose to show, never amounts. One entry per gift, not per month.
+ * `wall_status` is set only for a gift that gave a public name, so it stands for the sealed name in the query.
+ */
 export async function listDonorWall(db: Handle, { campaignId, limit = 12 }: { campaignId: number; limit?: number }) {
-  return await allRows(db
-    .select({ id: donations.id, name: donations.publicName, message: donations.message, paidAt: donations.paidAt })
+  return openEntries(await allRows(db
+    .select({ id: donations.id, sealed: donations.sealed, paidAt: donations.paidAt })
     .from(donations)
     .where(
       and(
@@ -25,21 +39,21 @@ export async function listDonorWall(db: Handle, { campaignId, limit = 12 }: { ca
         eq(donations.status, 'succeeded'),
         eq(donations.wallStatus, 'approved'),
         sql`${donations.parentId} is null`,
-        sql`${donations.publicName} is not null`,
+        sql`${donations.sealed} is not null`,
       ),
     )
     .orderBy(sql`${donations.paidAt} desc`)
-    .limit(limit))
+    .limit(limit)))
 }
 
 /** Entries of paid gifts in one state: what an editor reads to decide, nothing more. */
 export async function listDonorWallForModeration(db: Handle, { campaignId, status }: { campaignId: number; status: DonorWallStatus }) {
-  return await allRows(db
-    .select({ id: donations.id, name: donations.publicName, message: donations.message, paidAt: donations.paidAt })
+  return openEntries(await allRows(db
+    .select({ id: donations.id, sealed: donations.sealed, paidAt: donations.paidAt })
     .from(donations)
     .where(and(eq(donations.campaignId, campaignId), eq(donations.wallStatus, status), sql`${donations.paidAt} is not null`, sql`${donations.parentId} is null`))
     .orderBy(status === 'pending' ? asc(donations.paidAt) : desc(donations.paidAt))
-    .limit(100))
+    .limit(100)))
 }
 
 export async function countPendingDonorWall(db: Handle, { campaignId }: { campaignId: number }) {

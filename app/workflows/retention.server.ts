@@ -1,5 +1,6 @@
 import type { DB } from '#db/client.server.ts'
 import { withJobLock } from '#db/locks.server.ts'
+import { removeUnpaidDonations } from '~/models/donations.server.ts'
 import { anonymiseDueSignatures, type RetentionReport } from '~/models/retention.server.ts'
 import { startPeriodic } from '~/utils/periodic.server.ts'
 
@@ -22,7 +23,11 @@ export function describeRetentionReport(r: RetentionReport) {
 
 /** One run, unless another process is running one now (then `skipped`). */
 export async function runRetention(db: DB, { shouldStop = () => false, now }: { shouldStop?: () => boolean; now?: number } = {}) {
-  return withJobLock(db, 'retention', () => anonymiseDueSignatures(db, { shouldStop, now }))
+  return withJobLock(db, 'retention', async () => {
+    // Gifts that were never paid go first: what a donor typed before leaving Checkout (app/models/donations.server.ts).
+    await removeUnpaidDonations(db, { shouldStop, now })
+    return anonymiseDueSignatures(db, { shouldStop, now })
+  })
 }
 
 export function startRetention({
