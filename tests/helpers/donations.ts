@@ -1,6 +1,8 @@
 import Stripe from 'stripe'
 import { expect } from 'vitest'
 import { startStripeStandIn, type StripeEventJson, type StripeStandIn } from '../../stand-ins/stripe/index.ts'
+import { emailHashes, openDonation, openEmail, type DonationData } from '../../app/models/personal-data.server.ts'
+import { normalizeEmail } from '../../app/utils/email.ts'
 import { startServer, type RunningServer } from './server.ts'
 import { openServerSql } from './sql.ts'
 
@@ -42,7 +44,8 @@ export type DonationRow = {
   disputed_minor: number
   counted_minor: number
   wants_updates: number
-  email: string
+  sealed: string | null
+  data_key_id: string | null
   stripe_checkout_session_id: string | null
   stripe_payment_intent_id: string | null
   stripe_invoice_id: string | null
@@ -163,8 +166,42 @@ export async function startDonationStack() {
     for (const fundId of fundIds) expect(await counters(fundId), `fund ${fundId}`).toEqual(await countersFromRows(fundId))
   }
 
+  /** What a donation's row holds sealed, opened (null once forgotten). */
+  async function donationData(id: number): Promise<DonationData | null> {
+    const row = await db.get<{ sealed: string | null }>('SELECT sealed FROM donations WHERE id = ?', id)
+    if (!row) throw new Error(`no donation ${id}`)
+    return openDonation(row.sealed)
+  }
+
   function receiptsOf(donationId: number) {
-    return db.all<{ template: string; to_email: string; props: string }>('SELECT template, to_email, props FROM email_messages WHERE idempotency_key = ?', `donation:${donationId}:receipt`)
+    return emailsByKey(`donation:${donationId}:receipt`)
+  }
+
+  /**
+   * Emails by idempotency key, with the address and props opened from `sealed` (ADR 017) when
+   * the row has one; a row the outbox wrote plain (before it sealed) is read as it is.
+   */
+  async function emailsByKey(key: string) {
+    const rows = await db.all<{ template: string; locale: string; to_email: string | null; props: string; sealed: string | null }>(
+      'SELECT template, locale, to_email, props, sealed FROM email_messages WHERE idempotency_key = ?',
+      key,
+    )
+    return rows.map(({ sealed, ...row }) => {
+      if (sealed === null) return { ...row, to_email: row.to_email ?? '' }
+      const opened = openEmail(sealed)
+      return { ...row, to_email: opened.to, props: JSON.stringify(opened.props) }
+    })
+  }
+
+  async function supporterIdOf(email: string) {
+    const hashes = emailHashes(email)
+    // By the keyed hash; by the plain normalised address where the supporters model does not seal yet.
+    const row = await db.get<{ id: number }>(
+      `SELECT id FROM supporters WHERE email_hash IN (${hashes.map(() => '?').join(', ')}) OR email_normalized = ?`,
+      ...hashes,
+      normalizeEmail(email),
+    )
+    return row?.id ?? null
   }
 
   async function ledgerCount(eventId: string) {
@@ -175,10 +212,12 @@ export async function startDonationStack() {
     return (await db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))!.n
   }
 
-  function consentsOf(email: string) {
+  async function consentsOf(email: string) {
+    const supporterId = await supporterIdOf(email)
+    if (supporterId === null) return []
     return db.all<{ purpose: string; campaign_id: number; granted: number; source: string }>(
-      `SELECT c.purpose, c.campaign_id, c.granted, c.source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email_normalized = ?`,
-      email.toLowerCase(),
+      `SELECT purpose, campaign_id, granted, source FROM consents WHERE supporter_id = ? ORDER BY id`,
+      supporterId,
     )
   }
 
@@ -222,7 +261,10 @@ export async function startDonationStack() {
     counters,
     countersFromRows,
     expectCountersMatchRows,
+    donationData,
     receiptsOf,
+    emailsByKey,
+    supporterIdOf,
     ledgerCount,
     count,
     consentsOf,

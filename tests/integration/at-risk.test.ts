@@ -231,7 +231,7 @@ describe('giving to a campaign at risk', () => {
       expectNoName(request.rawBody, 'the Checkout Session request')
       expect(decodeURIComponent(request.rawBody)).not.toContain('@example.org')
     }
-    expect(await stack.db.get(`select public_name, message from donations where id = ?`, gift.donationId)).toEqual({ public_name: null, message: null })
+    expect(await stack.donationData(gift.donationId)).toMatchObject({ publicName: null, message: null })
 
     for (const { sessionId } of [gift, asked]) {
       const mark = stack.standIn.events().length

@@ -40,9 +40,7 @@ function settle(sessionId: string, result: 'succeeded' | 'failed') {
 const receiptProps = async (donationId: number) => (await stack.receiptsOf(donationId)).map((r) => JSON.parse(r.props) as Record<string, unknown>)
 const numberOf = async (donationId: number) => (await stack.db.get('SELECT receipt_number AS n FROM donations WHERE id = ?', donationId) as { n: number | null }).n
 
-async function emailsWithKey(key: string) {
-  return await stack.db.all('SELECT template, to_email, locale, props FROM email_messages WHERE idempotency_key = ?', key) as { template: string; to_email: string; locale: string; props: string }[]
-}
+const emailsWithKey = (key: string) => stack.emailsByKey(key)
 
 describe('receipt numbers', () => {
   it('numbers VIG-000001… in the order money arrives, with no gap for failed, abandoned or retried payments and no repeat for duplicates', async () => {

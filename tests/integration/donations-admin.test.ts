@@ -7,6 +7,7 @@
  */
 import { transaction } from '#db/transaction.server.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDonation, sealDonation } from '~/models/personal-data.server.ts'
 import { decodeEntities, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
@@ -123,9 +124,11 @@ async function insertDonation(d: {
   // The same rules as countedMinor and donationStatus in app/models/donations.server.ts.
   const counted = paid ? Math.max(0, d.amount - refunded - withheld) : 0
   const status = !paid ? 'failed' : withheld ? 'disputed' : refunded >= d.amount ? 'refunded' : 'succeeded'
+  // Sealed as the webhook's rows are (ADR 017): the plain columns stay null.
+  const sealed = sealDonation({ email: d.email ?? `donor${++emails}@donors.example`, publicName: d.publicName ?? null, message: d.message ?? null, receiptName: null })
   const info = await into.get<{ id: number }>(`INSERT INTO donations (campaign_id, fund_id, parent_id, interval, gift_minor, amount_minor, currency, status, paid_at, failed_at,
-         refunded_minor, dispute_status, disputed_minor, counted_minor, public_name, message, locale, email, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, ?) RETURNING id`,
+         refunded_minor, dispute_status, disputed_minor, counted_minor, sealed, data_key_id, locale, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?) RETURNING id`,
       d.campaign ?? CAMPAIGN,
       d.fund,
       d.parentId ?? null,
@@ -139,20 +142,25 @@ async function insertDonation(d: {
       d.dispute ?? null,
       disputed,
       counted,
-      d.publicName ?? null,
-      d.message ?? null,
-      d.email ?? `donor${++emails}@donors.example`,
+      sealed.sealed,
+      sealed.dataKeyId,
       d.createdAt,
       d.createdAt,
   )
   return info!.id
 }
 
-/** What the webhook keeps in fund_counters, recomputed from the rows. */
+/** What the webhook keeps in fund_counters, recomputed from the rows (donors by their opened address). */
 async function syncCounters() {
-  await db.run(`INSERT INTO fund_counters (fund_id, raised_minor, donations, donors)
-    SELECT fund_id, sum(counted_minor), sum(CASE WHEN counted_minor > 0 THEN 1 ELSE 0 END), count(DISTINCT email) FROM donations WHERE paid_at IS NOT NULL GROUP BY fund_id
-    ON CONFLICT (fund_id) DO UPDATE SET raised_minor = excluded.raised_minor, donations = excluded.donations, donors = excluded.donors`)
+  const rows = await db.all<{ fund_id: number; counted_minor: number; sealed: string }>('SELECT fund_id, counted_minor, sealed FROM donations WHERE paid_at IS NOT NULL')
+  for (const fundId of new Set(rows.map((r) => r.fund_id))) {
+    const own = rows.filter((r) => r.fund_id === fundId)
+    const raised = own.reduce((sum, r) => sum + r.counted_minor, 0)
+    const counting = own.filter((r) => r.counted_minor > 0).length
+    const donors = new Set(own.map((r) => openDonation(r.sealed)!.email)).size
+    await db.run(`INSERT INTO fund_counters (fund_id, raised_minor, donations, donors) VALUES (?, ?, ?, ?)
+      ON CONFLICT (fund_id) DO UPDATE SET raised_minor = excluded.raised_minor, donations = excluded.donations, donors = excluded.donors`, fundId, raised, counting, donors)
+  }
 }
 
 const fundForm = (fields: Record<string, string> = {}) => ({
@@ -297,7 +305,8 @@ describe('donations', () => {
     const otherFund = await db.get(`INSERT INTO funds (campaign_id, slug, goal_minor, currency) VALUES (?, 'elsewhere', 1000, 'EUR') RETURNING id`, other.id) as { id: number }
     await insertDonation({ campaign: other.id, fund: otherFund.id, amount: 99_900, createdAt: monthsAgo(1), publicName: 'Other Campaign Donor' })
 
-    ids.ana = (await db.get(`SELECT id FROM donations WHERE email = 'ana@donors.example'`) as { id: number }).id
+    const sealedRows = await db.all<{ id: number; sealed: string }>('SELECT id, sealed FROM donations')
+    ids.ana = sealedRows.find((r) => openDonation(r.sealed)!.email === 'ana@donors.example')!.id
     ids.monthly = await insertDonation({ fund: trip, amount: 1000, interval: 'monthly', createdAt: monthsAgo(2, 15), email: 'monthly@donors.example' })
     ids.renewal1 = await insertDonation({ fund: trip, amount: 1000, interval: 'monthly', parentId: ids.monthly, createdAt: monthsAgo(1, 15), email: 'monthly@donors.example' })
     ids.renewal2 = await insertDonation({ fund: trip, amount: 1000, interval: 'monthly', parentId: ids.monthly, refunded: 1000, createdAt: monthsAgo(0, 1), email: 'monthly@donors.example' })
