@@ -8,8 +8,13 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sealDonation } from '~/models/personal-data.server.ts'
 import { launchBrowser, SCREENSHOTS, logInAsOrganiser } from '../helpers/browser.ts'
+import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+
+// The key the server seals with (startServer passes it on), so rows sealed here open there.
+process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 let server: RunningServer
 let browser: Awaited<ReturnType<typeof launchBrowser>>
@@ -68,8 +73,8 @@ describe('an organiser managing funds', () => {
     const fund = db.prepare(`SELECT id FROM funds WHERE slug = 'trip-to-san-salvador'`).get() as { id: number }
     const insert = db.prepare(
       `INSERT INTO donations (campaign_id, fund_id, parent_id, interval, gift_minor, amount_minor, currency, status, paid_at, refunded_minor,
-         dispute_status, disputed_minor, counted_minor, public_name, locale, email, created_at)
-       VALUES (1, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?)`,
+         dispute_status, disputed_minor, counted_minor, sealed, data_key_id, locale, created_at)
+       VALUES (1, ?, ?, ?, ?, ?, 'EUR', ?, ?, ?, ?, ?, ?, ?, ?, 'en', ?)`,
     )
     const now = Date.now()
     db.transaction(() => {
@@ -77,9 +82,11 @@ describe('an organiser managing funds', () => {
         const created = now - i * 5 * 86_400_000
         const status = i % 11 === 0 ? 'refunded' : i % 13 === 0 ? 'disputed' : 'succeeded'
         const amount = 1000 + (i % 7) * 500
+        // Sealed as the webhook leaves them (ADR 017).
+        const sealed = sealDonation({ email: `donor${i}@example.org`, publicName: i % 3 ? `Donor ${i}` : null, message: null, receiptName: null })
         insert.run(fund.id, i % 5 === 1 && i > 1 ? 2 : null, i % 5 === 1 ? 'monthly' : 'one_time', amount, amount, status, created + 60_000,
           status === 'refunded' ? amount : 0, status === 'disputed' ? 'open' : null, status === 'disputed' ? amount : 0,
-          status === 'succeeded' ? amount : 0, i % 3 ? `Donor ${i}` : null, `donor${i}@example.org`, created)
+          status === 'succeeded' ? amount : 0, sealed.sealed, sealed.dataKeyId, created)
       }
     })()
     db.exec(`INSERT INTO fund_counters (fund_id, raised_minor, donations, donors)
