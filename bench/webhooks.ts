@@ -4,7 +4,9 @@
  *   bare        a node:http server answering a fixed 10 kB HTML page
  *   distinct    each request a new checkout.session.completed (paid) event for its own open
  *               donation: verify the signature, record the event id, mark the donation paid,
- *               move the fund counters, add the donor, queue the receipt, in one transaction
+ *               open its sealed address, find or create its supporter (ADR 017: none exists
+ *               before payment), move the fund counters, add the donor, queue the receipt,
+ *               in one transaction
  *   duplicate   events already applied, sent again (re-signed, as Stripe re-signs retries):
  *               verify, find the event id recorded, answer "duplicate", change nothing
  *   ignored     charge.succeeded events: verified and parsed, answered "ignored", no DB write
@@ -41,9 +43,14 @@ import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { signPayload, startStripeStandIn, type StripeEventJson, type StripeStandIn } from '../stand-ins/stripe/index.ts'
+import { TEST_DATA_KEY } from '../tests/helpers/data-key.ts'
 import { startServer, type RunningServer } from '../tests/helpers/server.ts'
+import { sealDonation } from '../app/models/personal-data.server.ts'
 import { cpuTimeMs, serverPid, startBare } from './baselines.ts'
 import { benchDatabase, engineChoice, postgresCpu, requirePostgres } from './engines.ts'
+
+// The open donations are sealed here under the key the servers get from startServer (ADR 017).
+process.env.VIGIL_DATA_KEY ??= TEST_DATA_KEY
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = 50
@@ -291,7 +298,7 @@ type Probe = {
   benchEvents: () => number | Promise<number>
   backlog: () => number | Promise<number>
   raised: () => number | Promise<number>
-  /** `count` open donations like donation `modelId`, each from its own new supporter; their ids. */
+  /** `count` open donations like donation `modelId`, each from its own address (sealed), no supporter yet; their ids. */
   insertOpenDonations: (modelId: number, count: number) => number[] | Promise<number[]>
   /** The donation ids of the bench events recorded, in the order they were. */
   appliedIds: () => number[] | Promise<number[]>
@@ -335,18 +342,13 @@ async function openPostgresProbe(url: string): Promise<Probe> {
     backlog: () => n(`SELECT count(*) FROM email_messages WHERE status IN ('queued', 'sending')`),
     raised: () => n('SELECT coalesce(sum(raised_minor), 0) FROM fund_counters'),
     async insertOpenDonations(modelId, count) {
+      const sealed = openDonationsSealed(count)
       const { rows } = await pool.query<{ id: string }>(
-        `WITH s AS (
-           INSERT INTO supporters (email_normalized, email, first_name, last_name, country, locale)
-           SELECT 'bench-' || i || '@bench.vigil.example', 'bench-' || i || '@bench.vigil.example', '', '', '', m.locale
-           FROM generate_series(1, $2::bigint) AS i, donations m WHERE m.id = $1 ORDER BY i
-           RETURNING id, email
-         )
-         INSERT INTO donations (campaign_id, fund_id, supporter_id, interval, gift_minor, amount_minor, currency, locale, wants_updates, email)
-         SELECT m.campaign_id, m.fund_id, s.id, m.interval, m.gift_minor, m.amount_minor, m.currency, m.locale, m.wants_updates, s.email
-         FROM s, donations m WHERE m.id = $1 ORDER BY s.id
+        `INSERT INTO donations (campaign_id, fund_id, interval, gift_minor, amount_minor, currency, locale, wants_updates, sealed, data_key_id)
+         SELECT m.campaign_id, m.fund_id, m.interval, m.gift_minor, m.amount_minor, m.currency, m.locale, m.wants_updates, x.sealed, $3
+         FROM unnest($2::text[]) WITH ORDINALITY AS x(sealed, i), donations m WHERE m.id = $1 ORDER BY x.i
          RETURNING id`,
-        [modelId, count],
+        [modelId, sealed.map((s) => s.sealed), sealed[0]?.dataKeyId ?? null],
       )
       return rows.map((row) => Number(row.id)).sort((a, b) => a - b)
     },
@@ -431,7 +433,15 @@ async function realDonation(server: RunningServer, standIn: StripeStandIn) {
   return { completed, charge: find('charge.succeeded') }
 }
 
-/** `count` open donations like `model`, each from its own new supporter; returns their ids. */
+/**
+ * What the donate form seals into each open donation (its own address, no names): the webhook
+ * opens it to find or create the supporter and address the receipt, as for a real gift.
+ */
+function openDonationsSealed(count: number) {
+  return Array.from({ length: count }, (_, i) => sealDonation({ email: `bench-${i + 1}@bench.vigil.example`, publicName: null, message: null, receiptName: null }))
+}
+
+/** `count` open donations like `model`, each from its own address, no supporter yet (the webhook makes it); returns their ids. */
 function insertOpenDonations(db: Database.Database, modelId: number, count: number) {
   const model = db.prepare('SELECT campaign_id, fund_id, interval, gift_minor, amount_minor, currency, locale, wants_updates FROM donations WHERE id = ?').get(modelId) as {
     campaign_id: number
@@ -443,20 +453,14 @@ function insertOpenDonations(db: Database.Database, modelId: number, count: numb
     locale: string
     wants_updates: number
   }
-  const supporter = db.prepare(`INSERT INTO supporters (email_normalized, email, first_name, last_name, country, locale) VALUES (?, ?, '', '', '', ?)`)
   const donation = db.prepare(
-    `INSERT INTO donations (campaign_id, fund_id, supporter_id, interval, gift_minor, amount_minor, currency, locale, wants_updates, email)
+    `INSERT INTO donations (campaign_id, fund_id, interval, gift_minor, amount_minor, currency, locale, wants_updates, sealed, data_key_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
+  const sealed = openDonationsSealed(count)
   return db.transaction(() => {
-    const ids: number[] = []
-    for (let i = 1; i <= count; i++) {
-      const email = `bench-${i}@bench.vigil.example`
-      const supporterId = supporter.run(email, email, model.locale).lastInsertRowid
-      const m = model
-      ids.push(Number(donation.run(m.campaign_id, m.fund_id, supporterId, m.interval, m.gift_minor, m.amount_minor, m.currency, m.locale, m.wants_updates, email).lastInsertRowid))
-    }
-    return ids
+    const m = model
+    return sealed.map((s) => Number(donation.run(m.campaign_id, m.fund_id, m.interval, m.gift_minor, m.amount_minor, m.currency, m.locale, m.wants_updates, s.sealed, s.dataKeyId).lastInsertRowid))
   }).immediate()
 }
 
