@@ -58,7 +58,7 @@ function filterConditions(campaignId: number, filter: SignatureFilter, searchEma
   return conditions
 }
 
-// More words than a name has are a paste, not a search: the rest would only narrow it to nothing.
+// More words than a name has are a paste, not a search: eight keep the query small.
 const MAX_SEARCH_WORDS = 8
 
 /** The signature has this whole word in its first or last name (its hash under any loaded key). */

@@ -149,10 +149,10 @@ export default function Signatures() {
           <Form method="get" className="filters row">
             <div className="field">
               <label htmlFor="q">{t(showEmails ? 'admin.signatures.searchOwner' : 'admin.signatures.searchNames')}</label>
-              <input id="q" name="q" type="search" defaultValue={filter.q ?? ''} aria-describedby="q-hint" />
               <p className="field__hint" id="q-hint">
                 {t(showEmails ? 'sealedSearch.hintOwner' : 'sealedSearch.hint')}
               </p>
+              <input id="q" name="q" type="search" defaultValue={filter.q ?? ''} aria-describedby="q-hint" />
             </div>
             <div className="field">
               <label htmlFor="status">{t('admin.signatures.status')}</label>
