@@ -1,4 +1,4 @@
-import { and, desc, eq, exists, gt, gte, inArray, isNotNull, isNull, lt, lte, ne, notExists, sql } from 'drizzle-orm'
+import { and, desc, eq, exists, gt, gte, isNotNull, isNull, lt, lte, ne, notExists, sql } from 'drizzle-orm'
 import { preparedPerConnection, type DB, type Handle, type Tx } from '#db/client.server.ts'
 import {
   auditLog,
@@ -21,9 +21,9 @@ import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 /**
  * What anonymising a signature blanks, for retention and for a supporter who asks to be forgotten
- * (My data): the sealed names, postal code and message (ADR 017) go together, and with them the
- * signature's name words (deleteNameWordsOf, in the same transaction). `data_key_id` stays: the
- * row is not one the upgrade's sealing has still to do.
+ * (My data): the sealed names, postal code and message (ADR 017) go together; the caller deletes the
+ * signature's name words in the same transaction. `data_key_id` stays: the row is not one the
+ * upgrade's sealing has still to do.
  */
 export const ANONYMISED_SIGNATURE = {
   sealed: null,
@@ -35,15 +35,6 @@ export const ANONYMISED_SIGNATURE = {
   resubmittedSealed: null,
   resubmittedTokenHash: null,
 } as const
-
-/** Delete the name words of these signatures (the back office's search by name), with their `sealed`. */
-export async function deleteNameWordsOf(tx: Tx, signatureIds: number[]) {
-  let deleted = 0
-  for (let i = 0; i < signatureIds.length; i += BATCH_SIZE) {
-    deleted += (await execute(tx.delete(signatureNameWords).where(inArray(signatureNameWords.signatureId, signatureIds.slice(i, i + BATCH_SIZE))))).changes
-  }
-  return deleted
-}
 
 /**
  * Retention (ADR 010). A campaign's signatures are anonymised `retention_days` after it
