@@ -1,32 +1,46 @@
 import { and, desc, eq, exists, gt, gte, isNotNull, isNull, lt, lte, ne, notExists, sql } from 'drizzle-orm'
 import { preparedPerConnection, type DB, type Handle, type Tx } from '#db/client.server.ts'
-import { auditLog, campaigns, consents, emailBatches, emailMessages, replies, signatures, supporters, type Campaign, type SignatureStatus } from '#db/schema.ts'
+import {
+  auditLog,
+  campaigns,
+  consents,
+  emailBatches,
+  emailMessages,
+  replies,
+  signatureNameWords,
+  signatures,
+  supporters,
+  type Campaign,
+  type SignatureStatus,
+} from '#db/schema.ts'
 import { supporterStillNeeded } from '#db/sql/retention.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import type { RetentionState } from '~/utils/retention.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
-/** What anonymising a signature blanks, for retention and for a supporter who asks to be forgotten (My data). */
+/**
+ * What anonymising a signature blanks, for retention and for a supporter who asks to be forgotten
+ * (My data): the sealed names, postal code and message (ADR 017) go together; the caller deletes the
+ * signature's name words in the same transaction. `data_key_id` stays: the row is not one the
+ * upgrade's sealing has still to do.
+ */
 export const ANONYMISED_SIGNATURE = {
-  firstName: '',
-  lastName: '',
-  postalCode: null,
-  message: null,
+  sealed: null,
   messageStatus: null,
   showName: false,
   ipHash: null,
   tokenHash: null,
   tokenExpiresAt: null,
-  resubmittedDetails: null,
+  resubmittedSealed: null,
   resubmittedTokenHash: null,
 } as const
 
 /**
  * Retention (ADR 010). A campaign's signatures are anonymised `retention_days` after it
  * stopped collecting them (`campaigns.closed_at`). Anonymising clears what identifies a
- * signer — names, postal code, the message and the team's replies to it, the IP and token
- * hashes, the confirmation emails in the outbox — and keeps what counting needs (status,
+ * signer — the sealed names, postal code and message, their name words, the team's replies,
+ * the IP and token hashes, the confirmation emails in the outbox — and keeps what counting needs (status,
  * country, language, dates), so the counters, the counts by country and the charts stay
  * as they were.
  *
@@ -147,13 +161,15 @@ const statements = preparedPerConnection((db: DB) => ({
     .where(and(eq(signatures.id, idP), isNotNull(signatures.supporterId)))
     .prepare(),
   deleteReplies: db.delete(replies).where(eq(replies.signatureId, idP)).prepare(),
+  deleteNameWords: db.delete(signatureNameWords).where(eq(signatureNameWords.signatureId, idP)).prepare(),
   // The signature's confirmation and "already signed" emails: keys 'signature:<id>:…', a range of the unique index.
   deleteSignatureMail: db
     .delete(emailMessages)
     .where(and(gte(emailMessages.idempotencyKey, sql.placeholder('from')), lt(emailMessages.idempotencyKey, sql.placeholder('to'))))
     .prepare(),
-  // Updates already sent stay counted on their send's page, without the address or the link.
-  forgetAddress: db.update(emailMessages).set({ toEmail: '', supporterId: null }).where(eq(emailMessages.supporterId, idP)).prepare(),
+  // Updates already sent stay counted on their send's page, without the address or the link
+  // (the sealed {to, props} goes; an update's own row has none).
+  forgetAddress: db.update(emailMessages).set({ sealed: null, toEmail: null, supporterId: null }).where(eq(emailMessages.supporterId, idP)).prepare(),
   deleteSupporter: db.delete(supporters).where(eq(supporters.id, idP)).prepare(),
   anyLeft: db
     .select({ one: sql<number>`1` })
@@ -228,6 +244,7 @@ async function settleRows(tx: Tx, campaignId: number, rows: Row[], now: number):
     if ((await execute(q.anonymise, { id: row.id, supporterId: keep ? row.supporterId : null, now })).changes > 0) {
       tally.anonymised++
       await execute(q.deleteReplies, { id: row.id })
+      await execute(q.deleteNameWords, { id: row.id })
       await execute(q.deleteSignatureMail, { from: `signature:${row.id}:`, to: `signature:${row.id};` })
     } else if (!keep && (await execute(q.release, { id: row.id })).changes > 0) {
       tally.released++

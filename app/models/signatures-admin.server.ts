@@ -1,16 +1,16 @@
-import { and, asc, count, desc, eq, gte, inArray, isNull, like, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import type { Handle } from '#db/client.server.ts'
 import { utcDay } from '#db/sql/signatures.server.ts'
 import { transaction } from '#db/transaction.server.ts'
-import { signatures, supporters, type SignatureStatus } from '#db/schema.ts'
+import { signatureNameWords, signatures, supporters, type SignatureStatus } from '#db/schema.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
-import { normalizeEmail } from '~/utils/email.ts'
 import { recordAudit } from './audit.server.ts'
+import { emailDomainHashes, emailHashes, nameWordHashesOf, nameWords, openSignature, openSupporter } from './personal-data.server.ts'
 import { getSignatureCounters, listCountryCounters, takeBackSignatureCounters } from './counters.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 export type SignatureFilter = {
-  /** Part of a signer's name; for owners (searchEmails) also a whole email address. */
+  /** Whole words of a signer's name (all must match); for owners (searchEmails) also a whole email address. */
   q?: string
   status?: SignatureStatus
   country?: string
@@ -28,8 +28,14 @@ const dayEnd = (date: string) => Date.parse(`${date}T00:00:00Z`) + 24 * 60 * 60 
  */
 const supporterOfSignature = and(eq(supporters.id, signatures.supporterId), isNull(signatures.anonymisedAt))
 
-function escapeLike(value: string) {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`)
+/**
+ * How a search is understood. Names and addresses are sealed (ADR 017): an address is found by
+ * its keyed hash (owners only, the whole of it), a name by the keyed hashes of its whole words
+ * (signature_name_words). A part of a word cannot be found, and the page says so.
+ */
+export function searchKind(q: string | undefined, searchEmails: boolean): 'none' | 'address' | 'name-words' {
+  if (!q?.trim()) return 'none'
+  return searchEmails && q.includes('@') ? 'address' : 'name-words'
 }
 
 function filterConditions(campaignId: number, filter: SignatureFilter, searchEmails: boolean): SQL[] {
@@ -39,18 +45,26 @@ function filterConditions(campaignId: number, filter: SignatureFilter, searchEma
   if (filter.from) conditions.push(gte(signatures.createdAt, dayStart(filter.from)))
   if (filter.to) conditions.push(lt(signatures.createdAt, dayEnd(filter.to)))
   const q = filter.q?.trim()
-  if (q) {
-    const pattern = `%${escapeLike(q.toLowerCase())}%`
-    const byName = sql`lower(${signatures.firstName} || ' ' || ${signatures.lastName}) like ${pattern} escape '\\'`
-    // Never a part of an address: a substring match let anyone who may search rebuild one a
-    // character at a time. Owners, who may see addresses, find a signer by the whole of it.
-    conditions.push(
-      searchEmails && q.includes('@')
-        ? or(byName, eq(supporters.emailNormalized, normalizeEmail(q)), sql`lower(${supporters.email}) = ${q.toLowerCase()}`)!
-        : byName,
-    )
+  const kind = searchKind(q, searchEmails)
+  if (kind === 'address') {
+    // The hash of the whole normalised address (case, +tags, Gmail dots), under every loaded key.
+    conditions.push(inArray(supporters.emailHash, emailHashes(q!)))
+  } else if (kind === 'name-words') {
+    const words = nameWords(q).slice(0, MAX_SEARCH_WORDS)
+    // Nothing that could be a word (only punctuation): nothing matches, rather than everything.
+    if (words.length === 0) conditions.push(sql`1 = 0`)
+    for (const word of words) conditions.push(hasNameWord(campaignId, word))
   }
   return conditions
+}
+
+// More words than a name has are a paste, not a search: eight keep the query small.
+const MAX_SEARCH_WORDS = 8
+
+/** The signature has this whole word in its first or last name (its hash under any loaded key). */
+function hasNameWord(campaignId: number, word: string) {
+  const w = signatureNameWords
+  return sql`${signatures.id} in (select ${w.signatureId} from ${w} where ${w.campaignId} = ${campaignId} and ${inArray(w.wordHash, nameWordHashesOf(word))})`
 }
 
 /**
@@ -70,7 +84,7 @@ export async function listSignatures(
     filter: SignatureFilter
     before?: number
     limit?: number
-    /** Whether `filter.q` may match a whole email address (owners only). */
+    /** Whether `filter.q` may match a whole email address, and addresses are opened (owners only). */
     searchEmails?: boolean
   },
 ) {
@@ -80,12 +94,9 @@ export async function listSignatures(
     .select({
       id: signatures.id,
       status: signatures.status,
-      firstName: signatures.firstName,
-      lastName: signatures.lastName,
-      email: supporters.email,
+      sealed: signatures.sealed,
+      supporterSealed: supporters.sealed,
       country: signatures.country,
-      postalCode: signatures.postalCode,
-      message: signatures.message,
       messageStatus: signatures.messageStatus,
       createdAt: signatures.createdAt,
       confirmedAt: signatures.confirmedAt,
@@ -98,10 +109,28 @@ export async function listSignatures(
     .where(and(...conditions))
     .orderBy(desc(signatures.id))
     .limit(limit + 1))
-  return { rows: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
+  return {
+    rows: rows.slice(0, limit).map(({ sealed, supporterSealed, ...row }) => ({ ...row, ...openedSigner(sealed, searchEmails ? supporterSealed : null) })),
+    nextBefore: rows.length > limit ? rows[limit - 1]!.id : null,
+  }
 }
 
-/** What a bulk invalidation applies to: chosen rows, or everything matching an address hash or email domain in a time window. */
+/**
+ * What the back office shows of a signer, opened from the sealed rows: blank once the signature
+ * is anonymised (its envelope is gone); the address only when its supporter's row is given.
+ */
+function openedSigner(sealed: string | null, supporterSealed: string | null) {
+  const signature = openSignature(sealed)
+  return {
+    firstName: signature?.firstName ?? '',
+    lastName: signature?.lastName ?? '',
+    postalCode: signature?.postalCode ?? null,
+    message: signature?.message ?? null,
+    email: supporterSealed === null ? null : openSupporter(supporterSealed).email,
+  }
+}
+
+/** What a bulk invalidation applies to: chosen rows, or everything matching an address hash or a whole email domain in a time window. */
 export type InvalidationFilter = {
   signatureIds?: number[]
   ipHash?: string
@@ -118,12 +147,15 @@ function invalidationConditions(campaignId: number, filter: InvalidationFilter):
     narrowed = true
   }
   if (filter.ipHash) {
-    // The table shows a prefix of the hash; organisers filter by what they can see.
-    conditions.push(like(signatures.ipHash, `${escapeLike(filter.ipHash)}%`))
+    // The table shows a prefix of the hash; organisers filter by what they can see. Compared as
+    // text, not with LIKE: SQLite's LIKE ignores case and has no escape character unless told,
+    // and the hash (base64url) is case-sensitive and may hold `_`.
+    conditions.push(sql`substr(${signatures.ipHash}, 1, ${filter.ipHash.length}) = ${filter.ipHash}`)
     narrowed = true
   }
   if (filter.emailDomain) {
-    conditions.push(like(supporters.emailNormalized, `%@${escapeLike(filter.emailDomain.toLowerCase())}`))
+    // A whole domain, by its keyed hash (addresses are sealed): never a part of one, never a subdomain.
+    conditions.push(inArray(supporters.emailDomainHash, emailDomainHashes(filter.emailDomain)))
     narrowed = true
   }
   if (filter.from) conditions.push(gte(signatures.createdAt, dayStart(filter.from)))
@@ -219,18 +251,21 @@ export async function signatureTotals(db: Handle, { campaignId }: { campaignId: 
   return { confirmed, pending, conversion: confirmed + pending > 0 ? confirmed / (confirmed + pending) : null }
 }
 
-/** Confirmed signatures in id order, a page at a time, for streaming exports. */
-export async function exportBatch(db: Handle, { campaignId, after, limit = 1000 }: { campaignId: number; after: number; limit?: number }) {
-  return await allRows(db
+/**
+ * Confirmed signatures in id order, a page at a time, for streaming exports, opened (a page of a
+ * thousand envelopes is a few milliseconds of CPU). Addresses are opened only when asked for.
+ */
+export async function exportBatch(
+  db: Handle,
+  { campaignId, after, limit = 1000, withEmails = false }: { campaignId: number; after: number; limit?: number; withEmails?: boolean },
+) {
+  const rows = await allRows(db
     .select({
       id: signatures.id,
-      firstName: signatures.firstName,
-      lastName: signatures.lastName,
-      email: supporters.email,
+      sealed: signatures.sealed,
+      supporterSealed: supporters.sealed,
       country: signatures.country,
-      postalCode: signatures.postalCode,
       confirmedAt: signatures.confirmedAt,
-      message: signatures.message,
       anonymisedAt: signatures.anonymisedAt,
     })
     .from(signatures)
@@ -238,6 +273,7 @@ export async function exportBatch(db: Handle, { campaignId, after, limit = 1000 
     .where(and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), sql`${signatures.id} > ${after}`))
     .orderBy(asc(signatures.id))
     .limit(limit))
+  return rows.map(({ sealed, supporterSealed, ...row }) => ({ ...row, ...openedSigner(sealed, withEmails ? supporterSealed : null) }))
 }
 
 export async function countryCountsForExport(db: Handle, { campaignId }: { campaignId: number }) {

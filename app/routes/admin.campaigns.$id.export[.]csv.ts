@@ -9,7 +9,7 @@ import { requireExportNames } from '~/utils/at-risk.ts'
 
 /**
  * Confirmed signatures as CSV, streamed a thousand rows at a time so memory stays flat
- * however large the petition. Email addresses are included for owners only. Anonymised
+ * however large the petition; each batch is opened as it is read (names are sealed, ADR 017). Email addresses are included for owners only. Anonymised
  * signatures (ADR 010) stay in it, so it still adds up to the count: "Anonymised" where
  * the name was, the country and the confirmation time. On a campaign whose supporters may be at
  * risk it has no names, addresses or postal codes unless an owner asks (`?names=1`, audited).
@@ -43,7 +43,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       controller.enqueue(encoder.encode(`\uFEFF${csvRow(columns)}`))
     },
     async pull(controller) {
-      const rows = await exportBatch(context.db, { campaignId: campaign.id, after })
+      const rows = await exportBatch(context.db, { campaignId: campaign.id, after, withEmails })
       if (rows.length === 0) return controller.close()
       after = rows[rows.length - 1]!.id
       const text = rows

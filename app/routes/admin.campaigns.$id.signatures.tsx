@@ -10,6 +10,7 @@ import {
   invalidateSignatures,
   listSignatures,
   previewInvalidation,
+  searchKind,
   signaturesPerDay,
   signatureTotals,
   type SignatureFilter,
@@ -61,6 +62,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     perDay,
     showEmails,
     showSigners,
+    // Names are sealed and found by whole words only (ADR 017): an empty answer to a name search says why.
+    nameSearch: showSigners && searchKind(filter.q, showEmails) === 'name-words',
     canInvalidate: roleAtLeast(role, 'manager'),
     countries: countryOptions(context.lang),
     nextBefore: page.nextBefore,
@@ -91,7 +94,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function Signatures() {
-  const { campaignId, atRisk, lang, filter, totals, perDay, rows, nextBefore, countries, showEmails, showSigners, canInvalidate } = useLoaderData<typeof loader>()
+  const { campaignId, atRisk, lang, filter, totals, perDay, rows, nextBefore, countries, showEmails, showSigners, nameSearch, canInvalidate } =
+    useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const [searchParams] = useSearchParams()
   const { t } = useTranslation()
@@ -145,7 +149,10 @@ export default function Signatures() {
           <Form method="get" className="filters row">
             <div className="field">
               <label htmlFor="q">{t(showEmails ? 'admin.signatures.searchOwner' : 'admin.signatures.searchNames')}</label>
-              <input id="q" name="q" type="search" defaultValue={filter.q ?? ''} />
+              <p className="field__hint" id="q-hint">
+                {t(showEmails ? 'sealedSearch.hintOwner' : 'sealedSearch.hint')}
+              </p>
+              <input id="q" name="q" type="search" defaultValue={filter.q ?? ''} aria-describedby="q-hint" />
             </div>
             <div className="field">
               <label htmlFor="status">{t('admin.signatures.status')}</label>
@@ -260,7 +267,7 @@ export default function Signatures() {
                 ))}
               </tbody>
             </table>
-            {rows.length === 0 ? <p>{t('admin.signatures.none')}</p> : null}
+            {rows.length === 0 ? <p role="status">{t(nameSearch ? 'sealedSearch.noWholeName' : 'admin.signatures.none')}</p> : null}
             {nextBefore ? (
               <p>
                 <Link to={`?${older}`}>{t('admin.audit.older')}</Link>
@@ -273,7 +280,7 @@ export default function Signatures() {
                 <p className="field__hint">{t('admin.signatures.invalidateHint')}</p>
                 <div className="row">
                   <TextField meta={fields.ipHash} label={t('admin.signatures.ipHash')} />
-                  {showEmails ? <TextField meta={fields.emailDomain} label={t('admin.signatures.emailDomain')} /> : null}
+                  {showEmails ? <TextField meta={fields.emailDomain} label={t('admin.signatures.emailDomain')} hint={t('sealedSearch.wholeDomain')} /> : null}
                   <TextField meta={fields.from} type="date" label={t('admin.signatures.from')} />
                   <TextField meta={fields.to} type="date" label={t('admin.signatures.to')} />
                 </div>

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getDb, type Tx } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { queueEmail } from '~/models/outbox.server.ts'
+import { nameWordHashes, sealSignature, sealSupporter } from '~/models/personal-data.server.ts'
 import { pruneSpentMailBatches } from '~/models/retention.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
@@ -38,19 +39,28 @@ async function signers(tx: Tx, campaignId: number, count: number) {
   const q = rawSql(tx)
   for (let i = 0; i < count; i++) {
     const email = `signer.${++people}@example.org`
+    const supporter = sealSupporter({ email, firstName: 'Ana', lastName: 'Pérez' })
     const supporterId = (await q.get<{ id: number }>(
-      `insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'Ana', 'Pérez', 'VE', 'en') returning id`,
-      email,
-      email,
+      `insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale) values (?, ?, ?, ?, 'VE', 'en') returning id`,
+      supporter.emailHash,
+      supporter.emailDomainHash,
+      supporter.sealed,
+      supporter.dataKeyId,
     ))!.id
+    const signature = sealSignature({ firstName: 'Ana', lastName: 'Pérez', postalCode: null, message: null })
     const signatureId = (await q.get<{ id: number }>(
-      `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, created_at, confirmed_at)
-       values (?, ?, 'confirmed', 'Ana', 'Pérez', 'VE', 'en', ?, ?) returning id`,
+      `insert into signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale, created_at, confirmed_at)
+       values (?, ?, 'confirmed', ?, ?, 'VE', 'en', ?, ?) returning id`,
       campaignId,
       supporterId,
+      signature.sealed,
+      signature.dataKeyId,
       Date.now(),
       Date.now(),
     ))!.id
+    for (const word of nameWordHashes('Ana', 'Pérez')) {
+      await q.run(`insert into signature_name_words (campaign_id, word_hash, signature_id) values (?, ?, ?)`, campaignId, word, signatureId)
+    }
     await queueEmail(tx, {
       template: 'confirm-signature',
       to: email,

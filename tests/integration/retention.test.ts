@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nameWordHashes, openSignature, sealDonation, sealEmail, sealReply, sealSignature, sealSupporter } from '~/models/personal-data.server.ts'
 import { anonymiseDueSignatures } from '~/models/retention.server.ts'
 import { unsubscribeToken } from '~/utils/tokens.server.ts'
 import { getDb } from '#db/client.server.ts'
@@ -47,14 +48,16 @@ async function campaign(slug: string, { status, closedDaysAgo, retentionDays }: 
 }
 
 let people = 0
+/** A supporter as signing leaves one: sealed, found by the keyed hash of their address (ADR 017). */
 async function supporter(firstName: string, lastName: string, on: Sql = db) {
   const email = `${firstName.toLowerCase()}.${++people}@example.org`
+  const sealed = sealSupporter({ email, firstName, lastName })
   const { id } = (await on.get<{ id: number }>(
-    `insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, ?, ?, 'DE', 'en') returning id`,
-    email,
-    email,
-    firstName,
-    lastName,
+    `insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale) values (?, ?, ?, ?, 'DE', 'en') returning id`,
+    sealed.emailHash,
+    sealed.emailDomainHash,
+    sealed.sealed,
+    sealed.dataKeyId,
   ))!
   return { id, email, firstName, lastName }
 }
@@ -74,18 +77,18 @@ let tokens = 0
 /** A signature as signing, confirming and moderating leave it, with its confirmation email in the outbox. */
 async function sign(campaignId: number, person: Person, { status = 'confirmed', country = 'DE', daysAgo = 200, message, showName = false, consents = [] }: SignSpec = {}, on: Sql = db) {
   const at = NOW - daysAgo * DAY
+  const sealed = sealSignature({ firstName: person.firstName, lastName: person.lastName, postalCode: '10115', message: message ?? null })
   const { id } = (await on.get<{ id: number }>(
-    `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, postal_code, locale, show_name, message, message_status,
+    `insert into signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale, show_name, message_status,
        token_hash, token_expires_at, confirmations_sent, ip_hash, created_at, confirmed_at, invalidated_at, invalidation_reason)
-     values (?, ?, ?, ?, ?, ?, '10115', 'en', ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) returning id`,
+     values (?, ?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) returning id`,
     campaignId,
     person.id,
     status,
-    person.firstName,
-    person.lastName,
+    sealed.sealed,
+    sealed.dataKeyId,
     country,
     showName,
-    message ?? null,
     message ? 'approved' : null,
     status === 'pending' ? `token-hash-${++tokens}` : null,
     status === 'pending' ? at + 7 * DAY : null,
@@ -95,11 +98,15 @@ async function sign(campaignId: number, person: Person, { status = 'confirmed', 
     status === 'invalidated' ? at + DAY : null,
     status === 'invalidated' ? 'Same address hash as 40 others' : null,
   ))!
+  // Its name words, in one statement (the back office's search by name).
+  const words = nameWordHashes(person.firstName, person.lastName)
+  await on.run(`insert into signature_name_words (campaign_id, word_hash, signature_id) values ${words.map(() => '(?, ?, ?)').join(', ')}`, ...words.flatMap((w) => [campaignId, w, id]))
+  const email = sealEmail({ to: person.email, props: { firstName: person.firstName, tokenSeed: `seed-${id}` } })
   await on.run(
-    `insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, status, created_at)
-     values ('confirm-signature', ?, 'en', ?, ?, ?, 'captured', ?)`,
-    person.email,
-    JSON.stringify({ firstName: person.firstName, tokenSeed: `seed-${id}` }),
+    `insert into email_messages (template, sealed, data_key_id, locale, props, idempotency_key, campaign_id, status, created_at)
+     values ('confirm-signature', ?, ?, 'en', '{}', ?, ?, 'captured', ?)`,
+    email.sealed,
+    email.dataKeyId,
     `signature:${id}:confirm:1`,
     campaignId,
     at,
@@ -135,6 +142,8 @@ let pending: Person // never confirmed (but ticked "send me news")
 let invalid: Person // invalidated
 let alsoLive: Person // also signed the live campaign
 const crowd: Person[] = []
+const shorts: Person[] = [] // signed the shortened campaign only
+const stayers: Person[] = [] // signed campaigns not due (Rita, Leo, the two Longs)
 let onlySignature = 0
 
 beforeAll(async () => {
@@ -161,7 +170,8 @@ beforeAll(async () => {
   alsoLive = await supporter('Lara', 'Live')
 
   onlySignature = await sign(longAgo, only, { message: 'We are with you, stay strong.', showName: true })
-  await db.run(`insert into replies (signature_id, organizer_id, body) values (?, ?, 'Thank you, Zofia!')`, onlySignature, ownerId)
+  const reply = sealReply({ body: 'Thank you, Zofia!' })
+  await db.run(`insert into replies (signature_id, organizer_id, sealed, data_key_id) values (?, ?, ?, ?)`, onlySignature, ownerId, reply.sealed, reply.dataKeyId)
   await sign(longAgo, twice, { country: 'FR' })
   await sign(longAgo, donor, { country: 'ES', consents: [true, false] })
   await sign(longAgo, news, { consents: [true] })
@@ -174,27 +184,37 @@ beforeAll(async () => {
     await sign(longAgo, person, { country: COUNTRIES[i % 4], daysAgo: 190 + i })
   }
   await sign(recently, twice, { daysAgo: 30 })
-  await sign(recently, await supporter('Rita', 'Recent'), { daysAgo: 20, message: 'Still waiting for justice.' })
+  stayers.push(await supporter('Rita', 'Recent'))
+  await sign(recently, stayers.at(-1)!, { daysAgo: 20, message: 'Still waiting for justice.' })
   await sign(live, alsoLive, { daysAgo: 3 })
-  await sign(live, await supporter('Leo', 'Live'), { status: 'pending', daysAgo: 1 })
-  for (let i = 0; i < 3; i++) await sign(shortened, await supporter('Short', `Signer${i}`), { country: COUNTRIES[i], daysAgo: 60 })
-  for (let i = 0; i < 2; i++) await sign(longer, await supporter('Long', `Signer${i}`), { daysAgo: 220 })
+  stayers.push(await supporter('Leo', 'Live'))
+  await sign(live, stayers.at(-1)!, { status: 'pending', daysAgo: 1 })
+  for (let i = 0; i < 3; i++) {
+    shorts.push(await supporter('Short', `Signer${i}`))
+    await sign(shortened, shorts.at(-1)!, { country: COUNTRIES[i], daysAgo: 60 })
+  }
+  for (let i = 0; i < 2; i++) {
+    stayers.push(await supporter('Long', `Signer${i}`))
+    await sign(longer, stayers.at(-1)!, { daysAgo: 220 })
+  }
 
   // The donor's gift, and an update email that already went to the first signer.
   const fund = (await db.get<{ id: number }>(`insert into funds (campaign_id, slug, goal_minor, currency) values (?, 'trip', 100000, 'EUR') returning id`, longAgo))!.id
+  const gift = sealDonation({ email: donor.email, receiptName: null, publicName: null, message: null })
   await db.run(
-    `insert into donations (campaign_id, fund_id, supporter_id, interval, gift_minor, amount_minor, currency, status, paid_at, counted_minor, locale, email)
-     values (?, ?, ?, 'one_time', 2500, 2500, 'EUR', 'succeeded', ?, 2500, 'en', ?)`,
+    `insert into donations (campaign_id, fund_id, supporter_id, interval, gift_minor, amount_minor, currency, status, paid_at, counted_minor, locale, sealed, data_key_id)
+     values (?, ?, ?, 'one_time', 2500, 2500, 'EUR', 'succeeded', ?, 2500, 'en', ?, ?)`,
     longAgo,
     fund,
     donor.id,
     NOW - 185 * DAY,
-    donor.email,
+    gift.sealed,
+    gift.dataKeyId,
   )
+  // An update's message names its supporter and goes to their address; nothing of it is sealed (ADR 017).
   await db.run(
-    `insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id, status)
-     values ('campaign-update', ?, 'en', ?, ?, ?, ?, 'captured')`,
-    only.email,
+    `insert into email_messages (template, locale, props, idempotency_key, campaign_id, supporter_id, status)
+     values ('campaign-update', 'en', ?, ?, ?, ?, 'captured')`,
     JSON.stringify({ updateId: 999, supporterId: only.id }),
     `update:999:${only.id}`,
     longAgo,
@@ -392,10 +412,8 @@ describe('a retention run', () => {
       expect(rows.length).toBeGreaterThan(0)
       for (const row of rows) {
         expect(row).toMatchObject({
-          first_name: '',
-          last_name: '',
-          postal_code: null,
-          message: null,
+          sealed: null,
+          resubmitted_sealed: null,
           message_status: null,
           show_name: 0,
           ip_hash: null,
@@ -405,6 +423,9 @@ describe('a retention run', () => {
         })
       }
     }
+    // Their names can no longer be searched for either.
+    expect(await one(`select count(*) as n from signature_name_words where campaign_id in (?, ?)`, longAgo, shortened)).toEqual({ n: 0 })
+    expect(Number((await one(`select count(*) as n from signature_name_words where campaign_id = ?`, recently))!.n)).toBeGreaterThan(0)
     // The signer who wants the news is still reachable through their (anonymised) signature; nobody else is.
     expect((await signaturesOf(longAgo)).filter((r) => r.supporter_id !== null).map((r) => r.supporter_id)).toEqual([news.id])
     for (const [id, rows] of Object.entries(untouched)) expect(await signaturesOf(Number(id))).toEqual(rows)
@@ -429,11 +450,13 @@ describe('a retention run', () => {
   it('deletes supporters left with nothing; keeps those who signed elsewhere, gave money or want the news', async () => {
     for (const gone of [only, pending, invalid, ...crowd]) expect(await supporterExists(gone), gone.lastName).toBe(false)
     for (const kept of [twice, donor, news, alsoLive]) expect(await supporterExists(kept), kept.lastName).toBe(true)
-    expect((await one(`select count(*) as n from supporters where first_name = 'Short'`))!.n).toBe(0)
-    expect((await one(`select count(*) as n from supporters where first_name in ('Long', 'Rita', 'Leo')`))!.n).toBe(4)
+    for (const gone of shorts) expect(await supporterExists(gone), gone.lastName).toBe(false)
+    for (const kept of stayers) expect(await supporterExists(kept), kept.lastName).toBe(true)
     // Their other signatures are as they were.
-    expect(await one(`select first_name as name from signatures where campaign_id = ? and supporter_id = ?`, recently, twice.id)).toEqual({ name: 'Tomasz' })
-    expect(await one(`select first_name as name from signatures where campaign_id = ? and supporter_id = ?`, live, alsoLive.id)).toEqual({ name: 'Lara' })
+    const firstName = async (campaignId: number, person: Person) =>
+      openSignature((await one(`select sealed from signatures where campaign_id = ? and supporter_id = ?`, campaignId, person.id))!.sealed as string)?.firstName
+    expect(await firstName(recently, twice)).toBe('Tomasz')
+    expect(await firstName(live, alsoLive)).toBe('Lara')
     expect((await one(`select count(*) as n from donations where supporter_id = ?`, donor.id))!.n).toBe(1)
   })
 
@@ -450,8 +473,9 @@ describe('a retention run', () => {
     expect(await all(`select * from replies where signature_id = ?`, onlySignature)).toEqual([])
     expect((await one(`select count(*) as n from email_messages where template = 'confirm-signature' and campaign_id in (?, ?)`, longAgo, shortened))!.n).toBe(0)
     expect((await one(`select count(*) as n from email_messages where template = 'confirm-signature' and campaign_id in (?, ?, ?)`, recently, live, longer))!.n).toBe(6)
-    expect(await one(`select to_email as "toEmail", supporter_id as "supporterId", status from email_messages where idempotency_key = ?`, `update:999:${only.id}`)).toEqual({
-      toEmail: '',
+    expect(await one(`select to_email as "toEmail", sealed, supporter_id as "supporterId", status from email_messages where idempotency_key = ?`, `update:999:${only.id}`)).toEqual({
+      toEmail: null,
+      sealed: null,
       supporterId: null,
       status: 'captured',
     })
@@ -522,20 +546,26 @@ describe('a retention run', () => {
 })
 
 describe('running by itself', () => {
+  /** Its supporters' ids are one range: they are written in one transaction, by one process. */
   async function bigClosedCampaign(slug: string, signers: number, on: Sql = db) {
     const id = await campaign(slug, { status: 'closed', closedDaysAgo: 200 }, on)
+    const supporterIds: number[] = []
     await transaction(on.db, async (tx) => {
       const inside = sqlOn(tx)
-      for (let i = 0; i < signers; i++) await sign(id, await supporter('Many', `${slug}-${i}`, inside), { country: COUNTRIES[i % 4], daysAgo: 210 + (i % 5) }, inside)
+      for (let i = 0; i < signers; i++) {
+        const person = await supporter('Many', `${slug}-${i}`, inside)
+        supporterIds.push(person.id)
+        await sign(id, person, { country: COUNTRIES[i % 4], daysAgo: 210 + (i % 5) }, inside)
+      }
     })
-    return id
+    return { id, supporterIds: [Math.min(...supporterIds), Math.max(...supporterIds)] as const }
   }
 
   it('two runs at the same time take turns batch by batch (SQLite), and each signature is anonymised once', async () => {
     // In this process, on its own database: on SQLite the two runs interleave at every batch boundary.
     const local = sqlOn(getDb())
     await local.run(`insert into organizations (slug, name) values ('local', 'Local')`)
-    const id = await bigClosedCampaign('taking-turns', 2_600, local)
+    const { id } = await bigClosedCampaign('taking-turns', 2_600, local)
     const [first, second] = await Promise.all([anonymiseDueSignatures(getDb()), anonymiseDueSignatures(getDb())])
     const mine = [...first, ...second].filter((r) => r.campaignId === id)
     // Taking turns is SQLite's: one connection orders the two runs' transactions. On Postgres they overlap on two
@@ -554,13 +584,13 @@ describe('running by itself', () => {
   })
 
   it('two processes at the same time leave what one would: each signature anonymised once, the counts kept', async () => {
-    const id = await bigClosedCampaign('two-at-once', 3_000)
+    const { id, supporterIds } = await bigClosedCampaign('two-at-once', 3_000)
     expect((await runScript('scripts/recount.ts', [], databaseEnv(server))).code).toBe(0)
     const counted = await counts()
     const mark = await lastAuditId()
     const [a, b] = await Promise.all([runRetention(), runRetention()])
     expect((await one(`select count(*) as n from signatures where campaign_id = ? and anonymised_at is null`, id))!.n).toBe(0)
-    expect((await one(`select count(*) as n from supporters where first_name = 'Many'`))!.n).toBe(0)
+    expect((await one(`select count(*) as n from supporters where id between ? and ?`, ...supporterIds))!.n).toBe(0)
     expect(await counts()).toEqual(counted)
     // One entry per process that did part of it.
     const entries = (await auditSince(mark)).filter((e) => e.subjectId === String(id))
@@ -571,7 +601,7 @@ describe('running by itself', () => {
   })
 
   it('`npm run worker` anonymises what falls due without being asked', async () => {
-    const id = await bigClosedCampaign('for-the-worker', 3)
+    const { id } = await bigClosedCampaign('for-the-worker', 3)
     const worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: 'production', ...databaseEnv(server), STRIPE_SECRET_KEY: '', RESEND_API_KEY: '' },
