@@ -12,7 +12,7 @@ import {
   supporters,
   type ResubmittedDetails,
 } from '#db/schema.ts'
-import { scrubFreedBytes, withSealingLock } from '#db/sql/seal-existing.server.ts'
+import { scrubFreedBytes, updateRowsById, withSealingLock } from '#db/sql/seal-existing.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { dataCrypto } from '~/utils/data-crypto.server.ts'
@@ -81,7 +81,9 @@ export async function sealExistingData(db: DB, { log = () => {}, batchSize = BAT
         rows += done.rows
         if (done.lastId === null) break
         afterId = done.lastId
-        if (rows > 0 && rows % (batchSize * 20) < batchSize) log(`sealing ${table}: ${rows.toLocaleString('en')} rows so far`)
+        // A line every 5,000 rows or so: an operator watching a long upgrade sees it move.
+        const every = batchSize * 10
+        if (Math.floor(rows / every) > Math.floor((rows - done.rows) / every)) log(`sealing ${table}: ${rows.toLocaleString('en')} rows so far`)
       }
       progress.push({ table, rows })
       if (rows > 0) log(`sealed ${rows.toLocaleString('en')} ${table} row(s)`)
@@ -147,16 +149,15 @@ async function sealSupporterBatch(tx: Tx, afterId: number, limit: number): Promi
       .orderBy(asc(supporters.id))
       .limit(limit),
   )
-  for (const row of rows) {
-    // `email` as typed is the address written to; the normalised one is the fallback of a damaged row.
-    const sealed = sealSupporter({ email: row.email || row.emailNormalized || '', firstName: row.firstName ?? '', lastName: row.lastName ?? '' })
-    await execute(
-      tx
-        .update(supporters)
-        .set({ ...sealed, emailNormalized: null, email: null, firstName: null, lastName: null })
-        .where(eq(supporters.id, row.id)),
-    )
-  }
+  await updateRowsById(tx, 'supporters', {
+    columns: ['sealed', 'email_hash', 'email_domain_hash', 'data_key_id'],
+    blank: ['email_normalized', 'email', 'first_name', 'last_name'],
+    rows: rows.map((row) => {
+      // `email` as typed is the address written to; the normalised one is the fallback of a damaged row.
+      const sealed = sealSupporter({ email: row.email || row.emailNormalized || '', firstName: row.firstName ?? '', lastName: row.lastName ?? '' })
+      return { id: row.id, values: [sealed.sealed, sealed.emailHash, sealed.emailDomainHash, sealed.dataKeyId] }
+    }),
+  })
   return { lastId: lastIdOf(rows), rows: rows.length }
 }
 
@@ -180,27 +181,21 @@ async function sealSignatureBatch(tx: Tx, afterId: number, limit: number): Promi
       .limit(limit),
   )
   const keyId = currentDataKeyId()
-  for (const row of rows) {
+  const words: { campaignId: number; wordHash: string; signatureId: number }[] = []
+  const updates = rows.map((row) => {
     // Anonymised (retention, forget-me) rows kept '' as names: nothing personal is left to seal.
     const anonymised = row.anonymisedAt !== null || (!row.firstName && !row.lastName && !row.postalCode && !row.message)
     const sealed = anonymised ? null : sealSignature({ firstName: row.firstName ?? '', lastName: row.lastName ?? '', postalCode: row.postalCode, message: row.message }).sealed
-    await execute(
-      tx
-        .update(s)
-        .set({
-          sealed,
-          dataKeyId: keyId,
-          resubmittedSealed: row.resubmitted ? sealResubmitted(row.resubmitted) : null,
-          firstName: null,
-          lastName: null,
-          postalCode: null,
-          message: null,
-          resubmittedDetails: null,
-        })
-        .where(eq(s.id, row.id)),
-    )
-    if (sealed !== null) await writeNameWords(tx, row.id, row.campaignId, nameWordHashes(row.firstName, row.lastName))
-  }
+    if (sealed !== null) for (const wordHash of nameWordHashes(row.firstName, row.lastName)) words.push({ campaignId: row.campaignId, wordHash, signatureId: row.id })
+    return { id: row.id, values: [sealed, row.resubmitted ? sealResubmitted(row.resubmitted) : null, keyId] }
+  })
+  await updateRowsById(tx, 'signatures', {
+    columns: ['sealed', 'resubmitted_sealed', 'data_key_id'],
+    blank: ['first_name', 'last_name', 'postal_code', 'message', 'resubmitted_details'],
+    rows: updates,
+  })
+  // Still-plain rows have no name words yet (they are written with the sealed names, in this transaction).
+  for (let i = 0; i < words.length; i += 1_000) await execute(tx.insert(signatureNameWords).values(words.slice(i, i + 1_000)).onConflictDoNothing())
   return { lastId: lastIdOf(rows), rows: rows.length }
 }
 
@@ -226,12 +221,16 @@ async function sealDonationBatch(tx: Tx, afterId: number, limit: number): Promis
       .limit(limit),
   )
   const keyId = currentDataKeyId()
-  for (const row of rows) {
-    // A forgotten donor's row kept '' as its address and no names: it stays without an envelope.
-    const personal = Boolean(row.email) || row.receiptName !== null || row.publicName !== null || row.message !== null
-    const sealed = personal ? sealDonation({ email: row.email ?? '', receiptName: row.receiptName, publicName: row.publicName, message: row.message }).sealed : null
-    await execute(tx.update(d).set({ sealed, dataKeyId: keyId, email: null, receiptName: null, publicName: null, message: null }).where(eq(d.id, row.id)))
-  }
+  await updateRowsById(tx, 'donations', {
+    columns: ['sealed', 'data_key_id'],
+    blank: ['email', 'receipt_name', 'public_name', 'message'],
+    rows: rows.map((row) => {
+      // A forgotten donor's row kept '' as its address and no names: it stays without an envelope.
+      const personal = Boolean(row.email) || row.receiptName !== null || row.publicName !== null || row.message !== null
+      const sealed = personal ? sealDonation({ email: row.email ?? '', receiptName: row.receiptName, publicName: row.publicName, message: row.message }).sealed : null
+      return { id: row.id, values: [sealed, keyId] }
+    }),
+  })
   return { lastId: lastIdOf(rows), rows: rows.length }
 }
 
@@ -239,9 +238,14 @@ async function sealReplyBatch(tx: Tx, afterId: number, limit: number): Promise<B
   const rows = await allRows(
     tx.select({ id: replies.id, body: replies.body }).from(replies).where(and(gt(replies.id, afterId), isNotNull(replies.body))).orderBy(asc(replies.id)).limit(limit),
   )
-  for (const row of rows) {
-    await execute(tx.update(replies).set({ ...sealReply({ body: row.body ?? '' }), body: null }).where(eq(replies.id, row.id)))
-  }
+  await updateRowsById(tx, 'replies', {
+    columns: ['sealed', 'data_key_id'],
+    blank: ['body'],
+    rows: rows.map((row) => {
+      const sealed = sealReply({ body: row.body ?? '' })
+      return { id: row.id, values: [sealed.sealed, sealed.dataKeyId] }
+    }),
+  })
   return { lastId: lastIdOf(rows), rows: rows.length }
 }
 
@@ -250,14 +254,20 @@ async function sealEmailBatch(tx: Tx, afterId: number, limit: number): Promise<B
   const rows = await allRows(
     tx.select({ id: m.id, template: m.template, to: m.toEmail, props: m.props }).from(m).where(and(gt(m.id, afterId), isNotNull(m.toEmail))).orderBy(asc(m.id)).limit(limit),
   )
-  for (const row of rows) {
-    if (row.template === 'campaign-update' && typeof row.props.updateId === 'number') {
-      // An update's message names nobody in its props and goes to its supporter's address (ADR 017).
-      await execute(tx.update(m).set({ toEmail: null }).where(eq(m.id, row.id)))
-    } else {
-      await execute(tx.update(m).set({ ...sealEmail({ to: row.to ?? '', props: row.props }), toEmail: null, props: {} }).where(eq(m.id, row.id)))
-    }
-  }
+  // An update's message names nobody in its props and goes to its supporter's address (ADR 017).
+  const isUpdate = (row: (typeof rows)[number]) => row.template === 'campaign-update' && typeof row.props.updateId === 'number'
+  const updates = rows.filter(isUpdate).map((row) => row.id)
+  const sealedRows = rows.filter((row) => !isUpdate(row))
+  if (updates.length > 0) await execute(tx.update(m).set({ toEmail: null }).where(inArray(m.id, updates)))
+  await updateRowsById(tx, 'email_messages', {
+    columns: ['sealed', 'data_key_id'],
+    blank: ['to_email'],
+    rows: sealedRows.map((row) => {
+      const sealed = sealEmail({ to: row.to ?? '', props: row.props })
+      return { id: row.id, values: [sealed.sealed, sealed.dataKeyId] }
+    }),
+  })
+  if (sealedRows.length > 0) await execute(tx.update(m).set({ props: {} }).where(inArray(m.id, sealedRows.map((row) => row.id))))
   return { lastId: lastIdOf(rows), rows: rows.length }
 }
 

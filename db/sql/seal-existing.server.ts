@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import pg from 'pg'
-import { driverOf, engineOf, sqliteOf, type DB } from '../client.server.ts'
+import { driverOf, engineOf, sqliteOf, type DB, type Tx } from '../client.server.ts'
 import { rawExecute } from '../query.server.ts'
 
 /**
@@ -64,4 +64,27 @@ export async function scrubFreedBytes(db: DB, tables: string[]): Promise<{ compl
   )
   await rawExecute(db, sql`vacuum ${names}`)
   return { complete: true }
+}
+
+/**
+ * One UPDATE for a whole batch of rows by id: `columns` take each row's values (text), `blank`
+ * columns become null. Row by row, Postgres spent a round trip per row: sealing a million rows
+ * took most of an hour; one statement per 500 rows takes minutes. `(values …) as v` names its
+ * columns column1, column2… on both engines.
+ */
+export async function updateRowsById(tx: Tx, table: string, { columns, blank = [], rows }: { columns: string[]; blank?: string[]; rows: { id: number; values: (string | null)[] }[] }) {
+  if (rows.length === 0) return { changes: 0 }
+  const target = sql.identifier(table)
+  const sets = [
+    ...columns.map((column, i) => sql`${sql.identifier(column)} = v.${sql.raw(`column${i + 2}`)}`),
+    ...blank.map((column) => sql`${sql.identifier(column)} = null`),
+  ]
+  const values = rows.map(
+    (row) =>
+      sql`(cast(${row.id} as bigint), ${sql.join(
+        row.values.map((value) => sql`cast(${value} as text)`),
+        sql`, `,
+      )})`,
+  )
+  return rawExecute(tx, sql`update ${target} set ${sql.join(sets, sql`, `)} from (values ${sql.join(values, sql`, `)}) as v where ${target}.id = v.column1`)
 }
