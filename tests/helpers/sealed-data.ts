@@ -7,7 +7,7 @@ import { migrate as migratePostgresTo } from 'drizzle-orm/node-postgres/migrator
 import type pg from 'pg'
 import { driverOf, sqliteOf, type DB } from '#db/client.server.ts'
 import { migrationsFolder, postgresMigrationsFolder } from '#db/migrate.ts'
-import { openEmail } from '~/models/personal-data.server.ts'
+import { emailHashes, openEmail } from '~/models/personal-data.server.ts'
 import { myDataLinkToken } from '~/utils/tokens.server.ts'
 import { onPostgres } from './engine.ts'
 import { rawSql } from './mail-worker.ts'
@@ -160,4 +160,20 @@ export async function myDataPage(db: DB, serverUrl: string, address: string, sup
   const cookie = opened.headers.get('set-cookie')!.split(';')[0]!
   const page = await fetch(`${serverUrl}/me`, { headers: { Cookie: cookie } })
   return { status: page.status, html: await page.text(), cookie }
+}
+
+type Reader = { get: <T>(text: string, ...params: unknown[]) => Promise<T | undefined>; all: <T>(text: string, ...params: unknown[]) => Promise<T[]> }
+
+/** The supporter an address belongs to, found as the app finds it: by its keyed hash under every loaded key. */
+export async function supporterIdOf(db: Reader, address: string) {
+  const hashes = emailHashes(address)
+  const row = await db.get<{ id: number }>(`select id from supporters where email_hash in (${hashes.map(() => '?').join(', ')})`, ...hashes)
+  return row?.id ?? null
+}
+
+/** The My data link emails queued for an address (none when it belongs to no supporter). */
+export async function myDataLinkEmails(db: Reader, address: string) {
+  const supporterId = await supporterIdOf(db, address)
+  if (supporterId === null) return []
+  return db.all<{ id: number; locale: string; status: string }>(`select id, locale, status from email_messages where idempotency_key like ? and template = 'my-data-link' order by id`, `me:${supporterId}:link:%`)
 }
