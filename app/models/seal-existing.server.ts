@@ -18,6 +18,7 @@ import { transaction } from '#db/transaction.server.ts'
 import { dataCrypto } from '~/utils/data-crypto.server.ts'
 import {
   currentDataKeyId,
+  emailHash,
   nameWordHashes,
   openDonation,
   openEmail,
@@ -155,7 +156,9 @@ async function sealSupporterBatch(tx: Tx, afterId: number, limit: number): Promi
     rows: rows.map((row) => {
       // `email` as typed is the address written to; the normalised one is the fallback of a damaged row.
       const sealed = sealSupporter({ email: row.email || row.emailNormalized || '', firstName: row.firstName ?? '', lastName: row.lastName ?? '' })
-      return { id: row.id, values: [sealed.sealed, sealed.emailHash, sealed.emailDomainHash, sealed.dataKeyId] }
+      // Hashed from the stored unique key (normalising it again changes nothing): distinct before, distinct after.
+      const hash = row.emailNormalized ? emailHash(row.emailNormalized) : sealed.emailHash
+      return { id: row.id, values: [sealed.sealed, hash, sealed.emailDomainHash, sealed.dataKeyId] }
     }),
   })
   return { lastId: lastIdOf(rows), rows: rows.length }
