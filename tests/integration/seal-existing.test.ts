@@ -37,6 +37,7 @@ async function oldDatabase(): Promise<Target> {
 }
 
 const started: RunningServer[] = []
+let upgraded: Target | null = null
 afterAll(async () => {
   for (const server of started) await server.stop({ keepData: true })
 })
@@ -155,7 +156,19 @@ describe('upgrading a database that holds plaintext', () => {
     const exported = (await (await fetch(`${again.url}/me/export.json`, { headers: { Cookie: me.cookie } })).json()) as { donations: { receiptName: string; publicName: string; message: string }[] }
     expect(exported.donations).toEqual([expect.objectContaining({ receiptName: 'Receipt Quillfeather 3', publicName: 'Wall Quillfeather 3', message: 'Donor marker message 3' })])
     await again.stop({ keepData: true })
+    upgraded = target
   }, 120_000)
+
+  // The public readers of signers' names are other parts' (ADR 017: every reader opens `sealed`): this passes once they are merged.
+  it('shows the same names and messages on the campaign page after the upgrade', async () => {
+    expect(upgraded, 'the upgrade test above ran').not.toBeNull()
+    const server = await start(upgraded!)
+    const page = await (await fetch(`${server.url}/c/upgrade`)).text()
+    await server.stop({ keepData: true })
+    // Recent signers as the page shows them (first name, last initial), and approved messages of support.
+    expect(page).toMatch(/Ysolde\d+ Q\./)
+    expect(page).toMatch(/Marker message \d+ for Quillfeather/)
+  }, 60_000)
 
   it('survives a kill mid-way: no row is half-written, and the next start finishes the work', async () => {
     const target = await oldDatabase()
