@@ -76,6 +76,10 @@ try {
   }
   for (const p of progress) {
     if (p.skipped > 0) console.log(`keys:rotate: ${p.table}: ${p.skipped} row(s) kept changing while this ran; run keys:rotate again`)
+    if (p.conflicts > 0) {
+      console.log(`keys:rotate: ${p.table}: ${p.conflicts} supporter(s) share their address with another supporter and stay under the old key; merge them, then run keys:rotate again`)
+      process.exitCode = 1
+    }
   }
   const { unused, hashOnlySuppressions } = await unusedDataKeys(db)
   for (const keyId of unused) console.log(`keys:rotate: key "${keyId}" is no longer used: remove it from VIGIL_DATA_KEY and restart (backups made before still need it)`)

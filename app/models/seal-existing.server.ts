@@ -12,6 +12,7 @@ import {
   supporters,
   type ResubmittedDetails,
 } from '#db/schema.ts'
+import { constraintViolation } from '#db/errors.server.ts'
 import { scrubFreedBytes, updateRowsById, withSealingLock } from '#db/sql/seal-existing.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 import { transaction } from '#db/transaction.server.ts'
@@ -339,7 +340,8 @@ export async function unusedDataKeys(db: DB) {
   return { unused: older.filter((keyId) => !usedOtherwise(keyId)), hashOnlySuppressions }
 }
 
-export type RotationProgress = { table: string; resealed: number; skipped: number }
+/** `skipped`: rows that changed while read (run again); `conflicts`: supporters whose address another supporter holds too (to merge by hand). */
+export type RotationProgress = { table: string; resealed: number; skipped: number; conflicts: number }
 
 /**
  * Seal again, under the newest key, every row sealed or hashed under an older one. Rows changed by
@@ -349,7 +351,7 @@ export type RotationProgress = { table: string; resealed: number; skipped: numbe
 export async function resealUnderNewestKey(db: DB, { log = () => {}, batchSize = BATCH }: { log?: Log; batchSize?: number } = {}) {
   const newest = currentDataKeyId()
   const progress: RotationProgress[] = []
-  const jobs: [string, (tx: Tx, afterId: number) => Promise<Batch & { skipped: number }>][] = [
+  const jobs: [string, (tx: Tx, afterId: number) => Promise<Batch & { skipped: number; conflicts?: number }>][] = [
     ['supporters', (tx, afterId) => resealSupporters(tx, newest, afterId, batchSize)],
     ['signatures', (tx, afterId) => resealSignatures(tx, newest, afterId, batchSize)],
     ['donations', (tx, afterId) => resealSimple(tx, donations, 'donation', newest, afterId, batchSize)],
@@ -359,14 +361,17 @@ export async function resealUnderNewestKey(db: DB, { log = () => {}, batchSize =
   for (const [table, batch] of jobs) {
     let resealed = 0
     let skipped = 0
+    let conflicts = 0
     // A few rounds: a row skipped because it changed meanwhile is usually under the newest key after.
     for (let round = 0; round < 3; round++) {
       let afterId = 0
       let skippedThisRound = 0
+      conflicts = 0
       for (;;) {
         const done = await transaction(db, (tx) => batch(tx, afterId))
         resealed += done.rows
         skippedThisRound += done.skipped
+        conflicts += done.conflicts ?? 0
         if (done.lastId === null) break
         afterId = done.lastId
         log(`${table}: ${resealed.toLocaleString('en')} sealed again under key ${newest}`)
@@ -374,7 +379,7 @@ export async function resealUnderNewestKey(db: DB, { log = () => {}, batchSize =
       skipped = skippedThisRound
       if (skipped === 0) break
     }
-    progress.push({ table, resealed, skipped })
+    progress.push({ table, resealed, skipped, conflicts })
   }
   let suppressed = 0
   for (;;) {
@@ -383,7 +388,7 @@ export async function resealUnderNewestKey(db: DB, { log = () => {}, batchSize =
     suppressed += n
     log(`suppressed_addresses: ${suppressed.toLocaleString('en')} hashed again under key ${newest}`)
   }
-  progress.push({ table: 'suppressed_addresses', resealed: suppressed, skipped: 0 })
+  progress.push({ table: 'suppressed_addresses', resealed: suppressed, skipped: 0, conflicts: 0 })
   return progress
 }
 
@@ -400,18 +405,28 @@ async function resealSupporters(tx: Tx, newest: string, afterId: number, limit: 
       .limit(limit),
   )
   let rewritten = 0
+  let conflicts = 0
   for (const row of rows) {
     if (row.sealed === null) continue
     const sealed = sealSupporter(openSupporter(row.sealed))
-    const { changes } = await execute(
-      tx
-        .update(supporters)
-        .set(sealed)
-        .where(and(eq(supporters.id, row.id), eq(supporters.dataKeyId, row.keyId!), eq(supporters.sealed, row.sealed))),
-    )
-    rewritten += changes
+    try {
+      // A savepoint: should another supporter already hold this address's new hash (a duplicate
+      // some writer made), this row alone stays under the old key and is reported, not the batch lost.
+      const { changes } = await transaction(tx, (savepoint) =>
+        execute(
+          savepoint
+            .update(supporters)
+            .set(sealed)
+            .where(and(eq(supporters.id, row.id), eq(supporters.dataKeyId, row.keyId!), eq(supporters.sealed, row.sealed!))),
+        ),
+      )
+      rewritten += changes
+    } catch (error) {
+      if (!constraintViolation(error)) throw error
+      conflicts++
+    }
   }
-  return { lastId: lastIdOf(rows), rows: rewritten, skipped: rows.length - rewritten }
+  return { lastId: lastIdOf(rows), rows: rewritten, skipped: rows.length - rewritten - conflicts, conflicts }
 }
 
 async function resealSignatures(tx: Tx, newest: string, afterId: number, limit: number) {

@@ -11,11 +11,11 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { closeDatabase, openDatabase, openPostgres } from '#db/client.server.ts'
 import { parseDataKeys } from '~/utils/config.server.ts'
 import { createDataCrypto } from '~/utils/data-crypto.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
-import { nameWords } from '~/models/personal-data.server.ts'
+import { closeDatabase, getDb, openDatabase, openPostgres } from '#db/client.server.ts'
+import { nameWords, sealSupporter } from '~/models/personal-data.server.ts'
 import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { createTestDatabase, dropTestDatabase, onPostgres } from '../helpers/engine.ts'
 import { rawSql } from '../helpers/mail-worker.ts'
@@ -138,6 +138,30 @@ describe('npm run keys:rotate', () => {
     expect(me.status).toBe(200)
     for (const text of ['Signer.3@Example.org', 'Ysolde3', 'Marker message 3 for Quillfeather', 'Thank you, Quillfeather reply marker']) expect(me.html, text).toContain(text)
   }, 240_000)
+
+  it('reports two supporters holding one address instead of failing, and leaves both as they were', async () => {
+    // This file's own database (tests/helpers/setup-env.ts). A writer that did not look up every
+    // key's hash made a second supporter for an address under the new key.
+    const q = rawSql(getDb())
+    const address = 'twice.held@example.org'
+    const old = sealSupporter({ email: address, firstName: 'Old', lastName: 'Row' })
+    await q.run(`insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale) values (?, ?, ?, ?, 'DE', 'en')`, old.emailHash, old.emailDomainHash, old.sealed, old.dataKeyId)
+    const fresh = newOnly.seal(JSON.stringify({ email: address, firstName: 'New', lastName: 'Row' }), SUPPORTER)
+    await q.run(
+      `insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale) values (?, ?, ?, '2', 'DE', 'en')`,
+      newOnly.lookupHash(address, 'email'),
+      newOnly.lookupHash('example.org', 'email-domain'),
+      fresh,
+    )
+    const rotated = await runScript('scripts/keys-rotate.ts', [], { VIGIL_DATA_KEY: BOTH })
+    expect(rotated.code, rotated.stderr).toBe(1)
+    expect(rotated.stdout).toContain('supporters: 1 supporter(s) share their address with another supporter and stay under the old key')
+    expect(rotated.stdout).not.toContain(address)
+    expect(await q.all(`select data_key_id as "keyId", sealed from supporters order by id`)).toEqual([
+      { keyId: 'test', sealed: old.sealed },
+      { keyId: '2', sealed: fresh },
+    ])
+  })
 
   it('prints a fresh key and the steps with --new, and no key it already holds', async () => {
     const result = await runScript('scripts/keys-rotate.ts', ['--new'], { VIGIL_DATA_KEY: BOTH })
