@@ -738,6 +738,9 @@ export const instanceSettings = sqliteTable('instance_settings', {
   logoPath: text('logo_path'),
   // '#rrggbb', checked for AA contrast against white text and the page background when saved.
   accentColor: text('accent_color'),
+  // When the start-up step sealed the plaintext an upgrade from before ADR 017 held (and scrubbed the
+  // file on SQLite): later starts skip it. Null until then (app/models/seal-existing.server.ts).
+  plainDataSealedAt: integer('plain_data_sealed_at'),
   updatedAt: integer('updated_at').notNull().default(now),
 })
 

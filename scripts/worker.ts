@@ -13,6 +13,7 @@ import { startReminders } from '../app/workflows/reminders.server.ts'
 import { startRetention } from '../app/workflows/retention.server.ts'
 import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
+import { sealAtStart } from '../app/models/seal-existing.server.ts'
 import { logConsoleAsJson, reportConfigError } from '../server/logging.ts'
 import { startMetricsServer } from '../server/metrics.ts'
 import { setMetricsProcess } from '../app/utils/metrics.server.ts'
@@ -29,6 +30,8 @@ try {
 if (getEnv().logFormat === 'json') logConsoleAsJson()
 const db = getDb()
 await migrateDatabase(db)
+// Plaintext an upgrade from before ADR 017 left is sealed before anything is served or sent.
+await sealAtStart(db, { name: 'vigil worker' })
 await refuseDemoOrganizerInLive(db, { mode: getEnv().mode, name: 'vigil worker' })
 const env = getEnv()
 // With METRICS_TOKEN and METRICS_PORT: the sender's and the jobs' figures, as the web server's /metrics.

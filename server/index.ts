@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
 import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
+import { sealAtStart } from '../app/models/seal-existing.server.ts'
 import { refuseDemoOrganizerInLive } from '../app/workflows/demo-guard.server.ts'
 import { ConfigError, getEnv } from '../app/utils/config.server.ts'
 import { startSender } from '../app/workflows/mail-sender.server.ts'
@@ -42,6 +43,8 @@ const compress = env.compress
 
 const db = getDb()
 await migrateDatabase(db)
+// Plaintext an upgrade from before ADR 017 left is sealed before anything is served or sent.
+await sealAtStart(db, { name: 'vigil' })
 await refuseDemoOrganizerInLive(db, { mode: env.mode, name: 'vigil' })
 // The outbox sender runs here by default; VIGIL_SENDER=off leaves it to a separate process.
 const sender = env.jobs.sender ? startSender({ db }) : undefined

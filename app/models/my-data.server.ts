@@ -7,11 +7,12 @@ import {
   emailMessages,
   fundDonors,
   fundTranslations,
-    myDataAccess,
+  myDataAccess,
   rateLimitHits,
   replies,
+  signatureNameWords,
   signatures,
-  suppressions,
+  suppressedAddresses,
   supporters,
   type Locale,
   type SignatureStatus,
@@ -27,6 +28,7 @@ import { withdrawUpdates } from './consents.server.ts'
 import { moveCountryCounter, moveFundCounters, moveSignatureCounters } from './counters.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
+import { emailHashes, openDonation, openEmail, openReply, openSignature, openSupporter } from './personal-data.server.ts'
 import { ANONYMISED_SIGNATURE } from './retention.server.ts'
 
 /**
@@ -55,23 +57,25 @@ export type LinkRequest = {
 /**
  * One request for a link, known address or not, in one transaction: the rate limits count, the
  * address is looked up, and only a known one gets an access row and a queued email (in the
- * supporter's language, to the address as they typed it). The statements an unknown address
- * skips are two inserts, well inside the answer's padding (app/workflows/my-data.server.ts).
+ * supporter's language, to the address as they typed it). The address is found by its keyed hash
+ * under every loaded key (ADR 017: rows not yet sealed again by keys:rotate carry an older one).
+ * What an unknown address skips is one envelope opened and two inserts, well inside the answer's
+ * padding (app/workflows/my-data.server.ts).
  */
 export async function issueAccessLink(db: Handle, { email, limits, linkHash, seed, organizationName, now }: LinkRequest) {
   return transaction(db, async (tx) => {
     const limited = await recordHits(tx, limits, now)
     if (!limited.allowed) return { outcome: 'rate-limited' as const, retryAfterMs: limited.retryAfterMs }
     const supporter = await firstRow(
-      tx.select({ id: supporters.id, email: supporters.email, locale: supporters.locale }).from(supporters).where(eq(supporters.emailNormalized, normalizeEmail(email))),
+      tx.select({ id: supporters.id, sealed: supporters.sealed, locale: supporters.locale }).from(supporters).where(inArray(supporters.emailHash, emailHashes(email))),
     )
-    if (!supporter) return { outcome: 'accepted' as const }
+    if (!supporter?.sealed) return { outcome: 'accepted' as const }
     const access = (await firstRow(
       tx.insert(myDataAccess).values({ supporterId: supporter.id, linkHash, linkExpiresAt: now + LINK_TTL_MS, createdAt: now }).returning({ id: myDataAccess.id }),
     ))!
     await queueEmail(tx, {
       template: 'my-data-link',
-      to: supporter.email,
+      to: openSupporter(supporter.sealed).email,
       locale: supporter.locale,
       idempotencyKey: `me:${supporter.id}:link:${access.id}`,
       props: { tokenSeed: seed, organizationName },
@@ -198,8 +202,14 @@ async function donationIdsOf(db: Handle, supporterId: number) {
 
 /** Everything Vigil holds about a supporter, campaign titles in `lang`. Null when the supporter is gone. */
 export async function getMyData(db: Handle, { supporterId, lang }: { supporterId: number; lang: Locale }): Promise<MyData | null> {
-  const supporter = await firstRow(db.select().from(supporters).where(eq(supporters.id, supporterId)))
-  if (!supporter) return null
+  const supporter = await firstRow(
+    db
+      .select({ sealed: supporters.sealed, country: supporters.country, locale: supporters.locale, createdAt: supporters.createdAt })
+      .from(supporters)
+      .where(eq(supporters.id, supporterId)),
+  )
+  if (!supporter?.sealed) return null
+  const person = openSupporter(supporter.sealed)
   const titles = new Map<number, string>()
   const titleOf = async (campaignId: number | null) => {
     if (campaignId === null) return ''
@@ -218,7 +228,7 @@ export async function getMyData(db: Handle, { supporterId, lang }: { supporterId
   const replyRows = signatureRows.length
     ? await allRows(
         db
-          .select({ signatureId: replies.signatureId, body: replies.body, createdAt: replies.createdAt })
+          .select({ signatureId: replies.signatureId, sealed: replies.sealed, createdAt: replies.createdAt })
           .from(replies)
           .where(inArray(replies.signatureId, signatureRows.map((r) => r.signature.id)))
           .orderBy(asc(replies.id)),
@@ -226,6 +236,8 @@ export async function getMyData(db: Handle, { supporterId, lang }: { supporterId
     : []
   const mySignatures: MySignature[] = []
   for (const { signature: s, slug, status, closedAt, retentionDays } of signatureRows) {
+    // Null once anonymised: the names went, the row still counts.
+    const signed = openSignature(s.sealed)
     mySignatures.push({
       id: s.id,
       campaignId: s.campaignId,
@@ -237,15 +249,15 @@ export async function getMyData(db: Handle, { supporterId, lang }: { supporterId
       createdAt: s.createdAt,
       confirmedAt: s.confirmedAt,
       showName: s.showName,
-      firstName: s.firstName,
-      lastName: s.lastName,
+      firstName: signed?.firstName ?? '',
+      lastName: signed?.lastName ?? '',
       country: s.country,
-      postalCode: s.postalCode,
-      message: s.message,
+      postalCode: signed?.postalCode ?? null,
+      message: signed?.message ?? null,
       messageStatus: s.messageStatus,
       anonymisedAt: s.anonymisedAt,
       source: s.source,
-      replies: replyRows.filter((r) => r.signatureId === s.id).map(({ body, createdAt }) => ({ body, createdAt })),
+      replies: replyRows.filter((r) => r.signatureId === s.id).map(({ sealed, createdAt }) => ({ body: openReply(sealed)?.body ?? '', createdAt })),
     })
   }
 
@@ -265,6 +277,7 @@ export async function getMyData(db: Handle, { supporterId, lang }: { supporterId
     pickTranslation(fundTexts.filter((f) => f.fundId === fundId), lang, defaultLocale, (f) => f.title !== '')?.title ?? ''
   const myDonations: MyDonation[] = []
   for (const { donation: d, defaultLocale } of donationRows) {
+    const given = openDonation(d.sealed)
     myDonations.push({
       id: d.id,
       campaignTitle: await titleOf(d.campaignId),
@@ -278,9 +291,9 @@ export async function getMyData(db: Handle, { supporterId, lang }: { supporterId
       monthly: d.interval === 'monthly',
       status: d.status,
       receiptNumber: d.receiptNumber,
-      publicName: d.publicName,
-      message: d.message,
-      receiptName: d.receiptName,
+      publicName: given?.publicName ?? null,
+      message: given?.message ?? null,
+      receiptName: given?.receiptName ?? null,
       subscriptionEndedAt: d.subscriptionEndedAt,
     })
   }
@@ -292,17 +305,21 @@ export async function getMyData(db: Handle, { supporterId, lang }: { supporterId
   }
 
   const suppressed = await allRows(
-    db.select({ reason: suppressions.reason, createdAt: suppressions.createdAt }).from(suppressions).where(eq(suppressions.emailNormalized, supporter.emailNormalized)),
+    db
+      .select({ reason: suppressedAddresses.reason, createdAt: suppressedAddresses.createdAt })
+      .from(suppressedAddresses)
+      .where(inArray(suppressedAddresses.emailHash, emailHashes(person.email))),
   )
 
   const signatureIds = signatureRows.map((r) => r.signature.id)
   const donationIds = donationRows.map((r) => r.donation.id)
-  const emails = await allRows(
+  const emailRows = await allRows(
     db
       .select({
         id: emailMessages.id,
         template: emailMessages.template,
         locale: emailMessages.locale,
+        sealed: emailMessages.sealed,
         props: emailMessages.props,
         status: emailMessages.status,
         createdAt: emailMessages.createdAt,
@@ -321,9 +338,11 @@ export async function getMyData(db: Handle, { supporterId, lang }: { supporterId
       .orderBy(desc(emailMessages.id))
       .limit(EMAILS_SHOWN),
   )
+  // A message written with its content holds it sealed; an update's holds only ids in `props`.
+  const emails: MyEmailRow[] = emailRows.map(({ sealed, props, ...row }) => ({ ...row, props: sealed === null ? props : openEmail(sealed).props }))
 
   return {
-    supporter: { email: supporter.email, firstName: supporter.firstName, lastName: supporter.lastName, country: supporter.country, locale: supporter.locale, createdAt: supporter.createdAt },
+    supporter: { email: person.email, firstName: person.firstName, lastName: person.lastName, country: supporter.country, locale: supporter.locale, createdAt: supporter.createdAt },
     signatures: mySignatures,
     donations: myDonations,
     consents: myConsents,
@@ -401,25 +420,30 @@ export type ForgetReport = {
   monthlyCancelled: number
   consentsDeleted: number
   emailsDeleted: number
-  suppressionsDeleted: number
+  /** Kept as the address's keyed hash only, so mail still never goes there; the sealed address is dropped. */
+  suppressionsKept: number
 }
 
 /**
  * Forget a supporter, in one transaction (their monthly gifts were cancelled at Stripe before):
  * pending signatures go (the pending count with them); confirmed and invalidated ones are
- * anonymised and keep counting, as retention would; donations lose the name, message, address
- * and the link to the person, and keep amount, dates, receipt number and Stripe ids (accounting);
- * the supporter, their consents, access links, emails and suppression go. The fund's donor count
- * drops by one, as its recount would find. Null when the supporter was already gone.
+ * anonymised and keep counting, as retention would (their sealed names and name words go);
+ * donations lose their sealed name, message and address and the link to the person, and keep
+ * amount, dates, receipt number and Stripe ids (accounting); the supporter, their consents, access
+ * links and emails go. A suppression (a bounce, a complaint) stays as the address's keyed hash
+ * alone, its sealed address dropped: mail must still never go there, and the hash cannot be
+ * turned back into the address (ADR 017). The fund's donor count drops by one, as its recount
+ * would find. Null when the supporter was already gone.
  */
 export async function forgetSupporter(
   db: Handle,
   { supporterId, cancelledSubscriptions, rateLimitKeyOf, now }: { supporterId: number; cancelledSubscriptions: string[]; rateLimitKeyOf: (emailNormalized: string) => string; now: number },
 ): Promise<ForgetReport | null> {
   const forgotten = await transaction(db, async (tx): Promise<ForgetReport | null> => {
-    const supporter = await firstRow(tx.select({ emailNormalized: supporters.emailNormalized }).from(supporters).where(eq(supporters.id, supporterId)))
+    const supporter = await firstRow(tx.select({ sealed: supporters.sealed }).from(supporters).where(eq(supporters.id, supporterId)))
     if (!supporter) return null
-    const report: ForgetReport = { signaturesDeleted: 0, signaturesAnonymised: 0, donationsKept: 0, monthlyCancelled: cancelledSubscriptions.length, consentsDeleted: 0, emailsDeleted: 0, suppressionsDeleted: 0 }
+    const address = supporter.sealed === null ? null : openSupporter(supporter.sealed).email
+    const report: ForgetReport = { signaturesDeleted: 0, signaturesAnonymised: 0, donationsKept: 0, monthlyCancelled: cancelledSubscriptions.length, consentsDeleted: 0, emailsDeleted: 0, suppressionsKept: 0 }
     const campaignsTouched = new Set<number>()
 
     const mine = await allRows(
@@ -436,11 +460,14 @@ export async function forgetSupporter(
         }
       }
       await execute(tx.delete(replies).where(eq(replies.signatureId, s.id)))
+      await execute(tx.delete(signatureNameWords).where(eq(signatureNameWords.signatureId, s.id)))
       await execute(
         tx
           .update(signatures)
           .set({
             ...ANONYMISED_SIGNATURE,
+            sealed: null,
+            resubmittedSealed: null,
             supporterId: null,
             anonymisedAt: sql`coalesce(${signatures.anonymisedAt}, ${now})`,
           })
@@ -464,7 +491,7 @@ export async function forgetSupporter(
       await execute(
         tx
           .update(donations)
-          .set({ supporterId: null, publicName: null, message: null, wallStatus: null, receiptName: null, email: '', updatedAt: now })
+          .set({ supporterId: null, sealed: null, publicName: null, message: null, wallStatus: null, receiptName: null, email: null, updatedAt: now })
           .where(eq(donations.supporterId, supporterId)),
       )
     ).changes
@@ -474,13 +501,15 @@ export async function forgetSupporter(
 
     // Update emails: those on their way are not sent; those sent stay counted on their send, without address.
     report.emailsDeleted += (await execute(tx.delete(emailMessages).where(and(eq(emailMessages.supporterId, supporterId), inArray(emailMessages.status, ['queued', 'batched']))))).changes
-    report.emailsDeleted += (await execute(tx.update(emailMessages).set({ toEmail: '', supporterId: null }).where(eq(emailMessages.supporterId, supporterId)))).changes
+    report.emailsDeleted += (await execute(tx.update(emailMessages).set({ sealed: null, toEmail: null, supporterId: null }).where(eq(emailMessages.supporterId, supporterId)))).changes
     report.emailsDeleted += (await execute(tx.delete(emailMessages).where(keyRange(`me:${supporterId}`)))).changes
 
     report.consentsDeleted = (await execute(tx.delete(consents).where(eq(consents.supporterId, supporterId)))).changes
-    report.suppressionsDeleted = (await execute(tx.delete(suppressions).where(eq(suppressions.emailNormalized, supporter.emailNormalized)))).changes
-    // The keyed hash of the address that counted its link requests.
-    await execute(tx.delete(rateLimitHits).where(eq(rateLimitHits.keyHash, rateLimitKeyOf(supporter.emailNormalized))))
+    if (address !== null) {
+      report.suppressionsKept = (await execute(tx.update(suppressedAddresses).set({ sealed: null }).where(inArray(suppressedAddresses.emailHash, emailHashes(address))))).changes
+      // The keyed hash of the address that counted its link requests.
+      await execute(tx.delete(rateLimitHits).where(eq(rateLimitHits.keyHash, rateLimitKeyOf(normalizeEmail(address)))))
+    }
     // Access rows and donor rows go with the supporter (ON DELETE CASCADE).
     await execute(tx.delete(supporters).where(eq(supporters.id, supporterId)))
     await recordAudit(tx, {

@@ -53,18 +53,24 @@ export default function ForgetMe() {
         {r ? (
           <>
             <h2>{t('me.forget.deletedTitle')}</h2>
+            {/* Only what happened: a line whose count is 0 says nothing the person needs. */}
             <ul>
-              <li>{t('me.forget.deletedDetails')}</li>
-              <li>{t('me.forget.deletedPending', { count: r.signaturesDeleted })}</li>
-              <li>{t('me.forget.deletedConsents', { count: r.consentsDeleted })}</li>
-              <li>{t('me.forget.deletedEmails', { count: r.emailsDeleted })}</li>
+              <li>{t('meSealed.deletedDetails')}</li>
+              {r.signaturesDeleted > 0 ? <li>{t('me.forget.deletedPending', { count: r.signaturesDeleted })}</li> : null}
+              {r.consentsDeleted > 0 ? <li>{t('me.forget.deletedConsents', { count: r.consentsDeleted })}</li> : null}
+              {r.emailsDeleted > 0 ? <li>{t('me.forget.deletedEmails', { count: r.emailsDeleted })}</li> : null}
               {r.monthlyCancelled > 0 ? <li>{t('me.forget.cancelledMonthly', { count: r.monthlyCancelled })}</li> : null}
             </ul>
-            <h2>{t('me.forget.keptTitle')}</h2>
-            <ul>
-              <li>{t('me.forget.keptSignatures', { count: r.signaturesAnonymised })}</li>
-              <li>{t('me.forget.keptDonations', { count: r.donationsKept, years })}</li>
-            </ul>
+            {r.signaturesAnonymised + r.donationsKept + r.suppressionsKept > 0 ? (
+              <>
+                <h2>{t('me.forget.keptTitle')}</h2>
+                <ul>
+                  {r.signaturesAnonymised > 0 ? <li>{t('me.forget.keptSignatures', { count: r.signaturesAnonymised })}</li> : null}
+                  {r.donationsKept > 0 ? <li>{t('me.forget.keptDonations', { count: r.donationsKept, years })}</li> : null}
+                  {r.suppressionsKept > 0 ? <li>{t('meSealed.keptBlock', { count: r.suppressionsKept })}</li> : null}
+                </ul>
+              </>
+            ) : null}
           </>
         ) : null}
         <p>
@@ -100,7 +106,7 @@ export default function ForgetMe() {
       <p>{t('me.forget.intro')}</p>
       <h2>{t('me.forget.willDelete')}</h2>
       <ul>
-        <li>{t('me.forget.deleteDetails')}</li>
+        <li>{t('meSealed.deleteDetails')}</li>
         <li>{t('me.forget.deletePending')}</li>
         <li>{t('me.forget.deleteEmails')}</li>
         <li>{t('me.forget.cancelMonthly')}</li>
@@ -109,6 +115,7 @@ export default function ForgetMe() {
       <ul>
         <li>{t('me.forget.keepSignatures')}</li>
         <li>{t('me.forget.keepDonations', { years })}</li>
+        <li>{t('meSealed.keepBlock')}</li>
       </ul>
       <p>
         <strong>{t('me.forget.final')}</strong>

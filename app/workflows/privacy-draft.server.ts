@@ -4,7 +4,8 @@
  * (live) or stay on the server (demo), the cookies Vigil sets (session-cookie.ts,
  * thanks-cookie.server.ts, utils/i18n.ts, the My data cookie), the keyed address hashes of the
  * rate limits, what My data (/me) shows and what forgetting keeps for how long
- * (VIGIL_DONATION_RECORDS_YEARS), and at-risk mode with its shorter retention.
+ * (VIGIL_DONATION_RECORDS_YEARS), at-risk mode with its shorter retention, and what is stored
+ * encrypted at rest (ADR 017).
  * The team reviews and saves it; only then is the saved text what the page shows for good.
  */
 import type { Handle } from '#db/client.server.ts'
@@ -95,8 +96,12 @@ On [My data](/me), linked from every page and every email, you type your email a
 
 ${list([
   'You can **withdraw your signature yourself** while its campaign is collecting signatures: it stops counting at once, and your message and any replies leave the page. After the campaign has closed, it stays counted and is anonymised on its retention date (above).',
-  `**Forget me** (after one confirmation): monthly gifts are cancelled at Stripe first; then we delete your email address, name, country and language, your consents, unconfirmed signatures, the emails we sent you, any block on your address and your links to My data. Confirmed signatures stay counted, anonymised, because each counted a real person at the time. Of your donations we keep only the accounting record, without your name, message or address: the amount, currency, dates, receipt number and Stripe’s payment ids, for ${f.donationYears} years, as accounting law requires. A later request for your address finds nothing.`,
+  `**Forget me** (after one confirmation): monthly gifts are cancelled at Stripe first; then we delete your email address, name, country and language, your consents, unconfirmed signatures, the emails we sent you and your links to My data. A block on your address (after bounces or complaints) stays, but only as a keyed hash that cannot be turned back into the address, so that we never write to it again. Confirmed signatures stay counted, anonymised, because each counted a real person at the time. Of your donations we keep only the accounting record, without your name, message or address: the amount, currency, dates, receipt number and Stripe’s payment ids, for ${f.donationYears} years, as accounting law requires. A later request for your address finds nothing.`,
 ])}
+
+## How your data is protected in our database
+
+Your email address, your name, your postal code, your message of support and the team's replies to it, the names and message you give with a donation, and the content and recipient of every email we send you are stored encrypted (AES-256-GCM) under a key that is kept in the server's configuration, never in the database or its backups. A copy of the database alone therefore names nobody. To find your records (when you sign again, ask for your data or unsubscribe) we store keyed hashes of your email address and of the words of your name, which cannot be turned back into them without that key. What stays readable in the database is what counts and dates need: your country and language, statuses, dates, amounts and receipt numbers.
 
 ## Protection against abuse
 
@@ -162,8 +167,12 @@ Unter [Meine Daten](/me), verlinkt auf jeder Seite und in jeder E-Mail, geben Si
 
 ${list([
   'Sie können **Ihre Unterschrift selbst zurückziehen**, solange die Kampagne Unterschriften sammelt: Sie zählt sofort nicht mehr, und Ihre Nachricht und etwaige Antworten verschwinden von der Seite. Nach dem Ende der Kampagne bleibt sie gezählt und wird zu ihrem Aufbewahrungsdatum (oben) anonymisiert.',
-  `**Vergessen Sie mich** (nach einer Bestätigung): Monatliche Spenden werden zuerst bei Stripe beendet; dann löschen wir Ihre E-Mail-Adresse, Ihren Namen, Ihr Land und Ihre Sprache, Ihre Einwilligungen, unbestätigte Unterschriften, die E-Mails an Sie, eine etwaige Sperre Ihrer Adresse und Ihre Links zu Meine Daten. Bestätigte Unterschriften bleiben anonymisiert gezählt, denn jede zählte zu ihrer Zeit einen wirklichen Menschen. Von Ihren Spenden behalten wir nur den Buchungsbeleg, ohne Ihren Namen, Ihre Nachricht oder Adresse: Betrag, Währung, Daten, Quittungsnummer und die Zahlungs-IDs von Stripe, ${f.donationYears} Jahre lang, wie es das Buchhaltungsrecht verlangt. Eine spätere Anfrage für Ihre Adresse findet nichts mehr.`,
+  `**Vergessen Sie mich** (nach einer Bestätigung): Monatliche Spenden werden zuerst bei Stripe beendet; dann löschen wir Ihre E-Mail-Adresse, Ihren Namen, Ihr Land und Ihre Sprache, Ihre Einwilligungen, unbestätigte Unterschriften, die E-Mails an Sie und Ihre Links zu Meine Daten. Eine Sperre Ihrer Adresse (nach Unzustellbarkeit oder Beschwerden) bleibt, aber nur als Hash mit Schlüssel, aus dem sich die Adresse nicht zurückgewinnen lässt, damit wir nie wieder an sie schreiben. Bestätigte Unterschriften bleiben anonymisiert gezählt, denn jede zählte zu ihrer Zeit einen wirklichen Menschen. Von Ihren Spenden behalten wir nur den Buchungsbeleg, ohne Ihren Namen, Ihre Nachricht oder Adresse: Betrag, Währung, Daten, Quittungsnummer und die Zahlungs-IDs von Stripe, ${f.donationYears} Jahre lang, wie es das Buchhaltungsrecht verlangt. Eine spätere Anfrage für Ihre Adresse findet nichts mehr.`,
 ])}
+
+## Wie Ihre Daten in unserer Datenbank geschützt sind
+
+Ihre E-Mail-Adresse, Ihr Name, Ihre Postleitzahl, Ihre Botschaft und die Antworten des Teams darauf, die Namen und die Nachricht zu einer Spende sowie Inhalt und Empfänger jeder E-Mail, die wir Ihnen schicken, speichern wir verschlüsselt (AES-256-GCM), mit einem Schlüssel, der in der Konfiguration des Servers liegt, nie in der Datenbank oder ihren Sicherungen. Eine Kopie der Datenbank allein nennt deshalb niemanden. Um Ihre Einträge zu finden (wenn Sie erneut unterschreiben, Ihre Daten anfordern oder sich abmelden), speichern wir Hashes mit Schlüssel Ihrer E-Mail-Adresse und der Wörter Ihres Namens, aus denen sie sich ohne diesen Schlüssel nicht zurückgewinnen lassen. Lesbar bleibt in der Datenbank, was Zählungen und Daten brauchen: Ihr Land und Ihre Sprache, Status, Daten, Beträge und Quittungsnummern.
 
 ## Schutz vor Missbrauch
 
@@ -229,8 +238,12 @@ En [Mis datos](/me), enlazado en cada página y cada correo, escribes tu correo 
 
 ${list([
   'Puedes **retirar tu firma tú mismo o tú misma** mientras la campaña recoge firmas: deja de contar al momento, y tu mensaje y las respuestas desaparecen de la página. Después del cierre de la campaña, sigue contando y se anonimiza en su fecha de conservación (arriba).',
-  `**Olvídame** (tras una confirmación): primero cancelamos en Stripe las donaciones mensuales; después borramos tu correo, tu nombre, tu país y tu idioma, tus consentimientos, las firmas sin confirmar, los correos que te enviamos, cualquier bloqueo de tu dirección y tus enlaces a Mis datos. Las firmas confirmadas siguen contando, anonimizadas, porque cada una contó a una persona real en su momento. De tus donaciones guardamos solo el registro contable, sin tu nombre, mensaje ni dirección: el importe, la moneda, las fechas, el número de recibo y los identificadores de pago de Stripe, durante ${f.donationYears} años, como exige la ley contable. Una solicitud posterior para tu dirección ya no encuentra nada.`,
+  `**Olvídame** (tras una confirmación): primero cancelamos en Stripe las donaciones mensuales; después borramos tu correo, tu nombre, tu país y tu idioma, tus consentimientos, las firmas sin confirmar, los correos que te enviamos y tus enlaces a Mis datos. Un bloqueo de tu dirección (por rebotes o quejas) se mantiene, pero solo como un hash con clave del que no se puede recuperar la dirección, para que nunca volvamos a escribirle. Las firmas confirmadas siguen contando, anonimizadas, porque cada una contó a una persona real en su momento. De tus donaciones guardamos solo el registro contable, sin tu nombre, mensaje ni dirección: el importe, la moneda, las fechas, el número de recibo y los identificadores de pago de Stripe, durante ${f.donationYears} años, como exige la ley contable. Una solicitud posterior para tu dirección ya no encuentra nada.`,
 ])}
+
+## Cómo protegemos tus datos en nuestra base de datos
+
+Tu correo electrónico, tu nombre, tu código postal, tu mensaje de apoyo y las respuestas del equipo, los nombres y el mensaje que das con una donación, y el contenido y destinatario de cada correo que te enviamos se guardan cifrados (AES-256-GCM) con una clave que está en la configuración del servidor, nunca en la base de datos ni en sus copias de seguridad. Por eso una copia de la base de datos por sí sola no nombra a nadie. Para encontrar tus registros (cuando vuelves a firmar, pides tus datos o te das de baja) guardamos hashes con clave de tu correo y de las palabras de tu nombre, de los que no se pueden recuperar sin esa clave. Lo que queda legible en la base de datos es lo que necesitan los recuentos y las fechas: tu país e idioma, estados, fechas, importes y números de recibo.
 
 ## Protección contra abusos
 

@@ -127,6 +127,16 @@ async function emailsTo(address: string) {
   }
 }
 
+/** How many My data links were ever queued (addresses are sealed, ADR 017: this test process holds no key to find one by). */
+async function linkEmailCount() {
+  const db = openServerSql(server)
+  try {
+    return Number((await db.get<{ n: number }>(`SELECT count(*) AS n FROM email_messages WHERE template = 'my-data-link'`))!.n)
+  } finally {
+    await db.close()
+  }
+}
+
 describe('My data without JavaScript, in Spanish, on a phone', () => {
   it('a supporter signs, confirms and gives', async () => {
     await page.goto(`${server.url}${CAMPAIGN}?lng=es`)
@@ -266,6 +276,7 @@ describe('My data without JavaScript, in Spanish, on a phone', () => {
 
   it('asking again for the address changes nothing anyone can see: the same answer, no email', async () => {
     expect(await emailsTo(SUPPORTER.email)).toEqual([])
+    const linksBefore = await linkEmailCount()
     const again = await askForLink(SUPPORTER.email)
     const unknown = await askForLink('tampoco.aqui@example.es')
     expect(again).toBe(unknown)
@@ -273,6 +284,7 @@ describe('My data without JavaScript, in Spanish, on a phone', () => {
     // Give the sender time to capture anything queued: nothing was.
     await new Promise((r) => setTimeout(r, 2_000))
     expect(await emailsTo(SUPPORTER.email)).toEqual([])
+    expect(await linkEmailCount()).toBe(linksBefore)
     const admin = await organiser.context.newPage()
     await admin.goto(`${server.url}/admin/outbox`)
     expect(await admin.locator('main').textContent()).not.toContain(SUPPORTER.email)

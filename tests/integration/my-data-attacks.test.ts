@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDonationStack, type DonationStack } from '../helpers/donations.ts'
 import { onPostgres } from '../helpers/engine.ts'
 import { petitionClient } from '../helpers/petition.ts'
+import { myDataLinkEmails, supporterIdOf } from '../helpers/sealed-data.ts'
 
 /**
  * "My data" (/me), withdraw and forget me as an attacker with a script meets them, over real HTTP
@@ -41,7 +42,7 @@ function requestLink(email: string, { lang = 'en' }: { lang?: string } = {}) {
 
 async function latestLink(address: string) {
   for (let i = 0; i < 50; i++) {
-    const rows = await stack.db.all<{ id: number; status: string }>(`SELECT id, status FROM email_messages WHERE to_email = ? AND template = 'my-data-link' ORDER BY id`, address)
+    const rows = await myDataLinkEmails(stack.db, address)
     const last = rows[rows.length - 1]
     if (last?.status === 'captured') {
       const link = (await client.linksOf(last.id, organiser)).find((l) => l.includes('/me/open/'))
@@ -63,10 +64,8 @@ const post = (cookie: string, p: string, body: Record<string, string>, headers: 
   fetch(url(p), { method: 'POST', redirect: 'manual', headers: { Cookie: cookie, 'X-Forwarded-For': nextIp(), ...headers }, body: new URLSearchParams(body) })
 
 async function signatureOf(email: string) {
-  return stack.db.get<{ id: number; status: string }>(
-    `SELECT s.id, s.status FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email_normalized = ?`,
-    email,
-  )
+  // Addresses are sealed (ADR 017): the supporter is found by the address's keyed hash.
+  return stack.db.get<{ id: number; status: string }>(`SELECT id, status FROM signatures WHERE supporter_id = ?`, await supporterIdOf(stack.db, email))
 }
 
 describe('malformed input', () => {

@@ -1,8 +1,11 @@
-import crypto from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDonationStack, type DonationStack } from '../helpers/donations.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { databaseEnv, runScript } from '../helpers/server.ts'
+import { myDataLinkEmails, supporterIdOf } from '../helpers/sealed-data.ts'
+import { emailHash, openSignature, openSupporter, sealSuppression } from '~/models/personal-data.server.ts'
+import { normalizeEmail } from '~/utils/email.ts'
+import { rateLimitKey } from '~/workflows/rate-limit.server.ts'
 import type { MyDataExport } from '~/workflows/my-data.server.ts'
 
 type Row = Record<string, string | number | null>
@@ -44,9 +47,10 @@ function requestLink(email: string, { ip = nextIp(), lang = 'en' }: { ip?: strin
 /** The page without what differs on every response anyway (the CSP nonce). */
 const comparable = (html: string) => html.replace(/nonce="[^"]*"/g, 'nonce=""')
 
-async function linkEmails(address: string) {
-  return stack.db.all<{ id: number; locale: string; status: string }>(`SELECT id, locale, status FROM email_messages WHERE to_email = ? AND template = 'my-data-link' ORDER BY id`, address)
-}
+// Addresses are sealed (ADR 017): a supporter's link emails are found by the supporter's keyed hash.
+const linkEmails = (address: string) => myDataLinkEmails(stack.db, address)
+const linkEmailCount = async () => Number((await stack.db.get<{ n: number }>(`SELECT count(*) AS n FROM email_messages WHERE template = 'my-data-link'`))!.n)
+const signatureIdOf = async (address: string) => (await stack.db.get<{ id: number }>('SELECT id FROM signatures WHERE supporter_id = ?', await supporterIdOf(stack.db, address)))!.id
 
 async function latestLink(address: string) {
   for (let i = 0; i < 50; i++) {
@@ -89,6 +93,7 @@ describe('asking for the link', () => {
     const signed = await client.sign({ ...known, country: 'ES' }, { lang: 'es' })
     expect(signed.status).toBe(303)
     const accessBefore = (await stack.db.get<{ n: number }>('SELECT count(*) AS n FROM my_data_access'))!.n
+    const linksBefore = await linkEmailCount()
 
     const a = await requestLink('Ines.Known@example.org')
     const b = await requestLink('nobody.here@example.org')
@@ -101,7 +106,8 @@ describe('asking for the link', () => {
     const emails = await linkEmails('ines.known@example.org')
     expect(emails).toHaveLength(1)
     expect(emails[0]!.locale).toBe('es')
-    expect(await stack.db.all('SELECT id FROM email_messages WHERE to_email = ?', 'nobody.here@example.org')).toEqual([])
+    // Only the known address got one.
+    expect(await linkEmailCount()).toBe(linksBefore + 1)
     expect((await stack.db.get<{ n: number }>('SELECT count(*) AS n FROM my_data_access'))!.n).toBe(accessBefore + 1)
     // The address typed is not kept, not even hashed plainly: only the keyed hash of the rate limit.
     const dump = JSON.stringify(await stack.db.all('SELECT * FROM rate_limit_hits'))
@@ -191,25 +197,33 @@ describe('the link and the page', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('content-disposition')).toContain('attachment')
     const exported = (await response.json()) as MyDataExport
-    const supporter = await stack.db.get<Row>('SELECT * FROM supporters WHERE email_normalized = ?', 'export.me@example.org')
+    const supporter = await stack.db.get<Row>('SELECT * FROM supporters WHERE id = ?', await supporterIdOf(stack.db, 'export.me@example.org'))
     const signature = await stack.db.get<Row>('SELECT * FROM signatures WHERE supporter_id = ?', supporter!.id)
+    const held = openSupporter(String(supporter!.sealed))
+    const signed = openSignature(String(signature!.sealed))!
     const consentRows = await stack.db.all<Row>('SELECT * FROM consents WHERE supporter_id = ? ORDER BY id', supporter!.id)
     expect(exported.format).toBe('vigil-my-data/1')
-    expect(exported.supporter).toMatchObject({ email: supporter!.email, firstName: 'Kemal', lastName: 'Aydın', country: supporter!.country, language: supporter!.locale })
+    expect(held).toMatchObject({ email: 'export.me@example.org', firstName: 'Kemal', lastName: 'Aydın' })
+    expect(exported.supporter).toMatchObject({ email: held.email, firstName: 'Kemal', lastName: 'Aydın', country: supporter!.country, language: supporter!.locale })
     expect(exported.signatures).toHaveLength(1)
     expect(exported.signatures[0]).toMatchObject({
       campaign: { slug: 'free-andry', status: 'live' },
       status: signature!.status,
       nameShown: true,
-      firstName: signature!.first_name,
-      lastName: signature!.last_name,
-      message: signature!.message,
+      firstName: signed.firstName,
+      lastName: signed.lastName,
+      message: signed.message,
       signedAt: new Date(Number(signature!.created_at)).toISOString(),
       confirmedAt: new Date(Number(signature!.confirmed_at)).toISOString(),
     })
     expect(exported.consents).toHaveLength(consentRows.length)
     expect(exported.consents.map((c) => c.granted)).toEqual(consentRows.map((c) => Boolean(c.granted)))
-    const emailRows = await stack.db.all('SELECT id FROM email_messages WHERE to_email = ?', 'export.me@example.org')
+    const emailRows = await stack.db.all(
+      `SELECT id FROM email_messages WHERE supporter_id = ? OR idempotency_key LIKE ? OR idempotency_key LIKE ?`,
+      supporter!.id,
+      `signature:${signature!.id}:%`,
+      `me:${supporter!.id}:%`,
+    )
     expect(exported.emails).toHaveLength(emailRows.length)
     expect(exported.emails.every((e) => typeof e.subject === 'string' && e.subject.length > 0)).toBe(true)
     expect(exported.donations).toEqual([])
@@ -230,7 +244,7 @@ describe('withdrawing a signature', () => {
     const person = client.person({ email: 'withdraw.me@example.org', firstName: 'Yusuf', lastName: 'Demir', country: 'TR' })
     await signConfirmed({ ...person, message: 'Withdraw-test message', showName: 'on' })
     const campaignPage = async () => (await fetch(url('/c/free-andry'))).text()
-    const signatureId = (await stack.db.get<{ id: number }>('SELECT s.id FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email_normalized = ?', person.email))!.id
+    const signatureId = await signatureIdOf(person.email)
     await stack.db.run(`UPDATE signatures SET message_status = 'approved' WHERE id = ?`, signatureId)
     expect(await campaignPage()).toContain('Withdraw-test message')
     const before = await client.counters()
@@ -265,7 +279,7 @@ describe('withdrawing a signature', () => {
   it('after the campaign closed: nothing changes, and the page says when the signature will be anonymised', async () => {
     const person = client.person({ email: 'closed.campaign@example.org' })
     await signConfirmed(person)
-    const signatureId = (await stack.db.get<{ id: number }>('SELECT s.id FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email_normalized = ?', person.email))!.id
+    const signatureId = await signatureIdOf(person.email)
     expect((await requestLink(person.email)).status).toBe(200)
     const cookie = await openSession(person.email)
     const closedAt = Date.UTC(2026, 0, 10)
@@ -295,18 +309,17 @@ describe('forget me', () => {
     const subscriptionId = String(stack.standIn.object(gift.sessionId)!.subscription)
     const paid = await stack.donation(gift.donationId)
     expect(paid).toMatchObject({ status: 'succeeded', subscription_ended_at: null })
-    await stack.db.run(`INSERT INTO suppressions (email_normalized, reason) VALUES (?, 'bounce')`, email)
     const confirmedBefore = (await client.counters()).confirmed
 
     // (A suppressed address gets no email, so the suppression is recorded once the session is open.)
-    await stack.db.run('DELETE FROM suppressions WHERE email_normalized = ?', email)
     expect((await requestLink(email)).status).toBe(200)
     const cookie = await openSession(email)
-    await stack.db.run(`INSERT INTO suppressions (email_normalized, reason) VALUES (?, 'bounce')`, email)
+    const suppression = sealSuppression(email)
+    await stack.db.run(`INSERT INTO suppressed_addresses (email_hash, sealed, data_key_id, reason) VALUES (?, ?, ?, 'bounce')`, suppression.emailHash, suppression.sealed, suppression.dataKeyId)
     expect(await (await me(cookie)).text()).toContain('mail to it bounced')
 
-    // The server inherits the test set-up's secret (tests/helpers/setup-env.ts): the keyed hash its link requests were counted under.
-    const keyed = crypto.createHmac('sha256', process.env.SESSION_SECRET!).update(email).digest('base64url')
+    // The server shares the test set-up's keys (tests/helpers/setup-env.ts): the keyed hash its link requests were counted under.
+    const keyed = rateLimitKey(normalizeEmail(email))
     expect(await stack.db.all('SELECT id FROM rate_limit_hits WHERE key_hash = ?', keyed)).not.toEqual([])
 
     const confirmPage = await me(cookie, '/me/forget')
@@ -314,7 +327,7 @@ describe('forget me', () => {
     expect(await confirmPage.text()).toContain('accounting law requires us to keep for 10 years')
     // The one confirmation step: a post without it changes nothing.
     expect((await post(cookie, '/me/forget', {})).status).toBe(400)
-    expect(await stack.db.get('SELECT id FROM supporters WHERE email_normalized = ?', email)).toBeDefined()
+    expect(await supporterIdOf(stack.db, email)).not.toBeNull()
 
     const done = await post(cookie, '/me/forget', { confirm: 'yes' })
     expect(done.status).toBe(200)
@@ -323,17 +336,23 @@ describe('forget me', () => {
     expect(report).toContain('We have forgotten you')
     expect(report).toContain('1 monthly gift cancelled at our payment provider.')
     expect(report).toContain('1 confirmed signature, anonymised')
+    expect(report).toContain('1 block on your address, kept only as a keyed fingerprint')
+    // Only what happened: no line for what there was none of (no unconfirmed signature here).
+    expect(report).not.toContain('unconfirmed signature')
+    expect(report).not.toMatch(/<li>0 /)
 
     // Stripe first: the subscription is cancelled at the stand-in, and the gift's row says it ended.
     expect(stack.standIn.object(subscriptionId)!.status).toBe('canceled')
     const kept = await stack.donation(gift.donationId)
-    expect(kept).toMatchObject({ supporter_id: null, public_name: null, message: null, receipt_name: null, email: '', amount_minor: paid!.amount_minor, paid_at: paid!.paid_at, stripe_subscription_id: subscriptionId })
+    expect(kept).toMatchObject({ supporter_id: null, sealed: null, public_name: null, message: null, receipt_name: null, email: null, amount_minor: paid!.amount_minor, paid_at: paid!.paid_at, stripe_subscription_id: subscriptionId })
     expect(kept!.subscription_ended_at).not.toBeNull()
     // The count stays honest: the confirmed signature still counts.
     expect((await client.counters()).confirmed).toBe(confirmedBefore)
     expect(await recount()).toContain('all counters match')
 
-    // No table holds the address, the name or the address's keyed hash any more.
+    // The bounce still keeps mail away, by the address's keyed hash alone: its sealed address is gone.
+    expect(await stack.db.all(`SELECT sealed, reason FROM suppressed_addresses WHERE email_hash = ?`, emailHash(email))).toEqual([{ sealed: null, reason: 'bounce' }])
+    // No table holds the address, the name or the keyed hash its link requests were counted under.
     for (const table of await stack.db.tables()) {
       const dump = JSON.stringify(await stack.db.all(`SELECT * FROM ${table}`))
       expect(dump, table).not.toContain('forget.me.please')

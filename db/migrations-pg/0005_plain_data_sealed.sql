@@ -1,0 +1,1 @@
+ALTER TABLE "instance_settings" ADD COLUMN "plain_data_sealed_at" bigint;

@@ -1,0 +1,1 @@
+ALTER TABLE `instance_settings` ADD `plain_data_sealed_at` integer;
