@@ -280,7 +280,7 @@ export type OpenedOutboxRow = {
  * for an update's message from its supporter's ('' once the supporter is gone). `where` is SQL
  * over `m` (email_messages), with `?` parameters.
  */
-export async function outboxRows(q: TestSql, where = '1 = 1', ...params: unknown[]): Promise<OpenedOutboxRow[]> {
+export async function outboxRows(q: Pick<TestSql, 'all'>, where = '1 = 1', ...params: unknown[]): Promise<OpenedOutboxRow[]> {
   const rows = await q.all<{
     id: number
     template: string
@@ -296,8 +296,8 @@ export async function outboxRows(q: TestSql, where = '1 = 1', ...params: unknown
     providerId: string | null
     lastError: string | null
   }>(
-    `select m.id, m.template, m.locale, m.status, m.sealed, s.sealed as supporterSealed, m.props, m.idempotency_key as idempotencyKey, m.campaign_id as campaignId,
-            m.supporter_id as supporterId, m.batch_id as batchId, m.provider_id as providerId, m.last_error as lastError
+    `select m.id, m.template, m.locale, m.status, m.sealed, s.sealed as "supporterSealed", m.props, m.idempotency_key as "idempotencyKey", m.campaign_id as "campaignId",
+            m.supporter_id as "supporterId", m.batch_id as "batchId", m.provider_id as "providerId", m.last_error as "lastError"
      from email_messages m left join supporters s on s.id = m.supporter_id where ${where} order by m.id`,
     ...params,
   )
