@@ -26,6 +26,7 @@
  * reported and the others still print. `--engine postgres-only` skips SQLite.
  */
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -45,10 +46,21 @@ process.env.DATABASE_PATH = databasePath
 // The engine is the bench's choice (--engine), not the shell's: getDb() is the SQLite file.
 process.env.DATABASE_URL = ''
 process.env.SESSION_SECRET ??= 'bench-session-secret-that-is-long-enough-0123456789'
+// Live mode needs a data key (ADR 017): one of the bench's own, given to the worker(s) too.
+process.env.VIGIL_DATA_KEY ??= randomBytes(32).toString('base64')
 const { getDb, sqliteOf, openPostgres, closeDatabase } = await import('../db/client.server.ts')
 const { migrateDatabase } = await import('../db/migrate.ts')
 const { seedDemo } = await import('../scripts/seed/seed.ts')
 const { startUpdateSend } = await import('../app/models/update-sends.server.ts')
+const { sealSignature, sealSupporter } = await import('../app/models/personal-data.server.ts')
+
+const firstNames = ['Ana', 'Luis', 'María', 'José', 'Zoë', 'Jürgen', 'Aisha', 'Chen']
+/** Supporter i of the audience as the app writes one: sealed, with its hashes (ADR 017). */
+function benchSupporter(i: number) {
+  const email = `fan${i}@bench.vigil.example`
+  const name = firstNames[i % firstNames.length]!
+  return { email, name, supporter: sealSupporter({ email, firstName: name, lastName: 'Pérez' }), signature: sealSignature({ firstName: name, lastName: 'Pérez', postalCode: null, message: null }) }
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -86,22 +98,20 @@ async function prepareSqlite(): Promise<Prepared> {
   // ——— 100,000 confirmed signers who asked for updates ———
   let started = performance.now()
   {
-    const supporter = sql.prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, ?, ?, ?, ?)`)
+    const supporter = sql.prepare(`insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale) values (?, ?, ?, ?, ?, ?)`)
     const signature = sql.prepare(
-      `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', ?, ?, ?, ?, ?)`,
+      `insert into signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale, confirmed_at) values (?, ?, 'confirmed', ?, ?, ?, ?, ?)`,
     )
     const consent = sql.prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`)
-    const first = ['Ana', 'Luis', 'María', 'José', 'Zoë', 'Jürgen', 'Aisha', 'Chen']
     const countries = ['VE', 'VE', 'ES', 'US', 'DE', 'CO', 'MX', 'GB']
     const at = Date.now()
     sql.transaction(() => {
       for (let i = 0; i < recipients; i++) {
-        const email = `fan${i}@bench.vigil.example`
         const country = countries[i % countries.length]!
         const locale = country === 'DE' ? 'de' : ['VE', 'ES', 'CO', 'MX'].includes(country) ? 'es' : 'en'
-        const name = first[i % first.length]!
-        const id = supporter.run(email, email, name, 'Pérez', country, locale).lastInsertRowid
-        signature.run(campaignId, id, name, 'Pérez', country, locale, at)
+        const b = benchSupporter(i)
+        const id = supporter.run(b.supporter.emailHash, b.supporter.emailDomainHash, b.supporter.sealed, b.supporter.dataKeyId, country, locale).lastInsertRowid
+        signature.run(campaignId, id, b.signature.sealed, b.signature.dataKeyId, country, locale, at)
         consent.run(id, campaignId)
       }
     })()
@@ -148,25 +158,34 @@ async function preparePostgres(): Promise<Prepared> {
     await seedDemo(db, { demoOrganizer: false })
     const campaignId = Number((await client.query<{ id: string }>(`select id from campaigns where slug = 'free-andry'`)).rows[0]!.id)
     let started = performance.now()
+    // Sealed in JS (the database never sees a plain address), written as arrays in one statement.
+    const sealedRows = Array.from({ length: recipients }, (_, i) => benchSupporter(i))
     await client.query(
       `with g as (
-         select i, 'fan' || i || '@bench.vigil.example' as email,
-                (array['Ana', 'Luis', 'María', 'José', 'Zoë', 'Jürgen', 'Aisha', 'Chen'])[i % 8 + 1] as name,
-                (array['VE', 'VE', 'ES', 'US', 'DE', 'CO', 'MX', 'GB'])[i % 8 + 1] as country
-         from generate_series(0, $1::bigint - 1) as i
+         select (i - 1) as i, email_hash, email_domain_hash, supporter_sealed, signature_sealed,
+                (array['VE', 'VE', 'ES', 'US', 'DE', 'CO', 'MX', 'GB'])[(i - 1) % 8 + 1] as country
+         from unnest($3::text[], $4::text[], $5::text[], $6::text[]) with ordinality as u(email_hash, email_domain_hash, supporter_sealed, signature_sealed, i)
        ), v as (
          select g.*, case when country = 'DE' then 'de' when country in ('VE', 'ES', 'CO', 'MX') then 'es' else 'en' end as locale from g
        ), s as (
-         insert into supporters (email_normalized, email, first_name, last_name, country, locale)
-         select email, email, name, 'Pérez', country, locale from v order by i
-         returning id, email_normalized
+         insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale)
+         select email_hash, email_domain_hash, supporter_sealed, $7, country, locale from v order by i
+         returning id, email_hash
        ), signed as (
-         insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at)
-         select $2, s.id, 'confirmed', v.name, 'Pérez', v.country, v.locale, $3 from v join s on s.email_normalized = v.email order by s.id
+         insert into signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale, confirmed_at)
+         select $1, s.id, 'confirmed', v.signature_sealed, $7, v.country, v.locale, $2 from v join s on s.email_hash = v.email_hash order by s.id
        )
        insert into consents (supporter_id, purpose, campaign_id, granted, source)
-       select id, 'campaign_updates', $2, true, 'petition_form' from s order by id`,
-      [recipients, campaignId, Date.now()],
+       select id, 'campaign_updates', $1, true, 'petition_form' from s order by id`,
+      [
+        campaignId,
+        Date.now(),
+        sealedRows.map((r) => r.supporter.emailHash),
+        sealedRows.map((r) => r.supporter.emailDomainHash),
+        sealedRows.map((r) => r.supporter.sealed),
+        sealedRows.map((r) => r.signature.sealed),
+        sealedRows[0]?.supporter.dataKeyId ?? '1',
+      ],
     )
     await client.query('analyze supporters, signatures, consents')
     const insertMs = performance.now() - started

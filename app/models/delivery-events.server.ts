@@ -1,15 +1,17 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Handle } from '#db/client.server.ts'
-import { emailMessages, resendEvents, suppressions } from '#db/schema.ts'
+import { emailMessages, resendEvents, suppressedAddresses } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
-import { execute } from '#db/query.server.ts'
+import { execute, firstRow } from '#db/query.server.ts'
+import { emailHashes, sealSuppression } from './personal-data.server.ts'
 
 /**
  * What the mail provider tells us about the emails we sent (Resend's webhook). Each event is
  * recorded once, by its Svix message id, in the transaction that applies it: the message's
  * delivery status only moves up (delivered < bounced < complained), and a hard bounce or a
- * complaint suppresses the address.
+ * complaint suppresses the address: a row of `suppressed_addresses` keyed by the address's keyed
+ * hash, the address itself sealed beside it (ADR 017).
  */
 
 export type DeliveryEventType = 'delivered' | 'bounced' | 'complained'
@@ -58,7 +60,10 @@ export async function recordDeliveryEvent(
     const reason = type === 'complained' ? 'complaint' : type === 'bounced' && bounceType === 'Permanent' ? 'bounce' : null
     if (reason) {
       for (const email of new Set(emails.map((e) => normalizeEmail(addressOf(e))).filter((e) => e.includes('@')))) {
-        await execute(tx.insert(suppressions).values({ emailNormalized: email, reason }).onConflictDoNothing())
+        // Already suppressed under any loaded key (a rotation under way re-hashes it): nothing to add.
+        if (await firstRow(tx.select({ one: sql<number>`1` }).from(suppressedAddresses).where(inArray(suppressedAddresses.emailHash, emailHashes(email))))) continue
+        const { emailHash, sealed, dataKeyId } = sealSuppression(email)
+        await execute(tx.insert(suppressedAddresses).values({ emailHash, sealed, dataKeyId, reason }).onConflictDoNothing())
       }
     }
     return 'recorded'

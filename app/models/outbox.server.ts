@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { and, count, desc, eq, inArray, isNull, lt, lte, min, sql, type Placeholder } from 'drizzle-orm'
 import { unionAll } from 'drizzle-orm/sqlite-core'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
-import { emailBatches, emailMessages, MAIL_PRIORITIES, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
+import { emailBatches, emailMessages, MAIL_PRIORITIES, supporters, type EmailBatch, type EmailMessage, type Locale } from '#db/schema.ts'
 import { BATCH_SIZE, recordBatchResults, skippingLocked } from '#db/sql/mail.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
+import { openEmail, openSupporter, sealEmail } from './personal-data.server.ts'
 
 export { BATCH_SIZE }
 
@@ -20,6 +21,11 @@ export { BATCH_SIZE }
  * message back with a later `next_attempt_at`. A claim older than its timeout belonged to
  * a sender that died: it is taken again and resent with the same idempotency key, which
  * the provider deduplicates.
+ *
+ * Addresses and content are sealed (ADR 017): a message queued here keeps {to, props} in its
+ * `sealed` envelope (`props` and `to_email` stay empty); an update's message (the fan-out in
+ * db/sql/mail.server.ts) has no envelope: it goes to its supporter's address, opened from the
+ * supporter's row when it is sent, so an address changed or forgotten since is honoured.
  */
 export const CLAIM_TIMEOUT_MS = 60_000
 
@@ -44,9 +50,10 @@ const queueStatement = preparedPerConnection((db) =>
     .insert(emailMessages)
     .values({
       template: sql.placeholder('template'),
-      toEmail: sql.placeholder('to'),
+      sealed: sql.placeholder('sealed'),
+      dataKeyId: sql.placeholder('dataKeyId'),
       locale: sql.placeholder('locale'),
-      props: sql.placeholder('props'),
+      props: {},
       idempotencyKey: sql.placeholder('idempotencyKey'),
       campaignId: sql.placeholder('campaignId'),
       priority: sql.placeholder('priority'),
@@ -70,8 +77,10 @@ export function noteEmailQueued() {
 }
 
 async function insertEmail(handle: Handle, email: QueueEmail) {
-  const { batchable = true, campaignId = null, ...rest } = email
-  const queued = (await execute(queueStatement(handle), { ...rest, campaignId, priority: priorityOf(email.template), batchable: batchable ? 1 : 0 })).changes === 1
+  const { batchable = true, campaignId = null, template, locale, idempotencyKey } = email
+  const { sealed, dataKeyId } = sealEmail({ to: email.to, props: email.props })
+  const params = { template, locale, idempotencyKey, sealed, dataKeyId, campaignId, priority: priorityOf(template), batchable: batchable ? 1 : 0 }
+  const queued = (await execute(queueStatement(handle), params)).changes === 1
   if (queued) mailQueued()
   return queued
 }
@@ -100,8 +109,31 @@ export function onMailQueued(listener: () => void) {
   return () => void listeners.delete(listener)
 }
 
-/** What the sender needs of a message to render, send and settle it. */
-export type ClaimedMessage = Pick<EmailMessage, 'id' | 'template' | 'toEmail' | 'locale' | 'props' | 'idempotencyKey' | 'campaignId' | 'attempts'>
+/**
+ * What the sender needs of a message to render, send and settle it, as the database holds it:
+ * its envelope, or for an update's message its supporter's (null once the supporter is gone).
+ * openMessage turns it into the address and props to send.
+ */
+export type ClaimedMessage = Pick<EmailMessage, 'id' | 'template' | 'locale' | 'props' | 'idempotencyKey' | 'campaignId' | 'attempts' | 'sealed' | 'supporterId'> & {
+  supporterSealed: string | null
+}
+
+/** A message opened to be sent or shown: its recipient's address and the template's props. */
+export type OpenedMessage = Omit<ClaimedMessage, 'sealed' | 'supporterSealed' | 'props'> & { to: string; props: Record<string, unknown> }
+
+/**
+ * Open what a message is sent with. Throws (naming no value) when it cannot be: its supporter
+ * was deleted (retention, forget-me), or the envelope does not open under the loaded keys.
+ */
+export function openMessage(message: ClaimedMessage): OpenedMessage {
+  const { sealed, supporterSealed, ...rest } = message
+  if (sealed !== null) {
+    const { to, props } = openEmail(sealed)
+    return { ...rest, to, props: { ...message.props, ...props } }
+  }
+  if (supporterSealed !== null) return { ...rest, to: openSupporter(supporterSealed).email, props: message.props }
+  throw new Error('no recipient: the supporter it was for has been deleted')
+}
 
 /** A batch the sender holds: an update's (sendId set) or transactional mail it grouped (sendId null). */
 export type ClaimedBatch = { batch: EmailBatch; messages: ClaimedMessage[] }
@@ -121,7 +153,8 @@ type ClaimOptions = { now?: number; batchClaimTimeoutMs?: number }
 const claimedColumns = {
   id: emailMessages.id,
   template: emailMessages.template,
-  toEmail: emailMessages.toEmail,
+  sealed: emailMessages.sealed,
+  supporterId: emailMessages.supporterId,
   locale: emailMessages.locale,
   props: emailMessages.props,
   idempotencyKey: emailMessages.idempotencyKey,
@@ -197,7 +230,14 @@ const claimStatements = preparedPerConnection((db) => {
       .where(and(eq(emailBatches.id, sql.placeholder('id')), eq(emailBatches.status, 'pending')))
       .returning()
       .prepare(),
-    batchMessages: db.select(claimedColumns).from(emailMessages).where(eq(emailMessages.batchId, sql.placeholder('batchId'))).orderBy(emailMessages.id).prepare(),
+    // An update's batch: each message's supporter's envelope comes with it (the address to send to).
+    batchMessages: db
+      .select({ ...claimedColumns, supporterSealed: supporters.sealed })
+      .from(emailMessages)
+      .leftJoin(supporters, eq(supporters.id, emailMessages.supporterId))
+      .where(eq(emailMessages.batchId, sql.placeholder('batchId')))
+      .orderBy(emailMessages.id)
+      .prepare(),
     claimSingle: db
       .update(emailMessages)
       .set({ status: 'sending', claimedAt: sql`${now}`, attempts: sql`${emailMessages.attempts} + 1` })
@@ -245,6 +285,17 @@ const claimStatements = preparedPerConnection((db) => {
 })
 
 /**
+ * Claimed rows (an UPDATE's RETURNING, which cannot join) with the supporter's envelope of any
+ * that has none of its own. Transactional mail always has one, so this reads nothing as a rule.
+ */
+async function withSupporters(handle: Handle, rows: Omit<ClaimedMessage, 'supporterSealed'>[]): Promise<ClaimedMessage[]> {
+  const ids = [...new Set(rows.flatMap((m) => (m.sealed === null && m.supporterId !== null ? [m.supporterId] : [])))]
+  const found = ids.length ? await allRows(handle.select({ id: supporters.id, sealed: supporters.sealed }).from(supporters).where(inArray(supporters.id, ids))) : []
+  const byId = new Map(found.map((s) => [s.id, s.sealed]))
+  return rows.map((m) => ({ ...m, supporterSealed: m.supporterId === null ? null : (byId.get(m.supporterId) ?? null) }))
+}
+
+/**
  * Claim what goes next, in one write transaction: the best due work by priority
  * (MAIL_PRIORITIES), a waiting batch before a new group of the same priority. Due
  * transactional mail is grouped into a new batch here. Two senders never hold the same thing:
@@ -269,10 +320,10 @@ export async function claimNextWork(db: Handle, { now = Date.now(), batchClaimTi
     if (loose && (!batch || loose.priority < batch.priority) && !(await gathering())) {
       if (!loose.batchable) {
         const message = await firstRow(q.claimSingle, { now, id: loose.id })
-        return message ? { kind: 'single', message } : null
+        return message ? { kind: 'single', message: (await withSupporters(tx, [message]))[0]! } : null
       }
       const created = (await firstRow(q.newBatch, { priority: loose.priority, key: `mail:${randomUUID()}`, now }))!
-      const messages = await allRows(q.group, { batchId: created.id, now })
+      const messages = await withSupporters(tx, await allRows(q.group, { batchId: created.id, now }))
       await execute(q.sized, { size: messages.length, id: created.id })
       return { kind: 'batch', batch: { ...created, size: messages.length }, messages: messages.sort((a, b) => a.id - b.id) }
     }
@@ -288,7 +339,7 @@ export async function claimDueMessages(db: Handle, { limit, now = Date.now() }: 
   const messages = await transaction(db, async (tx) => {
     const q = claimStatements(tx)
     await execute(q.reclaimSingles, { before: now - CLAIM_TIMEOUT_MS })
-    return await allRows(q.claimSingles, { now, limit })
+    return await withSupporters(tx, await allRows(q.claimSingles, { now, limit }))
   })
   return messages.sort((a, b) => a.id - b.id)
 }
@@ -378,6 +429,22 @@ export async function recordBatchOutcome(db: Handle, { batchId, outcome }: { bat
   })
 }
 
+/** An outbox row as the back office reads it: opened, `toEmail` empty once its supporter was deleted. */
+function openedForOutbox<T extends { sealed: string | null; supporterSealed: string | null; props: Record<string, unknown> }>(row: T) {
+  const { sealed, supporterSealed, ...rest } = row
+  if (sealed !== null) {
+    const { to, props } = openEmail(sealed)
+    return { ...rest, toEmail: to, props: { ...row.props, ...props } }
+  }
+  return { ...rest, toEmail: supporterSealed === null ? '' : openSupporter(supporterSealed).email }
+}
+
+const outboxColumns = {
+  sealed: emailMessages.sealed,
+  supporterSealed: supporters.sealed,
+  props: emailMessages.props,
+}
+
 /**
  * One page of the outbox, newest first. `campaignIds`: only emails about these campaigns
  * (organisers who are not owners read those of the campaigns they edit, ADR 011).
@@ -388,7 +455,7 @@ export async function listOutbox(db: Handle, { before, limit = 50, campaignIds }
     .select({
       id: emailMessages.id,
       template: emailMessages.template,
-      toEmail: emailMessages.toEmail,
+      ...outboxColumns,
       locale: emailMessages.locale,
       status: emailMessages.status,
       attempts: emailMessages.attempts,
@@ -397,12 +464,25 @@ export async function listOutbox(db: Handle, { before, limit = 50, campaignIds }
       sentAt: emailMessages.sentAt,
     })
     .from(emailMessages)
+    .leftJoin(supporters, eq(supporters.id, emailMessages.supporterId))
     .where(and(before ? lt(emailMessages.id, before) : undefined, campaignIds ? inArray(emailMessages.campaignId, campaignIds) : undefined))
     .orderBy(desc(emailMessages.id))
     .limit(limit + 1))
-  return { messages: rows.slice(0, limit), nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
+  const messages = rows.slice(0, limit).map((row) => {
+    const { props: _props, ...opened } = openedForOutbox(row)
+    return opened
+  })
+  return { messages, nextBefore: rows.length > limit ? rows[limit - 1]!.id : null }
 }
 
-export async function getOutboxMessage(db: Handle, { id }: { id: number }): Promise<EmailMessage | null> {
-  return await firstRow(db.select().from(emailMessages).where(eq(emailMessages.id, id))) ?? null
+export type OutboxMessage = Pick<EmailMessage, 'id' | 'template' | 'locale' | 'props' | 'campaignId' | 'status' | 'createdAt'> & { toEmail: string }
+
+/** One outbox email, opened: its recipient's address ('' once the supporter was deleted) and its props. */
+export async function getOutboxMessage(db: Handle, { id }: { id: number }): Promise<OutboxMessage | null> {
+  const row = await firstRow(db
+    .select({ id: emailMessages.id, template: emailMessages.template, locale: emailMessages.locale, campaignId: emailMessages.campaignId, status: emailMessages.status, createdAt: emailMessages.createdAt, ...outboxColumns })
+    .from(emailMessages)
+    .leftJoin(supporters, eq(supporters.id, emailMessages.supporterId))
+    .where(eq(emailMessages.id, id)))
+  return row ? openedForOutbox(row) : null
 }

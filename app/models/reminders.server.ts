@@ -1,11 +1,12 @@
 import { and, desc, eq, gte, isNull, lt, max, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
-import { campaigns, consents, emailMessages, signatures, supporters, suppressions } from '#db/schema.ts'
+import { campaigns, consents, emailMessages, signatures, supporters, suppressedAddresses } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { sha256 } from '~/utils/crypto.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { queueEmail } from './outbox.server.ts'
+import { openEmail, openResubmitted } from './personal-data.server.ts'
 import { TOKEN_TTL_MS } from './signatures.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
@@ -18,7 +19,8 @@ import { allRows, execute, firstRow } from '#db/query.server.ts'
  * is never cleared, and the outbox's idempotency key (`signature:<id>:reminder`) is unique:
  * never a second one, whichever process runs the job and however often.
  *
- * No reminder goes to an address that bounced or complained (`suppressions`), to a supporter
+ * No reminder goes to an address that bounced or complained (`suppressed_addresses`, by the
+ * keyed hash of the supporter's address), to a supporter
  * whose latest answer for any campaign's news is "no" (an unsubscribe, or "this wasn't me",
  * which leaves a withdrawal), or when the latest confirmation email's link no longer works
  * (expired, or its details were discarded with "this wasn't me"). Those are not marked: a
@@ -71,17 +73,17 @@ const statements = preparedPerConnection((db) => {
         tokenHash: signatures.tokenHash,
         tokenExpiresAt: signatures.tokenExpiresAt,
         resubmittedTokenHash: signatures.resubmittedTokenHash,
-        resubmittedDetails: signatures.resubmittedDetails,
+        resubmittedSealed: signatures.resubmittedSealed,
         campaignStatus: campaigns.status,
         reminderOn: campaigns.confirmationReminder,
-        emailNormalized: supporters.emailNormalized,
+        emailHash: supporters.emailHash,
       })
       .from(signatures)
       .innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
       .innerJoin(supporters, eq(supporters.id, signatures.supporterId))
       .where(eq(signatures.id, sql.placeholder('id')))
       .prepare(),
-    suppressed: db.select({ one: sql<number>`1` }).from(suppressions).where(eq(suppressions.emailNormalized, sql.placeholder('emailNormalized'))).prepare(),
+    suppressed: db.select({ one: sql<number>`1` }).from(suppressedAddresses).where(eq(suppressedAddresses.emailHash, sql.placeholder('emailHash'))).prepare(),
     // Any campaign whose latest answer from this supporter is "no" (consents are append-only).
     withdrawn: db
       .select({ one: sql<number>`1` })
@@ -100,7 +102,7 @@ const statements = preparedPerConnection((db) => {
       .prepare(),
     // Keys 'signature:<id>:confirm:<n>': a range of the unique index.
     latestConfirmation: db
-      .select({ toEmail: emailMessages.toEmail, locale: emailMessages.locale, props: emailMessages.props })
+      .select({ sealed: emailMessages.sealed, locale: emailMessages.locale })
       .from(emailMessages)
       .where(and(gte(emailMessages.idempotencyKey, sql.placeholder('from')), lt(emailMessages.idempotencyKey, sql.placeholder('to')), eq(emailMessages.template, 'confirm-signature')))
       .orderBy(desc(emailMessages.id))
@@ -122,14 +124,18 @@ type Candidate = NonNullable<ReturnType<Statements['candidate']['get']>>
 function linkWorks(row: Candidate, seed: string, now: number) {
   const hash = sha256(signatureToken(seed))
   if (row.tokenHash === hash) return (row.tokenExpiresAt ?? 0) > now
-  if (row.resubmittedTokenHash === hash && row.resubmittedDetails) return row.resubmittedDetails.expiresAt > now
+  if (row.resubmittedTokenHash === hash) {
+    const resubmitted = openResubmitted(row.resubmittedSealed)
+    return resubmitted !== null && resubmitted.expiresAt > now
+  }
   return false
 }
 
 /** Whether this pending signature's signer may still be reminded (not whether it is due). */
 async function mayRemind(q: Statements, row: Candidate, now: number) {
   if (row.status !== 'pending' || row.campaignStatus !== 'live' || !row.reminderOn || (row.tokenExpiresAt ?? 0) <= now) return false
-  return !await firstRow(q.suppressed, { emailNormalized: row.emailNormalized }) && !await firstRow(q.withdrawn, { supporterId: row.supporterId })
+  if (row.emailHash === null) return false
+  return !await firstRow(q.suppressed, { emailHash: row.emailHash }) && !await firstRow(q.withdrawn, { supporterId: row.supporterId })
 }
 
 /**
@@ -155,14 +161,14 @@ async function remindOne(tx: Tx, id: number, now: number) {
   const row = await firstRow(q.candidate, { id })
   if (!row || row.remindedAt !== null || row.createdAt > now - REMINDER_AFTER_MS || !(await mayRemind(q, row, now))) return false
   const email = await firstRow(q.latestConfirmation, { from: `signature:${id}:confirm:`, to: `signature:${id}:confirm;` })
-  if (!email) return false
-  const props = email.props
+  if (!email?.sealed) return false
+  const { to, props } = openEmail(email.sealed)
   const seed = typeof props.tokenSeed === 'string' ? props.tokenSeed : ''
   if (!seed || !linkWorks(row, seed, now)) return false
   if ((await execute(q.markReminded, { id, now })).changes !== 1) return false
   return queueEmail(tx, {
     template: 'confirm-reminder',
-    to: email.toEmail,
+    to,
     locale: email.locale,
     campaignId: row.campaignId,
     idempotencyKey: `signature:${id}:reminder`,

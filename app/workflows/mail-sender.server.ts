@@ -1,6 +1,19 @@
 import { Resend } from 'resend'
 import type { Handle } from '#db/client.server.ts'
-import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimNextWork, hasDueMail, onMailQueued, recordBatchOutcome, recordOutcomes, type BatchOutcome, type ClaimedMessage, type Outcome } from '~/models/outbox.server.ts'
+import {
+  BATCH_CLAIM_TIMEOUT_MS,
+  CLAIM_TIMEOUT_MS,
+  claimNextWork,
+  hasDueMail,
+  onMailQueued,
+  openMessage,
+  recordBatchOutcome,
+  recordOutcomes,
+  type BatchOutcome,
+  type ClaimedMessage,
+  type OpenedMessage,
+  type Outcome,
+} from '~/models/outbox.server.ts'
 import { staleReminders } from '~/models/reminders.server.ts'
 import { blockedRecipients } from '~/models/update-sends.server.ts'
 import { renderEmail } from './email-templates.server.tsx'
@@ -13,6 +26,8 @@ import { countSenderRequest } from '~/utils/metrics.server.ts'
  * idempotency key, so a batch resent after a crash is delivered once; demo mode captures
  * messages for organisers to read at /admin/outbox. Transient failures (network, 429, 5xx)
  * are retried with backoff, honouring Retry-After; anything else fails with the provider's reason.
+ * Each message is opened (its sealed address and props, or an update's supporter's address) only
+ * here, just before it is rendered; an error recorded in the outbox never quotes the address.
  */
 const MAX_ATTEMPTS = 8
 
@@ -32,7 +47,7 @@ export type BatchResult =
 export type Transport = {
   captured: boolean
   /** Renders the message (an update's text is read from `db`) and sends it alone. */
-  send: (db: Handle, message: ClaimedMessage) => Promise<SendResult>
+  send: (db: Handle, message: OpenedMessage) => Promise<SendResult>
   /** Up to 100 emails in one request, under one idempotency key; one bad address does not sink the rest. */
   sendBatch: (emails: OutgoingEmail[], idempotencyKey: string) => Promise<BatchResult>
 }
@@ -189,7 +204,7 @@ export function resendTransport({
       const email = await renderEmail(db, message)
       const { data, error, headers } = await resend.emails
         .send(
-          { from, to: message.toEmail, subject: email.subject, html: email.html, text: email.text, headers: email.headers },
+          { from, to: message.to, subject: email.subject, html: email.html, text: email.text, headers: email.headers },
           { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(singleTimeoutMs) },
         )
         .catch((error: unknown) => unanswered(error) as never)
@@ -225,6 +240,13 @@ export function backoffMs(attempts: number) {
 
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
+/** A provider's error may quote the address it refused: the outbox keeps it without (ADR 017). */
+export function withoutAddresses(error: string, addresses: string[]) {
+  let out = error
+  for (const address of addresses) if (address) out = out.replace(new RegExp(address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '[address]')
+  return out
+}
+
 /**
  * Claim the best due work (a batch, or one email that cannot go in a batch), send it and
  * record what happened. Returns how many emails it handled (0: nothing was due). Call it
@@ -244,13 +266,17 @@ export async function sendNextOnce(db: Handle, transport: Transport, now = Date.
 
 async function sendSingle(db: Handle, transport: Transport, message: ClaimedMessage, now: number, pacer: Pacer | undefined, slot: Slot | undefined) {
   let result: SendResult
+  let to = ''
   slot?.started(Date.now())
   try {
-    result = await transport.send(db, message)
+    const opened = openMessage(message)
+    to = opened.to
+    result = await transport.send(db, opened)
   } catch (error) {
-    // A template that cannot render will not render next time either.
+    // A template that cannot render, or an envelope that cannot open, will not next time either.
     result = { ok: false, transient: false, error: describeError(error) }
   }
+  if (!result.ok) result = { ...result, error: withoutAddresses(result.error, [to]) }
   pacer?.observe(result.limits)
   countSenderRequest({ kind: 'single', sent: result.ok ? 1 : 0, error: result.ok ? null : result.transient ? 'transient' : 'permanent' })
   let outcome: Outcome
@@ -264,16 +290,24 @@ async function sendSingle(db: Handle, transport: Transport, message: ClaimedMess
 }
 
 async function sendClaimedBatch(db: Handle, transport: Transport, batch: ClaimedBatchRow, messages: ClaimedMessage[], now: number, pacer: Pacer | undefined, slot: Slot | undefined) {
+  const results = new Map<number, { providerId: string | null; error: string | null }>()
+  const opened = new Map<number, OpenedMessage>()
+  for (const message of messages) {
+    try {
+      opened.set(message.id, openMessage(message))
+    } catch (error) {
+      results.set(message.id, { providerId: null, error: `not sent: ${describeError(error)}` })
+    }
+  }
   // An update's recipients who unsubscribed or were suppressed since the snapshot are left out;
   // so are reminders whose signer confirmed, said "this wasn't me" or unsubscribed since.
   const blocked =
     batch.sendId === null
       ? await staleReminders(
           db,
-          messages.filter((m) => m.template === 'confirm-reminder'),
+          [...opened.values()].filter((m) => m.template === 'confirm-reminder'),
         )
       : await blockedRecipients(db, { messageIds: messages.map((m) => m.id), campaignId: messages[0]?.campaignId ?? 0 })
-  const results = new Map<number, { providerId: string | null; error: string | null }>()
   const outgoing: { id: number; email: OutgoingEmail }[] = []
   for (const message of messages) {
     if (blocked.has(message.id)) {
@@ -281,11 +315,13 @@ async function sendClaimedBatch(db: Handle, transport: Transport, batch: Claimed
       results.set(message.id, { providerId: null, error: `not sent: ${why}` })
       continue
     }
+    const open = opened.get(message.id)
+    if (!open) continue
     try {
-      const email = await renderEmail(db, message)
-      outgoing.push({ id: message.id, email: { to: message.toEmail, subject: email.subject, html: email.html, text: email.text, headers: email.headers } })
+      const email = await renderEmail(db, open)
+      outgoing.push({ id: message.id, email: { to: open.to, subject: email.subject, html: email.html, text: email.text, headers: email.headers } })
     } catch (error) {
-      results.set(message.id, { providerId: null, error: `not sent: ${describeError(error)}` })
+      results.set(message.id, { providerId: null, error: `not sent: ${withoutAddresses(describeError(error), [open.to])}` })
     }
   }
   let outcome: BatchOutcome
@@ -301,8 +337,9 @@ async function sendClaimedBatch(db: Handle, transport: Transport, batch: Claimed
     }
     pacer?.observe(sent.limits)
     countSenderRequest(sent.ok ? { kind: 'batch', sent: sent.results.filter((r) => !r.error).length, refused: sent.results.filter((r) => r.error).length, error: null } : { kind: 'batch', sent: 0, error: sent.transient ? 'transient' : 'permanent' })
+    if (!sent.ok) sent = { ...sent, error: withoutAddresses(sent.error, outgoing.map((o) => o.email.to)) }
     if (sent.ok) {
-      sent.results.forEach((result, i) => results.set(outgoing[i]!.id, result))
+      sent.results.forEach((result, i) => results.set(outgoing[i]!.id, result.error === null ? result : { ...result, error: withoutAddresses(result.error, [outgoing[i]!.email.to]) }))
       outcome = { status: 'submitted', results: [], at: Date.now() }
     } else if (sent.transient && (sent.notNow || batch.attempts < MAX_ATTEMPTS)) {
       outcome = { status: 'retry', error: sent.error, retryAt: now + (sent.retryAfterMs ?? backoffMs(batch.attempts)), refund: sent.notNow }

@@ -1,7 +1,6 @@
 import type { Handle } from '#db/client.server.ts'
-import type { EmailMessage } from '#db/schema.ts'
 import { getCampaignRole, listCampaignRoles, type SessionOrganizer } from '~/models/organizers.server.ts'
-import { getOutboxMessage } from '~/models/outbox.server.ts'
+import { getOutboxMessage, type OutboxMessage } from '~/models/outbox.server.ts'
 import { maskEmailForOrganisers } from '~/utils/email.ts'
 import { escapeHtml } from '~/utils/html.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
@@ -31,7 +30,7 @@ export async function outboxCampaignsOf(db: Handle, organizer: SessionOrganizer)
  * One outbox email the organiser may read. Like a campaign route: a 404 for an email that does
  * not exist or belongs to a campaign they have no role on, a 403 if their role there is viewer.
  */
-export async function requireOutboxMessage(db: Handle, organizer: SessionOrganizer, idParam: string | undefined): Promise<EmailMessage> {
+export async function requireOutboxMessage(db: Handle, organizer: SessionOrganizer, idParam: string | undefined): Promise<OutboxMessage> {
   const id = Number(idParam)
   const message = Number.isSafeInteger(id) && id > 0 ? await getOutboxMessage(db, { id }) : null
   const role = !message ? null : organizer.role === 'owner' ? 'owner' : message.campaignId === null ? null : await getCampaignRole(db, { organizerId: organizer.id, campaignId: message.campaignId })
@@ -90,7 +89,7 @@ export function withoutTokenLinks(email: RenderedEmail, textPlaceholder: string)
 }
 
 /** An outbox email rendered for this organiser: links working only where showsLiveLinks says so. */
-export async function renderOutboxMessage(db: Handle, organizer: SessionOrganizer, message: EmailMessage, textPlaceholder: string) {
+export async function renderOutboxMessage(db: Handle, organizer: SessionOrganizer, message: OutboxMessage, textPlaceholder: string) {
   const email = await renderEmail(db, message)
   if (showsLiveLinks(organizer)) return { ...email, links: email.links.map((href): OutboxLink => ({ href, removed: false })) }
   return withoutTokenLinks(email, textPlaceholder)

@@ -35,9 +35,10 @@ export function skippingLocked<Query>(db: Handle, query: Query): Query {
 export type Audience = { signers: boolean; donors: 'none' | 'campaign' | 'fund'; fundId?: number | null }
 
 /**
- * The audience as SQL: one row per supporter (id, email, locale) who is a confirmed signer
- * and/or paying donor, whose latest `campaign_updates` consent for the campaign is granted and
- * whose address is not suppressed. Null when the audience names nobody.
+ * The audience as SQL: one row per supporter (id, locale) who is a confirmed signer and/or
+ * paying donor, whose latest `campaign_updates` consent for the campaign is granted and whose
+ * address is not suppressed (by its keyed hash, ADR 017). Null when the audience names nobody.
+ * No address: the sender opens it from the supporter's row when it sends.
  * Raw because it is a fragment of the INSERT … SELECT below (a union with a correlated
  * "latest row" subquery); portable SQL.
  */
@@ -57,7 +58,7 @@ function audienceQuery(campaignId: number, audience: Audience): SQL | null {
   const union = sql.join(parts, sql` union `)
   // The latest consent row decides: consents are append-only (granted, then maybe withdrawn).
   return sql`
-    select s.id as id, s.email as email, s.locale as locale
+    select s.id as id, s.locale as locale
     from (${union}) as wanted
     join supporters s on s.id = wanted.id
     where (
@@ -65,7 +66,7 @@ function audienceQuery(campaignId: number, audience: Audience): SQL | null {
       where c.supporter_id = s.id and c.purpose = 'campaign_updates' and c.campaign_id = ${campaignId}
       order by c.id desc limit 1
     ) = true
-    and not exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)`
+    and not exists (select 1 from suppressed_addresses x where x.email_hash = s.email_hash)`
 }
 
 /** Whether the audience names anyone at all (signers, or donors of some kind). */
@@ -111,10 +112,10 @@ export async function snapshotUpdateSend(tx: Tx, { sendId, updateId, campaignId,
   const counted = batches.reduce((sum, b) => sum + b.size, 0)
   if (counted === 0) return 0
   const inserted = await rawExecute(tx, sql`
-    insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id, status, priority, batch_id)
-    select 'campaign-update', a.email, a.locale, '{"updateId":' || ${id} || ',"supporterId":' || a.id || '}',
+    insert into email_messages (template, locale, props, idempotency_key, campaign_id, supporter_id, status, priority, batch_id)
+    select 'campaign-update', a.locale, '{"updateId":' || ${id} || ',"supporterId":' || a.id || '}',
            'update:' || ${id} || ':' || a.id, ${int(campaignId)}, a.id, 'batched', ${int(MAIL_PRIORITIES.bulk)}, b.id
-    from (select w.id, w.email, w.locale, row_number() over (order by w.locale, w.id) - 1 as n from (${query}) as w) as a
+    from (select w.id, w.locale, row_number() over (order by w.locale, w.id) - 1 as n from (${query}) as w) as a
     join email_batches b on b.idempotency_key = ${batchKey(sql`(a.n / ${size})`)}
     order by a.locale, a.id`)
   // On Postgres (READ COMMITTED) each statement sees the latest commits: someone who withdrew
@@ -135,7 +136,7 @@ const blockedStatement = rawStatement<{ id: number }>(
     left join supporters s on s.id = m.supporter_id
     where m.id in (select value from json_each(@ids))
     and (
-      exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)
+      exists (select 1 from suppressed_addresses x where x.email_hash = s.email_hash)
       or coalesce((
         select c.granted from consents c
         where c.supporter_id = m.supporter_id and c.purpose = 'campaign_updates' and c.campaign_id = @campaignId
@@ -148,7 +149,7 @@ const blockedStatement = rawStatement<{ id: number }>(
     left join supporters s on s.id = m.supporter_id
     where m.id = any($1::bigint[])
     and (
-      exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)
+      exists (select 1 from suppressed_addresses x where x.email_hash = s.email_hash)
       or not coalesce((
         select c.granted from consents c
         where c.supporter_id = m.supporter_id and c.purpose = 'campaign_updates' and c.campaign_id = $2

@@ -5,6 +5,7 @@ import { driverOf, engineOf, getDb, type Handle, sqliteOf } from '#db/client.ser
 import type { Locale } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { queueEmail } from '~/models/outbox.server.ts'
+import { openEmail, openSupporter, sealSignature, sealSupporter, sealSuppression } from '~/models/personal-data.server.ts'
 import { randomToken } from '~/utils/crypto.server.ts'
 import type { RecordedRequest, RejectedRequest, ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { captureForLogAudit, ROOT } from './server.ts'
@@ -185,24 +186,128 @@ export async function addUpdateReaders(db: Handle, { campaignId, addresses, loca
     for (let from = 0; from < addresses.length; from += 500) {
       const chunk = addresses.slice(from, from + 500)
       const inChunk = `(${chunk.map(() => '?').join(', ')})`
+      const sealed = chunk.map((email) => sealSupporter({ email, firstName: 'Ana', lastName: 'Pérez' }))
+      const hashes = sealed.map((s) => s.emailHash)
       await q.run(
-        `insert into supporters (email_normalized, email, first_name, last_name, country, locale) values ${chunk.map(() => `(?, ?, 'Ana', 'Pérez', 'VE', ?)`).join(', ')}`,
-        ...chunk.flatMap((email, k) => [email, email, localeOf(from + k)]),
+        `insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale) values ${chunk.map(() => `(?, ?, ?, ?, 'VE', ?)`).join(', ')}`,
+        ...sealed.flatMap((s, k) => [s.emailHash, s.emailDomainHash, s.sealed, s.dataKeyId, localeOf(from + k)]),
       )
+      const signature = sealSignature({ firstName: 'Ana', lastName: 'Pérez', postalCode: null, message: null })
       await q.run(
-        `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at)
-         select cast(? as bigint), id, 'confirmed', first_name, last_name, country, locale, cast(? as bigint) from supporters where email_normalized in ${inChunk} order by id`,
+        `insert into signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale, confirmed_at)
+         select cast(? as bigint), id, 'confirmed', ?, ?, country, locale, cast(? as bigint) from supporters where email_hash in ${inChunk} order by id`,
         campaignId,
+        signature.sealed,
+        signature.dataKeyId,
         Date.now(),
-        ...chunk,
+        ...hashes,
       )
       await q.run(
         `insert into consents (supporter_id, purpose, campaign_id, granted, source)
-         select id, 'campaign_updates', cast(? as bigint), true, 'petition_form' from supporters where email_normalized in ${inChunk} order by id`,
+         select id, 'campaign_updates', cast(? as bigint), true, 'petition_form' from supporters where email_hash in ${inChunk} order by id`,
         campaignId,
-        ...chunk,
+        ...hashes,
       )
     }
+  })
+}
+
+type TestSql = ReturnType<typeof rawSql>
+
+/** A supporter row as the app writes one (ADR 017): sealed, found by its address's keyed hash. Returns its id. */
+export async function insertSupporter(
+  q: TestSql,
+  { email, firstName = 'P', lastName = 'Q', country = 'DE', locale = 'en' }: { email: string; firstName?: string; lastName?: string; country?: string; locale?: string },
+) {
+  const s = sealSupporter({ email, firstName, lastName })
+  return await q.insert(
+    `insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale) values (?, ?, ?, ?, ?, ?)`,
+    s.emailHash,
+    s.emailDomainHash,
+    s.sealed,
+    s.dataKeyId,
+    country,
+    locale,
+  )
+}
+
+/** A signature row of that supporter, its names sealed. Returns its id. */
+export async function insertSignature(
+  q: TestSql,
+  { campaignId, supporterId, status = 'confirmed', firstName = 'P', lastName = 'Q', country = 'DE', locale = 'en' }: { campaignId: number; supporterId: number; status?: string; firstName?: string; lastName?: string; country?: string; locale?: string },
+) {
+  const s = sealSignature({ firstName, lastName, postalCode: null, message: null })
+  return await q.insert(
+    `insert into signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale) values (?, ?, ?, ?, ?, ?, ?)`,
+    campaignId,
+    supporterId,
+    status,
+    s.sealed,
+    s.dataKeyId,
+    country,
+    locale,
+  )
+}
+
+/** Suppress an address as a bounce or complaint does (suppressed_addresses, by its keyed hash). */
+export async function suppressAddress(q: TestSql, address: string, reason: 'bounce' | 'complaint' = 'bounce') {
+  const s = sealSuppression(address)
+  await q.run(`insert into suppressed_addresses (email_hash, sealed, data_key_id, reason) values (?, ?, ?, ?) on conflict do nothing`, s.emailHash, s.sealed, s.dataKeyId, reason)
+}
+
+/** Whether (and why) an address is suppressed. */
+export async function suppressionOf(q: TestSql, address: string) {
+  return (await q.get<{ reason: string }>(`select reason from suppressed_addresses where email_hash = ?`, sealSuppression(address).emailHash))?.reason ?? null
+}
+
+export type OpenedOutboxRow = {
+  id: number
+  template: string
+  locale: string
+  status: string
+  to: string
+  props: Record<string, unknown>
+  idempotencyKey: string
+  campaignId: number | null
+  supporterId: number | null
+  batchId: number | null
+  providerId: string | null
+  lastError: string | null
+}
+
+/**
+ * Outbox rows opened as the sender opens them (ADR 017): `to` from the message's envelope, or
+ * for an update's message from its supporter's ('' once the supporter is gone). `where` is SQL
+ * over `m` (email_messages), with `?` parameters.
+ */
+export async function outboxRows(q: Pick<TestSql, 'all'>, where = '1 = 1', ...params: unknown[]): Promise<OpenedOutboxRow[]> {
+  const rows = await q.all<{
+    id: number
+    template: string
+    locale: string
+    status: string
+    sealed: string | null
+    supporterSealed: string | null
+    props: string | Record<string, unknown>
+    idempotencyKey: string
+    campaignId: number | null
+    supporterId: number | null
+    batchId: number | null
+    providerId: string | null
+    lastError: string | null
+  }>(
+    `select m.id, m.template, m.locale, m.status, m.sealed, s.sealed as "supporterSealed", m.props, m.idempotency_key as "idempotencyKey", m.campaign_id as "campaignId",
+            m.supporter_id as "supporterId", m.batch_id as "batchId", m.provider_id as "providerId", m.last_error as "lastError"
+     from email_messages m left join supporters s on s.id = m.supporter_id where ${where} order by m.id`,
+    ...params,
+  )
+  return rows.map(({ sealed, supporterSealed, props, ...row }) => {
+    const stored = typeof props === 'string' ? (JSON.parse(props) as Record<string, unknown>) : props
+    if (sealed !== null) {
+      const opened = openEmail(sealed)
+      return { ...row, to: opened.to, props: { ...stored, ...opened.props } }
+    }
+    return { ...row, to: supporterSealed === null ? '' : openSupporter(supporterSealed).email, props: stored }
   })
 }
 

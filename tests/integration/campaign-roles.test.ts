@@ -16,6 +16,8 @@ import { createOrganiser, type CampaignRole } from '../helpers/organisers.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { routeTable } from '../helpers/routes.ts'
 import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
+import { outboxRows } from '../helpers/mail-worker.ts'
+import { emailHash } from '~/models/personal-data.server.ts'
 
 type Actor = 'anonymous' | CampaignRole | 'owner'
 /** Who may: nobody needs to log in, any organiser, an instance owner, or at least this role on the campaign. */
@@ -269,8 +271,8 @@ beforeAll(async () => {
     slug,
     entryId: (await one<{ id: number }>('SELECT id FROM updates WHERE campaign_id = ? ORDER BY id LIMIT 1', campaignId)).id,
     fundId: (await one<{ id: number }>('SELECT id FROM funds WHERE campaign_id = ? ORDER BY id LIMIT 1', campaignId)).id,
-    signatureId: (await one<{ id: number }>('SELECT signatures.id FROM signatures JOIN supporters ON supporters.id = supporter_id WHERE campaign_id = ? AND lower(supporters.email) = lower(?)', campaignId, email)).id,
-    messageId: (await one<{ id: number }>('SELECT id FROM email_messages WHERE campaign_id = ? AND lower(to_email) = lower(?) ORDER BY id LIMIT 1', campaignId, email)).id,
+    signatureId: (await one<{ id: number }>('SELECT signatures.id FROM signatures JOIN supporters ON supporters.id = supporter_id WHERE campaign_id = ? AND supporters.email_hash = ?', campaignId, emailHash(email))).id,
+    messageId: (await outboxRows(db, 'm.campaign_id = ?', campaignId)).find((m) => m.to.toLowerCase() === email.toLowerCase())!.id,
     n: 0,
   })
   own = await ctx(a, 'free-andry', SIGNER_A.email)

@@ -3,7 +3,7 @@ import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../../stand-ins/resend/index.ts'
 import { sqlOn } from '../helpers/sql.ts'
-import { killWorkers, mailCampaign, queueConfirmations, recipientsOf, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
+import { killWorkers, mailCampaign, outboxRows, queueConfirmations, recipientsOf, seededRandom, sleep, startWorker, waitFor } from '../helpers/mail-worker.ts'
 
 // A surge's confirmations travel in batches of up to 100, each persisted with its own
 // idempotency key before it is sent. Here `npm run worker` drains 5,000 of them and is killed
@@ -141,9 +141,7 @@ describe('confirmations sent in batches by a worker killed mid-drain', () => {
     expect(rounds.filter((r) => r.unsent === 0)).toEqual([])
 
     // The database agrees with the provider: each message sent, with the id the provider gave that email.
-    const messages = await sql().all<{ email: string; status: string; providerId: string | null }>(
-      `select to_email as email, status, provider_id as "providerId" from email_messages where template = 'confirm-signature'`,
-    )
+    const messages = (await outboxRows(sql(), `m.template = 'confirm-signature'`)).map((m) => ({ email: m.to, status: m.status, providerId: m.providerId }))
     expect(messages).toHaveLength(CONFIRMATIONS)
     const providerIds = new Map(sent.map((s) => [String(s.email.to), s.id]))
     expect(

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
-import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, GATHER_MS, queueEmail } from '~/models/outbox.server.ts'
+import { BATCH_CLAIM_TIMEOUT_MS, CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, GATHER_MS, openMessage, queueEmail } from '~/models/outbox.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { sha256 } from '~/utils/crypto.server.ts'
 import { captureTransport, resendTransport, sendNextOnce, startSender, type Transport } from '~/workflows/mail-sender.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
-import { rawSql } from '../helpers/mail-worker.ts'
+import { insertSignature, insertSupporter, outboxRows, rawSql } from '../helpers/mail-worker.ts'
 
 // Transactional mail in Resend batches: grouped when due, best priority first,
 // persisted with its own key before it is sent, results recorded per message.
@@ -67,8 +67,7 @@ async function alreadySigned(count: number) {
   return addresses
 }
 
-type MessageRow = { to_email: string; status: string; provider_id: string | null; last_error: string | null; batch_id: number | null }
-const messages = async () => await sql().all<MessageRow>(`select to_email, status, provider_id, last_error, batch_id from email_messages order by id`)
+const messages = async () => await outboxRows(sql())
 const batchRequests = () => resend.requests().filter((r) => r.path === '/emails/batch')
 const recipients = (body: unknown) => (body as { to: string }[]).map((e) => e.to)
 
@@ -96,8 +95,8 @@ describe('transactional mail in batches', () => {
     expect(sent.size).toBe(280)
     for (const row of await messages()) {
       expect(row.status).toBe('sent')
-      expect(row.provider_id).toBe(sent.get(row.to_email))
-      expect(row.last_error).toBeNull()
+      expect(row.providerId).toBe(sent.get(row.to))
+      expect(row.lastError).toBeNull()
     }
     const batches = await sql().all(`select send_id, priority, size, status from email_batches order by id`)
     expect(batches).toEqual([
@@ -115,10 +114,34 @@ describe('transactional mail in batches', () => {
     expect(resend.sent()).toHaveLength(99)
     const rows = await messages()
     expect(rows.filter((r) => r.status === 'sent')).toHaveLength(99)
-    const failed = rows.find((r) => r.to_email === bad)!
+    const failed = rows.find((r) => r.to === bad)!
     expect(failed.status).toBe('failed')
-    expect(failed.last_error).toMatch(/^refused: .*to/i)
-    expect(failed.provider_id).toBeNull()
+    expect(failed.lastError).toMatch(/^refused: .*to/i)
+    expect(failed.providerId).toBeNull()
+  })
+
+  it('keeps the address and the props sealed in the outbox; a message that cannot be opened fails alone, naming no address', async () => {
+    const addresses = await confirmations(5)
+    const stored = await sql().all<{ id: number; toEmail: string | null; sealed: string; props: string | Record<string, unknown> }>(`select id, to_email as toEmail, sealed, props from email_messages order by id`)
+    expect(stored).toHaveLength(5)
+    for (const row of stored) {
+      expect(row.toEmail).toBeNull()
+      expect(JSON.stringify(row.props)).toBe(JSON.stringify(typeof row.props === 'string' ? '{}' : {}))
+      expect(row.sealed).toMatch(/^v1\./)
+      for (const address of addresses) expect(row.sealed).not.toContain(address)
+    }
+    // Altered in the database: GCM refuses it; the others still go.
+    const [victim] = stored
+    const envelope = victim!.sealed
+    const at = envelope.length - 20
+    const altered = envelope.slice(0, at) + (envelope[at] === 'A' ? 'B' : 'A') + envelope.slice(at + 1)
+    await sql().run(`update email_messages set sealed = ? where id = ?`, altered, victim!.id)
+    expect(await sendNextOnce(getDb(), transport)).toBe(5)
+    expect(resend.sent().map((s) => s.email.to)).toEqual(addresses.slice(1))
+    const failed = (await sql().get<{ status: string; error: string }>(`select status, last_error as error from email_messages where id = ?`, victim!.id))!
+    expect(failed.status).toBe('failed')
+    expect(failed.error).toMatch(/^not sent: .*email_messages/)
+    for (const address of addresses) expect(failed.error).not.toContain(address)
   })
 
   it('waits out a 429 and resends the same group under the same key; nothing goes early', async () => {
@@ -151,14 +174,14 @@ describe('transactional mail in batches', () => {
     const waiting = (await sql().get<{ at: number }>(`select next_attempt_at as at from email_batches`))!
     await sendNextOnce(getDb(), transport, waiting.at)
     expect(resend.sent()).toHaveLength(60)
-    expect((await messages()).every((m) => m.status === 'sent' && m.provider_id)).toBe(true)
+    expect((await messages()).every((m) => m.status === 'sent' && m.providerId)).toBe(true)
 
     // A sender claims a group and sends it, then dies before recording anything.
     resend.reset()
     await confirmations(20)
     const work = await claimNextWork(getDb())
     if (work?.kind !== 'batch') throw new Error('expected a batch')
-    const first = await transport.sendBatch(work.messages.map((m) => ({ to: m.toEmail, subject: 's', html: '<p>h</p>', text: 't' })), work.batch.idempotencyKey)
+    const first = await transport.sendBatch(work.messages.map((m) => ({ to: openMessage(m).to, subject: 's', html: '<p>h</p>', text: 't' })), work.batch.idempotencyKey)
     expect(first.ok).toBe(true)
     // Until the claim times out nobody else takes the group, and nothing new is formed from it.
     expect(await sendNextOnce(getDb(), transport)).toBe(0)
@@ -175,7 +198,7 @@ describe('transactional mail in batches', () => {
     const wrongKey = resendTransport({ apiKey: 're_wrong', from: 'Vigil <team@example.org>', baseUrl: resend.url })
     expect(await sendNextOnce(getDb(), wrongKey)).toBe(5)
     const rows = await messages()
-    expect(rows.every((r) => r.status === 'failed' && /401/.test(r.last_error ?? ''))).toBe(true)
+    expect(rows.every((r) => r.status === 'failed' && /401/.test(r.lastError ?? ''))).toBe(true)
     expect(await sql().get(`select status from email_batches`)).toEqual({ status: 'failed' })
   })
 })
@@ -192,8 +215,8 @@ describe('priorities', () => {
     await transaction(getDb(), async (tx) => {
       for (let i = 0; i < 150; i++) {
         const address = `reader${++n}@example.org`
-        const id = await rawSql(tx).insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', 'en')`, address, address)
-        await rawSql(tx).run(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, 'confirmed', 'P', 'Q', 'DE', 'en')`, campaignId, id)
+        const id = await insertSupporter(rawSql(tx), { email: address })
+        await insertSignature(rawSql(tx), { campaignId, supporterId: id })
         await rawSql(tx).run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, true, 'petition_form')`, id, campaignId)
       }
     })
@@ -313,8 +336,8 @@ describe('exactly-once and priorities at the edges', () => {
     await transaction(getDb(), async (tx) => {
       for (let i = 0; i < 150; i++) {
         const address = `reader-trickle${++n}@example.org`
-        const id = await rawSql(tx).insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', 'en')`, address, address)
-        await rawSql(tx).run(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, 'confirmed', 'P', 'Q', 'DE', 'en')`, campaignId, id)
+        const id = await insertSupporter(rawSql(tx), { email: address })
+        await insertSignature(rawSql(tx), { campaignId, supporterId: id })
         await rawSql(tx).run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, true, 'petition_form')`, id, campaignId)
       }
     })
@@ -347,15 +370,14 @@ describe('exactly-once and priorities at the edges', () => {
   it('leaves out a reminder whose signer confirmed (or withdrew) after it was queued, and sends one still wanted', async () => {
     const signature = async (status: 'pending' | 'confirmed', seed: string) => {
       const address = `reminded${++n}@example.org`
-      const supporter = await sql().insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'R', 'S', 'DE', 'en')`, address, address)
-      const id = await sql().insert(
-        `insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, token_hash, token_expires_at, reminded_at) values (?, ?, ?, 'R', 'S', 'DE', 'en', ?, ?, ?)`,
-        campaignId,
-        supporter,
-        status,
+      const supporter = await insertSupporter(sql(), { email: address, firstName: 'R', lastName: 'S' })
+      const id = await insertSignature(sql(), { campaignId, supporterId: supporter, status, firstName: 'R', lastName: 'S' })
+      await sql().run(
+        `update signatures set token_hash = ?, token_expires_at = ?, reminded_at = ? where id = ?`,
         status === 'pending' ? sha256(signatureToken(seed)) : null,
         Date.now() + 86_400_000,
         Date.now(),
+        id,
       )
       await transaction(getDb(), (tx) =>
         queueEmail(tx, { template: 'confirm-reminder', to: address, locale: 'en', campaignId, idempotencyKey: `signature:${id}:reminder`, props: { tokenSeed: seed, firstName: 'R', campaignTitle: 'Free Andry', organizationName: 'Demo' } }),
@@ -366,8 +388,8 @@ describe('exactly-once and priorities at the edges', () => {
     const confirmedMeanwhile = await signature('confirmed', 'confirmed-seed-0123456789ab')
     expect(await sendNextOnce(getDb(), transport)).toBe(2)
     expect(resend.sent().map((s) => s.email.to)).toEqual([wanted])
-    const skipped = (await sql().get<{ status: string; error: string }>(`select status, last_error as error from email_messages where to_email = ?`, confirmedMeanwhile))!
+    const skipped = (await outboxRows(sql())).find((m) => m.to === confirmedMeanwhile)!
     expect(skipped.status).toBe('failed')
-    expect(skipped.error).toMatch(/^not sent: no longer wanted/)
+    expect(skipped.lastError).toMatch(/^not sent: no longer wanted/)
   })
 })

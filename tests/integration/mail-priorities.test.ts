@@ -4,7 +4,7 @@ import { seedDemo } from '../../scripts/seed/seed.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { startResendStandIn, type RecordedRequest, type ResendStandIn } from '../../stand-ins/resend/index.ts'
-import { addUpdateReaders, killWorkers, mailCampaign, queueAlreadySigned, queueConfirmations, rawSql, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
+import { addUpdateReaders, killWorkers, mailCampaign, outboxRows, queueAlreadySigned, queueConfirmations, rawSql, recipientsOf, refusedAddresses, startWorker, waitFor, type MailCampaign, type Worker } from '../helpers/mail-worker.ts'
 
 // One sender spends the provider's requests on confirmations first, then other
 // transactional mail, then update batches; transactional mail goes in permissive batches.
@@ -64,11 +64,8 @@ function expectEachOnce(addresses: string[]) {
 
 /** The database agrees: each message sent, with the id the provider gave that recipient's email. */
 async function expectSentAsRecorded(prefix: string, count: number, { except }: { except?: string } = {}) {
-  const messages = await sql().all<{ email: string; status: string; providerId: string | null }>(
-    `select to_email as email, status, provider_id as providerId from email_messages where idempotency_key like ? and to_email <> ?`,
-    `${prefix}:%`,
-    except ?? '',
-  )
+  // Opened: the addresses are sealed (ADR 017).
+  const messages = (await outboxRows(sql(), `m.idempotency_key like ?`, `${prefix}:%`)).filter((m) => m.to !== except).map((m) => ({ email: m.to, status: m.status, providerId: m.providerId }))
   expect(messages).toHaveLength(except === undefined ? count : count - 1)
   const providerIds = new Map(resend.sent().map((s) => [String(s.email.to), s.id]))
   expect(
@@ -123,7 +120,7 @@ describe('mail priorities and transactional batches', () => {
     // The refused one is failed for good, with the reason Resend gave for its index.
     const reason = refusedAddresses(resend.rejected()).filter((r) => r.to === REFUSED)
     expect(reason).toHaveLength(1)
-    const refused = (await sql().get<{ status: string; lastError: string | null }>(`select status, last_error as lastError from email_messages where to_email = ?`, REFUSED))!
+    const refused = (await outboxRows(sql())).find((m) => m.to === REFUSED)!
     expect(refused.status).toBe('failed')
     expect(refused.lastError).toContain(reason[0]!.message)
   })

@@ -4,7 +4,8 @@ import { closeDatabase, getDb, openDatabase, openPostgres, type DB } from '#db/c
 import { transaction } from '#db/transaction.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { emailMessages } from '#db/schema.ts'
-import { CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, queueEmail } from '~/models/outbox.server.ts'
+import { CLAIM_TIMEOUT_MS, claimDueMessages, claimNextWork, openMessage, queueEmail } from '~/models/outbox.server.ts'
+import { sealEmail } from '~/models/personal-data.server.ts'
 import { startUpdateSend } from '~/models/update-sends.server.ts'
 import { resendTransport, sendNextOnce, startSender, type Transport } from '~/workflows/mail-sender.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
@@ -140,7 +141,7 @@ describe('an email that cannot go in a batch, sent alone', () => {
     // A sender claims the batch and sends two of them, then dies before recording anything.
     const claimed = await claimDueMessages(getDb(), { limit: 10 })
     expect(claimed).toHaveLength(5)
-    for (const message of claimed.slice(0, 2)) await transport.send(getDb(), message)
+    for (const message of claimed.slice(0, 2)) await transport.send(getDb(), openMessage(message))
     expect(resend.sent()).toHaveLength(2)
     // Until the claim times out nobody else takes those messages.
     expect(await sendNextOnce(getDb(), transport)).toBe(0)
@@ -157,9 +158,11 @@ describe('an email resent after a deploy changed its template', () => {
   it('counts as sent when Resend says the key was already used, instead of failing or sending twice', async () => {
     const [key] = await queue()
     const [message] = await claimDueMessages(getDb(), { limit: 1 })
-    await transport.send(getDb(), message!)
+    const opened = openMessage(message!)
+    await transport.send(getDb(), opened)
     // The same key with a different body: what a changed template produces after a crash.
-    await execute(getDb().update(emailMessages).set({ props: { firstName: 'Eva (neu)', campaignTitle: 'Gerechtigkeit für Andry', organizationName: 'Demo Reporting Collective', campaignSlug: 'free-andry' } }).where(eq(emailMessages.idempotencyKey, key!)))
+    const changed = sealEmail({ to: opened.to, props: { firstName: 'Eva (neu)', campaignTitle: 'Gerechtigkeit für Andry', organizationName: 'Demo Reporting Collective', campaignSlug: 'free-andry' } })
+    await execute(getDb().update(emailMessages).set({ sealed: changed.sealed }).where(eq(emailMessages.idempotencyKey, key!)))
     await sendNextOnce(getDb(), transport, Date.now() + CLAIM_TIMEOUT_MS + 1)
     expect(resend.requests().at(-1)!.status).toBe(409)
     expect((await row(key!)).status).toBe('sent')

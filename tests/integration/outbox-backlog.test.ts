@@ -5,6 +5,7 @@
  * the server's database (its sender is off, so nothing drains it); the server memoises the
  * figures for a second, so each change waits that long before it is read.
  */
+import { sealEmail } from '~/models/personal-data.server.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { textOf } from '../helpers/html.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
@@ -68,13 +69,17 @@ async function setQueue({ confirmations, oldestMs, acceptedLastMinute = 0 }: { c
   await sleep(1100)
 }
 
-/** Queued messages, [template, to, key, createdAt, priority] each, five hundred a statement (Postgres' round trips). */
+/** Queued messages, [template, to, key, createdAt, priority] each, sealed, five hundred a statement (Postgres' round trips). */
 async function insertMessages(tx: Parameters<typeof rawSql>[0], rows: unknown[][]) {
   for (let from = 0; from < rows.length; from += 500) {
     const chunk = rows.slice(from, from + 500)
     await rawSql(tx).run(
-      `insert into email_messages (template, to_email, locale, props, idempotency_key, created_at, priority) values ${chunk.map(() => `(?, ?, 'en', '{}', ?, ?, ?)`).join(', ')}`,
-      ...chunk.flat(),
+      `insert into email_messages (template, sealed, data_key_id, locale, props, idempotency_key, created_at, priority) values ${chunk.map(() => `(?, ?, ?, 'en', '{}', ?, ?, ?)`).join(', ')}`,
+      // The address sealed, as queueEmail writes it (ADR 017).
+      ...chunk.flatMap(([template, to, ...rest]) => {
+        const { sealed, dataKeyId } = sealEmail({ to: String(to), props: {} })
+        return [template, sealed, dataKeyId, ...rest]
+      }),
     )
   }
 }

@@ -15,10 +15,13 @@ import { withdrawUpdates } from '~/models/consents.server.ts'
 import { sendDueReminders } from '~/models/reminders.server.ts'
 import { confirmSignature, discardSignature, getPendingConfirmation, signPetition } from '~/models/signatures.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
-import { normalizeEmail } from '~/utils/email.ts'
+import { emailHash, openSignature, sealResubmitted, type SignatureData } from '~/models/personal-data.server.ts'
+import { queueEmail } from '~/models/outbox.server.ts'
+import { transaction } from '#db/transaction.server.ts'
+import { sha256 } from '~/utils/crypto.server.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { onPostgres } from '../helpers/engine.ts'
-import { rawSql } from '../helpers/mail-worker.ts'
+import { insertSignature, insertSupporter, outboxRows, rawSql, suppressAddress } from '../helpers/mail-worker.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -87,19 +90,22 @@ async function sign(slug: string, email: string, { now = Date.now(), lang = 'en'
   })
 }
 
+/** The signature of this address on this campaign (found by the address's keyed hash, ADR 017), its names opened. */
 async function signatureOf(email: string, slug: string) {
-  return await one(
+  const row = await one(
     `select s.* from signatures s join supporters p on p.id = s.supporter_id join campaigns c on c.id = s.campaign_id
-     where p.email_normalized = ? and c.slug = ?`,
-    normalizeEmail(email),
+     where p.email_hash = ? and c.slug = ?`,
+    emailHash(email),
     slug,
   )
+  return row && (Object.assign({}, row, { opened: openSignature((row.sealed as string | null) ?? null) }) as Row & { opened: SignatureData | null })
 }
 
 const idOf = async (email: string, slug: string) => Number((await signatureOf(email, slug))!.id)
-const remindersOf = async (signatureId: number) => await all(`select * from email_messages where idempotency_key = ?`, `signature:${signatureId}:reminder`)
+/** Outbox rows, opened (their address and props are sealed). */
+const remindersOf = async (signatureId: number) => await outboxRows(rawSql(getDb()), `m.idempotency_key = ?`, `signature:${signatureId}:reminder`)
 const seedOf = async (signatureId: number, attempt: number) =>
-  String((JSON.parse(String((await one(`select props from email_messages where idempotency_key = ?`, `signature:${signatureId}:confirm:${attempt}`))!.props)) as { tokenSeed: string }).tokenSeed)
+  String((await outboxRows(rawSql(getDb()), `m.idempotency_key = ?`, `signature:${signatureId}:confirm:${attempt}`))[0]!.props.tokenSeed)
 
 // ——— The reminder ———
 
@@ -120,10 +126,10 @@ describe('one reminder to confirm', () => {
     await sendDueReminders(getDb(), { now: signed + 3 * DAY })
     const [reminder, ...more] = (await remindersOf(id))
     expect(more).toHaveLength(0)
-    expect(reminder).toMatchObject({ template: 'confirm-reminder', locale: 'de', to_email: person.email, campaign_id: 1 })
+    expect(reminder).toMatchObject({ template: 'confirm-reminder', locale: 'de', to: person.email, campaignId: 1 })
     expect((await signatureOf(person.email, 'free-andry'))!.reminded_at).toBe(signed + 25 * HOUR)
     // The link already in the signer's inbox, not a new one.
-    expect((JSON.parse(String(reminder!.props)) as { tokenSeed: string }).tokenSeed).toBe((await seedOf(id, 1)))
+    expect(reminder!.props.tokenSeed).toBe((await seedOf(id, 1)))
 
     const [, captured] = await client.waitForEmails(person.email, 2)
     expect(captured!.template).toBe('confirm-reminder')
@@ -163,7 +169,9 @@ describe('one reminder to confirm', () => {
     const complained = address('complained')
     await sign('reminded', bounced, { now: T })
     await sign('reminded', complained, { now: T })
-    await rawSql(getDb()).run(`insert into suppressions (email_normalized, reason) values (?, 'bounce'), (?, 'complaint')`, normalizeEmail(bounced), normalizeEmail(complained))
+    // As the provider reported them: another case and a +tag, the same keyed hash.
+    await suppressAddress(rawSql(getDb()), bounced.toUpperCase(), 'bounce')
+    await suppressAddress(rawSql(getDb()), complained.replace('@', '+x@'), 'complaint')
 
     // Unsubscribed from another campaign's news: this address gets no more mail than it must.
     const unsubscribed = address('unsubscribed')
@@ -228,11 +236,11 @@ describe('one reminder to confirm', () => {
     await sendDueReminders(getDb(), { now: T + 25 * HOUR })
     const [reminder] = (await remindersOf(id))
     expect(reminder).toMatchObject({ locale: 'es' })
-    const props = JSON.parse(String(reminder!.props)) as { tokenSeed: string; firstName: string; campaignTitle: string }
+    const props = reminder!.props as { tokenSeed: string; firstName: string; campaignTitle: string }
     expect(props).toMatchObject({ tokenSeed: (await seedOf(id, 2)), firstName: 'Ana', campaignTitle: 'Justicia latest' })
     expect(await getPendingConfirmation(getDb(), { token: signatureToken((await seedOf(id, 1))), now: T + 26 * HOUR })).not.toBeNull()
     expect(await confirmSignature(getDb(), { token: signatureToken(props.tokenSeed), now: T + 26 * HOUR })).toMatchObject({ firstName: 'Ana' })
-    expect((await signatureOf(email, 'latest'))).toMatchObject({ status: 'confirmed', first_name: 'Ana', locale: 'es' })
+    expect((await signatureOf(email, 'latest'))).toMatchObject({ status: 'confirmed', opened: { firstName: 'Ana' }, locale: 'es' })
   })
 
   it('works through a large backlog in chunks, lets signing in between, and two runs at once remind each signer once', async () => {
@@ -247,6 +255,76 @@ describe('one reminder to confirm', () => {
     const campaignId = Number((await one(`select id from campaigns where slug = 'backlog'`))!.id)
     expect((await one(`select count(*) as n from email_messages where campaign_id = ? and template = 'confirm-reminder'`, campaignId))!.n).toBe(1_100)
     expect((await one(`select count(*) as n from signatures where campaign_id = ? and reminded_at is not null`, campaignId))!.n).toBe(1_100)
+  })
+})
+
+describe('on sealed rows', () => {
+  /** A pending signature and its confirmation email as the database holds them (ADR 017), without the signing code. */
+  async function pending(slug: string, email: string, { now, seed, locale = 'en' }: { now: number; seed: string; locale?: Locale }) {
+    const q = rawSql(getDb())
+    const campaignId = Number((await one(`select id from campaigns where slug = ?`, slug))!.id)
+    const supporterId = await insertSupporter(q, { email, firstName: 'Lucía', lastName: 'Núñez', locale })
+    const id = await insertSignature(q, { campaignId, supporterId, status: 'pending', firstName: 'Lucía', lastName: 'Núñez', locale })
+    await q.run(`update signatures set token_hash = ?, token_expires_at = ?, created_at = ? where id = ?`, sha256(signatureToken(seed)), now + 7 * DAY, now, id)
+    await transaction(getDb(), (tx) =>
+      queueEmail(tx, {
+        template: 'confirm-signature',
+        to: email,
+        locale,
+        campaignId,
+        idempotencyKey: `signature:${id}:confirm:1`,
+        props: { tokenSeed: seed, firstName: 'Lucía', campaignTitle: `Justicia ${slug}`, organizationName: 'Demo', petitionText: 'Let them go.' },
+      }),
+    )
+    return id
+  }
+
+  it('opens the address and the link from the latest confirmation email, leaves out an address suppressed by its keyed hash, and opens re-signed details to check their link', async () => {
+    await campaign('sealed-rows')
+    const T = Date.now()
+    const wanted = address('Sealed')
+    const wantedId = await pending('sealed-rows', wanted, { now: T, seed: 'sealed-seed-wanted-0123456', locale: 'es' })
+    const bounced = address('SealedBounced')
+    const bouncedId = await pending('sealed-rows', bounced, { now: T, seed: 'sealed-seed-bounced-012345' })
+    await suppressAddress(rawSql(getDb()), bounced.toUpperCase(), 'bounce')
+    // Signed again with other details; their link (the second email) expired: the reminder's link is the second one.
+    const resigned = address('Resigned')
+    const resignedId = await pending('sealed-rows', resigned, { now: T, seed: 'sealed-seed-first-01234567' })
+    await rawSql(getDb()).run(
+      `update signatures set resubmitted_token_hash = ?, resubmitted_sealed = ? where id = ?`,
+      sha256(signatureToken('sealed-seed-second-0123456')),
+      sealResubmitted({ firstName: 'Lu', lastName: 'N', country: 'ES', postalCode: null, locale: 'es', showName: false, message: null, updates: false, expiresAt: T + 2 * HOUR }),
+      resignedId,
+    )
+    await transaction(getDb(), (tx) =>
+      queueEmail(tx, {
+        template: 'confirm-signature',
+        to: resigned,
+        locale: 'es',
+        idempotencyKey: `signature:${resignedId}:confirm:2`,
+        props: { tokenSeed: 'sealed-seed-second-0123456', firstName: 'Lu', campaignTitle: 'Justicia sealed-rows', organizationName: 'Demo', petitionText: 'Let them go.' },
+      }),
+    )
+
+    await sendDueReminders(getDb(), { now: T + 25 * HOUR })
+    const [reminder, ...more] = await remindersOf(wantedId)
+    expect(more).toHaveLength(0)
+    expect(reminder).toMatchObject({ template: 'confirm-reminder', locale: 'es', to: wanted, props: { tokenSeed: 'sealed-seed-wanted-0123456', firstName: 'Lucía' } })
+    // The reminder's row is sealed like any other: no address or name in it.
+    const stored = (await one(`select to_email as "toEmail", props, sealed from email_messages where idempotency_key = ?`, `signature:${wantedId}:reminder`))!
+    expect(stored.toEmail).toBeNull()
+    expect(JSON.stringify(stored)).not.toMatch(/sealed\.|Lucía|sealed-seed/i)
+    expect(await remindersOf(bouncedId)).toHaveLength(0)
+    expect(await remindersOf(resignedId)).toHaveLength(0)
+
+    // While the re-signed details' link still works, that signer is reminded with it.
+    await rawSql(getDb()).run(
+      `update signatures set resubmitted_sealed = ? where id = ?`,
+      sealResubmitted({ firstName: 'Lu', lastName: 'N', country: 'ES', postalCode: null, locale: 'es', showName: false, message: null, updates: false, expiresAt: T + 3 * DAY }),
+      resignedId,
+    )
+    await sendDueReminders(getDb(), { now: T + 26 * HOUR })
+    expect(await remindersOf(resignedId)).toMatchObject([{ to: resigned, props: { tokenSeed: 'sealed-seed-second-0123456', firstName: 'Lu' } }])
   })
 })
 

@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+import { emailHash, openSuppression, sealEmail, sealSupporter } from '~/models/personal-data.server.ts'
 
 /**
  * Resend's webhook at /webhooks/resend over real HTTP against the production build. Deliveries
@@ -34,9 +35,11 @@ const addresses: string[] = []
 async function sentMessage(to = `reader.${++n}@example.org`) {
   const providerId = crypto.randomUUID()
   addresses.push(to)
+  const sealed = sealEmail({ to, props: {} })
   const { id } = (await db.get<{ id: number }>(
-    `insert into email_messages (template, to_email, locale, props, idempotency_key, status, provider_id, sent_at) values ('campaign-update', ?, 'en', '{}', ?, 'sent', ?, ?) returning id`,
-    to,
+    `insert into email_messages (template, sealed, data_key_id, locale, props, idempotency_key, status, provider_id, sent_at) values ('campaign-update', ?, ?, 'en', '{}', ?, 'sent', ?, ?) returning id`,
+    sealed.sealed,
+    sealed.dataKeyId,
     `test:${providerId}`,
     providerId,
     Date.now(),
@@ -46,11 +49,12 @@ async function sentMessage(to = `reader.${++n}@example.org`) {
 
 const delivery = async (messageId: number) =>
   (await db.get(`select delivery_status as status, delivery_at as at from email_messages where id = ?`, messageId)) as { status: string | null; at: number | null }
+// By the keyed hash of the normalised address (ADR 017), as the sender and /me look it up.
 const suppression = async (email: string) =>
-  ((await db.get(`select reason from suppressions where email_normalized = ?`, email)) as { reason: string } | undefined)?.reason ?? null
+  ((await db.get(`select reason from suppressed_addresses where email_hash = ?`, emailHash(email))) as { reason: string } | undefined)?.reason ?? null
 const counts = async () =>
   (await db.get(
-    `select (select count(*) from resend_events) as events, (select count(*) from suppressions) as suppressions, (select count(*) from email_messages where delivery_status is not null) as marked`,
+    `select (select count(*) from resend_events) as events, (select count(*) from suppressed_addresses) as suppressions, (select count(*) from email_messages where delivery_status is not null) as marked`,
   )) as {
     events: number
     suppressions: number
@@ -114,14 +118,24 @@ describe('verified events', () => {
 
   it('suppresses the normalised address after a hard bounce, so no update goes there again', async () => {
     const message = await sentMessage('Ana.Lopez+news@GoogleMail.com')
+    const sealed = sealSupporter({ email: 'Ana.Lopez+news@GoogleMail.com', firstName: 'Ana', lastName: 'L' })
     const supporter = (await db.get<{ id: number }>(
-      `insert into supporters (email_normalized, email, first_name, last_name, country, locale) values ('analopez@gmail.com', 'Ana.Lopez+news@GoogleMail.com', 'Ana', 'L', 'ES', 'es') returning id`,
+      `insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale) values (?, ?, ?, ?, 'ES', 'es') returning id`,
+      sealed.emailHash,
+      sealed.emailDomainHash,
+      sealed.sealed,
+      sealed.dataKeyId,
     ))!.id
     expect((await deliver(event('email.bounced', message, bounce('Permanent')))).status).toBe(200)
     expect((await delivery(message.id)).status).toBe('bounced')
     expect(await suppression('analopez@gmail.com')).toBe('bounce')
-    // The sender's rule (update-sends.server.ts) joins suppressions on the supporter's normalised address.
-    const blocked = await db.get(`select 1 from supporters s join suppressions x on x.email_normalized = s.email_normalized where s.id = ?`, supporter)
+    // Kept by its keyed hash; the address itself only sealed (keys:rotate re-hashes it from there).
+    const row = (await db.get<{ sealed: string; dataKeyId: string }>(`select sealed, data_key_id as "dataKeyId" from suppressed_addresses where email_hash = ?`, emailHash('analopez@gmail.com')))!
+    expect(row.sealed).not.toMatch(/lopez|gmail/i)
+    expect(openSuppression(row.sealed)).toEqual({ emailNormalized: 'analopez@gmail.com' })
+    expect(row.dataKeyId).toBe(sealed.dataKeyId)
+    // The sender's rule (db/sql/mail.server.ts) joins suppressed_addresses on the supporter's address hash.
+    const blocked = await db.get(`select 1 from supporters s join suppressed_addresses x on x.email_hash = s.email_hash where s.id = ?`, supporter)
     expect(blocked).toBeDefined()
   })
 

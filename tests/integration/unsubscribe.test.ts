@@ -5,7 +5,7 @@ import { demoCampaign } from '../../scripts/seed/content.ts'
 import { attr, h1Text, tagsOf, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { closeDatabase, openServerDatabase } from '../helpers/engine.ts'
-import { rawSql } from '../helpers/mail-worker.ts'
+import { insertSignature, insertSupporter, rawSql } from '../helpers/mail-worker.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import type { DB } from '#db/client.server.ts'
 
@@ -49,11 +49,9 @@ async function campaign(slug: string, titles: Record<string, string>, defaultLoc
 
 /** A confirmed signer of `campaignIds` who asked for their updates. */
 async function supporter(campaignIds: number[] = [andry], { email = `ana.${++n}@example.org` } = {}) {
-  const id = Number(
-    (await rawSql(db).insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'Ana', 'L', 'ES', 'en')`, email.toLowerCase(), email)),
-  )
+  const id = await insertSupporter(rawSql(db), { email, firstName: 'Ana', lastName: 'L', country: 'ES' })
   for (const campaignId of campaignIds) {
-    await rawSql(db).run(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, 'confirmed', 'Ana', 'L', 'ES', 'en')`, campaignId, id)
+    await insertSignature(rawSql(db), { campaignId, supporterId: id, firstName: 'Ana', lastName: 'L', country: 'ES' })
     await rawSql(db).run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, true, 'petition_form')`, id, campaignId)
   }
   seen.emails.push(email)
@@ -72,7 +70,7 @@ const audience = async (campaignId: number) =>
     (await rawSql(db).all(`select s.id from signatures g join supporters s on s.id = g.supporter_id
          where g.campaign_id = ? and g.status = 'confirmed'
          and (select c.granted from consents c where c.supporter_id = s.id and c.purpose = 'campaign_updates' and c.campaign_id = g.campaign_id order by c.id desc limit 1) = true
-         and not exists (select 1 from suppressions x where x.email_normalized = s.email_normalized)`, campaignId)) as { id: number }[]
+         and not exists (select 1 from suppressed_addresses x where x.email_hash = s.email_hash)`, campaignId)) as { id: number }[]
   ).map((r) => r.id)
 
 function unsubscribeUrl(supporterId: number, campaignId: number) {
@@ -125,7 +123,7 @@ describe('the links in an update email', () => {
     const updateId = Number((await rawSql(db).insert(`insert into updates (campaign_id, happened_on, published_at) values (?, '2026-11-20', ?)`, andry, Date.now())))
     await rawSql(db).run(`insert into update_translations (update_id, locale, title, body_md) values (?, 'en', 'He is home', 'Andry is **home**.')`, updateId)
     const messageId = Number(
-      (await rawSql(db).insert(`insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, supporter_id) values ('campaign-update', ?, 'en', ?, ?, ?, ?)`, ana.email, JSON.stringify({ updateId, supporterId: ana.id }), `test:update:${updateId}:${ana.id}`, andry, ana.id)),
+      (await rawSql(db).insert(`insert into email_messages (template, locale, props, idempotency_key, campaign_id, supporter_id) values ('campaign-update', 'en', ?, ?, ?, ?)`, JSON.stringify({ updateId, supporterId: ana.id }), `test:update:${updateId}:${ana.id}`, andry, ana.id)),
     )
     const links = await petitionClient(server).linksOf(messageId, ownerCookie)
     const unsubscribe = links.find((l) => l.includes('/unsubscribe/'))!

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeEntities, textOf } from '../helpers/html.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { closeDatabase, onPostgres, openServerDatabase } from '../helpers/engine.ts'
-import { rawSql } from '../helpers/mail-worker.ts'
+import { insertSignature, insertSupporter, outboxRows, rawSql, suppressAddress } from '../helpers/mail-worker.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import type { DB } from '#db/client.server.ts'
 
@@ -85,12 +85,8 @@ async function supporter({
 } = {}) {
   n++
   const email = `person.${n}@compose.example`
-  const id = Number(
-    (await sql().insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', ?)`, email, email, locale)),
-  )
-  if (signed) {
-    await sql().run(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, ?, 'P', 'Q', 'DE', ?)`, campaignId, id, signed, locale)
-  }
+  const id = await insertSupporter(sql(), { email, locale })
+  if (signed) await insertSignature(sql(), { campaignId, supporterId: id, status: signed, locale })
   if (donatedTo) {
     await sql().run(`insert into donations (campaign_id, fund_id, supporter_id, interval, gift_minor, amount_minor, currency, status, paid_at, locale, email)
          values (?, ?, ?, 'one_time', 2500, 2500, 'EUR', ?, ?, ?, ?)`, campaignId, donatedTo, id, paid ? 'succeeded' : 'open', paid ? Date.now() : null, locale, email)
@@ -191,7 +187,7 @@ describe('the audience', () => {
     await supporter({ locale: 'es', consent: 'withdrawn' })
     await supporter({ locale: 'es', signed: null, donatedTo: capacho(), paid: false })
     const bounced = await supporter({ locale: 'en' })
-    await sql().run(`insert into suppressions (email_normalized, reason) values (?, 'bounce')`, bounced.email)
+    await suppressAddress(sql(), bounced.email)
     updateId = await writeUpdate({ title: 'Audience probe', de: 'Publikumsprobe' })
   })
 
@@ -305,12 +301,13 @@ describe('previews and a test to oneself', () => {
     expect(response.headers.get('location')).toBe(`${sendUrl(updateId)}?preview=de&tested=de`)
     // Transactional mail, not part of a send: no update's batch (the sender may already have put
     // it in a group of transactional mail, whose batch has no send).
-    const rows = (await sql().all(`select m.to_email as toEmail, m.template, m.locale, m.props, m.supporter_id as supporterId, b.send_id as sendId
-         from email_messages m left join email_batches b on b.id = m.batch_id
-         where m.id > (select max(id) from email_messages) - ?`, await count('email_messages') - before)) as Record<string, unknown>[]
+    // Opened: address and props are sealed (ADR 017).
+    const rows = await outboxRows(sql(), `m.id > (select max(id) from email_messages) - ?`, await count('email_messages') - before)
     expect(rows).toHaveLength(1)
-    expect(rows[0]).toMatchObject({ toEmail: OWNER.email, template: 'campaign-update', locale: 'de', supporterId: null, sendId: null })
-    expect(JSON.parse(String(rows[0]!.props))).toEqual({ updateId, test: true })
+    const sendIds = await sql().all(`select send_id as "sendId" from email_batches where id = ?`, rows[0]!.batchId ?? 0)
+    expect(rows[0]).toMatchObject({ to: OWNER.email, template: 'campaign-update', locale: 'de', supporterId: null })
+    expect(sendIds.filter((b) => (b as { sendId: number | null }).sendId !== null)).toEqual([])
+    expect(rows[0]!.props).toEqual({ updateId, test: true })
     expect((await auditSince(mark)).map((a) => [a.action, a.organizerId, a.subjectId])).toEqual([['update.test_send', ownerId, String(updateId)]])
     // No send was started.
     expect(await count('update_sends', 'update_id = ?', updateId)).toBe(0)
@@ -319,7 +316,7 @@ describe('previews and a test to oneself', () => {
   })
 
   it('delivers the test into the demo outbox, marked as a test', async () => {
-    const id = ((await sql().get(`select max(id) as id from email_messages where to_email = ?`, OWNER.email)) as { id: number }).id
+    const id = (await outboxRows(sql())).filter((m) => m.to === OWNER.email).at(-1)!.id
     await expect.poll(async () => ((await sql().get(`select status from email_messages where id = ?`, id)) as { status: string }).status, { timeout: 10_000 }).toBe('captured')
     const html = textOf(await (await get(`/admin/outbox/${id}`)).text())
     expect(html).toContain('[Test] Heute kam er frei')
@@ -399,7 +396,7 @@ describe('sending', () => {
     const id = await writeUpdate({ title: 'Waiting probe' })
     const sendId = Number((await sql().insert(`insert into update_sends (update_id, campaign_id, audience, recipients) values (?, ?, '{}', 1)`, id, campaignId)))
     const batchId = Number((await sql().insert(`insert into email_batches (send_id, idempotency_key, size, next_attempt_at) values (?, ?, 1, ?)`, sendId, `probe:${id}`, Date.now() + 3_600_000)))
-    await sql().run(`insert into email_messages (template, to_email, locale, props, idempotency_key, status, batch_id) values ('campaign-update', 'w@compose.example', 'en', '{}', ?, 'batched', ?)`, `probe:${id}:1`, batchId)
+    await sql().run(`insert into email_messages (template, locale, props, idempotency_key, status, batch_id) values ('campaign-update', 'en', '{}', ?, 'batched', ?)`, `probe:${id}:1`, batchId)
     const html = await (await get(sendUrl(id))).text()
     expect(html).toContain('<noscript><meta http-equiv="refresh" content="2"/></noscript>')
     expect(html).toContain('data-testid="progress-remaining">1<')
@@ -525,7 +522,7 @@ describe('who may send', () => {
     expect((await get(sendUrl(id), editorCookie)).status).toBe(200)
     const mark = await lastAuditId()
     expect((await post(sendUrl(id), form({ intent: 'test', locale: 'en' }), editorCookie)).status).toBe(302)
-    expect((await sql().get(`select to_email as t from email_messages order by id desc limit 1`))).toEqual({ t: EDITOR.email })
+    expect((await outboxRows(sql())).at(-1)!.to).toBe(EDITOR.email)
     expect((await post(sendUrl(id), form({ intent: 'send', signers: 'on', donors: 'none', confirmed: 'yes' }), editorCookie)).status).toBe(302)
     expect((await auditSince(mark)).map((a) => [a.action, a.organizerId])).toEqual([
       ['update.test_send', editorId],

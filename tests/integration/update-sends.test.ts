@@ -5,7 +5,8 @@ import { countAudience, getSendProgress, startUpdateSend, type Audience } from '
 import { resendTransport, sendNextOnce, type Transport } from '~/workflows/mail-sender.server.ts'
 import { fromUnsubscribeToken } from '~/utils/tokens.server.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
-import { rawSql } from '../helpers/mail-worker.ts'
+import { insertSignature, insertSupporter, outboxRows, rawSql, suppressAddress } from '../helpers/mail-worker.ts'
+import { sealSupporter } from '~/models/personal-data.server.ts'
 
 // Sending an update: the audience snapshot, batches through Resend's batch endpoint
 // (the real SDK against the stand-in), per-message results, suppressions and consent.
@@ -32,10 +33,8 @@ beforeEach(() => resend.reset())
 async function supporter({ locale = 'en', confirmed = true, consent = true, email }: { locale?: string; confirmed?: boolean; consent?: boolean; email?: string } = {}) {
   n++
   const address = email ?? `person.${n}@example.org`
-  const id = Number(
-    (await sql().insert(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'P', 'Q', 'DE', ?)`, address.toLowerCase(), address, locale)),
-  )
-  await sql().run(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale) values (?, ?, ?, 'P', 'Q', 'DE', ?)`, campaignId, id, confirmed ? 'confirmed' : 'pending', locale)
+  const id = await insertSupporter(sql(), { email: address, locale })
+  await insertSignature(sql(), { campaignId, supporterId: id, status: confirmed ? 'confirmed' : 'pending', locale })
   if (consent) await sql().run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, true, 'petition_form')`, id, campaignId)
   return { id, email: address }
 }
@@ -48,7 +47,7 @@ async function newUpdate(title = `Update ${++n}`) {
 }
 
 async function clearAudience() {
-  await sql().exec(`delete from email_messages; delete from email_batches; delete from update_sends; delete from consents; delete from signatures; delete from suppressions; delete from supporters`)
+  await sql().exec(`delete from email_messages; delete from email_batches; delete from update_sends; delete from consents; delete from signatures; delete from suppressed_addresses; delete from supporters`)
 }
 
 async function sendAll() {
@@ -71,7 +70,8 @@ describe('the audience', () => {
     const withdrawn = await supporter()
     await sql().run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, false, 'unsubscribe_link')`, withdrawn.id, campaignId)
     const bounced = await supporter()
-    await sql().run(`insert into suppressions (email_normalized, reason) values (?, 'bounce')`, bounced.email.toLowerCase())
+    // Suppressed by its keyed hash, whatever the case or +tag the provider reported it with.
+    await suppressAddress(sql(), bounced.email.toUpperCase().replace('@', '+news@'))
     expect(await countAudience(getDb(), { campaignId, audience: signers })).toEqual({ total: 3, byLocale: { en: 1, de: 2, es: 0 } })
   })
 })
@@ -121,10 +121,10 @@ describe('sending an update', () => {
     await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
     await sendAll()
     expect(resend.sent()).toHaveLength(9)
-    const failed = (await sql().all(`select to_email, last_error from email_messages where status = 'failed'`)) as { to_email: string; last_error: string }[]
+    const failed = await outboxRows(sql(), `m.status = 'failed'`)
     expect(failed).toHaveLength(1)
-    expect(failed[0]!.to_email).toBe('not-an-address')
-    expect(failed[0]!.last_error).toMatch(/refused/)
+    expect(failed[0]!.to).toBe('not-an-address')
+    expect(failed[0]!.lastError).toMatch(/refused/)
     expect(await getSendProgress(getDb(), { updateId })).toMatchObject({ sent: 9, failed: 1, remaining: 0 })
   })
 
@@ -152,10 +152,32 @@ describe('sending an update', () => {
     const updateId = await newUpdate()
     await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
     await sql().run(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, false, 'unsubscribe_link')`, a.id, campaignId)
-    await sql().run(`insert into suppressions (email_normalized, reason) values (?, 'complaint')`, b.email.toLowerCase())
+    await suppressAddress(sql(), b.email, 'complaint')
     await sendAll()
     expect(resend.sent().map((s) => s.email.to)).toEqual([c.email])
     expect(await getSendProgress(getDb(), { updateId })).toMatchObject({ recipients: 3, sent: 1, failed: 2, unsubscribed: 1 })
+  })
+
+  it('writes no address into the outbox: each email goes to its supporter’s address as it is when sent, none to a supporter deleted since', async () => {
+    const [a, b, c] = [await supporter(), await supporter(), await supporter()]
+    const updateId = await newUpdate()
+    await startUpdateSend(getDb(), { updateId, campaignId, audience: signers, organizerId: null })
+    const rows = await sql().all<{ toEmail: string | null; sealed: string | null; props: string | Record<string, unknown> }>(`select to_email as toEmail, sealed, props from email_messages order by id`)
+    expect(rows).toHaveLength(3)
+    for (const row of rows) {
+      expect(row).toMatchObject({ toEmail: null, sealed: null })
+      expect(JSON.stringify(row.props)).not.toContain('@')
+    }
+    // After the snapshot: b typed a new address (signing again re-seals the row), c was deleted (retention).
+    const moved = sealSupporter({ email: 'b.moved@example.org', firstName: 'P', lastName: 'Q' })
+    await sql().run(`update supporters set sealed = ?, email_hash = ?, email_domain_hash = ? where id = ?`, moved.sealed, moved.emailHash, moved.emailDomainHash, b.id)
+    await sql().run(`update email_messages set supporter_id = null where supporter_id = ?`, c.id)
+    await sql().run(`delete from consents where supporter_id = ?`, c.id)
+    await sql().run(`delete from signatures where supporter_id = ?`, c.id)
+    await sql().run(`delete from supporters where id = ?`, c.id)
+    await sendAll()
+    expect(resend.sent().map((s) => s.email.to).sort()).toEqual([a.email, 'b.moved@example.org'].sort())
+    expect(await getSendProgress(getDb(), { updateId })).toMatchObject({ recipients: 3, sent: 2, failed: 1 })
   })
 
   it('does not start a send with nobody to send to', async () => {

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { startResendStandIn, type ResendStandIn } from '../../stand-ins/resend/index.ts'
-import { killWorkers, mailCampaign, queueConfirmations, rawSql, startWorker, waitFor, type MailCampaign } from '../helpers/mail-worker.ts'
+import { killWorkers, mailCampaign, outboxRows, queueConfirmations, rawSql, startWorker, waitFor, type MailCampaign } from '../helpers/mail-worker.ts'
 import { freePort } from '../helpers/server.ts'
 
 const TOKEN = 'metrics-token-for-the-worker-test'
@@ -40,7 +40,7 @@ async function queueOne() {
   return address
 }
 
-const statusOf = async (address: string) => (await sql().get<{ status: string }>(`select status from email_messages where to_email = ?`, address))?.status
+const statusOf = async (address: string) => (await outboxRows(sql())).find((m) => m.to === address)?.status
 
 /** A sample's value: the sum over the series of `name` whose labels include every one given. */
 function figure(text: string, name: string, labels: Record<string, string> = {}) {
