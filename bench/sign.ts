@@ -36,6 +36,8 @@ import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { makeDataDir, startServer, type RunningServer } from '../tests/helpers/server.ts'
+import { TEST_DATA_KEY } from '../tests/helpers/data-key.ts'
+import { nameWordHashes, sealSignature, sealSupporter } from '../app/models/personal-data.server.ts'
 import { cpuTimeMs, serverPid, startBare } from './baselines.ts'
 import { benchDatabase, engineChoice, met, postgresCpu, requirePostgres } from './engines.ts'
 
@@ -47,6 +49,8 @@ const seedRows = Number(process.env.BENCH_SEED_ROWS ?? 1_000_000)
 // BENCH_PROFILE=1: the server at 1M runs under --cpu-prof; its profile is kept (the path is printed).
 const profileDir = process.env.BENCH_PROFILE === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sign-prof-')) : null
 const slug = 'free-andry'
+// The key the servers get (startServer): the 1M rows are sealed as the app seals them (ADR 017).
+process.env.VIGIL_DATA_KEY ??= TEST_DATA_KEY
 const engines = engineChoice()
 const serverEnv = {
   // The engine is the bench's choice (--engine), not the shell's: SQLite unless a session sets it.
@@ -224,12 +228,13 @@ function seedSignatures(file: string, rows: number) {
   const first = ['Ana', 'Luis', 'María', 'José', 'Zoë', 'Jürgen', 'Aisha', 'Chen', 'Olga', 'Pedro', 'Sarah', 'Tomás', 'Inés', 'Karim']
   const last = ['Pérez', 'García', 'Müller', 'Smith', 'Rodríguez', 'Nguyen', 'Okafor', 'Silva', 'Rossi', 'Dubois', 'Hernández']
   const insertSupporter = db.prepare(
-    'INSERT INTO supporters (email_normalized, email, first_name, last_name, country, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   )
   const insertSignature = db.prepare(
-    `INSERT INTO signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, show_name, confirmations_sent, created_at, confirmed_at)
+    `INSERT INTO signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale, show_name, confirmations_sent, created_at, confirmed_at)
      VALUES (?, ?, 'confirmed', ?, ?, ?, ?, ?, 1, ?, ?)`,
   )
+  const insertWord = db.prepare('INSERT INTO signature_name_words (campaign_id, word_hash, signature_id) VALUES (?, ?, ?)')
   // Spread over the last 60 days, oldest first, so confirmed_at grows with the row id as it would.
   const end = Date.now() - 60 * 60_000
   const span = 60 * 24 * 60 * 60_000
@@ -243,8 +248,12 @@ function seedSignatures(file: string, rows: number) {
       const email = `seed${i}@seed.vigil.example`
       const confirmedAt = end - span + Math.floor((span * i) / rows)
       const createdAt = confirmedAt - 10 * 60_000
-      const supporterId = insertSupporter.run(email, email, firstName, lastName, country, locale, createdAt, createdAt).lastInsertRowid
-      insertSignature.run(campaignId, supporterId, firstName, lastName, country, locale, i % 3 === 0 ? 1 : 0, createdAt, confirmedAt)
+      // Sealed and hashed as signing does: one envelope per row, the address's hashes, the name words.
+      const supporter = sealSupporter({ email, firstName, lastName })
+      const supporterId = insertSupporter.run(supporter.emailHash, supporter.emailDomainHash, supporter.sealed, supporter.dataKeyId, country, locale, createdAt, createdAt).lastInsertRowid
+      const signature = sealSignature({ firstName, lastName, postalCode: null, message: null })
+      const signatureId = insertSignature.run(campaignId, supporterId, signature.sealed, signature.dataKeyId, country, locale, i % 3 === 0 ? 1 : 0, createdAt, confirmedAt).lastInsertRowid
+      for (const word of nameWordHashes(firstName, lastName)) insertWord.run(campaignId, word, signatureId)
     }
   })
   for (let from = 0; from < rows; from += 50_000) batch(from, Math.min(rows, from + 50_000))
