@@ -94,7 +94,14 @@ const signQueries = preparedPerConnection((db) => ({
   insertNameWord: db
     .insert(signatureNameWords)
     .values({ campaignId: p('campaignId'), wordHash: p('wordHash'), signatureId: p('signatureId') })
-    .onConflictDoNothing()
+    .prepare(),
+  // Most names are two words: one statement for both.
+  insertTwoNameWords: db
+    .insert(signatureNameWords)
+    .values([
+      { campaignId: p('campaignId'), wordHash: p('first'), signatureId: p('signatureId') },
+      { campaignId: p('campaignId'), wordHash: p('second'), signatureId: p('signatureId') },
+    ])
     .prepare(),
   // `set` takes SQL, not placeholders.
   resubmit: db
@@ -139,7 +146,10 @@ function confirmationEmail({ seed, to, locale, campaign, firstName }: Confirmati
 export async function writeNameWords(tx: Tx, { campaignId, signatureId, firstName, lastName, replace = false }: { campaignId: number; signatureId: number; firstName: string; lastName: string; replace?: boolean }) {
   if (replace) await execute(tx.delete(signatureNameWords).where(eq(signatureNameWords.signatureId, signatureId)))
   const q = signQueries(tx)
-  for (const wordHash of nameWordHashes(firstName, lastName)) await execute(q.insertNameWord, { campaignId, wordHash, signatureId })
+  // nameWordHashes has no repeats (one per distinct word), so the primary key never conflicts.
+  const words = nameWordHashes(firstName, lastName)
+  if (words.length === 2) return void (await execute(q.insertTwoNameWords, { campaignId, signatureId, first: words[0]!, second: words[1]! }))
+  for (const wordHash of words) await execute(q.insertNameWord, { campaignId, wordHash, signatureId })
 }
 
 function queueConfirmation(tx: Tx, { signatureId, attempt, ...email }: ConfirmationFor & { signatureId: number; attempt: number }) {

@@ -176,7 +176,7 @@ describe('signing again while a signature is pending', () => {
     const [, second] = await waitForEmail(owner.email!, 2)
     const [confirmSecond] = await linksOf(second!.id)
     expect((await post(confirmSecond!, 'confirm')).status).toBe(404)
-    expect((await signatureOf(owner.email!)).first_name).toBe('Maria')
+    expect((await signatureOf(owner.email!))!.first_name).toBe('Maria')
     expect(await grantedRows(owner.email!)).toBe(0)
   })
 
