@@ -1,4 +1,4 @@
-import { emailHash, emailHashes, openEmail, openSignature, openSupporter } from '../../app/models/personal-data.server.ts'
+import { emailHash, emailHashes, openDonation, openEmail, openReply, openResubmitted, openSignature, openSupporter, openSuppression } from '../../app/models/personal-data.server.ts'
 import type { Sql } from './sql.ts'
 
 /**
@@ -53,4 +53,26 @@ export async function outboxRows(db: Sql, where = '1 = 1', ...params: unknown[])
 /** The outbox rows sent to this address exactly as typed (trimmed). */
 export async function emailsTo(db: Sql, address: string) {
   return (await outboxRows(db)).filter((row) => row.to === address)
+}
+
+const OPENERS: Record<string, (sealed: string) => unknown> = {
+  supporters: openSupporter,
+  signatures: openSignature,
+  replies: openReply,
+  donations: openDonation,
+  email_messages: openEmail,
+  suppressed_addresses: openSuppression,
+}
+
+/**
+ * A row of `table` with its envelopes opened: sealing draws a random nonce, so two databases
+ * holding the same data differ only there; compare what the envelopes hold.
+ */
+export function withEnvelopesOpened(table: string, row: Record<string, unknown>) {
+  const open = OPENERS[table]
+  if (!open) return row
+  const result: Record<string, unknown> = { ...row }
+  if (typeof row.sealed === 'string') result.sealed = open(row.sealed)
+  if (table === 'signatures' && typeof row.resubmitted_sealed === 'string') result.resubmitted_sealed = openResubmitted(row.resubmitted_sealed)
+  return result
 }

@@ -12,7 +12,7 @@ import { recountFunds, recountSignatures } from '~/models/counters.server.ts'
 import { getCampaignFigures } from '~/models/dashboard.server.ts'
 import { createTestDatabase, dropTestDatabase, onPostgres } from '../helpers/engine.ts'
 import { openDonation, openSupporter } from '~/models/personal-data.server.ts'
-import { openedSignature, outboxRows } from '../helpers/sealed.ts'
+import { openedSignature, outboxRows, withEnvelopesOpened } from '../helpers/sealed.ts'
 import { sortedRows, sqlOn } from '../helpers/sql.ts'
 
 // The living demo (`npm run db:seed`): a believable history that keeps the app's invariants.
@@ -190,7 +190,7 @@ async function dump(db: DB) {
   for (const table of await sqlOn(db).tables()) {
     const rows = (await sqlOn(db).all(`select * from "${table}"`)).map((row) => {
       const { updated_at: _u, received_at: _r, password_hash: _p, ...rest } = row
-      return rest
+      return withEnvelopesOpened(table, rest)
     })
     result[table] = sortedRows(rows)
   }
