@@ -36,6 +36,8 @@ import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { makeDataDir, startServer, type RunningServer } from '../tests/helpers/server.ts'
+import { TEST_DATA_KEY } from '../tests/helpers/data-key.ts'
+import { currentDataKeyId, nameWordHashes, sealSignature, sealSupporter } from '../app/models/personal-data.server.ts'
 import { cpuTimeMs, serverPid, startBare } from './baselines.ts'
 import { benchDatabase, engineChoice, met, postgresCpu, requirePostgres } from './engines.ts'
 
@@ -47,6 +49,8 @@ const seedRows = Number(process.env.BENCH_SEED_ROWS ?? 1_000_000)
 // BENCH_PROFILE=1: the server at 1M runs under --cpu-prof; its profile is kept (the path is printed).
 const profileDir = process.env.BENCH_PROFILE === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sign-prof-')) : null
 const slug = 'free-andry'
+// The key the servers get (startServer): the 1M rows are sealed as the app seals them (ADR 017).
+process.env.VIGIL_DATA_KEY ??= TEST_DATA_KEY
 const engines = engineChoice()
 const serverEnv = {
   // The engine is the bench's choice (--engine), not the shell's: SQLite unless a session sets it.
@@ -224,12 +228,13 @@ function seedSignatures(file: string, rows: number) {
   const first = ['Ana', 'Luis', 'María', 'José', 'Zoë', 'Jürgen', 'Aisha', 'Chen', 'Olga', 'Pedro', 'Sarah', 'Tomás', 'Inés', 'Karim']
   const last = ['Pérez', 'García', 'Müller', 'Smith', 'Rodríguez', 'Nguyen', 'Okafor', 'Silva', 'Rossi', 'Dubois', 'Hernández']
   const insertSupporter = db.prepare(
-    'INSERT INTO supporters (email_normalized, email, first_name, last_name, country, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   )
   const insertSignature = db.prepare(
-    `INSERT INTO signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, show_name, confirmations_sent, created_at, confirmed_at)
+    `INSERT INTO signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale, show_name, confirmations_sent, created_at, confirmed_at)
      VALUES (?, ?, 'confirmed', ?, ?, ?, ?, ?, 1, ?, ?)`,
   )
+  const insertWord = db.prepare('INSERT INTO signature_name_words (campaign_id, word_hash, signature_id) VALUES (?, ?, ?)')
   // Spread over the last 60 days, oldest first, so confirmed_at grows with the row id as it would.
   const end = Date.now() - 60 * 60_000
   const span = 60 * 24 * 60 * 60_000
@@ -243,8 +248,12 @@ function seedSignatures(file: string, rows: number) {
       const email = `seed${i}@seed.vigil.example`
       const confirmedAt = end - span + Math.floor((span * i) / rows)
       const createdAt = confirmedAt - 10 * 60_000
-      const supporterId = insertSupporter.run(email, email, firstName, lastName, country, locale, createdAt, createdAt).lastInsertRowid
-      insertSignature.run(campaignId, supporterId, firstName, lastName, country, locale, i % 3 === 0 ? 1 : 0, createdAt, confirmedAt)
+      // Sealed and hashed as signing does: one envelope per row, the address's hashes, the name words.
+      const supporter = sealSupporter({ email, firstName, lastName })
+      const supporterId = insertSupporter.run(supporter.emailHash, supporter.emailDomainHash, supporter.sealed, supporter.dataKeyId, country, locale, createdAt, createdAt).lastInsertRowid
+      const signature = sealSignature({ firstName, lastName, postalCode: null, message: null })
+      const signatureId = insertSignature.run(campaignId, supporterId, signature.sealed, signature.dataKeyId, country, locale, i % 3 === 0 ? 1 : 0, createdAt, confirmedAt).lastInsertRowid
+      for (const word of nameWordHashes(firstName, lastName)) insertWord.run(campaignId, word, signatureId)
     }
   })
   for (let from = 0; from < rows; from += 50_000) batch(from, Math.min(rows, from + 50_000))
@@ -284,30 +293,49 @@ async function seedSignaturesPostgres(url: string, rows: number) {
     const last = ['Pérez', 'García', 'Müller', 'Smith', 'Rodríguez', 'Nguyen', 'Okafor', 'Silva', 'Rossi', 'Dubois', 'Hernández']
     const end = Date.now() - 60 * 60_000
     const span = 60 * 24 * 60 * 60_000
+    // The name words of each name (every one is a single word), in the same order as the names.
+    const firstWords = first.map((name) => nameWordHashes(name)[0]!)
+    const lastWords = last.map((name) => nameWordHashes(name)[0]!)
     await client.query('BEGIN')
-    for (let from = 0; from < rows; from += 100_000) {
+    for (let from = 0; from < rows; from += 20_000) {
+      const to = Math.min(rows, from + 20_000)
+      // Sealed and hashed here, as signing does (ADR 017); the same names as the SQLite loader's.
+      const sealed = { emailHash: [] as string[], domainHash: [] as string[], supporter: [] as string[], signature: [] as string[] }
+      for (let i = from; i < to; i++) {
+        const hash = Math.imul(i + 1, 2654435761) >>> 0
+        const names = { firstName: first[hash % first.length]!, lastName: last[(hash >>> 8) % last.length]! }
+        const supporter = sealSupporter({ email: `seed${i}@seed.vigil.example`, ...names })
+        sealed.emailHash.push(supporter.emailHash)
+        sealed.domainHash.push(supporter.emailDomainHash)
+        sealed.supporter.push(supporter.sealed)
+        sealed.signature.push(sealSignature({ ...names, postalCode: null, message: null }).sealed)
+      }
       // h is the SQLite loader's Math.imul(i + 1, 2654435761) >>> 0; ids grow with confirmed_at.
       await client.query(
         `WITH g AS (
-           SELECT i, ((i + 1) * 2654435761) % 4294967296 AS h FROM generate_series($1::bigint, $2::bigint - 1) AS i
+           SELECT i, k, ((i + 1) * 2654435761) % 4294967296 AS h FROM generate_series($1::bigint, $2::bigint - 1) WITH ORDINALITY AS t(i, k)
          ), v AS (
-           SELECT i, 'seed' || i || '@seed.vigil.example' AS email,
+           SELECT i, ($11::text[])[k] AS email_hash, ($12::text[])[k] AS domain_hash, ($13::text[])[k] AS supporter_sealed, ($14::text[])[k] AS signature_sealed,
                   ($3::text[])[h % cardinality($3::text[]) + 1] AS country,
-                  ($4::text[])[h % cardinality($4::text[]) + 1] AS first_name,
-                  ($5::text[])[(h >> 8) % cardinality($5::text[]) + 1] AS last_name,
+                  ($4::text[])[h % cardinality($4::text[]) + 1] AS first_word,
+                  ($5::text[])[(h >> 8) % cardinality($5::text[]) + 1] AS last_word,
                   $6::bigint - $7::bigint + ($7::bigint * i) / $8::bigint AS confirmed_at
            FROM g
          ), w AS (
            SELECT v.*, CASE WHEN country = ANY($9::text[]) THEN 'es' WHEN country = 'DE' THEN 'de' ELSE 'en' END AS locale FROM v
          ), s AS (
-           INSERT INTO supporters (email_normalized, email, first_name, last_name, country, locale, created_at, updated_at)
-           SELECT email, email, first_name, last_name, country, locale, confirmed_at - 600000, confirmed_at - 600000 FROM w ORDER BY i
-           RETURNING id, email_normalized
+           INSERT INTO supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale, created_at, updated_at)
+           SELECT email_hash, domain_hash, supporter_sealed, $15, country, locale, confirmed_at - 600000, confirmed_at - 600000 FROM w ORDER BY i
+           RETURNING id, email_hash
+         ), sg AS (
+           INSERT INTO signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale, show_name, confirmations_sent, created_at, confirmed_at)
+           SELECT $10, s.id, 'confirmed', w.signature_sealed, $15, w.country, w.locale, w.i % 3 = 0, 1, w.confirmed_at - 600000, w.confirmed_at
+           FROM w JOIN s ON s.email_hash = w.email_hash ORDER BY s.id
+           RETURNING id, supporter_id
          )
-         INSERT INTO signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, show_name, confirmations_sent, created_at, confirmed_at)
-         SELECT $10, s.id, 'confirmed', w.first_name, w.last_name, w.country, w.locale, w.i % 3 = 0, 1, w.confirmed_at - 600000, w.confirmed_at
-         FROM w JOIN s ON s.email_normalized = w.email ORDER BY s.id`,
-        [from, Math.min(rows, from + 100_000), countries, first, last, end, span, rows, [...SPANISH], campaignId],
+         INSERT INTO signature_name_words (campaign_id, word_hash, signature_id)
+         SELECT $10, word, sg.id FROM sg JOIN s ON s.id = sg.supporter_id JOIN w ON w.email_hash = s.email_hash, LATERAL (VALUES (w.first_word), (w.last_word)) AS x(word)`,
+        [from, to, countries, firstWords, lastWords, end, span, rows, [...SPANISH], campaignId, sealed.emailHash, sealed.domainHash, sealed.supporter, sealed.signature, currentDataKeyId()],
       )
     }
     const by = (await client.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM signatures WHERE campaign_id = $1 GROUP BY status', [campaignId])).rows

@@ -4,6 +4,7 @@ import { serializeOn } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { campaigns, campaignTranslations, consents, supporters } from '#db/schema.ts'
 import { maskEmail } from '~/utils/email.ts'
+import { openSupporter } from './personal-data.server.ts'
 import type { Language } from '~/utils/i18n.ts'
 import { pickTranslation } from '~/utils/translations.ts'
 import type { Localized } from './campaigns.server.ts'
@@ -123,8 +124,9 @@ export async function getCampaignConsent(db: Handle, { supporterId, campaignId, 
 
 /** The address a preferences link belongs to, masked (see maskEmail); null for an unknown supporter. */
 export async function getSupporterEmailHint(db: Handle, { supporterId }: { supporterId: number }) {
-  const row = await firstRow(db.select({ email: supporters.email }).from(supporters).where(eq(supporters.id, supporterId)))
-  return row ? maskEmail(row.email) : null
+  const row = await firstRow(db.select({ sealed: supporters.sealed }).from(supporters).where(eq(supporters.id, supporterId)))
+  // A row without an envelope (plain, not yet sealed at start-up) has no address to hint at.
+  return row?.sealed ? maskEmail(openSupporter(row.sealed).email) : null
 }
 
 /** Every campaign the supporter has answered "updates?" for, with its title in `lang` and whether updates are on now. */

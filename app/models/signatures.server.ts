@@ -1,9 +1,9 @@
-import { and, desc, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm'
 import { batchedWriter } from '#db/batched-writer.server.ts'
 import { preparedPerConnection, type DB, type Handle, type Tx } from '#db/client.server.ts'
 import { insertFirstSignature } from '#db/sql/signatures.server.ts'
 import { transaction } from '#db/transaction.server.ts'
-import { campaigns, signatures, type Locale, type ResubmittedDetails, type Signature } from '#db/schema.ts'
+import { campaigns, signatureNameWords, signatures, type Locale, type ResubmittedDetails, type Signature } from '#db/schema.ts'
 import { randomToken, sha256 } from '~/utils/crypto.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { signatureGoal } from '~/utils/goal.ts'
@@ -11,6 +11,7 @@ import { PUBLIC_STATUSES } from './campaigns.server.ts'
 import { appendConsent, grantUpdatesUnlessGranted } from './consents.server.ts'
 import { getSignatureCounters, listCountryCounters, moveCountryCounter, moveSignatureCounters } from './counters.server.ts'
 import { noteEmailQueued, priorityOf, queueEmail } from './outbox.server.ts'
+import { emailHashes, nameWordHashes, openResubmitted, openSignature, sealEmail, sealResubmitted, sealSignature, type SignatureData } from './personal-data.server.ts'
 import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
 import { findOrCreateSupporter, newSupporterRow } from './supporters.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
@@ -27,6 +28,10 @@ import { allRows, execute, firstRow } from '#db/query.server.ts'
  * confirmation, and signing again while pending never changes the first details. The
  * new details wait beside them (`resubmitted_*`) with a link of their own, and each
  * email's link confirms exactly the details it was sent for.
+ *
+ * Names, postal code and message are sealed in one envelope per row (`sealed`, ADR 017; the
+ * resubmitted details in `resubmitted_sealed`), and each word of the names is kept as a keyed
+ * hash in signature_name_words, written and replaced with the names, for the back office's search.
  */
 export const TOKEN_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export const MAX_CONFIRMATION_EMAILS = 3
@@ -68,13 +73,11 @@ const signQueries = preparedPerConnection((db) => ({
     .values({
       campaignId: p('campaignId'),
       supporterId: p('supporterId'),
-      firstName: p('firstName'),
-      lastName: p('lastName'),
+      sealed: p('sealed'),
+      dataKeyId: p('dataKeyId'),
       country: p('country'),
-      postalCode: p('postalCode'),
       locale: p('locale'),
       showName: p('showName'),
-      message: p('message'),
       messageStatus: p('messageStatus'),
       tokenHash: p('tokenHash'),
       tokenExpiresAt: p('tokenExpiresAt'),
@@ -88,11 +91,23 @@ const signQueries = preparedPerConnection((db) => ({
     .onConflictDoNothing({ target: [signatures.supporterId, signatures.campaignId] })
     .returning({ id: signatures.id })
     .prepare(),
-  // `set` takes SQL, not placeholders: values pass unencoded (the JSON as a string).
+  insertNameWord: db
+    .insert(signatureNameWords)
+    .values({ campaignId: p('campaignId'), wordHash: p('wordHash'), signatureId: p('signatureId') })
+    .prepare(),
+  // Most names are two words: one statement for both.
+  insertTwoNameWords: db
+    .insert(signatureNameWords)
+    .values([
+      { campaignId: p('campaignId'), wordHash: p('first'), signatureId: p('signatureId') },
+      { campaignId: p('campaignId'), wordHash: p('second'), signatureId: p('signatureId') },
+    ])
+    .prepare(),
+  // `set` takes SQL, not placeholders.
   resubmit: db
     .update(signatures)
     .set({
-      resubmittedDetails: sql`${p('details')}`,
+      resubmittedSealed: sql`${p('sealed')}`,
       resubmittedTokenHash: sql`${p('tokenHash')}`,
       confirmationsSent: sql`${p('attempt')}`,
     })
@@ -122,6 +137,19 @@ function confirmationEmail({ seed, to, locale, campaign, firstName }: Confirmati
       organizationName: campaign.organizationName,
     },
   }
+}
+
+/**
+ * One signature_name_words row per word of the names (the back office finds signers by whole
+ * words, ADR 017), replacing any the signature had: written wherever its names are.
+ */
+export async function writeNameWords(tx: Tx, { campaignId, signatureId, firstName, lastName, replace = false }: { campaignId: number; signatureId: number; firstName: string; lastName: string; replace?: boolean }) {
+  if (replace) await execute(tx.delete(signatureNameWords).where(eq(signatureNameWords.signatureId, signatureId)))
+  const q = signQueries(tx)
+  // nameWordHashes has no repeats (one per distinct word), so the primary key never conflicts.
+  const words = nameWordHashes(firstName, lastName)
+  if (words.length === 2) return void (await execute(q.insertTwoNameWords, { campaignId, signatureId, first: words[0]!, second: words[1]! }))
+  for (const wordHash of words) await execute(q.insertNameWord, { campaignId, wordHash, signatureId })
 }
 
 function queueConfirmation(tx: Tx, { signatureId, attempt, ...email }: ConfirmationFor & { signatureId: number; attempt: number }) {
@@ -157,30 +185,39 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
   const q = signQueries(tx)
   // The address as typed this time is where the answer goes.
   const to = input.email.trim()
-  const signed = {
+  const personal: SignatureData = {
     firstName: input.firstName,
     lastName: input.lastName,
-    country: input.country,
     postalCode: input.postalCode || null,
-    locale,
-    showName: input.showName,
     message: input.message || null,
   }
-  const fields = { ...signed, messageStatus: input.message ? 'pending' : null }
+  const plain = { country: input.country, locale, showName: input.showName, messageStatus: input.message ? ('pending' as const) : null }
   const limited = await recordHits(tx, limits, now)
   if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
   const supporter = { email: input.email, firstName: input.firstName, lastName: input.lastName, country: input.country, locale }
   const seed = randomToken(16)
-  const newSignature = { ...fields, campaignId: campaign.id, tokenHash: sha256(signatureToken(seed)), tokenExpiresAt: now + TOKEN_TTL_MS, ipHash, updatesRequested: input.updates, source }
+  const newSignature = () => ({
+    ...plain,
+    ...sealSignature(personal),
+    campaignId: campaign.id,
+    tokenHash: sha256(signatureToken(seed)),
+    tokenExpiresAt: now + TOKEN_TTL_MS,
+    ipHash,
+    updatesRequested: input.updates,
+    source,
+  })
   const confirmation = { seed, to, locale, campaign, firstName: input.firstName }
   // Most signatures are a first one: where the engine can (Postgres), supporter, signature,
-  // counter and email are one statement. Where it cannot, or the address turns out to have
-  // signed already, the steps below.
-  const first = await insertFirstSignature(tx, () => ({
-    supporter: newSupporterRow(supporter),
-    signature: { ...newSignature, createdAt: now },
-    email: { ...confirmationEmail(confirmation), keyPrefix: 'signature:', keySuffix: ':confirm:1', priority: priorityOf('confirm-signature') },
-  }))
+  // name words, counter and email are one statement. Where it cannot, or the address turns out
+  // to have signed already, the steps below.
+  const first = await insertFirstSignature(tx, () => {
+    const { to: address, props, ...email } = confirmationEmail(confirmation)
+    return {
+      supporter: { emailHashes: emailHashes(input.email), ...newSupporterRow(supporter) },
+      signature: { ...newSignature(), createdAt: now, nameWordHashes: nameWordHashes(input.firstName, input.lastName) },
+      email: { ...email, ...sealEmail({ to: address, props }), keyPrefix: 'signature:', keySuffix: ':confirm:1', priority: priorityOf('confirm-signature') },
+    }
+  })
   if (first?.signatureId) {
     noteEmailQueued()
     return { outcome: 'created' }
@@ -189,8 +226,9 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
   let existing = await firstRow(q.signatureOf, { campaignId: campaign.id, supporterId })
 
   if (!existing) {
-    const signature = await firstRow(q.insertSignature, { ...newSignature, supporterId, now })
+    const signature = await firstRow(q.insertSignature, { ...newSignature(), supporterId, now })
     if (signature) {
+      await writeNameWords(tx, { campaignId: campaign.id, signatureId: signature.id, firstName: input.firstName, lastName: input.lastName })
       await moveSignatureCounters(tx, campaign.id, { pending: 1 })
       await queueConfirmation(tx, { ...confirmation, signatureId: signature.id, attempt: 1 })
       return { outcome: 'created' }
@@ -206,8 +244,8 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
     // only if its link is the one confirmed. A later resubmission replaces this one.
     const resubmitSeed = randomToken(16)
     const attempt = existing.confirmationsSent + 1
-    const details: ResubmittedDetails = { ...signed, updates: input.updates, expiresAt: now + TOKEN_TTL_MS }
-    await execute(q.resubmit, { details: JSON.stringify(details), tokenHash: sha256(signatureToken(resubmitSeed)), attempt, id: existing.id })
+    const details: ResubmittedDetails = { ...personal, country: input.country, locale, showName: input.showName, updates: input.updates, expiresAt: now + TOKEN_TTL_MS }
+    await execute(q.resubmit, { sealed: sealResubmitted(details), tokenHash: sha256(signatureToken(resubmitSeed)), attempt, id: existing.id })
     await queueConfirmation(tx, { signatureId: existing.id, attempt, seed: resubmitSeed, to, locale, campaign, firstName: input.firstName })
     return { outcome: 'resent' }
   }
@@ -239,7 +277,7 @@ async function pendingByToken(db: Handle, token: string, now: number): Promise<P
   if (first) return { ...first, resubmitted: null }
   const other = await firstRow(select()
     .where(and(eq(signatures.resubmittedTokenHash, hash), eq(signatures.status, 'pending'))))
-  const resubmitted = other?.signature.resubmittedDetails
+  const resubmitted = openResubmitted(other?.signature.resubmittedSealed ?? null)
   return other && resubmitted && resubmitted.expiresAt > now ? { ...other, resubmitted } : null
 }
 
@@ -248,13 +286,17 @@ function stillLinked(row: PendingMatch, token: string) {
   return row.resubmitted ? eq(signatures.resubmittedTokenHash, sha256(token)) : eq(signatures.tokenHash, sha256(token))
 }
 
+/** The first name the link was sent with (a pending signature is never anonymised: always sealed). */
+function firstNameOf({ signature, resubmitted }: PendingMatch) {
+  return resubmitted?.firstName ?? openSignature(signature.sealed)?.firstName ?? ''
+}
+
 /** What the confirmation page needs, or null when the link is unknown, used or expired. */
 export async function getPendingConfirmation(db: Handle, { token, now = Date.now() }: { token: string; now?: number }) {
   const row = await pendingByToken(db, token, now)
   if (!row) return null
-  const details = row.resubmitted ?? row.signature
   // The language the confirmation email was written in: the page that link opens speaks it too.
-  return { campaignSlug: row.slug, firstName: details.firstName, locale: details.locale }
+  return { campaignSlug: row.slug, firstName: firstNameOf(row), locale: (row.resubmitted ?? row.signature).locale }
 }
 
 /**
@@ -270,13 +312,10 @@ export async function confirmSignature(db: Handle, { token, now = Date.now() }: 
     const { signature, resubmitted } = row
     const applied = resubmitted
       ? {
-          firstName: resubmitted.firstName,
-          lastName: resubmitted.lastName,
+          ...sealSignature(resubmitted),
           country: resubmitted.country,
-          postalCode: resubmitted.postalCode,
           locale: resubmitted.locale,
           showName: resubmitted.showName,
-          message: resubmitted.message,
           messageStatus: resubmitted.message ? ('pending' as const) : null,
           updatesRequested: resubmitted.updates,
         }
@@ -286,15 +325,17 @@ export async function confirmSignature(db: Handle, { token, now = Date.now() }: 
     // Only while the link still belongs to it: the same link opened twice at once on two
     // servers (or confirmed while "this wasn't me" discards it) counts once, or not at all.
     const confirmed = await execute(tx.update(signatures)
-      .set({ ...applied, status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null, resubmittedDetails: null, resubmittedTokenHash: null })
+      .set({ ...applied, status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null, resubmittedSealed: null, resubmittedTokenHash: null })
       .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending'), stillLinked(row, token))))
     if (confirmed.changes === 0) return null
+    // The names the back office finds it by are the confirmed ones.
+    if (resubmitted) await writeNameWords(tx, { campaignId: signature.campaignId, signatureId: signature.id, firstName: resubmitted.firstName, lastName: resubmitted.lastName, replace: true })
     await moveSignatureCounters(tx, signature.campaignId, { pending: -1, confirmed: 1 })
     await moveCountryCounter(tx, signature.campaignId, country, 1)
     if (wantsUpdates && signature.supporterId !== null) {
       await grantUpdatesUnlessGranted(tx, { supporterId: signature.supporterId, campaignId: signature.campaignId, source: 'petition_form', now })
     }
-    return { campaignSlug: row.slug, firstName: (resubmitted ?? signature).firstName, locale: (resubmitted ?? signature).locale }
+    return { campaignSlug: row.slug, firstName: firstNameOf(row), locale: (resubmitted ?? signature).locale }
   })
 }
 
@@ -309,7 +350,7 @@ export async function discardSignature(db: Handle, { token, now = Date.now() }: 
     if (!row) return null
     const { signature } = row
     if (row.resubmitted) {
-      await execute(tx.update(signatures).set({ resubmittedDetails: null, resubmittedTokenHash: null }).where(and(eq(signatures.id, signature.id), stillLinked(row, token))))
+      await execute(tx.update(signatures).set({ resubmittedSealed: null, resubmittedTokenHash: null }).where(and(eq(signatures.id, signature.id), stillLinked(row, token))))
       return { campaignSlug: row.slug }
     }
     // As in confirmSignature: a signature confirmed or discarded meanwhile on another server stays as it is.
@@ -343,13 +384,16 @@ export async function getCountFeed(db: Handle, { slug }: { slug: string }) {
   }
 }
 
-/** Recent signers who asked to be shown: first name and initial only. */
+/** Recent signers who asked to be shown: first name and initial only (anonymised ones have no name left to show). */
 export async function listRecentSigners(db: Handle, { campaignId, limit = 8 }: { campaignId: number; limit?: number }) {
-  return (await allRows(db
-    .select({ firstName: signatures.firstName, lastName: signatures.lastName, country: signatures.country, confirmedAt: signatures.confirmedAt })
+  const rows = await allRows(db
+    .select({ sealed: signatures.sealed, country: signatures.country, confirmedAt: signatures.confirmedAt })
     .from(signatures)
-    .where(and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), eq(signatures.showName, true)))
+    .where(and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), eq(signatures.showName, true), isNotNull(signatures.sealed)))
     .orderBy(desc(signatures.confirmedAt))
-    .limit(limit)))
-    .map((s) => ({ name: `${s.firstName} ${Array.from(s.lastName)[0] ?? ''}.`, country: s.country, confirmedAt: s.confirmedAt! }))
+    .limit(limit))
+  return rows.map((s) => {
+    const { firstName, lastName } = openSignature(s.sealed)!
+    return { name: `${firstName} ${Array.from(lastName)[0] ?? ''}.`, country: s.country, confirmedAt: s.confirmedAt! }
+  })
 }

@@ -5,6 +5,7 @@ import type { DB, Handle } from '#db/client.server.ts'
 import { listRecentSignerCountries } from '~/models/at-risk.server.ts'
 import { listPublicMessages } from '~/models/messages.server.ts'
 import { hitRateLimits } from '~/models/rate-limits.server.ts'
+import { clientAddressHash } from '~/models/personal-data.server.ts'
 import { getPetitionStats, listRecentSigners, signPetition } from '~/models/signatures.server.ts'
 import { knownSource } from '~/models/sources.server.ts'
 import type { PublicCampaign, SigningCampaign } from '~/models/campaigns.server.ts'
@@ -96,8 +97,11 @@ export async function handleSignature(
   if (input.website) return { status: 200, result: submission.reply({ resetForm: true }) }
   // At risk the form asks no postal code: one sent all the same is refused, not stored.
   if (campaign.atRisk && input.postalCode) return { status: 400, result: submission.reply({ fieldErrors: { postalCode: [t('atRisk.postalCodeRefused')] } }) }
-  const ipHash = rateLimitKey(clientIp)
-  const limits = signingPolicies().map((policy) => ({ ...policy, keyHash: ipHash }))
+  // Two keyed hashes of one client address, of different purposes: the limiter's key and the
+  // signature's (grouping signers by client in the back office), so neither matches the other's table.
+  const ipHash = clientAddressHash(clientIp)
+  const limitKey = rateLimitKey(clientIp)
+  const limits = signingPolicies().map((policy) => ({ ...policy, keyHash: limitKey }))
   if (disposableDomains.has(emailDomain(input.email))) {
     // Still an attempt: a script cycling throwaway addresses meets the limit too.
     const counted = await hitRateLimits(db, limits)

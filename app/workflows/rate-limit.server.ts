@@ -1,7 +1,7 @@
 import type { Handle } from '#db/client.server.ts'
 import { hitRateLimits, type BackoffPolicy } from '~/models/rate-limits.server.ts'
-import { hmac } from '~/utils/crypto.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
+import { dataCrypto } from '~/utils/data-crypto.server.ts'
 
 export type RateLimitPolicy = { bucket: string; limit: number; windowMs: number }
 
@@ -19,9 +19,12 @@ export const LOGIN_PER_ACCOUNT_AND_IP: BackoffPolicy = {
 }
 export const LOGIN_PER_IP: RateLimitPolicy = { bucket: 'login:ip', limit: 20, windowMs: 15 * 60_000 }
 
-/** Keys are HMACs with the session secret, so the table never holds an address or email. */
+/**
+ * Keys are keyed hashes under the data key (ADR 017), so the table never holds an address or
+ * email, and rotating SESSION_SECRET (which logs organisers out) does not reset the limits.
+ */
 export function rateLimitKey(value: string) {
-  return hmac(getEnv().sessionSecret, value)
+  return dataCrypto().lookupHash(value, 'rate-limit')
 }
 
 export class RateLimitedError extends Error {

@@ -18,27 +18,27 @@ export function utcDay(db: Handle, epochMs: AnyColumn): SQL<string> {
 }
 
 /**
- * A first signature, on Postgres in one statement (a round trip instead of five): the
- * supporter found or made, the signature, its campaign's pending counter and its confirmation
- * email, each written only if the step before it was. The same rows, in the same
- * transaction, as the step-by-step path in app/models/signatures.server.ts, which SQLite
+ * A first signature, on Postgres in one statement (a round trip instead of six): the
+ * supporter found or made, the signature, its name words, its campaign's pending counter and
+ * its confirmation email, each written only if the step before it was. The same rows, in the
+ * same transaction, as the step-by-step path in app/models/signatures.server.ts, which SQLite
  * always takes (there each statement costs a function call, not a round trip): there this
  * answers null. On Postgres it answers which ids it got: no supporter when another
  * transaction made the same one after this statement's snapshot (it is committed by then),
  * no signature when the address has signed this campaign. Either way the caller goes on
- * step by step from there.
+ * step by step from there. Every personal value arrives sealed or hashed (ADR 017): the
+ * supporter is found by any loaded key's hash of the address, `emailHashes`.
  */
 export type FirstSignature = {
-  supporter: { emailNormalized: string; email: string; firstName: string; lastName: string; country: string; locale: string }
+  supporter: { emailHashes: string[]; emailHash: string; emailDomainHash: string; sealed: string; dataKeyId: string; country: string; locale: string }
   signature: {
     campaignId: number
-    firstName: string
-    lastName: string
+    sealed: string
+    dataKeyId: string
+    nameWordHashes: string[]
     country: string
-    postalCode: string | null
     locale: string
     showName: boolean
-    message: string | null
     messageStatus: string | null
     tokenHash: string
     tokenExpiresAt: number
@@ -47,34 +47,37 @@ export type FirstSignature = {
     updatesRequested: boolean
     source: string | null
   }
-  /** The confirmation email; its idempotency key is keyPrefix, the new signature's id, keySuffix. */
-  email: { template: string; to: string; locale: string; props: Record<string, unknown>; keyPrefix: string; keySuffix: string; priority: number }
+  /** The confirmation email, sealed ({to, props}); its idempotency key is keyPrefix, the new signature's id, keySuffix. */
+  email: { template: string; sealed: string; dataKeyId: string; locale: string; keyPrefix: string; keySuffix: string; priority: number }
 }
 
 const FIRST_SIGNATURE_TEXT = `
   with found as (
-    select id from supporters where email_normalized = $1
+    select id from supporters where email_hash = any($1::text[]) limit 1
   ), made as (
-    insert into supporters (email_normalized, email, first_name, last_name, country, locale)
-    select $1::text, $2::text, $3::text, $4::text, $5::text, $6::text where not exists (select 1 from found)
-    on conflict (email_normalized) do nothing
+    insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale)
+    select $2::text, $3::text, $4::text, $5::text, $6::text, $7::text where not exists (select 1 from found)
+    on conflict (email_hash) do nothing
     returning id
   ), supporter as (
     select id from found union all select id from made
   ), signature as (
-    insert into signatures (campaign_id, supporter_id, first_name, last_name, country, postal_code, locale, show_name, message,
+    insert into signatures (campaign_id, supporter_id, sealed, data_key_id, country, locale, show_name,
                             message_status, token_hash, token_expires_at, confirmations_sent, ip_hash, created_at, updates_requested, source)
-    select $7::bigint, id, $8::text, $9::text, $10::text, $11::text, $12::text, $13::boolean, $14::text, $15::text, $16::text, $17::bigint, 1,
-           $18::text, $19::bigint, $20::boolean, $21::text
+    select $8::bigint, id, $9::text, $10::text, $11::text, $12::text, $13::boolean, $14::text, $15::text, $16::bigint, 1,
+           $17::text, $18::bigint, $19::boolean, $20::text
     from supporter
     on conflict (supporter_id, campaign_id) do nothing
     returning id
+  ), worded as (
+    insert into signature_name_words (campaign_id, word_hash, signature_id)
+    select $8::bigint, word, id from signature, unnest($21::text[]) as word
   ), counted as (
-    insert into campaign_counters (campaign_id, pending) select $7::bigint, 1 from signature
+    insert into campaign_counters (campaign_id, pending) select $8::bigint, 1 from signature
     on conflict (campaign_id) do update set pending = campaign_counters.pending + excluded.pending, updated_at = excluded.updated_at
   ), mailed as (
-    insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, priority, batchable)
-    select $22::text, $23::text, $24::text, $25::text, $26::text || id || $27::text, $7::bigint, $28::bigint, true from signature
+    insert into email_messages (template, sealed, data_key_id, locale, props, idempotency_key, campaign_id, priority, batchable)
+    select $22::text, $23::text, $24::text, $25::text, '{}', $26::text || id || $27::text, $8::bigint, $28::bigint, true from signature
     on conflict (idempotency_key) do nothing
   )
   select (select id from supporter) as supporter_id, (select id from signature) as signature_id`
@@ -84,9 +87,10 @@ export async function insertFirstSignature(tx: Tx, rows: () => FirstSignature): 
   if (engineOf(tx) !== 'postgres') return null
   const { supporter: p, signature: s, email: e } = rows()
   const values = [
-    p.emailNormalized, p.email, p.firstName, p.lastName, p.country, p.locale,
-    s.campaignId, s.firstName, s.lastName, s.country, s.postalCode, s.locale, s.showName, s.message, s.messageStatus, s.tokenHash, s.tokenExpiresAt, s.ipHash, s.createdAt, s.updatesRequested, s.source,
-    e.template, e.to, e.locale, JSON.stringify(e.props), e.keyPrefix, e.keySuffix, e.priority,
+    p.emailHashes, p.emailHash, p.emailDomainHash, p.sealed, p.dataKeyId, p.country, p.locale,
+    s.campaignId, s.sealed, s.dataKeyId, s.country, s.locale, s.showName, s.messageStatus, s.tokenHash, s.tokenExpiresAt, s.ipHash, s.createdAt, s.updatesRequested, s.source,
+    s.nameWordHashes,
+    e.template, e.sealed, e.dataKeyId, e.locale, e.keyPrefix, e.keySuffix, e.priority,
   ]
   const result = await onPostgres(() => (driverOf(tx) as pg.PoolClient).query<{ supporter_id: number | null; signature_id: number | null }>({ name: FIRST_SIGNATURE, text: FIRST_SIGNATURE_TEXT, values }))
   const row = result.rows[0]!

@@ -10,10 +10,13 @@
  * (createDonation, applyPaymentEvent), so fund totals, donors, receipts and their numbers are
  * the app's; signature counters are recomputed by the app's recount.
  */
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { appendConsent } from '../../app/models/consents.server.ts'
 import { createDonation, applyPaymentEvent } from '../../app/models/donations.server.ts'
 import { recountSignatures } from '../../app/models/counters.server.ts'
+import { emailHashes, sealReply, sealSignature } from '../../app/models/personal-data.server.ts'
+import { writeNameWords } from '../../app/models/signatures.server.ts'
+import { newSupporterRow } from '../../app/models/supporters.server.ts'
 import { startUpdateSend } from '../../app/models/update-sends.server.ts'
 import { DEMO_CAMPAIGN_SLUG } from '../../app/utils/demo-identity.ts'
 import { getDb, type DB, type Tx } from '../../db/client.server.ts'
@@ -133,7 +136,7 @@ async function addSpanishStory(db: DB, campaignId: number, created: string[]) {
   if (changed) created.push('the Spanish story')
 }
 
-async function addClosedCampaign(db: DB, organizationId: number, now: number, created: string[]) {
+async function addClosedCampaign(db: Tx, organizationId: number, now: number, created: string[]) {
   const c = demoClosedCampaign
   if (await firstRow(db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, c.slug)))) return
   const random = generator(0xc105ed)
@@ -178,15 +181,15 @@ async function addClosedCampaign(db: DB, organizationId: number, now: number, cr
   created.push(`closed campaign /c/${c.slug} with ${times.length} signatures`)
 }
 
-/** A supporter and their confirmed signature, as signing and confirming would have left them. */
+/** A supporter and their confirmed signature, as signing and confirming would have left them (sealed, with name words). */
 async function insertSignature(
-  db: DB,
+  db: Tx,
   { campaignId, signer, at, showName, updates, message }: { campaignId: number; signer: Signer; at: number; showName: boolean; updates: boolean; message: { text: string; status: 'approved' | 'pending' } | null },
 ) {
   const signedAt = at - 3 * 60_000
   const supporter = await firstRow(db
     .insert(supporters)
-    .values({ emailNormalized: signer.email, email: signer.email, firstName: signer.first, lastName: signer.last, country: signer.country, locale: signer.locale, createdAt: signedAt, updatedAt: at })
+    .values({ ...newSupporterRow({ email: signer.email, firstName: signer.first, lastName: signer.last, country: signer.country, locale: signer.locale }), createdAt: signedAt, updatedAt: at })
     .returning({ id: supporters.id }))
   const signature = await firstRow(db
     .insert(signatures)
@@ -194,12 +197,10 @@ async function insertSignature(
       campaignId,
       supporterId: supporter.id,
       status: 'confirmed',
-      firstName: signer.first,
-      lastName: signer.last,
+      ...sealSignature({ firstName: signer.first, lastName: signer.last, postalCode: null, message: message?.text ?? null }),
       country: signer.country,
       locale: signer.locale,
       showName,
-      message: message?.text ?? null,
       messageStatus: message?.status ?? null,
       confirmationsSent: 1,
       createdAt: signedAt,
@@ -207,6 +208,7 @@ async function insertSignature(
       updatesRequested: updates,
     })
     .returning({ id: signatures.id }))
+  await writeNameWords(db, { campaignId, signatureId: signature.id, firstName: signer.first, lastName: signer.last })
   return { supporterId: supporter.id, signatureId: signature.id, updates }
 }
 
@@ -268,7 +270,7 @@ async function addActivity(db: Tx, campaignId: number, now: number, organizerId:
       if (message?.reply) {
         // A few hours later, but never ahead of the clock nor before the message itself.
         const answeredAt = Math.max(event.at, Math.min(event.at + 5 * HOUR, now - 10 * 60_000))
-        await execute(db.insert(replies).values({ signatureId: ids.signatureId, organizerId, body: message.reply, createdAt: answeredAt }))
+        await execute(db.insert(replies).values({ signatureId: ids.signatureId, organizerId, ...sealReply({ body: message.reply }), createdAt: answeredAt }))
         await execute(db.insert(auditLog)
           .values({ organizerId, action: 'message.reply', subjectType: 'signature', subjectId: String(ids.signatureId), details: { campaignId }, createdAt: answeredAt }))
         replyCount++
@@ -350,7 +352,7 @@ async function addDonation(
   await execute(db.update(emailMessages)
     .set({ status: 'captured', attempts: 1, createdAt: at + 2000, sentAt: at + 5000 })
     .where(eq(emailMessages.idempotencyKey, `donation:${donationId}:receipt`)))
-  if (!fromSigner) await execute(db.update(supporters).set({ createdAt: at - 4 * 60_000, updatedAt: at }).where(eq(supporters.emailNormalized, donor.email)))
+  if (!fromSigner) await execute(db.update(supporters).set({ createdAt: at - 4 * 60_000, updatedAt: at }).where(inArray(supporters.emailHash, emailHashes(donor.email))))
 }
 
 /** A timeline entry sent by email to everyone who asked for news then, through the app's send. */

@@ -1,5 +1,6 @@
 import { expect } from 'vitest'
 import type { RunningServer } from './server.ts'
+import { emailsTo } from './sealed.ts'
 import { openServerSql, type ServerSql, type Sql } from './sql.ts'
 
 /**
@@ -43,13 +44,8 @@ export function petitionClient(server: RunningServer, given?: Sql) {
 
   async function waitForEmails(address: string, count = 1) {
     for (let i = 0; i < 50; i++) {
-      const rows = await db().all<{
-        id: number
-        template: string
-        locale: string
-        idempotency_key: string
-        status: string
-      }>(`SELECT * FROM email_messages WHERE to_email = ? ORDER BY id`, address)
+      // Addresses are sealed in the outbox (ADR 017): opened here with the servers' data key.
+      const rows = await emailsTo(db(), address)
       if (rows.length >= count && rows.every((r) => r.status === 'captured')) return rows
       await new Promise((r) => setTimeout(r, 100))
     }

@@ -7,6 +7,8 @@ import { onMailQueued } from '~/models/outbox.server.ts'
 import { signPetition, TOKEN_TTL_MS, type SignCampaign, type SignInput } from '~/models/signatures.server.ts'
 import { sha256 } from '~/utils/crypto.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
+import { currentDataKeyId, emailDomainHash, emailHash, nameWordHashes, openResubmitted, openSignature, openSupporter } from '~/models/personal-data.server.ts'
+import { outboxRows } from '../helpers/sealed.ts'
 import { sqlOn } from '../helpers/sql.ts'
 
 // A first signature is one statement on Postgres and several on SQLite
@@ -42,21 +44,34 @@ describe('a first signature', () => {
       stop()
     }
     expect(woken).toBe(1)
-    const supporter = await q().get<Record<string, unknown>>(`SELECT id, email_normalized, email, first_name, last_name, country, locale FROM supporters WHERE email = ?`, 'Ana.Perez@Example.org')
-    expect(supporter).toMatchObject({ email_normalized: 'ana.perez@example.org', first_name: 'Ana', last_name: 'Pérez', country: 'VE', locale: 'es' })
+    // Sealed (ADR 017): found by the keyed hash of the normalised address; nothing personal in a plain column.
+    const supporter = (await q().get<Record<string, unknown>>(`SELECT * FROM supporters WHERE email_hash = ?`, emailHash('ana.perez@example.org')))!
+    expect(supporter).toMatchObject({
+      email_domain_hash: emailDomainHash('example.org'), data_key_id: currentDataKeyId(), country: 'VE', locale: 'es',
+      email_normalized: null, email: null, first_name: null, last_name: null,
+    })
+    // The address as typed (trimmed): where the app writes to.
+    expect(openSupporter(String(supporter.sealed))).toEqual({ email: 'Ana.Perez@Example.org', firstName: 'Ana', lastName: 'Pérez' })
     const signature = (await q().get<Record<string, unknown>>(`SELECT * FROM signatures WHERE campaign_id = ?`, first.id))!
     expect(signature).toMatchObject({
-      supporter_id: supporter!.id, status: 'pending', first_name: 'Ana', last_name: 'Pérez', country: 'VE', postal_code: '1010', locale: 'es',
-      show_name: 1, message: 'Free him.', message_status: 'pending', token_expires_at: now + TOKEN_TTL_MS, confirmations_sent: 1, ip_hash: 'iphash',
-      created_at: now, updates_requested: 1, source: 'wa', confirmed_at: null, resubmitted_details: null,
+      supporter_id: supporter.id, status: 'pending', country: 'VE', locale: 'es', data_key_id: currentDataKeyId(),
+      show_name: 1, message_status: 'pending', token_expires_at: now + TOKEN_TTL_MS, confirmations_sent: 1, ip_hash: 'iphash',
+      created_at: now, updates_requested: 1, source: 'wa', confirmed_at: null, resubmitted_details: null, resubmitted_sealed: null,
+      first_name: null, last_name: null, postal_code: null, message: null,
     })
+    expect(openSignature(signature.sealed as string)).toEqual({ firstName: 'Ana', lastName: 'Pérez', postalCode: '1010', message: 'Free him.' })
+    // One row per word of the names, as keyed hashes: the back office's whole-word search.
+    expect(await q().column<string>(`SELECT word_hash FROM signature_name_words WHERE signature_id = ? AND campaign_id = ? ORDER BY word_hash`, signature.id, first.id))
+      .toEqual(nameWordHashes('Ana', 'Pérez').sort())
     expect(await q().get(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = ?`, first.id)).toEqual({ confirmed: 0, pending: 1 })
     const email = (await q().get<Record<string, unknown>>(`SELECT * FROM email_messages WHERE campaign_id = ?`, first.id))!
     expect(email).toMatchObject({
-      template: 'confirm-signature', to_email: 'Ana.Perez@Example.org', locale: 'es', idempotency_key: `signature:${signature.id}:confirm:1`,
+      template: 'confirm-signature', locale: 'es', idempotency_key: `signature:${signature.id}:confirm:1`,
       status: 'queued', attempts: 0, batch_id: null, supporter_id: null, priority: MAIL_PRIORITIES.confirmation, batchable: 1,
     })
-    const props = JSON.parse(String(email.props)) as Record<string, unknown>
+    const [opened] = await outboxRows(q(), 'm.id = ?', email.id)
+    expect(opened!.to).toBe('Ana.Perez@Example.org')
+    const props = opened!.props
     expect(props).toEqual({ tokenSeed: props.tokenSeed, firstName: 'Ana', campaignTitle: 'Title of first-one', petitionText: 'Let them go.', organizationName: 'First Org' })
     // The emailed link is the one the signature waits for.
     expect(sha256(signatureToken(String(props.tokenSeed)))).toBe(signature.token_hash)
@@ -65,15 +80,26 @@ describe('a first signature', () => {
   it('keeps the supporter an address already has, with its first details, when it signs another campaign', async () => {
     const outcome = await signPetition(getDb(), { campaign: second, input: { ...ana, email: 'ana.perez@example.org', firstName: 'Anita', country: 'ES' }, locale: 'en', ipHash: null })
     expect(outcome).toEqual({ outcome: 'created' })
-    expect(await q().all(`SELECT first_name, country, locale FROM supporters WHERE email_normalized = ?`, 'ana.perez@example.org')).toEqual([{ first_name: 'Ana', country: 'VE', locale: 'es' }])
-    const signature = await q().get(`SELECT s.first_name, s.country, s.locale FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE s.campaign_id = ? AND p.email_normalized = ?`, second.id, 'ana.perez@example.org')
-    expect(signature).toEqual({ first_name: 'Anita', country: 'ES', locale: 'en' })
+    const supporters = await q().all<{ sealed: string; country: string; locale: string }>(`SELECT sealed, country, locale FROM supporters WHERE email_hash = ?`, emailHash('ana.perez@example.org'))
+    expect(supporters.map((p) => ({ firstName: openSupporter(p.sealed).firstName, country: p.country, locale: p.locale }))).toEqual([{ firstName: 'Ana', country: 'VE', locale: 'es' }])
+    const signature = (await q().get<{ sealed: string; country: string; locale: string }>(
+      `SELECT s.sealed, s.country, s.locale FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE s.campaign_id = ? AND p.email_hash = ?`,
+      second.id,
+      emailHash('ana.perez@example.org'),
+    ))!
+    expect({ firstName: openSignature(signature.sealed)!.firstName, country: signature.country, locale: signature.locale }).toEqual({ firstName: 'Anita', country: 'ES', locale: 'en' })
+    expect(await q().get(`SELECT count(*) AS n FROM supporters`)).toEqual({ n: 1 })
     expect(await q().get(`SELECT pending FROM campaign_counters WHERE campaign_id = ?`, second.id)).toEqual({ pending: 1 })
   })
 
   it('answers a second signature of the same campaign as a repeat, writing no second row or count', async () => {
     expect(await signPetition(getDb(), { campaign: first, input: ana, locale: 'es', ipHash: null })).toEqual({ outcome: 'resent' })
     expect(await q().get(`SELECT count(*) AS n FROM signatures WHERE campaign_id = ?`, first.id)).toEqual({ n: 1 })
+    // The repeat's details wait sealed beside the first ones, whose name words stay until its link is confirmed.
+    const waiting = (await q().get<{ id: number; resubmitted_sealed: string | null; resubmitted_details: unknown }>(`SELECT id, resubmitted_sealed, resubmitted_details FROM signatures WHERE campaign_id = ?`, first.id))!
+    expect(waiting.resubmitted_details).toBeNull()
+    expect(openResubmitted(waiting.resubmitted_sealed)).toMatchObject({ firstName: 'Ana', lastName: 'Pérez', postalCode: '1010', message: 'Free him.', country: 'VE', locale: 'es' })
+    expect(await q().get(`SELECT count(*) AS n FROM signature_name_words WHERE signature_id = ?`, waiting.id)).toEqual({ n: 2 })
     expect(await q().get(`SELECT pending FROM campaign_counters WHERE campaign_id = ?`, first.id)).toEqual({ pending: 1 })
     expect((await q().column<string>(`SELECT idempotency_key FROM email_messages WHERE campaign_id = ? ORDER BY id`, first.id)).map((k) => k.replace(/\d+/, 'N'))).toEqual([
       'signature:N:confirm:1',

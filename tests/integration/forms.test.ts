@@ -12,6 +12,7 @@ import { attr, decodeEntities, h1Text, htmlLang, tagsOf, textOf } from '../helpe
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
+import { openedSignature } from '../helpers/sealed.ts'
 
 let server: RunningServer
 let db: ServerSql
@@ -91,7 +92,8 @@ describe('line breaks against maxlength', () => {
     expect(message.replaceAll('\r\n', '\n')).toHaveLength(500)
     const form = client.person({ message })
     expect((await client.sign(form)).status).toBe(303)
-    const row = await db.get(`SELECT message FROM signatures WHERE message LIKE 'aaaa%' ORDER BY id DESC LIMIT 1`) as { message: string }
+    // The message is sealed (ADR 017): the newest signature's, opened with the server's data key.
+    const row = openedSignature((await db.get<{ sealed: string | null }>(`SELECT sealed FROM signatures ORDER BY id DESC LIMIT 1`))!)
     expect(row.message).toBe(message.replaceAll('\r\n', '\n'))
     // One character more is still refused, with the clear message.
     const longer = await client.sign(client.person({ message: `${message}a` }))

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { onPostgres } from '../helpers/engine.ts'
+import { emailHash } from '../helpers/sealed.ts'
 import { sqlOn } from '../helpers/sql.ts'
 import { signPetition, type SignInput, type SignRequest } from '~/models/signatures.server.ts'
 
@@ -33,7 +34,7 @@ describe('group commit', () => {
     expect(await pending()).toBe(before.pending + 150)
     expect(await count(`SELECT count(*) AS n FROM email_messages`)).toBe(before.emails + 150)
     for (const i of inputs) {
-      expect(await count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, i.email)).toBe(1)
+      expect(await count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email_hash = ?`, emailHash(i.email))).toBe(1)
     }
   })
 
@@ -44,7 +45,7 @@ describe('group commit', () => {
     // the database decides which of the three arrives first: one is created, the others are repeats.
     const seen = outcomes.map((o) => o.outcome)
     expect(onPostgres ? seen.sort() : seen).toEqual(['created', 'resent', 'resent'])
-    expect(await count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, same.email)).toBe(1)
+    expect(await count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email_hash = ?`, emailHash(same.email))).toBe(1)
   })
 
   it('counts rate limits across a burst from one address', async () => {
@@ -69,7 +70,7 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
     expect(await pending()).toBe(before + 2)
     // Nothing of the failed one is left half-written: its supporter row went with it.
-    expect(await count(`SELECT count(*) AS n FROM supporters WHERE email = ?`, doomed.email)).toBe(0)
-    expect(await count(`SELECT count(*) AS n FROM supporters WHERE email IN (?, ?)`, good[0]!.email, good[1]!.email)).toBe(2)
+    expect(await count(`SELECT count(*) AS n FROM supporters WHERE email_hash = ?`, emailHash(doomed.email))).toBe(0)
+    expect(await count(`SELECT count(*) AS n FROM supporters WHERE email_hash IN (?, ?)`, emailHash(good[0]!.email), emailHash(good[1]!.email))).toBe(2)
   })
 })

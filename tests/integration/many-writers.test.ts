@@ -24,10 +24,13 @@ import { recordDeliveryEvent } from '~/models/delivery-events.server.ts'
 import { applyPaymentEvent, createDonation, type PaymentFact } from '~/models/donations.server.ts'
 import { hitRateLimit } from '~/models/rate-limits.server.ts'
 import { confirmSignature, signPetition, type SignCampaign, type SignInput } from '~/models/signatures.server.ts'
+import { newSupporterRow } from '~/models/supporters.server.ts'
 import { runReminders } from '~/workflows/reminders.server.ts'
 import { runRetention } from '~/workflows/retention.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { onPostgres } from '../helpers/engine.ts'
+import { emailHash, outboxRows } from '../helpers/sealed.ts'
+import { sqlOn } from '../helpers/sql.ts'
 
 /**
  * Several app servers on one Postgres: each is a pool of its own here (a handle), and the
@@ -62,10 +65,8 @@ const sign = (on: DB, campaign: SignCampaign, input: SignInput, now?: number) =>
 
 /** The confirmation tokens of a campaign's signatures, from the seeds in their emails. */
 async function confirmationTokens(campaignId: number) {
-  const rows = await allRows(getDb()
-    .select({ props: emailMessages.props })
-    .from(emailMessages)
-    .where(and(eq(emailMessages.campaignId, campaignId), eq(emailMessages.template, 'confirm-signature'))))
+  // Sealed with the recipient (ADR 017): opened with the data key the test shares with the app.
+  const rows = await outboxRows(sqlOn(getDb()), `m.campaign_id = ? and m.template = 'confirm-signature'`, campaignId)
   return rows.map((r) => signatureToken(String(r.props.tokenSeed)))
 }
 
@@ -98,10 +99,10 @@ suite('many app servers on one Postgres', () => {
     const people = Array.from({ length: 30 }, () => person())
     const outcomes = await Promise.all(people.flatMap((p) => [sign(server(0), a, p), sign(server(1), b, p), sign(server(2), a, p)]))
     const rows = await allRows(getDb()
-      .select({ email: supporters.emailNormalized, n: count() })
+      .select({ email: supporters.emailHash, n: count() })
       .from(supporters)
-      .where(inArray(supporters.emailNormalized, people.map((p) => p.email)))
-      .groupBy(supporters.emailNormalized))
+      .where(inArray(supporters.emailHash, people.map((p) => emailHash(p.email))))
+      .groupBy(supporters.emailHash))
     expect(rows).toHaveLength(30)
     expect(rows.every((r) => r.n === 1)).toBe(true)
     const perCampaign = await allRows(getDb().select({ campaignId: signatures.campaignId, n: count() }).from(signatures).where(inArray(signatures.campaignId, [a.id, b.id])).groupBy(signatures.campaignId))
@@ -235,7 +236,7 @@ suite('many app servers on one Postgres', () => {
     const supporterIds = await transaction(getDb(), async (tx) => {
       const ids: number[] = []
       for (let i = 0; i < 10; i++) {
-        const row = await firstRow(tx.insert(supporters).values({ emailNormalized: `news.${i}@example.org`, email: `news.${i}@example.org`, firstName: 'N', lastName: 'W', country: 'DE', locale: 'en' }).returning({ id: supporters.id }))
+        const row = await firstRow(tx.insert(supporters).values(newSupporterRow({ email: `news.${i}@example.org`, firstName: 'N', lastName: 'W', country: 'DE', locale: 'en' })).returning({ id: supporters.id }))
         await appendConsent(tx, { supporterId: row!.id, campaignId: campaign.id, granted: true, source: 'petition_form', now: Date.now() })
         ids.push(row!.id)
       }

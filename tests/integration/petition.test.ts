@@ -4,6 +4,8 @@ import en from '../../app/locales/en/common.json'
 import es from '../../app/locales/es/common.json'
 import { h1Text, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
+import { nameWordHashes, openResubmitted } from '../../app/models/personal-data.server.ts'
+import { byAddress, openedSignature, outboxRows } from '../helpers/sealed.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { databaseEnv, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -105,8 +107,10 @@ describe('signing', () => {
     await sign(person({ email: 'Andry.Friend@gmail.com' }))
     await sign(person({ email: '  andryfriend+petition@googlemail.com ' }))
     expect((await counters()).pending).toBe(before.pending + 1)
-    const rows = (await db.all(`SELECT to_email FROM email_messages WHERE to_email LIKE '%ndry%riend%' ORDER BY id`)) as { to_email: string }[]
-    expect(rows.map((r) => r.to_email)).toEqual(['Andry.Friend@gmail.com', 'andryfriend+petition@googlemail.com'])
+    const rows = (await outboxRows(db)).filter((r) => /ndry.*riend/.test(r.to))
+    expect(rows.map((r) => r.to)).toEqual(['Andry.Friend@gmail.com', 'andryfriend+petition@googlemail.com'])
+    // One supporter, found by the keyed hash of the normalised address; the address itself is sealed.
+    expect(await db.all(`SELECT id FROM supporters s WHERE ${byAddress('andryfriend@gmail.com').where}`, ...byAddress('andryfriend@gmail.com').params)).toHaveLength(1)
   })
 
   it('records the separate consent to updates, with its time and source, once the address is confirmed', async () => {
@@ -114,8 +118,8 @@ describe('signing', () => {
     await sign(form)
     const consents = () =>
       db.all<{ purpose: string; granted: number; source: string; created_at: number }>(
-        `SELECT c.purpose, c.granted, c.source, c.created_at FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`,
-        form.email,
+        `SELECT c.purpose, c.granted, c.source, c.created_at FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE ${byAddress(form.email!).where}`,
+        ...byAddress(form.email!).params,
       )
     // Anyone can type an address: until its owner confirms, nothing is consented in their name.
     expect(await consents()).toEqual([])
@@ -126,17 +130,30 @@ describe('signing', () => {
     const without = person()
     await sign(without)
     await fetch(await confirmLinkFor(without.email!), { method: 'POST', body: new URLSearchParams({ intent: 'confirm' }) })
-    const none = (await db.get(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ?`, without.email)) as { n: number }
+    const none = (await db.get(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE ${byAddress(without.email!).where}`, ...byAddress(without.email!).params)) as { n: number }
     expect(none.n).toBe(0)
   })
 })
 
 describe('signing again while a signature is pending', () => {
   type Row = { status: string; first_name: string; last_name: string; message: string | null; show_name: number; country: string }
-  const signatureOf = async (email: string) =>
-    (await db.get(`SELECT s.status, s.first_name, s.last_name, s.message, s.show_name, s.country FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, email)) as Row
+  const signatureOf = async (email: string) => {
+    const row = await db.get<{ status: string; sealed: string | null; show_name: number; country: string }>(
+      `SELECT s.status, s.sealed, s.show_name, s.country FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE ${byAddress(email, 'p.email_hash').where}`,
+      ...byAddress(email, 'p.email_hash').params,
+    )
+    if (!row) return undefined
+    const { postal_code: _postalCode, ...opened } = openedSignature(row)
+    return opened as Row
+  }
+  const nameWordsOf = async (email: string) =>
+    (await db.column<string>(
+      `SELECT w.word_hash FROM signature_name_words w JOIN signatures s ON s.id = w.signature_id JOIN supporters p ON p.id = s.supporter_id WHERE ${byAddress(email, 'p.email_hash').where} ORDER BY w.word_hash`,
+      ...byAddress(email, 'p.email_hash').params,
+    )).sort()
+  const sortedHashes = (first: string, last: string) => nameWordHashes(first, last).sort()
   const grantedRows = async (email: string) =>
-    ((await db.get(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? AND c.granted`, email)) as { n: number }).n
+    ((await db.get(`SELECT count(*) AS n FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE ${byAddress(email).where} AND c.granted`, ...byAddress(email).params)) as { n: number }).n
   const post = (url: string, intent: string) => fetch(url, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent }) })
 
   it('keeps the first details, and grants no consent, when someone else signs again with the address', async () => {
@@ -159,7 +176,7 @@ describe('signing again while a signature is pending', () => {
     const [, second] = await waitForEmail(owner.email!, 2)
     const [confirmSecond] = await linksOf(second!.id)
     expect((await post(confirmSecond!, 'confirm')).status).toBe(404)
-    expect((await signatureOf(owner.email!)).first_name).toBe('Maria')
+    expect((await signatureOf(owner.email!))!.first_name).toBe('Maria')
     expect(await grantedRows(owner.email!)).toBe(0)
   })
 
@@ -188,8 +205,16 @@ describe('signing again while a signature is pending', () => {
     await sign({ ...form, firstName: 'Maria', lastName: 'González', updates: 'on' }, { lang: 'es' })
     const [first, second] = await waitForEmail(form.email!, 2)
     expect(second).toMatchObject({ template: 'confirm-signature', locale: 'es' })
-    const props = (await db.get(`SELECT props FROM email_messages WHERE id = ?`, second!.id)) as { props: string }
-    expect(JSON.parse(props.props)).toMatchObject({ firstName: 'Maria' })
+    const [sent] = await outboxRows(db, 'm.id = ?', second!.id)
+    expect(sent!.props).toMatchObject({ firstName: 'Maria' })
+    // Waiting beside the first details, sealed: nothing of them in a plain column.
+    const waiting = await db.get<{ resubmitted_sealed: string | null; resubmitted_details: string | null }>(
+      `SELECT s.resubmitted_sealed, s.resubmitted_details FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE ${byAddress(form.email!, 'p.email_hash').where}`,
+      ...byAddress(form.email!, 'p.email_hash').params,
+    )
+    expect(waiting!.resubmitted_details).toBeNull()
+    expect(openResubmitted(waiting!.resubmitted_sealed)).toMatchObject({ firstName: 'Maria', lastName: 'González', locale: 'es', updates: true })
+    expect(await nameWordsOf(form.email!)).toEqual(sortedHashes('Mraia', 'Gonzales'))
     const [confirmSecond] = await linksOf(second!.id)
     // In the language of the email the link came in (the corrected details' Spanish).
     expect(textOf(await (await fetch(confirmSecond!)).text())).toContain(es.confirm.intro.replace('{{firstName}}', 'Maria'))
@@ -197,6 +222,8 @@ describe('signing again while a signature is pending', () => {
     const confirmed = await post(confirmSecond!, 'confirm')
     expect(confirmed.status).toBe(303)
     expect(await signatureOf(form.email!)).toMatchObject({ status: 'confirmed', first_name: 'Maria', last_name: 'González' })
+    // The back office finds the confirmed names, not the mistyped ones.
+    expect(await nameWordsOf(form.email!)).toEqual(sortedHashes('Maria', 'González'))
     expect(await counters()).toEqual({ confirmed: before.confirmed + 1, pending: before.pending - 1 })
     expect(await grantedRows(form.email!)).toBe(1)
     // The thanks page greets them by the corrected name.
@@ -251,9 +278,9 @@ describe('confirmation links', () => {
     const removed = await fetch(notMe!, { method: 'POST', body: new URLSearchParams({ intent: 'discard' }) })
     expect(await removed.text()).toContain('was removed')
     expect(await counters()).toEqual({ confirmed: before.confirmed, pending: before.pending - 1 })
-    const left = (await db.get(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, form.email)) as { n: number }
+    const left = (await db.get(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE ${byAddress(form.email!, 'p.email_hash').where}`, ...byAddress(form.email!, 'p.email_hash').params)) as { n: number }
     expect(left.n).toBe(0)
-    const consent = await db.get(`SELECT granted, source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE s.email = ? ORDER BY c.id DESC LIMIT 1`, form.email)
+    const consent = await db.get(`SELECT granted, source FROM consents c JOIN supporters s ON s.id = c.supporter_id WHERE ${byAddress(form.email!).where} ORDER BY c.id DESC LIMIT 1`, ...byAddress(form.email!).params)
     expect(consent).toEqual({ granted: 0, source: 'not_me_link' })
   })
 })

@@ -12,8 +12,9 @@ import de from '../../app/locales/de/common.json'
 import en from '../../app/locales/en/common.json'
 import es from '../../app/locales/es/common.json'
 import { COUNTRY_CODES } from '~/utils/countries.ts'
-import { normalizeEmail } from '~/utils/email.ts'
+import { emailDomainHash, emailHash, openSupporter } from '~/models/personal-data.server.ts'
 import { attr, tagsOf, textOf } from '../helpers/html.ts'
+import { openedSignature } from '../helpers/sealed.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -550,7 +551,7 @@ describe('after the storm', () => {
   })
   afterAll(async () => await db?.close())
 
-  const all = (sql: string) => db.all<Row>(sql)
+  const all = (sql: string, ...params: unknown[]) => db.all<Row>(sql, ...params)
   const countries = new Set<string>(COUNTRY_CODES)
 
   it('is still up, and logged no unhandled error', async () => {
@@ -560,8 +561,12 @@ describe('after the storm', () => {
   })
 
   it('stored only clean names, real country codes and short messages', async () => {
-    const signatures = await all('select * from signatures')
-    const supporters = await all('select * from supporters')
+    // Sealed (ADR 017): opened with the server's data key into the fields they hold.
+    const signatures = (await all('select * from signatures')).map((s) => openedSignature(s as Record<string, unknown> & { sealed: string | null }) as Record<string, unknown>)
+    const supporters = (await all('select * from supporters')).map((p) => {
+      const opened = openSupporter(p.sealed as string)
+      return { ...p, email: opened.email, first_name: opened.firstName, last_name: opened.lastName } as Row
+    })
     expect(signatures.length).toBeGreaterThan(100)
     const problems: string[] = []
     for (const s of signatures) {
@@ -591,16 +596,17 @@ describe('after the storm', () => {
       if (!countries.has(p.country as string)) problems.push(`${id} country ${JSON.stringify(p.country)}`)
       const email = p.email as string
       if (email.length > 254 || email !== email.trim() || ONE_LINE_CONTROL.test(email) || !email.includes('@')) problems.push(`${id} email ${JSON.stringify(email)}`)
-      if (normalizeEmail(email) !== p.email_normalized) problems.push(`${id} normalized ${JSON.stringify(p.email_normalized)} for ${JSON.stringify(email)}`)
+      if (emailHash(email) !== p.email_hash) problems.push(`${id} email hash not that of ${JSON.stringify(email)}`)
     }
     expect(problems).toEqual([])
   })
 
   it('keeps one supporter per normalised address, and none from the honeypot', async () => {
-    expect(await all('select email_normalized, count(*) n from supporters group by email_normalized having count(*) > 1')).toEqual([])
-    expect(await all(`select email from supporters where email_normalized like '%@honeypot.example.net'`)).toEqual([])
-    const known = new Set((await all('select email_normalized from supporters')).map((r) => r.email_normalized as string))
-    const missing = [...acceptedEmails].filter((email) => !known.has(normalizeEmail(email)))
+    expect(await all('select email_hash, count(*) n from supporters group by email_hash having count(*) > 1')).toEqual([])
+    expect(await all('select id from supporters where email_hash is null')).toEqual([])
+    expect(await all(`select id from supporters where email_domain_hash = ?`, emailDomainHash('honeypot.example.net'))).toEqual([])
+    const known = new Set((await all('select email_hash from supporters')).map((r) => r.email_hash as string))
+    const missing = [...acceptedEmails].filter((email) => !known.has(emailHash(email)))
     expect(acceptedEmails.size).toBeGreaterThan(200)
     expect(missing).toEqual([])
   })
