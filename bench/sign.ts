@@ -25,8 +25,12 @@
  * with the issue's goals (Postgres signing ≥ 700/s with p99 < 200 ms on one process, two
  * processes ≥ 1.5 × one, the 1M figures within 10 % of the start). `--engine postgres-only`
  * skips SQLite. On Postgres the 1M signatures are written with INSERT … SELECT generate_series
- * (counters recomputed, then VACUUM ANALYZE, as autovacuum would after such a load), and the
- * CPU the database's backends spent per request is printed beside the app process's.
+ * (counters recomputed, then VACUUM ANALYZE, as autovacuum would after such a load, and a
+ * CHECKPOINT), and the CPU the database's backends spent per request is printed beside the app
+ * process's. Each signing run also prints the load generator's CPU per signature, the rate the
+ * machine's cores would allow at that cost, how many cores other processes used meanwhile
+ * (a shared machine), and on Postgres where the database's backends were (sampled states and
+ * waits: row locks, WAL flushes, idle in a transaction waiting for the app).
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
