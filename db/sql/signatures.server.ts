@@ -19,9 +19,9 @@ export function utcDay(db: Handle, epochMs: AnyColumn): SQL<string> {
 
 /**
  * A first signature, on Postgres in one statement (a round trip instead of five): the
- * supporter found or made, the signature, its campaign's pending counter and its confirmation
- * email, each written only if the step before it was. The same rows, in the same
- * transaction, as the step-by-step path in app/models/signatures.server.ts, which SQLite
+ * supporter found or made, the signature and its confirmation email, each written only if
+ * the step before it was (the caller moves the pending counter, once per group commit). The
+ * same rows, in the same transaction, as the step-by-step path in app/models/signatures.server.ts, which SQLite
  * always takes (there each statement costs a function call, not a round trip): there this
  * answers null. On Postgres it answers which ids it got: no supporter when another
  * transaction made the same one after this statement's snapshot (it is committed by then),
@@ -69,9 +69,6 @@ const FIRST_SIGNATURE_TEXT = `
     from supporter
     on conflict (supporter_id, campaign_id) do nothing
     returning id
-  ), counted as (
-    insert into campaign_counters (campaign_id, pending) select $7::bigint, 1 from signature
-    on conflict (campaign_id) do update set pending = campaign_counters.pending + excluded.pending, updated_at = excluded.updated_at
   ), mailed as (
     insert into email_messages (template, to_email, locale, props, idempotency_key, campaign_id, priority, batchable)
     select $22::text, $23::text, $24::text, $25::text, $26::text || id || $27::text, $7::bigint, $28::bigint, true from signature
