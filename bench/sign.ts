@@ -25,8 +25,12 @@
  * with the issue's goals (Postgres signing ≥ 700/s with p99 < 200 ms on one process, two
  * processes ≥ 1.5 × one, the 1M figures within 10 % of the start). `--engine postgres-only`
  * skips SQLite. On Postgres the 1M signatures are written with INSERT … SELECT generate_series
- * (counters recomputed, then VACUUM ANALYZE, as autovacuum would after such a load), and the
- * CPU the database's backends spent per request is printed beside the app process's.
+ * (counters recomputed, then VACUUM ANALYZE, as autovacuum would after such a load, and a
+ * CHECKPOINT), and the CPU the database's backends spent per request is printed beside the app
+ * process's. Each signing run also prints the load generator's CPU per signature, the rate the
+ * machine's cores would allow at that cost, how many cores other processes used meanwhile
+ * (a shared machine), and on Postgres where the database's backends were (sampled states and
+ * waits: row locks, WAL flushes, idle in a transaction waiting for the app).
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -110,14 +114,70 @@ type Result = {
   cpuMs: number
   /** On Postgres: CPU time the database's backends spent per answered request, in ms. */
   dbCpuMs: number
+  /** CPU time the load generator (this process and its autocannon threads) spent per answered request, in ms. */
+  clientCpuMs: number
+  /** Cores busy on the whole machine during the run, and how many of them were neither ours nor the database's. */
+  machine: { busyCores: number; otherCores: number }
+  /** On Postgres, signing: where the database's client backends were, sampled (share of samples by state and wait). */
+  waits?: Map<string, number>
 }
 
 // What a browser sends: pages are compressed for it (the bare server ignores this header).
 const headers = { 'accept-encoding': 'gzip, deflate, br', 'accept-language': 'en-US,en;q=0.9' }
 const formHeaders = { ...headers, 'content-type': 'application/x-www-form-urlencoded' }
 
-/** Who serves a run: the app processes whose CPU is read, and on Postgres the database's backends. */
-type Serving = { pids: number[]; dbCpu?: ReturnType<typeof postgresCpu> }
+/** Who serves a run: the app processes whose CPU is read, and on Postgres the database's backends (and, signing, where they wait). */
+type Serving = { pids: number[]; dbCpu?: ReturnType<typeof postgresCpu>; waits?: ReturnType<typeof postgresWaits> }
+
+/** CPU time (ms) every core of the machine has spent busy since boot, from /proc/stat: the others' share of a run is this less ours. */
+function machineBusyMs() {
+  const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number)
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  const busy = ticks.slice(0, 8).reduce((sum, n, i) => (i === 3 || i === 4 ? sum : sum + n), 0)
+  return busy * 10
+}
+
+/**
+ * Where the database's client backends are while signing runs, sampled every 10 ms from
+ * pg_stat_activity: running or waiting for a lock (Lock:transactionid is a row another
+ * transaction holds, Lock:advisory a rate-limit key), flushing WAL at a commit, or idle in a
+ * transaction waiting for the app (Client:ClientRead). Shares of all samples.
+ */
+function postgresWaits(url: string, database: string) {
+  return {
+    start() {
+      const tally = new Map<string, number>()
+      let samples = 0
+      let running = true
+      // From another database (pg_stat_activity sees them all): this backend's CPU is not the bench database's.
+      const elsewhere = new URL(url)
+      elsewhere.pathname = '/postgres'
+      const pool = new pg.Pool({ connectionString: elsewhere.toString(), max: 1 })
+      const loop = (async () => {
+        while (running) {
+          const { rows } = await pool.query<{ state: string | null; wait: string | null }>(
+            `select state, wait_event_type || ':' || wait_event as wait from pg_stat_activity
+             where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid() and state <> 'idle'`,
+            [database],
+          )
+          samples++
+          for (const { state, wait } of rows) {
+            const key = `${state === 'active' ? 'running' : state}${wait ? ` ${wait}` : ''}`
+            tally.set(key, (tally.get(key) ?? 0) + 1)
+          }
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+      })()
+      return async () => {
+        running = false
+        await loop
+        await pool.end()
+        // Backends per sample in each state: 1.0 is one backend there all the time.
+        return new Map([...tally].map(([key, n]) => [key, n / Math.max(1, samples)]))
+      }
+    },
+  }
+}
 
 /**
  * One measured run. With one target, one autocannon as always; with two (two app processes),
@@ -126,6 +186,10 @@ type Serving = { pids: number[]; dbCpu?: ReturnType<typeof postgresCpu> }
 async function run(name: string, targets: autocannon.Options[], serving: Serving = { pids: [] }): Promise<Result> {
   const cpuBefore = serving.pids.map(cpuTimeMs)
   const dbCpuSince = serving.dbCpu?.start()
+  const clientBefore = process.cpuUsage()
+  const machineBefore = machineBusyMs()
+  const startedAt = Date.now()
+  const sampling = serving.waits?.start()
   const split = targets.length
   const threads = workers > 0 ? { workers: split === 1 ? workers : Math.max(1, Math.floor(workers / split)) } : {}
   const rs = await Promise.all(
@@ -134,6 +198,13 @@ async function run(name: string, targets: autocannon.Options[], serving: Serving
   const total = rs.reduce((sum, r) => sum + r.requests.total, 0)
   const rps = rs.reduce((sum, r) => sum + r.requests.average, 0)
   const cpu = serving.pids.reduce((sum, pid, i) => sum + cpuTimeMs(pid) - cpuBefore[i]!, 0)
+  const waits = await sampling?.()
+  const dbCpu = dbCpuSince ? dbCpuSince() : NaN
+  const client = process.cpuUsage(clientBefore)
+  const clientCpu = (client.user + client.system) / 1000
+  const wallMs = Date.now() - startedAt
+  const busy = machineBusyMs() - machineBefore
+  const ours = cpu + (Number.isNaN(dbCpu) ? 0 : dbCpu) + clientCpu
   return {
     name,
     rps,
@@ -145,7 +216,10 @@ async function run(name: string, targets: autocannon.Options[], serving: Serving
     ok: rs.reduce((sum, r) => sum + r['2xx'], 0),
     duration: Math.max(...rs.map((r) => r.duration)),
     cpuMs: serving.pids.length ? cpu / Math.max(1, total) : NaN,
-    dbCpuMs: dbCpuSince ? dbCpuSince() / Math.max(1, total) : NaN,
+    dbCpuMs: dbCpu / Math.max(1, total),
+    clientCpuMs: clientCpu / Math.max(1, total),
+    machine: { busyCores: busy / wallMs, otherCores: Math.max(0, busy - ours) / wallMs },
+    waits,
   }
 }
 
@@ -353,6 +427,9 @@ async function seedSignaturesPostgres(url: string, rows: number) {
     )
     await client.query('COMMIT')
     await client.query('VACUUM (ANALYZE) supporters, signatures, campaign_counters, country_counters')
+    // The load's dirty pages written out now, not by a checkpoint during the measured run (the
+    // SQLite run checkpoints its WAL before its restart too); needs a superuser or pg_checkpoint.
+    await client.query('CHECKPOINT').catch((error: Error) => console.error(`bench: no CHECKPOINT after the load (${error.message})`))
     return { confirmed: n('confirmed'), pending: n('pending') }
   } finally {
     await client.end()
@@ -452,6 +529,7 @@ function profileArgs() {
 async function postgresSession(): Promise<{ one: Session; two: Session }> {
   const database = await benchDatabase()
   const dbCpu = postgresCpu(database.name)
+  const waits = postgresWaits(database.url, database.name)
   // Both servers sign the same session cookies, as servers behind one load balancer must.
   const env = { ...serverEnv, DATABASE_URL: database.url, SESSION_SECRET: `bench-${randomBytes(24).toString('hex')}` }
   const one: Session = { title: 'Postgres, one app process', results: [], signing: [], seedFigures: { ms: 0, confirmed: 0, pending: 0, restartMs: 0 }, loadBefore: os.loadavg()[0]! }
@@ -469,7 +547,7 @@ async function postgresSession(): Promise<{ one: Session; two: Session }> {
     const atSize = async (suffix: string, servers: RunningServer[], session: Session) => {
       const serving: Serving = { pids: servers.map(serverPid), dbCpu }
       if (!suffix) session.results.push(await measure('Remix floor (POST /healthz/echo)', servers.map(floorOptions), serving))
-      session.signing.push(await measureSigning(suffix ? `sign ${suffix}` : 'sign (POST /c/:slug.data)', servers, serving, probe!))
+      session.signing.push(await measureSigning(suffix ? `sign ${suffix}` : 'sign (POST /c/:slug.data)', servers, { ...serving, waits }, probe!))
       session.results.push(session.signing.at(-1)!)
       session.results.push(await measure(`count.json${suffix ? ` ${suffix}` : ''}`, servers.map((s) => ({ url: `${s.url}/c/${slug}/count.json` })), serving))
       session.results.push(await measure(suffix ? `campaign, anonymous ${suffix}` : 'campaign, anonymous (cached)', servers.map((s) => ({ url: `${s.url}/c/${slug}` })), serving))
@@ -550,6 +628,17 @@ function printSession({ title, results, signing, seedFigures, loadBefore }: Sess
       `${s.name.padEnd(34)}${(s.ok / s.duration).toFixed(0)} signatures/s (${s.ok} answered 200, ${s.stored} stored); ` +
         `outbox ${s.backlog} behind at the end, drained in ${(s.drainMs / 1000).toFixed(1)} s`,
     )
+    // What the machine could do at most: every core busy with this signing and nothing else.
+    const perSignature = s.cpuMs + (Number.isNaN(s.dbCpuMs) ? 0 : s.dbCpuMs) + s.clientCpuMs
+    const cores = os.availableParallelism()
+    console.log(
+      `${''.padEnd(34)}CPU per signature: app ${s.cpuMs.toFixed(2)}${onPostgres ? ` + Postgres ${s.dbCpuMs.toFixed(2)}` : ''} + load generator ${s.clientCpuMs.toFixed(2)} = ${perSignature.toFixed(2)} ms ` +
+        `(at most ${((cores * 1000) / perSignature).toFixed(0)}/s on ${cores} idle cores); machine ${s.machine.busyCores.toFixed(2)} cores busy, ${s.machine.otherCores.toFixed(2)} of them other processes'`,
+    )
+    if (s.waits) {
+      const shares = [...s.waits].sort((a, b) => b[1] - a[1]).slice(0, 6)
+      console.log(`${''.padEnd(34)}Postgres backends, mean number in each state: ${shares.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(', ') || 'none seen'}`)
+    }
   }
   if (!twoProcesses) {
     console.log(

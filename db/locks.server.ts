@@ -22,10 +22,23 @@ import { onPostgres, rawExecute } from './query.server.ts'
 /** Take a transaction-level lock on each key (sorted, so two holders of the same keys never deadlock). */
 export async function serializeOn(tx: Tx, keys: string[]) {
   if (engineOf(tx) !== 'postgres' || keys.length === 0) return
-  const sorted = [...new Set(keys)].sort()
+  const held = heldFromStart.get(tx)
+  const sorted = [...new Set(keys)].filter((key) => !held?.has(key)).sort()
+  if (sorted.length === 0) return
   // All keys in one statement, in the array's order (one round trip, however many keys).
   await onPostgres(() => (driverOf(tx) as pg.PoolClient).query({ name: SERIALIZE_ON, text: SERIALIZE_ON_TEXT, values: [sorted] }))
 }
+
+/**
+ * serializeOn for every key a transaction will ask for, at its start (before any savepoint: a
+ * lock taken in a savepoint that rolls back is let go); serializeOn on these later costs
+ * nothing. A group commit's batch (db/batched-writer.server.ts).
+ */
+export async function serializeWholeTransactionOn(tx: Tx, keys: string[]) {
+  await serializeOn(tx, keys)
+  heldFromStart.set(tx, new Set(keys))
+}
+const heldFromStart = new WeakMap<Tx, Set<string>>()
 
 // One class of advisory keys for Vigil's locks, hashtext('vigil') (the two-int form: apart from the migration's lock).
 const SERIALIZE_ON_TEXT =

@@ -11,8 +11,14 @@
  *
  * Servers' logs of both runs go to VIGIL_LOG_AUDIT_DIR when it is set (npm test sets it), so the
  * log audit reads both.
+ *
+ * An integration test whose subject cannot depend on the engine (HTTP parsing, the request
+ * guard, compression, the stand-ins) says so on a line of its own, `// sqlite-only: <why>`, and
+ * runs on SQLite only: the Postgres run is the longer one, so what it skips is wall time saved.
+ * VIGIL_TEST_ENGINE=postgres npx vitest run <file> still runs such a file on Postgres.
  */
 import { spawn } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -51,6 +57,16 @@ export async function postgresUnavailable(url: string): Promise<string | null> {
   }
 }
 
+/** Integration test files marked `// sqlite-only: <why>` (relative to the root), which the Postgres run leaves out. */
+export function sqliteOnlyFiles(root = ROOT) {
+  const dir = path.join(root, 'tests/integration')
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.test.ts') && /^\/\/ sqlite-only: \S/m.test(fs.readFileSync(path.join(dir, name), 'utf8')))
+    .map((name) => `tests/integration/${name}`)
+    .sort()
+}
+
 function runSuite(engine: Engine, args: string[], prefix: boolean): Promise<Outcome> {
   const started = Date.now()
   const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', ...args], {
@@ -84,12 +100,12 @@ async function main(argv: string[]) {
       }
       console.log(`Postgres: skipped (${why}; start one, e.g. \`bash .ci/run\` does, or set VIGIL_TEST_POSTGRES_URL). Running SQLite only.`)
       postgres = false
-    } else console.log(`Postgres: the integration suite runs on ${maskedUrl(url)} too`)
+    } else console.log(`Postgres: the integration suite runs on ${maskedUrl(url)} too, but for ${sqliteOnlyFiles().length} files marked sqlite-only`)
   }
 
   // SQLite: unit and integration tests (the vitest config's include); Postgres: the integration tests.
   const sqliteArgs = filters.length ? filters : []
-  const postgresArgs = filters.length ? filters : ['tests/integration']
+  const postgresArgs = [...(filters.length ? filters : ['tests/integration']), ...sqliteOnlyFiles().flatMap((file) => ['--exclude', file])]
   const runs: { engine: Engine; args: string[] }[] = []
   if (only !== 'postgres') runs.push({ engine: 'sqlite', args: sqliteArgs })
   if (postgres) runs.push({ engine: 'postgres', args: postgresArgs })

@@ -2,6 +2,7 @@ import { and, count, desc, eq, gt, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import { campaignCounters, countryCounters, donations, fundCounters, fundDonors, funds, signatures, type Donation } from '#db/schema.ts'
 import { lockTablesAgainstWrites } from '#db/locks.server.ts'
+import { sumAtBatchEnd } from '#db/batched-writer.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
@@ -47,9 +48,20 @@ const signatureCounters = preparedPerConnection((db) => ({
     .prepare(),
 }))
 
-/** A campaign's confirmed and pending signatures move by `change`. */
+/**
+ * A campaign's confirmed and pending signatures move by `change`. In a group commit's job (a
+ * signature) the move joins its batch's, written once before the batch commits: the campaign's
+ * row is then locked only from there to the commit, and other batches wait that long.
+ */
 export async function moveSignatureCounters(tx: Tx, campaignId: number, change: { confirmed?: number; pending?: number }) {
-  await execute(signatureCounters(tx).move, { campaignId, confirmed: change.confirmed ?? 0, pending: change.pending ?? 0 })
+  const amounts = { confirmed: change.confirmed ?? 0, pending: change.pending ?? 0 }
+  if (sumAtBatchEnd(tx, `signature-counters:${campaignId}`, amounts, (batch, sum) => writeSignatureCounterMove(batch, campaignId, sum))) return
+  await writeSignatureCounterMove(tx, campaignId, amounts)
+}
+
+async function writeSignatureCounterMove(tx: Tx, campaignId: number, { confirmed = 0, pending = 0 }: { confirmed?: number; pending?: number }) {
+  if (confirmed === 0 && pending === 0) return
+  await execute(signatureCounters(tx).move, { campaignId, confirmed, pending })
 }
 
 /** A campaign's confirmed signatures from one country move by `by`. */

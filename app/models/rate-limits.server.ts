@@ -30,10 +30,12 @@ const statements = preparedPerConnection((db) => ({
  * the last one allowed.
  */
 function serializeOnKeys(tx: Tx, keys: { bucket: string; keyHash: string }[]) {
-  return serializeOn(
-    tx,
-    keys.map(({ bucket, keyHash }) => `rate:${bucket}:${keyHash}`),
-  )
+  return serializeOn(tx, rateLimitLockKeys(keys))
+}
+
+/** The locks counting these windows takes (a group commit takes its jobs' at its start). */
+export function rateLimitLockKeys(keys: { bucket: string; keyHash: string }[]) {
+  return keys.map(({ bucket, keyHash }) => `rate:${bucket}:${keyHash}`)
 }
 
 /**

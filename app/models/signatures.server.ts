@@ -12,7 +12,7 @@ import { appendConsent, grantUpdatesUnlessGranted } from './consents.server.ts'
 import { getSignatureCounters, listCountryCounters, moveCountryCounter, moveSignatureCounters } from './counters.server.ts'
 import { noteEmailQueued, priorityOf, queueEmail } from './outbox.server.ts'
 import { emailHashes, nameWordHashes, openResubmitted, openSignature, sealEmail, sealResubmitted, sealSignature, type SignatureData } from './personal-data.server.ts'
-import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
+import { rateLimitLockKeys, recordHits, type RateLimitHit } from './rate-limits.server.ts'
 import { findOrCreateSupporter, newSupporterRow } from './supporters.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
@@ -169,7 +169,7 @@ export type SignRequest = {
 
 // Signatures that arrive together share one commit (db/batched-writer.server.ts), each in its
 // own savepoint; nobody hears "check your inbox" before the commit that holds their signature.
-const signInBatch = batchedWriter(signOne, { maxBatch: 64 })
+const signInBatch = batchedWriter(signOne, { maxBatch: 64, locksOf: (request) => rateLimitLockKeys(request.limits ?? []) })
 
 /**
  * Sign, or answer a repeat. The caller shows the same "check your inbox" whatever the
@@ -219,6 +219,7 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
     }
   })
   if (first?.signatureId) {
+    await moveSignatureCounters(tx, campaign.id, { pending: 1 })
     noteEmailQueued()
     return { outcome: 'created' }
   }

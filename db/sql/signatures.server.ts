@@ -19,9 +19,10 @@ export function utcDay(db: Handle, epochMs: AnyColumn): SQL<string> {
 
 /**
  * A first signature, on Postgres in one statement (a round trip instead of six): the
- * supporter found or made, the signature, its name words, its campaign's pending counter and
- * its confirmation email, each written only if the step before it was. The same rows, in the
- * same transaction, as the step-by-step path in app/models/signatures.server.ts, which SQLite
+ * supporter found or made, the signature, its name words and its confirmation email, each
+ * written only if the step before it was (the caller moves the pending counter, once per
+ * group commit). The same rows, in the same transaction, as the step-by-step path in
+ * app/models/signatures.server.ts, which SQLite
  * always takes (there each statement costs a function call, not a round trip): there this
  * answers null. On Postgres it answers which ids it got: no supporter when another
  * transaction made the same one after this statement's snapshot (it is committed by then),
@@ -72,9 +73,6 @@ const FIRST_SIGNATURE_TEXT = `
   ), worded as (
     insert into signature_name_words (campaign_id, word_hash, signature_id)
     select $8::bigint, word, id from signature, unnest($21::text[]) as word
-  ), counted as (
-    insert into campaign_counters (campaign_id, pending) select $8::bigint, 1 from signature
-    on conflict (campaign_id) do update set pending = campaign_counters.pending + excluded.pending, updated_at = excluded.updated_at
   ), mailed as (
     insert into email_messages (template, sealed, data_key_id, locale, props, idempotency_key, campaign_id, priority, batchable)
     select $22::text, $23::text, $24::text, $25::text, '{}', $26::text || id || $27::text, $8::bigint, $28::bigint, true from signature

@@ -1,3 +1,4 @@
+// sqlite-only: how responses are compressed does not depend on where the data lives.
 /**
  * Vigil compresses what it serves when no proxy does: pages rendered for the
  * request, single-fetch data and JSON (brotli or gzip, as the client accepts), and the

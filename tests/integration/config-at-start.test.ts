@@ -1,3 +1,4 @@
+// sqlite-only: refusing a bad setting at start happens before a database is opened.
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { makeDataDir, runScript } from '../helpers/server.ts'

@@ -1,9 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { getDb } from '#db/client.server.ts'
+import { batchedWriter } from '#db/batched-writer.server.ts'
+import { closeDatabase, getDb, openPostgres, type Tx } from '#db/client.server.ts'
+import { transaction } from '#db/transaction.server.ts'
 import { seedDemo } from '../../scripts/seed/seed.ts'
 import { onPostgres } from '../helpers/engine.ts'
 import { emailHash } from '../helpers/sealed.ts'
 import { sqlOn } from '../helpers/sql.ts'
+import { getSignatureCounters, moveSignatureCounters, recountSignatures } from '~/models/counters.server.ts'
 import { signPetition, type SignInput, type SignRequest } from '~/models/signatures.server.ts'
 
 // Signatures submitted together share one commit (app/models/signatures.server.ts); each
@@ -41,10 +44,8 @@ describe('group commit', () => {
   it('treats a repeat inside the same burst as a repeat, not a second signature', async () => {
     const same = input()
     const outcomes = await Promise.all([0, 1, 2].map(() => signPetition(getDb(), { campaign, input: same, locale: 'de', ipHash: null })))
-    // SQLite commits the burst as one group, in order; on Postgres each is its own transaction and
-    // the database decides which of the three arrives first: one is created, the others are repeats.
-    const seen = outcomes.map((o) => o.outcome)
-    expect(onPostgres ? seen.sort() : seen).toEqual(['created', 'resent', 'resent'])
+    // Both engines commit the burst as one group, in order: the first is created, the others are repeats.
+    expect(outcomes.map((o) => o.outcome)).toEqual(['created', 'resent', 'resent'])
     expect(await count(`SELECT count(*) AS n FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email_hash = ?`, emailHash(same.email))).toBe(1)
   })
 
@@ -72,5 +73,68 @@ describe('group commit', () => {
     // Nothing of the failed one is left half-written: its supporter row went with it.
     expect(await count(`SELECT count(*) AS n FROM supporters WHERE email_hash = ?`, emailHash(doomed.email))).toBe(0)
     expect(await count(`SELECT count(*) AS n FROM supporters WHERE email_hash IN (?, ?)`, emailHash(good[0]!.email), emailHash(good[1]!.email))).toBe(2)
+  })
+
+  it('takes back the counter moves of a job rolled back, and keeps those of the jobs committed beside it', async () => {
+    const before = await pending()
+    // Moves its counter first and fails after: only a savepoint that is kept may count.
+    const moveThenMaybeFail = batchedWriter(async (tx: Tx, fail: boolean) => {
+      await moveSignatureCounters(tx, campaign.id, { pending: 1 })
+      if (fail) throw new Error('refused after moving the counter')
+      return 'kept'
+    })
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => moveThenMaybeFail(getDb(), i % 3 === 0)))
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(6)
+    expect(await pending()).toBe(before + 6)
+    // Those moves counted no signature: back to what the rows say, for the tests after.
+    await transaction(getDb(), (tx) => moveSignatureCounters(tx, campaign.id, { pending: -6 }))
+  })
+
+  it('runs one batch at a time per database, each of at most 64 jobs', async () => {
+    const seen: object[] = []
+    const record = batchedWriter(async (tx: Tx, i: number) => {
+      seen.push(tx)
+      // A real statement: on Postgres the event loop turns here, and another batch could start.
+      await sqlOn(tx).get(`SELECT ? AS n`, i)
+      seen.push(tx)
+      return i
+    })
+    expect(await Promise.all(Array.from({ length: 200 }, (_, i) => record(getDb(), i)))).toEqual(Array.from({ length: 200 }, (_, i) => i))
+    const runs = seen.filter((tx, i) => tx !== seen[i - 1])
+    // Each batch's jobs run one after another, and no batch starts before the one ahead ends.
+    expect(new Set(runs).size).toBe(runs.length)
+    expect(runs.length).toBeGreaterThanOrEqual(4)
+    for (const tx of runs) expect(seen.filter((t) => t === tx).length / 2).toBeLessThanOrEqual(64)
+  })
+
+  it.skipIf(!onPostgres)('lets two processes\' batches whose jobs take the same locks in crossing order finish without a deadlock', async () => {
+    const databaseUrl = new URL(process.env.DATABASE_URL!)
+    databaseUrl.searchParams.set('application_name', 'vigil-crossing')
+    const processes = [openPostgres(databaseUrl.toString(), 2), openPostgres(databaseUrl.toString(), 2)]
+    const deadlocks = async () => (await sqlOn(getDb()).get<{ n: number }>(`SELECT deadlocks AS n FROM pg_stat_database WHERE datname = current_database()`))!.n
+    const before = { deadlocks: await deadlocks(), pending: await pending() }
+    const keys = Array.from({ length: 16 }, (_, i) => `crossing-${i}`)
+    const limits = (key: string) => [{ bucket: 'test:crossing', keyHash: key, limit: 1000, windowMs: 60_000 }]
+    try {
+      // The first process's jobs lock the keys one way, the second's the other way round: taken
+      // job by job, each batch would hold half of the keys and wait for the other's half.
+      const outcomes = await Promise.all([
+        ...keys.map((key) => signPetition(processes[0]!, { campaign, input: input(), locale: 'en', ipHash: null, limits: limits(key) })),
+        ...keys.toReversed().map((key) => signPetition(processes[1]!, { campaign, input: input(), locale: 'en', ipHash: null, limits: limits(key) })),
+      ])
+      expect(outcomes.every((o) => o.outcome === 'created')).toBe(true)
+    } finally {
+      await Promise.all(processes.map((db) => closeDatabase(db)))
+    }
+    // A backend adds its deadlocks to the statistics when it ends: wait for both pools' to end.
+    for (let tries = 0; tries < 100; tries++) {
+      const left = await sqlOn(getDb()).get<{ n: number }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'vigil-crossing'`)
+      if (left!.n === 0) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(await deadlocks()).toBe(before.deadlocks)
+    expect(await pending()).toBe(before.pending + 2 * keys.length)
+    expect(await recountSignatures(getDb())).toEqual([])
+    expect(await getSignatureCounters(getDb(), campaign.id)).toMatchObject({ pending: before.pending + 2 * keys.length })
   })
 })

@@ -1,3 +1,4 @@
+// sqlite-only: which scripts a page names is a property of the build, not of the engine.
 /**
  * What a public page makes a phone download before it can paint. The scripts a
  * page names (module preloads and its entry) carry no Zod and no schemas: the forms' Zod

@@ -1,3 +1,4 @@
+// sqlite-only: the guard in front of Remix (body limits, methods, origins, proxy hops, the page cache) answers before the database is asked; the rate limiter it relies on runs on both engines in rate-limit-windows and sign-* tests.
 /**
  * The server's guard in front of Remix, over real HTTP against the production build: no
  * request can stop the process, bodies are limited before they are read, non-form bodies,

@@ -1,3 +1,4 @@
+// sqlite-only: the Resend stand-in and the real SDK, no Vigil database involved.
 import fs from 'node:fs'
 import path from 'node:path'
 import { Resend, type CreateEmailOptions } from 'resend'

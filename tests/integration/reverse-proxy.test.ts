@@ -1,3 +1,4 @@
+// sqlite-only: the nginx and Caddy examples and which client address Vigil sees through them; signing and saving through Vigil run on both engines elsewhere.
 /**
  * The reverse-proxy examples in docs/deploy/, run for real: the built server with TRUST_PROXY=1
  * behind Debian's nginx and Caddy, each started from the shipped file with only its listen and

@@ -1,3 +1,4 @@
+// sqlite-only: headers, the CSP nonce and the in-memory page cache; pages read from the database are covered on both engines by public-pages and the others.
 import crypto from 'node:crypto'
 /**
  * Security headers, the CSP nonce, third-party-free pages, the anonymous page cache and

@@ -1,3 +1,4 @@
+// sqlite-only: React's streaming renderer splitting multi-byte characters; the titles come from the database the same on either engine (public-pages reads them on both).
 /**
  * React 18's streaming renderer encodes text into 2 kB buffers and, when a multi-byte
  * character does not fit at the end of one, sends the whole buffer anyway: up to three

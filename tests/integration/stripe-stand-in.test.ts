@@ -1,3 +1,4 @@
+// sqlite-only: the Stripe stand-in and the real SDK, no Vigil database involved.
 import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
