@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { textOf } from '../helpers/html.ts'
+import { byAddress } from '../helpers/sealed.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 let server: RunningServer
@@ -159,7 +160,8 @@ describe('signing inside another site’s frame', () => {
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/embed/c/free-andry?lng=es&signed=1')
     expect(response.headers.get('set-cookie')).toBeNull()
-    const row = await db.get(`SELECT s.locale FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE p.email = ?`, 'lucia.embed@example.org') as { locale: string } | undefined
+    const lucia = byAddress('lucia.embed@example.org', 'p.email_hash')
+    const row = await db.get(`SELECT s.locale FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE ${lucia.where}`, ...lucia.params) as { locale: string } | undefined
     expect(row?.locale).toBe('es')
     const back = await fetch(`${server.url}/embed/c/free-andry?lng=es&signed=1`)
     expect(textOf(await back.text())).toContain('Revisa tu correo')

@@ -82,7 +82,8 @@ describe('branding', () => {
     expect(text).toContain('Diese Farbe ist zu hell zum Lesen')
     expect(text).toContain('1.51:1 zu weißer Schrift')
     expect((await post('/admin/branding', branding({ accentColor: 'orange' }))).status).toBe(400)
-    expect(await db.get('SELECT count(*) AS n FROM instance_settings')).toEqual({ n: 0 })
+    // The row may exist (the start-up step records when it sealed an upgrade's data): no branding in it.
+    expect(await db.get('SELECT count(*) AS n FROM instance_settings WHERE team_name IS NOT NULL OR accent_color IS NOT NULL OR logo_path IS NOT NULL')).toEqual({ n: 0 })
     expect(brandOf((await page('/')).html)).toBe('Vigil')
   })
 

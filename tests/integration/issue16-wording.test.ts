@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
+import { byAddress, outboxRows } from '../helpers/sealed.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -99,7 +100,7 @@ describe('the audit log', () => {
     const asked = await fetch(`${server.url}/me?index`, { method: 'POST', redirect: 'manual', headers: { Origin: server.url, 'X-Forwarded-For': '10.70.0.1' }, body: new URLSearchParams({ intent: 'request', email }) })
     expect(asked.status).toBe(200)
     for (let i = 0; i < 50; i++) {
-      const row = await db.get<{ id: number; status: string }>(`SELECT id, status FROM email_messages WHERE to_email = ? AND template = 'my-data-link' ORDER BY id DESC LIMIT 1`, email)
+      const row = (await outboxRows(db, `m.template = 'my-data-link'`)).filter((m) => m.to === email).at(-1)
       if (row?.status === 'captured') {
         const link = (await client.linksOf(row.id, owner)).find((l) => l.includes('/me/open/'))!
         const opened = await fetch(link, { method: 'POST', redirect: 'manual', headers: { Origin: server.url }, body: new URLSearchParams() })
@@ -115,7 +116,8 @@ describe('the audit log', () => {
     const person = client.person({ email: 'audit.words@example.org', firstName: 'Wendelin', lastName: 'Auditmann' })
     await client.signAndConfirm(person, owner)
     const me = await openMyData(person.email)
-    const signature = await db.get<{ id: number }>(`SELECT id FROM signatures WHERE first_name = 'Wendelin'`)
+    const signer = byAddress(person.email, 'p.email_hash')
+    const signature = await db.get<{ id: number }>(`SELECT s.id FROM signatures s JOIN supporters p ON p.id = s.supporter_id WHERE ${signer.where}`, ...signer.params)
     expect((await post('/me?index', { intent: 'withdraw', signatureId: String(signature!.id) }, me)).status).toBe(200)
     expect((await post('/me/forget', { confirm: 'yes' }, me)).status).toBe(200)
 

@@ -10,6 +10,7 @@ import { startDonationStack, type DonationStack } from '../helpers/donations.ts'
 import { attr, decodeEntities, tagsOf, textOf } from '../helpers/html.ts'
 import { onPostgres } from '../helpers/engine.ts'
 import { petitionClient } from '../helpers/petition.ts'
+import { byAddress } from '../helpers/sealed.ts'
 import type { ServerSql } from '../helpers/sql.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
@@ -30,8 +31,10 @@ afterAll(async () => {
   await Promise.all([stack?.close(), cached?.stop()])
 })
 
-const sourceOf = async (email: string) =>
-  ((await db.get(`select s.source from signatures s join supporters p on p.id = s.supporter_id where p.email = ?`, email)) as { source: string | null } | undefined)?.source
+const sourceOf = async (email: string) => {
+  const signer = byAddress(email, 'p.email_hash')
+  return ((await db.get(`select s.source from signatures s join supporters p on p.id = s.supporter_id where ${signer.where}`, ...signer.params)) as { source: string | null } | undefined)?.source
+}
 
 async function signWith(s: string | undefined) {
   const person = client.person()

@@ -32,6 +32,7 @@ describe('loadEnv', () => {
       MAIL_FROM: 'Team <team@example.org>',
       SESSION_SECRET: 'x'.repeat(40),
       PUBLIC_URL: 'https://campaigns.example.org/',
+      VIGIL_DATA_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
     })
     expect(env.mode).toBe('live')
     expect(env.publicUrl).toBe('https://campaigns.example.org')
