@@ -5,6 +5,7 @@
  * organiser emails the set-password link through the outbox as well as showing it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openEmail } from '~/models/personal-data.server.ts'
 import { decodeEntities, textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
@@ -23,8 +24,12 @@ const post = (path: string, fields: Record<string, string>) =>
 type Row = { id: number; template: string; locale: string; to_email: string; campaign_id: number | null; props: string; status: string }
 async function captured(template: string) {
   for (let i = 0; i < 100; i++) {
-    const row = await db.get(`select * from email_messages where template = ? order by id desc limit 1`, template) as Row | undefined
-    if (row?.status === 'captured') return row
+    const row = await db.get(`select * from email_messages where template = ? order by id desc limit 1`, template) as (Row & { sealed: string | null }) | undefined
+    // Recipient and props are sealed (ADR 017): opened with the server's test key.
+    if (row?.status === 'captured') {
+      const opened = row.sealed ? openEmail(row.sealed) : null
+      return opened ? { ...row, to_email: opened.to, props: JSON.stringify(opened.props) } : row
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   throw new Error(`no captured ${template} email`)

@@ -194,7 +194,12 @@ describe('upgrading a database that holds email rows', () => {
 
     await migrateDatabase(db)
 
-    expect(await q.all(`select * from email_messages order by id`)).toEqual(rowsBefore)
+    // Every column the rows had keeps its value; later migrations' new columns (ADR 017's sealed and
+    // data_key_id) start null, and the start-up step seals them (tests/integration/seal-existing.test.ts).
+    const rowsAfter = (await q.all(`select * from email_messages order by id`)) as Record<string, unknown>[]
+    const columnsBefore = Object.keys(rowsBefore[0] as object)
+    expect(rowsAfter.map((row) => Object.fromEntries(columnsBefore.map((c) => [c, row[c]])))).toEqual(rowsBefore)
+    expect(rowsAfter.map((row) => [row.sealed, row.data_key_id])).toEqual([[null, null], [null, null]])
     expect(await referencesOf(db)).toEqual(EXPECTED_REFERENCES)
     // The same indexes as a database migrated from scratch (the setup's).
     expect(await indexesOf(db)).toEqual(await indexesOf(getDb()))
