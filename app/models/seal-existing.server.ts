@@ -35,7 +35,6 @@ import {
   sealSignature,
   sealSupporter,
   sealSuppression,
-  suppressionRowsUnderEveryKey,
 } from './personal-data.server.ts'
 
 /**
@@ -364,7 +363,7 @@ export async function resealUnderNewestKey(
 ) {
   const newest = currentDataKeyId()
   const progress: RotationProgress[] = []
-  const copied = await copySuppressionsToEveryKey(db, { batchSize })
+  const copied = await copySuppressionsToNewestKey(db, { batchSize })
   if (copied > 0) log(`suppressed_addresses: ${copied.toLocaleString('en')} hashed again under key ${newest} (the older rows stay until every supporter is under it)`)
   await afterStep('suppressed_addresses')
   const jobs: [RotationStep, (tx: Tx, afterId: number) => Promise<Batch & { skipped: number; conflicts?: number }>][] = [
@@ -406,25 +405,35 @@ export async function resealUnderNewestKey(
 }
 
 /**
- * Every suppression whose address is kept (sealed), present under every loaded key's hash (the
- * missing rows inserted; none deleted). At each start with several keys loaded (a rotation's steps
- * restart every process) and as the rotation's first step. Hash-only rows (forgotten addresses)
- * cannot be hashed again. Returns how many rows it added.
+ * Every suppression whose address is kept (sealed) and that is under an older key, present under
+ * the newest key's hash too (the missing rows inserted; none deleted): the supporters hashed under
+ * the newest key (new ones, and those keys:rotate has done) must find it. At each start with
+ * several keys loaded (a rotation's steps restart every process) and as keys:rotate's first step.
+ * Older-key rows for supporters not yet re-hashed exist already: the rows were made under that key,
+ * and the delivery webhook writes a bounce under every loaded key. Hash-only rows (forgotten
+ * addresses) cannot be hashed again. Returns how many rows it added.
  */
-export async function copySuppressionsToEveryKey(db: DB, { batchSize = BATCH }: { batchSize?: number } = {}) {
+export async function copySuppressionsToNewestKey(db: DB, { batchSize = BATCH }: { batchSize?: number } = {}) {
   if (dataCrypto().keyIds.length < 2) return 0
+  const newest = currentDataKeyId()
   const t = suppressedAddresses
   let added = 0
   let after = ''
   for (;;) {
-    const rows = await allRows(db.select().from(t).where(and(gt(t.emailHash, after), isNotNull(t.sealed))).orderBy(asc(t.emailHash)).limit(batchSize))
+    const rows = await allRows(
+      db
+        .select()
+        .from(t)
+        .where(and(gt(t.emailHash, after), olderKey(t.dataKeyId, newest), isNotNull(t.sealed)))
+        .orderBy(asc(t.emailHash))
+        .limit(batchSize),
+    )
     if (rows.length === 0) return added
     after = rows.at(-1)!.emailHash
     await transaction(db, async (tx) => {
       for (const row of rows) {
-        const { emailNormalized } = openSuppression(row.sealed!)
-        const missing = suppressionRowsUnderEveryKey(emailNormalized).filter((r) => r.emailHash !== row.emailHash)
-        for (const fresh of missing) added += (await execute(tx.insert(t).values({ ...fresh, reason: row.reason, createdAt: row.createdAt }).onConflictDoNothing())).changes
+        const fresh = sealSuppression(openSuppression(row.sealed!).emailNormalized)
+        added += (await execute(tx.insert(t).values({ ...fresh, reason: row.reason, createdAt: row.createdAt }).onConflictDoNothing())).changes
       }
     })
   }
@@ -545,9 +554,9 @@ export async function sealAtStart(db: DB, { name }: { name: string }) {
   const log = (line: string) => console.log(`${name}: ${line}`)
   const result = await sealExistingData(db, { log })
   if (!result.alreadyDone && result.progress.some((p) => p.rows > 0)) log('every personal field is now sealed under the data key')
-  // Several keys loaded: a rotation's step. Every suppression must match a supporter hashed under any of them.
-  const copied = await copySuppressionsToEveryKey(db)
-  if (copied > 0) log(`${copied} suppression row(s) added under the other loaded data key(s)`)
+  // Several keys loaded: a rotation's step. A supporter hashed under the newest key must find its suppression.
+  const copied = await copySuppressionsToNewestKey(db)
+  if (copied > 0) log(`${copied} suppression(s) hashed again under the newest data key`)
   const { unused, hashOnlySuppressions } = await unusedDataKeys(db)
   for (const keyId of unused) log(`data key "${keyId}" is no longer used: remove it from VIGIL_DATA_KEY and restart (backups made before still need it)`)
   for (const { keyId, rows } of hashOnlySuppressions) {
