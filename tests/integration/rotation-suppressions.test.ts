@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { getDb } from '#db/client.server.ts'
 import { blockedMessageIds, countAudienceByLocale } from '#db/sql/mail.server.ts'
 import { recordDeliveryEvent } from '~/models/delivery-events.server.ts'
+import { forgetSupporter, getMyData } from '~/models/my-data.server.ts'
 import { resealUnderNewestKey, sealAtStart } from '~/models/seal-existing.server.ts'
 import { loadEnv } from '~/utils/config.server.ts'
 import { TEST_DATA_KEY } from '../helpers/data-key.ts'
@@ -89,6 +90,13 @@ describe('suppressions during a key rotation', () => {
     await bounce(after)
     suppressed.add(after)
     await check('after a bounce of a supporter under the old key, with the new key first')
+    // One suppression, however many keys it is hashed under: My data lists it once.
+    expect((await getMyData(db, { supporterId: (await supporterIdOf(q, after))!, lang: 'en' }))!.suppressions).toHaveLength(1)
+    // And forgetting an address keeps it once, as its hash alone.
+    await addUpdateReaders(db, { campaignId, addresses: ['leaver.rot@example.org'], localeOf: () => 'en' })
+    await bounce('leaver.rot@example.org')
+    const leaverId = (await supporterIdOf(q, 'leaver.rot@example.org'))!
+    expect((await forgetSupporter(db, { supporterId: leaverId, cancelledSubscriptions: [], rateLimitKeyOf: (address) => address, now: Date.now() }))!.suppressionsKept).toBe(1)
     await addReaders([newcomer])
     expect(await q.get(`select data_key_id as "keyId" from supporters where id = ?`, await supporterIdOf(q, newcomer))).toEqual({ keyId: '2' })
     await check('after a suppressed address signed under the new key')
@@ -110,7 +118,9 @@ describe('suppressions during a key rotation', () => {
     expect(steps.indexOf('suppressed_addresses')).toBeLessThan(steps.indexOf('supporters'))
     expect(steps.at(-1)).toBe('old suppressions removed')
     // Every suppression under the new key alone, once, and the supporters all under it.
-    expect(await q.all(`select data_key_id as "keyId", count(*) as n from suppressed_addresses group by data_key_id`)).toEqual([{ keyId: '2', n: 5 }])
+    expect(await q.all(`select data_key_id as "keyId", count(*) as n from suppressed_addresses where sealed is not null group by data_key_id`)).toEqual([{ keyId: '2', n: 5 }])
+    // The forgotten address stays suppressed under each key, by hash alone (nothing to hash again).
+    expect(await q.all(`select data_key_id as "keyId" from suppressed_addresses where sealed is null order by data_key_id`)).toEqual([{ keyId: '2' }, { keyId: 'test' }])
     expect(await q.all(`select distinct data_key_id as "keyId" from supporters where id in (select supporter_id from signatures where campaign_id = ?)`, campaignId)).toEqual([{ keyId: '2' }])
 
     // Step 4: the old key removed.
