@@ -4,7 +4,7 @@ import { emailMessages, resendEvents, suppressedAddresses } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { normalizeEmail } from '~/utils/email.ts'
 import { execute, firstRow } from '#db/query.server.ts'
-import { emailHashes, sealSuppression } from './personal-data.server.ts'
+import { emailHashes, suppressionRowsUnderEveryKey } from './personal-data.server.ts'
 
 /**
  * What the mail provider tells us about the emails we sent (Resend's webhook). Each event is
@@ -62,8 +62,8 @@ export async function recordDeliveryEvent(
       for (const email of new Set(emails.map((e) => normalizeEmail(addressOf(e))).filter((e) => e.includes('@')))) {
         // Already suppressed under any loaded key (a rotation under way re-hashes it): nothing to add.
         if (await firstRow(tx.select({ one: sql<number>`1` }).from(suppressedAddresses).where(inArray(suppressedAddresses.emailHash, emailHashes(email))))) continue
-        const { emailHash, sealed, dataKeyId } = sealSuppression(email)
-        await execute(tx.insert(suppressedAddresses).values({ emailHash, sealed, dataKeyId, reason }).onConflictDoNothing())
+        // Under every loaded key's hash: mid-rotation, the supporter may still be hashed under an older key.
+        for (const row of suppressionRowsUnderEveryKey(email)) await execute(tx.insert(suppressedAddresses).values({ ...row, reason }).onConflictDoNothing())
       }
     }
     return 'recorded'

@@ -308,7 +308,9 @@ export async function getMyData(db: Handle, { supporterId, lang }: { supporterId
     db
       .select({ reason: suppressedAddresses.reason, createdAt: suppressedAddresses.createdAt })
       .from(suppressedAddresses)
-      .where(inArray(suppressedAddresses.emailHash, emailHashes(person.email))),
+      .where(inArray(suppressedAddresses.emailHash, emailHashes(person.email)))
+      // One suppression, though during a key rotation it has a row under each key's hash.
+      .limit(1),
   )
 
   const signatureIds = signatureRows.map((r) => r.signature.id)
@@ -506,7 +508,8 @@ export async function forgetSupporter(
 
     report.consentsDeleted = (await execute(tx.delete(consents).where(eq(consents.supporterId, supporterId)))).changes
     if (address !== null) {
-      report.suppressionsKept = (await execute(tx.update(suppressedAddresses).set({ sealed: null }).where(inArray(suppressedAddresses.emailHash, emailHashes(address))))).changes
+      // One suppression, though during a key rotation it has a row under each key's hash.
+      report.suppressionsKept = Math.min(1, (await execute(tx.update(suppressedAddresses).set({ sealed: null }).where(inArray(suppressedAddresses.emailHash, emailHashes(address))))).changes)
       // The keyed hash of the address that counted its link requests.
       await execute(tx.delete(rateLimitHits).where(eq(rateLimitHits.keyHash, rateLimitKeyOf(normalizeEmail(address)))))
     }

@@ -164,3 +164,16 @@ export function sealSuppression(address: string): Sealed & { emailHash: string }
 export function openSuppression(sealed: string): SuppressionData {
   return openJson('suppression', sealed)
 }
+
+/**
+ * A suppression's rows for `address`, one under each loaded key's hash (its key id beside it), the
+ * address sealed under the newest. Written together, a suppression matches a supporter hashed under
+ * any loaded key: the delivery webhook writes these while a rotation may be under way.
+ */
+export function suppressionRowsUnderEveryKey(address: string) {
+  const emailNormalized = normalizeEmail(address)
+  const { sealed } = sealJson('suppression', { emailNormalized } satisfies SuppressionData)
+  return dataCrypto()
+    .lookupHashes(emailNormalized, 'email')
+    .map(({ keyId, hash }) => ({ emailHash: hash, sealed, dataKeyId: keyId }))
+}

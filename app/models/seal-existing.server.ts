@@ -343,15 +343,30 @@ export async function unusedDataKeys(db: DB) {
 /** `skipped`: rows that changed while read (run again); `conflicts`: supporters whose address another supporter holds too (to merge by hand). */
 export type RotationProgress = { table: string; resealed: number; skipped: number; conflicts: number }
 
+/** The steps of a rotation, in order (`afterStep` is told each one as it ends). */
+export type RotationStep = 'suppressed_addresses' | 'supporters' | 'signatures' | 'donations' | 'replies' | 'email_messages' | 'old suppressions removed'
+
 /**
  * Seal again, under the newest key, every row sealed or hashed under an older one. Rows changed by
  * someone else between the read and the write are skipped this round and taken by the next one
  * (the loop runs until a round finds nothing left, or only rows that keep changing).
+ *
+ * Suppressions come FIRST and their old-key rows go LAST: the sender and the audience find a
+ * supporter's suppression by `suppressed_addresses.email_hash = supporters.email_hash`, so while
+ * supporters are hashed again, some under the old key and some under the new, each suppression
+ * must be there under both (a supporter re-hashed before its suppression, or the reverse, would
+ * be mailed). The old-key rows are deleted only once no supporter is left under an older key.
  */
-export async function resealUnderNewestKey(db: DB, { log = () => {}, batchSize = BATCH }: { log?: Log; batchSize?: number } = {}) {
+export async function resealUnderNewestKey(
+  db: DB,
+  { log = () => {}, batchSize = BATCH, afterStep = async () => {} }: { log?: Log; batchSize?: number; afterStep?: (step: RotationStep) => Promise<void> } = {},
+) {
   const newest = currentDataKeyId()
   const progress: RotationProgress[] = []
-  const jobs: [string, (tx: Tx, afterId: number) => Promise<Batch & { skipped: number; conflicts?: number }>][] = [
+  const copied = await copySuppressionsToNewestKey(db, { batchSize })
+  if (copied > 0) log(`suppressed_addresses: ${copied.toLocaleString('en')} hashed again under key ${newest} (the older rows stay until every supporter is under it)`)
+  await afterStep('suppressed_addresses')
+  const jobs: [RotationStep, (tx: Tx, afterId: number) => Promise<Batch & { skipped: number; conflicts?: number }>][] = [
     ['supporters', (tx, afterId) => resealSupporters(tx, newest, afterId, batchSize)],
     ['signatures', (tx, afterId) => resealSignatures(tx, newest, afterId, batchSize)],
     ['donations', (tx, afterId) => resealSimple(tx, donations, 'donation', newest, afterId, batchSize)],
@@ -380,16 +395,61 @@ export async function resealUnderNewestKey(db: DB, { log = () => {}, batchSize =
       if (skipped === 0) break
     }
     progress.push({ table, resealed, skipped, conflicts })
+    await afterStep(table)
   }
-  let suppressed = 0
-  for (;;) {
-    const n = await transaction(db, (tx) => resealSuppressions(tx, newest, batchSize))
-    if (n === 0) break
-    suppressed += n
-    log(`suppressed_addresses: ${suppressed.toLocaleString('en')} hashed again under key ${newest}`)
-  }
-  progress.push({ table: 'suppressed_addresses', resealed: suppressed, skipped: 0, conflicts: 0 })
+  const removed = await removeOlderSuppressions(db, newest)
+  if (removed === null) log(`suppressed_addresses: the rows under older keys stay while some supporter is under one (run keys:rotate again)`)
+  else await afterStep('old suppressions removed')
+  progress.push({ table: 'suppressed_addresses', resealed: copied, skipped: 0, conflicts: 0 })
   return progress
+}
+
+/**
+ * Every suppression whose address is kept (sealed) and that is under an older key, present under
+ * the newest key's hash too (the missing rows inserted; none deleted): the supporters hashed under
+ * the newest key (new ones, and those keys:rotate has done) must find it. At each start with
+ * several keys loaded (a rotation's steps restart every process) and as keys:rotate's first step.
+ * Older-key rows for supporters not yet re-hashed exist already: the rows were made under that key,
+ * and the delivery webhook writes a bounce under every loaded key. Hash-only rows (forgotten
+ * addresses) cannot be hashed again. Returns how many rows it added.
+ */
+export async function copySuppressionsToNewestKey(db: DB, { batchSize = BATCH }: { batchSize?: number } = {}) {
+  if (dataCrypto().keyIds.length < 2) return 0
+  const newest = currentDataKeyId()
+  const t = suppressedAddresses
+  let added = 0
+  let after = ''
+  for (;;) {
+    const rows = await allRows(
+      db
+        .select()
+        .from(t)
+        .where(and(gt(t.emailHash, after), olderKey(t.dataKeyId, newest), isNotNull(t.sealed)))
+        .orderBy(asc(t.emailHash))
+        .limit(batchSize),
+    )
+    if (rows.length === 0) return added
+    after = rows.at(-1)!.emailHash
+    await transaction(db, async (tx) => {
+      for (const row of rows) {
+        const fresh = sealSuppression(openSuppression(row.sealed!).emailNormalized)
+        added += (await execute(tx.insert(t).values({ ...fresh, reason: row.reason, createdAt: row.createdAt }).onConflictDoNothing())).changes
+      }
+    })
+  }
+}
+
+/**
+ * The rotation's last step: suppressions under older keys deleted (their rows under the newest key
+ * were made first), but only when no supporter is left under an older key; null if one is.
+ * Hash-only rows stay (see unusedDataKeys).
+ */
+async function removeOlderSuppressions(db: DB, newest: string): Promise<number | null> {
+  return transaction(db, async (tx) => {
+    if (await firstRow(tx.select({ id: supporters.id }).from(supporters).where(olderKey(supporters.dataKeyId, newest)).limit(1))) return null
+    const t = suppressedAddresses
+    return (await execute(tx.delete(t).where(and(olderKey(t.dataKeyId, newest), isNotNull(t.sealed))))).changes
+  })
 }
 
 const olderKey = (column: Parameters<typeof ne>[0], newest: string) => and(isNotNull(column), ne(column, newest))
@@ -487,29 +547,6 @@ async function resealSimple(tx: Tx, t: typeof donations | typeof replies | typeo
 }
 
 /**
- * A suppression's key is its hash: the row under the new hash is added (a bounce recorded meanwhile
- * under the new key may have added it already) and the old one deleted. Hash-only rows (forgotten
- * addresses: nothing sealed to hash again) stay under their key (see unusedDataKeys).
- */
-async function resealSuppressions(tx: Tx, newest: string, limit: number) {
-  const t = suppressedAddresses
-  const rows = await allRows(
-    tx
-      .select()
-      .from(t)
-      .where(and(ne(t.dataKeyId, newest), isNotNull(t.sealed)))
-      .orderBy(asc(t.emailHash))
-      .limit(limit),
-  )
-  for (const row of rows) {
-    const fresh = sealSuppression(openSuppression(row.sealed!).emailNormalized)
-    await execute(tx.insert(t).values({ ...fresh, reason: row.reason, createdAt: row.createdAt }).onConflictDoNothing())
-    await execute(tx.delete(t).where(and(eq(t.emailHash, row.emailHash), eq(t.dataKeyId, row.dataKeyId))))
-  }
-  return rows.length
-}
-
-/**
  * The start-up step (after the migrations, before serving or working): seal what an upgrade left in
  * plaintext, then say which older data keys no row needs any more. `name` prefixes the log lines.
  */
@@ -517,6 +554,9 @@ export async function sealAtStart(db: DB, { name }: { name: string }) {
   const log = (line: string) => console.log(`${name}: ${line}`)
   const result = await sealExistingData(db, { log })
   if (!result.alreadyDone && result.progress.some((p) => p.rows > 0)) log('every personal field is now sealed under the data key')
+  // Several keys loaded: a rotation's step. A supporter hashed under the newest key must find its suppression.
+  const copied = await copySuppressionsToNewestKey(db)
+  if (copied > 0) log(`${copied} suppression(s) hashed again under the newest data key`)
   const { unused, hashOnlySuppressions } = await unusedDataKeys(db)
   for (const keyId of unused) log(`data key "${keyId}" is no longer used: remove it from VIGIL_DATA_KEY and restart (backups made before still need it)`)
   for (const { keyId, rows } of hashOnlySuppressions) {

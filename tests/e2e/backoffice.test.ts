@@ -10,7 +10,12 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
 import { petitionClient } from '../helpers/petition.ts'
+import { TEST_DATA_KEY } from '../helpers/data-key.ts'
+import { insertUpdateReader } from '../helpers/sealed.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
+
+// The key the server seals with (startServer passes it on), so the rows written here open there.
+process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 let server: RunningServer
 let db: Database.Database
@@ -30,9 +35,7 @@ function seedAudience(n: number) {
     write.pragma('busy_timeout = 5000')
     for (let i = 0; i < n; i++) {
       const email = `audience.${i}@backoffice.example`
-      const id = Number(write.prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'Ana', 'Audience', 'DE', 'en')`).run(email, email).lastInsertRowid)
-      write.prepare(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', 'Ana', 'Audience', 'DE', 'en', ?)`).run(campaignId, id, Date.now())
-      write.prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`).run(id, campaignId)
+      insertUpdateReader(write, { campaignId, email, firstName: 'Ana', lastName: 'Audience' })
     }
   } finally {
     write.close()

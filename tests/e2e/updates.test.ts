@@ -11,7 +11,12 @@ import Database from 'better-sqlite3'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, SCREENSHOTS, DEMO_ORGANISER, logInAsOrganiser } from '../helpers/browser.ts'
+import { TEST_DATA_KEY } from '../helpers/data-key.ts'
+import { emailHash, insertUpdateReader } from '../helpers/sealed.ts'
 import { captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+
+// The key the server seals with (startServer passes it on), so the rows written here open there.
+process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 const ORGANISER = DEMO_ORGANISER
 const TITLE = { en: 'Andry is home', de: 'Andry ist zu Hause' }
@@ -40,16 +45,7 @@ function seedAudience() {
     db.pragma('busy_timeout = 5000')
     campaignId = (db.prepare(`select id from campaigns where slug = 'free-andry'`).get() as { id: number }).id
     for (const [email, locale] of AUDIENCE) {
-      const id = Number(
-        db.prepare(`insert into supporters (email_normalized, email, first_name, last_name, country, locale) values (?, ?, 'E2E', 'Supporter', 'DE', ?)`).run(email, email, locale).lastInsertRowid,
-      )
-      db.prepare(`insert into signatures (campaign_id, supporter_id, status, first_name, last_name, country, locale, confirmed_at) values (?, ?, 'confirmed', 'E2E', 'Supporter', 'DE', ?, ?)`).run(
-        campaignId,
-        id,
-        locale,
-        Date.now(),
-      )
-      db.prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`).run(id, campaignId)
+      insertUpdateReader(db, { campaignId, email, firstName: 'E2E', lastName: 'Supporter', locale })
     }
   } finally {
     db.close()
@@ -291,8 +287,8 @@ describe('an organiser emails an update', () => {
       const db = new Database(server.databasePath, { readonly: true, fileMustExist: true })
       try {
         return db
-          .prepare(`select count(*) as n from consents c join supporters s on s.id = c.supporter_id where s.email = 'clara.e2e@example.de' and c.granted = 0`)
-          .get() as { n: number }
+          .prepare(`select count(*) as n from consents c join supporters s on s.id = c.supporter_id where s.email_hash = ? and c.granted = 0`)
+          .get(emailHash('clara.e2e@example.de')) as { n: number }
       } finally {
         db.close()
       }

@@ -7,7 +7,8 @@ import { migrate as migratePostgresTo } from 'drizzle-orm/node-postgres/migrator
 import type pg from 'pg'
 import { driverOf, sqliteOf, type DB } from '#db/client.server.ts'
 import { migrationsFolder, postgresMigrationsFolder } from '#db/migrate.ts'
-import { emailHashes, openEmail } from '~/models/personal-data.server.ts'
+import { emailHashes, openEmail, type EmailData } from '~/models/personal-data.server.ts'
+import type { DataCrypto } from '~/utils/data-crypto.server.ts'
 import { myDataLinkToken } from '~/utils/tokens.server.ts'
 import { onPostgres } from './engine.ts'
 import { rawSql } from './mail-worker.ts'
@@ -142,8 +143,11 @@ export async function fillPlainDatabase(db: DB, { signers }: { signers: number }
 /** Every marker fillPlainDatabase writes (none may be left in a sealed database's bytes). */
 export const PLAIN_MARKERS = ['Quillfeather', 'quillfeather', 'Ysolde', 'Marker message', 'reply marker', 'QXRESUB', '@example.org', '@Example.org']
 
-/** The My data page of `address` through `serverUrl`: asks for the link, reads it from the outbox, opens it. */
-export async function myDataPage(db: DB, serverUrl: string, address: string, supporterId: number) {
+/**
+ * The My data page of `address` through `serverUrl`: asks for the link, reads it from the outbox, opens it.
+ * `crypto` opens the outbox row when the server seals under a key this process does not hold (a rotation's new key).
+ */
+export async function myDataPage(db: DB, serverUrl: string, address: string, supporterId: number, crypto?: DataCrypto) {
   const headers = { Origin: serverUrl, 'X-Forwarded-For': `10.77.${supporterId % 250}.${(supporterId >> 8) % 250}` }
   const asked = await fetch(`${serverUrl}/me?index`, { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams({ intent: 'request', email: address }) })
   if (asked.status !== 200) throw new Error(`asking for a My data link answered ${asked.status}`)
@@ -153,11 +157,12 @@ export async function myDataPage(db: DB, serverUrl: string, address: string, sup
     `me:${supporterId}:link:%`,
   )
   if (!row) throw new Error(`no My data link was queued for supporter ${supporterId}`)
-  const props = row.sealed ? openEmail(row.sealed).props : typeof row.props === 'string' ? (JSON.parse(row.props) as Record<string, unknown>) : row.props
+  const opened = (sealed: string) => (crypto ? (JSON.parse(crypto.open(sealed, { table: 'email_messages', column: 'sealed' })) as EmailData) : openEmail(sealed))
+  const props = row.sealed ? opened(row.sealed).props : typeof row.props === 'string' ? (JSON.parse(row.props) as Record<string, unknown>) : row.props
   const token = myDataLinkToken(String(props.tokenSeed))
-  const opened = await fetch(`${serverUrl}/me/open/${token}`, { method: 'POST', redirect: 'manual', headers: { Origin: serverUrl }, body: new URLSearchParams() })
-  if (opened.status !== 303) throw new Error(`opening the My data link answered ${opened.status}`)
-  const cookie = opened.headers.get('set-cookie')!.split(';')[0]!
+  const link = await fetch(`${serverUrl}/me/open/${token}`, { method: 'POST', redirect: 'manual', headers: { Origin: serverUrl }, body: new URLSearchParams() })
+  if (link.status !== 303) throw new Error(`opening the My data link answered ${link.status}`)
+  const cookie = link.headers.get('set-cookie')!.split(';')[0]!
   const page = await fetch(`${serverUrl}/me`, { headers: { Cookie: cookie } })
   return { status: page.status, html: await page.text(), cookie }
 }

@@ -1,4 +1,18 @@
-import { emailHash, emailHashes, openDonation, openEmail, openReply, openResubmitted, openSignature, openSupporter, openSuppression } from '../../app/models/personal-data.server.ts'
+import type BetterSqlite3 from 'better-sqlite3'
+import {
+  emailHash,
+  emailHashes,
+  nameWordHashes,
+  openDonation,
+  openEmail,
+  openReply,
+  openResubmitted,
+  openSignature,
+  openSupporter,
+  openSuppression,
+  sealSignature,
+  sealSupporter,
+} from '../../app/models/personal-data.server.ts'
 import type { Sql } from './sql.ts'
 
 /**
@@ -75,4 +89,31 @@ export function withEnvelopesOpened(table: string, row: Record<string, unknown>)
   if (typeof row.sealed === 'string') result.sealed = open(row.sealed)
   if (table === 'signatures' && typeof row.resubmitted_sealed === 'string') result.resubmitted_sealed = openResubmitted(row.resubmitted_sealed)
   return result
+}
+
+/**
+ * A confirmed signer who asked for the campaign's news, written into a server's SQLite file as the
+ * app writes one (ADR 017): supporter and signature sealed, the address's hashes, the name words.
+ * The test process must hold the server's key (VIGIL_DATA_KEY = TEST_DATA_KEY). Returns the supporter's id.
+ */
+export function insertUpdateReader(
+  db: BetterSqlite3.Database,
+  { campaignId, email, firstName, lastName, country = 'DE', locale = 'en' }: { campaignId: number; email: string; firstName: string; lastName: string; country?: string; locale?: string },
+) {
+  const supporter = sealSupporter({ email, firstName, lastName })
+  const id = Number(
+    db
+      .prepare(`insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale) values (?, ?, ?, ?, ?, ?)`)
+      .run(supporter.emailHash, supporter.emailDomainHash, supporter.sealed, supporter.dataKeyId, country, locale).lastInsertRowid,
+  )
+  const signature = sealSignature({ firstName, lastName, postalCode: null, message: null })
+  const signatureId = Number(
+    db
+      .prepare(`insert into signatures (campaign_id, supporter_id, status, sealed, data_key_id, country, locale, confirmed_at) values (?, ?, 'confirmed', ?, ?, ?, ?, ?)`)
+      .run(campaignId, id, signature.sealed, signature.dataKeyId, country, locale, Date.now()).lastInsertRowid,
+  )
+  const word = db.prepare(`insert into signature_name_words (campaign_id, word_hash, signature_id) values (?, ?, ?)`)
+  for (const hash of nameWordHashes(firstName, lastName)) word.run(campaignId, hash, signatureId)
+  db.prepare(`insert into consents (supporter_id, purpose, campaign_id, granted, source) values (?, 'campaign_updates', ?, 1, 'petition_form')`).run(id, campaignId)
+  return id
 }
