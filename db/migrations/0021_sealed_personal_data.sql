@@ -1,4 +1,6 @@
--- drizzle-kit selects the new columns from the old tables when it rebuilds them: they are NULL here (edited by hand).
+-- Edited by hand: drizzle-kit selects the new columns from the old tables when it rebuilds them (they are NULL here),
+-- and each copy takes AUTOINCREMENT's high-water mark along, so ids of rows already deleted are not given again
+-- (a new signature must not inherit a deleted one's id, nor its emails' idempotency keys).
 CREATE TABLE `signature_name_words` (
 	`campaign_id` integer NOT NULL,
 	`word_hash` text NOT NULL,
@@ -60,6 +62,8 @@ CREATE TABLE `__new_donations` (
 );
 --> statement-breakpoint
 INSERT INTO `__new_donations`("id", "campaign_id", "fund_id", "supporter_id", "parent_id", "interval", "gift_minor", "amount_minor", "currency", "status", "paid_at", "failed_at", "refunded_minor", "dispute_status", "disputed_minor", "counted_minor", "sealed", "data_key_id", "public_name", "message", "wall_status", "receipt_name", "receipt_number", "wants_updates", "locale", "email", "stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_invoice_id", "stripe_subscription_id", "stripe_customer_id", "subscription_ended_at", "source", "created_at", "updated_at") SELECT "id", "campaign_id", "fund_id", "supporter_id", "parent_id", "interval", "gift_minor", "amount_minor", "currency", "status", "paid_at", "failed_at", "refunded_minor", "dispute_status", "disputed_minor", "counted_minor", NULL, NULL, "public_name", "message", "wall_status", "receipt_name", "receipt_number", "wants_updates", "locale", "email", "stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_invoice_id", "stripe_subscription_id", "stripe_customer_id", "subscription_ended_at", "source", "created_at", "updated_at" FROM `donations`;--> statement-breakpoint
+INSERT INTO `sqlite_sequence` (`name`, `seq`) SELECT '__new_donations', 0 WHERE NOT EXISTS (SELECT 1 FROM `sqlite_sequence` WHERE `name` = '__new_donations');--> statement-breakpoint
+UPDATE `sqlite_sequence` SET `seq` = max(`seq`, coalesce((SELECT `seq` FROM `sqlite_sequence` WHERE `name` = 'donations'), 0)) WHERE `name` = '__new_donations';--> statement-breakpoint
 DROP TABLE `donations`;--> statement-breakpoint
 ALTER TABLE `__new_donations` RENAME TO `donations`;--> statement-breakpoint
 PRAGMA foreign_keys=ON;--> statement-breakpoint
@@ -106,6 +110,8 @@ CREATE TABLE `__new_email_messages` (
 );
 --> statement-breakpoint
 INSERT INTO `__new_email_messages`("id", "template", "sealed", "data_key_id", "to_email", "locale", "props", "idempotency_key", "campaign_id", "status", "attempts", "next_attempt_at", "claimed_at", "provider_id", "last_error", "created_at", "sent_at", "batch_id", "supporter_id", "delivery_status", "delivery_at", "priority", "batchable") SELECT "id", "template", NULL, NULL, "to_email", "locale", "props", "idempotency_key", "campaign_id", "status", "attempts", "next_attempt_at", "claimed_at", "provider_id", "last_error", "created_at", "sent_at", "batch_id", "supporter_id", "delivery_status", "delivery_at", "priority", "batchable" FROM `email_messages`;--> statement-breakpoint
+INSERT INTO `sqlite_sequence` (`name`, `seq`) SELECT '__new_email_messages', 0 WHERE NOT EXISTS (SELECT 1 FROM `sqlite_sequence` WHERE `name` = '__new_email_messages');--> statement-breakpoint
+UPDATE `sqlite_sequence` SET `seq` = max(`seq`, coalesce((SELECT `seq` FROM `sqlite_sequence` WHERE `name` = 'email_messages'), 0)) WHERE `name` = '__new_email_messages';--> statement-breakpoint
 DROP TABLE `email_messages`;--> statement-breakpoint
 ALTER TABLE `__new_email_messages` RENAME TO `email_messages`;--> statement-breakpoint
 CREATE UNIQUE INDEX `email_messages_idempotency_key_unique` ON `email_messages` (`idempotency_key`);--> statement-breakpoint
@@ -127,6 +133,8 @@ CREATE TABLE `__new_replies` (
 );
 --> statement-breakpoint
 INSERT INTO `__new_replies`("id", "signature_id", "organizer_id", "sealed", "data_key_id", "body", "created_at") SELECT "id", "signature_id", "organizer_id", NULL, NULL, "body", "created_at" FROM `replies`;--> statement-breakpoint
+INSERT INTO `sqlite_sequence` (`name`, `seq`) SELECT '__new_replies', 0 WHERE NOT EXISTS (SELECT 1 FROM `sqlite_sequence` WHERE `name` = '__new_replies');--> statement-breakpoint
+UPDATE `sqlite_sequence` SET `seq` = max(`seq`, coalesce((SELECT `seq` FROM `sqlite_sequence` WHERE `name` = 'replies'), 0)) WHERE `name` = '__new_replies';--> statement-breakpoint
 DROP TABLE `replies`;--> statement-breakpoint
 ALTER TABLE `__new_replies` RENAME TO `replies`;--> statement-breakpoint
 CREATE INDEX `replies_signature_idx` ON `replies` (`signature_id`);--> statement-breakpoint
@@ -165,6 +173,8 @@ CREATE TABLE `__new_signatures` (
 );
 --> statement-breakpoint
 INSERT INTO `__new_signatures`("id", "campaign_id", "supporter_id", "status", "sealed", "data_key_id", "first_name", "last_name", "country", "postal_code", "locale", "show_name", "message", "message_status", "token_hash", "token_expires_at", "confirmations_sent", "ip_hash", "created_at", "confirmed_at", "invalidated_at", "invalidation_reason", "anonymised_at", "updates_requested", "resubmitted_sealed", "resubmitted_details", "resubmitted_token_hash", "reminded_at", "source") SELECT "id", "campaign_id", "supporter_id", "status", NULL, NULL, "first_name", "last_name", "country", "postal_code", "locale", "show_name", "message", "message_status", "token_hash", "token_expires_at", "confirmations_sent", "ip_hash", "created_at", "confirmed_at", "invalidated_at", "invalidation_reason", "anonymised_at", "updates_requested", NULL, "resubmitted_details", "resubmitted_token_hash", "reminded_at", "source" FROM `signatures`;--> statement-breakpoint
+INSERT INTO `sqlite_sequence` (`name`, `seq`) SELECT '__new_signatures', 0 WHERE NOT EXISTS (SELECT 1 FROM `sqlite_sequence` WHERE `name` = '__new_signatures');--> statement-breakpoint
+UPDATE `sqlite_sequence` SET `seq` = max(`seq`, coalesce((SELECT `seq` FROM `sqlite_sequence` WHERE `name` = 'signatures'), 0)) WHERE `name` = '__new_signatures';--> statement-breakpoint
 DROP TABLE `signatures`;--> statement-breakpoint
 ALTER TABLE `__new_signatures` RENAME TO `signatures`;--> statement-breakpoint
 CREATE UNIQUE INDEX `signatures_token_hash_unique` ON `signatures` (`token_hash`);--> statement-breakpoint
@@ -193,6 +203,8 @@ CREATE TABLE `__new_supporters` (
 );
 --> statement-breakpoint
 INSERT INTO `__new_supporters`("id", "email_hash", "email_domain_hash", "sealed", "data_key_id", "email_normalized", "email", "first_name", "last_name", "country", "locale", "created_at", "updated_at") SELECT "id", NULL, NULL, NULL, NULL, "email_normalized", "email", "first_name", "last_name", "country", "locale", "created_at", "updated_at" FROM `supporters`;--> statement-breakpoint
+INSERT INTO `sqlite_sequence` (`name`, `seq`) SELECT '__new_supporters', 0 WHERE NOT EXISTS (SELECT 1 FROM `sqlite_sequence` WHERE `name` = '__new_supporters');--> statement-breakpoint
+UPDATE `sqlite_sequence` SET `seq` = max(`seq`, coalesce((SELECT `seq` FROM `sqlite_sequence` WHERE `name` = 'supporters'), 0)) WHERE `name` = '__new_supporters';--> statement-breakpoint
 DROP TABLE `supporters`;--> statement-breakpoint
 ALTER TABLE `__new_supporters` RENAME TO `supporters`;--> statement-breakpoint
 CREATE UNIQUE INDEX `supporters_email_hash_unique` ON `supporters` (`email_hash`);--> statement-breakpoint
