@@ -104,7 +104,8 @@ describe('a campaign whose supporters may be at risk, without JavaScript, in Ger
     // The team approves the message; the page then shows it with the country only.
     const db = openServerSql(server)
     try {
-      await db.run(`update signatures set message_status = 'approved' where message = ?`, 'Wir denken an Sie.')
+      // The message is sealed (ADR 017): the newest pending one is this signer's.
+      await db.run(`update signatures set message_status = 'approved' where id = (select max(id) from signatures where message_status = 'pending')`)
     } finally {
       await db.close()
     }

@@ -13,10 +13,15 @@ import de from '../../app/locales/de/common.json'
 import adminEn from '../../app/locales/en/admin.json'
 import en from '../../app/locales/en/common.json'
 import es from '../../app/locales/es/common.json'
+import { openDonation } from '~/models/personal-data.server.ts'
 import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
+import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { makeDataDir, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql } from '../helpers/sql.ts'
 import { DEMO_MONTHLY_GIFTS } from '../../scripts/seed/monthly-gifts.ts'
+
+// The servers seal under this key; the test opens what they sealed.
+process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1280, height: 900 }
@@ -138,7 +143,11 @@ describe('monthly gifts in the living demo', () => {
     let monthly: { id: number; email: string; status: string; customer: string | null; receipt: number | null }[]
     let receipts: { id: number; key: string }[]
     try {
-      monthly = await db.all(`SELECT id, email, status, stripe_customer_id AS customer, receipt_number AS receipt FROM donations WHERE interval = 'monthly' ORDER BY id`)
+      // The donor's address is sealed (ADR 017): opened with the server's key.
+      const rows = await db.all<{ id: number; sealed: string | null; status: string; customer: string | null; receipt: number | null }>(
+        `SELECT id, sealed, status, stripe_customer_id AS customer, receipt_number AS receipt FROM donations WHERE interval = 'monthly' ORDER BY id`,
+      )
+      monthly = rows.map(({ sealed, ...row }) => ({ ...row, email: openDonation(sealed)?.email ?? '' }))
       receipts = await db.all(`SELECT id, idempotency_key AS key FROM email_messages WHERE template = 'donation-receipt' ORDER BY id`)
     } finally {
       await db.close()
