@@ -192,6 +192,10 @@ export const campaignSources = sqliteTable(
   (t) => [primaryKey({ columns: [t.campaignId, t.tag] })],
 )
 
+// The timeline's kinds of entry.
+export const UPDATE_KINDS = ['update', 'milestone', 'delivery', 'response'] as const
+export type UpdateKind = (typeof UPDATE_KINDS)[number]
+
 // Dated entries of a case's timeline. Supporter email updates (a later issue)
 // are updates too: they extend this table rather than duplicate it.
 export const updates = sqliteTable(
@@ -209,6 +213,8 @@ export const updates = sqliteTable(
     publishedAt: integer('published_at'),
     // An optional picture for the entry and its email (/media/…, metadata stripped).
     imagePath: text('image_path'),
+    // What made the entry: the team's own ('update'), a milestone's draft, a recorded delivery, the target's answer.
+    kind: text('kind', { enum: UPDATE_KINDS }).notNull().default('update'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },
@@ -399,6 +405,9 @@ export const campaignCounters = sqliteTable('campaign_counters', {
     .references(() => campaigns.id, { onDelete: 'cascade' }),
   confirmed: integer('confirmed').notNull().default(0),
   pending: integer('pending').notNull().default(0),
+  // Signatures that counted once and no longer do (invalidated by the team, withdrawn by their signer):
+  // only ever grows, so the public count log never goes backwards. A ledger: recount leaves it alone.
+  invalidated: integer('invalidated').notNull().default(0),
   updatedAt: integer('updated_at').notNull().default(now),
 })
 
@@ -761,6 +770,157 @@ export const siteTexts = sqliteTable(
   (t) => [primaryKey({ columns: [t.kind, t.locale] })],
 )
 
+// ——— Reaching the target (issue 17; ADR 018): targets, milestones, deliveries, answers, the count log ———
+
+// Whom the petition addresses (an office, a committee, a person in a public role). Its address is an
+// office's published one, not a supporter's: kept plain (ADR 017 seals supporters' data).
+export const campaignTargets = sqliteTable(
+  'campaign_targets',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: integer('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    email: text('email'),
+    // The language Vigil writes to this target in (milestone email, packet link).
+    locale: text('locale', { enum: LOCALES }).notNull().default('en'),
+    position: integer('position').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('campaign_targets_campaign_idx').on(t.campaignId, t.position)],
+)
+
+export const campaignTargetTranslations = sqliteTable(
+  'campaign_target_translations',
+  {
+    targetId: integer('target_id').notNull().references(() => campaignTargets.id, { onDelete: 'cascade' }),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    // Empty means "not translated": the page falls back to the campaign's default locale, field by field.
+    name: text('name').notNull().default(''),
+    role: text('role').notNull().default(''),
+    note: text('note').notNull().default(''),
+  },
+  (t) => [primaryKey({ columns: [t.targetId, t.locale] })],
+)
+
+export const MILESTONE_REACHED_BY = ['count', 'setup'] as const
+
+// A count at which something happens. Reached once: `reached_at` is set by the first transaction whose
+// count is at or above the threshold (a conditional update, ADR 018) and never cleared, whatever
+// invalidations follow. 'setup': already passed when the team set it (no emails).
+export const campaignMilestones = sqliteTable(
+  'campaign_milestones',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: integer('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    threshold: integer('threshold').notNull(),
+    // Email every target that has an address when it is reached (through the outbox, once).
+    emailTarget: integer('email_target', { mode: 'boolean' }).notNull().default(false),
+    reachedAt: integer('reached_at'),
+    reachedCount: integer('reached_count'),
+    reachedBy: text('reached_by', { enum: MILESTONE_REACHED_BY }),
+    // The timeline draft written when it was reached, for the team to publish.
+    draftUpdateId: integer('draft_update_id').references(() => updates.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex('campaign_milestones_threshold_idx').on(t.campaignId, t.threshold),
+    // Every confirmation looks here: partial, so a campaign whose milestones are all reached has nothing to find.
+    index('campaign_milestones_unreached_idx').on(t.campaignId, t.threshold).where(sql`reached_at is null`),
+  ],
+)
+
+export const campaignMilestoneTranslations = sqliteTable(
+  'campaign_milestone_translations',
+  {
+    milestoneId: integer('milestone_id').notNull().references(() => campaignMilestones.id, { onDelete: 'cascade' }),
+    locale: text('locale', { enum: LOCALES }).notNull(),
+    // "we deliver the petition to the Department of Homeland Security"
+    happens: text('happens').notNull().default(''),
+  },
+  (t) => [primaryKey({ columns: [t.milestoneId, t.locale] })],
+)
+
+export const DELIVERY_METHODS = ['email', 'in_person', 'post', 'other'] as const
+export type DeliveryMethod = (typeof DELIVERY_METHODS)[number]
+
+// A delivery of the petition: to whom, when, how. Its public face is a published timeline entry (kind 'delivery').
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: integer('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    targetId: integer('target_id').references(() => campaignTargets.id, { onDelete: 'set null' }),
+    recipient: text('recipient').notNull(),
+    deliveredOn: text('delivered_on').notNull(),
+    method: text('method', { enum: DELIVERY_METHODS }).notNull(),
+    milestoneId: integer('milestone_id').references(() => campaignMilestones.id, { onDelete: 'set null' }),
+    // The count and the count log's head when it was recorded (what the packet carried).
+    confirmedCount: integer('confirmed_count').notNull(),
+    countLogSeq: integer('count_log_seq'),
+    updateId: integer('update_id').notNull().unique().references(() => updates.id, { onDelete: 'cascade' }),
+    createdBy: integer('created_by').references(() => organizers.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('deliveries_campaign_idx').on(t.campaignId, t.deliveredOn)],
+)
+
+export const RESPONSE_DOCUMENT_TYPES = ['pdf', 'image'] as const
+
+// The target's answer. Its text, per language, is its update's (update_translations, kind 'response'),
+// so the page, the timeline model and the update send (email to consenting supporters) all reuse one path.
+export const targetResponses = sqliteTable(
+  'target_responses',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: integer('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    targetId: integer('target_id').references(() => campaignTargets.id, { onDelete: 'set null' }),
+    // Who answered, as they signed it ("Alejandro Mayorkas, Secretary").
+    responder: text('responder').notNull(),
+    respondedOn: text('responded_on').notNull(),
+    documentPath: text('document_path'),
+    documentType: text('document_type', { enum: RESPONSE_DOCUMENT_TYPES }),
+    updateId: integer('update_id').notNull().unique().references(() => updates.id, { onDelete: 'cascade' }),
+    createdBy: integer('created_by').references(() => organizers.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('target_responses_campaign_idx').on(t.campaignId, t.respondedOn)],
+)
+
+// Messages of support the team chose for the delivery packet (approved ones only are printed).
+export const packetMessages = sqliteTable(
+  'packet_messages',
+  {
+    campaignId: integer('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    signatureId: integer('signature_id').notNull().references(() => signatures.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.signatureId] }), index('packet_messages_signature_idx').on(t.signatureId)],
+)
+
+export const COUNT_LOG_REASONS = ['genesis', 'hourly', 'milestone', 'recount'] as const
+export type CountLogReason = (typeof COUNT_LOG_REASONS)[number]
+
+// The public count log: a hash chain, appended to and never updated or deleted (ADR 018).
+export const countLogEntries = sqliteTable(
+  'count_log_entries',
+  {
+    campaignId: integer('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    at: integer('at').notNull(),
+    confirmed: integer('confirmed').notNull(),
+    invalidated: integer('invalidated').notNull(),
+    reason: text('reason', { enum: COUNT_LOG_REASONS }).notNull(),
+    // The threshold, for a 'milestone' entry.
+    milestone: integer('milestone'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.seq] })],
+)
+
 export type Organization = typeof organizations.$inferSelect
 export type Organizer = typeof organizers.$inferSelect
 export type Campaign = typeof campaigns.$inferSelect
@@ -776,3 +936,9 @@ export type FundTranslation = typeof fundTranslations.$inferSelect
 export type Donation = typeof donations.$inferSelect
 export type EmailBatch = typeof emailBatches.$inferSelect
 export type UpdateSend = typeof updateSends.$inferSelect
+export type CampaignTarget = typeof campaignTargets.$inferSelect
+export type CampaignTargetTranslation = typeof campaignTargetTranslations.$inferSelect
+export type CampaignMilestone = typeof campaignMilestones.$inferSelect
+export type Delivery = typeof deliveries.$inferSelect
+export type TargetResponse = typeof targetResponses.$inferSelect
+export type CountLogRow = typeof countLogEntries.$inferSelect
