@@ -25,7 +25,7 @@ import { pickTranslation } from '~/utils/translations.ts'
 import { recordAudit } from './audit.server.ts'
 import { campaignTitleFor } from './campaigns.server.ts'
 import { withdrawUpdates } from './consents.server.ts'
-import { moveCountryCounter, moveFundCounters, moveSignatureCounters } from './counters.server.ts'
+import { addInvalidated, moveCountryCounter, moveFundCounters, moveSignatureCounters } from './counters.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { recordHits, type RateLimitHit } from './rate-limits.server.ts'
 import { emailHashes, openDonation, openEmail, openReply, openSignature, openSupporter } from './personal-data.server.ts'
@@ -396,6 +396,7 @@ export async function withdrawSignature(db: Handle, { supporterId, signatureId, 
 async function leaveCounters(tx: Tx, campaignId: number, status: SignatureStatus, country: string) {
   if (status === 'confirmed') {
     await moveSignatureCounters(tx, campaignId, { confirmed: -1 })
+    await addInvalidated(tx, campaignId, 1)
     await moveCountryCounter(tx, campaignId, country, -1)
   } else if (status === 'pending') {
     await moveSignatureCounters(tx, campaignId, { pending: -1 })
