@@ -10,6 +10,7 @@ import { signatureGoal } from '~/utils/goal.ts'
 import { PUBLIC_STATUSES } from './campaigns.server.ts'
 import { appendConsent, grantUpdatesUnlessGranted } from './consents.server.ts'
 import { getSignatureCounters, listCountryCounters, moveCountryCounter, moveSignatureCounters } from './counters.server.ts'
+import { reachMilestones } from './milestones.server.ts'
 import { noteEmailQueued, priorityOf, queueEmail } from './outbox.server.ts'
 import { emailHashes, nameWordHashes, openResubmitted, openSignature, sealEmail, sealResubmitted, sealSignature, type SignatureData } from './personal-data.server.ts'
 import { rateLimitLockKeys, recordHits, type RateLimitHit } from './rate-limits.server.ts'
@@ -333,6 +334,7 @@ export async function confirmSignature(db: Handle, { token, now = Date.now() }: 
     if (resubmitted) await writeNameWords(tx, { campaignId: signature.campaignId, signatureId: signature.id, firstName: resubmitted.firstName, lastName: resubmitted.lastName, replace: true })
     await moveSignatureCounters(tx, signature.campaignId, { pending: -1, confirmed: 1 })
     await moveCountryCounter(tx, signature.campaignId, country, 1)
+    await reachMilestones(tx, { campaignId: signature.campaignId, now })
     if (wantsUpdates && signature.supporterId !== null) {
       await grantUpdatesUnlessGranted(tx, { supporterId: signature.supporterId, campaignId: signature.campaignId, source: 'petition_form', now })
     }

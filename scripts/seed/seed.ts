@@ -16,7 +16,9 @@ import { transaction } from '../../db/transaction.server.ts'
 import { campaigns, campaignTranslations, funds, fundTranslations, organizations, organizers, updates, updateTranslations } from '../../db/schema.ts'
 import { demoCampaign, demoFunds, demoOrganization, type SeedLocale } from './content.ts'
 import { seedHistory } from './history.ts'
+import { seedMilestones } from './milestones.ts'
 import { addMonthlyGifts } from './monthly-gifts.ts'
+import { seedTargets } from './targets.ts'
 import { execute, firstRow } from '../../db/query.server.ts'
 
 export { DEMO_ORGANIZER }
@@ -32,6 +34,14 @@ export async function seedDemo(
   if (history) {
     const organizerId = (await firstRow(db.select({ id: organizers.id }).from(organizers).where(eq(organizers.email, DEMO_ORGANIZER.email))))?.id ?? null
     await seedHistory(db, { now, organizerId, created })
+  }
+  // After the history: milestones its count has passed are stored as passed, and their texts name the targets.
+  const demo = await firstRow(db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, demoCampaign.slug)))
+  if (demo) {
+    for (const seed of [seedTargets, seedMilestones]) {
+      const note = await seed(db, { campaignId: demo.id })
+      if (note) created.push(note)
+    }
   }
   return created
 }
