@@ -6,7 +6,7 @@ import type { ImageSet } from '~/utils/image-set.ts'
 import type { CAMPAIGN_STATUSES } from '~/utils/schemas.ts'
 
 /** A text and the language it is in (a field may fall back to the campaign's default language). */
-type Localized = { value: string; lang: Language }
+export type Localized = { value: string; lang: Language }
 
 /** What the page shows of a campaign: the campaign page's model (getPublicCampaign) returns it. */
 export type CampaignViewData = {
@@ -23,6 +23,8 @@ export type CampaignViewData = {
   fallbackFrom: Language | null
   timeline: {
     id: number
+    /** What made the entry (db/schema.ts UPDATE_KINDS); milestones and deliveries get a label. */
+    kind: 'update' | 'milestone' | 'delivery' | 'response'
     happenedOn: string
     lang: Language
     title: string
@@ -41,11 +43,47 @@ type Props = {
   share?: ReactNode
   /** The confirmed count and goal, for the call to action at the top. */
   progress?: { confirmed: number; goal: number }
+  /** Whom the petition addresses (app/components/targets-list.tsx), instead of the one-line target. */
+  targets?: ReactNode
+  /** The next milestone (app/components/next-milestone.tsx), under the petition text. */
+  milestone?: ReactNode
+  /** The target's answers (app/components/target-responses.tsx), right above the timeline, at #response. */
+  responses?: ReactNode
+  /** Signatures by country (app/components/country-map.tsx), after the forms and before the answer. */
+  countries?: ReactNode
 }
 
 /** The public campaign page body; the admin preview renders the same component. */
-export function CampaignView({ campaign, lang, petition, donate, share, progress }: Props) {
+export function CampaignView({ campaign, lang, petition, donate, share, progress, targets, milestone, responses, countries }: Props) {
   const { t } = useTranslation()
+  const timeline = (
+    <section aria-labelledby="timeline-title" className={countries || responses ? 'timeline' : 'timeline campaign__timeline'}>
+      <h2 id="timeline-title" className="section-title">
+        {t('campaign.timeline')}
+      </h2>
+      {campaign.timeline.length === 0 ? (
+        <p>{t('campaign.timelineEmpty')}</p>
+      ) : (
+        <ol className="timeline__list">
+          {campaign.timeline.map((entry) => (
+            <li key={entry.id} className="timeline__entry" lang={entry.lang}>
+              <time dateTime={entry.happenedOn} lang={lang}>
+                {formatDate(entry.happenedOn, lang)}
+              </time>
+              {entry.kind === 'milestone' || entry.kind === 'delivery' ? (
+                <p className="muted timeline__kind" lang={lang}>
+                  {t(`campaign.timelineKind.${entry.kind}`)}
+                </p>
+              ) : null}
+              <h3>{entry.title}</h3>
+              {entry.image ? <ResponsiveImage className="timeline__image" image={entry.image} alt={entry.imageAlt} layout="timeline" /> : null}
+              <div className="prose" dangerouslySetInnerHTML={{ __html: entry.bodyHtml }} />
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  )
   return (
     <article className="campaign">
       <header className="campaign__hero">
@@ -121,37 +159,28 @@ export function CampaignView({ campaign, lang, petition, donate, share, progress
           {petition ?? (
             <section className="panel panel--petition" id="petition" aria-labelledby="petition-title">
               <h2 id="petition-title">{t('petition.title')}</h2>
-              {campaign.target ? <p className="panel__target">{t('petition.to', { target: campaign.target })}</p> : null}
+              {targets ?? (campaign.target ? <p className="panel__target">{t('petition.to', { target: campaign.target })}</p> : null)}
               <blockquote className="petition-text" lang={campaign.petitionText.lang}>
                 {campaign.petitionText.value}
               </blockquote>
+              {milestone ?? null}
             </section>
           )}
           {donate ?? null}
           {share ?? null}
         </aside>
 
-        <section aria-labelledby="timeline-title" className="timeline campaign__timeline">
-          <h2 id="timeline-title" className="section-title">
-            {t('campaign.timeline')}
-          </h2>
-          {campaign.timeline.length === 0 ? (
-            <p>{t('campaign.timelineEmpty')}</p>
-          ) : (
-            <ol className="timeline__list">
-              {campaign.timeline.map((entry) => (
-                <li key={entry.id} className="timeline__entry" lang={entry.lang}>
-                  <time dateTime={entry.happenedOn} lang={lang}>
-                    {formatDate(entry.happenedOn, lang)}
-                  </time>
-                  <h3>{entry.title}</h3>
-                  {entry.image ? <ResponsiveImage className="timeline__image" image={entry.image} alt={entry.imageAlt} layout="timeline" /> : null}
-                  <div className="prose" dangerouslySetInnerHTML={{ __html: entry.bodyHtml }} />
-                </li>
-              ))}
-            </ol>
-          )}
-        </section>
+        {/* The map and the answer share the timeline's place in the grid (after the forms on a phone,
+            under the story at desktop width); without them the page is as it was. */}
+        {countries || responses ? (
+          <div className="campaign__timeline">
+            {countries ?? null}
+            {responses ? <div id="response">{responses}</div> : null}
+            {timeline}
+          </div>
+        ) : (
+          timeline
+        )}
       </div>
     </article>
   )

@@ -1,6 +1,6 @@
 import { useForm, type SubmissionResult } from '@conform-to/react'
 import { useFetcher, useSearchParams } from '@remix-run/react'
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
 import type { PetitionData } from '~/utils/petition.ts'
@@ -22,6 +22,8 @@ export function PetitionPanel({
   compact = false,
   action,
   source = null,
+  targets,
+  milestone,
 }: {
   petition: PetitionData
   lang: Language
@@ -34,6 +36,10 @@ export function PetitionPanel({
   action?: string
   /** The known source tag the visitor came with (app/utils/sources.ts), sent with the signature (`s`). */
   source?: string | null
+  /** Whom the petition addresses (app/components/targets-list.tsx), instead of the one-line target. */
+  targets?: ReactNode
+  /** The next milestone (app/components/next-milestone.tsx), under the petition text. */
+  milestone?: ReactNode
 }) {
   const { t, i18n } = useTranslation()
   const fetcher = useFetcher<SignActionData>()
@@ -74,7 +80,7 @@ export function PetitionPanel({
       </p>
       <progress className="petition-progress" max={petition.goal} value={petition.confirmed} aria-label={`${percent} %`} />
       <p className="muted">{t('petition.goal', { goal: formatNumber(petition.goal, lang) })}</p>
-      {petition.target ? <p className="panel__target">{t('petition.to', { target: petition.target })}</p> : null}
+      {targets ?? (petition.target ? <p className="panel__target">{t('petition.to', { target: petition.target })}</p> : null)}
       {compact ? (
         <details className="petition-text-fold">
           <summary>{t('embed.readPetition')}</summary>
@@ -87,6 +93,7 @@ export function PetitionPanel({
           {petition.text.value}
         </blockquote>
       )}
+      {milestone ?? null}
       {!petition.open ? (
         <p className="notice">{t('petition.closed')}</p>
       ) : signed ? (

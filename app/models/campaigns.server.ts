@@ -45,8 +45,9 @@ function preparePublicQueries(db: DB) {
     timeline: db
       .select()
       .from(updates)
-      // Drafts (null) and scheduled entries (a time still to come) stay off the page.
-      .where(and(eq(updates.campaignId, sql.placeholder('campaignId')), lte(updates.publishedAt, sql.placeholder('now'))))
+      // Drafts (null) and scheduled entries (a time still to come) stay off the page; the target's
+      // answers have their own panel above the timeline.
+      .where(and(eq(updates.campaignId, sql.placeholder('campaignId')), lte(updates.publishedAt, sql.placeholder('now')), ne(updates.kind, 'response')))
       .orderBy(desc(updates.happenedOn), desc(updates.id))
       .prepare(),
     timelineTexts: db
@@ -277,6 +278,7 @@ export async function listTimeline(db: Handle, {
     return [
       {
         id: entry.id,
+        kind: entry.kind,
         happenedOn: entry.happenedOn,
         lang: text.locale,
         title: text.title,

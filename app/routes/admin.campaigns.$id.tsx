@@ -43,6 +43,11 @@ export default function CampaignAdminLayout() {
         ))}
         <NavLink to={`${base}/image`}>{t('admin.tabs.image')}</NavLink>
         <NavLink to={`${base}/timeline`}>{t('admin.tabs.timeline')}</NavLink>
+        <NavLink to={`${base}/targets`}>{t('admin.tabs.targets')}</NavLink>
+        <NavLink to={`${base}/milestones`}>{t('admin.tabs.milestones')}</NavLink>
+        <NavLink to={`${base}/deliveries`}>{t('admin.tabs.deliveries')}</NavLink>
+        <NavLink to={`${base}/responses`}>{t('admin.tabs.responses')}</NavLink>
+        {roleAtLeast(campaign.role, 'editor') ? <NavLink to={`${base}/packet`}>{t('admin.tabs.packet')}</NavLink> : null}
         <NavLink to={`${base}/signatures`}>{t('admin.tabs.signatures')}</NavLink>
         {roleAtLeast(campaign.role, 'editor') ? <NavLink to={`${base}/messages`}>{t('admin.tabs.messages')}</NavLink> : null}
         {roleAtLeast(campaign.role, 'editor') ? <NavLink to={`${base}/donor-wall`}>{t('admin.tabs.donorWall')}</NavLink> : null}

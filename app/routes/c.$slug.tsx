@@ -10,10 +10,18 @@ import {
 import type { ShouldRevalidateFunction } from '@remix-run/react'
 import { useActionData, useLoaderData } from '@remix-run/react'
 import { CampaignView } from '~/components/campaign-view.tsx'
+import { CountryMap } from '~/components/country-map.tsx'
 import { DonatePanel } from '~/components/donate-panel.tsx'
+import { NextMilestone } from '~/components/next-milestone.tsx'
 import { PetitionPanel } from '~/components/petition-panel.tsx'
 import { ShareLinks } from '~/components/share-links.tsx'
+import { TargetResponses } from '~/components/target-responses.tsx'
+import { TargetsList } from '~/components/targets-list.tsx'
 import { getPublicCampaign, getSigningCampaign } from '~/models/campaigns.server.ts'
+import { listCountryCounters } from '~/models/counters.server.ts'
+import { getMilestoneSummary } from '~/models/milestones.server.ts'
+import { listPublicResponses } from '~/models/responses.server.ts'
+import { listPublicTargets } from '~/models/targets.server.ts'
 import { getOutboxStats, signerWaitMinutes } from '~/models/outbox-stats.server.ts'
 import { knownSource } from '~/models/sources.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
@@ -42,6 +50,14 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
     loadPetition(context.db, { campaign, lang: context.lang, countryHint: context.countryHint }),
     loadDonations(context.db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value, defaultLocale: campaign.defaultLocale, atRisk: campaign.atRisk }, lang: context.lang }),
   ])
+  // Reaching the target (issue 17): whom it addresses, the next milestone, the answers, the countries.
+  const texts = { campaignId: campaign.id, lang: context.lang, defaultLocale: campaign.defaultLocale }
+  const [targets, milestones, responses, countries] = await Promise.all([
+    listPublicTargets(context.db, texts),
+    getMilestoneSummary(context.db, { ...texts, confirmed: petition.confirmed }),
+    listPublicResponses(context.db, texts),
+    listCountryCounters(context.db, campaign.id),
+  ])
   // `signed=1`: the page a signer without JavaScript comes back to (cached on its own, ADR 003).
   const query = new URL(request.url).searchParams
   const signed = query.get('signed') === '1'
@@ -50,7 +66,21 @@ export async function loader({ params, request, context }: LoaderFunctionArgs) {
   // A known source tag rides along in the forms (its own cache variant); anything else is ignored.
   const source = await knownSource(context.db, { campaignId: campaign.id, value: query.get(SOURCE_PARAM) })
   const share = await loadShare(context.db, { campaign: { id: campaign.id, slug: campaign.slug, title: campaign.title.value }, lang: context.lang })
-  return { campaign, petition, donations, lang: context.lang, publicUrl, card, mailWaitMinutes: signed ? await signerMailWait(context.db) : null, source, share }
+  return {
+    campaign,
+    petition,
+    donations,
+    lang: context.lang,
+    publicUrl,
+    card,
+    mailWaitMinutes: signed ? await signerMailWait(context.db) : null,
+    source,
+    share,
+    targets,
+    milestones,
+    responses,
+    countries,
+  }
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -103,7 +133,7 @@ export const meta: MetaFunction<typeof loader> = ({ data, location }) => {
 }
 
 export default function CampaignPage() {
-  const { campaign, petition, donations, lang, mailWaitMinutes, source, share } = useLoaderData<typeof loader>()
+  const { campaign, petition, donations, lang, mailWaitMinutes, source, share, targets, milestones, responses, countries } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const tag = (actionData && 'source' in actionData ? actionData.source : null) ?? source
   return (
@@ -111,10 +141,22 @@ export default function CampaignPage() {
       <CampaignView
         campaign={campaign}
         lang={lang}
-        petition={<PetitionPanel petition={petition} lang={lang} actionData={actionData} signedMailWaitMinutes={mailWaitMinutes} source={tag} />}
+        petition={
+          <PetitionPanel
+            petition={petition}
+            lang={lang}
+            actionData={actionData}
+            signedMailWaitMinutes={mailWaitMinutes}
+            source={tag}
+            targets={targets.length > 0 ? <TargetsList targets={targets} lang={lang} /> : undefined}
+            milestone={milestones.next || milestones.reached.length > 0 ? <NextMilestone summary={milestones} lang={lang} /> : undefined}
+          />
+        }
         donate={<DonatePanel data={donations} lang={lang} source={tag} />}
         share={<ShareLinks share={share} />}
         progress={{ confirmed: petition.confirmed, goal: petition.goal }}
+        countries={countries.length > 0 ? <CountryMap slug={campaign.slug} counts={countries} lang={lang} confirmed={petition.confirmed} /> : undefined}
+        responses={responses.length > 0 ? <TargetResponses responses={responses} lang={lang} /> : undefined}
       />
     </main>
   )
