@@ -77,3 +77,15 @@ export function fromPreferencesToken(token: string): number | null {
 export function myDataLinkToken(seed: string) {
   return hmac(getEnv().sessionSecret, `my-data:${seed}`)
 }
+
+/**
+ * The delivery packet's link for the petition's target (their milestone email): one campaign.
+ * Derived, never stored; whoever holds it reads what the petition delivers, nothing more.
+ */
+export function packetToken(campaignId: number): string {
+  return signed('packet', [campaignId])
+}
+
+export function campaignFromPacketToken(token: string): number | null {
+  return verified('packet', token, 1)?.[0] ?? null
+}
