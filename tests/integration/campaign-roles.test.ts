@@ -145,6 +145,16 @@ const EXPECTED: Record<string, Expectation> = {
       { need: 'manager', body: () => form({ intent: 'send', signers: 'on', donors: 'none' }) },
     ],
   },
+  // Issue 17, part A (milestones): its routes go under this line.
+  //
+  // Issue 17, part B (targets and the map): its routes go under this line.
+  //
+  // Issue 17, part C (the count log): public routes only, nothing here so far.
+  //
+  // Issue 17, part D (deliveries and the target's answer): its routes go under this line.
+  //
+  // Issue 17, part E (the delivery packet): its routes go under this line.
+  //
 }
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
