@@ -2,8 +2,8 @@
  * npm run worker: the email sender on its own, for when the web server runs with
  * VIGIL_SENDER=off (or alongside it: batch and message claims are atomic, so two senders
  * never send the same thing), and the hourly retention job (anonymising signatures of
- * closed campaigns; safe beside the web server's) and the reminder to confirm (every five minutes,
- * likewise). Works from the database only; stop it any time.
+ * closed campaigns; safe beside the web server's), the reminder to confirm (every five minutes,
+ * likewise) and the public count log's hourly entries (likewise). Works from the database only; stop it any time.
  */
 import os from 'node:os'
 import { refuseDemoOrganizerInLive } from '../app/workflows/demo-guard.server.ts'
@@ -11,6 +11,7 @@ import { ConfigError, getEnv } from '../app/utils/config.server.ts'
 import { startSender } from '../app/workflows/mail-sender.server.ts'
 import { startReminders } from '../app/workflows/reminders.server.ts'
 import { startRetention } from '../app/workflows/retention.server.ts'
+import { startCountLog } from '../app/workflows/count-log.server.ts'
 import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { sealAtStart } from '../app/models/seal-existing.server.ts'
@@ -52,7 +53,8 @@ if (metrics) {
 const sender = startSender({ db })
 const retention = getEnv().jobs.retention ? startRetention({ db, log: (line) => console.log(`vigil worker: retention: ${line}`) }) : undefined
 const reminders = getEnv().jobs.reminders ? startReminders({ db, log: (line) => console.log(`vigil worker: reminders: ${line}`) }) : undefined
-console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}${reminders ? ', reminders every 5 minutes' : ''}`)
+const countLog = getEnv().jobs.countLog ? startCountLog({ db, log: (line) => console.log(`vigil worker: count-log: ${line}`) }) : undefined
+console.log(`vigil worker: sending (${getEnv().mode} mode)${retention ? ', retention hourly' : ''}${reminders ? ', reminders every 5 minutes' : ''}${countLog ? ', count log hourly' : ''}`)
 
 // As the web server's (server/index.ts, SHUTDOWN_TIMEOUT_MS): below the 10 s orchestrators wait before SIGKILL by default.
 const STOP_DEADLINE_MS = env.shutdownTimeoutMs
@@ -68,7 +70,7 @@ async function stop(signal: string) {
   sender.stop()
   // A request in flight is answered and its outcome recorded, so its claim is not left to time out.
   const finished = await Promise.race([
-    Promise.all([sender.stopped(), retention?.stop(), reminders?.stop()]).then(() => true),
+    Promise.all([sender.stopped(), retention?.stop(), reminders?.stop(), countLog?.stop()]).then(() => true),
     new Promise<false>((resolve) => setTimeout(() => resolve(false), STOP_DEADLINE_MS)),
   ])
   await metrics?.close()

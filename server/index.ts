@@ -18,6 +18,7 @@ import { startSender } from '../app/workflows/mail-sender.server.ts'
 import { startImageBackfill } from '../app/utils/image-variants.server.ts'
 import { startReminders } from '../app/workflows/reminders.server.ts'
 import { startRetention } from '../app/workflows/retention.server.ts'
+import { startCountLog } from '../app/workflows/count-log.server.ts'
 import { pointStripeAt } from '../app/utils/stripe-client.server.ts'
 import { setMetricsProcess } from '../app/utils/metrics.server.ts'
 import { createApp } from './app.ts'
@@ -52,6 +53,8 @@ const sender = env.jobs.sender ? startSender({ db }) : undefined
 const retention = env.jobs.retention ? startRetention({ db }) : undefined
 // One reminder to signers who have not confirmed after a day (every five minutes).
 const reminders = env.jobs.reminders ? startReminders({ db }) : undefined
+// The public count log gets an entry per live campaign every hour (a run every five minutes).
+const countLog = env.jobs.countLog ? startCountLog({ db }) : undefined
 // AVIF/WebP variants for images uploaded before they existed (in the background, one at a time).
 startImageBackfill()
 
@@ -156,7 +159,7 @@ async function shutdown(signal: string) {
   // No new claims from here; a request to the provider already made is answered and recorded,
   // so no claim of this process is left to time out (one cut at the deadline times out and goes again with its key).
   sender?.stop()
-  const background = Promise.all([sender?.stopped(), retention?.stop(), reminders?.stop()]).then(() => true)
+  const background = Promise.all([sender?.stopped(), retention?.stop(), reminders?.stop(), countLog?.stop()]).then(() => true)
   const { cut } = await stopServing({ deadlineMs: SHUTDOWN_DEADLINE_MS })
   const finished = await Promise.race([background, new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())))])
   void demoStripe?.standIn.close()

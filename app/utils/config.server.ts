@@ -55,7 +55,7 @@ export type Env = {
   /** VIGIL_QUIET_LOG=1: no request log lines. */
   quietLog: boolean
   /** The background jobs a process runs unless told `off` (VIGIL_SENDER: the web server only). */
-  jobs: { sender: boolean; retention: boolean; reminders: boolean }
+  jobs: { sender: boolean; retention: boolean; reminders: boolean; countLog: boolean }
   /** Signatures accepted from one address (SIGN_LIMIT_PER_10_MIN, SIGN_LIMIT_PER_DAY). */
   signLimits: { per10Min: number; perDay: number }
   /** How long a forgotten donor's accounting records (amount, dates, receipt number, Stripe ids) are kept, in years (VIGIL_DONATION_RECORDS_YEARS). */
@@ -288,6 +288,7 @@ const variables = {
   VIGIL_SENDER: onUnlessOff,
   VIGIL_RETENTION: onUnlessOff,
   VIGIL_REMINDERS: onUnlessOff,
+  VIGIL_COUNT_LOG: onUnlessOff,
   SIGN_LIMIT_PER_10_MIN: limitOrDefault(10),
   SIGN_LIMIT_PER_DAY: limitOrDefault(100),
   VIGIL_DONATION_RECORDS_YEARS: variable((raw, refuse) => {
@@ -460,7 +461,7 @@ export function loadEnv(source: EnvSource = process.env): Env {
     formBodyDeadlineMs: v.VIGIL_FORM_BODY_DEADLINE_MS,
     compress: v.VIGIL_COMPRESS,
     quietLog: v.VIGIL_QUIET_LOG,
-    jobs: { sender: v.VIGIL_SENDER, retention: v.VIGIL_RETENTION, reminders: v.VIGIL_REMINDERS },
+    jobs: { sender: v.VIGIL_SENDER, retention: v.VIGIL_RETENTION, reminders: v.VIGIL_REMINDERS, countLog: v.VIGIL_COUNT_LOG },
     signLimits: { per10Min: v.SIGN_LIMIT_PER_10_MIN, perDay: v.SIGN_LIMIT_PER_DAY },
     donationRecordsYears: v.VIGIL_DONATION_RECORDS_YEARS,
     dataKeys: v.VIGIL_DATA_KEY ?? demoDataKeys(dataDir),
