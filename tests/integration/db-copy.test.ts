@@ -22,7 +22,7 @@ const reachable = await postgresReachable()
 
 const PAGES = ['/', '/?lng=de', '/c/free-andry', '/c/free-andry?lng=es', '/c/publish-the-criteria', '/c/free-andry/donate', '/c/free-andry/count.json', '/c/publish-the-criteria/count.json']
 // The servers' jobs would change the data between the two reads; the pages do not depend on them.
-const QUIET = { VIGIL_SENDER: 'off', VIGIL_RETENTION: 'off', VIGIL_REMINDERS: 'off' }
+const QUIET = { VIGIL_SENDER: 'off', VIGIL_RETENTION: 'off', VIGIL_REMINDERS: 'off', VIGIL_COUNT_LOG: 'off' }
 
 async function readPages(server: RunningServer) {
   const pages: Record<string, { status: number; etag: string | null; body: string }> = {}

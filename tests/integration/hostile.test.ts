@@ -31,8 +31,8 @@ const CONCURRENCY = 16
 const REQUEST_TIMEOUT_MS = 15_000
 const GROUP_TIMEOUT_MS = 300_000
 // TRUST_PROXY=1 is how Vigil runs in production (behind a proxy), so forwarded headers are read.
-// No retention job: it would write on its own.
-const SERVER_ENV = { TRUST_PROXY: '1', VIGIL_RETENTION: 'off' }
+// No retention or count-log job: they would write on their own.
+const SERVER_ENV = { TRUST_PROXY: '1', VIGIL_RETENTION: 'off', VIGIL_COUNT_LOG: 'off' }
 const EDITOR = { email: 'hostile.editor@hostile.example', name: 'Hostile Editor', password: 'a long hostile passphrase 7' }
 
 /**

@@ -100,6 +100,12 @@ describe('loadEnv', () => {
     expect(() => loadEnv({ DATABASE_PATH, METRICS_TOKEN, METRICS_PORT: '8080', PORT: '8080' })).toThrow('METRICS_PORT must differ from PORT')
   })
 
+  it('runs every background job unless told off, the count log among them (VIGIL_COUNT_LOG)', () => {
+    const DATABASE_PATH = tmp()
+    expect(loadEnv({ DATABASE_PATH }).jobs).toEqual({ sender: true, retention: true, reminders: true, countLog: true })
+    expect(loadEnv({ DATABASE_PATH, VIGIL_COUNT_LOG: 'off' }).jobs).toEqual({ sender: true, retention: true, reminders: true, countLog: false })
+  })
+
   it('explains bad numbers and short secrets', () => {
     expect(() => loadEnv({ DATABASE_PATH: tmp(), PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadEnv({ DATABASE_PATH: tmp(), SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET/)
