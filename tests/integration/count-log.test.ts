@@ -137,7 +137,7 @@ describe('the count log', () => {
     expect(verifyChain(closedLog).problems).toEqual([])
   })
 
-  it('appends at a milestone, in the confirming transaction, after a genesis entry when there is none', async () => {
+  it('appends at a milestone in the caller\'s transaction (as a confirmation does), after a genesis entry when there is none', async () => {
     // A real confirmation moves the count first.
     const client = petitionClient(server, q)
     const cookie = await client.login()
