@@ -272,5 +272,8 @@ describe('emailing the answer', () => {
     const messages = (await outboxRows(db, 'm.template = ?', 'campaign-update')).filter((m) => m.to === asked.email || m.to === silent.email)
     expect(messages.map((m) => m.to)).toEqual([asked.email])
     expect(messages[0]!.props).toMatchObject({ updateId })
+    // The email leads to the answer on the campaign page.
+    const [email] = (await client.waitForEmails(asked.email, 2)).filter((m) => m.template === 'campaign-update')
+    expect(await client.linksOf(email!.id, cookie)).toContain(`${server.url}/c/free-andry#response`)
   })
 })
