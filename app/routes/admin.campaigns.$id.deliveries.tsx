@@ -89,7 +89,7 @@ export default function DeliveriesAdmin() {
                     <Form method="post">
                       <input type="hidden" name="intent" value="delete" />
                       <input type="hidden" name="id" value={d.id} />
-                      <button type="submit" className="button button--quiet button--danger">
+                      <button type="submit" className="button button--danger">
                         {t('admin.deliveries.delete')}
                       </button>
                     </Form>

@@ -197,7 +197,7 @@ export default function ResponsesAdmin() {
                         ) : null}
                         <Form method="post">
                           <input type="hidden" name="id" value={r.id} />
-                          <button type="submit" name="intent" value="delete" className="button button--quiet button--danger">
+                          <button type="submit" name="intent" value="delete" className="button button--danger">
                             {t('admin.responses.delete')}
                           </button>
                         </Form>

@@ -38,7 +38,7 @@ function calendarDate(t: TFunction) {
     .string({ required_error: t('forms.required'), invalid_type_error: t('forms.date') })
     .trim()
     .min(1, t('forms.required'))
-    .max(10, t('forms.date'))
+    // No .max(): a date input may not carry maxlength (textLimits would give it one); the refine bounds it.
     .refine(isCalendarDate, t('forms.date'))
 }
 
