@@ -4,7 +4,7 @@ import { allRows, execute, firstRow } from '#db/query.server.ts'
 import { campaignMilestones, campaignTargets, campaignTranslations, deliveries, updates, updateTranslations, type DeliveryMethod, type Locale } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
-import { formatNumber, type Language } from '~/utils/i18n.ts'
+import { formatNumber, LANGUAGES, type Language } from '~/utils/i18n.ts'
 import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { removeStoredImage } from '~/utils/uploads.server.ts'
 import { recordAudit } from './audit.server.ts'
@@ -115,7 +115,9 @@ export async function recordDelivery(db: Handle, {
       .insert(updates)
       .values({ campaignId, happenedOn: input.deliveredOn, authorId: actorId, publishedAt: now, kind: 'delivery' })
       .returning({ id: updates.id }))
-    for (const locale of await campaignLocales(tx, { campaignId, defaultLocale })) {
+    // The campaign's languages, and any other one the team wrote a note in.
+    const locales = new Set([...(await campaignLocales(tx, { campaignId, defaultLocale })), ...LANGUAGES.filter((l) => input.notes[l])])
+    for (const locale of locales) {
       const text = entryText(locale, { recipient: input.recipient, method: input.method, confirmed, note: input.notes[locale] })
       await execute(tx.insert(updateTranslations).values({ updateId: entry.id, locale, ...text }))
     }
