@@ -414,7 +414,14 @@ export function createApp({ root, db, env, build, vite, quiet, compress, formBod
   // must not be shown, stops being served at once, not when a browser's copy expires. The same
   // for its AVIF/WebP variants: their names never change content, but they must go just as fast.
   express.static.mime.define({ 'image/avif': ['avif'] })
-  app.use('/media', express.static(env.uploadsPath, { maxAge: 0, fallthrough: false, dotfiles: 'deny' }))
+  // A target's answer as a PDF is published as uploaded: a download, never a document opened on
+  // our origin (a PDF can carry scripts and forms), and sandboxed should a browser show it anyway.
+  const mediaHeaders = (res: http.ServerResponse, file: string) => {
+    if (!file.endsWith('.pdf')) return
+    res.setHeader('Content-Disposition', 'attachment')
+    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'")
+  }
+  app.use('/media', express.static(env.uploadsPath, { maxAge: 0, fallthrough: false, dotfiles: 'deny', setHeaders: mediaHeaders }))
   app.use(compressResponses({ enabled: compress, routeOf: (res) => (res as express.Response).locals.vigil.prepared.route }))
   app.use((req, res, next) => {
     const { prepared, body } = res.locals.vigil as { prepared: Prepared; body: Buffer | null }

@@ -70,7 +70,7 @@ const MiB = 1024 * KiB
 
 // Stripe and Resend events are JSON documents of a few kB; the largest (invoices with many lines) stay far below this.
 const WEBHOOK: BodyPolicy = { limits: { 'application/json': 2 * MiB }, maxFields: 0, maxRepeats: 0 }
-// Images: the upload's own limit (uploads.server.ts) plus the form around it; the same pages' other forms are ordinary ones.
+// Images and a target's answer (a PDF of up to 10 MiB): the upload's own limit (uploads.server.ts) plus the form around it; the same pages' other forms are ordinary ones.
 const UPLOAD: BodyPolicy = { limits: { [FORM]: 1 * MiB, [MULTIPART]: 12 * MiB }, maxFields: 200, maxRepeats: 50 }
 // Organisers write stories and updates in three languages: long texts, many fields.
 const ADMIN: BodyPolicy = { limits: { [FORM]: 1 * MiB }, maxFields: 2000, maxRepeats: 1000 }
@@ -99,7 +99,7 @@ export function isPrivatePage(route: string) {
 export function bodyPolicy(route: string): BodyPolicy {
   const path = routeOf(route)
   if (path === '/webhooks/stripe' || path === '/webhooks/resend') return WEBHOOK
-  if (/^\/admin\/(campaigns\/[^/]+\/(image|timeline\/[^/]+)|branding)$/.test(path)) return UPLOAD
+  if (/^\/admin\/(campaigns\/[^/]+\/(image|timeline\/[^/]+|responses)|branding)$/.test(path)) return UPLOAD
   if (isAdminRoute(path)) return ADMIN
   return PUBLIC
 }

@@ -116,6 +116,7 @@ export async function getUpdateForEmail(db: Handle, { updateId, locale }: { upda
       lang: updateTranslations.locale,
       imagePath: updates.imagePath,
       imageAlt: updateTranslations.imageAlt,
+      kind: updates.kind,
       campaignId: campaigns.id,
       campaignSlug: campaigns.slug,
       organizationName: organizations.name,

@@ -112,8 +112,68 @@ async function storeImage(file: File | null | undefined, prefix: string, maxEdge
   return `/media/${name}`
 }
 
-// .webp: files stored before uploads were re-encoded.
-const STORED_NAME = /^\/media\/((?:campaign|update|logo)-\d+-[\w-]+\.(?:jpg|png|webp))$/
+/** A target's answer as a PDF, kept byte for byte (issue 17): a scanned letter runs to a few MB. */
+export const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+export type DocumentRejection = ImageRejection | 'notPdf' | 'pdfTruncated'
+
+export class DocumentRejectedError extends Error {
+  constructor(public reason: DocumentRejection) {
+    super(reason)
+  }
+}
+
+export function documentRejectionStatus(reason: DocumentRejection) {
+  return reason === 'size' || reason === 'pixels' ? 413 : 400
+}
+
+const PDF_MAGIC = Buffer.from('%PDF-')
+const PDF_END = Buffer.from('%%EOF')
+
+/**
+ * The letter a target sent back: a picture of it goes through the re-encoding above, a PDF is
+ * stored as uploaded (its metadata included: the admin form says so) once it starts like one
+ * and ends like one. A file that calls itself a PDF must be one: PNG bytes or an HTML page
+ * named `answer.pdf` are refused, not published as something else. /media serves a PDF only as
+ * a download, under a sandbox (server/app.ts), so it never runs on our origin.
+ */
+export async function storeResponseDocument(file: File | null | undefined, campaignId: number): Promise<{ path: string; type: 'pdf' | 'image' }> {
+  if (!file || file.size === 0) throw new DocumentRejectedError('missing')
+  if (file.size > MAX_DOCUMENT_BYTES) throw new DocumentRejectedError('size')
+  const bytes = Buffer.from(await file.arrayBuffer())
+  const isPdf = bytes.subarray(0, PDF_MAGIC.length).equals(PDF_MAGIC)
+  const claimsPdf = /\.pdf$/i.test(file.name) || file.type === 'application/pdf'
+  if (!isPdf) {
+    if (claimsPdf) throw new DocumentRejectedError('notPdf')
+    try {
+      return { path: await storeImage(file, `response-${campaignId}`), type: 'image' }
+    } catch (error) {
+      if (error instanceof ImageRejectedError) throw new DocumentRejectedError(error.reason)
+      throw error
+    }
+  }
+  // A cut-off upload or a file glued together: the trailer's end marker is in the last kilobyte.
+  if (!bytes.subarray(Math.max(0, bytes.length - 1024)).includes(PDF_END)) throw new DocumentRejectedError('pdfTruncated')
+  const dir = getEnv().uploadsPath
+  await fs.mkdir(dir, { recursive: true })
+  const name = `response-${campaignId}-${randomToken(9)}.pdf`
+  await fs.writeFile(path.join(dir, name), bytes, { flag: 'wx' })
+  return { path: `/media/${name}`, type: 'pdf' }
+}
+
+/** A stored document's size in bytes, or null when it is not an upload or is gone. */
+export async function storedDocumentBytes(documentPath: string) {
+  const name = STORED_NAME.exec(documentPath)?.[1]
+  if (!name) return null
+  try {
+    return (await fs.stat(path.join(getEnv().uploadsPath, name))).size
+  } catch {
+    return null
+  }
+}
+
+// .webp: files stored before uploads were re-encoded. .pdf: a target's answer as received.
+const STORED_NAME = /^\/media\/((?:campaign|update|logo|response)-\d+-[\w-]+\.(?:jpg|png|webp|pdf))$/
 
 /**
  * Delete an uploaded file and its variants once no row points at it, so /media stops serving

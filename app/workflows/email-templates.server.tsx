@@ -163,7 +163,8 @@ function preparedUpdate(db: Handle, updateId: number, locale: EmailMessage['loca
 async function prepareUpdate(db: Handle, updateId: number, locale: EmailMessage['locale'], base: string, common: Common): Promise<PreparedUpdate | null> {
   const update = await getUpdateForEmail(db, { updateId, locale })
   if (!update) return null
-  const campaignUrl = `${base}/c/${update.campaignSlug}`
+  // The target's answer is shown above the timeline, at #response (issue 17), not in it.
+  const campaignUrl = `${base}/c/${update.campaignSlug}${update.kind === 'response' ? '#response' : ''}`
   const template = await renderOnce(
     JSON.stringify(['campaign-update', locale, base, updateId, update.title, update.bodyMd, update.imagePath, update.imageAlt, update.campaignTitle, update.organizationName]),
     (markers) => {

@@ -152,6 +152,24 @@ const EXPECTED: Record<string, Expectation> = {
   // Issue 17, part C (the count log): public routes only, nothing here so far.
   //
   // Issue 17, part D (deliveries and the target's answer): its routes go under this line.
+  'routes/admin.campaigns.$id.deliveries': { scope: 'campaign', get: 'viewer', posts: [{ need: 'editor', body: () => form({ intent: 'record', recipient: 'Probe office', deliveredOn: '2025-02-03', method: 'email' }) }] },
+  'routes/admin.campaigns.$id.responses': {
+    scope: 'campaign',
+    get: 'viewer',
+    posts: [
+      {
+        need: 'editor',
+        body: () => {
+          const d = new FormData()
+          d.append('intent', 'record')
+          d.append('responder', 'Probe')
+          d.append('respondedOn', '2025-02-04')
+          d.append('texts.en.title', 'Probe answer')
+          return d
+        },
+      },
+    ],
+  },
   //
   // Issue 17, part E (the delivery packet): its routes go under this line.
   //

@@ -65,6 +65,16 @@ describe('bodyPolicy', () => {
     expect(limit('/webhooks/stripe/', 'application/json')).toBe(2 * 1024 * 1024)
     expect(limit('/admin/campaigns/3/image/', 'multipart/form-data')).toBe(12 * 1024 * 1024)
   })
+
+  it('takes the target’s answer with its letter (a 10 MiB PDF) on the answers page only, not on its neighbours', () => {
+    const limit = (route: string, type: string) => bodyLimit(bodyPolicy(route), type)
+    expect(limit('/admin/campaigns/3/responses', 'multipart/form-data')).toBe(12 * 1024 * 1024)
+    expect(limit('/admin/campaigns/3/responses.data', 'multipart/form-data')).toBe(12 * 1024 * 1024)
+    expect(limit('/admin/campaigns/3/responses', 'application/x-www-form-urlencoded')).toBe(1024 * 1024)
+    expect(limit('/admin/campaigns/3/deliveries', 'multipart/form-data')).toBeUndefined()
+    expect(limit('/admin/campaigns/3/responses/9', 'multipart/form-data')).toBeUndefined()
+    expect(limit('/admin/campaigns/3/milestones', 'multipart/form-data')).toBeUndefined()
+  })
 })
 
 describe('checkUrlEncoded', () => {
