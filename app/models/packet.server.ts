@@ -41,7 +41,7 @@ export async function getPacketCampaign(db: Handle, { campaignId }: { campaignId
   return { ...row, texts }
 }
 
-/** An approved message of a confirmed signer, as the team picks from (names shown to the team only). */
+/** An approved message of a confirmed signer: what the packet may print. */
 const approvedMessage = (campaignId: number) =>
   and(eq(signatures.campaignId, campaignId), eq(signatures.messageStatus, 'approved'), eq(signatures.status, 'confirmed'), isNotNull(signatures.sealed))
 
@@ -61,7 +61,8 @@ export async function listPacketMessageChoices(db: Handle, { campaignId, limit =
     const opened = openSignature(r.sealed)
     return {
       id: r.id,
-      name: opened ? `${opened.firstName} ${opened.lastName}` : '',
+      // As the packet would print it: the team picks what will be read, not whom.
+      name: opened ? shownName(opened.firstName, opened.lastName) : '',
       showName: r.showName,
       country: r.country,
       message: opened?.message ?? '',
