@@ -7,6 +7,7 @@ import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 import { getCountLogHead } from '~/models/count-log.server.ts'
 import { emailHash } from '~/models/personal-data.server.ts'
 import { listPublicTargets } from '~/models/targets.server.ts'
+import { loadPacket, renderPacketHtml } from '~/workflows/packet.server.ts'
 import { countryName } from '~/utils/countries.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { formatDate, formatNumber, type Language } from '~/utils/i18n.ts'
@@ -199,6 +200,19 @@ describe('the packet', () => {
       noSignerData(html, `packet ${lang}`)
     })
   }
+
+  it('prints a count-log head as its code, the full hash, the entry and how to check it', async () => {
+    // Whatever the log holds now, the box shows the head it is given (this one written out here).
+    const data = (await loadPacket(db.db, { campaignId, lang: 'de' }))!
+    const hash = 'c0ffee00'.repeat(8)
+    const text = textOf(renderPacketHtml({ ...data, head: { seq: 41, at: '2026-12-05T09:00:00.000Z', confirmed: 1234, invalidated: 5, reason: 'hourly', milestone: null, prev: '0'.repeat(64), hash } }))
+    expect(text).toContain('c0ff ee00 c0ff ee00')
+    expect(text).toContain(hash)
+    expect(text).toContain(tr('de', 'packet.verifyEntry', { seq: 41, at: '2026-12-05T09:00:00.000Z', confirmed: formatNumber(1234, 'de'), invalidated: '5' }))
+    expect(text).toContain(`count-log.json --expect c0ffee00c0ffee00`)
+    expect(text).toContain('vigil-count-log/1\n<seq>')
+    expect(text).not.toContain(tr('de', 'packet.verifyPending', { url: data.countLogUrl }))
+  })
 
   it('downloads as a file named after the campaign, language and day, and records each export', async () => {
     const answer = await get(`/admin/campaigns/${campaignId}/packet.html?locale=de&download=1`, owner)
