@@ -79,6 +79,9 @@ describe('the delivery packet in Chromium', () => {
     await logInAsOrganiser(page, server.url)
     await page.goto(`${server.url}/admin/campaigns/${campaignId}/packet`)
     await expect.poll(() => page.getByRole('heading', { name: 'Delivery packet' }).first().isVisible()).toBe(true)
+    // The three chosen messages are ticked.
+    expect(await page.locator('input[name=signatureId]:checked').count()).toBe(3)
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'packet-admin-en.png'), fullPage: true })
     // The English document, as its link on the packet page opens it (in a new tab there).
     const href = await page.locator('a', { hasText: 'Open' }).first().getAttribute('href')
     expect(href).toBe(`/admin/campaigns/${campaignId}/packet.html?locale=en`)
