@@ -130,7 +130,7 @@ h3 { font-size: 11pt; margin: 1em 0 .3em; text-transform: uppercase; letter-spac
 .range, .generated { color: #444; margin: .2em 0; }
 .verify { border: 1.5pt solid #16181d; border-radius: 4pt; padding: .6em .9em; margin: 1.2em 0 .6em; break-inside: avoid; }
 .verify h3 { margin-top: 0; }
-.code { font: 600 18pt/1.2 ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace; letter-spacing: .05em; margin: .1em 0 .3em; }
+.verify .code { font: 600 18pt/1.2 ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace; letter-spacing: .05em; margin: .1em 0 .3em; }
 .verify p { margin: .3em 0; font-size: 9.5pt; }
 code, pre { font-family: ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 8.5pt; overflow-wrap: anywhere; }
 pre { white-space: pre-wrap; background: #f3f4f6; padding: .4em .6em; margin: .3em 0; }
@@ -176,17 +176,23 @@ export function renderPacketHtml(data: PacketData): string {
   const range =
     data.range.first === null ? t('packet.collectedNone') : t('packet.collected', { from: day(data.range.first), to: day(Math.max(data.range.first, data.range.until)) })
 
+  // The cover shows the code; how to check it, with the full hash and the entries' format, is the last page.
   const verify = data.head
     ? `<div class="verify"><h3>${e(t('packet.verifyHeading'))}</h3>
 <p>${e(t('packet.verifyCode'))}</p><p class="code">${e(verificationCode(data.head.hash))}</p>
 <p>${e(t('packet.verifyEntry', { seq: data.head.seq, at: data.head.at, confirmed: n(data.head.confirmed), invalidated: n(data.head.invalidated) }))}</p>
-<p>${e(t('packet.verifyFull'))} <code>${e(data.head.hash)}</code></p>
+</div>`
+    : `<div class="verify"><h3>${e(t('packet.verifyHeading'))}</h3><p>${e(t('packet.verifyPending', { url: data.countLogUrl }))}</p></div>`
+  const howToVerify = data.head
+    ? `<section class="verify-how"><h2>${e(t('packet.verifyHowHeading'))}</h2>
+<p>${e(t('packet.verifyChain'))}</p>
+<p>${e(t('packet.verifyFull'))}<br><code>${e(data.head.hash)}</code></p>
 <p>${e(t('packet.verifyHow', { url: data.countLogUrl }))}</p>
 <pre>npm run verify-count-log -- ${e(data.countLogUrl)} --expect ${e(data.head.hash.slice(0, 16))}</pre>
 <p>${e(t('packet.verifyByHand'))}</p>
 <pre>${e([COUNT_LOG_FORMAT, '<seq>', '<at>', '<confirmed>', '<invalidated>', '<reason>', '<milestone | ->', '<prev>'].join('\n'))}</pre>
-</div>`
-    : `<div class="verify"><h3>${e(t('packet.verifyHeading'))}</h3><p>${e(t('packet.verifyPending', { url: data.countLogUrl }))}</p></div>`
+</section>`
+    : ''
 
   const countries = data.countries.length
     ? `<div class="map">${data.mapSvg}</div>
@@ -235,6 +241,7 @@ ${countries}
 ${messages}
 </section>
 ${signers}
+${howToVerify}
 </body></html>`
 }
 

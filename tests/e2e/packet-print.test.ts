@@ -10,7 +10,9 @@ import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
+import { demoCampaign } from '../../scripts/seed/content.ts'
 import { countryName } from '~/utils/countries.ts'
+import { renderPacketHtml, type PacketData } from '~/workflows/packet.server.ts'
 
 // The outbox is sealed (ADR 017): this process opens the confirmation emails with the servers' key.
 process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
@@ -126,5 +128,48 @@ describe('the delivery packet in Chromium', () => {
     expect(png.length).toBeGreaterThan(10_000)
     await page.close()
   })
-})
 
+  it('keeps a full cover (two targets with notes, a count-log head, the longest language) on the first page', async () => {
+    // The document as the parts that are not merged yet will feed it: targets and a head of the count log.
+    const lang = 'de'
+    const data: PacketData = {
+      lang,
+      slug: demoCampaign.slug,
+      organizationName: 'Demo Reporting Collective',
+      title: { value: demoCampaign.translations.de.title, lang },
+      petitionText: { value: demoCampaign.translations.de.petitionText, lang },
+      targets: [
+        { id: 1, name: { value: 'US-Heimatschutzministerium', lang }, role: { value: 'Büro des Ministers', lang }, note: { value: 'Zuständig für Abschiebungen nach dem Alien Enemies Act und für die Zusammenarbeit mit El Salvador.', lang } },
+        { id: 2, name: { value: 'US-Kongress', lang }, role: { value: 'Justizausschüsse von Senat und Repräsentantenhaus', lang }, note: { value: 'Kann den Alien Enemies Act ändern oder aufheben.', lang } },
+      ],
+      legacyTarget: '',
+      atRisk: false,
+      confirmed: 123_456,
+      range: { first: Date.parse('2025-03-25T09:00:00Z'), until: Date.parse('2026-12-05T09:00:00Z') },
+      generatedAt: Date.parse('2026-12-05T09:00:00Z'),
+      head: { seq: 14_999, at: '2026-12-05T09:00:00.000Z', confirmed: 123_456, invalidated: 789, reason: 'hourly', milestone: null, prev: 'ab'.repeat(32), hash: '3f9a12bc55de0a71'.repeat(4) },
+      campaignUrl: `${server.url}/c/${demoCampaign.slug}`,
+      countLogUrl: `${server.url}/c/${demoCampaign.slug}/count-log.json`,
+      countries: [{ code: 'DE', name: 'Deutschland', confirmed: 123_456, share: 1 }],
+      mapSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 960 470"/>',
+      messages: [],
+      signers: [],
+    }
+    const page = await browser.context.newPage()
+    await page.setViewportSize(A4_PX)
+    await page.setContent(renderPacketHtml(data))
+    await page.emulateMedia({ media: 'print' })
+    expect(await page.locator('.cover .code').textContent()).toBe('3f9a 12bc 55de 0a71')
+    expect(await page.locator('.cover .targets li').count()).toBe(2)
+    const coverHeight = await page.evaluate(() => document.querySelector('header.cover')!.getBoundingClientRect().height)
+    expect(coverHeight).toBeLessThan(PRINTABLE_PX.height)
+    // Cover, countries, messages, signers, and how to check the count: a page each.
+    expect(pdfPages(await page.pdf({ format: 'A4', preferCSSPageSize: true })).pages).toBe(5)
+    await page.evaluate(() => {
+      document.body.style.padding = '16mm 14mm 18mm'
+      for (const section of document.querySelectorAll('section')) section.style.display = 'none'
+    })
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'packet-first-page-de-full.png'), clip: { x: 0, y: 0, ...A4_PX } })
+    await page.close()
+  })
+})
