@@ -173,6 +173,9 @@ const EXPECTED: Record<string, Expectation> = {
   //
   // Issue 17, part E (the delivery packet): its routes go under this line.
   //
+  'routes/admin.campaigns.$id.packet': { scope: 'campaign', get: 'editor', posts: [{ need: 'editor', body: () => form({ intent: 'select' }) }] },
+  'routes/admin.campaigns.$id.packet[.]html': { scope: 'campaign', get: 'editor', posts: [] },
+  'routes/admin.campaigns.$id.packet[.]csv': { scope: 'campaign', get: 'editor', posts: [] },
 }
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
