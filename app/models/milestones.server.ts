@@ -342,9 +342,12 @@ export async function saveMilestone(
     let id: number
     if (existing) {
       id = existing.id
-      await execute(tx.update(campaignMilestones)
-        .set({ threshold: input.threshold, emailTarget: input.emailTarget, updatedAt: now, ...passed })
-        .where(eq(campaignMilestones.id, id)))
+      // Conditional, like the reaching: on Postgres a confirmation may have reached it since it was read.
+      const changed = await execute(tx.update(campaignMilestones)
+        .set({ threshold: input.threshold, emailTarget: input.emailTarget, updatedAt: now })
+        .where(and(eq(campaignMilestones.id, id), or(isNull(campaignMilestones.reachedAt), eq(campaignMilestones.threshold, input.threshold)))))
+      if (changed.changes === 0) return { status: 'threshold-locked' }
+      if (passes) await execute(tx.update(campaignMilestones).set(passed).where(and(eq(campaignMilestones.id, id), isNull(campaignMilestones.reachedAt))))
     } else {
       // Taken meanwhile by an organiser on another server: the unique index decides.
       const row = await firstRow(tx

@@ -175,15 +175,17 @@ export default function Milestones() {
                 </td>
                 {canChange ? (
                   <td>
-                    <Link to={`?edit=${m.id}#milestone-${m.id}`} aria-label={t('admin.milestones.editTitle', { n: formatNumber(m.threshold, lang) })}>
+                    <Link to={`?edit=${m.id}#milestone-${m.id}`}>
                       {t('admin.milestones.edit')}
+                      <span className="visually-hidden"> ({formatNumber(m.threshold, lang)})</span>
                     </Link>
                     {m.state === 'upcoming' ? (
                       <Form method="post" className="inline-form">
                         <input type="hidden" name="intent" value="delete" />
                         <input type="hidden" name="id" value={m.id} />
-                        <button type="submit" className="button button--quiet" aria-label={t('admin.milestones.deleteLabel', { n: formatNumber(m.threshold, lang) })}>
+                        <button type="submit" className="button button--quiet">
                           {t('admin.milestones.delete')}
+                          <span className="visually-hidden"> ({formatNumber(m.threshold, lang)})</span>
                         </button>
                       </Form>
                     ) : null}
