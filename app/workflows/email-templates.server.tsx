@@ -12,12 +12,14 @@ import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails
 import { LegalLinksContext, type LegalLinks } from '#emails/layout.tsx'
 import OrganizerInviteEmail, { subject as organizerInviteSubject } from '#emails/organizer-invite.tsx'
 import MyDataLinkEmail, { subject as myDataLinkSubject } from '#emails/my-data-link.tsx'
+import MilestoneTargetEmail, { subject as milestoneTargetSubject } from '#emails/milestone-target.tsx'
+import MilestoneTeamEmail, { subject as milestoneTeamSubject } from '#emails/milestone-team.tsx'
 import { getEnv } from '~/utils/config.server.ts'
 import { getI18n } from '~/utils/i18n.server.ts'
 import { getUpdateForEmail } from '~/models/update-sends.server.ts'
 import { escapeHtml } from '~/utils/html.ts'
 import { renderMarkdown } from '~/utils/markdown.server.ts'
-import { donationManageToken, myDataLinkToken, organizerInviteToken, preferencesToken, signatureToken, unsubscribeToken } from '~/utils/tokens.server.ts'
+import { donationManageToken, myDataLinkToken, organizerInviteToken, packetToken, preferencesToken, signatureToken, unsubscribeToken } from '~/utils/tokens.server.ts'
 
 export type RenderedEmail = { subject: string; html: string; text: string; links: string[]; headers?: Record<string, string> }
 
@@ -121,6 +123,28 @@ const donationFailedProps = z.object({
   campaignTitle: z.string(),
   campaignSlug: z.string().min(1),
   organizationName: z.string(),
+})
+
+// Milestone emails (issue 17): queued in the confirming transaction by app/models/milestones.server.ts.
+const count = z.number().int().nonnegative()
+const milestoneTeamProps = z.object({
+  campaignTitle: z.string(),
+  organizationName: z.string(),
+  threshold: id,
+  count,
+  happens: z.string(),
+  draftUpdateId: id,
+  campaignId: id,
+})
+const milestoneTargetProps = z.object({
+  targetName: z.string(),
+  campaignTitle: z.string(),
+  organizationName: z.string(),
+  count,
+  threshold: id,
+  campaignId: id,
+  campaignSlug: z.string().min(1),
+  petitionText: z.string(),
 })
 
 /** What the outbox row of a donation receipt holds (JSON). */
@@ -272,6 +296,24 @@ export async function renderEmail(db: Handle, message: Pick<EmailMessage, 'templ
       const element = withLegalLinks(<DonationFailedEmail {...values} />, common, base)
       const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
       return { subject: donationFailedSubject(values), html, text, links: [donateUrl] }
+    }
+    case 'milestone-team': {
+      const { campaignId, draftUpdateId, ...milestone } = milestoneTeamProps.parse(props)
+      const draftUrl = `${base}/admin/campaigns/${campaignId}/timeline/${draftUpdateId}`
+      const values = { ...common, ...milestone, draftUrl }
+      const element = withLegalLinks(<MilestoneTeamEmail {...values} />, common, base)
+      const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
+      return { subject: milestoneTeamSubject(values), html, text, links: [draftUrl] }
+    }
+    case 'milestone-target': {
+      // The packet's link is derived here, never stored: the outbox row holds only the campaign.
+      const { campaignId, campaignSlug, threshold: _threshold, ...milestone } = milestoneTargetProps.parse(props)
+      const campaignUrl = `${base}/c/${encodeURIComponent(campaignSlug)}?lng=${message.locale}`
+      const packetUrl = `${base}/c/${encodeURIComponent(campaignSlug)}/packet/${packetToken(campaignId)}?lng=${message.locale}`
+      const values = { ...common, ...milestone, packetUrl, campaignUrl }
+      const element = withLegalLinks(<MilestoneTargetEmail {...values} />, common, base)
+      const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
+      return { subject: milestoneTargetSubject(values), html, text, links: [packetUrl, campaignUrl] }
     }
     case 'organizer-invite': {
       const setPasswordUrl = `${base}/admin/set-password/${organizerInviteToken(str(props, 'tokenSeed'))}`

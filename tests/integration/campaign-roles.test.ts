@@ -146,6 +146,7 @@ const EXPECTED: Record<string, Expectation> = {
     ],
   },
   // Issue 17, part A (milestones): its routes go under this line.
+  'routes/admin.campaigns.$id.milestones': { scope: 'campaign', get: 'viewer', posts: [{ need: 'manager', body: ({ n }) => form({ intent: 'save', threshold: String(900000 + n), 'texts.en.happens': 'Probe' }) }] },
   //
   // Issue 17, part B (targets and the map): its routes go under this line.
   //
