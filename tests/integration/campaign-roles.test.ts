@@ -148,6 +148,7 @@ const EXPECTED: Record<string, Expectation> = {
   // Issue 17, part A (milestones): its routes go under this line.
   //
   // Issue 17, part B (targets and the map): its routes go under this line.
+  'routes/admin.campaigns.$id.targets': { scope: 'campaign', get: 'viewer', posts: [{ need: 'editor', body: () => form({ intent: 'save', locale: 'en', 'texts.en.name': 'Probe office' }) }] },
   //
   // Issue 17, part C (the count log): public routes only, nothing here so far.
   //
