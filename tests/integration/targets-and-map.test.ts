@@ -8,6 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoCampaign } from '../../scripts/seed/content.ts'
 import { attr, tagsOf, textOf } from '../helpers/html.ts'
+import { listTargetRecipients, listTargetsForPacket } from '~/models/targets.server.ts'
+import { transaction } from '#db/transaction.server.ts'
+import { closeDatabase, openServerDatabase } from '../helpers/engine.ts'
 import { createOrganiser } from '../helpers/organisers.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
@@ -156,6 +159,38 @@ describe('targets', () => {
     const foreign = await post(`/admin/campaigns/${campaignId}/targets`, { intent: 'save', id: '999999', locale: 'en', 'texts.en.name': 'Someone' })
     expect(foreign.status).toBe(404)
     expect(await db.get<{ n: number }>('SELECT count(*) AS n FROM campaign_targets')).toEqual(before)
+  })
+
+  it('gives the milestone emails each addressed target in its own language, and the packet the page’s list', async () => {
+    const saved = await post(`/admin/campaigns/${campaignId}/targets`, {
+      intent: 'save',
+      email: 'oficina@senado.example',
+      locale: 'es',
+      position: '9',
+      'texts.en.name': 'Senate of Spain',
+      'texts.es.name': 'Senado de España',
+    })
+    expect(saved.status).toBe(302)
+    const handle = openServerDatabase(server)
+    try {
+      const recipients = await transaction(handle, (tx) => listTargetRecipients(tx, { campaignId }))
+      // The UN office has no address any more: it is not written to.
+      expect(recipients.map(({ email, locale, name }) => ({ email, locale, name }))).toEqual([
+        { email: 'homeland-security@targets.example', locale: 'en', name: 'U.S. Department of Homeland Security' },
+        { email: 'judiciary-committees@targets.example', locale: 'en', name: 'U.S. Congress' },
+        { email: 'oficina@senado.example', locale: 'es', name: 'Senado de España' },
+      ])
+      const packet = await listTargetsForPacket(handle, { campaignId, lang: 'de', defaultLocale: 'en' })
+      // In the campaign's order: the UN office was saved again without a position (0), so it follows the first target.
+      expect(packet.map((t) => [t.name.value, t.name.lang])).toEqual([
+        ['US-Heimatschutzministerium', 'de'],
+        ['UN Human Rights Office', 'en'],
+        ['US-Kongress', 'de'],
+        ['Senate of Spain', 'en'],
+      ])
+    } finally {
+      await closeDatabase(handle)
+    }
   })
 
   it('falls back to the one-line target from the settings when every target is removed', async () => {
