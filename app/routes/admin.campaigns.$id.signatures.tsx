@@ -157,7 +157,7 @@ export default function Signatures() {
       <section className="country-map" aria-labelledby="admin-country-map-title">
         <h3 id="admin-country-map-title">{t('admin.countryMap.title')}</h3>
         {countryMap ? (
-          <figure>
+          <figure className="chart">
             <div dangerouslySetInnerHTML={{ __html: countryMap }} />
             <CountryTable counts={byCountry} lang={lang} caption={t('admin.countryMap.caption')} />
           </figure>

@@ -60,8 +60,11 @@ export default function TargetsAdmin() {
   const navigation = useNavigation()
   const { t } = useTranslation()
   const saved = useSearchParams()[0].get('saved') ?? ''
-  const resultFor = (formId: string) => (actionData?.formId === formId ? actionData.result : undefined)
   const newId = formIdFor(campaignId, null)
+  // An answer about a target no longer listed (removed meanwhile) shows on the add form, so it is seen.
+  const shownIds = new Set([newId, ...targets.map((target) => formIdFor(campaignId, target.id))])
+  const errorsOn = actionData ? (shownIds.has(actionData.formId) ? actionData.formId : newId) : null
+  const resultFor = (formId: string) => (errorsOn === formId ? actionData?.result : undefined)
   return (
     <section className="admin-section">
       <h2>{t('admin.targets.title')}</h2>
@@ -103,7 +106,7 @@ export default function TargetsAdmin() {
             const formId = formIdFor(campaignId, target.id)
             const shown = [lang, defaultLocale, ...LANGUAGES].find((l) => target.texts[l].name) ?? defaultLocale
             return (
-              <details key={`${target.id}-${saved}`} className="panel" open={actionData?.formId === formId}>
+              <details key={`${target.id}-${saved}`} className="panel" open={errorsOn === formId}>
                 <summary>{t('admin.targets.edit', { name: target.texts[shown].name })}</summary>
                 <TargetForm
                   id={formId}
@@ -122,7 +125,7 @@ export default function TargetsAdmin() {
               </details>
             )
           })}
-          <details key={`new-${saved}`} className="panel" open={actionData?.formId === newId || targets.length === 0}>
+          <details key={`new-${saved}`} className="panel" open={errorsOn === newId || targets.length === 0}>
             <summary>{t('admin.targets.add')}</summary>
             <TargetForm
               id={newId}

@@ -158,6 +158,7 @@ describe('targets', () => {
     expect(notNumber.status).toBe(400)
     const foreign = await post(`/admin/campaigns/${campaignId}/targets`, { intent: 'save', id: '999999', locale: 'en', 'texts.en.name': 'Someone' })
     expect(foreign.status).toBe(404)
+    expect(textOf(await foreign.text())).toContain('This target does not exist (any more). Reload the page.')
     expect(await db.get<{ n: number }>('SELECT count(*) AS n FROM campaign_targets')).toEqual(before)
   })
 
