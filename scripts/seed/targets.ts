@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import type { DB } from '../../db/client.server.ts'
 import { execute, firstRow } from '../../db/query.server.ts'
-import { campaignTargets, campaignTargetTranslations, type Locale } from '../../db/schema.ts'
+import { campaigns, campaignTargets, campaignTargetTranslations, type Locale } from '../../db/schema.ts'
 import { transaction } from '../../db/transaction.server.ts'
 
 type Texts = Record<Locale, { name: string; role: string; note: string }>
@@ -34,8 +34,14 @@ export async function seedTargets(db: DB, { campaignId }: { campaignId: number }
   return transaction(db, async (tx) => {
     // Look before inserting: a campaign that has targets (the demo's, or the team's own) keeps them.
     if (await firstRow(tx.select({ id: campaignTargets.id }).from(campaignTargets).where(eq(campaignTargets.campaignId, campaignId)).limit(1))) return null
+    // Dated with the campaign, so two seeds of the same history are the same rows.
+    const campaign = await firstRow(tx.select({ createdAt: campaigns.createdAt }).from(campaigns).where(eq(campaigns.id, campaignId)))
+    if (!campaign) return null
     for (const [position, target] of DEMO_TARGETS.entries()) {
-      const row = await firstRow(tx.insert(campaignTargets).values({ campaignId, email: target.email, locale: 'en', position }).returning({ id: campaignTargets.id }))
+      const at = campaign.createdAt + position
+      const row = await firstRow(
+        tx.insert(campaignTargets).values({ campaignId, email: target.email, locale: 'en', position, createdAt: at, updatedAt: at }).returning({ id: campaignTargets.id }),
+      )
       for (const [locale, text] of Object.entries(target.texts) as [Locale, Texts[Locale]][]) {
         await execute(tx.insert(campaignTargetTranslations).values({ targetId: row!.id, locale, ...text }))
       }
