@@ -34,7 +34,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     'Content-Type': 'image/svg+xml; charset=utf-8',
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
     'Cache-Control': 'public, max-age=300, stale-while-revalidate=600',
-    'X-Content-Type-Options': 'nosniff',
     ETag: etag,
   }
   const sent = request.headers.get('if-none-match')

@@ -233,6 +233,7 @@ describe('the map', () => {
     expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'")
     expect(response.headers.get('cache-control')).toBe('public, max-age=300, stale-while-revalidate=600')
     expect(response.headers.get('set-cookie')).toBeNull()
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
     const etag = response.headers.get('etag')!
     expect(etag).toMatch(/^"[\w-]+"$/)
     const svg = await response.text()
