@@ -5,6 +5,7 @@ import { Form, Link, useActionData, useLoaderData, useSearchParams } from '@remi
 import { useTranslation } from 'react-i18next'
 import { EmailAddress } from '~/components/ui/email-address.tsx'
 import { SignaturesChart } from '~/components/signatures-chart.tsx'
+import { CountryTable } from '~/components/country-map.tsx'
 import { ConformForm, TextField } from '~/components/ui/field.tsx'
 import {
   invalidateSignatures,
@@ -15,6 +16,9 @@ import {
   signatureTotals,
   type SignatureFilter,
 } from '~/models/signatures-admin.server.ts'
+import { campaignTitleFor } from '~/models/campaigns.server.ts'
+import { listCountryCounters } from '~/models/counters.server.ts'
+import { renderCountryMap } from '~/utils/country-map.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { requireCampaignRole } from '~/workflows/session.server.ts'
 import { roleAtLeast } from '~/utils/roles.ts'
@@ -48,10 +52,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const showEmails = role === 'owner'
   const filter = showSigners ? readFilter(url) : {}
   const before = Number(url.searchParams.get('before')) || undefined
-  const [page, totals, perDay] = await Promise.all([
+  const [page, totals, perDay, byCountry, title] = await Promise.all([
     showSigners ? listSignatures(context.db, { campaignId: campaign.id, filter, before, searchEmails: showEmails }) : { rows: [], nextBefore: null },
     signatureTotals(context.db, { campaignId: campaign.id }),
     signaturesPerDay(context.db, { campaignId: campaign.id }),
+    listCountryCounters(context.db, campaign.id),
+    campaignTitleFor(context.db, campaign.id, context.lang),
   ])
   return {
     campaignId: campaign.id,
@@ -60,6 +66,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     filter,
     totals,
     perDay,
+    // Counts only (no names): every role sees the map, drafts too, inlined (the public map.svg is for public campaigns).
+    byCountry,
+    countryMap:
+      byCountry.length > 0 ? renderCountryMap({ counts: byCountry, lang: context.lang, title: getT(context.lang)('countryMap.svgTitle', { title }), idPrefix: 'admin-map' }) : null,
     showEmails,
     showSigners,
     // Names are sealed and found by whole words only (ADR 017): an empty answer to a name search says why.
@@ -94,7 +104,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function Signatures() {
-  const { campaignId, atRisk, lang, filter, totals, perDay, rows, nextBefore, countries, showEmails, showSigners, nameSearch, canInvalidate } =
+  const { campaignId, atRisk, lang, filter, totals, perDay, byCountry, countryMap, rows, nextBefore, countries, showEmails, showSigners, nameSearch, canInvalidate } =
     useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const [searchParams] = useSearchParams()
@@ -144,6 +154,17 @@ export default function Signatures() {
           {atRisk ? <span className="muted">{t('atRisk.exportWithoutNames')}</span> : showEmails ? null : <span className="muted">{t('admin.signatures.emailsOwnersOnly')}</span>}
         </p>
       ) : null}
+      <section className="country-map" aria-labelledby="admin-country-map-title">
+        <h3 id="admin-country-map-title">{t('admin.countryMap.title')}</h3>
+        {countryMap ? (
+          <figure className="chart">
+            <div dangerouslySetInnerHTML={{ __html: countryMap }} />
+            <CountryTable counts={byCountry} lang={lang} caption={t('admin.countryMap.caption')} />
+          </figure>
+        ) : (
+          <p>{t('admin.countryMap.none')}</p>
+        )}
+      </section>
       {showSigners ? (
         <>
           <Form method="get" className="filters row">

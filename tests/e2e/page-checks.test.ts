@@ -15,6 +15,7 @@ import en from '../../app/locales/en/admin.json'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser } from '../helpers/browser.ts'
 import { CAMPAIGN_SLUG, startDonationStack, type DonationStack } from '../helpers/donations.ts'
+import { petitionClient } from '../helpers/petition.ts'
 import { ROOT } from '../helpers/server.ts'
 
 type PageToCheck = { name: string; path: string | ((stack: DonationStack) => Promise<string>); status?: number }
@@ -54,6 +55,25 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-pages-'))
 
 beforeAll(async () => {
   stack = await startDonationStack()
+  // Confirmed signatures from two countries, so the campaign page carries its map and country table (issue 17).
+  // The confirm link comes from the outbox page: this process holds no data key to open the sealed email.
+  const client = petitionClient(stack.server, stack.db)
+  const owner = await client.login()
+  for (const country of ['DE', 'BA']) {
+    const last = (await stack.db.get<{ id: number | null }>('SELECT max(id) AS id FROM email_messages'))?.id ?? 0
+    expect((await client.sign(client.person({ country }))).status).toBe(303)
+    let sent: { id: number } | undefined
+    for (let i = 0; i < 100 && !sent; i++) {
+      sent = await stack.db.get<{ id: number }>(`SELECT id FROM email_messages WHERE id > ? AND status = 'captured'`, last)
+      if (!sent) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    const { id } = sent!
+    const [confirm] = (await client.linksOf(id, owner)).filter((href) => href.includes('/confirm/'))
+    expect((await fetch(confirm!, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ intent: 'confirm' }) })).status).toBe(303)
+  }
+  const campaign = await (await fetch(`${stack.server.url}/c/${CAMPAIGN_SLUG}`)).text()
+  expect(campaign).toContain('/map.svg?v=2')
+  expect(campaign).toContain('class="targets-list"')
   for (const page of PAGES) {
     resolved.push({ name: page.name, path: typeof page.path === 'string' ? page.path : await page.path(stack), status: page.status ?? 200 })
   }

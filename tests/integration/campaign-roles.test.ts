@@ -149,6 +149,7 @@ const EXPECTED: Record<string, Expectation> = {
   'routes/admin.campaigns.$id.milestones': { scope: 'campaign', get: 'viewer', posts: [{ need: 'manager', body: ({ n }) => form({ intent: 'save', threshold: String(900000 + n), 'texts.en.happens': 'Probe' }) }] },
   //
   // Issue 17, part B (targets and the map): its routes go under this line.
+  'routes/admin.campaigns.$id.targets': { scope: 'campaign', get: 'viewer', posts: [{ need: 'editor', body: () => form({ intent: 'save', locale: 'en', 'texts.en.name': 'Probe office' }) }] },
   //
   // Issue 17, part C (the count log): public routes only, nothing here so far.
   //
