@@ -129,13 +129,9 @@ function confirmationEmail({ seed, to, locale, campaign, firstName }: Confirmati
     to,
     locale,
     campaignId: campaign.id,
-    props: {
-      tokenSeed: seed,
-      firstName,
-      campaignTitle: campaign.title,
-      petitionText: campaign.petitionText,
-      organizationName: campaign.organizationName,
-    },
+    props: { tokenSeed: seed, firstName },
+    // The campaign's own words are public: not sealed with each of a surge's confirmations.
+    publicProps: { campaignTitle: campaign.title, petitionText: campaign.petitionText, organizationName: campaign.organizationName },
   }
 }
 
@@ -211,11 +207,12 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
   // name words, counter and email are one statement. Where it cannot, or the address turns out
   // to have signed already, the steps below.
   const first = await insertFirstSignature(tx, () => {
-    const { to: address, props, ...email } = confirmationEmail(confirmation)
+    const { to: address, props, publicProps, ...email } = confirmationEmail(confirmation)
+    const hashes = emailHashes(input.email)
     return {
-      supporter: { emailHashes: emailHashes(input.email), ...newSupporterRow(supporter) },
+      supporter: { emailHashes: hashes, ...newSupporterRow(supporter, hashes) },
       signature: { ...newSignature(), createdAt: now, nameWordHashes: nameWordHashes(input.firstName, input.lastName) },
-      email: { ...email, ...sealEmail({ to: address, props }), keyPrefix: 'signature:', keySuffix: ':confirm:1', priority: priorityOf('confirm-signature') },
+      email: { ...email, ...sealEmail({ to: address, props }), props: JSON.stringify(publicProps), keyPrefix: 'signature:', keySuffix: ':confirm:1', priority: priorityOf('confirm-signature') },
     }
   })
   if (first?.signatureId) {

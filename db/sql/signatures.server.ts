@@ -48,8 +48,8 @@ export type FirstSignature = {
     updatesRequested: boolean
     source: string | null
   }
-  /** The confirmation email, sealed ({to, props}); its idempotency key is keyPrefix, the new signature's id, keySuffix. */
-  email: { template: string; sealed: string; dataKeyId: string; locale: string; keyPrefix: string; keySuffix: string; priority: number }
+  /** The confirmation email, sealed ({to, props}) beside its public props (JSON); its idempotency key is keyPrefix, the new signature's id, keySuffix. */
+  email: { template: string; sealed: string; dataKeyId: string; props: string; locale: string; keyPrefix: string; keySuffix: string; priority: number }
 }
 
 const FIRST_SIGNATURE_TEXT = `
@@ -75,7 +75,7 @@ const FIRST_SIGNATURE_TEXT = `
     select $8::bigint, word, id from signature, unnest($21::text[]) as word
   ), mailed as (
     insert into email_messages (template, sealed, data_key_id, locale, props, idempotency_key, campaign_id, priority, batchable)
-    select $22::text, $23::text, $24::text, $25::text, '{}', $26::text || id || $27::text, $8::bigint, $28::bigint, true from signature
+    select $22::text, $23::text, $24::text, $25::text, $29::text, $26::text || id || $27::text, $8::bigint, $28::bigint, true from signature
     on conflict (idempotency_key) do nothing
   )
   select (select id from supporter) as supporter_id, (select id from signature) as signature_id`
@@ -88,7 +88,7 @@ export async function insertFirstSignature(tx: Tx, rows: () => FirstSignature): 
     p.emailHashes, p.emailHash, p.emailDomainHash, p.sealed, p.dataKeyId, p.country, p.locale,
     s.campaignId, s.sealed, s.dataKeyId, s.country, s.locale, s.showName, s.messageStatus, s.tokenHash, s.tokenExpiresAt, s.ipHash, s.createdAt, s.updatesRequested, s.source,
     s.nameWordHashes,
-    e.template, e.sealed, e.dataKeyId, e.locale, e.keyPrefix, e.keySuffix, e.priority,
+    e.template, e.sealed, e.dataKeyId, e.locale, e.keyPrefix, e.keySuffix, e.priority, e.props,
   ]
   const result = await onPostgres(() => (driverOf(tx) as pg.PoolClient).query<{ supporter_id: number | null; signature_id: number | null }>({ name: FIRST_SIGNATURE, text: FIRST_SIGNATURE_TEXT, values }))
   const row = result.rows[0]!
