@@ -211,7 +211,7 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
     const hashes = emailHashes(input.email)
     return {
       supporter: { emailHashes: hashes, ...newSupporterRow(supporter, hashes) },
-      signature: { ...newSignature(), createdAt: now, nameWordHashes: nameWordHashes(input.firstName, input.lastName) },
+      signature: { ...newSignature(), createdAt: now },
       email: { ...email, ...sealEmail({ to: address, props }), props: JSON.stringify(publicProps), keyPrefix: 'signature:', keySuffix: ':confirm:1', priority: priorityOf('confirm-signature') },
     }
   })
@@ -226,7 +226,6 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
   if (!existing) {
     const signature = await firstRow(q.insertSignature, { ...newSignature(), supporterId, now })
     if (signature) {
-      await writeNameWords(tx, { campaignId: campaign.id, signatureId: signature.id, firstName: input.firstName, lastName: input.lastName })
       await moveSignatureCounters(tx, campaign.id, { pending: 1 })
       await queueConfirmation(tx, { ...confirmation, signatureId: signature.id, attempt: 1 })
       return { outcome: 'created' }
@@ -326,8 +325,11 @@ export async function confirmSignature(db: Handle, { token, now = Date.now() }: 
       .set({ ...applied, status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null, resubmittedSealed: null, resubmittedTokenHash: null })
       .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending'), stillLinked(row, token))))
     if (confirmed.changes === 0) return null
-    // The names the back office finds it by are the confirmed ones.
-    if (resubmitted) await writeNameWords(tx, { campaignId: signature.campaignId, signatureId: signature.id, firstName: resubmitted.firstName, lastName: resubmitted.lastName, replace: true })
+    // The back office finds a signer by name once confirmed, by the names confirmed (ADR 017): no
+    // index of the names of people who never confirmed (someone else may have typed them), and
+    // none written in a surge's signing batches. `replace`: an upgrade may have indexed it pending.
+    const names = resubmitted ?? openSignature(signature.sealed)
+    if (names) await writeNameWords(tx, { campaignId: signature.campaignId, signatureId: signature.id, firstName: names.firstName, lastName: names.lastName, replace: true })
     await moveSignatureCounters(tx, signature.campaignId, { pending: -1, confirmed: 1 })
     await moveCountryCounter(tx, signature.campaignId, country, 1)
     if (wantsUpdates && signature.supporterId !== null) {
