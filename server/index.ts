@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
+import { startCheckpointer } from '../db/checkpointer.server.ts'
 import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { sealAtStart } from '../app/models/seal-existing.server.ts'
@@ -47,6 +48,8 @@ await migrateDatabase(db)
 // Plaintext an upgrade from before ADR 017 left is sealed before anything is served or sent.
 await sealAtStart(db, { name: 'vigil' })
 await refuseDemoOrganizerInLive(db, { mode: env.mode, name: 'vigil' })
+// SQLite: WAL checkpoints in a worker thread, not inside a request's COMMIT (db/checkpointer.server.ts).
+const checkpointer = startCheckpointer(db)
 // The outbox sender runs here by default; VIGIL_SENDER=off leaves it to a separate process.
 const sender = env.jobs.sender ? startSender({ db }) : undefined
 // Signatures of closed campaigns are anonymised once their retention period is over (hourly).
@@ -164,6 +167,7 @@ async function shutdown(signal: string) {
   const finished = await Promise.race([background, new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())))])
   void demoStripe?.standIn.close()
   await viteDevServer?.close()
+  await checkpointer?.stop()
   await closeDatabase(db).catch((error: unknown) => console.error(`vigil: closing the database failed: ${error instanceof Error ? error.name : 'error'}`))
   const notes = [cut > 0 ? `${cut} request(s) cut at the deadline` : '', finished ? '' : 'background work cut at the deadline'].filter(Boolean)
   console.log(`vigil: stopped${notes.length ? ` (${notes.join('; ')})` : ''}`)

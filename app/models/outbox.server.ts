@@ -34,6 +34,12 @@ export type QueueEmail = {
   to: string
   locale: Locale
   props: Record<string, unknown>
+  /**
+   * What the email says that is public already (a campaign's title, its petition text): kept plain
+   * in `props` and merged under the sealed props on opening, so the envelope holds only what is
+   * personal and a surge's rows stay small (ADR 017).
+   */
+  publicProps?: Record<string, unknown>
   idempotencyKey: string
   campaignId?: number | null
   /** False for an email Resend refuses in a batch (attachments, a scheduled send): it goes alone. */
@@ -53,7 +59,7 @@ const queueStatement = preparedPerConnection((db) =>
       sealed: sql.placeholder('sealed'),
       dataKeyId: sql.placeholder('dataKeyId'),
       locale: sql.placeholder('locale'),
-      props: {},
+      props: sql.placeholder('props'),
       idempotencyKey: sql.placeholder('idempotencyKey'),
       campaignId: sql.placeholder('campaignId'),
       priority: sql.placeholder('priority'),
@@ -79,7 +85,9 @@ export function noteEmailQueued() {
 async function insertEmail(handle: Handle, email: QueueEmail) {
   const { batchable = true, campaignId = null, template, locale, idempotencyKey } = email
   const { sealed, dataKeyId } = sealEmail({ to: email.to, props: email.props })
-  const params = { template, locale, idempotencyKey, sealed, dataKeyId, campaignId, priority: priorityOf(template), batchable: batchable ? 1 : 0 }
+  // Drizzle encodes the JSON column's placeholder itself.
+  const props = email.publicProps ?? {}
+  const params = { template, locale, idempotencyKey, sealed, dataKeyId, props, campaignId, priority: priorityOf(template), batchable: batchable ? 1 : 0 }
   const queued = (await execute(queueStatement(handle), params)).changes === 1
   if (queued) mailQueued()
   return queued

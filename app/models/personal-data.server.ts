@@ -102,9 +102,10 @@ export function nameWordHashesOf(word: string) {
 // ——— Sealing and opening, per table ———
 
 /** A supporter's sealed row: the envelope, the address's hash (the unique key) and its domain's hash. */
-export function sealSupporter(data: SupporterData): Sealed & { emailHash: string; emailDomainHash: string } {
+export function sealSupporter(data: SupporterData, known?: { emailHash: string }): Sealed & { emailHash: string; emailDomainHash: string } {
   const value: SupporterData = { email: data.email.trim(), firstName: data.firstName, lastName: data.lastName }
-  return { ...sealJson('supporter', value), emailHash: emailHash(value.email), emailDomainHash: emailDomainHash(value.email) }
+  // `known`: the caller has just hashed this address (emailHashes(…)[0]) to look it up.
+  return { ...sealJson('supporter', value), emailHash: known?.emailHash ?? emailHash(value.email), emailDomainHash: emailDomainHash(value.email) }
 }
 
 export function openSupporter(sealed: string): SupporterData {

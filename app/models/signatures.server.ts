@@ -130,13 +130,9 @@ function confirmationEmail({ seed, to, locale, campaign, firstName }: Confirmati
     to,
     locale,
     campaignId: campaign.id,
-    props: {
-      tokenSeed: seed,
-      firstName,
-      campaignTitle: campaign.title,
-      petitionText: campaign.petitionText,
-      organizationName: campaign.organizationName,
-    },
+    props: { tokenSeed: seed, firstName },
+    // The campaign's own words are public: not sealed with each of a surge's confirmations.
+    publicProps: { campaignTitle: campaign.title, petitionText: campaign.petitionText, organizationName: campaign.organizationName },
   }
 }
 
@@ -212,11 +208,12 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
   // name words, counter and email are one statement. Where it cannot, or the address turns out
   // to have signed already, the steps below.
   const first = await insertFirstSignature(tx, () => {
-    const { to: address, props, ...email } = confirmationEmail(confirmation)
+    const { to: address, props, publicProps, ...email } = confirmationEmail(confirmation)
+    const hashes = emailHashes(input.email)
     return {
-      supporter: { emailHashes: emailHashes(input.email), ...newSupporterRow(supporter) },
-      signature: { ...newSignature(), createdAt: now, nameWordHashes: nameWordHashes(input.firstName, input.lastName) },
-      email: { ...email, ...sealEmail({ to: address, props }), keyPrefix: 'signature:', keySuffix: ':confirm:1', priority: priorityOf('confirm-signature') },
+      supporter: { emailHashes: hashes, ...newSupporterRow(supporter, hashes) },
+      signature: { ...newSignature(), createdAt: now },
+      email: { ...email, ...sealEmail({ to: address, props }), props: JSON.stringify(publicProps), keyPrefix: 'signature:', keySuffix: ':confirm:1', priority: priorityOf('confirm-signature') },
     }
   })
   if (first?.signatureId) {
@@ -230,7 +227,6 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
   if (!existing) {
     const signature = await firstRow(q.insertSignature, { ...newSignature(), supporterId, now })
     if (signature) {
-      await writeNameWords(tx, { campaignId: campaign.id, signatureId: signature.id, firstName: input.firstName, lastName: input.lastName })
       await moveSignatureCounters(tx, campaign.id, { pending: 1 })
       await queueConfirmation(tx, { ...confirmation, signatureId: signature.id, attempt: 1 })
       return { outcome: 'created' }
@@ -330,8 +326,11 @@ export async function confirmSignature(db: Handle, { token, now = Date.now() }: 
       .set({ ...applied, status: 'confirmed', confirmedAt: now, tokenHash: null, tokenExpiresAt: null, resubmittedSealed: null, resubmittedTokenHash: null })
       .where(and(eq(signatures.id, signature.id), eq(signatures.status, 'pending'), stillLinked(row, token))))
     if (confirmed.changes === 0) return null
-    // The names the back office finds it by are the confirmed ones.
-    if (resubmitted) await writeNameWords(tx, { campaignId: signature.campaignId, signatureId: signature.id, firstName: resubmitted.firstName, lastName: resubmitted.lastName, replace: true })
+    // The back office finds a signer by name once confirmed, by the names confirmed (ADR 017): no
+    // index of the names of people who never confirmed (someone else may have typed them), and
+    // none written in a surge's signing batches. `replace`: an upgrade may have indexed it pending.
+    const names = resubmitted ?? openSignature(signature.sealed)
+    if (names) await writeNameWords(tx, { campaignId: signature.campaignId, signatureId: signature.id, firstName: names.firstName, lastName: names.lastName, replace: true })
     await moveSignatureCounters(tx, signature.campaignId, { pending: -1, confirmed: 1 })
     await moveCountryCounter(tx, signature.campaignId, country, 1)
     await reachMilestones(tx, { campaignId: signature.campaignId, now })

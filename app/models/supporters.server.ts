@@ -35,9 +35,9 @@ const statements = preparedPerConnection((db) => ({
 
 export type SupporterInput = { email: string; firstName: string; lastName: string; country: string; locale: Locale }
 
-/** The row a new supporter gets from `input`: the address (as typed, trimmed) and names sealed, the address's hashes beside them. */
-export function newSupporterRow(input: SupporterInput) {
-  const { sealed, dataKeyId, emailHash, emailDomainHash } = sealSupporter(input)
+/** The row a new supporter gets from `input`: the address (as typed, trimmed) and names sealed, the address's hashes beside them (`hashes`: emailHashes(address), when the caller has them). */
+export function newSupporterRow(input: SupporterInput, hashes?: string[]) {
+  const { sealed, dataKeyId, emailHash, emailDomainHash } = sealSupporter(input, hashes && { emailHash: hashes[0]! })
   return { emailHash, emailDomainHash, sealed, dataKeyId, country: input.country, locale: input.locale }
 }
 
@@ -55,6 +55,6 @@ export async function findOrCreateSupporter(tx: Tx, input: SupporterInput): Prom
   const hashes = emailHashes(input.email)
   const found = await findSupporterByEmail(tx, { hashes })
   if (found) return found
-  const row = newSupporterRow(input)
+  const row = newSupporterRow(input, hashes)
   return (await firstRow(statements(tx).insert, row)) ?? (await firstRow(statements(tx).byHash, { emailHash: row.emailHash }))!
 }

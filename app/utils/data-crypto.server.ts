@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import { type DataKey, getEnv } from './config.server.ts'
+import { randomBytes } from './crypto.server.ts'
 
 /**
  * Encryption at rest for supporters' personal data (docs/decisions/017-encryption-at-rest.md).
@@ -108,6 +109,15 @@ export function createDataCrypto(keys: readonly DataKey[]): DataCrypto {
     return { keyId, payload }
   }
 
+  // A column's associated data, made once (a row-bound purpose has its own each time).
+  const aadCache = new Map<string, Buffer>()
+  function columnAad(keyId: string, purpose: SealPurpose) {
+    const id = `${keyId}\n${purpose.table}\n${purpose.column}`
+    let aad = aadCache.get(id)
+    if (!aad) aadCache.set(id, (aad = associatedData(keyId, purpose)))
+    return aad
+  }
+
   function hashWith(key: LoadedKey, value: string, purpose: string) {
     if (!LOOKUP_PURPOSE.test(purpose)) throw new TypeError(`A lookup purpose is a lower-case name, got "${purpose}"`)
     return crypto.createHmac('sha256', key.lookupKey).update(JSON.stringify([purpose, value])).digest('base64url')
@@ -117,9 +127,9 @@ export function createDataCrypto(keys: readonly DataKey[]): DataCrypto {
     keyIds: loaded.map((k) => k.id),
     seal(value, purpose) {
       checkPurpose(purpose)
-      const nonce = crypto.randomBytes(NONCE_BYTES)
+      const nonce = randomBytes(NONCE_BYTES)
       const cipher = crypto.createCipheriv('aes-256-gcm', newest.sealKey, nonce, { authTagLength: TAG_BYTES })
-      cipher.setAAD(associatedData(newest.id, purpose))
+      cipher.setAAD(purpose.row === undefined ? columnAad(newest.id, purpose) : associatedData(newest.id, purpose))
       const body = Buffer.concat([cipher.update(pad(value)), cipher.final()])
       return `${VERSION}.${newest.id}.${Buffer.concat([nonce, body, cipher.getAuthTag()]).toString('base64url')}`
     },
@@ -136,7 +146,7 @@ export function createDataCrypto(keys: readonly DataKey[]): DataCrypto {
         throw new DataCryptoError('malformed', `A value in ${purpose.table}.${purpose.column} is not a whole sealed value`)
       }
       const decipher = crypto.createDecipheriv('aes-256-gcm', key.sealKey, bytes.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES })
-      decipher.setAAD(associatedData(keyId, purpose))
+      decipher.setAAD(purpose.row === undefined ? columnAad(keyId, purpose) : associatedData(keyId, purpose))
       decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES))
       let padded: Buffer
       try {

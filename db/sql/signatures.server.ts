@@ -18,8 +18,8 @@ export function utcDay(db: Handle, epochMs: AnyColumn): SQL<string> {
 }
 
 /**
- * A first signature, on Postgres in one statement (a round trip instead of six): the
- * supporter found or made, the signature, its name words and its confirmation email, each
+ * A first signature, on Postgres in one statement (a round trip instead of five): the
+ * supporter found or made, the signature and its confirmation email, each
  * written only if the step before it was (the caller moves the pending counter, once per
  * group commit). The same rows, in the same transaction, as the step-by-step path in
  * app/models/signatures.server.ts, which SQLite
@@ -36,7 +36,6 @@ export type FirstSignature = {
     campaignId: number
     sealed: string
     dataKeyId: string
-    nameWordHashes: string[]
     country: string
     locale: string
     showName: boolean
@@ -48,8 +47,8 @@ export type FirstSignature = {
     updatesRequested: boolean
     source: string | null
   }
-  /** The confirmation email, sealed ({to, props}); its idempotency key is keyPrefix, the new signature's id, keySuffix. */
-  email: { template: string; sealed: string; dataKeyId: string; locale: string; keyPrefix: string; keySuffix: string; priority: number }
+  /** The confirmation email, sealed ({to, props}) beside its public props (JSON); its idempotency key is keyPrefix, the new signature's id, keySuffix. */
+  email: { template: string; sealed: string; dataKeyId: string; props: string; locale: string; keyPrefix: string; keySuffix: string; priority: number }
 }
 
 const FIRST_SIGNATURE_TEXT = `
@@ -70,12 +69,9 @@ const FIRST_SIGNATURE_TEXT = `
     from supporter
     on conflict (supporter_id, campaign_id) do nothing
     returning id
-  ), worded as (
-    insert into signature_name_words (campaign_id, word_hash, signature_id)
-    select $8::bigint, word, id from signature, unnest($21::text[]) as word
   ), mailed as (
     insert into email_messages (template, sealed, data_key_id, locale, props, idempotency_key, campaign_id, priority, batchable)
-    select $22::text, $23::text, $24::text, $25::text, '{}', $26::text || id || $27::text, $8::bigint, $28::bigint, true from signature
+    select $21::text, $22::text, $23::text, $24::text, $28::text, $25::text || id || $26::text, $8::bigint, $27::bigint, true from signature
     on conflict (idempotency_key) do nothing
   )
   select (select id from supporter) as supporter_id, (select id from signature) as signature_id`
@@ -87,8 +83,7 @@ export async function insertFirstSignature(tx: Tx, rows: () => FirstSignature): 
   const values = [
     p.emailHashes, p.emailHash, p.emailDomainHash, p.sealed, p.dataKeyId, p.country, p.locale,
     s.campaignId, s.sealed, s.dataKeyId, s.country, s.locale, s.showName, s.messageStatus, s.tokenHash, s.tokenExpiresAt, s.ipHash, s.createdAt, s.updatesRequested, s.source,
-    s.nameWordHashes,
-    e.template, e.sealed, e.dataKeyId, e.locale, e.keyPrefix, e.keySuffix, e.priority,
+    e.template, e.sealed, e.dataKeyId, e.locale, e.keyPrefix, e.keySuffix, e.priority, e.props,
   ]
   const result = await onPostgres(() => (driverOf(tx) as pg.PoolClient).query<{ supporter_id: number | null; signature_id: number | null }>({ name: FIRST_SIGNATURE, text: FIRST_SIGNATURE_TEXT, values }))
   const row = result.rows[0]!

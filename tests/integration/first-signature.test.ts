@@ -7,7 +7,7 @@ import { onMailQueued } from '~/models/outbox.server.ts'
 import { signPetition, TOKEN_TTL_MS, type SignCampaign, type SignInput } from '~/models/signatures.server.ts'
 import { sha256 } from '~/utils/crypto.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
-import { currentDataKeyId, emailDomainHash, emailHash, nameWordHashes, openResubmitted, openSignature, openSupporter } from '~/models/personal-data.server.ts'
+import { currentDataKeyId, emailDomainHash, emailHash, openResubmitted, openSignature, openSupporter } from '~/models/personal-data.server.ts'
 import { outboxRows } from '../helpers/sealed.ts'
 import { sqlOn } from '../helpers/sql.ts'
 
@@ -60,9 +60,8 @@ describe('a first signature', () => {
       first_name: null, last_name: null, postal_code: null, message: null,
     })
     expect(openSignature(signature.sealed as string)).toEqual({ firstName: 'Ana', lastName: 'Pérez', postalCode: '1010', message: 'Free him.' })
-    // One row per word of the names, as keyed hashes: the back office's whole-word search.
-    expect(await q().column<string>(`SELECT word_hash FROM signature_name_words WHERE signature_id = ? AND campaign_id = ? ORDER BY word_hash`, signature.id, first.id))
-      .toEqual(nameWordHashes('Ana', 'Pérez').sort())
+    // No name words while pending: the back office finds signers by name once they confirm (ADR 017).
+    expect(await q().column<string>(`SELECT word_hash FROM signature_name_words WHERE signature_id = ?`, signature.id)).toEqual([])
     expect(await q().get(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = ?`, first.id)).toEqual({ confirmed: 0, pending: 1 })
     const email = (await q().get<Record<string, unknown>>(`SELECT * FROM email_messages WHERE campaign_id = ?`, first.id))!
     expect(email).toMatchObject({
@@ -95,11 +94,11 @@ describe('a first signature', () => {
   it('answers a second signature of the same campaign as a repeat, writing no second row or count', async () => {
     expect(await signPetition(getDb(), { campaign: first, input: ana, locale: 'es', ipHash: null })).toEqual({ outcome: 'resent' })
     expect(await q().get(`SELECT count(*) AS n FROM signatures WHERE campaign_id = ?`, first.id)).toEqual({ n: 1 })
-    // The repeat's details wait sealed beside the first ones, whose name words stay until its link is confirmed.
+    // The repeat's details wait sealed beside the first ones; neither has name words until a link is confirmed.
     const waiting = (await q().get<{ id: number; resubmitted_sealed: string | null; resubmitted_details: unknown }>(`SELECT id, resubmitted_sealed, resubmitted_details FROM signatures WHERE campaign_id = ?`, first.id))!
     expect(waiting.resubmitted_details).toBeNull()
     expect(openResubmitted(waiting.resubmitted_sealed)).toMatchObject({ firstName: 'Ana', lastName: 'Pérez', postalCode: '1010', message: 'Free him.', country: 'VE', locale: 'es' })
-    expect(await q().get(`SELECT count(*) AS n FROM signature_name_words WHERE signature_id = ?`, waiting.id)).toEqual({ n: 2 })
+    expect(await q().get(`SELECT count(*) AS n FROM signature_name_words WHERE signature_id = ?`, waiting.id)).toEqual({ n: 0 })
     expect(await q().get(`SELECT pending FROM campaign_counters WHERE campaign_id = ?`, first.id)).toEqual({ pending: 1 })
     expect((await q().column<string>(`SELECT idempotency_key FROM email_messages WHERE campaign_id = ? ORDER BY id`, first.id)).map((k) => k.replace(/\d+/, 'N'))).toEqual([
       'signature:N:confirm:1',

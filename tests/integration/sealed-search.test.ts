@@ -66,6 +66,8 @@ async function addSigner(signer: Signer) {
       .returning({ id: signatures.id }),
   )
   ids[signer.key] = signature!.id
+  // As the app writes them: name words once a signature is confirmed, none while pending.
+  if (status !== 'confirmed') return
   for (const wordHash of nameWordHashes(signer.firstName, signer.lastName)) {
     await execute(db.db.insert(signatureNameWords).values({ campaignId: 1, wordHash, signatureId: signature!.id }))
   }
@@ -116,9 +118,9 @@ const post = (path: string, form: Record<string, string | string[]>, cookie = ow
 const search = (q: string, cookie = owner, lang = 'en') => page(`/admin/campaigns/1/signatures?lng=${lang}&q=${encodeURIComponent(q)}`, cookie)
 const counters = async () => (await db.get<{ confirmed: number; pending: number }>(`SELECT confirmed, pending FROM campaign_counters WHERE campaign_id = 1`))!
 
-const PARTS_EN = 'No signer has this as a whole first or last name. Names are stored encrypted, so parts of names cannot be searched.'
-const PARTS_DE = 'Keine unterzeichnende Person hat dies als vollständigen Vor- oder Nachnamen. Namen werden verschlüsselt gespeichert, daher können Teile von Namen nicht gesucht werden.'
-const PARTS_ES = 'Ninguna persona firmante tiene esto como nombre o apellido completo. Los nombres se guardan cifrados, así que no puedes buscar partes de un nombre.'
+const PARTS_EN = 'No confirmed signer has this as a whole first or last name. Names are stored encrypted, so parts of names cannot be searched, and signatures awaiting confirmation are not searchable by name.'
+const PARTS_DE = 'Keine bestätigte Unterschrift hat dies als vollständigen Vor- oder Nachnamen. Namen werden verschlüsselt gespeichert, daher können Teile von Namen nicht gesucht werden, und noch nicht bestätigte Unterschriften sind nicht nach Namen durchsuchbar.'
+const PARTS_ES = 'Ninguna firma confirmada tiene esto como nombre o apellido completo. Los nombres se guardan cifrados, así que no puedes buscar partes de un nombre, y las firmas pendientes de confirmar no se pueden buscar por nombre.'
 
 describe('searching sealed signers', () => {
   it('finds an owner’s signer by their whole address, whatever its case or +tag, and opens what the table shows', async () => {
@@ -147,7 +149,8 @@ describe('searching sealed signers', () => {
     }
     const webers = await search('weber')
     expect(webers.html).toContain('Mariana Weber')
-    expect(webers.html).toContain('Jonas')
+    // Jonas Weber has not confirmed: not found by name (found by address, below).
+    expect(webers.html).not.toContain('Jonas')
     expect((await search('weber', owner)).html).not.toContain('Núñez')
     // Every word must match: nobody is called both.
     const both = await search('maria weber')
@@ -155,8 +158,10 @@ describe('searching sealed signers', () => {
     expect(both.html).toContain(PARTS_EN)
     // With a filter beside it.
     const pending = await page('/admin/campaigns/1/signatures?q=weber&status=pending')
-    expect(pending.html).toContain('Jonas')
+    expect(pending.html).not.toContain('Jonas')
     expect(pending.html).not.toContain('Mariana Weber')
+    expect(pending.html).toContain(PARTS_EN)
+    expect((await search('jonas@example.net')).html).toContain('Jonas')
   })
 
   it('says, in the organiser’s language, that parts of names cannot be searched, rather than showing an empty table', async () => {
@@ -164,10 +169,10 @@ describe('searching sealed signers', () => {
     expect(en.status).toBe(200)
     expect(en.html).not.toContain('Núñez')
     expect(en.html).toContain(PARTS_EN)
-    expect(en.html).toContain('Whole first or last name, or whole email address')
+    expect(en.html).toContain('Whole first or last name of a confirmed signer, or whole email address')
     const de = await search('Nuñ', owner, 'de')
     expect(de.html).toContain(PARTS_DE)
-    expect(de.html).toContain('Vollständiger Vor- oder Nachname oder vollständige E-Mail-Adresse')
+    expect(de.html).toContain('Vollständiger Vor- oder Nachname einer bestätigten Unterschrift oder vollständige E-Mail-Adresse')
     const es = await search('webe', manager, 'es')
     expect(es.html).toContain(PARTS_ES)
     // Those who may not search by address are told only what they can search by.
