@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
 import { preparedPerConnection, type Handle, type Tx } from '#db/client.server.ts'
 import {
   campaignCounters,
@@ -6,8 +6,6 @@ import {
   campaignMilestones,
   campaignMilestoneTranslations,
   campaigns,
-  campaignTargets,
-  campaignTargetTranslations,
   campaignTranslations,
   organizations,
   organizers,
@@ -27,7 +25,7 @@ import type { Localized } from './campaigns.server.ts'
 import { appendCountLogEntry } from './count-log.server.ts'
 import { getSignatureCounters } from './counters.server.ts'
 import { queueEmail } from './outbox.server.ts'
-import { listPublicTargets } from './targets.server.ts'
+import { listPublicTargets, listTargetRecipients } from './targets.server.ts'
 
 /**
  * Milestones (issue 17, ADR 018): counts at which something happens, each reached once.
@@ -75,7 +73,7 @@ export async function reachMilestones(tx: Tx, { campaignId, now }: { campaignId:
   if (reached.length === 0) return []
   const campaign = await campaignForMail(tx, campaignId)
   const team = await teamRecipients(tx, campaignId)
-  const targets = await targetRecipients(tx, { campaignId })
+  const targets = await listTargetRecipients(tx, { campaignId })
   const today = new Date(now).toISOString().slice(0, 10)
   for (const milestone of reached.sort((a, b) => a.threshold - b.threshold)) {
     const count = milestone.reachedCount ?? milestone.threshold
@@ -202,32 +200,6 @@ async function teamRecipients(db: Handle, campaignId: number) {
       or(and(eq(organizers.role, 'owner'), inArray(organizers.organizationId, organizationId)), inArray(organizers.id, members)),
     ))
     .orderBy(asc(organizers.id)))
-}
-
-/**
- * The targets Vigil writes to: those with an address, each with its name in its own language
- * (else the campaign's). The same contract as Part B's `listTargetRecipients` (targets.server.ts);
- * written here while that one is a stub, to be replaced by it when both are merged.
- */
-async function targetRecipients(db: Handle, { campaignId }: { campaignId: number }): Promise<{ id: number; email: string; locale: Locale; name: string }[]> {
-  const rows = await allRows(db
-    .select({ id: campaignTargets.id, email: campaignTargets.email, locale: campaignTargets.locale, defaultLocale: campaigns.defaultLocale })
-    .from(campaignTargets)
-    .innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId))
-    .where(and(eq(campaignTargets.campaignId, campaignId), isNotNull(campaignTargets.email)))
-    .orderBy(asc(campaignTargets.position), asc(campaignTargets.id)))
-  const withEmail = rows.filter((r): r is typeof r & { email: string } => r.email !== null && r.email.trim() !== '')
-  if (withEmail.length === 0) return []
-  const names = await allRows(db
-    .select({ targetId: campaignTargetTranslations.targetId, locale: campaignTargetTranslations.locale, name: campaignTargetTranslations.name })
-    .from(campaignTargetTranslations)
-    .where(inArray(campaignTargetTranslations.targetId, withEmail.map((r) => r.id))))
-  return withEmail.map((r) => ({
-    id: r.id,
-    email: r.email,
-    locale: r.locale,
-    name: pickTranslation(names.filter((n) => n.targetId === r.id), r.locale, r.defaultLocale, (n) => n.name !== '')?.name ?? '',
-  }))
 }
 
 // ——— The campaign page ———

@@ -16,6 +16,7 @@ import { getT } from '~/utils/i18n.server.ts'
 import { formatDate, formatNumber, type Language } from '~/utils/i18n.ts'
 import { campaignFromPacketToken } from '~/utils/tokens.server.ts'
 import { pickTranslation } from '~/utils/translations.ts'
+import { shortCode } from '~/utils/count-log-chain.server.ts'
 
 /**
  * The delivery packet (issue 17, ADR 018): what a team hands to the petition's targets, per
@@ -107,10 +108,8 @@ async function allSigners(db: Handle, campaignId: number, lang: Language) {
   return all
 }
 
-/** "3f9a 12bc 55de 0a71": the head hash's first 16 hex digits in fours, as the count log names its verification code. */
-export function verificationCode(hash: string) {
-  return (hash.slice(0, 16).match(/.{1,4}/g) ?? []).join(' ')
-}
+/** "3f9a 12bc 55de 0a71": the count log's verification code for a head hash (one definition, the chain's). */
+export const verificationCode = shortCode
 
 const STYLE = `
 @page { size: A4; margin: 16mm 14mm 18mm; @bottom-center { content: counter(page) " / " counter(pages); font: 9pt system-ui, sans-serif; color: #555; } }
