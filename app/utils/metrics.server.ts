@@ -94,7 +94,7 @@ const SENDER_REQUESTS = describe('vigil_sender_requests_total', 'counter', 'Requ
 const SENDER_EMAILS = describe('vigil_sender_emails_total', 'counter', 'Emails the provider accepted (sent) or refused in an accepted batch (refused).')
 const SENDER_ERRORS = describe('vigil_sender_errors_total', 'counter', 'Sender requests that failed, by whether they will be retried (transient) or not (permanent).')
 const WEBHOOKS = describe('vigil_webhook_events_total', 'counter', 'Webhook deliveries by provider and outcome: applied, duplicate, ignored, failed (recorded as inconsistent), refused (bad signature or body), error (to be retried by the provider).')
-const JOB_RUNS = describe('vigil_job_runs_total', 'counter', 'Runs of the background jobs (retention, reminders), by outcome (ok, error).')
+const JOB_RUNS = describe('vigil_job_runs_total', 'counter', 'Runs of the background jobs (retention, reminders, count-log), by outcome (ok, error).')
 describe('vigil_outbox_backlog', 'gauge', 'Emails waiting to be sent, read from the database at scrape time, by kind (confirmation, transactional, update).')
 describe('vigil_outbox_oldest_due_age_seconds', 'gauge', 'Age of the oldest confirmation or other transactional email waiting to be sent (0 when none waits), read at scrape time.')
 describe('vigil_outbox_oldest_confirmation_age_seconds', 'gauge', 'Age of the oldest confirmation email waiting to be sent (0 when none waits), read at scrape time.')
