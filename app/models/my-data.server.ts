@@ -340,8 +340,8 @@ export async function getMyData(db: Handle, { supporterId, lang }: { supporterId
       .orderBy(desc(emailMessages.id))
       .limit(EMAILS_SHOWN),
   )
-  // A message written with its content holds it sealed; an update's holds only ids in `props`.
-  const emails: MyEmailRow[] = emailRows.map(({ sealed, props, ...row }) => ({ ...row, props: sealed === null ? props : openEmail(sealed).props }))
+  // A message written with its content holds the personal part sealed, beside its public props; an update's holds only ids in `props`.
+  const emails: MyEmailRow[] = emailRows.map(({ sealed, props, ...row }) => ({ ...row, props: sealed === null ? props : { ...props, ...openEmail(sealed).props } }))
 
   return {
     supporter: { email: person.email, firstName: person.firstName, lastName: person.lastName, country: supporter.country, locale: supporter.locale, createdAt: supporter.createdAt },

@@ -102,7 +102,7 @@ const statements = preparedPerConnection((db) => {
       .prepare(),
     // Keys 'signature:<id>:confirm:<n>': a range of the unique index.
     latestConfirmation: db
-      .select({ sealed: emailMessages.sealed, locale: emailMessages.locale })
+      .select({ sealed: emailMessages.sealed, props: emailMessages.props, locale: emailMessages.locale })
       .from(emailMessages)
       .where(and(gte(emailMessages.idempotencyKey, sql.placeholder('from')), lt(emailMessages.idempotencyKey, sql.placeholder('to')), eq(emailMessages.template, 'confirm-signature')))
       .orderBy(desc(emailMessages.id))
@@ -162,7 +162,10 @@ async function remindOne(tx: Tx, id: number, now: number) {
   if (!row || row.remindedAt !== null || row.createdAt > now - REMINDER_AFTER_MS || !(await mayRemind(q, row, now))) return false
   const email = await firstRow(q.latestConfirmation, { from: `signature:${id}:confirm:`, to: `signature:${id}:confirm;` })
   if (!email?.sealed) return false
-  const { to, props } = openEmail(email.sealed)
+  // The personal part is sealed; the campaign's public words stay in `props` (ADR 017).
+  const opened = openEmail(email.sealed)
+  const { to } = opened
+  const props = { ...email.props, ...opened.props }
   const seed = typeof props.tokenSeed === 'string' ? props.tokenSeed : ''
   if (!seed || !linkWorks(row, seed, now)) return false
   if ((await execute(q.markReminded, { id, now })).changes !== 1) return false
@@ -172,7 +175,8 @@ async function remindOne(tx: Tx, id: number, now: number) {
     locale: email.locale,
     campaignId: row.campaignId,
     idempotencyKey: `signature:${id}:reminder`,
-    props: { tokenSeed: seed, firstName: props.firstName, campaignTitle: props.campaignTitle, organizationName: props.organizationName },
+    props: { tokenSeed: seed, firstName: props.firstName },
+    publicProps: { campaignTitle: props.campaignTitle, organizationName: props.organizationName },
   })
 }
 
