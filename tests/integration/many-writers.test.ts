@@ -89,7 +89,7 @@ suite('many app servers on one Postgres', () => {
     // Each link twice, on two different servers, all at once.
     const results = await Promise.all([...tokens.map((token, i) => confirmSignature(server(i), { token })), ...tokens.map((token, i) => confirmSignature(server(i + 1), { token }))])
     expect(results.filter((r) => r !== null)).toHaveLength(200)
-    expect(await getSignatureCounters(getDb(), campaign.id)).toEqual({ confirmed: 200, pending: 0 })
+    expect(await getSignatureCounters(getDb(), campaign.id)).toEqual({ confirmed: 200, pending: 0, invalidated: 0 })
     expect((await listCountryCounters(getDb(), campaign.id)).reduce((sum, c) => sum + c.confirmed, 0)).toBe(200)
     expect(await recountSignatures(getDb())).toEqual([])
   })
@@ -111,7 +111,7 @@ suite('many app servers on one Postgres', () => {
     const onA = outcomes.filter((_, i) => i % 3 !== 1).map((o) => o.outcome)
     expect(onA.filter((o) => o === 'created')).toHaveLength(30)
     expect(onA.filter((o) => o === 'resent')).toHaveLength(30)
-    expect(await getSignatureCounters(getDb(), a.id)).toEqual({ confirmed: 0, pending: 30 })
+    expect(await getSignatureCounters(getDb(), a.id)).toEqual({ confirmed: 0, pending: 30, invalidated: 0 })
     expect(await recountSignatures(getDb())).toEqual([])
   })
 

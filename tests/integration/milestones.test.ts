@@ -41,6 +41,8 @@ async function milestoneEmails(db: Sql, milestoneId: number) {
 
 /** Two targets with an address (one writes in German) and one without: inserted as the targets page would. */
 async function addTargets(db: Sql, campaignId: number) {
+  // Only these: the demo seed's own targets (with addresses) would be emailed too.
+  await db.run('delete from campaign_targets where campaign_id = ?', campaignId)
   const ids: number[] = []
   for (const [i, target] of [
     { email: 'office@dhs.example.gov', locale: 'en', names: { en: 'Department of Homeland Security' } },

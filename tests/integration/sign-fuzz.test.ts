@@ -101,9 +101,21 @@ async function send(submission: Submission): Promise<Answer> {
 }
 
 /** What the petition panel says: every field message and notice, as visible text. */
+/** Where the <section> opened just before `from` closes (sections nest: the next milestone is one). */
+function sectionEnd(html: string, from: number) {
+  const tags = /<(\/?)section\b/g
+  tags.lastIndex = from
+  let depth = 1
+  for (let m = tags.exec(html); m; m = tags.exec(html)) {
+    depth += m[1] ? -1 : 1
+    if (depth === 0) return m.index
+  }
+  return html.length
+}
+
 function panelMessages(html: string) {
   const start = html.indexOf('id="petition"')
-  const panel = start === -1 ? '' : html.slice(start, html.indexOf('</section>', start))
+  const panel = start === -1 ? '' : html.slice(start, sectionEnd(html, start))
   const fieldErrors = [...panel.matchAll(/<ul[^>]*class="field__errors"[^>]*>([\s\S]*?)<\/ul>/g)].flatMap((m) =>
     [...m[1]!.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((li) => textOf(li[1]!).trim()),
   )
