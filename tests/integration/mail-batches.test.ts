@@ -271,7 +271,9 @@ describe('the running sender', () => {
     try {
       await waitFor(() => resend.sent().length === 450, 5000)
     } finally {
+      // Its last outcome recorded before the next test empties the tables (else they deadlock on Postgres).
       sender.stop()
+      await sender.stopped()
     }
     const starts = batchRequests().map((r) => r.receivedAt.getTime())
     expect(starts).toHaveLength(5)
@@ -290,7 +292,9 @@ describe('the running sender', () => {
     try {
       await waitFor(() => resend.sent().length === 151, 5000)
     } finally {
+      // Its last outcome recorded before the next test empties the tables (else they deadlock on Postgres).
       sender.stop()
+      await sender.stopped()
     }
     const requests = batchRequests()
     expect(requests[0]!.status).toBe(429)

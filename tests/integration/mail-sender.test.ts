@@ -258,6 +258,7 @@ describe.skipIf(!onPostgres)('two senders on one outbox at once', () => {
       await waitFor(async () => (await unsettled()) === 0, 45_000, async () => `${await unsettled()} messages unsettled`, 50)
     } finally {
       for (const sender of running) sender.stop()
+      await Promise.all(running.map((sender) => sender.stopped()))
     }
     // Each key reached the provider once: a batch or an email claimed twice would have gone twice under its key.
     const perKey = new Map<string, number>()
