@@ -17,11 +17,17 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
 const db = new Database(workerData.file, { fileMustExist: true })
+// Only changes are reported: a failure once, and the recovery after it.
+let failing = ''
 const checkpoint = () => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)')
+    if (failing) parentPort.postMessage({ recovered: failing })
+    failing = ''
   } catch (error) {
-    parentPort.postMessage({ error: error && error.code ? error.code : 'error' })
+    const code = error && error.code ? error.code : 'error'
+    if (code !== failing) parentPort.postMessage({ error: code })
+    failing = code
   }
 }
 const timer = setInterval(checkpoint, workerData.intervalMs)
@@ -48,19 +54,33 @@ export function startCheckpointer(db: DB, { intervalMs = 250 }: { intervalMs?: n
     // Not the app's loaders (tsx): the worker is plain CommonJS.
     execArgv: [],
   })
-  let lastError = ''
-  worker.on('message', (message: { error?: string }) => {
-    // Once per kind of failure, not every 250 ms: SQLITE_BUSY from a long read is expected and passes.
-    if (message.error && message.error !== lastError && message.error !== 'SQLITE_BUSY') console.error(`vigil: WAL checkpoint failed (${message.error}); the server checkpoints itself past ${SAFETY_NET_PAGES} pages`)
-    lastError = message.error ?? ''
+  worker.on('message', (message: { error?: string; recovered?: string }) => {
+    if (message.error) console.error(`vigil: WAL checkpoint failed (${message.error}); the server checkpoints itself past ${SAFETY_NET_PAGES} pages`)
+    if (message.recovered) console.log(`vigil: WAL checkpoints work again (after ${message.recovered})`)
   })
-  worker.on('error', (error) => console.error(`vigil: the WAL checkpointer stopped (${error.name}); the server checkpoints itself past ${SAFETY_NET_PAGES} pages`))
+  worker.on('error', (error) => console.error(`vigil: the WAL checkpointer stopped (${error.name})`))
   worker.unref()
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+  let stopping = false
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      // Gone without being asked: the serving connection checkpoints as SQLite does by default
+      // again (every 1,000 pages), rather than stalling for 10,000 at a time.
+      if (!stopping) {
+        console.error('vigil: the WAL checkpointer ended; the server checkpoints itself again')
+        try {
+          sqlite.pragma('wal_autocheckpoint = 1000')
+        } catch {
+          // The database is closing: nothing left to checkpoint for.
+        }
+      }
+      resolve()
+    }),
+  )
   return {
     /** A last checkpoint, then the worker's connection closes. */
     async stop() {
       // Held until it has ended: a shutdown awaiting this must not see the event loop run dry first.
+      stopping = true
       worker.ref()
       worker.postMessage('stop')
       let timer: NodeJS.Timeout | undefined

@@ -389,7 +389,7 @@ export async function withdrawSignature(db: Handle, { supporterId, signatureId, 
     return 'withdrawn'
   })
   // The name and message are gone from the rows; now from the file's bytes too.
-  if (outcome === 'withdrawn') eraseDeletedBytes(db)
+  if (outcome === 'withdrawn') await eraseDeletedBytes(db)
   return outcome
 }
 
@@ -526,7 +526,7 @@ export async function forgetSupporter(
     return report
   })
   // The address and name are gone from the rows; now from the file's bytes too (a copy of the data folder).
-  if (forgotten) eraseDeletedBytes(db)
+  if (forgotten) await eraseDeletedBytes(db)
   return forgotten
 }
 

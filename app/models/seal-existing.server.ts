@@ -177,6 +177,7 @@ async function sealSignatureBatch(tx: Tx, afterId: number, limit: number): Promi
         postalCode: s.postalCode,
         message: s.message,
         anonymisedAt: s.anonymisedAt,
+        status: s.status,
         resubmitted: s.resubmittedDetails,
       })
       .from(s)
@@ -190,7 +191,8 @@ async function sealSignatureBatch(tx: Tx, afterId: number, limit: number): Promi
     // Anonymised (retention, forget-me) rows kept '' as names: nothing personal is left to seal.
     const anonymised = row.anonymisedAt !== null || (!row.firstName && !row.lastName && !row.postalCode && !row.message)
     const sealed = anonymised ? null : sealSignature({ firstName: row.firstName ?? '', lastName: row.lastName ?? '', postalCode: row.postalCode, message: row.message }).sealed
-    if (sealed !== null) for (const wordHash of nameWordHashes(row.firstName, row.lastName)) words.push({ campaignId: row.campaignId, wordHash, signatureId: row.id })
+    // Name words for confirmed signatures only (ADR 017): a pending one gets them when it is confirmed.
+    if (sealed !== null && row.status === 'confirmed') for (const wordHash of nameWordHashes(row.firstName, row.lastName)) words.push({ campaignId: row.campaignId, wordHash, signatureId: row.id })
     return { id: row.id, values: [sealed, row.resubmitted ? sealResubmitted(row.resubmitted) : null, keyId] }
   })
   await updateRowsById(tx, 'signatures', {
@@ -493,7 +495,7 @@ async function resealSignatures(tx: Tx, newest: string, afterId: number, limit: 
   const s = signatures
   const rows = await allRows(
     tx
-      .select({ id: s.id, campaignId: s.campaignId, sealed: s.sealed, resubmitted: s.resubmittedSealed, keyId: s.dataKeyId })
+      .select({ id: s.id, campaignId: s.campaignId, status: s.status, sealed: s.sealed, resubmitted: s.resubmittedSealed, keyId: s.dataKeyId })
       .from(s)
       .where(and(gt(s.id, afterId), olderKey(s.dataKeyId, newest)))
       .orderBy(asc(s.id))
@@ -511,8 +513,9 @@ async function resealSignatures(tx: Tx, newest: string, afterId: number, limit: 
     )
     if (changes === 0) continue
     rewritten++
-    // The name words' hashes are keyed too: made again from the names, or none once anonymised.
-    await writeNameWords(tx, row.id, row.campaignId, opened ? nameWordHashes(opened.firstName, opened.lastName) : [])
+    // The name words' hashes are keyed too: made again from the names of a confirmed signature; none
+    // for a pending one (it gets them when confirmed) or once anonymised.
+    await writeNameWords(tx, row.id, row.campaignId, opened && row.status === 'confirmed' ? nameWordHashes(opened.firstName, opened.lastName) : [])
   }
   return { lastId: lastIdOf(rows), rows: rewritten, skipped: rows.length - rewritten }
 }

@@ -9,12 +9,14 @@ let offset = 0
 
 /** `size` cryptographically random bytes (CSPRNG), from a pool for small sizes. */
 export function randomBytes(size: number): Buffer {
+  if (!Number.isInteger(size) || size < 0) throw new RangeError(`randomBytes: a size in whole bytes, got ${size}`)
   if (size > 256) return crypto.randomBytes(size)
   if (offset + size > pool.length) {
     pool = crypto.randomBytes(POOL_BYTES)
     offset = 0
   }
-  const bytes = pool.subarray(offset, offset + size)
+  // A copy, not a view: a view's .buffer would expose the rest of the pool (other tokens, later nonces).
+  const bytes = Buffer.from(pool.subarray(offset, offset + size))
   offset += size
   return bytes
 }
@@ -24,7 +26,8 @@ export function randomToken(bytes = 32) {
 }
 
 export function sha256(value: string) {
-  return crypto.hash('sha256', value, 'hex')
+  // crypto.hash is Node ≥ 20.12; package.json allows 20.11.
+  return crypto.hash ? crypto.hash('sha256', value, 'hex') : crypto.createHash('sha256').update(value).digest('hex')
 }
 
 export function hmac(secret: string, value: string) {

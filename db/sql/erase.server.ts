@@ -9,8 +9,14 @@ import { engineOf, sqliteOf, type Handle } from '../client.server.ts'
  * keeps the log (the next call, or the next checkpoint, catches up). Postgres keeps dead row
  * versions until VACUUM reuses their space; only encryption at rest (ADR 017) closes that.
  */
-export function eraseDeletedBytes(handle: Handle): { complete: boolean } {
+export async function eraseDeletedBytes(handle: Handle): Promise<{ complete: boolean }> {
   if (engineOf(handle) !== 'sqlite') return { complete: false }
-  const [result] = sqliteOf(handle).pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[]
-  return { complete: result?.busy === 0 }
+  // The checkpointer's worker (db/checkpointer.server.ts) holds the checkpoint lock for a few
+  // milliseconds four times a second, and a TRUNCATE that meets it answers busy at once: try again.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const [result] = sqliteOf(handle).pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[]
+    if (result?.busy === 0) return { complete: true }
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  return { complete: false }
 }

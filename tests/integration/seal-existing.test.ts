@@ -118,10 +118,12 @@ describe('upgrading a database that holds plaintext', () => {
     }
     const resubmitted = sealedSignatures.find((r) => r.resubmitted_sealed !== null)!
     expect(openResubmitted(resubmitted.resubmitted_sealed)).toMatchObject({ firstName: 'Resubmitted', postalCode: 'QXRESUB', message: 'Resubmitted marker message' })
-    // One name-word row per word, for every signature with names, so the back office finds them.
+    // One name-word row per word, for every confirmed signature with names, so the back office finds
+    // them; none for the pending one (it gets them when confirmed, ADR 017).
     const words = await s.all<{ word_hash: string }>(`select word_hash from signature_name_words where signature_id = ?`, sealedSignatures[0]!.id)
     expect(words.map((w) => w.word_hash).sort()).toEqual(nameWordHashes('Ysolde1', 'Quillfeather').sort())
-    expect(Number((await s.get<{ n: number }>(`select count(distinct signature_id) as n from signature_name_words`))!.n)).toBe(plain.signers + 1)
+    expect(Number((await s.get<{ n: number }>(`select count(distinct signature_id) as n from signature_name_words`))!.n)).toBe(plain.signers)
+    expect(await s.all(`select w.signature_id from signature_name_words w join signatures g on g.id = w.signature_id where g.status <> 'confirmed'`)).toEqual([])
 
     const donationRows = await s.all<{ sealed: string | null; receipt_number: number }>(`select sealed, receipt_number from donations order by receipt_number`)
     expect(donationRows.map((d) => openDonation(d.sealed))).toEqual([
