@@ -9,8 +9,8 @@ import { isTx, transaction } from "./transaction.server.ts";
  * own savepoint so that one failure cannot undo another: a job that throws is rolled back
  * alone and its caller gets the error, the rest of its batch commits. Nobody hears back
  * before the commit that holds their job. Idle, a batch is one job. One batch at a time per
- * database handle (SQLite's connection, Postgres' pool); the jobs that arrive meanwhile make
- * the next one, at most `maxBatch` jobs.
+ * database handle on SQLite, two on Postgres (`parallelOf`); the jobs that arrive meanwhile
+ * make the next one, at most `maxBatch` jobs.
  *
  * SQLite: a commit writes every page a job touched to the WAL; sharing it is the gain.
  * Postgres: a batch holds one pooled connection, and saves per job what a transaction of its
@@ -38,18 +38,18 @@ export function batchedWriter<Job, Result>(
     resolve: (result: Result) => void;
     reject: (error: unknown) => void;
   };
-  type Queue = { waiting: Queued[]; busy: boolean };
+  type Queue = { waiting: Queued[]; running: number; parallel: number };
   const queues = new WeakMap<object, Queue>();
   const size = Math.max(1, Math.min(maxBatch, MAX_SUBTRANSACTIONS));
 
   function next(db: DB, queue: Queue) {
-    if (queue.busy || queue.waiting.length === 0) return;
-    queue.busy = true;
+    if (queue.running >= queue.parallel || queue.waiting.length === 0) return;
+    queue.running++;
     // After this turn of the event loop: the jobs that arrive with this one join it.
     setImmediate(() => {
       const batch = queue.waiting.splice(0, size);
       void commit(db, batch).finally(() => {
-        queue.busy = false;
+        queue.running--;
         next(db, queue);
       });
     });
@@ -128,13 +128,27 @@ export function batchedWriter<Job, Result>(
         throw new Error("batchedWriter: pass the database, not a transaction");
       let queue = queues.get(driverOf(db));
       if (!queue)
-        queues.set(driverOf(db), (queue = { waiting: [], busy: false }));
+        queues.set(
+          driverOf(db),
+          (queue = { waiting: [], running: 0, parallel: parallelOf(db) })
+        );
       queue.waiting.push({ job, resolve, reject });
       next(db, queue);
     });
 }
 
 const MAX_SUBTRANSACTIONS = 64;
+
+/**
+ * Batches in flight at once. SQLite: one (one connection, one writer). Postgres: two, on two
+ * pooled connections: while one batch waits for a round trip or its commit's WAL flush, the
+ * other runs its jobs, so the process's one thread is not idle between statements. Two
+ * batches meet as two processes' batches do (the locks taken at their start, in order; the
+ * counters at their end), so this adds no case several app servers did not already have.
+ */
+function parallelOf(db: DB) {
+  return engineOf(db) === "postgres" ? 2 : 1;
+}
 
 /** A job threw in a batch run without savepoints (its error is seen again on the run with them). */
 class NeedsSavepoints extends Error {}

@@ -46,9 +46,22 @@ export function rateLimitLockKeys(keys: { bucket: string; keyHash: string }[]) {
  * in one write.
  */
 export async function recordHits(tx: Tx, hits: RateLimitHit[], now: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
-  const q = statements(tx)
   await serializeOnKeys(tx, hits)
-  const counts = await recordHitsInWindows(tx, hits.map(({ bucket, keyHash, windowMs }) => ({ bucket, keyHash, since: now - windowMs })), now)
+  return limitOutcome(tx, hits, await recordHitsInWindows(tx, hitWindows(hits, now), now), now)
+}
+
+/** The windows an attempt at `now` is counted in, for a statement that records it (db/sql). */
+export function hitWindows(hits: RateLimitHit[], now: number) {
+  return hits.map(({ bucket, keyHash, limit, windowMs }) => ({ bucket, keyHash, limit, since: now - windowMs }))
+}
+
+/**
+ * What recording an attempt decided, from how many attempts each window then holds (`counts`,
+ * in the order of `hits`), for a caller that recorded it with its own statement: the same
+ * locks must be held (`lockHitWindows` before it).
+ */
+export async function limitOutcome(tx: Tx, hits: RateLimitHit[], counts: number[], now: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
+  const q = statements(tx)
   let retryAfterMs = 0
   for (const [i, { bucket, keyHash, limit, windowMs }] of hits.entries()) {
     const n = counts[i]!
@@ -57,6 +70,11 @@ export async function recordHits(tx: Tx, hits: RateLimitHit[], now: number): Pro
     retryAfterMs = Math.max(retryAfterMs, 1000, (opener?.at ?? now) + windowMs - now)
   }
   return { allowed: retryAfterMs === 0, retryAfterMs }
+}
+
+/** The locks recording an attempt in these windows takes (nothing more inside a batch that took them at its start). */
+export function lockHitWindows(tx: Tx, hits: RateLimitHit[]) {
+  return serializeOnKeys(tx, hits)
 }
 
 export async function hitRateLimits(db: Handle, hits: RateLimitHit[], now = Date.now()) {

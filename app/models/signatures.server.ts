@@ -13,7 +13,7 @@ import { getSignatureCounters, listCountryCounters, moveCountryCounter, moveSign
 import { reachMilestones } from './milestones.server.ts'
 import { noteEmailQueued, priorityOf, queueEmail } from './outbox.server.ts'
 import { emailHashes, nameWordHashes, openResubmitted, openSignature, sealEmail, sealResubmitted, sealSignature, type SignatureData } from './personal-data.server.ts'
-import { rateLimitLockKeys, recordHits, type RateLimitHit } from './rate-limits.server.ts'
+import { hitWindows, limitOutcome, lockHitWindows, rateLimitLockKeys, recordHits, type RateLimitHit } from './rate-limits.server.ts'
 import { findOrCreateSupporter, newSupporterRow } from './supporters.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
@@ -189,8 +189,6 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
     message: input.message || null,
   }
   const plain = { country: input.country, locale, showName: input.showName, messageStatus: input.message ? ('pending' as const) : null }
-  const limited = await recordHits(tx, limits, now)
-  if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
   const supporter = { email: input.email, firstName: input.firstName, lastName: input.lastName, country: input.country, locale }
   const seed = randomToken(16)
   const newSignature = () => ({
@@ -204,18 +202,22 @@ async function signOne(tx: Tx, { campaign, input, locale, ipHash, source = null,
     source,
   })
   const confirmation = { seed, to, locale, campaign, firstName: input.firstName }
-  // Most signatures are a first one: where the engine can (Postgres), supporter, signature,
-  // name words, counter and email are one statement. Where it cannot, or the address turns out
-  // to have signed already, the steps below.
-  const first = await insertFirstSignature(tx, () => {
+  // Most signatures are a first one: where the engine can (Postgres), the rate limits, supporter,
+  // signature and email are one statement. Where it cannot, or the address turns out to have
+  // signed already, the steps below. Over a limit, only the attempt is recorded (one write per
+  // submission, which is what a surge is made of).
+  await lockHitWindows(tx, limits)
+  const first = await insertFirstSignature(tx, { windows: hitWindows(limits, now), now }, () => {
     const { to: address, props, publicProps, ...email } = confirmationEmail(confirmation)
     const hashes = emailHashes(input.email)
     return {
       supporter: { emailHashes: hashes, ...newSupporterRow(supporter, hashes) },
-      signature: { ...newSignature(), createdAt: now },
+      signature: newSignature(),
       email: { ...email, ...sealEmail({ to: address, props }), props: JSON.stringify(publicProps), keyPrefix: 'signature:', keySuffix: ':confirm:1', priority: priorityOf('confirm-signature') },
     }
   })
+  const limited = first ? await limitOutcome(tx, limits, first.counts, now) : await recordHits(tx, limits, now)
+  if (!limited.allowed) return { outcome: 'rate-limited', retryAfterMs: limited.retryAfterMs }
   if (first?.signatureId) {
     await moveSignatureCounters(tx, campaign.id, { pending: 1 })
     noteEmailQueued()

@@ -2,6 +2,7 @@ import { sql, type AnyColumn, type SQL } from 'drizzle-orm'
 import type pg from 'pg'
 import { driverOf, engineOf, statementName, type Handle, type Tx } from '../client.server.ts'
 import { onPostgres } from '../query.server.ts'
+import { hitWindowsSql, hitWindowValues, type HitWindow } from './rate-limits.server.ts'
 
 /**
  * Engine-specific SQL for signing and its back office, in one place.
@@ -29,6 +30,10 @@ export function utcDay(db: Handle, epochMs: AnyColumn): SQL<string> {
  * no signature when the address has signed this campaign. Either way the caller goes on
  * step by step from there. Every personal value arrives sealed or hashed (ADR 017): the
  * supporter is found by any loaded key's hash of the address, `emailHashes`.
+ *
+ * The attempt is counted against the rate limits in the same statement (db/sql/rate-limits),
+ * and nothing else is written when any window then holds more than its limit: the caller gets
+ * the counts back and says how long to wait. A signature is one round trip.
  */
 export type FirstSignature = {
   supporter: { emailHashes: string[]; emailHash: string; emailDomainHash: string; sealed: string; dataKeyId: string; country: string; locale: string }
@@ -43,7 +48,6 @@ export type FirstSignature = {
     tokenHash: string
     tokenExpiresAt: number
     ipHash: string | null
-    createdAt: number
     updatesRequested: boolean
     source: string | null
   }
@@ -52,11 +56,15 @@ export type FirstSignature = {
 }
 
 const FIRST_SIGNATURE_TEXT = `
-  with found as (
-    select id from supporters where email_hash = any($1::text[]) limit 1
+  with ${hitWindowsSql(29, 18)}, allowed as (
+    select coalesce(bool_and(c.n <= l.lim), true) as ok
+    from counted c join unnest($32::bigint[]) with ordinality as l(lim, position) using (position)
+  ), found as (
+    select id from supporters where email_hash = any($1::text[]) and (select ok from allowed) limit 1
   ), made as (
     insert into supporters (email_hash, email_domain_hash, sealed, data_key_id, country, locale)
-    select $2::text, $3::text, $4::text, $5::text, $6::text, $7::text where not exists (select 1 from found)
+    select $2::text, $3::text, $4::text, $5::text, $6::text, $7::text
+    where not exists (select 1 from found) and (select ok from allowed)
     on conflict (email_hash) do nothing
     returning id
   ), supporter as (
@@ -74,18 +82,32 @@ const FIRST_SIGNATURE_TEXT = `
     select $21::text, $22::text, $23::text, $24::text, $28::text, $25::text || id || $26::text, $8::bigint, $27::bigint, true from signature
     on conflict (idempotency_key) do nothing
   )
-  select (select id from supporter) as supporter_id, (select id from signature) as signature_id`
+  select array(select n from counted order by position) as counts,
+         (select id from supporter) as supporter_id, (select id from signature) as signature_id`
 const FIRST_SIGNATURE = statementName(FIRST_SIGNATURE_TEXT)
 
-export async function insertFirstSignature(tx: Tx, rows: () => FirstSignature): Promise<{ supporterId: number | null; signatureId: number | null } | null> {
+export type FirstSignatureResult = {
+  /** How many attempts each window holds, this one included (in the order given); over a limit, nothing but the attempt was written. */
+  counts: number[]
+  supporterId: number | null
+  signatureId: number | null
+}
+
+export async function insertFirstSignature(
+  tx: Tx,
+  limits: { windows: (HitWindow & { limit: number })[]; now: number },
+  rows: () => FirstSignature,
+): Promise<FirstSignatureResult | null> {
   if (engineOf(tx) !== 'postgres') return null
   const { supporter: p, signature: s, email: e } = rows()
   const values = [
     p.emailHashes, p.emailHash, p.emailDomainHash, p.sealed, p.dataKeyId, p.country, p.locale,
-    s.campaignId, s.sealed, s.dataKeyId, s.country, s.locale, s.showName, s.messageStatus, s.tokenHash, s.tokenExpiresAt, s.ipHash, s.createdAt, s.updatesRequested, s.source,
+    s.campaignId, s.sealed, s.dataKeyId, s.country, s.locale, s.showName, s.messageStatus, s.tokenHash, s.tokenExpiresAt, s.ipHash, limits.now, s.updatesRequested, s.source,
     e.template, e.sealed, e.dataKeyId, e.locale, e.keyPrefix, e.keySuffix, e.priority, e.props,
+    ...hitWindowValues(limits.windows), limits.windows.map((w) => w.limit),
   ]
-  const result = await onPostgres(() => (driverOf(tx) as pg.PoolClient).query<{ supporter_id: number | null; signature_id: number | null }>({ name: FIRST_SIGNATURE, text: FIRST_SIGNATURE_TEXT, values }))
+  type Row = { counts: string[]; supporter_id: number | null; signature_id: number | null }
+  const result = await onPostgres(() => (driverOf(tx) as pg.PoolClient).query<Row>({ name: FIRST_SIGNATURE, text: FIRST_SIGNATURE_TEXT, values }))
   const row = result.rows[0]!
-  return { supporterId: row.supporter_id, signatureId: row.signature_id }
+  return { counts: row.counts.map(Number), supporterId: row.supporter_id, signatureId: row.signature_id }
 }

@@ -105,4 +105,29 @@ describe('a first signature', () => {
       'signature:N:confirm:2',
     ])
   })
+
+  it('over a rate limit writes only the attempt: no supporter, signature, count or email, and says when to try again', async () => {
+    const bob: SignInput = { ...ana, firstName: 'Bob', email: 'bob@example.org' }
+    const limits = [
+      { bucket: 'sign-ip', keyHash: 'one-client', limit: 100, windowMs: 60_000 },
+      { bucket: 'sign-ip-day', keyHash: 'one-client', limit: 2, windowMs: 86_400_000 },
+    ]
+    const now = Date.now()
+    const before = await q().get(`SELECT pending FROM campaign_counters WHERE campaign_id = ?`, second.id)
+    const signed = (await q().get<{ n: number }>(`SELECT count(*) AS n FROM signatures WHERE campaign_id = ?`, second.id))!.n
+    for (const [i, email] of ['c1@example.org', 'c2@example.org'].entries()) {
+      expect(await signPetition(getDb(), { campaign: second, input: { ...bob, email }, locale: 'en', ipHash: null, limits, now: now + i })).toEqual({ outcome: 'created' })
+    }
+    const mails = await q().get(`SELECT count(*) AS n FROM email_messages`)
+    // The third attempt in the day's window: the next one is let through once two have left it (the second at now + 1).
+    expect(await signPetition(getDb(), { campaign: second, input: bob, locale: 'en', ipHash: null, limits, now: now + 10 })).toEqual({ outcome: 'rate-limited', retryAfterMs: 86_400_000 - 9 })
+    expect(await q().get(`SELECT count(*) AS n FROM supporters WHERE email_hash = ?`, emailHash('bob@example.org'))).toEqual({ n: 0 })
+    expect(await q().get(`SELECT count(*) AS n FROM signatures WHERE campaign_id = ?`, second.id)).toEqual({ n: signed + 2 })
+    expect(await q().get(`SELECT pending FROM campaign_counters WHERE campaign_id = ?`, second.id)).toEqual({ pending: Number((before as { pending?: number } | undefined)?.pending ?? 0) + 2 })
+    expect(await q().get(`SELECT count(*) AS n FROM email_messages`)).toEqual(mails)
+    // Refused attempts are still recorded, in every window: hammering keeps the window shut.
+    expect(await q().column<string>(`SELECT bucket FROM rate_limit_hits WHERE key_hash = 'one-client' ORDER BY bucket`)).toEqual(['sign-ip', 'sign-ip', 'sign-ip', 'sign-ip-day', 'sign-ip-day', 'sign-ip-day'])
+    // Under both limits again (the day's window moved on), the same address signs at once.
+    expect(await signPetition(getDb(), { campaign: second, input: bob, locale: 'en', ipHash: null, limits: limits.slice(0, 1), now: now + 20 })).toEqual({ outcome: 'created' })
+  })
 })
