@@ -21,6 +21,14 @@ export const CAMPAIGN_STATUSES = ['draft', 'live', 'closed', 'won'] as const
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number]
 export const ORGANIZER_ROLES = ['owner', 'editor'] as const
 export type OrganizerRole = (typeof ORGANIZER_ROLES)[number]
+export const SESSION_LEVELS = ['password', 'setup', 'full'] as const
+export type SessionLevel = (typeof SESSION_LEVELS)[number]
+export const SECOND_FACTOR_METHODS = ['totp', 'recovery_code', 'passkey'] as const
+export type SecondFactorMethod = (typeof SECOND_FACTOR_METHODS)[number]
+export const SECOND_FACTOR_POLICIES = ['none', 'owners', 'owners_managers', 'everyone'] as const
+export type SecondFactorPolicy = (typeof SECOND_FACTOR_POLICIES)[number]
+export const WEBAUTHN_CEREMONIES = ['register', 'second_factor', 'sign_in'] as const
+export type WebauthnCeremony = (typeof WEBAUTHN_CEREMONIES)[number]
 
 export const organizations = sqliteTable('organizations', {
   id: integer('id').primaryKey({ autoIncrement: true }),
@@ -43,6 +51,8 @@ export const organizers = sqliteTable('organizers', {
   role: text('role', { enum: ORGANIZER_ROLES }).notNull().default('editor'),
   disabledAt: integer('disabled_at'),
   createdAt: createdAt(),
+  // WebAuthn user handle (random, base64url): the same for all of an organiser's passkeys. Set at the first registration.
+  webauthnUserId: text('webauthn_user_id'),
 })
 
 // One-time links (set or reset a password). Only the SHA-256 of the token is kept.
@@ -69,6 +79,15 @@ export const sessions = sqliteTable(
       .references(() => organizers.id, { onDelete: 'cascade' }),
     expiresAt: integer('expires_at').notNull(),
     createdAt: createdAt(),
+    // Constant defaults below: SQLite cannot ADD COLUMN with an expression.
+    // 'password': a second factor is owed; 'setup': one must be set up first; 'full': signed in (ADR 019).
+    level: text('level', { enum: SESSION_LEVELS }).notNull().default('password'),
+    // What completed the sign-in: null for a password alone when no factor was owed.
+    secondFactor: text('second_factor', { enum: SECOND_FACTOR_METHODS }),
+    // "Firefox on Linux", from the User-Agent at sign-in; never the header itself, never an address.
+    device: text('device').notNull().default(''),
+    // Coarse: written at most every SESSION_TOUCH_MS, so a page view is not a write.
+    lastSeenAt: integer('last_seen_at').notNull().default(0),
   },
   (t) => [index('sessions_organizer_idx').on(t.organizerId)],
 )
@@ -750,6 +769,8 @@ export const instanceSettings = sqliteTable('instance_settings', {
   // When the start-up step sealed the plaintext an upgrade from before ADR 017 held (and scrubbed the
   // file on SQLite): later starts skip it. Null until then (app/models/seal-existing.server.ts).
   plainDataSealedAt: integer('plain_data_sealed_at'),
+  // Who must have a second factor (ADR 019); 'owners' for new instances and upgrades alike.
+  secondFactorPolicy: text('second_factor_policy', { enum: SECOND_FACTOR_POLICIES }).notNull().default('owners'),
   updatedAt: integer('updated_at').notNull().default(now),
 })
 
@@ -921,6 +942,77 @@ export const countLogEntries = sqliteTable(
   (t) => [primaryKey({ columns: [t.campaignId, t.seq] })],
 )
 
+// ——— Organiser authentication (issue 18; ADR 019) ———
+
+// The authenticator app's secret, sealed (ADR 017). A row without confirmed_at is a set-up in progress.
+export const organizerTotp = sqliteTable('organizer_totp', {
+  organizerId: integer('organizer_id').primaryKey().references(() => organizers.id, { onDelete: 'cascade' }),
+  sealed: text('sealed').notNull(),
+  dataKeyId: text('data_key_id').notNull(),
+  confirmedAt: integer('confirmed_at'),
+  // The last accepted time step (epoch seconds / 30): a code for it or an earlier one is a replay.
+  lastTimeStep: integer('last_time_step'),
+  createdAt: createdAt(),
+})
+
+// Ten single-use codes, only their SHA-256 kept (80 random bits each).
+export const organizerRecoveryCodes = sqliteTable(
+  'organizer_recovery_codes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    organizerId: integer('organizer_id').notNull().references(() => organizers.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull().unique(),
+    usedAt: integer('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('organizer_recovery_codes_organizer_idx').on(t.organizerId)],
+)
+
+export const organizerPasskeys = sqliteTable(
+  'organizer_passkeys',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    organizerId: integer('organizer_id').notNull().references(() => organizers.id, { onDelete: 'cascade' }),
+    credentialId: text('credential_id').notNull().unique(), // base64url
+    publicKey: text('public_key').notNull(), // base64url COSE key (public: not sealed)
+    counter: integer('counter').notNull().default(0),
+    transports: text('transports', { mode: 'json' }).$type<string[]>(),
+    backedUp: integer('backed_up', { mode: 'boolean' }).notNull().default(false),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [index('organizer_passkeys_organizer_idx').on(t.organizerId)],
+)
+
+// A WebAuthn challenge: single use, five minutes, found by the hash of the vigil_webauthn cookie's id.
+export const webauthnChallenges = sqliteTable(
+  'webauthn_challenges',
+  {
+    idHash: text('id_hash').primaryKey(),
+    ceremony: text('ceremony', { enum: WEBAUTHN_CEREMONIES }).notNull(),
+    challenge: text('challenge').notNull(),
+    organizerId: integer('organizer_id').references(() => organizers.id, { onDelete: 'cascade' }),
+    // register / second_factor: the session that asked (a challenge cannot move to another session).
+    sessionIdHash: text('session_id_hash'),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webauthn_challenges_expires_idx').on(t.expiresAt)],
+)
+
+// Browsers an organiser has signed in from (the vigil_device cookie's SHA-256): a new one sends an email.
+export const organizerDevices = sqliteTable(
+  'organizer_devices',
+  {
+    organizerId: integer('organizer_id').notNull().references(() => organizers.id, { onDelete: 'cascade' }),
+    deviceHash: text('device_hash').notNull(),
+    createdAt: createdAt(),
+    lastSeenAt: integer('last_seen_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.organizerId, t.deviceHash] })],
+)
+
 export type Organization = typeof organizations.$inferSelect
 export type Organizer = typeof organizers.$inferSelect
 export type Campaign = typeof campaigns.$inferSelect
@@ -942,3 +1034,5 @@ export type CampaignMilestone = typeof campaignMilestones.$inferSelect
 export type Delivery = typeof deliveries.$inferSelect
 export type TargetResponse = typeof targetResponses.$inferSelect
 export type CountLogRow = typeof countLogEntries.$inferSelect
+export type Session = typeof sessions.$inferSelect
+export type OrganizerPasskey = typeof organizerPasskeys.$inferSelect
