@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2'
-import { and, asc, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull, isNull } from 'drizzle-orm'
 import type { Handle, Tx } from '#db/client.server.ts'
 import {
   campaignMemberships,
@@ -16,11 +16,12 @@ import {
 import { transaction } from '#db/transaction.server.ts'
 import { randomToken, sha256 } from '~/utils/crypto.server.ts'
 import { organizerInviteToken } from '~/utils/tokens.server.ts'
+import { SESSION_TTL_MS } from '~/utils/session-cookie.ts'
 import { recordAudit } from './audit.server.ts'
 import { queueEmail } from './outbox.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
-export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
+export { SESSION_TTL_MS }
 export const PASSWORD_TOKEN_TTL_MS = 48 * 60 * 60 * 1000
 
 export type SessionOrganizer = Pick<Organizer, 'id' | 'name' | 'email' | 'role' | 'organizationId'>
@@ -179,38 +180,6 @@ export async function setPasswordWithToken(db: Handle, { token, password }: { to
       subjectId: found.organizerId,
     })
     return found.organizerId
-  })
-}
-
-export async function createSession(db: Handle, { organizerId }: { organizerId: number }) {
-  const token = randomToken()
-  const now = Date.now()
-  await transaction(db, async (tx) => {
-    await execute(tx.delete(sessions).where(lt(sessions.expiresAt, now)))
-    await execute(tx.insert(sessions).values({ idHash: sha256(token), organizerId, expiresAt: now + SESSION_TTL_MS }))
-    await recordAudit(tx, { organizerId, action: 'organizer.login', subjectType: 'organizer', subjectId: organizerId })
-  })
-  return { token, expiresAt: now + SESSION_TTL_MS }
-}
-
-export async function getSessionOrganizer(db: Handle, { token }: { token: string }): Promise<SessionOrganizer | null> {
-  const row = await firstRow(db
-    .select({
-      id: organizers.id,
-      name: organizers.name,
-      email: organizers.email,
-      role: organizers.role,
-      organizationId: organizers.organizationId,
-    })
-    .from(sessions)
-    .innerJoin(organizers, eq(organizers.id, sessions.organizerId))
-    .where(and(eq(sessions.idHash, sha256(token)), gt(sessions.expiresAt, Date.now()), isNull(organizers.disabledAt))))
-  return row ?? null
-}
-
-export async function deleteSession(db: Handle, { token }: { token: string }) {
-  await transaction(db, async (tx) => {
-    await execute(tx.delete(sessions).where(eq(sessions.idHash, sha256(token))))
   })
 }
 

@@ -13,7 +13,8 @@ import { useTranslation } from 'react-i18next'
 import { ConformForm, TextField } from '~/components/ui/field.tsx'
 import { getT } from '~/utils/i18n.server.ts'
 import { logInOrganizer } from '~/workflows/login.server.ts'
-import { getOrganizer, safeRedirect, startSession } from '~/workflows/session.server.ts'
+import { PasskeySignInButton } from '~/components/passkeys.tsx'
+import { getSessionState, safeRedirect, startSession, TWO_FACTOR_PATH, TWO_FACTOR_SETUP_PATH } from '~/workflows/session.server.ts'
 import { loginSchema, textLimits } from '~/utils/schemas.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — log in' }, { name: 'robots', content: 'noindex' }]
@@ -28,7 +29,10 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 }
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  if (await getOrganizer(context.db, request)) throw redirect('/admin')
+  const state = await getSessionState(context.db, request)
+  if (state?.level === 'full') throw redirect('/admin')
+  // A half session finishes its sign-in first; signing in again would only start another one.
+  if (state) throw redirect(state.level === 'password' ? TWO_FACTOR_PATH : TWO_FACTOR_SETUP_PATH)
   return null
 }
 
@@ -53,7 +57,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (login.status === 'failed') {
     return data({ result: submission.reply({ formErrors: [t('login.failed')], hideFields: ['password'] }) }, { status: 400 })
   }
-  return startSession(context.db, login.organizer.id, safeRedirect(redirectTo))
+  const { headers, location } = await startSession(context.db, {
+    organizerId: login.organizer.id,
+    request,
+    lang: context.lang,
+    redirectTo: safeRedirect(redirectTo),
+  })
+  return redirect(location, { headers })
 }
 
 export default function Login() {
@@ -80,6 +90,7 @@ export default function Login() {
           {navigation.state === 'submitting' ? t('login.submitting') : t('login.submit')}
         </button>
       </ConformForm>
+      <PasskeySignInButton mode="sign_in" redirectTo={searchParams.get('redirectTo') ?? '/admin'} />
     </main>
   )
 }

@@ -1,5 +1,5 @@
 import type { Handle } from '#db/client.server.ts'
-import { hitRateLimits, type BackoffPolicy } from '~/models/rate-limits.server.ts'
+import { hitRateLimits, reserveAttempt, type BackoffPolicy } from '~/models/rate-limits.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
 import { dataCrypto } from '~/utils/data-crypto.server.ts'
 
@@ -52,4 +52,27 @@ export function signingPolicies(): RateLimitPolicy[] {
     { bucket: 'sign:ip:10min', limit: getEnv().signLimits.per10Min, windowMs: 10 * 60_000 },
     { bucket: 'sign:ip:day', limit: getEnv().signLimits.perDay, windowMs: 24 * 60 * 60_000 },
   ])
+}
+
+/**
+ * The second factor (code, recovery code, passkey after a password): the login's numbers, per
+ * account and address, plus the shared login:ip window. Nothing is keyed on the account
+ * alone, so nobody elsewhere can lock an organiser out (ADR 019).
+ */
+export const SECOND_FACTOR_PER_ACCOUNT_AND_IP: BackoffPolicy = {
+  bucket: '2fa:account-ip',
+  free: 5,
+  baseMs: 60_000,
+  capMs: 60 * 60_000,
+  forgetAfterMs: 24 * 60 * 60_000,
+}
+/** Passwordless passkey sign-ins (options and answers) from one address. */
+export const PASSKEY_SIGN_IN_PER_IP: RateLimitPolicy = { bucket: 'passkey:ip', limit: 30, windowMs: 15 * 60_000 }
+
+/** Reserve one second-factor attempt; `forgiveAttempt(db, reservation)` when it succeeded. */
+export async function reserveSecondFactorAttempt(db: Handle, { organizerId, clientIp }: { organizerId: number; clientIp: string }) {
+  return reserveAttempt(db, {
+    backoff: { ...SECOND_FACTOR_PER_ACCOUNT_AND_IP, keyHash: rateLimitKey(`2fa:${organizerId}\n${clientIp}`) },
+    limits: [{ ...LOGIN_PER_IP, keyHash: rateLimitKey(clientIp) }],
+  })
 }

@@ -1,57 +1,189 @@
-import { createCookie, redirect } from '@remix-run/node'
+import { redirect } from '@remix-run/node'
 import type { Handle } from '#db/client.server.ts'
+import type { Locale, SecondFactorMethod, SessionLevel } from '#db/schema.ts'
 import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
-import {
-  createSession,
-  deleteSession,
-  getCampaignRole,
-  getSessionOrganizer,
-  SESSION_TTL_MS,
-  type SessionOrganizer,
-} from '~/models/organizers.server.ts'
+import { getCampaignRole, type SessionOrganizer } from '~/models/organizers.server.ts'
+import { getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from '~/models/second-factors.server.ts'
+import { createSession, deleteSession, findSession, findSessionOrganizer, replaceSession, SESSION_TOUCH_MS, touchSession } from '~/models/sessions.server.ts'
+import { readCookieValue, sessionCookie } from '~/utils/auth-cookies.server.ts'
+import { DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
 import { roleAtLeast, type CampaignRoleName, type EffectiveRole } from '~/utils/roles.ts'
-import { getEnv } from '~/utils/config.server.ts'
-import { SESSION_COOKIE } from '~/utils/session-cookie.ts'
+import { secondFactorRequired } from '~/utils/second-factor.ts'
+import { describeUserAgent } from '~/utils/user-agent.ts'
+import { noteSignInDevice } from './devices.server.ts'
 
-declare global {
-  var __vigilSessionCookie: ReturnType<typeof createCookie> | undefined
+export { SESSION_TOUCH_MS }
+
+export type SessionState = {
+  organizer: SessionOrganizer
+  idHash: string
+  level: SessionLevel
+  secondFactor: SecondFactorMethod | null
+  device: string
+  createdAt: number
+  lastSeenAt: number
 }
 
-function sessionCookie() {
-  const env = getEnv()
-  globalThis.__vigilSessionCookie ??= createCookie(SESSION_COOKIE, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: env.publicUrl.startsWith('https:'),
-    path: '/',
-    maxAge: SESSION_TTL_MS / 1000,
-    secrets: [env.sessionSecret],
-  })
-  return globalThis.__vigilSessionCookie
-}
+/** The page a half session is sent to (ADR 019 §4). */
+export const TWO_FACTOR_PATH = '/admin/two-factor'
+export const TWO_FACTOR_SETUP_PATH = '/admin/two-factor-setup'
 
 async function readToken(request: Request): Promise<string | null> {
-  const value: unknown = await sessionCookie().parse(request.headers.get('Cookie'))
-  return typeof value === 'string' && value.length > 0 ? value : null
+  return readCookieValue(sessionCookie(), request)
 }
 
-export async function getOrganizer(db: Handle, request: Request): Promise<SessionOrganizer | null> {
+/** The demo organiser: exempt from the policy and unable to add a factor (its password is published). */
+export function isDemoOrganizer(organizer: Pick<SessionOrganizer, 'email'>) {
+  return organizer.email === DEMO_ORGANIZER.email
+}
+
+/** The session the cookie names, at any level (not expired, organiser not disabled); notes it as seen now and then. */
+export async function getSessionState(db: Handle, request: Request): Promise<SessionState | null> {
   const token = await readToken(request)
-  return token ? getSessionOrganizer(db, { token }) : null
+  if (!token) return null
+  const now = Date.now()
+  const found = await findSession(db, { token, now })
+  if (!found) return null
+  if (found.lastSeenAt < now - SESSION_TOUCH_MS) await touchSession(db, { idHash: found.idHash, now })
+  return found
+}
+
+/** Full sessions only (the root header, the login page): a half session is nobody yet. */
+export async function getOrganizer(db: Handle, request: Request): Promise<SessionOrganizer | null> {
+  const state = await getSessionState(db, request)
+  return state?.level === 'full' ? state.organizer : null
+}
+
+function here(request: Request) {
+  const url = new URL(request.url)
+  return `${url.pathname}${url.search}`
+}
+
+function withRedirectTo(path: string, redirectTo: string) {
+  return redirectTo === '/admin' ? path : `${path}?${new URLSearchParams({ redirectTo })}`
 }
 
 function loginRedirect(request: Request) {
-  const url = new URL(request.url)
-  const redirectTo = `${url.pathname}${url.search}`
-  const search = redirectTo === '/admin' ? '' : `?${new URLSearchParams({ redirectTo })}`
-  return redirect(`/admin/login${search}`)
+  return redirect(withRedirectTo('/admin/login', here(request)))
 }
 
-/** Throws a redirect to the login page for anonymous visitors. */
+/** Where a session of `level` must go before anything else; null for a full one. */
+function pendingPage(level: SessionLevel): string | null {
+  if (level === 'password') return TWO_FACTOR_PATH
+  if (level === 'setup') return TWO_FACTOR_SETUP_PATH
+  return null
+}
+
+/**
+ * THE guard of every admin loader and action: anonymous visitors go to the login page; a
+ * session that owes a second factor goes to /admin/two-factor, one that must set one up to
+ * /admin/two-factor-setup, each with the page asked for as redirectTo. Thrown redirects carry
+ * no data (a `.data` request gets single fetch's encoded redirect).
+ */
 export async function requireOrganizer(db: Handle, request: Request): Promise<SessionOrganizer> {
-  const organizer = await getOrganizer(db, request)
-  if (!organizer) throw loginRedirect(request)
+  const state = await getSessionState(db, request)
+  if (!state) throw loginRedirect(request)
+  const page = pendingPage(state.level)
+  if (page) throw redirect(withRedirectTo(page, safeRedirect(here(request))))
+  return state.organizer
+}
+
+/**
+ * The two-factor pages: anonymous → login; a full session → /admin; the other half level →
+ * its own page (keeping redirectTo).
+ */
+export async function requirePendingSession(db: Handle, request: Request, level: 'password' | 'setup'): Promise<SessionState> {
+  const state = await getSessionState(db, request)
+  if (!state) throw redirect('/admin/login')
+  if (state.level === level) return state
+  if (state.level === 'full') throw redirect('/admin')
+  const redirectTo = safeRedirect(new URL(request.url).searchParams.get('redirectTo'))
+  throw redirect(withRedirectTo(pendingPage(state.level)!, redirectTo))
+}
+
+/**
+ * Adding a factor (app, passkey): a 'setup' or 'full' session. A 'password' session must
+ * present its factor first. The demo organiser is refused with a 403.
+ */
+export async function requireFactorEnrolment(db: Handle, request: Request): Promise<SessionState> {
+  const state = await getSessionState(db, request)
+  if (!state) throw loginRedirect(request)
+  if (state.level === 'password') throw redirect(withRedirectTo(TWO_FACTOR_PATH, safeRedirect(here(request))))
+  if (isDemoOrganizer(state.organizer)) {
+    throw new Response('The demo organiser cannot add a second factor: its password is published.', { status: 403, statusText: 'Forbidden' })
+  }
+  return state
+}
+
+/** The level a sign-in whose first check passed starts at (ADR 019 §3). */
+async function signInLevel(db: Handle, organizer: SessionOrganizer): Promise<SessionLevel> {
+  const status = await getSecondFactorStatus(db, { organizerId: organizer.id })
+  if (status.totp || status.passkeys > 0) return 'password'
+  const policy = await getSecondFactorPolicy(db)
+  const required = secondFactorRequired({
+    policy,
+    role: organizer.role,
+    managesACampaign: policy === 'owners_managers' ? await managesACampaign(db, { organizerId: organizer.id }) : false,
+    isDemo: isDemoOrganizer(organizer),
+  })
+  return required ? 'setup' : 'full'
+}
+
+/**
+ * A sign-in that passed its first check (the password, or a passwordless passkey with user
+ * verification, which is full at once): decides the level, creates the session (audited as
+ * organizer.login { level, method }), notes the device. The caller answers with a redirect
+ * (or JSON) to `location` with `headers`.
+ */
+export async function startSession(db: Handle, {
+  organizerId,
+  request,
+  lang,
+  redirectTo,
+  passkey = false,
+}: {
+  organizerId: number
+  request: Request
+  lang: Locale
+  redirectTo: string
+  passkey?: boolean
+}): Promise<{ headers: Headers; location: string }> {
+  const organizer = await findOrganizerForSession(db, organizerId)
+  const level: SessionLevel = passkey ? 'full' : await signInLevel(db, organizer)
+  const device = describeUserAgent(request.headers.get('User-Agent'))
+  const { token } = await createSession(db, {
+    organizerId,
+    level,
+    secondFactor: passkey ? 'passkey' : null,
+    device,
+    method: passkey ? 'passkey' : 'password',
+  })
+  const noted = await noteSignInDevice(db, { organizerId, request, lang, device })
+  const headers = new Headers()
+  headers.append('Set-Cookie', await sessionCookie().serialize(token))
+  if (noted.setCookie) headers.append('Set-Cookie', noted.setCookie)
+  const target = safeRedirect(redirectTo)
+  const page = pendingPage(level)
+  return { headers, location: page ? withRedirectTo(page, target) : target }
+}
+
+async function findOrganizerForSession(db: Handle, organizerId: number): Promise<SessionOrganizer> {
+  const organizer = await findSessionOrganizer(db, { organizerId })
+  if (!organizer) throw new Error(`startSession: no organiser ${organizerId}`)
   return organizer
+}
+
+/**
+ * A second factor passed, or the first factor was set up: the session becomes 'full' under a
+ * new token (the old cookie is worth nothing from now on), audited as organizer.second_factor
+ * { method }. A session that is gone meanwhile is sent to the login page.
+ */
+export async function raiseSession(db: Handle, request: Request, { method }: { method: SecondFactorMethod }): Promise<{ setCookie: string }> {
+  const state = await getSessionState(db, request)
+  if (!state) throw redirect('/admin/login')
+  const raised = await replaceSession(db, { oldIdHash: state.idHash, level: 'full', secondFactor: method })
+  if (!raised) throw redirect('/admin/login')
+  return { setCookie: await sessionCookie().serialize(raised.token) }
 }
 
 /** Owners only: editors get a 403 page. */
@@ -90,13 +222,6 @@ export async function requireCampaignRole(db: Handle, request: Request, idParam:
     throw new Response('Your role on this campaign does not allow this.', { status: 403, statusText: 'Forbidden' })
   }
   return { organizer, campaign, role }
-}
-
-export async function startSession(db: Handle, organizerId: number, redirectTo: string) {
-  const { token } = await createSession(db, { organizerId })
-  return redirect(safeRedirect(redirectTo), {
-    headers: { 'Set-Cookie': await sessionCookie().serialize(token) },
-  })
 }
 
 export async function endSession(db: Handle, request: Request) {
