@@ -1,7 +1,7 @@
 import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { EmailAddress } from '~/components/ui/email-address.tsx'
 import { ConformForm, SelectField, TextField } from '~/components/ui/field.tsx'
@@ -115,6 +115,9 @@ export default function Organizers() {
   return (
     <main className="wrap page">
       <h1>{t('admin.organizers.title')}</h1>
+      <p>
+        <Link to="/admin/security-policy">{t('admin.nav.securityPolicy')}</Link>
+      </p>
       {actionData?.error ? <p className="notice notice--error">{actionData.error}</p> : null}
       {actionData?.link ? (
         <div className="notice notice--success" role="status">

@@ -25,6 +25,9 @@ export default function AdminLayout() {
       <li>
         <NavLink to="/admin/outbox">{t('admin.nav.outbox')}</NavLink>
       </li>
+      <li>
+        <NavLink to="/admin/security">{t('admin.nav.security')}</NavLink>
+      </li>
       {organizer.role === 'owner' ? (
         <>
           <li>
@@ -38,6 +41,9 @@ export default function AdminLayout() {
           </li>
           <li>
             <NavLink to="/admin/legal">{t('admin.nav.legal')}</NavLink>
+          </li>
+          <li>
+            <NavLink to="/admin/security-policy">{t('admin.nav.securityPolicy')}</NavLink>
           </li>
         </>
       ) : null}
