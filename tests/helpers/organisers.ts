@@ -2,17 +2,46 @@ import { databaseEnv, runScript, type RunningServer } from './server.ts'
 import { openServerSql } from './sql.ts'
 
 export type CampaignRole = 'viewer' | 'editor' | 'manager'
+export type SecondFactorPolicy = 'none' | 'owners' | 'owners_managers' | 'everyone'
+
+/**
+ * Sets who must have a second factor (instance_settings.second_factor_policy, ADR 019) straight
+ * in the database; it counts from the next sign-in (sessions already open keep their level).
+ */
+export async function setSecondFactorPolicy(server: RunningServer, policy: SecondFactorPolicy) {
+  const db = openServerSql(server)
+  try {
+    await db.run(
+      `insert into instance_settings (id, second_factor_policy) values (1, ?)
+       on conflict (id) do update set second_factor_policy = excluded.second_factor_policy`,
+      policy,
+    )
+  } finally {
+    await db.close()
+  }
+}
 
 /**
  * A second organiser, made as an operator would: `npm run organizer:create` prints a one-time
  * link, and the password is set through it. Returns the set-password answer (a 302 when it took).
  * `campaignRoles` gives them roles on campaigns by slug (ADR 011), as an owner would on the
  * Organisers page; without any, a new organiser who is not an owner reaches no campaign.
+ * `secondFactorPolicy` is set for the whole instance before anyone signs in: suites about roles
+ * run without a second factor ('none', the default here); issue 18's suites pass their own, or
+ * null to leave the policy as it is.
  */
 export async function createOrganiser(
   server: RunningServer,
-  { email, name, password, role = 'editor', campaignRoles = [] }: { email: string; name: string; password: string; role?: 'editor' | 'owner'; campaignRoles?: { slug: string; role: CampaignRole }[] },
+  { email, name, password, role = 'editor', campaignRoles = [], secondFactorPolicy = 'none' }: {
+    email: string
+    name: string
+    password: string
+    role?: 'editor' | 'owner'
+    campaignRoles?: { slug: string; role: CampaignRole }[]
+    secondFactorPolicy?: SecondFactorPolicy | null
+  },
 ) {
+  if (secondFactorPolicy) await setSecondFactorPolicy(server, secondFactorPolicy)
   const created = await runScript('scripts/organizer-create.ts', ['--email', email, '--name', name, '--role', role], {
     ...databaseEnv(server),
     PUBLIC_URL: server.url,
