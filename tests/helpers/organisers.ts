@@ -1,5 +1,6 @@
 import { databaseEnv, runScript, type RunningServer } from './server.ts'
-import { openServerSql } from './sql.ts'
+import type { DB } from '#db/client.server.ts'
+import { openServerSql, sqlOn } from './sql.ts'
 
 export type CampaignRole = 'viewer' | 'editor' | 'manager'
 export type SecondFactorPolicy = 'none' | 'owners' | 'owners_managers' | 'everyone'
@@ -8,8 +9,9 @@ export type SecondFactorPolicy = 'none' | 'owners' | 'owners_managers' | 'everyo
  * Sets who must have a second factor (instance_settings.second_factor_policy, ADR 019) straight
  * in the database; it counts from the next sign-in (sessions already open keep their level).
  */
-export async function setSecondFactorPolicy(server: RunningServer, policy: SecondFactorPolicy) {
-  const db = openServerSql(server)
+export async function setSecondFactorPolicy(target: Pick<RunningServer, 'databasePath' | 'databaseUrl'> | DB, policy: SecondFactorPolicy) {
+  // A server's database, or a handle the test holds already (the test file's own database).
+  const db = 'databasePath' in target ? openServerSql(target) : { ...sqlOn(target), close: async () => {} }
   try {
     await db.run(
       `insert into instance_settings (id, second_factor_policy) values (1, ?)

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { grantCampaignRole } from '../helpers/organisers.ts'
+import { grantCampaignRole, setSecondFactorPolicy } from '../helpers/organisers.ts'
 import { routeTable } from '../helpers/routes.ts'
 import { databaseEnv, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
@@ -17,7 +17,13 @@ const EDITOR = { email: 'edith.editor@access.example', name: 'Edith Editor', pas
 
 /** Public by design: logging in and out, and the token-gated set-password page. */
 const PUBLIC_ADMIN_ROUTES = ['routes/admin_.login', 'routes/admin_.logout', 'routes/admin_.set-password.$token']
-const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit', 'routes/admin.campaigns.new', 'routes/admin.payment-events', 'routes/admin.branding', 'routes/admin.legal', 'routes/admin.legal.$page.$locale']
+/**
+ * The pages a half-signed-in session reaches (issue 18): they send anonymous visitors to the
+ * login page without a redirectTo, and the WebAuthn endpoint answers JSON. Their guards are
+ * tried in session-levels.test.ts and second-factor-guard.test.ts. (P4 completes this list.)
+ */
+const HALF_SESSION_ROUTES = ['routes/admin_.two-factor', 'routes/admin_.two-factor-setup', 'routes/admin_.webauthn']
+const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit', 'routes/admin.campaigns.new', 'routes/admin.payment-events', 'routes/admin.branding', 'routes/admin.legal', 'routes/admin.legal.$page.$locale', 'routes/admin.security-policy']
 /** What the build must contain at least: guards against an enumeration that finds nothing. */
 const EXPECTED_PATTERNS = [
   '/admin',
@@ -166,6 +172,8 @@ function adminRoutesFromBuild(build: ServerBuild) {
 beforeAll(async () => {
   server = await startServer()
   db = openServerSql(server)
+  // Owners made here sign in with a password alone (issue 18's own suites test the policy).
+  await setSecondFactorPolicy(server, 'none')
   const campaign = await db.get(`SELECT id FROM campaigns WHERE slug = 'free-andry'`) as { id: number } | undefined
   if (!campaign) throw new Error('the seed did not create the demo campaign')
   campaignId = campaign.id
@@ -193,7 +201,7 @@ beforeAll(async () => {
   const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
   const params: Record<string, string> = { id: String(campaignId), locale: 'de', entryId: String(entryId), fundId: String(fundId), updateId: String(entryId), page: 'privacy' }
   routes = adminRoutesFromBuild(build)
-    .filter((route) => !PUBLIC_ADMIN_ROUTES.includes(route.id))
+    .filter((route) => !PUBLIC_ADMIN_ROUTES.includes(route.id) && !HALF_SESSION_ROUTES.includes(route.id))
     .map((route) => {
       const concrete = route.pattern.replace(/:(\w+)/g, (_, name: string) => {
         const value = params[name]
@@ -248,12 +256,12 @@ describe('the admin route enumeration', () => {
     expect(routes.filter((r) => r.ownerOnly).map((r) => r.id).sort()).toEqual([...OWNER_ONLY_ROUTES].sort())
   })
 
-  it('leaves out only the deliberately public login, logout and set-password routes', async () => {
+  it('leaves out only the deliberately public login, logout and set-password routes and the half-session ones', async () => {
     const build = (await import(pathToFileURL(path.join(ROOT, 'build/server/index.js')).href)) as ServerBuild
     const skipped = adminRoutesFromBuild(build)
       .map((r) => r.id)
       .filter((id) => !routes.some((r) => r.id === id))
-    expect(skipped.sort()).toEqual([...PUBLIC_ADMIN_ROUTES].sort())
+    expect(skipped.sort()).toEqual([...PUBLIC_ADMIN_ROUTES, ...HALF_SESSION_ROUTES].sort())
   })
 })
 

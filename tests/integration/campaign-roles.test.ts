@@ -178,6 +178,20 @@ const EXPECTED: Record<string, Expectation> = {
   'routes/admin.campaigns.$id.packet': { scope: 'campaign', get: 'editor', posts: [{ need: 'editor', body: () => form({ intent: 'select' }) }] },
   'routes/admin.campaigns.$id.packet[.]html': { scope: 'campaign', get: 'editor', posts: [] },
   'routes/admin.campaigns.$id.packet[.]csv': { scope: 'campaign', get: 'editor', posts: [] },
+  //
+  // Issue 18 (organiser accounts). The half-session pages are 'public' here, as the login page is:
+  // their guards are tried in session-levels.test.ts and second-factor-guard.test.ts.
+  'routes/admin_.two-factor': { scope: 'instance', get: 'public', posts: [] },
+  'routes/admin_.two-factor-setup': { scope: 'instance', get: 'public', posts: [] },
+  'routes/admin_.webauthn': { scope: 'instance', get: 'public', posts: [] },
+  // P1 (TOTP, recovery codes, the security page): its lines go under this one.
+  'routes/admin.security': { scope: 'instance', get: 'organiser', posts: [] },
+  // P2 (passkeys): its lines go under this one.
+  'routes/admin.passkeys': { scope: 'instance', get: 'organiser', posts: [] },
+  // P3 (sessions, devices, owner actions): its lines go under this one.
+  'routes/admin.sessions': { scope: 'instance', get: 'organiser', posts: [] },
+  // P4 (the policy): its lines go under this one.
+  'routes/admin.security-policy': { scope: 'instance', get: 'owner', posts: [] },
 }
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }

@@ -28,6 +28,7 @@ import { startStripeStandIn, type StripeEventJson, type StripeStandIn } from '..
 import { HANDLED_TYPES, WEBHOOK_SECRET } from '../helpers/donations.ts'
 import { onPostgres } from '../helpers/engine.ts'
 import { addUpdateReaders, waitFor } from '../helpers/mail-worker.ts'
+import { setSecondFactorPolicy } from '../helpers/organisers.ts'
 import { startPair, type Instance } from '../helpers/two-servers.ts'
 
 const suite = onPostgres ? describe : describe.skip
@@ -70,6 +71,7 @@ suite('two app servers on one Postgres', () => {
     await seedDemo(db(), { demoOrganizer: false })
     const organizationId = (await firstRow(db().select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, 'demo'))))!.id
     await execute(db().insert(organizers).values({ organizationId, email: OWNER.email, name: 'Olga Owner', role: 'owner', passwordHash: await hashPassword(OWNER.password) }))
+    await setSecondFactorPolicy(db(), 'none')
     campaignId = (await firstRow(db().select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, SLUG))))!.id
     await addUpdateReaders(db(), { campaignId, addresses: Array.from({ length: READERS }, (_, i) => `reader.${i}@example.org`), localeOf: (i) => (['en', 'de', 'es'] as const)[i % 3]! })
     // The readers were written straight into signatures: bring the counters to them once, so a
