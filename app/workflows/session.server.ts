@@ -169,7 +169,8 @@ export async function startSession(db: Handle, {
 
 async function findOrganizerForSession(db: Handle, organizerId: number): Promise<SessionOrganizer> {
   const organizer = await findSessionOrganizer(db, { organizerId })
-  if (!organizer) throw new Error(`startSession: no organiser ${organizerId}`)
+  // Disabled (or removed) between the first check and here: no session, back to the login page.
+  if (!organizer) throw redirect('/admin/login')
   return organizer
 }
 
