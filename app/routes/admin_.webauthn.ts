@@ -1,14 +1,13 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
+import { passkeyRoute } from '~/workflows/passkeys.server.ts'
 
-// Foundation stub (issue 18): part P2 writes the intents of the plan's §4b here, each with its
-// own guard (requireFactorEnrolment, requirePendingSession('password'), or anyone with the
-// passkey:ip limit). Until then every POST is refused without looking at who asks.
+// The passkey ceremonies (ADR 019 §10-11): each intent has its own guard, in the workflow.
 
 /** POST only: a GET is a 405 (JSON, like every answer here). */
 export async function loader() {
   return Response.json({ error: 'Method not allowed' }, { status: 405, headers: { Allow: 'POST' } })
 }
 
-export async function action(_args: ActionFunctionArgs) {
-  return Response.json({ error: 'Unknown request' }, { status: 400 })
+export async function action({ request, context }: ActionFunctionArgs) {
+  return passkeyRoute(context.db, request, { lang: context.lang, clientIp: context.clientIp })
 }
