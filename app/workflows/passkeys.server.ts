@@ -255,7 +255,7 @@ async function signInOptions(db: Handle, ctx: Ctx, t: TFunction) {
 }
 
 async function signIn(db: Handle, request: Request, form: FormData, ctx: Ctx, t: TFunction) {
-  await limitPasskeySignIn(db, ctx, t)
+  // Not limited again here: an answer needs a challenge, and every challenge cost a hit above.
   const response = parsePasskeyResponse(authenticationResponseSchema, form.get('response'))
   if (!response) throw new PasskeyError(400, t('passkeys.errors.invalid'))
   const taken = await spendChallenge(db, request, t, 'sign_in', null)
@@ -277,6 +277,7 @@ async function signIn(db: Handle, request: Request, form: FormData, ctx: Ctx, t:
   return json({ location }, { headers })
 }
 
+/** passkey:ip counts challenges asked for: 30 passwordless sign-ins per address in 15 minutes, an office behind one router included. */
 async function limitPasskeySignIn(db: Handle, ctx: Ctx, t: TFunction) {
   try {
     await consumeRateLimits(db, [{ policy: PASSKEY_SIGN_IN_PER_IP, value: ctx.clientIp }])
