@@ -187,7 +187,7 @@ const EXPECTED: Record<string, Expectation> = {
   // P1 (TOTP, recovery codes, the security page): its lines go under this one.
   'routes/admin.security': { scope: 'instance', get: 'organiser', posts: [] },
   // P2 (passkeys): its lines go under this one.
-  'routes/admin.passkeys': { scope: 'instance', get: 'organiser', posts: [] },
+  'routes/admin.passkeys': { scope: 'instance', get: 'organiser', posts: [{ need: 'organiser', body: () => form({ intent: 'rename', id: '999999', name: 'Probe' }) }] },
   // P3 (sessions, devices, owner actions): its lines go under this one.
   'routes/admin.sessions': { scope: 'instance', get: 'organiser', posts: [] },
   // P4 (the policy): its lines go under this one.
