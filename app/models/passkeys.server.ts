@@ -38,14 +38,14 @@ export async function listPasskeyDescriptors(db: Handle, { organizerId }: { orga
   return rows.map((r) => ({ id: r.id, transports: r.transports ?? [] }))
 }
 
-/** The passkey with this credential id (base64url), and whether its organiser is disabled. */
-export async function findPasskey(db: Handle, { credentialId }: { credentialId: string }): Promise<(OrganizerPasskey & { disabled: boolean }) | null> {
+/** The passkey with this credential id (base64url), whether its organiser is disabled, and their WebAuthn user handle. */
+export async function findPasskey(db: Handle, { credentialId }: { credentialId: string }): Promise<(OrganizerPasskey & { disabled: boolean; userHandle: string | null }) | null> {
   const row = await firstRow(db
-    .select({ passkey: organizerPasskeys, disabledAt: organizers.disabledAt })
+    .select({ passkey: organizerPasskeys, disabledAt: organizers.disabledAt, userHandle: organizers.webauthnUserId })
     .from(organizerPasskeys)
     .innerJoin(organizers, eq(organizers.id, organizerPasskeys.organizerId))
     .where(eq(organizerPasskeys.credentialId, credentialId)))
-  return row ? { ...row.passkey, disabled: row.disabledAt !== null } : null
+  return row ? { ...row.passkey, disabled: row.disabledAt !== null, userHandle: row.userHandle } : null
 }
 
 /**

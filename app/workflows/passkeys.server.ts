@@ -261,7 +261,9 @@ async function signIn(db: Handle, request: Request, form: FormData, ctx: Ctx, t:
   const taken = await spendChallenge(db, request, t, 'sign_in', null)
   const passkey = await findPasskey(db, { credentialId: response.id })
   if (!passkey) throw new PasskeyError(400, t('passkeys.errors.refused'))
-  const ok = !passkey.disabled && (await verifyAndCount(db, passkey, response, taken.challenge, true))
+  // A discoverable credential names its user: it must be the one the passkey was registered for.
+  const sameUser = response.response.userHandle === undefined || response.response.userHandle === passkey.userHandle
+  const ok = !passkey.disabled && sameUser && (await verifyAndCount(db, passkey, response, taken.challenge, true))
   if (!ok) {
     await transaction(db, (tx) => recordAudit(tx, { organizerId: null, action: 'organizer.passkey_sign_in_failed', subjectType: 'organizer', subjectId: passkey.organizerId }))
     throw new PasskeyError(400, t('passkeys.errors.refused'))

@@ -189,6 +189,14 @@ describe('signing in with a passkey alone', () => {
     expect(await auditCount('organizer.passkey_sign_in_failed', petraId)).toBe(failedBefore + 2)
   })
 
+  it('refuses an answer whose user handle is not the passkey’s organiser', async () => {
+    const browser = new Browser()
+    const asked = await browser.webauthn({ intent: 'sign-in-options' })
+    const response = petra.get(asked.body.options as RequestOptions, { origin: server.url })
+    response.response.userHandle = Buffer.from('someone else entirely').toString('base64url')
+    expect((await browser.webauthn({ intent: 'sign-in', response: JSON.stringify(response) })).status).toBe(400)
+  })
+
   it('requires user verification', async () => {
     const unverified = await passwordless(new Browser(), petra, { userVerified: false })
     expect(unverified.status).toBe(400)
