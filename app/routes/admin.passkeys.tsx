@@ -18,7 +18,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   }
 }
 
-type ActionAnswer = { notice: string | null; error: string | null; failedId: number | null }
+type ActionAnswer = { notice: string | null; error: string | null; failedId: number | null; confirm?: { id: number; name: string } }
 
 /** Rename and remove: plain forms, so they work without JavaScript (adding one needs it: WebAuthn does). */
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -41,6 +41,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (intent === 'remove') {
     const id = Number(formData.get('id'))
     if (!Number.isSafeInteger(id) || id <= 0) return refuse(t('admin.passkeys.notFound'))
+    // First a question, then the removal: a second POST, so it works without JavaScript.
+    if (formData.get('confirm') !== 'yes') {
+      const passkey = (await listPasskeys(context.db, { organizerId: organizer.id })).find((p) => p.id === id)
+      if (!passkey) return refuse(t('admin.passkeys.notFound'))
+      return { notice: null, error: null, failedId: null, confirm: { id, name: passkey.name } } satisfies ActionAnswer
+    }
     const removed = await removePasskey(context.db, { organizerId: organizer.id, id, actorId: organizer.id })
     if (removed === 'not-found') return refuse(t('admin.passkeys.notFound'))
     if (removed === 'last-factor') return refuse(t('admin.passkeys.lastFactor'), id)
@@ -64,6 +70,22 @@ export default function Passkeys() {
       <p>{t('admin.passkeys.intro')}</p>
       {actionData?.notice ? <p className="notice notice--success" role="status">{actionData.notice}</p> : null}
       {actionData?.error ? <p className="notice notice--error" role="alert">{actionData.error}</p> : null}
+      {actionData && 'confirm' in actionData && actionData.confirm ? (
+        <Form method="post" className="notice stack" aria-labelledby="remove-passkey-title">
+          <h2 id="remove-passkey-title">{t('admin.passkeys.confirmTitle', { name: actionData.confirm.name })}</h2>
+          <p>{t('admin.passkeys.confirmText')}</p>
+          <input type="hidden" name="intent" value="remove" />
+          <input type="hidden" name="id" value={actionData.confirm.id} />
+          <div className="row">
+            <button type="submit" name="confirm" value="yes" className="button button--danger">
+              {t('admin.passkeys.confirmYes')}
+            </button>
+            <Link to="/admin/passkeys" className="button button--quiet">
+              {t('admin.passkeys.confirmNo')}
+            </Link>
+          </div>
+        </Form>
+      ) : null}
       {added && !codes ? <p className="notice notice--success" role="status">{t('admin.passkeys.added')}</p> : null}
       {codes ? (
         <div className="notice notice--success stack" role="status">
