@@ -81,6 +81,8 @@ describe('passkeys in Chromium', () => {
 
     await page.getByRole('button', { name: 'Log out' }).click()
     await page.waitForURL(`${base}/admin/login`)
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor()
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'passkeys-login-en.png'), fullPage: true })
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
     await page.waitForURL(`${base}/admin`)
     await page.getByText('Kim Key').first().waitFor()
