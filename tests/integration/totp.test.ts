@@ -330,3 +330,69 @@ describe('the audit trail and the log', () => {
     }
   })
 })
+
+describe('the security page', () => {
+  it('refuses to remove the only factor the policy requires, makes new recovery codes, and removes the app once the policy allows', async () => {
+    const signedIn = await signIn({ 'X-Forwarded-For': '198.51.100.8' })
+    const raised = await post(TWO_FACTOR, { intent: 'recovery', recoveryCode: recoveryCodes[3]! }, signedIn.cookie, { 'X-Forwarded-For': '198.51.100.8' })
+    expect(raised.status).toBe(302)
+    const full = sessionPair(raised)
+
+    const refused = await post('/admin/security', { intent: 'totp-remove' }, `${full}; vigil_lang=es`)
+    expect(refused.status).toBe(400)
+    expect(textOf(await refused.text())).toContain('Es tu único segundo factor y tu equipo exige uno')
+    expect(await db.get('select count(*) as n from organizer_totp where confirmed_at is not null')).toEqual({ n: 1 })
+
+    const renewed = await post('/admin/security', { intent: 'recovery-codes' }, full)
+    expect(renewed.status).toBe(200)
+    const fresh = [...(await renewed.text()).matchAll(/<code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})<\/code>/g)].map((m) => m[1]!)
+    expect(fresh).toHaveLength(10)
+    for (const code of fresh) expect(recoveryCodes).not.toContain(code)
+    expect(textOf(await (await get('/admin/security', full)).text())).toContain('10 unused recovery codes left.')
+    const later = await signIn()
+    expect((await post(TWO_FACTOR, { intent: 'recovery', recoveryCode: recoveryCodes[4]! }, later.cookie)).status).toBe(400)
+    expect((await post(TWO_FACTOR, { intent: 'recovery', recoveryCode: fresh[0]! }, later.cookie)).status).toBe(302)
+
+    await db.run(`update instance_settings set second_factor_policy = 'none' where id = 1`)
+    const removed = await post('/admin/security', { intent: 'totp-remove' }, full)
+    expect(removed.status).toBe(200)
+    expect(textOf(await removed.text())).toContain('The authenticator app was removed.')
+    expect(await db.get('select count(*) as n from organizer_totp')).toEqual({ n: 0 })
+    expect(await db.get('select count(*) as n from organizer_recovery_codes')).toEqual({ n: 0 })
+    expect((await auditRows('organizer.totp_remove')).length).toBe(1)
+    // With no factor and no policy, the password alone is a full sign-in again.
+    expect((await signIn()).location).toBe('/admin')
+  })
+
+  it('sets up an app voluntarily, and refuses a second one', async () => {
+    const { cookie } = await signIn()
+    const started = await post('/admin/security', { intent: 'totp-start' }, cookie)
+    expect(started.status).toBe(200)
+    const key = /data-testid="totp-key">([A-Z2-7 ]+)</.exec(await started.text())?.[1]
+    expect(key).toBeTruthy()
+    secret = key!.replace(/ /g, '')
+    await freshStep()
+    const confirmed = await post('/admin/security', { intent: 'totp-confirm', code: await codeAt(0) }, cookie)
+    expect(confirmed.status).toBe(200)
+    const html = textOf(await confirmed.text())
+    expect(html).toContain('Your authenticator app is set up.')
+    expect(html).toContain('Keep these 10 codes somewhere safe')
+    expect((await post('/admin/security', { intent: 'totp-start' }, cookie)).status).toBe(409)
+    // The voluntary set-up keeps the session as it was; the next sign-in asks for a code.
+    expect((await get('/admin', cookie)).status).toBe(200)
+    expect((await signIn()).location).toBe(TWO_FACTOR)
+  })
+
+  it('tells the demo organiser it is exempt and refuses it a factor', async () => {
+    const response = await post('/admin/login', { email: 'demo@vigil.example', password: 'vigil-demo-2026' })
+    expect(response.headers.get('location')).toBe('/admin')
+    const demo = sessionPair(response)
+    const page = await get('/admin/security', demo)
+    expect(page.status).toBe(200)
+    const html = textOf(await page.text())
+    expect(html).toContain('The demo account is exempt from second factors')
+    expect(html).not.toContain('Set up an authenticator app')
+    expect((await post('/admin/security', { intent: 'totp-start' }, demo)).status).toBe(403)
+    expect((await post('/admin/security', { intent: 'recovery-codes' }, demo)).status).toBe(400)
+  })
+})
