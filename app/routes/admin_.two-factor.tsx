@@ -74,7 +74,7 @@ export default function TwoFactor() {
     shouldRevalidate: 'onSubmit',
   })
   return (
-    <main className="wrap page page--narrow">
+    <main className="wrap page page--narrow stack">
       <h1>{t('twoFactor.title')}</h1>
       {totp ? (
         <ConformForm form={codeForm} className="stack" lastResult={actionData?.intent === 'totp' ? actionData.result : undefined} summary={{ code: t('twoFactor.code') }}>
@@ -87,16 +87,18 @@ export default function TwoFactor() {
         </ConformForm>
       ) : null}
       {passkeys ? <PasskeySignInButton mode="second_factor" redirectTo={redirectTo} /> : null}
-      <h2>{t('twoFactor.recoveryTitle')}</h2>
-      <ConformForm form={recoveryForm} className="stack" lastResult={actionData?.intent === 'recovery' ? actionData.result : undefined} summary={{ recoveryCode: t('twoFactor.recoveryCode') }}>
-        <input type="hidden" name="intent" value="recovery" />
-        <input type="hidden" name="redirectTo" value={redirectTo} />
-        <TextField meta={recoveryFields.recoveryCode} label={t('twoFactor.recoveryCode')} hint={t('twoFactor.recoveryHint')} autoComplete="off" />
-        <button type="submit" className="button button--quiet">
-          {t('twoFactor.useRecoveryCode')}
-        </button>
-      </ConformForm>
-      <p className="muted">{t('twoFactor.lostEverything')}</p>
+      <section className="stack" aria-labelledby="recovery-title">
+        <h2 id="recovery-title">{t('twoFactor.recoveryTitle')}</h2>
+        <ConformForm form={recoveryForm} className="stack" lastResult={actionData?.intent === 'recovery' ? actionData.result : undefined} summary={{ recoveryCode: t('twoFactor.recoveryCode') }}>
+          <input type="hidden" name="intent" value="recovery" />
+          <input type="hidden" name="redirectTo" value={redirectTo} />
+          <TextField meta={recoveryFields.recoveryCode} label={t('twoFactor.recoveryCode')} hint={t('twoFactor.recoveryHint')} autoComplete="off" />
+          <button type="submit" className="button button--quiet">
+            {t('twoFactor.useRecoveryCode')}
+          </button>
+        </ConformForm>
+        <p className="muted">{t('twoFactor.lostEverything')}</p>
+      </section>
       <Form method="post" action="/admin/logout">
         <button type="submit" className="button button--quiet">
           {t('twoFactor.signOut')}
