@@ -144,6 +144,9 @@ describe('setting up an authenticator app when the policy requires it, without J
   })
 
   it('confirms with the right code, shows ten recovery codes once, and "Continue" ends in a full session', async () => {
+    // A second set-up session of the same organiser, open at the same time (the password stolen and used elsewhere).
+    const parallel = await signIn()
+    expect(parallel.location).toBe(SETUP)
     await freshStep()
     const confirmed = await post(`${SETUP}?redirectTo=%2Fadmin%2Forganizers`, { intent: 'totp-confirm', code: await codeAt(0) }, setupCookie)
     expect(confirmed.status).toBe(200)
@@ -155,7 +158,7 @@ describe('setting up an authenticator app when the policy requires it, without J
     const ticket = /name="ticket" value="([^"]+)"/.exec(html)?.[1]
     expect(ticket).toBeTruthy()
     // Still a set-up session until "Continue": the rest of the admin is out of reach.
-    expect(await levels()).toEqual(['setup'])
+    expect(await levels()).toEqual(['setup', 'setup'])
     expect((await get('/admin', setupCookie)).headers.get('location')).toBe(SETUP)
 
     // Shown once: the page again has neither the codes nor the key.
@@ -163,7 +166,13 @@ describe('setting up an authenticator app when the policy requires it, without J
     for (const code of recoveryCodes) expect(again).not.toContain(code)
     expect(again).not.toContain('data:image/svg+xml')
 
-    // Another half session of the same organiser (a stolen password elsewhere) cannot ride on this set-up.
+    // The parallel session cannot ride on this set-up: the ticket is bound to the session that did it.
+    const riding = await post(SETUP, { intent: 'continue', ticket: ticket!, redirectTo: '/admin' }, `${parallel.cookie}; vigil_lang=de`)
+    expect(riding.status).toBe(400)
+    expect(textOf(await riding.text())).toContain('Richten Sie zuerst einen zweiten Faktor ein.')
+    expect(textOf(await (await get(SETUP, parallel.cookie)).text())).toContain('sign out and sign in again with it')
+    await post('/admin/logout', {}, parallel.cookie)
+    // Nor can a session signed in after it (it owes the new factor).
     const other = await signIn()
     expect(other.location).toBe(TWO_FACTOR)
     const stray = await post(SETUP, { intent: 'continue', ticket: ticket!, redirectTo: '/admin' }, other.cookie)
