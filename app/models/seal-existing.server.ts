@@ -4,6 +4,7 @@ import {
   donations,
   emailMessages,
   instanceSettings,
+  organizerTotp,
   replies,
   signatureNameWords,
   signatures,
@@ -36,6 +37,7 @@ import {
   sealSupporter,
   sealSuppression,
 } from './personal-data.server.ts'
+import { totpPurpose } from './totp.server.ts'
 
 /**
  * Two jobs over every table that holds sealed personal data (ADR 017), both in batches of one
@@ -309,6 +311,7 @@ export async function dataKeyUsage(db: DB) {
     ['replies', replies],
     ['email_messages', emailMessages],
     ['suppressed_addresses', suppressedAddresses],
+    ['organizer_totp', organizerTotp],
   ] as const
   for (const [table, t] of tables) {
     const rows = await allRows(db.select({ keyId: t.dataKeyId, rows: count() }).from(t).where(isNotNull(t.dataKeyId)).groupBy(t.dataKeyId))
@@ -346,7 +349,7 @@ export async function unusedDataKeys(db: DB) {
 export type RotationProgress = { table: string; resealed: number; skipped: number; conflicts: number }
 
 /** The steps of a rotation, in order (`afterStep` is told each one as it ends). */
-export type RotationStep = 'suppressed_addresses' | 'supporters' | 'signatures' | 'donations' | 'replies' | 'email_messages' | 'old suppressions removed'
+export type RotationStep = 'suppressed_addresses' | 'supporters' | 'signatures' | 'donations' | 'replies' | 'email_messages' | 'organizer_totp' | 'old suppressions removed'
 
 /**
  * Seal again, under the newest key, every row sealed or hashed under an older one. Rows changed by
@@ -374,6 +377,8 @@ export async function resealUnderNewestKey(
     ['donations', (tx, afterId) => resealSimple(tx, donations, 'donation', newest, afterId, batchSize)],
     ['replies', (tx, afterId) => resealSimple(tx, replies, 'reply', newest, afterId, batchSize)],
     ['email_messages', (tx, afterId) => resealSimple(tx, emailMessages, 'email', newest, afterId, batchSize)],
+    // Organisers' authenticator secrets (ADR 019): left under a removed key, the app would stop working.
+    ['organizer_totp', (tx, afterId) => resealTotpSecrets(tx, newest, afterId, batchSize)],
   ]
   for (const [table, batch] of jobs) {
     let resealed = 0
@@ -544,6 +549,28 @@ async function resealSimple(tx: Tx, t: typeof donations | typeof replies | typeo
         .set({ sealed, dataKeyId: newest })
         .where(and(eq(t.id, row.id), eq(t.dataKeyId, row.keyId!), sameValue(t.sealed, row.sealed))),
     )
+    rewritten += changes
+  }
+  return { lastId: lastIdOf(rows), rows: rewritten, skipped: rows.length - rewritten }
+}
+
+/** Authenticator secrets, bound to their organiser (totpPurpose); keyset on organizer_id. */
+async function resealTotpSecrets(tx: Tx, newest: string, afterId: number, limit: number) {
+  const t = organizerTotp
+  const rows = await allRows(
+    tx
+      .select({ id: t.organizerId, sealed: t.sealed, keyId: t.dataKeyId })
+      .from(t)
+      .where(and(gt(t.organizerId, afterId), ne(t.dataKeyId, newest)))
+      .orderBy(asc(t.organizerId))
+      .limit(limit),
+  )
+  let rewritten = 0
+  for (const row of rows) {
+    const purpose = totpPurpose(row.id)
+    const sealed = dataCrypto().seal(dataCrypto().open(row.sealed, purpose), purpose)
+    // Compare-and-set: a set-up started again meanwhile has a new secret, and keeps it.
+    const { changes } = await execute(tx.update(t).set({ sealed, dataKeyId: newest }).where(and(eq(t.organizerId, row.id), eq(t.dataKeyId, row.keyId), eq(t.sealed, row.sealed))))
     rewritten += changes
   }
   return { lastId: lastIdOf(rows), rows: rewritten, skipped: rows.length - rewritten }

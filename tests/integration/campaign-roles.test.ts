@@ -185,7 +185,7 @@ const EXPECTED: Record<string, Expectation> = {
   'routes/admin_.two-factor-setup': { scope: 'instance', get: 'public', posts: [] },
   'routes/admin_.webauthn': { scope: 'instance', get: 'public', posts: [] },
   // P1 (TOTP, recovery codes, the security page): its lines go under this one.
-  'routes/admin.security': { scope: 'instance', get: 'organiser', posts: [] },
+  'routes/admin.security': { scope: 'instance', get: 'organiser', posts: [{ need: 'organiser', body: () => form({ intent: 'recovery-codes' }) }] },
   // P2 (passkeys): its lines go under this one.
   'routes/admin.passkeys': { scope: 'instance', get: 'organiser', posts: [{ need: 'organiser', body: () => form({ intent: 'rename', id: '999999', name: 'Probe' }) }] },
   // P3 (sessions, devices, owner actions): its lines go under this one.

@@ -10,6 +10,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { generate } from 'otplib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseDataKeys } from '~/utils/config.server.ts'
 import { createDataCrypto } from '~/utils/data-crypto.server.ts'
@@ -21,6 +22,7 @@ import { createTestDatabase, dropTestDatabase, onPostgres } from '../helpers/eng
 import { rawSql } from '../helpers/mail-worker.ts'
 import { fillPlainDatabase, migrateBeforeSealing, myDataPage } from '../helpers/sealed-data.ts'
 import { databaseEnv, makeDataDir, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { createOrganiser } from '../helpers/organisers.ts'
 
 const cleanUps: (() => Promise<void> | void)[] = []
 afterAll(async () => {
@@ -166,6 +168,58 @@ describe('npm run keys:rotate', () => {
       { keyId: '2', sealed: fresh },
     ])
   })
+
+  it('seals an authenticator secret again, so the app still works once the old key is removed', async () => {
+    // Issue 18 (ADR 019): a secret left under a removed key would lock its organiser out of the app.
+    const owner = { email: 'rotating.owner@keys.example', name: 'Rotating Owner', password: 'a rotating owner passphrase', role: 'owner' as const }
+    const first = await startServer()
+    const databaseUrl = first.databaseUrl
+    if (databaseUrl) cleanUps.push(() => dropTestDatabase(databaseUrl))
+    cleanUps.push(() => fs.rmSync(first.dir, { recursive: true, force: true }))
+    expect((await createOrganiser(first, { ...owner, secondFactorPolicy: 'owners' })).status).toBe(302)
+    const post = (url: string, fields: Record<string, string>, cookie = '') =>
+      fetch(url, { method: 'POST', redirect: 'manual', headers: { Origin: new URL(url).origin, Cookie: cookie }, body: new URLSearchParams(fields) })
+    const cookieOf = (response: Response) => /(vigil_session=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')![1]!
+    // The set-up, through the forms.
+    const login = await post(`${first.url}/admin/login`, { email: owner.email, password: owner.password })
+    expect(login.headers.get('location')).toBe('/admin/two-factor-setup')
+    const setupCookie = cookieOf(login)
+    const page = await (await post(`${first.url}/admin/two-factor-setup`, { intent: 'totp-start' }, setupCookie)).text()
+    const secret = /data-testid="totp-key">([A-Z2-7 ]+)</.exec(page)![1]!.replace(/ /g, '')
+    const confirmedAt = Date.now()
+    const confirmed = await post(`${first.url}/admin/two-factor-setup`, { intent: 'totp-confirm', code: await generate({ secret, epoch: Math.floor(confirmedAt / 1000) }) }, setupCookie)
+    expect(confirmed.status).toBe(200)
+    await first.stop({ keepData: true })
+    const target = { databasePath: first.databasePath, databaseUrl }
+    const db = databaseUrl ? openPostgres(databaseUrl, 2) : openDatabase(first.databasePath)
+    cleanUps.push(() => closeDatabase(db))
+    const q = rawSql(db)
+    const before = await q.get<{ sealed: string; data_key_id: string }>('select sealed, data_key_id from organizer_totp')
+    expect(before!.data_key_id).toBe('test')
+
+    const rotated = await runScript('scripts/keys-rotate.ts', [], { ...databaseEnv(target), VIGIL_DATA_KEY: BOTH })
+    expect(rotated.code, rotated.stderr).toBe(0)
+    expect(rotated.stdout).toContain('keys:rotate: organizer_totp 1 / 1 under key "2"')
+    expect(rotated.stdout).not.toContain(secret)
+    const after = await q.get<{ sealed: string; data_key_id: string }>('select sealed, data_key_id from organizer_totp')
+    expect(after!.data_key_id).toBe('2')
+    expect(both.keyIdOf(after!.sealed)).toBe('2')
+    expect(after!.sealed).not.toBe(before!.sealed)
+    const again = await runScript('scripts/keys-rotate.ts', [], { ...databaseEnv(target), VIGIL_DATA_KEY: BOTH })
+    expect(again.stdout).toContain('key "test" is no longer used')
+
+    // The old key removed: the app's next code still signs the owner in.
+    const last = await startServer({ seed: false, dir: first.dir, env: { DATABASE_URL: databaseUrl ?? '', VIGIL_DATA_KEY: NEW_KEY } })
+    cleanUps.push(() => last.stop({ keepData: true }))
+    const signIn = await post(`${last.url}/admin/login`, { email: owner.email, password: owner.password })
+    expect(signIn.headers.get('location')).toBe('/admin/two-factor')
+    // A step after the one the set-up used (that one is spent), at most one step ahead of now.
+    const step = Math.max(Math.floor(confirmedAt / 30_000) + 1, Math.floor(Date.now() / 30_000))
+    const code = await generate({ secret, epoch: step * 30 })
+    const passed = await post(`${last.url}/admin/two-factor`, { intent: 'totp', code }, cookieOf(signIn))
+    expect(passed.status, await passed.clone().text()).toBe(302)
+    expect((await fetch(`${last.url}/admin`, { redirect: 'manual', headers: { Cookie: cookieOf(passed) } })).status).toBe(200)
+  }, 120_000)
 
   it('prints a fresh key and the steps with --new, and no key it already holds', async () => {
     const result = await runScript('scripts/keys-rotate.ts', ['--new'], { VIGIL_DATA_KEY: BOTH })

@@ -1,0 +1,161 @@
+/**
+ * The authenticator app of an organiser (ADR 019 §7): one row per organiser in organizer_totp,
+ * the secret sealed under the data key (ADR 017). A row without confirmed_at is a set-up in
+ * progress; confirming it needs a code the app made. `last_time_step` is the replay guard: a
+ * code is accepted only by a conditional update that moves it forward, so the same code (or
+ * an older one) cannot pass twice, even by two requests at once, on either engine.
+ *
+ * otplib runs outside every transaction: verify first, then write with a compare-and-set.
+ */
+import { and, eq, isNull, lt, or } from 'drizzle-orm'
+import type { Handle } from '#db/client.server.ts'
+import { organizerRecoveryCodes, organizers, organizerTotp, type SecondFactorMethod } from '#db/schema.ts'
+import { execute, firstRow } from '#db/query.server.ts'
+import { transaction } from '#db/transaction.server.ts'
+import { dataCrypto } from '~/utils/data-crypto.server.ts'
+import { DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
+import { secondFactorRequired } from '~/utils/second-factor.ts'
+import { checkTotp, newTotpSecret } from '~/utils/totp.server.ts'
+import { recordAudit } from './audit.server.ts'
+import { newRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.server.ts'
+import { getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from './second-factors.server.ts'
+
+/** The envelope is bound to its organiser: moved to another row, it does not open. */
+export function totpPurpose(organizerId: number) {
+  return { table: 'organizer_totp', column: 'sealed', row: organizerId }
+}
+
+function sealSecret(organizerId: number, secret: string) {
+  const crypto = dataCrypto()
+  return { sealed: crypto.seal(secret, totpPurpose(organizerId)), dataKeyId: crypto.keyIds[0]! }
+}
+
+/**
+ * A new secret, sealed, replacing a set-up in progress; refused when the organiser has a
+ * confirmed app already (remove it first).
+ */
+export async function startTotpSetup(db: Handle, { organizerId }: { organizerId: number }): Promise<{ secret: string } | { alreadyConfirmed: true }> {
+  const secret = newTotpSecret()
+  const sealed = sealSecret(organizerId, secret)
+  const { changes } = await execute(db
+    .insert(organizerTotp)
+    .values({ organizerId, ...sealed })
+    .onConflictDoUpdate({
+      target: organizerTotp.organizerId,
+      set: { ...sealed, lastTimeStep: null, createdAt: Date.now() },
+      setWhere: isNull(organizerTotp.confirmedAt),
+    }))
+  return changes === 1 ? { secret } : { alreadyConfirmed: true }
+}
+
+/** The secret of a set-up in progress (to show as a QR code and a key), or null. */
+export async function getPendingTotpSecret(db: Handle, { organizerId }: { organizerId: number }): Promise<string | null> {
+  const row = await firstRow(db
+    .select({ sealed: organizerTotp.sealed })
+    .from(organizerTotp)
+    .where(and(eq(organizerTotp.organizerId, organizerId), isNull(organizerTotp.confirmedAt))))
+  return row ? dataCrypto().open(row.sealed, totpPurpose(organizerId)) : null
+}
+
+/**
+ * Confirms a set-up with a code from the app: audited as organizer.totp_add. New recovery
+ * codes come with it when the app is the organiser's first factor (or none are left); they are
+ * returned to be shown once, and only their hashes are kept.
+ */
+export async function confirmTotpSetup(db: Handle, { organizerId, code, actorId, now = Date.now() }: { organizerId: number; code: string; actorId: number; now?: number }): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false }> {
+  const row = await firstRow(db
+    .select({ sealed: organizerTotp.sealed })
+    .from(organizerTotp)
+    .where(and(eq(organizerTotp.organizerId, organizerId), isNull(organizerTotp.confirmedAt))))
+  if (!row) return { ok: false }
+  const checked = await checkTotp({ secret: dataCrypto().open(row.sealed, totpPurpose(organizerId)), code, now })
+  if (!checked) return { ok: false }
+  return transaction(db, async (tx) => {
+    // Only the set-up that was checked: a new one started meanwhile has another secret.
+    const { changes } = await execute(tx
+      .update(organizerTotp)
+      .set({ confirmedAt: now, lastTimeStep: checked.step })
+      .where(and(eq(organizerTotp.organizerId, organizerId), isNull(organizerTotp.confirmedAt), eq(organizerTotp.sealed, row.sealed))))
+    if (changes !== 1) return { ok: false as const }
+    await recordAudit(tx, { organizerId: actorId, action: 'organizer.totp_add', subjectType: 'organizer', subjectId: organizerId })
+    const status = await getSecondFactorStatus(tx, { organizerId })
+    let recoveryCodes: string[] = []
+    if (status.passkeys === 0 || status.recoveryCodesLeft === 0) {
+      recoveryCodes = newRecoveryCodes()
+      await replaceRecoveryCodes(tx, { organizerId, codes: recoveryCodes, actorId })
+    }
+    return { ok: true as const, recoveryCodes }
+  })
+}
+
+/**
+ * A code at sign-in: 'ok' moves the last accepted step forward (one request wins a race);
+ * 'replayed' is a right code for a step already used; anything else is 'wrong'.
+ */
+export async function verifyTotpCode(db: Handle, { organizerId, code, now = Date.now() }: { organizerId: number; code: string; now?: number }): Promise<'ok' | 'wrong' | 'replayed'> {
+  const row = await firstRow(db
+    .select({ sealed: organizerTotp.sealed, lastTimeStep: organizerTotp.lastTimeStep, confirmedAt: organizerTotp.confirmedAt })
+    .from(organizerTotp)
+    .where(eq(organizerTotp.organizerId, organizerId)))
+  if (!row || row.confirmedAt === null) return 'wrong'
+  const secret = dataCrypto().open(row.sealed, totpPurpose(organizerId))
+  const checked = await checkTotp({ secret, code, now })
+  if (!checked) return 'wrong'
+  if (row.lastTimeStep !== null && checked.step <= row.lastTimeStep) return 'replayed'
+  const { changes } = await execute(db
+    .update(organizerTotp)
+    .set({ lastTimeStep: checked.step })
+    .where(and(
+      eq(organizerTotp.organizerId, organizerId),
+      or(isNull(organizerTotp.lastTimeStep), lt(organizerTotp.lastTimeStep, checked.step)),
+    )))
+  return changes === 1 ? 'ok' : 'replayed'
+}
+
+/** Whether the instance's policy requires this organiser to keep a second factor. */
+export async function factorRequiredFor(db: Handle, { organizerId }: { organizerId: number }): Promise<boolean> {
+  const organizer = await firstRow(db.select({ role: organizers.role, email: organizers.email }).from(organizers).where(eq(organizers.id, organizerId)))
+  if (!organizer) return false
+  const policy = await getSecondFactorPolicy(db)
+  return secondFactorRequired({
+    policy,
+    role: organizer.role,
+    managesACampaign: policy === 'owners_managers' ? await managesACampaign(db, { organizerId }) : false,
+    isDemo: organizer.email === DEMO_ORGANIZER.email,
+  })
+}
+
+/**
+ * Removes the app (or a set-up in progress), audited as organizer.totp_remove; refused when it
+ * is the last factor and the policy requires one. With no factor left, the recovery codes go too.
+ */
+export async function removeTotp(db: Handle, { organizerId, actorId }: { organizerId: number; actorId: number }): Promise<'removed' | 'last-factor'> {
+  const required = await factorRequiredFor(db, { organizerId })
+  return transaction(db, async (tx) => {
+    const status = await getSecondFactorStatus(tx, { organizerId })
+    if (status.totp && status.passkeys === 0 && required) return 'last-factor'
+    const { changes } = await execute(tx.delete(organizerTotp).where(eq(organizerTotp.organizerId, organizerId)))
+    if (status.passkeys === 0) await execute(tx.delete(organizerRecoveryCodes).where(eq(organizerRecoveryCodes.organizerId, organizerId)))
+    if (changes > 0 && status.totp) {
+      await recordAudit(tx, { organizerId: actorId, action: 'organizer.totp_remove', subjectType: 'organizer', subjectId: organizerId })
+    }
+    return 'removed'
+  })
+}
+
+/** New recovery codes (the old ones stop working), shown once; null when the organiser has no factor to recover. */
+export async function regenerateRecoveryCodes(db: Handle, { organizerId, actorId }: { organizerId: number; actorId: number }): Promise<string[] | null> {
+  return transaction(db, async (tx) => {
+    const status = await getSecondFactorStatus(tx, { organizerId })
+    if (!status.totp && status.passkeys === 0) return null
+    const codes = newRecoveryCodes()
+    await replaceRecoveryCodes(tx, { organizerId, codes, actorId })
+    return codes
+  })
+}
+
+/** A code, recovery code or passkey that did not pass: audited, never with what was typed. */
+export async function recordSecondFactorFailure(db: Handle, { organizerId, method }: { organizerId: number; method: SecondFactorMethod }) {
+  await transaction(db, (tx) =>
+    recordAudit(tx, { organizerId, action: 'organizer.second_factor_failed', subjectType: 'organizer', subjectId: organizerId, details: { method } }))
+}
