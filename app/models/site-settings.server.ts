@@ -1,4 +1,4 @@
-import { and, asc, eq, exists, inArray, isNull, ne, not, notInArray, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, ne, not, notInArray, or, sql, type SQL } from 'drizzle-orm'
 import type { Handle } from '#db/client.server.ts'
 import { serializeOn } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
@@ -176,7 +176,7 @@ function coveredBy(policy: SecondFactorPolicy): SQL {
     case 'owners':
       return and(notDemo, eq(organizers.role, 'owner'))!
     case 'owners_managers': {
-      const manages = exists(sql`select 1 from ${campaignMemberships} where ${campaignMemberships.organizerId} = ${organizers.id} and ${campaignMemberships.role} = 'manager'`)
+      const manages = sql`exists (select 1 from ${campaignMemberships} where ${campaignMemberships.organizerId} = ${organizers.id} and ${campaignMemberships.role} = 'manager')`
       return and(notDemo, or(eq(organizers.role, 'owner'), manages))!
     }
     case 'everyone':
@@ -186,8 +186,8 @@ function coveredBy(policy: SecondFactorPolicy): SQL {
 
 /** An organiser with a confirmed authenticator app or a passkey (recovery codes alone are no factor). */
 const hasSecondFactor = or(
-  exists(sql`select 1 from ${organizerTotp} where ${organizerTotp.organizerId} = ${organizers.id} and ${organizerTotp.confirmedAt} is not null`),
-  exists(sql`select 1 from ${organizerPasskeys} where ${organizerPasskeys.organizerId} = ${organizers.id}`),
+  sql`exists (select 1 from ${organizerTotp} where ${organizerTotp.organizerId} = ${organizers.id} and ${organizerTotp.confirmedAt} is not null)`,
+  sql`exists (select 1 from ${organizerPasskeys} where ${organizerPasskeys.organizerId} = ${organizers.id})`,
 )!
 
 /**
