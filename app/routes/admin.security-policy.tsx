@@ -28,7 +28,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const owner = await requireOwner(context.db, request)
-  const parsed = policySchema.safeParse(Object.fromEntries(await request.formData()))
+  const chosen = (await request.formData()).getAll('policy')
+  // Exactly one answer: two radios' values at once (a forged form) is none.
+  const parsed = policySchema.safeParse({ policy: chosen.length === 1 ? chosen[0] : undefined })
   if (!parsed.success) return data({ error: getT(context.lang)('admin.securityPolicy.invalid') }, { status: 400 })
   await saveSecondFactorPolicy(context.db, { actorId: owner.id, policy: parsed.data.policy })
   // An owner who has just covered themselves without a factor is sent on to set-up by the guard.
