@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, ne, not, notInArray, or, sql, type SQL } from 'drizzle-orm'
-import type { Handle } from '#db/client.server.ts'
+import type { Handle, Tx } from '#db/client.server.ts'
 import { serializeOn } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import {
@@ -22,6 +22,7 @@ import { purgePublicPages } from '~/utils/page-cache.server.ts'
 import { removeStoredImage } from '~/utils/uploads.server.ts'
 import { LEGAL_PAGE_NAMES, type LegalPageName } from '~/utils/legal.ts'
 import { recordAudit } from './audit.server.ts'
+import { getSecondFactorPolicy } from './second-factors.server.ts'
 import { campaignTitleFor, PUBLIC_STATUSES } from './campaigns.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
@@ -204,11 +205,37 @@ export async function listUncovered(db: Handle, { policy }: { policy: SecondFact
 }
 
 /**
- * Save the policy, in one transaction with its effect on open sessions and the audit entry:
- * signed-in organisers it now covers who have no factor go to set-up at their next request
- * ('full' → 'setup'), and organisers it no longer covers who were held at set-up are let in
- * ('setup' → 'full', as a sign-in now would). The guard reads only the session's level, so
- * it never works the policy out per request. Audited only when the policy changes.
+ * Open sessions follow the policy, as a sign-in now would decide them: organisers it covers
+ * who have no factor go from 'full' to 'setup' (at their next request), and organisers held at
+ * set-up whom it no longer covers, still without a factor, go to 'full' (one with a factor
+ * would sign in at 'password': left alone). The guard reads only the session's level, so it
+ * never works the policy out per request. `organizerIds` narrows it to some organisers.
+ */
+async function alignSessions(tx: Tx, { policy, organizerIds }: { policy: SecondFactorPolicy; organizerIds?: number[] }) {
+  const only = organizerIds ? inArray(sessions.organizerId, organizerIds) : undefined
+  const uncovered = (await listUncovered(tx, { policy })).map((o) => o.id)
+  if (uncovered.length > 0) {
+    await execute(tx.update(sessions).set({ level: 'setup' }).where(and(eq(sessions.level, 'full'), inArray(sessions.organizerId, uncovered), only)))
+  }
+  const freed = tx
+    .select({ id: organizers.id })
+    .from(organizers)
+    .where(and(not(hasSecondFactor), uncovered.length > 0 ? notInArray(organizers.id, uncovered) : undefined))
+  await execute(tx.update(sessions).set({ level: 'full' }).where(and(eq(sessions.level, 'setup'), inArray(sessions.organizerId, freed), only)))
+}
+
+/**
+ * After an organiser's role changed (instance role, or manager of a campaign): their open
+ * sessions follow the policy at once, not only from their next sign-in. In the changing
+ * transaction.
+ */
+export async function applySecondFactorPolicy(tx: Tx, { organizerId }: { organizerId: number }): Promise<void> {
+  await alignSessions(tx, { policy: await getSecondFactorPolicy(tx), organizerIds: [organizerId] })
+}
+
+/**
+ * Save the policy, in one transaction with its effect on open sessions (alignSessions) and
+ * the audit entry, which is written only when the policy changes.
  */
 export async function saveSecondFactorPolicy(db: Handle, { actorId, policy }: { actorId: number; policy: SecondFactorPolicy }): Promise<void> {
   await transaction(db, async (tx) => {
@@ -219,16 +246,7 @@ export async function saveSecondFactorPolicy(db: Handle, { actorId, policy }: { 
       .insert(instanceSettings)
       .values({ id: 1, secondFactorPolicy: policy })
       .onConflictDoUpdate({ target: instanceSettings.id, set: { secondFactorPolicy: policy } }))
-    const uncovered = (await listUncovered(tx, { policy })).map((o) => o.id)
-    if (uncovered.length > 0) {
-      await execute(tx.update(sessions).set({ level: 'setup' }).where(and(eq(sessions.level, 'full'), inArray(sessions.organizerId, uncovered))))
-    }
-    // Held at set-up but no longer covered, and still without a factor (one with a factor would sign in at 'password').
-    const freed = tx
-      .select({ id: organizers.id })
-      .from(organizers)
-      .where(and(not(hasSecondFactor), uncovered.length > 0 ? notInArray(organizers.id, uncovered) : undefined))
-    await execute(tx.update(sessions).set({ level: 'full' }).where(and(eq(sessions.level, 'setup'), inArray(sessions.organizerId, freed))))
+    await alignSessions(tx, { policy })
     if (before !== policy) {
       await recordAudit(tx, { organizerId: actorId, action: 'settings.second_factor_policy', subjectType: 'instance', details: { policy: [before, policy] } })
     }

@@ -209,6 +209,27 @@ describe('changing the policy', () => {
     expect((await request('/admin', { cookie: factor.cookie })).headers.get('location')).toBe(TWO_FACTOR)
   })
 
+  it('moves open sessions when a new role brings an organiser under the policy, or out of it', async () => {
+    await choose('owners_managers')
+    const eve = (await db.get<{ id: number }>('select id from organizers where email = ?', EDITOR.email))!.id
+    const campaign = (await db.get<{ id: number }>(`select id from campaigns where slug = 'free-andry'`))!.id
+    const organizers = (fields: Record<string, string>) =>
+      request('/admin/organizers', { cookie: demoCookie, method: 'POST', body: new URLSearchParams({ organizerId: String(eve), ...fields }) })
+    const editor = await signIn(EDITOR)
+    expect(editor.location).toBe('/admin')
+    // Made manager of a campaign on the Organisers page: covered from her next request.
+    expect((await organizers({ intent: 'campaignRoles', [`campaign-${campaign}`]: 'manager' })).status).toBe(200)
+    expect((await request('/admin', { cookie: editor.cookie })).headers.get('location')).toBe(SETUP)
+    expect((await organizers({ intent: 'campaignRoles', [`campaign-${campaign}`]: 'editor' })).status).toBe(200)
+    expect((await request('/admin', { cookie: editor.cookie })).status).toBe(200)
+    // Made an owner under 'owners', then an editor again.
+    await choose('owners')
+    expect((await organizers({ intent: 'role', role: 'owner' })).status).toBe(200)
+    expect((await request('/admin', { cookie: editor.cookie })).headers.get('location')).toBe(SETUP)
+    expect((await organizers({ intent: 'role', role: 'editor' })).status).toBe(200)
+    expect((await request('/admin', { cookie: editor.cookie })).status).toBe(200)
+  })
+
   it('covers the owner who saves it, at once, when they have no factor', async () => {
     await choose('none')
     const otto = await signIn(OWNER)
