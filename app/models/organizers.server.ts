@@ -19,6 +19,7 @@ import { organizerInviteToken } from '~/utils/tokens.server.ts'
 import { SESSION_TTL_MS } from '~/utils/session-cookie.ts'
 import { recordAudit } from './audit.server.ts'
 import { queueEmail } from './outbox.server.ts'
+import { applySecondFactorPolicy } from './site-settings.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 
 export { SESSION_TTL_MS }
@@ -234,6 +235,8 @@ export async function changeOrganizer(db: Handle, {
       })
       .where(eq(organizers.id, organizerId)))
     if (disabled) await execute(tx.delete(sessions).where(eq(sessions.organizerId, organizerId)))
+    // A new role may bring them under the second-factor policy, or out of it (ADR 019 §5).
+    else if (role) await applySecondFactorPolicy(tx, { organizerId })
     await recordAudit(tx, {
       organizerId: actorId,
       action: 'organizer.update',
@@ -315,6 +318,7 @@ export async function setCampaignRole(db: Handle, {
       subjectId: organizerId,
       details: { campaignId, role: [before, role] },
     })
+    await applySecondFactorPolicy(tx, { organizerId })
     return true
   })
 }

@@ -20,7 +20,8 @@ const PUBLIC_ADMIN_ROUTES = ['routes/admin_.login', 'routes/admin_.logout', 'rou
 /**
  * The pages a half-signed-in session reaches (issue 18): they send anonymous visitors to the
  * login page without a redirectTo, and the WebAuthn endpoint answers JSON. Their guards are
- * tried in session-levels.test.ts and second-factor-guard.test.ts. (P4 completes this list.)
+ * tried in session-levels.test.ts and, route by route for both half levels, in
+ * second-factor-guard.test.ts (which names these with the three above as its only exceptions).
  */
 const HALF_SESSION_ROUTES = ['routes/admin_.two-factor', 'routes/admin_.two-factor-setup', 'routes/admin_.webauthn']
 const OWNER_ONLY_ROUTES = ['routes/admin.organizers', 'routes/admin.audit', 'routes/admin.campaigns.new', 'routes/admin.payment-events', 'routes/admin.branding', 'routes/admin.legal', 'routes/admin.legal.$page.$locale', 'routes/admin.security-policy']
@@ -102,6 +103,9 @@ function effectivePayload(routeId: string): URLSearchParams | FormData {
       return form({ intent: 'test', locale: 'en' })
     case 'routes/admin.organizers':
       return form({ intent: 'create', email: 'intruder@access.example', name: 'Intruder', role: 'owner' })
+    case 'routes/admin.security-policy':
+      // The suite runs under 'none': a save would move the policy and write an audit entry.
+      return form({ policy: 'everyone' })
     default:
       return form({ intent: 'anything', title: 'Probe' })
   }

@@ -191,7 +191,7 @@ const EXPECTED: Record<string, Expectation> = {
   // P3 (sessions, devices, owner actions): its lines go under this one.
   'routes/admin.sessions': { scope: 'instance', get: 'organiser', posts: [] },
   // P4 (the policy): its lines go under this one.
-  'routes/admin.security-policy': { scope: 'instance', get: 'owner', posts: [] },
+  'routes/admin.security-policy': { scope: 'instance', get: 'owner', posts: [{ need: 'owner', body: () => form({ policy: 'owners' }) }] },
 }
 
 const OWNER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
