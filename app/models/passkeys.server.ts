@@ -8,12 +8,8 @@ import { randomToken } from '~/utils/crypto.server.ts'
 import { DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
 import { secondFactorRequired } from '~/utils/second-factor.ts'
 import { recordAudit } from './audit.server.ts'
-import { getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from './second-factors.server.ts'
+import { factorLockKey, getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from './second-factors.server.ts'
 
-/** The lock every add or removal of an organiser's factors takes: "is this the last one?" stays true until the delete. */
-export function factorLockKey(organizerId: number) {
-  return `organizer-factors:${organizerId}`
-}
 
 export async function listPasskeys(db: Handle, { organizerId }: { organizerId: number }): Promise<{ id: number; name: string; createdAt: number; lastUsedAt: number | null; backedUp: boolean }[]> {
   return allRows(db

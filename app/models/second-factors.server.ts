@@ -40,3 +40,11 @@ export async function getSecondFactorPolicy(db: Handle): Promise<SecondFactorPol
   // A new instance may have no settings row yet: the column's default applies.
   return row?.policy ?? 'owners'
 }
+
+/**
+ * The lock every change to an organiser's factors takes (Postgres; SQLite has one writer):
+ * two removals at once (the app and the last passkey) must not both see "another is left".
+ */
+export function factorLockKey(organizerId: number) {
+  return `organizer-factors:${organizerId}`
+}

@@ -11,6 +11,7 @@ import { and, eq, isNull, lt, or } from 'drizzle-orm'
 import type { Handle } from '#db/client.server.ts'
 import { organizerRecoveryCodes, organizers, organizerTotp, type SecondFactorMethod } from '#db/schema.ts'
 import { execute, firstRow } from '#db/query.server.ts'
+import { serializeOn } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { dataCrypto } from '~/utils/data-crypto.server.ts'
 import { DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
@@ -18,7 +19,7 @@ import { secondFactorRequired } from '~/utils/second-factor.ts'
 import { checkTotp, newTotpSecret } from '~/utils/totp.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { newRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.server.ts'
-import { getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from './second-factors.server.ts'
+import { factorLockKey, getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from './second-factors.server.ts'
 
 /** The envelope is bound to its organiser: moved to another row, it does not open. */
 export function totpPurpose(organizerId: number) {
@@ -132,6 +133,8 @@ export async function factorRequiredFor(db: Handle, { organizerId }: { organizer
 export async function removeTotp(db: Handle, { organizerId, actorId }: { organizerId: number; actorId: number }): Promise<'removed' | 'last-factor'> {
   const required = await factorRequiredFor(db, { organizerId })
   return transaction(db, async (tx) => {
+    // As removePasskey: removing the app and the last passkey at once must not both see "another is left".
+    await serializeOn(tx, [factorLockKey(organizerId)])
     const status = await getSecondFactorStatus(tx, { organizerId })
     if (status.totp && status.passkeys === 0 && required) return 'last-factor'
     const { changes } = await execute(tx.delete(organizerTotp).where(eq(organizerTotp.organizerId, organizerId)))

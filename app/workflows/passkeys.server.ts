@@ -26,12 +26,12 @@ import { recordAudit } from '~/models/audit.server.ts'
 import {
   addPasskey,
   ensureWebauthnUserId,
-  factorLockKey,
   findPasskey,
   listPasskeyDescriptors,
   recordPasskeyUse,
 } from '~/models/passkeys.server.ts'
 import { forgiveAttempt } from '~/models/rate-limits.server.ts'
+import { factorLockKey } from '~/models/second-factors.server.ts'
 import { newRecoveryCodes, replaceRecoveryCodes } from '~/models/recovery-codes.server.ts'
 import { getSecondFactorStatus } from '~/models/second-factors.server.ts'
 import { saveChallenge, takeChallenge } from '~/models/webauthn-challenges.server.ts'

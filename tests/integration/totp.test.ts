@@ -405,3 +405,24 @@ describe('the security page', () => {
     expect((await post('/admin/security', { intent: 'recovery-codes' }, demo)).status).toBe(400)
   })
 })
+
+describe('guessing from many addresses', () => {
+  it('stops wrong codes for one account at 20 an hour, whatever their addresses, even for the right code after', async () => {
+    const statuses: number[] = []
+    for (let i = 0; i < 25 && !statuses.includes(429); i++) {
+      const from = { 'X-Forwarded-For': `192.0.2.${10 + i}` }
+      const thief = await signIn(from)
+      const guess = String(271828 + i * 7907)
+      typed.add(guess)
+      statuses.push((await post(TWO_FACTOR, { intent: 'totp', code: guess }, thief.cookie, from)).status)
+    }
+    // Earlier tests' wrong codes count too: some 400s, then the account's window is full.
+    expect(statuses.at(-1)).toBe(429)
+    expect(statuses.slice(0, -1).every((status) => status === 400)).toBe(true)
+    expect(await db.get(`select count(*) as n from rate_limit_hits where bucket = '2fa:account'`)).toEqual({ n: 20 })
+    // From yet another address, a recovery code that would work waits too (it is not spent).
+    const from = { 'X-Forwarded-For': '192.0.2.200' }
+    const late = await signIn(from)
+    expect((await post(TWO_FACTOR, { intent: 'recovery', recoveryCode: recoveryCodes[7]! }, late.cookie, from)).status).toBe(429)
+  })
+})
