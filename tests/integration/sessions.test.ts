@@ -362,3 +362,19 @@ describe('new-device emails', () => {
     expect(await db.get<{ n: number }>('select count(*) as n from organizer_devices where organizer_id = ?', await idOf(DEMO.email))).toEqual({ n: 0 })
   })
 })
+
+describe('the privacy policy draft', () => {
+  it('lists the organisers’ device and passkey cookies in every language', async () => {
+    const expected: Record<string, RegExp[]> = {
+      en: [/vigil_device: only for the team's organisers.*kept for 400 days after their last login/, /vigil_webauthn: only for the team's organisers.*valid for 5 minutes/],
+      de: [/vigil_device: nur für Organisatorinnen und Organisatoren.*gespeichert für 400 Tage/, /vigil_webauthn: .*5 Minuten gültig/],
+      es: [/vigil_device: solo para las personas del equipo.*dura 400 días/, /vigil_webauthn: .*vale 5 minutos/],
+    }
+    for (const [lang, patterns] of Object.entries(expected)) {
+      const response = await fetch(`${server.url}/privacy?lng=${lang}`)
+      expect(response.status).toBe(200)
+      const text = textOf(await response.text())
+      for (const pattern of patterns) expect(text, lang).toMatch(pattern)
+    }
+  })
+})
