@@ -153,7 +153,7 @@ export default function Organizers() {
           <input type="hidden" name="organizerId" value={actionData.confirmReset.id} />
           <input type="hidden" name="confirm" value="yes" />
           <div className="row">
-            <button type="submit" className="button">
+            <button type="submit" className="button button--danger">
               {t('admin.organizerSecurity.confirm')}
             </button>
             <Link to="/admin/organizers" className="button button--quiet">
@@ -225,7 +225,7 @@ export default function Organizers() {
                   </Form>
                 ) : null}
                 {o.id !== meId && !o.isDemo ? (
-                  <Form method="post" aria-label={t('admin.organizerSecurity.title')}>
+                  <Form method="post" className="row" aria-label={t('admin.organizerSecurity.title')}>
                     <input type="hidden" name="organizerId" value={o.id} />
                     <button type="submit" name="intent" value="endSessions" className="button button--quiet">
                       {t('admin.organizerSecurity.endSessions')}

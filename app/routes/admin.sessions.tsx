@@ -88,57 +88,61 @@ export default function Sessions() {
           {actionData.notice}
         </p>
       ) : null}
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">{t('admin.sessions.device')}</th>
-            <th scope="col">{t('admin.sessions.signedIn')}</th>
-            <th scope="col">{t('admin.sessions.lastSeen')}</th>
-            <th scope="col">{t('admin.sessions.how')}</th>
-            <th scope="col">{t('admin.sessions.actions')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {sessions.map((s) => (
-            <tr key={s.idHash} data-session={s.current ? 'current' : 'other'}>
-              <td>
-                {deviceName(t, s.device)}
-                {s.current ? (
-                  <>
-                    {' '}
-                    <strong>({t('admin.sessions.thisDevice')})</strong>
-                  </>
-                ) : null}
-              </td>
-              <td>{formatDate(s.signedInOn, lang)}</td>
-              <td>{t('admin.sessions.lastSeenAbout', { when: formatDateTime(s.lastSeenHour, lang) })}</td>
-              <td>{howCompleted(t, s)}</td>
-              <td>
-                <Form method="post">
-                  <input type="hidden" name="intent" value="end" />
-                  <input type="hidden" name="idHash" value={s.idHash} />
-                  <button type="submit" className="button button--quiet">
-                    {s.current ? t('admin.sessions.endThis') : t('admin.sessions.end')}
-                  </button>
-                </Form>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {others > 0 ? (
-        <Form method="post">
-          <input type="hidden" name="intent" value="end-others" />
-          <button type="submit" className="button">
-            {t('admin.sessions.endOthers')}
-          </button>
-        </Form>
-      ) : (
-        <p>{t('admin.sessions.noOthers')}</p>
-      )}
-      <p>
-        <Link to="/admin/security">{t('admin.sessions.security')}</Link>
-      </p>
+      <div className="stack">
+        <div className="table-scroll">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.sessions.device')}</th>
+                <th scope="col">{t('admin.sessions.signedIn')}</th>
+                <th scope="col">{t('admin.sessions.lastSeen')}</th>
+                <th scope="col">{t('admin.sessions.how')}</th>
+                <th scope="col">{t('admin.sessions.actions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {sessions.map((s) => (
+                <tr key={s.idHash} data-session={s.current ? 'current' : 'other'}>
+                  <td>
+                    {deviceName(t, s.device)}
+                    {s.current ? (
+                      <>
+                        {' '}
+                        <strong>({t('admin.sessions.thisDevice')})</strong>
+                      </>
+                    ) : null}
+                  </td>
+                  <td>{formatDate(s.signedInOn, lang)}</td>
+                  <td>{t('admin.sessions.lastSeenAbout', { when: formatDateTime(s.lastSeenHour, lang) })}</td>
+                  <td>{howCompleted(t, s)}</td>
+                  <td>
+                    <Form method="post">
+                      <input type="hidden" name="intent" value="end" />
+                      <input type="hidden" name="idHash" value={s.idHash} />
+                      <button type="submit" className="button button--quiet">
+                        {s.current ? t('admin.sessions.endThis') : t('admin.sessions.end')}
+                      </button>
+                    </Form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {others > 0 ? (
+          <Form method="post">
+            <input type="hidden" name="intent" value="end-others" />
+            <button type="submit" className="button">
+              {t('admin.sessions.endOthers')}
+            </button>
+          </Form>
+        ) : (
+          <p>{t('admin.sessions.noOthers')}</p>
+        )}
+        <p>
+          <Link to="/admin/security">{t('admin.sessions.security')}</Link>
+        </p>
+      </div>
     </main>
   )
 }
