@@ -5,10 +5,15 @@ import {
   instanceSettings,
   organizerPasskeys,
   organizerRecoveryCodes,
+  organizers,
   organizerTotp,
+  webauthnChallenges,
   type SecondFactorPolicy,
 } from '#db/schema.ts'
-import { firstRow } from '#db/query.server.ts'
+import { execute, firstRow } from '#db/query.server.ts'
+import { transaction } from '#db/transaction.server.ts'
+import { recordAudit } from './audit.server.ts'
+import { endSessionsOf } from './sessions.server.ts'
 
 /** What an organiser can present as a second factor: a confirmed app, passkeys, unused recovery codes. */
 export async function getSecondFactorStatus(db: Handle, { organizerId }: { organizerId: number }): Promise<{ totp: boolean; passkeys: number; recoveryCodesLeft: number }> {
@@ -47,4 +52,36 @@ export async function getSecondFactorPolicy(db: Handle): Promise<SecondFactorPol
  */
 export function factorLockKey(organizerId: number) {
   return `organizer-factors:${organizerId}`
+}
+
+export type FactorsReset = { totp: boolean; passkeys: number; recoveryCodes: number; sessions: number }
+
+/**
+ * Recovery (ADR 019 §15): an owner on the organisers page or the operator with
+ * `npm run organizer:reset-2fa` removes an organiser's authenticator app (a set-up in progress
+ * too), passkeys, recovery codes and WebAuthn challenges, and ends every session, in one
+ * transaction, audited as organizer.factors_reset { by, … counts } (actor null for the
+ * operator). At the next sign-in the policy leads them through set-up again. `recoveryCodes`
+ * counts the unused ones. Null when there is no such organiser.
+ */
+export async function resetSecondFactors(db: Handle, { organizerId, actorId, by }: { organizerId: number; actorId: number | null; by: 'owner' | 'operator' }): Promise<FactorsReset | null> {
+  return transaction(db, async (tx) => {
+    if (!(await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId))))) return null
+    const confirmed = await firstRow(tx
+      .select({ organizerId: organizerTotp.organizerId })
+      .from(organizerTotp)
+      .where(and(eq(organizerTotp.organizerId, organizerId), isNotNull(organizerTotp.confirmedAt))))
+    const unused = await firstRow(tx
+      .select({ n: count() })
+      .from(organizerRecoveryCodes)
+      .where(and(eq(organizerRecoveryCodes.organizerId, organizerId), isNull(organizerRecoveryCodes.usedAt))))
+    await execute(tx.delete(organizerTotp).where(eq(organizerTotp.organizerId, organizerId)))
+    await execute(tx.delete(organizerRecoveryCodes).where(eq(organizerRecoveryCodes.organizerId, organizerId)))
+    const passkeys = await execute(tx.delete(organizerPasskeys).where(eq(organizerPasskeys.organizerId, organizerId)))
+    await execute(tx.delete(webauthnChallenges).where(eq(webauthnChallenges.organizerId, organizerId)))
+    const sessions = await endSessionsOf(tx, { organizerId })
+    const reset: FactorsReset = { totp: confirmed !== undefined, passkeys: passkeys.changes, recoveryCodes: Number(unused?.n ?? 0), sessions }
+    await recordAudit(tx, { organizerId: actorId, action: 'organizer.factors_reset', subjectType: 'organizer', subjectId: organizerId, details: { by, ...reset } })
+    return reset
+  })
 }

@@ -1,8 +1,8 @@
-import { and, eq, gt, isNull, lt } from 'drizzle-orm'
+import { and, desc, eq, gt, isNull, lt, ne } from 'drizzle-orm'
 import type { Handle, Tx } from '#db/client.server.ts'
 import { organizers, sessions, type SecondFactorMethod, type SessionLevel } from '#db/schema.ts'
 import { transaction } from '#db/transaction.server.ts'
-import { execute, firstRow } from '#db/query.server.ts'
+import { allRows, execute, firstRow } from '#db/query.server.ts'
 import { randomToken, sha256 } from '~/utils/crypto.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { SESSION_TTL_MS, type SessionOrganizer } from './organizers.server.ts'
@@ -146,4 +146,68 @@ export async function findSessionOrganizer(db: Handle, { organizerId }: { organi
     .from(organizers)
     .where(and(eq(organizers.id, organizerId), isNull(organizers.disabledAt))))
   return row ?? null
+}
+
+// ——— What an organiser sees of their sessions, and ending them (ADR 019 §13) ———
+
+export type ListedSession = {
+  idHash: string
+  level: SessionLevel
+  device: string
+  createdAt: number
+  lastSeenAt: number
+  secondFactor: SecondFactorMethod | null
+}
+
+/** The organiser's live sessions, the most recently used first: no address, only the device summary and coarse times. */
+export async function listSessions(db: Handle, { organizerId, now = Date.now() }: { organizerId: number; now?: number }): Promise<ListedSession[]> {
+  return allRows(db
+    .select({
+      idHash: sessions.idHash,
+      level: sessions.level,
+      device: sessions.device,
+      createdAt: sessions.createdAt,
+      lastSeenAt: sessions.lastSeenAt,
+      secondFactor: sessions.secondFactor,
+    })
+    .from(sessions)
+    .where(and(eq(sessions.organizerId, organizerId), gt(sessions.expiresAt, now)))
+    .orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt)))
+}
+
+/**
+ * Ends one of the organiser's own sessions (another organiser's id_hash changes nothing);
+ * audited as organizer.session_end { count: 1, others }. False when there was none to end.
+ */
+export async function endSession(db: Handle, { organizerId, idHash, actorId, others = true }: { organizerId: number; idHash: string; actorId: number; others?: boolean }): Promise<boolean> {
+  return transaction(db, async (tx) => {
+    const { changes } = await execute(tx.delete(sessions).where(and(eq(sessions.idHash, idHash), eq(sessions.organizerId, organizerId))))
+    if (changes === 0) return false
+    await recordAudit(tx, { organizerId: actorId, action: 'organizer.session_end', subjectType: 'organizer', subjectId: organizerId, details: { count: changes, others } })
+    return true
+  })
+}
+
+/** "End all other sessions": every session of the organiser but `keepIdHash`; audited when it ended any. */
+export async function endOtherSessions(db: Handle, { organizerId, keepIdHash, actorId }: { organizerId: number; keepIdHash: string; actorId: number }): Promise<number> {
+  return transaction(db, async (tx) => {
+    const { changes } = await execute(tx.delete(sessions).where(and(eq(sessions.organizerId, organizerId), ne(sessions.idHash, keepIdHash))))
+    if (changes > 0) {
+      await recordAudit(tx, { organizerId: actorId, action: 'organizer.session_end', subjectType: 'organizer', subjectId: organizerId, details: { count: changes, others: true } })
+    }
+    return changes
+  })
+}
+
+/**
+ * An owner ends every session of another organiser (organizer.sessions_end { count }); null
+ * when there is no such organiser. The count may be 0: the entry still says the owner acted.
+ */
+export async function endAllSessions(db: Handle, { organizerId, actorId }: { organizerId: number; actorId: number }): Promise<number | null> {
+  return transaction(db, async (tx) => {
+    if (!(await firstRow(tx.select({ id: organizers.id }).from(organizers).where(eq(organizers.id, organizerId))))) return null
+    const count = await endSessionsOf(tx, { organizerId })
+    await recordAudit(tx, { organizerId: actorId, action: 'organizer.sessions_end', subjectType: 'organizer', subjectId: organizerId, details: { count } })
+    return count
+  })
 }

@@ -16,9 +16,11 @@ import {
   setCampaignRoles,
 } from '~/models/organizers.server.ts'
 import { listCampaignsForAdmin } from '~/models/campaigns.server.ts'
+import { resetSecondFactors } from '~/models/second-factors.server.ts'
+import { endAllSessions } from '~/models/sessions.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
-import { requireOwner } from '~/workflows/session.server.ts'
+import { isDemoOrganizer, requireOwner } from '~/workflows/session.server.ts'
 import { CAMPAIGN_ROLE_ORDER, isCampaignRole, type CampaignRoleName } from '~/utils/roles.ts'
 import { organizerSchema, textLimits } from '~/utils/schemas.ts'
 import { LANGUAGE_NAMES, LANGUAGES } from '~/utils/i18n.ts'
@@ -29,6 +31,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     organizers: organizers.map((o) => ({
       ...o,
+      isDemo: isDemoOrganizer(o),
       campaignRoles: memberships.filter((m) => m.organizerId === o.id).map((m) => ({ campaignId: m.campaignId, role: m.role })),
     })),
     campaigns: campaigns.map((c) => ({ id: c.id, title: c.title.value })),
@@ -76,6 +79,24 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!Number.isInteger(organizerId) || organizerId <= 0) {
     return data({ result: undefined, link: null, error: t('forms.choose') }, { status: 400 })
   }
+  if (intent === 'endSessions' || intent === 'resetFactors') {
+    // Another organiser's sign-ins (ADR 019 §15): not yours (the Security page) and not the demo's, whose sessions every visitor shares.
+    const subject = (await listOrganizers(context.db)).find((o) => o.id === organizerId)
+    const refuse = (error: string) => data({ result: undefined, link: null, error }, { status: 400 })
+    if (!subject) return refuse(t('admin.organizerSecurity.notFound'))
+    if (subject.id === me.id) return refuse(t('admin.organizerSecurity.notYourself'))
+    if (isDemoOrganizer(subject)) return refuse(t('admin.organizerSecurity.notDemo'))
+    if (intent === 'endSessions') {
+      const count = await endAllSessions(context.db, { organizerId, actorId: me.id })
+      if (count === null) return refuse(t('admin.organizerSecurity.notFound'))
+      return { result: undefined, link: null, error: null, notice: t('admin.organizerSecurity.sessionsEnded', { name: subject.name, count }) }
+    }
+    // A second POST confirms, so the step works without JavaScript.
+    if (formData.get('confirm') !== 'yes') return { result: undefined, link: null, error: null, confirmReset: { id: subject.id, name: subject.name } }
+    const reset = await resetSecondFactors(context.db, { organizerId, actorId: me.id, by: 'owner' })
+    if (!reset) return refuse(t('admin.organizerSecurity.notFound'))
+    return { result: undefined, link: null, error: null, notice: t('admin.organizerSecurity.resetDone', { name: subject.name }) }
+  }
   try {
     if (intent === 'campaignRoles') {
       const roles = campaignRolesOf(formData)
@@ -119,6 +140,28 @@ export default function Organizers() {
         <Link to="/admin/security-policy">{t('admin.nav.securityPolicy')}</Link>
       </p>
       {actionData?.error ? <p className="notice notice--error">{actionData.error}</p> : null}
+      {actionData && 'notice' in actionData && actionData.notice ? (
+        <p className="notice notice--success" role="status">
+          {actionData.notice}
+        </p>
+      ) : null}
+      {actionData && 'confirmReset' in actionData && actionData.confirmReset ? (
+        <Form method="post" className="panel stack" aria-labelledby="confirm-reset-title">
+          <h2 id="confirm-reset-title">{t('admin.organizerSecurity.confirmTitle', { name: actionData.confirmReset.name })}</h2>
+          <p>{t('admin.organizerSecurity.confirmBody')}</p>
+          <input type="hidden" name="intent" value="resetFactors" />
+          <input type="hidden" name="organizerId" value={actionData.confirmReset.id} />
+          <input type="hidden" name="confirm" value="yes" />
+          <div className="row">
+            <button type="submit" className="button button--danger">
+              {t('admin.organizerSecurity.confirm')}
+            </button>
+            <Link to="/admin/organizers" className="button button--quiet">
+              {t('admin.organizerSecurity.cancel')}
+            </Link>
+          </div>
+        </Form>
+      ) : null}
       {actionData?.link ? (
         <div className="notice notice--success" role="status">
           {'emailedTo' in actionData && actionData.emailedTo ? <p>{t('admin.organizers.linkEmailed', { email: actionData.emailedTo })}</p> : null}
@@ -178,6 +221,17 @@ export default function Organizers() {
                     <input type="hidden" name="organizerId" value={o.id} />
                     <button type="submit" name="intent" value={o.disabledAt ? 'enable' : 'disable'} className="button button--quiet">
                       {o.disabledAt ? t('admin.organizers.enable') : t('admin.organizers.disable')}
+                    </button>
+                  </Form>
+                ) : null}
+                {o.id !== meId && !o.isDemo ? (
+                  <Form method="post" className="row" aria-label={t('admin.organizerSecurity.title')}>
+                    <input type="hidden" name="organizerId" value={o.id} />
+                    <button type="submit" name="intent" value="endSessions" className="button button--quiet">
+                      {t('admin.organizerSecurity.endSessions')}
+                    </button>
+                    <button type="submit" name="intent" value="resetFactors" className="button button--quiet">
+                      {t('admin.organizerSecurity.resetFactors')}
                     </button>
                   </Form>
                 ) : null}

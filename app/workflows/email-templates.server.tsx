@@ -11,6 +11,7 @@ import DonationFailedEmail, { subject as donationFailedSubject } from '#emails/d
 import DonationReceiptEmail, { subject as donationReceiptSubject } from '#emails/donation-receipt.tsx'
 import { LegalLinksContext, type LegalLinks } from '#emails/layout.tsx'
 import OrganizerInviteEmail, { subject as organizerInviteSubject } from '#emails/organizer-invite.tsx'
+import OrganizerNewDeviceEmail, { subject as organizerNewDeviceSubject } from '#emails/organizer-new-device.tsx'
 import MyDataLinkEmail, { subject as myDataLinkSubject } from '#emails/my-data-link.tsx'
 import MilestoneTargetEmail, { subject as milestoneTargetSubject } from '#emails/milestone-target.tsx'
 import MilestoneTeamEmail, { subject as milestoneTeamSubject } from '#emails/milestone-team.tsx'
@@ -321,6 +322,14 @@ export async function renderEmail(db: Handle, message: Pick<EmailMessage, 'templ
       const element = withLegalLinks(<OrganizerInviteEmail {...values} />, common, base)
       const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
       return { subject: organizerInviteSubject(values), html, text, links: [setPasswordUrl, values.backOfficeUrl] }
+    }
+    case 'organizer-new-device': {
+      // The sessions page's address is built here, never stored; the row keeps who, what and when.
+      const sessionsUrl = `${base}/admin/sessions`
+      const values = { ...common, name: str(props, 'name'), device: str(props, 'device'), at: Number(props.at), organizationName: shared.organizationName, sessionsUrl }
+      const element = withLegalLinks(<OrganizerNewDeviceEmail {...values} />, common, base)
+      const [html, text] = await Promise.all([render(element), render(element, { plainText: true })])
+      return { subject: organizerNewDeviceSubject(values), html, text, links: [sessionsUrl] }
     }
     case 'my-data-link': {
       const openUrl = `${base}/me/open/${myDataLinkToken(str(props, 'tokenSeed'))}`

@@ -2,7 +2,7 @@
  * The first draft of the privacy policy, in Markdown, written from what this instance really
  * does: its campaigns' retention periods, whether payments and mail go to Stripe and Resend
  * (live) or stay on the server (demo), the cookies Vigil sets (session-cookie.ts,
- * thanks-cookie.server.ts, utils/i18n.ts, the My data cookie), the keyed address hashes of the
+ * auth-cookies.server.ts, thanks-cookie.server.ts, utils/i18n.ts, the My data cookie), the keyed address hashes of the
  * rate limits, what My data (/me) shows and what forgetting keeps for how long
  * (VIGIL_DONATION_RECORDS_YEARS), at-risk mode with its shorter retention, and what is stored
  * encrypted at rest (ADR 017).
@@ -13,6 +13,7 @@ import type { Locale } from '#db/schema.ts'
 import { listRetentionPeriods } from '~/models/site-settings.server.ts'
 import { LINK_TTL_MS, SESSION_TTL_MS as MY_DATA_TTL_MS } from '~/models/my-data.server.ts'
 import { SESSION_TTL_MS } from '~/models/organizers.server.ts'
+import { CEREMONY_COOKIE_MAX_AGE_S, DEVICE_COOKIE_MAX_AGE_S } from '~/utils/auth-cookies.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
 import { RETENTION_DAYS } from '~/utils/schemas.ts'
 import { THANKS_TTL_MS } from '~/utils/thanks-cookie.server.ts'
@@ -22,6 +23,9 @@ type Facts = {
   live: boolean
   periods: { title: string; retentionDays: number; atRisk: boolean }[]
   sessionDays: number
+  /** The organisers' browser cookie (new-device emails) and the passkey ceremony's. */
+  deviceDays: number
+  ceremonyMinutes: number
   thanksMinutes: number
   /** My data: how long its emailed link and the session it opens last. */
   linkMinutes: number
@@ -40,6 +44,8 @@ export async function generatePrivacyDraft(db: Handle, { locale, teamName }: { l
     live: env.mode === 'live',
     periods: await listRetentionPeriods(db, { locale }),
     sessionDays: Math.round(SESSION_TTL_MS / 86_400_000),
+    deviceDays: Math.round(DEVICE_COOKIE_MAX_AGE_S / 86_400),
+    ceremonyMinutes: Math.round(CEREMONY_COOKIE_MAX_AGE_S / 60),
     thanksMinutes: Math.round(THANKS_TTL_MS / 60_000),
     linkMinutes: Math.round(LINK_TTL_MS / 60_000),
     meMinutes: Math.round(MY_DATA_TTL_MS / 60_000),
@@ -116,6 +122,8 @@ ${list([
   `\`vigil_thanks\`: set when you confirm your signature, so the thanks page can greet you by your first name; only sent to that page and valid for ${f.thanksMinutes} minutes.`,
   `\`vigil_me\`: set when you open your link on My data, so its pages know it is you; only sent to those pages and valid for ${f.meMinutes} minutes or until you sign out.`,
   `\`vigil_session\`: only for the team's organisers who log in to the back office; kept for ${f.sessionDays} days or until they log out.`,
+  `\`vigil_device\`: only for the team's organisers, set when they log in to the back office and only sent to its pages: a random number that lets us email them when their account is used from a browser it was not used from before; kept for ${f.deviceDays} days after their last login.`,
+  `\`vigil_webauthn\`: only for the team's organisers, while they add or use a passkey in the back office; only sent to its pages and valid for ${f.ceremonyMinutes} minutes.`,
 ])}
 
 ## Your rights
@@ -187,6 +195,8 @@ ${list([
   `\`vigil_thanks\`: wird gesetzt, wenn Sie Ihre Unterschrift bestätigen, damit die Dankesseite Sie mit Vornamen begrüßen kann; nur an diese Seite gesendet und ${f.thanksMinutes} Minuten gültig.`,
   `\`vigil_me\`: wird gesetzt, wenn Sie Ihren Link für Meine Daten öffnen, damit deren Seiten Sie erkennen; nur an diese Seiten gesendet und ${f.meMinutes} Minuten gültig oder bis Sie sich abmelden.`,
   `\`vigil_session\`: nur für Organisatorinnen und Organisatoren des Teams, die sich im Backoffice anmelden; ${f.sessionDays} Tage gültig oder bis zur Abmeldung.`,
+  `\`vigil_device\`: nur für Organisatorinnen und Organisatoren des Teams, gesetzt bei der Anmeldung im Backoffice und nur an dessen Seiten gesendet: eine Zufallszahl, damit wir ihnen eine E-Mail schicken können, wenn ihr Konto von einem Browser aus benutzt wird, von dem aus es bisher nicht benutzt wurde; gespeichert für ${f.deviceDays} Tage nach der letzten Anmeldung.`,
+  `\`vigil_webauthn\`: nur für Organisatorinnen und Organisatoren des Teams, während sie im Backoffice einen Passkey hinzufügen oder benutzen; nur an dessen Seiten gesendet und ${f.ceremonyMinutes} Minuten gültig.`,
 ])}
 
 ## Ihre Rechte
@@ -258,6 +268,8 @@ ${list([
   `\`vigil_thanks\`: se guarda cuando confirmas tu firma, para que la página de agradecimiento te salude por tu nombre; solo se envía a esa página y vale ${f.thanksMinutes} minutos.`,
   `\`vigil_me\`: se guarda cuando abres tu enlace de Mis datos, para que sus páginas sepan que eres tú; solo se envía a esas páginas y vale ${f.meMinutes} minutos o hasta que cierras sesión.`,
   `\`vigil_session\`: solo para las personas del equipo que inician sesión en la administración; dura ${f.sessionDays} días o hasta que cierran sesión.`,
+  `\`vigil_device\`: solo para las personas del equipo, se guarda cuando inician sesión en la administración y solo se envía a sus páginas: un número aleatorio que nos permite escribirles cuando su cuenta se usa desde un navegador desde el que no se había usado antes; dura ${f.deviceDays} días desde su último inicio de sesión.`,
+  `\`vigil_webauthn\`: solo para las personas del equipo, mientras agregan o usan una llave de acceso en la administración; solo se envía a sus páginas y vale ${f.ceremonyMinutes} minutos.`,
 ])}
 
 ## Tus derechos

@@ -43,7 +43,11 @@ const EXPECTED: Record<string, Expectation> = {
   'routes/admin.organizers': {
     scope: 'instance',
     get: 'owner',
-    posts: [{ need: 'owner', body: ({ n }) => form({ intent: 'create', email: `probe${n}@roles.example`, name: 'Probe', role: 'owner' }) }],
+    posts: [
+      { need: 'owner', body: ({ n }) => form({ intent: 'create', email: `probe${n}@roles.example`, name: 'Probe', role: 'owner' }) },
+      // P3: an owner's actions on another organiser's sign-ins.
+      { need: 'owner', body: () => form({ intent: 'endSessions', organizerId: '999999' }) },
+    ],
   },
   'routes/admin.outbox': { scope: 'instance', get: 'organiser', posts: [] },
   'routes/admin.branding': {
@@ -189,7 +193,7 @@ const EXPECTED: Record<string, Expectation> = {
   // P2 (passkeys): its lines go under this one.
   'routes/admin.passkeys': { scope: 'instance', get: 'organiser', posts: [{ need: 'organiser', body: () => form({ intent: 'rename', id: '999999', name: 'Probe' }) }] },
   // P3 (sessions, devices, owner actions): its lines go under this one.
-  'routes/admin.sessions': { scope: 'instance', get: 'organiser', posts: [] },
+  'routes/admin.sessions': { scope: 'instance', get: 'organiser', posts: [{ need: 'organiser', body: () => form({ intent: 'end', idHash: 'no-such-session' }) }] },
   // P4 (the policy): its lines go under this one.
   'routes/admin.security-policy': { scope: 'instance', get: 'owner', posts: [{ need: 'owner', body: () => form({ policy: 'owners' }) }] },
 }
