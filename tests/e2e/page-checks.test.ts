@@ -165,3 +165,44 @@ describe('public pages', () => {
     expect(await scriptsOf('/admin/login?lng=de')).toContain(marker('de'))
   }, 60_000)
 })
+
+describe('the back office’s security pages (issue 18)', () => {
+  // The demo organiser's view (a full session under the default policy: it is exempt).
+  const ADMIN_PAGES = ['/admin/security', '/admin/passkeys', '/admin/sessions', '/admin/security-policy', '/admin/sessions?lng=de', '/admin/security-policy?lng=es']
+
+  it('validate (0 Nu errors) and pass axe in Chromium (0 violations)', async () => {
+    const session = await petitionClient(stack.server, stack.db).login()
+    const files: Record<string, string> = {}
+    for (const url of ADMIN_PAGES) {
+      const response = await fetch(`${stack.server.url}${url}`, { headers: { cookie: session, 'user-agent': BROWSER_UA } })
+      expect(response.status, url).toBe(200)
+      const file = path.join(dir, `admin-${url.replace(/\W+/g, '-')}.html`)
+      fs.writeFileSync(file, await response.text())
+      files[file] = url
+    }
+    const errors = (await runVnu(Object.keys(files)))
+      .filter((m) => m.type === 'error' || m.type === 'non-document-error')
+      .map((m) => `${files[m.url.replace(/^file:/, '')] ?? m.url}: ${m.message}`)
+    expect(errors).toEqual([])
+
+    const signedIn = await launchBrowser()
+    const [name, value] = session.split('=') as [string, string]
+    await signedIn.context.addCookies([{ name, value, url: stack.server.url }])
+    const found: string[] = []
+    try {
+      for (const url of ADMIN_PAGES) {
+        const page = await signedIn.context.newPage()
+        page.on('pageerror', (error) => found.push(`${url}: script error ${error.message}`))
+        await page.goto(`${stack.server.url}${url}`, { waitUntil: 'networkidle' })
+        expect(new URL(page.url()).pathname, url).toBe(url.split('?')[0])
+        await page.waitForFunction(() => (window as { __remixRouter?: { state: { initialized: boolean } } }).__remixRouter?.state.initialized)
+        const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze()
+        for (const v of results.violations) found.push(`${url}: ${v.id} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
+        await page.close()
+      }
+    } finally {
+      await signedIn.close()
+    }
+    expect(found).toEqual([])
+  }, 90_000)
+})
