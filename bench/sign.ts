@@ -426,7 +426,7 @@ async function seedSignaturesPostgres(url: string, rows: number) {
       [campaignId],
     )
     await client.query('COMMIT')
-    await client.query('VACUUM (ANALYZE) supporters, signatures, campaign_counters, country_counters')
+    await client.query('VACUUM (ANALYZE) supporters, signatures, signature_name_words, campaign_counters, country_counters')
     // The load's dirty pages written out now, not by a checkpoint during the measured run (the
     // SQLite run checkpoints its WAL before its restart too); needs a superuser or pg_checkpoint.
     await client.query('CHECKPOINT').catch((error: Error) => console.error(`bench: no CHECKPOINT after the load (${error.message})`))
