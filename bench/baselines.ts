@@ -65,3 +65,34 @@ export async function startBareBytes(body: Buffer, contentType: string) {
     },
   }
 }
+
+/**
+ * BENCH_APP_CORES=0.4: each app process gets at most that share of a core (a cgroup of its own,
+ * CFS quota), so that on a machine whose cores the database and the load generator share, one
+ * process and two can be compared where the app tier, not the machine, is the limit. Answers
+ * what it did, or why it could not (no cgroup CPU controller, not root).
+ */
+export function capAppCpu(pid: number, cores: number, name: string): string {
+  // A short period: the process is stopped for at most a few ms at a time, not for most of 100 ms.
+  const period = 10_000
+  const quota = Math.max(1000, Math.round(cores * period))
+  try {
+    if (fs.existsSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')) {
+      const dir = `/sys/fs/cgroup/cpu/vigil-bench-${name}`
+      fs.mkdirSync(dir, { recursive: true })
+      fs.writeFileSync(`${dir}/cpu.cfs_period_us`, String(period))
+      fs.writeFileSync(`${dir}/cpu.cfs_quota_us`, String(quota))
+      fs.writeFileSync(`${dir}/cgroup.procs`, String(pid))
+    } else if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+      const dir = `/sys/fs/cgroup/vigil-bench-${name}`
+      fs.mkdirSync(dir, { recursive: true })
+      fs.writeFileSync(`${dir}/cpu.max`, `${quota} ${period}`)
+      fs.writeFileSync(`${dir}/cgroup.procs`, String(pid))
+    } else {
+      return 'not capped: no cgroup CPU controller'
+    }
+    return `capped at ${cores} of a core`
+  } catch (error) {
+    return `not capped: ${(error as Error).message}`
+  }
+}

@@ -31,6 +31,9 @@
  * machine's cores would allow at that cost, how many cores other processes used meanwhile
  * (a shared machine), and on Postgres where the database's backends were (sampled states and
  * waits: row locks, WAL flushes, idle in a transaction waiting for the app).
+ * BENCH_APP_CORES=0.4 caps each app process at that share of a core (a cgroup each): on a
+ * machine whose few cores the app, Postgres and the load generator share, that is how one app
+ * process and two can be compared where the app tier, not the machine, is the limit.
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -42,7 +45,7 @@ import pg from 'pg'
 import { makeDataDir, startServer, type RunningServer } from '../tests/helpers/server.ts'
 import { TEST_DATA_KEY } from '../tests/helpers/data-key.ts'
 import { currentDataKeyId, nameWordHashes, sealSignature, sealSupporter } from '../app/models/personal-data.server.ts'
-import { cpuTimeMs, serverPid, startBare } from './baselines.ts'
+import { capAppCpu, cpuTimeMs, serverPid, startBare } from './baselines.ts'
 import { benchDatabase, engineChoice, met, postgresCpu, requirePostgres } from './engines.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
@@ -50,6 +53,13 @@ const connections = 50
 // As bench:pages: two client worker threads for every target, baselines included.
 const workers = Number(process.env.BENCH_WORKERS ?? 2)
 const seedRows = Number(process.env.BENCH_SEED_ROWS ?? 1_000_000)
+// BENCH_APP_CORES=0.4 (Postgres runs): each app process capped at that share of a core (bench/baselines.ts).
+const appCores = Number(process.env.BENCH_APP_CORES ?? 0)
+const capNotes: string[] = []
+function capped(server: RunningServer, name: string) {
+  if (appCores > 0) capNotes.push(`app process ${name}: ${capAppCpu(serverPid(server), appCores, name)}`)
+  return server
+}
 // BENCH_PROFILE=1: the server at 1M runs under --cpu-prof; its profile is kept (the path is printed).
 const profileDir = process.env.BENCH_PROFILE === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sign-prof-')) : null
 const slug = 'free-andry'
@@ -426,7 +436,7 @@ async function seedSignaturesPostgres(url: string, rows: number) {
       [campaignId],
     )
     await client.query('COMMIT')
-    await client.query('VACUUM (ANALYZE) supporters, signatures, campaign_counters, country_counters')
+    await client.query('VACUUM (ANALYZE) supporters, signatures, signature_name_words, campaign_counters, country_counters')
     // The load's dirty pages written out now, not by a checkpoint during the measured run (the
     // SQLite run checkpoints its WAL before its restart too); needs a superuser or pg_checkpoint.
     await client.query('CHECKPOINT').catch((error: Error) => console.error(`bench: no CHECKPOINT after the load (${error.message})`))
@@ -539,7 +549,7 @@ async function postgresSession(): Promise<{ one: Session; two: Session }> {
   let b: RunningServer | undefined
   let probe: Probe | undefined
   try {
-    a = await startServer({ env })
+    a = capped(await startServer({ env }), 'a')
     probe = await openPostgresProbe(database.url)
     const bareResult = await measure('bare node:http, 10 kB', [{ url: `${bare.url}/` }])
     one.results.push(bareResult)
@@ -553,7 +563,7 @@ async function postgresSession(): Promise<{ one: Session; two: Session }> {
       session.results.push(await measure(suffix ? `campaign, anonymous ${suffix}` : 'campaign, anonymous (cached)', servers.map((s) => ({ url: `${s.url}/c/${slug}` })), serving))
     }
     await atSize('', [a], one)
-    b = await startServer({ seed: false, env })
+    b = capped(await startServer({ seed: false, env }), 'b')
     await atSize('', [a, b], two)
 
     await b.stop()
@@ -564,10 +574,10 @@ async function postgresSession(): Promise<{ one: Session; two: Session }> {
     const seedStarted = Date.now()
     const counters = await seedSignaturesPostgres(database.url, seedRows)
     const restartStarted = Date.now()
-    a = await startServer({ seed: false, dir, env, nodeArgs: profileArgs() })
+    a = capped(await startServer({ seed: false, dir, env, nodeArgs: profileArgs() }), 'a')
     Object.assign(one.seedFigures, { ms: restartStarted - seedStarted, ...counters, restartMs: Date.now() - restartStarted })
     await atSize('@1M', [a], one)
-    b = await startServer({ seed: false, env })
+    b = capped(await startServer({ seed: false, env }), 'b')
     await atSize('@1M', [a, b], two)
   } finally {
     await probe?.close()
@@ -605,6 +615,7 @@ function printSession({ title, results, signing, seedFigures, loadBefore }: Sess
     console.log(`engine: ${title}${twoProcesses ? ` — two autocannon instances at once, ${connections / 2} connections each, req/s summed, p50/p99 the worse of the two` : ''}`)
   }
   console.log(`machine load before the run: ${loadBefore.toFixed(2)} (1-min average, ${os.availableParallelism()} cores)`)
+  if (onPostgres && capNotes.length > 0) console.log(`BENCH_APP_CORES=${appCores}: ${[...new Set(capNotes)].join('; ')}`)
   console.log(
     `${'target'.padEnd(34)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('kB/resp', 9)}${pad('errors', 8)}${pad('CPU ms/req', 12)}${onPostgres ? pad('PG CPU ms/req', 15) : ''}`,
   )
