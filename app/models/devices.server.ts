@@ -1,6 +1,6 @@
-import { and, eq, lt, ne } from 'drizzle-orm'
+import { and, eq, gt, like, lt, ne } from 'drizzle-orm'
 import type { Handle } from '#db/client.server.ts'
-import { organizations, organizerDevices, organizers, type Locale } from '#db/schema.ts'
+import { emailMessages, organizations, organizerDevices, organizers, type Locale } from '#db/schema.ts'
 import { serializeOn } from '#db/locks.server.ts'
 import { execute, firstRow } from '#db/query.server.ts'
 import { transaction } from '#db/transaction.server.ts'
@@ -9,6 +9,7 @@ import { queueEmail } from './outbox.server.ts'
 
 /** As long as the vigil_device cookie lives: a browser not seen for this long is forgotten. */
 export const DEVICE_TTL_MS = 400 * 24 * 60 * 60_000
+export const NEW_DEVICE_EMAIL_GAP_MS = 10 * 60_000
 
 export type NotedDevice = 'known' | 'first' | 'new'
 
@@ -60,6 +61,15 @@ export async function noteDevice(db: Handle, {
       .innerJoin(organizations, eq(organizations.id, organizers.organizationId))
       .where(eq(organizers.id, organizerId)))
     if (!organizer) return 'known'
+    // At most one such email per organiser in NEW_DEVICE_EMAIL_GAP_MS: a thief signing in again and
+    // again (no cookies) cannot bury the first alert or spend the sending quota. Each is audited.
+    const recent = await firstRow(tx
+      .select({ id: emailMessages.id })
+      .from(emailMessages)
+      .where(and(gt(emailMessages.createdAt, now - NEW_DEVICE_EMAIL_GAP_MS), like(emailMessages.idempotencyKey, `organizer:${organizerId}:device:%`)))
+      .limit(1))
+    await recordAudit(tx, { organizerId, action: 'organizer.new_device', subjectType: 'organizer', subjectId: organizerId, details: { device } })
+    if (recent) return 'new'
     await queueEmail(tx, {
       template: 'organizer-new-device',
       to: organizer.email,
@@ -67,7 +77,15 @@ export async function noteDevice(db: Handle, {
       idempotencyKey: `organizer:${organizerId}:device:${deviceHash.slice(0, 32)}`,
       props: { name: organizer.name, device, at: now, organizationName: organizer.organizationName },
     })
-    await recordAudit(tx, { organizerId, action: 'organizer.new_device', subjectType: 'organizer', subjectId: organizerId, details: { device } })
     return 'new'
   })
+}
+
+/** Whether the organiser had used this browser before `before` (an earlier sign-in noted it). */
+export async function deviceKnownBefore(db: Handle, { organizerId, deviceHash, before }: { organizerId: number; deviceHash: string; before: number }) {
+  const row = await firstRow(db
+    .select({ createdAt: organizerDevices.createdAt })
+    .from(organizerDevices)
+    .where(and(eq(organizerDevices.organizerId, organizerId), eq(organizerDevices.deviceHash, deviceHash), lt(organizerDevices.createdAt, before))))
+  return row !== undefined
 }

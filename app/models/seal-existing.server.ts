@@ -559,7 +559,7 @@ async function resealTotpSecrets(tx: Tx, newest: string, afterId: number, limit:
   const t = organizerTotp
   const rows = await allRows(
     tx
-      .select({ id: t.organizerId, sealed: t.sealed, keyId: t.dataKeyId })
+      .select({ id: t.organizerId, sealed: t.sealed, keyId: t.dataKeyId, confirmedAt: t.confirmedAt })
       .from(t)
       .where(and(gt(t.organizerId, afterId), ne(t.dataKeyId, newest)))
       .orderBy(asc(t.organizerId))
@@ -567,6 +567,12 @@ async function resealTotpSecrets(tx: Tx, newest: string, afterId: number, limit:
   )
   let rewritten = 0
   for (const row of rows) {
+    if (row.confirmedAt === null) {
+      // A set-up in progress is sealed for the session that started it, which this cannot open:
+      // it is dropped, and that session starts again (a new QR code).
+      rewritten += (await execute(tx.delete(t).where(and(eq(t.organizerId, row.id), eq(t.sealed, row.sealed), isNull(t.confirmedAt))))).changes
+      continue
+    }
     const purpose = totpPurpose(row.id)
     const sealed = dataCrypto().seal(dataCrypto().open(row.sealed, purpose), purpose)
     // Compare-and-set: a set-up started again meanwhile has a new secret, and keeps it.

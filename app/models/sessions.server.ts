@@ -211,3 +211,15 @@ export async function endAllSessions(db: Handle, { organizerId, actorId }: { org
     return count
   })
 }
+
+/**
+ * A factor was added by one session (`keepIdHash`): the organiser's other sessions still at
+ * 'setup' owe it from now on ('password'), so a second sign-in with the same password cannot
+ * finish a set-up of its own, or ride on this one (ADR 019 §5).
+ */
+export async function owePendingSetups(tx: Tx, { organizerId, keepIdHash }: { organizerId: number; keepIdHash: string }) {
+  await execute(tx
+    .update(sessions)
+    .set({ level: 'password' })
+    .where(and(eq(sessions.organizerId, organizerId), eq(sessions.level, 'setup'), ne(sessions.idHash, keepIdHash))))
+}

@@ -20,24 +20,34 @@ import { checkTotp, newTotpSecret } from '~/utils/totp.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { newRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.server.ts'
 import { factorLockKey, getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from './second-factors.server.ts'
+import { owePendingSetups } from './sessions.server.ts'
 
 /** The envelope is bound to its organiser: moved to another row, it does not open. */
 export function totpPurpose(organizerId: number) {
   return { table: 'organizer_totp', column: 'sealed', row: organizerId }
 }
 
-function sealSecret(organizerId: number, secret: string) {
+/**
+ * A set-up in progress is bound to the session that started it as well: another session of
+ * the same organiser (someone else who has the password) can neither see its secret nor
+ * confirm it. Confirming seals the secret again under totpPurpose.
+ */
+function pendingPurpose(organizerId: number, sessionIdHash: string) {
+  return { table: 'organizer_totp', column: 'sealed', row: `${organizerId}:set-up:${sessionIdHash}` }
+}
+
+function sealSecret(secret: string, purpose: ReturnType<typeof totpPurpose> | ReturnType<typeof pendingPurpose>) {
   const crypto = dataCrypto()
-  return { sealed: crypto.seal(secret, totpPurpose(organizerId)), dataKeyId: crypto.keyIds[0]! }
+  return { sealed: crypto.seal(secret, purpose), dataKeyId: crypto.keyIds[0]! }
 }
 
 /**
- * A new secret, sealed, replacing a set-up in progress; refused when the organiser has a
- * confirmed app already (remove it first).
+ * A new secret, sealed for this session, replacing a set-up in progress (this session's or
+ * another's); refused when the organiser has a confirmed app already (remove it first).
  */
-export async function startTotpSetup(db: Handle, { organizerId }: { organizerId: number }): Promise<{ secret: string } | { alreadyConfirmed: true }> {
+export async function startTotpSetup(db: Handle, { organizerId, sessionIdHash }: { organizerId: number; sessionIdHash: string }): Promise<{ secret: string } | { alreadyConfirmed: true }> {
   const secret = newTotpSecret()
-  const sealed = sealSecret(organizerId, secret)
+  const sealed = sealSecret(secret, pendingPurpose(organizerId, sessionIdHash))
   const { changes } = await execute(db
     .insert(organizerTotp)
     .values({ organizerId, ...sealed })
@@ -49,36 +59,49 @@ export async function startTotpSetup(db: Handle, { organizerId }: { organizerId:
   return changes === 1 ? { secret } : { alreadyConfirmed: true }
 }
 
-/** The secret of a set-up in progress (to show as a QR code and a key), or null. */
-export async function getPendingTotpSecret(db: Handle, { organizerId }: { organizerId: number }): Promise<string | null> {
+/** This session's set-up in progress: its sealed secret and the secret; null for none, or another session's. */
+async function pendingSetup(db: Handle, organizerId: number, sessionIdHash: string) {
   const row = await firstRow(db
     .select({ sealed: organizerTotp.sealed })
     .from(organizerTotp)
     .where(and(eq(organizerTotp.organizerId, organizerId), isNull(organizerTotp.confirmedAt))))
-  return row ? dataCrypto().open(row.sealed, totpPurpose(organizerId)) : null
+  if (!row) return null
+  try {
+    return { sealed: row.sealed, secret: dataCrypto().open(row.sealed, pendingPurpose(organizerId, sessionIdHash)) }
+  } catch {
+    // Started by another session (or under a key no longer loaded): not this session's to see.
+    return null
+  }
+}
+
+/** The secret of this session's set-up in progress (to show as a QR code and a key), or null. */
+export async function getPendingTotpSecret(db: Handle, { organizerId, sessionIdHash }: { organizerId: number; sessionIdHash: string }): Promise<string | null> {
+  return (await pendingSetup(db, organizerId, sessionIdHash))?.secret ?? null
 }
 
 /**
- * Confirms a set-up with a code from the app: audited as organizer.totp_add. New recovery
- * codes come with it when the app is the organiser's first factor (or none are left); they are
- * returned to be shown once, and only their hashes are kept.
+ * Confirms this session's set-up with a code from the app: audited as organizer.totp_add. New
+ * recovery codes come with it when the app is the organiser's first factor (or none are left);
+ * they are returned to be shown once, and only their hashes are kept. The organiser's other
+ * sessions still at 'setup' now owe this factor (ADR 019 §5): someone else with the password
+ * cannot finish their own set-up on the back of this one.
  */
-export async function confirmTotpSetup(db: Handle, { organizerId, code, actorId, now = Date.now() }: { organizerId: number; code: string; actorId: number; now?: number }): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false }> {
-  const row = await firstRow(db
-    .select({ sealed: organizerTotp.sealed })
-    .from(organizerTotp)
-    .where(and(eq(organizerTotp.organizerId, organizerId), isNull(organizerTotp.confirmedAt))))
-  if (!row) return { ok: false }
-  const checked = await checkTotp({ secret: dataCrypto().open(row.sealed, totpPurpose(organizerId)), code, now })
+export async function confirmTotpSetup(db: Handle, { organizerId, sessionIdHash, code, actorId, now = Date.now() }: { organizerId: number; sessionIdHash: string; code: string; actorId: number; now?: number }): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false }> {
+  const pending = await pendingSetup(db, organizerId, sessionIdHash)
+  if (!pending) return { ok: false }
+  const checked = await checkTotp({ secret: pending.secret, code, now })
   if (!checked) return { ok: false }
+  const confirmedSeal = sealSecret(pending.secret, totpPurpose(organizerId))
   return transaction(db, async (tx) => {
+    await serializeOn(tx, [factorLockKey(organizerId)])
     // Only the set-up that was checked: a new one started meanwhile has another secret.
     const { changes } = await execute(tx
       .update(organizerTotp)
-      .set({ confirmedAt: now, lastTimeStep: checked.step })
-      .where(and(eq(organizerTotp.organizerId, organizerId), isNull(organizerTotp.confirmedAt), eq(organizerTotp.sealed, row.sealed))))
+      .set({ ...confirmedSeal, confirmedAt: now, lastTimeStep: checked.step })
+      .where(and(eq(organizerTotp.organizerId, organizerId), isNull(organizerTotp.confirmedAt), eq(organizerTotp.sealed, pending.sealed))))
     if (changes !== 1) return { ok: false as const }
     await recordAudit(tx, { organizerId: actorId, action: 'organizer.totp_add', subjectType: 'organizer', subjectId: organizerId })
+    await owePendingSetups(tx, { organizerId, keepIdHash: sessionIdHash })
     const status = await getSecondFactorStatus(tx, { organizerId })
     let recoveryCodes: string[] = []
     if (status.passkeys === 0 || status.recoveryCodesLeft === 0) {
@@ -131,10 +154,10 @@ export async function factorRequiredFor(db: Handle, { organizerId }: { organizer
  * is the last factor and the policy requires one. With no factor left, the recovery codes go too.
  */
 export async function removeTotp(db: Handle, { organizerId, actorId }: { organizerId: number; actorId: number }): Promise<'removed' | 'last-factor'> {
-  const required = await factorRequiredFor(db, { organizerId })
   return transaction(db, async (tx) => {
     // As removePasskey: removing the app and the last passkey at once must not both see "another is left".
     await serializeOn(tx, [factorLockKey(organizerId)])
+    const required = await factorRequiredFor(tx, { organizerId })
     const status = await getSecondFactorStatus(tx, { organizerId })
     if (status.totp && status.passkeys === 0 && required) return 'last-factor'
     const { changes } = await execute(tx.delete(organizerTotp).where(eq(organizerTotp.organizerId, organizerId)))

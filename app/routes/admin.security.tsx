@@ -9,18 +9,18 @@ import { confirmTotpSetup, factorRequiredFor, regenerateRecoveryCodes, removeTot
 import { getT } from '~/utils/i18n.server.ts'
 import { totpCodeSchema } from '~/utils/two-factor-schemas.ts'
 import { totpSetupFor } from '~/workflows/two-factor.server.ts'
-import { isDemoOrganizer, requireFactorEnrolment, requireOrganizer } from '~/workflows/session.server.ts'
+import { isDemoOrganizer, requireFactorEnrolment, requireFullSession } from '~/workflows/session.server.ts'
 
 /** Any signed-in organiser's own second factors (ADR 019): the app, recovery codes, links to passkeys and sessions. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const me = await requireOrganizer(context.db, request)
+  const { organizer: me, idHash } = await requireFullSession(context.db, request)
   const status = await getSecondFactorStatus(context.db, { organizerId: me.id })
   const isDemo = isDemoOrganizer(me)
   return {
     status,
     isDemo,
     required: await factorRequiredFor(context.db, { organizerId: me.id }),
-    setup: isDemo || status.totp ? null : await totpSetupFor(context.db, me),
+    setup: isDemo || status.totp ? null : await totpSetupFor(context.db, me, idHash),
   }
 }
 
@@ -31,7 +31,7 @@ function answer(fields: Partial<Answer>, status = 200) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const me = await requireOrganizer(context.db, request)
+  const { organizer: me, idHash } = await requireFullSession(context.db, request)
   const t = getT(context.lang)
   const formData = await request.formData()
   const intent = formData.get('intent')
@@ -39,12 +39,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
     // Adding a factor: the demo organiser is refused (403), its password being published.
     await requireFactorEnrolment(context.db, request)
     if (intent === 'totp-start') {
-      const started = await startTotpSetup(context.db, { organizerId: me.id })
+      const started = await startTotpSetup(context.db, { organizerId: me.id, sessionIdHash: idHash })
       return 'alreadyConfirmed' in started ? answer({ intent, error: t('admin.security.alreadySetUp') }, 409) : answer({ intent })
     }
     const submission = parseWithZod(formData, { schema: totpCodeSchema(t) })
     if (submission.status !== 'success') return answer({ intent, result: submission.reply() }, 400)
-    const confirmed = await confirmTotpSetup(context.db, { organizerId: me.id, code: submission.value.code, actorId: me.id })
+    const confirmed = await confirmTotpSetup(context.db, { organizerId: me.id, sessionIdHash: idHash, code: submission.value.code, actorId: me.id })
     if (!confirmed.ok) return answer({ intent, result: submission.reply({ fieldErrors: { code: [t('twoFactor.wrongSetupCode')] } }) }, 400)
     return answer({ intent, result: submission.reply({ resetForm: true }), recoveryCodes: confirmed.recoveryCodes, notice: t('admin.security.appAdded') })
   }

@@ -20,7 +20,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const status = await getSecondFactorStatus(context.db, { organizerId: state.organizer.id })
   const hasFactor = status.totp || status.passkeys > 0
   const redirectTo = safeRedirect(new URL(request.url).searchParams.get('redirectTo'))
-  return { hasFactor, redirectTo, setup: hasFactor ? null : await totpSetupFor(context.db, state.organizer) }
+  return { hasFactor, redirectTo, setup: hasFactor ? null : await totpSetupFor(context.db, state.organizer, state.idHash) }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -30,13 +30,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const intent = formData.get('intent')
   const organizerId = state.organizer.id
   if (intent === 'totp-start') {
-    await startTotpSetup(context.db, { organizerId })
+    await startTotpSetup(context.db, { organizerId, sessionIdHash: state.idHash })
     return { intent, result: undefined, recoveryCodes: null, ticket: null, error: null }
   }
   if (intent === 'totp-confirm') {
     const submission = parseWithZod(formData, { schema: totpCodeSchema(t) })
     if (submission.status !== 'success') return data({ intent, result: submission.reply(), recoveryCodes: null, ticket: null, error: null }, { status: 400 })
-    const confirmed = await confirmTotpSetup(context.db, { organizerId, code: submission.value.code, actorId: organizerId })
+    const confirmed = await confirmTotpSetup(context.db, { organizerId, sessionIdHash: state.idHash, code: submission.value.code, actorId: organizerId })
     if (!confirmed.ok) {
       return data({ intent, result: submission.reply({ fieldErrors: { code: [t('twoFactor.wrongSetupCode')] } }), recoveryCodes: null, ticket: null, error: null }, { status: 400 })
     }

@@ -41,6 +41,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const value = submission.value as { code?: string; recoveryCode?: string; redirectTo?: string }
   const answer = await presentSecondFactor(context.db, request, {
     organizerId: state.organizer.id,
+    sessionCreatedAt: state.createdAt,
     clientIp: context.clientIp,
     method: intent === 'recovery' ? 'recovery_code' : 'totp',
     code: (intent === 'recovery' ? value.recoveryCode : value.code) ?? '',

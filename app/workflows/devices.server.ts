@@ -1,6 +1,6 @@
 import type { Handle } from '#db/client.server.ts'
 import type { Locale } from '#db/schema.ts'
-import { noteDevice } from '~/models/devices.server.ts'
+import { deviceKnownBefore, noteDevice } from '~/models/devices.server.ts'
 import { findSessionOrganizer } from '~/models/sessions.server.ts'
 import { deviceCookie, readCookieValue } from '~/utils/auth-cookies.server.ts'
 import { randomToken, sha256 } from '~/utils/crypto.server.ts'
@@ -24,4 +24,14 @@ export async function noteSignInDevice(
   const id = (await readCookieValue(cookie, request)) ?? randomToken()
   await noteDevice(db, { organizerId, deviceHash: sha256(id), device, locale: lang, now })
   return { setCookie: await cookie.serialize(id) }
+}
+
+/**
+ * Whether this browser signed the organiser in before the session it presents a second factor
+ * in began: the organiser's own browser, not one a password thief signed in with just now
+ * (ADR 019 §14: the per-account ceiling on wrong codes does not hold such a browser).
+ */
+export async function isOrganizersOwnBrowser(db: Handle, request: Request, { organizerId, sessionCreatedAt }: { organizerId: number; sessionCreatedAt: number }) {
+  const id = await readCookieValue(deviceCookie(), request)
+  return id ? deviceKnownBefore(db, { organizerId, deviceHash: sha256(id), before: sessionCreatedAt }) : false
 }

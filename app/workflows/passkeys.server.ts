@@ -31,9 +31,9 @@ import {
   recordPasskeyUse,
 } from '~/models/passkeys.server.ts'
 import { forgiveAttempt } from '~/models/rate-limits.server.ts'
-import { factorLockKey } from '~/models/second-factors.server.ts'
+import { factorLockKey, getSecondFactorStatus } from '~/models/second-factors.server.ts'
+import { owePendingSetups } from '~/models/sessions.server.ts'
 import { newRecoveryCodes, replaceRecoveryCodes } from '~/models/recovery-codes.server.ts'
-import { getSecondFactorStatus } from '~/models/second-factors.server.ts'
 import { saveChallenge, takeChallenge } from '~/models/webauthn-challenges.server.ts'
 import { ceremonyCookie, readCookieValue } from '~/utils/auth-cookies.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
@@ -51,6 +51,7 @@ import {
   RateLimitedError,
   reserveSecondFactorAttempt,
 } from './rate-limit.server.ts'
+import { isOrganizersOwnBrowser } from './devices.server.ts'
 import {
   raiseSession,
   requireFactorEnrolment,
@@ -181,9 +182,9 @@ async function register(db: Handle, request: Request, form: FormData, t: TFuncti
   const organizerId = state.organizer.id
   // Made before the transaction (no I/O inside it); used only if this is the first factor.
   const codes = newRecoveryCodes()
-  let recoveryCodes: string[] | null
+  let added: { first: boolean; recoveryCodes: string[] | null }
   try {
-    recoveryCodes = await transaction(db, async (tx) => {
+    added = await transaction(db, async (tx) => {
       await serializeOn(tx, [factorLockKey(organizerId)])
       const before = await getSecondFactorStatus(tx, { organizerId })
       const first = !before.totp && before.passkeys === 0
@@ -196,17 +197,20 @@ async function register(db: Handle, request: Request, form: FormData, t: TFuncti
         backedUp: credentialBackedUp,
         name: name.data,
       })
-      if (!first) return null
+      // The organiser's other sessions still at 'setup' owe this factor now (ADR 019 §5).
+      await owePendingSetups(tx, { organizerId, keepIdHash: state.idHash })
+      if (!first) return { first, recoveryCodes: null }
       await replaceRecoveryCodes(tx, { organizerId, codes, actorId: organizerId })
-      return codes
+      return { first, recoveryCodes: codes }
     })
   } catch (error) {
     if (!constraintViolation(error)) throw error
     throw new PasskeyError(400, t('passkeys.errors.duplicate'))
   }
   const headers = await clearCeremony(new Headers())
-  if (state.level === 'setup') headers.append('Set-Cookie', (await raiseSession(db, request, { method: 'passkey' })).setCookie)
-  return json({ ok: true, recoveryCodes }, { headers })
+  // Only the set-up that added the organiser's first factor completes its sign-in with it.
+  if (state.level === 'setup' && added.first) headers.append('Set-Cookie', (await raiseSession(db, request, { method: 'passkey' })).setCookie)
+  return json({ ok: true, recoveryCodes: added.recoveryCodes }, { headers })
 }
 
 function defaultName(state: SessionState, t: TFunction) {
@@ -229,7 +233,8 @@ async function secondFactor(db: Handle, request: Request, form: FormData, ctx: C
   const organizerId = state.organizer.id
   const response = parsePasskeyResponse(authenticationResponseSchema, form.get('response'))
   if (!response) throw new PasskeyError(400, t('passkeys.errors.invalid'))
-  const attempt = await reserveSecondFactorAttempt(db, { organizerId, clientIp: ctx.clientIp })
+  const ownBrowser = await isOrganizersOwnBrowser(db, request, { organizerId, sessionCreatedAt: state.createdAt })
+  const attempt = await reserveSecondFactorAttempt(db, { organizerId, clientIp: ctx.clientIp, ownBrowser })
   if (!attempt.allowed) return tooMany(t, attempt.retryAfterMs)
   const taken = await spendChallenge(db, request, t, 'second_factor', state.idHash)
   const passkey = await findPasskey(db, { credentialId: response.id })
@@ -261,8 +266,8 @@ async function signIn(db: Handle, request: Request, form: FormData, ctx: Ctx, t:
   const taken = await spendChallenge(db, request, t, 'sign_in', null)
   const passkey = await findPasskey(db, { credentialId: response.id })
   if (!passkey) throw new PasskeyError(400, t('passkeys.errors.refused'))
-  // A discoverable credential names its user: it must be the one the passkey was registered for.
-  const sameUser = response.response.userHandle === undefined || response.response.userHandle === passkey.userHandle
+  // A discoverable credential names its user (always, in a sign-in without a password): it must be the one the passkey was registered for.
+  const sameUser = response.response.userHandle !== undefined && response.response.userHandle === passkey.userHandle
   const ok = !passkey.disabled && sameUser && (await verifyAndCount(db, passkey, response, taken.challenge, true))
   if (!ok) {
     await transaction(db, (tx) => recordAudit(tx, { organizerId: null, action: 'organizer.passkey_sign_in_failed', subjectType: 'organizer', subjectId: passkey.organizerId }))

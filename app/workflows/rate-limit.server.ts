@@ -67,20 +67,25 @@ export const SECOND_FACTOR_PER_ACCOUNT_AND_IP: BackoffPolicy = {
   forgetAfterMs: 24 * 60 * 60_000,
 }
 /**
- * Wrong second factors for one account from all addresses together. Only someone who has the
- * password can spend these (the second-factor page needs a session that passed it), so it
- * cannot be used by others to lock an organiser out; it bounds what a thief with the password
- * and many addresses can guess (20 an hour of a million codes), while the new-device email
- * tells the organiser to change it (ADR 019).
+ * Wrong second factors for one account from browsers new to it, all addresses together. Only
+ * someone who has the password gets this far (the second-factor page needs a session that passed
+ * it); it bounds what a thief with the password and many addresses can guess (20 an hour of a
+ * million codes) while the new-device email tells the organiser to change it. The organiser's
+ * own browser is not held by it (ADR 019 §14).
  */
 export const SECOND_FACTOR_PER_ACCOUNT: RateLimitPolicy = { bucket: '2fa:account', limit: 20, windowMs: 60 * 60_000 }
 /** Passwordless passkey sign-ins (options and answers) from one address. */
 export const PASSKEY_SIGN_IN_PER_IP: RateLimitPolicy = { bucket: 'passkey:ip', limit: 30, windowMs: 15 * 60_000 }
 
-/** Reserve one second-factor attempt; `forgiveAttempt(db, reservation)` when it succeeded. */
-export async function reserveSecondFactorAttempt(db: Handle, { organizerId, clientIp }: { organizerId: number; clientIp: string }) {
+/**
+ * Reserve one second-factor attempt; `forgiveAttempt(db, reservation)` when it succeeded. The
+ * per-account ceiling counts and holds only browsers new to the organiser (`ownBrowser` false):
+ * a thief who has the password cannot lock the organiser's own browser out.
+ */
+export async function reserveSecondFactorAttempt(db: Handle, { organizerId, clientIp, ownBrowser }: { organizerId: number; clientIp: string; ownBrowser: boolean }) {
+  const account = { ...SECOND_FACTOR_PER_ACCOUNT, keyHash: rateLimitKey(`2fa:${organizerId}`) }
   return reserveAttempt(db, {
     backoff: { ...SECOND_FACTOR_PER_ACCOUNT_AND_IP, keyHash: rateLimitKey(`2fa:${organizerId}\n${clientIp}`) },
-    limits: [{ ...LOGIN_PER_IP, keyHash: rateLimitKey(clientIp) }, { ...SECOND_FACTOR_PER_ACCOUNT, keyHash: rateLimitKey(`2fa:${organizerId}`) }],
+    limits: [{ ...LOGIN_PER_IP, keyHash: rateLimitKey(clientIp) }, ...(ownBrowser ? [] : [account])],
   })
 }

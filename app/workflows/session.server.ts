@@ -81,11 +81,16 @@ function pendingPage(level: SessionLevel): string | null {
  * no data (a `.data` request gets single fetch's encoded redirect).
  */
 export async function requireOrganizer(db: Handle, request: Request): Promise<SessionOrganizer> {
+  return (await requireFullSession(db, request)).organizer
+}
+
+/** requireOrganizer, answering the whole session (its id hash binds a set-up in progress to it). */
+export async function requireFullSession(db: Handle, request: Request): Promise<SessionState> {
   const state = await getSessionState(db, request)
   if (!state) throw loginRedirect(request)
   const page = pendingPage(state.level)
   if (page) throw redirect(withRedirectTo(page, safeRedirect(here(request))))
-  return state.organizer
+  return state
 }
 
 /**

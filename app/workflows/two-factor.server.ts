@@ -14,6 +14,7 @@ import type { SessionOrganizer } from '~/models/organizers.server.ts'
 import { getEnv } from '~/utils/config.server.ts'
 import { hmac } from '~/utils/crypto.server.ts'
 import { groupKey, totpQrDataUri, totpUri } from '~/utils/totp.server.ts'
+import { isOrganizersOwnBrowser } from './devices.server.ts'
 import { reserveSecondFactorAttempt } from './rate-limit.server.ts'
 import { raiseSession } from './session.server.ts'
 
@@ -22,13 +23,15 @@ export type SecondFactorAnswer =
   | { status: 'wrong' | 'replayed' }
   | { status: 'wait'; retryAfterMs: number }
 
-export async function presentSecondFactor(db: Handle, request: Request, { organizerId, clientIp, method, code }: {
+export async function presentSecondFactor(db: Handle, request: Request, { organizerId, sessionCreatedAt, clientIp, method, code }: {
   organizerId: number
+  sessionCreatedAt: number
   clientIp: string
   method: 'totp' | 'recovery_code'
   code: string
 }): Promise<SecondFactorAnswer> {
-  const attempt = await reserveSecondFactorAttempt(db, { organizerId, clientIp })
+  const ownBrowser = await isOrganizersOwnBrowser(db, request, { organizerId, sessionCreatedAt })
+  const attempt = await reserveSecondFactorAttempt(db, { organizerId, clientIp, ownBrowser })
   if (!attempt.allowed) return { status: 'wait', retryAfterMs: attempt.retryAfterMs }
   let verdict: 'ok' | 'wrong' | 'replayed'
   let recoveryCodesLeft: number | null = null
@@ -66,11 +69,11 @@ export function validSetupTicket(idHash: string, ticket: unknown) {
 }
 
 /**
- * What the page shows for a set-up in progress: the QR code of the otpauth:// address (issuer:
+ * What the page shows for this session's set-up in progress: the QR code of the otpauth:// address (issuer:
  * the team's name) and the key in groups of four; null when none is in progress.
  */
-export async function totpSetupFor(db: Handle, organizer: Pick<SessionOrganizer, 'id' | 'email'>): Promise<{ qr: string; key: string } | null> {
-  const secret = await getPendingTotpSecret(db, { organizerId: organizer.id })
+export async function totpSetupFor(db: Handle, organizer: Pick<SessionOrganizer, 'id' | 'email'>, sessionIdHash: string): Promise<{ qr: string; key: string } | null> {
+  const secret = await getPendingTotpSecret(db, { organizerId: organizer.id, sessionIdHash })
   if (!secret) return null
   const settings = await getSiteSettings(db)
   const uri = totpUri({ secret, account: organizer.email, issuer: settings.teamName || settings.organizationName || 'Vigil' })

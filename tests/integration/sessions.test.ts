@@ -346,6 +346,13 @@ describe('new-device emails', () => {
     const stored = JSON.stringify(await db.all(`select * from email_messages where template = 'organizer-new-device'`))
     expect(stored).not.toContain(CLIENT_IP)
 
+    // Another new browser within ten minutes of that email: audited, but no second email (a thief
+    // signing in again and again cannot bury the first alert).
+    await signIn(NINA, { ua: SAFARI_IOS })
+    expect(await newDeviceRows()).toHaveLength(1)
+    expect((await auditOf('organizer.new_device', NINA.email)).map((a) => a.details)).toEqual([{ device: 'Firefox on Linux' }, { device: 'Safari on iOS' }])
+    await db.run(`update email_messages set created_at = created_at - 11 * 60000 where template = 'organizer-new-device'`)
+
     // Two sign-ins at once with one browser new to her (its cookie made by another organiser's sign-in): one email.
     const elsewhere = await signIn(EDITOR, { ua: CHROME_WINDOWS })
     await Promise.all([signIn(NINA, { device: elsewhere.device, ua: CHROME_WINDOWS }), signIn(NINA, { device: elsewhere.device, ua: CHROME_WINDOWS })])
@@ -353,7 +360,7 @@ describe('new-device emails', () => {
     expect(rows).toHaveLength(2)
     expect(rows[1]).toMatchObject({ locale: 'en', props: expect.objectContaining({ device: 'Chrome on Windows' }) })
     const audit = await auditOf('organizer.new_device', NINA.email)
-    expect(audit.map((a) => a.details)).toEqual([{ device: 'Firefox on Linux' }, { device: 'Chrome on Windows' }])
+    expect(audit.map((a) => a.details)).toEqual([{ device: 'Firefox on Linux' }, { device: 'Safari on iOS' }, { device: 'Chrome on Windows' }])
   })
 
   it('are never sent for the demo organiser, whose password is published', async () => {

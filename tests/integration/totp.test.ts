@@ -132,6 +132,14 @@ describe('setting up an authenticator app when the policy requires it, without J
 
     // The same page again (a reload): the same set-up, not a new secret.
     expect(await (await get(location, cookie)).text()).toContain(key!)
+    // Another session of the same organiser (the password used elsewhere) does not see it, on the page or in its data.
+    const elsewhere = await signIn()
+    for (const url of [SETUP, `${SETUP}.data`]) {
+      const seen = await (await get(url, elsewhere.cookie)).text()
+      expect(seen).not.toContain(secret)
+      expect(seen).not.toContain('data:image/svg+xml')
+    }
+    await post('/admin/logout', {}, elsewhere.cookie)
 
     const wrong = await post(location, { intent: 'totp-confirm', code: '000000' }, `${cookie}; vigil_lang=de`)
     expect(wrong.status).toBe(400)
@@ -157,8 +165,9 @@ describe('setting up an authenticator app when the policy requires it, without J
     expect(textOf(html)).toContain('They are shown only now.')
     const ticket = /name="ticket" value="([^"]+)"/.exec(html)?.[1]
     expect(ticket).toBeTruthy()
-    // Still a set-up session until "Continue": the rest of the admin is out of reach.
-    expect(await levels()).toEqual(['setup', 'setup'])
+    // Still a set-up session until "Continue": the rest of the admin is out of reach. The
+    // parallel one owes the new factor now: it cannot set up one of its own.
+    expect((await levels()).sort()).toEqual(['password', 'setup'])
     expect((await get('/admin', setupCookie)).headers.get('location')).toBe(SETUP)
 
     // Shown once: the page again has neither the codes nor the key.
@@ -166,11 +175,12 @@ describe('setting up an authenticator app when the policy requires it, without J
     for (const code of recoveryCodes) expect(again).not.toContain(code)
     expect(again).not.toContain('data:image/svg+xml')
 
-    // The parallel session cannot ride on this set-up: the ticket is bound to the session that did it.
-    const riding = await post(SETUP, { intent: 'continue', ticket: ticket!, redirectTo: '/admin' }, `${parallel.cookie}; vigil_lang=de`)
-    expect(riding.status).toBe(400)
-    expect(textOf(await riding.text())).toContain('Richten Sie zuerst einen zweiten Faktor ein.')
-    expect(textOf(await (await get(SETUP, parallel.cookie)).text())).toContain('sign out and sign in again with it')
+    // The parallel session cannot ride on this set-up, nor add a factor of its own (a passkey).
+    const riding = await post(SETUP, { intent: 'continue', ticket: ticket!, redirectTo: '/admin' }, parallel.cookie)
+    expect(riding.headers.get('location')).toBe(TWO_FACTOR)
+    const passkey = await post('/admin/webauthn', { intent: 'register-options' }, parallel.cookie)
+    expect(passkey.status).toBe(401)
+    expect(await passkey.json()).toMatchObject({ location: expect.stringMatching(/^\/admin\/two-factor(\?|$)/) })
     await post('/admin/logout', {}, parallel.cookie)
     // Nor can a session signed in after it (it owes the new factor).
     const other = await signIn()
@@ -383,7 +393,10 @@ describe('the security page', () => {
     await freshStep()
     const confirmed = await post('/admin/security', { intent: 'totp-confirm', code: await codeAt(0) }, cookie)
     expect(confirmed.status).toBe(200)
-    const html = textOf(await confirmed.text())
+    const confirmedHtml = await confirmed.text()
+    recoveryCodes = [...confirmedHtml.matchAll(/<code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})<\/code>/g)].map((m) => m[1]!)
+    expect(recoveryCodes).toHaveLength(10)
+    const html = textOf(confirmedHtml)
     expect(html).toContain('Your authenticator app is set up.')
     expect(html).toContain('Keep these 10 codes somewhere safe')
     expect((await post('/admin/security', { intent: 'totp-start' }, cookie)).status).toBe(409)
@@ -407,7 +420,14 @@ describe('the security page', () => {
 })
 
 describe('guessing from many addresses', () => {
-  it('stops wrong codes for one account at 20 an hour, whatever their addresses, even for the right code after', async () => {
+  it('stops wrong codes for one account at 20 an hour from browsers new to it, whatever their addresses, but not the organiser’s own browser', async () => {
+    // The organiser's own browser: signed in before, so it carries a device cookie the account knows.
+    const home = { 'X-Forwarded-For': '198.51.100.99' }
+    const before = await post('/admin/login', { email: OWNER.email, password: OWNER.password }, undefined, home)
+    const device = /(?:^|,\s*)(vigil_device=[^;]+)/.exec(before.headers.get('set-cookie') ?? '')?.[1]
+    expect(device).toBeTruthy()
+    await post('/admin/logout', {}, sessionPair(before))
+    await new Promise((resolve) => setTimeout(resolve, 5))
     const statuses: number[] = []
     for (let i = 0; i < 25 && !statuses.includes(429); i++) {
       const from = { 'X-Forwarded-For': `192.0.2.${10 + i}` }
@@ -424,5 +444,11 @@ describe('guessing from many addresses', () => {
     const from = { 'X-Forwarded-For': '192.0.2.200' }
     const late = await signIn(from)
     expect((await post(TWO_FACTOR, { intent: 'recovery', recoveryCode: recoveryCodes[7]! }, late.cookie, from)).status).toBe(429)
+    // The organiser's own browser is not held: the thief cannot lock them out.
+    const again = await post('/admin/login', { email: OWNER.email, password: OWNER.password }, device, home)
+    const mine = `${sessionPair(again)}; ${device}`
+    const passed = await post(TWO_FACTOR, { intent: 'recovery', recoveryCode: recoveryCodes[7]! }, mine, home)
+    expect(passed.status).toBe(302)
+    expect((await get('/admin', sessionPair(passed))).status).toBe(200)
   })
 })

@@ -47,12 +47,17 @@ describe('checkTotp', () => {
 describe('the authenticator app of an organiser', () => {
   let secret: string
 
-  it('seals the secret, bound to its organiser', async () => {
-    const started = await startTotpSetup(getDb(), { organizerId })
+  const mine = 'session-a-id-hash'
+  const thiefs = 'session-b-id-hash'
+
+  it('seals the secret, bound to its organiser and, until confirmed, to the session that started the set-up', async () => {
+    const started = await startTotpSetup(getDb(), { organizerId, sessionIdHash: mine })
     if (!('secret' in started)) throw new Error('expected a new set-up')
     secret = started.secret
     expect(secret).toMatch(/^[A-Z2-7]{32}$/)
-    expect(await getPendingTotpSecret(getDb(), { organizerId })).toBe(secret)
+    expect(await getPendingTotpSecret(getDb(), { organizerId, sessionIdHash: mine })).toBe(secret)
+    // Another session of the same organiser (the same password, someone else) does not see it.
+    expect(await getPendingTotpSecret(getDb(), { organizerId, sessionIdHash: thiefs })).toBeNull()
     const row = await q.get<{ sealed: string; data_key_id: string }>('select sealed, data_key_id from organizer_totp where organizer_id = ?', organizerId)
     expect(row!.sealed).not.toContain(secret)
     expect(row!.data_key_id).toBe(dataCrypto().keyIds[0])
@@ -61,14 +66,19 @@ describe('the authenticator app of an organiser', () => {
   })
 
   it('refuses a wrong code at set-up and confirms with the right one, giving ten recovery codes', async () => {
-    expect(await confirmTotpSetup(getDb(), { organizerId, code: '000000', actorId: organizerId, now: T0 })).toEqual({ ok: false })
-    const confirmed = await confirmTotpSetup(getDb(), { organizerId, code: await at(secret, 0), actorId: organizerId, now: T0 })
+    expect(await confirmTotpSetup(getDb(), { organizerId, sessionIdHash: mine, code: '000000', actorId: organizerId, now: T0 })).toEqual({ ok: false })
+    // The right code from another session does not confirm this session's set-up.
+    expect(await confirmTotpSetup(getDb(), { organizerId, sessionIdHash: thiefs, code: await at(secret, 0), actorId: organizerId, now: T0 })).toEqual({ ok: false })
+    const confirmed = await confirmTotpSetup(getDb(), { organizerId, sessionIdHash: mine, code: await at(secret, 0), actorId: organizerId, now: T0 })
     expect(confirmed.ok).toBe(true)
     if (!confirmed.ok) return
     expect(confirmed.recoveryCodes).toHaveLength(10)
     for (const code of confirmed.recoveryCodes) expect(code).toMatch(/^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$/)
-    expect(await getPendingTotpSecret(getDb(), { organizerId })).toBeNull()
-    expect(await startTotpSetup(getDb(), { organizerId })).toEqual({ alreadyConfirmed: true })
+    expect(await getPendingTotpSecret(getDb(), { organizerId, sessionIdHash: mine })).toBeNull()
+    expect(await startTotpSetup(getDb(), { organizerId, sessionIdHash: mine })).toEqual({ alreadyConfirmed: true })
+    // Confirmed, the secret is sealed for the organiser alone (as sign-in and keys:rotate open it).
+    const row = await q.get<{ sealed: string }>('select sealed from organizer_totp where organizer_id = ?', organizerId)
+    expect(dataCrypto().open(row!.sealed, totpPurpose(organizerId))).toBe(secret)
     // The set-up's step is used: its code does not open a session afterwards.
     expect(await verifyTotpCode(getDb(), { organizerId, code: await at(secret, 0), now: T0 })).toBe('replayed')
   })
