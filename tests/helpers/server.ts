@@ -89,6 +89,36 @@ export function makeDataDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-srv-'))
 }
 
+class PortTaken extends Error {}
+
+/** Spawn the server and wait for it to listen; PortTaken when its port was taken meanwhile. */
+function launch(nodeArgs: string[], baseEnv: Record<string, string>) {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/index.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...baseEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+  captureForLogAudit(child, 'server')
+  return new Promise<{ child: ChildProcess; port: number; output: () => string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000)
+    const onData = () => {
+      const match = /listening on http:\/\/localhost:(\d+)/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve({ child, port: Number(match[1]), output: () => output })
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(/EADDRINUSE/.test(output) ? new PortTaken(output) : new Error(`server exited with ${code}:\n${output}`))
+    })
+  })
+}
+
 /** Postgres databases startServer made and no stop() has dropped yet. */
 const serverDatabases = new Set<string>()
 
@@ -108,51 +138,39 @@ export async function startServer({
   // On Postgres a server gets a new database, unless the test hands it one (a restart on the same data).
   const databaseUrl = env.DATABASE_URL !== undefined ? env.DATABASE_URL || null : onPostgres ? await createTestDatabase() : null
   if (databaseUrl && env.DATABASE_URL === undefined) serverDatabases.add(databaseUrl)
-  const freshPort = await freePort()
-  const baseEnv: Record<string, string> = {
-    NODE_ENV: 'production',
-    DATABASE_PATH: databasePath,
-    DATABASE_URL: databaseUrl ?? '',
-    UPLOADS_PATH: path.join(dir, 'uploads'),
-    PORT: String(freshPort),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${freshPort}`,
-    STRIPE_SECRET_KEY: '',
-    RESEND_API_KEY: '',
-    // One key for the test and its servers (tests/helpers/data-key.ts); benches start servers without setup-env.
-    VIGIL_DATA_KEY: process.env.VIGIL_DATA_KEY ?? TEST_DATA_KEY,
-    ...env,
-  }
-  // The log audit must see every request line, so a test's wish for a quiet log gives way to it.
-  if (process.env.VIGIL_LOG_AUDIT_DIR) baseEnv.VIGIL_QUIET_LOG = ''
-  if (seed) {
-    const result = await runScript('scripts/seed/seed.ts', [], baseEnv)
-    if (result.code !== 0) throw new Error(`seed failed: ${result.stderr}`)
-  }
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/index.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...baseEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
-  captureForLogAudit(child, 'server')
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000)
-    const onData = () => {
-      const match = /listening on http:\/\/localhost:(\d+)/.exec(output)
-      if (match) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      }
+  // freePort's port can be taken by another process before the server binds it (many test
+  // servers start at once): the server then exits with EADDRINUSE, and starts again on another.
+  let started: { child: ChildProcess; port: number; output: () => string } | undefined
+  for (let attempt = 1; !started; attempt++) {
+    const freshPort = await freePort()
+    const baseEnv: Record<string, string> = {
+      NODE_ENV: 'production',
+      DATABASE_PATH: databasePath,
+      DATABASE_URL: databaseUrl ?? '',
+      UPLOADS_PATH: path.join(dir, 'uploads'),
+      PORT: String(freshPort),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${freshPort}`,
+      STRIPE_SECRET_KEY: '',
+      RESEND_API_KEY: '',
+      // One key for the test and its servers (tests/helpers/data-key.ts); benches start servers without setup-env.
+      VIGIL_DATA_KEY: process.env.VIGIL_DATA_KEY ?? TEST_DATA_KEY,
+      ...env,
     }
-    child.stdout!.on('data', onData)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited with ${code}:\n${output}`))
-    })
-  })
+    // The log audit must see every request line, so a test's wish for a quiet log gives way to it.
+    if (process.env.VIGIL_LOG_AUDIT_DIR) baseEnv.VIGIL_QUIET_LOG = ''
+    if (seed && attempt === 1) {
+      const result = await runScript('scripts/seed/seed.ts', [], baseEnv)
+      if (result.code !== 0) throw new Error(`seed failed: ${result.stderr}`)
+    }
+    try {
+      started = await launch(nodeArgs, baseEnv)
+    } catch (error) {
+      if (!(error instanceof PortTaken) || env.PORT !== undefined || attempt >= 5) throw error
+    }
+  }
+  const { child, port } = started
+  const output = started.output
   const url = `http://127.0.0.1:${port}`
   return {
     url,
@@ -160,7 +178,7 @@ export async function startServer({
     dir,
     databasePath,
     databaseUrl,
-    output: () => output,
+    output,
     pid: child.pid!,
     running: () => child.exitCode === null && child.signalCode === null,
     stop: async ({ keepData = false } = {}) => {
