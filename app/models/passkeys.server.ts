@@ -5,11 +5,8 @@ import { serializeOn } from '#db/locks.server.ts'
 import { allRows, execute, firstRow } from '#db/query.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { randomToken } from '~/utils/crypto.server.ts'
-import { DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
-import { secondFactorRequired } from '~/utils/second-factor.ts'
 import { recordAudit } from './audit.server.ts'
-import { factorLockKey, getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from './second-factors.server.ts'
-
+import { factorLockKey, factorRequiredFor, getSecondFactorStatus } from './second-factors.server.ts'
 
 export async function listPasskeys(db: Handle, { organizerId }: { organizerId: number }): Promise<{ id: number; name: string; createdAt: number; lastUsedAt: number | null; backedUp: boolean }[]> {
   return allRows(db
@@ -103,19 +100,6 @@ export async function renamePasskey(db: Handle, { organizerId, id, name }: { org
   })
 }
 
-/** Whether the instance's policy requires this organiser to keep a second factor. */
-async function factorRequired(tx: Tx, organizerId: number): Promise<boolean> {
-  const organizer = await firstRow(tx.select({ role: organizers.role, email: organizers.email }).from(organizers).where(eq(organizers.id, organizerId)))
-  if (!organizer) return false
-  const policy = await getSecondFactorPolicy(tx)
-  return secondFactorRequired({
-    policy,
-    role: organizer.role,
-    managesACampaign: policy === 'owners_managers' ? await managesACampaign(tx, { organizerId }) : false,
-    isDemo: organizer.email === DEMO_ORGANIZER.email,
-  })
-}
-
 /**
  * Removes one of the organiser's passkeys (audited as organizer.passkey_remove), unless it is
  * their last factor (no app, no other passkey) and the policy requires one: then nothing changes.
@@ -131,7 +115,7 @@ export async function removePasskey(db: Handle, { organizerId, id, actorId }: { 
     if (!mine) return 'not-found'
     const status = await getSecondFactorStatus(tx, { organizerId })
     const othersLeft = (status.totp ? 1 : 0) + status.passkeys - 1
-    if (othersLeft === 0 && (await factorRequired(tx, organizerId))) return 'last-factor'
+    if (othersLeft === 0 && (await factorRequiredFor(tx, { organizerId }))) return 'last-factor'
     await execute(tx.delete(organizerPasskeys).where(eq(organizerPasskeys.id, id)))
     await recordAudit(tx, { organizerId: actorId, action: 'organizer.passkey_remove', subjectType: 'organizer', subjectId: organizerId, details: { passkeyId: id } })
     return 'removed'

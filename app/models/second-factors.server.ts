@@ -13,6 +13,8 @@ import {
 import { execute, firstRow } from '#db/query.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { recordAudit } from './audit.server.ts'
+import { DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
+import { secondFactorRequired } from '~/utils/second-factor.ts'
 import { endSessionsOf } from './sessions.server.ts'
 
 /** What an organiser can present as a second factor: a confirmed app, passkeys, unused recovery codes. */
@@ -83,5 +85,18 @@ export async function resetSecondFactors(db: Handle, { organizerId, actorId, by 
     const reset: FactorsReset = { totp: confirmed !== undefined, passkeys: passkeys.changes, recoveryCodes: Number(unused?.n ?? 0), sessions }
     await recordAudit(tx, { organizerId: actorId, action: 'organizer.factors_reset', subjectType: 'organizer', subjectId: organizerId, details: { by, ...reset } })
     return reset
+  })
+}
+
+/** Whether the instance's policy requires this organiser to keep a second factor. */
+export async function factorRequiredFor(db: Handle, { organizerId }: { organizerId: number }): Promise<boolean> {
+  const organizer = await firstRow(db.select({ role: organizers.role, email: organizers.email }).from(organizers).where(eq(organizers.id, organizerId)))
+  if (!organizer) return false
+  const policy = await getSecondFactorPolicy(db)
+  return secondFactorRequired({
+    policy,
+    role: organizer.role,
+    managesACampaign: policy === 'owners_managers' ? await managesACampaign(db, { organizerId }) : false,
+    isDemo: organizer.email === DEMO_ORGANIZER.email,
   })
 }

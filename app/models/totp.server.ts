@@ -9,17 +9,15 @@
  */
 import { and, eq, isNull, lt, or } from 'drizzle-orm'
 import type { Handle } from '#db/client.server.ts'
-import { organizerRecoveryCodes, organizers, organizerTotp, type SecondFactorMethod } from '#db/schema.ts'
+import { organizerRecoveryCodes, organizerTotp, type SecondFactorMethod } from '#db/schema.ts'
 import { execute, firstRow } from '#db/query.server.ts'
 import { serializeOn } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
 import { dataCrypto } from '~/utils/data-crypto.server.ts'
-import { DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
-import { secondFactorRequired } from '~/utils/second-factor.ts'
 import { checkTotp, newTotpSecret } from '~/utils/totp.server.ts'
 import { recordAudit } from './audit.server.ts'
 import { newRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.server.ts'
-import { factorLockKey, getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from './second-factors.server.ts'
+import { factorLockKey, factorRequiredFor, getSecondFactorStatus } from './second-factors.server.ts'
 import { owePendingSetups } from './sessions.server.ts'
 
 /** The envelope is bound to its organiser: moved to another row, it does not open. */
@@ -134,19 +132,6 @@ export async function verifyTotpCode(db: Handle, { organizerId, code, now = Date
       or(isNull(organizerTotp.lastTimeStep), lt(organizerTotp.lastTimeStep, checked.step)),
     )))
   return changes === 1 ? 'ok' : 'replayed'
-}
-
-/** Whether the instance's policy requires this organiser to keep a second factor. */
-export async function factorRequiredFor(db: Handle, { organizerId }: { organizerId: number }): Promise<boolean> {
-  const organizer = await firstRow(db.select({ role: organizers.role, email: organizers.email }).from(organizers).where(eq(organizers.id, organizerId)))
-  if (!organizer) return false
-  const policy = await getSecondFactorPolicy(db)
-  return secondFactorRequired({
-    policy,
-    role: organizer.role,
-    managesACampaign: policy === 'owners_managers' ? await managesACampaign(db, { organizerId }) : false,
-    isDemo: organizer.email === DEMO_ORGANIZER.email,
-  })
 }
 
 /**
