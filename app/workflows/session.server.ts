@@ -4,7 +4,7 @@ import type { Locale, SecondFactorMethod, SessionLevel } from '#db/schema.ts'
 import { requireCampaignForAdmin } from '~/models/campaigns.server.ts'
 import { getCampaignRole, type SessionOrganizer } from '~/models/organizers.server.ts'
 import { getSecondFactorPolicy, getSecondFactorStatus, managesACampaign } from '~/models/second-factors.server.ts'
-import { createSession, deleteSession, findSession, findSessionOrganizer, replaceSession, SESSION_TOUCH_MS, touchSession } from '~/models/sessions.server.ts'
+import { createSession, deleteSession, findSession, findSessionOrganizer, replaceSession, SESSION_TOUCH_MS, touchSession, type FoundSession } from '~/models/sessions.server.ts'
 import { readCookieValue, sessionCookie } from '~/utils/auth-cookies.server.ts'
 import { DEMO_ORGANIZER } from '~/utils/demo-identity.ts'
 import { roleAtLeast, type CampaignRoleName, type EffectiveRole } from '~/utils/roles.ts'
@@ -14,15 +14,8 @@ import { noteSignInDevice } from './devices.server.ts'
 
 export { SESSION_TOUCH_MS }
 
-export type SessionState = {
-  organizer: SessionOrganizer
-  idHash: string
-  level: SessionLevel
-  secondFactor: SecondFactorMethod | null
-  device: string
-  createdAt: number
-  lastSeenAt: number
-}
+/** A live session as the guard sees it (the model's row, joined with its organiser). */
+export type SessionState = FoundSession
 
 /** The page a half session is sent to (ADR 019 §4). */
 export const TWO_FACTOR_PATH = '/admin/two-factor'
