@@ -7,7 +7,12 @@
  * them one after the other. A failure on either engine fails the run. With no Postgres it
  * says so plainly and still runs SQLite.
  *
- *   tsx scripts/test-engines.ts [--sqlite-only | --postgres-only] [vitest filters…]
+ *   tsx scripts/test-engines.ts [--sqlite-only | --postgres-only] [--e2e] [vitest filters…]
+ *
+ * With --e2e (npm test) the browser suite runs too, on SQLite, as soon as the SQLite run has
+ * passed: beside the Postgres run's last minutes rather than after them (the Postgres run is
+ * the longer one), which keeps `npm test` under 20 minutes on 2 cores. Serially, or with no
+ * Postgres, it runs last.
  *
  * Servers' logs of both runs go to VIGIL_LOG_AUDIT_DIR when it is set (npm test sets it), so the
  * log audit reads both.
@@ -27,7 +32,7 @@ import pg from 'pg'
 const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
 const DEFAULT_URL = 'postgres://vigil:vigil@127.0.0.1:5432/postgres'
 
-type Engine = 'sqlite' | 'postgres'
+type Engine = 'sqlite' | 'postgres' | 'e2e'
 type Outcome = { engine: Engine; code: number; seconds: number }
 
 /** The URL without its password, to name it in messages. */
@@ -69,9 +74,11 @@ export function sqliteOnlyFiles(root = ROOT) {
 
 function runSuite(engine: Engine, args: string[], prefix: boolean): Promise<Outcome> {
   const started = Date.now()
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', ...args], {
+  const config = engine === 'e2e' ? ['--config', 'vitest.e2e.config.ts'] : []
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', ...config, ...args], {
     cwd: ROOT,
-    env: { ...process.env, VIGIL_TEST_ENGINE: engine },
+    // The browser suite runs on SQLite.
+    env: { ...process.env, VIGIL_TEST_ENGINE: engine === 'e2e' ? 'sqlite' : engine },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   // Side by side, each line says which engine's run it comes from.
@@ -86,6 +93,12 @@ function runSuite(engine: Engine, args: string[], prefix: boolean): Promise<Outc
 
 async function main(argv: string[]) {
   const only = argv.includes('--sqlite-only') ? 'sqlite' : argv.includes('--postgres-only') ? 'postgres' : null
+  const e2e = argv.includes('--e2e')
+  if (e2e) {
+    // Chromium present (installed where missing) before any suite starts, not in the middle of them.
+    const ready = await new Promise<number>((resolve) => spawn('bash', ['scripts/ensure-chromium.sh'], { cwd: ROOT, stdio: 'inherit' }).on('close', (code) => resolve(code ?? 1)))
+    if (ready !== 0) return ready
+  }
   const filters = argv.filter((a) => !a.startsWith('--'))
   const url = process.env.VIGIL_TEST_POSTGRES_URL || DEFAULT_URL
   process.env.VIGIL_TEST_POSTGRES_URL = url
@@ -112,8 +125,16 @@ async function main(argv: string[]) {
 
   const serial = process.env.VIGIL_TEST_SERIAL === '1' || runs.length < 2
   const outcomes: Outcome[] = []
-  if (serial) for (const run of runs) outcomes.push(await runSuite(run.engine, run.args, false))
-  else outcomes.push(...(await Promise.all(runs.map((run) => runSuite(run.engine, run.args, true)))))
+  if (serial) {
+    for (const run of runs) outcomes.push(await runSuite(run.engine, run.args, false))
+    if (e2e && outcomes.every((o) => o.code === 0)) outcomes.push(await runSuite('e2e', [], false))
+  } else {
+    // The browser suite starts once SQLite has passed, beside the rest of the Postgres run.
+    outcomes.push(...(await Promise.all(runs.map(async (run) => {
+      const outcome = await runSuite(run.engine, run.args, true)
+      return run.engine === 'sqlite' && e2e && outcome.code === 0 ? [outcome, await runSuite('e2e', [], true)] : [outcome]
+    }))).flat())
+  }
 
   console.log('')
   for (const o of outcomes) console.log(`${o.engine}: ${o.code === 0 ? 'passed' : `FAILED (exit ${o.code})`} in ${Math.floor(o.seconds / 60)} min ${o.seconds % 60} s`)
