@@ -4,7 +4,6 @@ import {
   data,
   redirect,
   type ActionFunctionArgs,
-  type HeadersFunction,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
@@ -16,17 +15,11 @@ import { logInOrganizer } from '~/workflows/login.server.ts'
 import { PasskeySignInButton } from '~/components/passkeys.tsx'
 import { getSessionState, safeRedirect, startSession, TWO_FACTOR_PATH, TWO_FACTOR_SETUP_PATH } from '~/workflows/session.server.ts'
 import { loginSchema, textLimits } from '~/utils/schemas.ts'
+import { passRetryAfter } from '~/utils/retry-after.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — log in' }, { name: 'robots', content: 'noindex' }]
 
-// Remix passes only Set-Cookie from an action to the document on its own; the 429's
-// Retry-After has to be handed on here or clients never see it.
-export const headers: HeadersFunction = ({ actionHeaders }) => {
-  const headers = new Headers()
-  const retryAfter = actionHeaders.get('Retry-After')
-  if (retryAfter) headers.set('Retry-After', retryAfter)
-  return headers
-}
+export const headers = passRetryAfter
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const state = await getSessionState(context.db, request)

@@ -1,6 +1,6 @@
 import { useForm } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod'
-import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { PasskeySignInButton } from '~/components/passkeys.tsx'
@@ -10,16 +10,11 @@ import { getT } from '~/utils/i18n.server.ts'
 import { recoveryCodeSchema, totpCodeSchema } from '~/utils/two-factor-schemas.ts'
 import { presentSecondFactor } from '~/workflows/two-factor.server.ts'
 import { requirePendingSession, safeRedirect } from '~/workflows/session.server.ts'
+import { passRetryAfter } from '~/utils/retry-after.ts'
 
 export const meta: MetaFunction = () => [{ title: 'Vigil — confirm it is you' }, { name: 'robots', content: 'noindex' }]
 
-// As on the login page: the 429's Retry-After must reach the client.
-export const headers: HeadersFunction = ({ actionHeaders }) => {
-  const headers = new Headers()
-  const retryAfter = actionHeaders.get('Retry-After')
-  if (retryAfter) headers.set('Retry-After', retryAfter)
-  return headers
-}
+export const headers = passRetryAfter
 
 /** A 'password' session: the password passed, a second factor is owed (ADR 019 §3). */
 export async function loader({ request, context }: LoaderFunctionArgs) {

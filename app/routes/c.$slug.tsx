@@ -3,7 +3,6 @@ import {
   redirect,
   type ActionFunctionArgs,
   type AppLoadContext,
-  type HeadersFunction,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from '@remix-run/node'
@@ -32,6 +31,7 @@ import { oembedDiscovery } from '~/utils/embed.ts'
 import { loadShare } from '~/workflows/share.server.ts'
 import { socialMeta } from '~/utils/meta.ts'
 import { SOURCE_PARAM } from '~/utils/sources.ts'
+import { passRetryAfter } from '~/utils/retry-after.ts'
 
 /**
  * How long the email a signer was just promised may take, when the queue is long: from the
@@ -109,11 +109,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, defaultShouldRevalidate }) =>
   formMethod?.toUpperCase() === 'POST' ? false : defaultShouldRevalidate
 
-// A refused signature's Retry-After must reach the browser with the page.
-export const headers: HeadersFunction = ({ actionHeaders }) => {
-  const retryAfter = actionHeaders.get('Retry-After')
-  return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
-}
+export const headers = passRetryAfter
 
 export const meta: MetaFunction<typeof loader> = ({ data, location }) => {
   if (!data) return [{ title: 'Vigil' }]

@@ -1,4 +1,4 @@
-import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { DonateForm, FundProgress } from '~/components/donate-panel.tsx'
@@ -10,6 +10,7 @@ import { getShareCardMeta } from '~/workflows/share-card-meta.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { canonicalUrl, pageMeta, shareCardTags } from '~/utils/meta.ts'
 import { SOURCE_PARAM } from '~/utils/sources.ts'
+import { passRetryAfter } from '~/utils/retry-after.ts'
 
 // Only what giving needs: the full public campaign would render its story and timeline for nothing.
 async function campaignFor(db: LoaderFunctionArgs['context']['db'], slug: string, lang: LoaderFunctionArgs['context']['lang']) {
@@ -39,10 +40,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   return data({ result: answer.result, source }, { status: answer.status, headers })
 }
 
-export const headers: HeadersFunction = ({ actionHeaders }) => {
-  const retryAfter = actionHeaders.get('Retry-After')
-  return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
-}
+export const headers = passRetryAfter
 
 // Indexable like the campaign page it belongs to, in the same way (canonical per language, ADR 002).
 export const meta: MetaFunction<typeof loader> = ({ data, location }) => [

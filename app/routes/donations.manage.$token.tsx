@@ -1,4 +1,4 @@
-import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { useTranslation } from 'react-i18next'
 import { getDonation } from '~/models/donations.server.ts'
@@ -6,6 +6,7 @@ import { getEnv } from '~/utils/config.server.ts'
 import { openPortalSession } from '~/utils/stripe-client.server.ts'
 import { donationFromManageToken } from '~/utils/tokens.server.ts'
 import { formatMoney } from '~/utils/i18n.ts'
+import { passRetryAfter } from '~/utils/retry-after.ts'
 
 /**
  * The link in a monthly donor's receipt. Opening it changes nothing (mail scanners open
@@ -38,11 +39,7 @@ export async function action({ params, context }: ActionFunctionArgs) {
     : data({ problem: opened.problem }, { status: 503, headers: { 'Retry-After': '60' } })
 }
 
-// Stripe's outage answer must reach the browser with its Retry-After.
-export const headers: HeadersFunction = ({ actionHeaders }) => {
-  const retryAfter = actionHeaders.get('Retry-After')
-  return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
-}
+export const headers = passRetryAfter
 
 export const meta: MetaFunction = () => [{ title: 'Vigil' }, { name: 'robots', content: 'noindex' }, { name: 'referrer', content: 'no-referrer' }]
 

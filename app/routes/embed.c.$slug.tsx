@@ -1,10 +1,11 @@
-import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { useActionData, useLoaderData, useRouteError, type ShouldRevalidateFunction } from '@remix-run/react'
 import { EmbedError, EmbedFrame, useLiveCount } from '~/components/embed-frame.tsx'
 import { PetitionPanel } from '~/components/petition-panel.tsx'
 import { loadEmbedPetition, signFromEmbed } from '~/workflows/embed.server.ts'
 import { EMBED_SOURCE } from '~/utils/embed.ts'
 import { languageUrl, pageMeta } from '~/utils/meta.ts'
+import { passRetryAfter } from '~/utils/retry-after.ts'
 
 // The root layout reads this: no site header, footer or language switcher inside another site's frame.
 export const handle = { bare: true }
@@ -26,10 +27,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formMethod, defaultShouldRevalidate }) =>
   formMethod?.toUpperCase() === 'POST' ? false : defaultShouldRevalidate
 
-export const headers: HeadersFunction = ({ actionHeaders }) => {
-  const retryAfter = actionHeaders.get('Retry-After')
-  return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
-}
+export const headers = passRetryAfter
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? data.campaign.title.value : 'Vigil' },

@@ -72,3 +72,10 @@ export async function grantCampaignRole(server: RunningServer, { email, slug, ro
     await db.close()
   }
 }
+
+/** The `vigil_session=…` pair an answer sets (to send back as a Cookie header); throws when it sets none. */
+export function sessionPair(response: Response) {
+  const match = /(?:^|,\s*)(vigil_session=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')
+  if (!match?.[1]) throw new Error(`no session cookie in the ${response.status} answer`)
+  return match[1]
+}

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url'
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminRouteUrls, type AdminRouteUrl } from '../helpers/admin-routes.ts'
-import { createOrganiser } from '../helpers/organisers.ts'
+import { createOrganiser, sessionPair } from '../helpers/organisers.ts'
 import { ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, sortedRows, type ServerSql } from '../helpers/sql.ts'
 
@@ -55,12 +55,6 @@ function request(url: string, { cookie, method = 'GET', body }: { cookie?: strin
   const headers: Record<string, string> = { Origin: server.url }
   if (cookie) headers.Cookie = cookie
   return fetch(server.url + url, { method, body, headers, redirect: 'manual' })
-}
-
-function sessionPair(response: Response) {
-  const match = /(?:^|,\s*)(vigil_session=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')
-  if (!match?.[1]) throw new Error(`no session cookie in the ${response.status} answer`)
-  return match[1]
 }
 
 async function signIn({ email, password }: { email: string; password: string }) {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attr, tagsOf, textOf } from '../helpers/html.ts'
-import { createOrganiser, grantCampaignRole, type SecondFactorPolicy } from '../helpers/organisers.ts'
+import { createOrganiser, grantCampaignRole, sessionPair, type SecondFactorPolicy } from '../helpers/organisers.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
@@ -29,12 +29,6 @@ function request(url: string, { cookie, method = 'GET', body, lang }: { cookie?:
   if (cookie) headers.Cookie = cookie
   if (lang) headers['Accept-Language'] = lang
   return fetch(server.url + url, { method, body, headers, redirect: 'manual' })
-}
-
-function sessionPair(response: Response) {
-  const match = /(?:^|,\s*)(vigil_session=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')
-  if (!match?.[1]) throw new Error(`no session cookie in the ${response.status} answer`)
-  return match[1]
 }
 
 async function signIn({ email, password }: { email: string; password: string }) {

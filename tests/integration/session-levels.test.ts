@@ -18,7 +18,7 @@ import { migrateDatabase, migrationsFolder, postgresMigrationsFolder } from '#db
 import { raiseSession } from '~/workflows/session.server.ts'
 import { createTestDatabase, dropTestDatabase, onPostgres, openServerDatabase } from '../helpers/engine.ts'
 import { rawSql } from '../helpers/mail-worker.ts'
-import { createOrganiser, setSecondFactorPolicy } from '../helpers/organisers.ts'
+import { createOrganiser, sessionPair, setSecondFactorPolicy } from '../helpers/organisers.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
@@ -45,12 +45,6 @@ function post(pathname: string, fields: Record<string, string>, cookie?: string)
     headers: { Origin: server.url, ...(cookie ? { Cookie: cookie } : {}) },
     body: new URLSearchParams(fields),
   })
-}
-
-function sessionPair(response: Response) {
-  const match = /(?:^|,\s*)(vigil_session=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')
-  if (!match?.[1]) throw new Error(`no session cookie in the ${response.status} answer`)
-  return match[1]
 }
 
 async function signIn({ email, password }: { email: string; password: string }) {

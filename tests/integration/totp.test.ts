@@ -17,7 +17,7 @@ import { promisify } from 'node:util'
 import { generate } from 'otplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { onPostgres } from '../helpers/engine.ts'
-import { createOrganiser } from '../helpers/organisers.ts'
+import { createOrganiser, sessionPair } from '../helpers/organisers.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
@@ -46,12 +46,6 @@ function post(pathname: string, fields: Record<string, string>, cookie?: string,
     headers: { Origin: server.url, ...headers, ...(cookie ? { Cookie: cookie } : {}) },
     body: new URLSearchParams(fields),
   })
-}
-
-function sessionPair(response: Response) {
-  const match = /(?:^|,\s*)(vigil_session=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')
-  if (!match?.[1]) throw new Error(`no session cookie in the ${response.status} answer`)
-  return match[1]
 }
 
 async function signIn(headers: Headers = {}, redirectTo?: string) {
