@@ -31,7 +31,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import { makeDataDir, ROOT } from '../tests/helpers/server.ts'
+import { entryArgs, makeDataDir, ROOT } from '../tests/helpers/server.ts'
 import { cpuTimeMs } from './baselines.ts'
 import { benchDatabase, engineChoice, requirePostgres } from './engines.ts'
 
@@ -344,7 +344,7 @@ async function sendWithWorker(
   // Two workers are started together; the clock starts when the first says it sends (the
   // other follows within its start-up jitter, a fraction of a second of a run of many).
   const workers = Array.from({ length: processes }, () =>
-    startChild([...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'scripts/worker.ts'], env),
+    startChild([...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...entryArgs('scripts/worker.ts')], env),
   )
   await Promise.race(workers.map((worker) => worker.line(/vigil worker: sending \(live mode\)/)))
   // The sender starts right after it says so: time and CPU run from here (start-up is not sending).

@@ -1,4 +1,11 @@
-import { Body, Container, Head, Html, Link, Preview, Section, Text } from '@react-email/components'
+import { Body } from '@react-email/body'
+import { Container } from '@react-email/container'
+import { Head } from '@react-email/head'
+import { Html } from '@react-email/html'
+import { Link } from '@react-email/link'
+import { Preview } from '@react-email/preview'
+import { Section } from '@react-email/section'
+import { Text } from '@react-email/text'
 import { createContext, useContext, type CSSProperties, type ReactNode } from 'react'
 
 /** The translate function templates receive, bound to the `emails` namespace and the recipient's language. */

@@ -24,13 +24,17 @@ export function matchShareCard(target: string) {
 const cards = new ShareCardCache()
 
 /**
- * The first card of a process also parses the fonts and starts satori's layout engine (a few
- * hundred ms on the event loop): the server calls this once it listens, so no crawler's request pays it.
+ * The first card of a process also loads satori, parses the fonts and starts the layout engine
+ * (about 0.7 s, 0.9 s of CPU): the server calls this once it listens, so no crawler's request
+ * pays it. Half a minute later, not at once: a start (a deploy, a restart, each test server)
+ * is not slowed by it, and a process that ends sooner never pays it (ADR 020).
  */
+const WARM_SHARE_CARDS_AFTER_MS = 30_000
+
 export function warmShareCards() {
   setTimeout(() => {
     renderShareCard({ title: 'Vigil', lang: 'en', confirmed: 0, goal: 100, teamName: 'Vigil', accent: null, hero: null }).catch(() => undefined)
-  }, 1000).unref()
+  }, WARM_SHARE_CARDS_AFTER_MS).unref()
 }
 
 let headersFor: { base: string[]; headers: string[] } | undefined

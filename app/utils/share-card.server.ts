@@ -13,7 +13,7 @@ import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import opentype, { type Font, type Glyph } from '@shuding/opentype.js'
 import { renderAsync } from '@resvg/resvg-js'
-import satori from 'satori'
+import type Satori from 'satori'
 import type Sharp from 'sharp'
 import { getT } from '~/utils/i18n.server.ts'
 import { formatNumber, type Language } from '~/utils/i18n.ts'
@@ -213,6 +213,9 @@ function shortenWord(word: string, fits: (text: string) => boolean) {
 
 let loadingSharp: Promise<typeof Sharp> | undefined
 const loadSharp = () => (loadingSharp ??= import('sharp').then((m) => m.default))
+// satori (and yoga) load with the first card, not with every process (ADR 020).
+let loadingSatori: Promise<typeof Satori> | undefined
+const loadSatori = () => (loadingSatori ??= import('satori').then((m) => m.default))
 
 /** The hero cut to the card's left column (libvips picks the busiest part), as a data URI for satori. */
 async function heroDataUri(hero: Buffer) {
@@ -300,7 +303,8 @@ function cardTree({ content, heroUri }: { content: CardContent; heroUri: string 
 export async function renderShareCard(content: CardContent): Promise<Buffer> {
   const fontSet = loadFonts()
   const heroUri = content.hero ? await heroDataUri(content.hero).catch(() => null) : null
-  const svg = await satori(cardTree({ content, heroUri }) as Parameters<typeof satori>[0], {
+  const satori = await loadSatori()
+  const svg = await satori(cardTree({ content, heroUri }) as Parameters<typeof Satori>[0], {
     width: CARD_WIDTH,
     height: CARD_HEIGHT,
     fonts: fontSet.satori,

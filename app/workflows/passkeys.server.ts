@@ -8,14 +8,9 @@
  * JSON, errors as `{ error }` in the visitor's language; nothing here logs an answer, a
  * challenge or a key.
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type VerifiedAuthenticationResponse,
-} from '@simplewebauthn/server'
-import { isoBase64URL } from '@simplewebauthn/server/helpers'
+import type * as WebauthnServer from '@simplewebauthn/server'
+import type { VerifiedAuthenticationResponse, verifyAuthenticationResponse } from '@simplewebauthn/server'
+import type * as WebauthnHelpers from '@simplewebauthn/server/helpers'
 import type { TFunction } from 'i18next'
 import type { Handle } from '#db/client.server.ts'
 import { serializeOn } from '#db/locks.server.ts'
@@ -60,6 +55,14 @@ import {
   startSession,
   type SessionState,
 } from './session.server.ts'
+
+// Loaded at the first ceremony, not at start: with its certificate parsers it takes a fifth of a
+// second to load, which every process start would pay (ADR 020).
+let loading: Promise<[typeof WebauthnServer, typeof WebauthnHelpers]> | undefined
+const webauthn = async () => {
+  const [server, helpers] = await (loading ??= Promise.all([import('@simplewebauthn/server'), import('@simplewebauthn/server/helpers')]))
+  return { ...server, isoBase64URL: helpers.isoBase64URL }
+}
 
 /** Who the browser and authenticator talk to: PUBLIC_URL's host and origin (WebAuthn refuses IP addresses and plain http other than localhost). */
 export function relyingParty(): { rpID: string; origin: string; rpName: string } {
@@ -147,6 +150,7 @@ async function registerOptions(db: Handle, request: Request) {
   const state = await requireFactorEnrolment(db, request)
   const { rpID, rpName } = relyingParty()
   const userId = await ensureWebauthnUserId(db, { organizerId: state.organizer.id })
+  const { generateRegistrationOptions, isoBase64URL } = await webauthn()
   const options = await generateRegistrationOptions({
     rpName,
     rpID,
@@ -171,6 +175,7 @@ async function register(db: Handle, request: Request, form: FormData, t: TFuncti
   const taken = await spendChallenge(db, request, t, 'register', state.idHash)
   if (taken.organizerId !== state.organizer.id) throw new PasskeyError(400, t('passkeys.errors.expired'))
   const { rpID, origin } = relyingParty()
+  const { verifyRegistrationResponse, isoBase64URL } = await webauthn()
   let verified
   try {
     verified = await verifyRegistrationResponse({ response, expectedChallenge: taken.challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false })
@@ -223,6 +228,7 @@ async function secondFactorOptions(db: Handle, request: Request, t: TFunction) {
   const state = await requirePendingSession(db, request, 'password')
   const allowCredentials = await listPasskeyDescriptors(db, { organizerId: state.organizer.id })
   if (allowCredentials.length === 0) throw new PasskeyError(400, t('passkeys.errors.none'))
+  const { generateAuthenticationOptions } = await webauthn()
   const options = await generateAuthenticationOptions({ rpID: relyingParty().rpID, allowCredentials, userVerification: 'preferred' })
   const { ceremonyId } = await saveChallenge(db, { ceremony: 'second_factor', challenge: options.challenge, organizerId: state.organizer.id, sessionIdHash: state.idHash })
   return withCeremonyCookie({ options }, ceremonyId)
@@ -254,6 +260,7 @@ async function secondFactor(db: Handle, request: Request, form: FormData, ctx: C
 async function signInOptions(db: Handle, ctx: Ctx, t: TFunction) {
   await limitPasskeySignIn(db, ctx, t)
   // Discoverable: no allowCredentials, so nothing here tells who has an account.
+  const { generateAuthenticationOptions } = await webauthn()
   const options = await generateAuthenticationOptions({ rpID: relyingParty().rpID, userVerification: 'required' })
   const { ceremonyId } = await saveChallenge(db, { ceremony: 'sign_in', challenge: options.challenge, organizerId: null, sessionIdHash: null })
   return withCeremonyCookie({ options }, ceremonyId)
@@ -307,6 +314,7 @@ async function verifyAndCount(
   requireUserVerification: boolean,
 ): Promise<boolean> {
   const { rpID, origin } = relyingParty()
+  const { verifyAuthenticationResponse, isoBase64URL } = await webauthn()
   let verified: VerifiedAuthenticationResponse
   try {
     verified = await verifyAuthenticationResponse({

@@ -125,7 +125,8 @@ async function seedFunds(tx: Tx, campaignId: number, created: string[]) {
   created.push(`${demoFunds.length} funds`)
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+// Run as a script: from source (tsx), or as its bundle (scripts/bundle-node.ts).
+if (process.env.VIGIL_BUNDLED_ENTRY === 'scripts/seed/seed.ts' || import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const env = loadEnv()
   // The process-wide connection (DATABASE_PATH): the history goes through the app's models, which use it.
   const db = getDb()

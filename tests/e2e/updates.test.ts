@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, SCREENSHOTS, DEMO_ORGANISER, logInAsOrganiser } from '../helpers/browser.ts'
 import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { emailHash, insertUpdateReader } from '../helpers/sealed.ts'
-import { captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { entryArgs, captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
 // The key the server seals with (startServer passes it on), so the rows written here open there.
 process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
@@ -54,7 +54,7 @@ function seedAudience() {
 
 /** `npm run worker`, on the server's data folder. */
 function startWorker() {
-  worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+  worker = spawn(process.execPath, entryArgs('scripts/worker.ts'), {
     cwd: ROOT,
     env: {
       ...process.env,

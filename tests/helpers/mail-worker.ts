@@ -8,7 +8,7 @@ import { queueEmail } from '~/models/outbox.server.ts'
 import { openEmail, openSupporter, sealSignature, sealSupporter, sealSuppression } from '~/models/personal-data.server.ts'
 import { randomToken } from '~/utils/crypto.server.ts'
 import type { RecordedRequest, RejectedRequest, ResendStandIn } from '../../stand-ins/resend/index.ts'
-import { captureForLogAudit, ROOT } from './server.ts'
+import { entryArgs, captureForLogAudit, ROOT } from './server.ts'
 
 /**
  * `npm run worker` (scripts/worker.ts) in live mode against the Resend stand-in, on the
@@ -105,7 +105,7 @@ const running = new Set<Worker>()
 
 /** Start the worker; `env` overrides the defaults (unpaced, the sender's own concurrency). */
 export function startWorker(resend: ResendStandIn, env: Record<string, string> = {}): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+  const child = spawn(process.execPath, entryArgs('scripts/worker.ts'), {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -6,6 +6,10 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTestDatabase, dropTestDatabase, onPostgres, testEngine } from './engine.ts'
 import { TEST_DATA_KEY } from './data-key.ts'
+import { entryArgs } from '../../scripts/node-bundles.ts'
+
+// The server, worker and seed run as they ship: their bundles (scripts/bundle-node.ts).
+export { entryArgs }
 
 export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)))
 
@@ -61,7 +65,7 @@ export function databaseEnv(server: { databasePath: string; databaseUrl: string 
 /** Run a project script (tsx) against a data folder; resolves with its output. */
 export function runScript(script: string, args: string[], env: Record<string, string>) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    const child = spawn(process.execPath, [...entryArgs(script), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
     })
@@ -93,7 +97,7 @@ class PortTaken extends Error {}
 
 /** Spawn the server and wait for it to listen; PortTaken when its port was taken meanwhile. */
 function launch(nodeArgs: string[], baseEnv: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/index.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entryArgs('server/index.ts')], {
     cwd: ROOT,
     env: { ...process.env, ...baseEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

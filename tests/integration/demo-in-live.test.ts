@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { petitionClient } from '../helpers/petition.ts'
 import { closeDatabase, engineOf, sqliteOf } from '#db/client.server.ts'
 import { copyTestDatabase, createTestDatabase, dropTestDatabase, onPostgres, openServerDatabase } from '../helpers/engine.ts'
-import { databaseEnv, makeDataDir, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { entryArgs, databaseEnv, makeDataDir, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql } from '../helpers/sql.ts'
 
 const DEMO = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
@@ -61,7 +61,7 @@ function login(server: RunningServer, email: string, password: string) {
 
 /** `npm run worker` in live mode on the demo database: its exit code and output, or 'running'. */
 function runWorker(): Promise<{ code: number | 'running'; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+  const child = spawn(process.execPath, entryArgs('scripts/worker.ts'), {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', ...databaseEnv(demo), PUBLIC_URL: 'http://vigil.test', ...LIVE },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,7 +16,7 @@ import { auditLog } from '../../scripts/log-audit.ts'
 import { emailHashes, openEmail } from '~/models/personal-data.server.ts'
 import { signatureToken } from '~/utils/tokens.server.ts'
 import { adminUrl, closeDatabase, createTestDatabase, dropTestDatabase, onPostgres, openServerDatabase } from '../helpers/engine.ts'
-import { captureForLogAudit, freePort, makeDataDir, requireBuild, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { entryArgs, captureForLogAudit, freePort, makeDataDir, requireBuild, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 
 const TOKEN = 'metrics-token-for-the-operations-test'
 const POOL_SIZE = 3
@@ -326,7 +326,7 @@ async function spawnServer(env: Record<string, string>) {
   }
   const seeded = await runScript('scripts/seed/seed.ts', [], baseEnv)
   if (seeded.code !== 0) throw new Error(`seed failed: ${seeded.stderr}`)
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], { cwd: ROOT, env: { ...process.env, ...baseEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, entryArgs('server/index.ts'), { cwd: ROOT, env: { ...process.env, ...baseEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()))

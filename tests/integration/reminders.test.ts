@@ -23,7 +23,7 @@ import { createOrganiser } from '../helpers/organisers.ts'
 import { onPostgres } from '../helpers/engine.ts'
 import { insertSignature, insertSupporter, outboxRows, rawSql, suppressAddress } from '../helpers/mail-worker.ts'
 import { petitionClient } from '../helpers/petition.ts'
-import { captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { entryArgs, captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -337,7 +337,7 @@ describe('the job', () => {
     await sign('for-the-worker', email)
     const id = (await idOf(email, 'for-the-worker'))
     await rawSql(getDb()).run(`update signatures set created_at = ? where id = ?`, Date.now() - 25 * HOUR, id)
-    const worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    const worker = spawn(process.execPath, entryArgs('scripts/worker.ts'), {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: 'production', DATABASE_PATH: server.databasePath, STRIPE_SECRET_KEY: '', RESEND_API_KEY: '', VIGIL_RETENTION: 'off', VIGIL_REMINDERS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

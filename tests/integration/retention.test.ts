@@ -15,7 +15,7 @@ import { transaction } from '#db/transaction.server.ts'
 import { onPostgres } from '../helpers/engine.ts'
 import { textOf } from '../helpers/html.ts'
 import { petitionClient } from '../helpers/petition.ts'
-import { captureForLogAudit, databaseEnv, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
+import { entryArgs, captureForLogAudit, databaseEnv, ROOT, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, sortedRows, sqlOn, type ServerSql, type Sql } from '../helpers/sql.ts'
 
 const DAY = 86_400_000
@@ -602,7 +602,7 @@ describe('running by itself', () => {
 
   it('`npm run worker` anonymises what falls due without being asked', async () => {
     const { id } = await bigClosedCampaign('for-the-worker', 3)
-    const worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    const worker = spawn(process.execPath, entryArgs('scripts/worker.ts'), {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: 'production', ...databaseEnv(server), STRIPE_SECRET_KEY: '', RESEND_API_KEY: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
