@@ -14,19 +14,9 @@ export function cpuTimeMs(pid: number) {
   return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime in clock ticks (100 per second)
 }
 
-/** startServer does not say which process serves: find it by its database path. */
+/** The serving process (startServer spawns Node itself, so its child is the server). */
 export function serverPid(server: RunningServer) {
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      if (!cmdline.includes('server/index.ts')) continue
-      if (fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`DATABASE_PATH=${server.databasePath}`)) return Number(entry)
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  throw new Error(`no server process found for ${server.databasePath}`)
+  return server.pid
 }
 
 /** The machine's ceiling: bare node:http answering a fixed 10 kB page, in its own process. */
