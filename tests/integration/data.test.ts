@@ -89,8 +89,10 @@ describe.skipIf(onPostgres)('npm run backup', () => {
       const ins = db.prepare('insert into churn values (?)'); let i = 0
       const stop = Date.now() + 1500; while (Date.now() < stop) ins.run(i++)
       db.close()`], { cwd: ROOT })
+    // Listened for now: the writer may be done before the backup is (its exit event would be missed).
+    const writerDone = new Promise((resolve) => writer.on('exit', resolve))
     const result = await runScript('scripts/backup.ts', [], { DATABASE_PATH: databasePath })
-    await new Promise((resolve) => writer.on('exit', resolve))
+    await writerDone
     expect(result.code).toBe(0)
     const written = /wrote (\S+\.db)/.exec(result.stdout)?.[1]
     expect(written).toBeDefined()
