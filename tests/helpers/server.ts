@@ -6,7 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTestDatabase, dropTestDatabase, onPostgres, testEngine } from './engine.ts'
 import { TEST_DATA_KEY } from './data-key.ts'
-import { entryArgs } from '../../scripts/node-bundles.ts'
+import { entryArgs, NODE_BUNDLES } from '../../scripts/node-bundles.ts'
 
 // The server, worker and seed run as they ship: their bundles (scripts/bundle-node.ts).
 export { entryArgs }
@@ -49,7 +49,7 @@ export function captureForLogAudit(child: ChildProcess, kind: string) {
 }
 
 export function requireBuild() {
-  if (!fs.existsSync(path.join(ROOT, 'build/server/index.js'))) {
+  if (!fs.existsSync(path.join(ROOT, 'build/server/index.js')) || !fs.existsSync(path.join(ROOT, NODE_BUNDLES['server/index.ts']!))) {
     throw new Error('No production build: run `npm run build` first (npm test does).')
   }
 }
@@ -62,7 +62,7 @@ export function databaseEnv(server: { databasePath: string; databaseUrl: string 
   return { DATABASE_PATH: server.databasePath, DATABASE_URL: server.databaseUrl ?? '' }
 }
 
-/** Run a project script (tsx) against a data folder; resolves with its output. */
+/** Run a project script (its bundle, or the source through tsx) against a data folder; resolves with its output. */
 export function runScript(script: string, args: string[], env: Record<string, string>) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [...entryArgs(script), ...args], {
