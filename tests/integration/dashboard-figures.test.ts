@@ -65,15 +65,28 @@ describe('the dashboard figures', () => {
   })
 
   it(`counts a day of ${SURGE.toLocaleString('en')} signatures in milliseconds`, async () => {
-    const started = performance.now()
-    const figures = await getCampaignFigures(getDb(), { campaignId, fundIds: [], fresh: true })
-    const tookMs = performance.now() - started
-    console.log(`dashboard figures with ${SURGE} signatures today: ${tookMs.toFixed(1)} ms`)
+    // Against a baseline from the same run (machines, and the load beside a test, differ by more
+    // than ×5): one count of today's confirmations on their index, the figures' biggest read.
+    // A scan of the signatures, or one such count per figure, costs several of them.
+    const median = async (work: () => Promise<unknown>) => {
+      await work()
+      const times: number[] = []
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now()
+        await work()
+        times.push(performance.now() - started)
+      }
+      return times.sort((x, y) => x - y)[2]!
+    }
+    const todayStart = Math.floor(Date.now() / DAY) * DAY
+    const countMs = await median(() => sql().get('select count(*) as n from signatures where campaign_id = ? and confirmed_at >= ?', campaignId, todayStart))
+    let figures!: Awaited<ReturnType<typeof getCampaignFigures>>
+    const tookMs = await median(async () => (figures = await getCampaignFigures(getDb(), { campaignId, fundIds: [], fresh: true })))
+    console.log(`dashboard figures with ${SURGE} signatures today: ${tookMs.toFixed(1)} ms; one count of today's confirmations ${countMs.toFixed(1)} ms`)
     expect(figures.confirmedToday).toBe(SURGE - SURGE / 10)
     expect(figures.confirmedThisWeek).toBe(SURGE - SURGE / 10 + 7_000)
     expect(figures.messagesToModerate).toBe(SURGE / 50)
     expect(figures.lastChange?.kind).toMatch(/signature|confirmation/)
-    // Measured: about 35 ms for 500,000 on a 2-core machine; the bound leaves room for a busy one.
-    expect(tookMs).toBeLessThan(250)
+    expect(tookMs).toBeLessThan(4 * countMs + 5)
   })
 })
