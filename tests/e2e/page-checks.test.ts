@@ -119,8 +119,9 @@ describe('public pages', () => {
       .filter((m) => m.type === 'error' || m.type === 'non-document-error')
       .map((m) => `${files[m.url.replace(/^file:/, '')] ?? m.url}: ${m.message}${m.extract ? ` [${m.extract.trim().slice(0, 80)}]` : ''}`)
     expect(errors).toEqual([])
-  }, 60_000)
+  }, 180_000)
 
+  // Every page in one test, axe taking seconds a page on a slow machine: a timeout for the whole walk.
   it('hydrate without errors and pass axe in Chromium: 0 violations (WCAG 2.x A/AA and best practices)', async () => {
     const found: string[] = []
     for (const { name, path: url } of resolved) {
@@ -140,7 +141,7 @@ describe('public pages', () => {
       }
     }
     expect(found).toEqual([])
-  }, 60_000)
+  }, 180_000)
 
   it('fetch none of the back office’s strings, which its own pages do fetch', async () => {
     // A string only the back office uses: its tab list's label, in each catalog.
@@ -204,5 +205,5 @@ describe('the back office’s security pages (issue 18)', () => {
       await signedIn.close()
     }
     expect(found).toEqual([])
-  }, 90_000)
+  }, 180_000)
 })
