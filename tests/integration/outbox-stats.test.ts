@@ -203,11 +203,13 @@ describe('reading it on hot pages', () => {
       return (performance.now() - started) / runs
     }
     const countMs = await timed(() => sql().get(`select count(*) as n from email_messages where template = 'confirm-signature'`))
+    // The stats take about ten statements: on Postgres under load their round trips weigh most.
+    const roundTripMs = await timed(() => sql().get('select 1 as one'))
     let stats
     const ms = await timed(async () => (stats = await computeOutboxStats(getDb(), { now: NOW, requestsPerSecond: 2 })))
-    console.log(`outbox stats with 50,000 queued confirmations: ${ms.toFixed(2)} ms per computation; one count of them ${countMs.toFixed(2)} ms`)
+    console.log(`outbox stats with 50,000 queued confirmations: ${ms.toFixed(2)} ms per computation; one count of them ${countMs.toFixed(2)} ms, a round trip ${roundTripMs.toFixed(2)} ms`)
     expect(stats).toMatchObject({ confirmationsQueued: 50_000, oldestConfirmationAgeMs: 10 * MIN })
-    expect(ms).toBeLessThan(3 * countMs + 2)
+    expect(ms).toBeLessThan(3 * countMs + 20 * roundTripMs + 5)
   })
 })
 
