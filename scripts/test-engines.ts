@@ -33,7 +33,32 @@ const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
 const DEFAULT_URL = 'postgres://vigil:vigil@127.0.0.1:5432/postgres'
 
 type Engine = 'sqlite' | 'postgres' | 'e2e'
-type Outcome = { engine: Engine; code: number; seconds: number }
+type Outcome = { engine: Engine; code: number; seconds: number; failures: string[] }
+
+const ANSI = /\x1b\[[0-9;]*m/g
+
+/**
+ * Collects vitest's " FAIL  file > test" lines and the error line after each, so the run's last
+ * lines name what failed: CI keeps only the tail of a long, interleaved output.
+ */
+export function failureRecap() {
+  const lines: string[] = []
+  let awaitingError = false
+  return {
+    lines,
+    read(raw: string) {
+      const line = raw.replace(ANSI, '').trimEnd()
+      if (/^\s*FAIL\s+\S/.test(line)) {
+        const entry = line.trim()
+        if (!lines.includes(entry)) lines.push(entry)
+        awaitingError = true
+      } else if (awaitingError && /^\s*\w*(Error|Exception)\b/.test(line)) {
+        lines.push(`  ${line.trim().slice(0, 300)}`)
+        awaitingError = false
+      } else if (awaitingError && /^\s*(❯|⎯)/.test(line)) awaitingError = false
+    },
+  }
+}
 
 /** The URL without its password, to name it in messages. */
 export function maskedUrl(url: string) {
@@ -81,13 +106,19 @@ function runSuite(engine: Engine, args: string[], prefix: boolean): Promise<Outc
     env: { ...process.env, VIGIL_TEST_ENGINE: engine === 'e2e' ? 'sqlite' : engine },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  const recap = failureRecap()
   // Side by side, each line says which engine's run it comes from.
   for (const stream of [child.stdout, child.stderr]) {
     const out = stream === child.stdout ? process.stdout : process.stderr
-    readline.createInterface({ input: stream }).on('line', (line) => out.write(prefix ? `[${engine}] ${line}\n` : `${line}\n`))
+    readline.createInterface({ input: stream }).on('line', (line) => {
+      recap.read(line)
+      out.write(prefix ? `[${engine}] ${line}\n` : `${line}\n`)
+    })
   }
   return new Promise((resolve) => {
-    child.on('close', (code, signal) => resolve({ engine, code: code ?? (signal ? 1 : 0), seconds: Math.round((Date.now() - started) / 1000) }))
+    child.on('close', (code, signal) =>
+      resolve({ engine, code: code ?? (signal ? 1 : 0), seconds: Math.round((Date.now() - started) / 1000), failures: recap.lines }),
+    )
   })
 }
 
@@ -137,7 +168,10 @@ async function main(argv: string[]) {
   }
 
   console.log('')
-  for (const o of outcomes) console.log(`${o.engine}: ${o.code === 0 ? 'passed' : `FAILED (exit ${o.code})`} in ${Math.floor(o.seconds / 60)} min ${o.seconds % 60} s`)
+  for (const o of outcomes) {
+    console.log(`${o.engine}: ${o.code === 0 ? 'passed' : `FAILED (exit ${o.code})`} in ${Math.floor(o.seconds / 60)} min ${o.seconds % 60} s`)
+    for (const line of o.code === 0 ? [] : o.failures.slice(0, 40)) console.log(`  ${line}`)
+  }
   if (!postgres && only !== 'sqlite') console.log('postgres: skipped (see above)')
   return outcomes.every((o) => o.code === 0) ? 0 : 1
 }
