@@ -6,6 +6,8 @@ export default defineConfig({
   plugins: [tsconfigPaths()],
   test: {
     include: ['tests/e2e/**/*.test.ts'],
+    // The run folder for what is made once per run (tests/helpers/templates.ts).
+    globalSetup: ['tests/helpers/global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { singleFork: true } },
     testTimeout: 60_000,

@@ -43,12 +43,13 @@ export async function postgresReachable() {
   return (await postgresUnavailable()) === null
 }
 
-/** A new, empty database; its URL. */
-export async function createTestDatabase(): Promise<string> {
-  const name = `vigil_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`
-  await asAdmin((client) => client.query(`create database "${name}"`))
+/** A new, empty database (named vigil_t_<name>, or by process and chance); its URL. */
+export async function createTestDatabase(name = `${process.pid}_${crypto.randomBytes(4).toString('hex')}`): Promise<string> {
+  const full = `vigil_t_${name}`
+  testDatabaseName(`postgres:///${full}`)
+  await asAdmin((client) => client.query(`create database "${full}"`))
   const url = new URL(adminUrl())
-  url.pathname = `/${name}`
+  url.pathname = `/${full}`
   return url.toString()
 }
 
@@ -64,10 +65,10 @@ function testDatabaseName(url: string) {
  */
 export async function copyTestDatabase(url: string): Promise<string> {
   const source = testDatabaseName(url)
-  const copy = new URL(await createTestDatabase())
-  const name = copy.pathname.slice(1)
+  const name = `vigil_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`
+  const copy = new URL(adminUrl())
+  copy.pathname = `/${name}`
   await asAdmin(async (client) => {
-    await client.query(`drop database "${name}"`)
     // A pool closed a moment ago may still have a backend going away.
     for (let attempt = 0; ; attempt++) {
       try {

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTestDatabase, dropTestDatabase, onPostgres, testEngine } from './engine.ts'
 import { TEST_DATA_KEY } from './data-key.ts'
+import { seededCopy } from './templates.ts'
 import { entryArgs, NODE_BUNDLES } from '../../scripts/node-bundles.ts'
 
 // The server, worker and seed run as they ship: their bundles (scripts/bundle-node.ts).
@@ -139,34 +140,47 @@ export async function startServer({
 }: { seed?: boolean; env?: Record<string, string>; dir?: string; nodeArgs?: string[] } = {}): Promise<RunningServer> {
   requireBuild()
   const databasePath = path.join(dir, 'vigil.db')
-  // On Postgres a server gets a new database, unless the test hands it one (a restart on the same data).
-  const databaseUrl = env.DATABASE_URL !== undefined ? env.DATABASE_URL || null : onPostgres ? await createTestDatabase() : null
+  // What every start of this server shares; the port is chosen per attempt.
+  const shared: Record<string, string> = {
+    NODE_ENV: 'production',
+    UPLOADS_PATH: path.join(dir, 'uploads'),
+    HOST: '127.0.0.1',
+    STRIPE_SECRET_KEY: '',
+    RESEND_API_KEY: '',
+    // One key for the test and its servers (tests/helpers/data-key.ts); benches start servers without setup-env.
+    VIGIL_DATA_KEY: process.env.VIGIL_DATA_KEY ?? TEST_DATA_KEY,
+    ...env,
+  }
+  const runSeed = async (data: { DATABASE_PATH: string; DATABASE_URL: string }) => {
+    const result = await runScript('scripts/seed/seed.ts', [], { ...shared, ...data })
+    if (result.code !== 0) throw new Error(`seed failed: ${result.stderr}`)
+  }
+  // On Postgres a server gets a new database, unless the test hands it one (a restart on the same
+  // data). New data is seeded from the run's copy of the seed's result (tests/helpers/templates.ts).
+  let databaseUrl: string | null
+  let seedHere = false
+  const copied = env.DATABASE_URL === undefined && seed && !fs.existsSync(databasePath) ? await seededCopy(testEngine, databasePath, shared, runSeed) : false
+  if (copied) databaseUrl = copied.databaseUrl
+  else {
+    databaseUrl = env.DATABASE_URL !== undefined ? env.DATABASE_URL || null : onPostgres ? await createTestDatabase() : null
+    seedHere = seed
+  }
   if (databaseUrl && env.DATABASE_URL === undefined) serverDatabases.add(databaseUrl)
+  if (seedHere) await runSeed({ DATABASE_PATH: databasePath, DATABASE_URL: databaseUrl ?? '' })
   // freePort's port can be taken by another process before the server binds it (many test
   // servers start at once): the server then exits with EADDRINUSE, and starts again on another.
   let started: { child: ChildProcess; port: number; output: () => string } | undefined
   for (let attempt = 1; !started; attempt++) {
     const freshPort = await freePort()
     const baseEnv: Record<string, string> = {
-      NODE_ENV: 'production',
       DATABASE_PATH: databasePath,
       DATABASE_URL: databaseUrl ?? '',
-      UPLOADS_PATH: path.join(dir, 'uploads'),
       PORT: String(freshPort),
-      HOST: '127.0.0.1',
       PUBLIC_URL: `http://127.0.0.1:${freshPort}`,
-      STRIPE_SECRET_KEY: '',
-      RESEND_API_KEY: '',
-      // One key for the test and its servers (tests/helpers/data-key.ts); benches start servers without setup-env.
-      VIGIL_DATA_KEY: process.env.VIGIL_DATA_KEY ?? TEST_DATA_KEY,
-      ...env,
+      ...shared,
     }
     // The log audit must see every request line, so a test's wish for a quiet log gives way to it.
     if (process.env.VIGIL_LOG_AUDIT_DIR) baseEnv.VIGIL_QUIET_LOG = ''
-    if (seed && attempt === 1) {
-      const result = await runScript('scripts/seed/seed.ts', [], baseEnv)
-      if (result.code !== 0) throw new Error(`seed failed: ${result.stderr}`)
-    }
     try {
       started = await launch(nodeArgs, baseEnv)
     } catch (error) {
