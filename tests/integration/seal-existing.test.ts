@@ -15,7 +15,7 @@ import { emailHashes, nameWordHashes, openDonation, openEmail, openReply, openRe
 import { createTestDatabase, dropTestDatabase, onPostgres } from '../helpers/engine.ts'
 import { rawSql } from '../helpers/mail-worker.ts'
 import { fillPlainDatabase, migrateBeforeSealing, myDataPage, PLAIN_MARKERS } from '../helpers/sealed-data.ts'
-import { makeDataDir, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
+import { entryArgs, makeDataDir, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 
 type Target = { dir: string; databaseUrl: string | null; db: DB; close: () => Promise<void> }
@@ -180,7 +180,7 @@ describe('upgrading a database that holds plaintext', () => {
     await target.close()
 
     // `npm run db:migrate` seals as the server's start does; killed (SIGKILL) once it is under way.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/migrate.ts'], {
+    const child = spawn(process.execPath, entryArgs('scripts/migrate.ts'), {
       cwd: ROOT,
       env: { ...process.env, DATABASE_PATH: path.join(target.dir, 'vigil.db'), DATABASE_URL: target.databaseUrl ?? '', VIGIL_DATA_KEY: TEST_DATA_KEY, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],
