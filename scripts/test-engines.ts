@@ -9,10 +9,10 @@
  *
  *   tsx scripts/test-engines.ts [--sqlite-only | --postgres-only] [--e2e] [vitest filters…]
  *
- * With --e2e (npm test) the browser suite runs too, on SQLite, as soon as the SQLite run has
- * passed: beside the Postgres run's last minutes rather than after them (the Postgres run is
- * the longer one), which keeps `npm test` under 20 minutes on 2 cores. Serially, or with no
- * Postgres, it runs last.
+ * With --e2e (npm test) the browser suite runs too, on SQLite, once the SQLite run has passed:
+ * in four parts, each taken by whichever run is free (SQLite's first; the Postgres run, the
+ * longer one, takes what is left when it ends), so both cores stay busy to the end. Serially,
+ * or with no Postgres, it runs last, whole.
  *
  * Servers' logs of both runs go to VIGIL_LOG_AUDIT_DIR when it is set (npm test sets it), so the
  * log audit reads both.
@@ -33,7 +33,10 @@ const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)))
 const DEFAULT_URL = 'postgres://vigil:vigil@127.0.0.1:5432/postgres'
 
 type Engine = 'sqlite' | 'postgres' | 'e2e'
-type Outcome = { engine: Engine; code: number; seconds: number; failures: string[] }
+type Outcome = { engine: Engine; part: string; code: number; seconds: number; failures: string[] }
+
+// How many parts the browser suite is cut into when it runs beside the Postgres run.
+const E2E_PARTS = 4
 
 const ANSI = /\x1b\[[0-9;]*m/g
 
@@ -117,7 +120,7 @@ function runSuite(engine: Engine, args: string[], prefix: boolean): Promise<Outc
   }
   return new Promise((resolve) => {
     child.on('close', (code, signal) =>
-      resolve({ engine, code: code ?? (signal ? 1 : 0), seconds: Math.round((Date.now() - started) / 1000), failures: recap.lines }),
+      resolve({ engine, part: args.find((a) => a.startsWith('--shard='))?.slice('--shard='.length) ?? '', code: code ?? (signal ? 1 : 0), seconds: Math.round((Date.now() - started) / 1000), failures: recap.lines }),
     )
   })
 }
@@ -160,16 +163,26 @@ async function main(argv: string[]) {
     for (const run of runs) outcomes.push(await runSuite(run.engine, run.args, false))
     if (e2e && outcomes.every((o) => o.code === 0)) outcomes.push(await runSuite('e2e', [], false))
   } else {
-    // The browser suite starts once SQLite has passed, beside the rest of the Postgres run.
-    outcomes.push(...(await Promise.all(runs.map(async (run) => {
-      const outcome = await runSuite(run.engine, run.args, true)
-      return run.engine === 'sqlite' && e2e && outcome.code === 0 ? [outcome, await runSuite('e2e', [], true)] : [outcome]
-    }))).flat())
+    // The browser suite in E2E_PARTS parts (vitest --shard), each taken by whichever engine's run
+    // is free once SQLite has passed: SQLite's run ends minutes before the Postgres one, which
+    // then takes the last parts, and both cores stay busy to the end.
+    const parts = e2e ? Array.from({ length: E2E_PARTS }, (_, i) => `--shard=${i + 1}/${E2E_PARTS}`) : []
+    // Settles as soon as SQLite's own run ends (or at once without one: nothing then runs the browser suite).
+    let settleSqlite: (passed: boolean) => void = () => {}
+    const sqlitePassed = runs.some((run) => run.engine === 'sqlite') ? new Promise<boolean>((resolve) => (settleSqlite = resolve)) : Promise.resolve(false)
+    const lane = async (run: { engine: Engine; args: string[] }) => {
+      const done = [await runSuite(run.engine, run.args, true)]
+      if (run.engine === 'sqlite') settleSqlite(done[0]!.code === 0)
+      if (!(await sqlitePassed)) return done
+      for (let part = parts.shift(); part; part = parts.shift()) done.push(await runSuite('e2e', [part, '--passWithNoTests'], true))
+      return done
+    }
+    outcomes.push(...(await Promise.all(runs.map(lane))).flat())
   }
 
   console.log('')
   for (const o of outcomes) {
-    console.log(`${o.engine}: ${o.code === 0 ? 'passed' : `FAILED (exit ${o.code})`} in ${Math.floor(o.seconds / 60)} min ${o.seconds % 60} s`)
+    console.log(`${o.engine}${o.part ? ` ${o.part}` : ''}: ${o.code === 0 ? 'passed' : `FAILED (exit ${o.code})`} in ${Math.floor(o.seconds / 60)} min ${o.seconds % 60} s`)
     for (const line of o.code === 0 ? [] : o.failures.slice(0, 40)) console.log(`  ${line}`)
   }
   if (!postgres && only !== 'sqlite') console.log('postgres: skipped (see above)')
