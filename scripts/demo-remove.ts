@@ -6,7 +6,9 @@
 import { DEMO_CAMPAIGN_SLUG, DEMO_ORGANIZER_EMAIL, removeDemoData } from '../app/models/demo.server.ts'
 import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
+import { refuseArguments } from './no-arguments.ts'
 
+refuseArguments('demo:remove', 'Removes the demo organiser and the demo campaigns, with the signatures, gifts and emails collected for them; everything else stays.')
 const db = getDb()
 await migrateDatabase(db)
 const removed = await removeDemoData(db)

@@ -1,7 +1,9 @@
 import { closeDatabase, configuredDatabase, openConfiguredDatabase } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { sealAtStart } from '../app/models/seal-existing.server.ts'
+import { refuseArguments } from './no-arguments.ts'
 
+refuseArguments('db:migrate', 'Applies the pending migrations to the configured database (DATABASE_PATH, or DATABASE_URL).')
 const target = configuredDatabase()
 const db = openConfiguredDatabase()
 await migrateDatabase(db)

@@ -4,7 +4,9 @@ import { recountFunds, recountSignatures } from '../app/models/counters.server.t
 import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
 import { transaction } from '../db/transaction.server.ts'
+import { refuseArguments } from './no-arguments.ts'
 
+refuseArguments('recount', 'Recomputes every signature and fund counter from the rows, prints any drift and repairs it.')
 const db = getDb()
 await migrateDatabase(db)
 const signatureDrift = await recountSignatures(db)

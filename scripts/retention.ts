@@ -2,7 +2,9 @@
 import { describeRetentionReport, runRetention } from '../app/workflows/retention.server.ts'
 import { closeDatabase, getDb } from '../db/client.server.ts'
 import { migrateDatabase } from '../db/migrate.ts'
+import { refuseArguments } from './no-arguments.ts'
 
+refuseArguments('retention', "Does now what the hourly retention job does (anonymises signatures past their campaign's retention date, deletes what is due) and prints what changed.")
 const db = getDb()
 await migrateDatabase(db)
 // Under the job's lock: on Postgres, with app servers running their hourly job, one runner at a time.
