@@ -152,7 +152,8 @@ export async function startServer({
     ...env,
   }
   const runSeed = async (data: { DATABASE_PATH: string; DATABASE_URL: string }) => {
-    const result = await runScript('scripts/seed/seed.ts', [], { ...shared, ...data })
+    // Live mode needs a public URL to start; the seed writes no link, so any will do (the port is not chosen yet).
+    const result = await runScript('scripts/seed/seed.ts', [], { PUBLIC_URL: 'http://127.0.0.1', ...shared, ...data })
     if (result.code !== 0) throw new Error(`seed failed: ${result.stderr}`)
   }
   // On Postgres a server gets a new database, unless the test hands it one (a restart on the same
