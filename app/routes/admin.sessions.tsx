@@ -6,7 +6,7 @@ import { endOtherSessions, endSession, listSessions, type ListedSession } from '
 import { sessionCookie } from '~/utils/auth-cookies.server.ts'
 import { getT } from '~/utils/i18n.server.ts'
 import { formatDate, formatDateTime } from '~/utils/i18n.ts'
-import { getSessionState, requireOrganizer } from '~/workflows/session.server.ts'
+import { getSessionState, isDemoOrganizer, requireOrganizer } from '~/workflows/session.server.ts'
 
 const HOUR_MS = 60 * 60_000
 
@@ -20,8 +20,11 @@ async function currentSession(context: LoaderFunctionArgs['context'], request: R
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { organizer, idHash } = await currentSession(context, request)
-  const sessions = await listSessions(context.db, { organizerId: organizer.id })
+  // Every visitor of the public demo signs in as the demo organiser: the others' browsers are theirs.
+  const demo = isDemoOrganizer(organizer)
+  const sessions = (await listSessions(context.db, { organizerId: organizer.id })).filter((s) => !demo || s.idHash === idHash)
   return {
+    demo,
     // Coarse on purpose: the day of the sign-in, the hour of the last request; never an address.
     sessions: sessions.map((s: ListedSession) => ({
       idHash: s.idHash,
@@ -41,6 +44,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const t = getT(context.lang)
   const formData = await request.formData()
   const intent = formData.get('intent')
+  // In the demo, ending another visitor's session would sign a stranger out: only one's own.
+  if (isDemoOrganizer(organizer) && (intent === 'end-others' || (intent === 'end' && formData.get('idHash') !== currentIdHash))) {
+    return data({ notice: null, error: t('admin.sessions.demoRefused') }, { status: 403 })
+  }
   if (intent === 'end-others') {
     const count = await endOtherSessions(context.db, { organizerId: organizer.id, keepIdHash: currentIdHash, actorId: organizer.id })
     return { notice: count === 0 ? t('admin.sessions.noOthers') : t('admin.sessions.ended', { count }), error: null }
@@ -73,7 +80,7 @@ function howCompleted(t: TFunction, s: { level: string; secondFactor: string | n
 }
 
 export default function Sessions() {
-  const { sessions, lang } = useLoaderData<typeof loader>()
+  const { sessions, lang, demo } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const { t } = useTranslation()
   const others = sessions.filter((s) => !s.current).length
@@ -82,6 +89,7 @@ export default function Sessions() {
       <h1>{t('admin.sessions.title')}</h1>
       <p>{t('admin.sessions.intro')}</p>
       <p className="muted">{t('admin.sessions.noIp')}</p>
+      {demo ? <p className="notice">{t('admin.sessions.demo')}</p> : null}
       {actionData?.error ? <p className="notice notice--error">{actionData.error}</p> : null}
       {actionData?.notice ? (
         <p className="notice notice--success" role="status">
@@ -129,7 +137,7 @@ export default function Sessions() {
             </tbody>
           </table>
         </div>
-        {others > 0 ? (
+        {demo ? null : others > 0 ? (
           <Form method="post">
             <input type="hidden" name="intent" value="end-others" />
             <button type="submit" className="button">

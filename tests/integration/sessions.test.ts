@@ -210,6 +210,38 @@ describe('the sessions page', () => {
     expect(await sessionRows(EDITOR.email)).toEqual([])
     expect((await auditOf('organizer.session_end', EDITOR.email)).at(-1)?.details).toEqual({ count: 1, others: false })
   })
+  it("in the demo, where every visitor signs in as the same organiser, shows this browser's session only and ends no other", async () => {
+    const mine = await signIn(DEMO, { ua: FIREFOX_LINUX })
+    const mineIdHash = await newestIdHash(DEMO.email)
+    const theirs = await signIn(DEMO, { ua: SAFARI_IOS })
+    const theirIdHash = await newestIdHash(DEMO.email)
+    expect(theirIdHash).not.toBe(mineIdHash)
+
+    const page = await get('/admin/sessions', mine.session)
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain(mineIdHash)
+    expect(html).not.toContain(theirIdHash)
+    expect(textOf(html)).not.toContain('Safari')
+    expect(textOf(html)).toContain('Everyone trying the demo signs in with this account')
+    expect(textOf(html)).not.toContain('End all other sessions')
+
+    for (const fields of [{ intent: 'end-others' }, { intent: 'end', idHash: theirIdHash }] as Record<string, string>[]) {
+      const refused = await post('/admin/sessions', fields, mine.session)
+      expect(refused.status, fields.intent).toBe(403)
+      expect(textOf(await refused.text())).toContain('In the demo you can end only your own session.')
+    }
+    const german = await fetch(`${server.url}/admin/sessions`, { method: 'POST', redirect: 'manual', headers: { Origin: server.url, Cookie: mine.session, 'Accept-Language': 'de' }, body: new URLSearchParams({ intent: 'end-others' }) })
+    expect(german.status).toBe(403)
+    expect(textOf(await german.text())).toContain('In der Demo können Sie nur Ihre eigene Sitzung beenden.')
+    expect((await sessionRows(DEMO.email)).map((r) => r.id_hash)).toEqual(expect.arrayContaining([mineIdHash, theirIdHash]))
+    expect((await get('/admin', theirs.session)).status).toBe(200)
+
+    // Signing out here is still one's own to do.
+    expectLogin(await post('/admin/sessions', { intent: 'end', idHash: mineIdHash }, mine.session), 'signing out of the demo')
+    expect((await sessionRows(DEMO.email)).map((r) => r.id_hash)).toContain(theirIdHash)
+    expect((await get('/admin', theirs.session)).status).toBe(200)
+  })
 })
 
 describe("an owner's actions on another organiser", () => {
