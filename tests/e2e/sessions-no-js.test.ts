@@ -11,9 +11,12 @@ import { openServerSql } from '../helpers/sql.ts'
 
 const e2e = serverAndBrowser()
 const RITA = { email: 'rita.reset@e2e.example', name: 'Rita Reset', password: 'a passphrase for the e2e reset' }
+// An owner of their own: the demo organiser, whom every demo visitor shares, may end no other session.
+const OLGA = { email: 'olga.owner@e2e.example', name: 'Olga Owner', password: 'a passphrase for the e2e owner', role: 'owner' as const }
 
 it('lists sessions, ends the others and resets another organiser’s factors without JavaScript', async () => {
   const { server } = e2e
+  expect((await createOrganiser(server, OLGA)).status).toBe(302)
   expect((await createOrganiser(server, { ...RITA, secondFactorPolicy: null })).status).toBe(302)
   const db = openServerSql(server)
   const noJs = await launchBrowser({ javaScriptEnabled: false })
@@ -23,9 +26,9 @@ it('lists sessions, ends the others and resets another organiser’s factors wit
     await db.run(`insert into organizer_passkeys (organizer_id, credential_id, public_key, name) values (?, 'cred-e2e', 'pk', 'Laptop')`, ritaId)
 
     const otherPage = await other.context.newPage()
-    await logInAsOrganiser(otherPage, server.url)
+    await logInAsOrganiser(otherPage, server.url, OLGA)
     const page = await noJs.context.newPage()
-    await logInAsOrganiser(page, server.url)
+    await logInAsOrganiser(page, server.url, OLGA)
 
     await page.goto(`${server.url}/admin/sessions`)
     await expect(page.locator('h1').textContent()).resolves.toBe('Sessions')

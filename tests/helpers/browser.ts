@@ -45,10 +45,10 @@ export async function launchBrowser(options: { javaScriptEnabled?: boolean; view
 export const DEMO_ORGANISER = { email: 'demo@vigil.example', password: 'vigil-demo-2026' }
 
 /** Log in through the form as the demo organiser; the session cookie stays in the page's context. */
-export async function logInAsOrganiser(page: Page, baseUrl: string) {
+export async function logInAsOrganiser(page: Page, baseUrl: string, who: { email: string; password: string } = DEMO_ORGANISER) {
   await page.goto(`${baseUrl}/admin/login`)
-  await page.fill('input[name=email]', DEMO_ORGANISER.email)
-  await page.fill('input[name=password]', DEMO_ORGANISER.password)
+  await page.fill('input[name=email]', who.email)
+  await page.fill('input[name=password]', who.password)
   await page.click('button[type=submit]')
   await page.waitForURL(`${baseUrl}/admin`)
 }

@@ -68,7 +68,9 @@ export function runScript(script: string, args: string[], env: Record<string, st
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [...entryArgs(script), ...args], {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      // The key startServer gives its servers, unless the test says otherwise: without one a demo-mode
+      // script generates its own into the data folder, and a server then cannot open what it sealed.
+      env: { VIGIL_DATA_KEY: TEST_DATA_KEY, ...process.env, ...env },
     })
     let stdout = ''
     let stderr = ''
