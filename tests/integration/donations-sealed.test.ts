@@ -127,7 +127,11 @@ describe('retention of gifts never paid', () => {
     expect(await stack.emailsByKey(`donation:${failedLong.donationId}:failed`)).toHaveLength(1)
     const counters = await stack.counters(1)
 
-    await runRetention(stack.db.db)
+    // The server runs the same job 2 s after it starts, and on Postgres one runner at a time does
+    // it while the other skips (CI once caught this call skipping): run it until it is not skipped.
+    let run = await runRetention(stack.db.db)
+    for (const until = Date.now() + 10_000; run.skipped && Date.now() < until; run = await runRetention(stack.db.db)) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(run.skipped).toBe(false)
 
     expect(await exists(abandoned.donationId)).toBe(false)
     expect(await exists(failedLong.donationId)).toBe(false)
