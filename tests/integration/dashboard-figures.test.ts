@@ -5,6 +5,7 @@ import { seedDemo } from '../../scripts/seed/seed.ts'
 import { dashboardQueryPlans, getCampaignFigures } from '~/models/dashboard.server.ts'
 import { onPostgres } from '../helpers/engine.ts'
 import { rawSql } from '../helpers/mail-worker.ts'
+import { mediansInTurns } from '../helpers/timing.ts'
 
 // The dashboard's figures on a real database during a surge: every query stays on an index,
 // and a day of half a million signatures still answers in milliseconds.
@@ -68,20 +69,15 @@ describe('the dashboard figures', () => {
     // Against a baseline from the same run (machines, and the load beside a test, differ by more
     // than ×5): one count of today's confirmations on their index, the figures' biggest read.
     // A scan of the signatures, or one such count per figure, costs several of them.
-    const median = async (work: () => Promise<unknown>) => {
-      await work()
-      const times: number[] = []
-      for (let i = 0; i < 5; i++) {
-        const started = performance.now()
-        await work()
-        times.push(performance.now() - started)
-      }
-      return times.sort((x, y) => x - y)[2]!
-    }
     const todayStart = Math.floor(Date.now() / DAY) * DAY
-    const countMs = await median(() => sql().get('select count(*) as n from signatures where campaign_id = ? and confirmed_at >= ?', campaignId, todayStart))
     let figures!: Awaited<ReturnType<typeof getCampaignFigures>>
-    const tookMs = await median(async () => (figures = await getCampaignFigures(getDb(), { campaignId, fundIds: [], fresh: true })))
+    const { count: countMs, figures: tookMs } = await mediansInTurns(
+      {
+        count: () => sql().get('select count(*) as n from signatures where campaign_id = ? and confirmed_at >= ?', campaignId, todayStart),
+        figures: async () => (figures = await getCampaignFigures(getDb(), { campaignId, fundIds: [], fresh: true })),
+      },
+      7,
+    )
     console.log(`dashboard figures with ${SURGE} signatures today: ${tookMs.toFixed(1)} ms; one count of today's confirmations ${countMs.toFixed(1)} ms`)
     expect(figures.confirmedToday).toBe(SURGE - SURGE / 10)
     expect(figures.confirmedThisWeek).toBe(SURGE - SURGE / 10 + 7_000)
