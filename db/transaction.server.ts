@@ -20,12 +20,14 @@ import { retryableConflict } from './errors.server.ts'
  * loop turned before it finished, the transaction rolls back with an error that says so.
  * `immediate` (the default) takes the write lock at the start, so a transaction that reads
  * and then writes never fails half-way on a lock held by another process (the worker);
- * `deferred` is for reads that must agree with each other.
+ * `deferred` is for reads that must agree with each other: on both engines they see one moment
+ * (SQLite's read snapshot; on Postgres a repeatable-read, read-only transaction, where the
+ * default read committed would let each statement see what committed after the one before).
  */
 export async function transaction<T>(handle: Handle, work: (tx: Tx) => Promise<T> | T, { behavior = 'immediate' }: { behavior?: 'immediate' | 'deferred' } = {}): Promise<T> {
   const driver = driverOf(handle)
   if (!(driver instanceof pg.Pool || driver instanceof pg.Client)) return sqliteTransaction(handle, work, behavior)
-  return isTx(handle) ? postgresSavepoint(handle, driver, work) : postgresTransaction(driver as pg.Pool, work)
+  return isTx(handle) ? postgresSavepoint(handle, driver, work) : postgresTransaction(driver as pg.Pool, work, behavior)
 }
 
 async function sqliteTransaction<T>(handle: Handle, work: (tx: Tx) => Promise<T> | T, behavior: 'immediate' | 'deferred'): Promise<T> {
@@ -122,13 +124,14 @@ async function savepoint<T>(tx: Tx, state: ConnectionState, work: (tx: Tx) => Pr
 
 const CONFLICT_ATTEMPTS = 5
 
-async function postgresTransaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T> | T): Promise<T> {
+
+async function postgresTransaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T> | T, behavior: 'immediate' | 'deferred'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect()
     const tx = Object.create(handleForConnection(client), { [TX]: { value: true } }) as Tx
     let broken: Error | undefined
     try {
-      await client.query('BEGIN')
+      await client.query(behavior === 'deferred' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN')
       const result = await work(tx)
       await client.query('COMMIT')
       return result

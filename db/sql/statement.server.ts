@@ -9,22 +9,29 @@ import { onPostgres as runOnPostgres } from '../query.server.ts'
  * on a column) left out and the placeholders numbered ($1, $2, …). Postgres prepares it once per
  * pooled connection under a name of its own. Parameters: values in order for `?`, an object for
  * `@name`. Aliases that are not all lower case must be quoted ("oldestId"): Postgres folds them.
+ *
+ * `planEachRun`: Postgres plans it at every run instead. For figures that count ranges a surge
+ * grows by orders: after five runs Postgres may keep one plan for all (for a statement without
+ * parameters, from the first), and one made while the outbox was empty scans all of it once a
+ * surge has filled it, until autovacuum's ANALYZE (outbox-stats.test.ts). They run a few times
+ * a second at most, so planning costs nothing that matters.
  */
 export type RawStatement<Row> = {
   all: (handle: Handle, params?: unknown[] | Record<string, unknown>) => Promise<Row[]>
   get: (handle: Handle, params?: unknown[] | Record<string, unknown>) => Promise<Row | undefined>
   run: (handle: Handle, params?: unknown[] | Record<string, unknown>) => Promise<{ changes: number }>
+  /** Postgres only: how many rows its scans read (EXPLAIN ANALYZE), for the tests that keep it on its index. */
+  rowsRead: (handle: Handle, params?: unknown[] | Record<string, unknown>) => Promise<number>
 }
 
-export function rawStatement<Row>(sqliteText: string, postgresText?: string): RawStatement<Row> {
+export function rawStatement<Row>(sqliteText: string, { postgresText, planEachRun = false }: { postgresText?: string; planEachRun?: boolean } = {}): RawStatement<Row> {
   const prepared = preparedPerConnection((db) => sqliteOf(db).prepare(sqliteText))
   const postgres = toPostgres(postgresText ?? withoutIndexHints(sqliteText))
-  const name = statementName(postgres.text)
+  const name = planEachRun ? undefined : statementName(postgres.text)
   const sqliteArgs = (params: unknown[] | Record<string, unknown> = []) => (Array.isArray(params) ? params : [params])
-  const onPostgres = async (handle: Handle, params: unknown[] | Record<string, unknown> = []) => {
-    const values = Array.isArray(params) ? params : postgres.names.map((n) => params[n])
-    return runOnPostgres(() => (driverOf(handle) as pg.Pool | pg.PoolClient).query({ name, text: postgres.text, values }))
-  }
+  const valuesOf = (params: unknown[] | Record<string, unknown> = []) => (Array.isArray(params) ? params : postgres.names.map((n) => params[n]))
+  const onPostgres = async (handle: Handle, params?: unknown[] | Record<string, unknown>) =>
+    runOnPostgres(() => (driverOf(handle) as pg.Pool | pg.PoolClient).query({ name, text: postgres.text, values: valuesOf(params) }))
   return {
     async all(handle, params) {
       if (engineOf(handle) === 'sqlite') return prepared(handle).all(...sqliteArgs(params)) as Row[]
@@ -38,7 +45,23 @@ export function rawStatement<Row>(sqliteText: string, postgresText?: string): Ra
       if (engineOf(handle) === 'sqlite') return { changes: prepared(handle).run(...sqliteArgs(params)).changes }
       return { changes: (await onPostgres(handle, params)).rowCount ?? 0 }
     },
+    async rowsRead(handle, params) {
+      if (engineOf(handle) !== 'postgres') throw new Error('rowsRead: Postgres only (SQLite has EXPLAIN QUERY PLAN)')
+      const text = `explain (analyze, format json) ${postgres.text}`
+      const { rows } = await (driverOf(handle) as pg.Pool | pg.PoolClient).query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({ text, values: valuesOf(params) })
+      return scannedRows(rows[0]!['QUERY PLAN'][0].Plan)
+    },
   }
+}
+
+type PlanNode = { 'Node Type': string; 'Actual Rows': number; 'Actual Loops': number; 'Rows Removed by Filter'?: number; 'Rows Removed by Index Recheck'?: number; Plans?: PlanNode[] }
+
+/** Rows the plan's scans read from tables: what they returned and what their filters dropped, on every loop. */
+function scannedRows(node: PlanNode): number {
+  const own = / Scan$/.test(node['Node Type']) && node['Node Type'] !== 'Bitmap Index Scan'
+    ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * node['Actual Loops']
+    : 0
+  return own + (node.Plans ?? []).reduce((total, child) => total + scannedRows(child), 0)
 }
 
 /** SQLite's planner hints have no Postgres equivalent (nor need: Postgres keeps statistics). */
