@@ -10,12 +10,10 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
 import { petitionClient } from '../helpers/petition.ts'
-import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { insertUpdateReader } from '../helpers/sealed.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 // The key the server seals with (startServer passes it on), so the rows written here open there.
-process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 let server: RunningServer
 let db: Database.Database

@@ -10,11 +10,9 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sealDonation } from '~/models/personal-data.server.ts'
 import { launchBrowser, SCREENSHOTS, logInAsOrganiser } from '../helpers/browser.ts'
-import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
 // The key the server seals with (startServer passes it on), so rows sealed here open there.
-process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 let server: RunningServer
 let browser: Awaited<ReturnType<typeof launchBrowser>>

@@ -15,13 +15,11 @@ import en from '../../app/locales/en/common.json'
 import es from '../../app/locales/es/common.json'
 import { openDonation } from '~/models/personal-data.server.ts'
 import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
-import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { makeDataDir, runScript, startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql } from '../helpers/sql.ts'
 import { DEMO_MONTHLY_GIFTS } from '../../scripts/seed/monthly-gifts.ts'
 
 // The servers seal under this key; the test opens what they sealed.
-process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1280, height: 900 }

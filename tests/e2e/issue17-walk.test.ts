@@ -15,12 +15,10 @@ import de from '../../app/locales/de/common.json'
 import en from '../../app/locales/en/common.json'
 import es from '../../app/locales/es/common.json'
 import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
-import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
 // The servers seal under this key (ADR 017); the outbox pages open what they sealed.
-process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 const SLUG = 'free-andry'
 const CATALOGS = { en, de, es } as const

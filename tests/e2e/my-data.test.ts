@@ -12,13 +12,11 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import es from '../../app/locales/es/common.json'
 import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
-import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { emailsTo as sealedEmailsTo } from '../helpers/sealed.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql } from '../helpers/sql.ts'
 
 // The key the server seals with (startServer passes it on), so this process opens the outbox's rows.
-process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 const CAMPAIGN = '/c/free-andry'
 const SUPPORTER = { firstName: 'Remedios', lastName: 'Villaclara', email: 'remedios.villaclara@example.es', country: 'ES', message: 'Libertad para Andry.' }

@@ -6,7 +6,6 @@
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser.ts'
-import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { petitionClient } from '../helpers/petition.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
@@ -15,7 +14,6 @@ import { countryName } from '~/utils/countries.ts'
 import { renderPacketHtml, type PacketData } from '~/workflows/packet.server.ts'
 
 // The outbox is sealed (ADR 017): this process opens the confirmation emails with the servers' key.
-process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 // PDF points (1/72 in): A4 is 210 × 297 mm.
 const A4 = [595.28, 841.89] as const

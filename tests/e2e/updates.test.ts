@@ -11,12 +11,10 @@ import Database from 'better-sqlite3'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, SCREENSHOTS, DEMO_ORGANISER, logInAsOrganiser } from '../helpers/browser.ts'
-import { TEST_DATA_KEY } from '../helpers/data-key.ts'
 import { emailHash, insertUpdateReader } from '../helpers/sealed.ts'
 import { entryArgs, captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
 // The key the server seals with (startServer passes it on), so the rows written here open there.
-process.env.VIGIL_DATA_KEY = TEST_DATA_KEY
 
 const ORGANISER = DEMO_ORGANISER
 const TITLE = { en: 'Andry is home', de: 'Andry ist zu Hause' }
