@@ -107,6 +107,14 @@ function Alternates({ publicUrl }: { publicUrl: string }) {
   )
 }
 
+/**
+ * Before the first paint: what the page's scripts will be able to do, as classes on <html>, so
+ * that CSS gives the controls that need them their room from the start. Added at hydration,
+ * they would push the page down under a reader who scrolled first (the share buttons: 82 px on
+ * a phone; tests/e2e/responsive-images.test.ts).
+ */
+const ENHANCED = `document.documentElement.classList.add('js');if(typeof navigator.share==='function')document.documentElement.classList.add('can-share')`
+
 export function Layout({ children }: { children: React.ReactNode }) {
   const data = useRootData()
   const nonce = useNonce()
@@ -115,9 +123,11 @@ export function Layout({ children }: { children: React.ReactNode }) {
   // Embed pages (route handle `bare`) sit in another site's frame: no header, footer or switcher.
   const bare = useMatches().some((match) => (match.handle as { bare?: boolean } | undefined)?.bare)
   return (
-    <html lang={lang} dir="ltr">
+    // The classes the script below adds are not React's: hydration leaves them alone.
+    <html lang={lang} dir="ltr" suppressHydrationWarning>
       <head>
         <meta charSet="utf-8" />
+        <script nonce={nonce} suppressHydrationWarning dangerouslySetInnerHTML={{ __html: ENHANCED }} />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light" />
         <Meta />

@@ -43,17 +43,11 @@ async function copyText(text: string, fallback: HTMLInputElement | null) {
  */
 export function ShareLinks({ share, headingLevel = 2 }: { share: ShareData; headingLevel?: 2 | 3 }) {
   const { t } = useTranslation()
-  const [hydrated, setHydrated] = useState(false)
-  const [canShare, setCanShare] = useState(false)
   const [copied, setCopied] = useState<'copy' | 'sig' | null>(null)
   const [instance, setInstance] = useState('')
   const [instanceError, setInstanceError] = useState(false)
   const linkInput = useRef<HTMLInputElement>(null)
-  useEffect(() => {
-    setHydrated(true)
-    setCanShare(typeof navigator.share === 'function')
-    setInstance(readInstance())
-  }, [])
+  useEffect(() => setInstance(readInstance()), [])
   const links = shareLinks({ url: share.url, title: share.title, text: share.text })
   const href = (network: ShareNetwork) => links.find((l) => l.network === network)?.href ?? ''
   const Heading = `h${headingLevel}` as const
@@ -87,13 +81,13 @@ export function ShareLinks({ share, headingLevel = 2 }: { share: ShareData; head
       <Heading id="share-title">{t('share.title')}</Heading>
       <p className="muted">{t('share.intro')}</p>
       <ul className="share__links">
-        {hydrated && canShare ? (
-          <li>
-            <button type="button" className="share__link share__link--native" onClick={nativeShare}>
-              {t('share.native')}
-            </button>
-          </li>
-        ) : null}
+        {/* Shown only where the scripts run (and the browser can share): root.tsx sets the classes
+            before the first paint, so the list never grows under the reader at hydration. */}
+        <li className="share__js share__js--can-share">
+          <button type="button" className="share__link share__link--native" onClick={nativeShare}>
+            {t('share.native')}
+          </button>
+        </li>
         {(['wa', 'tg'] as const).map((network) => (
           <li key={network}>
             <a className={`share__link share__link--${network}`} href={href(network)} {...external}>
@@ -102,13 +96,11 @@ export function ShareLinks({ share, headingLevel = 2 }: { share: ShareData; head
             </a>
           </li>
         ))}
-        {hydrated ? (
-          <li>
-            <button type="button" className="share__link share__link--sig" onClick={() => copy('sig')}>
-              {t('share.signal')}
-            </button>
-          </li>
-        ) : null}
+        <li className="share__js">
+          <button type="button" className="share__link share__link--sig" onClick={() => copy('sig')}>
+            {t('share.signal')}
+          </button>
+        </li>
         {(['bsky', 'x', 'fb', 'li'] as const).map((network) => (
           <li key={network}>
             <a className={`share__link share__link--${network}`} href={href(network)} {...external}>
@@ -123,13 +115,11 @@ export function ShareLinks({ share, headingLevel = 2 }: { share: ShareData; head
             {t('share.email')}
           </a>
         </li>
-        {hydrated ? (
-          <li>
-            <button type="button" className="share__link share__link--copy" onClick={() => copy('copy')}>
-              {t('share.copy')}
-            </button>
-          </li>
-        ) : null}
+        <li className="share__js">
+          <button type="button" className="share__link share__link--copy" onClick={() => copy('copy')}>
+            {t('share.copy')}
+          </button>
+        </li>
       </ul>
       <p className="share__status" role="status">
         {copied ? t(copied === 'sig' ? 'share.copiedSignal' : 'share.copied') : null}
