@@ -91,6 +91,30 @@ export function openPostgres(url = readVariable('DATABASE_URL') ?? '', poolSize 
   return drizzlePostgres(pool) as unknown as DB
 }
 
+/**
+ * A pooled connection held by its caller (a transaction, an advisory lock) until `release`.
+ * While held it is not the pool's, whose listener covers only the ones it holds: an error on it
+ * between two queries (Postgres ended the session: a restart, a failover, pg_terminate_backend)
+ * would have no listener and stop the process. It is kept instead (the next query on the
+ * connection fails anyway), and the connection is released as broken, so the pool makes a new one.
+ */
+export async function holdConnection(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (broken?: Error) => void }> {
+  const client = await pool.connect()
+  let lost: Error | undefined
+  const onError = (error: Error) => {
+    if (!lost) console.error(`vigil: a Postgres connection in use failed (${(error as { code?: string }).code ?? error.message}); it will be replaced`)
+    lost = error
+  }
+  client.on('error', onError)
+  return {
+    client,
+    release: (broken) => {
+      client.off('error', onError)
+      client.release(broken ?? lost)
+    },
+  }
+}
+
 /** Open what the configuration names: Postgres when DATABASE_URL is set, else SQLite. */
 export function openConfiguredDatabase(): DB {
   const target = configuredDatabase()

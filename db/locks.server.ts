@@ -1,6 +1,6 @@
 import { getTableName, sql, type Table } from 'drizzle-orm'
 import pg from 'pg'
-import { driverOf, engineOf, statementName, type Handle, type Tx } from './client.server.ts'
+import { driverOf, engineOf, holdConnection, statementName, type Handle, type Tx } from './client.server.ts'
 import { onPostgres, rawExecute } from './query.server.ts'
 
 /**
@@ -74,7 +74,7 @@ export async function withJobLock<T>(db: Handle, name: string, work: () => Promi
   const driver = driverOf(db)
   // A job is a series of transactions of its own: it starts from the database, never inside one.
   if (!(driver instanceof pg.Pool)) throw new Error(`withJobLock(${name}): pass the database, not a transaction`)
-  const client = await driver.connect()
+  const { client, release } = await holdConnection(driver)
   let broken: Error | undefined
   try {
     const taken = await client.query<{ taken: boolean }>(`select pg_try_advisory_lock(hashtext('vigil'), hashtext($1)) as taken`, [`job:${name}`])
@@ -90,6 +90,6 @@ export async function withJobLock<T>(db: Handle, name: string, work: () => Promi
       }
     }
   } finally {
-    client.release(broken)
+    release(broken)
   }
 }

@@ -3,7 +3,7 @@ import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres'
 import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
-import { driverOf, sqliteOf, type DB } from './client.server.ts'
+import { driverOf, holdConnection, sqliteOf, type DB } from './client.server.ts'
 
 /** drizzle-kit writes each engine's migrations into a folder of its own (drizzle.config.ts, drizzle.pg.config.ts). */
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url))
@@ -25,7 +25,7 @@ const MIGRATION_LOCK = 7_164_311
  * transaction, so a failed one leaves the schema as it was.
  */
 async function migrateOnPostgres(pool: pg.Pool) {
-  const client = await pool.connect()
+  const { client, release } = await holdConnection(pool)
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {
@@ -34,7 +34,7 @@ async function migrateOnPostgres(pool: pg.Pool) {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK])
     }
   } finally {
-    client.release()
+    release()
   }
 }
 

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { driverOf, handleForConnection, sqliteOf, type DB, type Handle, type Tx } from './client.server.ts'
+import { driverOf, handleForConnection, holdConnection, sqliteOf, type DB, type Handle, type Tx } from './client.server.ts'
 import { retryableConflict } from './errors.server.ts'
 
 /**
@@ -127,7 +127,7 @@ const CONFLICT_ATTEMPTS = 5
 
 async function postgresTransaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T> | T, behavior: 'immediate' | 'deferred'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect()
+    const { client, release } = await holdConnection(pool)
     const tx = Object.create(handleForConnection(client), { [TX]: { value: true } }) as Tx
     let broken: Error | undefined
     try {
@@ -148,7 +148,7 @@ async function postgresTransaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T
       }
       throw error
     } finally {
-      client.release(broken)
+      release(broken)
     }
   }
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import pg from 'pg'
-import { driverOf, engineOf, sqliteOf, type DB, type Tx } from '../client.server.ts'
+import { driverOf, engineOf, holdConnection, sqliteOf, type DB, type Tx } from '../client.server.ts'
 import { rawExecute } from '../query.server.ts'
 
 /**
@@ -21,7 +21,7 @@ const SEALING_LOCK = 7_164_312
 export async function withSealingLock<T>(db: DB, work: () => Promise<T>): Promise<T> {
   const driver = driverOf(db)
   if (!(driver instanceof pg.Pool)) return work()
-  const client = await driver.connect()
+  const { client, release } = await holdConnection(driver)
   let broken: Error | undefined
   try {
     await client.query('select pg_advisory_lock($1)', [SEALING_LOCK])
@@ -35,7 +35,7 @@ export async function withSealingLock<T>(db: DB, work: () => Promise<T>): Promis
       }
     }
   } finally {
-    client.release(broken)
+    release(broken)
   }
 }
 
