@@ -151,13 +151,18 @@ export function getDb(): DB {
  * and compiling a query costs more than running it. Keyed by the connection under the
  * handle, so a transaction's handle finds the statements of its own connection (on Postgres,
  * a statement prepared on the pool would run outside the transaction).
+ *
+ * `planEachRun`: on Postgres they stay unnamed, planned at every run for the rows there are then.
+ * For reads of a range a surge grows by orders (the outbox's due mail): Postgres may keep one
+ * plan for a named statement after five runs, and one made on a quiet day's near-empty outbox
+ * sorts the whole queue at every claim once a surge has filled it, until autovacuum's ANALYZE.
  */
-export function preparedPerConnection<T>(prepare: (db: DB) => T): (handle: Handle) => T {
+export function preparedPerConnection<T>(prepare: (db: DB) => T, { planEachRun = false }: { planEachRun?: boolean } = {}): (handle: Handle) => T {
   const cache = new WeakMap<object, T>()
   return (handle) => {
     const key = driverOf(handle)
     let prepared = cache.get(key)
-    if (!prepared) cache.set(key, (prepared = nameOnPostgres(handle, prepare(handle))))
+    if (!prepared) cache.set(key, (prepared = planEachRun ? prepare(handle) : nameOnPostgres(handle, prepare(handle))))
     return prepared
   }
 }
