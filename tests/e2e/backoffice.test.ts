@@ -13,8 +13,6 @@ import { petitionClient } from '../helpers/petition.ts'
 import { insertUpdateReader } from '../helpers/sealed.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
-// The key the server seals with (startServer passes it on), so the rows written here open there.
-
 let server: RunningServer
 let db: Database.Database
 let browser: Awaited<ReturnType<typeof launchBrowser>>

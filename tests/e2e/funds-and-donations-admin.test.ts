@@ -12,8 +12,6 @@ import { sealDonation } from '~/models/personal-data.server.ts'
 import { launchBrowser, SCREENSHOTS, logInAsOrganiser } from '../helpers/browser.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 
-// The key the server seals with (startServer passes it on), so rows sealed here open there.
-
 let server: RunningServer
 let browser: Awaited<ReturnType<typeof launchBrowser>>
 let page: Page

@@ -19,8 +19,6 @@ import { makeDataDir, runScript, startServer, type RunningServer } from '../help
 import { openServerSql } from '../helpers/sql.ts'
 import { DEMO_MONTHLY_GIFTS } from '../../scripts/seed/monthly-gifts.ts'
 
-// The servers seal under this key; the test opens what they sealed.
-
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1280, height: 900 }
 

@@ -18,8 +18,6 @@ import { launchBrowser, logInAsOrganiser, SCREENSHOTS } from '../helpers/browser
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql, type ServerSql } from '../helpers/sql.ts'
 
-// The servers seal under this key (ADR 017); the outbox pages open what they sealed.
-
 const SLUG = 'free-andry'
 const CATALOGS = { en, de, es } as const
 type Lng = keyof typeof CATALOGS

@@ -16,8 +16,6 @@ import { emailsTo as sealedEmailsTo } from '../helpers/sealed.ts'
 import { startServer, type RunningServer } from '../helpers/server.ts'
 import { openServerSql } from '../helpers/sql.ts'
 
-// The key the server seals with (startServer passes it on), so this process opens the outbox's rows.
-
 const CAMPAIGN = '/c/free-andry'
 const SUPPORTER = { firstName: 'Remedios', lastName: 'Villaclara', email: 'remedios.villaclara@example.es', country: 'ES', message: 'Libertad para Andry.' }
 const PHONE = { width: 390, height: 844 }

@@ -13,8 +13,6 @@ import { demoCampaign } from '../../scripts/seed/content.ts'
 import { countryName } from '~/utils/countries.ts'
 import { renderPacketHtml, type PacketData } from '~/workflows/packet.server.ts'
 
-// The outbox is sealed (ADR 017): this process opens the confirmation emails with the servers' key.
-
 // PDF points (1/72 in): A4 is 210 × 297 mm.
 const A4 = [595.28, 841.89] as const
 // CSS pixels (1/96 in) of A4 and of its printable area inside the packet's @page margins (16/14/18 mm).

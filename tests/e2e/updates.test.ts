@@ -14,8 +14,6 @@ import { launchBrowser, SCREENSHOTS, DEMO_ORGANISER, logInAsOrganiser } from '..
 import { emailHash, insertUpdateReader } from '../helpers/sealed.ts'
 import { entryArgs, captureForLogAudit, ROOT, startServer, type RunningServer } from '../helpers/server.ts'
 
-// The key the server seals with (startServer passes it on), so the rows written here open there.
-
 const ORGANISER = DEMO_ORGANISER
 const TITLE = { en: 'Andry is home', de: 'Andry ist zu Hause' }
 const AUDIENCE = [
