@@ -293,7 +293,8 @@ function claimQueries(db: DB) {
 }
 
 // The reads that pick from the due range, which a surge grows by orders, are planned at every
-// run on Postgres (db/client.server.ts); the rest name one row and keep their plans.
+// run on Postgres (db/client.server.ts); the rest (by id, by batch, or the few claims a crashed
+// sender left) keep their plans.
 const RANGE_READS = ['bestBatch', 'bestLoose', 'forming', 'group', 'claimSingles', 'due'] as const
 type ClaimQueries = ReturnType<typeof claimQueries>
 const namedClaims = preparedPerConnection((db) => {

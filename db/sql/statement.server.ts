@@ -47,8 +47,10 @@ export function rawStatement<Row>(sqliteText: string, { postgresText, planEachRu
     },
     async rowsRead(handle, params) {
       if (engineOf(handle) !== 'postgres') throw new Error('rowsRead: Postgres only (SQLite has EXPLAIN QUERY PLAN)')
+      // EXPLAIN ANALYZE runs the statement: reads only.
+      if (!/^\s*select\b/i.test(postgres.text)) throw new Error('rowsRead: a select only (EXPLAIN ANALYZE would run the write)')
       const text = `explain (analyze, format json) ${postgres.text}`
-      const { rows } = await (driverOf(handle) as pg.Pool | pg.PoolClient).query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({ text, values: valuesOf(params) })
+      const { rows } = await runOnPostgres(() => (driverOf(handle) as pg.Pool | pg.PoolClient).query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({ text, values: valuesOf(params) }))
       return scannedRows(rows[0]!['QUERY PLAN'][0].Plan)
     },
   }

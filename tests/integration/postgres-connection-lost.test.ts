@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { closeDatabase, openPostgres } from '#db/client.server.ts'
 import { withJobLock } from '#db/locks.server.ts'
 import { transaction } from '#db/transaction.server.ts'
@@ -16,17 +16,23 @@ afterAll(async () => {
   if (db) await closeDatabase(db)
 })
 
+/** End the backend, and wait until it is gone: by then it has sent the held connection its FATAL message. */
 async function terminate(pid: number) {
   const admin = new pg.Client({ connectionString: adminUrl() })
   await admin.connect()
   try {
     await admin.query('select pg_terminate_backend($1)', [pid])
+    for (let i = 0; i < 100 && (await admin.query('select 1 from pg_stat_activity where pid = $1', [pid])).rowCount; i++) await new Promise((resolve) => setTimeout(resolve, 20))
   } finally {
     await admin.end()
   }
-  // The FATAL message reaches the connection a moment later.
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await new Promise((resolve) => setTimeout(resolve, 50))
 }
+
+// The error reached the connection while it was held (not after, when the pool listens again).
+const logged = vi.spyOn(console, 'error')
+afterEach(() => logged.mockClear())
+const noticed = () => expect(logged.mock.calls.flat().join('\n')).toMatch(/a Postgres connection in use failed \(57P01\)/)
 
 const backendsHolding = async (lock: string) =>
   (await sqlOn(db!).column<number>(`select l.pid from pg_locks l where l.locktype = 'advisory' and l.objid = hashtext(?)`, lock)).map(Number)
@@ -37,6 +43,7 @@ describe.skipIf(!onPostgres)('a held Postgres connection that Postgres ends', ()
       const [pid] = await backendsHolding('job:connection-lost-test')
       expect(pid, 'the lock is held by a backend').toBeTypeOf('number')
       await terminate(pid!)
+      noticed()
       return 'finished'
     })
     expect(outcome).toEqual({ skipped: false, result: 'finished' })
@@ -49,6 +56,7 @@ describe.skipIf(!onPostgres)('a held Postgres connection that Postgres ends', ()
     const run = transaction(db!, async (tx) => {
       const pid = (await sqlOn(tx as never).get<{ pid: number }>('select pg_backend_pid() as pid'))!.pid
       await terminate(Number(pid))
+      noticed()
       return 'committed'
     })
     await expect(run).rejects.toThrow(/terminat|Connection terminated|not queryable/i)
