@@ -13,6 +13,7 @@ import {
   useRouteLoaderData,
   type ShouldRevalidateFunction,
 } from '@remix-run/react'
+import { useEffect } from 'react'
 import { useTranslation } from 'react-i18next'
 import { legalPagesToReview, getSiteSettings } from './models/site-settings.server.ts'
 import { getEnv } from './utils/config.server.ts'
@@ -113,7 +114,11 @@ function Alternates({ publicUrl }: { publicUrl: string }) {
  * they would push the page down under a reader who scrolled first (the share buttons: 82 px on
  * a phone; tests/e2e/responsive-images.test.ts).
  */
-const ENHANCED = `document.documentElement.classList.add('js');if(typeof navigator.share==='function')document.documentElement.classList.add('can-share')`
+function markEnhanced(root: HTMLElement, nav: Navigator) {
+  root.classList.add('js')
+  if (typeof nav.share === 'function') root.classList.add('can-share')
+}
+const ENHANCED = `(${markEnhanced.toString()})(document.documentElement,navigator)`
 
 export function Layout({ children }: { children: React.ReactNode }) {
   const data = useRootData()
@@ -122,6 +127,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
   const lang = data?.lang ?? (i18n.language as Language) ?? 'en'
   // Embed pages (route handle `bare`) sit in another site's frame: no header, footer or switcher.
   const bare = useMatches().some((match) => (match.handle as { bare?: boolean } | undefined)?.bare)
+  // Again once the app runs: a hydration that fails renders a new <html>, without the classes.
+  useEffect(() => markEnhanced(document.documentElement, navigator), [])
   return (
     // The classes the script below adds are not React's: hydration leaves them alone.
     <html lang={lang} dir="ltr" suppressHydrationWarning>

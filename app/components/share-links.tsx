@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { useHydrated } from '~/utils/use-hydrated.ts'
 import { useTranslation } from 'react-i18next'
 import { mastodonInstance, mastodonShareHref, shareLinks, shareUrl, type ShareData, type ShareNetwork } from '~/utils/share-links.ts'
 
@@ -43,6 +44,8 @@ async function copyText(text: string, fallback: HTMLInputElement | null) {
  */
 export function ShareLinks({ share, headingLevel = 2 }: { share: ShareData; headingLevel?: 2 | 3 }) {
   const { t } = useTranslation()
+  // Until the app runs, the buttons that need it are shown (their room kept) but do nothing: disabled.
+  const hydrated = useHydrated()
   const [copied, setCopied] = useState<'copy' | 'sig' | null>(null)
   const [instance, setInstance] = useState('')
   const [instanceError, setInstanceError] = useState(false)
@@ -84,7 +87,7 @@ export function ShareLinks({ share, headingLevel = 2 }: { share: ShareData; head
         {/* Shown only where the scripts run (and the browser can share): root.tsx sets the classes
             before the first paint, so the list never grows under the reader at hydration. */}
         <li className="share__js share__js--can-share">
-          <button type="button" className="share__link share__link--native" onClick={nativeShare}>
+          <button type="button" className="share__link share__link--native" onClick={nativeShare} disabled={!hydrated}>
             {t('share.native')}
           </button>
         </li>
@@ -97,7 +100,7 @@ export function ShareLinks({ share, headingLevel = 2 }: { share: ShareData; head
           </li>
         ))}
         <li className="share__js">
-          <button type="button" className="share__link share__link--sig" onClick={() => copy('sig')}>
+          <button type="button" className="share__link share__link--sig" onClick={() => copy('sig')} disabled={!hydrated}>
             {t('share.signal')}
           </button>
         </li>
@@ -116,7 +119,7 @@ export function ShareLinks({ share, headingLevel = 2 }: { share: ShareData; head
           </a>
         </li>
         <li className="share__js">
-          <button type="button" className="share__link share__link--copy" onClick={() => copy('copy')}>
+          <button type="button" className="share__link share__link--copy" onClick={() => copy('copy')} disabled={!hydrated}>
             {t('share.copy')}
           </button>
         </li>

@@ -154,22 +154,30 @@ describe('a phone that scrolls before the scripts have run', () => {
     let release!: () => void
     const held = new Promise<void>((resolve) => (release = resolve))
     const { page } = await open('/c/free-andry', PHONE, { holdScripts: held, canShare })
-    await page.locator('footer.site-footer').waitFor({ state: 'attached' })
-    await page.locator('section.timeline').scrollIntoViewIfNeeded()
-    await page.evaluate(() => window.scrollBy(0, 200))
-    expect(await page.locator('input[name="_js"]').count(), 'not hydrated yet').toBe(0)
-    // The page's height too: Chromium's scroll anchoring hides a growth above the reader from the
-    // shift score here, but Safari has none, and it did not always hide it here either.
-    const heights = () => page.evaluate(() => ({ page: document.documentElement.scrollHeight, share: document.querySelector('.share')!.getBoundingClientRect().height }))
-    const before = await heights()
-    release()
-    // Hydrated: the petition form says it runs with JavaScript, and the copy button is there.
-    await expect.poll(() => page.locator('input[name="_js"]').count(), { timeout: 15_000 }).toBe(1)
-    await expect.poll(() => page.locator('.share__link--copy').isVisible()).toBe(true)
-    expect(await page.locator('.share__link--native').isVisible()).toBe(canShare)
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
-    expect(await heights()).toEqual(before)
-    await expectNoVisibleShift(page)
-    await page.close()
+    try {
+      await page.locator('footer.site-footer').waitFor({ state: 'attached' })
+      await page.locator('section.timeline').scrollIntoViewIfNeeded()
+      await page.evaluate(() => window.scrollBy(0, 200))
+      expect(await page.locator('input[name="_js"]').count(), 'not hydrated yet').toBe(0)
+      // Shown with their room kept, but doing nothing yet: disabled until the app runs.
+      const copyButton = page.locator('.share__link--copy')
+      expect(await copyButton.isVisible()).toBe(true)
+      expect(await copyButton.isDisabled()).toBe(true)
+      // The page's height too: Chromium's scroll anchoring hides a growth above the reader from the
+      // shift score here, but Safari has none, and it did not always hide it here either.
+      const heights = () => page.evaluate(() => ({ page: document.documentElement.scrollHeight, share: document.querySelector('.share')!.getBoundingClientRect().height }))
+      const before = await heights()
+      release()
+      // Hydrated: the petition form says it runs with JavaScript, and the copy button works.
+      await expect.poll(() => page.locator('input[name="_js"]').count(), { timeout: 15_000 }).toBe(1)
+      await expect.poll(() => copyButton.isEnabled()).toBe(true)
+      expect(await page.locator('.share__link--native').isVisible()).toBe(canShare)
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
+      expect(await heights()).toEqual(before)
+      await expectNoVisibleShift(page)
+    } finally {
+      release()
+      await page.close()
+    }
   })
 })

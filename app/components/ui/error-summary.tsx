@@ -1,16 +1,8 @@
 import { useFormMetadata } from '@conform-to/react'
-import { useEffect, useRef, useSyncExternalStore } from 'react'
+import { useEffect, useRef } from 'react'
 import { useTranslation } from 'react-i18next'
+import { useHydrated } from '~/utils/use-hydrated.ts'
 
-const subscribe = () => () => {}
-/** False while the server renders and while React hydrates that markup; true for anything mounted after. */
-function useHydrated() {
-  return useSyncExternalStore(
-    subscribe,
-    () => true,
-    () => false,
-  )
-}
 
 /**
  * The GOV.UK error summary: at the top of a form with errors, "There is a problem" and a
