@@ -152,17 +152,18 @@ export function getDb(): DB {
  * handle, so a transaction's handle finds the statements of its own connection (on Postgres,
  * a statement prepared on the pool would run outside the transaction).
  *
- * `planEachRun`: on Postgres they stay unnamed, planned at every run for the rows there are then.
- * For reads of a range a surge grows by orders (the outbox's due mail): Postgres may keep one
- * plan for a named statement after five runs, and one made on a quiet day's near-empty outbox
- * sorts the whole queue at every claim once a surge has filled it, until autovacuum's ANALYZE.
+ * `planEachRun`: the statements (by their key) that on Postgres stay unnamed, planned at every
+ * run for the rows there are then. For reads of a range a surge grows by orders (the outbox's due
+ * mail): Postgres may keep one plan for a named statement after five runs, and one made on a
+ * quiet day's near-empty outbox sorts the whole queue at every claim once a surge has filled it,
+ * until autovacuum's ANALYZE.
  */
-export function preparedPerConnection<T>(prepare: (db: DB) => T, { planEachRun = false }: { planEachRun?: boolean } = {}): (handle: Handle) => T {
+export function preparedPerConnection<T>(prepare: (db: DB) => T, { planEachRun = [] }: { planEachRun?: readonly (keyof T)[] } = {}): (handle: Handle) => T {
   const cache = new WeakMap<object, T>()
   return (handle) => {
     const key = driverOf(handle)
     let prepared = cache.get(key)
-    if (!prepared) cache.set(key, (prepared = planEachRun ? prepare(handle) : nameOnPostgres(handle, prepare(handle))))
+    if (!prepared) cache.set(key, (prepared = nameOnPostgres(handle, prepare(handle), planEachRun)))
     return prepared
   }
 }
@@ -183,10 +184,11 @@ const isNodePgPrepared = (value: unknown): value is NodePgPrepared =>
  * On Postgres, Drizzle's prepared queries run as unnamed statements: parsed and planned again
  * at every run. Named, each pooled connection parses one once and may keep its plan.
  */
-function nameOnPostgres<T>(handle: Handle, prepared: T): T {
+function nameOnPostgres<T>(handle: Handle, prepared: T, unnamed: readonly (keyof T)[] = []): T {
   if (engineOf(handle) !== 'postgres' || typeof prepared !== 'object' || prepared === null) return prepared
-  for (const query of isNodePgPrepared(prepared) ? [prepared] : Object.values(prepared)) {
-    if (!isNodePgPrepared(query)) continue
+  const entries = isNodePgPrepared(prepared) ? [['', prepared] as const] : Object.entries(prepared)
+  for (const [name, query] of entries) {
+    if (!isNodePgPrepared(query) || unnamed.includes(name as keyof T)) continue
     query.queryConfig.name = query.rawQueryConfig.name = statementName(query.queryConfig.text)
   }
   return prepared

@@ -295,18 +295,7 @@ function claimQueries(db: DB) {
 // The reads that pick from the due range, which a surge grows by orders, are planned at every
 // run on Postgres (db/client.server.ts); the rest (by id, by batch, or the few claims a crashed
 // sender left) keep their plans.
-const RANGE_READS = ['bestBatch', 'bestLoose', 'forming', 'group', 'claimSingles', 'due'] as const
-type ClaimQueries = ReturnType<typeof claimQueries>
-const namedClaims = preparedPerConnection((db) => {
-  const all: Partial<ClaimQueries> = claimQueries(db)
-  for (const name of RANGE_READS) delete all[name]
-  return all as Omit<ClaimQueries, (typeof RANGE_READS)[number]>
-})
-const rangeClaims = preparedPerConnection((db) => {
-  const all = claimQueries(db)
-  return Object.fromEntries(RANGE_READS.map((name) => [name, all[name]])) as Pick<ClaimQueries, (typeof RANGE_READS)[number]>
-}, { planEachRun: true })
-const claimStatements = (handle: Handle): ClaimQueries => ({ ...namedClaims(handle), ...rangeClaims(handle) })
+const claimStatements = preparedPerConnection(claimQueries, { planEachRun: ['bestBatch', 'bestLoose', 'forming', 'group', 'claimSingles', 'due'] })
 
 /**
  * Claimed rows (an UPDATE's RETURNING, which cannot join) with the supporter's envelope of any
